@@ -1,0 +1,72 @@
+#include "server/common/errors.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace sopsidebar::error {
+
+absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+absl::Status RequiredField(absl::string_view field) {
+  return InvalidField(field, "is required");
+}
+
+absl::Status FieldTooLong(absl::string_view field, size_t max) {
+  return InvalidField(field,
+                      absl::StrCat("longer than the limit of ", max, " characters"));
+}
+
+absl::Status TooManyItems(absl::string_view field, size_t max) {
+  return InvalidField(field, absl::StrCat("more than the limit of ", max, " items"));
+}
+
+absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
+                                 absl::string_view expected_form) {
+  return InvalidField(field, absl::StrCat("\"", value,
+                                          "\" is not a valid name; expected ",
+                                          expected_form));
+}
+
+absl::Status InvalidPageToken() {
+  return InvalidField("page_token",
+                      "was not issued for this request; start again without it");
+}
+
+absl::Status SopNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("SOP ", name, " not found"));
+}
+
+absl::Status RevisionNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("revision ", name, " not found"));
+}
+
+absl::Status SopAlreadyExists(absl::string_view name) {
+  return absl::AlreadyExistsError(absl::StrCat("SOP ", name, " already exists"));
+}
+
+absl::Status EtagMismatch(absl::string_view name) {
+  return absl::AbortedError(absl::StrCat(
+      "SOP ", name, " was changed since the etag was read; get it again and retry"));
+}
+
+absl::Status SopDeleted(absl::string_view name) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("SOP ", name, " is deleted; undelete it first"));
+}
+
+absl::Status SopNotDeleted(absl::string_view name) {
+  return absl::FailedPreconditionError(absl::StrCat("SOP ", name, " is not deleted"));
+}
+
+absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("SOP ", name, " cannot be published: ", reason));
+}
+
+absl::Status Storage(absl::StatusCode code, absl::string_view what,
+                     absl::string_view detail) {
+  return absl::Status(code, absl::StrCat("storage: ", what, ": ", detail));
+}
+
+}  // namespace sopsidebar::error

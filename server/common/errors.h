@@ -1,0 +1,54 @@
+// The one catalogue of errors sopd returns. Every error a caller can see is
+// built here, so codes and message shapes stay consistent; the service layer
+// converts them to gRPC statuses in exactly one function.
+//
+// Field paths use proto field names: "sop.steps[2].ordinal",
+// "context.fields[\"lead_score\"]".
+#ifndef SOPSIDEBAR_SERVER_COMMON_ERRORS_H_
+#define SOPSIDEBAR_SERVER_COMMON_ERRORS_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace sopsidebar::error {
+
+// INVALID_ARGUMENT "<field>: <reason>".
+absl::Status InvalidField(absl::string_view field, absl::string_view reason);
+// INVALID_ARGUMENT "<field>: is required".
+absl::Status RequiredField(absl::string_view field);
+// INVALID_ARGUMENT "<field>: longer than the limit of <max> characters".
+absl::Status FieldTooLong(absl::string_view field, size_t max);
+// INVALID_ARGUMENT "<field>: more than the limit of <max> items".
+absl::Status TooManyItems(absl::string_view field, size_t max);
+// INVALID_ARGUMENT "<field>: "<value>" is not a valid name; expected <form>".
+absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
+                                 absl::string_view expected_form);
+// INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request.
+absl::Status InvalidPageToken();
+
+// NOT_FOUND "SOP <name> not found". Also returned for SOPs the caller may
+// not see, so that hidden and missing look alike.
+absl::Status SopNotFound(absl::string_view name);
+// NOT_FOUND "revision <name> not found".
+absl::Status RevisionNotFound(absl::string_view name);
+// ALREADY_EXISTS "SOP <name> already exists".
+absl::Status SopAlreadyExists(absl::string_view name);
+// ABORTED: the etag the caller sent is not the current one; re-read and retry.
+absl::Status EtagMismatch(absl::string_view name);
+// FAILED_PRECONDITION: the operation needs a live (not deleted) SOP.
+absl::Status SopDeleted(absl::string_view name);
+// FAILED_PRECONDITION: undelete of an SOP that is not deleted.
+absl::Status SopNotDeleted(absl::string_view name);
+// FAILED_PRECONDITION: publishing an SOP that cannot be matched.
+absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason);
+
+// INTERNAL for storage errors the caller cannot fix; `what` says which
+// operation failed, `detail` what the engine reported.
+absl::Status Storage(absl::StatusCode code, absl::string_view what,
+                     absl::string_view detail);
+
+}  // namespace sopsidebar::error
+
+#endif  // SOPSIDEBAR_SERVER_COMMON_ERRORS_H_

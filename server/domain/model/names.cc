@@ -1,0 +1,83 @@
+#include "server/domain/model/names.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/common/errors.h"
+
+namespace sopsidebar {
+namespace {
+
+constexpr absl::string_view kOrgForm = "orgs/{org}";
+constexpr absl::string_view kSopForm = "orgs/{org}/sops/{sop}";
+constexpr absl::string_view kRevisionForm = "orgs/{org}/sops/{sop}/revisions/{revision}";
+
+// Splits `name` into the ids that follow each of `collections`; empty on a
+// mismatch.
+std::vector<std::string> SplitName(absl::string_view name,
+                                   std::initializer_list<absl::string_view> collections) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 2 * collections.size()) return {};
+  std::vector<std::string> ids;
+  size_t i = 0;
+  for (absl::string_view collection : collections) {
+    if (parts[i] != collection) return {};
+    ids.emplace_back(parts[i + 1]);
+    i += 2;
+  }
+  return ids;
+}
+
+}  // namespace
+
+bool IsValidResourceId(absl::string_view id) {
+  if (id.empty() || id.size() > 63) return false;
+  if (id.front() < 'a' || id.front() > 'z' || id.back() == '-') return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+std::string OrgName(absl::string_view org) { return absl::StrCat("orgs/", org); }
+
+std::string SopName::Full() const { return absl::StrCat("orgs/", org, "/sops/", sop); }
+
+std::string RevisionName::Full() const {
+  return absl::StrCat(sop.Full(), "/revisions/", revision);
+}
+
+absl::StatusOr<std::string> ParseOrgName(absl::string_view field, absl::string_view name) {
+  if (name.empty()) return error::RequiredField(field);
+  std::vector<std::string> ids = SplitName(name, {"orgs"});
+  if (ids.empty() || !IsValidResourceId(ids[0])) {
+    return error::InvalidResourceName(field, name, kOrgForm);
+  }
+  return ids[0];
+}
+
+absl::StatusOr<SopName> ParseSopName(absl::string_view field, absl::string_view name) {
+  if (name.empty()) return error::RequiredField(field);
+  std::vector<std::string> ids = SplitName(name, {"orgs", "sops"});
+  if (ids.empty() || !IsValidResourceId(ids[0]) || !IsValidResourceId(ids[1])) {
+    return error::InvalidResourceName(field, name, kSopForm);
+  }
+  return SopName{ids[0], ids[1]};
+}
+
+absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
+                                               absl::string_view name) {
+  if (name.empty()) return error::RequiredField(field);
+  std::vector<std::string> ids = SplitName(name, {"orgs", "sops", "revisions"});
+  int64_t revision = 0;
+  if (ids.empty() || !IsValidResourceId(ids[0]) || !IsValidResourceId(ids[1]) ||
+      !absl::SimpleAtoi(ids[2], &revision) || revision <= 0 ||
+      ids[2] != absl::StrCat(revision)) {
+    return error::InvalidResourceName(field, name, kRevisionForm);
+  }
+  return RevisionName{SopName{ids[0], ids[1]}, revision};
+}
+
+}  // namespace sopsidebar

@@ -1,0 +1,25 @@
+// Helpers on the SOP body as a whole. Thread-safe (pure).
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_MODEL_SOP_BODY_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_MODEL_SOP_BODY_H_
+
+#include <string>
+#include <vector>
+
+#include "sopsidebar/v1/sop.pb.h"
+
+namespace sopsidebar {
+
+// Clears every output-only field, including the name: what is left is what
+// a writer controls.
+void ClearOutputOnlyFields(v1::Sop* sop);
+
+// True when the mutable fields of `a` and `b` are equal.
+bool SameBody(const v1::Sop& a, const v1::Sop& b);
+
+// The top-level mutable fields (proto names) whose values differ, in field
+// number order.
+std::vector<std::string> ChangedFields(const v1::Sop& before, const v1::Sop& after);
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_MODEL_SOP_BODY_H_

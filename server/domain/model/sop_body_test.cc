@@ -1,0 +1,46 @@
+#include "server/domain/model/sop_body.h"
+
+#include "gtest/gtest.h"
+
+namespace sopsidebar {
+namespace {
+
+TEST(SopBodyTest, ClearOutputOnlyFieldsKeepsTheBody) {
+  v1::Sop sop;
+  sop.set_name("orgs/default/sops/a");
+  sop.set_title("T");
+  sop.set_etag("e");
+  sop.set_state(v1::Sop::PUBLISHED);
+  sop.set_revision_id("3");
+  sop.mutable_create_time()->set_seconds(5);
+  ClearOutputOnlyFields(&sop);
+  v1::Sop expected;
+  expected.set_title("T");
+  EXPECT_EQ(sop.SerializeAsString(), expected.SerializeAsString());
+}
+
+TEST(SopBodyTest, SameBodyIgnoresOutputOnlyFields) {
+  v1::Sop a;
+  a.set_title("T");
+  v1::Sop b = a;
+  b.set_etag("x");
+  b.set_revision_id("7");
+  b.set_name("orgs/default/sops/b");
+  EXPECT_TRUE(SameBody(a, b));
+  b.add_tags("new");
+  EXPECT_FALSE(SameBody(a, b));
+}
+
+TEST(SopBodyTest, ChangedFieldsListsTopLevelFieldsInOrder) {
+  v1::Sop a;
+  a.set_title("T");
+  v1::Sop b = a;
+  b.set_owner("O");
+  b.set_title("U");
+  b.add_steps()->set_ordinal(1);
+  b.set_etag("ignored");
+  EXPECT_EQ(ChangedFields(a, b), (std::vector<std::string>{"title", "owner", "steps"}));
+}
+
+}  // namespace
+}  // namespace sopsidebar

@@ -1,0 +1,515 @@
+#include "server/domain/model/validation.h"
+
+#include <cmath>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+#include "server/domain/model/names.h"
+#include "server/domain/model/values.h"
+
+namespace sopsidebar {
+namespace {
+
+using google::protobuf::Duration;
+using google::protobuf::ListValue;
+using google::protobuf::RepeatedField;
+using google::protobuf::RepeatedPtrField;
+using google::protobuf::Value;
+
+constexpr size_t kMaxUri = 2048;
+
+std::string Path(absl::string_view prefix, absl::string_view field) {
+  return prefix.empty() ? std::string(field) : absl::StrCat(prefix, ".", field);
+}
+
+std::string Index(absl::string_view path, int i) { return absl::StrCat(path, "[", i, "]"); }
+
+absl::Status CheckLength(absl::string_view path, absl::string_view value, size_t max) {
+  return value.size() > max ? error::FieldTooLong(path, max) : absl::OkStatus();
+}
+
+absl::Status CheckRequired(absl::string_view path, absl::string_view value, size_t max) {
+  if (value.empty()) return error::RequiredField(path);
+  return CheckLength(path, value, max);
+}
+
+template <typename T>
+absl::Status CheckCount(absl::string_view path, const T& items, size_t max) {
+  return static_cast<size_t>(items.size()) > max ? error::TooManyItems(path, max)
+                                                 : absl::OkStatus();
+}
+
+absl::Status CheckFieldName(absl::string_view path, absl::string_view name) {
+  if (name.empty()) return error::RequiredField(path);
+  SOP_RETURN_IF_ERROR(CheckLength(path, name, Limits::kMaxFieldName));
+  if (!IsValidFieldName(name)) {
+    return error::InvalidField(
+        path, absl::StrCat("\"", name,
+                           "\" is not a field name (a letter, then letters, digits, "
+                           "'_' or '.')"));
+  }
+  return absl::OkStatus();
+}
+
+// Record types are CRM object names ("Lead") or HubSpot object type ids
+// ("0-1").
+absl::Status CheckRecordType(absl::string_view path, absl::string_view type) {
+  SOP_RETURN_IF_ERROR(CheckRequired(path, type, Limits::kMaxFieldName));
+  for (char c : type) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
+        c != '.') {
+      return error::InvalidField(
+          path, absl::StrCat("\"", type, "\" is not a record type (letters, digits, "
+                                         "'_', '-', '.')"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPositive(absl::string_view path, const Duration& d) {
+  if (d.seconds() < 0 || d.nanos() < 0 || (d.seconds() == 0 && d.nanos() == 0)) {
+    return error::InvalidField(path, "must be a positive duration");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEnum(absl::string_view path, int value, bool (*is_valid)(int),
+                       bool required) {
+  if (!is_valid(value)) {
+    return error::InvalidField(path, absl::StrCat("unknown enum value ", value));
+  }
+  if (required && value == 0) return error::RequiredField(path);
+  return absl::OkStatus();
+}
+
+absl::Status CheckRole(absl::string_view path, int role) {
+  return CheckEnum(path, role, v1::Role_IsValid, /*required=*/true);
+}
+
+absl::Status CheckRoles(absl::string_view path, const RepeatedField<int>& roles) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, roles, Limits::kMaxListItems));
+  absl::flat_hash_set<int> seen;
+  for (int i = 0; i < roles.size(); ++i) {
+    SOP_RETURN_IF_ERROR(CheckRole(Index(path, i), roles[i]));
+    if (!seen.insert(roles[i]).second) {
+      return error::InvalidField(Index(path, i),
+                                 absl::StrCat("duplicate role ", v1::Role_Name(roles[i])));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A value a condition compares with or a context carries: string, number or
+// bool (null and lists only where `allow_null_and_list`).
+absl::Status CheckValue(absl::string_view path, const Value& v, bool allow_null_and_list) {
+  switch (v.kind_case()) {
+    case Value::kStringValue:
+      return CheckLength(path, v.string_value(), Limits::kMaxStringValue);
+    case Value::kNumberValue:
+      if (!std::isfinite(v.number_value())) {
+        return error::InvalidField(path, "must be a finite number");
+      }
+      return absl::OkStatus();
+    case Value::kBoolValue:
+      return absl::OkStatus();
+    case Value::kNullValue:
+      if (allow_null_and_list) return absl::OkStatus();
+      return error::InvalidField(path, "must be a string, number or bool, not null");
+    case Value::kListValue: {
+      if (!allow_null_and_list) {
+        return error::InvalidField(path, "must be a string, number or bool, not a list");
+      }
+      const ListValue& list = v.list_value();
+      SOP_RETURN_IF_ERROR(CheckCount(path, list.values(), Limits::kMaxListItems));
+      for (int i = 0; i < list.values_size(); ++i) {
+        const Value& e = list.values(i);
+        if (e.kind_case() == Value::kNullValue) continue;
+        SOP_RETURN_IF_ERROR(CheckValue(Index(path, i), e, /*allow_null_and_list=*/false));
+      }
+      return absl::OkStatus();
+    }
+    case Value::kStructValue:
+      return error::InvalidField(path, "nested objects are not supported");
+    default:
+      return error::InvalidField(path, "value is not set");
+  }
+}
+
+absl::Status CheckValueList(absl::string_view path, const ListValue& list) {
+  if (list.values().empty()) return error::InvalidField(path, "must list at least one value");
+  SOP_RETURN_IF_ERROR(CheckCount(path, list.values(), Limits::kMaxListItems));
+  for (int i = 0; i < list.values_size(); ++i) {
+    SOP_RETURN_IF_ERROR(CheckValue(Index(path, i), list.values(i), false));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRange(absl::string_view path, const v1::Range& r) {
+  using v1::Range;
+  if (r.lower_case() == Range::LOWER_NOT_SET && r.upper_case() == Range::UPPER_NOT_SET) {
+    return error::InvalidField(path, "needs min or max");
+  }
+  const bool lower_time = r.lower_case() == Range::kMinTime;
+  const bool upper_time = r.upper_case() == Range::kMaxTime;
+  if (r.lower_case() != Range::LOWER_NOT_SET && r.upper_case() != Range::UPPER_NOT_SET) {
+    if (lower_time != upper_time) {
+      return error::InvalidField(path, "mixes a number bound with a time bound");
+    }
+    const bool strict = r.exclusive_min() || r.exclusive_max();
+    const bool empty =
+        lower_time ? (strict ? r.min_time() >= r.max_time() : r.min_time() > r.max_time())
+                   : (strict ? r.min() >= r.max() : r.min() > r.max());
+    if (empty) return error::InvalidField(path, "is empty: min is above max");
+  }
+  if ((r.lower_case() == Range::kMin && !std::isfinite(r.min())) ||
+      (r.upper_case() == Range::kMax && !std::isfinite(r.max()))) {
+    return error::InvalidField(path, "bounds must be finite numbers");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCondition(absl::string_view path, const v1::Condition& c) {
+  using v1::Condition;
+  SOP_RETURN_IF_ERROR(CheckFieldName(Path(path, "field"), c.field()));
+  switch (c.op_case()) {
+    case Condition::kEquals:
+      return CheckValue(Path(path, "equals"), c.equals(), /*allow_null_and_list=*/false);
+    case Condition::kAnyOf:
+      return CheckValueList(Path(path, "any_of"), c.any_of());
+    case Condition::kNoneOf:
+      return CheckValueList(Path(path, "none_of"), c.none_of());
+    case Condition::kRange:
+      return CheckRange(Path(path, "range"), c.range());
+    case Condition::kPrefix:
+      return CheckRequired(Path(path, "prefix"), c.prefix(), Limits::kMaxStringValue);
+    case Condition::kExists:
+      return absl::OkStatus();
+    case Condition::OP_NOT_SET:
+      break;
+  }
+  return error::InvalidField(
+      path, "needs one operator: equals, any_of, none_of, range, prefix or exists");
+}
+
+CaseMode ModeOf(const v1::Condition& c) {
+  return c.case_insensitive() ? CaseMode::kIgnoreAsciiCase : CaseMode::kExact;
+}
+
+// True when `excluded` (none_of) rejects every value `v` accepts under
+// `accept_mode`: the value is in the set and the set compares at least as
+// loosely.
+bool Excludes(const v1::Condition& excluded, const Value& v, CaseMode accept_mode) {
+  if (accept_mode == CaseMode::kIgnoreAsciiCase && !excluded.case_insensitive() &&
+      v.kind_case() == Value::kStringValue) {
+    return false;
+  }
+  for (const Value& e : excluded.none_of().values()) {
+    if (ScalarEquals(v, e, ModeOf(excluded))) return true;
+  }
+  return false;
+}
+
+// Conditions that can never hold together, whatever the record holds (list
+// fields included, where different elements may satisfy different
+// conditions).
+absl::Status CheckContradictions(absl::string_view rule_path,
+                                 const RepeatedPtrField<v1::Condition>& conditions) {
+  using v1::Condition;
+  absl::flat_hash_map<std::string, int> missing;   // field -> index of exists:false
+  absl::flat_hash_map<std::string, int> present;   // field -> index of a presence test
+  for (int i = 0; i < conditions.size(); ++i) {
+    const Condition& c = conditions[i];
+    if (c.op_case() == Condition::kExists && !c.exists()) {
+      missing.emplace(c.field(), i);
+    } else if (c.op_case() != Condition::kNoneOf) {
+      present.emplace(c.field(), i);
+    }
+  }
+  for (const auto& [field, i] : missing) {
+    auto it = present.find(field);
+    if (it != present.end()) {
+      return error::InvalidField(
+          Index(Path(rule_path, "conditions"), std::max(i, it->second)),
+          absl::StrCat("contradicts conditions[", std::min(i, it->second), "]: field \"",
+                       field, "\" cannot be both missing and present"));
+    }
+  }
+  for (int i = 0; i < conditions.size(); ++i) {
+    const Condition& accept = conditions[i];
+    for (int j = 0; j < conditions.size(); ++j) {
+      const Condition& reject = conditions[j];
+      if (reject.op_case() != Condition::kNoneOf || reject.field() != accept.field()) continue;
+      bool contradiction = false;
+      if (accept.op_case() == Condition::kEquals) {
+        contradiction = Excludes(reject, accept.equals(), ModeOf(accept));
+      } else if (accept.op_case() == Condition::kAnyOf) {
+        contradiction = true;
+        for (const Value& v : accept.any_of().values()) {
+          contradiction = contradiction && Excludes(reject, v, ModeOf(accept));
+        }
+      }
+      if (contradiction) {
+        return error::InvalidField(
+            Index(Path(rule_path, "conditions"), std::max(i, j)),
+            absl::StrCat("contradicts conditions[", std::min(i, j), "]: no value of \"",
+                         accept.field(), "\" can satisfy both"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckConditions(absl::string_view path,
+                             const RepeatedPtrField<v1::Condition>& conditions) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, conditions, Limits::kMaxConditions));
+  for (int i = 0; i < conditions.size(); ++i) {
+    SOP_RETURN_IF_ERROR(CheckCondition(Index(path, i), conditions[i]));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRule(absl::string_view path, const v1::TargetingRule& rule) {
+  const std::string types = Path(path, "record_types");
+  SOP_RETURN_IF_ERROR(CheckCount(types, rule.record_types(), Limits::kMaxListItems));
+  for (int i = 0; i < rule.record_types_size(); ++i) {
+    SOP_RETURN_IF_ERROR(CheckRecordType(Index(types, i), rule.record_types(i)));
+  }
+  SOP_RETURN_IF_ERROR(CheckConditions(Path(path, "conditions"), rule.conditions()));
+  if (rule.record_types().empty() && rule.conditions().empty()) {
+    return error::InvalidField(path, "is empty: it needs record_types or conditions");
+  }
+  if (rule.priority() < 0 || rule.priority() > Limits::kMaxPriority) {
+    return error::InvalidField(Path(path, "priority"),
+                               absl::StrCat("must be between 0 and ", Limits::kMaxPriority));
+  }
+  SOP_RETURN_IF_ERROR(
+      CheckLength(Path(path, "description"), rule.description(), Limits::kMaxShortText));
+  return CheckContradictions(path, rule.conditions());
+}
+
+absl::Status CheckFieldUpdates(absl::string_view path,
+                               const RepeatedPtrField<v1::FieldUpdate>& updates) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, updates, Limits::kMaxListItems));
+  for (int i = 0; i < updates.size(); ++i) {
+    const std::string p = Index(path, i);
+    SOP_RETURN_IF_ERROR(CheckFieldName(Path(p, "field"), updates[i].field()));
+    if (updates[i].has_value()) {
+      SOP_RETURN_IF_ERROR(CheckValue(Path(p, "value"), updates[i].value(), false));
+    }
+    SOP_RETURN_IF_ERROR(CheckLength(Path(p, "note"), updates[i].note(), Limits::kMaxText));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAssets(absl::string_view path, const RepeatedPtrField<v1::Asset>& assets,
+                         absl::flat_hash_set<std::string>* ids) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, assets, Limits::kMaxListItems));
+  for (int i = 0; i < assets.size(); ++i) {
+    const std::string p = Index(path, i);
+    const v1::Asset& a = assets[i];
+    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "id"), a.id(), Limits::kMaxShortText));
+    if (!ids->insert(a.id()).second) {
+      return error::InvalidField(Path(p, "id"), absl::StrCat("duplicate asset id \"", a.id(), "\""));
+    }
+    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "title"), a.title(), Limits::kMaxTitle));
+    SOP_RETURN_IF_ERROR(CheckLength(Path(p, "uri"), a.uri(), kMaxUri));
+    SOP_RETURN_IF_ERROR(CheckLength(Path(p, "kind"), a.kind(), Limits::kMaxShortText));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>& steps,
+                        const absl::flat_hash_set<std::string>& asset_ids) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, steps, Limits::kMaxSteps));
+  absl::flat_hash_set<int> ordinals;
+  for (int i = 0; i < steps.size(); ++i) {
+    const std::string p = Index(path, i);
+    const v1::Step& s = steps[i];
+    if (s.ordinal() <= 0) return error::InvalidField(Path(p, "ordinal"), "must be positive");
+    if (!ordinals.insert(s.ordinal()).second) {
+      return error::InvalidField(Path(p, "ordinal"),
+                                 absl::StrCat("duplicate ordinal ", s.ordinal()));
+    }
+    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "title"), s.title(), Limits::kMaxTitle));
+    SOP_RETURN_IF_ERROR(
+        CheckLength(Path(p, "instructions"), s.instructions(), Limits::kMaxText));
+    SOP_RETURN_IF_ERROR(CheckEnum(Path(p, "responsible_role"), s.responsible_role(),
+                                            v1::Role_IsValid, /*required=*/false));
+    if (s.has_time_limit()) {
+      const std::string t = Path(p, "time_limit");
+      if (!s.time_limit().has_duration()) return error::RequiredField(Path(t, "duration"));
+      SOP_RETURN_IF_ERROR(CheckPositive(Path(t, "duration"), s.time_limit().duration()));
+      SOP_RETURN_IF_ERROR(CheckLength(Path(t, "anchor_event"), s.time_limit().anchor_event(),
+                                      Limits::kMaxShortText));
+      if (!s.time_limit().anchor_field().empty()) {
+        SOP_RETURN_IF_ERROR(
+            CheckFieldName(Path(t, "anchor_field"), s.time_limit().anchor_field()));
+      }
+    }
+    SOP_RETURN_IF_ERROR(CheckFieldUpdates(Path(p, "required_updates"), s.required_updates()));
+    const std::string a = Path(p, "asset_ids");
+    SOP_RETURN_IF_ERROR(CheckCount(a, s.asset_ids(), Limits::kMaxListItems));
+    for (int j = 0; j < s.asset_ids_size(); ++j) {
+      if (!asset_ids.contains(s.asset_ids(j))) {
+        return error::InvalidField(
+            Index(a, j), absl::StrCat("no asset with id \"", s.asset_ids(j), "\" in assets"));
+      }
+    }
+    SOP_RETURN_IF_ERROR(CheckConditions(Path(p, "conditions"), s.conditions()));
+    SOP_RETURN_IF_ERROR(CheckContradictions(p, s.conditions()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCadence(absl::string_view path,
+                          const RepeatedPtrField<v1::CadenceTouch>& cadence) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, cadence, Limits::kMaxSteps));
+  for (int i = 0; i < cadence.size(); ++i) {
+    const std::string p = Index(path, i);
+    const v1::CadenceTouch& t = cadence[i];
+    if (t.day() < 1 || t.day() > Limits::kMaxCadenceDay) {
+      return error::InvalidField(Path(p, "day"),
+                                 absl::StrCat("must be between 1 and ", Limits::kMaxCadenceDay));
+    }
+    if (t.has_within()) SOP_RETURN_IF_ERROR(CheckPositive(Path(p, "within"), t.within()));
+    SOP_RETURN_IF_ERROR(CheckEnum(Path(p, "channel"), t.channel(),
+                                               v1::Channel_IsValid, /*required=*/true));
+    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "action"), t.action(), Limits::kMaxText));
+    SOP_RETURN_IF_ERROR(
+        CheckLength(Path(p, "template_name"), t.template_name(), Limits::kMaxShortText));
+    SOP_RETURN_IF_ERROR(CheckFieldUpdates(Path(p, "crm_updates"), t.crm_updates()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSlaTerms(absl::string_view path,
+                           const RepeatedPtrField<v1::SlaTerm>& terms) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, terms, Limits::kMaxListItems));
+  absl::flat_hash_set<std::string> names;
+  for (int i = 0; i < terms.size(); ++i) {
+    const std::string p = Index(path, i);
+    const v1::SlaTerm& t = terms[i];
+    SOP_RETURN_IF_ERROR(CheckFieldName(Path(p, "name"), t.name()));
+    if (!names.insert(t.name()).second) {
+      return error::InvalidField(Path(p, "name"), absl::StrCat("duplicate term \"", t.name(), "\""));
+    }
+    SOP_RETURN_IF_ERROR(
+        CheckLength(Path(p, "description"), t.description(), Limits::kMaxText));
+    switch (t.threshold_case()) {
+      case v1::SlaTerm::kNumber:
+        if (!std::isfinite(t.number())) {
+          return error::InvalidField(Path(p, "number"), "must be a finite number");
+        }
+        break;
+      case v1::SlaTerm::kDuration:
+        SOP_RETURN_IF_ERROR(CheckPositive(Path(p, "duration"), t.duration()));
+        break;
+      case v1::SlaTerm::THRESHOLD_NOT_SET:
+        return error::InvalidField(p, "needs a number or a duration");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDisqualificationCodes(
+    absl::string_view path, const RepeatedPtrField<v1::DisqualificationCode>& codes) {
+  SOP_RETURN_IF_ERROR(CheckCount(path, codes, Limits::kMaxListItems));
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < codes.size(); ++i) {
+    const std::string p = Index(path, i);
+    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "code"), codes[i].code(), Limits::kMaxShortText));
+    if (!seen.insert(codes[i].code()).second) {
+      return error::InvalidField(Path(p, "code"),
+                                 absl::StrCat("duplicate code \"", codes[i].code(), "\""));
+    }
+    SOP_RETURN_IF_ERROR(
+        CheckRequired(Path(p, "label"), codes[i].label(), Limits::kMaxShortText));
+    SOP_RETURN_IF_ERROR(
+        CheckLength(Path(p, "description"), codes[i].description(), Limits::kMaxText));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsValidFieldName(absl::string_view name) {
+  if (name.empty() || name.size() > Limits::kMaxFieldName ||
+      !absl::ascii_isalpha(static_cast<unsigned char>(name.front()))) {
+    return false;
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
+  SOP_RETURN_IF_ERROR(CheckRequired(Path(prefix, "title"), sop.title(), Limits::kMaxTitle));
+  SOP_RETURN_IF_ERROR(CheckLength(Path(prefix, "purpose"), sop.purpose(), Limits::kMaxText));
+  SOP_RETURN_IF_ERROR(
+      CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText));
+  SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "review_cycle"),
+                                                 sop.review_cycle(), v1::ReviewCycle_IsValid,
+                                                 /*required=*/false));
+  const std::string tags = Path(prefix, "tags");
+  SOP_RETURN_IF_ERROR(CheckCount(tags, sop.tags(), Limits::kMaxListItems));
+  absl::flat_hash_set<std::string> seen_tags;
+  for (int i = 0; i < sop.tags_size(); ++i) {
+    SOP_RETURN_IF_ERROR(CheckRequired(Index(tags, i), sop.tags(i), Limits::kMaxShortText));
+    if (!seen_tags.insert(sop.tags(i)).second) {
+      return error::InvalidField(Index(tags, i), absl::StrCat("duplicate tag \"", sop.tags(i), "\""));
+    }
+  }
+  SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "funnel_stage"),
+                                                 sop.funnel_stage(), v1::FunnelStage_IsValid,
+                                                 /*required=*/false));
+  const std::string rules = Path(prefix, "targeting_rules");
+  SOP_RETURN_IF_ERROR(CheckCount(rules, sop.targeting_rules(), Limits::kMaxRules));
+  for (int i = 0; i < sop.targeting_rules_size(); ++i) {
+    SOP_RETURN_IF_ERROR(CheckRule(Index(rules, i), sop.targeting_rules(i)));
+  }
+  absl::flat_hash_set<std::string> asset_ids;
+  SOP_RETURN_IF_ERROR(CheckAssets(Path(prefix, "assets"), sop.assets(), &asset_ids));
+  SOP_RETURN_IF_ERROR(CheckSteps(Path(prefix, "steps"), sop.steps(), asset_ids));
+  SOP_RETURN_IF_ERROR(CheckCadence(Path(prefix, "cadence"), sop.cadence()));
+  SOP_RETURN_IF_ERROR(CheckSlaTerms(Path(prefix, "sla_terms"), sop.sla_terms()));
+  SOP_RETURN_IF_ERROR(CheckDisqualificationCodes(Path(prefix, "disqualification_codes"),
+                                                 sop.disqualification_codes()));
+  SOP_RETURN_IF_ERROR(CheckRoles(Path(prefix, "visibility_roles"), sop.visibility_roles()));
+  SOP_RETURN_IF_ERROR(
+      CheckRoles(Path(prefix, "required_approver_roles"), sop.required_approver_roles()));
+  if (!sop.anchor_field().empty()) {
+    SOP_RETURN_IF_ERROR(CheckFieldName(Path(prefix, "anchor_field"), sop.anchor_field()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view prefix) {
+  SOP_RETURN_IF_ERROR(ParseOrgName(Path(prefix, "org"), context.org()).status());
+  SOP_RETURN_IF_ERROR(CheckRecordType(Path(prefix, "record_type"), context.record_type()));
+  SOP_RETURN_IF_ERROR(
+      CheckLength(Path(prefix, "record_id"), context.record_id(), Limits::kMaxShortText));
+  const std::string fields = Path(prefix, "fields");
+  if (static_cast<size_t>(context.fields().size()) > Limits::kMaxContextFields) {
+    return error::TooManyItems(fields, Limits::kMaxContextFields);
+  }
+  for (const auto& [name, value] : context.fields()) {
+    const std::string p = absl::StrCat(fields, "[\"", name, "\"]");
+    if (!IsValidFieldName(name)) {
+      return error::InvalidField(p, "is not a field name (a letter, then letters, digits, "
+                                    "'_' or '.', at most 128)");
+    }
+    SOP_RETURN_IF_ERROR(CheckValue(p, value, /*allow_null_and_list=*/true));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sopsidebar

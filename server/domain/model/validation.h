@@ -1,0 +1,49 @@
+// Validation of everything that comes from outside: SOP bodies and CRM
+// contexts. The same checks serve the server, `sopd --import` and
+// `sopctl apply`, so a file is rejected with the same words everywhere.
+//
+// Every function returns OK or INVALID_ARGUMENT whose message starts with the
+// offending field's path ("sop.steps[2].ordinal: duplicate ordinal 2").
+// Paths start with `prefix`; an empty prefix gives paths relative to the
+// message ("steps[2].ordinal"). Thread-safe (pure).
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_MODEL_VALIDATION_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_MODEL_VALIDATION_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/sop.pb.h"
+
+namespace sopsidebar {
+
+// Size limits. Rejections name the limit.
+struct Limits {
+  static constexpr size_t kMaxTitle = 200;
+  static constexpr size_t kMaxShortText = 256;     // names, labels, owner, ids
+  static constexpr size_t kMaxText = 20000;        // purpose, instructions
+  static constexpr size_t kMaxFieldName = 128;
+  static constexpr size_t kMaxStringValue = 1024;  // a condition or context value
+  static constexpr size_t kMaxListItems = 200;     // tags, values, record types
+  static constexpr size_t kMaxSteps = 100;
+  static constexpr size_t kMaxRules = 50;
+  static constexpr size_t kMaxConditions = 20;
+  static constexpr size_t kMaxContextFields = 500;
+  static constexpr int kMaxPriority = 1000;
+  static constexpr int kMaxCadenceDay = 365;
+};
+
+// Checks the mutable fields of an SOP body; output-only fields are ignored.
+absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix);
+
+// Checks a lookup context: org name, record type, field names and value
+// types (strings, numbers, bools, null, and flat lists of those).
+absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view prefix);
+
+// A CRM field's API name: a letter, then letters, digits, '_' or '.'.
+bool IsValidFieldName(absl::string_view name);
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_MODEL_VALIDATION_H_

@@ -1,0 +1,263 @@
+#include "server/domain/model/validation.h"
+
+#include <string>
+
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+namespace sopsidebar {
+namespace {
+
+template <typename T>
+T Parse(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+constexpr char kValidSop[] = R"pb(
+  title: "MQL Acceptance & Handoff"
+  owner: "Sales Operations Manager"
+  review_cycle: QUARTERLY
+  anchor_field: "status_changed_at"
+  targeting_rules {
+    record_types: "Lead"
+    priority: 100
+    conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
+    conditions { field: "lead_score" range { min: 75 } }
+  }
+  assets { id: "call-script-a" title: "Call Script A" }
+  steps { ordinal: 1 title: "Open the lead" responsible_role: SDR
+          time_limit { duration { seconds: 300 } } asset_ids: "call-script-a" }
+  steps { ordinal: 2 title: "Qualify" }
+  cadence { day: 1 channel: CALL action: "Call" within { seconds: 300 } }
+  sla_terms { name: "min_lead_score" number: 75 }
+  disqualification_codes { code: "D-TooSmall" label: "Company too small" }
+  visibility_roles: SDR
+  visibility_roles: AE
+)pb";
+
+// Validates kValidSop with `change` merged in; returns the status.
+absl::Status ValidateWith(const std::string& change) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.MergeFrom(Parse<v1::Sop>(change));
+  return ValidateSopBody(sop, "sop");
+}
+
+void ExpectInvalid(const absl::Status& s, const std::string& message_start) {
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(std::string(s.message()).substr(0, message_start.size()), message_start) << s;
+}
+
+TEST(ValidateSopBodyTest, AcceptsACompleteSop) {
+  EXPECT_TRUE(ValidateSopBody(Parse<v1::Sop>(kValidSop), "sop").ok());
+}
+
+TEST(ValidateSopBodyTest, EmptyPrefixGivesRelativePaths) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.clear_title();
+  ExpectInvalid(ValidateSopBody(sop, ""), "title: is required");
+}
+
+TEST(ValidateSopBodyTest, RequiredFieldsAreNamed) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.clear_owner();
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.owner: is required");
+  sop = Parse<v1::Sop>(kValidSop);
+  sop.mutable_steps(1)->clear_title();
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.steps[1].title: is required");
+}
+
+TEST(ValidateSopBodyTest, DuplicateStepOrdinalIsRejected) {
+  ExpectInvalid(ValidateWith(R"pb(steps { ordinal: 2 title: "Again" })pb"),
+                "sop.steps[2].ordinal: duplicate ordinal 2");
+}
+
+TEST(ValidateSopBodyTest, OversizeStringsAndListsNameTheLimit) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.set_title(std::string(201, 'x'));
+  ExpectInvalid(ValidateSopBody(sop, "sop"),
+                "sop.title: longer than the limit of 200 characters");
+  sop = Parse<v1::Sop>(kValidSop);
+  for (int i = 0; i <= 200; ++i) sop.add_tags("t" + std::to_string(i));
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.tags: more than the limit of 200 items");
+  sop = Parse<v1::Sop>(kValidSop);
+  for (int i = 0; i < 20; ++i) {
+    auto* c = sop.mutable_targeting_rules(0)->add_conditions();
+    c->set_field("f" + std::to_string(i));
+    c->set_exists(true);
+  }
+  ExpectInvalid(ValidateSopBody(sop, "sop"),
+                "sop.targeting_rules[0].conditions: more than the limit of 20 items");
+}
+
+TEST(ValidateSopBodyTest, UnknownEnumValuesAreRejected) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.set_review_cycle(static_cast<v1::ReviewCycle>(42));
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.review_cycle: unknown enum value 42");
+  sop = Parse<v1::Sop>(kValidSop);
+  sop.add_visibility_roles(static_cast<v1::Role>(99));
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.visibility_roles[2]: unknown enum value 99");
+}
+
+TEST(ValidateSopBodyTest, UnspecifiedRoleIsRejectedInVisibility) {
+  ExpectInvalid(ValidateWith("visibility_roles: ROLE_UNSPECIFIED"),
+                "sop.visibility_roles[2]: is required");
+}
+
+TEST(ValidateSopBodyTest, EmptyRuleIsRejected) {
+  ExpectInvalid(ValidateWith("targeting_rules { priority: 1 }"),
+                "sop.targeting_rules[1]: is empty");
+}
+
+TEST(ValidateSopBodyTest, ConditionWithoutOperatorIsRejected) {
+  ExpectInvalid(ValidateWith(R"pb(targeting_rules { conditions { field: "title" } })pb"),
+                "sop.targeting_rules[1].conditions[0]: needs one operator");
+}
+
+TEST(ValidateSopBodyTest, MissingAndPresentOnOneFieldContradict) {
+  ExpectInvalid(ValidateWith(R"pb(targeting_rules {
+                                    conditions { field: "title" exists: false }
+                                    conditions { field: "title" prefix: "VP" }
+                                  })pb"),
+                "sop.targeting_rules[1].conditions[1]: contradicts conditions[0]");
+}
+
+TEST(ValidateSopBodyTest, EqualsExcludedByNoneOfContradicts) {
+  ExpectInvalid(
+      ValidateWith(R"pb(targeting_rules {
+                          conditions { field: "lead_source" equals { string_value: "Web" } }
+                          conditions {
+                            field: "lead_source"
+                            none_of { values { string_value: "Web" } }
+                          }
+                        })pb"),
+      "sop.targeting_rules[1].conditions[1]: contradicts conditions[0]");
+}
+
+TEST(ValidateSopBodyTest, CaseInsensitiveEqualsIsNotExcludedByExactNoneOf) {
+  EXPECT_TRUE(ValidateWith(R"pb(targeting_rules {
+                                  conditions {
+                                    field: "lead_source"
+                                    equals { string_value: "Web" }
+                                    case_insensitive: true
+                                  }
+                                  conditions {
+                                    field: "lead_source"
+                                    none_of { values { string_value: "Web" } }
+                                  }
+                                })pb")
+                  .ok());
+}
+
+TEST(ValidateSopBodyTest, EmptyRangeIsRejected) {
+  ExpectInvalid(
+      ValidateWith(R"pb(targeting_rules {
+                          conditions { field: "lead_score" range { min: 80 max: 70 } }
+                        })pb"),
+      "sop.targeting_rules[1].conditions[0].range: is empty");
+  ExpectInvalid(
+      ValidateWith(R"pb(targeting_rules {
+                          conditions {
+                            field: "lead_score"
+                            range { min: 70 max: 70 exclusive_max: true }
+                          }
+                        })pb"),
+      "sop.targeting_rules[1].conditions[0].range: is empty");
+}
+
+TEST(ValidateSopBodyTest, RangeMixingNumberAndTimeIsRejected) {
+  ExpectInvalid(
+      ValidateWith(R"pb(targeting_rules {
+                          conditions { field: "x" range { min: 1 max_time { seconds: 5 } } }
+                        })pb"),
+      "sop.targeting_rules[1].conditions[0].range: mixes");
+}
+
+TEST(ValidateSopBodyTest, BadFieldNamesAreRejected) {
+  ExpectInvalid(
+      ValidateWith(R"pb(targeting_rules { conditions { field: "lead status" exists: true } })pb"),
+      "sop.targeting_rules[1].conditions[0].field: \"lead status\" is not a field name");
+}
+
+TEST(ValidateSopBodyTest, StepAssetMustExist) {
+  ExpectInvalid(ValidateWith(R"pb(steps { ordinal: 3 title: "x" asset_ids: "nope" })pb"),
+                "sop.steps[2].asset_ids[0]: no asset with id \"nope\"");
+}
+
+TEST(ValidateSopBodyTest, CadenceDayAndChannelAreChecked) {
+  ExpectInvalid(ValidateWith(R"pb(cadence { day: 0 channel: EMAIL action: "x" })pb"),
+                "sop.cadence[1].day: must be between 1 and 365");
+  ExpectInvalid(ValidateWith(R"pb(cadence { day: 2 action: "x" })pb"),
+                "sop.cadence[1].channel: is required");
+}
+
+TEST(ValidateSopBodyTest, DuplicateDisqualificationCodeIsRejected) {
+  ExpectInvalid(ValidateWith(R"pb(disqualification_codes { code: "D-TooSmall" label: "x" })pb"),
+                "sop.disqualification_codes[1].code: duplicate code \"D-TooSmall\"");
+}
+
+TEST(ValidateSopBodyTest, PriorityOutOfRangeIsRejected) {
+  ExpectInvalid(ValidateWith(R"pb(targeting_rules { record_types: "Lead" priority: 1001 })pb"),
+                "sop.targeting_rules[1].priority: must be between 0 and 1000");
+}
+
+constexpr char kValidContext[] = R"pb(
+  org: "orgs/default"
+  record_type: "Lead"
+  record_id: "00Q5e00000AbCdE"
+  fields { key: "lead_status" value { string_value: "MQL – New Handoff" } }
+  fields { key: "lead_score" value { number_value: 82 } }
+  fields { key: "IsConverted" value { bool_value: false } }
+  fields { key: "Industry" value { null_value: NULL_VALUE } }
+  fields {
+    key: "interests"
+    value { list_value { values { string_value: "a" } values { number_value: 2 } } }
+  }
+)pb";
+
+TEST(ValidateCrmContextTest, AcceptsScalarsNullsAndFlatLists) {
+  EXPECT_TRUE(ValidateCrmContext(Parse<v1::CrmContext>(kValidContext), "context").ok());
+}
+
+TEST(ValidateCrmContextTest, NestedObjectIsWrongValueType) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  (*context.mutable_fields())["address"].mutable_struct_value();
+  ExpectInvalid(ValidateCrmContext(context, "context"),
+                "context.fields[\"address\"]: nested objects are not supported");
+}
+
+TEST(ValidateCrmContextTest, NestedListIsWrongValueType) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  (*context.mutable_fields())["x"].mutable_list_value()->add_values()->mutable_list_value();
+  ExpectInvalid(ValidateCrmContext(context, "context"),
+                "context.fields[\"x\"][0]: must be a string, number or bool, not a list");
+}
+
+TEST(ValidateCrmContextTest, UnsetValueIsRejected) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  (*context.mutable_fields())["x"];
+  ExpectInvalid(ValidateCrmContext(context, "context"), "context.fields[\"x\"]: value is not set");
+}
+
+TEST(ValidateCrmContextTest, OrgAndRecordTypeAreRequired) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  context.clear_org();
+  ExpectInvalid(ValidateCrmContext(context, "context"), "context.org: is required");
+  context = Parse<v1::CrmContext>(kValidContext);
+  context.set_org("default");
+  ExpectInvalid(ValidateCrmContext(context, "context"), "context.org: \"default\" is not a valid name");
+  context = Parse<v1::CrmContext>(kValidContext);
+  context.clear_record_type();
+  ExpectInvalid(ValidateCrmContext(context, "context"), "context.record_type: is required");
+}
+
+TEST(ValidateCrmContextTest, OversizeValueNamesTheLimit) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  (*context.mutable_fields())["title"].set_string_value(std::string(1025, 'x'));
+  ExpectInvalid(ValidateCrmContext(context, "context"),
+                "context.fields[\"title\"]: longer than the limit of 1024 characters");
+}
+
+}  // namespace
+}  // namespace sopsidebar
