@@ -384,8 +384,8 @@ absl::Status AtPath(absl::string_view file, const YamlToJson& converter,
 absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream contents;
-  contents << in.rdbuf();
-  if (!in || in.bad()) {
+  if (in.is_open()) contents << in.rdbuf();
+  if (!in.is_open() || in.bad()) {
     return absl::InvalidArgumentError(absl::StrCat(path.string(), ": cannot read the file"));
   }
   return contents.str();
@@ -412,11 +412,8 @@ absl::StatusOr<SopFile> LoadSopFile(const std::filesystem::path& path) {
   file.path = path.string();
   SOP_ASSIGN_OR_RETURN(file.sop, ParseSopFile(file.path, contents));
   if (!file.sop.name().empty()) {
-    absl::StatusOr<SopName> name = ParseSopName("name", file.sop.name());
-    if (!name.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(file.path, ": ", name.status().message()));
-    }
-    file.sop_id = name->sop;
+    SOP_ASSIGN_OR_RETURN(const SopName name, ParseSopName("name", file.sop.name()));
+    file.sop_id = name.sop;
     return file;
   }
   file.sop_id = IdFromBaseName(path);
@@ -475,11 +472,14 @@ absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors,
 
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  const absl::Status parsed = google::protobuf::util::JsonStringToMessage(converter.json(), &sop, options);
+  // protobuf 3.21 has its own Status type; only its message matters here.
+  const auto parsed = google::protobuf::util::JsonStringToMessage(converter.json(), &sop, options);
   if (!parsed.ok()) {
-    return AtPath(path_for_errors, converter, SplitParserError(parsed.message()));
+    return AtPath(path_for_errors, converter,
+                  SplitParserError(absl::string_view(parsed.message().data(), parsed.message().size())));
   }
-  const absl::Status valid = ValidateSopBody(sop, "");
+  absl::Status valid = ValidateSopBody(sop, "");
+  if (valid.ok() && !sop.name().empty()) valid = ParseSopName("name", sop.name()).status();
   if (!valid.ok()) {
     return AtPath(path_for_errors, converter, SplitValidationError(valid.message()));
   }

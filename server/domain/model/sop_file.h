@@ -29,10 +29,11 @@ namespace sopsidebar {
 // Parses and validates (ValidateSopBody) one SOP file's `contents`.
 // `path_for_errors` only names the file in error messages. Output-only fields
 // present in the file (name, etag, state, ...) are parsed and returned as
-// written; unknown fields and unknown enum values are errors.
+// written, but a name that is set must be orgs/{org}/sops/{sop}; unknown
+// fields and unknown enum values are errors.
 // Returns INVALID_ARGUMENT for malformed YAML/JSON, more or fewer than one
-// document, a top level that is not a mapping, unknown or duplicate fields,
-// values of the wrong type and validation failures.
+// document, a top level that is not a mapping, unknown or repeated fields,
+// values of the wrong type, a malformed name and validation failures.
 absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors,
                                      absl::string_view contents);
 
@@ -51,9 +52,9 @@ struct SopFile {
 // skipped), sorted by file name. An empty directory gives an empty vector.
 // All or nothing: returns the first file's error and no files.
 // Returns NOT_FOUND when `path` does not exist; INVALID_ARGUMENT naming the
-// file when it cannot be read, does not parse (see ParseSopFile), has an
-// invalid name, has a base name that gives no valid id, or has the same
-// sop_id as an earlier file.
+// file when it cannot be read, does not parse (see ParseSopFile), has no name
+// and a base name that gives no valid id, or has the same sop_id as an
+// earlier file.
 absl::StatusOr<std::vector<SopFile>> LoadSopFiles(absl::string_view path);
 
 // How an untyped scalar (a plain YAML scalar, a `sopctl --field` value)

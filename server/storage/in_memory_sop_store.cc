@@ -1,0 +1,87 @@
+#include "server/storage/in_memory_sop_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+
+namespace sopsidebar {
+
+absl::StatusOr<v1::Sop> InMemorySopStore::GetHead(const SopName& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = heads_.find({name.org, name.sop});
+  if (it == heads_.end()) return error::SopNotFound(name.Full());
+  return it->second;
+}
+
+absl::StatusOr<v1::SopRevision> InMemorySopStore::GetRevision(const RevisionName& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = revisions_.find({name.sop.org, name.sop.sop, name.revision});
+  if (it == revisions_.end()) return error::RevisionNotFound(name.Full());
+  return it->second;
+}
+
+absl::StatusOr<std::vector<v1::Sop>> InMemorySopStore::ListHeads(absl::string_view org,
+                                                                 absl::string_view start_after,
+                                                                 int limit) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::Sop> out;
+  for (auto it = heads_.upper_bound({std::string(org), std::string(start_after)});
+       it != heads_.end() && it->first.first == org && static_cast<int>(out.size()) < limit;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::SopRevision>> InMemorySopStore::ListRevisions(
+    const SopName& sop, int64_t before, int limit) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::SopRevision> out;
+  auto end = revisions_.lower_bound({sop.org, sop.sop, before > 0 ? before : INT64_MAX});
+  auto begin = revisions_.lower_bound({sop.org, sop.sop, 0});
+  for (auto it = end; it != begin && static_cast<int>(out.size()) < limit;) {
+    --it;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> InMemorySopStore::FindRequest(
+    absl::string_view org, absl::string_view request_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = requests_.find({std::string(org), std::string(request_id)});
+  if (it == requests_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status InMemorySopStore::ForEachHead(
+    const std::function<absl::Status(const v1::Sop&)>& fn) const {
+  std::map<Key, v1::Sop> heads;
+  {
+    absl::MutexLock lock(&mu_);
+    heads = heads_;
+  }
+  for (const auto& [key, head] : heads) SOP_RETURN_IF_ERROR(fn(head));
+  return absl::OkStatus();
+}
+
+absl::Status InMemorySopStore::Write(const SopWrite& write) {
+  SOP_ASSIGN_OR_RETURN(SopWriteKeys keys, CheckSopWrite(write));
+  absl::MutexLock lock(&mu_);
+  auto revision_key = std::make_tuple(keys.sop.org, keys.sop.sop, keys.revision.revision);
+  if (revisions_.count(revision_key) > 0) {
+    return error::InvalidField("revision.name", "already exists; revisions are immutable");
+  }
+  heads_[{keys.sop.org, keys.sop.sop}] = write.head;
+  revisions_[revision_key] = write.revision;
+  if (write.request_id) requests_[{keys.sop.org, *write.request_id}] = write.head.name();
+  ++write_count_;
+  return absl::OkStatus();
+}
+
+int InMemorySopStore::write_count() const {
+  absl::MutexLock lock(&mu_);
+  return write_count_;
+}
+
+}  // namespace sopsidebar

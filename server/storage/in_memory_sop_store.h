@@ -1,0 +1,46 @@
+// A SopStore in memory, for tests of the layers above storage. Thread-safe.
+#ifndef SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_SOP_STORE_H_
+#define SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_SOP_STORE_H_
+
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "server/storage/sop_store.h"
+
+namespace sopsidebar {
+
+class InMemorySopStore : public SopStore {
+ public:
+  absl::StatusOr<v1::Sop> GetHead(const SopName& name) const override;
+  absl::StatusOr<v1::SopRevision> GetRevision(const RevisionName& name) const override;
+  absl::StatusOr<std::vector<v1::Sop>> ListHeads(absl::string_view org,
+                                                 absl::string_view start_after,
+                                                 int limit) const override;
+  absl::StatusOr<std::vector<v1::SopRevision>> ListRevisions(const SopName& sop,
+                                                             int64_t before,
+                                                             int limit) const override;
+  absl::StatusOr<std::optional<std::string>> FindRequest(
+      absl::string_view org, absl::string_view request_id) const override;
+  absl::Status ForEachHead(
+      const std::function<absl::Status(const v1::Sop&)>& fn) const override;
+  absl::Status Write(const SopWrite& write) override;
+
+  // How many writes succeeded.
+  int write_count() const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (org, sop)
+  mutable absl::Mutex mu_;
+  std::map<Key, v1::Sop> heads_ ABSL_GUARDED_BY(mu_);
+  std::map<std::tuple<std::string, std::string, int64_t>, v1::SopRevision> revisions_
+      ABSL_GUARDED_BY(mu_);
+  std::map<Key, std::string> requests_ ABSL_GUARDED_BY(mu_);  // (org, request) -> name
+  int write_count_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_SOP_STORE_H_

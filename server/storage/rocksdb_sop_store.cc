@@ -1,0 +1,221 @@
+#include "server/storage/rocksdb_sop_store.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/transaction_log.h"
+#include "rocksdb/write_batch.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+
+namespace sopsidebar {
+namespace {
+
+std::string HeadKey(absl::string_view org, absl::string_view sop) {
+  return absl::StrCat("h/", org, "/", sop);
+}
+std::string HeadPrefix(absl::string_view org) { return absl::StrCat("h/", org, "/"); }
+
+std::string RevisionPrefix(const SopName& sop) {
+  return absl::StrCat("r/", sop.org, "/", sop.sop, "/");
+}
+std::string RevisionKey(const SopName& sop, int64_t revision) {
+  return absl::StrCat(RevisionPrefix(sop), absl::StrFormat("%016d", revision));
+}
+
+std::string RequestKey(absl::string_view org, absl::string_view request_id) {
+  return absl::StrCat("q/", org, "/", request_id);
+}
+
+// The one mapping from RocksDB statuses to the project's.
+absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  absl::StatusCode code = absl::StatusCode::kInternal;
+  if (s.IsCorruption()) {
+    code = absl::StatusCode::kDataLoss;
+  } else if (s.IsBusy() || s.IsTryAgain()) {
+    code = absl::StatusCode::kAborted;
+  } else if (s.IsTimedOut()) {
+    code = absl::StatusCode::kDeadlineExceeded;
+  } else if (s.IsNoSpace()) {
+    code = absl::StatusCode::kResourceExhausted;
+  } else if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    code = absl::StatusCode::kFailedPrecondition;
+  }
+  return error::Storage(code, what, s.ToString());
+}
+
+template <typename Message>
+absl::StatusOr<Message> Decode(const std::string& bytes, absl::string_view key) {
+  Message message;
+  if (!message.ParseFromString(bytes)) {
+    return error::Storage(absl::StatusCode::kDataLoss, "decode", key);
+  }
+  return message;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbSopStore>> RocksDbSopStore::Open(
+    const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    return error::Storage(absl::StatusCode::kFailedPrecondition,
+                          absl::StrCat("create ", path), ec.message());
+  }
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+  rocksdb::DB* db = nullptr;
+  SOP_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(options, path, &db),
+                                  absl::StrCat("open ", path)));
+  return std::unique_ptr<RocksDbSopStore>(new RocksDbSopStore(std::unique_ptr<rocksdb::DB>(db)));
+}
+
+RocksDbSopStore::RocksDbSopStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+
+RocksDbSopStore::~RocksDbSopStore() {
+  // Close explicitly so background work stops before the handle goes.
+  db_->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<v1::Sop> RocksDbSopStore::GetHead(const SopName& name) const {
+  const std::string key = HeadKey(name.org, name.sop);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return error::SopNotFound(name.Full());
+  SOP_RETURN_IF_ERROR(FromRocksDb(s, "get head"));
+  return Decode<v1::Sop>(value, key);
+}
+
+absl::StatusOr<v1::SopRevision> RocksDbSopStore::GetRevision(const RevisionName& name) const {
+  const std::string key = RevisionKey(name.sop, name.revision);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return error::RevisionNotFound(name.Full());
+  SOP_RETURN_IF_ERROR(FromRocksDb(s, "get revision"));
+  return Decode<v1::SopRevision>(value, key);
+}
+
+absl::StatusOr<std::vector<v1::Sop>> RocksDbSopStore::ListHeads(absl::string_view org,
+                                                                absl::string_view start_after,
+                                                                int limit) const {
+  const std::string prefix = HeadPrefix(org);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<v1::Sop> out;
+  if (start_after.empty()) {
+    it->Seek(prefix);
+  } else {
+    // Seek to the first key after start_after's key.
+    it->Seek(HeadKey(org, start_after));
+    if (it->Valid() && it->key() == HeadKey(org, start_after)) it->Next();
+  }
+  for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
+       it->Next()) {
+    SOP_ASSIGN_OR_RETURN(v1::Sop head, Decode<v1::Sop>(it->value().ToString(),
+                                                       it->key().ToString()));
+    out.push_back(std::move(head));
+  }
+  SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list heads"));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::SopRevision>> RocksDbSopStore::ListRevisions(
+    const SopName& sop, int64_t before, int limit) const {
+  const std::string prefix = RevisionPrefix(sop);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<v1::SopRevision> out;
+  if (before > 0) {
+    it->SeekForPrev(RevisionKey(sop, before - 1));
+  } else {
+    // '0' follows '/', so this lands just past the last revision key.
+    it->SeekForPrev(absl::StrCat(prefix, "~"));
+  }
+  for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
+       it->Prev()) {
+    SOP_ASSIGN_OR_RETURN(v1::SopRevision revision,
+                         Decode<v1::SopRevision>(it->value().ToString(), it->key().ToString()));
+    out.push_back(std::move(revision));
+  }
+  SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list revisions"));
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> RocksDbSopStore::FindRequest(
+    absl::string_view org, absl::string_view request_id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), RequestKey(org, request_id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  SOP_RETURN_IF_ERROR(FromRocksDb(s, "find request"));
+  return value;
+}
+
+absl::Status RocksDbSopStore::ForEachHead(
+    const std::function<absl::Status(const v1::Sop&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("h/"); it->Valid() && it->key().starts_with("h/"); it->Next()) {
+    SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                         Decode<v1::Sop>(it->value().ToString(), it->key().ToString()));
+    SOP_RETURN_IF_ERROR(fn(head));
+  }
+  return FromRocksDb(it->status(), "scan heads");
+}
+
+absl::Status RocksDbSopStore::Write(const SopWrite& write) {
+  SOP_ASSIGN_OR_RETURN(SopWriteKeys keys, CheckSopWrite(write));
+  const std::string revision_key = RevisionKey(keys.sop, keys.revision.revision);
+  std::string existing;
+  rocksdb::Status probe = db_->Get(rocksdb::ReadOptions(), revision_key, &existing);
+  if (probe.ok()) {
+    return error::InvalidField("revision.name", "already exists; revisions are immutable");
+  }
+  if (!probe.IsNotFound()) SOP_RETURN_IF_ERROR(FromRocksDb(probe, "probe revision"));
+
+  rocksdb::WriteBatch batch;
+  SOP_RETURN_IF_ERROR(FromRocksDb(
+      batch.Put(HeadKey(keys.sop.org, keys.sop.sop), write.head.SerializeAsString()),
+      "batch head"));
+  SOP_RETURN_IF_ERROR(
+      FromRocksDb(batch.Put(revision_key, write.revision.SerializeAsString()), "batch revision"));
+  if (write.request_id) {
+    SOP_RETURN_IF_ERROR(FromRocksDb(
+        batch.Put(RequestKey(keys.sop.org, *write.request_id), write.head.name()),
+        "batch request"));
+  }
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocksDb(db_->Write(options, &batch), "write");
+}
+
+uint64_t RocksDbSopStore::LatestSequenceNumberForTesting() const {
+  return db_->GetLatestSequenceNumber();
+}
+
+absl::StatusOr<std::vector<std::vector<std::string>>> RocksDbSopStore::BatchesSinceForTesting(
+    uint64_t sequence) const {
+  // Collects the keys a batch puts.
+  struct KeyCollector : rocksdb::WriteBatch::Handler {
+    std::vector<std::string> keys;
+    void Put(const rocksdb::Slice& key, const rocksdb::Slice&) override {
+      keys.push_back(key.ToString());
+    }
+  };
+  std::unique_ptr<rocksdb::TransactionLogIterator> it;
+  SOP_RETURN_IF_ERROR(FromRocksDb(db_->GetUpdatesSince(sequence + 1, &it), "read wal"));
+  std::vector<std::vector<std::string>> batches;
+  for (; it->Valid(); it->Next()) {
+    rocksdb::BatchResult result = it->GetBatch();
+    KeyCollector collector;
+    SOP_RETURN_IF_ERROR(FromRocksDb(result.writeBatchPtr->Iterate(&collector), "iterate wal"));
+    batches.push_back(std::move(collector.keys));
+  }
+  return batches;
+}
+
+}  // namespace sopsidebar

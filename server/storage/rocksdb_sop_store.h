@@ -1,0 +1,61 @@
+// SopStore on RocksDB: the durable store behind sopd.
+//
+// Key schema (ids never contain '/'):
+//   h/{org}/{sop}                    -> v1::Sop          (head)
+//   r/{org}/{sop}/{revision:016d}    -> v1::SopRevision  (immutable)
+//   q/{org}/{request_id}             -> SOP name         (idempotent creates)
+// Every Write is one WriteBatch written with sync, so a change is either
+// fully on disk when Write returns OK or not there at all after a crash.
+//
+// Thread-safe.
+#ifndef SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_SOP_STORE_H_
+#define SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_SOP_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "server/storage/sop_store.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace sopsidebar {
+
+class RocksDbSopStore : public SopStore {
+ public:
+  // Opens (creating if missing, parents included) the database in `path`.
+  // FAILED_PRECONDITION when another process holds it; DATA_LOSS when it is
+  // corrupt; other storage errors as reported.
+  static absl::StatusOr<std::unique_ptr<RocksDbSopStore>> Open(const std::string& path);
+  ~RocksDbSopStore() override;
+
+  absl::StatusOr<v1::Sop> GetHead(const SopName& name) const override;
+  absl::StatusOr<v1::SopRevision> GetRevision(const RevisionName& name) const override;
+  absl::StatusOr<std::vector<v1::Sop>> ListHeads(absl::string_view org,
+                                                 absl::string_view start_after,
+                                                 int limit) const override;
+  absl::StatusOr<std::vector<v1::SopRevision>> ListRevisions(const SopName& sop,
+                                                             int64_t before,
+                                                             int limit) const override;
+  absl::StatusOr<std::optional<std::string>> FindRequest(
+      absl::string_view org, absl::string_view request_id) const override;
+  absl::Status ForEachHead(
+      const std::function<absl::Status(const v1::Sop&)>& fn) const override;
+  absl::Status Write(const SopWrite& write) override;
+
+  // Test hooks: the latest sequence number, and the keys of each write batch
+  // in the write-ahead log after `sequence`, one entry per batch.
+  uint64_t LatestSequenceNumberForTesting() const;
+  absl::StatusOr<std::vector<std::vector<std::string>>> BatchesSinceForTesting(
+      uint64_t sequence) const;
+
+ private:
+  explicit RocksDbSopStore(std::unique_ptr<rocksdb::DB> db);
+
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_SOP_STORE_H_

@@ -1,0 +1,85 @@
+// The persistence interface for SOPs: heads (the current state of each SOP)
+// and their immutable revisions. Implementations: RocksDbSopStore (durable)
+// and InMemorySopStore (tests). The domain sees only this interface.
+#ifndef SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_
+#define SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/domain/model/names.h"
+#include "sopsidebar/v1/sop.pb.h"
+
+namespace sopsidebar {
+
+// One logical change, written atomically: all of it or nothing.
+struct SopWrite {
+  // The SOP's new head; head.name says which SOP.
+  v1::Sop head;
+  // The revision this change creates; revision.name must be under head.name
+  // and must not exist yet.
+  v1::SopRevision revision;
+  // When set, records that this create request produced head.name, so a
+  // retry finds it (FindRequest).
+  std::optional<std::string> request_id;
+};
+
+// Thread-safe: reads may run concurrently with each other and with Write.
+// Callers serialise read-modify-write sequences themselves (the store does
+// not compare-and-set).
+class SopStore {
+ public:
+  virtual ~SopStore() = default;
+
+  // The head of `name`, or NOT_FOUND.
+  virtual absl::StatusOr<v1::Sop> GetHead(const SopName& name) const = 0;
+
+  // Revision `name`, or NOT_FOUND.
+  virtual absl::StatusOr<v1::SopRevision> GetRevision(const RevisionName& name) const = 0;
+
+  // Up to `limit` heads of `org` with sop ids greater than `start_after`,
+  // in id order.
+  virtual absl::StatusOr<std::vector<v1::Sop>> ListHeads(absl::string_view org,
+                                                         absl::string_view start_after,
+                                                         int limit) const = 0;
+
+  // Up to `limit` revisions of `sop` numbered below `before` (0: no bound),
+  // newest first.
+  virtual absl::StatusOr<std::vector<v1::SopRevision>> ListRevisions(const SopName& sop,
+                                                                     int64_t before,
+                                                                     int limit) const = 0;
+
+  // The SOP name a create with `request_id` in `org` produced, if any.
+  virtual absl::StatusOr<std::optional<std::string>> FindRequest(
+      absl::string_view org, absl::string_view request_id) const = 0;
+
+  // Calls `fn` with every head of every org; stops at the first error and
+  // returns it.
+  virtual absl::Status ForEachHead(
+      const std::function<absl::Status(const v1::Sop&)>& fn) const = 0;
+
+  // Applies `write` atomically and durably (synced before returning OK).
+  // INVALID_ARGUMENT for a malformed write; storage errors otherwise, in
+  // which case nothing was written.
+  virtual absl::Status Write(const SopWrite& write) = 0;
+};
+
+// The parsed names a write touches.
+struct SopWriteKeys {
+  SopName sop;
+  RevisionName revision;
+};
+
+// Checks that `write` names a valid SOP and a revision under it; shared by
+// the implementations. INVALID_ARGUMENT otherwise.
+absl::StatusOr<SopWriteKeys> CheckSopWrite(const SopWrite& write);
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_

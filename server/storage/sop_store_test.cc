@@ -1,0 +1,188 @@
+// Behaviour every SopStore must have, run against both implementations, and
+// what only the RocksDB store promises (durability, one batch per write).
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/storage/in_memory_sop_store.h"
+#include "server/storage/rocksdb_sop_store.h"
+
+namespace sopsidebar {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+std::string TempDir(absl::string_view name) {
+  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
+                              absl::StrCat(name, "-", ::getpid(), "-", rand());
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+SopWrite MakeWrite(absl::string_view org, absl::string_view sop, int64_t revision,
+                   absl::string_view title) {
+  SopWrite w;
+  SopName name{std::string(org), std::string(sop)};
+  w.head.set_name(name.Full());
+  w.head.set_title(std::string(title));
+  w.head.set_revision_id(absl::StrCat(revision));
+  w.revision.set_name(RevisionName{name, revision}.Full());
+  *w.revision.mutable_snapshot() = w.head;
+  w.revision.set_author("tester");
+  return w;
+}
+
+using StoreFactory = std::function<std::unique_ptr<SopStore>()>;
+
+class SopStoreContractTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override { store_ = GetParam()(); }
+  std::unique_ptr<SopStore> store_;
+};
+
+TEST_P(SopStoreContractTest, WriteThenReadHeadAndRevision) {
+  ASSERT_TRUE(store_->Write(MakeWrite("default", "a", 1, "First")).ok());
+  ASSERT_TRUE(store_->Write(MakeWrite("default", "a", 2, "Second")).ok());
+  absl::StatusOr<v1::Sop> head = store_->GetHead({"default", "a"});
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->title(), "Second");
+  absl::StatusOr<v1::SopRevision> first = store_->GetRevision({{"default", "a"}, 1});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->snapshot().title(), "First");
+  EXPECT_EQ(first->author(), "tester");
+}
+
+TEST_P(SopStoreContractTest, MissingHeadAndRevisionAreNotFound) {
+  EXPECT_EQ(store_->GetHead({"default", "nope"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetRevision({{"default", "nope"}, 1}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(SopStoreContractTest, RevisionsAreImmutable) {
+  ASSERT_TRUE(store_->Write(MakeWrite("default", "a", 1, "First")).ok());
+  absl::Status again = store_->Write(MakeWrite("default", "a", 1, "Overwrite"));
+  EXPECT_EQ(again.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetRevision({{"default", "a"}, 1})->snapshot().title(), "First");
+  EXPECT_EQ(store_->GetHead({"default", "a"})->title(), "First");
+}
+
+TEST_P(SopStoreContractTest, RevisionMustBelongToHead) {
+  SopWrite w = MakeWrite("default", "a", 1, "T");
+  w.revision.set_name("orgs/default/sops/b/revisions/1");
+  EXPECT_EQ(store_->Write(w).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetHead({"default", "a"}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(SopStoreContractTest, ListHeadsPagesInIdOrderWithinOneOrg) {
+  for (const char* id : {"c", "a", "b"}) {
+    ASSERT_TRUE(store_->Write(MakeWrite("default", id, 1, id)).ok());
+  }
+  ASSERT_TRUE(store_->Write(MakeWrite("default-2", "a", 1, "other org")).ok());
+  auto page1 = store_->ListHeads("default", "", 2);
+  ASSERT_TRUE(page1.ok());
+  ASSERT_THAT(*page1, SizeIs(2));
+  EXPECT_EQ((*page1)[0].title(), "a");
+  EXPECT_EQ((*page1)[1].title(), "b");
+  auto page2 = store_->ListHeads("default", "b", 2);
+  ASSERT_TRUE(page2.ok());
+  ASSERT_THAT(*page2, SizeIs(1));
+  EXPECT_EQ((*page2)[0].title(), "c");
+}
+
+TEST_P(SopStoreContractTest, ListRevisionsNewestFirstWithCursor) {
+  for (int r = 1; r <= 12; ++r) {
+    ASSERT_TRUE(store_->Write(MakeWrite("default", "a", r, absl::StrCat("t", r))).ok());
+  }
+  ASSERT_TRUE(store_->Write(MakeWrite("default", "ab", 1, "neighbour")).ok());
+  auto newest = store_->ListRevisions({"default", "a"}, 0, 3);
+  ASSERT_TRUE(newest.ok());
+  std::vector<std::string> titles;
+  for (const auto& r : *newest) titles.push_back(r.snapshot().title());
+  EXPECT_THAT(titles, ElementsAre("t12", "t11", "t10"));
+  auto older = store_->ListRevisions({"default", "a"}, 3, 10);
+  ASSERT_TRUE(older.ok());
+  titles.clear();
+  for (const auto& r : *older) titles.push_back(r.snapshot().title());
+  EXPECT_THAT(titles, ElementsAre("t2", "t1"));
+}
+
+TEST_P(SopStoreContractTest, RequestIdsAreRememberedPerOrg) {
+  SopWrite w = MakeWrite("default", "a", 1, "T");
+  w.request_id = "req-1";
+  ASSERT_TRUE(store_->Write(w).ok());
+  auto found = store_->FindRequest("default", "req-1");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->value_or(""), "orgs/default/sops/a");
+  EXPECT_FALSE(store_->FindRequest("other", "req-1")->has_value());
+}
+
+TEST_P(SopStoreContractTest, ForEachHeadVisitsEveryOrg) {
+  ASSERT_TRUE(store_->Write(MakeWrite("x", "a", 1, "xa")).ok());
+  ASSERT_TRUE(store_->Write(MakeWrite("y", "b", 1, "yb")).ok());
+  std::vector<std::string> names;
+  ASSERT_TRUE(store_
+                  ->ForEachHead([&](const v1::Sop& head) {
+                    names.push_back(head.name());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_THAT(names, ElementsAre("orgs/x/sops/a", "orgs/y/sops/b"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, SopStoreContractTest,
+    ::testing::Values(
+        StoreFactory([] { return std::make_unique<InMemorySopStore>(); }),
+        StoreFactory([]() -> std::unique_ptr<SopStore> {
+          auto store = RocksDbSopStore::Open(TempDir("contract"));
+          EXPECT_TRUE(store.ok()) << store.status();
+          return std::move(store).value();
+        })),
+    [](const ::testing::TestParamInfo<StoreFactory>& info) {
+      return info.index == 0 ? std::string("InMemory") : std::string("RocksDb");
+    });
+
+TEST(RocksDbSopStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
+  auto store = RocksDbSopStore::Open(TempDir("batch"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  uint64_t before = (*store)->LatestSequenceNumberForTesting();
+  SopWrite w = MakeWrite("default", "a", 1, "T");
+  w.request_id = "req-9";
+  ASSERT_TRUE((*store)->Write(w).ok());
+  ASSERT_TRUE((*store)->Write(MakeWrite("default", "a", 2, "U")).ok());
+  auto batches = (*store)->BatchesSinceForTesting(before);
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_THAT(*batches,
+              ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
+                                      "q/default/req-9"),
+                          ElementsAre("h/default/a", "r/default/a/0000000000000002")));
+}
+
+TEST(RocksDbSopStoreTest, DataSurvivesReopen) {
+  const std::string dir = TempDir("reopen");
+  {
+    auto store = RocksDbSopStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Write(MakeWrite("default", "a", 1, "Kept")).ok());
+  }
+  auto store = RocksDbSopStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->GetHead({"default", "a"})->title(), "Kept");
+  EXPECT_EQ((*store)->GetRevision({{"default", "a"}, 1})->snapshot().title(), "Kept");
+}
+
+TEST(RocksDbSopStoreTest, SecondOpenOfTheSameDirectoryFails) {
+  const std::string dir = TempDir("locked");
+  auto first = RocksDbSopStore::Open(dir);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = RocksDbSopStore::Open(dir);
+  EXPECT_FALSE(second.ok());
+}
+
+}  // namespace
+}  // namespace sopsidebar
