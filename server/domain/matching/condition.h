@@ -1,0 +1,43 @@
+// Evaluation of targeting conditions and rules against a CRM record, with
+// the semantics of docs/ARCHITECTURE.md ("Matching semantics"). Shared by
+// every matcher engine, so engines differ in speed only, never in meaning.
+// Thread-safe (pure).
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_MATCHING_CONDITION_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_MATCHING_CONDITION_H_
+
+#include <optional>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/map.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "google/protobuf/struct.pb.h"
+#include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/sop.pb.h"
+
+namespace sopsidebar {
+
+using FieldMap = google::protobuf::Map<std::string, google::protobuf::Value>;
+
+// True when `condition` holds for a record with `fields`. A field missing
+// from the record satisfies only `exists: false` and `none_of`.
+bool ConditionHolds(const v1::Condition& condition, const FieldMap& fields);
+
+// True when every condition holds (vacuously for none).
+bool AllConditionsHold(const google::protobuf::RepeatedPtrField<v1::Condition>& conditions,
+                       const FieldMap& fields);
+
+// True when `rule` accepts the context's record type and all its conditions
+// hold.
+bool RuleMatches(const v1::TargetingRule& rule, const v1::CrmContext& context);
+
+// How specific a rule is: its conditions, plus one when it names record
+// types.
+int RuleSpecificity(const v1::TargetingRule& rule);
+
+// The RFC 3339 time a field holds, if it holds one.
+std::optional<absl::Time> FieldTime(const FieldMap& fields, absl::string_view field);
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_MATCHING_CONDITION_H_

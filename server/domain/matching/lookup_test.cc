@@ -1,0 +1,107 @@
+#include "server/domain/matching/lookup.h"
+
+#include "gtest/gtest.h"
+#include "server/domain/matching/test_sops.h"
+
+namespace sopsidebar {
+namespace {
+
+using test::Context;
+using test::Published;
+
+constexpr char kSop[] = R"pb(
+  title: "MQL Acceptance & Handoff"
+  anchor_field: "status_changed_at"
+  targeting_rules {
+    record_types: "Lead" priority: 100 description: "MQL handoff"
+    conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
+    conditions { field: "lead_score" range { min: 75 } }
+    conditions { field: "region" exists: false }
+  }
+  steps {
+    ordinal: 2 title: "Accept or reject"
+    conditions { field: "opened" equals { bool_value: true } }
+  }
+  steps {
+    ordinal: 1 title: "Open within 5 minutes"
+    time_limit { duration { seconds: 300 } }
+    conditions { field: "opened" none_of { values { bool_value: true } } }
+  }
+)pb";
+
+constexpr char kLead[] = R"pb(
+  org: "orgs/default" record_type: "Lead"
+  fields { key: "lead_status" value { string_value: "MQL – New Handoff" } }
+  fields { key: "lead_score" value { number_value: 82 } }
+  fields { key: "status_changed_at" value { string_value: "2026-11-26T10:00:00Z" } }
+)pb";
+
+SopMatchResult Result(const PublishedSopPtr& sop) { return SopMatchResult{sop, 0, 100, 4}; }
+
+TEST(ExplainMatchTest, ExplainsRuleAndConditionsWithActualValues) {
+  v1::SopMatch match = ExplainMatch(Result(Published("mql", kSop)), Context(kLead),
+                                    absl::FromUnixSeconds(1795687200));
+  EXPECT_EQ(match.sop(), "orgs/default/sops/mql");
+  EXPECT_EQ(match.revision_id(), "1");
+  const v1::MatchExplanation& why = match.explanation();
+  EXPECT_EQ(why.rule_index(), 0);
+  EXPECT_EQ(why.rule_description(), "MQL handoff");
+  EXPECT_EQ(why.priority(), 100);
+  EXPECT_EQ(why.specificity(), 4);
+  EXPECT_EQ(why.matched_record_type(), "Lead");
+  ASSERT_EQ(why.matched_conditions_size(), 3);
+  EXPECT_EQ(why.matched_conditions(0).condition().field(), "lead_status");
+  EXPECT_EQ(why.matched_conditions(0).actual().string_value(), "MQL – New Handoff");
+  EXPECT_EQ(why.matched_conditions(1).actual().number_value(), 82);
+  EXPECT_FALSE(why.matched_conditions(2).has_actual());
+  EXPECT_EQ(match.sop_body().title(), "MQL Acceptance & Handoff");
+}
+
+TEST(ExplainMatchTest, CurrentStepIsFirstByOrdinalWhoseConditionsHold) {
+  PublishedSopPtr sop = Published("mql", kSop);
+  v1::CrmContext lead = Context(kLead);
+  v1::SopMatch fresh = ExplainMatch(Result(sop), lead, absl::FromUnixSeconds(1795687200));
+  EXPECT_EQ(fresh.current_step_index(), 1);  // ordinal 1 is stored second
+  (*lead.mutable_fields())["opened"].set_bool_value(true);
+  v1::SopMatch opened = ExplainMatch(Result(sop), lead, absl::FromUnixSeconds(1795687200));
+  EXPECT_EQ(opened.current_step_index(), 0);
+}
+
+TEST(ExplainMatchTest, DueTimeCountsFromTheAnchorField) {
+  v1::SopMatch match = ExplainMatch(Result(Published("mql", kSop)), Context(kLead),
+                                    absl::FromUnixSeconds(1795687200 + 60));
+  EXPECT_EQ(match.current_step_due_time().seconds(), 1795687200 + 300);
+}
+
+TEST(ExplainMatchTest, CadenceDayIsOneBasedFromTheAnchor) {
+  PublishedSopPtr sop = Published("mql", kSop);
+  EXPECT_EQ(ExplainMatch(Result(sop), Context(kLead), absl::FromUnixSeconds(1795687200 + 10))
+                .cadence_day(),
+            1);
+  EXPECT_EQ(ExplainMatch(Result(sop), Context(kLead),
+                         absl::FromUnixSeconds(1795687200 + 2 * 86400 + 5))
+                .cadence_day(),
+            3);
+}
+
+TEST(ExplainMatchTest, WithoutAnchorThereIsNoDueTimeOrCadenceDay) {
+  v1::CrmContext lead = Context(kLead);
+  lead.mutable_fields()->erase("status_changed_at");
+  v1::SopMatch match =
+      ExplainMatch(Result(Published("mql", kSop)), lead, absl::FromUnixSeconds(1795687200));
+  EXPECT_FALSE(match.has_current_step_due_time());
+  EXPECT_EQ(match.cadence_day(), 0);
+}
+
+TEST(ExplainMatchTest, NoStepHoldingGivesMinusOne) {
+  PublishedSopPtr sop = Published("x", R"pb(
+    targeting_rules { record_types: "Lead" }
+    steps { ordinal: 1 title: "only" conditions { field: "never" exists: true } }
+  )pb");
+  EXPECT_EQ(ExplainMatch(SopMatchResult{sop, 0, 0, 1}, Context(kLead), absl::Now())
+                .current_step_index(),
+            -1);
+}
+
+}  // namespace
+}  // namespace sopsidebar
