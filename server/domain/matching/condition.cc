@@ -3,16 +3,13 @@
 #include <string>
 
 #include "absl/algorithm/container.h"
+#include "server/common/proto_time.h"
 #include "server/domain/model/values.h"
 
 namespace sopsidebar {
 namespace {
 
 using google::protobuf::Value;
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 std::optional<absl::Time> ParseTime(const Value& v) {
   if (v.kind_case() != Value::kStringValue) return std::nullopt;
@@ -37,8 +34,8 @@ bool InRange(const v1::Range& r, const Value& v) {
     std::optional<absl::Time> t = ParseTime(v);
     if (!t) return false;
     std::optional<absl::Time> lo, hi;
-    if (r.has_min_time()) lo = ToTime(r.min_time());
-    if (r.has_max_time()) hi = ToTime(r.max_time());
+    if (r.has_min_time()) lo = FromProtoTimestamp(r.min_time());
+    if (r.has_max_time()) hi = FromProtoTimestamp(r.max_time());
     return InBounds(*t, lo, r.exclusive_min(), hi, r.exclusive_max());
   }
   if (v.kind_case() != Value::kNumberValue) return false;

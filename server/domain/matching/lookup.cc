@@ -3,25 +3,10 @@
 #include <optional>
 #include <string>
 
-#include "absl/strings/str_join.h"
+#include "server/common/proto_time.h"
 #include "server/domain/matching/condition.h"
 
 namespace sopsidebar {
-namespace {
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
-  return ts;
-}
-
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
-}  // namespace
 
 int CurrentStepIndex(const v1::Sop& sop, const FieldMap& fields) {
   int current = -1;
@@ -63,7 +48,8 @@ v1::SopMatch ExplainMatch(const SopMatchResult& result, const v1::CrmContext& co
     const std::string& anchor =
         limit.anchor_field().empty() ? body.anchor_field() : limit.anchor_field();
     if (std::optional<absl::Time> start = FieldTime(context.fields(), anchor)) {
-      *match.mutable_current_step_due_time() = ToProto(*start + FromProto(limit.duration()));
+      *match.mutable_current_step_due_time() =
+          ToProtoTimestamp(*start + FromProtoDuration(limit.duration()));
     }
   }
   if (std::optional<absl::Time> start = FieldTime(context.fields(), body.anchor_field());

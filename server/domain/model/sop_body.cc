@@ -4,23 +4,21 @@
 #include "google/protobuf/util/message_differencer.h"
 
 namespace sopsidebar {
-namespace {
 
 using google::protobuf::FieldDescriptor;
 
-// Output-only fields, by field number in sop.proto (20 and up) plus name.
-bool IsOutputOnly(const FieldDescriptor* f) {
-  return f->number() >= v1::Sop::kStateFieldNumber || f->number() == v1::Sop::kNameFieldNumber;
+bool IsMutableSopField(const FieldDescriptor* f) {
+  // Output-only fields are numbered from 20 (kStateFieldNumber) up.
+  return f != nullptr && f->containing_type() == v1::Sop::descriptor() &&
+         f->number() != v1::Sop::kNameFieldNumber && f->number() < v1::Sop::kStateFieldNumber;
 }
-
-}  // namespace
 
 void ClearOutputOnlyFields(v1::Sop* sop) {
   const google::protobuf::Reflection* reflection = sop->GetReflection();
   const google::protobuf::Descriptor* descriptor = sop->GetDescriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* f = descriptor->field(i);
-    if (IsOutputOnly(f)) reflection->ClearField(sop, f);
+    if (!IsMutableSopField(f)) reflection->ClearField(sop, f);
   }
 }
 
@@ -31,7 +29,7 @@ std::vector<std::string> ChangedFields(const v1::Sop& before, const v1::Sop& aft
   const google::protobuf::Descriptor* descriptor = v1::Sop::descriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* f = descriptor->field(i);
-    if (IsOutputOnly(f)) continue;
+    if (!IsMutableSopField(f)) continue;
     google::protobuf::util::MessageDifferencer differencer;
     std::vector<const FieldDescriptor*> only = {f};
     if (!differencer.CompareWithFields(before, after, only, only)) {

@@ -5,9 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "google/protobuf/descriptor.h"
 #include "sopsidebar/v1/sop.pb.h"
 
 namespace sopsidebar {
+
+// True for a top-level Sop field a writer controls (not the name, not an
+// output-only field); false for nullptr.
+bool IsMutableSopField(const google::protobuf::FieldDescriptor* field);
 
 // Clears every output-only field, including the name: what is left is what
 // a writer controls.

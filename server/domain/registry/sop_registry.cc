@@ -1,0 +1,438 @@
+#include "server/domain/registry/sop_registry.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/descriptor.h"
+#include "server/common/errors.h"
+#include "server/common/ids.h"
+#include "server/common/proto_time.h"
+#include "server/common/status_macros.h"
+#include "server/domain/matching/lookup.h"
+#include "server/domain/model/names.h"
+#include "server/domain/model/sop_body.h"
+#include "server/domain/model/validation.h"
+
+namespace sopsidebar {
+namespace {
+
+constexpr size_t kMaxRequestId = 64;
+constexpr char kTokenSeparator = '\x1f';
+
+// A parsed ListSops filter: an AIP-160 subset, terms joined by AND.
+struct SopFilter {
+  std::optional<v1::Sop::State> state;
+  std::optional<std::string> owner;
+  std::vector<std::string> tags;
+
+  bool Matches(const v1::Sop& sop) const {
+    if (state && sop.state() != *state) return false;
+    if (owner && sop.owner() != *owner) return false;
+    for (const std::string& tag : tags) {
+      if (std::find(sop.tags().begin(), sop.tags().end(), tag) == sop.tags().end()) return false;
+    }
+    return true;
+  }
+};
+
+std::string Unquote(absl::string_view v) {
+  v = absl::StripAsciiWhitespace(v);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  return std::string(v);
+}
+
+absl::StatusOr<SopFilter> ParseFilter(absl::string_view text) {
+  SopFilter filter;
+  if (absl::StripAsciiWhitespace(text).empty()) return filter;
+  for (absl::string_view term : absl::StrSplit(text, " AND ")) {
+    term = absl::StripAsciiWhitespace(term);
+    size_t eq = term.find('=');
+    size_t has = term.find(':');
+    if (eq != absl::string_view::npos) {
+      absl::string_view key = absl::StripAsciiWhitespace(term.substr(0, eq));
+      std::string value = Unquote(term.substr(eq + 1));
+      if (key == "state") {
+        v1::Sop::State state;
+        if (!v1::Sop::State_Parse(value, &state) || state == v1::Sop::STATE_UNSPECIFIED) {
+          return error::InvalidField(
+              "filter", absl::StrCat("unknown state \"", value,
+                                     "\"; expected DRAFT, PUBLISHED or DELETED"));
+        }
+        filter.state = state;
+        continue;
+      }
+      if (key == "owner") {
+        filter.owner = value;
+        continue;
+      }
+      if (key == "tags" || key == "tag") {
+        filter.tags.push_back(value);
+        continue;
+      }
+    } else if (has != absl::string_view::npos &&
+               absl::StripAsciiWhitespace(term.substr(0, has)) == "tags") {
+      filter.tags.push_back(Unquote(term.substr(has + 1)));
+      continue;
+    }
+    return error::InvalidField(
+        "filter", absl::StrCat("unsupported term \"", term,
+                               "\"; use state = STATE, owner = \"...\", tags:\"...\" joined "
+                               "by AND"));
+  }
+  return filter;
+}
+
+// Page tokens carry the cursor and the request they were issued for, so a
+// token reused with other parameters is rejected rather than misread.
+std::string MakePageToken(absl::string_view cursor, absl::string_view request_key) {
+  return absl::WebSafeBase64Escape(absl::StrCat(cursor, std::string(1, kTokenSeparator),
+                                                request_key));
+}
+
+absl::StatusOr<std::string> ReadPageToken(absl::string_view token,
+                                          absl::string_view request_key) {
+  if (token.empty()) return std::string();
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return error::InvalidPageToken();
+  std::pair<std::string, std::string> parts =
+      absl::StrSplit(raw, absl::MaxSplits(kTokenSeparator, 1));
+  if (parts.second != request_key || parts.first.empty()) return error::InvalidPageToken();
+  return parts.first;
+}
+
+absl::Status CheckPageSize(int page_size) {
+  if (page_size < 0) return error::InvalidField("page_size", "must not be negative");
+  return absl::OkStatus();
+}
+
+absl::Status CheckEtag(const v1::Sop& head, const std::string& etag) {
+  if (!etag.empty() && etag != head.etag()) return error::EtagMismatch(head.name());
+  return absl::OkStatus();
+}
+
+int64_t RevisionNumber(const v1::Sop& head) {
+  int64_t n = 0;
+  return absl::SimpleAtoi(head.revision_id(), &n) ? n : 0;
+}
+
+// The head with `request`'s fields applied per the update mask.
+absl::StatusOr<v1::Sop> ApplyUpdate(const v1::Sop& head, const v1::UpdateSopRequest& request) {
+  const auto& paths = request.update_mask().paths();
+  const bool replace_all = paths.empty() || (paths.size() == 1 && paths[0] == "*");
+  v1::Sop updated = head;
+  const google::protobuf::Descriptor* descriptor = v1::Sop::descriptor();
+  const google::protobuf::Reflection* reflection = updated.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  if (replace_all) {
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      if (IsMutableSopField(descriptor->field(i))) fields.push_back(descriptor->field(i));
+    }
+  } else {
+    for (int i = 0; i < paths.size(); ++i) {
+      const google::protobuf::FieldDescriptor* f = descriptor->FindFieldByName(paths[i]);
+      if (!IsMutableSopField(f)) {
+        return error::InvalidField(
+            absl::StrCat("update_mask.paths[", i, "]"),
+            absl::StrCat("\"", paths[i], "\" is not a mutable top-level field of Sop"));
+      }
+      fields.push_back(f);
+    }
+  }
+  // Replace the masked fields of the head with the request's: clear them in
+  // the head, clear all others in the request, merge.
+  v1::Sop source = request.sop();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = descriptor->field(i);
+    const bool masked = std::find(fields.begin(), fields.end(), f) != fields.end();
+    reflection->ClearField(masked ? &updated : &source, f);
+  }
+  updated.MergeFrom(source);
+  return updated;
+}
+
+}  // namespace
+
+SopRegistry::SopRegistry(SopStore* store, const Clock* clock, SopMatcherFactory factory,
+                         Options options)
+    : store_(store), clock_(clock), options_(options), catalog_(std::move(factory)) {}
+
+absl::StatusOr<std::unique_ptr<SopRegistry>> SopRegistry::Create(SopStore* store,
+                                                                  const Clock* clock,
+                                                                  SopMatcherFactory factory,
+                                                                  Options options) {
+  std::unique_ptr<SopRegistry> registry(
+      new SopRegistry(store, clock, std::move(factory), options));
+  std::vector<PublishedSopPtr> published;
+  SOP_RETURN_IF_ERROR(store->ForEachHead([&](const v1::Sop& head) -> absl::Status {
+    if (head.state() != v1::Sop::PUBLISHED) return absl::OkStatus();
+    SOP_ASSIGN_OR_RETURN(PublishedSopPtr sop, registry->LoadPublished(head));
+    published.push_back(std::move(sop));
+    return absl::OkStatus();
+  }));
+  registry->catalog_.Reset(std::move(published));
+  return registry;
+}
+
+absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(const v1::Sop& head) const {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
+  int64_t revision = 0;
+  if (!absl::SimpleAtoi(head.published_revision_id(), &revision)) {
+    return error::Storage(absl::StatusCode::kDataLoss, "published revision of", head.name());
+  }
+  SOP_ASSIGN_OR_RETURN(v1::SopRevision snapshot, store_->GetRevision({name, revision}));
+  auto sop = std::make_shared<PublishedSop>();
+  sop->name = std::move(name);
+  sop->revision = revision;
+  sop->publish_time = FromProtoTimestamp(snapshot.snapshot().publish_time());
+  sop->body = std::move(*snapshot.mutable_snapshot());
+  return sop;
+}
+
+int SopRegistry::PageSize(int requested) const {
+  if (requested == 0) return options_.default_page_size;
+  return std::min(requested, options_.max_page_size);
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::HeadForWrite(const SopName& name,
+                                                  const std::string& etag) const {
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, store_->GetHead(name));
+  SOP_RETURN_IF_ERROR(CheckEtag(head, etag));
+  return head;
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const SopName& name,
+                                                  v1::Sop head, std::string change_summary,
+                                                  std::optional<std::string> request_id) {
+  const int64_t revision = RevisionNumber(head) + 1;
+  const google::protobuf::Timestamp now = ToProtoTimestamp(clock_->Now());
+  head.set_name(name.Full());
+  head.set_revision_id(absl::StrCat(revision));
+  head.set_etag(RandomId("", 16));
+  *head.mutable_update_time() = now;
+  if (!head.has_create_time()) *head.mutable_create_time() = now;
+
+  SopWrite write;
+  write.head = head;
+  write.revision.set_name(RevisionName{name, revision}.Full());
+  *write.revision.mutable_snapshot() = head;
+  write.revision.set_author(caller.author.empty() ? "anonymous" : caller.author);
+  *write.revision.mutable_create_time() = now;
+  write.revision.set_change_summary(std::move(change_summary));
+  write.request_id = std::move(request_id);
+  SOP_RETURN_IF_ERROR(store_->Write(write));
+  return head;
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
+                                               const v1::CreateSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
+  if (request.request_id().size() > kMaxRequestId) {
+    return error::FieldTooLong("request_id", kMaxRequestId);
+  }
+  if (!request.sop_id().empty() && !IsValidResourceId(request.sop_id())) {
+    return error::InvalidField(
+        "sop_id", absl::StrCat("\"", request.sop_id(),
+                               "\" is not a valid id: 1-63 of [a-z0-9-], starting with a "
+                               "letter, not ending with '-'"));
+  }
+  SOP_RETURN_IF_ERROR(ValidateSopBody(request.sop(), "sop"));
+
+  absl::MutexLock lock(&write_mu_);
+  if (!request.request_id().empty()) {
+    SOP_ASSIGN_OR_RETURN(std::optional<std::string> done,
+                         store_->FindRequest(org, request.request_id()));
+    if (done) {
+      SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", *done));
+      return store_->GetHead(name);
+    }
+  }
+  SopName name{org, request.sop_id().empty() ? RandomId("sop-", 12) : request.sop_id()};
+  absl::StatusOr<v1::Sop> existing = store_->GetHead(name);
+  if (existing.ok()) return error::SopAlreadyExists(name.Full());
+  if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+
+  v1::Sop head = request.sop();
+  ClearOutputOnlyFields(&head);
+  head.set_state(v1::Sop::DRAFT);
+  std::optional<std::string> request_id;
+  if (!request.request_id().empty()) request_id = request.request_id();
+  return CommitLocked(caller, name, std::move(head), "created", std::move(request_id));
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::GetSop(const v1::GetSopRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  return store_->GetHead(name);
+}
+
+absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
+    const v1::ListSopsRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
+  SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
+  SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseFilter(request.filter()));
+  const std::string request_key =
+      absl::StrCat(request.parent(), "|", request.filter(), "|", request.show_deleted());
+  SOP_ASSIGN_OR_RETURN(std::string cursor, ReadPageToken(request.page_token(), request_key));
+  const int page_size = PageSize(request.page_size());
+  const bool deleted_wanted =
+      request.show_deleted() || (filter.state && *filter.state == v1::Sop::DELETED);
+
+  v1::ListSopsResponse response;
+  constexpr int kScanChunk = 256;
+  std::string last_returned;
+  bool more = false;
+  while (!more) {
+    SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> chunk, store_->ListHeads(org, cursor, kScanChunk));
+    for (v1::Sop& head : chunk) {
+      cursor = ParseSopName("name", head.name()).value().sop;
+      if (head.state() == v1::Sop::DELETED && !deleted_wanted) continue;
+      if (!filter.Matches(head)) continue;
+      if (response.sops_size() == page_size) {
+        more = true;
+        break;
+      }
+      last_returned = cursor;
+      *response.add_sops() = std::move(head);
+    }
+    if (static_cast<int>(chunk.size()) < kScanChunk) break;
+  }
+  if (more) response.set_next_page_token(MakePageToken(last_returned, request_key));
+  return response;
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::UpdateSop(const Caller& caller,
+                                               const v1::UpdateSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("sop.name", request.sop().name()));
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, request.sop().etag()));
+  if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
+  SOP_ASSIGN_OR_RETURN(v1::Sop updated, ApplyUpdate(head, request));
+  SOP_RETURN_IF_ERROR(ValidateSopBody(updated, "sop"));
+  std::vector<std::string> changed = ChangedFields(head, updated);
+  if (changed.empty()) return head;
+  return CommitLocked(caller, name, std::move(updated),
+                      absl::StrCat("updated ", absl::StrJoin(changed, ", ")), std::nullopt);
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::DeleteSop(const Caller& caller,
+                                               const v1::DeleteSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, request.etag()));
+  if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
+  head.set_state(v1::Sop::DELETED);
+  *head.mutable_delete_time() = ToProtoTimestamp(clock_->Now());
+  SOP_ASSIGN_OR_RETURN(v1::Sop deleted,
+                       CommitLocked(caller, name, std::move(head), "deleted", std::nullopt));
+  catalog_.Remove(name);
+  return deleted;
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
+                                                 const v1::UndeleteSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, ""));
+  if (head.state() != v1::Sop::DELETED) return error::SopNotDeleted(name.Full());
+  const bool was_published = !head.published_revision_id().empty();
+  head.set_state(was_published ? v1::Sop::PUBLISHED : v1::Sop::DRAFT);
+  head.clear_delete_time();
+  // Load before writing so a failure leaves the SOP deleted and unmatched.
+  PublishedSopPtr published;
+  if (was_published) {
+    SOP_ASSIGN_OR_RETURN(published, LoadPublished(head));
+  }
+  SOP_ASSIGN_OR_RETURN(v1::Sop undeleted,
+                       CommitLocked(caller, name, std::move(head), "undeleted", std::nullopt));
+  if (published) catalog_.Put(std::move(published));
+  return undeleted;
+}
+
+absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
+    const v1::ListSopRevisionsRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
+  SOP_ASSIGN_OR_RETURN(std::string cursor, ReadPageToken(request.page_token(), request.name()));
+  int64_t before = 0;
+  if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &before) || before <= 0)) {
+    return error::InvalidPageToken();
+  }
+  SOP_RETURN_IF_ERROR(store_->GetHead(name).status());
+  const int page_size = PageSize(request.page_size());
+  SOP_ASSIGN_OR_RETURN(std::vector<v1::SopRevision> revisions,
+                       store_->ListRevisions(name, before, page_size + 1));
+  v1::ListSopRevisionsResponse response;
+  for (int i = 0; i < static_cast<int>(revisions.size()) && i < page_size; ++i) {
+    *response.add_revisions() = std::move(revisions[i]);
+  }
+  if (static_cast<int>(revisions.size()) > page_size) {
+    SOP_ASSIGN_OR_RETURN(RevisionName last,
+                         ParseRevisionName("name", response.revisions().rbegin()->name()));
+    response.set_next_page_token(MakePageToken(absl::StrCat(last.revision), request.name()));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::SopRevision> SopRegistry::GetSopRevision(
+    const v1::GetSopRevisionRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(RevisionName name, ParseRevisionName("name", request.name()));
+  return store_->GetRevision(name);
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::PublishSop(const Caller& caller,
+                                                const v1::PublishSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, request.etag()));
+  if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
+  if (head.published_revision_id() == head.revision_id()) return head;
+  if (head.targeting_rules().empty()) {
+    return error::SopNotPublishable(name.Full(),
+                                    "it has no targeting_rules, so no record would match it");
+  }
+  const absl::Time now = clock_->Now();
+  head.set_state(v1::Sop::PUBLISHED);
+  head.set_published_revision_id(absl::StrCat(RevisionNumber(head) + 1));
+  *head.mutable_publish_time() = ToProtoTimestamp(now);
+  SOP_ASSIGN_OR_RETURN(v1::Sop published,
+                       CommitLocked(caller, name, std::move(head), "published", std::nullopt));
+  auto sop = std::make_shared<PublishedSop>();
+  sop->name = name;
+  sop->revision = RevisionNumber(published);
+  sop->publish_time = now;
+  sop->body = published;
+  catalog_.Put(std::move(sop));
+  return published;
+}
+
+absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
+    const v1::LookupSopsRequest& request) const {
+  if (!request.has_context()) return error::RequiredField("context");
+  SOP_RETURN_IF_ERROR(ValidateCrmContext(request.context(), "context"));
+  if (request.max_results() < 0) {
+    return error::InvalidField("max_results", "must not be negative");
+  }
+  const int max_results = request.max_results() == 0
+                              ? options_.default_lookup_results
+                              : std::min(request.max_results(), options_.max_lookup_results);
+  // ValidateCrmContext accepted the org name, so its id follows "orgs/".
+  const absl::string_view org = absl::StripPrefix(request.context().org(), "orgs/");
+  std::shared_ptr<const SopMatcher> matcher = catalog_.Snapshot();
+  const absl::Time now = clock_->Now();
+  v1::LookupSopsResponse response;
+  for (const SopMatchResult& result :
+       matcher->Match(MatchQuery{org, &request.context(), max_results})) {
+    *response.add_matches() = ExplainMatch(result, request.context(), now);
+  }
+  return response;
+}
+
+}  // namespace sopsidebar

@@ -1,0 +1,393 @@
+#include "server/domain/registry/sop_registry.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "server/domain/matching/linear_sop_matcher.h"
+#include "server/storage/in_memory_sop_store.h"
+
+namespace sopsidebar {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kMqlSop[] = R"pb(
+  title: "MQL Acceptance & Handoff"
+  owner: "Sales Operations Manager"
+  tags: "mql"
+  targeting_rules {
+    record_types: "Lead" priority: 100
+    conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
+  }
+  steps { ordinal: 1 title: "Open the lead within 5 minutes" }
+)pb";
+
+constexpr char kMqlLead[] = R"pb(
+  org: "orgs/default" record_type: "Lead"
+  fields { key: "lead_status" value { string_value: "MQL – New Handoff" } }
+)pb";
+
+template <typename T>
+T Parse(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+class SopRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { registry_ = NewRegistry(); }
+
+  std::unique_ptr<SopRegistry> NewRegistry() {
+    auto registry = SopRegistry::Create(&store_, &clock_, LinearSopMatcher::Build);
+    EXPECT_TRUE(registry.ok()) << registry.status();
+    return std::move(registry).value();
+  }
+
+  v1::Sop Create(const std::string& id, const std::string& body = kMqlSop,
+                 const std::string& request_id = "") {
+    v1::CreateSopRequest request;
+    request.set_parent("orgs/default");
+    request.set_sop_id(id);
+    request.set_request_id(request_id);
+    *request.mutable_sop() = Parse<v1::Sop>(body);
+    auto sop = registry_->CreateSop(caller_, request);
+    EXPECT_TRUE(sop.ok()) << sop.status();
+    return sop.value_or(v1::Sop());
+  }
+
+  absl::StatusOr<v1::Sop> Publish(const std::string& name, const std::string& etag = "") {
+    v1::PublishSopRequest request;
+    request.set_name(name);
+    request.set_etag(etag);
+    return registry_->PublishSop(caller_, request);
+  }
+
+  absl::StatusOr<v1::Sop> Update(v1::Sop sop, std::vector<std::string> paths = {}) {
+    v1::UpdateSopRequest request;
+    *request.mutable_sop() = std::move(sop);
+    for (auto& p : paths) request.mutable_update_mask()->add_paths(p);
+    return registry_->UpdateSop(caller_, request);
+  }
+
+  std::vector<std::string> LookupIds(const std::string& context = kMqlLead) {
+    v1::LookupSopsRequest request;
+    *request.mutable_context() = Parse<v1::CrmContext>(context);
+    auto response = registry_->LookupSops(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    std::vector<std::string> names;
+    if (response.ok()) {
+      for (const auto& m : response->matches()) names.push_back(m.sop());
+    }
+    return names;
+  }
+
+  FakeClock clock_;
+  InMemorySopStore store_;
+  Caller caller_{"ops@example.com"};
+  std::unique_ptr<SopRegistry> registry_;
+};
+
+TEST_F(SopRegistryTest, CreateStoresADraftWithRevisionOne) {
+  v1::Sop sop = Create("mql");
+  EXPECT_EQ(sop.name(), "orgs/default/sops/mql");
+  EXPECT_EQ(sop.state(), v1::Sop::DRAFT);
+  EXPECT_EQ(sop.revision_id(), "1");
+  EXPECT_FALSE(sop.etag().empty());
+  EXPECT_TRUE(sop.has_create_time());
+  auto revision = registry_->GetSopRevision(Parse<v1::GetSopRevisionRequest>(
+      R"pb(name: "orgs/default/sops/mql/revisions/1")pb"));
+  ASSERT_TRUE(revision.ok()) << revision.status();
+  EXPECT_EQ(revision->author(), "ops@example.com");
+  EXPECT_EQ(revision->change_summary(), "created");
+  EXPECT_EQ(revision->snapshot().title(), "MQL Acceptance & Handoff");
+  EXPECT_EQ(store_.write_count(), 1);
+}
+
+TEST_F(SopRegistryTest, CreateWithoutIdGeneratesOne) {
+  v1::Sop sop = Create("");
+  EXPECT_THAT(sop.name(), HasSubstr("orgs/default/sops/sop-"));
+}
+
+TEST_F(SopRegistryTest, CreateRetriedWithSameRequestIdReturnsTheFirstSop) {
+  v1::Sop first = Create("", kMqlSop, "req-1");
+  v1::Sop second = Create("", kMqlSop, "req-1");
+  EXPECT_EQ(first.name(), second.name());
+  EXPECT_EQ(first.etag(), second.etag());
+  EXPECT_EQ(store_.write_count(), 1);
+}
+
+TEST_F(SopRegistryTest, CreateOfTakenIdIsAlreadyExists) {
+  Create("mql");
+  v1::CreateSopRequest request;
+  request.set_parent("orgs/default");
+  request.set_sop_id("mql");
+  *request.mutable_sop() = Parse<v1::Sop>(kMqlSop);
+  EXPECT_EQ(registry_->CreateSop(caller_, request).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(SopRegistryTest, InvalidCreateNamesTheFieldAndWritesNothing) {
+  v1::CreateSopRequest request;
+  request.set_parent("orgs/default");
+  request.set_sop_id("mql");
+  *request.mutable_sop() = Parse<v1::Sop>(kMqlSop);
+  request.mutable_sop()->add_steps()->set_ordinal(1);
+  auto sop = registry_->CreateSop(caller_, request);
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(sop.status().message(), HasSubstr("sop.steps[1].ordinal: duplicate ordinal 1"));
+  request = v1::CreateSopRequest();
+  request.set_parent("org/default");
+  EXPECT_THAT(registry_->CreateSop(caller_, request).status().message(),
+              HasSubstr("parent: \"org/default\" is not a valid name"));
+  request.set_parent("orgs/default");
+  request.set_sop_id("Bad_Id");
+  *request.mutable_sop() = Parse<v1::Sop>(kMqlSop);
+  EXPECT_THAT(registry_->CreateSop(caller_, request).status().message(), HasSubstr("sop_id:"));
+  EXPECT_EQ(store_.write_count(), 0);
+}
+
+TEST_F(SopRegistryTest, UpdateWithStaleEtagIsAborted) {
+  v1::Sop sop = Create("mql");
+  v1::Sop first = sop;
+  first.set_title("Renamed");
+  ASSERT_TRUE(Update(first).ok());
+  v1::Sop stale = sop;  // still carries the creation etag
+  stale.set_title("Lost update");
+  auto result = Update(stale);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(registry_->GetSop(Parse<v1::GetSopRequest>(R"pb(name: "orgs/default/sops/mql")pb"))
+                ->title(),
+            "Renamed");
+}
+
+TEST_F(SopRegistryTest, UpdateMaskReplacesOnlyNamedFields) {
+  v1::Sop sop = Create("mql");
+  v1::Sop change;
+  change.set_name(sop.name());
+  change.set_title("New title");
+  change.set_owner("ignored because not in mask");
+  auto updated = Update(change, {"title"});
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->title(), "New title");
+  EXPECT_EQ(updated->owner(), "Sales Operations Manager");
+  EXPECT_EQ(updated->steps_size(), 1);
+  EXPECT_EQ(updated->revision_id(), "2");
+  auto history = registry_->ListSopRevisions(
+      Parse<v1::ListSopRevisionsRequest>(R"pb(name: "orgs/default/sops/mql")pb"));
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->revisions(0).change_summary(), "updated title");
+}
+
+TEST_F(SopRegistryTest, UpdateMaskWithUnknownOrOutputOnlyPathIsInvalid) {
+  v1::Sop sop = Create("mql");
+  for (const char* path : {"nope", "etag", "name", "state"}) {
+    auto result = Update(sop, {path});
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << path;
+    EXPECT_THAT(result.status().message(), HasSubstr("update_mask.paths[0]")) << path;
+  }
+}
+
+TEST_F(SopRegistryTest, UpdateThatChangesNothingWritesNothing) {
+  v1::Sop sop = Create("mql");
+  auto same = Update(sop);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->revision_id(), "1");
+  EXPECT_EQ(store_.write_count(), 1);
+}
+
+TEST_F(SopRegistryTest, InvalidUpdateWritesNothing) {
+  v1::Sop sop = Create("mql");
+  sop.clear_title();
+  auto result = Update(sop);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("sop.title: is required"));
+  EXPECT_EQ(store_.write_count(), 1);
+}
+
+TEST_F(SopRegistryTest, OnlyPublishedRevisionsAreMatched) {
+  v1::Sop sop = Create("mql");
+  EXPECT_TRUE(LookupIds().empty());
+  auto published = Publish(sop.name());
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->state(), v1::Sop::PUBLISHED);
+  EXPECT_EQ(published->published_revision_id(), published->revision_id());
+  EXPECT_THAT(LookupIds(), ElementsAre("orgs/default/sops/mql"));
+}
+
+TEST_F(SopRegistryTest, DraftChangesStayInvisibleUntilRepublished) {
+  v1::Sop sop = *Publish(Create("mql").name());
+  sop.mutable_targeting_rules(0)->mutable_conditions(0)->mutable_equals()->set_string_value(
+      "SQL – Accepted");
+  auto draft = Update(sop);
+  ASSERT_TRUE(draft.ok()) << draft.status();
+  EXPECT_NE(draft->revision_id(), draft->published_revision_id());
+  EXPECT_THAT(LookupIds(), ElementsAre("orgs/default/sops/mql"));
+  ASSERT_TRUE(Publish(sop.name()).ok());
+  EXPECT_TRUE(LookupIds().empty());
+}
+
+TEST_F(SopRegistryTest, PublishWithoutTargetingIsFailedPrecondition) {
+  v1::Sop sop = Create("bare", R"pb(title: "No rules" owner: "Ops")pb");
+  EXPECT_EQ(Publish(sop.name()).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SopRegistryTest, PublishingTwiceWritesOnce) {
+  v1::Sop sop = Create("mql");
+  ASSERT_TRUE(Publish(sop.name()).ok());
+  ASSERT_TRUE(Publish(sop.name()).ok());
+  EXPECT_EQ(store_.write_count(), 2);
+}
+
+TEST_F(SopRegistryTest, DeleteStopsMatchingAndUndeleteRestores) {
+  v1::Sop sop = *Publish(Create("mql").name());
+  auto deleted = registry_->DeleteSop(caller_, Parse<v1::DeleteSopRequest>(
+                                                   R"pb(name: "orgs/default/sops/mql")pb"));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->state(), v1::Sop::DELETED);
+  EXPECT_TRUE(deleted->has_delete_time());
+  EXPECT_TRUE(LookupIds().empty());
+  EXPECT_EQ(Update(*deleted).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto restored = registry_->UndeleteSop(
+      caller_, Parse<v1::UndeleteSopRequest>(R"pb(name: "orgs/default/sops/mql")pb"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->state(), v1::Sop::PUBLISHED);
+  EXPECT_THAT(LookupIds(), ElementsAre("orgs/default/sops/mql"));
+}
+
+TEST_F(SopRegistryTest, DeleteWithStaleEtagIsAborted) {
+  v1::Sop sop = Create("mql");
+  ASSERT_TRUE(Publish(sop.name()).ok());
+  v1::DeleteSopRequest request;
+  request.set_name(sop.name());
+  request.set_etag(sop.etag());
+  EXPECT_EQ(registry_->DeleteSop(caller_, request).status().code(), absl::StatusCode::kAborted);
+}
+
+TEST_F(SopRegistryTest, MissingSopIsNotFoundEverywhere) {
+  const std::string name = "orgs/default/sops/ghost";
+  EXPECT_EQ(registry_->GetSop(Parse<v1::GetSopRequest>("name: '" + name + "'")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Publish(name).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_
+                ->ListSopRevisions(Parse<v1::ListSopRevisionsRequest>("name: '" + name + "'"))
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(SopRegistryTest, ListFiltersAndPages) {
+  for (const char* id : {"a", "b", "c", "d", "e"}) Create(id);
+  ASSERT_TRUE(Publish("orgs/default/sops/b").ok());
+  ASSERT_TRUE(Publish("orgs/default/sops/d").ok());
+  ASSERT_TRUE(registry_->DeleteSop(caller_, Parse<v1::DeleteSopRequest>(
+                                                "name: 'orgs/default/sops/e'"))
+                  .ok());
+
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(2);
+  std::vector<std::string> names;
+  for (int pages = 0; pages < 5; ++pages) {
+    auto page = registry_->ListSops(request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& s : page->sops()) names.push_back(s.name());
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  EXPECT_THAT(names, ElementsAre("orgs/default/sops/a", "orgs/default/sops/b",
+                                 "orgs/default/sops/c", "orgs/default/sops/d"));
+
+  request = v1::ListSopsRequest();
+  request.set_parent("orgs/default");
+  request.set_filter("state = PUBLISHED AND tags:\"mql\"");
+  auto published = registry_->ListSops(request);
+  ASSERT_TRUE(published.ok()) << published.status();
+  ASSERT_EQ(published->sops_size(), 2);
+  EXPECT_EQ(published->sops(1).name(), "orgs/default/sops/d");
+
+  request.set_filter("state = DELETED");
+  EXPECT_EQ(registry_->ListSops(request)->sops_size(), 1);
+  request.set_filter("owner = \"Nobody\"");
+  EXPECT_EQ(registry_->ListSops(request)->sops_size(), 0);
+  request.set_filter("colour = red");
+  EXPECT_THAT(registry_->ListSops(request).status().message(), HasSubstr("filter:"));
+}
+
+TEST_F(SopRegistryTest, PageTokenFromAnotherRequestIsInvalid) {
+  for (const char* id : {"a", "b", "c"}) Create(id);
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(1);
+  auto page = registry_->ListSops(request);
+  ASSERT_TRUE(page.ok());
+  request.set_page_token(page->next_page_token());
+  request.set_filter("state = DRAFT");
+  auto misuse = registry_->ListSops(request);
+  EXPECT_EQ(misuse.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(misuse.status().message(), HasSubstr("page_token"));
+  request.set_page_token("garbage!");
+  EXPECT_EQ(registry_->ListSops(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SopRegistryTest, RevisionsListNewestFirstAcrossPages) {
+  v1::Sop sop = Create("mql");
+  for (int i = 0; i < 4; ++i) {
+    sop.set_title("Title " + std::to_string(i));
+    sop = *Update(sop);
+  }
+  v1::ListSopRevisionsRequest request;
+  request.set_name(sop.name());
+  request.set_page_size(3);
+  std::vector<std::string> ids;
+  while (true) {
+    auto page = registry_->ListSopRevisions(request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& r : page->revisions()) ids.push_back(r.snapshot().revision_id());
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  EXPECT_THAT(ids, ElementsAre("5", "4", "3", "2", "1"));
+}
+
+TEST_F(SopRegistryTest, PublishedSopsSurviveANewRegistryOnTheSameStore) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  Create("draft-only");
+  registry_ = NewRegistry();
+  EXPECT_EQ(registry_->published_count(), 1u);
+  EXPECT_THAT(LookupIds(), ElementsAre("orgs/default/sops/mql"));
+}
+
+TEST_F(SopRegistryTest, LookupRejectsMalformedContextNamingTheField) {
+  v1::LookupSopsRequest request;
+  EXPECT_THAT(registry_->LookupSops(request).status().message(), HasSubstr("context: is required"));
+  *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  (*request.mutable_context()->mutable_fields())["bad key"].set_bool_value(true);
+  auto result = registry_->LookupSops(request);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("context.fields[\"bad key\"]"));
+  *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  request.set_max_results(-1);
+  EXPECT_THAT(registry_->LookupSops(request).status().message(), HasSubstr("max_results"));
+}
+
+TEST_F(SopRegistryTest, LookupIgnoresOtherOrgsAndUnknownFields) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  EXPECT_TRUE(LookupIds(R"pb(org: "orgs/acme" record_type: "Lead"
+                             fields { key: "lead_status"
+                                      value { string_value: "MQL – New Handoff" } })pb")
+                  .empty());
+  EXPECT_THAT(LookupIds(R"pb(org: "orgs/default" record_type: "Lead"
+                             fields { key: "lead_status"
+                                      value { string_value: "MQL – New Handoff" } }
+                             fields { key: "x_custom__c" value { number_value: 1 } })pb"),
+              ElementsAre("orgs/default/sops/mql"));
+}
+
+}  // namespace
+}  // namespace sopsidebar
