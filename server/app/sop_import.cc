@@ -1,0 +1,81 @@
+#include "server/app/sop_import.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/status_macros.h"
+#include "server/domain/model/names.h"
+#include "server/domain/model/sop_apply.h"
+#include "server/domain/model/sop_file.h"
+
+namespace sopsidebar {
+namespace {
+
+// Applies files straight to the registry.
+class RegistryTarget : public SopApplyTarget {
+ public:
+  RegistryTarget(SopRegistry& registry, const Caller& caller)
+      : registry_(registry), caller_(caller) {}
+
+  absl::StatusOr<v1::Sop> Get(const std::string& name) override {
+    v1::GetSopRequest request;
+    request.set_name(name);
+    return registry_.GetSop(request);
+  }
+  absl::StatusOr<v1::Sop> Create(const std::string& parent, const std::string& sop_id,
+                                 const v1::Sop& sop) override {
+    v1::CreateSopRequest request;
+    request.set_parent(parent);
+    request.set_sop_id(sop_id);
+    *request.mutable_sop() = sop;
+    return registry_.CreateSop(caller_, request);
+  }
+  absl::StatusOr<v1::Sop> Update(const v1::Sop& sop) override {
+    v1::UpdateSopRequest request;
+    *request.mutable_sop() = sop;
+    return registry_.UpdateSop(caller_, request);
+  }
+  absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
+    v1::PublishSopRequest request;
+    request.set_name(name);
+    return registry_.PublishSop(caller_, request);
+  }
+
+ private:
+  SopRegistry& registry_;
+  const Caller& caller_;
+};
+
+}  // namespace
+
+absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path,
+                                             const Caller& caller) {
+  SOP_ASSIGN_OR_RETURN(std::vector<SopFile> files, LoadSopFiles(path));
+  RegistryTarget target(registry, caller);
+  ApplyOptions options;
+  options.default_org = std::string(kDefaultOrg);
+  options.publish = true;
+  ImportSummary summary;
+  for (const SopFile& file : files) {
+    absl::StatusOr<ApplyResult> result = ApplySopFile(target, file, options);
+    if (!result.ok()) {
+      return absl::Status(result.status().code(),
+                          absl::StrCat(file.path, ": ", result.status().message()));
+    }
+    switch (result->action) {
+      case ApplyAction::kCreated:
+        ++summary.created;
+        break;
+      case ApplyAction::kUpdated:
+        ++summary.updated;
+        break;
+      case ApplyAction::kUnchanged:
+        ++summary.unchanged;
+        break;
+    }
+    if (result->published) ++summary.published;
+  }
+  return summary;
+}
+
+}  // namespace sopsidebar

@@ -1,0 +1,106 @@
+#include "server/domain/model/sop_apply.h"
+
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/common/errors.h"
+
+namespace sopsidebar {
+namespace {
+
+// A target that keeps SOPs in a map and counts calls.
+class FakeTarget : public SopApplyTarget {
+ public:
+  absl::StatusOr<v1::Sop> Get(const std::string& name) override {
+    auto it = sops_.find(name);
+    if (it == sops_.end()) return error::SopNotFound(name);
+    return it->second;
+  }
+  absl::StatusOr<v1::Sop> Create(const std::string& parent, const std::string& sop_id,
+                                 const v1::Sop& sop) override {
+    ++creates;
+    v1::Sop stored = sop;
+    stored.set_name(absl::StrCat(parent, "/sops/", sop_id));
+    stored.set_revision_id("1");
+    stored.set_etag("e1");
+    return sops_[stored.name()] = stored;
+  }
+  absl::StatusOr<v1::Sop> Update(const v1::Sop& sop) override {
+    ++updates;
+    last_update_etag = sop.etag();
+    v1::Sop stored = sop;
+    stored.set_revision_id(absl::StrCat(std::stoi(sops_[sop.name()].revision_id()) + 1));
+    return sops_[sop.name()] = stored;
+  }
+  absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
+    ++publishes;
+    v1::Sop& stored = sops_[name];
+    stored.set_published_revision_id(stored.revision_id());
+    return stored;
+  }
+
+  int creates = 0, updates = 0, publishes = 0;
+  std::string last_update_etag;
+
+ private:
+  std::map<std::string, v1::Sop> sops_;
+};
+
+SopFile File(const std::string& title) {
+  SopFile file;
+  file.path = "x.yaml";
+  file.sop_id = "mql";
+  file.sop.set_title(title);
+  file.sop.set_owner("Ops");
+  return file;
+}
+
+TEST(ApplySopFileTest, CreatesThenLeavesUnchangedThenUpdates) {
+  FakeTarget target;
+  auto first = ApplySopFile(target, File("A"), ApplyOptions());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->action, ApplyAction::kCreated);
+  EXPECT_EQ(first->sop.name(), "orgs/default/sops/mql");
+  auto again = ApplySopFile(target, File("A"), ApplyOptions());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->action, ApplyAction::kUnchanged);
+  auto changed = ApplySopFile(target, File("B"), ApplyOptions());
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed->action, ApplyAction::kUpdated);
+  EXPECT_EQ(target.creates, 1);
+  EXPECT_EQ(target.updates, 1);
+  EXPECT_EQ(target.publishes, 0);
+}
+
+TEST(ApplySopFileTest, PublishesOnlyWhenTheDraftIsAhead) {
+  FakeTarget target;
+  ApplyOptions options;
+  options.publish = true;
+  auto first = ApplySopFile(target, File("A"), options);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->published);
+  auto again = ApplySopFile(target, File("A"), options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->published);
+  EXPECT_EQ(target.publishes, 1);
+}
+
+TEST(ApplySopFileTest, NameInTheFileChoosesTheOrgAndEtagIsSentOnUpdate) {
+  FakeTarget target;
+  SopFile file = File("A");
+  file.sop.set_name("orgs/acme/sops/mql");
+  ASSERT_TRUE(ApplySopFile(target, file, ApplyOptions()).ok());
+  EXPECT_TRUE(target.Get("orgs/acme/sops/mql").ok());
+  file.sop.set_title("B");
+  file.sop.set_etag("e1");
+  file.sop.set_state(v1::Sop::PUBLISHED);  // output-only: ignored
+  auto updated = ApplySopFile(target, file, ApplyOptions());
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(target.last_update_etag, "e1");
+  EXPECT_EQ(updated->sop.state(), v1::Sop::STATE_UNSPECIFIED);
+}
+
+}  // namespace
+}  // namespace sopsidebar

@@ -1,0 +1,108 @@
+// sopd: the SOP Sidebar server. Parses flags, starts SopdServer, and serves
+// until SIGINT or SIGTERM. Flags are parsed here only.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/app/sopd_server.h"
+
+namespace {
+
+// Blocks SIGINT/SIGTERM in every thread (gRPC's threads inherit the mask),
+// so that main can wait for them synchronously.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
+
+usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT] [--import DIR]
+
+  --data-dir DIR          RocksDB data lives under DIR/db (default ./var/sopd)
+  --grpc-listen HOST:PORT gRPC address; port 0 picks a free port
+                          (default 127.0.0.1:50051)
+  --import DIR            apply and publish the SOP files in DIR (or one file)
+                          in orgs/default before serving
+  --version               print the version
+)";
+
+// Parses "--name VALUE" and "--name=VALUE"; exits 2 on a usage error.
+sopsidebar::SopdServer::Options ParseFlags(int argc, char** argv) {
+  sopsidebar::SopdServer::Options options;
+  const std::pair<const char*, std::string*> flags[] = {
+      {"--data-dir", &options.data_dir},
+      {"--grpc-listen", &options.listen_address},
+      {"--import", &options.import_dir},
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    if (arg == "--version") {
+      std::cout << "sopd " << sopsidebar::kSopdVersion << std::endl;
+      std::exit(0);
+    }
+    bool known = false;
+    for (const auto& [name, target] : flags) {
+      if (arg == name) {
+        if (i + 1 >= argc) {
+          std::cerr << "sopd: " << name << " needs a value\n" << kUsage;
+          std::exit(2);
+        }
+        *target = argv[++i];
+        known = true;
+      } else if (absl::StartsWith(arg, absl::StrCat(name, "="))) {
+        *target = arg.substr(std::string(name).size() + 1);
+        known = true;
+      }
+    }
+    if (!known) {
+      std::cerr << "sopd: unknown argument " << arg << "\n" << kUsage;
+      std::exit(2);
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const sopsidebar::SopdServer::Options options = ParseFlags(argc, argv);
+  const sigset_t signals = BlockShutdownSignals();
+  auto server = sopsidebar::SopdServer::Start(options);
+  if (!server.ok()) {
+    std::cerr << "sopd: " << absl::StatusCodeToString(server.status().code()) << ": "
+              << server.status().message() << std::endl;
+    return 1;
+  }
+  const std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
+  if (!options.import_dir.empty()) {
+    const auto& s = (*server)->import_summary();
+    std::cerr << "sopd: imported " << options.import_dir << ": " << s.created << " created, "
+              << s.updated << " updated, " << s.unchanged << " unchanged, " << s.published
+              << " published" << std::endl;
+  }
+  std::cerr << "sopd " << sopsidebar::kSopdVersion << " listening on " << host << ":"
+            << (*server)->port() << " data_dir=" << options.data_dir
+            << " published_sops=" << (*server)->published_count() << std::endl;
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::cerr << "sopd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
+            << std::endl;
+  (*server)->Shutdown();
+  (*server)->Wait();
+  server->reset();
+  std::cerr << "sopd: stopped" << std::endl;
+  return 0;
+}
