@@ -1,0 +1,154 @@
+"""A non-C++ client against a real sopd: Debian's python3-grpcio with stubs
+generated from proto/ (and gRPC's health and reflection protos).
+
+Environment (set by ctest): SOPD (the sopd binary), SOP_PY_STUBS (generated
+stubs), SOP_EXAMPLES (the example SOP directory).
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.environ["SOP_PY_STUBS"])
+
+import grpc  # noqa: E402
+from google.protobuf import struct_pb2  # noqa: E402
+from health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from reflection.v1alpha import reflection_pb2, reflection_pb2_grpc  # noqa: E402
+from sopsidebar.v1 import context_service_pb2 as ctx_pb2  # noqa: E402
+from sopsidebar.v1 import context_service_pb2_grpc as ctx_grpc  # noqa: E402
+from sopsidebar.v1 import sop_pb2  # noqa: E402
+from sopsidebar.v1 import sop_service_pb2 as sop_svc_pb2  # noqa: E402
+from sopsidebar.v1 import sop_service_pb2_grpc as sop_svc_grpc  # noqa: E402
+
+TIMEOUT = 10
+
+
+def start_sopd(data_dir):
+    """Starts sopd on a free loopback port; returns (process, address)."""
+    proc = subprocess.Popen(
+        [os.environ["SOPD"], "--data-dir", data_dir, "--grpc-listen", "127.0.0.1:0",
+         "--import", os.environ["SOP_EXAMPLES"]],
+        stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        match = re.search(r"listening on (\S+)", line)
+        if match:
+            return proc, match.group(1)
+    proc.wait(timeout=TIMEOUT)
+    raise RuntimeError("sopd exited with %s before listening" % proc.returncode)
+
+
+def lead(**fields):
+    context = ctx_pb2.CrmContext(org="orgs/default", record_type="Lead")
+    for name, value in fields.items():
+        context.fields[name].CopyFrom(_value(value))
+    return context
+
+
+def _value(v):
+    value = struct_pb2.Value()
+    if isinstance(v, bool):
+        value.bool_value = v
+    elif isinstance(v, (int, float)):
+        value.number_value = v
+    else:
+        value.string_value = v
+    return value
+
+
+class PythonClientTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.proc, cls.address = start_sopd(cls.tmp.name)
+        cls.channel = grpc.insecure_channel(cls.address)
+        cls.sops = sop_svc_grpc.SopServiceStub(cls.channel)
+        cls.context = ctx_grpc.ContextServiceStub(cls.channel)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.proc.terminate()
+        cls.proc.wait(timeout=TIMEOUT)
+        cls.proc.stderr.close()
+        cls.tmp.cleanup()
+
+    def test_health_reports_serving(self):
+        health = health_pb2_grpc.HealthStub(self.channel)
+        for service in ("", "sopsidebar.v1.ContextService", "sopsidebar.v1.SopService"):
+            response = health.Check(health_pb2.HealthCheckRequest(service=service),
+                                    timeout=TIMEOUT)
+            self.assertEqual(response.status, health_pb2.HealthCheckResponse.SERVING, service)
+
+    def test_reflection_lists_the_services(self):
+        stub = reflection_pb2_grpc.ServerReflectionStub(self.channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        responses = list(stub.ServerReflectionInfo(iter([request]), timeout=TIMEOUT))
+        names = {s.name for s in responses[0].list_services_response.service}
+        self.assertLessEqual({"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService",
+                              "grpc.health.v1.Health"}, names)
+
+    def test_lookup_ranks_mql_acceptance_first_and_explains_it(self):
+        response = self.context.LookupSops(
+            ctx_pb2.LookupSopsRequest(context=lead(
+                lead_status="MQL – New Handoff", lead_score=82, company_size=120,
+                title="VP Sales")),
+            timeout=TIMEOUT)
+        self.assertGreater(len(response.matches), 0)
+        first = response.matches[0]
+        self.assertEqual(first.sop, "orgs/default/sops/mql-acceptance-handoff")
+        self.assertEqual(first.sop_body.title, "MQL Acceptance & Handoff")
+        matched = {(c.condition.field, c.actual.string_value)
+                   for c in first.explanation.matched_conditions}
+        self.assertIn(("lead_status", "MQL – New Handoff"), matched)
+        self.assertEqual(first.explanation.matched_record_type, "Lead")
+
+    def test_lookup_for_accepted_lead_ranks_the_cadence_first(self):
+        response = self.context.LookupSops(
+            ctx_pb2.LookupSopsRequest(context=lead(lead_status="SQL – Accepted")),
+            timeout=TIMEOUT)
+        self.assertEqual(response.matches[0].sop,
+                         "orgs/default/sops/first-touch-outreach-cadence")
+
+    def test_invalid_create_names_the_field_and_writes_nothing(self):
+        sop = sop_pb2.Sop(title="Python-made", owner="Ops")
+        sop.steps.add(ordinal=1, title="one")
+        sop.steps.add(ordinal=1, title="again")
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.sops.CreateSop(sop_svc_pb2.CreateSopRequest(
+                parent="orgs/default", sop_id="python-bad", sop=sop), timeout=TIMEOUT)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("sop.steps[1].ordinal", caught.exception.details())
+        with self.assertRaises(grpc.RpcError) as missing:
+            self.sops.GetSop(sop_svc_pb2.GetSopRequest(name="orgs/default/sops/python-bad"),
+                             timeout=TIMEOUT)
+        self.assertEqual(missing.exception.code(), grpc.StatusCode.NOT_FOUND)
+
+    def test_create_update_and_stale_etag(self):
+        sop = sop_pb2.Sop(title="Python-made", owner="Ops")
+        created = self.sops.CreateSop(
+            sop_svc_pb2.CreateSopRequest(parent="orgs/default", sop_id="python-made", sop=sop),
+            metadata=[("x-sop-author", "python-test")], timeout=TIMEOUT)
+        self.assertEqual(created.state, sop_pb2.Sop.DRAFT)
+        fresh = sop_pb2.Sop()
+        fresh.CopyFrom(created)
+        fresh.title = "Python-made, renamed"
+        updated = self.sops.UpdateSop(sop_svc_pb2.UpdateSopRequest(sop=fresh), timeout=TIMEOUT)
+        self.assertEqual(updated.revision_id, "2")
+        stale = sop_pb2.Sop()
+        stale.CopyFrom(created)
+        stale.title = "lost update"
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.sops.UpdateSop(sop_svc_pb2.UpdateSopRequest(sop=stale), timeout=TIMEOUT)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.ABORTED)
+        history = self.sops.ListSopRevisions(
+            sop_svc_pb2.ListSopRevisionsRequest(name=created.name), timeout=TIMEOUT)
+        self.assertEqual([r.author for r in history.revisions], ["anonymous", "python-test"])
+
+
+if __name__ == "__main__":
+    unittest.main()
