@@ -197,8 +197,7 @@ class YamlToJson {
     return absl::OkStatus();
   }
 
-  absl::Status Map(const YAML::Node& node, const FieldDescriptor* field,
-                   const std::string& path) {
+  absl::Status Map(const YAML::Node& node, const FieldDescriptor* field, const std::string& path) {
     if (!node.IsMap()) return Error(node, path, "expected a mapping");
     const FieldDescriptor* value_field = field->message_type()->map_value();
     json_.push_back('{');
@@ -222,7 +221,8 @@ class YamlToJson {
     if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       return MessageValue(node, field->message_type(), path);
     }
-    if (!node.IsScalar()) return Error(node, path, "expected a single value, not a list or mapping");
+    if (!node.IsScalar())
+      return Error(node, path, "expected a single value, not a list or mapping");
     const std::string& text = node.Scalar();
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
@@ -286,7 +286,8 @@ class YamlToJson {
       AppendJsonString(node.Scalar(), &json_);
       return absl::OkStatus();
     }
-    if (!node.IsMap()) return Error(node, path, absl::StrCat("expected a mapping (", type->name(), ")"));
+    if (!node.IsMap())
+      return Error(node, path, absl::StrCat("expected a mapping (", type->name(), ")"));
     return Message(node, type, path);
   }
 
@@ -475,8 +476,9 @@ absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors,
   // protobuf 3.21 has its own Status type; only its message matters here.
   const auto parsed = google::protobuf::util::JsonStringToMessage(converter.json(), &sop, options);
   if (!parsed.ok()) {
-    return AtPath(path_for_errors, converter,
-                  SplitParserError(absl::string_view(parsed.message().data(), parsed.message().size())));
+    return AtPath(
+        path_for_errors, converter,
+        SplitParserError(absl::string_view(parsed.message().data(), parsed.message().size())));
   }
   absl::Status valid = ValidateSopBody(sop, "");
   if (valid.ok() && !sop.name().empty()) valid = ParseSopName("name", sop.name()).status();

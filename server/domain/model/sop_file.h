@@ -34,8 +34,7 @@ namespace sopsidebar {
 // Returns INVALID_ARGUMENT for malformed YAML/JSON, more or fewer than one
 // document, a top level that is not a mapping, unknown or repeated fields,
 // values of the wrong type, a malformed name and validation failures.
-absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors,
-                                     absl::string_view contents);
+absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors, absl::string_view contents);
 
 // A parsed SOP file and the id of the SOP it defines.
 struct SopFile {

@@ -124,8 +124,9 @@ TEST(ParseSopFileTest, ReportsLineOfDuplicateOrdinal) {
 
 TEST(ParseSopFileTest, MissingFieldReportsLineOfEnclosingItem) {
   absl::StatusOr<v1::Sop> sop =
-      ParseSopFile("s.yaml", "title: T\nowner: O\nsteps:\n  - ordinal: 1\n    title: A\n"
-                             "  - ordinal: 2\n    instructions: x\n");
+      ParseSopFile("s.yaml",
+                   "title: T\nowner: O\nsteps:\n  - ordinal: 1\n    title: A\n"
+                   "  - ordinal: 2\n    instructions: x\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(sop.status().message(), "s.yaml:6: steps[1].title: is required");
 }
@@ -144,7 +145,8 @@ TEST(ParseSopFileTest, UnknownFieldIsRejectedWithItsName) {
 }
 
 TEST(ParseSopFileTest, UnknownEnumValueIsRejected) {
-  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "title: T\nowner: O\nreview_cycle: QUARTERY\n");
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", "title: T\nowner: O\nreview_cycle: QUARTERY\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(sop.status().message(),
             "s.yaml:3: review_cycle: unknown value \"QUARTERY\" for ReviewCycle; expected one "
@@ -155,7 +157,8 @@ TEST(ParseSopFileTest, UnknownRoleInListNamesTheItem) {
   absl::StatusOr<v1::Sop> sop =
       ParseSopFile("s.yaml", "title: T\nowner: O\nvisibility_roles:\n  - SDR\n  - CEO\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(sop.status().message()), StartsWith("s.yaml:5: visibility_roles[1]: unknown value \"CEO\""));
+  EXPECT_THAT(std::string(sop.status().message()),
+              StartsWith("s.yaml:5: visibility_roles[1]: unknown value \"CEO\""));
 }
 
 TEST(ParseSopFileTest, FieldSetTwiceIsRejected) {
@@ -173,24 +176,29 @@ TEST(ParseSopFileTest, NonNumberInNumberFieldReportsPathAndLine) {
 }
 
 TEST(ParseSopFileTest, MalformedDurationReportsPathAndLine) {
-  absl::StatusOr<v1::Sop> sop = ParseSopFile(
-      "s.yaml", "title: T\nowner: O\nsteps:\n  - title: A\n    ordinal: 1\n    time_limit:\n"
-                "      duration: 5m\n");
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml",
+                   "title: T\nowner: O\nsteps:\n  - title: A\n    ordinal: 1\n    time_limit:\n"
+                   "      duration: 5m\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(sop.status().message()), StartsWith("s.yaml:7: steps[0].time_limit.duration: "));
+  EXPECT_THAT(std::string(sop.status().message()),
+              StartsWith("s.yaml:7: steps[0].time_limit.duration: "));
 }
 
 TEST(ParseSopFileTest, TwoOperatorsInOneConditionAreRejected) {
-  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", WithCondition("equals: 1\n        prefix: x"));
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", WithCondition("equals: 1\n        prefix: x"));
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(sop.status().message()), StartsWith("s.yaml:5: targeting_rules[0].conditions[0]: "));
+  EXPECT_THAT(std::string(sop.status().message()),
+              StartsWith("s.yaml:5: targeting_rules[0].conditions[0]: "));
   EXPECT_THAT(std::string(sop.status().message()), HasSubstr("oneof"));
 }
 
 TEST(ParseSopFileTest, ListWhereValueExpectedIsRejected) {
   absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "title: [a, b]\nowner: O\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(sop.status().message()), StartsWith("s.yaml:1: title: expected a single value"));
+  EXPECT_THAT(std::string(sop.status().message()),
+              StartsWith("s.yaml:1: title: expected a single value"));
 }
 
 TEST(ParseSopFileTest, MalformedYamlReportsLine) {
@@ -293,8 +301,9 @@ TEST(InferScalarValueTest, KeepsTextThatOnlyResemblesNumbersAsString) {
 class LoadSopFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           absl::StrCat("sop_files_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        std::filesystem::path(::testing::TempDir()) /
+        absl::StrCat("sop_files_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -328,7 +337,8 @@ TEST_F(LoadSopFilesTest, LoadsSopFilesOfADirectorySortedByName) {
 }
 
 TEST_F(LoadSopFilesTest, NameInTheFileGivesTheId) {
-  const std::string path = Write("whatever.yaml", "name: orgs/acme/sops/mql-handoff\ntitle: T\nowner: O\n");
+  const std::string path =
+      Write("whatever.yaml", "name: orgs/acme/sops/mql-handoff\ntitle: T\nowner: O\n");
   absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(path);
   ASSERT_TRUE(files.ok()) << files.status();
   ASSERT_EQ(files->size(), 1u);
@@ -366,7 +376,8 @@ TEST_F(LoadSopFilesTest, OneBadFileFailsTheWholeLoad) {
 }
 
 TEST_F(LoadSopFilesTest, TwoFilesWithTheSameIdAreRejected) {
-  const std::string first = Write("a.yaml", "name: orgs/default/sops/handoff\ntitle: T\nowner: O\n");
+  const std::string first =
+      Write("a.yaml", "name: orgs/default/sops/handoff\ntitle: T\nowner: O\n");
   const std::string second = Write("handoff.yaml", kMinimal);
   absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(dir_.string());
   EXPECT_EQ(files.status().code(), absl::StatusCode::kInvalidArgument);
@@ -378,7 +389,8 @@ TEST_F(LoadSopFilesTest, FileNameThatGivesNoValidIdIsRejected) {
   const std::string path = Write("2024.yaml", kMinimal);
   absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(path);
   EXPECT_EQ(files.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(files.status().message()), StartsWith(absl::StrCat(path, ": the file name gives")));
+  EXPECT_THAT(std::string(files.status().message()),
+              StartsWith(absl::StrCat(path, ": the file name gives")));
 }
 
 }  // namespace

@@ -1,0 +1,81 @@
+// sopctl's command line: global flags, one subcommand, its flags and
+// arguments, turned into ready-to-send requests. Everything that can be
+// wrong with a command line is found here, before anything is sent.
+#ifndef SOPSIDEBAR_CLIENT_CLI_ARGS_H_
+#define SOPSIDEBAR_CLIENT_CLI_ARGS_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
+#include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/sop_service.pb.h"
+
+namespace sopsidebar::cli {
+
+enum class OutputFormat { kText, kJson };
+
+enum class Command { kLookup, kGet, kList, kHistory, kApply, kPublish, kDelete, kUndelete };
+
+struct GlobalOptions {
+  // --server; default $SOPCTL_SERVER, else 127.0.0.1:50051.
+  std::string server;
+  // --org; the org of bare SOP ids and of lookups.
+  std::string org = "default";
+  // -o / --output.
+  OutputFormat output = OutputFormat::kText;
+  // --author; default $SOPCTL_AUTHOR, else $USER, else "anonymous".
+  std::string author;
+  // --timeout; the deadline of each call.
+  absl::Duration timeout = absl::Seconds(10);
+};
+
+// A parsed command line. Only the members of `command` are meaningful.
+struct Invocation {
+  GlobalOptions global;
+  // Set when --help or -h was given: print `usage` and do nothing else.
+  bool help = false;
+  std::string usage;
+  Command command = Command::kGet;
+
+  v1::LookupSopsRequest lookup;  // lookup
+  std::string name;              // get, history, publish, delete, undelete
+  v1::ListSopsRequest list;      // list
+  std::string apply_path;        // apply
+  bool publish = false;          // apply --publish
+};
+
+// Reads an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// Parses the arguments after the program name. Global flags may come before
+// or after the command; command flags come after it. Flags take their value
+// as the next argument or after '=' (--org=acme). Returns INVALID_ARGUMENT
+// saying what is wrong (unknown command or flag, missing or malformed
+// value, wrong number of arguments). Thread-safe (pure but for `env`).
+absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
+                                            const EnvLookup& env);
+
+// The help text of sopctl as a whole.
+std::string Usage();
+
+// orgs/{org}/sops/{id} for a bare id; anything containing '/' is taken as a
+// full name and left to the server to check.
+std::string ResolveSopName(absl::string_view name_or_id, absl::string_view org);
+
+// A --field NAME=VALUE (VALUE typed with InferScalarValue) or, with
+// `as_json`, a --field-json NAME=JSON (VALUE parsed as JSON). Splits at the
+// first '='. INVALID_ARGUMENT when there is no '=', the name is empty, or
+// the JSON is malformed.
+absl::StatusOr<std::pair<std::string, google::protobuf::Value>> ParseFieldFlag(
+    absl::string_view flag, bool as_json);
+
+}  // namespace sopsidebar::cli
+
+#endif  // SOPSIDEBAR_CLIENT_CLI_ARGS_H_

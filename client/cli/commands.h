@@ -1,0 +1,22 @@
+// sopctl's commands, run against the client library.
+#ifndef SOPSIDEBAR_CLIENT_CLI_COMMANDS_H_
+#define SOPSIDEBAR_CLIENT_CLI_COMMANDS_H_
+
+#include <ostream>
+
+#include "client/cli/args.h"
+#include "client/client.h"
+
+namespace sopsidebar::cli {
+
+// Runs `invocation` (a parsed command line that is not a help request).
+// Writes results to `out` and each error to `err` as "<CODE>: <message>"
+// (CODE as absl::StatusCodeToString names it). Returns the exit status: 0 on
+// success, 1 when a call or an SOP file failed. `apply` stops at the first
+// failing SOP; the ones before it stay written.
+int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
+               std::ostream& err);
+
+}  // namespace sopsidebar::cli
+
+#endif  // SOPSIDEBAR_CLIENT_CLI_COMMANDS_H_

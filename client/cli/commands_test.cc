@@ -1,0 +1,231 @@
+#include "client/cli/commands.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sopsidebar::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+// An in-memory sopd good enough for apply, get and publish: revisions count
+// up, etags change on every write, stale etags are ABORTED.
+class FakeSopd : public client::Connection {
+ public:
+  std::map<std::string, v1::Sop> sops;
+  std::vector<std::string> calls;
+  std::vector<v1::CreateSopRequest> creates;
+
+  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
+    calls.push_back("CreateSop");
+    creates.push_back(request);
+    v1::Sop sop = request.sop();
+    sop.set_name(absl::StrCat(request.parent(), "/sops/", request.sop_id()));
+    sop.set_state(v1::Sop::DRAFT);
+    return Write(std::move(sop));
+  }
+  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override {
+    calls.push_back("GetSop");
+    auto it = sops.find(request.name());
+    if (it == sops.end())
+      return absl::NotFoundError(absl::StrCat("SOP ", request.name(), " not found"));
+    return it->second;
+  }
+  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override {
+    calls.push_back("UpdateSop");
+    auto it = sops.find(request.sop().name());
+    if (it == sops.end()) return absl::NotFoundError("missing");
+    if (!request.sop().etag().empty() && request.sop().etag() != it->second.etag()) {
+      return absl::AbortedError("etag mismatch");
+    }
+    v1::Sop sop = request.sop();
+    sop.set_state(it->second.state());
+    sop.set_published_revision_id(it->second.published_revision_id());
+    return Write(std::move(sop));
+  }
+  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) override {
+    calls.push_back("PublishSop");
+    v1::Sop& sop = sops.at(request.name());
+    if (!request.etag().empty() && request.etag() != sop.etag()) return absl::AbortedError("etag");
+    sop.set_state(v1::Sop::PUBLISHED);
+    sop.set_published_revision_id(sop.revision_id());
+    sop.set_etag(absl::StrCat("e", ++next_etag_));
+    return sop;
+  }
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest&) override {
+    return Unexpected("ListSops");
+  }
+  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest&) override {
+    return Unexpected("DeleteSop");
+  }
+  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest&) override {
+    return Unexpected("UndeleteSop");
+  }
+  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
+      const v1::ListSopRevisionsRequest&) override {
+    return Unexpected("ListSopRevisions");
+  }
+  absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest&) override {
+    return Unexpected("GetSopRevision");
+  }
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest&) override {
+    return Unexpected("LookupSops");
+  }
+
+ private:
+  v1::Sop Write(v1::Sop sop) {
+    sop.set_revision_id(absl::StrCat(++next_revision_));
+    sop.set_etag(absl::StrCat("e", ++next_etag_));
+    sops[sop.name()] = sop;
+    return sop;
+  }
+  absl::Status Unexpected(const std::string& method) {
+    calls.push_back(method);
+    return absl::UnimplementedError(method);
+  }
+
+  int next_revision_ = 0;
+  int next_etag_ = 0;
+};
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("sopctl_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& contents) {
+    std::ofstream(dir_ / name) << contents;
+    return (dir_ / name).string();
+  }
+
+  // Runs a command line; returns the exit status, output in out_ / err_.
+  int Run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    absl::StatusOr<Invocation> invocation =
+        ParseCommandLine(args, [](const std::string&) { return std::nullopt; });
+    EXPECT_TRUE(invocation.ok()) << invocation.status();
+    if (!invocation.ok()) return 2;
+    return RunCommand(*invocation, client_, out_, err_);
+  }
+
+  std::filesystem::path dir_;
+  std::shared_ptr<FakeSopd> sopd_ = std::make_shared<FakeSopd>();
+  client::Client client_{sopd_};
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+constexpr char kHandoff[] = "title: Handoff\nowner: Sales Ops\n";
+
+TEST_F(CommandsTest, ApplyCreatesMissingSopWithRequestId) {
+  const std::string path = Write("handoff.yaml", kHandoff);
+  EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "created orgs/default/sops/handoff\n");
+  ASSERT_EQ(sopd_->creates.size(), 1u);
+  EXPECT_EQ(sopd_->creates[0].parent(), "orgs/default");
+  EXPECT_EQ(sopd_->creates[0].sop_id(), "handoff");
+  EXPECT_THAT(sopd_->creates[0].request_id(), StartsWith("apply-"));
+  EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").title(), "Handoff");
+}
+
+TEST_F(CommandsTest, ApplyTwiceLeavesTheSopUnchanged) {
+  const std::string path = Write("handoff.yaml", kHandoff);
+  ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "unchanged orgs/default/sops/handoff\n");
+  EXPECT_THAT(sopd_->calls, ElementsAre("GetSop", "CreateSop", "GetSop"));
+}
+
+TEST_F(CommandsTest, ApplyUpdatesAChangedSop) {
+  const std::string path = Write("handoff.yaml", kHandoff);
+  ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  Write("handoff.yaml", "title: Handoff v2\nowner: Sales Ops\n");
+  EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "updated orgs/default/sops/handoff\n");
+  EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").title(), "Handoff v2");
+}
+
+TEST_F(CommandsTest, ApplyWithPublishPublishesOnlyDraftsAhead) {
+  const std::string path = Write("handoff.yaml", kHandoff);
+  EXPECT_EQ(Run({"apply", "-f", path, "--publish"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "created orgs/default/sops/handoff\npublished orgs/default/sops/handoff\n");
+  EXPECT_EQ(Run({"apply", "-f", path, "--publish"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "unchanged orgs/default/sops/handoff\n");
+}
+
+TEST_F(CommandsTest, ApplyUsesTheOrgOfTheNameInTheFile) {
+  const std::string path =
+      Write("x.yaml", "name: orgs/acme/sops/handoff\ntitle: T\nowner: O\nstate: PUBLISHED\n");
+  EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "created orgs/acme/sops/handoff\n");
+  ASSERT_EQ(sopd_->creates.size(), 1u);
+  EXPECT_EQ(sopd_->creates[0].parent(), "orgs/acme");
+  EXPECT_EQ(sopd_->creates[0].sop().name(), "");
+  EXPECT_EQ(sopd_->creates[0].sop().state(), v1::Sop::STATE_UNSPECIFIED);
+}
+
+TEST_F(CommandsTest, ApplyOfAnyBadFileSendsNothing) {
+  Write("a.yaml", kHandoff);
+  Write("b.yaml", "title: T\nowner: O\nsteps:\n  - ordinal: 0\n    title: S\n");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string()}), 1);
+  EXPECT_EQ(err_.str(), absl::StrCat("INVALID_ARGUMENT: ", (dir_ / "b.yaml").string(),
+                                     ":4: steps[0].ordinal: must be positive\n"));
+  EXPECT_THAT(sopd_->calls, IsEmpty());
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, ExportedSopAppliesBackUnchanged) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff), "--publish"}), 0) << err_.str();
+  ASSERT_EQ(Run({"get", "handoff", "-o", "json"}), 0) << err_.str();
+  const std::string exported = Write("exported.json", out_.str());
+  EXPECT_EQ(Run({"apply", "-f", exported}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "unchanged orgs/default/sops/handoff\n");
+}
+
+TEST_F(CommandsTest, ApplyOfAStaleExportIsAborted) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  ASSERT_EQ(Run({"get", "handoff", "-o", "json"}), 0) << err_.str();
+  std::string exported = out_.str();
+  exported.replace(exported.find("Handoff"), 7, "Handoff (edited)");
+  const std::string path = Write("exported.json", exported);
+  // Someone else changes the SOP after the export.
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", "title: Other\nowner: O\n")}), 0);
+
+  EXPECT_EQ(Run({"apply", "-f", path}), 1);
+  EXPECT_EQ(err_.str(), absl::StrCat("ABORTED: ", path, ": etag mismatch\n"));
+  EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").title(), "Other");
+}
+
+TEST_F(CommandsTest, RpcErrorPrintsCodeAndMessage) {
+  EXPECT_EQ(Run({"get", "missing"}), 1);
+  EXPECT_EQ(err_.str(), "NOT_FOUND: SOP orgs/default/sops/missing not found\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, GetPrintsASummary) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  EXPECT_EQ(Run({"get", "orgs/default/sops/handoff"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(),
+              StartsWith("orgs/default/sops/handoff\n  Title:  Handoff\n  Owner:  Sales Ops\n"));
+}
+
+}  // namespace
+}  // namespace sopsidebar::cli

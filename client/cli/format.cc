@@ -1,0 +1,352 @@
+#include "client/cli/format.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/domain/model/values.h"
+
+namespace sopsidebar::cli {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::string Describe(const google::protobuf::ListValue& list) {
+  google::protobuf::Value value;
+  *value.mutable_list_value() = list;
+  return DescribeValue(value);
+}
+
+std::string Bound(double number) { return absl::StrCat(number); }
+std::string Bound(const google::protobuf::Timestamp& time) { return TimeUtil::ToString(time); }
+
+std::string FormatRange(const std::string& field, const v1::Range& range) {
+  using v1::Range;
+  std::string lower, upper;
+  if (range.lower_case() == Range::kMin) lower = Bound(range.min());
+  if (range.lower_case() == Range::kMinTime) lower = Bound(range.min_time());
+  if (range.upper_case() == Range::kMax) upper = Bound(range.max());
+  if (range.upper_case() == Range::kMaxTime) upper = Bound(range.max_time());
+  const char* lower_op = range.exclusive_min() ? " < " : " <= ";
+  const char* upper_op = range.exclusive_max() ? " < " : " <= ";
+  if (!lower.empty() && !upper.empty())
+    return absl::StrCat(lower, lower_op, field, upper_op, upper);
+  if (!lower.empty()) return absl::StrCat(field, range.exclusive_min() ? " > " : " >= ", lower);
+  return absl::StrCat(field, upper_op, upper);
+}
+
+std::string TitleOrName(const v1::Sop& sop, const std::string& name) {
+  return sop.title().empty() ? name : sop.title();
+}
+
+std::string RoleSuffix(v1::Role role) {
+  return role == v1::ROLE_UNSPECIFIED ? "" : absl::StrCat(" [", v1::Role_Name(role), "]");
+}
+
+std::string FormatRule(const v1::TargetingRule& rule) {
+  std::vector<std::string> terms;
+  if (rule.record_types_size() == 1) {
+    terms.push_back(absl::StrCat("record_type = ", rule.record_types(0)));
+  } else if (rule.record_types_size() > 1) {
+    terms.push_back(
+        absl::StrCat("record_type in [", absl::StrJoin(rule.record_types(), ", "), "]"));
+  }
+  for (const v1::Condition& c : rule.conditions()) terms.push_back(FormatCondition(c));
+  return absl::StrJoin(terms, "; ");
+}
+
+std::string FormatDuration(const google::protobuf::Duration& d) {
+  return HumanDuration(absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()));
+}
+
+std::string FormatFieldUpdate(const v1::FieldUpdate& update) {
+  std::string text = update.has_value()
+                         ? absl::StrCat(update.field(), " = ", DescribeValue(update.value()))
+                         : absl::StrCat(update.field(), " (any value)");
+  if (!update.note().empty()) absl::StrAppend(&text, ": ", update.note());
+  return text;
+}
+
+std::string FormatTouch(const v1::CadenceTouch& touch) {
+  std::string text = absl::StrCat(v1::Channel_Name(touch.channel()), " ", touch.action());
+  if (!touch.template_name().empty())
+    absl::StrAppend(&text, " (template ", touch.template_name(), ")");
+  if (touch.has_within()) absl::StrAppend(&text, " within ", FormatDuration(touch.within()));
+  return text;
+}
+
+std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
+  const v1::Sop& sop = match.sop_body();
+  std::string text = absl::StrCat(rank, ". ", TitleOrName(sop, match.sop()), "  (", match.sop(),
+                                  " @ rev ", match.revision_id(), ")\n");
+
+  const v1::MatchExplanation& why = match.explanation();
+  std::vector<std::string> terms;
+  if (!why.matched_record_type().empty()) {
+    terms.push_back(absl::StrCat("record_type = ", why.matched_record_type()));
+  }
+  for (const v1::MatchedCondition& mc : why.matched_conditions()) {
+    terms.push_back(absl::StrCat(FormatCondition(mc.condition()), " (actual ",
+                                 mc.has_actual() ? DescribeValue(mc.actual()) : "missing", ")"));
+  }
+  absl::StrAppend(&text, "   matched rule ", why.rule_index());
+  if (!why.rule_description().empty()) absl::StrAppend(&text, " \"", why.rule_description(), "\"");
+  absl::StrAppend(&text, " (priority ", why.priority(), ", specificity ", why.specificity(), ")");
+  if (!terms.empty()) absl::StrAppend(&text, ": ", absl::StrJoin(terms, "; "));
+  text.push_back('\n');
+
+  const int step = match.current_step_index();
+  if (step >= 0 && step < sop.steps_size()) {
+    const v1::Step& s = sop.steps(step);
+    absl::StrAppend(&text, "   current step ", step + 1, "/", sop.steps_size(), ": ", s.title(),
+                    RoleSuffix(s.responsible_role()));
+    if (match.has_current_step_due_time()) {
+      const absl::Time due = absl::FromUnixSeconds(match.current_step_due_time().seconds()) +
+                             absl::Nanoseconds(match.current_step_due_time().nanos());
+      absl::StrAppend(&text, due >= now ? absl::StrCat(" due in ", HumanDuration(due - now))
+                                        : absl::StrCat(" overdue by ", HumanDuration(now - due)));
+    }
+    text.push_back('\n');
+  } else if (sop.steps_size() > 0) {
+    absl::StrAppend(&text, "   no step applies to this record yet\n");
+  }
+
+  // The day only means something to SOPs that have a cadence.
+  if (match.cadence_day() > 0 && sop.cadence_size() > 0) {
+    std::vector<std::string> touches;
+    for (const v1::CadenceTouch& touch : sop.cadence()) {
+      if (touch.day() == match.cadence_day()) touches.push_back(FormatTouch(touch));
+    }
+    absl::StrAppend(&text, "   cadence day ", match.cadence_day(), ": ",
+                    touches.empty() ? "no touch today" : absl::StrJoin(touches, "; "), "\n");
+  }
+  return text;
+}
+
+// Columns padded to the widest cell, counting UTF-8 code points; the last
+// column is not padded.
+std::string Table(const std::vector<std::vector<std::string>>& rows) {
+  auto width = [](const std::string& s) {
+    return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
+  };
+  std::vector<long> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
+  }
+  std::string text;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      absl::StrAppend(&text, row[i]);
+      if (i + 1 < row.size()) text.append(widths[i] - width(row[i]) + 2, ' ');
+    }
+    text.push_back('\n');
+  }
+  return text;
+}
+
+std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+}  // namespace
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  // Zeros matter in responses (rule_index 0 is the first rule), so print them.
+  options.always_print_primitive_fields = true;
+  options.add_whitespace = true;
+  std::string json;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("cannot print JSON: ", status.message().ToString()));
+  }
+  if (json.empty() || json.back() != '\n') json.push_back('\n');
+  return json;
+}
+
+std::string FormatCondition(const v1::Condition& c) {
+  std::string text;
+  switch (c.op_case()) {
+    case v1::Condition::kEquals:
+      text = absl::StrCat(c.field(), " = ", DescribeValue(c.equals()));
+      break;
+    case v1::Condition::kAnyOf:
+      text = absl::StrCat(c.field(), " in ", Describe(c.any_of()));
+      break;
+    case v1::Condition::kNoneOf:
+      text = absl::StrCat(c.field(), " not in ", Describe(c.none_of()));
+      break;
+    case v1::Condition::kRange:
+      text = FormatRange(c.field(), c.range());
+      break;
+    case v1::Condition::kPrefix:
+      text = absl::StrCat(c.field(), " starts with \"", c.prefix(), "\"");
+      break;
+    case v1::Condition::kExists:
+      text = absl::StrCat(c.field(), c.exists() ? " is set" : " is missing");
+      break;
+    case v1::Condition::OP_NOT_SET:
+      text = absl::StrCat(c.field(), " (no test)");
+      break;
+  }
+  if (c.case_insensitive()) absl::StrAppend(&text, " (any case)");
+  return text;
+}
+
+std::string HumanDuration(absl::Duration duration) {
+  int64_t seconds = absl::ToInt64Seconds(duration);
+  if (seconds < 0) seconds = 0;
+  const std::pair<int64_t, const char*> units[] = {{seconds / 86400, "d"},
+                                                   {seconds / 3600 % 24, "h"},
+                                                   {seconds / 60 % 60, "m"},
+                                                   {seconds % 60, "s"}};
+  std::string text;
+  for (size_t i = 0; i < 4; ++i) {
+    if (units[i].first == 0) continue;
+    absl::StrAppend(&text, units[i].first, units[i].second);
+    if (i + 1 < 4 && units[i + 1].first != 0) {
+      absl::StrAppend(&text, units[i + 1].first, units[i + 1].second);
+    }
+    return text;
+  }
+  return "0s";
+}
+
+std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now) {
+  if (response.matches().empty()) return "No published SOP matches this record.\n";
+  std::string text;
+  for (int i = 0; i < response.matches_size(); ++i) {
+    absl::StrAppend(&text, FormatMatch(i + 1, response.matches(i), now));
+  }
+  return text;
+}
+
+std::string FormatSop(const v1::Sop& sop) {
+  std::vector<std::vector<std::string>> head;
+  auto add = [&head](const char* label, const std::string& value) {
+    if (!value.empty()) head.push_back({absl::StrCat("  ", label), value});
+  };
+  add("Title:", sop.title());
+  add("Owner:", sop.owner());
+  std::string state = v1::Sop::State_Name(sop.state());
+  if (!sop.revision_id().empty()) absl::StrAppend(&state, ", draft rev ", sop.revision_id());
+  if (!sop.published_revision_id().empty()) {
+    absl::StrAppend(&state, ", published rev ", sop.published_revision_id());
+  }
+  add("State:", state);
+  add("Purpose:", sop.purpose());
+  if (sop.review_cycle() != v1::REVIEW_CYCLE_UNSPECIFIED) {
+    add("Review:", v1::ReviewCycle_Name(sop.review_cycle()));
+  }
+  if (sop.funnel_stage() != v1::FUNNEL_STAGE_UNSPECIFIED) {
+    add("Funnel:", v1::FunnelStage_Name(sop.funnel_stage()));
+  }
+  add("Tags:", absl::StrJoin(sop.tags(), ", "));
+  add("Anchor:", sop.anchor_field());
+  auto roles = [](const google::protobuf::RepeatedField<int>& list) {
+    return absl::StrJoin(list, ", ", [](std::string* out, int role) {
+      absl::StrAppend(out, v1::Role_Name(static_cast<v1::Role>(role)));
+    });
+  };
+  add("Visible to:", roles(sop.visibility_roles()));
+  add("Approvers:", roles(sop.required_approver_roles()));
+  if (sop.has_update_time()) add("Updated:", TimeUtil::ToString(sop.update_time()));
+
+  std::string text =
+      absl::StrCat(sop.name().empty() ? "(unnamed SOP)" : sop.name(), "\n", Table(head));
+  if (sop.targeting_rules_size() > 0) {
+    absl::StrAppend(&text, "Targeting rules:\n");
+    for (int i = 0; i < sop.targeting_rules_size(); ++i) {
+      const v1::TargetingRule& rule = sop.targeting_rules(i);
+      absl::StrAppend(&text, "  ", i, ". priority ", rule.priority());
+      if (!rule.description().empty()) absl::StrAppend(&text, " \"", rule.description(), "\"");
+      absl::StrAppend(&text, ": ", FormatRule(rule), "\n");
+    }
+  }
+  if (sop.steps_size() > 0) {
+    absl::StrAppend(&text, "Steps:\n");
+    for (const v1::Step& s : sop.steps()) {
+      absl::StrAppend(&text, "  ", s.ordinal(), ". ", s.title(), RoleSuffix(s.responsible_role()));
+      if (s.has_time_limit()) {
+        absl::StrAppend(&text, " within ", FormatDuration(s.time_limit().duration()));
+        if (!s.time_limit().anchor_event().empty()) {
+          absl::StrAppend(&text, " of ", s.time_limit().anchor_event());
+        }
+      }
+      text.push_back('\n');
+      if (s.conditions_size() > 0) {
+        absl::StrAppend(&text, "     when ",
+                        absl::StrJoin(s.conditions(), "; ",
+                                      [](std::string* out, const v1::Condition& c) {
+                                        absl::StrAppend(out, FormatCondition(c));
+                                      }),
+                        "\n");
+      }
+      for (const v1::FieldUpdate& u : s.required_updates()) {
+        absl::StrAppend(&text, "     set ", FormatFieldUpdate(u), "\n");
+      }
+    }
+  }
+  if (sop.cadence_size() > 0) {
+    absl::StrAppend(&text, "Cadence:\n");
+    for (const v1::CadenceTouch& touch : sop.cadence()) {
+      absl::StrAppend(&text, "  day ", touch.day(), ": ", FormatTouch(touch), "\n");
+    }
+  }
+  if (sop.sla_terms_size() > 0) {
+    absl::StrAppend(&text, "SLA terms:\n");
+    for (const v1::SlaTerm& term : sop.sla_terms()) {
+      absl::StrAppend(
+          &text, "  ", term.name(), " = ",
+          term.has_duration() ? FormatDuration(term.duration()) : absl::StrCat(term.number()));
+      if (!term.description().empty()) absl::StrAppend(&text, ": ", term.description());
+      text.push_back('\n');
+    }
+  }
+  if (sop.disqualification_codes_size() > 0) {
+    absl::StrAppend(&text, "Disqualification codes:\n");
+    for (const v1::DisqualificationCode& code : sop.disqualification_codes()) {
+      absl::StrAppend(&text, "  ", code.code(), "  ", code.label(), "\n");
+    }
+  }
+  if (sop.assets_size() > 0) {
+    absl::StrAppend(&text, "Assets:\n");
+    for (const v1::Asset& asset : sop.assets()) {
+      absl::StrAppend(&text, "  ", asset.id(), "  ", asset.title());
+      if (!asset.uri().empty()) absl::StrAppend(&text, "  ", asset.uri());
+      text.push_back('\n');
+    }
+  }
+  return text;
+}
+
+std::string FormatSopTable(const std::vector<v1::Sop>& sops) {
+  if (sops.empty()) return "No SOPs.\n";
+  std::vector<std::vector<std::string>> rows = {{"NAME", "STATE", "REV", "PUBLISHED", "TITLE"}};
+  for (const v1::Sop& sop : sops) {
+    rows.push_back({sop.name(), v1::Sop::State_Name(sop.state()), OrDash(sop.revision_id()),
+                    OrDash(sop.published_revision_id()), sop.title()});
+  }
+  return Table(rows);
+}
+
+std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions) {
+  if (revisions.empty()) return "No revisions.\n";
+  std::vector<std::vector<std::string>> rows = {{"REVISION", "TIME", "AUTHOR", "CHANGE"}};
+  for (const v1::SopRevision& r : revisions) {
+    const size_t slash = r.name().rfind('/');
+    const absl::Time time = absl::FromUnixSeconds(r.create_time().seconds());
+    rows.push_back({slash == std::string::npos ? r.name() : r.name().substr(slash + 1),
+                    absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", time, absl::UTCTimeZone()),
+                    OrDash(r.author()), r.change_summary()});
+  }
+  return Table(rows);
+}
+
+}  // namespace sopsidebar::cli

@@ -1,0 +1,46 @@
+// sopctl's output: text for people, the proto JSON mapping for programs.
+// All functions are thread-safe (pure).
+#ifndef SOPSIDEBAR_CLIENT_CLI_FORMAT_H_
+#define SOPSIDEBAR_CLIENT_CLI_FORMAT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/sop.pb.h"
+
+namespace sopsidebar::cli {
+
+// `message` in the proto JSON mapping with proto field names, indented, with
+// a final newline: what `sopctl apply -f` reads back. INTERNAL if protobuf
+// cannot print it.
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
+
+// Ranked matches: title, name and revision, why it matched, the current step
+// with its time left as of `now`, and the cadence day.
+std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now);
+
+// A readable summary of an SOP: head fields, rules, steps, cadence, SLA
+// terms, disqualification codes, assets.
+std::string FormatSop(const v1::Sop& sop);
+
+// A table of name, state, revision, published revision and title.
+std::string FormatSopTable(const std::vector<v1::Sop>& sops);
+
+// A table of revision id, time (UTC), author and change summary.
+std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions);
+
+// One condition as an expression: `lead_score >= 75`, `lead_status = "MQL"`,
+// `lead_source in ["Web", "Event"]`, `title starts with "VP"`.
+std::string FormatCondition(const v1::Condition& condition);
+
+// The two largest units of a non-negative duration, rounded down to
+// seconds: "45s", "4m", "4m30s", "1h5m", "2d3h".
+std::string HumanDuration(absl::Duration duration);
+
+}  // namespace sopsidebar::cli
+
+#endif  // SOPSIDEBAR_CLIENT_CLI_FORMAT_H_

@@ -1,0 +1,230 @@
+#include "client/cli/format.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+namespace sopsidebar::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+template <typename T>
+T FromText(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+constexpr int64_t kNow = 1714550400;
+
+v1::LookupSopsResponse MqlMatch() {
+  return FromText<v1::LookupSopsResponse>(R"pb(
+    matches {
+      sop: "orgs/default/sops/mql-acceptance-handoff"
+      revision_id: "3"
+      explanation {
+        rule_index: 0
+        priority: 100
+        specificity: 3
+        matched_record_type: "Lead"
+        matched_conditions {
+          condition {
+            field: "lead_status"
+            equals { string_value: "MQL – New Handoff" }
+          }
+          actual { string_value: "MQL – New Handoff" }
+        }
+        matched_conditions {
+          condition {
+            field: "lead_score"
+            range { min: 75 }
+          }
+          actual { number_value: 82 }
+        }
+      }
+      current_step_index: 1
+      current_step_due_time { seconds: 1714550640 }
+      cadence_day: 2
+      sop_body {
+        title: "MQL Acceptance & Handoff"
+        steps { ordinal: 1 title: "Open the lead" }
+        steps { ordinal: 2 title: "First call" responsible_role: SDR }
+        steps { ordinal: 3 title: "Qualify" }
+        cadence { day: 1 channel: CALL action: "Call" }
+        cadence { day: 2 channel: EMAIL action: "Follow-up email" template_name: "mql-2" }
+      }
+    }
+  )pb");
+}
+
+TEST(FormatLookupTest, ExplainsRankedMatches) {
+  EXPECT_EQ(FormatLookup(MqlMatch(), absl::FromUnixSeconds(kNow)),
+            "1. MQL Acceptance & Handoff  (orgs/default/sops/mql-acceptance-handoff @ rev 3)\n"
+            "   matched rule 0 (priority 100, specificity 3): record_type = Lead; lead_status = "
+            "\"MQL – New Handoff\" (actual \"MQL – New Handoff\"); lead_score >= 75 (actual 82)\n"
+            "   current step 2/3: First call [SDR] due in 4m\n"
+            "   cadence day 2: EMAIL Follow-up email (template mql-2)\n");
+}
+
+TEST(FormatLookupTest, PastDueStepIsOverdue) {
+  EXPECT_THAT(FormatLookup(MqlMatch(), absl::FromUnixSeconds(kNow + 300)),
+              HasSubstr("First call [SDR] overdue by 1m\n"));
+}
+
+TEST(FormatLookupTest, MissingActualIsSaidAndCadenceDayOnlyWithCadence) {
+  v1::LookupSopsResponse response = FromText<v1::LookupSopsResponse>(R"pb(
+    matches {
+      sop: "orgs/default/sops/a"
+      revision_id: "1"
+      explanation {
+        rule_index: 1
+        rule_description: "unassigned"
+        priority: 5
+        specificity: 1
+        matched_conditions { condition { field: "owner" exists: false } }
+      }
+      current_step_index: -1
+      cadence_day: 3
+      sop_body { title: "A" }
+    }
+  )pb");
+  EXPECT_EQ(FormatLookup(response, absl::FromUnixSeconds(kNow)),
+            "1. A  (orgs/default/sops/a @ rev 1)\n"
+            "   matched rule 1 \"unassigned\" (priority 5, specificity 1): owner is missing "
+            "(actual missing)\n");
+}
+
+TEST(FormatLookupTest, NoMatchesIsSaid) {
+  EXPECT_EQ(FormatLookup(v1::LookupSopsResponse(), absl::Now()),
+            "No published SOP matches this record.\n");
+}
+
+TEST(FormatConditionTest, WritesEachOperatorAsAnExpression) {
+  auto format = [](const std::string& text) {
+    return FormatCondition(FromText<v1::Condition>(text));
+  };
+  EXPECT_EQ(format(R"pb(field: "s"
+                        equals { string_value: "MQL" })pb"), "s = \"MQL\"");
+  EXPECT_EQ(format(R"pb(field: "s"
+                        equals { number_value: 75 })pb"), "s = 75");
+  EXPECT_EQ(format(R"pb(field: "s"
+                        any_of {
+                          values { string_value: "a" }
+                          values { number_value: 2 }
+                        }
+                        case_insensitive: true)pb"),
+            "s in [\"a\", 2] (any case)");
+  EXPECT_EQ(format(R"pb(field: "s"
+                        none_of { values { string_value: "a" } })pb"),
+            "s not in [\"a\"]");
+  EXPECT_EQ(format(R"pb(field: "n"
+                        range { min: 50 max: 100 exclusive_max: true })pb"),
+            "50 <= n < 100");
+  EXPECT_EQ(format(R"pb(field: "n"
+                        range { min: 50 exclusive_min: true })pb"), "n > 50");
+  EXPECT_EQ(format(R"pb(field: "n"
+                        range { max: 10 })pb"), "n <= 10");
+  EXPECT_EQ(format(R"pb(field: "t"
+                        range { min_time { seconds: 1714550400 } })pb"),
+            "t >= 2024-05-01T08:00:00Z");
+  EXPECT_EQ(format(R"pb(field: "title" prefix: "VP")pb"), "title starts with \"VP\"");
+  EXPECT_EQ(format(R"pb(field: "email" exists: true)pb"), "email is set");
+}
+
+TEST(HumanDurationTest, ShowsTheTwoLargestUnits) {
+  EXPECT_EQ(HumanDuration(absl::Seconds(45)), "45s");
+  EXPECT_EQ(HumanDuration(absl::Minutes(4)), "4m");
+  EXPECT_EQ(HumanDuration(absl::Seconds(270)), "4m30s");
+  EXPECT_EQ(HumanDuration(absl::Minutes(65) + absl::Seconds(9)), "1h5m");
+  EXPECT_EQ(HumanDuration(absl::Hours(51)), "2d3h");
+  EXPECT_EQ(HumanDuration(absl::Hours(48) + absl::Minutes(1)), "2d");
+  EXPECT_EQ(HumanDuration(absl::Milliseconds(900)), "0s");
+}
+
+TEST(FormatSopTableTest, AlignsColumns) {
+  std::vector<v1::Sop> sops = {FromText<v1::Sop>(R"pb(name: "orgs/default/sops/mql-handoff"
+                                                      state: PUBLISHED
+                                                      revision_id: "4"
+                                                      published_revision_id: "3"
+                                                      title: "MQL – Handoff")pb"),
+                               FromText<v1::Sop>(R"pb(name: "orgs/default/sops/b"
+                                                      state: DRAFT
+                                                      revision_id: "12"
+                                                      title: "B")pb")};
+  EXPECT_EQ(FormatSopTable(sops),
+            "NAME                           STATE      REV  PUBLISHED  TITLE\n"
+            "orgs/default/sops/mql-handoff  PUBLISHED  4    3          MQL – Handoff\n"
+            "orgs/default/sops/b            DRAFT      12   -          B\n");
+  EXPECT_EQ(FormatSopTable({}), "No SOPs.\n");
+}
+
+TEST(FormatRevisionsTest, ListsIdTimeAuthorAndChange) {
+  std::vector<v1::SopRevision> revisions = {FromText<v1::SopRevision>(
+      R"pb(name: "orgs/default/sops/a/revisions/2"
+           author: "dana"
+           create_time { seconds: 1714550400 }
+           change_summary: "updated title")pb")};
+  EXPECT_EQ(FormatRevisions(revisions),
+            "REVISION  TIME                     AUTHOR  CHANGE\n"
+            "2         2024-05-01 08:00:00 UTC  dana    updated title\n");
+}
+
+TEST(FormatSopTest, SummarizesHeadRulesAndSteps) {
+  const std::string text = FormatSop(FromText<v1::Sop>(R"pb(
+    name: "orgs/default/sops/a"
+    title: "MQL Handoff"
+    owner: "Sales Ops"
+    state: PUBLISHED
+    revision_id: "4"
+    published_revision_id: "3"
+    review_cycle: QUARTERLY
+    targeting_rules {
+      record_types: "Lead"
+      priority: 100
+      conditions {
+        field: "lead_score"
+        range { min: 75 }
+      }
+    }
+    steps {
+      ordinal: 1
+      title: "Call"
+      responsible_role: SDR
+      time_limit {
+        duration { seconds: 300 }
+        anchor_event: "MQL assigned"
+      }
+      required_updates {
+        field: "lead_status"
+        value { string_value: "Working" }
+      }
+    }
+    sla_terms {
+      name: "first_contact"
+      duration { seconds: 300 }
+    }
+  )pb"));
+  EXPECT_THAT(text, HasSubstr("orgs/default/sops/a\n  Title:   MQL Handoff\n"));
+  EXPECT_THAT(text, HasSubstr("  State:   PUBLISHED, draft rev 4, published rev 3\n"));
+  EXPECT_THAT(text, HasSubstr("Targeting rules:\n  0. priority 100: record_type = Lead; "
+                              "lead_score >= 75\n"));
+  EXPECT_THAT(text, HasSubstr("Steps:\n  1. Call [SDR] within 5m of MQL assigned\n"
+                              "     set lead_status = \"Working\"\n"));
+  EXPECT_THAT(text, HasSubstr("SLA terms:\n  first_contact = 5m\n"));
+}
+
+TEST(ToJsonTest, UsesProtoFieldNamesAndPrintsZeros) {
+  v1::MatchExplanation why;
+  why.set_matched_record_type("Lead");
+  absl::StatusOr<std::string> json = ToJson(why);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_THAT(*json, HasSubstr("\"matched_record_type\": \"Lead\""));
+  // rule_index 0 names the first rule; leaving it out would hide which rule matched.
+  EXPECT_THAT(*json, HasSubstr("\"rule_index\": 0"));
+}
+
+}  // namespace
+}  // namespace sopsidebar::cli

@@ -1,0 +1,91 @@
+#include "client/client.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace sopsidebar::client {
+namespace {
+
+// Drives a List RPC through its pages; `items` picks the repeated field.
+template <typename Item, typename Request, typename List, typename Items>
+absl::StatusOr<std::vector<Item>> AllPages(Request request, List list, Items items) {
+  std::vector<Item> all;
+  for (;;) {
+    auto page = list(request);
+    if (!page.ok()) return page.status();
+    for (auto& item : *items(&*page)) all.push_back(std::move(item));
+    if (page->next_page_token().empty()) return all;
+    if (page->next_page_token() == request.page_token()) {
+      return absl::InternalError(
+          absl::StrCat("server returned the same page token \"", request.page_token(), "\" again"));
+    }
+    request.set_page_token(page->next_page_token());
+  }
+}
+
+}  // namespace
+
+Client::Client(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+
+absl::StatusOr<v1::Sop> Client::CreateSop(const v1::CreateSopRequest& request) {
+  return connection_->CreateSop(request);
+}
+absl::StatusOr<v1::Sop> Client::GetSop(const v1::GetSopRequest& request) {
+  return connection_->GetSop(request);
+}
+absl::StatusOr<v1::ListSopsResponse> Client::ListSops(const v1::ListSopsRequest& request) {
+  return connection_->ListSops(request);
+}
+absl::StatusOr<v1::Sop> Client::UpdateSop(const v1::UpdateSopRequest& request) {
+  return connection_->UpdateSop(request);
+}
+absl::StatusOr<v1::Sop> Client::DeleteSop(const v1::DeleteSopRequest& request) {
+  return connection_->DeleteSop(request);
+}
+absl::StatusOr<v1::Sop> Client::UndeleteSop(const v1::UndeleteSopRequest& request) {
+  return connection_->UndeleteSop(request);
+}
+absl::StatusOr<v1::ListSopRevisionsResponse> Client::ListSopRevisions(
+    const v1::ListSopRevisionsRequest& request) {
+  return connection_->ListSopRevisions(request);
+}
+absl::StatusOr<v1::SopRevision> Client::GetSopRevision(const v1::GetSopRevisionRequest& request) {
+  return connection_->GetSopRevision(request);
+}
+absl::StatusOr<v1::Sop> Client::PublishSop(const v1::PublishSopRequest& request) {
+  return connection_->PublishSop(request);
+}
+absl::StatusOr<v1::LookupSopsResponse> Client::LookupSops(const v1::LookupSopsRequest& request) {
+  return connection_->LookupSops(request);
+}
+
+absl::StatusOr<v1::Sop> Client::GetSop(absl::string_view name) {
+  v1::GetSopRequest request;
+  request.set_name(std::string(name));
+  return GetSop(request);
+}
+
+absl::StatusOr<v1::Sop> Client::PublishSop(absl::string_view name) {
+  v1::PublishSopRequest request;
+  request.set_name(std::string(name));
+  return PublishSop(request);
+}
+
+absl::StatusOr<std::vector<v1::Sop>> Client::ListAllSops(v1::ListSopsRequest request) {
+  return AllPages<v1::Sop>(
+      std::move(request), [this](const v1::ListSopsRequest& r) { return ListSops(r); },
+      [](v1::ListSopsResponse* page) { return page->mutable_sops(); });
+}
+
+absl::StatusOr<std::vector<v1::SopRevision>> Client::ListAllSopRevisions(
+    v1::ListSopRevisionsRequest request) {
+  return AllPages<v1::SopRevision>(
+      std::move(request),
+      [this](const v1::ListSopRevisionsRequest& r) { return ListSopRevisions(r); },
+      [](v1::ListSopRevisionsResponse* page) { return page->mutable_revisions(); });
+}
+
+}  // namespace sopsidebar::client

@@ -1,0 +1,56 @@
+// The C++ client of sopd.
+//
+//   Client client(MakeGrpcConnection({.target = "127.0.0.1:50051"}));
+//   absl::StatusOr<v1::Sop> sop = client.GetSop("orgs/default/sops/mql-handoff");
+#ifndef SOPSIDEBAR_CLIENT_CLIENT_H_
+#define SOPSIDEBAR_CLIENT_CLIENT_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "client/connection.h"
+#include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/sop.pb.h"
+#include "sopsidebar/v1/sop_service.pb.h"
+
+namespace sopsidebar::client {
+
+// One method per RPC, plus conveniences. A cheap value: copies share the
+// Connection. Thread-safe when the Connection is (MakeGrpcConnection's is).
+// Errors are those of the RPC (see sop_service.proto and Connection).
+class Client {
+ public:
+  explicit Client(std::shared_ptr<Connection> connection);
+
+  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request);
+  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request);
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request);
+  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request);
+  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest& request);
+  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest& request);
+  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
+      const v1::ListSopRevisionsRequest& request);
+  absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest& request);
+  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request);
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request);
+
+  // The SOP named orgs/{org}/sops/{sop}.
+  absl::StatusOr<v1::Sop> GetSop(absl::string_view name);
+  // Publishes the current draft of orgs/{org}/sops/{sop}, whatever its etag.
+  absl::StatusOr<v1::Sop> PublishSop(absl::string_view name);
+  // Every page of ListSops, starting at request.page_token. INTERNAL when the
+  // server hands back the page token it was given (it would never end).
+  absl::StatusOr<std::vector<v1::Sop>> ListAllSops(v1::ListSopsRequest request);
+  // Every page of ListSopRevisions, newest first; errors as ListAllSops.
+  absl::StatusOr<std::vector<v1::SopRevision>> ListAllSopRevisions(
+      v1::ListSopRevisionsRequest request);
+
+ private:
+  std::shared_ptr<Connection> connection_;
+};
+
+}  // namespace sopsidebar::client
+
+#endif  // SOPSIDEBAR_CLIENT_CLIENT_H_

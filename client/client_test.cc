@@ -1,0 +1,179 @@
+#include "client/client.h"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/grpc_status.h"
+#include "client/retry.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sopsidebar::client {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Answers every call with the next scripted status (OK once the script runs
+// out) and records which methods were called; ListSops pages come from
+// `pages` keyed by page token.
+class ScriptedConnection : public Connection {
+ public:
+  std::deque<absl::Status> script;
+  std::vector<std::string> calls;
+  std::map<std::string, v1::ListSopsResponse> pages;
+
+  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest&) override {
+    return Next<v1::Sop>("CreateSop");
+  }
+  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override {
+    absl::StatusOr<v1::Sop> sop = Next<v1::Sop>("GetSop");
+    if (sop.ok()) sop->set_name(request.name());
+    return sop;
+  }
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override {
+    absl::StatusOr<v1::ListSopsResponse> page = Next<v1::ListSopsResponse>("ListSops");
+    if (!page.ok()) return page;
+    return pages[request.page_token()];
+  }
+  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest&) override {
+    return Next<v1::Sop>("UpdateSop");
+  }
+  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest&) override {
+    return Next<v1::Sop>("DeleteSop");
+  }
+  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest&) override {
+    return Next<v1::Sop>("UndeleteSop");
+  }
+  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
+      const v1::ListSopRevisionsRequest&) override {
+    return Next<v1::ListSopRevisionsResponse>("ListSopRevisions");
+  }
+  absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest&) override {
+    return Next<v1::SopRevision>("GetSopRevision");
+  }
+  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) override {
+    absl::StatusOr<v1::Sop> sop = Next<v1::Sop>("PublishSop");
+    if (sop.ok()) sop->set_name(request.name());
+    return sop;
+  }
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest&) override {
+    return Next<v1::LookupSopsResponse>("LookupSops");
+  }
+
+ private:
+  template <typename T>
+  absl::StatusOr<T> Next(const std::string& method) {
+    calls.push_back(method);
+    if (script.empty()) return T();
+    absl::Status status = script.front();
+    script.pop_front();
+    if (!status.ok()) return status;
+    return T();
+  }
+};
+
+class RetryTest : public ::testing::Test {
+ protected:
+  RetryTest()
+      : fake_(std::make_shared<ScriptedConnection>()),
+        client_(MakeRetryingConnection(
+            fake_, {.max_attempts = 3, .initial_backoff = absl::ZeroDuration()})) {}
+
+  std::shared_ptr<ScriptedConnection> fake_;
+  Client client_;
+};
+
+TEST_F(RetryTest, ReadIsRetriedWhileUnavailable) {
+  fake_->script = {absl::UnavailableError("down"), absl::UnavailableError("down"),
+                   absl::OkStatus()};
+  absl::StatusOr<v1::Sop> sop = client_.GetSop("orgs/default/sops/a");
+  ASSERT_TRUE(sop.ok()) << sop.status();
+  EXPECT_EQ(sop->name(), "orgs/default/sops/a");
+  EXPECT_THAT(fake_->calls, ElementsAre("GetSop", "GetSop", "GetSop"));
+}
+
+TEST_F(RetryTest, ReadGivesUpAfterMaxAttempts) {
+  fake_->script = {absl::UnavailableError("1"), absl::UnavailableError("2"),
+                   absl::UnavailableError("3"), absl::OkStatus()};
+  absl::StatusOr<v1::LookupSopsResponse> response = client_.LookupSops(v1::LookupSopsRequest());
+  EXPECT_EQ(response.status(), absl::UnavailableError("3"));
+  EXPECT_EQ(fake_->calls.size(), 3u);
+}
+
+TEST_F(RetryTest, OtherErrorsAreNotRetried) {
+  fake_->script = {absl::DeadlineExceededError("slow"), absl::OkStatus()};
+  EXPECT_EQ(client_.GetSop("orgs/default/sops/a").status(), absl::DeadlineExceededError("slow"));
+  EXPECT_THAT(fake_->calls, ElementsAre("GetSop"));
+}
+
+TEST_F(RetryTest, WritesAreNotRetried) {
+  fake_->script = {absl::UnavailableError("down"), absl::UnavailableError("down"),
+                   absl::UnavailableError("down"), absl::UnavailableError("down")};
+  EXPECT_EQ(client_.UpdateSop(v1::UpdateSopRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_.PublishSop("orgs/default/sops/a").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_.DeleteSop(v1::DeleteSopRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_.UndeleteSop(v1::UndeleteSopRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(fake_->calls, ElementsAre("UpdateSop", "PublishSop", "DeleteSop", "UndeleteSop"));
+}
+
+TEST_F(RetryTest, CreateIsRetriedOnlyWithRequestId) {
+  fake_->script = {absl::UnavailableError("down"), absl::UnavailableError("down"),
+                   absl::OkStatus()};
+  EXPECT_EQ(client_.CreateSop(v1::CreateSopRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  v1::CreateSopRequest with_id;
+  with_id.set_request_id("apply-1");
+  EXPECT_TRUE(client_.CreateSop(with_id).ok());
+  EXPECT_THAT(fake_->calls, ElementsAre("CreateSop", "CreateSop", "CreateSop"));
+}
+
+TEST(ClientTest, ListAllSopsFollowsPages) {
+  auto fake = std::make_shared<ScriptedConnection>();
+  fake->pages[""].add_sops()->set_name("orgs/default/sops/a");
+  fake->pages[""].set_next_page_token("t1");
+  fake->pages["t1"].add_sops()->set_name("orgs/default/sops/b");
+  fake->pages["t1"].add_sops()->set_name("orgs/default/sops/c");
+  Client client(fake);
+  absl::StatusOr<std::vector<v1::Sop>> sops = client.ListAllSops(v1::ListSopsRequest());
+  ASSERT_TRUE(sops.ok()) << sops.status();
+  ASSERT_EQ(sops->size(), 3u);
+  EXPECT_EQ((*sops)[2].name(), "orgs/default/sops/c");
+  EXPECT_EQ(fake->calls.size(), 2u);
+}
+
+TEST(ClientTest, ListAllSopsStopsWhenThePageTokenRepeats) {
+  auto fake = std::make_shared<ScriptedConnection>();
+  fake->pages[""].set_next_page_token("t1");
+  fake->pages["t1"].set_next_page_token("t1");
+  Client client(fake);
+  EXPECT_EQ(client.ListAllSops(v1::ListSopsRequest()).status().code(), absl::StatusCode::kInternal);
+}
+
+TEST(ClientTest, ListAllSopsReturnsTheFirstError) {
+  auto fake = std::make_shared<ScriptedConnection>();
+  fake->pages[""].set_next_page_token("t1");
+  fake->script = {absl::OkStatus(), absl::InvalidArgumentError("page_token: stale")};
+  Client client(fake);
+  EXPECT_EQ(client.ListAllSops(v1::ListSopsRequest()).status(),
+            absl::InvalidArgumentError("page_token: stale"));
+}
+
+TEST(GrpcStatusTest, KeepsCodeAndMessage) {
+  for (int code = 1; code <= 16; ++code) {
+    const absl::Status status =
+        FromGrpcStatus(grpc::Status(static_cast<grpc::StatusCode>(code), "why"));
+    EXPECT_EQ(status, absl::Status(static_cast<absl::StatusCode>(code), "why"));
+  }
+  EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
+}
+
+}  // namespace
+}  // namespace sopsidebar::client

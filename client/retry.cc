@@ -1,0 +1,78 @@
+#include "client/retry.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace sopsidebar::client {
+namespace {
+
+class RetryingConnection : public Connection {
+ public:
+  RetryingConnection(std::shared_ptr<Connection> inner, const RetryOptions& options)
+      : inner_(std::move(inner)), options_(options) {}
+
+  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
+    // Without a request id a repeated create could create a second SOP (or
+    // fail with ALREADY_EXISTS after the first attempt succeeded unseen).
+    if (request.request_id().empty()) return inner_->CreateSop(request);
+    return Retry([&] { return inner_->CreateSop(request); });
+  }
+  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override {
+    return Retry([&] { return inner_->GetSop(request); });
+  }
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override {
+    return Retry([&] { return inner_->ListSops(request); });
+  }
+  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override {
+    return inner_->UpdateSop(request);
+  }
+  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest& request) override {
+    return inner_->DeleteSop(request);
+  }
+  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest& request) override {
+    return inner_->UndeleteSop(request);
+  }
+  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
+      const v1::ListSopRevisionsRequest& request) override {
+    return Retry([&] { return inner_->ListSopRevisions(request); });
+  }
+  absl::StatusOr<v1::SopRevision> GetSopRevision(
+      const v1::GetSopRevisionRequest& request) override {
+    return Retry([&] { return inner_->GetSopRevision(request); });
+  }
+  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) override {
+    return inner_->PublishSop(request);
+  }
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
+    return Retry([&] { return inner_->LookupSops(request); });
+  }
+
+ private:
+  template <typename Call>
+  auto Retry(Call call) -> decltype(call()) {
+    absl::Duration backoff = options_.initial_backoff;
+    for (int attempt = 1;; ++attempt) {
+      auto result = call();
+      if (result.ok() || result.status().code() != absl::StatusCode::kUnavailable ||
+          attempt >= options_.max_attempts) {
+        return result;
+      }
+      absl::SleepFor(backoff);
+      backoff *= 2;
+    }
+  }
+
+  const std::shared_ptr<Connection> inner_;
+  const RetryOptions options_;
+};
+
+}  // namespace
+
+std::shared_ptr<Connection> MakeRetryingConnection(std::shared_ptr<Connection> inner,
+                                                   const RetryOptions& options) {
+  return std::make_shared<RetryingConnection>(std::move(inner), options);
+}
+
+}  // namespace sopsidebar::client
