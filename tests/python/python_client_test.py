@@ -6,13 +6,12 @@ stubs), SOP_EXAMPLES (the example SOP directory).
 """
 
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.environ["SOP_PY_STUBS"])
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
 import grpc  # noqa: E402
 from google.protobuf import struct_pb2  # noqa: E402
@@ -23,22 +22,7 @@ from sopsidebar.v1 import context_service_pb2_grpc as ctx_grpc  # noqa: E402
 from sopsidebar.v1 import sop_pb2  # noqa: E402
 from sopsidebar.v1 import sop_service_pb2 as sop_svc_pb2  # noqa: E402
 from sopsidebar.v1 import sop_service_pb2_grpc as sop_svc_grpc  # noqa: E402
-
-TIMEOUT = 10
-
-
-def start_sopd(data_dir):
-    """Starts sopd on a free loopback port; returns (process, address)."""
-    proc = subprocess.Popen(
-        [os.environ["SOPD"], "--data-dir", data_dir, "--grpc-listen", "127.0.0.1:0",
-         "--import", os.environ["SOP_EXAMPLES"]],
-        stderr=subprocess.PIPE, text=True)
-    for line in proc.stderr:
-        match = re.search(r"listening on (\S+)", line)
-        if match:
-            return proc, match.group(1)
-    proc.wait(timeout=TIMEOUT)
-    raise RuntimeError("sopd exited with %s before listening" % proc.returncode)
+from sopd_process import Sopd, TIMEOUT  # noqa: E402
 
 
 def lead(**fields):
@@ -64,17 +48,15 @@ class PythonClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        cls.proc, cls.address = start_sopd(cls.tmp.name)
-        cls.channel = grpc.insecure_channel(cls.address)
+        cls.sopd = Sopd(cls.tmp.name, import_dir=os.environ["SOP_EXAMPLES"]).start()
+        cls.channel = grpc.insecure_channel(cls.sopd.address)
         cls.sops = sop_svc_grpc.SopServiceStub(cls.channel)
         cls.context = ctx_grpc.ContextServiceStub(cls.channel)
 
     @classmethod
     def tearDownClass(cls):
         cls.channel.close()
-        cls.proc.terminate()
-        cls.proc.wait(timeout=TIMEOUT)
-        cls.proc.stderr.close()
+        cls.sopd.stop()
         cls.tmp.cleanup()
 
     def test_health_reports_serving(self):

@@ -1,0 +1,177 @@
+"""sopctl against a real sopd, as a user runs them: both binaries, a real
+RocksDB data dir, a loopback port.
+
+Environment (set by ctest): SOPD, SOPCTL, SOP_EXAMPLES.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from sopd_process import Sopd, TIMEOUT  # noqa: E402
+
+MQL_LEAD = ["--record-type", "Lead", "--field", "lead_status=MQL – New Handoff",
+            "--field", "lead_score=82", "--field", "company_size=120", "--field", "title=VP Sales"]
+
+
+class SopctlTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sopctl-e2e-")
+        self.sopd = Sopd(os.path.join(self.tmp, "data")).start()
+
+    def tearDown(self):
+        if self.sopd.proc.poll() is None:
+            self.sopd.stop()
+        shutil.rmtree(self.tmp)
+
+    def sopctl(self, *args, ok=True):
+        env = dict(os.environ, SOPCTL_SERVER=self.sopd.address, SOPCTL_AUTHOR="e2e")
+        result = subprocess.run([os.environ["SOPCTL"], *args], capture_output=True, text=True,
+                                env=env, timeout=TIMEOUT)
+        if ok:
+            self.assertEqual(result.returncode, 0, "sopctl %s: %s" % (args, result.stderr))
+        return result
+
+    def apply_examples(self):
+        return self.sopctl("apply", "-f", os.environ["SOP_EXAMPLES"], "--publish")
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_apply_is_idempotent(self):
+        first = self.apply_examples().stdout
+        self.assertEqual(first.count("created "), 6, first)
+        self.assertEqual(first.count("published "), 6, first)
+        second = self.apply_examples().stdout
+        self.assertEqual(second.count("unchanged "), 6, second)
+        self.assertNotIn("published", second)
+
+    def test_lookup_json_ranks_mql_acceptance_first_with_matched_conditions(self):
+        self.apply_examples()
+        out = json.loads(self.sopctl("lookup", *MQL_LEAD, "-o", "json").stdout)
+        first = out["matches"][0]
+        self.assertEqual(first["sop"], "orgs/default/sops/mql-acceptance-handoff")
+        self.assertEqual(first["sop_body"]["title"], "MQL Acceptance & Handoff")
+        matched = first["explanation"]["matched_conditions"]
+        self.assertIn({"field": "lead_status", "equals": "MQL – New Handoff"},
+                      [{k: c["condition"][k] for k in ("field", "equals") if k in c["condition"]}
+                       for c in matched])
+        self.assertEqual(matched[0]["actual"], "MQL – New Handoff")
+
+    def test_lookup_for_accepted_lead_ranks_the_cadence_first(self):
+        self.apply_examples()
+        out = json.loads(self.sopctl("lookup", "--record-type", "Lead", "--field",
+                                     "lead_status=SQL – Accepted", "-o", "json").stdout)
+        self.assertEqual(out["matches"][0]["sop"],
+                         "orgs/default/sops/first-touch-outreach-cadence")
+
+    def test_text_lookup_explains_itself(self):
+        self.apply_examples()
+        out = self.sopctl("lookup", *MQL_LEAD).stdout
+        self.assertTrue(out.startswith("1. MQL Acceptance & Handoff"), out)
+        self.assertIn('lead_status = "MQL – New Handoff"', out)
+        self.assertIn("current step", out)
+
+    def test_malformed_file_names_file_line_and_field_and_writes_nothing(self):
+        bad = self.write("broken-sop.yaml", "\n".join([
+            "title: Broken",
+            "owner: Ops",
+            "steps:",
+            "  - ordinal: 1",
+            "    title: One",
+            "  - ordinal: 1",
+            "    title: Again",
+            ""]))
+        result = self.sopctl("apply", "-f", bad, ok=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("INVALID_ARGUMENT", result.stderr)
+        self.assertIn("broken-sop.yaml:6", result.stderr)
+        self.assertIn("steps[1].ordinal", result.stderr)
+        missing = self.sopctl("get", "broken-sop", ok=False)
+        self.assertEqual(missing.returncode, 1)
+        self.assertTrue(missing.stderr.startswith("NOT_FOUND: "), missing.stderr)
+
+    def test_exported_json_edits_apply_and_stale_etag_is_aborted(self):
+        self.apply_examples()
+        exported = self.sopctl("get", "mql-acceptance-handoff", "-o", "json").stdout
+        same = self.write("mql-acceptance-handoff.json", exported)
+        self.assertIn("unchanged orgs/default/sops/mql-acceptance-handoff",
+                      self.sopctl("apply", "-f", same).stdout)
+        sop = json.loads(exported)
+        sop["title"] = "MQL Acceptance & Handoff (v2)"
+        edited = self.write("edited.json", json.dumps(sop, ensure_ascii=False))
+        self.assertIn("updated orgs/default/sops/mql-acceptance-handoff",
+                      self.sopctl("apply", "-f", edited).stdout)
+        sop["title"] = "Lost update"
+        stale = self.write("stale.json", json.dumps(sop, ensure_ascii=False))
+        result = self.sopctl("apply", "-f", stale, ok=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith("ABORTED: "), result.stderr)
+        title = json.loads(self.sopctl("get", "mql-acceptance-handoff", "-o", "json").stdout)
+        self.assertEqual(title["title"], "MQL Acceptance & Handoff (v2)")
+
+    def test_publish_delete_undelete_and_history(self):
+        self.sopctl("apply", "-f", os.path.join(os.environ["SOP_EXAMPLES"],
+                                                "demo-appointment-booking.yaml"))
+        self.sopctl("publish", "demo-appointment-booking")
+        self.sopctl("delete", "demo-appointment-booking")
+        listed = self.sopctl("list").stdout
+        self.assertNotIn("demo-appointment-booking", listed)
+        self.sopctl("undelete", "orgs/default/sops/demo-appointment-booking")
+        history = self.sopctl("history", "demo-appointment-booking").stdout.splitlines()
+        self.assertEqual([line.split()[-1] for line in history[1:]],
+                         ["undeleted", "deleted", "published", "created"])
+        self.assertTrue(all(" e2e " in line for line in history[1:]), history)
+
+    def test_unknown_sop_and_bad_usage_exit_non_zero(self):
+        result = self.sopctl("publish", "no-such-sop", ok=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith("NOT_FOUND: "), result.stderr)
+        usage = self.sopctl("lookup", "--field", "x=1", ok=False)
+        self.assertEqual(usage.returncode, 2)
+        self.assertIn("--record-type", usage.stderr)
+
+    def test_unreachable_server_is_unavailable(self):
+        self.sopd.stop()
+        result = self.sopctl("--timeout", "2s", "list", ok=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith(("UNAVAILABLE: ", "DEADLINE_EXCEEDED: ")),
+                        result.stderr)
+
+    def test_kill_9_right_after_apply_loses_nothing(self):
+        applied = self.apply_examples().stdout
+        self.assertEqual(applied.count("published "), 6)
+        before = {}
+        for line in applied.splitlines():
+            name = line.split()[-1]
+            before[name] = self.sopctl("history", name).stdout
+        self.sopctl("apply", "-f", self.write("late-change.yaml", "\n".join([
+            "title: Written just before the crash",
+            "owner: Ops",
+            "targeting_rules:",
+            "  - record_types: [Contact]",
+            ""])), "--publish")
+        self.assertEqual(self.sopd.stop(signal.SIGKILL), -signal.SIGKILL)
+
+        self.sopd = Sopd(self.sopd.data_dir).start()
+        for name, history in before.items():
+            self.assertEqual(self.sopctl("history", name).stdout, history, name)
+        late = json.loads(self.sopctl("get", "late-change", "-o", "json").stdout)
+        self.assertEqual(late["state"], "PUBLISHED")
+        self.assertEqual(late["title"], "Written just before the crash")
+        out = json.loads(self.sopctl("lookup", "--record-type", "Contact", "-o", "json").stdout)
+        self.assertIn("orgs/default/sops/late-change", [m["sop"] for m in out["matches"]])
+
+
+if __name__ == "__main__":
+    unittest.main()

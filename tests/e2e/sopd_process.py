@@ -1,0 +1,43 @@
+"""Runs the real sopd binary for end-to-end tests: on a free loopback port,
+with its data in a directory the caller owns."""
+
+import os
+import re
+import signal
+import subprocess
+
+TIMEOUT = 15
+
+
+class Sopd:
+    """A sopd process. `address` is host:port once start() returned."""
+
+    def __init__(self, data_dir, import_dir=None):
+        self.data_dir = data_dir
+        self.import_dir = import_dir
+        self.proc = None
+        self.address = None
+        self.log = []
+
+    def start(self):
+        args = [os.environ["SOPD"], "--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0"]
+        if self.import_dir:
+            args += ["--import", self.import_dir]
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+        for line in self.proc.stderr:
+            self.log.append(line)
+            match = re.search(r"listening on (\S+)", line)
+            if match:
+                self.address = match.group(1)
+                return self
+        self.proc.wait(timeout=TIMEOUT)
+        raise RuntimeError("sopd exited with %s before listening: %s"
+                           % (self.proc.returncode, "".join(self.log)))
+
+    def stop(self, sig=signal.SIGTERM):
+        """Sends `sig` and waits; returns the exit status."""
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=TIMEOUT)
+        self.log.extend(self.proc.stderr.readlines())
+        self.proc.stderr.close()
+        return code
