@@ -12,8 +12,12 @@
 namespace {
 
 // Blocks SIGINT/SIGTERM in every thread (gRPC's threads inherit the mask),
-// so that main can wait for them synchronously.
+// so that main can wait for them synchronously. A shell starting sopd in the
+// background without job control leaves SIGINT ignored, and sigwait never
+// sees an ignored signal: restore the default first.
 sigset_t BlockShutdownSignals() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
