@@ -8,15 +8,6 @@
 
 namespace sopsidebar {
 
-bool RanksBefore(const SopMatchResult& a, const SopMatchResult& b) {
-  if (a.priority != b.priority) return a.priority > b.priority;
-  if (a.specificity != b.specificity) return a.specificity > b.specificity;
-  if (a.sop->publish_time != b.sop->publish_time) {
-    return a.sop->publish_time > b.sop->publish_time;
-  }
-  return std::tie(a.sop->name.org, a.sop->name.sop) < std::tie(b.sop->name.org, b.sop->name.sop);
-}
-
 LinearSopMatcher::LinearSopMatcher(std::vector<PublishedSopPtr> sops) : sops_(std::move(sops)) {}
 
 std::unique_ptr<const SopMatcher> LinearSopMatcher::Build(std::vector<PublishedSopPtr> sops) {
@@ -26,7 +17,9 @@ std::unique_ptr<const SopMatcher> LinearSopMatcher::Build(std::vector<PublishedS
 std::vector<SopMatchResult> LinearSopMatcher::Match(const MatchQuery& query) const {
   std::vector<SopMatchResult> results;
   for (const PublishedSopPtr& sop : sops_) {
-    if (sop->name.org != query.org) continue;
+    if (sop->name.org != query.org || !RolesMaySee(query.viewer_roles, sop->visible_to)) {
+      continue;
+    }
     std::optional<SopMatchResult> best;
     const auto& rules = sop->body.targeting_rules();
     for (int i = 0; i < rules.size(); ++i) {

@@ -28,7 +28,7 @@ std::vector<std::string> Ids(const std::vector<SopMatchResult>& results) {
 
 std::vector<SopMatchResult> MatchAll(const LinearSopMatcher& matcher, const v1::CrmContext& c,
                                      int max_results = 10) {
-  return matcher.Match(MatchQuery{"default", &c, max_results});
+  return matcher.Match(MatchQuery{"default", &c, max_results, kAllRoles});
 }
 
 TEST(LinearSopMatcherTest, LookupRanksHigherPriorityFirst) {
@@ -102,6 +102,19 @@ TEST(LinearSopMatcherTest, NonMatchingSopsAreLeftOut) {
     conditions { field: "lead_status" equals { string_value: "SQL – Accepted" } }
   })pb")});
   EXPECT_TRUE(MatchAll(matcher, Context(kMqlLead)).empty());
+}
+
+TEST(LinearSopMatcherTest, SopsHiddenFromTheViewersRolesDoNotMatch) {
+  LinearSopMatcher matcher({
+      Published("public", R"pb(targeting_rules { record_types: "Lead" })pb"),
+      Published("ae-only", R"pb(visibility_roles: AE targeting_rules { record_types: "Lead" })pb"),
+  });
+  v1::CrmContext lead = Context(kMqlLead);
+  EXPECT_THAT(Ids(matcher.Match(MatchQuery{"default", &lead, 10, RoleBit(v1::SDR)})),
+              ElementsAre("public"));
+  EXPECT_THAT(Ids(matcher.Match(MatchQuery{"default", &lead, 10, RoleBit(v1::AE)})),
+              ::testing::UnorderedElementsAre("public", "ae-only"));
+  EXPECT_TRUE(matcher.Match(MatchQuery{"default", &lead, 10, 0}).empty());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/domain/model/names.h"
+#include "server/domain/model/roles.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 
@@ -25,8 +26,14 @@ struct PublishedSop {
   absl::Time publish_time;
   // The published revision's snapshot.
   v1::Sop body;
+  // VisibleToRoles(body), computed once.
+  RoleSet visible_to = kAllRoles;
 };
 using PublishedSopPtr = std::shared_ptr<const PublishedSop>;
+
+// The one way to make a PublishedSop: derives the cached fields from `body`.
+PublishedSopPtr MakePublishedSop(SopName name, int64_t revision, absl::Time publish_time,
+                                 v1::Sop body);
 
 // One matching SOP and the best of its matching rules (highest priority,
 // then specificity, then lowest index).
@@ -48,6 +55,8 @@ struct MatchQuery {
   const v1::CrmContext* context = nullptr;
   // Positive.
   int max_results = 10;
+  // The viewer's roles; only SOPs visible to one of them match.
+  RoleSet viewer_roles = 0;
 };
 
 // Thread-safe: Match may run concurrently from any number of threads and

@@ -21,12 +21,8 @@ T ParseText(const std::string& text) {
 // A published SOP `id` in `org`, published at Unix second `published`.
 inline PublishedSopPtr Published(const std::string& id, const std::string& body_text,
                                  int64_t published = 1000, const std::string& org = "default") {
-  auto sop = std::make_shared<PublishedSop>();
-  sop->name = SopName{org, id};
-  sop->revision = 1;
-  sop->publish_time = absl::FromUnixSeconds(published);
-  sop->body = ParseText<v1::Sop>(body_text);
-  return sop;
+  return MakePublishedSop(SopName{org, id}, 1, absl::FromUnixSeconds(published),
+                          ParseText<v1::Sop>(body_text));
 }
 
 inline v1::CrmContext Context(const std::string& text) {

@@ -17,7 +17,7 @@ constexpr char kLead[] = R"pb(org: "orgs/default" record_type: "Lead")pb";
 
 size_t MatchCount(const PublishedCatalog& catalog) {
   v1::CrmContext context = Context(kLead);
-  return catalog.Snapshot()->Match(MatchQuery{"default", &context, 100}).size();
+  return catalog.Snapshot()->Match(MatchQuery{"default", &context, 100, kAllRoles}).size();
 }
 
 TEST(PublishedCatalogTest, PutAndRemoveAreVisibleToTheNextSnapshot) {
@@ -38,7 +38,7 @@ TEST(PublishedCatalogTest, HeldSnapshotIsUnaffectedByLaterWrites) {
   std::shared_ptr<const SopMatcher> held = catalog.Snapshot();
   catalog.Remove(SopName{"default", "a"});
   v1::CrmContext context = Context(kLead);
-  EXPECT_EQ(held->Match(MatchQuery{"default", &context, 10}).size(), 1u);
+  EXPECT_EQ(held->Match(MatchQuery{"default", &context, 10, kAllRoles}).size(), 1u);
   EXPECT_EQ(MatchCount(catalog), 0u);
 }
 
@@ -51,7 +51,7 @@ TEST(PublishedCatalogTest, ConcurrentLookupsSeeWholeSnapshots) {
   std::thread reader([&] {
     v1::CrmContext context = Context(kLead);
     while (!stop.load()) {
-      size_t n = catalog.Snapshot()->Match(MatchQuery{"default", &context, 10}).size();
+      size_t n = catalog.Snapshot()->Match(MatchQuery{"default", &context, 10, kAllRoles}).size();
       if (n != 0 && n != 2) torn.fetch_add(1);
     }
   });

@@ -189,12 +189,9 @@ absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(const v1::Sop& head) 
     return error::Storage(absl::StatusCode::kDataLoss, "published revision of", head.name());
   }
   SOP_ASSIGN_OR_RETURN(v1::SopRevision snapshot, store_->GetRevision({name, revision}));
-  auto sop = std::make_shared<PublishedSop>();
-  sop->name = std::move(name);
-  sop->revision = revision;
-  sop->publish_time = FromProtoTimestamp(snapshot.snapshot().publish_time());
-  sop->body = std::move(*snapshot.mutable_snapshot());
-  return sop;
+  const absl::Time publish_time = FromProtoTimestamp(snapshot.snapshot().publish_time());
+  return MakePublishedSop(std::move(name), revision, publish_time,
+                          std::move(*snapshot.mutable_snapshot()));
 }
 
 int SopRegistry::PageSize(int requested) const {
@@ -404,12 +401,7 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishSop(const Caller& caller,
   *head.mutable_publish_time() = ToProtoTimestamp(now);
   SOP_ASSIGN_OR_RETURN(v1::Sop published,
                        CommitLocked(caller, name, std::move(head), "published", std::nullopt));
-  auto sop = std::make_shared<PublishedSop>();
-  sop->name = name;
-  sop->revision = RevisionNumber(published);
-  sop->publish_time = now;
-  sop->body = published;
-  catalog_.Put(std::move(sop));
+  catalog_.Put(MakePublishedSop(name, RevisionNumber(published), now, published));
   return published;
 }
 
@@ -429,7 +421,7 @@ absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
   const absl::Time now = clock_->Now();
   v1::LookupSopsResponse response;
   for (const SopMatchResult& result :
-       matcher->Match(MatchQuery{org, &request.context(), max_results})) {
+       matcher->Match(MatchQuery{org, &request.context(), max_results, kAllRoles})) {
     *response.add_matches() = ExplainMatch(result, request.context(), now);
   }
   return response;
