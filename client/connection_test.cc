@@ -128,7 +128,9 @@ TEST_F(GrpcConnectionTest, EveryCallCarriesTheDeadline) {
   ConnectionOptions options = Options();
   options.timeout = absl::Seconds(7);
   ASSERT_TRUE(MakeGrpcConnection(options)->LookupSops(v1::LookupSopsRequest()).ok());
-  EXPECT_GT(service_.time_left(), std::chrono::seconds(5));
+  // Without a deadline the server would see an infinite one; the lower bound
+  // only says it had not expired (a loaded machine may take seconds to connect).
+  EXPECT_GT(service_.time_left(), std::chrono::seconds(0));
   EXPECT_LE(service_.time_left(), std::chrono::seconds(7));
 }
 
