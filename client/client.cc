@@ -61,6 +61,27 @@ absl::StatusOr<v1::Sop> Client::PublishSop(const v1::PublishSopRequest& request)
 absl::StatusOr<v1::LookupSopsResponse> Client::LookupSops(const v1::LookupSopsRequest& request) {
   return connection_->LookupSops(request);
 }
+absl::StatusOr<v1::WhoAmIResponse> Client::WhoAmI(const v1::WhoAmIRequest& request) {
+  return connection_->WhoAmI(request);
+}
+absl::StatusOr<v1::CreateTokenResponse> Client::CreateToken(const v1::CreateTokenRequest& request) {
+  return connection_->CreateToken(request);
+}
+absl::StatusOr<v1::ListTokensResponse> Client::ListTokens(const v1::ListTokensRequest& request) {
+  return connection_->ListTokens(request);
+}
+absl::StatusOr<v1::Token> Client::RevokeToken(const v1::RevokeTokenRequest& request) {
+  return connection_->RevokeToken(request);
+}
+absl::StatusOr<v1::Org> Client::CreateOrg(const v1::CreateOrgRequest& request) {
+  return connection_->CreateOrg(request);
+}
+absl::StatusOr<v1::ListOrgsResponse> Client::ListOrgs(const v1::ListOrgsRequest& request) {
+  return connection_->ListOrgs(request);
+}
+absl::StatusOr<v1::PingResponse> Client::Ping(const v1::PingRequest& request) {
+  return connection_->Ping(request);
+}
 
 absl::StatusOr<v1::Sop> Client::GetSop(absl::string_view name) {
   v1::GetSopRequest request;
@@ -72,6 +93,12 @@ absl::StatusOr<v1::Sop> Client::PublishSop(absl::string_view name) {
   v1::PublishSopRequest request;
   request.set_name(std::string(name));
   return PublishSop(request);
+}
+
+absl::StatusOr<v1::Token> Client::RevokeToken(absl::string_view name) {
+  v1::RevokeTokenRequest request;
+  request.set_name(std::string(name));
+  return RevokeToken(request);
 }
 
 absl::StatusOr<std::vector<v1::Sop>> Client::ListAllSops(v1::ListSopsRequest request) {

@@ -1,6 +1,10 @@
 // The C++ client of sopd.
 //
-//   Client client(MakeGrpcConnection({.target = "127.0.0.1:50051"}));
+//   ConnectionOptions options;
+//   options.target = "sopd.example.com:443";
+//   options.token = token;  // Sent as `authorization: Bearer ...`.
+//   options.tls.enabled = true;
+//   Client client(MakeGrpcConnection(options));
 //   absl::StatusOr<v1::Sop> sop = client.GetSop("orgs/default/sops/mql-handoff");
 #ifndef SOPSIDEBAR_CLIENT_CLIENT_H_
 #define SOPSIDEBAR_CLIENT_CLIENT_H_
@@ -11,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "client/connection.h"
+#include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
@@ -19,7 +24,8 @@ namespace sopsidebar::client {
 
 // One method per RPC, plus conveniences. A cheap value: copies share the
 // Connection. Thread-safe when the Connection is (MakeGrpcConnection's is).
-// Errors are those of the RPC (see sop_service.proto and Connection).
+// Errors are those of the RPC (see sop_service.proto, admin_service.proto and
+// Connection).
 class Client {
  public:
   explicit Client(std::shared_ptr<Connection> connection);
@@ -36,10 +42,20 @@ class Client {
   absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request);
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request);
 
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request);
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request);
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request);
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request);
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request);
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request);
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request);
+
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);
   // Publishes the current draft of orgs/{org}/sops/{sop}, whatever its etag.
   absl::StatusOr<v1::Sop> PublishSop(absl::string_view name);
+  // Revokes the token named orgs/{org}/tokens/{token}.
+  absl::StatusOr<v1::Token> RevokeToken(absl::string_view name);
   // Every page of ListSops, starting at request.page_token. INTERNAL when the
   // server hands back the page token it was given (it would never end).
   absl::StatusOr<std::vector<v1::Sop>> ListAllSops(v1::ListSopsRequest request);

@@ -63,6 +63,29 @@ class ScriptedConnection : public Connection {
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest&) override {
     return Next<v1::LookupSopsResponse>("LookupSops");
   }
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest&) override {
+    return Next<v1::WhoAmIResponse>("WhoAmI");
+  }
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest&) override {
+    return Next<v1::CreateTokenResponse>("CreateToken");
+  }
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest&) override {
+    return Next<v1::ListTokensResponse>("ListTokens");
+  }
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
+    absl::StatusOr<v1::Token> token = Next<v1::Token>("RevokeToken");
+    if (token.ok()) token->set_name(request.name());
+    return token;
+  }
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest&) override {
+    return Next<v1::Org>("CreateOrg");
+  }
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest&) override {
+    return Next<v1::ListOrgsResponse>("ListOrgs");
+  }
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest&) override {
+    return Next<v1::PingResponse>("Ping");
+  }
 
  private:
   template <typename T>
@@ -133,6 +156,35 @@ TEST_F(RetryTest, CreateIsRetriedOnlyWithRequestId) {
   with_id.set_request_id("apply-1");
   EXPECT_TRUE(client_.CreateSop(with_id).ok());
   EXPECT_THAT(fake_->calls, ElementsAre("CreateSop", "CreateSop", "CreateSop"));
+}
+
+TEST_F(RetryTest, AdminReadsAreRetriedWhileUnavailable) {
+  const absl::Status down = absl::UnavailableError("down");
+  fake_->script = {down, absl::OkStatus(), down, absl::OkStatus(),
+                   down, absl::OkStatus(), down, absl::OkStatus()};
+  EXPECT_TRUE(client_.WhoAmI(v1::WhoAmIRequest()).ok());
+  EXPECT_TRUE(client_.ListTokens(v1::ListTokensRequest()).ok());
+  EXPECT_TRUE(client_.ListOrgs(v1::ListOrgsRequest()).ok());
+  EXPECT_TRUE(client_.Ping(v1::PingRequest()).ok());
+  EXPECT_THAT(fake_->calls, ElementsAre("WhoAmI", "WhoAmI", "ListTokens", "ListTokens", "ListOrgs",
+                                        "ListOrgs", "Ping", "Ping"));
+}
+
+TEST_F(RetryTest, AdminWritesAreNotRetried) {
+  const absl::Status down = absl::UnavailableError("down");
+  fake_->script = {down, down, down, down, down, down};
+  EXPECT_EQ(client_.CreateToken(v1::CreateTokenRequest()).status(), down);
+  EXPECT_EQ(client_.RevokeToken("orgs/acme/tokens/t1").status(), down);
+  EXPECT_EQ(client_.CreateOrg(v1::CreateOrgRequest()).status(), down);
+  EXPECT_THAT(fake_->calls, ElementsAre("CreateToken", "RevokeToken", "CreateOrg"));
+}
+
+TEST(ClientTest, RevokeTokenByNameSendsTheName) {
+  auto fake = std::make_shared<ScriptedConnection>();
+  Client client(fake);
+  absl::StatusOr<v1::Token> token = client.RevokeToken("orgs/acme/tokens/t1");
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(token->name(), "orgs/acme/tokens/t1");
 }
 
 TEST(ClientTest, ListAllSopsFollowsPages) {

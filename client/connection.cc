@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/grpc_status.h"
@@ -12,6 +13,8 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 #include "sopsidebar/v1/sop_service.grpc.pb.h"
 
@@ -26,13 +29,45 @@ bool IsValidMetadataValue(absl::string_view value) {
   return true;
 }
 
+// Catches a file name or a truncated paste where PEM text belongs, which
+// gRPC would only report as a failed handshake. An empty field is not set.
+absl::Status CheckPem(absl::string_view field, absl::string_view pem, absl::string_view begin,
+                      absl::string_view end) {
+  if (pem.empty() || (absl::StrContains(pem, begin) && absl::StrContains(pem, end))) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("tls.", field, " is not PEM (no \"", begin, "\" ... \"", end, "\")"));
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options) {
+  if (!options.tls.enabled) {
+    return grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls.root_ca_pem;
+  ssl.pem_cert_chain = options.tls.client_cert_pem;
+  ssl.pem_private_key = options.tls.client_key_pem;
+  grpc::ChannelArguments args;
+  if (!options.tls.server_name_override.empty()) {
+    // GRPC_SSL_TARGET_NAME_OVERRIDE_ARG.
+    args.SetSslTargetNameOverride(options.tls.server_name_override);
+  }
+  return grpc::CreateCustomChannel(options.target, grpc::SslCredentials(ssl), args);
+}
+
 class GrpcConnection : public Connection {
  public:
+  // With invalid options there is no channel and no stubs: Call returns
+  // `options_status_` before it would use them.
   explicit GrpcConnection(const ConnectionOptions& options)
       : options_(options),
-        channel_(grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials())),
-        sops_(v1::SopService::NewStub(channel_)),
-        context_(v1::ContextService::NewStub(channel_)) {}
+        options_status_(ValidateConnectionOptions(options)),
+        channel_(options_status_.ok() ? MakeChannel(options) : nullptr),
+        sops_(channel_ ? v1::SopService::NewStub(channel_) : nullptr),
+        context_(channel_ ? v1::ContextService::NewStub(channel_) : nullptr),
+        admin_(channel_ ? v1::AdminService::NewStub(channel_) : nullptr),
+        authorization_(options.token.empty() ? "" : absl::StrCat("Bearer ", options.token)) {}
 
   absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
     return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
@@ -90,17 +125,57 @@ class GrpcConnection : public Connection {
         });
   }
 
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {
+    return Call<v1::WhoAmIResponse>(
+        [&](grpc::ClientContext* context, v1::WhoAmIResponse* response) {
+          return admin_->WhoAmI(context, request, response);
+        });
+  }
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request) override {
+    return Call<v1::CreateTokenResponse>(
+        [&](grpc::ClientContext* context, v1::CreateTokenResponse* response) {
+          return admin_->CreateToken(context, request, response);
+        });
+  }
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override {
+    return Call<v1::ListTokensResponse>(
+        [&](grpc::ClientContext* context, v1::ListTokensResponse* response) {
+          return admin_->ListTokens(context, request, response);
+        });
+  }
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
+    return Call<v1::Token>([&](grpc::ClientContext* context, v1::Token* response) {
+      return admin_->RevokeToken(context, request, response);
+    });
+  }
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override {
+    return Call<v1::Org>([&](grpc::ClientContext* context, v1::Org* response) {
+      return admin_->CreateOrg(context, request, response);
+    });
+  }
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
+    return Call<v1::ListOrgsResponse>(
+        [&](grpc::ClientContext* context, v1::ListOrgsResponse* response) {
+          return admin_->ListOrgs(context, request, response);
+        });
+  }
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
+    return Call<v1::PingResponse>([&](grpc::ClientContext* context, v1::PingResponse* response) {
+      return admin_->Ping(context, request, response);
+    });
+  }
+
  private:
-  // Every call gets a fresh context with its own deadline and the author.
+  // Every call gets a fresh context with its own deadline, the author and
+  // the token.
   template <typename Response, typename Rpc>
   absl::StatusOr<Response> Call(Rpc rpc) {
-    if (!IsValidMetadataValue(options_.author)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("author \"", options_.author, "\" must be printable ASCII"));
-    }
+    if (!options_status_.ok()) return options_status_;
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
     if (!options_.author.empty()) context.AddMetadata("x-sop-author", options_.author);
+    if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
     Response response;
     const grpc::Status status = rpc(&context, &response);
     if (!status.ok()) return FromGrpcStatus(status);
@@ -108,12 +183,55 @@ class GrpcConnection : public Connection {
   }
 
   const ConnectionOptions options_;
+  const absl::Status options_status_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::SopService::Stub> sops_;
   const std::unique_ptr<v1::ContextService::Stub> context_;
+  const std::unique_ptr<v1::AdminService::Stub> admin_;
+  const std::string authorization_;
 };
 
 }  // namespace
+
+absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
+  if (!IsValidMetadataValue(options.author)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("author \"", options.author, "\" must be printable ASCII"));
+  }
+  // The token itself stays out of the message: it is a secret.
+  if (!IsValidMetadataValue(options.token)) {
+    return absl::InvalidArgumentError("the token must be printable ASCII");
+  }
+  const TlsOptions& tls = options.tls;
+  if (!tls.enabled) {
+    if (!tls.root_ca_pem.empty() || !tls.client_cert_pem.empty() || !tls.client_key_pem.empty() ||
+        !tls.server_name_override.empty()) {
+      return absl::InvalidArgumentError(
+          "TLS options are set but tls.enabled is false (the connection would be plaintext)");
+    }
+    return absl::OkStatus();
+  }
+  if (tls.client_cert_pem.empty() != tls.client_key_pem.empty()) {
+    return absl::InvalidArgumentError(
+        "tls.client_cert_pem and tls.client_key_pem must be given together (mutual TLS)");
+  }
+  constexpr absl::string_view kBeginCertificate = "-----BEGIN CERTIFICATE-----";
+  constexpr absl::string_view kEndCertificate = "-----END CERTIFICATE-----";
+  absl::Status pem = CheckPem("root_ca_pem", tls.root_ca_pem, kBeginCertificate, kEndCertificate);
+  if (pem.ok()) {
+    pem = CheckPem("client_cert_pem", tls.client_cert_pem, kBeginCertificate, kEndCertificate);
+  }
+  // "PRIVATE KEY-----" ends PKCS#8, RSA and EC keys alike.
+  if (pem.ok())
+    pem = CheckPem("client_key_pem", tls.client_key_pem, "-----BEGIN ", "PRIVATE KEY-----");
+  if (!pem.ok()) return pem;
+  if (!IsValidMetadataValue(tls.server_name_override) ||
+      absl::StrContains(tls.server_name_override, ' ')) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tls.server_name_override \"", tls.server_name_override, "\" is not a host name"));
+  }
+  return absl::OkStatus();
+}
 
 std::shared_ptr<Connection> MakeGrpcConnection(const ConnectionOptions& options) {
   return MakeRetryingConnection(std::make_shared<GrpcConnection>(options), options.retry);

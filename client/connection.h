@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
@@ -16,13 +18,31 @@
 namespace sopsidebar::client {
 
 // When a failed call is tried again. Only UNAVAILABLE is retried, and only
-// for calls that are safe to repeat: reads (Get*, List*, LookupSops) and
-// CreateSop with a request_id.
+// for calls that are safe to repeat: reads (Get*, List*, LookupSops, WhoAmI,
+// Ping) and CreateSop with a request_id.
 struct RetryOptions {
   // Attempts per call, the first included; 1 disables retries.
   int max_attempts = 3;
   // The wait before the second attempt; it doubles before each later one.
   absl::Duration initial_backoff = absl::Milliseconds(100);
+};
+
+// Transport security of the channel. The PEM fields hold PEM text, not file
+// names (sopctl reads the files).
+struct TlsOptions {
+  // Off (the default): plaintext, and every other field must be empty.
+  bool enabled = false;
+  // The CA certificates that verify sopd's certificate; empty (the default):
+  // gRPC's default roots, i.e. the system's trust store.
+  std::string root_ca_pem;
+  // Mutual TLS: the client's certificate chain and its private key, both or
+  // neither; empty (the default): no client certificate.
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  // Checked against sopd's certificate instead of the host of `target`, for
+  // a certificate issued to another name (tests, tunnels); empty (the
+  // default): the host of `target`.
+  std::string server_name_override;
 };
 
 struct ConnectionOptions {
@@ -34,13 +54,28 @@ struct ConnectionOptions {
   // changes; not sent when empty (sopd then records "anonymous"). Must be
   // printable ASCII, or every call fails with INVALID_ARGUMENT.
   std::string author;
+  // The access token, sent as `authorization: Bearer <token>` metadata on
+  // every call; not sent when empty (the default; sopd then answers
+  // UNAUTHENTICATED where it requires a token). Must be printable ASCII. It
+  // never appears in a status message or a log of this library.
+  std::string token;
+  // Default: plaintext.
+  TlsOptions tls;
   RetryOptions retry;
 };
 
-// One method per RPC of sopsidebar.v1.SopService and ContextService. Each
-// returns the response, or the call's status with its code and message as
-// the server sent them (UNAVAILABLE when sopd cannot be reached,
-// DEADLINE_EXCEEDED when the timeout passed). Implementations must be
+// OK, or INVALID_ARGUMENT saying which option is wrong (without quoting the
+// token or a key): author or token not printable ASCII, TLS fields set while
+// TLS is off, a client certificate without its key or a key without its
+// certificate, PEM fields that are not PEM. Thread-safe (pure).
+absl::Status ValidateConnectionOptions(const ConnectionOptions& options);
+
+// One method per RPC of sopsidebar.v1.SopService, ContextService and
+// AdminService. Each returns the response, or the call's status with its
+// code and message as the server sent them (UNAVAILABLE when sopd cannot be
+// reached or the TLS handshake fails, DEADLINE_EXCEEDED when the timeout
+// passed, UNAUTHENTICATED for a missing or bad token, PERMISSION_DENIED when
+// the token's roles do not allow the call). Implementations must be
 // thread-safe.
 class Connection {
  public:
@@ -59,11 +94,23 @@ class Connection {
   virtual absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) = 0;
   virtual absl::StatusOr<v1::LookupSopsResponse> LookupSops(
       const v1::LookupSopsRequest& request) = 0;
+
+  virtual absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) = 0;
+  virtual absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListTokensResponse> ListTokens(
+      const v1::ListTokensRequest& request) = 0;
+  virtual absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) = 0;
+  virtual absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) = 0;
+  virtual absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) = 0;
 };
 
-// A Connection to sopd over gRPC (insecure channel credentials), with the
-// retries of `options.retry`. The channel connects lazily: an unreachable
-// server shows up as UNAVAILABLE on the first call.
+// A Connection to sopd over gRPC (TLS as `options.tls` says, else
+// plaintext), with the retries of `options.retry`. The channel connects
+// lazily: an unreachable server shows up as UNAVAILABLE on the first call.
+// When ValidateConnectionOptions(options) fails, every call returns that
+// status without sending anything.
 std::shared_ptr<Connection> MakeGrpcConnection(const ConnectionOptions& options);
 
 }  // namespace sopsidebar::client

@@ -1,24 +1,35 @@
 #include "client/connection.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
 #include "gtest/gtest.h"
+#include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 #include "sopsidebar/v1/sop_service.grpc.pb.h"
 
 namespace sopsidebar::client {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+
 // Records what the client sent and fails the first `unavailable` calls.
 class RecordingSopService final : public v1::SopService::Service,
-                                  public v1::ContextService::Service {
+                                  public v1::ContextService::Service,
+                                  public v1::AdminService::Service {
  public:
   grpc::Status GetSop(grpc::ServerContext* context, const v1::GetSopRequest* request,
                       v1::Sop* response) override {
@@ -40,6 +51,15 @@ class RecordingSopService final : public v1::SopService::Service,
     response->add_matches()->set_sop("orgs/default/sops/a");
     return grpc::Status::OK;
   }
+  grpc::Status WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
+                      v1::WhoAmIResponse* response) override {
+    Record(context);
+    if (authorization() != "Bearer sops_good") {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or invalid token");
+    }
+    response->set_user_id("dana");
+    return grpc::Status::OK;
+  }
 
   void FailNextCallsWithUnavailable(int n) {
     absl::MutexLock lock(&mu_);
@@ -57,15 +77,24 @@ class RecordingSopService final : public v1::SopService::Service,
     absl::MutexLock lock(&mu_);
     return calls_;
   }
+  // The authorization metadata of the last call, "(none)" without.
+  std::string authorization() {
+    absl::MutexLock lock(&mu_);
+    return authorization_;
+  }
 
  private:
   void Record(grpc::ServerContext* context) {
     absl::MutexLock lock(&mu_);
     ++calls_;
-    auto it = context->client_metadata().find("x-sop-author");
-    author_ = it == context->client_metadata().end()
-                  ? "(none)"
-                  : std::string(it->second.data(), it->second.size());
+    const auto value = [context](const char* key) {
+      auto it = context->client_metadata().find(key);
+      return it == context->client_metadata().end()
+                 ? std::string("(none)")
+                 : std::string(it->second.data(), it->second.size());
+    };
+    author_ = value("x-sop-author");
+    authorization_ = value("authorization");
     time_left_ = context->deadline() - std::chrono::system_clock::now();
   }
 
@@ -73,6 +102,7 @@ class RecordingSopService final : public v1::SopService::Service,
   int unavailable_ ABSL_GUARDED_BY(mu_) = 0;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::string author_ ABSL_GUARDED_BY(mu_);
+  std::string authorization_ ABSL_GUARDED_BY(mu_);
   std::chrono::system_clock::duration time_left_ ABSL_GUARDED_BY(mu_){};
 };
 
@@ -83,6 +113,7 @@ class GrpcConnectionTest : public ::testing::Test {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(static_cast<v1::SopService::Service*>(&service_));
     builder.RegisterService(static_cast<v1::ContextService::Service*>(&service_));
+    builder.RegisterService(static_cast<v1::AdminService::Service*>(&service_));
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
   }
@@ -130,8 +161,11 @@ TEST_F(GrpcConnectionTest, EveryCallCarriesTheDeadline) {
   ASSERT_TRUE(MakeGrpcConnection(options)->LookupSops(v1::LookupSopsRequest()).ok());
   // Without a deadline the server would see an infinite one; the lower bound
   // only says it had not expired (a loaded machine may take seconds to connect).
+  // The upper bound tells 7s from the 10s default; it is not 7s itself because
+  // the server derives the deadline from a cached clock that can lag by
+  // milliseconds (time_left was seen at 7.008s).
   EXPECT_GT(service_.time_left(), std::chrono::seconds(0));
-  EXPECT_LE(service_.time_left(), std::chrono::seconds(7));
+  EXPECT_LT(service_.time_left(), std::chrono::seconds(8));
 }
 
 TEST_F(GrpcConnectionTest, ServerErrorKeepsCodeAndMessage) {
@@ -147,6 +181,219 @@ TEST_F(GrpcConnectionTest, UnavailableReadIsRetried) {
   request.set_name("orgs/default/sops/a");
   EXPECT_TRUE(MakeGrpcConnection(Options())->GetSop(request).ok());
   EXPECT_EQ(service_.calls(), 3);
+}
+
+TEST_F(GrpcConnectionTest, SendsTheTokenAsBearerMetadataOnEveryCall) {
+  ConnectionOptions options = Options();
+  options.token = "sops_good";
+  std::shared_ptr<Connection> connection = MakeGrpcConnection(options);
+  absl::StatusOr<v1::WhoAmIResponse> who = connection->WhoAmI(v1::WhoAmIRequest());
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->user_id(), "dana");
+  ASSERT_TRUE(connection->LookupSops(v1::LookupSopsRequest()).ok());
+  EXPECT_EQ(service_.authorization(), "Bearer sops_good");
+}
+
+TEST_F(GrpcConnectionTest, SendsNoAuthorizationWithoutToken) {
+  EXPECT_EQ(MakeGrpcConnection(Options())->WhoAmI(v1::WhoAmIRequest()).status(),
+            absl::UnauthenticatedError("missing or invalid token"));
+  EXPECT_EQ(service_.authorization(), "(none)");
+}
+
+TEST_F(GrpcConnectionTest, AdminReadIsRetried) {
+  service_.FailNextCallsWithUnavailable(1);
+  v1::GetSopRequest request;
+  request.set_name("orgs/default/sops/a");
+  ConnectionOptions options = Options();
+  options.token = "sops_good";
+  EXPECT_TRUE(MakeGrpcConnection(options)->GetSop(request).ok());
+  EXPECT_EQ(service_.calls(), 2);
+}
+
+TEST_F(GrpcConnectionTest, TokenNeverAppearsInErrors) {
+  const std::string secret = "sops_SECRET_0123456789";
+  ConnectionOptions bad_token = Options();
+  bad_token.token = secret + "\n";
+  ConnectionOptions bad_tls = Options();
+  bad_tls.token = secret;
+  bad_tls.tls.client_cert_pem = "x";
+  ConnectionOptions wrong_token = Options();
+  wrong_token.token = secret;
+  for (const ConnectionOptions& options : {bad_token, bad_tls, wrong_token}) {
+    const absl::Status status = MakeGrpcConnection(options)->WhoAmI(v1::WhoAmIRequest()).status();
+    EXPECT_FALSE(status.ok());
+    EXPECT_THAT(std::string(status.message()), Not(HasSubstr("SECRET")));
+    EXPECT_THAT(status.ToString(), Not(HasSubstr("SECRET")));
+  }
+  EXPECT_EQ(service_.calls(), 1);  // Only the well-formed (but wrong) token was sent.
+}
+
+TEST_F(GrpcConnectionTest, InvalidTlsOptionsFailEveryCallWithoutSending) {
+  ConnectionOptions options = Options();
+  options.tls.enabled = true;
+  options.tls.client_cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  std::shared_ptr<Connection> connection = MakeGrpcConnection(options);
+  EXPECT_EQ(connection->GetSop(v1::GetSopRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(connection->Ping(v1::PingRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_.calls(), 0);
+}
+
+constexpr char kCert[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+constexpr char kKey[] = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+
+// The options with TLS on and the given PEM fields.
+absl::Status ValidateTls(const std::string& root_ca, const std::string& cert,
+                         const std::string& key, bool enabled = true) {
+  ConnectionOptions options;
+  options.tls.enabled = enabled;
+  options.tls.root_ca_pem = root_ca;
+  options.tls.client_cert_pem = cert;
+  options.tls.client_key_pem = key;
+  return ValidateConnectionOptions(options);
+}
+
+TEST(ValidateConnectionOptionsTest, DefaultsAreValid) {
+  EXPECT_TRUE(ValidateConnectionOptions(ConnectionOptions()).ok());
+  EXPECT_TRUE(ValidateTls("", "", "").ok());
+  EXPECT_TRUE(ValidateTls(kCert, kCert, kKey).ok());
+  ConnectionOptions options;
+  options.tls.enabled = true;
+  options.tls.server_name_override = "sopd.test";
+  EXPECT_TRUE(ValidateConnectionOptions(options).ok());
+}
+
+TEST(ValidateConnectionOptionsTest, ClientCertificateAndKeyGoTogether) {
+  EXPECT_EQ(ValidateTls("", kCert, ""),
+            absl::InvalidArgumentError("tls.client_cert_pem and tls.client_key_pem must be "
+                                       "given together (mutual TLS)"));
+  EXPECT_EQ(ValidateTls("", "", kKey).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateConnectionOptionsTest, TlsFieldsWithoutTlsAreRejected) {
+  EXPECT_EQ(ValidateTls(kCert, "", "", /*enabled=*/false).code(),
+            absl::StatusCode::kInvalidArgument);
+  ConnectionOptions options;
+  options.tls.server_name_override = "sopd.test";
+  EXPECT_EQ(ValidateConnectionOptions(options).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateConnectionOptionsTest, NonPemIsRejectedWithoutQuotingIt) {
+  const absl::Status ca = ValidateTls("/etc/ssl/ca.pem", "", "");
+  EXPECT_EQ(ca.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(ca.message()), HasSubstr("tls.root_ca_pem is not PEM"));
+  const absl::Status key = ValidateTls("", kCert, "hunter2-key-material");
+  EXPECT_EQ(key.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(key.message()), HasSubstr("tls.client_key_pem is not PEM"));
+  EXPECT_THAT(std::string(key.message()), Not(HasSubstr("hunter2")));
+}
+
+TEST(ValidateConnectionOptionsTest, TokenMustBePrintableAscii) {
+  ConnectionOptions options;
+  options.token = "abc\r\n";
+  EXPECT_EQ(ValidateConnectionOptions(options),
+            absl::InvalidArgumentError("the token must be printable ASCII"));
+}
+
+// A self-signed certificate for "sopd.test" made with openssl at test time,
+// serving as sopd's certificate, the client's, and the CA of both.
+class TlsConnectionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::filesystem::path dir =
+        std::filesystem::path(::testing::TempDir()) / "client_tls_test";
+    std::filesystem::create_directories(dir);
+    const std::string command = absl::StrCat(
+        "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sopd.test "
+        "-addext subjectAltName=DNS:sopd.test -keyout ",
+        (dir / "key.pem").string(), " -out ", (dir / "cert.pem").string(), " 2>/dev/null");
+    if (std::system(command.c_str()) != 0) return;
+    cert_ = new std::string(ReadAll(dir / "cert.pem"));
+    key_ = new std::string(ReadAll(dir / "key.pem"));
+  }
+
+  void SetUp() override {
+    if (cert_ == nullptr) GTEST_SKIP() << "openssl could not make a certificate";
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  static std::string ReadAll(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    return contents.str();
+  }
+
+  void StartServer(grpc_ssl_client_certificate_request_type client_certificate) {
+    grpc::SslServerCredentialsOptions ssl(client_certificate);
+    ssl.pem_root_certs = *cert_;
+    ssl.pem_key_cert_pairs.push_back({*key_, *cert_});
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &port_);
+    builder.RegisterService(static_cast<v1::AdminService::Service*>(&service_));
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+  }
+
+  ConnectionOptions Options() {
+    ConnectionOptions options;
+    options.target = "127.0.0.1:" + std::to_string(port_);
+    options.token = "sops_good";
+    options.retry.max_attempts = 1;
+    options.tls.enabled = true;
+    options.tls.root_ca_pem = *cert_;
+    options.tls.server_name_override = "sopd.test";
+    return options;
+  }
+
+  static std::string* cert_;
+  static std::string* key_;
+  RecordingSopService service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+std::string* TlsConnectionTest::cert_ = nullptr;
+std::string* TlsConnectionTest::key_ = nullptr;
+
+TEST_F(TlsConnectionTest, CallsOverTlsCarryTheToken) {
+  StartServer(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  absl::StatusOr<v1::WhoAmIResponse> who = MakeGrpcConnection(Options())->WhoAmI({});
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->user_id(), "dana");
+}
+
+TEST_F(TlsConnectionTest, PlaintextClientCannotTalkToATlsServer) {
+  StartServer(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ConnectionOptions options = Options();
+  options.tls = TlsOptions();
+  EXPECT_EQ(MakeGrpcConnection(options)->WhoAmI({}).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(service_.calls(), 0);
+}
+
+TEST_F(TlsConnectionTest, CertificateForAnotherNameIsRefused) {
+  StartServer(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ConnectionOptions options = Options();
+  options.tls.server_name_override = "evil.test";
+  EXPECT_EQ(MakeGrpcConnection(options)->WhoAmI({}).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(service_.calls(), 0);
+}
+
+TEST_F(TlsConnectionTest, MutualTlsNeedsTheClientCertificate) {
+  StartServer(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  EXPECT_EQ(MakeGrpcConnection(Options())->WhoAmI({}).status().code(),
+            absl::StatusCode::kUnavailable);
+  ConnectionOptions options = Options();
+  options.tls.client_cert_pem = *cert_;
+  options.tls.client_key_pem = *key_;
+  absl::StatusOr<v1::WhoAmIResponse> who = MakeGrpcConnection(options)->WhoAmI({});
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(service_.calls(), 1);
 }
 
 TEST(GrpcConnectionWithoutServerTest, UnreachableServerIsUnavailable) {

@@ -49,6 +49,30 @@ class RetryingConnection : public Connection {
     return Retry([&] { return inner_->LookupSops(request); });
   }
 
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {
+    return Retry([&] { return inner_->WhoAmI(request); });
+  }
+  // A repeated create could make a second token (with a secret nobody sees).
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request) override {
+    return inner_->CreateToken(request);
+  }
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override {
+    return Retry([&] { return inner_->ListTokens(request); });
+  }
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
+    return inner_->RevokeToken(request);
+  }
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override {
+    return inner_->CreateOrg(request);
+  }
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
+    return Retry([&] { return inner_->ListOrgs(request); });
+  }
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
+    return Retry([&] { return inner_->Ping(request); });
+  }
+
  private:
   template <typename Call>
   auto Retry(Call call) -> decltype(call()) {

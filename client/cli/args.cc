@@ -1,15 +1,20 @@
 #include "client/cli/args.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/common/status_macros.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/sop_file.h"
 
@@ -30,26 +35,45 @@ struct CommandSpec {
   absl::string_view argument;
   std::vector<FlagSpec> flags;
   absl::string_view usage;
+  // Appended to `usage`: what the argument may be.
+  absl::string_view argument_help = "";
 };
 
 const std::vector<FlagSpec>& GlobalFlags() {
   static const auto* const kFlags = new std::vector<FlagSpec>{
-      {"server", true, false}, {"org", true, false},     {"output", true, false},
-      {"author", true, false}, {"timeout", true, false}, {"help", false, false}};
+      {"server", true, false},     {"org", true, false},     {"output", true, false},
+      {"author", true, false},     {"timeout", true, false}, {"token", true, false},
+      {"token-file", true, false}, {"tls", false, false},    {"tls-ca", true, false},
+      {"tls-cert", true, false},   {"tls-key", true, false}, {"tls-server-name", true, false},
+      {"help", false, false}};
   return *kFlags;
 }
 
 constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the command):
   --server ADDR      sopd's gRPC address (default $SOPCTL_SERVER, else 127.0.0.1:50051)
-  --org ORG          the org of bare SOP ids and of lookups (default "default")
+  --org ORG          the org of bare SOP and token ids, of lookups and of token
+                     commands (default "default")
   -o, --output FMT   text or json (default text); json is the proto JSON mapping
   --author NAME      recorded as the author of changes
                      (default $SOPCTL_AUTHOR, else $USER, else anonymous)
   --timeout DUR      deadline of each call, e.g. 10s, 500ms, 1m (default 10s)
+  --token TOKEN      the access token, sent on every call; other users can see
+                     flags in ps, so prefer --token-file or $SOPCTL_TOKEN
+  --token-file FILE  read the token from FILE (surrounding whitespace is ignored)
+                     The token is the first of --token, --token-file, $SOPCTL_TOKEN
+                     and the file named by $SOPCTL_TOKEN_FILE; none: no token.
+  --tls              use TLS, verifying sopd with the system's CA certificates
+  --tls-ca FILE      verify sopd with the CA certificates in FILE (PEM); implies --tls
+  --tls-cert FILE    client certificate (PEM) for mutual TLS; needs --tls-key,
+                     implies --tls
+  --tls-key FILE     the client certificate's private key (PEM)
+  --tls-server-name NAME
+                     the name sopd's certificate must carry when it is not the
+                     host of --server (needs TLS)
   -h, --help         show help
 )";
 
-// Shared by the commands that take a NAME.
+// Shared by the commands that take an SOP's NAME.
 constexpr absl::string_view kNameHelp =
     "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org.\n";
 
@@ -85,7 +109,8 @@ Example:
        R"(Usage: sopctl get NAME
 Shows an SOP's current draft and state. With -o json the output can be edited
 and given back to "sopctl apply -f".
-)"},
+)",
+       kNameHelp},
       {Command::kList,
        "list",
        "list SOPs",
@@ -105,7 +130,8 @@ Lists the org's SOPs (every page).
        {},
        R"(Usage: sopctl history NAME
 Lists every revision of an SOP, newest first: id, time, author, change.
-)"},
+)",
+       kNameHelp},
       {Command::kApply,
        "apply",
        "create or update SOPs from YAML/JSON files",
@@ -126,7 +152,8 @@ Prints "created", "updated" or "unchanged" and the SOP's name for each file.
        {},
        R"(Usage: sopctl publish NAME
 Makes an SOP's current draft the revision that lookups match.
-)"},
+)",
+       kNameHelp},
       {Command::kDelete,
        "delete",
        "soft-delete an SOP",
@@ -134,7 +161,8 @@ Makes an SOP's current draft the revision that lookups match.
        {},
        R"(Usage: sopctl delete NAME
 Soft-deletes an SOP: it stops matching and is hidden from lists.
-)"},
+)",
+       kNameHelp},
       {Command::kUndelete,
        "undelete",
        "restore a soft-deleted SOP",
@@ -142,6 +170,79 @@ Soft-deletes an SOP: it stops matching and is hidden from lists.
        {},
        R"(Usage: sopctl undelete NAME
 Restores a soft-deleted SOP.
+)",
+       kNameHelp},
+      {Command::kWhoAmI,
+       "whoami",
+       "show whom the token belongs to",
+       "",
+       {},
+       R"(Usage: sopctl whoami
+Shows whom the access token belongs to: org, user, display name, roles, the
+token's name, and whether it is a server admin token.
+)"},
+      {Command::kTokenCreate,
+       "token create",
+       "create an access token and print its secret",
+       "",
+       {{"user", true, false},
+        {"role", true, true},
+        {"display-name", true, false},
+        {"expires", true, false}},
+       R"(Usage: sopctl token create --user USER --role ROLE [--role ROLE]...
+                           [--display-name NAME] [--expires DUR] [--org ORG]
+Creates an access token in the org of --org. Prints the secret alone on stdout
+and a summary (name, roles, expiry) on stderr, so T=$(sopctl token create ...)
+keeps just the secret. The secret is shown only this once. With -o json prints
+the whole response, secret included, as JSON on stdout instead.
+Needs ADMIN in the org (a server admin token for any org); nobody can grant a
+role they do not hold.
+  --user USER           who uses the token, e.g. an email or CRM user id (required)
+  --role ROLE           a role of the token, repeatable, at least one: SDR, AE,
+                        SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES,
+                        MARKETING_DIRECTOR, ADMIN (any case)
+  --display-name NAME   a readable name for the user
+  --expires DUR         lifetime: 30d, 12h, 90m, 3600s, 1d12h... (default: never)
+Example:
+  T=$(sopctl --org acme token create --user dana@acme.com --role SDR --expires 90d)
+)"},
+      {Command::kTokenList,
+       "token list",
+       "list the org's access tokens",
+       "",
+       {{"all", false, false}},
+       R"(Usage: sopctl token list [--all]
+Lists the access tokens of the org of --org, never their secrets: name, user,
+roles, creation and expiry times, status (active, revoked, expired). Needs ADMIN.
+  --all   include revoked and expired tokens
+)"},
+      {Command::kTokenRevoke,
+       "token revoke",
+       "revoke an access token",
+       "NAME",
+       {},
+       R"(Usage: sopctl token revoke NAME
+Revokes an access token at once: every later call with it is UNAUTHENTICATED.
+Needs ADMIN.
+)",
+       "NAME is a full name (orgs/ORG/tokens/ID) or a bare ID in the org of --org.\n"},
+      {Command::kOrgCreate,
+       "org create",
+       "create an org",
+       "ID",
+       {{"display-name", true, false}},
+       R"(Usage: sopctl org create ID [--display-name NAME]
+Creates the org orgs/ID. Needs a server admin token.
+  --display-name NAME   the org's readable name
+)",
+       "ID is 1-63 of [a-z0-9-], starting with a letter.\n"},
+      {Command::kOrgList,
+       "org list",
+       "list every org",
+       "",
+       {},
+       R"(Usage: sopctl org list
+Lists every org: name, display name, creation time. Needs a server admin token.
 )"},
   };
   return *kCommands;
@@ -161,8 +262,44 @@ const FlagSpec* FindFlag(const std::vector<FlagSpec>& flags, absl::string_view n
   return nullptr;
 }
 
+// True when `word` starts two-word commands ("token" of "token create").
+bool IsCommandGroup(absl::string_view word) {
+  for (const CommandSpec& spec : Commands()) {
+    if (absl::StartsWith(spec.name, absl::StrCat(word, " "))) return true;
+  }
+  return false;
+}
+
+// The second words of the commands of `group`: "create, list, revoke".
+std::string GroupCommands(absl::string_view group) {
+  std::vector<absl::string_view> words;
+  for (const CommandSpec& spec : Commands()) {
+    if (absl::StartsWith(spec.name, absl::StrCat(group, " "))) {
+      words.push_back(spec.name.substr(group.size() + 1));
+    }
+  }
+  return absl::StrJoin(words, ", ");
+}
+
 std::string CommandUsage(const CommandSpec& spec) {
-  return absl::StrCat(spec.usage, spec.argument.empty() ? "" : kNameHelp, "\n", kGlobalUsage);
+  return absl::StrCat(spec.usage, spec.argument_help, "\n", kGlobalUsage);
+}
+
+// Commands and their summaries, one a line, indented.
+std::string CommandList(absl::string_view group) {
+  std::string list;
+  for (const CommandSpec& spec : Commands()) {
+    if (!group.empty() && !absl::StartsWith(spec.name, absl::StrCat(group, " "))) continue;
+    absl::StrAppend(&list, "  ", spec.name, std::string(14 - spec.name.size(), ' '), spec.summary,
+                    "\n");
+  }
+  return list;
+}
+
+std::string GroupUsage(absl::string_view group) {
+  return absl::StrCat("Usage: sopctl ", group, " COMMAND [flags]\n\nCommands:\n",
+                      CommandList(group), "\n", kGlobalUsage, "\nRun \"sopctl ", group,
+                      " COMMAND --help\" for a command's flags.\n");
 }
 
 absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
@@ -183,6 +320,54 @@ std::optional<std::string> Single(const FlagValues& flags, absl::string_view nam
   auto it = flags.find(name);
   if (it == flags.end()) return std::nullopt;
   return it->second.back();
+}
+
+// The value of a flag that must not be empty when given (--token-file=).
+absl::StatusOr<std::optional<std::string>> NonEmpty(const FlagValues& flags,
+                                                    absl::string_view name) {
+  std::optional<std::string> value = Single(flags, name);
+  if (value && value->empty()) return UsageError(absl::StrCat("--", name, ": empty value"));
+  return value;
+}
+
+std::optional<std::string> NonEmptyEnv(const EnvLookup& env, const std::string& name) {
+  std::optional<std::string> value = env(name);
+  if (value && value->empty()) return std::nullopt;
+  return value;
+}
+
+absl::Status ResolveToken(const FlagValues& flags, const EnvLookup& env, GlobalOptions* global) {
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> token, NonEmpty(flags, "token"));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> file, NonEmpty(flags, "token-file"));
+  if (token) {
+    global->token = *token;
+  } else if (file) {
+    global->token_file = *file;
+  } else if (auto env_token = NonEmptyEnv(env, "SOPCTL_TOKEN")) {
+    global->token = *env_token;
+  } else if (auto env_file = NonEmptyEnv(env, "SOPCTL_TOKEN_FILE")) {
+    global->token_file = *env_file;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResolveTls(const FlagValues& flags, GlobalOptions* global) {
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> ca, NonEmpty(flags, "tls-ca"));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> cert, NonEmpty(flags, "tls-cert"));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> key, NonEmpty(flags, "tls-key"));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> name, NonEmpty(flags, "tls-server-name"));
+  if (cert.has_value() != key.has_value()) {
+    return UsageError("--tls-cert and --tls-key go together (mutual TLS)");
+  }
+  global->tls = flags.count("tls") > 0 || ca || cert;
+  if (name && !global->tls) {
+    return UsageError("--tls-server-name needs TLS (--tls, --tls-ca or --tls-cert)");
+  }
+  global->tls_ca_file = ca.value_or("");
+  global->tls_cert_file = cert.value_or("");
+  global->tls_key_file = key.value_or("");
+  global->tls_server_name = name.value_or("");
+  return absl::OkStatus();
 }
 
 absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, GlobalOptions* global) {
@@ -213,7 +398,8 @@ absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, Globa
                                      *timeout, "\""));
     }
   }
-  return absl::OkStatus();
+  SOP_RETURN_IF_ERROR(ResolveToken(flags, env, global));
+  return ResolveTls(flags, global);
 }
 
 absl::Status BuildLookup(const FlagValues& flags, const std::string& org,
@@ -257,17 +443,36 @@ absl::Status BuildList(const FlagValues& flags, const std::string& org,
   return absl::OkStatus();
 }
 
+absl::Status BuildCreateToken(const FlagValues& flags, const std::string& org,
+                              v1::CreateTokenRequest* request) {
+  request->set_parent(OrgName(org));
+  v1::Token& token = *request->mutable_token();
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> user, NonEmpty(flags, "user"));
+  if (!user) return UsageError("token create needs --user, e.g. --user dana@example.com");
+  token.set_user_id(*user);
+  token.set_display_name(Single(flags, "display-name").value_or(""));
+  auto roles = flags.find("role");
+  if (roles == flags.end()) return UsageError("token create needs --role, e.g. --role SDR");
+  for (const std::string& text : roles->second) {
+    SOP_ASSIGN_OR_RETURN(const v1::Role role, ParseRole(text));
+    token.add_roles(role);
+  }
+  if (auto expires = Single(flags, "expires")) {
+    absl::StatusOr<absl::Duration> ttl = ParseLifetime(*expires);
+    if (!ttl.ok()) return UsageError(absl::StrCat("--expires: ", ttl.status().message()));
+    request->mutable_ttl()->set_seconds(absl::ToInt64Seconds(*ttl));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string Usage() {
   std::string usage =
-      "sopctl: manage SOP Sidebar SOPs and see which apply to a CRM record.\n\n"
+      "sopctl: manage SOP Sidebar SOPs, see which apply to a CRM record, and\n"
+      "administer access tokens and orgs.\n\n"
       "Usage: sopctl [global flags] COMMAND [flags] [NAME]\n\nCommands:\n";
-  for (const CommandSpec& spec : Commands()) {
-    absl::StrAppend(&usage, "  ", spec.name, std::string(10 - spec.name.size(), ' '), spec.summary,
-                    "\n");
-  }
-  absl::StrAppend(&usage, "\n", kGlobalUsage, "\n", kNameHelp,
+  absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
                   "Run \"sopctl COMMAND --help\" for a command's flags.\n"
                   "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage.\n");
   return usage;
@@ -276,6 +481,73 @@ std::string Usage() {
 std::string ResolveSopName(absl::string_view name_or_id, absl::string_view org) {
   if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
   return SopName{std::string(org), std::string(name_or_id)}.Full();
+}
+
+std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org) {
+  if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
+  return TokenName{std::string(org), std::string(name_or_id)}.Full();
+}
+
+absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text) {
+  const auto malformed = [text] {
+    return UsageError(
+        absl::StrCat("expected a duration such as 30d, 12h, 90m or 3600s, got \"", text, "\""));
+  };
+  // google.protobuf.Duration's limit.
+  constexpr int64_t kMaxSeconds = 315'576'000'000;
+  absl::Duration total;
+  absl::string_view rest = text;
+  if (rest.empty()) return malformed();
+  while (!rest.empty()) {
+    size_t digits = 0;
+    while (digits < rest.size() && absl::ascii_isdigit(static_cast<unsigned char>(rest[digits]))) {
+      ++digits;
+    }
+    int64_t count;
+    if (digits == 0 || digits == rest.size() || !absl::SimpleAtoi(rest.substr(0, digits), &count)) {
+      return malformed();
+    }
+    absl::Duration unit;
+    switch (rest[digits]) {
+      case 'd':
+        unit = absl::Hours(24);
+        break;
+      case 'h':
+        unit = absl::Hours(1);
+        break;
+      case 'm':
+        unit = absl::Minutes(1);
+        break;
+      case 's':
+        unit = absl::Seconds(1);
+        break;
+      default:
+        return malformed();
+    }
+    total += count * unit;  // Saturates at InfiniteDuration, caught below.
+    rest.remove_prefix(digits + 1);
+  }
+  if (total <= absl::ZeroDuration()) {
+    return UsageError(absl::StrCat("\"", text, "\" is not a positive duration"));
+  }
+  if (total > absl::Seconds(kMaxSeconds)) {
+    return UsageError(absl::StrCat("\"", text, "\" is longer than 10,000 years"));
+  }
+  return total;
+}
+
+absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
+  std::string name = absl::AsciiStrToUpper(text);
+  std::replace(name.begin(), name.end(), '-', '_');
+  v1::Role role;
+  if (v1::Role_Parse(name, &role) && role != v1::ROLE_UNSPECIFIED) return role;
+  std::vector<std::string> known;
+  const google::protobuf::EnumDescriptor* roles = v1::Role_descriptor();
+  for (int i = 0; i < roles->value_count(); ++i) {
+    if (roles->value(i)->number() != v1::ROLE_UNSPECIFIED) known.push_back(roles->value(i)->name());
+  }
+  return UsageError(absl::StrCat("--role: unknown role \"", text, "\" (one of ",
+                                 absl::StrJoin(known, ", "), ")"));
 }
 
 absl::StatusOr<std::pair<std::string, google::protobuf::Value>> ParseFieldFlag(
@@ -302,15 +574,25 @@ absl::StatusOr<std::pair<std::string, google::protobuf::Value>> ParseFieldFlag(
 absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
                                             const EnvLookup& env) {
   const CommandSpec* command = nullptr;
+  // The first word of a two-word command, until the second comes.
+  std::string group;
   std::vector<std::string> positional;
   FlagValues flags;
   bool only_positional = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (only_positional || arg.size() < 2 || arg[0] != '-') {
-      if (command == nullptr) {
-        command = FindCommand(arg);
-        if (command == nullptr) return UsageError(absl::StrCat("unknown command \"", arg, "\""));
+      if (command == nullptr && group.empty() && IsCommandGroup(arg)) {
+        group = arg;
+      } else if (command == nullptr) {
+        command = FindCommand(group.empty() ? arg : absl::StrCat(group, " ", arg));
+        if (command == nullptr && group.empty()) {
+          return UsageError(absl::StrCat("unknown command \"", arg, "\""));
+        }
+        if (command == nullptr) {
+          return UsageError(absl::StrCat("unknown command \"", group, " ", arg, "\" (", group,
+                                         " commands: ", GroupCommands(group), ")"));
+        }
       } else {
         positional.push_back(arg);
       }
@@ -359,8 +641,13 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
   Invocation invocation;
   if (flags.count("help")) {
     invocation.help = true;
-    invocation.usage = command == nullptr ? Usage() : CommandUsage(*command);
+    invocation.usage = command != nullptr ? CommandUsage(*command)
+                       : group.empty()    ? Usage()
+                                          : GroupUsage(group);
     return invocation;
+  }
+  if (command == nullptr && !group.empty()) {
+    return UsageError(absl::StrCat(group, " needs a command: ", GroupCommands(group)));
   }
   if (command == nullptr) return UsageError("no command given");
   invocation.command = command->command;
@@ -395,6 +682,29 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     case Command::kDelete:
     case Command::kUndelete:
       invocation.name = ResolveSopName(positional[0], org);
+      break;
+    case Command::kTokenCreate:
+      SOP_RETURN_IF_ERROR(BuildCreateToken(flags, org, &invocation.create_token));
+      break;
+    case Command::kTokenList:
+      invocation.list_tokens.set_parent(OrgName(org));
+      invocation.list_tokens.set_show_inactive(flags.count("all") > 0);
+      break;
+    case Command::kTokenRevoke:
+      invocation.name = ResolveTokenName(positional[0], org);
+      break;
+    case Command::kOrgCreate:
+      if (!IsValidResourceId(positional[0])) {
+        return UsageError(absl::StrCat("org create: \"", positional[0],
+                                       "\" is not an org id (1-63 of [a-z0-9-], starting with a "
+                                       "letter)"));
+      }
+      invocation.create_org.set_org_id(positional[0]);
+      invocation.create_org.mutable_org()->set_display_name(
+          Single(flags, "display-name").value_or(""));
+      break;
+    case Command::kWhoAmI:
+    case Command::kOrgList:
       break;
   }
   return invocation;

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
+#include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
@@ -21,7 +22,22 @@ namespace sopsidebar::cli {
 
 enum class OutputFormat { kText, kJson };
 
-enum class Command { kLookup, kGet, kList, kHistory, kApply, kPublish, kDelete, kUndelete };
+enum class Command {
+  kLookup,
+  kGet,
+  kList,
+  kHistory,
+  kApply,
+  kPublish,
+  kDelete,
+  kUndelete,
+  kWhoAmI,
+  kTokenCreate,
+  kTokenList,
+  kTokenRevoke,
+  kOrgCreate,
+  kOrgList,
+};
 
 struct GlobalOptions {
   // --server; default $SOPCTL_SERVER, else 127.0.0.1:50051.
@@ -34,6 +50,21 @@ struct GlobalOptions {
   std::string author;
   // --timeout; the deadline of each call.
   absl::Duration timeout = absl::Seconds(10);
+  // The access token comes from the first of --token, --token-file,
+  // $SOPCTL_TOKEN, $SOPCTL_TOKEN_FILE that is set (empty variables count as
+  // unset): either the token itself or the file to read it from, never both.
+  // Both empty: no token.
+  std::string token;
+  std::string token_file;
+  // --tls, or implied by --tls-ca and --tls-cert/--tls-key.
+  bool tls = false;
+  // --tls-ca; PEM CA certificates. Empty: the system's roots.
+  std::string tls_ca_file;
+  // --tls-cert and --tls-key, both or neither: PEM client certificate and key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // --tls-server-name; only with TLS.
+  std::string tls_server_name;
 };
 
 // A parsed command line. Only the members of `command` are meaningful.
@@ -44,21 +75,27 @@ struct Invocation {
   std::string usage;
   Command command = Command::kGet;
 
-  v1::LookupSopsRequest lookup;  // lookup
-  std::string name;              // get, history, publish, delete, undelete
-  v1::ListSopsRequest list;      // list
-  std::string apply_path;        // apply
-  bool publish = false;          // apply --publish
+  v1::LookupSopsRequest lookup;         // lookup
+  std::string name;                     // get, history, publish, delete, undelete,
+                                        // token revoke
+  v1::ListSopsRequest list;             // list
+  std::string apply_path;               // apply
+  bool publish = false;                 // apply --publish
+  v1::CreateTokenRequest create_token;  // token create
+  v1::ListTokensRequest list_tokens;    // token list
+  v1::CreateOrgRequest create_org;      // org create
 };
 
 // Reads an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
 // Parses the arguments after the program name. Global flags may come before
-// or after the command; command flags come after it. Flags take their value
-// as the next argument or after '=' (--org=acme). Returns INVALID_ARGUMENT
-// saying what is wrong (unknown command or flag, missing or malformed
-// value, wrong number of arguments). Thread-safe (pure but for `env`).
+// or after the command; command flags come after it. A command is one word
+// (get) or a group and a word (token create). Flags take their value as the
+// next argument or after '=' (--org=acme). Reads no files (see
+// MakeConnectionOptions). Returns INVALID_ARGUMENT saying what is wrong
+// (unknown command or flag, missing or malformed value, wrong number of
+// arguments). Thread-safe (pure but for `env`).
 absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
                                             const EnvLookup& env);
 
@@ -68,6 +105,19 @@ std::string Usage();
 // orgs/{org}/sops/{id} for a bare id; anything containing '/' is taken as a
 // full name and left to the server to check.
 std::string ResolveSopName(absl::string_view name_or_id, absl::string_view org);
+
+// orgs/{org}/tokens/{id} for a bare id; as ResolveSopName otherwise.
+std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org);
+
+// A token lifetime: one or more <count><unit> with units d, h, m, s, e.g.
+// 30d, 12h, 90m, 3600s, 1d12h. INVALID_ARGUMENT when malformed, zero, or
+// beyond the range of google.protobuf.Duration (10,000 years).
+absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text);
+
+// A role by its proto name, in any case, '-' standing for '_' (sdr,
+// sales-ops). INVALID_ARGUMENT listing the roles otherwise, and for
+// ROLE_UNSPECIFIED.
+absl::StatusOr<v1::Role> ParseRole(absl::string_view text);
 
 // A --field NAME=VALUE (VALUE typed with InferScalarValue) or, with
 // `as_json`, a --field-json NAME=JSON (VALUE parsed as JSON). Splits at the

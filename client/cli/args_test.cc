@@ -13,6 +13,7 @@ namespace {
 
 using ::google::protobuf::Value;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 EnvLookup Env(std::map<std::string, std::string> vars) {
@@ -184,6 +185,188 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
             "--field: expected NAME=VALUE, got \"lead_score\"");
 }
 
+TEST(ParseCommandLineTest, TokenPrecedenceIsFlagFileEnvEnvFile) {
+  const std::map<std::string, std::string> env = {{"SOPCTL_TOKEN", "from-env"},
+                                                  {"SOPCTL_TOKEN_FILE", "/env/token"}};
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--token", "from-flag", "--token-file", "/flag/token", "whoami"}, env);
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.token, "from-flag");
+  EXPECT_EQ(invocation->global.token_file, "");
+
+  invocation = Parse({"whoami", "--token-file=/flag/token"}, env);
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.token, "");
+  EXPECT_EQ(invocation->global.token_file, "/flag/token");
+
+  invocation = Parse({"whoami"}, env);
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.token, "from-env");
+  EXPECT_EQ(invocation->global.token_file, "");
+
+  invocation = Parse({"whoami"}, {{"SOPCTL_TOKEN", ""}, {"SOPCTL_TOKEN_FILE", "/env/token"}});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.token, "");
+  EXPECT_EQ(invocation->global.token_file, "/env/token");
+
+  invocation = Parse({"whoami"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.token, "");
+  EXPECT_EQ(invocation->global.token_file, "");
+}
+
+TEST(ParseCommandLineTest, TlsFlagsImplyTls) {
+  absl::StatusOr<Invocation> invocation = Parse({"whoami"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_FALSE(invocation->global.tls);
+
+  invocation = Parse({"--tls", "whoami", "--tls-server-name", "sopd.internal"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->global.tls);
+  EXPECT_EQ(invocation->global.tls_ca_file, "");
+  EXPECT_EQ(invocation->global.tls_server_name, "sopd.internal");
+
+  invocation = Parse({"--tls-ca", "ca.pem", "whoami"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->global.tls);
+  EXPECT_EQ(invocation->global.tls_ca_file, "ca.pem");
+
+  invocation = Parse({"--tls-cert", "c.pem", "--tls-key", "k.pem", "whoami"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->global.tls);
+  EXPECT_EQ(invocation->global.tls_cert_file, "c.pem");
+  EXPECT_EQ(invocation->global.tls_key_file, "k.pem");
+}
+
+TEST(ParseCommandLineTest, TokenCreateBuildsItsRequest) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--org", "acme", "token", "create", "--user", "dana@acme.com", "--role", "SDR",
+             "--role", "sales-ops", "--display-name", "Dana", "--expires", "1d12h"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kTokenCreate);
+  const v1::CreateTokenRequest& request = invocation->create_token;
+  EXPECT_EQ(request.parent(), "orgs/acme");
+  EXPECT_EQ(request.token().user_id(), "dana@acme.com");
+  EXPECT_EQ(request.token().display_name(), "Dana");
+  ASSERT_EQ(request.token().roles_size(), 2);
+  EXPECT_EQ(request.token().roles(0), v1::SDR);
+  EXPECT_EQ(request.token().roles(1), v1::SALES_OPS);
+  EXPECT_EQ(request.ttl().seconds(), 36 * 3600);
+
+  invocation = Parse({"token", "create", "--user", "u", "--role", "AE"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->create_token.parent(), "orgs/default");
+  EXPECT_FALSE(invocation->create_token.has_ttl());
+}
+
+TEST(ParseCommandLineTest, TokenListRevokeWhoAmIAndOrgCommands) {
+  absl::StatusOr<Invocation> invocation = Parse({"token", "list", "--all", "--org", "acme"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kTokenList);
+  EXPECT_EQ(invocation->list_tokens.parent(), "orgs/acme");
+  EXPECT_TRUE(invocation->list_tokens.show_inactive());
+
+  invocation = Parse({"token", "list"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_FALSE(invocation->list_tokens.show_inactive());
+
+  invocation = Parse({"--org", "acme", "token", "revoke", "t1"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kTokenRevoke);
+  EXPECT_EQ(invocation->name, "orgs/acme/tokens/t1");
+
+  invocation = Parse({"token", "revoke", "orgs/b/tokens/t2"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->name, "orgs/b/tokens/t2");
+
+  invocation = Parse({"whoami"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kWhoAmI);
+
+  invocation = Parse({"org", "create", "acme", "--display-name", "Acme Inc"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kOrgCreate);
+  EXPECT_EQ(invocation->create_org.org_id(), "acme");
+  EXPECT_EQ(invocation->create_org.org().display_name(), "Acme Inc");
+
+  invocation = Parse({"org", "list"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kOrgList);
+}
+
+TEST(ParseCommandLineTest, GroupHelpListsItsCommands) {
+  absl::StatusOr<Invocation> invocation = Parse({"token", "--help"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_THAT(invocation->usage, StartsWith("Usage: sopctl token COMMAND [flags]\n"));
+  EXPECT_THAT(invocation->usage, HasSubstr("  token revoke  revoke an access token\n"));
+  EXPECT_THAT(invocation->usage, Not(HasSubstr("org list")));
+
+  invocation = Parse({"token", "create", "-h"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_THAT(invocation->usage, StartsWith("Usage: sopctl token create --user USER"));
+  EXPECT_THAT(invocation->usage, HasSubstr("--token-file FILE"));
+
+  EXPECT_THAT(Usage(), HasSubstr("  whoami        show whom the token belongs to\n"));
+  EXPECT_THAT(Usage(), HasSubstr("  org create    create an org\n"));
+}
+
+TEST(ParseCommandLineTest, AuthUsageErrorsSayWhatIsWrong) {
+  EXPECT_EQ(UsageErrorOf({"token"}), "token needs a command: create, list, revoke");
+  EXPECT_EQ(UsageErrorOf({"token", "delete", "x"}),
+            "unknown command \"token delete\" (token commands: create, list, revoke)");
+  EXPECT_EQ(UsageErrorOf({"token", "create", "--role", "SDR"}),
+            "token create needs --user, e.g. --user dana@example.com");
+  EXPECT_EQ(UsageErrorOf({"token", "create", "--user", "u"}),
+            "token create needs --role, e.g. --role SDR");
+  EXPECT_EQ(UsageErrorOf({"token", "create", "--user", "u", "--role", "CEO"}),
+            "--role: unknown role \"CEO\" (one of SDR, AE, SALES_MANAGER, SALES_OPS, MARKETING, "
+            "VP_SALES, MARKETING_DIRECTOR, ADMIN)");
+  EXPECT_EQ(UsageErrorOf({"token", "create", "--user", "u", "--role", "SDR", "--expires", "30"}),
+            "--expires: expected a duration such as 30d, 12h, 90m or 3600s, got \"30\"");
+  EXPECT_EQ(UsageErrorOf({"token", "revoke"}), "token revoke needs exactly one NAME");
+  EXPECT_EQ(UsageErrorOf({"token", "list", "--user", "u"}), "unknown flag --user for token list");
+  EXPECT_EQ(UsageErrorOf({"org", "create", "Acme"}),
+            "org create: \"Acme\" is not an org id (1-63 of [a-z0-9-], starting with a letter)");
+  EXPECT_EQ(UsageErrorOf({"--token=", "whoami"}), "--token: empty value");
+  EXPECT_EQ(UsageErrorOf({"--tls-cert", "c.pem", "whoami"}),
+            "--tls-cert and --tls-key go together (mutual TLS)");
+  EXPECT_EQ(UsageErrorOf({"--tls-key", "k.pem", "whoami"}),
+            "--tls-cert and --tls-key go together (mutual TLS)");
+  EXPECT_EQ(UsageErrorOf({"--tls-server-name", "x", "whoami"}),
+            "--tls-server-name needs TLS (--tls, --tls-ca or --tls-cert)");
+  EXPECT_EQ(UsageErrorOf({"--tls=yes", "whoami"}), "--tls takes no value");
+}
+
+TEST(ParseLifetimeTest, AcceptsDaysHoursMinutesSecondsAndSums) {
+  EXPECT_EQ(ParseLifetime("30d").value(), absl::Hours(24 * 30));
+  EXPECT_EQ(ParseLifetime("12h").value(), absl::Hours(12));
+  EXPECT_EQ(ParseLifetime("90m").value(), absl::Minutes(90));
+  EXPECT_EQ(ParseLifetime("3600s").value(), absl::Seconds(3600));
+  EXPECT_EQ(ParseLifetime("1d2h3m4s").value(),
+            absl::Hours(26) + absl::Minutes(3) + absl::Seconds(4));
+}
+
+TEST(ParseLifetimeTest, RejectsMalformedZeroAndHugeDurations) {
+  for (const char* text : {"", "30", "d", "30x", "1.5d", "-1d", "30 d", "30D", "1d2"}) {
+    EXPECT_EQ(ParseLifetime(text).status().code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+  EXPECT_EQ(ParseLifetime("0d").status(),
+            absl::InvalidArgumentError("\"0d\" is not a positive duration"));
+  EXPECT_TRUE(ParseLifetime("3652500d").ok());
+  EXPECT_EQ(ParseLifetime("3652501d").status(),
+            absl::InvalidArgumentError("\"3652501d\" is longer than 10,000 years"));
+  EXPECT_EQ(ParseLifetime("99999999999999999999s").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseLifetime("9223372036854775807d").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseRoleTest, AcceptsAnyCaseAndDashes) {
+  EXPECT_EQ(ParseRole("sdr").value(), v1::SDR);
+  EXPECT_EQ(ParseRole("Sales-Manager").value(), v1::SALES_MANAGER);
+  EXPECT_EQ(ParseRole("ROLE_UNSPECIFIED").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ParseFieldFlagTest, MalformedJsonIsAUsageError) {
   absl::StatusOr<std::pair<std::string, Value>> field = ParseFieldFlag("status=MQL", true);
   EXPECT_EQ(field.status().code(), absl::StatusCode::kInvalidArgument);
@@ -196,6 +379,11 @@ TEST(ParseFieldFlagTest, EmptyValueIsAnEmptyString) {
   EXPECT_EQ(field->first, "title");
   EXPECT_EQ(field->second.kind_case(), Value::kStringValue);
   EXPECT_EQ(field->second.string_value(), "");
+}
+
+TEST(ResolveTokenNameTest, BareIdIsInTheOrg) {
+  EXPECT_EQ(ResolveTokenName("t1", "acme"), "orgs/acme/tokens/t1");
+  EXPECT_EQ(ResolveTokenName("orgs/b/tokens/t2", "acme"), "orgs/b/tokens/t2");
 }
 
 TEST(ResolveSopNameTest, BareIdIsInTheOrg) {

@@ -78,7 +78,22 @@ absl::Status Apply(const Invocation& invocation, client::Client& client, std::os
   return absl::OkStatus();
 }
 
-absl::Status Run(const Invocation& invocation, client::Client& client, std::ostream& out) {
+// The secret goes to `out` alone, so that T=$(sopctl token create ...) keeps
+// just the secret; people read the summary on `err`.
+absl::Status CreateToken(const Invocation& invocation, client::Client& client, std::ostream& out,
+                         std::ostream& err) {
+  SOP_ASSIGN_OR_RETURN(const v1::CreateTokenResponse response,
+                       client.CreateToken(invocation.create_token));
+  if (invocation.global.output == OutputFormat::kJson) {
+    return Print(invocation, response, "", out);
+  }
+  out << response.secret() << "\n";
+  err << FormatCreatedToken(response.token());
+  return absl::OkStatus();
+}
+
+absl::Status Run(const Invocation& invocation, client::Client& client, std::ostream& out,
+                 std::ostream& err) {
   const std::string& name = invocation.name;
   switch (invocation.command) {
     case Command::kLookup: {
@@ -127,6 +142,33 @@ absl::Status Run(const Invocation& invocation, client::Client& client, std::ostr
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.UndeleteSop(request));
       return Print(invocation, sop, absl::StrCat("undeleted ", sop.name(), "\n"), out);
     }
+    case Command::kWhoAmI: {
+      SOP_ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, client.WhoAmI(v1::WhoAmIRequest()));
+      return Print(invocation, who, FormatWhoAmI(who), out);
+    }
+    case Command::kTokenCreate:
+      return CreateToken(invocation, client, out, err);
+    case Command::kTokenList: {
+      SOP_ASSIGN_OR_RETURN(const v1::ListTokensResponse response,
+                           client.ListTokens(invocation.list_tokens));
+      return Print(
+          invocation, response,
+          FormatTokenTable({response.tokens().begin(), response.tokens().end()}, absl::Now()), out);
+    }
+    case Command::kTokenRevoke: {
+      SOP_ASSIGN_OR_RETURN(const v1::Token token, client.RevokeToken(name));
+      return Print(invocation, token, absl::StrCat("revoked ", token.name(), "\n"), out);
+    }
+    case Command::kOrgCreate: {
+      SOP_ASSIGN_OR_RETURN(const v1::Org org, client.CreateOrg(invocation.create_org));
+      return Print(invocation, org, absl::StrCat("created ", org.name(), "\n"), out);
+    }
+    case Command::kOrgList: {
+      SOP_ASSIGN_OR_RETURN(const v1::ListOrgsResponse response,
+                           client.ListOrgs(v1::ListOrgsRequest()));
+      return Print(invocation, response,
+                   FormatOrgTable({response.orgs().begin(), response.orgs().end()}), out);
+    }
   }
   return absl::InternalError("unhandled command");
 }
@@ -135,7 +177,7 @@ absl::Status Run(const Invocation& invocation, client::Client& client, std::ostr
 
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err) {
-  const absl::Status status = Run(invocation, client, out);
+  const absl::Status status = Run(invocation, client, out, err);
   if (status.ok()) return 0;
   err << absl::StatusCodeToString(status.code()) << ": " << status.message() << "\n";
   return 1;

@@ -11,7 +11,9 @@ namespace sopsidebar::cli {
 
 // Runs `invocation` (a parsed command line that is not a help request).
 // Writes results to `out` and each error to `err` as "<CODE>: <message>"
-// (CODE as absl::StatusCodeToString names it). Returns the exit status: 0 on
+// (CODE as absl::StatusCodeToString names it). `token create` writes only
+// the secret and a newline to `out` (with -o json: the whole response) and
+// its summary to `err`. Returns the exit status: 0 on
 // success, 1 when a call or an SOP file failed. `apply` stops at the first
 // failing SOP; the ones before it stay written.
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,

@@ -84,6 +84,66 @@ class FakeSopd : public client::Connection {
     return Unexpected("LookupSops");
   }
 
+  // Admin: answers from `who`, `tokens` and `orgs`.
+  v1::WhoAmIResponse who;
+  std::vector<v1::Token> tokens;
+  std::vector<v1::Org> orgs;
+  std::vector<v1::CreateTokenRequest> token_creates;
+  std::vector<v1::ListTokensRequest> token_lists;
+
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest&) override {
+    calls.push_back("WhoAmI");
+    return who;
+  }
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request) override {
+    calls.push_back("CreateToken");
+    token_creates.push_back(request);
+    v1::CreateTokenResponse response;
+    *response.mutable_token() = request.token();
+    response.mutable_token()->set_name(absl::StrCat(request.parent(), "/tokens/t", tokens.size()));
+    response.mutable_token()->mutable_create_time()->set_seconds(1714550400);
+    if (request.has_ttl()) {
+      response.mutable_token()->mutable_expire_time()->set_seconds(1714550400 +
+                                                                   request.ttl().seconds());
+    }
+    response.set_secret("sops_s3cr3t");
+    tokens.push_back(response.token());
+    return response;
+  }
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override {
+    calls.push_back("ListTokens");
+    token_lists.push_back(request);
+    v1::ListTokensResponse response;
+    for (const v1::Token& token : tokens) *response.add_tokens() = token;
+    return response;
+  }
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
+    calls.push_back("RevokeToken");
+    for (v1::Token& token : tokens) {
+      if (token.name() != request.name()) continue;
+      token.mutable_revoke_time()->set_seconds(1714550500);
+      return token;
+    }
+    return absl::NotFoundError(absl::StrCat("token ", request.name(), " not found"));
+  }
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override {
+    calls.push_back("CreateOrg");
+    v1::Org org = request.org();
+    org.set_name(absl::StrCat("orgs/", request.org_id()));
+    orgs.push_back(org);
+    return org;
+  }
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest&) override {
+    calls.push_back("ListOrgs");
+    v1::ListOrgsResponse response;
+    for (const v1::Org& org : orgs) *response.add_orgs() = org;
+    return response;
+  }
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest&) override {
+    return Unexpected("Ping");
+  }
+
  private:
   v1::Sop Write(v1::Sop sop) {
     sop.set_revision_id(absl::StrCat(++next_revision_));
@@ -225,6 +285,71 @@ TEST_F(CommandsTest, GetPrintsASummary) {
   EXPECT_EQ(Run({"get", "orgs/default/sops/handoff"}), 0) << err_.str();
   EXPECT_THAT(out_.str(),
               StartsWith("orgs/default/sops/handoff\n  Title:  Handoff\n  Owner:  Sales Ops\n"));
+}
+
+TEST_F(CommandsTest, TokenCreatePrintsOnlyTheSecretOnStdout) {
+  EXPECT_EQ(Run({"token", "create", "--user", "dana@acme.com", "--role", "SDR", "--role", "ae",
+                 "--org", "acme", "--expires", "30d"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str(), "sops_s3cr3t\n");
+  EXPECT_EQ(err_.str(),
+            "Created orgs/acme/tokens/t0 for dana@acme.com\n"
+            "  roles:   SDR, AE\n"
+            "  expires: 2024-05-31 08:00:00 UTC\n"
+            "The secret (on stdout) is shown only this once.\n");
+  ASSERT_EQ(sopd_->token_creates.size(), 1u);
+  EXPECT_EQ(sopd_->token_creates[0].parent(), "orgs/acme");
+  EXPECT_EQ(sopd_->token_creates[0].ttl().seconds(), 30 * 86400);
+}
+
+TEST_F(CommandsTest, TokenCreateWithJsonPrintsTheWholeResponse) {
+  EXPECT_EQ(Run({"token", "create", "--user", "dana", "--role", "SDR", "-o", "json"}), 0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\"secret\": \"sops_s3cr3t\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"name\": \"orgs/default/tokens/t0\""));
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CommandsTest, TokenListShowsStatusAndAskedForInactive) {
+  ASSERT_EQ(Run({"token", "create", "--user", "dana", "--role", "SDR"}), 0) << err_.str();
+  ASSERT_EQ(Run({"token", "create", "--user", "lee", "--role", "ADMIN"}), 0) << err_.str();
+  ASSERT_EQ(Run({"token", "revoke", "t1"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "revoked orgs/default/tokens/t1\n");
+  EXPECT_EQ(Run({"token", "list", "--all"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "NAME                    USER  ROLES  CREATED                  EXPIRES  STATUS\n"
+            "orgs/default/tokens/t0  dana  SDR    2024-05-01 08:00:00 UTC  never    active\n"
+            "orgs/default/tokens/t1  lee   ADMIN  2024-05-01 08:00:00 UTC  never    revoked\n");
+  ASSERT_EQ(sopd_->token_lists.size(), 1u);
+  EXPECT_EQ(sopd_->token_lists[0].parent(), "orgs/default");
+  EXPECT_TRUE(sopd_->token_lists[0].show_inactive());
+}
+
+TEST_F(CommandsTest, TokenRevokeOfAMissingTokenFails) {
+  EXPECT_EQ(Run({"token", "revoke", "orgs/acme/tokens/nope"}), 1);
+  EXPECT_EQ(err_.str(), "NOT_FOUND: token orgs/acme/tokens/nope not found\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, WhoAmIPrintsTheCaller) {
+  sopd_->who.set_org("orgs/acme");
+  sopd_->who.set_user_id("dana@acme.com");
+  sopd_->who.add_roles(v1::ADMIN);
+  sopd_->who.set_token("orgs/acme/tokens/t0");
+  EXPECT_EQ(Run({"whoami"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("User:          dana@acme.com\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("Server admin:  no\n"));
+}
+
+TEST_F(CommandsTest, OrgCreateThenList) {
+  EXPECT_EQ(Run({"org", "create", "acme", "--display-name", "Acme Inc"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "created orgs/acme\n");
+  EXPECT_EQ(Run({"org", "list"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "NAME       DISPLAY NAME  CREATED\n"
+            "orgs/acme  Acme Inc      -\n");
+  EXPECT_THAT(sopd_->calls, ElementsAre("CreateOrg", "ListOrgs"));
 }
 
 }  // namespace

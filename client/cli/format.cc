@@ -41,6 +41,10 @@ std::string FormatRange(const std::string& field, const v1::Range& range) {
   return absl::StrCat(field, upper_op, upper);
 }
 
+absl::Time ToTime(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
+}
+
 std::string TitleOrName(const v1::Sop& sop, const std::string& name) {
   return sop.title().empty() ? name : sop.title();
 }
@@ -107,8 +111,7 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
     absl::StrAppend(&text, "   current step ", step + 1, "/", sop.steps_size(), ": ", s.title(),
                     RoleSuffix(s.responsible_role()));
     if (match.has_current_step_due_time()) {
-      const absl::Time due = absl::FromUnixSeconds(match.current_step_due_time().seconds()) +
-                             absl::Nanoseconds(match.current_step_due_time().nanos());
+      const absl::Time due = ToTime(match.current_step_due_time());
       absl::StrAppend(&text, due >= now ? absl::StrCat(" due in ", HumanDuration(due - now))
                                         : absl::StrCat(" overdue by ", HumanDuration(now - due)));
     }
@@ -152,6 +155,22 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
 }
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+std::string JoinRoles(const google::protobuf::RepeatedField<int>& roles, absl::string_view sep) {
+  return absl::StrJoin(roles, sep, [](std::string* out, int role) {
+    absl::StrAppend(out, v1::Role_Name(static_cast<v1::Role>(role)));
+  });
+}
+
+std::string TokenStatus(const v1::Token& token, absl::Time now) {
+  if (token.has_revoke_time()) return "revoked";
+  if (token.has_expire_time() && ToTime(token.expire_time()) <= now) return "expired";
+  return "active";
+}
+
+std::string Expiry(const v1::Token& token) {
+  return token.has_expire_time() ? FormatTimestamp(token.expire_time()) : "never";
+}
 
 }  // namespace
 
@@ -249,13 +268,8 @@ std::string FormatSop(const v1::Sop& sop) {
   }
   add("Tags:", absl::StrJoin(sop.tags(), ", "));
   add("Anchor:", sop.anchor_field());
-  auto roles = [](const google::protobuf::RepeatedField<int>& list) {
-    return absl::StrJoin(list, ", ", [](std::string* out, int role) {
-      absl::StrAppend(out, v1::Role_Name(static_cast<v1::Role>(role)));
-    });
-  };
-  add("Visible to:", roles(sop.visibility_roles()));
-  add("Approvers:", roles(sop.required_approver_roles()));
+  add("Visible to:", JoinRoles(sop.visibility_roles(), ", "));
+  add("Approvers:", JoinRoles(sop.required_approver_roles(), ", "));
   if (sop.has_update_time()) add("Updated:", TimeUtil::ToString(sop.update_time()));
 
   std::string text =
@@ -341,10 +355,51 @@ std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions) {
   std::vector<std::vector<std::string>> rows = {{"REVISION", "TIME", "AUTHOR", "CHANGE"}};
   for (const v1::SopRevision& r : revisions) {
     const size_t slash = r.name().rfind('/');
-    const absl::Time time = absl::FromUnixSeconds(r.create_time().seconds());
     rows.push_back({slash == std::string::npos ? r.name() : r.name().substr(slash + 1),
-                    absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", time, absl::UTCTimeZone()),
-                    OrDash(r.author()), r.change_summary()});
+                    FormatTimestamp(r.create_time()), OrDash(r.author()), r.change_summary()});
+  }
+  return Table(rows);
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixSeconds(time.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string FormatTokenTable(const std::vector<v1::Token>& tokens, absl::Time now) {
+  if (tokens.empty()) return "No tokens.\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"NAME", "USER", "ROLES", "CREATED", "EXPIRES", "STATUS"}};
+  for (const v1::Token& token : tokens) {
+    rows.push_back({token.name(), token.user_id(), OrDash(JoinRoles(token.roles(), ",")),
+                    token.has_create_time() ? FormatTimestamp(token.create_time()) : "-",
+                    Expiry(token), TokenStatus(token, now)});
+  }
+  return Table(rows);
+}
+
+std::string FormatCreatedToken(const v1::Token& token) {
+  return absl::StrCat("Created ", token.name(), " for ", token.user_id(),
+                      "\n  roles:   ", OrDash(JoinRoles(token.roles(), ", ")),
+                      "\n  expires: ", Expiry(token),
+                      "\nThe secret (on stdout) is shown only this once.\n");
+}
+
+std::string FormatWhoAmI(const v1::WhoAmIResponse& who) {
+  return Table({{"Org:", who.org()},
+                {"User:", who.user_id()},
+                {"Display name:", OrDash(who.display_name())},
+                {"Roles:", OrDash(JoinRoles(who.roles(), ", "))},
+                {"Token:", OrDash(who.token())},
+                {"Server admin:", who.server_admin() ? "yes" : "no"}});
+}
+
+std::string FormatOrgTable(const std::vector<v1::Org>& orgs) {
+  if (orgs.empty()) return "No orgs.\n";
+  std::vector<std::vector<std::string>> rows = {{"NAME", "DISPLAY NAME", "CREATED"}};
+  for (const v1::Org& org : orgs) {
+    rows.push_back({org.name(), OrDash(org.display_name()),
+                    org.has_create_time() ? FormatTimestamp(org.create_time()) : "-"});
   }
   return Table(rows);
 }

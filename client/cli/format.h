@@ -9,6 +9,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 
@@ -32,6 +34,23 @@ std::string FormatSopTable(const std::vector<v1::Sop>& sops);
 
 // A table of revision id, time (UTC), author and change summary.
 std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions);
+
+// A table of name, user, roles, creation and expiry times (UTC; "never"
+// when unset) and status as of `now`: revoked, expired or active.
+std::string FormatTokenTable(const std::vector<v1::Token>& tokens, absl::Time now);
+
+// What `sopctl token create` says on stderr: the token's name, user, roles
+// and expiry, and that the secret is shown once. Never the secret.
+std::string FormatCreatedToken(const v1::Token& token);
+
+// Org, user, display name, roles, token name and server admin (yes/no).
+std::string FormatWhoAmI(const v1::WhoAmIResponse& who);
+
+// A table of name, display name and creation time (UTC).
+std::string FormatOrgTable(const std::vector<v1::Org>& orgs);
+
+// "2024-05-01 08:00:00 UTC".
+std::string FormatTimestamp(const google::protobuf::Timestamp& time);
 
 // One condition as an expression: `lead_score >= 75`, `lead_status = "MQL"`,
 // `lead_source in ["Web", "Event"]`, `title starts with "VP"`.

@@ -7,6 +7,7 @@
 
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/connection_options.h"
 #include "client/client.h"
 #include "client/connection.h"
 
@@ -23,19 +24,19 @@ int main(int argc, char** argv) {
         if (value == nullptr) return std::nullopt;
         return std::string(value);
       });
-  if (!invocation.ok()) {
-    std::cerr << absl::StatusCodeToString(invocation.status().code()) << ": "
-              << invocation.status().message() << "\nRun \"sopctl --help\" for usage.\n";
+  const auto usage_error = [](const absl::Status& status) {
+    std::cerr << absl::StatusCodeToString(status.code()) << ": " << status.message()
+              << "\nRun \"sopctl --help\" for usage.\n";
     return 2;
-  }
+  };
+  if (!invocation.ok()) return usage_error(invocation.status());
   if (invocation->help) {
     std::cout << invocation->usage;
     return 0;
   }
-  client::ConnectionOptions options;
-  options.target = invocation->global.server;
-  options.timeout = invocation->global.timeout;
-  options.author = invocation->global.author;
-  client::Client client(client::MakeGrpcConnection(options));
+  absl::StatusOr<client::ConnectionOptions> options =
+      cli::MakeConnectionOptions(invocation->global, cli::ReadFileContents);
+  if (!options.ok()) return usage_error(options.status());
+  client::Client client(client::MakeGrpcConnection(*options));
   return cli::RunCommand(*invocation, client, std::cout, std::cerr);
 }

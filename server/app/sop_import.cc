@@ -20,7 +20,7 @@ class RegistryTarget : public SopApplyTarget {
   absl::StatusOr<v1::Sop> Get(const std::string& name) override {
     v1::GetSopRequest request;
     request.set_name(name);
-    return registry_.GetSop(request);
+    return registry_.GetSop(caller_, request);
   }
   absl::StatusOr<v1::Sop> Create(const std::string& parent, const std::string& sop_id,
                                  const v1::Sop& sop) override {
@@ -48,9 +48,12 @@ class RegistryTarget : public SopApplyTarget {
 
 }  // namespace
 
-absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path,
-                                             const Caller& caller) {
+absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path) {
   SOP_ASSIGN_OR_RETURN(std::vector<SopFile> files, LoadSopFiles(path));
+  Caller caller;
+  caller.org = std::string(kDefaultOrg);
+  caller.user_id = "sopd --import";
+  caller.roles = RoleBit(v1::SALES_OPS);
   RegistryTarget target(registry, caller);
   ApplyOptions options;
   options.default_org = std::string(kDefaultOrg);

@@ -18,9 +18,9 @@ struct ImportSummary {
 
 // Loads every SOP file under `path` (a file or a directory) first, so a bad
 // file stops the import before anything is written; then creates or updates
-// each SOP in orgs/default (or the org its name gives) and publishes it.
-absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path,
-                                             const Caller& caller);
+// each SOP in orgs/default and publishes it, as the SALES_OPS user
+// "sopd --import". A file naming another org fails with NOT_FOUND.
+absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path);
 
 }  // namespace sopsidebar
 

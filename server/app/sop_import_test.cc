@@ -25,14 +25,14 @@ class SopImportTest : public ::testing::Test {
 };
 
 TEST_F(SopImportTest, ExamplesImportAndPublishOnceThenStayUnchanged) {
-  auto first = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR, Caller{"import"});
+  auto first = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->created, 6);
   EXPECT_EQ(first->published, 6);
   EXPECT_EQ(registry_->published_count(), 6u);
   const int writes = store_.write_count();
 
-  auto second = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR, Caller{"import"});
+  auto second = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->unchanged, 6);
   EXPECT_EQ(second->published, 0);
@@ -49,7 +49,7 @@ TEST_F(SopImportTest, BadFileStopsTheImportBeforeAnyWrite) {
   std::ofstream(dir / "b-bad.yaml") << "title: Bad\nowner: Ops\nsteps:\n"
                                        "  - ordinal: 1\n    title: One\n"
                                        "  - ordinal: 1\n    title: Again\n";
-  auto result = ImportSopFiles(*registry_, dir.string(), Caller{"import"});
+  auto result = ImportSopFiles(*registry_, dir.string());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(result.status().message(), HasSubstr("b-bad.yaml"));
   EXPECT_THAT(result.status().message(), HasSubstr("steps[1].ordinal"));

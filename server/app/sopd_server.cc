@@ -1,31 +1,105 @@
 #include "server/app/sopd_server.h"
 
-#include <filesystem>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
 #include "server/common/clock.h"
 #include "server/common/status_macros.h"
+#include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/service/grpc_server.h"
-#include "server/storage/rocksdb_sop_store.h"
+#include "server/storage/rocksdb_store.h"
 
 namespace sopsidebar {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(absl::string_view flag, const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  if (!in || contents.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+  }
+  return contents.str();
+}
+
+absl::StatusOr<std::optional<TlsServerOptions>> LoadTls(const SopdServer::Options& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return std::nullopt;
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  TlsServerOptions tls;
+  SOP_ASSIGN_OR_RETURN(tls.cert_chain_pem, ReadPem("--tls-cert", options.tls_cert_file));
+  SOP_ASSIGN_OR_RETURN(tls.private_key_pem, ReadPem("--tls-key", options.tls_key_file));
+  if (!options.tls_client_ca_file.empty()) {
+    SOP_ASSIGN_OR_RETURN(tls.client_ca_pem,
+                         ReadPem("--tls-client-ca", options.tls_client_ca_file));
+  }
+  return tls;
+}
+
+// Writes `secret` to `path`, creating it readable and writable by the owner
+// only (the mode is set at creation, so the secret is never exposed).
+absl::Status WriteSecretFile(const std::string& path, const std::string& secret) {
+  ::unlink(path.c_str());
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  const std::string line = secret + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& options) {
   std::unique_ptr<SopdServer> server(new SopdServer());
-  const std::string db_path = (std::filesystem::path(options.data_dir) / "db").string();
-  SOP_ASSIGN_OR_RETURN(server->store_, RocksDbSopStore::Open(db_path));
+  server->options_ = options;
+  SOP_ASSIGN_OR_RETURN(std::optional<TlsServerOptions> tls, LoadTls(options));
+  const std::filesystem::path data_dir(options.data_dir);
+  SOP_ASSIGN_OR_RETURN(server->store_, RocksDbStore::Open((data_dir / "db").string()));
+  SOP_ASSIGN_OR_RETURN(server->access_,
+                       AccessRegistry::Create(server->store_.get(), &Clock::Real()));
+  SOP_ASSIGN_OR_RETURN(std::optional<std::string> admin_secret,
+                       server->access_->BootstrapAdminToken());
+  if (admin_secret) {
+    server->admin_token_path_ = (data_dir / "admin.token").string();
+    SOP_RETURN_IF_ERROR(WriteSecretFile(server->admin_token_path_, *admin_secret));
+  }
   SOP_ASSIGN_OR_RETURN(server->registry_,
                        SopRegistry::Create(server->store_.get(), &Clock::Real(),
                                            LinearSopMatcher::Build));
   if (!options.import_dir.empty()) {
     SOP_ASSIGN_OR_RETURN(server->import_summary_,
-                         ImportSopFiles(*server->registry_, options.import_dir,
-                                        Caller{"sopd --import"}));
+                         ImportSopFiles(*server->registry_, options.import_dir));
   }
   GrpcServerOptions grpc_options;
   grpc_options.listen_address = options.listen_address;
-  SOP_ASSIGN_OR_RETURN(server->grpc_, GrpcServer::Start(grpc_options, server->registry_.get()));
+  grpc_options.tls = std::move(tls);
+  grpc_options.insecure_listen_any = options.insecure_listen_any;
+  SOP_ASSIGN_OR_RETURN(server->grpc_, GrpcServer::Start(grpc_options, server->registry_.get(),
+                                                        server->access_.get()));
   return server;
 }
 
@@ -33,12 +107,18 @@ SopdServer::~SopdServer() {
   // The server goes first: no call may reach a destroyed registry or store.
   grpc_.reset();
   registry_.reset();
+  access_.reset();
   store_.reset();
 }
 
 int SopdServer::port() const { return grpc_->port(); }
 
 size_t SopdServer::published_count() const { return registry_->published_count(); }
+
+const char* SopdServer::transport() const {
+  if (options_.tls_cert_file.empty()) return "plaintext";
+  return options_.tls_client_ca_file.empty() ? "tls" : "mtls";
+}
 
 void SopdServer::Shutdown(absl::Duration grace) { grpc_->Shutdown(grace); }
 

@@ -14,8 +14,9 @@ namespace sopsidebar {
 
 inline constexpr char kSopdVersion[] = "0.1.0";
 
-class SopStore;
+class RocksDbStore;
 class SopRegistry;
+class AccessRegistry;
 class GrpcServer;
 
 class SopdServer {
@@ -28,17 +29,34 @@ class SopdServer {
     // When set, SOP files in this directory are applied and published in
     // orgs/default before serving; a bad file stops the start.
     std::string import_dir;
+    // PEM files. cert and key together turn TLS on; client_ca also requires
+    // client certificates signed by it (mTLS).
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
+    // Serve plaintext on a non-loopback address (refused otherwise).
+    bool insecure_listen_any = false;
   };
 
+  // On a data dir without tokens, creates the bootstrap admin token and
+  // writes it to <data_dir>/admin.token, readable by the owner only.
+  //
   // Errors: the store's (e.g. FAILED_PRECONDITION when another sopd holds
   // the data dir), the import's (INVALID_ARGUMENT naming file and field),
-  // UNAVAILABLE when the address cannot be bound.
+  // INVALID_ARGUMENT for unreadable or half-given TLS files,
+  // FAILED_PRECONDITION for plaintext on a non-loopback address, UNAVAILABLE
+  // when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<SopdServer>> Start(const Options& options);
   ~SopdServer();
 
   int port() const;
   // What the import at start did (all zero without --import).
   const ImportSummary& import_summary() const { return import_summary_; }
+  // Where the bootstrap admin token was written at this start; empty when
+  // the data dir already had tokens.
+  const std::string& admin_token_path() const { return admin_token_path_; }
+  // "plaintext", "tls" or "mtls".
+  const char* transport() const;
   size_t published_count() const;
 
   // Stops serving; calls in flight get `grace` to finish. Idempotent.
@@ -49,10 +67,13 @@ class SopdServer {
  private:
   SopdServer() = default;
 
-  std::unique_ptr<SopStore> store_;
+  Options options_;
+  std::unique_ptr<RocksDbStore> store_;
+  std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<SopRegistry> registry_;
   std::unique_ptr<GrpcServer> grpc_;
   ImportSummary import_summary_;
+  std::string admin_token_path_;
 };
 
 }  // namespace sopsidebar

@@ -64,6 +64,33 @@ absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason)
       absl::StrCat("SOP ", name, " cannot be published: ", reason));
 }
 
+absl::Status Unauthenticated() {
+  return absl::UnauthenticatedError(
+      "missing or invalid credentials: send \"authorization: Bearer <token>\"");
+}
+
+absl::Status PermissionDenied(absl::string_view operation) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("your roles do not allow you to ", operation));
+}
+
+absl::Status OrgNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("org ", name, " not found"));
+}
+
+absl::Status OrgAlreadyExists(absl::string_view name) {
+  return absl::AlreadyExistsError(absl::StrCat("org ", name, " already exists"));
+}
+
+absl::Status TokenNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("token ", name, " not found"));
+}
+
+absl::Status DeadlineExceeded(absl::string_view what) {
+  return absl::DeadlineExceededError(
+      absl::StrCat("deadline passed before ", what, "; nothing was done"));
+}
+
 absl::Status Storage(absl::StatusCode code, absl::string_view what,
                      absl::string_view detail) {
   return absl::Status(code, absl::StrCat("storage: ", what, ": ", detail));

@@ -44,6 +44,24 @@ absl::Status SopNotDeleted(absl::string_view name);
 // FAILED_PRECONDITION: publishing an SOP that cannot be matched.
 absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason);
 
+// UNAUTHENTICATED, the same words whatever was wrong with the credentials
+// (missing, malformed, unknown, expired, revoked), so a caller learns
+// nothing about which.
+absl::Status Unauthenticated();
+// PERMISSION_DENIED: the caller's roles do not allow `operation` ("publish
+// SOPs").
+absl::Status PermissionDenied(absl::string_view operation);
+// NOT_FOUND "org <name> not found"; also for other orgs the caller may not
+// see.
+absl::Status OrgNotFound(absl::string_view name);
+// ALREADY_EXISTS "org <name> already exists".
+absl::Status OrgAlreadyExists(absl::string_view name);
+// NOT_FOUND "token <name> not found".
+absl::Status TokenNotFound(absl::string_view name);
+// DEADLINE_EXCEEDED: the call's deadline (or the server's cap on it) passed
+// before the work started; nothing was done.
+absl::Status DeadlineExceeded(absl::string_view what);
+
 // INTERNAL for storage errors the caller cannot fix; `what` says which
 // operation failed, `detail` what the engine reported.
 absl::Status Storage(absl::StatusCode code, absl::string_view what,

@@ -29,12 +29,19 @@ sigset_t BlockShutdownSignals() {
 constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 
 usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT] [--import DIR]
+            [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
+            [--insecure-listen-any]
 
-  --data-dir DIR          RocksDB data lives under DIR/db (default ./var/sopd)
+  --data-dir DIR          RocksDB data lives under DIR/db (default ./var/sopd);
+                          the first start writes the admin token to
+                          DIR/admin.token (mode 0600)
   --grpc-listen HOST:PORT gRPC address; port 0 picks a free port
                           (default 127.0.0.1:50051)
   --import DIR            apply and publish the SOP files in DIR (or one file)
                           in orgs/default before serving
+  --tls-cert, --tls-key   serve TLS with this certificate chain and key
+  --tls-client-ca PEM     also require client certificates signed by this CA
+  --insecure-listen-any   allow plaintext on a non-loopback address
   --version               print the version
 )";
 
@@ -45,12 +52,19 @@ sopsidebar::SopdServer::Options ParseFlags(int argc, char** argv) {
       {"--data-dir", &options.data_dir},
       {"--grpc-listen", &options.listen_address},
       {"--import", &options.import_dir},
+      {"--tls-cert", &options.tls_cert_file},
+      {"--tls-key", &options.tls_key_file},
+      {"--tls-client-ca", &options.tls_client_ca_file},
   };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       std::exit(0);
+    }
+    if (arg == "--insecure-listen-any") {
+      options.insecure_listen_any = true;
+      continue;
     }
     if (arg == "--version") {
       std::cout << "sopd " << sopsidebar::kSopdVersion << std::endl;
@@ -96,8 +110,17 @@ int main(int argc, char** argv) {
               << s.updated << " updated, " << s.unchanged << " unchanged, " << s.published
               << " published" << std::endl;
   }
+  if (!(*server)->admin_token_path().empty()) {
+    std::cerr << "sopd: created the admin token for orgs/default in "
+              << (*server)->admin_token_path()
+              << " (owner-only); use it with: sopctl --token-file "
+              << (*server)->admin_token_path() << std::endl;
+  }
+  const bool loopback_only =
+      std::string((*server)->transport()) == "plaintext" && !options.insecure_listen_any;
   std::cerr << "sopd " << sopsidebar::kSopdVersion << " listening on " << host << ":"
-            << (*server)->port() << " data_dir=" << options.data_dir
+            << (*server)->port() << " (" << (*server)->transport()
+            << (loopback_only ? ", loopback only" : "") << ") data_dir=" << options.data_dir
             << " published_sops=" << (*server)->published_count() << std::endl;
 
   int signal = 0;

@@ -1,6 +1,8 @@
 #include "server/service/grpc_server.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -9,21 +11,62 @@
 
 namespace sopsidebar {
 
+namespace {
+
+std::shared_ptr<grpc::ServerCredentials> Credentials(const GrpcServerOptions& options) {
+  if (!options.tls) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      options.tls->client_ca_pem.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = options.tls->client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({options.tls->private_key_pem, options.tls->cert_chain_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// Limits that keep one client from exhausting the server; each is cheap to
+// enforce in the transport.
+void AddTransportLimits(grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
+  // Keepalive enforcement: ping idle clients, drop dead ones, and refuse
+  // clients that ping more often than every 10 s without data.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 10 * 60 * 1000);
+}
+
+}  // namespace
+
 class GrpcServer::Impl {
  public:
-  explicit Impl(SopRegistry* registry) : sop_service_(registry), context_service_(registry) {}
+  Impl(const GrpcServerOptions& options, SopRegistry* registry, AccessRegistry* access)
+      : auth_(access, options.max_call_duration),
+        sop_service_(registry, &auth_),
+        context_service_(registry, &auth_),
+        admin_service_(access, &auth_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
+    if (!options.tls && !options.insecure_listen_any && !IsLoopback(options.listen_address)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing to serve plaintext on ", options.listen_address,
+          ": give --tls-cert and --tls-key, listen on 127.0.0.1, or pass "
+          "--insecure-listen-any"));
+    }
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(options.listen_address, Credentials(options), &port_);
     builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
     grpc::ResourceQuota quota("sopd");
     quota.SetMaxThreads(options.max_sync_threads);
     builder.SetResourceQuota(quota);
+    AddTransportLimits(builder);
     builder.RegisterService(&sop_service_);
     builder.RegisterService(&context_service_);
+    builder.RegisterService(&admin_service_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -50,14 +93,17 @@ class GrpcServer::Impl {
   void SetServing(bool serving) {
     grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
     health->SetServingStatus(serving);
-    for (const char* service : {v1::SopService::service_full_name(),
-                                v1::ContextService::service_full_name()}) {
+    for (const char* service :
+         {v1::SopService::service_full_name(), v1::ContextService::service_full_name(),
+          v1::AdminService::service_full_name()}) {
       health->SetServingStatus(service, serving);
     }
   }
 
+  CallAuthenticator auth_;
   SopServiceImpl sop_service_;
   ContextServiceImpl context_service_;
+  AdminServiceImpl admin_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;
@@ -71,9 +117,17 @@ GrpcServer::~GrpcServer() {
   impl_->Wait();
 }
 
+bool GrpcServer::IsLoopback(absl::string_view listen_address) {
+  const size_t colon = listen_address.rfind(':');
+  absl::string_view host = listen_address.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
-                                                              SopRegistry* registry) {
-  auto impl = std::make_unique<Impl>(registry);
+                                                              SopRegistry* registry,
+                                                              AccessRegistry* access) {
+  auto impl = std::make_unique<Impl>(options, registry, access);
   absl::Status started = impl->Start(options);
   if (!started.ok()) return started;
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));

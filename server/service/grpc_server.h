@@ -1,21 +1,39 @@
-// The gRPC server sopd runs: SopService, ContextService, health checking and
-// reflection on one port. The header is free of gRPC types so the app layer
+// The gRPC server sopd runs: SopService, ContextService, AdminService, health
+// checking and reflection on one port, plaintext or TLS/mTLS, with
+// keepalive enforcement and a bounded thread pool. The header is free of gRPC types so the app layer
 // can own a server without seeing grpc::.
 #ifndef SOPSIDEBAR_SERVER_SERVICE_GRPC_SERVER_H_
 #define SOPSIDEBAR_SERVER_SERVICE_GRPC_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/domain/auth/access_registry.h"
 #include "server/domain/registry/sop_registry.h"
 
 namespace sopsidebar {
 
+// PEM contents (not paths) for TLS.
+struct TlsServerOptions {
+  std::string cert_chain_pem;
+  std::string private_key_pem;
+  // When set, clients must present a certificate signed by this CA (mTLS).
+  std::string client_ca_pem;
+};
+
 struct GrpcServerOptions {
   // host:port; port 0 picks a free port (see GrpcServer::port()).
   std::string listen_address = "127.0.0.1:50051";
+  // Unset: plaintext, which is refused on non-loopback addresses unless
+  // insecure_listen_any is set.
+  std::optional<TlsServerOptions> tls;
+  bool insecure_listen_any = false;
+  // The server's cap on a call's deadline: work (a queued write) not started
+  // within it is not done.
+  absl::Duration max_call_duration = absl::Seconds(30);
   // Largest request accepted; larger ones fail with RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 4 * 1024 * 1024;
   // Threads serving the blocking SopService; bounds memory under load.
@@ -25,10 +43,15 @@ struct GrpcServerOptions {
 // Thread-safe.
 class GrpcServer {
  public:
-  // Starts serving `registry`, which must outlive the server. UNAVAILABLE
-  // when the address cannot be bound.
+  // Starts serving `registry` and `access`, which must outlive the server.
+  // FAILED_PRECONDITION for plaintext on a non-loopback address without
+  // insecure_listen_any; UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
-                                                           SopRegistry* registry);
+                                                           SopRegistry* registry,
+                                                           AccessRegistry* access);
+
+  // True for 127.0.0.0/8, ::1 and localhost addresses ("host:port").
+  static bool IsLoopback(absl::string_view listen_address);
   ~GrpcServer();
 
   // The bound port.

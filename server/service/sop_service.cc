@@ -2,103 +2,205 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "server/common/errors.h"
+#include "server/common/log.h"
+#include "server/common/status_macros.h"
+#include "server/domain/auth/permissions.h"
 #include "server/service/grpc_status.h"
 
 namespace sopsidebar {
 namespace {
 
-constexpr size_t kMaxAuthor = 256;
+constexpr absl::string_view kBearer = "bearer ";
 
-absl::StatusOr<Caller> CallerFrom(const grpc::ServerContextBase& ctx) {
-  Caller caller;
-  auto it = ctx.client_metadata().find(kAuthorMetadataKey);
-  if (it != ctx.client_metadata().end() && !it->second.empty()) {
-    if (it->second.size() > kMaxAuthor) {
-      return error::FieldTooLong(absl::StrCat("metadata ", kAuthorMetadataKey), kMaxAuthor);
-    }
-    caller.author = std::string(it->second.data(), it->second.size());
+// Refusals an operator wants to see: who was turned away, never with what.
+void LogRejection(absl::string_view method, const grpc::ServerContextBase& ctx,
+                  const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kDeadlineExceeded:
+      LogLine(absl::StrCat("rejected ", method, " from ", ctx.peer(), ": ",
+                           absl::StatusCodeToString(status.code()), ": ", status.message()));
+      break;
+    default:
+      break;
   }
-  return caller;
 }
 
-// Copies `result` into `response` or returns its error.
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = std::move(result).value();
+// Authenticates the call, runs `fn(caller)` and fills `response` with its
+// result, or returns its error.
+template <typename Response, typename Fn>
+grpc::Status Serve(const CallAuthenticator& auth, const grpc::ServerContextBase& ctx,
+                   absl::string_view method, Fn fn, Response* response) {
+  absl::StatusOr<Caller> caller = auth.Authenticate(ctx);
+  absl::StatusOr<Response> result =
+      caller.ok() ? absl::StatusOr<Response>(fn(*caller)) : caller.status();
+  if (!result.ok()) {
+    LogRejection(method, ctx, result.status());
+    return ToGrpcStatus(result.status());
+  }
+  *response = *std::move(result);
   return grpc::Status::OK;
-}
-
-// Runs `write(caller)` for the caller the metadata names.
-template <typename T, typename Write>
-grpc::Status ReplyAsCaller(const grpc::ServerContextBase& ctx, Write write, T* response) {
-  absl::StatusOr<Caller> caller = CallerFrom(ctx);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  return Reply(write(*caller), response);
 }
 
 }  // namespace
 
+absl::StatusOr<Caller> CallAuthenticator::Authenticate(const grpc::ServerContextBase& ctx) const {
+  auto it = ctx.client_metadata().find("authorization");
+  if (it == ctx.client_metadata().end()) return error::Unauthenticated();
+  absl::string_view value(it->second.data(), it->second.size());
+  if (!absl::StartsWithIgnoreCase(value, kBearer)) return error::Unauthenticated();
+  absl::StatusOr<Caller> caller = access_->Authenticate(value.substr(kBearer.size()));
+  if (!caller.ok()) return caller.status();
+  caller->deadline =
+      std::min(absl::FromChrono(ctx.deadline()), absl::Now() + max_call_duration_);
+  return caller;
+}
+
 grpc::Status SopServiceImpl::CreateSop(grpc::ServerContext* ctx,
                                        const v1::CreateSopRequest* request, v1::Sop* response) {
-  return ReplyAsCaller(
-      *ctx, [&](const Caller& c) { return registry_->CreateSop(c, *request); }, response);
+  return Serve(
+      *auth_, *ctx, "CreateSop",
+      [&](const Caller& c) { return registry_->CreateSop(c, *request); }, response);
 }
 
-grpc::Status SopServiceImpl::GetSop(grpc::ServerContext*, const v1::GetSopRequest* request,
+grpc::Status SopServiceImpl::GetSop(grpc::ServerContext* ctx, const v1::GetSopRequest* request,
                                     v1::Sop* response) {
-  return Reply(registry_->GetSop(*request), response);
+  return Serve(
+      *auth_, *ctx, "GetSop", [&](const Caller& c) { return registry_->GetSop(c, *request); },
+      response);
 }
 
-grpc::Status SopServiceImpl::ListSops(grpc::ServerContext*, const v1::ListSopsRequest* request,
+grpc::Status SopServiceImpl::ListSops(grpc::ServerContext* ctx,
+                                      const v1::ListSopsRequest* request,
                                       v1::ListSopsResponse* response) {
-  return Reply(registry_->ListSops(*request), response);
+  return Serve(
+      *auth_, *ctx, "ListSops", [&](const Caller& c) { return registry_->ListSops(c, *request); },
+      response);
 }
 
 grpc::Status SopServiceImpl::UpdateSop(grpc::ServerContext* ctx,
                                        const v1::UpdateSopRequest* request, v1::Sop* response) {
-  return ReplyAsCaller(
-      *ctx, [&](const Caller& c) { return registry_->UpdateSop(c, *request); }, response);
+  return Serve(
+      *auth_, *ctx, "UpdateSop",
+      [&](const Caller& c) { return registry_->UpdateSop(c, *request); }, response);
 }
 
 grpc::Status SopServiceImpl::DeleteSop(grpc::ServerContext* ctx,
                                        const v1::DeleteSopRequest* request, v1::Sop* response) {
-  return ReplyAsCaller(
-      *ctx, [&](const Caller& c) { return registry_->DeleteSop(c, *request); }, response);
+  return Serve(
+      *auth_, *ctx, "DeleteSop",
+      [&](const Caller& c) { return registry_->DeleteSop(c, *request); }, response);
 }
 
 grpc::Status SopServiceImpl::UndeleteSop(grpc::ServerContext* ctx,
                                          const v1::UndeleteSopRequest* request,
                                          v1::Sop* response) {
-  return ReplyAsCaller(
-      *ctx, [&](const Caller& c) { return registry_->UndeleteSop(c, *request); }, response);
+  return Serve(
+      *auth_, *ctx, "UndeleteSop",
+      [&](const Caller& c) { return registry_->UndeleteSop(c, *request); }, response);
 }
 
-grpc::Status SopServiceImpl::ListSopRevisions(grpc::ServerContext*,
+grpc::Status SopServiceImpl::ListSopRevisions(grpc::ServerContext* ctx,
                                               const v1::ListSopRevisionsRequest* request,
                                               v1::ListSopRevisionsResponse* response) {
-  return Reply(registry_->ListSopRevisions(*request), response);
+  return Serve(
+      *auth_, *ctx, "ListSopRevisions",
+      [&](const Caller& c) { return registry_->ListSopRevisions(c, *request); }, response);
 }
 
-grpc::Status SopServiceImpl::GetSopRevision(grpc::ServerContext*,
+grpc::Status SopServiceImpl::GetSopRevision(grpc::ServerContext* ctx,
                                             const v1::GetSopRevisionRequest* request,
                                             v1::SopRevision* response) {
-  return Reply(registry_->GetSopRevision(*request), response);
+  return Serve(
+      *auth_, *ctx, "GetSopRevision",
+      [&](const Caller& c) { return registry_->GetSopRevision(c, *request); }, response);
 }
 
 grpc::Status SopServiceImpl::PublishSop(grpc::ServerContext* ctx,
                                         const v1::PublishSopRequest* request, v1::Sop* response) {
-  return ReplyAsCaller(
-      *ctx, [&](const Caller& c) { return registry_->PublishSop(c, *request); }, response);
+  return Serve(
+      *auth_, *ctx, "PublishSop",
+      [&](const Caller& c) { return registry_->PublishSop(c, *request); }, response);
 }
 
 grpc::ServerUnaryReactor* ContextServiceImpl::LookupSops(grpc::CallbackServerContext* ctx,
                                                          const v1::LookupSopsRequest* request,
                                                          v1::LookupSopsResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Reply(registry_->LookupSops(*request), response));
+  reactor->Finish(Serve(
+      *auth_, *ctx, "LookupSops",
+      [&](const Caller& c) { return registry_->LookupSops(c, *request); }, response));
+  return reactor;
+}
+
+grpc::Status AdminServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::WhoAmIRequest*,
+                                      v1::WhoAmIResponse* response) {
+  return Serve(
+      *auth_, *ctx, "WhoAmI",
+      [&](const Caller& c) -> absl::StatusOr<v1::WhoAmIResponse> {
+        SOP_RETURN_IF_ERROR(Authorize(c, Operation::kPing));
+        return access_->WhoAmI(c);
+      },
+      response);
+}
+
+grpc::Status AdminServiceImpl::CreateToken(grpc::ServerContext* ctx,
+                                           const v1::CreateTokenRequest* request,
+                                           v1::CreateTokenResponse* response) {
+  return Serve(
+      *auth_, *ctx, "CreateToken",
+      [&](const Caller& c) { return access_->CreateToken(c, *request); }, response);
+}
+
+grpc::Status AdminServiceImpl::ListTokens(grpc::ServerContext* ctx,
+                                          const v1::ListTokensRequest* request,
+                                          v1::ListTokensResponse* response) {
+  return Serve(
+      *auth_, *ctx, "ListTokens",
+      [&](const Caller& c) { return access_->ListTokens(c, *request); }, response);
+}
+
+grpc::Status AdminServiceImpl::RevokeToken(grpc::ServerContext* ctx,
+                                           const v1::RevokeTokenRequest* request,
+                                           v1::Token* response) {
+  return Serve(
+      *auth_, *ctx, "RevokeToken",
+      [&](const Caller& c) { return access_->RevokeToken(c, *request); }, response);
+}
+
+grpc::Status AdminServiceImpl::CreateOrg(grpc::ServerContext* ctx,
+                                         const v1::CreateOrgRequest* request, v1::Org* response) {
+  return Serve(
+      *auth_, *ctx, "CreateOrg",
+      [&](const Caller& c) { return access_->CreateOrg(c, *request); }, response);
+}
+
+grpc::Status AdminServiceImpl::ListOrgs(grpc::ServerContext* ctx, const v1::ListOrgsRequest*,
+                                        v1::ListOrgsResponse* response) {
+  return Serve(
+      *auth_, *ctx, "ListOrgs", [&](const Caller& c) { return access_->ListOrgs(c); },
+      response);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::Ping(grpc::CallbackServerContext* ctx,
+                                                 const v1::PingRequest* request,
+                                                 v1::PingResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(Serve(
+      *auth_, *ctx, "Ping",
+      [&](const Caller& c) -> absl::StatusOr<v1::PingResponse> {
+        SOP_RETURN_IF_ERROR(Authorize(c, Operation::kPing));
+        v1::PingResponse pong;
+        pong.set_payload(request->payload());
+        return pong;
+      },
+      response));
   return reactor;
 }
 

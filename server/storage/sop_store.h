@@ -1,5 +1,5 @@
 // The persistence interface for SOPs: heads (the current state of each SOP)
-// and their immutable revisions. Implementations: RocksDbSopStore (durable)
+// and their immutable revisions. Implementations: RocksDbStore (durable)
 // and InMemorySopStore (tests). The domain sees only this interface.
 #ifndef SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_
 #define SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_

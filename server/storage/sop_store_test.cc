@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/storage/in_memory_sop_store.h"
-#include "server/storage/rocksdb_sop_store.h"
+#include "server/storage/rocksdb_store.h"
 
 namespace sopsidebar {
 namespace {
@@ -139,7 +139,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         StoreFactory([] { return std::make_unique<InMemorySopStore>(); }),
         StoreFactory([]() -> std::unique_ptr<SopStore> {
-          auto store = RocksDbSopStore::Open(TempDir("contract"));
+          auto store = RocksDbStore::Open(TempDir("contract"));
           EXPECT_TRUE(store.ok()) << store.status();
           return std::move(store).value();
         })),
@@ -147,8 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
       return info.index == 0 ? std::string("InMemory") : std::string("RocksDb");
     });
 
-TEST(RocksDbSopStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
-  auto store = RocksDbSopStore::Open(TempDir("batch"));
+TEST(RocksDbStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
+  auto store = RocksDbStore::Open(TempDir("batch"));
   ASSERT_TRUE(store.ok()) << store.status();
   uint64_t before = (*store)->LatestSequenceNumberForTesting();
   SopWrite w = MakeWrite("default", "a", 1, "T");
@@ -163,24 +163,24 @@ TEST(RocksDbSopStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
                           ElementsAre("h/default/a", "r/default/a/0000000000000002")));
 }
 
-TEST(RocksDbSopStoreTest, DataSurvivesReopen) {
+TEST(RocksDbStoreTest, DataSurvivesReopen) {
   const std::string dir = TempDir("reopen");
   {
-    auto store = RocksDbSopStore::Open(dir);
+    auto store = RocksDbStore::Open(dir);
     ASSERT_TRUE(store.ok()) << store.status();
     ASSERT_TRUE((*store)->Write(MakeWrite("default", "a", 1, "Kept")).ok());
   }
-  auto store = RocksDbSopStore::Open(dir);
+  auto store = RocksDbStore::Open(dir);
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ((*store)->GetHead({"default", "a"})->title(), "Kept");
   EXPECT_EQ((*store)->GetRevision({{"default", "a"}, 1})->snapshot().title(), "Kept");
 }
 
-TEST(RocksDbSopStoreTest, SecondOpenOfTheSameDirectoryFails) {
+TEST(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {
   const std::string dir = TempDir("locked");
-  auto first = RocksDbSopStore::Open(dir);
+  auto first = RocksDbStore::Open(dir);
   ASSERT_TRUE(first.ok()) << first.status();
-  auto second = RocksDbSopStore::Open(dir);
+  auto second = RocksDbStore::Open(dir);
   EXPECT_FALSE(second.ok());
 }
 

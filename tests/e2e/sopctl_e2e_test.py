@@ -32,7 +32,8 @@ class SopctlTest(unittest.TestCase):
         shutil.rmtree(self.tmp)
 
     def sopctl(self, *args, ok=True):
-        env = dict(os.environ, SOPCTL_SERVER=self.sopd.address, SOPCTL_AUTHOR="e2e")
+        env = dict(os.environ, SOPCTL_SERVER=self.sopd.address,
+                   SOPCTL_TOKEN_FILE=self.sopd.admin_token_file)
         result = subprocess.run([os.environ["SOPCTL"], *args], capture_output=True, text=True,
                                 env=env, timeout=TIMEOUT)
         if ok:
@@ -131,7 +132,7 @@ class SopctlTest(unittest.TestCase):
         history = self.sopctl("history", "demo-appointment-booking").stdout.splitlines()
         self.assertEqual([line.split()[-1] for line in history[1:]],
                          ["undeleted", "deleted", "published", "created"])
-        self.assertTrue(all(" e2e " in line for line in history[1:]), history)
+        self.assertTrue(all(" admin " in line for line in history[1:]), history)
 
     def test_unknown_sop_and_bad_usage_exit_non_zero(self):
         result = self.sopctl("publish", "no-such-sop", ok=False)

@@ -10,7 +10,8 @@ TIMEOUT = 15
 
 
 class Sopd:
-    """A sopd process. `address` is host:port once start() returned."""
+    """A sopd process. `address` is host:port once start() returned;
+    `admin_token_file` holds the bootstrap admin token."""
 
     def __init__(self, data_dir, import_dir=None):
         self.data_dir = data_dir
@@ -18,6 +19,7 @@ class Sopd:
         self.proc = None
         self.address = None
         self.log = []
+        self.admin_token_file = os.path.join(data_dir, "admin.token")
 
     def start(self):
         args = [os.environ["SOPD"], "--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0"]
@@ -33,6 +35,10 @@ class Sopd:
         self.proc.wait(timeout=TIMEOUT)
         raise RuntimeError("sopd exited with %s before listening: %s"
                            % (self.proc.returncode, "".join(self.log)))
+
+    def admin_token(self):
+        with open(self.admin_token_file) as f:
+            return f.read().strip()
 
     def stop(self, sig=signal.SIGTERM):
         """Sends `sig` and waits; returns the exit status."""

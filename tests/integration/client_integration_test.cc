@@ -2,6 +2,7 @@
 // free loopback port, with RocksDB in a temp dir and the example SOPs
 // imported.
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -57,10 +58,30 @@ class ClientIntegrationTest : public ::testing::Test {
     auto server = SopdServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
+    if (!server_->admin_token_path().empty()) {
+      std::ifstream in(server_->admin_token_path());
+      std::getline(in, admin_token_);
+      ops_token_ = IssueToken(admin_token_, v1::SALES_OPS);
+    }
+    client_ = std::make_unique<client::Client>(Connect(ops_token_));
+  }
+
+  std::shared_ptr<client::Connection> Connect(const std::string& token) {
     client::ConnectionOptions connection;
     connection.target = absl::StrCat("127.0.0.1:", server_->port());
-    connection.author = "integration-test";
-    client_ = std::make_unique<client::Client>(client::MakeGrpcConnection(connection));
+    connection.token = token;
+    return client::MakeGrpcConnection(connection);
+  }
+
+  // A token for the user "integration-test" with `role`, issued by `admin`.
+  std::string IssueToken(const std::string& admin, v1::Role role) {
+    v1::CreateTokenRequest request;
+    request.set_parent("orgs/default");
+    request.mutable_token()->set_user_id("integration-test");
+    request.mutable_token()->add_roles(role);
+    auto issued = client::Client(Connect(admin)).CreateToken(request);
+    EXPECT_TRUE(issued.ok()) << issued.status();
+    return issued.ok() ? issued->secret() : "";
   }
 
   void StopServer() {
@@ -83,6 +104,8 @@ class ClientIntegrationTest : public ::testing::Test {
   }
 
   std::string data_dir_;
+  std::string admin_token_;
+  std::string ops_token_;
   std::unique_ptr<SopdServer> server_;
   std::unique_ptr<client::Client> client_;
 };

@@ -17,6 +17,8 @@ import grpc  # noqa: E402
 from google.protobuf import struct_pb2  # noqa: E402
 from health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from reflection.v1alpha import reflection_pb2, reflection_pb2_grpc  # noqa: E402
+from sopsidebar.v1 import admin_service_pb2 as admin_pb2  # noqa: E402
+from sopsidebar.v1 import admin_service_pb2_grpc as admin_grpc  # noqa: E402
 from sopsidebar.v1 import context_service_pb2 as ctx_pb2  # noqa: E402
 from sopsidebar.v1 import context_service_pb2_grpc as ctx_grpc  # noqa: E402
 from sopsidebar.v1 import sop_pb2  # noqa: E402
@@ -52,6 +54,13 @@ class PythonClientTest(unittest.TestCase):
         cls.channel = grpc.insecure_channel(cls.sopd.address)
         cls.sops = sop_svc_grpc.SopServiceStub(cls.channel)
         cls.context = ctx_grpc.ContextServiceStub(cls.channel)
+        cls.admin = admin_grpc.AdminServiceStub(cls.channel)
+        admin_auth = [("authorization", "Bearer " + cls.sopd.admin_token())]
+        issued = cls.admin.CreateToken(admin_pb2.CreateTokenRequest(
+            parent="orgs/default",
+            token=admin_pb2.Token(user_id="python-test", roles=[sop_pb2.SALES_OPS])),
+            metadata=admin_auth, timeout=TIMEOUT)
+        cls.auth = [("authorization", "Bearer " + issued.secret)]
 
     @classmethod
     def tearDownClass(cls):
@@ -79,7 +88,7 @@ class PythonClientTest(unittest.TestCase):
             ctx_pb2.LookupSopsRequest(context=lead(
                 lead_status="MQL – New Handoff", lead_score=82, company_size=120,
                 title="VP Sales")),
-            timeout=TIMEOUT)
+            metadata=self.auth, timeout=TIMEOUT)
         self.assertGreater(len(response.matches), 0)
         first = response.matches[0]
         self.assertEqual(first.sop, "orgs/default/sops/mql-acceptance-handoff")
@@ -92,7 +101,7 @@ class PythonClientTest(unittest.TestCase):
     def test_lookup_for_accepted_lead_ranks_the_cadence_first(self):
         response = self.context.LookupSops(
             ctx_pb2.LookupSopsRequest(context=lead(lead_status="SQL – Accepted")),
-            timeout=TIMEOUT)
+            metadata=self.auth, timeout=TIMEOUT)
         self.assertEqual(response.matches[0].sop,
                          "orgs/default/sops/first-touch-outreach-cadence")
 
@@ -102,34 +111,45 @@ class PythonClientTest(unittest.TestCase):
         sop.steps.add(ordinal=1, title="again")
         with self.assertRaises(grpc.RpcError) as caught:
             self.sops.CreateSop(sop_svc_pb2.CreateSopRequest(
-                parent="orgs/default", sop_id="python-bad", sop=sop), timeout=TIMEOUT)
+                parent="orgs/default", sop_id="python-bad", sop=sop),
+                metadata=self.auth, timeout=TIMEOUT)
         self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("sop.steps[1].ordinal", caught.exception.details())
         with self.assertRaises(grpc.RpcError) as missing:
             self.sops.GetSop(sop_svc_pb2.GetSopRequest(name="orgs/default/sops/python-bad"),
-                             timeout=TIMEOUT)
+                             metadata=self.auth, timeout=TIMEOUT)
         self.assertEqual(missing.exception.code(), grpc.StatusCode.NOT_FOUND)
 
     def test_create_update_and_stale_etag(self):
         sop = sop_pb2.Sop(title="Python-made", owner="Ops")
         created = self.sops.CreateSop(
             sop_svc_pb2.CreateSopRequest(parent="orgs/default", sop_id="python-made", sop=sop),
-            metadata=[("x-sop-author", "python-test")], timeout=TIMEOUT)
+            metadata=self.auth, timeout=TIMEOUT)
         self.assertEqual(created.state, sop_pb2.Sop.DRAFT)
         fresh = sop_pb2.Sop()
         fresh.CopyFrom(created)
         fresh.title = "Python-made, renamed"
-        updated = self.sops.UpdateSop(sop_svc_pb2.UpdateSopRequest(sop=fresh), timeout=TIMEOUT)
+        updated = self.sops.UpdateSop(sop_svc_pb2.UpdateSopRequest(sop=fresh),
+                                      metadata=self.auth, timeout=TIMEOUT)
         self.assertEqual(updated.revision_id, "2")
         stale = sop_pb2.Sop()
         stale.CopyFrom(created)
         stale.title = "lost update"
         with self.assertRaises(grpc.RpcError) as caught:
-            self.sops.UpdateSop(sop_svc_pb2.UpdateSopRequest(sop=stale), timeout=TIMEOUT)
+            self.sops.UpdateSop(sop_svc_pb2.UpdateSopRequest(sop=stale),
+                                metadata=self.auth, timeout=TIMEOUT)
         self.assertEqual(caught.exception.code(), grpc.StatusCode.ABORTED)
         history = self.sops.ListSopRevisions(
-            sop_svc_pb2.ListSopRevisionsRequest(name=created.name), timeout=TIMEOUT)
-        self.assertEqual([r.author for r in history.revisions], ["anonymous", "python-test"])
+            sop_svc_pb2.ListSopRevisionsRequest(name=created.name),
+            metadata=self.auth, timeout=TIMEOUT)
+        self.assertEqual([r.author for r in history.revisions], ["python-test", "python-test"])
+
+    def test_calls_without_a_token_are_unauthenticated(self):
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.context.LookupSops(ctx_pb2.LookupSopsRequest(context=lead()), timeout=TIMEOUT)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+        me = self.admin.WhoAmI(admin_pb2.WhoAmIRequest(), metadata=self.auth, timeout=TIMEOUT)
+        self.assertEqual((me.user_id, list(me.roles)), ("python-test", [sop_pb2.SALES_OPS]))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ namespace {
 
 constexpr absl::string_view kOrgForm = "orgs/{org}";
 constexpr absl::string_view kSopForm = "orgs/{org}/sops/{sop}";
+constexpr absl::string_view kTokenForm = "orgs/{org}/tokens/{token}";
 constexpr absl::string_view kRevisionForm = "orgs/{org}/sops/{sop}/revisions/{revision}";
 
 // Splits `name` into the ids that follow each of `collections`; empty on a
@@ -49,6 +50,8 @@ std::string RevisionName::Full() const {
   return absl::StrCat(sop.Full(), "/revisions/", revision);
 }
 
+std::string TokenName::Full() const { return absl::StrCat("orgs/", org, "/tokens/", token); }
+
 absl::StatusOr<std::string> ParseOrgName(absl::string_view field, absl::string_view name) {
   if (name.empty()) return error::RequiredField(field);
   std::vector<std::string> ids = SplitName(name, {"orgs"});
@@ -78,6 +81,15 @@ absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
     return error::InvalidResourceName(field, name, kRevisionForm);
   }
   return RevisionName{SopName{ids[0], ids[1]}, revision};
+}
+
+absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name) {
+  if (name.empty()) return error::RequiredField(field);
+  std::vector<std::string> ids = SplitName(name, {"orgs", "tokens"});
+  if (ids.empty() || !IsValidResourceId(ids[0]) || !IsValidResourceId(ids[1])) {
+    return error::InvalidResourceName(field, name, kTokenForm);
+  }
+  return TokenName{ids[0], ids[1]};
 }
 
 }  // namespace sopsidebar

@@ -1,5 +1,5 @@
 // Resource names (AIP-122): orgs/{org}, orgs/{org}/sops/{sop},
-// orgs/{org}/sops/{sop}/revisions/{revision}.
+// orgs/{org}/sops/{sop}/revisions/{revision}, orgs/{org}/tokens/{token}.
 //
 // Ids are 1-63 characters of [a-z0-9-], starting with a letter and not ending
 // with '-'. Revision ids are positive decimal integers. Thread-safe (pure).
@@ -35,6 +35,14 @@ struct RevisionName {
   std::string Full() const;
 };
 
+struct TokenName {
+  std::string org;
+  std::string token;
+
+  // orgs/{org}/tokens/{token}
+  std::string Full() const;
+};
+
 // True for a valid org or SOP id.
 bool IsValidResourceId(absl::string_view id);
 
@@ -47,6 +55,8 @@ absl::StatusOr<std::string> ParseOrgName(absl::string_view field, absl::string_v
 absl::StatusOr<SopName> ParseSopName(absl::string_view field, absl::string_view name);
 absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
                                                absl::string_view name);
+
+absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name);
 
 }  // namespace sopsidebar
 

@@ -47,6 +47,15 @@ TEST(NamesTest, RevisionIdsArePositiveCanonicalIntegers) {
   }
 }
 
+TEST(NamesTest, ParsesTokenNames) {
+  absl::StatusOr<TokenName> name = ParseTokenName("name", "orgs/acme/tokens/tk1");
+  ASSERT_TRUE(name.ok()) << name.status();
+  EXPECT_EQ(name->org, "acme");
+  EXPECT_EQ(name->token, "tk1");
+  EXPECT_EQ(name->Full(), "orgs/acme/tokens/tk1");
+  EXPECT_FALSE(ParseTokenName("name", "orgs/acme/sops/tk1").ok());
+}
+
 TEST(NamesTest, ResourceIdRules) {
   EXPECT_TRUE(IsValidResourceId("a"));
   EXPECT_TRUE(IsValidResourceId("mql-acceptance-handoff"));

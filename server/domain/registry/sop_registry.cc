@@ -199,9 +199,38 @@ int SopRegistry::PageSize(int requested) const {
   return std::min(requested, options_.max_page_size);
 }
 
-absl::StatusOr<v1::Sop> SopRegistry::HeadForWrite(const SopName& name,
-                                                  const std::string& etag) const {
+absl::StatusOr<v1::Sop> SopRegistry::ViewFor(const Caller& caller, const v1::Sop& head) const {
+  const bool sees_head = RolesMaySee(caller.roles, VisibleToRoles(head)) || IsOwner(caller, head);
+  if (sees_head && IsAllowed(caller, Operation::kReadDrafts, &head)) return head;
+  if (head.state() != v1::Sop::PUBLISHED) return error::SopNotFound(head.name());
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
+  int64_t published = 0;
+  if (!absl::SimpleAtoi(head.published_revision_id(), &published)) {
+    return error::Storage(absl::StatusCode::kDataLoss, "published revision of", head.name());
+  }
+  SOP_ASSIGN_OR_RETURN(v1::SopRevision revision, store_->GetRevision({name, published}));
+  if (!RolesMaySee(caller.roles, VisibleToRoles(revision.snapshot())) ||
+      !IsAllowed(caller, Operation::kReadPublished)) {
+    return error::SopNotFound(head.name());
+  }
+  return std::move(*revision.mutable_snapshot());
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::VisibleHead(const Caller& caller,
+                                                 const SopName& name) const {
+  // Another org's names look exactly like missing ones, without a read.
+  if (name.org != caller.org) return error::SopNotFound(name.Full());
   SOP_ASSIGN_OR_RETURN(v1::Sop head, store_->GetHead(name));
+  SOP_RETURN_IF_ERROR(ViewFor(caller, head).status());
+  return head;
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::HeadForWrite(const Caller& caller, Operation operation,
+                                                  const SopName& name,
+                                                  const std::string& etag) const {
+  if (clock_->Now() > caller.deadline) return error::DeadlineExceeded("the write could start");
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, VisibleHead(caller, name));
+  SOP_RETURN_IF_ERROR(Authorize(caller, operation, &head));
   SOP_RETURN_IF_ERROR(CheckEtag(head, etag));
   return head;
 }
@@ -221,7 +250,7 @@ absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const So
   write.head = head;
   write.revision.set_name(RevisionName{name, revision}.Full());
   *write.revision.mutable_snapshot() = head;
-  write.revision.set_author(caller.author.empty() ? "anonymous" : caller.author);
+  write.revision.set_author(caller.user_id);
   *write.revision.mutable_create_time() = now;
   write.revision.set_change_summary(std::move(change_summary));
   write.request_id = std::move(request_id);
@@ -241,9 +270,12 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
                                "\" is not a valid id: 1-63 of [a-z0-9-], starting with a "
                                "letter, not ending with '-'"));
   }
+  if (org != caller.org) return error::OrgNotFound(request.parent());
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kWriteSops));
   SOP_RETURN_IF_ERROR(ValidateSopBody(request.sop(), "sop"));
 
   absl::MutexLock lock(&write_mu_);
+  if (clock_->Now() > caller.deadline) return error::DeadlineExceeded("the write could start");
   if (!request.request_id().empty()) {
     SOP_ASSIGN_OR_RETURN(std::optional<std::string> done,
                          store_->FindRequest(org, request.request_id()));
@@ -265,14 +297,18 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
   return CommitLocked(caller, name, std::move(head), "created", std::move(request_id));
 }
 
-absl::StatusOr<v1::Sop> SopRegistry::GetSop(const v1::GetSopRequest& request) const {
+absl::StatusOr<v1::Sop> SopRegistry::GetSop(const Caller& caller,
+                                            const v1::GetSopRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
-  return store_->GetHead(name);
+  if (name.org != caller.org) return error::SopNotFound(name.Full());
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, store_->GetHead(name));
+  return ViewFor(caller, head);
 }
 
 absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
-    const v1::ListSopsRequest& request) const {
+    const Caller& caller, const v1::ListSopsRequest& request) const {
   SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
+  if (org != caller.org) return error::OrgNotFound(request.parent());
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseFilter(request.filter()));
   const std::string request_key =
@@ -291,13 +327,16 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
     for (v1::Sop& head : chunk) {
       cursor = ParseSopName("name", head.name()).value().sop;
       if (head.state() == v1::Sop::DELETED && !deleted_wanted) continue;
-      if (!filter.Matches(head)) continue;
+      absl::StatusOr<v1::Sop> view = ViewFor(caller, head);
+      if (view.status().code() == absl::StatusCode::kNotFound) continue;
+      SOP_RETURN_IF_ERROR(view.status());
+      if (!filter.Matches(*view)) continue;
       if (response.sops_size() == page_size) {
         more = true;
         break;
       }
       last_returned = cursor;
-      *response.add_sops() = std::move(head);
+      *response.add_sops() = *std::move(view);
     }
     if (static_cast<int>(chunk.size()) < kScanChunk) break;
   }
@@ -309,7 +348,8 @@ absl::StatusOr<v1::Sop> SopRegistry::UpdateSop(const Caller& caller,
                                                const v1::UpdateSopRequest& request) {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("sop.name", request.sop().name()));
   absl::MutexLock lock(&write_mu_);
-  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, request.sop().etag()));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(caller, Operation::kWriteSops, name,
+                                                  request.sop().etag()));
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
   SOP_ASSIGN_OR_RETURN(v1::Sop updated, ApplyUpdate(head, request));
   SOP_RETURN_IF_ERROR(ValidateSopBody(updated, "sop"));
@@ -323,7 +363,8 @@ absl::StatusOr<v1::Sop> SopRegistry::DeleteSop(const Caller& caller,
                                                const v1::DeleteSopRequest& request) {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   absl::MutexLock lock(&write_mu_);
-  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, request.etag()));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kWriteSops, name, request.etag()));
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
   head.set_state(v1::Sop::DELETED);
   *head.mutable_delete_time() = ToProtoTimestamp(clock_->Now());
@@ -337,7 +378,7 @@ absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
                                                  const v1::UndeleteSopRequest& request) {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   absl::MutexLock lock(&write_mu_);
-  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, ""));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(caller, Operation::kWriteSops, name, ""));
   if (head.state() != v1::Sop::DELETED) return error::SopNotDeleted(name.Full());
   const bool was_published = !head.published_revision_id().empty();
   head.set_state(was_published ? v1::Sop::PUBLISHED : v1::Sop::DRAFT);
@@ -354,7 +395,7 @@ absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
 }
 
 absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
-    const v1::ListSopRevisionsRequest& request) const {
+    const Caller& caller, const v1::ListSopRevisionsRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   SOP_ASSIGN_OR_RETURN(std::string cursor, ReadPageToken(request.page_token(), request.name()));
@@ -362,7 +403,8 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
   if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &before) || before <= 0)) {
     return error::InvalidPageToken();
   }
-  SOP_RETURN_IF_ERROR(store_->GetHead(name).status());
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, VisibleHead(caller, name));
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadHistory, &head));
   const int page_size = PageSize(request.page_size());
   SOP_ASSIGN_OR_RETURN(std::vector<v1::SopRevision> revisions,
                        store_->ListRevisions(name, before, page_size + 1));
@@ -379,8 +421,15 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
 }
 
 absl::StatusOr<v1::SopRevision> SopRegistry::GetSopRevision(
-    const v1::GetSopRevisionRequest& request) const {
+    const Caller& caller, const v1::GetSopRevisionRequest& request) const {
   SOP_ASSIGN_OR_RETURN(RevisionName name, ParseRevisionName("name", request.name()));
+  absl::StatusOr<v1::Sop> head = VisibleHead(caller, name.sop);
+  // A hidden SOP's revisions look like missing revisions.
+  if (head.status().code() == absl::StatusCode::kNotFound) {
+    return error::RevisionNotFound(name.Full());
+  }
+  SOP_RETURN_IF_ERROR(head.status());
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadHistory, &*head));
   return store_->GetRevision(name);
 }
 
@@ -388,7 +437,8 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishSop(const Caller& caller,
                                                 const v1::PublishSopRequest& request) {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   absl::MutexLock lock(&write_mu_);
-  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(name, request.etag()));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kPublishSops, name, request.etag()));
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
   if (head.published_revision_id() == head.revision_id()) return head;
   if (head.targeting_rules().empty()) {
@@ -406,7 +456,7 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishSop(const Caller& caller,
 }
 
 absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
-    const v1::LookupSopsRequest& request) const {
+    const Caller& caller, const v1::LookupSopsRequest& request) const {
   if (!request.has_context()) return error::RequiredField("context");
   SOP_RETURN_IF_ERROR(ValidateCrmContext(request.context(), "context"));
   if (request.max_results() < 0) {
@@ -417,11 +467,13 @@ absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
                               : std::min(request.max_results(), options_.max_lookup_results);
   // ValidateCrmContext accepted the org name, so its id follows "orgs/".
   const absl::string_view org = absl::StripPrefix(request.context().org(), "orgs/");
+  if (org != caller.org) return error::OrgNotFound(request.context().org());
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kLookup));
   std::shared_ptr<const SopMatcher> matcher = catalog_.Snapshot();
   const absl::Time now = clock_->Now();
   v1::LookupSopsResponse response;
   for (const SopMatchResult& result :
-       matcher->Match(MatchQuery{org, &request.context(), max_results, kAllRoles})) {
+       matcher->Match(MatchQuery{org, &request.context(), max_results, caller.roles})) {
     *response.add_matches() = ExplainMatch(result, request.context(), now);
   }
   return response;

@@ -9,7 +9,15 @@
 //   ALREADY_EXISTS    CreateSop with a taken sop_id
 //   ABORTED           a supplied etag is stale
 //   FAILED_PRECONDITION  the SOP's state forbids the operation (deleted, ...)
+//   PERMISSION_DENIED the caller's roles do not allow the operation
+//   DEADLINE_EXCEEDED the caller's deadline passed before a write started
 //   storage errors    as the store reports them; nothing was written
+//
+// Access (server/domain/auth/permissions.h): every method acts for a Caller
+// and only in the caller's org. An SOP the caller may not see (another org,
+// visibility roles, a draft without draft access) gets exactly the NOT_FOUND
+// of a missing one, and lists and lookups leave it out. Callers without
+// draft access read the published revision of a published SOP.
 //
 // Thread-safe. Writes are serialised by one mutex (they are rare and each
 // waits for an fsync anyway); reads and lookups never take it.
@@ -23,6 +31,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "server/common/clock.h"
+#include "server/domain/auth/caller.h"
+#include "server/domain/auth/permissions.h"
 #include "server/domain/matching/sop_matcher.h"
 #include "server/domain/registry/published_catalog.h"
 #include "server/storage/sop_store.h"
@@ -30,12 +40,6 @@
 #include "sopsidebar/v1/sop_service.pb.h"
 
 namespace sopsidebar {
-
-// Who is calling. The author is recorded on every revision.
-struct Caller {
-  // "anonymous" when the caller did not say.
-  std::string author = "anonymous";
-};
 
 class SopRegistry {
  public:
@@ -63,20 +67,23 @@ class SopRegistry {
   }
 
   absl::StatusOr<v1::Sop> CreateSop(const Caller& caller, const v1::CreateSopRequest& request);
-  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) const;
-  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) const;
+  absl::StatusOr<v1::Sop> GetSop(const Caller& caller, const v1::GetSopRequest& request) const;
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const Caller& caller,
+                                                const v1::ListSopsRequest& request) const;
   // A no-op update (nothing changes) returns the SOP as is and writes nothing.
   absl::StatusOr<v1::Sop> UpdateSop(const Caller& caller, const v1::UpdateSopRequest& request);
   absl::StatusOr<v1::Sop> DeleteSop(const Caller& caller, const v1::DeleteSopRequest& request);
   absl::StatusOr<v1::Sop> UndeleteSop(const Caller& caller,
                                       const v1::UndeleteSopRequest& request);
   absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
-      const v1::ListSopRevisionsRequest& request) const;
-  absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest& request) const;
+      const Caller& caller, const v1::ListSopRevisionsRequest& request) const;
+  absl::StatusOr<v1::SopRevision> GetSopRevision(const Caller& caller,
+                                                 const v1::GetSopRevisionRequest& request) const;
   // Publishing the revision that is already published returns the SOP as is.
   absl::StatusOr<v1::Sop> PublishSop(const Caller& caller, const v1::PublishSopRequest& request);
 
-  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) const;
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const Caller& caller,
+                                                    const v1::LookupSopsRequest& request) const;
 
   // How many SOPs lookups currently match against.
   size_t published_count() const { return catalog_.size(); }
@@ -84,9 +91,17 @@ class SopRegistry {
  private:
   SopRegistry(SopStore* store, const Clock* clock, SopMatcherFactory factory, Options options);
 
-  // Reads the head for a write: NOT_FOUND, or ABORTED when `etag` is set and
-  // stale.
-  absl::StatusOr<v1::Sop> HeadForWrite(const SopName& name, const std::string& etag) const
+  // What `caller` sees of the SOP whose head is `head`: the head itself with
+  // draft access, the published revision without it, or NOT_FOUND.
+  absl::StatusOr<v1::Sop> ViewFor(const Caller& caller, const v1::Sop& head) const;
+  // The head of `name` if `caller` may see it, else NOT_FOUND.
+  absl::StatusOr<v1::Sop> VisibleHead(const Caller& caller, const SopName& name) const;
+  // Reads the head for a write by `caller`: NOT_FOUND when missing or hidden,
+  // PERMISSION_DENIED without `operation`, ABORTED when `etag` is set and
+  // stale, DEADLINE_EXCEEDED when the caller's deadline passed while waiting
+  // for the write lock.
+  absl::StatusOr<v1::Sop> HeadForWrite(const Caller& caller, Operation operation,
+                                       const SopName& name, const std::string& etag) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stamps `head` as the next revision, writes it with its revision, and
   // returns it.

@@ -32,6 +32,14 @@ constexpr char kMqlLead[] = R"pb(
   fields { key: "lead_status" value { string_value: "MQL – New Handoff" } }
 )pb";
 
+Caller MakeCaller(RoleSet roles, const std::string& org = "default") {
+  Caller caller;
+  caller.org = org;
+  caller.user_id = "ops@example.com";
+  caller.roles = roles;
+  return caller;
+}
+
 template <typename T>
 T Parse(const std::string& text) {
   T message;
@@ -78,7 +86,7 @@ class SopRegistryTest : public ::testing::Test {
   std::vector<std::string> LookupIds(const std::string& context = kMqlLead) {
     v1::LookupSopsRequest request;
     *request.mutable_context() = Parse<v1::CrmContext>(context);
-    auto response = registry_->LookupSops(request);
+    auto response = registry_->LookupSops(caller_, request);
     EXPECT_TRUE(response.ok()) << response.status();
     std::vector<std::string> names;
     if (response.ok()) {
@@ -89,7 +97,7 @@ class SopRegistryTest : public ::testing::Test {
 
   FakeClock clock_;
   InMemorySopStore store_;
-  Caller caller_{"ops@example.com"};
+  Caller caller_ = MakeCaller(RoleBit(v1::SALES_OPS));
   std::unique_ptr<SopRegistry> registry_;
 };
 
@@ -100,7 +108,7 @@ TEST_F(SopRegistryTest, CreateStoresADraftWithRevisionOne) {
   EXPECT_EQ(sop.revision_id(), "1");
   EXPECT_FALSE(sop.etag().empty());
   EXPECT_TRUE(sop.has_create_time());
-  auto revision = registry_->GetSopRevision(Parse<v1::GetSopRevisionRequest>(
+  auto revision = registry_->GetSopRevision(caller_, Parse<v1::GetSopRevisionRequest>(
       R"pb(name: "orgs/default/sops/mql/revisions/1")pb"));
   ASSERT_TRUE(revision.ok()) << revision.status();
   EXPECT_EQ(revision->author(), "ops@example.com");
@@ -161,7 +169,7 @@ TEST_F(SopRegistryTest, UpdateWithStaleEtagIsAborted) {
   stale.set_title("Lost update");
   auto result = Update(stale);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(registry_->GetSop(Parse<v1::GetSopRequest>(R"pb(name: "orgs/default/sops/mql")pb"))
+  EXPECT_EQ(registry_->GetSop(caller_, Parse<v1::GetSopRequest>(R"pb(name: "orgs/default/sops/mql")pb"))
                 ->title(),
             "Renamed");
 }
@@ -178,7 +186,7 @@ TEST_F(SopRegistryTest, UpdateMaskReplacesOnlyNamedFields) {
   EXPECT_EQ(updated->owner(), "Sales Operations Manager");
   EXPECT_EQ(updated->steps_size(), 1);
   EXPECT_EQ(updated->revision_id(), "2");
-  auto history = registry_->ListSopRevisions(
+  auto history = registry_->ListSopRevisions(caller_, 
       Parse<v1::ListSopRevisionsRequest>(R"pb(name: "orgs/default/sops/mql")pb"));
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->revisions(0).change_summary(), "updated title");
@@ -271,11 +279,11 @@ TEST_F(SopRegistryTest, DeleteWithStaleEtagIsAborted) {
 
 TEST_F(SopRegistryTest, MissingSopIsNotFoundEverywhere) {
   const std::string name = "orgs/default/sops/ghost";
-  EXPECT_EQ(registry_->GetSop(Parse<v1::GetSopRequest>("name: '" + name + "'")).status().code(),
+  EXPECT_EQ(registry_->GetSop(caller_, Parse<v1::GetSopRequest>("name: '" + name + "'")).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(Publish(name).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(registry_
-                ->ListSopRevisions(Parse<v1::ListSopRevisionsRequest>("name: '" + name + "'"))
+                ->ListSopRevisions(caller_, Parse<v1::ListSopRevisionsRequest>("name: '" + name + "'"))
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
@@ -294,7 +302,7 @@ TEST_F(SopRegistryTest, ListFiltersAndPages) {
   request.set_page_size(2);
   std::vector<std::string> names;
   for (int pages = 0; pages < 5; ++pages) {
-    auto page = registry_->ListSops(request);
+    auto page = registry_->ListSops(caller_, request);
     ASSERT_TRUE(page.ok()) << page.status();
     for (const auto& s : page->sops()) names.push_back(s.name());
     if (page->next_page_token().empty()) break;
@@ -306,17 +314,17 @@ TEST_F(SopRegistryTest, ListFiltersAndPages) {
   request = v1::ListSopsRequest();
   request.set_parent("orgs/default");
   request.set_filter("state = PUBLISHED AND tags:\"mql\"");
-  auto published = registry_->ListSops(request);
+  auto published = registry_->ListSops(caller_, request);
   ASSERT_TRUE(published.ok()) << published.status();
   ASSERT_EQ(published->sops_size(), 2);
   EXPECT_EQ(published->sops(1).name(), "orgs/default/sops/d");
 
   request.set_filter("state = DELETED");
-  EXPECT_EQ(registry_->ListSops(request)->sops_size(), 1);
+  EXPECT_EQ(registry_->ListSops(caller_, request)->sops_size(), 1);
   request.set_filter("owner = \"Nobody\"");
-  EXPECT_EQ(registry_->ListSops(request)->sops_size(), 0);
+  EXPECT_EQ(registry_->ListSops(caller_, request)->sops_size(), 0);
   request.set_filter("colour = red");
-  EXPECT_THAT(registry_->ListSops(request).status().message(), HasSubstr("filter:"));
+  EXPECT_THAT(registry_->ListSops(caller_, request).status().message(), HasSubstr("filter:"));
 }
 
 TEST_F(SopRegistryTest, PageTokenFromAnotherRequestIsInvalid) {
@@ -324,15 +332,15 @@ TEST_F(SopRegistryTest, PageTokenFromAnotherRequestIsInvalid) {
   v1::ListSopsRequest request;
   request.set_parent("orgs/default");
   request.set_page_size(1);
-  auto page = registry_->ListSops(request);
+  auto page = registry_->ListSops(caller_, request);
   ASSERT_TRUE(page.ok());
   request.set_page_token(page->next_page_token());
   request.set_filter("state = DRAFT");
-  auto misuse = registry_->ListSops(request);
+  auto misuse = registry_->ListSops(caller_, request);
   EXPECT_EQ(misuse.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(misuse.status().message(), HasSubstr("page_token"));
   request.set_page_token("garbage!");
-  EXPECT_EQ(registry_->ListSops(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->ListSops(caller_, request).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SopRegistryTest, RevisionsListNewestFirstAcrossPages) {
@@ -346,7 +354,7 @@ TEST_F(SopRegistryTest, RevisionsListNewestFirstAcrossPages) {
   request.set_page_size(3);
   std::vector<std::string> ids;
   while (true) {
-    auto page = registry_->ListSopRevisions(request);
+    auto page = registry_->ListSopRevisions(caller_, request);
     ASSERT_TRUE(page.ok()) << page.status();
     for (const auto& r : page->revisions()) ids.push_back(r.snapshot().revision_id());
     if (page->next_page_token().empty()) break;
@@ -365,28 +373,136 @@ TEST_F(SopRegistryTest, PublishedSopsSurviveANewRegistryOnTheSameStore) {
 
 TEST_F(SopRegistryTest, LookupRejectsMalformedContextNamingTheField) {
   v1::LookupSopsRequest request;
-  EXPECT_THAT(registry_->LookupSops(request).status().message(), HasSubstr("context: is required"));
+  EXPECT_THAT(registry_->LookupSops(caller_, request).status().message(), HasSubstr("context: is required"));
   *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
   (*request.mutable_context()->mutable_fields())["bad key"].set_bool_value(true);
-  auto result = registry_->LookupSops(request);
+  auto result = registry_->LookupSops(caller_, request);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(result.status().message(), HasSubstr("context.fields[\"bad key\"]"));
   *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
   request.set_max_results(-1);
-  EXPECT_THAT(registry_->LookupSops(request).status().message(), HasSubstr("max_results"));
+  EXPECT_THAT(registry_->LookupSops(caller_, request).status().message(), HasSubstr("max_results"));
 }
 
-TEST_F(SopRegistryTest, LookupIgnoresOtherOrgsAndUnknownFields) {
+TEST_F(SopRegistryTest, LookupIgnoresUnknownFields) {
   ASSERT_TRUE(Publish(Create("mql").name()).ok());
-  EXPECT_TRUE(LookupIds(R"pb(org: "orgs/acme" record_type: "Lead"
-                             fields { key: "lead_status"
-                                      value { string_value: "MQL – New Handoff" } })pb")
-                  .empty());
   EXPECT_THAT(LookupIds(R"pb(org: "orgs/default" record_type: "Lead"
                              fields { key: "lead_status"
                                       value { string_value: "MQL – New Handoff" } }
                              fields { key: "x_custom__c" value { number_value: 1 } })pb"),
               ElementsAre("orgs/default/sops/mql"));
+}
+
+constexpr char kPricingSop[] = R"pb(
+  title: "Pricing & Discount Playbook"
+  owner: "Sales Operations Manager"
+  visibility_roles: AE
+  targeting_rules {
+    record_types: "Lead"
+    conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
+  }
+)pb";
+
+TEST_F(SopRegistryTest, ReaderWithoutDraftAccessGetsThePublishedRevision) {
+  v1::Sop sop = *Publish(Create("mql").name());
+  sop.set_title("Unpublished rename");
+  ASSERT_TRUE(Update(sop).ok());
+  const Caller sdr = MakeCaller(RoleBit(v1::SDR));
+  auto seen = registry_->GetSop(sdr, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"));
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(seen->title(), "MQL Acceptance & Handoff");
+  EXPECT_EQ(registry_->GetSop(caller_, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
+                ->title(),
+            "Unpublished rename");
+}
+
+TEST_F(SopRegistryTest, DraftsAreInvisibleAndHistoryIsDeniedToReaders) {
+  Create("draft");
+  ASSERT_TRUE(Publish(Create("live").name()).ok());
+  const Caller sdr = MakeCaller(RoleBit(v1::SDR));
+  EXPECT_EQ(registry_->GetSop(sdr, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/draft'"))
+                .status(),
+            absl::NotFoundError("SOP orgs/default/sops/draft not found"));
+  v1::ListSopsRequest list;
+  list.set_parent("orgs/default");
+  auto listed = registry_->ListSops(sdr, list);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->sops_size(), 1);
+  EXPECT_EQ(listed->sops(0).name(), "orgs/default/sops/live");
+  EXPECT_EQ(registry_
+                ->ListSopRevisions(sdr, Parse<v1::ListSopRevisionsRequest>(
+                                            "name: 'orgs/default/sops/live'"))
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(SopRegistryTest, HiddenSopLooksExactlyLikeAMissingOne) {
+  ASSERT_TRUE(Publish(Create("pricing", kPricingSop).name()).ok());
+  const Caller sdr = MakeCaller(RoleBit(v1::SDR));
+  const Caller ae = MakeCaller(RoleBit(v1::AE));
+  for (const char* id : {"pricing", "no-such-sop"}) {
+    const std::string name = std::string("orgs/default/sops/") + id;
+    EXPECT_EQ(registry_->GetSop(sdr, Parse<v1::GetSopRequest>("name: '" + name + "'")).status(),
+              absl::NotFoundError("SOP " + name + " not found"));
+    EXPECT_EQ(registry_
+                  ->GetSopRevision(sdr, Parse<v1::GetSopRevisionRequest>(
+                                            "name: '" + name + "/revisions/1'"))
+                  .status(),
+              absl::NotFoundError("revision " + name + "/revisions/1 not found"));
+  }
+  v1::LookupSopsRequest lookup;
+  *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  EXPECT_EQ(registry_->LookupSops(sdr, lookup)->matches_size(), 0);
+  EXPECT_EQ(registry_->LookupSops(ae, lookup)->matches_size(), 1);
+  EXPECT_TRUE(registry_->GetSop(ae, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/pricing'"))
+                  .ok());
+}
+
+TEST_F(SopRegistryTest, AnotherOrgsSopsLookMissing) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  const Caller outsider = MakeCaller(kAllRoles, "acme");
+  EXPECT_EQ(
+      registry_->GetSop(outsider, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
+          .status(),
+      absl::NotFoundError("SOP orgs/default/sops/mql not found"));
+  v1::DeleteSopRequest del;
+  del.set_name("orgs/default/sops/mql");
+  EXPECT_EQ(registry_->DeleteSop(outsider, del).status().code(), absl::StatusCode::kNotFound);
+  v1::LookupSopsRequest lookup;
+  *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  EXPECT_EQ(registry_->LookupSops(outsider, lookup).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::CreateSopRequest create;
+  create.set_parent("orgs/default");
+  *create.mutable_sop() = Parse<v1::Sop>(kMqlSop);
+  EXPECT_EQ(registry_->CreateSop(outsider, create).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SopRegistryTest, ReadersMayNotWriteOrPublish) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  const Caller sdr = MakeCaller(RoleBit(v1::SDR));
+  v1::CreateSopRequest create;
+  create.set_parent("orgs/default");
+  *create.mutable_sop() = Parse<v1::Sop>(kMqlSop);
+  EXPECT_EQ(registry_->CreateSop(sdr, create).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::PublishSopRequest publish;
+  publish.set_name("orgs/default/sops/mql");
+  EXPECT_EQ(registry_->PublishSop(sdr, publish).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_.write_count(), 2);
+}
+
+TEST_F(SopRegistryTest, WriteWhoseDeadlinePassedIsNotDone) {
+  v1::Sop sop = Create("mql");
+  Caller late = caller_;
+  late.deadline = clock_.Now() - absl::Seconds(1);
+  v1::PublishSopRequest publish;
+  publish.set_name(sop.name());
+  EXPECT_EQ(registry_->PublishSop(late, publish).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(store_.write_count(), 1);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "server/storage/rocksdb_sop_store.h"
+#include "server/storage/rocksdb_store.h"
 
 #include <filesystem>
 #include <system_error>
@@ -32,6 +32,12 @@ std::string RequestKey(absl::string_view org, absl::string_view request_id) {
   return absl::StrCat("q/", org, "/", request_id);
 }
 
+std::string TokenKey(const TokenName& name) {
+  return absl::StrCat("t/", name.org, "/", name.token);
+}
+
+std::string OrgKey(absl::string_view org) { return absl::StrCat("o/", org); }
+
 // The one mapping from RocksDB statuses to the project's.
 absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -61,7 +67,7 @@ absl::StatusOr<Message> Decode(const std::string& bytes, absl::string_view key) 
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RocksDbSopStore>> RocksDbSopStore::Open(
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
     const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
@@ -75,17 +81,17 @@ absl::StatusOr<std::unique_ptr<RocksDbSopStore>> RocksDbSopStore::Open(
   rocksdb::DB* db = nullptr;
   SOP_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(options, path, &db),
                                   absl::StrCat("open ", path)));
-  return std::unique_ptr<RocksDbSopStore>(new RocksDbSopStore(std::unique_ptr<rocksdb::DB>(db)));
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::unique_ptr<rocksdb::DB>(db)));
 }
 
-RocksDbSopStore::RocksDbSopStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
 
-RocksDbSopStore::~RocksDbSopStore() {
+RocksDbStore::~RocksDbStore() {
   // Close explicitly so background work stops before the handle goes.
   db_->Close().PermitUncheckedError();
 }
 
-absl::StatusOr<v1::Sop> RocksDbSopStore::GetHead(const SopName& name) const {
+absl::StatusOr<v1::Sop> RocksDbStore::GetHead(const SopName& name) const {
   const std::string key = HeadKey(name.org, name.sop);
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
@@ -94,7 +100,7 @@ absl::StatusOr<v1::Sop> RocksDbSopStore::GetHead(const SopName& name) const {
   return Decode<v1::Sop>(value, key);
 }
 
-absl::StatusOr<v1::SopRevision> RocksDbSopStore::GetRevision(const RevisionName& name) const {
+absl::StatusOr<v1::SopRevision> RocksDbStore::GetRevision(const RevisionName& name) const {
   const std::string key = RevisionKey(name.sop, name.revision);
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
@@ -103,7 +109,7 @@ absl::StatusOr<v1::SopRevision> RocksDbSopStore::GetRevision(const RevisionName&
   return Decode<v1::SopRevision>(value, key);
 }
 
-absl::StatusOr<std::vector<v1::Sop>> RocksDbSopStore::ListHeads(absl::string_view org,
+absl::StatusOr<std::vector<v1::Sop>> RocksDbStore::ListHeads(absl::string_view org,
                                                                 absl::string_view start_after,
                                                                 int limit) const {
   const std::string prefix = HeadPrefix(org);
@@ -126,7 +132,7 @@ absl::StatusOr<std::vector<v1::Sop>> RocksDbSopStore::ListHeads(absl::string_vie
   return out;
 }
 
-absl::StatusOr<std::vector<v1::SopRevision>> RocksDbSopStore::ListRevisions(
+absl::StatusOr<std::vector<v1::SopRevision>> RocksDbStore::ListRevisions(
     const SopName& sop, int64_t before, int limit) const {
   const std::string prefix = RevisionPrefix(sop);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -147,7 +153,7 @@ absl::StatusOr<std::vector<v1::SopRevision>> RocksDbSopStore::ListRevisions(
   return out;
 }
 
-absl::StatusOr<std::optional<std::string>> RocksDbSopStore::FindRequest(
+absl::StatusOr<std::optional<std::string>> RocksDbStore::FindRequest(
     absl::string_view org, absl::string_view request_id) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), RequestKey(org, request_id), &value);
@@ -156,18 +162,50 @@ absl::StatusOr<std::optional<std::string>> RocksDbSopStore::FindRequest(
   return value;
 }
 
-absl::Status RocksDbSopStore::ForEachHead(
-    const std::function<absl::Status(const v1::Sop&)>& fn) const {
+template <typename Message>
+absl::Status RocksDbStore::ForEach(absl::string_view prefix,
+                                   const std::function<absl::Status(const Message&)>& fn) const {
+  const rocksdb::Slice start(prefix.data(), prefix.size());
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek("h/"); it->Valid() && it->key().starts_with("h/"); it->Next()) {
-    SOP_ASSIGN_OR_RETURN(v1::Sop head,
-                         Decode<v1::Sop>(it->value().ToString(), it->key().ToString()));
-    SOP_RETURN_IF_ERROR(fn(head));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    SOP_ASSIGN_OR_RETURN(Message message,
+                         Decode<Message>(it->value().ToString(), it->key().ToString()));
+    SOP_RETURN_IF_ERROR(fn(message));
   }
-  return FromRocksDb(it->status(), "scan heads");
+  return FromRocksDb(it->status(), absl::StrCat("scan ", prefix));
 }
 
-absl::Status RocksDbSopStore::Write(const SopWrite& write) {
+absl::Status RocksDbStore::Put(const std::string& key, const google::protobuf::Message& value) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocksDb(db_->Put(options, key, value.SerializeAsString()), "put");
+}
+
+absl::Status RocksDbStore::ForEachHead(
+    const std::function<absl::Status(const v1::Sop&)>& fn) const {
+  return ForEach<v1::Sop>("h/", fn);
+}
+
+absl::Status RocksDbStore::PutToken(const internal::v1::TokenRecord& record) {
+  SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("token.name", record.token().name()));
+  return Put(TokenKey(name), record);
+}
+
+absl::Status RocksDbStore::ForEachToken(
+    const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const {
+  return ForEach<internal::v1::TokenRecord>("t/", fn);
+}
+
+absl::Status RocksDbStore::PutOrg(const v1::Org& org) {
+  SOP_ASSIGN_OR_RETURN(std::string id, ParseOrgName("org.name", org.name()));
+  return Put(OrgKey(id), org);
+}
+
+absl::Status RocksDbStore::ForEachOrg(const std::function<absl::Status(const v1::Org&)>& fn) const {
+  return ForEach<v1::Org>("o/", fn);
+}
+
+absl::Status RocksDbStore::Write(const SopWrite& write) {
   SOP_ASSIGN_OR_RETURN(SopWriteKeys keys, CheckSopWrite(write));
   const std::string revision_key = RevisionKey(keys.sop, keys.revision.revision);
   std::string existing;
@@ -193,11 +231,11 @@ absl::Status RocksDbSopStore::Write(const SopWrite& write) {
   return FromRocksDb(db_->Write(options, &batch), "write");
 }
 
-uint64_t RocksDbSopStore::LatestSequenceNumberForTesting() const {
+uint64_t RocksDbStore::LatestSequenceNumberForTesting() const {
   return db_->GetLatestSequenceNumber();
 }
 
-absl::StatusOr<std::vector<std::vector<std::string>>> RocksDbSopStore::BatchesSinceForTesting(
+absl::StatusOr<std::vector<std::vector<std::string>>> RocksDbStore::BatchesSinceForTesting(
     uint64_t sequence) const {
   // Collects the keys a batch puts.
   struct KeyCollector : rocksdb::WriteBatch::Handler {

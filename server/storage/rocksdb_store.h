@@ -1,19 +1,23 @@
-// SopStore on RocksDB: the durable store behind sopd.
+// SopStore and AuthStore on one RocksDB database: the durable store behind
+// sopd.
 //
 // Key schema (ids never contain '/'):
 //   h/{org}/{sop}                    -> v1::Sop          (head)
 //   r/{org}/{sop}/{revision:016d}    -> v1::SopRevision  (immutable)
 //   q/{org}/{request_id}             -> SOP name         (idempotent creates)
+//   t/{org}/{token}                  -> TokenRecord      (hash of the secret)
+//   o/{org}                          -> v1::Org
 // Every Write is one WriteBatch written with sync, so a change is either
 // fully on disk when Write returns OK or not there at all after a crash.
 //
 // Thread-safe.
-#ifndef SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_SOP_STORE_H_
-#define SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_SOP_STORE_H_
+#ifndef SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_STORE_H_
+#define SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_STORE_H_
 
 #include <memory>
 #include <string>
 
+#include "server/storage/auth_store.h"
 #include "server/storage/sop_store.h"
 
 namespace rocksdb {
@@ -22,13 +26,13 @@ class DB;
 
 namespace sopsidebar {
 
-class RocksDbSopStore : public SopStore {
+class RocksDbStore : public SopStore, public AuthStore {
  public:
   // Opens (creating if missing, parents included) the database in `path`.
   // FAILED_PRECONDITION when another process holds it; DATA_LOSS when it is
   // corrupt; other storage errors as reported.
-  static absl::StatusOr<std::unique_ptr<RocksDbSopStore>> Open(const std::string& path);
-  ~RocksDbSopStore() override;
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path);
+  ~RocksDbStore() override;
 
   absl::StatusOr<v1::Sop> GetHead(const SopName& name) const override;
   absl::StatusOr<v1::SopRevision> GetRevision(const RevisionName& name) const override;
@@ -44,6 +48,12 @@ class RocksDbSopStore : public SopStore {
       const std::function<absl::Status(const v1::Sop&)>& fn) const override;
   absl::Status Write(const SopWrite& write) override;
 
+  absl::Status PutToken(const internal::v1::TokenRecord& record) override;
+  absl::Status ForEachToken(
+      const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const override;
+  absl::Status PutOrg(const v1::Org& org) override;
+  absl::Status ForEachOrg(const std::function<absl::Status(const v1::Org&)>& fn) const override;
+
   // Test hooks: the latest sequence number, and the keys of each write batch
   // in the write-ahead log after `sequence`, one entry per batch.
   uint64_t LatestSequenceNumberForTesting() const;
@@ -51,11 +61,18 @@ class RocksDbSopStore : public SopStore {
       uint64_t sequence) const;
 
  private:
-  explicit RocksDbSopStore(std::unique_ptr<rocksdb::DB> db);
+  explicit RocksDbStore(std::unique_ptr<rocksdb::DB> db);
+
+  // Calls `fn` with every value under `prefix`, decoded as Message.
+  template <typename Message>
+  absl::Status ForEach(absl::string_view prefix,
+                       const std::function<absl::Status(const Message&)>& fn) const;
+  // One synced put.
+  absl::Status Put(const std::string& key, const google::protobuf::Message& value);
 
   std::unique_ptr<rocksdb::DB> db_;
 };
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_SOP_STORE_H_
+#endif  // SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_STORE_H_

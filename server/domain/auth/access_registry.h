@@ -1,0 +1,81 @@
+// Orgs and access tokens: issuing, listing and revoking tokens, and turning
+// a bearer secret into a Caller on every call.
+//
+// A token is "sop_<id>_<secret>"; only the SHA-256 of the whole string is
+// stored. Tokens and orgs are few, so all of them are kept in memory and
+// authentication costs one hash and one map look-up, no storage read.
+//
+// Errors: UNAUTHENTICATED (Authenticate, same words for every reason);
+// PERMISSION_DENIED (roles); NOT_FOUND (missing, or another org's);
+// INVALID_ARGUMENT naming the field; ALREADY_EXISTS (orgs); storage errors.
+// Thread-safe: Authenticate takes a reader lock only.
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_AUTH_ACCESS_REGISTRY_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_AUTH_ACCESS_REGISTRY_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/common/clock.h"
+#include "server/domain/auth/caller.h"
+#include "server/storage/auth_store.h"
+#include "sopsidebar/internal/v1/records.pb.h"
+#include "sopsidebar/v1/admin_service.pb.h"
+
+namespace sopsidebar {
+
+class AccessRegistry {
+ public:
+  // Loads every org and token from `store`. `store` and `clock` must
+  // outlive the registry.
+  static absl::StatusOr<std::unique_ptr<AccessRegistry>> Create(AuthStore* store,
+                                                                const Clock* clock);
+
+  // On a store without any token: creates orgs/default and a server-admin
+  // ADMIN token in it, and returns its secret. Otherwise returns nullopt.
+  absl::StatusOr<std::optional<std::string>> BootstrapAdminToken();
+
+  // The caller a bearer secret belongs to, or UNAUTHENTICATED.
+  absl::StatusOr<Caller> Authenticate(absl::string_view secret) const;
+
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(const Caller& caller,
+                                                      const v1::CreateTokenRequest& request);
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const Caller& caller,
+                                                    const v1::ListTokensRequest& request) const;
+  // Revoking a revoked token returns it unchanged.
+  absl::StatusOr<v1::Token> RevokeToken(const Caller& caller,
+                                        const v1::RevokeTokenRequest& request);
+  absl::StatusOr<v1::Org> CreateOrg(const Caller& caller, const v1::CreateOrgRequest& request);
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const Caller& caller) const;
+  v1::WhoAmIResponse WhoAmI(const Caller& caller) const;
+
+ private:
+  AccessRegistry(AuthStore* store, const Clock* clock) : store_(store), clock_(clock) {}
+
+  // OK when `caller` may manage tokens of `org`; NOT_FOUND for an org it may
+  // not see or that does not exist; PERMISSION_DENIED for its own org
+  // without the role.
+  absl::Status CheckTokenAdmin(const Caller& caller, absl::string_view org) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool IsActive(const v1::Token& token) const;
+  absl::StatusOr<v1::CreateTokenResponse> IssueLocked(const std::string& org, v1::Token token,
+                                                      std::optional<absl::Duration> ttl,
+                                                      const std::string& creator)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  AuthStore* const store_;
+  const Clock* const clock_;
+  mutable absl::Mutex mu_;
+  // By token id (the {token} part of the name).
+  absl::flat_hash_map<std::string, internal::v1::TokenRecord> tokens_ ABSL_GUARDED_BY(mu_);
+  // By org id.
+  absl::flat_hash_map<std::string, v1::Org> orgs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_AUTH_ACCESS_REGISTRY_H_

@@ -1,0 +1,175 @@
+#include "server/domain/auth/access_registry.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/storage/in_memory_auth_store.h"
+
+namespace sopsidebar {
+namespace {
+
+using ::testing::HasSubstr;
+
+class AccessRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_ = AccessRegistry::Create(&store_, &clock_).value();
+    auto secret = registry_->BootstrapAdminToken();
+    ASSERT_TRUE(secret.ok()) << secret.status();
+    ASSERT_TRUE(secret->has_value());
+    admin_secret_ = **secret;
+    admin_ = registry_->Authenticate(admin_secret_).value();
+  }
+
+  absl::StatusOr<v1::CreateTokenResponse> Issue(const Caller& by, const std::string& org,
+                                                std::initializer_list<v1::Role> roles,
+                                                std::optional<absl::Duration> ttl = {}) {
+    v1::CreateTokenRequest request;
+    request.set_parent("orgs/" + org);
+    request.mutable_token()->set_user_id("rep@example.com");
+    for (v1::Role r : roles) request.mutable_token()->add_roles(r);
+    if (ttl) request.mutable_ttl()->set_seconds(absl::ToInt64Seconds(*ttl));
+    return registry_->CreateToken(by, request);
+  }
+
+  Caller Login(const std::string& secret) {
+    auto caller = registry_->Authenticate(secret);
+    EXPECT_TRUE(caller.ok()) << caller.status();
+    return caller.value_or(Caller());
+  }
+
+  FakeClock clock_;
+  InMemoryAuthStore store_;
+  std::unique_ptr<AccessRegistry> registry_;
+  std::string admin_secret_;
+  Caller admin_;
+};
+
+TEST_F(AccessRegistryTest, BootstrapIssuesOneServerAdminTokenForTheDefaultOrg) {
+  EXPECT_EQ(admin_.org, "default");
+  EXPECT_TRUE(admin_.server_admin);
+  EXPECT_EQ(admin_.roles, RoleBit(v1::ADMIN));
+  EXPECT_FALSE(registry_->BootstrapAdminToken()->has_value());
+}
+
+TEST_F(AccessRegistryTest, IssuedTokenAuthenticatesWithItsRoles) {
+  auto issued = Issue(admin_, "default", {v1::SDR, v1::AE});
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_THAT(issued->secret(), ::testing::StartsWith("sop_tk"));
+  Caller rep = Login(issued->secret());
+  EXPECT_EQ(rep.user_id, "rep@example.com");
+  EXPECT_EQ(rep.roles, RoleBit(v1::SDR) | RoleBit(v1::AE));
+  EXPECT_FALSE(rep.server_admin);
+  EXPECT_EQ(rep.token_name, issued->token().name());
+}
+
+TEST_F(AccessRegistryTest, EveryBadCredentialGetsTheSameAnswer) {
+  auto issued = Issue(admin_, "default", {v1::SDR}, absl::Hours(1));
+  ASSERT_TRUE(issued.ok());
+  const std::string good = issued->secret();
+  std::string tampered = good;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  v1::RevokeTokenRequest revoke;
+  auto revoked_issue = Issue(admin_, "default", {v1::SDR});
+  revoke.set_name(revoked_issue->token().name());
+  ASSERT_TRUE(registry_->RevokeToken(admin_, revoke).ok());
+  clock_.Advance(absl::Hours(2));  // `good` is now expired
+
+  const absl::Status reference = registry_->Authenticate("").status();
+  EXPECT_EQ(reference.code(), absl::StatusCode::kUnauthenticated);
+  for (const std::string& bad : {std::string("garbage"), std::string("sop_tkx_y"), tampered,
+                                 good, revoked_issue->secret()}) {
+    EXPECT_EQ(registry_->Authenticate(bad).status(), reference) << bad;
+  }
+}
+
+TEST_F(AccessRegistryTest, OnlyAdminsIssueTokensAndOtherOrgsLookMissing) {
+  auto sdr = Login(Issue(admin_, "default", {v1::SDR})->secret());
+  auto denied = Issue(sdr, "default", {v1::SDR});
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied);
+
+  v1::CreateOrgRequest org;
+  org.set_org_id("acme");
+  ASSERT_TRUE(registry_->CreateOrg(admin_, org).ok());
+  auto acme_admin = Login(Issue(admin_, "acme", {v1::ADMIN})->secret());
+  auto cross = Issue(acme_admin, "default", {v1::SDR});
+  EXPECT_EQ(cross.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(cross.status().message(), "org orgs/default not found");
+  // Another org and a missing one give the same answer.
+  EXPECT_EQ(Issue(acme_admin, "nowhere", {v1::SDR}).status(),
+            absl::NotFoundError("org orgs/nowhere not found"));
+}
+
+TEST_F(AccessRegistryTest, MalformedTokenRequestsNameTheField) {
+  v1::CreateTokenRequest request;
+  request.set_parent("orgs/default");
+  request.mutable_token()->add_roles(v1::SDR);
+  EXPECT_THAT(registry_->CreateToken(admin_, request).status().message(),
+              HasSubstr("token.user_id: is required"));
+  request.mutable_token()->set_user_id("u");
+  request.mutable_token()->add_roles(static_cast<v1::Role>(77));
+  EXPECT_THAT(registry_->CreateToken(admin_, request).status().message(),
+              HasSubstr("token.roles[1]: unknown role 77"));
+  request.mutable_token()->set_roles(1, v1::SDR);
+  EXPECT_THAT(registry_->CreateToken(admin_, request).status().message(),
+              HasSubstr("token.roles[1]: duplicate role SDR"));
+  request.mutable_token()->mutable_roles()->RemoveLast();
+  request.mutable_ttl()->set_seconds(-5);
+  EXPECT_THAT(registry_->CreateToken(admin_, request).status().message(), HasSubstr("ttl:"));
+}
+
+TEST_F(AccessRegistryTest, ListShowsActiveTokensWithoutSecrets) {
+  auto kept = Issue(admin_, "default", {v1::AE});
+  auto gone = Issue(admin_, "default", {v1::SDR});
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(gone->token().name());
+  ASSERT_TRUE(registry_->RevokeToken(admin_, revoke).ok());
+  v1::ListTokensRequest request;
+  request.set_parent("orgs/default");
+  auto active = registry_->ListTokens(admin_, request);
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->tokens_size(), 2);  // bootstrap admin + kept
+  request.set_show_inactive(true);
+  EXPECT_EQ(registry_->ListTokens(admin_, request)->tokens_size(), 3);
+  EXPECT_THAT(active->DebugString(), ::testing::Not(HasSubstr(kept->secret())));
+}
+
+TEST_F(AccessRegistryTest, StoreKeepsOnlyAHashAndTokensSurviveAReload) {
+  auto issued = Issue(admin_, "default", {v1::SDR});
+  ASSERT_TRUE(store_
+                  .ForEachToken([&](const internal::v1::TokenRecord& record) {
+                    EXPECT_THAT(record.SerializeAsString(),
+                                ::testing::Not(HasSubstr(issued->secret())));
+                    EXPECT_EQ(record.secret_sha256().size(), 32u);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  registry_ = AccessRegistry::Create(&store_, &clock_).value();
+  EXPECT_EQ(Login(issued->secret()).roles, RoleBit(v1::SDR));
+}
+
+TEST_F(AccessRegistryTest, OrgsNeedAServerAdmin) {
+  auto org_admin = Login(Issue(admin_, "default", {v1::ADMIN})->secret());
+  v1::CreateOrgRequest request;
+  request.set_org_id("acme");
+  EXPECT_EQ(registry_->CreateOrg(org_admin, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(registry_->CreateOrg(admin_, request).ok());
+  EXPECT_EQ(registry_->CreateOrg(admin_, request).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(registry_->ListOrgs(admin_)->orgs_size(), 2);
+  EXPECT_EQ(registry_->ListOrgs(org_admin).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(AccessRegistryTest, WhoAmIReportsTheCaller) {
+  v1::WhoAmIResponse me = registry_->WhoAmI(admin_);
+  EXPECT_EQ(me.org(), "orgs/default");
+  EXPECT_EQ(me.user_id(), "admin");
+  ASSERT_EQ(me.roles_size(), 1);
+  EXPECT_EQ(me.roles(0), v1::ADMIN);
+  EXPECT_TRUE(me.server_admin());
+}
+
+}  // namespace
+}  // namespace sopsidebar

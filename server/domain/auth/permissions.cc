@@ -1,0 +1,60 @@
+#include "server/domain/auth/permissions.h"
+
+#include "absl/strings/match.h"
+#include "server/common/errors.h"
+
+namespace sopsidebar {
+namespace {
+
+constexpr RoleSet kEditors = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN);
+
+constexpr Permission kTable[] = {
+    {Operation::kLookup, "look up SOPs", kAllRoles, false, false},
+    {Operation::kReadPublished, "read published SOPs", kAllRoles, false, false},
+    {Operation::kReadDrafts, "read SOP drafts", kEditors, true, false},
+    {Operation::kReadHistory, "read SOP history", kEditors, true, false},
+    {Operation::kWriteSops, "create, change or delete SOPs", kEditors, false, false},
+    {Operation::kPublishSops, "publish SOPs", kEditors, false, false},
+    {Operation::kManageTokens, "manage tokens", RoleBit(v1::ADMIN), false, false},
+    {Operation::kManageOrgs, "manage orgs", 0, false, true},
+    {Operation::kPing, "call sopd", kAllRoles, false, false},
+};
+
+const Permission& Row(Operation operation) {
+  for (const Permission& p : kTable) {
+    if (p.operation == operation) return p;
+  }
+  // Every Operation has a row (permissions_test checks it).
+  return kTable[0];
+}
+
+bool IsApprover(const Caller& caller, const v1::Sop& sop) {
+  for (int role : sop.required_approver_roles()) {
+    if (caller.roles & RoleBit(static_cast<v1::Role>(role))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::Span<const Permission> PermissionTable() { return kTable; }
+
+bool IsOwner(const Caller& caller, const v1::Sop& sop) {
+  return !sop.owner().empty() && (absl::EqualsIgnoreCase(sop.owner(), caller.user_id) ||
+                                  absl::EqualsIgnoreCase(sop.owner(), caller.display_name));
+}
+
+bool IsAllowed(const Caller& caller, Operation operation, const v1::Sop* sop) {
+  const Permission& p = Row(operation);
+  if (p.server_admin_only) return caller.server_admin;
+  if (caller.roles & p.roles) return true;
+  return p.owners_and_approvers && sop != nullptr &&
+         (IsOwner(caller, *sop) || IsApprover(caller, *sop));
+}
+
+absl::Status Authorize(const Caller& caller, Operation operation, const v1::Sop* sop) {
+  if (IsAllowed(caller, operation, sop)) return absl::OkStatus();
+  return error::PermissionDenied(Row(operation).description);
+}
+
+}  // namespace sopsidebar

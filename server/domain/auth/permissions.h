@@ -1,0 +1,55 @@
+// The permission table: which roles may do what. Every authorization
+// decision in sopd is made here, from the table, not by scattered ifs; the
+// table is printed in docs/SECURITY.md. Thread-safe (pure).
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_AUTH_PERMISSIONS_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_AUTH_PERMISSIONS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "server/domain/auth/caller.h"
+#include "sopsidebar/v1/sop.pb.h"
+
+namespace sopsidebar {
+
+enum class Operation {
+  kLookup,         // ContextService.LookupSops
+  kReadPublished,  // Get/List of published SOPs
+  kReadDrafts,     // drafts, unpublished changes, deleted SOPs
+  kReadHistory,    // revisions
+  kWriteSops,      // create, update, delete, undelete
+  kPublishSops,
+  kManageTokens,   // create, list, revoke tokens of the caller's org
+  kManageOrgs,     // create and list orgs
+  kPing,           // WhoAmI, Ping
+};
+
+struct Permission {
+  Operation operation;
+  // Completes "your roles do not allow you to ...".
+  absl::string_view description;
+  // Roles allowed everywhere in their org.
+  RoleSet roles;
+  // Also allowed: the SOP's owner (user id or display name equals
+  // Sop.owner) and holders of its required approver roles.
+  bool owners_and_approvers;
+  // Only server admins, whatever their roles.
+  bool server_admin_only;
+};
+
+// One row per Operation.
+absl::Span<const Permission> PermissionTable();
+
+// Whether `caller` may perform `operation`; `sop` (may be null) is the SOP
+// it concerns, for the owner and approver rules.
+bool IsAllowed(const Caller& caller, Operation operation, const v1::Sop* sop = nullptr);
+
+// OK or PERMISSION_DENIED naming the operation.
+absl::Status Authorize(const Caller& caller, Operation operation, const v1::Sop* sop = nullptr);
+
+// Whether `caller` is the owner of `sop`.
+bool IsOwner(const Caller& caller, const v1::Sop& sop);
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_AUTH_PERMISSIONS_H_

@@ -1,0 +1,47 @@
+#include "server/storage/in_memory_auth_store.h"
+
+#include "server/common/status_macros.h"
+#include "server/domain/model/names.h"
+
+namespace sopsidebar {
+namespace {
+
+// Copies under the lock, calls `fn` outside it.
+template <typename Map, typename Fn>
+absl::Status VisitCopy(absl::Mutex& mu, const Map& map, const Fn& fn) {
+  Map copy;
+  {
+    absl::MutexLock lock(&mu);
+    copy = map;
+  }
+  for (const auto& [key, value] : copy) SOP_RETURN_IF_ERROR(fn(value));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status InMemoryAuthStore::PutToken(const internal::v1::TokenRecord& record) {
+  SOP_RETURN_IF_ERROR(ParseTokenName("token.name", record.token().name()).status());
+  absl::MutexLock lock(&mu_);
+  tokens_[record.token().name()] = record;
+  return absl::OkStatus();
+}
+
+absl::Status InMemoryAuthStore::ForEachToken(
+    const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const {
+  return VisitCopy(mu_, tokens_, fn);
+}
+
+absl::Status InMemoryAuthStore::PutOrg(const v1::Org& org) {
+  SOP_RETURN_IF_ERROR(ParseOrgName("org.name", org.name()).status());
+  absl::MutexLock lock(&mu_);
+  orgs_[org.name()] = org;
+  return absl::OkStatus();
+}
+
+absl::Status InMemoryAuthStore::ForEachOrg(
+    const std::function<absl::Status(const v1::Org&)>& fn) const {
+  return VisitCopy(mu_, orgs_, fn);
+}
+
+}  // namespace sopsidebar
