@@ -167,14 +167,12 @@ class GrpcConnection : public Connection {
   }
 
  private:
-  // Every call gets a fresh context with its own deadline, the author and
-  // the token.
+  // Every call gets a fresh context with its own deadline and the token.
   template <typename Response, typename Rpc>
   absl::StatusOr<Response> Call(Rpc rpc) {
     if (!options_status_.ok()) return options_status_;
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
-    if (!options_.author.empty()) context.AddMetadata("x-sop-author", options_.author);
     if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
     Response response;
     const grpc::Status status = rpc(&context, &response);
@@ -194,10 +192,6 @@ class GrpcConnection : public Connection {
 }  // namespace
 
 absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
-  if (!IsValidMetadataValue(options.author)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("author \"", options.author, "\" must be printable ASCII"));
-  }
   // The token itself stays out of the message: it is a secret.
   if (!IsValidMetadataValue(options.token)) {
     return absl::InvalidArgumentError("the token must be printable ASCII");

@@ -50,10 +50,6 @@ struct ConnectionOptions {
   std::string target = "127.0.0.1:50051";
   // The deadline of each attempt of each call.
   absl::Duration timeout = absl::Seconds(10);
-  // Sent as `x-sop-author` metadata and recorded by sopd as the author of
-  // changes; not sent when empty (sopd then records "anonymous"). Must be
-  // printable ASCII, or every call fails with INVALID_ARGUMENT.
-  std::string author;
   // The access token, sent as `authorization: Bearer <token>` metadata on
   // every call; not sent when empty (the default; sopd then answers
   // UNAUTHENTICATED where it requires a token). Must be printable ASCII. It
@@ -65,7 +61,7 @@ struct ConnectionOptions {
 };
 
 // OK, or INVALID_ARGUMENT saying which option is wrong (without quoting the
-// token or a key): author or token not printable ASCII, TLS fields set while
+// token or a key): token not printable ASCII, TLS fields set while
 // TLS is off, a client certificate without its key or a key without its
 // certificate, PEM fields that are not PEM. Thread-safe (pure).
 absl::Status ValidateConnectionOptions(const ConnectionOptions& options);

@@ -65,10 +65,6 @@ class RecordingSopService final : public v1::SopService::Service,
     absl::MutexLock lock(&mu_);
     unavailable_ = n;
   }
-  std::string author() {
-    absl::MutexLock lock(&mu_);
-    return author_;
-  }
   std::chrono::system_clock::duration time_left() {
     absl::MutexLock lock(&mu_);
     return time_left_;
@@ -93,7 +89,6 @@ class RecordingSopService final : public v1::SopService::Service,
                  ? std::string("(none)")
                  : std::string(it->second.data(), it->second.size());
     };
-    author_ = value("x-sop-author");
     authorization_ = value("authorization");
     time_left_ = context->deadline() - std::chrono::system_clock::now();
   }
@@ -101,7 +96,6 @@ class RecordingSopService final : public v1::SopService::Service,
   absl::Mutex mu_;
   int unavailable_ ABSL_GUARDED_BY(mu_) = 0;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string author_ ABSL_GUARDED_BY(mu_);
   std::string authorization_ ABSL_GUARDED_BY(mu_);
   std::chrono::system_clock::duration time_left_ ABSL_GUARDED_BY(mu_){};
 };
@@ -131,28 +125,12 @@ class GrpcConnectionTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
 };
 
-TEST_F(GrpcConnectionTest, SendsTheAuthorAsMetadata) {
-  ConnectionOptions options = Options();
-  options.author = "dana";
+TEST_F(GrpcConnectionTest, ReturnsTheServersResponse) {
   v1::GetSopRequest request;
   request.set_name("orgs/default/sops/a");
-  absl::StatusOr<v1::Sop> sop = MakeGrpcConnection(options)->GetSop(request);
+  absl::StatusOr<v1::Sop> sop = MakeGrpcConnection(Options())->GetSop(request);
   ASSERT_TRUE(sop.ok()) << sop.status();
   EXPECT_EQ(sop->name(), "orgs/default/sops/a");
-  EXPECT_EQ(service_.author(), "dana");
-}
-
-TEST_F(GrpcConnectionTest, SendsNoAuthorWhenEmpty) {
-  ASSERT_TRUE(MakeGrpcConnection(Options())->LookupSops(v1::LookupSopsRequest()).ok());
-  EXPECT_EQ(service_.author(), "(none)");
-}
-
-TEST_F(GrpcConnectionTest, NonAsciiAuthorIsRejectedBeforeSending) {
-  ConnectionOptions options = Options();
-  options.author = "Zoë";
-  EXPECT_EQ(MakeGrpcConnection(options)->GetSop(v1::GetSopRequest()).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_.calls(), 0);
 }
 
 TEST_F(GrpcConnectionTest, EveryCallCarriesTheDeadline) {

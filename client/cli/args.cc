@@ -42,7 +42,7 @@ struct CommandSpec {
 const std::vector<FlagSpec>& GlobalFlags() {
   static const auto* const kFlags = new std::vector<FlagSpec>{
       {"server", true, false},     {"org", true, false},     {"output", true, false},
-      {"author", true, false},     {"timeout", true, false}, {"token", true, false},
+      {"timeout", true, false}, {"token", true, false},
       {"token-file", true, false}, {"tls", false, false},    {"tls-ca", true, false},
       {"tls-cert", true, false},   {"tls-key", true, false}, {"tls-server-name", true, false},
       {"help", false, false}};
@@ -54,8 +54,6 @@ constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the 
   --org ORG          the org of bare SOP and token ids, of lookups and of token
                      commands (default "default")
   -o, --output FMT   text or json (default text); json is the proto JSON mapping
-  --author NAME      recorded as the author of changes
-                     (default $SOPCTL_AUTHOR, else $USER, else anonymous)
   --timeout DUR      deadline of each call, e.g. 10s, 500ms, 1m (default 10s)
   --token TOKEN      the access token, sent on every call; other users can see
                      flags in ps, so prefer --token-file or $SOPCTL_TOKEN
@@ -387,10 +385,6 @@ absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, Globa
       return UsageError(absl::StrCat("--output: expected text or json, got \"", *output, "\""));
     }
   }
-  std::optional<std::string> author = Single(flags, "author");
-  if (!author) author = env("SOPCTL_AUTHOR");
-  if (!author || author->empty()) author = env("USER");
-  global->author = author && !author->empty() ? *author : "anonymous";
   if (auto timeout = Single(flags, "timeout")) {
     if (!absl::ParseDuration(*timeout, &global->timeout) ||
         global->timeout <= absl::ZeroDuration() || global->timeout == absl::InfiniteDuration()) {

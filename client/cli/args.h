@@ -46,8 +46,6 @@ struct GlobalOptions {
   std::string org = "default";
   // -o / --output.
   OutputFormat output = OutputFormat::kText;
-  // --author; default $SOPCTL_AUTHOR, else $USER, else "anonymous".
-  std::string author;
   // --timeout; the deadline of each call.
   absl::Duration timeout = absl::Seconds(10);
   // The access token comes from the first of --token, --token-file,

@@ -42,32 +42,25 @@ TEST(ParseCommandLineTest, DefaultsWithoutFlagsOrEnvironment) {
   EXPECT_EQ(invocation->global.server, "127.0.0.1:50051");
   EXPECT_EQ(invocation->global.org, "default");
   EXPECT_EQ(invocation->global.output, OutputFormat::kText);
-  EXPECT_EQ(invocation->global.author, "anonymous");
   EXPECT_EQ(invocation->global.timeout, absl::Seconds(10));
   EXPECT_EQ(invocation->name, "orgs/default/sops/mql-handoff");
 }
 
 TEST(ParseCommandLineTest, DefaultsComeFromTheEnvironment) {
   absl::StatusOr<Invocation> invocation =
-      Parse({"get", "a"}, {{"SOPCTL_SERVER", "sopd:9000"}, {"USER", "dana"}});
+      Parse({"get", "a"}, {{"SOPCTL_SERVER", "sopd:9000"}});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_EQ(invocation->global.server, "sopd:9000");
-  EXPECT_EQ(invocation->global.author, "dana");
-
-  invocation = Parse({"get", "a"}, {{"SOPCTL_AUTHOR", "ops-bot"}, {"USER", "dana"}});
-  ASSERT_TRUE(invocation.ok()) << invocation.status();
-  EXPECT_EQ(invocation->global.author, "ops-bot");
 }
 
 TEST(ParseCommandLineTest, GlobalFlagsGoBeforeOrAfterTheCommand) {
   absl::StatusOr<Invocation> invocation =
-      Parse({"--server", "h:1", "-o", "json", "get", "x", "--org=acme", "--author", "lee",
-             "--timeout", "500ms"},
+      Parse({"--server", "h:1", "-o", "json", "get", "x", "--org=acme", "--timeout",
+             "500ms"},
             {{"SOPCTL_SERVER", "ignored:1"}});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_EQ(invocation->global.server, "h:1");
   EXPECT_EQ(invocation->global.output, OutputFormat::kJson);
-  EXPECT_EQ(invocation->global.author, "lee");
   EXPECT_EQ(invocation->global.timeout, absl::Milliseconds(500));
   EXPECT_EQ(invocation->name, "orgs/acme/sops/x");
 }

@@ -45,7 +45,6 @@ absl::StatusOr<client::ConnectionOptions> MakeConnectionOptions(const GlobalOpti
   client::ConnectionOptions options;
   options.target = global.server;
   options.timeout = global.timeout;
-  options.author = global.author;
   options.token = global.token;
   if (!global.token_file.empty()) {
     SOP_ASSIGN_OR_RETURN(const std::string contents,

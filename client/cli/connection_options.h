@@ -21,7 +21,7 @@ using FileReader = std::function<absl::StatusOr<std::string>(const std::string& 
 // file or directory").
 absl::StatusOr<std::string> ReadFileContents(const std::string& path);
 
-// The server, timeout and author of `global`, its token (the token file's
+// The server and timeout of `global`, its token (the token file's
 // contents trimmed of surrounding whitespace) and its TLS options (the PEM
 // files' contents), read with `read_file`. INVALID_ARGUMENT naming the file
 // when one cannot be read or the token file is blank. Checks nothing else:

@@ -26,13 +26,11 @@ TEST(MakeConnectionOptionsTest, CopiesTheGlobalOptions) {
   GlobalOptions global;
   global.server = "sopd:9000";
   global.timeout = absl::Seconds(3);
-  global.author = "dana";
   global.token = "sops_abc";
   absl::StatusOr<client::ConnectionOptions> options = MakeConnectionOptions(global, Files({}));
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->target, "sopd:9000");
   EXPECT_EQ(options->timeout, absl::Seconds(3));
-  EXPECT_EQ(options->author, "dana");
   EXPECT_EQ(options->token, "sops_abc");
   EXPECT_FALSE(options->tls.enabled);
 }

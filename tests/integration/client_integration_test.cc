@@ -1,31 +1,20 @@
 // The client library against a real sopd (SopdServer, as main runs it) on a
 // free loopback port, with RocksDB in a temp dir and the example SOPs
 // imported.
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "client/client.h"
-#include "client/connection.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "server/app/sopd_server.h"
+#include "tests/integration/sopd_fixture.h"
 
 namespace sopsidebar {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string FreshDataDir(absl::string_view name) {
-  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                              absl::StrCat("sopd-", name, "-", ::getpid());
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
 
 v1::LookupSopsRequest LeadLookup(const std::string& fields_text) {
   v1::LookupSopsRequest request;
@@ -43,51 +32,16 @@ constexpr char kMqlLeadFields[] = R"pb(
   fields { key: "title" value { string_value: "VP Sales" } }
 )pb";
 
-class ClientIntegrationTest : public ::testing::Test {
+class ClientIntegrationTest : public test::SopdFixture {
  protected:
   void SetUp() override {
-    data_dir_ = FreshDataDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    options_.import_dir = SOP_EXAMPLES_DIR;
     StartServer();
+    ops_token_ = IssueToken(admin_token_, "integration-test", {v1::SALES_OPS});
+    Reconnect();
   }
 
-  void StartServer() {
-    SopdServer::Options options;
-    options.data_dir = data_dir_;
-    options.listen_address = "127.0.0.1:0";
-    options.import_dir = SOP_EXAMPLES_DIR;
-    auto server = SopdServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server).value();
-    if (!server_->admin_token_path().empty()) {
-      std::ifstream in(server_->admin_token_path());
-      std::getline(in, admin_token_);
-      ops_token_ = IssueToken(admin_token_, v1::SALES_OPS);
-    }
-    client_ = std::make_unique<client::Client>(Connect(ops_token_));
-  }
-
-  std::shared_ptr<client::Connection> Connect(const std::string& token) {
-    client::ConnectionOptions connection;
-    connection.target = absl::StrCat("127.0.0.1:", server_->port());
-    connection.token = token;
-    return client::MakeGrpcConnection(connection);
-  }
-
-  // A token for the user "integration-test" with `role`, issued by `admin`.
-  std::string IssueToken(const std::string& admin, v1::Role role) {
-    v1::CreateTokenRequest request;
-    request.set_parent("orgs/default");
-    request.mutable_token()->set_user_id("integration-test");
-    request.mutable_token()->add_roles(role);
-    auto issued = client::Client(Connect(admin)).CreateToken(request);
-    EXPECT_TRUE(issued.ok()) << issued.status();
-    return issued.ok() ? issued->secret() : "";
-  }
-
-  void StopServer() {
-    server_->Shutdown();
-    server_.reset();
-  }
+  void Reconnect() { client_ = std::make_unique<client::Client>(ClientFor(ops_token_)); }
 
   v1::Sop CreateDraft(const std::string& id) {
     v1::CreateSopRequest request;
@@ -103,10 +57,7 @@ class ClientIntegrationTest : public ::testing::Test {
     return sop.value_or(v1::Sop());
   }
 
-  std::string data_dir_;
-  std::string admin_token_;
   std::string ops_token_;
-  std::unique_ptr<SopdServer> server_;
   std::unique_ptr<client::Client> client_;
 };
 
@@ -226,7 +177,9 @@ TEST_F(ClientIntegrationTest, EverythingSurvivesARestartOnTheSameDataDir) {
   ASSERT_TRUE(client_->PublishSop(sop.name()).ok());
   StopServer();
   StartServer();
+  Reconnect();
   EXPECT_EQ(server_->import_summary().unchanged, 6);
+  EXPECT_TRUE(server_->admin_token_path().empty());
   auto after = client_->GetSop(sop.name());
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->state(), v1::Sop::PUBLISHED);

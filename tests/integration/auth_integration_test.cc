@@ -1,0 +1,223 @@
+// Identity end to end against a real sopd: tokens at rest, revocation, the
+// BOLA check on the AE-only pricing SOP, plaintext refusal, TLS and mTLS
+// with certificates generated at test time by openssl.
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/sopd_fixture.h"
+
+namespace sopsidebar {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+class AuthIntegrationTest : public test::SopdFixture {};
+
+TEST_F(AuthIntegrationTest, AdminTokenFileIsOwnerOnlyAndWorks) {
+  StartServer();
+  ASSERT_FALSE(server_->admin_token_path().empty());
+  struct stat st;
+  ASSERT_EQ(::stat(server_->admin_token_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto me = ClientFor(admin_token_).WhoAmI(v1::WhoAmIRequest());
+  ASSERT_TRUE(me.ok()) << me.status();
+  EXPECT_EQ(me->org(), "orgs/default");
+  EXPECT_TRUE(me->server_admin());
+}
+
+TEST_F(AuthIntegrationTest, DataDirHoldsNoIssuedToken) {
+  StartServer();
+  std::vector<std::string> secrets = {admin_token_};
+  for (v1::Role role : {v1::SDR, v1::AE, v1::ADMIN}) {
+    secrets.push_back(IssueToken(admin_token_, "user-" + v1::Role_Name(role), {role}));
+  }
+  const std::string data_dir = options_.data_dir;
+  StopServer();  // flushes memtables into SST files as well as the WAL
+  int files = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(std::filesystem::path(data_dir) / "db")) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    const std::string bytes = ReadFile(entry.path());
+    for (const std::string& secret : secrets) {
+      ASSERT_FALSE(secret.empty());
+      // The random part alone must not be there either.
+      const std::string random_part = secret.substr(secret.rfind('_') + 1);
+      EXPECT_EQ(bytes.find(random_part), std::string::npos)
+          << entry.path() << " holds an issued token";
+    }
+  }
+  EXPECT_GT(files, 3);
+}
+
+TEST_F(AuthIntegrationTest, MissingBadAndRevokedTokensAreRejectedAlike) {
+  StartServer();
+  const std::string sdr = IssueToken(admin_token_, "sam", {v1::SDR});
+  ASSERT_TRUE(ClientFor(sdr).WhoAmI(v1::WhoAmIRequest()).ok());
+  v1::ListTokensRequest list;
+  list.set_parent("orgs/default");
+  std::string sdr_name;
+  auto tokens = ClientFor(admin_token_).ListTokens(list);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  for (const v1::Token& t : tokens->tokens()) {
+    if (t.user_id() == "sam") sdr_name = t.name();
+  }
+  ASSERT_TRUE(ClientFor(admin_token_).RevokeToken(sdr_name).ok());
+
+  const absl::Status none = ClientFor("").WhoAmI(v1::WhoAmIRequest()).status();
+  EXPECT_EQ(none.code(), absl::StatusCode::kUnauthenticated);
+  for (const std::string& bad : {sdr, std::string("sop_tkunknown_abc"), std::string("nonsense"),
+                                 admin_token_ + "x"}) {
+    EXPECT_EQ(ClientFor(bad).WhoAmI(v1::WhoAmIRequest()).status(), none) << bad;
+  }
+}
+
+TEST_F(AuthIntegrationTest, SdrSeesTheAeOnlyPricingSopExactlyLikeAMissingOne) {
+  options_.import_dir = SOP_EXAMPLES_DIR;
+  StartServer();
+  client::Client sdr = ClientFor(IssueToken(admin_token_, "sam", {v1::SDR}));
+  client::Client ae = ClientFor(IssueToken(admin_token_, "alex", {v1::AE}));
+  const std::string pricing = "orgs/default/sops/pricing-discount-playbook";
+  const std::string ghost = "orgs/default/sops/no-such-playbook";
+  // The same status, and the same message but for the name.
+  auto same_as_missing = [&](const absl::Status& hidden, const absl::Status& missing) {
+    EXPECT_EQ(hidden.code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(hidden.code(), missing.code());
+    EXPECT_EQ(absl::StrReplaceAll(hidden.message(), {{pricing, "X"}}),
+              absl::StrReplaceAll(missing.message(), {{ghost, "X"}}));
+  };
+  same_as_missing(sdr.GetSop(pricing).status(), sdr.GetSop(ghost).status());
+  v1::ListSopRevisionsRequest history;
+  history.set_name(pricing);
+  v1::ListSopRevisionsRequest ghost_history;
+  ghost_history.set_name(ghost);
+  same_as_missing(sdr.ListSopRevisions(history).status(),
+                  sdr.ListSopRevisions(ghost_history).status());
+  v1::GetSopRevisionRequest revision;
+  revision.set_name(pricing + "/revisions/1");
+  v1::GetSopRevisionRequest ghost_revision;
+  ghost_revision.set_name(ghost + "/revisions/1");
+  same_as_missing(sdr.GetSopRevision(revision).status(),
+                  sdr.GetSopRevision(ghost_revision).status());
+
+  v1::LookupSopsRequest lookup;
+  lookup.mutable_context()->set_org("orgs/default");
+  lookup.mutable_context()->set_record_type("Opportunity");
+  (*lookup.mutable_context()->mutable_fields())["stage_name"].set_string_value(
+      "Negotiation/Review");
+  auto sdr_matches = sdr.LookupSops(lookup);
+  ASSERT_TRUE(sdr_matches.ok()) << sdr_matches.status();
+  for (const v1::SopMatch& m : sdr_matches->matches()) EXPECT_NE(m.sop(), pricing);
+  v1::ListSopsRequest list;
+  list.set_parent("orgs/default");
+  auto listed = sdr.ListAllSops(list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const v1::Sop& s : *listed) EXPECT_NE(s.name(), pricing);
+
+  auto ae_matches = ae.LookupSops(lookup);
+  ASSERT_TRUE(ae_matches.ok());
+  ASSERT_GE(ae_matches->matches_size(), 1);
+  EXPECT_EQ(ae_matches->matches(0).sop(), pricing);
+  EXPECT_TRUE(ae.GetSop(pricing).ok());
+}
+
+TEST_F(AuthIntegrationTest, PlaintextOnANonLoopbackAddressIsRefusedUnlessAllowed) {
+  options_.listen_address = "0.0.0.0:0";
+  auto refused = SopdServer::Start(options_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("--insecure-listen-any"));
+  options_.insecure_listen_any = true;
+  auto allowed = SopdServer::Start(options_);
+  EXPECT_TRUE(allowed.ok()) << allowed.status();
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made
+// with the openssl command line.
+class TlsTest : public test::SopdFixture {
+ protected:
+  void SetUp() override {
+    dir_ = options_.data_dir + "-certs";
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    const std::string script = absl::StrCat(
+        "set -e; cd '", dir_, "'; exec >openssl.log 2>&1\n",
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca "
+        "-keyout ca.key -out ca.pem\n",
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=sopd -keyout server.key -out server.csr\n",
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext\n",
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
+        "-extfile san.ext -out server.pem\n",
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=crm-plugin -keyout client.key "
+        "-out client.csr\n",
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
+        "-out client.pem\n");
+    ASSERT_EQ(std::system(script.c_str()), 0) << ReadFile(dir_ + "/openssl.log");
+    options_.tls_cert_file = dir_ + "/server.pem";
+    options_.tls_key_file = dir_ + "/server.key";
+  }
+
+  client::ConnectionOptions Tls(const std::string& token, bool with_client_cert) {
+    client::ConnectionOptions options = ConnectionTo(token);
+    options.tls.enabled = true;
+    options.tls.root_ca_pem = ReadFile(dir_ + "/ca.pem");
+    if (with_client_cert) {
+      options.tls.client_cert_pem = ReadFile(dir_ + "/client.pem");
+      options.tls.client_key_pem = ReadFile(dir_ + "/client.key");
+    }
+    return options;
+  }
+
+  absl::Status WhoAmI(const client::ConnectionOptions& options) {
+    client::ConnectionOptions quick = options;
+    quick.retry.max_attempts = 1;
+    quick.timeout = absl::Seconds(5);
+    return client::Client(client::MakeGrpcConnection(quick)).WhoAmI(v1::WhoAmIRequest()).status();
+  }
+
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+};
+
+TEST_F(TlsTest, TlsServesVerifiedClientsAndRefusesPlaintext) {
+  StartServer();
+  EXPECT_STREQ(server_->transport(), "tls");
+  EXPECT_TRUE(WhoAmI(Tls(admin_token_, false)).ok());
+  EXPECT_EQ(WhoAmI(ConnectionTo(admin_token_)).code(), absl::StatusCode::kUnavailable);
+  client::ConnectionOptions wrong_ca = Tls(admin_token_, false);
+  wrong_ca.tls.root_ca_pem = ReadFile(dir_ + "/client.pem");  // not a CA of the server
+  EXPECT_EQ(WhoAmI(wrong_ca).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(TlsTest, MutualTlsRequiresAClientCertificateAndStillAToken) {
+  options_.tls_client_ca_file = dir_ + "/ca.pem";
+  StartServer();
+  EXPECT_STREQ(server_->transport(), "mtls");
+  EXPECT_TRUE(WhoAmI(Tls(admin_token_, true)).ok());
+  EXPECT_EQ(WhoAmI(Tls(admin_token_, false)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(WhoAmI(Tls("", true)).code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(TlsTest, HalfGivenTlsFlagsAreRejected) {
+  options_.tls_key_file.clear();
+  EXPECT_EQ(SopdServer::Start(options_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sopsidebar
