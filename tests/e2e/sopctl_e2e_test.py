@@ -31,9 +31,9 @@ class SopctlTest(unittest.TestCase):
             self.sopd.stop()
         shutil.rmtree(self.tmp)
 
-    def sopctl(self, *args, ok=True):
+    def sopctl(self, *args, ok=True, token_file=None):
         env = dict(os.environ, SOPCTL_SERVER=self.sopd.address,
-                   SOPCTL_TOKEN_FILE=self.sopd.admin_token_file)
+                   SOPCTL_TOKEN_FILE=token_file or self.sopd.admin_token_file)
         result = subprocess.run([os.environ["SOPCTL"], *args], capture_output=True, text=True,
                                 env=env, timeout=TIMEOUT)
         if ok:
@@ -148,6 +148,29 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertTrue(result.stderr.startswith(("UNAVAILABLE: ", "DEADLINE_EXCEEDED: ")),
                         result.stderr)
+
+    def test_token_created_by_sopctl_scopes_what_a_rep_sees(self):
+        self.apply_examples()
+        created = self.sopctl("token", "create", "--user", "sam@example.com", "--role", "SDR",
+                              "--expires", "1d")
+        secret = created.stdout.strip()
+        self.assertEqual(created.stdout, secret + "\n")  # the secret alone on stdout
+        self.assertNotIn(secret, created.stderr)
+        sdr_file = self.write("sdr.token", secret)
+        me = self.sopctl("whoami", token_file=sdr_file).stdout
+        self.assertIn("sam@example.com", me)
+        hidden = self.sopctl("get", "pricing-discount-playbook", ok=False, token_file=sdr_file)
+        missing = self.sopctl("get", "no-such-playbook", ok=False, token_file=sdr_file)
+        self.assertEqual(hidden.returncode, 1)
+        self.assertEqual(hidden.stderr.replace("pricing-discount-playbook", "X"),
+                         missing.stderr.replace("no-such-playbook", "X"))
+        denied = self.sopctl("publish", "mql-acceptance-handoff", ok=False, token_file=sdr_file)
+        self.assertTrue(denied.stderr.startswith("PERMISSION_DENIED: "), denied.stderr)
+        token_name = [line.split()[0] for line in self.sopctl("token", "list").stdout.splitlines()
+                      if "sam@example.com" in line][0]
+        self.sopctl("token", "revoke", token_name)
+        revoked = self.sopctl("whoami", ok=False, token_file=sdr_file)
+        self.assertTrue(revoked.stderr.startswith("UNAUTHENTICATED: "), revoked.stderr)
 
     def test_kill_9_right_after_apply_loses_nothing(self):
         applied = self.apply_examples().stdout
