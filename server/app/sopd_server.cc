@@ -14,7 +14,7 @@
 #include "server/common/clock.h"
 #include "server/common/status_macros.h"
 #include "server/domain/auth/access_registry.h"
-#include "server/domain/matching/linear_sop_matcher.h"
+#include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/service/grpc_server.h"
 #include "server/storage/rocksdb_store.h"
@@ -89,7 +89,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   }
   SOP_ASSIGN_OR_RETURN(server->registry_,
                        SopRegistry::Create(server->store_.get(), &Clock::Real(),
-                                           LinearSopMatcher::Build));
+                                           IndexedSopMatcher::Build));
   if (!options.import_dir.empty()) {
     SOP_ASSIGN_OR_RETURN(server->import_summary_,
                          ImportSopFiles(*server->registry_, options.import_dir));

@@ -27,11 +27,20 @@ bool InBounds(const T& x, const std::optional<T>& lo, bool lo_exclusive,
   return true;
 }
 
-bool InRange(const v1::Range& r, const Value& v) {
+bool InRange(const v1::Range& r, const Value& v, ParsedTimeMemo* memo) {
   const bool time_range =
       r.lower_case() == v1::Range::kMinTime || r.upper_case() == v1::Range::kMaxTime;
   if (time_range) {
-    std::optional<absl::Time> t = ParseTime(v);
+    std::optional<absl::Time> t;
+    if (memo == nullptr) {
+      t = ParseTime(v);
+    } else {
+      if (!memo->parsed) {
+        memo->time = ParseTime(v);
+        memo->parsed = true;
+      }
+      t = memo->time;
+    }
     if (!t) return false;
     std::optional<absl::Time> lo, hi;
     if (r.has_min_time()) lo = FromProtoTimestamp(r.min_time());
@@ -51,7 +60,7 @@ bool InList(const google::protobuf::ListValue& list, const Value& v, CaseMode mo
 }
 
 // Whether one scalar satisfies a positive operator.
-bool ScalarSatisfies(const v1::Condition& c, const Value& v) {
+bool ScalarSatisfies(const v1::Condition& c, const Value& v, ParsedTimeMemo* memo) {
   const CaseMode mode = c.case_insensitive() ? CaseMode::kIgnoreAsciiCase : CaseMode::kExact;
   switch (c.op_case()) {
     case v1::Condition::kEquals:
@@ -59,7 +68,7 @@ bool ScalarSatisfies(const v1::Condition& c, const Value& v) {
     case v1::Condition::kAnyOf:
       return InList(c.any_of(), v, mode);
     case v1::Condition::kRange:
-      return InRange(c.range(), v);
+      return InRange(c.range(), v, memo);
     case v1::Condition::kPrefix:
       return v.kind_case() == Value::kStringValue && HasPrefix(v.string_value(), c.prefix(), mode);
     default:
@@ -71,13 +80,17 @@ bool ScalarSatisfies(const v1::Condition& c, const Value& v) {
 
 bool ConditionHolds(const v1::Condition& c, const FieldMap& fields) {
   auto it = fields.find(c.field());
-  const bool present = it != fields.end() && it->second.kind_case() != Value::kNullValue &&
-                       it->second.kind_case() != Value::KIND_NOT_SET;
+  return ConditionHoldsForValue(c, it == fields.end() ? nullptr : &it->second);
+}
+
+bool ConditionHoldsForValue(const v1::Condition& c, const Value* value, ParsedTimeMemo* memo) {
+  const bool present = value != nullptr && value->kind_case() != Value::kNullValue &&
+                       value->kind_case() != Value::KIND_NOT_SET;
   if (c.op_case() == v1::Condition::kExists) return c.exists() == present;
   if (c.op_case() == v1::Condition::kNoneOf) {
     if (!present) return true;
     const CaseMode mode = c.case_insensitive() ? CaseMode::kIgnoreAsciiCase : CaseMode::kExact;
-    const Value& v = it->second;
+    const Value& v = *value;
     if (v.kind_case() == Value::kListValue) {
       return absl::c_none_of(v.list_value().values(),
                              [&](const Value& e) { return InList(c.none_of(), e, mode); });
@@ -85,12 +98,12 @@ bool ConditionHolds(const v1::Condition& c, const FieldMap& fields) {
     return !InList(c.none_of(), v, mode);
   }
   if (!present) return false;
-  const Value& v = it->second;
+  const Value& v = *value;
   if (v.kind_case() == Value::kListValue) {
     return absl::c_any_of(v.list_value().values(),
-                          [&](const Value& e) { return ScalarSatisfies(c, e); });
+                          [&](const Value& e) { return ScalarSatisfies(c, e, nullptr); });
   }
-  return ScalarSatisfies(c, v);
+  return ScalarSatisfies(c, v, memo);
 }
 
 bool AllConditionsHold(const google::protobuf::RepeatedPtrField<v1::Condition>& conditions,
@@ -110,6 +123,8 @@ bool RuleMatches(const v1::TargetingRule& rule, const v1::CrmContext& context) {
 int RuleSpecificity(const v1::TargetingRule& rule) {
   return rule.conditions_size() + (rule.record_types().empty() ? 0 : 1);
 }
+
+std::optional<absl::Time> ValueTime(const Value& value) { return ParseTime(value); }
 
 std::optional<absl::Time> FieldTime(const FieldMap& fields, absl::string_view field) {
   auto it = fields.find(std::string(field));

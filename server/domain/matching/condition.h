@@ -23,6 +23,22 @@ using FieldMap = google::protobuf::Map<std::string, google::protobuf::Value>;
 // from the record satisfies only `exists: false` and `none_of`.
 bool ConditionHolds(const v1::Condition& condition, const FieldMap& fields);
 
+// The RFC 3339 time of one scalar field value, parsed on first use, so that
+// several time ranges on the same value parse it once. Start each value with
+// a fresh memo.
+struct ParsedTimeMemo {
+  bool parsed = false;
+  std::optional<absl::Time> time;
+};
+
+// The same test given the record's value for the condition's field directly:
+// `value` is null when the record lacks the field; `memo`, when given, is
+// `value`'s. Engines that resolve fields once per lookup call this;
+// ConditionHolds is defined by it.
+bool ConditionHoldsForValue(const v1::Condition& condition,
+                            const google::protobuf::Value* value,
+                            ParsedTimeMemo* memo = nullptr);
+
 // True when every condition holds (vacuously for none).
 bool AllConditionsHold(const google::protobuf::RepeatedPtrField<v1::Condition>& conditions,
                        const FieldMap& fields);
@@ -34,6 +50,9 @@ bool RuleMatches(const v1::TargetingRule& rule, const v1::CrmContext& context);
 // How specific a rule is: its conditions, plus one when it names record
 // types.
 int RuleSpecificity(const v1::TargetingRule& rule);
+
+// The RFC 3339 time a value holds, if it holds one.
+std::optional<absl::Time> ValueTime(const google::protobuf::Value& value);
 
 // The RFC 3339 time a field holds, if it holds one.
 std::optional<absl::Time> FieldTime(const FieldMap& fields, absl::string_view field);

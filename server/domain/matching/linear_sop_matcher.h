@@ -16,6 +16,11 @@ class LinearSopMatcher : public SopMatcher {
   explicit LinearSopMatcher(std::vector<PublishedSopPtr> sops);
 
   std::vector<SopMatchResult> Match(const MatchQuery& query) const override;
+  std::vector<NearMiss> NearMisses(const MatchQuery& query, int max) const override;
+  // A full copy of the set with the changes applied: O(n).
+  std::unique_ptr<const SopMatcher> WithChanges(
+      std::vector<PublishedSopPtr> puts, const std::vector<SopName>& removes) const override;
+  std::vector<PublishedSopPtr> PublishedSops(absl::string_view org) const override;
 
   // A SopMatcherFactory for this engine.
   static std::unique_ptr<const SopMatcher> Build(std::vector<PublishedSopPtr> sops);

@@ -15,13 +15,23 @@ PublishedSopPtr MakePublishedSop(SopName name, int64_t revision, absl::Time publ
   return sop;
 }
 
+int CompareRank(int pa, int sa, const PublishedSop& a, int pb, int sb, const PublishedSop& b) {
+  if (pa != pb) return pa > pb ? -1 : 1;
+  if (sa != sb) return sa > sb ? -1 : 1;
+  if (a.publish_time != b.publish_time) return a.publish_time > b.publish_time ? -1 : 1;
+  if (std::tie(a.name.org, a.name.sop) < std::tie(b.name.org, b.name.sop)) return -1;
+  if (std::tie(b.name.org, b.name.sop) < std::tie(a.name.org, a.name.sop)) return 1;
+  return 0;
+}
+
 bool RanksBefore(const SopMatchResult& a, const SopMatchResult& b) {
-  if (a.priority != b.priority) return a.priority > b.priority;
-  if (a.specificity != b.specificity) return a.specificity > b.specificity;
-  if (a.sop->publish_time != b.sop->publish_time) {
-    return a.sop->publish_time > b.sop->publish_time;
-  }
-  return std::tie(a.sop->name.org, a.sop->name.sop) < std::tie(b.sop->name.org, b.sop->name.sop);
+  return CompareRank(a.priority, a.specificity, *a.sop, b.priority, b.specificity, *b.sop) < 0;
+}
+
+bool NearMissRanksBefore(const NearMiss& a, const NearMiss& b) {
+  const int c = CompareRank(a.priority, a.specificity, *a.sop, b.priority, b.specificity, *b.sop);
+  if (c != 0) return c < 0;
+  return a.rule_index < b.rule_index;
 }
 
 }  // namespace sopsidebar

@@ -1,7 +1,8 @@
 // The matcher interface: given a CRM context, which published SOPs apply,
-// best first. Engines (the linear baseline here; an indexed engine later)
-// implement it over an immutable set of published SOPs, so a snapshot can be
-// shared by any number of concurrent lookups.
+// best first. Engines (the linear baseline and the indexed engine) implement
+// it over an immutable set of published SOPs, so a snapshot can be shared by
+// any number of concurrent lookups; a write derives the next snapshot with
+// WithChanges and leaves the current one untouched.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_MATCHING_SOP_MATCHER_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_MATCHING_SOP_MATCHER_H_
 
@@ -48,6 +49,29 @@ struct SopMatchResult {
 // published, then name, so that results are deterministic.
 bool RanksBefore(const SopMatchResult& a, const SopMatchResult& b);
 
+// A rule in the lookup's scope (the org, a record type the rule accepts, an
+// SOP the viewer may see) that fails exactly one of its conditions: what an
+// owner needs to see when "my SOP does not show up".
+struct NearMiss {
+  PublishedSopPtr sop;
+  int rule_index = 0;
+  // Index into the rule's conditions of the one that failed.
+  int failed_condition = 0;
+  int priority = 0;
+  // What the rule's specificity would be had it matched.
+  int specificity = 0;
+};
+
+// Near misses are listed by the lookup ranking of their rule (priority,
+// specificity, recency, name), then by rule index.
+bool NearMissRanksBefore(const NearMiss& a, const NearMiss& b);
+
+// The same ranking as a three-way comparison on the parts engines keep:
+// negative when (priority_a, specificity_a, a) ranks first, positive when
+// (priority_b, specificity_b, b) does, 0 for the same SOP and rank.
+int CompareRank(int priority_a, int specificity_a, const PublishedSop& a, int priority_b,
+                int specificity_b, const PublishedSop& b);
+
 // What a lookup asks. `context` must have passed ValidateCrmContext.
 struct MatchQuery {
   // The org id (not the resource name); only its SOPs are considered.
@@ -67,6 +91,23 @@ class SopMatcher {
 
   // Up to query.max_results matches, ranked by RanksBefore.
   virtual std::vector<SopMatchResult> Match(const MatchQuery& query) const = 0;
+
+  // Up to `max` near misses for `query` (query.max_results is ignored),
+  // ordered by NearMissRanksBefore. A diagnostic: may cost up to a scan of
+  // the org's rules in scope.
+  virtual std::vector<NearMiss> NearMisses(const MatchQuery& query, int max) const = 0;
+
+  // The next snapshot: this set without the SOPs named in `removes` (names
+  // not in the set are ignored), then with `puts` (each replacing the SOP of
+  // the same name; the last one wins when a name repeats). This matcher is
+  // unchanged and stays usable. Engines make this cheaper than a full build
+  // where they can; callers must serialise the writes they chain.
+  virtual std::unique_ptr<const SopMatcher> WithChanges(
+      std::vector<PublishedSopPtr> puts, const std::vector<SopName>& removes) const = 0;
+
+  // The org's published SOPs, in no particular order (for diagnostics such as
+  // targeting conflicts; a scan).
+  virtual std::vector<PublishedSopPtr> PublishedSops(absl::string_view org) const = 0;
 };
 
 // Builds a matcher over a fixed set of published SOPs (each name at most

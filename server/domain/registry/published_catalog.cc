@@ -6,28 +6,34 @@ namespace sopsidebar {
 
 PublishedCatalog::PublishedCatalog(SopMatcherFactory factory) : factory_(std::move(factory)) {
   absl::MutexLock lock(&mu_);
-  PublishLocked();
+  Publish(factory_({}));
 }
 
 void PublishedCatalog::Reset(std::vector<PublishedSopPtr> sops) {
   absl::MutexLock lock(&mu_);
-  sops_.clear();
-  for (PublishedSopPtr& sop : sops) {
-    std::string key = sop->name.Full();
-    sops_[std::move(key)] = std::move(sop);
-  }
-  PublishLocked();
+  names_.clear();
+  for (const PublishedSopPtr& sop : sops) names_.insert(sop->name.Full());
+  Publish(factory_(std::move(sops)));
 }
 
 void PublishedCatalog::Put(PublishedSopPtr sop) {
-  absl::MutexLock lock(&mu_);
-  sops_[sop->name.Full()] = std::move(sop);
-  PublishLocked();
+  std::vector<PublishedSopPtr> puts;
+  puts.push_back(std::move(sop));
+  Write(std::move(puts), {});
 }
 
-void PublishedCatalog::Remove(const SopName& name) {
+void PublishedCatalog::Remove(const SopName& name) { Write({}, {name}); }
+
+void PublishedCatalog::Write(std::vector<PublishedSopPtr> puts,
+                             const std::vector<SopName>& removes) {
   absl::MutexLock lock(&mu_);
-  if (sops_.erase(name.Full()) > 0) PublishLocked();
+  std::vector<SopName> present;
+  for (const SopName& name : removes) {
+    if (names_.erase(name.Full()) > 0) present.push_back(name);
+  }
+  for (const PublishedSopPtr& sop : puts) names_.insert(sop->name.Full());
+  if (present.empty() && puts.empty()) return;
+  Publish(std::atomic_load(&snapshot_)->WithChanges(std::move(puts), present));
 }
 
 std::shared_ptr<const SopMatcher> PublishedCatalog::Snapshot() const {
@@ -36,14 +42,10 @@ std::shared_ptr<const SopMatcher> PublishedCatalog::Snapshot() const {
 
 size_t PublishedCatalog::size() const {
   absl::MutexLock lock(&mu_);
-  return sops_.size();
+  return names_.size();
 }
 
-void PublishedCatalog::PublishLocked() {
-  std::vector<PublishedSopPtr> sops;
-  sops.reserve(sops_.size());
-  for (const auto& [name, sop] : sops_) sops.push_back(sop);
-  std::shared_ptr<const SopMatcher> next = factory_(std::move(sops));
+void PublishedCatalog::Publish(std::shared_ptr<const SopMatcher> next) {
   std::atomic_store(&snapshot_, std::move(next));
 }
 

@@ -1,27 +1,31 @@
 // The published SOPs lookups match, as an immutable matcher snapshot that
 // writers replace atomically: a lookup takes the current snapshot and works
-// on it without locks; a write builds the next one before it returns.
+// on it without locks; a write derives the next snapshot from the current one
+// (SopMatcher::WithChanges, incremental for the indexed engine) and publishes
+// it before it returns.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_PUBLISHED_CATALOG_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_PUBLISHED_CATALOG_H_
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/matching/sop_matcher.h"
 
 namespace sopsidebar {
 
 // Thread-safe. Writers are serialised internally; Snapshot never waits for
-// a writer.
+// a writer, and a snapshot shows every write before it and none after it
+// (never part of one).
 class PublishedCatalog {
  public:
+  // `factory` makes full builds (at construction and in Reset).
   explicit PublishedCatalog(SopMatcherFactory factory);
 
-  // Replaces the whole set (at start-up).
+  // Replaces the whole set (at start-up): a full build.
   void Reset(std::vector<PublishedSopPtr> sops);
 
   // Makes `sop` the published revision of its SOP.
@@ -30,6 +34,10 @@ class PublishedCatalog {
   // Stops matching `name`; a no-op when it is not published.
   void Remove(const SopName& name);
 
+  // Applies `removes`, then `puts` (the last put of a name wins), as one
+  // change: no snapshot shows only part of it.
+  void Write(std::vector<PublishedSopPtr> puts, const std::vector<SopName>& removes);
+
   // The current matcher. Never null.
   std::shared_ptr<const SopMatcher> Snapshot() const;
 
@@ -37,11 +45,11 @@ class PublishedCatalog {
   size_t size() const;
 
  private:
-  void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Publish(std::shared_ptr<const SopMatcher> next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SopMatcherFactory factory_;
   mutable absl::Mutex mu_;
-  std::map<std::string, PublishedSopPtr> sops_ ABSL_GUARDED_BY(mu_);  // by full name
+  absl::flat_hash_set<std::string> names_ ABSL_GUARDED_BY(mu_);  // full names
   // Read with std::atomic_load, written with std::atomic_store under mu_.
   std::shared_ptr<const SopMatcher> snapshot_;
 };

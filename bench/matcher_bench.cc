@@ -1,0 +1,214 @@
+// Lookup latency of the indexed engine against the linear baseline, index
+// memory, cold start and incremental write cost, on the seeded CRM workload
+// (server/domain/matching/workload.h).
+//
+//   matcher_bench [--quick] [Google Benchmark flags]
+//
+// Sizes: 1k, 100k and 1M rules (--quick: 1k and 100k, short runs). For each
+// size and each match-rate setting it registers Google Benchmark cases
+// (BM_Match/<engine>/<rate>/<rules>), runs them, then prints its own
+// per-lookup percentiles and ends with one line per size (about one match
+// per context):
+//   match rules=N indexed_p50_us=… linear_p50_us=… speedup=… bytes_per_rule=…
+//   cold_start_ms=…
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "benchmark/benchmark.h"
+#include "server/domain/matching/indexed_sop_matcher.h"
+#include "server/domain/matching/linear_sop_matcher.h"
+#include "server/domain/matching/workload.h"
+
+namespace sopsidebar {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+// Bytes malloc has handed out, including blocks it mmapped separately.
+size_t HeapInUse() {
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
+  std::nth_element(v.begin(), v.begin() + i, v.end());
+  return v[i];
+}
+
+// Per-lookup latencies of `matcher` over `queries`, `passes` times.
+std::vector<double> LookupLatencies(const SopMatcher& matcher,
+                                    const std::vector<WorkloadQuery>& queries, int passes,
+                                    double* mean_matches) {
+  std::vector<double> us;
+  us.reserve(queries.size() * passes);
+  size_t matches = 0;
+  for (int pass = 0; pass < passes; ++pass) {
+    for (const WorkloadQuery& q : queries) {
+      const MatchQuery mq = q.AsMatchQuery(10);
+      const auto start = Clock::now();
+      std::vector<SopMatchResult> results = matcher.Match(mq);
+      us.push_back(Micros(Clock::now() - start));
+      matches += results.size();
+      benchmark::DoNotOptimize(results);
+    }
+  }
+  if (mean_matches != nullptr) *mean_matches = static_cast<double>(matches) / us.size();
+  return us;
+}
+
+struct Setup {
+  int rules = 0;
+  MatchRate rate = MatchRate::kAboutOne;
+  std::unique_ptr<CrmWorkload> workload;
+  std::vector<WorkloadQuery> queries;
+  std::unique_ptr<const SopMatcher> indexed;
+  std::unique_ptr<const SopMatcher> linear;
+  double bytes_per_rule = 0;
+  double cold_start_ms = 0;
+};
+
+std::unique_ptr<Setup> Prepare(int rules, MatchRate rate) {
+  auto s = std::make_unique<Setup>();
+  s->rules = rules;
+  s->rate = rate;
+  CrmWorkloadOptions options;
+  options.rules = rules;
+  options.match_rate = rate;
+  options.seed = 42;
+  s->workload = std::make_unique<CrmWorkload>(options);
+  s->queries = s->workload->Queries(rules >= 1000000 ? 1000 : 2000, 4242);
+  malloc_trim(0);
+  const size_t before = HeapInUse();
+  const auto start = Clock::now();
+  s->indexed = IndexedSopMatcher::Build(s->workload->sops());
+  s->cold_start_ms = Micros(Clock::now() - start) / 1000;
+  s->bytes_per_rule = static_cast<double>(HeapInUse() - before) / rules;
+  s->linear = LinearSopMatcher::Build(s->workload->sops());
+  return s;
+}
+
+struct WriteCost {
+  double mean_us = 0, p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+// Chained single-SOP writes (half new SOPs, half new revisions of existing
+// ones) on a copy of the full build, as PublishedCatalog::Put does them.
+WriteCost MeasureWrites(const Setup& s, int writes) {
+  std::vector<double> us;
+  std::unique_ptr<const SopMatcher> current = s.indexed->WithChanges({}, {});
+  const auto& sops = s.workload->sops();
+  for (int i = 0; i < writes; ++i) {
+    PublishedSopPtr fresh = s.workload->NewSop(i, 7);
+    if (i % 2 == 1) {
+      const PublishedSopPtr& old = sops[(static_cast<size_t>(i) * 7919) % sops.size()];
+      fresh = MakePublishedSop(old->name, old->revision + 1, fresh->publish_time, fresh->body);
+    }
+    const auto start = Clock::now();
+    current = current->WithChanges({fresh}, {});
+    us.push_back(Micros(Clock::now() - start));
+  }
+  WriteCost cost;
+  for (double u : us) cost.mean_us += u / us.size();
+  cost.p50_us = Percentile(us, 0.5);
+  cost.p99_us = Percentile(us, 0.99);
+  cost.max_us = *std::max_element(us.begin(), us.end());
+  return cost;
+}
+
+const char* RateName(MatchRate rate) {
+  return rate == MatchRate::kAboutOne ? "about_one" : "one_percent";
+}
+
+void RegisterLookups(const Setup& s) {
+  for (const auto& [engine, matcher] :
+       {std::make_pair("indexed", s.indexed.get()), std::make_pair("linear", s.linear.get())}) {
+    if (std::string(engine) == "linear" && s.rules >= 1000000) continue;  // too slow
+    const SopMatcher* m = matcher;
+    const std::vector<WorkloadQuery>* queries = &s.queries;
+    benchmark::RegisterBenchmark(
+        absl::StrCat("BM_Match/", engine, "/", RateName(s.rate), "/", s.rules).c_str(),
+        [m, queries](benchmark::State& state) {
+          size_t i = 0;
+          for (auto _ : state) {
+            benchmark::DoNotOptimize(m->Match((*queries)[i].AsMatchQuery(10)));
+            if (++i == queries->size()) i = 0;
+          }
+        })
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+}  // namespace
+}  // namespace sopsidebar
+
+int main(int argc, char** argv) {
+  using namespace sopsidebar;  // NOLINT: a benchmark's main
+  bool quick = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      quick = true;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  std::string min_time = "--benchmark_min_time=0.05";
+  if (quick) args.push_back(min_time.data());
+  int bench_argc = static_cast<int>(args.size());
+  benchmark::Initialize(&bench_argc, args.data());
+
+  std::vector<int> sizes = {1000, 100000};
+  if (!quick) sizes.push_back(1000000);
+  std::vector<std::unique_ptr<Setup>> setups;
+  for (int rules : sizes) {
+    for (MatchRate rate : {MatchRate::kAboutOne, MatchRate::kOnePercent}) {
+      std::fprintf(stderr, "preparing %d rules, %s...\n", rules, RateName(rate));
+      setups.push_back(Prepare(rules, rate));
+      RegisterLookups(*setups.back());
+    }
+  }
+  benchmark::RunSpecifiedBenchmarks();
+
+  std::vector<std::string> summary;
+  for (const auto& s : setups) {
+    const int passes = quick ? 1 : 3;
+    double indexed_matches = 0;
+    const std::vector<double> indexed = LookupLatencies(*s->indexed, s->queries, passes,
+                                                        &indexed_matches);
+    const size_t linear_sample = s->rules >= 1000000 ? 20 : (s->rules >= 100000 ? 200 : 2000);
+    std::vector<WorkloadQuery> sample(s->queries.begin(),
+                                      s->queries.begin() + std::min(linear_sample,
+                                                                    s->queries.size()));
+    const std::vector<double> linear = LookupLatencies(*s->linear, sample, 1, nullptr);
+    const double ip50 = Percentile(indexed, 0.5), lp50 = Percentile(linear, 0.5);
+    const WriteCost writes = MeasureWrites(*s, quick ? 300 : 1000);
+    std::printf(
+        "detail rules=%d rate=%s mean_matches=%.2f indexed_p50_us=%.2f indexed_p99_us=%.2f "
+        "linear_p50_us=%.1f speedup=%.1f bytes_per_rule=%.0f cold_start_ms=%.1f "
+        "write_mean_us=%.0f write_p50_us=%.0f write_p99_us=%.0f write_max_us=%.0f\n",
+        s->rules, RateName(s->rate), indexed_matches, ip50, Percentile(indexed, 0.99), lp50,
+        lp50 / ip50, s->bytes_per_rule, s->cold_start_ms, writes.mean_us, writes.p50_us,
+        writes.p99_us, writes.max_us);
+    if (s->rate == MatchRate::kAboutOne) {
+      summary.push_back(absl::StrFormat(
+          "match rules=%d indexed_p50_us=%.2f linear_p50_us=%.1f speedup=%.1f "
+          "bytes_per_rule=%.0f cold_start_ms=%.1f",
+          s->rules, ip50, lp50, lp50 / ip50, s->bytes_per_rule, s->cold_start_ms));
+    }
+  }
+  for (const std::string& line : summary) std::printf("%s\n", line.c_str());
+  return 0;
+}
