@@ -55,8 +55,12 @@ absl::StatusOr<v1::ListSopRevisionsResponse> Client::ListSopRevisions(
 absl::StatusOr<v1::SopRevision> Client::GetSopRevision(const v1::GetSopRevisionRequest& request) {
   return connection_->GetSopRevision(request);
 }
-absl::StatusOr<v1::Sop> Client::PublishSop(const v1::PublishSopRequest& request) {
+absl::StatusOr<v1::PublishSopResponse> Client::PublishSop(const v1::PublishSopRequest& request) {
   return connection_->PublishSop(request);
+}
+absl::StatusOr<v1::CheckTargetingResponse> Client::CheckTargeting(
+    const v1::CheckTargetingRequest& request) {
+  return connection_->CheckTargeting(request);
 }
 absl::StatusOr<v1::LookupSopsResponse> Client::LookupSops(const v1::LookupSopsRequest& request) {
   return connection_->LookupSops(request);
@@ -89,10 +93,16 @@ absl::StatusOr<v1::Sop> Client::GetSop(absl::string_view name) {
   return GetSop(request);
 }
 
-absl::StatusOr<v1::Sop> Client::PublishSop(absl::string_view name) {
+absl::StatusOr<v1::PublishSopResponse> Client::PublishSop(absl::string_view name) {
   v1::PublishSopRequest request;
   request.set_name(std::string(name));
   return PublishSop(request);
+}
+
+absl::StatusOr<v1::CheckTargetingResponse> Client::CheckTargeting(absl::string_view name) {
+  v1::CheckTargetingRequest request;
+  request.set_name(std::string(name));
+  return CheckTargeting(request);
 }
 
 absl::StatusOr<v1::Token> Client::RevokeToken(absl::string_view name) {

@@ -39,7 +39,9 @@ class Client {
   absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
       const v1::ListSopRevisionsRequest& request);
   absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest& request);
-  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request);
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request);
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request);
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request);
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request);
@@ -53,7 +55,11 @@ class Client {
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);
   // Publishes the current draft of orgs/{org}/sops/{sop}, whatever its etag.
-  absl::StatusOr<v1::Sop> PublishSop(absl::string_view name);
+  // The response's ties are warnings: the publish happened.
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(absl::string_view name);
+  // The published SOPs the current draft of orgs/{org}/sops/{sop} would tie
+  // with. Retried like reads.
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(absl::string_view name);
   // Revokes the token named orgs/{org}/tokens/{token}.
   absl::StatusOr<v1::Token> RevokeToken(absl::string_view name);
   // Every page of ListSops, starting at request.page_token. INTERNAL when the

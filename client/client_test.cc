@@ -55,10 +55,19 @@ class ScriptedConnection : public Connection {
   absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest&) override {
     return Next<v1::SopRevision>("GetSopRevision");
   }
-  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) override {
-    absl::StatusOr<v1::Sop> sop = Next<v1::Sop>("PublishSop");
-    if (sop.ok()) sop->set_name(request.name());
-    return sop;
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
+    absl::StatusOr<v1::PublishSopResponse> response = Next<v1::PublishSopResponse>("PublishSop");
+    if (response.ok()) response->mutable_sop()->set_name(request.name());
+    return response;
+  }
+  // Answers with one tie against the SOP named in the request, so a test can
+  // see the request arrived.
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) override {
+    absl::StatusOr<v1::CheckTargetingResponse> response =
+        Next<v1::CheckTargetingResponse>("CheckTargeting");
+    if (response.ok()) response->add_ties()->set_sop(request.name());
+    return response;
   }
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest&) override {
     return Next<v1::LookupSopsResponse>("LookupSops");
@@ -127,6 +136,16 @@ TEST_F(RetryTest, ReadGivesUpAfterMaxAttempts) {
   EXPECT_EQ(fake_->calls.size(), 3u);
 }
 
+TEST_F(RetryTest, CheckTargetingIsRetriedWhileUnavailable) {
+  fake_->script = {absl::UnavailableError("down"), absl::OkStatus()};
+  absl::StatusOr<v1::CheckTargetingResponse> response =
+      client_.CheckTargeting("orgs/default/sops/a");
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->ties_size(), 1);
+  EXPECT_EQ(response->ties(0).sop(), "orgs/default/sops/a");
+  EXPECT_THAT(fake_->calls, ElementsAre("CheckTargeting", "CheckTargeting"));
+}
+
 TEST_F(RetryTest, OtherErrorsAreNotRetried) {
   fake_->script = {absl::DeadlineExceededError("slow"), absl::OkStatus()};
   EXPECT_EQ(client_.GetSop("orgs/default/sops/a").status(), absl::DeadlineExceededError("slow"));
@@ -185,6 +204,15 @@ TEST(ClientTest, RevokeTokenByNameSendsTheName) {
   absl::StatusOr<v1::Token> token = client.RevokeToken("orgs/acme/tokens/t1");
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_EQ(token->name(), "orgs/acme/tokens/t1");
+}
+
+TEST(ClientTest, PublishSopByNameReturnsTheWholeResponse) {
+  auto fake = std::make_shared<ScriptedConnection>();
+  Client client(fake);
+  absl::StatusOr<v1::PublishSopResponse> response = client.PublishSop("orgs/acme/sops/a");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->sop().name(), "orgs/acme/sops/a");
+  EXPECT_THAT(fake->calls, ElementsAre("PublishSop"));
 }
 
 TEST(ClientTest, ListAllSopsFollowsPages) {

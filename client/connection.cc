@@ -113,10 +113,18 @@ class GrpcConnection : public Connection {
       return sops_->GetSopRevision(context, request, response);
     });
   }
-  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) override {
-    return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
-      return sops_->PublishSop(context, request, response);
-    });
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
+    return Call<v1::PublishSopResponse>(
+        [&](grpc::ClientContext* context, v1::PublishSopResponse* response) {
+          return sops_->PublishSop(context, request, response);
+        });
+  }
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) override {
+    return Call<v1::CheckTargetingResponse>(
+        [&](grpc::ClientContext* context, v1::CheckTargetingResponse* response) {
+          return sops_->CheckTargeting(context, request, response);
+        });
   }
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
     return Call<v1::LookupSopsResponse>(

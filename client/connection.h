@@ -18,8 +18,8 @@
 namespace sopsidebar::client {
 
 // When a failed call is tried again. Only UNAVAILABLE is retried, and only
-// for calls that are safe to repeat: reads (Get*, List*, LookupSops, WhoAmI,
-// Ping) and CreateSop with a request_id.
+// for calls that are safe to repeat: reads (Get*, List*, LookupSops,
+// CheckTargeting, WhoAmI, Ping) and CreateSop with a request_id.
 struct RetryOptions {
   // Attempts per call, the first included; 1 disables retries.
   int max_attempts = 3;
@@ -87,7 +87,10 @@ class Connection {
       const v1::ListSopRevisionsRequest& request) = 0;
   virtual absl::StatusOr<v1::SopRevision> GetSopRevision(
       const v1::GetSopRevisionRequest& request) = 0;
-  virtual absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) = 0;
+  virtual absl::StatusOr<v1::PublishSopResponse> PublishSop(
+      const v1::PublishSopRequest& request) = 0;
+  virtual absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) = 0;
   virtual absl::StatusOr<v1::LookupSopsResponse> LookupSops(
       const v1::LookupSopsRequest& request) = 0;
 

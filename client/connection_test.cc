@@ -33,16 +33,25 @@ class RecordingSopService final : public v1::SopService::Service,
  public:
   grpc::Status GetSop(grpc::ServerContext* context, const v1::GetSopRequest* request,
                       v1::Sop* response) override {
-    Record(context);
-    absl::MutexLock lock(&mu_);
-    if (unavailable_ > 0) {
-      --unavailable_;
+    if (FailsWithUnavailable(context)) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "warming up");
     }
     if (request->name() == "orgs/default/sops/missing") {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "SOP orgs/default/sops/missing not found");
     }
     response->set_name(request->name());
+    return grpc::Status::OK;
+  }
+  grpc::Status CheckTargeting(grpc::ServerContext* context,
+                              const v1::CheckTargetingRequest* request,
+                              v1::CheckTargetingResponse* response) override {
+    if (FailsWithUnavailable(context)) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "warming up");
+    }
+    v1::TargetingTie& tie = *response->add_ties();
+    tie.set_sop("orgs/default/sops/other");
+    tie.set_rule_index(request->name() == "orgs/default/sops/a" ? 1 : 0);
+    tie.mutable_example_context()->set_record_type("Lead");
     return grpc::Status::OK;
   }
   grpc::Status LookupSops(grpc::ServerContext* context, const v1::LookupSopsRequest* request,
@@ -80,6 +89,14 @@ class RecordingSopService final : public v1::SopService::Service,
   }
 
  private:
+  // Records the call; true when it is one of those to fail.
+  bool FailsWithUnavailable(grpc::ServerContext* context) {
+    Record(context);
+    absl::MutexLock lock(&mu_);
+    if (unavailable_ == 0) return false;
+    --unavailable_;
+    return true;
+  }
   void Record(grpc::ServerContext* context) {
     absl::MutexLock lock(&mu_);
     ++calls_;
@@ -159,6 +176,20 @@ TEST_F(GrpcConnectionTest, UnavailableReadIsRetried) {
   request.set_name("orgs/default/sops/a");
   EXPECT_TRUE(MakeGrpcConnection(Options())->GetSop(request).ok());
   EXPECT_EQ(service_.calls(), 3);
+}
+
+TEST_F(GrpcConnectionTest, UnavailableCheckTargetingIsRetried) {
+  service_.FailNextCallsWithUnavailable(1);
+  v1::CheckTargetingRequest request;
+  request.set_name("orgs/default/sops/a");
+  absl::StatusOr<v1::CheckTargetingResponse> response =
+      MakeGrpcConnection(Options())->CheckTargeting(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->ties_size(), 1);
+  EXPECT_EQ(response->ties(0).sop(), "orgs/default/sops/other");
+  EXPECT_EQ(response->ties(0).rule_index(), 1);
+  EXPECT_EQ(response->ties(0).example_context().record_type(), "Lead");
+  EXPECT_EQ(service_.calls(), 2);
 }
 
 TEST_F(GrpcConnectionTest, SendsTheTokenAsBearerMetadataOnEveryCall) {

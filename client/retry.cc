@@ -42,8 +42,13 @@ class RetryingConnection : public Connection {
       const v1::GetSopRevisionRequest& request) override {
     return Retry([&] { return inner_->GetSopRevision(request); });
   }
-  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) override {
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
     return inner_->PublishSop(request);
+  }
+  // A read: it checks the draft and changes nothing.
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) override {
+    return Retry([&] { return inner_->CheckTargeting(request); });
   }
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
     return Retry([&] { return inner_->LookupSops(request); });

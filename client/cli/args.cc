@@ -85,9 +85,11 @@ const std::vector<CommandSpec>& Commands() {
         {"field", true, true},
         {"field-json", true, true},
         {"record-id", true, false},
-        {"max", true, false}},
+        {"max", true, false},
+        {"near-misses", false, false}},
        R"(Usage: sopctl lookup --record-type TYPE [--field NAME=VALUE]...
                      [--field-json NAME=JSON]... [--record-id ID] [--max N]
+                     [--near-misses]
 Ranks the published SOPs that apply to a CRM record and says why each matched.
   --record-type TYPE      the record type, e.g. Lead (required)
   --field NAME=VALUE      a field of the record, split at the first '='; VALUE is
@@ -96,6 +98,10 @@ Ranks the published SOPs that apply to a CRM record and says why each matched.
   --field-json NAME=JSON  a field given as JSON, e.g. 'zip="02134"' or 'tags=["a","b"]'
   --record-id ID          the record's id
   --max N                 at most N matches (server default 10)
+  --near-misses           also list, after the matches, the rules that failed on
+                          exactly one condition, with that condition and the
+                          record's value, to debug targeting (needs SALES_OPS or
+                          ADMIN; others get PERMISSION_DENIED)
 Example:
   sopctl lookup --record-type Lead --field 'lead_status=MQL – New Handoff' --field lead_score=82
 )"},
@@ -141,7 +147,9 @@ Creates or updates SOPs from a YAML or JSON file, or from every *.yaml, *.yml an
 SOP id is the one in the file's name field, else the file's base name.
 Prints "created", "updated" or "unchanged" and the SOP's name for each file.
   -f, --file PATH   the file or directory (required)
-  --publish         also publish each SOP whose draft is not the published revision
+  --publish         also publish each SOP whose draft is not the published
+                    revision; prints "published" and the name, and on stderr a
+                    warning for each tie it now has (see "sopctl publish")
 )"},
       {Command::kPublish,
        "publish",
@@ -149,7 +157,27 @@ Prints "created", "updated" or "unchanged" and the SOP's name for each file.
        "NAME",
        {},
        R"(Usage: sopctl publish NAME
-Makes an SOP's current draft the revision that lookups match.
+Makes an SOP's current draft the revision that lookups match. Then warns on
+stderr about each tie the SOP now has: a published SOP with a rule of the same
+priority and specificity on a record both match, so lookups cannot rank one
+above the other. The SOP is published all the same; "sopctl check" finds ties
+before publishing. With -o json prints the whole response, ties included, and
+no warnings.
+)",
+       kNameHelp},
+      {Command::kCheck,
+       "check",
+       "find the published SOPs an SOP's draft would tie with",
+       "NAME",
+       {{"fail-on-ties", false, false}},
+       R"(Usage: sopctl check NAME [--fail-on-ties]
+Checks an SOP's current draft against the published SOPs of its org. Prints
+"no ties", or for each tie the other SOP and its revision, the two rules, their
+priority and specificity, and an example record both match: lookups could not
+rank one above the other. Raise a priority or narrow a rule to resolve it.
+Needs draft access. With -o json prints the CheckTargetingResponse. Exits 0
+either way, unless --fail-on-ties.
+  --fail-on-ties   exit with status 3 when there are ties (for CI)
 )",
        kNameHelp},
       {Command::kDelete,
@@ -421,6 +449,7 @@ absl::Status BuildLookup(const FlagValues& flags, const std::string& org,
     if (!n.ok()) return n.status();
     request->set_max_results(*n);
   }
+  request->set_include_near_misses(flags.count("near-misses") > 0);
   return absl::OkStatus();
 }
 
@@ -468,7 +497,8 @@ std::string Usage() {
       "Usage: sopctl [global flags] COMMAND [flags] [NAME]\n\nCommands:\n";
   absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
                   "Run \"sopctl COMMAND --help\" for a command's flags.\n"
-                  "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage.\n");
+                  "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage,\n"
+                  "3 ties found by \"check --fail-on-ties\".\n");
   return usage;
 }
 
@@ -670,6 +700,10 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
       invocation.publish = flags.count("publish") > 0;
       break;
     }
+    case Command::kCheck:
+      invocation.fail_on_ties = flags.count("fail-on-ties") > 0;
+      invocation.name = ResolveSopName(positional[0], org);
+      break;
     case Command::kGet:
     case Command::kHistory:
     case Command::kPublish:

@@ -29,6 +29,7 @@ enum class Command {
   kHistory,
   kApply,
   kPublish,
+  kCheck,
   kDelete,
   kUndelete,
   kWhoAmI,
@@ -74,11 +75,12 @@ struct Invocation {
   Command command = Command::kGet;
 
   v1::LookupSopsRequest lookup;         // lookup
-  std::string name;                     // get, history, publish, delete, undelete,
-                                        // token revoke
+  std::string name;                     // get, history, publish, check, delete,
+                                        // undelete, token revoke
   v1::ListSopsRequest list;             // list
   std::string apply_path;               // apply
   bool publish = false;                 // apply --publish
+  bool fail_on_ties = false;            // check --fail-on-ties
   v1::CreateTokenRequest create_token;  // token create
   v1::ListTokensRequest list_tokens;    // token list
   v1::CreateOrgRequest create_org;      // org create

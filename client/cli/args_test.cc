@@ -114,6 +114,47 @@ TEST(ParseCommandLineTest, LookupTypesFieldValues) {
   EXPECT_EQ(fields.at("tags").list_value().values(1).number_value(), 2);
 }
 
+TEST(ParseCommandLineTest, LookupAsksForNearMissesOnlyWithTheFlag) {
+  absl::StatusOr<Invocation> invocation = Parse({"lookup", "--record-type", "Lead"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_FALSE(invocation->lookup.include_near_misses());
+  invocation = Parse({"lookup", "--record-type", "Lead", "--near-misses"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->lookup.include_near_misses());
+  EXPECT_EQ(UsageErrorOf({"lookup", "--record-type", "Lead", "--near-misses=yes"}),
+            "--near-misses takes no value");
+}
+
+TEST(ParseCommandLineTest, CheckTakesANameAndFailOnTies) {
+  absl::StatusOr<Invocation> invocation = Parse({"--org", "acme", "check", "handoff"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kCheck);
+  EXPECT_EQ(invocation->name, "orgs/acme/sops/handoff");
+  EXPECT_FALSE(invocation->fail_on_ties);
+  invocation = Parse({"check", "orgs/b/sops/x", "--fail-on-ties"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->name, "orgs/b/sops/x");
+  EXPECT_TRUE(invocation->fail_on_ties);
+  EXPECT_EQ(UsageErrorOf({"check"}), "check needs exactly one NAME");
+  EXPECT_EQ(UsageErrorOf({"publish", "x", "--fail-on-ties"}),
+            "unknown flag --fail-on-ties for publish");
+}
+
+TEST(ParseCommandLineTest, HelpDocumentsTiesAndNearMisses) {
+  absl::StatusOr<Invocation> invocation = Parse({"check", "--help"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_THAT(invocation->usage, StartsWith("Usage: sopctl check NAME [--fail-on-ties]\n"));
+  EXPECT_THAT(invocation->usage, HasSubstr("exit with status 3 when there are ties"));
+  invocation = Parse({"publish", "--help"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_THAT(invocation->usage, HasSubstr("warns on\nstderr about each tie"));
+  invocation = Parse({"lookup", "--help"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_THAT(invocation->usage, HasSubstr("--near-misses"));
+  EXPECT_THAT(Usage(), HasSubstr("  check         find the published SOPs"));
+  EXPECT_THAT(Usage(), HasSubstr("3 ties found by \"check --fail-on-ties\""));
+}
+
 TEST(ParseCommandLineTest, ListBuildsItsRequest) {
   absl::StatusOr<Invocation> invocation =
       Parse({"list", "--filter", "state = PUBLISHED", "--show-deleted", "--page-size", "20"});

@@ -1,6 +1,7 @@
 #include "client/cli/commands.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,7 +28,21 @@ absl::Status Print(const Invocation& invocation, const google::protobuf::Message
   return absl::OkStatus();
 }
 
+// One warning line on `err` per tie of a just-published SOP.
+void WarnAboutTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie>& ties,
+                   std::ostream& err) {
+  for (const v1::TargetingTie& tie : ties) err << FormatTieWarning(tie);
+}
+
+// The exit status of a command that fails only by `status`.
+absl::StatusOr<int> ExitStatus(const absl::Status& status) {
+  if (!status.ok()) return status;
+  return kExitOk;
+}
+
 // sopctl apply's writes go through the client; ApplySopFile decides which.
+// SopApplyTarget::Publish returns the SOP only, so the ties of the last
+// publish wait here for Apply to warn about them.
 class ClientApplyTarget : public SopApplyTarget {
  public:
   explicit ClientApplyTarget(client::Client& client) : client_(client) {}
@@ -49,14 +64,24 @@ class ClientApplyTarget : public SopApplyTarget {
     return client_.UpdateSop(request);
   }
   absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
-    return client_.PublishSop(name);
+    last_publish_ties_.Clear();
+    SOP_ASSIGN_OR_RETURN(v1::PublishSopResponse response, client_.PublishSop(name));
+    last_publish_ties_ = std::move(*response.mutable_ties());
+    return std::move(*response.mutable_sop());
+  }
+
+  // The ties of the last Publish (empty after a failed one); each only once.
+  google::protobuf::RepeatedPtrField<v1::TargetingTie> TakePublishTies() {
+    return std::exchange(last_publish_ties_, {});
   }
 
  private:
   client::Client& client_;
+  google::protobuf::RepeatedPtrField<v1::TargetingTie> last_publish_ties_;
 };
 
-absl::Status Apply(const Invocation& invocation, client::Client& client, std::ostream& out) {
+absl::Status Apply(const Invocation& invocation, client::Client& client, std::ostream& out,
+                   std::ostream& err) {
   // All files are checked before the first call, so a bad file writes nothing.
   SOP_ASSIGN_OR_RETURN(const std::vector<SopFile> files, LoadSopFiles(invocation.apply_path));
   if (files.empty()) {
@@ -73,7 +98,10 @@ absl::Status Apply(const Invocation& invocation, client::Client& client, std::os
                           absl::StrCat(file.path, ": ", result.status().message()));
     }
     out << ApplyActionName(result->action) << " " << result->sop.name() << "\n";
-    if (result->published) out << "published " << result->sop.name() << "\n";
+    if (result->published) {
+      out << "published " << result->sop.name() << "\n";
+      WarnAboutTies(target.TakePublishTies(), err);
+    }
   }
   return absl::OkStatus();
 }
@@ -92,24 +120,50 @@ absl::Status CreateToken(const Invocation& invocation, client::Client& client, s
   return absl::OkStatus();
 }
 
-absl::Status Run(const Invocation& invocation, client::Client& client, std::ostream& out,
-                 std::ostream& err) {
+absl::Status Publish(const Invocation& invocation, client::Client& client, std::ostream& out,
+                     std::ostream& err) {
+  SOP_ASSIGN_OR_RETURN(const v1::PublishSopResponse response, client.PublishSop(invocation.name));
+  const v1::Sop& sop = response.sop();
+  SOP_RETURN_IF_ERROR(Print(
+      invocation, response,
+      absl::StrCat("published ", sop.name(), " (rev ", sop.published_revision_id(), ")\n"), out));
+  // The JSON carries the ties; programs reading it want nothing on stderr.
+  if (invocation.global.output == OutputFormat::kText) WarnAboutTies(response.ties(), err);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Check(const Invocation& invocation, client::Client& client, std::ostream& out) {
+  SOP_ASSIGN_OR_RETURN(const v1::CheckTargetingResponse response,
+                       client.CheckTargeting(invocation.name));
+  SOP_RETURN_IF_ERROR(Print(invocation, response, FormatTies(response.ties()), out));
+  return invocation.fail_on_ties && response.ties_size() > 0 ? kExitTiesFound : kExitOk;
+}
+
+absl::Status Lookup(const Invocation& invocation, client::Client& client, std::ostream& out) {
+  SOP_ASSIGN_OR_RETURN(const v1::LookupSopsResponse response, client.LookupSops(invocation.lookup));
+  std::string text = FormatLookup(response, absl::Now());
+  if (invocation.lookup.include_near_misses()) {
+    absl::StrAppend(&text, FormatNearMisses(response.near_misses()));
+  }
+  return Print(invocation, response, text, out);
+}
+
+absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, std::ostream& out,
+                        std::ostream& err) {
   const std::string& name = invocation.name;
   switch (invocation.command) {
-    case Command::kLookup: {
-      SOP_ASSIGN_OR_RETURN(const v1::LookupSopsResponse response,
-                           client.LookupSops(invocation.lookup));
-      return Print(invocation, response, FormatLookup(response, absl::Now()), out);
-    }
+    case Command::kLookup:
+      return ExitStatus(Lookup(invocation, client, out));
     case Command::kGet: {
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.GetSop(name));
-      return Print(invocation, sop, FormatSop(sop), out);
+      return ExitStatus(Print(invocation, sop, FormatSop(sop), out));
     }
     case Command::kList: {
       SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> sops, client.ListAllSops(invocation.list));
       v1::ListSopsResponse all;
       for (v1::Sop& sop : sops) *all.add_sops() = std::move(sop);
-      return Print(invocation, all, FormatSopTable({all.sops().begin(), all.sops().end()}), out);
+      return ExitStatus(
+          Print(invocation, all, FormatSopTable({all.sops().begin(), all.sops().end()}), out));
     }
     case Command::kHistory: {
       v1::ListSopRevisionsRequest request;
@@ -118,56 +172,56 @@ absl::Status Run(const Invocation& invocation, client::Client& client, std::ostr
                            client.ListAllSopRevisions(request));
       v1::ListSopRevisionsResponse all;
       for (v1::SopRevision& r : revisions) *all.add_revisions() = std::move(r);
-      return Print(invocation, all,
-                   FormatRevisions({all.revisions().begin(), all.revisions().end()}), out);
+      return ExitStatus(Print(
+          invocation, all, FormatRevisions({all.revisions().begin(), all.revisions().end()}), out));
     }
     case Command::kApply:
-      return Apply(invocation, client, out);
-    case Command::kPublish: {
-      SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.PublishSop(name));
-      return Print(
-          invocation, sop,
-          absl::StrCat("published ", sop.name(), " (rev ", sop.published_revision_id(), ")\n"),
-          out);
-    }
+      return ExitStatus(Apply(invocation, client, out, err));
+    case Command::kPublish:
+      return ExitStatus(Publish(invocation, client, out, err));
+    case Command::kCheck:
+      return Check(invocation, client, out);
     case Command::kDelete: {
       v1::DeleteSopRequest request;
       request.set_name(name);
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.DeleteSop(request));
-      return Print(invocation, sop, absl::StrCat("deleted ", sop.name(), "\n"), out);
+      return ExitStatus(Print(invocation, sop, absl::StrCat("deleted ", sop.name(), "\n"), out));
     }
     case Command::kUndelete: {
       v1::UndeleteSopRequest request;
       request.set_name(name);
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.UndeleteSop(request));
-      return Print(invocation, sop, absl::StrCat("undeleted ", sop.name(), "\n"), out);
+      return ExitStatus(Print(invocation, sop, absl::StrCat("undeleted ", sop.name(), "\n"), out));
     }
     case Command::kWhoAmI: {
       SOP_ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, client.WhoAmI(v1::WhoAmIRequest()));
-      return Print(invocation, who, FormatWhoAmI(who), out);
+      return ExitStatus(Print(invocation, who, FormatWhoAmI(who), out));
     }
     case Command::kTokenCreate:
-      return CreateToken(invocation, client, out, err);
+      return ExitStatus(CreateToken(invocation, client, out, err));
     case Command::kTokenList: {
       SOP_ASSIGN_OR_RETURN(const v1::ListTokensResponse response,
                            client.ListTokens(invocation.list_tokens));
-      return Print(
-          invocation, response,
-          FormatTokenTable({response.tokens().begin(), response.tokens().end()}, absl::Now()), out);
+      return ExitStatus(
+          Print(invocation, response,
+                FormatTokenTable({response.tokens().begin(), response.tokens().end()}, absl::Now()),
+                out));
     }
     case Command::kTokenRevoke: {
       SOP_ASSIGN_OR_RETURN(const v1::Token token, client.RevokeToken(name));
-      return Print(invocation, token, absl::StrCat("revoked ", token.name(), "\n"), out);
+      return ExitStatus(
+          Print(invocation, token, absl::StrCat("revoked ", token.name(), "\n"), out));
     }
     case Command::kOrgCreate: {
       SOP_ASSIGN_OR_RETURN(const v1::Org org, client.CreateOrg(invocation.create_org));
-      return Print(invocation, org, absl::StrCat("created ", org.name(), "\n"), out);
+      return ExitStatus(Print(invocation, org, absl::StrCat("created ", org.name(), "\n"), out));
     }
     case Command::kOrgList: {
       SOP_ASSIGN_OR_RETURN(const v1::ListOrgsResponse response,
                            client.ListOrgs(v1::ListOrgsRequest()));
-      return Print(invocation, response,
-                   FormatOrgTable({response.orgs().begin(), response.orgs().end()}), out);
+      return ExitStatus(Print(invocation, response,
+                              FormatOrgTable({response.orgs().begin(), response.orgs().end()}),
+                              out));
     }
   }
   return absl::InternalError("unhandled command");
@@ -177,10 +231,11 @@ absl::Status Run(const Invocation& invocation, client::Client& client, std::ostr
 
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err) {
-  const absl::Status status = Run(invocation, client, out, err);
-  if (status.ok()) return 0;
-  err << absl::StatusCodeToString(status.code()) << ": " << status.message() << "\n";
-  return 1;
+  const absl::StatusOr<int> exit_status = Run(invocation, client, out, err);
+  if (exit_status.ok()) return *exit_status;
+  err << absl::StatusCodeToString(exit_status.status().code()) << ": "
+      << exit_status.status().message() << "\n";
+  return kExitFailed;
 }
 
 }  // namespace sopsidebar::cli

@@ -9,13 +9,22 @@
 
 namespace sopsidebar::cli {
 
+// The exit statuses of RunCommand (main exits 2 for a bad command line).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+// `check --fail-on-ties` found ties.
+inline constexpr int kExitTiesFound = 3;
+
 // Runs `invocation` (a parsed command line that is not a help request).
 // Writes results to `out` and each error to `err` as "<CODE>: <message>"
 // (CODE as absl::StatusCodeToString names it). `token create` writes only
 // the secret and a newline to `out` (with -o json: the whole response) and
-// its summary to `err`. Returns the exit status: 0 on
-// success, 1 when a call or an SOP file failed. `apply` stops at the first
-// failing SOP; the ones before it stay written.
+// its summary to `err`. `publish` (in text mode) and `apply --publish` write
+// a warning line to `err` for each tie of a published SOP. Returns the exit
+// status: kExitOk on success (ties included, unless `check --fail-on-ties`
+// found some: kExitTiesFound), kExitFailed when a call or an SOP file
+// failed. `apply` stops at the first failing SOP; the ones before it stay
+// written.
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err);
 

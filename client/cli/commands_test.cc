@@ -20,13 +20,18 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-// An in-memory sopd good enough for apply, get and publish: revisions count
-// up, etags change on every write, stale etags are ABORTED.
+// An in-memory sopd good enough for apply, get, publish, check and lookup:
+// revisions count up, etags change on every write, stale etags are ABORTED.
 class FakeSopd : public client::Connection {
  public:
   std::map<std::string, v1::Sop> sops;
   std::vector<std::string> calls;
   std::vector<v1::CreateSopRequest> creates;
+  // The ties of an SOP by name, as PublishSop and CheckTargeting report them.
+  std::map<std::string, std::vector<v1::TargetingTie>> ties;
+  // What LookupSops answers, and the requests it got.
+  v1::LookupSopsResponse lookup_response;
+  std::vector<v1::LookupSopsRequest> lookups;
 
   absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
     calls.push_back("CreateSop");
@@ -55,14 +60,27 @@ class FakeSopd : public client::Connection {
     sop.set_published_revision_id(it->second.published_revision_id());
     return Write(std::move(sop));
   }
-  absl::StatusOr<v1::Sop> PublishSop(const v1::PublishSopRequest& request) override {
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
     calls.push_back("PublishSop");
     v1::Sop& sop = sops.at(request.name());
     if (!request.etag().empty() && request.etag() != sop.etag()) return absl::AbortedError("etag");
     sop.set_state(v1::Sop::PUBLISHED);
     sop.set_published_revision_id(sop.revision_id());
     sop.set_etag(absl::StrCat("e", ++next_etag_));
-    return sop;
+    v1::PublishSopResponse response;
+    *response.mutable_sop() = sop;
+    for (const v1::TargetingTie& tie : ties[request.name()]) *response.add_ties() = tie;
+    return response;
+  }
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) override {
+    calls.push_back("CheckTargeting");
+    if (sops.count(request.name()) == 0) {
+      return absl::NotFoundError(absl::StrCat("SOP ", request.name(), " not found"));
+    }
+    v1::CheckTargetingResponse response;
+    for (const v1::TargetingTie& tie : ties[request.name()]) *response.add_ties() = tie;
+    return response;
   }
   absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest&) override {
     return Unexpected("ListSops");
@@ -80,8 +98,10 @@ class FakeSopd : public client::Connection {
   absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest&) override {
     return Unexpected("GetSopRevision");
   }
-  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest&) override {
-    return Unexpected("LookupSops");
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
+    calls.push_back("LookupSops");
+    lookups.push_back(request);
+    return lookup_response;
   }
 
   // Admin: answers from `who`, `tokens` and `orgs`.
@@ -195,6 +215,26 @@ class CommandsTest : public ::testing::Test {
 
 constexpr char kHandoff[] = "title: Handoff\nowner: Sales Ops\n";
 
+// A tie with orgs/default/sops/other on a Lead in "SQL – Accepted".
+v1::TargetingTie TieWithOther(int rule_index, int other_rule_index) {
+  v1::TargetingTie tie;
+  tie.set_sop("orgs/default/sops/other");
+  tie.set_revision_id("4");
+  tie.set_rule_index(rule_index);
+  tie.set_other_rule_index(other_rule_index);
+  tie.set_priority(100);
+  tie.set_specificity(2);
+  tie.mutable_example_context()->set_org("orgs/default");
+  tie.mutable_example_context()->set_record_type("Lead");
+  (*tie.mutable_example_context()->mutable_fields())["lead_status"].set_string_value(
+      "SQL – Accepted");
+  return tie;
+}
+
+constexpr char kTieWarning[] =
+    "warning: ties with orgs/default/sops/other (rule 0 vs its rule 1, priority 100, "
+    "specificity 2), e.g. record_type=Lead lead_status=\"SQL – Accepted\"\n";
+
 TEST_F(CommandsTest, ApplyCreatesMissingSopWithRequestId) {
   const std::string path = Write("handoff.yaml", kHandoff);
   EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
@@ -229,6 +269,18 @@ TEST_F(CommandsTest, ApplyWithPublishPublishesOnlyDraftsAhead) {
   EXPECT_EQ(out_.str(), "created orgs/default/sops/handoff\npublished orgs/default/sops/handoff\n");
   EXPECT_EQ(Run({"apply", "-f", path, "--publish"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "unchanged orgs/default/sops/handoff\n");
+}
+
+TEST_F(CommandsTest, ApplyWithPublishWarnsAboutEachPublishedSopsTies) {
+  Write("a.yaml", kHandoff);
+  Write("b.yaml", kHandoff);
+  sopd_->ties["orgs/default/sops/a"] = {TieWithOther(0, 1)};
+  EXPECT_EQ(Run({"apply", "-f", dir_.string(), "--publish"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "created orgs/default/sops/a\npublished orgs/default/sops/a\n"
+            "created orgs/default/sops/b\npublished orgs/default/sops/b\n");
+  // Only a's tie, once: b's publish reported none.
+  EXPECT_EQ(err_.str(), kTieWarning);
 }
 
 TEST_F(CommandsTest, ApplyUsesTheOrgOfTheNameInTheFile) {
@@ -285,6 +337,106 @@ TEST_F(CommandsTest, GetPrintsASummary) {
   EXPECT_EQ(Run({"get", "orgs/default/sops/handoff"}), 0) << err_.str();
   EXPECT_THAT(out_.str(),
               StartsWith("orgs/default/sops/handoff\n  Title:  Handoff\n  Owner:  Sales Ops\n"));
+}
+
+TEST_F(CommandsTest, PublishWithoutTiesWarnsAboutNothing) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  EXPECT_EQ(Run({"publish", "handoff"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "published orgs/default/sops/handoff (rev 1)\n");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CommandsTest, PublishWarnsAboutEachTieOnStderrAndSucceeds) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  sopd_->ties["orgs/default/sops/handoff"] = {TieWithOther(0, 1), TieWithOther(2, 0)};
+  EXPECT_EQ(Run({"publish", "handoff"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "published orgs/default/sops/handoff (rev 1)\n");
+  EXPECT_EQ(err_.str(), absl::StrCat(kTieWarning,
+                                     "warning: ties with orgs/default/sops/other (rule 2 vs its "
+                                     "rule 0, priority 100, specificity 2), e.g. "
+                                     "record_type=Lead lead_status=\"SQL – Accepted\"\n"));
+  EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").state(), v1::Sop::PUBLISHED);
+}
+
+TEST_F(CommandsTest, PublishWithJsonPrintsTheWholeResponseAndNoWarnings) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  sopd_->ties["orgs/default/sops/handoff"] = {TieWithOther(0, 1)};
+  EXPECT_EQ(Run({"publish", "handoff", "-o", "json"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("{\n \"sop\": {"));
+  EXPECT_THAT(out_.str(), HasSubstr("\"published_revision_id\": \"1\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"ties\": ["));
+  EXPECT_THAT(out_.str(), HasSubstr("\"other_rule_index\": 1"));
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CommandsTest, CheckWithoutTiesSaysSo) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  EXPECT_EQ(Run({"check", "handoff", "--fail-on-ties"}), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "no ties\n");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CommandsTest, CheckPrintsTiesAndSucceedsWithoutFailOnTies) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  sopd_->ties["orgs/default/sops/handoff"] = {TieWithOther(0, 1)};
+  EXPECT_EQ(Run({"check", "handoff"}), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "ties with orgs/default/sops/other (rev 4)\n"
+            "  rules:        this SOP's rule 0 vs its rule 1\n"
+            "  priority:     100\n"
+            "  specificity:  2\n"
+            "  example:      record_type=Lead lead_status=\"SQL – Accepted\"\n");
+  EXPECT_EQ(err_.str(), "");
+  // Checking publishes nothing.
+  EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").state(), v1::Sop::DRAFT);
+}
+
+TEST_F(CommandsTest, CheckWithFailOnTiesExitsThreeWhenThereAreTies) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  sopd_->ties["orgs/default/sops/handoff"] = {TieWithOther(0, 1)};
+  EXPECT_EQ(Run({"check", "handoff", "--fail-on-ties"}), kExitTiesFound);
+  EXPECT_THAT(out_.str(), StartsWith("ties with orgs/default/sops/other (rev 4)\n"));
+  EXPECT_EQ(Run({"check", "handoff", "--fail-on-ties", "-o", "json"}), kExitTiesFound);
+  EXPECT_THAT(out_.str(), StartsWith("{\n \"ties\": ["));
+  EXPECT_THAT(out_.str(), HasSubstr("\"sop\": \"orgs/default/sops/other\""));
+}
+
+TEST_F(CommandsTest, CheckOfAMissingSopFails) {
+  EXPECT_EQ(Run({"check", "missing", "--fail-on-ties"}), kExitFailed);
+  EXPECT_EQ(err_.str(), "NOT_FOUND: SOP orgs/default/sops/missing not found\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, LookupWithNearMissesAsksForThemAndListsThemAfterTheMatches) {
+  v1::NearMiss& miss = *sopd_->lookup_response.add_near_misses();
+  miss.set_sop("orgs/default/sops/x");
+  miss.set_priority(100);
+  miss.mutable_failed_condition()->set_field("lead_status");
+  miss.mutable_failed_condition()->mutable_equals()->set_string_value("MQL – New Handoff");
+  miss.mutable_actual()->set_string_value("MQL - New Handoff");
+  EXPECT_EQ(Run({"lookup", "--record-type", "Lead", "--near-misses"}), 0) << err_.str();
+  ASSERT_EQ(sopd_->lookups.size(), 1u);
+  EXPECT_TRUE(sopd_->lookups[0].include_near_misses());
+  EXPECT_EQ(out_.str(),
+            "No published SOP matches this record.\n"
+            "near misses:\n"
+            "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"MQL – New "
+            "Handoff\" (actual \"MQL - New Handoff\")\n");
+}
+
+TEST_F(CommandsTest, LookupWithoutNearMissesShowsNoSection) {
+  EXPECT_EQ(Run({"lookup", "--record-type", "Lead"}), 0) << err_.str();
+  ASSERT_EQ(sopd_->lookups.size(), 1u);
+  EXPECT_FALSE(sopd_->lookups[0].include_near_misses());
+  EXPECT_EQ(out_.str(), "No published SOP matches this record.\n");
+}
+
+TEST_F(CommandsTest, LookupWithNearMissesAsJsonPrintsTheResponse) {
+  sopd_->lookup_response.add_near_misses()->set_sop("orgs/default/sops/x");
+  EXPECT_EQ(Run({"lookup", "--record-type", "Lead", "--near-misses", "-o", "json"}), 0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\"near_misses\": ["));
+  EXPECT_THAT(out_.str(), HasSubstr("\"failed_condition_index\": 0"));
 }
 
 TEST_F(CommandsTest, TokenCreatePrintsOnlyTheSecretOnStdout) {

@@ -246,6 +246,52 @@ std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now)
   return text;
 }
 
+std::string FormatNearMisses(const google::protobuf::RepeatedPtrField<v1::NearMiss>& misses) {
+  if (misses.empty()) return "near misses: none\n";
+  std::string text = "near misses:\n";
+  for (const v1::NearMiss& miss : misses) {
+    absl::StrAppend(
+        &text, "  ", miss.sop(), " rule ", miss.rule_index(), " (priority ", miss.priority(),
+        "): failed ", FormatCondition(miss.failed_condition()), " (",
+        miss.has_actual() ? absl::StrCat("actual ", DescribeValue(miss.actual())) : "missing",
+        ")\n");
+  }
+  return text;
+}
+
+std::string FormatCrmContext(const v1::CrmContext& context) {
+  // A proto map iterates in no particular order.
+  std::vector<std::pair<std::string, const google::protobuf::Value*>> fields;
+  for (const auto& [name, value] : context.fields()) fields.emplace_back(name, &value);
+  std::sort(fields.begin(), fields.end());
+  std::string text = absl::StrCat("record_type=", context.record_type());
+  for (const auto& [name, value] : fields) {
+    absl::StrAppend(&text, " ", name, "=", DescribeValue(*value));
+  }
+  return text;
+}
+
+std::string FormatTieWarning(const v1::TargetingTie& tie) {
+  return absl::StrCat("warning: ties with ", tie.sop(), " (rule ", tie.rule_index(),
+                      " vs its rule ", tie.other_rule_index(), ", priority ", tie.priority(),
+                      ", specificity ", tie.specificity(), "), e.g. ",
+                      FormatCrmContext(tie.example_context()), "\n");
+}
+
+std::string FormatTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie>& ties) {
+  if (ties.empty()) return "no ties\n";
+  std::string text;
+  for (const v1::TargetingTie& tie : ties) {
+    absl::StrAppend(&text, "ties with ", tie.sop(), " (rev ", OrDash(tie.revision_id()), ")\n",
+                    Table({{"  rules:", absl::StrCat("this SOP's rule ", tie.rule_index(),
+                                                     " vs its rule ", tie.other_rule_index())},
+                           {"  priority:", absl::StrCat(tie.priority())},
+                           {"  specificity:", absl::StrCat(tie.specificity())},
+                           {"  example:", FormatCrmContext(tie.example_context())}}));
+  }
+  return text;
+}
+
 std::string FormatSop(const v1::Sop& sop) {
   std::vector<std::vector<std::string>> head;
   auto add = [&head](const char* label, const std::string& value) {

@@ -13,6 +13,7 @@
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
+#include "sopsidebar/v1/sop_service.pb.h"
 
 namespace sopsidebar::cli {
 
@@ -24,6 +25,26 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 // Ranked matches: title, name and revision, why it matched, the current step
 // with its time left as of `now`, and the cadence day.
 std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now);
+
+// The section `lookup --near-misses` adds after the matches: "near misses:"
+// and a line per miss with the SOP, rule, priority, the failed condition and
+// the record's value ("(missing)" when the record lacks the field), or
+// "near misses: none".
+std::string FormatNearMisses(const google::protobuf::RepeatedPtrField<v1::NearMiss>& misses);
+
+// A CRM record on one line: the record type, then the fields in name order as
+// NAME=VALUE with values as in conditions, e.g.
+// `record_type=Lead lead_score=82 lead_status="SQL – Accepted"`.
+std::string FormatCrmContext(const v1::CrmContext& context);
+
+// The stderr warning of `publish` and `apply --publish` for one tie, a line:
+// `warning: ties with orgs/default/sops/x (rule 0 vs its rule 1, priority 100,
+// specificity 2), e.g. record_type=Lead lead_status="SQL – Accepted"`.
+std::string FormatTieWarning(const v1::TargetingTie& tie);
+
+// What `check` prints: "no ties", or a block per tie with the other SOP and
+// its revision, both rules, priority, specificity and the example record.
+std::string FormatTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie>& ties);
 
 // A readable summary of an SOP: head fields, rules, steps, cadence, SLA
 // terms, disqualification codes, assets.

@@ -102,6 +102,106 @@ TEST(FormatLookupTest, NoMatchesIsSaid) {
             "No published SOP matches this record.\n");
 }
 
+TEST(FormatNearMissesTest, SaysTheFailedConditionAndTheRecordsValue) {
+  v1::LookupSopsResponse response = FromText<v1::LookupSopsResponse>(R"pb(
+    near_misses {
+      sop: "orgs/default/sops/x"
+      revision_id: "2"
+      rule_index: 0
+      failed_condition_index: 1
+      failed_condition {
+        field: "lead_status"
+        equals { string_value: "MQL – New Handoff" }
+      }
+      actual { string_value: "MQL - New Handoff" }
+      priority: 100
+      specificity: 3
+    }
+    near_misses {
+      sop: "orgs/default/sops/y"
+      rule_index: 2
+      failed_condition { field: "owner" exists: true }
+      priority: 5
+    }
+  )pb");
+  EXPECT_EQ(FormatNearMisses(response.near_misses()),
+            "near misses:\n"
+            "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"MQL – New "
+            "Handoff\" (actual \"MQL - New Handoff\")\n"
+            "  orgs/default/sops/y rule 2 (priority 5): failed owner is set (missing)\n");
+}
+
+TEST(FormatNearMissesTest, NoneIsSaid) { EXPECT_EQ(FormatNearMisses({}), "near misses: none\n"); }
+
+// Two rules of equal rank on a context with fields whose map order is not
+// their name order.
+v1::TargetingTie Tie() {
+  return FromText<v1::TargetingTie>(R"pb(
+    sop: "orgs/default/sops/x"
+    revision_id: "7"
+    rule_index: 0
+    other_rule_index: 1
+    priority: 100
+    specificity: 2
+    example_context {
+      org: "orgs/default"
+      record_type: "Lead"
+      fields {
+        key: "lead_status"
+        value { string_value: "SQL – Accepted" }
+      }
+      fields {
+        key: "lead_score"
+        value { number_value: 82 }
+      }
+      fields {
+        key: "tags"
+        value { list_value { values { string_value: "a" } } }
+      }
+    }
+  )pb");
+}
+
+TEST(FormatCrmContextTest, RecordTypeThenFieldsInNameOrder) {
+  EXPECT_EQ(FormatCrmContext(Tie().example_context()),
+            "record_type=Lead lead_score=82 lead_status=\"SQL – Accepted\" tags=[\"a\"]");
+  v1::CrmContext bare;
+  bare.set_record_type("Contact");
+  EXPECT_EQ(FormatCrmContext(bare), "record_type=Contact");
+}
+
+TEST(FormatTieWarningTest, NamesTheOtherSopRulesRankAndExample) {
+  EXPECT_EQ(FormatTieWarning(Tie()),
+            "warning: ties with orgs/default/sops/x (rule 0 vs its rule 1, priority 100, "
+            "specificity 2), e.g. record_type=Lead lead_score=82 lead_status=\"SQL – Accepted\" "
+            "tags=[\"a\"]\n");
+}
+
+TEST(FormatTiesTest, OneBlockPerTie) {
+  google::protobuf::RepeatedPtrField<v1::TargetingTie> ties;
+  *ties.Add() = Tie();
+  v1::TargetingTie& second = *ties.Add();
+  second.set_sop("orgs/default/sops/y");
+  second.set_rule_index(1);
+  second.set_priority(5);
+  second.set_specificity(1);
+  second.mutable_example_context()->set_record_type("Contact");
+  EXPECT_EQ(FormatTies(ties),
+            "ties with orgs/default/sops/x (rev 7)\n"
+            "  rules:        this SOP's rule 0 vs its rule 1\n"
+            "  priority:     100\n"
+            "  specificity:  2\n"
+            "  example:      record_type=Lead lead_score=82 lead_status=\"SQL – Accepted\" "
+            "tags=[\"a\"]\n"
+            "ties with orgs/default/sops/y (rev -)\n"
+            "  rules:        this SOP's rule 1 vs its rule 0\n"
+            "  priority:     5\n"
+            "  specificity:  1\n"
+            "  example:      record_type=Contact\n");
+}
+
+TEST(FormatTiesTest, NoTiesIsSaid) { EXPECT_EQ(FormatTies({}), "no ties\n"); }
+
 TEST(FormatConditionTest, WritesEachOperatorAsAnExpression) {
   auto format = [](const std::string& text) {
     return FormatCondition(FromText<v1::Condition>(text));

@@ -38,7 +38,9 @@ class RegistryTarget : public SopApplyTarget {
   absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
     v1::PublishSopRequest request;
     request.set_name(name);
-    return registry_.PublishSop(caller_, request);
+    SOP_ASSIGN_OR_RETURN(v1::PublishSopResponse published,
+                         registry_.PublishSop(caller_, request));
+    return std::move(*published.mutable_sop());
   }
 
  private:

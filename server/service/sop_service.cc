@@ -123,10 +123,19 @@ grpc::Status SopServiceImpl::GetSopRevision(grpc::ServerContext* ctx,
 }
 
 grpc::Status SopServiceImpl::PublishSop(grpc::ServerContext* ctx,
-                                        const v1::PublishSopRequest* request, v1::Sop* response) {
+                                        const v1::PublishSopRequest* request,
+                                        v1::PublishSopResponse* response) {
   return Serve(
       *auth_, *ctx, "PublishSop",
       [&](const Caller& c) { return registry_->PublishSop(c, *request); }, response);
+}
+
+grpc::Status SopServiceImpl::CheckTargeting(grpc::ServerContext* ctx,
+                                            const v1::CheckTargetingRequest* request,
+                                            v1::CheckTargetingResponse* response) {
+  return Serve(
+      *auth_, *ctx, "CheckTargeting",
+      [&](const Caller& c) { return registry_->CheckTargeting(c, *request); }, response);
 }
 
 grpc::ServerUnaryReactor* ContextServiceImpl::LookupSops(grpc::CallbackServerContext* ctx,

@@ -56,7 +56,10 @@ class SopServiceImpl final : public v1::SopService::Service {
   grpc::Status GetSopRevision(grpc::ServerContext* ctx, const v1::GetSopRevisionRequest* request,
                               v1::SopRevision* response) override;
   grpc::Status PublishSop(grpc::ServerContext* ctx, const v1::PublishSopRequest* request,
-                          v1::Sop* response) override;
+                          v1::PublishSopResponse* response) override;
+  grpc::Status CheckTargeting(grpc::ServerContext* ctx,
+                              const v1::CheckTargetingRequest* request,
+                              v1::CheckTargetingResponse* response) override;
 
  private:
   SopRegistry* const registry_;

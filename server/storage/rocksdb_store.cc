@@ -67,8 +67,8 @@ absl::StatusOr<Message> Decode(const std::string& bytes, absl::string_view key) 
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
-    const std::string& path) {
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& path,
+                                                                  Options store_options) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) {
@@ -81,12 +81,16 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   rocksdb::DB* db = nullptr;
   SOP_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(options, path, &db),
                                   absl::StrCat("open ", path)));
-  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::unique_ptr<rocksdb::DB>(db)));
+  return std::unique_ptr<RocksDbStore>(
+      new RocksDbStore(std::unique_ptr<rocksdb::DB>(db), store_options));
 }
 
-RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options)
+    : db_(std::move(db)), options_(options) {}
 
 RocksDbStore::~RocksDbStore() {
+  // Unsynced writes reach the disk at least when the store closes.
+  if (!options_.sync_writes) db_->FlushWAL(/*sync=*/true).PermitUncheckedError();
   // Close explicitly so background work stops before the handle goes.
   db_->Close().PermitUncheckedError();
 }
@@ -177,7 +181,7 @@ absl::Status RocksDbStore::ForEach(absl::string_view prefix,
 
 absl::Status RocksDbStore::Put(const std::string& key, const google::protobuf::Message& value) {
   rocksdb::WriteOptions options;
-  options.sync = true;
+  options.sync = options_.sync_writes;
   return FromRocksDb(db_->Put(options, key, value.SerializeAsString()), "put");
 }
 
@@ -227,7 +231,7 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
         "batch request"));
   }
   rocksdb::WriteOptions options;
-  options.sync = true;
+  options.sync = options_.sync_writes;
   return FromRocksDb(db_->Write(options, &batch), "write");
 }
 

@@ -28,10 +28,20 @@ namespace sopsidebar {
 
 class RocksDbStore : public SopStore, public AuthStore {
  public:
+  struct Options {
+    // Sync every write to disk before it returns (the server's durability
+    // promise). Only a bulk loader that can start over turns it off.
+    bool sync_writes = true;
+  };
+
   // Opens (creating if missing, parents included) the database in `path`.
   // FAILED_PRECONDITION when another process holds it; DATA_LOSS when it is
   // corrupt; other storage errors as reported.
-  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path,
+                                                            Options options);
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path) {
+    return Open(path, Options());
+  }
   ~RocksDbStore() override;
 
   absl::StatusOr<v1::Sop> GetHead(const SopName& name) const override;
@@ -61,7 +71,7 @@ class RocksDbStore : public SopStore, public AuthStore {
       uint64_t sequence) const;
 
  private:
-  explicit RocksDbStore(std::unique_ptr<rocksdb::DB> db);
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options);
 
   // Calls `fn` with every value under `prefix`, decoded as Message.
   template <typename Message>
@@ -71,6 +81,7 @@ class RocksDbStore : public SopStore, public AuthStore {
   absl::Status Put(const std::string& key, const google::protobuf::Message& value);
 
   std::unique_ptr<rocksdb::DB> db_;
+  const Options options_;
 };
 
 }  // namespace sopsidebar

@@ -185,6 +185,10 @@ std::map<std::string, Rpc> RpcTable() {
   t[sop + "PublishSop"] = {Rules::Edit, true, [](client::Client& c, const Target& t, bool*) {
     return c.PublishSop(t.sop).status();
   }};
+  t[sop + "CheckTargeting"] = {Rules::Edit, true, [](client::Client& c, const Target& t,
+                                                    bool*) {
+    return c.CheckTargeting(t.sop).status();
+  }};
   t["sopsidebar.v1.ContextService/LookupSops"] = {
       Rules::Listing, true, [](client::Client& c, const Target& t, bool* listed) {
         v1::LookupSopsRequest r;
@@ -288,7 +292,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  EXPECT_EQ(served.size(), 17u);
+  EXPECT_EQ(served.size(), 18u);
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;
@@ -342,7 +346,7 @@ TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
       }
     }
   }
-  EXPECT_GT(cells, 17 * 9 * 3);
+  EXPECT_GT(cells, 18 * 9 * 3);
   EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " mismatches:\n"
                                   << absl::StrJoin(mismatches, "\n");
   std::cout << "authorization matrix: " << cells << " cells, " << mismatches.size()

@@ -1,7 +1,10 @@
 #include "server/domain/matching/condition.h"
 
+#include <random>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
@@ -134,6 +137,51 @@ TEST(FieldTimeTest, ParsesRfc3339AndRejectsOthers) {
   EXPECT_EQ(FieldTime(lead.fields(), "status_changed_at"), absl::FromUnixSeconds(1795687200));
   EXPECT_FALSE(FieldTime(lead.fields(), "title").has_value());
   EXPECT_FALSE(FieldTime(lead.fields(), "missing").has_value());
+}
+
+}  // namespace
+}  // namespace sopsidebar
+
+namespace sopsidebar {
+namespace {
+
+// ValueTime has a fast path for the canonical RFC 3339 shape; it must agree
+// with absl::ParseTime(RFC3339_full) on every input, canonical or not.
+TEST(ValueTimeTest, AgreesWithAbslParseTimeOnCanonicalAndMangledStrings) {
+  std::mt19937_64 rng(7);
+  const std::string kAlphabet = "0123456789-:.TtZz+ ";
+  auto absl_time = [](const std::string& s) -> std::optional<absl::Time> {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return std::nullopt;
+    return t;
+  };
+  std::vector<std::string> inputs = {
+      "2024-02-29T23:59:59Z",      "2023-02-29T00:00:00Z",       "2024-04-31T00:00:00Z",
+      "2024-12-31T23:59:60Z",      "0000-01-01T00:00:00Z",       "9999-12-31T23:59:59.999999999Z",
+      "2024-01-01T00:00:00.1234567891Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00+23:59",
+      "2024-01-01T00:00:00-24:00", "2024-01-01T00:00:00+05:60", "2024-01-01t00:00:00z",
+      " 2024-01-01T00:00:00Z",     "2024-01-01T00:00:00Z ",      "2024-1-01T00:00:00Z",
+      "+2024-01-01T00:00:00Z",     "2024-01-01T24:00:00Z",       "2024-00-10T00:00:00Z",
+      "2024-01-00T00:00:00Z",      "infinite-future",            "infinite-past",
+      "2024-01-01T00:00:00+0100",  "2024-01-01T00:00:00",        "",
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t seconds = static_cast<int64_t>(rng() % 400000000000ULL) - 62000000000LL;
+    std::string s = absl::FormatTime(absl::RFC3339_full,
+                                      absl::FromUnixSeconds(seconds) +
+                                          absl::Nanoseconds(rng() % 3 == 0 ? rng() % 1000000000 : 0),
+                                      absl::FixedTimeZone(static_cast<int>(rng() % 2000) * 60 - 60000));
+    if (rng() % 2 == 0 && !s.empty()) {
+      s[rng() % s.size()] = kAlphabet[rng() % kAlphabet.size()];
+    }
+    inputs.push_back(s);
+  }
+  for (const std::string& s : inputs) {
+    google::protobuf::Value v;
+    v.set_string_value(s);
+    EXPECT_EQ(ValueTime(v), absl_time(s)) << s;
+  }
 }
 
 }  // namespace

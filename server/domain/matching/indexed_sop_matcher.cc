@@ -11,42 +11,27 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 #include "server/common/proto_time.h"
 #include "server/domain/matching/condition.h"
 #include "server/domain/matching/near_miss.h"
+#include "server/domain/model/values.h"
 
 namespace sopsidebar {
 namespace {
 
 using google::protobuf::Value;
 
-// A node with at most this many rules verifies them instead of splitting.
-constexpr size_t kLeafRules = 2;
-// A split must save at least this many rule visits (see ChooseSplit) ...
-constexpr double kMinSplitGain = 0.75;
-// ... and is chosen among the fields most rules of the node test.
-constexpr size_t kSplitCandidates = 6;
-// Range splits cut a field's values into at most this many buckets ...
-constexpr size_t kMaxBuckets = 16;
-// ... and route a rule whose range overlaps at most this many (a wider one
-// stays with the node: copies would multiply down the tree).
-constexpr uint64_t kMaxRuleBuckets = 4;
-// Splits along one path; deeper rules are verified.
-constexpr int kMaxDepth = 12;
-// An any_of with more values is verified rather than copied into as many
-// children.
-constexpr int kMaxSplitValues = 16;
-// A visibility group this large is cut into priority bands ...
-constexpr size_t kMinBandRules = 4096;
-// ... of at least 1/kMaxBands of its rules.
-constexpr size_t kMaxBands = 8;
 // Segment caps (see the header): the small segment holds at most
 // max(kMinSmallCap, n^(1/3)) SOPs, the middle one max(kMinMiddleCap, n^(2/3)).
 constexpr size_t kMinSmallCap = 128;
 constexpr size_t kMinMiddleCap = 4096;
+// Estimated share of records a one-sided range admits (two-sided: half of
+// it), against equality's values / distinct values of the field: ranges are
+// access conditions only when a rule has no selective equality.
+constexpr double kRangeSelectivity = 0.3;
 
 uint64_t Mix(uint64_t h) {
   h ^= h >> 33;
@@ -57,24 +42,61 @@ uint64_t Mix(uint64_t h) {
   return h;
 }
 
-uint64_t StringKey(absl::string_view s, bool fold) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  constexpr uint64_t kPrime = 0x100000001b3ULL;
-  if (fold) {
-    for (char c : s) h = (h ^ static_cast<unsigned char>(absl::ascii_tolower(c))) * kPrime;
-  } else {
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * kPrime;
-  }
-  return Mix(h ^ (s.size() << 1));
+// `w` with its ASCII capitals lowered (bytes >= 0x80 unchanged), eight
+// bytes at a time: absl::ascii_tolower on each byte.
+uint64_t LowerAsciiWord(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  const uint64_t low7 = w & (0x7f * kOnes);
+  const uint64_t at_least_a = low7 + (0x80 - 'A') * kOnes;
+  const uint64_t above_z = low7 + (0x80 - 'Z' - 1) * kOnes;
+  const uint64_t upper = at_least_a & ~above_z & ~w & (0x80 * kOnes);
+  return w | (upper >> 2);
 }
 
-// The routing key of a scalar, equal for values ScalarEquals under the
-// split's case mode (`fold` for case-insensitive); nullopt for kinds that
-// equal nothing. Distinct values may share a key: lookups verify.
-std::optional<uint64_t> ScalarKey(const Value& v, bool fold) {
+uint64_t Load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+uint64_t Load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// A hash of `s` (ASCII-case-folded when `fold`), eight bytes at a time; the
+// tail is read with overlapping loads.
+uint64_t StringHash(absl::string_view s, bool fold) {
+  constexpr uint64_t kMul = 0x9ddfea08eb382d69ULL;
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t h = 0xcbf29ce484222325ULL ^ (n * 0x9e3779b97f4a7c15ULL);
+  auto add = [&h, fold](uint64_t w) {
+    if (fold) w = LowerAsciiWord(w);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) add(Load64(p + i));
+  if (n >= 8) {
+    if (i < n) add(Load64(p + n - 8));
+  } else if (n >= 4) {
+    add(Load32(p) | (Load32(p + n - 4) << 32));
+  } else if (n > 0) {
+    add(static_cast<unsigned char>(p[0]) | (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+        (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16));
+  }
+  return Mix(h);
+}
+
+// A hash equal for scalars that are ScalarEquals under the case mode (`fold`
+// for case-insensitive); nullopt for kinds that equal nothing. Distinct
+// values may share a hash: a hash hit is confirmed on the condition itself.
+std::optional<uint64_t> ScalarHash(const Value& v, bool fold) {
   switch (v.kind_case()) {
     case Value::kStringValue:
-      return StringKey(v.string_value(), fold);
+      return StringHash(v.string_value(), fold);
     case Value::kNumberValue: {
       double d = v.number_value();
       if (d == 0) d = 0;  // -0 == 0
@@ -89,113 +111,213 @@ std::optional<uint64_t> ScalarKey(const Value& v, bool fold) {
   }
 }
 
+bool Present(const Value* v) {
+  return v != nullptr && v->kind_case() != Value::kNullValue &&
+         v->kind_case() != Value::KIND_NOT_SET;
+}
+
 // Field names as small integers, shared by every segment of a matcher: a
 // write that brings new fields extends a copy, so older segments' ids stay
-// valid.
-struct FieldDictionary {
-  std::vector<std::string> names;
-  absl::flat_hash_map<std::string, uint32_t> ids;
+// valid. Lookups resolve every record field through Find, an open-addressing
+// table on StringHash (cheaper than a general map for a few dozen names).
+class FieldDictionary {
+ public:
+  const std::vector<std::string>& names() const { return names_; }
 
   uint32_t Intern(const std::string& name) {
-    auto [it, inserted] = ids.try_emplace(name, static_cast<uint32_t>(names.size()));
-    if (inserted) names.push_back(name);
-    return it->second;
+    if (std::optional<uint32_t> id = Find(name)) return *id;
+    const auto id = static_cast<uint32_t>(names_.size());
+    names_.push_back(name);
+    if (slots_.size() < names_.size() * 2) {
+      slots_.assign(std::max<size_t>(16, slots_.size() * 2), Slot());
+      for (uint32_t i = 0; i < names_.size(); ++i) Insert(i);
+    } else {
+      Insert(id);
+    }
+    return id;
   }
+
+  std::optional<uint32_t> Find(absl::string_view name) const {
+    if (slots_.empty()) return std::nullopt;
+    const uint64_t h = StringHash(name, /*fold=*/false);
+    const size_t mask = slots_.size() - 1;
+    for (size_t s = h & mask;; s = (s + 1) & mask) {
+      const Slot& slot = slots_[s];
+      if (slot.id_plus_one == 0) return std::nullopt;
+      if (slot.hash == static_cast<uint32_t>(h) && names_[slot.id_plus_one - 1] == name) {
+        return slot.id_plus_one - 1;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    uint32_t id_plus_one = 0;  // 0: empty
+    uint32_t hash = 0;         // low bits of StringHash, to skip most compares
+  };
+
+  void Insert(uint32_t id) {
+    const uint64_t h = StringHash(names_[id], /*fold=*/false);
+    const size_t mask = slots_.size() - 1;
+    size_t s = h & mask;
+    while (slots_[s].id_plus_one != 0) s = (s + 1) & mask;
+    slots_[s] = Slot{id + 1, static_cast<uint32_t>(h)};
+  }
+
+  std::vector<std::string> names_;
+  std::vector<Slot> slots_;
 };
 
-// Rule limits come from validation (<= 20 conditions, <= 50 rules per SOP).
+// A condition compiled for verification without its protobuf: what
+// condition.cc decides from the operator's parameters, with equality sets
+// as hashes (a hit is confirmed with ConditionHoldsForValue, so only
+// conditions that probably hold touch the protobuf).
+enum class Op : uint8_t {
+  kNever,        // no operator: holds for nothing
+  kExists,       // flags & kExistsTrue: exists: true
+  kAnyOf,        // equals / any_of: hashes [a, a + b)
+  kNoneOf,       // hashes [a, a + b)
+  kNumberRange,  // numbers [a, a + 2): lower, upper
+  kTimeRange,    // times [a, a + 2): lower, upper
+  kPrefix,       // chars [a, a + b)
+};
+
+enum ConditionFlags : uint8_t {
+  kFold = 1,
+  kHasMin = 2,
+  kHasMax = 4,
+  kExclusiveMin = 8,
+  kExclusiveMax = 16,
+  kExistsTrue = 32,
+};
+
+struct CompiledCondition {
+  uint32_t field = 0;
+  Op op = Op::kNever;
+  uint8_t flags = 0;
+  uint32_t a = 0;
+  uint32_t b = 0;
+};
+
+// One rule in one partition (a rule naming two record types has an entry in
+// each). Rule limits come from validation (<= 20 conditions, <= 50 rules
+// per SOP).
 struct RuleEntry {
-  uint32_t sop = 0;          // index into Segment::sops
-  uint32_t first_field = 0;  // index into Segment::rule_fields
+  uint32_t sop = 0;              // index into Segment::sops
+  uint32_t first_condition = 0;  // index into Segment::conditions
   int32_t priority = 0;
+  RoleSet visible_to = 0;
   uint16_t rule_index = 0;
   uint8_t num_conditions = 0;
   uint8_t specificity = 0;
 };
 
-struct Node {
-  uint32_t first_rule = 0;  // into Segment::node_rules
-  uint32_t num_rules = 0;
-  uint32_t first_split = 0;  // into Segment::splits
-  uint32_t num_splits = 0;
-};
-
-// How a split routes: on equal values (exact or case-folded), or on the
-// bucket of a number or RFC 3339 time (bucket bounds in Segment::bounds).
-enum class SplitMode : uint8_t { kExact = 0, kFolded = 1, kNumberRange = 2, kTimeRange = 3 };
-
-// Children sorted by key (a value's ScalarKey, or a bucket index) in
-// Segment::child_keys / child_nodes.
-struct Split {
+// An equality access condition's (field, case mode) in a partition: a
+// lookup probes the postings of the record's values for it.
+struct EqualityField {
   uint32_t field = 0;
-  uint32_t first_child = 0;
-  uint32_t num_children = 0;
-  uint32_t first_bound = 0;
-  uint16_t num_bounds = 0;
-  SplitMode mode = SplitMode::kExact;
+  bool fold = false;
 };
 
-// A range condition's bounds on one monotone scale: numbers as they are,
-// times as Unix seconds rounded down. Bucketing on a monotone scale never
-// separates a value from an interval holding it.
-struct Interval {
-  double lo = -HUGE_VAL;
-  double hi = HUGE_VAL;
+// The entries whose access condition is a range on `field`, sorted by the
+// indexed bound on a monotone scale (numbers as they are, times as Unix
+// seconds rounded down): by lower bound ascending, or, for `upper` (rules
+// bounded above only), by upper bound descending. A record's value admits a
+// prefix of the list.
+struct RangeList {
+  uint32_t field = 0;
+  bool time = false;
+  bool upper = false;
+  uint32_t begin = 0;  // into Segment::range_bounds / range_entries
+  uint32_t end = 0;
 };
 
-double TimeScale(absl::Time t) { return static_cast<double>(absl::ToUnixSeconds(t)); }
+// The rules of one (org, record type or any type), as entries
+// [entries_begin, entries_end), with each entry reachable from exactly one
+// access path: a posting of its equality access condition's values, a range
+// list, or the scan list (rules without an indexable condition).
+struct Partition {
+  uint32_t entries_begin = 0, entries_end = 0;
+  uint32_t scan_begin = 0, scan_end = 0;            // into Segment::scan
+  uint32_t equality_begin = 0, equality_end = 0;    // into Segment::equality_fields
+  uint32_t ranges_begin = 0, ranges_end = 0;        // into Segment::range_lists
+};
 
-// The interval of `c` when it is a range of `mode`'s kind (the same test as
-// condition.cc: a time bound makes it a time range).
-std::optional<Interval> RangeInterval(const v1::Condition& c, SplitMode mode) {
-  if (c.op_case() != v1::Condition::kRange) return std::nullopt;
-  const v1::Range& r = c.range();
-  const bool time = r.lower_case() == v1::Range::kMinTime || r.upper_case() == v1::Range::kMaxTime;
-  if (time != (mode == SplitMode::kTimeRange) ||
-      (!time && mode != SplitMode::kNumberRange)) {
-    return std::nullopt;
-  }
-  Interval iv;
-  if (time) {
-    if (r.has_min_time()) iv.lo = TimeScale(FromProtoTimestamp(r.min_time()));
-    if (r.has_max_time()) iv.hi = TimeScale(FromProtoTimestamp(r.max_time()));
-  } else {
-    if (r.lower_case() == v1::Range::kMin) iv.lo = r.min();
-    if (r.upper_case() == v1::Range::kMax) iv.hi = r.max();
-  }
-  if (std::isnan(iv.lo) || std::isnan(iv.hi)) return std::nullopt;
-  return iv;
+uint64_t PostingKey(uint32_t partition, uint32_t field, bool fold, uint64_t value_hash) {
+  const uint64_t k = Mix(value_hash ^ Mix((uint64_t{partition} << 32) ^ (uint64_t{field} << 1) ^
+                                          (fold ? 1 : 0)));
+  return k == 0 ? 1 : k;
 }
 
-// Bucket i holds [bounds[i-1], bounds[i]).
-uint64_t Bucket(const double* bounds, size_t n, double x) {
-  return static_cast<uint64_t>(std::upper_bound(bounds, bounds + n, x) - bounds);
-}
+// Open addressing from a posting key to its entries (a CSR over the slots).
+struct PostingTable {
+  uint64_t mask = 0;
+  std::vector<uint64_t> keys;      // 0: empty slot
+  std::vector<uint32_t> offsets;   // slot i holds entries [offsets[i], offsets[i + 1])
+  std::vector<uint32_t> entries;
 
-struct Tree {
-  int32_t max_priority = 0;
-  RoleSet visible_to = 0;
-  uint32_t root = 0;
+  // `pairs` (key, entry) sorted by key.
+  void Build(const std::vector<std::pair<uint64_t, uint32_t>>& pairs) {
+    size_t distinct = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (i == 0 || pairs[i].first != pairs[i - 1].first) ++distinct;
+    }
+    size_t capacity = 1;
+    while (capacity * 3 < distinct * 4 + 1) capacity <<= 1;
+    mask = capacity - 1;
+    keys.assign(capacity, 0);
+    offsets.assign(capacity + 1, 0);
+    std::vector<uint32_t> slot_of(pairs.size());
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (i > 0 && pairs[i].first == pairs[i - 1].first) {
+        slot_of[i] = slot_of[i - 1];
+      } else {
+        uint64_t s = pairs[i].first & mask;
+        while (keys[s] != 0) s = (s + 1) & mask;
+        keys[s] = pairs[i].first;
+        slot_of[i] = static_cast<uint32_t>(s);
+      }
+      ++offsets[slot_of[i] + 1];
+    }
+    for (size_t s = 0; s < capacity; ++s) offsets[s + 1] += offsets[s];
+    entries.resize(pairs.size());
+    std::vector<uint32_t> next(offsets.begin(), offsets.end() - 1);
+    for (size_t i = 0; i < pairs.size(); ++i) entries[next[slot_of[i]]++] = pairs[i].second;
+  }
+
+  // The entries under `key` (a hash collision may add others).
+  std::pair<const uint32_t*, const uint32_t*> Find(uint64_t key) const {
+    if (keys.empty()) return {nullptr, nullptr};
+    for (uint64_t s = key & mask;; s = (s + 1) & mask) {
+      const uint64_t k = keys[s];
+      if (k == key) return {entries.data() + offsets[s], entries.data() + offsets[s + 1]};
+      if (k == 0) return {nullptr, nullptr};
+    }
+  }
 };
 
 struct Segment {
   std::vector<PublishedSopPtr> sops;
   // (hash of the name, index into sops), sorted.
   std::vector<std::pair<uint64_t, uint32_t>> by_name;
-  std::vector<RuleEntry> rules;
-  // Per rule, its conditions' field ids.
-  std::vector<uint32_t> rule_fields;
-  std::vector<Node> nodes;
-  std::vector<uint32_t> node_rules;
-  std::vector<Split> splits;
-  std::vector<uint64_t> child_keys;
-  std::vector<uint32_t> child_nodes;
-  std::vector<double> bounds;
-  // By PartitionKey; trees by descending max_priority.
-  absl::flat_hash_map<std::string, std::vector<Tree>> partitions;
+  std::vector<RuleEntry> entries;
+  std::vector<CompiledCondition> conditions;
+  std::vector<uint64_t> hashes;
+  std::vector<double> numbers;
+  std::vector<absl::Time> times;
+  std::string chars;
+  std::vector<Partition> partitions;
+  // PartitionKey -> index into partitions.
+  absl::flat_hash_map<std::string, uint32_t> partition_ids;
+  std::vector<uint32_t> scan;
+  std::vector<EqualityField> equality_fields;
+  std::vector<RangeList> range_lists;
+  std::vector<double> range_bounds;
+  std::vector<uint32_t> range_entries;
+  PostingTable postings;
 
-  const v1::TargetingRule& Rule(const RuleEntry& r) const {
-    return sops[r.sop]->body.targeting_rules(r.rule_index);
+  const v1::Condition& Proto(const RuleEntry& e, uint32_t c) const {
+    return sops[e.sop]->body.targeting_rules(e.rule_index).conditions(static_cast<int>(c));
   }
 };
 
@@ -217,33 +339,7 @@ void PartitionKey(absl::string_view org, const std::string* record_type, std::st
   }
 }
 
-// The values a rule's condition routes on when splitting on its field under
-// `fold`: equals or a short any_of of scalars with the same case mode.
-bool SplitValues(const v1::Condition& c, bool fold,
-                 const google::protobuf::RepeatedPtrField<Value>** values, const Value** single) {
-  if (c.case_insensitive() != fold) return false;
-  auto scalar = [](const Value& v) {
-    return v.kind_case() == Value::kStringValue || v.kind_case() == Value::kNumberValue ||
-           v.kind_case() == Value::kBoolValue;
-  };
-  if (c.op_case() == v1::Condition::kEquals) {
-    if (!scalar(c.equals())) return false;
-    *single = &c.equals();
-    *values = nullptr;
-    return true;
-  }
-  if (c.op_case() == v1::Condition::kAnyOf) {
-    const auto& list = c.any_of().values();
-    if (list.empty() || list.size() > kMaxSplitValues) return false;
-    for (const Value& v : list) {
-      if (!scalar(v)) return false;
-    }
-    *values = &list;
-    *single = nullptr;
-    return true;
-  }
-  return false;
-}
+double TimeScale(absl::Time t) { return static_cast<double>(absl::ToUnixSeconds(t)); }
 
 class SegmentBuilder {
  public:
@@ -253,7 +349,8 @@ class SegmentBuilder {
   void Build(std::vector<PublishedSopPtr> sops) {
     seg_.sops = std::move(sops);
     seg_.by_name.reserve(seg_.sops.size());
-    absl::flat_hash_map<std::string, std::vector<uint32_t>> partitions;
+    // (partition, entry) before entries are grouped by partition.
+    std::vector<std::pair<uint32_t, RuleEntry>> placed;
     std::string key;
     std::vector<const std::string*> types;
     for (uint32_t s = 0; s < seg_.sops.size(); ++s) {
@@ -262,18 +359,15 @@ class SegmentBuilder {
       const auto& rules = sop.body.targeting_rules();
       for (int i = 0; i < rules.size(); ++i) {
         const v1::TargetingRule& rule = rules[i];
-        const auto id = static_cast<uint32_t>(seg_.rules.size());
         RuleEntry entry;
         entry.sop = s;
-        entry.first_field = static_cast<uint32_t>(seg_.rule_fields.size());
+        entry.first_condition = static_cast<uint32_t>(seg_.conditions.size());
         entry.priority = rule.priority();
+        entry.visible_to = sop.visible_to;
         entry.rule_index = static_cast<uint16_t>(i);
         entry.num_conditions = static_cast<uint8_t>(rule.conditions_size());
         entry.specificity = static_cast<uint8_t>(RuleSpecificity(rule));
-        seg_.rules.push_back(entry);
-        for (const v1::Condition& c : rule.conditions()) {
-          seg_.rule_fields.push_back(dict_.ids.at(c.field()));
-        }
+        for (const v1::Condition& c : rule.conditions()) Compile(c);
         types.clear();
         for (const std::string& type : rule.record_types()) {
           if (std::none_of(types.begin(), types.end(),
@@ -283,284 +377,239 @@ class SegmentBuilder {
         }
         if (types.empty()) {
           PartitionKey(sop.name.org, nullptr, &key);
-          partitions[key].push_back(id);
+          placed.emplace_back(PartitionOf(key), entry);
         }
         for (const std::string* type : types) {
           PartitionKey(sop.name.org, type, &key);
-          partitions[key].push_back(id);
+          placed.emplace_back(PartitionOf(key), entry);
         }
       }
     }
     std::sort(seg_.by_name.begin(), seg_.by_name.end());
-    for (auto& [partition_key, rule_ids] : partitions) {
-      seg_.partitions[partition_key] = BuildPartition(std::move(rule_ids));
+    std::stable_sort(placed.begin(), placed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    seg_.entries.reserve(placed.size());
+    for (const auto& [p, entry] : placed) {
+      Partition& part = seg_.partitions[p];
+      if (part.entries_begin == part.entries_end) {
+        part.entries_begin = static_cast<uint32_t>(seg_.entries.size());
+      }
+      seg_.entries.push_back(entry);
+      part.entries_end = static_cast<uint32_t>(seg_.entries.size());
     }
-    seg_.rules.shrink_to_fit();
-    seg_.rule_fields.shrink_to_fit();
-    seg_.nodes.shrink_to_fit();
-    seg_.node_rules.shrink_to_fit();
-    seg_.splits.shrink_to_fit();
-    seg_.child_keys.shrink_to_fit();
-    seg_.child_nodes.shrink_to_fit();
-    seg_.bounds.shrink_to_fit();
+    placed.clear();
+    placed.shrink_to_fit();
+    Index();
+    seg_.entries.shrink_to_fit();
+    seg_.conditions.shrink_to_fit();
+    seg_.hashes.shrink_to_fit();
+    seg_.numbers.shrink_to_fit();
+    seg_.times.shrink_to_fit();
+    seg_.chars.shrink_to_fit();
+    seg_.scan.shrink_to_fit();
+    seg_.equality_fields.shrink_to_fit();
+    seg_.range_lists.shrink_to_fit();
+    seg_.range_bounds.shrink_to_fit();
+    seg_.range_entries.shrink_to_fit();
   }
 
  private:
-  // One tree for the SOPs every role sees and one per role for the others
-  // (an SOP visible to roles {a, b} is in the trees of a and of b), so a
-  // lookup reads only trees its viewer may see; each is cut into priority
-  // bands when large.
-  std::vector<Tree> BuildPartition(std::vector<uint32_t> rule_ids) {
-    absl::flat_hash_map<RoleSet, std::vector<uint32_t>> groups;
-    for (uint32_t id : rule_ids) {
-      const RoleSet visible_to = seg_.sops[seg_.rules[id].sop]->visible_to;
-      if ((visible_to & kAllRoles) == kAllRoles) {
-        groups[kAllRoles].push_back(id);
-        continue;
-      }
-      for (RoleSet rest = visible_to; rest != 0; rest &= rest - 1) {
-        groups[rest & (~rest + 1)].push_back(id);
-      }
+  uint32_t PartitionOf(const std::string& key) {
+    auto [it, inserted] =
+        seg_.partition_ids.try_emplace(key, static_cast<uint32_t>(seg_.partitions.size()));
+    if (inserted) seg_.partitions.emplace_back();
+    return it->second;
+  }
+
+  void AddHashes(const google::protobuf::RepeatedPtrField<Value>& values, bool fold,
+                 CompiledCondition* out) {
+    out->a = static_cast<uint32_t>(seg_.hashes.size());
+    for (const Value& v : values) {
+      // Kinds that equal nothing are left out: they can never hit.
+      if (std::optional<uint64_t> h = ScalarHash(v, fold)) seg_.hashes.push_back(*h);
     }
-    std::vector<Tree> trees;
-    for (auto& [visible_to, ids] : groups) {
-      std::stable_sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
-        return seg_.rules[a].priority > seg_.rules[b].priority;
-      });
-      const size_t band = ids.size() < kMinBandRules
-                              ? ids.size()
-                              : std::max(kMinBandRules / 2, ids.size() / kMaxBands);
-      size_t begin = 0;
-      while (begin < ids.size()) {
-        size_t end = std::min(ids.size(), begin + band);
-        while (end < ids.size() &&
-               seg_.rules[ids[end]].priority == seg_.rules[ids[end - 1]].priority) {
-          ++end;
+    std::sort(seg_.hashes.begin() + out->a, seg_.hashes.end());
+    seg_.hashes.erase(std::unique(seg_.hashes.begin() + out->a, seg_.hashes.end()),
+                      seg_.hashes.end());
+    out->b = static_cast<uint32_t>(seg_.hashes.size()) - out->a;
+  }
+
+  // The same reading of the operator as condition.cc.
+  void Compile(const v1::Condition& c) {
+    CompiledCondition out;
+    out.field = *dict_.Find(c.field());
+    const bool fold = c.case_insensitive();
+    if (fold) out.flags |= kFold;
+    switch (c.op_case()) {
+      case v1::Condition::kExists:
+        out.op = Op::kExists;
+        if (c.exists()) out.flags |= kExistsTrue;
+        break;
+      case v1::Condition::kEquals: {
+        out.op = Op::kAnyOf;
+        out.a = static_cast<uint32_t>(seg_.hashes.size());
+        if (std::optional<uint64_t> h = ScalarHash(c.equals(), fold)) seg_.hashes.push_back(*h);
+        out.b = static_cast<uint32_t>(seg_.hashes.size()) - out.a;
+        break;
+      }
+      case v1::Condition::kAnyOf:
+        out.op = Op::kAnyOf;
+        AddHashes(c.any_of().values(), fold, &out);
+        break;
+      case v1::Condition::kNoneOf:
+        out.op = Op::kNoneOf;
+        AddHashes(c.none_of().values(), fold, &out);
+        break;
+      case v1::Condition::kRange: {
+        const v1::Range& r = c.range();
+        if (r.exclusive_min()) out.flags |= kExclusiveMin;
+        if (r.exclusive_max()) out.flags |= kExclusiveMax;
+        if (r.lower_case() == v1::Range::kMinTime || r.upper_case() == v1::Range::kMaxTime) {
+          out.op = Op::kTimeRange;
+          out.a = static_cast<uint32_t>(seg_.times.size());
+          seg_.times.push_back(r.has_min_time() ? FromProtoTimestamp(r.min_time())
+                                                : absl::InfinitePast());
+          seg_.times.push_back(r.has_max_time() ? FromProtoTimestamp(r.max_time())
+                                                : absl::InfiniteFuture());
+          if (r.has_min_time()) out.flags |= kHasMin;
+          if (r.has_max_time()) out.flags |= kHasMax;
+        } else {
+          out.op = Op::kNumberRange;
+          out.a = static_cast<uint32_t>(seg_.numbers.size());
+          const bool lo = r.lower_case() == v1::Range::kMin;
+          const bool hi = r.upper_case() == v1::Range::kMax;
+          seg_.numbers.push_back(lo ? r.min() : -HUGE_VAL);
+          seg_.numbers.push_back(hi ? r.max() : HUGE_VAL);
+          if (lo) out.flags |= kHasMin;
+          if (hi) out.flags |= kHasMax;
         }
-        std::vector<uint32_t> band_ids(ids.begin() + begin, ids.begin() + end);
-        std::vector<uint64_t> used;
-        trees.push_back(Tree{seg_.rules[ids[begin]].priority, visible_to,
-                             BuildNode(std::move(band_ids), &used, 0)});
-        begin = end;
+        break;
       }
+      case v1::Condition::kPrefix:
+        out.op = Op::kPrefix;
+        out.a = static_cast<uint32_t>(seg_.chars.size());
+        out.b = static_cast<uint32_t>(c.prefix().size());
+        seg_.chars.append(c.prefix());
+        break;
+      default:
+        out.op = Op::kNever;
+        break;
     }
-    std::sort(trees.begin(), trees.end(),
-              [](const Tree& a, const Tree& b) { return a.max_priority > b.max_priority; });
-    return trees;
+    seg_.conditions.push_back(out);
   }
 
-  static uint64_t FieldKey(uint32_t field, SplitMode mode) {
-    return (uint64_t{field} << 2) | static_cast<uint64_t>(mode);
-  }
-  static uint32_t FieldOf(uint64_t fk) { return static_cast<uint32_t>(fk >> 2); }
-  static SplitMode ModeOf(uint64_t fk) { return static_cast<SplitMode>(fk & 3); }
-
-  // The split modes `c` can route on.
-  static std::optional<SplitMode> ModeFor(const v1::Condition& c) {
-    const google::protobuf::RepeatedPtrField<Value>* list;
-    const Value* single;
-    if (SplitValues(c, c.case_insensitive(), &list, &single)) {
-      return c.case_insensitive() ? SplitMode::kFolded : SplitMode::kExact;
+  // A range's bound on the monotone scale when the range can serve as an
+  // access condition: (bound, upper).
+  std::optional<std::pair<double, bool>> RangeAccess(const CompiledCondition& c) const {
+    if (c.op == Op::kNumberRange) {
+      const double lo = seg_.numbers[c.a], hi = seg_.numbers[c.a + 1];
+      if (std::isnan(lo) || std::isnan(hi)) return std::nullopt;
+      if (c.flags & kHasMin) return std::make_pair(lo, false);
+      if (c.flags & kHasMax) return std::make_pair(hi, true);
+      return std::nullopt;
     }
-    for (SplitMode mode : {SplitMode::kNumberRange, SplitMode::kTimeRange}) {
-      if (RangeInterval(c, mode)) return mode;
+    if (c.op == Op::kTimeRange) {
+      if (c.flags & kHasMin) return std::make_pair(TimeScale(seg_.times[c.a]), false);
+      if (c.flags & kHasMax) return std::make_pair(TimeScale(seg_.times[c.a + 1]), true);
     }
     return std::nullopt;
   }
 
-  // The rule's routing keys for a split on (field, mode), sorted and unique;
-  // empty when it has no usable condition there. Equality splits use the
-  // condition with fewest values, range splits the one covering fewest
-  // buckets of `bounds`.
-  void RuleKeys(uint32_t rule_id, uint32_t field, SplitMode mode,
-                const std::vector<double>& bounds, std::vector<uint64_t>* keys) {
-    keys->clear();
-    const RuleEntry& r = seg_.rules[rule_id];
-    const v1::TargetingRule& rule = seg_.Rule(r);
-    if (mode == SplitMode::kNumberRange || mode == SplitMode::kTimeRange) {
-      std::optional<std::pair<uint64_t, uint64_t>> best;
-      for (int c = 0; c < r.num_conditions; ++c) {
-        if (seg_.rule_fields[r.first_field + c] != field) continue;
-        std::optional<Interval> iv = RangeInterval(rule.conditions(c), mode);
-        if (!iv) continue;
-        const uint64_t a = Bucket(bounds.data(), bounds.size(), iv->lo);
-        const uint64_t b = Bucket(bounds.data(), bounds.size(), iv->hi);
-        if (!best || b - a < best->second - best->first) best = std::make_pair(a, b);
-      }
-      if (best && best->second - best->first < kMaxRuleBuckets) {
-        for (uint64_t k = best->first; k <= best->second; ++k) keys->push_back(k);
-      }
-      return;
-    }
-    const bool fold = mode == SplitMode::kFolded;
-    int best_count = 0;
-    const Value* best_single = nullptr;
-    const google::protobuf::RepeatedPtrField<Value>* best_list = nullptr;
-    for (int c = 0; c < r.num_conditions; ++c) {
-      if (seg_.rule_fields[r.first_field + c] != field) continue;
-      const google::protobuf::RepeatedPtrField<Value>* list;
-      const Value* single;
-      if (!SplitValues(rule.conditions(c), fold, &list, &single)) continue;
-      const int count = single != nullptr ? 1 : list->size();
-      if (best_count == 0 || count < best_count) {
-        best_count = count;
-        best_single = single;
-        best_list = list;
-      }
-    }
-    if (best_count == 0) return;
-    if (best_single != nullptr) {
-      keys->push_back(*ScalarKey(*best_single, fold));
-      return;
-    }
-    for (const Value& v : *best_list) keys->push_back(*ScalarKey(v, fold));
-    std::sort(keys->begin(), keys->end());
-    keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
-  }
-
-  // Up to kMaxBuckets - 1 bucket bounds: quantiles of the interval ends the
-  // rules' range conditions on (field, mode) use.
-  std::vector<double> RangeBounds(const std::vector<uint32_t>& rules, uint32_t field,
-                                  SplitMode mode) {
-    std::vector<double> ends;
-    for (uint32_t id : rules) {
-      const RuleEntry& r = seg_.rules[id];
-      const v1::TargetingRule& rule = seg_.Rule(r);
-      for (int c = 0; c < r.num_conditions; ++c) {
-        if (seg_.rule_fields[r.first_field + c] != field) continue;
-        std::optional<Interval> iv = RangeInterval(rule.conditions(c), mode);
-        if (!iv) continue;
-        for (double x : {iv->lo, iv->hi}) {
-          if (std::isfinite(x)) ends.push_back(x);
+  // Picks each entry's access condition (the one expected to admit the
+  // fewest records) and files the entry under it: postings for equality,
+  // range lists for ranges, the scan list otherwise. O(total conditions).
+  void Index() {
+    // Distinct values per (field, case mode), for the equality estimate.
+    absl::flat_hash_map<uint64_t, uint32_t> distinct;
+    {
+      absl::flat_hash_set<uint64_t> seen;
+      for (const CompiledCondition& c : seg_.conditions) {
+        if (c.op != Op::kAnyOf) continue;
+        const uint64_t fm = (uint64_t{c.field} << 1) | (c.flags & kFold);
+        for (uint32_t i = 0; i < c.b; ++i) {
+          if (seen.insert(Mix(seg_.hashes[c.a + i] ^ Mix(fm))).second) ++distinct[fm];
         }
       }
     }
-    std::sort(ends.begin(), ends.end());
-    ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
-    if (ends.size() < kMaxBuckets) return ends;
-    std::vector<double> bounds;
-    for (size_t i = 1; i < kMaxBuckets; ++i) bounds.push_back(ends[i * ends.size() / kMaxBuckets]);
-    bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
-    return bounds;
-  }
-
-  struct Choice {
-    uint64_t fk = 0;
-    std::vector<double> bounds;  // range splits
-  };
-
-  // The split expected to leave the fewest rules to visit, assuming a
-  // record's value is equally likely to be any of the split's values (or
-  // buckets) or, for equality, none of them; nullopt when none gains enough.
-  std::optional<Choice> ChooseSplit(const std::vector<uint32_t>& rules,
-                                    const std::vector<uint64_t>& used) {
-    absl::flat_hash_map<uint64_t, uint32_t> coverage;
-    std::vector<uint64_t> seen;
-    for (uint32_t id : rules) {
-      const RuleEntry& r = seg_.rules[id];
-      const v1::TargetingRule& rule = seg_.Rule(r);
-      seen.clear();
-      for (int c = 0; c < r.num_conditions; ++c) {
-        std::optional<SplitMode> mode = ModeFor(rule.conditions(c));
-        if (!mode) continue;
-        const uint64_t fk = FieldKey(seg_.rule_fields[r.first_field + c], *mode);
-        if (std::find(used.begin(), used.end(), fk) != used.end() ||
-            std::find(seen.begin(), seen.end(), fk) != seen.end()) {
+    std::vector<std::pair<uint64_t, uint32_t>> postings;
+    // (partition, field, time, upper, bound, entry)
+    std::vector<std::tuple<uint32_t, uint32_t, bool, bool, double, uint32_t>> ranges;
+    absl::flat_hash_set<std::tuple<uint32_t, uint32_t, bool>> equality;
+    for (uint32_t p = 0; p < seg_.partitions.size(); ++p) {
+      Partition& part = seg_.partitions[p];
+      part.scan_begin = static_cast<uint32_t>(seg_.scan.size());
+      for (uint32_t e = part.entries_begin; e < part.entries_end; ++e) {
+        const RuleEntry& entry = seg_.entries[e];
+        double best = HUGE_VAL;
+        int best_condition = -1;
+        for (uint32_t i = 0; i < entry.num_conditions; ++i) {
+          const CompiledCondition& c = seg_.conditions[entry.first_condition + i];
+          double estimate = HUGE_VAL;
+          if (c.op == Op::kAnyOf) {
+            const uint64_t fm = (uint64_t{c.field} << 1) | (c.flags & kFold);
+            estimate = c.b / std::max(2.0, static_cast<double>(distinct[fm]));
+          } else if (RangeAccess(c)) {
+            const bool both = (c.flags & kHasMin) && (c.flags & kHasMax);
+            estimate = both ? kRangeSelectivity / 2 : kRangeSelectivity;
+          }
+          if (estimate < best) {
+            best = estimate;
+            best_condition = static_cast<int>(i);
+          }
+        }
+        if (best_condition < 0) {
+          seg_.scan.push_back(e);
           continue;
         }
-        seen.push_back(fk);
-        ++coverage[fk];
+        const CompiledCondition& c = seg_.conditions[entry.first_condition + best_condition];
+        if (c.op == Op::kAnyOf) {
+          const bool fold = (c.flags & kFold) != 0;
+          equality.emplace(p, c.field, fold);
+          for (uint32_t i = 0; i < c.b; ++i) {
+            postings.emplace_back(PostingKey(p, c.field, fold, seg_.hashes[c.a + i]), e);
+          }
+        } else {
+          const auto [bound, upper] = *RangeAccess(c);
+          ranges.emplace_back(p, c.field, c.op == Op::kTimeRange, upper, upper ? -bound : bound,
+                              e);
+        }
       }
+      part.scan_end = static_cast<uint32_t>(seg_.scan.size());
     }
-    if (coverage.empty()) return std::nullopt;
-    std::vector<std::pair<uint32_t, uint64_t>> ranked;
-    for (const auto& [fk, count] : coverage) ranked.emplace_back(count, fk);
-    std::sort(ranked.begin(), ranked.end(), std::greater<>());
-    if (ranked.size() > kSplitCandidates) ranked.resize(kSplitCandidates);
-    std::optional<Choice> best;
-    double best_gain = kMinSplitGain;
-    std::vector<uint64_t> keys;
-    for (const auto& [covered, fk] : ranked) {
-      const SplitMode mode = ModeOf(fk);
-      const bool range = mode == SplitMode::kNumberRange || mode == SplitMode::kTimeRange;
-      std::vector<double> bounds;
-      if (range) bounds = RangeBounds(rules, FieldOf(fk), mode);
-      absl::flat_hash_map<uint64_t, uint32_t> groups;
-      size_t copies = 0;
-      for (uint32_t id : rules) {
-        RuleKeys(id, FieldOf(fk), mode, bounds, &keys);
-        for (uint64_t k : keys) ++groups[k];
-        copies += keys.size();
-      }
-      const double outcomes = range ? bounds.size() + 1.0 : groups.size() + 1.0;
-      const double gain = covered - static_cast<double>(copies) / outcomes;
-      if (gain >= best_gain) {
-        best_gain = gain;
-        best = Choice{fk, std::move(bounds)};
-      }
-    }
-    return best;
-  }
+    std::sort(postings.begin(), postings.end());
+    seg_.postings.Build(postings);
+    postings.clear();
+    postings.shrink_to_fit();
 
-  uint32_t BuildNode(std::vector<uint32_t> rules, std::vector<uint64_t>* used, int depth) {
-    const auto id = static_cast<uint32_t>(seg_.nodes.size());
-    seg_.nodes.emplace_back();
-    std::vector<Split> splits;
-    std::vector<uint64_t> keys;
-    // Fields split at this node are not split again for its remaining rules
-    // (those may still test them, e.g. with ranges too wide to route).
-    const size_t path_length = used->size();
-    while (rules.size() > kLeafRules && depth < kMaxDepth) {
-      std::optional<Choice> choice = ChooseSplit(rules, *used);
-      if (!choice) break;
-      const uint32_t field = FieldOf(choice->fk);
-      const SplitMode mode = ModeOf(choice->fk);
-      std::vector<std::pair<uint64_t, std::vector<uint32_t>>> groups;
-      absl::flat_hash_map<uint64_t, size_t> group_of;
-      std::vector<uint32_t> rest;
-      for (uint32_t rule : rules) {
-        RuleKeys(rule, field, mode, choice->bounds, &keys);
-        if (keys.empty()) {
-          rest.push_back(rule);
-          continue;
-        }
-        for (uint64_t k : keys) {
-          auto [it, inserted] = group_of.try_emplace(k, groups.size());
-          if (inserted) groups.emplace_back(k, std::vector<uint32_t>());
-          groups[it->second].second.push_back(rule);
-        }
+    std::vector<std::tuple<uint32_t, uint32_t, bool>> fields(equality.begin(), equality.end());
+    std::sort(fields.begin(), fields.end());
+    for (const auto& [p, field, fold] : fields) {
+      Partition& part = seg_.partitions[p];
+      if (part.equality_begin == part.equality_end) {
+        part.equality_begin = static_cast<uint32_t>(seg_.equality_fields.size());
       }
-      std::sort(groups.begin(), groups.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      std::vector<std::pair<uint64_t, uint32_t>> children;
-      used->push_back(choice->fk);
-      for (auto& [key, members] : groups) {
-        children.emplace_back(key, BuildNode(std::move(members), used, depth + 1));
-      }
-      Split split;
-      split.field = field;
-      split.mode = mode;
-      split.first_child = static_cast<uint32_t>(seg_.child_keys.size());
-      split.num_children = static_cast<uint32_t>(children.size());
-      split.first_bound = static_cast<uint32_t>(seg_.bounds.size());
-      split.num_bounds = static_cast<uint32_t>(choice->bounds.size());
-      seg_.bounds.insert(seg_.bounds.end(), choice->bounds.begin(), choice->bounds.end());
-      for (const auto& [key, child] : children) {
-        seg_.child_keys.push_back(key);
-        seg_.child_nodes.push_back(child);
-      }
-      if (split.num_children > 0) splits.push_back(split);
-      rules = std::move(rest);
+      seg_.equality_fields.push_back(EqualityField{field, fold});
+      part.equality_end = static_cast<uint32_t>(seg_.equality_fields.size());
     }
-    used->resize(path_length);
-    Node& node = seg_.nodes[id];
-    node.first_rule = static_cast<uint32_t>(seg_.node_rules.size());
-    node.num_rules = static_cast<uint32_t>(rules.size());
-    seg_.node_rules.insert(seg_.node_rules.end(), rules.begin(), rules.end());
-    node.first_split = static_cast<uint32_t>(seg_.splits.size());
-    node.num_splits = static_cast<uint32_t>(splits.size());
-    seg_.splits.insert(seg_.splits.end(), splits.begin(), splits.end());
-    return id;
+
+    std::sort(ranges.begin(), ranges.end());
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      const auto& [p, field, time, upper, bound, e] = ranges[i];
+      if (i == 0 || std::tie(p, field, time, upper) !=
+                        std::tie(std::get<0>(ranges[i - 1]), std::get<1>(ranges[i - 1]),
+                                 std::get<2>(ranges[i - 1]), std::get<3>(ranges[i - 1]))) {
+        Partition& part = seg_.partitions[p];
+        if (part.ranges_begin == part.ranges_end) {
+          part.ranges_begin = static_cast<uint32_t>(seg_.range_lists.size());
+        }
+        const auto at = static_cast<uint32_t>(seg_.range_bounds.size());
+        seg_.range_lists.push_back(RangeList{field, time, upper, at, at});
+        part.ranges_end = static_cast<uint32_t>(seg_.range_lists.size());
+      }
+      seg_.range_bounds.push_back(upper ? -bound : bound);
+      seg_.range_entries.push_back(e);
+      seg_.range_lists.back().end = static_cast<uint32_t>(seg_.range_bounds.size());
+    }
   }
 
   const FieldDictionary& dict_;
@@ -580,25 +629,21 @@ struct IndexedSopMatcher::State {
   struct SegmentRef {
     std::shared_ptr<const Segment> segment;
     std::shared_ptr<const DeadSet> dead;  // null: none
-    uint32_t sop_base = 0;   // offset of its SOPs in lookup scratch
-    uint32_t rule_base = 0;  // offset of its rules in lookup scratch
+    uint32_t sop_base = 0;                // offset of its SOPs in lookup scratch
     size_t live = 0;
   };
 
   std::shared_ptr<const FieldDictionary> dict;
   std::vector<SegmentRef> segments;  // oldest (largest) first
   uint32_t total_sops = 0;
-  uint32_t total_rules = 0;
   size_t live = 0;
 
   void Rebase() {
-    total_sops = total_rules = 0;
+    total_sops = 0;
     live = 0;
     for (SegmentRef& ref : segments) {
       ref.sop_base = total_sops;
-      ref.rule_base = total_rules;
       total_sops += static_cast<uint32_t>(ref.segment->sops.size());
-      total_rules += static_cast<uint32_t>(ref.segment->rules.size());
       live += ref.live;
     }
   }
@@ -615,6 +660,22 @@ std::shared_ptr<const Segment> BuildSegment(std::vector<PublishedSopPtr> sops,
   return segment;
 }
 
+template <typename T>
+bool InBounds(const T& x, uint8_t flags, const T& lo, const T& hi) {
+  if ((flags & kHasMin) && ((flags & kExclusiveMin) ? !(x > lo) : !(x >= lo))) return false;
+  if ((flags & kHasMax) && ((flags & kExclusiveMax) ? !(x < hi) : !(x <= hi))) return false;
+  return true;
+}
+
+std::optional<absl::Time> MemoTime(const Value& v, ParsedTimeMemo* memo) {
+  if (memo == nullptr) return ValueTime(v);
+  if (!memo->parsed) {
+    memo->time = ValueTime(v);
+    memo->parsed = true;
+  }
+  return memo->time;
+}
+
 // A lookup's per-thread working memory, reused so the hot path allocates
 // only its results. Entries are valid when their epoch is the current one.
 struct Scratch {
@@ -625,43 +686,36 @@ struct Scratch {
     uint16_t rule_index;
     uint8_t specificity;
   };
-  struct TreeRef {
-    uint32_t segment;
-    uint32_t root;
-    int32_t max_priority;
+  // The record's value of one dictionary field, resolved once per lookup.
+  struct Slot {
+    uint32_t epoch = 0;
+    const Value* value = nullptr;
+    bool present = false;
+    uint8_t hashed = 0;    // bit m: hash[m] computed (m = fold)
+    uint8_t hashable = 0;  // bit m: hash[m] exists (the value is a scalar)
+    uint64_t hash[2] = {0, 0};
+    ParsedTimeMemo memo;
   };
 
   uint32_t epoch = 0;
-  std::vector<uint32_t> field_epoch;
-  std::vector<const Value*> field_value;
-  std::vector<ParsedTimeMemo> field_time;
+  std::vector<Slot> slots;
   std::vector<uint32_t> sop_epoch;
   std::vector<uint32_t> sop_hit;  // index into hits
-  std::vector<uint32_t> rule_epoch;
   std::vector<Hit> hits;
-  std::vector<TreeRef> trees;
-  std::vector<int32_t> priorities;
   std::string key;
 
-  void Begin(size_t fields, size_t sops, size_t rules) {
+  void Begin(size_t fields, size_t sops) {
     if (++epoch == 0) {
-      std::fill(field_epoch.begin(), field_epoch.end(), 0);
+      for (Slot& s : slots) s.epoch = 0;
       std::fill(sop_epoch.begin(), sop_epoch.end(), 0);
-      std::fill(rule_epoch.begin(), rule_epoch.end(), 0);
       epoch = 1;
     }
-    if (field_epoch.size() < fields) {
-      field_epoch.resize(fields, 0);
-      field_value.resize(fields, nullptr);
-      field_time.resize(fields);
-    }
+    if (slots.size() < fields) slots.resize(fields);
     if (sop_epoch.size() < sops) {
       sop_epoch.resize(sops, 0);
       sop_hit.resize(sops, 0);
     }
-    if (rule_epoch.size() < rules) rule_epoch.resize(rules, 0);
     hits.clear();
-    trees.clear();
   }
 };
 
@@ -673,19 +727,16 @@ Scratch& ThreadScratch() {
 // One lookup (or near-miss search) over one matcher state.
 class Lookup {
  public:
-  Lookup(const State& state, const MatchQuery& query, bool near_misses)
-      : state_(state), query_(query), fields_(query.context->fields()), s_(ThreadScratch()) {
-    s_.Begin(state.dict->names.size(), state.total_sops, near_misses ? state.total_rules : 0);
-    CollectTrees();
+  Lookup(const State& state, const MatchQuery& query)
+      : state_(state), query_(query), s_(ThreadScratch()) {
+    s_.Begin(state.dict->names().size(), state.total_sops);
+    Resolve();
   }
 
   std::vector<SopMatchResult> Match() {
     const auto k = static_cast<size_t>(query_.max_results);
     if (k == 0) return {};
-    for (const Scratch::TreeRef& tree : s_.trees) {
-      if (s_.hits.size() >= k && KthPriority(k) > tree.max_priority) break;
-      Visit(tree.segment, tree.root);
-    }
+    ForEachPartition([&](uint32_t si, uint32_t p) { Candidates(si, p); });
     auto before = [&](const Scratch::Hit& a, const Scratch::Hit& b) {
       return CompareRank(a.priority, a.specificity, *Sop(a), b.priority, b.specificity,
                          *Sop(b)) < 0;
@@ -702,9 +753,27 @@ class Lookup {
     return results;
   }
 
+  // Near misses may fail their access condition, so every entry in scope is
+  // checked (the interface allows a scan).
   std::vector<NearMiss> NearMisses(int max) {
     std::vector<NearMiss> misses;
-    for (const Scratch::TreeRef& tree : s_.trees) VisitNear(tree.segment, tree.root, 1, &misses);
+    ForEachPartition([&](uint32_t si, uint32_t p) {
+      const State::SegmentRef& ref = state_.segments[si];
+      const Segment& seg = *ref.segment;
+      const Partition& part = seg.partitions[p];
+      for (uint32_t id = part.entries_begin; id < part.entries_end; ++id) {
+        const RuleEntry& e = seg.entries[id];
+        if (!RolesMaySee(query_.viewer_roles, e.visible_to) || IsDead(ref.dead.get(), e.sop)) {
+          continue;
+        }
+        std::optional<int> failed = SoleFailedCondition(
+            e.num_conditions, [&](int c) { return Holds(seg, e, static_cast<uint32_t>(c)); });
+        if (failed) {
+          misses.push_back(
+              NearMiss{seg.sops[e.sop], e.rule_index, *failed, e.priority, e.specificity});
+        }
+      }
+    });
     RankNearMisses(&misses, max);
     return misses;
   }
@@ -714,113 +783,141 @@ class Lookup {
     return state_.segments[h.segment].segment->sops[h.sop].get();
   }
 
-  void CollectTrees() {
+  void Resolve() {
+    const FieldDictionary& dict = *state_.dict;
+    for (const auto& [name, value] : query_.context->fields()) {
+      std::optional<uint32_t> id = dict.Find(name);
+      if (!id) continue;
+      Scratch::Slot& s = s_.slots[*id];
+      s.epoch = s_.epoch;
+      s.value = &value;
+      s.present = Present(&value);
+      s.hashed = 0;
+      s.hashable = 0;
+      s.memo = ParsedTimeMemo();
+    }
+  }
+
+  // The slot of `field`, null when the record lacks it.
+  Scratch::Slot* Get(uint32_t field) {
+    Scratch::Slot& s = s_.slots[field];
+    return s.epoch == s_.epoch ? &s : nullptr;
+  }
+
+  // The hash of a scalar slot's value under `fold`.
+  std::optional<uint64_t> SlotHash(Scratch::Slot& s, bool fold) {
+    const uint8_t bit = fold ? 2 : 1;
+    if (!(s.hashed & bit)) {
+      s.hashed |= bit;
+      if (std::optional<uint64_t> h = ScalarHash(*s.value, fold)) {
+        s.hash[fold ? 1 : 0] = *h;
+        s.hashable |= bit;
+      }
+    }
+    if (!(s.hashable & bit)) return std::nullopt;
+    return s.hash[fold ? 1 : 0];
+  }
+
+  template <typename Visit>
+  void ForEachPartition(Visit visit) {
     const std::string& type = query_.context->record_type();
     for (uint32_t si = 0; si < state_.segments.size(); ++si) {
       const Segment& seg = *state_.segments[si].segment;
       for (const std::string* t : {static_cast<const std::string*>(nullptr), &type}) {
         PartitionKey(query_.org, t, &s_.key);
-        auto it = seg.partitions.find(s_.key);
-        if (it == seg.partitions.end()) continue;
-        for (const Tree& tree : it->second) {
-          if (RolesMaySee(query_.viewer_roles, tree.visible_to)) {
-            s_.trees.push_back(Scratch::TreeRef{si, tree.root, tree.max_priority});
-          }
-        }
+        auto it = seg.partition_ids.find(s_.key);
+        if (it != seg.partition_ids.end()) visit(si, it->second);
       }
     }
-    if (s_.trees.size() > 1) {
-      std::sort(s_.trees.begin(), s_.trees.end(),
-                [](const Scratch::TreeRef& a, const Scratch::TreeRef& b) {
-                  return a.max_priority > b.max_priority;
-                });
-    }
   }
 
-  int32_t KthPriority(size_t k) {
-    s_.priorities.clear();
-    for (const Scratch::Hit& h : s_.hits) s_.priorities.push_back(h.priority);
-    std::nth_element(s_.priorities.begin(), s_.priorities.begin() + (k - 1), s_.priorities.end(),
-                     std::greater<>());
-    return s_.priorities[k - 1];
+  static bool InSet(const Segment& seg, const CompiledCondition& c, uint64_t h) {
+    const uint64_t* begin = seg.hashes.data() + c.a;
+    const uint64_t* end = begin + c.b;
+    if (c.b <= 16) return std::find(begin, end, h) != end;
+    return std::binary_search(begin, end, h);
   }
 
-  const Value* FieldValue(uint32_t field) {
-    if (s_.field_epoch[field] != s_.epoch) {
-      s_.field_epoch[field] = s_.epoch;
-      auto it = fields_.find(state_.dict->names[field]);
-      s_.field_value[field] = it == fields_.end() ? nullptr : &it->second;
-      s_.field_time[field] = ParsedTimeMemo();
-    }
-    return s_.field_value[field];
-  }
-
-  bool Holds(const v1::Condition& c, uint32_t field) {
-    const Value* v = FieldValue(field);
-    return ConditionHoldsForValue(c, v, &s_.field_time[field]);
-  }
-
-  // Calls `visit(child)` for each child of `split` whose key the record's
-  // value (or one of its list elements) has.
-  template <typename Visit>
-  void ForEachMatchingChild(const Segment& seg, uint32_t split_index, Visit visit) {
-    const Split& split = seg.splits[split_index];
-    const Value* v = FieldValue(split.field);
-    if (v == nullptr) return;
-    const uint64_t* keys = seg.child_keys.data() + split.first_child;
-    const uint64_t* end = keys + split.num_children;
-    const double* bounds = seg.bounds.data() + split.first_bound;
-    auto probe = [&](const Value& e, ParsedTimeMemo* memo) {
-      std::optional<uint64_t> key;
-      switch (split.mode) {
-        case SplitMode::kExact:
-        case SplitMode::kFolded:
-          key = ScalarKey(e, split.mode == SplitMode::kFolded);
-          break;
-        case SplitMode::kNumberRange:
-          if (e.kind_case() == Value::kNumberValue) {
-            key = Bucket(bounds, split.num_bounds, e.number_value());
-          }
-          break;
-        case SplitMode::kTimeRange: {
-          std::optional<absl::Time> t;
-          if (memo != nullptr) {
-            if (!memo->parsed) {
-              memo->time = ValueTime(e);
-              memo->parsed = true;
-            }
-            t = memo->time;
-          } else {
-            t = ValueTime(e);
-          }
-          if (t) key = Bucket(bounds, split.num_bounds, TimeScale(*t));
-          break;
-        }
+  // Whether the record's value (or an element of it) may equal one of the
+  // condition's values: false is exact, true is confirmed by the caller.
+  bool MayEqual(const Segment& seg, const CompiledCondition& c, Scratch::Slot& s) {
+    const bool fold = (c.flags & kFold) != 0;
+    if (s.value->kind_case() == Value::kListValue) {
+      for (const Value& e : s.value->list_value().values()) {
+        std::optional<uint64_t> h = ScalarHash(e, fold);
+        if (h && InSet(seg, c, *h)) return true;
       }
-      if (!key) return;
-      const uint64_t* it = std::lower_bound(keys, end, *key);
-      if (it != end && *it == *key) visit(seg.child_nodes[split.first_child + (it - keys)]);
-    };
-    if (v->kind_case() == Value::kListValue) {
-      for (const Value& e : v->list_value().values()) probe(e, nullptr);
-    } else {
-      probe(*v, &s_.field_time[split.field]);
+      return false;
+    }
+    std::optional<uint64_t> h = SlotHash(s, fold);
+    return h && InSet(seg, c, *h);
+  }
+
+  // One scalar against a range or prefix condition (condition.cc's
+  // ScalarSatisfies).
+  static bool Satisfies(const Segment& seg, const CompiledCondition& c, const Value& v,
+                        ParsedTimeMemo* memo) {
+    switch (c.op) {
+      case Op::kNumberRange:
+        return v.kind_case() == Value::kNumberValue &&
+               InBounds(v.number_value(), c.flags, seg.numbers[c.a], seg.numbers[c.a + 1]);
+      case Op::kTimeRange: {
+        std::optional<absl::Time> t = MemoTime(v, memo);
+        return t && InBounds(*t, c.flags, seg.times[c.a], seg.times[c.a + 1]);
+      }
+      case Op::kPrefix:
+        return v.kind_case() == Value::kStringValue &&
+               HasPrefix(v.string_value(), absl::string_view(seg.chars.data() + c.a, c.b),
+                         (c.flags & kFold) ? CaseMode::kIgnoreAsciiCase : CaseMode::kExact);
+      default:
+        return false;
     }
   }
 
-  bool Verify(const Segment& seg, const RuleEntry& r) {
-    const v1::TargetingRule& rule = seg.Rule(r);
-    for (int c = 0; c < r.num_conditions; ++c) {
-      if (!Holds(rule.conditions(c), seg.rule_fields[r.first_field + c])) return false;
+  // ConditionHoldsForValue for condition `i` of `e`, from its compiled form.
+  bool Holds(const Segment& seg, const RuleEntry& e, uint32_t i) {
+    const CompiledCondition& c = seg.conditions[e.first_condition + i];
+    Scratch::Slot* s = Get(c.field);
+    const bool present = s != nullptr && s->present;
+    switch (c.op) {
+      case Op::kNever:
+        return false;
+      case Op::kExists:
+        return ((c.flags & kExistsTrue) != 0) == present;
+      case Op::kNoneOf:
+        if (!present || !MayEqual(seg, c, *s)) return true;
+        return ConditionHoldsForValue(seg.Proto(e, i), s->value, &s->memo);
+      case Op::kAnyOf:
+        if (!present || !MayEqual(seg, c, *s)) return false;
+        return ConditionHoldsForValue(seg.Proto(e, i), s->value, &s->memo);
+      default:
+        break;
     }
-    return true;
+    if (!present) return false;
+    if (s->value->kind_case() == Value::kListValue) {
+      for (const Value& v : s->value->list_value().values()) {
+        if (Satisfies(seg, c, v, nullptr)) return true;
+      }
+      return false;
+    }
+    return Satisfies(seg, c, *s->value, &s->memo);
   }
 
-  void Offer(uint32_t si, const RuleEntry& r) {
-    const State::SegmentRef& ref = state_.segments[si];
-    if (IsDead(ref.dead.get(), r.sop)) return;
-    const uint32_t g = ref.sop_base + r.sop;
-    Scratch::Hit hit{si, r.sop, r.priority, r.rule_index, r.specificity};
+  void Consider(uint32_t si, const State::SegmentRef& ref, uint32_t id) {
+    const Segment& seg = *ref.segment;
+    const RuleEntry& e = seg.entries[id];
+    if (!RolesMaySee(query_.viewer_roles, e.visible_to) || IsDead(ref.dead.get(), e.sop)) {
+      return;
+    }
+    for (uint32_t i = 0; i < e.num_conditions; ++i) {
+      if (!Holds(seg, e, i)) return;
+    }
+    Offer(si, ref, e);
+  }
+
+  void Offer(uint32_t si, const State::SegmentRef& ref, const RuleEntry& e) {
+    const uint32_t g = ref.sop_base + e.sop;
+    Scratch::Hit hit{si, e.sop, e.priority, e.rule_index, e.specificity};
     if (s_.sop_epoch[g] != s_.epoch) {
       s_.sop_epoch[g] = s_.epoch;
       s_.sop_hit[g] = static_cast<uint32_t>(s_.hits.size());
@@ -834,52 +931,64 @@ class Lookup {
     }
   }
 
-  void Visit(uint32_t si, uint32_t node_id) {
-    const Segment& seg = *state_.segments[si].segment;
-    const Node& node = seg.nodes[node_id];
-    for (uint32_t i = 0; i < node.num_rules; ++i) {
-      const RuleEntry& r = seg.rules[seg.node_rules[node.first_rule + i]];
-      if (Verify(seg, r)) Offer(si, r);
-    }
-    for (uint32_t i = 0; i < node.num_splits; ++i) {
-      ForEachMatchingChild(seg, node.first_split + i, [&](uint32_t child) { Visit(si, child); });
-    }
-  }
-
-  // Visits every rule that fails at most `budget` of the splits on its path.
-  void VisitNear(uint32_t si, uint32_t node_id, int budget, std::vector<NearMiss>* misses) {
+  // Verifies the entries of partition `p` of segment `si` that the record's
+  // values reach through their access conditions.
+  void Candidates(uint32_t si, uint32_t p) {
     const State::SegmentRef& ref = state_.segments[si];
     const Segment& seg = *ref.segment;
-    const Node& node = seg.nodes[node_id];
-    for (uint32_t i = 0; i < node.num_rules; ++i) {
-      const uint32_t rule_id = seg.node_rules[node.first_rule + i];
-      uint32_t& seen = s_.rule_epoch[ref.rule_base + rule_id];
-      if (seen == s_.epoch) continue;
-      seen = s_.epoch;
-      const RuleEntry& r = seg.rules[rule_id];
-      if (IsDead(ref.dead.get(), r.sop)) continue;
-      const v1::TargetingRule& rule = seg.Rule(r);
-      std::optional<int> failed = SoleFailedCondition(
-          rule, [&](int c) { return FieldValue(seg.rule_fields[r.first_field + c]); });
-      if (failed) {
-        misses->push_back(
-            NearMiss{seg.sops[r.sop], r.rule_index, *failed, r.priority, r.specificity});
+    const Partition& part = seg.partitions[p];
+    for (uint32_t i = part.scan_begin; i < part.scan_end; ++i) Consider(si, ref, seg.scan[i]);
+    auto probe = [&](const EqualityField& f, uint64_t h) {
+      auto [begin, end] = seg.postings.Find(PostingKey(p, f.field, f.fold, h));
+      for (const uint32_t* it = begin; it != end; ++it) Consider(si, ref, *it);
+    };
+    for (uint32_t i = part.equality_begin; i < part.equality_end; ++i) {
+      const EqualityField& f = seg.equality_fields[i];
+      Scratch::Slot* s = Get(f.field);
+      if (s == nullptr || !s->present) continue;
+      if (s->value->kind_case() == Value::kListValue) {
+        for (const Value& e : s->value->list_value().values()) {
+          if (std::optional<uint64_t> h = ScalarHash(e, f.fold)) probe(f, *h);
+        }
+      } else if (std::optional<uint64_t> h = SlotHash(*s, f.fold)) {
+        probe(f, *h);
       }
     }
-    for (uint32_t i = 0; i < node.num_splits; ++i) {
-      const Split& split = seg.splits[node.first_split + i];
-      ForEachMatchingChild(seg, node.first_split + i,
-                           [&](uint32_t child) { VisitNear(si, child, budget, misses); });
-      if (budget == 0) continue;
-      for (uint32_t c = 0; c < split.num_children; ++c) {
-        VisitNear(si, seg.child_nodes[split.first_child + c], budget - 1, misses);
+    auto admit = [&](const RangeList& list, double x) {
+      const double* begin = seg.range_bounds.data() + list.begin;
+      const double* end = seg.range_bounds.data() + list.end;
+      const double* last = list.upper ? std::upper_bound(begin, end, x, std::greater<>())
+                                      : std::upper_bound(begin, end, x);
+      for (const double* it = begin; it != last; ++it) {
+        Consider(si, ref, seg.range_entries[it - seg.range_bounds.data()]);
+      }
+    };
+    auto scale = [](const RangeList& list, const Value& v,
+                    ParsedTimeMemo* memo) -> std::optional<double> {
+      if (!list.time) {
+        if (v.kind_case() != Value::kNumberValue) return std::nullopt;
+        return v.number_value();
+      }
+      std::optional<absl::Time> t = MemoTime(v, memo);
+      if (!t) return std::nullopt;
+      return TimeScale(*t);
+    };
+    for (uint32_t i = part.ranges_begin; i < part.ranges_end; ++i) {
+      const RangeList& list = seg.range_lists[i];
+      Scratch::Slot* s = Get(list.field);
+      if (s == nullptr || !s->present) continue;
+      if (s->value->kind_case() == Value::kListValue) {
+        for (const Value& e : s->value->list_value().values()) {
+          if (std::optional<double> x = scale(list, e, nullptr)) admit(list, *x);
+        }
+      } else if (std::optional<double> x = scale(list, *s->value, &s->memo)) {
+        admit(list, *x);
       }
     }
   }
 
   const State& state_;
   const MatchQuery& query_;
-  const FieldMap& fields_;
   Scratch& s_;
 };
 
@@ -905,7 +1014,7 @@ std::shared_ptr<const FieldDictionary> Extend(std::shared_ptr<const FieldDiction
   for (const PublishedSopPtr& sop : sops) {
     for (const v1::TargetingRule& rule : sop->body.targeting_rules()) {
       for (const v1::Condition& c : rule.conditions()) {
-        if (dict->ids.contains(c.field()) || (copy && copy->ids.contains(c.field()))) continue;
+        if (dict->Find(c.field()) || (copy && copy->Find(c.field()))) continue;
         if (!copy) copy = std::make_shared<FieldDictionary>(*dict);
         copy->Intern(c.field());
       }
@@ -927,18 +1036,18 @@ std::unique_ptr<const SopMatcher> IndexedSopMatcher::Build(std::vector<Published
   if (!sops.empty()) {
     const size_t n = sops.size();
     state->segments.push_back(
-        State::SegmentRef{BuildSegment(std::move(sops), *state->dict), nullptr, 0, 0, n});
+        State::SegmentRef{BuildSegment(std::move(sops), *state->dict), nullptr, 0, n});
   }
   state->Rebase();
   return std::make_unique<IndexedSopMatcher>(std::move(state));
 }
 
 std::vector<SopMatchResult> IndexedSopMatcher::Match(const MatchQuery& query) const {
-  return Lookup(*state_, query, /*near_misses=*/false).Match();
+  return Lookup(*state_, query).Match();
 }
 
 std::vector<NearMiss> IndexedSopMatcher::NearMisses(const MatchQuery& query, int max) const {
-  return Lookup(*state_, query, /*near_misses=*/true).NearMisses(max);
+  return Lookup(*state_, query).NearMisses(max);
 }
 
 std::unique_ptr<const SopMatcher> IndexedSopMatcher::WithChanges(
@@ -1006,7 +1115,7 @@ std::unique_ptr<const SopMatcher> IndexedSopMatcher::WithChanges(
     next->dict = Extend(next->dict, pending);
     const size_t live = pending.size();
     next->segments.push_back(
-        State::SegmentRef{BuildSegment(std::move(pending), *next->dict), nullptr, 0, 0, live});
+        State::SegmentRef{BuildSegment(std::move(pending), *next->dict), nullptr, 0, live});
   }
   next->Rebase();
   return std::make_unique<IndexedSopMatcher>(std::move(next));

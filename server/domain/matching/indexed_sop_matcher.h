@@ -6,21 +6,19 @@
 // of dead SOPs (replaced or removed since the segment was built). Inside a
 // segment, rules are partitioned by (org, record type), rules accepting any
 // type in their own partition, so a lookup reads two partitions per segment.
-// A partition holds one group for the SOPs every role sees and one per role
-// for the others (a lookup reads only the groups of its viewer's roles, so a
-// hidden SOP costs nothing) and, when large, cuts each into bands of descending
-// priority (a lookup stops once its top results are final). Each band is a
-// tree in the spirit of BE-tree and the conjunction index (Whang et al.,
-// VLDB 2009): a node holds a few rules to verify and "splits" on a field
-// many of its rules test, either by value (equals / any_of, exact or
-// case-folded: each tested value, hashed, maps to a child holding those
-// rules) or by bucket (number or time ranges: the field's values are cut at
-// quantiles of the rules' bounds, and a rule sits in every bucket its range
-// overlaps). A lookup follows only the children of the record's values and
-// verifies the rules it reaches with the shared condition semantics
-// (ConditionHoldsForValue), so hash collisions and coarse buckets cost time,
-// never correctness. Prefix, exists and none_of conditions are verified, not
-// indexed.
+// Each rule is compiled into flat arrays (interned field id, operator, value
+// hashes, numeric and parsed time bounds, prefix bytes, the SOP's role
+// mask), so verifying a candidate does not walk its protobuf; an equality
+// whose hash hits is confirmed with the shared semantics
+// (ConditionHoldsForValue), so hash collisions cost time, never correctness.
+// Each rule is filed under one access condition, the one expected to admit
+// the fewest records: an equals / any_of (a posting per value, exact or
+// case-folded, in one open-addressing table keyed by partition, field and
+// value hash), else a number or time range (a list per field sorted by the
+// bound, so a record's value admits a prefix of it), else a scan list. A
+// lookup resolves the record's fields once into a dense array by field id,
+// probes the postings and range lists of its values, and verifies what they
+// reach. The build is O(total conditions) plus sorting.
 //
 // Writes. WithChanges marks the replaced / removed SOPs dead in a copy of the
 // affected segments' dead sets and builds the new SOPs into the small
@@ -29,7 +27,10 @@
 // 4096 SOPs), so a write rebuilds O(n^(1/3)) SOPs amortised, a base with a
 // quarter of its SOPs dead is rebuilt, and a lookup reads at most three
 // segments. The occasional base rebuild makes that one write as slow as a
-// full build (seconds at 1M rules); lookups never wait for it.
+// full build; lookups never wait for it.
+//
+// Near misses may fail their access condition, so NearMisses checks every
+// rule of the two partitions (the interface allows a scan).
 //
 // Thread-safe: immutable after construction. Match and NearMisses may run
 // concurrently from any number of threads; they take no lock and allocate

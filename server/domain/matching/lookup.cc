@@ -20,6 +20,22 @@ int CurrentStepIndex(const v1::Sop& sop, const FieldMap& fields) {
   return current;
 }
 
+v1::NearMiss ExplainNearMiss(const NearMiss& miss, const v1::CrmContext& context) {
+  const v1::Condition& failed =
+      miss.sop->body.targeting_rules(miss.rule_index).conditions(miss.failed_condition);
+  v1::NearMiss out;
+  out.set_sop(miss.sop->name.Full());
+  out.set_revision_id(std::to_string(miss.sop->revision));
+  out.set_rule_index(miss.rule_index);
+  out.set_failed_condition_index(miss.failed_condition);
+  *out.mutable_failed_condition() = failed;
+  auto it = context.fields().find(failed.field());
+  if (it != context.fields().end()) *out.mutable_actual() = it->second;
+  out.set_priority(miss.priority);
+  out.set_specificity(miss.specificity);
+  return out;
+}
+
 v1::SopMatch ExplainMatch(const SopMatchResult& result, const v1::CrmContext& context,
                           absl::Time now) {
   const v1::Sop& body = result.sop->body;

@@ -15,6 +15,9 @@ namespace sopsidebar {
 v1::SopMatch ExplainMatch(const SopMatchResult& result, const v1::CrmContext& context,
                           absl::Time now);
 
+// A near miss with the failed condition and the record's value for it.
+v1::NearMiss ExplainNearMiss(const NearMiss& miss, const v1::CrmContext& context);
+
 // The index into `sop.steps` of the first step, in ordinal order, whose
 // conditions hold for `fields`; -1 when none does.
 int CurrentStepIndex(const v1::Sop& sop, const FieldMap& fields);

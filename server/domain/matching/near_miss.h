@@ -13,19 +13,29 @@
 
 namespace sopsidebar {
 
+// The index of the only one of `conditions` conditions for which
+// `holds(i)` is false; nullopt when every condition holds or more than one
+// fails.
+template <typename Holds>
+std::optional<int> SoleFailedCondition(int conditions, Holds holds) {
+  std::optional<int> failed;
+  for (int i = 0; i < conditions; ++i) {
+    if (holds(i)) continue;
+    if (failed) return std::nullopt;
+    failed = i;
+  }
+  return failed;
+}
+
 // The index of the only condition of `rule` that fails, where
 // `value_of(i)` is the record's value for condition i (null when missing);
 // nullopt when every condition holds or more than one fails. Record types
 // are not looked at: the caller has put the rule in scope.
 template <typename ValueOf>
 std::optional<int> SoleFailedCondition(const v1::TargetingRule& rule, ValueOf value_of) {
-  std::optional<int> failed;
-  for (int i = 0; i < rule.conditions_size(); ++i) {
-    if (ConditionHoldsForValue(rule.conditions(i), value_of(i))) continue;
-    if (failed) return std::nullopt;
-    failed = i;
-  }
-  return failed;
+  return SoleFailedCondition(rule.conditions_size(), [&](int i) {
+    return ConditionHoldsForValue(rule.conditions(i), value_of(i));
+  });
 }
 
 // Orders `misses` by NearMissRanksBefore and keeps the first `max`.

@@ -18,6 +18,7 @@
 #include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
 #include "server/domain/matching/lookup.h"
+#include "server/domain/matching/targeting_conflicts.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/sop_body.h"
 #include "server/domain/model/validation.h"
@@ -26,6 +27,7 @@ namespace sopsidebar {
 namespace {
 
 constexpr size_t kMaxRequestId = 64;
+constexpr int kMaxNearMisses = 20;
 constexpr char kTokenSeparator = '\x1f';
 
 // A parsed ListSops filter: an AIP-160 subset, terms joined by AND.
@@ -159,7 +161,46 @@ absl::StatusOr<v1::Sop> ApplyUpdate(const v1::Sop& head, const v1::UpdateSopRequ
   return updated;
 }
 
+// `head` as the SOP's next revision, and that revision, written by `caller`
+// at `now`.
+SopWrite StampWrite(const Caller& caller, const SopName& name, v1::Sop head,
+                    std::string change_summary, absl::Time now) {
+  const int64_t revision = RevisionNumber(head) + 1;
+  const google::protobuf::Timestamp stamp = ToProtoTimestamp(now);
+  head.set_name(name.Full());
+  head.set_revision_id(absl::StrCat(revision));
+  head.set_etag(RandomId("", 16));
+  *head.mutable_update_time() = stamp;
+  if (!head.has_create_time()) *head.mutable_create_time() = stamp;
+
+  SopWrite write;
+  write.revision.set_name(RevisionName{name, revision}.Full());
+  *write.revision.mutable_snapshot() = head;
+  write.revision.set_author(caller.user_id);
+  *write.revision.mutable_create_time() = stamp;
+  write.revision.set_change_summary(std::move(change_summary));
+  write.head = std::move(head);
+  return write;
+}
+
 }  // namespace
+
+absl::Status BulkLoadPublishedSops(SopStore& store, const Clock& clock, const Caller& caller,
+                                   const std::vector<std::pair<SopName, v1::Sop>>& sops) {
+  for (const auto& [name, body] : sops) {
+    SOP_RETURN_IF_ERROR(ValidateSopBody(body, "sop"));
+    if (store.GetHead(name).ok()) return error::SopAlreadyExists(name.Full());
+    v1::Sop head = body;
+    ClearOutputOnlyFields(&head);
+    head.set_state(v1::Sop::PUBLISHED);
+    head.set_published_revision_id("1");
+    *head.mutable_publish_time() = ToProtoTimestamp(clock.Now());
+    SOP_RETURN_IF_ERROR(
+        store.Write(StampWrite(caller, name, std::move(head), "created and published by a bulk load",
+                               clock.Now())));
+  }
+  return absl::OkStatus();
+}
 
 SopRegistry::SopRegistry(SopStore* store, const Clock* clock, SopMatcherFactory factory,
                          Options options)
@@ -187,6 +228,12 @@ absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(const v1::Sop& head) 
   int64_t revision = 0;
   if (!absl::SimpleAtoi(head.published_revision_id(), &revision)) {
     return error::Storage(absl::StatusCode::kDataLoss, "published revision of", head.name());
+  }
+  // A head whose draft is the published revision is that revision's
+  // snapshot: no read needed (the common case, and what keeps start-up fast).
+  if (head.revision_id() == head.published_revision_id()) {
+    return MakePublishedSop(std::move(name), revision, FromProtoTimestamp(head.publish_time()),
+                            head);
   }
   SOP_ASSIGN_OR_RETURN(v1::SopRevision snapshot, store_->GetRevision({name, revision}));
   const absl::Time publish_time = FromProtoTimestamp(snapshot.snapshot().publish_time());
@@ -238,24 +285,11 @@ absl::StatusOr<v1::Sop> SopRegistry::HeadForWrite(const Caller& caller, Operatio
 absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const SopName& name,
                                                   v1::Sop head, std::string change_summary,
                                                   std::optional<std::string> request_id) {
-  const int64_t revision = RevisionNumber(head) + 1;
-  const google::protobuf::Timestamp now = ToProtoTimestamp(clock_->Now());
-  head.set_name(name.Full());
-  head.set_revision_id(absl::StrCat(revision));
-  head.set_etag(RandomId("", 16));
-  *head.mutable_update_time() = now;
-  if (!head.has_create_time()) *head.mutable_create_time() = now;
-
-  SopWrite write;
-  write.head = head;
-  write.revision.set_name(RevisionName{name, revision}.Full());
-  *write.revision.mutable_snapshot() = head;
-  write.revision.set_author(caller.user_id);
-  *write.revision.mutable_create_time() = now;
-  write.revision.set_change_summary(std::move(change_summary));
+  SopWrite write = StampWrite(caller, name, std::move(head), std::move(change_summary),
+                              clock_->Now());
   write.request_id = std::move(request_id);
   SOP_RETURN_IF_ERROR(store_->Write(write));
-  return head;
+  return std::move(write.head);
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
@@ -433,14 +467,49 @@ absl::StatusOr<v1::SopRevision> SopRegistry::GetSopRevision(
   return store_->GetRevision(name);
 }
 
-absl::StatusOr<v1::Sop> SopRegistry::PublishSop(const Caller& caller,
-                                                const v1::PublishSopRequest& request) {
+std::vector<v1::TargetingTie> SopRegistry::TiesFor(const Caller& caller, const SopName& name,
+                                                   const v1::Sop& body) const {
+  std::vector<v1::TargetingTie> ties;
+  for (const TargetingTie& tie :
+       FindTargetingTies(body, name, catalog_.Snapshot()->PublishedSops(name.org))) {
+    // Only SOPs the caller may see: a tie must not reveal a hidden one.
+    if (!RolesMaySee(caller.roles, tie.other->visible_to)) continue;
+    v1::TargetingTie& out = ties.emplace_back();
+    out.set_sop(tie.other->name.Full());
+    out.set_revision_id(absl::StrCat(tie.other->revision));
+    out.set_rule_index(tie.candidate_rule);
+    out.set_other_rule_index(tie.other_rule);
+    out.set_priority(tie.priority);
+    out.set_specificity(tie.specificity);
+    *out.mutable_example_context() = tie.example;
+  }
+  return ties;
+}
+
+absl::StatusOr<v1::CheckTargetingResponse> SopRegistry::CheckTargeting(
+    const Caller& caller, const v1::CheckTargetingRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, VisibleHead(caller, name));
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadDrafts, &head));
+  v1::CheckTargetingResponse response;
+  for (v1::TargetingTie& tie : TiesFor(caller, name, head)) {
+    *response.add_ties() = std::move(tie);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
+    const Caller& caller, const v1::PublishSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  v1::PublishSopResponse response;
   absl::MutexLock lock(&write_mu_);
   SOP_ASSIGN_OR_RETURN(v1::Sop head,
                        HeadForWrite(caller, Operation::kPublishSops, name, request.etag()));
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
-  if (head.published_revision_id() == head.revision_id()) return head;
+  if (head.published_revision_id() == head.revision_id()) {
+    *response.mutable_sop() = std::move(head);
+    return response;
+  }
   if (head.targeting_rules().empty()) {
     return error::SopNotPublishable(name.Full(),
                                     "it has no targeting_rules, so no record would match it");
@@ -452,7 +521,11 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishSop(const Caller& caller,
   SOP_ASSIGN_OR_RETURN(v1::Sop published,
                        CommitLocked(caller, name, std::move(head), "published", std::nullopt));
   catalog_.Put(MakePublishedSop(name, RevisionNumber(published), now, published));
-  return published;
+  for (v1::TargetingTie& tie : TiesFor(caller, name, published)) {
+    *response.add_ties() = std::move(tie);
+  }
+  *response.mutable_sop() = std::move(published);
+  return response;
 }
 
 absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
@@ -469,12 +542,20 @@ absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
   const absl::string_view org = absl::StripPrefix(request.context().org(), "orgs/");
   if (org != caller.org) return error::OrgNotFound(request.context().org());
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kLookup));
+  if (request.include_near_misses()) {
+    SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kDebugTargeting));
+  }
   std::shared_ptr<const SopMatcher> matcher = catalog_.Snapshot();
   const absl::Time now = clock_->Now();
+  const MatchQuery query{org, &request.context(), max_results, caller.roles};
   v1::LookupSopsResponse response;
-  for (const SopMatchResult& result :
-       matcher->Match(MatchQuery{org, &request.context(), max_results, caller.roles})) {
+  for (const SopMatchResult& result : matcher->Match(query)) {
     *response.add_matches() = ExplainMatch(result, request.context(), now);
+  }
+  if (request.include_near_misses()) {
+    for (const NearMiss& miss : matcher->NearMisses(query, kMaxNearMisses)) {
+      *response.add_near_misses() = ExplainNearMiss(miss, request.context());
+    }
   }
   return response;
 }

@@ -26,6 +26,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -80,7 +82,12 @@ class SopRegistry {
   absl::StatusOr<v1::SopRevision> GetSopRevision(const Caller& caller,
                                                  const v1::GetSopRevisionRequest& request) const;
   // Publishing the revision that is already published returns the SOP as is.
-  absl::StatusOr<v1::Sop> PublishSop(const Caller& caller, const v1::PublishSopRequest& request);
+  // The response lists the ties the published revision has (warnings).
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const Caller& caller,
+                                                    const v1::PublishSopRequest& request);
+  // The published SOPs the current draft would tie with. Needs draft access.
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const Caller& caller, const v1::CheckTargetingRequest& request) const;
 
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const Caller& caller,
                                                     const v1::LookupSopsRequest& request) const;
@@ -110,6 +117,9 @@ class SopRegistry {
                                        std::optional<std::string> request_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<PublishedSopPtr> LoadPublished(const v1::Sop& head) const;
+  // Ties of `body` (the SOP `name`) with published SOPs `caller` may see.
+  std::vector<v1::TargetingTie> TiesFor(const Caller& caller, const SopName& name,
+                                        const v1::Sop& body) const;
   int PageSize(int requested) const;
 
   SopStore* const store_;
@@ -118,6 +128,14 @@ class SopRegistry {
   PublishedCatalog catalog_;
   absl::Mutex write_mu_;
 };
+
+// Writes `sops` straight into `store` as published SOPs (revision 1, created
+// and published by `caller`), without lookup snapshots: for bulk loads into
+// a store no registry has open (benchmarks, migrations); a registry created
+// afterwards serves them. INVALID_ARGUMENT for an invalid body (nothing of
+// it written; SOPs before it stay), ALREADY_EXISTS for a taken name.
+absl::Status BulkLoadPublishedSops(SopStore& store, const Clock& clock, const Caller& caller,
+                                   const std::vector<std::pair<SopName, v1::Sop>>& sops);
 
 }  // namespace sopsidebar
 

@@ -73,7 +73,10 @@ class SopRegistryTest : public ::testing::Test {
     v1::PublishSopRequest request;
     request.set_name(name);
     request.set_etag(etag);
-    return registry_->PublishSop(caller_, request);
+    auto published = registry_->PublishSop(caller_, request);
+    if (!published.ok()) return published.status();
+    last_ties_.assign(published->ties().begin(), published->ties().end());
+    return published->sop();
   }
 
   absl::StatusOr<v1::Sop> Update(v1::Sop sop, std::vector<std::string> paths = {}) {
@@ -98,6 +101,8 @@ class SopRegistryTest : public ::testing::Test {
   FakeClock clock_;
   InMemorySopStore store_;
   Caller caller_ = MakeCaller(RoleBit(v1::SALES_OPS));
+  // The ties the last Publish warned about.
+  std::vector<v1::TargetingTie> last_ties_;
   std::unique_ptr<SopRegistry> registry_;
 };
 
@@ -491,6 +496,11 @@ TEST_F(SopRegistryTest, ReadersMayNotWriteOrPublish) {
   publish.set_name("orgs/default/sops/mql");
   EXPECT_EQ(registry_->PublishSop(sdr, publish).status().code(),
             absl::StatusCode::kPermissionDenied);
+  v1::LookupSopsRequest lookup;
+  *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  lookup.set_include_near_misses(true);
+  EXPECT_EQ(registry_->LookupSops(sdr, lookup).status().code(),
+            absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(store_.write_count(), 2);
 }
 
@@ -503,6 +513,77 @@ TEST_F(SopRegistryTest, WriteWhoseDeadlinePassedIsNotDone) {
   EXPECT_EQ(registry_->PublishSop(late, publish).status().code(),
             absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(store_.write_count(), 1);
+}
+
+TEST_F(SopRegistryTest, PublishWarnsAboutTiesAndCheckTargetingFindsThem) {
+  ASSERT_TRUE(Publish(Create("first").name()).ok());
+  EXPECT_TRUE(last_ties_.empty());
+  v1::Sop twin = Create("twin");  // same rule: same priority and specificity
+  auto check = registry_->CheckTargeting(
+      caller_, Parse<v1::CheckTargetingRequest>("name: 'orgs/default/sops/twin'"));
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->ties_size(), 1);
+  EXPECT_EQ(check->ties(0).sop(), "orgs/default/sops/first");
+  EXPECT_EQ(check->ties(0).priority(), 100);
+  EXPECT_EQ(check->ties(0).example_context().record_type(), "Lead");
+  EXPECT_EQ(check->ties(0).example_context().fields().at("lead_status").string_value(),
+            "MQL – New Handoff");
+
+  ASSERT_TRUE(Publish(twin.name()).ok());
+  ASSERT_EQ(last_ties_.size(), 1u);
+  EXPECT_EQ(last_ties_[0].sop(), "orgs/default/sops/first");
+
+  twin = *registry_->GetSop(caller_, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/twin'"));
+  twin.mutable_targeting_rules(0)->set_priority(101);
+  ASSERT_TRUE(Update(twin).ok());
+  EXPECT_EQ(registry_
+                ->CheckTargeting(caller_, Parse<v1::CheckTargetingRequest>(
+                                              "name: 'orgs/default/sops/twin'"))
+                ->ties_size(),
+            0);
+}
+
+TEST_F(SopRegistryTest, NearMissesNameTheConditionThatFailed) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  v1::LookupSopsRequest lookup;
+  *lookup.mutable_context() = Parse<v1::CrmContext>(R"pb(
+    org: "orgs/default" record_type: "Lead"
+    fields { key: "lead_status" value { string_value: "MQL - New Handoff" } }
+  )pb");
+  lookup.set_include_near_misses(true);
+  auto response = registry_->LookupSops(caller_, lookup);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->matches_size(), 0);
+  ASSERT_EQ(response->near_misses_size(), 1);
+  const v1::NearMiss& miss = response->near_misses(0);
+  EXPECT_EQ(miss.sop(), "orgs/default/sops/mql");
+  EXPECT_EQ(miss.failed_condition_index(), 0);
+  EXPECT_EQ(miss.failed_condition().field(), "lead_status");
+  EXPECT_EQ(miss.actual().string_value(), "MQL - New Handoff");  // a hyphen, not an en dash
+}
+
+TEST_F(SopRegistryTest, BulkLoadedSopsArePublishedForTheNextRegistry) {
+  std::vector<std::pair<SopName, v1::Sop>> sops;
+  for (const char* id : {"bulk-a", "bulk-b"}) {
+    sops.emplace_back(SopName{"default", id}, Parse<v1::Sop>(kMqlSop));
+  }
+  ASSERT_TRUE(BulkLoadPublishedSops(store_, clock_, caller_, sops).ok());
+  EXPECT_EQ(BulkLoadPublishedSops(store_, clock_, caller_, sops).code(),
+            absl::StatusCode::kAlreadyExists);
+  sops = {{SopName{"default", "bulk-bad"}, Parse<v1::Sop>("title: 'no owner'")}};
+  EXPECT_EQ(BulkLoadPublishedSops(store_, clock_, caller_, sops).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.write_count(), 2);
+
+  registry_ = NewRegistry();
+  EXPECT_EQ(registry_->published_count(), 2u);
+  EXPECT_THAT(LookupIds(), ::testing::UnorderedElementsAre("orgs/default/sops/bulk-a",
+                                                           "orgs/default/sops/bulk-b"));
+  auto history = registry_->ListSopRevisions(
+      caller_, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/bulk-a'"));
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->revisions_size(), 1);
+  EXPECT_EQ(history->revisions(0).snapshot().state(), v1::Sop::PUBLISHED);
 }
 
 }  // namespace

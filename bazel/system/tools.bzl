@@ -1,0 +1,11 @@
+"""The Debian code generators the build runs (protobuf-compiler,
+protobuf-compiler-grpc); they must match the libraries in BUILD.bazel."""
+
+PROTOC = "/usr/bin/protoc"
+
+GRPC_CPP_PLUGIN = "/usr/bin/grpc_cpp_plugin"
+
+GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
+
+# gRPC's health and reflection protos (Debian grpc-proto).
+GRPC_PROTO_DIR = "/usr/share/grpc-proto/grpc"
