@@ -1,0 +1,287 @@
+// sopbench: LookupSops throughput and latency against a real sopd, measured
+// in the same run as a no-op RPC (AdminService.Ping) of the same request
+// size, which is the floor any lookup is compared with.
+//
+//   sopbench --server 127.0.0.1:PORT --token-file FILE --rules N
+//            [--seed S] [--match-rate one|percent] [--duration 5s]
+//            [--max-requests N] [--concurrency 16] [--cpu K]
+//
+// The contexts come from the same seeded workload sopbench_load wrote into
+// the server's data dir. Calls use gRPC's callback API with --concurrency
+// calls in flight; each phase is bounded by --duration and --max-requests,
+// and only loopback addresses are accepted. Ends with one line:
+//   rpc rules=N lookup_qps=X noop_qps=Y ratio=R p50_us=A p99_us=B
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "server/domain/matching/workload.h"
+#include "sopsidebar/v1/admin_service.grpc.pb.h"
+#include "sopsidebar/v1/context_service.grpc.pb.h"
+
+namespace sopsidebar::bench {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: sopbench --server 127.0.0.1:PORT --token-file FILE --rules N [--seed S]\n"
+    "                [--match-rate one|percent] [--duration 5s] [--max-requests N]\n"
+    "                [--concurrency 16] [--cpu K]\n";
+
+struct Flags {
+  std::string server;
+  std::string token_file;
+  CrmWorkloadOptions workload;
+  absl::Duration duration = absl::Seconds(5);
+  int64_t max_requests = 2'000'000;
+  int concurrency = 16;
+  int cpu = -1;
+};
+
+[[noreturn]] void Usage(const std::string& problem) {
+  std::cerr << "sopbench: " << problem << "\n" << kUsage;
+  std::exit(2);
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags flags;
+  flags.workload.orgs = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Usage(arg + " needs a value");
+      return argv[++i];
+    };
+    bool ok = true;
+    if (arg == "--server") {
+      flags.server = value();
+    } else if (arg == "--token-file") {
+      flags.token_file = value();
+    } else if (arg == "--rules") {
+      ok = absl::SimpleAtoi(value(), &flags.workload.rules) && flags.workload.rules > 0;
+    } else if (arg == "--seed") {
+      ok = absl::SimpleAtoi(value(), &flags.workload.seed);
+    } else if (arg == "--match-rate") {
+      const std::string rate = value();
+      ok = rate == "one" || rate == "percent";
+      flags.workload.match_rate = rate == "one" ? MatchRate::kAboutOne : MatchRate::kOnePercent;
+    } else if (arg == "--duration") {
+      ok = absl::ParseDuration(value(), &flags.duration) && flags.duration > absl::ZeroDuration();
+    } else if (arg == "--max-requests") {
+      ok = absl::SimpleAtoi(value(), &flags.max_requests) && flags.max_requests > 0;
+    } else if (arg == "--concurrency") {
+      ok = absl::SimpleAtoi(value(), &flags.concurrency) && flags.concurrency > 0 &&
+           flags.concurrency <= 1024;
+    } else if (arg == "--cpu") {
+      ok = absl::SimpleAtoi(value(), &flags.cpu) && flags.cpu >= 0;
+    } else {
+      Usage("unknown argument " + arg);
+    }
+    if (!ok) Usage("bad value for " + arg);
+  }
+  if (flags.server.empty() || flags.token_file.empty()) {
+    Usage("--server and --token-file are required");
+  }
+  // Load is only ever sent to this machine.
+  if (!absl::StartsWith(flags.server, "127.") && !absl::StartsWith(flags.server, "localhost:") &&
+      !absl::StartsWith(flags.server, "[::1]:")) {
+    Usage("--server must be a loopback address");
+  }
+  return flags;
+}
+
+// A closed loop: `concurrency` slots, each issuing its next call when the
+// previous one completes, until the deadline or the request budget.
+class ClosedLoop {
+ public:
+  // Starts one call for slot `slot` and calls `done(status)` on completion.
+  using Issue = std::function<void(int slot, grpc::ClientContext* ctx,
+                                   std::function<void(const grpc::Status&)> done)>;
+
+  struct Result {
+    int64_t ok = 0;
+    int64_t failed = 0;
+    std::string first_error;
+    absl::Duration elapsed;
+    std::vector<double> latencies_us;
+  };
+
+  static Result Run(int concurrency, absl::Duration duration, int64_t max_requests,
+                    const Issue& issue) {
+    ClosedLoop loop(concurrency, absl::Now() + duration, max_requests, issue);
+    const absl::Time start = absl::Now();
+    for (int s = 0; s < concurrency; ++s) loop.Next(s);
+    std::unique_lock<std::mutex> lock(loop.mu_);
+    loop.all_done_.wait(lock, [&] { return loop.active_ == 0; });
+    Result result;
+    result.elapsed = absl::Now() - start;
+    for (Slot& slot : loop.slots_) {
+      result.ok += slot.ok;
+      result.failed += slot.failed;
+      if (result.first_error.empty()) result.first_error = slot.first_error;
+      result.latencies_us.insert(result.latencies_us.end(), slot.latencies_us.begin(),
+                                 slot.latencies_us.end());
+    }
+    return result;
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    absl::Time started;
+    int64_t ok = 0;
+    int64_t failed = 0;
+    std::string first_error;
+    std::vector<double> latencies_us;
+  };
+
+  ClosedLoop(int concurrency, absl::Time deadline, int64_t max_requests, const Issue& issue)
+      : slots_(concurrency),
+        deadline_(deadline),
+        budget_(max_requests),
+        issue_(issue),
+        active_(concurrency) {}
+
+  void Next(int s) {
+    if (absl::Now() >= deadline_ || budget_.fetch_sub(1) <= 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--active_ == 0) all_done_.notify_all();
+      return;
+    }
+    Slot& slot = slots_[s];
+    slot.ctx = std::make_unique<grpc::ClientContext>();
+    slot.ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    slot.started = absl::Now();
+    issue_(s, slot.ctx.get(), [this, s](const grpc::Status& status) {
+      Slot& done = slots_[s];
+      done.latencies_us.push_back(absl::ToDoubleMicroseconds(absl::Now() - done.started));
+      if (status.ok()) {
+        ++done.ok;
+      } else if (done.failed++ == 0) {
+        done.first_error = status.error_message();
+      }
+      Next(s);
+    });
+  }
+
+  std::vector<Slot> slots_;
+  const absl::Time deadline_;
+  std::atomic<int64_t> budget_;
+  const Issue& issue_;
+  std::mutex mu_;
+  std::condition_variable all_done_;
+  int active_;
+};
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+struct Phase {
+  double qps = 0;
+  double p50 = 0, p99 = 0, p999 = 0;
+};
+
+Phase Summarize(const std::string& name, ClosedLoop::Result r) {
+  if (r.failed > 0) {
+    std::cerr << "sopbench: " << r.failed << " " << name << " calls failed: " << r.first_error
+              << std::endl;
+    std::exit(1);
+  }
+  Phase p;
+  p.qps = r.ok / absl::ToDoubleSeconds(r.elapsed);
+  p.p50 = Percentile(r.latencies_us, 0.50);
+  p.p99 = Percentile(r.latencies_us, 0.99);
+  p.p999 = Percentile(r.latencies_us, 0.999);
+  std::cout << absl::StrFormat("%-6s calls=%d qps=%.0f p50_us=%.1f p99_us=%.1f p99.9_us=%.1f\n",
+                               name, r.ok, p.qps, p.p50, p.p99, p.p999);
+  return p;
+}
+
+int Main(int argc, char** argv) {
+  const Flags flags = ParseFlags(argc, argv);
+  if (flags.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(flags.cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) Usage("cannot pin to --cpu");
+  }
+  std::ifstream token_in(flags.token_file);
+  std::string token((std::istreambuf_iterator<char>(token_in)), std::istreambuf_iterator<char>());
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) Usage("cannot read a token from " + flags.token_file);
+
+  // The contexts of the workload sopbench_load wrote, all in orgs/default.
+  CrmWorkload workload(flags.workload);
+  std::vector<v1::LookupSopsRequest> lookups;
+  size_t request_bytes = 0;
+  for (WorkloadQuery& q : workload.Queries(2000, flags.workload.seed + 1)) {
+    v1::LookupSopsRequest& r = lookups.emplace_back();
+    *r.mutable_context() = std::move(q.context);
+    r.mutable_context()->set_org("orgs/default");
+    request_bytes += r.ByteSizeLong();
+  }
+  v1::PingRequest ping;
+  ping.set_payload(std::string(request_bytes / lookups.size(), 'x'));
+
+  auto channel = grpc::CreateChannel(flags.server, grpc::InsecureChannelCredentials());
+  auto context_stub = v1::ContextService::NewStub(channel);
+  auto admin_stub = v1::AdminService::NewStub(channel);
+  const std::string authorization = "Bearer " + token;
+
+  std::vector<v1::LookupSopsResponse> lookup_responses(flags.concurrency);
+  std::vector<size_t> next_context(flags.concurrency);
+  const ClosedLoop::Issue lookup = [&](int slot, grpc::ClientContext* ctx,
+                                       std::function<void(const grpc::Status&)> done) {
+    ctx->AddMetadata("authorization", authorization);
+    const size_t i = (next_context[slot]++ * flags.concurrency + slot) % lookups.size();
+    context_stub->async()->LookupSops(ctx, &lookups[i], &lookup_responses[slot], std::move(done));
+  };
+  std::vector<v1::PingResponse> ping_responses(flags.concurrency);
+  const ClosedLoop::Issue noop = [&](int slot, grpc::ClientContext* ctx,
+                                     std::function<void(const grpc::Status&)> done) {
+    ctx->AddMetadata("authorization", authorization);
+    admin_stub->async()->Ping(ctx, &ping, &ping_responses[slot], std::move(done));
+  };
+
+  std::cout << absl::StrFormat(
+      "sopbench: %s rules=%d concurrency=%d duration=%s request_bytes=%d\n", flags.server,
+      flags.workload.rules, flags.concurrency, absl::FormatDuration(flags.duration),
+      ping.payload().size());
+  // Warm up both paths (connections, caches), then measure each.
+  const absl::Duration warmup = std::min(flags.duration / 4, absl::Seconds(1));
+  ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
+  ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, noop);
+  const Phase l = Summarize(
+      "lookup", ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
+  const Phase n = Summarize(
+      "noop", ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, noop));
+  std::cout << absl::StrFormat(
+      "rpc rules=%d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f p50_us=%.1f p99_us=%.1f\n",
+      flags.workload.rules, l.qps, n.qps, l.qps / n.qps, l.p50, l.p99);
+  return 0;
+}
+
+}  // namespace
+}  // namespace sopsidebar::bench
+
+int main(int argc, char** argv) { return sopsidebar::bench::Main(argc, argv); }
