@@ -10,23 +10,12 @@
 #include "server/domain/matching/condition.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/roles.h"
+#include "server/domain/model/values.h"
 
 namespace sopsidebar {
 namespace {
 
 using google::protobuf::Value;
-
-Value StringValue(std::string s) {
-  Value v;
-  v.set_string_value(std::move(s));
-  return v;
-}
-
-Value NumberValue(double d) {
-  Value v;
-  v.set_number_value(d);
-  return v;
-}
 
 void AddTimeCandidates(const v1::Range& r, std::vector<Value>* out) {
   std::vector<absl::Time> times;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/common/proto_time.h"
+#include "server/domain/model/values.h"
 
 namespace sopsidebar {
 namespace {
@@ -39,21 +40,6 @@ int Pick(const Weights& weights, Rng& rng) {
   return i - 1;
 }
 
-Value Str(std::string s) {
-  Value v;
-  v.set_string_value(std::move(s));
-  return v;
-}
-Value Num(double d) {
-  Value v;
-  v.set_number_value(d);
-  return v;
-}
-Value Bool(bool b) {
-  Value v;
-  v.set_bool_value(b);
-  return v;
-}
 std::string TimeString(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
@@ -199,26 +185,26 @@ Value DrawValue(const FieldSpec& f, Rng& rng) {
   auto pick = [&](const std::vector<double>& w) { return Pick(w, rng); };
   switch (f.kind) {
     case Kind::kPicklist:
-      return Str(f.values[pick(f.weights)]);
+      return StringValue(f.values[pick(f.weights)]);
     case Kind::kId:
-      return Str(absl::StrCat(f.name.substr(0, 3), "-", UniformInt(rng, 0, f.cardinality - 1)));
+      return StringValue(absl::StrCat(f.name.substr(0, 3), "-", UniformInt(rng, 0, f.cardinality - 1)));
     case Kind::kScore:
-      return Num(UniformInt(rng, 0, 100));
+      return NumberValue(UniformInt(rng, 0, 100));
     case Kind::kLogNormal:
-      return Num(std::round(std::lognormal_distribution<double>(f.mu, f.sigma)(rng)));
+      return NumberValue(std::round(std::lognormal_distribution<double>(f.mu, f.sigma)(rng)));
     case Kind::kTitle:
-      return Str(absl::StrCat(f.values[pick(f.weights)], " ",
+      return StringValue(absl::StrCat(f.values[pick(f.weights)], " ",
                               kFunctions[UniformInt(rng, 0, kFunctions.size() - 1)]));
     case Kind::kBool:
-      return Bool(Chance(rng, 0.3));
+      return BoolValue(Chance(rng, 0.3));
     case Kind::kTime:
-      return Str(TimeString(kNow - absl::Seconds(UniformInt(rng, 0, kHistoryDays * 86400))));
+      return StringValue(TimeString(kNow - absl::Seconds(UniformInt(rng, 0, kHistoryDays * 86400))));
     case Kind::kTags: {
       Value v;
       v.mutable_list_value();
       const int n = UniformInt(rng, 0, 3);
       for (int i = 0; i < n; ++i) {
-        *v.mutable_list_value()->add_values() = Str(f.values[UniformInt(rng, 0, 19)]);
+        *v.mutable_list_value()->add_values() = StringValue(f.values[UniformInt(rng, 0, 19)]);
       }
       return v;
     }
@@ -311,13 +297,13 @@ struct CrmWorkload::Impl {
         c->set_case_insensitive(fold);
         auto text = [&](int i) { return fold ? RandomCase(rng, f.values[i]) : f.values[i]; };
         if (none_of) {
-          for (int i : chosen) *c->mutable_none_of()->add_values() = Str(text(i));
+          for (int i : chosen) *c->mutable_none_of()->add_values() = StringValue(text(i));
           return (1 - present) + present * (1 - mass);
         }
         if (chosen.size() == 1) {
-          *c->mutable_equals() = Str(text(chosen[0]));
+          *c->mutable_equals() = StringValue(text(chosen[0]));
         } else {
-          for (int i : chosen) *c->mutable_any_of()->add_values() = Str(text(i));
+          for (int i : chosen) *c->mutable_any_of()->add_values() = StringValue(text(i));
         }
         return present * std::min(1.0, mass);
       }
@@ -325,7 +311,7 @@ struct CrmWorkload::Impl {
         const int k = std::clamp(static_cast<int>(std::lround(want * f.cardinality / present)), 1,
                                  closing ? 12 : 3);
         for (int i = 0; i < k; ++i) {
-          *c->mutable_any_of()->add_values() = Str(
+          *c->mutable_any_of()->add_values() = StringValue(
               absl::StrCat(f.name.substr(0, 3), "-", UniformInt(rng, 0, f.cardinality - 1)));
         }
         if (k == 1) {
@@ -368,7 +354,7 @@ struct CrmWorkload::Impl {
       }
       case Kind::kBool: {
         const bool b = Chance(rng, 0.5);
-        *c->mutable_equals() = Bool(b);
+        *c->mutable_equals() = BoolValue(b);
         return present * (b ? 0.3 : 0.7);
       }
       case Kind::kTime: {
@@ -533,18 +519,18 @@ Value AdvScalar(Rng& rng) {
   switch (UniformInt(rng, 0, 3)) {
     case 0:
     case 1:
-      return Str(kAdvStrings[UniformInt(rng, 0, 6)]);
+      return StringValue(kAdvStrings[UniformInt(rng, 0, 6)]);
     case 2: {
       const double x = UniformInt(rng, -1, 3) * (Chance(rng, 0.1) ? 0.5 : 1.0);
-      return Num(x == 0 && Chance(rng, 0.3) ? -0.0 : x);
+      return NumberValue(x == 0 && Chance(rng, 0.3) ? -0.0 : x);
     }
     default:
-      return Bool(Chance(rng, 0.5));
+      return BoolValue(Chance(rng, 0.5));
   }
 }
 
 Value AdvTime(Rng& rng) {
-  return Str(TimeString(kAdvEpoch + absl::Seconds(UniformInt(rng, 0, 4))));
+  return StringValue(TimeString(kAdvEpoch + absl::Seconds(UniformInt(rng, 0, 4))));
 }
 
 Value AdvFieldValue(Rng& rng, const std::string& field) {

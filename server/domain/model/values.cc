@@ -9,6 +9,24 @@ namespace sopsidebar {
 
 using google::protobuf::Value;
 
+Value StringValue(std::string s) {
+  Value v;
+  v.set_string_value(std::move(s));
+  return v;
+}
+
+Value NumberValue(double d) {
+  Value v;
+  v.set_number_value(d);
+  return v;
+}
+
+Value BoolValue(bool b) {
+  Value v;
+  v.set_bool_value(b);
+  return v;
+}
+
 bool IsScalar(const Value& v) {
   return v.kind_case() == Value::kStringValue || v.kind_case() == Value::kNumberValue ||
          v.kind_case() == Value::kBoolValue;

@@ -12,6 +12,11 @@ namespace sopsidebar {
 
 enum class CaseMode { kExact, kIgnoreAsciiCase };
 
+// Values from C++ scalars.
+google::protobuf::Value StringValue(std::string s);
+google::protobuf::Value NumberValue(double d);
+google::protobuf::Value BoolValue(bool b);
+
 // True for a string, number or bool.
 bool IsScalar(const google::protobuf::Value& v);
 
