@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "server/common/proto_time.h"
 #include "server/domain/matching/condition.h"
@@ -170,13 +171,13 @@ class FieldDictionary {
 
 // A condition compiled for verification without its protobuf: what
 // condition.cc decides from the operator's parameters, with equality sets
-// as hashes (a hit is confirmed with ConditionHoldsForValue, so only
-// conditions that probably hold touch the protobuf).
+// as keys of 32 hash bits and a value id (a key hit is confirmed on the
+// segment's copy of the value, so verification never reads the protobuf).
 enum class Op : uint8_t {
   kNever,        // no operator: holds for nothing
   kExists,       // flags & kExistsTrue: exists: true
-  kAnyOf,        // equals / any_of: hashes [a, a + b)
-  kNoneOf,       // hashes [a, a + b)
+  kAnyOf,        // equals / any_of: eq_keys [a, a + b)
+  kNoneOf,       // eq_keys [a, a + b)
   kNumberRange,  // numbers [a, a + 2): lower, upper
   kTimeRange,    // times [a, a + 2): lower, upper
   kPrefix,       // chars [a, a + b)
@@ -197,6 +198,18 @@ struct CompiledCondition {
   uint8_t flags = 0;
   uint32_t a = 0;
   uint32_t b = 0;
+};
+
+// A distinct equality value of a segment (Segment::eq_values, indexed by
+// the low half of Segment::eq_keys), so a hash hit is confirmed
+// exactly without reading the protobuf (ScalarEquals): a string is chars
+// [a, a + length), a number Segment::numbers[a], a bool a.
+enum EqKind : uint32_t { kEqString = 0, kEqNumber = 1u << 30, kEqBool = 2u << 30 };
+constexpr uint32_t kEqKindMask = 3u << 30;
+
+struct EqValue {
+  uint32_t a = 0;
+  uint32_t kind_length = 0;  // EqKind | string length
 };
 
 // One rule in one partition (a rule naming two record types has an entry in
@@ -302,7 +315,10 @@ struct Segment {
   std::vector<std::pair<uint64_t, uint32_t>> by_name;
   std::vector<RuleEntry> entries;
   std::vector<CompiledCondition> conditions;
-  std::vector<uint64_t> hashes;
+  // Per equality condition, sorted: (32 bits of the value's hash) << 32 |
+  // index into eq_values.
+  std::vector<uint64_t> eq_keys;
+  std::vector<EqValue> eq_values;  // distinct
   std::vector<double> numbers;
   std::vector<absl::Time> times;
   std::string chars;
@@ -315,10 +331,6 @@ struct Segment {
   std::vector<double> range_bounds;
   std::vector<uint32_t> range_entries;
   PostingTable postings;
-
-  const v1::Condition& Proto(const RuleEntry& e, uint32_t c) const {
-    return sops[e.sop]->body.targeting_rules(e.rule_index).conditions(static_cast<int>(c));
-  }
 };
 
 uint64_t NameHash(const SopName& name) {
@@ -402,7 +414,8 @@ class SegmentBuilder {
     Index();
     seg_.entries.shrink_to_fit();
     seg_.conditions.shrink_to_fit();
-    seg_.hashes.shrink_to_fit();
+    seg_.eq_keys.shrink_to_fit();
+    seg_.eq_values.shrink_to_fit();
     seg_.numbers.shrink_to_fit();
     seg_.times.shrink_to_fit();
     seg_.chars.shrink_to_fit();
@@ -421,17 +434,93 @@ class SegmentBuilder {
     return it->second;
   }
 
+  // `v` as an EqValue (strings interned in chars); nullopt for kinds that
+  // equal nothing.
+  // `exact_hash` is ScalarHash(v, /*fold=*/false) when the caller has it.
+  std::optional<uint32_t> MakeEqValue(const Value& v, std::optional<uint64_t> exact_hash) {
+    const auto next = static_cast<uint32_t>(seg_.eq_values.size());
+    switch (v.kind_case()) {
+      case Value::kStringValue: {
+        const absl::string_view str = v.string_value();
+        // Longer strings (far beyond validation's limits) would not fit.
+        if (str.size() >= (1u << 30)) return std::nullopt;
+        // Keyed by hash and confirmed on chars (hot in cache, unlike the
+        // SOPs' strings); a colliding string is stored again, unshared.
+        auto [it, inserted] = interned_strings_.try_emplace(
+            exact_hash ? *exact_hash : StringHash(str, /*fold=*/false), next);
+        if (!inserted) {
+          const EqValue& q = seg_.eq_values[it->second];
+          if (q.kind_length == str.size() &&
+              absl::string_view(seg_.chars.data() + q.a, str.size()) == str) {
+            return it->second;
+          }
+        }
+        seg_.eq_values.push_back(EqValue{static_cast<uint32_t>(seg_.chars.size()),
+                                         kEqString | static_cast<uint32_t>(str.size())});
+        seg_.chars.append(str.data(), str.size());
+        return next;
+      }
+      case Value::kNumberValue: {
+        double d = v.number_value();
+        uint64_t bits;
+        std::memcpy(&bits, &d, sizeof bits);
+        auto [it, inserted] = interned_numbers_.try_emplace(bits, next);
+        if (inserted) {
+          seg_.eq_values.push_back(EqValue{static_cast<uint32_t>(seg_.numbers.size()), kEqNumber});
+          seg_.numbers.push_back(d);
+        }
+        return it->second;
+      }
+      case Value::kBoolValue: {
+        int64_t& id = interned_bools_[v.bool_value() ? 1 : 0];
+        if (id < 0) {
+          id = next;
+          seg_.eq_values.push_back(EqValue{v.bool_value() ? 1u : 0u, kEqBool});
+        }
+        return static_cast<uint32_t>(id);
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // Files value `id` (full hash `h`) in the current condition's keys; the
+  // full hash is kept for the index build (order does not matter there).
+  void AddKey(uint64_t h, uint32_t id) {
+    seg_.eq_keys.push_back((h >> 32 << 32) | id);
+    full_hashes_.push_back(h);
+  }
+
   void AddHashes(const google::protobuf::RepeatedPtrField<Value>& values, bool fold,
                  CompiledCondition* out) {
-    out->a = static_cast<uint32_t>(seg_.hashes.size());
+    out->a = static_cast<uint32_t>(seg_.eq_keys.size());
+    pending_.clear();
     for (const Value& v : values) {
       // Kinds that equal nothing are left out: they can never hit.
-      if (std::optional<uint64_t> h = ScalarHash(v, fold)) seg_.hashes.push_back(*h);
+      if (std::optional<uint64_t> h = ScalarHash(v, fold)) pending_.emplace_back(*h, &v);
     }
-    std::sort(seg_.hashes.begin() + out->a, seg_.hashes.end());
-    seg_.hashes.erase(std::unique(seg_.hashes.begin() + out->a, seg_.hashes.end()),
-                      seg_.hashes.end());
-    out->b = static_cast<uint32_t>(seg_.hashes.size()) - out->a;
+    // Order within a run of equal hashes does not matter (eq_keys are
+    // sorted below).
+    std::sort(pending_.begin(), pending_.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    const CaseMode mode = fold ? CaseMode::kIgnoreAsciiCase : CaseMode::kExact;
+    for (size_t i = 0, run = 0; i < pending_.size(); ++i) {
+      if (i > 0 && pending_[i].first != pending_[i - 1].first) run = i;
+      // Exact duplicates (within a run of equal hashes) are dropped.
+      bool dup = false;
+      for (size_t j = run; j < i && !dup; ++j) {
+        dup = ScalarEquals(*pending_[j].second, *pending_[i].second, mode);
+      }
+      if (dup) continue;
+      if (std::optional<uint32_t> q = MakeEqValue(*pending_[i].second,
+                                                     fold ? std::nullopt
+                                                          : std::optional<uint64_t>(
+                                                                pending_[i].first))) {
+        AddKey(pending_[i].first, *q);
+      }
+    }
+    out->b = static_cast<uint32_t>(seg_.eq_keys.size()) - out->a;
+    std::sort(seg_.eq_keys.begin() + out->a, seg_.eq_keys.end());
   }
 
   // The same reading of the operator as condition.cc.
@@ -447,9 +536,13 @@ class SegmentBuilder {
         break;
       case v1::Condition::kEquals: {
         out.op = Op::kAnyOf;
-        out.a = static_cast<uint32_t>(seg_.hashes.size());
-        if (std::optional<uint64_t> h = ScalarHash(c.equals(), fold)) seg_.hashes.push_back(*h);
-        out.b = static_cast<uint32_t>(seg_.hashes.size()) - out.a;
+        out.a = static_cast<uint32_t>(seg_.eq_keys.size());
+        std::optional<uint64_t> h = ScalarHash(c.equals(), fold);
+        std::optional<uint32_t> q = MakeEqValue(c.equals(), fold ? std::nullopt : h);
+        if (h && q) {
+          AddKey(*h, *q);
+        }
+        out.b = static_cast<uint32_t>(seg_.eq_keys.size()) - out.a;
         break;
       }
       case v1::Condition::kAnyOf:
@@ -527,7 +620,7 @@ class SegmentBuilder {
         if (c.op != Op::kAnyOf) continue;
         const uint64_t fm = (uint64_t{c.field} << 1) | (c.flags & kFold);
         for (uint32_t i = 0; i < c.b; ++i) {
-          if (seen.insert(Mix(seg_.hashes[c.a + i] ^ Mix(fm))).second) ++distinct[fm];
+          if (seen.insert(Mix(full_hashes_[c.a + i] ^ Mix(fm))).second) ++distinct[fm];
         }
       }
     }
@@ -566,7 +659,7 @@ class SegmentBuilder {
           const bool fold = (c.flags & kFold) != 0;
           equality.emplace(p, c.field, fold);
           for (uint32_t i = 0; i < c.b; ++i) {
-            postings.emplace_back(PostingKey(p, c.field, fold, seg_.hashes[c.a + i]), e);
+            postings.emplace_back(PostingKey(p, c.field, fold, full_hashes_[c.a + i]), e);
           }
         } else {
           const auto [bound, upper] = *RangeAccess(c);
@@ -614,6 +707,13 @@ class SegmentBuilder {
 
   const FieldDictionary& dict_;
   Segment& seg_;
+  // Build-time only: value -> index into eq_values; the values of one
+  // any_of being compiled.
+  absl::flat_hash_map<uint64_t, uint32_t> interned_strings_;  // by exact StringHash
+  absl::flat_hash_map<uint64_t, uint32_t> interned_numbers_;  // by bits
+  int64_t interned_bools_[2] = {-1, -1};
+  std::vector<uint64_t> full_hashes_;  // parallel to eq_keys
+  std::vector<std::pair<uint64_t, const Value*>> pending_;
 };
 
 // Bit i set: Segment::sops[i] has been replaced or removed.
@@ -831,26 +931,56 @@ class Lookup {
     }
   }
 
-  static bool InSet(const Segment& seg, const CompiledCondition& c, uint64_t h) {
-    const uint64_t* begin = seg.hashes.data() + c.a;
-    const uint64_t* end = begin + c.b;
-    if (c.b <= 16) return std::find(begin, end, h) != end;
-    return std::binary_search(begin, end, h);
+  // ScalarEquals(v, eq_values[j]) under the case mode.
+  static bool EqualsValue(const Segment& seg, uint32_t j, const Value& v, bool fold) {
+    const EqValue& q = seg.eq_values[j];
+    switch (v.kind_case()) {
+      case Value::kStringValue: {
+        const std::string& str = v.string_value();
+        if (str.size() != q.kind_length || (q.kind_length & kEqKindMask) != kEqString) {
+          return false;
+        }
+        const absl::string_view mine(seg.chars.data() + q.a, str.size());
+        return fold ? absl::EqualsIgnoreCase(str, mine) : absl::string_view(str) == mine;
+      }
+      case Value::kNumberValue:
+        return q.kind_length == kEqNumber && v.number_value() == seg.numbers[q.a];
+      case Value::kBoolValue:
+        return q.kind_length == kEqBool && (q.a != 0) == v.bool_value();
+      default:
+        return false;
+    }
   }
 
-  // Whether the record's value (or an element of it) may equal one of the
-  // condition's values: false is exact, true is confirmed by the caller.
-  bool MayEqual(const Segment& seg, const CompiledCondition& c, Scratch::Slot& s) {
+  // Whether scalar `v` (hash `h` under the condition's case mode) equals
+  // one of the condition's values, exactly.
+  static bool InSet(const Segment& seg, const CompiledCondition& c, uint64_t h, const Value& v) {
+    const bool fold = (c.flags & kFold) != 0;
+    const uint64_t top = h >> 32;
+    const uint64_t* begin = seg.eq_keys.data() + c.a;
+    const uint64_t* end = begin + c.b;
+    const uint64_t* it =
+        c.b <= 16 ? std::find_if(begin, end, [top](uint64_t k) { return k >> 32 == top; })
+                  : std::lower_bound(begin, end, top << 32);
+    for (; it != end && *it >> 32 == top; ++it) {
+      if (EqualsValue(seg, static_cast<uint32_t>(*it), v, fold)) return true;
+    }
+    return false;
+  }
+
+  // Whether the record's value (or an element of it) equals one of the
+  // condition's values (exact).
+  bool AnyEqual(const Segment& seg, const CompiledCondition& c, Scratch::Slot& s) {
     const bool fold = (c.flags & kFold) != 0;
     if (s.value->kind_case() == Value::kListValue) {
       for (const Value& e : s.value->list_value().values()) {
         std::optional<uint64_t> h = ScalarHash(e, fold);
-        if (h && InSet(seg, c, *h)) return true;
+        if (h && InSet(seg, c, *h, e)) return true;
       }
       return false;
     }
     std::optional<uint64_t> h = SlotHash(s, fold);
-    return h && InSet(seg, c, *h);
+    return h && InSet(seg, c, *h, *s.value);
   }
 
   // One scalar against a range or prefix condition (condition.cc's
@@ -885,11 +1015,9 @@ class Lookup {
       case Op::kExists:
         return ((c.flags & kExistsTrue) != 0) == present;
       case Op::kNoneOf:
-        if (!present || !MayEqual(seg, c, *s)) return true;
-        return ConditionHoldsForValue(seg.Proto(e, i), s->value, &s->memo);
+        return !present || !AnyEqual(seg, c, *s);
       case Op::kAnyOf:
-        if (!present || !MayEqual(seg, c, *s)) return false;
-        return ConditionHoldsForValue(seg.Proto(e, i), s->value, &s->memo);
+        return present && AnyEqual(seg, c, *s);
       default:
         break;
     }

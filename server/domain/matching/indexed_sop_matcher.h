@@ -8,9 +8,10 @@
 // type in their own partition, so a lookup reads two partitions per segment.
 // Each rule is compiled into flat arrays (interned field id, operator, value
 // hashes, numeric and parsed time bounds, prefix bytes, the SOP's role
-// mask), so verifying a candidate does not walk its protobuf; an equality
-// whose hash hits is confirmed with the shared semantics
-// (ConditionHoldsForValue), so hash collisions cost time, never correctness.
+// mask), so verifying a candidate does not walk its protobuf; equality
+// values are interned per segment (strings in one buffer), and an equality
+// whose hash hits is confirmed on the interned value with ScalarEquals'
+// semantics, so hash collisions cost time, never correctness.
 // Each rule is filed under one access condition, the one expected to admit
 // the fewest records: an equals / any_of (a posting per value, exact or
 // case-folded, in one open-addressing table keyed by partition, field and
