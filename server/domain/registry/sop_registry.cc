@@ -223,22 +223,26 @@ absl::StatusOr<std::unique_ptr<SopRegistry>> SopRegistry::Create(SopStore* store
   return registry;
 }
 
-absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(const v1::Sop& head) const {
+absl::StatusOr<v1::Sop> SopRegistry::PublishedSnapshot(const v1::Sop& head) const {
+  // A head whose draft is the published revision is that revision's
+  // snapshot: no read needed (the common case, and what keeps start-up and
+  // readers' gets and lists fast).
+  if (head.revision_id() == head.published_revision_id()) return head;
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
   int64_t revision = 0;
   if (!absl::SimpleAtoi(head.published_revision_id(), &revision)) {
     return error::Storage(absl::StatusCode::kDataLoss, "published revision of", head.name());
   }
-  // A head whose draft is the published revision is that revision's
-  // snapshot: no read needed (the common case, and what keeps start-up fast).
-  if (head.revision_id() == head.published_revision_id()) {
-    return MakePublishedSop(std::move(name), revision, FromProtoTimestamp(head.publish_time()),
-                            head);
-  }
   SOP_ASSIGN_OR_RETURN(v1::SopRevision snapshot, store_->GetRevision({name, revision}));
-  const absl::Time publish_time = FromProtoTimestamp(snapshot.snapshot().publish_time());
-  return MakePublishedSop(std::move(name), revision, publish_time,
-                          std::move(*snapshot.mutable_snapshot()));
+  return std::move(*snapshot.mutable_snapshot());
+}
+
+absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(const v1::Sop& head) const {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
+  SOP_ASSIGN_OR_RETURN(v1::Sop snapshot, PublishedSnapshot(head));
+  const int64_t revision = RevisionNumber(snapshot);
+  const absl::Time publish_time = FromProtoTimestamp(snapshot.publish_time());
+  return MakePublishedSop(std::move(name), revision, publish_time, std::move(snapshot));
 }
 
 int SopRegistry::PageSize(int requested) const {
@@ -250,17 +254,12 @@ absl::StatusOr<v1::Sop> SopRegistry::ViewFor(const Caller& caller, const v1::Sop
   const bool sees_head = RolesMaySee(caller.roles, VisibleToRoles(head)) || IsOwner(caller, head);
   if (sees_head && IsAllowed(caller, Operation::kReadDrafts, &head)) return head;
   if (head.state() != v1::Sop::PUBLISHED) return error::SopNotFound(head.name());
-  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
-  int64_t published = 0;
-  if (!absl::SimpleAtoi(head.published_revision_id(), &published)) {
-    return error::Storage(absl::StatusCode::kDataLoss, "published revision of", head.name());
-  }
-  SOP_ASSIGN_OR_RETURN(v1::SopRevision revision, store_->GetRevision({name, published}));
-  if (!RolesMaySee(caller.roles, VisibleToRoles(revision.snapshot())) ||
+  SOP_ASSIGN_OR_RETURN(v1::Sop published, PublishedSnapshot(head));
+  if (!RolesMaySee(caller.roles, VisibleToRoles(published)) ||
       !IsAllowed(caller, Operation::kReadPublished)) {
     return error::SopNotFound(head.name());
   }
-  return std::move(*revision.mutable_snapshot());
+  return published;
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::VisibleHead(const Caller& caller,

@@ -116,6 +116,9 @@ class SopRegistry {
                                        std::string change_summary,
                                        std::optional<std::string> request_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The published revision of a head with one: the head itself when its
+  // draft is that revision, else read from the store.
+  absl::StatusOr<v1::Sop> PublishedSnapshot(const v1::Sop& head) const;
   absl::StatusOr<PublishedSopPtr> LoadPublished(const v1::Sop& head) const;
   // Ties of `body` (the SOP `name`) with published SOPs `caller` may see.
   std::vector<v1::TargetingTie> TiesFor(const Caller& caller, const SopName& name,
