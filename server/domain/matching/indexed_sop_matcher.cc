@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -169,18 +170,21 @@ class FieldDictionary {
   std::vector<Slot> slots_;
 };
 
-// A condition compiled for verification without its protobuf: what
-// condition.cc decides from the operator's parameters, with equality sets
-// as keys of 32 hash bits and a value id (a key hit is confirmed on the
-// segment's copy of the value, so verification never reads the protobuf).
+// How a lookup decides a condition from its compiled form. Ranges, prefixes
+// and exists are decided exactly. Equality sets are kept as 32 bits of each
+// value's hash: a miss is certain, a hit is "confirm", settled on the
+// condition's protobuf (ConditionHoldsForValue) only once every other
+// condition of the rule has passed, so hits cost a protobuf read only for
+// rules that match (and the rare hash collision).
 enum class Op : uint8_t {
   kNever,        // no operator: holds for nothing
   kExists,       // flags & kExistsTrue: exists: true
-  kAnyOf,        // equals / any_of: eq_keys [a, a + b)
-  kNoneOf,       // eq_keys [a, a + b)
-  kNumberRange,  // numbers [a, a + 2): lower, upper
-  kTimeRange,    // times [a, a + 2): lower, upper
-  kPrefix,       // chars [a, a + b)
+  kAnyOf,        // equals / any_of: n value hashes follow
+  kNoneOf,       // n value hashes follow
+  kNumberRange,  // the present bounds follow, as doubles
+  kTimeRange,    // the present bounds follow, as absl::Time
+  kPrefix,       // n bytes follow
+  kProtobuf,     // decided on the protobuf only (operands beyond the limits)
 };
 
 enum ConditionFlags : uint8_t {
@@ -192,47 +196,134 @@ enum ConditionFlags : uint8_t {
   kExistsTrue = 32,
 };
 
-struct CompiledCondition {
-  uint32_t field = 0;
-  Op op = Op::kNever;
-  uint8_t flags = 0;
-  uint32_t a = 0;
-  uint32_t b = 0;
+enum class Verdict : uint8_t { kFails, kHolds, kConfirm };
+
+// A rule's program: kRuleHeaderWords words of header, then per condition
+// (in the rule's order, so indexes are the rule's own) two header words and
+// its operands. Programs live one after another in Segment::code and are
+// named by the offset of their first word.
+constexpr uint32_t kRuleHeaderWords = 4;
+struct RuleHeader {
+  uint32_t sop;  // index into Segment::sops
+  int32_t priority;
+  RoleSet visible_to;
+  uint16_t rule_index;
+  uint8_t num_conditions;
+  uint8_t specificity;
+};
+static_assert(sizeof(RuleHeader) == kRuleHeaderWords * 4, "RuleHeader is four words");
+
+struct ConditionHeader {
+  uint32_t field;
+  Op op;
+  uint8_t flags;
+  uint16_t n;  // value hashes (kAnyOf, kNoneOf) or prefix bytes
+};
+static_assert(sizeof(ConditionHeader) == 8, "ConditionHeader is two words");
+static_assert(std::is_trivially_copyable_v<absl::Time>, "times are copied into programs");
+constexpr uint32_t kTimeWords = sizeof(absl::Time) / 4;
+constexpr uint32_t kMaxOperands = 0xffff;
+
+template <typename T>
+T Read(const uint32_t* at) {
+  T t;
+  std::memcpy(static_cast<void*>(&t), at, sizeof t);
+  return t;
+}
+
+// The words condition `c`'s operands take.
+uint32_t OperandWords(const ConditionHeader& c) {
+  const auto bounds = [&c] { return ((c.flags & kHasMin) ? 1u : 0u) + ((c.flags & kHasMax) ? 1u : 0u); };
+  switch (c.op) {
+    case Op::kAnyOf:
+    case Op::kNoneOf:
+      return c.n;
+    case Op::kNumberRange:
+      return 2 * bounds();
+    case Op::kTimeRange:
+      return kTimeWords * bounds();
+    case Op::kPrefix:
+      return (c.n + 3u) / 4u;
+    default:
+      return 0;
+  }
+}
+
+// The lower and upper bounds of a range condition whose operands start at
+// `at` (infinite where absent).
+template <typename T>
+std::pair<T, T> Bounds(const ConditionHeader& c, const uint32_t* at, T lowest, T highest) {
+  constexpr uint32_t kWords = sizeof(T) / 4;
+  std::pair<T, T> b(lowest, highest);
+  if (c.flags & kHasMin) {
+    b.first = Read<T>(at);
+    at += kWords;
+  }
+  if (c.flags & kHasMax) b.second = Read<T>(at);
+  return b;
+}
+
+template <typename T>
+bool InBounds(const T& x, uint8_t flags, const T& lo, const T& hi) {
+  if ((flags & kHasMin) && ((flags & kExclusiveMin) ? !(x > lo) : !(x >= lo))) return false;
+  if ((flags & kHasMax) && ((flags & kExclusiveMax) ? !(x < hi) : !(x <= hi))) return false;
+  return true;
+}
+
+// Whether `h` is one of the sorted hashes [set, set + n).
+bool HashIn(const uint32_t* set, uint32_t n, uint32_t h) {
+  if (n <= 8) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (set[i] == h) return true;
+    }
+    return false;
+  }
+  return std::binary_search(set, set + n, h);
+}
+
+uint32_t Hash32(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
+
+// The rules of one (org, record type or any type): `members` lists them all
+// (for near misses); each is reachable from exactly one access path: a
+// posting of its equality access condition's values, a range list, or the
+// scan list (rules without an indexable condition).
+struct Partition {
+  std::string org;
+  std::string record_type;  // empty: any type
+  bool any_type = false;
+  uint32_t members_begin = 0, members_end = 0;    // into Segment::members
+  uint32_t scan_begin = 0, scan_end = 0;          // into Segment::scan
+  uint32_t equality_begin = 0, equality_end = 0;  // into Segment::equality_fields
+  uint32_t ranges_begin = 0, ranges_end = 0;      // into Segment::range_lists
 };
 
-// A distinct equality value of a segment (Segment::eq_values, indexed by
-// the low half of Segment::eq_keys), so a hash hit is confirmed
-// exactly without reading the protobuf (ScalarEquals): a string is chars
-// [a, a + length), a number Segment::numbers[a], a bool a.
-enum EqKind : uint32_t { kEqString = 0, kEqNumber = 1u << 30, kEqBool = 2u << 30 };
-constexpr uint32_t kEqKindMask = 3u << 30;
+// The hash a partition is found by: the org's and the record type's (or
+// "any type").
+uint64_t PartitionHash(absl::string_view org, const std::string* record_type) {
+  const uint64_t o = StringHash(org, /*fold=*/false);
+  return Mix(o ^ (record_type == nullptr ? 0x51afd7ed558ccdffULL
+                                         : StringHash(*record_type, /*fold=*/false) * 31));
+}
 
-struct EqValue {
-  uint32_t a = 0;
-  uint32_t kind_length = 0;  // EqKind | string length
-};
+// The salt of the postings of (partition, field, case mode).
+uint64_t PostingSalt(uint32_t partition, uint32_t field, bool fold) {
+  return Mix((uint64_t{partition} << 33) ^ (uint64_t{field} << 1) ^ (fold ? 1 : 0));
+}
 
-// One rule in one partition (a rule naming two record types has an entry in
-// each). Rule limits come from validation (<= 20 conditions, <= 50 rules
-// per SOP).
-struct RuleEntry {
-  uint32_t sop = 0;              // index into Segment::sops
-  uint32_t first_condition = 0;  // index into Segment::conditions
-  int32_t priority = 0;
-  RoleSet visible_to = 0;
-  uint16_t rule_index = 0;
-  uint8_t num_conditions = 0;
-  uint8_t specificity = 0;
-};
+uint64_t PostingKey(uint64_t salt, uint64_t value_hash) {
+  const uint64_t k = Mix(value_hash ^ salt);
+  return k == 0 ? 1 : k;
+}
 
 // An equality access condition's (field, case mode) in a partition: a
 // lookup probes the postings of the record's values for it.
 struct EqualityField {
   uint32_t field = 0;
   bool fold = false;
+  uint64_t salt = 0;  // PostingSalt
 };
 
-// The entries whose access condition is a range on `field`, sorted by the
+// The rules whose access condition is a range on `field`, sorted by the
 // indexed bound on a monotone scale (numbers as they are, times as Unix
 // seconds rounded down): by lower bound ascending, or, for `upper` (rules
 // bounded above only), by upper bound descending. A record's value admits a
@@ -241,35 +332,18 @@ struct RangeList {
   uint32_t field = 0;
   bool time = false;
   bool upper = false;
-  uint32_t begin = 0;  // into Segment::range_bounds / range_entries
+  uint32_t begin = 0;  // into Segment::range_bounds / range_rules
   uint32_t end = 0;
 };
 
-// The rules of one (org, record type or any type), as entries
-// [entries_begin, entries_end), with each entry reachable from exactly one
-// access path: a posting of its equality access condition's values, a range
-// list, or the scan list (rules without an indexable condition).
-struct Partition {
-  uint32_t entries_begin = 0, entries_end = 0;
-  uint32_t scan_begin = 0, scan_end = 0;            // into Segment::scan
-  uint32_t equality_begin = 0, equality_end = 0;    // into Segment::equality_fields
-  uint32_t ranges_begin = 0, ranges_end = 0;        // into Segment::range_lists
-};
-
-uint64_t PostingKey(uint32_t partition, uint32_t field, bool fold, uint64_t value_hash) {
-  const uint64_t k = Mix(value_hash ^ Mix((uint64_t{partition} << 32) ^ (uint64_t{field} << 1) ^
-                                          (fold ? 1 : 0)));
-  return k == 0 ? 1 : k;
-}
-
-// Open addressing from a posting key to its entries (a CSR over the slots).
+// Open addressing from a 64-bit key to its values (a CSR over the slots).
 struct PostingTable {
   uint64_t mask = 0;
-  std::vector<uint64_t> keys;      // 0: empty slot
-  std::vector<uint32_t> offsets;   // slot i holds entries [offsets[i], offsets[i + 1])
-  std::vector<uint32_t> entries;
+  std::vector<uint64_t> keys;     // 0: empty slot
+  std::vector<uint32_t> offsets;  // slot i holds values [offsets[i], offsets[i + 1])
+  std::vector<uint32_t> values;
 
-  // `pairs` (key, entry) sorted by key.
+  // `pairs` (key, value) sorted by key; keys are not 0.
   void Build(const std::vector<std::pair<uint64_t, uint32_t>>& pairs) {
     size_t distinct = 0;
     for (size_t i = 0; i < pairs.size(); ++i) {
@@ -293,17 +367,17 @@ struct PostingTable {
       ++offsets[slot_of[i] + 1];
     }
     for (size_t s = 0; s < capacity; ++s) offsets[s + 1] += offsets[s];
-    entries.resize(pairs.size());
+    values.resize(pairs.size());
     std::vector<uint32_t> next(offsets.begin(), offsets.end() - 1);
-    for (size_t i = 0; i < pairs.size(); ++i) entries[next[slot_of[i]]++] = pairs[i].second;
+    for (size_t i = 0; i < pairs.size(); ++i) values[next[slot_of[i]]++] = pairs[i].second;
   }
 
-  // The entries under `key` (a hash collision may add others).
+  // The values under `key`.
   std::pair<const uint32_t*, const uint32_t*> Find(uint64_t key) const {
     if (keys.empty()) return {nullptr, nullptr};
     for (uint64_t s = key & mask;; s = (s + 1) & mask) {
       const uint64_t k = keys[s];
-      if (k == key) return {entries.data() + offsets[s], entries.data() + offsets[s + 1]};
+      if (k == key) return {values.data() + offsets[s], values.data() + offsets[s + 1]};
       if (k == 0) return {nullptr, nullptr};
     }
   }
@@ -313,42 +387,36 @@ struct Segment {
   std::vector<PublishedSopPtr> sops;
   // (hash of the name, index into sops), sorted.
   std::vector<std::pair<uint64_t, uint32_t>> by_name;
-  std::vector<RuleEntry> entries;
-  std::vector<CompiledCondition> conditions;
-  // Per equality condition, sorted: (32 bits of the value's hash) << 32 |
-  // index into eq_values.
-  std::vector<uint64_t> eq_keys;
-  std::vector<EqValue> eq_values;  // distinct
-  std::vector<double> numbers;
-  std::vector<absl::Time> times;
-  std::string chars;
+  // Rule programs; rules are named by the offset of their first word.
+  std::vector<uint32_t> code;
   std::vector<Partition> partitions;
-  // PartitionKey -> index into partitions.
-  absl::flat_hash_map<std::string, uint32_t> partition_ids;
+  PostingTable partition_table;  // PartitionHash -> index into partitions
+  std::vector<uint32_t> members;
   std::vector<uint32_t> scan;
   std::vector<EqualityField> equality_fields;
   std::vector<RangeList> range_lists;
   std::vector<double> range_bounds;
-  std::vector<uint32_t> range_entries;
-  PostingTable postings;
+  std::vector<uint32_t> range_rules;
+  PostingTable postings;  // PostingKey -> rules
+
+  RuleHeader Header(uint32_t rule) const { return Read<RuleHeader>(code.data() + rule); }
+
+  // The partition of (org, record type or any type) with hash `hash`, or -1.
+  int64_t FindPartition(uint64_t hash, absl::string_view org, const std::string* type) const {
+    auto [begin, end] = partition_table.Find(hash == 0 ? 1 : hash);
+    for (const uint32_t* it = begin; it != end; ++it) {
+      const Partition& p = partitions[*it];
+      if (p.org == org && (type == nullptr ? p.any_type : !p.any_type && p.record_type == *type)) {
+        return *it;
+      }
+    }
+    return -1;
+  }
 };
 
 uint64_t NameHash(const SopName& name) {
   return absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
       std::make_pair(absl::string_view(name.org), absl::string_view(name.sop)));
-}
-
-// "org\0*" holds the rules for any record type, "org\0=type" those naming
-// `type`.
-void PartitionKey(absl::string_view org, const std::string* record_type, std::string* key) {
-  key->assign(org.data(), org.size());
-  key->push_back('\0');
-  if (record_type == nullptr) {
-    key->push_back('*');
-  } else {
-    key->push_back('=');
-    key->append(*record_type);
-  }
 }
 
 double TimeScale(absl::Time t) { return static_cast<double>(absl::ToUnixSeconds(t)); }
@@ -361,9 +429,8 @@ class SegmentBuilder {
   void Build(std::vector<PublishedSopPtr> sops) {
     seg_.sops = std::move(sops);
     seg_.by_name.reserve(seg_.sops.size());
-    // (partition, entry) before entries are grouped by partition.
-    std::vector<std::pair<uint32_t, RuleEntry>> placed;
-    std::string key;
+    // (partition, rule ordinal) before rules are grouped by partition.
+    std::vector<std::pair<uint32_t, uint32_t>> placed;
     std::vector<const std::string*> types;
     for (uint32_t s = 0; s < seg_.sops.size(); ++s) {
       const PublishedSop& sop = *seg_.sops[s];
@@ -371,15 +438,8 @@ class SegmentBuilder {
       const auto& rules = sop.body.targeting_rules();
       for (int i = 0; i < rules.size(); ++i) {
         const v1::TargetingRule& rule = rules[i];
-        RuleEntry entry;
-        entry.sop = s;
-        entry.first_condition = static_cast<uint32_t>(seg_.conditions.size());
-        entry.priority = rule.priority();
-        entry.visible_to = sop.visible_to;
-        entry.rule_index = static_cast<uint16_t>(i);
-        entry.num_conditions = static_cast<uint8_t>(rule.conditions_size());
-        entry.specificity = static_cast<uint8_t>(RuleSpecificity(rule));
-        for (const v1::Condition& c : rule.conditions()) Compile(c);
+        const auto ordinal = static_cast<uint32_t>(rules_.size());
+        Compile(s, sop, i, rule);
         types.clear();
         for (const std::string& type : rule.record_types()) {
           if (std::none_of(types.begin(), types.end(),
@@ -387,292 +447,308 @@ class SegmentBuilder {
             types.push_back(&type);
           }
         }
-        if (types.empty()) {
-          PartitionKey(sop.name.org, nullptr, &key);
-          placed.emplace_back(PartitionOf(key), entry);
-        }
+        if (types.empty()) placed.emplace_back(PartitionOf(sop.name.org, nullptr), ordinal);
         for (const std::string* type : types) {
-          PartitionKey(sop.name.org, type, &key);
-          placed.emplace_back(PartitionOf(key), entry);
+          placed.emplace_back(PartitionOf(sop.name.org, type), ordinal);
         }
       }
     }
     std::sort(seg_.by_name.begin(), seg_.by_name.end());
     std::stable_sort(placed.begin(), placed.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    seg_.entries.reserve(placed.size());
-    for (const auto& [p, entry] : placed) {
+    seg_.members.reserve(placed.size());
+    member_ordinals_.reserve(placed.size());
+    for (const auto& [p, ordinal] : placed) {
       Partition& part = seg_.partitions[p];
-      if (part.entries_begin == part.entries_end) {
-        part.entries_begin = static_cast<uint32_t>(seg_.entries.size());
+      if (part.members_begin == part.members_end) {
+        part.members_begin = static_cast<uint32_t>(seg_.members.size());
       }
-      seg_.entries.push_back(entry);
-      part.entries_end = static_cast<uint32_t>(seg_.entries.size());
+      seg_.members.push_back(rules_[ordinal].at);
+      member_ordinals_.push_back(ordinal);
+      part.members_end = static_cast<uint32_t>(seg_.members.size());
     }
-    placed.clear();
-    placed.shrink_to_fit();
+    placed = {};
+    std::vector<std::pair<uint64_t, uint32_t>> partition_keys;
+    for (uint32_t p = 0; p < seg_.partitions.size(); ++p) {
+      const Partition& part = seg_.partitions[p];
+      const uint64_t h =
+          PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
+      partition_keys.emplace_back(h == 0 ? 1 : h, p);
+    }
+    std::sort(partition_keys.begin(), partition_keys.end());
+    seg_.partition_table.Build(partition_keys);
     Index();
-    seg_.entries.shrink_to_fit();
-    seg_.conditions.shrink_to_fit();
-    seg_.eq_keys.shrink_to_fit();
-    seg_.eq_values.shrink_to_fit();
-    seg_.numbers.shrink_to_fit();
-    seg_.times.shrink_to_fit();
-    seg_.chars.shrink_to_fit();
+    seg_.code.shrink_to_fit();
     seg_.scan.shrink_to_fit();
     seg_.equality_fields.shrink_to_fit();
     seg_.range_lists.shrink_to_fit();
     seg_.range_bounds.shrink_to_fit();
-    seg_.range_entries.shrink_to_fit();
+    seg_.range_rules.shrink_to_fit();
   }
 
  private:
-  uint32_t PartitionOf(const std::string& key) {
-    auto [it, inserted] =
-        seg_.partition_ids.try_emplace(key, static_cast<uint32_t>(seg_.partitions.size()));
-    if (inserted) seg_.partitions.emplace_back();
-    return it->second;
-  }
+  // A condition a rule could be filed under, with what the index needs.
+  struct Access {
+    uint32_t condition = 0;
+    uint32_t field = 0;
+    uint8_t flags = 0;
+    Op op = Op::kNever;
+    // kAnyOf: full value hashes [first, first + count) in hashes_.
+    uint32_t first = 0, count = 0;
+    // Ranges: the indexed bound on the monotone scale, and which one.
+    double bound = 0;
+    bool upper = false;
+  };
+  struct BuiltRule {
+    uint32_t at = 0;
+    uint32_t access_begin = 0, access_end = 0;  // into access_
+  };
 
-  // `v` as an EqValue (strings interned in chars); nullopt for kinds that
-  // equal nothing.
-  // `exact_hash` is ScalarHash(v, /*fold=*/false) when the caller has it.
-  std::optional<uint32_t> MakeEqValue(const Value& v, std::optional<uint64_t> exact_hash) {
-    const auto next = static_cast<uint32_t>(seg_.eq_values.size());
-    switch (v.kind_case()) {
-      case Value::kStringValue: {
-        const absl::string_view str = v.string_value();
-        // Longer strings (far beyond validation's limits) would not fit.
-        if (str.size() >= (1u << 30)) return std::nullopt;
-        // Keyed by hash and confirmed on chars (hot in cache, unlike the
-        // SOPs' strings); a colliding string is stored again, unshared.
-        auto [it, inserted] = interned_strings_.try_emplace(
-            exact_hash ? *exact_hash : StringHash(str, /*fold=*/false), next);
-        if (!inserted) {
-          const EqValue& q = seg_.eq_values[it->second];
-          if (q.kind_length == str.size() &&
-              absl::string_view(seg_.chars.data() + q.a, str.size()) == str) {
-            return it->second;
-          }
-        }
-        seg_.eq_values.push_back(EqValue{static_cast<uint32_t>(seg_.chars.size()),
-                                         kEqString | static_cast<uint32_t>(str.size())});
-        seg_.chars.append(str.data(), str.size());
-        return next;
-      }
-      case Value::kNumberValue: {
-        double d = v.number_value();
-        uint64_t bits;
-        std::memcpy(&bits, &d, sizeof bits);
-        auto [it, inserted] = interned_numbers_.try_emplace(bits, next);
-        if (inserted) {
-          seg_.eq_values.push_back(EqValue{static_cast<uint32_t>(seg_.numbers.size()), kEqNumber});
-          seg_.numbers.push_back(d);
-        }
-        return it->second;
-      }
-      case Value::kBoolValue: {
-        int64_t& id = interned_bools_[v.bool_value() ? 1 : 0];
-        if (id < 0) {
-          id = next;
-          seg_.eq_values.push_back(EqValue{v.bool_value() ? 1u : 0u, kEqBool});
-        }
+  uint32_t PartitionOf(absl::string_view org, const std::string* type) {
+    const uint64_t h = PartitionHash(org, type);
+    auto [first, inserted] = partition_ids_.try_emplace(h, -1);
+    for (int64_t id = first->second; id >= 0; id = same_hash_[id]) {
+      const Partition& p = seg_.partitions[id];
+      if (p.org == org && (type == nullptr ? p.any_type : !p.any_type && p.record_type == *type)) {
         return static_cast<uint32_t>(id);
       }
-      default:
-        return std::nullopt;
     }
+    const auto id = static_cast<uint32_t>(seg_.partitions.size());
+    Partition& p = seg_.partitions.emplace_back();
+    p.org = std::string(org);
+    p.any_type = type == nullptr;
+    if (type != nullptr) p.record_type = *type;
+    same_hash_.push_back(first->second);
+    first->second = id;
+    return id;
   }
 
-  // Files value `id` (full hash `h`) in the current condition's keys; the
-  // full hash is kept for the index build (order does not matter there).
-  void AddKey(uint64_t h, uint32_t id) {
-    seg_.eq_keys.push_back((h >> 32 << 32) | id);
-    full_hashes_.push_back(h);
+  void Push(const void* data, size_t bytes) {
+    const size_t at = seg_.code.size();
+    seg_.code.resize(at + (bytes + 3) / 4, 0);
+    std::memcpy(seg_.code.data() + at, data, bytes);
   }
 
-  void AddHashes(const google::protobuf::RepeatedPtrField<Value>& values, bool fold,
-                 CompiledCondition* out) {
-    out->a = static_cast<uint32_t>(seg_.eq_keys.size());
+  // Appends rule `i` of `sop` (segment index `s`) to the code and rules_.
+  void Compile(uint32_t s, const PublishedSop& sop, int i, const v1::TargetingRule& rule) {
+    const auto at = static_cast<uint32_t>(seg_.code.size());
+    RuleHeader header;
+    header.sop = s;
+    header.priority = rule.priority();
+    header.visible_to = sop.visible_to;
+    header.rule_index = static_cast<uint16_t>(i);
+    header.num_conditions = static_cast<uint8_t>(rule.conditions_size());
+    header.specificity = static_cast<uint8_t>(RuleSpecificity(rule));
+    Push(&header, sizeof header);
+    BuiltRule built;
+    built.at = at;
+    built.access_begin = static_cast<uint32_t>(access_.size());
+    for (int c = 0; c < rule.conditions_size(); ++c) {
+      Compile(static_cast<uint32_t>(c), rule.conditions(c));
+    }
+    built.access_end = static_cast<uint32_t>(access_.size());
+    rules_.push_back(built);
+  }
+
+  // Appends `values`' 32-bit hashes, sorted and distinct, and notes their
+  // full hashes for an equality access condition.
+  uint16_t PushHashes(const std::vector<const Value*>& values, bool fold, Access* access) {
     pending_.clear();
-    for (const Value& v : values) {
+    for (const Value* v : values) {
       // Kinds that equal nothing are left out: they can never hit.
-      if (std::optional<uint64_t> h = ScalarHash(v, fold)) pending_.emplace_back(*h, &v);
+      if (std::optional<uint64_t> h = ScalarHash(*v, fold)) pending_.push_back(*h);
     }
-    // Order within a run of equal hashes does not matter (eq_keys are
-    // sorted below).
-    std::sort(pending_.begin(), pending_.end(),
-              [](const auto& x, const auto& y) { return x.first < y.first; });
-    const CaseMode mode = fold ? CaseMode::kIgnoreAsciiCase : CaseMode::kExact;
-    for (size_t i = 0, run = 0; i < pending_.size(); ++i) {
-      if (i > 0 && pending_[i].first != pending_[i - 1].first) run = i;
-      // Exact duplicates (within a run of equal hashes) are dropped.
-      bool dup = false;
-      for (size_t j = run; j < i && !dup; ++j) {
-        dup = ScalarEquals(*pending_[j].second, *pending_[i].second, mode);
-      }
-      if (dup) continue;
-      if (std::optional<uint32_t> q = MakeEqValue(*pending_[i].second,
-                                                     fold ? std::nullopt
-                                                          : std::optional<uint64_t>(
-                                                                pending_[i].first))) {
-        AddKey(pending_[i].first, *q);
-      }
+    std::sort(pending_.begin(), pending_.end());
+    pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
+    if (access != nullptr) {
+      access->first = static_cast<uint32_t>(hashes_.size());
+      access->count = static_cast<uint32_t>(pending_.size());
+      hashes_.insert(hashes_.end(), pending_.begin(), pending_.end());
     }
-    out->b = static_cast<uint32_t>(seg_.eq_keys.size()) - out->a;
-    std::sort(seg_.eq_keys.begin() + out->a, seg_.eq_keys.end());
+    short_.clear();
+    for (uint64_t h : pending_) short_.push_back(Hash32(h));
+    std::sort(short_.begin(), short_.end());
+    short_.erase(std::unique(short_.begin(), short_.end()), short_.end());
+    Push(short_.data(), short_.size() * sizeof(uint32_t));
+    return static_cast<uint16_t>(short_.size());
   }
 
   // The same reading of the operator as condition.cc.
-  void Compile(const v1::Condition& c) {
-    CompiledCondition out;
-    out.field = *dict_.Find(c.field());
+  void Compile(uint32_t index, const v1::Condition& c) {
+    ConditionHeader out{*dict_.Find(c.field()), Op::kNever, 0, 0};
     const bool fold = c.case_insensitive();
     if (fold) out.flags |= kFold;
+    const size_t header_at = seg_.code.size();
+    Push(&out, sizeof out);
+    Access access;
+    access.condition = index;
+    access.field = out.field;
     switch (c.op_case()) {
       case v1::Condition::kExists:
         out.op = Op::kExists;
         if (c.exists()) out.flags |= kExistsTrue;
         break;
-      case v1::Condition::kEquals: {
-        out.op = Op::kAnyOf;
-        out.a = static_cast<uint32_t>(seg_.eq_keys.size());
-        std::optional<uint64_t> h = ScalarHash(c.equals(), fold);
-        std::optional<uint32_t> q = MakeEqValue(c.equals(), fold ? std::nullopt : h);
-        if (h && q) {
-          AddKey(*h, *q);
+      case v1::Condition::kEquals:
+      case v1::Condition::kAnyOf:
+      case v1::Condition::kNoneOf: {
+        values_.clear();
+        if (c.op_case() == v1::Condition::kEquals) {
+          values_.push_back(&c.equals());
+        } else {
+          for (const Value& v : c.op_case() == v1::Condition::kAnyOf ? c.any_of().values()
+                                                                     : c.none_of().values()) {
+            values_.push_back(&v);
+          }
         }
-        out.b = static_cast<uint32_t>(seg_.eq_keys.size()) - out.a;
+        if (values_.size() > kMaxOperands) {
+          out.op = Op::kProtobuf;
+          break;
+        }
+        const bool any = c.op_case() != v1::Condition::kNoneOf;
+        out.op = any ? Op::kAnyOf : Op::kNoneOf;
+        out.n = PushHashes(values_, fold, any ? &access : nullptr);
+        if (any) {
+          access.op = Op::kAnyOf;
+          access.flags = out.flags;
+        }
         break;
       }
-      case v1::Condition::kAnyOf:
-        out.op = Op::kAnyOf;
-        AddHashes(c.any_of().values(), fold, &out);
-        break;
-      case v1::Condition::kNoneOf:
-        out.op = Op::kNoneOf;
-        AddHashes(c.none_of().values(), fold, &out);
-        break;
       case v1::Condition::kRange: {
         const v1::Range& r = c.range();
         if (r.exclusive_min()) out.flags |= kExclusiveMin;
         if (r.exclusive_max()) out.flags |= kExclusiveMax;
         if (r.lower_case() == v1::Range::kMinTime || r.upper_case() == v1::Range::kMaxTime) {
           out.op = Op::kTimeRange;
-          out.a = static_cast<uint32_t>(seg_.times.size());
-          seg_.times.push_back(r.has_min_time() ? FromProtoTimestamp(r.min_time())
-                                                : absl::InfinitePast());
-          seg_.times.push_back(r.has_max_time() ? FromProtoTimestamp(r.max_time())
-                                                : absl::InfiniteFuture());
-          if (r.has_min_time()) out.flags |= kHasMin;
-          if (r.has_max_time()) out.flags |= kHasMax;
+          if (r.has_min_time()) {
+            out.flags |= kHasMin;
+            const absl::Time t = FromProtoTimestamp(r.min_time());
+            Push(&t, sizeof t);
+            access.bound = TimeScale(t);
+          }
+          if (r.has_max_time()) {
+            out.flags |= kHasMax;
+            const absl::Time t = FromProtoTimestamp(r.max_time());
+            Push(&t, sizeof t);
+            if (!r.has_min_time()) {
+              access.bound = TimeScale(t);
+              access.upper = true;
+            }
+          }
         } else {
           out.op = Op::kNumberRange;
-          out.a = static_cast<uint32_t>(seg_.numbers.size());
-          const bool lo = r.lower_case() == v1::Range::kMin;
-          const bool hi = r.upper_case() == v1::Range::kMax;
-          seg_.numbers.push_back(lo ? r.min() : -HUGE_VAL);
-          seg_.numbers.push_back(hi ? r.max() : HUGE_VAL);
-          if (lo) out.flags |= kHasMin;
-          if (hi) out.flags |= kHasMax;
+          if (r.lower_case() == v1::Range::kMin) {
+            out.flags |= kHasMin;
+            const double d = r.min();
+            Push(&d, sizeof d);
+            access.bound = d;
+          }
+          if (r.upper_case() == v1::Range::kMax) {
+            out.flags |= kHasMax;
+            const double d = r.max();
+            Push(&d, sizeof d);
+            if (!(out.flags & kHasMin)) {
+              access.bound = d;
+              access.upper = true;
+            }
+          }
+          if (std::isnan(r.min()) || std::isnan(r.max())) break;  // not indexable
+        }
+        if (out.flags & (kHasMin | kHasMax)) {
+          access.op = out.op;
+          access.flags = out.flags;
         }
         break;
       }
       case v1::Condition::kPrefix:
+        if (c.prefix().size() > kMaxOperands) {
+          out.op = Op::kProtobuf;
+          break;
+        }
         out.op = Op::kPrefix;
-        out.a = static_cast<uint32_t>(seg_.chars.size());
-        out.b = static_cast<uint32_t>(c.prefix().size());
-        seg_.chars.append(c.prefix());
+        out.n = static_cast<uint16_t>(c.prefix().size());
+        Push(c.prefix().data(), c.prefix().size());
         break;
       default:
-        out.op = Op::kNever;
         break;
     }
-    seg_.conditions.push_back(out);
+    std::memcpy(seg_.code.data() + header_at, &out, sizeof out);
+    if (access.op != Op::kNever) access_.push_back(access);
   }
 
-  // A range's bound on the monotone scale when the range can serve as an
-  // access condition: (bound, upper).
-  std::optional<std::pair<double, bool>> RangeAccess(const CompiledCondition& c) const {
-    if (c.op == Op::kNumberRange) {
-      const double lo = seg_.numbers[c.a], hi = seg_.numbers[c.a + 1];
-      if (std::isnan(lo) || std::isnan(hi)) return std::nullopt;
-      if (c.flags & kHasMin) return std::make_pair(lo, false);
-      if (c.flags & kHasMax) return std::make_pair(hi, true);
-      return std::nullopt;
-    }
-    if (c.op == Op::kTimeRange) {
-      if (c.flags & kHasMin) return std::make_pair(TimeScale(seg_.times[c.a]), false);
-      if (c.flags & kHasMax) return std::make_pair(TimeScale(seg_.times[c.a + 1]), true);
-    }
-    return std::nullopt;
-  }
-
-  // Picks each entry's access condition (the one expected to admit the
-  // fewest records) and files the entry under it: postings for equality,
-  // range lists for ranges, the scan list otherwise. O(total conditions).
+  // Picks each rule's access condition (the one expected to admit the
+  // fewest records) and files the rule under it in each of its partitions:
+  // postings for equality, range lists for ranges, the scan list otherwise.
+  // O(total conditions) plus sorting.
   void Index() {
     // Distinct values per (field, case mode), for the equality estimate.
     absl::flat_hash_map<uint64_t, uint32_t> distinct;
     {
       absl::flat_hash_set<uint64_t> seen;
-      for (const CompiledCondition& c : seg_.conditions) {
-        if (c.op != Op::kAnyOf) continue;
-        const uint64_t fm = (uint64_t{c.field} << 1) | (c.flags & kFold);
-        for (uint32_t i = 0; i < c.b; ++i) {
-          if (seen.insert(Mix(full_hashes_[c.a + i] ^ Mix(fm))).second) ++distinct[fm];
+      for (const Access& a : access_) {
+        if (a.op != Op::kAnyOf) continue;
+        const uint64_t fm = (uint64_t{a.field} << 1) | (a.flags & kFold);
+        for (uint32_t i = 0; i < a.count; ++i) {
+          if (seen.insert(Mix(hashes_[a.first + i] ^ Mix(fm))).second) ++distinct[fm];
         }
       }
     }
+    // The access condition of each rule (index into access_, -1: none).
+    std::vector<int64_t> chosen;
+    chosen.reserve(rules_.size());
+    for (const BuiltRule& rule : rules_) {
+      double best = HUGE_VAL;
+      int64_t best_access = -1;
+      for (uint32_t i = rule.access_begin; i < rule.access_end; ++i) {
+        const Access& a = access_[i];
+        double estimate;
+        if (a.op == Op::kAnyOf) {
+          const uint64_t fm = (uint64_t{a.field} << 1) | (a.flags & kFold);
+          estimate = a.count / std::max(2.0, static_cast<double>(distinct[fm]));
+        } else {
+          const bool both = (a.flags & kHasMin) && (a.flags & kHasMax);
+          estimate = both ? kRangeSelectivity / 2 : kRangeSelectivity;
+        }
+        if (estimate < best) {
+          best = estimate;
+          best_access = i;
+        }
+      }
+      chosen.push_back(best_access);
+    }
+
     std::vector<std::pair<uint64_t, uint32_t>> postings;
-    // (partition, field, time, upper, bound, entry)
+    // (partition, field, time, upper, bound, rule)
     std::vector<std::tuple<uint32_t, uint32_t, bool, bool, double, uint32_t>> ranges;
     absl::flat_hash_set<std::tuple<uint32_t, uint32_t, bool>> equality;
     for (uint32_t p = 0; p < seg_.partitions.size(); ++p) {
       Partition& part = seg_.partitions[p];
       part.scan_begin = static_cast<uint32_t>(seg_.scan.size());
-      for (uint32_t e = part.entries_begin; e < part.entries_end; ++e) {
-        const RuleEntry& entry = seg_.entries[e];
-        double best = HUGE_VAL;
-        int best_condition = -1;
-        for (uint32_t i = 0; i < entry.num_conditions; ++i) {
-          const CompiledCondition& c = seg_.conditions[entry.first_condition + i];
-          double estimate = HUGE_VAL;
-          if (c.op == Op::kAnyOf) {
-            const uint64_t fm = (uint64_t{c.field} << 1) | (c.flags & kFold);
-            estimate = c.b / std::max(2.0, static_cast<double>(distinct[fm]));
-          } else if (RangeAccess(c)) {
-            const bool both = (c.flags & kHasMin) && (c.flags & kHasMax);
-            estimate = both ? kRangeSelectivity / 2 : kRangeSelectivity;
-          }
-          if (estimate < best) {
-            best = estimate;
-            best_condition = static_cast<int>(i);
-          }
-        }
-        if (best_condition < 0) {
-          seg_.scan.push_back(e);
+      for (uint32_t m = part.members_begin; m < part.members_end; ++m) {
+        const uint32_t rule = seg_.members[m];
+        const int64_t which = chosen[member_ordinals_[m]];
+        if (which < 0) {
+          seg_.scan.push_back(rule);
           continue;
         }
-        const CompiledCondition& c = seg_.conditions[entry.first_condition + best_condition];
-        if (c.op == Op::kAnyOf) {
-          const bool fold = (c.flags & kFold) != 0;
-          equality.emplace(p, c.field, fold);
-          for (uint32_t i = 0; i < c.b; ++i) {
-            postings.emplace_back(PostingKey(p, c.field, fold, full_hashes_[c.a + i]), e);
+        const Access& a = access_[which];
+        if (a.op == Op::kAnyOf) {
+          const bool fold = (a.flags & kFold) != 0;
+          equality.emplace(p, a.field, fold);
+          const uint64_t salt = PostingSalt(p, a.field, fold);
+          for (uint32_t i = 0; i < a.count; ++i) {
+            postings.emplace_back(PostingKey(salt, hashes_[a.first + i]), rule);
           }
         } else {
-          const auto [bound, upper] = *RangeAccess(c);
-          ranges.emplace_back(p, c.field, c.op == Op::kTimeRange, upper, upper ? -bound : bound,
-                              e);
+          ranges.emplace_back(p, a.field, a.op == Op::kTimeRange, a.upper,
+                              a.upper ? -a.bound : a.bound, rule);
         }
       }
       part.scan_end = static_cast<uint32_t>(seg_.scan.size());
     }
+    chosen = {};
     std::sort(postings.begin(), postings.end());
     seg_.postings.Build(postings);
-    postings.clear();
-    postings.shrink_to_fit();
+    postings = {};
 
     std::vector<std::tuple<uint32_t, uint32_t, bool>> fields(equality.begin(), equality.end());
     std::sort(fields.begin(), fields.end());
@@ -681,13 +757,13 @@ class SegmentBuilder {
       if (part.equality_begin == part.equality_end) {
         part.equality_begin = static_cast<uint32_t>(seg_.equality_fields.size());
       }
-      seg_.equality_fields.push_back(EqualityField{field, fold});
+      seg_.equality_fields.push_back(EqualityField{field, fold, PostingSalt(p, field, fold)});
       part.equality_end = static_cast<uint32_t>(seg_.equality_fields.size());
     }
 
     std::sort(ranges.begin(), ranges.end());
     for (size_t i = 0; i < ranges.size(); ++i) {
-      const auto& [p, field, time, upper, bound, e] = ranges[i];
+      const auto& [p, field, time, upper, bound, rule] = ranges[i];
       if (i == 0 || std::tie(p, field, time, upper) !=
                         std::tie(std::get<0>(ranges[i - 1]), std::get<1>(ranges[i - 1]),
                                  std::get<2>(ranges[i - 1]), std::get<3>(ranges[i - 1]))) {
@@ -700,20 +776,25 @@ class SegmentBuilder {
         part.ranges_end = static_cast<uint32_t>(seg_.range_lists.size());
       }
       seg_.range_bounds.push_back(upper ? -bound : bound);
-      seg_.range_entries.push_back(e);
+      seg_.range_rules.push_back(rule);
       seg_.range_lists.back().end = static_cast<uint32_t>(seg_.range_bounds.size());
     }
   }
 
   const FieldDictionary& dict_;
   Segment& seg_;
-  // Build-time only: value -> index into eq_values; the values of one
-  // any_of being compiled.
-  absl::flat_hash_map<uint64_t, uint32_t> interned_strings_;  // by exact StringHash
-  absl::flat_hash_map<uint64_t, uint32_t> interned_numbers_;  // by bits
-  int64_t interned_bools_[2] = {-1, -1};
-  std::vector<uint64_t> full_hashes_;  // parallel to eq_keys
-  std::vector<std::pair<uint64_t, const Value*>> pending_;
+  // Build-time only.
+  // PartitionHash -> the last partition with it; same_hash_[p]: the one
+  // before p (-1: none).
+  absl::flat_hash_map<uint64_t, int64_t> partition_ids_;
+  std::vector<int64_t> same_hash_;
+  std::vector<BuiltRule> rules_;           // by ordinal
+  std::vector<uint32_t> member_ordinals_;  // parallel to Segment::members
+  std::vector<Access> access_;
+  std::vector<uint64_t> hashes_;  // full hashes of equality access conditions' values
+  std::vector<const Value*> values_;  // of the condition being compiled
+  std::vector<uint64_t> pending_;
+  std::vector<uint32_t> short_;
 };
 
 // Bit i set: Segment::sops[i] has been replaced or removed.
@@ -760,13 +841,6 @@ std::shared_ptr<const Segment> BuildSegment(std::vector<PublishedSopPtr> sops,
   return segment;
 }
 
-template <typename T>
-bool InBounds(const T& x, uint8_t flags, const T& lo, const T& hi) {
-  if ((flags & kHasMin) && ((flags & kExclusiveMin) ? !(x > lo) : !(x >= lo))) return false;
-  if ((flags & kHasMax) && ((flags & kExclusiveMax) ? !(x < hi) : !(x <= hi))) return false;
-  return true;
-}
-
 std::optional<absl::Time> MemoTime(const Value& v, ParsedTimeMemo* memo) {
   if (memo == nullptr) return ValueTime(v);
   if (!memo->parsed) {
@@ -789,10 +863,10 @@ struct Scratch {
   // The record's value of one dictionary field, resolved once per lookup.
   struct Slot {
     uint32_t epoch = 0;
-    const Value* value = nullptr;
     bool present = false;
     uint8_t hashed = 0;    // bit m: hash[m] computed (m = fold)
     uint8_t hashable = 0;  // bit m: hash[m] exists (the value is a scalar)
+    const Value* value = nullptr;
     uint64_t hash[2] = {0, 0};
     ParsedTimeMemo memo;
   };
@@ -802,7 +876,8 @@ struct Scratch {
   std::vector<uint32_t> sop_epoch;
   std::vector<uint32_t> sop_hit;  // index into hits
   std::vector<Hit> hits;
-  std::string key;
+  std::vector<uint32_t> candidates;  // rules of the partition being searched
+  std::vector<const uint32_t*> conditions;
 
   void Begin(size_t fields, size_t sops) {
     if (++epoch == 0) {
@@ -824,6 +899,9 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
+// How far ahead of verification candidates' programs are prefetched.
+constexpr size_t kPrefetchDistance = 8;
+
 // One lookup (or near-miss search) over one matcher state.
 class Lookup {
  public:
@@ -836,7 +914,7 @@ class Lookup {
   std::vector<SopMatchResult> Match() {
     const auto k = static_cast<size_t>(query_.max_results);
     if (k == 0) return {};
-    ForEachPartition([&](uint32_t si, uint32_t p) { Candidates(si, p); });
+    ForEachPartition([&](uint32_t si, uint32_t p) { Search(si, p); });
     auto before = [&](const Scratch::Hit& a, const Scratch::Hit& b) {
       return CompareRank(a.priority, a.specificity, *Sop(a), b.priority, b.specificity,
                          *Sop(b)) < 0;
@@ -853,7 +931,7 @@ class Lookup {
     return results;
   }
 
-  // Near misses may fail their access condition, so every entry in scope is
+  // Near misses may fail their access condition, so every rule in scope is
   // checked (the interface allows a scan).
   std::vector<NearMiss> NearMisses(int max) {
     std::vector<NearMiss> misses;
@@ -861,16 +939,19 @@ class Lookup {
       const State::SegmentRef& ref = state_.segments[si];
       const Segment& seg = *ref.segment;
       const Partition& part = seg.partitions[p];
-      for (uint32_t id = part.entries_begin; id < part.entries_end; ++id) {
-        const RuleEntry& e = seg.entries[id];
-        if (!RolesMaySee(query_.viewer_roles, e.visible_to) || IsDead(ref.dead.get(), e.sop)) {
+      for (uint32_t m = part.members_begin; m < part.members_end; ++m) {
+        const uint32_t rule = seg.members[m];
+        const RuleHeader h = seg.Header(rule);
+        if (!RolesMaySee(query_.viewer_roles, h.visible_to) || IsDead(ref.dead.get(), h.sop)) {
           continue;
         }
-        std::optional<int> failed = SoleFailedCondition(
-            e.num_conditions, [&](int c) { return Holds(seg, e, static_cast<uint32_t>(c)); });
+        ConditionStarts(seg, rule, h);
+        std::optional<int> failed = SoleFailedCondition(h.num_conditions, [&](int c) {
+          return Decide(seg, h, c, s_.conditions[c]);
+        });
         if (failed) {
           misses.push_back(
-              NearMiss{seg.sops[e.sop], e.rule_index, *failed, e.priority, e.specificity});
+              NearMiss{seg.sops[h.sop], h.rule_index, *failed, h.priority, h.specificity});
         }
       }
     });
@@ -905,7 +986,7 @@ class Lookup {
   }
 
   // The hash of a scalar slot's value under `fold`.
-  std::optional<uint64_t> SlotHash(Scratch::Slot& s, bool fold) {
+  static std::optional<uint64_t> SlotHash(Scratch::Slot& s, bool fold) {
     const uint8_t bit = fold ? 2 : 1;
     if (!(s.hashed & bit)) {
       s.hashed |= bit;
@@ -921,129 +1002,161 @@ class Lookup {
   template <typename Visit>
   void ForEachPartition(Visit visit) {
     const std::string& type = query_.context->record_type();
+    const uint64_t any_hash = PartitionHash(query_.org, nullptr);
+    const uint64_t type_hash = PartitionHash(query_.org, &type);
     for (uint32_t si = 0; si < state_.segments.size(); ++si) {
       const Segment& seg = *state_.segments[si].segment;
-      for (const std::string* t : {static_cast<const std::string*>(nullptr), &type}) {
-        PartitionKey(query_.org, t, &s_.key);
-        auto it = seg.partition_ids.find(s_.key);
-        if (it != seg.partition_ids.end()) visit(si, it->second);
-      }
+      const int64_t any = seg.FindPartition(any_hash, query_.org, nullptr);
+      if (any >= 0) visit(si, static_cast<uint32_t>(any));
+      const int64_t typed = seg.FindPartition(type_hash, query_.org, &type);
+      if (typed >= 0) visit(si, static_cast<uint32_t>(typed));
     }
   }
 
-  // ScalarEquals(v, eq_values[j]) under the case mode.
-  static bool EqualsValue(const Segment& seg, uint32_t j, const Value& v, bool fold) {
-    const EqValue& q = seg.eq_values[j];
-    switch (v.kind_case()) {
-      case Value::kStringValue: {
-        const std::string& str = v.string_value();
-        if (str.size() != q.kind_length || (q.kind_length & kEqKindMask) != kEqString) {
-          return false;
-        }
-        const absl::string_view mine(seg.chars.data() + q.a, str.size());
-        return fold ? absl::EqualsIgnoreCase(str, mine) : absl::string_view(str) == mine;
-      }
-      case Value::kNumberValue:
-        return q.kind_length == kEqNumber && v.number_value() == seg.numbers[q.a];
-      case Value::kBoolValue:
-        return q.kind_length == kEqBool && (q.a != 0) == v.bool_value();
-      default:
-        return false;
-    }
-  }
-
-  // Whether scalar `v` (hash `h` under the condition's case mode) equals
-  // one of the condition's values, exactly.
-  static bool InSet(const Segment& seg, const CompiledCondition& c, uint64_t h, const Value& v) {
-    const bool fold = (c.flags & kFold) != 0;
-    const uint64_t top = h >> 32;
-    const uint64_t* begin = seg.eq_keys.data() + c.a;
-    const uint64_t* end = begin + c.b;
-    const uint64_t* it =
-        c.b <= 16 ? std::find_if(begin, end, [top](uint64_t k) { return k >> 32 == top; })
-                  : std::lower_bound(begin, end, top << 32);
-    for (; it != end && *it >> 32 == top; ++it) {
-      if (EqualsValue(seg, static_cast<uint32_t>(*it), v, fold)) return true;
-    }
-    return false;
-  }
-
-  // Whether the record's value (or an element of it) equals one of the
-  // condition's values (exact).
-  bool AnyEqual(const Segment& seg, const CompiledCondition& c, Scratch::Slot& s) {
-    const bool fold = (c.flags & kFold) != 0;
+  // Whether the record's value (or an element of it) hashes to one of the
+  // condition's value hashes [set, set + n).
+  bool HashHit(const uint32_t* set, uint32_t n, bool fold, Scratch::Slot& s) {
     if (s.value->kind_case() == Value::kListValue) {
       for (const Value& e : s.value->list_value().values()) {
         std::optional<uint64_t> h = ScalarHash(e, fold);
-        if (h && InSet(seg, c, *h, e)) return true;
+        if (h && HashIn(set, n, Hash32(*h))) return true;
       }
       return false;
     }
     std::optional<uint64_t> h = SlotHash(s, fold);
-    return h && InSet(seg, c, *h, *s.value);
+    return h && HashIn(set, n, Hash32(*h));
   }
 
   // One scalar against a range or prefix condition (condition.cc's
   // ScalarSatisfies).
-  static bool Satisfies(const Segment& seg, const CompiledCondition& c, const Value& v,
+  static bool Satisfies(const ConditionHeader& c, const uint32_t* operands, const Value& v,
                         ParsedTimeMemo* memo) {
     switch (c.op) {
-      case Op::kNumberRange:
-        return v.kind_case() == Value::kNumberValue &&
-               InBounds(v.number_value(), c.flags, seg.numbers[c.a], seg.numbers[c.a + 1]);
+      case Op::kNumberRange: {
+        if (v.kind_case() != Value::kNumberValue) return false;
+        const auto [lo, hi] = Bounds<double>(c, operands, -HUGE_VAL, HUGE_VAL);
+        return InBounds(v.number_value(), c.flags, lo, hi);
+      }
       case Op::kTimeRange: {
         std::optional<absl::Time> t = MemoTime(v, memo);
-        return t && InBounds(*t, c.flags, seg.times[c.a], seg.times[c.a + 1]);
+        if (!t) return false;
+        const auto [lo, hi] =
+            Bounds<absl::Time>(c, operands, absl::InfinitePast(), absl::InfiniteFuture());
+        return InBounds(*t, c.flags, lo, hi);
       }
       case Op::kPrefix:
         return v.kind_case() == Value::kStringValue &&
-               HasPrefix(v.string_value(), absl::string_view(seg.chars.data() + c.a, c.b),
+               HasPrefix(v.string_value(),
+                         absl::string_view(reinterpret_cast<const char*>(operands), c.n),
                          (c.flags & kFold) ? CaseMode::kIgnoreAsciiCase : CaseMode::kExact);
       default:
         return false;
     }
   }
 
-  // ConditionHoldsForValue for condition `i` of `e`, from its compiled form.
-  bool Holds(const Segment& seg, const RuleEntry& e, uint32_t i) {
-    const CompiledCondition& c = seg.conditions[e.first_condition + i];
+  // The first phase for the condition at `at`: exact for all but equality
+  // hits (kConfirm).
+  Verdict Screen(const uint32_t* at) {
+    const ConditionHeader c = Read<ConditionHeader>(at);
+    const uint32_t* operands = at + 2;
     Scratch::Slot* s = Get(c.field);
     const bool present = s != nullptr && s->present;
     switch (c.op) {
       case Op::kNever:
-        return false;
+        return Verdict::kFails;
+      case Op::kProtobuf:
+        return Verdict::kConfirm;
       case Op::kExists:
-        return ((c.flags & kExistsTrue) != 0) == present;
-      case Op::kNoneOf:
-        return !present || !AnyEqual(seg, c, *s);
+        return ((c.flags & kExistsTrue) != 0) == present ? Verdict::kHolds : Verdict::kFails;
       case Op::kAnyOf:
-        return present && AnyEqual(seg, c, *s);
+        return present && HashHit(operands, c.n, c.flags & kFold, *s) ? Verdict::kConfirm
+                                                                       : Verdict::kFails;
+      case Op::kNoneOf:
+        return present && HashHit(operands, c.n, c.flags & kFold, *s) ? Verdict::kConfirm
+                                                                       : Verdict::kHolds;
       default:
         break;
     }
-    if (!present) return false;
+    if (!present) return Verdict::kFails;
     if (s->value->kind_case() == Value::kListValue) {
       for (const Value& v : s->value->list_value().values()) {
-        if (Satisfies(seg, c, v, nullptr)) return true;
+        if (Satisfies(c, operands, v, nullptr)) return Verdict::kHolds;
       }
-      return false;
+      return Verdict::kFails;
     }
-    return Satisfies(seg, c, *s->value, &s->memo);
+    return Satisfies(c, operands, *s->value, &s->memo) ? Verdict::kHolds : Verdict::kFails;
   }
 
-  void Consider(uint32_t si, const State::SegmentRef& ref, uint32_t id) {
+  // Settles a kConfirm verdict on condition `i` of the rule's protobuf.
+  bool Confirm(const Segment& seg, const RuleHeader& h, int i, const uint32_t* at) {
+    const v1::Condition& condition =
+        seg.sops[h.sop]->body.targeting_rules(h.rule_index).conditions(i);
+    Scratch::Slot* s = Get(Read<ConditionHeader>(at).field);
+    return ConditionHoldsForValue(condition, s != nullptr ? s->value : nullptr,
+                                  s != nullptr ? &s->memo : nullptr);
+  }
+
+  // Whether condition `i` (at `at`) of the rule holds, exactly.
+  bool Decide(const Segment& seg, const RuleHeader& h, int i, const uint32_t* at) {
+    switch (Screen(at)) {
+      case Verdict::kHolds:
+        return true;
+      case Verdict::kFails:
+        return false;
+      case Verdict::kConfirm:
+        return Confirm(seg, h, i, at);
+    }
+    return false;
+  }
+
+  static const uint32_t* NextCondition(const uint32_t* at) {
+    return at + 2 + OperandWords(Read<ConditionHeader>(at));
+  }
+
+  // s_.conditions[i]: where condition i of `rule` starts.
+  void ConditionStarts(const Segment& seg, uint32_t rule, const RuleHeader& h) {
+    s_.conditions.clear();
+    const uint32_t* at = seg.code.data() + rule + kRuleHeaderWords;
+    for (uint32_t i = 0; i < h.num_conditions; ++i, at = NextCondition(at)) {
+      s_.conditions.push_back(at);
+    }
+  }
+
+  // Verifies `rule`: every condition screened, then equality hits confirmed.
+  void Verify(uint32_t si, const State::SegmentRef& ref, uint32_t rule) {
     const Segment& seg = *ref.segment;
-    const RuleEntry& e = seg.entries[id];
-    if (!RolesMaySee(query_.viewer_roles, e.visible_to) || IsDead(ref.dead.get(), e.sop)) {
+    const RuleHeader h = seg.Header(rule);
+    if (!RolesMaySee(query_.viewer_roles, h.visible_to) || IsDead(ref.dead.get(), h.sop)) {
       return;
     }
-    for (uint32_t i = 0; i < e.num_conditions; ++i) {
-      if (!Holds(seg, e, i)) return;
+    // Conditions to confirm, by index (rules have at most kMaxConditions
+    // conditions; beyond 64, every one is confirmed).
+    uint64_t confirm = 0;
+    const uint32_t* at = seg.code.data() + rule + kRuleHeaderWords;
+    for (uint32_t i = 0; i < h.num_conditions; ++i, at = NextCondition(at)) {
+      switch (Screen(at)) {
+        case Verdict::kFails:
+          return;
+        case Verdict::kConfirm:
+          confirm |= i < 64 ? uint64_t{1} << i : ~uint64_t{0};
+          break;
+        case Verdict::kHolds:
+          break;
+      }
     }
-    Offer(si, ref, e);
+    if (confirm != 0) {
+      ConditionStarts(seg, rule, h);
+      for (uint32_t i = 0; i < h.num_conditions; ++i) {
+        if (((confirm >> std::min(i, 63u)) & 1) &&
+            !Confirm(seg, h, static_cast<int>(i), s_.conditions[i])) {
+          return;
+        }
+      }
+    }
+    Offer(si, ref, h);
   }
 
-  void Offer(uint32_t si, const State::SegmentRef& ref, const RuleEntry& e) {
+  void Offer(uint32_t si, const State::SegmentRef& ref, const RuleHeader& e) {
     const uint32_t g = ref.sop_base + e.sop;
     Scratch::Hit hit{si, e.sop, e.priority, e.rule_index, e.specificity};
     if (s_.sop_epoch[g] != s_.epoch) {
@@ -1059,16 +1172,18 @@ class Lookup {
     }
   }
 
-  // Verifies the entries of partition `p` of segment `si` that the record's
-  // values reach through their access conditions.
-  void Candidates(uint32_t si, uint32_t p) {
+  // Verifies the rules of partition `p` of segment `si` that the record's
+  // values reach through their access conditions: gathers them first, then
+  // verifies them with their programs prefetched a few ahead.
+  void Search(uint32_t si, uint32_t p) {
     const State::SegmentRef& ref = state_.segments[si];
     const Segment& seg = *ref.segment;
     const Partition& part = seg.partitions[p];
-    for (uint32_t i = part.scan_begin; i < part.scan_end; ++i) Consider(si, ref, seg.scan[i]);
+    std::vector<uint32_t>& candidates = s_.candidates;
+    candidates.assign(seg.scan.begin() + part.scan_begin, seg.scan.begin() + part.scan_end);
     auto probe = [&](const EqualityField& f, uint64_t h) {
-      auto [begin, end] = seg.postings.Find(PostingKey(p, f.field, f.fold, h));
-      for (const uint32_t* it = begin; it != end; ++it) Consider(si, ref, *it);
+      auto [begin, end] = seg.postings.Find(PostingKey(f.salt, h));
+      candidates.insert(candidates.end(), begin, end);
     };
     for (uint32_t i = part.equality_begin; i < part.equality_end; ++i) {
       const EqualityField& f = seg.equality_fields[i];
@@ -1087,9 +1202,8 @@ class Lookup {
       const double* end = seg.range_bounds.data() + list.end;
       const double* last = list.upper ? std::upper_bound(begin, end, x, std::greater<>())
                                       : std::upper_bound(begin, end, x);
-      for (const double* it = begin; it != last; ++it) {
-        Consider(si, ref, seg.range_entries[it - seg.range_bounds.data()]);
-      }
+      const uint32_t* rules = seg.range_rules.data() + list.begin;
+      candidates.insert(candidates.end(), rules, rules + (last - begin));
     };
     auto scale = [](const RangeList& list, const Value& v,
                     ParsedTimeMemo* memo) -> std::optional<double> {
@@ -1112,6 +1226,13 @@ class Lookup {
       } else if (std::optional<double> x = scale(list, *s->value, &s->memo)) {
         admit(list, *x);
       }
+    }
+    const uint32_t* code = seg.code.data();
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (i + kPrefetchDistance < candidates.size()) {
+        __builtin_prefetch(code + candidates[i + kPrefetchDistance]);
+      }
+      Verify(si, ref, candidates[i]);
     }
   }
 
