@@ -185,6 +185,9 @@ enum class Op : uint8_t {
   kTimeRange,    // the present bounds follow, as absl::Time
   kPrefix,       // n bytes follow
   kProtobuf,     // decided on the protobuf only (operands beyond the limits)
+  kAccess,       // the rule's equality access condition: a lookup reaches the
+                 // rule through a posting of one of its values, so only the
+                 // protobuf confirmation is left (its hashes are not kept)
 };
 
 enum ConditionFlags : uint8_t {
@@ -310,10 +313,7 @@ uint64_t PostingSalt(uint32_t partition, uint32_t field, bool fold) {
   return Mix((uint64_t{partition} << 33) ^ (uint64_t{field} << 1) ^ (fold ? 1 : 0));
 }
 
-uint64_t PostingKey(uint64_t salt, uint64_t value_hash) {
-  const uint64_t k = Mix(value_hash ^ salt);
-  return k == 0 ? 1 : k;
-}
+uint64_t PostingKey(uint64_t salt, uint64_t value_hash) { return Mix(value_hash ^ salt); }
 
 // An equality access condition's (field, case mode) in a partition: a
 // lookup probes the postings of the record's values for it.
@@ -336,57 +336,79 @@ struct RangeList {
   uint32_t end = 0;
 };
 
-// Open addressing from a 64-bit key to its values (a CSR over the slots).
-struct PostingTable {
-  uint64_t mask = 0;
-  std::vector<uint64_t> keys;     // 0: empty slot
-  std::vector<uint32_t> offsets;  // slot i holds values [offsets[i], offsets[i + 1])
-  std::vector<uint32_t> values;
-
-  // `pairs` (key, value) sorted by key; keys are not 0.
+// Open addressing from 32 bits of a 64-bit key to its values: keys whose
+// fingerprints agree share one list (a superset of each), so a lookup may
+// get a few rules it does not need, never miss one; rules are verified
+// exactly. A slot is 8 bytes and the table about 80 % full.
+class PostingTable {
+ public:
+  // `pairs` (key, value) sorted by key.
   void Build(const std::vector<std::pair<uint64_t, uint32_t>>& pairs) {
     size_t distinct = 0;
     for (size_t i = 0; i < pairs.size(); ++i) {
-      if (i == 0 || pairs[i].first != pairs[i - 1].first) ++distinct;
+      if (i == 0 || Fingerprint(pairs[i].first) != Fingerprint(pairs[i - 1].first)) ++distinct;
     }
-    size_t capacity = 1;
-    while (capacity * 3 < distinct * 4 + 1) capacity <<= 1;
-    mask = capacity - 1;
-    keys.assign(capacity, 0);
-    offsets.assign(capacity + 1, 0);
+    // One more slot than needed, so the last occupied one ends a range.
+    slots_.assign(distinct + distinct / 4 + 2, Slot{});
+    const auto capacity = static_cast<uint32_t>(slots_.size() - 1);
+    // Slots in key order of their first key, then counts turned into ends.
     std::vector<uint32_t> slot_of(pairs.size());
     for (size_t i = 0; i < pairs.size(); ++i) {
-      if (i > 0 && pairs[i].first == pairs[i - 1].first) {
-        slot_of[i] = slot_of[i - 1];
-      } else {
-        uint64_t s = pairs[i].first & mask;
-        while (keys[s] != 0) s = (s + 1) & mask;
-        keys[s] = pairs[i].first;
-        slot_of[i] = static_cast<uint32_t>(s);
+      const uint32_t fp = Fingerprint(pairs[i].first);
+      uint32_t s = Home(fp, capacity);
+      while (slots_[s].fingerprint != 0 && slots_[s].fingerprint != fp) {
+        s = s + 1 == capacity ? 0 : s + 1;
       }
-      ++offsets[slot_of[i] + 1];
+      slots_[s].fingerprint = fp;
+      ++slots_[s + 1].begin;
+      slot_of[i] = s;
     }
-    for (size_t s = 0; s < capacity; ++s) offsets[s + 1] += offsets[s];
-    values.resize(pairs.size());
-    std::vector<uint32_t> next(offsets.begin(), offsets.end() - 1);
-    for (size_t i = 0; i < pairs.size(); ++i) values[next[slot_of[i]]++] = pairs[i].second;
+    for (size_t s = 0; s + 1 < slots_.size(); ++s) slots_[s + 1].begin += slots_[s].begin;
+    values_.resize(pairs.size());
+    std::vector<uint32_t> next(slots_.size());
+    for (size_t s = 0; s < slots_.size(); ++s) next[s] = slots_[s].begin;
+    for (size_t i = 0; i < pairs.size(); ++i) values_[next[slot_of[i]]++] = pairs[i].second;
   }
 
-  // The values under `key`.
+  // The values under `key` (and under keys sharing its fingerprint).
   std::pair<const uint32_t*, const uint32_t*> Find(uint64_t key) const {
-    if (keys.empty()) return {nullptr, nullptr};
-    for (uint64_t s = key & mask;; s = (s + 1) & mask) {
-      const uint64_t k = keys[s];
-      if (k == key) return {values.data() + offsets[s], values.data() + offsets[s + 1]};
-      if (k == 0) return {nullptr, nullptr};
+    if (slots_.empty()) return {nullptr, nullptr};
+    const uint32_t fp = Fingerprint(key);
+    const auto capacity = static_cast<uint32_t>(slots_.size() - 1);
+    for (uint32_t s = Home(fp, capacity);; s = s + 1 == capacity ? 0 : s + 1) {
+      const Slot& slot = slots_[s];
+      if (slot.fingerprint == fp) {
+        return {values_.data() + slot.begin, values_.data() + slots_[s + 1].begin};
+      }
+      if (slot.fingerprint == 0) return {nullptr, nullptr};
     }
   }
+
+  size_t size() const { return values_.size(); }
+
+ private:
+  struct Slot {
+    uint32_t fingerprint = 0;  // 0: empty
+    uint32_t begin = 0;        // values [begin, next slot's begin)
+  };
+
+  static uint32_t Fingerprint(uint64_t key) {
+    const auto fp = static_cast<uint32_t>(key >> 32);
+    return fp == 0 ? 1 : fp;
+  }
+  // The first slot to look at, from the fingerprint's bits (so keys sharing
+  // a fingerprint share a slot).
+  static uint32_t Home(uint32_t fp, uint32_t capacity) {
+    return static_cast<uint32_t>((uint64_t{fp * 0x9e3779b1u} * capacity) >> 32);
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> values_;
 };
 
 struct Segment {
+  // Ordered by NameHash.
   std::vector<PublishedSopPtr> sops;
-  // (hash of the name, index into sops), sorted.
-  std::vector<std::pair<uint64_t, uint32_t>> by_name;
   // Rule programs; rules are named by the offset of their first word.
   std::vector<uint32_t> code;
   std::vector<Partition> partitions;
@@ -403,7 +425,7 @@ struct Segment {
 
   // The partition of (org, record type or any type) with hash `hash`, or -1.
   int64_t FindPartition(uint64_t hash, absl::string_view org, const std::string* type) const {
-    auto [begin, end] = partition_table.Find(hash == 0 ? 1 : hash);
+    auto [begin, end] = partition_table.Find(hash);
     for (const uint32_t* it = begin; it != end; ++it) {
       const Partition& p = partitions[*it];
       if (p.org == org && (type == nullptr ? p.any_type : !p.any_type && p.record_type == *type)) {
@@ -427,14 +449,20 @@ class SegmentBuilder {
   SegmentBuilder(const FieldDictionary& dict, Segment* segment) : dict_(dict), seg_(*segment) {}
 
   void Build(std::vector<PublishedSopPtr> sops) {
-    seg_.sops = std::move(sops);
-    seg_.by_name.reserve(seg_.sops.size());
+    {
+      std::vector<std::pair<uint64_t, PublishedSopPtr>> by_name;
+      by_name.reserve(sops.size());
+      for (PublishedSopPtr& sop : sops) by_name.emplace_back(NameHash(sop->name), std::move(sop));
+      std::sort(by_name.begin(), by_name.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      seg_.sops.reserve(by_name.size());
+      for (auto& [h, sop] : by_name) seg_.sops.push_back(std::move(sop));
+    }
     // (partition, rule ordinal) before rules are grouped by partition.
     std::vector<std::pair<uint32_t, uint32_t>> placed;
     std::vector<const std::string*> types;
     for (uint32_t s = 0; s < seg_.sops.size(); ++s) {
       const PublishedSop& sop = *seg_.sops[s];
-      seg_.by_name.emplace_back(NameHash(sop.name), s);
       const auto& rules = sop.body.targeting_rules();
       for (int i = 0; i < rules.size(); ++i) {
         const v1::TargetingRule& rule = rules[i];
@@ -453,7 +481,8 @@ class SegmentBuilder {
         }
       }
     }
-    std::sort(seg_.by_name.begin(), seg_.by_name.end());
+    ChooseAccess();
+    Compact();
     std::stable_sort(placed.begin(), placed.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     seg_.members.reserve(placed.size());
@@ -473,7 +502,7 @@ class SegmentBuilder {
       const Partition& part = seg_.partitions[p];
       const uint64_t h =
           PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
-      partition_keys.emplace_back(h == 0 ? 1 : h, p);
+      partition_keys.emplace_back(h, p);
     }
     std::sort(partition_keys.begin(), partition_keys.end());
     seg_.partition_table.Build(partition_keys);
@@ -675,11 +704,9 @@ class SegmentBuilder {
     if (access.op != Op::kNever) access_.push_back(access);
   }
 
-  // Picks each rule's access condition (the one expected to admit the
-  // fewest records) and files the rule under it in each of its partitions:
-  // postings for equality, range lists for ranges, the scan list otherwise.
-  // O(total conditions) plus sorting.
-  void Index() {
+  // Picks each rule's access condition: the one expected to admit the
+  // fewest records (chosen_, by ordinal; -1: none).
+  void ChooseAccess() {
     // Distinct values per (field, case mode), for the equality estimate.
     absl::flat_hash_map<uint64_t, uint32_t> distinct;
     {
@@ -692,9 +719,7 @@ class SegmentBuilder {
         }
       }
     }
-    // The access condition of each rule (index into access_, -1: none).
-    std::vector<int64_t> chosen;
-    chosen.reserve(rules_.size());
+    chosen_.reserve(rules_.size());
     for (const BuiltRule& rule : rules_) {
       double best = HUGE_VAL;
       int64_t best_access = -1;
@@ -713,9 +738,47 @@ class SegmentBuilder {
           best_access = i;
         }
       }
-      chosen.push_back(best_access);
+      chosen_.push_back(best_access);
     }
+  }
 
+  // Rewrites the code without the value hashes of equality access
+  // conditions (their postings stand for them): such a condition becomes
+  // kAccess.
+  void Compact() {
+    std::vector<uint32_t> code;
+    code.reserve(seg_.code.size());
+    for (size_t o = 0; o < rules_.size(); ++o) {
+      const uint32_t* at = seg_.code.data() + rules_[o].at;
+      const RuleHeader header = Read<RuleHeader>(at);
+      const int64_t access =
+          chosen_[o] >= 0 && access_[chosen_[o]].op == Op::kAnyOf ? access_[chosen_[o]].condition
+                                                                  : -1;
+      rules_[o].at = static_cast<uint32_t>(code.size());
+      code.insert(code.end(), at, at + kRuleHeaderWords);
+      at += kRuleHeaderWords;
+      for (int64_t i = 0; i < header.num_conditions; ++i) {
+        ConditionHeader c = Read<ConditionHeader>(at);
+        const uint32_t* next = at + 2 + OperandWords(c);
+        if (i == access) {
+          c.op = Op::kAccess;
+          c.n = 0;
+          const size_t w = code.size();
+          code.resize(w + 2);
+          std::memcpy(code.data() + w, &c, sizeof c);
+        } else {
+          code.insert(code.end(), at, next);
+        }
+        at = next;
+      }
+    }
+    seg_.code = std::move(code);
+  }
+
+  // Files each rule under its access condition in each of its partitions:
+  // postings for equality, range lists for ranges, the scan list otherwise.
+  // O(total conditions) plus sorting.
+  void Index() {
     std::vector<std::pair<uint64_t, uint32_t>> postings;
     // (partition, field, time, upper, bound, rule)
     std::vector<std::tuple<uint32_t, uint32_t, bool, bool, double, uint32_t>> ranges;
@@ -725,7 +788,7 @@ class SegmentBuilder {
       part.scan_begin = static_cast<uint32_t>(seg_.scan.size());
       for (uint32_t m = part.members_begin; m < part.members_end; ++m) {
         const uint32_t rule = seg_.members[m];
-        const int64_t which = chosen[member_ordinals_[m]];
+        const int64_t which = chosen_[member_ordinals_[m]];
         if (which < 0) {
           seg_.scan.push_back(rule);
           continue;
@@ -745,7 +808,6 @@ class SegmentBuilder {
       }
       part.scan_end = static_cast<uint32_t>(seg_.scan.size());
     }
-    chosen = {};
     std::sort(postings.begin(), postings.end());
     seg_.postings.Build(postings);
     postings = {};
@@ -790,6 +852,7 @@ class SegmentBuilder {
   std::vector<int64_t> same_hash_;
   std::vector<BuiltRule> rules_;           // by ordinal
   std::vector<uint32_t> member_ordinals_;  // parallel to Segment::members
+  std::vector<int64_t> chosen_;            // access condition by ordinal
   std::vector<Access> access_;
   std::vector<uint64_t> hashes_;  // full hashes of equality access conditions' values
   std::vector<const Value*> values_;  // of the condition being compiled
@@ -1065,6 +1128,7 @@ class Lookup {
       case Op::kNever:
         return Verdict::kFails;
       case Op::kProtobuf:
+      case Op::kAccess:
         return Verdict::kConfirm;
       case Op::kExists:
         return ((c.flags & kExistsTrue) != 0) == present ? Verdict::kHolds : Verdict::kFails;
@@ -1246,12 +1310,13 @@ std::optional<std::pair<size_t, uint32_t>> FindLive(const State& state, const So
   const uint64_t h = NameHash(name);
   for (size_t si = state.segments.size(); si-- > 0;) {
     const State::SegmentRef& ref = state.segments[si];
-    const auto& by_name = ref.segment->by_name;
-    for (auto it = std::lower_bound(by_name.begin(), by_name.end(), std::make_pair(h, 0u));
-         it != by_name.end() && it->first == h; ++it) {
-      if (ref.segment->sops[it->second]->name == name && !IsDead(ref.dead.get(), it->second)) {
-        return std::make_pair(si, it->second);
-      }
+    const auto& sops = ref.segment->sops;
+    auto it = std::partition_point(sops.begin(), sops.end(), [h](const PublishedSopPtr& sop) {
+      return NameHash(sop->name) < h;
+    });
+    for (; it != sops.end() && NameHash((*it)->name) == h; ++it) {
+      const auto i = static_cast<uint32_t>(it - sops.begin());
+      if ((*it)->name == name && !IsDead(ref.dead.get(), i)) return std::make_pair(si, i);
     }
   }
   return std::nullopt;
