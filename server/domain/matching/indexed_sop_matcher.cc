@@ -202,8 +202,8 @@ enum ConditionFlags : uint8_t {
 enum class Verdict : uint8_t { kFails, kHolds, kConfirm };
 
 // A rule's program: kRuleHeaderWords words of header, then per condition
-// (in the rule's order, so indexes are the rule's own) two header words and
-// its operands. Programs live one after another in Segment::code and are
+// (in the rule's order, so indexes are the rule's own) its header (one word,
+// see EncodeCondition) and its operands. Programs live one after another in Segment::code and are
 // named by the offset of their first word.
 constexpr uint32_t kRuleHeaderWords = 4;
 struct RuleHeader {
@@ -216,13 +216,13 @@ struct RuleHeader {
 };
 static_assert(sizeof(RuleHeader) == kRuleHeaderWords * 4, "RuleHeader is four words");
 
+// A condition's header, decoded.
 struct ConditionHeader {
-  uint32_t field;
-  Op op;
-  uint8_t flags;
-  uint16_t n;  // value hashes (kAnyOf, kNoneOf) or prefix bytes
+  uint32_t field = 0;
+  Op op = Op::kNever;
+  uint8_t flags = 0;
+  uint16_t n = 0;  // value hashes (kAnyOf, kNoneOf) or prefix bytes
 };
-static_assert(sizeof(ConditionHeader) == 8, "ConditionHeader is two words");
 static_assert(std::is_trivially_copyable_v<absl::Time>, "times are copied into programs");
 constexpr uint32_t kTimeWords = sizeof(absl::Time) / 4;
 constexpr uint32_t kMaxOperands = 0xffff;
@@ -234,9 +234,43 @@ T Read(const uint32_t* at) {
   return t;
 }
 
+// A condition header is one word, field (16 bits) | op (4) | flags (6) |
+// n (6), followed by the field and then n in a word of their own when they
+// do not fit (field 0xffff and n 63 mean "in the next word").
+constexpr uint32_t kFieldEscape = 0xffff;
+constexpr uint32_t kCountEscape = 63;
+constexpr size_t kMaxConditionHeaderWords = 3;
+
+// Writes `c`'s header to `words`; returns how many words it took.
+size_t EncodeCondition(const ConditionHeader& c, uint32_t* words) {
+  const uint32_t field = std::min(c.field, kFieldEscape);
+  const uint32_t n = std::min<uint32_t>(c.n, kCountEscape);
+  size_t k = 0;
+  words[k++] = field | (static_cast<uint32_t>(c.op) << 16) | (uint32_t{c.flags} << 20) | (n << 26);
+  if (field == kFieldEscape) words[k++] = c.field;
+  if (n == kCountEscape) words[k++] = c.n;
+  return k;
+}
+
+// The condition at `at`; `*operands` is where its operands start.
+ConditionHeader DecodeCondition(const uint32_t* at, const uint32_t** operands) {
+  const uint32_t w = *at++;
+  ConditionHeader c;
+  c.field = w & 0xffff;
+  c.op = static_cast<Op>((w >> 16) & 0xf);
+  c.flags = static_cast<uint8_t>((w >> 20) & 0x3f);
+  c.n = static_cast<uint16_t>(w >> 26);
+  if (c.field == kFieldEscape) c.field = *at++;
+  if (c.n == kCountEscape) c.n = static_cast<uint16_t>(*at++);
+  *operands = at;
+  return c;
+}
+
 // The words condition `c`'s operands take.
 uint32_t OperandWords(const ConditionHeader& c) {
-  const auto bounds = [&c] { return ((c.flags & kHasMin) ? 1u : 0u) + ((c.flags & kHasMax) ? 1u : 0u); };
+  const auto bounds = [&c] {
+    return ((c.flags & kHasMin) ? 1u : 0u) + ((c.flags & kHasMax) ? 1u : 0u);
+  };
   switch (c.op) {
     case Op::kAnyOf:
     case Op::kNoneOf:
@@ -308,20 +342,25 @@ uint64_t PartitionHash(absl::string_view org, const std::string* record_type) {
                                          : StringHash(*record_type, /*fold=*/false) * 31));
 }
 
-// The salt of the postings of (partition, field, case mode).
-uint64_t PostingSalt(uint32_t partition, uint32_t field, bool fold) {
-  return Mix((uint64_t{partition} << 33) ^ (uint64_t{field} << 1) ^ (fold ? 1 : 0));
+// The salt of the postings of (partition, field, case mode). Salts that
+// collide only merge posting lists (see PostingTable).
+uint32_t PostingSalt(uint32_t partition, uint32_t field, bool fold) {
+  return static_cast<uint32_t>(
+      Mix((uint64_t{partition} << 33) ^ (uint64_t{field} << 1) ^ (fold ? 1 : 0)));
 }
 
-uint64_t PostingKey(uint64_t salt, uint64_t value_hash) { return Mix(value_hash ^ salt); }
+uint64_t PostingKey(uint32_t salt, uint64_t value_hash) {
+  return Mix(value_hash ^ (salt * 0x9e3779b97f4a7c15ULL));
+}
 
 // An equality access condition's (field, case mode) in a partition: a
 // lookup probes the postings of the record's values for it.
 struct EqualityField {
-  uint32_t field = 0;
-  bool fold = false;
-  uint64_t salt = 0;  // PostingSalt
+  uint32_t field : 31;
+  uint32_t fold : 1;
+  uint32_t salt;  // PostingSalt
 };
+static_assert(sizeof(EqualityField) == 8, "EqualityField is two words");
 
 // The rules whose access condition is a range on `field`, sorted by the
 // indexed bound on a monotone scale (numbers as they are, times as Unix
@@ -500,8 +539,7 @@ class SegmentBuilder {
     std::vector<std::pair<uint64_t, uint32_t>> partition_keys;
     for (uint32_t p = 0; p < seg_.partitions.size(); ++p) {
       const Partition& part = seg_.partitions[p];
-      const uint64_t h =
-          PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
+      const uint64_t h = PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
       partition_keys.emplace_back(h, p);
     }
     std::sort(partition_keys.begin(), partition_keys.end());
@@ -604,11 +642,12 @@ class SegmentBuilder {
 
   // The same reading of the operator as condition.cc.
   void Compile(uint32_t index, const v1::Condition& c) {
-    ConditionHeader out{*dict_.Find(c.field()), Op::kNever, 0, 0};
+    ConditionHeader out;
+    out.field = *dict_.Find(c.field());
     const bool fold = c.case_insensitive();
     if (fold) out.flags |= kFold;
+    // Operands first; the header, whose size depends on them, goes before.
     const size_t header_at = seg_.code.size();
-    Push(&out, sizeof out);
     Access access;
     access.condition = index;
     access.field = out.field;
@@ -624,8 +663,8 @@ class SegmentBuilder {
         if (c.op_case() == v1::Condition::kEquals) {
           values_.push_back(&c.equals());
         } else {
-          for (const Value& v : c.op_case() == v1::Condition::kAnyOf ? c.any_of().values()
-                                                                     : c.none_of().values()) {
+          for (const Value& v :
+               c.op_case() == v1::Condition::kAnyOf ? c.any_of().values() : c.none_of().values()) {
             values_.push_back(&v);
           }
         }
@@ -700,7 +739,8 @@ class SegmentBuilder {
       default:
         break;
     }
-    std::memcpy(seg_.code.data() + header_at, &out, sizeof out);
+    uint32_t words[kMaxConditionHeaderWords];
+    seg_.code.insert(seg_.code.begin() + header_at, words, words + EncodeCondition(out, words));
     if (access.op != Op::kNever) access_.push_back(access);
   }
 
@@ -751,21 +791,21 @@ class SegmentBuilder {
     for (size_t o = 0; o < rules_.size(); ++o) {
       const uint32_t* at = seg_.code.data() + rules_[o].at;
       const RuleHeader header = Read<RuleHeader>(at);
-      const int64_t access =
-          chosen_[o] >= 0 && access_[chosen_[o]].op == Op::kAnyOf ? access_[chosen_[o]].condition
-                                                                  : -1;
+      const int64_t access = chosen_[o] >= 0 && access_[chosen_[o]].op == Op::kAnyOf
+                                 ? access_[chosen_[o]].condition
+                                 : -1;
       rules_[o].at = static_cast<uint32_t>(code.size());
       code.insert(code.end(), at, at + kRuleHeaderWords);
       at += kRuleHeaderWords;
       for (int64_t i = 0; i < header.num_conditions; ++i) {
-        ConditionHeader c = Read<ConditionHeader>(at);
-        const uint32_t* next = at + 2 + OperandWords(c);
+        const uint32_t* operands;
+        ConditionHeader c = DecodeCondition(at, &operands);
+        const uint32_t* next = operands + OperandWords(c);
         if (i == access) {
           c.op = Op::kAccess;
           c.n = 0;
-          const size_t w = code.size();
-          code.resize(w + 2);
-          std::memcpy(code.data() + w, &c, sizeof c);
+          uint32_t words[kMaxConditionHeaderWords];
+          code.insert(code.end(), words, words + EncodeCondition(c, words));
         } else {
           code.insert(code.end(), at, next);
         }
@@ -797,7 +837,7 @@ class SegmentBuilder {
         if (a.op == Op::kAnyOf) {
           const bool fold = (a.flags & kFold) != 0;
           equality.emplace(p, a.field, fold);
-          const uint64_t salt = PostingSalt(p, a.field, fold);
+          const uint32_t salt = PostingSalt(p, a.field, fold);
           for (uint32_t i = 0; i < a.count; ++i) {
             postings.emplace_back(PostingKey(salt, hashes_[a.first + i]), rule);
           }
@@ -854,7 +894,7 @@ class SegmentBuilder {
   std::vector<uint32_t> member_ordinals_;  // parallel to Segment::members
   std::vector<int64_t> chosen_;            // access condition by ordinal
   std::vector<Access> access_;
-  std::vector<uint64_t> hashes_;  // full hashes of equality access conditions' values
+  std::vector<uint64_t> hashes_;      // full hashes of equality access conditions' values
   std::vector<const Value*> values_;  // of the condition being compiled
   std::vector<uint64_t> pending_;
   std::vector<uint32_t> short_;
@@ -979,8 +1019,8 @@ class Lookup {
     if (k == 0) return {};
     ForEachPartition([&](uint32_t si, uint32_t p) { Search(si, p); });
     auto before = [&](const Scratch::Hit& a, const Scratch::Hit& b) {
-      return CompareRank(a.priority, a.specificity, *Sop(a), b.priority, b.specificity,
-                         *Sop(b)) < 0;
+      return CompareRank(a.priority, a.specificity, *Sop(a), b.priority, b.specificity, *Sop(b)) <
+             0;
     };
     const size_t n = std::min(s_.hits.size(), k);
     std::partial_sort(s_.hits.begin(), s_.hits.begin() + n, s_.hits.end(), before);
@@ -1009,9 +1049,8 @@ class Lookup {
           continue;
         }
         ConditionStarts(seg, rule, h);
-        std::optional<int> failed = SoleFailedCondition(h.num_conditions, [&](int c) {
-          return Decide(seg, h, c, s_.conditions[c]);
-        });
+        std::optional<int> failed = SoleFailedCondition(
+            h.num_conditions, [&](int c) { return Decide(seg, h, c, s_.conditions[c]); });
         if (failed) {
           misses.push_back(
               NearMiss{seg.sops[h.sop], h.rule_index, *failed, h.priority, h.specificity});
@@ -1120,8 +1159,8 @@ class Lookup {
   // The first phase for the condition at `at`: exact for all but equality
   // hits (kConfirm).
   Verdict Screen(const uint32_t* at) {
-    const ConditionHeader c = Read<ConditionHeader>(at);
-    const uint32_t* operands = at + 2;
+    const uint32_t* operands;
+    const ConditionHeader c = DecodeCondition(at, &operands);
     Scratch::Slot* s = Get(c.field);
     const bool present = s != nullptr && s->present;
     switch (c.op) {
@@ -1134,10 +1173,10 @@ class Lookup {
         return ((c.flags & kExistsTrue) != 0) == present ? Verdict::kHolds : Verdict::kFails;
       case Op::kAnyOf:
         return present && HashHit(operands, c.n, c.flags & kFold, *s) ? Verdict::kConfirm
-                                                                       : Verdict::kFails;
+                                                                      : Verdict::kFails;
       case Op::kNoneOf:
         return present && HashHit(operands, c.n, c.flags & kFold, *s) ? Verdict::kConfirm
-                                                                       : Verdict::kHolds;
+                                                                      : Verdict::kHolds;
       default:
         break;
     }
@@ -1155,7 +1194,8 @@ class Lookup {
   bool Confirm(const Segment& seg, const RuleHeader& h, int i, const uint32_t* at) {
     const v1::Condition& condition =
         seg.sops[h.sop]->body.targeting_rules(h.rule_index).conditions(i);
-    Scratch::Slot* s = Get(Read<ConditionHeader>(at).field);
+    const uint32_t* operands;
+    Scratch::Slot* s = Get(DecodeCondition(at, &operands).field);
     return ConditionHoldsForValue(condition, s != nullptr ? s->value : nullptr,
                                   s != nullptr ? &s->memo : nullptr);
   }
@@ -1174,7 +1214,9 @@ class Lookup {
   }
 
   static const uint32_t* NextCondition(const uint32_t* at) {
-    return at + 2 + OperandWords(Read<ConditionHeader>(at));
+    const uint32_t* operands;
+    const ConditionHeader c = DecodeCondition(at, &operands);
+    return operands + OperandWords(c);
   }
 
   // s_.conditions[i]: where condition i of `rule` starts.

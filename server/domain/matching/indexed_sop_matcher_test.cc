@@ -163,26 +163,23 @@ TEST_P(MatcherTest, PrefixRespectsCaseMode) {
 }
 
 TEST_P(MatcherTest, AnyTypeRulesMatchEveryRecordType) {
-  auto sops = {Published("any", R"pb(targeting_rules {
-                 conditions { field: "x" exists: true }
-               })pb"),
-               Published("contact", R"pb(targeting_rules { record_types: "Contact" })pb")};
+  auto sops = {
+      Published("any", R"pb(targeting_rules { conditions { field: "x" exists: true } })pb"),
+      Published("contact", R"pb(targeting_rules { record_types: "Contact" })pb")};
   EXPECT_THAT(Ids(sops, Lead(NumField("x", 1))), ElementsAre("any"));
   EXPECT_THAT(Ids(sops, R"(org: "orgs/default" record_type: "Contact" )" + NumField("x", 1)),
               ElementsAre("any", "contact"));  // equal rank: by name
 }
 
 TEST_P(MatcherTest, RulesNamingTheSameTypeTwiceMatchOnce) {
-  auto sops = {Published("twice", R"pb(targeting_rules {
-                 record_types: "Lead" record_types: "Lead"
-               })pb")};
+  auto sops = {
+      Published("twice", R"pb(targeting_rules { record_types: "Lead" record_types: "Lead" })pb")};
   EXPECT_THAT(Ids(sops, Lead("")), ElementsAre("twice"));
 }
 
 TEST_P(MatcherTest, HiddenSopsDoNotMatchAndVisibleOnesDo) {
-  auto sops = {Published("ae-only", R"pb(visibility_roles: AE targeting_rules {
-                 record_types: "Lead"
-               })pb"),
+  auto sops = {Published("ae-only", R"pb(visibility_roles: AE
+                                         targeting_rules { record_types: "Lead" })pb"),
                Published("all", R"pb(targeting_rules { record_types: "Lead" })pb", 900)};
   EXPECT_THAT(Ids(sops, Lead(""), RoleBit(v1::SDR)), ElementsAre("all"));
   EXPECT_THAT(Ids(sops, Lead(""), RoleBit(v1::AE)), ElementsAre("ae-only", "all"));
@@ -201,20 +198,30 @@ TEST_P(MatcherTest, TopResultsAreTheBestWhenManyMatch) {
     sops.push_back(Published(
         "s" + std::to_string(i),
         "targeting_rules { record_types: \"Lead\" priority: " + std::to_string(i % 37) +
-            " conditions { field: \"k\" any_of { values { number_value: " +
-            std::to_string(i % 3) + " } values { number_value: 1 } } } }",
+            " conditions { field: \"k\" any_of { values { number_value: " + std::to_string(i % 3) +
+            " } values { number_value: 1 } } } }",
         1000 + i % 7));
   }
-  EXPECT_THAT(Ids(sops, Lead(NumField("k", 1)), kAllRoles, 3),
-              ElementsAre("s258", "s110", "s221"));
+  EXPECT_THAT(Ids(sops, Lead(NumField("k", 1)), kAllRoles, 3), ElementsAre("s258", "s110", "s221"));
 }
 
 TEST_P(MatcherTest, BestRuleOfAnSopIsReported) {
   std::unique_ptr<const SopMatcher> matcher = GetParam()({Published("sop", R"pb(
     targeting_rules { record_types: "Lead" priority: 5 }
-    targeting_rules { priority: 5 conditions { field: "a" exists: true } }
-    targeting_rules { record_types: "Lead" priority: 5 conditions { field: "a" exists: true } }
-    targeting_rules { record_types: "Lead" priority: 5 conditions { field: "b" exists: true } }
+    targeting_rules {
+      priority: 5
+      conditions { field: "a" exists: true }
+    }
+    targeting_rules {
+      record_types: "Lead"
+      priority: 5
+      conditions { field: "a" exists: true }
+    }
+    targeting_rules {
+      record_types: "Lead"
+      priority: 5
+      conditions { field: "b" exists: true }
+    }
   )pb")});
   v1::CrmContext context = Context(Lead(NumField("a", 1) + NumField("b", 1)));
   auto results = matcher->Match(MatchQuery{"default", &context, 10, kAllRoles});
@@ -226,23 +233,42 @@ TEST_P(MatcherTest, BestRuleOfAnSopIsReported) {
 TEST_P(MatcherTest, NearMissesNameTheOneFailedCondition) {
   std::unique_ptr<const SopMatcher> matcher = GetParam()({
       Published("one-off", R"pb(targeting_rules {
-                  record_types: "Lead" priority: 3
-                  conditions { field: "status" equals { string_value: "MQL" } }
-                  conditions { field: "score" range { min: 80 } }
-                })pb"),
+                                  record_types: "Lead"
+                                  priority: 3
+                                  conditions {
+                                    field: "status"
+                                    equals { string_value: "MQL" }
+                                  }
+                                  conditions {
+                                    field: "score"
+                                    range { min: 80 }
+                                  }
+                                })pb"),
       Published("two-off", R"pb(targeting_rules {
-                  record_types: "Lead"
-                  conditions { field: "status" equals { string_value: "SQL" } }
-                  conditions { field: "score" range { min: 80 } }
-                })pb"),
+                                  record_types: "Lead"
+                                  conditions {
+                                    field: "status"
+                                    equals { string_value: "SQL" }
+                                  }
+                                  conditions {
+                                    field: "score"
+                                    range { min: 80 }
+                                  }
+                                })pb"),
       Published("matches", R"pb(targeting_rules {
-                  record_types: "Lead"
-                  conditions { field: "status" equals { string_value: "MQL" } }
-                })pb"),
+                                  record_types: "Lead"
+                                  conditions {
+                                    field: "status"
+                                    equals { string_value: "MQL" }
+                                  }
+                                })pb"),
       Published("other-type", R"pb(targeting_rules {
-                  record_types: "Contact"
-                  conditions { field: "status" equals { string_value: "SQL" } }
-                })pb"),
+                                     record_types: "Contact"
+                                     conditions {
+                                       field: "status"
+                                       equals { string_value: "SQL" }
+                                     }
+                                   })pb"),
   });
   v1::CrmContext context = Context(Lead(StrField("status", "MQL") + NumField("score", 50)));
   std::vector<NearMiss> misses =
@@ -256,13 +282,13 @@ TEST_P(MatcherTest, NearMissesNameTheOneFailedCondition) {
 }
 
 TEST_P(MatcherTest, WithChangesReplacesAndRemovesWithoutTouchingTheOriginal) {
-  std::unique_ptr<const SopMatcher> v1 = GetParam()(
-      {Published("a", R"pb(targeting_rules { record_types: "Lead" })pb"),
-       Published("b", R"pb(targeting_rules { record_types: "Lead" })pb")});
-  std::unique_ptr<const SopMatcher> v2 = v1->WithChanges(
-      {Published("a", R"pb(targeting_rules { record_types: "Contact" })pb"),
-       Published("c", R"pb(targeting_rules { record_types: "Lead" })pb", 2000)},
-      {SopName{"default", "b"}, SopName{"default", "missing"}});
+  std::unique_ptr<const SopMatcher> v1 =
+      GetParam()({Published("a", R"pb(targeting_rules { record_types: "Lead" })pb"),
+                  Published("b", R"pb(targeting_rules { record_types: "Lead" })pb")});
+  std::unique_ptr<const SopMatcher> v2 =
+      v1->WithChanges({Published("a", R"pb(targeting_rules { record_types: "Contact" })pb"),
+                       Published("c", R"pb(targeting_rules { record_types: "Lead" })pb", 2000)},
+                      {SopName{"default", "b"}, SopName{"default", "missing"}});
   v1::CrmContext context = Context(Lead(""));
   auto ids = [&](const SopMatcher& m) {
     std::vector<std::string> out;
@@ -276,23 +302,65 @@ TEST_P(MatcherTest, WithChangesReplacesAndRemovesWithoutTouchingTheOriginal) {
   EXPECT_EQ(v2->PublishedSops("default").size(), 2u);
 }
 
+// Compiled conditions keep short operand counts in their header word and
+// longer ones in a word of their own: both must read back the same.
+TEST_P(MatcherTest, LongValueSetsAndPrefixesMatchLikeShortOnes) {
+  std::string values;
+  for (int i = 0; i < 100; ++i)
+    values += "values { string_value: \"v" + std::to_string(i) + "\" } ";
+  const std::string any_of = "field: \"tag\" any_of { " + values + "}";
+  const std::string none_of = "field: \"tag\" none_of { " + values + "}";
+  for (const std::string v : {"v0", "v62", "v63", "v99"}) {
+    EXPECT_TRUE(Holds(any_of, Lead(StrField("tag", v)))) << v;
+    EXPECT_FALSE(Holds(none_of, Lead(StrField("tag", v)))) << v;
+  }
+  EXPECT_FALSE(Holds(any_of, Lead(StrField("tag", "v100"))));
+  EXPECT_TRUE(Holds(none_of, Lead(StrField("tag", "v100"))));
+
+  const std::string long_prefix(70, 'p');
+  const std::string prefix = "field: \"title\" prefix: \"" + long_prefix + "\"";
+  EXPECT_TRUE(Holds(prefix, Lead(StrField("title", long_prefix + " VP"))));
+  EXPECT_FALSE(Holds(prefix, Lead(StrField("title", long_prefix.substr(1)))));
+}
+
+// Beyond 65,534 distinct condition fields, field ids no longer fit the
+// header word; conditions on those fields must still match.
+TEST(IndexedSopMatcherTest, ConditionsOnFieldsBeyondTheCompactIdRangeMatch) {
+  constexpr int kFields = 66000;
+  std::vector<PublishedSopPtr> sops;
+  sops.reserve(kFields);
+  for (int i = 0; i < kFields; ++i) {
+    sops.push_back(Published("s" + std::to_string(i),
+                             "targeting_rules { record_types: \"Lead\" conditions { field: \"f" +
+                                 std::to_string(i) + "\" range { min: 1 } } }"));
+  }
+  std::unique_ptr<const SopMatcher> matcher = IndexedSopMatcher::Build(sops);
+  for (int i : {0, 65534, 65535, 65999}) {
+    v1::CrmContext context = Context(Lead(NumField("f" + std::to_string(i), 2)));
+    std::vector<SopMatchResult> results =
+        matcher->Match(MatchQuery{"default", &context, 10, kAllRoles});
+    ASSERT_EQ(results.size(), 1u) << i;
+    EXPECT_EQ(results[0].sop->name.sop, "s" + std::to_string(i));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, MatcherTest,
                          ::testing::Values(SopMatcherFactory(LinearSopMatcher::Build),
                                            SopMatcherFactory(IndexedSopMatcher::Build)),
                          [](const auto& info) {
-                           return info.index == 0 ? std::string("Linear")
-                                                  : std::string("Indexed");
+                           return info.index == 0 ? std::string("Linear") : std::string("Indexed");
                          });
 
 TEST(IndexedSopMatcherTest, SmallWritesAddASegmentAndFullBuildsHaveOne) {
   std::vector<PublishedSopPtr> sops;
   for (int i = 0; i < 50; ++i) {
-    sops.push_back(Published("s" + std::to_string(i), R"pb(targeting_rules { record_types: "Lead" })pb"));
+    sops.push_back(
+        Published("s" + std::to_string(i), R"pb(targeting_rules { record_types: "Lead" })pb"));
   }
   std::unique_ptr<const SopMatcher> base = IndexedSopMatcher::Build(sops);
   EXPECT_EQ(static_cast<const IndexedSopMatcher&>(*base).segment_count(), 1u);
-  std::unique_ptr<const SopMatcher> next =
-      base->WithChanges({Published("s1", R"pb(targeting_rules { record_types: "Contact" })pb")}, {});
+  std::unique_ptr<const SopMatcher> next = base->WithChanges(
+      {Published("s1", R"pb(targeting_rules { record_types: "Contact" })pb")}, {});
   const auto& indexed = static_cast<const IndexedSopMatcher&>(*next);
   EXPECT_EQ(indexed.segment_count(), 2u);
   EXPECT_EQ(indexed.sop_count(), 50u);
