@@ -375,51 +375,66 @@ struct RangeList {
   uint32_t end = 0;
 };
 
-// Open addressing from 32 bits of a 64-bit key to its values: keys whose
+// A hash table from 32 bits of a 64-bit key to its values: keys whose
 // fingerprints agree share one list (a superset of each), so a lookup may
 // get a few rules it does not need, never miss one; rules are verified
-// exactly. A slot is 8 bytes and the table about 80 % full.
+// exactly. Slots are 8 bytes, about 80 % full. A fingerprint's home slot
+// grows with the fingerprint, and fingerprints sit at or after their home
+// in ascending order (overflowing into a tail rather than wrapping), so a
+// search for an absent key stops at the first larger fingerprint: a few
+// slots even when the table is full.
 class PostingTable {
  public:
-  // `pairs` (key, value) sorted by key.
-  void Build(const std::vector<std::pair<uint64_t, uint32_t>>& pairs) {
+  // `pairs` (key, value) in any order.
+  void Build(std::vector<std::pair<uint64_t, uint32_t>> pairs) {
+    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(Fingerprint(a.first), a.second) <
+             std::make_pair(Fingerprint(b.first), b.second);
+    });
     size_t distinct = 0;
     for (size_t i = 0; i < pairs.size(); ++i) {
       if (i == 0 || Fingerprint(pairs[i].first) != Fingerprint(pairs[i - 1].first)) ++distinct;
     }
-    // One more slot than needed, so the last occupied one ends a range.
-    slots_.assign(distinct + distinct / 4 + 2, Slot{});
-    const auto capacity = static_cast<uint32_t>(slots_.size() - 1);
-    // Slots in key order of their first key, then counts turned into ends.
-    std::vector<uint32_t> slot_of(pairs.size());
+    capacity_ = static_cast<uint32_t>(distinct + distinct / 4 + 1);
+    slots_.assign(capacity_, Slot{});
+    values_.resize(pairs.size());
+    uint32_t next = 0;  // the first free slot
     for (size_t i = 0; i < pairs.size(); ++i) {
       const uint32_t fp = Fingerprint(pairs[i].first);
-      uint32_t s = Home(fp, capacity);
-      while (slots_[s].fingerprint != 0 && slots_[s].fingerprint != fp) {
-        s = s + 1 == capacity ? 0 : s + 1;
+      if (i == 0 || fp != Fingerprint(pairs[i - 1].first)) {
+        next = std::max(next, Home(fp));
+        // Keep an empty slot after the last one, to end its values.
+        if (next + 1 >= slots_.size()) slots_.resize(next + 2, Slot{});
+        slots_[next].fingerprint = fp;
+        slots_[next].begin = static_cast<uint32_t>(i);
+        ++next;
       }
-      slots_[s].fingerprint = fp;
-      ++slots_[s + 1].begin;
-      slot_of[i] = s;
+      values_[i] = pairs[i].second;
     }
-    for (size_t s = 0; s + 1 < slots_.size(); ++s) slots_[s + 1].begin += slots_[s].begin;
-    values_.resize(pairs.size());
-    std::vector<uint32_t> next(slots_.size());
-    for (size_t s = 0; s < slots_.size(); ++s) next[s] = slots_[s].begin;
-    for (size_t i = 0; i < pairs.size(); ++i) values_[next[slot_of[i]]++] = pairs[i].second;
+    // Empty slots (and the sentinel after the last one) begin where the
+    // next occupied slot does, so a slot's values end at its successor's
+    // begin.
+    slots_.shrink_to_fit();  // the tail grew it
+    uint32_t end = static_cast<uint32_t>(values_.size());
+    for (size_t s = slots_.size(); s-- > 0;) {
+      if (slots_[s].fingerprint == 0) {
+        slots_[s].begin = end;
+      } else {
+        end = slots_[s].begin;
+      }
+    }
   }
 
   // The values under `key` (and under keys sharing its fingerprint).
   std::pair<const uint32_t*, const uint32_t*> Find(uint64_t key) const {
-    if (slots_.empty()) return {nullptr, nullptr};
+    if (capacity_ == 0) return {nullptr, nullptr};
     const uint32_t fp = Fingerprint(key);
-    const auto capacity = static_cast<uint32_t>(slots_.size() - 1);
-    for (uint32_t s = Home(fp, capacity);; s = s + 1 == capacity ? 0 : s + 1) {
-      const Slot& slot = slots_[s];
-      if (slot.fingerprint == fp) {
-        return {values_.data() + slot.begin, values_.data() + slots_[s + 1].begin};
+    // The last slot is always empty.
+    for (const Slot* slot = slots_.data() + Home(fp);; ++slot) {
+      if (slot->fingerprint == fp) {
+        return {values_.data() + slot->begin, values_.data() + slot[1].begin};
       }
-      if (slot.fingerprint == 0) return {nullptr, nullptr};
+      if (slot->fingerprint == 0 || slot->fingerprint > fp) return {nullptr, nullptr};
     }
   }
 
@@ -435,12 +450,12 @@ class PostingTable {
     const auto fp = static_cast<uint32_t>(key >> 32);
     return fp == 0 ? 1 : fp;
   }
-  // The first slot to look at, from the fingerprint's bits (so keys sharing
-  // a fingerprint share a slot).
-  static uint32_t Home(uint32_t fp, uint32_t capacity) {
-    return static_cast<uint32_t>((uint64_t{fp * 0x9e3779b1u} * capacity) >> 32);
+  // The first slot a fingerprint may sit in; monotone in the fingerprint.
+  uint32_t Home(uint32_t fp) const {
+    return static_cast<uint32_t>((uint64_t{fp} * capacity_) >> 32);
   }
 
+  uint32_t capacity_ = 0;  // home slots; the table may extend beyond them
   std::vector<Slot> slots_;
   std::vector<uint32_t> values_;
 };
@@ -542,8 +557,7 @@ class SegmentBuilder {
       const uint64_t h = PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
       partition_keys.emplace_back(h, p);
     }
-    std::sort(partition_keys.begin(), partition_keys.end());
-    seg_.partition_table.Build(partition_keys);
+    seg_.partition_table.Build(std::move(partition_keys));
     Index();
     seg_.code.shrink_to_fit();
     seg_.scan.shrink_to_fit();
@@ -848,9 +862,7 @@ class SegmentBuilder {
       }
       part.scan_end = static_cast<uint32_t>(seg_.scan.size());
     }
-    std::sort(postings.begin(), postings.end());
-    seg_.postings.Build(postings);
-    postings = {};
+    seg_.postings.Build(std::move(postings));
 
     std::vector<std::tuple<uint32_t, uint32_t, bool>> fields(equality.begin(), equality.end());
     std::sort(fields.begin(), fields.end());
