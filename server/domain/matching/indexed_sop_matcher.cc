@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
@@ -253,7 +254,8 @@ size_t EncodeCondition(const ConditionHeader& c, uint32_t* words) {
 }
 
 // The condition at `at`; `*operands` is where its operands start.
-ConditionHeader DecodeCondition(const uint32_t* at, const uint32_t** operands) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline ConditionHeader DecodeCondition(const uint32_t* at,
+                                                                    const uint32_t** operands) {
   const uint32_t w = *at++;
   ConditionHeader c;
   c.field = w & 0xffff;
@@ -1301,7 +1303,7 @@ class Lookup {
     candidates.assign(seg.scan.begin() + part.scan_begin, seg.scan.begin() + part.scan_end);
     auto probe = [&](const EqualityField& f, uint64_t h) {
       auto [begin, end] = seg.postings.Find(PostingKey(f.salt, h));
-      candidates.insert(candidates.end(), begin, end);
+      if (begin != end) candidates.insert(candidates.end(), begin, end);
     };
     for (uint32_t i = part.equality_begin; i < part.equality_end; ++i) {
       const EqualityField& f = seg.equality_fields[i];
@@ -1321,7 +1323,7 @@ class Lookup {
       const double* last = list.upper ? std::upper_bound(begin, end, x, std::greater<>())
                                       : std::upper_bound(begin, end, x);
       const uint32_t* rules = seg.range_rules.data() + list.begin;
-      candidates.insert(candidates.end(), rules, rules + (last - begin));
+      if (last != begin) candidates.insert(candidates.end(), rules, rules + (last - begin));
     };
     auto scale = [](const RangeList& list, const Value& v,
                     ParsedTimeMemo* memo) -> std::optional<double> {
