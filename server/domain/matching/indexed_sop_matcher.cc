@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -35,6 +36,10 @@ constexpr size_t kMinMiddleCap = 4096;
 // it), against equality's values / distinct values of the field: ranges are
 // access conditions only when a rule has no selective equality.
 constexpr double kRangeSelectivity = 0.3;
+// Full builds compile rules on up to kMaxBuildThreads threads (the
+// hardware's), each with at least kMinSopsPerBuildThread SOPs.
+constexpr size_t kMaxBuildThreads = 4;
+constexpr uint32_t kMinSopsPerBuildThread = 20000;
 
 uint64_t Mix(uint64_t h) {
   h ^= h >> 33;
@@ -499,30 +504,47 @@ uint64_t NameHash(const SopName& name) {
 
 double TimeScale(absl::Time t) { return static_cast<double>(absl::ToUnixSeconds(t)); }
 
-class SegmentBuilder {
+// Compiles the rules of a range of a segment's SOPs into programs of its
+// own, with what choosing access conditions needs; SegmentBuilder appends
+// the ranges in order. Compilers of different ranges may run concurrently
+// (the dictionary and the SOPs are only read).
+class RuleCompiler {
  public:
-  // `dict` must know every condition field of the SOPs built.
-  SegmentBuilder(const FieldDictionary& dict, Segment* segment) : dict_(dict), seg_(*segment) {}
+  // A condition a rule could be filed under, with what the index needs.
+  struct Access {
+    uint32_t condition = 0;
+    uint32_t field = 0;
+    uint8_t flags = 0;
+    Op op = Op::kNever;
+    // kAnyOf: full value hashes [first, first + count) in hashes.
+    uint32_t first = 0, count = 0;
+    // Ranges: the indexed bound on the monotone scale, and which one.
+    double bound = 0;
+    bool upper = false;
+  };
+  struct BuiltRule {
+    uint32_t at = 0;
+    uint32_t access_begin = 0, access_end = 0;  // into options
+  };
 
-  void Build(std::vector<PublishedSopPtr> sops) {
-    {
-      std::vector<std::pair<uint64_t, PublishedSopPtr>> by_name;
-      by_name.reserve(sops.size());
-      for (PublishedSopPtr& sop : sops) by_name.emplace_back(NameHash(sop->name), std::move(sop));
-      std::sort(by_name.begin(), by_name.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      seg_.sops.reserve(by_name.size());
-      for (auto& [h, sop] : by_name) seg_.sops.push_back(std::move(sop));
-    }
-    // (partition, rule ordinal) before rules are grouped by partition.
-    std::vector<std::pair<uint32_t, uint32_t>> placed;
+  // A rule in the partition of (org, record type; null: any type).
+  struct Placement {
+    absl::string_view org;
+    const std::string* type = nullptr;
+    uint32_t ordinal = 0;  // into rules
+  };
+
+  explicit RuleCompiler(const FieldDictionary& dict) : dict_(dict) {}
+
+  // Compiles the rules of sops[begin, end) (their segment indexes).
+  void CompileSops(const std::vector<PublishedSopPtr>& sops, uint32_t begin, uint32_t end) {
     std::vector<const std::string*> types;
-    for (uint32_t s = 0; s < seg_.sops.size(); ++s) {
-      const PublishedSop& sop = *seg_.sops[s];
-      const auto& rules = sop.body.targeting_rules();
-      for (int i = 0; i < rules.size(); ++i) {
-        const v1::TargetingRule& rule = rules[i];
-        const auto ordinal = static_cast<uint32_t>(rules_.size());
+    for (uint32_t s = begin; s < end; ++s) {
+      const PublishedSop& sop = *sops[s];
+      const auto& rule_list = sop.body.targeting_rules();
+      for (int i = 0; i < rule_list.size(); ++i) {
+        const v1::TargetingRule& rule = rule_list[i];
+        const auto ordinal = static_cast<uint32_t>(rules.size());
         Compile(s, sop, i, rule);
         types.clear();
         for (const std::string& type : rule.record_types()) {
@@ -531,90 +553,30 @@ class SegmentBuilder {
             types.push_back(&type);
           }
         }
-        if (types.empty()) placed.emplace_back(PartitionOf(sop.name.org, nullptr), ordinal);
+        if (types.empty()) placed.push_back(Placement{sop.name.org, nullptr, ordinal});
         for (const std::string* type : types) {
-          placed.emplace_back(PartitionOf(sop.name.org, type), ordinal);
+          placed.push_back(Placement{sop.name.org, type, ordinal});
         }
       }
     }
-    ChooseAccess();
-    Compact();
-    std::stable_sort(placed.begin(), placed.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    seg_.members.reserve(placed.size());
-    member_ordinals_.reserve(placed.size());
-    for (const auto& [p, ordinal] : placed) {
-      Partition& part = seg_.partitions[p];
-      if (part.members_begin == part.members_end) {
-        part.members_begin = static_cast<uint32_t>(seg_.members.size());
-      }
-      seg_.members.push_back(rules_[ordinal].at);
-      member_ordinals_.push_back(ordinal);
-      part.members_end = static_cast<uint32_t>(seg_.members.size());
-    }
-    placed = {};
-    std::vector<std::pair<uint64_t, uint32_t>> partition_keys;
-    for (uint32_t p = 0; p < seg_.partitions.size(); ++p) {
-      const Partition& part = seg_.partitions[p];
-      const uint64_t h = PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
-      partition_keys.emplace_back(h, p);
-    }
-    seg_.partition_table.Build(std::move(partition_keys));
-    Index();
-    seg_.code.shrink_to_fit();
-    seg_.scan.shrink_to_fit();
-    seg_.equality_fields.shrink_to_fit();
-    seg_.range_lists.shrink_to_fit();
-    seg_.range_bounds.shrink_to_fit();
-    seg_.range_rules.shrink_to_fit();
   }
+
+  std::vector<uint32_t> code;
+  std::vector<BuiltRule> rules;  // by ordinal; `at` into code
+  std::vector<Access> options;  // access condition candidates, by rule
+  std::vector<uint64_t> hashes;  // full hashes of equality access conditions' values
+  std::vector<Placement> placed;
 
  private:
-  // A condition a rule could be filed under, with what the index needs.
-  struct Access {
-    uint32_t condition = 0;
-    uint32_t field = 0;
-    uint8_t flags = 0;
-    Op op = Op::kNever;
-    // kAnyOf: full value hashes [first, first + count) in hashes_.
-    uint32_t first = 0, count = 0;
-    // Ranges: the indexed bound on the monotone scale, and which one.
-    double bound = 0;
-    bool upper = false;
-  };
-  struct BuiltRule {
-    uint32_t at = 0;
-    uint32_t access_begin = 0, access_end = 0;  // into access_
-  };
-
-  uint32_t PartitionOf(absl::string_view org, const std::string* type) {
-    const uint64_t h = PartitionHash(org, type);
-    auto [first, inserted] = partition_ids_.try_emplace(h, -1);
-    for (int64_t id = first->second; id >= 0; id = same_hash_[id]) {
-      const Partition& p = seg_.partitions[id];
-      if (p.org == org && (type == nullptr ? p.any_type : !p.any_type && p.record_type == *type)) {
-        return static_cast<uint32_t>(id);
-      }
-    }
-    const auto id = static_cast<uint32_t>(seg_.partitions.size());
-    Partition& p = seg_.partitions.emplace_back();
-    p.org = std::string(org);
-    p.any_type = type == nullptr;
-    if (type != nullptr) p.record_type = *type;
-    same_hash_.push_back(first->second);
-    first->second = id;
-    return id;
-  }
-
   void Push(const void* data, size_t bytes) {
-    const size_t at = seg_.code.size();
-    seg_.code.resize(at + (bytes + 3) / 4, 0);
-    std::memcpy(seg_.code.data() + at, data, bytes);
+    const size_t at = code.size();
+    code.resize(at + (bytes + 3) / 4, 0);
+    std::memcpy(code.data() + at, data, bytes);
   }
 
-  // Appends rule `i` of `sop` (segment index `s`) to the code and rules_.
+  // Appends rule `i` of `sop` (segment index `s`) to the code and rules.
   void Compile(uint32_t s, const PublishedSop& sop, int i, const v1::TargetingRule& rule) {
-    const auto at = static_cast<uint32_t>(seg_.code.size());
+    const auto at = static_cast<uint32_t>(code.size());
     RuleHeader header;
     header.sop = s;
     header.priority = rule.priority();
@@ -625,12 +587,12 @@ class SegmentBuilder {
     Push(&header, sizeof header);
     BuiltRule built;
     built.at = at;
-    built.access_begin = static_cast<uint32_t>(access_.size());
+    built.access_begin = static_cast<uint32_t>(options.size());
     for (int c = 0; c < rule.conditions_size(); ++c) {
       Compile(static_cast<uint32_t>(c), rule.conditions(c));
     }
-    built.access_end = static_cast<uint32_t>(access_.size());
-    rules_.push_back(built);
+    built.access_end = static_cast<uint32_t>(options.size());
+    rules.push_back(built);
   }
 
   // Appends `values`' 32-bit hashes, sorted and distinct, and notes their
@@ -644,9 +606,9 @@ class SegmentBuilder {
     std::sort(pending_.begin(), pending_.end());
     pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
     if (access != nullptr) {
-      access->first = static_cast<uint32_t>(hashes_.size());
+      access->first = static_cast<uint32_t>(hashes.size());
       access->count = static_cast<uint32_t>(pending_.size());
-      hashes_.insert(hashes_.end(), pending_.begin(), pending_.end());
+      hashes.insert(hashes.end(), pending_.begin(), pending_.end());
     }
     short_.clear();
     for (uint64_t h : pending_) short_.push_back(Hash32(h));
@@ -663,7 +625,7 @@ class SegmentBuilder {
     const bool fold = c.case_insensitive();
     if (fold) out.flags |= kFold;
     // Operands first; the header, whose size depends on them, goes before.
-    const size_t header_at = seg_.code.size();
+    const size_t header_at = code.size();
     Access access;
     access.condition = index;
     access.field = out.field;
@@ -756,8 +718,128 @@ class SegmentBuilder {
         break;
     }
     uint32_t words[kMaxConditionHeaderWords];
-    seg_.code.insert(seg_.code.begin() + header_at, words, words + EncodeCondition(out, words));
-    if (access.op != Op::kNever) access_.push_back(access);
+    code.insert(code.begin() + header_at, words, words + EncodeCondition(out, words));
+    if (access.op != Op::kNever) options.push_back(access);
+  }
+
+  const FieldDictionary& dict_;
+  std::vector<const Value*> values_;  // of the condition being compiled
+  std::vector<uint64_t> pending_;
+  std::vector<uint32_t> short_;
+};
+
+class SegmentBuilder {
+ public:
+  // `dict` must know every condition field of the SOPs built.
+  SegmentBuilder(const FieldDictionary& dict, Segment* segment) : dict_(dict), seg_(*segment) {}
+
+  void Build(std::vector<PublishedSopPtr> sops) {
+    {
+      std::vector<std::pair<uint64_t, PublishedSopPtr>> by_name;
+      by_name.reserve(sops.size());
+      for (PublishedSopPtr& sop : sops) by_name.emplace_back(NameHash(sop->name), std::move(sop));
+      std::sort(by_name.begin(), by_name.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      seg_.sops.reserve(by_name.size());
+      for (auto& [h, sop] : by_name) seg_.sops.push_back(std::move(sop));
+    }
+    // (partition, rule ordinal) before rules are grouped by partition.
+    std::vector<std::pair<uint32_t, uint32_t>> placed;
+    {
+      const auto n = static_cast<uint32_t>(seg_.sops.size());
+      const size_t threads =
+          n < kMinSopsPerBuildThread * 2
+              ? 1
+              : std::clamp<size_t>(std::thread::hardware_concurrency(), 1,
+                                   std::min<size_t>(kMaxBuildThreads, n / kMinSopsPerBuildThread));
+      std::vector<RuleCompiler> compilers(threads, RuleCompiler(dict_));
+      auto range = [&](size_t t) {
+        compilers[t].CompileSops(seg_.sops, static_cast<uint32_t>(n * t / threads),
+                                 static_cast<uint32_t>(n * (t + 1) / threads));
+      };
+      std::vector<std::thread> workers;
+      for (size_t t = 1; t < threads; ++t) workers.emplace_back(range, t);
+      range(0);
+      for (std::thread& w : workers) w.join();
+      for (RuleCompiler& c : compilers) Append(std::move(c), &placed);
+    }
+    ChooseAccess();
+    Compact();
+    std::stable_sort(placed.begin(), placed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    seg_.members.reserve(placed.size());
+    member_ordinals_.reserve(placed.size());
+    for (const auto& [p, ordinal] : placed) {
+      Partition& part = seg_.partitions[p];
+      if (part.members_begin == part.members_end) {
+        part.members_begin = static_cast<uint32_t>(seg_.members.size());
+      }
+      seg_.members.push_back(rules_[ordinal].at);
+      member_ordinals_.push_back(ordinal);
+      part.members_end = static_cast<uint32_t>(seg_.members.size());
+    }
+    placed = {};
+    std::vector<std::pair<uint64_t, uint32_t>> partition_keys;
+    for (uint32_t p = 0; p < seg_.partitions.size(); ++p) {
+      const Partition& part = seg_.partitions[p];
+      const uint64_t h = PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
+      partition_keys.emplace_back(h, p);
+    }
+    seg_.partition_table.Build(std::move(partition_keys));
+    Index();
+    seg_.code.shrink_to_fit();
+    seg_.scan.shrink_to_fit();
+    seg_.equality_fields.shrink_to_fit();
+    seg_.range_lists.shrink_to_fit();
+    seg_.range_bounds.shrink_to_fit();
+    seg_.range_rules.shrink_to_fit();
+  }
+
+ private:
+  uint32_t PartitionOf(absl::string_view org, const std::string* type) {
+    const uint64_t h = PartitionHash(org, type);
+    auto [first, inserted] = partition_ids_.try_emplace(h, -1);
+    for (int64_t id = first->second; id >= 0; id = same_hash_[id]) {
+      const Partition& p = seg_.partitions[id];
+      if (p.org == org && (type == nullptr ? p.any_type : !p.any_type && p.record_type == *type)) {
+        return static_cast<uint32_t>(id);
+      }
+    }
+    const auto id = static_cast<uint32_t>(seg_.partitions.size());
+    Partition& p = seg_.partitions.emplace_back();
+    p.org = std::string(org);
+    p.any_type = type == nullptr;
+    if (type != nullptr) p.record_type = *type;
+    same_hash_.push_back(first->second);
+    first->second = id;
+    return id;
+  }
+
+  using Access = RuleCompiler::Access;
+  using BuiltRule = RuleCompiler::BuiltRule;
+
+  // Appends a compiler's rules, renumbered, to the segment's.
+  void Append(RuleCompiler c, std::vector<std::pair<uint32_t, uint32_t>>* placed) {
+    const auto code_base = static_cast<uint32_t>(seg_.code.size());
+    const auto rule_base = static_cast<uint32_t>(rules_.size());
+    const auto access_base = static_cast<uint32_t>(access_.size());
+    const auto hash_base = static_cast<uint32_t>(hashes_.size());
+    seg_.code.insert(seg_.code.end(), c.code.begin(), c.code.end());
+    c.code = {};
+    for (BuiltRule r : c.rules) {
+      r.at += code_base;
+      r.access_begin += access_base;
+      r.access_end += access_base;
+      rules_.push_back(r);
+    }
+    for (Access a : c.options) {
+      a.first += hash_base;
+      access_.push_back(a);
+    }
+    hashes_.insert(hashes_.end(), c.hashes.begin(), c.hashes.end());
+    for (const RuleCompiler::Placement& p : c.placed) {
+      placed->emplace_back(PartitionOf(p.org, p.type), rule_base + p.ordinal);
+    }
   }
 
   // Picks each rule's access condition: the one expected to admit the
@@ -908,10 +990,7 @@ class SegmentBuilder {
   std::vector<uint32_t> member_ordinals_;  // parallel to Segment::members
   std::vector<int64_t> chosen_;            // access condition by ordinal
   std::vector<Access> access_;
-  std::vector<uint64_t> hashes_;      // full hashes of equality access conditions' values
-  std::vector<const Value*> values_;  // of the condition being compiled
-  std::vector<uint64_t> pending_;
-  std::vector<uint32_t> short_;
+  std::vector<uint64_t> hashes_;  // full hashes of equality access conditions' values
 };
 
 // Bit i set: Segment::sops[i] has been replaced or removed.

@@ -92,6 +92,19 @@ TEST(MatcherEquivalenceTest, IndexedAgreesWithLinearOnCrmWorkloads) {
   }
 }
 
+// Full builds this large compile on several threads (when the machine has
+// them); the result must not depend on it.
+TEST(MatcherEquivalenceTest, LargeBuildsAgreeWithLinear) {
+  CrmWorkloadOptions options;
+  options.seed = 13;
+  options.rules = 60000;
+  CrmWorkload workload(options);
+  ASSERT_GE(workload.sops().size(), 40000u);
+  auto linear = LinearSopMatcher::Build(workload.sops());
+  auto indexed = IndexedSopMatcher::Build(workload.sops());
+  EXPECT_EQ(CompareEngines(*linear, *indexed, workload.Queries(20, 113), "large build"), 0);
+}
+
 // Applies random batches of puts and removes to a chain of indexed
 // snapshots and checks each against a baseline built from scratch.
 void CheckIncrementalChain(const std::vector<PublishedSopPtr>& initial,
