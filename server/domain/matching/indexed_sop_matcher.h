@@ -6,20 +6,24 @@
 // of dead SOPs (replaced or removed since the segment was built). Inside a
 // segment, rules are partitioned by (org, record type), rules accepting any
 // type in their own partition, so a lookup reads two partitions per segment.
-// Each rule is compiled into flat arrays (interned field id, operator, value
-// hashes, numeric and parsed time bounds, prefix bytes, the SOP's role
-// mask), so verifying a candidate does not walk its protobuf; equality
-// values are interned per segment (strings in one buffer), and an equality
-// whose hash hits is confirmed on the interned value with ScalarEquals'
-// semantics, so hash collisions cost time, never correctness.
-// Each rule is filed under one access condition, the one expected to admit
-// the fewest records: an equals / any_of (a posting per value, exact or
-// case-folded, in one open-addressing table keyed by partition, field and
-// value hash), else a number or time range (a list per field sorted by the
-// bound, so a record's value admits a prefix of it), else a scan list. A
-// lookup resolves the record's fields once into a dense array by field id,
-// probes the postings and range lists of its values, and verifies what they
-// reach. The build is O(total conditions) plus sorting.
+// Each rule is compiled into one contiguous program of 32-bit words: a
+// header (SOP, priority, role mask, rule index, specificity), then per
+// condition a one-word header and its operands (32 bits of each equality
+// value's hash, number bounds, time bounds, prefix bytes). Each rule is
+// filed under one access condition, the one expected to admit the fewest
+// records: an equals / any_of (a posting per value, exact or case-folded,
+// in one table keyed by partition, field and value hash; the program then
+// keeps no hashes for that condition), else a number or time range (a list
+// per field sorted by the bound, so a record's value admits a prefix of it),
+// else a scan list. A lookup resolves the record's fields once into a dense
+// array by field id, gathers the rules its values reach, prefetches their
+// programs and screens each in one pass: ranges, prefixes and exists are
+// decided exactly, an equality hash miss fails the rule, and equality hits
+// are confirmed on the rule's protobuf condition (ConditionHoldsForValue)
+// only once every other condition has passed, so hash collisions cost time,
+// never correctness, and protobuf reads are paid for matches only. Full
+// builds compile on the machine's cores. The build is O(total conditions)
+// plus sorting.
 //
 // Writes. WithChanges marks the replaced / removed SOPs dead in a copy of the
 // affected segments' dead sets and builds the new SOPs into the small
