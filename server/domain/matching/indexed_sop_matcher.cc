@@ -127,7 +127,7 @@ bool Present(const Value* v) {
 // Field names as small integers, shared by every segment of a matcher: a
 // write that brings new fields extends a copy, so older segments' ids stay
 // valid. Lookups resolve every record field through Find, an open-addressing
-// table on StringHash (cheaper than a general map for a few dozen names).
+// table on NameHash (cheaper than a general map for a few dozen names).
 class FieldDictionary {
  public:
   const std::vector<std::string>& names() const { return names_; }
@@ -147,7 +147,7 @@ class FieldDictionary {
 
   std::optional<uint32_t> Find(absl::string_view name) const {
     if (slots_.empty()) return std::nullopt;
-    const uint64_t h = StringHash(name, /*fold=*/false);
+    const uint64_t h = NameHash(name);
     const size_t mask = slots_.size() - 1;
     for (size_t s = h & mask;; s = (s + 1) & mask) {
       const Slot& slot = slots_[s];
@@ -161,11 +161,33 @@ class FieldDictionary {
  private:
   struct Slot {
     uint32_t id_plus_one = 0;  // 0: empty
-    uint32_t hash = 0;         // low bits of StringHash, to skip most compares
+    uint32_t hash = 0;         // low bits of NameHash, to skip most compares
   };
 
+  // A quick hash for field names (looked up for every record field of every
+  // lookup): length and the first and last eight bytes. Names that share
+  // them only share a probe sequence; Find compares names.
+  static uint64_t NameHash(absl::string_view name) {
+    const size_t n = name.size();
+    const char* p = name.data();
+    uint64_t a, b;
+    if (n >= 8) {
+      a = Load64(p);
+      b = Load64(p + n - 8);
+    } else if (n >= 4) {
+      a = Load32(p);
+      b = Load32(p + n - 4);
+    } else {
+      a = n > 0 ? static_cast<unsigned char>(p[0]) : 0;
+      b = n > 0 ? (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+                      (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16)
+                : 0;
+    }
+    return Mix(a ^ (b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t{n} << 56));
+  }
+
   void Insert(uint32_t id) {
-    const uint64_t h = StringHash(names_[id], /*fold=*/false);
+    const uint64_t h = NameHash(names_[id]);
     const size_t mask = slots_.size() - 1;
     size_t s = h & mask;
     while (slots_[s].id_plus_one != 0) s = (s + 1) & mask;
@@ -563,7 +585,7 @@ class RuleCompiler {
 
   std::vector<uint32_t> code;
   std::vector<BuiltRule> rules;  // by ordinal; `at` into code
-  std::vector<Access> options;  // access condition candidates, by rule
+  std::vector<Access> options;   // access condition candidates, by rule
   std::vector<uint64_t> hashes;  // full hashes of equality access conditions' values
   std::vector<Placement> placed;
 
