@@ -126,16 +126,28 @@ absl::Status ForEachInline(rocksdb::DB& db, absl::string_view prefix, const Fn& 
   });
 }
 
-// Entries read by a scan, copied into one buffer: what a scanning thread
-// hands to the thread that decodes them.
+// Entries read by a scan, copied into one buffer, and possibly decoded
+// already: what a scanning thread hands to the thread that calls `fn`.
+template <typename Message>
 struct EntryBatch {
-  // A batch is passed on once it holds this many entries or bytes.
-  static constexpr size_t kMaxEntries = 512;
-  static constexpr size_t kMaxBytes = 1 << 20;
+  // A batch is passed on once it holds this many entries or bytes: small
+  // enough that either thread may decode one without keeping the other
+  // waiting long.
+  static constexpr size_t kMaxEntries = 128;
+  static constexpr size_t kMaxBytes = 256 << 10;
+
+  enum class State {
+    kRaw,       // not decoded; the consumer decodes it as it goes
+    kDecoding,  // being decoded by the producer
+    kDecoded,   // decoded[0, decoded_count) hold the entries; then decode_status
+  };
 
   void Clear() {
     bytes.clear();
     entries.clear();
+    state = State::kRaw;
+    decoded_count = 0;
+    decode_status = absl::OkStatus();
   }
   void Add(const rocksdb::Slice& key, const rocksdb::Slice& value) {
     entries.push_back({bytes.size(), key.size(), value.size()});
@@ -150,6 +162,14 @@ struct EntryBatch {
     return rocksdb::Slice(bytes.data() + entries[i].offset + entries[i].key_size,
                           entries[i].value_size);
   }
+  // Decodes the entries into `decoded`, up to the first that fails.
+  void Decode() {
+    if (decoded.size() < entries.size()) decoded.resize(entries.size());
+    for (decoded_count = 0; decoded_count < entries.size(); ++decoded_count) {
+      decode_status = DecodeInto(Key(decoded_count), Value(decoded_count), decoded[decoded_count]);
+      if (!decode_status.ok()) break;
+    }
+  }
 
   struct Entry {
     size_t offset;  // of the key in `bytes`; the value follows it
@@ -158,31 +178,47 @@ struct EntryBatch {
   };
   std::string bytes;
   std::vector<Entry> entries;
+  // Guarded by the pipe's mutex while the batch is queued; the rest is
+  // owned by whichever thread holds the batch (the producer while kDecoding).
+  State state = State::kRaw;
+  std::vector<Message> decoded;
+  size_t decoded_count = 0;
+  absl::Status decode_status;
 };
 
 // Passes EntryBatches from a scanning thread (the producer) to the calling
-// thread (the consumer), in scan order. Batches go round: the consumer
-// returns each one once done with it and the producer refills it, so after
-// the first few batches a scan allocates nothing. Thread-safe.
+// thread (the consumer), in scan order. When the scan is ahead (no free
+// batch to fill), the producer decodes queued batches, newest first, so the
+// decoding, the largest part of a load, is shared by both threads. Batches
+// go round: the consumer returns each one once done with it and the
+// producer refills it, so after the first few a scan allocates little.
+// Thread-safe.
+template <typename Message>
 class EntryPipe {
  public:
+  using Batch = EntryBatch<Message>;
+
   explicit EntryPipe(int batches) {
-    for (int i = 0; i < batches; ++i) free_.push_back(std::make_unique<EntryBatch>());
+    for (int i = 0; i < batches; ++i) free_.push_back(std::make_unique<Batch>());
   }
 
-  // Producer: an empty batch to fill (waits until one is free), or null once
-  // the consumer has stopped.
-  std::unique_ptr<EntryBatch> TakeFree() {
+  // Producer: an empty batch to fill; while none is free, decodes queued
+  // batches. Null once the consumer has stopped.
+  std::unique_ptr<Batch> TakeFree() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &EntryPipe::FreeOrStopped));
-    if (stopped_) return nullptr;
-    std::unique_ptr<EntryBatch> batch = std::move(free_.front());
+    while (true) {
+      mu_.Await(absl::Condition(this, &EntryPipe::FreeOrStoppedOrRaw));
+      if (stopped_) return nullptr;
+      if (!free_.empty()) break;
+      DecodeNewestRawLocked();
+    }
+    std::unique_ptr<Batch> batch = std::move(free_.front());
     free_.pop_front();
     batch->Clear();
     return batch;
   }
   // Producer: passes a filled batch on.
-  void Send(std::unique_ptr<EntryBatch> batch) {
+  void Send(std::unique_ptr<Batch> batch) {
     absl::MutexLock lock(&mu_);
     full_.push_back(std::move(batch));
   }
@@ -192,23 +228,30 @@ class EntryPipe {
     closed_ = true;
     status_ = std::move(status);
   }
-
-  // Consumer: the next filled batch (waits until there is one), or null
-  // after the last one, when status() says how the scan ended.
-  std::unique_ptr<EntryBatch> Receive() {
+  // Producer, after Close: decodes the queued batches the consumer has not
+  // taken yet, until there are none or the consumer has stopped.
+  void DecodeRemaining() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &EntryPipe::FullOrClosed));
+    while (!stopped_ && HasRawLocked()) DecodeNewestRawLocked();
+  }
+
+  // Consumer: the next batch (waits until there is one and the producer is
+  // not decoding it), kRaw or kDecoded; null after the last one, when
+  // status() says how the scan ended.
+  std::unique_ptr<Batch> Receive() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &EntryPipe::FrontReadyOrEnd));
     if (full_.empty()) return nullptr;
-    std::unique_ptr<EntryBatch> batch = std::move(full_.front());
+    std::unique_ptr<Batch> batch = std::move(full_.front());
     full_.pop_front();
     return batch;
   }
   // Consumer: hands a received batch back for refilling.
-  void Return(std::unique_ptr<EntryBatch> batch) {
+  void Return(std::unique_ptr<Batch> batch) {
     absl::MutexLock lock(&mu_);
     free_.push_back(std::move(batch));
   }
-  // Consumer: wants no more batches; a producer waiting for one gets null.
+  // Consumer: wants no more batches; the producer stops at its next call.
   void Stop() {
     absl::MutexLock lock(&mu_);
     stopped_ = true;
@@ -219,14 +262,37 @@ class EntryPipe {
   }
 
  private:
-  bool FreeOrStopped() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopped_ || !free_.empty();
+  bool HasRawLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const std::unique_ptr<Batch>& batch : full_) {
+      if (batch->state == Batch::State::kRaw) return true;
+    }
+    return false;
   }
-  bool FullOrClosed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || !full_.empty(); }
+  bool FreeOrStoppedOrRaw() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopped_ || !free_.empty() || HasRawLocked();
+  }
+  bool FrontReadyOrEnd() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (full_.empty()) return closed_;
+    return full_.front()->state != Batch::State::kDecoding;
+  }
+  // Decodes the newest queued kRaw batch (the one the consumer needs last),
+  // with mu_ released meanwhile; it stays queued, so the consumer waits for
+  // it when it gets there first. Needs one.
+  void DecodeNewestRawLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Batch* batch = nullptr;
+    for (auto it = full_.rbegin(); batch == nullptr; ++it) {
+      if ((*it)->state == Batch::State::kRaw) batch = it->get();
+    }
+    batch->state = Batch::State::kDecoding;
+    mu_.Unlock();
+    batch->Decode();
+    mu_.Lock();
+    batch->state = Batch::State::kDecoded;
+  }
 
   mutable absl::Mutex mu_;
-  std::deque<std::unique_ptr<EntryBatch>> free_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::unique_ptr<EntryBatch>> full_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<Batch>> free_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<Batch>> full_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
@@ -234,15 +300,15 @@ class EntryPipe {
 
 // ForEachInline with the scan (iteration, block reads and decompression) on
 // a thread of its own, a few batches ahead of the calling thread, which
-// decodes and calls `fn`: the two overlap, and what `fn` keeps was decoded
-// by the thread that goes on to use it. The thread is joined before this
-// returns.
+// calls `fn` in key order; both threads decode (see EntryPipe). The thread
+// is joined before this returns.
 template <typename Message, typename Fn>
 absl::Status ForEachReadAhead(rocksdb::DB& db, absl::string_view prefix, const Fn& fn) {
-  constexpr int kBatchesInFlight = 4;
-  EntryPipe pipe(kBatchesInFlight);
+  constexpr int kBatchesInFlight = 8;
+  using Pipe = EntryPipe<Message>;
+  Pipe pipe(kBatchesInFlight);
   std::thread producer([&db, prefix, &pipe] {
-    std::unique_ptr<EntryBatch> batch;
+    std::unique_ptr<typename Pipe::Batch> batch;
     absl::Status status =
         Scan(db, prefix, [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
           if (batch == nullptr) {
@@ -255,15 +321,23 @@ absl::Status ForEachReadAhead(rocksdb::DB& db, absl::string_view prefix, const F
         });
     if (batch != nullptr && !batch->entries.empty()) pipe.Send(std::move(batch));
     pipe.Close(std::move(status));
+    pipe.DecodeRemaining();
   });
   Message message;
   absl::Status result;
   while (result.ok()) {
-    std::unique_ptr<EntryBatch> batch = pipe.Receive();
+    std::unique_ptr<typename Pipe::Batch> batch = pipe.Receive();
     if (batch == nullptr) break;
-    for (size_t i = 0; i < batch->entries.size() && result.ok(); ++i) {
-      result = DecodeInto(batch->Key(i), batch->Value(i), message);
-      if (result.ok()) result = fn(std::move(message));
+    if (batch->state == Pipe::Batch::State::kDecoded) {
+      for (size_t i = 0; i < batch->decoded_count && result.ok(); ++i) {
+        result = fn(std::move(batch->decoded[i]));
+      }
+      if (result.ok()) result = batch->decode_status;
+    } else {
+      for (size_t i = 0; i < batch->entries.size() && result.ok(); ++i) {
+        result = DecodeInto(batch->Key(i), batch->Value(i), message);
+        if (result.ok()) result = fn(std::move(message));
+      }
     }
     pipe.Return(std::move(batch));
   }
