@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "server/app/sopd_server.h"
 
 namespace {
@@ -116,6 +117,13 @@ int main(int argc, char** argv) {
               << " (owner-only); use it with: sopctl --token-file "
               << (*server)->admin_token_path() << std::endl;
   }
+  const auto& times = (*server)->startup_times();
+  auto ms = [](absl::Duration d) { return absl::ToInt64Milliseconds(d); };
+  std::cerr << "sopd: started in " << ms(times.total) << " ms: store open " << ms(times.open_store)
+            << " ms, tokens " << ms(times.tokens) << " ms, published catalog "
+            << ms(times.load_catalog) << " ms (of which index build " << ms(times.index_build)
+            << " ms), import " << ms(times.import) << " ms, gRPC " << ms(times.grpc_start) << " ms"
+            << std::endl;
   const bool loopback_only =
       std::string((*server)->transport()) == "plaintext" && !options.insecure_listen_any;
   std::cerr << "sopd " << sopsidebar::kSopdVersion << " listening on " << host << ":"

@@ -1,5 +1,7 @@
 #include "server/storage/in_memory_sop_store.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
@@ -54,14 +56,13 @@ absl::StatusOr<std::optional<std::string>> InMemorySopStore::FindRequest(
   return it->second;
 }
 
-absl::Status InMemorySopStore::ForEachHead(
-    const std::function<absl::Status(const v1::Sop&)>& fn) const {
+absl::Status InMemorySopStore::ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const {
   std::map<Key, v1::Sop> heads;
   {
     absl::MutexLock lock(&mu_);
     heads = heads_;
   }
-  for (const auto& [key, head] : heads) SOP_RETURN_IF_ERROR(fn(head));
+  for (auto& [key, head] : heads) SOP_RETURN_IF_ERROR(fn(std::move(head)));
   return absl::OkStatus();
 }
 

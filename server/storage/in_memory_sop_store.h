@@ -24,8 +24,7 @@ class InMemorySopStore : public SopStore {
                                                              int limit) const override;
   absl::StatusOr<std::optional<std::string>> FindRequest(
       absl::string_view org, absl::string_view request_id) const override;
-  absl::Status ForEachHead(
-      const std::function<absl::Status(const v1::Sop&)>& fn) const override;
+  absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const override;
   absl::Status Write(const SopWrite& write) override;
 
   // How many writes succeeded.

@@ -9,6 +9,8 @@
 //   o/{org}                          -> v1::Org
 // Every Write is one WriteBatch written with sync, so a change is either
 // fully on disk when Write returns OK or not there at all after a crash.
+// Scans (ForEach*) bypass the block cache; ForEachHead parses ahead on a
+// thread of its own when the process may use more than one CPU.
 //
 // Thread-safe.
 #ifndef SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_STORE_H_
@@ -54,8 +56,7 @@ class RocksDbStore : public SopStore, public AuthStore {
                                                              int limit) const override;
   absl::StatusOr<std::optional<std::string>> FindRequest(
       absl::string_view org, absl::string_view request_id) const override;
-  absl::Status ForEachHead(
-      const std::function<absl::Status(const v1::Sop&)>& fn) const override;
+  absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const override;
   absl::Status Write(const SopWrite& write) override;
 
   absl::Status PutToken(const internal::v1::TokenRecord& record) override;
@@ -73,10 +74,6 @@ class RocksDbStore : public SopStore, public AuthStore {
  private:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options);
 
-  // Calls `fn` with every value under `prefix`, decoded as Message.
-  template <typename Message>
-  absl::Status ForEach(absl::string_view prefix,
-                       const std::function<absl::Status(const Message&)>& fn) const;
   // One synced put.
   absl::Status Put(const std::string& key, const google::protobuf::Message& value);
 

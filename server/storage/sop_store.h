@@ -59,10 +59,12 @@ class SopStore {
   virtual absl::StatusOr<std::optional<std::string>> FindRequest(
       absl::string_view org, absl::string_view request_id) const = 0;
 
-  // Calls `fn` with every head of every org; stops at the first error and
-  // returns it.
-  virtual absl::Status ForEachHead(
-      const std::function<absl::Status(const v1::Sop&)>& fn) const = 0;
+  // Calls `fn` with every head of every org, in (org, sop id) order, one call
+  // at a time on the calling thread; stops at the first error and returns it.
+  // Each call gets a head of its own that `fn` may move from (start-up keeps
+  // the published ones without copying them). Meant for loading everything
+  // at start: implementations may read ahead on another thread meanwhile.
+  virtual absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const = 0;
 
   // Applies `write` atomically and durably (synced before returning OK).
   // INVALID_ARGUMENT for a malformed write; storage errors otherwise, in

@@ -1,13 +1,20 @@
 // Behaviour every SopStore must have, run against both implementations, and
 // what only the RocksDB store promises (durability, one batch per write).
+#include <sched.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "server/storage/in_memory_sop_store.h"
 #include "server/storage/rocksdb_store.h"
 
@@ -134,6 +141,42 @@ TEST_P(SopStoreContractTest, ForEachHeadVisitsEveryOrg) {
   EXPECT_THAT(names, ElementsAre("orgs/x/sops/a", "orgs/y/sops/b"));
 }
 
+TEST_P(SopStoreContractTest, ForEachHeadVisitsManyHeadsInOrderAndMayMoveThem) {
+  constexpr int kHeads = 1500;  // several of the RocksDB store's read-ahead batches
+  for (int i = 0; i < kHeads; ++i) {
+    ASSERT_TRUE(
+        store_
+            ->Write(MakeWrite("default", absl::StrFormat("s%05d", i), 1, absl::StrCat("title ", i)))
+            .ok());
+  }
+  std::vector<v1::Sop> kept;
+  ASSERT_TRUE(store_
+                  ->ForEachHead([&](v1::Sop&& head) {
+                    kept.push_back(std::move(head));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_THAT(kept, SizeIs(kHeads));
+  for (int i = 0; i < kHeads; ++i) {
+    EXPECT_EQ(kept[i].name(), absl::StrFormat("orgs/default/sops/s%05d", i));
+    EXPECT_EQ(kept[i].title(), absl::StrCat("title ", i));
+  }
+}
+
+TEST_P(SopStoreContractTest, ForEachHeadStopsAtTheFirstError) {
+  for (int i = 0; i < 1200; ++i) {
+    ASSERT_TRUE(store_->Write(MakeWrite("default", absl::StrFormat("s%05d", i), 1, "T")).ok());
+  }
+  int calls = 0;
+  absl::Status status = store_->ForEachHead([&](const v1::Sop& head) {
+    ++calls;
+    if (head.name() == "orgs/default/sops/s00700") return absl::CancelledError("enough");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 701);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, SopStoreContractTest,
     ::testing::Values(
@@ -174,6 +217,80 @@ TEST(RocksDbStoreTest, DataSurvivesReopen) {
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ((*store)->GetHead({"default", "a"})->title(), "Kept");
   EXPECT_EQ((*store)->GetRevision({{"default", "a"}, 1})->snapshot().title(), "Kept");
+}
+
+// Runs `fn` with the calling thread allowed on one CPU only (restored after),
+// so that a store takes its single-threaded paths.
+void OnOneCpu(const std::function<void()>& fn) {
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &saved)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  fn();
+  ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+}
+
+// The names ForEachHead passes until it returns, and what it returns.
+std::pair<std::vector<std::string>, absl::Status> VisitHeads(const SopStore& store) {
+  std::vector<std::string> names;
+  absl::Status status = store.ForEachHead([&](v1::Sop&& head) {
+    names.push_back(head.name());
+    return absl::OkStatus();
+  });
+  return {std::move(names), std::move(status)};
+}
+
+TEST(RocksDbStoreTest, ForEachHeadStopsWithDataLossAtAnUndecodableHead) {
+  const std::string dir = TempDir("corrupt");
+  constexpr int kHeads = 1100;
+  {
+    auto store = RocksDbStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < kHeads; ++i) {
+      ASSERT_TRUE((*store)->Write(MakeWrite("default", absl::StrFormat("s%05d", i), 1, "T")).ok());
+    }
+  }
+  {
+    // A head that is not a v1::Sop, sorting after the first 1000.
+    rocksdb::Options options;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "h/default/s00999x", "\xff\xff\xff").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto store = RocksDbStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto check = [&] {
+    auto [names, status] = VisitHeads(**store);
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+    ASSERT_THAT(names, SizeIs(1000));
+    EXPECT_EQ(names.back(), "orgs/default/sops/s00999");
+  };
+  check();
+  OnOneCpu(check);
+}
+
+TEST(RocksDbStoreTest, ForEachHeadIsTheSameOnOneCpu) {
+  auto store = RocksDbStore::Open(TempDir("one-cpu"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < 700; ++i) {
+    ASSERT_TRUE(
+        (*store)->Write(MakeWrite(i % 2 ? "x" : "y", absl::StrFormat("s%05d", i), 1, "T")).ok());
+  }
+  auto [names, status] = VisitHeads(**store);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(names, SizeIs(700));
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  OnOneCpu([&] {
+    auto [one_cpu_names, one_cpu_status] = VisitHeads(**store);
+    ASSERT_TRUE(one_cpu_status.ok()) << one_cpu_status;
+    EXPECT_EQ(one_cpu_names, names);
+  });
 }
 
 TEST(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {

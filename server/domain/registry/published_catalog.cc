@@ -12,6 +12,7 @@ PublishedCatalog::PublishedCatalog(SopMatcherFactory factory) : factory_(std::mo
 void PublishedCatalog::Reset(std::vector<PublishedSopPtr> sops) {
   absl::MutexLock lock(&mu_);
   names_.clear();
+  names_.reserve(sops.size());  // no rehashing at start-up
   for (const PublishedSopPtr& sop : sops) names_.insert(sop->name.Full());
   Publish(factory_(std::move(sops)));
 }
