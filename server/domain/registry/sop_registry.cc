@@ -213,9 +213,9 @@ absl::StatusOr<std::unique_ptr<SopRegistry>> SopRegistry::Create(SopStore* store
   std::unique_ptr<SopRegistry> registry(
       new SopRegistry(store, clock, std::move(factory), options));
   std::vector<PublishedSopPtr> published;
-  SOP_RETURN_IF_ERROR(store->ForEachHead([&](const v1::Sop& head) -> absl::Status {
+  SOP_RETURN_IF_ERROR(store->ForEachHead([&](v1::Sop&& head) -> absl::Status {
     if (head.state() != v1::Sop::PUBLISHED) return absl::OkStatus();
-    SOP_ASSIGN_OR_RETURN(PublishedSopPtr sop, registry->LoadPublished(head));
+    SOP_ASSIGN_OR_RETURN(PublishedSopPtr sop, registry->LoadPublished(std::move(head)));
     published.push_back(std::move(sop));
     return absl::OkStatus();
   }));
@@ -237,9 +237,14 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishedSnapshot(const v1::Sop& head) cons
   return std::move(*snapshot.mutable_snapshot());
 }
 
-absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(const v1::Sop& head) const {
+absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(v1::Sop head) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
-  SOP_ASSIGN_OR_RETURN(v1::Sop snapshot, PublishedSnapshot(head));
+  v1::Sop snapshot;
+  if (head.revision_id() == head.published_revision_id()) {
+    snapshot = std::move(head);  // the head is the published revision: no copy
+  } else {
+    SOP_ASSIGN_OR_RETURN(snapshot, PublishedSnapshot(head));
+  }
   const int64_t revision = RevisionNumber(snapshot);
   const absl::Time publish_time = FromProtoTimestamp(snapshot.publish_time());
   return MakePublishedSop(std::move(name), revision, publish_time, std::move(snapshot));

@@ -119,7 +119,9 @@ class SopRegistry {
   // The published revision of a head with one: the head itself when its
   // draft is that revision, else read from the store.
   absl::StatusOr<v1::Sop> PublishedSnapshot(const v1::Sop& head) const;
-  absl::StatusOr<PublishedSopPtr> LoadPublished(const v1::Sop& head) const;
+  // Takes `head` by value: it becomes the PublishedSop's body when its draft
+  // is the published revision.
+  absl::StatusOr<PublishedSopPtr> LoadPublished(v1::Sop head) const;
   // Ties of `body` (the SOP `name`) with published SOPs `caller` may see.
   std::vector<v1::TargetingTie> TiesFor(const Caller& caller, const SopName& name,
                                         const v1::Sop& body) const;
