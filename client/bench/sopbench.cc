@@ -4,13 +4,18 @@
 //
 //   sopbench --server 127.0.0.1:PORT --token-file FILE --rules N
 //            [--seed S] [--match-rate one|percent] [--duration 5s]
-//            [--max-requests N] [--concurrency 16] [--cpu K]
+//            [--max-requests N] [--concurrency 16] [--cpu K] [--only lookup|noop]
+//            [--warmup D]
 //
 // The contexts come from the same seeded workload sopbench_load wrote into
 // the server's data dir. Calls use gRPC's callback API with --concurrency
 // calls in flight; each phase is bounded by --duration and --max-requests,
 // and only loopback addresses are accepted. Ends with one line:
 //   rpc rules=N lookup_qps=X noop_qps=Y ratio=R p50_us=A p99_us=B
+// Each phase is warmed up first for --warmup (default a quarter of
+// --duration, at most 1s; 0 skips it). --only runs one of the two phases and
+// prints no ratio: for profiling the server on one kind of call, e.g. with
+// --max-requests bounding the run under callgrind.
 #include <sched.h>
 
 #include <algorithm>
@@ -22,6 +27,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,16 +48,19 @@ namespace {
 constexpr char kUsage[] =
     "usage: sopbench --server 127.0.0.1:PORT --token-file FILE --rules N [--seed S]\n"
     "                [--match-rate one|percent] [--duration 5s] [--max-requests N]\n"
-    "                [--concurrency 16] [--cpu K]\n";
+    "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D]\n";
 
 struct Flags {
   std::string server;
   std::string token_file;
   CrmWorkloadOptions workload;
   absl::Duration duration = absl::Seconds(5);
+  std::optional<absl::Duration> warmup;
   int64_t max_requests = 2'000'000;
   int concurrency = 16;
   int cpu = -1;
+  bool run_lookup = true;
+  bool run_noop = true;
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -90,6 +99,15 @@ Flags ParseFlags(int argc, char** argv) {
            flags.concurrency <= 1024;
     } else if (arg == "--cpu") {
       ok = absl::SimpleAtoi(value(), &flags.cpu) && flags.cpu >= 0;
+    } else if (arg == "--warmup") {
+      absl::Duration warmup;
+      ok = absl::ParseDuration(value(), &warmup) && warmup >= absl::ZeroDuration();
+      flags.warmup = warmup;
+    } else if (arg == "--only") {
+      const std::string phase = value();
+      ok = phase == "lookup" || phase == "noop";
+      flags.run_lookup = phase == "lookup";
+      flags.run_noop = phase == "noop";
     } else {
       Usage("unknown argument " + arg);
     }
@@ -267,14 +285,23 @@ int Main(int argc, char** argv) {
       "sopbench: %s rules=%d concurrency=%d duration=%s request_bytes=%d\n", flags.server,
       flags.workload.rules, flags.concurrency, absl::FormatDuration(flags.duration),
       ping.payload().size());
-  // Warm up both paths (connections, caches), then measure each.
-  const absl::Duration warmup = std::min(flags.duration / 4, absl::Seconds(1));
-  ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
-  ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, noop);
-  const Phase l = Summarize(
-      "lookup", ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
-  const Phase n = Summarize(
-      "noop", ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, noop));
+  // Warm up the paths (connections, caches), then measure each.
+  const absl::Duration warmup =
+      flags.warmup.value_or(std::min(flags.duration / 4, absl::Seconds(1)));
+  if (warmup > absl::ZeroDuration()) {
+    if (flags.run_lookup) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
+    if (flags.run_noop) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, noop);
+  }
+  Phase l, n;
+  if (flags.run_lookup) {
+    l = Summarize("lookup",
+                  ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
+  }
+  if (flags.run_noop) {
+    n = Summarize("noop",
+                  ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, noop));
+  }
+  if (!flags.run_lookup || !flags.run_noop) return 0;
   std::cout << absl::StrFormat(
       "rpc rules=%d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f p50_us=%.1f p99_us=%.1f\n",
       flags.workload.rules, l.qps, n.qps, l.qps / n.qps, l.p50, l.p99);
