@@ -85,6 +85,49 @@ uint8_t* WriteStringField(int field, absl::string_view value, uint8_t* p) {
   return value.empty() ? p : WriteBytes(value, WriteMessageHeader(field, value.size(), p));
 }
 
+// A record's value as a message field body: scalars (what CRM fields
+// almost always are) written directly, lists and structs by protobuf. A kind
+// set in the oneof is written even when it holds its default.
+size_t ValueSize(const google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNullValue:
+      return kTagSize + WireFormatLite::EnumSize(value.null_value());
+    case google::protobuf::Value::kNumberValue:
+      return kTagSize + WireFormatLite::kDoubleSize;
+    case google::protobuf::Value::kStringValue:
+      return kTagSize + WireFormatLite::StringSize(value.string_value());
+    case google::protobuf::Value::kBoolValue:
+      return kTagSize + WireFormatLite::kBoolSize;
+    case google::protobuf::Value::KIND_NOT_SET:
+      return 0;
+    default:
+      return value.ByteSizeLong();
+  }
+}
+
+// `size` is ValueSize(value).
+uint8_t* WriteValue(const google::protobuf::Value& value, size_t size, uint8_t* p) {
+  using google::protobuf::Value;
+  switch (value.kind_case()) {
+    case Value::kNullValue:
+      return WireFormatLite::WriteEnumToArray(Value::kNullValueFieldNumber, value.null_value(), p);
+    case Value::kNumberValue:
+      return WireFormatLite::WriteDoubleToArray(Value::kNumberValueFieldNumber,
+                                                value.number_value(), p);
+    case Value::kStringValue:
+      return WriteBytes(value.string_value(), WriteMessageHeader(Value::kStringValueFieldNumber,
+                                                                 value.string_value().size(), p));
+    case Value::kBoolValue:
+      return WireFormatLite::WriteBoolToArray(Value::kBoolValueFieldNumber, value.bool_value(), p);
+    case Value::KIND_NOT_SET:
+      return p;
+    default:
+      // ValueSize left the sizes of the list or struct cached.
+      ABSL_ASSERT(static_cast<size_t>(value.GetCachedSize()) == size);
+      return value.SerializeWithCachedSizesToArray(p);
+  }
+}
+
 }  // namespace
 
 int CurrentStepIndex(const v1::Sop& sop, const FieldMap& fields) {
@@ -157,15 +200,24 @@ SopMatchWireParts EncodeSopMatchParts(const PublishedSop& sop) {
   uint8_t* p = reinterpret_cast<uint8_t*>(parts.body.data());
   p = WriteMessageHeader(v1::SopMatch::kSopBodyFieldNumber, body_size, p);
   sop.body.SerializeWithCachedSizesToArray(p);
+  parts.rules.reserve(sop.body.targeting_rules_size());
+  for (const v1::TargetingRule& rule : sop.body.targeting_rules()) {
+    SopMatchWireParts::Rule& encoded = parts.rules.emplace_back();
+    v1::MatchedCondition matched;
+    for (const v1::Condition& c : rule.conditions()) {
+      *matched.mutable_condition() = c;
+      matched.AppendToString(&encoded.conditions);
+      encoded.condition_ends.push_back(static_cast<uint32_t>(encoded.conditions.size()));
+    }
+  }
   return parts;
 }
 
 // Writes what ExplainMatch builds, field by field in number order: the
-// cached head (1-2), the explanation (3) with the rule's conditions and the
-// record's values serialised in place, the step state (4-6) and the cached
-// body (7). Sizes are computed first so that every length prefix is known;
-// serialising a shared, immutable Condition from several threads is safe
-// (protobuf's cached sizes are relaxed atomics).
+// encoded head (1-2), the explanation (3) with the rule's encoded conditions
+// and the record's values serialised in place, the step state (4-6) and the
+// encoded body (7). Sizes are computed first so that every length prefix is
+// known.
 void AppendExplainedMatch(int field_number, const SopMatchResult& result,
                           const v1::CrmContext& context, absl::Time now,
                           const SopMatchWireParts& parts, std::string* out) {
@@ -174,10 +226,10 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
   const absl::string_view record_type =
       rule.record_types().empty() ? absl::string_view() : context.record_type();
 
+  const SopMatchWireParts::Rule& encoded = parts.rules[result.rule_index];
   struct Matched {
-    const v1::Condition* condition;
+    absl::string_view condition;            // the encoded field
     const google::protobuf::Value* actual;  // or null
-    size_t condition_size;
     size_t actual_size;
     size_t size;  // of the MatchedCondition message
   };
@@ -186,12 +238,14 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
   size_t explanation_size = Int32FieldSize(result.rule_index) +
                             StringFieldSize(rule.description()) + Int32FieldSize(result.priority) +
                             Int32FieldSize(result.specificity) + StringFieldSize(record_type);
-  for (const v1::Condition& c : rule.conditions()) {
-    Matched& m = matched.emplace_back(Matched{&c, Actual(context, c.field()), 0, 0, 0});
-    m.condition_size = c.ByteSizeLong();
-    m.size = MessageFieldSize(m.condition_size);
+  for (int i = 0; i < rule.conditions_size(); ++i) {
+    const size_t begin = i == 0 ? 0 : encoded.condition_ends[i - 1];
+    const absl::string_view condition =
+        absl::string_view(encoded.conditions).substr(begin, encoded.condition_ends[i] - begin);
+    Matched& m = matched.emplace_back(
+        Matched{condition, Actual(context, rule.conditions(i).field()), 0, condition.size()});
     if (m.actual != nullptr) {
-      m.actual_size = m.actual->ByteSizeLong();
+      m.actual_size = ValueSize(*m.actual);
       m.size += MessageFieldSize(m.actual_size);
     }
     explanation_size += MessageFieldSize(m.size);
@@ -225,11 +279,10 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
   p = WriteStringField(v1::MatchExplanation::kMatchedRecordTypeFieldNumber, record_type, p);
   for (const Matched& m : matched) {
     p = WriteMessageHeader(v1::MatchExplanation::kMatchedConditionsFieldNumber, m.size, p);
-    p = WriteMessageHeader(v1::MatchedCondition::kConditionFieldNumber, m.condition_size, p);
-    p = m.condition->SerializeWithCachedSizesToArray(p);
+    p = WriteBytes(m.condition, p);
     if (m.actual != nullptr) {
       p = WriteMessageHeader(v1::MatchedCondition::kActualFieldNumber, m.actual_size, p);
-      p = m.actual->SerializeWithCachedSizesToArray(p);
+      p = WriteValue(*m.actual, m.actual_size, p);
     }
   }
 

@@ -9,7 +9,9 @@
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_MATCHING_LOOKUP_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_MATCHING_LOOKUP_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "server/domain/matching/condition.h"
@@ -30,12 +32,22 @@ v1::NearMiss ExplainNearMiss(const NearMiss& miss, const v1::CrmContext& context
 int CurrentStepIndex(const v1::Sop& sop, const FieldMap& fields);
 
 // The parts of a SopMatch's wire form that depend only on the published SOP,
-// each with its field tag: fields 1-2 (sop, revision_id) and field 7
-// (sop_body). Encoded once per published SOP, they make a lookup's response
-// mostly a copy of bytes.
+// each with its field tag: fields 1-2 (sop, revision_id), field 7
+// (sop_body), and for every condition of every targeting rule the
+// MatchedCondition field that holds it. Encoded once per published SOP, they
+// make a lookup's response mostly a copy of bytes.
 struct SopMatchWireParts {
   std::string head;
   std::string body;
+  struct Rule {
+    // MatchedCondition.condition (tag, length, Condition) of each condition
+    // of the rule, in order, one after the other.
+    std::string conditions;
+    // Where each condition's bytes end in `conditions`.
+    std::vector<uint32_t> condition_ends;
+  };
+  // Indexed like the body's targeting_rules.
+  std::vector<Rule> rules;
 };
 
 // The wire parts of every match of `sop`.

@@ -161,6 +161,39 @@ TEST(AppendExplainedMatchTest, WritesDefaultsAndNegativeStepLikeTheMessage) {
             ExplainedWire(SopMatchResult{sop, 0, 0, 1}, lead, absl::Now()));
 }
 
+TEST(AppendExplainedMatchTest, ActualValuesOfEveryKindAreWrittenLikeTheMessage) {
+  PublishedSopPtr sop = Published("x", R"pb(
+    targeting_rules {
+      conditions { field: "null" exists: true }
+      conditions { field: "zero" exists: true }
+      conditions { field: "minus_zero" exists: true }
+      conditions { field: "empty" exists: true }
+      conditions { field: "text" exists: true }
+      conditions { field: "no" exists: true }
+      conditions { field: "yes" exists: true }
+      conditions { field: "list" exists: true }
+      conditions { field: "struct" exists: true }
+      conditions { field: "unset" exists: true }
+      conditions { field: "missing" exists: false }
+    }
+  )pb");
+  v1::CrmContext context = Context(R"pb(org: "orgs/default" record_type: "Lead")pb");
+  auto& fields = *context.mutable_fields();
+  fields["null"].set_null_value(google::protobuf::NULL_VALUE);
+  fields["zero"].set_number_value(0);
+  fields["minus_zero"].set_number_value(-0.0);
+  fields["empty"].set_string_value("");
+  fields["text"].set_string_value(std::string(200, 'x'));  // a two-byte length
+  fields["no"].set_bool_value(false);
+  fields["yes"].set_bool_value(true);
+  fields["list"].mutable_list_value()->add_values()->set_number_value(1.5);
+  (*fields["struct"].mutable_struct_value()->mutable_fields())["k"].set_string_value("v");
+  fields["unset"];
+  const SopMatchResult result{sop, 0, 0, 11};
+  EXPECT_EQ(AppendedWire(result, context, absl::Now()),
+            ExplainedWire(result, context, absl::Now()));
+}
+
 TEST(AppendExplainedMatchTest, AppendsAfterWhatIsThere) {
   PublishedSopPtr a = Published("a", kSop);
   PublishedSopPtr b = Published("b", kSop, 2000);
