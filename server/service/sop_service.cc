@@ -173,7 +173,8 @@ grpc::ServerUnaryReactor* ContextServiceImpl::LookupSops(grpc::CallbackServerCon
     return reactor;
   }
   grpc::Slice slice(wire.data(), wire.size());
-  *response_bytes = grpc::ByteBuffer(&slice, 1);
+  grpc::ByteBuffer response(&slice, 1);
+  response_bytes->Swap(&response);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
