@@ -296,6 +296,15 @@ int Main(int argc, char** argv) {
   if (flags.run_lookup) {
     l = Summarize("lookup",
                   ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
+    size_t response_bytes = 0, matches = 0;
+    for (const v1::LookupSopsResponse& r : lookup_responses) {
+      response_bytes += r.ByteSizeLong();
+      matches += r.matches_size();
+    }
+    std::cout << absl::StrFormat(
+        "lookup response_bytes=%d matches=%.1f (mean of each slot's last)\n",
+        response_bytes / lookup_responses.size(),
+        static_cast<double>(matches) / lookup_responses.size());
   }
   if (flags.run_noop) {
     n = Summarize("noop",
