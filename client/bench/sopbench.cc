@@ -5,7 +5,7 @@
 //   sopbench --server 127.0.0.1:PORT --token-file FILE --rules N
 //            [--seed S] [--match-rate one|percent] [--duration 5s]
 //            [--max-requests N] [--concurrency 16] [--cpu K] [--only lookup|noop]
-//            [--warmup D]
+//            [--warmup D] [--raw]
 //
 // The contexts come from the same seeded workload sopbench_load wrote into
 // the server's data dir. Calls use gRPC's callback API with --concurrency
@@ -16,6 +16,11 @@
 // --duration, at most 1s; 0 skips it). --only runs one of the two phases and
 // prints no ratio: for profiling the server on one kind of call, e.g. with
 // --max-requests bounding the run under callgrind.
+// --raw sends both phases' requests pre-serialised and keeps the responses
+// as bytes (a generic stub): the client then does the same work for a lookup
+// as for a Ping, and the ratio is the server's alone. Without it the client
+// parses every response, and a lookup's (SOP bodies) costs the client about
+// as much CPU as the server spends answering it.
 #include <sched.h>
 
 #include <algorithm>
@@ -37,6 +42,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "server/domain/matching/workload.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
@@ -48,7 +54,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: sopbench --server 127.0.0.1:PORT --token-file FILE --rules N [--seed S]\n"
     "                [--match-rate one|percent] [--duration 5s] [--max-requests N]\n"
-    "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D]\n";
+    "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D] [--raw]\n";
 
 struct Flags {
   std::string server;
@@ -61,6 +67,7 @@ struct Flags {
   int cpu = -1;
   bool run_lookup = true;
   bool run_noop = true;
+  bool raw = false;
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -103,6 +110,8 @@ Flags ParseFlags(int argc, char** argv) {
       absl::Duration warmup;
       ok = absl::ParseDuration(value(), &warmup) && warmup >= absl::ZeroDuration();
       flags.warmup = warmup;
+    } else if (arg == "--raw") {
+      flags.raw = true;
     } else if (arg == "--only") {
       const std::string phase = value();
       ok = phase == "lookup" || phase == "noop";
@@ -207,6 +216,11 @@ class ClosedLoop {
   int active_;
 };
 
+grpc::ByteBuffer Serialized(const google::protobuf::MessageLite& message) {
+  grpc::Slice slice(message.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   const size_t k = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
@@ -266,25 +280,44 @@ int Main(int argc, char** argv) {
   auto admin_stub = v1::AdminService::NewStub(channel);
   const std::string authorization = "Bearer " + token;
 
+  grpc::GenericStub generic_stub(channel);
+  std::vector<grpc::ByteBuffer> raw_lookups;
+  grpc::ByteBuffer raw_ping;
+  if (flags.raw) {
+    for (const v1::LookupSopsRequest& r : lookups) raw_lookups.push_back(Serialized(r));
+    raw_ping = Serialized(ping);
+  }
+  std::vector<grpc::ByteBuffer> raw_responses(flags.concurrency);
+
   std::vector<v1::LookupSopsResponse> lookup_responses(flags.concurrency);
   std::vector<size_t> next_context(flags.concurrency);
   const ClosedLoop::Issue lookup = [&](int slot, grpc::ClientContext* ctx,
                                        std::function<void(const grpc::Status&)> done) {
     ctx->AddMetadata("authorization", authorization);
     const size_t i = (next_context[slot]++ * flags.concurrency + slot) % lookups.size();
-    context_stub->async()->LookupSops(ctx, &lookups[i], &lookup_responses[slot], std::move(done));
+    if (flags.raw) {
+      generic_stub.UnaryCall(ctx, "/sopsidebar.v1.ContextService/LookupSops", grpc::StubOptions(),
+                             &raw_lookups[i], &raw_responses[slot], std::move(done));
+    } else {
+      context_stub->async()->LookupSops(ctx, &lookups[i], &lookup_responses[slot], std::move(done));
+    }
   };
   std::vector<v1::PingResponse> ping_responses(flags.concurrency);
   const ClosedLoop::Issue noop = [&](int slot, grpc::ClientContext* ctx,
                                      std::function<void(const grpc::Status&)> done) {
     ctx->AddMetadata("authorization", authorization);
-    admin_stub->async()->Ping(ctx, &ping, &ping_responses[slot], std::move(done));
+    if (flags.raw) {
+      generic_stub.UnaryCall(ctx, "/sopsidebar.v1.AdminService/Ping", grpc::StubOptions(),
+                             &raw_ping, &raw_responses[slot], std::move(done));
+    } else {
+      admin_stub->async()->Ping(ctx, &ping, &ping_responses[slot], std::move(done));
+    }
   };
 
   std::cout << absl::StrFormat(
-      "sopbench: %s rules=%d concurrency=%d duration=%s request_bytes=%d\n", flags.server,
+      "sopbench: %s rules=%d concurrency=%d duration=%s request_bytes=%d%s\n", flags.server,
       flags.workload.rules, flags.concurrency, absl::FormatDuration(flags.duration),
-      ping.payload().size());
+      ping.payload().size(), flags.raw ? " raw" : "");
   // Warm up the paths (connections, caches), then measure each.
   const absl::Duration warmup =
       flags.warmup.value_or(std::min(flags.duration / 4, absl::Seconds(1)));
@@ -296,6 +329,15 @@ int Main(int argc, char** argv) {
   if (flags.run_lookup) {
     l = Summarize("lookup",
                   ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
+    if (flags.raw) {
+      for (int slot = 0; slot < flags.concurrency; ++slot) {
+        grpc::Slice bytes;
+        if (!raw_responses[slot].DumpToSingleSlice(&bytes).ok() ||
+            !lookup_responses[slot].ParseFromArray(bytes.begin(), bytes.size())) {
+          lookup_responses[slot].Clear();
+        }
+      }
+    }
     size_t response_bytes = 0, matches = 0;
     for (const v1::LookupSopsResponse& r : lookup_responses) {
       response_bytes += r.ByteSizeLong();
