@@ -4,13 +4,23 @@
 //
 //   sopbench --server 127.0.0.1:PORT --token-file FILE --rules N
 //            [--seed S] [--match-rate one|percent] [--duration 5s]
-//            [--max-requests N] [--concurrency 16] [--cpu K]
+//            [--max-requests N] [--concurrency 16] [--cpu K] [--only lookup|noop]
+//            [--warmup D] [--raw]
 //
 // The contexts come from the same seeded workload sopbench_load wrote into
 // the server's data dir. Calls use gRPC's callback API with --concurrency
 // calls in flight; each phase is bounded by --duration and --max-requests,
 // and only loopback addresses are accepted. Ends with one line:
 //   rpc rules=N lookup_qps=X noop_qps=Y ratio=R p50_us=A p99_us=B
+// Each phase is warmed up first for --warmup (default a quarter of
+// --duration, at most 1s; 0 skips it). --only runs one of the two phases and
+// prints no ratio: for profiling the server on one kind of call, e.g. with
+// --max-requests bounding the run under callgrind.
+// --raw sends both phases' requests pre-serialised and keeps the responses
+// as bytes (a generic stub): the client then does the same work for a lookup
+// as for a Ping, and the ratio is the server's alone. Without it the client
+// parses every response, and a lookup's (SOP bodies) costs the client about
+// as much CPU as the server spends answering it.
 #include <sched.h>
 
 #include <algorithm>
@@ -22,6 +32,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +42,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "server/domain/matching/workload.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
@@ -42,16 +54,20 @@ namespace {
 constexpr char kUsage[] =
     "usage: sopbench --server 127.0.0.1:PORT --token-file FILE --rules N [--seed S]\n"
     "                [--match-rate one|percent] [--duration 5s] [--max-requests N]\n"
-    "                [--concurrency 16] [--cpu K]\n";
+    "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D] [--raw]\n";
 
 struct Flags {
   std::string server;
   std::string token_file;
   CrmWorkloadOptions workload;
   absl::Duration duration = absl::Seconds(5);
+  std::optional<absl::Duration> warmup;
   int64_t max_requests = 2'000'000;
   int concurrency = 16;
   int cpu = -1;
+  bool run_lookup = true;
+  bool run_noop = true;
+  bool raw = false;
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -90,6 +106,17 @@ Flags ParseFlags(int argc, char** argv) {
            flags.concurrency <= 1024;
     } else if (arg == "--cpu") {
       ok = absl::SimpleAtoi(value(), &flags.cpu) && flags.cpu >= 0;
+    } else if (arg == "--warmup") {
+      absl::Duration warmup;
+      ok = absl::ParseDuration(value(), &warmup) && warmup >= absl::ZeroDuration();
+      flags.warmup = warmup;
+    } else if (arg == "--raw") {
+      flags.raw = true;
+    } else if (arg == "--only") {
+      const std::string phase = value();
+      ok = phase == "lookup" || phase == "noop";
+      flags.run_lookup = phase == "lookup";
+      flags.run_noop = phase == "noop";
     } else {
       Usage("unknown argument " + arg);
     }
@@ -189,6 +216,11 @@ class ClosedLoop {
   int active_;
 };
 
+grpc::ByteBuffer Serialized(const google::protobuf::MessageLite& message) {
+  grpc::Slice slice(message.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   const size_t k = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
@@ -248,33 +280,79 @@ int Main(int argc, char** argv) {
   auto admin_stub = v1::AdminService::NewStub(channel);
   const std::string authorization = "Bearer " + token;
 
+  grpc::GenericStub generic_stub(channel);
+  std::vector<grpc::ByteBuffer> raw_lookups;
+  grpc::ByteBuffer raw_ping;
+  if (flags.raw) {
+    for (const v1::LookupSopsRequest& r : lookups) raw_lookups.push_back(Serialized(r));
+    raw_ping = Serialized(ping);
+  }
+  std::vector<grpc::ByteBuffer> raw_responses(flags.concurrency);
+
   std::vector<v1::LookupSopsResponse> lookup_responses(flags.concurrency);
   std::vector<size_t> next_context(flags.concurrency);
   const ClosedLoop::Issue lookup = [&](int slot, grpc::ClientContext* ctx,
                                        std::function<void(const grpc::Status&)> done) {
     ctx->AddMetadata("authorization", authorization);
     const size_t i = (next_context[slot]++ * flags.concurrency + slot) % lookups.size();
-    context_stub->async()->LookupSops(ctx, &lookups[i], &lookup_responses[slot], std::move(done));
+    if (flags.raw) {
+      generic_stub.UnaryCall(ctx, "/sopsidebar.v1.ContextService/LookupSops", grpc::StubOptions(),
+                             &raw_lookups[i], &raw_responses[slot], std::move(done));
+    } else {
+      context_stub->async()->LookupSops(ctx, &lookups[i], &lookup_responses[slot], std::move(done));
+    }
   };
   std::vector<v1::PingResponse> ping_responses(flags.concurrency);
   const ClosedLoop::Issue noop = [&](int slot, grpc::ClientContext* ctx,
                                      std::function<void(const grpc::Status&)> done) {
     ctx->AddMetadata("authorization", authorization);
-    admin_stub->async()->Ping(ctx, &ping, &ping_responses[slot], std::move(done));
+    if (flags.raw) {
+      generic_stub.UnaryCall(ctx, "/sopsidebar.v1.AdminService/Ping", grpc::StubOptions(),
+                             &raw_ping, &raw_responses[slot], std::move(done));
+    } else {
+      admin_stub->async()->Ping(ctx, &ping, &ping_responses[slot], std::move(done));
+    }
   };
 
   std::cout << absl::StrFormat(
-      "sopbench: %s rules=%d concurrency=%d duration=%s request_bytes=%d\n", flags.server,
+      "sopbench: %s rules=%d concurrency=%d duration=%s request_bytes=%d%s\n", flags.server,
       flags.workload.rules, flags.concurrency, absl::FormatDuration(flags.duration),
-      ping.payload().size());
-  // Warm up both paths (connections, caches), then measure each.
-  const absl::Duration warmup = std::min(flags.duration / 4, absl::Seconds(1));
-  ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
-  ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, noop);
-  const Phase l = Summarize(
-      "lookup", ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
-  const Phase n = Summarize(
-      "noop", ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, noop));
+      ping.payload().size(), flags.raw ? " raw" : "");
+  // Warm up the paths (connections, caches), then measure each.
+  const absl::Duration warmup =
+      flags.warmup.value_or(std::min(flags.duration / 4, absl::Seconds(1)));
+  if (warmup > absl::ZeroDuration()) {
+    if (flags.run_lookup) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
+    if (flags.run_noop) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, noop);
+  }
+  Phase l, n;
+  if (flags.run_lookup) {
+    l = Summarize("lookup",
+                  ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
+    if (flags.raw) {
+      for (int slot = 0; slot < flags.concurrency; ++slot) {
+        grpc::Slice bytes;
+        if (!raw_responses[slot].DumpToSingleSlice(&bytes).ok() ||
+            !lookup_responses[slot].ParseFromArray(bytes.begin(), bytes.size())) {
+          lookup_responses[slot].Clear();
+        }
+      }
+    }
+    size_t response_bytes = 0, matches = 0;
+    for (const v1::LookupSopsResponse& r : lookup_responses) {
+      response_bytes += r.ByteSizeLong();
+      matches += r.matches_size();
+    }
+    std::cout << absl::StrFormat(
+        "lookup response_bytes=%d matches=%.1f (mean of each slot's last)\n",
+        response_bytes / lookup_responses.size(),
+        static_cast<double>(matches) / lookup_responses.size());
+  }
+  if (flags.run_noop) {
+    n = Summarize("noop",
+                  ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, noop));
+  }
+  if (!flags.run_lookup || !flags.run_noop) return 0;
   std::cout << absl::StrFormat(
       "rpc rules=%d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f p50_us=%.1f p99_us=%.1f\n",
       flags.workload.rules, l.qps, n.qps, l.qps / n.qps, l.p50, l.p99);

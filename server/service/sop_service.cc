@@ -1,10 +1,13 @@
 #include "server/service/sop_service.h"
 
+#include <cstddef>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/arena.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "server/common/errors.h"
 #include "server/common/log.h"
 #include "server/common/status_macros.h"
@@ -15,6 +18,10 @@ namespace sopsidebar {
 namespace {
 
 constexpr absl::string_view kBearer = "bearer ";
+
+// The stack block a LookupSops request is parsed into: a CRM context of a
+// few dozen fields fits, a larger one spills into the arena's heap blocks.
+constexpr size_t kLookupArenaBlock = 8192;
 
 // Refusals an operator wants to see: who was turned away, never with what.
 void LogRejection(absl::string_view method, const grpc::ServerContextBase& ctx,
@@ -139,12 +146,36 @@ grpc::Status SopServiceImpl::CheckTargeting(grpc::ServerContext* ctx,
 }
 
 grpc::ServerUnaryReactor* ContextServiceImpl::LookupSops(grpc::CallbackServerContext* ctx,
-                                                         const v1::LookupSopsRequest* request,
-                                                         v1::LookupSopsResponse* response) {
+                                                         const grpc::ByteBuffer* request_bytes,
+                                                         grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Serve(
-      *auth_, *ctx, "LookupSops",
-      [&](const Caller& c) { return registry_->LookupSops(c, *request); }, response));
+  // Parsing the context's field map into the heap (a node, a key and a
+  // Value per field) and freeing it again cost more than the lookup itself.
+  alignas(std::max_align_t) char block[kLookupArenaBlock];
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = block;
+  arena_options.initial_block_size = sizeof(block);
+  google::protobuf::Arena arena(arena_options);
+  auto* request = google::protobuf::Arena::CreateMessage<v1::LookupSopsRequest>(&arena);
+  // The reader only reads the buffer; it takes it non-const.
+  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request_bytes));
+  if (!reader.status().ok() || !request->ParseFromZeroCopyStream(&reader)) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
+    return reactor;
+  }
+  absl::StatusOr<Caller> caller = auth_->Authenticate(*ctx);
+  std::string wire;
+  const absl::Status status =
+      caller.ok() ? registry_->LookupSopsWire(*caller, *request, &wire) : caller.status();
+  if (!status.ok()) {
+    LogRejection("LookupSops", *ctx, status);
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  grpc::Slice slice(wire.data(), wire.size());
+  grpc::ByteBuffer response(&slice, 1);
+  response_bytes->Swap(&response);
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

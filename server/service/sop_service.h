@@ -67,15 +67,22 @@ class SopServiceImpl final : public v1::SopService::Service {
 };
 
 // Lookups are in-memory and never block, so ContextService uses the
-// callback API and answers on the completion thread. Thread-safe.
-class ContextServiceImpl final : public v1::ContextService::CallbackService {
+// callback API and answers on the completion thread. LookupSops is served
+// raw: the request is parsed into an arena and the response is written as
+// bytes (SopRegistry::LookupSopsWire) rather than built as a message and
+// serialised; on the wire it is the same method. Thread-safe.
+class ContextServiceImpl final
+    : public v1::ContextService::WithRawCallbackMethod_LookupSops<v1::ContextService::Service> {
  public:
   ContextServiceImpl(const SopRegistry* registry, const CallAuthenticator* auth)
       : registry_(registry), auth_(auth) {}
 
+  // `request` holds a LookupSopsRequest; `response` gets a
+  // LookupSopsResponse. A request that does not parse is answered like a
+  // generated handler answers it (UNIMPLEMENTED, before authentication).
   grpc::ServerUnaryReactor* LookupSops(grpc::CallbackServerContext* ctx,
-                                       const v1::LookupSopsRequest* request,
-                                       v1::LookupSopsResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
   const SopRegistry* const registry_;

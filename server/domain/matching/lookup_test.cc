@@ -1,7 +1,12 @@
 #include "server/domain/matching/lookup.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
+#include "server/domain/matching/linear_sop_matcher.h"
 #include "server/domain/matching/test_sops.h"
+#include "server/domain/matching/workload.h"
 
 namespace sopsidebar {
 namespace {
@@ -101,6 +106,140 @@ TEST(ExplainMatchTest, NoStepHoldingGivesMinusOne) {
   EXPECT_EQ(ExplainMatch(SopMatchResult{sop, 0, 0, 1}, Context(kLead), absl::Now())
                 .current_step_index(),
             -1);
+}
+
+// The wire form AppendExplainedMatch writes for `result`, as the only match
+// of a LookupSopsResponse.
+std::string AppendedWire(const SopMatchResult& result, const v1::CrmContext& context,
+                         absl::Time now) {
+  std::string wire;
+  AppendExplainedMatch(v1::LookupSopsResponse::kMatchesFieldNumber, result, context, now,
+                       EncodeSopMatchParts(*result.sop), &wire);
+  return wire;
+}
+
+// What serialising the response ExplainMatch builds gives.
+std::string ExplainedWire(const SopMatchResult& result, const v1::CrmContext& context,
+                          absl::Time now) {
+  v1::LookupSopsResponse response;
+  *response.add_matches() = ExplainMatch(result, context, now);
+  return response.SerializeAsString();
+}
+
+TEST(AppendExplainedMatchTest, WritesTheBytesOfTheExplainedMatch) {
+  PublishedSopPtr sop = Published("mql", kSop);
+  const absl::Time now = absl::FromUnixSeconds(1795687200 + 2 * 86400 + 5);
+  v1::CrmContext lead = Context(kLead);
+  EXPECT_EQ(AppendedWire(Result(sop), lead, now), ExplainedWire(Result(sop), lead, now));
+
+  // Another step is current (no time limit), and no anchor at all.
+  (*lead.mutable_fields())["opened"].set_bool_value(true);
+  EXPECT_EQ(AppendedWire(Result(sop), lead, now), ExplainedWire(Result(sop), lead, now));
+  lead.mutable_fields()->erase("status_changed_at");
+  EXPECT_EQ(AppendedWire(Result(sop), lead, now), ExplainedWire(Result(sop), lead, now));
+}
+
+TEST(AppendExplainedMatchTest, WritesDefaultsAndNegativeStepLikeTheMessage) {
+  PublishedSopPtr sop = Published("x", R"pb(
+    targeting_rules { record_types: "Lead" }
+    targeting_rules {
+      priority: -3
+      conditions { field: "tags" any_of { values { string_value: "a" } } }
+      conditions { field: "absent" exists: false }
+    }
+    steps { ordinal: 1 title: "only" conditions { field: "never" exists: true } }
+  )pb");
+  v1::CrmContext lead = Context(kLead);
+  (*lead.mutable_fields())["tags"].mutable_list_value()->add_values()->set_string_value("a");
+  (*lead.mutable_fields())["nothing"].set_null_value(google::protobuf::NULL_VALUE);
+  for (const SopMatchResult& result :
+       {SopMatchResult{sop, 0, 0, 1}, SopMatchResult{sop, 1, -3, 2}}) {
+    EXPECT_EQ(AppendedWire(result, lead, absl::Now()), ExplainedWire(result, lead, absl::Now()));
+  }
+  lead.clear_record_type();
+  EXPECT_EQ(AppendedWire(SopMatchResult{sop, 0, 0, 1}, lead, absl::Now()),
+            ExplainedWire(SopMatchResult{sop, 0, 0, 1}, lead, absl::Now()));
+}
+
+TEST(AppendExplainedMatchTest, ActualValuesOfEveryKindAreWrittenLikeTheMessage) {
+  PublishedSopPtr sop = Published("x", R"pb(
+    targeting_rules {
+      conditions { field: "null" exists: true }
+      conditions { field: "zero" exists: true }
+      conditions { field: "minus_zero" exists: true }
+      conditions { field: "empty" exists: true }
+      conditions { field: "text" exists: true }
+      conditions { field: "no" exists: true }
+      conditions { field: "yes" exists: true }
+      conditions { field: "list" exists: true }
+      conditions { field: "struct" exists: true }
+      conditions { field: "unset" exists: true }
+      conditions { field: "missing" exists: false }
+    }
+  )pb");
+  v1::CrmContext context = Context(R"pb(org: "orgs/default" record_type: "Lead")pb");
+  auto& fields = *context.mutable_fields();
+  fields["null"].set_null_value(google::protobuf::NULL_VALUE);
+  fields["zero"].set_number_value(0);
+  fields["minus_zero"].set_number_value(-0.0);
+  fields["empty"].set_string_value("");
+  fields["text"].set_string_value(std::string(200, 'x'));  // a two-byte length
+  fields["no"].set_bool_value(false);
+  fields["yes"].set_bool_value(true);
+  fields["list"].mutable_list_value()->add_values()->set_number_value(1.5);
+  (*fields["struct"].mutable_struct_value()->mutable_fields())["k"].set_string_value("v");
+  fields["unset"];
+  const SopMatchResult result{sop, 0, 0, 11};
+  EXPECT_EQ(AppendedWire(result, context, absl::Now()),
+            ExplainedWire(result, context, absl::Now()));
+}
+
+TEST(AppendExplainedMatchTest, AppendsAfterWhatIsThere) {
+  PublishedSopPtr a = Published("a", kSop);
+  PublishedSopPtr b = Published("b", kSop, 2000);
+  const v1::CrmContext lead = Context(kLead);
+  const absl::Time now = absl::FromUnixSeconds(1795687200);
+  std::string wire;
+  for (const PublishedSopPtr& sop : {a, b}) {
+    AppendExplainedMatch(v1::LookupSopsResponse::kMatchesFieldNumber, Result(sop), lead, now,
+                         EncodeSopMatchParts(*sop), &wire);
+  }
+  v1::LookupSopsResponse response;
+  ASSERT_TRUE(response.ParseFromString(wire));
+  ASSERT_EQ(response.matches_size(), 2);
+  EXPECT_EQ(response.matches(0).sop(), "orgs/default/sops/a");
+  EXPECT_EQ(response.matches(1).sop(), "orgs/default/sops/b");
+  EXPECT_EQ(response.matches(1).SerializeAsString(),
+            ExplainMatch(Result(b), lead, now).SerializeAsString());
+}
+
+// Every match of seeded workloads (CRM-shaped and adversarial: lists, nulls,
+// case folding, every operator), written both ways.
+TEST(AppendExplainedMatchTest, WorkloadMatchesAreWrittenExactlyAsExplained) {
+  const absl::Time now = absl::FromUnixSeconds(1795687200);
+  int compared = 0;
+  auto compare_all = [&](const std::vector<PublishedSopPtr>& sops,
+                         const std::vector<WorkloadQuery>& queries) {
+    std::unique_ptr<const SopMatcher> matcher = LinearSopMatcher::Build(sops);
+    for (const WorkloadQuery& query : queries) {
+      for (const SopMatchResult& result : matcher->Match(query.AsMatchQuery(20))) {
+        ASSERT_EQ(AppendedWire(result, query.context, now),
+                  ExplainedWire(result, query.context, now))
+            << result.sop->name.Full() << " rule " << result.rule_index;
+        ++compared;
+      }
+    }
+  };
+  CrmWorkloadOptions crm_options;
+  crm_options.seed = 7;
+  crm_options.rules = 600;
+  CrmWorkload crm(crm_options);
+  compare_all(crm.sops(), crm.Queries(300, 8));
+  AdversarialOptions adversarial_options;
+  adversarial_options.seed = 9;
+  AdversarialWorkload adversarial(adversarial_options);
+  compare_all(adversarial.sops(), adversarial.Queries(300, 10));
+  EXPECT_GT(compared, 300);
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/common/clock.h"
 #include "server/domain/auth/caller.h"
 #include "server/domain/auth/permissions.h"
@@ -91,12 +92,30 @@ class SopRegistry {
 
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const Caller& caller,
                                                     const v1::LookupSopsRequest& request) const;
+  // LookupSops' response in its wire form, appended to `out`, without
+  // building the message (the lookup hot path): the bytes of serialising
+  // LookupSops(caller, request), given that the context's values serialise
+  // the same way twice. On an error (the same as LookupSops') `out` is
+  // unchanged.
+  absl::Status LookupSopsWire(const Caller& caller, const v1::LookupSopsRequest& request,
+                              std::string* out) const;
 
   // How many SOPs lookups currently match against.
   size_t published_count() const { return catalog_.size(); }
 
  private:
   SopRegistry(SopStore* store, const Clock* clock, SopMatcherFactory factory, Options options);
+
+  // What a lookup found, before it is explained.
+  struct ResolvedLookup {
+    std::vector<SopMatchResult> matches;
+    std::vector<NearMiss> near_misses;  // when asked for
+    absl::Time now;                     // cadence days count to it
+  };
+  // Validates and authorizes `request` and matches it against the current
+  // snapshot: LookupSops without the response.
+  absl::StatusOr<ResolvedLookup> ResolveLookup(const Caller& caller,
+                                               const v1::LookupSopsRequest& request) const;
 
   // What `caller` sees of the SOP whose head is `head`: the head itself with
   // draft access, the published revision without it, or NOT_FOUND.

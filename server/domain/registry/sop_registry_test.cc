@@ -562,6 +562,66 @@ TEST_F(SopRegistryTest, NearMissesNameTheConditionThatFailed) {
   EXPECT_EQ(miss.actual().string_value(), "MQL - New Handoff");  // a hyphen, not an en dash
 }
 
+// LookupSopsWire against the response LookupSops builds, serialised.
+void ExpectWireIsTheResponse(const SopRegistry& registry, const Caller& caller,
+                             const v1::LookupSopsRequest& request) {
+  auto response = registry.LookupSops(caller, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  std::string wire = "kept";
+  ASSERT_TRUE(registry.LookupSopsWire(caller, request, &wire).ok());
+  EXPECT_EQ(wire, "kept" + response->SerializeAsString());
+}
+
+TEST_F(SopRegistryTest, LookupWireIsTheSerialisedResponse) {
+  absl::StatusOr<v1::Sop> mql = Publish(Create("mql").name());
+  ASSERT_TRUE(mql.ok()) << mql.status();
+  ASSERT_TRUE(Publish(Create("other").name()).ok());
+  v1::LookupSopsRequest request;
+  *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+  // Twice: the second lookup uses the parts the first one encoded.
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+
+  // A republished revision is answered with its own body and revision.
+  mql->set_title("MQL Acceptance, revised");
+  auto updated = Update(*mql, {"title"});
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_TRUE(Publish(mql->name()).ok());
+  auto response = registry_->LookupSops(caller_, request);
+  ASSERT_TRUE(response.ok());
+  ASSERT_EQ(response->matches_size(), 2);
+  EXPECT_EQ(response->matches(0).sop_body().title(), "MQL Acceptance, revised");
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+
+  // Near misses follow the matches; a registry reloaded from the store
+  // answers the same.
+  request.set_include_near_misses(true);
+  (*request.mutable_context()->mutable_fields())["lead_status"].set_string_value("MQL");
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+  registry_ = NewRegistry();
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+  request.set_include_near_misses(false);
+  *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+}
+
+TEST_F(SopRegistryTest, LookupWireFailsLikeLookupAndWritesNothing) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  v1::LookupSopsRequest request;
+  *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  request.set_max_results(-1);
+  std::string wire;
+  const absl::Status status = registry_->LookupSopsWire(caller_, request, &wire);
+  EXPECT_EQ(status, registry_->LookupSops(caller_, request).status());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(wire, "");
+  request.set_max_results(0);
+  const Caller other_org = MakeCaller(RoleBit(v1::SALES_OPS), "acme");
+  EXPECT_EQ(registry_->LookupSopsWire(other_org, request, &wire).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(wire, "");
+}
+
 TEST_F(SopRegistryTest, BulkLoadedSopsArePublishedForTheNextRegistry) {
   std::vector<std::pair<SopName, v1::Sop>> sops;
   for (const char* id : {"bulk-a", "bulk-b"}) {

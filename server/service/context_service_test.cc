@@ -1,0 +1,190 @@
+// ContextService.LookupSops over a real gRPC server: it answers exactly what
+// SopRegistry::LookupSops answers, with the same errors, although the
+// service writes the response as bytes.
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "server/common/clock.h"
+#include "server/domain/auth/access_registry.h"
+#include "server/domain/matching/indexed_sop_matcher.h"
+#include "server/domain/registry/sop_registry.h"
+#include "server/service/grpc_server.h"
+#include "server/storage/in_memory_auth_store.h"
+#include "server/storage/in_memory_sop_store.h"
+#include "sopsidebar/v1/context_service.grpc.pb.h"
+
+namespace sopsidebar {
+namespace {
+
+template <typename T>
+T Parse(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+constexpr char kMqlSop[] = R"pb(
+  title: "MQL Acceptance & Handoff"
+  owner: "Sales Operations Manager"
+  anchor_field: "status_changed_at"
+  targeting_rules {
+    record_types: "Lead" priority: 100 description: "MQL handoff"
+    conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
+    conditions { field: "lead_score" range { min: 75 } }
+  }
+  steps {
+    ordinal: 1 title: "Open within 5 minutes"
+    time_limit { duration { seconds: 300 } }
+  }
+)pb";
+
+constexpr char kAnyLeadSop[] = R"pb(
+  title: "Content guide"
+  owner: "Marketing"
+  targeting_rules { record_types: "Lead" priority: 10 }
+  steps { ordinal: 1 title: "Introduce, don't pitch" }
+)pb";
+
+constexpr char kLead[] = R"pb(
+  org: "orgs/default" record_type: "Lead"
+  fields { key: "lead_status" value { string_value: "MQL – New Handoff" } }
+  fields { key: "lead_score" value { number_value: 82 } }
+  fields { key: "status_changed_at" value { string_value: "2026-11-26T10:00:00Z" } }
+)pb";
+
+class ContextServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto access = AccessRegistry::Create(&auth_store_, &Clock::Real());
+    ASSERT_TRUE(access.ok()) << access.status();
+    access_ = std::move(access).value();
+    auto secret = access_->BootstrapAdminToken();
+    ASSERT_TRUE(secret.ok() && secret->has_value());
+    admin_secret_ = **secret;
+    auto admin = access_->Authenticate(admin_secret_);
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    admin_ = *admin;
+
+    auto registry = SopRegistry::Create(&sop_store_, &Clock::Real(), IndexedSopMatcher::Build);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(registry).value();
+    for (const auto& [id, body] : {std::pair{"mql", kMqlSop}, std::pair{"any", kAnyLeadSop}}) {
+      v1::CreateSopRequest create;
+      create.set_parent("orgs/default");
+      create.set_sop_id(id);
+      *create.mutable_sop() = Parse<v1::Sop>(body);
+      auto sop = registry_->CreateSop(admin_, create);
+      ASSERT_TRUE(sop.ok()) << sop.status();
+      v1::PublishSopRequest publish;
+      publish.set_name(sop->name());
+      ASSERT_TRUE(registry_->PublishSop(admin_, publish).ok());
+    }
+
+    GrpcServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    auto server = GrpcServer::Start(options, registry_.get(), access_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::ContextService::NewStub(channel_);
+  }
+
+  grpc::Status Lookup(const v1::LookupSopsRequest& request, v1::LookupSopsResponse* response,
+                      bool with_token = true) {
+    grpc::ClientContext ctx;
+    if (with_token) ctx.AddMetadata("authorization", "Bearer " + admin_secret_);
+    return stub_->LookupSops(&ctx, request, response);
+  }
+
+  // The call over gRPC against the registry's own answer.
+  void ExpectServedAsTheRegistryAnswers(const v1::LookupSopsRequest& request) {
+    v1::LookupSopsResponse served;
+    const grpc::Status status = Lookup(request, &served);
+    auto expected = registry_->LookupSops(admin_, request);
+    ASSERT_EQ(status.ok(), expected.ok()) << status.error_message();
+    if (!expected.ok()) {
+      EXPECT_EQ(static_cast<int>(status.error_code()),
+                static_cast<int>(expected.status().code()));
+      EXPECT_EQ(status.error_message(), expected.status().message());
+      return;
+    }
+    // Cadence days count to the lookup's "now": equal unless a day passed
+    // between the two calls.
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(served, *expected))
+        << served.DebugString() << "\nvs\n"
+        << expected->DebugString();
+  }
+
+  InMemoryAuthStore auth_store_;
+  InMemorySopStore sop_store_;
+  std::unique_ptr<AccessRegistry> access_;
+  std::string admin_secret_;
+  Caller admin_;
+  std::unique_ptr<SopRegistry> registry_;
+  std::unique_ptr<GrpcServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ContextService::Stub> stub_;
+};
+
+TEST_F(ContextServiceTest, LookupServesWhatTheRegistryAnswers) {
+  v1::LookupSopsRequest request;
+  *request.mutable_context() = Parse<v1::CrmContext>(kLead);
+  ExpectServedAsTheRegistryAnswers(request);
+  v1::LookupSopsResponse served;
+  ASSERT_TRUE(Lookup(request, &served).ok());
+  ASSERT_EQ(served.matches_size(), 2);
+  EXPECT_EQ(served.matches(0).sop_body().title(), "MQL Acceptance & Handoff");
+
+  request.set_max_results(1);
+  ExpectServedAsTheRegistryAnswers(request);
+  request.set_include_near_misses(true);
+  (*request.mutable_context()->mutable_fields())["lead_score"].set_number_value(10);
+  ExpectServedAsTheRegistryAnswers(request);
+  request.mutable_context()->set_record_type("Opportunity");
+  ExpectServedAsTheRegistryAnswers(request);
+}
+
+TEST_F(ContextServiceTest, LookupFailsWithTheRegistrysErrorAfterAuthentication) {
+  v1::LookupSopsRequest request;
+  ExpectServedAsTheRegistryAnswers(request);  // context is required
+  *request.mutable_context() = Parse<v1::CrmContext>(kLead);
+  (*request.mutable_context()->mutable_fields())["bad key"].set_bool_value(true);
+  ExpectServedAsTheRegistryAnswers(request);
+  request.mutable_context()->set_org("orgs/elsewhere");
+  ExpectServedAsTheRegistryAnswers(request);
+
+  v1::LookupSopsResponse served;
+  EXPECT_EQ(Lookup(request, &served, /*with_token=*/false).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(ContextServiceTest, UnparsableLookupIsUnimplementedAsFromAGeneratedHandler) {
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + admin_secret_);
+  const char garbage[] = "\x0a\xff\xff\xff";  // a length running past the end
+  grpc::Slice slice(garbage, sizeof(garbage) - 1);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  absl::Notification done;
+  generic.UnaryCall(&ctx, "/sopsidebar.v1.ContextService/LookupSops", grpc::StubOptions(),
+                    &request, &response, [&](grpc::Status s) {
+                      status = std::move(s);
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+}  // namespace
+}  // namespace sopsidebar
