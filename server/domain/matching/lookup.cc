@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -211,6 +212,17 @@ SopMatchWireParts EncodeSopMatchParts(const PublishedSop& sop) {
     }
   }
   return parts;
+}
+
+const SopMatchWireParts& WireParts(const PublishedSop& sop) {
+  const SopMatchWireParts* parts = sop.wire_parts.load(std::memory_order_acquire);
+  if (parts != nullptr) return *parts;
+  auto made = std::make_unique<const SopMatchWireParts>(EncodeSopMatchParts(sop));
+  if (sop.wire_parts.compare_exchange_strong(parts, made.get(), std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+    return *made.release();
+  }
+  return *parts;  // another lookup's, equal to ours
 }
 
 // Writes what ExplainMatch builds, field by field in number order: the

@@ -53,6 +53,11 @@ struct SopMatchWireParts {
 // The wire parts of every match of `sop`.
 SopMatchWireParts EncodeSopMatchParts(const PublishedSop& sop);
 
+// EncodeSopMatchParts(sop), made once and kept in sop.wire_parts.
+// Thread-safe and lock-free: concurrent first calls may each encode the
+// parts; one result is kept.
+const SopMatchWireParts& WireParts(const PublishedSop& sop);
+
 // Appends to `out`, as field `field_number` (length-delimited, with its tag)
 // of the message being written there, a SopMatch that parses to exactly
 // ExplainMatch(result, context, now). The bytes are those of serialising

@@ -2,7 +2,11 @@
 
 #include <tuple>
 
+#include "server/domain/matching/lookup.h"
+
 namespace sopsidebar {
+
+PublishedSop::~PublishedSop() { delete wire_parts.load(std::memory_order_acquire); }
 
 PublishedSopPtr MakePublishedSop(SopName name, int64_t revision, absl::Time publish_time,
                                  v1::Sop body) {

@@ -6,6 +6,7 @@
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_MATCHING_SOP_MATCHER_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_MATCHING_SOP_MATCHER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,8 +21,17 @@
 
 namespace sopsidebar {
 
-// A published revision as lookups see it. Immutable once shared.
+struct SopMatchWireParts;  // lookup.h
+
+// A published revision as lookups see it. Immutable once shared, but for
+// wire_parts, which the first lookup to return the SOP fills (thread-safely,
+// through WireParts in lookup.h).
 struct PublishedSop {
+  PublishedSop() = default;
+  PublishedSop(const PublishedSop&) = delete;
+  PublishedSop& operator=(const PublishedSop&) = delete;
+  ~PublishedSop();
+
   SopName name;
   int64_t revision = 0;
   absl::Time publish_time;
@@ -29,6 +39,9 @@ struct PublishedSop {
   v1::Sop body;
   // VisibleToRoles(body), computed once.
   RoleSet visible_to = kAllRoles;
+  // The parts of lookup responses that depend only on this SOP; null until
+  // a lookup has returned it. Owned.
+  mutable std::atomic<const SopMatchWireParts*> wire_parts{nullptr};
 };
 using PublishedSopPtr = std::shared_ptr<const PublishedSop>;
 

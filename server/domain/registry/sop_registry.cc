@@ -1,7 +1,6 @@
 #include "server/domain/registry/sop_registry.h"
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -121,50 +120,6 @@ absl::Status CheckPageSize(int page_size) {
 absl::Status CheckEtag(const v1::Sop& head, const std::string& etag) {
   if (!etag.empty() && etag != head.etag()) return error::EtagMismatch(head.name());
   return absl::OkStatus();
-}
-
-// Keeps the wire parts of a published SOP's lookup matches
-// (EncodeSopMatchParts) beside it, made by the first lookup that returns it,
-// so that lookups copy those bytes instead of serialising the SOP body each
-// time. It is the deleter of the PublishedSopPtr the registry publishes
-// (PublishedSop, shared with every engine, has no room for it), found from
-// any copy of that pointer with std::get_deleter, and lives exactly as long
-// as the SOP. Lock-free: concurrent first lookups may both encode the parts;
-// one result is kept.
-class WireCache {
- public:
-  explicit WireCache(PublishedSopPtr sop) : sop_(std::move(sop)) {}
-  // Only moved into the shared_ptr's control block, before it is shared.
-  WireCache(WireCache&& other) noexcept
-      : sop_(std::move(other.sop_)), parts_(other.parts_.exchange(nullptr)) {}
-  WireCache& operator=(WireCache&&) = delete;
-  ~WireCache() { delete parts_.load(std::memory_order_acquire); }
-
-  // Called when the last pointer to the SOP goes.
-  void operator()(const PublishedSop*) { sop_.reset(); }
-
-  const SopMatchWireParts& Parts() const {
-    const SopMatchWireParts* parts = parts_.load(std::memory_order_acquire);
-    if (parts != nullptr) return *parts;
-    auto made = std::make_unique<const SopMatchWireParts>(EncodeSopMatchParts(*sop_));
-    if (parts_.compare_exchange_strong(parts, made.get(), std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-      return *made.release();
-    }
-    return *parts;  // another lookup's, equal to ours
-  }
-
- private:
-  PublishedSopPtr sop_;
-  mutable std::atomic<const SopMatchWireParts*> parts_{nullptr};
-};
-
-// MakePublishedSop with a WireCache: what the registry puts into the catalog.
-PublishedSopPtr MakeCachedPublishedSop(SopName name, int64_t revision, absl::Time publish_time,
-                                       v1::Sop body) {
-  PublishedSopPtr sop = MakePublishedSop(std::move(name), revision, publish_time, std::move(body));
-  const PublishedSop* raw = sop.get();
-  return PublishedSopPtr(raw, WireCache(std::move(sop)));
 }
 
 int64_t RevisionNumber(const v1::Sop& head) {
@@ -293,7 +248,7 @@ absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(v1::Sop head) const {
   }
   const int64_t revision = RevisionNumber(snapshot);
   const absl::Time publish_time = FromProtoTimestamp(snapshot.publish_time());
-  return MakeCachedPublishedSop(std::move(name), revision, publish_time, std::move(snapshot));
+  return MakePublishedSop(std::move(name), revision, publish_time, std::move(snapshot));
 }
 
 int SopRegistry::PageSize(int requested) const {
@@ -570,7 +525,7 @@ absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
   *head.mutable_publish_time() = ToProtoTimestamp(now);
   SOP_ASSIGN_OR_RETURN(v1::Sop published,
                        CommitLocked(caller, name, std::move(head), "published", std::nullopt));
-  catalog_.Put(MakeCachedPublishedSop(name, RevisionNumber(published), now, published));
+  catalog_.Put(MakePublishedSop(name, RevisionNumber(published), now, published));
   for (v1::TargetingTie& tie : TiesFor(caller, name, published)) {
     *response.add_ties() = std::move(tie);
   }
@@ -623,15 +578,9 @@ absl::Status SopRegistry::LookupSopsWire(const Caller& caller,
                                          const v1::LookupSopsRequest& request,
                                          std::string* out) const {
   SOP_ASSIGN_OR_RETURN(const ResolvedLookup lookup, ResolveLookup(caller, request));
-  std::optional<SopMatchWireParts> uncached;
   for (const SopMatchResult& result : lookup.matches) {
-    // Every SOP in the catalog has a cache; the fallback keeps this correct
-    // for any other.
-    const WireCache* cache = std::get_deleter<WireCache>(result.sop);
-    const SopMatchWireParts& parts =
-        cache != nullptr ? cache->Parts() : uncached.emplace(EncodeSopMatchParts(*result.sop));
     AppendExplainedMatch(v1::LookupSopsResponse::kMatchesFieldNumber, result, request.context(),
-                         lookup.now, parts, out);
+                         lookup.now, WireParts(*result.sop), out);
   }
   if (!lookup.near_misses.empty()) {
     // A diagnostic, rarely asked for: built as messages. Serialising a
