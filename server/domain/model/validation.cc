@@ -497,12 +497,16 @@ absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view
   SOP_RETURN_IF_ERROR(CheckRecordType(Path(prefix, "record_type"), context.record_type()));
   SOP_RETURN_IF_ERROR(
       CheckLength(Path(prefix, "record_id"), context.record_id(), Limits::kMaxShortText));
-  const std::string fields = Path(prefix, "fields");
   if (static_cast<size_t>(context.fields().size()) > Limits::kMaxContextFields) {
-    return error::TooManyItems(fields, Limits::kMaxContextFields);
+    return error::TooManyItems(Path(prefix, "fields"), Limits::kMaxContextFields);
   }
   for (const auto& [name, value] : context.fields()) {
-    const std::string p = absl::StrCat(fields, "[\"", name, "\"]");
+    // Every lookup validates its context: the field's path is only built to
+    // report an error.
+    if (IsValidFieldName(name) && CheckValue("", value, /*allow_null_and_list=*/true).ok()) {
+      continue;
+    }
+    const std::string p = absl::StrCat(Path(prefix, "fields"), "[\"", name, "\"]");
     if (!IsValidFieldName(name)) {
       return error::InvalidField(p, "is not a field name (a letter, then letters, digits, "
                                     "'_' or '.', at most 128)");
