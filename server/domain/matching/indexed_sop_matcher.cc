@@ -414,23 +414,27 @@ struct RangeList {
 // slots even when the table is full.
 class PostingTable {
  public:
-  // `pairs` (key, value) in any order.
-  void Build(std::vector<std::pair<uint64_t, uint32_t>> pairs) {
-    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
-      return std::make_pair(Fingerprint(a.first), a.second) <
-             std::make_pair(Fingerprint(b.first), b.second);
-    });
+  // An entry for Build: `value` under `key`.
+  static uint64_t Entry(uint64_t key, uint32_t value) {
+    return (uint64_t{Fingerprint(key)} << 32) | value;
+  }
+
+  // `entries` (from Entry) in any order.
+  void Build(std::vector<uint64_t> entries) {
+    // By fingerprint, then value: integers sort fast.
+    std::sort(entries.begin(), entries.end());
+    auto fingerprint = [](uint64_t entry) { return static_cast<uint32_t>(entry >> 32); };
     size_t distinct = 0;
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      if (i == 0 || Fingerprint(pairs[i].first) != Fingerprint(pairs[i - 1].first)) ++distinct;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i == 0 || fingerprint(entries[i]) != fingerprint(entries[i - 1])) ++distinct;
     }
     capacity_ = static_cast<uint32_t>(distinct + distinct / 4 + 1);
     slots_.assign(capacity_, Slot{});
-    values_.resize(pairs.size());
+    values_.resize(entries.size());
     uint32_t next = 0;  // the first free slot
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      const uint32_t fp = Fingerprint(pairs[i].first);
-      if (i == 0 || fp != Fingerprint(pairs[i - 1].first)) {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const uint32_t fp = fingerprint(entries[i]);
+      if (i == 0 || fp != fingerprint(entries[i - 1])) {
         next = std::max(next, Home(fp));
         // Keep an empty slot after the last one, to end its values.
         if (next + 1 >= slots_.size()) slots_.resize(next + 2, Slot{});
@@ -438,12 +442,13 @@ class PostingTable {
         slots_[next].begin = static_cast<uint32_t>(i);
         ++next;
       }
-      values_[i] = pairs[i].second;
+      values_[i] = static_cast<uint32_t>(entries[i]);
     }
+    entries = {};
+    slots_.shrink_to_fit();  // the tail grew it
     // Empty slots (and the sentinel after the last one) begin where the
     // next occupied slot does, so a slot's values end at its successor's
     // begin.
-    slots_.shrink_to_fit();  // the tail grew it
     uint32_t end = static_cast<uint32_t>(values_.size());
     for (size_t s = slots_.size(); s-- > 0;) {
       if (slots_[s].fingerprint == 0) {
@@ -801,11 +806,11 @@ class SegmentBuilder {
       part.members_end = static_cast<uint32_t>(seg_.members.size());
     }
     placed = {};
-    std::vector<std::pair<uint64_t, uint32_t>> partition_keys;
+    std::vector<uint64_t> partition_keys;
     for (uint32_t p = 0; p < seg_.partitions.size(); ++p) {
       const Partition& part = seg_.partitions[p];
       const uint64_t h = PartitionHash(part.org, part.any_type ? nullptr : &part.record_type);
-      partition_keys.emplace_back(h, p);
+      partition_keys.push_back(PostingTable::Entry(h, p));
     }
     seg_.partition_table.Build(std::move(partition_keys));
     Index();
@@ -939,7 +944,7 @@ class SegmentBuilder {
   // postings for equality, range lists for ranges, the scan list otherwise.
   // O(total conditions) plus sorting.
   void Index() {
-    std::vector<std::pair<uint64_t, uint32_t>> postings;
+    std::vector<uint64_t> postings;
     // (partition, field, time, upper, bound, rule)
     std::vector<std::tuple<uint32_t, uint32_t, bool, bool, double, uint32_t>> ranges;
     absl::flat_hash_set<std::tuple<uint32_t, uint32_t, bool>> equality;
@@ -959,7 +964,7 @@ class SegmentBuilder {
           equality.emplace(p, a.field, fold);
           const uint32_t salt = PostingSalt(p, a.field, fold);
           for (uint32_t i = 0; i < a.count; ++i) {
-            postings.emplace_back(PostingKey(salt, hashes_[a.first + i]), rule);
+            postings.push_back(PostingTable::Entry(PostingKey(salt, hashes_[a.first + i]), rule));
           }
         } else {
           ranges.emplace_back(p, a.field, a.op == Op::kTimeRange, a.upper,
