@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -15,6 +14,7 @@
 #include "server/common/clock.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
+#include "server/domain/matching/test_sops.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/service/grpc_server.h"
 #include "server/storage/in_memory_auth_store.h"
@@ -23,13 +23,6 @@
 
 namespace sopsidebar {
 namespace {
-
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
 
 constexpr char kMqlSop[] = R"pb(
   title: "MQL Acceptance & Handoff"
@@ -80,7 +73,7 @@ class ContextServiceTest : public ::testing::Test {
       v1::CreateSopRequest create;
       create.set_parent("orgs/default");
       create.set_sop_id(id);
-      *create.mutable_sop() = Parse<v1::Sop>(body);
+      *create.mutable_sop() = test::ParseText<v1::Sop>(body);
       auto sop = registry_->CreateSop(admin_, create);
       ASSERT_TRUE(sop.ok()) << sop.status();
       v1::PublishSopRequest publish;
@@ -137,7 +130,7 @@ class ContextServiceTest : public ::testing::Test {
 
 TEST_F(ContextServiceTest, LookupServesWhatTheRegistryAnswers) {
   v1::LookupSopsRequest request;
-  *request.mutable_context() = Parse<v1::CrmContext>(kLead);
+  *request.mutable_context() = test::ParseText<v1::CrmContext>(kLead);
   ExpectServedAsTheRegistryAnswers(request);
   v1::LookupSopsResponse served;
   ASSERT_TRUE(Lookup(request, &served).ok());
@@ -156,7 +149,7 @@ TEST_F(ContextServiceTest, LookupServesWhatTheRegistryAnswers) {
 TEST_F(ContextServiceTest, LookupFailsWithTheRegistrysErrorAfterAuthentication) {
   v1::LookupSopsRequest request;
   ExpectServedAsTheRegistryAnswers(request);  // context is required
-  *request.mutable_context() = Parse<v1::CrmContext>(kLead);
+  *request.mutable_context() = test::ParseText<v1::CrmContext>(kLead);
   (*request.mutable_context()->mutable_fields())["bad key"].set_bool_value(true);
   ExpectServedAsTheRegistryAnswers(request);
   request.mutable_context()->set_org("orgs/elsewhere");
