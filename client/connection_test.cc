@@ -1,5 +1,7 @@
 #include "client/connection.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -310,8 +312,11 @@ TEST(ValidateConnectionOptionsTest, TokenMustBePrintableAscii) {
 class TlsConnectionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::filesystem::path dir =
-        std::filesystem::path(::testing::TempDir()) / "client_tls_test";
+    // Per process: ctest runs each test in a process of its own, in
+    // parallel, and a shared directory let one read another's half-written
+    // key.
+    const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
+                                      absl::StrCat("client_tls_test-", ::getpid());
     std::filesystem::create_directories(dir);
     const std::string command = absl::StrCat(
         "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sopd.test "
@@ -320,6 +325,7 @@ class TlsConnectionTest : public ::testing::Test {
     if (std::system(command.c_str()) != 0) return;
     cert_ = new std::string(ReadAll(dir / "cert.pem"));
     key_ = new std::string(ReadAll(dir / "key.pem"));
+    std::filesystem::remove_all(dir);
   }
 
   void SetUp() override {
