@@ -5,13 +5,17 @@
 //   sopbench --server 127.0.0.1:PORT --token-file FILE --rules N
 //            [--seed S] [--match-rate one|percent] [--duration 5s]
 //            [--max-requests N] [--concurrency 16] [--cpu K] [--only lookup|noop]
-//            [--warmup D] [--raw]
+//            [--warmup D] [--raw] [--rounds R]
 //
 // The contexts come from the same seeded workload sopbench_load wrote into
 // the server's data dir. Calls use gRPC's callback API with --concurrency
 // calls in flight; each phase is bounded by --duration and --max-requests,
 // and only loopback addresses are accepted. Ends with one line:
 //   rpc rules=N lookup_qps=X noop_qps=Y ratio=R p50_us=A p99_us=B
+// The two phases alternate --rounds times (default 5), each round running
+// for --duration / R per phase, so that both see the same machine: the QPS
+// printed are the medians of the rounds, the ratio the median of each
+// round's lookup/no-op ratio, and the latencies are over all rounds.
 // Each phase is warmed up first for --warmup (default a quarter of
 // --duration, at most 1s; 0 skips it). --only runs one of the two phases and
 // prints no ratio: for profiling the server on one kind of call, e.g. with
@@ -54,7 +58,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: sopbench --server 127.0.0.1:PORT --token-file FILE --rules N [--seed S]\n"
     "                [--match-rate one|percent] [--duration 5s] [--max-requests N]\n"
-    "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D] [--raw]\n";
+    "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D] [--raw]\n"
+    "                [--rounds 5]\n";
 
 struct Flags {
   std::string server;
@@ -68,6 +73,7 @@ struct Flags {
   bool run_lookup = true;
   bool run_noop = true;
   bool raw = false;
+  int rounds = 5;
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -97,6 +103,8 @@ Flags ParseFlags(int argc, char** argv) {
       const std::string rate = value();
       ok = rate == "one" || rate == "percent";
       flags.workload.match_rate = rate == "one" ? MatchRate::kAboutOne : MatchRate::kOnePercent;
+    } else if (arg == "--rounds") {
+      ok = absl::SimpleAtoi(value(), &flags.rounds) && flags.rounds > 0 && flags.rounds <= 100;
     } else if (arg == "--duration") {
       ok = absl::ParseDuration(value(), &flags.duration) && flags.duration > absl::ZeroDuration();
     } else if (arg == "--max-requests") {
@@ -233,6 +241,20 @@ struct Phase {
   double p50 = 0, p99 = 0, p999 = 0;
 };
 
+double Qps(const ClosedLoop::Result& r) { return r.ok / absl::ToDoubleSeconds(r.elapsed); }
+
+// Adds `part` (a round) to `all`.
+void Merge(ClosedLoop::Result part, ClosedLoop::Result* all) {
+  all->ok += part.ok;
+  all->failed += part.failed;
+  if (all->first_error.empty()) all->first_error = std::move(part.first_error);
+  all->elapsed += part.elapsed;
+  all->latencies_us.insert(all->latencies_us.end(), part.latencies_us.begin(),
+                           part.latencies_us.end());
+}
+
+// Prints a phase's figures over all its rounds (its QPS over their summed
+// time); exits when calls failed.
 Phase Summarize(const std::string& name, ClosedLoop::Result r) {
   if (r.failed > 0) {
     std::cerr << "sopbench: " << r.failed << " " << name << " calls failed: " << r.first_error
@@ -240,7 +262,7 @@ Phase Summarize(const std::string& name, ClosedLoop::Result r) {
     std::exit(1);
   }
   Phase p;
-  p.qps = r.ok / absl::ToDoubleSeconds(r.elapsed);
+  p.qps = Qps(r);
   p.p50 = Percentile(r.latencies_us, 0.50);
   p.p99 = Percentile(r.latencies_us, 0.99);
   p.p999 = Percentile(r.latencies_us, 0.999);
@@ -287,7 +309,9 @@ int Main(int argc, char** argv) {
     for (const v1::LookupSopsRequest& r : lookups) raw_lookups.push_back(Serialized(r));
     raw_ping = Serialized(ping);
   }
+  // Per slot, the last raw response of each phase.
   std::vector<grpc::ByteBuffer> raw_responses(flags.concurrency);
+  std::vector<grpc::ByteBuffer> raw_ping_responses(flags.concurrency);
 
   std::vector<v1::LookupSopsResponse> lookup_responses(flags.concurrency);
   std::vector<size_t> next_context(flags.concurrency);
@@ -308,7 +332,7 @@ int Main(int argc, char** argv) {
     ctx->AddMetadata("authorization", authorization);
     if (flags.raw) {
       generic_stub.UnaryCall(ctx, "/sopsidebar.v1.AdminService/Ping", grpc::StubOptions(),
-                             &raw_ping, &raw_responses[slot], std::move(done));
+                             &raw_ping, &raw_ping_responses[slot], std::move(done));
     } else {
       admin_stub->async()->Ping(ctx, &ping, &ping_responses[slot], std::move(done));
     }
@@ -325,10 +349,36 @@ int Main(int argc, char** argv) {
     if (flags.run_lookup) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
     if (flags.run_noop) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, noop);
   }
+  // Rounds alternate the phases; a phase's figures merge its rounds.
+  const absl::Duration round = flags.duration / flags.rounds;
+  ClosedLoop::Result lookups_all, noops_all;
+  std::vector<double> lookup_qps, noop_qps, ratios;
+  for (int r = 0; r < flags.rounds; ++r) {
+    double lq = 0, nq = 0;
+    if (flags.run_lookup) {
+      ClosedLoop::Result result =
+          ClosedLoop::Run(flags.concurrency, round, flags.max_requests, lookup);
+      lq = Qps(result);
+      lookup_qps.push_back(lq);
+      Merge(std::move(result), &lookups_all);
+    }
+    if (flags.run_noop) {
+      ClosedLoop::Result result =
+          ClosedLoop::Run(flags.concurrency, round, flags.max_requests, noop);
+      nq = Qps(result);
+      noop_qps.push_back(nq);
+      Merge(std::move(result), &noops_all);
+    }
+    if (flags.run_lookup && flags.run_noop && flags.rounds > 1) {
+      ratios.push_back(lq / nq);
+      std::cout << absl::StrFormat("round %d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f\n", r + 1, lq,
+                                   nq, lq / nq);
+    }
+  }
   Phase l, n;
   if (flags.run_lookup) {
-    l = Summarize("lookup",
-                  ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup));
+    l = Summarize("lookup", std::move(lookups_all));
+    l.qps = Percentile(lookup_qps, 0.5);
     if (flags.raw) {
       for (int slot = 0; slot < flags.concurrency; ++slot) {
         grpc::Slice bytes;
@@ -349,13 +399,14 @@ int Main(int argc, char** argv) {
         static_cast<double>(matches) / lookup_responses.size());
   }
   if (flags.run_noop) {
-    n = Summarize("noop",
-                  ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, noop));
+    n = Summarize("noop", std::move(noops_all));
+    n.qps = Percentile(noop_qps, 0.5);
   }
   if (!flags.run_lookup || !flags.run_noop) return 0;
   std::cout << absl::StrFormat(
       "rpc rules=%d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f p50_us=%.1f p99_us=%.1f\n",
-      flags.workload.rules, l.qps, n.qps, l.qps / n.qps, l.p50, l.p99);
+      flags.workload.rules, l.qps, n.qps, ratios.empty() ? l.qps / n.qps : Percentile(ratios, 0.5),
+      l.p50, l.p99);
   return 0;
 }
 
