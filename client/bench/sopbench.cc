@@ -353,22 +353,18 @@ int Main(int argc, char** argv) {
   const absl::Duration round = flags.duration / flags.rounds;
   ClosedLoop::Result lookups_all, noops_all;
   std::vector<double> lookup_qps, noop_qps, ratios;
+  // One round of a phase: its QPS, kept with the phase's other rounds.
+  auto run_round = [&](const ClosedLoop::Issue& issue, std::vector<double>* qps,
+                       ClosedLoop::Result* all) {
+    ClosedLoop::Result result =
+        ClosedLoop::Run(flags.concurrency, round, flags.max_requests, issue);
+    qps->push_back(Qps(result));
+    Merge(std::move(result), all);
+    return qps->back();
+  };
   for (int r = 0; r < flags.rounds; ++r) {
-    double lq = 0, nq = 0;
-    if (flags.run_lookup) {
-      ClosedLoop::Result result =
-          ClosedLoop::Run(flags.concurrency, round, flags.max_requests, lookup);
-      lq = Qps(result);
-      lookup_qps.push_back(lq);
-      Merge(std::move(result), &lookups_all);
-    }
-    if (flags.run_noop) {
-      ClosedLoop::Result result =
-          ClosedLoop::Run(flags.concurrency, round, flags.max_requests, noop);
-      nq = Qps(result);
-      noop_qps.push_back(nq);
-      Merge(std::move(result), &noops_all);
-    }
+    const double lq = flags.run_lookup ? run_round(lookup, &lookup_qps, &lookups_all) : 0;
+    const double nq = flags.run_noop ? run_round(noop, &noop_qps, &noops_all) : 0;
     if (flags.run_lookup && flags.run_noop && flags.rounds > 1) {
       ratios.push_back(lq / nq);
       std::cout << absl::StrFormat("round %d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f\n", r + 1, lq,
