@@ -127,7 +127,7 @@ bool Present(const Value* v) {
 // Field names as small integers, shared by every segment of a matcher: a
 // write that brings new fields extends a copy, so older segments' ids stay
 // valid. Lookups resolve every record field through Find, an open-addressing
-// table on NameHash (cheaper than a general map for a few dozen names).
+// table on FieldNameHash (cheaper than a general map for a few dozen names).
 class FieldDictionary {
  public:
   const std::vector<std::string>& names() const { return names_; }
@@ -147,7 +147,7 @@ class FieldDictionary {
 
   std::optional<uint32_t> Find(absl::string_view name) const {
     if (slots_.empty()) return std::nullopt;
-    const uint64_t h = NameHash(name);
+    const uint64_t h = FieldNameHash(name);
     const size_t mask = slots_.size() - 1;
     for (size_t s = h & mask;; s = (s + 1) & mask) {
       const Slot& slot = slots_[s];
@@ -161,13 +161,13 @@ class FieldDictionary {
  private:
   struct Slot {
     uint32_t id_plus_one = 0;  // 0: empty
-    uint32_t hash = 0;         // low bits of NameHash, to skip most compares
+    uint32_t hash = 0;         // low bits of FieldNameHash, to skip most compares
   };
 
   // A quick hash for field names (looked up for every record field of every
   // lookup): length and the first and last eight bytes. Names that share
   // them only share a probe sequence; Find compares names.
-  static uint64_t NameHash(absl::string_view name) {
+  static uint64_t FieldNameHash(absl::string_view name) {
     const size_t n = name.size();
     const char* p = name.data();
     uint64_t a, b;
@@ -187,7 +187,7 @@ class FieldDictionary {
   }
 
   void Insert(uint32_t id) {
-    const uint64_t h = NameHash(names_[id]);
+    const uint64_t h = FieldNameHash(names_[id]);
     const size_t mask = slots_.size() - 1;
     size_t s = h & mask;
     while (slots_[s].id_plus_one != 0) s = (s + 1) & mask;
@@ -363,12 +363,15 @@ struct Partition {
   uint32_t ranges_begin = 0, ranges_end = 0;      // into Segment::range_lists
 };
 
-// The hash a partition is found by: the org's and the record type's (or
-// "any type").
+// The hash a partition is found by, from its org's StringHash and its
+// record type (null: any type).
+uint64_t PartitionHash(uint64_t org_hash, const std::string* record_type) {
+  return Mix(org_hash ^ (record_type == nullptr ? 0x51afd7ed558ccdffULL
+                                                : StringHash(*record_type, /*fold=*/false) * 31));
+}
+
 uint64_t PartitionHash(absl::string_view org, const std::string* record_type) {
-  const uint64_t o = StringHash(org, /*fold=*/false);
-  return Mix(o ^ (record_type == nullptr ? 0x51afd7ed558ccdffULL
-                                         : StringHash(*record_type, /*fold=*/false) * 31));
+  return PartitionHash(StringHash(org, /*fold=*/false), record_type);
 }
 
 // The salt of the postings of (partition, field, case mode). Salts that
@@ -471,8 +474,6 @@ class PostingTable {
       if (slot->fingerprint == 0 || slot->fingerprint > fp) return {nullptr, nullptr};
     }
   }
-
-  size_t size() const { return values_.size(); }
 
  private:
   struct Slot {
@@ -1224,8 +1225,9 @@ class Lookup {
   template <typename Visit>
   void ForEachPartition(Visit visit) {
     const std::string& type = query_.context->record_type();
-    const uint64_t any_hash = PartitionHash(query_.org, nullptr);
-    const uint64_t type_hash = PartitionHash(query_.org, &type);
+    const uint64_t org_hash = StringHash(query_.org, /*fold=*/false);
+    const uint64_t any_hash = PartitionHash(org_hash, nullptr);
+    const uint64_t type_hash = PartitionHash(org_hash, &type);
     for (uint32_t si = 0; si < state_.segments.size(); ++si) {
       const Segment& seg = *state_.segments[si].segment;
       const int64_t any = seg.FindPartition(any_hash, query_.org, nullptr);

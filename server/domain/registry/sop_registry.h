@@ -90,6 +90,9 @@ class SopRegistry {
   absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
       const Caller& caller, const v1::CheckTargetingRequest& request) const;
 
+  // The lookup as a message: the reference form of LookupSopsWire (which
+  // ContextService serves), for callers in process and for the tests that
+  // hold the two to the same bytes.
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const Caller& caller,
                                                     const v1::LookupSopsRequest& request) const;
   // LookupSops' response in its wire form, appended to `out`, without
