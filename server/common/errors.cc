@@ -33,6 +33,10 @@ absl::Status InvalidPageToken() {
                       "was not issued for this request; start again without it");
 }
 
+absl::Status MalformedRequest(absl::string_view message_type, absl::string_view reason) {
+  return InvalidField("request", absl::StrCat("not a valid ", message_type, ": ", reason));
+}
+
 absl::Status SopNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat("SOP ", name, " not found"));
 }
@@ -89,6 +93,11 @@ absl::Status TokenNotFound(absl::string_view name) {
 absl::Status DeadlineExceeded(absl::string_view what) {
   return absl::DeadlineExceededError(
       absl::StrCat("deadline passed before ", what, "; nothing was done"));
+}
+
+absl::Status ServerBusy(absl::string_view work, size_t queued) {
+  return absl::UnavailableError(absl::StrCat("server busy: ", queued, " calls already wait for ",
+                                             work, "; nothing was done, retry after a backoff"));
 }
 
 absl::Status Storage(absl::StatusCode code, absl::string_view what,

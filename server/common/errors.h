@@ -27,6 +27,9 @@ absl::Status InvalidResourceName(absl::string_view field, absl::string_view valu
                                  absl::string_view expected_form);
 // INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request.
 absl::Status InvalidPageToken();
+// INVALID_ARGUMENT "request: not a valid <message_type>: <reason>" for bytes
+// that do not parse as the method's request message.
+absl::Status MalformedRequest(absl::string_view message_type, absl::string_view reason);
 
 // NOT_FOUND "SOP <name> not found". Also returned for SOPs the caller may
 // not see, so that hidden and missing look alike.
@@ -61,6 +64,10 @@ absl::Status TokenNotFound(absl::string_view name);
 // DEADLINE_EXCEEDED: the call's deadline (or the server's cap on it) passed
 // before the work started; nothing was done.
 absl::Status DeadlineExceeded(absl::string_view what);
+
+// UNAVAILABLE: `queued` calls already wait for the `work` threads ("reads",
+// "writes"); nothing was done, and the call may be retried after a backoff.
+absl::Status ServerBusy(absl::string_view work, size_t queued);
 
 // INTERNAL for storage errors the caller cannot fix; `what` says which
 // operation failed, `detail` what the engine reported.

@@ -160,7 +160,7 @@ TEST_F(ContextServiceTest, LookupFailsWithTheRegistrysErrorAfterAuthentication) 
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_F(ContextServiceTest, UnparsableLookupIsUnimplementedAsFromAGeneratedHandler) {
+TEST_F(ContextServiceTest, UnparsableLookupIsAnInvalidArgumentNamingTheMessage) {
   grpc::GenericStub generic(channel_);
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + admin_secret_);
@@ -176,7 +176,10 @@ TEST_F(ContextServiceTest, UnparsableLookupIsUnimplementedAsFromAGeneratedHandle
                       done.Notify();
                     });
   done.WaitForNotification();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "request: not a valid sopsidebar.v1.LookupSopsRequest: malformed protobuf, or "
+            "nested more than 100 levels deep");
 }
 
 }  // namespace

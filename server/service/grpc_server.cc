@@ -7,6 +7,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/service/library_logs.h"
 #include "server/service/sop_service.h"
 
 namespace sopsidebar {
@@ -36,6 +37,23 @@ void AddTransportLimits(grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 10 * 60 * 1000);
+  // gRPC inflates a compressed request in full before the message size
+  // limit applies, and before any handler can authenticate: a 1 MB gzip
+  // body inflating to 1 GiB cost a gigabyte of memory per call. No client
+  // of sopd needs to compress requests, so only identity is accepted; a
+  // compressed request is refused with UNIMPLEMENTED as soon as its headers
+  // arrive, before its message is read.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
+}
+
+CallRunner::Options RunnerOptions(const GrpcServerOptions& options) {
+  CallRunner::Options runner;
+  runner.read_threads = options.read_threads;
+  runner.read_queue = options.read_queue;
+  runner.write_threads = options.write_threads;
+  runner.write_queue = options.write_queue;
+  return runner;
 }
 
 }  // namespace
@@ -44,9 +62,10 @@ class GrpcServer::Impl {
  public:
   Impl(const GrpcServerOptions& options, SopRegistry* registry, AccessRegistry* access)
       : auth_(access, options.max_call_duration),
-        sop_service_(registry, &auth_),
-        context_service_(registry, &auth_),
-        admin_service_(access, &auth_) {}
+        runner_(&auth_, RunnerOptions(options)),
+        sop_service_(registry, &runner_),
+        context_service_(registry, &runner_),
+        admin_service_(access, &runner_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
     if (!options.tls && !options.insecure_listen_any && !IsLoopback(options.listen_address)) {
@@ -55,6 +74,7 @@ class GrpcServer::Impl {
           ": give --tls-cert and --tls-key, listen on 127.0.0.1, or pass "
           "--insecure-listen-any"));
     }
+    RouteLibraryLogs();
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
@@ -101,6 +121,9 @@ class GrpcServer::Impl {
   }
 
   CallAuthenticator auth_;
+  // Outlives server_ (declared before it): the server is destroyed first,
+  // then the runner finishes the calls still queued.
+  CallRunner runner_;
   SopServiceImpl sop_service_;
   ContextServiceImpl context_service_;
   AdminServiceImpl admin_service_;

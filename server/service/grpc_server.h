@@ -1,7 +1,8 @@
 // The gRPC server sopd runs: SopService, ContextService, AdminService, health
 // checking and reflection on one port, plaintext or TLS/mTLS, with
-// keepalive enforcement and a bounded thread pool. The header is free of gRPC types so the app layer
-// can own a server without seeing grpc::.
+// keepalive enforcement, bounded queues for blocking work, and request
+// compression refused (docs/SECURITY.md lists every limit). The header is
+// free of gRPC types so the app layer can own a server without seeing grpc::.
 #ifndef SOPSIDEBAR_SERVER_SERVICE_GRPC_SERVER_H_
 #define SOPSIDEBAR_SERVER_SERVICE_GRPC_SERVER_H_
 
@@ -36,8 +37,17 @@ struct GrpcServerOptions {
   absl::Duration max_call_duration = absl::Seconds(30);
   // Largest request accepted; larger ones fail with RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 4 * 1024 * 1024;
-  // Threads serving the blocking SopService; bounds memory under load.
-  int max_sync_threads = 16;
+  // Calls that read storage (GetSop, ListSops, revisions, CheckTargeting)
+  // run on `read_threads` threads; up to `read_queue` more wait their turn,
+  // and beyond that a call fails at once with UNAVAILABLE.
+  int read_threads = 8;
+  int read_queue = 1024;
+  // The same for calls that write (each waits for an fsync).
+  int write_threads = 4;
+  int write_queue = 256;
+  // Threads for what still uses gRPC's synchronous API (reflection);
+  // lookups, reads and writes do not count against it.
+  int max_sync_threads = 4;
 };
 
 // Thread-safe.

@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 
 TIMEOUT = 15
 
@@ -19,6 +20,7 @@ class Sopd:
         self.proc = None
         self.address = None
         self.log = []
+        self._log_reader = None
         self.admin_token_file = os.path.join(data_dir, "admin.token")
 
     def start(self):
@@ -44,6 +46,28 @@ class Sopd:
         """Sends `sig` and waits; returns the exit status."""
         self.proc.send_signal(sig)
         code = self.proc.wait(timeout=TIMEOUT)
-        self.log.extend(self.proc.stderr.readlines())
+        if self._log_reader is None:
+            self.log.extend(self.proc.stderr.readlines())
+        else:
+            self._log_reader.join(timeout=TIMEOUT)
         self.proc.stderr.close()
         return code
+
+    def follow_log(self):
+        """Keeps reading sopd's stderr into `log` from now on (a thread), so
+        that a test can count the lines sopd writes while it runs."""
+        def drain():
+            for line in self.proc.stderr:
+                self.log.append(line)
+
+        self._log_reader = threading.Thread(target=drain, daemon=True)
+        self._log_reader.start()
+        return self
+
+    def peak_memory_kib(self):
+        """sopd's peak resident set (VmHWM) so far, in KiB."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise RuntimeError("no VmHWM for sopd")
