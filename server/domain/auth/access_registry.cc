@@ -217,8 +217,8 @@ absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageOrgs));
   if (!IsValidResourceId(request.org_id())) {
     return error::InvalidField(
-        "org_id", absl::StrCat("\"", request.org_id(),
-                               "\" is not a valid id: 1-63 of [a-z0-9-], starting with a letter"));
+        "org_id", absl::StrCat(error::QuoteInput(request.org_id()),
+                               " is not a valid id: 1-63 of [a-z0-9-], starting with a letter"));
   }
   if (request.org().display_name().size() > kMaxUserId) {
     return error::FieldTooLong("org.display_name", kMaxUserId);

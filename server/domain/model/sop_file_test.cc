@@ -144,6 +144,17 @@ TEST(ParseSopFileTest, UnknownFieldIsRejectedWithItsName) {
   EXPECT_EQ(sop.status().message(), "s.yaml:5: steps[0].titel: unknown field \"titel\" in Step");
 }
 
+TEST(ParseSopFileTest, HugeUnknownKeyIsQuotedShortInPathAndMessage) {
+  const std::string key(1000, 'k');  // YAML keys stop at 1024 characters
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", absl::StrCat("title: T\nowner: O\nsteps:\n  - ordinal: 1\n    ",
+                                          key, "!: A\n"));
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string quoted = absl::StrCat("\"", std::string(64, 'k'), "\"… (1001 bytes)");
+  EXPECT_EQ(sop.status().message(),
+            absl::StrCat("s.yaml:5: steps[0][", quoted, "]: unknown field ", quoted, " in Step"));
+}
+
 TEST(ParseSopFileTest, UnknownEnumValueIsRejected) {
   absl::StatusOr<v1::Sop> sop =
       ParseSopFile("s.yaml", "title: T\nowner: O\nreview_cycle: QUARTERY\n");

@@ -50,9 +50,8 @@ absl::Status CheckFieldName(absl::string_view path, absl::string_view name) {
   SOP_RETURN_IF_ERROR(CheckLength(path, name, Limits::kMaxFieldName));
   if (!IsValidFieldName(name)) {
     return error::InvalidField(
-        path, absl::StrCat("\"", name,
-                           "\" is not a field name (a letter, then letters, digits, "
-                           "'_' or '.')"));
+        path, absl::StrCat(error::QuoteInput(name),
+                           " is not a field name (a letter, then letters, digits, '_' or '.')"));
   }
   return absl::OkStatus();
 }
@@ -65,8 +64,8 @@ absl::Status CheckRecordType(absl::string_view path, absl::string_view type) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
         c != '.') {
       return error::InvalidField(
-          path, absl::StrCat("\"", type, "\" is not a record type (letters, digits, "
-                                         "'_', '-', '.')"));
+          path, absl::StrCat(error::QuoteInput(type),
+                             " is not a record type (letters, digits, '_', '-', '.')"));
     }
   }
   return absl::OkStatus();
@@ -236,8 +235,8 @@ absl::Status CheckContradictions(absl::string_view rule_path,
     if (it != present.end()) {
       return error::InvalidField(
           Index(Path(rule_path, "conditions"), std::max(i, it->second)),
-          absl::StrCat("contradicts conditions[", std::min(i, it->second), "]: field \"",
-                       field, "\" cannot be both missing and present"));
+          absl::StrCat("contradicts conditions[", std::min(i, it->second), "]: field ",
+                       error::QuoteInput(field), " cannot be both missing and present"));
     }
   }
   for (int i = 0; i < conditions.size(); ++i) {
@@ -257,8 +256,8 @@ absl::Status CheckContradictions(absl::string_view rule_path,
       if (contradiction) {
         return error::InvalidField(
             Index(Path(rule_path, "conditions"), std::max(i, j)),
-            absl::StrCat("contradicts conditions[", std::min(i, j), "]: no value of \"",
-                         accept.field(), "\" can satisfy both"));
+            absl::StrCat("contradicts conditions[", std::min(i, j), "]: no value of ",
+                         error::QuoteInput(accept.field()), " can satisfy both"));
       }
     }
   }
@@ -315,7 +314,8 @@ absl::Status CheckAssets(absl::string_view path, const RepeatedPtrField<v1::Asse
     const v1::Asset& a = assets[i];
     SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "id"), a.id(), Limits::kMaxShortText));
     if (!ids->insert(a.id()).second) {
-      return error::InvalidField(Path(p, "id"), absl::StrCat("duplicate asset id \"", a.id(), "\""));
+      return error::InvalidField(Path(p, "id"),
+                                 absl::StrCat("duplicate asset id ", error::QuoteInput(a.id())));
     }
     SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "title"), a.title(), Limits::kMaxTitle));
     SOP_RETURN_IF_ERROR(CheckLength(Path(p, "uri"), a.uri(), kMaxUri));
@@ -358,7 +358,8 @@ absl::Status CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>
     for (int j = 0; j < s.asset_ids_size(); ++j) {
       if (!asset_ids.contains(s.asset_ids(j))) {
         return error::InvalidField(
-            Index(a, j), absl::StrCat("no asset with id \"", s.asset_ids(j), "\" in assets"));
+            Index(a, j),
+            absl::StrCat("no asset with id ", error::QuoteInput(s.asset_ids(j)), " in assets"));
       }
     }
     SOP_RETURN_IF_ERROR(CheckConditions(Path(p, "conditions"), s.conditions()));
@@ -397,7 +398,8 @@ absl::Status CheckSlaTerms(absl::string_view path,
     const v1::SlaTerm& t = terms[i];
     SOP_RETURN_IF_ERROR(CheckFieldName(Path(p, "name"), t.name()));
     if (!names.insert(t.name()).second) {
-      return error::InvalidField(Path(p, "name"), absl::StrCat("duplicate term \"", t.name(), "\""));
+      return error::InvalidField(Path(p, "name"),
+                                 absl::StrCat("duplicate term ", error::QuoteInput(t.name())));
     }
     SOP_RETURN_IF_ERROR(
         CheckLength(Path(p, "description"), t.description(), Limits::kMaxText));
@@ -426,7 +428,7 @@ absl::Status CheckDisqualificationCodes(
     SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "code"), codes[i].code(), Limits::kMaxShortText));
     if (!seen.insert(codes[i].code()).second) {
       return error::InvalidField(Path(p, "code"),
-                                 absl::StrCat("duplicate code \"", codes[i].code(), "\""));
+                                 absl::StrCat("duplicate code ", error::QuoteInput(codes[i].code())));
     }
     SOP_RETURN_IF_ERROR(
         CheckRequired(Path(p, "label"), codes[i].label(), Limits::kMaxShortText));
@@ -465,7 +467,8 @@ absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
   for (int i = 0; i < sop.tags_size(); ++i) {
     SOP_RETURN_IF_ERROR(CheckRequired(Index(tags, i), sop.tags(i), Limits::kMaxShortText));
     if (!seen_tags.insert(sop.tags(i)).second) {
-      return error::InvalidField(Index(tags, i), absl::StrCat("duplicate tag \"", sop.tags(i), "\""));
+      return error::InvalidField(Index(tags, i),
+                                 absl::StrCat("duplicate tag ", error::QuoteInput(sop.tags(i))));
     }
   }
   SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "funnel_stage"),
@@ -506,7 +509,7 @@ absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view
     if (IsValidFieldName(name) && CheckValue("", value, /*allow_null_and_list=*/true).ok()) {
       continue;
     }
-    const std::string p = absl::StrCat(Path(prefix, "fields"), "[\"", name, "\"]");
+    const std::string p = absl::StrCat(Path(prefix, "fields"), "[", error::QuoteInput(name), "]");
     if (!IsValidFieldName(name)) {
       return error::InvalidField(p, "is not a field name (a letter, then letters, digits, "
                                     "'_' or '.', at most 128)");

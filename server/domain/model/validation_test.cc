@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
@@ -257,6 +258,30 @@ TEST(ValidateCrmContextTest, OversizeValueNamesTheLimit) {
   (*context.mutable_fields())["title"].set_string_value(std::string(1025, 'x'));
   ExpectInvalid(ValidateCrmContext(context, "context"),
                 "context.fields[\"title\"]: longer than the limit of 1024 characters");
+}
+
+TEST(ValidateCrmContextTest, MegabyteFieldNameIsQuotedShort) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  (*context.mutable_fields())[std::string(1 << 20, 'f')].set_number_value(1);
+  const absl::Status s = ValidateCrmContext(context, "context");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), absl::StrCat("context.fields[\"", std::string(64, 'f'),
+                                      "\"… (1048576 bytes)]: is not a field name (a letter, "
+                                      "then letters, digits, '_' or '.', at most 128)"));
+}
+
+TEST(ValidateSopBodyTest, MegabyteInputIsQuotedShort) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.mutable_targeting_rules(0)->mutable_conditions(0)->set_field(std::string(1 << 20, 'f'));
+  const absl::Status s = ValidateSopBody(sop, "sop");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "sop.targeting_rules[0].conditions[0].field: longer than the limit of "
+                         "128 characters");
+  sop = Parse<v1::Sop>(kValidSop);
+  sop.mutable_steps(0)->set_asset_ids(0, std::string(200, 'a'));
+  ExpectInvalid(ValidateSopBody(sop, "sop"),
+                absl::StrCat("sop.steps[0].asset_ids[0]: no asset with id \"",
+                             std::string(64, 'a'), "\"… (200 bytes) in assets"));
 }
 
 }  // namespace

@@ -67,8 +67,8 @@ absl::StatusOr<SopFilter> ParseFilter(absl::string_view text) {
         v1::Sop::State state;
         if (!v1::Sop::State_Parse(value, &state) || state == v1::Sop::STATE_UNSPECIFIED) {
           return error::InvalidField(
-              "filter", absl::StrCat("unknown state \"", value,
-                                     "\"; expected DRAFT, PUBLISHED or DELETED"));
+              "filter", absl::StrCat("unknown state ", error::QuoteInput(value),
+                                     "; expected DRAFT, PUBLISHED or DELETED"));
         }
         filter.state = state;
         continue;
@@ -87,8 +87,8 @@ absl::StatusOr<SopFilter> ParseFilter(absl::string_view text) {
       continue;
     }
     return error::InvalidField(
-        "filter", absl::StrCat("unsupported term \"", term,
-                               "\"; use state = STATE, owner = \"...\", tags:\"...\" joined "
+        "filter", absl::StrCat("unsupported term ", error::QuoteInput(term),
+                               "; use state = STATE, owner = \"...\", tags:\"...\" joined "
                                "by AND"));
   }
   return filter;
@@ -145,7 +145,7 @@ absl::StatusOr<v1::Sop> ApplyUpdate(const v1::Sop& head, const v1::UpdateSopRequ
       if (!IsMutableSopField(f)) {
         return error::InvalidField(
             absl::StrCat("update_mask.paths[", i, "]"),
-            absl::StrCat("\"", paths[i], "\" is not a mutable top-level field of Sop"));
+            absl::StrCat(error::QuoteInput(paths[i]), " is not a mutable top-level field of Sop"));
       }
       fields.push_back(f);
     }
@@ -305,8 +305,8 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
   }
   if (!request.sop_id().empty() && !IsValidResourceId(request.sop_id())) {
     return error::InvalidField(
-        "sop_id", absl::StrCat("\"", request.sop_id(),
-                               "\" is not a valid id: 1-63 of [a-z0-9-], starting with a "
+        "sop_id", absl::StrCat(error::QuoteInput(request.sop_id()),
+                               " is not a valid id: 1-63 of [a-z0-9-], starting with a "
                                "letter, not ending with '-'"));
   }
   if (org != caller.org) return error::OrgNotFound(request.parent());
