@@ -172,6 +172,30 @@ TEST(ParseSopFileTest, UnknownRoleInListNamesTheItem) {
               StartsWith("s.yaml:5: visibility_roles[1]: unknown value \"CEO\""));
 }
 
+TEST(ParseSopFileTest, JavascriptAssetUriIsRejectedAtItsLine) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile(
+      "s.yaml",
+      "title: T\nowner: O\nassets:\n  - id: a\n    title: A\n    uri: javascript:alert(1)\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:6: assets[0].uri: scheme \"javascript\" is not allowed; use https:, http: or "
+            "mailto:");
+}
+
+TEST(ParseSopFileTest, EscapeCharacterInTitleIsRejectedAtItsLine) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "owner: O\ntitle: \"Open\\e[31m\"\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:2: title: control character U+001B at position 4 is not allowed");
+}
+
+TEST(ParseSopFileTest, MarkdownBlockKeepsItsLineBreaks) {
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", "title: T\nowner: O\npurpose: |\n  Why:\n  - one\n  - two\n");
+  ASSERT_TRUE(sop.ok()) << sop.status();
+  EXPECT_EQ(sop->purpose(), "Why:\n- one\n- two\n");
+}
+
 TEST(ParseSopFileTest, FieldSetTwiceIsRejected) {
   absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "title: T\nowner: O\ntitle: U\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
