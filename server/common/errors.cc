@@ -40,7 +40,8 @@ absl::Status InvalidResourceName(absl::string_view field, absl::string_view valu
 
 absl::Status InvalidPageToken() {
   return InvalidField("page_token",
-                      "was not issued for this request; start again without it");
+                      "was not issued for this request or has expired (tokens do not "
+                      "survive a restart); list again without it");
 }
 
 absl::Status SopNotFound(absl::string_view name) {

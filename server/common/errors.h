@@ -39,7 +39,8 @@ absl::Status TooManyItems(absl::string_view field, size_t max);
 // the value quoted by QuoteInput.
 absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
                                  absl::string_view expected_form);
-// INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request.
+// INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request,
+// or issued before a restart.
 absl::Status InvalidPageToken();
 
 // NOT_FOUND "SOP <name> not found". Also returned for SOPs the caller may

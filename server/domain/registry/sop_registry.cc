@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -29,7 +28,6 @@ namespace {
 
 constexpr size_t kMaxRequestId = 64;
 constexpr int kMaxNearMisses = 20;
-constexpr char kTokenSeparator = '\x1f';
 
 // A parsed ListSops filter: an AIP-160 subset, terms joined by AND.
 struct SopFilter {
@@ -92,24 +90,6 @@ absl::StatusOr<SopFilter> ParseFilter(absl::string_view text) {
                                "by AND"));
   }
   return filter;
-}
-
-// Page tokens carry the cursor and the request they were issued for, so a
-// token reused with other parameters is rejected rather than misread.
-std::string MakePageToken(absl::string_view cursor, absl::string_view request_key) {
-  return absl::WebSafeBase64Escape(absl::StrCat(cursor, std::string(1, kTokenSeparator),
-                                                request_key));
-}
-
-absl::StatusOr<std::string> ReadPageToken(absl::string_view token,
-                                          absl::string_view request_key) {
-  if (token.empty()) return std::string();
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return error::InvalidPageToken();
-  std::pair<std::string, std::string> parts =
-      absl::StrSplit(raw, absl::MaxSplits(kTokenSeparator, 1));
-  if (parts.second != request_key || parts.first.empty()) return error::InvalidPageToken();
-  return parts.first;
 }
 
 absl::Status CheckPageSize(int page_size) {
@@ -350,9 +330,11 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
   if (org != caller.org) return error::OrgNotFound(request.parent());
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseFilter(request.filter()));
-  const std::string request_key =
-      absl::StrCat(request.parent(), "|", request.filter(), "|", request.show_deleted());
-  SOP_ASSIGN_OR_RETURN(std::string cursor, ReadPageToken(request.page_token(), request_key));
+  // The parent holds no '|' and show_deleted is one digit: the filter between
+  // them is unambiguous.
+  const std::string request_key = absl::StrCat("ListSops|", request.parent(), "|",
+                                               request.show_deleted(), "|", request.filter());
+  SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
   const int page_size = PageSize(request.page_size());
   const bool deleted_wanted =
       request.show_deleted() || (filter.state && *filter.state == v1::Sop::DELETED);
@@ -379,7 +361,7 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
     }
     if (static_cast<int>(chunk.size()) < kScanChunk) break;
   }
-  if (more) response.set_next_page_token(MakePageToken(last_returned, request_key));
+  if (more) response.set_next_page_token(page_tokens_.Make(last_returned, request_key));
   return response;
 }
 
@@ -437,7 +419,8 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
     const Caller& caller, const v1::ListSopRevisionsRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
-  SOP_ASSIGN_OR_RETURN(std::string cursor, ReadPageToken(request.page_token(), request.name()));
+  const std::string request_key = absl::StrCat("ListSopRevisions|", request.name());
+  SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
   int64_t before = 0;
   if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &before) || before <= 0)) {
     return error::InvalidPageToken();
@@ -454,7 +437,7 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
   if (static_cast<int>(revisions.size()) > page_size) {
     SOP_ASSIGN_OR_RETURN(RevisionName last,
                          ParseRevisionName("name", response.revisions().rbegin()->name()));
-    response.set_next_page_token(MakePageToken(absl::StrCat(last.revision), request.name()));
+    response.set_next_page_token(page_tokens_.Make(absl::StrCat(last.revision), request_key));
   }
   return response;
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -346,6 +347,43 @@ TEST_F(SopRegistryTest, PageTokenFromAnotherRequestIsInvalid) {
   EXPECT_THAT(misuse.status().message(), HasSubstr("page_token"));
   request.set_page_token("garbage!");
   EXPECT_EQ(registry_->ListSops(caller_, request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SopRegistryTest, ForgedPageTokenWithAChosenStartKeyIsInvalid) {
+  for (const char* id : {"a", "b", "c", "d"}) Create(id);
+  v1::ListSopsRequest list;
+  list.set_parent("orgs/default");
+  // The token an unsigned codec would give for "continue after b" on this
+  // request: a caller can write it without ever being given it.
+  list.set_page_token(
+      absl::WebSafeBase64Escape("b\x1f"
+                                "orgs/default||0"));
+  auto page = registry_->ListSops(caller_, list);
+  EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(page.status().message(), HasSubstr("page_token"));
+
+  v1::ListSopRevisionsRequest revisions;
+  revisions.set_name("orgs/default/sops/a");
+  revisions.set_page_token(
+      absl::WebSafeBase64Escape("2\x1f"
+                                "orgs/default/sops/a"));
+  auto history = registry_->ListSopRevisions(caller_, revisions);
+  EXPECT_EQ(history.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(history.status().message(), HasSubstr("page_token"));
+}
+
+TEST_F(SopRegistryTest, PageTokensDoNotOutliveTheRegistry) {
+  for (const char* id : {"a", "b", "c"}) Create(id);
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(1);
+  auto page = registry_->ListSops(caller_, request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  request.set_page_token(page->next_page_token());
+  ASSERT_TRUE(registry_->ListSops(caller_, request).ok());
+  registry_ = NewRegistry();  // a restart: a new signing key
+  EXPECT_EQ(registry_->ListSops(caller_, request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SopRegistryTest, RevisionsListNewestFirstAcrossPages) {
