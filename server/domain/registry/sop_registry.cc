@@ -6,11 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "server/common/errors.h"
@@ -22,75 +20,13 @@
 #include "server/domain/model/names.h"
 #include "server/domain/model/sop_body.h"
 #include "server/domain/model/validation.h"
+#include "server/domain/registry/sop_filter.h"
 
 namespace sopsidebar {
 namespace {
 
 constexpr size_t kMaxRequestId = 64;
 constexpr int kMaxNearMisses = 20;
-
-// A parsed ListSops filter: an AIP-160 subset, terms joined by AND.
-struct SopFilter {
-  std::optional<v1::Sop::State> state;
-  std::optional<std::string> owner;
-  std::vector<std::string> tags;
-
-  bool Matches(const v1::Sop& sop) const {
-    if (state && sop.state() != *state) return false;
-    if (owner && sop.owner() != *owner) return false;
-    for (const std::string& tag : tags) {
-      if (std::find(sop.tags().begin(), sop.tags().end(), tag) == sop.tags().end()) return false;
-    }
-    return true;
-  }
-};
-
-std::string Unquote(absl::string_view v) {
-  v = absl::StripAsciiWhitespace(v);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  return std::string(v);
-}
-
-absl::StatusOr<SopFilter> ParseFilter(absl::string_view text) {
-  SopFilter filter;
-  if (absl::StripAsciiWhitespace(text).empty()) return filter;
-  for (absl::string_view term : absl::StrSplit(text, " AND ")) {
-    term = absl::StripAsciiWhitespace(term);
-    size_t eq = term.find('=');
-    size_t has = term.find(':');
-    if (eq != absl::string_view::npos) {
-      absl::string_view key = absl::StripAsciiWhitespace(term.substr(0, eq));
-      std::string value = Unquote(term.substr(eq + 1));
-      if (key == "state") {
-        v1::Sop::State state;
-        if (!v1::Sop::State_Parse(value, &state) || state == v1::Sop::STATE_UNSPECIFIED) {
-          return error::InvalidField(
-              "filter", absl::StrCat("unknown state ", error::QuoteInput(value),
-                                     "; expected DRAFT, PUBLISHED or DELETED"));
-        }
-        filter.state = state;
-        continue;
-      }
-      if (key == "owner") {
-        filter.owner = value;
-        continue;
-      }
-      if (key == "tags" || key == "tag") {
-        filter.tags.push_back(value);
-        continue;
-      }
-    } else if (has != absl::string_view::npos &&
-               absl::StripAsciiWhitespace(term.substr(0, has)) == "tags") {
-      filter.tags.push_back(Unquote(term.substr(has + 1)));
-      continue;
-    }
-    return error::InvalidField(
-        "filter", absl::StrCat("unsupported term ", error::QuoteInput(term),
-                               "; use state = STATE, owner = \"...\", tags:\"...\" joined "
-                               "by AND"));
-  }
-  return filter;
-}
 
 absl::Status CheckPageSize(int page_size) {
   if (page_size < 0) return error::InvalidField("page_size", "must not be negative");
@@ -329,7 +265,7 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
   SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
   if (org != caller.org) return error::OrgNotFound(request.parent());
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
-  SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseFilter(request.filter()));
+  SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseSopFilter(request.filter()));
   // The parent holds no '|' and show_deleted is one digit: the filter between
   // them is unambiguous.
   const std::string request_key = absl::StrCat("ListSops|", request.parent(), "|",

@@ -333,6 +333,24 @@ TEST_F(SopRegistryTest, ListFiltersAndPages) {
   EXPECT_THAT(registry_->ListSops(caller_, request).status().message(), HasSubstr("filter:"));
 }
 
+TEST_F(SopRegistryTest, MalformedFilterIsInvalidNamingThePosition) {
+  Create("a");
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  const std::pair<const char*, const char*> cases[] = {
+      {"owner = \"Sales Ops", "filter: unterminated quote at position 8"},
+      {"tags:\"mql\" AND", "filter: empty term after AND at position 11"},
+      {"AND state = DRAFT", "filter: empty term before AND at position 0"},
+      {"state = DRAFT AND AND tags:\"mql\"", "filter: empty term before AND at position 18"},
+  };
+  for (const auto& [filter, message] : cases) {
+    request.set_filter(filter);
+    auto page = registry_->ListSops(caller_, request);
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument) << filter;
+    EXPECT_EQ(page.status().message(), absl::string_view(message)) << filter;
+  }
+}
+
 TEST_F(SopRegistryTest, PageTokenFromAnotherRequestIsInvalid) {
   for (const char* id : {"a", "b", "c"}) Create(id);
   v1::ListSopsRequest request;
