@@ -1,6 +1,8 @@
 #include "server/domain/model/validation.h"
 
+#include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
@@ -335,34 +337,29 @@ TEST(ValidateSopBodyTest, InvalidUtf8IsRejectedWithItsPosition) {
 }
 
 TEST(ValidateSopBodyTest, ControlCharactersInOneLineFieldsAreRejectedWithTheirPosition) {
-  v1::Sop sop = Parse<v1::Sop>(kValidSop);
-  sop.set_title("Open\x1b[2J");
-  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
-                       "sop.title: control character U+001B at position 4 is not allowed");
-  sop = Parse<v1::Sop>(kValidSop);
-  sop.set_owner("Sales\r\nOps");
-  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
-                       "sop.owner: control character U+000D at position 5 is not allowed");
-  sop = Parse<v1::Sop>(kValidSop);
-  sop.add_tags("a\tb");
-  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
-                       "sop.tags[0]: control character U+0009 at position 1 is not allowed");
-  sop = Parse<v1::Sop>(kValidSop);
-  sop.mutable_steps(1)->set_title("\u00e9\u0085");
-  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
-                       "sop.steps[1].title: control character U+0085 at position 1 is not "
-                       "allowed");
-  sop = Parse<v1::Sop>(kValidSop);
-  sop.mutable_disqualification_codes(0)->set_label("Too small\a");
-  ExpectInvalid(ValidateSopBody(sop, "sop"),
-                "sop.disqualification_codes[0].label: control character U+0007 at position 9");
-  sop = Parse<v1::Sop>(kValidSop);
-  sop.mutable_assets(0)->set_id("x\x7f");
-  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.assets[0].id: control character U+007F");
-  sop = Parse<v1::Sop>(kValidSop);
-  sop.mutable_targeting_rules(0)->set_description("\nAccepted");
-  ExpectInvalid(ValidateSopBody(sop, "sop"),
-                "sop.targeting_rules[0].description: control character U+000A at position 0");
+  const std::pair<std::function<void(v1::Sop*)>, std::string> cases[] = {
+      {[](v1::Sop* sop) { sop->set_title("Open\x1b[2J"); },
+       "sop.title: control character U+001B at position 4 is not allowed"},
+      {[](v1::Sop* sop) { sop->set_owner("Sales\r\nOps"); },
+       "sop.owner: control character U+000D at position 5 is not allowed"},
+      {[](v1::Sop* sop) { sop->add_tags("a\tb"); },
+       "sop.tags[0]: control character U+0009 at position 1 is not allowed"},
+      {[](v1::Sop* sop) { sop->mutable_steps(1)->set_title("\u00e9\u0085"); },
+       "sop.steps[1].title: control character U+0085 at position 1 is not allowed"},
+      {[](v1::Sop* sop) { sop->mutable_disqualification_codes(0)->set_label("Too small\a"); },
+       "sop.disqualification_codes[0].label: control character U+0007 at position 9 is not "
+       "allowed"},
+      {[](v1::Sop* sop) { sop->mutable_assets(0)->set_id("x\x7f"); },
+       "sop.assets[0].id: control character U+007F at position 1 is not allowed"},
+      {[](v1::Sop* sop) { sop->mutable_targeting_rules(0)->set_description("\nAccepted"); },
+       "sop.targeting_rules[0].description: control character U+000A at position 0 is not "
+       "allowed"},
+  };
+  for (const auto& [change, message] : cases) {
+    v1::Sop sop = Parse<v1::Sop>(kValidSop);
+    change(&sop);
+    ExpectInvalidExactly(ValidateSopBody(sop, "sop"), message);
+  }
 }
 
 TEST(ValidateSopBodyTest, LongTextsAllowNewlinesAndTabsButNoOtherControls) {
