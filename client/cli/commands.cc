@@ -85,7 +85,8 @@ absl::Status Apply(const Invocation& invocation, client::Client& client, std::os
   // All files are checked before the first call, so a bad file writes nothing.
   SOP_ASSIGN_OR_RETURN(const std::vector<SopFile> files, LoadSopFiles(invocation.apply_path));
   if (files.empty()) {
-    out << "no SOP files (*.yaml, *.yml, *.json) in " << invocation.apply_path << "\n";
+    out << TextLine(
+        absl::StrCat("no SOP files (*.yaml, *.yml, *.json) in ", invocation.apply_path));
   }
   ClientApplyTarget target(client);
   ApplyOptions options;
@@ -97,9 +98,9 @@ absl::Status Apply(const Invocation& invocation, client::Client& client, std::os
       return absl::Status(result.status().code(),
                           absl::StrCat(file.path, ": ", result.status().message()));
     }
-    out << ApplyActionName(result->action) << " " << result->sop.name() << "\n";
+    out << TextLine(absl::StrCat(ApplyActionName(result->action), " ", result->sop.name()));
     if (result->published) {
-      out << "published " << result->sop.name() << "\n";
+      out << TextLine(absl::StrCat("published ", result->sop.name()));
       WarnAboutTies(target.TakePublishTies(), err);
     }
   }
@@ -126,7 +127,8 @@ absl::Status Publish(const Invocation& invocation, client::Client& client, std::
   const v1::Sop& sop = response.sop();
   SOP_RETURN_IF_ERROR(Print(
       invocation, response,
-      absl::StrCat("published ", sop.name(), " (rev ", sop.published_revision_id(), ")\n"), out));
+      TextLine(absl::StrCat("published ", sop.name(), " (rev ", sop.published_revision_id(), ")")),
+      out));
   // The JSON carries the ties; programs reading it want nothing on stderr.
   if (invocation.global.output == OutputFormat::kText) WarnAboutTies(response.ties(), err);
   return absl::OkStatus();
@@ -185,13 +187,15 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       v1::DeleteSopRequest request;
       request.set_name(name);
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.DeleteSop(request));
-      return ExitStatus(Print(invocation, sop, absl::StrCat("deleted ", sop.name(), "\n"), out));
+      return ExitStatus(
+          Print(invocation, sop, TextLine(absl::StrCat("deleted ", sop.name())), out));
     }
     case Command::kUndelete: {
       v1::UndeleteSopRequest request;
       request.set_name(name);
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.UndeleteSop(request));
-      return ExitStatus(Print(invocation, sop, absl::StrCat("undeleted ", sop.name(), "\n"), out));
+      return ExitStatus(
+          Print(invocation, sop, TextLine(absl::StrCat("undeleted ", sop.name())), out));
     }
     case Command::kWhoAmI: {
       SOP_ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, client.WhoAmI(v1::WhoAmIRequest()));
@@ -210,11 +214,12 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     case Command::kTokenRevoke: {
       SOP_ASSIGN_OR_RETURN(const v1::Token token, client.RevokeToken(name));
       return ExitStatus(
-          Print(invocation, token, absl::StrCat("revoked ", token.name(), "\n"), out));
+          Print(invocation, token, TextLine(absl::StrCat("revoked ", token.name())), out));
     }
     case Command::kOrgCreate: {
       SOP_ASSIGN_OR_RETURN(const v1::Org org, client.CreateOrg(invocation.create_org));
-      return ExitStatus(Print(invocation, org, absl::StrCat("created ", org.name(), "\n"), out));
+      return ExitStatus(
+          Print(invocation, org, TextLine(absl::StrCat("created ", org.name())), out));
     }
     case Command::kOrgList: {
       SOP_ASSIGN_OR_RETURN(const v1::ListOrgsResponse response,
@@ -233,8 +238,8 @@ int RunCommand(const Invocation& invocation, client::Client& client, std::ostrea
                std::ostream& err) {
   const absl::StatusOr<int> exit_status = Run(invocation, client, out, err);
   if (exit_status.ok()) return *exit_status;
-  err << absl::StatusCodeToString(exit_status.status().code()) << ": "
-      << exit_status.status().message() << "\n";
+  err << TextLine(absl::StrCat(absl::StatusCodeToString(exit_status.status().code()), ": ",
+                               exit_status.status().message()));
   return kExitFailed;
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace sopsidebar::cli {
@@ -330,6 +331,24 @@ TEST_F(CommandsTest, RpcErrorPrintsCodeAndMessage) {
   EXPECT_EQ(Run({"get", "missing"}), 1);
   EXPECT_EQ(err_.str(), "NOT_FOUND: SOP orgs/default/sops/missing not found\n");
   EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, RpcErrorMessageIsEscaped) {
+  EXPECT_EQ(Run({"get", "orgs/default/sops/x\x1b[2J"}), 1);
+  EXPECT_EQ(err_.str(), "NOT_FOUND: SOP orgs/default/sops/x\\x1b[2J not found\n");
+}
+
+TEST_F(CommandsTest, GetEscapesControlCharactersInText) {
+  v1::Sop sop;
+  sop.set_name("orgs/default/sops/evil");
+  sop.set_title("Evil\x1b]0;owned\a");
+  sopd_->sops[sop.name()] = sop;
+  EXPECT_EQ(Run({"get", "evil"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("Title:  Evil\\x1b]0;owned\\x07\n"));
+  EXPECT_EQ(Run({"get", "evil", "-o", "json"}), 0) << err_.str();
+  v1::Sop printed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out_.str(), &printed).ok()) << out_.str();
+  EXPECT_EQ(printed.title(), sop.title());
 }
 
 TEST_F(CommandsTest, GetPrintsASummary) {

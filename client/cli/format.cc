@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/common/utf8.h"
 #include "server/domain/model/values.h"
 
 namespace sopsidebar::cli {
@@ -87,8 +88,8 @@ std::string FormatTouch(const v1::CadenceTouch& touch) {
 
 std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
   const v1::Sop& sop = match.sop_body();
-  std::string text = absl::StrCat(rank, ". ", TitleOrName(sop, match.sop()), "  (", match.sop(),
-                                  " @ rev ", match.revision_id(), ")\n");
+  std::string text = TextLine(absl::StrCat(rank, ". ", TitleOrName(sop, match.sop()), "  (",
+                                           match.sop(), " @ rev ", match.revision_id(), ")"));
 
   const v1::MatchExplanation& why = match.explanation();
   std::vector<std::string> terms;
@@ -99,23 +100,23 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
     terms.push_back(absl::StrCat(FormatCondition(mc.condition()), " (actual ",
                                  mc.has_actual() ? DescribeValue(mc.actual()) : "missing", ")"));
   }
-  absl::StrAppend(&text, "   matched rule ", why.rule_index());
-  if (!why.rule_description().empty()) absl::StrAppend(&text, " \"", why.rule_description(), "\"");
-  absl::StrAppend(&text, " (priority ", why.priority(), ", specificity ", why.specificity(), ")");
-  if (!terms.empty()) absl::StrAppend(&text, ": ", absl::StrJoin(terms, "; "));
-  text.push_back('\n');
+  std::string rule = absl::StrCat("   matched rule ", why.rule_index());
+  if (!why.rule_description().empty()) absl::StrAppend(&rule, " \"", why.rule_description(), "\"");
+  absl::StrAppend(&rule, " (priority ", why.priority(), ", specificity ", why.specificity(), ")");
+  if (!terms.empty()) absl::StrAppend(&rule, ": ", absl::StrJoin(terms, "; "));
+  absl::StrAppend(&text, TextLine(rule));
 
   const int step = match.current_step_index();
   if (step >= 0 && step < sop.steps_size()) {
     const v1::Step& s = sop.steps(step);
-    absl::StrAppend(&text, "   current step ", step + 1, "/", sop.steps_size(), ": ", s.title(),
-                    RoleSuffix(s.responsible_role()));
+    std::string line = absl::StrCat("   current step ", step + 1, "/", sop.steps_size(), ": ",
+                                    s.title(), RoleSuffix(s.responsible_role()));
     if (match.has_current_step_due_time()) {
       const absl::Time due = ToTime(match.current_step_due_time());
-      absl::StrAppend(&text, due >= now ? absl::StrCat(" due in ", HumanDuration(due - now))
+      absl::StrAppend(&line, due >= now ? absl::StrCat(" due in ", HumanDuration(due - now))
                                         : absl::StrCat(" overdue by ", HumanDuration(now - due)));
     }
-    text.push_back('\n');
+    absl::StrAppend(&text, TextLine(line));
   } else if (sop.steps_size() > 0) {
     absl::StrAppend(&text, "   no step applies to this record yet\n");
   }
@@ -126,19 +127,21 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
     for (const v1::CadenceTouch& touch : sop.cadence()) {
       if (touch.day() == match.cadence_day()) touches.push_back(FormatTouch(touch));
     }
-    absl::StrAppend(&text, "   cadence day ", match.cadence_day(), ": ",
-                    touches.empty() ? "no touch today" : absl::StrJoin(touches, "; "), "\n");
+    absl::StrAppend(&text, TextLine(absl::StrCat(
+                               "   cadence day ", match.cadence_day(), ": ",
+                               touches.empty() ? "no touch today" : absl::StrJoin(touches, "; "))));
   }
   return text;
 }
 
 // Columns padded to the widest cell, counting UTF-8 code points; the last
-// column is not padded.
-std::string Table(const std::vector<std::vector<std::string>>& rows) {
-  auto width = [](const std::string& s) {
-    return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
-  };
-  std::vector<long> widths;
+// column is not padded. Cells are escaped as TextLine escapes lines.
+std::string Table(std::vector<std::vector<std::string>> rows) {
+  for (auto& row : rows) {
+    for (std::string& cell : row) cell = EscapeUnprintable(cell);
+  }
+  auto width = [](const std::string& s) { return CountUtf8Chars(s); };
+  std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()), 0);
     for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
@@ -189,6 +192,8 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
+std::string TextLine(absl::string_view line) { return absl::StrCat(EscapeUnprintable(line), "\n"); }
+
 std::string FormatCondition(const v1::Condition& c) {
   std::string text;
   switch (c.op_case()) {
@@ -215,7 +220,7 @@ std::string FormatCondition(const v1::Condition& c) {
       break;
   }
   if (c.case_insensitive()) absl::StrAppend(&text, " (any case)");
-  return text;
+  return EscapeUnprintable(text);
 }
 
 std::string HumanDuration(absl::Duration duration) {
@@ -251,10 +256,12 @@ std::string FormatNearMisses(const google::protobuf::RepeatedPtrField<v1::NearMi
   std::string text = "near misses:\n";
   for (const v1::NearMiss& miss : misses) {
     absl::StrAppend(
-        &text, "  ", miss.sop(), " rule ", miss.rule_index(), " (priority ", miss.priority(),
-        "): failed ", FormatCondition(miss.failed_condition()), " (",
-        miss.has_actual() ? absl::StrCat("actual ", DescribeValue(miss.actual())) : "missing",
-        ")\n");
+        &text,
+        TextLine(absl::StrCat(
+            "  ", miss.sop(), " rule ", miss.rule_index(), " (priority ", miss.priority(),
+            "): failed ", FormatCondition(miss.failed_condition()), " (",
+            miss.has_actual() ? absl::StrCat("actual ", DescribeValue(miss.actual())) : "missing",
+            ")")));
   }
   return text;
 }
@@ -268,26 +275,28 @@ std::string FormatCrmContext(const v1::CrmContext& context) {
   for (const auto& [name, value] : fields) {
     absl::StrAppend(&text, " ", name, "=", DescribeValue(*value));
   }
-  return text;
+  return EscapeUnprintable(text);
 }
 
 std::string FormatTieWarning(const v1::TargetingTie& tie) {
-  return absl::StrCat("warning: ties with ", tie.sop(), " (rule ", tie.rule_index(),
-                      " vs its rule ", tie.other_rule_index(), ", priority ", tie.priority(),
-                      ", specificity ", tie.specificity(), "), e.g. ",
-                      FormatCrmContext(tie.example_context()), "\n");
+  return TextLine(absl::StrCat("warning: ties with ", tie.sop(), " (rule ", tie.rule_index(),
+                               " vs its rule ", tie.other_rule_index(), ", priority ",
+                               tie.priority(), ", specificity ", tie.specificity(), "), e.g. ",
+                               FormatCrmContext(tie.example_context())));
 }
 
 std::string FormatTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie>& ties) {
   if (ties.empty()) return "no ties\n";
   std::string text;
   for (const v1::TargetingTie& tie : ties) {
-    absl::StrAppend(&text, "ties with ", tie.sop(), " (rev ", OrDash(tie.revision_id()), ")\n",
-                    Table({{"  rules:", absl::StrCat("this SOP's rule ", tie.rule_index(),
-                                                     " vs its rule ", tie.other_rule_index())},
-                           {"  priority:", absl::StrCat(tie.priority())},
-                           {"  specificity:", absl::StrCat(tie.specificity())},
-                           {"  example:", FormatCrmContext(tie.example_context())}}));
+    absl::StrAppend(
+        &text,
+        TextLine(absl::StrCat("ties with ", tie.sop(), " (rev ", OrDash(tie.revision_id()), ")")),
+        Table({{"  rules:", absl::StrCat("this SOP's rule ", tie.rule_index(), " vs its rule ",
+                                         tie.other_rule_index())},
+               {"  priority:", absl::StrCat(tie.priority())},
+               {"  specificity:", absl::StrCat(tie.specificity())},
+               {"  example:", FormatCrmContext(tie.example_context())}}));
   }
   return text;
 }
@@ -319,68 +328,70 @@ std::string FormatSop(const v1::Sop& sop) {
   if (sop.has_update_time()) add("Updated:", TimeUtil::ToString(sop.update_time()));
 
   std::string text =
-      absl::StrCat(sop.name().empty() ? "(unnamed SOP)" : sop.name(), "\n", Table(head));
+      absl::StrCat(TextLine(sop.name().empty() ? "(unnamed SOP)" : sop.name()), Table(head));
   if (sop.targeting_rules_size() > 0) {
     absl::StrAppend(&text, "Targeting rules:\n");
     for (int i = 0; i < sop.targeting_rules_size(); ++i) {
       const v1::TargetingRule& rule = sop.targeting_rules(i);
-      absl::StrAppend(&text, "  ", i, ". priority ", rule.priority());
-      if (!rule.description().empty()) absl::StrAppend(&text, " \"", rule.description(), "\"");
-      absl::StrAppend(&text, ": ", FormatRule(rule), "\n");
+      std::string line = absl::StrCat("  ", i, ". priority ", rule.priority());
+      if (!rule.description().empty()) absl::StrAppend(&line, " \"", rule.description(), "\"");
+      absl::StrAppend(&text, TextLine(absl::StrCat(line, ": ", FormatRule(rule))));
     }
   }
   if (sop.steps_size() > 0) {
     absl::StrAppend(&text, "Steps:\n");
     for (const v1::Step& s : sop.steps()) {
-      absl::StrAppend(&text, "  ", s.ordinal(), ". ", s.title(), RoleSuffix(s.responsible_role()));
+      std::string line =
+          absl::StrCat("  ", s.ordinal(), ". ", s.title(), RoleSuffix(s.responsible_role()));
       if (s.has_time_limit()) {
-        absl::StrAppend(&text, " within ", FormatDuration(s.time_limit().duration()));
+        absl::StrAppend(&line, " within ", FormatDuration(s.time_limit().duration()));
         if (!s.time_limit().anchor_event().empty()) {
-          absl::StrAppend(&text, " of ", s.time_limit().anchor_event());
+          absl::StrAppend(&line, " of ", s.time_limit().anchor_event());
         }
       }
-      text.push_back('\n');
+      absl::StrAppend(&text, TextLine(line));
       if (s.conditions_size() > 0) {
-        absl::StrAppend(&text, "     when ",
-                        absl::StrJoin(s.conditions(), "; ",
-                                      [](std::string* out, const v1::Condition& c) {
-                                        absl::StrAppend(out, FormatCondition(c));
-                                      }),
-                        "\n");
+        absl::StrAppend(
+            &text, TextLine(absl::StrCat(
+                       "     when ", absl::StrJoin(s.conditions(), "; ",
+                                                   [](std::string* out, const v1::Condition& c) {
+                                                     absl::StrAppend(out, FormatCondition(c));
+                                                   }))));
       }
       for (const v1::FieldUpdate& u : s.required_updates()) {
-        absl::StrAppend(&text, "     set ", FormatFieldUpdate(u), "\n");
+        absl::StrAppend(&text, TextLine(absl::StrCat("     set ", FormatFieldUpdate(u))));
       }
     }
   }
   if (sop.cadence_size() > 0) {
     absl::StrAppend(&text, "Cadence:\n");
     for (const v1::CadenceTouch& touch : sop.cadence()) {
-      absl::StrAppend(&text, "  day ", touch.day(), ": ", FormatTouch(touch), "\n");
+      absl::StrAppend(&text,
+                      TextLine(absl::StrCat("  day ", touch.day(), ": ", FormatTouch(touch))));
     }
   }
   if (sop.sla_terms_size() > 0) {
     absl::StrAppend(&text, "SLA terms:\n");
     for (const v1::SlaTerm& term : sop.sla_terms()) {
-      absl::StrAppend(
-          &text, "  ", term.name(), " = ",
+      std::string line = absl::StrCat(
+          "  ", term.name(), " = ",
           term.has_duration() ? FormatDuration(term.duration()) : absl::StrCat(term.number()));
-      if (!term.description().empty()) absl::StrAppend(&text, ": ", term.description());
-      text.push_back('\n');
+      if (!term.description().empty()) absl::StrAppend(&line, ": ", term.description());
+      absl::StrAppend(&text, TextLine(line));
     }
   }
   if (sop.disqualification_codes_size() > 0) {
     absl::StrAppend(&text, "Disqualification codes:\n");
     for (const v1::DisqualificationCode& code : sop.disqualification_codes()) {
-      absl::StrAppend(&text, "  ", code.code(), "  ", code.label(), "\n");
+      absl::StrAppend(&text, TextLine(absl::StrCat("  ", code.code(), "  ", code.label())));
     }
   }
   if (sop.assets_size() > 0) {
     absl::StrAppend(&text, "Assets:\n");
     for (const v1::Asset& asset : sop.assets()) {
-      absl::StrAppend(&text, "  ", asset.id(), "  ", asset.title());
-      if (!asset.uri().empty()) absl::StrAppend(&text, "  ", asset.uri());
-      text.push_back('\n');
+      std::string line = absl::StrCat("  ", asset.id(), "  ", asset.title());
+      if (!asset.uri().empty()) absl::StrAppend(&line, "  ", asset.uri());
+      absl::StrAppend(&text, TextLine(line));
     }
   }
   return text;
@@ -393,7 +404,7 @@ std::string FormatSopTable(const std::vector<v1::Sop>& sops) {
     rows.push_back({sop.name(), v1::Sop::State_Name(sop.state()), OrDash(sop.revision_id()),
                     OrDash(sop.published_revision_id()), sop.title()});
   }
-  return Table(rows);
+  return Table(std::move(rows));
 }
 
 std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions) {
@@ -404,7 +415,7 @@ std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions) {
     rows.push_back({slash == std::string::npos ? r.name() : r.name().substr(slash + 1),
                     FormatTimestamp(r.create_time()), OrDash(r.author()), r.change_summary()});
   }
-  return Table(rows);
+  return Table(std::move(rows));
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
@@ -421,14 +432,14 @@ std::string FormatTokenTable(const std::vector<v1::Token>& tokens, absl::Time no
                     token.has_create_time() ? FormatTimestamp(token.create_time()) : "-",
                     Expiry(token), TokenStatus(token, now)});
   }
-  return Table(rows);
+  return Table(std::move(rows));
 }
 
 std::string FormatCreatedToken(const v1::Token& token) {
-  return absl::StrCat("Created ", token.name(), " for ", token.user_id(),
-                      "\n  roles:   ", OrDash(JoinRoles(token.roles(), ", ")),
-                      "\n  expires: ", Expiry(token),
-                      "\nThe secret (on stdout) is shown only this once.\n");
+  return absl::StrCat(TextLine(absl::StrCat("Created ", token.name(), " for ", token.user_id())),
+                      "  roles:   ", OrDash(JoinRoles(token.roles(), ", ")), "\n",
+                      "  expires: ", Expiry(token), "\n",
+                      "The secret (on stdout) is shown only this once.\n");
 }
 
 std::string FormatWhoAmI(const v1::WhoAmIResponse& who) {
@@ -447,7 +458,7 @@ std::string FormatOrgTable(const std::vector<v1::Org>& orgs) {
     rows.push_back({org.name(), OrDash(org.display_name()),
                     org.has_create_time() ? FormatTimestamp(org.create_time()) : "-"});
   }
-  return Table(rows);
+  return Table(std::move(rows));
 }
 
 }  // namespace sopsidebar::cli

@@ -1,5 +1,10 @@
 // sopctl's output: text for people, the proto JSON mapping for programs.
 // All functions are thread-safe (pure).
+//
+// Text output is safe to print on a terminal whatever the server sent: every
+// text from a response is escaped as by EscapeUnprintable (server/common/
+// utf8.h), so control characters and bidi overrides show as "\x1b",
+// "\u202e", "\n" instead of acting. JSON output is JSON (its own escaping).
 #ifndef SOPSIDEBAR_CLIENT_CLI_FORMAT_H_
 #define SOPSIDEBAR_CLIENT_CLI_FORMAT_H_
 
@@ -7,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -16,6 +22,10 @@
 #include "sopsidebar/v1/sop_service.pb.h"
 
 namespace sopsidebar::cli {
+
+// `line` escaped as EscapeUnprintable escapes it, then a newline: one line of
+// text output, whatever `line` holds.
+std::string TextLine(absl::string_view line);
 
 // `message` in the proto JSON mapping with proto field names, indented, with
 // a final newline: what `sopctl apply -f` reads back. INTERNAL if protobuf

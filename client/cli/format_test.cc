@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace sopsidebar::cli {
@@ -324,6 +326,147 @@ TEST(ToJsonTest, UsesProtoFieldNamesAndPrintsZeros) {
   EXPECT_THAT(*json, HasSubstr("\"matched_record_type\": \"Lead\""));
   // rule_index 0 names the first rule; leaving it out would hide which rule matched.
   EXPECT_THAT(*json, HasSubstr("\"rule_index\": 0"));
+}
+
+// True when `text` holds no character a terminal would act on other than
+// the line breaks between lines: no C0 or C1 control, DEL, bidi control.
+bool IsSafeForTerminal(const std::string& text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return false;
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xa0) {
+      return false;  // U+0080-U+009F
+    }
+    if (text.compare(i, 3, "\u202e") == 0 || text.compare(i, 3, "\u2066") == 0) return false;
+  }
+  return true;
+}
+
+// Texts as a hostile server (or an SOP stored before validation) could
+// send them: an escape sequence that clears the screen, a bidi override, a
+// line break that forges a line, BEL, C1.
+constexpr char kHostile[] = "A\x1b[2J\u202eB\r\nC\a\u0085";
+constexpr char kHostileEscaped[] = "A\\x1b[2J\\u202eB\\r\\nC\\x07\\u0085";
+
+TEST(FormatEscapingTest, SopTableEscapesControlCharactersInCells) {
+  std::vector<v1::Sop> sops(1);
+  sops[0].set_name("orgs/default/sops/a");
+  sops[0].set_title(kHostile);
+  const std::string text = FormatSopTable(sops);
+  EXPECT_TRUE(IsSafeForTerminal(text)) << text;
+  EXPECT_EQ(text, absl::StrCat("NAME                 STATE              REV  PUBLISHED  TITLE\n"
+                               "orgs/default/sops/a  STATE_UNSPECIFIED  -    -          ",
+                               kHostileEscaped, "\n"));
+}
+
+TEST(FormatEscapingTest, SopSummaryEscapesEveryTextItPrints) {
+  v1::Sop sop;
+  sop.set_name(absl::StrCat("orgs/default/sops/", kHostile));
+  sop.set_title(kHostile);
+  sop.set_owner(kHostile);
+  sop.set_purpose(kHostile);
+  sop.add_tags(kHostile);
+  sop.set_anchor_field(kHostile);
+  v1::TargetingRule* rule = sop.add_targeting_rules();
+  rule->set_description(kHostile);
+  rule->add_record_types(kHostile);
+  v1::Condition* condition = rule->add_conditions();
+  condition->set_field(kHostile);
+  condition->mutable_equals()->set_string_value(kHostile);
+  v1::Step* step = sop.add_steps();
+  step->set_title(kHostile);
+  step->mutable_time_limit()->set_anchor_event(kHostile);
+  *step->add_conditions() = *condition;
+  step->add_required_updates()->set_note(kHostile);
+  v1::CadenceTouch* touch = sop.add_cadence();
+  touch->set_action(kHostile);
+  touch->set_template_name(kHostile);
+  v1::SlaTerm* term = sop.add_sla_terms();
+  term->set_name(kHostile);
+  term->set_description(kHostile);
+  v1::DisqualificationCode* code = sop.add_disqualification_codes();
+  code->set_code(kHostile);
+  code->set_label(kHostile);
+  v1::Asset* asset = sop.add_assets();
+  asset->set_id(kHostile);
+  asset->set_title(kHostile);
+  asset->set_uri(kHostile);
+  const std::string text = FormatSop(sop);
+  EXPECT_TRUE(IsSafeForTerminal(text)) << text;
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("  Title:    ", kHostileEscaped, "\n")));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("  Purpose:  ", kHostileEscaped, "\n")));
+}
+
+TEST(FormatEscapingTest, LookupEscapesTitlesStepsAndValues) {
+  v1::LookupSopsResponse response = MqlMatch();
+  v1::SopMatch& match = *response.mutable_matches(0);
+  match.mutable_sop_body()->set_title(kHostile);
+  match.mutable_sop_body()->mutable_steps(1)->set_title(kHostile);
+  match.mutable_explanation()->set_rule_description(kHostile);
+  match.mutable_explanation()->mutable_matched_conditions(0)->mutable_actual()->set_string_value(
+      kHostile);
+  const std::string text = FormatLookup(response, absl::FromUnixSeconds(kNow));
+  EXPECT_TRUE(IsSafeForTerminal(text)) << text;
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("1. ", kHostileEscaped, "  (")));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("(actual \"", kHostileEscaped, "\")")));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("current step 2/3: ", kHostileEscaped, " [SDR]")));
+}
+
+TEST(FormatEscapingTest, NearMissesContextsAndTiesAreEscaped) {
+  google::protobuf::RepeatedPtrField<v1::NearMiss> misses;
+  v1::NearMiss& miss = *misses.Add();
+  miss.set_sop(kHostile);
+  miss.mutable_failed_condition()->set_field(kHostile);
+  miss.mutable_actual()->set_string_value(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatNearMisses(misses))) << FormatNearMisses(misses);
+
+  v1::TargetingTie tie = Tie();
+  tie.set_sop(kHostile);
+  (*tie.mutable_example_context()->mutable_fields())["note"].set_string_value(kHostile);
+  EXPECT_THAT(FormatCrmContext(tie.example_context()),
+              HasSubstr(absl::StrCat("note=\"", kHostileEscaped, "\"")));
+  EXPECT_TRUE(IsSafeForTerminal(FormatTieWarning(tie))) << FormatTieWarning(tie);
+  google::protobuf::RepeatedPtrField<v1::TargetingTie> ties;
+  *ties.Add() = tie;
+  EXPECT_TRUE(IsSafeForTerminal(FormatTies(ties))) << FormatTies(ties);
+}
+
+TEST(FormatEscapingTest, TokensOrgsRevisionsAndWhoAmIAreEscaped) {
+  v1::Token token;
+  token.set_name(kHostile);
+  token.set_user_id(kHostile);
+  const std::string tokens = FormatTokenTable({token}, absl::FromUnixSeconds(kNow));
+  EXPECT_TRUE(IsSafeForTerminal(tokens)) << tokens;
+  EXPECT_THAT(tokens, HasSubstr(kHostileEscaped));
+  EXPECT_TRUE(IsSafeForTerminal(FormatCreatedToken(token))) << FormatCreatedToken(token);
+
+  v1::Org org;
+  org.set_name(kHostile);
+  org.set_display_name(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatOrgTable({org}))) << FormatOrgTable({org});
+
+  v1::SopRevision revision;
+  revision.set_name(kHostile);
+  revision.set_author(kHostile);
+  revision.set_change_summary(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatRevisions({revision}))) << FormatRevisions({revision});
+
+  v1::WhoAmIResponse who;
+  who.set_org(kHostile);
+  who.set_user_id(kHostile);
+  who.set_display_name(kHostile);
+  who.set_token(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatWhoAmI(who))) << FormatWhoAmI(who);
+}
+
+TEST(FormatEscapingTest, JsonOutputStaysJson) {
+  v1::Sop sop;
+  sop.set_title(kHostile);
+  absl::StatusOr<std::string> json = ToJson(sop);
+  ASSERT_TRUE(json.ok()) << json.status();
+  v1::Sop parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &parsed).ok()) << *json;
+  EXPECT_EQ(parsed.title(), kHostile);
 }
 
 }  // namespace

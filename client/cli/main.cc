@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "client/cli/connection_options.h"
+#include "client/cli/format.h"
 #include "client/client.h"
 #include "client/connection.h"
 
@@ -25,8 +27,9 @@ int main(int argc, char** argv) {
         return std::string(value);
       });
   const auto usage_error = [](const absl::Status& status) {
-    std::cerr << absl::StatusCodeToString(status.code()) << ": " << status.message()
-              << "\nRun \"sopctl --help\" for usage.\n";
+    std::cerr << cli::TextLine(
+                     absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()))
+              << "Run \"sopctl --help\" for usage.\n";
     return 2;
   };
   if (!invocation.ok()) return usage_error(invocation.status());

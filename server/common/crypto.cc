@@ -5,6 +5,8 @@
 
 #include "absl/strings/escaping.h"
 #include "openssl/crypto.h"
+#include "openssl/evp.h"
+#include "openssl/hmac.h"
 #include "openssl/rand.h"
 #include "openssl/sha.h"
 
@@ -14,6 +16,19 @@ std::string Sha256(absl::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
   return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
+std::string HmacSha256(absl::string_view key, absl::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  // Fails only when OpenSSL cannot allocate; a missing MAC must never pass
+  // for one.
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
+           &size) == nullptr) {
+    std::abort();
+  }
+  return std::string(reinterpret_cast<const char*>(mac), size);
 }
 
 std::string RandomHexSecret(int bytes) {

@@ -11,6 +11,9 @@ namespace sopsidebar {
 // The 32-byte SHA-256 digest of `data`.
 std::string Sha256(absl::string_view data);
 
+// The 32-byte HMAC-SHA256 (RFC 2104) of `data` under `key`.
+std::string HmacSha256(absl::string_view key, absl::string_view data);
+
 // `bytes` bytes from a cryptographically secure generator, as lowercase hex.
 std::string RandomHexSecret(int bytes);
 

@@ -1,8 +1,19 @@
 #include "server/common/errors.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/common/utf8.h"
 
 namespace sopsidebar::error {
+
+std::string QuoteInput(absl::string_view input) {
+  size_t end = 0;
+  for (size_t chars = 0; end < input.size() && chars < kMaxQuotedChars; ++chars) {
+    end += DecodeUtf8At(input, end).size;
+  }
+  std::string quoted = absl::StrCat("\"", EscapeUnprintable(input.substr(0, end)), "\"");
+  if (end < input.size()) absl::StrAppend(&quoted, "… (", input.size(), " bytes)");
+  return quoted;
+}
 
 absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
@@ -23,14 +34,14 @@ absl::Status TooManyItems(absl::string_view field, size_t max) {
 
 absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
                                  absl::string_view expected_form) {
-  return InvalidField(field, absl::StrCat("\"", value,
-                                          "\" is not a valid name; expected ",
+  return InvalidField(field, absl::StrCat(QuoteInput(value), " is not a valid name; expected ",
                                           expected_form));
 }
 
 absl::Status InvalidPageToken() {
   return InvalidField("page_token",
-                      "was not issued for this request; start again without it");
+                      "was not issued for this request or has expired (tokens do not "
+                      "survive a restart); list again without it");
 }
 
 absl::Status MalformedRequest(absl::string_view message_type, absl::string_view reason) {

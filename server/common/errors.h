@@ -4,15 +4,28 @@
 //
 // Field paths use proto field names: "sop.steps[2].ordinal",
 // "context.fields[\"lead_score\"]".
+//
+// Input is only ever quoted through QuoteInput, so no message grows with the
+// request: a 1 MB filter or field name is quoted as a short prefix.
 #ifndef SOPSIDEBAR_SERVER_COMMON_ERRORS_H_
 #define SOPSIDEBAR_SERVER_COMMON_ERRORS_H_
 
 #include <cstddef>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace sopsidebar::error {
+
+// Characters of an input QuoteInput keeps.
+inline constexpr size_t kMaxQuotedChars = 64;
+
+// `input` as messages quote it: in double quotes, its first kMaxQuotedChars
+// characters (never cut inside one), characters a terminal would act on
+// escaped as by EscapeUnprintable ("\x1b"), and when cut, "… (N bytes)" after
+// the closing quote with N the input's full size. Thread-safe.
+std::string QuoteInput(absl::string_view input);
 
 // INVALID_ARGUMENT "<field>: <reason>".
 absl::Status InvalidField(absl::string_view field, absl::string_view reason);
@@ -22,10 +35,12 @@ absl::Status RequiredField(absl::string_view field);
 absl::Status FieldTooLong(absl::string_view field, size_t max);
 // INVALID_ARGUMENT "<field>: more than the limit of <max> items".
 absl::Status TooManyItems(absl::string_view field, size_t max);
-// INVALID_ARGUMENT "<field>: "<value>" is not a valid name; expected <form>".
+// INVALID_ARGUMENT "<field>: "<value>" is not a valid name; expected <form>",
+// the value quoted by QuoteInput.
 absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
                                  absl::string_view expected_form);
-// INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request.
+// INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request,
+// or issued before a restart.
 absl::Status InvalidPageToken();
 // INVALID_ARGUMENT "request: not a valid <message_type>: <reason>" for bytes
 // that do not parse as the method's request message.

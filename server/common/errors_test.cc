@@ -1,5 +1,8 @@
 #include "server/common/errors.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace sopsidebar {
@@ -26,6 +29,37 @@ TEST(ErrorsTest, MissingSopIsNotFoundNamingIt) {
   absl::Status s = error::SopNotFound("orgs/default/sops/a");
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s.message(), "SOP orgs/default/sops/a not found");
+}
+
+TEST(ErrorsTest, ShortInputIsQuotedWhole) {
+  EXPECT_EQ(error::QuoteInput("colour"), "\"colour\"");
+  EXPECT_EQ(error::QuoteInput(""), "\"\"");
+}
+
+TEST(ErrorsTest, LongInputIsQuotedAsAPrefixWithItsSize) {
+  const std::string input(1 << 20, 'a');
+  EXPECT_EQ(error::QuoteInput(input),
+            absl::StrCat("\"", std::string(error::kMaxQuotedChars, 'a'), "\"… (1048576 bytes)"));
+}
+
+TEST(ErrorsTest, QuotedPrefixCountsCharactersAndCutsBetweenThem) {
+  std::string input;
+  for (int i = 0; i < 100; ++i) input += "\u00e9";
+  std::string expected;
+  for (size_t i = 0; i < error::kMaxQuotedChars; ++i) expected += "\u00e9";
+  EXPECT_EQ(error::QuoteInput(input), absl::StrCat("\"", expected, "\"… (200 bytes)"));
+}
+
+TEST(ErrorsTest, QuotedInputHasControlCharactersEscaped) {
+  EXPECT_EQ(error::QuoteInput("a\x1b[2Jb\n\u202e"), "\"a\\x1b[2Jb\\n\\u202e\"");
+}
+
+TEST(ErrorsTest, InvalidResourceNameQuotesABoundedValue) {
+  absl::Status s = error::InvalidResourceName("name", std::string(100000, 'x'), "orgs/{org}");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), absl::StrCat("name: \"", std::string(error::kMaxQuotedChars, 'x'),
+                                      "\"… (100000 bytes) is not a valid name; expected "
+                                      "orgs/{org}"));
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "server/service/grpc_status.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
 
@@ -38,6 +41,24 @@ TEST(GrpcStatusTest, CatalogueMessagesSurvive) {
   grpc::Status s = ToGrpcStatus(error::InvalidField("sop.title", "is required"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "sop.title: is required");
+}
+
+TEST(GrpcStatusTest, OverlongMessageIsCutKeepingItsCode) {
+  const std::string message(1000087, 'f');
+  grpc::Status s = ToGrpcStatus(absl::InvalidArgumentError(message));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat(std::string(kMaxGrpcMessageBytes, 'f'), "… (1000087 bytes)"));
+}
+
+TEST(GrpcStatusTest, MessageIsCutBetweenCharacters) {
+  std::string message(kMaxGrpcMessageBytes - 1, 'a');
+  message += "\u00e9\u00e9";  // the first é would straddle the cap
+  grpc::Status s = ToGrpcStatus(absl::InternalError(message));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat(std::string(kMaxGrpcMessageBytes - 1, 'a'), "… (",
+                         kMaxGrpcMessageBytes + 3, " bytes)"));
 }
 
 }  // namespace

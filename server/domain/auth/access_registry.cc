@@ -13,6 +13,7 @@
 #include "server/common/status_macros.h"
 #include "server/domain/auth/permissions.h"
 #include "server/domain/model/names.h"
+#include "server/domain/model/validation.h"
 
 namespace sopsidebar {
 namespace {
@@ -37,10 +38,9 @@ RoleSet GrantableRoles(const Caller& caller) {
 
 absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   if (token.user_id().empty()) return error::RequiredField("token.user_id");
-  if (token.user_id().size() > kMaxUserId) return error::FieldTooLong("token.user_id", kMaxUserId);
-  if (token.display_name().size() > kMaxUserId) {
-    return error::FieldTooLong("token.display_name", kMaxUserId);
-  }
+  SOP_RETURN_IF_ERROR(ValidateText("token.user_id", token.user_id(), kMaxUserId, TextKind::kLine));
+  SOP_RETURN_IF_ERROR(
+      ValidateText("token.display_name", token.display_name(), kMaxUserId, TextKind::kLine));
   if (token.roles().empty()) return error::RequiredField("token.roles");
   RoleSet seen = 0;
   for (int i = 0; i < token.roles_size(); ++i) {
@@ -217,12 +217,11 @@ absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageOrgs));
   if (!IsValidResourceId(request.org_id())) {
     return error::InvalidField(
-        "org_id", absl::StrCat("\"", request.org_id(),
-                               "\" is not a valid id: 1-63 of [a-z0-9-], starting with a letter"));
+        "org_id", absl::StrCat(error::QuoteInput(request.org_id()),
+                               " is not a valid id: 1-63 of [a-z0-9-], starting with a letter"));
   }
-  if (request.org().display_name().size() > kMaxUserId) {
-    return error::FieldTooLong("org.display_name", kMaxUserId);
-  }
+  SOP_RETURN_IF_ERROR(
+      ValidateText("org.display_name", request.org().display_name(), kMaxUserId, TextKind::kLine));
   absl::MutexLock lock(&mu_);
   if (orgs_.contains(request.org_id())) {
     return error::OrgAlreadyExists(OrgName(request.org_id()));

@@ -42,6 +42,8 @@ class AccessRegistry {
   // The caller a bearer secret belongs to, or UNAUTHENTICATED.
   absl::StatusOr<Caller> Authenticate(absl::string_view secret) const;
 
+  // token.user_id (required) and token.display_name: at most 256 characters
+  // without control characters, else INVALID_ARGUMENT naming the field.
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(const Caller& caller,
                                                       const v1::CreateTokenRequest& request);
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const Caller& caller,
@@ -49,6 +51,7 @@ class AccessRegistry {
   // Revoking a revoked token returns it unchanged.
   absl::StatusOr<v1::Token> RevokeToken(const Caller& caller,
                                         const v1::RevokeTokenRequest& request);
+  // org.display_name: at most 256 characters without control characters.
   absl::StatusOr<v1::Org> CreateOrg(const Caller& caller, const v1::CreateOrgRequest& request);
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const Caller& caller) const;
   v1::WhoAmIResponse WhoAmI(const Caller& caller) const;

@@ -171,5 +171,47 @@ TEST_F(AccessRegistryTest, WhoAmIReportsTheCaller) {
   EXPECT_TRUE(me.server_admin());
 }
 
+TEST_F(AccessRegistryTest, TokenUserAndDisplayNameRejectControlCharacters) {
+  v1::CreateTokenRequest request;
+  request.set_parent("orgs/default");
+  request.mutable_token()->add_roles(v1::SDR);
+  request.mutable_token()->set_user_id("rep\x1b[2J@example.com");
+  absl::Status s = registry_->CreateToken(admin_, request).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "token.user_id: control character U+001B at position 3 is not allowed");
+  request.mutable_token()->set_user_id("rep@example.com");
+  request.mutable_token()->set_display_name("Rep\nadmin");
+  s = registry_->CreateToken(admin_, request).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "token.display_name: control character U+000A at position 3 is not allowed");
+}
+
+TEST_F(AccessRegistryTest, TokenUserLimitCountsCharacters) {
+  std::string user;
+  for (int i = 0; i < 256; ++i) user += "\u00e9";
+  v1::CreateTokenRequest request;
+  request.set_parent("orgs/default");
+  request.mutable_token()->add_roles(v1::SDR);
+  request.mutable_token()->set_user_id(user);
+  auto issued = registry_->CreateToken(admin_, request);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(issued->token().user_id(), user);
+  request.mutable_token()->set_user_id(user + "\u00e9");
+  absl::Status s = registry_->CreateToken(admin_, request).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "token.user_id: longer than the limit of 256 characters");
+}
+
+TEST_F(AccessRegistryTest, OrgDisplayNameRejectsControlCharacters) {
+  v1::CreateOrgRequest request;
+  request.set_org_id("acme");
+  request.mutable_org()->set_display_name("Acme\a");
+  absl::Status s = registry_->CreateOrg(admin_, request).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "org.display_name: control character U+0007 at position 4 is not allowed");
+  EXPECT_EQ(registry_->ListOrgs(admin_)->orgs_size(), 1);
+}
+
 }  // namespace
 }  // namespace sopsidebar

@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/validation.h"
@@ -141,6 +142,14 @@ class YamlToJson {
     return path.empty() ? std::string(field) : absl::StrCat(path, ".", field);
   }
 
+  // The path of the value under mapping key `key`: "steps[0].titel" for a
+  // key that reads as a field name, else the key quoted short in brackets, so
+  // that a path stays short whatever the file holds.
+  static std::string KeyPath(absl::string_view path, absl::string_view key) {
+    if (IsValidFieldName(key)) return Join(path, key);
+    return absl::StrCat(path, "[", error::QuoteInput(key), "]");
+  }
+
   // Proto field names as written; lowerCamelCase JSON names are accepted too
   // because the protobuf JSON parser accepts them.
   static const FieldDescriptor* FindField(const Descriptor* type, const std::string& key) {
@@ -160,8 +169,9 @@ class YamlToJson {
       if (!key.IsScalar()) return Error(key, path, "field names must be plain text");
       const FieldDescriptor* field = FindField(type, key.Scalar());
       if (field == nullptr) {
-        return Error(key, Join(path, key.Scalar()),
-                     absl::StrCat("unknown field \"", key.Scalar(), "\" in ", type->name()));
+        return Error(key, KeyPath(path, key.Scalar()),
+                     absl::StrCat("unknown field ", error::QuoteInput(key.Scalar()), " in ",
+                                  type->name()));
       }
       const std::string field_path = Join(path, field->name());
       if (!seen.insert(field).second) return Error(key, field_path, "field is set twice");
@@ -204,7 +214,8 @@ class YamlToJson {
     bool first = true;
     for (const auto& entry : node) {
       if (!entry.first.IsScalar()) return Error(entry.first, path, "map keys must be plain text");
-      const std::string entry_path = absl::StrCat(path, "[\"", entry.first.Scalar(), "\"]");
+      const std::string entry_path =
+          absl::StrCat(path, "[", error::QuoteInput(entry.first.Scalar()), "]");
       lines_[entry_path] = LineOf(entry.first);
       if (!first) json_.push_back(',');
       first = false;
@@ -255,7 +266,8 @@ class YamlToJson {
         if (type->value(i)->number() != 0) names.push_back(type->value(i)->name());
       }
       return Error(node, path,
-                   absl::StrCat("unknown value \"", node.Scalar(), "\" for ", type->name(),
+                   absl::StrCat("unknown value ", error::QuoteInput(node.Scalar()), " for ",
+                                type->name(),
                                 "; expected one of ", absl::StrJoin(names, ", ")));
     }
     AppendJsonString(node.Scalar(), &json_);
@@ -325,7 +337,7 @@ class YamlToJson {
           first = false;
           AppendJsonString(entry.first.Scalar(), &json_);
           json_.push_back(':');
-          SOP_RETURN_IF_ERROR(FreeForm(entry.second, Join(path, entry.first.Scalar())));
+          SOP_RETURN_IF_ERROR(FreeForm(entry.second, KeyPath(path, entry.first.Scalar())));
         }
         json_.push_back('}');
         return absl::OkStatus();
@@ -420,8 +432,8 @@ absl::StatusOr<SopFile> LoadSopFile(const std::filesystem::path& path) {
   file.sop_id = IdFromBaseName(path);
   if (!IsValidResourceId(file.sop_id)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        file.path, ": the file name gives the SOP id \"", file.sop_id,
-        "\", which is not valid (1-63 of [a-z0-9-], starting with a letter); rename the "
+        file.path, ": the file name gives the SOP id ", error::QuoteInput(file.sop_id),
+        ", which is not valid (1-63 of [a-z0-9-], starting with a letter); rename the "
         "file or set name: orgs/{org}/sops/{sop}"));
   }
   return file;
@@ -518,8 +530,9 @@ absl::StatusOr<std::vector<SopFile>> LoadSopFiles(absl::string_view path) {
     SOP_ASSIGN_OR_RETURN(SopFile file, LoadSopFile(p));
     auto [it, inserted] = path_by_id.emplace(file.sop_id, file.path);
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(file.path, ": SOP id \"", file.sop_id,
-                                                     "\" is also defined by ", it->second));
+      return absl::InvalidArgumentError(absl::StrCat(file.path, ": SOP id ",
+                                                     error::QuoteInput(file.sop_id),
+                                                     " is also defined by ", it->second));
     }
     files.push_back(std::move(file));
   }

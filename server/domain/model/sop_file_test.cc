@@ -144,6 +144,17 @@ TEST(ParseSopFileTest, UnknownFieldIsRejectedWithItsName) {
   EXPECT_EQ(sop.status().message(), "s.yaml:5: steps[0].titel: unknown field \"titel\" in Step");
 }
 
+TEST(ParseSopFileTest, HugeUnknownKeyIsQuotedShortInPathAndMessage) {
+  const std::string key(1000, 'k');  // YAML keys stop at 1024 characters
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", absl::StrCat("title: T\nowner: O\nsteps:\n  - ordinal: 1\n    ",
+                                          key, "!: A\n"));
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string quoted = absl::StrCat("\"", std::string(64, 'k'), "\"… (1001 bytes)");
+  EXPECT_EQ(sop.status().message(),
+            absl::StrCat("s.yaml:5: steps[0][", quoted, "]: unknown field ", quoted, " in Step"));
+}
+
 TEST(ParseSopFileTest, UnknownEnumValueIsRejected) {
   absl::StatusOr<v1::Sop> sop =
       ParseSopFile("s.yaml", "title: T\nowner: O\nreview_cycle: QUARTERY\n");
@@ -159,6 +170,30 @@ TEST(ParseSopFileTest, UnknownRoleInListNamesTheItem) {
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(sop.status().message()),
               StartsWith("s.yaml:5: visibility_roles[1]: unknown value \"CEO\""));
+}
+
+TEST(ParseSopFileTest, JavascriptAssetUriIsRejectedAtItsLine) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile(
+      "s.yaml",
+      "title: T\nowner: O\nassets:\n  - id: a\n    title: A\n    uri: javascript:alert(1)\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:6: assets[0].uri: scheme \"javascript\" is not allowed; use https:, http: or "
+            "mailto:");
+}
+
+TEST(ParseSopFileTest, EscapeCharacterInTitleIsRejectedAtItsLine) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "owner: O\ntitle: \"Open\\e[31m\"\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:2: title: control character U+001B at position 4 is not allowed");
+}
+
+TEST(ParseSopFileTest, MarkdownBlockKeepsItsLineBreaks) {
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", "title: T\nowner: O\npurpose: |\n  Why:\n  - one\n  - two\n");
+  ASSERT_TRUE(sop.ok()) << sop.status();
+  EXPECT_EQ(sop->purpose(), "Why:\n- one\n- two\n");
 }
 
 TEST(ParseSopFileTest, FieldSetTwiceIsRejected) {

@@ -1,15 +1,18 @@
 #include "server/domain/model/validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/common/utf8.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/values.h"
 
@@ -30,13 +33,45 @@ std::string Path(absl::string_view prefix, absl::string_view field) {
 
 std::string Index(absl::string_view path, int i) { return absl::StrCat(path, "[", i, "]"); }
 
-absl::Status CheckLength(absl::string_view path, absl::string_view value, size_t max) {
-  return value.size() > max ? error::FieldTooLong(path, max) : absl::OkStatus();
+// True when every byte of `text` is ASCII: one pass without branches, for the
+// context values every lookup checks.
+bool IsAscii(absl::string_view text) {
+  unsigned char bits = 0;
+  for (char c : text) bits |= static_cast<unsigned char>(c);
+  return bits < 0x80;
 }
 
-absl::Status CheckRequired(absl::string_view path, absl::string_view value, size_t max) {
+// "U+001B".
+std::string CodePointName(char32_t c) {
+  return absl::StrCat("U+", absl::AsciiStrToUpper(absl::StrCat(absl::Hex(c, absl::kZeroPad4))));
+}
+
+absl::Status CheckRequired(absl::string_view path, absl::string_view value, size_t max,
+                           TextKind kind) {
   if (value.empty()) return error::RequiredField(path);
-  return CheckLength(path, value, max);
+  return ValidateText(path, value, max, kind);
+}
+
+// Asset links are rendered as links by the panel: web and mail links only,
+// never javascript: or data:.
+absl::Status CheckAssetUri(absl::string_view path, absl::string_view uri) {
+  SOP_RETURN_IF_ERROR(ValidateText(path, uri, kMaxUri, TextKind::kLine));
+  if (uri.empty()) return absl::OkStatus();
+  // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
+  const size_t colon = uri.find(':');
+  const absl::string_view scheme = uri.substr(0, colon);
+  const bool has_scheme = colon != absl::string_view::npos && !scheme.empty() &&
+                          absl::ascii_isalpha(static_cast<unsigned char>(scheme.front())) &&
+                          std::all_of(scheme.begin(), scheme.end(), [](char c) {
+                            return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' ||
+                                   c == '-' || c == '.';
+                          });
+  if (!has_scheme) return error::InvalidField(path, "needs an https:, http: or mailto: URI");
+  for (absl::string_view allowed : {"https", "http", "mailto"}) {
+    if (absl::EqualsIgnoreCase(scheme, allowed)) return absl::OkStatus();
+  }
+  return error::InvalidField(path, absl::StrCat("scheme ", error::QuoteInput(scheme),
+                                                " is not allowed; use https:, http: or mailto:"));
 }
 
 template <typename T>
@@ -46,13 +81,11 @@ absl::Status CheckCount(absl::string_view path, const T& items, size_t max) {
 }
 
 absl::Status CheckFieldName(absl::string_view path, absl::string_view name) {
-  if (name.empty()) return error::RequiredField(path);
-  SOP_RETURN_IF_ERROR(CheckLength(path, name, Limits::kMaxFieldName));
+  SOP_RETURN_IF_ERROR(CheckRequired(path, name, Limits::kMaxFieldName, TextKind::kLine));
   if (!IsValidFieldName(name)) {
     return error::InvalidField(
-        path, absl::StrCat("\"", name,
-                           "\" is not a field name (a letter, then letters, digits, "
-                           "'_' or '.')"));
+        path, absl::StrCat(error::QuoteInput(name),
+                           " is not a field name (a letter, then letters, digits, '_' or '.')"));
   }
   return absl::OkStatus();
 }
@@ -60,13 +93,13 @@ absl::Status CheckFieldName(absl::string_view path, absl::string_view name) {
 // Record types are CRM object names ("Lead") or HubSpot object type ids
 // ("0-1").
 absl::Status CheckRecordType(absl::string_view path, absl::string_view type) {
-  SOP_RETURN_IF_ERROR(CheckRequired(path, type, Limits::kMaxFieldName));
+  SOP_RETURN_IF_ERROR(CheckRequired(path, type, Limits::kMaxFieldName, TextKind::kLine));
   for (char c : type) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
         c != '.') {
       return error::InvalidField(
-          path, absl::StrCat("\"", type, "\" is not a record type (letters, digits, "
-                                         "'_', '-', '.')"));
+          path, absl::StrCat(error::QuoteInput(type),
+                             " is not a record type (letters, digits, '_', '-', '.')"));
     }
   }
   return absl::OkStatus();
@@ -110,7 +143,7 @@ absl::Status CheckRoles(absl::string_view path, const RepeatedField<int>& roles)
 absl::Status CheckValue(absl::string_view path, const Value& v, bool allow_null_and_list) {
   switch (v.kind_case()) {
     case Value::kStringValue:
-      return CheckLength(path, v.string_value(), Limits::kMaxStringValue);
+      return ValidateText(path, v.string_value(), Limits::kMaxStringValue, TextKind::kCrmValue);
     case Value::kNumberValue:
       if (!std::isfinite(v.number_value())) {
         return error::InvalidField(path, "must be a finite number");
@@ -187,7 +220,8 @@ absl::Status CheckCondition(absl::string_view path, const v1::Condition& c) {
     case Condition::kRange:
       return CheckRange(Path(path, "range"), c.range());
     case Condition::kPrefix:
-      return CheckRequired(Path(path, "prefix"), c.prefix(), Limits::kMaxStringValue);
+      return CheckRequired(Path(path, "prefix"), c.prefix(), Limits::kMaxStringValue,
+                           TextKind::kCrmValue);
     case Condition::kExists:
       return absl::OkStatus();
     case Condition::OP_NOT_SET:
@@ -236,8 +270,8 @@ absl::Status CheckContradictions(absl::string_view rule_path,
     if (it != present.end()) {
       return error::InvalidField(
           Index(Path(rule_path, "conditions"), std::max(i, it->second)),
-          absl::StrCat("contradicts conditions[", std::min(i, it->second), "]: field \"",
-                       field, "\" cannot be both missing and present"));
+          absl::StrCat("contradicts conditions[", std::min(i, it->second), "]: field ",
+                       error::QuoteInput(field), " cannot be both missing and present"));
     }
   }
   for (int i = 0; i < conditions.size(); ++i) {
@@ -257,8 +291,8 @@ absl::Status CheckContradictions(absl::string_view rule_path,
       if (contradiction) {
         return error::InvalidField(
             Index(Path(rule_path, "conditions"), std::max(i, j)),
-            absl::StrCat("contradicts conditions[", std::min(i, j), "]: no value of \"",
-                         accept.field(), "\" can satisfy both"));
+            absl::StrCat("contradicts conditions[", std::min(i, j), "]: no value of ",
+                         error::QuoteInput(accept.field()), " can satisfy both"));
       }
     }
   }
@@ -288,8 +322,8 @@ absl::Status CheckRule(absl::string_view path, const v1::TargetingRule& rule) {
     return error::InvalidField(Path(path, "priority"),
                                absl::StrCat("must be between 0 and ", Limits::kMaxPriority));
   }
-  SOP_RETURN_IF_ERROR(
-      CheckLength(Path(path, "description"), rule.description(), Limits::kMaxShortText));
+  SOP_RETURN_IF_ERROR(ValidateText(Path(path, "description"), rule.description(),
+                                   Limits::kMaxShortText, TextKind::kLine));
   return CheckContradictions(path, rule.conditions());
 }
 
@@ -302,7 +336,8 @@ absl::Status CheckFieldUpdates(absl::string_view path,
     if (updates[i].has_value()) {
       SOP_RETURN_IF_ERROR(CheckValue(Path(p, "value"), updates[i].value(), false));
     }
-    SOP_RETURN_IF_ERROR(CheckLength(Path(p, "note"), updates[i].note(), Limits::kMaxText));
+    SOP_RETURN_IF_ERROR(
+        ValidateText(Path(p, "note"), updates[i].note(), Limits::kMaxText, TextKind::kMultiline));
   }
   return absl::OkStatus();
 }
@@ -313,13 +348,17 @@ absl::Status CheckAssets(absl::string_view path, const RepeatedPtrField<v1::Asse
   for (int i = 0; i < assets.size(); ++i) {
     const std::string p = Index(path, i);
     const v1::Asset& a = assets[i];
-    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "id"), a.id(), Limits::kMaxShortText));
+    SOP_RETURN_IF_ERROR(
+        CheckRequired(Path(p, "id"), a.id(), Limits::kMaxShortText, TextKind::kLine));
     if (!ids->insert(a.id()).second) {
-      return error::InvalidField(Path(p, "id"), absl::StrCat("duplicate asset id \"", a.id(), "\""));
+      return error::InvalidField(Path(p, "id"),
+                                 absl::StrCat("duplicate asset id ", error::QuoteInput(a.id())));
     }
-    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "title"), a.title(), Limits::kMaxTitle));
-    SOP_RETURN_IF_ERROR(CheckLength(Path(p, "uri"), a.uri(), kMaxUri));
-    SOP_RETURN_IF_ERROR(CheckLength(Path(p, "kind"), a.kind(), Limits::kMaxShortText));
+    SOP_RETURN_IF_ERROR(
+        CheckRequired(Path(p, "title"), a.title(), Limits::kMaxTitle, TextKind::kLine));
+    SOP_RETURN_IF_ERROR(CheckAssetUri(Path(p, "uri"), a.uri()));
+    SOP_RETURN_IF_ERROR(
+        ValidateText(Path(p, "kind"), a.kind(), Limits::kMaxShortText, TextKind::kLine));
   }
   return absl::OkStatus();
 }
@@ -336,17 +375,18 @@ absl::Status CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>
       return error::InvalidField(Path(p, "ordinal"),
                                  absl::StrCat("duplicate ordinal ", s.ordinal()));
     }
-    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "title"), s.title(), Limits::kMaxTitle));
     SOP_RETURN_IF_ERROR(
-        CheckLength(Path(p, "instructions"), s.instructions(), Limits::kMaxText));
+        CheckRequired(Path(p, "title"), s.title(), Limits::kMaxTitle, TextKind::kLine));
+    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "instructions"), s.instructions(), Limits::kMaxText,
+                                     TextKind::kMultiline));
     SOP_RETURN_IF_ERROR(CheckEnum(Path(p, "responsible_role"), s.responsible_role(),
                                             v1::Role_IsValid, /*required=*/false));
     if (s.has_time_limit()) {
       const std::string t = Path(p, "time_limit");
       if (!s.time_limit().has_duration()) return error::RequiredField(Path(t, "duration"));
       SOP_RETURN_IF_ERROR(CheckPositive(Path(t, "duration"), s.time_limit().duration()));
-      SOP_RETURN_IF_ERROR(CheckLength(Path(t, "anchor_event"), s.time_limit().anchor_event(),
-                                      Limits::kMaxShortText));
+      SOP_RETURN_IF_ERROR(ValidateText(Path(t, "anchor_event"), s.time_limit().anchor_event(),
+                                       Limits::kMaxShortText, TextKind::kLine));
       if (!s.time_limit().anchor_field().empty()) {
         SOP_RETURN_IF_ERROR(
             CheckFieldName(Path(t, "anchor_field"), s.time_limit().anchor_field()));
@@ -358,7 +398,8 @@ absl::Status CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>
     for (int j = 0; j < s.asset_ids_size(); ++j) {
       if (!asset_ids.contains(s.asset_ids(j))) {
         return error::InvalidField(
-            Index(a, j), absl::StrCat("no asset with id \"", s.asset_ids(j), "\" in assets"));
+            Index(a, j),
+            absl::StrCat("no asset with id ", error::QuoteInput(s.asset_ids(j)), " in assets"));
       }
     }
     SOP_RETURN_IF_ERROR(CheckConditions(Path(p, "conditions"), s.conditions()));
@@ -378,11 +419,12 @@ absl::Status CheckCadence(absl::string_view path,
                                  absl::StrCat("must be between 1 and ", Limits::kMaxCadenceDay));
     }
     if (t.has_within()) SOP_RETURN_IF_ERROR(CheckPositive(Path(p, "within"), t.within()));
-    SOP_RETURN_IF_ERROR(CheckEnum(Path(p, "channel"), t.channel(),
-                                               v1::Channel_IsValid, /*required=*/true));
-    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "action"), t.action(), Limits::kMaxText));
     SOP_RETURN_IF_ERROR(
-        CheckLength(Path(p, "template_name"), t.template_name(), Limits::kMaxShortText));
+        CheckEnum(Path(p, "channel"), t.channel(), v1::Channel_IsValid, /*required=*/true));
+    SOP_RETURN_IF_ERROR(
+        CheckRequired(Path(p, "action"), t.action(), Limits::kMaxText, TextKind::kMultiline));
+    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "template_name"), t.template_name(),
+                                     Limits::kMaxShortText, TextKind::kLine));
     SOP_RETURN_IF_ERROR(CheckFieldUpdates(Path(p, "crm_updates"), t.crm_updates()));
   }
   return absl::OkStatus();
@@ -397,10 +439,11 @@ absl::Status CheckSlaTerms(absl::string_view path,
     const v1::SlaTerm& t = terms[i];
     SOP_RETURN_IF_ERROR(CheckFieldName(Path(p, "name"), t.name()));
     if (!names.insert(t.name()).second) {
-      return error::InvalidField(Path(p, "name"), absl::StrCat("duplicate term \"", t.name(), "\""));
+      return error::InvalidField(Path(p, "name"),
+                                 absl::StrCat("duplicate term ", error::QuoteInput(t.name())));
     }
-    SOP_RETURN_IF_ERROR(
-        CheckLength(Path(p, "description"), t.description(), Limits::kMaxText));
+    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "description"), t.description(), Limits::kMaxText,
+                                     TextKind::kMultiline));
     switch (t.threshold_case()) {
       case v1::SlaTerm::kNumber:
         if (!std::isfinite(t.number())) {
@@ -423,20 +466,51 @@ absl::Status CheckDisqualificationCodes(
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < codes.size(); ++i) {
     const std::string p = Index(path, i);
-    SOP_RETURN_IF_ERROR(CheckRequired(Path(p, "code"), codes[i].code(), Limits::kMaxShortText));
+    SOP_RETURN_IF_ERROR(
+        CheckRequired(Path(p, "code"), codes[i].code(), Limits::kMaxShortText, TextKind::kLine));
     if (!seen.insert(codes[i].code()).second) {
-      return error::InvalidField(Path(p, "code"),
-                                 absl::StrCat("duplicate code \"", codes[i].code(), "\""));
+      return error::InvalidField(
+          Path(p, "code"), absl::StrCat("duplicate code ", error::QuoteInput(codes[i].code())));
     }
     SOP_RETURN_IF_ERROR(
-        CheckRequired(Path(p, "label"), codes[i].label(), Limits::kMaxShortText));
-    SOP_RETURN_IF_ERROR(
-        CheckLength(Path(p, "description"), codes[i].description(), Limits::kMaxText));
+        CheckRequired(Path(p, "label"), codes[i].label(), Limits::kMaxShortText, TextKind::kLine));
+    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "description"), codes[i].description(),
+                                     Limits::kMaxText, TextKind::kMultiline));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::Status ValidateText(absl::string_view path, absl::string_view value, size_t max_chars,
+                          TextKind kind) {
+  // Valid UTF-8 takes at most 4 bytes a character.
+  if (value.size() > 4 * max_chars) return error::FieldTooLong(path, max_chars);
+  // The common case of every lookup's context values, without decoding.
+  if (kind == TextKind::kCrmValue && value.size() <= max_chars && IsAscii(value)) {
+    return absl::OkStatus();
+  }
+  size_t chars = 0;
+  for (size_t pos = 0; pos < value.size(); ++chars) {
+    const Utf8Char c = DecodeUtf8At(value, pos);
+    if (!c.valid) {
+      return error::InvalidField(path, absl::StrCat("is not valid UTF-8 (byte 0x",
+                                                    absl::Hex(c.code_point, absl::kZeroPad2),
+                                                    " at position ", chars, ")"));
+    }
+    const bool allowed =
+        kind == TextKind::kCrmValue || !IsControlChar(c.code_point) ||
+        (kind == TextKind::kMultiline && (c.code_point == '\n' || c.code_point == '\t'));
+    if (!allowed) {
+      return error::InvalidField(
+          path, absl::StrCat("control character ", CodePointName(c.code_point), " at position ",
+                             chars, " is not allowed",
+                             kind == TextKind::kMultiline ? " (only newlines and tabs)" : ""));
+    }
+    pos += c.size;
+  }
+  return chars > max_chars ? error::FieldTooLong(path, max_chars) : absl::OkStatus();
+}
 
 bool IsValidFieldName(absl::string_view name) {
   if (name.empty() || name.size() > Limits::kMaxFieldName ||
@@ -452,10 +526,12 @@ bool IsValidFieldName(absl::string_view name) {
 }
 
 absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
-  SOP_RETURN_IF_ERROR(CheckRequired(Path(prefix, "title"), sop.title(), Limits::kMaxTitle));
-  SOP_RETURN_IF_ERROR(CheckLength(Path(prefix, "purpose"), sop.purpose(), Limits::kMaxText));
   SOP_RETURN_IF_ERROR(
-      CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText));
+      CheckRequired(Path(prefix, "title"), sop.title(), Limits::kMaxTitle, TextKind::kLine));
+  SOP_RETURN_IF_ERROR(
+      ValidateText(Path(prefix, "purpose"), sop.purpose(), Limits::kMaxText, TextKind::kMultiline));
+  SOP_RETURN_IF_ERROR(
+      CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText, TextKind::kLine));
   SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "review_cycle"),
                                                  sop.review_cycle(), v1::ReviewCycle_IsValid,
                                                  /*required=*/false));
@@ -463,9 +539,11 @@ absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
   SOP_RETURN_IF_ERROR(CheckCount(tags, sop.tags(), Limits::kMaxListItems));
   absl::flat_hash_set<std::string> seen_tags;
   for (int i = 0; i < sop.tags_size(); ++i) {
-    SOP_RETURN_IF_ERROR(CheckRequired(Index(tags, i), sop.tags(i), Limits::kMaxShortText));
+    SOP_RETURN_IF_ERROR(
+        CheckRequired(Index(tags, i), sop.tags(i), Limits::kMaxShortText, TextKind::kLine));
     if (!seen_tags.insert(sop.tags(i)).second) {
-      return error::InvalidField(Index(tags, i), absl::StrCat("duplicate tag \"", sop.tags(i), "\""));
+      return error::InvalidField(Index(tags, i),
+                                 absl::StrCat("duplicate tag ", error::QuoteInput(sop.tags(i))));
     }
   }
   SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "funnel_stage"),
@@ -495,8 +573,8 @@ absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
 absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view prefix) {
   SOP_RETURN_IF_ERROR(ParseOrgName(Path(prefix, "org"), context.org()).status());
   SOP_RETURN_IF_ERROR(CheckRecordType(Path(prefix, "record_type"), context.record_type()));
-  SOP_RETURN_IF_ERROR(
-      CheckLength(Path(prefix, "record_id"), context.record_id(), Limits::kMaxShortText));
+  SOP_RETURN_IF_ERROR(ValidateText(Path(prefix, "record_id"), context.record_id(),
+                                   Limits::kMaxShortText, TextKind::kLine));
   if (static_cast<size_t>(context.fields().size()) > Limits::kMaxContextFields) {
     return error::TooManyItems(Path(prefix, "fields"), Limits::kMaxContextFields);
   }
@@ -506,7 +584,7 @@ absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view
     if (IsValidFieldName(name) && CheckValue("", value, /*allow_null_and_list=*/true).ok()) {
       continue;
     }
-    const std::string p = absl::StrCat(Path(prefix, "fields"), "[\"", name, "\"]");
+    const std::string p = absl::StrCat(Path(prefix, "fields"), "[", error::QuoteInput(name), "]");
     if (!IsValidFieldName(name)) {
       return error::InvalidField(p, "is not a field name (a letter, then letters, digits, "
                                     "'_' or '.', at most 128)");

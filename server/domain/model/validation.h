@@ -18,7 +18,9 @@
 
 namespace sopsidebar {
 
-// Size limits. Rejections name the limit.
+// Size limits. Rejections name the limit. Text limits count characters
+// (Unicode code points), as the API documents them; a text never takes more
+// than 4 bytes a character (so at most 4 x its limit in bytes) in storage.
 struct Limits {
   static constexpr size_t kMaxTitle = 200;
   static constexpr size_t kMaxShortText = 256;     // names, labels, owner, ids
@@ -33,6 +35,23 @@ struct Limits {
   static constexpr int kMaxPriority = 1000;
   static constexpr int kMaxCadenceDay = 365;
 };
+
+// What a text field may hold besides printable characters.
+enum class TextKind {
+  kLine,       // titles, names, labels, ids, owner: no control character
+  kMultiline,  // Markdown and other long texts: newlines and tabs, no other control
+  kCrmValue,   // values compared with CRM data: any character
+};
+
+// OK when `value` is valid UTF-8 of at most `max_chars` characters without a
+// control character (C0, DEL, C1) that `kind` forbids. Else INVALID_ARGUMENT
+// naming `path`, positions counting characters from 0:
+//   "<path>: longer than the limit of <max_chars> characters"
+//   "<path>: is not valid UTF-8 (byte 0xff at position 5)"
+//   "<path>: control character U+001B at position 4 is not allowed"
+// A value longer than 4 x max_chars bytes is too long without being read.
+absl::Status ValidateText(absl::string_view path, absl::string_view value, size_t max_chars,
+                          TextKind kind);
 
 // Checks the mutable fields of an SOP body; output-only fields are ignored.
 absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix);

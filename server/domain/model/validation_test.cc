@@ -1,7 +1,10 @@
 #include "server/domain/model/validation.h"
 
+#include <functional>
 #include <string>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
@@ -257,6 +260,159 @@ TEST(ValidateCrmContextTest, OversizeValueNamesTheLimit) {
   (*context.mutable_fields())["title"].set_string_value(std::string(1025, 'x'));
   ExpectInvalid(ValidateCrmContext(context, "context"),
                 "context.fields[\"title\"]: longer than the limit of 1024 characters");
+}
+
+TEST(ValidateCrmContextTest, MegabyteFieldNameIsQuotedShort) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  (*context.mutable_fields())[std::string(1 << 20, 'f')].set_number_value(1);
+  const absl::Status s = ValidateCrmContext(context, "context");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), absl::StrCat("context.fields[\"", std::string(64, 'f'),
+                                      "\"… (1048576 bytes)]: is not a field name (a letter, "
+                                      "then letters, digits, '_' or '.', at most 128)"));
+}
+
+TEST(ValidateSopBodyTest, MegabyteInputIsQuotedShort) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.mutable_targeting_rules(0)->mutable_conditions(0)->set_field(std::string(1 << 20, 'f'));
+  const absl::Status s = ValidateSopBody(sop, "sop");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "sop.targeting_rules[0].conditions[0].field: longer than the limit of "
+                         "128 characters");
+  sop = Parse<v1::Sop>(kValidSop);
+  sop.mutable_steps(0)->set_asset_ids(0, std::string(200, 'a'));
+  ExpectInvalid(ValidateSopBody(sop, "sop"),
+                absl::StrCat("sop.steps[0].asset_ids[0]: no asset with id \"",
+                             std::string(64, 'a'), "\"… (200 bytes) in assets"));
+}
+
+// n copies of `s`.
+std::string Repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+void ExpectInvalidExactly(const absl::Status& s, const std::string& message) {
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), message);
+}
+
+TEST(ValidateSopBodyTest, LimitsCountCharactersNotBytes) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.set_title(Repeat("\u00e9", 200));  // 400 bytes
+  EXPECT_TRUE(ValidateSopBody(sop, "sop").ok()) << ValidateSopBody(sop, "sop");
+  sop.set_title(Repeat("\u00e9", 201));
+  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                       "sop.title: longer than the limit of 200 characters");
+  sop = Parse<v1::Sop>(kValidSop);
+  sop.set_owner(Repeat("\u00e9", 256));
+  sop.add_tags(Repeat("\u00e9", 256));
+  sop.mutable_targeting_rules(0)->mutable_conditions(0)->mutable_equals()->set_string_value(
+      Repeat("\u00e9", 1024));
+  EXPECT_TRUE(ValidateSopBody(sop, "sop").ok()) << ValidateSopBody(sop, "sop");
+}
+
+TEST(ValidateSopBodyTest, FourByteCharactersCountOnce) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.set_title(Repeat("\U0001F600", 200));  // 800 bytes: the byte cap is 4 x 200
+  EXPECT_TRUE(ValidateSopBody(sop, "sop").ok()) << ValidateSopBody(sop, "sop");
+  sop.set_title(Repeat("\U0001F600", 201));
+  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                       "sop.title: longer than the limit of 200 characters");
+  sop.set_title(std::string(4 * 200 + 1, 'x'));
+  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                       "sop.title: longer than the limit of 200 characters");
+}
+
+TEST(ValidateSopBodyTest, InvalidUtf8IsRejectedWithItsPosition) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.set_title("Caf\u00e9 \xff");
+  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                       "sop.title: is not valid UTF-8 (byte 0xff at position 5)");
+  sop = Parse<v1::Sop>(kValidSop);
+  sop.mutable_steps(0)->set_instructions("ok\n\xc3");
+  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                       "sop.steps[0].instructions: is not valid UTF-8 (byte 0xc3 at position 3)");
+}
+
+TEST(ValidateSopBodyTest, ControlCharactersInOneLineFieldsAreRejectedWithTheirPosition) {
+  const std::pair<std::function<void(v1::Sop*)>, std::string> cases[] = {
+      {[](v1::Sop* sop) { sop->set_title("Open\x1b[2J"); },
+       "sop.title: control character U+001B at position 4 is not allowed"},
+      {[](v1::Sop* sop) { sop->set_owner("Sales\r\nOps"); },
+       "sop.owner: control character U+000D at position 5 is not allowed"},
+      {[](v1::Sop* sop) { sop->add_tags("a\tb"); },
+       "sop.tags[0]: control character U+0009 at position 1 is not allowed"},
+      {[](v1::Sop* sop) { sop->mutable_steps(1)->set_title("\u00e9\u0085"); },
+       "sop.steps[1].title: control character U+0085 at position 1 is not allowed"},
+      {[](v1::Sop* sop) { sop->mutable_disqualification_codes(0)->set_label("Too small\a"); },
+       "sop.disqualification_codes[0].label: control character U+0007 at position 9 is not "
+       "allowed"},
+      {[](v1::Sop* sop) { sop->mutable_assets(0)->set_id("x\x7f"); },
+       "sop.assets[0].id: control character U+007F at position 1 is not allowed"},
+      {[](v1::Sop* sop) { sop->mutable_targeting_rules(0)->set_description("\nAccepted"); },
+       "sop.targeting_rules[0].description: control character U+000A at position 0 is not "
+       "allowed"},
+  };
+  for (const auto& [change, message] : cases) {
+    v1::Sop sop = Parse<v1::Sop>(kValidSop);
+    change(&sop);
+    ExpectInvalidExactly(ValidateSopBody(sop, "sop"), message);
+  }
+}
+
+TEST(ValidateSopBodyTest, LongTextsAllowNewlinesAndTabsButNoOtherControls) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.set_purpose("Why:\n\n| a\t| b |\n");
+  sop.mutable_steps(0)->set_instructions("1. Open\n2. Call");
+  EXPECT_TRUE(ValidateSopBody(sop, "sop").ok()) << ValidateSopBody(sop, "sop");
+  sop.mutable_steps(0)->set_instructions("1. Open\n\x1b]0;owned\a");
+  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                       "sop.steps[0].instructions: control character U+001B at position 8 is not "
+                       "allowed (only newlines and tabs)");
+  sop = Parse<v1::Sop>(kValidSop);
+  sop.set_purpose("a\r\nb");
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.purpose: control character U+000D at position 1");
+}
+
+TEST(ValidateSopBodyTest, AssetUriNeedsHttpsHttpOrMailto) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  for (const char* uri : {"https://sops.example.com/a", "HTTP://example.com", "mailto:ops@x.com",
+                          "MailTo:ops@x.com"}) {
+    sop.mutable_assets(0)->set_uri(uri);
+    EXPECT_TRUE(ValidateSopBody(sop, "sop").ok()) << uri << ": " << ValidateSopBody(sop, "sop");
+  }
+  sop.mutable_assets(0)->set_uri("javascript:alert(1)");
+  ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                       "sop.assets[0].uri: scheme \"javascript\" is not allowed; use https:, "
+                       "http: or mailto:");
+  sop.mutable_assets(0)->set_uri("JavaScript:alert(1)");
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.assets[0].uri: scheme \"JavaScript\"");
+  sop.mutable_assets(0)->set_uri("data:text/html,<script>");
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.assets[0].uri: scheme \"data\"");
+  for (const char* uri : {"/assets/a", " javascript:alert(1)", "sops.example.com/a"}) {
+    sop.mutable_assets(0)->set_uri(uri);
+    ExpectInvalidExactly(ValidateSopBody(sop, "sop"),
+                         "sop.assets[0].uri: needs an https:, http: or mailto: URI");
+  }
+}
+
+TEST(ValidateCrmContextTest, ValueLimitCountsCharacters) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  (*context.mutable_fields())["title"].set_string_value(Repeat("\u00e9", 1024));
+  EXPECT_TRUE(ValidateCrmContext(context, "context").ok());
+  (*context.mutable_fields())["title"].set_string_value(Repeat("\u00e9", 1025));
+  ExpectInvalidExactly(ValidateCrmContext(context, "context"),
+                       "context.fields[\"title\"]: longer than the limit of 1024 characters");
+}
+
+TEST(ValidateCrmContextTest, RecordIdMayNotHoldControlCharacters) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
+  context.set_record_id("00Q\x1b");
+  ExpectInvalidExactly(ValidateCrmContext(context, "context"),
+                       "context.record_id: control character U+001B at position 3 is not "
+                       "allowed");
 }
 
 }  // namespace

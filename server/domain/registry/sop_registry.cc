@@ -6,12 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "server/common/errors.h"
@@ -23,94 +20,13 @@
 #include "server/domain/model/names.h"
 #include "server/domain/model/sop_body.h"
 #include "server/domain/model/validation.h"
+#include "server/domain/registry/sop_filter.h"
 
 namespace sopsidebar {
 namespace {
 
 constexpr size_t kMaxRequestId = 64;
 constexpr int kMaxNearMisses = 20;
-constexpr char kTokenSeparator = '\x1f';
-
-// A parsed ListSops filter: an AIP-160 subset, terms joined by AND.
-struct SopFilter {
-  std::optional<v1::Sop::State> state;
-  std::optional<std::string> owner;
-  std::vector<std::string> tags;
-
-  bool Matches(const v1::Sop& sop) const {
-    if (state && sop.state() != *state) return false;
-    if (owner && sop.owner() != *owner) return false;
-    for (const std::string& tag : tags) {
-      if (std::find(sop.tags().begin(), sop.tags().end(), tag) == sop.tags().end()) return false;
-    }
-    return true;
-  }
-};
-
-std::string Unquote(absl::string_view v) {
-  v = absl::StripAsciiWhitespace(v);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  return std::string(v);
-}
-
-absl::StatusOr<SopFilter> ParseFilter(absl::string_view text) {
-  SopFilter filter;
-  if (absl::StripAsciiWhitespace(text).empty()) return filter;
-  for (absl::string_view term : absl::StrSplit(text, " AND ")) {
-    term = absl::StripAsciiWhitespace(term);
-    size_t eq = term.find('=');
-    size_t has = term.find(':');
-    if (eq != absl::string_view::npos) {
-      absl::string_view key = absl::StripAsciiWhitespace(term.substr(0, eq));
-      std::string value = Unquote(term.substr(eq + 1));
-      if (key == "state") {
-        v1::Sop::State state;
-        if (!v1::Sop::State_Parse(value, &state) || state == v1::Sop::STATE_UNSPECIFIED) {
-          return error::InvalidField(
-              "filter", absl::StrCat("unknown state \"", value,
-                                     "\"; expected DRAFT, PUBLISHED or DELETED"));
-        }
-        filter.state = state;
-        continue;
-      }
-      if (key == "owner") {
-        filter.owner = value;
-        continue;
-      }
-      if (key == "tags" || key == "tag") {
-        filter.tags.push_back(value);
-        continue;
-      }
-    } else if (has != absl::string_view::npos &&
-               absl::StripAsciiWhitespace(term.substr(0, has)) == "tags") {
-      filter.tags.push_back(Unquote(term.substr(has + 1)));
-      continue;
-    }
-    return error::InvalidField(
-        "filter", absl::StrCat("unsupported term \"", term,
-                               "\"; use state = STATE, owner = \"...\", tags:\"...\" joined "
-                               "by AND"));
-  }
-  return filter;
-}
-
-// Page tokens carry the cursor and the request they were issued for, so a
-// token reused with other parameters is rejected rather than misread.
-std::string MakePageToken(absl::string_view cursor, absl::string_view request_key) {
-  return absl::WebSafeBase64Escape(absl::StrCat(cursor, std::string(1, kTokenSeparator),
-                                                request_key));
-}
-
-absl::StatusOr<std::string> ReadPageToken(absl::string_view token,
-                                          absl::string_view request_key) {
-  if (token.empty()) return std::string();
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return error::InvalidPageToken();
-  std::pair<std::string, std::string> parts =
-      absl::StrSplit(raw, absl::MaxSplits(kTokenSeparator, 1));
-  if (parts.second != request_key || parts.first.empty()) return error::InvalidPageToken();
-  return parts.first;
-}
 
 absl::Status CheckPageSize(int page_size) {
   if (page_size < 0) return error::InvalidField("page_size", "must not be negative");
@@ -145,7 +61,7 @@ absl::StatusOr<v1::Sop> ApplyUpdate(const v1::Sop& head, const v1::UpdateSopRequ
       if (!IsMutableSopField(f)) {
         return error::InvalidField(
             absl::StrCat("update_mask.paths[", i, "]"),
-            absl::StrCat("\"", paths[i], "\" is not a mutable top-level field of Sop"));
+            absl::StrCat(error::QuoteInput(paths[i]), " is not a mutable top-level field of Sop"));
       }
       fields.push_back(f);
     }
@@ -305,8 +221,8 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
   }
   if (!request.sop_id().empty() && !IsValidResourceId(request.sop_id())) {
     return error::InvalidField(
-        "sop_id", absl::StrCat("\"", request.sop_id(),
-                               "\" is not a valid id: 1-63 of [a-z0-9-], starting with a "
+        "sop_id", absl::StrCat(error::QuoteInput(request.sop_id()),
+                               " is not a valid id: 1-63 of [a-z0-9-], starting with a "
                                "letter, not ending with '-'"));
   }
   if (org != caller.org) return error::OrgNotFound(request.parent());
@@ -349,10 +265,12 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
   SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
   if (org != caller.org) return error::OrgNotFound(request.parent());
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
-  SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseFilter(request.filter()));
-  const std::string request_key =
-      absl::StrCat(request.parent(), "|", request.filter(), "|", request.show_deleted());
-  SOP_ASSIGN_OR_RETURN(std::string cursor, ReadPageToken(request.page_token(), request_key));
+  SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseSopFilter(request.filter()));
+  // The parent holds no '|' and show_deleted is one digit: the filter between
+  // them is unambiguous.
+  const std::string request_key = absl::StrCat("ListSops|", request.parent(), "|",
+                                               request.show_deleted(), "|", request.filter());
+  SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
   const int page_size = PageSize(request.page_size());
   const bool deleted_wanted =
       request.show_deleted() || (filter.state && *filter.state == v1::Sop::DELETED);
@@ -379,7 +297,7 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
     }
     if (static_cast<int>(chunk.size()) < kScanChunk) break;
   }
-  if (more) response.set_next_page_token(MakePageToken(last_returned, request_key));
+  if (more) response.set_next_page_token(page_tokens_.Make(last_returned, request_key));
   return response;
 }
 
@@ -437,7 +355,8 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
     const Caller& caller, const v1::ListSopRevisionsRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
-  SOP_ASSIGN_OR_RETURN(std::string cursor, ReadPageToken(request.page_token(), request.name()));
+  const std::string request_key = absl::StrCat("ListSopRevisions|", request.name());
+  SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
   int64_t before = 0;
   if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &before) || before <= 0)) {
     return error::InvalidPageToken();
@@ -454,7 +373,7 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
   if (static_cast<int>(revisions.size()) > page_size) {
     SOP_ASSIGN_OR_RETURN(RevisionName last,
                          ParseRevisionName("name", response.revisions().rbegin()->name()));
-    response.set_next_page_token(MakePageToken(absl::StrCat(last.revision), request.name()));
+    response.set_next_page_token(page_tokens_.Make(absl::StrCat(last.revision), request_key));
   }
   return response;
 }

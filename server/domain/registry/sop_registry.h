@@ -19,6 +19,10 @@
 // of a missing one, and lists and lookups leave it out. Callers without
 // draft access read the published revision of a published SOP.
 //
+// Lists page with signed tokens (page_token.h): a token that this registry
+// did not issue for the same request (forged, altered, other parameters, or
+// from before a restart) is INVALID_ARGUMENT naming page_token.
+//
 // Thread-safe. Writes are serialised by one mutex (they are rare and each
 // waits for an fsync anyway); reads and lookups never take it.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_SOP_REGISTRY_H_
@@ -37,6 +41,7 @@
 #include "server/domain/auth/caller.h"
 #include "server/domain/auth/permissions.h"
 #include "server/domain/matching/sop_matcher.h"
+#include "server/domain/registry/page_token.h"
 #include "server/domain/registry/published_catalog.h"
 #include "server/storage/sop_store.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -153,6 +158,9 @@ class SopRegistry {
   const Clock* const clock_;
   const Options options_;
   PublishedCatalog catalog_;
+  // Signs ListSops' and ListSopRevisions' page tokens under a key of this
+  // registry's own: tokens do not survive a restart.
+  const PageTokenCodec page_tokens_;
   absl::Mutex write_mu_;
 };
 

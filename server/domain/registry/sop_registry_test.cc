@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -332,6 +333,24 @@ TEST_F(SopRegistryTest, ListFiltersAndPages) {
   EXPECT_THAT(registry_->ListSops(caller_, request).status().message(), HasSubstr("filter:"));
 }
 
+TEST_F(SopRegistryTest, MalformedFilterIsInvalidNamingThePosition) {
+  Create("a");
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  const std::pair<const char*, const char*> cases[] = {
+      {"owner = \"Sales Ops", "filter: unterminated quote at position 8"},
+      {"tags:\"mql\" AND", "filter: empty term after AND at position 11"},
+      {"AND state = DRAFT", "filter: empty term before AND at position 0"},
+      {"state = DRAFT AND AND tags:\"mql\"", "filter: empty term before AND at position 18"},
+  };
+  for (const auto& [filter, message] : cases) {
+    request.set_filter(filter);
+    auto page = registry_->ListSops(caller_, request);
+    EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument) << filter;
+    EXPECT_EQ(page.status().message(), absl::string_view(message)) << filter;
+  }
+}
+
 TEST_F(SopRegistryTest, PageTokenFromAnotherRequestIsInvalid) {
   for (const char* id : {"a", "b", "c"}) Create(id);
   v1::ListSopsRequest request;
@@ -346,6 +365,43 @@ TEST_F(SopRegistryTest, PageTokenFromAnotherRequestIsInvalid) {
   EXPECT_THAT(misuse.status().message(), HasSubstr("page_token"));
   request.set_page_token("garbage!");
   EXPECT_EQ(registry_->ListSops(caller_, request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+void ExpectInvalidPageToken(const absl::Status& status) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr("page_token: "));
+}
+
+TEST_F(SopRegistryTest, ForgedPageTokenWithAChosenStartKeyIsInvalid) {
+  for (const char* id : {"a", "b", "c", "d"}) Create(id);
+  v1::ListSopsRequest list;
+  list.set_parent("orgs/default");
+  // The token an unsigned codec would give for "continue after b" on this
+  // request: a caller can write it without ever being given it.
+  list.set_page_token(
+      absl::WebSafeBase64Escape("b\x1f"
+                                "orgs/default||0"));
+  ExpectInvalidPageToken(registry_->ListSops(caller_, list).status());
+
+  v1::ListSopRevisionsRequest revisions;
+  revisions.set_name("orgs/default/sops/a");
+  revisions.set_page_token(
+      absl::WebSafeBase64Escape("2\x1f"
+                                "orgs/default/sops/a"));
+  ExpectInvalidPageToken(registry_->ListSopRevisions(caller_, revisions).status());
+}
+
+TEST_F(SopRegistryTest, PageTokensDoNotOutliveTheRegistry) {
+  for (const char* id : {"a", "b", "c"}) Create(id);
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(1);
+  auto page = registry_->ListSops(caller_, request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  request.set_page_token(page->next_page_token());
+  ASSERT_TRUE(registry_->ListSops(caller_, request).ok());
+  registry_ = NewRegistry();  // a restart: a new signing key
+  ExpectInvalidPageToken(registry_->ListSops(caller_, request).status());
 }
 
 TEST_F(SopRegistryTest, RevisionsListNewestFirstAcrossPages) {
