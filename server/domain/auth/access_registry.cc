@@ -13,12 +13,12 @@
 #include "server/common/status_macros.h"
 #include "server/domain/auth/permissions.h"
 #include "server/domain/model/names.h"
+#include "server/domain/model/validation.h"
 
 namespace sopsidebar {
 namespace {
 
 constexpr absl::string_view kSecretPrefix = "sop_";
-constexpr size_t kMaxUserId = 256;
 constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3650);
 
 // The token id inside a secret "sop_<id>_<random>", or empty.
@@ -37,9 +37,11 @@ RoleSet GrantableRoles(const Caller& caller) {
 
 absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   if (token.user_id().empty()) return error::RequiredField("token.user_id");
-  if (token.user_id().size() > kMaxUserId) return error::FieldTooLong("token.user_id", kMaxUserId);
-  if (token.display_name().size() > kMaxUserId) {
-    return error::FieldTooLong("token.display_name", kMaxUserId);
+  if (token.user_id().size() > Limits::kMaxUserId) {
+    return error::FieldTooLong("token.user_id", Limits::kMaxUserId);
+  }
+  if (token.display_name().size() > Limits::kMaxShortText) {
+    return error::FieldTooLong("token.display_name", Limits::kMaxShortText);
   }
   if (token.roles().empty()) return error::RequiredField("token.roles");
   RoleSet seen = 0;
@@ -220,8 +222,8 @@ absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
         "org_id", absl::StrCat("\"", request.org_id(),
                                "\" is not a valid id: 1-63 of [a-z0-9-], starting with a letter"));
   }
-  if (request.org().display_name().size() > kMaxUserId) {
-    return error::FieldTooLong("org.display_name", kMaxUserId);
+  if (request.org().display_name().size() > Limits::kMaxShortText) {
+    return error::FieldTooLong("org.display_name", Limits::kMaxShortText);
   }
   absl::MutexLock lock(&mu_);
   if (orgs_.contains(request.org_id())) {

@@ -456,6 +456,8 @@ absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
   SOP_RETURN_IF_ERROR(CheckLength(Path(prefix, "purpose"), sop.purpose(), Limits::kMaxText));
   SOP_RETURN_IF_ERROR(
       CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText));
+  SOP_RETURN_IF_ERROR(
+      CheckLength(Path(prefix, "owner_user_id"), sop.owner_user_id(), Limits::kMaxUserId));
   SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "review_cycle"),
                                                  sop.review_cycle(), v1::ReviewCycle_IsValid,
                                                  /*required=*/false));
