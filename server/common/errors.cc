@@ -86,6 +86,14 @@ absl::Status TokenNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat("token ", name, " not found"));
 }
 
+absl::Status LastServerAdminToken(absl::string_view name) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "token ", name,
+      " is the last active server-admin token without an expiry, and without one nobody can "
+      "create orgs or server-admin tokens; first create another with `sopctl token create "
+      "--server-admin --user USER --role ADMIN`, then revoke this one"));
+}
+
 absl::Status DeadlineExceeded(absl::string_view what) {
   return absl::DeadlineExceededError(
       absl::StrCat("deadline passed before ", what, "; nothing was done"));

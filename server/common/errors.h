@@ -58,6 +58,9 @@ absl::Status OrgNotFound(absl::string_view name);
 absl::Status OrgAlreadyExists(absl::string_view name);
 // NOT_FOUND "token <name> not found".
 absl::Status TokenNotFound(absl::string_view name);
+// FAILED_PRECONDITION: revoking token <name> would leave no active
+// server-admin token without an expiry; says how to create another first.
+absl::Status LastServerAdminToken(absl::string_view name);
 // DEADLINE_EXCEEDED: the call's deadline (or the server's cap on it) passed
 // before the work started; nothing was done.
 absl::Status DeadlineExceeded(absl::string_view what);

@@ -16,6 +16,7 @@ constexpr Permission kTable[] = {
     {Operation::kPublishSops, "publish SOPs", kEditors, false, false},
     {Operation::kManageTokens, "manage tokens", RoleBit(v1::ADMIN), false, false},
     {Operation::kManageOrgs, "manage orgs", 0, false, true},
+    {Operation::kManageServerAdmins, "manage server-admin tokens", 0, false, true},
     {Operation::kDebugTargeting, "see near misses", kEditors, false, false},
     {Operation::kPing, "call sopd", kAllRoles, false, false},
 };

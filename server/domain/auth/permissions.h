@@ -21,6 +21,7 @@ enum class Operation {
   kPublishSops,
   kManageTokens,   // create, list, revoke tokens of the caller's org
   kManageOrgs,     // create and list orgs
+  kManageServerAdmins,  // create and revoke server-admin tokens
   kDebugTargeting, // near misses in lookups
   kPing,           // WhoAmI, Ping
 };

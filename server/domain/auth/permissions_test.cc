@@ -92,11 +92,13 @@ TEST(PermissionsTest, OwnershipGrantsNothingOnAnSopTheRolesDoNotSee) {
   EXPECT_TRUE(IsAllowed(ae_owner, Operation::kReadHistory, &sop));
 }
 
-TEST(PermissionsTest, OrgsNeedAServerAdminWhateverTheRoles) {
+TEST(PermissionsTest, OrgsAndServerAdminTokensNeedAServerAdminWhateverTheRoles) {
   EXPECT_FALSE(IsAllowed(WithRoles(kAllRoles), Operation::kManageOrgs));
+  EXPECT_FALSE(IsAllowed(WithRoles(kAllRoles), Operation::kManageServerAdmins));
   Caller admin = WithRoles(RoleBit(v1::ADMIN));
   admin.server_admin = true;
   EXPECT_TRUE(IsAllowed(admin, Operation::kManageOrgs));
+  EXPECT_TRUE(IsAllowed(admin, Operation::kManageServerAdmins));
 }
 
 TEST(PermissionsTest, DenialNamesTheOperation) {
