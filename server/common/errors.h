@@ -65,6 +65,17 @@ absl::Status LastServerAdminToken(absl::string_view name);
 // before the work started; nothing was done.
 absl::Status DeadlineExceeded(absl::string_view what);
 
+// FAILED_PRECONDITION: sopd's data dir or database dir `path` (`what`
+// says which) has permission bits `mode` that let group or others write to
+// it; names the chmod to run once its contents are checked.
+absl::Status DataDirWritableByOthers(absl::string_view what, absl::string_view path,
+                                     unsigned mode);
+// FAILED_PRECONDITION: `sopd --bootstrap-admin` found no database in `path`.
+absl::Status NoDatabase(absl::string_view path);
+// FAILED_PRECONDITION: `sopd --bootstrap-admin` could not take the database
+// in `path` (`detail`: the store's words), as when a running sopd holds it.
+absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail);
+
 // INTERNAL for storage errors the caller cannot fix; `what` says which
 // operation failed, `detail` what the engine reported.
 absl::Status Storage(absl::StatusCode code, absl::string_view what,
