@@ -214,9 +214,11 @@ token's name, and whether it is a server admin token.
        {{"user", true, false},
         {"role", true, true},
         {"display-name", true, false},
-        {"expires", true, false}},
+        {"expires", true, false},
+        {"server-admin", false, false}},
        R"(Usage: sopctl token create --user USER --role ROLE [--role ROLE]...
-                           [--display-name NAME] [--expires DUR] [--org ORG]
+                           [--display-name NAME] [--expires DUR] [--server-admin]
+                           [--org ORG]
 Creates an access token in the org of --org. Prints the secret alone on stdout
 and a summary (name, roles, expiry) on stderr, so T=$(sopctl token create ...)
 keeps just the secret. The secret is shown only this once. With -o json prints
@@ -229,6 +231,9 @@ role they do not hold.
                         MARKETING_DIRECTOR, ADMIN (any case)
   --display-name NAME   a readable name for the user
   --expires DUR         lifetime: 30d, 12h, 90m, 3600s, 1d12h... (default: never)
+  --server-admin        a server-admin token, which may administer every org;
+                        needs a server admin token. Keep one without --expires:
+                        sopd refuses to revoke the last of those.
 Example:
   T=$(sopctl --org acme token create --user dana@acme.com --role SDR --expires 90d)
 )"},
@@ -485,6 +490,7 @@ absl::Status BuildCreateToken(const FlagValues& flags, const std::string& org,
     if (!ttl.ok()) return UsageError(absl::StrCat("--expires: ", ttl.status().message()));
     request->mutable_ttl()->set_seconds(absl::ToInt64Seconds(*ttl));
   }
+  token.set_server_admin(flags.count("server-admin") > 0);
   return absl::OkStatus();
 }
 

@@ -291,6 +291,15 @@ TEST(ParseCommandLineTest, TokenCreateBuildsItsRequest) {
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_EQ(invocation->create_token.parent(), "orgs/default");
   EXPECT_FALSE(invocation->create_token.has_ttl());
+  EXPECT_FALSE(invocation->create_token.token().server_admin());
+}
+
+TEST(ParseCommandLineTest, TokenCreateWithServerAdminAsksForAServerAdminToken) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"token", "create", "--user", "ops-lead", "--role", "ADMIN", "--server-admin"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->create_token.token().server_admin());
+  EXPECT_EQ(invocation->create_token.token().user_id(), "ops-lead");
 }
 
 TEST(ParseCommandLineTest, TokenListRevokeWhoAmIAndOrgCommands) {

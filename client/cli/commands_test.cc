@@ -358,6 +358,19 @@ TEST_F(CommandsTest, GetPrintsASummary) {
               StartsWith("orgs/default/sops/handoff\n  Title:  Handoff\n  Owner:  Sales Ops\n"));
 }
 
+TEST_F(CommandsTest, GetShowsTheOwnersUserId) {
+  ASSERT_EQ(Run({"apply", "-f",
+                 Write("handoff.yaml", "title: Handoff\nowner: Sales Ops\n"
+                                       "owner_user_id: dana@acme.com\n")}),
+            0)
+      << err_.str();
+  EXPECT_EQ(Run({"get", "handoff"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("orgs/default/sops/handoff\n"
+                                     "  Title:       Handoff\n"
+                                     "  Owner:       Sales Ops\n"
+                                     "  Owner user:  dana@acme.com\n"));
+}
+
 TEST_F(CommandsTest, PublishWithoutTiesWarnsAboutNothing) {
   ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
   EXPECT_EQ(Run({"publish", "handoff"}), 0) << err_.str();

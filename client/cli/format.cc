@@ -308,6 +308,7 @@ std::string FormatSop(const v1::Sop& sop) {
   };
   add("Title:", sop.title());
   add("Owner:", sop.owner());
+  add("Owner user:", sop.owner_user_id());
   std::string state = v1::Sop::State_Name(sop.state());
   if (!sop.revision_id().empty()) absl::StrAppend(&state, ", draft rev ", sop.revision_id());
   if (!sop.published_revision_id().empty()) {

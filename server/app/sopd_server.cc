@@ -1,13 +1,6 @@
 #include "server/app/sopd_server.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -16,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/app/data_dir.h"
 #include "server/common/clock.h"
 #include "server/common/status_macros.h"
 #include "server/domain/auth/access_registry.h"
@@ -57,25 +51,6 @@ absl::StatusOr<std::optional<TlsServerOptions>> LoadTls(const SopdServer::Option
   return tls;
 }
 
-// Writes `secret` to `path`, creating it readable and writable by the owner
-// only (the mode is set at creation, so the secret is never exposed).
-absl::Status WriteSecretFile(const std::string& path, const std::string& secret) {
-  ::unlink(path.c_str());
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
-  }
-  const std::string line = secret + "\n";
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& options) {
@@ -92,15 +67,19 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   StartupTimes& times = server->startup_times_;
   server->options_ = options;
   SOP_ASSIGN_OR_RETURN(std::optional<TlsServerOptions> tls, LoadTls(options));
-  const std::filesystem::path data_dir(options.data_dir);
-  SOP_ASSIGN_OR_RETURN(server->store_, RocksDbStore::Open((data_dir / "db").string()));
+  // Owner-only directories keep whatever RocksDB creates in them private
+  // even when the process umask would leave the files readable. Start does
+  // not set the umask itself (sopd's main does): it is process-wide, and a
+  // library must not change it under the program that embeds it (tests).
+  SOP_ASSIGN_OR_RETURN(const DataDirPaths paths, PrepareDataDir(options.data_dir));
+  SOP_ASSIGN_OR_RETURN(server->store_, RocksDbStore::Open(paths.db));
   times.open_store = lap();
   SOP_ASSIGN_OR_RETURN(server->access_,
                        AccessRegistry::Create(server->store_.get(), &Clock::Real()));
   SOP_ASSIGN_OR_RETURN(std::optional<std::string> admin_secret,
                        server->access_->BootstrapAdminToken());
   if (admin_secret) {
-    server->admin_token_path_ = (data_dir / "admin.token").string();
+    server->admin_token_path_ = paths.admin_token;
     SOP_RETURN_IF_ERROR(WriteSecretFile(server->admin_token_path_, *admin_secret));
   }
   times.tokens = lap();

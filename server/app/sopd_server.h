@@ -23,7 +23,8 @@ class GrpcServer;
 class SopdServer {
  public:
   struct Options {
-    // Holds the RocksDB database (under db/); created if missing.
+    // Holds the RocksDB database (under db/); created owner-only (0700) if
+    // missing (see data_dir.h).
     std::string data_dir = "./var/sopd";
     // host:port; port 0 picks a free port.
     std::string listen_address = "127.0.0.1:50051";
@@ -39,11 +40,15 @@ class SopdServer {
     bool insecure_listen_any = false;
   };
 
-  // On a data dir without tokens, creates the bootstrap admin token and
-  // writes it to <data_dir>/admin.token, readable by the owner only.
+  // Prepares the data dir (PrepareDataDir: owner-only, older ones
+  // tightened). On a data dir without tokens, creates the bootstrap admin
+  // token and writes it to <data_dir>/admin.token, readable by the owner
+  // only. Does not change the process umask; sopd's main sets 077.
   //
-  // Errors: the store's (e.g. FAILED_PRECONDITION when another sopd holds
-  // the data dir), the import's (INVALID_ARGUMENT naming file and field),
+  // Errors: FAILED_PRECONDITION for a data or database dir group or others
+  // may write (naming it, its mode and the chmod to run); the store's (e.g.
+  // FAILED_PRECONDITION when another sopd holds the data dir), the import's
+  // (INVALID_ARGUMENT naming file and field),
   // INVALID_ARGUMENT for unreadable or half-given TLS files,
   // FAILED_PRECONDITION for plaintext on a non-loopback address, UNAVAILABLE
   // when the address cannot be bound.

@@ -1,6 +1,7 @@
 #include "server/common/errors.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "server/common/utf8.h"
 
 namespace sopsidebar::error {
@@ -99,6 +100,35 @@ absl::Status OrgAlreadyExists(absl::string_view name) {
 
 absl::Status TokenNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat("token ", name, " not found"));
+}
+
+absl::Status LastServerAdminToken(absl::string_view name) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "token ", name,
+      " is the last active server-admin token without an expiry, and without one nobody can "
+      "create orgs or server-admin tokens; first create another with `sopctl token create "
+      "--server-admin --user USER --role ADMIN`, then revoke this one"));
+}
+
+absl::Status DataDirWritableByOthers(absl::string_view what, absl::string_view path,
+                                     unsigned mode) {
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s %s has mode %04o: group or others may write to it, so someone else may have changed "
+      "sopd's data; check what is in it, then run: chmod 0700 %s",
+      what, path, mode, path));
+}
+
+absl::Status NoDatabase(absl::string_view path) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "no sopd database in ", path,
+      ": --bootstrap-admin issues a token in an existing data dir (check --data-dir); on a new "
+      "one, sopd's first start writes the admin token itself"));
+}
+
+absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot open the database in ", path, " (", detail,
+      "); --bootstrap-admin needs the sopd that serves it stopped first"));
 }
 
 absl::Status DeadlineExceeded(absl::string_view what) {

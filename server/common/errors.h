@@ -76,6 +76,9 @@ absl::Status OrgNotFound(absl::string_view name);
 absl::Status OrgAlreadyExists(absl::string_view name);
 // NOT_FOUND "token <name> not found".
 absl::Status TokenNotFound(absl::string_view name);
+// FAILED_PRECONDITION: revoking token <name> would leave no active
+// server-admin token without an expiry; says how to create another first.
+absl::Status LastServerAdminToken(absl::string_view name);
 // DEADLINE_EXCEEDED: the call's deadline (or the server's cap on it) passed
 // before the work started; nothing was done.
 absl::Status DeadlineExceeded(absl::string_view what);
@@ -83,6 +86,16 @@ absl::Status DeadlineExceeded(absl::string_view what);
 // UNAVAILABLE: `queued` calls already wait for the `work` threads ("reads",
 // "writes"); nothing was done, and the call may be retried after a backoff.
 absl::Status ServerBusy(absl::string_view work, size_t queued);
+// FAILED_PRECONDITION: sopd's data dir or database dir `path` (`what`
+// says which) has permission bits `mode` that let group or others write to
+// it; names the chmod to run once its contents are checked.
+absl::Status DataDirWritableByOthers(absl::string_view what, absl::string_view path,
+                                     unsigned mode);
+// FAILED_PRECONDITION: `sopd --bootstrap-admin` found no database in `path`.
+absl::Status NoDatabase(absl::string_view path);
+// FAILED_PRECONDITION: `sopd --bootstrap-admin` could not take the database
+// in `path` (`detail`: the store's words), as when a running sopd holds it.
+absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail);
 
 // INTERNAL for storage errors the caller cannot fix; `what` says which
 // operation failed, `detail` what the engine reported.

@@ -1,5 +1,8 @@
 // sopd: the SOP Sidebar server. Parses flags, starts SopdServer, and serves
-// until SIGINT or SIGTERM. Flags are parsed here only.
+// until SIGINT or SIGTERM; or, with --bootstrap-admin, issues a server-admin
+// token on a stopped sopd's data dir and exits. Flags are parsed here only.
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -8,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "server/app/bootstrap_admin.h"
 #include "server/app/sopd_server.h"
 
 namespace {
@@ -32,10 +36,13 @@ constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT] [--import DIR]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any]
+       sopd [--data-dir DIR] --bootstrap-admin
 
   --data-dir DIR          RocksDB data lives under DIR/db (default ./var/sopd);
                           the first start writes the admin token to
-                          DIR/admin.token (mode 0600)
+                          DIR/admin.token (mode 0600). DIR and DIR/db are the
+                          owner's only (0700); sopd refuses them if group or
+                          others may write them
   --grpc-listen HOST:PORT gRPC address; port 0 picks a free port
                           (default 127.0.0.1:50051)
   --import DIR            apply and publish the SOP files in DIR (or one file)
@@ -43,12 +50,22 @@ usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT] [--import DIR]
   --tls-cert, --tls-key   serve TLS with this certificate chain and key
   --tls-client-ca PEM     also require client certificates signed by this CA
   --insecure-listen-any   allow plaintext on a non-loopback address
+  --bootstrap-admin       with sopd stopped: issue a new server-admin ADMIN
+                          token for orgs/default, write it to DIR/admin.token
+                          (mode 0600), print where, and exit (recovers a lost
+                          or revoked server admin)
   --version               print the version
 )";
 
+struct Flags {
+  sopsidebar::SopdServer::Options server;
+  bool bootstrap_admin = false;
+};
+
 // Parses "--name VALUE" and "--name=VALUE"; exits 2 on a usage error.
-sopsidebar::SopdServer::Options ParseFlags(int argc, char** argv) {
-  sopsidebar::SopdServer::Options options;
+Flags ParseFlags(int argc, char** argv) {
+  Flags parsed;
+  sopsidebar::SopdServer::Options& options = parsed.server;
   const std::pair<const char*, std::string*> flags[] = {
       {"--data-dir", &options.data_dir},
       {"--grpc-listen", &options.listen_address},
@@ -65,6 +82,10 @@ sopsidebar::SopdServer::Options ParseFlags(int argc, char** argv) {
     }
     if (arg == "--insecure-listen-any") {
       options.insecure_listen_any = true;
+      continue;
+    }
+    if (arg == "--bootstrap-admin") {
+      parsed.bootstrap_admin = true;
       continue;
     }
     if (arg == "--version") {
@@ -90,13 +111,32 @@ sopsidebar::SopdServer::Options ParseFlags(int argc, char** argv) {
       std::exit(2);
     }
   }
-  return options;
+  return parsed;
+}
+
+// --bootstrap-admin: the exit status.
+int RunBootstrapAdmin(const std::string& data_dir) {
+  auto path = sopsidebar::BootstrapAdmin(data_dir);
+  if (!path.ok()) {
+    std::cerr << "sopd: " << absl::StatusCodeToString(path.status().code()) << ": "
+              << path.status().message() << std::endl;
+    return 1;
+  }
+  std::cout << "sopd: wrote a new server-admin ADMIN token for orgs/default to " << *path
+            << " (owner-only); start sopd and use it with: sopctl --token-file " << *path
+            << std::endl;
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const sopsidebar::SopdServer::Options options = ParseFlags(argc, argv);
+  // Before anything creates a file: every file and directory sopd makes
+  // (the database's, the admin token) is the owner's only.
+  ::umask(077);
+  const Flags flags = ParseFlags(argc, argv);
+  if (flags.bootstrap_admin) return RunBootstrapAdmin(flags.server.data_dir);
+  const sopsidebar::SopdServer::Options& options = flags.server;
   const sigset_t signals = BlockShutdownSignals();
   auto server = sopsidebar::SopdServer::Start(options);
   if (!server.ok()) {

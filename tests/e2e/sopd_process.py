@@ -10,6 +10,13 @@ import threading
 TIMEOUT = 15
 
 
+def run_sopd(*args):
+    """Runs sopd with `args` to its exit (a refused start, a one-shot
+    command); returns the CompletedProcess, text output captured."""
+    return subprocess.run([os.environ["SOPD"], *args], capture_output=True, text=True,
+                          timeout=TIMEOUT)
+
+
 class Sopd:
     """A sopd process. `address` is host:port once start() returned;
     `admin_token_file` holds the bootstrap admin token."""

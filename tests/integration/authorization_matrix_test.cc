@@ -1,15 +1,20 @@
 // The authorization matrix: every RPC of every sopd service, called as every
 // role (and with no token), on a public SOP and on an AE-only SOP, from the
-// SOP's own org and from another org. Each cell's expected outcome is
-// written here from docs/SECURITY.md, independently of the server's
-// permission table, and every cell must match. The test also fails when a
-// service gains an RPC that has no row here.
+// SOP's own org and from another org; and as an SDR and an AE whose user id
+// is the SOP's owner_user_id, or who are named like its free-text owner.
+// Each SOP has a draft ahead of its published revision. Each cell's expected
+// outcome is written here from docs/SECURITY.md, independently of the
+// server's permission table, and every cell must match. The test also fails
+// when a service gains an RPC that has no row here.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
@@ -24,6 +29,7 @@ namespace {
 
 enum class Outcome {
   kOk,                // the call succeeds (and a list or lookup includes the SOP)
+  kOkDraft,           // a get or list succeeds and shows the draft, not the published revision
   kOkWithoutIt,       // a list or lookup succeeds but leaves the SOP out
   kNotFound,
   kPermissionDenied,
@@ -34,6 +40,7 @@ enum class Outcome {
 std::string Name(Outcome o) {
   switch (o) {
     case Outcome::kOk: return "OK";
+    case Outcome::kOkDraft: return "OK_DRAFT";
     case Outcome::kOkWithoutIt: return "OK_WITHOUT_IT";
     case Outcome::kNotFound: return "NOT_FOUND";
     case Outcome::kPermissionDenied: return "PERMISSION_DENIED";
@@ -56,30 +63,67 @@ Outcome FromStatus(const absl::Status& s) {
   }
 }
 
+// The target SOP's owner: a free-text label and the owner's user id.
+constexpr char kOwnerLabel[] = "Sales Operations Manager";
+constexpr char kOwnerUserId[] = "matrix-owner";
+constexpr char kPublishedTitle[] = "Matrix SOP";
+constexpr char kDraftTitle[] = "Matrix SOP (draft)";
+
+// Whose token calls, besides its role.
+enum class Principal {
+  kPlain,  // a user with no tie to the SOP
+  kOwner,  // user id == the SOP's owner_user_id
+  kLabel,  // user id and display name spell the SOP's free-text owner
+};
+
+// The roles that also call as kOwner and kLabel.
+constexpr v1::Role kOwnerRoles[] = {v1::SDR, v1::AE};
+
 // Who calls. role == ROLE_UNSPECIFIED stands for "no token".
 struct Cell {
   v1::Role role;
   bool ae_only;     // the target SOP is visible to AE only
   bool other_org;   // the caller's token belongs to another org
+  Principal principal = Principal::kPlain;
 };
 
 std::string Describe(const Cell& c) {
+  const char* principal = c.principal == Principal::kOwner   ? " (owner_user_id)"
+                          : c.principal == Principal::kLabel ? " (named like the owner label)"
+                                                             : "";
   return absl::StrCat(c.role == v1::ROLE_UNSPECIFIED ? "no-token" : v1::Role_Name(c.role),
-                      c.ae_only ? " / AE-only SOP" : " / public SOP",
+                      principal, c.ae_only ? " / AE-only SOP" : " / public SOP",
                       c.other_org ? " / other org" : " / own org");
 }
 
 // The expected outcome, from the rules in docs/SECURITY.md.
 struct Rules {
   static bool Editor(v1::Role r) { return r == v1::SALES_OPS || r == v1::ADMIN; }
+  // Visibility comes from roles alone: owning an SOP never shows it.
   static bool Sees(const Cell& c) {
     return !c.ae_only || c.role == v1::AE || Editor(c.role);
   }
-  // Reads of one SOP: hidden -> NOT_FOUND.
-  static Outcome Read(const Cell& c) { return Sees(c) ? Outcome::kOk : Outcome::kNotFound; }
-  // Lists and lookups: hidden SOPs are left out.
+  // Drafts and history: editors, and the owner of an SOP it sees. The
+  // free-text owner label grants nothing.
+  static bool ReadsDrafts(const Cell& c) {
+    return Sees(c) && (Editor(c.role) || c.principal == Principal::kOwner);
+  }
+  // Reads of one SOP: hidden -> NOT_FOUND; the draft with draft access.
+  static Outcome Read(const Cell& c) {
+    if (!Sees(c)) return Outcome::kNotFound;
+    return ReadsDrafts(c) ? Outcome::kOkDraft : Outcome::kOk;
+  }
+  // Lists: hidden SOPs are left out.
   static Outcome Listing(const Cell& c) {
-    return Sees(c) ? Outcome::kOk : Outcome::kOkWithoutIt;
+    if (!Sees(c)) return Outcome::kOkWithoutIt;
+    return ReadsDrafts(c) ? Outcome::kOkDraft : Outcome::kOk;
+  }
+  // Lookups match published revisions only.
+  static Outcome Lookup(const Cell& c) { return Sees(c) ? Outcome::kOk : Outcome::kOkWithoutIt; }
+  // Revisions and targeting checks: hidden -> NOT_FOUND, then draft access.
+  static Outcome History(const Cell& c) {
+    if (!Sees(c)) return Outcome::kNotFound;
+    return ReadsDrafts(c) ? Outcome::kOk : Outcome::kPermissionDenied;
   }
   // Editing one SOP: hidden -> NOT_FOUND, then the editor roles.
   static Outcome Edit(const Cell& c) {
@@ -101,12 +145,18 @@ struct Rules {
   }
 };
 
-// What a call gets to work on: a published SOP in orgs/default created for
-// this cell (so a write in one cell cannot change another), and a token of
-// orgs/default to revoke.
+// What a call gets to work on: a published SOP in orgs/default with a draft
+// ahead of it, created for this cell (so a write in one cell cannot change
+// another), and a token of orgs/default to revoke.
 struct Target {
   std::string sop;           // orgs/default/sops/...
   std::string revoke_token;  // orgs/default/tokens/...
+};
+
+// What a successful call showed of the target SOP.
+struct Seen {
+  bool listed = false;  // a list or lookup included it
+  bool draft = false;   // a get or list showed its draft
 };
 
 struct Rpc {
@@ -114,15 +164,15 @@ struct Rpc {
   // NOT_FOUND for everything naming orgs/default, as `names_org` says.
   std::function<Outcome(const Cell&)> expected;
   bool names_org;
-  // Performs the call; `listed` reports whether a list or lookup included
-  // the target SOP.
-  std::function<absl::Status(client::Client&, const Target&, bool* listed)> call;
+  // Performs the call and reports what it showed of the target SOP.
+  std::function<absl::Status(client::Client&, const Target&, Seen* seen)> call;
 };
 
 v1::Sop SopBody(bool ae_only) {
   v1::Sop sop;
-  sop.set_title("Matrix SOP");
-  sop.set_owner("Sales Operations Manager");
+  sop.set_title(kPublishedTitle);
+  sop.set_owner(kOwnerLabel);
+  sop.set_owner_user_id(kOwnerUserId);
   auto* rule = sop.add_targeting_rules();
   rule->add_record_types("Lead");
   auto* cond = rule->add_conditions();
@@ -135,62 +185,68 @@ v1::Sop SopBody(bool ae_only) {
 std::map<std::string, Rpc> RpcTable() {
   std::map<std::string, Rpc> t;
   const std::string sop = "sopsidebar.v1.SopService/";
-  t[sop + "CreateSop"] = {Rules::Create, true, [](client::Client& c, const Target&, bool*) {
+  t[sop + "CreateSop"] = {Rules::Create, true, [](client::Client& c, const Target&, Seen*) {
     v1::CreateSopRequest r;
     r.set_parent("orgs/default");
     *r.mutable_sop() = SopBody(false);
     return c.CreateSop(r).status();
   }};
-  t[sop + "GetSop"] = {Rules::Read, true, [](client::Client& c, const Target& t, bool*) {
-    return c.GetSop(t.sop).status();
+  t[sop + "GetSop"] = {Rules::Read, true, [](client::Client& c, const Target& t, Seen* seen) {
+    auto got = c.GetSop(t.sop);
+    seen->draft = got.ok() && got->title() == kDraftTitle;
+    return got.status();
   }};
   t[sop + "ListSops"] = {Rules::Listing, true, [](client::Client& c, const Target& t,
-                                                 bool* listed) {
+                                                 Seen* seen) {
     v1::ListSopsRequest r;
     r.set_parent("orgs/default");
     auto all = c.ListAllSops(r);
     if (all.ok()) {
-      for (const v1::Sop& s : *all) *listed |= s.name() == t.sop;
+      for (const v1::Sop& s : *all) {
+        if (s.name() != t.sop) continue;
+        seen->listed = true;
+        seen->draft = s.title() == kDraftTitle;
+      }
     }
     return all.status();
   }};
-  t[sop + "UpdateSop"] = {Rules::Edit, true, [](client::Client& c, const Target& t, bool*) {
+  t[sop + "UpdateSop"] = {Rules::Edit, true, [](client::Client& c, const Target& t, Seen*) {
     v1::UpdateSopRequest r;
     r.mutable_sop()->set_name(t.sop);
     r.mutable_sop()->set_title("Renamed by the matrix");
     r.mutable_update_mask()->add_paths("title");
     return c.UpdateSop(r).status();
   }};
-  t[sop + "DeleteSop"] = {Rules::Edit, true, [](client::Client& c, const Target& t, bool*) {
+  t[sop + "DeleteSop"] = {Rules::Edit, true, [](client::Client& c, const Target& t, Seen*) {
     v1::DeleteSopRequest r;
     r.set_name(t.sop);
     return c.DeleteSop(r).status();
   }};
-  t[sop + "UndeleteSop"] = {Rules::Undelete, true, [](client::Client& c, const Target& t, bool*) {
+  t[sop + "UndeleteSop"] = {Rules::Undelete, true, [](client::Client& c, const Target& t, Seen*) {
     v1::UndeleteSopRequest r;
     r.set_name(t.sop);
     return c.UndeleteSop(r).status();
   }};
-  t[sop + "ListSopRevisions"] = {Rules::Edit, true, [](client::Client& c, const Target& t,
-                                                      bool*) {
+  t[sop + "ListSopRevisions"] = {Rules::History, true, [](client::Client& c, const Target& t,
+                                                      Seen*) {
     v1::ListSopRevisionsRequest r;
     r.set_name(t.sop);
     return c.ListSopRevisions(r).status();
   }};
-  t[sop + "GetSopRevision"] = {Rules::Edit, true, [](client::Client& c, const Target& t, bool*) {
+  t[sop + "GetSopRevision"] = {Rules::History, true, [](client::Client& c, const Target& t, Seen*) {
     v1::GetSopRevisionRequest r;
     r.set_name(t.sop + "/revisions/1");
     return c.GetSopRevision(r).status();
   }};
-  t[sop + "PublishSop"] = {Rules::Edit, true, [](client::Client& c, const Target& t, bool*) {
+  t[sop + "PublishSop"] = {Rules::Edit, true, [](client::Client& c, const Target& t, Seen*) {
     return c.PublishSop(t.sop).status();
   }};
-  t[sop + "CheckTargeting"] = {Rules::Edit, true, [](client::Client& c, const Target& t,
-                                                    bool*) {
+  t[sop + "CheckTargeting"] = {Rules::History, true, [](client::Client& c, const Target& t,
+                                                    Seen*) {
     return c.CheckTargeting(t.sop).status();
   }};
   t["sopsidebar.v1.ContextService/LookupSops"] = {
-      Rules::Listing, true, [](client::Client& c, const Target& t, bool* listed) {
+      Rules::Lookup, true, [](client::Client& c, const Target& t, Seen* seen) {
         v1::LookupSopsRequest r;
         r.mutable_context()->set_org("orgs/default");
         r.mutable_context()->set_record_type("Lead");
@@ -198,19 +254,19 @@ std::map<std::string, Rpc> RpcTable() {
         r.set_max_results(100);
         auto found = c.LookupSops(r);
         if (found.ok()) {
-          for (const v1::SopMatch& m : found->matches()) *listed |= m.sop() == t.sop;
+          for (const v1::SopMatch& m : found->matches()) seen->listed |= m.sop() == t.sop;
         }
         return found.status();
       }};
   const std::string admin = "sopsidebar.v1.AdminService/";
-  t[admin + "WhoAmI"] = {Rules::Anyone, false, [](client::Client& c, const Target&, bool*) {
+  t[admin + "WhoAmI"] = {Rules::Anyone, false, [](client::Client& c, const Target&, Seen*) {
     return c.WhoAmI(v1::WhoAmIRequest()).status();
   }};
-  t[admin + "Ping"] = {Rules::Anyone, false, [](client::Client& c, const Target&, bool*) {
+  t[admin + "Ping"] = {Rules::Anyone, false, [](client::Client& c, const Target&, Seen*) {
     return c.Ping(v1::PingRequest()).status();
   }};
   t[admin + "CreateToken"] = {Rules::TokenAdmin, true, [](client::Client& c, const Target&,
-                                                          bool*) {
+                                                          Seen*) {
     v1::CreateTokenRequest r;
     r.set_parent("orgs/default");
     r.mutable_token()->set_user_id("new-rep");
@@ -218,23 +274,23 @@ std::map<std::string, Rpc> RpcTable() {
     return c.CreateToken(r).status();
   }};
   t[admin + "ListTokens"] = {Rules::TokenAdmin, true, [](client::Client& c, const Target&,
-                                                         bool*) {
+                                                         Seen*) {
     v1::ListTokensRequest r;
     r.set_parent("orgs/default");
     return c.ListTokens(r).status();
   }};
   t[admin + "RevokeToken"] = {Rules::TokenAdmin, true, [](client::Client& c, const Target& t,
-                                                          bool*) {
+                                                          Seen*) {
     return c.RevokeToken(t.revoke_token).status();
   }};
   t[admin + "CreateOrg"] = {Rules::ServerAdminOnly, false, [](client::Client& c, const Target&,
-                                                              bool*) {
+                                                              Seen*) {
     v1::CreateOrgRequest r;
     r.set_org_id("matrix-new-org");
     return c.CreateOrg(r).status();
   }};
   t[admin + "ListOrgs"] = {Rules::ServerAdminOnly, false, [](client::Client& c, const Target&,
-                                                             bool*) {
+                                                             Seen*) {
     return c.ListOrgs(v1::ListOrgsRequest()).status();
   }};
   return t;
@@ -251,9 +307,29 @@ class AuthorizationMatrixTest : public test::SopdFixture {
     const std::string acme_admin = IssueToken(admin_token_, "acme-admin", {v1::ADMIN}, "acme");
     for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
       const auto role = static_cast<v1::Role>(r);
-      own_[role] = IssueToken(admin_token_, "own-" + v1::Role_Name(role), {role});
-      other_[role] = IssueToken(acme_admin, "acme-" + v1::Role_Name(role), {role}, "acme");
+      own_[{role, Principal::kPlain}] =
+          IssueToken(admin_token_, "own-" + v1::Role_Name(role), {role});
+      other_[{role, Principal::kPlain}] =
+          IssueToken(acme_admin, "acme-" + v1::Role_Name(role), {role}, "acme");
     }
+    for (v1::Role role : kOwnerRoles) {
+      own_[{role, Principal::kOwner}] = IssueToken(admin_token_, kOwnerUserId, {role});
+      other_[{role, Principal::kOwner}] = IssueToken(acme_admin, kOwnerUserId, {role}, "acme");
+      own_[{role, Principal::kLabel}] = IssueLabelToken(admin_token_, role, "default");
+      other_[{role, Principal::kLabel}] = IssueLabelToken(acme_admin, role, "acme");
+    }
+  }
+
+  // A token whose user id and display name spell the owner label.
+  std::string IssueLabelToken(const std::string& issuer, v1::Role role, const std::string& org) {
+    v1::CreateTokenRequest request;
+    request.set_parent("orgs/" + org);
+    request.mutable_token()->set_user_id(absl::AsciiStrToLower(kOwnerLabel));
+    request.mutable_token()->set_display_name(kOwnerLabel);
+    request.mutable_token()->add_roles(role);
+    auto issued = ClientFor(issuer).CreateToken(request);
+    EXPECT_TRUE(issued.ok()) << issued.status();
+    return issued.ok() ? issued->secret() : "";
   }
 
   Target MakeTarget(bool ae_only) {
@@ -265,6 +341,11 @@ class AuthorizationMatrixTest : public test::SopdFixture {
     auto sop = admin_->CreateSop(create);
     EXPECT_TRUE(sop.ok()) << sop.status();
     EXPECT_TRUE(admin_->PublishSop(sop->name()).ok());
+    v1::UpdateSopRequest draft;
+    draft.mutable_sop()->set_name(sop->name());
+    draft.mutable_sop()->set_title(kDraftTitle);
+    draft.mutable_update_mask()->add_paths("title");
+    EXPECT_TRUE(admin_->UpdateSop(draft).ok());
     t.sop = sop->name();
     v1::CreateTokenRequest token;
     token.set_parent("orgs/default");
@@ -275,7 +356,8 @@ class AuthorizationMatrixTest : public test::SopdFixture {
   }
 
   std::unique_ptr<client::Client> admin_;
-  std::map<v1::Role, std::string> own_, other_;
+  // Tokens of orgs/default and of acme.
+  std::map<std::pair<v1::Role, Principal>, std::string> own_, other_;
   int counter_ = 0;
 };
 
@@ -307,46 +389,54 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
 }
 
 TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
-  std::vector<std::string> mismatches;
-  int cells = 0;
-  for (const auto& [method, rpc] : RpcTable()) {
-    for (int r = v1::Role_MIN; r <= v1::Role_MAX; ++r) {
-      for (bool ae_only : {false, true}) {
-        for (bool other_org : {false, true}) {
-          const Cell cell{static_cast<v1::Role>(r), ae_only, other_org};
-          if (cell.role == v1::ROLE_UNSPECIFIED && other_org) continue;
-          Outcome expected;
-          if (cell.role == v1::ROLE_UNSPECIFIED) {
-            expected = Outcome::kUnauthenticated;
-          } else if (other_org && rpc.names_org) {
-            expected = Outcome::kNotFound;
-          } else {
-            expected = rpc.expected(cell);
-          }
-          const Target target = MakeTarget(ae_only);
-          const std::string token = cell.role == v1::ROLE_UNSPECIFIED
-                                        ? ""
-                                        : (other_org ? other_[cell.role] : own_[cell.role]);
-          client::Client caller = ClientFor(token);
-          bool listed = false;
-          Outcome actual = FromStatus(rpc.call(caller, target, &listed));
-          if (actual == Outcome::kOk &&
-              (expected == Outcome::kOkWithoutIt || expected == Outcome::kOk) &&
-              (method.find("/ListSops") != std::string::npos ||
-               method.find("/LookupSops") != std::string::npos) &&
-              !listed) {
-            actual = Outcome::kOkWithoutIt;
-          }
-          ++cells;
-          if (actual != expected) {
-            mismatches.push_back(absl::StrCat(method, " as ", Describe(cell), ": expected ",
-                                              Name(expected), ", got ", Name(actual)));
-          }
+  std::vector<Cell> callers;
+  for (int r = v1::Role_MIN; r <= v1::Role_MAX; ++r) {
+    for (bool ae_only : {false, true}) {
+      for (bool other_org : {false, true}) {
+        const auto role = static_cast<v1::Role>(r);
+        if (role == v1::ROLE_UNSPECIFIED && other_org) continue;
+        callers.push_back({role, ae_only, other_org, Principal::kPlain});
+        if (std::find(std::begin(kOwnerRoles), std::end(kOwnerRoles), role) ==
+            std::end(kOwnerRoles)) {
+          continue;
         }
+        callers.push_back({role, ae_only, other_org, Principal::kOwner});
+        callers.push_back({role, ae_only, other_org, Principal::kLabel});
       }
     }
   }
-  EXPECT_GT(cells, 18 * 9 * 3);
+  std::vector<std::string> mismatches;
+  int cells = 0;
+  for (const auto& [method, rpc] : RpcTable()) {
+    for (const Cell& cell : callers) {
+      Outcome expected;
+      if (cell.role == v1::ROLE_UNSPECIFIED) {
+        expected = Outcome::kUnauthenticated;
+      } else if (cell.other_org && rpc.names_org) {
+        expected = Outcome::kNotFound;
+      } else {
+        expected = rpc.expected(cell);
+      }
+      const Target target = MakeTarget(cell.ae_only);
+      const std::string token =
+          cell.role == v1::ROLE_UNSPECIFIED
+              ? ""
+              : (cell.other_org ? other_ : own_)[{cell.role, cell.principal}];
+      client::Client caller = ClientFor(token);
+      Seen seen;
+      Outcome actual = FromStatus(rpc.call(caller, target, &seen));
+      const bool lists = method.find("/ListSops") != std::string::npos ||
+                         method.find("/LookupSops") != std::string::npos;
+      if (actual == Outcome::kOk && lists && !seen.listed) actual = Outcome::kOkWithoutIt;
+      if (actual == Outcome::kOk && seen.draft) actual = Outcome::kOkDraft;
+      ++cells;
+      if (actual != expected) {
+        mismatches.push_back(absl::StrCat(method, " as ", Describe(cell), ": expected ",
+                                          Name(expected), ", got ", Name(actual)));
+      }
+    }
+  }
+  EXPECT_GT(cells, 18 * (9 * 3 + 2 * 2 * 4));
   EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " mismatches:\n"
                                   << absl::StrJoin(mismatches, "\n");
   std::cout << "authorization matrix: " << cells << " cells, " << mismatches.size()

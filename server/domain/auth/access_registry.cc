@@ -19,7 +19,6 @@ namespace sopsidebar {
 namespace {
 
 constexpr absl::string_view kSecretPrefix = "sop_";
-constexpr size_t kMaxUserId = 256;
 constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3650);
 
 // The token id inside a secret "sop_<id>_<random>", or empty.
@@ -38,9 +37,10 @@ RoleSet GrantableRoles(const Caller& caller) {
 
 absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   if (token.user_id().empty()) return error::RequiredField("token.user_id");
-  SOP_RETURN_IF_ERROR(ValidateText("token.user_id", token.user_id(), kMaxUserId, TextKind::kLine));
   SOP_RETURN_IF_ERROR(
-      ValidateText("token.display_name", token.display_name(), kMaxUserId, TextKind::kLine));
+      ValidateText("token.user_id", token.user_id(), Limits::kMaxUserId, TextKind::kLine));
+  SOP_RETURN_IF_ERROR(ValidateText("token.display_name", token.display_name(),
+                                   Limits::kMaxShortText, TextKind::kLine));
   if (token.roles().empty()) return error::RequiredField("token.roles");
   RoleSet seen = 0;
   for (int i = 0; i < token.roles_size(); ++i) {
@@ -85,6 +85,16 @@ absl::StatusOr<std::unique_ptr<AccessRegistry>> AccessRegistry::Create(AuthStore
 absl::StatusOr<std::optional<std::string>> AccessRegistry::BootstrapAdminToken() {
   absl::MutexLock lock(&mu_);
   if (!tokens_.empty()) return std::nullopt;
+  return IssueServerAdminLocked("Bootstrap admin", "sopd");
+}
+
+absl::StatusOr<std::string> AccessRegistry::IssueRecoveryAdminToken() {
+  absl::MutexLock lock(&mu_);
+  return IssueServerAdminLocked("Recovery admin", "sopd --bootstrap-admin");
+}
+
+absl::StatusOr<std::string> AccessRegistry::IssueServerAdminLocked(
+    absl::string_view display_name, const std::string& creator) {
   const std::string org(kDefaultOrg);
   if (!orgs_.contains(org)) {
     v1::Org record;
@@ -96,17 +106,27 @@ absl::StatusOr<std::optional<std::string>> AccessRegistry::BootstrapAdminToken()
   }
   v1::Token token;
   token.set_user_id("admin");
-  token.set_display_name("Bootstrap admin");
+  token.set_display_name(std::string(display_name));
   token.add_roles(v1::ADMIN);
   token.set_server_admin(true);
   SOP_ASSIGN_OR_RETURN(v1::CreateTokenResponse issued,
-                       IssueLocked(org, std::move(token), std::nullopt, "sopd"));
+                       IssueLocked(org, std::move(token), std::nullopt, creator));
   return issued.secret();
 }
 
 bool AccessRegistry::IsActive(const v1::Token& token) const {
   if (token.has_revoke_time()) return false;
   return !token.has_expire_time() || clock_->Now() < FromProtoTimestamp(token.expire_time());
+}
+
+bool AccessRegistry::HasOtherLastingServerAdmin(absl::string_view token_id) const {
+  for (const auto& [id, record] : tokens_) {
+    const v1::Token& token = record.token();
+    if (id != token_id && token.server_admin() && !token.has_expire_time() && IsActive(token)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 absl::StatusOr<Caller> AccessRegistry::Authenticate(absl::string_view secret) const {
@@ -169,11 +189,15 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::CreateToken(
   }
   absl::MutexLock lock(&mu_);
   SOP_RETURN_IF_ERROR(CheckTokenAdmin(caller, org));
+  if (request.token().server_admin()) {
+    SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageServerAdmins));
+  }
   SOP_RETURN_IF_ERROR(CheckNewToken(request.token(), GrantableRoles(caller)));
   v1::Token token;
   token.set_user_id(request.token().user_id());
   token.set_display_name(request.token().display_name());
   *token.mutable_roles() = request.token().roles();
+  token.set_server_admin(request.token().server_admin());
   return IssueLocked(org, std::move(token), ttl, caller.user_id);
 }
 
@@ -205,6 +229,15 @@ absl::StatusOr<v1::Token> AccessRegistry::RevokeToken(const Caller& caller,
     return error::TokenNotFound(request.name());
   }
   if (it->second.token().has_revoke_time()) return it->second.token();
+  if (it->second.token().server_admin()) {
+    // An org ADMIN must not lock every server admin out; and sopd must
+    // keep one server admin that neither expires nor is revoked.
+    SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageServerAdmins));
+    if (IsActive(it->second.token()) && !it->second.token().has_expire_time() &&
+        !HasOtherLastingServerAdmin(name.token)) {
+      return error::LastServerAdminToken(request.name());
+    }
+  }
   internal::v1::TokenRecord record = it->second;
   *record.mutable_token()->mutable_revoke_time() = ToProtoTimestamp(clock_->Now());
   SOP_RETURN_IF_ERROR(store_->PutToken(record));
@@ -221,7 +254,8 @@ absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
                                " is not a valid id: 1-63 of [a-z0-9-], starting with a letter"));
   }
   SOP_RETURN_IF_ERROR(
-      ValidateText("org.display_name", request.org().display_name(), kMaxUserId, TextKind::kLine));
+      ValidateText("org.display_name", request.org().display_name(), Limits::kMaxShortText,
+                   TextKind::kLine));
   absl::MutexLock lock(&mu_);
   if (orgs_.contains(request.org_id())) {
     return error::OrgAlreadyExists(OrgName(request.org_id()));

@@ -5,9 +5,15 @@
 // stored. Tokens and orgs are few, so all of them are kept in memory and
 // authentication costs one hash and one map look-up, no storage read.
 //
+// Server-admin tokens may administer every org. Only a server admin creates
+// or revokes one, and the last active one without an expiry cannot be
+// revoked, so sopd always keeps one; an operator who lost every one issues
+// another with IssueRecoveryAdminToken (`sopd --bootstrap-admin`).
+//
 // Errors: UNAUTHENTICATED (Authenticate, same words for every reason);
-// PERMISSION_DENIED (roles); NOT_FOUND (missing, or another org's);
-// INVALID_ARGUMENT naming the field; ALREADY_EXISTS (orgs); storage errors.
+// PERMISSION_DENIED (roles, server-admin tokens); NOT_FOUND (missing, or
+// another org's); INVALID_ARGUMENT naming the field; ALREADY_EXISTS (orgs);
+// FAILED_PRECONDITION (the last server-admin token); storage errors.
 // Thread-safe: Authenticate takes a reader lock only.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_AUTH_ACCESS_REGISTRY_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_AUTH_ACCESS_REGISTRY_H_
@@ -39,16 +45,26 @@ class AccessRegistry {
   // ADMIN token in it, and returns its secret. Otherwise returns nullopt.
   absl::StatusOr<std::optional<std::string>> BootstrapAdminToken();
 
+  // The operator's way back when no server-admin token is left: issues a new
+  // server-admin ADMIN token in orgs/default (creating the org if missing),
+  // whatever tokens exist, and returns its secret. Not an RPC: only whoever
+  // can open the data dir (sopd stopped) may call it. Storage errors.
+  absl::StatusOr<std::string> IssueRecoveryAdminToken();
+
   // The caller a bearer secret belongs to, or UNAUTHENTICATED.
   absl::StatusOr<Caller> Authenticate(absl::string_view secret) const;
 
   // token.user_id (required) and token.display_name: at most 256 characters
   // without control characters, else INVALID_ARGUMENT naming the field.
+  // request.token.server_admin makes a server-admin token: PERMISSION_DENIED
+  // unless the caller is a server admin.
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(const Caller& caller,
                                                       const v1::CreateTokenRequest& request);
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const Caller& caller,
                                                     const v1::ListTokensRequest& request) const;
-  // Revoking a revoked token returns it unchanged.
+  // Revoking a revoked token returns it unchanged. A server-admin token:
+  // PERMISSION_DENIED unless the caller is a server admin, and
+  // FAILED_PRECONDITION when it is the last active one without an expiry.
   absl::StatusOr<v1::Token> RevokeToken(const Caller& caller,
                                         const v1::RevokeTokenRequest& request);
   // org.display_name: at most 256 characters without control characters.
@@ -65,6 +81,15 @@ class AccessRegistry {
   absl::Status CheckTokenAdmin(const Caller& caller, absl::string_view org) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool IsActive(const v1::Token& token) const;
+  // Whether an active server-admin token without an expiry other than the
+  // one with id `token_id` exists.
+  bool HasOtherLastingServerAdmin(absl::string_view token_id) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Creates orgs/default if missing and issues a server-admin ADMIN token
+  // in it, created by `creator`.
+  absl::StatusOr<std::string> IssueServerAdminLocked(absl::string_view display_name,
+                                                     const std::string& creator)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::CreateTokenResponse> IssueLocked(const std::string& org, v1::Token token,
                                                       std::optional<absl::Duration> ttl,
                                                       const std::string& creator)

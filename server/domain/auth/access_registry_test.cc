@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/storage/in_memory_auth_store.h"
@@ -160,6 +161,115 @@ TEST_F(AccessRegistryTest, OrgsNeedAServerAdmin) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(registry_->ListOrgs(admin_)->orgs_size(), 2);
   EXPECT_EQ(registry_->ListOrgs(org_admin).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(AccessRegistryTest, OnlyAServerAdminRevokesAServerAdminToken) {
+  const Caller org_admin = Login(Issue(admin_, "default", {v1::ADMIN})->secret());
+  ASSERT_FALSE(org_admin.server_admin);
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(admin_.token_name);
+  EXPECT_EQ(registry_->RevokeToken(org_admin, revoke).status(),
+            absl::PermissionDeniedError(
+                "your roles do not allow you to manage server-admin tokens"));
+  EXPECT_TRUE(registry_->Authenticate(admin_secret_).ok());
+  // The org admin still revokes the org's other tokens.
+  revoke.set_name(Issue(admin_, "default", {v1::SDR})->token().name());
+  EXPECT_TRUE(registry_->RevokeToken(org_admin, revoke).ok());
+}
+
+TEST_F(AccessRegistryTest, LastActiveNonExpiringServerAdminTokenCannotBeRevoked) {
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(admin_.token_name);
+  const absl::Status last = registry_->RevokeToken(admin_, revoke).status();
+  EXPECT_EQ(last.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(last.message(),
+              HasSubstr(absl::StrCat("token ", admin_.token_name,
+                                     " is the last active server-admin token without an "
+                                     "expiry")));
+  EXPECT_THAT(last.message(), HasSubstr("sopctl token create --server-admin"));
+  EXPECT_TRUE(registry_->Authenticate(admin_secret_).ok());
+
+  // An expiring server-admin token does not keep sopd administrable.
+  v1::CreateTokenRequest expiring;
+  expiring.set_parent("orgs/default");
+  expiring.mutable_token()->set_user_id("ops-lead");
+  expiring.mutable_token()->add_roles(v1::ADMIN);
+  expiring.mutable_token()->set_server_admin(true);
+  expiring.mutable_ttl()->set_seconds(3600);
+  auto temporary = registry_->CreateToken(admin_, expiring);
+  ASSERT_TRUE(temporary.ok()) << temporary.status();
+  EXPECT_EQ(registry_->RevokeToken(admin_, revoke).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // With a second non-expiring one, the first may go, and then the second
+  // is the last.
+  v1::CreateTokenRequest lasting = expiring;
+  lasting.clear_ttl();
+  auto second = registry_->CreateToken(admin_, lasting);
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto revoked = registry_->RevokeToken(admin_, revoke);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_TRUE(revoked->has_revoke_time());
+  const Caller successor = Login(second->secret());
+  revoke.set_name(second->token().name());
+  EXPECT_EQ(registry_->RevokeToken(successor, revoke).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  revoke.set_name(temporary->token().name());
+  EXPECT_TRUE(registry_->RevokeToken(successor, revoke).ok());
+}
+
+TEST_F(AccessRegistryTest, ServerAdminTokensAreCreatedByServerAdminsOnly) {
+  v1::CreateTokenRequest request;
+  request.set_parent("orgs/default");
+  request.mutable_token()->set_user_id("ops-lead");
+  request.mutable_token()->add_roles(v1::ADMIN);
+  request.mutable_token()->set_server_admin(true);
+  const Caller org_admin = Login(Issue(admin_, "default", {v1::ADMIN})->secret());
+  EXPECT_EQ(registry_->CreateToken(org_admin, request).status(),
+            absl::PermissionDeniedError(
+                "your roles do not allow you to manage server-admin tokens"));
+
+  auto issued = registry_->CreateToken(admin_, request);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_TRUE(issued->token().server_admin());
+  const Caller successor = Login(issued->secret());
+  EXPECT_TRUE(successor.server_admin);
+  EXPECT_EQ(successor.user_id, "ops-lead");
+  v1::CreateOrgRequest org;
+  org.set_org_id("acme");
+  EXPECT_TRUE(registry_->CreateOrg(successor, org).ok());
+}
+
+TEST_F(AccessRegistryTest, RecoveryIssuesAnotherServerAdminToken) {
+  auto recovered = registry_->IssueRecoveryAdminToken();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  const Caller admin = Login(*recovered);
+  EXPECT_EQ(admin.org, "default");
+  EXPECT_TRUE(admin.server_admin);
+  EXPECT_EQ(admin.roles, RoleBit(v1::ADMIN));
+  EXPECT_NE(admin.token_name, admin_.token_name);
+  EXPECT_TRUE(registry_->Authenticate(admin_secret_).ok());
+  // It is stored: a reload authenticates it.
+  registry_ = AccessRegistry::Create(&store_, &clock_).value();
+  EXPECT_TRUE(Login(*recovered).server_admin);
+}
+
+TEST(AccessRegistryRecoveryTest, RecoveryCreatesTheDefaultOrgWhenMissing) {
+  FakeClock clock;
+  InMemoryAuthStore store;
+  v1::Org acme;
+  acme.set_name("orgs/acme");
+  ASSERT_TRUE(store.PutOrg(acme).ok());
+  auto registry = AccessRegistry::Create(&store, &clock).value();
+  auto recovered = registry->IssueRecoveryAdminToken();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  auto admin = registry->Authenticate(*recovered);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto orgs = registry->ListOrgs(*admin);
+  ASSERT_TRUE(orgs.ok()) << orgs.status();
+  ASSERT_EQ(orgs->orgs_size(), 2);
+  EXPECT_EQ(orgs->orgs(0).name(), "orgs/acme");
+  EXPECT_EQ(orgs->orgs(1).name(), "orgs/default");
 }
 
 TEST_F(AccessRegistryTest, WhoAmIReportsTheCaller) {

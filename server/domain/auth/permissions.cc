@@ -1,6 +1,5 @@
 #include "server/domain/auth/permissions.h"
 
-#include "absl/strings/match.h"
 #include "server/common/errors.h"
 
 namespace sopsidebar {
@@ -17,6 +16,7 @@ constexpr Permission kTable[] = {
     {Operation::kPublishSops, "publish SOPs", kEditors, false, false},
     {Operation::kManageTokens, "manage tokens", RoleBit(v1::ADMIN), false, false},
     {Operation::kManageOrgs, "manage orgs", 0, false, true},
+    {Operation::kManageServerAdmins, "manage server-admin tokens", 0, false, true},
     {Operation::kDebugTargeting, "see near misses", kEditors, false, false},
     {Operation::kPing, "call sopd", kAllRoles, false, false},
 };
@@ -41,15 +41,20 @@ bool IsApprover(const Caller& caller, const v1::Sop& sop) {
 absl::Span<const Permission> PermissionTable() { return kTable; }
 
 bool IsOwner(const Caller& caller, const v1::Sop& sop) {
-  return !sop.owner().empty() && (absl::EqualsIgnoreCase(sop.owner(), caller.user_id) ||
-                                  absl::EqualsIgnoreCase(sop.owner(), caller.display_name));
+  // Exact: user ids are identities, and the free-text `owner` (a job title
+  // anyone's display name could spell) grants nothing.
+  return !sop.owner_user_id().empty() && sop.owner_user_id() == caller.user_id;
 }
 
 bool IsAllowed(const Caller& caller, Operation operation, const v1::Sop* sop) {
   const Permission& p = Row(operation);
   if (p.server_admin_only) return caller.server_admin;
   if (caller.roles & p.roles) return true;
-  return p.owners_and_approvers && sop != nullptr &&
+  if (!p.owners_and_approvers || sop == nullptr) return false;
+  // Owning or approving adds reads of an SOP the caller's roles already see
+  // and never widens who sees it. Approver roles are among the roles that
+  // see the SOP; an owner's roles may not be.
+  return RolesMaySee(caller.roles, VisibleToRoles(*sop)) &&
          (IsOwner(caller, *sop) || IsApprover(caller, *sop));
 }
 

@@ -21,6 +21,7 @@ enum class Operation {
   kPublishSops,
   kManageTokens,   // create, list, revoke tokens of the caller's org
   kManageOrgs,     // create and list orgs
+  kManageServerAdmins,  // create and revoke server-admin tokens
   kDebugTargeting, // near misses in lookups
   kPing,           // WhoAmI, Ping
 };
@@ -31,8 +32,8 @@ struct Permission {
   absl::string_view description;
   // Roles allowed everywhere in their org.
   RoleSet roles;
-  // Also allowed: the SOP's owner (user id or display name equals
-  // Sop.owner) and holders of its required approver roles.
+  // Also allowed, on an SOP the caller's roles see (VisibleToRoles): its
+  // owner (IsOwner) and holders of its required approver roles.
   bool owners_and_approvers;
   // Only server admins, whatever their roles.
   bool server_admin_only;
@@ -48,7 +49,8 @@ bool IsAllowed(const Caller& caller, Operation operation, const v1::Sop* sop = n
 // OK or PERMISSION_DENIED naming the operation.
 absl::Status Authorize(const Caller& caller, Operation operation, const v1::Sop* sop = nullptr);
 
-// Whether `caller` is the owner of `sop`.
+// Whether `caller` is the owner of `sop`: its owner_user_id is set and is
+// exactly the caller's user id. The free-text Sop.owner never makes an owner.
 bool IsOwner(const Caller& caller, const v1::Sop& sop);
 
 }  // namespace sopsidebar

@@ -42,7 +42,7 @@ TEST(PermissionsTest, OnlySalesOpsAndAdminWriteAndPublish) {
 
 TEST(PermissionsTest, OwnersAndApproversReadDraftsAndHistoryOfTheirSop) {
   v1::Sop sop;
-  sop.set_owner("Rep@Example.com");
+  sop.set_owner_user_id("rep@example.com");
   sop.add_required_approver_roles(v1::VP_SALES);
   EXPECT_TRUE(IsAllowed(WithRoles(RoleBit(v1::SDR)), Operation::kReadDrafts, &sop));
   EXPECT_TRUE(IsAllowed(WithRoles(RoleBit(v1::VP_SALES)), Operation::kReadHistory, &sop));
@@ -52,11 +52,53 @@ TEST(PermissionsTest, OwnersAndApproversReadDraftsAndHistoryOfTheirSop) {
   EXPECT_FALSE(IsAllowed(other, Operation::kReadHistory, &sop));
 }
 
-TEST(PermissionsTest, OrgsNeedAServerAdminWhateverTheRoles) {
+TEST(PermissionsTest, OwnerIsTheExactOwnerUserIdNotTheFreeTextOwner) {
+  v1::Sop sop;
+  sop.set_owner("Deal Desk Manager");
+  sop.set_owner_user_id("rep@example.com");
+  Caller owner = WithRoles(RoleBit(v1::SDR));
+  EXPECT_TRUE(IsOwner(owner, sop));
+  Caller other_case = owner;
+  other_case.user_id = "Rep@Example.com";
+  EXPECT_FALSE(IsOwner(other_case, sop));
+  // The free-text owner is a label: matching it as user id or display name
+  // grants nothing.
+  Caller label = WithRoles(RoleBit(v1::SDR));
+  label.user_id = "deal desk manager";
+  label.display_name = "Deal Desk Manager";
+  EXPECT_FALSE(IsOwner(label, sop));
+  EXPECT_FALSE(IsAllowed(label, Operation::kReadDrafts, &sop));
+  EXPECT_FALSE(IsAllowed(label, Operation::kReadHistory, &sop));
+  // Without an owner_user_id nobody owns the SOP, not even a caller without
+  // a user id.
+  sop.clear_owner_user_id();
+  Caller anonymous = WithRoles(RoleBit(v1::SDR));
+  anonymous.user_id.clear();
+  EXPECT_FALSE(IsOwner(anonymous, sop));
+}
+
+TEST(PermissionsTest, OwnershipGrantsNothingOnAnSopTheRolesDoNotSee) {
+  v1::Sop sop;
+  sop.set_owner_user_id("rep@example.com");
+  sop.add_visibility_roles(v1::AE);
+  const Caller sdr_owner = WithRoles(RoleBit(v1::SDR));
+  ASSERT_TRUE(IsOwner(sdr_owner, sop));
+  EXPECT_FALSE(IsAllowed(sdr_owner, Operation::kReadDrafts, &sop));
+  EXPECT_FALSE(IsAllowed(sdr_owner, Operation::kReadHistory, &sop));
+  EXPECT_EQ(Authorize(sdr_owner, Operation::kReadDrafts, &sop),
+            absl::PermissionDeniedError("your roles do not allow you to read SOP drafts"));
+  const Caller ae_owner = WithRoles(RoleBit(v1::AE));
+  EXPECT_TRUE(IsAllowed(ae_owner, Operation::kReadDrafts, &sop));
+  EXPECT_TRUE(IsAllowed(ae_owner, Operation::kReadHistory, &sop));
+}
+
+TEST(PermissionsTest, OrgsAndServerAdminTokensNeedAServerAdminWhateverTheRoles) {
   EXPECT_FALSE(IsAllowed(WithRoles(kAllRoles), Operation::kManageOrgs));
+  EXPECT_FALSE(IsAllowed(WithRoles(kAllRoles), Operation::kManageServerAdmins));
   Caller admin = WithRoles(RoleBit(v1::ADMIN));
   admin.server_admin = true;
   EXPECT_TRUE(IsAllowed(admin, Operation::kManageOrgs));
+  EXPECT_TRUE(IsAllowed(admin, Operation::kManageServerAdmins));
 }
 
 TEST(PermissionsTest, DenialNamesTheOperation) {

@@ -71,6 +71,23 @@ TEST(ParseSopFileTest, ParsesYamlInTheProtoJsonMapping) {
   EXPECT_EQ(sop->steps(0).time_limit().anchor_event(), "MQL assigned");
 }
 
+TEST(ParseSopFileTest, OwnerUserIdIsReadFromYamlAndJsonAndItsLengthChecked) {
+  absl::StatusOr<v1::Sop> yaml =
+      ParseSopFile("s.yaml", "title: T\nowner: Deal Desk Manager\nowner_user_id: dana/ops@acme.com\n");
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  EXPECT_EQ(yaml->owner(), "Deal Desk Manager");
+  EXPECT_EQ(yaml->owner_user_id(), "dana/ops@acme.com");
+  absl::StatusOr<v1::Sop> json =
+      ParseSopFile("s.json", R"({"title": "T", "owner": "O", "ownerUserId": "dana@acme.com"})");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->owner_user_id(), "dana@acme.com");
+  EXPECT_EQ(ParseSopFile("s.yaml", absl::StrCat("title: T\nowner: O\nowner_user_id: ",
+                                                std::string(257, 'u'), "\n"))
+                .status(),
+            absl::InvalidArgumentError(
+                "s.yaml:3: owner_user_id: longer than the limit of 256 characters"));
+}
+
 TEST(ParseSopFileTest, QuotedNumberStaysString) {
   absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", WithCondition("equals: \"75\""));
   ASSERT_TRUE(sop.ok()) << sop.status();

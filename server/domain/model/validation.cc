@@ -532,6 +532,8 @@ absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
       ValidateText(Path(prefix, "purpose"), sop.purpose(), Limits::kMaxText, TextKind::kMultiline));
   SOP_RETURN_IF_ERROR(
       CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText, TextKind::kLine));
+  SOP_RETURN_IF_ERROR(ValidateText(Path(prefix, "owner_user_id"), sop.owner_user_id(),
+                                   Limits::kMaxUserId, TextKind::kLine));
   SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "review_cycle"),
                                                  sop.review_cycle(), v1::ReviewCycle_IsValid,
                                                  /*required=*/false));

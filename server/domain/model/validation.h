@@ -24,6 +24,7 @@ namespace sopsidebar {
 struct Limits {
   static constexpr size_t kMaxTitle = 200;
   static constexpr size_t kMaxShortText = 256;     // names, labels, owner, ids
+  static constexpr size_t kMaxUserId = 256;        // a token's user_id, owner_user_id
   static constexpr size_t kMaxText = 20000;        // purpose, instructions
   static constexpr size_t kMaxFieldName = 128;
   static constexpr size_t kMaxStringValue = 1024;  // a condition or context value

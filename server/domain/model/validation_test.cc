@@ -94,6 +94,15 @@ TEST(ValidateSopBodyTest, OversizeStringsAndListsNameTheLimit) {
                 "sop.targeting_rules[0].conditions: more than the limit of 20 items");
 }
 
+TEST(ValidateSopBodyTest, OwnerUserIdIsOptionalAndAsLongAsATokenUserId) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.set_owner_user_id(std::string(256, 'u'));
+  EXPECT_TRUE(ValidateSopBody(sop, "sop").ok());
+  sop.set_owner_user_id(std::string(257, 'u'));
+  ExpectInvalid(ValidateSopBody(sop, "sop"),
+                "sop.owner_user_id: longer than the limit of 256 characters");
+}
+
 TEST(ValidateSopBodyTest, UnknownEnumValuesAreRejected) {
   v1::Sop sop = Parse<v1::Sop>(kValidSop);
   sop.set_review_cycle(static_cast<v1::ReviewCycle>(42));

@@ -173,8 +173,9 @@ int SopRegistry::PageSize(int requested) const {
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::ViewFor(const Caller& caller, const v1::Sop& head) const {
-  const bool sees_head = RolesMaySee(caller.roles, VisibleToRoles(head)) || IsOwner(caller, head);
-  if (sees_head && IsAllowed(caller, Operation::kReadDrafts, &head)) return head;
+  // Draft access needs roles that see the head; owning or approving it adds
+  // the draft, never visibility (permissions.h), so every read path agrees.
+  if (IsAllowed(caller, Operation::kReadDrafts, &head)) return head;
   if (head.state() != v1::Sop::PUBLISHED) return error::SopNotFound(head.name());
   SOP_ASSIGN_OR_RETURN(v1::Sop published, PublishedSnapshot(head));
   if (!RolesMaySee(caller.roles, VisibleToRoles(published)) ||

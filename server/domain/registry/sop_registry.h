@@ -17,7 +17,10 @@
 // and only in the caller's org. An SOP the caller may not see (another org,
 // visibility roles, a draft without draft access) gets exactly the NOT_FOUND
 // of a missing one, and lists and lookups leave it out. Callers without
-// draft access read the published revision of a published SOP.
+// draft access read the published revision of a published SOP. Visibility
+// comes from roles alone: owning or approving an SOP adds draft and history
+// reads of one the caller's roles see, so no read path shows an SOP that
+// another hides.
 //
 // Lists page with signed tokens (page_token.h): a token that this registry
 // did not issue for the same request (forged, altered, other parameters, or

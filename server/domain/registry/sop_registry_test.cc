@@ -7,6 +7,8 @@
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/storage/in_memory_sop_store.h"
@@ -97,6 +99,48 @@ class SopRegistryTest : public ::testing::Test {
       for (const auto& m : response->matches()) names.push_back(m.sop());
     }
     return names;
+  }
+
+  // What every read path tells `caller` about the SOP `id`, with the id
+  // written as "X", so that the answers for two SOPs compare.
+  std::vector<std::string> ReadPathAnswers(const Caller& caller, const std::string& id) {
+    const std::string name = "orgs/default/sops/" + id;
+    auto answer = [&id](absl::string_view path, const absl::Status& status) {
+      return absl::StrCat(path, ": ", absl::StrReplaceAll(status.ToString(), {{id, "X"}}));
+    };
+    std::vector<std::string> answers;
+    v1::GetSopRequest get;
+    get.set_name(name);
+    answers.push_back(answer("GetSop", registry_->GetSop(caller, get).status()));
+    v1::ListSopRevisionsRequest revisions;
+    revisions.set_name(name);
+    answers.push_back(
+        answer("ListSopRevisions", registry_->ListSopRevisions(caller, revisions).status()));
+    v1::GetSopRevisionRequest revision;
+    revision.set_name(name + "/revisions/1");
+    answers.push_back(
+        answer("GetSopRevision", registry_->GetSopRevision(caller, revision).status()));
+    v1::CheckTargetingRequest check;
+    check.set_name(name);
+    answers.push_back(
+        answer("CheckTargeting", registry_->CheckTargeting(caller, check).status()));
+    v1::ListSopsRequest list;
+    list.set_parent("orgs/default");
+    auto listed = registry_->ListSops(caller, list);
+    const v1::ListSopsResponse sops = listed.value_or(v1::ListSopsResponse());
+    bool in_list = false;
+    for (const v1::Sop& sop : sops.sops()) in_list |= sop.name() == name;
+    answers.push_back(answer(in_list ? "ListSops lists it" : "ListSops leaves it out",
+                             listed.status()));
+    v1::LookupSopsRequest lookup;
+    *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+    auto found = registry_->LookupSops(caller, lookup);
+    const v1::LookupSopsResponse matches = found.value_or(v1::LookupSopsResponse());
+    bool matched = false;
+    for (const v1::SopMatch& match : matches.matches()) matched |= match.sop() == name;
+    answers.push_back(answer(matched ? "LookupSops matches it" : "LookupSops leaves it out",
+                             found.status()));
+    return answers;
   }
 
   FakeClock clock_;
@@ -518,6 +562,107 @@ TEST_F(SopRegistryTest, HiddenSopLooksExactlyLikeAMissingOne) {
   EXPECT_EQ(registry_->LookupSops(ae, lookup)->matches_size(), 1);
   EXPECT_TRUE(registry_->GetSop(ae, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/pricing'"))
                   .ok());
+}
+
+// An AE-only SOP whose owner label and owner user id an SDR could carry.
+constexpr char kOwnedPricingSop[] = R"pb(
+  title: "Pricing & Discount Playbook"
+  owner: "Deal Desk Manager"
+  owner_user_id: "sam@example.com"
+  visibility_roles: AE
+  targeting_rules {
+    record_types: "Lead"
+    conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
+  }
+)pb";
+
+TEST_F(SopRegistryTest, OwnershipNeverShowsAnSopTheOwnersRolesDoNotSee) {
+  v1::Sop pricing = *Publish(Create("pricing", kOwnedPricingSop).name());
+  pricing.set_title("Unpublished discount ladder");
+  ASSERT_TRUE(Update(pricing).ok());  // a draft ahead of the published revision
+  Caller owner = MakeCaller(RoleBit(v1::SDR));
+  owner.user_id = "sam@example.com";
+  Caller labelled = MakeCaller(RoleBit(v1::SDR));
+  labelled.user_id = "deal desk manager";
+  labelled.display_name = "Deal Desk Manager";
+  for (const Caller& sdr : {owner, labelled}) {
+    const std::vector<std::string> missing = ReadPathAnswers(sdr, "no-such-sop");
+    EXPECT_THAT(missing,
+                ::testing::Contains("GetSop: NOT_FOUND: SOP orgs/default/sops/X not found"));
+    EXPECT_EQ(ReadPathAnswers(sdr, "pricing"), missing) << sdr.user_id;
+  }
+  // The AE owner reads the draft and history.
+  Caller ae_owner = MakeCaller(RoleBit(v1::AE));
+  ae_owner.user_id = "sam@example.com";
+  auto draft =
+      registry_->GetSop(ae_owner, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/pricing'"));
+  ASSERT_TRUE(draft.ok()) << draft.status();
+  EXPECT_EQ(draft->title(), "Unpublished discount ladder");
+  auto history = registry_->ListSopRevisions(
+      ae_owner, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/pricing'"));
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->revisions_size(), 3);
+}
+
+TEST_F(SopRegistryTest, OwnerOfAVisibleSopReadsItsDraftAndHistory) {
+  v1::Sop mql = Parse<v1::Sop>(kMqlSop);
+  mql.set_owner_user_id("sam@example.com");
+  v1::CreateSopRequest create;
+  create.set_parent("orgs/default");
+  create.set_sop_id("mql");
+  *create.mutable_sop() = mql;
+  ASSERT_TRUE(registry_->CreateSop(caller_, create).ok());
+  mql = *Publish("orgs/default/sops/mql");
+  mql.set_title("Unpublished rename");
+  ASSERT_TRUE(Update(mql).ok());
+
+  Caller owner = MakeCaller(RoleBit(v1::SDR));
+  owner.user_id = "sam@example.com";
+  auto draft = registry_->GetSop(owner, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"));
+  ASSERT_TRUE(draft.ok()) << draft.status();
+  EXPECT_EQ(draft->title(), "Unpublished rename");
+  auto history = registry_->ListSopRevisions(
+      owner, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"));
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->revisions_size(), 3);
+  EXPECT_TRUE(registry_
+                  ->CheckTargeting(owner, Parse<v1::CheckTargetingRequest>(
+                                              "name: 'orgs/default/sops/mql'"))
+                  .ok());
+
+  // Another SDR, and one whose user id only differs in case, read the
+  // published revision and no history.
+  for (const char* user : {"alex@example.com", "Sam@Example.com"}) {
+    Caller reader = MakeCaller(RoleBit(v1::SDR));
+    reader.user_id = user;
+    EXPECT_EQ(
+        registry_->GetSop(reader, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
+            ->title(),
+        "MQL Acceptance & Handoff")
+        << user;
+    EXPECT_EQ(registry_
+                  ->ListSopRevisions(reader, Parse<v1::ListSopRevisionsRequest>(
+                                                 "name: 'orgs/default/sops/mql'"))
+                  .status(),
+              absl::PermissionDeniedError("your roles do not allow you to read SOP history"))
+        << user;
+  }
+}
+
+TEST_F(SopRegistryTest, FreeTextOwnerGrantsNothing) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());  // owner: "Sales Operations Manager"
+  Caller labelled = MakeCaller(RoleBit(v1::SDR));
+  labelled.user_id = "sales operations manager";
+  labelled.display_name = "Sales Operations Manager";
+  Caller reader = MakeCaller(RoleBit(v1::SDR));
+  reader.user_id = "alex@example.com";
+  EXPECT_EQ(ReadPathAnswers(labelled, "mql"), ReadPathAnswers(reader, "mql"));
+  EXPECT_EQ(registry_
+                ->ListSopRevisions(labelled, Parse<v1::ListSopRevisionsRequest>(
+                                                 "name: 'orgs/default/sops/mql'"))
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(SopRegistryTest, AnotherOrgsSopsLookMissing) {

@@ -1,0 +1,108 @@
+#include "server/app/data_dir.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace sopsidebar {
+namespace {
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+void WriteFile(const std::string& path, mode_t mode) {
+  std::ofstream(path) << "x";
+  ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;
+}
+
+class DataDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    root_ = std::filesystem::path(::testing::TempDir()) /
+            absl::StrCat("data-dir-", info->name(), "-", ::getpid());
+    std::filesystem::remove_all(root_);
+    data_dir_ = (root_ / "var" / "sopd").string();
+    db_dir_ = data_dir_ + "/db";
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::filesystem::path root_;
+  std::string data_dir_;
+  std::string db_dir_;
+};
+
+TEST_F(DataDirTest, MissingDirsAreCreatedOwnerOnly) {
+  auto paths = PrepareDataDir(data_dir_);
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  EXPECT_EQ(paths->db, db_dir_);
+  EXPECT_EQ(paths->admin_token, data_dir_ + "/admin.token");
+  EXPECT_EQ(ModeOf(data_dir_), 0700u);
+  EXPECT_EQ(ModeOf(db_dir_), 0700u);
+}
+
+TEST_F(DataDirTest, DirsAndFilesOthersMayReadAreTightened) {
+  std::filesystem::create_directories(db_dir_);
+  ASSERT_EQ(::chmod(data_dir_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(db_dir_.c_str(), 0750), 0);
+  WriteFile(data_dir_ + "/admin.token", 0640);
+  WriteFile(db_dir_ + "/CURRENT", 0644);
+  WriteFile(db_dir_ + "/000004.log", 0604);
+  ASSERT_TRUE(PrepareDataDir(data_dir_).ok());
+  EXPECT_EQ(ModeOf(data_dir_), 0700u);
+  EXPECT_EQ(ModeOf(db_dir_), 0700u);
+  EXPECT_EQ(ModeOf(data_dir_ + "/admin.token"), 0600u);
+  EXPECT_EQ(ModeOf(db_dir_ + "/CURRENT"), 0600u);
+  EXPECT_EQ(ModeOf(db_dir_ + "/000004.log"), 0600u);
+}
+
+TEST_F(DataDirTest, DataDirOthersMayWriteIsRefusedAndLeftAsIs) {
+  std::filesystem::create_directories(data_dir_);
+  ASSERT_EQ(::chmod(data_dir_.c_str(), 0777), 0);
+  EXPECT_EQ(PrepareDataDir(data_dir_).status(),
+            absl::FailedPreconditionError(absl::StrCat(
+                "data dir ", data_dir_,
+                " has mode 0777: group or others may write to it, so someone else may have "
+                "changed sopd's data; check what is in it, then run: chmod 0700 ",
+                data_dir_)));
+  EXPECT_EQ(ModeOf(data_dir_), 0777u);
+  EXPECT_FALSE(std::filesystem::exists(db_dir_));
+}
+
+TEST_F(DataDirTest, DatabaseDirTheGroupMayWriteIsRefused) {
+  std::filesystem::create_directories(db_dir_);
+  ASSERT_EQ(::chmod(db_dir_.c_str(), 0770), 0);
+  const absl::Status refused = PrepareDataDir(data_dir_).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StartsWith(refused.message(),
+                               absl::StrCat("database dir ", db_dir_, " has mode 0770")))
+      << refused;
+  EXPECT_TRUE(absl::EndsWith(refused.message(), absl::StrCat("chmod 0700 ", db_dir_)));
+}
+
+TEST_F(DataDirTest, SecretFileIsOwnerOnlyWhateverTheUmaskAndReplacesAnOldOne) {
+  std::filesystem::create_directories(data_dir_);
+  const std::string path = data_dir_ + "/admin.token";
+  WriteFile(path, 0644);
+  const mode_t old_umask = ::umask(0);
+  const absl::Status written = WriteSecretFile(path, "sop_tk1_secret");
+  ::umask(old_umask);
+  ASSERT_TRUE(written.ok()) << written;
+  EXPECT_EQ(ModeOf(path), 0600u);
+  std::ifstream in(path);
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(contents, "sop_tk1_secret\n");
+}
+
+}  // namespace
+}  // namespace sopsidebar
