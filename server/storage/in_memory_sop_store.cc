@@ -49,9 +49,9 @@ absl::StatusOr<std::vector<v1::SopRevision>> InMemorySopStore::ListRevisions(
 }
 
 absl::StatusOr<std::optional<std::string>> InMemorySopStore::FindRequest(
-    absl::string_view org, absl::string_view request_id) const {
+    absl::string_view org, const CreateRequest& request) const {
   absl::MutexLock lock(&mu_);
-  auto it = requests_.find({std::string(org), std::string(request_id)});
+  auto it = requests_.find({std::string(org), request.user_id, request.request_id});
   if (it == requests_.end()) return std::nullopt;
   return it->second;
 }
@@ -75,7 +75,10 @@ absl::Status InMemorySopStore::Write(const SopWrite& write) {
   }
   heads_[{keys.sop.org, keys.sop.sop}] = write.head;
   revisions_[revision_key] = write.revision;
-  if (write.request_id) requests_[{keys.sop.org, *write.request_id}] = write.head.name();
+  if (write.request) {
+    requests_[{keys.sop.org, write.request->user_id, write.request->request_id}] =
+        write.head.name();
+  }
   ++write_count_;
   return absl::OkStatus();
 }

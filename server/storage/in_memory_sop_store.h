@@ -23,7 +23,7 @@ class InMemorySopStore : public SopStore {
                                                              int64_t before,
                                                              int limit) const override;
   absl::StatusOr<std::optional<std::string>> FindRequest(
-      absl::string_view org, absl::string_view request_id) const override;
+      absl::string_view org, const CreateRequest& request) const override;
   absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const override;
   absl::Status Write(const SopWrite& write) override;
 
@@ -36,7 +36,9 @@ class InMemorySopStore : public SopStore {
   std::map<Key, v1::Sop> heads_ ABSL_GUARDED_BY(mu_);
   std::map<std::tuple<std::string, std::string, int64_t>, v1::SopRevision> revisions_
       ABSL_GUARDED_BY(mu_);
-  std::map<Key, std::string> requests_ ABSL_GUARDED_BY(mu_);  // (org, request) -> name
+  // (org, user, request id) -> name
+  std::map<std::tuple<std::string, std::string, std::string>, std::string> requests_
+      ABSL_GUARDED_BY(mu_);
   int write_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

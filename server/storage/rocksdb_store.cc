@@ -36,8 +36,24 @@ std::string RevisionKey(const SopName& sop, int64_t revision) {
   return absl::StrCat(RevisionPrefix(sop), absl::StrFormat("%016d", revision));
 }
 
-std::string RequestKey(absl::string_view org, absl::string_view request_id) {
-  return absl::StrCat("q/", org, "/", request_id);
+// c/{org}/{user}/{request_id}. The org holds no '/' and the user's are
+// escaped (with '%', the escape itself), so the key splits one way only,
+// whatever the request id holds. sopd 0.1 kept q/{org}/{request_id}, one id
+// space per org; those keys are not read: they would let a user's id match
+// another user's create.
+std::string RequestKey(absl::string_view org, const CreateRequest& request) {
+  std::string key = absl::StrCat("c/", org, "/");
+  for (char c : request.user_id) {
+    if (c == '%') {
+      key += "%25";
+    } else if (c == '/') {
+      key += "%2F";
+    } else {
+      key.push_back(c);
+    }
+  }
+  absl::StrAppend(&key, "/", request.request_id);
+  return key;
 }
 
 std::string TokenKey(const TokenName& name) {
@@ -441,9 +457,9 @@ absl::StatusOr<std::vector<v1::SopRevision>> RocksDbStore::ListRevisions(
 }
 
 absl::StatusOr<std::optional<std::string>> RocksDbStore::FindRequest(
-    absl::string_view org, absl::string_view request_id) const {
+    absl::string_view org, const CreateRequest& request) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), RequestKey(org, request_id), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), RequestKey(org, request), &value);
   if (s.IsNotFound()) return std::nullopt;
   SOP_RETURN_IF_ERROR(FromRocksDb(s, "find request"));
   return value;
@@ -495,9 +511,9 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
       "batch head"));
   SOP_RETURN_IF_ERROR(
       FromRocksDb(batch.Put(revision_key, write.revision.SerializeAsString()), "batch revision"));
-  if (write.request_id) {
+  if (write.request) {
     SOP_RETURN_IF_ERROR(FromRocksDb(
-        batch.Put(RequestKey(keys.sop.org, *write.request_id), write.head.name()),
+        batch.Put(RequestKey(keys.sop.org, *write.request), write.head.name()),
         "batch request"));
   }
   rocksdb::WriteOptions options;

@@ -1,10 +1,12 @@
 // SopStore and AuthStore on one RocksDB database: the durable store behind
 // sopd.
 //
-// Key schema (ids never contain '/'):
+// Key schema (ids never contain '/'; user ids may, so they are escaped):
 //   h/{org}/{sop}                    -> v1::Sop          (head)
 //   r/{org}/{sop}/{revision:016d}    -> v1::SopRevision  (immutable)
-//   q/{org}/{request_id}             -> SOP name         (idempotent creates)
+//   c/{org}/{user}/{request_id}      -> SOP name         (idempotent creates,
+//                                       per caller; {user} with '%' and '/'
+//                                       percent-encoded)
 //   t/{org}/{token}                  -> TokenRecord      (hash of the secret)
 //   o/{org}                          -> v1::Org
 // Every Write is one WriteBatch written with sync, so a change is either
@@ -55,7 +57,7 @@ class RocksDbStore : public SopStore, public AuthStore {
                                                              int64_t before,
                                                              int limit) const override;
   absl::StatusOr<std::optional<std::string>> FindRequest(
-      absl::string_view org, absl::string_view request_id) const override;
+      absl::string_view org, const CreateRequest& request) const override;
   absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const override;
   absl::Status Write(const SopWrite& write) override;
 

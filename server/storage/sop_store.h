@@ -18,6 +18,15 @@
 
 namespace sopsidebar {
 
+// Who asked for a create, and the request id they gave it (AIP-155).
+// Callers choose request ids, so two users' ids may be equal: a request id
+// identifies a create only together with its org and user.
+struct CreateRequest {
+  // The caller's user id, exactly as on their token.
+  std::string user_id;
+  std::string request_id;
+};
+
 // One logical change, written atomically: all of it or nothing.
 struct SopWrite {
   // The SOP's new head; head.name says which SOP.
@@ -25,9 +34,9 @@ struct SopWrite {
   // The revision this change creates; revision.name must be under head.name
   // and must not exist yet.
   v1::SopRevision revision;
-  // When set, records that this create request produced head.name, so a
-  // retry finds it (FindRequest).
-  std::optional<std::string> request_id;
+  // When set, records that this create request (in head.name's org)
+  // produced head.name, so a retry finds it (FindRequest).
+  std::optional<CreateRequest> request;
 };
 
 // Thread-safe: reads may run concurrently with each other and with Write.
@@ -55,9 +64,10 @@ class SopStore {
                                                                      int64_t before,
                                                                      int limit) const = 0;
 
-  // The SOP name a create with `request_id` in `org` produced, if any.
+  // The SOP name `request` in `org` produced, if any: the same request id
+  // from another user, or in another org, is another request.
   virtual absl::StatusOr<std::optional<std::string>> FindRequest(
-      absl::string_view org, absl::string_view request_id) const = 0;
+      absl::string_view org, const CreateRequest& request) const = 0;
 
   // Calls `fn` with every head of every org, in (org, sop id) order, one call
   // at a time on the calling thread; stops at the first error and returns it.

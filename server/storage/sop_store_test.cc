@@ -118,14 +118,33 @@ TEST_P(SopStoreContractTest, ListRevisionsNewestFirstWithCursor) {
   EXPECT_THAT(titles, ElementsAre("t2", "t1"));
 }
 
-TEST_P(SopStoreContractTest, RequestIdsAreRememberedPerOrg) {
+TEST_P(SopStoreContractTest, RequestIdsAreRememberedPerOrgAndUser) {
   SopWrite w = MakeWrite("default", "a", 1, "T");
-  w.request_id = "req-1";
+  w.request = CreateRequest{"sam@example.com", "req-1"};
   ASSERT_TRUE(store_->Write(w).ok());
-  auto found = store_->FindRequest("default", "req-1");
-  ASSERT_TRUE(found.ok());
+  auto found = store_->FindRequest("default", {"sam@example.com", "req-1"});
+  ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->value_or(""), "orgs/default/sops/a");
-  EXPECT_FALSE(store_->FindRequest("other", "req-1")->has_value());
+  EXPECT_FALSE(store_->FindRequest("other", {"sam@example.com", "req-1"})->has_value());
+  EXPECT_FALSE(store_->FindRequest("default", {"dana@example.com", "req-1"})->has_value());
+}
+
+TEST_P(SopStoreContractTest, UserIdsWithSlashesKeepRequestsApart) {
+  // Joined naively, both would be "a/b/c".
+  SopWrite first = MakeWrite("default", "first", 1, "T");
+  first.request = CreateRequest{"a/b", "c"};
+  SopWrite second = MakeWrite("default", "second", 1, "T");
+  second.request = CreateRequest{"a", "b/c"};
+  SopWrite escaped = MakeWrite("default", "third", 1, "T");
+  escaped.request = CreateRequest{"a%2Fb", "c"};
+  for (const SopWrite* w : {&first, &second, &escaped}) ASSERT_TRUE(store_->Write(*w).ok());
+  EXPECT_EQ(store_->FindRequest("default", {"a/b", "c"})->value_or(""),
+            "orgs/default/sops/first");
+  EXPECT_EQ(store_->FindRequest("default", {"a", "b/c"})->value_or(""),
+            "orgs/default/sops/second");
+  EXPECT_EQ(store_->FindRequest("default", {"a%2Fb", "c"})->value_or(""),
+            "orgs/default/sops/third");
+  EXPECT_FALSE(store_->FindRequest("default", {"a", "b"})->has_value());
 }
 
 TEST_P(SopStoreContractTest, ForEachHeadVisitsEveryOrg) {
@@ -195,14 +214,14 @@ TEST(RocksDbStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
   ASSERT_TRUE(store.ok()) << store.status();
   uint64_t before = (*store)->LatestSequenceNumberForTesting();
   SopWrite w = MakeWrite("default", "a", 1, "T");
-  w.request_id = "req-9";
+  w.request = CreateRequest{"ops/eu@example.com", "req-9"};
   ASSERT_TRUE((*store)->Write(w).ok());
   ASSERT_TRUE((*store)->Write(MakeWrite("default", "a", 2, "U")).ok());
   auto batches = (*store)->BatchesSinceForTesting(before);
   ASSERT_TRUE(batches.ok()) << batches.status();
   EXPECT_THAT(*batches,
               ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
-                                      "q/default/req-9"),
+                                      "c/default/ops%2Feu@example.com/req-9"),
                           ElementsAre("h/default/a", "r/default/a/0000000000000002")));
 }
 

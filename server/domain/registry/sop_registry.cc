@@ -206,10 +206,10 @@ absl::StatusOr<v1::Sop> SopRegistry::HeadForWrite(const Caller& caller, Operatio
 
 absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const SopName& name,
                                                   v1::Sop head, std::string change_summary,
-                                                  std::optional<std::string> request_id) {
+                                                  std::optional<CreateRequest> request) {
   SopWrite write = StampWrite(caller, name, std::move(head), std::move(change_summary),
                               clock_->Now());
-  write.request_id = std::move(request_id);
+  write.request = std::move(request);
   SOP_RETURN_IF_ERROR(store_->Write(write));
   return std::move(write.head);
 }
@@ -232,9 +232,13 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
 
   absl::MutexLock lock(&write_mu_);
   if (clock_->Now() > caller.deadline) return error::DeadlineExceeded("the write could start");
+  // Request ids are the caller's own (AIP-155): another user's equal id is
+  // another request.
+  std::optional<CreateRequest> create_request;
   if (!request.request_id().empty()) {
+    create_request = CreateRequest{caller.user_id, request.request_id()};
     SOP_ASSIGN_OR_RETURN(std::optional<std::string> done,
-                         store_->FindRequest(org, request.request_id()));
+                         store_->FindRequest(org, *create_request));
     if (done) {
       SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", *done));
       return store_->GetHead(name);
@@ -248,9 +252,7 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
   v1::Sop head = request.sop();
   ClearOutputOnlyFields(&head);
   head.set_state(v1::Sop::DRAFT);
-  std::optional<std::string> request_id;
-  if (!request.request_id().empty()) request_id = request.request_id();
-  return CommitLocked(caller, name, std::move(head), "created", std::move(request_id));
+  return CommitLocked(caller, name, std::move(head), "created", std::move(create_request));
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::GetSop(const Caller& caller,

@@ -144,7 +144,7 @@ class SopRegistry {
   // returns it.
   absl::StatusOr<v1::Sop> CommitLocked(const Caller& caller, const SopName& name, v1::Sop head,
                                        std::string change_summary,
-                                       std::optional<std::string> request_id)
+                                       std::optional<CreateRequest> request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The published revision of a head with one: the head itself when its
   // draft is that revision, else read from the store.

@@ -180,6 +180,30 @@ TEST_F(SopRegistryTest, CreateRetriedWithSameRequestIdReturnsTheFirstSop) {
   EXPECT_EQ(store_.write_count(), 1);
 }
 
+TEST_F(SopRegistryTest, RequestIdsAreScopedToTheCaller) {
+  const v1::Sop mine = Create("", kMqlSop, "req-1");
+  Caller dana = MakeCaller(RoleBit(v1::SALES_OPS));
+  dana.user_id = "dana@example.com";
+  v1::CreateSopRequest request;
+  request.set_parent("orgs/default");
+  request.set_request_id("req-1");
+  *request.mutable_sop() = Parse<v1::Sop>(kMqlSop);
+  request.mutable_sop()->set_title("Dana's handoff");
+  auto theirs = registry_->CreateSop(dana, request);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_NE(theirs->name(), mine.name());
+  EXPECT_EQ(theirs->title(), "Dana's handoff");
+  // Each caller's retry returns that caller's SOP, writing nothing.
+  auto retried = registry_->CreateSop(dana, request);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->name(), theirs->name());
+  EXPECT_EQ(retried->etag(), theirs->etag());
+  const v1::Sop mine_again = Create("", kMqlSop, "req-1");
+  EXPECT_EQ(mine_again.name(), mine.name());
+  EXPECT_EQ(mine_again.title(), "MQL Acceptance & Handoff");
+  EXPECT_EQ(store_.write_count(), 2);
+}
+
 TEST_F(SopRegistryTest, CreateOfTakenIdIsAlreadyExists) {
   Create("mql");
   v1::CreateSopRequest request;
