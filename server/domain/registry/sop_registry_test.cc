@@ -1,5 +1,6 @@
 #include "server/domain/registry/sop_registry.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -631,6 +632,51 @@ TEST_F(SopRegistryTest, FreeTextOwnerGrantsNothing) {
                 .status()
                 .code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// Counts head reads, to see which answers come from the store.
+class CountingSopStore : public InMemorySopStore {
+ public:
+  absl::StatusOr<v1::Sop> GetHead(const SopName& name) const override {
+    ++head_reads;
+    return InMemorySopStore::GetHead(name);
+  }
+  mutable std::atomic<int> head_reads{0};
+};
+
+TEST(SopRegistryVisibilityTest, HiddenSopIsNotFoundWithoutReadingItsBody) {
+  FakeClock clock;
+  CountingSopStore store;
+  auto registry = SopRegistry::Create(&store, &clock, LinearSopMatcher::Build).value();
+  const Caller editor = MakeCaller(RoleBit(v1::SALES_OPS));
+  v1::CreateSopRequest create;
+  create.set_parent("orgs/default");
+  create.set_sop_id("pricing");
+  *create.mutable_sop() = Parse<v1::Sop>(kOwnedPricingSop);
+  ASSERT_TRUE(registry->CreateSop(editor, create).ok());
+  ASSERT_TRUE(
+      registry->PublishSop(editor, Parse<v1::PublishSopRequest>("name: 'orgs/default/sops/pricing'"))
+          .ok());
+
+  Caller sdr = MakeCaller(RoleBit(v1::SDR));
+  sdr.user_id = "sam@example.com";  // the owner: still hidden from an SDR
+  const int reads = store.head_reads;
+  for (const char* id : {"pricing", "no-such-sop"}) {
+    const std::string name = std::string("orgs/default/sops/") + id;
+    EXPECT_EQ(registry->GetSop(sdr, Parse<v1::GetSopRequest>("name: '" + name + "'")).status(),
+              absl::NotFoundError("SOP " + name + " not found"));
+    EXPECT_EQ(registry
+                  ->ListSopRevisions(sdr, Parse<v1::ListSopRevisionsRequest>(
+                                              "name: '" + name + "'"))
+                  .status(),
+              absl::NotFoundError("SOP " + name + " not found"));
+  }
+  EXPECT_EQ(store.head_reads, reads);
+  // A caller who may see it reads it.
+  const Caller ae = MakeCaller(RoleBit(v1::AE));
+  EXPECT_TRUE(
+      registry->GetSop(ae, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/pricing'")).ok());
+  EXPECT_EQ(store.head_reads, reads + 1);
 }
 
 TEST_F(SopRegistryTest, AnotherOrgsSopsLookMissing) {
