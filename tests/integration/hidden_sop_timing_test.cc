@@ -12,8 +12,8 @@
 // fails, so that one burst of noise from a concurrent build does not fail
 // it.
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <vector>
 

@@ -19,11 +19,11 @@ enum class Operation {
   kReadHistory,    // revisions
   kWriteSops,      // create, update, delete, undelete
   kPublishSops,
-  kManageTokens,   // create, list, revoke tokens of the caller's org
-  kManageOrgs,     // create and list orgs
+  kManageTokens,        // create, list, revoke tokens of the caller's org
+  kManageOrgs,          // create and list orgs
   kManageServerAdmins,  // create and revoke server-admin tokens
-  kDebugTargeting, // near misses in lookups
-  kPing,           // WhoAmI, Ping
+  kDebugTargeting,      // near misses in lookups
+  kPing,                // WhoAmI, Ping
 };
 
 struct Permission {

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/storage/in_memory_sop_store.h"
@@ -122,24 +122,23 @@ class SopRegistryTest : public ::testing::Test {
         answer("GetSopRevision", registry_->GetSopRevision(caller, revision).status()));
     v1::CheckTargetingRequest check;
     check.set_name(name);
-    answers.push_back(
-        answer("CheckTargeting", registry_->CheckTargeting(caller, check).status()));
+    answers.push_back(answer("CheckTargeting", registry_->CheckTargeting(caller, check).status()));
     v1::ListSopsRequest list;
     list.set_parent("orgs/default");
     auto listed = registry_->ListSops(caller, list);
     const v1::ListSopsResponse sops = listed.value_or(v1::ListSopsResponse());
     bool in_list = false;
     for (const v1::Sop& sop : sops.sops()) in_list |= sop.name() == name;
-    answers.push_back(answer(in_list ? "ListSops lists it" : "ListSops leaves it out",
-                             listed.status()));
+    answers.push_back(
+        answer(in_list ? "ListSops lists it" : "ListSops leaves it out", listed.status()));
     v1::LookupSopsRequest lookup;
     *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
     auto found = registry_->LookupSops(caller, lookup);
     const v1::LookupSopsResponse matches = found.value_or(v1::LookupSopsResponse());
     bool matched = false;
     for (const v1::SopMatch& match : matches.matches()) matched |= match.sop() == name;
-    answers.push_back(answer(matched ? "LookupSops matches it" : "LookupSops leaves it out",
-                             found.status()));
+    answers.push_back(
+        answer(matched ? "LookupSops matches it" : "LookupSops leaves it out", found.status()));
     return answers;
   }
 
@@ -594,24 +593,23 @@ TEST_F(SopRegistryTest, OwnerOfAVisibleSopReadsItsDraftAndHistory) {
       owner, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"));
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->revisions_size(), 3);
-  EXPECT_TRUE(registry_
-                  ->CheckTargeting(owner, Parse<v1::CheckTargetingRequest>(
-                                              "name: 'orgs/default/sops/mql'"))
-                  .ok());
+  EXPECT_TRUE(
+      registry_
+          ->CheckTargeting(owner, Parse<v1::CheckTargetingRequest>("name: 'orgs/default/sops/mql'"))
+          .ok());
 
   // Another SDR, and one whose user id only differs in case, read the
   // published revision and no history.
   for (const char* user : {"alex@example.com", "Sam@Example.com"}) {
     Caller reader = MakeCaller(RoleBit(v1::SDR));
     reader.user_id = user;
-    EXPECT_EQ(
-        registry_->GetSop(reader, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
-            ->title(),
-        "MQL Acceptance & Handoff")
+    EXPECT_EQ(registry_->GetSop(reader, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
+                  ->title(),
+              "MQL Acceptance & Handoff")
         << user;
     EXPECT_EQ(registry_
-                  ->ListSopRevisions(reader, Parse<v1::ListSopRevisionsRequest>(
-                                                 "name: 'orgs/default/sops/mql'"))
+                  ->ListSopRevisions(
+                      reader, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"))
                   .status(),
               absl::PermissionDeniedError("your roles do not allow you to read SOP history"))
         << user;
@@ -627,8 +625,8 @@ TEST_F(SopRegistryTest, FreeTextOwnerGrantsNothing) {
   reader.user_id = "alex@example.com";
   EXPECT_EQ(ReadPathAnswers(labelled, "mql"), ReadPathAnswers(reader, "mql"));
   EXPECT_EQ(registry_
-                ->ListSopRevisions(labelled, Parse<v1::ListSopRevisionsRequest>(
-                                                 "name: 'orgs/default/sops/mql'"))
+                ->ListSopRevisions(
+                    labelled, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"))
                 .status()
                 .code(),
             absl::StatusCode::kPermissionDenied);
@@ -655,7 +653,8 @@ TEST(SopRegistryVisibilityTest, HiddenSopIsNotFoundWithoutReadingItsBody) {
   *create.mutable_sop() = Parse<v1::Sop>(kOwnedPricingSop);
   ASSERT_TRUE(registry->CreateSop(editor, create).ok());
   ASSERT_TRUE(
-      registry->PublishSop(editor, Parse<v1::PublishSopRequest>("name: 'orgs/default/sops/pricing'"))
+      registry
+          ->PublishSop(editor, Parse<v1::PublishSopRequest>("name: 'orgs/default/sops/pricing'"))
           .ok());
 
   Caller sdr = MakeCaller(RoleBit(v1::SDR));
@@ -665,11 +664,10 @@ TEST(SopRegistryVisibilityTest, HiddenSopIsNotFoundWithoutReadingItsBody) {
     const std::string name = std::string("orgs/default/sops/") + id;
     EXPECT_EQ(registry->GetSop(sdr, Parse<v1::GetSopRequest>("name: '" + name + "'")).status(),
               absl::NotFoundError("SOP " + name + " not found"));
-    EXPECT_EQ(registry
-                  ->ListSopRevisions(sdr, Parse<v1::ListSopRevisionsRequest>(
-                                              "name: '" + name + "'"))
-                  .status(),
-              absl::NotFoundError("SOP " + name + " not found"));
+    EXPECT_EQ(
+        registry->ListSopRevisions(sdr, Parse<v1::ListSopRevisionsRequest>("name: '" + name + "'"))
+            .status(),
+        absl::NotFoundError("SOP " + name + " not found"));
   }
   EXPECT_EQ(store.head_reads, reads);
   // A caller who may see it reads it.
