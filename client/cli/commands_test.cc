@@ -360,8 +360,9 @@ TEST_F(CommandsTest, GetPrintsASummary) {
 
 TEST_F(CommandsTest, GetShowsTheOwnersUserId) {
   ASSERT_EQ(Run({"apply", "-f",
-                 Write("handoff.yaml", "title: Handoff\nowner: Sales Ops\n"
-                                       "owner_user_id: dana@acme.com\n")}),
+                 Write("handoff.yaml",
+                       "title: Handoff\nowner: Sales Ops\n"
+                       "owner_user_id: dana@acme.com\n")}),
             0)
       << err_.str();
   EXPECT_EQ(Run({"get", "handoff"}), 0) << err_.str();

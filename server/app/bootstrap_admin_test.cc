@@ -80,8 +80,8 @@ TEST_F(BootstrapAdminTest, IsRefusedWhileSopdHoldsTheDataDir) {
   const std::string first = ReadLine(token_path_);
   const absl::Status refused = BootstrapAdmin(options_.data_dir).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StartsWith(refused.message(), absl::StrCat("cannot open the database in ",
-                                                               options_.data_dir, "/db (")))
+  EXPECT_TRUE(absl::StartsWith(
+      refused.message(), absl::StrCat("cannot open the database in ", options_.data_dir, "/db (")))
       << refused;
   EXPECT_TRUE(absl::EndsWith(refused.message(), "needs the sopd that serves it stopped first"))
       << refused;

@@ -76,9 +76,10 @@ absl::Status SecureDir(absl::string_view what, const std::string& dir) {
     if (::chmod(dir.c_str(), (mode & ~kGroupOrOthers) | kOwnerOnlyDir) != 0) {
       return FileSystemError("chmod", dir);
     }
-    LogLine(absl::StrFormat("tightened %s from %04o to %04o: older sopd versions left it "
-                            "readable by others",
-                            dir, mode, (mode & ~kGroupOrOthers) | kOwnerOnlyDir));
+    LogLine(
+        absl::StrFormat("tightened %s from %04o to %04o: older sopd versions left it "
+                        "readable by others",
+                        dir, mode, (mode & ~kGroupOrOthers) | kOwnerOnlyDir));
   }
   SOP_ASSIGN_OR_RETURN(const int files, TightenFiles(dir));
   if (files > 0) {

@@ -84,8 +84,8 @@ TEST_F(DataDirTest, DatabaseDirTheGroupMayWriteIsRefused) {
   ASSERT_EQ(::chmod(db_dir_.c_str(), 0770), 0);
   const absl::Status refused = PrepareDataDir(data_dir_).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StartsWith(refused.message(),
-                               absl::StrCat("database dir ", db_dir_, " has mode 0770")))
+  EXPECT_TRUE(
+      absl::StartsWith(refused.message(), absl::StrCat("database dir ", db_dir_, " has mode 0770")))
       << refused;
   EXPECT_TRUE(absl::EndsWith(refused.message(), absl::StrCat("chmod 0700 ", db_dir_)));
 }

@@ -126,9 +126,9 @@ absl::Status NoDatabase(absl::string_view path) {
 }
 
 absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "cannot open the database in ", path, " (", detail,
-      "); --bootstrap-admin needs the sopd that serves it stopped first"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot open the database in ", path, " (", detail,
+                   "); --bootstrap-admin needs the sopd that serves it stopped first"));
 }
 
 absl::Status DeadlineExceeded(absl::string_view what) {

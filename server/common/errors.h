@@ -89,8 +89,7 @@ absl::Status ServerBusy(absl::string_view work, size_t queued);
 // FAILED_PRECONDITION: sopd's data dir or database dir `path` (`what`
 // says which) has permission bits `mode` that let group or others write to
 // it; names the chmod to run once its contents are checked.
-absl::Status DataDirWritableByOthers(absl::string_view what, absl::string_view path,
-                                     unsigned mode);
+absl::Status DataDirWritableByOthers(absl::string_view what, absl::string_view path, unsigned mode);
 // FAILED_PRECONDITION: `sopd --bootstrap-admin` found no database in `path`.
 absl::Status NoDatabase(absl::string_view path);
 // FAILED_PRECONDITION: `sopd --bootstrap-admin` could not take the database

@@ -513,8 +513,7 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
       FromRocksDb(batch.Put(revision_key, write.revision.SerializeAsString()), "batch revision"));
   if (write.request) {
     SOP_RETURN_IF_ERROR(FromRocksDb(
-        batch.Put(RequestKey(keys.sop.org, *write.request), write.head.name()),
-        "batch request"));
+        batch.Put(RequestKey(keys.sop.org, *write.request), write.head.name()), "batch request"));
   }
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;

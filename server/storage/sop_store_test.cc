@@ -138,10 +138,8 @@ TEST_P(SopStoreContractTest, UserIdsWithSlashesKeepRequestsApart) {
   SopWrite escaped = MakeWrite("default", "third", 1, "T");
   escaped.request = CreateRequest{"a%2Fb", "c"};
   for (const SopWrite* w : {&first, &second, &escaped}) ASSERT_TRUE(store_->Write(*w).ok());
-  EXPECT_EQ(store_->FindRequest("default", {"a/b", "c"})->value_or(""),
-            "orgs/default/sops/first");
-  EXPECT_EQ(store_->FindRequest("default", {"a", "b/c"})->value_or(""),
-            "orgs/default/sops/second");
+  EXPECT_EQ(store_->FindRequest("default", {"a/b", "c"})->value_or(""), "orgs/default/sops/first");
+  EXPECT_EQ(store_->FindRequest("default", {"a", "b/c"})->value_or(""), "orgs/default/sops/second");
   EXPECT_EQ(store_->FindRequest("default", {"a%2Fb", "c"})->value_or(""),
             "orgs/default/sops/third");
   EXPECT_FALSE(store_->FindRequest("default", {"a", "b"})->has_value());
@@ -219,10 +217,9 @@ TEST(RocksDbStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
   ASSERT_TRUE((*store)->Write(MakeWrite("default", "a", 2, "U")).ok());
   auto batches = (*store)->BatchesSinceForTesting(before);
   ASSERT_TRUE(batches.ok()) << batches.status();
-  EXPECT_THAT(*batches,
-              ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
-                                      "c/default/ops%2Feu@example.com/req-9"),
-                          ElementsAre("h/default/a", "r/default/a/0000000000000002")));
+  EXPECT_THAT(*batches, ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
+                                                "c/default/ops%2Feu@example.com/req-9"),
+                                    ElementsAre("h/default/a", "r/default/a/0000000000000002")));
 }
 
 TEST(RocksDbStoreTest, DataSurvivesReopen) {

@@ -82,25 +82,24 @@ class DataDirTest(SopdTest):
         loose = {path: oct(m) for path, m in found.items() if m & 0o077}
         self.assertEqual(loose, {})
 
+    def assert_start_refused(self, what, path, mode):
+        result = run_sopd("--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("FAILED_PRECONDITION: %s %s has mode %04o" % (what, path, mode),
+                      result.stderr)
+        self.assertIn("chmod 0700 %s" % path, result.stderr)
+
     def test_start_is_refused_on_a_data_dir_others_may_write(self):
         os.makedirs(self.data_dir)
         os.chmod(self.data_dir, 0o777)
-        result = run_sopd("--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0")
-        self.assertEqual(result.returncode, 1, result.stderr)
-        self.assertIn("FAILED_PRECONDITION: data dir %s has mode 0777" % self.data_dir,
-                      result.stderr)
-        self.assertIn("chmod 0700 %s" % self.data_dir, result.stderr)
+        self.assert_start_refused("data dir", self.data_dir, 0o777)
         self.assertFalse(os.path.exists(self.db_dir))
 
     def test_start_is_refused_on_a_db_dir_the_group_may_write(self):
         self.start()
         self.sopd.stop()
         os.chmod(self.db_dir, 0o770)
-        result = run_sopd("--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0")
-        self.assertEqual(result.returncode, 1, result.stderr)
-        self.assertIn("FAILED_PRECONDITION: database dir %s has mode 0770" % self.db_dir,
-                      result.stderr)
-        self.assertIn("chmod 0700 %s" % self.db_dir, result.stderr)
+        self.assert_start_refused("database dir", self.db_dir, 0o770)
 
     def test_data_dir_of_an_older_sopd_is_tightened_and_logged(self):
         self.start()

@@ -93,8 +93,8 @@ absl::StatusOr<std::string> AccessRegistry::IssueRecoveryAdminToken() {
   return IssueServerAdminLocked("Recovery admin", "sopd --bootstrap-admin");
 }
 
-absl::StatusOr<std::string> AccessRegistry::IssueServerAdminLocked(
-    absl::string_view display_name, const std::string& creator) {
+absl::StatusOr<std::string> AccessRegistry::IssueServerAdminLocked(absl::string_view display_name,
+                                                                   const std::string& creator) {
   const std::string org(kDefaultOrg);
   if (!orgs_.contains(org)) {
     v1::Org record;

@@ -83,8 +83,7 @@ class AccessRegistry {
   bool IsActive(const v1::Token& token) const;
   // Whether an active server-admin token without an expiry other than the
   // one with id `token_id` exists.
-  bool HasOtherLastingServerAdmin(absl::string_view token_id) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool HasOtherLastingServerAdmin(absl::string_view token_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Creates orgs/default if missing and issues a server-admin ADMIN token
   // in it, created by `creator`.
   absl::StatusOr<std::string> IssueServerAdminLocked(absl::string_view display_name,

@@ -168,9 +168,9 @@ TEST_F(AccessRegistryTest, OnlyAServerAdminRevokesAServerAdminToken) {
   ASSERT_FALSE(org_admin.server_admin);
   v1::RevokeTokenRequest revoke;
   revoke.set_name(admin_.token_name);
-  EXPECT_EQ(registry_->RevokeToken(org_admin, revoke).status(),
-            absl::PermissionDeniedError(
-                "your roles do not allow you to manage server-admin tokens"));
+  EXPECT_EQ(
+      registry_->RevokeToken(org_admin, revoke).status(),
+      absl::PermissionDeniedError("your roles do not allow you to manage server-admin tokens"));
   EXPECT_TRUE(registry_->Authenticate(admin_secret_).ok());
   // The org admin still revokes the org's other tokens.
   revoke.set_name(Issue(admin_, "default", {v1::SDR})->token().name());
@@ -225,9 +225,9 @@ TEST_F(AccessRegistryTest, ServerAdminTokensAreCreatedByServerAdminsOnly) {
   request.mutable_token()->add_roles(v1::ADMIN);
   request.mutable_token()->set_server_admin(true);
   const Caller org_admin = Login(Issue(admin_, "default", {v1::ADMIN})->secret());
-  EXPECT_EQ(registry_->CreateToken(org_admin, request).status(),
-            absl::PermissionDeniedError(
-                "your roles do not allow you to manage server-admin tokens"));
+  EXPECT_EQ(
+      registry_->CreateToken(org_admin, request).status(),
+      absl::PermissionDeniedError("your roles do not allow you to manage server-admin tokens"));
 
   auto issued = registry_->CreateToken(admin_, request);
   ASSERT_TRUE(issued.ok()) << issued.status();

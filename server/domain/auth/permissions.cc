@@ -29,11 +29,16 @@ const Permission& Row(Operation operation) {
   return kTable[0];
 }
 
-bool IsApprover(const Caller& caller, const v1::Sop& sop) {
-  for (int role : sop.required_approver_roles()) {
-    if (caller.roles & RoleBit(static_cast<v1::Role>(role))) return true;
-  }
-  return false;
+RoleSet ApproverRoles(const v1::Sop& sop) {
+  RoleSet roles = 0;
+  for (int role : sop.required_approver_roles()) roles |= RoleBit(static_cast<v1::Role>(role));
+  return roles;
+}
+
+// Exact: user ids are identities, and the free-text `owner` (a job title
+// anyone's display name could spell) grants nothing.
+bool IsOwnerId(const Caller& caller, absl::string_view owner_user_id) {
+  return !owner_user_id.empty() && owner_user_id == caller.user_id;
 }
 
 }  // namespace
@@ -41,21 +46,30 @@ bool IsApprover(const Caller& caller, const v1::Sop& sop) {
 absl::Span<const Permission> PermissionTable() { return kTable; }
 
 bool IsOwner(const Caller& caller, const v1::Sop& sop) {
-  // Exact: user ids are identities, and the free-text `owner` (a job title
-  // anyone's display name could spell) grants nothing.
-  return !sop.owner_user_id().empty() && sop.owner_user_id() == caller.user_id;
+  return IsOwnerId(caller, sop.owner_user_id());
+}
+
+SopAccess AccessOf(const v1::Sop& sop) {
+  return {VisibleToRoles(sop), ApproverRoles(sop), sop.owner_user_id()};
 }
 
 bool IsAllowed(const Caller& caller, Operation operation, const v1::Sop* sop) {
+  // Without an SOP the owner and approver rules grant nothing: it is
+  // visible to no role.
+  if (sop == nullptr) return IsAllowed(caller, operation, SopAccess{0, 0, ""});
+  return IsAllowed(caller, operation, AccessOf(*sop));
+}
+
+bool IsAllowed(const Caller& caller, Operation operation, const SopAccess& sop) {
   const Permission& p = Row(operation);
   if (p.server_admin_only) return caller.server_admin;
   if (caller.roles & p.roles) return true;
-  if (!p.owners_and_approvers || sop == nullptr) return false;
+  if (!p.owners_and_approvers) return false;
   // Owning or approving adds reads of an SOP the caller's roles already see
   // and never widens who sees it. Approver roles are among the roles that
   // see the SOP; an owner's roles may not be.
-  return RolesMaySee(caller.roles, VisibleToRoles(*sop)) &&
-         (IsOwner(caller, *sop) || IsApprover(caller, *sop));
+  return RolesMaySee(caller.roles, sop.visible_to) &&
+         (IsOwnerId(caller, sop.owner_user_id) || (caller.roles & sop.approvers));
 }
 
 absl::Status Authorize(const Caller& caller, Operation operation, const v1::Sop* sop) {

@@ -19,11 +19,11 @@ enum class Operation {
   kReadHistory,    // revisions
   kWriteSops,      // create, update, delete, undelete
   kPublishSops,
-  kManageTokens,   // create, list, revoke tokens of the caller's org
-  kManageOrgs,     // create and list orgs
+  kManageTokens,        // create, list, revoke tokens of the caller's org
+  kManageOrgs,          // create and list orgs
   kManageServerAdmins,  // create and revoke server-admin tokens
-  kDebugTargeting, // near misses in lookups
-  kPing,           // WhoAmI, Ping
+  kDebugTargeting,      // near misses in lookups
+  kPing,                // WhoAmI, Ping
 };
 
 struct Permission {
@@ -42,9 +42,26 @@ struct Permission {
 // One row per Operation.
 absl::Span<const Permission> PermissionTable();
 
+// What the table needs to know of an SOP for the owner and approver rules,
+// without its body (sopd keeps it in memory for every SOP).
+struct SopAccess {
+  // VisibleToRoles of the SOP.
+  RoleSet visible_to = kAllRoles;
+  // Its required approver roles.
+  RoleSet approvers = 0;
+  // Its owner_user_id; empty: nobody owns it. A view: the string it shows
+  // must outlive the SopAccess.
+  absl::string_view owner_user_id;
+};
+
+// The SopAccess of `sop`, valid while `sop` is.
+SopAccess AccessOf(const v1::Sop& sop);
+
 // Whether `caller` may perform `operation`; `sop` (may be null) is the SOP
 // it concerns, for the owner and approver rules.
 bool IsAllowed(const Caller& caller, Operation operation, const v1::Sop* sop = nullptr);
+// The same decision from the SOP's SopAccess.
+bool IsAllowed(const Caller& caller, Operation operation, const SopAccess& sop);
 
 // OK or PERMISSION_DENIED naming the operation.
 absl::Status Authorize(const Caller& caller, Operation operation, const v1::Sop* sop = nullptr);

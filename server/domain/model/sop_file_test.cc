@@ -72,8 +72,8 @@ TEST(ParseSopFileTest, ParsesYamlInTheProtoJsonMapping) {
 }
 
 TEST(ParseSopFileTest, OwnerUserIdIsReadFromYamlAndJsonAndItsLengthChecked) {
-  absl::StatusOr<v1::Sop> yaml =
-      ParseSopFile("s.yaml", "title: T\nowner: Deal Desk Manager\nowner_user_id: dana/ops@acme.com\n");
+  absl::StatusOr<v1::Sop> yaml = ParseSopFile(
+      "s.yaml", "title: T\nowner: Deal Desk Manager\nowner_user_id: dana/ops@acme.com\n");
   ASSERT_TRUE(yaml.ok()) << yaml.status();
   EXPECT_EQ(yaml->owner(), "Deal Desk Manager");
   EXPECT_EQ(yaml->owner_user_id(), "dana/ops@acme.com");
@@ -81,11 +81,12 @@ TEST(ParseSopFileTest, OwnerUserIdIsReadFromYamlAndJsonAndItsLengthChecked) {
       ParseSopFile("s.json", R"({"title": "T", "owner": "O", "ownerUserId": "dana@acme.com"})");
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_EQ(json->owner_user_id(), "dana@acme.com");
-  EXPECT_EQ(ParseSopFile("s.yaml", absl::StrCat("title: T\nowner: O\nowner_user_id: ",
-                                                std::string(257, 'u'), "\n"))
-                .status(),
-            absl::InvalidArgumentError(
-                "s.yaml:3: owner_user_id: longer than the limit of 256 characters"));
+  EXPECT_EQ(
+      ParseSopFile("s.yaml",
+                   absl::StrCat("title: T\nowner: O\nowner_user_id: ", std::string(257, 'u'), "\n"))
+          .status(),
+      absl::InvalidArgumentError(
+          "s.yaml:3: owner_user_id: longer than the limit of 256 characters"));
 }
 
 TEST(ParseSopFileTest, QuotedNumberStaysString) {

@@ -131,8 +131,10 @@ absl::StatusOr<std::unique_ptr<SopRegistry>> SopRegistry::Create(SopStore* store
       new SopRegistry(store, clock, std::move(factory), options));
   std::vector<PublishedSopPtr> published;
   SOP_RETURN_IF_ERROR(store->ForEachHead([&](v1::Sop&& head) -> absl::Status {
+    registry->visibility_.Record(head);
     if (head.state() != v1::Sop::PUBLISHED) return absl::OkStatus();
     SOP_ASSIGN_OR_RETURN(PublishedSopPtr sop, registry->LoadPublished(std::move(head)));
+    registry->visibility_.RecordPublished(*sop);
     published.push_back(std::move(sop));
     return absl::OkStatus();
   }));
@@ -178,18 +180,22 @@ absl::StatusOr<v1::Sop> SopRegistry::ViewFor(const Caller& caller, const v1::Sop
   if (IsAllowed(caller, Operation::kReadDrafts, &head)) return head;
   if (head.state() != v1::Sop::PUBLISHED) return error::SopNotFound(head.name());
   SOP_ASSIGN_OR_RETURN(v1::Sop published, PublishedSnapshot(head));
-  if (!RolesMaySee(caller.roles, VisibleToRoles(published)) ||
-      !IsAllowed(caller, Operation::kReadPublished)) {
-    return error::SopNotFound(head.name());
-  }
+  if (!ReadsPublished(caller, VisibleToRoles(published))) return error::SopNotFound(head.name());
   return published;
+}
+
+absl::Status SopRegistry::CheckMaySee(const Caller& caller, const SopName& name) const {
+  if (name.org != caller.org || !visibility_.MaySee(caller, name)) {
+    return error::SopNotFound(name.Full());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::VisibleHead(const Caller& caller,
                                                  const SopName& name) const {
-  // Another org's names look exactly like missing ones, without a read.
-  if (name.org != caller.org) return error::SopNotFound(name.Full());
+  SOP_RETURN_IF_ERROR(CheckMaySee(caller, name));
   SOP_ASSIGN_OR_RETURN(v1::Sop head, store_->GetHead(name));
+  // The body decides: a write may have landed since the check.
   SOP_RETURN_IF_ERROR(ViewFor(caller, head).status());
   return head;
 }
@@ -211,6 +217,7 @@ absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const So
                               clock_->Now());
   write.request = std::move(request);
   SOP_RETURN_IF_ERROR(store_->Write(write));
+  visibility_.Record(write.head);
   return std::move(write.head);
 }
 
@@ -258,8 +265,9 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
 absl::StatusOr<v1::Sop> SopRegistry::GetSop(const Caller& caller,
                                             const v1::GetSopRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
-  if (name.org != caller.org) return error::SopNotFound(name.Full());
+  SOP_RETURN_IF_ERROR(CheckMaySee(caller, name));
   SOP_ASSIGN_OR_RETURN(v1::Sop head, store_->GetHead(name));
+  // The body decides: a write may have landed since the check.
   return ViewFor(caller, head);
 }
 
@@ -350,7 +358,10 @@ absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
   }
   SOP_ASSIGN_OR_RETURN(v1::Sop undeleted,
                        CommitLocked(caller, name, std::move(head), "undeleted", std::nullopt));
-  if (published) catalog_.Put(std::move(published));
+  if (published) {
+    visibility_.RecordPublished(*published);
+    catalog_.Put(std::move(published));
+  }
   return undeleted;
 }
 
@@ -447,7 +458,9 @@ absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
   *head.mutable_publish_time() = ToProtoTimestamp(now);
   SOP_ASSIGN_OR_RETURN(v1::Sop published,
                        CommitLocked(caller, name, std::move(head), "published", std::nullopt));
-  catalog_.Put(MakePublishedSop(name, RevisionNumber(published), now, published));
+  PublishedSopPtr live = MakePublishedSop(name, RevisionNumber(published), now, published);
+  visibility_.RecordPublished(*live);
+  catalog_.Put(std::move(live));
   for (v1::TargetingTie& tie : TiesFor(caller, name, published)) {
     *response.add_ties() = std::move(tie);
   }

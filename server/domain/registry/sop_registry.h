@@ -20,7 +20,9 @@
 // draft access read the published revision of a published SOP. Visibility
 // comes from roles alone: owning or approving an SOP adds draft and history
 // reads of one the caller's roles see, so no read path shows an SOP that
-// another hides.
+// another hides. Whether the caller may see an SOP is decided in memory
+// before its body is read, so a hidden SOP's NOT_FOUND takes as long as a
+// missing one's (sop_visibility.h).
 //
 // Lists page with signed tokens (page_token.h): a token that this registry
 // did not issue for the same request (forged, altered, other parameters, or
@@ -46,6 +48,7 @@
 #include "server/domain/matching/sop_matcher.h"
 #include "server/domain/registry/page_token.h"
 #include "server/domain/registry/published_catalog.h"
+#include "server/domain/registry/sop_visibility.h"
 #include "server/storage/sop_store.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
@@ -129,8 +132,13 @@ class SopRegistry {
                                                const v1::LookupSopsRequest& request) const;
 
   // What `caller` sees of the SOP whose head is `head`: the head itself with
-  // draft access, the published revision without it, or NOT_FOUND.
+  // draft access, the published revision without it, or NOT_FOUND. The
+  // decision MaySee (sop_visibility.h) takes, on the body.
   absl::StatusOr<v1::Sop> ViewFor(const Caller& caller, const v1::Sop& head) const;
+  // OK when `caller` may see the SOP `name` (in its org), else NOT_FOUND,
+  // from visibility_ alone: no store read, whether the SOP is hidden or
+  // missing.
+  absl::Status CheckMaySee(const Caller& caller, const SopName& name) const;
   // The head of `name` if `caller` may see it, else NOT_FOUND.
   absl::StatusOr<v1::Sop> VisibleHead(const Caller& caller, const SopName& name) const;
   // Reads the head for a write by `caller`: NOT_FOUND when missing or hidden,
@@ -164,6 +172,9 @@ class SopRegistry {
   // Signs ListSops' and ListSopRevisions' page tokens under a key of this
   // registry's own: tokens do not survive a restart.
   const PageTokenCodec page_tokens_;
+  // Every SOP's visibility: recorded at start and by each write (under
+  // write_mu_), read without it.
+  SopVisibilityIndex visibility_;
   absl::Mutex write_mu_;
 };
 

@@ -1,5 +1,6 @@
 #include "server/domain/registry/sop_registry.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "google/protobuf/text_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/storage/in_memory_sop_store.h"
@@ -122,24 +125,23 @@ class SopRegistryTest : public ::testing::Test {
         answer("GetSopRevision", registry_->GetSopRevision(caller, revision).status()));
     v1::CheckTargetingRequest check;
     check.set_name(name);
-    answers.push_back(
-        answer("CheckTargeting", registry_->CheckTargeting(caller, check).status()));
+    answers.push_back(answer("CheckTargeting", registry_->CheckTargeting(caller, check).status()));
     v1::ListSopsRequest list;
     list.set_parent("orgs/default");
     auto listed = registry_->ListSops(caller, list);
     const v1::ListSopsResponse sops = listed.value_or(v1::ListSopsResponse());
     bool in_list = false;
     for (const v1::Sop& sop : sops.sops()) in_list |= sop.name() == name;
-    answers.push_back(answer(in_list ? "ListSops lists it" : "ListSops leaves it out",
-                             listed.status()));
+    answers.push_back(
+        answer(in_list ? "ListSops lists it" : "ListSops leaves it out", listed.status()));
     v1::LookupSopsRequest lookup;
     *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
     auto found = registry_->LookupSops(caller, lookup);
     const v1::LookupSopsResponse matches = found.value_or(v1::LookupSopsResponse());
     bool matched = false;
     for (const v1::SopMatch& match : matches.matches()) matched |= match.sop() == name;
-    answers.push_back(answer(matched ? "LookupSops matches it" : "LookupSops leaves it out",
-                             found.status()));
+    answers.push_back(
+        answer(matched ? "LookupSops matches it" : "LookupSops leaves it out", found.status()));
     return answers;
   }
 
@@ -649,24 +651,23 @@ TEST_F(SopRegistryTest, OwnerOfAVisibleSopReadsItsDraftAndHistory) {
       owner, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"));
   ASSERT_TRUE(history.ok()) << history.status();
   EXPECT_EQ(history->revisions_size(), 3);
-  EXPECT_TRUE(registry_
-                  ->CheckTargeting(owner, Parse<v1::CheckTargetingRequest>(
-                                              "name: 'orgs/default/sops/mql'"))
-                  .ok());
+  EXPECT_TRUE(
+      registry_
+          ->CheckTargeting(owner, Parse<v1::CheckTargetingRequest>("name: 'orgs/default/sops/mql'"))
+          .ok());
 
   // Another SDR, and one whose user id only differs in case, read the
   // published revision and no history.
   for (const char* user : {"alex@example.com", "Sam@Example.com"}) {
     Caller reader = MakeCaller(RoleBit(v1::SDR));
     reader.user_id = user;
-    EXPECT_EQ(
-        registry_->GetSop(reader, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
-            ->title(),
-        "MQL Acceptance & Handoff")
+    EXPECT_EQ(registry_->GetSop(reader, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
+                  ->title(),
+              "MQL Acceptance & Handoff")
         << user;
     EXPECT_EQ(registry_
-                  ->ListSopRevisions(reader, Parse<v1::ListSopRevisionsRequest>(
-                                                 "name: 'orgs/default/sops/mql'"))
+                  ->ListSopRevisions(
+                      reader, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"))
                   .status(),
               absl::PermissionDeniedError("your roles do not allow you to read SOP history"))
         << user;
@@ -682,11 +683,56 @@ TEST_F(SopRegistryTest, FreeTextOwnerGrantsNothing) {
   reader.user_id = "alex@example.com";
   EXPECT_EQ(ReadPathAnswers(labelled, "mql"), ReadPathAnswers(reader, "mql"));
   EXPECT_EQ(registry_
-                ->ListSopRevisions(labelled, Parse<v1::ListSopRevisionsRequest>(
-                                                 "name: 'orgs/default/sops/mql'"))
+                ->ListSopRevisions(
+                    labelled, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"))
                 .status()
                 .code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// Counts head reads, to see which answers come from the store.
+class CountingSopStore : public InMemorySopStore {
+ public:
+  absl::StatusOr<v1::Sop> GetHead(const SopName& name) const override {
+    ++head_reads;
+    return InMemorySopStore::GetHead(name);
+  }
+  mutable std::atomic<int> head_reads{0};
+};
+
+TEST(SopRegistryVisibilityTest, HiddenSopIsNotFoundWithoutReadingItsBody) {
+  FakeClock clock;
+  CountingSopStore store;
+  auto registry = SopRegistry::Create(&store, &clock, LinearSopMatcher::Build).value();
+  const Caller editor = MakeCaller(RoleBit(v1::SALES_OPS));
+  v1::CreateSopRequest create;
+  create.set_parent("orgs/default");
+  create.set_sop_id("pricing");
+  *create.mutable_sop() = Parse<v1::Sop>(kOwnedPricingSop);
+  ASSERT_TRUE(registry->CreateSop(editor, create).ok());
+  ASSERT_TRUE(
+      registry
+          ->PublishSop(editor, Parse<v1::PublishSopRequest>("name: 'orgs/default/sops/pricing'"))
+          .ok());
+
+  Caller sdr = MakeCaller(RoleBit(v1::SDR));
+  sdr.user_id = "sam@example.com";  // the owner: still hidden from an SDR
+  const int reads = store.head_reads;
+  for (const char* id : {"pricing", "no-such-sop"}) {
+    const std::string name = std::string("orgs/default/sops/") + id;
+    EXPECT_EQ(registry->GetSop(sdr, Parse<v1::GetSopRequest>("name: '" + name + "'")).status(),
+              absl::NotFoundError("SOP " + name + " not found"));
+    EXPECT_EQ(
+        registry->ListSopRevisions(sdr, Parse<v1::ListSopRevisionsRequest>("name: '" + name + "'"))
+            .status(),
+        absl::NotFoundError("SOP " + name + " not found"));
+  }
+  EXPECT_EQ(store.head_reads, reads);
+  // A caller who may see it reads it.
+  const Caller ae = MakeCaller(RoleBit(v1::AE));
+  EXPECT_TRUE(
+      registry->GetSop(ae, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/pricing'")).ok());
+  EXPECT_EQ(store.head_reads, reads + 1);
 }
 
 TEST_F(SopRegistryTest, AnotherOrgsSopsLookMissing) {
