@@ -76,6 +76,15 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(out["matches"][0]["sop"],
                          "orgs/default/sops/first-touch-outreach-cadence")
 
+    def test_no_shipped_example_ties_with_another(self):
+        self.apply_examples()
+        for name in sorted(os.listdir(os.environ["SOP_EXAMPLES"])):
+            sop = os.path.splitext(name)[0]
+            result = self.sopctl("check", sop, "--fail-on-ties", ok=False)
+            self.assertEqual(result.returncode, 0, "check %s: %s%s" % (sop, result.stdout,
+                                                                        result.stderr))
+            self.assertEqual(result.stdout, "no ties\n")
+
     def test_text_lookup_explains_itself(self):
         self.apply_examples()
         out = self.sopctl("lookup", *MQL_LEAD).stdout
