@@ -255,13 +255,16 @@ std::string FormatNearMisses(const google::protobuf::RepeatedPtrField<v1::NearMi
   if (misses.empty()) return "near misses: none\n";
   std::string text = "near misses:\n";
   for (const v1::NearMiss& miss : misses) {
-    absl::StrAppend(
-        &text,
-        TextLine(absl::StrCat(
-            "  ", miss.sop(), " rule ", miss.rule_index(), " (priority ", miss.priority(),
-            "): failed ", FormatCondition(miss.failed_condition()), " (",
-            miss.has_actual() ? absl::StrCat("actual ", DescribeValue(miss.actual())) : "missing",
-            ")")));
+    // A negative index: the rule failed on its record type.
+    const std::string failed = miss.failed_condition_index() < 0
+                                   ? std::string("record type")
+                                   : FormatCondition(miss.failed_condition());
+    std::string actual =
+        miss.has_actual() ? absl::StrCat("actual ", DescribeValue(miss.actual())) : "missing";
+    if (!miss.hint().empty()) absl::StrAppend(&actual, ": ", miss.hint());
+    absl::StrAppend(&text, TextLine(absl::StrCat("  ", miss.sop(), " rule ", miss.rule_index(),
+                                                 " (priority ", miss.priority(), "): failed ",
+                                                 failed, " (", actual, ")")));
   }
   return text;
 }

@@ -133,6 +133,36 @@ TEST(FormatNearMissesTest, SaysTheFailedConditionAndTheRecordsValue) {
             "  orgs/default/sops/y rule 2 (priority 5): failed owner is set (missing)\n");
 }
 
+TEST(FormatNearMissesTest, SaysWhyTheValueLooksLikeASlip) {
+  v1::LookupSopsResponse response = FromText<v1::LookupSopsResponse>(R"pb(
+    near_misses {
+      sop: "orgs/default/sops/x"
+      failed_condition_index: 0
+      failed_condition {
+        field: "lead_status"
+        equals { string_value: "SQL – Accepted" }
+      }
+      actual { string_value: "SQL - Accepted" }
+      priority: 100
+      hint: "differs only by dash"
+    }
+    near_misses {
+      sop: "orgs/default/sops/y"
+      rule_index: 1
+      failed_condition_index: -1
+      actual { string_value: "lead" }
+      priority: 5
+      hint: "differs only by case from record type \"Lead\""
+    }
+  )pb");
+  EXPECT_EQ(FormatNearMisses(response.near_misses()),
+            "near misses:\n"
+            "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"SQL – "
+            "Accepted\" (actual \"SQL - Accepted\": differs only by dash)\n"
+            "  orgs/default/sops/y rule 1 (priority 5): failed record type (actual \"lead\": "
+            "differs only by case from record type \"Lead\")\n");
+}
+
 TEST(FormatNearMissesTest, NoneIsSaid) { EXPECT_EQ(FormatNearMisses({}), "near misses: none\n"); }
 
 // Two rules of equal rank on a context with fields whose map order is not

@@ -76,6 +76,26 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(out["matches"][0]["sop"],
                          "orgs/default/sops/first-touch-outreach-cadence")
 
+    def test_no_shipped_example_ties_with_another(self):
+        self.apply_examples()
+        for name in sorted(os.listdir(os.environ["SOP_EXAMPLES"])):
+            sop = os.path.splitext(name)[0]
+            result = self.sopctl("check", sop, "--fail-on-ties", ok=False)
+            self.assertEqual(result.returncode, 0, "check %s: %s%s" % (sop, result.stdout,
+                                                                        result.stderr))
+            self.assertEqual(result.stdout, "no ties\n")
+
+    def test_near_misses_say_why_a_value_looks_like_a_slip(self):
+        self.apply_examples()
+        wrong_case = self.sopctl("lookup", "--record-type", "lead", "--field",
+                                 "lead_status=SQL – Accepted", "--near-misses").stdout
+        self.assertIn("orgs/default/sops/first-touch-outreach-cadence rule 0 (priority 100): "
+                      "failed record type (actual \"lead\": differs only by case from record "
+                      "type \"Lead\")", wrong_case)
+        hyphen = self.sopctl("lookup", "--record-type", "Lead", "--field",
+                             "lead_status=SQL - Accepted", "--near-misses").stdout
+        self.assertIn("(actual \"SQL - Accepted\": differs only by dash)", hyphen)
+
     def test_text_lookup_explains_itself(self):
         self.apply_examples()
         out = self.sopctl("lookup", *MQL_LEAD).stdout

@@ -1160,23 +1160,33 @@ class Lookup {
   std::vector<NearMiss> NearMisses(int max) {
     std::vector<NearMiss> misses;
     ForEachPartition([&](uint32_t si, uint32_t p) {
-      const State::SegmentRef& ref = state_.segments[si];
-      const Segment& seg = *ref.segment;
-      const Partition& part = seg.partitions[p];
-      for (uint32_t m = part.members_begin; m < part.members_end; ++m) {
-        const uint32_t rule = seg.members[m];
-        const RuleHeader h = seg.Header(rule);
-        if (!RolesMaySee(query_.viewer_roles, h.visible_to) || IsDead(ref.dead.get(), h.sop)) {
-          continue;
-        }
-        ConditionStarts(seg, rule, h);
+      ForEachVisibleMember(si, p, [&](const Segment& seg, const RuleHeader& h) {
         std::optional<int> failed = SoleFailedCondition(
             h.num_conditions, [&](int c) { return Decide(seg, h, c, s_.conditions[c]); });
         if (failed) {
           misses.push_back(
               NearMiss{seg.sops[h.sop], h.rule_index, *failed, h.priority, h.specificity});
         }
-      }
+      });
+    });
+    // Rules filed under a record type the context's differs from only by
+    // case, each under the first such type it names (it may name several).
+    const std::string& type = query_.context->record_type();
+    ForEachCaseVariantPartition([&](uint32_t si, uint32_t p) {
+      const std::string& partition_type = state_.segments[si].segment->partitions[p].record_type;
+      ForEachVisibleMember(si, p, [&](const Segment& seg, const RuleHeader& h) {
+        const std::string* variant = RecordTypeDifferingOnlyByCase(
+            seg.sops[h.sop]->body.targeting_rules(h.rule_index), type);
+        if (variant == nullptr || *variant != partition_type) return;
+        bool all_hold = true;
+        for (int c = 0; c < h.num_conditions && all_hold; ++c) {
+          all_hold = Decide(seg, h, c, s_.conditions[c]);
+        }
+        if (all_hold) {
+          misses.push_back(NearMiss{seg.sops[h.sop], h.rule_index, NearMiss::kRecordType,
+                                    h.priority, h.specificity});
+        }
+      });
     });
     RankNearMisses(&misses, max);
     return misses;
@@ -1234,6 +1244,42 @@ class Lookup {
       if (any >= 0) visit(si, static_cast<uint32_t>(any));
       const int64_t typed = seg.FindPartition(type_hash, query_.org, &type);
       if (typed >= 0) visit(si, static_cast<uint32_t>(typed));
+    }
+  }
+
+  // Calls visit(segment, header) for every live rule of partition `p` of
+  // segment `si` the viewer may see, with s_.conditions set to its
+  // conditions' starts.
+  template <typename Visit>
+  void ForEachVisibleMember(uint32_t si, uint32_t p, Visit visit) {
+    const State::SegmentRef& ref = state_.segments[si];
+    const Segment& seg = *ref.segment;
+    const Partition& part = seg.partitions[p];
+    for (uint32_t m = part.members_begin; m < part.members_end; ++m) {
+      const uint32_t rule = seg.members[m];
+      const RuleHeader h = seg.Header(rule);
+      if (!RolesMaySee(query_.viewer_roles, h.visible_to) || IsDead(ref.dead.get(), h.sop)) {
+        continue;
+      }
+      ConditionStarts(seg, rule, h);
+      visit(seg, h);
+    }
+  }
+
+  // The org's partitions of record types the context's differs from only by
+  // case (a scan of the partitions: near misses only).
+  template <typename Visit>
+  void ForEachCaseVariantPartition(Visit visit) {
+    const std::string& type = query_.context->record_type();
+    for (uint32_t si = 0; si < state_.segments.size(); ++si) {
+      const Segment& seg = *state_.segments[si].segment;
+      for (uint32_t p = 0; p < seg.partitions.size(); ++p) {
+        const Partition& part = seg.partitions[p];
+        if (part.org == query_.org && !part.any_type && part.record_type != type &&
+            absl::EqualsIgnoreCase(part.record_type, type)) {
+          visit(si, p);
+        }
+      }
     }
   }
 

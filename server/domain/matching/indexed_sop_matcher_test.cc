@@ -281,6 +281,39 @@ TEST_P(MatcherTest, NearMissesNameTheOneFailedCondition) {
   EXPECT_EQ(misses[0].specificity, 3);
 }
 
+TEST_P(MatcherTest, NearMissesIncludeARecordTypeThatDiffersOnlyByCase) {
+  std::unique_ptr<const SopMatcher> matcher = GetParam()({
+      Published("lead", R"pb(targeting_rules {
+                               record_types: "Contact"
+                               record_types: "Lead"
+                               record_types: "LEAD"
+                               priority: 4
+                               conditions { field: "status" equals { string_value: "MQL" } }
+                             })pb"),
+      Published("lead-and-status", R"pb(targeting_rules {
+                                          record_types: "Lead"
+                                          conditions { field: "status" equals { string_value: "SQL" } }
+                                        })pb"),
+      Published("contact", R"pb(targeting_rules { record_types: "Contact" })pb"),
+      Published("exact", R"pb(targeting_rules {
+                                record_types: "lead"
+                                conditions { field: "status" equals { string_value: "SQL" } }
+                              })pb"),
+  });
+  v1::CrmContext context = Context(R"pb(org: "orgs/default" record_type: "lead"
+                                        fields { key: "status" value { string_value: "MQL" } })pb");
+  std::vector<NearMiss> misses =
+      matcher->NearMisses(MatchQuery{"default", &context, 10, kAllRoles}, 10);
+  ASSERT_EQ(misses.size(), 2u);
+  EXPECT_EQ(misses[0].sop->name.sop, "lead");
+  EXPECT_EQ(misses[0].rule_index, 0);
+  EXPECT_EQ(misses[0].failed_condition, NearMiss::kRecordType);
+  EXPECT_EQ(misses[0].priority, 4);
+  EXPECT_EQ(misses[0].specificity, 2);
+  EXPECT_EQ(misses[1].sop->name.sop, "exact");
+  EXPECT_EQ(misses[1].failed_condition, 0);
+}
+
 TEST_P(MatcherTest, WithChangesReplacesAndRemovesWithoutTouchingTheOriginal) {
   std::unique_ptr<const SopMatcher> v1 =
       GetParam()({Published("a", R"pb(targeting_rules { record_types: "Lead" })pb"),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <tuple>
 
 #include "absl/algorithm/container.h"
@@ -44,6 +45,7 @@ std::vector<SopMatchResult> LinearSopMatcher::Match(const MatchQuery& query) con
 std::vector<NearMiss> LinearSopMatcher::NearMisses(const MatchQuery& query, int max) const {
   std::vector<NearMiss> misses;
   const FieldMap& fields = query.context->fields();
+  const std::string& type = query.context->record_type();
   for (const PublishedSopPtr& sop : sops_) {
     if (sop->name.org != query.org || !RolesMaySee(query.viewer_roles, sop->visible_to)) {
       continue;
@@ -51,9 +53,15 @@ std::vector<NearMiss> LinearSopMatcher::NearMisses(const MatchQuery& query, int 
     const auto& rules = sop->body.targeting_rules();
     for (int i = 0; i < rules.size(); ++i) {
       const v1::TargetingRule& rule = rules[i];
+      if (RecordTypeDifferingOnlyByCase(rule, type) != nullptr) {
+        if (AllConditionsHold(rule.conditions(), fields)) {
+          misses.push_back(NearMiss{sop, i, NearMiss::kRecordType, rule.priority(),
+                                    RuleSpecificity(rule)});
+        }
+        continue;
+      }
       if (!rule.record_types().empty() &&
-          absl::c_find(rule.record_types(), query.context->record_type()) ==
-              rule.record_types().end()) {
+          absl::c_find(rule.record_types(), type) == rule.record_types().end()) {
         continue;
       }
       std::optional<int> failed = SoleFailedCondition(rule, [&](int c) {

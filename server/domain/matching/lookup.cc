@@ -8,11 +8,13 @@
 
 #include "absl/base/macros.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "server/common/proto_time.h"
 #include "server/domain/matching/condition.h"
+#include "server/domain/matching/near_miss.h"
 
 namespace sopsidebar {
 namespace {
@@ -144,16 +146,23 @@ int CurrentStepIndex(const v1::Sop& sop, const FieldMap& fields) {
 }
 
 v1::NearMiss ExplainNearMiss(const NearMiss& miss, const v1::CrmContext& context) {
-  const v1::Condition& failed =
-      miss.sop->body.targeting_rules(miss.rule_index).conditions(miss.failed_condition);
+  const v1::TargetingRule& rule = miss.sop->body.targeting_rules(miss.rule_index);
   v1::NearMiss out;
   out.set_sop(miss.sop->name.Full());
   out.set_revision_id(std::to_string(miss.sop->revision));
   out.set_rule_index(miss.rule_index);
   out.set_failed_condition_index(miss.failed_condition);
-  *out.mutable_failed_condition() = failed;
-  if (const google::protobuf::Value* actual = Actual(context, failed.field())) {
-    *out.mutable_actual() = *actual;
+  if (miss.failed_condition == NearMiss::kRecordType) {
+    out.mutable_actual()->set_string_value(context.record_type());
+    if (const std::string* type = RecordTypeDifferingOnlyByCase(rule, context.record_type())) {
+      out.set_hint(absl::StrCat("differs only by case from record type \"", *type, "\""));
+    }
+  } else {
+    const v1::Condition& failed = rule.conditions(miss.failed_condition);
+    *out.mutable_failed_condition() = failed;
+    const google::protobuf::Value* actual = Actual(context, failed.field());
+    if (actual != nullptr) *out.mutable_actual() = *actual;
+    out.set_hint(NearMissHint(failed, actual));
   }
   out.set_priority(miss.priority);
   out.set_specificity(miss.specificity);

@@ -108,6 +108,68 @@ TEST(ExplainMatchTest, NoStepHoldingGivesMinusOne) {
             -1);
 }
 
+// The near miss of kSop's rule failing condition `failed` on a lead whose
+// lead_status and lead_score are given in text-proto form.
+v1::NearMiss ExplainedMiss(int failed, const std::string& status, const std::string& score) {
+  PublishedSopPtr sop = Published("x", kSop);
+  v1::CrmContext lead = Context(R"pb(org: "orgs/default" record_type: "Lead")pb");
+  (*lead.mutable_fields())["lead_status"] = test::ParseText<google::protobuf::Value>(status);
+  (*lead.mutable_fields())["lead_score"] = test::ParseText<google::protobuf::Value>(score);
+  return ExplainNearMiss(NearMiss{sop, 0, failed, 100, 4}, lead);
+}
+
+TEST(ExplainNearMissTest, NamesTheFailedConditionAndTheRecordsValue) {
+  v1::NearMiss miss = ExplainedMiss(0, R"pb(string_value: "Open")pb", "number_value: 82");
+  EXPECT_EQ(miss.sop(), "orgs/default/sops/x");
+  EXPECT_EQ(miss.failed_condition_index(), 0);
+  EXPECT_EQ(miss.failed_condition().field(), "lead_status");
+  EXPECT_EQ(miss.actual().string_value(), "Open");
+  EXPECT_EQ(miss.hint(), "");
+}
+
+TEST(ExplainNearMissTest, HintsAHyphenWhereTheRuleHasAnEnDash) {
+  EXPECT_EQ(ExplainedMiss(0, R"pb(string_value: "MQL - New Handoff")pb", "number_value: 82")
+                .hint(),
+            "differs only by dash");
+}
+
+TEST(ExplainNearMissTest, HintsAValueInTheWrongCase) {
+  EXPECT_EQ(ExplainedMiss(0, R"pb(string_value: "mql – new handoff")pb", "number_value: 82")
+                .hint(),
+            "differs only by case");
+  EXPECT_EQ(ExplainedMiss(0, R"pb(string_value: "MQL — NEW HANDOFF")pb", "number_value: 82")
+                .hint(),
+            "differs only by case and dash");
+}
+
+TEST(ExplainNearMissTest, HintsAStringWhereTheRuleExpectsANumber) {
+  v1::NearMiss miss =
+      ExplainedMiss(1, R"pb(string_value: "MQL – New Handoff")pb", R"pb(string_value: "82")pb");
+  EXPECT_EQ(miss.failed_condition().field(), "lead_score");
+  EXPECT_EQ(miss.actual().string_value(), "82");
+  EXPECT_EQ(miss.hint(), "a string where the rule expects a number");
+}
+
+TEST(ExplainNearMissTest, NoHintWhenTheCorrectedValueWouldStillFail) {
+  EXPECT_EQ(ExplainedMiss(1, R"pb(string_value: "MQL – New Handoff")pb",
+                          R"pb(string_value: "70")pb")
+                .hint(),
+            "");
+  EXPECT_EQ(ExplainedMiss(0, R"pb(string_value: "SQL - Accepted")pb", "number_value: 82").hint(),
+            "");
+}
+
+TEST(ExplainNearMissTest, ARecordTypeInTheWrongCaseIsTheFailure) {
+  PublishedSopPtr sop = Published("x", kSop);
+  v1::CrmContext lead = Context(kLead);
+  lead.set_record_type("lead");
+  v1::NearMiss miss = ExplainNearMiss(NearMiss{sop, 0, NearMiss::kRecordType, 100, 4}, lead);
+  EXPECT_EQ(miss.failed_condition_index(), -1);
+  EXPECT_FALSE(miss.has_failed_condition());
+  EXPECT_EQ(miss.actual().string_value(), "lead");
+  EXPECT_EQ(miss.hint(), R"(differs only by case from record type "Lead")");
+}
+
 // The wire form AppendExplainedMatch writes for `result`, as the only match
 // of a LookupSopsResponse.
 std::string AppendedWire(const SopMatchResult& result, const v1::CrmContext& context,

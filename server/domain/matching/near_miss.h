@@ -1,13 +1,16 @@
 // Near misses (see NearMiss in sop_matcher.h): the pieces every engine
 // shares, so engines agree on what a near miss is and in which order they
-// come. Thread-safe (pure).
+// come, and the hints ExplainNearMiss gives. Thread-safe (pure).
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_MATCHING_NEAR_MISS_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_MATCHING_NEAR_MISS_H_
 
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "google/protobuf/struct.pb.h"
 #include "server/domain/matching/condition.h"
 #include "server/domain/matching/sop_matcher.h"
 
@@ -37,6 +40,21 @@ std::optional<int> SoleFailedCondition(const v1::TargetingRule& rule, ValueOf va
     return ConditionHoldsForValue(rule.conditions(i), value_of(i));
   });
 }
+
+// The first record type `rule` names that `record_type` differs from only
+// by ASCII case; null when there is none or the rule accepts `record_type`
+// (names it, or names no record type). A rule it returns a type for is a
+// near miss when all its conditions hold.
+const std::string* RecordTypeDifferingOnlyByCase(const v1::TargetingRule& rule,
+                                                 absl::string_view record_type);
+
+// Why `value` (null: the field is missing) fails `condition` when that looks
+// like a slip: "differs only by case", "differs only by dash", "differs
+// only by case and dash" (the condition would hold ignoring ASCII case
+// and/or with every dash a hyphen), "a string where the rule expects a
+// number" (it would hold with the strings written as numbers made numbers).
+// Empty otherwise, and for none_of and exists conditions.
+std::string NearMissHint(const v1::Condition& condition, const google::protobuf::Value* value);
 
 // Orders `misses` by NearMissRanksBefore and keeps the first `max`.
 inline void RankNearMisses(std::vector<NearMiss>* misses, int max) {

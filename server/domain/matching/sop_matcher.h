@@ -62,13 +62,18 @@ struct SopMatchResult {
 // published, then name, so that results are deterministic.
 bool RanksBefore(const SopMatchResult& a, const SopMatchResult& b);
 
-// A rule in the lookup's scope (the org, a record type the rule accepts, an
-// SOP the viewer may see) that fails exactly one of its conditions: what an
-// owner needs to see when "my SOP does not show up".
+// A rule of the lookup's org and an SOP the viewer may see that fails
+// exactly one test: one of its conditions (the rule accepting the record
+// type), or the record type alone, which differs only by ASCII case from one
+// the rule names. What an owner needs to see when "my SOP does not show up".
 struct NearMiss {
+  // failed_condition of a rule that failed on its record type.
+  static constexpr int kRecordType = -1;
+
   PublishedSopPtr sop;
   int rule_index = 0;
-  // Index into the rule's conditions of the one that failed.
+  // Index into the rule's conditions of the one that failed, or
+  // kRecordType.
   int failed_condition = 0;
   int priority = 0;
   // What the rule's specificity would be had it matched.

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/time/time.h"
@@ -85,18 +87,40 @@ bool IsPositive(const v1::Condition& c) {
          !(c.op_case() == v1::Condition::kExists && !c.exists());
 }
 
-// What a field must hold to satisfy every condition in `conds`: nullopt when
-// nothing was found; a value with no kind means "leave the field out".
-std::optional<Value> Witness(const std::vector<const v1::Condition*>& conds) {
-  if (AllHold(conds, nullptr)) return Value();
-  std::vector<Value> candidates;
-  for (const v1::Condition* c : conds) AddCandidates(*c, &candidates);
-  // For fields only required to be present or outside a set.
-  candidates.push_back(StringValue("sopsidebar-example"));
-  candidates.push_back(NumberValue(7.25e9));
-  for (const Value& v : candidates) {
+// A scalar satisfying every condition in `conds`, taken from their operands
+// or, for fields only required to be present or outside a set, a stand-in.
+std::optional<Value> ScalarWitness(const std::vector<const v1::Condition*>& conds,
+                                   std::vector<Value>* candidates) {
+  for (const v1::Condition* c : conds) AddCandidates(*c, candidates);
+  candidates->push_back(StringValue("sopsidebar-example"));
+  candidates->push_back(NumberValue(7.25e9));
+  for (const Value& v : *candidates) {
     if (AllHold(conds, &v)) return v;
   }
+  return std::nullopt;
+}
+
+// Whether one rule's conditions on a field hold only for a list: that rule
+// itself treats the field as a multi-select list ("tags" equals "vip" and
+// equals "renewal").
+bool NeedsList(const std::vector<const v1::Condition*>& conds) {
+  std::vector<Value> candidates;
+  return !conds.empty() && !AllHold(conds, nullptr) && !ScalarWitness(conds, &candidates);
+}
+
+// What a field must hold to satisfy both rules' conditions on it, `mine`
+// and `theirs`: nullopt when nothing was found; a value with no kind means
+// "leave the field out". A CRM field holds one scalar, so a list is built
+// only when one of the rules on its own needs one: a status is never both
+// "Demo Cancelled" and "Demo No-Show".
+std::optional<Value> Witness(const std::vector<const v1::Condition*>& mine,
+                             const std::vector<const v1::Condition*>& theirs) {
+  std::vector<const v1::Condition*> conds = mine;
+  conds.insert(conds.end(), theirs.begin(), theirs.end());
+  if (AllHold(conds, nullptr)) return Value();
+  std::vector<Value> candidates;
+  if (std::optional<Value> scalar = ScalarWitness(conds, &candidates)) return scalar;
+  if (!NeedsList(mine) && !NeedsList(theirs)) return std::nullopt;
   // A list: one element per positive condition, none excluded by a none_of.
   // Not for fields a range tests: "score is [79, 80]" satisfies both
   // "< 80" and ">= 80", but no record holds such a score.
@@ -146,15 +170,17 @@ std::optional<v1::CrmContext> ContextMatchingBoth(const v1::TargetingRule& a,
                                                   const std::string& default_record_type) {
   std::optional<std::string> type = CommonRecordType(a, b, default_record_type);
   if (!type) return std::nullopt;
-  std::map<std::string, std::vector<const v1::Condition*>> by_field;
-  for (const auto* rule : {&a, &b}) {
-    for (const v1::Condition& c : rule->conditions()) by_field[c.field()].push_back(&c);
-  }
+  // Per field: a's conditions on it, b's conditions on it.
+  std::map<std::string, std::pair<std::vector<const v1::Condition*>,
+                                   std::vector<const v1::Condition*>>>
+      by_field;
+  for (const v1::Condition& c : a.conditions()) by_field[c.field()].first.push_back(&c);
+  for (const v1::Condition& c : b.conditions()) by_field[c.field()].second.push_back(&c);
   v1::CrmContext context;
   context.set_org(OrgName(org));
   context.set_record_type(*type);
   for (const auto& [field, conds] : by_field) {
-    std::optional<Value> v = Witness(conds);
+    std::optional<Value> v = Witness(conds.first, conds.second);
     if (!v) return std::nullopt;
     if (v->kind_case() != Value::KIND_NOT_SET) (*context.mutable_fields())[field] = *v;
   }

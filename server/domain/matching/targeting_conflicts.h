@@ -47,7 +47,9 @@ std::vector<TargetingTie> FindTargetingTies(const v1::Sop& candidate,
                                             const TargetingTieOptions& options = {});
 
 // A context of `org` / `record_type` that both rules match, built from their
-// conditions; nullopt when none is found.
+// conditions; nullopt when none is found. A field holds one scalar, unless
+// one of the rules on its own holds only for a list (two values it must
+// contain): that rule treats the field as a multi-select list.
 std::optional<v1::CrmContext> ContextMatchingBoth(const v1::TargetingRule& a,
                                                   const v1::TargetingRule& b,
                                                   const std::string& org,

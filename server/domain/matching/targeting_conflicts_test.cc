@@ -87,20 +87,59 @@ TEST(TargetingConflictsTest, OwnRevisionOtherOrgsAndUnseenSopsAreIgnored) {
   EXPECT_EQ(ties[0].other->name.sop, "ae-only");
 }
 
-TEST(TargetingConflictsTest, ListValuesSatisfyConditionsNoScalarCan) {
+TEST(TargetingConflictsTest, DifferentValuesOfAScalarFieldDoNotTie) {
+  // A status is one value: no record is both "Demo Cancelled" and
+  // "Demo No-Show", nor both "SQL – Accepted" and one of two other statuses.
+  v1::Sop candidate = ParseText<v1::Sop>(R"pb(targeting_rules {
+    record_types: "Lead" priority: 100
+    conditions { field: "lead_status" equals { string_value: "Demo Cancelled" } }
+  }
+  targeting_rules {
+    record_types: "Lead" priority: 100
+    conditions { field: "lead_status" equals { string_value: "SQL – Accepted" } }
+  })pb");
+  std::vector<PublishedSopPtr> published = {
+      Published("no-show", R"pb(targeting_rules {
+        record_types: "Lead" priority: 100
+        conditions { field: "lead_status" equals { string_value: "Demo No-Show" } }
+      })pb"),
+      Published("handoff", R"pb(targeting_rules {
+        record_types: "Lead" priority: 100
+        conditions { field: "lead_status" any_of { values { string_value: "MQL – New Handoff" } values { string_value: "Open" } } }
+      })pb")};
+  std::vector<TargetingTie> ties = FindTargetingTies(candidate, kCandidate, published);
+  EXPECT_TRUE(ties.empty()) << ties[0].example.ShortDebugString();
+}
+
+TEST(TargetingConflictsTest, AFieldOneRuleTreatsAsAListTiesThroughAListValue) {
+  // Rule a needs "tags" to hold both "vip" and "renewal": a multi-select
+  // list, so a record may also carry b's "renewal" and "churn-risk".
   v1::TargetingRule a = ParseText<v1::TargetingRule>(R"pb(
     conditions { field: "tags" equals { string_value: "vip" } }
+    conditions { field: "tags" equals { string_value: "renewal" } }
     conditions { field: "when" range { min_time { seconds: 1700000000 } exclusive_min: true } }
   )pb");
   v1::TargetingRule b = ParseText<v1::TargetingRule>(R"pb(
-    conditions { field: "tags" equals { string_value: "renewal" } }
+    conditions { field: "tags" equals { string_value: "churn-risk" } }
     conditions { field: "when" range { max_time { seconds: 1700000002 } } }
     conditions { field: "gone" none_of { values { string_value: "x" } } }
   )pb");
   std::optional<v1::CrmContext> example = ContextMatchingBoth(a, b, "default", "Lead");
   ASSERT_TRUE(example.has_value());
-  EXPECT_EQ(example->fields().at("tags").list_value().values_size(), 2);
+  EXPECT_EQ(example->fields().at("tags").list_value().values_size(), 3);
   EXPECT_FALSE(example->fields().contains("gone"));
+  EXPECT_TRUE(RuleMatches(a, *example));
+  EXPECT_TRUE(RuleMatches(b, *example));
+}
+
+TEST(TargetingConflictsTest, ScalarValuesNeverBecomeAListNeitherRuleNeeds) {
+  v1::TargetingRule a = ParseText<v1::TargetingRule>(R"pb(
+    conditions { field: "tags" equals { string_value: "vip" } }
+  )pb");
+  v1::TargetingRule b = ParseText<v1::TargetingRule>(R"pb(
+    conditions { field: "tags" equals { string_value: "renewal" } }
+  )pb");
+  EXPECT_EQ(ContextMatchingBoth(a, b, "default", "Lead"), std::nullopt);
 }
 
 }  // namespace

@@ -625,8 +625,12 @@ PublishedSopPtr AdversarialWorkload::DrawSop(Rng& rng, int id) {
   for (int r = 0; r < rules; ++r) {
     v1::TargetingRule* rule = body.add_targeting_rules();
     const double u = Uniform(rng);
-    if (u < 0.4) {
+    if (u < 0.35) {
       rule->add_record_types("Lead");
+    } else if (u < 0.4) {
+      // Case variants, for near misses on a record type in the wrong case.
+      rule->add_record_types("LEAD");
+      if (Chance(rng, 0.5)) rule->add_record_types("lead");
     } else if (u < 0.6) {
       rule->add_record_types("Contact");
       if (Chance(rng, 0.5)) rule->add_record_types("Lead");
@@ -652,7 +656,9 @@ std::vector<WorkloadQuery> AdversarialWorkload::Queries(int n, uint64_t seed) co
                                            RoleBit(v1::MARKETING), kAllRoles};
     q.viewer_roles = kViewers[UniformInt(rng, 0, 3)];
     q.context.set_org(absl::StrCat("orgs/", q.org));
-    q.context.set_record_type(Chance(rng, 0.6) ? "Lead" : (Chance(rng, 0.5) ? "Contact" : "Deal"));
+    static constexpr const char* kTypes[] = {"Lead", "Contact", "Deal", "lead"};
+    static constexpr double kTypeWeights[] = {0.55, 0.2, 0.15, 0.1};
+    q.context.set_record_type(kTypes[Pick(kTypeWeights, rng)]);
     for (const char* field : kAdvFields) {
       if (Chance(rng, 0.3)) continue;
       (*q.context.mutable_fields())[field] = AdvFieldValue(rng, field);
