@@ -151,6 +151,20 @@ Prints "created", "updated" or "unchanged" and the SOP's name for each file.
                     revision; prints "published" and the name, and on stderr a
                     warning for each tie it now has (see "sopctl publish")
 )"},
+      {Command::kValidate,
+       "validate",
+       "check SOP files without a server",
+       "",
+       {{"file", true, false}},
+       R"(Usage: sopctl validate -f FILE|DIR
+Checks a YAML or JSON SOP file, or every *.yaml, *.yml and *.json file in a
+directory, as "sopctl apply" does before it sends anything, but without a
+server (no token or --server needed). Prints "valid FILE: NAME" for each file
+when all are valid, else every error as "FILE:LINE: PATH: what is wrong", one
+per line, on stderr. Warnings ("FILE:LINE: warning: ...") go to stderr.
+Exits 0 when every file is valid, 1 otherwise.
+  -f, --file PATH   the file or directory (required)
+)"},
       {Command::kPublish,
        "publish",
        "publish an SOP's current draft",
@@ -704,6 +718,12 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
       if (!file) return UsageError("apply needs -f FILE|DIR");
       invocation.apply_path = *file;
       invocation.publish = flags.count("publish") > 0;
+      break;
+    }
+    case Command::kValidate: {
+      std::optional<std::string> file = Single(flags, "file");
+      if (!file) return UsageError("validate needs -f FILE|DIR");
+      invocation.apply_path = *file;
       break;
     }
     case Command::kCheck:
