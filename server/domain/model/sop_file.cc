@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -29,6 +28,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/common/errors.h"
+#include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/validation.h"
@@ -140,37 +140,6 @@ constexpr absl::string_view kIgnoredOutputOnlyFields[] = {
 
 constexpr absl::string_view kDurationForm =
     "write a number and a unit (s, m, h, d), e.g. 90s, 5m, 2h, 2d or 1h30m";
-
-// The longest duration google.protobuf.Duration holds: 10 000 years.
-constexpr int64_t kMaxDurationSeconds = 315576000000;
-
-// "90s", "5m", "2h", "2d", "1h30m", "1.5h": numbers each followed by a unit,
-// units from days down to seconds, each at most once. nullopt otherwise.
-std::optional<absl::Duration> ParseFileDuration(absl::string_view text) {
-  static constexpr std::pair<char, int64_t> kUnits[] = {
-      {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
-  if (text.empty()) return std::nullopt;
-  absl::Duration total;
-  size_t next_unit = 0;
-  while (!text.empty()) {
-    size_t n = 0;
-    while (n < text.size() &&
-           (absl::ascii_isdigit(static_cast<unsigned char>(text[n])) || text[n] == '.')) {
-      ++n;
-    }
-    double amount;
-    if (n == 0 || n == text.size() || !absl::SimpleAtod(text.substr(0, n), &amount)) {
-      return std::nullopt;
-    }
-    size_t unit = next_unit;
-    while (unit < std::size(kUnits) && kUnits[unit].first != text[n]) ++unit;
-    if (unit == std::size(kUnits)) return std::nullopt;
-    total += amount * absl::Seconds(kUnits[unit].second);
-    next_unit = unit + 1;
-    text.remove_prefix(n + 1);
-  }
-  return total;
-}
 
 // Translates a YAML tree into proto JSON text, guided by the message
 // descriptor so each scalar is written as the type its field expects, and
@@ -453,21 +422,18 @@ class YamlToJson {
     if (!node.IsScalar()) {
       return Reject(node, path, absl::StrCat("expected a duration; ", kDurationForm));
     }
-    const std::optional<absl::Duration> duration = ParseFileDuration(node.Scalar());
+    const std::optional<absl::Duration> duration =
+        ParseDurationWithUnits(node.Scalar(), DurationNumbers::kDecimal);
     if (!duration.has_value()) {
       return Reject(
           node, path,
           absl::StrCat(error::QuoteInput(node.Scalar()), " is not a duration; ", kDurationForm));
     }
-    if (*duration > absl::Seconds(kMaxDurationSeconds)) {
+    if (*duration > absl::Seconds(kMaxProtoDurationSeconds)) {
       return Reject(node, path,
-                    absl::StrCat(error::QuoteInput(node.Scalar()), " is longer than 10000 years"));
+                    absl::StrCat(error::QuoteInput(node.Scalar()), " is longer than 10,000 years"));
     }
-    const int64_t seconds = absl::ToInt64Seconds(*duration);
-    google::protobuf::Duration proto;
-    proto.set_seconds(seconds);
-    proto.set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(*duration - absl::Seconds(seconds))));
+    const google::protobuf::Duration proto = ToProtoDuration(*duration);
     AppendJsonString(google::protobuf::util::TimeUtil::ToString(proto), &json_);
     return true;
   }
