@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/sop_file.h"
@@ -150,6 +151,20 @@ Prints "created", "updated" or "unchanged" and the SOP's name for each file.
   --publish         also publish each SOP whose draft is not the published
                     revision; prints "published" and the name, and on stderr a
                     warning for each tie it now has (see "sopctl publish")
+)"},
+      {Command::kValidate,
+       "validate",
+       "check SOP files without a server",
+       "",
+       {{"file", true, false}},
+       R"(Usage: sopctl validate -f FILE|DIR
+Checks a YAML or JSON SOP file, or every *.yaml, *.yml and *.json file in a
+directory, as "sopctl apply" does before it sends anything, but without a
+server (no token or --server needed). Prints "valid FILE: NAME" for each file
+when all are valid, else every error as "FILE:LINE: PATH: what is wrong", one
+per line, on stderr. Warnings ("FILE:LINE: warning: ...") go to stderr.
+Exits 0 when every file is valid, 1 otherwise.
+  -f, --file PATH   the file or directory (required)
 )"},
       {Command::kPublish,
        "publish",
@@ -519,51 +534,18 @@ std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org
 }
 
 absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text) {
-  const auto malformed = [text] {
+  const std::optional<absl::Duration> total = ParseDurationWithUnits(text, DurationNumbers::kWhole);
+  if (!total.has_value()) {
     return UsageError(
         absl::StrCat("expected a duration such as 30d, 12h, 90m or 3600s, got \"", text, "\""));
-  };
-  // google.protobuf.Duration's limit.
-  constexpr int64_t kMaxSeconds = 315'576'000'000;
-  absl::Duration total;
-  absl::string_view rest = text;
-  if (rest.empty()) return malformed();
-  while (!rest.empty()) {
-    size_t digits = 0;
-    while (digits < rest.size() && absl::ascii_isdigit(static_cast<unsigned char>(rest[digits]))) {
-      ++digits;
-    }
-    int64_t count;
-    if (digits == 0 || digits == rest.size() || !absl::SimpleAtoi(rest.substr(0, digits), &count)) {
-      return malformed();
-    }
-    absl::Duration unit;
-    switch (rest[digits]) {
-      case 'd':
-        unit = absl::Hours(24);
-        break;
-      case 'h':
-        unit = absl::Hours(1);
-        break;
-      case 'm':
-        unit = absl::Minutes(1);
-        break;
-      case 's':
-        unit = absl::Seconds(1);
-        break;
-      default:
-        return malformed();
-    }
-    total += count * unit;  // Saturates at InfiniteDuration, caught below.
-    rest.remove_prefix(digits + 1);
   }
-  if (total <= absl::ZeroDuration()) {
+  if (*total <= absl::ZeroDuration()) {
     return UsageError(absl::StrCat("\"", text, "\" is not a positive duration"));
   }
-  if (total > absl::Seconds(kMaxSeconds)) {
+  if (*total > absl::Seconds(kMaxProtoDurationSeconds)) {
     return UsageError(absl::StrCat("\"", text, "\" is longer than 10,000 years"));
   }
-  return total;
+  return *total;
 }
 
 absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
@@ -704,6 +686,12 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
       if (!file) return UsageError("apply needs -f FILE|DIR");
       invocation.apply_path = *file;
       invocation.publish = flags.count("publish") > 0;
+      break;
+    }
+    case Command::kValidate: {
+      std::optional<std::string> file = Single(flags, "file");
+      if (!file) return UsageError("validate needs -f FILE|DIR");
+      invocation.apply_path = *file;
       break;
     }
     case Command::kCheck:

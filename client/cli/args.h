@@ -28,6 +28,7 @@ enum class Command {
   kList,
   kHistory,
   kApply,
+  kValidate,
   kPublish,
   kCheck,
   kDelete,
@@ -78,7 +79,7 @@ struct Invocation {
   std::string name;                     // get, history, publish, check, delete,
                                         // undelete, token revoke
   v1::ListSopsRequest list;             // list
-  std::string apply_path;               // apply
+  std::string apply_path;               // apply, validate
   bool publish = false;                 // apply --publish
   bool fail_on_ties = false;            // check --fail-on-ties
   v1::CreateTokenRequest create_token;  // token create

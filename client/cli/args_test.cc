@@ -173,6 +173,21 @@ TEST(ParseCommandLineTest, ApplyTakesFileAndPublish) {
   EXPECT_TRUE(invocation->publish);
 }
 
+TEST(ParseCommandLineTest, ValidateTakesAFileAndNothingElse) {
+  absl::StatusOr<Invocation> invocation = Parse({"validate", "-f", "sops/"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kValidate);
+  EXPECT_EQ(invocation->apply_path, "sops/");
+
+  invocation = Parse({"validate"});
+  EXPECT_EQ(invocation.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(invocation.status().message(), "validate needs -f FILE|DIR");
+
+  invocation = Parse({"validate", "-f", "sops/", "--publish"});
+  EXPECT_EQ(invocation.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(invocation.status().message(), "unknown flag --publish for validate");
+}
+
 TEST(ParseCommandLineTest, HelpShowsTheCommandsUsage) {
   absl::StatusOr<Invocation> invocation = Parse({"lookup", "--help"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();

@@ -1,15 +1,19 @@
 #include "client/cli/commands.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "client/cli/format.h"
 #include "server/common/ids.h"
 #include "server/common/status_macros.h"
+#include "server/domain/model/names.h"
 #include "server/domain/model/sop_apply.h"
 #include "server/domain/model/sop_file.h"
 
@@ -80,19 +84,42 @@ class ClientApplyTarget : public SopApplyTarget {
   google::protobuf::RepeatedPtrField<v1::TargetingTie> last_publish_ties_;
 };
 
-absl::Status Apply(const Invocation& invocation, client::Client& client, std::ostream& out,
-                   std::ostream& err) {
-  // All files are checked before the first call, so a bad file writes nothing.
-  SOP_ASSIGN_OR_RETURN(const std::vector<SopFile> files, LoadSopFiles(invocation.apply_path));
-  if (files.empty()) {
+// Loads the SOP files of `invocation.apply_path` and writes their warnings
+// to `err`. When files are wrong, writes each error on its own line to `err`
+// ("<file>:<line>: <path>: <reason>") and returns nullopt; other failures
+// (no such path) are returned.
+absl::StatusOr<std::optional<std::vector<SopFile>>> LoadFiles(const Invocation& invocation,
+                                                              std::ostream& out,
+                                                              std::ostream& err) {
+  absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(invocation.apply_path);
+  if (files.status().code() == absl::StatusCode::kInvalidArgument) {
+    for (absl::string_view line : absl::StrSplit(files.status().message(), '\n')) {
+      err << TextLine(line);
+    }
+    return std::nullopt;
+  }
+  if (!files.ok()) return files.status();
+  if (files->empty()) {
     out << TextLine(
         absl::StrCat("no SOP files (*.yaml, *.yml, *.json) in ", invocation.apply_path));
   }
+  for (const SopFile& file : *files) {
+    for (const std::string& warning : file.warnings) err << TextLine(warning);
+  }
+  return files;
+}
+
+absl::StatusOr<int> Apply(const Invocation& invocation, client::Client& client, std::ostream& out,
+                          std::ostream& err) {
+  // All files are checked before the first call, so a bad file writes nothing.
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::vector<SopFile>> files,
+                       LoadFiles(invocation, out, err));
+  if (!files.has_value()) return kExitFailed;
   ClientApplyTarget target(client);
   ApplyOptions options;
   options.default_org = invocation.global.org;
   options.publish = invocation.publish;
-  for (const SopFile& file : files) {
+  for (const SopFile& file : *files) {
     absl::StatusOr<ApplyResult> result = ApplySopFile(target, file, options);
     if (!result.ok()) {
       return absl::Status(result.status().code(),
@@ -104,7 +131,27 @@ absl::Status Apply(const Invocation& invocation, client::Client& client, std::os
       WarnAboutTies(target.TakePublishTies(), err);
     }
   }
-  return absl::OkStatus();
+  return kExitOk;
+}
+
+absl::StatusOr<int> Validate(const Invocation& invocation, std::ostream& out, std::ostream& err) {
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::vector<SopFile>> files,
+                       LoadFiles(invocation, out, err));
+  if (!files.has_value()) return kExitFailed;
+  for (const SopFile& file : *files) {
+    // Where apply would write it: the file's name, else --org and the id.
+    const std::string name = file.sop.name().empty()
+                                 ? SopName{invocation.global.org, file.sop_id}.Full()
+                                 : file.sop.name();
+    out << TextLine(absl::StrCat("valid ", file.path, ": ", name));
+  }
+  return kExitOk;
+}
+
+// Writes a failed command's status to `err` as "<CODE>: <message>".
+int Failed(const absl::Status& status, std::ostream& err) {
+  err << TextLine(absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()));
+  return kExitFailed;
 }
 
 // The secret goes to `out` alone, so that T=$(sopctl token create ...) keeps
@@ -178,7 +225,9 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
           invocation, all, FormatRevisions({all.revisions().begin(), all.revisions().end()}), out));
     }
     case Command::kApply:
-      return ExitStatus(Apply(invocation, client, out, err));
+      return Apply(invocation, client, out, err);
+    case Command::kValidate:
+      return Validate(invocation, out, err);
     case Command::kPublish:
       return ExitStatus(Publish(invocation, client, out, err));
     case Command::kCheck:
@@ -237,10 +286,12 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err) {
   const absl::StatusOr<int> exit_status = Run(invocation, client, out, err);
-  if (exit_status.ok()) return *exit_status;
-  err << TextLine(absl::StrCat(absl::StatusCodeToString(exit_status.status().code()), ": ",
-                               exit_status.status().message()));
-  return kExitFailed;
+  return exit_status.ok() ? *exit_status : Failed(exit_status.status(), err);
+}
+
+int RunValidate(const Invocation& invocation, std::ostream& out, std::ostream& err) {
+  const absl::StatusOr<int> exit_status = Validate(invocation, out, err);
+  return exit_status.ok() ? *exit_status : Failed(exit_status.status(), err);
 }
 
 }  // namespace sopsidebar::cli

@@ -23,10 +23,17 @@ inline constexpr int kExitTiesFound = 3;
 // a warning line to `err` for each tie of a published SOP. Returns the exit
 // status: kExitOk on success (ties included, unless `check --fail-on-ties`
 // found some: kExitTiesFound), kExitFailed when a call or an SOP file
-// failed. `apply` stops at the first failing SOP; the ones before it stay
-// written.
+// failed. `apply` and `validate` write the warnings of the SOP files to
+// `err`, and when files are wrong every error on its own line,
+// "<file>:<line>: <path>: <reason>", without a CODE. `apply` stops at the
+// first failing SOP; the ones before it stay written.
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err);
+
+// Runs `validate`, which needs no server, as RunCommand would: "valid
+// <file>: <name>" on `out` per file when every file is valid (kExitOk), else
+// kExitFailed.
+int RunValidate(const Invocation& invocation, std::ostream& out, std::ostream& err);
 
 }  // namespace sopsidebar::cli
 

@@ -299,10 +299,68 @@ TEST_F(CommandsTest, ApplyOfAnyBadFileSendsNothing) {
   Write("a.yaml", kHandoff);
   Write("b.yaml", "title: T\nowner: O\nsteps:\n  - ordinal: 0\n    title: S\n");
   EXPECT_EQ(Run({"apply", "-f", dir_.string()}), 1);
-  EXPECT_EQ(err_.str(), absl::StrCat("INVALID_ARGUMENT: ", (dir_ / "b.yaml").string(),
-                                     ":4: steps[0].ordinal: must be positive\n"));
+  EXPECT_EQ(err_.str(),
+            absl::StrCat((dir_ / "b.yaml").string(), ":4: steps[0].ordinal: must be positive\n"));
   EXPECT_THAT(sopd_->calls, IsEmpty());
   EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, ApplyPrintsEveryErrorOfEveryFileOnItsOwnLine) {
+  const std::string a = Write("a.yaml", "title: T\nsteps:\n  - ordinal: 0\n    title: S\n");
+  const std::string b = Write("b.yaml", "owner: O\n");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string()}), 1);
+  EXPECT_EQ(err_.str(), absl::StrCat(a, ":1: owner: is required\n", a,
+                                     ":3: steps[0].ordinal: must be positive\n", b,
+                                     ":1: title: is required\n"));
+  EXPECT_THAT(sopd_->calls, IsEmpty());
+}
+
+TEST_F(CommandsTest, ApplyWarnsAboutOutputOnlyKeysAndAppliesTheRest) {
+  const std::string path = Write("handoff.yaml", "title: Handoff\nowner: O\nstate: PUBLISHED\n");
+  EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(err_.str(), absl::StrCat(path,
+                                     ":3: warning: state: is output-only and ignored; the server "
+                                     "sets it (apply --publish publishes)\n"));
+  EXPECT_EQ(out_.str(), "created orgs/default/sops/handoff\n");
+  EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").state(), v1::Sop::DRAFT);
+}
+
+TEST_F(CommandsTest, ValidateOfValidFilesNamesEachSopAndCallsNoServer) {
+  const std::string a = Write("a.yaml", "name: orgs/acme/sops/handoff\ntitle: T\nowner: O\n");
+  const std::string b = Write("b.yaml", kHandoff);
+  EXPECT_EQ(Run({"validate", "-f", dir_.string(), "--org", "west"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), absl::StrCat("valid ", a, ": orgs/acme/sops/handoff\nvalid ", b,
+                                     ": orgs/west/sops/b\n"));
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_THAT(sopd_->calls, IsEmpty());
+}
+
+TEST_F(CommandsTest, ValidatePrintsEveryErrorAndFails) {
+  const std::string path = Write("s.yaml",
+                                 "title: T\n"
+                                 "targeting_rules:\n"
+                                 "  - record_types: [Lead]\n"
+                                 "    priority: 5000\n"
+                                 "visibility_roles: [SDR, CEO]\n");
+  std::ostringstream out;
+  std::ostringstream err;
+  absl::StatusOr<Invocation> invocation =
+      ParseCommandLine({"validate", "-f", path}, [](const std::string&) { return std::nullopt; });
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(RunValidate(*invocation, out, err), kExitFailed);
+  EXPECT_EQ(err.str(),
+            absl::StrCat(path, ":1: owner: is required\n", path,
+                         ":4: targeting_rules[0].priority: must be between 0 and 1000\n", path,
+                         ":5: visibility_roles[1]: unknown value \"CEO\" for Role; expected one "
+                         "of SDR, AE, SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES, "
+                         "MARKETING_DIRECTOR, ADMIN\n"));
+  EXPECT_EQ(out.str(), "");
+}
+
+TEST_F(CommandsTest, ValidateOfAMissingPathIsNotFound) {
+  const std::string missing = (dir_ / "missing").string();
+  EXPECT_EQ(Run({"validate", "-f", missing}), 1);
+  EXPECT_EQ(err_.str(), absl::StrCat("NOT_FOUND: ", missing, ": no such file or directory\n"));
 }
 
 TEST_F(CommandsTest, ExportedSopAppliesBackUnchanged) {

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
     std::cout << invocation->usage;
     return 0;
   }
+  // validate reads files only: no token, no server.
+  if (invocation->command == cli::Command::kValidate) {
+    return cli::RunValidate(*invocation, std::cout, std::cerr);
+  }
   absl::StatusOr<client::ConnectionOptions> options =
       cli::MakeConnectionOptions(invocation->global, cli::ReadFileContents);
   if (!options.ok()) return usage_error(options.status());

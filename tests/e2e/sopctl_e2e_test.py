@@ -115,12 +115,20 @@ class SopctlTest(unittest.TestCase):
             ""]))
         result = self.sopctl("apply", "-f", bad, ok=False)
         self.assertEqual(result.returncode, 1)
-        self.assertIn("INVALID_ARGUMENT", result.stderr)
-        self.assertIn("broken-sop.yaml:6", result.stderr)
-        self.assertIn("steps[1].ordinal", result.stderr)
+        self.assertEqual(result.stderr, bad + ":6: steps[1].ordinal: duplicate ordinal 1\n")
         missing = self.sopctl("get", "broken-sop", ok=False)
         self.assertEqual(missing.returncode, 1)
         self.assertTrue(missing.stderr.startswith("NOT_FOUND: "), missing.stderr)
+
+    def test_validate_needs_no_server(self):
+        self.sopd.stop()
+        env = dict(os.environ, SOPCTL_SERVER=self.sopd.address,
+                   SOPCTL_TOKEN_FILE=os.path.join(self.tmp, "no-such.token"))
+        result = subprocess.run([os.environ["SOPCTL"], "validate", "-f", os.environ["SOP_EXAMPLES"]],
+                                capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.count("valid "), 6, result.stdout)
+        self.assertEqual(result.stderr, "")
 
     def test_exported_json_edits_apply_and_stale_etag_is_aborted(self):
         self.apply_examples()

@@ -1,9 +1,12 @@
 #include "server/domain/model/sop_file.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -11,16 +14,21 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
 #include "server/common/errors.h"
+#include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/validation.h"
@@ -103,20 +111,54 @@ std::string Located(absl::string_view file, int line, absl::string_view what) {
   return line > 0 ? absl::StrCat(file, ":", line, ": ", what) : absl::StrCat(file, ": ", what);
 }
 
+// Something wrong with, or worth a warning about, the value at `path`
+// (empty: the file as a whole), written on `line` (0 when unknown).
+struct Finding {
+  int line = 0;
+  std::string path;
+  std::string reason;
+};
+
+std::string Describe(const Finding& finding) {
+  return finding.path.empty() ? finding.reason : absl::StrCat(finding.path, ": ", finding.reason);
+}
+
+// True when `outer` is `inner` or encloses it ("steps[0]" encloses
+// "steps[0].title", not "steps[01]").
+bool Encloses(absl::string_view outer, absl::string_view inner) {
+  if (!absl::ConsumePrefix(&inner, outer)) return false;
+  return inner.empty() || inner.front() == '.' || inner.front() == '[';
+}
+
+// The fields of Sop the server sets. apply ignores them, so a file that sets
+// one is warned about, unless it is an export (see ParseAndCheck). `name` and
+// `etag` are not here: apply uses both.
+constexpr absl::string_view kIgnoredOutputOnlyFields[] = {
+    "state",       "revision_id",  "published_revision_id", "create_time",
+    "update_time", "publish_time", "delete_time",
+};
+
+constexpr absl::string_view kDurationForm =
+    "write a number and a unit (s, m, h, d), e.g. 90s, 5m, 2h, 2d or 1h30m";
+
 // Translates a YAML tree into proto JSON text, guided by the message
 // descriptor so each scalar is written as the type its field expects, and
-// records where each field path was written.
+// records where each field path was written. A value it rejects is left out
+// of the JSON and recorded as a problem, and the translation goes on, so one
+// pass finds every such value of a file.
 class YamlToJson {
  public:
-  explicit YamlToJson(absl::string_view file) : file_(file) {}
-
-  absl::Status Convert(const YAML::Node& root, const Descriptor* type) {
+  // Translates `root`; false when it is not a mapping (nothing to parse).
+  bool Convert(const YAML::Node& root, const Descriptor* type) {
     lines_[""] = LineOf(root);
-    if (!root.IsMap()) return Error(root, "", "expected a mapping of SOP fields");
-    return Message(root, type, "");
+    if (!root.IsMap()) return Reject(root, "", "expected a mapping of SOP fields");
+    Message(root, type, "");
+    return true;
   }
 
   const std::string& json() const { return json_; }
+  const std::vector<Finding>& problems() const { return problems_; }
+  const std::vector<Finding>& warnings() const { return warnings_; }
 
   // The line of the longest recorded path that is `path` or encloses it
   // ("steps[2]" encloses "steps[2].title" but not "steps[20]"); 0 if none.
@@ -132,10 +174,23 @@ class YamlToJson {
     }
   }
 
+  // True when a value at, inside or around `path` was rejected, so a
+  // validation finding there would only repeat it ("is required" for a
+  // value left out).
+  bool Rejected(absl::string_view path) const {
+    for (const Finding& problem : problems_) {
+      if (!problem.path.empty() && (Encloses(problem.path, path) || Encloses(path, problem.path))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
  private:
-  absl::Status Error(const YAML::Node& at, absl::string_view path, absl::string_view reason) {
-    const std::string what = path.empty() ? std::string(reason) : absl::StrCat(path, ": ", reason);
-    return absl::InvalidArgumentError(Located(file_, LineOf(at), what));
+  // Records a problem; returns false, for the caller to return.
+  bool Reject(const YAML::Node& at, absl::string_view path, std::string reason) {
+    problems_.push_back({LineOf(at), std::string(path), std::move(reason)});
+    return false;
   }
 
   static std::string Join(absl::string_view path, absl::string_view field) {
@@ -160,190 +215,307 @@ class YamlToJson {
     return nullptr;
   }
 
-  absl::Status Message(const YAML::Node& node, const Descriptor* type, const std::string& path) {
+  static std::string FieldNames(const Descriptor* type) {
+    std::vector<std::string> names;
+    for (int i = 0; i < type->field_count(); ++i) names.push_back(type->field(i)->name());
+    return absl::StrJoin(names, ", ");
+  }
+
+  static std::string OneofNames(const google::protobuf::OneofDescriptor* oneof) {
+    std::vector<std::string> names;
+    for (int i = 0; i < oneof->field_count(); ++i) names.push_back(oneof->field(i)->name());
+    return absl::StrJoin(names, ", ");
+  }
+
+  // Writes `write`'s output after `key` (and a comma unless `*first`); takes
+  // both back when `write` rejects the value.
+  template <typename Write>
+  void Member(absl::string_view key, bool* first, Write write) {
+    const size_t mark = json_.size();
+    if (!*first) json_.push_back(',');
+    AppendJsonString(key, &json_);
+    json_.push_back(':');
+    if (write()) {
+      *first = false;
+    } else {
+      json_.resize(mark);
+    }
+  }
+
+  void Message(const YAML::Node& node, const Descriptor* type, const std::string& path) {
     json_.push_back('{');
     std::set<const FieldDescriptor*> seen;
+    std::map<const google::protobuf::OneofDescriptor*, const FieldDescriptor*> oneofs_set;
     bool first = true;
     for (const auto& entry : node) {
       const YAML::Node& key = entry.first;
-      if (!key.IsScalar()) return Error(key, path, "field names must be plain text");
+      if (!key.IsScalar()) {
+        Reject(key, path, "field names must be plain text");
+        continue;
+      }
       const FieldDescriptor* field = FindField(type, key.Scalar());
       if (field == nullptr) {
-        return Error(key, KeyPath(path, key.Scalar()),
-                     absl::StrCat("unknown field ", error::QuoteInput(key.Scalar()), " in ",
-                                  type->name()));
+        Reject(key, KeyPath(path, key.Scalar()),
+               absl::StrCat("unknown field ", error::QuoteInput(key.Scalar()), " in ", type->name(),
+                            "; expected one of ", FieldNames(type)));
+        continue;
       }
       const std::string field_path = Join(path, field->name());
-      if (!seen.insert(field).second) return Error(key, field_path, "field is set twice");
+      if (!seen.insert(field).second) {
+        Reject(key, field_path, "field is set twice");
+        continue;
+      }
+      if (const auto* oneof = field->real_containing_oneof()) {
+        auto [other, inserted] = oneofs_set.emplace(oneof, field);
+        if (!inserted) {
+          Reject(key, field_path,
+                 absl::StrCat("cannot be set together with ", other->second->name(), "; a ",
+                              type->name(), " takes one of ", OneofNames(oneof)));
+          continue;
+        }
+      }
       lines_[field_path] = LineOf(key);
-      if (!first) json_.push_back(',');
-      first = false;
-      AppendJsonString(field->name(), &json_);
-      json_.push_back(':');
-      SOP_RETURN_IF_ERROR(Field(entry.second, field, field_path));
+      if (type == v1::Sop::descriptor() &&
+          absl::c_linear_search(kIgnoredOutputOnlyFields, field->name())) {
+        warnings_.push_back(
+            {LineOf(key), field_path,
+             absl::StrCat("is output-only and ignored; the server sets it",
+                          field->name() == "state" ? " (apply --publish publishes)" : "")});
+      }
+      Member(field->name(), &first, [&] { return Field(entry.second, field, field_path); });
     }
     json_.push_back('}');
-    return absl::OkStatus();
   }
 
-  absl::Status Field(const YAML::Node& node, const FieldDescriptor* field,
-                     const std::string& path) {
+  bool Field(const YAML::Node& node, const FieldDescriptor* field, const std::string& path) {
     if (node.IsNull()) {
       json_.append("null");
-      return absl::OkStatus();
+      return true;
     }
     if (field->is_map()) return Map(node, field, path);
     if (!field->is_repeated()) return Singular(node, field, path);
-    if (!node.IsSequence()) return Error(node, path, "expected a list");
+    if (!node.IsSequence()) return Reject(node, path, "expected a list");
     json_.push_back('[');
+    bool first = true;
     for (size_t i = 0; i < node.size(); ++i) {
       const std::string item_path = absl::StrCat(path, "[", i, "]");
       lines_[item_path] = LineOf(node[i]);
-      if (i > 0) json_.push_back(',');
-      if (node[i].IsNull()) return Error(node[i], item_path, "list items cannot be null");
-      SOP_RETURN_IF_ERROR(Singular(node[i], field, item_path));
+      if (node[i].IsNull()) {
+        Reject(node[i], item_path, "list items cannot be null");
+        continue;
+      }
+      const size_t mark = json_.size();
+      if (!first) json_.push_back(',');
+      if (Singular(node[i], field, item_path)) {
+        first = false;
+      } else {
+        json_.resize(mark);
+      }
     }
     json_.push_back(']');
-    return absl::OkStatus();
+    return true;
   }
 
-  absl::Status Map(const YAML::Node& node, const FieldDescriptor* field, const std::string& path) {
-    if (!node.IsMap()) return Error(node, path, "expected a mapping");
+  bool Map(const YAML::Node& node, const FieldDescriptor* field, const std::string& path) {
+    if (!node.IsMap()) return Reject(node, path, "expected a mapping");
     const FieldDescriptor* value_field = field->message_type()->map_value();
     json_.push_back('{');
     bool first = true;
     for (const auto& entry : node) {
-      if (!entry.first.IsScalar()) return Error(entry.first, path, "map keys must be plain text");
+      if (!entry.first.IsScalar()) {
+        Reject(entry.first, path, "map keys must be plain text");
+        continue;
+      }
       const std::string entry_path =
           absl::StrCat(path, "[", error::QuoteInput(entry.first.Scalar()), "]");
       lines_[entry_path] = LineOf(entry.first);
-      if (!first) json_.push_back(',');
-      first = false;
-      AppendJsonString(entry.first.Scalar(), &json_);
-      json_.push_back(':');
-      SOP_RETURN_IF_ERROR(Field(entry.second, value_field, entry_path));
+      Member(entry.first.Scalar(), &first,
+             [&] { return Field(entry.second, value_field, entry_path); });
     }
     json_.push_back('}');
-    return absl::OkStatus();
+    return true;
   }
 
-  absl::Status Singular(const YAML::Node& node, const FieldDescriptor* field,
-                        const std::string& path) {
+  bool Singular(const YAML::Node& node, const FieldDescriptor* field, const std::string& path) {
     if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       return MessageValue(node, field->message_type(), path);
     }
-    if (!node.IsScalar())
-      return Error(node, path, "expected a single value, not a list or mapping");
+    if (!node.IsScalar()) {
+      return Reject(node, path, "expected a single value, not a list or mapping");
+    }
     const std::string& text = node.Scalar();
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
         AppendJsonString(text, &json_);
-        return absl::OkStatus();
+        return true;
       case FieldDescriptor::CPPTYPE_ENUM:
         return EnumValue(node, field->enum_type(), path);
       case FieldDescriptor::CPPTYPE_BOOL:
-        if (IsPlain(node) && (text == "true" || text == "false")) {
-          json_.append(text);
-        } else {
-          AppendJsonString(text, &json_);  // The JSON parser rejects it, naming the path.
+        if (!IsPlain(node) || (text != "true" && text != "false")) {
+          return Reject(node, path, absl::StrCat(error::QuoteInput(text), " is not true or false"));
         }
-        return absl::OkStatus();
-      default:  // Numbers. The JSON parser accepts quoted numbers too.
-        if (IsPlain(node) && IsJsonNumber(text)) {
-          json_.append(text);
-        } else {
-          AppendJsonString(text, &json_);
+        json_.append(text);
+        return true;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        // Quoted numbers are numbers too.
+        if (!IsJsonNumber(text)) {
+          return Reject(node, path, absl::StrCat(error::QuoteInput(text), " is not a number"));
         }
-        return absl::OkStatus();
+        json_.append(text);
+        return true;
+      default:
+        return WholeNumber(node, field, path);
     }
   }
 
-  absl::Status EnumValue(const YAML::Node& node, const EnumDescriptor* type,
-                         const std::string& path) {
+  bool WholeNumber(const YAML::Node& node, const FieldDescriptor* field, const std::string& path) {
+    const std::string& text = node.Scalar();
+    if (!IsJsonNumber(text)) {
+      return Reject(node, path, absl::StrCat(error::QuoteInput(text), " is not a number"));
+    }
+    int64_t value;
+    if (!absl::SimpleAtoi(text, &value)) {
+      return Reject(node, path, absl::StrCat(error::QuoteInput(text), " is not a whole number"));
+    }
+    int64_t min = std::numeric_limits<int64_t>::min();
+    int64_t max = std::numeric_limits<int64_t>::max();
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32:
+        min = std::numeric_limits<int32_t>::min();
+        max = std::numeric_limits<int32_t>::max();
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        min = 0;
+        max = std::numeric_limits<uint32_t>::max();
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        min = 0;
+        break;
+      default:
+        break;
+    }
+    if (value < min || value > max) {
+      return Reject(
+          node, path,
+          absl::StrCat(error::QuoteInput(text), " is out of range (", min, " to ", max, ")"));
+    }
+    absl::StrAppend(&json_, value);
+    return true;
+  }
+
+  bool EnumValue(const YAML::Node& node, const EnumDescriptor* type, const std::string& path) {
     if (type->FindValueByName(node.Scalar()) == nullptr) {
       std::vector<std::string> names;
       for (int i = 0; i < type->value_count(); ++i) {
         if (type->value(i)->number() != 0) names.push_back(type->value(i)->name());
       }
-      return Error(node, path,
-                   absl::StrCat("unknown value ", error::QuoteInput(node.Scalar()), " for ",
-                                type->name(),
-                                "; expected one of ", absl::StrJoin(names, ", ")));
+      return Reject(node, path,
+                    absl::StrCat("unknown value ", error::QuoteInput(node.Scalar()), " for ",
+                                 type->name(), "; expected one of ", absl::StrJoin(names, ", ")));
     }
     AppendJsonString(node.Scalar(), &json_);
-    return absl::OkStatus();
+    return true;
   }
 
-  absl::Status MessageValue(const YAML::Node& node, const Descriptor* type,
-                            const std::string& path) {
-    const std::string& name = type->full_name();
-    if (name == "google.protobuf.Value") {
-      return FreeForm(node, path);
+  bool DurationValue(const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) {
+      return Reject(node, path, absl::StrCat("expected a duration; ", kDurationForm));
     }
+    const std::optional<absl::Duration> duration =
+        ParseDurationWithUnits(node.Scalar(), DurationNumbers::kDecimal);
+    if (!duration.has_value()) {
+      return Reject(
+          node, path,
+          absl::StrCat(error::QuoteInput(node.Scalar()), " is not a duration; ", kDurationForm));
+    }
+    if (*duration > absl::Seconds(kMaxProtoDurationSeconds)) {
+      return Reject(node, path,
+                    absl::StrCat(error::QuoteInput(node.Scalar()), " is longer than 10,000 years"));
+    }
+    const google::protobuf::Duration proto = ToProtoDuration(*duration);
+    AppendJsonString(google::protobuf::util::TimeUtil::ToString(proto), &json_);
+    return true;
+  }
+
+  bool TimestampValue(const YAML::Node& node, const std::string& path) {
+    google::protobuf::Timestamp parsed;
+    if (!node.IsScalar() || !google::protobuf::util::TimeUtil::FromString(node.Scalar(), &parsed)) {
+      const std::string found = node.IsScalar()
+                                    ? absl::StrCat(error::QuoteInput(node.Scalar()), " is not")
+                                    : std::string("expected");
+      return Reject(node, path,
+                    absl::StrCat(found, " an RFC 3339 time such as \"2025-01-01T00:00:00Z\""));
+    }
+    AppendJsonString(node.Scalar(), &json_);
+    return true;
+  }
+
+  bool MessageValue(const YAML::Node& node, const Descriptor* type, const std::string& path) {
+    const std::string& name = type->full_name();
+    if (name == "google.protobuf.Value") return FreeForm(node, path);
     if (name == "google.protobuf.ListValue") {
-      if (!node.IsSequence()) return Error(node, path, "expected a list");
+      if (!node.IsSequence()) return Reject(node, path, "expected a list");
       return FreeForm(node, path);
     }
     if (name == "google.protobuf.Struct") {
-      if (!node.IsMap()) return Error(node, path, "expected a mapping");
+      if (!node.IsMap()) return Reject(node, path, "expected a mapping");
       return FreeForm(node, path);
     }
-    if (name == "google.protobuf.Duration" || name == "google.protobuf.Timestamp") {
-      if (!node.IsScalar()) {
-        return Error(node, path,
-                     name == "google.protobuf.Duration"
-                         ? "expected a duration in seconds such as \"300s\""
-                         : "expected an RFC 3339 time such as \"2024-05-01T09:00:00Z\"");
-      }
-      AppendJsonString(node.Scalar(), &json_);
-      return absl::OkStatus();
+    if (name == "google.protobuf.Duration") return DurationValue(node, path);
+    if (name == "google.protobuf.Timestamp") return TimestampValue(node, path);
+    if (!node.IsMap()) {
+      return Reject(node, path, absl::StrCat("expected a mapping (", type->name(), ")"));
     }
-    if (!node.IsMap())
-      return Error(node, path, absl::StrCat("expected a mapping (", type->name(), ")"));
-    return Message(node, type, path);
+    Message(node, type, path);
+    return true;
   }
 
   // JSON-like values: quoted scalars are strings, plain ones are typed.
-  absl::Status FreeForm(const YAML::Node& node, const std::string& path) {
+  bool FreeForm(const YAML::Node& node, const std::string& path) {
     switch (node.Type()) {
       case YAML::NodeType::Null:
         json_.append("null");
-        return absl::OkStatus();
+        return true;
       case YAML::NodeType::Scalar:
         if (!IsPlain(node)) {
           AppendJsonString(node.Scalar(), &json_);
-          return absl::OkStatus();
+          return true;
         }
         AppendInferred(node.Scalar());
-        return absl::OkStatus();
-      case YAML::NodeType::Sequence:
+        return true;
+      case YAML::NodeType::Sequence: {
         json_.push_back('[');
+        bool ok = true;
         for (size_t i = 0; i < node.size(); ++i) {
           const std::string item_path = absl::StrCat(path, "[", i, "]");
           lines_[item_path] = LineOf(node[i]);
           if (i > 0) json_.push_back(',');
-          SOP_RETURN_IF_ERROR(FreeForm(node[i], item_path));
+          ok = FreeForm(node[i], item_path) && ok;
         }
         json_.push_back(']');
-        return absl::OkStatus();
+        return ok;
+      }
       case YAML::NodeType::Map: {
         json_.push_back('{');
+        bool ok = true;
         bool first = true;
         for (const auto& entry : node) {
           if (!entry.first.IsScalar()) {
-            return Error(entry.first, path, "keys must be plain text");
+            ok = Reject(entry.first, path, "keys must be plain text");
+            continue;
           }
           if (!first) json_.push_back(',');
           first = false;
           AppendJsonString(entry.first.Scalar(), &json_);
           json_.push_back(':');
-          SOP_RETURN_IF_ERROR(FreeForm(entry.second, KeyPath(path, entry.first.Scalar())));
+          ok = FreeForm(entry.second, KeyPath(path, entry.first.Scalar())) && ok;
         }
         json_.push_back('}');
-        return absl::OkStatus();
+        return ok;
       }
       default:
-        return Error(node, path, "expected a value");
+        return Reject(node, path, "expected a value");
     }
   }
 
@@ -364,34 +536,124 @@ class YamlToJson {
     }
   }
 
-  const std::string file_;
   std::string json_;
   std::map<std::string, int> lines_;
+  std::vector<Finding> problems_;
+  std::vector<Finding> warnings_;
 };
 
 // "(steps[0].ordinal): invalid value ..." from the protobuf JSON parser.
-std::pair<std::string, std::string> SplitParserError(absl::string_view message) {
+Finding ParserFinding(absl::string_view message) {
   if (absl::ConsumePrefix(&message, "(")) {
     const size_t close = message.find("): ");
     if (close != absl::string_view::npos) {
-      return {std::string(message.substr(0, close)), std::string(message.substr(close + 3))};
+      return {0, std::string(message.substr(0, close)), std::string(message.substr(close + 3))};
     }
   }
-  return {"", std::string(message)};
+  return {0, "", std::string(message)};
 }
 
 // Validation messages are "<path>: <reason>"; paths hold no ": ".
-std::pair<std::string, std::string> SplitValidationError(absl::string_view message) {
+Finding ValidationFinding(absl::string_view message) {
   const size_t sep = message.find(": ");
-  if (sep == absl::string_view::npos) return {"", std::string(message)};
-  return {std::string(message.substr(0, sep)), std::string(message.substr(sep + 2))};
+  if (sep == absl::string_view::npos) return {0, "", std::string(message)};
+  return {0, std::string(message.substr(0, sep)), std::string(message.substr(sep + 2))};
 }
 
-absl::Status AtPath(absl::string_view file, const YamlToJson& converter,
-                    const std::pair<std::string, std::string>& path_and_reason) {
-  const auto& [path, reason] = path_and_reason;
-  const std::string what = path.empty() ? reason : absl::StrCat(path, ": ", reason);
-  return absl::InvalidArgumentError(Located(file, converter.LineFor(path), what));
+// yaml-cpp's message for a syntax error, with its line and column and, when
+// the line reads like `key: value: more`, the likely cause: a value holding
+// ": " unquoted.
+std::string DescribeSyntaxError(absl::string_view file, absl::string_view contents,
+                                const YAML::Exception& e) {
+  std::string what =
+      absl::StrCat(file, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax: ", e.msg);
+  const std::vector<absl::string_view> lines = absl::StrSplit(contents, '\n');
+  if (e.mark.line < 0 || static_cast<size_t>(e.mark.line) >= lines.size()) return what;
+  absl::string_view line = absl::StripAsciiWhitespace(lines[e.mark.line]);
+  absl::ConsumePrefix(&line, "- ");
+  const size_t colon = line.find(": ");
+  if (colon == absl::string_view::npos) return what;
+  const absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 2));
+  if (absl::StrContains(value, ": ") && !absl::StartsWith(value, "\"") &&
+      !absl::StartsWith(value, "'")) {
+    std::string quoted;
+    AppendJsonString(value, &quoted);
+    absl::StrAppend(&what, "; a value that contains \": \" must be quoted, e.g. ",
+                    line.substr(0, colon), ": ", quoted);
+  }
+  return what;
+}
+
+// A parsed and validated SOP file and the warnings about it.
+struct ParsedSopFile {
+  v1::Sop sop;
+  std::vector<std::string> warnings;
+};
+
+absl::StatusOr<ParsedSopFile> ParseAndCheck(absl::string_view path_for_errors,
+                                            absl::string_view contents) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(contents));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(DescribeSyntaxError(path_for_errors, contents, e));
+  }
+  if (documents.empty() || documents[0].IsNull()) {
+    return absl::InvalidArgumentError(absl::StrCat(path_for_errors, ": the file holds no SOP"));
+  }
+  if (documents.size() > 1) {
+    return absl::InvalidArgumentError(Located(path_for_errors, LineOf(documents[1]),
+                                              "one SOP per file; found a second document"));
+  }
+
+  ParsedSopFile parsed;
+  YamlToJson converter;
+  std::vector<Finding> problems;
+  if (converter.Convert(documents[0], parsed.sop.GetDescriptor())) {
+    problems = converter.problems();
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    // The converter checks every value, so this fails only on what it does
+    // not know; protobuf 3.21 has its own Status type.
+    const auto json_status =
+        google::protobuf::util::JsonStringToMessage(converter.json(), &parsed.sop, options);
+    if (!json_status.ok()) {
+      problems.push_back(ParserFinding(
+          absl::string_view(json_status.message().data(), json_status.message().size())));
+    } else {
+      std::vector<absl::Status> violations = SopBodyViolations(parsed.sop, "");
+      if (!parsed.sop.name().empty()) {
+        absl::Status name = ParseSopName("name", parsed.sop.name()).status();
+        if (!name.ok()) violations.push_back(std::move(name));
+      }
+      for (const absl::Status& violation : violations) {
+        Finding finding = ValidationFinding(violation.message());
+        if (!converter.Rejected(finding.path)) problems.push_back(std::move(finding));
+      }
+    }
+  } else {
+    problems = converter.problems();
+  }
+  for (Finding& problem : problems) {
+    if (problem.line == 0) problem.line = converter.LineFor(problem.path);
+  }
+  if (!problems.empty()) {
+    std::stable_sort(problems.begin(), problems.end(),
+                     [](const Finding& a, const Finding& b) { return a.line < b.line; });
+    std::vector<std::string> lines;
+    for (const Finding& problem : problems) {
+      lines.push_back(Located(path_for_errors, problem.line, Describe(problem)));
+    }
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+  // A file with an etag is an export from `sopctl get -o json`, which
+  // carries the output-only fields by design.
+  if (!parsed.sop.etag().empty()) return parsed;
+  for (const Finding& warning : converter.warnings()) {
+    parsed.warnings.push_back(
+        Located(path_for_errors, warning.line, absl::StrCat("warning: ", Describe(warning))));
+  }
+  return parsed;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
@@ -423,7 +685,9 @@ absl::StatusOr<SopFile> LoadSopFile(const std::filesystem::path& path) {
   SOP_ASSIGN_OR_RETURN(const std::string contents, ReadFile(path));
   SopFile file;
   file.path = path.string();
-  SOP_ASSIGN_OR_RETURN(file.sop, ParseSopFile(file.path, contents));
+  SOP_ASSIGN_OR_RETURN(ParsedSopFile parsed, ParseAndCheck(file.path, contents));
+  file.sop = std::move(parsed.sop);
+  file.warnings = std::move(parsed.warnings);
   if (!file.sop.name().empty()) {
     SOP_ASSIGN_OR_RETURN(const SopName name, ParseSopName("name", file.sop.name()));
     file.sop_id = name.sop;
@@ -465,39 +729,8 @@ google::protobuf::Value InferScalarValue(absl::string_view text) {
 
 absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors,
                                      absl::string_view contents) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(contents));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(Located(path_for_errors, e.mark.line + 1, e.msg));
-  }
-  if (documents.empty() || documents[0].IsNull()) {
-    return absl::InvalidArgumentError(absl::StrCat(path_for_errors, ": the file holds no SOP"));
-  }
-  if (documents.size() > 1) {
-    return absl::InvalidArgumentError(Located(path_for_errors, LineOf(documents[1]),
-                                              "one SOP per file; found a second document"));
-  }
-
-  v1::Sop sop;
-  YamlToJson converter(path_for_errors);
-  SOP_RETURN_IF_ERROR(converter.Convert(documents[0], sop.GetDescriptor()));
-
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  // protobuf 3.21 has its own Status type; only its message matters here.
-  const auto parsed = google::protobuf::util::JsonStringToMessage(converter.json(), &sop, options);
-  if (!parsed.ok()) {
-    return AtPath(
-        path_for_errors, converter,
-        SplitParserError(absl::string_view(parsed.message().data(), parsed.message().size())));
-  }
-  absl::Status valid = ValidateSopBody(sop, "");
-  if (valid.ok() && !sop.name().empty()) valid = ParseSopName("name", sop.name()).status();
-  if (!valid.ok()) {
-    return AtPath(path_for_errors, converter, SplitValidationError(valid.message()));
-  }
-  return sop;
+  SOP_ASSIGN_OR_RETURN(ParsedSopFile parsed, ParseAndCheck(path_for_errors, contents));
+  return std::move(parsed.sop);
 }
 
 absl::StatusOr<std::vector<SopFile>> LoadSopFiles(absl::string_view path) {
@@ -525,17 +758,23 @@ absl::StatusOr<std::vector<SopFile>> LoadSopFiles(absl::string_view path) {
   }
 
   std::vector<SopFile> files;
+  std::vector<std::string> errors;
   std::map<std::string, std::string> path_by_id;
   for (const std::filesystem::path& p : paths) {
-    SOP_ASSIGN_OR_RETURN(SopFile file, LoadSopFile(p));
-    auto [it, inserted] = path_by_id.emplace(file.sop_id, file.path);
-    if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(file.path, ": SOP id ",
-                                                     error::QuoteInput(file.sop_id),
-                                                     " is also defined by ", it->second));
+    absl::StatusOr<SopFile> file = LoadSopFile(p);
+    if (!file.ok()) {
+      errors.emplace_back(file.status().message());
+      continue;
     }
-    files.push_back(std::move(file));
+    auto [it, inserted] = path_by_id.emplace(file->sop_id, file->path);
+    if (!inserted) {
+      errors.push_back(absl::StrCat(file->path, ": SOP id ", error::QuoteInput(file->sop_id),
+                                    " is also defined by ", it->second));
+      continue;
+    }
+    files.push_back(*std::move(file));
   }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return files;
 }
 

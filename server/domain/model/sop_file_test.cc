@@ -159,18 +159,24 @@ TEST(ParseSopFileTest, UnknownFieldIsRejectedWithItsName) {
   absl::StatusOr<v1::Sop> sop =
       ParseSopFile("s.yaml", "title: T\nowner: O\nsteps:\n  - ordinal: 1\n    titel: A\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(sop.status().message(), "s.yaml:5: steps[0].titel: unknown field \"titel\" in Step");
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:4: steps[0].title: is required\n"
+            "s.yaml:5: steps[0].titel: unknown field \"titel\" in Step; expected one of ordinal, "
+            "title, instructions, responsible_role, time_limit, required_updates, asset_ids, "
+            "conditions");
 }
 
 TEST(ParseSopFileTest, HugeUnknownKeyIsQuotedShortInPathAndMessage) {
   const std::string key(1000, 'k');  // YAML keys stop at 1024 characters
-  absl::StatusOr<v1::Sop> sop =
-      ParseSopFile("s.yaml", absl::StrCat("title: T\nowner: O\nsteps:\n  - ordinal: 1\n    ",
-                                          key, "!: A\n"));
+  absl::StatusOr<v1::Sop> sop = ParseSopFile(
+      "s.yaml", absl::StrCat("title: T\nowner: O\nsteps:\n  - title: A\n    ", key, "!: A\n"));
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string quoted = absl::StrCat("\"", std::string(64, 'k'), "\"… (1001 bytes)");
   EXPECT_EQ(sop.status().message(),
-            absl::StrCat("s.yaml:5: steps[0][", quoted, "]: unknown field ", quoted, " in Step"));
+            absl::StrCat("s.yaml:4: steps[0].ordinal: must be positive\ns.yaml:5: steps[0][",
+                         quoted, "]: unknown field ", quoted, " in Step; expected one of ordinal, ",
+                         "title, instructions, responsible_role, time_limit, required_updates, ",
+                         "asset_ids, conditions"));
 }
 
 TEST(ParseSopFileTest, UnknownEnumValueIsRejected) {
@@ -228,23 +234,114 @@ TEST(ParseSopFileTest, NonNumberInNumberFieldReportsPathAndLine) {
   EXPECT_THAT(std::string(sop.status().message()), HasSubstr("\"first\""));
 }
 
-TEST(ParseSopFileTest, MalformedDurationReportsPathAndLine) {
-  absl::StatusOr<v1::Sop> sop =
-      ParseSopFile("s.yaml",
-                   "title: T\nowner: O\nsteps:\n  - title: A\n    ordinal: 1\n    time_limit:\n"
-                   "      duration: 5m\n");
+TEST(ParseSopFileTest, EveryMistakeOfAFileIsReportedWithItsLine) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml",
+                                             "title: T\n"
+                                             "targeting_rules:\n"
+                                             "  - record_types: [Lead]\n"
+                                             "    priority: 5000\n"
+                                             "visibility_roles: [SDR, CEO]\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(sop.status().message()),
-              StartsWith("s.yaml:7: steps[0].time_limit.duration: "));
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:1: owner: is required\n"
+            "s.yaml:4: targeting_rules[0].priority: must be between 0 and 1000\n"
+            "s.yaml:5: visibility_roles[1]: unknown value \"CEO\" for Role; expected one of SDR, "
+            "AE, SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES, MARKETING_DIRECTOR, ADMIN");
 }
 
-TEST(ParseSopFileTest, TwoOperatorsInOneConditionAreRejected) {
+TEST(ParseSopFileTest, RejectedValueIsNotReportedAgainAsMissing) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile(
+      "s.yaml", "title: T\nowner: O\ncadence:\n  - day: 1\n    channel: FAX\n    action: A\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:5: cadence[0].channel: unknown value \"FAX\" for Channel; expected one of "
+            "CALL, EMAIL, LINKEDIN, SMS, VIDEO, OTHER_CHANNEL");
+}
+
+// A valid SOP whose one step's time limit is `duration`.
+std::string WithDuration(const std::string& duration) {
+  return absl::StrCat("title: T\nowner: O\nsteps:\n  - ordinal: 1\n    title: A\n",
+                      "    time_limit: {duration: ", duration, "}\n");
+}
+
+TEST(ParseSopFileTest, DurationsTakeSecondsMinutesHoursDaysAndCombinations) {
+  const std::pair<const char*, int64_t> cases[] = {
+      {"90s", 90},     {"5m", 300},         {"2h", 7200},      {"2d", 172800},
+      {"1h30m", 5400}, {"\"1d2h\"", 93600}, {"\"300s\"", 300}, {"1.5s", 1},
+  };
+  for (const auto& [text, seconds] : cases) {
+    absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", WithDuration(text));
+    ASSERT_TRUE(sop.ok()) << text << ": " << sop.status();
+    EXPECT_EQ(sop->steps(0).time_limit().duration().seconds(), seconds) << text;
+  }
+  absl::StatusOr<v1::Sop> fraction = ParseSopFile("s.yaml", WithDuration("1.5s"));
+  ASSERT_TRUE(fraction.ok()) << fraction.status();
+  EXPECT_EQ(fraction->steps(0).time_limit().duration().nanos(), 500000000);
+}
+
+TEST(ParseSopFileTest, MalformedDurationSaysWhatADurationLooksLike) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", WithDuration("1 hour"));
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:6: steps[0].time_limit.duration: \"1 hour\" is not a duration; write a "
+            "number and a unit (s, m, h, d), e.g. 90s, 5m, 2h, 2d or 1h30m");
+}
+
+TEST(ParseSopFileTest, TwoOperatorsInOneConditionNameBothAndTheChoice) {
   absl::StatusOr<v1::Sop> sop =
       ParseSopFile("s.yaml", WithCondition("equals: 1\n        prefix: x"));
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(sop.status().message()),
-              StartsWith("s.yaml:5: targeting_rules[0].conditions[0]: "));
-  EXPECT_THAT(std::string(sop.status().message()), HasSubstr("oneof"));
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:7: targeting_rules[0].conditions[0].prefix: cannot be set together with "
+            "equals; a Condition takes one of equals, any_of, none_of, range, prefix, exists");
+}
+
+TEST(ParseSopFileTest, TextInNumberFieldSaysANumberIsExpected) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", WithCondition("range: {min: \"high\"}"));
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:6: targeting_rules[0].conditions[0].range.min: \"high\" is not a number");
+}
+
+TEST(ParseSopFileTest, FractionInWholeNumberFieldSaysAWholeNumberIsExpected) {
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", "title: T\nowner: O\nsteps:\n  - ordinal: 1.5\n    title: A\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(), "s.yaml:4: steps[0].ordinal: \"1.5\" is not a whole number");
+}
+
+TEST(ParseSopFileTest, TextInBoolFieldSaysTrueOrFalseIsExpected) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", WithCondition("exists: yes"));
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:6: targeting_rules[0].conditions[0].exists: \"yes\" is not true or false");
+}
+
+TEST(ParseSopFileTest, MalformedTimeSaysWhatATimeLooksLike) {
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", WithCondition("range: {min_time: \"2025-01-01\"}"));
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:6: targeting_rules[0].conditions[0].range.min_time: \"2025-01-01\" is not an "
+            "RFC 3339 time such as \"2025-01-01T00:00:00Z\"");
+}
+
+TEST(ParseSopFileTest, UnknownOperatorListsTheFieldsAllowedThere) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", WithCondition("contains: VP"));
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:6: targeting_rules[0].conditions[0].contains: unknown field \"contains\" in "
+            "Condition; expected one of field, equals, any_of, none_of, range, prefix, exists, "
+            "case_insensitive");
+}
+
+TEST(ParseSopFileTest, UnquotedColonInValueGivesColumnAndLikelyCause) {
+  absl::StatusOr<v1::Sop> sop =
+      ParseSopFile("s.yaml", "title: Rejected: Return to Marketing\nowner: O\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:1:16: YAML syntax: illegal map value; a value that contains \": \" must be "
+            "quoted, e.g. title: \"Rejected: Return to Marketing\"");
 }
 
 TEST(ParseSopFileTest, ListWhereValueExpectedIsRejected) {
@@ -426,6 +523,43 @@ TEST_F(LoadSopFilesTest, OneBadFileFailsTheWholeLoad) {
   absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(dir_.string());
   EXPECT_EQ(files.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(files.status().message(), absl::StrCat(bad, ":1: owner: is required"));
+}
+
+TEST_F(LoadSopFilesTest, EveryBadFileOfADirectoryIsReported) {
+  const std::string first = Write("a.yaml", "title: T\n");
+  Write("b.yaml", kMinimal);
+  const std::string second = Write("c.yaml", "owner: O\nreview_cycle: WEEKLY\n");
+  absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(dir_.string());
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      files.status().message(),
+      absl::StrCat(first, ":1: owner: is required\n", second, ":1: title: is required\n", second,
+                   ":2: review_cycle: unknown value \"WEEKLY\" for ReviewCycle; expected one "
+                   "of MONTHLY, QUARTERLY, SEMI_ANNUAL, ANNUAL"));
+}
+
+TEST_F(LoadSopFilesTest, OutputOnlyKeysGiveWarningsWithTheirLines) {
+  const std::string path = Write(
+      "s.yaml", "title: T\nstate: PUBLISHED\nowner: O\nupdate_time: \"2025-01-01T00:00:00Z\"\n");
+  absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(path);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_THAT((*files)[0].warnings,
+              ElementsAre(absl::StrCat(path,
+                                       ":2: warning: state: is output-only and ignored; the "
+                                       "server sets it (apply --publish publishes)"),
+                          absl::StrCat(path,
+                                       ":4: warning: update_time: is output-only and ignored; "
+                                       "the server sets it")));
+}
+
+TEST_F(LoadSopFilesTest, ExportWithAnEtagGivesNoWarning) {
+  const std::string path =
+      Write("s.yaml", "name: orgs/default/sops/s\netag: \"3\"\nstate: DRAFT\ntitle: T\nowner: O\n");
+  absl::StatusOr<std::vector<SopFile>> files = LoadSopFiles(path);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_THAT((*files)[0].warnings, IsEmpty());
 }
 
 TEST_F(LoadSopFilesTest, TwoFilesWithTheSameIdAreRejected) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -125,17 +127,33 @@ absl::Status CheckRole(absl::string_view path, int role) {
   return CheckEnum(path, role, v1::Role_IsValid, /*required=*/true);
 }
 
-absl::Status CheckRoles(absl::string_view path, const RepeatedField<int>& roles) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, roles, Limits::kMaxListItems));
+// Collects the errors of independent checks, so that one pass over an SOP
+// reports every violation rather than the first.
+class Violations {
+ public:
+  // Keeps `status` when it is an error; returns whether it was OK.
+  bool Add(absl::Status status) {
+    if (status.ok()) return true;
+    errors_.push_back(std::move(status));
+    return false;
+  }
+
+  std::vector<absl::Status> Take() && { return std::move(errors_); }
+
+ private:
+  std::vector<absl::Status> errors_;
+};
+
+void CheckRoles(absl::string_view path, const RepeatedField<int>& roles, Violations* v) {
+  v->Add(CheckCount(path, roles, Limits::kMaxListItems));
   absl::flat_hash_set<int> seen;
   for (int i = 0; i < roles.size(); ++i) {
-    SOP_RETURN_IF_ERROR(CheckRole(Index(path, i), roles[i]));
+    if (!v->Add(CheckRole(Index(path, i), roles[i]))) continue;
     if (!seen.insert(roles[i]).second) {
-      return error::InvalidField(Index(path, i),
-                                 absl::StrCat("duplicate role ", v1::Role_Name(roles[i])));
+      v->Add(error::InvalidField(Index(path, i),
+                                 absl::StrCat("duplicate role ", v1::Role_Name(roles[i]))));
     }
   }
-  return absl::OkStatus();
 }
 
 // A value a condition compares with or a context carries: string, number or
@@ -299,187 +317,173 @@ absl::Status CheckContradictions(absl::string_view rule_path,
   return absl::OkStatus();
 }
 
-absl::Status CheckConditions(absl::string_view path,
-                             const RepeatedPtrField<v1::Condition>& conditions) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, conditions, Limits::kMaxConditions));
+void CheckConditions(absl::string_view path, const RepeatedPtrField<v1::Condition>& conditions,
+                     Violations* v) {
+  v->Add(CheckCount(path, conditions, Limits::kMaxConditions));
   for (int i = 0; i < conditions.size(); ++i) {
-    SOP_RETURN_IF_ERROR(CheckCondition(Index(path, i), conditions[i]));
+    v->Add(CheckCondition(Index(path, i), conditions[i]));
   }
-  return absl::OkStatus();
 }
 
-absl::Status CheckRule(absl::string_view path, const v1::TargetingRule& rule) {
+void CheckRule(absl::string_view path, const v1::TargetingRule& rule, Violations* v) {
   const std::string types = Path(path, "record_types");
-  SOP_RETURN_IF_ERROR(CheckCount(types, rule.record_types(), Limits::kMaxListItems));
+  v->Add(CheckCount(types, rule.record_types(), Limits::kMaxListItems));
   for (int i = 0; i < rule.record_types_size(); ++i) {
-    SOP_RETURN_IF_ERROR(CheckRecordType(Index(types, i), rule.record_types(i)));
+    v->Add(CheckRecordType(Index(types, i), rule.record_types(i)));
   }
-  SOP_RETURN_IF_ERROR(CheckConditions(Path(path, "conditions"), rule.conditions()));
+  CheckConditions(Path(path, "conditions"), rule.conditions(), v);
   if (rule.record_types().empty() && rule.conditions().empty()) {
-    return error::InvalidField(path, "is empty: it needs record_types or conditions");
+    v->Add(error::InvalidField(path, "is empty: it needs record_types or conditions"));
   }
   if (rule.priority() < 0 || rule.priority() > Limits::kMaxPriority) {
-    return error::InvalidField(Path(path, "priority"),
-                               absl::StrCat("must be between 0 and ", Limits::kMaxPriority));
+    v->Add(error::InvalidField(Path(path, "priority"),
+                               absl::StrCat("must be between 0 and ", Limits::kMaxPriority)));
   }
-  SOP_RETURN_IF_ERROR(ValidateText(Path(path, "description"), rule.description(),
-                                   Limits::kMaxShortText, TextKind::kLine));
-  return CheckContradictions(path, rule.conditions());
+  v->Add(ValidateText(Path(path, "description"), rule.description(), Limits::kMaxShortText,
+                      TextKind::kLine));
+  v->Add(CheckContradictions(path, rule.conditions()));
 }
 
-absl::Status CheckFieldUpdates(absl::string_view path,
-                               const RepeatedPtrField<v1::FieldUpdate>& updates) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, updates, Limits::kMaxListItems));
+void CheckFieldUpdates(absl::string_view path, const RepeatedPtrField<v1::FieldUpdate>& updates,
+                       Violations* v) {
+  v->Add(CheckCount(path, updates, Limits::kMaxListItems));
   for (int i = 0; i < updates.size(); ++i) {
     const std::string p = Index(path, i);
-    SOP_RETURN_IF_ERROR(CheckFieldName(Path(p, "field"), updates[i].field()));
-    if (updates[i].has_value()) {
-      SOP_RETURN_IF_ERROR(CheckValue(Path(p, "value"), updates[i].value(), false));
-    }
-    SOP_RETURN_IF_ERROR(
+    v->Add(CheckFieldName(Path(p, "field"), updates[i].field()));
+    if (updates[i].has_value()) v->Add(CheckValue(Path(p, "value"), updates[i].value(), false));
+    v->Add(
         ValidateText(Path(p, "note"), updates[i].note(), Limits::kMaxText, TextKind::kMultiline));
   }
-  return absl::OkStatus();
 }
 
-absl::Status CheckAssets(absl::string_view path, const RepeatedPtrField<v1::Asset>& assets,
-                         absl::flat_hash_set<std::string>* ids) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, assets, Limits::kMaxListItems));
+void CheckAssets(absl::string_view path, const RepeatedPtrField<v1::Asset>& assets,
+                 absl::flat_hash_set<std::string>* ids, Violations* v) {
+  v->Add(CheckCount(path, assets, Limits::kMaxListItems));
   for (int i = 0; i < assets.size(); ++i) {
     const std::string p = Index(path, i);
     const v1::Asset& a = assets[i];
-    SOP_RETURN_IF_ERROR(
-        CheckRequired(Path(p, "id"), a.id(), Limits::kMaxShortText, TextKind::kLine));
-    if (!ids->insert(a.id()).second) {
-      return error::InvalidField(Path(p, "id"),
-                                 absl::StrCat("duplicate asset id ", error::QuoteInput(a.id())));
+    if (v->Add(CheckRequired(Path(p, "id"), a.id(), Limits::kMaxShortText, TextKind::kLine)) &&
+        !ids->insert(a.id()).second) {
+      v->Add(error::InvalidField(Path(p, "id"),
+                                 absl::StrCat("duplicate asset id ", error::QuoteInput(a.id()))));
     }
-    SOP_RETURN_IF_ERROR(
-        CheckRequired(Path(p, "title"), a.title(), Limits::kMaxTitle, TextKind::kLine));
-    SOP_RETURN_IF_ERROR(CheckAssetUri(Path(p, "uri"), a.uri()));
-    SOP_RETURN_IF_ERROR(
-        ValidateText(Path(p, "kind"), a.kind(), Limits::kMaxShortText, TextKind::kLine));
+    v->Add(CheckRequired(Path(p, "title"), a.title(), Limits::kMaxTitle, TextKind::kLine));
+    v->Add(CheckAssetUri(Path(p, "uri"), a.uri()));
+    v->Add(ValidateText(Path(p, "kind"), a.kind(), Limits::kMaxShortText, TextKind::kLine));
   }
-  return absl::OkStatus();
 }
 
-absl::Status CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>& steps,
-                        const absl::flat_hash_set<std::string>& asset_ids) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, steps, Limits::kMaxSteps));
+void CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>& steps,
+                const absl::flat_hash_set<std::string>& asset_ids, Violations* v) {
+  v->Add(CheckCount(path, steps, Limits::kMaxSteps));
   absl::flat_hash_set<int> ordinals;
   for (int i = 0; i < steps.size(); ++i) {
     const std::string p = Index(path, i);
     const v1::Step& s = steps[i];
-    if (s.ordinal() <= 0) return error::InvalidField(Path(p, "ordinal"), "must be positive");
-    if (!ordinals.insert(s.ordinal()).second) {
-      return error::InvalidField(Path(p, "ordinal"),
-                                 absl::StrCat("duplicate ordinal ", s.ordinal()));
+    if (s.ordinal() <= 0) {
+      v->Add(error::InvalidField(Path(p, "ordinal"), "must be positive"));
+    } else if (!ordinals.insert(s.ordinal()).second) {
+      v->Add(
+          error::InvalidField(Path(p, "ordinal"), absl::StrCat("duplicate ordinal ", s.ordinal())));
     }
-    SOP_RETURN_IF_ERROR(
-        CheckRequired(Path(p, "title"), s.title(), Limits::kMaxTitle, TextKind::kLine));
-    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "instructions"), s.instructions(), Limits::kMaxText,
-                                     TextKind::kMultiline));
-    SOP_RETURN_IF_ERROR(CheckEnum(Path(p, "responsible_role"), s.responsible_role(),
-                                            v1::Role_IsValid, /*required=*/false));
+    v->Add(CheckRequired(Path(p, "title"), s.title(), Limits::kMaxTitle, TextKind::kLine));
+    v->Add(ValidateText(Path(p, "instructions"), s.instructions(), Limits::kMaxText,
+                        TextKind::kMultiline));
+    v->Add(CheckEnum(Path(p, "responsible_role"), s.responsible_role(), v1::Role_IsValid,
+                     /*required=*/false));
     if (s.has_time_limit()) {
       const std::string t = Path(p, "time_limit");
-      if (!s.time_limit().has_duration()) return error::RequiredField(Path(t, "duration"));
-      SOP_RETURN_IF_ERROR(CheckPositive(Path(t, "duration"), s.time_limit().duration()));
-      SOP_RETURN_IF_ERROR(ValidateText(Path(t, "anchor_event"), s.time_limit().anchor_event(),
-                                       Limits::kMaxShortText, TextKind::kLine));
+      v->Add(s.time_limit().has_duration()
+                 ? CheckPositive(Path(t, "duration"), s.time_limit().duration())
+                 : error::RequiredField(Path(t, "duration")));
+      v->Add(ValidateText(Path(t, "anchor_event"), s.time_limit().anchor_event(),
+                          Limits::kMaxShortText, TextKind::kLine));
       if (!s.time_limit().anchor_field().empty()) {
-        SOP_RETURN_IF_ERROR(
-            CheckFieldName(Path(t, "anchor_field"), s.time_limit().anchor_field()));
+        v->Add(CheckFieldName(Path(t, "anchor_field"), s.time_limit().anchor_field()));
       }
     }
-    SOP_RETURN_IF_ERROR(CheckFieldUpdates(Path(p, "required_updates"), s.required_updates()));
+    CheckFieldUpdates(Path(p, "required_updates"), s.required_updates(), v);
     const std::string a = Path(p, "asset_ids");
-    SOP_RETURN_IF_ERROR(CheckCount(a, s.asset_ids(), Limits::kMaxListItems));
+    v->Add(CheckCount(a, s.asset_ids(), Limits::kMaxListItems));
     for (int j = 0; j < s.asset_ids_size(); ++j) {
       if (!asset_ids.contains(s.asset_ids(j))) {
-        return error::InvalidField(
+        v->Add(error::InvalidField(
             Index(a, j),
-            absl::StrCat("no asset with id ", error::QuoteInput(s.asset_ids(j)), " in assets"));
+            absl::StrCat("no asset with id ", error::QuoteInput(s.asset_ids(j)), " in assets")));
       }
     }
-    SOP_RETURN_IF_ERROR(CheckConditions(Path(p, "conditions"), s.conditions()));
-    SOP_RETURN_IF_ERROR(CheckContradictions(p, s.conditions()));
+    CheckConditions(Path(p, "conditions"), s.conditions(), v);
+    v->Add(CheckContradictions(p, s.conditions()));
   }
-  return absl::OkStatus();
 }
 
-absl::Status CheckCadence(absl::string_view path,
-                          const RepeatedPtrField<v1::CadenceTouch>& cadence) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, cadence, Limits::kMaxSteps));
+void CheckCadence(absl::string_view path, const RepeatedPtrField<v1::CadenceTouch>& cadence,
+                  Violations* v) {
+  v->Add(CheckCount(path, cadence, Limits::kMaxSteps));
   for (int i = 0; i < cadence.size(); ++i) {
     const std::string p = Index(path, i);
     const v1::CadenceTouch& t = cadence[i];
     if (t.day() < 1 || t.day() > Limits::kMaxCadenceDay) {
-      return error::InvalidField(Path(p, "day"),
-                                 absl::StrCat("must be between 1 and ", Limits::kMaxCadenceDay));
+      v->Add(error::InvalidField(Path(p, "day"),
+                                 absl::StrCat("must be between 1 and ", Limits::kMaxCadenceDay)));
     }
-    if (t.has_within()) SOP_RETURN_IF_ERROR(CheckPositive(Path(p, "within"), t.within()));
-    SOP_RETURN_IF_ERROR(
-        CheckEnum(Path(p, "channel"), t.channel(), v1::Channel_IsValid, /*required=*/true));
-    SOP_RETURN_IF_ERROR(
-        CheckRequired(Path(p, "action"), t.action(), Limits::kMaxText, TextKind::kMultiline));
-    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "template_name"), t.template_name(),
-                                     Limits::kMaxShortText, TextKind::kLine));
-    SOP_RETURN_IF_ERROR(CheckFieldUpdates(Path(p, "crm_updates"), t.crm_updates()));
+    if (t.has_within()) v->Add(CheckPositive(Path(p, "within"), t.within()));
+    v->Add(CheckEnum(Path(p, "channel"), t.channel(), v1::Channel_IsValid, /*required=*/true));
+    v->Add(CheckRequired(Path(p, "action"), t.action(), Limits::kMaxText, TextKind::kMultiline));
+    v->Add(ValidateText(Path(p, "template_name"), t.template_name(), Limits::kMaxShortText,
+                        TextKind::kLine));
+    CheckFieldUpdates(Path(p, "crm_updates"), t.crm_updates(), v);
   }
-  return absl::OkStatus();
 }
 
-absl::Status CheckSlaTerms(absl::string_view path,
-                           const RepeatedPtrField<v1::SlaTerm>& terms) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, terms, Limits::kMaxListItems));
+void CheckSlaTerms(absl::string_view path, const RepeatedPtrField<v1::SlaTerm>& terms,
+                   Violations* v) {
+  v->Add(CheckCount(path, terms, Limits::kMaxListItems));
   absl::flat_hash_set<std::string> names;
   for (int i = 0; i < terms.size(); ++i) {
     const std::string p = Index(path, i);
     const v1::SlaTerm& t = terms[i];
-    SOP_RETURN_IF_ERROR(CheckFieldName(Path(p, "name"), t.name()));
-    if (!names.insert(t.name()).second) {
-      return error::InvalidField(Path(p, "name"),
-                                 absl::StrCat("duplicate term ", error::QuoteInput(t.name())));
+    if (v->Add(CheckFieldName(Path(p, "name"), t.name())) && !names.insert(t.name()).second) {
+      v->Add(error::InvalidField(Path(p, "name"),
+                                 absl::StrCat("duplicate term ", error::QuoteInput(t.name()))));
     }
-    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "description"), t.description(), Limits::kMaxText,
-                                     TextKind::kMultiline));
+    v->Add(ValidateText(Path(p, "description"), t.description(), Limits::kMaxText,
+                        TextKind::kMultiline));
     switch (t.threshold_case()) {
       case v1::SlaTerm::kNumber:
         if (!std::isfinite(t.number())) {
-          return error::InvalidField(Path(p, "number"), "must be a finite number");
+          v->Add(error::InvalidField(Path(p, "number"), "must be a finite number"));
         }
         break;
       case v1::SlaTerm::kDuration:
-        SOP_RETURN_IF_ERROR(CheckPositive(Path(p, "duration"), t.duration()));
+        v->Add(CheckPositive(Path(p, "duration"), t.duration()));
         break;
       case v1::SlaTerm::THRESHOLD_NOT_SET:
-        return error::InvalidField(p, "needs a number or a duration");
+        v->Add(error::InvalidField(p, "needs a number or a duration"));
+        break;
     }
   }
-  return absl::OkStatus();
 }
 
-absl::Status CheckDisqualificationCodes(
-    absl::string_view path, const RepeatedPtrField<v1::DisqualificationCode>& codes) {
-  SOP_RETURN_IF_ERROR(CheckCount(path, codes, Limits::kMaxListItems));
+void CheckDisqualificationCodes(absl::string_view path,
+                                const RepeatedPtrField<v1::DisqualificationCode>& codes,
+                                Violations* v) {
+  v->Add(CheckCount(path, codes, Limits::kMaxListItems));
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < codes.size(); ++i) {
     const std::string p = Index(path, i);
-    SOP_RETURN_IF_ERROR(
-        CheckRequired(Path(p, "code"), codes[i].code(), Limits::kMaxShortText, TextKind::kLine));
-    if (!seen.insert(codes[i].code()).second) {
-      return error::InvalidField(
-          Path(p, "code"), absl::StrCat("duplicate code ", error::QuoteInput(codes[i].code())));
+    if (v->Add(CheckRequired(Path(p, "code"), codes[i].code(), Limits::kMaxShortText,
+                             TextKind::kLine)) &&
+        !seen.insert(codes[i].code()).second) {
+      v->Add(error::InvalidField(
+          Path(p, "code"), absl::StrCat("duplicate code ", error::QuoteInput(codes[i].code()))));
     }
-    SOP_RETURN_IF_ERROR(
+    v->Add(
         CheckRequired(Path(p, "label"), codes[i].label(), Limits::kMaxShortText, TextKind::kLine));
-    SOP_RETURN_IF_ERROR(ValidateText(Path(p, "description"), codes[i].description(),
-                                     Limits::kMaxText, TextKind::kMultiline));
+    v->Add(ValidateText(Path(p, "description"), codes[i].description(), Limits::kMaxText,
+                        TextKind::kMultiline));
   }
-  return absl::OkStatus();
 }
-
 }  // namespace
 
 absl::Status ValidateText(absl::string_view path, absl::string_view value, size_t max_chars,
@@ -525,51 +529,51 @@ bool IsValidFieldName(absl::string_view name) {
   return true;
 }
 
-absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
-  SOP_RETURN_IF_ERROR(
-      CheckRequired(Path(prefix, "title"), sop.title(), Limits::kMaxTitle, TextKind::kLine));
-  SOP_RETURN_IF_ERROR(
+std::vector<absl::Status> SopBodyViolations(const v1::Sop& sop, absl::string_view prefix) {
+  Violations v;
+  v.Add(CheckRequired(Path(prefix, "title"), sop.title(), Limits::kMaxTitle, TextKind::kLine));
+  v.Add(
       ValidateText(Path(prefix, "purpose"), sop.purpose(), Limits::kMaxText, TextKind::kMultiline));
-  SOP_RETURN_IF_ERROR(
-      CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText, TextKind::kLine));
-  SOP_RETURN_IF_ERROR(ValidateText(Path(prefix, "owner_user_id"), sop.owner_user_id(),
-                                   Limits::kMaxUserId, TextKind::kLine));
-  SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "review_cycle"),
-                                                 sop.review_cycle(), v1::ReviewCycle_IsValid,
-                                                 /*required=*/false));
+  v.Add(CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText, TextKind::kLine));
+  v.Add(ValidateText(Path(prefix, "owner_user_id"), sop.owner_user_id(), Limits::kMaxUserId,
+                     TextKind::kLine));
+  v.Add(CheckEnum(Path(prefix, "review_cycle"), sop.review_cycle(), v1::ReviewCycle_IsValid,
+                  /*required=*/false));
   const std::string tags = Path(prefix, "tags");
-  SOP_RETURN_IF_ERROR(CheckCount(tags, sop.tags(), Limits::kMaxListItems));
+  v.Add(CheckCount(tags, sop.tags(), Limits::kMaxListItems));
   absl::flat_hash_set<std::string> seen_tags;
   for (int i = 0; i < sop.tags_size(); ++i) {
-    SOP_RETURN_IF_ERROR(
-        CheckRequired(Index(tags, i), sop.tags(i), Limits::kMaxShortText, TextKind::kLine));
-    if (!seen_tags.insert(sop.tags(i)).second) {
-      return error::InvalidField(Index(tags, i),
-                                 absl::StrCat("duplicate tag ", error::QuoteInput(sop.tags(i))));
+    if (v.Add(CheckRequired(Index(tags, i), sop.tags(i), Limits::kMaxShortText, TextKind::kLine)) &&
+        !seen_tags.insert(sop.tags(i)).second) {
+      v.Add(error::InvalidField(Index(tags, i),
+                                absl::StrCat("duplicate tag ", error::QuoteInput(sop.tags(i)))));
     }
   }
-  SOP_RETURN_IF_ERROR(CheckEnum(Path(prefix, "funnel_stage"),
-                                                 sop.funnel_stage(), v1::FunnelStage_IsValid,
-                                                 /*required=*/false));
+  v.Add(CheckEnum(Path(prefix, "funnel_stage"), sop.funnel_stage(), v1::FunnelStage_IsValid,
+                  /*required=*/false));
   const std::string rules = Path(prefix, "targeting_rules");
-  SOP_RETURN_IF_ERROR(CheckCount(rules, sop.targeting_rules(), Limits::kMaxRules));
+  v.Add(CheckCount(rules, sop.targeting_rules(), Limits::kMaxRules));
   for (int i = 0; i < sop.targeting_rules_size(); ++i) {
-    SOP_RETURN_IF_ERROR(CheckRule(Index(rules, i), sop.targeting_rules(i)));
+    CheckRule(Index(rules, i), sop.targeting_rules(i), &v);
   }
   absl::flat_hash_set<std::string> asset_ids;
-  SOP_RETURN_IF_ERROR(CheckAssets(Path(prefix, "assets"), sop.assets(), &asset_ids));
-  SOP_RETURN_IF_ERROR(CheckSteps(Path(prefix, "steps"), sop.steps(), asset_ids));
-  SOP_RETURN_IF_ERROR(CheckCadence(Path(prefix, "cadence"), sop.cadence()));
-  SOP_RETURN_IF_ERROR(CheckSlaTerms(Path(prefix, "sla_terms"), sop.sla_terms()));
-  SOP_RETURN_IF_ERROR(CheckDisqualificationCodes(Path(prefix, "disqualification_codes"),
-                                                 sop.disqualification_codes()));
-  SOP_RETURN_IF_ERROR(CheckRoles(Path(prefix, "visibility_roles"), sop.visibility_roles()));
-  SOP_RETURN_IF_ERROR(
-      CheckRoles(Path(prefix, "required_approver_roles"), sop.required_approver_roles()));
+  CheckAssets(Path(prefix, "assets"), sop.assets(), &asset_ids, &v);
+  CheckSteps(Path(prefix, "steps"), sop.steps(), asset_ids, &v);
+  CheckCadence(Path(prefix, "cadence"), sop.cadence(), &v);
+  CheckSlaTerms(Path(prefix, "sla_terms"), sop.sla_terms(), &v);
+  CheckDisqualificationCodes(Path(prefix, "disqualification_codes"), sop.disqualification_codes(),
+                             &v);
+  CheckRoles(Path(prefix, "visibility_roles"), sop.visibility_roles(), &v);
+  CheckRoles(Path(prefix, "required_approver_roles"), sop.required_approver_roles(), &v);
   if (!sop.anchor_field().empty()) {
-    SOP_RETURN_IF_ERROR(CheckFieldName(Path(prefix, "anchor_field"), sop.anchor_field()));
+    v.Add(CheckFieldName(Path(prefix, "anchor_field"), sop.anchor_field()));
   }
-  return absl::OkStatus();
+  return std::move(v).Take();
+}
+
+absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
+  std::vector<absl::Status> violations = SopBodyViolations(sop, prefix);
+  return violations.empty() ? absl::OkStatus() : std::move(violations.front());
 }
 
 absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view prefix) {

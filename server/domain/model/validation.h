@@ -10,6 +10,7 @@
 #define SOPSIDEBAR_SERVER_DOMAIN_MODEL_VALIDATION_H_
 
 #include <cstddef>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -54,7 +55,13 @@ enum class TextKind {
 absl::Status ValidateText(absl::string_view path, absl::string_view value, size_t max_chars,
                           TextKind kind);
 
-// Checks the mutable fields of an SOP body; output-only fields are ignored.
+// Checks the mutable fields of an SOP body (output-only fields are ignored)
+// and returns every violation, each INVALID_ARGUMENT "<path>: <reason>", in
+// field order; empty when the body is valid. A field is reported once, for
+// its first problem; checks that depend on it (duplicates) are skipped.
+std::vector<absl::Status> SopBodyViolations(const v1::Sop& sop, absl::string_view prefix);
+
+// The first of SopBodyViolations, or OK.
 absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix);
 
 // Checks a lookup context: org name, record type, field names and value

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
@@ -69,6 +70,30 @@ TEST(ValidateSopBodyTest, RequiredFieldsAreNamed) {
   sop = Parse<v1::Sop>(kValidSop);
   sop.mutable_steps(1)->clear_title();
   ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.steps[1].title: is required");
+}
+
+TEST(SopBodyViolationsTest, ListsEveryViolationInFieldOrder) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.clear_owner();
+  sop.mutable_targeting_rules(0)->set_priority(5000);
+  sop.mutable_steps(1)->clear_title();
+  sop.add_visibility_roles(v1::SDR);
+  std::vector<std::string> messages;
+  for (const absl::Status& violation : SopBodyViolations(sop, "sop")) {
+    EXPECT_EQ(violation.code(), absl::StatusCode::kInvalidArgument);
+    messages.emplace_back(violation.message());
+  }
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "sop.owner: is required",
+                          "sop.targeting_rules[0].priority: must be between 0 and 1000",
+                          "sop.steps[1].title: is required",
+                          "sop.visibility_roles[2]: duplicate role SDR",
+                      }));
+  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.owner: is required");
+}
+
+TEST(SopBodyViolationsTest, ValidSopHasNone) {
+  EXPECT_TRUE(SopBodyViolations(Parse<v1::Sop>(kValidSop), "sop").empty());
 }
 
 TEST(ValidateSopBodyTest, DuplicateStepOrdinalIsRejected) {
