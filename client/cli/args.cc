@@ -91,7 +91,8 @@ const std::vector<CommandSpec>& Commands() {
        R"(Usage: sopctl lookup --record-type TYPE [--field NAME=VALUE]...
                      [--field-json NAME=JSON]... [--record-id ID] [--max N]
                      [--near-misses]
-Ranks the published SOPs that apply to a CRM record and says why each matched.
+Ranks the published SOPs that apply to a CRM record, says why each matched, and
+shows the current step: its instructions, the CRM fields to set, its assets.
   --record-type TYPE      the record type, e.g. Lead (required)
   --field NAME=VALUE      a field of the record, split at the first '='; VALUE is
                           typed: 82, -1.5, 1e3 are numbers, true/false bools, null
@@ -112,8 +113,9 @@ Example:
        "NAME",
        {},
        R"(Usage: sopctl get NAME
-Shows an SOP's current draft and state. With -o json the output can be edited
-and given back to "sopctl apply -f".
+Shows an SOP's current draft and state, with each step's instructions, CRM
+fields to set and assets. With -o json the output can be edited and given back
+to "sopctl apply -f".
 )",
        kNameHelp},
       {Command::kList,

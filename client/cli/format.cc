@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/cli/markdown.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/common/utf8.h"
@@ -86,6 +87,36 @@ std::string FormatTouch(const v1::CadenceTouch& touch) {
   return text;
 }
 
+// Text is wrapped to this many columns.
+constexpr size_t kTextWidth = 80;
+
+std::string FormatAsset(const v1::Asset& asset) {
+  std::string text = asset.title().empty() ? asset.id() : asset.title();
+  if (!asset.kind().empty()) absl::StrAppend(&text, " [", asset.kind(), "]");
+  if (!asset.uri().empty()) absl::StrAppend(&text, " ", asset.uri());
+  return text;
+}
+
+// What a rep does in step `s`, each line starting with `indent`: the
+// instructions, the CRM fields to set and the step's assets.
+std::string FormatStepWork(const v1::Sop& sop, const v1::Step& s, absl::string_view indent) {
+  std::string text;
+  for (const std::string& line : RenderMarkdown(s.instructions(), indent, kTextWidth)) {
+    absl::StrAppend(&text, TextLine(line));
+  }
+  for (const v1::FieldUpdate& u : s.required_updates()) {
+    absl::StrAppend(&text, TextLine(absl::StrCat(indent, "set ", FormatFieldUpdate(u))));
+  }
+  for (const std::string& id : s.asset_ids()) {
+    const auto asset = std::find_if(sop.assets().begin(), sop.assets().end(),
+                                    [&id](const v1::Asset& a) { return a.id() == id; });
+    absl::StrAppend(&text, TextLine(absl::StrCat(
+                               indent, "asset: ",
+                               asset == sop.assets().end() ? id : FormatAsset(*asset))));
+  }
+  return text;
+}
+
 std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
   const v1::Sop& sop = match.sop_body();
   std::string text = TextLine(absl::StrCat(rank, ". ", TitleOrName(sop, match.sop()), "  (",
@@ -116,7 +147,7 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
       absl::StrAppend(&line, due >= now ? absl::StrCat(" due in ", HumanDuration(due - now))
                                         : absl::StrCat(" overdue by ", HumanDuration(now - due)));
     }
-    absl::StrAppend(&text, TextLine(line));
+    absl::StrAppend(&text, TextLine(line), FormatStepWork(sop, s, "     "));
   } else if (sop.steps_size() > 0) {
     absl::StrAppend(&text, "   no step applies to this record yet\n");
   }
@@ -345,6 +376,8 @@ std::string FormatSop(const v1::Sop& sop) {
   if (sop.steps_size() > 0) {
     absl::StrAppend(&text, "Steps:\n");
     for (const v1::Step& s : sop.steps()) {
+      // Instructions run over several lines: an empty line ends each step.
+      if (&s != &sop.steps(0)) text.push_back('\n');
       std::string line =
           absl::StrCat("  ", s.ordinal(), ". ", s.title(), RoleSuffix(s.responsible_role()));
       if (s.has_time_limit()) {
@@ -362,9 +395,7 @@ std::string FormatSop(const v1::Sop& sop) {
                                                      absl::StrAppend(out, FormatCondition(c));
                                                    }))));
       }
-      for (const v1::FieldUpdate& u : s.required_updates()) {
-        absl::StrAppend(&text, TextLine(absl::StrCat("     set ", FormatFieldUpdate(u))));
-      }
+      absl::StrAppend(&text, FormatStepWork(sop, s, "     "));
     }
   }
   if (sop.cadence_size() > 0) {
@@ -393,9 +424,7 @@ std::string FormatSop(const v1::Sop& sop) {
   if (sop.assets_size() > 0) {
     absl::StrAppend(&text, "Assets:\n");
     for (const v1::Asset& asset : sop.assets()) {
-      std::string line = absl::StrCat("  ", asset.id(), "  ", asset.title());
-      if (!asset.uri().empty()) absl::StrAppend(&line, "  ", asset.uri());
-      absl::StrAppend(&text, TextLine(line));
+      absl::StrAppend(&text, TextLine(absl::StrCat("  ", asset.id(), ": ", FormatAsset(asset))));
     }
   }
   return text;

@@ -1,5 +1,7 @@
 #include "client/cli/format.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +9,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "server/domain/model/sop_file.h"
 
 namespace sopsidebar::cli {
 namespace {
@@ -21,6 +24,17 @@ T FromText(const std::string& text) {
 }
 
 constexpr int64_t kNow = 1714550400;
+
+// examples/sops/mql-acceptance-handoff.yaml, as `sopctl apply` sends it.
+v1::Sop ExampleMqlSop() {
+  const std::string path = absl::StrCat(SOP_EXAMPLES_DIR, "/mql-acceptance-handoff.yaml");
+  std::ifstream file(path);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  absl::StatusOr<v1::Sop> sop = ParseSopFile(path, contents.str());
+  EXPECT_TRUE(sop.ok()) << sop.status();
+  return sop.value_or(v1::Sop());
+}
 
 v1::LookupSopsResponse MqlMatch() {
   return FromText<v1::LookupSopsResponse>(R"pb(
@@ -69,6 +83,38 @@ TEST(FormatLookupTest, ExplainsRankedMatches) {
             "\"MQL – New Handoff\" (actual \"MQL – New Handoff\"); lead_score >= 75 (actual 82)\n"
             "   current step 2/3: First call [SDR] due in 4m\n"
             "   cadence day 2: EMAIL Follow-up email (template mql-2)\n");
+}
+
+TEST(FormatLookupTest, ShowsTheCurrentStepsInstructionsCrmUpdatesAndAssets) {
+  v1::LookupSopsResponse response = FromText<v1::LookupSopsResponse>(R"pb(
+    matches {
+      sop: "orgs/default/sops/mql-acceptance-handoff"
+      revision_id: "2"
+      explanation { rule_index: 0 priority: 100 specificity: 2 matched_record_type: "Lead" }
+      current_step_index: 3
+    }
+  )pb");
+  *response.mutable_matches(0)->mutable_sop_body() = ExampleMqlSop();
+  EXPECT_EQ(FormatLookup(response, absl::FromUnixSeconds(kNow)),
+            "1. MQL Acceptance & Handoff  (orgs/default/sops/mql-acceptance-handoff @ rev 2)\n"
+            "   matched rule 0 (priority 100, specificity 2): record_type = Lead\n"
+            "   current step 4/4: Reject: return to Marketing with a disqualification code [SDR]\n"
+            "     1. Set the status to Rejected: Return to Marketing.\n"
+            "     2. Pick exactly one disqualification code — the rejection cannot be saved\n"
+            "        without it.\n"
+            "     3. Add one sentence of context in disqualification_notes (what you saw,\n"
+            "        where).\n"
+            "\n"
+            "     The lead goes back to Marketing nurture automatically; do not delete or\n"
+            "     convert it. Marketing reviews every rejection (see Post-Disqualification\n"
+            "     Feedback).\n"
+            "     set lead_status = \"Rejected: Return to Marketing\"\n"
+            "     set disqualification_code (any value): Mandatory. One code from the list "
+            "below (D-TooSmall, D-WrongRole, D-Budget, …).\n"
+            "     set disqualification_notes (any value): One sentence of evidence, e.g. "
+            "\"LinkedIn shows 12 employees\".\n"
+            "     asset: Disqualification codes — when to use which [guide] "
+            "https://sops.example.com/assets/disqualification-code-guide\n");
 }
 
 TEST(FormatLookupTest, PastDueStepIsOverdue) {
@@ -348,6 +394,43 @@ TEST(FormatSopTest, SummarizesHeadRulesAndSteps) {
   EXPECT_THAT(text, HasSubstr("SLA terms:\n  first_contact = 5m\n"));
 }
 
+TEST(FormatSopTest, ShowsEachStepsInstructionsCrmUpdatesAndAssets) {
+  const std::string text = FormatSop(ExampleMqlSop());
+  EXPECT_THAT(
+      text,
+      HasSubstr("  2. Open the lead and check acceptance criteria within 5 minutes [SDR] within "
+                "5m of MQL assigned\n"
+                "     when lead_status = \"MQL – New Handoff\"\n"
+                "     You have 5 minutes from assignment. Open the lead and check all three\n"
+                "     criteria:\n"
+                "\n"
+                "     Criterion | Accept when\n"
+                "     Lead score | lead_score ≥ 75\n"
+                "     Company size | company_size > 50 employees (check LinkedIn if the field is "
+                "empty)\n"
+                "     Seniority | VP-level or above: VP, SVP, EVP, Head of, C-level\n"
+                "\n"
+                "     - All three met → Accept (step 3).\n"
+                "     - Any one clearly failed → Reject (step 4) with the matching code.\n"
+                "     - Unsure (e.g. \"Director, acting VP\")? Accept and qualify on the first "
+                "call\n"
+                "       — do not leave the lead in MQL – New Handoff.\n"
+                "     set lead_status (any value): SQL – Accepted or Rejected: Return to "
+                "Marketing — decide before the clock runs out.\n"
+                "     asset: MQL acceptance checklist (score, size, seniority) [checklist] "
+                "https://sops.example.com/assets/mql-acceptance-checklist\n"
+                "\n"
+                "  3. Accept: set SQL – Accepted and start the cadence [SDR]\n"));
+  EXPECT_THAT(text,
+              HasSubstr("Assets:\n"
+                        "  acceptance-checklist: MQL acceptance checklist (score, size, "
+                        "seniority) [checklist] "
+                        "https://sops.example.com/assets/mql-acceptance-checklist\n"
+                        "  disqualification-code-guide: Disqualification codes — when to use "
+                        "which [guide] https://sops.example.com/assets/disqualification-code-guide"
+                        "\n"));
+}
+
 TEST(ToJsonTest, UsesProtoFieldNamesAndPrintsZeros) {
   v1::MatchExplanation why;
   why.set_matched_record_type("Lead");
@@ -421,6 +504,9 @@ TEST(FormatEscapingTest, SopSummaryEscapesEveryTextItPrints) {
   asset->set_id(kHostile);
   asset->set_title(kHostile);
   asset->set_uri(kHostile);
+  asset->set_kind(kHostile);
+  step->set_instructions(absl::StrCat("# ", kHostile, "\n- ", kHostile, "\n| ", kHostile, " |"));
+  step->add_asset_ids(kHostile);
   const std::string text = FormatSop(sop);
   EXPECT_TRUE(IsSafeForTerminal(text)) << text;
   EXPECT_THAT(text, HasSubstr(absl::StrCat("  Title:    ", kHostileEscaped, "\n")));
@@ -432,6 +518,9 @@ TEST(FormatEscapingTest, LookupEscapesTitlesStepsAndValues) {
   v1::SopMatch& match = *response.mutable_matches(0);
   match.mutable_sop_body()->set_title(kHostile);
   match.mutable_sop_body()->mutable_steps(1)->set_title(kHostile);
+  match.mutable_sop_body()->mutable_steps(1)->set_instructions(kHostile);
+  match.mutable_sop_body()->mutable_steps(1)->add_required_updates()->set_field(kHostile);
+  match.mutable_sop_body()->mutable_steps(1)->add_asset_ids(kHostile);
   match.mutable_explanation()->set_rule_description(kHostile);
   match.mutable_explanation()->mutable_matched_conditions(0)->mutable_actual()->set_string_value(
       kHostile);
