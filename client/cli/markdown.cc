@@ -50,8 +50,7 @@ std::string PlainInline(absl::string_view text) {
     }
     if (c == '[') {
       const size_t close = text.find("](", i + 1);
-      const size_t paren =
-          close == absl::string_view::npos ? close : text.find(')', close + 2);
+      const size_t paren = close == absl::string_view::npos ? close : text.find(')', close + 2);
       if (paren != absl::string_view::npos) {
         absl::StrAppend(&out, PlainInline(text.substr(i + 1, close - i - 1)), " <",
                         text.substr(close + 2, paren - close - 2), ">");
@@ -165,8 +164,7 @@ class Renderer {
       Flush();
       if (text.find_first_not_of("|-: ") == absl::string_view::npos) return;
       std::vector<std::string> cells;
-      for (absl::string_view cell :
-           absl::StrSplit(absl::StripSuffix(text.substr(1), "|"), '|')) {
+      for (absl::string_view cell : absl::StrSplit(absl::StripSuffix(text.substr(1), "|"), '|')) {
         cells.push_back(PlainInline(absl::StripAsciiWhitespace(cell)));
       }
       Emit(absl::StrJoin(cells, " | "));

@@ -24,22 +24,23 @@ TEST(RenderMarkdownTest, WritesLinksAsTextAndUrl) {
 }
 
 TEST(RenderMarkdownTest, HeadingsListsAndParagraphsAreBlocksWithOneEmptyLineBetween) {
-  EXPECT_THAT(RenderMarkdown("## Before the call ##\n"
-                             "Read the record.\n"
-                             "\n\n"
-                             "1. Check the score.\n"
-                             "2. Check the size.\n"
-                             "   - LinkedIn if empty\n"
-                             "* Or ask.\n",
-                             "  ", 80),
-              ElementsAre("  Before the call", "", "  Read the record.", "", "  1. Check the score.",
-                          "  2. Check the size.", "    - LinkedIn if empty", "  - Or ask."));
+  EXPECT_THAT(
+      RenderMarkdown("## Before the call ##\n"
+                     "Read the record.\n"
+                     "\n\n"
+                     "1. Check the score.\n"
+                     "2. Check the size.\n"
+                     "   - LinkedIn if empty\n"
+                     "* Or ask.\n",
+                     "  ", 80),
+      ElementsAre("  Before the call", "", "  Read the record.", "", "  1. Check the score.",
+                  "  2. Check the size.", "    - LinkedIn if empty", "  - Or ask."));
 }
 
 TEST(RenderMarkdownTest, WrapsParagraphsAndItemsUnderTheirText) {
-  EXPECT_THAT(RenderMarkdown("one two three\nfour five\n\n- six seven eight nine", "> ", 14),
-              ElementsAre("> one two", "> three four", "> five", "", "> - six seven",
-                          ">   eight nine"));
+  EXPECT_THAT(
+      RenderMarkdown("one two three\nfour five\n\n- six seven eight nine", "> ", 14),
+      ElementsAre("> one two", "> three four", "> five", "", "> - six seven", ">   eight nine"));
 }
 
 TEST(RenderMarkdownTest, AWordLongerThanTheWidthStaysWhole) {
