@@ -110,9 +110,9 @@ std::string FormatStepWork(const v1::Sop& sop, const v1::Step& s, absl::string_v
   for (const std::string& id : s.asset_ids()) {
     const auto asset = std::find_if(sop.assets().begin(), sop.assets().end(),
                                     [&id](const v1::Asset& a) { return a.id() == id; });
-    absl::StrAppend(&text, TextLine(absl::StrCat(
-                               indent, "asset: ",
-                               asset == sop.assets().end() ? id : FormatAsset(*asset))));
+    absl::StrAppend(
+        &text, TextLine(absl::StrCat(
+                   indent, "asset: ", asset == sop.assets().end() ? id : FormatAsset(*asset))));
   }
   return text;
 }
@@ -434,7 +434,12 @@ std::string FormatSopTable(const std::vector<v1::Sop>& sops) {
   if (sops.empty()) return "No SOPs.\n";
   std::vector<std::vector<std::string>> rows = {{"NAME", "STATE", "REV", "PUBLISHED", "TITLE"}};
   for (const v1::Sop& sop : sops) {
-    rows.push_back({sop.name(), v1::Sop::State_Name(sop.state()), OrDash(sop.revision_id()),
+    std::string state = v1::Sop::State_Name(sop.state());
+    // Lookups still serve the published revision: say that edits are not live.
+    if (sop.state() == v1::Sop::PUBLISHED && sop.revision_id() != sop.published_revision_id()) {
+      absl::StrAppend(&state, " (draft ahead)");
+    }
+    rows.push_back({sop.name(), state, OrDash(sop.revision_id()),
                     OrDash(sop.published_revision_id()), sop.title()});
   }
   return Table(std::move(rows));

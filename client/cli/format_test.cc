@@ -332,11 +332,29 @@ TEST(FormatSopTableTest, AlignsColumns) {
                                                       state: DRAFT
                                                       revision_id: "12"
                                                       title: "B")pb")};
-  EXPECT_EQ(FormatSopTable(sops),
-            "NAME                           STATE      REV  PUBLISHED  TITLE\n"
-            "orgs/default/sops/mql-handoff  PUBLISHED  4    3          MQL – Handoff\n"
-            "orgs/default/sops/b            DRAFT      12   -          B\n");
+  EXPECT_EQ(
+      FormatSopTable(sops),
+      "NAME                           STATE                    REV  PUBLISHED  TITLE\n"
+      "orgs/default/sops/mql-handoff  PUBLISHED (draft ahead)  4    3          MQL – Handoff\n"
+      "orgs/default/sops/b            DRAFT                    12   -          B\n");
   EXPECT_EQ(FormatSopTable({}), "No SOPs.\n");
+}
+
+TEST(FormatSopTableTest, PublishedSopWithANewerDraftSaysTheDraftIsAhead) {
+  std::vector<v1::Sop> sops = {FromText<v1::Sop>(R"pb(name: "orgs/default/sops/a"
+                                                      state: PUBLISHED
+                                                      revision_id: "4"
+                                                      published_revision_id: "3"
+                                                      title: "A")pb"),
+                               FromText<v1::Sop>(R"pb(name: "orgs/default/sops/b"
+                                                      state: PUBLISHED
+                                                      revision_id: "2"
+                                                      published_revision_id: "2"
+                                                      title: "B")pb")};
+  EXPECT_EQ(FormatSopTable(sops),
+            "NAME                 STATE                    REV  PUBLISHED  TITLE\n"
+            "orgs/default/sops/a  PUBLISHED (draft ahead)  4    3          A\n"
+            "orgs/default/sops/b  PUBLISHED                2    2          B\n");
 }
 
 TEST(FormatRevisionsTest, ListsIdTimeAuthorAndChange) {
