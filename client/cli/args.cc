@@ -46,7 +46,7 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"timeout", true, false}, {"token", true, false},
       {"token-file", true, false}, {"tls", false, false},    {"tls-ca", true, false},
       {"tls-cert", true, false},   {"tls-key", true, false}, {"tls-server-name", true, false},
-      {"help", false, false}};
+      {"help", false, false},      {"version", false, false}};
   return *kFlags;
 }
 
@@ -69,7 +69,8 @@ constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the 
   --tls-server-name NAME
                      the name sopd's certificate must carry when it is not the
                      host of --server (needs TLS)
-  -h, --help         show help
+  -h, --help         show help (also: sopctl help [COMMAND])
+  --version          print sopctl's version
 )";
 
 // Shared by the commands that take an SOP's NAME.
@@ -519,11 +520,14 @@ std::string Usage() {
       "administer access tokens and orgs.\n\n"
       "Usage: sopctl [global flags] COMMAND [flags] [NAME]\n\nCommands:\n";
   absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
-                  "Run \"sopctl COMMAND --help\" for a command's flags.\n"
+                  "Run \"sopctl help COMMAND\" or \"sopctl COMMAND --help\" for a command's "
+                  "flags.\n"
                   "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage,\n"
                   "3 ties found by \"check --fail-on-ties\".\n");
   return usage;
 }
+
+std::string VersionText() { return absl::StrCat("sopctl ", kSopctlVersion, "\n"); }
 
 std::string ResolveSopName(absl::string_view name_or_id, absl::string_view org) {
   if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
@@ -596,7 +600,10 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (only_positional || arg.size() < 2 || arg[0] != '-') {
-      if (command == nullptr && group.empty() && IsCommandGroup(arg)) {
+      if (command == nullptr && group.empty() && arg == "help" && !only_positional &&
+          flags.count("help") == 0) {
+        flags["help"].push_back("");
+      } else if (command == nullptr && group.empty() && IsCommandGroup(arg)) {
         group = arg;
       } else if (command == nullptr) {
         command = FindCommand(group.empty() ? arg : absl::StrCat(group, " ", arg));
@@ -658,6 +665,10 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     invocation.usage = command != nullptr ? CommandUsage(*command)
                        : group.empty()    ? Usage()
                                           : GroupUsage(group);
+    return invocation;
+  }
+  if (flags.count("version")) {
+    invocation.version = true;
     return invocation;
   }
   if (command == nullptr && !group.empty()) {

@@ -20,6 +20,11 @@
 
 namespace sopsidebar::cli {
 
+// sopctl's version: the same as sopd's kSopdVersion (server/app/sopd_server.h),
+// which the CLI cannot include without depending on server code; the e2e test
+// checks that both binaries print the same.
+inline constexpr char kSopctlVersion[] = "0.1.0";
+
 enum class OutputFormat { kText, kJson };
 
 enum class Command {
@@ -70,9 +75,13 @@ struct GlobalOptions {
 // A parsed command line. Only the members of `command` are meaningful.
 struct Invocation {
   GlobalOptions global;
-  // Set when --help or -h was given: print `usage` and do nothing else.
+  // Set when --help or -h was given, or the command is `help`: print `usage`
+  // and do nothing else.
   bool help = false;
   std::string usage;
+  // Set when --version was given (and not --help): print VersionText() and
+  // do nothing else.
+  bool version = false;
   Command command = Command::kGet;
 
   v1::LookupSopsRequest lookup;         // lookup
@@ -92,7 +101,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
 // Parses the arguments after the program name. Global flags may come before
 // or after the command; command flags come after it. A command is one word
-// (get) or a group and a word (token create). Flags take their value as the
+// (get) or a group and a word (token create); `help` before a command (or
+// alone) is --help. Flags take their value as the
 // next argument or after '=' (--org=acme). Reads no files (see
 // MakeConnectionOptions). Returns INVALID_ARGUMENT saying what is wrong
 // (unknown command or flag, missing or malformed value, wrong number of
@@ -102,6 +112,9 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
 
 // The help text of sopctl as a whole.
 std::string Usage();
+
+// What `sopctl --version` prints: "sopctl <kSopctlVersion>" and a newline.
+std::string VersionText();
 
 // orgs/{org}/sops/{id} for a bare id; anything containing '/' is taken as a
 // full name and left to the server to check.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -198,6 +199,40 @@ TEST(ParseCommandLineTest, HelpShowsTheCommandsUsage) {
   invocation = Parse({"-h"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_EQ(invocation->usage, Usage());
+}
+
+TEST(ParseCommandLineTest, HelpCommandIsTheHelpFlag) {
+  absl::StatusOr<Invocation> invocation = Parse({"help"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->help);
+  EXPECT_EQ(invocation->usage, Usage());
+
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"lookup"}, {"token"}, {"token", "create"}}) {
+    std::vector<std::string> help_command = {"help"};
+    help_command.insert(help_command.end(), command.begin(), command.end());
+    std::vector<std::string> help_flag = command;
+    help_flag.push_back("--help");
+    invocation = Parse(help_command);
+    ASSERT_TRUE(invocation.ok()) << invocation.status();
+    EXPECT_TRUE(invocation->help);
+    EXPECT_EQ(invocation->usage, Parse(help_flag)->usage);
+  }
+  EXPECT_EQ(UsageErrorOf({"help", "fetch"}), "unknown command \"fetch\"");
+}
+
+TEST(ParseCommandLineTest, VersionFlagAsksForTheVersion) {
+  absl::StatusOr<Invocation> invocation = Parse({"--version"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->version);
+  EXPECT_FALSE(invocation->help);
+  EXPECT_EQ(VersionText(), absl::StrCat("sopctl ", kSopctlVersion, "\n"));
+  EXPECT_EQ(VersionText(), "sopctl 0.1.0\n");
+
+  invocation = Parse({"get", "x"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_FALSE(invocation->version);
+  EXPECT_EQ(UsageErrorOf({"--version=2"}), "--version takes no value");
 }
 
 TEST(ParseCommandLineTest, HelpNeedsNoValidFlags) {

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
     std::cout << invocation->usage;
     return 0;
   }
+  if (invocation->version) {
+    std::cout << cli::VersionText();
+    return 0;
+  }
   // validate reads files only: no token, no server.
   if (invocation->command == cli::Command::kValidate) {
     return cli::RunValidate(*invocation, std::cout, std::cerr);

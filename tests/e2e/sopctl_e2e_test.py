@@ -170,6 +170,14 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(usage.returncode, 2)
         self.assertIn("--record-type", usage.stderr)
 
+    def test_version_is_sopds_and_help_is_a_command(self):
+        sopd = subprocess.run([os.environ["SOPD"], "--version"], capture_output=True, text=True,
+                              timeout=TIMEOUT, check=True).stdout
+        self.assertEqual(self.sopctl("--version").stdout, sopd.replace("sopd ", "sopctl ", 1))
+        self.assertEqual(self.sopctl("help").stdout, self.sopctl("--help").stdout)
+        self.assertEqual(self.sopctl("help", "lookup").stdout,
+                         self.sopctl("lookup", "--help").stdout)
+
     def test_unreachable_server_is_unavailable(self):
         self.sopd.stop()
         result = self.sopctl("--timeout", "2s", "list", ok=False)
