@@ -481,9 +481,12 @@ absl::StatusOr<SopRegistry::ResolvedLookup> SopRegistry::ResolveLookup(
   const int max_results = request.max_results() == 0
                               ? options_.default_lookup_results
                               : std::min(request.max_results(), options_.max_lookup_results);
-  // ValidateCrmContext accepted the org name, so its id follows "orgs/".
-  const absl::string_view org = absl::StripPrefix(request.context().org(), "orgs/");
-  if (org != caller.org) return error::OrgNotFound(request.context().org());
+  // The token fixes the org: an empty one is the caller's. ValidateCrmContext
+  // accepted any other org name, so its id follows "orgs/".
+  const std::string& org_name = request.context().org();
+  const absl::string_view org =
+      org_name.empty() ? absl::string_view(caller.org) : absl::StripPrefix(org_name, "orgs/");
+  if (org != caller.org) return error::OrgNotFound(org_name);
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kLookup));
   if (request.include_near_misses()) {
     SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kDebugTargeting));

@@ -975,5 +975,24 @@ TEST_F(SopRegistryTest, BulkLoadStoresStepsInOrdinalOrder) {
   EXPECT_EQ(got->steps(1).ordinal(), 20);
 }
 
+TEST_F(SopRegistryTest, LookupWithoutOrgMatchesInTheCallersOrg) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  v1::LookupSopsRequest request;
+  *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  request.mutable_context()->clear_org();
+  auto response = registry_->LookupSops(caller_, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->matches_size(), 1);
+  EXPECT_EQ(response->matches(0).sop(), "orgs/default/sops/mql");
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+
+  request.mutable_context()->set_org("orgs/other");
+  EXPECT_EQ(registry_->LookupSops(caller_, request).status(),
+            absl::NotFoundError("org orgs/other not found"));
+  std::string wire;
+  EXPECT_EQ(registry_->LookupSopsWire(caller_, request, &wire).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(wire, "");
+}
+
 }  // namespace
 }  // namespace sopsidebar
