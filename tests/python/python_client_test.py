@@ -105,6 +105,14 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(response.matches[0].sop,
                          "orgs/default/sops/first-touch-outreach-cadence")
 
+    def test_lookup_without_org_matches_in_the_tokens_org(self):
+        context = lead(lead_status="SQL – Accepted")
+        context.ClearField("org")
+        response = self.context.LookupSops(
+            ctx_pb2.LookupSopsRequest(context=context), metadata=self.auth, timeout=TIMEOUT)
+        self.assertEqual(response.matches[0].sop,
+                         "orgs/default/sops/first-touch-outreach-cadence")
+
     def test_invalid_create_names_the_field_and_writes_nothing(self):
         sop = sop_pb2.Sop(title="Python-made", owner="Ops")
         sop.steps.add(ordinal=1, title="one")

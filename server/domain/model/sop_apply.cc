@@ -28,6 +28,9 @@ absl::StatusOr<ApplyResult> ApplySopFile(SopApplyTarget& target, const SopFile& 
   const SopName name{org, file.sop_id};
   v1::Sop body = file.sop;
   ClearOutputOnlyFields(&body);
+  // Compared in the form the target stores, so that steps written in another
+  // order are no change.
+  NormalizeSopBody(&body);
 
   ApplyResult result;
   absl::StatusOr<v1::Sop> current = target.Get(name.Full());

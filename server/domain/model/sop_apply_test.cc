@@ -74,6 +74,19 @@ TEST(ApplySopFileTest, CreatesThenLeavesUnchangedThenUpdates) {
   EXPECT_EQ(target.publishes, 0);
 }
 
+TEST(ApplySopFileTest, StepsInAnotherOrderThanStoredAreUnchanged) {
+  FakeTarget target;
+  SopFile file = File("T");
+  file.sop.add_steps()->set_ordinal(10);
+  file.sop.add_steps()->set_ordinal(20);
+  ASSERT_TRUE(ApplySopFile(target, file, ApplyOptions()).ok());
+  file.sop.mutable_steps()->SwapElements(0, 1);
+  auto again = ApplySopFile(target, file, ApplyOptions());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->action, ApplyAction::kUnchanged);
+  EXPECT_EQ(target.updates, 0);
+}
+
 TEST(ApplySopFileTest, PublishesOnlyWhenTheDraftIsAhead) {
   FakeTarget target;
   ApplyOptions options;

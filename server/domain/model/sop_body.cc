@@ -1,5 +1,7 @@
 #include "server/domain/model/sop_body.h"
 
+#include <algorithm>
+
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -20,6 +22,14 @@ void ClearOutputOnlyFields(v1::Sop* sop) {
     const FieldDescriptor* f = descriptor->field(i);
     if (!IsMutableSopField(f)) reflection->ClearField(sop, f);
   }
+}
+
+void NormalizeSopBody(v1::Sop* sop) {
+  // Sorting the pointers moves no step.
+  auto* steps = sop->mutable_steps();
+  std::stable_sort(
+      steps->pointer_begin(), steps->pointer_end(),
+      [](const v1::Step* a, const v1::Step* b) { return a->ordinal() < b->ordinal(); });
 }
 
 bool SameBody(const v1::Sop& a, const v1::Sop& b) { return ChangedFields(a, b).empty(); }

@@ -18,6 +18,12 @@ bool IsMutableSopField(const google::protobuf::FieldDescriptor* field);
 // a writer controls.
 void ClearOutputOnlyFields(v1::Sop* sop);
 
+// Puts a body in the form it is stored in: steps in ordinal order, so that
+// GetSop, revisions and lookups (whose current_step_index counts in the
+// stored order) list the procedure alike, whatever order it was written in.
+// Every body a write stores passes through here first.
+void NormalizeSopBody(v1::Sop* sop);
+
 // True when the mutable fields of `a` and `b` are equal.
 bool SameBody(const v1::Sop& a, const v1::Sop& b);
 

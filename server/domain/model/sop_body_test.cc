@@ -1,5 +1,6 @@
 #include "server/domain/model/sop_body.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace sopsidebar {
@@ -40,6 +41,25 @@ TEST(SopBodyTest, ChangedFieldsListsTopLevelFieldsInOrder) {
   b.add_steps()->set_ordinal(1);
   b.set_etag("ignored");
   EXPECT_EQ(ChangedFields(a, b), (std::vector<std::string>{"title", "owner", "steps"}));
+}
+
+TEST(SopBodyTest, NormalizeSopBodyPutsStepsInOrdinalOrder) {
+  v1::Sop sop;
+  sop.set_title("T");
+  for (int ordinal : {30, 10, 20}) {
+    v1::Step* step = sop.add_steps();
+    step->set_ordinal(ordinal);
+    step->set_title(absl::StrCat("step ", ordinal));
+  }
+  NormalizeSopBody(&sop);
+  ASSERT_EQ(sop.steps_size(), 3);
+  EXPECT_EQ(sop.steps(0).ordinal(), 10);
+  EXPECT_EQ(sop.steps(0).title(), "step 10");
+  EXPECT_EQ(sop.steps(1).ordinal(), 20);
+  EXPECT_EQ(sop.steps(1).title(), "step 20");
+  EXPECT_EQ(sop.steps(2).ordinal(), 30);
+  EXPECT_EQ(sop.steps(2).title(), "step 30");
+  EXPECT_EQ(sop.title(), "T");
 }
 
 }  // namespace

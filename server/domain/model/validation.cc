@@ -577,7 +577,9 @@ absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
 }
 
 absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view prefix) {
-  SOP_RETURN_IF_ERROR(ParseOrgName(Path(prefix, "org"), context.org()).status());
+  if (!context.org().empty()) {
+    SOP_RETURN_IF_ERROR(ParseOrgName(Path(prefix, "org"), context.org()).status());
+  }
   SOP_RETURN_IF_ERROR(CheckRecordType(Path(prefix, "record_type"), context.record_type()));
   SOP_RETURN_IF_ERROR(ValidateText(Path(prefix, "record_id"), context.record_id(),
                                    Limits::kMaxShortText, TextKind::kLine));

@@ -277,14 +277,16 @@ TEST(ValidateCrmContextTest, UnsetValueIsRejected) {
   ExpectInvalid(ValidateCrmContext(context, "context"), "context.fields[\"x\"]: value is not set");
 }
 
-TEST(ValidateCrmContextTest, OrgAndRecordTypeAreRequired) {
+TEST(ValidateCrmContextTest, OrgMayBeLeftOutButNotMalformed) {
   v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
   context.clear_org();
-  ExpectInvalid(ValidateCrmContext(context, "context"), "context.org: is required");
-  context = Parse<v1::CrmContext>(kValidContext);
+  EXPECT_EQ(ValidateCrmContext(context, "context"), absl::OkStatus());
   context.set_org("default");
   ExpectInvalid(ValidateCrmContext(context, "context"), "context.org: \"default\" is not a valid name");
-  context = Parse<v1::CrmContext>(kValidContext);
+}
+
+TEST(ValidateCrmContextTest, RecordTypeIsRequired) {
+  v1::CrmContext context = Parse<v1::CrmContext>(kValidContext);
   context.clear_record_type();
   ExpectInvalid(ValidateCrmContext(context, "context"), "context.record_type: is required");
 }

@@ -109,6 +109,7 @@ absl::Status BulkLoadPublishedSops(SopStore& store, const Clock& clock, const Ca
     if (store.GetHead(name).ok()) return error::SopAlreadyExists(name.Full());
     v1::Sop head = body;
     ClearOutputOnlyFields(&head);
+    NormalizeSopBody(&head);
     head.set_state(v1::Sop::PUBLISHED);
     head.set_published_revision_id("1");
     *head.mutable_publish_time() = ToProtoTimestamp(clock.Now());
@@ -258,6 +259,7 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
 
   v1::Sop head = request.sop();
   ClearOutputOnlyFields(&head);
+  NormalizeSopBody(&head);
   head.set_state(v1::Sop::DRAFT);
   return CommitLocked(caller, name, std::move(head), "created", std::move(create_request));
 }
@@ -321,6 +323,7 @@ absl::StatusOr<v1::Sop> SopRegistry::UpdateSop(const Caller& caller,
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
   SOP_ASSIGN_OR_RETURN(v1::Sop updated, ApplyUpdate(head, request));
   SOP_RETURN_IF_ERROR(ValidateSopBody(updated, "sop"));
+  NormalizeSopBody(&updated);
   std::vector<std::string> changed = ChangedFields(head, updated);
   if (changed.empty()) return head;
   return CommitLocked(caller, name, std::move(updated),
@@ -478,9 +481,12 @@ absl::StatusOr<SopRegistry::ResolvedLookup> SopRegistry::ResolveLookup(
   const int max_results = request.max_results() == 0
                               ? options_.default_lookup_results
                               : std::min(request.max_results(), options_.max_lookup_results);
-  // ValidateCrmContext accepted the org name, so its id follows "orgs/".
-  const absl::string_view org = absl::StripPrefix(request.context().org(), "orgs/");
-  if (org != caller.org) return error::OrgNotFound(request.context().org());
+  // The token fixes the org: an empty one is the caller's. ValidateCrmContext
+  // accepted any other org name, so its id follows "orgs/".
+  const std::string& org_name = request.context().org();
+  const absl::string_view org =
+      org_name.empty() ? absl::string_view(caller.org) : absl::StripPrefix(org_name, "orgs/");
+  if (org != caller.org) return error::OrgNotFound(org_name);
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kLookup));
   if (request.include_near_misses()) {
     SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kDebugTargeting));

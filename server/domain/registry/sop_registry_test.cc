@@ -917,5 +917,82 @@ TEST_F(SopRegistryTest, BulkLoadedSopsArePublishedForTheNextRegistry) {
   EXPECT_EQ(history->revisions(0).snapshot().state(), v1::Sop::PUBLISHED);
 }
 
+constexpr char kStepsOutOfOrderSop[] = R"pb(
+  title: "Steps written out of order"
+  owner: "Sales Ops"
+  targeting_rules {
+    record_types: "Lead" priority: 100
+    conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
+  }
+  steps { ordinal: 20 title: "Second by ordinal" }
+  steps { ordinal: 10 title: "First by ordinal" }
+)pb";
+
+TEST_F(SopRegistryTest, StepsAreStoredGotAndLookedUpInOrdinalOrder) {
+  const v1::Sop created = Create("steps", kStepsOutOfOrderSop);
+  ASSERT_EQ(created.steps_size(), 2);
+  EXPECT_EQ(created.steps(0).ordinal(), 10);
+  EXPECT_EQ(created.steps(1).ordinal(), 20);
+
+  auto got =
+      registry_->GetSop(caller_, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/steps'"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->steps_size(), 2);
+  EXPECT_EQ(got->steps(0).title(), "First by ordinal");
+  EXPECT_EQ(got->steps(1).title(), "Second by ordinal");
+
+  // The same steps sent again in file order change nothing.
+  v1::Sop resent = Parse<v1::Sop>(kStepsOutOfOrderSop);
+  resent.set_name(created.name());
+  const int writes = store_.write_count();
+  auto updated = Update(resent, {"steps"});
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->revision_id(), "1");
+  EXPECT_EQ(store_.write_count(), writes);
+
+  ASSERT_TRUE(Publish(created.name()).ok());
+  v1::LookupSopsRequest lookup;
+  *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  auto response = registry_->LookupSops(caller_, lookup);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->matches_size(), 1);
+  const v1::SopMatch& match = response->matches(0);
+  EXPECT_EQ(match.current_step_index(), 0);
+  EXPECT_EQ(match.sop_body().steps(match.current_step_index()).title(), "First by ordinal");
+  ExpectWireIsTheResponse(*registry_, caller_, lookup);
+}
+
+TEST_F(SopRegistryTest, BulkLoadStoresStepsInOrdinalOrder) {
+  const std::vector<std::pair<SopName, v1::Sop>> sops = {
+      {SopName{"default", "steps"}, Parse<v1::Sop>(kStepsOutOfOrderSop)}};
+  ASSERT_TRUE(BulkLoadPublishedSops(store_, clock_, caller_, sops).ok());
+  registry_ = NewRegistry();
+  auto got =
+      registry_->GetSop(caller_, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/steps'"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->steps_size(), 2);
+  EXPECT_EQ(got->steps(0).ordinal(), 10);
+  EXPECT_EQ(got->steps(1).ordinal(), 20);
+}
+
+TEST_F(SopRegistryTest, LookupWithoutOrgMatchesInTheCallersOrg) {
+  ASSERT_TRUE(Publish(Create("mql").name()).ok());
+  v1::LookupSopsRequest request;
+  *request.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  request.mutable_context()->clear_org();
+  auto response = registry_->LookupSops(caller_, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->matches_size(), 1);
+  EXPECT_EQ(response->matches(0).sop(), "orgs/default/sops/mql");
+  ExpectWireIsTheResponse(*registry_, caller_, request);
+
+  request.mutable_context()->set_org("orgs/other");
+  EXPECT_EQ(registry_->LookupSops(caller_, request).status(),
+            absl::NotFoundError("org orgs/other not found"));
+  std::string wire;
+  EXPECT_EQ(registry_->LookupSopsWire(caller_, request, &wire).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(wire, "");
+}
+
 }  // namespace
 }  // namespace sopsidebar
