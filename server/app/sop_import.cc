@@ -50,7 +50,8 @@ class RegistryTarget : public SopApplyTarget {
 
 }  // namespace
 
-absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path) {
+absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path,
+                                             ExistingSop existing) {
   SOP_ASSIGN_OR_RETURN(std::vector<SopFile> files, LoadSopFiles(path));
   Caller caller;
   caller.org = std::string(kDefaultOrg);
@@ -60,6 +61,7 @@ absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::s
   ApplyOptions options;
   options.default_org = std::string(kDefaultOrg);
   options.publish = true;
+  options.existing = existing;
   ImportSummary summary;
   for (const SopFile& file : files) {
     absl::StatusOr<ApplyResult> result = ApplySopFile(target, file, options);
@@ -76,6 +78,9 @@ absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::s
         break;
       case ApplyAction::kUnchanged:
         ++summary.unchanged;
+        break;
+      case ApplyAction::kKept:
+        ++summary.kept;
         break;
     }
     if (result->published) ++summary.published;

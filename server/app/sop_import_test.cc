@@ -32,11 +32,56 @@ TEST_F(SopImportTest, ExamplesImportAndPublishOnceThenStayUnchanged) {
   EXPECT_EQ(registry_->published_count(), 6u);
   const int writes = store_.write_count();
 
-  auto second = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR);
+  auto second = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR, ExistingSop::kUpdate);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->unchanged, 6);
   EXPECT_EQ(second->published, 0);
   EXPECT_EQ(store_.write_count(), writes);
+}
+
+class SopImportOfEditedSopTest : public SopImportTest {
+ protected:
+  void SetUp() override {
+    SopImportTest::SetUp();
+    ASSERT_TRUE(ImportSopFiles(*registry_, SOP_EXAMPLES_DIR).ok());
+    caller_.org = "default";
+    caller_.user_id = "ops@example.com";
+    caller_.roles = RoleBit(v1::SALES_OPS);
+    v1::GetSopRequest get;
+    get.set_name(kName);
+    v1::UpdateSopRequest update;
+    *update.mutable_sop() = registry_->GetSop(caller_, get).value();
+    update.mutable_sop()->set_title("Edited by hand");
+    ASSERT_TRUE(registry_->UpdateSop(caller_, update).ok());
+  }
+  std::string Title() {
+    v1::GetSopRequest get;
+    get.set_name(kName);
+    return registry_->GetSop(caller_, get).value().title();
+  }
+  static constexpr char kName[] = "orgs/default/sops/mql-acceptance-handoff";
+  Caller caller_;
+};
+
+TEST_F(SopImportOfEditedSopTest, ImportKeepsAnEditedSop) {
+  const int writes = store_.write_count();
+  auto again = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->kept, 6);
+  EXPECT_EQ(again->updated, 0);
+  EXPECT_EQ(again->published, 0);
+  EXPECT_EQ(Title(), "Edited by hand");
+  EXPECT_EQ(store_.write_count(), writes);
+}
+
+TEST_F(SopImportOfEditedSopTest, ImportWithOverwriteRevertsAnEditedSop) {
+  auto again = ImportSopFiles(*registry_, SOP_EXAMPLES_DIR, ExistingSop::kUpdate);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->updated, 1);
+  EXPECT_EQ(again->unchanged, 5);
+  EXPECT_EQ(again->kept, 0);
+  EXPECT_EQ(again->published, 1);
+  EXPECT_EQ(Title(), "MQL Acceptance & Handoff");
 }
 
 TEST_F(SopImportTest, BadFileStopsTheImportBeforeAnyWrite) {

@@ -97,8 +97,9 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   times.load_catalog = lap();
   times.index_build = absl::Nanoseconds(index_build->load());
   if (!options.import_dir.empty()) {
-    SOP_ASSIGN_OR_RETURN(server->import_summary_,
-                         ImportSopFiles(*server->registry_, options.import_dir));
+    SOP_ASSIGN_OR_RETURN(
+        server->import_summary_,
+        ImportSopFiles(*server->registry_, options.import_dir, options.import_existing));
   }
   times.import = lap();
   GrpcServerOptions grpc_options;

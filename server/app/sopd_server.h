@@ -28,9 +28,13 @@ class SopdServer {
     std::string data_dir = "./var/sopd";
     // host:port; port 0 picks a free port.
     std::string listen_address = "127.0.0.1:50051";
-    // When set, SOP files in this directory are applied and published in
-    // orgs/default before serving; a bad file stops the start.
+    // When set, the SOPs in this directory's files that orgs/default lacks
+    // are created and published before serving; a bad file stops the start.
     std::string import_dir;
+    // What the import does to an SOP that already exists. Default kKeep:
+    // edits made since an earlier import survive a restart; kUpdate updates
+    // it to the file and publishes it.
+    ExistingSop import_existing = ExistingSop::kKeep;
     // PEM files. cert and key together turn TLS on; client_ca also requires
     // client certificates signed by it (mTLS).
     std::string tls_cert_file;

@@ -33,7 +33,8 @@ sigset_t BlockShutdownSignals() {
 
 constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 
-usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT] [--import DIR]
+usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
+            [--import DIR [--import-overwrite]]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any]
        sopd [--data-dir DIR] --bootstrap-admin
@@ -45,8 +46,11 @@ usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT] [--import DIR]
                           others may write them
   --grpc-listen HOST:PORT gRPC address; port 0 picks a free port
                           (default 127.0.0.1:50051)
-  --import DIR            apply and publish the SOP files in DIR (or one file)
-                          in orgs/default before serving
+  --import DIR            create and publish the SOPs of the files in DIR (or
+                          one file) that orgs/default lacks, before serving;
+                          existing SOPs are kept as they are
+  --import-overwrite      with --import: also update existing SOPs to their
+                          files and publish them (reverts edits made since)
   --tls-cert, --tls-key   serve TLS with this certificate chain and key
   --tls-client-ca PEM     also require client certificates signed by this CA
   --insecure-listen-any   allow plaintext on a non-loopback address
@@ -82,6 +86,10 @@ Flags ParseFlags(int argc, char** argv) {
     }
     if (arg == "--insecure-listen-any") {
       options.insecure_listen_any = true;
+      continue;
+    }
+    if (arg == "--import-overwrite") {
+      options.import_existing = sopsidebar::ExistingSop::kUpdate;
       continue;
     }
     if (arg == "--bootstrap-admin") {
@@ -148,8 +156,8 @@ int main(int argc, char** argv) {
   if (!options.import_dir.empty()) {
     const auto& s = (*server)->import_summary();
     std::cerr << "sopd: imported " << options.import_dir << ": " << s.created << " created, "
-              << s.updated << " updated, " << s.unchanged << " unchanged, " << s.published
-              << " published" << std::endl;
+              << s.updated << " updated, " << s.unchanged << " unchanged, " << s.kept << " kept, "
+              << s.published << " published" << std::endl;
   }
   if (!(*server)->admin_token_path().empty()) {
     std::cerr << "sopd: created the admin token for orgs/default in "

@@ -208,6 +208,29 @@ class SopctlTest(unittest.TestCase):
         revoked = self.sopctl("whoami", ok=False, token_file=sdr_file)
         self.assertTrue(revoked.stderr.startswith("UNAUTHENTICATED: "), revoked.stderr)
 
+    def test_restart_with_import_keeps_an_edit_made_with_sopctl(self):
+        examples = os.environ["SOP_EXAMPLES"]
+        self.sopd.stop()
+        self.sopd = Sopd(self.sopd.data_dir, import_dir=examples).start()
+        sop = json.loads(self.sopctl("get", "mql-acceptance-handoff", "-o", "json").stdout)
+        sop["title"] = "Edited with sopctl"
+        self.sopctl("apply", "-f", self.write("edited.json", json.dumps(sop)), "--publish")
+
+        self.sopd.stop()
+        self.sopd = Sopd(self.sopd.data_dir, import_dir=examples).start()
+        self.assertIn("0 created, 0 updated, 0 unchanged, 6 kept, 0 published",
+                      "".join(self.sopd.log))
+        kept = json.loads(self.sopctl("get", "mql-acceptance-handoff", "-o", "json").stdout)
+        self.assertEqual(kept["title"], "Edited with sopctl")
+        self.assertEqual(kept["published_revision_id"], kept["revision_id"])
+
+        self.sopd.stop()
+        self.sopd = Sopd(self.sopd.data_dir, import_dir=examples, import_overwrite=True).start()
+        self.assertIn("0 created, 1 updated, 5 unchanged, 0 kept, 1 published",
+                      "".join(self.sopd.log))
+        reverted = json.loads(self.sopctl("get", "mql-acceptance-handoff", "-o", "json").stdout)
+        self.assertEqual(reverted["title"], "MQL Acceptance & Handoff")
+
     def test_kill_9_right_after_apply_loses_nothing(self):
         applied = self.apply_examples().stdout
         self.assertEqual(applied.count("published "), 6)

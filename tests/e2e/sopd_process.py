@@ -21,9 +21,10 @@ class Sopd:
     """A sopd process. `address` is host:port once start() returned;
     `admin_token_file` holds the bootstrap admin token."""
 
-    def __init__(self, data_dir, import_dir=None):
+    def __init__(self, data_dir, import_dir=None, import_overwrite=False):
         self.data_dir = data_dir
         self.import_dir = import_dir
+        self.import_overwrite = import_overwrite
         self.proc = None
         self.address = None
         self.log = []
@@ -34,6 +35,8 @@ class Sopd:
         args = [os.environ["SOPD"], "--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0"]
         if self.import_dir:
             args += ["--import", self.import_dir]
+        if self.import_overwrite:
+            args.append("--import-overwrite")
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
         for line in self.proc.stderr:
             self.log.append(line)

@@ -178,7 +178,7 @@ TEST_F(ClientIntegrationTest, EverythingSurvivesARestartOnTheSameDataDir) {
   StopServer();
   StartServer();
   Reconnect();
-  EXPECT_EQ(server_->import_summary().unchanged, 6);
+  EXPECT_EQ(server_->import_summary().kept, 6);
   EXPECT_TRUE(server_->admin_token_path().empty());
   auto after = client_->GetSop(sop.name());
   ASSERT_TRUE(after.ok()) << after.status();

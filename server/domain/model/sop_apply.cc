@@ -14,6 +14,8 @@ const char* ApplyActionName(ApplyAction action) {
       return "updated";
     case ApplyAction::kUnchanged:
       return "unchanged";
+    case ApplyAction::kKept:
+      return "kept";
   }
   return "unknown";
 }
@@ -39,6 +41,10 @@ absl::StatusOr<ApplyResult> ApplySopFile(SopApplyTarget& target, const SopFile& 
     result.action = ApplyAction::kCreated;
   } else if (!current.ok()) {
     return current.status();
+  } else if (options.existing == ExistingSop::kKeep) {
+    result.sop = *std::move(current);
+    result.action = ApplyAction::kKept;
+    return result;
   } else if (SameBody(*current, body)) {
     result.sop = *std::move(current);
     result.action = ApplyAction::kUnchanged;

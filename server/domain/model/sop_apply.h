@@ -26,16 +26,26 @@ class SopApplyTarget {
   virtual absl::StatusOr<v1::Sop> Publish(const std::string& name) = 0;
 };
 
-enum class ApplyAction { kCreated, kUpdated, kUnchanged };
+enum class ApplyAction { kCreated, kUpdated, kUnchanged, kKept };
 
-// "created", "updated", "unchanged".
+// "created", "updated", "unchanged", "kept".
 const char* ApplyActionName(ApplyAction action);
+
+// What an apply does to an SOP that already exists.
+enum class ExistingSop {
+  // Update it to the file's body (and publish it when `publish` is set).
+  kUpdate,
+  // Leave it as it is, edits and publication state included: ApplyAction::kKept.
+  kKeep,
+};
 
 struct ApplyOptions {
   // The org for files whose SOP has no name.
   std::string default_org = "default";
   // Publish the SOP when its draft is not the published revision.
   bool publish = false;
+  // Default kUpdate: the file is the source of truth.
+  ExistingSop existing = ExistingSop::kUpdate;
 };
 
 struct ApplyResult {

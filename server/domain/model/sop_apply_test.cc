@@ -74,6 +74,25 @@ TEST(ApplySopFileTest, CreatesThenLeavesUnchangedThenUpdates) {
   EXPECT_EQ(target.publishes, 0);
 }
 
+TEST(ApplySopFileTest, KeepLeavesAnExistingSopAloneAndCreatesAMissingOne) {
+  FakeTarget target;
+  ApplyOptions keep;
+  keep.existing = ExistingSop::kKeep;
+  keep.publish = true;
+  auto first = ApplySopFile(target, File("A"), keep);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->action, ApplyAction::kCreated);
+  EXPECT_TRUE(first->published);
+  auto changed = ApplySopFile(target, File("B"), keep);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(changed->action, ApplyAction::kKept);
+  EXPECT_FALSE(changed->published);
+  EXPECT_EQ(changed->sop.title(), "A");
+  EXPECT_EQ(target.creates, 1);
+  EXPECT_EQ(target.updates, 0);
+  EXPECT_EQ(target.publishes, 1);
+}
+
 TEST(ApplySopFileTest, StepsInAnotherOrderThanStoredAreUnchanged) {
   FakeTarget target;
   SopFile file = File("T");
