@@ -54,17 +54,13 @@ CallRunner::CallRunner(const CallAuthenticator* auth, Options options)
 absl::StatusOr<Caller> CallRunner::Admit(const grpc::CallbackServerContext& ctx,
                                          const grpc::ByteBuffer& bytes,
                                          google::protobuf::MessageLite* request) const {
-  bool parsed = false;
-  std::string logged;
   {
     ProtobufLogCapture capture;
     // The reader only reads the buffer; it takes it non-const.
     grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
-    parsed = reader.status().ok() && request->ParseFromZeroCopyStream(&reader);
-    logged = capture.text();
-  }
-  if (!parsed) {
-    return error::MalformedRequest(request->GetTypeName(), ParseFailureReason(logged));
+    if (!reader.status().ok() || !request->ParseFromZeroCopyStream(&reader)) {
+      return error::MalformedRequest(request->GetTypeName(), ParseFailureReason(capture.text()));
+    }
   }
   return auth_->Authenticate(ctx);
 }
