@@ -18,7 +18,10 @@ import sys
 
 # Targets only one build has, and why. Keys are "directory:name".
 CMAKE_ONLY = {
-    # (none: the Python tests run under both builds)
+    # Runs scripts/demo, which builds with CMake, and npm ci for the Node
+    # client examples; Bazel's sandbox has neither the build tree nor network.
+    "tests:doc_examples_test":
+        "runs the documented commands against scripts/demo's CMake build",
 }
 BAZEL_ONLY = {
     # A test-only header library; CMake finds the header on the include path.
