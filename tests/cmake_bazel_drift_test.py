@@ -22,14 +22,17 @@ CMAKE_ONLY = {
     # client examples; Bazel's sandbox has neither the build tree nor network.
     "tests:doc_examples_test":
         "runs the documented commands against scripts/demo's CMake build",
+    # The include-level layering check; Bazel checks the same layering on its
+    # target graph (server:layering_test, below).
+    "tests:layering_test":
+        "Bazel has //server:layering_test (genquery)",
 }
 BAZEL_ONLY = {
     # A test-only header library; CMake finds the header on the include path.
     "server/domain/matching:test_sops":
         "Bazel declares every header a target uses; CMake needs no target",
     # Checks the transitive dependency graph with genquery, which CMake has
-    # no equivalent of; visibility alone cannot keep sop_storage_api (same
-    # package as sop_storage_rocksdb) away from RocksDB.
+    # no equivalent of (tests:layering_test checks the includes instead).
     "server:layering_test":
         "Bazel's dependency graph check (genquery)",
 }

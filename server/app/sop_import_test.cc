@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "server/common/clock.h"
 #include "server/domain/matching/linear_sop_matcher.h"
-#include "server/storage/in_memory_sop_store.h"
+#include "server/domain/store/in_memory_sop_store.h"
 
 namespace sopsidebar {
 namespace {

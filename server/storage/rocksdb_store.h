@@ -21,8 +21,8 @@
 #include <memory>
 #include <string>
 
-#include "server/storage/auth_store.h"
-#include "server/storage/sop_store.h"
+#include "server/domain/store/auth_store.h"
+#include "server/domain/store/sop_store.h"
 
 namespace rocksdb {
 class DB;

@@ -15,7 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
-#include "server/storage/in_memory_sop_store.h"
+#include "server/domain/store/in_memory_sop_store.h"
 #include "server/storage/rocksdb_store.h"
 
 namespace sopsidebar {

@@ -28,7 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/clock.h"
 #include "server/domain/auth/caller.h"
-#include "server/storage/auth_store.h"
+#include "server/domain/store/auth_store.h"
 #include "sopsidebar/internal/v1/records.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 

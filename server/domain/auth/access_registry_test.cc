@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/storage/in_memory_auth_store.h"
+#include "server/domain/store/in_memory_auth_store.h"
 
 namespace sopsidebar {
 namespace {

@@ -49,7 +49,7 @@
 #include "server/domain/registry/page_token.h"
 #include "server/domain/registry/published_catalog.h"
 #include "server/domain/registry/sop_visibility.h"
-#include "server/storage/sop_store.h"
+#include "server/domain/store/sop_store.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 

@@ -14,7 +14,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "server/domain/matching/linear_sop_matcher.h"
-#include "server/storage/in_memory_sop_store.h"
+#include "server/domain/store/in_memory_sop_store.h"
 
 namespace sopsidebar {
 namespace {

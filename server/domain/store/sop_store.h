@@ -1,8 +1,8 @@
 // The persistence interface for SOPs: heads (the current state of each SOP)
 // and their immutable revisions. Implementations: RocksDbStore (durable)
 // and InMemorySopStore (tests). The domain sees only this interface.
-#ifndef SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_
-#define SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_STORE_SOP_STORE_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_STORE_SOP_STORE_H_
 
 #include <cstdint>
 #include <functional>
@@ -94,4 +94,4 @@ absl::StatusOr<SopWriteKeys> CheckSopWrite(const SopWrite& write);
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_STORAGE_SOP_STORE_H_
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_STORE_SOP_STORE_H_

@@ -1,4 +1,4 @@
-#include "server/storage/in_memory_auth_store.h"
+#include "server/domain/store/in_memory_auth_store.h"
 
 #include "server/common/status_macros.h"
 #include "server/domain/model/names.h"

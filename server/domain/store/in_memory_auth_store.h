@@ -1,14 +1,14 @@
 // An AuthStore in memory, for tests of the layers above storage.
 // Thread-safe.
-#ifndef SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_AUTH_STORE_H_
-#define SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_AUTH_STORE_H_
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_AUTH_STORE_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_AUTH_STORE_H_
 
 #include <map>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "server/storage/auth_store.h"
+#include "server/domain/store/auth_store.h"
 
 namespace sopsidebar {
 
@@ -28,4 +28,4 @@ class InMemoryAuthStore : public AuthStore {
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_AUTH_STORE_H_
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_AUTH_STORE_H_

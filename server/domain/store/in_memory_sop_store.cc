@@ -1,4 +1,4 @@
-#include "server/storage/in_memory_sop_store.h"
+#include "server/domain/store/in_memory_sop_store.h"
 
 #include <utility>
 

@@ -1,7 +1,7 @@
 // Persistence of orgs and access tokens. Implementations: RocksDbStore and
 // InMemoryAuthStore (tests). Thread-safe.
-#ifndef SOPSIDEBAR_SERVER_STORAGE_AUTH_STORE_H_
-#define SOPSIDEBAR_SERVER_STORAGE_AUTH_STORE_H_
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_STORE_AUTH_STORE_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_STORE_AUTH_STORE_H_
 
 #include <functional>
 
@@ -29,4 +29,4 @@ class AuthStore {
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_STORAGE_AUTH_STORE_H_
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_STORE_AUTH_STORE_H_

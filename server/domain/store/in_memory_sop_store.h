@@ -1,6 +1,6 @@
 // A SopStore in memory, for tests of the layers above storage. Thread-safe.
-#ifndef SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_SOP_STORE_H_
-#define SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_SOP_STORE_H_
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_SOP_STORE_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_SOP_STORE_H_
 
 #include <map>
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "server/storage/sop_store.h"
+#include "server/domain/store/sop_store.h"
 
 namespace sopsidebar {
 
@@ -44,4 +44,4 @@ class InMemorySopStore : public SopStore {
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_STORAGE_IN_MEMORY_SOP_STORE_H_
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_SOP_STORE_H_

@@ -1,4 +1,4 @@
-#include "server/storage/sop_store.h"
+#include "server/domain/store/sop_store.h"
 
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"

@@ -1,0 +1,112 @@
+"""sopd's layering (docs/ARCHITECTURE.md), checked on the #include lines of
+every C++ file, tests included:
+
+- gRPC only in server/service, client/ and the tests that run a server;
+  RocksDB only in server/storage;
+- server/common depends on nothing else of ours; the domain (server/domain)
+  on server/common only: not on storage, which implements the domain's store
+  ports (server/domain/store), nor on the service, the wiring or the client;
+- server/storage on the domain and server/common only.
+
+Bazel checks the same on the target graph (//server:layering_test); this one
+runs under ctest, so scripts/test without Bazel still enforces it.
+
+Usage: layering_test.py ROOT     (exit 1 and one line per violation)
+       layering_test.py --self-test
+"""
+
+import os
+import re
+import sys
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
+SOURCE_DIRS = ("server", "client", "bench", "tests")
+EXTENSIONS = (".h", ".cc")
+
+GRPC = re.compile(r"^(grpcpp/|grpc/|grpc\+\+/)|\.grpc\.pb\.h$")
+ROCKSDB = re.compile(r"^rocksdb/")
+
+# (folder, what no file under it may include, why)
+RULES = [
+    ("server/common/", re.compile(r"^(server/(domain|storage|service|app|main)|client)/"),
+     "server/common is the bottom layer"),
+    ("server/domain/", re.compile(r"^(server/(storage|service|app|main)|client)/"),
+     "the domain sees its own ports (server/domain/store), never their implementations, "
+     "the service, the wiring or the client"),
+    ("server/storage/", re.compile(r"^(server/(service|app|main)|client)/"),
+     "storage implements the domain's ports and sees nothing above them"),
+]
+GRPC_ALLOWED = ("server/service/", "client/", "tests/")
+ROCKSDB_ALLOWED = ("server/storage/",)
+
+
+def violations(path, text):
+    """The layering violations of the file at `path` (relative to the
+    project root) whose content is `text`."""
+    found = []
+    for header in INCLUDE.findall(text):
+        for folder, forbidden, why in RULES:
+            if path.startswith(folder) and forbidden.search(header):
+                found.append("%s includes %s: %s" % (path, header, why))
+        if GRPC.search(header) and not path.startswith(GRPC_ALLOWED):
+            found.append("%s includes %s: gRPC only in server/service and client/" % (path, header))
+        if ROCKSDB.search(header) and not path.startswith(ROCKSDB_ALLOWED):
+            found.append("%s includes %s: RocksDB only in server/storage" % (path, header))
+    return found
+
+
+def sources(root):
+    for top in SOURCE_DIRS:
+        for directory, dirs, files in os.walk(os.path.join(root, top)):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "build", "bazel-")))
+            for name in sorted(files):
+                if name.endswith(EXTENSIONS):
+                    full = os.path.join(directory, name)
+                    yield os.path.relpath(full, root), full
+
+
+def self_test():
+    """The rules catch what they are for, and pass what is allowed."""
+    cases = [
+        ("server/domain/registry/x.cc", '#include "server/storage/rocksdb_store.h"', 1),
+        ("server/domain/registry/x.cc", '#include "server/domain/store/sop_store.h"', 0),
+        ("server/domain/auth/x.h", '#include <grpcpp/grpcpp.h>', 1),
+        ("server/domain/auth/x.h", '#include "sopsidebar/v1/sop_service.grpc.pb.h"', 1),
+        ("server/domain/auth/x.h", '#include "sopsidebar/v1/sop_service.pb.h"', 0),
+        ("server/common/x.cc", '#include "server/domain/model/names.h"', 1),
+        ("server/storage/x.cc", '#  include "server/service/grpc_server.h"', 1),
+        ("server/storage/rocksdb_store.cc", '#include "rocksdb/db.h"', 0),
+        ("server/app/x.cc", '#include "rocksdb/db.h"', 1),
+        ("server/service/x.cc", '#include <grpcpp/grpcpp.h>', 0),
+    ]
+    failed = 0
+    for path, text, expected in cases:
+        got = len(violations(path, text))
+        if got != expected:
+            print("SELF-TEST: %s with %s: %d violations, expected %d" % (path, text, got, expected))
+            failed += 1
+    return failed
+
+
+def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return 1 if self_test() else 0
+    root = sys.argv[1]
+    if self_test():
+        return 1
+    problems, checked = [], 0
+    for path, full in sources(root):
+        with open(full, encoding="utf-8") as f:
+            problems += violations(path, f.read())
+        checked += 1
+    for problem in problems:
+        print("LAYERING: " + problem)
+    if checked == 0:
+        print("LAYERING: no C++ files under %s" % root)
+        return 1
+    print("%d files checked, %d violations" % (checked, len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
