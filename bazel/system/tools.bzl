@@ -9,3 +9,7 @@ GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
 
 # gRPC's health and reflection protos (Debian grpc-proto).
 GRPC_PROTO_DIR = "/usr/share/grpc-proto/grpc"
+
+# google.rpc.Status and its error details, plain proto3 (Debian
+# golang-github-gogo-googleapis-dev).
+GOOGLEAPIS_PROTO_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
