@@ -33,6 +33,8 @@ class RegistryTarget : public SopApplyTarget {
   absl::StatusOr<v1::Sop> Update(const v1::Sop& sop) override {
     v1::UpdateSopRequest request;
     *request.mutable_sop() = sop;
+    // The file is the whole SOP: what it leaves out is cleared.
+    request.mutable_update_mask()->add_paths("*");
     return registry_.UpdateSop(caller_, request);
   }
   absl::StatusOr<v1::Sop> Publish(const std::string& name) override {

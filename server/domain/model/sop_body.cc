@@ -4,15 +4,14 @@
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/domain/model/field_behavior.h"
 
 namespace sopsidebar {
 
 using google::protobuf::FieldDescriptor;
 
 bool IsMutableSopField(const FieldDescriptor* f) {
-  // Output-only fields are numbered from 20 (kStateFieldNumber) up.
-  return f != nullptr && f->containing_type() == v1::Sop::descriptor() &&
-         f->number() != v1::Sop::kNameFieldNumber && f->number() < v1::Sop::kStateFieldNumber;
+  return f != nullptr && f->containing_type() == v1::Sop::descriptor() && IsWritableField(f);
 }
 
 void ClearOutputOnlyFields(v1::Sop* sop) {

@@ -10,8 +10,8 @@
 
 namespace sopsidebar {
 
-// True for a top-level Sop field a writer controls (not the name, not an
-// output-only field); false for nullptr.
+// True for a top-level Sop field a writer controls: not the name, not a field
+// declared output only (field_behavior.h); false for nullptr.
 bool IsMutableSopField(const google::protobuf::FieldDescriptor* field);
 
 // Clears every output-only field, including the name: what is left is what

@@ -11,12 +11,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/util/field_mask_util.h"
 #include "server/common/errors.h"
 #include "server/common/ids.h"
 #include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
 #include "server/domain/matching/lookup.h"
 #include "server/domain/matching/targeting_conflicts.h"
+#include "server/domain/model/field_behavior.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/sop_body.h"
 #include "server/domain/model/validation.h"
@@ -43,38 +46,66 @@ int64_t RevisionNumber(const v1::Sop& head) {
   return absl::SimpleAtoi(head.revision_id(), &n) ? n : 0;
 }
 
-// The head with `request`'s fields applied per the update mask.
-absl::StatusOr<v1::Sop> ApplyUpdate(const v1::Sop& head, const v1::UpdateSopRequest& request) {
+// Whether `sop` holds a value in `field` (proto3: a scalar other than its
+// default, a message that is set, a non-empty list).
+bool IsPopulated(const v1::Sop& sop, const google::protobuf::FieldDescriptor* field) {
+  const google::protobuf::Reflection* reflection = sop.GetReflection();
+  return field->is_repeated() ? reflection->FieldSize(sop, field) > 0
+                              : reflection->HasField(sop, field);
+}
+
+// The field mask an update applies (AIP-134): `*` alone replaces every
+// mutable field; no mask means the mutable fields the request populates;
+// otherwise the listed paths, nested ones included, each an existing field
+// that a writer controls.
+absl::StatusOr<google::protobuf::FieldMask> UpdateMask(const v1::UpdateSopRequest& request) {
   const auto& paths = request.update_mask().paths();
-  const bool replace_all = paths.empty() || (paths.size() == 1 && paths[0] == "*");
-  v1::Sop updated = head;
   const google::protobuf::Descriptor* descriptor = v1::Sop::descriptor();
-  const google::protobuf::Reflection* reflection = updated.GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  if (replace_all) {
+  google::protobuf::FieldMask mask;
+  if (paths.empty() || (paths.size() == 1 && paths[0] == "*")) {
     for (int i = 0; i < descriptor->field_count(); ++i) {
-      if (IsMutableSopField(descriptor->field(i))) fields.push_back(descriptor->field(i));
-    }
-  } else {
-    for (int i = 0; i < paths.size(); ++i) {
-      const google::protobuf::FieldDescriptor* f = descriptor->FindFieldByName(paths[i]);
-      if (!IsMutableSopField(f)) {
-        return error::InvalidField(
-            absl::StrCat("update_mask.paths[", i, "]"),
-            absl::StrCat(error::QuoteInput(paths[i]), " is not a mutable top-level field of Sop"));
+      const google::protobuf::FieldDescriptor* f = descriptor->field(i);
+      if (IsMutableSopField(f) && (!paths.empty() || IsPopulated(request.sop(), f))) {
+        mask.add_paths(f->name());
       }
-      fields.push_back(f);
     }
+    return mask;
   }
-  // Replace the masked fields of the head with the request's: clear them in
-  // the head, clear all others in the request, merge.
-  v1::Sop source = request.sop();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* f = descriptor->field(i);
-    const bool masked = std::find(fields.begin(), fields.end(), f) != fields.end();
-    reflection->ClearField(masked ? &updated : &source, f);
+  for (int i = 0; i < paths.size(); ++i) {
+    const std::string path = absl::StrCat("update_mask.paths[", i, "]");
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    if (paths[i] == "*") return error::InvalidField(path, "\"*\" must be the only path");
+    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(descriptor, paths[i],
+                                                                   &fields)) {
+      return error::InvalidField(
+          path, absl::StrCat(error::QuoteInput(paths[i]), " is not a field of Sop"));
+    }
+    for (const google::protobuf::FieldDescriptor* f : fields) {
+      if (HasFieldBehavior(f, v1::FIELD_BEHAVIOR_OUTPUT_ONLY)) {
+        return error::InvalidField(
+            path, absl::StrCat(error::QuoteInput(paths[i]), " is output only"));
+      }
+      if (HasFieldBehavior(f, v1::FIELD_BEHAVIOR_IDENTIFIER)) {
+        return error::InvalidField(
+            path, absl::StrCat(error::QuoteInput(paths[i]),
+                               " identifies the SOP and is never updated"));
+      }
+    }
+    mask.add_paths(paths[i]);
   }
-  updated.MergeFrom(source);
+  return mask;
+}
+
+// The head with `request`'s fields applied per its update mask: each path
+// replaced by the request's value (cleared when the request has none), lists
+// and messages as a whole.
+absl::StatusOr<v1::Sop> ApplyUpdate(const v1::Sop& head, const v1::UpdateSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(const google::protobuf::FieldMask mask, UpdateMask(request));
+  google::protobuf::util::FieldMaskUtil::MergeOptions options;
+  options.set_replace_message_fields(true);
+  options.set_replace_repeated_fields(true);
+  v1::Sop updated = head;
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.sop(), mask, options, &updated);
   return updated;
 }
 

@@ -277,6 +277,65 @@ TEST_F(SopRegistryTest, UpdateMaskWithUnknownOrOutputOnlyPathIsInvalid) {
   }
 }
 
+// AIP-134: without a mask, an update writes the fields the request sets.
+TEST_F(SopRegistryTest, UpdateWithoutMaskChangesOnlyTheFieldsTheRequestSets) {
+  v1::Sop sop = Create("mql");
+  v1::Sop with_purpose;
+  with_purpose.set_name(sop.name());
+  with_purpose.set_purpose("Decide on every MQL within minutes.");
+  sop = *Update(with_purpose);
+  ASSERT_EQ(sop.purpose(), "Decide on every MQL within minutes.");
+  v1::Sop change;
+  change.set_name(sop.name());
+  change.set_title("Only the title");
+  auto updated = Update(change);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->title(), "Only the title");
+  EXPECT_EQ(updated->purpose(), sop.purpose());
+  EXPECT_EQ(updated->owner(), sop.owner());
+  EXPECT_EQ(updated->steps_size(), sop.steps_size());
+  EXPECT_EQ(updated->targeting_rules_size(), sop.targeting_rules_size());
+  auto history = registry_->ListSopRevisions(
+      caller_, Parse<v1::ListSopRevisionsRequest>(R"pb(name: "orgs/default/sops/mql")pb"));
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->revisions(0).change_summary(), "updated title");
+}
+
+TEST_F(SopRegistryTest, UpdateWithStarReplacesEveryMutableFieldClearingTheUnset) {
+  v1::Sop sop = Create("mql");
+  sop.set_purpose("Decide on every MQL within minutes.");
+  sop.add_tags("handoff-sla");
+  sop = *Update(sop);
+  ASSERT_GT(sop.tags_size(), 0);
+  v1::Sop change = sop;
+  change.clear_purpose();
+  change.clear_tags();
+  auto kept = Update(change);  // no mask: unset fields are not part of it
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->purpose(), sop.purpose());
+  change.set_etag(kept->etag());
+  auto replaced = Update(change, {"*"});
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_EQ(replaced->purpose(), "");
+  EXPECT_EQ(replaced->tags_size(), 0);
+  EXPECT_EQ(replaced->title(), sop.title());
+}
+
+TEST_F(SopRegistryTest, UpdateMaskNamingAnOutputOnlyFieldIsRejectedNamingIt) {
+  v1::Sop sop = Create("mql");
+  auto result = Update(sop, {"title", "publish_time"});
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(), "update_mask.paths[1]: \"publish_time\" is output only");
+  result = Update(sop, {"name"});
+  EXPECT_EQ(result.status().message(),
+            "update_mask.paths[0]: \"name\" identifies the SOP and is never updated");
+  result = Update(sop, {"steps.title"});
+  EXPECT_EQ(result.status().message(), "update_mask.paths[0]: \"steps.title\" is not a field of Sop");
+  result = Update(sop, {"title", "*"});
+  EXPECT_EQ(result.status().message(), "update_mask.paths[1]: \"*\" must be the only path");
+  EXPECT_EQ(store_.write_count(), 1);  // the create
+}
+
 TEST_F(SopRegistryTest, UpdateThatChangesNothingWritesNothing) {
   v1::Sop sop = Create("mql");
   auto same = Update(sop);
@@ -288,7 +347,7 @@ TEST_F(SopRegistryTest, UpdateThatChangesNothingWritesNothing) {
 TEST_F(SopRegistryTest, InvalidUpdateWritesNothing) {
   v1::Sop sop = Create("mql");
   sop.clear_title();
-  auto result = Update(sop);
+  auto result = Update(sop, {"*"});
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(result.status().message(), HasSubstr("sop.title: is required"));
   EXPECT_EQ(store_.write_count(), 1);
