@@ -197,6 +197,12 @@ absl::Status Lookup(const Invocation& invocation, client::Client& client, std::o
   return Print(invocation, response, text, out);
 }
 
+// The view a list asks for: tables show no SOP body, JSON output prints
+// every field of what the server returns.
+v1::SopView BodyView(const Invocation& invocation) {
+  return invocation.global.output == OutputFormat::kJson ? v1::SOP_VIEW_FULL : v1::SOP_VIEW_BASIC;
+}
+
 absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, std::ostream& out,
                         std::ostream& err) {
   const std::string& name = invocation.name;
@@ -208,7 +214,9 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       return ExitStatus(Print(invocation, sop, FormatSop(sop), out));
     }
     case Command::kList: {
-      SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> sops, client.ListAllSops(invocation.list));
+      v1::ListSopsRequest request = invocation.list;
+      request.set_view(BodyView(invocation));
+      SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> sops, client.ListAllSops(std::move(request)));
       v1::ListSopsResponse all;
       for (v1::Sop& sop : sops) *all.add_sops() = std::move(sop);
       return ExitStatus(
@@ -217,6 +225,7 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     case Command::kHistory: {
       v1::ListSopRevisionsRequest request;
       request.set_name(name);
+      request.set_view(BodyView(invocation));
       SOP_ASSIGN_OR_RETURN(std::vector<v1::SopRevision> revisions,
                            client.ListAllSopRevisions(request));
       v1::ListSopRevisionsResponse all;

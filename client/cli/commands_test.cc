@@ -83,8 +83,17 @@ class FakeSopd : public client::Connection {
     for (const v1::TargetingTie& tie : ties[request.name()]) *response.add_ties() = tie;
     return response;
   }
-  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest&) override {
-    return Unexpected("ListSops");
+  // What ListSops and ListSopRevisions answer: page i for page token "p<i>"
+  // (the first for none), and the requests they got.
+  std::vector<v1::ListSopsResponse> sop_pages;
+  std::vector<v1::ListSopsRequest> sop_lists;
+  std::vector<v1::ListSopRevisionsResponse> revision_pages;
+  std::vector<v1::ListSopRevisionsRequest> revision_lists;
+
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override {
+    calls.push_back("ListSops");
+    sop_lists.push_back(request);
+    return Page(sop_pages, request.page_token());
   }
   absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest&) override {
     return Unexpected("DeleteSop");
@@ -93,12 +102,23 @@ class FakeSopd : public client::Connection {
     return Unexpected("UndeleteSop");
   }
   absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
-      const v1::ListSopRevisionsRequest&) override {
-    return Unexpected("ListSopRevisions");
+      const v1::ListSopRevisionsRequest& request) override {
+    calls.push_back("ListSopRevisions");
+    revision_lists.push_back(request);
+    return Page(revision_pages, request.page_token());
   }
   absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest&) override {
     return Unexpected("GetSopRevision");
   }
+  template <typename Response>
+  static absl::StatusOr<Response> Page(const std::vector<Response>& pages,
+                                       const std::string& token) {
+    size_t i = 0;
+    if (!token.empty()) i = std::stoul(token.substr(1));
+    if (i >= pages.size()) return absl::InvalidArgumentError("page_token: no such page");
+    return pages[i];
+  }
+
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
     calls.push_back("LookupSops");
     lookups.push_back(request);
@@ -513,6 +533,38 @@ TEST_F(CommandsTest, LookupWithNearMissesAsksForThemAndListsThemAfterTheMatches)
             "near misses:\n"
             "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"MQL – New "
             "Handoff\" (actual \"MQL - New Handoff\")\n");
+}
+
+v1::SopRevision Revision(int number, const std::string& change) {
+  v1::SopRevision revision;
+  revision.set_name(absl::StrCat("orgs/default/sops/handoff/revisions/", number));
+  revision.set_author("dana@example.com");
+  revision.set_change_summary(change);
+  return revision;
+}
+
+TEST_F(CommandsTest, HistoryAsksForTheBasicViewAndPrintsEveryPage) {
+  sopd_->revision_pages.resize(2);
+  *sopd_->revision_pages[0].add_revisions() = Revision(2, "updated title");
+  sopd_->revision_pages[0].set_next_page_token("p1");
+  *sopd_->revision_pages[1].add_revisions() = Revision(1, "created");
+  EXPECT_EQ(Run({"history", "handoff"}), 0) << err_.str();
+  ASSERT_EQ(sopd_->revision_lists.size(), 2u);
+  EXPECT_EQ(sopd_->revision_lists[0].view(), v1::SOP_VIEW_BASIC);
+  EXPECT_EQ(sopd_->revision_lists[1].view(), v1::SOP_VIEW_BASIC);
+  EXPECT_EQ(sopd_->revision_lists[1].page_token(), "p1");
+  EXPECT_THAT(out_.str(), HasSubstr("updated title"));
+  EXPECT_THAT(out_.str(), HasSubstr("created"));
+}
+
+TEST_F(CommandsTest, ListAsksForTheBasicViewAndForTheFullViewAsJson) {
+  sopd_->sop_pages.resize(1);
+  sopd_->sop_pages[0].add_sops()->set_name("orgs/default/sops/handoff");
+  EXPECT_EQ(Run({"list"}), 0) << err_.str();
+  EXPECT_EQ(Run({"list", "-o", "json"}), 0) << err_.str();
+  ASSERT_EQ(sopd_->sop_lists.size(), 2u);
+  EXPECT_EQ(sopd_->sop_lists[0].view(), v1::SOP_VIEW_BASIC);
+  EXPECT_EQ(sopd_->sop_lists[1].view(), v1::SOP_VIEW_FULL);
 }
 
 TEST_F(CommandsTest, LookupWithoutNearMissesShowsNoSection) {

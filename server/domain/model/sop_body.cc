@@ -23,6 +23,16 @@ void ClearOutputOnlyFields(v1::Sop* sop) {
   }
 }
 
+void ClearSopProcedure(v1::Sop* sop) {
+  sop->clear_purpose();
+  sop->clear_targeting_rules();
+  sop->clear_steps();
+  sop->clear_cadence();
+  sop->clear_sla_terms();
+  sop->clear_disqualification_codes();
+  sop->clear_assets();
+}
+
 void NormalizeSopBody(v1::Sop* sop) {
   // Sorting the pointers moves no step.
   auto* steps = sop->mutable_steps();

@@ -18,6 +18,12 @@ bool IsMutableSopField(const google::protobuf::FieldDescriptor* field);
 // a writer controls.
 void ClearOutputOnlyFields(v1::Sop* sop);
 
+// Clears the procedure: purpose, targeting_rules, steps, cadence, sla_terms,
+// disqualification_codes and assets, the fields that can make an SOP
+// megabytes large. What names, labels, classifies and dates the SOP stays:
+// the SOP as SOP_VIEW_BASIC lists it.
+void ClearSopProcedure(v1::Sop* sop);
+
 // Puts a body in the form it is stored in: steps in ordinal order, so that
 // GetSop, revisions and lookups (whose current_step_index counts in the
 // stored order) list the procedure alike, whatever order it was written in.

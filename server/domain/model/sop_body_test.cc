@@ -20,6 +20,26 @@ TEST(SopBodyTest, ClearOutputOnlyFieldsKeepsTheBody) {
   EXPECT_EQ(sop.SerializeAsString(), expected.SerializeAsString());
 }
 
+TEST(SopBodyTest, ClearSopProcedureKeepsWhatNamesLabelsAndDatesTheSop) {
+  v1::Sop sop;
+  sop.set_name("orgs/default/sops/a");
+  sop.set_title("T");
+  sop.set_owner("Sales Ops");
+  sop.add_tags("mql");
+  sop.set_revision_id("3");
+  sop.mutable_update_time()->set_seconds(5);
+  const v1::Sop basic = sop;
+  sop.set_purpose("P");
+  sop.add_targeting_rules()->set_priority(1);
+  sop.add_steps()->set_title("S");
+  sop.add_cadence()->set_action("A");
+  sop.add_sla_terms()->set_name("n");
+  sop.add_disqualification_codes()->set_code("D");
+  sop.add_assets()->set_id("x");
+  ClearSopProcedure(&sop);
+  EXPECT_EQ(sop.SerializeAsString(), basic.SerializeAsString());
+}
+
 TEST(SopBodyTest, SameBodyIgnoresOutputOnlyFields) {
   v1::Sop a;
   a.set_title("T");

@@ -568,6 +568,11 @@ std::vector<absl::Status> SopBodyViolations(const v1::Sop& sop, absl::string_vie
   if (!sop.anchor_field().empty()) {
     v.Add(CheckFieldName(Path(prefix, "anchor_field"), sop.anchor_field()));
   }
+  if (const size_t bytes = sop.ByteSizeLong(); bytes > Limits::kMaxSopBytes) {
+    v.Add(error::InvalidField(prefix.empty() ? "sop" : prefix,
+                              absl::StrCat(bytes, " bytes serialised, more than the limit of ",
+                                           Limits::kMaxSopBytes, " bytes")));
+  }
   return std::move(v).Take();
 }
 

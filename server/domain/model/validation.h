@@ -36,6 +36,12 @@ struct Limits {
   static constexpr size_t kMaxContextFields = 500;
   static constexpr int kMaxPriority = 1000;
   static constexpr int kMaxCadenceDay = 365;
+  // A whole SOP body, serialised. The per-field limits alone allow far more
+  // (100 steps of 200 notes of 20 000 characters), and updates replace
+  // fields one at a time, so without it an SOP could outgrow what a gRPC
+  // client receives (4 MiB by default); a list page carries at least one
+  // SOP, so this bounds its largest page too (kMaxListPageBytes).
+  static constexpr size_t kMaxSopBytes = 3 * 1024 * 1024;
 };
 
 // What a text field may hold besides printable characters.

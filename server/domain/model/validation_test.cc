@@ -72,6 +72,26 @@ TEST(ValidateSopBodyTest, RequiredFieldsAreNamed) {
   ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.steps[1].title: is required");
 }
 
+TEST(ValidateSopBodyTest, SopLargerThanTheSizeLimitIsInvalidThoughEachFieldIsWithinItsOwn) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  // Two steps of 160 field updates with 10 000-character notes: 3.2 MB.
+  for (int step = 0; step < 2; ++step) {
+    for (int i = 0; i < 160; ++i) {
+      v1::FieldUpdate& update = *sop.mutable_steps(step)->add_required_updates();
+      update.set_field("lead_status");
+      update.set_note(std::string(10000, 'n'));
+    }
+  }
+  ASSERT_GT(sop.ByteSizeLong(), Limits::kMaxSopBytes);
+  ExpectInvalid(ValidateSopBody(sop, "sop"),
+                absl::StrCat("sop: ", sop.ByteSizeLong(),
+                             " bytes serialised, more than the limit of 3145728 bytes"));
+  v1::Step& last = *sop.mutable_steps(1);
+  last.mutable_required_updates()->DeleteSubrange(0, last.required_updates_size());
+  ASSERT_LT(sop.ByteSizeLong(), Limits::kMaxSopBytes);
+  EXPECT_TRUE(ValidateSopBody(sop, "sop").ok()) << ValidateSopBody(sop, "sop");
+}
+
 TEST(SopBodyViolationsTest, ListsEveryViolationInFieldOrder) {
   v1::Sop sop = Parse<v1::Sop>(kValidSop);
   sop.clear_owner();

@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "server/common/errors.h"
 #include "server/common/ids.h"
@@ -29,12 +30,51 @@ namespace sopsidebar {
 namespace {
 
 constexpr size_t kMaxRequestId = 64;
+// A list item is one SOP of at most Limits::kMaxSopBytes plus a few KiB
+// (output-only fields; a revision's name, author and change summary), so a
+// page's first item, which is always added, fits in the budget as well.
+static_assert(Limits::kMaxSopBytes + 64 * 1024 <= kMaxListPageBytes,
+              "an SOP at the size limit must fit on a list page");
 constexpr int kMaxNearMisses = 20;
 
 absl::Status CheckPageSize(int page_size) {
   if (page_size < 0) return error::InvalidField("page_size", "must not be negative");
   return absl::OkStatus();
 }
+
+absl::Status CheckView(v1::SopView view) {
+  if (!v1::SopView_IsValid(view)) {
+    return error::InvalidField("view", absl::StrCat("unknown value ", static_cast<int>(view)));
+  }
+  return absl::OkStatus();
+}
+
+// A list page being filled: it ends at `max_items` items or before the item
+// that would take its serialised items past `max_bytes`, whichever comes
+// first; its first item always fits.
+class PageBudget {
+ public:
+  PageBudget(int max_items, size_t max_bytes) : max_items_(max_items), max_bytes_(max_bytes) {}
+
+  // True, and `item` counted, when it fits on the page.
+  bool Add(const google::protobuf::MessageLite& item) {
+    // As one element of the response's repeated field 1: tag, length, bytes.
+    const size_t size = item.ByteSizeLong();
+    const size_t bytes = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+    if (items_ == max_items_ || (items_ > 0 && bytes_ + bytes > max_bytes_)) return false;
+    ++items_;
+    bytes_ += bytes;
+    return true;
+  }
+
+  int items() const { return items_; }
+
+ private:
+  const int max_items_;
+  const size_t max_bytes_;
+  int items_ = 0;
+  size_t bytes_ = 0;
+};
 
 absl::Status CheckEtag(const v1::Sop& head, const std::string& etag) {
   if (!etag.empty() && etag != head.etag()) return error::EtagMismatch(head.name());
@@ -309,6 +349,7 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
   SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
   if (org != caller.org) return error::OrgNotFound(request.parent());
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
+  SOP_RETURN_IF_ERROR(CheckView(request.view()));
   SOP_ASSIGN_OR_RETURN(SopFilter filter, ParseSopFilter(request.filter()));
   // The parent holds no '|' and show_deleted is one digit: the filter between
   // them is unambiguous.
@@ -322,6 +363,7 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
   v1::ListSopsResponse response;
   constexpr int kScanChunk = 256;
   std::string last_returned;
+  PageBudget page(page_size, options_.max_page_bytes);
   bool more = false;
   while (!more) {
     SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> chunk, store_->ListHeads(org, cursor, kScanChunk));
@@ -332,7 +374,9 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
       if (view.status().code() == absl::StatusCode::kNotFound) continue;
       SOP_RETURN_IF_ERROR(view.status());
       if (!filter.Matches(*view)) continue;
-      if (response.sops_size() == page_size) {
+      // Unspecified is FULL: ListSops returned bodies before views existed.
+      if (request.view() == v1::SOP_VIEW_BASIC) ClearSopProcedure(&*view);
+      if (!page.Add(*view)) {
         more = true;
         break;
       }
@@ -403,6 +447,7 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
     const Caller& caller, const v1::ListSopRevisionsRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
+  SOP_RETURN_IF_ERROR(CheckView(request.view()));
   const std::string request_key = absl::StrCat("ListSopRevisions|", request.name());
   SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
   int64_t before = 0;
@@ -412,17 +457,33 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
   SOP_ASSIGN_OR_RETURN(v1::Sop head, VisibleHead(caller, name));
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadHistory, &head));
   const int page_size = PageSize(request.page_size());
-  SOP_ASSIGN_OR_RETURN(std::vector<v1::SopRevision> revisions,
-                       store_->ListRevisions(name, before, page_size + 1));
+  // Unspecified is BASIC: a history is read for who changed what and when,
+  // and full snapshots of a busy SOP fill a page after a few revisions.
+  const bool full = request.view() == v1::SOP_VIEW_FULL;
+
+  // Read in chunks: a page of 1000 large revisions may end after one.
+  constexpr int kReadChunk = 16;
   v1::ListSopRevisionsResponse response;
-  for (int i = 0; i < static_cast<int>(revisions.size()) && i < page_size; ++i) {
-    *response.add_revisions() = std::move(revisions[i]);
+  PageBudget page(page_size, options_.max_page_bytes);
+  bool more = false;
+  while (!more) {
+    // One more than the page needs, to know whether another page follows.
+    const int limit = std::min(page_size - page.items() + 1, kReadChunk);
+    SOP_ASSIGN_OR_RETURN(std::vector<v1::SopRevision> chunk,
+                         store_->ListRevisions(name, before, limit));
+    for (v1::SopRevision& revision : chunk) {
+      if (!full) ClearSopProcedure(revision.mutable_snapshot());
+      if (!page.Add(revision)) {
+        more = true;
+        break;
+      }
+      SOP_ASSIGN_OR_RETURN(RevisionName read, ParseRevisionName("name", revision.name()));
+      before = read.revision;
+      *response.add_revisions() = std::move(revision);
+    }
+    if (static_cast<int>(chunk.size()) < limit) break;
   }
-  if (static_cast<int>(revisions.size()) > page_size) {
-    SOP_ASSIGN_OR_RETURN(RevisionName last,
-                         ParseRevisionName("name", response.revisions().rbegin()->name()));
-    response.set_next_page_token(page_tokens_.Make(absl::StrCat(last.revision), request_key));
-  }
+  if (more) response.set_next_page_token(page_tokens_.Make(absl::StrCat(before), request_key));
   return response;
 }
 

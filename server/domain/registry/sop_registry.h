@@ -26,7 +26,12 @@
 //
 // Lists page with signed tokens (page_token.h): a token that this registry
 // did not issue for the same request (forged, altered, other parameters, or
-// from before a restart) is INVALID_ARGUMENT naming page_token.
+// from before a restart) is INVALID_ARGUMENT naming page_token. A page ends
+// at page_size items or at the byte budget (Options::max_page_bytes),
+// whichever comes first, and always holds at least one item when any is
+// left; the token resumes after its last item. What each item carries is
+// the request's view (SopView): ListSops defaults to SOP_VIEW_FULL,
+// ListSopRevisions to SOP_VIEW_BASIC; an unknown view is INVALID_ARGUMENT.
 //
 // Thread-safe. Writes are serialised by one mutex (they are rare and each
 // waits for an fsync anyway); reads and lookups never take it.
@@ -55,6 +60,15 @@
 
 namespace sopsidebar {
 
+// The list page byte budget: items are added to a page while their
+// serialised size stays within it. gRPC clients refuse responses over 4 MiB
+// by default; the budget keeps 0.5 MiB under that. A page's first item is
+// always added, and it is at most an SOP of Limits::kMaxSopBytes (3 MiB)
+// plus its output-only fields and, for a revision, author and change
+// summary (a few KiB), so no page exceeds the budget plus the page token
+// (under 200 bytes) either.
+inline constexpr size_t kMaxListPageBytes = 3 * 1024 * 1024 + 512 * 1024;
+
 class SopRegistry {
  public:
   struct Options {
@@ -62,6 +76,9 @@ class SopRegistry {
     int default_page_size = 50;
     // Larger requested page sizes are reduced to this.
     int max_page_size = 1000;
+    // A page ends before the item that would take its items' serialised
+    // size over this (but holds at least one item).
+    size_t max_page_bytes = kMaxListPageBytes;
     // Lookup results when a request gives none; larger requests are reduced
     // to max_lookup_results.
     int default_lookup_results = 10;

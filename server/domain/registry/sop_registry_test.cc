@@ -58,7 +58,7 @@ class SopRegistryTest : public ::testing::Test {
   void SetUp() override { registry_ = NewRegistry(); }
 
   std::unique_ptr<SopRegistry> NewRegistry() {
-    auto registry = SopRegistry::Create(&store_, &clock_, LinearSopMatcher::Build);
+    auto registry = SopRegistry::Create(&store_, &clock_, LinearSopMatcher::Build, options_);
     EXPECT_TRUE(registry.ok()) << registry.status();
     return std::move(registry).value();
   }
@@ -147,6 +147,7 @@ class SopRegistryTest : public ::testing::Test {
 
   FakeClock clock_;
   InMemorySopStore store_;
+  SopRegistry::Options options_;
   Caller caller_ = MakeCaller(RoleBit(v1::SALES_OPS));
   // The ties the last Publish warned about.
   std::vector<v1::TargetingTie> last_ties_;
@@ -551,6 +552,169 @@ TEST_F(SopRegistryTest, RevisionsListNewestFirstAcrossPages) {
     request.set_page_token(page->next_page_token());
   }
   EXPECT_THAT(ids, ElementsAre("5", "4", "3", "2", "1"));
+}
+
+// kMqlSop with a 10 000-character purpose: about 10 KB.
+std::string LargeMqlSop(const std::string& title) {
+  return absl::StrCat(absl::StrReplaceAll(kMqlSop, {{"MQL Acceptance & Handoff", title}}),
+                      "purpose: '", std::string(10000, 'p'), "'");
+}
+
+// The revision ids of every page of `request`, page by page.
+std::vector<std::vector<std::string>> RevisionPages(const SopRegistry& registry,
+                                                    const Caller& caller,
+                                                    v1::ListSopRevisionsRequest request,
+                                                    size_t max_page_bytes) {
+  std::vector<std::vector<std::string>> pages;
+  while (pages.size() < 10) {
+    auto page = registry.ListSopRevisions(caller, request);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    EXPECT_LE(page->ByteSizeLong(), max_page_bytes + page->next_page_token().size() + 2);
+    std::vector<std::string>& ids = pages.emplace_back();
+    for (const auto& r : page->revisions()) ids.push_back(r.snapshot().revision_id());
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  return pages;
+}
+
+TEST_F(SopRegistryTest, RevisionPageEndsAtTheByteBudgetAndItsTokenResumesAfterTheCut) {
+  options_.max_page_bytes = 25000;  // two revisions of about 10 KB
+  registry_ = NewRegistry();
+  v1::Sop sop = Create("mql", LargeMqlSop("Title 0"));
+  for (int i = 1; i < 5; ++i) {
+    sop.set_title(absl::StrCat("Title ", i));
+    sop = *Update(sop);
+  }
+  v1::ListSopRevisionsRequest request;
+  request.set_name(sop.name());
+  request.set_page_size(1000);
+  request.set_view(v1::SOP_VIEW_FULL);
+  EXPECT_THAT(RevisionPages(*registry_, caller_, request, options_.max_page_bytes),
+              ElementsAre(ElementsAre("5", "4"), ElementsAre("3", "2"), ElementsAre("1")));
+  // The count still cuts first when it is smaller.
+  request.set_page_size(1);
+  EXPECT_EQ(RevisionPages(*registry_, caller_, request, options_.max_page_bytes).size(), 5u);
+}
+
+TEST_F(SopRegistryTest, PageHoldsAnItemLargerThanTheByteBudget) {
+  options_.max_page_bytes = 100;
+  registry_ = NewRegistry();
+  v1::Sop sop = Create("mql", LargeMqlSop("Title 0"));
+  sop.set_title("Title 1");
+  sop = *Update(sop);
+  v1::ListSopRevisionsRequest request;
+  request.set_name(sop.name());
+  request.set_view(v1::SOP_VIEW_FULL);
+  std::vector<std::string> ids;
+  while (ids.size() < 5) {
+    auto page = registry_->ListSopRevisions(caller_, request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->revisions_size(), 1);
+    ids.push_back(page->revisions(0).snapshot().revision_id());
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  EXPECT_THAT(ids, ElementsAre("2", "1"));
+}
+
+TEST_F(SopRegistryTest, SopPageEndsAtTheByteBudgetAndItsTokenResumesAfterTheCut) {
+  options_.max_page_bytes = 25000;  // two SOPs of about 10 KB
+  registry_ = NewRegistry();
+  for (const char* id : {"a", "b", "c", "d", "e"}) Create(id, LargeMqlSop(id));
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(1000);
+  std::vector<std::vector<std::string>> pages;
+  while (pages.size() < 10) {
+    auto page = registry_->ListSops(caller_, request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->ByteSizeLong(),
+              options_.max_page_bytes + page->next_page_token().size() + 2);
+    std::vector<std::string>& titles = pages.emplace_back();
+    for (const auto& sop : page->sops()) titles.push_back(sop.title());
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  EXPECT_THAT(pages, ElementsAre(ElementsAre("a", "b"), ElementsAre("c", "d"), ElementsAre("e")));
+}
+
+TEST_F(SopRegistryTest, RevisionsListWithoutBodiesByDefault) {
+  v1::Sop sop = Create("mql", LargeMqlSop("Handoff"));
+  v1::ListSopRevisionsRequest request;
+  request.set_name(sop.name());
+  for (v1::SopView view : {v1::SOP_VIEW_UNSPECIFIED, v1::SOP_VIEW_BASIC}) {
+    request.set_view(view);
+    auto page = registry_->ListSopRevisions(caller_, request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->revisions_size(), 1);
+    const v1::SopRevision& revision = page->revisions(0);
+    EXPECT_EQ(revision.author(), "ops@example.com");
+    EXPECT_EQ(revision.change_summary(), "created");
+    EXPECT_TRUE(revision.has_create_time());
+    const v1::Sop& basic = revision.snapshot();
+    EXPECT_EQ(basic.name(), sop.name());
+    EXPECT_EQ(basic.title(), "Handoff");
+    EXPECT_EQ(basic.owner(), "Sales Operations Manager");
+    EXPECT_THAT(basic.tags(), ElementsAre("mql"));
+    EXPECT_EQ(basic.state(), v1::Sop::DRAFT);
+    EXPECT_EQ(basic.revision_id(), "1");
+    EXPECT_EQ(basic.etag(), sop.etag());
+    EXPECT_TRUE(basic.has_update_time());
+    EXPECT_EQ(basic.purpose(), "");
+    EXPECT_EQ(basic.steps_size(), 0);
+    EXPECT_EQ(basic.targeting_rules_size(), 0);
+  }
+}
+
+TEST_F(SopRegistryTest, RevisionsListWithBodiesInTheFullView) {
+  v1::Sop sop = Create("mql", LargeMqlSop("Handoff"));
+  v1::ListSopRevisionsRequest request;
+  request.set_name(sop.name());
+  request.set_view(v1::SOP_VIEW_FULL);
+  auto page = registry_->ListSopRevisions(caller_, request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->revisions_size(), 1);
+  EXPECT_EQ(page->revisions(0).snapshot().SerializeAsString(), sop.SerializeAsString());
+}
+
+TEST_F(SopRegistryTest, SopsListWithBodiesByDefaultAndWithoutInTheBasicView) {
+  const v1::Sop sop = Create("mql", LargeMqlSop("Handoff"));
+  v1::ListSopsRequest request;
+  request.set_parent("orgs/default");
+  for (v1::SopView view : {v1::SOP_VIEW_UNSPECIFIED, v1::SOP_VIEW_FULL}) {
+    request.set_view(view);
+    auto page = registry_->ListSops(caller_, request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->sops_size(), 1);
+    EXPECT_EQ(page->sops(0).SerializeAsString(), sop.SerializeAsString()) << view;
+  }
+  request.set_view(v1::SOP_VIEW_BASIC);
+  auto page = registry_->ListSops(caller_, request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->sops_size(), 1);
+  v1::Sop without_body = sop;
+  without_body.clear_purpose();
+  without_body.clear_targeting_rules();
+  without_body.clear_steps();
+  EXPECT_EQ(page->sops(0).SerializeAsString(), without_body.SerializeAsString());
+}
+
+TEST_F(SopRegistryTest, UnknownViewIsInvalid) {
+  const v1::Sop sop = Create("mql");
+  v1::ListSopsRequest sops;
+  sops.set_parent("orgs/default");
+  sops.set_view(static_cast<v1::SopView>(7));
+  auto listed = registry_->ListSops(caller_, sops);
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(listed.status().message(), HasSubstr("view: unknown value 7"));
+  v1::ListSopRevisionsRequest revisions;
+  revisions.set_name(sop.name());
+  revisions.set_view(static_cast<v1::SopView>(7));
+  auto history = registry_->ListSopRevisions(caller_, revisions);
+  EXPECT_EQ(history.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(history.status().message(), HasSubstr("view: unknown value 7"));
 }
 
 TEST_F(SopRegistryTest, PublishedSopsSurviveANewRegistryOnTheSameStore) {
