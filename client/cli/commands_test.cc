@@ -233,7 +233,7 @@ v1::TargetingTie TieWithOther(int rule_index, int other_rule_index) {
 }
 
 constexpr char kTieWarning[] =
-    "warning: ties with orgs/default/sops/other (rule 0 vs its rule 1, priority 100, "
+    "warning: ties with orgs/default/sops/other (rule 1 vs its rule 2, priority 100, "
     "specificity 2), e.g. record_type=Lead lead_status=\"SQL – Accepted\"\n";
 
 TEST_F(CommandsTest, ApplyCreatesMissingSopWithRequestId) {
@@ -443,8 +443,8 @@ TEST_F(CommandsTest, PublishWarnsAboutEachTieOnStderrAndSucceeds) {
   EXPECT_EQ(Run({"publish", "handoff"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "published orgs/default/sops/handoff (rev 1)\n");
   EXPECT_EQ(err_.str(), absl::StrCat(kTieWarning,
-                                     "warning: ties with orgs/default/sops/other (rule 2 vs its "
-                                     "rule 0, priority 100, specificity 2), e.g. "
+                                     "warning: ties with orgs/default/sops/other (rule 3 vs its "
+                                     "rule 1, priority 100, specificity 2), e.g. "
                                      "record_type=Lead lead_status=\"SQL – Accepted\"\n"));
   EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").state(), v1::Sop::PUBLISHED);
 }
@@ -473,7 +473,7 @@ TEST_F(CommandsTest, CheckPrintsTiesAndSucceedsWithoutFailOnTies) {
   EXPECT_EQ(Run({"check", "handoff"}), kExitOk) << err_.str();
   EXPECT_EQ(out_.str(),
             "ties with orgs/default/sops/other (rev 4)\n"
-            "  rules:        this SOP's rule 0 vs its rule 1\n"
+            "  rules:        this SOP's rule 1 vs its rule 2\n"
             "  priority:     100\n"
             "  specificity:  2\n"
             "  example:      record_type=Lead lead_status=\"SQL – Accepted\"\n");
@@ -511,7 +511,7 @@ TEST_F(CommandsTest, LookupWithNearMissesAsksForThemAndListsThemAfterTheMatches)
   EXPECT_EQ(out_.str(),
             "No published SOP matches this record.\n"
             "near misses:\n"
-            "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"MQL – New "
+            "  orgs/default/sops/x rule 1 (priority 100): failed lead_status = \"MQL – New "
             "Handoff\" (actual \"MQL - New Handoff\")\n");
 }
 

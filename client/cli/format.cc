@@ -131,7 +131,7 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
     terms.push_back(absl::StrCat(FormatCondition(mc.condition()), " (actual ",
                                  mc.has_actual() ? DescribeValue(mc.actual()) : "missing", ")"));
   }
-  std::string rule = absl::StrCat("   matched rule ", why.rule_index());
+  std::string rule = absl::StrCat("   matched rule ", why.rule_index() + 1);
   if (!why.rule_description().empty()) absl::StrAppend(&rule, " \"", why.rule_description(), "\"");
   absl::StrAppend(&rule, " (priority ", why.priority(), ", specificity ", why.specificity(), ")");
   if (!terms.empty()) absl::StrAppend(&rule, ": ", absl::StrJoin(terms, "; "));
@@ -293,7 +293,7 @@ std::string FormatNearMisses(const google::protobuf::RepeatedPtrField<v1::NearMi
     std::string actual =
         miss.has_actual() ? absl::StrCat("actual ", DescribeValue(miss.actual())) : "missing";
     if (!miss.hint().empty()) absl::StrAppend(&actual, ": ", miss.hint());
-    absl::StrAppend(&text, TextLine(absl::StrCat("  ", miss.sop(), " rule ", miss.rule_index(),
+    absl::StrAppend(&text, TextLine(absl::StrCat("  ", miss.sop(), " rule ", miss.rule_index() + 1,
                                                  " (priority ", miss.priority(), "): failed ",
                                                  failed, " (", actual, ")")));
   }
@@ -313,8 +313,8 @@ std::string FormatCrmContext(const v1::CrmContext& context) {
 }
 
 std::string FormatTieWarning(const v1::TargetingTie& tie) {
-  return TextLine(absl::StrCat("warning: ties with ", tie.sop(), " (rule ", tie.rule_index(),
-                               " vs its rule ", tie.other_rule_index(), ", priority ",
+  return TextLine(absl::StrCat("warning: ties with ", tie.sop(), " (rule ", tie.rule_index() + 1,
+                               " vs its rule ", tie.other_rule_index() + 1, ", priority ",
                                tie.priority(), ", specificity ", tie.specificity(), "), e.g. ",
                                FormatCrmContext(tie.example_context())));
 }
@@ -326,8 +326,8 @@ std::string FormatTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie
     absl::StrAppend(
         &text,
         TextLine(absl::StrCat("ties with ", tie.sop(), " (rev ", OrDash(tie.revision_id()), ")")),
-        Table({{"  rules:", absl::StrCat("this SOP's rule ", tie.rule_index(), " vs its rule ",
-                                         tie.other_rule_index())},
+        Table({{"  rules:", absl::StrCat("this SOP's rule ", tie.rule_index() + 1, " vs its rule ",
+                                         tie.other_rule_index() + 1)},
                {"  priority:", absl::StrCat(tie.priority())},
                {"  specificity:", absl::StrCat(tie.specificity())},
                {"  example:", FormatCrmContext(tie.example_context())}}));
@@ -368,7 +368,7 @@ std::string FormatSop(const v1::Sop& sop) {
     absl::StrAppend(&text, "Targeting rules:\n");
     for (int i = 0; i < sop.targeting_rules_size(); ++i) {
       const v1::TargetingRule& rule = sop.targeting_rules(i);
-      std::string line = absl::StrCat("  ", i, ". priority ", rule.priority());
+      std::string line = absl::StrCat("  ", i + 1, ". priority ", rule.priority());
       if (!rule.description().empty()) absl::StrAppend(&line, " \"", rule.description(), "\"");
       absl::StrAppend(&text, TextLine(absl::StrCat(line, ": ", FormatRule(rule))));
     }
