@@ -73,6 +73,11 @@ constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the 
   --version          print sopctl's version
 )";
 
+// Ends a command's help instead of kGlobalUsage, which only `sopctl --help`
+// shows: the command's own flags stay easy to find.
+constexpr absl::string_view kGlobalFlagsPointer =
+    "Global flags (--server, --org, -o, --token-file, ...): see \"sopctl --help\".\n";
+
 // Shared by the commands that take an SOP's NAME.
 constexpr absl::string_view kNameHelp =
     "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org.\n";
@@ -331,7 +336,7 @@ std::string GroupCommands(absl::string_view group) {
 }
 
 std::string CommandUsage(const CommandSpec& spec) {
-  return absl::StrCat(spec.usage, spec.argument_help, "\n", kGlobalUsage);
+  return absl::StrCat(spec.usage, spec.argument_help, "\n", kGlobalFlagsPointer);
 }
 
 // Commands and their summaries, one a line, indented.
@@ -347,8 +352,8 @@ std::string CommandList(absl::string_view group) {
 
 std::string GroupUsage(absl::string_view group) {
   return absl::StrCat("Usage: sopctl ", group, " COMMAND [flags]\n\nCommands:\n",
-                      CommandList(group), "\n", kGlobalUsage, "\nRun \"sopctl ", group,
-                      " COMMAND --help\" for a command's flags.\n");
+                      CommandList(group), "\nRun \"sopctl ", group,
+                      " COMMAND --help\" for a command's flags.\n", kGlobalFlagsPointer);
 }
 
 absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }

@@ -194,11 +194,26 @@ TEST(ParseCommandLineTest, HelpShowsTheCommandsUsage) {
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_TRUE(invocation->help);
   EXPECT_THAT(invocation->usage, StartsWith("Usage: sopctl lookup --record-type TYPE"));
-  EXPECT_THAT(invocation->usage, HasSubstr("--server ADDR"));
+  EXPECT_THAT(invocation->usage, HasSubstr("--near-misses"));
 
   invocation = Parse({"-h"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_EQ(invocation->usage, Usage());
+}
+
+TEST(ParseCommandLineTest, CommandHelpPointsToTheGlobalFlagsInsteadOfRepeatingThem) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"lookup", "--help"}, {"token", "create", "-h"}, {"token", "--help"}}) {
+    absl::StatusOr<Invocation> invocation = Parse(args);
+    ASSERT_TRUE(invocation.ok()) << invocation.status();
+    EXPECT_THAT(invocation->usage, Not(HasSubstr("--server ADDR"))) << args[0];
+    EXPECT_THAT(invocation->usage, Not(HasSubstr("--tls-ca FILE"))) << args[0];
+    EXPECT_THAT(invocation->usage, HasSubstr("\nGlobal flags (--server, --org, -o, --token-file, "
+                                             "...): see \"sopctl --help\".\n"))
+        << args[0];
+  }
+  EXPECT_THAT(Usage(), HasSubstr("--server ADDR"));
+  EXPECT_THAT(Usage(), HasSubstr("--tls-ca FILE"));
 }
 
 TEST(ParseCommandLineTest, HelpCommandIsTheHelpFlag) {
@@ -397,7 +412,7 @@ TEST(ParseCommandLineTest, GroupHelpListsItsCommands) {
   invocation = Parse({"token", "create", "-h"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_THAT(invocation->usage, StartsWith("Usage: sopctl token create --user USER"));
-  EXPECT_THAT(invocation->usage, HasSubstr("--token-file FILE"));
+  EXPECT_THAT(invocation->usage, HasSubstr("--expires DUR"));
 
   EXPECT_THAT(Usage(), HasSubstr("  whoami        show whom the token belongs to\n"));
   EXPECT_THAT(Usage(), HasSubstr("  org create    create an org\n"));
