@@ -107,6 +107,8 @@ class FakeSopd : public client::Connection {
 
   // Admin: answers from `who`, `tokens` and `orgs`.
   v1::WhoAmIResponse who;
+  // WhoAmI fails with this unless it is OK.
+  absl::Status who_status;
   std::vector<v1::Token> tokens;
   std::vector<v1::Org> orgs;
   std::vector<v1::CreateTokenRequest> token_creates;
@@ -114,6 +116,7 @@ class FakeSopd : public client::Connection {
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest&) override {
     calls.push_back("WhoAmI");
+    if (!who_status.ok()) return who_status;
     return who;
   }
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
@@ -196,12 +199,16 @@ class CommandsTest : public ::testing::Test {
     return (dir_ / name).string();
   }
 
-  // Runs a command line; returns the exit status, output in out_ / err_.
-  int Run(std::vector<std::string> args) {
+  // Runs a command line with a token in $SOPCTL_TOKEN unless `with_token` is
+  // false; returns the exit status, output in out_ / err_.
+  int Run(std::vector<std::string> args, bool with_token = true) {
     out_.str("");
     err_.str("");
     absl::StatusOr<Invocation> invocation =
-        ParseCommandLine(args, [](const std::string&) { return std::nullopt; });
+        ParseCommandLine(args, [with_token](const std::string& name) -> std::optional<std::string> {
+          if (with_token && name == "SOPCTL_TOKEN") return "sops_t0k3n";
+          return std::nullopt;
+        });
     EXPECT_TRUE(invocation.ok()) << invocation.status();
     if (!invocation.ok()) return 2;
     return RunCommand(*invocation, client_, out_, err_);
@@ -583,6 +590,24 @@ TEST_F(CommandsTest, WhoAmIPrintsTheCaller) {
   EXPECT_EQ(Run({"whoami"}), 0) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("User:          dana@acme.com\n"));
   EXPECT_THAT(out_.str(), HasSubstr("Server admin:  no\n"));
+}
+
+TEST_F(CommandsTest, UnauthenticatedTellsCliUsersHowToPassAToken) {
+  sopd_->who_status = absl::UnauthenticatedError(
+      "missing or invalid credentials: send \"authorization: Bearer <token>\"");
+  EXPECT_EQ(Run({"whoami"}), kExitFailed);
+  EXPECT_EQ(err_.str(),
+            "UNAUTHENTICATED: missing or invalid credentials: pass a token with --token-file FILE "
+            "(or set SOPCTL_TOKEN_FILE)\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, CommandWithoutATokenSaysSoAndCallsNothing) {
+  EXPECT_EQ(Run({"whoami"}, /*with_token=*/false), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "sopctl: no access token: pass a token with --token-file FILE (or set "
+            "SOPCTL_TOKEN_FILE)\n");
+  EXPECT_THAT(sopd_->calls, IsEmpty());
 }
 
 TEST_F(CommandsTest, OrgCreateThenList) {

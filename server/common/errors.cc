@@ -88,7 +88,7 @@ absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason)
 
 absl::Status Unauthenticated() {
   return absl::UnauthenticatedError(
-      "missing or invalid credentials: send \"authorization: Bearer <token>\"");
+      absl::StrCat("missing or invalid credentials: ", kSendTokenHint));
 }
 
 absl::Status PermissionDenied(absl::string_view operation) {

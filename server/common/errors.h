@@ -68,8 +68,10 @@ absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason)
 
 // UNAUTHENTICATED, the same words whatever was wrong with the credentials
 // (missing, malformed, unknown, expired, revoked), so a caller learns
-// nothing about which.
+// nothing about which. The message ends with kSendTokenHint, the way to pass
+// a token for gRPC clients; sopctl replaces it with its own.
 absl::Status Unauthenticated();
+inline constexpr absl::string_view kSendTokenHint = "send \"authorization: Bearer <token>\"";
 // PERMISSION_DENIED: the caller's roles do not allow `operation` ("publish
 // SOPs").
 absl::Status PermissionDenied(absl::string_view operation);
