@@ -284,6 +284,26 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
             "--field: expected NAME=VALUE, got \"lead_score\"");
 }
 
+TEST(UsageErrorTextTest, SaysWhatIsWrongAndWhichHelpToRead) {
+  EXPECT_EQ(UsageErrorText(Parse({"get", "x", "--bogus"}).status()),
+            "sopctl: unknown flag --bogus for get\nrun 'sopctl get --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"--org", "a", "token", "create", "--user"}).status()),
+            "sopctl: --user needs a value\nrun 'sopctl token create --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"token"}).status()),
+            "sopctl: token needs a command: create, list, revoke\n"
+            "run 'sopctl token --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"fetch", "x"}).status()),
+            "sopctl: unknown command \"fetch\"\nrun 'sopctl --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"--timeout=\x1b[2J", "list"}).status()),
+            "sopctl: --timeout: expected a positive duration such as 10s, got \"\\x1b[2J\"\n"
+            "run 'sopctl list --help' for usage\n");
+}
+
+TEST(UsageErrorTextTest, ALocalErrorOutsideTheCommandLineHasNoHelpHint) {
+  EXPECT_EQ(UsageErrorText(absl::InvalidArgumentError("the token file \"t\" is empty")),
+            "sopctl: the token file \"t\" is empty\n");
+}
+
 TEST(ParseCommandLineTest, TokenPrecedenceIsFlagFileEnvEnvFile) {
   const std::map<std::string, std::string> env = {{"SOPCTL_TOKEN", "from-env"},
                                                   {"SOPCTL_TOKEN_FILE", "/env/token"}};
