@@ -171,20 +171,9 @@ std::string Table(std::vector<std::vector<std::string>> rows) {
   for (auto& row : rows) {
     for (std::string& cell : row) cell = EscapeUnprintable(cell);
   }
-  auto width = [](const std::string& s) { return CountUtf8Chars(s); };
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
-  }
+  const std::vector<size_t> widths = ColumnWidths(rows);
   std::string text;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      absl::StrAppend(&text, row[i]);
-      if (i + 1 < row.size()) text.append(widths[i] - width(row[i]) + 2, ' ');
-    }
-    text.push_back('\n');
-  }
+  for (const auto& row : rows) absl::StrAppend(&text, AlignedRow(row, widths), "\n");
   return text;
 }
 

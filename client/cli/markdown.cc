@@ -216,32 +216,18 @@ class Renderer {
   // its cells joined by " | ".
   void FlushTable() {
     if (table_.empty()) return;
-    std::vector<size_t> widths;
-    for (const std::vector<std::string>& row : table_) {
-      widths.resize(std::max(widths.size(), row.size()), 0);
-      for (size_t i = 0; i < row.size(); ++i) {
-        widths[i] = std::max(widths[i], CountUtf8Chars(row[i]));
-      }
-    }
-    size_t table_width = 2 * (widths.size() - 1);
-    for (size_t w : widths) table_width += w;
+    const std::vector<size_t> widths = ColumnWidths(table_);
+    std::vector<std::string> rule;
+    for (size_t w : widths) rule.emplace_back(w, '-');
+    const bool aligned = CountUtf8Chars(AlignedRow(rule, widths)) <= width_;
     for (size_t r = 0; r < table_.size(); ++r) {
-      const std::vector<std::string>& row = table_[r];
-      if (table_width > width_) {
-        Emit(absl::StrJoin(row, " | "));
+      if (!aligned) {
+        Emit(absl::StrJoin(table_[r], " | "));
         continue;
       }
-      std::string line;
-      for (size_t i = 0; i < row.size(); ++i) {
-        absl::StrAppend(&line, row[i]);
-        if (i + 1 < row.size()) line.append(widths[i] - CountUtf8Chars(row[i]) + 2, ' ');
-      }
-      Emit(absl::StripTrailingAsciiWhitespace(line));
-      if (r == 0 && table_has_header_) {
-        std::vector<std::string> rule;
-        for (size_t w : widths) rule.emplace_back(w, '-');
-        Emit(absl::StrJoin(rule, "  "));
-      }
+      // A row short of cells would end in padding.
+      Emit(absl::StripTrailingAsciiWhitespace(AlignedRow(table_[r], widths)));
+      if (r == 0 && table_has_header_) Emit(AlignedRow(rule, widths));
     }
     table_.clear();
     table_has_header_ = false;
@@ -275,6 +261,24 @@ class Renderer {
 };
 
 }  // namespace
+
+std::vector<size_t> ColumnWidths(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const std::vector<std::string>& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], CountUtf8Chars(row[i]));
+  }
+  return widths;
+}
+
+std::string AlignedRow(const std::vector<std::string>& row, const std::vector<size_t>& widths) {
+  std::string line;
+  for (size_t i = 0; i < row.size(); ++i) {
+    absl::StrAppend(&line, row[i]);
+    if (i + 1 < row.size()) line.append(widths[i] - CountUtf8Chars(row[i]) + 2, ' ');
+  }
+  return line;
+}
 
 std::vector<std::string> RenderMarkdown(absl::string_view markdown, absl::string_view indent,
                                         size_t width) {

@@ -23,6 +23,14 @@ namespace sopsidebar::cli {
 std::vector<std::string> RenderMarkdown(absl::string_view markdown, absl::string_view indent,
                                         size_t width);
 
+// The width of each column of `rows` (each row its cells, left to right):
+// its widest cell in code points, as a terminal shows them.
+std::vector<size_t> ColumnWidths(const std::vector<std::vector<std::string>>& rows);
+
+// `row`'s cells, each but the last padded to its column's width in `widths`
+// (from ColumnWidths) and two spaces more, so that columns line up.
+std::string AlignedRow(const std::vector<std::string>& row, const std::vector<size_t>& widths);
+
 }  // namespace sopsidebar::cli
 
 #endif  // SOPSIDEBAR_CLIENT_CLI_MARKDOWN_H_

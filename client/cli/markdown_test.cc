@@ -67,6 +67,14 @@ TEST(RenderMarkdownTest, TablesWiderThanTheWidthStayRowsOfCells) {
       ElementsAre("> Field | Value", "> lead_score | at least 75 points"));
 }
 
+TEST(AlignedRowTest, PadsEachCellButTheLastToItsColumnCountingCodePoints) {
+  const std::vector<std::vector<std::string>> rows = {{"≥ 75", "a"}, {"score", "b", "c"}};
+  const std::vector<size_t> widths = ColumnWidths(rows);
+  EXPECT_THAT(widths, ElementsAre(5, 1, 1));
+  EXPECT_EQ(AlignedRow(rows[0], widths), "≥ 75   a");
+  EXPECT_EQ(AlignedRow(rows[1], widths), "score  b  c");
+}
+
 TEST(RenderMarkdownTest, FencedCodeIsKeptAsItIs) {
   EXPECT_THAT(RenderMarkdown("Say:\n```\nHi **Sam**,  thanks\n```\nThen wait.", "", 80),
               ElementsAre("Say:", "    Hi **Sam**,  thanks", "Then wait."));
