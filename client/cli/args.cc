@@ -8,10 +8,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/cli/format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/common/proto_time.h"
@@ -72,6 +74,15 @@ constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the 
   -h, --help         show help (also: sopctl help [COMMAND])
   --version          print sopctl's version
 )";
+
+// Ends a command's help instead of kGlobalUsage, which only `sopctl --help`
+// shows: the command's own flags stay easy to find.
+constexpr absl::string_view kGlobalFlagsPointer =
+    "Global flags (--server, --org, -o, --token-file, ...): see \"sopctl --help\".\n";
+
+// The payload of ParseCommandLine's errors: the command ("token create"),
+// group ("token") or nothing ("") whose help says how to fix the error.
+constexpr absl::string_view kHelpTopicPayload = "type.sopsidebar.dev/sopctl.HelpTopic";
 
 // Shared by the commands that take an SOP's NAME.
 constexpr absl::string_view kNameHelp =
@@ -331,7 +342,7 @@ std::string GroupCommands(absl::string_view group) {
 }
 
 std::string CommandUsage(const CommandSpec& spec) {
-  return absl::StrCat(spec.usage, spec.argument_help, "\n", kGlobalUsage);
+  return absl::StrCat(spec.usage, spec.argument_help, "\n", kGlobalFlagsPointer);
 }
 
 // Commands and their summaries, one a line, indented.
@@ -347,8 +358,8 @@ std::string CommandList(absl::string_view group) {
 
 std::string GroupUsage(absl::string_view group) {
   return absl::StrCat("Usage: sopctl ", group, " COMMAND [flags]\n\nCommands:\n",
-                      CommandList(group), "\n", kGlobalUsage, "\nRun \"sopctl ", group,
-                      " COMMAND --help\" for a command's flags.\n");
+                      CommandList(group), "\nRun \"sopctl ", group,
+                      " COMMAND --help\" for a command's flags.\n", kGlobalFlagsPointer);
 }
 
 absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
@@ -522,8 +533,9 @@ std::string Usage() {
   absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
                   "Run \"sopctl help COMMAND\" or \"sopctl COMMAND --help\" for a command's "
                   "flags.\n"
-                  "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage,\n"
-                  "3 ties found by \"check --fail-on-ties\".\n");
+                  "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage or\n"
+                  "no access token (nothing was sent), 3 ties found by "
+                  "\"check --fail-on-ties\".\n");
   return usage;
 }
 
@@ -589,11 +601,12 @@ absl::StatusOr<std::pair<std::string, google::protobuf::Value>> ParseFieldFlag(
   return std::make_pair(std::move(name), std::move(value));
 }
 
-absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
-                                            const EnvLookup& env) {
-  const CommandSpec* command = nullptr;
-  // The first word of a two-word command, until the second comes.
-  std::string group;
+namespace {
+
+// ParseCommandLine, leaving in `command` the command found before an error,
+// and in `group` the first word of a two-word command.
+absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, const EnvLookup& env,
+                                      const CommandSpec*& command, std::string& group) {
   std::vector<std::string> positional;
   FlagValues flags;
   bool only_positional = false;
@@ -743,6 +756,30 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
       break;
   }
   return invocation;
+}
+
+}  // namespace
+
+absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
+                                            const EnvLookup& env) {
+  const CommandSpec* command = nullptr;
+  std::string group;
+  absl::StatusOr<Invocation> invocation = ParseWords(args, env, command, group);
+  if (invocation.ok()) return invocation;
+  // UsageErrorText points to the help of what was being parsed.
+  absl::Status error = invocation.status();
+  error.SetPayload(kHelpTopicPayload,
+                   absl::Cord(command != nullptr ? command->name : absl::string_view(group)));
+  return error;
+}
+
+std::string UsageErrorText(const absl::Status& error) {
+  std::string text = TextLine(absl::StrCat("sopctl: ", error.message()));
+  if (const auto topic = error.GetPayload(kHelpTopicPayload)) {
+    const std::string words(*topic);
+    absl::StrAppend(&text, "run 'sopctl ", words, words.empty() ? "" : " ", "--help' for usage\n");
+  }
+  return text;
 }
 
 }  // namespace sopsidebar::cli

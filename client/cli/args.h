@@ -106,9 +106,17 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 // next argument or after '=' (--org=acme). Reads no files (see
 // MakeConnectionOptions). Returns INVALID_ARGUMENT saying what is wrong
 // (unknown command or flag, missing or malformed value, wrong number of
-// arguments). Thread-safe (pure but for `env`).
+// arguments), which UsageErrorText turns into what to print. Thread-safe
+// (pure but for `env`).
 absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
                                             const EnvLookup& env);
+
+// What sopctl writes to stderr for `error`, a failed ParseCommandLine or
+// another mistake found before any call: "sopctl: <message>" (escaped as
+// TextLine escapes it) and, for ParseCommandLine's errors, a line naming the
+// help to read: "run 'sopctl get --help' for usage" (the command's, else its
+// group's, else sopctl's). sopctl then exits 2.
+std::string UsageErrorText(const absl::Status& error);
 
 // The help text of sopctl as a whole.
 std::string Usage();

@@ -194,11 +194,26 @@ TEST(ParseCommandLineTest, HelpShowsTheCommandsUsage) {
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_TRUE(invocation->help);
   EXPECT_THAT(invocation->usage, StartsWith("Usage: sopctl lookup --record-type TYPE"));
-  EXPECT_THAT(invocation->usage, HasSubstr("--server ADDR"));
+  EXPECT_THAT(invocation->usage, HasSubstr("--near-misses"));
 
   invocation = Parse({"-h"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_EQ(invocation->usage, Usage());
+}
+
+TEST(ParseCommandLineTest, CommandHelpPointsToTheGlobalFlagsInsteadOfRepeatingThem) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"lookup", "--help"}, {"token", "create", "-h"}, {"token", "--help"}}) {
+    absl::StatusOr<Invocation> invocation = Parse(args);
+    ASSERT_TRUE(invocation.ok()) << invocation.status();
+    EXPECT_THAT(invocation->usage, Not(HasSubstr("--server ADDR"))) << args[0];
+    EXPECT_THAT(invocation->usage, Not(HasSubstr("--tls-ca FILE"))) << args[0];
+    EXPECT_THAT(invocation->usage, HasSubstr("\nGlobal flags (--server, --org, -o, --token-file, "
+                                             "...): see \"sopctl --help\".\n"))
+        << args[0];
+  }
+  EXPECT_THAT(Usage(), HasSubstr("--server ADDR"));
+  EXPECT_THAT(Usage(), HasSubstr("--tls-ca FILE"));
 }
 
 TEST(ParseCommandLineTest, HelpCommandIsTheHelpFlag) {
@@ -267,6 +282,26 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
             "field \"a\" is given twice");
   EXPECT_EQ(UsageErrorOf({"lookup", "--record-type", "Lead", "--field", "lead_score"}),
             "--field: expected NAME=VALUE, got \"lead_score\"");
+}
+
+TEST(UsageErrorTextTest, SaysWhatIsWrongAndWhichHelpToRead) {
+  EXPECT_EQ(UsageErrorText(Parse({"get", "x", "--bogus"}).status()),
+            "sopctl: unknown flag --bogus for get\nrun 'sopctl get --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"--org", "a", "token", "create", "--user"}).status()),
+            "sopctl: --user needs a value\nrun 'sopctl token create --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"token"}).status()),
+            "sopctl: token needs a command: create, list, revoke\n"
+            "run 'sopctl token --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"fetch", "x"}).status()),
+            "sopctl: unknown command \"fetch\"\nrun 'sopctl --help' for usage\n");
+  EXPECT_EQ(UsageErrorText(Parse({"--timeout=\x1b[2J", "list"}).status()),
+            "sopctl: --timeout: expected a positive duration such as 10s, got \"\\x1b[2J\"\n"
+            "run 'sopctl list --help' for usage\n");
+}
+
+TEST(UsageErrorTextTest, ALocalErrorOutsideTheCommandLineHasNoHelpHint) {
+  EXPECT_EQ(UsageErrorText(absl::InvalidArgumentError("the token file \"t\" is empty")),
+            "sopctl: the token file \"t\" is empty\n");
 }
 
 TEST(ParseCommandLineTest, TokenPrecedenceIsFlagFileEnvEnvFile) {
@@ -397,7 +432,7 @@ TEST(ParseCommandLineTest, GroupHelpListsItsCommands) {
   invocation = Parse({"token", "create", "-h"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
   EXPECT_THAT(invocation->usage, StartsWith("Usage: sopctl token create --user USER"));
-  EXPECT_THAT(invocation->usage, HasSubstr("--token-file FILE"));
+  EXPECT_THAT(invocation->usage, HasSubstr("--expires DUR"));
 
   EXPECT_THAT(Usage(), HasSubstr("  whoami        show whom the token belongs to\n"));
   EXPECT_THAT(Usage(), HasSubstr("  org create    create an org\n"));

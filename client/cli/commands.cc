@@ -9,8 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/cli/format.h"
+#include "server/common/errors.h"
 #include "server/common/ids.h"
 #include "server/common/status_macros.h"
 #include "server/domain/model/names.h"
@@ -148,9 +150,20 @@ absl::StatusOr<int> Validate(const Invocation& invocation, std::ostream& out, st
   return kExitOk;
 }
 
+// How a sopctl user passes a token, in place of the server's hint for gRPC
+// clients (error::kSendTokenHint).
+constexpr absl::string_view kPassTokenHint =
+    "pass a token with --token-file FILE (or set SOPCTL_TOKEN_FILE)";
+
 // Writes a failed command's status to `err` as "<CODE>: <message>".
 int Failed(const absl::Status& status, std::ostream& err) {
-  err << TextLine(absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()));
+  std::string message(status.message());
+  if (status.code() == absl::StatusCode::kUnauthenticated) {
+    const absl::string_view reason =
+        absl::StripSuffix(absl::StripSuffix(status.message(), error::kSendTokenHint), ": ");
+    message = absl::StrCat(reason, ": ", kPassTokenHint);
+  }
+  err << TextLine(absl::StrCat(absl::StatusCodeToString(status.code()), ": ", message));
   return kExitFailed;
 }
 
@@ -294,6 +307,12 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
 
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err) {
+  // Every call needs a token: saying so beats the server's UNAUTHENTICATED.
+  if (invocation.command != Command::kValidate && invocation.global.token.empty() &&
+      invocation.global.token_file.empty()) {
+    err << TextLine(absl::StrCat("sopctl: no access token: ", kPassTokenHint));
+    return kExitUsage;
+  }
   const absl::StatusOr<int> exit_status = Run(invocation, client, out, err);
   return exit_status.ok() ? *exit_status : Failed(exit_status.status(), err);
 }

@@ -9,18 +9,24 @@
 
 namespace sopsidebar::cli {
 
-// The exit statuses of RunCommand (main exits 2 for a bad command line).
+// The exit statuses of sopctl.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
+// A bad command line, or no access token: nothing was sent.
+inline constexpr int kExitUsage = 2;
 // `check --fail-on-ties` found ties.
 inline constexpr int kExitTiesFound = 3;
 
 // Runs `invocation` (a parsed command line that is not a help request).
 // Writes results to `out` and each error to `err` as "<CODE>: <message>"
-// (CODE as absl::StatusCodeToString names it). `token create` writes only
-// the secret and a newline to `out` (with -o json: the whole response) and
-// its summary to `err`. `publish` (in text mode) and `apply --publish` write
-// a warning line to `err` for each tie of a published SOP. Returns the exit
+// (CODE as absl::StatusCodeToString names it); for UNAUTHENTICATED the
+// message ends by saying how to pass a token to sopctl. Without a token
+// (none of --token, --token-file, $SOPCTL_TOKEN, $SOPCTL_TOKEN_FILE) calls
+// nothing: writes "sopctl: no access token: ..." and returns kExitUsage.
+// `token create` writes only the secret and a newline to `out` (with -o
+// json: the whole response) and its summary to `err`. `publish` (in text
+// mode) and `apply --publish` write a warning line to `err` for each tie of a
+// published SOP. Returns the exit
 // status: kExitOk on success (ties included, unless `check --fail-on-ties`
 // found some: kExitTiesFound), kExitFailed when a call or an SOP file
 // failed. `apply` and `validate` write the warnings of the SOP files to

@@ -127,6 +127,8 @@ class FakeSopd : public client::Connection {
 
   // Admin: answers from `who`, `tokens` and `orgs`.
   v1::WhoAmIResponse who;
+  // WhoAmI fails with this unless it is OK.
+  absl::Status who_status;
   std::vector<v1::Token> tokens;
   std::vector<v1::Org> orgs;
   std::vector<v1::CreateTokenRequest> token_creates;
@@ -134,6 +136,7 @@ class FakeSopd : public client::Connection {
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest&) override {
     calls.push_back("WhoAmI");
+    if (!who_status.ok()) return who_status;
     return who;
   }
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
@@ -216,12 +219,16 @@ class CommandsTest : public ::testing::Test {
     return (dir_ / name).string();
   }
 
-  // Runs a command line; returns the exit status, output in out_ / err_.
-  int Run(std::vector<std::string> args) {
+  // Runs a command line with a token in $SOPCTL_TOKEN unless `with_token` is
+  // false; returns the exit status, output in out_ / err_.
+  int Run(std::vector<std::string> args, bool with_token = true) {
     out_.str("");
     err_.str("");
     absl::StatusOr<Invocation> invocation =
-        ParseCommandLine(args, [](const std::string&) { return std::nullopt; });
+        ParseCommandLine(args, [with_token](const std::string& name) -> std::optional<std::string> {
+          if (with_token && name == "SOPCTL_TOKEN") return "sops_t0k3n";
+          return std::nullopt;
+        });
     EXPECT_TRUE(invocation.ok()) << invocation.status();
     if (!invocation.ok()) return 2;
     return RunCommand(*invocation, client_, out_, err_);
@@ -253,7 +260,7 @@ v1::TargetingTie TieWithOther(int rule_index, int other_rule_index) {
 }
 
 constexpr char kTieWarning[] =
-    "warning: ties with orgs/default/sops/other (rule 0 vs its rule 1, priority 100, "
+    "warning: ties with orgs/default/sops/other (rule 1 vs its rule 2, priority 100, "
     "specificity 2), e.g. record_type=Lead lead_status=\"SQL – Accepted\"\n";
 
 TEST_F(CommandsTest, ApplyCreatesMissingSopWithRequestId) {
@@ -463,8 +470,8 @@ TEST_F(CommandsTest, PublishWarnsAboutEachTieOnStderrAndSucceeds) {
   EXPECT_EQ(Run({"publish", "handoff"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "published orgs/default/sops/handoff (rev 1)\n");
   EXPECT_EQ(err_.str(), absl::StrCat(kTieWarning,
-                                     "warning: ties with orgs/default/sops/other (rule 2 vs its "
-                                     "rule 0, priority 100, specificity 2), e.g. "
+                                     "warning: ties with orgs/default/sops/other (rule 3 vs its "
+                                     "rule 1, priority 100, specificity 2), e.g. "
                                      "record_type=Lead lead_status=\"SQL – Accepted\"\n"));
   EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").state(), v1::Sop::PUBLISHED);
 }
@@ -493,7 +500,7 @@ TEST_F(CommandsTest, CheckPrintsTiesAndSucceedsWithoutFailOnTies) {
   EXPECT_EQ(Run({"check", "handoff"}), kExitOk) << err_.str();
   EXPECT_EQ(out_.str(),
             "ties with orgs/default/sops/other (rev 4)\n"
-            "  rules:        this SOP's rule 0 vs its rule 1\n"
+            "  rules:        this SOP's rule 1 vs its rule 2\n"
             "  priority:     100\n"
             "  specificity:  2\n"
             "  example:      record_type=Lead lead_status=\"SQL – Accepted\"\n");
@@ -531,7 +538,7 @@ TEST_F(CommandsTest, LookupWithNearMissesAsksForThemAndListsThemAfterTheMatches)
   EXPECT_EQ(out_.str(),
             "No published SOP matches this record.\n"
             "near misses:\n"
-            "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"MQL – New "
+            "  orgs/default/sops/x rule 1 (priority 100): failed lead_status = \"MQL – New "
             "Handoff\" (actual \"MQL - New Handoff\")\n");
 }
 
@@ -635,6 +642,24 @@ TEST_F(CommandsTest, WhoAmIPrintsTheCaller) {
   EXPECT_EQ(Run({"whoami"}), 0) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("User:          dana@acme.com\n"));
   EXPECT_THAT(out_.str(), HasSubstr("Server admin:  no\n"));
+}
+
+TEST_F(CommandsTest, UnauthenticatedTellsCliUsersHowToPassAToken) {
+  sopd_->who_status = absl::UnauthenticatedError(
+      "missing or invalid credentials: send \"authorization: Bearer <token>\"");
+  EXPECT_EQ(Run({"whoami"}), kExitFailed);
+  EXPECT_EQ(err_.str(),
+            "UNAUTHENTICATED: missing or invalid credentials: pass a token with --token-file FILE "
+            "(or set SOPCTL_TOKEN_FILE)\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, CommandWithoutATokenSaysSoAndCallsNothing) {
+  EXPECT_EQ(Run({"whoami"}, /*with_token=*/false), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "sopctl: no access token: pass a token with --token-file FILE (or set "
+            "SOPCTL_TOKEN_FILE)\n");
+  EXPECT_THAT(sopd_->calls, IsEmpty());
 }
 
 TEST_F(CommandsTest, OrgCreateThenList) {

@@ -131,7 +131,7 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
     terms.push_back(absl::StrCat(FormatCondition(mc.condition()), " (actual ",
                                  mc.has_actual() ? DescribeValue(mc.actual()) : "missing", ")"));
   }
-  std::string rule = absl::StrCat("   matched rule ", why.rule_index());
+  std::string rule = absl::StrCat("   matched rule ", why.rule_index() + 1);
   if (!why.rule_description().empty()) absl::StrAppend(&rule, " \"", why.rule_description(), "\"");
   absl::StrAppend(&rule, " (priority ", why.priority(), ", specificity ", why.specificity(), ")");
   if (!terms.empty()) absl::StrAppend(&rule, ": ", absl::StrJoin(terms, "; "));
@@ -171,20 +171,9 @@ std::string Table(std::vector<std::vector<std::string>> rows) {
   for (auto& row : rows) {
     for (std::string& cell : row) cell = EscapeUnprintable(cell);
   }
-  auto width = [](const std::string& s) { return CountUtf8Chars(s); };
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
-  }
+  const std::vector<size_t> widths = ColumnWidths(rows);
   std::string text;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      absl::StrAppend(&text, row[i]);
-      if (i + 1 < row.size()) text.append(widths[i] - width(row[i]) + 2, ' ');
-    }
-    text.push_back('\n');
-  }
+  for (const auto& row : rows) absl::StrAppend(&text, AlignedRow(row, widths), "\n");
   return text;
 }
 
@@ -293,7 +282,7 @@ std::string FormatNearMisses(const google::protobuf::RepeatedPtrField<v1::NearMi
     std::string actual =
         miss.has_actual() ? absl::StrCat("actual ", DescribeValue(miss.actual())) : "missing";
     if (!miss.hint().empty()) absl::StrAppend(&actual, ": ", miss.hint());
-    absl::StrAppend(&text, TextLine(absl::StrCat("  ", miss.sop(), " rule ", miss.rule_index(),
+    absl::StrAppend(&text, TextLine(absl::StrCat("  ", miss.sop(), " rule ", miss.rule_index() + 1,
                                                  " (priority ", miss.priority(), "): failed ",
                                                  failed, " (", actual, ")")));
   }
@@ -313,8 +302,8 @@ std::string FormatCrmContext(const v1::CrmContext& context) {
 }
 
 std::string FormatTieWarning(const v1::TargetingTie& tie) {
-  return TextLine(absl::StrCat("warning: ties with ", tie.sop(), " (rule ", tie.rule_index(),
-                               " vs its rule ", tie.other_rule_index(), ", priority ",
+  return TextLine(absl::StrCat("warning: ties with ", tie.sop(), " (rule ", tie.rule_index() + 1,
+                               " vs its rule ", tie.other_rule_index() + 1, ", priority ",
                                tie.priority(), ", specificity ", tie.specificity(), "), e.g. ",
                                FormatCrmContext(tie.example_context())));
 }
@@ -326,8 +315,8 @@ std::string FormatTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie
     absl::StrAppend(
         &text,
         TextLine(absl::StrCat("ties with ", tie.sop(), " (rev ", OrDash(tie.revision_id()), ")")),
-        Table({{"  rules:", absl::StrCat("this SOP's rule ", tie.rule_index(), " vs its rule ",
-                                         tie.other_rule_index())},
+        Table({{"  rules:", absl::StrCat("this SOP's rule ", tie.rule_index() + 1, " vs its rule ",
+                                         tie.other_rule_index() + 1)},
                {"  priority:", absl::StrCat(tie.priority())},
                {"  specificity:", absl::StrCat(tie.specificity())},
                {"  example:", FormatCrmContext(tie.example_context())}}));
@@ -368,7 +357,7 @@ std::string FormatSop(const v1::Sop& sop) {
     absl::StrAppend(&text, "Targeting rules:\n");
     for (int i = 0; i < sop.targeting_rules_size(); ++i) {
       const v1::TargetingRule& rule = sop.targeting_rules(i);
-      std::string line = absl::StrCat("  ", i, ". priority ", rule.priority());
+      std::string line = absl::StrCat("  ", i + 1, ". priority ", rule.priority());
       if (!rule.description().empty()) absl::StrAppend(&line, " \"", rule.description(), "\"");
       absl::StrAppend(&text, TextLine(absl::StrCat(line, ": ", FormatRule(rule))));
     }

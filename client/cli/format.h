@@ -5,6 +5,10 @@
 // text from a response is escaped as by EscapeUnprintable (server/common/
 // utf8.h), so control characters and bidi overrides show as "\x1b",
 // "\u202e", "\n" instead of acting. JSON output is JSON (its own escaping).
+//
+// Text output counts rules and steps from 1, as people do (the first rule is
+// "rule 1", the second step "step 2/4"); JSON output is the proto as is, with
+// its 0-based rule_index and current_step_index.
 #ifndef SOPSIDEBAR_CLIENT_CLI_FORMAT_H_
 #define SOPSIDEBAR_CLIENT_CLI_FORMAT_H_
 
@@ -48,7 +52,7 @@ std::string FormatNearMisses(const google::protobuf::RepeatedPtrField<v1::NearMi
 std::string FormatCrmContext(const v1::CrmContext& context);
 
 // The stderr warning of `publish` and `apply --publish` for one tie, a line:
-// `warning: ties with orgs/default/sops/x (rule 0 vs its rule 1, priority 100,
+// `warning: ties with orgs/default/sops/x (rule 1 vs its rule 2, priority 100,
 // specificity 2), e.g. record_type=Lead lead_status="SQL – Accepted"`.
 std::string FormatTieWarning(const v1::TargetingTie& tie);
 

@@ -79,7 +79,7 @@ v1::LookupSopsResponse MqlMatch() {
 TEST(FormatLookupTest, ExplainsRankedMatches) {
   EXPECT_EQ(FormatLookup(MqlMatch(), absl::FromUnixSeconds(kNow)),
             "1. MQL Acceptance & Handoff  (orgs/default/sops/mql-acceptance-handoff @ rev 3)\n"
-            "   matched rule 0 (priority 100, specificity 3): record_type = Lead; lead_status = "
+            "   matched rule 1 (priority 100, specificity 3): record_type = Lead; lead_status = "
             "\"MQL – New Handoff\" (actual \"MQL – New Handoff\"); lead_score >= 75 (actual 82)\n"
             "   current step 2/3: First call [SDR] due in 4m\n"
             "   cadence day 2: EMAIL Follow-up email (template mql-2)\n");
@@ -97,7 +97,7 @@ TEST(FormatLookupTest, ShowsTheCurrentStepsInstructionsCrmUpdatesAndAssets) {
   *response.mutable_matches(0)->mutable_sop_body() = ExampleMqlSop();
   EXPECT_EQ(FormatLookup(response, absl::FromUnixSeconds(kNow)),
             "1. MQL Acceptance & Handoff  (orgs/default/sops/mql-acceptance-handoff @ rev 2)\n"
-            "   matched rule 0 (priority 100, specificity 2): record_type = Lead\n"
+            "   matched rule 1 (priority 100, specificity 2): record_type = Lead\n"
             "   current step 4/4: Reject: return to Marketing with a disqualification code [SDR]\n"
             "     1. Set the status to Rejected: Return to Marketing.\n"
             "     2. Pick exactly one disqualification code — the rejection cannot be saved\n"
@@ -141,7 +141,7 @@ TEST(FormatLookupTest, MissingActualIsSaidAndCadenceDayOnlyWithCadence) {
   )pb");
   EXPECT_EQ(FormatLookup(response, absl::FromUnixSeconds(kNow)),
             "1. A  (orgs/default/sops/a @ rev 1)\n"
-            "   matched rule 1 \"unassigned\" (priority 5, specificity 1): owner is missing "
+            "   matched rule 2 \"unassigned\" (priority 5, specificity 1): owner is missing "
             "(actual missing)\n");
 }
 
@@ -174,9 +174,9 @@ TEST(FormatNearMissesTest, SaysTheFailedConditionAndTheRecordsValue) {
   )pb");
   EXPECT_EQ(FormatNearMisses(response.near_misses()),
             "near misses:\n"
-            "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"MQL – New "
+            "  orgs/default/sops/x rule 1 (priority 100): failed lead_status = \"MQL – New "
             "Handoff\" (actual \"MQL - New Handoff\")\n"
-            "  orgs/default/sops/y rule 2 (priority 5): failed owner is set (missing)\n");
+            "  orgs/default/sops/y rule 3 (priority 5): failed owner is set (missing)\n");
 }
 
 TEST(FormatNearMissesTest, SaysWhyTheValueLooksLikeASlip) {
@@ -203,9 +203,9 @@ TEST(FormatNearMissesTest, SaysWhyTheValueLooksLikeASlip) {
   )pb");
   EXPECT_EQ(FormatNearMisses(response.near_misses()),
             "near misses:\n"
-            "  orgs/default/sops/x rule 0 (priority 100): failed lead_status = \"SQL – "
+            "  orgs/default/sops/x rule 1 (priority 100): failed lead_status = \"SQL – "
             "Accepted\" (actual \"SQL - Accepted\": differs only by dash)\n"
-            "  orgs/default/sops/y rule 1 (priority 5): failed record type (actual \"lead\": "
+            "  orgs/default/sops/y rule 2 (priority 5): failed record type (actual \"lead\": "
             "differs only by case from record type \"Lead\")\n");
 }
 
@@ -250,7 +250,7 @@ TEST(FormatCrmContextTest, RecordTypeThenFieldsInNameOrder) {
 
 TEST(FormatTieWarningTest, NamesTheOtherSopRulesRankAndExample) {
   EXPECT_EQ(FormatTieWarning(Tie()),
-            "warning: ties with orgs/default/sops/x (rule 0 vs its rule 1, priority 100, "
+            "warning: ties with orgs/default/sops/x (rule 1 vs its rule 2, priority 100, "
             "specificity 2), e.g. record_type=Lead lead_score=82 lead_status=\"SQL – Accepted\" "
             "tags=[\"a\"]\n");
 }
@@ -266,13 +266,13 @@ TEST(FormatTiesTest, OneBlockPerTie) {
   second.mutable_example_context()->set_record_type("Contact");
   EXPECT_EQ(FormatTies(ties),
             "ties with orgs/default/sops/x (rev 7)\n"
-            "  rules:        this SOP's rule 0 vs its rule 1\n"
+            "  rules:        this SOP's rule 1 vs its rule 2\n"
             "  priority:     100\n"
             "  specificity:  2\n"
             "  example:      record_type=Lead lead_score=82 lead_status=\"SQL – Accepted\" "
             "tags=[\"a\"]\n"
             "ties with orgs/default/sops/y (rev -)\n"
-            "  rules:        this SOP's rule 1 vs its rule 0\n"
+            "  rules:        this SOP's rule 2 vs its rule 1\n"
             "  priority:     5\n"
             "  specificity:  1\n"
             "  example:      record_type=Contact\n");
@@ -405,7 +405,7 @@ TEST(FormatSopTest, SummarizesHeadRulesAndSteps) {
   )pb"));
   EXPECT_THAT(text, HasSubstr("orgs/default/sops/a\n  Title:   MQL Handoff\n"));
   EXPECT_THAT(text, HasSubstr("  State:   PUBLISHED, draft rev 4, published rev 3\n"));
-  EXPECT_THAT(text, HasSubstr("Targeting rules:\n  0. priority 100: record_type = Lead; "
+  EXPECT_THAT(text, HasSubstr("Targeting rules:\n  1. priority 100: record_type = Lead; "
                               "lead_score >= 75\n"));
   EXPECT_THAT(text, HasSubstr("Steps:\n  1. Call [SDR] within 5m of MQL assigned\n"
                               "     set lead_status = \"Working\"\n"));
@@ -422,11 +422,13 @@ TEST(FormatSopTest, ShowsEachStepsInstructionsCrmUpdatesAndAssets) {
                 "     You have 5 minutes from assignment. Open the lead and check all three\n"
                 "     criteria:\n"
                 "\n"
-                "     Criterion | Accept when\n"
-                "     Lead score | lead_score ≥ 75\n"
-                "     Company size | company_size > 50 employees (check LinkedIn if the field is "
+                "     Criterion     Accept when\n"
+                "     ------------  "
+                "------------------------------------------------------------------\n"
+                "     Lead score    lead_score ≥ 75\n"
+                "     Company size  company_size > 50 employees (check LinkedIn if the field is "
                 "empty)\n"
-                "     Seniority | VP-level or above: VP, SVP, EVP, Head of, C-level\n"
+                "     Seniority     VP-level or above: VP, SVP, EVP, Head of, C-level\n"
                 "\n"
                 "     - All three met → Accept (step 3).\n"
                 "     - Any one clearly failed → Reject (step 4) with the matching code.\n"

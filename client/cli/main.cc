@@ -5,11 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "client/cli/connection_options.h"
-#include "client/cli/format.h"
 #include "client/client.h"
 #include "client/connection.h"
 
@@ -18,7 +16,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << cli::Usage();
-    return 2;
+    return cli::kExitUsage;
   }
   absl::StatusOr<cli::Invocation> invocation =
       cli::ParseCommandLine(args, [](const std::string& name) -> std::optional<std::string> {
@@ -26,11 +24,10 @@ int main(int argc, char** argv) {
         if (value == nullptr) return std::nullopt;
         return std::string(value);
       });
+  // Mistakes found before any call are sopctl's, not a server's: no status code.
   const auto usage_error = [](const absl::Status& status) {
-    std::cerr << cli::TextLine(
-                     absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()))
-              << "Run \"sopctl --help\" for usage.\n";
-    return 2;
+    std::cerr << cli::UsageErrorText(status);
+    return cli::kExitUsage;
   };
   if (!invocation.ok()) return usage_error(invocation.status());
   if (invocation->help) {

@@ -1,6 +1,8 @@
 #include "client/cli/markdown.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -124,6 +126,7 @@ class Renderer {
   Renderer(absl::string_view indent, size_t width) : indent_(indent), width_(width) {}
 
   void Line(absl::string_view raw) {
+    if (!fenced_ && !absl::StartsWith(absl::StripLeadingAsciiWhitespace(raw), "|")) FlushTable();
     if (fenced_) {
       if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(raw), "```")) {
         fenced_ = false;
@@ -162,12 +165,16 @@ class Renderer {
     }
     if (text[0] == '|') {
       Flush();
-      if (text.find_first_not_of("|-: ") == absl::string_view::npos) return;
+      if (text.find_first_not_of("|-: ") == absl::string_view::npos) {
+        // The |---| row: the row above it is the header.
+        table_has_header_ = table_.size() == 1;
+        return;
+      }
       std::vector<std::string> cells;
       for (absl::string_view cell : absl::StrSplit(absl::StripSuffix(text.substr(1), "|"), '|')) {
         cells.push_back(PlainInline(absl::StripAsciiWhitespace(cell)));
       }
-      Emit(absl::StrJoin(cells, " | "));
+      table_.push_back(std::move(cells));
       return;
     }
     const std::string marker = ListMarker(text);
@@ -190,6 +197,7 @@ class Renderer {
 
   std::vector<std::string> Finish() {
     Flush();
+    FlushTable();
     return std::move(lines_);
   }
 
@@ -200,6 +208,29 @@ class Renderer {
     AppendWrapped(PlainInline(paragraph_), absl::StrCat(indent_, first_),
                   absl::StrCat(indent_, rest_), width_, lines_);
     paragraph_.clear();
+  }
+
+  // The table being collected, aligned in columns (code points, as terminals
+  // show them) with a rule under the header when its rows fit in width_ (the
+  // indent aside); a wider table would wrap into a mess, so each row becomes
+  // its cells joined by " | ".
+  void FlushTable() {
+    if (table_.empty()) return;
+    const std::vector<size_t> widths = ColumnWidths(table_);
+    std::vector<std::string> rule;
+    for (size_t w : widths) rule.emplace_back(w, '-');
+    const bool aligned = CountUtf8Chars(AlignedRow(rule, widths)) <= width_;
+    for (size_t r = 0; r < table_.size(); ++r) {
+      if (!aligned) {
+        Emit(absl::StrJoin(table_[r], " | "));
+        continue;
+      }
+      // A row short of cells would end in padding.
+      Emit(absl::StripTrailingAsciiWhitespace(AlignedRow(table_[r], widths)));
+      if (r == 0 && table_has_header_) Emit(AlignedRow(rule, widths));
+    }
+    table_.clear();
+    table_has_header_ = false;
   }
 
   void Gap() {
@@ -223,9 +254,31 @@ class Renderer {
   // An empty line is due before the next output.
   bool gap_ = false;
   bool fenced_ = false;
+  // The rows of the table being collected, each its cells; whether a |---|
+  // row followed the first.
+  std::vector<std::vector<std::string>> table_;
+  bool table_has_header_ = false;
 };
 
 }  // namespace
+
+std::vector<size_t> ColumnWidths(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const std::vector<std::string>& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], CountUtf8Chars(row[i]));
+  }
+  return widths;
+}
+
+std::string AlignedRow(const std::vector<std::string>& row, const std::vector<size_t>& widths) {
+  std::string line;
+  for (size_t i = 0; i < row.size(); ++i) {
+    absl::StrAppend(&line, row[i]);
+    if (i + 1 < row.size()) line.append(widths[i] - CountUtf8Chars(row[i]) + 2, ' ');
+  }
+  return line;
+}
 
 std::vector<std::string> RenderMarkdown(absl::string_view markdown, absl::string_view indent,
                                         size_t width) {

@@ -48,9 +48,31 @@ TEST(RenderMarkdownTest, AWordLongerThanTheWidthStaysWhole) {
               ElementsAre("go", "https://sops.example.com/a/long/path", "now"));
 }
 
-TEST(RenderMarkdownTest, TablesBecomeRowsOfCellsWithoutTheSeparator) {
-  EXPECT_THAT(RenderMarkdown("| Field | Value |\n|---|:---:|\n| `lead_score` | **≥ 75** |", "", 80),
-              ElementsAre("Field | Value", "lead_score | ≥ 75"));
+TEST(RenderMarkdownTest, TablesAreAlignedByCodePointsWithARuleUnderTheHeader) {
+  EXPECT_THAT(
+      RenderMarkdown("Check:\n| Field | Value |\n|---|:---:|\n| `lead_score` | **≥ 75** |\n"
+                     "| size – employees | > 50 |\nThen accept.",
+                     "  ", 80),
+      ElementsAre("  Check:", "  Field             Value", "  ----------------  -----",
+                  "  lead_score        ≥ 75", "  size – employees  > 50", "  Then accept."));
+}
+
+TEST(RenderMarkdownTest, TableRowsWithoutAHeaderRuleAreAlignedWithoutOne) {
+  EXPECT_THAT(RenderMarkdown("| a | bb |\n| ccc | d |", "", 80), ElementsAre("a    bb", "ccc  d"));
+}
+
+TEST(RenderMarkdownTest, TablesWiderThanTheWidthStayRowsOfCells) {
+  EXPECT_THAT(
+      RenderMarkdown("| Field | Value |\n|---|---|\n| lead_score | at least 75 points |", "> ", 20),
+      ElementsAre("> Field | Value", "> lead_score | at least 75 points"));
+}
+
+TEST(AlignedRowTest, PadsEachCellButTheLastToItsColumnCountingCodePoints) {
+  const std::vector<std::vector<std::string>> rows = {{"≥ 75", "a"}, {"score", "b", "c"}};
+  const std::vector<size_t> widths = ColumnWidths(rows);
+  EXPECT_THAT(widths, ElementsAre(5, 1, 1));
+  EXPECT_EQ(AlignedRow(rows[0], widths), "≥ 75   a");
+  EXPECT_EQ(AlignedRow(rows[1], widths), "score  b  c");
 }
 
 TEST(RenderMarkdownTest, FencedCodeIsKeptAsItIs) {

@@ -1,5 +1,6 @@
 #include "server/common/errors.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/utf8.h"
@@ -37,6 +38,11 @@ absl::Status InvalidResourceName(absl::string_view field, absl::string_view valu
                                  absl::string_view expected_form) {
   return InvalidField(field, absl::StrCat(QuoteInput(value), " is not a valid name; expected ",
                                           expected_form));
+}
+
+absl::Status UpperCaseId(absl::string_view field, absl::string_view kind, absl::string_view id) {
+  return InvalidField(field, absl::StrCat(kind, " ids are lower case: ", QuoteInput(id),
+                                          " should be ", QuoteInput(absl::AsciiStrToLower(id))));
 }
 
 absl::Status InvalidPageToken() {
@@ -82,7 +88,7 @@ absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason)
 
 absl::Status Unauthenticated() {
   return absl::UnauthenticatedError(
-      "missing or invalid credentials: send \"authorization: Bearer <token>\"");
+      absl::StrCat("missing or invalid credentials: ", kSendTokenHint));
 }
 
 absl::Status PermissionDenied(absl::string_view operation) {

@@ -39,6 +39,10 @@ absl::Status TooManyItems(absl::string_view field, size_t max);
 // the value quoted by QuoteInput.
 absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
                                  absl::string_view expected_form);
+// INVALID_ARGUMENT "<field>: <kind> ids are lower case: "<id>" should be
+// "<id in lower case>"", for a name that only its case keeps from being valid
+// (<kind>: org, SOP, token).
+absl::Status UpperCaseId(absl::string_view field, absl::string_view kind, absl::string_view id);
 // INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request,
 // or issued before a restart.
 absl::Status InvalidPageToken();
@@ -64,8 +68,10 @@ absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason)
 
 // UNAUTHENTICATED, the same words whatever was wrong with the credentials
 // (missing, malformed, unknown, expired, revoked), so a caller learns
-// nothing about which.
+// nothing about which. The message ends with kSendTokenHint, the way to pass
+// a token for gRPC clients; sopctl replaces it with its own.
 absl::Status Unauthenticated();
+inline constexpr absl::string_view kSendTokenHint = "send \"authorization: Bearer <token>\"";
 // PERMISSION_DENIED: the caller's roles do not allow `operation` ("publish
 // SOPs").
 absl::Status PermissionDenied(absl::string_view operation);

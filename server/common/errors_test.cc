@@ -62,5 +62,12 @@ TEST(ErrorsTest, InvalidResourceNameQuotesABoundedValue) {
                                       "orgs/{org}"));
 }
 
+TEST(ErrorsTest, UpperCaseIdSuggestsTheLowerCaseId) {
+  absl::Status s = error::UpperCaseId("name", "SOP", "Demo-No-Show");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "name: SOP ids are lower case: \"Demo-No-Show\" should be \"demo-no-show\"");
+}
+
 }  // namespace
 }  // namespace sopsidebar

@@ -55,18 +55,21 @@ def console_commands(document):
     command = None
     with open(os.path.join(SOURCE, document)) as f:
         lines = f.read().splitlines()
+    indent = 0
     i = 0
     while i < len(lines):
-        line = lines[i]
-        if line.startswith("```"):
+        # A block inside a list item is indented like the item's text.
+        line = lines[i][indent:] if in_console else lines[i]
+        if line.lstrip().startswith("```"):
             in_console = not in_console and line.strip() == "```console"
+            indent = len(line) - len(line.lstrip()) if in_console else 0
             command = None
         elif in_console and line.startswith("$ "):
             start = i
             text = line[2:]
             while text.endswith("\\") and i + 1 < len(lines):
                 i += 1
-                text += "\n" + lines[i]
+                text += "\n" + lines[i][indent:]
             command = Command(document, start + 1, text)
             commands.append(command)
         elif in_console and command is not None:
@@ -189,11 +192,12 @@ class DocExamplesTest(unittest.TestCase):
         path = os.path.join(self.root, "parser-sample.md")
         with open(path, "w") as f:
             f.write("```sh\n$ not run\n```\n```console\n$ a \\\n    --b\nout 1\n\n"
-                    "$ c\n```\n")
+                    "$ c\n```\n- item:\n\n  ```console\n  $ d\n  out 2\n  ```\n")
         commands = console_commands(path)
-        self.assertEqual([c.text for c in commands], ["a \\\n    --b", "c"])
+        self.assertEqual([c.text for c in commands], ["a \\\n    --b", "c", "d"])
         self.assertEqual(commands[0].expected, ["out 1", ""])
         self.assertEqual(commands[1].expected, [])
+        self.assertEqual(commands[2].expected, ["out 2"])
 
     def test_output_matching_takes_times_and_ellipses_but_nothing_else(self):
         self.assertTrue(matches(normalized(["at 2026-11-26 17:30:04 UTC", "..."]),

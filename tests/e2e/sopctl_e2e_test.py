@@ -89,7 +89,7 @@ class SopctlTest(unittest.TestCase):
         self.apply_examples()
         wrong_case = self.sopctl("lookup", "--record-type", "lead", "--field",
                                  "lead_status=SQL – Accepted", "--near-misses").stdout
-        self.assertIn("orgs/default/sops/first-touch-outreach-cadence rule 0 (priority 100): "
+        self.assertIn("orgs/default/sops/first-touch-outreach-cadence rule 1 (priority 100): "
                       "failed record type (actual \"lead\": differs only by case from record "
                       "type \"Lead\")", wrong_case)
         hyphen = self.sopctl("lookup", "--record-type", "Lead", "--field",
@@ -169,6 +169,47 @@ class SopctlTest(unittest.TestCase):
         usage = self.sopctl("lookup", "--field", "x=1", ok=False)
         self.assertEqual(usage.returncode, 2)
         self.assertIn("--record-type", usage.stderr)
+
+    def test_usage_error_says_what_is_wrong_and_which_help_to_read(self):
+        for args, hint in [(["get", "x", "--bogus"], "sopctl get --help"),
+                           (["fetch", "x"], "sopctl --help"),
+                           (["token", "create", "--user", "u", "--role", "CEO"],
+                            "sopctl token create --help")]:
+            result = self.sopctl(*args, ok=False)
+            self.assertEqual(result.returncode, 2, args)
+            self.assertTrue(result.stderr.startswith("sopctl: "), result.stderr)
+            self.assertTrue(result.stderr.endswith("\nrun '%s' for usage\n" % hint), result.stderr)
+            self.assertNotIn("INVALID_ARGUMENT", result.stderr)
+        unknown = self.sopctl("get", "x", "--bogus", ok=False)
+        self.assertEqual(unknown.stderr,
+                         "sopctl: unknown flag --bogus for get\nrun 'sopctl get --help' for usage\n")
+
+    def test_without_a_token_sopctl_says_how_to_pass_one(self):
+        env = dict(os.environ, SOPCTL_SERVER=self.sopd.address)
+        for name in ("SOPCTL_TOKEN", "SOPCTL_TOKEN_FILE"):
+            env.pop(name, None)
+        result = subprocess.run([os.environ["SOPCTL"], "whoami"], capture_output=True, text=True,
+                                env=env, timeout=TIMEOUT)
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stderr, "sopctl: no access token: pass a token with --token-file "
+                                        "FILE (or set SOPCTL_TOKEN_FILE)\n")
+        wrong = self.sopctl("whoami", ok=False, token_file=self.write("wrong.token", "sops_nope"))
+        self.assertEqual(wrong.returncode, 1)
+        self.assertEqual(wrong.stderr, "UNAUTHENTICATED: missing or invalid credentials: pass a "
+                                       "token with --token-file FILE (or set SOPCTL_TOKEN_FILE)\n")
+
+    def test_upper_case_id_suggests_the_lower_case_one(self):
+        result = self.sopctl("get", "Demo-No-Show", ok=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr, "INVALID_ARGUMENT: name: SOP ids are lower case: "
+                                        "\"Demo-No-Show\" should be \"demo-no-show\"\n")
+
+    def test_text_lookup_counts_rules_and_steps_from_one(self):
+        self.apply_examples()
+        out = self.sopctl("lookup", *MQL_LEAD).stdout
+        self.assertIn('   matched rule 1 "Lead handed over by Marketing', out)
+        self.assertIn("   current step 2/4: ", out)
+        self.assertIn("     Criterion     Accept when\n     ------------  ---", out)
 
     def test_version_is_sopds_and_help_is_a_command(self):
         sopd = subprocess.run([os.environ["SOPD"], "--version"], capture_output=True, text=True,

@@ -34,6 +34,28 @@ TEST(NamesTest, MalformedNamesAreInvalidArgumentNamingTheField) {
   }
 }
 
+TEST(NamesTest, UpperCaseIdSaysIdsAreLowerCaseAndSuggestsTheLowerCaseId) {
+  absl::StatusOr<SopName> sop = ParseSopName("name", "orgs/default/sops/Demo-No-Show");
+  ASSERT_FALSE(sop.ok());
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "name: SOP ids are lower case: \"Demo-No-Show\" should be \"demo-no-show\"");
+  absl::StatusOr<std::string> org = ParseOrgName("parent", "orgs/Acme");
+  ASSERT_FALSE(org.ok());
+  EXPECT_EQ(org.status().message(), "parent: org ids are lower case: \"Acme\" should be \"acme\"");
+  absl::StatusOr<TokenName> token = ParseTokenName("name", "orgs/acme/tokens/T1");
+  ASSERT_FALSE(token.ok());
+  EXPECT_EQ(token.status().message(), "name: token ids are lower case: \"T1\" should be \"t1\"");
+}
+
+TEST(NamesTest, UpperCaseIdWithAnotherFlawKeepsTheShapeError) {
+  absl::StatusOr<SopName> sop = ParseSopName("name", "orgs/default/sops/Demo_No_Show");
+  ASSERT_FALSE(sop.ok());
+  EXPECT_EQ(sop.status().message(),
+            "name: \"orgs/default/sops/Demo_No_Show\" is not a valid name; expected "
+            "orgs/{org}/sops/{sop}");
+}
+
 TEST(NamesTest, EmptyNameIsRequired) {
   absl::StatusOr<std::string> org = ParseOrgName("parent", "");
   ASSERT_FALSE(org.ok());
