@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "client/cli/format.h"
+#include "server/common/errors.h"
 #include "server/common/ids.h"
 #include "server/common/status_macros.h"
 #include "server/domain/auth/caller.h"
@@ -89,8 +90,10 @@ class ClientApplyTarget : public SopApplyTarget {
     return absl::OkStatus();
   }
   // The server's own permission table decides, so the plan foresees its
-  // PERMISSION_DENIED word for word.
-  absl::Status Authorize(ApplyWrite write, const v1::Sop* existing) override {
+  // PERMISSION_DENIED word for word. A token writes in its own org only.
+  absl::Status Authorize(ApplyWrite write, const SopName& name,
+                         const v1::Sop* existing) override {
+    if (name.org != caller_.org) return error::OrgNotFound(OrgName(name.org));
     return sopsidebar::Authorize(
         caller_, write == ApplyWrite::kWrite ? Operation::kWriteSops : Operation::kPublishSops,
         existing);

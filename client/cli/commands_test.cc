@@ -306,7 +306,17 @@ TEST_F(CommandsTest, ApplyWithPublishWarnsAboutEachPublishedSopsTies) {
   EXPECT_EQ(err_.str(), kTieWarning);
 }
 
+TEST_F(CommandsTest, ApplyToAnotherOrgThanTheTokensWritesNothing) {
+  Write("a.yaml", kHandoff);
+  const std::string other = Write("b.yaml", "name: orgs/acme/sops/b\ntitle: T\nowner: O\n");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string()}), 1);
+  EXPECT_EQ(err_.str(), absl::StrCat("NOT_FOUND: ", other, ": org orgs/acme not found\n"
+                                     "nothing applied: 1 of 2 SOPs cannot be applied\n"));
+  EXPECT_THAT(sopd_->calls, Not(Contains("CreateSop")));
+}
+
 TEST_F(CommandsTest, ApplyUsesTheOrgOfTheNameInTheFile) {
+  sopd_->who.set_org("orgs/acme");
   const std::string path =
       Write("x.yaml", "name: orgs/acme/sops/handoff\ntitle: T\nowner: O\nstate: PUBLISHED\n");
   EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();

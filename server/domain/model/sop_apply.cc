@@ -42,7 +42,7 @@ absl::StatusOr<ApplyPlan> PlanSopFile(SopApplyTarget& target, const SopFile& fil
   absl::StatusOr<v1::Sop> current = target.Get(plan.name);
   if (current.status().code() == absl::StatusCode::kNotFound) {
     plan.action = ApplyAction::kCreated;
-    plan.problem = target.Authorize(ApplyWrite::kWrite, nullptr);
+    plan.problem = target.Authorize(ApplyWrite::kWrite, name, nullptr);
   } else if (!current.ok()) {
     return current.status();
   } else {
@@ -59,7 +59,7 @@ absl::StatusOr<ApplyPlan> PlanSopFile(SopApplyTarget& target, const SopFile& fil
       plan.body.set_name(plan.name);
       plan.body.set_etag(file.sop.etag());
       // The server's UpdateSop checks in this order too.
-      plan.problem = target.Authorize(ApplyWrite::kWrite, &*plan.current);
+      plan.problem = target.Authorize(ApplyWrite::kWrite, name, &*plan.current);
       if (plan.problem.ok() && !file.sop.etag().empty() && plan.compared_with_draft &&
           file.sop.etag() != plan.current->etag()) {
         plan.problem = error::EtagMismatch(plan.name);
@@ -80,7 +80,7 @@ absl::StatusOr<ApplyPlan> PlanSopFile(SopApplyTarget& target, const SopFile& fil
     head.set_state(plan.current ? plan.current->state() : v1::Sop::DRAFT);
   }
   plan.publish = true;
-  plan.problem = target.Authorize(ApplyWrite::kPublish, &head);
+  plan.problem = target.Authorize(ApplyWrite::kPublish, name, &head);
   if (plan.problem.ok()) plan.problem = CheckPublishable(plan.name, head);
   return plan;
 }

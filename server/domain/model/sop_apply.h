@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/domain/model/names.h"
 #include "server/domain/model/sop_file.h"
 #include "sopsidebar/v1/sop.pb.h"
 
@@ -34,10 +35,13 @@ class SopApplyTarget {
   // Replaces every mutable field; `sop` carries name and, when known, etag.
   virtual absl::StatusOr<v1::Sop> Update(const v1::Sop& sop) = 0;
   virtual absl::StatusOr<v1::Sop> Publish(const std::string& name) = 0;
-  // For the plan, before anything is written: OK, or the PERMISSION_DENIED
-  // the target would answer `write` with on `existing` (null: an SOP to
-  // create). Default: OK, the target decides when written to.
-  virtual absl::Status Authorize(ApplyWrite /*write*/, const v1::Sop* /*existing*/) {
+  // For the plan, before anything is written: OK, or the refusal the target
+  // would answer `write` of SOP `name` with (PERMISSION_DENIED for the
+  // caller's roles, NOT_FOUND for an org not the caller's), `existing` being
+  // the SOP as Get returned it (null: an SOP to create). Default: OK, the
+  // target decides when written to.
+  virtual absl::Status Authorize(ApplyWrite /*write*/, const SopName& /*name*/,
+                                 const v1::Sop* /*existing*/) {
     return absl::OkStatus();
   }
   // Whether `sop`, as Get returned it, is the draft (true) or the published

@@ -42,7 +42,7 @@ class FakeTarget : public SopApplyTarget {
     return stored;
   }
 
-  absl::Status Authorize(ApplyWrite write, const v1::Sop*) override {
+  absl::Status Authorize(ApplyWrite write, const SopName&, const v1::Sop*) override {
     return write == ApplyWrite::kWrite ? write_status : absl::OkStatus();
   }
   bool SeesDraft(const v1::Sop&) override { return sees_drafts; }
