@@ -149,12 +149,13 @@ Lists every revision of an SOP, newest first: id, time, author, change.
 Creates or updates SOPs from a YAML or JSON file, or from every *.yaml, *.yml and
 *.json file in a directory. The SOP id is the one in the file's name field, else
 the file's base name. All or nothing: every file is checked, every SOP read and
-what the server would refuse (your roles, a stale etag, a deleted SOP, with
---publish an SOP without targeting rules) found before the first write; if any
-file would fail, each failure is printed as "CODE: FILE: message" on stderr and
-nothing is written. Then prints one line per SOP: "created", "updated" or
-"unchanged" and its name; when your roles see only what is published, the line
-ends in: (compared with published revision N: your roles cannot read drafts).
+what the server would refuse (your roles, an org not your token's, a stale
+etag, a deleted SOP, with --publish an SOP without targeting rules) found before
+the first write; if any file would fail, each failure is printed as
+"CODE: FILE: message" on stderr and nothing is written. Then prints one line per
+SOP: "created", "updated" or "unchanged" and its name; when your roles see only
+what is published, the line ends in: (compared with published revision N: your
+roles cannot read drafts).
 Should the server still refuse a write, apply stops and prints on stderr the
 error, then "applied", "failed" and "not attempted" with each SOP's name.
 Exits 0 when every SOP was applied, 1 otherwise.
