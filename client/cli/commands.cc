@@ -8,8 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/cli/format.h"
 #include "server/common/errors.h"
@@ -91,8 +91,7 @@ class ClientApplyTarget : public SopApplyTarget {
   }
   // The server's own permission table decides, so the plan foresees its
   // PERMISSION_DENIED word for word. A token writes in its own org only.
-  absl::Status Authorize(ApplyWrite write, const SopName& name,
-                         const v1::Sop* existing) override {
+  absl::Status Authorize(ApplyWrite write, const SopName& name, const v1::Sop* existing) override {
     if (name.org != caller_.org) return error::OrgNotFound(OrgName(name.org));
     return sopsidebar::Authorize(
         caller_, write == ApplyWrite::kWrite ? Operation::kWriteSops : Operation::kPublishSops,
@@ -164,7 +163,8 @@ std::string FormatDryRun(const ApplyPlan& plan) {
       break;
     case ApplyAction::kUnchanged:
     case ApplyAction::kKept:
-      text = TextLine(absl::StrCat(ApplyActionName(plan.action), " ", plan.name, ComparedWith(plan)));
+      text =
+          TextLine(absl::StrCat(ApplyActionName(plan.action), " ", plan.name, ComparedWith(plan)));
       break;
   }
   if (plan.publish) absl::StrAppend(&text, TextLine(absl::StrCat("would publish ", plan.name)));
@@ -189,10 +189,9 @@ std::string FormatStoppedApply(const std::vector<SopFile>& files,
   for (size_t i = 0; i < plans.size(); ++i) {
     const ApplyPlan& plan = plans[i];
     if (i < failed) {
-      absl::StrAppend(&text,
-                      TextLine(absl::StrCat("applied ", plan.name, " (",
-                                            ApplyActionName(*progress[i].written),
-                                            progress[i].published ? ", published" : "", ")")));
+      absl::StrAppend(&text, TextLine(absl::StrCat(
+                                 "applied ", plan.name, " (", ApplyActionName(*progress[i].written),
+                                 progress[i].published ? ", published" : "", ")")));
     } else if (i == failed) {
       const std::string done =
           progress[i].written.has_value()

@@ -310,7 +310,8 @@ TEST_F(CommandsTest, ApplyToAnotherOrgThanTheTokensWritesNothing) {
   Write("a.yaml", kHandoff);
   const std::string other = Write("b.yaml", "name: orgs/acme/sops/b\ntitle: T\nowner: O\n");
   EXPECT_EQ(Run({"apply", "-f", dir_.string()}), 1);
-  EXPECT_EQ(err_.str(), absl::StrCat("NOT_FOUND: ", other, ": org orgs/acme not found\n"
+  EXPECT_EQ(err_.str(), absl::StrCat("NOT_FOUND: ", other,
+                                     ": org orgs/acme not found\n"
                                      "nothing applied: 1 of 2 SOPs cannot be applied\n"));
   EXPECT_THAT(sopd_->calls, Not(Contains("CreateSop")));
 }
@@ -363,11 +364,10 @@ TEST_F(CommandsTest, ApplyWithPublishWritesNothingWhenPublishWouldFail) {
   Write("c.yaml", kHandoff);
   EXPECT_EQ(Run({"apply", "-f", dir_.string(), "--publish"}), 1);
   EXPECT_EQ(out_.str(), "");
-  EXPECT_EQ(err_.str(),
-            absl::StrCat("FAILED_PRECONDITION: ", b,
-                         ": SOP orgs/default/sops/b cannot be published: it has no "
-                         "targeting_rules, so no record would match it\n"
-                         "nothing applied: 1 of 3 SOPs cannot be applied\n"));
+  EXPECT_EQ(err_.str(), absl::StrCat("FAILED_PRECONDITION: ", b,
+                                     ": SOP orgs/default/sops/b cannot be published: it has no "
+                                     "targeting_rules, so no record would match it\n"
+                                     "nothing applied: 1 of 3 SOPs cannot be applied\n"));
   EXPECT_THAT(sopd_->calls, ElementsAre("WhoAmI", "GetSop", "GetSop", "GetSop"));
 }
 
@@ -451,7 +451,8 @@ TEST_F(CommandsTest, ApplyOfAChangedFileByACallerWhoMayNotWriteIsPermissionDenie
   EXPECT_EQ(err_.str(),
             absl::StrCat("PERMISSION_DENIED: ", (dir_ / "a.yaml").string(),
                          ": your roles do not allow you to create, change or delete SOPs\n"
-                         "PERMISSION_DENIED: ", path,
+                         "PERMISSION_DENIED: ",
+                         path,
                          ": your roles do not allow you to create, change or delete SOPs\n"
                          "nothing applied: 2 of 2 SOPs cannot be applied\n"));
   EXPECT_THAT(sopd_->calls, ElementsAre("WhoAmI", "GetSop", "GetSop"));

@@ -18,7 +18,7 @@ namespace sopsidebar {
 
 // A write an apply makes, for SopApplyTarget::Authorize.
 enum class ApplyWrite {
-  kWrite,    // create or update
+  kWrite,  // create or update
   kPublish,
 };
 
