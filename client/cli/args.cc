@@ -155,16 +155,28 @@ Lists every revision of an SOP, newest first: id, time, author, change.
        "apply",
        "create or update SOPs from YAML/JSON files",
        "",
-       {{"file", true, false}, {"publish", false, false}},
-       R"(Usage: sopctl apply -f FILE|DIR [--publish]
+       {{"file", true, false}, {"publish", false, false}, {"dry-run", false, false}},
+       R"(Usage: sopctl apply -f FILE|DIR [--publish] [--dry-run]
 Creates or updates SOPs from a YAML or JSON file, or from every *.yaml, *.yml and
-*.json file in a directory. Every file is checked before anything is sent. The
-SOP id is the one in the file's name field, else the file's base name.
-Prints "created", "updated" or "unchanged" and the SOP's name for each file.
+*.json file in a directory. The SOP id is the one in the file's name field, else
+the file's base name. All or nothing: every file is checked, every SOP read and
+what the server would refuse (your roles, an org not your token's, a stale
+etag, a deleted SOP, with --publish an SOP without targeting rules) found before
+the first write; if any file would fail, each failure is printed as
+"CODE: FILE: message" on stderr and nothing is written. Then prints one line per
+SOP: "created", "updated" or "unchanged" and its name; when your roles see only
+what is published, the line ends in: (compared with published revision N: your
+roles cannot read drafts).
+Should the server still refuse a write, apply stops and prints on stderr the
+error, then "applied", "failed" and "not attempted" with each SOP's name.
+Exits 0 when every SOP was applied, 1 otherwise.
   -f, --file PATH   the file or directory (required)
   --publish         also publish each SOP whose draft is not the published
                     revision; prints "published" and the name, and on stderr a
                     warning for each tie it now has (see "sopctl publish")
+  --dry-run         check and plan as above, write nothing: prints "would
+                    create", "would update", "would publish" or "unchanged" and
+                    the name per SOP, then "dry run: nothing written"
 )"},
       {Command::kValidate,
        "validate",
@@ -712,6 +724,7 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       if (!file) return UsageError("apply needs -f FILE|DIR");
       invocation.apply_path = *file;
       invocation.publish = flags.count("publish") > 0;
+      invocation.dry_run = flags.count("dry-run") > 0;
       break;
     }
     case Command::kValidate: {

@@ -15,7 +15,10 @@
 #include "server/common/errors.h"
 #include "server/common/ids.h"
 #include "server/common/status_macros.h"
+#include "server/domain/auth/caller.h"
+#include "server/domain/auth/permissions.h"
 #include "server/domain/model/names.h"
+#include "server/domain/model/roles.h"
 #include "server/domain/model/sop_apply.h"
 #include "server/domain/model/sop_file.h"
 
@@ -67,6 +70,9 @@ class ClientApplyTarget : public SopApplyTarget {
   absl::StatusOr<v1::Sop> Update(const v1::Sop& sop) override {
     v1::UpdateSopRequest request;
     *request.mutable_sop() = sop;
+    // The file is the whole SOP: what it leaves out is cleared (AIP-134's
+    // "*"; without a mask only the fields the file sets would change).
+    request.mutable_update_mask()->add_paths("*");
     return client_.UpdateSop(request);
   }
   absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
@@ -76,6 +82,28 @@ class ClientApplyTarget : public SopApplyTarget {
     return std::move(*response.mutable_sop());
   }
 
+  // Asks sopd who the token is, for Authorize and SeesDraft. Before the plan.
+  absl::Status LoadCaller() {
+    SOP_ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, client_.WhoAmI(v1::WhoAmIRequest()));
+    caller_.org = std::string(absl::StripPrefix(who.org(), "orgs/"));
+    caller_.user_id = who.user_id();
+    caller_.server_admin = who.server_admin();
+    caller_.roles = 0;
+    for (int role : who.roles()) caller_.roles |= RoleBit(static_cast<v1::Role>(role));
+    return absl::OkStatus();
+  }
+  // The server's own permission table decides, so the plan foresees its
+  // PERMISSION_DENIED word for word. A token writes in its own org only.
+  absl::Status Authorize(ApplyWrite write, const SopName& name, const v1::Sop* existing) override {
+    if (name.org != caller_.org) return error::OrgNotFound(OrgName(name.org));
+    return sopsidebar::Authorize(
+        caller_, write == ApplyWrite::kWrite ? Operation::kWriteSops : Operation::kPublishSops,
+        existing);
+  }
+  bool SeesDraft(const v1::Sop& sop) override {
+    return IsAllowed(caller_, Operation::kReadDrafts, &sop);
+  }
+
   // The ties of the last Publish (empty after a failed one); each only once.
   google::protobuf::RepeatedPtrField<v1::TargetingTie> TakePublishTies() {
     return std::exchange(last_publish_ties_, {});
@@ -83,6 +111,7 @@ class ClientApplyTarget : public SopApplyTarget {
 
  private:
   client::Client& client_;
+  Caller caller_;
   google::protobuf::RepeatedPtrField<v1::TargetingTie> last_publish_ties_;
 };
 
@@ -111,27 +140,134 @@ absl::StatusOr<std::optional<std::vector<SopFile>>> LoadFiles(const Invocation& 
   return files;
 }
 
+// " (compared with published revision N: ...)" when `plan` compared the file
+// with the published revision because the caller may not read drafts.
+std::string ComparedWith(const ApplyPlan& plan) {
+  if (plan.compared_with_draft || !plan.current.has_value()) return "";
+  return absl::StrCat(" (compared with published revision ", plan.current->published_revision_id(),
+                      ": your roles cannot read drafts)");
+}
+
+// "CODE: FILE: message", the line apply prints for a file the server refuses.
+std::string FileError(const SopFile& file, const absl::Status& status) {
+  return TextLine(absl::StrCat(absl::StatusCodeToString(status.code()), ": ", file.path, ": ",
+                               status.message()));
+}
+
+// What a dry run prints for `plan`: what apply would write, one line each.
+std::string FormatDryRun(const ApplyPlan& plan) {
+  std::string text;
+  switch (plan.action) {
+    case ApplyAction::kCreated:
+      text = TextLine(absl::StrCat("would create ", plan.name));
+      break;
+    case ApplyAction::kUpdated:
+      text = TextLine(absl::StrCat("would update ", plan.name, ComparedWith(plan)));
+      break;
+    case ApplyAction::kUnchanged:
+    case ApplyAction::kKept:
+      text =
+          TextLine(absl::StrCat(ApplyActionName(plan.action), " ", plan.name, ComparedWith(plan)));
+      break;
+  }
+  if (plan.publish) absl::StrAppend(&text, TextLine(absl::StrCat("would publish ", plan.name)));
+  return text;
+}
+
+// How far one SOP of a run that stopped got.
+struct ApplyProgress {
+  std::optional<ApplyAction> written;  // set once its write (or no-op) succeeded
+  bool published = false;
+};
+
+// The account of a run the server stopped at plans[failed]: which SOPs were
+// applied (and published), which failed with `status`, which not attempted.
+std::string FormatStoppedApply(const std::vector<SopFile>& files,
+                               const std::vector<ApplyPlan>& plans,
+                               const std::vector<ApplyProgress>& progress, size_t failed,
+                               const absl::Status& status) {
+  std::string text = FileError(files[failed], status);
+  absl::StrAppend(&text, TextLine(absl::StrCat("apply stopped at ", plans[failed].name,
+                                               "; the SOPs before it stay applied:")));
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const ApplyPlan& plan = plans[i];
+    if (i < failed) {
+      absl::StrAppend(&text, TextLine(absl::StrCat(
+                                 "applied ", plan.name, " (", ApplyActionName(*progress[i].written),
+                                 progress[i].published ? ", published" : "", ")")));
+    } else if (i == failed) {
+      const std::string done =
+          progress[i].written.has_value()
+              ? absl::StrCat(ApplyActionName(*progress[i].written), ", not published; ")
+              : "";
+      absl::StrAppend(&text, TextLine(absl::StrCat("failed ", plan.name, " (", done,
+                                                   absl::StatusCodeToString(status.code()), ": ",
+                                                   status.message(), ")")));
+    } else {
+      absl::StrAppend(&text, TextLine(absl::StrCat("not attempted ", plan.name)));
+    }
+  }
+  return text;
+}
+
+// All or nothing, as far as a client can make it: every file is loaded and
+// every SOP planned (read, compared, checked against the server's
+// permission table and publish preconditions) before the first write.
 absl::StatusOr<int> Apply(const Invocation& invocation, client::Client& client, std::ostream& out,
                           std::ostream& err) {
-  // All files are checked before the first call, so a bad file writes nothing.
   SOP_ASSIGN_OR_RETURN(const std::optional<std::vector<SopFile>> files,
                        LoadFiles(invocation, out, err));
   if (!files.has_value()) return kExitFailed;
   ClientApplyTarget target(client);
+  SOP_RETURN_IF_ERROR(target.LoadCaller());
   ApplyOptions options;
   options.default_org = invocation.global.org;
   options.publish = invocation.publish;
+
+  std::vector<ApplyPlan> plans;
+  int refused = 0;
   for (const SopFile& file : *files) {
-    absl::StatusOr<ApplyResult> result = ApplySopFile(target, file, options);
-    if (!result.ok()) {
-      return absl::Status(result.status().code(),
-                          absl::StrCat(file.path, ": ", result.status().message()));
+    absl::StatusOr<ApplyPlan> plan = PlanSopFile(target, file, options);
+    if (!plan.ok()) {
+      return absl::Status(plan.status().code(),
+                          absl::StrCat(file.path, ": ", plan.status().message()));
     }
-    out << TextLine(absl::StrCat(ApplyActionName(result->action), " ", result->sop.name()));
-    if (result->published) {
-      out << TextLine(absl::StrCat("published ", result->sop.name()));
-      WarnAboutTies(target.TakePublishTies(), err);
+    if (!plan->problem.ok()) {
+      ++refused;
+      err << FileError(file, plan->problem);
     }
+    plans.push_back(*std::move(plan));
+  }
+  if (refused > 0) {
+    err << TextLine(absl::StrCat("nothing applied: ", refused, " of ", plans.size(),
+                                 " SOPs cannot be applied"));
+    return kExitFailed;
+  }
+  if (invocation.dry_run) {
+    for (const ApplyPlan& plan : plans) out << FormatDryRun(plan);
+    out << TextLine("dry run: nothing written");
+    return kExitOk;
+  }
+
+  std::vector<ApplyProgress> progress(plans.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const ApplyPlan& plan = plans[i];
+    absl::StatusOr<v1::Sop> sop = WritePlannedSop(target, plan);
+    if (!sop.ok()) {
+      err << FormatStoppedApply(*files, plans, progress, i, sop.status());
+      return kExitFailed;
+    }
+    progress[i].written = plan.action;
+    out << TextLine(absl::StrCat(ApplyActionName(plan.action), " ", plan.name, ComparedWith(plan)));
+    if (!plan.publish) continue;
+    sop = PublishPlannedSop(target, plan);
+    if (!sop.ok()) {
+      err << FormatStoppedApply(*files, plans, progress, i, sop.status());
+      return kExitFailed;
+    }
+    progress[i].published = true;
+    out << TextLine(absl::StrCat("published ", plan.name));
+    WarnAboutTies(target.TakePublishTies(), err);
   }
   return kExitOk;
 }

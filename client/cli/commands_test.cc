@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -16,9 +17,11 @@
 namespace sopsidebar::cli {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // An in-memory sopd good enough for apply, get, publish, check and lookup:
@@ -33,12 +36,20 @@ class FakeSopd : public client::Connection {
   // What LookupSops answers, and the requests it got.
   v1::LookupSopsResponse lookup_response;
   std::vector<v1::LookupSopsRequest> lookups;
+  // Writes refused, by "<method> <SOP name>" (e.g. "PublishSop orgs/default/sops/b").
+  std::map<std::string, absl::Status> refused;
+
+  absl::Status Refusal(const std::string& method, const std::string& name) const {
+    auto it = refused.find(absl::StrCat(method, " ", name));
+    return it == refused.end() ? absl::OkStatus() : it->second;
+  }
 
   absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
     calls.push_back("CreateSop");
     creates.push_back(request);
     v1::Sop sop = request.sop();
     sop.set_name(absl::StrCat(request.parent(), "/sops/", request.sop_id()));
+    if (absl::Status refusal = Refusal("CreateSop", sop.name()); !refusal.ok()) return refusal;
     sop.set_state(v1::Sop::DRAFT);
     return Write(std::move(sop));
   }
@@ -51,6 +62,9 @@ class FakeSopd : public client::Connection {
   }
   absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override {
     calls.push_back("UpdateSop");
+    if (absl::Status refusal = Refusal("UpdateSop", request.sop().name()); !refusal.ok()) {
+      return refusal;
+    }
     auto it = sops.find(request.sop().name());
     if (it == sops.end()) return absl::NotFoundError("missing");
     if (!request.sop().etag().empty() && request.sop().etag() != it->second.etag()) {
@@ -63,6 +77,9 @@ class FakeSopd : public client::Connection {
   }
   absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
     calls.push_back("PublishSop");
+    if (absl::Status refusal = Refusal("PublishSop", request.name()); !refusal.ok()) {
+      return refusal;
+    }
     v1::Sop& sop = sops.at(request.name());
     if (!request.etag().empty() && request.etag() != sop.etag()) return absl::AbortedError("etag");
     sop.set_state(v1::Sop::PUBLISHED);
@@ -211,6 +228,10 @@ class CommandsTest : public ::testing::Test {
            absl::StrCat("sopctl_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    // Sales Ops, who may write and publish; tests of other roles change it.
+    sopd_->who.set_org("orgs/default");
+    sopd_->who.set_user_id("ops@example.com");
+    sopd_->who.add_roles(v1::SALES_OPS);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -241,7 +262,8 @@ class CommandsTest : public ::testing::Test {
   std::ostringstream err_;
 };
 
-constexpr char kHandoff[] = "title: Handoff\nowner: Sales Ops\n";
+constexpr char kHandoff[] =
+    "title: Handoff\nowner: Sales Ops\ntargeting_rules:\n  - record_types: [Lead]\n";
 
 // A tie with orgs/default/sops/other on a Lead in "SQL – Accepted".
 v1::TargetingTie TieWithOther(int rule_index, int other_rule_index) {
@@ -279,13 +301,13 @@ TEST_F(CommandsTest, ApplyTwiceLeavesTheSopUnchanged) {
   ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
   EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "unchanged orgs/default/sops/handoff\n");
-  EXPECT_THAT(sopd_->calls, ElementsAre("GetSop", "CreateSop", "GetSop"));
+  EXPECT_THAT(sopd_->calls, ElementsAre("WhoAmI", "GetSop", "CreateSop", "WhoAmI", "GetSop"));
 }
 
 TEST_F(CommandsTest, ApplyUpdatesAChangedSop) {
   const std::string path = Write("handoff.yaml", kHandoff);
   ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
-  Write("handoff.yaml", "title: Handoff v2\nowner: Sales Ops\n");
+  Write("handoff.yaml", absl::StrReplaceAll(kHandoff, {{"Handoff", "Handoff v2"}}));
   EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "updated orgs/default/sops/handoff\n");
   EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").title(), "Handoff v2");
@@ -311,7 +333,18 @@ TEST_F(CommandsTest, ApplyWithPublishWarnsAboutEachPublishedSopsTies) {
   EXPECT_EQ(err_.str(), kTieWarning);
 }
 
+TEST_F(CommandsTest, ApplyToAnotherOrgThanTheTokensWritesNothing) {
+  Write("a.yaml", kHandoff);
+  const std::string other = Write("b.yaml", "name: orgs/acme/sops/b\ntitle: T\nowner: O\n");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string()}), 1);
+  EXPECT_EQ(err_.str(), absl::StrCat("NOT_FOUND: ", other,
+                                     ": org orgs/acme not found\n"
+                                     "nothing applied: 1 of 2 SOPs cannot be applied\n"));
+  EXPECT_THAT(sopd_->calls, Not(Contains("CreateSop")));
+}
+
 TEST_F(CommandsTest, ApplyUsesTheOrgOfTheNameInTheFile) {
+  sopd_->who.set_org("orgs/acme");
   const std::string path =
       Write("x.yaml", "name: orgs/acme/sops/handoff\ntitle: T\nowner: O\nstate: PUBLISHED\n");
   EXPECT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
@@ -350,6 +383,106 @@ TEST_F(CommandsTest, ApplyWarnsAboutOutputOnlyKeysAndAppliesTheRest) {
                                      "sets it (apply --publish publishes)\n"));
   EXPECT_EQ(out_.str(), "created orgs/default/sops/handoff\n");
   EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").state(), v1::Sop::DRAFT);
+}
+
+TEST_F(CommandsTest, ApplyWithPublishWritesNothingWhenPublishWouldFail) {
+  Write("a.yaml", kHandoff);
+  const std::string b = Write("b.yaml", "title: B\nowner: Ops\n");
+  Write("c.yaml", kHandoff);
+  EXPECT_EQ(Run({"apply", "-f", dir_.string(), "--publish"}), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), absl::StrCat("FAILED_PRECONDITION: ", b,
+                                     ": SOP orgs/default/sops/b cannot be published: it has no "
+                                     "targeting_rules, so no record would match it\n"
+                                     "nothing applied: 1 of 3 SOPs cannot be applied\n"));
+  EXPECT_THAT(sopd_->calls, ElementsAre("WhoAmI", "GetSop", "GetSop", "GetSop"));
+}
+
+TEST_F(CommandsTest, ApplyStoppedByTheServerNamesWhatWasAppliedWhatFailedAndWhatWasNotAttempted) {
+  Write("a.yaml", kHandoff);
+  const std::string b = Write("b.yaml", kHandoff);
+  Write("c.yaml", kHandoff);
+  sopd_->refused["PublishSop orgs/default/sops/b"] = absl::UnavailableError("sopd went away");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string(), "--publish"}), 1);
+  EXPECT_EQ(out_.str(),
+            "created orgs/default/sops/a\npublished orgs/default/sops/a\n"
+            "created orgs/default/sops/b\n");
+  EXPECT_EQ(err_.str(),
+            absl::StrCat("UNAVAILABLE: ", b, ": sopd went away\n",
+                         "apply stopped at orgs/default/sops/b; the SOPs before it stay applied:\n"
+                         "applied orgs/default/sops/a (created, published)\n"
+                         "failed orgs/default/sops/b (created, not published; UNAVAILABLE: sopd "
+                         "went away)\n"
+                         "not attempted orgs/default/sops/c\n"));
+  EXPECT_EQ(sopd_->sops.count("orgs/default/sops/c"), 0u);
+}
+
+TEST_F(CommandsTest, ApplyDryRunPrintsWhatItWouldDoAndWritesNothing) {
+  Write("a.yaml", kHandoff);
+  Write("b.yaml", kHandoff);
+  ASSERT_EQ(Run({"apply", "-f", dir_.string(), "--publish"}), 0) << err_.str();
+  Write("b.yaml", absl::StrReplaceAll(kHandoff, {{"Handoff", "Handoff v2"}}));
+  Write("c.yaml", kHandoff);
+  const std::map<std::string, v1::Sop> before = sopd_->sops;
+  sopd_->calls.clear();
+  EXPECT_EQ(Run({"apply", "-f", dir_.string(), "--publish", "--dry-run"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "unchanged orgs/default/sops/a\n"
+            "would update orgs/default/sops/b\nwould publish orgs/default/sops/b\n"
+            "would create orgs/default/sops/c\nwould publish orgs/default/sops/c\n"
+            "dry run: nothing written\n");
+  EXPECT_THAT(sopd_->calls, ElementsAre("WhoAmI", "GetSop", "GetSop", "GetSop"));
+  EXPECT_EQ(sopd_->sops.size(), before.size());
+  for (const auto& [name, sop] : before) EXPECT_EQ(sopd_->sops.at(name).etag(), sop.etag());
+}
+
+TEST_F(CommandsTest, ApplyDryRunReportsWhatARealApplyWouldRefuse) {
+  const std::string b = Write("b.yaml", "title: B\nowner: Ops\n");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string(), "--publish", "--dry-run"}), 1);
+  const std::string dry_err = err_.str();
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string(), "--publish"}), 1);
+  EXPECT_EQ(err_.str(), dry_err);
+  EXPECT_THAT(dry_err, HasSubstr("cannot be published"));
+  EXPECT_THAT(sopd_->calls, Not(Contains("CreateSop")));
+}
+
+// An SDR sees the published revision 2 of an SOP whose draft (3) is ahead.
+void SeeAsSdr(FakeSopd& sopd, const std::string& title) {
+  v1::Sop published;
+  published.set_name("orgs/default/sops/handoff");
+  published.set_title(title);
+  published.set_owner("Sales Ops");
+  published.add_targeting_rules()->add_record_types("Lead");
+  published.set_state(v1::Sop::PUBLISHED);
+  published.set_revision_id("2");
+  published.set_published_revision_id("2");
+  sopd.sops[published.name()] = published;
+  sopd.who.clear_roles();
+  sopd.who.add_roles(v1::SDR);
+}
+
+TEST_F(CommandsTest, ApplyByACallerWhoCannotReadDraftsSaysItComparedWithThePublishedRevision) {
+  SeeAsSdr(*sopd_, "Handoff");
+  EXPECT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff), "--publish"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "unchanged orgs/default/sops/handoff (compared with published revision 2: your roles "
+            "cannot read drafts)\n");
+}
+
+TEST_F(CommandsTest, ApplyOfAChangedFileByACallerWhoMayNotWriteIsPermissionDeniedBeforeAnyWrite) {
+  SeeAsSdr(*sopd_, "Handoff");
+  Write("a.yaml", kHandoff);
+  const std::string path = Write("handoff.yaml", "title: Mine\nowner: Ops\n");
+  EXPECT_EQ(Run({"apply", "-f", dir_.string()}), 1);
+  EXPECT_EQ(err_.str(),
+            absl::StrCat("PERMISSION_DENIED: ", (dir_ / "a.yaml").string(),
+                         ": your roles do not allow you to create, change or delete SOPs\n"
+                         "PERMISSION_DENIED: ",
+                         path,
+                         ": your roles do not allow you to create, change or delete SOPs\n"
+                         "nothing applied: 2 of 2 SOPs cannot be applied\n"));
+  EXPECT_THAT(sopd_->calls, ElementsAre("WhoAmI", "GetSop", "GetSop"));
 }
 
 TEST_F(CommandsTest, ValidateOfValidFilesNamesEachSopAndCallsNoServer) {
@@ -406,9 +539,14 @@ TEST_F(CommandsTest, ApplyOfAStaleExportIsAborted) {
   const std::string path = Write("exported.json", exported);
   // Someone else changes the SOP after the export.
   ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", "title: Other\nowner: O\n")}), 0);
+  sopd_->calls.clear();
 
   EXPECT_EQ(Run({"apply", "-f", path}), 1);
-  EXPECT_EQ(err_.str(), absl::StrCat("ABORTED: ", path, ": etag mismatch\n"));
+  EXPECT_EQ(err_.str(), absl::StrCat("ABORTED: ", path,
+                                     ": SOP orgs/default/sops/handoff was changed since the etag "
+                                     "was read; get it again and retry\n"
+                                     "nothing applied: 1 of 1 SOPs cannot be applied\n"));
+  EXPECT_THAT(sopd_->calls, Not(Contains("UpdateSop")));
   EXPECT_EQ(sopd_->sops.at("orgs/default/sops/handoff").title(), "Other");
 }
 

@@ -57,6 +57,21 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(second.count("unchanged "), 6, second)
         self.assertNotIn("published", second)
 
+    def test_apply_of_a_file_without_a_field_clears_that_field(self):
+        # The file is the whole SOP (sopctl sends update_mask "*"): a key
+        # deleted from the file is cleared on the server, not kept.
+        body = ("title: Rebook no-shows\nowner: Sales Ops\npurpose: Rebook within a day.\n"
+                "tags: [no-show]\ntargeting_rules:\n  - record_types: [Lead]\n")
+        path = self.write("rebook.yaml", body)
+        self.sopctl("apply", "-f", path)
+        self.write("rebook.yaml", body.replace("purpose: Rebook within a day.\n", "")
+                   .replace("tags: [no-show]\n", ""))
+        self.assertIn("updated orgs/default/sops/rebook", self.sopctl("apply", "-f", path).stdout)
+        sop = json.loads(self.sopctl("get", "rebook", "-o", "json").stdout)
+        self.assertNotIn("purpose", sop)
+        self.assertNotIn("tags", sop)
+        self.assertEqual(sop["title"], "Rebook no-shows")
+
     def test_lookup_json_ranks_mql_acceptance_first_with_matched_conditions(self):
         self.apply_examples()
         out = json.loads(self.sopctl("lookup", *MQL_LEAD, "-o", "json").stdout)
@@ -119,6 +134,97 @@ class SopctlTest(unittest.TestCase):
         missing = self.sopctl("get", "broken-sop", ok=False)
         self.assertEqual(missing.returncode, 1)
         self.assertTrue(missing.stderr.startswith("NOT_FOUND: "), missing.stderr)
+
+    RULED = "\n".join(["title: %s", "owner: Ops", "targeting_rules:",
+                         "  - record_types: [%s]", ""])
+
+    def sop_dir(self, files):
+        folder = os.path.join(self.tmp, "sops")
+        os.makedirs(folder, exist_ok=True)
+        for name, text in files.items():
+            with open(os.path.join(folder, name), "w") as f:
+                f.write(text)
+        return folder
+
+    def server_state(self):
+        """Every SOP's name, etag and history as the admin sees them."""
+        listed = json.loads(self.sopctl("list", "-o", "json").stdout).get("sops", [])
+        return {s["name"]: (s["etag"], self.sopctl("history", s["name"]).stdout)
+                for s in listed}
+
+    def test_apply_with_publish_writes_nothing_when_one_file_cannot_be_published(self):
+        folder = self.sop_dir({"a.yaml": self.RULED % ("A", "Contact"),
+                               "b.yaml": "title: B\nowner: Ops\n",
+                               "c.yaml": self.RULED % ("C", "Account")})
+        result = self.sopctl("apply", "-f", folder, "--publish", ok=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stdout, "")
+        self.assertEqual(result.stderr, "\n".join([
+            "FAILED_PRECONDITION: %s: SOP orgs/default/sops/b cannot be published: it has no "
+            "targeting_rules, so no record would match it" % os.path.join(folder, "b.yaml"),
+            "nothing applied: 1 of 3 SOPs cannot be applied", ""]))
+        self.assertEqual(self.server_state(), {})
+
+    def test_apply_dry_run_prints_the_plan_and_writes_nothing(self):
+        self.apply_examples()
+        examples = os.environ["SOP_EXAMPLES"]
+        files = {}
+        for name in sorted(os.listdir(examples)):
+            with open(os.path.join(examples, name)) as f:
+                files[name] = f.read()
+        files["mql-acceptance-handoff.yaml"] = files["mql-acceptance-handoff.yaml"].replace(
+            "title: MQL Acceptance & Handoff", "title: MQL Acceptance & Handoff v2", 1)
+        files["new-sop.yaml"] = self.RULED % ("New", "Contact")
+        folder = self.sop_dir(files)
+        before = self.server_state()
+        result = self.sopctl("apply", "-f", folder, "--publish", "--dry-run")
+        self.assertEqual(self.server_state(), before)
+        lines = result.stdout.splitlines()
+        self.assertIn("would update orgs/default/sops/mql-acceptance-handoff", lines)
+        self.assertIn("would publish orgs/default/sops/mql-acceptance-handoff", lines)
+        self.assertIn("would create orgs/default/sops/new-sop", lines)
+        self.assertIn("would publish orgs/default/sops/new-sop", lines)
+        self.assertIn("unchanged orgs/default/sops/demo-appointment-booking", lines)
+        self.assertEqual(lines[-1], "dry run: nothing written")
+
+        files["bad.yaml"] = "title: Bad\nowner: Ops\n"
+        folder = self.sop_dir(files)
+        dry = self.sopctl("apply", "-f", folder, "--publish", "--dry-run", ok=False)
+        real = self.sopctl("apply", "-f", folder, "--publish", ok=False)
+        self.assertEqual(dry.returncode, 1)
+        self.assertEqual(dry.stderr, real.stderr)
+        self.assertIn("SOP orgs/default/sops/bad cannot be published", dry.stderr)
+        self.assertEqual(self.server_state(), before)
+
+    def sdr_token_file(self):
+        secret = self.sopctl("token", "create", "--user", "sam@example.com",
+                             "--role", "SDR").stdout.strip()
+        return self.write("sdr.token", secret)
+
+    def test_sdr_apply_says_it_compared_with_the_published_revision(self):
+        self.apply_examples()
+        examples = os.environ["SOP_EXAMPLES"]
+        with open(os.path.join(examples, "mql-acceptance-handoff.yaml")) as f:
+            original = f.read()
+        self.sopctl("apply", "-f", self.write("mql-acceptance-handoff.yaml", original.replace(
+            "title: MQL Acceptance & Handoff", "title: Draft ahead", 1)))
+        sdr = self.sdr_token_file()
+        original_file = os.path.join(examples, "mql-acceptance-handoff.yaml")
+        same = self.sopctl("apply", "-f", original_file, token_file=sdr)
+        self.assertEqual(same.stdout, "unchanged orgs/default/sops/mql-acceptance-handoff "
+                         "(compared with published revision 2: your roles cannot read drafts)\n")
+
+    def test_sdr_apply_of_a_changed_file_is_permission_denied_and_writes_nothing(self):
+        self.apply_examples()
+        before = self.server_state()
+        sdr = self.sdr_token_file()
+        changed = self.write("mql-acceptance-handoff.yaml", "title: Mine\nowner: Ops\n")
+        result = self.sopctl("apply", "-f", changed, token_file=sdr, ok=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith(
+            "PERMISSION_DENIED: %s: your roles do not allow you to create, change or delete "
+            "SOPs" % changed), result.stderr)
+        self.assertEqual(self.server_state(), before)
 
     def test_validate_needs_no_server(self):
         self.sopd.stop()

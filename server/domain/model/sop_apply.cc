@@ -1,5 +1,6 @@
 #include "server/domain/model/sop_apply.h"
 
+#include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/sop_body.h"
@@ -20,42 +21,96 @@ const char* ApplyActionName(ApplyAction action) {
   return "unknown";
 }
 
-absl::StatusOr<ApplyResult> ApplySopFile(SopApplyTarget& target, const SopFile& file,
-                                         const ApplyOptions& options) {
+absl::StatusOr<ApplyPlan> PlanSopFile(SopApplyTarget& target, const SopFile& file,
+                                      const ApplyOptions& options) {
   std::string org = options.default_org;
   if (!file.sop.name().empty()) {
     SOP_ASSIGN_OR_RETURN(SopName named, ParseSopName("name", file.sop.name()));
     org = named.org;
   }
   const SopName name{org, file.sop_id};
-  v1::Sop body = file.sop;
-  ClearOutputOnlyFields(&body);
+  ApplyPlan plan;
+  plan.name = name.Full();
+  plan.parent = OrgName(org);
+  plan.sop_id = name.sop;
+  plan.body = file.sop;
+  ClearOutputOnlyFields(&plan.body);
   // Compared in the form the target stores, so that steps written in another
   // order are no change.
-  NormalizeSopBody(&body);
+  NormalizeSopBody(&plan.body);
 
-  ApplyResult result;
-  absl::StatusOr<v1::Sop> current = target.Get(name.Full());
+  absl::StatusOr<v1::Sop> current = target.Get(plan.name);
   if (current.status().code() == absl::StatusCode::kNotFound) {
-    SOP_ASSIGN_OR_RETURN(result.sop, target.Create(OrgName(org), name.sop, body));
-    result.action = ApplyAction::kCreated;
+    plan.action = ApplyAction::kCreated;
+    plan.problem = target.Authorize(ApplyWrite::kWrite, name, nullptr);
   } else if (!current.ok()) {
     return current.status();
-  } else if (options.existing == ExistingSop::kKeep) {
-    result.sop = *std::move(current);
-    result.action = ApplyAction::kKept;
-    return result;
-  } else if (SameBody(*current, body)) {
-    result.sop = *std::move(current);
-    result.action = ApplyAction::kUnchanged;
   } else {
-    body.set_name(name.Full());
-    body.set_etag(file.sop.etag());
-    SOP_ASSIGN_OR_RETURN(result.sop, target.Update(body));
-    result.action = ApplyAction::kUpdated;
+    plan.compared_with_draft = target.SeesDraft(*current);
+    plan.current = *std::move(current);
+    if (options.existing == ExistingSop::kKeep) {
+      plan.action = ApplyAction::kKept;
+      return plan;
+    }
+    if (SameBody(*plan.current, plan.body)) {
+      plan.action = ApplyAction::kUnchanged;
+    } else {
+      plan.action = ApplyAction::kUpdated;
+      plan.body.set_name(plan.name);
+      plan.body.set_etag(file.sop.etag());
+      // The server's UpdateSop checks in this order too.
+      plan.problem = target.Authorize(ApplyWrite::kWrite, name, &*plan.current);
+      if (plan.problem.ok() && !file.sop.etag().empty() && plan.compared_with_draft &&
+          file.sop.etag() != plan.current->etag()) {
+        plan.problem = error::EtagMismatch(plan.name);
+      }
+      if (plan.problem.ok() && plan.current->state() == v1::Sop::DELETED) {
+        plan.problem = error::SopDeleted(plan.name);
+      }
+    }
   }
-  if (options.publish && result.sop.published_revision_id() != result.sop.revision_id()) {
-    SOP_ASSIGN_OR_RETURN(result.sop, target.Publish(name.Full()));
+  if (!options.publish || !plan.problem.ok()) return plan;
+  // The head PublishSop would find after the write.
+  v1::Sop head;
+  if (plan.action == ApplyAction::kUnchanged) {
+    if (plan.current->published_revision_id() == plan.current->revision_id()) return plan;
+    head = *plan.current;
+  } else {
+    head = plan.body;
+    head.set_state(plan.current ? plan.current->state() : v1::Sop::DRAFT);
+  }
+  plan.publish = true;
+  plan.problem = target.Authorize(ApplyWrite::kPublish, name, &head);
+  if (plan.problem.ok()) plan.problem = CheckPublishable(plan.name, head);
+  return plan;
+}
+
+absl::StatusOr<v1::Sop> WritePlannedSop(SopApplyTarget& target, const ApplyPlan& plan) {
+  switch (plan.action) {
+    case ApplyAction::kCreated:
+      return target.Create(plan.parent, plan.sop_id, plan.body);
+    case ApplyAction::kUpdated:
+      return target.Update(plan.body);
+    case ApplyAction::kUnchanged:
+    case ApplyAction::kKept:
+      break;
+  }
+  return *plan.current;
+}
+
+absl::StatusOr<v1::Sop> PublishPlannedSop(SopApplyTarget& target, const ApplyPlan& plan) {
+  return target.Publish(plan.name);
+}
+
+absl::StatusOr<ApplyResult> ApplySopFile(SopApplyTarget& target, const SopFile& file,
+                                         const ApplyOptions& options) {
+  SOP_ASSIGN_OR_RETURN(const ApplyPlan plan, PlanSopFile(target, file, options));
+  SOP_RETURN_IF_ERROR(plan.problem);
+  ApplyResult result;
+  result.action = plan.action;
+  SOP_ASSIGN_OR_RETURN(result.sop, WritePlannedSop(target, plan));
+  if (plan.publish) {
+    SOP_ASSIGN_OR_RETURN(result.sop, PublishPlannedSop(target, plan));
     result.published = true;
   }
   return result;

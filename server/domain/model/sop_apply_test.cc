@@ -36,13 +36,23 @@ class FakeTarget : public SopApplyTarget {
   }
   absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
     ++publishes;
+    if (!publish_status.ok()) return publish_status;
     v1::Sop& stored = sops_[name];
     stored.set_published_revision_id(stored.revision_id());
     return stored;
   }
 
+  absl::Status Authorize(ApplyWrite write, const SopName&, const v1::Sop*) override {
+    return write == ApplyWrite::kWrite ? write_status : absl::OkStatus();
+  }
+  bool SeesDraft(const v1::Sop&) override { return sees_drafts; }
+
   int creates = 0, updates = 0, publishes = 0;
   std::string last_update_etag;
+  // What Authorize answers for writes, Publish answers, SeesDraft answers.
+  absl::Status write_status;
+  absl::Status publish_status;
+  bool sees_drafts = true;
 
  private:
   std::map<std::string, v1::Sop> sops_;
@@ -54,6 +64,7 @@ SopFile File(const std::string& title) {
   file.sop_id = "mql";
   file.sop.set_title(title);
   file.sop.set_owner("Ops");
+  file.sop.add_targeting_rules()->add_record_types("Lead");
   return file;
 }
 
@@ -132,6 +143,79 @@ TEST(ApplySopFileTest, NameInTheFileChoosesTheOrgAndEtagIsSentOnUpdate) {
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(target.last_update_etag, "e1");
   EXPECT_EQ(updated->sop.state(), v1::Sop::STATE_UNSPECIFIED);
+}
+
+TEST(ApplySopFileTest, ApplyWithPublishWritesNothingWhenTheSopCannotBePublished) {
+  FakeTarget target;
+  ApplyOptions options;
+  options.publish = true;
+  SopFile file = File("A");
+  file.sop.clear_targeting_rules();
+  auto result = ApplySopFile(target, file, options);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(result.status().message(),
+            "SOP orgs/default/sops/mql cannot be published: it has no targeting_rules, so no "
+            "record would match it");
+  EXPECT_EQ(target.creates, 0);
+  EXPECT_EQ(target.publishes, 0);
+}
+
+TEST(ApplySopFileTest, PlanWritesNothingAndSaysWhatApplyWouldDo) {
+  FakeTarget target;
+  ApplyOptions options;
+  options.publish = true;
+  auto plan = PlanSopFile(target, File("A"), options);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->action, ApplyAction::kCreated);
+  EXPECT_TRUE(plan->publish);
+  EXPECT_TRUE(plan->problem.ok()) << plan->problem;
+  EXPECT_EQ(plan->name, "orgs/default/sops/mql");
+  EXPECT_EQ(target.creates + target.updates + target.publishes, 0);
+}
+
+TEST(ApplySopFileTest, PlanOfAChangedFileTheCallerMayNotWriteIsPermissionDenied) {
+  FakeTarget target;
+  ASSERT_TRUE(ApplySopFile(target, File("A"), ApplyOptions()).ok());
+  target.write_status = error::PermissionDenied("create, change or delete SOPs");
+  auto same = PlanSopFile(target, File("A"), ApplyOptions());
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->action, ApplyAction::kUnchanged);
+  EXPECT_TRUE(same->problem.ok());
+  auto changed = PlanSopFile(target, File("B"), ApplyOptions());
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed->action, ApplyAction::kUpdated);
+  EXPECT_EQ(changed->problem.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(target.updates, 0);
+}
+
+TEST(ApplySopFileTest, PlanOfAStaleEtagIsAbortedAndOfADeletedSopFailedPrecondition) {
+  FakeTarget target;
+  ASSERT_TRUE(ApplySopFile(target, File("A"), ApplyOptions()).ok());
+  SopFile stale = File("B");
+  stale.sop.set_etag("e0");
+  auto plan = PlanSopFile(target, stale, ApplyOptions());
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->problem.code(), absl::StatusCode::kAborted);
+
+  v1::Sop deleted = *target.Get("orgs/default/sops/mql");
+  deleted.set_state(v1::Sop::DELETED);
+  ASSERT_TRUE(target.Update(deleted).ok());
+  plan = PlanSopFile(target, File("B"), ApplyOptions());
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->problem, error::SopDeleted("orgs/default/sops/mql"));
+}
+
+TEST(ApplySopFileTest, PlanSaysWhenItComparedWithThePublishedRevisionOnly) {
+  FakeTarget target;
+  ASSERT_TRUE(ApplySopFile(target, File("A"), ApplyOptions()).ok());
+  auto draft = PlanSopFile(target, File("A"), ApplyOptions());
+  ASSERT_TRUE(draft.ok());
+  EXPECT_TRUE(draft->compared_with_draft);
+  target.sees_drafts = false;
+  auto published = PlanSopFile(target, File("A"), ApplyOptions());
+  ASSERT_TRUE(published.ok());
+  EXPECT_FALSE(published->compared_with_draft);
+  EXPECT_EQ(published->action, ApplyAction::kUnchanged);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/common/errors.h"
 #include "server/domain/model/field_behavior.h"
 
 namespace sopsidebar {
@@ -56,6 +57,14 @@ std::vector<std::string> ChangedFields(const v1::Sop& before, const v1::Sop& aft
     }
   }
   return changed;
+}
+
+absl::Status CheckPublishable(absl::string_view name, const v1::Sop& head) {
+  if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name);
+  if (head.targeting_rules().empty()) {
+    return error::SopNotPublishable(name, "it has no targeting_rules, so no record would match it");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace sopsidebar

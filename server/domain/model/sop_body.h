@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "sopsidebar/v1/sop.pb.h"
 
@@ -36,6 +38,14 @@ bool SameBody(const v1::Sop& a, const v1::Sop& b);
 // The top-level mutable fields (proto names) whose values differ, in field
 // number order.
 std::vector<std::string> ChangedFields(const v1::Sop& before, const v1::Sop& after);
+
+// Whether the SOP `name` with head `head` (its current state and draft) may
+// be published: OK, or FAILED_PRECONDITION when it is deleted
+// (error::SopDeleted) or has no targeting rule, so that it would match no
+// record (error::SopNotPublishable). The one statement of PublishSop's
+// preconditions on the SOP itself: sopd's PublishSop and the plan of an
+// apply (sop_apply.h) both ask it.
+absl::Status CheckPublishable(absl::string_view name, const v1::Sop& head);
 
 }  // namespace sopsidebar
 

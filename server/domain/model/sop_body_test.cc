@@ -82,5 +82,19 @@ TEST(SopBodyTest, NormalizeSopBodyPutsStepsInOrdinalOrder) {
   EXPECT_EQ(sop.title(), "T");
 }
 
+TEST(SopBodyTest, CheckPublishableRefusesADeletedSopAndOneWithoutRules) {
+  v1::Sop sop;
+  EXPECT_EQ(CheckPublishable("orgs/o/sops/s", sop).message(),
+            "SOP orgs/o/sops/s cannot be published: it has no targeting_rules, so no record "
+            "would match it");
+  EXPECT_EQ(CheckPublishable("orgs/o/sops/s", sop).code(), absl::StatusCode::kFailedPrecondition);
+  sop.add_targeting_rules()->add_record_types("Lead");
+  EXPECT_TRUE(CheckPublishable("orgs/o/sops/s", sop).ok());
+  sop.set_state(v1::Sop::DELETED);
+  EXPECT_EQ(CheckPublishable("orgs/o/sops/s", sop).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(CheckPublishable("orgs/o/sops/s", sop).message().find("deleted"),
+            absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace sopsidebar

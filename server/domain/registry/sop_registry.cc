@@ -538,14 +538,12 @@ absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
   absl::MutexLock lock(&write_mu_);
   SOP_ASSIGN_OR_RETURN(v1::Sop head,
                        HeadForWrite(caller, Operation::kPublishSops, name, request.etag()));
-  if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
+  // Before the no-op test: what is published always had a rule, and a
+  // deleted SOP is never published again without an undelete.
+  SOP_RETURN_IF_ERROR(CheckPublishable(name.Full(), head));
   if (head.published_revision_id() == head.revision_id()) {
     *response.mutable_sop() = std::move(head);
     return response;
-  }
-  if (head.targeting_rules().empty()) {
-    return error::SopNotPublishable(name.Full(),
-                                    "it has no targeting_rules, so no record would match it");
   }
   const absl::Time now = clock_->Now();
   head.set_state(v1::Sop::PUBLISHED);
