@@ -45,6 +45,8 @@ class PublishedCatalog {
   // one of a small pool of mutexes picked by the pointer's address for the
   // copy (a reference-count increment). A publisher holds the same mutex only
   // to swap the pointer; it builds before, and drops the old snapshot after.
+  // (Any other atomic shared_ptr access in the process could share the mutex;
+  // sopd's own code has none.)
   std::shared_ptr<const SopMatcher> Snapshot() const;
 
   // How many SOPs are published.
