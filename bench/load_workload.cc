@@ -13,16 +13,23 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
 #include "absl/time/clock.h"
 #include "server/common/clock.h"
+#include "server/common/command_line.h"
 #include "server/domain/matching/workload.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/storage/rocksdb_store.h"
 
+ABSL_FLAG(std::string, data_dir, "", "the sopd data dir to load into (DIR/db); required");
+ABSL_FLAG(int, rules, sopsidebar::CrmWorkloadOptions().rules, "targeting rules in all");
+ABSL_FLAG(uint64_t, seed, sopsidebar::CrmWorkloadOptions().seed, "the workload's seed");
+ABSL_FLAG(std::string, match_rate, "one", "the workload's match rate: one or percent");
+
 namespace {
 
 constexpr char kUsage[] =
+    "sopbench_load: writes a generated SOP workload into a sopd data dir.\n\n"
     "usage: sopbench_load --data-dir DIR --rules N [--seed S] [--match-rate one|percent]\n";
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -33,35 +40,21 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir;
+  sopsidebar::ParseCommandLineOrExit(
+      argc, argv, sopsidebar::CommandLine{"sopbench_load", kUsage, __FILE__, ""});
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   sopsidebar::CrmWorkloadOptions workload;
   workload.orgs = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) Usage(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--data-dir") {
-      data_dir = value();
-    } else if (arg == "--rules") {
-      if (!absl::SimpleAtoi(value(), &workload.rules) || workload.rules <= 0) {
-        Usage("--rules needs a positive number");
-      }
-    } else if (arg == "--seed") {
-      if (!absl::SimpleAtoi(value(), &workload.seed)) Usage("--seed needs a number");
-    } else if (arg == "--match-rate") {
-      const std::string rate = value();
-      if (rate == "one") {
-        workload.match_rate = sopsidebar::MatchRate::kAboutOne;
-      } else if (rate == "percent") {
-        workload.match_rate = sopsidebar::MatchRate::kOnePercent;
-      } else {
-        Usage("--match-rate is one or percent");
-      }
-    } else {
-      Usage("unknown argument " + arg);
-    }
+  workload.rules = absl::GetFlag(FLAGS_rules);
+  if (workload.rules <= 0) Usage("--rules needs a positive number");
+  workload.seed = absl::GetFlag(FLAGS_seed);
+  const std::string rate = absl::GetFlag(FLAGS_match_rate);
+  if (rate == "one") {
+    workload.match_rate = sopsidebar::MatchRate::kAboutOne;
+  } else if (rate == "percent") {
+    workload.match_rate = sopsidebar::MatchRate::kOnePercent;
+  } else {
+    Usage("--match-rate is one or percent");
   }
   if (data_dir.empty()) Usage("--data-dir is required");
 

@@ -18,17 +18,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
+#include "server/common/command_line.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/domain/matching/workload.h"
@@ -193,44 +193,51 @@ void RegisterLookups(const Setup& s) {
 }  // namespace
 }  // namespace sopsidebar
 
+ABSL_FLAG(bool, quick, false, "1k and 100k rules only, short runs");
+ABSL_FLAG(std::vector<std::string>, rules, {},
+          "the sizes to run, comma-separated rule counts (default 1000,100000,1000000)");
+ABSL_FLAG(std::string, rate, "", "one match rate only: about_one or one_percent (default both)");
+
 int main(int argc, char** argv) {
   using namespace sopsidebar;  // NOLINT: a benchmark's main
-  bool quick = false;
-  std::vector<int> sizes;
-  std::vector<MatchRate> rates = {MatchRate::kAboutOne, MatchRate::kOnePercent};
-  std::vector<char*> args;
+  // --benchmark_* flags are Google Benchmark's; the rest are ours.
+  std::vector<char*> ours, benchmark_args = {argv[0]};
   for (int i = 0; i < argc; ++i) {
-    constexpr absl::string_view kRules = "--rules=";
-    if (std::strcmp(argv[i], "--quick") == 0) {
-      quick = true;
-    } else if (absl::StartsWith(argv[i], "--rate=")) {
-      const absl::string_view rate = absl::string_view(argv[i]).substr(7);
-      if (rate == RateName(MatchRate::kAboutOne)) {
-        rates = {MatchRate::kAboutOne};
-      } else if (rate == RateName(MatchRate::kOnePercent)) {
-        rates = {MatchRate::kOnePercent};
-      } else {
-        std::fprintf(stderr, "matcher_bench: --rate wants about_one or one_percent\n");
-        return 2;
-      }
-    } else if (absl::StartsWith(argv[i], kRules)) {
-      for (absl::string_view n :
-           absl::StrSplit(absl::string_view(argv[i]).substr(kRules.size()), ',')) {
-        int rules = 0;
-        if (!absl::SimpleAtoi(n, &rules) || rules <= 0) {
-          std::fprintf(stderr, "matcher_bench: --rules wants positive counts, got '%s'\n", argv[i]);
-          return 2;
-        }
-        sizes.push_back(rules);
-      }
-    } else {
-      args.push_back(argv[i]);
+    (i > 0 && absl::StartsWith(argv[i], "--benchmark_") ? benchmark_args : ours).push_back(argv[i]);
+  }
+  ParseCommandLineOrExit(
+      static_cast<int>(ours.size()), ours.data(),
+      CommandLine{"matcher_bench",
+                  "matcher_bench: the indexed matcher against the linear one, in process.\n\n"
+                  "usage: matcher_bench [--quick] [--rules=N[,N...]] "
+                  "[--rate=about_one|one_percent]\n"
+                  "                     [--benchmark_... (Google Benchmark's flags)]\n",
+                  __FILE__, ""});
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  std::vector<int> sizes;
+  for (const std::string& n : absl::GetFlag(FLAGS_rules)) {
+    int rules = 0;
+    if (!absl::SimpleAtoi(n, &rules) || rules <= 0) {
+      std::fprintf(stderr, "matcher_bench: --rules wants positive counts, got '%s'\n", n.c_str());
+      return 2;
     }
+    sizes.push_back(rules);
+  }
+  std::vector<MatchRate> rates = {MatchRate::kAboutOne, MatchRate::kOnePercent};
+  const std::string rate = absl::GetFlag(FLAGS_rate);
+  if (rate == RateName(MatchRate::kAboutOne)) {
+    rates = {MatchRate::kAboutOne};
+  } else if (rate == RateName(MatchRate::kOnePercent)) {
+    rates = {MatchRate::kOnePercent};
+  } else if (!rate.empty()) {
+    std::fprintf(stderr, "matcher_bench: --rate wants about_one or one_percent\n");
+    return 2;
   }
   std::string min_time = "--benchmark_min_time=0.05";
-  if (quick) args.push_back(min_time.data());
-  int bench_argc = static_cast<int>(args.size());
-  benchmark::Initialize(&bench_argc, args.data());
+  if (quick) benchmark_args.push_back(min_time.data());
+  int bench_argc = static_cast<int>(benchmark_args.size());
+  benchmark::Initialize(&bench_argc, benchmark_args.data());
+  if (benchmark::ReportUnrecognizedArguments(bench_argc, benchmark_args.data())) return 2;
 
   if (sizes.empty()) {
     sizes = {1000, 100000};

@@ -40,22 +40,40 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "server/common/command_line.h"
 #include "server/domain/matching/workload.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
+
+ABSL_FLAG(std::string, server, "", "sopd's address, 127.0.0.1:PORT (loopback only); required");
+ABSL_FLAG(std::string, token_file, "", "a file holding the bearer token to call with; required");
+ABSL_FLAG(int, rules, sopsidebar::CrmWorkloadOptions().rules,
+          "rules of the workload sopbench_load wrote (same --seed and --match-rate)");
+ABSL_FLAG(uint64_t, seed, sopsidebar::CrmWorkloadOptions().seed, "the workload's seed");
+ABSL_FLAG(std::string, match_rate, "one", "the workload's match rate: one or percent");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "how long both phases run in all");
+ABSL_FLAG(int64_t, max_requests, 2'000'000, "at most this many calls per phase and round");
+ABSL_FLAG(int, concurrency, 16, "calls in flight, 1 to 1024");
+ABSL_FLAG(int, cpu, -1, "pin sopbench to this CPU; -1: no pinning");
+ABSL_FLAG(std::string, only, "", "run one phase only, lookup or noop (no ratio)");
+ABSL_FLAG(std::optional<absl::Duration>, warmup, std::nullopt,
+          "warm-up per phase; unset: a quarter of --duration, at most 1s; 0 skips it");
+ABSL_FLAG(bool, raw, false, "send pre-serialised requests and keep responses as bytes");
+ABSL_FLAG(int, rounds, 5, "alternate the phases this many times (1 to 100)");
 
 namespace sopsidebar::bench {
 namespace {
 
 constexpr char kUsage[] =
+    "sopbench: LookupSops against a no-op RPC over gRPC, against a real sopd.\n\n"
     "usage: sopbench --server 127.0.0.1:PORT --token-file FILE --rules N [--seed S]\n"
     "                [--match-rate one|percent] [--duration 5s] [--max-requests N]\n"
     "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D] [--raw]\n"
@@ -65,15 +83,15 @@ struct Flags {
   std::string server;
   std::string token_file;
   CrmWorkloadOptions workload;
-  absl::Duration duration = absl::Seconds(5);
+  absl::Duration duration;
   std::optional<absl::Duration> warmup;
-  int64_t max_requests = 2'000'000;
-  int concurrency = 16;
-  int cpu = -1;
+  int64_t max_requests;
+  int concurrency;
+  int cpu;
   bool run_lookup = true;
   bool run_noop = true;
-  bool raw = false;
-  int rounds = 5;
+  bool raw;
+  int rounds;
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -82,53 +100,35 @@ struct Flags {
 }
 
 Flags ParseFlags(int argc, char** argv) {
+  ParseCommandLineOrExit(argc, argv, CommandLine{"sopbench", kUsage, __FILE__, ""});
   Flags flags;
+  flags.server = absl::GetFlag(FLAGS_server);
+  flags.token_file = absl::GetFlag(FLAGS_token_file);
   flags.workload.orgs = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) Usage(arg + " needs a value");
-      return argv[++i];
-    };
-    bool ok = true;
-    if (arg == "--server") {
-      flags.server = value();
-    } else if (arg == "--token-file") {
-      flags.token_file = value();
-    } else if (arg == "--rules") {
-      ok = absl::SimpleAtoi(value(), &flags.workload.rules) && flags.workload.rules > 0;
-    } else if (arg == "--seed") {
-      ok = absl::SimpleAtoi(value(), &flags.workload.seed);
-    } else if (arg == "--match-rate") {
-      const std::string rate = value();
-      ok = rate == "one" || rate == "percent";
-      flags.workload.match_rate = rate == "one" ? MatchRate::kAboutOne : MatchRate::kOnePercent;
-    } else if (arg == "--rounds") {
-      ok = absl::SimpleAtoi(value(), &flags.rounds) && flags.rounds > 0 && flags.rounds <= 100;
-    } else if (arg == "--duration") {
-      ok = absl::ParseDuration(value(), &flags.duration) && flags.duration > absl::ZeroDuration();
-    } else if (arg == "--max-requests") {
-      ok = absl::SimpleAtoi(value(), &flags.max_requests) && flags.max_requests > 0;
-    } else if (arg == "--concurrency") {
-      ok = absl::SimpleAtoi(value(), &flags.concurrency) && flags.concurrency > 0 &&
-           flags.concurrency <= 1024;
-    } else if (arg == "--cpu") {
-      ok = absl::SimpleAtoi(value(), &flags.cpu) && flags.cpu >= 0;
-    } else if (arg == "--warmup") {
-      absl::Duration warmup;
-      ok = absl::ParseDuration(value(), &warmup) && warmup >= absl::ZeroDuration();
-      flags.warmup = warmup;
-    } else if (arg == "--raw") {
-      flags.raw = true;
-    } else if (arg == "--only") {
-      const std::string phase = value();
-      ok = phase == "lookup" || phase == "noop";
-      flags.run_lookup = phase == "lookup";
-      flags.run_noop = phase == "noop";
-    } else {
-      Usage("unknown argument " + arg);
-    }
-    if (!ok) Usage("bad value for " + arg);
+  flags.workload.rules = absl::GetFlag(FLAGS_rules);
+  if (flags.workload.rules <= 0) Usage("bad value for --rules");
+  flags.workload.seed = absl::GetFlag(FLAGS_seed);
+  const std::string rate = absl::GetFlag(FLAGS_match_rate);
+  if (rate != "one" && rate != "percent") Usage("bad value for --match-rate");
+  flags.workload.match_rate = rate == "one" ? MatchRate::kAboutOne : MatchRate::kOnePercent;
+  flags.rounds = absl::GetFlag(FLAGS_rounds);
+  if (flags.rounds <= 0 || flags.rounds > 100) Usage("bad value for --rounds");
+  flags.duration = absl::GetFlag(FLAGS_duration);
+  if (flags.duration <= absl::ZeroDuration()) Usage("bad value for --duration");
+  flags.max_requests = absl::GetFlag(FLAGS_max_requests);
+  if (flags.max_requests <= 0) Usage("bad value for --max-requests");
+  flags.concurrency = absl::GetFlag(FLAGS_concurrency);
+  if (flags.concurrency <= 0 || flags.concurrency > 1024) Usage("bad value for --concurrency");
+  flags.cpu = absl::GetFlag(FLAGS_cpu);
+  if (flags.cpu < -1) Usage("bad value for --cpu");
+  flags.warmup = absl::GetFlag(FLAGS_warmup);
+  if (flags.warmup && *flags.warmup < absl::ZeroDuration()) Usage("bad value for --warmup");
+  flags.raw = absl::GetFlag(FLAGS_raw);
+  const std::string only = absl::GetFlag(FLAGS_only);
+  if (!only.empty()) {
+    if (only != "lookup" && only != "noop") Usage("bad value for --only");
+    flags.run_lookup = only == "lookup";
+    flags.run_noop = only == "noop";
   }
   if (flags.server.empty() || flags.token_file.empty()) {
     Usage("--server and --token-file are required");

@@ -8,11 +8,12 @@
 #include <iostream>
 #include <string>
 
-#include "absl/strings/match.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/app/bootstrap_admin.h"
 #include "server/app/sopd_server.h"
+#include "server/common/command_line.h"
 
 namespace {
 
@@ -38,87 +39,58 @@ usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any]
        sopd [--data-dir DIR] --bootstrap-admin
-
-  --data-dir DIR          RocksDB data lives under DIR/db (default ./var/sopd);
-                          the first start writes the admin token to
-                          DIR/admin.token (mode 0600). DIR and DIR/db are the
-                          owner's only (0700); sopd refuses them if group or
-                          others may write them
-  --grpc-listen HOST:PORT gRPC address; port 0 picks a free port
-                          (default 127.0.0.1:50051)
-  --import DIR            create and publish the SOPs of the files in DIR (or
-                          one file) that orgs/default lacks, before serving;
-                          existing SOPs are kept as they are
-  --import-overwrite      with --import: also update existing SOPs to their
-                          files and publish them (reverts edits made since)
-  --tls-cert, --tls-key   serve TLS with this certificate chain and key
-  --tls-client-ca PEM     also require client certificates signed by this CA
-  --insecure-listen-any   allow plaintext on a non-loopback address
-  --bootstrap-admin       with sopd stopped: issue a new server-admin ADMIN
-                          token for orgs/default, write it to DIR/admin.token
-                          (mode 0600), print where, and exit (recovers a lost
-                          or revoked server admin)
-  --version               print the version
 )";
+
+}  // namespace
+
+ABSL_FLAG(std::string, data_dir, sopsidebar::SopdServer::Options().data_dir,
+          "RocksDB data lives under DIR/db; the first start writes the admin token to "
+          "DIR/admin.token (mode 0600). DIR and DIR/db are the owner's only (0700); sopd refuses "
+          "them if group or others may write them");
+ABSL_FLAG(std::string, grpc_listen, sopsidebar::SopdServer::Options().listen_address,
+          "gRPC address HOST:PORT; port 0 picks a free port");
+ABSL_FLAG(std::string, import, "",
+          "create and publish the SOPs of the files in DIR (or one file) that orgs/default "
+          "lacks, before serving; existing SOPs are kept as they are");
+ABSL_FLAG(bool, import_overwrite, false,
+          "with --import: also update existing SOPs to their files and publish them (reverts "
+          "edits made since)");
+ABSL_FLAG(std::string, tls_cert, "", "serve TLS with this PEM certificate chain (with --tls-key)");
+ABSL_FLAG(std::string, tls_key, "", "the PEM private key for --tls-cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "also require client certificates signed by this PEM CA (mTLS)");
+ABSL_FLAG(bool, insecure_listen_any, false, "allow plaintext on a non-loopback address");
+ABSL_FLAG(bool, bootstrap_admin, false,
+          "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
+          "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
+          "admin)");
+
+namespace {
 
 struct Flags {
   sopsidebar::SopdServer::Options server;
   bool bootstrap_admin = false;
 };
 
-// Parses "--name VALUE" and "--name=VALUE"; exits 2 on a usage error.
+// Exits on --help, --version and usage errors (see ParseCommandLineOrExit).
 Flags ParseFlags(int argc, char** argv) {
+  sopsidebar::ParseCommandLineOrExit(
+      argc, argv,
+      sopsidebar::CommandLine{"sopd", kUsage, __FILE__,
+                              absl::StrCat("sopd ", sopsidebar::kSopdVersion)});
   Flags parsed;
   sopsidebar::SopdServer::Options& options = parsed.server;
-  const std::pair<const char*, std::string*> flags[] = {
-      {"--data-dir", &options.data_dir},
-      {"--grpc-listen", &options.listen_address},
-      {"--import", &options.import_dir},
-      {"--tls-cert", &options.tls_cert_file},
-      {"--tls-key", &options.tls_key_file},
-      {"--tls-client-ca", &options.tls_client_ca_file},
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    if (arg == "--insecure-listen-any") {
-      options.insecure_listen_any = true;
-      continue;
-    }
-    if (arg == "--import-overwrite") {
-      options.import_existing = sopsidebar::ExistingSop::kUpdate;
-      continue;
-    }
-    if (arg == "--bootstrap-admin") {
-      parsed.bootstrap_admin = true;
-      continue;
-    }
-    if (arg == "--version") {
-      std::cout << "sopd " << sopsidebar::kSopdVersion << std::endl;
-      std::exit(0);
-    }
-    bool known = false;
-    for (const auto& [name, target] : flags) {
-      if (arg == name) {
-        if (i + 1 >= argc) {
-          std::cerr << "sopd: " << name << " needs a value\n" << kUsage;
-          std::exit(2);
-        }
-        *target = argv[++i];
-        known = true;
-      } else if (absl::StartsWith(arg, absl::StrCat(name, "="))) {
-        *target = arg.substr(std::string(name).size() + 1);
-        known = true;
-      }
-    }
-    if (!known) {
-      std::cerr << "sopd: unknown argument " << arg << "\n" << kUsage;
-      std::exit(2);
-    }
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.listen_address = absl::GetFlag(FLAGS_grpc_listen);
+  options.import_dir = absl::GetFlag(FLAGS_import);
+  if (absl::GetFlag(FLAGS_import_overwrite)) {
+    options.import_existing = sopsidebar::ExistingSop::kUpdate;
   }
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.insecure_listen_any = absl::GetFlag(FLAGS_insecure_listen_any);
+  parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
   return parsed;
 }
 

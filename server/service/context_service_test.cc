@@ -1,11 +1,15 @@
 // ContextService.LookupSops over a real gRPC server: it answers exactly what
 // SopRegistry::LookupSops answers, with the same errors, although the
-// service writes the response as bytes.
+// service writes the response as bytes; and what it answers is right, checked
+// against values worked out by hand from the SOPs, the record and a fake
+// clock.
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -53,10 +57,16 @@ constexpr char kLead[] = R"pb(
   fields { key: "status_changed_at" value { string_value: "2026-11-26T10:00:00Z" } }
 )pb";
 
+// The lookups' "now": 1 day and 23.5 hours after the lead's
+// status_changed_at (2026-11-26T10:00:00Z), so cadence day 2.
+absl::Time LookupTime() {
+  return absl::FromCivil(absl::CivilSecond(2026, 11, 28, 9, 30, 0), absl::UTCTimeZone());
+}
+
 class ContextServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto access = AccessRegistry::Create(&auth_store_, &Clock::Real());
+    auto access = AccessRegistry::Create(&auth_store_, &clock_);
     ASSERT_TRUE(access.ok()) << access.status();
     access_ = std::move(access).value();
     auto secret = access_->BootstrapAdminToken();
@@ -66,7 +76,7 @@ class ContextServiceTest : public ::testing::Test {
     ASSERT_TRUE(admin.ok()) << admin.status();
     admin_ = *admin;
 
-    auto registry = SopRegistry::Create(&sop_store_, &Clock::Real(), IndexedSopMatcher::Build);
+    auto registry = SopRegistry::Create(&sop_store_, &clock_, IndexedSopMatcher::Build);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(registry).value();
     for (const auto& [id, body] : {std::pair{"mql", kMqlSop}, std::pair{"any", kAnyLeadSop}}) {
@@ -110,13 +120,12 @@ class ContextServiceTest : public ::testing::Test {
       EXPECT_EQ(status.error_message(), expected.status().message());
       return;
     }
-    // Cadence days count to the lookup's "now": equal unless a day passed
-    // between the two calls.
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(served, *expected))
         << served.DebugString() << "\nvs\n"
         << expected->DebugString();
   }
 
+  FakeClock clock_{LookupTime()};
   InMemoryAuthStore auth_store_;
   InMemorySopStore sop_store_;
   std::unique_ptr<AccessRegistry> access_;
@@ -144,6 +153,49 @@ TEST_F(ContextServiceTest, LookupServesWhatTheRegistryAnswers) {
   ExpectServedAsTheRegistryAnswers(request);
   request.mutable_context()->set_record_type("Opportunity");
   ExpectServedAsTheRegistryAnswers(request);
+}
+
+TEST_F(ContextServiceTest, LookupRanksByPriorityAndDatesTheCurrentStep) {
+  v1::LookupSopsRequest request;
+  *request.mutable_context() = test::ParseText<v1::CrmContext>(kLead);
+  v1::LookupSopsResponse served;
+  const grpc::Status status = Lookup(request, &served);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(served.matches_size(), 2);
+
+  const v1::SopMatch& mql = served.matches(0);
+  EXPECT_EQ(mql.sop(), "orgs/default/sops/mql");
+  EXPECT_EQ(mql.explanation().priority(), 100);
+  EXPECT_EQ(mql.explanation().specificity(), 3);  // record type and two conditions
+  EXPECT_EQ(mql.explanation().matched_record_type(), "Lead");
+  EXPECT_EQ(mql.current_step_index(), 0);
+  // status_changed_at 10:00:00 plus the step's 300 s.
+  EXPECT_EQ(mql.current_step_due_time().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2026, 11, 26, 10, 5, 0),
+                                                absl::UTCTimeZone())));
+  EXPECT_EQ(mql.cadence_day(), 2);
+
+  const v1::SopMatch& any = served.matches(1);
+  EXPECT_EQ(any.sop(), "orgs/default/sops/any");
+  EXPECT_EQ(any.explanation().priority(), 10);
+  EXPECT_EQ(any.explanation().specificity(), 1);
+  EXPECT_EQ(any.current_step_index(), 0);
+  EXPECT_FALSE(any.has_current_step_due_time());
+  EXPECT_EQ(any.cadence_day(), 0);  // no anchor field
+}
+
+TEST_F(ContextServiceTest, LookupCountsCadenceDaysToTheClock) {
+  v1::LookupSopsRequest request;
+  *request.mutable_context() = test::ParseText<v1::CrmContext>(kLead);
+  v1::LookupSopsResponse served;
+  clock_.Advance(absl::Minutes(29));  // 09:59 on the second day after: still day 2
+  ASSERT_TRUE(Lookup(request, &served).ok());
+  ASSERT_EQ(served.matches_size(), 2);
+  EXPECT_EQ(served.matches(0).cadence_day(), 2);
+  clock_.Advance(absl::Minutes(1));  // 10:00: day 3 begins
+  ASSERT_TRUE(Lookup(request, &served).ok());
+  ASSERT_EQ(served.matches_size(), 2);
+  EXPECT_EQ(served.matches(0).cadence_day(), 3);
 }
 
 TEST_F(ContextServiceTest, LookupFailsWithTheRegistrysErrorAfterAuthentication) {

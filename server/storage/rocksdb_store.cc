@@ -1,19 +1,14 @@
 #include "server/storage/rocksdb_store.h"
 
-#include <sched.h>
-
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/transaction_log.h"
@@ -99,14 +94,6 @@ absl::Status DecodeInto(const rocksdb::Slice& key, const rocksdb::Slice& value, 
   return absl::OkStatus();
 }
 
-// Whether this process may run on more than one CPU right now (its affinity
-// mask, e.g. under taskset, not the machine's count).
-bool MayUseSeveralCpus() {
-  cpu_set_t cpus;
-  CPU_ZERO(&cpus);
-  return sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 1;
-}
-
 // Calls `visit(key, value)` with every entry whose key starts with `prefix`
 // (non-empty), in key order, until it returns an error, which is returned.
 // The slices are valid during the call only. A scan reads each block once,
@@ -134,233 +121,12 @@ absl::Status Scan(rocksdb::DB& db, absl::string_view prefix, const Visit& visit)
 // calling thread. One message is reused, so when `fn` does not move from it
 // the next parse reuses its allocations.
 template <typename Message, typename Fn>
-absl::Status ForEachInline(rocksdb::DB& db, absl::string_view prefix, const Fn& fn) {
+absl::Status ForEach(rocksdb::DB& db, absl::string_view prefix, const Fn& fn) {
   Message message;
   return Scan(db, prefix, [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
     SOP_RETURN_IF_ERROR(DecodeInto(key, value, message));
     return fn(std::move(message));
   });
-}
-
-// Entries read by a scan, copied into one buffer, and possibly decoded
-// already: what a scanning thread hands to the thread that calls `fn`.
-template <typename Message>
-struct EntryBatch {
-  // A batch is passed on once it holds this many entries or bytes: small
-  // enough that either thread may decode one without keeping the other
-  // waiting long.
-  static constexpr size_t kMaxEntries = 128;
-  static constexpr size_t kMaxBytes = 256 << 10;
-
-  enum class State {
-    kRaw,       // not decoded; the consumer decodes it as it goes
-    kDecoding,  // being decoded by the producer
-    kDecoded,   // decoded[0, decoded_count) hold the entries; then decode_status
-  };
-
-  void Clear() {
-    bytes.clear();
-    entries.clear();
-    state = State::kRaw;
-    decoded_count = 0;
-    decode_status = absl::OkStatus();
-  }
-  void Add(const rocksdb::Slice& key, const rocksdb::Slice& value) {
-    entries.push_back({bytes.size(), key.size(), value.size()});
-    bytes.append(key.data(), key.size());
-    bytes.append(value.data(), value.size());
-  }
-  bool Full() const { return entries.size() >= kMaxEntries || bytes.size() >= kMaxBytes; }
-  rocksdb::Slice Key(size_t i) const {
-    return rocksdb::Slice(bytes.data() + entries[i].offset, entries[i].key_size);
-  }
-  rocksdb::Slice Value(size_t i) const {
-    return rocksdb::Slice(bytes.data() + entries[i].offset + entries[i].key_size,
-                          entries[i].value_size);
-  }
-  // Decodes the entries into `decoded`, up to the first that fails.
-  void Decode() {
-    if (decoded.size() < entries.size()) decoded.resize(entries.size());
-    for (decoded_count = 0; decoded_count < entries.size(); ++decoded_count) {
-      decode_status = DecodeInto(Key(decoded_count), Value(decoded_count), decoded[decoded_count]);
-      if (!decode_status.ok()) break;
-    }
-  }
-
-  struct Entry {
-    size_t offset;  // of the key in `bytes`; the value follows it
-    size_t key_size;
-    size_t value_size;
-  };
-  std::string bytes;
-  std::vector<Entry> entries;
-  // Guarded by the pipe's mutex while the batch is queued; the rest is
-  // owned by whichever thread holds the batch (the producer while kDecoding).
-  State state = State::kRaw;
-  std::vector<Message> decoded;
-  size_t decoded_count = 0;
-  absl::Status decode_status;
-};
-
-// Passes EntryBatches from a scanning thread (the producer) to the calling
-// thread (the consumer), in scan order. When the scan is ahead (no free
-// batch to fill), the producer decodes queued batches, newest first, so the
-// decoding, the largest part of a load, is shared by both threads. Batches
-// go round: the consumer returns each one once done with it and the
-// producer refills it, so after the first few a scan allocates little.
-// Thread-safe.
-template <typename Message>
-class EntryPipe {
- public:
-  using Batch = EntryBatch<Message>;
-
-  explicit EntryPipe(int batches) {
-    for (int i = 0; i < batches; ++i) free_.push_back(std::make_unique<Batch>());
-  }
-
-  // Producer: an empty batch to fill; while none is free, decodes queued
-  // batches. Null once the consumer has stopped.
-  std::unique_ptr<Batch> TakeFree() {
-    absl::MutexLock lock(&mu_);
-    while (true) {
-      mu_.Await(absl::Condition(this, &EntryPipe::FreeOrStoppedOrRaw));
-      if (stopped_) return nullptr;
-      if (!free_.empty()) break;
-      DecodeNewestRawLocked();
-    }
-    std::unique_ptr<Batch> batch = std::move(free_.front());
-    free_.pop_front();
-    batch->Clear();
-    return batch;
-  }
-  // Producer: passes a filled batch on.
-  void Send(std::unique_ptr<Batch> batch) {
-    absl::MutexLock lock(&mu_);
-    full_.push_back(std::move(batch));
-  }
-  // Producer: nothing follows; `status` is how the scan ended.
-  void Close(absl::Status status) {
-    absl::MutexLock lock(&mu_);
-    closed_ = true;
-    status_ = std::move(status);
-  }
-  // Producer, after Close: decodes the queued batches the consumer has not
-  // taken yet, until there are none or the consumer has stopped.
-  void DecodeRemaining() {
-    absl::MutexLock lock(&mu_);
-    while (!stopped_ && HasRawLocked()) DecodeNewestRawLocked();
-  }
-
-  // Consumer: the next batch (waits until there is one and the producer is
-  // not decoding it), kRaw or kDecoded; null after the last one, when
-  // status() says how the scan ended.
-  std::unique_ptr<Batch> Receive() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &EntryPipe::FrontReadyOrEnd));
-    if (full_.empty()) return nullptr;
-    std::unique_ptr<Batch> batch = std::move(full_.front());
-    full_.pop_front();
-    return batch;
-  }
-  // Consumer: hands a received batch back for refilling.
-  void Return(std::unique_ptr<Batch> batch) {
-    absl::MutexLock lock(&mu_);
-    free_.push_back(std::move(batch));
-  }
-  // Consumer: wants no more batches; the producer stops at its next call.
-  void Stop() {
-    absl::MutexLock lock(&mu_);
-    stopped_ = true;
-  }
-  absl::Status status() const {
-    absl::MutexLock lock(&mu_);
-    return status_;
-  }
-
- private:
-  bool HasRawLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (const std::unique_ptr<Batch>& batch : full_) {
-      if (batch->state == Batch::State::kRaw) return true;
-    }
-    return false;
-  }
-  bool FreeOrStoppedOrRaw() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopped_ || !free_.empty() || HasRawLocked();
-  }
-  bool FrontReadyOrEnd() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (full_.empty()) return closed_;
-    return full_.front()->state != Batch::State::kDecoding;
-  }
-  // Decodes the newest queued kRaw batch (the one the consumer needs last),
-  // with mu_ released meanwhile; it stays queued, so the consumer waits for
-  // it when it gets there first. Needs one.
-  void DecodeNewestRawLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Batch* batch = nullptr;
-    for (auto it = full_.rbegin(); batch == nullptr; ++it) {
-      if ((*it)->state == Batch::State::kRaw) batch = it->get();
-    }
-    batch->state = Batch::State::kDecoding;
-    mu_.Unlock();
-    batch->Decode();
-    mu_.Lock();
-    batch->state = Batch::State::kDecoded;
-  }
-
-  mutable absl::Mutex mu_;
-  std::deque<std::unique_ptr<Batch>> free_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::unique_ptr<Batch>> full_ ABSL_GUARDED_BY(mu_);
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status status_ ABSL_GUARDED_BY(mu_);
-};
-
-// ForEachInline with the scan (iteration, block reads and decompression) on
-// a thread of its own, a few batches ahead of the calling thread, which
-// calls `fn` in key order; both threads decode (see EntryPipe). The thread
-// is joined before this returns.
-template <typename Message, typename Fn>
-absl::Status ForEachReadAhead(rocksdb::DB& db, absl::string_view prefix, const Fn& fn) {
-  constexpr int kBatchesInFlight = 8;
-  using Pipe = EntryPipe<Message>;
-  Pipe pipe(kBatchesInFlight);
-  std::thread producer([&db, prefix, &pipe] {
-    std::unique_ptr<typename Pipe::Batch> batch;
-    absl::Status status =
-        Scan(db, prefix, [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
-          if (batch == nullptr) {
-            batch = pipe.TakeFree();
-            if (batch == nullptr) return absl::CancelledError("scan stopped by the consumer");
-          }
-          batch->Add(key, value);
-          if (batch->Full()) pipe.Send(std::move(batch));
-          return absl::OkStatus();
-        });
-    if (batch != nullptr && !batch->entries.empty()) pipe.Send(std::move(batch));
-    pipe.Close(std::move(status));
-    pipe.DecodeRemaining();
-  });
-  Message message;
-  absl::Status result;
-  while (result.ok()) {
-    std::unique_ptr<typename Pipe::Batch> batch = pipe.Receive();
-    if (batch == nullptr) break;
-    if (batch->state == Pipe::Batch::State::kDecoded) {
-      for (size_t i = 0; i < batch->decoded_count && result.ok(); ++i) {
-        result = fn(std::move(batch->decoded[i]));
-      }
-      if (result.ok()) result = batch->decode_status;
-    } else {
-      for (size_t i = 0; i < batch->entries.size() && result.ok(); ++i) {
-        result = DecodeInto(batch->Key(i), batch->Value(i), message);
-        if (result.ok()) result = fn(std::move(message));
-      }
-    }
-    pipe.Return(std::move(batch));
-  }
-  pipe.Stop();
-  producer.join();
-  if (!result.ok()) return result;
-  return pipe.status();
 }
 
 }  // namespace
@@ -472,8 +238,7 @@ absl::Status RocksDbStore::Put(const std::string& key, const google::protobuf::M
 }
 
 absl::Status RocksDbStore::ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const {
-  if (MayUseSeveralCpus()) return ForEachReadAhead<v1::Sop>(*db_, "h/", fn);
-  return ForEachInline<v1::Sop>(*db_, "h/", fn);
+  return ForEach<v1::Sop>(*db_, "h/", fn);
 }
 
 absl::Status RocksDbStore::PutToken(const internal::v1::TokenRecord& record) {
@@ -483,7 +248,7 @@ absl::Status RocksDbStore::PutToken(const internal::v1::TokenRecord& record) {
 
 absl::Status RocksDbStore::ForEachToken(
     const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const {
-  return ForEachInline<internal::v1::TokenRecord>(*db_, "t/", fn);
+  return ForEach<internal::v1::TokenRecord>(*db_, "t/", fn);
 }
 
 absl::Status RocksDbStore::PutOrg(const v1::Org& org) {
@@ -492,7 +257,7 @@ absl::Status RocksDbStore::PutOrg(const v1::Org& org) {
 }
 
 absl::Status RocksDbStore::ForEachOrg(const std::function<absl::Status(const v1::Org&)>& fn) const {
-  return ForEachInline<v1::Org>(*db_, "o/", fn);
+  return ForEach<v1::Org>(*db_, "o/", fn);
 }
 
 absl::Status RocksDbStore::Write(const SopWrite& write) {

@@ -159,7 +159,7 @@ TEST_P(SopStoreContractTest, ForEachHeadVisitsEveryOrg) {
 }
 
 TEST_P(SopStoreContractTest, ForEachHeadVisitsManyHeadsInOrderAndMayMoveThem) {
-  constexpr int kHeads = 1500;  // several of the RocksDB store's read-ahead batches
+  constexpr int kHeads = 1500;
   for (int i = 0; i < kHeads; ++i) {
     ASSERT_TRUE(
         store_

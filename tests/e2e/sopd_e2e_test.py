@@ -182,5 +182,31 @@ class BootstrapAdminTest(SopdTest):
         self.assertFalse(os.path.exists(self.db_dir))
 
 
+class FlagsTest(unittest.TestCase):
+
+    def test_bad_flags_exit_non_zero_naming_the_flag_and_start_nothing(self):
+        tmp = tempfile.mkdtemp(prefix="sopd-e2e-")
+        self.addCleanup(shutil.rmtree, tmp)
+        data_dir = os.path.join(tmp, "data")
+        for args, named in [(["--data-dri", data_dir], "'data-dri'"),
+                            (["--data-dir", data_dir, "--grpc-listen"], "'grpc_listen'"),
+                            (["--data-dir", data_dir, "--insecure-listen-any=maybe"],
+                             "'insecure_listen_any'"),
+                            (["--data-dir", data_dir, "serve"], "unexpected argument serve")]:
+            result = run_sopd(*args)
+            self.assertEqual(result.returncode, 1, (args, result.stderr))
+            self.assertIn(named, result.stderr, args)
+        self.assertFalse(os.path.exists(data_dir))
+
+    def test_help_lists_the_flags_as_they_are_typed(self):
+        result = run_sopd("--help")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for flag in ["--data-dir (default ./var/sopd)", "--grpc-listen (default 127.0.0.1:50051)",
+                     "--import", "--import-overwrite", "--tls-cert", "--tls-key",
+                     "--tls-client-ca", "--insecure-listen-any", "--bootstrap-admin"]:
+            self.assertIn("  " + flag + "\n", result.stdout)
+        self.assertIn("  --version ", result.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,7 @@
 // The published SOPs lookups match, as an immutable matcher snapshot that
-// writers replace atomically: a lookup takes the current snapshot and works
-// on it without locks; a write derives the next snapshot from the current one
+// writers replace as a whole: a lookup copies the pointer to the current
+// snapshot (under a short lock, see Snapshot) and matches on it without
+// locks; a write derives the next snapshot from the current one
 // (SopMatcher::WithChanges, incremental for the indexed engine) and publishes
 // it before it returns.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_PUBLISHED_CATALOG_H_
@@ -17,9 +18,10 @@
 
 namespace sopsidebar {
 
-// Thread-safe. Writers are serialised internally; Snapshot never waits for
-// a writer, and a snapshot shows every write before it and none after it
-// (never part of one).
+// Thread-safe. Writers are serialised internally and build the next snapshot
+// without blocking readers: Snapshot waits at most for another thread's copy
+// or swap of the snapshot pointer, never for a build. A snapshot shows every
+// write before it and none after it (never part of one).
 class PublishedCatalog {
  public:
   // `factory` makes full builds (at construction and in Reset).
@@ -38,7 +40,13 @@ class PublishedCatalog {
   // change: no snapshot shows only part of it.
   void Write(std::vector<PublishedSopPtr> puts, const std::vector<SopName>& removes);
 
-  // The current matcher. Never null.
+  // The current matcher. Never null. Copies a shared_ptr under a mutex:
+  // std::atomic_load on a shared_ptr is not lock-free in libstdc++, it locks
+  // one of a small pool of mutexes picked by the pointer's address for the
+  // copy (a reference-count increment). A publisher holds the same mutex only
+  // to swap the pointer; it builds before, and drops the old snapshot after.
+  // (Any other atomic shared_ptr access in the process could share the mutex;
+  // sopd's own code has none.)
   std::shared_ptr<const SopMatcher> Snapshot() const;
 
   // How many SOPs are published.
@@ -50,7 +58,8 @@ class PublishedCatalog {
   const SopMatcherFactory factory_;
   mutable absl::Mutex mu_;
   absl::flat_hash_set<std::string> names_ ABSL_GUARDED_BY(mu_);  // full names
-  // Read with std::atomic_load, written with std::atomic_store under mu_.
+  // Read with std::atomic_load, written with std::atomic_store under mu_
+  // (each a pointer copy or swap under a pooled mutex, see Snapshot).
   std::shared_ptr<const SopMatcher> snapshot_;
 };
 

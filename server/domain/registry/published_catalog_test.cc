@@ -1,12 +1,13 @@
 #include "server/domain/registry/published_catalog.h"
 
 #include <atomic>
-#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/matching/linear_sop_matcher.h"
@@ -49,18 +50,29 @@ TEST(PublishedCatalogTest, HeldSnapshotIsUnaffectedByLaterWrites) {
 
 TEST(PublishedCatalogTest, ConcurrentLookupsSeeWholeSnapshots) {
   // Each write replaces SOP "a" and "b" together via Reset; a reader must
-  // always see both or neither.
+  // always see both or neither. The writer goes on (up to 20 s) until the
+  // reader has looked often and seen the set change many times, so the test
+  // cannot pass on a reader that never ran or never saw a write.
+  constexpr int kLookups = 2000;
+  constexpr int kChanges = 20;
   PublishedCatalog catalog(LinearSopMatcher::Build);
   std::atomic<bool> stop{false};
-  std::atomic<int> torn{0};
+  std::atomic<int> torn{0}, lookups{0}, changes{0};
   std::thread reader([&] {
     v1::CrmContext context = Context(kLead);
+    size_t previous = 0;
     while (!stop.load()) {
       size_t n = catalog.Snapshot()->Match(MatchQuery{"default", &context, 10, kAllRoles}).size();
       if (n != 0 && n != 2) torn.fetch_add(1);
+      if (n != previous) changes.fetch_add(1);
+      previous = n;
+      lookups.fetch_add(1);
     }
   });
-  for (int i = 0; i < 2000; ++i) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  for (int i = 0; i < 2000 || ((lookups.load() < kLookups || changes.load() < kChanges) &&
+                               absl::Now() < deadline);
+       ++i) {
     if (i % 2 == 0) {
       catalog.Reset({Published("a", R"pb(targeting_rules { record_types: "Lead" })pb"),
                      Published("b", R"pb(targeting_rules { record_types: "Lead" })pb")});
@@ -71,6 +83,8 @@ TEST(PublishedCatalogTest, ConcurrentLookupsSeeWholeSnapshots) {
   stop.store(true);
   reader.join();
   EXPECT_EQ(torn.load(), 0);
+  EXPECT_GE(lookups.load(), kLookups);
+  EXPECT_GE(changes.load(), kChanges) << "the reader saw too few of the writes";
 }
 
 class PublishedCatalogEngineTest : public ::testing::TestWithParam<SopMatcherFactory> {};
@@ -101,9 +115,10 @@ TEST_P(PublishedCatalogEngineTest, ConcurrentLookupsNeverSeeHalfAWrite) {
   };
   std::atomic<bool> stop{false};
   std::atomic<int> torn{0};
-  std::atomic<int> lookups{0};
+  std::atomic<int> lookups{0}, changes{0};
   auto reader = [&] {
     v1::CrmContext context = Context(kLead);
+    std::vector<int64_t> previous(kPairs, -1);
     while (!stop.load()) {
       std::vector<SopMatchResult> results =
           catalog.Snapshot()->Match(MatchQuery{"default", &context, 100, kAllRoles});
@@ -114,13 +129,17 @@ TEST_P(PublishedCatalogEngineTest, ConcurrentLookupsNeverSeeHalfAWrite) {
         (id.back() == 'a' ? a : b)[k] = r.sop->revision;
       }
       if (a != b) torn.fetch_add(1);
+      if (a != previous) changes.fetch_add(1);
+      previous = a;
       lookups.fetch_add(1);
     }
   };
   std::thread r1(reader), r2(reader);
   while (lookups.load() == 0) std::this_thread::yield();
-  // At least 600 writes, and on until the readers have looked often.
-  for (int i = 1; i <= 600 || (lookups.load() < 2000 && i <= 200000); ++i) {
+  // At least 600 writes, and on until the readers have looked often and
+  // seen many of the writes.
+  for (int i = 1; i <= 600 || ((lookups.load() < 2000 || changes.load() < 50) && i <= 200000);
+       ++i) {
     const int k = i % kPairs;
     if (i % 5 == 0) {
       catalog.Write({}, {SopName{"default", absl::StrCat("p", k, "a")},
@@ -134,43 +153,48 @@ TEST_P(PublishedCatalogEngineTest, ConcurrentLookupsNeverSeeHalfAWrite) {
   r2.join();
   EXPECT_EQ(torn.load(), 0);
   EXPECT_GE(lookups.load(), 2000);
+  EXPECT_GE(changes.load(), 50) << "the readers saw too few of the writes";
 }
 
-// A full build of a large set takes a while; lookups on the current
-// snapshot keep completing meanwhile.
-TEST_P(PublishedCatalogEngineTest, LookupsKeepCompletingWhileAWriterBuilds) {
-  PublishedCatalog catalog(GetParam());
-  catalog.Put(Published("a", R"pb(targeting_rules { record_types: "Lead" })pb"));
-  std::vector<PublishedSopPtr> large;
-  for (int i = 0; i < 40000; ++i) {
-    large.push_back(Published(
-        absl::StrCat("s", i),
-        absl::StrCat(R"pb(targeting_rules { record_types: "Lead"
-                            conditions { field: "owner" equals { string_value: "o)pb",
-                     i, R"pb(" } }
-                            conditions { field: "score" range { min: )pb", i % 100,
-                     R"pb( } } })pb")));
-  }
-  std::atomic<bool> started{false}, stop{false};
+// A publisher is held inside its build (the factory waits) until a reader
+// has completed lookups on the current snapshot: a reader that waits for a
+// publisher never gets there, and the test fails after 10 s instead of
+// hanging.
+TEST_P(PublishedCatalogEngineTest, LookupsCompleteWhileAPublisherIsHeldInItsBuild) {
+  constexpr int kLookupsWhileHeld = 100;
+  std::atomic<bool> hold{false};
   std::atomic<int> lookups{0};
+  int lookups_while_held = -1;
+  const SopMatcherFactory build = GetParam();
+  PublishedCatalog catalog([&](std::vector<PublishedSopPtr> sops) {
+    if (hold.load()) {
+      const int before = lookups.load();
+      const absl::Time deadline = absl::Now() + absl::Seconds(10);
+      while (lookups.load() < before + kLookupsWhileHeld && absl::Now() < deadline) {
+        std::this_thread::yield();
+      }
+      lookups_while_held = lookups.load() - before;
+    }
+    return build(std::move(sops));
+  });
+  catalog.Reset({Published("a", R"pb(targeting_rules { record_types: "Lead" })pb")});
+  std::atomic<bool> stop{false};
   std::thread reader([&] {
     v1::CrmContext context = Context(kLead);
     while (!stop.load()) {
-      if (catalog.Snapshot()->Match(MatchQuery{"default", &context, 10, kAllRoles}).empty()) {
-        continue;
+      if (catalog.Snapshot()->Match(MatchQuery{"default", &context, 10, kAllRoles}).size() == 1) {
+        lookups.fetch_add(1);
       }
-      started.store(true);
-      lookups.fetch_add(1);
     }
   });
-  while (!started.load()) std::this_thread::yield();
-  const int before = lookups.load();
-  catalog.Reset(std::move(large));
-  const int during = lookups.load() - before;
+  while (lookups.load() == 0) std::this_thread::yield();
+  hold.store(true);
+  catalog.Reset({Published("a", R"pb(targeting_rules { record_types: "Lead" })pb"),
+                 Published("b", R"pb(targeting_rules { record_types: "Lead" })pb")});
   stop.store(true);
   reader.join();
-  EXPECT_GT(during, 0);
-  EXPECT_EQ(catalog.size(), 40000u);
+  EXPECT_GE(lookups_while_held, kLookupsWhileHeld) << "lookups waited for the publisher";
+  EXPECT_EQ(catalog.size(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, PublishedCatalogEngineTest,

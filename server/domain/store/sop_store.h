@@ -73,7 +73,7 @@ class SopStore {
   // at a time on the calling thread; stops at the first error and returns it.
   // Each call gets a head of its own that `fn` may move from (start-up keeps
   // the published ones without copying them). Meant for loading everything
-  // at start: implementations may read ahead on another thread meanwhile.
+  // at start.
   virtual absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const = 0;
 
   // Applies `write` atomically and durably (synced before returning OK).
