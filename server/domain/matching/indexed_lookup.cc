@@ -8,6 +8,7 @@
 #include <string>
 #include <tuple>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -250,8 +251,11 @@ class Lookup {
   }
 
   // Whether the record's value (or an element of it) hashes to one of the
-  // condition's value hashes [set, set + n).
-  bool HashHit(const uint32_t* set, uint32_t n, bool fold, Scratch::Slot& s) {
+  // condition's value hashes [set, set + n). Always inlined, like
+  // ConditionStarts: with the hash helpers inlined from their headers, GCC
+  // would otherwise call these two once per candidate.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool HashHit(const uint32_t* set, uint32_t n, bool fold,
+                                            Scratch::Slot& s) {
     if (s.value->kind_case() == Value::kListValue) {
       for (const Value& e : s.value->list_value().values()) {
         std::optional<uint64_t> h = ScalarHash(e, fold);
@@ -348,7 +352,8 @@ class Lookup {
   }
 
   // s_.conditions[i]: where condition i of `rule` starts.
-  void ConditionStarts(const Segment& seg, uint32_t rule, const RuleHeader& h) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void ConditionStarts(const Segment& seg, uint32_t rule,
+                                                    const RuleHeader& h) {
     s_.conditions.clear();
     const uint32_t* at = seg.code.data() + rule + kRuleHeaderWords;
     for (uint32_t i = 0; i < h.num_conditions; ++i, at = NextCondition(at)) {
