@@ -2,7 +2,7 @@
 
 #include <tuple>
 
-#include "server/domain/matching/lookup.h"
+#include "server/domain/matching/explained_match.h"
 
 namespace sopsidebar {
 

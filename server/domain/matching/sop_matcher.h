@@ -21,11 +21,11 @@
 
 namespace sopsidebar {
 
-struct SopMatchWireParts;  // lookup.h
+struct SopMatchWireParts;  // explained_match.h
 
 // A published revision as lookups see it. Immutable once shared, but for
 // wire_parts, which the first lookup to return the SOP fills (thread-safely,
-// through WireParts in lookup.h).
+// through WireParts in explained_match.h).
 struct PublishedSop {
   PublishedSop() = default;
   PublishedSop(const PublishedSop&) = delete;

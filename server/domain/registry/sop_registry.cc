@@ -18,7 +18,7 @@
 #include "server/common/ids.h"
 #include "server/common/proto_time.h"
 #include "server/common/status_macros.h"
-#include "server/domain/matching/lookup.h"
+#include "server/domain/matching/explained_match.h"
 #include "server/domain/matching/targeting_conflicts.h"
 #include "server/domain/model/field_behavior.h"
 #include "server/domain/model/names.h"

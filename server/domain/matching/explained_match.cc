@@ -1,4 +1,4 @@
-#include "server/domain/matching/lookup.h"
+#include "server/domain/matching/explained_match.h"
 
 #include <cstdint>
 #include <cstring>

@@ -6,8 +6,8 @@
 // AppendExplainedMatch writes its wire form straight into a response buffer
 // without copying the SOP body or the rule's conditions (the lookup hot
 // path, where building and then serialising the message dominated).
-#ifndef SOPSIDEBAR_SERVER_DOMAIN_MATCHING_LOOKUP_H_
-#define SOPSIDEBAR_SERVER_DOMAIN_MATCHING_LOOKUP_H_
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_MATCHING_EXPLAINED_MATCH_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_MATCHING_EXPLAINED_MATCH_H_
 
 #include <cstdint>
 #include <string>
@@ -70,4 +70,4 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_DOMAIN_MATCHING_LOOKUP_H_
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_MATCHING_EXPLAINED_MATCH_H_
