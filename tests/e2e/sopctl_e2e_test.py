@@ -68,8 +68,8 @@ class SopctlTest(unittest.TestCase):
                    .replace("tags: [no-show]\n", ""))
         self.assertIn("updated orgs/default/sops/rebook", self.sopctl("apply", "-f", path).stdout)
         sop = json.loads(self.sopctl("get", "rebook", "-o", "json").stdout)
-        self.assertNotIn("purpose", sop)
-        self.assertNotIn("tags", sop)
+        self.assertEqual(sop.get("purpose", ""), "")
+        self.assertEqual(sop.get("tags", []), [])
         self.assertEqual(sop["title"], "Rebook no-shows")
 
     def test_lookup_json_ranks_mql_acceptance_first_with_matched_conditions(self):
