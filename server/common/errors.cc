@@ -152,4 +152,10 @@ absl::Status Storage(absl::StatusCode code, absl::string_view what,
   return absl::Status(code, absl::StrCat("storage: ", what, ": ", detail));
 }
 
+absl::Status CorruptRecord(absl::string_view what, absl::string_view name,
+                           absl::string_view reason) {
+  return absl::DataLossError(
+      absl::StrCat("storage: ", what, " ", QuoteInput(name), " is corrupt: ", reason));
+}
+
 }  // namespace sopsidebar::error

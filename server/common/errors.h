@@ -106,6 +106,12 @@ absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail);
 // operation failed, `detail` what the engine reported.
 absl::Status Storage(absl::StatusCode code, absl::string_view what,
                      absl::string_view detail);
+// DATA_LOSS "storage: <what> <name> is corrupt: <reason>", for a record the
+// store holds but sopd cannot use (a head whose name does not parse): the
+// store's fault, not the caller's, so never INVALID_ARGUMENT. `name` is the
+// record's key or name as stored, quoted by QuoteInput.
+absl::Status CorruptRecord(absl::string_view what, absl::string_view name,
+                           absl::string_view reason);
 
 }  // namespace sopsidebar::error
 

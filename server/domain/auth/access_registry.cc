@@ -62,6 +62,14 @@ absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   return absl::OkStatus();
 }
 
+// The parsed name of a token read back from the store: DATA_LOSS naming it
+// when it does not parse (the store's fault, not a caller's).
+absl::StatusOr<TokenName> StoredTokenName(const v1::Token& token) {
+  absl::StatusOr<TokenName> name = ParseTokenName("name", token.name());
+  if (!name.ok()) return error::CorruptRecord("token", token.name(), name.status().message());
+  return name;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AccessRegistry>> AccessRegistry::Create(AuthStore* store,
@@ -69,13 +77,14 @@ absl::StatusOr<std::unique_ptr<AccessRegistry>> AccessRegistry::Create(AuthStore
   std::unique_ptr<AccessRegistry> registry(new AccessRegistry(store, clock));
   absl::MutexLock lock(&registry->mu_);
   SOP_RETURN_IF_ERROR(store->ForEachOrg([&](const v1::Org& org) -> absl::Status {
-    SOP_ASSIGN_OR_RETURN(std::string id, ParseOrgName("org.name", org.name()));
-    registry->orgs_[id] = org;
+    absl::StatusOr<std::string> id = ParseOrgName("name", org.name());
+    if (!id.ok()) return error::CorruptRecord("org", org.name(), id.status().message());
+    registry->orgs_[*id] = org;
     return absl::OkStatus();
   }));
   SOP_RETURN_IF_ERROR(
       store->ForEachToken([&](const internal::v1::TokenRecord& record) -> absl::Status {
-        SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("token.name", record.token().name()));
+        SOP_ASSIGN_OR_RETURN(TokenName name, StoredTokenName(record.token()));
         registry->tokens_[name.token] = record;
         return absl::OkStatus();
       }));
@@ -141,7 +150,8 @@ absl::StatusOr<Caller> AccessRegistry::Authenticate(absl::string_view secret) co
   }
   const v1::Token& token = it->second.token();
   Caller caller;
-  caller.org = ParseTokenName("name", token.name()).value().org;
+  SOP_ASSIGN_OR_RETURN(TokenName name, StoredTokenName(token));
+  caller.org = std::move(name.org);
   caller.user_id = token.user_id();
   caller.display_name = token.display_name();
   for (int role : token.roles()) caller.roles |= RoleBit(static_cast<v1::Role>(role));
@@ -161,11 +171,11 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::IssueLocked(
     const std::string& org, v1::Token token, std::optional<absl::Duration> ttl,
     const std::string& creator) {
   const absl::Time now = clock_->Now();
-  token.set_name(TokenName{org, RandomId("tk", 14)}.Full());
+  const std::string id = RandomId("tk", 14);
+  token.set_name(TokenName{org, id}.Full());
   *token.mutable_create_time() = ToProtoTimestamp(now);
   if (ttl) *token.mutable_expire_time() = ToProtoTimestamp(now + *ttl);
   token.set_creator(creator);
-  const std::string id = ParseTokenName("name", token.name()).value().token;
   v1::CreateTokenResponse response;
   response.set_secret(absl::StrCat(kSecretPrefix, id, "_", RandomHexSecret(24)));
   internal::v1::TokenRecord record;

@@ -76,6 +76,22 @@ class PageBudget {
   size_t bytes_ = 0;
 };
 
+// The parsed name of a record read back from the store. A name that does
+// not parse is the store's fault, not the request's: DATA_LOSS naming the
+// record (`what`), never the INVALID_ARGUMENT a request's bad name gets, and
+// never an abort of the whole process.
+absl::StatusOr<SopName> StoredSopName(absl::string_view what, const std::string& name) {
+  absl::StatusOr<SopName> parsed = ParseSopName("name", name);
+  if (!parsed.ok()) return error::CorruptRecord(what, name, parsed.status().message());
+  return parsed;
+}
+
+absl::StatusOr<RevisionName> StoredRevisionName(const std::string& name) {
+  absl::StatusOr<RevisionName> parsed = ParseRevisionName("name", name);
+  if (!parsed.ok()) return error::CorruptRecord("SOP revision", name, parsed.status().message());
+  return parsed;
+}
+
 absl::Status CheckEtag(const v1::Sop& head, const std::string& etag) {
   if (!etag.empty() && etag != head.etag()) return error::EtagMismatch(head.name());
   return absl::OkStatus();
@@ -219,7 +235,7 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishedSnapshot(const v1::Sop& head) cons
   // snapshot: no read needed (the common case, and what keeps start-up and
   // readers' gets and lists fast).
   if (head.revision_id() == head.published_revision_id()) return head;
-  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
+  SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("SOP head", head.name()));
   int64_t revision = 0;
   if (!absl::SimpleAtoi(head.published_revision_id(), &revision)) {
     return error::Storage(absl::StatusCode::kDataLoss, "published revision of", head.name());
@@ -229,7 +245,7 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishedSnapshot(const v1::Sop& head) cons
 }
 
 absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(v1::Sop head) const {
-  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", head.name()));
+  SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("SOP head", head.name()));
   v1::Sop snapshot;
   if (head.revision_id() == head.published_revision_id()) {
     snapshot = std::move(head);  // the head is the published revision: no copy
@@ -319,7 +335,7 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
     SOP_ASSIGN_OR_RETURN(std::optional<std::string> done,
                          store_->FindRequest(org, *create_request));
     if (done) {
-      SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", *done));
+      SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("create request's SOP", *done));
       return store_->GetHead(name);
     }
   }
@@ -368,7 +384,8 @@ absl::StatusOr<v1::ListSopsResponse> SopRegistry::ListSops(
   while (!more) {
     SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> chunk, store_->ListHeads(org, cursor, kScanChunk));
     for (v1::Sop& head : chunk) {
-      cursor = ParseSopName("name", head.name()).value().sop;
+      SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("SOP head", head.name()));
+      cursor = std::move(name.sop);
       if (head.state() == v1::Sop::DELETED && !deleted_wanted) continue;
       absl::StatusOr<v1::Sop> view = ViewFor(caller, head);
       if (view.status().code() == absl::StatusCode::kNotFound) continue;
@@ -477,7 +494,7 @@ absl::StatusOr<v1::ListSopRevisionsResponse> SopRegistry::ListSopRevisions(
         more = true;
         break;
       }
-      SOP_ASSIGN_OR_RETURN(RevisionName read, ParseRevisionName("name", revision.name()));
+      SOP_ASSIGN_OR_RETURN(RevisionName read, StoredRevisionName(revision.name()));
       before = read.revision;
       *response.add_revisions() = std::move(revision);
     }

@@ -725,6 +725,41 @@ TEST_F(SopRegistryTest, PublishedSopsSurviveANewRegistryOnTheSameStore) {
   EXPECT_THAT(LookupIds(), ElementsAre("orgs/default/sops/mql"));
 }
 
+// A head whose name does not parse, stored under orgs/default's key
+// "broken" as a damaged database would hold it.
+void PlantHeadWithAMalformedName(InMemorySopStore& store, v1::Sop::State state) {
+  v1::Sop head = Parse<v1::Sop>(kMqlSop);
+  head.set_name("orgs/default/sops/Not A Name");
+  head.set_state(state);
+  head.set_revision_id("1");
+  if (state == v1::Sop::PUBLISHED) head.set_published_revision_id("1");
+  store.PutHeadUnchecked("default", "broken", head);
+}
+
+TEST_F(SopRegistryTest, ListOverAHeadWithAMalformedNameIsDataLossNamingIt) {
+  Create("mql");
+  PlantHeadWithAMalformedName(store_, v1::Sop::DRAFT);
+  registry_ = NewRegistry();
+  v1::ListSopsRequest list;
+  list.set_parent("orgs/default");
+  const absl::StatusOr<v1::ListSopsResponse> listed = registry_->ListSops(caller_, list);
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kDataLoss) << listed.status();
+  EXPECT_THAT(listed.status().message(),
+              HasSubstr("storage: SOP head \"orgs/default/sops/Not A Name\" is corrupt: name: "));
+  // The registry still serves the records that are intact.
+  v1::GetSopRequest get;
+  get.set_name("orgs/default/sops/mql");
+  EXPECT_TRUE(registry_->GetSop(caller_, get).ok());
+}
+
+TEST_F(SopRegistryTest, StartOverAPublishedHeadWithAMalformedNameIsDataLossNamingIt) {
+  PlantHeadWithAMalformedName(store_, v1::Sop::PUBLISHED);
+  const auto registry = SopRegistry::Create(&store_, &clock_, LinearSopMatcher::Build, options_);
+  EXPECT_EQ(registry.status().code(), absl::StatusCode::kDataLoss) << registry.status();
+  EXPECT_THAT(registry.status().message(),
+              HasSubstr("SOP head \"orgs/default/sops/Not A Name\" is corrupt"));
+}
+
 TEST_F(SopRegistryTest, LookupRejectsMalformedContextNamingTheField) {
   v1::LookupSopsRequest request;
   EXPECT_THAT(registry_->LookupSops(caller_, request).status().message(), HasSubstr("context: is required"));

@@ -83,6 +83,12 @@ absl::Status InMemorySopStore::Write(const SopWrite& write) {
   return absl::OkStatus();
 }
 
+void InMemorySopStore::PutHeadUnchecked(absl::string_view org, absl::string_view sop,
+                                        v1::Sop head) {
+  absl::MutexLock lock(&mu_);
+  heads_[{std::string(org), std::string(sop)}] = std::move(head);
+}
+
 int InMemorySopStore::write_count() const {
   absl::MutexLock lock(&mu_);
   return write_count_;

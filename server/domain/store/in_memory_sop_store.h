@@ -30,6 +30,11 @@ class InMemorySopStore : public SopStore {
   // How many writes succeeded.
   int write_count() const;
 
+  // Stores `head` as the head under the key (org, sop) without checking it
+  // or writing a revision, as a damaged or hand-edited database would hold
+  // it: for tests of how readers treat corrupt records.
+  void PutHeadUnchecked(absl::string_view org, absl::string_view sop, v1::Sop head);
+
  private:
   using Key = std::pair<std::string, std::string>;  // (org, sop)
   mutable absl::Mutex mu_;
