@@ -1,0 +1,313 @@
+#include "client/cli/in_process_sopd.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+#include "server/domain/auth/permissions.h"
+#include "server/domain/matching/indexed_sop_matcher.h"
+#include "server/domain/model/names.h"
+
+namespace sopsidebar::cli {
+namespace {
+
+// What sopd's handlers (server/service) do with a call, minus gRPC: the
+// request and the response cross as bytes, the bearer token is
+// authenticated on every call, and the domain answers.
+class InProcessConnection : public client::Connection {
+ public:
+  InProcessConnection(InProcessSopd* sopd, std::string token)
+      : sopd_(sopd), token_(std::move(token)) {}
+
+  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
+    return Call<v1::Sop>(request, [this](const Caller& c, const v1::CreateSopRequest& r) {
+      return sopd_->registry().CreateSop(c, r);
+    });
+  }
+  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override {
+    return Call<v1::Sop>(request, [this](const Caller& c, const v1::GetSopRequest& r) {
+      return sopd_->registry().GetSop(c, r);
+    });
+  }
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override {
+    return Call<v1::ListSopsResponse>(request,
+                                      [this](const Caller& c, const v1::ListSopsRequest& r) {
+                                        return sopd_->registry().ListSops(c, r);
+                                      });
+  }
+  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override {
+    return Call<v1::Sop>(request, [this](const Caller& c, const v1::UpdateSopRequest& r) {
+      return sopd_->registry().UpdateSop(c, r);
+    });
+  }
+  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest& request) override {
+    return Call<v1::Sop>(request, [this](const Caller& c, const v1::DeleteSopRequest& r) {
+      return sopd_->registry().DeleteSop(c, r);
+    });
+  }
+  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest& request) override {
+    return Call<v1::Sop>(request, [this](const Caller& c, const v1::UndeleteSopRequest& r) {
+      return sopd_->registry().UndeleteSop(c, r);
+    });
+  }
+  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
+      const v1::ListSopRevisionsRequest& request) override {
+    return Call<v1::ListSopRevisionsResponse>(
+        request, [this](const Caller& c, const v1::ListSopRevisionsRequest& r) {
+          return sopd_->registry().ListSopRevisions(c, r);
+        });
+  }
+  absl::StatusOr<v1::SopRevision> GetSopRevision(
+      const v1::GetSopRevisionRequest& request) override {
+    return Call<v1::SopRevision>(request,
+                                 [this](const Caller& c, const v1::GetSopRevisionRequest& r) {
+                                   return sopd_->registry().GetSopRevision(c, r);
+                                 });
+  }
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
+    return Call<v1::PublishSopResponse>(request,
+                                        [this](const Caller& c, const v1::PublishSopRequest& r) {
+                                          return sopd_->registry().PublishSop(c, r);
+                                        });
+  }
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) override {
+    return Call<v1::CheckTargetingResponse>(
+        request, [this](const Caller& c, const v1::CheckTargetingRequest& r) {
+          return sopd_->registry().CheckTargeting(c, r);
+        });
+  }
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
+    // sopd answers with LookupSopsWire's bytes: parse them, as a client does.
+    return Call<v1::LookupSopsResponse>(
+        request,
+        [this](const Caller& c,
+               const v1::LookupSopsRequest& r) -> absl::StatusOr<v1::LookupSopsResponse> {
+          std::string wire;
+          SOP_RETURN_IF_ERROR(sopd_->registry().LookupSopsWire(c, r, &wire));
+          v1::LookupSopsResponse response;
+          if (!response.ParseFromString(wire)) {
+            return absl::InternalError("LookupSopsWire wrote bytes that do not parse");
+          }
+          return response;
+        });
+  }
+
+  // AdminService, with the checks sopd's handlers add to the registry's.
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {
+    return Call<v1::WhoAmIResponse>(
+        request,
+        [this](const Caller& c, const v1::WhoAmIRequest&) -> absl::StatusOr<v1::WhoAmIResponse> {
+          SOP_RETURN_IF_ERROR(Authorize(c, Operation::kPing));
+          return sopd_->access().WhoAmI(c);
+        });
+  }
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request) override {
+    return Call<v1::CreateTokenResponse>(request,
+                                         [this](const Caller& c, const v1::CreateTokenRequest& r) {
+                                           return sopd_->access().CreateToken(c, r);
+                                         });
+  }
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override {
+    return Call<v1::ListTokensResponse>(request,
+                                        [this](const Caller& c, const v1::ListTokensRequest& r) {
+                                          return sopd_->access().ListTokens(c, r);
+                                        });
+  }
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
+    return Call<v1::Token>(request, [this](const Caller& c, const v1::RevokeTokenRequest& r) {
+      return sopd_->access().RevokeToken(c, r);
+    });
+  }
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override {
+    return Call<v1::Org>(request, [this](const Caller& c, const v1::CreateOrgRequest& r) {
+      return sopd_->access().CreateOrg(c, r);
+    });
+  }
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
+    return Call<v1::ListOrgsResponse>(request, [this](const Caller& c, const v1::ListOrgsRequest&) {
+      return sopd_->access().ListOrgs(c);
+    });
+  }
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
+    return Call<v1::PingResponse>(
+        request, [](const Caller& c, const v1::PingRequest& r) -> absl::StatusOr<v1::PingResponse> {
+          SOP_RETURN_IF_ERROR(Authorize(c, Operation::kPing));
+          v1::PingResponse pong;
+          pong.set_payload(r.payload());
+          return pong;
+        });
+  }
+
+ private:
+  // The request is parsed from its bytes as sopd parses it, and the
+  // response as the client does, so nothing the wire would drop (unknown
+  // values, invalid UTF-8) gets through here.
+  template <typename Response, typename Request, typename Handler>
+  absl::StatusOr<Response> Call(const Request& request, Handler handler) const {
+    Request received;
+    if (!received.ParseFromString(request.SerializeAsString())) {
+      return error::MalformedRequest(request.GetTypeName(), "malformed protobuf");
+    }
+    SOP_ASSIGN_OR_RETURN(const Caller caller, sopd_->access().Authenticate(token_));
+    SOP_ASSIGN_OR_RETURN(const Response response, handler(caller, received));
+    Response delivered;
+    if (!delivered.ParseFromString(response.SerializeAsString())) {
+      return absl::InternalError(
+          absl::StrCat("a ", response.GetTypeName(), " that does not parse"));
+    }
+    return delivered;
+  }
+
+  InProcessSopd* const sopd_;
+  const std::string token_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<InProcessSopd>> InProcessSopd::Start(Options options) {
+  std::unique_ptr<InProcessSopd> sopd(new InProcessSopd(options));
+  SOP_RETURN_IF_ERROR(sopd->Restart());
+  SOP_ASSIGN_OR_RETURN(std::optional<std::string> admin, sopd->access_->BootstrapAdminToken());
+  if (!admin.has_value()) return absl::InternalError("a new auth store already holds tokens");
+  sopd->admin_token_ = *std::move(admin);
+  return sopd;
+}
+
+absl::Status InProcessSopd::Restart() {
+  SOP_ASSIGN_OR_RETURN(access_, AccessRegistry::Create(&auth_store_, &clock_));
+  // The matcher sopd serves lookups with.
+  SOP_ASSIGN_OR_RETURN(registry_, SopRegistry::Create(&sop_store_, &clock_,
+                                                      IndexedSopMatcher::Build, registry_options_));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> InProcessSopd::IssueToken(const std::string& org,
+                                                      const std::string& user_id,
+                                                      const std::vector<v1::Role>& roles) {
+  SOP_ASSIGN_OR_RETURN(const Caller admin, access_->Authenticate(admin_token_));
+  v1::CreateOrgRequest create_org;
+  create_org.set_org_id(org);
+  absl::StatusOr<v1::Org> created = access_->CreateOrg(admin, create_org);
+  if (!created.ok() && created.status().code() != absl::StatusCode::kAlreadyExists) {
+    return created.status();
+  }
+  v1::CreateTokenRequest request;
+  request.set_parent(OrgName(org));
+  request.mutable_token()->set_user_id(user_id);
+  for (v1::Role role : roles) request.mutable_token()->add_roles(role);
+  SOP_ASSIGN_OR_RETURN(v1::CreateTokenResponse issued, access_->CreateToken(admin, request));
+  return std::move(*issued.mutable_secret());
+}
+
+std::shared_ptr<client::Connection> InProcessSopd::Connect(std::string token) {
+  return std::make_shared<InProcessConnection>(this, std::move(token));
+}
+
+void FaultInjectingConnection::Fail(const std::string& method, const std::string& name,
+                                    absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  failures_[absl::StrCat(method, " ", name)] = std::move(status);
+}
+
+void FaultInjectingConnection::FailEverything(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  fail_everything_ = std::move(status);
+}
+
+std::vector<std::string> FaultInjectingConnection::calls() const {
+  absl::MutexLock lock(&mu_);
+  return calls_;
+}
+
+void FaultInjectingConnection::ClearCalls() {
+  absl::MutexLock lock(&mu_);
+  calls_.clear();
+  requests_.clear();
+}
+
+absl::Status FaultInjectingConnection::Record(const std::string& method, const std::string& name,
+                                              const google::protobuf::Message& request) {
+  absl::MutexLock lock(&mu_);
+  calls_.push_back(method);
+  requests_.emplace_back(request.New());
+  requests_.back()->CopyFrom(request);
+  if (!fail_everything_.ok()) return fail_everything_;
+  auto it = failures_.find(absl::StrCat(method, " ", name));
+  return it == failures_.end() ? absl::OkStatus() : it->second;
+}
+
+absl::StatusOr<v1::Sop> FaultInjectingConnection::CreateSop(const v1::CreateSopRequest& request) {
+  return Forward("CreateSop", absl::StrCat(request.parent(), "/sops/", request.sop_id()), request,
+                 &client::Connection::CreateSop);
+}
+absl::StatusOr<v1::Sop> FaultInjectingConnection::GetSop(const v1::GetSopRequest& request) {
+  return Forward("GetSop", request.name(), request, &client::Connection::GetSop);
+}
+absl::StatusOr<v1::ListSopsResponse> FaultInjectingConnection::ListSops(
+    const v1::ListSopsRequest& request) {
+  return Forward("ListSops", request.parent(), request, &client::Connection::ListSops);
+}
+absl::StatusOr<v1::Sop> FaultInjectingConnection::UpdateSop(const v1::UpdateSopRequest& request) {
+  return Forward("UpdateSop", request.sop().name(), request, &client::Connection::UpdateSop);
+}
+absl::StatusOr<v1::Sop> FaultInjectingConnection::DeleteSop(const v1::DeleteSopRequest& request) {
+  return Forward("DeleteSop", request.name(), request, &client::Connection::DeleteSop);
+}
+absl::StatusOr<v1::Sop> FaultInjectingConnection::UndeleteSop(
+    const v1::UndeleteSopRequest& request) {
+  return Forward("UndeleteSop", request.name(), request, &client::Connection::UndeleteSop);
+}
+absl::StatusOr<v1::ListSopRevisionsResponse> FaultInjectingConnection::ListSopRevisions(
+    const v1::ListSopRevisionsRequest& request) {
+  return Forward("ListSopRevisions", request.name(), request,
+                 &client::Connection::ListSopRevisions);
+}
+absl::StatusOr<v1::SopRevision> FaultInjectingConnection::GetSopRevision(
+    const v1::GetSopRevisionRequest& request) {
+  return Forward("GetSopRevision", request.name(), request, &client::Connection::GetSopRevision);
+}
+absl::StatusOr<v1::PublishSopResponse> FaultInjectingConnection::PublishSop(
+    const v1::PublishSopRequest& request) {
+  return Forward("PublishSop", request.name(), request, &client::Connection::PublishSop);
+}
+absl::StatusOr<v1::CheckTargetingResponse> FaultInjectingConnection::CheckTargeting(
+    const v1::CheckTargetingRequest& request) {
+  return Forward("CheckTargeting", request.name(), request, &client::Connection::CheckTargeting);
+}
+absl::StatusOr<v1::LookupSopsResponse> FaultInjectingConnection::LookupSops(
+    const v1::LookupSopsRequest& request) {
+  return Forward("LookupSops", request.context().org(), request, &client::Connection::LookupSops);
+}
+absl::StatusOr<v1::WhoAmIResponse> FaultInjectingConnection::WhoAmI(
+    const v1::WhoAmIRequest& request) {
+  return Forward("WhoAmI", "", request, &client::Connection::WhoAmI);
+}
+absl::StatusOr<v1::CreateTokenResponse> FaultInjectingConnection::CreateToken(
+    const v1::CreateTokenRequest& request) {
+  return Forward("CreateToken", request.parent(), request, &client::Connection::CreateToken);
+}
+absl::StatusOr<v1::ListTokensResponse> FaultInjectingConnection::ListTokens(
+    const v1::ListTokensRequest& request) {
+  return Forward("ListTokens", request.parent(), request, &client::Connection::ListTokens);
+}
+absl::StatusOr<v1::Token> FaultInjectingConnection::RevokeToken(
+    const v1::RevokeTokenRequest& request) {
+  return Forward("RevokeToken", request.name(), request, &client::Connection::RevokeToken);
+}
+absl::StatusOr<v1::Org> FaultInjectingConnection::CreateOrg(const v1::CreateOrgRequest& request) {
+  return Forward("CreateOrg", OrgName(request.org_id()), request, &client::Connection::CreateOrg);
+}
+absl::StatusOr<v1::ListOrgsResponse> FaultInjectingConnection::ListOrgs(
+    const v1::ListOrgsRequest& request) {
+  return Forward("ListOrgs", "", request, &client::Connection::ListOrgs);
+}
+absl::StatusOr<v1::PingResponse> FaultInjectingConnection::Ping(const v1::PingRequest& request) {
+  return Forward("Ping", "", request, &client::Connection::Ping);
+}
+
+}  // namespace sopsidebar::cli

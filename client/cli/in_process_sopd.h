@@ -1,0 +1,164 @@
+// sopd's domain in the test's process, for tests of sopctl's commands: the
+// real SopRegistry and AccessRegistry over in-memory stores and a fixed
+// clock, called through a client::Connection as sopd's handlers call them.
+// So the tests meet the server's own validation, permissions, update masks,
+// publish rules, ties and page tokens, not a model of them that drifts.
+//
+// What a real sopd does that no domain call can (a server going away, a write
+// refused half-way through a run) is injected by FaultInjectingConnection, a
+// decorator over the real connection, which also records the calls.
+#ifndef SOPSIDEBAR_CLIENT_CLI_IN_PROCESS_SOPD_H_
+#define SOPSIDEBAR_CLIENT_CLI_IN_PROCESS_SOPD_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/connection.h"
+#include "google/protobuf/message.h"
+#include "server/common/clock.h"
+#include "server/domain/auth/access_registry.h"
+#include "server/domain/model/roles.h"
+#include "server/domain/registry/sop_registry.h"
+#include "server/domain/store/in_memory_auth_store.h"
+#include "server/domain/store/in_memory_sop_store.h"
+
+namespace sopsidebar::cli {
+
+// Owns the stores, the clock and the registries. Thread-safe as the
+// registries are, except Restart. Must outlive the connections it makes.
+class InProcessSopd {
+ public:
+  struct Options {
+    // The fixed time of the clock: 2024-05-01 08:00:00 UTC.
+    absl::Time now = absl::FromUnixSeconds(1714550400);
+    // Default: sopd's own; tests of paging make pages smaller.
+    SopRegistry::Options registry;
+  };
+
+  // Starts with orgs/default and its server-admin ADMIN token, as sopd's
+  // first start does.
+  static absl::StatusOr<std::unique_ptr<InProcessSopd>> Start(Options options);
+
+  // The secret of the server-admin token of the first start.
+  const std::string& admin_token() const { return admin_token_; }
+
+  // Issues a token for `user_id` with `roles` in the org `org` (an id),
+  // creating the org if it is missing, as a server admin would through
+  // AdminService; returns its secret.
+  absl::StatusOr<std::string> IssueToken(const std::string& org, const std::string& user_id,
+                                         const std::vector<v1::Role>& roles);
+
+  // A Connection that calls as the bearer of `token` (a secret), as sopd
+  // would after authenticating it: every call, UNAUTHENTICATED when the token
+  // is not an active one. Requests and responses cross as bytes, as on the
+  // wire.
+  std::shared_ptr<client::Connection> Connect(std::string token);
+
+  // Loads the registries again from the stores, as sopd's restart does: what
+  // a test planted in the stores is served from then on, and page tokens
+  // issued before do not survive. No call may be in flight.
+  absl::Status Restart();
+
+  // The stores, to read or plant what a test needs beside the API.
+  InMemorySopStore& sop_store() { return sop_store_; }
+  FakeClock& clock() { return clock_; }
+  SopRegistry& registry() { return *registry_; }
+  AccessRegistry& access() { return *access_; }
+
+ private:
+  explicit InProcessSopd(const Options& options)
+      : clock_(options.now), registry_options_(options.registry) {}
+
+  FakeClock clock_;
+  const SopRegistry::Options registry_options_;
+  InMemorySopStore sop_store_;
+  InMemoryAuthStore auth_store_;
+  std::unique_ptr<AccessRegistry> access_;
+  std::unique_ptr<SopRegistry> registry_;
+  std::string admin_token_;
+};
+
+// A Connection over another (`inner`) that records each call and fails the
+// calls it is told to fail, with nothing sent on. Thread-safe.
+class FaultInjectingConnection : public client::Connection {
+ public:
+  explicit FaultInjectingConnection(std::shared_ptr<client::Connection> inner)
+      : inner_(std::move(inner)) {}
+
+  // Fails `method` (e.g. "PublishSop") for the SOP, token or org `name` it
+  // is about, with `status`, from now on.
+  void Fail(const std::string& method, const std::string& name, absl::Status status);
+  // Fails every call with `status` from now on ("sopd went away").
+  void FailEverything(absl::Status status);
+
+  // The methods called, in order, failed ones included.
+  std::vector<std::string> calls() const;
+  void ClearCalls();
+  // The requests of type `Request` sent on, in order.
+  template <typename Request>
+  std::vector<Request> requests() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<Request> found;
+    for (const auto& request : requests_) {
+      if (const auto* typed = dynamic_cast<const Request*>(request.get())) found.push_back(*typed);
+    }
+    return found;
+  }
+
+  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override;
+  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override;
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override;
+  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override;
+  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest& request) override;
+  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest& request) override;
+  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
+      const v1::ListSopRevisionsRequest& request) override;
+  absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest& request) override;
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override;
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) override;
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override;
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override;
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request) override;
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override;
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override;
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override;
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override;
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override;
+
+ private:
+  // Records the call of `method` about `name`; the status to fail it with,
+  // or OK to send it on.
+  absl::Status Record(const std::string& method, const std::string& name,
+                      const google::protobuf::Message& request);
+
+  // Records, then fails or forwards to `inner_`'s `method_fn`.
+  template <typename Response, typename Request>
+  absl::StatusOr<Response> Forward(
+      const std::string& method, const std::string& name, const Request& request,
+      absl::StatusOr<Response> (client::Connection::*method_fn)(const Request&)) {
+    if (absl::Status failure = Record(method, name, request); !failure.ok()) return failure;
+    return (inner_.get()->*method_fn)(request);
+  }
+
+  const std::shared_ptr<client::Connection> inner_;
+  mutable absl::Mutex mu_;
+  std::vector<std::string> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<google::protobuf::Message>> requests_ ABSL_GUARDED_BY(mu_);
+  // By "<method> <name>".
+  std::map<std::string, absl::Status> failures_ ABSL_GUARDED_BY(mu_);
+  absl::Status fail_everything_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sopsidebar::cli
+
+#endif  // SOPSIDEBAR_CLIENT_CLI_IN_PROCESS_SOPD_H_
