@@ -148,6 +148,8 @@ class FakeSopd : public client::Connection {
   absl::Status who_status;
   std::vector<v1::Token> tokens;
   std::vector<v1::Org> orgs;
+  // ListTokens and ListOrgs pages hold at most this many items.
+  size_t list_page_size = 1000;
   std::vector<v1::CreateTokenRequest> token_creates;
   std::vector<v1::ListTokensRequest> token_lists;
 
@@ -176,8 +178,15 @@ class FakeSopd : public client::Connection {
     calls.push_back("ListTokens");
     token_lists.push_back(request);
     v1::ListTokensResponse response;
-    for (const v1::Token& token : tokens) *response.add_tokens() = token;
+    response.set_next_page_token(ListPage(tokens, request.page_token(), response.mutable_tokens()));
     return response;
+  }
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override {
+    calls.push_back("GetToken");
+    for (const v1::Token& token : tokens) {
+      if (token.name() == request.name()) return token;
+    }
+    return absl::NotFoundError(absl::StrCat("token ", request.name(), " not found"));
   }
   absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
     calls.push_back("RevokeToken");
@@ -195,11 +204,29 @@ class FakeSopd : public client::Connection {
     orgs.push_back(org);
     return org;
   }
-  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest&) override {
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
     calls.push_back("ListOrgs");
     v1::ListOrgsResponse response;
-    for (const v1::Org& org : orgs) *response.add_orgs() = org;
+    response.set_next_page_token(ListPage(orgs, request.page_token(), response.mutable_orgs()));
     return response;
+  }
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override {
+    calls.push_back("GetOrg");
+    for (const v1::Org& org : orgs) {
+      if (org.name() == request.name()) return org;
+    }
+    return absl::NotFoundError(absl::StrCat("org ", request.name(), " not found"));
+  }
+  // Adds the page of `all` that `token` starts (the index of its first
+  // item) to `page`; returns the next page's token, empty after the last.
+  template <typename Item>
+  std::string ListPage(const std::vector<Item>& all, const std::string& token,
+                       google::protobuf::RepeatedPtrField<Item>* page) const {
+    size_t i = token.empty() ? 0 : std::stoul(token);
+    for (; i < all.size() && static_cast<size_t>(page->size()) < list_page_size; ++i) {
+      *page->Add() = all[i];
+    }
+    return i < all.size() ? absl::StrCat(i) : "";
   }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest&) override {
     return Unexpected("Ping");
@@ -766,6 +793,30 @@ TEST_F(CommandsTest, TokenListShowsStatusAndAskedForInactive) {
   EXPECT_TRUE(sopd_->token_lists[0].show_inactive());
 }
 
+TEST_F(CommandsTest, TokenListFollowsEveryPage) {
+  ASSERT_EQ(Run({"token", "create", "--user", "dana", "--role", "SDR"}), 0) << err_.str();
+  ASSERT_EQ(Run({"token", "create", "--user", "lee", "--role", "AE"}), 0) << err_.str();
+  ASSERT_EQ(Run({"token", "create", "--user", "kim", "--role", "AE"}), 0) << err_.str();
+  sopd_->list_page_size = 2;
+  EXPECT_EQ(Run({"token", "list"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("orgs/default/tokens/t0  dana"));
+  EXPECT_THAT(out_.str(), HasSubstr("orgs/default/tokens/t2  kim"));
+  ASSERT_EQ(sopd_->token_lists.size(), 2u);
+  EXPECT_EQ(sopd_->token_lists[1].page_token(), "2");
+  EXPECT_EQ(sopd_->token_lists[1].parent(), "orgs/default");
+}
+
+TEST_F(CommandsTest, TokenGetShowsOneTokenByItsBareId) {
+  ASSERT_EQ(Run({"token", "create", "--user", "dana", "--role", "SDR", "--org", "acme"}), 0)
+      << err_.str();
+  EXPECT_EQ(Run({"token", "get", "t0", "--org", "acme"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "NAME                 USER  ROLES  CREATED                  EXPIRES  STATUS\n"
+            "orgs/acme/tokens/t0  dana  SDR    2024-05-01 08:00:00 UTC  never    active\n");
+  EXPECT_EQ(Run({"token", "get", "orgs/acme/tokens/nope"}), 1);
+  EXPECT_EQ(err_.str(), "NOT_FOUND: token orgs/acme/tokens/nope not found\n");
+}
+
 TEST_F(CommandsTest, TokenRevokeOfAMissingTokenFails) {
   EXPECT_EQ(Run({"token", "revoke", "orgs/acme/tokens/nope"}), 1);
   EXPECT_EQ(err_.str(), "NOT_FOUND: token orgs/acme/tokens/nope not found\n");
@@ -808,6 +859,23 @@ TEST_F(CommandsTest, OrgCreateThenList) {
             "NAME       DISPLAY NAME  CREATED\n"
             "orgs/acme  Acme Inc      -\n");
   EXPECT_THAT(sopd_->calls, ElementsAre("CreateOrg", "ListOrgs"));
+}
+
+TEST_F(CommandsTest, OrgListFollowsEveryPageAndOrgGetShowsOne) {
+  ASSERT_EQ(Run({"org", "create", "acme"}), 0) << err_.str();
+  ASSERT_EQ(Run({"org", "create", "globex", "--display-name", "Globex"}), 0) << err_.str();
+  sopd_->list_page_size = 1;
+  EXPECT_EQ(Run({"org", "list"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "NAME         DISPLAY NAME  CREATED\n"
+            "orgs/acme    -             -\n"
+            "orgs/globex  Globex        -\n");
+  EXPECT_EQ(Run({"org", "get", "globex"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "NAME         DISPLAY NAME  CREATED\n"
+            "orgs/globex  Globex        -\n");
+  EXPECT_THAT(sopd_->calls,
+              ElementsAre("CreateOrg", "CreateOrg", "ListOrgs", "ListOrgs", "GetOrg"));
 }
 
 }  // namespace

@@ -34,6 +34,12 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListTokens(Context* ctx, const Bytes
       });
 }
 
+grpc::ServerUnaryReactor* AdminServiceImpl::GetToken(Context* ctx, const Bytes* in, Bytes* out) {
+  return runner_->Serve<v1::GetTokenRequest>(
+      ctx, in, out, "GetToken", Work::kInline,
+      [this](const Caller& c, const v1::GetTokenRequest& r) { return access_->GetToken(c, r); });
+}
+
 grpc::ServerUnaryReactor* AdminServiceImpl::RevokeToken(Context* ctx, const Bytes* in,
                                                         Bytes* out) {
   return runner_->Serve<v1::RevokeTokenRequest>(
@@ -53,7 +59,13 @@ grpc::ServerUnaryReactor* AdminServiceImpl::CreateOrg(Context* ctx, const Bytes*
 grpc::ServerUnaryReactor* AdminServiceImpl::ListOrgs(Context* ctx, const Bytes* in, Bytes* out) {
   return runner_->Serve<v1::ListOrgsRequest>(
       ctx, in, out, "ListOrgs", Work::kInline,
-      [this](const Caller& c, const v1::ListOrgsRequest&) { return access_->ListOrgs(c); });
+      [this](const Caller& c, const v1::ListOrgsRequest& r) { return access_->ListOrgs(c, r); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetOrg(Context* ctx, const Bytes* in, Bytes* out) {
+  return runner_->Serve<v1::GetOrgRequest>(
+      ctx, in, out, "GetOrg", Work::kInline,
+      [this](const Caller& c, const v1::GetOrgRequest& r) { return access_->GetOrg(c, r); });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::Ping(Context* ctx, const Bytes* in, Bytes* out) {

@@ -18,9 +18,11 @@ using RawAdminServiceBase = internal_service::Chain<
     v1::AdminService::WithRawCallbackMethod_WhoAmI,
     v1::AdminService::WithRawCallbackMethod_CreateToken,
     v1::AdminService::WithRawCallbackMethod_ListTokens,
+    v1::AdminService::WithRawCallbackMethod_GetToken,
     v1::AdminService::WithRawCallbackMethod_RevokeToken,
     v1::AdminService::WithRawCallbackMethod_CreateOrg,
     v1::AdminService::WithRawCallbackMethod_ListOrgs,
+    v1::AdminService::WithRawCallbackMethod_GetOrg,
     v1::AdminService::WithRawCallbackMethod_Ping>::On<v1::AdminService::Service>;
 
 // Token and org writes wait for an fsync (write queue); the token and org
@@ -36,9 +38,11 @@ class AdminServiceImpl final : public RawAdminServiceBase {
   grpc::ServerUnaryReactor* WhoAmI(Context* ctx, const Bytes* in, Bytes* out) override;
   grpc::ServerUnaryReactor* CreateToken(Context* ctx, const Bytes* in, Bytes* out) override;
   grpc::ServerUnaryReactor* ListTokens(Context* ctx, const Bytes* in, Bytes* out) override;
+  grpc::ServerUnaryReactor* GetToken(Context* ctx, const Bytes* in, Bytes* out) override;
   grpc::ServerUnaryReactor* RevokeToken(Context* ctx, const Bytes* in, Bytes* out) override;
   grpc::ServerUnaryReactor* CreateOrg(Context* ctx, const Bytes* in, Bytes* out) override;
   grpc::ServerUnaryReactor* ListOrgs(Context* ctx, const Bytes* in, Bytes* out) override;
+  grpc::ServerUnaryReactor* GetOrg(Context* ctx, const Bytes* in, Bytes* out) override;
   grpc::ServerUnaryReactor* Ping(Context* ctx, const Bytes* in, Bytes* out) override;
 
  private:

@@ -159,8 +159,8 @@ TEST_F(AccessRegistryTest, OrgsNeedAServerAdmin) {
   ASSERT_TRUE(registry_->CreateOrg(admin_, request).ok());
   EXPECT_EQ(registry_->CreateOrg(admin_, request).status().code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(registry_->ListOrgs(admin_)->orgs_size(), 2);
-  EXPECT_EQ(registry_->ListOrgs(org_admin).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->ListOrgs(admin_, v1::ListOrgsRequest())->orgs_size(), 2);
+  EXPECT_EQ(registry_->ListOrgs(org_admin, v1::ListOrgsRequest()).status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(AccessRegistryTest, OnlyAServerAdminRevokesAServerAdminToken) {
@@ -265,7 +265,7 @@ TEST(AccessRegistryRecoveryTest, RecoveryCreatesTheDefaultOrgWhenMissing) {
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   auto admin = registry->Authenticate(*recovered);
   ASSERT_TRUE(admin.ok()) << admin.status();
-  auto orgs = registry->ListOrgs(*admin);
+  auto orgs = registry->ListOrgs(*admin, v1::ListOrgsRequest());
   ASSERT_TRUE(orgs.ok()) << orgs.status();
   ASSERT_EQ(orgs->orgs_size(), 2);
   EXPECT_EQ(orgs->orgs(0).name(), "orgs/acme");
@@ -320,7 +320,7 @@ TEST_F(AccessRegistryTest, OrgDisplayNameRejectsControlCharacters) {
   absl::Status s = registry_->CreateOrg(admin_, request).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "org.display_name: control character U+0007 at position 4 is not allowed");
-  EXPECT_EQ(registry_->ListOrgs(admin_)->orgs_size(), 1);
+  EXPECT_EQ(registry_->ListOrgs(admin_, v1::ListOrgsRequest())->orgs_size(), 1);
 }
 
 }  // namespace
