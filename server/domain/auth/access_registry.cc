@@ -65,6 +65,17 @@ absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   return absl::OkStatus();
 }
 
+// The entry of `tokens` (by id) for the token named `name`, or NOT_FOUND.
+template <typename Tokens>
+auto FindToken(Tokens& tokens, const TokenName& name, const std::string& full_name)
+    -> absl::StatusOr<decltype(tokens.begin())> {
+  auto it = tokens.find(name.token);
+  if (it == tokens.end() || it->second.token().name() != full_name) {
+    return error::TokenNotFound(full_name);
+  }
+  return it;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AccessRegistry>> AccessRegistry::Create(AuthStore* store,
@@ -252,10 +263,7 @@ absl::StatusOr<v1::Token> AccessRegistry::GetToken(const Caller& caller,
   SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("name", request.name()));
   absl::ReaderMutexLock lock(&mu_);
   SOP_RETURN_IF_ERROR(CheckTokenAdmin(caller, name.org));
-  auto it = tokens_.find(name.token);
-  if (it == tokens_.end() || it->second.token().name() != request.name()) {
-    return error::TokenNotFound(request.name());
-  }
+  SOP_ASSIGN_OR_RETURN(auto it, FindToken(tokens_, name, request.name()));
   return it->second.token();
 }
 
@@ -264,10 +272,7 @@ absl::StatusOr<v1::Token> AccessRegistry::RevokeToken(const Caller& caller,
   SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("name", request.name()));
   absl::MutexLock lock(&mu_);
   SOP_RETURN_IF_ERROR(CheckTokenAdmin(caller, name.org));
-  auto it = tokens_.find(name.token);
-  if (it == tokens_.end() || it->second.token().name() != request.name()) {
-    return error::TokenNotFound(request.name());
-  }
+  SOP_ASSIGN_OR_RETURN(auto it, FindToken(tokens_, name, request.name()));
   if (it->second.token().has_revoke_time()) return it->second.token();
   if (it->second.token().server_admin()) {
     // An org ADMIN must not lock every server admin out; and sopd must
