@@ -155,7 +155,7 @@ struct Target {
 
 // What a successful call showed of the target SOP.
 struct Seen {
-  bool listed = false;  // a list or lookup included it
+  bool listed = false;  // a list or lookup included it (ListTokens: the target token)
   bool draft = false;   // a get or list showed its draft
 };
 
