@@ -74,6 +74,9 @@ absl::StatusOr<v1::CreateTokenResponse> Client::CreateToken(const v1::CreateToke
 absl::StatusOr<v1::ListTokensResponse> Client::ListTokens(const v1::ListTokensRequest& request) {
   return connection_->ListTokens(request);
 }
+absl::StatusOr<v1::Token> Client::GetToken(const v1::GetTokenRequest& request) {
+  return connection_->GetToken(request);
+}
 absl::StatusOr<v1::Token> Client::RevokeToken(const v1::RevokeTokenRequest& request) {
   return connection_->RevokeToken(request);
 }
@@ -82,6 +85,9 @@ absl::StatusOr<v1::Org> Client::CreateOrg(const v1::CreateOrgRequest& request) {
 }
 absl::StatusOr<v1::ListOrgsResponse> Client::ListOrgs(const v1::ListOrgsRequest& request) {
   return connection_->ListOrgs(request);
+}
+absl::StatusOr<v1::Org> Client::GetOrg(const v1::GetOrgRequest& request) {
+  return connection_->GetOrg(request);
 }
 absl::StatusOr<v1::PingResponse> Client::Ping(const v1::PingRequest& request) {
   return connection_->Ping(request);
@@ -105,6 +111,18 @@ absl::StatusOr<v1::CheckTargetingResponse> Client::CheckTargeting(absl::string_v
   return CheckTargeting(request);
 }
 
+absl::StatusOr<v1::Token> Client::GetToken(absl::string_view name) {
+  v1::GetTokenRequest request;
+  request.set_name(std::string(name));
+  return GetToken(request);
+}
+
+absl::StatusOr<v1::Org> Client::GetOrg(absl::string_view name) {
+  v1::GetOrgRequest request;
+  request.set_name(std::string(name));
+  return GetOrg(request);
+}
+
 absl::StatusOr<v1::Token> Client::RevokeToken(absl::string_view name) {
   v1::RevokeTokenRequest request;
   request.set_name(std::string(name));
@@ -123,6 +141,18 @@ absl::StatusOr<std::vector<v1::SopRevision>> Client::ListAllSopRevisions(
       std::move(request),
       [this](const v1::ListSopRevisionsRequest& r) { return ListSopRevisions(r); },
       [](v1::ListSopRevisionsResponse* page) { return page->mutable_revisions(); });
+}
+
+absl::StatusOr<std::vector<v1::Token>> Client::ListAllTokens(v1::ListTokensRequest request) {
+  return AllPages<v1::Token>(
+      std::move(request), [this](const v1::ListTokensRequest& r) { return ListTokens(r); },
+      [](v1::ListTokensResponse* page) { return page->mutable_tokens(); });
+}
+
+absl::StatusOr<std::vector<v1::Org>> Client::ListAllOrgs(v1::ListOrgsRequest request) {
+  return AllPages<v1::Org>(
+      std::move(request), [this](const v1::ListOrgsRequest& r) { return ListOrgs(r); },
+      [](v1::ListOrgsResponse* page) { return page->mutable_orgs(); });
 }
 
 }  // namespace sopsidebar::client

@@ -47,9 +47,11 @@ class Client {
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request);
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request);
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request);
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request);
   absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request);
   absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request);
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request);
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request);
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request);
 
   // The SOP named orgs/{org}/sops/{sop}.
@@ -60,14 +62,22 @@ class Client {
   // The published SOPs the current draft of orgs/{org}/sops/{sop} would tie
   // with. Retried like reads.
   absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(absl::string_view name);
+  // The token named orgs/{org}/tokens/{token}, without its secret.
+  absl::StatusOr<v1::Token> GetToken(absl::string_view name);
   // Revokes the token named orgs/{org}/tokens/{token}.
   absl::StatusOr<v1::Token> RevokeToken(absl::string_view name);
+  // The org named orgs/{org}.
+  absl::StatusOr<v1::Org> GetOrg(absl::string_view name);
   // Every page of ListSops, starting at request.page_token. INTERNAL when the
   // server hands back the page token it was given (it would never end).
   absl::StatusOr<std::vector<v1::Sop>> ListAllSops(v1::ListSopsRequest request);
   // Every page of ListSopRevisions, newest first; errors as ListAllSops.
   absl::StatusOr<std::vector<v1::SopRevision>> ListAllSopRevisions(
       v1::ListSopRevisionsRequest request);
+  // Every page of ListTokens, by name; errors as ListAllSops.
+  absl::StatusOr<std::vector<v1::Token>> ListAllTokens(v1::ListTokensRequest request);
+  // Every page of ListOrgs, by name; errors as ListAllSops.
+  absl::StatusOr<std::vector<v1::Org>> ListAllOrgs(v1::ListOrgsRequest request);
 
  private:
   std::shared_ptr<Connection> connection_;

@@ -81,6 +81,9 @@ class ScriptedConnection : public Connection {
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest&) override {
     return Next<v1::ListTokensResponse>("ListTokens");
   }
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest&) override {
+    return Next<v1::Token>("GetToken");
+  }
   absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
     absl::StatusOr<v1::Token> token = Next<v1::Token>("RevokeToken");
     if (token.ok()) token->set_name(request.name());
@@ -91,6 +94,9 @@ class ScriptedConnection : public Connection {
   }
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest&) override {
     return Next<v1::ListOrgsResponse>("ListOrgs");
+  }
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest&) override {
+    return Next<v1::Org>("GetOrg");
   }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest&) override {
     return Next<v1::PingResponse>("Ping");
@@ -179,14 +185,17 @@ TEST_F(RetryTest, CreateIsRetriedOnlyWithRequestId) {
 
 TEST_F(RetryTest, AdminReadsAreRetriedWhileUnavailable) {
   const absl::Status down = absl::UnavailableError("down");
-  fake_->script = {down, absl::OkStatus(), down, absl::OkStatus(),
-                   down, absl::OkStatus(), down, absl::OkStatus()};
+  fake_->script = {down, absl::OkStatus(), down, absl::OkStatus(), down, absl::OkStatus(),
+                   down, absl::OkStatus(), down, absl::OkStatus(), down, absl::OkStatus()};
   EXPECT_TRUE(client_.WhoAmI(v1::WhoAmIRequest()).ok());
   EXPECT_TRUE(client_.ListTokens(v1::ListTokensRequest()).ok());
+  EXPECT_TRUE(client_.GetToken("orgs/default/tokens/tk1").ok());
   EXPECT_TRUE(client_.ListOrgs(v1::ListOrgsRequest()).ok());
+  EXPECT_TRUE(client_.GetOrg("orgs/default").ok());
   EXPECT_TRUE(client_.Ping(v1::PingRequest()).ok());
-  EXPECT_THAT(fake_->calls, ElementsAre("WhoAmI", "WhoAmI", "ListTokens", "ListTokens", "ListOrgs",
-                                        "ListOrgs", "Ping", "Ping"));
+  EXPECT_THAT(fake_->calls,
+              ElementsAre("WhoAmI", "WhoAmI", "ListTokens", "ListTokens", "GetToken", "GetToken",
+                          "ListOrgs", "ListOrgs", "GetOrg", "GetOrg", "Ping", "Ping"));
 }
 
 TEST_F(RetryTest, AdminWritesAreNotRetried) {

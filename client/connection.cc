@@ -152,6 +152,11 @@ class GrpcConnection : public Connection {
           return admin_->ListTokens(context, request, response);
         });
   }
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override {
+    return Call<v1::Token>([&](grpc::ClientContext* context, v1::Token* response) {
+      return admin_->GetToken(context, request, response);
+    });
+  }
   absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
     return Call<v1::Token>([&](grpc::ClientContext* context, v1::Token* response) {
       return admin_->RevokeToken(context, request, response);
@@ -167,6 +172,11 @@ class GrpcConnection : public Connection {
         [&](grpc::ClientContext* context, v1::ListOrgsResponse* response) {
           return admin_->ListOrgs(context, request, response);
         });
+  }
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override {
+    return Call<v1::Org>([&](grpc::ClientContext* context, v1::Org* response) {
+      return admin_->GetOrg(context, request, response);
+    });
   }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
     return Call<v1::PingResponse>([&](grpc::ClientContext* context, v1::PingResponse* response) {

@@ -99,9 +99,11 @@ class Connection {
       const v1::CreateTokenRequest& request) = 0;
   virtual absl::StatusOr<v1::ListTokensResponse> ListTokens(
       const v1::ListTokensRequest& request) = 0;
+  virtual absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) = 0;
   virtual absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) = 0;
   virtual absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) = 0;
   virtual absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) = 0;
+  virtual absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) = 0;
   virtual absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) = 0;
 };
 

@@ -65,6 +65,9 @@ class RetryingConnection : public Connection {
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override {
     return Retry([&] { return inner_->ListTokens(request); });
   }
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override {
+    return Retry([&] { return inner_->GetToken(request); });
+  }
   absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
     return inner_->RevokeToken(request);
   }
@@ -73,6 +76,9 @@ class RetryingConnection : public Connection {
   }
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
     return Retry([&] { return inner_->ListOrgs(request); });
+  }
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override {
+    return Retry([&] { return inner_->GetOrg(request); });
   }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
     return Retry([&] { return inner_->Ping(request); });

@@ -284,10 +284,21 @@ Example:
        "",
        {{"all", false, false}},
        R"(Usage: sopctl token list [--all]
-Lists the access tokens of the org of --org, never their secrets: name, user,
-roles, creation and expiry times, status (active, revoked, expired). Needs ADMIN.
+Lists the access tokens of the org of --org (every page), never their secrets:
+name, user, roles, creation and expiry times, status (active, revoked,
+expired). Needs ADMIN.
   --all   include revoked and expired tokens
 )"},
+      {Command::kTokenGet,
+       "token get",
+       "show an access token",
+       "NAME",
+       {},
+       R"(Usage: sopctl token get NAME
+Shows one access token, active or not, as token list does, never its secret.
+Needs ADMIN.
+)",
+       "NAME is a full name (orgs/ORG/tokens/ID) or a bare ID in the org of --org.\n"},
       {Command::kTokenRevoke,
        "token revoke",
        "revoke an access token",
@@ -314,8 +325,18 @@ Creates the org orgs/ID. Needs a server admin token.
        "",
        {},
        R"(Usage: sopctl org list
-Lists every org: name, display name, creation time. Needs a server admin token.
+Lists every org (every page): name, display name, creation time. Needs a server
+admin token.
 )"},
+      {Command::kOrgGet,
+       "org get",
+       "show an org",
+       "NAME",
+       {},
+       R"(Usage: sopctl org get NAME
+Shows one org: name, display name, creation time. Needs a server admin token.
+)",
+       "NAME is a full name (orgs/ID) or a bare ID.\n"},
   };
   return *kCommands;
 }
@@ -563,6 +584,11 @@ std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org
   return TokenName{std::string(org), std::string(name_or_id)}.Full();
 }
 
+std::string ResolveOrgName(absl::string_view name_or_id) {
+  if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
+  return OrgName(name_or_id);
+}
+
 absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text) {
   const std::optional<absl::Duration> total = ParseDurationWithUnits(text, DurationNumbers::kWhole);
   if (!total.has_value()) {
@@ -751,8 +777,12 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       invocation.list_tokens.set_parent(OrgName(org));
       invocation.list_tokens.set_show_inactive(flags.count("all") > 0);
       break;
+    case Command::kTokenGet:
     case Command::kTokenRevoke:
       invocation.name = ResolveTokenName(positional[0], org);
+      break;
+    case Command::kOrgGet:
+      invocation.name = ResolveOrgName(positional[0]);
       break;
     case Command::kOrgCreate:
       if (!IsValidResourceId(positional[0])) {

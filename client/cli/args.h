@@ -41,9 +41,11 @@ enum class Command {
   kWhoAmI,
   kTokenCreate,
   kTokenList,
+  kTokenGet,
   kTokenRevoke,
   kOrgCreate,
   kOrgList,
+  kOrgGet,
 };
 
 struct GlobalOptions {
@@ -131,6 +133,9 @@ std::string ResolveSopName(absl::string_view name_or_id, absl::string_view org);
 
 // orgs/{org}/tokens/{id} for a bare id; as ResolveSopName otherwise.
 std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org);
+
+// orgs/{id} for a bare id; as ResolveSopName otherwise.
+std::string ResolveOrgName(absl::string_view name_or_id);
 
 // A token lifetime: one or more <count><unit> with units d, h, m, s, e.g.
 // 30d, 12h, 90m, 3600s, 1d12h. INVALID_ARGUMENT when malformed, zero, or

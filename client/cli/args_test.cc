@@ -290,7 +290,7 @@ TEST(UsageErrorTextTest, SaysWhatIsWrongAndWhichHelpToRead) {
   EXPECT_EQ(UsageErrorText(Parse({"--org", "a", "token", "create", "--user"}).status()),
             "sopctl: --user needs a value\nrun 'sopctl token create --help' for usage\n");
   EXPECT_EQ(UsageErrorText(Parse({"token"}).status()),
-            "sopctl: token needs a command: create, list, revoke\n"
+            "sopctl: token needs a command: create, list, get, revoke\n"
             "run 'sopctl token --help' for usage\n");
   EXPECT_EQ(UsageErrorText(Parse({"fetch", "x"}).status()),
             "sopctl: unknown command \"fetch\"\nrun 'sopctl --help' for usage\n");
@@ -439,9 +439,9 @@ TEST(ParseCommandLineTest, GroupHelpListsItsCommands) {
 }
 
 TEST(ParseCommandLineTest, AuthUsageErrorsSayWhatIsWrong) {
-  EXPECT_EQ(UsageErrorOf({"token"}), "token needs a command: create, list, revoke");
+  EXPECT_EQ(UsageErrorOf({"token"}), "token needs a command: create, list, get, revoke");
   EXPECT_EQ(UsageErrorOf({"token", "delete", "x"}),
-            "unknown command \"token delete\" (token commands: create, list, revoke)");
+            "unknown command \"token delete\" (token commands: create, list, get, revoke)");
   EXPECT_EQ(UsageErrorOf({"token", "create", "--role", "SDR"}),
             "token create needs --user, e.g. --user dana@example.com");
   EXPECT_EQ(UsageErrorOf({"token", "create", "--user", "u"}),
@@ -512,6 +512,11 @@ TEST(ParseFieldFlagTest, EmptyValueIsAnEmptyString) {
 TEST(ResolveTokenNameTest, BareIdIsInTheOrg) {
   EXPECT_EQ(ResolveTokenName("t1", "acme"), "orgs/acme/tokens/t1");
   EXPECT_EQ(ResolveTokenName("orgs/b/tokens/t2", "acme"), "orgs/b/tokens/t2");
+}
+
+TEST(ResolveOrgNameTest, BareIdIsAnOrgName) {
+  EXPECT_EQ(ResolveOrgName("acme"), "orgs/acme");
+  EXPECT_EQ(ResolveOrgName("orgs/b"), "orgs/b");
 }
 
 TEST(ResolveSopNameTest, BareIdIsInTheOrg) {

@@ -411,12 +411,17 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     case Command::kTokenCreate:
       return ExitStatus(CreateToken(invocation, client, out, err));
     case Command::kTokenList: {
-      SOP_ASSIGN_OR_RETURN(const v1::ListTokensResponse response,
-                           client.ListTokens(invocation.list_tokens));
+      SOP_ASSIGN_OR_RETURN(std::vector<v1::Token> tokens,
+                           client.ListAllTokens(invocation.list_tokens));
+      v1::ListTokensResponse all;
+      for (v1::Token& token : tokens) *all.add_tokens() = std::move(token);
       return ExitStatus(
-          Print(invocation, response,
-                FormatTokenTable({response.tokens().begin(), response.tokens().end()}, absl::Now()),
-                out));
+          Print(invocation, all,
+                FormatTokenTable({all.tokens().begin(), all.tokens().end()}, absl::Now()), out));
+    }
+    case Command::kTokenGet: {
+      SOP_ASSIGN_OR_RETURN(const v1::Token token, client.GetToken(name));
+      return ExitStatus(Print(invocation, token, FormatTokenTable({token}, absl::Now()), out));
     }
     case Command::kTokenRevoke: {
       SOP_ASSIGN_OR_RETURN(const v1::Token token, client.RevokeToken(name));
@@ -429,11 +434,15 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
           Print(invocation, org, TextLine(absl::StrCat("created ", org.name())), out));
     }
     case Command::kOrgList: {
-      SOP_ASSIGN_OR_RETURN(const v1::ListOrgsResponse response,
-                           client.ListOrgs(v1::ListOrgsRequest()));
-      return ExitStatus(Print(invocation, response,
-                              FormatOrgTable({response.orgs().begin(), response.orgs().end()}),
-                              out));
+      SOP_ASSIGN_OR_RETURN(std::vector<v1::Org> orgs, client.ListAllOrgs(v1::ListOrgsRequest()));
+      v1::ListOrgsResponse all;
+      for (v1::Org& org : orgs) *all.add_orgs() = std::move(org);
+      return ExitStatus(
+          Print(invocation, all, FormatOrgTable({all.orgs().begin(), all.orgs().end()}), out));
+    }
+    case Command::kOrgGet: {
+      SOP_ASSIGN_OR_RETURN(const v1::Org org, client.GetOrg(name));
+      return ExitStatus(Print(invocation, org, FormatOrgTable({org}), out));
     }
   }
   return absl::InternalError("unhandled command");

@@ -730,6 +730,37 @@ TEST_F(CommandsTest, TokenListShowsStatusAndAskedForInactive) {
   EXPECT_TRUE(lists[0].show_inactive());
 }
 
+TEST_F(CommandsTest, TokenListFollowsEveryPage) {
+  CallAs(sopd_->admin_token());
+  // One more than a page (ListTokens' default page size is 50).
+  for (int i = 0; i < 51; ++i) {
+    ASSERT_TRUE(sopd_->IssueToken("default", absl::StrCat("rep", i, "@example.com"), {v1::SDR}).ok());
+  }
+  EXPECT_EQ(Run({"token", "list"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr(" rep0@example.com "));
+  EXPECT_THAT(out_.str(), HasSubstr(" rep50@example.com "));
+  const std::vector<v1::ListTokensRequest> lists = connection_->requests<v1::ListTokensRequest>();
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_FALSE(lists[1].page_token().empty());
+  EXPECT_EQ(lists[1].parent(), "orgs/default");
+}
+
+TEST_F(CommandsTest, TokenGetShowsOneTokenByItsBareId) {
+  CallAs(Issue("acme", "admin@acme.com", {v1::ADMIN}));
+  ASSERT_EQ(Run({"token", "create", "--user", "dana", "--role", "SDR", "--org", "acme"}), 0)
+      << err_.str();
+  const std::string dana = sopd_->access().Authenticate(StripNewline(out_.str()))->token_name;
+  EXPECT_EQ(Run({"token", "get", std::string(absl::StripPrefix(dana, "orgs/acme/tokens/")),
+                 "--org", "acme"}),
+            0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), MatchesRegex(absl::StrCat(
+                              "NAME +USER +ROLES +CREATED +EXPIRES +STATUS\n", dana,
+                              " +dana +SDR +2024-05-01 08:00:00 UTC +never +active\n")));
+  EXPECT_EQ(Run({"token", "get", "orgs/acme/tokens/nope"}), 1);
+  EXPECT_EQ(err_.str(), "NOT_FOUND: token orgs/acme/tokens/nope not found\n");
+}
+
 TEST_F(CommandsTest, TokenRevokeOfAMissingTokenFails) {
   CallAs(sopd_->admin_token());
   EXPECT_EQ(Run({"token", "revoke", "orgs/default/tokens/nope"}), 1);
@@ -771,6 +802,23 @@ TEST_F(CommandsTest, OrgCreateThenList) {
             "orgs/acme     Acme Inc      2024-05-01 08:00:00 UTC\n"
             "orgs/default  Default org   2024-05-01 08:00:00 UTC\n");
   EXPECT_THAT(connection_->calls(), ElementsAre("CreateOrg", "ListOrgs"));
+}
+
+TEST_F(CommandsTest, OrgListFollowsEveryPageAndOrgGetShowsOne) {
+  CallAs(sopd_->admin_token());
+  // With orgs/default, one more than a page (ListOrgs' default page size is 50).
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(Run({"org", "create", absl::StrCat("org-", i)}), 0) << err_.str();
+  }
+  EXPECT_EQ(Run({"org", "list"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\norgs/org-0 "));
+  EXPECT_THAT(out_.str(), HasSubstr("\norgs/org-49 "));
+  EXPECT_THAT(out_.str(), HasSubstr("\norgs/default "));
+  EXPECT_EQ(connection_->requests<v1::ListOrgsRequest>().size(), 2u);
+  EXPECT_EQ(Run({"org", "get", "org-7"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "NAME        DISPLAY NAME  CREATED\n"
+            "orgs/org-7  -             2024-05-01 08:00:00 UTC\n");
 }
 
 TEST_F(CommandsTest, OrgCreateByACallerWhoIsNoServerAdminIsPermissionDenied) {

@@ -118,6 +118,11 @@ class InProcessConnection : public client::Connection {
                                           return sopd_->access().ListTokens(c, r);
                                         });
   }
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override {
+    return Call<v1::Token>(request, [this](const Caller& c, const v1::GetTokenRequest& r) {
+      return sopd_->access().GetToken(c, r);
+    });
+  }
   absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
     return Call<v1::Token>(request, [this](const Caller& c, const v1::RevokeTokenRequest& r) {
       return sopd_->access().RevokeToken(c, r);
@@ -129,8 +134,13 @@ class InProcessConnection : public client::Connection {
     });
   }
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
-    return Call<v1::ListOrgsResponse>(request, [this](const Caller& c, const v1::ListOrgsRequest&) {
-      return sopd_->access().ListOrgs(c);
+    return Call<v1::ListOrgsResponse>(request, [this](const Caller& c, const v1::ListOrgsRequest& r) {
+      return sopd_->access().ListOrgs(c, r);
+    });
+  }
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override {
+    return Call<v1::Org>(request, [this](const Caller& c, const v1::GetOrgRequest& r) {
+      return sopd_->access().GetOrg(c, r);
     });
   }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
@@ -295,6 +305,9 @@ absl::StatusOr<v1::ListTokensResponse> FaultInjectingConnection::ListTokens(
     const v1::ListTokensRequest& request) {
   return Forward("ListTokens", request.parent(), request, &client::Connection::ListTokens);
 }
+absl::StatusOr<v1::Token> FaultInjectingConnection::GetToken(const v1::GetTokenRequest& request) {
+  return Forward("GetToken", request.name(), request, &client::Connection::GetToken);
+}
 absl::StatusOr<v1::Token> FaultInjectingConnection::RevokeToken(
     const v1::RevokeTokenRequest& request) {
   return Forward("RevokeToken", request.name(), request, &client::Connection::RevokeToken);
@@ -305,6 +318,9 @@ absl::StatusOr<v1::Org> FaultInjectingConnection::CreateOrg(const v1::CreateOrgR
 absl::StatusOr<v1::ListOrgsResponse> FaultInjectingConnection::ListOrgs(
     const v1::ListOrgsRequest& request) {
   return Forward("ListOrgs", "", request, &client::Connection::ListOrgs);
+}
+absl::StatusOr<v1::Org> FaultInjectingConnection::GetOrg(const v1::GetOrgRequest& request) {
+  return Forward("GetOrg", request.name(), request, &client::Connection::GetOrg);
 }
 absl::StatusOr<v1::PingResponse> FaultInjectingConnection::Ping(const v1::PingRequest& request) {
   return Forward("Ping", "", request, &client::Connection::Ping);

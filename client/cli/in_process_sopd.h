@@ -130,9 +130,11 @@ class FaultInjectingConnection : public client::Connection {
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       const v1::CreateTokenRequest& request) override;
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override;
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override;
   absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override;
   absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override;
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override;
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override;
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override;
 
  private:

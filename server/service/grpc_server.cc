@@ -7,6 +7,8 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/service/admin_service.h"
+#include "server/service/context_service.h"
 #include "server/service/library_logs.h"
 #include "server/service/sop_service.h"
 

@@ -1,10 +1,5 @@
 #include "server/service/sop_service.h"
 
-#include <string>
-
-#include "server/common/status_macros.h"
-#include "server/domain/auth/permissions.h"
-
 namespace sopsidebar {
 
 // SopService: every method reads or writes storage.
@@ -80,82 +75,6 @@ grpc::ServerUnaryReactor* SopServiceImpl::CheckTargeting(Context* ctx, const Byt
       ctx, in, out, "CheckTargeting", Work::kReads,
       [this](const Caller& c, const v1::CheckTargetingRequest& r) {
         return registry_->CheckTargeting(c, r);
-      });
-}
-
-// ContextService: the lookup hot path, in memory.
-
-grpc::ServerUnaryReactor* ContextServiceImpl::LookupSops(grpc::CallbackServerContext* ctx,
-                                                         const grpc::ByteBuffer* in,
-                                                         grpc::ByteBuffer* out) {
-  return runner_->Serve<v1::LookupSopsRequest>(
-      ctx, in, out, "LookupSops", Work::kInline,
-      [this](const Caller& c, const v1::LookupSopsRequest& r) -> absl::StatusOr<std::string> {
-        std::string wire;
-        SOP_RETURN_IF_ERROR(registry_->LookupSopsWire(c, r, &wire));
-        return wire;
-      });
-}
-
-// AdminService: tokens and orgs are kept in memory; changing them writes.
-
-grpc::ServerUnaryReactor* AdminServiceImpl::WhoAmI(Context* ctx, const Bytes* in, Bytes* out) {
-  return runner_->Serve<v1::WhoAmIRequest>(
-      ctx, in, out, "WhoAmI", Work::kInline,
-      [this](const Caller& c, const v1::WhoAmIRequest&) -> absl::StatusOr<v1::WhoAmIResponse> {
-        SOP_RETURN_IF_ERROR(Authorize(c, Operation::kPing));
-        return access_->WhoAmI(c);
-      });
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::CreateToken(Context* ctx, const Bytes* in,
-                                                        Bytes* out) {
-  return runner_->Serve<v1::CreateTokenRequest>(
-      ctx, in, out, "CreateToken", Work::kWrites,
-      [this](const Caller& c, const v1::CreateTokenRequest& r) {
-        return access_->CreateToken(c, r);
-      });
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::ListTokens(Context* ctx, const Bytes* in,
-                                                       Bytes* out) {
-  return runner_->Serve<v1::ListTokensRequest>(
-      ctx, in, out, "ListTokens", Work::kInline,
-      [this](const Caller& c, const v1::ListTokensRequest& r) {
-        return access_->ListTokens(c, r);
-      });
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::RevokeToken(Context* ctx, const Bytes* in,
-                                                        Bytes* out) {
-  return runner_->Serve<v1::RevokeTokenRequest>(
-      ctx, in, out, "RevokeToken", Work::kWrites,
-      [this](const Caller& c, const v1::RevokeTokenRequest& r) {
-        return access_->RevokeToken(c, r);
-      });
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::CreateOrg(Context* ctx, const Bytes* in,
-                                                      Bytes* out) {
-  return runner_->Serve<v1::CreateOrgRequest>(
-      ctx, in, out, "CreateOrg", Work::kWrites,
-      [this](const Caller& c, const v1::CreateOrgRequest& r) { return access_->CreateOrg(c, r); });
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::ListOrgs(Context* ctx, const Bytes* in, Bytes* out) {
-  return runner_->Serve<v1::ListOrgsRequest>(
-      ctx, in, out, "ListOrgs", Work::kInline,
-      [this](const Caller& c, const v1::ListOrgsRequest&) { return access_->ListOrgs(c); });
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::Ping(Context* ctx, const Bytes* in, Bytes* out) {
-  return runner_->Serve<v1::PingRequest>(
-      ctx, in, out, "Ping", Work::kInline,
-      [](const Caller& c, const v1::PingRequest& r) -> absl::StatusOr<v1::PingResponse> {
-        SOP_RETURN_IF_ERROR(Authorize(c, Operation::kPing));
-        v1::PingResponse pong;
-        pong.set_payload(r.payload());
-        return pong;
       });
 }
 

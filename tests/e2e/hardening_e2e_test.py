@@ -28,13 +28,14 @@ GIB = 1024 * MIB
 
 # Every RPC of the three services, with the field 1 of its request: a string
 # for most, a message for UpdateSop (Sop) and LookupSops (CrmContext), whose
-# own field 1 is a string; nothing for the empty requests.
+# own field 1 is a string; no string for the others (empty requests, ListOrgs'
+# page_size, Ping's bytes).
 SOP = "/sopsidebar.v1.SopService/"
 ADMIN = "/sopsidebar.v1.AdminService/"
 STRING_FIRST = [SOP + m for m in (
     "CreateSop", "GetSop", "ListSops", "DeleteSop", "UndeleteSop", "ListSopRevisions",
     "GetSopRevision", "PublishSop", "CheckTargeting")] + [ADMIN + m for m in (
-        "CreateToken", "ListTokens", "RevokeToken", "CreateOrg")]
+        "CreateToken", "ListTokens", "GetToken", "RevokeToken", "CreateOrg", "GetOrg")]
 MESSAGE_FIRST = [SOP + "UpdateSop", "/sopsidebar.v1.ContextService/LookupSops"]
 NO_STRINGS = [ADMIN + "WhoAmI", ADMIN + "ListOrgs", ADMIN + "Ping"]
 

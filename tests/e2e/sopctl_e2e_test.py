@@ -355,6 +355,31 @@ class SopctlTest(unittest.TestCase):
         revoked = self.sopctl("whoami", ok=False, token_file=sdr_file)
         self.assertTrue(revoked.stderr.startswith("UNAUTHENTICATED: "), revoked.stderr)
 
+    def test_token_get_and_org_get_show_one_and_hide_other_orgs(self):
+        self.sopctl("org", "create", "acme", "--display-name", "Acme Inc")
+        self.assertRegex(self.sopctl("org", "list").stdout,
+                         r"\norgs/acme +Acme Inc .*\norgs/default +Default org ")
+        got = self.sopctl("org", "get", "acme").stdout.splitlines()
+        self.assertEqual(len(got), 2, got)
+        self.assertRegex(got[1], r"^orgs/acme +Acme Inc +\d{4}-")
+        acme_admin = self.write("acme.token", self.sopctl(
+            "--org", "acme", "token", "create", "--user", "ada@acme.com",
+            "--role", "ADMIN").stdout.strip())
+        rep = self.sopctl("token", "create", "--user", "rep@example.com", "--role", "AE")
+        token_name = rep.stderr.split()[1]  # "Created orgs/default/tokens/... for ..."
+        shown = self.sopctl("token", "get", token_name).stdout
+        self.assertIn(token_name, shown)
+        self.assertIn("rep@example.com", shown)
+        self.assertNotIn(rep.stdout.strip(), shown)
+        hidden = self.sopctl("token", "get", token_name, ok=False, token_file=acme_admin)
+        missing = self.sopctl("token", "get", "orgs/default/tokens/tknope", ok=False,
+                              token_file=acme_admin)
+        self.assertTrue(hidden.stderr.startswith("NOT_FOUND: "), hidden.stderr)
+        self.assertEqual(hidden.stderr.replace(token_name, "X"),
+                         missing.stderr.replace("orgs/default/tokens/tknope", "X"))
+        other_org = self.sopctl("org", "get", "default", ok=False, token_file=acme_admin)
+        self.assertTrue(other_org.stderr.startswith("NOT_FOUND: "), other_org.stderr)
+
     def test_restart_with_import_keeps_an_edit_made_with_sopctl(self):
         examples = os.environ["SOP_EXAMPLES"]
         self.sopd.stop()

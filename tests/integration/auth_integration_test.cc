@@ -1,13 +1,16 @@
 // Identity end to end against a real sopd: tokens at rest, revocation, the
-// BOLA check on the AE-only pricing SOP, plaintext refusal, TLS and mTLS
-// with certificates generated at test time by openssl.
+// BOLA check on the AE-only pricing SOP, token and org reads and their
+// pages, plaintext refusal, TLS and mTLS with certificates generated at test
+// time by openssl.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -18,6 +21,7 @@
 namespace sopsidebar {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 std::string ReadFile(const std::filesystem::path& path) {
@@ -135,6 +139,133 @@ TEST_F(AuthIntegrationTest, SdrSeesTheAeOnlyPricingSopExactlyLikeAMissingOne) {
   ASSERT_GE(ae_matches->matches_size(), 1);
   EXPECT_EQ(ae_matches->matches(0).sop(), pricing);
   EXPECT_TRUE(ae.GetSop(pricing).ok());
+}
+
+TEST_F(AuthIntegrationTest, ListTokensPagesThroughEveryTokenByName) {
+  StartServer();
+  for (int i = 0; i < 4; ++i) IssueToken(admin_token_, absl::StrCat("rep-", i), {v1::SDR});
+  client::Client admin = ClientFor(admin_token_);
+  v1::ListTokensRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(2);
+  std::vector<std::string> paged;
+  int pages = 0;
+  for (;;) {
+    auto page = admin.ListTokens(request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ++pages;
+    EXPECT_LE(page->tokens_size(), 2);
+    for (const v1::Token& token : page->tokens()) paged.push_back(token.name());
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  EXPECT_EQ(pages, 3);  // the bootstrap admin and four reps
+  ASSERT_EQ(paged.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(paged.begin(), paged.end()));
+  request.set_page_size(0);
+  request.clear_page_token();
+  auto all = admin.ListTokens(request);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<std::string> unpaged;
+  for (const v1::Token& token : all->tokens()) unpaged.push_back(token.name());
+  EXPECT_EQ(paged, unpaged);
+  EXPECT_EQ(all->next_page_token(), "");
+}
+
+TEST_F(AuthIntegrationTest, ListTokensPageTokenOfOtherParametersIsInvalidArgument) {
+  StartServer();
+  for (int i = 0; i < 2; ++i) IssueToken(admin_token_, absl::StrCat("rep-", i), {v1::SDR});
+  client::Client admin = ClientFor(admin_token_);
+  v1::ListTokensRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(1);
+  auto first = admin.ListTokens(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_page_token(first->next_page_token());
+  request.set_show_inactive(true);
+  auto other = admin.ListTokens(request);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(other.status().message(), HasSubstr("page_token"));
+  request.set_show_inactive(false);
+  request.set_page_size(-1);
+  auto negative = admin.ListTokens(request);
+  EXPECT_EQ(negative.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(negative.status().message(), HasSubstr("page_size"));
+}
+
+TEST_F(AuthIntegrationTest, ListOrgsPagesThroughEveryOrgByName) {
+  StartServer();
+  client::Client admin = ClientFor(admin_token_);
+  for (const char* id : {"globex", "acme", "initech"}) {
+    v1::CreateOrgRequest create;
+    create.set_org_id(id);
+    ASSERT_TRUE(admin.CreateOrg(create).ok());
+  }
+  v1::ListOrgsRequest request;
+  request.set_page_size(3);
+  auto first = admin.ListOrgs(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->orgs_size(), 3);
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_page_token(first->next_page_token());
+  auto second = admin.ListOrgs(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->next_page_token(), "");
+  std::vector<std::string> names;
+  for (const auto* page : {&*first, &*second}) {
+    for (const v1::Org& org : page->orgs()) names.push_back(org.name());
+  }
+  EXPECT_THAT(names, ElementsAre("orgs/acme", "orgs/default", "orgs/globex", "orgs/initech"));
+  auto all = admin.ListAllOrgs(v1::ListOrgsRequest());
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), 4u);
+}
+
+TEST_F(AuthIntegrationTest, GetTokenShowsAnyTokenOfTheOrgWithoutItsSecret) {
+  StartServer();
+  client::Client admin = ClientFor(admin_token_);
+  v1::CreateTokenRequest create;
+  create.set_parent("orgs/default");
+  create.mutable_token()->set_user_id("dana@example.com");
+  create.mutable_token()->add_roles(v1::AE);
+  auto issued = admin.CreateToken(create);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_TRUE(admin.RevokeToken(issued->token().name()).ok());
+  auto got = admin.GetToken(issued->token().name());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->name(), issued->token().name());
+  EXPECT_EQ(got->user_id(), "dana@example.com");
+  EXPECT_TRUE(got->has_revoke_time());
+  EXPECT_EQ(got->SerializeAsString().find(issued->secret()), std::string::npos);
+  auto missing = admin.GetToken("orgs/default/tokens/tknope");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(admin.GetToken("orgs/default/nottokens/x").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuthIntegrationTest, GetTokenAndGetOrgOfAnotherOrgAreNotFoundLikeMissingOnes) {
+  StartServer();
+  client::Client admin = ClientFor(admin_token_);
+  v1::CreateOrgRequest org;
+  org.set_org_id("acme");
+  org.mutable_org()->set_display_name("Acme Inc");
+  ASSERT_TRUE(admin.CreateOrg(org).ok());
+  const std::string acme_admin = IssueToken(admin_token_, "acme-admin", {v1::ADMIN}, "acme");
+  auto me = admin.WhoAmI(v1::WhoAmIRequest());
+  ASSERT_TRUE(me.ok()) << me.status();
+  client::Client acme = ClientFor(acme_admin);
+  const absl::Status other = acme.GetToken(me->token()).status();
+  const absl::Status missing = acme.GetToken("orgs/default/tokens/tknope").status();
+  EXPECT_EQ(other.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(acme.GetOrg("orgs/default").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(acme.GetOrg("orgs/acme").status().code(), absl::StatusCode::kPermissionDenied);
+  auto got = admin.GetOrg("orgs/acme");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->display_name(), "Acme Inc");
+  EXPECT_TRUE(got->has_create_time());
+  EXPECT_EQ(admin.GetOrg("orgs/nope").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(AuthIntegrationTest, PlaintextOnANonLoopbackAddressIsRefusedUnlessAllowed) {

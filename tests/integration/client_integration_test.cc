@@ -123,6 +123,25 @@ TEST_F(ClientIntegrationTest, UpdateWithStaleEtagIsAborted) {
   EXPECT_EQ(client_->GetSop(sop.name())->title(), "First writer");
 }
 
+TEST_F(ClientIntegrationTest, UndeleteWithStaleEtagIsAborted) {
+  v1::Sop sop = CreateDraft("undelete-etag-check");
+  v1::DeleteSopRequest remove;
+  remove.set_name(sop.name());
+  auto deleted = client_->DeleteSop(remove);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  v1::UndeleteSopRequest stale;
+  stale.set_name(sop.name());
+  stale.set_etag(sop.etag());
+  EXPECT_EQ(client_->UndeleteSop(stale).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(client_->GetSop(sop.name())->state(), v1::Sop::DELETED);
+  v1::UndeleteSopRequest current;
+  current.set_name(sop.name());
+  current.set_etag(deleted->etag());
+  auto undeleted = client_->UndeleteSop(current);
+  ASSERT_TRUE(undeleted.ok()) << undeleted.status();
+  EXPECT_EQ(undeleted->state(), v1::Sop::DRAFT);
+}
+
 TEST_F(ClientIntegrationTest, MalformedRequestsAreInvalidArgumentNamingTheField) {
   v1::CreateSopRequest create;
   create.set_parent("orgs/default");

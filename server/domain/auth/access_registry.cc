@@ -20,6 +20,9 @@ namespace {
 
 constexpr absl::string_view kSecretPrefix = "sop_";
 constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3650);
+// The page sizes of SopService's lists (SopRegistry::Options).
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
 
 // The token id inside a secret "sop_<id>_<random>", or empty.
 absl::string_view TokenIdOf(absl::string_view secret) {
@@ -68,6 +71,17 @@ absl::StatusOr<TokenName> StoredTokenName(const v1::Token& token) {
   absl::StatusOr<TokenName> name = ParseTokenName("name", token.name());
   if (!name.ok()) return error::CorruptRecord("token", token.name(), name.status().message());
   return name;
+}
+
+// The entry of `tokens` (by id) for the token named `name`, or NOT_FOUND.
+template <typename Tokens>
+auto FindToken(Tokens& tokens, const TokenName& name, const std::string& full_name)
+    -> absl::StatusOr<decltype(tokens.begin())> {
+  auto it = tokens.find(name.token);
+  if (it == tokens.end() || it->second.token().name() != full_name) {
+    return error::TokenNotFound(full_name);
+  }
+  return it;
 }
 
 }  // namespace
@@ -211,22 +225,56 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::CreateToken(
   return IssueLocked(org, std::move(token), ttl, caller.user_id);
 }
 
+absl::StatusOr<int> AccessRegistry::PageSize(int requested) {
+  if (requested < 0) return error::InvalidField("page_size", "must not be negative");
+  if (requested == 0) return kDefaultPageSize;
+  return std::min(requested, kMaxPageSize);
+}
+
 absl::StatusOr<v1::ListTokensResponse> AccessRegistry::ListTokens(
     const Caller& caller, const v1::ListTokensRequest& request) const {
   SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
+  SOP_ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
+  // The parent holds no '|'.
+  const std::string request_key =
+      absl::StrCat("ListTokens|", request.parent(), "|", request.show_inactive());
   absl::ReaderMutexLock lock(&mu_);
   SOP_RETURN_IF_ERROR(CheckTokenAdmin(caller, org));
-  v1::ListTokensResponse response;
+  // A page token is checked after authorization, so that it says nothing to
+  // a caller who may not list the org.
+  SOP_ASSIGN_OR_RETURN(const std::string after,
+                       page_tokens_.Read(request.page_token(), request_key));
+  // Token ids are unique across orgs, and within one org names sort as ids.
+  std::vector<const v1::Token*> listed;
   const std::string prefix = absl::StrCat(OrgName(org), "/tokens/");
   for (const auto& [id, record] : tokens_) {
-    if (absl::StartsWith(record.token().name(), prefix) &&
+    if (id > after && absl::StartsWith(record.token().name(), prefix) &&
         (request.show_inactive() || IsActive(record.token()))) {
-      *response.add_tokens() = record.token();
+      listed.push_back(&record.token());
     }
   }
-  std::sort(response.mutable_tokens()->begin(), response.mutable_tokens()->end(),
-            [](const v1::Token& a, const v1::Token& b) { return a.name() < b.name(); });
+  std::sort(listed.begin(), listed.end(),
+            [](const v1::Token* a, const v1::Token* b) { return a->name() < b->name(); });
+  v1::ListTokensResponse response;
+  for (const v1::Token* token : listed) {
+    if (response.tokens_size() == page_size) {
+      const std::string& last = response.tokens(page_size - 1).name();
+      response.set_next_page_token(
+          page_tokens_.Make(ParseTokenName("name", last).value().token, request_key));
+      break;
+    }
+    *response.add_tokens() = *token;
+  }
   return response;
+}
+
+absl::StatusOr<v1::Token> AccessRegistry::GetToken(const Caller& caller,
+                                                   const v1::GetTokenRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("name", request.name()));
+  absl::ReaderMutexLock lock(&mu_);
+  SOP_RETURN_IF_ERROR(CheckTokenAdmin(caller, name.org));
+  SOP_ASSIGN_OR_RETURN(auto it, FindToken(tokens_, name, request.name()));
+  return it->second.token();
 }
 
 absl::StatusOr<v1::Token> AccessRegistry::RevokeToken(const Caller& caller,
@@ -234,10 +282,7 @@ absl::StatusOr<v1::Token> AccessRegistry::RevokeToken(const Caller& caller,
   SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("name", request.name()));
   absl::MutexLock lock(&mu_);
   SOP_RETURN_IF_ERROR(CheckTokenAdmin(caller, name.org));
-  auto it = tokens_.find(name.token);
-  if (it == tokens_.end() || it->second.token().name() != request.name()) {
-    return error::TokenNotFound(request.name());
-  }
+  SOP_ASSIGN_OR_RETURN(auto it, FindToken(tokens_, name, request.name()));
   if (it->second.token().has_revoke_time()) return it->second.token();
   if (it->second.token().server_admin()) {
     // An org ADMIN must not lock every server admin out; and sopd must
@@ -279,14 +324,42 @@ absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
   return org;
 }
 
-absl::StatusOr<v1::ListOrgsResponse> AccessRegistry::ListOrgs(const Caller& caller) const {
+absl::StatusOr<v1::ListOrgsResponse> AccessRegistry::ListOrgs(
+    const Caller& caller, const v1::ListOrgsRequest& request) const {
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageOrgs));
+  SOP_ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
+  constexpr absl::string_view kRequestKey = "ListOrgs";
+  SOP_ASSIGN_OR_RETURN(const std::string after,
+                       page_tokens_.Read(request.page_token(), kRequestKey));
+  absl::ReaderMutexLock lock(&mu_);
+  // Org names sort as their ids.
+  std::vector<const std::pair<const std::string, v1::Org>*> listed;
+  for (const auto& entry : orgs_) {
+    if (entry.first > after) listed.push_back(&entry);
+  }
+  std::sort(listed.begin(), listed.end(), [](const auto* a, const auto* b) {
+    return a->first < b->first;
+  });
+  v1::ListOrgsResponse response;
+  for (const auto* entry : listed) {
+    if (response.orgs_size() == page_size) {
+      response.set_next_page_token(page_tokens_.Make(listed[page_size - 1]->first, kRequestKey));
+      break;
+    }
+    *response.add_orgs() = entry->second;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Org> AccessRegistry::GetOrg(const Caller& caller,
+                                               const v1::GetOrgRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(std::string id, ParseOrgName("name", request.name()));
+  if (id != caller.org && !caller.server_admin) return error::OrgNotFound(request.name());
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageOrgs));
   absl::ReaderMutexLock lock(&mu_);
-  v1::ListOrgsResponse response;
-  for (const auto& [id, org] : orgs_) *response.add_orgs() = org;
-  std::sort(response.mutable_orgs()->begin(), response.mutable_orgs()->end(),
-            [](const v1::Org& a, const v1::Org& b) { return a.name() < b.name(); });
-  return response;
+  auto it = orgs_.find(id);
+  if (it == orgs_.end()) return error::OrgNotFound(request.name());
+  return it->second;
 }
 
 v1::WhoAmIResponse AccessRegistry::WhoAmI(const Caller& caller) const {

@@ -10,6 +10,12 @@
 // revoked, so sopd always keeps one; an operator who lost every one issues
 // another with IssueRecoveryAdminToken (`sopd --bootstrap-admin`).
 //
+// ListTokens and ListOrgs page by name with signed page tokens
+// (server/common/page_token.h): page_size 0 means 50, larger than 1000 means
+// 1000, negative is INVALID_ARGUMENT; a page token not issued by this
+// registry for the same request (parent and show_inactive for tokens) is
+// INVALID_ARGUMENT naming page_token.
+//
 // Errors: UNAUTHENTICATED (Authenticate, same words for every reason);
 // PERMISSION_DENIED (roles, server-admin tokens); NOT_FOUND (missing, or
 // another org's); INVALID_ARGUMENT naming the field; ALREADY_EXISTS (orgs);
@@ -27,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "server/common/clock.h"
+#include "server/common/page_token.h"
 #include "server/domain/auth/caller.h"
 #include "server/domain/store/auth_store.h"
 #include "sopsidebar/internal/v1/records.pb.h"
@@ -60,8 +67,14 @@ class AccessRegistry {
   // unless the caller is a server admin.
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(const Caller& caller,
                                                       const v1::CreateTokenRequest& request);
+  // One page of the org's tokens by name. Authorized as CreateToken.
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const Caller& caller,
                                                     const v1::ListTokensRequest& request) const;
+  // One token, active or not. Authorized as ListTokens: NOT_FOUND for
+  // another org's token (unless a server admin asks), exactly as for a
+  // missing one.
+  absl::StatusOr<v1::Token> GetToken(const Caller& caller,
+                                     const v1::GetTokenRequest& request) const;
   // Revoking a revoked token returns it unchanged. A server-admin token:
   // PERMISSION_DENIED unless the caller is a server admin, and
   // FAILED_PRECONDITION when it is the last active one without an expiry.
@@ -69,11 +82,20 @@ class AccessRegistry {
                                         const v1::RevokeTokenRequest& request);
   // org.display_name: at most 256 characters without control characters.
   absl::StatusOr<v1::Org> CreateOrg(const Caller& caller, const v1::CreateOrgRequest& request);
-  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const Caller& caller) const;
+  // One page of every org by name. Server admins only (PERMISSION_DENIED).
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const Caller& caller,
+                                                const v1::ListOrgsRequest& request) const;
+  // One org. Server admins only, as ListOrgs; another org than the caller's
+  // is NOT_FOUND before that, exactly as a missing one.
+  absl::StatusOr<v1::Org> GetOrg(const Caller& caller, const v1::GetOrgRequest& request) const;
   v1::WhoAmIResponse WhoAmI(const Caller& caller) const;
 
  private:
   AccessRegistry(AuthStore* store, const Clock* clock) : store_(store), clock_(clock) {}
+
+  // The page size a request gets: 0 means kDefaultPageSize, larger sizes
+  // are cut to kMaxPageSize; negative is INVALID_ARGUMENT.
+  static absl::StatusOr<int> PageSize(int requested);
 
   // OK when `caller` may manage tokens of `org`; NOT_FOUND for an org it may
   // not see or that does not exist; PERMISSION_DENIED for its own org
@@ -96,6 +118,9 @@ class AccessRegistry {
 
   AuthStore* const store_;
   const Clock* const clock_;
+  // Signs ListTokens' and ListOrgs' page tokens under a key of this
+  // registry's own.
+  const PageTokenCodec page_tokens_;
   mutable absl::Mutex mu_;
   // By token id (the {token} part of the name).
   absl::flat_hash_map<std::string, internal::v1::TokenRecord> tokens_ ABSL_GUARDED_BY(mu_);

@@ -159,8 +159,49 @@ TEST_F(AccessRegistryTest, OrgsNeedAServerAdmin) {
   ASSERT_TRUE(registry_->CreateOrg(admin_, request).ok());
   EXPECT_EQ(registry_->CreateOrg(admin_, request).status().code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(registry_->ListOrgs(admin_)->orgs_size(), 2);
-  EXPECT_EQ(registry_->ListOrgs(org_admin).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->ListOrgs(admin_, v1::ListOrgsRequest())->orgs_size(), 2);
+  EXPECT_EQ(registry_->ListOrgs(org_admin, v1::ListOrgsRequest()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(AccessRegistryTest, ListTokensPageTokenOfAnotherOrgIsInvalidArgument) {
+  v1::CreateOrgRequest acme;
+  acme.set_org_id("acme");
+  ASSERT_TRUE(registry_->CreateOrg(admin_, acme).ok());
+  ASSERT_TRUE(Issue(admin_, "default", {v1::SDR}).ok());
+  ASSERT_TRUE(Issue(admin_, "acme", {v1::SDR}).ok());
+  ASSERT_TRUE(Issue(admin_, "acme", {v1::AE}).ok());
+  v1::ListTokensRequest request;
+  request.set_parent("orgs/default");
+  request.set_page_size(1);
+  auto first = registry_->ListTokens(admin_, request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_parent("orgs/acme");
+  request.set_page_token(first->next_page_token());
+  auto other = registry_->ListTokens(admin_, request);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(other.status().message(), HasSubstr("page_token"));
+}
+
+TEST_F(AccessRegistryTest, ListOrgsPageSizeAboveTheMaximumIsCutToAThousand) {
+  for (int i = 0; i < 1001; ++i) {
+    v1::CreateOrgRequest create;
+    create.set_org_id(absl::StrCat("org-", i));
+    ASSERT_TRUE(registry_->CreateOrg(admin_, create).ok());
+  }
+  v1::ListOrgsRequest request;
+  request.set_page_size(5000);
+  auto first = registry_->ListOrgs(admin_, request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->orgs_size(), 1000);
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_page_token(first->next_page_token());
+  auto rest = registry_->ListOrgs(admin_, request);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->orgs_size(), 2);  // orgs/default is among the 1002
+  EXPECT_EQ(rest->next_page_token(), "");
+  EXPECT_LT(first->orgs(999).name(), rest->orgs(0).name());
 }
 
 TEST_F(AccessRegistryTest, OnlyAServerAdminRevokesAServerAdminToken) {
@@ -265,7 +306,7 @@ TEST(AccessRegistryRecoveryTest, RecoveryCreatesTheDefaultOrgWhenMissing) {
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   auto admin = registry->Authenticate(*recovered);
   ASSERT_TRUE(admin.ok()) << admin.status();
-  auto orgs = registry->ListOrgs(*admin);
+  auto orgs = registry->ListOrgs(*admin, v1::ListOrgsRequest());
   ASSERT_TRUE(orgs.ok()) << orgs.status();
   ASSERT_EQ(orgs->orgs_size(), 2);
   EXPECT_EQ(orgs->orgs(0).name(), "orgs/acme");
@@ -320,7 +361,7 @@ TEST_F(AccessRegistryTest, OrgDisplayNameRejectsControlCharacters) {
   absl::Status s = registry_->CreateOrg(admin_, request).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "org.display_name: control character U+0007 at position 4 is not allowed");
-  EXPECT_EQ(registry_->ListOrgs(admin_)->orgs_size(), 1);
+  EXPECT_EQ(registry_->ListOrgs(admin_, v1::ListOrgsRequest())->orgs_size(), 1);
 }
 
 }  // namespace

@@ -441,7 +441,8 @@ absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
                                                  const v1::UndeleteSopRequest& request) {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
   absl::MutexLock lock(&write_mu_);
-  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(caller, Operation::kWriteSops, name, ""));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kWriteSops, name, request.etag()));
   if (head.state() != v1::Sop::DELETED) return error::SopNotDeleted(name.Full());
   const bool was_published = !head.published_revision_id().empty();
   head.set_state(was_published ? v1::Sop::PUBLISHED : v1::Sop::DRAFT);

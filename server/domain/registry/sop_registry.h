@@ -24,14 +24,15 @@
 // before its body is read, so a hidden SOP's NOT_FOUND takes as long as a
 // missing one's (sop_visibility.h).
 //
-// Lists page with signed tokens (page_token.h): a token that this registry
-// did not issue for the same request (forged, altered, other parameters, or
-// from before a restart) is INVALID_ARGUMENT naming page_token. A page ends
-// at page_size items or at the byte budget (Options::max_page_bytes),
-// whichever comes first, and always holds at least one item when any is
-// left; the token resumes after its last item. What each item carries is
-// the request's view (SopView): ListSops defaults to SOP_VIEW_FULL,
-// ListSopRevisions to SOP_VIEW_BASIC; an unknown view is INVALID_ARGUMENT.
+// Lists page with signed tokens (server/common/page_token.h): a token that
+// this registry did not issue for the same request (forged, altered, other
+// parameters, or from before a restart) is INVALID_ARGUMENT naming
+// page_token. A page ends at page_size items or at the byte budget
+// (Options::max_page_bytes), whichever comes first, and always holds at
+// least one item when any is left; the token resumes after its last item.
+// What each item carries is the request's view (SopView): ListSops defaults
+// to SOP_VIEW_FULL, ListSopRevisions to SOP_VIEW_BASIC; an unknown view is
+// INVALID_ARGUMENT.
 //
 // Thread-safe. Writes are serialised by one mutex (they are rare and each
 // waits for an fsync anyway); reads and lookups never take it.
@@ -51,7 +52,7 @@
 #include "server/domain/auth/caller.h"
 #include "server/domain/auth/permissions.h"
 #include "server/domain/matching/sop_matcher.h"
-#include "server/domain/registry/page_token.h"
+#include "server/common/page_token.h"
 #include "server/domain/registry/published_catalog.h"
 #include "server/domain/registry/sop_visibility.h"
 #include "server/domain/store/sop_store.h"

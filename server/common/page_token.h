@@ -1,7 +1,7 @@
-// Page tokens (AIP-158) of the registry's list methods: opaque strings that
-// carry where the next page starts, bound to the request they were issued
-// for and signed, so that a caller can neither forge a start position nor
-// reuse a token with other parameters.
+// Page tokens (AIP-158) of every list method (SOPs, revisions, tokens, orgs):
+// opaque strings that carry where the next page starts, bound to the request
+// they were issued for and signed, so that a caller can neither forge a
+// start position nor reuse a token with other parameters.
 //
 // A token is base64url(HMAC-SHA256(key, request) || cursor). The key is
 // random per codec and never stored, so tokens do not survive a restart of
@@ -9,8 +9,8 @@
 // again from the start.
 //
 // Thread-safe (immutable after construction).
-#ifndef SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_PAGE_TOKEN_H_
-#define SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_PAGE_TOKEN_H_
+#ifndef SOPSIDEBAR_SERVER_COMMON_PAGE_TOKEN_H_
+#define SOPSIDEBAR_SERVER_COMMON_PAGE_TOKEN_H_
 
 #include <string>
 
@@ -46,4 +46,4 @@ class PageTokenCodec {
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_PAGE_TOKEN_H_
+#endif  // SOPSIDEBAR_SERVER_COMMON_PAGE_TOKEN_H_

@@ -1,4 +1,4 @@
-#include "server/domain/registry/page_token.h"
+#include "server/common/page_token.h"
 
 #include <utility>
 
