@@ -185,7 +185,6 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(len(bad_requests), 1)
         bad_request = error_details_pb2.BadRequest()
         bad_requests[0].Unpack(bad_request)
-        print("BadRequest as the Python client reads it:\n" + str(bad_request), file=sys.stderr)
         self.assertEqual(
             [(v.field, v.description) for v in bad_request.field_violations],
             [("sop.title", "is required"), ("sop.owner", "is required"),
