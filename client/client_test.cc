@@ -10,6 +10,8 @@
 #include "client/grpc_status.h"
 #include "client/retry.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 
 namespace sopsidebar::client {
@@ -262,6 +264,26 @@ TEST(GrpcStatusTest, KeepsCodeAndMessage) {
     EXPECT_EQ(status, absl::Status(static_cast<absl::StatusCode>(code), "why"));
   }
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
+}
+
+TEST(GrpcStatusTest, KeepsEachDetailAsAPayloadUnderItsTypeUrl) {
+  google::rpc::BadRequest bad_request;
+  bad_request.add_field_violations()->set_field("sop.title");
+  bad_request.add_field_violations()->set_field("sop.owner");
+  google::rpc::Status details;
+  details.set_code(3);
+  details.set_message("sop.title: is required; sop.owner: is required");
+  details.add_details()->PackFrom(bad_request);
+  const absl::Status status = FromGrpcStatus(grpc::Status(
+      grpc::StatusCode::INVALID_ARGUMENT, details.message(), details.SerializeAsString()));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), details.message());
+  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.BadRequest");
+  ASSERT_TRUE(payload.has_value());
+  google::rpc::BadRequest received;
+  ASSERT_TRUE(received.ParseFromString(std::string(*payload)));
+  ASSERT_EQ(received.field_violations_size(), 2);
+  EXPECT_EQ(received.field_violations(1).field(), "sop.owner");
 }
 
 }  // namespace

@@ -291,15 +291,15 @@ absl::StatusOr<int> Validate(const Invocation& invocation, std::ostream& out, st
 constexpr absl::string_view kPassTokenHint =
     "pass a token with --token-file FILE (or set SOPCTL_TOKEN_FILE)";
 
-// Writes a failed command's status to `err` as "<CODE>: <message>".
+// Writes a failed command's status to `err` (FormatFailure).
 int Failed(const absl::Status& status, std::ostream& err) {
-  std::string message(status.message());
   if (status.code() == absl::StatusCode::kUnauthenticated) {
     const absl::string_view reason =
         absl::StripSuffix(absl::StripSuffix(status.message(), error::kSendTokenHint), ": ");
-    message = absl::StrCat(reason, ": ", kPassTokenHint);
+    err << FormatFailure(absl::UnauthenticatedError(absl::StrCat(reason, ": ", kPassTokenHint)));
+  } else {
+    err << FormatFailure(status);
   }
-  err << TextLine(absl::StrCat(absl::StatusCodeToString(status.code()), ": ", message));
   return kExitFailed;
 }
 

@@ -11,6 +11,7 @@
 #include "client/cli/markdown.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/common/errors.h"
 #include "server/common/utf8.h"
 #include "server/domain/model/values.h"
 
@@ -213,6 +214,19 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
 }
 
 std::string TextLine(absl::string_view line) { return absl::StrCat(EscapeUnprintable(line), "\n"); }
+
+std::string FormatFailure(const absl::Status& status) {
+  const std::string code = absl::StatusCodeToString(status.code());
+  const std::vector<error::FieldViolation> violations = error::FieldViolationsOf(status);
+  if (violations.empty()) return TextLine(absl::StrCat(code, ": ", status.message()));
+  std::string text;
+  for (const error::FieldViolation& v : violations) {
+    absl::StrAppend(
+        &text, TextLine(v.field.empty() ? absl::StrCat(code, ": ", v.description)
+                                        : absl::StrCat(code, ": ", v.field, ": ", v.description)));
+  }
+  return text;
+}
 
 std::string FormatCondition(const v1::Condition& c) {
   std::string text;

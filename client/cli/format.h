@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -30,6 +31,12 @@ namespace sopsidebar::cli {
 // `line` escaped as EscapeUnprintable escapes it, then a newline: one line of
 // text output, whatever `line` holds.
 std::string TextLine(absl::string_view line);
+
+// A failed command's status as sopctl prints it: one TextLine
+// "<CODE>: <message>", or, when the status carries field violations (the
+// BadRequest sopd sends, error::FieldViolationsOf), one TextLine
+// "<CODE>: <field>: <description>" for each.
+std::string FormatFailure(const absl::Status& status);
 
 // `message` in the proto JSON mapping with proto field names, indented, with
 // a final newline: what `sopctl apply -f` reads back. INTERNAL if protobuf

@@ -9,6 +9,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "server/common/errors.h"
 #include "server/domain/model/sop_file.h"
 
 namespace sopsidebar::cli {
@@ -285,9 +286,11 @@ TEST(FormatConditionTest, WritesEachOperatorAsAnExpression) {
     return FormatCondition(FromText<v1::Condition>(text));
   };
   EXPECT_EQ(format(R"pb(field: "s"
-                        equals { string_value: "MQL" })pb"), "s = \"MQL\"");
+                        equals { string_value: "MQL" })pb"),
+            "s = \"MQL\"");
   EXPECT_EQ(format(R"pb(field: "s"
-                        equals { number_value: 75 })pb"), "s = 75");
+                        equals { number_value: 75 })pb"),
+            "s = 75");
   EXPECT_EQ(format(R"pb(field: "s"
                         any_of {
                           values { string_value: "a" }
@@ -302,9 +305,11 @@ TEST(FormatConditionTest, WritesEachOperatorAsAnExpression) {
                         range { min: 50 max: 100 exclusive_max: true })pb"),
             "50 <= n < 100");
   EXPECT_EQ(format(R"pb(field: "n"
-                        range { min: 50 exclusive_min: true })pb"), "n > 50");
+                        range { min: 50 exclusive_min: true })pb"),
+            "n > 50");
   EXPECT_EQ(format(R"pb(field: "n"
-                        range { max: 10 })pb"), "n <= 10");
+                        range { max: 10 })pb"),
+            "n <= 10");
   EXPECT_EQ(format(R"pb(field: "t"
                         range { min_time { seconds: 1714550400 } })pb"),
             "t >= 2024-05-01T08:00:00Z");
@@ -606,6 +611,21 @@ TEST(FormatEscapingTest, JsonOutputStaysJson) {
   v1::Sop parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &parsed).ok()) << *json;
   EXPECT_EQ(parsed.title(), kHostile);
+}
+
+TEST(FormatFailureTest, PrintsEveryFieldViolationOnItsOwnLine) {
+  const absl::Status status = error::InvalidFields({{"sop.title", "is required"},
+                                                    {"sop.owner", "is required"},
+                                                    {"sop.steps[0].title", "is required"}});
+  EXPECT_EQ(FormatFailure(status),
+            "INVALID_ARGUMENT: sop.title: is required\n"
+            "INVALID_ARGUMENT: sop.owner: is required\n"
+            "INVALID_ARGUMENT: sop.steps[0].title: is required\n");
+}
+
+TEST(FormatFailureTest, PrintsCodeAndMessageWithoutViolations) {
+  EXPECT_EQ(FormatFailure(absl::NotFoundError("SOP orgs/o/sops/x not found")),
+            "NOT_FOUND: SOP orgs/o/sops/x not found\n");
 }
 
 }  // namespace

@@ -90,11 +90,13 @@ TEST_F(BootstrapAdminTest, IsRefusedWhileSopdHoldsTheDataDir) {
 
 TEST_F(BootstrapAdminTest, NeedsAnExistingDatabaseAndCreatesNone) {
   const std::string db = options_.data_dir + "/db";
-  EXPECT_EQ(BootstrapAdmin(options_.data_dir).status(),
-            absl::FailedPreconditionError(absl::StrCat(
-                "no sopd database in ", db,
-                ": --bootstrap-admin issues a token in an existing data dir (check --data-dir); "
-                "on a new one, sopd's first start writes the admin token itself")));
+  const absl::Status status = BootstrapAdmin(options_.data_dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      status.message(),
+      absl::StrCat("no sopd database in ", db,
+                   ": --bootstrap-admin issues a token in an existing data dir (check --data-dir); "
+                   "on a new one, sopd's first start writes the admin token itself"));
   EXPECT_FALSE(std::filesystem::exists(options_.data_dir));
 }
 

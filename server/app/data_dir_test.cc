@@ -69,12 +69,14 @@ TEST_F(DataDirTest, DirsAndFilesOthersMayReadAreTightened) {
 TEST_F(DataDirTest, DataDirOthersMayWriteIsRefusedAndLeftAsIs) {
   std::filesystem::create_directories(data_dir_);
   ASSERT_EQ(::chmod(data_dir_.c_str(), 0777), 0);
-  EXPECT_EQ(PrepareDataDir(data_dir_).status(),
-            absl::FailedPreconditionError(absl::StrCat(
-                "data dir ", data_dir_,
-                " has mode 0777: group or others may write to it, so someone else may have "
-                "changed sopd's data; check what is in it, then run: chmod 0700 ",
-                data_dir_)));
+  const absl::Status status = PrepareDataDir(data_dir_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      status.message(),
+      absl::StrCat("data dir ", data_dir_,
+                   " has mode 0777: group or others may write to it, so someone else may have "
+                   "changed sopd's data; check what is in it, then run: chmod 0700 ",
+                   data_dir_));
   EXPECT_EQ(ModeOf(data_dir_), 0777u);
   EXPECT_FALSE(std::filesystem::exists(db_dir_));
 }

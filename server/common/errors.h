@@ -7,11 +7,24 @@
 //
 // Input is only ever quoted through QuoteInput, so no message grows with the
 // request: a 1 MB filter or field name is quoted as a short prefix.
+//
+// Besides its code and message, every error carries its details as data
+// (AIP-193): absl::Status payloads holding serialised google.rpc messages
+// under their type URLs, exactly as they travel in a google.rpc.Status's
+// `details`:
+//   - an ErrorInfo on every error: a reason ("SOP_NOT_FOUND") in the domain
+//     kErrorDomain, with metadata such as the resource's "name";
+//   - a BadRequest on INVALID_ARGUMENT, listing every field violation;
+//   - a PreconditionFailure on FAILED_PRECONDITION (type "STATE", the
+//     resource as subject).
+// Code reads violations with FieldViolationsOf, never from the message.
 #ifndef SOPSIDEBAR_SERVER_COMMON_ERRORS_H_
 #define SOPSIDEBAR_SERVER_COMMON_ERRORS_H_
 
 #include <cstddef>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -27,7 +40,39 @@ inline constexpr size_t kMaxQuotedChars = 64;
 // the closing quote with N the input's full size. Thread-safe.
 std::string QuoteInput(absl::string_view input);
 
-// INVALID_ARGUMENT "<field>: <reason>".
+// The ErrorInfo domain of every error.
+inline constexpr absl::string_view kErrorDomain = "sopsidebar.v1";
+// Payload type URLs of the details (google.rpc messages).
+inline constexpr absl::string_view kErrorInfoType = "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kBadRequestType = "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr absl::string_view kPreconditionFailureType =
+    "type.googleapis.com/google.rpc.PreconditionFailure";
+
+// One wrong field of a request (google.rpc.BadRequest.FieldViolation).
+struct FieldViolation {
+  std::string field;        // its path, "sop.steps[2].title"
+  std::string description;  // what is wrong, "is required"
+
+  friend bool operator==(const FieldViolation& a, const FieldViolation& b) {
+    return a.field == b.field && a.description == b.description;
+  }
+  // "<field>: <description>", as messages list them.
+  friend std::ostream& operator<<(std::ostream& out, const FieldViolation& v) {
+    return out << v.field << ": " << v.description;
+  }
+};
+
+// INVALID_ARGUMENT listing every violation of `violations` (not empty): the
+// message "<field>: <description>" of each, joined by "; "; the details a
+// BadRequest with all of them and an ErrorInfo with reason "INVALID_FIELD".
+absl::Status InvalidFields(std::vector<FieldViolation> violations);
+// The field violations `status` carries in its BadRequest, in order; empty
+// for OK and for errors without one.
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);
+// The ErrorInfo reason `status` carries ("SOP_NOT_FOUND"); empty when none.
+std::string ReasonOf(const absl::Status& status);
+
+// INVALID_ARGUMENT "<field>: <reason>": InvalidFields of one violation.
 absl::Status InvalidField(absl::string_view field, absl::string_view reason);
 // INVALID_ARGUMENT "<field>: is required".
 absl::Status RequiredField(absl::string_view field);
@@ -104,8 +149,7 @@ absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail);
 
 // INTERNAL for storage errors the caller cannot fix; `what` says which
 // operation failed, `detail` what the engine reported.
-absl::Status Storage(absl::StatusCode code, absl::string_view what,
-                     absl::string_view detail);
+absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail);
 // DATA_LOSS "storage: <what> <name> is corrupt: <reason>", for a record the
 // store holds but sopd cannot use (a head whose name does not parse): the
 // store's fault, not the caller's, so never INVALID_ARGUMENT. `name` is the

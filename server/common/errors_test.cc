@@ -1,6 +1,7 @@
 #include "server/common/errors.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -12,6 +13,31 @@ TEST(ErrorsTest, InvalidFieldNamesTheFieldFirst) {
   absl::Status s = error::InvalidField("sop.steps[2].ordinal", "duplicate ordinal 2");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "sop.steps[2].ordinal: duplicate ordinal 2");
+}
+
+TEST(ErrorsTest, InvalidFieldsCarryEveryViolationAsDataAndListThemInTheMessage) {
+  absl::Status s = error::InvalidFields(
+      {{"sop.title", "is required"}, {"sop.steps[0].title", "longer than: 2"}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "sop.title: is required; sop.steps[0].title: longer than: 2");
+  const std::vector<error::FieldViolation> expected = {{"sop.title", "is required"},
+                                                       {"sop.steps[0].title", "longer than: 2"}};
+  EXPECT_EQ(error::FieldViolationsOf(s), expected);
+  EXPECT_EQ(error::ReasonOf(s), "INVALID_FIELD");
+}
+
+TEST(ErrorsTest, ErrorsWithoutViolationsHaveNone) {
+  EXPECT_TRUE(error::FieldViolationsOf(error::SopNotFound("orgs/o/sops/a")).empty());
+  EXPECT_TRUE(error::FieldViolationsOf(absl::InvalidArgumentError("sop.title: x")).empty());
+}
+
+TEST(ErrorsTest, EveryCatalogueErrorCarriesItsReason) {
+  EXPECT_EQ(error::ReasonOf(error::SopNotFound("n")), "SOP_NOT_FOUND");
+  EXPECT_EQ(error::ReasonOf(error::EtagMismatch("n")), "ETAG_MISMATCH");
+  EXPECT_EQ(error::ReasonOf(error::SopDeleted("n")), "SOP_DELETED");
+  EXPECT_EQ(error::ReasonOf(error::InvalidPageToken()), "INVALID_PAGE_TOKEN");
+  EXPECT_EQ(error::ReasonOf(error::Unauthenticated()), "UNAUTHENTICATED");
+  EXPECT_TRUE(error::SopDeleted("n").GetPayload(error::kPreconditionFailureType).has_value());
 }
 
 TEST(ErrorsTest, LimitsAreNamedInTheMessage) {

@@ -1,8 +1,12 @@
 #include "server/service/grpc_status.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
 
@@ -43,6 +47,74 @@ TEST(GrpcStatusTest, CatalogueMessagesSurvive) {
   EXPECT_EQ(s.error_message(), "sop.title: is required");
 }
 
+google::rpc::Status DetailsOf(const grpc::Status& s) {
+  google::rpc::Status rpc;
+  EXPECT_TRUE(rpc.ParseFromString(s.error_details()));
+  return rpc;
+}
+
+TEST(GrpcStatusTest, InvalidArgumentCarriesEveryViolationInABadRequest) {
+  grpc::Status s = ToGrpcStatus(error::InvalidFields({{"sop.title", "is required"},
+                                                      {"sop.owner", "is required"},
+                                                      {"sop.steps[0].title", "is required"}}));
+  const google::rpc::Status rpc = DetailsOf(s);
+  EXPECT_EQ(rpc.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(rpc.message(), s.error_message());
+  google::rpc::BadRequest bad_request;
+  int bad_requests = 0;
+  for (const auto& detail : rpc.details()) bad_requests += detail.UnpackTo(&bad_request);
+  ASSERT_EQ(bad_requests, 1);
+  ASSERT_EQ(bad_request.field_violations_size(), 3);
+  EXPECT_EQ(bad_request.field_violations(2).field(), "sop.steps[0].title");
+  EXPECT_EQ(bad_request.field_violations(2).description(), "is required");
+}
+
+TEST(GrpcStatusTest, NotFoundCarriesErrorInfoNamingTheResource) {
+  const google::rpc::Status rpc = DetailsOf(ToGrpcStatus(error::SopNotFound("orgs/o/sops/x")));
+  ASSERT_EQ(rpc.details_size(), 1);
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(rpc.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "SOP_NOT_FOUND");
+  EXPECT_EQ(info.domain(), "sopsidebar.v1");
+  EXPECT_EQ(info.metadata().at("name"), "orgs/o/sops/x");
+}
+
+TEST(GrpcStatusTest, FailedPreconditionCarriesAPreconditionFailure) {
+  const google::rpc::Status rpc = DetailsOf(ToGrpcStatus(error::SopDeleted("orgs/o/sops/x")));
+  google::rpc::PreconditionFailure failure;
+  int failures = 0;
+  for (const auto& detail : rpc.details()) failures += detail.UnpackTo(&failure);
+  ASSERT_EQ(failures, 1);
+  ASSERT_EQ(failure.violations_size(), 1);
+  EXPECT_EQ(failure.violations(0).type(), "STATE");
+  EXPECT_EQ(failure.violations(0).subject(), "orgs/o/sops/x");
+}
+
+TEST(GrpcStatusTest, ErrorFromOutsideTheCatalogueGetsErrorInfoNamingItsCode) {
+  const google::rpc::Status rpc = DetailsOf(ToGrpcStatus(absl::InternalError("boom")));
+  ASSERT_EQ(rpc.details_size(), 1);
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(rpc.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "INTERNAL");
+}
+
+TEST(GrpcStatusTest, ManyViolationsAreCutToFitTheMetadataAndSaySo) {
+  std::vector<error::FieldViolation> violations;
+  for (int i = 0; i < 1000; ++i) {
+    violations.push_back({absl::StrCat("sop.steps[", i, "].title"), "is required"});
+  }
+  grpc::Status s = ToGrpcStatus(error::InvalidFields(std::move(violations)));
+  EXPECT_LE(s.error_details().size(), kMaxGrpcBadRequestBytes + kMaxGrpcMessageBytes + 512);
+  google::rpc::BadRequest bad_request;
+  const google::rpc::Status rpc = DetailsOf(s);
+  for (const auto& detail : rpc.details()) detail.UnpackTo(&bad_request);
+  ASSERT_GT(bad_request.field_violations_size(), 10);
+  const auto& last = *bad_request.field_violations().rbegin();
+  EXPECT_EQ(last.field(), "");
+  EXPECT_EQ(last.description(),
+            absl::StrCat("… and ", 1001 - bad_request.field_violations_size(), " more violations"));
+}
+
 TEST(GrpcStatusTest, OverlongMessageIsCutKeepingItsCode) {
   const std::string message(1000087, 'f');
   grpc::Status s = ToGrpcStatus(absl::InvalidArgumentError(message));
@@ -56,9 +128,8 @@ TEST(GrpcStatusTest, MessageIsCutBetweenCharacters) {
   message += "\u00e9\u00e9";  // the first é would straddle the cap
   grpc::Status s = ToGrpcStatus(absl::InternalError(message));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
-  EXPECT_EQ(s.error_message(),
-            absl::StrCat(std::string(kMaxGrpcMessageBytes - 1, 'a'), "… (",
-                         kMaxGrpcMessageBytes + 3, " bytes)"));
+  EXPECT_EQ(s.error_message(), absl::StrCat(std::string(kMaxGrpcMessageBytes - 1, 'a'), "… (",
+                                            kMaxGrpcMessageBytes + 3, " bytes)"));
 }
 
 }  // namespace

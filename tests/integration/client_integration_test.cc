@@ -3,11 +3,13 @@
 // imported.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "server/common/errors.h"
 #include "tests/integration/sopd_fixture.h"
 
 namespace sopsidebar {
@@ -140,6 +142,24 @@ TEST_F(ClientIntegrationTest, UndeleteWithStaleEtagIsAborted) {
   auto undeleted = client_->UndeleteSop(current);
   ASSERT_TRUE(undeleted.ok()) << undeleted.status();
   EXPECT_EQ(undeleted->state(), v1::Sop::DRAFT);
+}
+
+TEST_F(ClientIntegrationTest, InvalidUpdateArrivesWithEveryFieldViolationAsData) {
+  v1::Sop sop = CreateDraft("violations");
+  v1::UpdateSopRequest update;
+  *update.mutable_sop() = sop;
+  update.mutable_sop()->clear_title();
+  update.mutable_sop()->clear_owner();
+  update.mutable_sop()->add_steps()->set_ordinal(1);
+  for (const char* path : {"title", "owner", "steps"}) update.mutable_update_mask()->add_paths(path);
+  const absl::Status status = client_->UpdateSop(update).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  const std::vector<error::FieldViolation> expected = {{"sop.title", "is required"},
+                                                       {"sop.owner", "is required"},
+                                                       {"sop.steps[0].title", "is required"}};
+  EXPECT_EQ(error::FieldViolationsOf(status), expected);
+  EXPECT_EQ(error::ReasonOf(client_->GetSop("orgs/default/sops/absent").status()),
+            "SOP_NOT_FOUND");
 }
 
 TEST_F(ClientIntegrationTest, MalformedRequestsAreInvalidArgumentNamingTheField) {

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "server/common/errors.h"
 #include "tests/integration/sopd_fixture.h"
 
 namespace sopsidebar {
@@ -54,7 +55,7 @@ class HiddenSopTimingTest : public test::SopdFixture {
     const auto start = std::chrono::steady_clock::now();
     const absl::Status status = sdr.GetSop(name).status();
     const auto end = std::chrono::steady_clock::now();
-    EXPECT_EQ(status, absl::NotFoundError(absl::StrCat("SOP ", name, " not found")));
+    EXPECT_EQ(status, error::SopNotFound(name));
     return std::chrono::duration<double, std::micro>(end - start).count();
   }
 };

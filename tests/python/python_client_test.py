@@ -14,7 +14,8 @@ sys.path.insert(0, os.environ["SOP_PY_STUBS"])
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
 import grpc  # noqa: E402
-from google.protobuf import struct_pb2  # noqa: E402
+from google.protobuf import field_mask_pb2, struct_pb2  # noqa: E402
+from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 from health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from reflection.v1alpha import reflection_pb2, reflection_pb2_grpc  # noqa: E402
 from sopsidebar.v1 import admin_service_pb2 as admin_pb2  # noqa: E402
@@ -25,6 +26,14 @@ from sopsidebar.v1 import sop_pb2  # noqa: E402
 from sopsidebar.v1 import sop_service_pb2 as sop_svc_pb2  # noqa: E402
 from sopsidebar.v1 import sop_service_pb2_grpc as sop_svc_grpc  # noqa: E402
 from sopd_process import Sopd, TIMEOUT  # noqa: E402
+
+
+def rpc_status(error):
+    """The google.rpc.Status an error carries in its trailing metadata."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            return status_pb2.Status.FromString(value)
+    return None
 
 
 def lead(**fields):
@@ -151,6 +160,48 @@ class PythonClientTest(unittest.TestCase):
             sop_svc_pb2.ListSopRevisionsRequest(name=created.name),
             metadata=self.auth, timeout=TIMEOUT)
         self.assertEqual([r.author for r in history.revisions], ["python-test", "python-test"])
+
+    def test_invalid_update_carries_every_field_violation_in_its_details(self):
+        sop = sop_pb2.Sop(title="Python-checked", owner="Ops")
+        sop.steps.add(ordinal=1, title="one")
+        created = self.sops.CreateSop(
+            sop_svc_pb2.CreateSopRequest(parent="orgs/default", sop_id="python-checked", sop=sop),
+            metadata=self.auth, timeout=TIMEOUT)
+        bad = sop_pb2.Sop()
+        bad.CopyFrom(created)
+        bad.title = ""
+        bad.owner = ""
+        bad.steps[0].title = ""
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.sops.UpdateSop(sop_svc_pb2.UpdateSopRequest(
+                sop=bad, update_mask=field_mask_pb2.FieldMask(paths=["title", "owner", "steps"])),
+                metadata=self.auth, timeout=TIMEOUT)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        status = rpc_status(caught.exception)
+        self.assertIsNotNone(status, "no grpc-status-details-bin in the trailers")
+        self.assertEqual(status.code, grpc.StatusCode.INVALID_ARGUMENT.value[0])
+        self.assertEqual(status.message, caught.exception.details())
+        bad_requests = [d for d in status.details if d.Is(error_details_pb2.BadRequest.DESCRIPTOR)]
+        self.assertEqual(len(bad_requests), 1)
+        bad_request = error_details_pb2.BadRequest()
+        bad_requests[0].Unpack(bad_request)
+        self.assertEqual(
+            [(v.field, v.description) for v in bad_request.field_violations],
+            [("sop.title", "is required"), ("sop.owner", "is required"),
+             ("sop.steps[0].title", "is required")])
+
+    def test_not_found_carries_error_info(self):
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.sops.GetSop(sop_svc_pb2.GetSopRequest(name="orgs/default/sops/python-absent"),
+                             metadata=self.auth, timeout=TIMEOUT)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)
+        status = rpc_status(caught.exception)
+        self.assertIsNotNone(status, "no grpc-status-details-bin in the trailers")
+        info = error_details_pb2.ErrorInfo()
+        self.assertTrue(status.details[0].Unpack(info))
+        self.assertEqual((info.reason, info.domain, dict(info.metadata)),
+                         ("SOP_NOT_FOUND", "sopsidebar.v1",
+                          {"name": "orgs/default/sops/python-absent"}))
 
     def test_calls_without_a_token_are_unauthenticated(self):
         with self.assertRaises(grpc.RpcError) as caught:

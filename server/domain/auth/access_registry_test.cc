@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/common/errors.h"
 #include "server/domain/store/in_memory_auth_store.h"
 
 namespace sopsidebar {
@@ -79,8 +80,8 @@ TEST_F(AccessRegistryTest, EveryBadCredentialGetsTheSameAnswer) {
 
   const absl::Status reference = registry_->Authenticate("").status();
   EXPECT_EQ(reference.code(), absl::StatusCode::kUnauthenticated);
-  for (const std::string& bad : {std::string("garbage"), std::string("sop_tkx_y"), tampered,
-                                 good, revoked_issue->secret()}) {
+  for (const std::string& bad : {std::string("garbage"), std::string("sop_tkx_y"), tampered, good,
+                                 revoked_issue->secret()}) {
     EXPECT_EQ(registry_->Authenticate(bad).status(), reference) << bad;
   }
 }
@@ -98,8 +99,7 @@ TEST_F(AccessRegistryTest, OnlyAdminsIssueTokensAndOtherOrgsLookMissing) {
   EXPECT_EQ(cross.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(cross.status().message(), "org orgs/default not found");
   // Another org and a missing one give the same answer.
-  EXPECT_EQ(Issue(acme_admin, "nowhere", {v1::SDR}).status(),
-            absl::NotFoundError("org orgs/nowhere not found"));
+  EXPECT_EQ(Issue(acme_admin, "nowhere", {v1::SDR}).status(), error::OrgNotFound("orgs/nowhere"));
 }
 
 TEST_F(AccessRegistryTest, MalformedTokenRequestsNameTheField) {
@@ -209,9 +209,8 @@ TEST_F(AccessRegistryTest, OnlyAServerAdminRevokesAServerAdminToken) {
   ASSERT_FALSE(org_admin.server_admin);
   v1::RevokeTokenRequest revoke;
   revoke.set_name(admin_.token_name);
-  EXPECT_EQ(
-      registry_->RevokeToken(org_admin, revoke).status(),
-      absl::PermissionDeniedError("your roles do not allow you to manage server-admin tokens"));
+  EXPECT_EQ(registry_->RevokeToken(org_admin, revoke).status(),
+            error::PermissionDenied("manage server-admin tokens"));
   EXPECT_TRUE(registry_->Authenticate(admin_secret_).ok());
   // The org admin still revokes the org's other tokens.
   revoke.set_name(Issue(admin_, "default", {v1::SDR})->token().name());
@@ -266,9 +265,8 @@ TEST_F(AccessRegistryTest, ServerAdminTokensAreCreatedByServerAdminsOnly) {
   request.mutable_token()->add_roles(v1::ADMIN);
   request.mutable_token()->set_server_admin(true);
   const Caller org_admin = Login(Issue(admin_, "default", {v1::ADMIN})->secret());
-  EXPECT_EQ(
-      registry_->CreateToken(org_admin, request).status(),
-      absl::PermissionDeniedError("your roles do not allow you to manage server-admin tokens"));
+  EXPECT_EQ(registry_->CreateToken(org_admin, request).status(),
+            error::PermissionDenied("manage server-admin tokens"));
 
   auto issued = registry_->CreateToken(admin_, request);
   ASSERT_TRUE(issued.ok()) << issued.status();

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "server/common/errors.h"
 
 namespace sopsidebar {
 namespace {
@@ -86,7 +87,7 @@ TEST(PermissionsTest, OwnershipGrantsNothingOnAnSopTheRolesDoNotSee) {
   EXPECT_FALSE(IsAllowed(sdr_owner, Operation::kReadDrafts, &sop));
   EXPECT_FALSE(IsAllowed(sdr_owner, Operation::kReadHistory, &sop));
   EXPECT_EQ(Authorize(sdr_owner, Operation::kReadDrafts, &sop),
-            absl::PermissionDeniedError("your roles do not allow you to read SOP drafts"));
+            error::PermissionDenied("read SOP drafts"));
   const Caller ae_owner = WithRoles(RoleBit(v1::AE));
   EXPECT_TRUE(IsAllowed(ae_owner, Operation::kReadDrafts, &sop));
   EXPECT_TRUE(IsAllowed(ae_owner, Operation::kReadHistory, &sop));

@@ -553,13 +553,6 @@ Finding ParserFinding(absl::string_view message) {
   return {0, "", std::string(message)};
 }
 
-// Validation messages are "<path>: <reason>"; paths hold no ": ".
-Finding ValidationFinding(absl::string_view message) {
-  const size_t sep = message.find(": ");
-  if (sep == absl::string_view::npos) return {0, "", std::string(message)};
-  return {0, std::string(message.substr(0, sep)), std::string(message.substr(sep + 2))};
-}
-
 // yaml-cpp's message for a syntax error, with its line and column and, when
 // the line reads like `key: value: more`, the likely cause: a value holding
 // ": " unquoted.
@@ -621,14 +614,16 @@ absl::StatusOr<ParsedSopFile> ParseAndCheck(absl::string_view path_for_errors,
       problems.push_back(ParserFinding(
           absl::string_view(json_status.message().data(), json_status.message().size())));
     } else {
-      std::vector<absl::Status> violations = SopBodyViolations(parsed.sop, "");
+      std::vector<error::FieldViolation> violations = SopBodyViolations(parsed.sop, "");
       if (!parsed.sop.name().empty()) {
-        absl::Status name = ParseSopName("name", parsed.sop.name()).status();
-        if (!name.ok()) violations.push_back(std::move(name));
+        for (error::FieldViolation& v :
+             error::FieldViolationsOf(ParseSopName("name", parsed.sop.name()).status())) {
+          violations.push_back(std::move(v));
+        }
       }
-      for (const absl::Status& violation : violations) {
-        Finding finding = ValidationFinding(violation.message());
-        if (!converter.Rejected(finding.path)) problems.push_back(std::move(finding));
+      for (error::FieldViolation& violation : violations) {
+        if (converter.Rejected(violation.field)) continue;
+        problems.push_back({0, std::move(violation.field), std::move(violation.description)});
       }
     }
   } else {
@@ -695,10 +690,10 @@ absl::StatusOr<SopFile> LoadSopFile(const std::filesystem::path& path) {
   }
   file.sop_id = IdFromBaseName(path);
   if (!IsValidResourceId(file.sop_id)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file.path, ": the file name gives the SOP id ", error::QuoteInput(file.sop_id),
-        ", which is not valid (1-63 of [a-z0-9-], starting with a letter); rename the "
-        "file or set name: orgs/{org}/sops/{sop}"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.path, ": the file name gives the SOP id ", error::QuoteInput(file.sop_id),
+                     ", which is not valid (1-63 of [a-z0-9-], starting with a letter); rename the "
+                     "file or set name: orgs/{org}/sops/{sop}"));
   }
   return file;
 }

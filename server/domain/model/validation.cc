@@ -15,6 +15,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/common/utf8.h"
+#include "server/domain/model/field_behavior.h"
 #include "server/domain/model/names.h"
 #include "server/domain/model/values.h"
 
@@ -82,8 +83,11 @@ absl::Status CheckCount(absl::string_view path, const T& items, size_t max) {
                                                  : absl::OkStatus();
 }
 
+// An empty name is left to the field's REQUIRED annotation
+// (MissingRequiredFields).
 absl::Status CheckFieldName(absl::string_view path, absl::string_view name) {
-  SOP_RETURN_IF_ERROR(CheckRequired(path, name, Limits::kMaxFieldName, TextKind::kLine));
+  if (name.empty()) return absl::OkStatus();
+  SOP_RETURN_IF_ERROR(ValidateText(path, name, Limits::kMaxFieldName, TextKind::kLine));
   if (!IsValidFieldName(name)) {
     return error::InvalidField(
         path, absl::StrCat(error::QuoteInput(name),
@@ -97,8 +101,7 @@ absl::Status CheckFieldName(absl::string_view path, absl::string_view name) {
 absl::Status CheckRecordType(absl::string_view path, absl::string_view type) {
   SOP_RETURN_IF_ERROR(CheckRequired(path, type, Limits::kMaxFieldName, TextKind::kLine));
   for (char c : type) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
-        c != '.') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
       return error::InvalidField(
           path, absl::StrCat(error::QuoteInput(type),
                              " is not a record type (letters, digits, '_', '-', '.')"));
@@ -114,8 +117,7 @@ absl::Status CheckPositive(absl::string_view path, const Duration& d) {
   return absl::OkStatus();
 }
 
-absl::Status CheckEnum(absl::string_view path, int value, bool (*is_valid)(int),
-                       bool required) {
+absl::Status CheckEnum(absl::string_view path, int value, bool (*is_valid)(int), bool required) {
   if (!is_valid(value)) {
     return error::InvalidField(path, absl::StrCat("unknown enum value ", value));
   }
@@ -127,21 +129,25 @@ absl::Status CheckRole(absl::string_view path, int role) {
   return CheckEnum(path, role, v1::Role_IsValid, /*required=*/true);
 }
 
-// Collects the errors of independent checks, so that one pass over an SOP
-// reports every violation rather than the first.
+// Collects the field violations of independent checks, so that one pass
+// over an SOP reports every violation rather than the first.
 class Violations {
  public:
-  // Keeps `status` when it is an error; returns whether it was OK.
-  bool Add(absl::Status status) {
+  // Keeps the violations of `status` when it is an error; returns whether it
+  // was OK.
+  bool Add(const absl::Status& status) {
     if (status.ok()) return true;
-    errors_.push_back(std::move(status));
+    std::vector<error::FieldViolation> found = error::FieldViolationsOf(status);
+    // Every check reports through the catalogue; anything else still counts.
+    if (found.empty()) found.push_back({"", std::string(status.message())});
+    for (error::FieldViolation& v : found) violations_.push_back(std::move(v));
     return false;
   }
 
-  std::vector<absl::Status> Take() && { return std::move(errors_); }
+  std::vector<error::FieldViolation> Take() && { return std::move(violations_); }
 
  private:
-  std::vector<absl::Status> errors_;
+  std::vector<error::FieldViolation> violations_;
 };
 
 void CheckRoles(absl::string_view path, const RepeatedField<int>& roles, Violations* v) {
@@ -213,9 +219,9 @@ absl::Status CheckRange(absl::string_view path, const v1::Range& r) {
       return error::InvalidField(path, "mixes a number bound with a time bound");
     }
     const bool strict = r.exclusive_min() || r.exclusive_max();
-    const bool empty =
-        lower_time ? (strict ? r.min_time() >= r.max_time() : r.min_time() > r.max_time())
-                   : (strict ? r.min() >= r.max() : r.min() > r.max());
+    const bool empty = lower_time
+                           ? (strict ? r.min_time() >= r.max_time() : r.min_time() > r.max_time())
+                           : (strict ? r.min() >= r.max() : r.min() > r.max());
     if (empty) return error::InvalidField(path, "is empty: min is above max");
   }
   if ((r.lower_case() == Range::kMin && !std::isfinite(r.min())) ||
@@ -238,8 +244,8 @@ absl::Status CheckCondition(absl::string_view path, const v1::Condition& c) {
     case Condition::kRange:
       return CheckRange(Path(path, "range"), c.range());
     case Condition::kPrefix:
-      return CheckRequired(Path(path, "prefix"), c.prefix(), Limits::kMaxStringValue,
-                           TextKind::kCrmValue);
+      return ValidateText(Path(path, "prefix"), c.prefix(), Limits::kMaxStringValue,
+                          TextKind::kCrmValue);
     case Condition::kExists:
       return absl::OkStatus();
     case Condition::OP_NOT_SET:
@@ -273,8 +279,8 @@ bool Excludes(const v1::Condition& excluded, const Value& v, CaseMode accept_mod
 absl::Status CheckContradictions(absl::string_view rule_path,
                                  const RepeatedPtrField<v1::Condition>& conditions) {
   using v1::Condition;
-  absl::flat_hash_map<std::string, int> missing;   // field -> index of exists:false
-  absl::flat_hash_map<std::string, int> present;   // field -> index of a presence test
+  absl::flat_hash_map<std::string, int> missing;  // field -> index of exists:false
+  absl::flat_hash_map<std::string, int> present;  // field -> index of a presence test
   for (int i = 0; i < conditions.size(); ++i) {
     const Condition& c = conditions[i];
     if (c.op_case() == Condition::kExists && !c.exists()) {
@@ -362,12 +368,12 @@ void CheckAssets(absl::string_view path, const RepeatedPtrField<v1::Asset>& asse
   for (int i = 0; i < assets.size(); ++i) {
     const std::string p = Index(path, i);
     const v1::Asset& a = assets[i];
-    if (v->Add(CheckRequired(Path(p, "id"), a.id(), Limits::kMaxShortText, TextKind::kLine)) &&
-        !ids->insert(a.id()).second) {
+    if (v->Add(ValidateText(Path(p, "id"), a.id(), Limits::kMaxShortText, TextKind::kLine)) &&
+        !a.id().empty() && !ids->insert(a.id()).second) {
       v->Add(error::InvalidField(Path(p, "id"),
                                  absl::StrCat("duplicate asset id ", error::QuoteInput(a.id()))));
     }
-    v->Add(CheckRequired(Path(p, "title"), a.title(), Limits::kMaxTitle, TextKind::kLine));
+    v->Add(ValidateText(Path(p, "title"), a.title(), Limits::kMaxTitle, TextKind::kLine));
     v->Add(CheckAssetUri(Path(p, "uri"), a.uri()));
     v->Add(ValidateText(Path(p, "kind"), a.kind(), Limits::kMaxShortText, TextKind::kLine));
   }
@@ -386,16 +392,16 @@ void CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>& steps,
       v->Add(
           error::InvalidField(Path(p, "ordinal"), absl::StrCat("duplicate ordinal ", s.ordinal())));
     }
-    v->Add(CheckRequired(Path(p, "title"), s.title(), Limits::kMaxTitle, TextKind::kLine));
+    v->Add(ValidateText(Path(p, "title"), s.title(), Limits::kMaxTitle, TextKind::kLine));
     v->Add(ValidateText(Path(p, "instructions"), s.instructions(), Limits::kMaxText,
                         TextKind::kMultiline));
     v->Add(CheckEnum(Path(p, "responsible_role"), s.responsible_role(), v1::Role_IsValid,
                      /*required=*/false));
     if (s.has_time_limit()) {
       const std::string t = Path(p, "time_limit");
-      v->Add(s.time_limit().has_duration()
-                 ? CheckPositive(Path(t, "duration"), s.time_limit().duration())
-                 : error::RequiredField(Path(t, "duration")));
+      if (s.time_limit().has_duration()) {
+        v->Add(CheckPositive(Path(t, "duration"), s.time_limit().duration()));
+      }
       v->Add(ValidateText(Path(t, "anchor_event"), s.time_limit().anchor_event(),
                           Limits::kMaxShortText, TextKind::kLine));
       if (!s.time_limit().anchor_field().empty()) {
@@ -428,8 +434,8 @@ void CheckCadence(absl::string_view path, const RepeatedPtrField<v1::CadenceTouc
                                  absl::StrCat("must be between 1 and ", Limits::kMaxCadenceDay)));
     }
     if (t.has_within()) v->Add(CheckPositive(Path(p, "within"), t.within()));
-    v->Add(CheckEnum(Path(p, "channel"), t.channel(), v1::Channel_IsValid, /*required=*/true));
-    v->Add(CheckRequired(Path(p, "action"), t.action(), Limits::kMaxText, TextKind::kMultiline));
+    v->Add(CheckEnum(Path(p, "channel"), t.channel(), v1::Channel_IsValid, /*required=*/false));
+    v->Add(ValidateText(Path(p, "action"), t.action(), Limits::kMaxText, TextKind::kMultiline));
     v->Add(ValidateText(Path(p, "template_name"), t.template_name(), Limits::kMaxShortText,
                         TextKind::kLine));
     CheckFieldUpdates(Path(p, "crm_updates"), t.crm_updates(), v);
@@ -443,7 +449,8 @@ void CheckSlaTerms(absl::string_view path, const RepeatedPtrField<v1::SlaTerm>& 
   for (int i = 0; i < terms.size(); ++i) {
     const std::string p = Index(path, i);
     const v1::SlaTerm& t = terms[i];
-    if (v->Add(CheckFieldName(Path(p, "name"), t.name())) && !names.insert(t.name()).second) {
+    if (v->Add(CheckFieldName(Path(p, "name"), t.name())) && !t.name().empty() &&
+        !names.insert(t.name()).second) {
       v->Add(error::InvalidField(Path(p, "name"),
                                  absl::StrCat("duplicate term ", error::QuoteInput(t.name()))));
     }
@@ -472,14 +479,14 @@ void CheckDisqualificationCodes(absl::string_view path,
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < codes.size(); ++i) {
     const std::string p = Index(path, i);
-    if (v->Add(CheckRequired(Path(p, "code"), codes[i].code(), Limits::kMaxShortText,
-                             TextKind::kLine)) &&
-        !seen.insert(codes[i].code()).second) {
+    if (v->Add(ValidateText(Path(p, "code"), codes[i].code(), Limits::kMaxShortText,
+                            TextKind::kLine)) &&
+        !codes[i].code().empty() && !seen.insert(codes[i].code()).second) {
       v->Add(error::InvalidField(
           Path(p, "code"), absl::StrCat("duplicate code ", error::QuoteInput(codes[i].code()))));
     }
     v->Add(
-        CheckRequired(Path(p, "label"), codes[i].label(), Limits::kMaxShortText, TextKind::kLine));
+        ValidateText(Path(p, "label"), codes[i].label(), Limits::kMaxShortText, TextKind::kLine));
     v->Add(ValidateText(Path(p, "description"), codes[i].description(), Limits::kMaxText,
                         TextKind::kMultiline));
   }
@@ -529,12 +536,16 @@ bool IsValidFieldName(absl::string_view name) {
   return true;
 }
 
-std::vector<absl::Status> SopBodyViolations(const v1::Sop& sop, absl::string_view prefix) {
+std::vector<error::FieldViolation> SopBodyViolations(const v1::Sop& sop, absl::string_view prefix) {
   Violations v;
-  v.Add(CheckRequired(Path(prefix, "title"), sop.title(), Limits::kMaxTitle, TextKind::kLine));
+  // Which fields are required is declared in the protos (field_behavior).
+  for (const std::string& path : MissingRequiredFields(sop, prefix)) {
+    v.Add(error::RequiredField(path));
+  }
+  v.Add(ValidateText(Path(prefix, "title"), sop.title(), Limits::kMaxTitle, TextKind::kLine));
   v.Add(
       ValidateText(Path(prefix, "purpose"), sop.purpose(), Limits::kMaxText, TextKind::kMultiline));
-  v.Add(CheckRequired(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText, TextKind::kLine));
+  v.Add(ValidateText(Path(prefix, "owner"), sop.owner(), Limits::kMaxShortText, TextKind::kLine));
   v.Add(ValidateText(Path(prefix, "owner_user_id"), sop.owner_user_id(), Limits::kMaxUserId,
                      TextKind::kLine));
   v.Add(CheckEnum(Path(prefix, "review_cycle"), sop.review_cycle(), v1::ReviewCycle_IsValid,
@@ -577,8 +588,8 @@ std::vector<absl::Status> SopBodyViolations(const v1::Sop& sop, absl::string_vie
 }
 
 absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix) {
-  std::vector<absl::Status> violations = SopBodyViolations(sop, prefix);
-  return violations.empty() ? absl::OkStatus() : std::move(violations.front());
+  std::vector<error::FieldViolation> violations = SopBodyViolations(sop, prefix);
+  return violations.empty() ? absl::OkStatus() : error::InvalidFields(std::move(violations));
 }
 
 absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view prefix) {
@@ -599,8 +610,9 @@ absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view
     }
     const std::string p = absl::StrCat(Path(prefix, "fields"), "[", error::QuoteInput(name), "]");
     if (!IsValidFieldName(name)) {
-      return error::InvalidField(p, "is not a field name (a letter, then letters, digits, "
-                                    "'_' or '.', at most 128)");
+      return error::InvalidField(p,
+                                 "is not a field name (a letter, then letters, digits, "
+                                 "'_' or '.', at most 128)");
     }
     SOP_RETURN_IF_ERROR(CheckValue(p, value, /*allow_null_and_list=*/true));
   }

@@ -3,7 +3,11 @@
 // `sopctl apply`, so a file is rejected with the same words everywhere.
 //
 // Every function returns OK or INVALID_ARGUMENT whose message starts with the
-// offending field's path ("sop.steps[2].ordinal: duplicate ordinal 2").
+// offending field's path ("sop.steps[2].ordinal: duplicate ordinal 2") and
+// that carries its field violations as data (error::FieldViolationsOf).
+// Which fields are required is declared in the protos (FIELD_BEHAVIOR_REQUIRED,
+// MissingRequiredFields); only list elements (tags, roles, record types) are
+// required by hand.
 // Paths start with `prefix`; an empty prefix gives paths relative to the
 // message ("steps[2].ordinal"). Thread-safe (pure).
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_MODEL_VALIDATION_H_
@@ -14,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "server/common/errors.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 
@@ -24,9 +29,9 @@ namespace sopsidebar {
 // than 4 bytes a character (so at most 4 x its limit in bytes) in storage.
 struct Limits {
   static constexpr size_t kMaxTitle = 200;
-  static constexpr size_t kMaxShortText = 256;     // names, labels, owner, ids
-  static constexpr size_t kMaxUserId = 256;        // a token's user_id, owner_user_id
-  static constexpr size_t kMaxText = 20000;        // purpose, instructions
+  static constexpr size_t kMaxShortText = 256;  // names, labels, owner, ids
+  static constexpr size_t kMaxUserId = 256;     // a token's user_id, owner_user_id
+  static constexpr size_t kMaxText = 20000;     // purpose, instructions
   static constexpr size_t kMaxFieldName = 128;
   static constexpr size_t kMaxStringValue = 1024;  // a condition or context value
   static constexpr size_t kMaxListItems = 200;     // tags, values, record types
@@ -62,12 +67,13 @@ absl::Status ValidateText(absl::string_view path, absl::string_view value, size_
                           TextKind kind);
 
 // Checks the mutable fields of an SOP body (output-only fields are ignored)
-// and returns every violation, each INVALID_ARGUMENT "<path>: <reason>", in
-// field order; empty when the body is valid. A field is reported once, for
-// its first problem; checks that depend on it (duplicates) are skipped.
-std::vector<absl::Status> SopBodyViolations(const v1::Sop& sop, absl::string_view prefix);
+// and returns every violation (path, reason): the missing required fields
+// first, then the others, each in field order; empty when the body is valid. A field is reported
+// once, for its first problem; checks that depend on it (duplicates) are skipped.
+std::vector<error::FieldViolation> SopBodyViolations(const v1::Sop& sop, absl::string_view prefix);
 
-// The first of SopBodyViolations, or OK.
+// OK, or INVALID_ARGUMENT carrying all of SopBodyViolations
+// (error::InvalidFields: the message lists them joined by "; ").
 absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix);
 
 // Checks a lookup context: org name (when given: an empty org is the

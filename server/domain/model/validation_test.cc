@@ -5,9 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "server/common/errors.h"
+#include "server/domain/model/field_behavior.h"
 
 namespace sopsidebar {
 namespace {
@@ -29,10 +33,12 @@ constexpr char kValidSop[] = R"pb(
     priority: 100
     conditions { field: "lead_status" equals { string_value: "MQL – New Handoff" } }
     conditions { field: "lead_score" range { min: 75 } }
+    conditions { field: "country" prefix: "US" }
   }
   assets { id: "call-script-a" title: "Call Script A" }
   steps { ordinal: 1 title: "Open the lead" responsible_role: SDR
-          time_limit { duration { seconds: 300 } } asset_ids: "call-script-a" }
+          time_limit { duration { seconds: 300 } } asset_ids: "call-script-a"
+          required_updates { field: "lead_status" } }
   steps { ordinal: 2 title: "Qualify" }
   cadence { day: 1 channel: CALL action: "Call" within { seconds: 300 } }
   sla_terms { name: "min_lead_score" number: 75 }
@@ -92,24 +98,104 @@ TEST(ValidateSopBodyTest, SopLargerThanTheSizeLimitIsInvalidThoughEachFieldIsWit
   EXPECT_TRUE(ValidateSopBody(sop, "sop").ok()) << ValidateSopBody(sop, "sop");
 }
 
-TEST(SopBodyViolationsTest, ListsEveryViolationInFieldOrder) {
+TEST(SopBodyViolationsTest, ListsMissingRequiredFieldsFirstThenTheRestInFieldOrder) {
   v1::Sop sop = Parse<v1::Sop>(kValidSop);
   sop.clear_owner();
   sop.mutable_targeting_rules(0)->set_priority(5000);
   sop.mutable_steps(1)->clear_title();
   sop.add_visibility_roles(v1::SDR);
-  std::vector<std::string> messages;
-  for (const absl::Status& violation : SopBodyViolations(sop, "sop")) {
-    EXPECT_EQ(violation.code(), absl::StatusCode::kInvalidArgument);
-    messages.emplace_back(violation.message());
+  const std::vector<error::FieldViolation> expected = {
+      {"sop.owner", "is required"},
+      {"sop.steps[1].title", "is required"},
+      {"sop.targeting_rules[0].priority", "must be between 0 and 1000"},
+      {"sop.visibility_roles[2]", "duplicate role SDR"},
+  };
+  EXPECT_EQ(SopBodyViolations(sop, "sop"), expected);
+}
+
+TEST(ValidateSopBodyTest, ErrorCarriesEveryViolationAsDataAndListsThemInTheMessage) {
+  v1::Sop sop = Parse<v1::Sop>(kValidSop);
+  sop.clear_title();
+  sop.clear_owner();
+  sop.mutable_steps(0)->clear_title();
+  const absl::Status status = ValidateSopBody(sop, "sop");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "sop.title: is required; sop.owner: is required; sop.steps[0].title: is required");
+  const std::vector<error::FieldViolation> expected = {{"sop.title", "is required"},
+                                                       {"sop.owner", "is required"},
+                                                       {"sop.steps[0].title", "is required"}};
+  EXPECT_EQ(error::FieldViolationsOf(status), expected);
+}
+
+// A REQUIRED field of `message` that is set, at `path`.
+struct RequiredField {
+  std::string path;
+  google::protobuf::Message* message;
+  const google::protobuf::FieldDescriptor* field;
+};
+
+// Every REQUIRED field set in `message` and its nested messages, found by
+// reflection: what clearing should make "is required".
+void FindSetRequiredFields(google::protobuf::Message* message, const std::string& path,
+                           std::vector<RequiredField>* found) {
+  const google::protobuf::Reflection& r = *message->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r.ListFields(*message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    const std::string p = absl::StrCat(path, ".", field->name());
+    if (HasFieldBehavior(field, v1::FIELD_BEHAVIOR_REQUIRED)) found->push_back({p, message, field});
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        absl::StartsWith(field->message_type()->full_name(), "google.protobuf.")) {
+      continue;
+    }
+    if (field->is_repeated()) {
+      for (int i = 0; i < r.FieldSize(*message, field); ++i) {
+        FindSetRequiredFields(r.MutableRepeatedMessage(message, field, i),
+                              absl::StrCat(p, "[", i, "]"), found);
+      }
+    } else {
+      FindSetRequiredFields(r.MutableMessage(message, field), p, found);
+    }
   }
-  EXPECT_EQ(messages, (std::vector<std::string>{
-                          "sop.owner: is required",
-                          "sop.targeting_rules[0].priority: must be between 0 and 1000",
-                          "sop.steps[1].title: is required",
-                          "sop.visibility_roles[2]: duplicate role SDR",
-                      }));
-  ExpectInvalid(ValidateSopBody(sop, "sop"), "sop.owner: is required");
+}
+
+TEST(SopBodyViolationsTest, ClearingEachRequiredFieldReportsExactlyThatField) {
+  v1::Sop valid = Parse<v1::Sop>(kValidSop);
+  // Without an asset id, a step's reference to it would fail too.
+  valid.mutable_steps(0)->clear_asset_ids();
+  v1::Sop paths_only = valid;
+  std::vector<RequiredField> required;
+  FindSetRequiredFields(&paths_only, "sop", &required);
+  std::vector<std::string> paths;
+  for (const RequiredField& f : required) paths.push_back(f.path);
+  // The annotations kValidSop exercises; a field that loses its annotation
+  // fails here.
+  EXPECT_THAT(paths,
+              ::testing::UnorderedElementsAre(
+                  "sop.title", "sop.owner", "sop.targeting_rules[0].conditions[0].field",
+                  "sop.targeting_rules[0].conditions[1].field",
+                  "sop.targeting_rules[0].conditions[2].field",
+                  "sop.targeting_rules[0].conditions[2].prefix", "sop.assets[0].id",
+                  "sop.assets[0].title", "sop.steps[0].title", "sop.steps[0].time_limit.duration",
+                  "sop.steps[0].required_updates[0].field", "sop.steps[1].title",
+                  "sop.cadence[0].channel", "sop.cadence[0].action", "sop.sla_terms[0].name",
+                  "sop.disqualification_codes[0].code", "sop.disqualification_codes[0].label"));
+  for (size_t i = 0; i < required.size(); ++i) {
+    v1::Sop sop = valid;
+    std::vector<RequiredField> in_copy;
+    FindSetRequiredFields(&sop, "sop", &in_copy);
+    ASSERT_EQ(in_copy.size(), required.size());
+    const RequiredField& f = in_copy[i];
+    if (f.field->real_containing_oneof() != nullptr) {
+      // A oneof member stays chosen: set to its empty value.
+      f.message->GetReflection()->SetString(f.message, f.field, "");
+    } else {
+      f.message->GetReflection()->ClearField(f.message, f.field);
+    }
+    const std::vector<error::FieldViolation> expected = {{f.path, "is required"}};
+    EXPECT_EQ(SopBodyViolations(sop, "sop"), expected) << f.path;
+  }
 }
 
 TEST(SopBodyViolationsTest, ValidSopHasNone) {
@@ -406,7 +492,9 @@ TEST(ValidateSopBodyTest, ControlCharactersInOneLineFieldsAreRejectedWithTheirPo
        "sop.disqualification_codes[0].label: control character U+0007 at position 9 is not "
        "allowed"},
       {[](v1::Sop* sop) { sop->mutable_assets(0)->set_id("x\x7f"); },
-       "sop.assets[0].id: control character U+007F at position 1 is not allowed"},
+       // The step's reference to the asset no longer resolves: every violation is listed.
+       "sop.assets[0].id: control character U+007F at position 1 is not allowed; "
+       "sop.steps[0].asset_ids[0]: no asset with id \"call-script-a\" in assets"},
       {[](v1::Sop* sop) { sop->mutable_targeting_rules(0)->set_description("\nAccepted"); },
        "sop.targeting_rules[0].description: control character U+000A at position 0 is not "
        "allowed"},

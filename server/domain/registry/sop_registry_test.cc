@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "server/common/errors.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/domain/store/in_memory_sop_store.h"
 
@@ -109,7 +110,8 @@ class SopRegistryTest : public ::testing::Test {
   std::vector<std::string> ReadPathAnswers(const Caller& caller, const std::string& id) {
     const std::string name = "orgs/default/sops/" + id;
     auto answer = [&id](absl::string_view path, const absl::Status& status) {
-      return absl::StrCat(path, ": ", absl::StrReplaceAll(status.ToString(), {{id, "X"}}));
+      return absl::StrCat(path, ": ", absl::StrReplaceAll(
+          status.ToString(absl::StatusToStringMode::kWithNoExtraData), {{id, "X"}}));
     };
     std::vector<std::string> answers;
     v1::GetSopRequest get;
@@ -811,7 +813,7 @@ TEST_F(SopRegistryTest, DraftsAreInvisibleAndHistoryIsDeniedToReaders) {
   const Caller sdr = MakeCaller(RoleBit(v1::SDR));
   EXPECT_EQ(registry_->GetSop(sdr, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/draft'"))
                 .status(),
-            absl::NotFoundError("SOP orgs/default/sops/draft not found"));
+            error::SopNotFound("orgs/default/sops/draft"));
   v1::ListSopsRequest list;
   list.set_parent("orgs/default");
   auto listed = registry_->ListSops(sdr, list);
@@ -833,12 +835,12 @@ TEST_F(SopRegistryTest, HiddenSopLooksExactlyLikeAMissingOne) {
   for (const char* id : {"pricing", "no-such-sop"}) {
     const std::string name = std::string("orgs/default/sops/") + id;
     EXPECT_EQ(registry_->GetSop(sdr, Parse<v1::GetSopRequest>("name: '" + name + "'")).status(),
-              absl::NotFoundError("SOP " + name + " not found"));
+              error::SopNotFound(name));
     EXPECT_EQ(registry_
                   ->GetSopRevision(sdr, Parse<v1::GetSopRevisionRequest>(
                                             "name: '" + name + "/revisions/1'"))
                   .status(),
-              absl::NotFoundError("revision " + name + "/revisions/1 not found"));
+              error::RevisionNotFound(name + "/revisions/1"));
   }
   v1::LookupSopsRequest lookup;
   *lookup.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
@@ -927,7 +929,7 @@ TEST_F(SopRegistryTest, OwnerOfAVisibleSopReadsItsDraftAndHistory) {
                   ->ListSopRevisions(
                       reader, Parse<v1::ListSopRevisionsRequest>("name: 'orgs/default/sops/mql'"))
                   .status(),
-              absl::PermissionDeniedError("your roles do not allow you to read SOP history"))
+              error::PermissionDenied("read SOP history"))
         << user;
   }
 }
@@ -979,11 +981,11 @@ TEST(SopRegistryVisibilityTest, HiddenSopIsNotFoundWithoutReadingItsBody) {
   for (const char* id : {"pricing", "no-such-sop"}) {
     const std::string name = std::string("orgs/default/sops/") + id;
     EXPECT_EQ(registry->GetSop(sdr, Parse<v1::GetSopRequest>("name: '" + name + "'")).status(),
-              absl::NotFoundError("SOP " + name + " not found"));
+              error::SopNotFound(name));
     EXPECT_EQ(
         registry->ListSopRevisions(sdr, Parse<v1::ListSopRevisionsRequest>("name: '" + name + "'"))
             .status(),
-        absl::NotFoundError("SOP " + name + " not found"));
+        error::SopNotFound(name));
   }
   EXPECT_EQ(store.head_reads, reads);
   // A caller who may see it reads it.
@@ -999,7 +1001,7 @@ TEST_F(SopRegistryTest, AnotherOrgsSopsLookMissing) {
   EXPECT_EQ(
       registry_->GetSop(outsider, Parse<v1::GetSopRequest>("name: 'orgs/default/sops/mql'"))
           .status(),
-      absl::NotFoundError("SOP orgs/default/sops/mql not found"));
+      error::SopNotFound("orgs/default/sops/mql"));
   v1::DeleteSopRequest del;
   del.set_name("orgs/default/sops/mql");
   EXPECT_EQ(registry_->DeleteSop(outsider, del).status().code(), absl::StatusCode::kNotFound);
@@ -1246,7 +1248,7 @@ TEST_F(SopRegistryTest, LookupWithoutOrgMatchesInTheCallersOrg) {
 
   request.mutable_context()->set_org("orgs/other");
   EXPECT_EQ(registry_->LookupSops(caller_, request).status(),
-            absl::NotFoundError("org orgs/other not found"));
+            error::OrgNotFound("orgs/other"));
   std::string wire;
   EXPECT_EQ(registry_->LookupSopsWire(caller_, request, &wire).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(wire, "");
