@@ -11,7 +11,7 @@ for label in "$@"; do
     status=1
   fi
 done
-if ! grep -qxF "//server/domain/model:sop_model" "$deps_file"; then
+if ! grep -qxF "//common/model:sop_model" "$deps_file"; then
   echo "LAYERING: $deps_file does not list the domain itself" >&2
   status=1
 fi

@@ -3,10 +3,11 @@ every C++ file, tests included:
 
 - gRPC only in server/service, client/ and the tests that run a server;
   RocksDB only in server/storage;
-- server/common depends on nothing else of ours; the domain (server/domain)
-  on server/common only: not on storage, which implements the domain's store
+- common/ (what sopd and sopctl share) on neither server/ nor client/;
+- server/common on common/ only; the domain (server/domain) on common/ and
+  server/common: not on storage, which implements the domain's store
   ports (server/domain/store), nor on the service, the wiring or the client;
-- server/storage on the domain and server/common only.
+- server/storage on the domain, common/ and server/common only.
 
 Bazel checks the same on the target graph (//server:layering_test); this one
 runs under ctest, so scripts/test without Bazel still enforces it.
@@ -20,7 +21,7 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
-SOURCE_DIRS = ("server", "client", "bench", "tests")
+SOURCE_DIRS = ("common", "server", "client", "bench", "tests")
 EXTENSIONS = (".h", ".cc")
 
 GRPC = re.compile(r"^(grpcpp/|grpc/|grpc\+\+/)|\.grpc\.pb\.h$")
@@ -28,6 +29,8 @@ ROCKSDB = re.compile(r"^rocksdb/")
 
 # (folder, what no file under it may include, why)
 RULES = [
+    ("common/", re.compile(r"^(server|client)/"),
+     "common/ is what sopd and sopctl share and depends on neither"),
     ("server/common/", re.compile(r"^(server/(domain|storage|service|app|main)|client)/"),
      "server/common is the bottom layer"),
     ("server/domain/", re.compile(r"^(server/(storage|service|app|main)|client)/"),
@@ -73,11 +76,13 @@ def self_test():
         ("server/domain/auth/x.h", '#include <grpcpp/grpcpp.h>', 1),
         ("server/domain/auth/x.h", '#include "sopsidebar/v1/sop_service.grpc.pb.h"', 1),
         ("server/domain/auth/x.h", '#include "sopsidebar/v1/sop_service.pb.h"', 0),
-        ("server/common/x.cc", '#include "server/domain/model/names.h"', 1),
+        ("server/common/x.cc", '#include "server/domain/registry/sop_registry.h"', 1),
         ("server/storage/x.cc", '#  include "server/service/grpc_server.h"', 1),
         ("server/storage/rocksdb_store.cc", '#include "rocksdb/db.h"', 0),
         ("server/app/x.cc", '#include "rocksdb/db.h"', 1),
         ("server/service/x.cc", '#include <grpcpp/grpcpp.h>', 0),
+        ("common/model/x.cc", '#include "server/common/clock.h"', 1),
+        ("common/sopfile/x.cc", '#include "common/model/names.h"', 0),
     ]
     failed = 0
     for path, text, expected in cases:

@@ -16,10 +16,10 @@
 #include "client/cli/format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
-#include "server/common/proto_time.h"
-#include "server/common/status_macros.h"
-#include "server/domain/model/names.h"
-#include "server/domain/model/sop_file.h"
+#include "common/proto_time.h"
+#include "common/status_macros.h"
+#include "common/model/names.h"
+#include "common/sopfile/sop_file.h"
 
 namespace sopsidebar::cli {
 namespace {

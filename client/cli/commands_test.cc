@@ -16,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "server/domain/model/names.h"
+#include "common/model/names.h"
 #include "server/domain/store/sop_store.h"
 
 namespace sopsidebar::cli {

@@ -11,9 +11,9 @@
 #include "client/cli/markdown.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/common/errors.h"
-#include "server/common/utf8.h"
-#include "server/domain/model/values.h"
+#include "common/errors.h"
+#include "common/utf8.h"
+#include "common/model/values.h"
 
 namespace sopsidebar::cli {
 namespace {

@@ -9,8 +9,8 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "server/common/errors.h"
-#include "server/domain/model/sop_file.h"
+#include "common/errors.h"
+#include "common/sopfile/sop_file.h"
 
 namespace sopsidebar::cli {
 namespace {

@@ -5,11 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/common/errors.h"
-#include "server/common/status_macros.h"
-#include "server/domain/auth/permissions.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "common/auth/permissions.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
-#include "server/domain/model/names.h"
+#include "common/model/names.h"
 
 namespace sopsidebar::cli {
 namespace {

@@ -25,7 +25,7 @@
 #include "google/protobuf/message.h"
 #include "server/common/clock.h"
 #include "server/domain/auth/access_registry.h"
-#include "server/domain/model/roles.h"
+#include "common/model/roles.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"

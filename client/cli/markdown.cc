@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "server/common/utf8.h"
+#include "common/utf8.h"
 
 namespace sopsidebar::cli {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "server/app/data_dir.h"
 #include "server/common/clock.h"
-#include "server/common/errors.h"
-#include "server/common/status_macros.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/storage/rocksdb_store.h"
 

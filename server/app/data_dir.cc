@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 #include "server/common/log.h"
-#include "server/common/status_macros.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "server/domain/model/sop_apply.h"
+#include "common/sopfile/sop_apply.h"
 #include "server/domain/registry/sop_registry.h"
 
 namespace sopsidebar {

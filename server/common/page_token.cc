@@ -5,7 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/crypto.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 
 namespace sopsidebar {
 namespace {

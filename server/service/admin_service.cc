@@ -1,7 +1,7 @@
 #include "server/service/admin_service.h"
 
-#include "server/common/status_macros.h"
-#include "server/domain/auth/permissions.h"
+#include "common/status_macros.h"
+#include "common/auth/permissions.h"
 
 namespace sopsidebar {
 

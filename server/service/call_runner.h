@@ -27,11 +27,11 @@
 #include "google/protobuf/arena.h"
 #include "google/protobuf/message_lite.h"
 #include "grpcpp/grpcpp.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 #include "server/common/log.h"
 #include "server/common/work_queue.h"
 #include "server/domain/auth/access_registry.h"
-#include "server/domain/auth/caller.h"
+#include "common/auth/caller.h"
 
 namespace sopsidebar {
 

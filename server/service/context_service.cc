@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "server/common/status_macros.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "server/common/errors.h"
-#include "server/common/utf8.h"
+#include "common/errors.h"
+#include "common/utf8.h"
 
 namespace sopsidebar {
 namespace {

@@ -24,7 +24,7 @@ inline constexpr size_t kMaxGrpcBadRequestBytes = 2048;
 // `status` as AIP-193's google.rpc.Status: its code, its message (longer than
 // kMaxGrpcMessageBytes: cut between characters, ending "… (N bytes)" with N
 // its full size) and as details its google.rpc payloads (error::kErrorInfoType
-// and the others: see server/common/errors.h), plus an ErrorInfo whose reason
+// and the others: see common/errors.h), plus an ErrorInfo whose reason
 // is the code's name ("INTERNAL") for an error that has none. Thread-safe.
 google::rpc::Status ToRpcStatus(const absl::Status& status);
 

@@ -8,7 +8,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 
 namespace sopsidebar {
 namespace {

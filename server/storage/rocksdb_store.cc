@@ -13,8 +13,8 @@
 #include "rocksdb/options.h"
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
-#include "server/common/errors.h"
-#include "server/common/status_macros.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 namespace {

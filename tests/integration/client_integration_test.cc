@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 #include "tests/integration/sopd_fixture.h"
 
 namespace sopsidebar {

@@ -21,7 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 #include "tests/integration/sopd_fixture.h"
 
 namespace sopsidebar {

@@ -7,13 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/common/crypto.h"
-#include "server/common/errors.h"
-#include "server/common/ids.h"
-#include "server/common/proto_time.h"
-#include "server/common/status_macros.h"
-#include "server/domain/auth/permissions.h"
-#include "server/domain/model/names.h"
-#include "server/domain/model/validation.h"
+#include "common/errors.h"
+#include "common/ids.h"
+#include "common/proto_time.h"
+#include "common/status_macros.h"
+#include "common/auth/permissions.h"
+#include "common/model/names.h"
+#include "common/model/validation.h"
 
 namespace sopsidebar {
 namespace {

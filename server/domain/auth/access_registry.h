@@ -34,7 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/clock.h"
 #include "server/common/page_token.h"
-#include "server/domain/auth/caller.h"
+#include "common/auth/caller.h"
 #include "server/domain/store/auth_store.h"
 #include "sopsidebar/internal/v1/records.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 #include "server/domain/store/in_memory_auth_store.h"
 
 namespace sopsidebar {

@@ -8,7 +8,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/domain/matching/targeting_conflicts.h"
-#include "server/domain/model/sop_file.h"
+#include "common/sopfile/sop_file.h"
 
 namespace sopsidebar {
 namespace {

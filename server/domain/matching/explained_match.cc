@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "server/common/proto_time.h"
+#include "common/proto_time.h"
 #include "server/domain/matching/condition.h"
 #include "server/domain/matching/near_miss.h"
 

@@ -18,7 +18,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
-#include "server/domain/model/names.h"
+#include "common/model/names.h"
 
 namespace sopsidebar {
 namespace indexed_internal {

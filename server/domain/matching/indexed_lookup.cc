@@ -19,7 +19,7 @@
 #include "server/domain/matching/index_segment.h"
 #include "server/domain/matching/near_miss.h"
 #include "server/domain/matching/rule_program.h"
-#include "server/domain/model/values.h"
+#include "common/model/values.h"
 
 namespace sopsidebar {
 namespace indexed_internal {

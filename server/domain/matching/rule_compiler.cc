@@ -5,7 +5,7 @@
 #include <cstring>
 #include <optional>
 
-#include "server/common/proto_time.h"
+#include "common/proto_time.h"
 #include "server/domain/matching/condition.h"
 #include "server/domain/matching/index_hashing.h"
 #include "server/domain/matching/index_segment.h"

@@ -23,7 +23,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/time/time.h"
-#include "server/domain/model/roles.h"
+#include "common/model/roles.h"
 
 namespace sopsidebar {
 namespace indexed_internal {

@@ -14,8 +14,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/domain/model/names.h"
-#include "server/domain/model/roles.h"
+#include "common/model/names.h"
+#include "common/model/roles.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 

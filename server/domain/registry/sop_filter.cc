@@ -4,9 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "server/common/errors.h"
-#include "server/common/status_macros.h"
-#include "server/common/utf8.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "common/utf8.h"
 
 namespace sopsidebar {
 namespace {

@@ -3,7 +3,7 @@
 // catalog in step, and answer lookups from it.
 //
 // Requests and results are the API's protobuf messages (the data model);
-// errors come from server/common/errors.h:
+// errors come from common/errors.h:
 //   INVALID_ARGUMENT  the request is malformed; the message names the field
 //   NOT_FOUND         no such SOP or revision
 //   ALREADY_EXISTS    CreateSop with a taken sop_id
@@ -13,7 +13,7 @@
 //   DEADLINE_EXCEEDED the caller's deadline passed before a write started
 //   storage errors    as the store reports them; nothing was written
 //
-// Access (server/domain/auth/permissions.h): every method acts for a Caller
+// Access (common/auth/permissions.h): every method acts for a Caller
 // and only in the caller's org. An SOP the caller may not see (another org,
 // visibility roles, a draft without draft access) gets exactly the NOT_FOUND
 // of a missing one, and lists and lookups leave it out. Callers without
@@ -49,8 +49,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
-#include "server/domain/auth/caller.h"
-#include "server/domain/auth/permissions.h"
+#include "common/auth/caller.h"
+#include "common/auth/permissions.h"
 #include "server/domain/matching/sop_matcher.h"
 #include "server/common/page_token.h"
 #include "server/domain/registry/published_catalog.h"

@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "server/common/errors.h"
+#include "common/errors.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/domain/store/in_memory_sop_store.h"
 

@@ -22,10 +22,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/arena.h"
-#include "server/domain/auth/caller.h"
-#include "server/domain/auth/permissions.h"
+#include "common/auth/caller.h"
+#include "common/auth/permissions.h"
 #include "server/domain/matching/sop_matcher.h"
-#include "server/domain/model/names.h"
+#include "common/model/names.h"
 #include "sopsidebar/v1/sop.pb.h"
 
 namespace sopsidebar {

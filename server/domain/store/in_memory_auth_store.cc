@@ -1,7 +1,7 @@
 #include "server/domain/store/in_memory_auth_store.h"
 
-#include "server/common/status_macros.h"
-#include "server/domain/model/names.h"
+#include "common/status_macros.h"
+#include "common/model/names.h"
 
 namespace sopsidebar {
 namespace {

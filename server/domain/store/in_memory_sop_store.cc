@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/common/errors.h"
-#include "server/common/status_macros.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 

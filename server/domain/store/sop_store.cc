@@ -1,7 +1,7 @@
 #include "server/domain/store/sop_store.h"
 
-#include "server/common/errors.h"
-#include "server/common/status_macros.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 

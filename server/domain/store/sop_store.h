@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/domain/model/names.h"
+#include "common/model/names.h"
 #include "sopsidebar/v1/sop.pb.h"
 
 namespace sopsidebar {

@@ -1,0 +1,29 @@
+// Who is calling, as the domain sees it: the principal behind the bearer
+// token, plus the deadline the work must start by.
+#ifndef SOPSIDEBAR_COMMON_AUTH_CALLER_H_
+#define SOPSIDEBAR_COMMON_AUTH_CALLER_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/model/roles.h"
+
+namespace sopsidebar {
+
+struct Caller {
+  // The org id (not the resource name) the token belongs to.
+  std::string org;
+  std::string user_id;
+  std::string display_name;
+  RoleSet roles = 0;
+  // May administer every org.
+  bool server_admin = false;
+  // orgs/{org}/tokens/{token}: the token used.
+  std::string token_name;
+  // Work not started by then is not done (DEADLINE_EXCEEDED).
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_COMMON_AUTH_CALLER_H_

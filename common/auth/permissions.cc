@@ -1,0 +1,80 @@
+#include "common/auth/permissions.h"
+
+#include "common/errors.h"
+
+namespace sopsidebar {
+namespace {
+
+constexpr RoleSet kEditors = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN);
+
+constexpr Permission kTable[] = {
+    {Operation::kLookup, "look up SOPs", kAllRoles, false, false},
+    {Operation::kReadPublished, "read published SOPs", kAllRoles, false, false},
+    {Operation::kReadDrafts, "read SOP drafts", kEditors, true, false},
+    {Operation::kReadHistory, "read SOP history", kEditors, true, false},
+    {Operation::kWriteSops, "create, change or delete SOPs", kEditors, false, false},
+    {Operation::kPublishSops, "publish SOPs", kEditors, false, false},
+    {Operation::kManageTokens, "manage tokens", RoleBit(v1::ADMIN), false, false},
+    {Operation::kManageOrgs, "manage orgs", 0, false, true},
+    {Operation::kManageServerAdmins, "manage server-admin tokens", 0, false, true},
+    {Operation::kDebugTargeting, "see near misses", kEditors, false, false},
+    {Operation::kPing, "call sopd", kAllRoles, false, false},
+};
+
+const Permission& Row(Operation operation) {
+  for (const Permission& p : kTable) {
+    if (p.operation == operation) return p;
+  }
+  // Every Operation has a row (permissions_test checks it).
+  return kTable[0];
+}
+
+RoleSet ApproverRoles(const v1::Sop& sop) {
+  RoleSet roles = 0;
+  for (int role : sop.required_approver_roles()) roles |= RoleBit(static_cast<v1::Role>(role));
+  return roles;
+}
+
+// Exact: user ids are identities, and the free-text `owner` (a job title
+// anyone's display name could spell) grants nothing.
+bool IsOwnerId(const Caller& caller, absl::string_view owner_user_id) {
+  return !owner_user_id.empty() && owner_user_id == caller.user_id;
+}
+
+}  // namespace
+
+absl::Span<const Permission> PermissionTable() { return kTable; }
+
+bool IsOwner(const Caller& caller, const v1::Sop& sop) {
+  return IsOwnerId(caller, sop.owner_user_id());
+}
+
+SopAccess AccessOf(const v1::Sop& sop) {
+  return {VisibleToRoles(sop), ApproverRoles(sop), sop.owner_user_id()};
+}
+
+bool IsAllowed(const Caller& caller, Operation operation, const v1::Sop* sop) {
+  // Without an SOP the owner and approver rules grant nothing: it is
+  // visible to no role.
+  if (sop == nullptr) return IsAllowed(caller, operation, SopAccess{0, 0, ""});
+  return IsAllowed(caller, operation, AccessOf(*sop));
+}
+
+bool IsAllowed(const Caller& caller, Operation operation, const SopAccess& sop) {
+  const Permission& p = Row(operation);
+  if (p.server_admin_only) return caller.server_admin;
+  if (caller.roles & p.roles) return true;
+  if (!p.owners_and_approvers) return false;
+  // Owning or approving adds reads of an SOP the caller's roles already see
+  // and never widens who sees it. Approver roles are among the roles that
+  // see the SOP; an owner's roles may not be.
+  return RolesMaySee(caller.roles, sop.visible_to) &&
+         (IsOwnerId(caller, sop.owner_user_id) || (caller.roles & sop.approvers));
+}
+
+absl::Status Authorize(const Caller& caller, Operation operation, const v1::Sop* sop) {
+  if (IsAllowed(caller, operation, sop)) return absl::OkStatus();
+  return error::PermissionDenied(Row(operation).description);
+}
+
+}  // namespace sopsidebar

@@ -1,0 +1,261 @@
+#include "common/errors.h"
+
+#include <initializer_list>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/rpc/error_details.pb.h"
+#include "common/utf8.h"
+
+namespace sopsidebar::error {
+namespace {
+
+using Metadata = std::initializer_list<std::pair<absl::string_view, std::string>>;
+
+void SetDetail(absl::string_view type_url, const google::protobuf::MessageLite& detail,
+               absl::Status* status) {
+  status->SetPayload(type_url, absl::Cord(detail.SerializeAsString()));
+}
+
+// `status` with an ErrorInfo of `reason` and `metadata`.
+absl::Status WithInfo(absl::Status status, absl::string_view reason, Metadata metadata = {}) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(kErrorDomain));
+  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[std::string(key)] = value;
+  SetDetail(kErrorInfoType, info, &status);
+  return status;
+}
+
+// FAILED_PRECONDITION `message` about the state of `subject`, with an
+// ErrorInfo of `reason` and a PreconditionFailure of type "STATE".
+absl::Status StateError(absl::string_view reason, absl::string_view subject,
+                        absl::string_view description, std::string message) {
+  absl::Status status =
+      WithInfo(absl::FailedPreconditionError(message), reason, {{"name", std::string(subject)}});
+  google::rpc::PreconditionFailure failure;
+  google::rpc::PreconditionFailure::Violation* violation = failure.add_violations();
+  violation->set_type("STATE");
+  violation->set_subject(std::string(subject));
+  violation->set_description(std::string(description));
+  SetDetail(kPreconditionFailureType, failure, &status);
+  return status;
+}
+
+absl::Status InvalidFieldsWithReason(absl::string_view reason,
+                                     std::vector<FieldViolation> violations) {
+  google::rpc::BadRequest bad_request;
+  std::vector<std::string> parts;
+  parts.reserve(violations.size());
+  for (FieldViolation& v : violations) {
+    parts.push_back(absl::StrCat(v.field, ": ", v.description));
+    google::rpc::BadRequest::FieldViolation* out = bad_request.add_field_violations();
+    out->set_field(std::move(v.field));
+    out->set_description(std::move(v.description));
+  }
+  absl::Status status = WithInfo(absl::InvalidArgumentError(absl::StrJoin(parts, "; ")), reason);
+  SetDetail(kBadRequestType, bad_request, &status);
+  return status;
+}
+
+}  // namespace
+
+std::string QuoteInput(absl::string_view input) {
+  size_t end = 0;
+  for (size_t chars = 0; end < input.size() && chars < kMaxQuotedChars; ++chars) {
+    end += DecodeUtf8At(input, end).size;
+  }
+  std::string quoted = absl::StrCat("\"", EscapeUnprintable(input.substr(0, end)), "\"");
+  if (end < input.size()) absl::StrAppend(&quoted, "… (", input.size(), " bytes)");
+  return quoted;
+}
+
+absl::Status InvalidFields(std::vector<FieldViolation> violations) {
+  return InvalidFieldsWithReason("INVALID_FIELD", std::move(violations));
+}
+
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status) {
+  std::vector<FieldViolation> violations;
+  const auto payload = status.GetPayload(kBadRequestType);
+  google::rpc::BadRequest bad_request;
+  if (!payload.has_value() || !bad_request.ParseFromString(std::string(*payload))) {
+    return violations;
+  }
+  for (const auto& v : bad_request.field_violations()) {
+    violations.push_back({v.field(), v.description()});
+  }
+  return violations;
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(kErrorInfoType);
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
+
+absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
+  return InvalidFields({{std::string(field), std::string(reason)}});
+}
+
+absl::Status RequiredField(absl::string_view field) { return InvalidField(field, "is required"); }
+
+absl::Status FieldTooLong(absl::string_view field, size_t max) {
+  return InvalidField(field, absl::StrCat("longer than the limit of ", max, " characters"));
+}
+
+absl::Status TooManyItems(absl::string_view field, size_t max) {
+  return InvalidField(field, absl::StrCat("more than the limit of ", max, " items"));
+}
+
+absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
+                                 absl::string_view expected_form) {
+  return InvalidField(
+      field, absl::StrCat(QuoteInput(value), " is not a valid name; expected ", expected_form));
+}
+
+absl::Status UpperCaseId(absl::string_view field, absl::string_view kind, absl::string_view id) {
+  return InvalidField(field, absl::StrCat(kind, " ids are lower case: ", QuoteInput(id),
+                                          " should be ", QuoteInput(absl::AsciiStrToLower(id))));
+}
+
+absl::Status InvalidPageToken() {
+  return InvalidFieldsWithReason("INVALID_PAGE_TOKEN",
+                                 {{"page_token",
+                                   "was not issued for this request or has expired (tokens do not "
+                                   "survive a restart); list again without it"}});
+}
+
+absl::Status MalformedRequest(absl::string_view message_type, absl::string_view reason) {
+  return InvalidFieldsWithReason(
+      "MALFORMED_REQUEST", {{"request", absl::StrCat("not a valid ", message_type, ": ", reason)}});
+}
+
+absl::Status SopNotFound(absl::string_view name) {
+  return WithInfo(absl::NotFoundError(absl::StrCat("SOP ", name, " not found")), "SOP_NOT_FOUND",
+                  {{"name", std::string(name)}});
+}
+
+absl::Status RevisionNotFound(absl::string_view name) {
+  return WithInfo(absl::NotFoundError(absl::StrCat("revision ", name, " not found")),
+                  "REVISION_NOT_FOUND", {{"name", std::string(name)}});
+}
+
+absl::Status SopAlreadyExists(absl::string_view name) {
+  return WithInfo(absl::AlreadyExistsError(absl::StrCat("SOP ", name, " already exists")),
+                  "SOP_ALREADY_EXISTS", {{"name", std::string(name)}});
+}
+
+absl::Status EtagMismatch(absl::string_view name) {
+  return WithInfo(
+      absl::AbortedError(absl::StrCat(
+          "SOP ", name, " was changed since the etag was read; get it again and retry")),
+      "ETAG_MISMATCH", {{"name", std::string(name)}});
+}
+
+absl::Status SopDeleted(absl::string_view name) {
+  return StateError("SOP_DELETED", name, "is deleted",
+                    absl::StrCat("SOP ", name, " is deleted; undelete it first"));
+}
+
+absl::Status SopNotDeleted(absl::string_view name) {
+  return StateError("SOP_NOT_DELETED", name, "is not deleted",
+                    absl::StrCat("SOP ", name, " is not deleted"));
+}
+
+absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason) {
+  return StateError("SOP_NOT_PUBLISHABLE", name, reason,
+                    absl::StrCat("SOP ", name, " cannot be published: ", reason));
+}
+
+absl::Status Unauthenticated() {
+  return WithInfo(
+      absl::UnauthenticatedError(absl::StrCat("missing or invalid credentials: ", kSendTokenHint)),
+      "UNAUTHENTICATED");
+}
+
+absl::Status PermissionDenied(absl::string_view operation) {
+  return WithInfo(
+      absl::PermissionDeniedError(absl::StrCat("your roles do not allow you to ", operation)),
+      "PERMISSION_DENIED", {{"operation", std::string(operation)}});
+}
+
+absl::Status OrgNotFound(absl::string_view name) {
+  return WithInfo(absl::NotFoundError(absl::StrCat("org ", name, " not found")), "ORG_NOT_FOUND",
+                  {{"name", std::string(name)}});
+}
+
+absl::Status OrgAlreadyExists(absl::string_view name) {
+  return WithInfo(absl::AlreadyExistsError(absl::StrCat("org ", name, " already exists")),
+                  "ORG_ALREADY_EXISTS", {{"name", std::string(name)}});
+}
+
+absl::Status TokenNotFound(absl::string_view name) {
+  return WithInfo(absl::NotFoundError(absl::StrCat("token ", name, " not found")),
+                  "TOKEN_NOT_FOUND", {{"name", std::string(name)}});
+}
+
+absl::Status LastServerAdminToken(absl::string_view name) {
+  return StateError(
+      "LAST_SERVER_ADMIN_TOKEN", name, "is the last active server-admin token without an expiry",
+      absl::StrCat(
+          "token ", name,
+          " is the last active server-admin token without an expiry, and without one nobody can "
+          "create orgs or server-admin tokens; first create another with `sopctl token create "
+          "--server-admin --user USER --role ADMIN`, then revoke this one"));
+}
+
+absl::Status DataDirWritableByOthers(absl::string_view what, absl::string_view path,
+                                     unsigned mode) {
+  return StateError(
+      "DATA_DIR_WRITABLE_BY_OTHERS", path, "group or others may write to it",
+      absl::StrFormat(
+          "%s %s has mode %04o: group or others may write to it, so someone else may have "
+          "changed sopd's data; check what is in it, then run: chmod 0700 %s",
+          what, path, mode, path));
+}
+
+absl::Status NoDatabase(absl::string_view path) {
+  return StateError(
+      "NO_DATABASE", path, "holds no sopd database",
+      absl::StrCat(
+          "no sopd database in ", path,
+          ": --bootstrap-admin issues a token in an existing data dir (check --data-dir); on a new "
+          "one, sopd's first start writes the admin token itself"));
+}
+
+absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail) {
+  return StateError(
+      "DATABASE_IN_USE", path, detail,
+      absl::StrCat("cannot open the database in ", path, " (", detail,
+                   "); --bootstrap-admin needs the sopd that serves it stopped first"));
+}
+
+absl::Status DeadlineExceeded(absl::string_view what) {
+  return WithInfo(absl::DeadlineExceededError(
+                      absl::StrCat("deadline passed before ", what, "; nothing was done")),
+                  "DEADLINE_EXCEEDED");
+}
+
+absl::Status ServerBusy(absl::string_view work, size_t queued) {
+  return WithInfo(
+      absl::UnavailableError(absl::StrCat("server busy: ", queued, " calls already wait for ", work,
+                                          "; nothing was done, retry after a backoff")),
+      "SERVER_BUSY", {{"work", std::string(work)}});
+}
+
+absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail) {
+  return WithInfo(absl::Status(code, absl::StrCat("storage: ", what, ": ", detail)), "STORAGE");
+}
+
+absl::Status CorruptRecord(absl::string_view what, absl::string_view name,
+                           absl::string_view reason) {
+  return absl::DataLossError(
+      absl::StrCat("storage: ", what, " ", QuoteInput(name), " is corrupt: ", reason));
+}
+
+}  // namespace sopsidebar::error

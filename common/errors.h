@@ -1,0 +1,162 @@
+// The one catalogue of errors sopd returns. Every error a caller can see is
+// built here, so codes and message shapes stay consistent; the service layer
+// converts them to gRPC statuses in exactly one function.
+//
+// Field paths use proto field names: "sop.steps[2].ordinal",
+// "context.fields[\"lead_score\"]".
+//
+// Input is only ever quoted through QuoteInput, so no message grows with the
+// request: a 1 MB filter or field name is quoted as a short prefix.
+//
+// Besides its code and message, every error carries its details as data
+// (AIP-193): absl::Status payloads holding serialised google.rpc messages
+// under their type URLs, exactly as they travel in a google.rpc.Status's
+// `details`:
+//   - an ErrorInfo on every error: a reason ("SOP_NOT_FOUND") in the domain
+//     kErrorDomain, with metadata such as the resource's "name";
+//   - a BadRequest on INVALID_ARGUMENT, listing every field violation;
+//   - a PreconditionFailure on FAILED_PRECONDITION (type "STATE", the
+//     resource as subject).
+// Code reads violations with FieldViolationsOf, never from the message.
+#ifndef SOPSIDEBAR_COMMON_ERRORS_H_
+#define SOPSIDEBAR_COMMON_ERRORS_H_
+
+#include <cstddef>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace sopsidebar::error {
+
+// Characters of an input QuoteInput keeps.
+inline constexpr size_t kMaxQuotedChars = 64;
+
+// `input` as messages quote it: in double quotes, its first kMaxQuotedChars
+// characters (never cut inside one), characters a terminal would act on
+// escaped as by EscapeUnprintable ("\x1b"), and when cut, "… (N bytes)" after
+// the closing quote with N the input's full size. Thread-safe.
+std::string QuoteInput(absl::string_view input);
+
+// The ErrorInfo domain of every error.
+inline constexpr absl::string_view kErrorDomain = "sopsidebar.v1";
+// Payload type URLs of the details (google.rpc messages).
+inline constexpr absl::string_view kErrorInfoType = "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kBadRequestType = "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr absl::string_view kPreconditionFailureType =
+    "type.googleapis.com/google.rpc.PreconditionFailure";
+
+// One wrong field of a request (google.rpc.BadRequest.FieldViolation).
+struct FieldViolation {
+  std::string field;        // its path, "sop.steps[2].title"
+  std::string description;  // what is wrong, "is required"
+
+  friend bool operator==(const FieldViolation& a, const FieldViolation& b) {
+    return a.field == b.field && a.description == b.description;
+  }
+  // "<field>: <description>", as messages list them.
+  friend std::ostream& operator<<(std::ostream& out, const FieldViolation& v) {
+    return out << v.field << ": " << v.description;
+  }
+};
+
+// INVALID_ARGUMENT listing every violation of `violations` (not empty): the
+// message "<field>: <description>" of each, joined by "; "; the details a
+// BadRequest with all of them and an ErrorInfo with reason "INVALID_FIELD".
+absl::Status InvalidFields(std::vector<FieldViolation> violations);
+// The field violations `status` carries in its BadRequest, in order; empty
+// for OK and for errors without one.
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);
+// The ErrorInfo reason `status` carries ("SOP_NOT_FOUND"); empty when none.
+std::string ReasonOf(const absl::Status& status);
+
+// INVALID_ARGUMENT "<field>: <reason>": InvalidFields of one violation.
+absl::Status InvalidField(absl::string_view field, absl::string_view reason);
+// INVALID_ARGUMENT "<field>: is required".
+absl::Status RequiredField(absl::string_view field);
+// INVALID_ARGUMENT "<field>: longer than the limit of <max> characters".
+absl::Status FieldTooLong(absl::string_view field, size_t max);
+// INVALID_ARGUMENT "<field>: more than the limit of <max> items".
+absl::Status TooManyItems(absl::string_view field, size_t max);
+// INVALID_ARGUMENT "<field>: "<value>" is not a valid name; expected <form>",
+// the value quoted by QuoteInput.
+absl::Status InvalidResourceName(absl::string_view field, absl::string_view value,
+                                 absl::string_view expected_form);
+// INVALID_ARGUMENT "<field>: <kind> ids are lower case: "<id>" should be
+// "<id in lower case>"", for a name that only its case keeps from being valid
+// (<kind>: org, SOP, token).
+absl::Status UpperCaseId(absl::string_view field, absl::string_view kind, absl::string_view id);
+// INVALID_ARGUMENT "page_token: ..." for tokens not issued for this request,
+// or issued before a restart.
+absl::Status InvalidPageToken();
+// INVALID_ARGUMENT "request: not a valid <message_type>: <reason>" for bytes
+// that do not parse as the method's request message.
+absl::Status MalformedRequest(absl::string_view message_type, absl::string_view reason);
+
+// NOT_FOUND "SOP <name> not found". Also returned for SOPs the caller may
+// not see, so that hidden and missing look alike.
+absl::Status SopNotFound(absl::string_view name);
+// NOT_FOUND "revision <name> not found".
+absl::Status RevisionNotFound(absl::string_view name);
+// ALREADY_EXISTS "SOP <name> already exists".
+absl::Status SopAlreadyExists(absl::string_view name);
+// ABORTED: the etag the caller sent is not the current one; re-read and retry.
+absl::Status EtagMismatch(absl::string_view name);
+// FAILED_PRECONDITION: the operation needs a live (not deleted) SOP.
+absl::Status SopDeleted(absl::string_view name);
+// FAILED_PRECONDITION: undelete of an SOP that is not deleted.
+absl::Status SopNotDeleted(absl::string_view name);
+// FAILED_PRECONDITION: publishing an SOP that cannot be matched.
+absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason);
+
+// UNAUTHENTICATED, the same words whatever was wrong with the credentials
+// (missing, malformed, unknown, expired, revoked), so a caller learns
+// nothing about which. The message ends with kSendTokenHint, the way to pass
+// a token for gRPC clients; sopctl replaces it with its own.
+absl::Status Unauthenticated();
+inline constexpr absl::string_view kSendTokenHint = "send \"authorization: Bearer <token>\"";
+// PERMISSION_DENIED: the caller's roles do not allow `operation` ("publish
+// SOPs").
+absl::Status PermissionDenied(absl::string_view operation);
+// NOT_FOUND "org <name> not found"; also for other orgs the caller may not
+// see.
+absl::Status OrgNotFound(absl::string_view name);
+// ALREADY_EXISTS "org <name> already exists".
+absl::Status OrgAlreadyExists(absl::string_view name);
+// NOT_FOUND "token <name> not found".
+absl::Status TokenNotFound(absl::string_view name);
+// FAILED_PRECONDITION: revoking token <name> would leave no active
+// server-admin token without an expiry; says how to create another first.
+absl::Status LastServerAdminToken(absl::string_view name);
+// DEADLINE_EXCEEDED: the call's deadline (or the server's cap on it) passed
+// before the work started; nothing was done.
+absl::Status DeadlineExceeded(absl::string_view what);
+
+// UNAVAILABLE: `queued` calls already wait for the `work` threads ("reads",
+// "writes"); nothing was done, and the call may be retried after a backoff.
+absl::Status ServerBusy(absl::string_view work, size_t queued);
+// FAILED_PRECONDITION: sopd's data dir or database dir `path` (`what`
+// says which) has permission bits `mode` that let group or others write to
+// it; names the chmod to run once its contents are checked.
+absl::Status DataDirWritableByOthers(absl::string_view what, absl::string_view path, unsigned mode);
+// FAILED_PRECONDITION: `sopd --bootstrap-admin` found no database in `path`.
+absl::Status NoDatabase(absl::string_view path);
+// FAILED_PRECONDITION: `sopd --bootstrap-admin` could not take the database
+// in `path` (`detail`: the store's words), as when a running sopd holds it.
+absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail);
+
+// INTERNAL for storage errors the caller cannot fix; `what` says which
+// operation failed, `detail` what the engine reported.
+absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail);
+// DATA_LOSS "storage: <what> <name> is corrupt: <reason>", for a record the
+// store holds but sopd cannot use (a head whose name does not parse): the
+// store's fault, not the caller's, so never INVALID_ARGUMENT. `name` is the
+// record's key or name as stored, quoted by QuoteInput.
+absl::Status CorruptRecord(absl::string_view what, absl::string_view name,
+                           absl::string_view reason);
+
+}  // namespace sopsidebar::error
+
+#endif  // SOPSIDEBAR_COMMON_ERRORS_H_

@@ -1,0 +1,99 @@
+#include "common/errors.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace sopsidebar {
+namespace {
+
+TEST(ErrorsTest, InvalidFieldNamesTheFieldFirst) {
+  absl::Status s = error::InvalidField("sop.steps[2].ordinal", "duplicate ordinal 2");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "sop.steps[2].ordinal: duplicate ordinal 2");
+}
+
+TEST(ErrorsTest, InvalidFieldsCarryEveryViolationAsDataAndListThemInTheMessage) {
+  absl::Status s = error::InvalidFields(
+      {{"sop.title", "is required"}, {"sop.steps[0].title", "longer than: 2"}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "sop.title: is required; sop.steps[0].title: longer than: 2");
+  const std::vector<error::FieldViolation> expected = {{"sop.title", "is required"},
+                                                       {"sop.steps[0].title", "longer than: 2"}};
+  EXPECT_EQ(error::FieldViolationsOf(s), expected);
+  EXPECT_EQ(error::ReasonOf(s), "INVALID_FIELD");
+}
+
+TEST(ErrorsTest, ErrorsWithoutViolationsHaveNone) {
+  EXPECT_TRUE(error::FieldViolationsOf(error::SopNotFound("orgs/o/sops/a")).empty());
+  EXPECT_TRUE(error::FieldViolationsOf(absl::InvalidArgumentError("sop.title: x")).empty());
+}
+
+TEST(ErrorsTest, EveryCatalogueErrorCarriesItsReason) {
+  EXPECT_EQ(error::ReasonOf(error::SopNotFound("n")), "SOP_NOT_FOUND");
+  EXPECT_EQ(error::ReasonOf(error::EtagMismatch("n")), "ETAG_MISMATCH");
+  EXPECT_EQ(error::ReasonOf(error::SopDeleted("n")), "SOP_DELETED");
+  EXPECT_EQ(error::ReasonOf(error::InvalidPageToken()), "INVALID_PAGE_TOKEN");
+  EXPECT_EQ(error::ReasonOf(error::Unauthenticated()), "UNAUTHENTICATED");
+  EXPECT_TRUE(error::SopDeleted("n").GetPayload(error::kPreconditionFailureType).has_value());
+}
+
+TEST(ErrorsTest, LimitsAreNamedInTheMessage) {
+  EXPECT_EQ(error::FieldTooLong("sop.title", 200).message(),
+            "sop.title: longer than the limit of 200 characters");
+  EXPECT_EQ(error::TooManyItems("sop.tags", 50).message(),
+            "sop.tags: more than the limit of 50 items");
+}
+
+TEST(ErrorsTest, StaleEtagIsAbortedSoCallersRetryTheReadModifyWrite) {
+  EXPECT_EQ(error::EtagMismatch("orgs/default/sops/a").code(), absl::StatusCode::kAborted);
+}
+
+TEST(ErrorsTest, MissingSopIsNotFoundNamingIt) {
+  absl::Status s = error::SopNotFound("orgs/default/sops/a");
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "SOP orgs/default/sops/a not found");
+}
+
+TEST(ErrorsTest, ShortInputIsQuotedWhole) {
+  EXPECT_EQ(error::QuoteInput("colour"), "\"colour\"");
+  EXPECT_EQ(error::QuoteInput(""), "\"\"");
+}
+
+TEST(ErrorsTest, LongInputIsQuotedAsAPrefixWithItsSize) {
+  const std::string input(1 << 20, 'a');
+  EXPECT_EQ(error::QuoteInput(input),
+            absl::StrCat("\"", std::string(error::kMaxQuotedChars, 'a'), "\"… (1048576 bytes)"));
+}
+
+TEST(ErrorsTest, QuotedPrefixCountsCharactersAndCutsBetweenThem) {
+  std::string input;
+  for (int i = 0; i < 100; ++i) input += "\u00e9";
+  std::string expected;
+  for (size_t i = 0; i < error::kMaxQuotedChars; ++i) expected += "\u00e9";
+  EXPECT_EQ(error::QuoteInput(input), absl::StrCat("\"", expected, "\"… (200 bytes)"));
+}
+
+TEST(ErrorsTest, QuotedInputHasControlCharactersEscaped) {
+  EXPECT_EQ(error::QuoteInput("a\x1b[2Jb\n\u202e"), "\"a\\x1b[2Jb\\n\\u202e\"");
+}
+
+TEST(ErrorsTest, InvalidResourceNameQuotesABoundedValue) {
+  absl::Status s = error::InvalidResourceName("name", std::string(100000, 'x'), "orgs/{org}");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), absl::StrCat("name: \"", std::string(error::kMaxQuotedChars, 'x'),
+                                      "\"… (100000 bytes) is not a valid name; expected "
+                                      "orgs/{org}"));
+}
+
+TEST(ErrorsTest, UpperCaseIdSuggestsTheLowerCaseId) {
+  absl::Status s = error::UpperCaseId("name", "SOP", "Demo-No-Show");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "name: SOP ids are lower case: \"Demo-No-Show\" should be \"demo-no-show\"");
+}
+
+}  // namespace
+}  // namespace sopsidebar

@@ -1,0 +1,63 @@
+// Resource names (AIP-122): orgs/{org}, orgs/{org}/sops/{sop},
+// orgs/{org}/sops/{sop}/revisions/{revision}, orgs/{org}/tokens/{token}.
+//
+// Ids are 1-63 characters of [a-z0-9-], starting with a letter and not ending
+// with '-'. Revision ids are positive decimal integers. Thread-safe (pure).
+#ifndef SOPSIDEBAR_COMMON_MODEL_NAMES_H_
+#define SOPSIDEBAR_COMMON_MODEL_NAMES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace sopsidebar {
+
+inline constexpr absl::string_view kDefaultOrg = "default";
+
+struct SopName {
+  std::string org;
+  std::string sop;
+
+  // orgs/{org}/sops/{sop}
+  std::string Full() const;
+  friend bool operator==(const SopName& a, const SopName& b) {
+    return a.org == b.org && a.sop == b.sop;
+  }
+};
+
+struct RevisionName {
+  SopName sop;
+  int64_t revision = 0;
+
+  // orgs/{org}/sops/{sop}/revisions/{revision}
+  std::string Full() const;
+};
+
+struct TokenName {
+  std::string org;
+  std::string token;
+
+  // orgs/{org}/tokens/{token}
+  std::string Full() const;
+};
+
+// True for a valid org or SOP id.
+bool IsValidResourceId(absl::string_view id);
+
+// "orgs/{org}".
+std::string OrgName(absl::string_view org);
+
+// Each returns the parsed name, or INVALID_ARGUMENT naming `field` when
+// `name` is empty or malformed.
+absl::StatusOr<std::string> ParseOrgName(absl::string_view field, absl::string_view name);
+absl::StatusOr<SopName> ParseSopName(absl::string_view field, absl::string_view name);
+absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
+                                               absl::string_view name);
+
+absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name);
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_COMMON_MODEL_NAMES_H_
