@@ -362,7 +362,8 @@ absl::StatusOr<v1::Org> AccessRegistry::GetOrg(const Caller& caller,
   return it->second;
 }
 
-v1::WhoAmIResponse AccessRegistry::WhoAmI(const Caller& caller) const {
+absl::StatusOr<v1::WhoAmIResponse> AccessRegistry::WhoAmI(const Caller& caller) const {
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kPing));
   v1::WhoAmIResponse response;
   response.set_org(OrgName(caller.org));
   response.set_user_id(caller.user_id);
@@ -375,6 +376,14 @@ v1::WhoAmIResponse AccessRegistry::WhoAmI(const Caller& caller) const {
   response.set_token(caller.token_name);
   response.set_server_admin(caller.server_admin);
   return response;
+}
+
+absl::StatusOr<v1::PingResponse> AccessRegistry::Ping(const Caller& caller,
+                                                     const v1::PingRequest& request) const {
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kPing));
+  v1::PingResponse pong;
+  pong.set_payload(request.payload());
+  return pong;
 }
 
 }  // namespace sopsidebar

@@ -88,7 +88,12 @@ class AccessRegistry {
   // One org. Server admins only, as ListOrgs; another org than the caller's
   // is NOT_FOUND before that, exactly as a missing one.
   absl::StatusOr<v1::Org> GetOrg(const Caller& caller, const v1::GetOrgRequest& request) const;
-  v1::WhoAmIResponse WhoAmI(const Caller& caller) const;
+  // Who the caller is (org, user, roles, token). Any authenticated caller
+  // (permission kPing); PERMISSION_DENIED otherwise.
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const Caller& caller) const;
+  // Ping's answer, the request's payload echoed: it only authenticates, as
+  // WhoAmI. The floor lookups are measured against.
+  absl::StatusOr<v1::PingResponse> Ping(const Caller& caller, const v1::PingRequest& request) const;
 
  private:
   AccessRegistry(AuthStore* store, const Clock* clock) : store_(store), clock_(clock) {}

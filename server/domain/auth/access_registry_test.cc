@@ -312,7 +312,9 @@ TEST(AccessRegistryRecoveryTest, RecoveryCreatesTheDefaultOrgWhenMissing) {
 }
 
 TEST_F(AccessRegistryTest, WhoAmIReportsTheCaller) {
-  v1::WhoAmIResponse me = registry_->WhoAmI(admin_);
+  absl::StatusOr<v1::WhoAmIResponse> found = registry_->WhoAmI(admin_);
+  ASSERT_TRUE(found.ok()) << found.status();
+  const v1::WhoAmIResponse& me = *found;
   EXPECT_EQ(me.org(), "orgs/default");
   EXPECT_EQ(me.user_id(), "admin");
   ASSERT_EQ(me.roles_size(), 1);
