@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "google/rpc/error_details.pb.h"
 #include "common/utf8.h"
+#include "google/rpc/error_details.pb.h"
 
 namespace sopsidebar::error {
 namespace {

@@ -14,12 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/format.h"
+#include "common/model/names.h"
+#include "common/proto_time.h"
+#include "common/sopfile/sop_file.h"
+#include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
-#include "common/proto_time.h"
-#include "common/status_macros.h"
-#include "common/model/names.h"
-#include "common/sopfile/sop_file.h"
 
 namespace sopsidebar::cli {
 namespace {

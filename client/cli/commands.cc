@@ -12,15 +12,15 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/cli/format.h"
-#include "common/errors.h"
-#include "common/ids.h"
-#include "common/status_macros.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
+#include "common/errors.h"
+#include "common/ids.h"
 #include "common/model/names.h"
 #include "common/model/roles.h"
 #include "common/sopfile/sop_apply.h"
 #include "common/sopfile/sop_file.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar::cli {
 namespace {

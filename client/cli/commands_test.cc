@@ -13,10 +13,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/cli/in_process_sopd.h"
+#include "common/model/names.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "common/model/names.h"
 #include "server/domain/store/sop_store.h"
 
 namespace sopsidebar::cli {

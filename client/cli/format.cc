@@ -9,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/markdown.h"
+#include "common/errors.h"
+#include "common/model/values.h"
+#include "common/utf8.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "common/errors.h"
-#include "common/utf8.h"
-#include "common/model/values.h"
 
 namespace sopsidebar::cli {
 namespace {

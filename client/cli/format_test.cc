@@ -5,12 +5,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/sopfile/sop_file.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "common/errors.h"
-#include "common/sopfile/sop_file.h"
 
 namespace sopsidebar::cli {
 namespace {

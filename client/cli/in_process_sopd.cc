@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/model/names.h"
 #include "common/status_macros.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
-#include "common/model/names.h"
 
 namespace sopsidebar::cli {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "gtest/gtest.h"
 #include "common/errors.h"
+#include "gtest/gtest.h"
 
 namespace sopsidebar {
 namespace {

@@ -2,10 +2,10 @@
 
 #include <memory>
 
+#include "common/model/sop_body.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "common/model/sop_body.h"
 #include "sopsidebar/v1/sop.pb.h"
 
 namespace sopsidebar {

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "common/errors.h"
 #include "common/model/field_behavior.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace sopsidebar {
 

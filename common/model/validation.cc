@@ -11,13 +11,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
 #include "common/errors.h"
-#include "common/status_macros.h"
-#include "common/utf8.h"
 #include "common/model/field_behavior.h"
 #include "common/model/names.h"
 #include "common/model/values.h"
+#include "common/status_macros.h"
+#include "common/utf8.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace sopsidebar {
 namespace {

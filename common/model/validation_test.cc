@@ -7,11 +7,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/model/field_behavior.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "common/errors.h"
-#include "common/model/field_behavior.h"
 
 namespace sopsidebar {
 namespace {

@@ -1,9 +1,9 @@
 #include "common/sopfile/sop_apply.h"
 
 #include "common/errors.h"
-#include "common/status_macros.h"
 #include "common/model/names.h"
 #include "common/model/sop_body.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 

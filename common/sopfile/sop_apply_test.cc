@@ -4,8 +4,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "common/errors.h"
+#include "gtest/gtest.h"
 
 namespace sopsidebar {
 namespace {

@@ -4,10 +4,10 @@
 #include <memory>
 #include <system_error>
 
-#include "server/app/data_dir.h"
-#include "server/common/clock.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "server/app/data_dir.h"
+#include "server/common/clock.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/storage/rocksdb_store.h"
 

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/errors.h"
-#include "server/common/log.h"
 #include "common/status_macros.h"
+#include "server/common/log.h"
 
 namespace sopsidebar {
 namespace {

@@ -3,10 +3,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "common/model/names.h"
 #include "common/sopfile/sop_apply.h"
 #include "common/sopfile/sop_file.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 namespace {

@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "server/app/data_dir.h"
 #include "server/common/clock.h"
-#include "common/status_macros.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"

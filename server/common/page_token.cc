@@ -4,8 +4,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "server/common/crypto.h"
 #include "common/errors.h"
+#include "server/common/crypto.h"
 
 namespace sopsidebar {
 namespace {

@@ -24,14 +24,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "common/errors.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/message_lite.h"
 #include "grpcpp/grpcpp.h"
-#include "common/errors.h"
 #include "server/common/log.h"
 #include "server/common/work_queue.h"
 #include "server/domain/auth/access_registry.h"
-#include "common/auth/caller.h"
 
 namespace sopsidebar {
 

@@ -20,9 +20,9 @@
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/matching/test_sops.h"
 #include "server/domain/registry/sop_registry.h"
-#include "server/service/grpc_server.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
+#include "server/service/grpc_server.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 
 namespace sopsidebar {

@@ -20,8 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "gtest/gtest.h"
 #include "common/errors.h"
+#include "gtest/gtest.h"
 #include "tests/integration/sopd_fixture.h"
 
 namespace sopsidebar {

@@ -6,14 +6,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "server/common/crypto.h"
+#include "common/auth/permissions.h"
 #include "common/errors.h"
 #include "common/ids.h"
-#include "common/proto_time.h"
-#include "common/status_macros.h"
-#include "common/auth/permissions.h"
 #include "common/model/names.h"
 #include "common/model/validation.h"
+#include "common/proto_time.h"
+#include "common/status_macros.h"
+#include "server/common/crypto.h"
 
 namespace sopsidebar {
 namespace {

@@ -3,9 +3,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/errors.h"
 #include "server/domain/store/in_memory_auth_store.h"
 
 namespace sopsidebar {

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "absl/algorithm/container.h"
-#include "common/proto_time.h"
 #include "common/model/values.h"
+#include "common/proto_time.h"
 
 namespace sopsidebar {
 namespace {

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/sopfile/sop_file.h"
 #include "gtest/gtest.h"
 #include "server/domain/matching/targeting_conflicts.h"
-#include "common/sopfile/sop_file.h"
 
 namespace sopsidebar {
 namespace {

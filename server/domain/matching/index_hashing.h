@@ -17,8 +17,8 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/struct.pb.h"
 #include "common/model/names.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace sopsidebar {
 namespace indexed_internal {

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/model/values.h"
 #include "google/protobuf/struct.pb.h"
 #include "server/domain/matching/condition.h"
 #include "server/domain/matching/field_dictionary.h"
@@ -19,7 +20,6 @@
 #include "server/domain/matching/index_segment.h"
 #include "server/domain/matching/near_miss.h"
 #include "server/domain/matching/rule_program.h"
-#include "common/model/values.h"
 
 namespace sopsidebar {
 namespace indexed_internal {

@@ -8,11 +8,11 @@
 
 #include "absl/algorithm/container.h"
 #include "absl/time/time.h"
-#include "common/proto_time.h"
-#include "server/domain/matching/condition.h"
 #include "common/model/names.h"
 #include "common/model/roles.h"
 #include "common/model/values.h"
+#include "common/proto_time.h"
+#include "server/domain/matching/condition.h"
 
 namespace sopsidebar {
 namespace {

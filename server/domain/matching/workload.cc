@@ -8,8 +8,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/proto_time.h"
 #include "common/model/values.h"
+#include "common/proto_time.h"
 
 namespace sopsidebar {
 namespace {

@@ -6,14 +6,14 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/errors.h"
+#include "gmock/gmock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "common/errors.h"
 #include "server/domain/matching/linear_sop_matcher.h"
 #include "server/domain/store/in_memory_sop_store.h"
 

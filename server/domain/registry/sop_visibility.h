@@ -21,11 +21,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "google/protobuf/arena.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
-#include "server/domain/matching/sop_matcher.h"
 #include "common/model/names.h"
+#include "google/protobuf/arena.h"
+#include "server/domain/matching/sop_matcher.h"
 #include "sopsidebar/v1/sop.pb.h"
 
 namespace sopsidebar {

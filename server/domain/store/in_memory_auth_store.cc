@@ -1,7 +1,7 @@
 #include "server/domain/store/in_memory_auth_store.h"
 
-#include "common/status_macros.h"
 #include "common/model/names.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 namespace {
