@@ -14,7 +14,7 @@ Only two things are not taken literally:
   line `...` in a block, which stands for any number of lines.
 A command must exit 0 unless the document shows it failing (its output has a
 line starting with a status code such as `NOT_FOUND:`, with `sopctl:`, or
-with a file and line, `lead.yaml:14: `).
+with a file and line, `lead.yaml:14: `); then it must exit non-zero.
 
 Environment (set by ctest): SOP_SOURCE_DIR (the checkout), SOP_BUILD_DIR (its
 CMake build).
@@ -178,8 +178,9 @@ class DocExamplesTest(unittest.TestCase):
                     matches(expected, got),
                     "%s\n--- documented\n%s\n--- printed\n%s" % (
                         where, "\n".join(expected), "\n".join(got)))
-                shows_failure = any(FAILURE_LINE.match(line) for line in expected)
-                if not shows_failure:
+                if any(FAILURE_LINE.match(line) for line in expected):
+                    self.assertNotEqual(status, 0, "%s shows a failure but exited 0" % where)
+                else:
                     self.assertEqual(status, 0, "%s exited %d" % (where, status))
 
     def test_readme_console_examples_run_as_written(self):
