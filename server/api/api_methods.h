@@ -1,0 +1,47 @@
+// Every method of sopsidebar.v1's SopService, ContextService and
+// AdminService, bound to the domain once (api_method.h). The table is
+// complete by construction: Create fails if a method of the three services
+// has no binding, or a binding names no method or the wrong message types.
+#ifndef SOPSIDEBAR_SERVER_API_API_METHODS_H_
+#define SOPSIDEBAR_SERVER_API_API_METHODS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/api/api_method.h"
+#include "server/domain/auth/access_registry.h"
+#include "server/domain/registry/lookup_watch.h"
+#include "server/domain/registry/sop_registry.h"
+
+namespace sopsidebar {
+
+// Immutable after Create; thread-safe.
+class ApiMethods {
+ public:
+  // The services served, by full name.
+  static const std::vector<std::string>& ServiceNames();
+
+  // Binds the methods to `registry`, `access` and `watches`, which must
+  // outlive the table. INTERNAL when the bindings and the protos disagree
+  // (a bug, caught by the table's own test).
+  static absl::StatusOr<std::unique_ptr<ApiMethods>> Create(SopRegistry* registry,
+                                                            AccessRegistry* access,
+                                                            LookupWatchHub* watches);
+
+  // The method at `path` ("/sopsidebar.v1.SopService/CreateSop"), or null.
+  const UnaryMethod* FindUnary(absl::string_view path) const;
+  const StreamMethod* FindStream(absl::string_view path) const;
+
+ private:
+  ApiMethods() = default;
+  absl::flat_hash_map<std::string, UnaryMethod> unary_;
+  absl::flat_hash_map<std::string, StreamMethod> streams_;
+};
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_API_API_METHODS_H_

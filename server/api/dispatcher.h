@@ -1,0 +1,100 @@
+// What every transport does with a call before and after the method: parse
+// the request bytes, authenticate the bearer token, run the method where its
+// Work says, and log rejections. A transport adds only its framing and its
+// error mapping.
+//
+// Work::kInline methods run on the transport's thread (RunInline). Queued
+// ones (Schedule) run on a bounded WorkQueue, so that a burst of calls waits
+// its turn instead of being refused; only a full queue answers UNAVAILABLE,
+// at once and with nothing done.
+#ifndef SOPSIDEBAR_SERVER_API_DISPATCHER_H_
+#define SOPSIDEBAR_SERVER_API_DISPATCHER_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "google/protobuf/io/zero_copy_stream.h"
+#include "google/protobuf/message.h"
+#include "server/api/api_method.h"
+#include "server/common/log.h"
+#include "server/common/work_queue.h"
+#include "server/domain/auth/access_registry.h"
+
+namespace sopsidebar {
+
+// Parses protobuf wire bytes into `request`. INVALID_ARGUMENT naming the
+// message (and the field, for invalid UTF-8) when they do not parse.
+// Thread-safe.
+absl::Status ParseRequest(google::protobuf::io::ZeroCopyInputStream* bytes,
+                          google::protobuf::MessageLite* request);
+absl::Status ParseRequest(absl::string_view bytes, google::protobuf::MessageLite* request);
+
+// Thread-safe. Destroying it runs the calls already queued, so the
+// transports must be stopped first (no new calls) and what the methods use
+// must outlive it.
+class Dispatcher {
+ public:
+  struct Options {
+    // Threads and waiting calls for Work::kReads.
+    int read_threads = 8;
+    size_t read_queue = 1024;
+    // Threads and waiting calls for Work::kWrites. Writes are serialised in
+    // the domain (one fsync each), so a few threads keep the disk busy.
+    int write_threads = 4;
+    size_t write_queue = 256;
+    // The cap on a call's deadline: work not started within it is not done.
+    absl::Duration max_call_duration = absl::Seconds(30);
+    // Rejected calls (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE,
+    // RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED) are logged at most this often.
+    LogLimiter::Options rejection_log;
+  };
+
+  // `access` must outlive the dispatcher.
+  Dispatcher(const AccessRegistry* access, Options options);
+
+  // The caller behind an `authorization` value "Bearer <token>" (the scheme
+  // in any case), with the deadline the earlier of `transport_deadline` and
+  // now + max_call_duration. UNAUTHENTICATED otherwise, never saying why.
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
+                                      absl::Time transport_deadline) const;
+
+  // Runs a Work::kInline method here and now.
+  static absl::StatusOr<std::string> RunInline(const UnaryMethod& method, const Caller& caller,
+                                               const google::protobuf::Message& request) {
+    return method.run(caller, request);
+  }
+
+  // Queues a kReads or kWrites method; `done` gets its result exactly once,
+  // on a queue thread, or before Schedule returns when the queue is full
+  // (UNAVAILABLE). When its turn comes, a call whose `cancelled()` is true
+  // gets CANCELLED and one past its caller's deadline DEADLINE_EXCEEDED,
+  // without running.
+  using Done = absl::AnyInvocable<void(absl::StatusOr<std::string>) &&>;
+  void Schedule(const UnaryMethod& method, Caller caller,
+                std::unique_ptr<google::protobuf::Message> request,
+                std::function<bool()> cancelled, Done done);
+
+  // Logs `status` (rate-limited) when it turns a caller away: who, never
+  // with what credentials.
+  void LogIfRejected(absl::string_view method, absl::string_view peer,
+                     const absl::Status& status);
+
+ private:
+  const AccessRegistry* const access_;
+  const absl::Duration max_call_duration_;
+  LogLimiter rejection_log_;
+  // Declared last: destroyed first, while everything its tasks use exists.
+  WorkQueue reads_;
+  WorkQueue writes_;
+};
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_API_DISPATCHER_H_
