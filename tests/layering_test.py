@@ -7,7 +7,10 @@ every C++ file, tests included:
 - server/common on common/ only; the domain (server/domain) on common/ and
   server/common: not on storage, which implements the domain's store
   ports (server/domain/store), nor on the service, the wiring or the client;
-- server/storage on the domain, common/ and server/common only.
+- server/storage on the domain, common/ and server/common only;
+- server/api (the methods bound once for every transport) on the domain,
+  common/ and server/common: no transport and no storage;
+- Boost (Beast/Asio) only in server/http, the Connect/HTTP gateway.
 
 Bazel checks the same on the target graph (//server:layering_test); this one
 runs under ctest, so scripts/test without Bazel still enforces it.
@@ -26,6 +29,7 @@ EXTENSIONS = (".h", ".cc")
 
 GRPC = re.compile(r"^(grpcpp/|grpc/|grpc\+\+/)|\.grpc\.pb\.h$")
 ROCKSDB = re.compile(r"^rocksdb/")
+BOOST = re.compile(r"^boost/")
 
 # (folder, what no file under it may include, why)
 RULES = [
@@ -36,11 +40,18 @@ RULES = [
     ("server/domain/", re.compile(r"^(server/(storage|service|app|main)|client)/"),
      "the domain sees its own ports (server/domain/store), never their implementations, "
      "the service, the wiring or the client"),
-    ("server/storage/", re.compile(r"^(server/(service|app|main)|client)/"),
+    ("server/storage/", re.compile(r"^(server/(api|service|http|app|main)|client)/"),
      "storage implements the domain's ports and sees nothing above them"),
+    ("server/api/", re.compile(r"^(server/(storage|service|http|app|main)|client)/"),
+     "the API's methods are bound once, for every transport, and see none of them"),
+    ("server/service/", re.compile(r"^server/(http|app|main)/"),
+     "the gRPC transport sees the API, not the other transport or the wiring"),
+    ("server/http/", re.compile(r"^(server/(service|app|main|storage)|client)/"),
+     "the HTTP transport sees the API, not the other transport or the wiring"),
 ]
 GRPC_ALLOWED = ("server/service/", "client/", "tests/")
 ROCKSDB_ALLOWED = ("server/storage/",)
+BOOST_ALLOWED = ("server/http/",)
 
 
 def violations(path, text):
@@ -55,6 +66,8 @@ def violations(path, text):
             found.append("%s includes %s: gRPC only in server/service and client/" % (path, header))
         if ROCKSDB.search(header) and not path.startswith(ROCKSDB_ALLOWED):
             found.append("%s includes %s: RocksDB only in server/storage" % (path, header))
+        if BOOST.search(header) and not path.startswith(BOOST_ALLOWED):
+            found.append("%s includes %s: Boost only in server/http" % (path, header))
     return found
 
 
@@ -78,6 +91,12 @@ def self_test():
         ("server/domain/auth/x.h", '#include "sopsidebar/v1/sop_service.pb.h"', 0),
         ("server/common/x.cc", '#include "server/domain/registry/sop_registry.h"', 1),
         ("server/storage/x.cc", '#  include "server/service/grpc_server.h"', 1),
+        ("server/api/x.cc", '#include "server/service/grpc_status.h"', 1),
+        ("server/api/x.cc", '#include "server/domain/registry/sop_registry.h"', 0),
+        ("server/api/x.h", '#include <grpcpp/grpcpp.h>', 1),
+        ("server/http/x.cc", '#include <boost/beast/http.hpp>', 0),
+        ("server/http/x.cc", '#include "server/service/grpc_server.h"', 1),
+        ("server/service/x.cc", '#include <boost/asio.hpp>', 1),
         ("server/storage/rocksdb_store.cc", '#include "rocksdb/db.h"', 0),
         ("server/app/x.cc", '#include "rocksdb/db.h"', 1),
         ("server/service/x.cc", '#include <grpcpp/grpcpp.h>', 0),
