@@ -248,6 +248,17 @@ absl::Status ServerBusy(absl::string_view work, size_t queued) {
       "SERVER_BUSY", {{"work", std::string(work)}});
 }
 
+absl::Status RequestTooLarge(size_t max_bytes) {
+  return WithInfo(absl::ResourceExhaustedError(absl::StrCat(
+                      "request body larger than the limit of ", max_bytes, " bytes")),
+                  "REQUEST_TOO_LARGE", {{"max_bytes", absl::StrCat(max_bytes)}});
+}
+
+absl::Status NoSuchMethod(absl::string_view path) {
+  return WithInfo(absl::UnimplementedError(absl::StrCat("no method ", QuoteInput(path))),
+                  "METHOD_NOT_FOUND");
+}
+
 absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail) {
   return WithInfo(absl::Status(code, absl::StrCat("storage: ", what, ": ", detail)), "STORAGE");
 }

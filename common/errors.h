@@ -137,6 +137,12 @@ absl::Status DeadlineExceeded(absl::string_view what);
 // UNAVAILABLE: `queued` calls already wait for the `work` threads ("reads",
 // "writes"); nothing was done, and the call may be retried after a backoff.
 absl::Status ServerBusy(absl::string_view work, size_t queued);
+// RESOURCE_EXHAUSTED: a request body larger than the transport's limit of
+// `max_bytes` bytes (the Connect/HTTP gateway; gRPC says it itself).
+absl::Status RequestTooLarge(size_t max_bytes);
+// UNIMPLEMENTED: no method at `path` ("/package.Service/Method"), the path
+// quoted by QuoteInput.
+absl::Status NoSuchMethod(absl::string_view path);
 // FAILED_PRECONDITION: sopd's data dir or database dir `path` (`what`
 // says which) has permission bits `mode` that let group or others write to
 // it; names the chmod to run once its contents are checked.

@@ -1,0 +1,881 @@
+// The gateway's one Beast/Asio translation unit. Every connection lives on
+// its own strand: the socket's handlers, its timers and the messages its
+// stream's sink posts all run there, one at a time, on any of the
+// io_context's `threads` threads. Nothing here blocks: queued methods run on
+// the dispatcher's threads and post their result back to the strand.
+#include "server/http/http_gateway.h"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <fstream>
+#include <iterator>
+#include <thread>
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/algorithm/container.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/memory/memory.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/errors.h"
+#include "server/http/connect_protocol.h"
+#include "server/http/static_files.h"
+
+namespace sopsidebar {
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+constexpr char kAllowHeaders[] =
+    "authorization, content-type, connect-protocol-version, connect-timeout-ms";
+constexpr char kAllowMethods[] = "POST, GET, HEAD, OPTIONS";
+constexpr char kPreflightMaxAge[] = "7200";
+// How long a closing connection drains what the client still sends, so that
+// closing does not reset the connection before the client read the answer.
+constexpr absl::Duration kLingerTime = absl::Seconds(2);
+
+std::chrono::nanoseconds ToChrono(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
+
+// "host:port" split; false when malformed.
+bool SplitHostPort(absl::string_view address, std::string* host, uint16_t* port) {
+  absl::string_view host_part, port_part;
+  if (!address.empty() && address[0] == '[') {
+    size_t close = address.find(']');
+    if (close == absl::string_view::npos || close + 1 >= address.size() ||
+        address[close + 1] != ':') {
+      return false;
+    }
+    host_part = address.substr(1, close - 1);
+    port_part = address.substr(close + 2);
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon == absl::string_view::npos) return false;
+    host_part = address.substr(0, colon);
+    port_part = address.substr(colon + 1);
+  }
+  uint32_t value = 0;
+  if (host_part.empty() || !absl::SimpleAtoi(port_part, &value) || value > 65535) return false;
+  *host = std::string(host_part);
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+// The address to bind for `host`, or nullopt.
+std::optional<net::ip::address> HostAddress(const std::string& host) {
+  if (absl::AsciiStrToLower(host) == "localhost") return net::ip::make_address("127.0.0.1");
+  boost::system::error_code ec;
+  net::ip::address address = net::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return address;
+}
+
+absl::string_view Sv(beast::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+std::string ChunkOf(absl::string_view data) {
+  return absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
+}
+
+class Connection;
+
+}  // namespace
+
+class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl> {
+ public:
+  Impl(const HttpGatewayOptions& options, const MethodLookup* methods, CallRunner* runner)
+      : options_(options),
+        methods_(methods),
+        runner_(runner),
+        ioc_(options.threads),
+        acceptor_(net::make_strand(ioc_)),
+        accept_retry_(acceptor_.get_executor()) {
+    absl::c_sort(options_.cors_origins);
+    csp_ = absl::StrCat(
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors ",
+        options_.frame_ancestors);
+    if (!options_.static_dir.empty()) static_files_.emplace(options_.static_dir);
+  }
+
+  absl::Status Listen();
+  void Accept();
+  void Shutdown();
+
+  // The origin of `fields` when it may call the API cross-origin, else "".
+  std::string AllowedOrigin(const http::fields& fields) const {
+    auto origin = fields.find(http::field::origin);
+    if (origin == fields.end()) return "";
+    std::string value(origin->value().data(), origin->value().size());
+    return absl::c_binary_search(options_.cors_origins, value) ? value : "";
+  }
+
+  void Register(const std::shared_ptr<Connection>& connection);
+  void Unregister(Connection* connection);
+
+  HttpGatewayOptions options_;
+  const MethodLookup* const methods_;
+  CallRunner* const runner_;
+  std::string csp_;
+  std::optional<StaticFiles> static_files_;
+  std::atomic<int> connections_{0};
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<Connection*, std::weak_ptr<Connection>> live_ ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Declared after what handlers use, so destroyed (with any handler still
+  // queued) first.
+  net::io_context ioc_;
+  std::optional<ssl::context> ssl_;
+  tcp::acceptor acceptor_;
+  net::steady_timer accept_retry_;
+  std::vector<std::thread> threads_;
+};
+
+namespace {
+
+// One HTTP/1.1 connection: reads requests one at a time, answers each
+// (keep-alive), or turns into one server stream until it ends.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(HttpGateway::Impl* gateway, tcp::socket socket)
+      : gateway_(gateway),
+        socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
+        heartbeat_(socket_.get_executor()) {
+    ++gateway_->connections_;
+    boost::system::error_code ec;
+    tcp::endpoint remote = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
+  }
+
+  ~Connection() { --gateway_->connections_; }
+
+  net::any_io_executor executor() { return socket_.get_executor(); }
+
+  void Start() {
+    if (gateway_->ssl_) {
+      tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_, *gateway_->ssl_);
+      Arm(gateway_->options_.request_read_timeout);
+      tls_->async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec || self->closed_) return self->Close();
+                              self->WaitForRequest();
+                            });
+      return;
+    }
+    WaitForRequest();
+  }
+
+  // Ends the connection at once: the subscription (if any) is destroyed,
+  // timers cancelled, the socket closed. On the strand; idempotent.
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    cancelled_->store(true);
+    subscription_.reset();
+    ++deadline_generation_;
+    deadline_.cancel();
+    heartbeat_.cancel();
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    gateway_->Unregister(this);
+  }
+
+  // A stream message from the method's sink; on the strand.
+  void OnSinkMessage(std::string message) {
+    if (closed_ || stream_ended_) return;
+    absl::StatusOr<std::string> encoded =
+        connect::EncodeMessage(stream_type_.codec, *stream_method_->response_prototype,
+                               std::move(message));
+    if (!encoded.ok()) return EndStream(encoded.status());
+    std::string chunk = ChunkOf(connect::Envelope(0, *encoded));
+    // Coalesce: when the client reads slowly, the newest message replaces
+    // the last one still waiting.
+    size_t waiting = 0;
+    for (size_t i = writing_ ? 1 : 0; i < out_.size(); ++i) waiting += out_[i].data ? 1 : 0;
+    if (waiting >= gateway_->options_.max_queued_stream_messages && out_.back().data &&
+        (!writing_ || out_.size() > 1)) {
+      out_.back().bytes = std::move(chunk);
+      return;
+    }
+    Queue(std::move(chunk), /*data=*/true);
+  }
+
+  // The sink's Close; on the strand.
+  void OnSinkClose(absl::Status status) {
+    if (closed_ || stream_ended_) return;
+    EndStream(std::move(status));
+  }
+
+ private:
+  // --- I/O on either a plain or a TLS socket ----------------------------
+
+  template <class Handler>
+  void ReadSome(net::mutable_buffer buffer, Handler&& handler) {
+    if (tls_) {
+      tls_->async_read_some(buffer, std::forward<Handler>(handler));
+    } else {
+      socket_.async_read_some(buffer, std::forward<Handler>(handler));
+    }
+  }
+
+  template <class Buffers, class Handler>
+  void WriteAll(const Buffers& buffers, Handler&& handler) {
+    if (tls_) {
+      net::async_write(*tls_, buffers, std::forward<Handler>(handler));
+    } else {
+      net::async_write(socket_, buffers, std::forward<Handler>(handler));
+    }
+  }
+
+  // Closes the connection unless the deadline is re-armed or disarmed
+  // within `timeout`.
+  void Arm(absl::Duration timeout) {
+    uint64_t generation = ++deadline_generation_;
+    deadline_.expires_after(ToChrono(timeout));
+    deadline_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+      if (ec || generation != self->deadline_generation_) return;
+      self->Close();
+    });
+  }
+
+  void Disarm() {
+    ++deadline_generation_;
+    deadline_.cancel();
+  }
+
+  // --- Requests ---------------------------------------------------------
+
+  // Waits (up to the idle timeout) for a request's first byte.
+  void WaitForRequest() {
+    if (closed_) return;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(gateway_->options_.max_header_bytes));
+    parser_->body_limit(gateway_->options_.max_body_bytes);
+    if (buffer_.size() > 0) return ReadRequest();
+    Arm(gateway_->options_.idle_timeout);
+    ReadSome(buffer_.prepare(4096),
+             [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+               if (ec || self->closed_) return self->Close();
+               self->buffer_.commit(bytes);
+               self->ReadRequest();
+             });
+  }
+
+  // Reads the whole request (headers and body) within the read timeout.
+  void ReadRequest() {
+    Arm(gateway_->options_.request_read_timeout);
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnRequest(ec);
+    };
+    if (tls_) {
+      http::async_read(*tls_, buffer_, *parser_, std::move(done));
+    } else {
+      http::async_read(socket_, buffer_, *parser_, std::move(done));
+    }
+  }
+
+  void OnRequest(beast::error_code ec) {
+    if (closed_) return;
+    if (ec == http::error::body_limit) {
+      origin_ = gateway_->AllowedOrigin(parser_->get());
+      return RespondError(error::RequestTooLarge(gateway_->options_.max_body_bytes),
+                          /*keep_alive=*/false, /*http_status=*/413);
+    }
+    if (ec == http::error::header_limit) {
+      origin_.clear();
+      return Respond(PlainResponse(http::status::request_header_fields_too_large,
+                                   "request headers too large\n"),
+                     /*keep_alive=*/false);
+    }
+    if (ec) return Close();
+    Disarm();
+    Handle(parser_->release());
+  }
+
+  void Handle(Request request) {
+    origin_ = gateway_->AllowedOrigin(request);
+    keep_alive_ = request.keep_alive();
+    absl::string_view target(request.target().data(), request.target().size());
+    path_ = std::string(target.substr(0, target.find('?')));
+    const http::verb verb = request.method();
+
+    if (verb == http::verb::options) return HandlePreflight(request);
+    if (verb == http::verb::post) {
+      if (const UnaryMethod* method = gateway_->methods_->FindUnary(path_)) {
+        return HandleUnary(std::move(request), *method);
+      }
+      if (const StreamMethod* method = gateway_->methods_->FindStream(path_)) {
+        return HandleStream(std::move(request), *method);
+      }
+      absl::Status status = error::NoSuchMethod(path_);
+      gateway_->runner_->LogIfRejected(path_, peer_, status);
+      return RespondError(status, keep_alive_, /*http_status=*/404);
+    }
+    if (verb == http::verb::get || verb == http::verb::head) {
+      return HandleGet(request, verb == http::verb::head);
+    }
+    Response response = PlainResponse(http::status::method_not_allowed, "method not allowed\n");
+    response.set(http::field::allow, kAllowMethods);
+    Respond(std::move(response), keep_alive_);
+  }
+
+  void HandlePreflight(const Request& request) {
+    if (origin_.empty()) {
+      return Respond(PlainResponse(http::status::forbidden, "origin not allowed\n"), keep_alive_);
+    }
+    Response response{http::status::no_content, 11};
+    response.set(http::field::access_control_allow_methods, kAllowMethods);
+    response.set(http::field::access_control_allow_headers, kAllowHeaders);
+    response.set(http::field::access_control_max_age, kPreflightMaxAge);
+    Respond(std::move(response), keep_alive_);
+  }
+
+  void HandleGet(const Request& request, bool head) {
+    const HttpGatewayOptions& options = gateway_->options_;
+    if (path_ == "/") return Redirect("/demo/", head);
+    Response response{http::status::ok, 11};
+    if (path_ == "/demo/tokens.json" && !options.demo_tokens_file.empty()) {
+      std::ifstream in(options.demo_tokens_file, std::ios::binary);
+      if (!in) {
+        return Respond(PlainResponse(http::status::not_found, "not found\n"), keep_alive_);
+      }
+      response.body().assign(std::istreambuf_iterator<char>(in), {});
+      response.set(http::field::content_type, "application/json");
+      response.set(http::field::cache_control, "no-store");
+    } else {
+      if (!gateway_->static_files_) {
+        return Respond(PlainResponse(http::status::not_found, "not found\n"), keep_alive_);
+      }
+      absl::StatusOr<StaticFile> file = gateway_->static_files_->Get(path_);
+      if (!file.ok()) {
+        bool refused = file.status().code() == absl::StatusCode::kInvalidArgument;
+        return Respond(PlainResponse(refused ? http::status::bad_request : http::status::not_found,
+                                     refused ? "bad path\n" : "not found\n"),
+                       keep_alive_);
+      }
+      if (!file->redirect.empty()) return Redirect(file->redirect, head);
+      response.body() = std::move(file->body);
+      response.set(http::field::content_type, file->content_type);
+      response.set(http::field::cache_control, file->cache_control);
+    }
+    response.set("Content-Security-Policy", gateway_->csp_);
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Referrer-Policy", "no-referrer");
+    response.prepare_payload();
+    if (head) {
+      // The length of the body a GET would get, and no body.
+      std::string length = std::to_string(response.body().size());
+      response.body().clear();
+      response.set(http::field::content_length, length);
+      return Respond(std::move(response), keep_alive_, /*prepared=*/true);
+    }
+    Respond(std::move(response), keep_alive_);
+  }
+
+  void Redirect(absl::string_view location, bool head) {
+    Response response = PlainResponse(http::status::found, head ? "" : "redirecting\n");
+    response.set(http::field::location, std::string(location));
+    Respond(std::move(response), keep_alive_);
+  }
+
+  // --- Unary ------------------------------------------------------------
+
+  void HandleUnary(Request request, const UnaryMethod& method) {
+    std::optional<connect::ContentType> type =
+        connect::ParseContentType(Sv(request[http::field::content_type]));
+    if (!type || type->streaming) {
+      return RespondUnsupportedMediaType(Sv(request[http::field::content_type]),
+                                         "application/json, application/proto");
+    }
+    unary_codec_ = type->codec;
+    absl::Status status = CheckCommonHeaders(request);
+    absl::Time deadline = absl::InfiniteFuture();
+    if (status.ok()) status = DeadlineOf(request, &deadline);
+    if (!status.ok()) return FailUnary(status);
+    absl::StatusOr<Caller> caller =
+        gateway_->runner_->Authenticate(Sv(request[http::field::authorization]), deadline);
+    if (!caller.ok()) return FailUnary(caller.status());
+    std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
+    status = ParseBody(type->codec, request.body(), message.get());
+    if (!status.ok()) return FailUnary(status);
+
+    if (method.work == Work::kInline) {
+      return FinishUnary(method, Dispatcher::RunInline(method, *caller, *message));
+    }
+    std::weak_ptr<HttpGateway::Impl> gateway = gateway_->weak_from_this();
+    gateway_->runner_->Schedule(
+        method, *std::move(caller), std::move(message),
+        [cancelled = cancelled_] { return cancelled->load(); },
+        [self = shared_from_this(), gateway, &method](absl::StatusOr<std::string> result) mutable {
+          std::shared_ptr<HttpGateway::Impl> alive = gateway.lock();
+          if (alive == nullptr) return;
+          net::any_io_executor executor = self->executor();
+          net::post(executor, [self = std::move(self), &method, result = std::move(result)]() {
+            self->FinishUnary(method, std::move(result));
+          });
+        });
+  }
+
+  void FinishUnary(const UnaryMethod& method, absl::StatusOr<std::string> result) {
+    if (closed_) return;
+    if (!result.ok()) return FailUnary(result.status());
+    absl::StatusOr<std::string> body =
+        connect::EncodeMessage(unary_codec_, *method.response_prototype, *std::move(result));
+    if (!body.ok()) return FailUnary(body.status());
+    Response response{http::status::ok, 11};
+    response.set(http::field::content_type,
+                 std::string(connect::ContentTypeName(connect::ContentType{unary_codec_, false})));
+    response.body() = *std::move(body);
+    Respond(std::move(response), keep_alive_);
+  }
+
+  void FailUnary(const absl::Status& status) {
+    gateway_->runner_->LogIfRejected(path_, peer_, status);
+    RespondError(status, keep_alive_);
+  }
+
+  // --- Server streaming -------------------------------------------------
+
+  void HandleStream(Request request, const StreamMethod& method) {
+    std::optional<connect::ContentType> type =
+        connect::ParseContentType(Sv(request[http::field::content_type]));
+    if (!type || !type->streaming) {
+      return RespondUnsupportedMediaType(Sv(request[http::field::content_type]),
+                                         "application/connect+json, application/connect+proto");
+    }
+    stream_method_ = &method;
+    stream_type_ = *type;
+    // From here on, errors travel in the end-of-stream message of a 200.
+    std::string head = absl::StrCat(
+        "HTTP/1.1 200 OK\r\nContent-Type: ", connect::ContentTypeName(*type),
+        "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\nConnection: close\r\n",
+        CorsHeaderLines(), "\r\n");
+    Queue(std::move(head), /*data=*/false);
+
+    absl::Status status = CheckCommonHeaders(request);
+    absl::Time deadline = absl::InfiniteFuture();
+    if (status.ok()) status = DeadlineOf(request, &deadline);
+    if (!status.ok()) return FailStream(status);
+    absl::StatusOr<absl::string_view> payload = connect::SingleEnvelopePayload(request.body());
+    if (!payload.ok()) return FailStream(payload.status());
+    absl::StatusOr<Caller> caller =
+        gateway_->runner_->Authenticate(Sv(request[http::field::authorization]), deadline);
+    if (!caller.ok()) return FailStream(caller.status());
+    std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
+    status = ParseBody(type->codec, *payload, message.get());
+    if (!status.ok()) return FailStream(status);
+
+    auto sink = std::make_shared<Sink>(weak_from_this(), executor());
+    absl::StatusOr<std::unique_ptr<MessageSubscription>> subscription =
+        method.open(*caller, *message, std::move(sink));
+    if (!subscription.ok()) return FailStream(subscription.status());
+    if (stream_ended_ || closed_) return;  // cannot happen: the sink posts
+    subscription_ = *std::move(subscription);
+    Monitor();
+    if (method.heartbeat) ScheduleHeartbeat();
+  }
+
+  void FailStream(const absl::Status& status) {
+    gateway_->runner_->LogIfRejected(path_, peer_, status);
+    EndStream(status);
+  }
+
+  // Queues the end-of-stream message and the last chunk; the connection
+  // closes once they are written. The subscription goes at once.
+  void EndStream(absl::Status status) {
+    if (stream_ended_) return;
+    stream_ended_ = true;
+    subscription_.reset();
+    heartbeat_.cancel();
+    Queue(absl::StrCat(ChunkOf(connect::Envelope(connect::kEndStreamFlag,
+                                                 connect::EndStreamJson(status))),
+                       "0\r\n\r\n"),
+          /*data=*/false);
+  }
+
+  // Keeps a read pending for the stream's life: the client sends nothing
+  // more, so a completed read is its disconnect (or bytes to discard).
+  void Monitor() {
+    ReadSome(net::buffer(monitor_buffer_),
+             [self = shared_from_this()](beast::error_code ec, size_t) {
+               if (self->closed_) return;
+               if (ec) return self->Close();
+               self->Monitor();
+             });
+  }
+
+  void ScheduleHeartbeat() {
+    heartbeat_.expires_after(ToChrono(gateway_->options_.heartbeat_interval));
+    heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_ || self->stream_ended_) return;
+      // Only on an idle stream: a heartbeat must never coalesce away a
+      // message still waiting.
+      if (self->out_.empty()) self->OnSinkMessage(self->stream_method_->heartbeat());
+      self->ScheduleHeartbeat();
+    });
+  }
+
+  void Queue(std::string bytes, bool data) {
+    out_.push_back(Outgoing{std::move(bytes), data});
+    WriteNext();
+  }
+
+  void WriteNext() {
+    if (writing_ || closed_) return;
+    if (out_.empty()) {
+      if (stream_ended_) return LingerClose();
+      Disarm();
+      return;
+    }
+    writing_ = true;
+    Arm(gateway_->options_.write_timeout);
+    WriteAll(net::buffer(out_.front().bytes),
+             [self = shared_from_this()](beast::error_code ec, size_t) {
+               self->writing_ = false;
+               if (self->closed_) return;
+               if (ec) return self->Close();
+               self->out_.pop_front();
+               self->WriteNext();
+             });
+  }
+
+  // --- Responses --------------------------------------------------------
+
+  Response PlainResponse(http::status status, absl::string_view body) {
+    Response response{status, 11};
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    response.body() = std::string(body);
+    return response;
+  }
+
+  void RespondUnsupportedMediaType(absl::string_view got, absl::string_view supported) {
+    absl::Status status = error::InvalidField(
+        "content-type", absl::StrCat(error::QuoteInput(got), " is not supported; send one of ",
+                                     supported));
+    gateway_->runner_->LogIfRejected(path_, peer_, status);
+    Response response = ErrorResponse(status, 415);
+    response.set("Accept-Post", std::string(supported));
+    Respond(std::move(response), keep_alive_);
+  }
+
+  Response ErrorResponse(const absl::Status& status, int http_status) {
+    Response response{static_cast<http::status>(
+                          http_status != 0 ? http_status : connect::HttpStatusOf(status.code())),
+                      11};
+    response.set(http::field::content_type, "application/json");
+    response.body() = connect::ErrorJson(status);
+    return response;
+  }
+
+  void RespondError(const absl::Status& status, bool keep_alive, int http_status = 0) {
+    Respond(ErrorResponse(status, http_status), keep_alive);
+  }
+
+  std::string CorsHeaderLines() const {
+    if (origin_.empty()) return "";
+    return absl::StrCat("Access-Control-Allow-Origin: ", origin_, "\r\nVary: Origin\r\n");
+  }
+
+  void Respond(Response response, bool keep_alive, bool prepared = false) {
+    if (closed_) return;
+    if (!origin_.empty()) {
+      response.set(http::field::access_control_allow_origin, origin_);
+      response.set(http::field::vary, "Origin");
+    }
+    response.keep_alive(keep_alive);
+    if (!prepared) response.prepare_payload();
+    response_ = std::make_unique<Response>(std::move(response));
+    Arm(gateway_->options_.write_timeout);
+    auto done = [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+      if (self->closed_) return;
+      self->response_.reset();
+      if (ec) return self->Close();
+      if (!keep_alive) return self->LingerClose();
+      self->WaitForRequest();
+    };
+    if (tls_) {
+      http::async_write(*tls_, *response_, std::move(done));
+    } else {
+      http::async_write(socket_, *response_, std::move(done));
+    }
+  }
+
+  // Stops sending and drains what the client still sends for a short
+  // while, then closes: closing with unread bytes would reset the
+  // connection and could lose the answer.
+  void LingerClose() {
+    if (closed_) return;
+    subscription_.reset();
+    heartbeat_.cancel();
+    if (tls_) return Close();  // no clean TLS shutdown: the answer is framed
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    Arm(kLingerTime);
+    Drain();
+  }
+
+  void Drain() {
+    socket_.async_read_some(net::buffer(monitor_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (self->closed_) return;
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
+  }
+
+  // --- Headers and bodies -----------------------------------------------
+
+  absl::Status CheckCommonHeaders(const Request& request) {
+    absl::Status status =
+        connect::CheckProtocolVersion(Sv(request["connect-protocol-version"]));
+    if (!status.ok()) return status;
+    absl::string_view encoding = Sv(request[http::field::content_encoding]);
+    absl::string_view stream_encoding = Sv(request["connect-content-encoding"]);
+    if ((!encoding.empty() && encoding != "identity") ||
+        (!stream_encoding.empty() && stream_encoding != "identity")) {
+      return absl::UnimplementedError(
+          absl::StrCat("content encoding ",
+                       error::QuoteInput(encoding.empty() ? stream_encoding : encoding),
+                       " is not supported; send identity"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status DeadlineOf(const Request& request, absl::Time* deadline) {
+    absl::StatusOr<std::optional<absl::Duration>> timeout =
+        connect::ParseTimeout(Sv(request["connect-timeout-ms"]));
+    if (!timeout.ok()) return timeout.status();
+    if (timeout->has_value()) *deadline = absl::Now() + **timeout;
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseBody(connect::Codec codec, absl::string_view body,
+                         google::protobuf::Message* message) {
+    CallRunner* runner = gateway_->runner_;
+    return connect::ParseMessage(
+        codec, body, message,
+        [runner](absl::string_view bytes, google::protobuf::Message* out) {
+          return runner->ParseRequest(bytes, out);
+        });
+  }
+
+  // A stream's sink: posts onto the connection's strand, where the
+  // connection (if still there) queues or ends.
+  class Sink final : public MessageSink {
+   public:
+    Sink(std::weak_ptr<Connection> connection, net::any_io_executor executor)
+        : connection_(std::move(connection)), executor_(std::move(executor)) {}
+    void Send(std::string message) override {
+      net::post(executor_, [connection = connection_, message = std::move(message)]() mutable {
+        if (auto self = connection.lock()) self->OnSinkMessage(std::move(message));
+      });
+    }
+    void Close(absl::Status status) override {
+      net::post(executor_, [connection = connection_, status = std::move(status)]() mutable {
+        if (auto self = connection.lock()) self->OnSinkClose(std::move(status));
+      });
+    }
+
+   private:
+    const std::weak_ptr<Connection> connection_;
+    const net::any_io_executor executor_;
+  };
+
+  struct Outgoing {
+    std::string bytes;
+    bool data;  // a stream message (may be coalesced), not framing
+  };
+
+  HttpGateway::Impl* const gateway_;
+  tcp::socket socket_;
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
+  net::steady_timer deadline_;
+  net::steady_timer heartbeat_;
+  uint64_t deadline_generation_ = 0;
+  std::string peer_;
+  bool closed_ = false;
+  // Read by queued calls on the dispatcher's threads.
+  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
+
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::unique_ptr<Response> response_;
+  std::string path_;
+  std::string origin_;
+  bool keep_alive_ = true;
+  connect::Codec unary_codec_ = connect::Codec::kJson;
+
+  const StreamMethod* stream_method_ = nullptr;
+  connect::ContentType stream_type_;
+  std::unique_ptr<MessageSubscription> subscription_;
+  std::deque<Outgoing> out_;
+  bool writing_ = false;
+  bool stream_ended_ = false;
+  std::array<char, 1024> monitor_buffer_;
+};
+
+}  // namespace
+
+absl::Status HttpGateway::Impl::Listen() {
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(options_.listen_address, &host, &port)) {
+    return error::InvalidField("listen_address",
+                               absl::StrCat(error::QuoteInput(options_.listen_address),
+                                            " is not host:port"));
+  }
+  std::optional<net::ip::address> address = HostAddress(host);
+  if (!address) {
+    return error::InvalidField("listen_address",
+                               absl::StrCat(error::QuoteInput(host),
+                                            " is not an IP address or localhost"));
+  }
+  if (options_.threads < 1 || options_.max_connections < 1) {
+    return error::InvalidField("threads", "threads and max_connections must be at least 1");
+  }
+  if (options_.tls) {
+    ssl_.emplace(ssl::context::tls_server);
+    boost::system::error_code ec;
+    ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                          ssl::context::no_tlsv1_1,
+                      ec);
+    ssl_->use_certificate_chain(net::buffer(options_.tls->cert_chain_pem), ec);
+    if (ec) return error::InvalidField("tls.cert_chain_pem", ec.message());
+    ssl_->use_private_key(net::buffer(options_.tls->private_key_pem), ssl::context::pem, ec);
+    if (ec) return error::InvalidField("tls.private_key_pem", ec.message());
+  }
+  tcp::endpoint endpoint(*address, port);
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen_address, ": ", ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  return absl::OkStatus();
+}
+
+void HttpGateway::Impl::Accept() {
+  acceptor_.async_accept(
+      net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+        if (!self->acceptor_.is_open()) return;
+        if (ec) {
+          // Out of descriptors or a connection reset before accept: retry
+          // shortly rather than spin.
+          self->accept_retry_.expires_after(std::chrono::milliseconds(50));
+          self->accept_retry_.async_wait([self](beast::error_code wait_error) {
+            if (!wait_error) self->Accept();
+          });
+          return;
+        }
+        if (self->connections_.load() >= self->options_.max_connections) {
+          boost::system::error_code ignored;
+          socket.close(ignored);
+        } else {
+          auto connection = std::make_shared<Connection>(self.get(), std::move(socket));
+          self->Register(connection);
+          net::post(connection->executor(), [connection] { connection->Start(); });
+        }
+        self->Accept();
+      });
+}
+
+void HttpGateway::Impl::Register(const std::shared_ptr<Connection>& connection) {
+  absl::MutexLock lock(&mu_);
+  live_[connection.get()] = connection;
+}
+
+void HttpGateway::Impl::Unregister(Connection* connection) {
+  absl::MutexLock lock(&mu_);
+  live_.erase(connection);
+}
+
+void HttpGateway::Impl::Shutdown() {
+  std::vector<std::weak_ptr<Connection>> live;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    for (auto& [unused, connection] : live_) live.push_back(connection);
+  }
+  net::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    accept_retry_.cancel();
+  });
+  for (const std::weak_ptr<Connection>& weak : live) {
+    if (std::shared_ptr<Connection> connection = weak.lock()) {
+      net::post(connection->executor(), [connection] { connection->Close(); });
+    }
+  }
+  // With the acceptor and every socket closed, the threads run out of work.
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewayOptions& options,
+                                                                const MethodLookup* methods,
+                                                                CallRunner* runner) {
+  bool loopback = IsLoopback(options.listen_address);
+  if (!options.tls && !loopback && !options.insecure_listen_any) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing plaintext HTTP on the non-loopback address ", options.listen_address,
+        ": configure TLS, or set insecure_listen_any behind a TLS-terminating proxy"));
+  }
+  if (!options.demo_tokens_file.empty() && !loopback) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve the demo tokens on the non-loopback address ",
+        options.listen_address));
+  }
+  auto impl = std::make_shared<Impl>(options, methods, runner);
+  absl::Status status = impl->Listen();
+  if (!status.ok()) return status;
+  impl->Accept();
+  for (int i = 0; i < options.threads; ++i) {
+    impl->threads_.emplace_back([impl = impl.get()] { impl->ioc_.run(); });
+  }
+  return absl::WrapUnique(new HttpGateway(std::move(impl)));
+}
+
+bool HttpGateway::IsLoopback(absl::string_view listen_address) {
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(listen_address, &host, &port)) return false;
+  std::optional<net::ip::address> address = HostAddress(host);
+  return address && address->is_loopback();
+}
+
+HttpGateway::HttpGateway(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpGateway::~HttpGateway() { Shutdown(); }
+
+int HttpGateway::port() const { return impl_->port_; }
+
+int HttpGateway::open_connections() const { return impl_->connections_.load(); }
+
+void HttpGateway::Shutdown() { impl_->Shutdown(); }
+
+}  // namespace sopsidebar

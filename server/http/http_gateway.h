@@ -1,0 +1,115 @@
+// sopd's Connect/HTTP gateway: the Connect protocol (unary and server
+// streaming, JSON and binary protobuf) over HTTP/1.1, plaintext or TLS, for
+// browsers and CRM sandboxes that cannot speak gRPC; and the demo's static
+// files. It calls the same methods (server/api) through the same
+// authorization and dispatcher as the gRPC server; docs/HTTP.md describes
+// the protocol support, the limits and their defaults.
+//
+// The header is free of Boost types: Beast and Asio stay in the .cc.
+#ifndef SOPSIDEBAR_SERVER_HTTP_HTTP_GATEWAY_H_
+#define SOPSIDEBAR_SERVER_HTTP_HTTP_GATEWAY_H_
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/http/api_backend.h"
+
+namespace sopsidebar {
+
+// PEM contents (not paths) of the gateway's certificate chain and key.
+struct HttpTlsOptions {
+  std::string cert_chain_pem;
+  std::string private_key_pem;
+};
+
+struct HttpGatewayOptions {
+  // host:port (an IP address, "localhost", or [v6]:port); port 0 picks a
+  // free port (see HttpGateway::port()).
+  std::string listen_address = "127.0.0.1:8080";
+  // Unset: plaintext, refused on non-loopback addresses unless
+  // insecure_listen_any is set.
+  std::optional<HttpTlsOptions> tls;
+  bool insecure_listen_any = false;
+  // Origins (exact, "https://crm.example.com") whose browsers may call the
+  // API cross-origin. Empty: none. A request from another origin gets no
+  // CORS headers, and its preflight 403.
+  std::vector<std::string> cors_origins;
+  // A request body larger than this is refused with resource_exhausted
+  // (HTTP 413), and the connection closed.
+  size_t max_body_bytes = 4 * 1024 * 1024;
+  // Request line and headers larger than this: HTTP 431, connection closed.
+  size_t max_header_bytes = 16 * 1024;
+  // A keep-alive connection with no request for this long is closed.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // A request's headers and body must all arrive within this from its first
+  // byte (and a TLS handshake within it), or the connection is closed.
+  absl::Duration request_read_timeout = absl::Seconds(10);
+  // A response write (or a stream's message) that the client does not take
+  // within this closes the connection.
+  absl::Duration write_timeout = absl::Seconds(30);
+  // Threads running every connection; queued methods run on the
+  // dispatcher's threads, not these.
+  int threads = 2;
+  // Connections beyond this are closed as soon as they are accepted.
+  int max_connections = 10000;
+  // How often an open stream gets its method's heartbeat message.
+  absl::Duration heartbeat_interval = absl::Seconds(15);
+  // A stream's messages waiting for a slow client; beyond this the newest
+  // replaces the last one waiting.
+  size_t max_queued_stream_messages = 16;
+  // Serves the files under this directory on GET and HEAD when set; "/"
+  // redirects to "/demo/".
+  std::string static_dir;
+  // The CSP frame-ancestors of static files: who may embed the demo.
+  std::string frame_ancestors = "'self'";
+  // Served as GET /demo/tokens.json (Cache-Control: no-store) when set; only
+  // on a loopback listen address (Start fails otherwise).
+  std::string demo_tokens_file;
+};
+
+// Thread-safe.
+class HttpGateway {
+ public:
+  // Starts serving `methods` through `runner`, which must outlive the
+  // gateway. FAILED_PRECONDITION for plaintext on a non-loopback address
+  // without insecure_listen_any, and for demo_tokens_file on a non-loopback
+  // address; INVALID_ARGUMENT for a bad address, TLS key or certificate, or
+  // option; UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<HttpGateway>> Start(const HttpGatewayOptions& options,
+                                                            const MethodLookup* methods,
+                                                            CallRunner* runner);
+
+  // True for 127.0.0.0/8, ::1 and localhost addresses ("host:port").
+  static bool IsLoopback(absl::string_view listen_address);
+
+  // Shuts down.
+  ~HttpGateway();
+
+  // The bound port.
+  int port() const;
+
+  // The connections open now (for tests and metrics).
+  int open_connections() const;
+
+  // Stops accepting, closes every connection (open streams end without an
+  // end-of-stream message; their subscriptions are destroyed) and joins
+  // the threads. Queued calls still in the dispatcher complete into
+  // closed connections. Idempotent.
+  void Shutdown();
+
+  class Impl;
+
+ private:
+  explicit HttpGateway(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sopsidebar
+
+#endif  // SOPSIDEBAR_SERVER_HTTP_HTTP_GATEWAY_H_
