@@ -1,7 +1,6 @@
 // What the Connect/HTTP gateway needs of server/api, as two small
 // interfaces, so that the gateway can be tested with a hand-built table of
-// methods, and the adapters that bind them to ApiMethods and Dispatcher in
-// one line each. The gateway never implements a method itself: it looks it
+// methods (api_adapters.h binds them to ApiMethods and Dispatcher). The gateway never implements a method itself: it looks it
 // up here and runs it through the same dispatcher as gRPC.
 #ifndef SOPSIDEBAR_SERVER_HTTP_API_BACKEND_H_
 #define SOPSIDEBAR_SERVER_HTTP_API_BACKEND_H_
@@ -16,7 +15,6 @@
 #include "common/auth/caller.h"
 #include "google/protobuf/message.h"
 #include "server/api/api_method.h"
-#include "server/api/api_methods.h"
 #include "server/api/dispatcher.h"
 
 namespace sopsidebar {
@@ -44,48 +42,6 @@ class CallRunner {
                         std::function<bool()> cancelled, Dispatcher::Done done) = 0;
   virtual void LogIfRejected(absl::string_view method, absl::string_view peer,
                              const absl::Status& status) = 0;
-};
-
-// ApiMethods as a MethodLookup. `methods` must outlive it.
-class ApiMethodsLookup final : public MethodLookup {
- public:
-  explicit ApiMethodsLookup(const ApiMethods* methods) : methods_(methods) {}
-  const UnaryMethod* FindUnary(absl::string_view path) const override {
-    return methods_->FindUnary(path);
-  }
-  const StreamMethod* FindStream(absl::string_view path) const override {
-    return methods_->FindStream(path);
-  }
-
- private:
-  const ApiMethods* const methods_;
-};
-
-// Dispatcher as a CallRunner. `dispatcher` must outlive it.
-class DispatcherRunner final : public CallRunner {
- public:
-  explicit DispatcherRunner(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
-                                      absl::Time transport_deadline) const override {
-    return dispatcher_->Authenticate(authorization, transport_deadline);
-  }
-  absl::Status ParseRequest(absl::string_view bytes,
-                            google::protobuf::Message* request) const override {
-    return sopsidebar::ParseRequest(bytes, request);
-  }
-  void Schedule(const UnaryMethod& method, Caller caller,
-                std::unique_ptr<google::protobuf::Message> request,
-                std::function<bool()> cancelled, Dispatcher::Done done) override {
-    dispatcher_->Schedule(method, std::move(caller), std::move(request), std::move(cancelled),
-                          std::move(done));
-  }
-  void LogIfRejected(absl::string_view method, absl::string_view peer,
-                     const absl::Status& status) override {
-    dispatcher_->LogIfRejected(method, peer, status);
-  }
-
- private:
-  Dispatcher* const dispatcher_;
 };
 
 }  // namespace sopsidebar

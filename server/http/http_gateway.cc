@@ -839,6 +839,13 @@ void HttpGateway::Impl::Shutdown() {
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewayOptions& options,
                                                                 const MethodLookup* methods,
                                                                 CallRunner* runner) {
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(options.listen_address, &host, &port) || !HostAddress(host)) {
+    return error::InvalidField(
+        "listen_address", absl::StrCat(error::QuoteInput(options.listen_address),
+                                       " is not host:port with an IP address or localhost"));
+  }
   bool loopback = IsLoopback(options.listen_address);
   if (!options.tls && !loopback && !options.insecure_listen_any) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -110,7 +110,8 @@ std::string Result(absl::string_view sop, int cadence_day) {
 class FakeApi final : public MethodLookup, public CallRunner {
  public:
   FakeApi() {
-    const auto* context = v1::ContextService::descriptor();
+    const auto* context =
+        v1::LookupSopsRequest::descriptor()->file()->FindServiceByName("ContextService");
     lookup_.descriptor = context->FindMethodByName("LookupSops");
     lookup_.work = Work::kInline;
     lookup_.request_prototype = &v1::LookupSopsRequest::default_instance();
@@ -129,7 +130,10 @@ class FakeApi final : public MethodLookup, public CallRunner {
       return response.SerializeAsString();
     };
 
-    get_sop_.descriptor = v1::SopService::descriptor()->FindMethodByName("GetSop");
+    get_sop_.descriptor = v1::GetSopRequest::descriptor()
+                              ->file()
+                              ->FindServiceByName("SopService")
+                              ->FindMethodByName("GetSop");
     get_sop_.work = Work::kReads;
     get_sop_.request_prototype = &v1::GetSopRequest::default_instance();
     get_sop_.response_prototype = &v1::Sop::default_instance();
@@ -208,7 +212,7 @@ class FakeApi final : public MethodLookup, public CallRunner {
                      const absl::Status& status) override {
     if (status.ok()) return;
     absl::MutexLock lock(&mu_);
-    rejected.push_back(absl::StrCat(method, " ", status.code()));
+    rejected.push_back(absl::StrCat(method, " ", absl::StatusCodeToString(status.code())));
   }
 
   std::vector<std::string> Rejected() {
@@ -259,7 +263,7 @@ class Client {
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     if (connected_ && tls != nullptr) {
       ssl_ = SSL_new(tls);
       SSL_set_fd(ssl_, fd_);
@@ -325,8 +329,10 @@ class Client {
     while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
       if (!Fill()) return std::nullopt;
     }
-    size_t size = 0;
-    if (!absl::SimpleHexAtoi(buffer_.substr(0, line_end), &size)) return std::nullopt;
+    std::string size_line = buffer_.substr(0, line_end);
+    char* end = nullptr;
+    size_t size = std::strtoul(size_line.c_str(), &end, 16);
+    if (size_line.empty() || *end != '\0') return std::nullopt;
     while (buffer_.size() < line_end + 2 + size + 2) {
       if (!Fill()) return std::nullopt;
     }
