@@ -157,7 +157,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : gateway_(gateway),
         socket_(std::move(socket)),
         deadline_(socket_.get_executor()),
-        heartbeat_(socket_.get_executor()) {
+        heartbeat_(socket_.get_executor()),
+        stream_deadline_(socket_.get_executor()) {
     ++gateway_->connections_;
     boost::system::error_code ec;
     tcp::endpoint remote = socket_.remote_endpoint(ec);
@@ -192,6 +193,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++deadline_generation_;
     deadline_.cancel();
     heartbeat_.cancel();
+    stream_deadline_.cancel();
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -432,6 +434,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
             self->FinishUnary(method, std::move(result));
           });
         });
+    // Watch for the client leaving, unless it already sent more (a pipelined
+    // request): then it is still there, and its bytes wait in buffer_.
+    if (buffer_.size() == 0) StartBackgroundRead();
   }
 
   void FinishUnary(const UnaryMethod& method, absl::StatusOr<std::string> result) {
@@ -490,8 +495,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!subscription.ok()) return FailStream(subscription.status());
     if (stream_ended_ || closed_) return;  // cannot happen: the sink posts
     subscription_ = *std::move(subscription);
-    Monitor();
+    StartBackgroundRead();
     if (method.heartbeat) ScheduleHeartbeat();
+    if (deadline < absl::InfiniteFuture()) {
+      stream_deadline_.expires_after(ToChrono(deadline - absl::Now()));
+      stream_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || self->closed_) return;
+        self->EndStream(absl::DeadlineExceededError("the stream reached its Connect-Timeout-Ms"));
+      });
+    }
   }
 
   void FailStream(const absl::Status& status) {
@@ -506,21 +518,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_ended_ = true;
     subscription_.reset();
     heartbeat_.cancel();
+    stream_deadline_.cancel();
     Queue(absl::StrCat(ChunkOf(connect::Envelope(connect::kEndStreamFlag,
                                                  connect::EndStreamJson(status))),
                        "0\r\n\r\n"),
           /*data=*/false);
   }
 
-  // Keeps a read pending for the stream's life: the client sends nothing
-  // more, so a completed read is its disconnect (or bytes to discard).
-  void Monitor() {
+  // Keeps one read pending while no request is being read: during a
+  // stream (the client sends nothing more, so a completed read is its
+  // disconnect), during a queued unary call (a disconnect cancels it; bytes
+  // of a pipelined next request are kept for it) and while lingering.
+  void StartBackgroundRead() {
+    if (background_read_ || closed_) return;
+    background_read_ = true;
     ReadSome(net::buffer(monitor_buffer_),
-             [self = shared_from_this()](beast::error_code ec, size_t) {
-               if (self->closed_) return;
-               if (ec) return self->Close();
-               self->Monitor();
+             [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+               self->background_read_ = false;
+               self->OnBackgroundRead(ec, bytes);
              });
+  }
+
+  void OnBackgroundRead(beast::error_code ec, size_t bytes) {
+    if (closed_) return;
+    if (ec) return Close();
+    if (lingering_ || stream_method_ != nullptr) return StartBackgroundRead();  // discard
+    net::buffer_copy(buffer_.prepare(bytes), net::buffer(monitor_buffer_.data(), bytes));
+    buffer_.commit(bytes);
+    if (resume_after_read_) {
+      resume_after_read_ = false;
+      WaitForRequest();
+    }
   }
 
   void ScheduleHeartbeat() {
@@ -610,6 +638,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       self->response_.reset();
       if (ec) return self->Close();
       if (!keep_alive) return self->LingerClose();
+      if (self->background_read_) {
+        // A queued call's read is still pending: it is the wait for the
+        // next request.
+        self->resume_after_read_ = true;
+        return self->Arm(self->gateway_->options_.idle_timeout);
+      }
       self->WaitForRequest();
     };
     if (tls_) {
@@ -623,23 +657,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // while, then closes: closing with unread bytes would reset the
   // connection and could lose the answer.
   void LingerClose() {
-    if (closed_) return;
+    if (closed_ || lingering_) return;
+    lingering_ = true;
     subscription_.reset();
     heartbeat_.cancel();
+    stream_deadline_.cancel();
     if (tls_) return Close();  // no clean TLS shutdown: the answer is framed
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     Arm(kLingerTime);
-    Drain();
-  }
-
-  void Drain() {
-    socket_.async_read_some(net::buffer(monitor_buffer_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (self->closed_) return;
-                              if (ec) return self->Close();
-                              self->Drain();
-                            });
+    StartBackgroundRead();
   }
 
   // --- Headers and bodies -----------------------------------------------
@@ -710,9 +737,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
   net::steady_timer deadline_;
   net::steady_timer heartbeat_;
+  net::steady_timer stream_deadline_;
   uint64_t deadline_generation_ = 0;
   std::string peer_;
   bool closed_ = false;
+  bool background_read_ = false;
+  bool resume_after_read_ = false;
+  bool lingering_ = false;
   // Read by queued calls on the dispatcher's threads.
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 

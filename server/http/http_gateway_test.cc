@@ -202,9 +202,16 @@ class FakeApi final : public MethodLookup, public CallRunner {
                 std::unique_ptr<google::protobuf::Message> request,
                 std::function<bool()> cancelled, Dispatcher::Done done) override {
     ++scheduled;
-    threads_.emplace_back([&method, caller = std::move(caller), request = std::move(request),
+    threads_.emplace_back([this, &method, caller = std::move(caller), request = std::move(request),
                            cancelled = std::move(cancelled), done = std::move(done)]() mutable {
-      if (cancelled()) return std::move(done)(absl::CancelledError("cancelled"));
+      const auto& get = static_cast<const v1::GetSopRequest&>(*request);
+      if (absl::EndsWith(get.name(), "/slow")) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+      if (cancelled()) {
+        ++cancelled_calls;
+        return std::move(done)(absl::CancelledError("cancelled"));
+      }
       std::move(done)(method.run(caller, *request));
     });
   }
@@ -222,6 +229,7 @@ class FakeApi final : public MethodLookup, public CallRunner {
 
   Hub hub;
   std::atomic<int> scheduled{0};
+  std::atomic<int> cancelled_calls{0};
 
  private:
   UnaryMethod lookup_;
@@ -500,6 +508,33 @@ TEST_F(HttpGatewayTest, KeepAliveConnectionServesSeveralCalls) {
   }
 }
 
+TEST_F(HttpGatewayTest, PipelinedRequestsAfterAQueuedCallAreAnsweredInOrder) {
+  StartGateway();
+  Client client(port());
+  ASSERT_TRUE(client.Send(absl::StrCat(
+      Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/slow"})"),
+      Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/next"})"))));
+  std::optional<Head> first = client.ReadHead();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_THAT(client.ReadBody(*first).value_or(""), HasSubstr("orgs/acme/sops/slow"));
+  std::optional<Head> second = client.ReadHead();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_THAT(client.ReadBody(*second).value_or(""), HasSubstr("orgs/acme/sops/next"));
+}
+
+TEST_F(HttpGatewayTest, QueuedCallOfAClientThatLeftIsCancelled) {
+  StartGateway();
+  {
+    Client client(port());
+    ASSERT_TRUE(client.Send(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/slow"})")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (int i = 0; i < 200 && api_.cancelled_calls.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(api_.cancelled_calls.load(), 1);
+}
+
 TEST_F(HttpGatewayTest, ErrorIsConnectErrorJsonWithTheSpecsHttpStatusAndDetails) {
   StartGateway();
   Reply missing =
@@ -739,6 +774,28 @@ TEST_F(HttpGatewayTest, GarbageEnvelopesEndTheStreamWithInvalidArgument) {
     EXPECT_THAT(end.payload, HasSubstr(R"("code":"invalid_argument")"));
   }
   EXPECT_EQ(api_.hub.size(), 0u);
+}
+
+TEST_F(HttpGatewayTest, StreamPastItsTimeoutEndsWithDeadlineExceeded) {
+  StartGateway();
+  Client client(port());
+  ASSERT_TRUE(client.Send(Post(kWatch, "application/connect+json", connect::Envelope(0, "{}"),
+                               "Authorization: Bearer good\r\nConnect-Timeout-Ms: 200\r\n")));
+  ASSERT_TRUE(client.ReadHead().has_value());
+  EXPECT_EQ(ParseFrame(client.ReadChunk().value_or("")).flags, 0);
+  Frame end = ParseFrame(client.ReadChunk().value_or(""));
+  EXPECT_EQ(end.flags, connect::kEndStreamFlag);
+  EXPECT_THAT(end.payload, HasSubstr(R"("code":"deadline_exceeded")"));
+  EXPECT_TRUE(api_.hub.WaitFor(0));
+}
+
+TEST_F(HttpGatewayTest, ConnectionsBeyondTheLimitAreClosed) {
+  options_.max_connections = 1;
+  StartGateway();
+  std::unique_ptr<Client> stream = OpenStream("{}");
+  ASSERT_TRUE(api_.hub.WaitFor(1));
+  Client refused(port());
+  EXPECT_TRUE(refused.SeesClose());
 }
 
 TEST_F(HttpGatewayTest, UnaryContentTypeOnAStreamMethodIs415) {
