@@ -13,7 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-TEST(ConnectProtocolTest, CodesMapToTheSpecsNamesAndHttpStatuses) {
+TEST(HttpConnectProtocolTest, CodesMapToTheSpecsNamesAndHttpStatuses) {
   struct Case {
     absl::StatusCode code;
     const char* name;
@@ -42,7 +42,7 @@ TEST(ConnectProtocolTest, CodesMapToTheSpecsNamesAndHttpStatuses) {
   }
 }
 
-TEST(ConnectProtocolTest, ErrorJsonCarriesCodeMessageAndUnpaddedBase64Details) {
+TEST(HttpConnectProtocolTest, ErrorJsonCarriesCodeMessageAndUnpaddedBase64Details) {
   absl::Status status = error::InvalidField("max_results", "must be \"small\"");
   std::string json = ErrorJson(status);
   EXPECT_THAT(json, HasSubstr(R"({"code":"invalid_argument","message":"max_results: must be \"small\"")"));
@@ -62,13 +62,13 @@ TEST(ConnectProtocolTest, ErrorJsonCarriesCodeMessageAndUnpaddedBase64Details) {
   EXPECT_EQ(bad_request.field_violations(0).field(), "max_results");
 }
 
-TEST(ConnectProtocolTest, EndStreamJsonIsEmptyForOkAndWrapsErrors) {
+TEST(HttpConnectProtocolTest, EndStreamJsonIsEmptyForOkAndWrapsErrors) {
   EXPECT_EQ(EndStreamJson(absl::OkStatus()), "{}");
   EXPECT_THAT(EndStreamJson(absl::NotFoundError("gone")),
               HasSubstr(R"({"error":{"code":"not_found","message":"gone")"));
 }
 
-TEST(ConnectProtocolTest, EnvelopeIsFlagsBigEndianLengthThenPayload) {
+TEST(HttpConnectProtocolTest, EnvelopeIsFlagsBigEndianLengthThenPayload) {
   std::string payload(300, 'x');
   std::string envelope = Envelope(kEndStreamFlag, payload);
   ASSERT_EQ(envelope.size(), 305u);
@@ -77,7 +77,7 @@ TEST(ConnectProtocolTest, EnvelopeIsFlagsBigEndianLengthThenPayload) {
   EXPECT_EQ(*SingleEnvelopePayload(Envelope(0, "")), "");
 }
 
-TEST(ConnectProtocolTest, MalformedEnvelopesAreInvalidArgument) {
+TEST(HttpConnectProtocolTest, MalformedEnvelopesAreInvalidArgument) {
   std::string too_long = Envelope(0, "abc");
   too_long[4] = 4;
   std::string trailing = Envelope(0, "abc") + "x";
@@ -87,7 +87,7 @@ TEST(ConnectProtocolTest, MalformedEnvelopesAreInvalidArgument) {
   }
 }
 
-TEST(ConnectProtocolTest, ContentTypesAreTheFourConnectOnes) {
+TEST(HttpConnectProtocolTest, ContentTypesAreTheFourConnectOnes) {
   EXPECT_FALSE(ParseContentType("application/json")->streaming);
   EXPECT_EQ(ParseContentType("Application/JSON; charset=utf-8")->codec, Codec::kJson);
   EXPECT_EQ(ParseContentType("application/proto")->codec, Codec::kProto);
@@ -98,7 +98,7 @@ TEST(ConnectProtocolTest, ContentTypesAreTheFourConnectOnes) {
   EXPECT_FALSE(ParseContentType("").has_value());
 }
 
-TEST(ConnectProtocolTest, TimeoutIsOneToTenDigitsOfMilliseconds) {
+TEST(HttpConnectProtocolTest, TimeoutIsOneToTenDigitsOfMilliseconds) {
   EXPECT_FALSE(ParseTimeout("")->has_value());
   EXPECT_EQ(**ParseTimeout("1500"), absl::Milliseconds(1500));
   EXPECT_EQ(**ParseTimeout("9999999999"), absl::Milliseconds(9999999999));
@@ -107,7 +107,7 @@ TEST(ConnectProtocolTest, TimeoutIsOneToTenDigitsOfMilliseconds) {
   }
 }
 
-TEST(ConnectProtocolTest, ProtocolVersionMayBeAbsentOrOne) {
+TEST(HttpConnectProtocolTest, ProtocolVersionMayBeAbsentOrOne) {
   EXPECT_TRUE(CheckProtocolVersion("").ok());
   EXPECT_TRUE(CheckProtocolVersion("1").ok());
   EXPECT_EQ(CheckProtocolVersion("2").code(), absl::StatusCode::kInvalidArgument);
@@ -117,7 +117,7 @@ absl::Status NoProto(absl::string_view, google::protobuf::Message*) {
   return absl::InternalError("not called");
 }
 
-TEST(ConnectProtocolTest, JsonParsingRejectsUnknownFieldsNamingThem) {
+TEST(HttpConnectProtocolTest, JsonParsingRejectsUnknownFieldsNamingThem) {
   v1::LookupSopsRequest request;
   EXPECT_TRUE(ParseMessage(Codec::kJson, R"({"maxResults":3})", &request, NoProto).ok());
   EXPECT_EQ(request.max_results(), 3);
@@ -130,7 +130,7 @@ TEST(ConnectProtocolTest, JsonParsingRejectsUnknownFieldsNamingThem) {
   EXPECT_TRUE(ParseMessage(Codec::kJson, "", &request, NoProto).ok());
 }
 
-TEST(ConnectProtocolTest, EncodeTurnsWireBytesIntoJsonForTheJsonCodec) {
+TEST(HttpConnectProtocolTest, EncodeTurnsWireBytesIntoJsonForTheJsonCodec) {
   v1::LookupSopsResponse response;
   response.add_matches()->set_cadence_day(2);
   EXPECT_EQ(*EncodeMessage(Codec::kJson, v1::LookupSopsResponse::default_instance(),

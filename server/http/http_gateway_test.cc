@@ -888,7 +888,7 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
 
 // --- Static files ------------------------------------------------------------
 
-class StaticFilesGatewayTest : public HttpGatewayTest {
+class HttpGatewayStaticFilesTest : public HttpGatewayTest {
  protected:
   void SetUp() override {
     HttpGatewayTest::SetUp();
@@ -913,7 +913,7 @@ class StaticFilesGatewayTest : public HttpGatewayTest {
   std::filesystem::path root_;
 };
 
-TEST_F(StaticFilesGatewayTest, ServesFilesWithContentTypeCspAndCacheControl) {
+TEST_F(HttpGatewayStaticFilesTest, ServesFilesWithContentTypeCspAndCacheControl) {
   StartGateway();
   Reply html = Call(Get("/demo/"));
   EXPECT_EQ(html.head.status, 200);
@@ -934,7 +934,7 @@ TEST_F(StaticFilesGatewayTest, ServesFilesWithContentTypeCspAndCacheControl) {
   EXPECT_EQ(Call(Get("/demo/nothing.js")).head.status, 404);
 }
 
-TEST_F(StaticFilesGatewayTest, RootRedirectsToTheDemo) {
+TEST_F(HttpGatewayStaticFilesTest, RootRedirectsToTheDemo) {
   StartGateway();
   Reply root = Call(Get("/"));
   EXPECT_EQ(root.head.status, 302);
@@ -944,7 +944,7 @@ TEST_F(StaticFilesGatewayTest, RootRedirectsToTheDemo) {
   EXPECT_EQ(demo.head.get("location"), "/demo/");
 }
 
-TEST_F(StaticFilesGatewayTest, HeadAnswersTheLengthWithoutABody) {
+TEST_F(HttpGatewayStaticFilesTest, HeadAnswersTheLengthWithoutABody) {
   StartGateway();
   Client client(port());
   ASSERT_TRUE(client.Send("HEAD /demo/app.js HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -958,7 +958,7 @@ TEST_F(StaticFilesGatewayTest, HeadAnswersTheLengthWithoutABody) {
   EXPECT_EQ(next.body, "<svg/>");
 }
 
-TEST_F(StaticFilesGatewayTest, TraversalIsRefused) {
+TEST_F(HttpGatewayStaticFilesTest, TraversalIsRefused) {
   StartGateway();
   for (const char* path : {"/../secret.txt", "/demo/../../secret.txt",
                            "/demo/%2e%2e/%2E%2E/secret.txt", "/demo/..%2f..%2fsecret.txt",
@@ -969,7 +969,7 @@ TEST_F(StaticFilesGatewayTest, TraversalIsRefused) {
   }
 }
 
-TEST_F(StaticFilesGatewayTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
+TEST_F(HttpGatewayStaticFilesTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
   options_.demo_tokens_file = (root_ / "tokens.json").string();
   StartGateway();
   Reply tokens = Call(Get("/demo/tokens.json"));
