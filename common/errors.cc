@@ -259,6 +259,18 @@ absl::Status NoSuchMethod(absl::string_view path) {
                   "METHOD_NOT_FOUND");
 }
 
+absl::Status TooManyWatches(absl::string_view scope, size_t limit) {
+  return WithInfo(absl::ResourceExhaustedError(absl::StrCat("too many open watches: ", scope,
+                                                            " already holds the limit of ", limit,
+                                                            "; close one first")),
+                  "TOO_MANY_WATCHES", {{"limit", absl::StrCat(limit)}});
+}
+
+absl::Status ShuttingDown() {
+  return WithInfo(absl::UnavailableError("server shutting down; retry on a server that is up"),
+                  "SHUTTING_DOWN");
+}
+
 absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail) {
   return WithInfo(absl::Status(code, absl::StrCat("storage: ", what, ": ", detail)), "STORAGE");
 }

@@ -143,6 +143,14 @@ absl::Status RequestTooLarge(size_t max_bytes);
 // UNIMPLEMENTED: no method at `path` ("/package.Service/Method"), the path
 // quoted by QuoteInput.
 absl::Status NoSuchMethod(absl::string_view path);
+// RESOURCE_EXHAUSTED "too many open watches: <scope> already holds the limit
+// of <limit>; close one first" (scope: "this token", "the server"), reason
+// TOO_MANY_WATCHES with metadata "limit". Nothing was opened.
+absl::Status TooManyWatches(absl::string_view scope, size_t limit);
+// UNAVAILABLE: the server is shutting down; the stream ended (or was never
+// opened) and may be opened again on a server that is up. Reason
+// SHUTTING_DOWN.
+absl::Status ShuttingDown();
 // FAILED_PRECONDITION: sopd's data dir or database dir `path` (`what`
 // says which) has permission bits `mode` that let group or others write to
 // it; names the chmod to run once its contents are checked.

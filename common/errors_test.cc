@@ -37,6 +37,8 @@ TEST(ErrorsTest, EveryCatalogueErrorCarriesItsReason) {
   EXPECT_EQ(error::ReasonOf(error::SopDeleted("n")), "SOP_DELETED");
   EXPECT_EQ(error::ReasonOf(error::InvalidPageToken()), "INVALID_PAGE_TOKEN");
   EXPECT_EQ(error::ReasonOf(error::Unauthenticated()), "UNAUTHENTICATED");
+  EXPECT_EQ(error::ReasonOf(error::TooManyWatches("this token", 50)), "TOO_MANY_WATCHES");
+  EXPECT_EQ(error::ReasonOf(error::ShuttingDown()), "SHUTTING_DOWN");
   EXPECT_TRUE(error::SopDeleted("n").GetPayload(error::kPreconditionFailureType).has_value());
 }
 
@@ -45,6 +47,10 @@ TEST(ErrorsTest, LimitsAreNamedInTheMessage) {
             "sop.title: longer than the limit of 200 characters");
   EXPECT_EQ(error::TooManyItems("sop.tags", 50).message(),
             "sop.tags: more than the limit of 50 items");
+  const absl::Status watches = error::TooManyWatches("this token", 50);
+  EXPECT_EQ(watches.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(watches.message(),
+            "too many open watches: this token already holds the limit of 50; close one first");
 }
 
 TEST(ErrorsTest, StaleEtagIsAbortedSoCallersRetryTheReadModifyWrite) {

@@ -9,7 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/api/dispatcher.h"
 #include "server/app/sop_import.h"
+#include "server/domain/registry/lookup_watch.h"
 
 namespace sopsidebar {
 
@@ -19,6 +21,7 @@ class RocksDbStore;
 class SopRegistry;
 class AccessRegistry;
 class GrpcServer;
+class ApiMethods;
 
 class SopdServer {
  public:
@@ -42,6 +45,11 @@ class SopdServer {
     std::string tls_client_ca_file;
     // Serve plaintext on a non-loopback address (refused otherwise).
     bool insecure_listen_any = false;
+    // Queues and threads for calls that read or write storage, and the cap
+    // on a call's deadline.
+    Dispatcher::Options dispatcher;
+    // Limits of WatchSops.
+    LookupWatchHub::Options watches;
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -95,6 +103,9 @@ class SopdServer {
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<SopRegistry> registry_;
+  std::unique_ptr<LookupWatchHub> watches_;
+  std::unique_ptr<ApiMethods> methods_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<GrpcServer> grpc_;
   ImportSummary import_summary_;
   std::string admin_token_path_;

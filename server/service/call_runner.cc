@@ -1,116 +1,244 @@
 #include "server/service/call_runner.h"
 
-#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "grpcpp/impl/codegen/proto_utils.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/errors.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/service/grpc_status.h"
-#include "server/service/library_logs.h"
 
 namespace sopsidebar {
 namespace {
 
-constexpr absl::string_view kBearer = "bearer ";
+grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes.data(), bytes.size());
+  return grpc::ByteBuffer(&slice, 1);
+}
 
-// Why protobuf refused to parse, in the caller's terms. Protobuf reports
-// invalid UTF-8 as "String field 'pkg.Message.field' contains invalid UTF-8
-// data when parsing a protocol buffer. ..."; every other failure (broken wire
-// data, nesting past the depth limit) without a word.
-std::string ParseFailureReason(absl::string_view logged) {
-  constexpr absl::string_view kUtf8Prefix = "String field '";
-  if (absl::StartsWith(logged, kUtf8Prefix)) {
-    const absl::string_view rest = logged.substr(kUtf8Prefix.size());
-    const size_t end = rest.find('\'');
-    if (end != absl::string_view::npos) {
-      return absl::StrCat("string field ", rest.substr(0, end), " is not valid UTF-8");
+// One open server-streaming call: the MessageSink the method's producer
+// writes to, and the reactor that writes to the client. A message sent while
+// a write is in flight waits; a newer one replaces it (a stream's messages
+// are states, the newest supersedes the rest), so a slow client holds at
+// most one message. Deleted in OnDone, after its subscription: once that is
+// destroyed, the producer sends nothing more.
+class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  StreamReactor() = default;
+
+  // The MessageSink the producer holds; it outlives the reactor when the
+  // producer keeps it, and then does nothing.
+  class Sink final : public MessageSink {
+   public:
+    explicit Sink(StreamReactor* reactor) : reactor_(reactor) {}
+    void Send(std::string message) override {
+      absl::MutexLock lock(&mu_);
+      if (reactor_ != nullptr) reactor_->Enqueue(std::move(message));
+    }
+    void Close(absl::Status status) override {
+      absl::MutexLock lock(&mu_);
+      if (reactor_ != nullptr) reactor_->End(std::move(status));
+    }
+    void Detach() {
+      absl::MutexLock lock(&mu_);
+      reactor_ = nullptr;
+    }
+
+   private:
+    absl::Mutex mu_;
+    StreamReactor* reactor_ ABSL_GUARDED_BY(mu_);
+  };
+
+  std::shared_ptr<Sink> sink() { return sink_; }
+
+  // Called once the method has opened (or failed to open) the stream.
+  void Opened(absl::StatusOr<std::unique_ptr<MessageSubscription>> subscription) {
+    if (!subscription.ok()) {
+      End(subscription.status());
+    }
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      if (subscription.ok()) subscription_ = *std::move(subscription);
+      opened_ = true;
+      done = done_;
+    }
+    if (done) Release();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      // The client is gone; OnCancel follows or the call already ended.
+      FinishLocked(absl::CancelledError("the client went away"));
+      return;
+    }
+    if (pending_) {
+      WriteLocked(*std::move(pending_));
+      pending_.reset();
+    } else if (end_) {
+      FinishLocked(*end_);
     }
   }
-  return "malformed protobuf, or nested more than 100 levels deep";
-}
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(absl::CancelledError("the client cancelled the stream"));
+  }
+
+  void OnDone() override {
+    bool opened;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      opened = opened_;
+    }
+    // Before Opened, it releases the reactor.
+    if (opened) Release();
+  }
+
+ private:
+  void Enqueue(std::string message) {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || end_) return;
+    if (writing_) {
+      pending_ = std::move(message);
+    } else {
+      WriteLocked(std::move(message));
+    }
+  }
+
+  void End(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || end_) return;
+    if (writing_) {
+      end_ = std::move(status);
+    } else {
+      FinishLocked(status);
+    }
+  }
+
+  void WriteLocked(std::string message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = true;
+    buffer_ = ToByteBuffer(message);
+    StartWrite(&buffer_);
+  }
+
+  void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(ToGrpcStatus(status));
+  }
+
+  // Stops the producer (outside mu_: its subscription's destructor may wait
+  // for a Send in progress, which takes mu_), then deletes the reactor.
+  void Release() {
+    sink_->Detach();
+    std::unique_ptr<MessageSubscription> subscription;
+    {
+      absl::MutexLock lock(&mu_);
+      subscription = std::move(subscription_);
+    }
+    subscription.reset();
+    delete this;
+  }
+
+  const std::shared_ptr<Sink> sink_ = std::make_shared<Sink>(this);
+  absl::Mutex mu_;
+  std::unique_ptr<MessageSubscription> subscription_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer buffer_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<std::string> pending_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool opened_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 }  // namespace
 
-absl::StatusOr<Caller> CallAuthenticator::Authenticate(const grpc::ServerContextBase& ctx) const {
-  auto it = ctx.client_metadata().find("authorization");
-  if (it == ctx.client_metadata().end()) return error::Unauthenticated();
-  absl::string_view value(it->second.data(), it->second.size());
-  if (!absl::StartsWithIgnoreCase(value, kBearer)) return error::Unauthenticated();
-  absl::StatusOr<Caller> caller = access_->Authenticate(value.substr(kBearer.size()));
-  if (!caller.ok()) return caller.status();
-  caller->deadline =
-      std::min(absl::FromChrono(ctx.deadline()), absl::Now() + max_call_duration_);
-  return caller;
-}
-
-CallRunner::CallRunner(const CallAuthenticator* auth, Options options)
-    : auth_(auth),
-      rejection_log_(options.rejection_log),
-      reads_({"reads", options.read_threads, options.read_queue}),
-      writes_({"writes", options.write_threads, options.write_queue}) {}
-
 absl::StatusOr<Caller> CallRunner::Admit(const grpc::CallbackServerContext& ctx,
                                          const grpc::ByteBuffer& bytes,
-                                         google::protobuf::MessageLite* request) const {
-  {
-    ProtobufLogCapture capture;
-    // The reader only reads the buffer; it takes it non-const.
-    grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
-    if (!reader.status().ok() || !request->ParseFromZeroCopyStream(&reader)) {
-      return error::MalformedRequest(request->GetTypeName(), ParseFailureReason(capture.text()));
-    }
-  }
-  return auth_->Authenticate(ctx);
-}
-
-absl::Status CallRunner::StillWanted(const grpc::CallbackServerContext& ctx,
-                                     const Caller& caller) {
-  if (ctx.IsCancelled()) return absl::CancelledError("the call was cancelled while it waited");
-  if (absl::Now() > caller.deadline) return error::DeadlineExceeded("the call's turn came");
-  return absl::OkStatus();
-}
-
-absl::Status CallRunner::Respond(absl::StatusOr<std::string> wire, grpc::ByteBuffer* out) {
-  if (!wire.ok()) return wire.status();
-  grpc::Slice slice(wire->data(), wire->size());
-  grpc::ByteBuffer response(&slice, 1);
-  out->Swap(&response);
-  return absl::OkStatus();
-}
-
-absl::Status CallRunner::WriteMessage(const google::protobuf::MessageLite& message,
-                                      grpc::ByteBuffer* out) {
-  bool own_buffer = false;
-  grpc::Status serialized =
-      grpc::SerializationTraits<google::protobuf::MessageLite>::Serialize(message, out,
-                                                                           &own_buffer);
-  if (!serialized.ok()) {
-    return absl::InternalError(absl::StrCat("cannot serialise the response: ",
-                                            serialized.error_message()));
-  }
-  return absl::OkStatus();
+                                         google::protobuf::Message* request) const {
+  // The reader only reads the buffer; it takes it non-const.
+  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
+  absl::Status parsed = reader.status().ok()
+                            ? ParseRequest(&reader, request)
+                            : error::MalformedRequest(request->GetTypeName(), "unreadable bytes");
+  if (!parsed.ok()) return parsed;
+  auto it = ctx.client_metadata().find("authorization");
+  if (it == ctx.client_metadata().end()) return error::Unauthenticated();
+  return dispatcher_->Authenticate(absl::string_view(it->second.data(), it->second.size()),
+                                   absl::FromChrono(ctx.deadline()));
 }
 
 void CallRunner::Finish(const grpc::CallbackServerContext& ctx,
-                        grpc::ServerUnaryReactor* reactor, absl::string_view method,
-                        const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kUnauthenticated:
-    case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-      // Who was turned away, never with what credentials.
-      rejection_log_.Log(absl::StrCat("rejected ", method, " from ", ctx.peer(), ": ",
-                                      absl::StatusCodeToString(status.code()), ": ",
-                                      status.message()));
-      break;
-    default:
-      break;
+                        grpc::ServerUnaryReactor* reactor, const UnaryMethod& method,
+                        absl::StatusOr<std::string> response, grpc::ByteBuffer* response_bytes) {
+  if (!response.ok()) {
+    dispatcher_->LogIfRejected(method.descriptor->name(), ctx.peer(), response.status());
+    reactor->Finish(ToGrpcStatus(response.status()));
+    return;
   }
-  reactor->Finish(ToGrpcStatus(status));
+  grpc::ByteBuffer buffer = ToByteBuffer(*response);
+  response_bytes->Swap(&buffer);
+  reactor->Finish(grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
+                                            const grpc::ByteBuffer* request_bytes,
+                                            grpc::ByteBuffer* response_bytes,
+                                            const UnaryMethod& method) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (method.work == Work::kInline) {
+    // Parsing a lookup's field map into the heap (a node, a key and a Value
+    // per field) and freeing it again costs more than the lookup itself.
+    alignas(std::max_align_t) char block[kInlineArenaBlock];
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = block;
+    arena_options.initial_block_size = sizeof(block);
+    google::protobuf::Arena arena(arena_options);
+    google::protobuf::Message* request = method.request_prototype->New(&arena);
+    absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request);
+    Finish(*ctx, reactor, method,
+           caller.ok() ? Dispatcher::RunInline(method, *caller, *request)
+                       : absl::StatusOr<std::string>(caller.status()),
+           response_bytes);
+    return reactor;
+  }
+  std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
+  absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request.get());
+  if (!caller.ok()) {
+    Finish(*ctx, reactor, method, caller.status(), response_bytes);
+    return reactor;
+  }
+  dispatcher_->Schedule(
+      method, *std::move(caller), std::move(request), [ctx] { return ctx->IsCancelled(); },
+      [this, ctx, reactor, &method, response_bytes](absl::StatusOr<std::string> response) {
+        Finish(*ctx, reactor, method, std::move(response), response_bytes);
+      });
+  return reactor;
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request_bytes,
+    const StreamMethod& method) {
+  auto* reactor = new StreamReactor();
+  std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
+  absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request.get());
+  absl::StatusOr<std::unique_ptr<MessageSubscription>> subscription =
+      caller.ok() ? method.open(*caller, *request, reactor->sink()) : caller.status();
+  if (!subscription.ok()) {
+    dispatcher_->LogIfRejected(method.descriptor->name(), ctx->peer(), subscription.status());
+  }
+  reactor->Opened(std::move(subscription));
+  return reactor;
 }
 
 }  // namespace sopsidebar

@@ -4,7 +4,9 @@
 // against values worked out by hand from the SOPs, the record and a fake
 // clock.
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -15,10 +17,13 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "server/api/api_methods.h"
+#include "server/api/dispatcher.h"
 #include "server/common/clock.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/matching/test_sops.h"
+#include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
@@ -91,9 +96,19 @@ class ContextServiceTest : public ::testing::Test {
       ASSERT_TRUE(registry_->PublishSop(admin_, publish).ok());
     }
 
+    LookupWatchHub::Options watch_options;
+    watch_options.max_watches_per_token = 3;
+    watches_ = std::make_unique<LookupWatchHub>(
+        registry_.get(), [this](const Caller& c) { return access_->CheckActive(c); },
+        watch_options);
+    registry_->SetCatalogListener([this] { watches_->CatalogChanged(); });
+    auto methods = ApiMethods::Create(registry_.get(), access_.get(), watches_.get());
+    ASSERT_TRUE(methods.ok()) << methods.status();
+    methods_ = std::move(methods).value();
+    dispatcher_ = std::make_unique<Dispatcher>(access_.get(), Dispatcher::Options());
     GrpcServerOptions options;
     options.listen_address = "127.0.0.1:0";
-    auto server = GrpcServer::Start(options, registry_.get(), access_.get());
+    auto server = GrpcServer::Start(options, methods_.get(), dispatcher_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -132,6 +147,9 @@ class ContextServiceTest : public ::testing::Test {
   std::string admin_secret_;
   Caller admin_;
   std::unique_ptr<SopRegistry> registry_;
+  std::unique_ptr<LookupWatchHub> watches_;
+  std::unique_ptr<ApiMethods> methods_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ContextService::Stub> stub_;
@@ -232,6 +250,88 @@ TEST_F(ContextServiceTest, UnparsableLookupIsAnInvalidArgumentNamingTheMessage) 
   EXPECT_EQ(status.error_message(),
             "request: not a valid sopsidebar.v1.LookupSopsRequest: malformed protobuf, or "
             "nested more than 100 levels deep");
+}
+
+// A WatchSops call that reads on a thread of its own.
+class WatchCall {
+ public:
+  WatchCall(v1::ContextService::Stub* stub, const std::string& secret,
+            const v1::WatchSopsRequest& request) {
+    if (!secret.empty()) ctx_.AddMetadata("authorization", "Bearer " + secret);
+    reader_ = stub->WatchSops(&ctx_, request);
+  }
+  // The next message, or nullopt when the stream ended.
+  std::optional<v1::WatchSopsResponse> Next() {
+    v1::WatchSopsResponse response;
+    if (!reader_->Read(&response)) return std::nullopt;
+    return response;
+  }
+  grpc::Status Finish() { return reader_->Finish(); }
+  void Cancel() { ctx_.TryCancel(); }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<v1::WatchSopsResponse>> reader_;
+};
+
+v1::WatchSopsRequest WatchLead() {
+  v1::WatchSopsRequest request;
+  *request.mutable_context() = test::ParseText<v1::CrmContext>(kLead);
+  return request;
+}
+
+TEST_F(ContextServiceTest, WatchStartsWithTheLookupAndSendsWhatAPublishChanges) {
+  WatchCall watch(stub_.get(), admin_secret_, WatchLead());
+  std::optional<v1::WatchSopsResponse> first = watch.Next();
+  ASSERT_TRUE(first.has_value());
+  v1::LookupSopsRequest lookup;
+  *lookup.mutable_context() = WatchLead().context();
+  auto expected = registry_->LookupSops(admin_, lookup);
+  ASSERT_TRUE(expected.ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first->result(), *expected));
+  ASSERT_EQ(first->result().matches_size(), 2);
+
+  // Deleting the catch-all SOP takes it out of the record's result.
+  v1::DeleteSopRequest remove;
+  remove.set_name("orgs/default/sops/any");
+  ASSERT_TRUE(registry_->DeleteSop(admin_, remove).ok());
+  std::optional<v1::WatchSopsResponse> next = watch.Next();
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->result().matches_size(), 1);
+  EXPECT_EQ(next->result().matches(0).sop(), "orgs/default/sops/mql");
+  watch.Cancel();
+  EXPECT_EQ(watch.Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(ContextServiceTest, WatchWithoutATokenIsUnauthenticated) {
+  WatchCall watch(stub_.get(), "", WatchLead());
+  EXPECT_FALSE(watch.Next().has_value());
+  EXPECT_EQ(watch.Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(ContextServiceTest, WatchesPastTheTokensCapAreRefusedAndClosedOnesFreeTheirPlace) {
+  std::vector<std::unique_ptr<WatchCall>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<WatchCall>(stub_.get(), admin_secret_, WatchLead()));
+    ASSERT_TRUE(open.back()->Next().has_value());
+  }
+  {
+    WatchCall refused(stub_.get(), admin_secret_, WatchLead());
+    EXPECT_FALSE(refused.Next().has_value());
+    EXPECT_EQ(refused.Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  open.back()->Cancel();
+  open.back()->Finish();
+  open.pop_back();
+  // The server ends the cancelled watch once gRPC reports the call done.
+  for (int i = 0; i < 200 && watches_->open_watches() > 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(watches_->open_watches(), 2u);
+  WatchCall again(stub_.get(), admin_secret_, WatchLead());
+  EXPECT_TRUE(again.Next().has_value());
+  again.Cancel();
+  for (auto& call : open) call->Cancel();
 }
 
 }  // namespace

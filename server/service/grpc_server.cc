@@ -7,10 +7,12 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "server/service/admin_service.h"
-#include "server/service/context_service.h"
+#include "server/service/api_service.h"
+#include "server/service/call_runner.h"
 #include "server/service/library_logs.h"
-#include "server/service/sop_service.h"
+#include "sopsidebar/v1/admin_service.grpc.pb.h"
+#include "sopsidebar/v1/context_service.grpc.pb.h"
+#include "sopsidebar/v1/sop_service.grpc.pb.h"
 
 namespace sopsidebar {
 
@@ -49,25 +51,15 @@ void AddTransportLimits(grpc::ServerBuilder& builder) {
   builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
 }
 
-CallRunner::Options RunnerOptions(const GrpcServerOptions& options) {
-  CallRunner::Options runner;
-  runner.read_threads = options.read_threads;
-  runner.read_queue = options.read_queue;
-  runner.write_threads = options.write_threads;
-  runner.write_queue = options.write_queue;
-  return runner;
-}
-
 }  // namespace
 
 class GrpcServer::Impl {
  public:
-  Impl(const GrpcServerOptions& options, SopRegistry* registry, AccessRegistry* access)
-      : auth_(access, options.max_call_duration),
-        runner_(&auth_, RunnerOptions(options)),
-        sop_service_(registry, &runner_),
-        context_service_(registry, &runner_),
-        admin_service_(access, &runner_) {}
+  Impl(const ApiMethods& methods, Dispatcher* dispatcher)
+      : runner_(dispatcher),
+        sop_service_(methods, &runner_),
+        context_service_(methods, &runner_),
+        admin_service_(methods, &runner_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
     if (!options.tls && !options.insecure_listen_any && !IsLoopback(options.listen_address)) {
@@ -75,6 +67,10 @@ class GrpcServer::Impl {
           "refusing to serve plaintext on ", options.listen_address,
           ": give --tls-cert and --tls-key, listen on 127.0.0.1, or pass "
           "--insecure-listen-any"));
+    }
+    for (const absl::Status* bound :
+         {&sop_service_.status(), &context_service_.status(), &admin_service_.status()}) {
+      if (!bound->ok()) return *bound;
     }
     RouteLibraryLogs();
     grpc::EnableDefaultHealthCheckService(true);
@@ -122,13 +118,11 @@ class GrpcServer::Impl {
     }
   }
 
-  CallAuthenticator auth_;
-  // Outlives server_ (declared before it): the server is destroyed first,
-  // then the runner finishes the calls still queued.
+  // Outlive server_ (declared before it).
   CallRunner runner_;
-  SopServiceImpl sop_service_;
-  ContextServiceImpl context_service_;
-  AdminServiceImpl admin_service_;
+  ApiService<v1::SopService> sop_service_;
+  ApiService<v1::ContextService> context_service_;
+  ApiService<v1::AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;
@@ -150,9 +144,9 @@ bool GrpcServer::IsLoopback(absl::string_view listen_address) {
 }
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
-                                                              SopRegistry* registry,
-                                                              AccessRegistry* access) {
-  auto impl = std::make_unique<Impl>(options, registry, access);
+                                                              const ApiMethods* methods,
+                                                              Dispatcher* dispatcher) {
+  auto impl = std::make_unique<Impl>(*methods, dispatcher);
   absl::Status started = impl->Start(options);
   if (!started.ok()) return started;
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));

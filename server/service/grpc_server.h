@@ -1,8 +1,8 @@
-// The gRPC server sopd runs: SopService, ContextService, AdminService, health
-// checking and reflection on one port, plaintext or TLS/mTLS, with
-// keepalive enforcement, bounded queues for blocking work, and request
-// compression refused (docs/SECURITY.md lists every limit). The header is
-// free of gRPC types so the app layer can own a server without seeing grpc::.
+// The gRPC server sopd runs: SopService, ContextService, AdminService (the
+// API's methods, server/api), health checking and reflection on one port,
+// plaintext or TLS/mTLS, with keepalive enforcement and request compression
+// refused (docs/SECURITY.md lists every limit). The header is free of gRPC
+// types so the app layer can own a server without seeing grpc::.
 #ifndef SOPSIDEBAR_SERVER_SERVICE_GRPC_SERVER_H_
 #define SOPSIDEBAR_SERVER_SERVICE_GRPC_SERVER_H_
 
@@ -12,8 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/domain/auth/access_registry.h"
-#include "server/domain/registry/sop_registry.h"
+#include "server/api/api_methods.h"
+#include "server/api/dispatcher.h"
 
 namespace sopsidebar {
 
@@ -32,33 +32,23 @@ struct GrpcServerOptions {
   // insecure_listen_any is set.
   std::optional<TlsServerOptions> tls;
   bool insecure_listen_any = false;
-  // The server's cap on a call's deadline: work (a queued write) not started
-  // within it is not done.
-  absl::Duration max_call_duration = absl::Seconds(30);
   // Largest request accepted; larger ones fail with RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 4 * 1024 * 1024;
-  // Calls that read storage (GetSop, ListSops, revisions, CheckTargeting)
-  // run on `read_threads` threads; up to `read_queue` more wait their turn,
-  // and beyond that a call fails at once with UNAVAILABLE.
-  int read_threads = 8;
-  int read_queue = 1024;
-  // The same for calls that write (each waits for an fsync).
-  int write_threads = 4;
-  int write_queue = 256;
   // Threads for what still uses gRPC's synchronous API (reflection);
-  // lookups, reads and writes do not count against it.
+  // calls of the API's methods do not count against it.
   int max_sync_threads = 4;
 };
 
 // Thread-safe.
 class GrpcServer {
  public:
-  // Starts serving `registry` and `access`, which must outlive the server.
-  // FAILED_PRECONDITION for plaintext on a non-loopback address without
-  // insecure_listen_any; UNAVAILABLE when the address cannot be bound.
+  // Starts serving `methods` through `dispatcher`, which must outlive the
+  // server. FAILED_PRECONDITION for plaintext on a non-loopback address
+  // without insecure_listen_any; UNAVAILABLE when the address cannot be
+  // bound.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
-                                                           SopRegistry* registry,
-                                                           AccessRegistry* access);
+                                                           const ApiMethods* methods,
+                                                           Dispatcher* dispatcher);
 
   // True for 127.0.0.0/8, ::1 and localhost addresses ("host:port").
   static bool IsLoopback(absl::string_view listen_address);

@@ -268,6 +268,18 @@ absl::StatusOr<v1::ListTokensResponse> AccessRegistry::ListTokens(
   return response;
 }
 
+absl::Status AccessRegistry::CheckActive(const Caller& caller) const {
+  absl::StatusOr<TokenName> name = ParseTokenName("token_name", caller.token_name);
+  if (!name.ok()) return error::Unauthenticated();
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = tokens_.find(name->token);
+  if (it == tokens_.end() || it->second.token().name() != caller.token_name ||
+      !IsActive(it->second.token())) {
+    return error::Unauthenticated();
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Token> AccessRegistry::GetToken(const Caller& caller,
                                                    const v1::GetTokenRequest& request) const {
   SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("name", request.name()));

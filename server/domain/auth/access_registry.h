@@ -61,6 +61,12 @@ class AccessRegistry {
   // The caller a bearer secret belongs to, or UNAUTHENTICATED.
   absl::StatusOr<Caller> Authenticate(absl::string_view secret) const;
 
+  // OK while the token `caller` authenticated with (Caller::token_name) is
+  // still active; UNAUTHENTICATED (the same error as Authenticate's) once it
+  // is revoked or expired, or for a name that is no token. For callers that
+  // keep acting on one authentication (open watches). Reader lock only.
+  absl::Status CheckActive(const Caller& caller) const;
+
   // token.user_id (required) and token.display_name: at most 256 characters
   // without control characters, else INVALID_ARGUMENT naming the field.
   // request.token.server_admin makes a server-admin token: PERMISSION_DENIED

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -84,6 +85,40 @@ TEST_F(AccessRegistryTest, EveryBadCredentialGetsTheSameAnswer) {
                                  revoked_issue->secret()}) {
     EXPECT_EQ(registry_->Authenticate(bad).status(), reference) << bad;
   }
+}
+
+TEST_F(AccessRegistryTest, CheckActiveHoldsUntilTheTokenIsRevoked) {
+  auto issued = Issue(admin_, "default", {v1::SDR});
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  const Caller rep = Login(issued->secret());
+  EXPECT_TRUE(registry_->CheckActive(rep).ok());
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(issued->token().name());
+  ASSERT_TRUE(registry_->RevokeToken(admin_, revoke).ok());
+  EXPECT_EQ(registry_->CheckActive(rep), error::Unauthenticated());
+}
+
+TEST_F(AccessRegistryTest, CheckActiveFailsOnceTheTokenExpires) {
+  auto issued = Issue(admin_, "default", {v1::SDR}, absl::Hours(1));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  const Caller rep = Login(issued->secret());
+  clock_.Advance(absl::Minutes(59));
+  EXPECT_TRUE(registry_->CheckActive(rep).ok());
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_EQ(registry_->CheckActive(rep), error::Unauthenticated());
+}
+
+TEST_F(AccessRegistryTest, CheckActiveRejectsANameThatIsNoToken) {
+  Caller stranger = admin_;
+  stranger.token_name = "orgs/default/tokens/tknotissued";
+  EXPECT_EQ(registry_->CheckActive(stranger), error::Unauthenticated());
+  stranger.token_name = "";
+  EXPECT_EQ(registry_->CheckActive(stranger), error::Unauthenticated());
+  // Another org's name for a real token id.
+  stranger.token_name = absl::StrCat("orgs/acme/tokens/",
+                                     absl::StripPrefix(admin_.token_name, "orgs/default/tokens/"));
+  EXPECT_EQ(registry_->CheckActive(stranger), error::Unauthenticated());
+  EXPECT_TRUE(registry_->CheckActive(admin_).ok());
 }
 
 TEST_F(AccessRegistryTest, OnlyAdminsIssueTokensAndOtherOrgsLookMissing) {

@@ -9,16 +9,28 @@
 // per change (microseconds each), on the hub's one notifier thread: no
 // thread per watch.
 //
-// Messages are serialised v1::WatchSopsResponse with `result` set.
+// Messages are serialised v1::WatchSopsResponse with `result` set: the bytes
+// 0x0a, the varint size of the lookup's bytes, then the bytes of
+// SopRegistry::LookupSopsWire (what serialising the message gives).
 //
-// Errors of Watch: those of SopRegistry::LookupSops for the request;
-// RESOURCE_EXHAUSTED when the caller's token already holds
-// Options::max_watches_per_token open watches, or the hub max_watches.
+// Errors of Watch: those of SopRegistry::LookupSops for the request (checked
+// first); RESOURCE_EXHAUSTED (error::TooManyWatches) when the caller's token
+// already holds Options::max_watches_per_token open watches, or the hub
+// max_watches; UNAVAILABLE (error::ShuttingDown) after Shutdown.
 // A watch whose token is revoked or has expired is closed with
 // UNAUTHENTICATED at the next re-run; Shutdown closes every watch with
-// UNAVAILABLE.
+// UNAVAILABLE. A watch the hub closed no longer counts against the limits.
 //
-// Thread-safe.
+// Wiring: the owner makes the registry call CatalogChanged
+// (registry->SetCatalogListener([hub] { hub->CatalogChanged(); })) and
+// replaces that listener before destroying the hub.
+//
+// Timing: the recheck interval runs on the real clock (absl::Now), whatever
+// Clock the registry was given; lookups themselves use the registry's clock.
+//
+// Thread-safe. Sinks are called from the notifier thread, and from the
+// thread of Watch (the first message) or Shutdown (the close); never while
+// the hub's own lock is held, and never two calls on one sink at a time.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_LOOKUP_WATCH_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_LOOKUP_WATCH_H_
 
@@ -45,26 +57,39 @@ class LookupWatchHub {
     size_t max_watches = 20000;
   };
   // OK while the token behind a Caller is still active; UNAUTHENTICATED once
-  // it is revoked or expired (AccessRegistry::CheckActive).
+  // it is revoked or expired (AccessRegistry::CheckActive). Called on the
+  // notifier thread, once per watch per re-run; must be thread-safe and
+  // must not block. An empty function checks nothing.
   using TokenCheck = std::function<absl::Status(const Caller&)>;
 
   // `registry` must outlive the hub. Starts the notifier thread.
+  // Subscriptions may outlive the hub (their destructor then does nothing).
   LookupWatchHub(const SopRegistry* registry, TokenCheck token_check, Options options);
   // Closes every watch (UNAVAILABLE) and joins the notifier thread.
   ~LookupWatchHub();
 
   // Opens a watch: validates and runs the lookup as LookupSops does and
-  // sends its result to `sink` before returning. The subscription's
-  // destructor ends the watch.
-  absl::StatusOr<std::unique_ptr<MessageSubscription>> Watch(
-      const Caller& caller, const v1::WatchSopsRequest& request,
-      std::shared_ptr<MessageSink> sink);
+  // sends its result to `sink` before returning (on an error nothing is
+  // sent and the sink is not closed). Watches count per Caller::token_name
+  // (callers without a token share the empty name). The caller's deadline
+  // applies to opening only; re-runs ignore it. The subscription's
+  // destructor ends the watch: once it returns, the hub calls neither Send
+  // nor Close on `sink` again (it waits for a re-run of this watch in
+  // progress, a lookup and a Send, to finish), so it must not be destroyed
+  // from inside that sink's Send or Close.
+  absl::StatusOr<std::unique_ptr<MessageSubscription>> Watch(const Caller& caller,
+                                                             const v1::WatchSopsRequest& request,
+                                                             std::shared_ptr<MessageSink> sink);
 
   // Tells the hub the published catalog changed: every watch is re-run
-  // soon (batched: many changes in a burst cost one pass). Never blocks.
+  // soon (batched: many changes in a burst cost one pass), each with a
+  // snapshot of the catalog that shows the change. Takes the hub's lock only
+  // to set a flag (never held while a lookup or a sink runs): safe to call
+  // with the registry's write lock held.
   void CatalogChanged();
 
   // Closes every open watch with UNAVAILABLE and refuses new ones. Idempotent.
+  // Returns once every watch is closed (after a re-run in progress).
   void Shutdown();
 
   // How many watches are open.
@@ -72,7 +97,9 @@ class LookupWatchHub {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  // Shared with the subscriptions (weakly), so that one destroyed after the
+  // hub finds it gone.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace sopsidebar

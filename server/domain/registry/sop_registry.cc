@@ -257,6 +257,15 @@ absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(v1::Sop head) const {
   return MakePublishedSop(std::move(name), revision, publish_time, std::move(snapshot));
 }
 
+void SopRegistry::SetCatalogListener(std::function<void()> listener) {
+  absl::MutexLock lock(&write_mu_);
+  catalog_listener_ = std::move(listener);
+}
+
+void SopRegistry::CatalogChangedLocked() {
+  if (catalog_listener_) catalog_listener_();
+}
+
 int SopRegistry::PageSize(int requested) const {
   if (requested == 0) return options_.default_page_size;
   return std::min(requested, options_.max_page_size);
@@ -434,6 +443,8 @@ absl::StatusOr<v1::Sop> SopRegistry::DeleteSop(const Caller& caller,
   SOP_ASSIGN_OR_RETURN(v1::Sop deleted,
                        CommitLocked(caller, name, std::move(head), "deleted", std::nullopt));
   catalog_.Remove(name);
+  // A draft that was never published was never in the catalog.
+  if (!deleted.published_revision_id().empty()) CatalogChangedLocked();
   return deleted;
 }
 
@@ -457,6 +468,7 @@ absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
   if (published) {
     visibility_.RecordPublished(*published);
     catalog_.Put(std::move(published));
+    CatalogChangedLocked();
   }
   return undeleted;
 }
@@ -572,6 +584,7 @@ absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
   PublishedSopPtr live = MakePublishedSop(name, RevisionNumber(published), now, published);
   visibility_.RecordPublished(*live);
   catalog_.Put(std::move(live));
+  CatalogChangedLocked();
   for (v1::TargetingTie& tie : TiesFor(caller, name, published)) {
     *response.add_ties() = std::move(tie);
   }

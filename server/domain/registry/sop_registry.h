@@ -39,6 +39,7 @@
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_SOP_REGISTRY_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_SOP_REGISTRY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -132,6 +133,17 @@ class SopRegistry {
   absl::Status LookupSopsWire(const Caller& caller, const v1::LookupSopsRequest& request,
                               std::string* out) const;
 
+  // Sets the function called after every change of the published catalog
+  // after start: a publish, a delete or undelete of a published SOP, a
+  // publish that changes a published SOP's visibility or targeting. It is
+  // called once per change, after the new snapshot is visible to lookups,
+  // on the writer's thread while the registry's write lock is held: it must
+  // not block and must not call the registry's writes (the lookup watch hub
+  // only sets a flag). Set it before serving; setting it again replaces it
+  // (safe: it is read and set under the write lock). Loading at Create
+  // calls nothing.
+  void SetCatalogListener(std::function<void()> listener);
+
   // How many SOPs lookups currently match against.
   size_t published_count() const { return catalog_.size(); }
 
@@ -182,6 +194,8 @@ class SopRegistry {
   std::vector<v1::TargetingTie> TiesFor(const Caller& caller, const SopName& name,
                                         const v1::Sop& body) const;
   int PageSize(int requested) const;
+  // Calls the catalog listener, if any: after every catalog_ change.
+  void CatalogChangedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   SopStore* const store_;
   const Clock* const clock_;
@@ -194,6 +208,7 @@ class SopRegistry {
   // write_mu_), read without it.
   SopVisibilityIndex visibility_;
   absl::Mutex write_mu_;
+  std::function<void()> catalog_listener_ ABSL_GUARDED_BY(write_mu_);
 };
 
 // Writes `sops` straight into `store` as published SOPs (revision 1, created

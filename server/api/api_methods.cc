@@ -1,0 +1,227 @@
+#include "server/api/api_methods.h"
+
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/message.h"
+#include "sopsidebar/v1/admin_service.pb.h"
+#include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/sop_service.pb.h"
+
+namespace sopsidebar {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::Message;
+using google::protobuf::MethodDescriptor;
+
+const google::protobuf::ServiceDescriptor* FindService(const std::string& name) {
+  return google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+}
+
+// The method of the served services whose request is `request`: every
+// request message belongs to exactly one method (AIP-136's <Method>Request).
+const MethodDescriptor* MethodTaking(const Descriptor* request) {
+  for (const std::string& name : ApiMethods::ServiceNames()) {
+    const google::protobuf::ServiceDescriptor* service = FindService(name);
+    for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+      if (service->method(i)->input_type() == request) return service->method(i);
+    }
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::string> Serialized(absl::StatusOr<std::string> wire) { return wire; }
+template <typename Response>
+absl::StatusOr<std::string> Serialized(absl::StatusOr<Response> response) {
+  if (!response.ok()) return response.status();
+  return response->SerializeAsString();
+}
+
+// The response type of a handler: a message, or std::string for one that
+// writes the wire form itself.
+template <typename Result>
+const Descriptor* ResponseType() {
+  using Response = typename Result::value_type;
+  if constexpr (std::is_same_v<Response, std::string>) {
+    return nullptr;
+  } else {
+    return Response::descriptor();
+  }
+}
+
+class Binder {
+ public:
+  // Binds the method taking `Request` to `fn(const Caller&, const Request&)`,
+  // which returns absl::StatusOr of the response message or of its bytes.
+  template <typename Request, typename Fn>
+  void Unary(Work work, Fn fn) {
+    const MethodDescriptor* method = MethodTaking(Request::descriptor());
+    if (method == nullptr || method->server_streaming() || method->client_streaming()) {
+      Fail(absl::StrCat("no unary method takes ", Request::descriptor()->full_name()));
+      return;
+    }
+    using Result = std::invoke_result_t<Fn, const Caller&, const Request&>;
+    const Descriptor* response = ResponseType<Result>();
+    if (response != nullptr && response != method->output_type()) {
+      Fail(absl::StrCat(method->full_name(), " returns ", method->output_type()->full_name(),
+                        ", not ", response->full_name()));
+      return;
+    }
+    UnaryMethod bound;
+    bound.descriptor = method;
+    bound.work = work;
+    bound.request_prototype = &Request::default_instance();
+    bound.response_prototype =
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+            method->output_type());
+    bound.run = [fn = std::move(fn)](const Caller& caller, const Message& request) {
+      return Serialized(fn(caller, static_cast<const Request&>(request)));
+    };
+    unary_.emplace(MethodPath(*method), std::move(bound));
+  }
+
+  // Binds the server-streaming method taking `Request`.
+  template <typename Request, typename Response, typename Open>
+  void Stream(Open open, std::function<std::string()> heartbeat) {
+    const MethodDescriptor* method = MethodTaking(Request::descriptor());
+    if (method == nullptr || !method->server_streaming() || method->client_streaming() ||
+        method->output_type() != Response::descriptor()) {
+      Fail(absl::StrCat("no server-streaming method takes ",
+                        Request::descriptor()->full_name(), " and returns ",
+                        Response::descriptor()->full_name()));
+      return;
+    }
+    StreamMethod bound;
+    bound.descriptor = method;
+    bound.request_prototype = &Request::default_instance();
+    bound.response_prototype = &Response::default_instance();
+    bound.open = [open = std::move(open)](const Caller& caller, const Message& request,
+                                          std::shared_ptr<MessageSink> sink) {
+      return open(caller, static_cast<const Request&>(request), std::move(sink));
+    };
+    bound.heartbeat = std::move(heartbeat);
+    streams_.emplace(MethodPath(*method), std::move(bound));
+  }
+
+  // OK when every method of the served services is bound.
+  absl::Status Complete() const {
+    if (!error_.ok()) return error_;
+    for (const std::string& name : ApiMethods::ServiceNames()) {
+      const google::protobuf::ServiceDescriptor* service = FindService(name);
+      if (service == nullptr) return absl::InternalError(absl::StrCat("no service ", name));
+      for (int i = 0; i < service->method_count(); ++i) {
+        const std::string path = MethodPath(*service->method(i));
+        if (!unary_.contains(path) && !streams_.contains(path)) {
+          return absl::InternalError(absl::StrCat(path, " has no binding"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::flat_hash_map<std::string, UnaryMethod> TakeUnary() { return std::move(unary_); }
+  absl::flat_hash_map<std::string, StreamMethod> TakeStreams() { return std::move(streams_); }
+
+ private:
+  void Fail(std::string message) {
+    if (error_.ok()) error_ = absl::InternalError(std::move(message));
+  }
+
+  absl::flat_hash_map<std::string, UnaryMethod> unary_;
+  absl::flat_hash_map<std::string, StreamMethod> streams_;
+  absl::Status error_;
+};
+
+std::string Heartbeat() {
+  v1::WatchSopsResponse response;
+  const absl::Duration since_epoch = absl::Now() - absl::UnixEpoch();
+  google::protobuf::Timestamp* time = response.mutable_heartbeat()->mutable_send_time();
+  time->set_seconds(absl::ToInt64Seconds(since_epoch));
+  time->set_nanos(static_cast<int>(absl::ToInt64Nanoseconds(since_epoch) % 1000000000));
+  return response.SerializeAsString();
+}
+
+}  // namespace
+
+std::string MethodPath(const MethodDescriptor& method) {
+  return absl::StrCat("/", method.service()->full_name(), "/", method.name());
+}
+
+const std::vector<std::string>& ApiMethods::ServiceNames() {
+  static const auto* const names = new std::vector<std::string>{
+      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService"};
+  return *names;
+}
+
+absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* registry,
+                                                               AccessRegistry* access,
+                                                               LookupWatchHub* watches) {
+  // Where each method runs (Work): storage reads and writes on their queues;
+  // what is in memory (lookups, tokens and orgs) inline.
+  Binder bind;
+  SopRegistry* const r = registry;
+  bind.Unary<v1::CreateSopRequest>(Work::kWrites, [r](auto& c, auto& q) { return r->CreateSop(c, q); });
+  bind.Unary<v1::GetSopRequest>(Work::kReads, [r](auto& c, auto& q) { return r->GetSop(c, q); });
+  bind.Unary<v1::ListSopsRequest>(Work::kReads, [r](auto& c, auto& q) { return r->ListSops(c, q); });
+  bind.Unary<v1::UpdateSopRequest>(Work::kWrites, [r](auto& c, auto& q) { return r->UpdateSop(c, q); });
+  bind.Unary<v1::DeleteSopRequest>(Work::kWrites, [r](auto& c, auto& q) { return r->DeleteSop(c, q); });
+  bind.Unary<v1::UndeleteSopRequest>(Work::kWrites,
+                                     [r](auto& c, auto& q) { return r->UndeleteSop(c, q); });
+  bind.Unary<v1::ListSopRevisionsRequest>(
+      Work::kReads, [r](auto& c, auto& q) { return r->ListSopRevisions(c, q); });
+  bind.Unary<v1::GetSopRevisionRequest>(
+      Work::kReads, [r](auto& c, auto& q) { return r->GetSopRevision(c, q); });
+  bind.Unary<v1::PublishSopRequest>(Work::kWrites,
+                                    [r](auto& c, auto& q) { return r->PublishSop(c, q); });
+  bind.Unary<v1::CheckTargetingRequest>(
+      Work::kReads, [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
+
+  // The lookup hot path writes its response's bytes without building it.
+  bind.Unary<v1::LookupSopsRequest>(
+      Work::kInline, [r](auto& c, auto& q) -> absl::StatusOr<std::string> {
+        std::string wire;
+        absl::Status found = r->LookupSopsWire(c, q, &wire);
+        if (!found.ok()) return found;
+        return wire;
+      });
+  bind.Stream<v1::WatchSopsRequest, v1::WatchSopsResponse>(
+      [watches](auto& c, auto& q, std::shared_ptr<MessageSink> sink) {
+        return watches->Watch(c, q, std::move(sink));
+      },
+      &Heartbeat);
+
+  AccessRegistry* const a = access;
+  bind.Unary<v1::WhoAmIRequest>(Work::kInline, [a](auto& c, auto&) { return a->WhoAmI(c); });
+  bind.Unary<v1::CreateTokenRequest>(Work::kWrites,
+                                     [a](auto& c, auto& q) { return a->CreateToken(c, q); });
+  bind.Unary<v1::ListTokensRequest>(Work::kInline,
+                                    [a](auto& c, auto& q) { return a->ListTokens(c, q); });
+  bind.Unary<v1::GetTokenRequest>(Work::kInline, [a](auto& c, auto& q) { return a->GetToken(c, q); });
+  bind.Unary<v1::RevokeTokenRequest>(Work::kWrites,
+                                     [a](auto& c, auto& q) { return a->RevokeToken(c, q); });
+  bind.Unary<v1::CreateOrgRequest>(Work::kWrites, [a](auto& c, auto& q) { return a->CreateOrg(c, q); });
+  bind.Unary<v1::ListOrgsRequest>(Work::kInline, [a](auto& c, auto& q) { return a->ListOrgs(c, q); });
+  bind.Unary<v1::GetOrgRequest>(Work::kInline, [a](auto& c, auto& q) { return a->GetOrg(c, q); });
+  bind.Unary<v1::PingRequest>(Work::kInline, [a](auto& c, auto& q) { return a->Ping(c, q); });
+
+  absl::Status complete = bind.Complete();
+  if (!complete.ok()) return complete;
+  auto methods = std::unique_ptr<ApiMethods>(new ApiMethods());
+  methods->unary_ = bind.TakeUnary();
+  methods->streams_ = bind.TakeStreams();
+  return methods;
+}
+
+const UnaryMethod* ApiMethods::FindUnary(absl::string_view path) const {
+  auto it = unary_.find(path);
+  return it == unary_.end() ? nullptr : &it->second;
+}
+
+const StreamMethod* ApiMethods::FindStream(absl::string_view path) const {
+  auto it = streams_.find(path);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
+}  // namespace sopsidebar

@@ -1,0 +1,154 @@
+#include "server/api/api_methods.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "server/common/clock.h"
+#include "server/domain/matching/indexed_sop_matcher.h"
+#include "server/domain/store/in_memory_auth_store.h"
+#include "server/domain/store/in_memory_sop_store.h"
+#include "sopsidebar/v1/admin_service.pb.h"
+#include "sopsidebar/v1/context_service.pb.h"
+
+namespace sopsidebar {
+namespace {
+
+class RecordingSink : public MessageSink {
+ public:
+  void Send(std::string message) override {
+    absl::MutexLock lock(&mu_);
+    messages_.push_back(std::move(message));
+  }
+  void Close(absl::Status) override {}
+  std::vector<std::string> messages() {
+    absl::MutexLock lock(&mu_);
+    return messages_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> messages_;
+};
+
+class ApiMethodsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto access = AccessRegistry::Create(&auth_store_, &clock_);
+    ASSERT_TRUE(access.ok()) << access.status();
+    access_ = std::move(access).value();
+    auto secret = access_->BootstrapAdminToken();
+    ASSERT_TRUE(secret.ok() && secret->has_value());
+    auto admin = access_->Authenticate(**secret);
+    ASSERT_TRUE(admin.ok());
+    admin_ = *admin;
+    auto registry = SopRegistry::Create(&sop_store_, &clock_, IndexedSopMatcher::Build);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(registry).value();
+    watches_ = std::make_unique<LookupWatchHub>(
+        registry_.get(), [](const Caller&) { return absl::OkStatus(); },
+        LookupWatchHub::Options());
+    auto methods = ApiMethods::Create(registry_.get(), access_.get(), watches_.get());
+    ASSERT_TRUE(methods.ok()) << methods.status();
+    methods_ = std::move(methods).value();
+  }
+
+  static v1::LookupSopsRequest LeadLookup() {
+    v1::LookupSopsRequest request;
+    request.mutable_context()->set_record_type("Lead");
+    return request;
+  }
+
+  FakeClock clock_;
+  InMemoryAuthStore auth_store_;
+  InMemorySopStore sop_store_;
+  std::unique_ptr<AccessRegistry> access_;
+  Caller admin_;
+  std::unique_ptr<SopRegistry> registry_;
+  std::unique_ptr<LookupWatchHub> watches_;
+  std::unique_ptr<ApiMethods> methods_;
+};
+
+TEST_F(ApiMethodsTest, EveryMethodOfTheServedServicesIsBoundOnceUnderItsPath) {
+  int bound = 0;
+  for (const std::string& name : ApiMethods::ServiceNames()) {
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    ASSERT_NE(service, nullptr) << name;
+    for (int i = 0; i < service->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* method = service->method(i);
+      const std::string path = "/" + name + "/" + method->name();
+      EXPECT_EQ(MethodPath(*method), path);
+      const UnaryMethod* unary = methods_->FindUnary(path);
+      const StreamMethod* stream = methods_->FindStream(path);
+      ASSERT_NE(unary == nullptr, stream == nullptr) << path;
+      if (unary != nullptr) {
+        EXPECT_EQ(unary->descriptor, method);
+        EXPECT_EQ(unary->request_prototype->GetDescriptor(), method->input_type());
+        EXPECT_EQ(unary->response_prototype->GetDescriptor(), method->output_type());
+      } else {
+        EXPECT_TRUE(method->server_streaming());
+        EXPECT_EQ(stream->response_prototype->GetDescriptor(), method->output_type());
+      }
+      ++bound;
+    }
+  }
+  EXPECT_EQ(bound, 21);
+  EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/Nope"), nullptr);
+  EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.ContextService/WatchSops"), nullptr);
+}
+
+TEST_F(ApiMethodsTest, InMemoryMethodsRunInlineAndStorageMethodsOnTheirQueues) {
+  EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.ContextService/LookupSops")->work, Work::kInline);
+  EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.AdminService/Ping")->work, Work::kInline);
+  EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/GetSop")->work, Work::kReads);
+  EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/PublishSop")->work, Work::kWrites);
+  EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.AdminService/CreateToken")->work, Work::kWrites);
+}
+
+TEST_F(ApiMethodsTest, BoundLookupAnswersTheRegistrysBytes) {
+  const UnaryMethod* lookup = methods_->FindUnary("/sopsidebar.v1.ContextService/LookupSops");
+  auto served = lookup->run(admin_, LeadLookup());
+  auto expected = registry_->LookupSops(admin_, LeadLookup());
+  ASSERT_TRUE(served.ok() && expected.ok());
+  EXPECT_EQ(*served, expected->SerializeAsString());
+
+  v1::LookupSopsRequest invalid;  // no context
+  EXPECT_EQ(lookup->run(admin_, invalid).status(), registry_->LookupSops(admin_, invalid).status());
+}
+
+TEST_F(ApiMethodsTest, BoundMessageMethodAnswersItsSerialisedResponse) {
+  v1::PingRequest ping;
+  ping.set_payload("abc");
+  auto served = methods_->FindUnary("/sopsidebar.v1.AdminService/Ping")->run(admin_, ping);
+  ASSERT_TRUE(served.ok()) << served.status();
+  v1::PingResponse response;
+  ASSERT_TRUE(response.ParseFromString(*served));
+  EXPECT_EQ(response.payload(), "abc");
+}
+
+TEST_F(ApiMethodsTest, WatchOpensAStreamWhoseFirstMessageIsTheLookupAndHasAHeartbeat) {
+  const StreamMethod* watch = methods_->FindStream("/sopsidebar.v1.ContextService/WatchSops");
+  ASSERT_NE(watch, nullptr);
+  auto sink = std::make_shared<RecordingSink>();
+  v1::WatchSopsRequest request;
+  *request.mutable_context() = LeadLookup().context();
+  auto subscription = watch->open(admin_, request, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  ASSERT_EQ(sink->messages().size(), 1u);
+  v1::WatchSopsResponse first;
+  ASSERT_TRUE(first.ParseFromString(sink->messages()[0]));
+  EXPECT_TRUE(first.has_result());
+
+  ASSERT_TRUE(watch->heartbeat != nullptr);
+  v1::WatchSopsResponse beat;
+  ASSERT_TRUE(beat.ParseFromString(watch->heartbeat()));
+  EXPECT_TRUE(beat.has_heartbeat());
+  EXPECT_GT(beat.heartbeat().send_time().seconds(), 0);
+}
+
+}  // namespace
+}  // namespace sopsidebar

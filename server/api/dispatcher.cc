@@ -1,0 +1,108 @@
+#include "server/api/dispatcher.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/errors.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/api/protobuf_logs.h"
+
+namespace sopsidebar {
+namespace {
+
+constexpr absl::string_view kBearer = "bearer ";
+
+// Why protobuf refused to parse, in the caller's terms. Protobuf reports
+// invalid UTF-8 as "String field 'pkg.Message.field' contains invalid UTF-8
+// data when parsing a protocol buffer. ..."; every other failure (broken wire
+// data, nesting past the depth limit) without a word.
+std::string ParseFailureReason(absl::string_view logged) {
+  constexpr absl::string_view kUtf8Prefix = "String field '";
+  if (absl::StartsWith(logged, kUtf8Prefix)) {
+    const absl::string_view rest = logged.substr(kUtf8Prefix.size());
+    const size_t end = rest.find('\'');
+    if (end != absl::string_view::npos) {
+      return absl::StrCat("string field ", rest.substr(0, end), " is not valid UTF-8");
+    }
+  }
+  return "malformed protobuf, or nested more than 100 levels deep";
+}
+
+}  // namespace
+
+absl::Status ParseRequest(google::protobuf::io::ZeroCopyInputStream* bytes,
+                          google::protobuf::MessageLite* request) {
+  RouteProtobufLogs();
+  ProtobufLogCapture capture;
+  if (!request->ParseFromZeroCopyStream(bytes)) {
+    return error::MalformedRequest(request->GetTypeName(), ParseFailureReason(capture.text()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRequest(absl::string_view bytes, google::protobuf::MessageLite* request) {
+  google::protobuf::io::ArrayInputStream stream(bytes.data(), static_cast<int>(bytes.size()));
+  return ParseRequest(&stream, request);
+}
+
+Dispatcher::Dispatcher(const AccessRegistry* access, Options options)
+    : access_(access),
+      max_call_duration_(options.max_call_duration),
+      rejection_log_(options.rejection_log),
+      reads_({"reads", options.read_threads, options.read_queue}),
+      writes_({"writes", options.write_threads, options.write_queue}) {}
+
+absl::StatusOr<Caller> Dispatcher::Authenticate(absl::string_view authorization,
+                                                absl::Time transport_deadline) const {
+  if (!absl::StartsWithIgnoreCase(authorization, kBearer)) return error::Unauthenticated();
+  absl::StatusOr<Caller> caller = access_->Authenticate(authorization.substr(kBearer.size()));
+  if (!caller.ok()) return caller.status();
+  caller->deadline = std::min(transport_deadline, absl::Now() + max_call_duration_);
+  return caller;
+}
+
+void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,
+                          std::unique_ptr<google::protobuf::Message> request,
+                          std::function<bool()> cancelled, Done done) {
+  WorkQueue& queue = method.work == Work::kWrites ? writes_ : reads_;
+  // The task owns `done` until it runs; a refused task is handed back
+  // through `refused` so that `done` still answers the call.
+  auto state = std::make_shared<Done>(std::move(done));
+  const bool queued = queue.TrySchedule(
+      [&method, caller = std::move(caller), request = std::move(request),
+       cancelled = std::move(cancelled), state]() mutable {
+        absl::StatusOr<std::string> result;
+        if (cancelled && cancelled()) {
+          result = absl::CancelledError("the call was cancelled while it waited");
+        } else if (absl::Now() > caller.deadline) {
+          result = error::DeadlineExceeded("the call's turn came");
+        } else {
+          result = method.run(caller, *request);
+        }
+        std::move (*state)(std::move(result));
+      });
+  if (!queued) std::move(*state)(error::ServerBusy(queue.options().name, queue.queued()));
+}
+
+void Dispatcher::LogIfRejected(absl::string_view method, absl::string_view peer,
+                               const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      // Who was turned away, never with what credentials.
+      rejection_log_.Log(absl::StrCat("rejected ", method, " from ", peer, ": ",
+                                      absl::StatusCodeToString(status.code()), ": ",
+                                      status.message()));
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace sopsidebar
