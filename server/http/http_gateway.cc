@@ -123,7 +123,8 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
     return absl::c_binary_search(options_.cors_origins, value) ? value : "";
   }
 
-  void Register(const std::shared_ptr<Connection>& connection);
+  // False (the connection must not start) once Shutdown has begun.
+  bool Register(const std::shared_ptr<Connection>& connection);
   void Unregister(Connection* connection);
 
   HttpGatewayOptions options_;
@@ -140,8 +141,8 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
 
   // Declared after what handlers use, so destroyed (with any handler still
   // queued) first.
-  net::io_context ioc_;
   std::optional<ssl::context> ssl_;
+  net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::steady_timer accept_retry_;
   std::vector<std::thread> threads_;
@@ -165,7 +166,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
   }
 
-  ~Connection() { --gateway_->connections_; }
+  ~Connection() {
+    gateway_->Unregister(this);
+    --gateway_->connections_;
+  }
 
   net::any_io_executor executor() { return socket_.get_executor(); }
 
@@ -190,6 +194,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     closed_ = true;
     cancelled_->store(true);
     subscription_.reset();
+    queued_call_.reset();
     ++deadline_generation_;
     deadline_.cancel();
     heartbeat_.cancel();
@@ -284,6 +289,33 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Reads the whole request (headers and body) within the read timeout.
   void ReadRequest() {
     Arm(gateway_->options_.request_read_timeout);
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnHeader(ec);
+    };
+    if (tls_) {
+      http::async_read_header(*tls_, buffer_, *parser_, std::move(done));
+    } else {
+      http::async_read_header(socket_, buffer_, *parser_, std::move(done));
+    }
+  }
+
+  // Answers "Expect: 100-continue" (curl sends it before large bodies), then
+  // reads the body, still within the read timeout.
+  void OnHeader(beast::error_code ec) {
+    if (closed_) return;
+    if (ec || parser_->is_done()) return OnRequest(ec);
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      return WriteAll(net::buffer(kContinue, sizeof kContinue - 1),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec || self->closed_) return self->Close();
+                        self->ReadBody();
+                      });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
       self->OnRequest(ec);
     };
@@ -422,13 +454,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (method.work == Work::kInline) {
       return FinishUnary(method, Dispatcher::RunInline(method, *caller, *message));
     }
+    // The queue holds the connection only weakly: a connection (and its
+    // io_context) must never be destroyed on a dispatcher thread. The
+    // connection keeps itself alive until the answer or Close.
+    queued_call_ = shared_from_this();
     std::weak_ptr<HttpGateway::Impl> gateway = gateway_->weak_from_this();
+    std::weak_ptr<Connection> weak = weak_from_this();
     gateway_->runner_->Schedule(
         method, *std::move(caller), std::move(message),
         [cancelled = cancelled_] { return cancelled->load(); },
-        [self = shared_from_this(), gateway, &method](absl::StatusOr<std::string> result) mutable {
+        [gateway, weak, &method](absl::StatusOr<std::string> result) mutable {
+          // Holding the gateway keeps its io_context alive while posting.
           std::shared_ptr<HttpGateway::Impl> alive = gateway.lock();
           if (alive == nullptr) return;
+          std::shared_ptr<Connection> self = weak.lock();
+          if (self == nullptr) return;
           net::any_io_executor executor = self->executor();
           net::post(executor, [self = std::move(self), &method, result = std::move(result)]() {
             self->FinishUnary(method, std::move(result));
@@ -440,6 +480,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void FinishUnary(const UnaryMethod& method, absl::StatusOr<std::string> result) {
+    std::shared_ptr<Connection> keep = std::move(queued_call_);
     if (closed_) return;
     if (!result.ok()) return FailUnary(result.status());
     absl::StatusOr<std::string> body =
@@ -758,6 +799,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const StreamMethod* stream_method_ = nullptr;
   connect::ContentType stream_type_;
   std::unique_ptr<MessageSubscription> subscription_;
+  // Set while a call waits in the dispatcher's queue.
+  std::shared_ptr<Connection> queued_call_;
   std::deque<Outgoing> out_;
   bool writing_ = false;
   bool stream_ended_ = false;
@@ -827,16 +870,18 @@ void HttpGateway::Impl::Accept() {
           socket.close(ignored);
         } else {
           auto connection = std::make_shared<Connection>(self.get(), std::move(socket));
-          self->Register(connection);
+          if (!self->Register(connection)) return;  // shutting down: dropped
           net::post(connection->executor(), [connection] { connection->Start(); });
         }
         self->Accept();
       });
 }
 
-void HttpGateway::Impl::Register(const std::shared_ptr<Connection>& connection) {
+bool HttpGateway::Impl::Register(const std::shared_ptr<Connection>& connection) {
   absl::MutexLock lock(&mu_);
+  if (shut_down_) return false;
   live_[connection.get()] = connection;
+  return true;
 }
 
 void HttpGateway::Impl::Unregister(Connection* connection) {

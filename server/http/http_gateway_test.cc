@@ -535,6 +535,24 @@ TEST_F(HttpGatewayTest, QueuedCallOfAClientThatLeftIsCancelled) {
   EXPECT_EQ(api_.cancelled_calls.load(), 1);
 }
 
+TEST_F(HttpGatewayTest, ExpectContinueGets100ThenTheAnswer) {
+  StartGateway();
+  Client client(port());
+  std::string body = R"({"maxResults":6})";
+  ASSERT_TRUE(client.Send(absl::StrCat(
+      "POST ", kLookup, " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n",
+      "Authorization: Bearer good\r\nExpect: 100-continue\r\nContent-Length: ", body.size(),
+      "\r\n\r\n")));
+  std::optional<Head> go_on = client.ReadHead();
+  ASSERT_TRUE(go_on.has_value());
+  EXPECT_EQ(go_on->status, 100);
+  ASSERT_TRUE(client.Send(body));
+  std::optional<Head> head = client.ReadHead();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_THAT(client.ReadBody(*head).value_or(""), HasSubstr(R"("cadenceDay":6)"));
+}
+
 TEST_F(HttpGatewayTest, ErrorIsConnectErrorJsonWithTheSpecsHttpStatusAndDetails) {
   StartGateway();
   Reply missing =
