@@ -822,6 +822,35 @@ TEST_F(HttpGatewayTest, UnaryContentTypeOnAStreamMethodIs415) {
   EXPECT_EQ(reply.head.status, 415);
 }
 
+TEST_F(HttpGatewayTest, SlowReaderGetsTheNewestMessageNotEveryOne) {
+  options_.max_queued_stream_messages = 2;
+  StartGateway();
+  std::unique_ptr<Client> client = OpenStream("{}");
+  ParseFrame(client->ReadChunk().value_or(""));  // the first result
+  ASSERT_TRUE(api_.hub.WaitFor(1));
+  // Far more than the socket buffers hold, sent while the client reads
+  // nothing.
+  constexpr int kMessages = 40;
+  const std::string padding(1 << 20, 'x');
+  for (int i = 1; i <= kMessages; ++i) {
+    api_.hub.Broadcast(Result(absl::StrCat("orgs/acme/sops/", padding), i));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int received = 0;
+  int last = 0;
+  while (last != kMessages) {
+    std::optional<std::string> chunk = client->ReadChunk();
+    ASSERT_TRUE(chunk.has_value()) << "after " << received << " messages, the last " << last;
+    v1::WatchSopsResponse response = ParseWatchJson(ParseFrame(*chunk).payload);
+    ASSERT_EQ(response.result().matches_size(), 1);
+    int day = response.result().matches(0).cadence_day();
+    EXPECT_GT(day, last);  // in order, never an older one after a newer one
+    last = day;
+    ++received;
+  }
+  EXPECT_LT(received, kMessages);
+}
+
 TEST_F(HttpGatewayTest, ClientDisconnectDestroysTheSubscription) {
   StartGateway();
   {
