@@ -86,6 +86,22 @@ std::optional<net::ip::address> HostAddress(const std::string& host) {
 
 absl::string_view Sv(beast::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// True for a Host header naming a loopback address, with or without a port
+// ("localhost:8080", "127.0.0.1", "[::1]:8080").
+bool HostIsLoopback(absl::string_view host) {
+  if (host.empty()) return false;
+  std::string name;
+  if (host[0] == '[') {
+    size_t close = host.find(']');
+    if (close == absl::string_view::npos) return false;
+    name = std::string(host.substr(1, close - 1));
+  } else {
+    name = std::string(host.substr(0, host.find(':')));
+  }
+  std::optional<net::ip::address> address = HostAddress(name);
+  return address && address->is_loopback();
+}
+
 std::string ChunkOf(absl::string_view data) {
   return absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
 }
@@ -387,6 +403,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (path_ == "/") return Redirect("/demo/", head);
     Response response{http::status::ok, 11};
     if (path_ == "/demo/tokens.json" && !options.demo_tokens_file.empty()) {
+      // Against DNS rebinding: a page of another site whose name now
+      // resolves to 127.0.0.1 is same-origin with us, but its Host is not
+      // a loopback name.
+      if (!HostIsLoopback(Sv(request[http::field::host]))) {
+        return Respond(PlainResponse(http::status::forbidden, "loopback host names only\n"),
+                       keep_alive_);
+      }
       std::ifstream in(options.demo_tokens_file, std::ios::binary);
       if (!in) {
         return Respond(PlainResponse(http::status::not_found, "not found\n"), keep_alive_);

@@ -879,6 +879,19 @@ int ThreadCount() {
   return count;
 }
 
+long RssKiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "VmRSS:")) {
+      long kib = 0;
+      absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(6, line.size() - 6 - 3)), &kib);
+      return kib;
+    }
+  }
+  return 0;
+}
+
 TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   constexpr int kStreams = 1000;
   rlimit files;
@@ -891,6 +904,7 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   options_.threads = 2;
   StartGateway();
   int threads_before = ThreadCount();
+  long rss_before = RssKiB();
   auto start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < kStreams; ++i) {
@@ -910,6 +924,7 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   ASSERT_TRUE(api_.hub.WaitFor(kStreams));
   auto opened = std::chrono::steady_clock::now();
   int threads_open = ThreadCount();
+  long rss_open = RssKiB();
   EXPECT_THAT(threads_open, Lt(threads_before + 2));
   EXPECT_THAT(threads_open, Lt(8));
 
@@ -922,13 +937,14 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   EXPECT_EQ(got, kStreams);
   auto done = std::chrono::steady_clock::now();
   std::printf("[ figures  ] %d streams: opened with first message in %lld ms, broadcast to all "
-              "in %lld ms; threads %d before, %d with the streams open\n",
+              "in %lld ms; threads %d before, %d with the streams open; RSS +%ld KiB (client "
+              "sockets included)\n",
               kStreams,
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::milliseconds>(opened - start).count()),
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::milliseconds>(done - opened).count()),
-              threads_before, threads_open);
+              threads_before, threads_open, rss_open - rss_before);
   clients.clear();
   EXPECT_TRUE(api_.hub.WaitFor(0));
 }
@@ -1023,6 +1039,15 @@ TEST_F(HttpGatewayStaticFilesTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
   EXPECT_EQ(tokens.head.status, 200);
   EXPECT_EQ(tokens.body, R"({"rep":"sop_x_y"})");
   EXPECT_EQ(tokens.head.get("cache-control"), "no-store");
+
+  for (const char* host : {"localhost:8080", "127.0.0.1", "[::1]:8080"}) {
+    Reply reply = Call(absl::StrCat("GET /demo/tokens.json HTTP/1.1\r\nHost: ", host, "\r\n\r\n"));
+    EXPECT_EQ(reply.head.status, 200) << host;
+  }
+  // DNS rebinding: another site's name pointed at 127.0.0.1.
+  Reply rebound = Call(absl::StrCat("GET /demo/tokens.json HTTP/1.1\r\nHost: evil.example\r\n\r\n"));
+  EXPECT_EQ(rebound.head.status, 403);
+  EXPECT_THAT(rebound.body, Not(HasSubstr("sop_x_y")));
 
   HttpGatewayOptions any = options_;
   any.listen_address = "0.0.0.0:0";
