@@ -73,7 +73,13 @@ struct HttpGatewayOptions {
   std::string demo_tokens_file;
 };
 
-// Thread-safe.
+// Thread-safe, except that Shutdown (and the destructor) must not run on a
+// gateway thread (a MethodLookup's method or a sink's caller on one).
+//
+// Threads: `threads` threads run every connection; Work::kInline methods and
+// StreamMethod::open run on them (they must not block), other unary methods
+// on the runner's queues, whose results are posted back. A stream's sink may
+// be called from any thread.
 class HttpGateway {
  public:
   // Starts serving `methods` through `runner`, which must outlive the
