@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "gtest/gtest.h"
@@ -345,6 +346,36 @@ TEST_F(LookupWatchTest, PublishedVisibilityChangeHidingTheSopSendsAResultWithout
   const std::optional<std::string> ae_result = ae_sink->WaitForMessage(2);
   EXPECT_EQ(ae_result, Expected(ae));
   EXPECT_EQ(MatchedSops(ae_result), (std::vector<std::string>{mql, nurture}));
+}
+
+TEST_F(LookupWatchTest, BurstOfChangesDuringAPassCostsOneMorePass) {
+  // The token check runs once per watch per pass: it counts the passes, and
+  // holds the first one until the burst is over.
+  absl::Mutex mu;
+  int passes = 0;
+  absl::Notification in_first_pass;
+  absl::Notification burst_over;
+  StartHub(HubOptions(absl::Hours(1)), [&](const Caller&) {
+    bool first;
+    {
+      absl::MutexLock lock(&mu);
+      first = ++passes == 1;
+    }
+    if (first) {
+      in_first_pass.Notify();
+      burst_over.WaitForNotification();
+    }
+    return absl::OkStatus();
+  });
+  auto sink = std::make_shared<RecordingSink>();
+  auto subscription = MustWatch(rep_, sink);
+  hub_->CatalogChanged();
+  ASSERT_TRUE(in_first_pass.WaitForNotificationWithTimeout(kDeliveryWait));
+  for (int i = 0; i < 100; ++i) hub_->CatalogChanged();
+  burst_over.Notify();
+  absl::SleepFor(kQuietWait);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(passes, 2);
 }
 
 TEST_F(LookupWatchTest, InvalidRequestFailsAsLookupSopsDoesAndOpensNothing) {
