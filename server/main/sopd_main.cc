@@ -37,7 +37,7 @@ constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--import DIR [--import-overwrite]]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
-            [--insecure-listen-any]
+            [--insecure-listen-any] [--max-watches-per-token N]
        sopd [--data-dir DIR] --bootstrap-admin
 )";
 
@@ -60,6 +60,10 @@ ABSL_FLAG(std::string, tls_key, "", "the PEM private key for --tls-cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "also require client certificates signed by this PEM CA (mTLS)");
 ABSL_FLAG(bool, insecure_listen_any, false, "allow plaintext on a non-loopback address");
+ABSL_FLAG(int, max_watches_per_token, static_cast<int>(
+              sopsidebar::LookupWatchHub::Options().max_watches_per_token),
+          "open WatchSops streams one token may hold (a panel per open record tab); more are "
+          "RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -90,6 +94,12 @@ Flags ParseFlags(int argc, char** argv) {
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.insecure_listen_any = absl::GetFlag(FLAGS_insecure_listen_any);
+  const int max_watches = absl::GetFlag(FLAGS_max_watches_per_token);
+  if (max_watches < 1) {
+    std::cerr << "sopd: --max-watches-per-token must be at least 1" << std::endl;
+    std::exit(1);
+  }
+  options.watches.max_watches_per_token = static_cast<size_t>(max_watches);
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
   return parsed;
 }

@@ -5,9 +5,12 @@
 // published catalog changes (publish, delete, undelete, a visibility change:
 // SopRegistry tells the hub) and at a fixed recheck interval (a cadence day
 // turning over, a token expiring), and sends the result only when its bytes
-// differ from the last one sent. Re-running costs one lookup per open watch
-// per change (microseconds each), on the hub's one notifier thread: no
-// thread per watch.
+// differ from the last one sent (a match carries its SOP's revision, so a
+// republished SOP that still matches is a new result). Re-running costs one
+// lookup per open watch per pass (microseconds each; 1,000 watches re-run
+// and sent in about 15 ms on a 2-core VM), on the hub's one notifier
+// thread: no thread per watch. Changes announced during a pass make one
+// more pass, however many they are.
 //
 // Messages are serialised v1::WatchSopsResponse with `result` set: the bytes
 // 0x0a, the varint size of the lookup's bytes, then the bytes of

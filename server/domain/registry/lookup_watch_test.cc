@@ -1,14 +1,17 @@
 #include "server/domain/registry/lookup_watch.h"
 
+#include <atomic>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "gtest/gtest.h"
@@ -347,6 +350,36 @@ TEST_F(LookupWatchTest, PublishedVisibilityChangeHidingTheSopSendsAResultWithout
   EXPECT_EQ(MatchedSops(ae_result), (std::vector<std::string>{mql, nurture}));
 }
 
+TEST_F(LookupWatchTest, BurstOfChangesDuringAPassCostsOneMorePass) {
+  // The token check runs once per watch per pass: it counts the passes, and
+  // holds the first one until the burst is over.
+  absl::Mutex mu;
+  int passes = 0;
+  absl::Notification in_first_pass;
+  absl::Notification burst_over;
+  StartHub(HubOptions(absl::Hours(1)), [&](const Caller&) {
+    bool first;
+    {
+      absl::MutexLock lock(&mu);
+      first = ++passes == 1;
+    }
+    if (first) {
+      in_first_pass.Notify();
+      burst_over.WaitForNotification();
+    }
+    return absl::OkStatus();
+  });
+  auto sink = std::make_shared<RecordingSink>();
+  auto subscription = MustWatch(rep_, sink);
+  hub_->CatalogChanged();
+  ASSERT_TRUE(in_first_pass.WaitForNotificationWithTimeout(kDeliveryWait));
+  for (int i = 0; i < 100; ++i) hub_->CatalogChanged();
+  burst_over.Notify();
+  absl::SleepFor(kQuietWait);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(passes, 2);
+}
+
 TEST_F(LookupWatchTest, InvalidRequestFailsAsLookupSopsDoesAndOpensNothing) {
   StartHub();
   v1::WatchSopsRequest no_context;
@@ -445,6 +478,32 @@ TEST_F(LookupWatchTest, RevokedTokenClosesTheStreamWithUnauthenticatedAtTheNextR
   EXPECT_FALSE(sink->misused());
 }
 
+TEST_F(LookupWatchTest, ExpiredTokenClosesTheStreamWithUnauthenticatedAtTheNextRecheck) {
+  auto access = AccessRegistry::Create(&auth_store_, &clock_);
+  ASSERT_TRUE(access.ok()) << access.status();
+  access_ = std::move(access).value();
+  auto admin_secret = access_->BootstrapAdminToken();
+  ASSERT_TRUE(admin_secret.ok() && admin_secret->has_value());
+  const Caller admin = access_->Authenticate(**admin_secret).value();
+  v1::CreateTokenRequest issue;
+  issue.set_parent("orgs/default");
+  issue.mutable_token()->set_user_id("rep@example.com");
+  issue.mutable_token()->add_roles(v1::SDR);
+  issue.mutable_ttl()->set_seconds(3600);
+  auto issued = access_->CreateToken(admin, issue);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  const Caller rep = access_->Authenticate(issued->secret()).value();
+
+  StartHub(HubOptions(kShortRecheck),
+           [access = access_.get()](const Caller& caller) { return access->CheckActive(caller); });
+  auto sink = std::make_shared<RecordingSink>();
+  auto subscription = MustWatch(rep, sink);
+  clock_.Advance(absl::Minutes(59));
+  EXPECT_EQ(sink->WaitForClose(kQuietWait), std::nullopt);
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_EQ(sink->WaitForClose(), error::Unauthenticated());
+}
+
 TEST_F(LookupWatchTest, DestroyedSubscriptionReceivesNothingMore) {
   CreateAndPublish("mql", kMqlSop);
   StartHub(HubOptions(kShortRecheck));
@@ -460,6 +519,73 @@ TEST_F(LookupWatchTest, DestroyedSubscriptionReceivesNothingMore) {
   EXPECT_EQ(ended_sink->WaitForMessage(2, kQuietWait), std::nullopt);
   EXPECT_EQ(ended_sink->message_count(), 1u);
   EXPECT_EQ(ended_sink->closed(), std::nullopt);
+}
+
+// A sink that fails the test when it is called after its subscription was
+// destroyed.
+class DetachableSink : public MessageSink {
+ public:
+  void Send(std::string) override { Called(); }
+  void Close(absl::Status) override { Called(); }
+  void Detach() { detached_ = true; }
+  int calls() const { return calls_; }
+  bool called_after_detach() const { return called_after_detach_; }
+
+ private:
+  void Called() {
+    ++calls_;
+    if (detached_) called_after_detach_ = true;
+  }
+  std::atomic<int> calls_{0};
+  std::atomic<bool> detached_{false};
+  std::atomic<bool> called_after_detach_{false};
+};
+
+TEST_F(LookupWatchTest, SubscriptionsDestroyedDuringPassesNeverHearFromTheHubAgain) {
+  constexpr int kWatches = 200;
+  const std::string mql = CreateAndPublish("mql", kMqlSop);
+  StartHub(HubOptions(absl::Milliseconds(1)));
+  std::vector<std::shared_ptr<DetachableSink>> sinks;
+  std::vector<std::unique_ptr<MessageSubscription>> subscriptions;
+  for (int i = 0; i < kWatches; ++i) {
+    sinks.push_back(std::make_shared<DetachableSink>());
+    auto subscription = hub_->Watch(MakeCaller(RoleBit(v1::SDR), absl::StrCat("tk", i / 50)),
+                                    WatchRequest(), sinks.back());
+    ASSERT_TRUE(subscription.ok()) << subscription.status();
+    subscriptions.push_back(std::move(subscription).value());
+  }
+  // Every publish of a new revision changes every result: passes keep
+  // sending while the subscriptions go.
+  std::atomic<bool> stop{false};
+  std::atomic<int> publishes{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      v1::UpdateSopRequest update;
+      update.mutable_sop()->set_name(mql);
+      update.mutable_sop()->set_title(absl::StrCat("MQL Acceptance #", i));
+      update.mutable_update_mask()->add_paths("title");
+      if (!registry_->UpdateSop(writer_, update).ok()) break;
+      v1::PublishSopRequest publish;
+      publish.set_name(mql);
+      if (!registry_->PublishSop(writer_, publish).ok()) break;
+      ++publishes;
+    }
+  });
+  for (int i = 0; i < kWatches; ++i) {
+    absl::SleepFor(absl::Microseconds(500));
+    subscriptions[i].reset();
+    sinks[i]->Detach();
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(hub_->open_watches(), 0u);
+  EXPECT_GT(publishes, 0);
+  int later_sends = 0;  // sends after the first message: the passes did run
+  for (const auto& sink : sinks) {
+    EXPECT_FALSE(sink->called_after_detach());
+    later_sends += sink->calls() - 1;
+  }
+  EXPECT_GT(later_sends, 0);
 }
 
 TEST_F(LookupWatchTest, ShutdownClosesEveryWatchWithUnavailableAndRefusesNewOnes) {

@@ -378,6 +378,36 @@ TEST_F(SopRegistryTest, DraftChangesStayInvisibleUntilRepublished) {
   EXPECT_TRUE(LookupIds().empty());
 }
 
+TEST_F(SopRegistryTest, CatalogListenerHearsEveryChangeOfThePublishedCatalogOnce) {
+  // What lookups returned each time the listener was called.
+  std::vector<std::vector<std::string>> heard;
+  registry_->SetCatalogListener([&] { heard.push_back(LookupIds()); });
+  const std::string mql = "orgs/default/sops/mql";
+  v1::Sop sop = Create("mql");
+  Create("draft");
+  EXPECT_TRUE(heard.empty()) << "creates publish nothing";
+
+  ASSERT_TRUE(Publish(mql).ok());
+  ASSERT_TRUE(Publish(mql).ok());  // the published revision again: no change
+  EXPECT_THAT(heard, ElementsAre(ElementsAre(mql)));
+
+  sop = *registry_->GetSop(caller_, Parse<v1::GetSopRequest>("name: '" + mql + "'"));
+  sop.set_title("A draft ahead of the published revision");
+  ASSERT_TRUE(Update(sop).ok());
+  EXPECT_EQ(heard.size(), 1u) << "a draft change publishes nothing";
+
+  ASSERT_TRUE(registry_->DeleteSop(caller_, Parse<v1::DeleteSopRequest>("name: '" + mql + "'"))
+                  .ok());
+  ASSERT_TRUE(registry_
+                  ->DeleteSop(caller_,
+                              Parse<v1::DeleteSopRequest>("name: 'orgs/default/sops/draft'"))
+                  .ok());  // never published
+  ASSERT_TRUE(
+      registry_->UndeleteSop(caller_, Parse<v1::UndeleteSopRequest>("name: '" + mql + "'")).ok());
+  // Each call saw the catalog as the change left it.
+  EXPECT_THAT(heard, ElementsAre(ElementsAre(mql), ElementsAre(), ElementsAre(mql)));
+}
+
 TEST_F(SopRegistryTest, PublishWithoutTargetingIsFailedPrecondition) {
   v1::Sop sop = Create("bare", R"pb(title: "No rules" owner: "Ops")pb");
   EXPECT_EQ(Publish(sop.name()).status().code(), absl::StatusCode::kFailedPrecondition);
