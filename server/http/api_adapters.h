@@ -43,8 +43,8 @@ class DispatcherRunner final : public CallRunner {
     return sopsidebar::ParseRequest(bytes, request);
   }
   void Schedule(const UnaryMethod& method, Caller caller,
-                std::unique_ptr<google::protobuf::Message> request,
-                std::function<bool()> cancelled, Dispatcher::Done done) override {
+                std::unique_ptr<google::protobuf::Message> request, std::function<bool()> cancelled,
+                Dispatcher::Done done) override {
     dispatcher_->Schedule(method, std::move(caller), std::move(request), std::move(cancelled),
                           std::move(done));
   }

@@ -1,7 +1,8 @@
 // What the Connect/HTTP gateway needs of server/api, as two small
 // interfaces, so that the gateway can be tested with a hand-built table of
-// methods (api_adapters.h binds them to ApiMethods and Dispatcher). The gateway never implements a method itself: it looks it
-// up here and runs it through the same dispatcher as gRPC.
+// methods (api_adapters.h binds them to ApiMethods and Dispatcher). The
+// gateway never implements a method itself: it looks it up here and runs it
+// through the same dispatcher as gRPC.
 #ifndef SOPSIDEBAR_SERVER_HTTP_API_BACKEND_H_
 #define SOPSIDEBAR_SERVER_HTTP_API_BACKEND_H_
 

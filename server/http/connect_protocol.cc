@@ -185,18 +185,19 @@ std::string Envelope(uint8_t flags, absl::string_view payload) {
 
 absl::StatusOr<absl::string_view> SingleEnvelopePayload(absl::string_view body) {
   if (body.size() < 5) {
-    return error::InvalidField("request", "a streaming request is one envelope: 5 header bytes "
-                                          "(flags, big-endian length) and the message");
+    return error::InvalidField("request",
+                               "a streaming request is one envelope: 5 header bytes "
+                               "(flags, big-endian length) and the message");
   }
   uint8_t flags = static_cast<uint8_t>(body[0]);
   if (flags & kCompressedFlag) {
-    return error::InvalidField("request", "the envelope is compressed, and no "
-                                          "Connect-Content-Encoding was negotiated");
+    return error::InvalidField("request",
+                               "the envelope is compressed, and no "
+                               "Connect-Content-Encoding was negotiated");
   }
   if (flags != 0) {
-    return error::InvalidField("request",
-                               absl::StrFormat("envelope flags 0x%02x; a request message has 0",
-                                               flags));
+    return error::InvalidField(
+        "request", absl::StrFormat("envelope flags 0x%02x; a request message has 0", flags));
   }
   uint32_t size = (static_cast<uint32_t>(static_cast<uint8_t>(body[1])) << 24) |
                   (static_cast<uint32_t>(static_cast<uint8_t>(body[2])) << 16) |
@@ -215,9 +216,9 @@ absl::StatusOr<std::optional<absl::Duration>> ParseTimeout(absl::string_view val
   uint64_t ms = 0;
   if (value.size() > 10 || !absl::c_all_of(value, absl::ascii_isdigit) ||
       !absl::SimpleAtoi(value, &ms)) {
-    return error::InvalidField("connect-timeout-ms",
-                               absl::StrCat(error::QuoteInput(value),
-                                            " is not 1 to 10 digits of milliseconds"));
+    return error::InvalidField(
+        "connect-timeout-ms",
+        absl::StrCat(error::QuoteInput(value), " is not 1 to 10 digits of milliseconds"));
   }
   return std::optional<absl::Duration>(absl::Milliseconds(ms));
 }

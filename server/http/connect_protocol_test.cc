@@ -45,7 +45,8 @@ TEST(HttpConnectProtocolTest, CodesMapToTheSpecsNamesAndHttpStatuses) {
 TEST(HttpConnectProtocolTest, ErrorJsonCarriesCodeMessageAndUnpaddedBase64Details) {
   absl::Status status = error::InvalidField("max_results", "must be \"small\"");
   std::string json = ErrorJson(status);
-  EXPECT_THAT(json, HasSubstr(R"({"code":"invalid_argument","message":"max_results: must be \"small\"")"));
+  EXPECT_THAT(
+      json, HasSubstr(R"({"code":"invalid_argument","message":"max_results: must be \"small\"")"));
   EXPECT_THAT(json, HasSubstr(R"("type":"google.rpc.BadRequest","value":")"));
   EXPECT_THAT(json, Not(HasSubstr("type.googleapis.com")));
   // The BadRequest decodes back to the violation.

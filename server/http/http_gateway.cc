@@ -7,17 +7,16 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <deque>
 #include <fstream>
 #include <iterator>
 #include <thread>
 #include <utility>
-
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
@@ -224,9 +223,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A stream message from the method's sink; on the strand.
   void OnSinkMessage(std::string message) {
     if (closed_ || stream_ended_) return;
-    absl::StatusOr<std::string> encoded =
-        connect::EncodeMessage(stream_type_.codec, *stream_method_->response_prototype,
-                               std::move(message));
+    absl::StatusOr<std::string> encoded = connect::EncodeMessage(
+        stream_type_.codec, *stream_method_->response_prototype, std::move(message));
     if (!encoded.ok()) return EndStream(encoded.status());
     std::string chunk = ChunkOf(connect::Envelope(0, *encoded));
     // Coalesce: when the client reads slowly, the newest message replaces
@@ -305,9 +303,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Reads the whole request (headers and body) within the read timeout.
   void ReadRequest() {
     Arm(gateway_->options_.request_read_timeout);
-    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnHeader(ec);
-    };
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); };
     if (tls_) {
       http::async_read_header(*tls_, buffer_, *parser_, std::move(done));
     } else {
@@ -332,9 +328,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadBody() {
-    auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnRequest(ec);
-    };
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRequest(ec); };
     if (tls_) {
       http::async_read(*tls_, buffer_, *parser_, std::move(done));
     } else {
@@ -533,11 +527,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_method_ = &method;
     stream_type_ = *type;
     // From here on, errors travel in the end-of-stream message of a 200.
-    std::string head = absl::StrCat(
-        "HTTP/1.1 200 OK\r\nContent-Type: ", connect::ContentTypeName(*type),
-        "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
-        "X-Content-Type-Options: nosniff\r\nConnection: close\r\n",
-        CorsHeaderLines(), "\r\n");
+    std::string head =
+        absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: ", connect::ContentTypeName(*type),
+                     "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\nConnection: close\r\n",
+                     CorsHeaderLines(), "\r\n");
     Queue(std::move(head), /*data=*/false);
 
     absl::Status status = CheckCommonHeaders(request);
@@ -583,9 +577,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     subscription_.reset();
     heartbeat_.cancel();
     stream_deadline_.cancel();
-    Queue(absl::StrCat(ChunkOf(connect::Envelope(connect::kEndStreamFlag,
-                                                 connect::EndStreamJson(status))),
-                       "0\r\n\r\n"),
+    Queue(absl::StrCat(
+              ChunkOf(connect::Envelope(connect::kEndStreamFlag, connect::EndStreamJson(status))),
+              "0\r\n\r\n"),
           /*data=*/false);
   }
 
@@ -661,8 +655,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void RespondUnsupportedMediaType(absl::string_view got, absl::string_view supported) {
     absl::Status status = error::InvalidField(
-        "content-type", absl::StrCat(error::QuoteInput(got), " is not supported; send one of ",
-                                     supported));
+        "content-type",
+        absl::StrCat(error::QuoteInput(got), " is not supported; send one of ", supported));
     gateway_->runner_->LogIfRejected(path_, peer_, status);
     Response response = ErrorResponse(status, 415);
     response.set("Accept-Post", std::string(supported));
@@ -736,17 +730,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // --- Headers and bodies -----------------------------------------------
 
   absl::Status CheckCommonHeaders(const Request& request) {
-    absl::Status status =
-        connect::CheckProtocolVersion(Sv(request["connect-protocol-version"]));
+    absl::Status status = connect::CheckProtocolVersion(Sv(request["connect-protocol-version"]));
     if (!status.ok()) return status;
     absl::string_view encoding = Sv(request[http::field::content_encoding]);
     absl::string_view stream_encoding = Sv(request["connect-content-encoding"]);
     if ((!encoding.empty() && encoding != "identity") ||
         (!stream_encoding.empty() && stream_encoding != "identity")) {
-      return absl::UnimplementedError(
-          absl::StrCat("content encoding ",
-                       error::QuoteInput(encoding.empty() ? stream_encoding : encoding),
-                       " is not supported; send identity"));
+      return absl::UnimplementedError(absl::StrCat(
+          "content encoding ", error::QuoteInput(encoding.empty() ? stream_encoding : encoding),
+          " is not supported; send identity"));
     }
     return absl::OkStatus();
   }
@@ -762,11 +754,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Status ParseBody(connect::Codec codec, absl::string_view body,
                          google::protobuf::Message* message) {
     CallRunner* runner = gateway_->runner_;
-    return connect::ParseMessage(
-        codec, body, message,
-        [runner](absl::string_view bytes, google::protobuf::Message* out) {
-          return runner->ParseRequest(bytes, out);
-        });
+    return connect::ParseMessage(codec, body, message,
+                                 [runner](absl::string_view bytes, google::protobuf::Message* out) {
+                                   return runner->ParseRequest(bytes, out);
+                                 });
   }
 
   // A stream's sink: posts onto the connection's strand, where the
@@ -836,15 +827,15 @@ absl::Status HttpGateway::Impl::Listen() {
   std::string host;
   uint16_t port = 0;
   if (!SplitHostPort(options_.listen_address, &host, &port)) {
-    return error::InvalidField("listen_address",
-                               absl::StrCat(error::QuoteInput(options_.listen_address),
-                                            " is not host:port"));
+    return error::InvalidField(
+        "listen_address",
+        absl::StrCat(error::QuoteInput(options_.listen_address), " is not host:port"));
   }
   std::optional<net::ip::address> address = HostAddress(host);
   if (!address) {
-    return error::InvalidField("listen_address",
-                               absl::StrCat(error::QuoteInput(host),
-                                            " is not an IP address or localhost"));
+    return error::InvalidField(
+        "listen_address",
+        absl::StrCat(error::QuoteInput(host), " is not an IP address or localhost"));
   }
   if (options_.threads < 1 || options_.max_connections < 1) {
     return error::InvalidField("threads", "threads and max_connections must be at least 1");
@@ -876,28 +867,28 @@ absl::Status HttpGateway::Impl::Listen() {
 }
 
 void HttpGateway::Impl::Accept() {
-  acceptor_.async_accept(
-      net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-        if (!self->acceptor_.is_open()) return;
-        if (ec) {
-          // Out of descriptors or a connection reset before accept: retry
-          // shortly rather than spin.
-          self->accept_retry_.expires_after(std::chrono::milliseconds(50));
-          self->accept_retry_.async_wait([self](beast::error_code wait_error) {
-            if (!wait_error) self->Accept();
-          });
-          return;
-        }
-        if (self->connections_.load() >= self->options_.max_connections) {
-          boost::system::error_code ignored;
-          socket.close(ignored);
-        } else {
-          auto connection = std::make_shared<Connection>(self.get(), std::move(socket));
-          if (!self->Register(connection)) return;  // shutting down: dropped
-          net::post(connection->executor(), [connection] { connection->Start(); });
-        }
-        self->Accept();
+  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
+    if (!self->acceptor_.is_open()) return;
+    if (ec) {
+      // Out of descriptors or a connection reset before accept: retry
+      // shortly rather than spin.
+      self->accept_retry_.expires_after(std::chrono::milliseconds(50));
+      self->accept_retry_.async_wait([self](beast::error_code wait_error) {
+        if (!wait_error) self->Accept();
       });
+      return;
+    }
+    if (self->connections_.load() >= self->options_.max_connections) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      auto connection = std::make_shared<Connection>(self.get(), std::move(socket));
+      if (!self->Register(connection)) return;  // shutting down: dropped
+      net::post(connection->executor(), [connection] { connection->Start(); });
+    }
+    self->Accept();
+  });
 }
 
 bool HttpGateway::Impl::Register(const std::shared_ptr<Connection>& connection) {
@@ -941,20 +932,19 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewa
   std::string host;
   uint16_t port = 0;
   if (!SplitHostPort(options.listen_address, &host, &port) || !HostAddress(host)) {
-    return error::InvalidField(
-        "listen_address", absl::StrCat(error::QuoteInput(options.listen_address),
-                                       " is not host:port with an IP address or localhost"));
+    return error::InvalidField("listen_address",
+                               absl::StrCat(error::QuoteInput(options.listen_address),
+                                            " is not host:port with an IP address or localhost"));
   }
   bool loopback = IsLoopback(options.listen_address);
   if (!options.tls && !loopback && !options.insecure_listen_any) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing plaintext HTTP on the non-loopback address ", options.listen_address,
-        ": configure TLS, or set insecure_listen_any behind a TLS-terminating proxy"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing plaintext HTTP on the non-loopback address ", options.listen_address,
+                     ": configure TLS, or set insecure_listen_any behind a TLS-terminating proxy"));
   }
   if (!options.demo_tokens_file.empty() && !loopback) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "refusing to serve the demo tokens on the non-loopback address ",
-        options.listen_address));
+        "refusing to serve the demo tokens on the non-loopback address ", options.listen_address));
   }
   auto impl = std::make_shared<Impl>(options, methods, runner);
   absl::Status status = impl->Listen();

@@ -52,9 +52,9 @@ std::string Exchange(int port, const std::string& request, absl::string_view sto
         size_t length_at = response.find("Content-Length: ");
         size_t length = 0;
         if (length_at != std::string::npos &&
-            absl::SimpleAtoi(response.substr(length_at + 16,
-                                             response.find("\r\n", length_at) - length_at - 16),
-                             &length) &&
+            absl::SimpleAtoi(
+                response.substr(length_at + 16, response.find("\r\n", length_at) - length_at - 16),
+                &length) &&
             response.size() >= head_end + 4 + length) {
           break;
         }
@@ -95,8 +95,7 @@ class HttpGatewayApiTest : public ::testing::Test {
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(registry).value();
     watches_ = std::make_unique<LookupWatchHub>(
-        registry_.get(), [](const Caller&) { return absl::OkStatus(); },
-        LookupWatchHub::Options());
+        registry_.get(), [](const Caller&) { return absl::OkStatus(); }, LookupWatchHub::Options());
     auto methods = ApiMethods::Create(registry_.get(), access_.get(), watches_.get());
     ASSERT_TRUE(methods.ok()) << methods.status();
     methods_ = std::move(methods).value();
@@ -127,36 +126,34 @@ class HttpGatewayApiTest : public ::testing::Test {
 };
 
 TEST_F(HttpGatewayApiTest, WhoAmIAnswersTheTokensCallerAsJson) {
-  std::string response = Exchange(
-      gateway_->port(),
-      Post("/sopsidebar.v1.AdminService/WhoAmI", "application/json", "{}", token_));
+  std::string response = Exchange(gateway_->port(), Post("/sopsidebar.v1.AdminService/WhoAmI",
+                                                         "application/json", "{}", token_));
   EXPECT_THAT(response, HasSubstr("HTTP/1.1 200 OK"));
   EXPECT_THAT(response, HasSubstr(R"("serverAdmin":true)"));
 }
 
 TEST_F(HttpGatewayApiTest, QueuedReadAnswersThroughTheDispatcher) {
-  std::string response = Exchange(
-      gateway_->port(), Post("/sopsidebar.v1.SopService/ListSops", "application/json",
-                             R"({"parent":"orgs/nobody-here"})", token_));
+  std::string response =
+      Exchange(gateway_->port(), Post("/sopsidebar.v1.SopService/ListSops", "application/json",
+                                      R"({"parent":"orgs/nobody-here"})", token_));
   EXPECT_THAT(response, HasSubstr("HTTP/1.1 404 Not Found"));
   EXPECT_THAT(response, HasSubstr(R"("code":"not_found")")) << response;
 }
 
 TEST_F(HttpGatewayApiTest, LookupWithoutTokenIsUnauthenticated) {
-  std::string response =
-      Exchange(gateway_->port(), Post("/sopsidebar.v1.ContextService/LookupSops",
-                                      "application/json", R"({"context":{"recordType":"Lead"}})",
-                                      ""));
+  std::string response = Exchange(
+      gateway_->port(), Post("/sopsidebar.v1.ContextService/LookupSops", "application/json",
+                             R"({"context":{"recordType":"Lead"}})", ""));
   EXPECT_THAT(response, HasSubstr("HTTP/1.1 401 Unauthorized"));
   EXPECT_THAT(response, HasSubstr(R"("code":"unauthenticated")"));
 }
 
 TEST_F(HttpGatewayApiTest, WatchSopsStreamsTheFirstResult) {
-  std::string response = Exchange(
-      gateway_->port(),
-      Post("/sopsidebar.v1.ContextService/WatchSops", "application/connect+json",
-           Envelope(R"({"context":{"recordType":"Lead"}})"), token_),
-      "\"result\"");
+  std::string response =
+      Exchange(gateway_->port(),
+               Post("/sopsidebar.v1.ContextService/WatchSops", "application/connect+json",
+                    Envelope(R"({"context":{"recordType":"Lead"}})"), token_),
+               "\"result\"");
   EXPECT_THAT(response, HasSubstr("HTTP/1.1 200 OK"));
   EXPECT_THAT(response, HasSubstr("application/connect+json"));
   EXPECT_THAT(response, HasSubstr(R"({"result":)"));

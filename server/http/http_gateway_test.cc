@@ -124,8 +124,7 @@ class FakeApi final : public MethodLookup, public CallRunner {
       }
       v1::LookupSopsResponse response;
       v1::SopMatch* match = response.add_matches();
-      match->set_sop(absl::StrCat("orgs/", caller.org, "/sops/",
-                                  request.context().record_type()));
+      match->set_sop(absl::StrCat("orgs/", caller.org, "/sops/", request.context().record_type()));
       match->set_cadence_day(request.max_results());
       return response.SerializeAsString();
     };
@@ -199,8 +198,8 @@ class FakeApi final : public MethodLookup, public CallRunner {
     return absl::OkStatus();
   }
   void Schedule(const UnaryMethod& method, Caller caller,
-                std::unique_ptr<google::protobuf::Message> request,
-                std::function<bool()> cancelled, Dispatcher::Done done) override {
+                std::unique_ptr<google::protobuf::Message> request, std::function<bool()> cancelled,
+                Dispatcher::Done done) override {
     ++scheduled;
     threads_.emplace_back([this, &method, caller = std::move(caller), request = std::move(request),
                            cancelled = std::move(cancelled), done = std::move(done)]() mutable {
@@ -290,9 +289,9 @@ class Client {
 
   bool Send(absl::string_view bytes) {
     while (!bytes.empty()) {
-      int n = ssl_ != nullptr ? SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()))
-                              : static_cast<int>(::send(fd_, bytes.data(), bytes.size(),
-                                                        MSG_NOSIGNAL));
+      int n = ssl_ != nullptr
+                  ? SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()))
+                  : static_cast<int>(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL));
       if (n <= 0) return false;
       bytes.remove_prefix(n);
     }
@@ -386,9 +385,8 @@ class Client {
 
 std::string Post(absl::string_view path, absl::string_view content_type, absl::string_view body,
                  absl::string_view extra_headers = "Authorization: Bearer good\r\n") {
-  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: localhost\r\nContent-Type: ",
-                      content_type, "\r\nContent-Length: ", body.size(), "\r\n", extra_headers,
-                      "\r\n", body);
+  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: localhost\r\nContent-Type: ", content_type,
+                      "\r\nContent-Length: ", body.size(), "\r\n", extra_headers, "\r\n", body);
 }
 
 std::string Get(absl::string_view path, absl::string_view extra_headers = "") {
@@ -443,8 +441,8 @@ class HttpGatewayTest : public ::testing::Test {
   std::unique_ptr<Client> OpenStream(absl::string_view json,
                                      absl::string_view auth = "Authorization: Bearer good\r\n") {
     auto client = std::make_unique<Client>(port());
-    EXPECT_TRUE(client->Send(Post(kWatch, "application/connect+json",
-                                  connect::Envelope(0, json), auth)));
+    EXPECT_TRUE(
+        client->Send(Post(kWatch, "application/connect+json", connect::Envelope(0, json), auth)));
     std::optional<Head> head = client->ReadHead();
     EXPECT_TRUE(head.has_value());
     if (head) {
@@ -492,8 +490,8 @@ TEST_F(HttpGatewayTest, UnaryProtoCallAnswersBinaryProtobuf) {
 
 TEST_F(HttpGatewayTest, QueuedMethodRunsThroughTheRunnersScheduleAndAnswers) {
   StartGateway();
-  Reply reply = Call(Post(kGetSop, "application/json; charset=utf-8",
-                          R"({"name":"orgs/acme/sops/onboarding"})"));
+  Reply reply = Call(
+      Post(kGetSop, "application/json; charset=utf-8", R"({"name":"orgs/acme/sops/onboarding"})"));
   EXPECT_EQ(reply.head.status, 200);
   EXPECT_THAT(reply.body, HasSubstr(R"("name":"orgs/acme/sops/onboarding")"));
   EXPECT_EQ(api_.scheduled.load(), 1);
@@ -511,9 +509,9 @@ TEST_F(HttpGatewayTest, KeepAliveConnectionServesSeveralCalls) {
 TEST_F(HttpGatewayTest, PipelinedRequestsAfterAQueuedCallAreAnsweredInOrder) {
   StartGateway();
   Client client(port());
-  ASSERT_TRUE(client.Send(absl::StrCat(
-      Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/slow"})"),
-      Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/next"})"))));
+  ASSERT_TRUE(client.Send(
+      absl::StrCat(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/slow"})"),
+                   Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/next"})"))));
   std::optional<Head> first = client.ReadHead();
   ASSERT_TRUE(first.has_value());
   EXPECT_THAT(client.ReadBody(*first).value_or(""), HasSubstr("orgs/acme/sops/slow"));
@@ -526,7 +524,8 @@ TEST_F(HttpGatewayTest, QueuedCallOfAClientThatLeftIsCancelled) {
   StartGateway();
   {
     Client client(port());
-    ASSERT_TRUE(client.Send(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/slow"})")));
+    ASSERT_TRUE(
+        client.Send(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/slow"})")));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (int i = 0; i < 200 && api_.cancelled_calls.load() == 0; ++i) {
@@ -555,8 +554,7 @@ TEST_F(HttpGatewayTest, ExpectContinueGets100ThenTheAnswer) {
 
 TEST_F(HttpGatewayTest, ErrorIsConnectErrorJsonWithTheSpecsHttpStatusAndDetails) {
   StartGateway();
-  Reply missing =
-      Call(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/missing"})"));
+  Reply missing = Call(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/missing"})"));
   EXPECT_EQ(missing.head.status, 404);
   EXPECT_EQ(missing.head.get("content-type"), "application/json");
   EXPECT_THAT(missing.body, HasSubstr(R"("code":"not_found")"));
@@ -601,6 +599,16 @@ TEST_F(HttpGatewayTest, OversizeBodyIsResourceExhaustedAndTheConnectionCloses) {
   Reply reply = client.Call(Post(kLookup, "application/json", std::string(4096, ' ')));
   EXPECT_EQ(reply.head.status, 413);
   EXPECT_THAT(reply.body, HasSubstr(R"("code":"resource_exhausted")"));
+  EXPECT_TRUE(client.SeesClose());
+}
+
+TEST_F(HttpGatewayTest, OversizeHeadersAre431AndTheConnectionCloses) {
+  options_.max_header_bytes = 1024;
+  StartGateway();
+  Client client(port());
+  Reply reply = client.Call(Post(kLookup, "application/json", "{}",
+                                 absl::StrCat("X-Padding: ", std::string(2048, 'p'), "\r\n")));
+  EXPECT_EQ(reply.head.status, 431);
   EXPECT_TRUE(client.SeesClose());
 }
 
@@ -909,8 +917,8 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < kStreams; ++i) {
     clients.push_back(std::make_unique<Client>(port()));
-    ASSERT_TRUE(clients.back()->Send(
-        Post(kWatch, "application/connect+json", connect::Envelope(0, "{}"))))
+    ASSERT_TRUE(
+        clients.back()->Send(Post(kWatch, "application/connect+json", connect::Envelope(0, "{}"))))
         << i;
   }
   int first = 0;
@@ -936,15 +944,16 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   }
   EXPECT_EQ(got, kStreams);
   auto done = std::chrono::steady_clock::now();
-  std::printf("[ figures  ] %d streams: opened with first message in %lld ms, broadcast to all "
-              "in %lld ms; threads %d before, %d with the streams open; RSS +%ld KiB (client "
-              "sockets included)\n",
-              kStreams,
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(opened - start).count()),
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(done - opened).count()),
-              threads_before, threads_open, rss_open - rss_before);
+  std::printf(
+      "[ figures  ] %d streams: opened with first message in %lld ms, broadcast to all "
+      "in %lld ms; threads %d before, %d with the streams open; RSS +%ld KiB (client "
+      "sockets included)\n",
+      kStreams,
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(opened - start).count()),
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(done - opened).count()),
+      threads_before, threads_open, rss_open - rss_before);
   clients.clear();
   EXPECT_TRUE(api_.hub.WaitFor(0));
 }
@@ -1023,9 +1032,9 @@ TEST_F(HttpGatewayStaticFilesTest, HeadAnswersTheLengthWithoutABody) {
 
 TEST_F(HttpGatewayStaticFilesTest, TraversalIsRefused) {
   StartGateway();
-  for (const char* path : {"/../secret.txt", "/demo/../../secret.txt",
-                           "/demo/%2e%2e/%2E%2E/secret.txt", "/demo/..%2f..%2fsecret.txt",
-                           "/demo/leak.txt", "/demo/%00"}) {
+  for (const char* path :
+       {"/../secret.txt", "/demo/../../secret.txt", "/demo/%2e%2e/%2E%2E/secret.txt",
+        "/demo/..%2f..%2fsecret.txt", "/demo/leak.txt", "/demo/%00"}) {
     Reply reply = Call(Get(path));
     EXPECT_THAT(reply.head.status, ::testing::AnyOf(400, 404)) << path;
     EXPECT_THAT(reply.body, Not(HasSubstr("secret"))) << path;
@@ -1045,7 +1054,8 @@ TEST_F(HttpGatewayStaticFilesTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
     EXPECT_EQ(reply.head.status, 200) << host;
   }
   // DNS rebinding: another site's name pointed at 127.0.0.1.
-  Reply rebound = Call(absl::StrCat("GET /demo/tokens.json HTTP/1.1\r\nHost: evil.example\r\n\r\n"));
+  Reply rebound =
+      Call(absl::StrCat("GET /demo/tokens.json HTTP/1.1\r\nHost: evil.example\r\n\r\n"));
   EXPECT_EQ(rebound.head.status, 403);
   EXPECT_THAT(rebound.body, Not(HasSubstr("sop_x_y")));
 
@@ -1060,8 +1070,7 @@ TEST_F(HttpGatewayStaticFilesTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
 
 TEST_F(HttpGatewayTest, PlaintextOnANonLoopbackAddressIsRefused) {
   options_.listen_address = "0.0.0.0:0";
-  absl::StatusOr<std::unique_ptr<HttpGateway>> refused =
-      HttpGateway::Start(options_, &api_, &api_);
+  absl::StatusOr<std::unique_ptr<HttpGateway>> refused = HttpGateway::Start(options_, &api_, &api_);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   options_.insecure_listen_any = true;
   EXPECT_TRUE(HttpGateway::Start(options_, &api_, &api_).ok());
@@ -1086,9 +1095,9 @@ TEST_F(HttpGatewayTest, BadListenAddressIsInvalidArgument) {
 TEST_F(HttpGatewayTest, TlsRoundTrip) {
   std::string dir = absl::StrCat(::testing::TempDir(), "/http_tls_", getpid());
   std::filesystem::create_directories(dir);
-  std::string command = absl::StrCat(
-      "cd '", dir, "' && /usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 ",
-      "-subj /CN=localhost -keyout key.pem -out cert.pem >openssl.log 2>&1");
+  std::string command =
+      absl::StrCat("cd '", dir, "' && /usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 ",
+                   "-subj /CN=localhost -keyout key.pem -out cert.pem >openssl.log 2>&1");
   if (std::system(command.c_str()) != 0) GTEST_SKIP() << "openssl could not make a certificate";
   auto read = [&](const char* name) {
     std::ifstream in(absl::StrCat(dir, "/", name));
