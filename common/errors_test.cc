@@ -39,6 +39,8 @@ TEST(ErrorsTest, EveryCatalogueErrorCarriesItsReason) {
   EXPECT_EQ(error::ReasonOf(error::Unauthenticated()), "UNAUTHENTICATED");
   EXPECT_EQ(error::ReasonOf(error::TooManyWatches("this token", 50)), "TOO_MANY_WATCHES");
   EXPECT_EQ(error::ReasonOf(error::ShuttingDown()), "SHUTTING_DOWN");
+  EXPECT_EQ(error::ReasonOf(error::RequestTooLarge(1024)), "REQUEST_TOO_LARGE");
+  EXPECT_EQ(error::ReasonOf(error::NoSuchMethod("/a.B/C")), "METHOD_NOT_FOUND");
   EXPECT_TRUE(error::SopDeleted("n").GetPayload(error::kPreconditionFailureType).has_value());
 }
 
@@ -51,6 +53,15 @@ TEST(ErrorsTest, LimitsAreNamedInTheMessage) {
   EXPECT_EQ(watches.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(watches.message(),
             "too many open watches: this token already holds the limit of 50; close one first");
+  const absl::Status body = error::RequestTooLarge(4194304);
+  EXPECT_EQ(body.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(body.message(), "request body larger than the limit of 4194304 bytes");
+}
+
+TEST(ErrorsTest, UnknownMethodIsUnimplementedQuotingThePath) {
+  const absl::Status status = error::NoSuchMethod("/sopsidebar.v1.SopService/Nope");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(status.message(), "no method \"/sopsidebar.v1.SopService/Nope\"");
 }
 
 TEST(ErrorsTest, StaleEtagIsAbortedSoCallersRetryTheReadModifyWrite) {
