@@ -851,6 +851,12 @@ absl::Status HttpGateway::Impl::Listen() {
     if (ec) return error::InvalidField("tls.cert_chain_pem", ec.message());
     ssl_->use_private_key(net::buffer(options_.tls->private_key_pem), ssl::context::pem, ec);
     if (ec) return error::InvalidField("tls.private_key_pem", ec.message());
+    if (!options_.tls->client_ca_pem.empty()) {
+      ssl_->add_certificate_authority(net::buffer(options_.tls->client_ca_pem), ec);
+      if (ec) return error::InvalidField("tls.client_ca_pem", ec.message());
+      ssl_->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+      if (ec) return error::InvalidField("tls.client_ca_pem", ec.message());
+    }
   }
   tcp::endpoint endpoint(*address, port);
   boost::system::error_code ec;

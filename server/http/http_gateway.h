@@ -22,10 +22,13 @@
 
 namespace sopsidebar {
 
-// PEM contents (not paths) of the gateway's certificate chain and key.
+// PEM contents (not paths), as the gRPC server's TLS options.
 struct HttpTlsOptions {
   std::string cert_chain_pem;
   std::string private_key_pem;
+  // When set, clients must present a certificate signed by this CA (mTLS);
+  // a client without one fails the handshake.
+  std::string client_ca_pem;
 };
 
 struct HttpGatewayOptions {
