@@ -65,6 +65,12 @@ absl::StatusOr<v1::CheckTargetingResponse> Client::CheckTargeting(
 absl::StatusOr<v1::LookupSopsResponse> Client::LookupSops(const v1::LookupSopsRequest& request) {
   return connection_->LookupSops(request);
 }
+
+absl::Status Client::WatchSops(
+    const v1::WatchSopsRequest& request,
+    const std::function<bool(const v1::WatchSopsResponse&)>& on_message) {
+  return connection_->WatchSops(request, on_message);
+}
 absl::StatusOr<v1::WhoAmIResponse> Client::WhoAmI(const v1::WhoAmIRequest& request) {
   return connection_->WhoAmI(request);
 }

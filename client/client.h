@@ -9,6 +9,7 @@
 #ifndef SOPSIDEBAR_CLIENT_CLIENT_H_
 #define SOPSIDEBAR_CLIENT_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,12 @@ class Client {
   absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
       const v1::CheckTargetingRequest& request);
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request);
+  // Blocks, calling `on_message` with each message of the stream until it
+  // returns false (then returns OK) or the stream ends (then returns its
+  // status); see Connection::WatchSops. Retried like reads only until the
+  // first message arrives.
+  absl::Status WatchSops(const v1::WatchSopsRequest& request,
+                         const std::function<bool(const v1::WatchSopsResponse&)>& on_message);
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request);
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request);

@@ -1,12 +1,14 @@
 #include "client/client.h"
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "client/grpc_status.h"
 #include "client/retry.h"
 #include "gmock/gmock.h"
@@ -19,14 +21,23 @@ namespace {
 
 using ::testing::ElementsAre;
 
+// One scripted WatchSops stream: `messages` results (the i-th matching
+// orgs/default/sops/m<i>), then the end with `status`.
+struct WatchAttempt {
+  int messages = 0;
+  absl::Status status;
+};
+
 // Answers every call with the next scripted status (OK once the script runs
 // out) and records which methods were called; ListSops pages come from
-// `pages` keyed by page token.
+// `pages` keyed by page token; WatchSops streams from `watch_attempts` (one
+// message and OK once those run out).
 class ScriptedConnection : public Connection {
  public:
   std::deque<absl::Status> script;
   std::vector<std::string> calls;
   std::map<std::string, v1::ListSopsResponse> pages;
+  std::deque<WatchAttempt> watch_attempts;
 
   absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest&) override {
     return Next<v1::Sop>("CreateSop");
@@ -73,6 +84,22 @@ class ScriptedConnection : public Connection {
   }
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest&) override {
     return Next<v1::LookupSopsResponse>("LookupSops");
+  }
+  absl::Status WatchSops(
+      const v1::WatchSopsRequest&,
+      const std::function<bool(const v1::WatchSopsResponse&)>& on_message) override {
+    calls.push_back("WatchSops");
+    WatchAttempt attempt{.messages = 1, .status = absl::OkStatus()};
+    if (!watch_attempts.empty()) {
+      attempt = watch_attempts.front();
+      watch_attempts.pop_front();
+    }
+    for (int i = 0; i < attempt.messages; ++i) {
+      v1::WatchSopsResponse message;
+      message.mutable_result()->add_matches()->set_sop(absl::StrCat("orgs/default/sops/m", i));
+      if (!on_message(message)) return absl::OkStatus();
+    }
+    return attempt.status;
   }
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest&) override {
     return Next<v1::WhoAmIResponse>("WhoAmI");
@@ -207,6 +234,64 @@ TEST_F(RetryTest, AdminWritesAreNotRetried) {
   EXPECT_EQ(client_.RevokeToken("orgs/acme/tokens/t1").status(), down);
   EXPECT_EQ(client_.CreateOrg(v1::CreateOrgRequest()).status(), down);
   EXPECT_THAT(fake_->calls, ElementsAre("CreateToken", "RevokeToken", "CreateOrg"));
+}
+
+// The SOP of each result a watch delivered, in order.
+std::vector<std::string> Watch(Client& client, int stop_after, absl::Status* status) {
+  std::vector<std::string> seen;
+  *status = client.WatchSops(v1::WatchSopsRequest(), [&](const v1::WatchSopsResponse& message) {
+    seen.push_back(message.result().matches(0).sop());
+    return static_cast<int>(seen.size()) < stop_after;
+  });
+  return seen;
+}
+
+TEST_F(RetryTest, WatchIsRetriedWhileUnavailableBeforeItsFirstMessage) {
+  fake_->watch_attempts = {{0, absl::UnavailableError("down")},
+                           {2, absl::UnauthenticatedError("token revoked")}};
+  absl::Status status;
+  EXPECT_THAT(Watch(client_, 10, &status),
+              ElementsAre("orgs/default/sops/m0", "orgs/default/sops/m1"));
+  EXPECT_EQ(status, absl::UnauthenticatedError("token revoked"));
+  EXPECT_THAT(fake_->calls, ElementsAre("WatchSops", "WatchSops"));
+}
+
+TEST_F(RetryTest, WatchIsNotRetriedOnceAMessageWasDelivered) {
+  fake_->watch_attempts = {{1, absl::UnavailableError("sopd went away")}, {1, absl::OkStatus()}};
+  absl::Status status;
+  EXPECT_THAT(Watch(client_, 10, &status), ElementsAre("orgs/default/sops/m0"));
+  EXPECT_EQ(status, absl::UnavailableError("sopd went away"));
+  EXPECT_THAT(fake_->calls, ElementsAre("WatchSops"));
+}
+
+TEST_F(RetryTest, WatchGivesUpAfterMaxAttempts) {
+  fake_->watch_attempts = {{0, absl::UnavailableError("1")},
+                           {0, absl::UnavailableError("2")},
+                           {0, absl::UnavailableError("3")},
+                           {1, absl::OkStatus()}};
+  absl::Status status;
+  EXPECT_THAT(Watch(client_, 10, &status), ::testing::IsEmpty());
+  EXPECT_EQ(status, absl::UnavailableError("3"));
+  EXPECT_EQ(fake_->calls.size(), 3u);
+}
+
+TEST_F(RetryTest, WatchIsNotRetriedOnOtherErrors) {
+  fake_->watch_attempts = {{0, absl::ResourceExhaustedError("too many watches")},
+                           {1, absl::OkStatus()}};
+  absl::Status status;
+  EXPECT_THAT(Watch(client_, 10, &status), ::testing::IsEmpty());
+  EXPECT_EQ(status, absl::ResourceExhaustedError("too many watches"));
+  EXPECT_THAT(fake_->calls, ElementsAre("WatchSops"));
+}
+
+TEST(ClientTest, WatchStopsWhenTheCallbackReturnsFalseAndReturnsOk) {
+  auto fake = std::make_shared<ScriptedConnection>();
+  fake->watch_attempts = {{5, absl::UnavailableError("never reached")}};
+  Client client(fake);
+  absl::Status status;
+  EXPECT_THAT(Watch(client, 2, &status),
+              ElementsAre("orgs/default/sops/m0", "orgs/default/sops/m1"));
+  EXPECT_TRUE(status.ok()) << status;
 }
 
 TEST(ClientTest, RevokeTokenByNameSendsTheName) {

@@ -1,6 +1,7 @@
 #include "client/connection.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -14,6 +15,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "grpcpp/support/sync_stream.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 #include "sopsidebar/v1/sop_service.grpc.pb.h"
@@ -132,6 +134,30 @@ class GrpcConnection : public Connection {
           return context_->LookupSops(context, request, response);
         });
   }
+  absl::Status WatchSops(
+      const v1::WatchSopsRequest& request,
+      const std::function<bool(const v1::WatchSopsResponse&)>& on_message) override {
+    if (!options_status_.ok()) return options_status_;
+    grpc::ClientContext context;
+    // A watch stays open as long as its caller wants: the unary timeout would
+    // end every watch after seconds.
+    Prepare(&context, options_.stream_timeout);
+    std::unique_ptr<grpc::ClientReader<v1::WatchSopsResponse>> reader =
+        context_->WatchSops(&context, request);
+    v1::WatchSopsResponse message;
+    while (reader->Read(&message)) {
+      if (!on_message(message)) {
+        context.TryCancel();
+        // Finish says CANCELLED now; the caller asked for that.
+        reader->Finish();
+        return absl::OkStatus();
+      }
+      message.Clear();
+    }
+    const grpc::Status status = reader->Finish();
+    if (!status.ok()) return FromGrpcStatus(status);
+    return absl::OkStatus();
+  }
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {
     return Call<v1::WhoAmIResponse>(
@@ -185,13 +211,21 @@ class GrpcConnection : public Connection {
   }
 
  private:
+  // Gives a call's fresh context its deadline, `timeout` from now (none
+  // when infinite), and the token.
+  void Prepare(grpc::ClientContext* context, absl::Duration timeout) const {
+    if (timeout != absl::InfiniteDuration()) {
+      context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    }
+    if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
+  }
+
   // Every call gets a fresh context with its own deadline and the token.
   template <typename Response, typename Rpc>
   absl::StatusOr<Response> Call(Rpc rpc) {
     if (!options_status_.ok()) return options_status_;
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
-    if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
+    Prepare(&context, options_.timeout);
     Response response;
     const grpc::Status status = rpc(&context, &response);
     if (!status.ok()) return FromGrpcStatus(status);

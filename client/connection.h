@@ -4,6 +4,7 @@
 #ifndef SOPSIDEBAR_CLIENT_CONNECTION_H_
 #define SOPSIDEBAR_CLIENT_CONNECTION_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,7 +20,8 @@ namespace sopsidebar::client {
 
 // When a failed call is tried again. Only UNAVAILABLE is retried, and only
 // for calls that are safe to repeat: reads (Get*, List*, LookupSops,
-// CheckTargeting, WhoAmI, Ping) and CreateSop with a request_id.
+// CheckTargeting, WhoAmI, Ping), CreateSop with a request_id, and WatchSops
+// while no message of the stream has been delivered yet.
 struct RetryOptions {
   // Attempts per call, the first included; 1 disables retries.
   int max_attempts = 3;
@@ -48,8 +50,14 @@ struct TlsOptions {
 struct ConnectionOptions {
   // The sopd gRPC address, host:port.
   std::string target = "127.0.0.1:50051";
-  // The deadline of each attempt of each call.
+  // The deadline of each attempt of each unary call. Streams (WatchSops) do
+  // not use it: see stream_timeout.
   absl::Duration timeout = absl::Seconds(10);
+  // The deadline of each attempt of a streaming call (WatchSops), counted
+  // from its start; the stream ends with DEADLINE_EXCEEDED when it passes.
+  // Infinite (the default): a stream stays open until it ends or its caller
+  // stops it.
+  absl::Duration stream_timeout = absl::InfiniteDuration();
   // The access token, sent as `authorization: Bearer <token>` metadata on
   // every call; not sent when empty (the default; sopd then answers
   // UNAUTHENTICATED where it requires a token). Must be printable ASCII. It
@@ -93,6 +101,25 @@ class Connection {
       const v1::CheckTargetingRequest& request) = 0;
   virtual absl::StatusOr<v1::LookupSopsResponse> LookupSops(
       const v1::LookupSopsRequest& request) = 0;
+  // ContextService.WatchSops, a server stream. Blocks: calls `on_message`
+  // with each message of the stream, in order, on the calling thread (the
+  // first carries the lookup's result, each later one a changed result; a
+  // heartbeat may come between them), until
+  //   - `on_message` returns false: the call is cancelled and WatchSops
+  //     returns OK (whatever the stream would have gone on to say), or
+  //   - the stream ends: WatchSops returns its status (OK when the server
+  //     ended it normally).
+  // The call has no deadline unless ConnectionOptions::stream_timeout gives
+  // one (ConnectionOptions::timeout does not apply). Errors as the RPC's:
+  // those of LookupSops for the request, before any message;
+  // RESOURCE_EXHAUSTED when the token already holds the most open watches
+  // sopd allows; UNAUTHENTICATED ending a stream whose token was revoked or
+  // expired; UNAVAILABLE when sopd cannot be reached or shuts down.
+  // `on_message` must not call back into this watch; other calls on the
+  // Connection, from it or from other threads, are fine.
+  virtual absl::Status WatchSops(
+      const v1::WatchSopsRequest& request,
+      const std::function<bool(const v1::WatchSopsResponse&)>& on_message) = 0;
 
   virtual absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) = 0;
   virtual absl::StatusOr<v1::CreateTokenResponse> CreateToken(

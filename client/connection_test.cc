@@ -9,9 +9,11 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -25,6 +27,7 @@
 namespace sopsidebar::client {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -62,6 +65,29 @@ class RecordingSopService final : public v1::SopService::Service,
     response->add_matches()->set_sop("orgs/default/sops/a");
     return grpc::Status::OK;
   }
+  // Sends three results (the i-th matching orgs/default/sops/w<i>), then
+  // ends the stream with UNAUTHENTICATED, or with HoldWatchesOpen waits for
+  // the client to cancel.
+  grpc::Status WatchSops(grpc::ServerContext* context, const v1::WatchSopsRequest*,
+                         grpc::ServerWriter<v1::WatchSopsResponse>* writer) override {
+    Record(context);
+    for (int i = 0; i < 3; ++i) {
+      v1::WatchSopsResponse message;
+      message.mutable_result()->add_matches()->set_sop(absl::StrCat("orgs/default/sops/w", i));
+      if (!writer->Write(message)) break;
+    }
+    bool hold;
+    {
+      absl::MutexLock lock(&mu_);
+      hold = hold_watches_open_;
+    }
+    if (!hold) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token revoked");
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (!context->IsCancelled() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+    absl::MutexLock lock(&mu_);
+    watch_cancelled_ = context->IsCancelled();
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "never cancelled");
+  }
   grpc::Status WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
                       v1::WhoAmIResponse* response) override {
     Record(context);
@@ -72,6 +98,17 @@ class RecordingSopService final : public v1::SopService::Service,
     return grpc::Status::OK;
   }
 
+  void HoldWatchesOpen() {
+    absl::MutexLock lock(&mu_);
+    hold_watches_open_ = true;
+  }
+  // Whether a held watch saw the client cancel it; waits up to 10 s for the
+  // server to notice.
+  bool WaitForWatchCancelled() {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&watch_cancelled_), absl::Seconds(10));
+    return watch_cancelled_;
+  }
   void FailNextCallsWithUnavailable(int n) {
     absl::MutexLock lock(&mu_);
     unavailable_ = n;
@@ -114,6 +151,8 @@ class RecordingSopService final : public v1::SopService::Service,
 
   absl::Mutex mu_;
   int unavailable_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_watches_open_ ABSL_GUARDED_BY(mu_) = false;
+  bool watch_cancelled_ ABSL_GUARDED_BY(mu_) = false;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::string authorization_ ABSL_GUARDED_BY(mu_);
   std::chrono::system_clock::duration time_left_ ABSL_GUARDED_BY(mu_){};
@@ -163,6 +202,55 @@ TEST_F(GrpcConnectionTest, EveryCallCarriesTheDeadline) {
   // milliseconds (time_left was seen at 7.008s).
   EXPECT_GT(service_.time_left(), std::chrono::seconds(0));
   EXPECT_LT(service_.time_left(), std::chrono::seconds(8));
+}
+
+// The SOP of each result WatchSops delivered, in order; stops after
+// `stop_after`.
+std::vector<std::string> Watch(Connection& connection, size_t stop_after, absl::Status* status) {
+  std::vector<std::string> seen;
+  *status = connection.WatchSops(v1::WatchSopsRequest(), [&](const v1::WatchSopsResponse& message) {
+    seen.push_back(message.result().matches(0).sop());
+    return seen.size() < stop_after;
+  });
+  return seen;
+}
+
+TEST_F(GrpcConnectionTest, WatchDeliversEachMessageInOrderThenReturnsTheStreamsStatus) {
+  ConnectionOptions options = Options();
+  options.token = "sops_good";
+  absl::Status status;
+  EXPECT_THAT(Watch(*MakeGrpcConnection(options), 10, &status),
+              ElementsAre("orgs/default/sops/w0", "orgs/default/sops/w1", "orgs/default/sops/w2"));
+  EXPECT_EQ(status, absl::UnauthenticatedError("token revoked"));
+  EXPECT_EQ(service_.authorization(), "Bearer sops_good");
+  EXPECT_EQ(service_.calls(), 1);
+}
+
+TEST_F(GrpcConnectionTest, WatchHasNoDeadlineWhateverTheUnaryTimeout) {
+  ConnectionOptions options = Options();
+  options.timeout = absl::Seconds(1);
+  absl::Status status;
+  Watch(*MakeGrpcConnection(options), 10, &status);
+  // An infinite deadline shows as system_clock's largest time point.
+  EXPECT_GT(service_.time_left(), std::chrono::hours(24 * 365));
+}
+
+TEST_F(GrpcConnectionTest, WatchCarriesTheStreamTimeoutWhenGiven) {
+  ConnectionOptions options = Options();
+  options.stream_timeout = absl::Seconds(7);
+  absl::Status status;
+  Watch(*MakeGrpcConnection(options), 10, &status);
+  EXPECT_GT(service_.time_left(), std::chrono::seconds(0));
+  EXPECT_LT(service_.time_left(), std::chrono::seconds(8));
+}
+
+TEST_F(GrpcConnectionTest, WatchStoppedByTheCallbackCancelsTheCallAndReturnsOk) {
+  service_.HoldWatchesOpen();
+  absl::Status status;
+  EXPECT_THAT(Watch(*MakeGrpcConnection(Options()), 2, &status),
+              ElementsAre("orgs/default/sops/w0", "orgs/default/sops/w1"));
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(service_.WaitForWatchCancelled());
 }
 
 TEST_F(GrpcConnectionTest, ServerErrorKeepsCodeAndMessage) {

@@ -1,5 +1,6 @@
 #include "client/retry.h"
 
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -52,6 +53,26 @@ class RetryingConnection : public Connection {
   }
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
     return Retry([&] { return inner_->LookupSops(request); });
+  }
+  // Retried as reads are, but only while nothing was delivered: a caller
+  // that has seen a message must not see it again as the stream's first.
+  absl::Status WatchSops(
+      const v1::WatchSopsRequest& request,
+      const std::function<bool(const v1::WatchSopsResponse&)>& on_message) override {
+    absl::Duration backoff = options_.initial_backoff;
+    for (int attempt = 1;; ++attempt) {
+      bool delivered = false;
+      absl::Status status = inner_->WatchSops(request, [&](const v1::WatchSopsResponse& message) {
+        delivered = true;
+        return on_message(message);
+      });
+      if (status.ok() || delivered || status.code() != absl::StatusCode::kUnavailable ||
+          attempt >= options_.max_attempts) {
+        return status;
+      }
+      absl::SleepFor(backoff);
+      backoff *= 2;
+    }
   }
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {

@@ -20,6 +20,11 @@
 // --duration, at most 1s; 0 skips it). --only runs one of the two phases and
 // prints no ratio: for profiling the server on one kind of call, e.g. with
 // --max-requests bounding the run under callgrind.
+// --connect HOST:PORT replaces the no-op phase with the same lookups sent to
+// sopd's Connect gateway at that address as JSON (HTTP/1.1 keep-alive, one
+// connection per slot, responses kept as bytes): the last line is then
+//   http rules=N connect_json_qps=X grpc_qps=Y ratio=X/Y
+// and --raw is implied, so that neither client parses responses.
 // --raw sends both phases' requests pre-serialised and keeps the responses
 // as bytes (a generic stub): the client then does the same work for a lookup
 // as for a Ping, and the ratio is the server's alone. Without it the client
@@ -46,6 +51,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/bench/http_load.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "server/common/command_line.h"
@@ -68,6 +75,9 @@ ABSL_FLAG(std::optional<absl::Duration>, warmup, std::nullopt,
           "warm-up per phase; unset: a quarter of --duration, at most 1s; 0 skips it");
 ABSL_FLAG(bool, raw, false, "send pre-serialised requests and keep responses as bytes");
 ABSL_FLAG(int, rounds, 5, "alternate the phases this many times (1 to 100)");
+ABSL_FLAG(std::string, connect, "",
+          "the Connect gateway's 127.0.0.1:PORT: compare lookups over Connect JSON with gRPC "
+          "instead of with the no-op");
 
 namespace sopsidebar::bench {
 namespace {
@@ -92,6 +102,7 @@ struct Flags {
   bool run_noop = true;
   bool raw;
   int rounds;
+  std::string connect;  // the gateway's address; empty: the no-op phase
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -123,7 +134,8 @@ Flags ParseFlags(int argc, char** argv) {
   if (flags.cpu < -1) Usage("bad value for --cpu");
   flags.warmup = absl::GetFlag(FLAGS_warmup);
   if (flags.warmup && *flags.warmup < absl::ZeroDuration()) Usage("bad value for --warmup");
-  flags.raw = absl::GetFlag(FLAGS_raw);
+  flags.connect = absl::GetFlag(FLAGS_connect);
+  flags.raw = absl::GetFlag(FLAGS_raw) || !flags.connect.empty();
   const std::string only = absl::GetFlag(FLAGS_only);
   if (!only.empty()) {
     if (only != "lookup" && only != "noop") Usage("bad value for --only");
@@ -137,6 +149,9 @@ Flags ParseFlags(int argc, char** argv) {
   if (!absl::StartsWith(flags.server, "127.") && !absl::StartsWith(flags.server, "localhost:") &&
       !absl::StartsWith(flags.server, "[::1]:")) {
     Usage("--server must be a loopback address");
+  }
+  if (!flags.connect.empty() && !absl::StartsWith(flags.connect, "127.")) {
+    Usage("--connect must be a loopback IPv4 address");
   }
   return flags;
 }
@@ -338,6 +353,33 @@ int Main(int argc, char** argv) {
     }
   };
 
+  // The same lookups as JSON to the Connect gateway, when asked.
+  std::unique_ptr<HttpLoad> http;
+  std::vector<std::string> connect_requests;
+  if (!flags.connect.empty()) {
+    absl::StatusOr<std::unique_ptr<HttpLoad>> connected =
+        HttpLoad::Connect(flags.connect, flags.concurrency);
+    if (!connected.ok()) Usage(std::string(connected.status().message()));
+    http = *std::move(connected);
+    for (const v1::LookupSopsRequest& r : lookups) {
+      std::string json;
+      if (!google::protobuf::util::MessageToJsonString(r, &json).ok()) Usage("bad workload");
+      connect_requests.push_back(ConnectRequest(flags.connect,
+                                                "/sopsidebar.v1.ContextService/LookupSops",
+                                                "application/json", authorization, json));
+    }
+  }
+  const ClosedLoop::Issue connect = [&](int slot, grpc::ClientContext*,
+                                        std::function<void(const grpc::Status&)> done) {
+    const size_t i = (next_context[slot]++ * flags.concurrency + slot) % lookups.size();
+    http->Send(slot, &connect_requests[i], [done = std::move(done)](absl::Status status) {
+      done(status.ok() ? grpc::Status::OK
+                       : grpc::Status(grpc::StatusCode::UNKNOWN, std::string(status.message())));
+    });
+  };
+  const ClosedLoop::Issue& floor = http ? connect : noop;
+  const std::string floor_name = http ? "connect" : "noop";
+
   std::cout << absl::StrFormat(
       "sopbench: %s rules=%d concurrency=%d duration=%s request_bytes=%d%s\n", flags.server,
       flags.workload.rules, flags.concurrency, absl::FormatDuration(flags.duration),
@@ -347,7 +389,7 @@ int Main(int argc, char** argv) {
       flags.warmup.value_or(std::min(flags.duration / 4, absl::Seconds(1)));
   if (warmup > absl::ZeroDuration()) {
     if (flags.run_lookup) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
-    if (flags.run_noop) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, noop);
+    if (flags.run_noop) ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, floor);
   }
   // Rounds alternate the phases; a phase's figures merge its rounds.
   const absl::Duration round = flags.duration / flags.rounds;
@@ -364,11 +406,13 @@ int Main(int argc, char** argv) {
   };
   for (int r = 0; r < flags.rounds; ++r) {
     const double lq = flags.run_lookup ? run_round(lookup, &lookup_qps, &lookups_all) : 0;
-    const double nq = flags.run_noop ? run_round(noop, &noop_qps, &noops_all) : 0;
+    const double nq = flags.run_noop ? run_round(floor, &noop_qps, &noops_all) : 0;
     if (flags.run_lookup && flags.run_noop && flags.rounds > 1) {
-      ratios.push_back(lq / nq);
-      std::cout << absl::StrFormat("round %d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f\n", r + 1, lq,
-                                   nq, lq / nq);
+      // With --connect: Connect over gRPC; else the lookup over the no-op.
+      const double ratio = http ? nq / lq : lq / nq;
+      ratios.push_back(ratio);
+      std::cout << absl::StrFormat("round %d lookup_qps=%.0f %s_qps=%.0f ratio=%.2f\n", r + 1, lq,
+                                   floor_name, nq, ratio);
     }
   }
   Phase l, n;
@@ -395,10 +439,18 @@ int Main(int argc, char** argv) {
         static_cast<double>(matches) / lookup_responses.size());
   }
   if (flags.run_noop) {
-    n = Summarize("noop", std::move(noops_all));
+    n = Summarize(floor_name, std::move(noops_all));
     n.qps = Percentile(noop_qps, 0.5);
   }
   if (!flags.run_lookup || !flags.run_noop) return 0;
+  if (http) {
+    std::cout << absl::StrFormat("connect response_bytes=%d (slot 0's last, JSON)\n",
+                                 http->last_body(0).size());
+    std::cout << absl::StrFormat("http rules=%d connect_json_qps=%.0f grpc_qps=%.0f ratio=%.2f\n",
+                                 flags.workload.rules, n.qps, l.qps,
+                                 ratios.empty() ? n.qps / l.qps : Percentile(ratios, 0.5));
+    return 0;
+  }
   std::cout << absl::StrFormat(
       "rpc rules=%d lookup_qps=%.0f noop_qps=%.0f ratio=%.2f p50_us=%.1f p99_us=%.1f\n",
       flags.workload.rules, l.qps, n.qps, ratios.empty() ? l.qps / n.qps : Percentile(ratios, 0.5),

@@ -99,10 +99,11 @@ const std::vector<CommandSpec>& Commands() {
         {"field-json", true, true},
         {"record-id", true, false},
         {"max", true, false},
-        {"near-misses", false, false}},
+        {"near-misses", false, false},
+        {"watch", false, false}},
        R"(Usage: sopctl lookup --record-type TYPE [--field NAME=VALUE]...
                      [--field-json NAME=JSON]... [--record-id ID] [--max N]
-                     [--near-misses]
+                     [--near-misses | --watch]
 Ranks the published SOPs that apply to a CRM record, says why each matched, and
 shows the current step: its instructions, the CRM fields to set, its assets.
   --record-type TYPE      the record type, e.g. Lead (required)
@@ -116,8 +117,17 @@ shows the current step: its instructions, the CRM fields to set, its assets.
                           exactly one condition, with that condition and the
                           record's value, to debug targeting (needs SALES_OPS or
                           ADMIN; others get PERMISSION_DENIED)
+  --watch                 after the result, keep watching: whenever a publish,
+                          delete, undelete or visibility change alters it, print
+                          the new result after a line "--- updated <UTC time>"
+                          (with -o json: each result as its own JSON document).
+                          Runs until Ctrl-C, or until sopd ends the watch: exit 0
+                          when it ends it normally, else the error and exit 1
+                          (e.g. UNAUTHENTICATED once the token is revoked).
+                          --timeout does not apply. Not with --near-misses
 Example:
   sopctl lookup --record-type Lead --field 'lead_status=MQL – New Handoff' --field lead_score=82
+  sopctl lookup --record-type Lead --field lead_score=82 --watch
 )"},
       {Command::kGet,
        "get",
@@ -517,6 +527,10 @@ absl::Status BuildLookup(const FlagValues& flags, const std::string& org,
     request->set_max_results(*n);
   }
   request->set_include_near_misses(flags.count("near-misses") > 0);
+  if (request->include_near_misses() && flags.count("watch") > 0) {
+    return UsageError(
+        "--watch and --near-misses cannot be combined (watches carry no near misses)");
+  }
   return absl::OkStatus();
 }
 
@@ -741,6 +755,7 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
   switch (command->command) {
     case Command::kLookup:
       if (absl::Status s = BuildLookup(flags, org, &invocation.lookup); !s.ok()) return s;
+      invocation.watch = flags.count("watch") > 0;
       break;
     case Command::kList:
       if (absl::Status s = BuildList(flags, org, &invocation.list); !s.ok()) return s;

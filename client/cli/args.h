@@ -87,6 +87,7 @@ struct Invocation {
   Command command = Command::kGet;
 
   v1::LookupSopsRequest lookup;         // lookup
+  bool watch = false;                   // lookup --watch
   std::string name;                     // get, history, publish, check, delete,
                                         // undelete, token revoke
   v1::ListSopsRequest list;             // list

@@ -126,6 +126,19 @@ TEST(ParseCommandLineTest, LookupAsksForNearMissesOnlyWithTheFlag) {
             "--near-misses takes no value");
 }
 
+TEST(ParseCommandLineTest, LookupWatchesOnlyWithTheFlagAndNeverWithNearMisses) {
+  absl::StatusOr<Invocation> invocation = Parse({"lookup", "--record-type", "Lead"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_FALSE(invocation->watch);
+  invocation = Parse({"lookup", "--record-type", "Lead", "--max", "3", "--watch"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->watch);
+  EXPECT_EQ(invocation->lookup.max_results(), 3);
+  EXPECT_EQ(UsageErrorOf({"lookup", "--record-type", "Lead", "--watch", "--near-misses"}),
+            "--watch and --near-misses cannot be combined (watches carry no near misses)");
+  EXPECT_EQ(UsageErrorOf({"get", "x", "--watch"}), "unknown flag --watch for get");
+}
+
 TEST(ParseCommandLineTest, CheckTakesANameAndFailOnTies) {
   absl::StatusOr<Invocation> invocation = Parse({"--org", "acme", "check", "handoff"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/cli/format.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
@@ -346,6 +347,32 @@ absl::Status Lookup(const Invocation& invocation, client::Client& client, std::o
   return Print(invocation, response, text, out);
 }
 
+// lookup --watch: prints each result of the watch as Lookup prints one, the
+// later ones after a "--- updated <UTC time>" line (in text mode), flushing
+// each at once (stdout may be a pipe). Runs until the stream ends: its
+// status (OK when sopd ended it normally). Heartbeats print nothing.
+absl::Status WatchLookup(const Invocation& invocation, client::Client& client, std::ostream& out) {
+  v1::WatchSopsRequest request;
+  *request.mutable_context() = invocation.lookup.context();
+  request.set_max_results(invocation.lookup.max_results());
+  bool first = true;
+  absl::Status printed;
+  const absl::Status ended = client.WatchSops(request, [&](const v1::WatchSopsResponse& message) {
+    if (!message.has_result()) return true;
+    const absl::Time now = absl::Now();
+    if (!first && invocation.global.output == OutputFormat::kText) {
+      out << "--- updated " << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone())
+          << "\n";
+    }
+    first = false;
+    printed = Print(invocation, message.result(), FormatLookup(message.result(), now), out);
+    out.flush();
+    return printed.ok();
+  });
+  SOP_RETURN_IF_ERROR(printed);
+  return ended;
+}
+
 // The view a list asks for: tables show no SOP body, JSON output prints
 // every field of what the server returns.
 v1::SopView BodyView(const Invocation& invocation) {
@@ -357,6 +384,7 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
   const std::string& name = invocation.name;
   switch (invocation.command) {
     case Command::kLookup:
+      if (invocation.watch) return ExitStatus(WatchLookup(invocation, client, out));
       return ExitStatus(Lookup(invocation, client, out));
     case Command::kGet: {
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.GetSop(name));

@@ -29,7 +29,9 @@ inline constexpr int kExitTiesFound = 3;
 // published SOP. Returns the exit
 // status: kExitOk on success (ties included, unless `check --fail-on-ties`
 // found some: kExitTiesFound), kExitFailed when a call or an SOP file
-// failed. `apply` and `validate` write the warnings of the SOP files to
+// failed. `lookup --watch` blocks, printing each result to `out` (flushed)
+// until the stream ends: kExitOk when sopd ended it normally, else its error
+// as any failed call. `apply` and `validate` write the warnings of the SOP files to
 // `err`, and when files are wrong every error on its own line,
 // "<file>:<line>: <path>: <reason>", without a CODE. `apply` stops at the
 // first failing SOP; the ones before it stay written.

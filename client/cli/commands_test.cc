@@ -2,16 +2,22 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <streambuf>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "client/cli/in_process_sopd.h"
 #include "common/model/names.h"
 #include "gmock/gmock.h"
@@ -598,6 +604,132 @@ TEST_F(CommandsTest, LookupWithNearMissesAsksForThemAndListsThemAfterTheMatches)
             "near misses:\n"
             "  orgs/default/sops/x rule 1 (priority 100): failed lead_status = \"MQL – New "
             "Handoff\" (actual \"MQL - New Handoff\": differs only by dash)\n");
+}
+
+// Text another thread may read while a command writes it.
+class SharedOutput : public std::streambuf {
+ public:
+  std::string text() const {
+    absl::MutexLock lock(&mu_);
+    return text_;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    absl::MutexLock lock(&mu_);
+    text_.push_back(traits_type::to_char_type(c));
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    absl::MutexLock lock(&mu_);
+    text_.append(s, n);
+    return n;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string text_ ABSL_GUARDED_BY(mu_);
+};
+
+// Polls `done` every 10 ms for up to 10 s; whether it became true.
+bool WaitFor(const std::function<bool()>& done) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!done()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+TEST_F(CommandsTest, LookupWatchPrintsTheResultThenEachUpdateUntilTheStreamEnds) {
+  ASSERT_EQ(Run({"apply", "-f", Write("x.yaml", kMqlSop), "--publish"}), 0) << err_.str();
+  const std::vector<std::string> lookup = {"lookup", "--record-type", "Lead", "--field",
+                                           "lead_status=MQL – New Handoff"};
+  ASSERT_EQ(Run(lookup), 0) << err_.str();
+  const std::string before = out_.str();
+
+  std::vector<std::string> watch = lookup;
+  watch.push_back("--watch");
+  absl::StatusOr<Invocation> invocation =
+      ParseCommandLine(watch, [](const std::string& name) -> std::optional<std::string> {
+        if (name == "SOPCTL_TOKEN") return "sops_t0k3n";
+        return std::nullopt;
+      });
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  SharedOutput out_buffer;
+  SharedOutput err_buffer;
+  std::ostream out(&out_buffer);
+  std::ostream err(&err_buffer);
+  client::Client watch_client = client_;
+  int exit_status = -1;
+  std::thread watcher([&] { exit_status = RunCommand(*invocation, watch_client, out, err); });
+
+  // Once the watch is open its first result is on its way: a publish now is
+  // an update.
+  EXPECT_TRUE(WaitFor([&] { return sopd_->open_watches() == 1; }));
+  EXPECT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff), "--publish"}), 0) << err_.str();
+  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(out_buffer.text(), "--- updated "); }))
+      << out_buffer.text();
+  sopd_->EndWatches();
+  watcher.join();
+
+  ASSERT_EQ(Run(lookup), 0) << err_.str();
+  const std::string after = out_.str();
+  ASSERT_NE(after, before);
+  EXPECT_THAT(after, HasSubstr("orgs/default/sops/handoff"));
+  EXPECT_EQ(exit_status, kExitOk);
+  EXPECT_EQ(err_buffer.text(), "");
+  const std::string text = out_buffer.text();
+  ASSERT_THAT(text, StartsWith(before));
+  const std::string rest = text.substr(before.size());
+  EXPECT_THAT(rest.substr(0, rest.find('\n')),
+              MatchesRegex("--- updated [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"));
+  EXPECT_EQ(rest.substr(rest.find('\n') + 1), after);
+  ASSERT_EQ(connection_->requests<v1::WatchSopsRequest>().size(), 1u);
+  EXPECT_EQ(connection_->requests<v1::WatchSopsRequest>()[0].context().record_type(), "Lead");
+}
+
+TEST_F(CommandsTest, LookupWatchThatCannotOpenPrintsTheErrorAndFails) {
+  connection_->Fail("WatchSops", "orgs/default", absl::UnavailableError("sopd went away"));
+  EXPECT_EQ(Run({"lookup", "--record-type", "Lead", "--watch"}), kExitFailed);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "UNAVAILABLE: sopd went away\n");
+}
+
+TEST_F(CommandsTest, LookupWatchEndsWithUnauthenticatedOnceTheTokenIsRevoked) {
+  const std::string sdr = Issue("default", "sdr@example.com", {v1::SDR});
+  CallAs(sdr);
+  absl::StatusOr<Invocation> invocation =
+      ParseCommandLine({"lookup", "--record-type", "Lead", "--watch"},
+                       [](const std::string& name) -> std::optional<std::string> {
+                         if (name == "SOPCTL_TOKEN") return "sops_t0k3n";
+                         return std::nullopt;
+                       });
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  SharedOutput out_buffer;
+  SharedOutput err_buffer;
+  std::ostream out(&out_buffer);
+  std::ostream err(&err_buffer);
+  client::Client watch_client = client_;
+  int exit_status = -1;
+  std::thread watcher([&] { exit_status = RunCommand(*invocation, watch_client, out, err); });
+  EXPECT_TRUE(WaitFor([&] { return sopd_->open_watches() == 1; }));
+  // Revoked as a server admin would; the next re-run (on this publish) ends
+  // the watch.
+  absl::StatusOr<Caller> admin = sopd_->access().Authenticate(sopd_->admin_token());
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  absl::StatusOr<Caller> sdr_caller = sopd_->access().Authenticate(sdr);
+  ASSERT_TRUE(sdr_caller.ok()) << sdr_caller.status();
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(sdr_caller->token_name);
+  ASSERT_TRUE(sopd_->access().RevokeToken(*admin, revoke).ok());
+  CallAs(Issue("default", "ops@example.com", {v1::SALES_OPS}));
+  EXPECT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff), "--publish"}), 0) << err_.str();
+  watcher.join();
+  EXPECT_EQ(exit_status, kExitFailed);
+  EXPECT_EQ(out_buffer.text(), "No published SOP matches this record.\n");
+  EXPECT_THAT(err_buffer.text(), StartsWith("UNAUTHENTICATED: "));
 }
 
 TEST_F(CommandsTest, HistoryAsksForTheBasicViewAndPrintsEveryPage) {

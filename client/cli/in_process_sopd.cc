@@ -1,5 +1,7 @@
 #include "client/cli/in_process_sopd.h"
 
+#include <algorithm>
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,6 +14,45 @@
 
 namespace sopsidebar::cli {
 namespace {
+
+// The transport's side of an in-process watch: what the hub sends waits
+// here, in order, for the blocking WatchSops to take it. Thread-safe.
+class QueueSink : public MessageSink {
+ public:
+  void Send(std::string message) override {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) messages_.push_back(std::move(message));
+  }
+  void Close(absl::Status status) override {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return;
+    closed_ = true;
+    status_ = std::move(status);
+  }
+
+  // Waits for the next message: true with it in `message`; false once the
+  // sink is closed and every message before the close was taken, with the
+  // close's status in `status`.
+  bool Next(std::string* message, absl::Status* status) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &QueueSink::Ready));
+    if (messages_.empty()) {
+      *status = status_;
+      return false;
+    }
+    *message = std::move(messages_.front());
+    messages_.pop_front();
+    return true;
+  }
+
+ private:
+  bool Ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !messages_.empty() || closed_; }
+
+  absl::Mutex mu_;
+  std::deque<std::string> messages_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+};
 
 // What sopd's handlers (server/service) do with a call, minus gRPC: the
 // request and the response cross as bytes, the bearer token is
@@ -93,6 +134,32 @@ class InProcessConnection : public client::Connection {
           }
           return response;
         });
+  }
+  // As sopd's WatchSops handler: the hub opens the watch and sends its
+  // messages (as bytes) to a sink, which this call drains on its own thread.
+  absl::Status WatchSops(
+      const v1::WatchSopsRequest& request,
+      const std::function<bool(const v1::WatchSopsResponse&)>& on_message) override {
+    v1::WatchSopsRequest received;
+    if (!received.ParseFromString(request.SerializeAsString())) {
+      return error::MalformedRequest(request.GetTypeName(), "malformed protobuf");
+    }
+    SOP_ASSIGN_OR_RETURN(const Caller caller, sopd_->access().Authenticate(token_));
+    auto sink = std::make_shared<QueueSink>();
+    // Destroyed before `sink` on every return: the hub stops sending first.
+    SOP_ASSIGN_OR_RETURN(const std::unique_ptr<MessageSubscription> subscription,
+                         sopd_->Watch(caller, received, sink));
+    std::string bytes;
+    absl::Status end;
+    while (sink->Next(&bytes, &end)) {
+      v1::WatchSopsResponse message;
+      if (!message.ParseFromString(bytes)) {
+        return absl::InternalError("the watch sent a WatchSopsResponse that does not parse");
+      }
+      // Cancelling: the subscription's destructor ends the watch.
+      if (!on_message(message)) return absl::OkStatus();
+    }
+    return end;
   }
 
   // AdminService.
@@ -180,12 +247,58 @@ absl::StatusOr<std::unique_ptr<InProcessSopd>> InProcessSopd::Start(Options opti
   return sopd;
 }
 
+InProcessSopd::~InProcessSopd() { StopWatches(); }
+
 absl::Status InProcessSopd::Restart() {
+  StopWatches();
   SOP_ASSIGN_OR_RETURN(access_, AccessRegistry::Create(&auth_store_, &clock_));
   // The matcher sopd serves lookups with.
   SOP_ASSIGN_OR_RETURN(registry_, SopRegistry::Create(&sop_store_, &clock_,
                                                       IndexedSopMatcher::Build, registry_options_));
+  // Wired as sopd wires it (server/app/sopd_server.cc).
+  AccessRegistry* const access = access_.get();
+  watches_ = std::make_unique<LookupWatchHub>(
+      registry_.get(), [access](const Caller& c) { return access->CheckActive(c); },
+      watch_options_);
+  LookupWatchHub* const hub = watches_.get();
+  registry_->SetCatalogListener([hub] { hub->CatalogChanged(); });
   return absl::OkStatus();
+}
+
+void InProcessSopd::StopWatches() {
+  if (watches_ == nullptr) return;
+  // The registry must not tell a destroyed hub of a change.
+  registry_->SetCatalogListener(nullptr);
+  watches_->Shutdown();
+  watches_.reset();
+}
+
+void InProcessSopd::EndWatches() {
+  std::vector<std::weak_ptr<MessageSink>> sinks;
+  {
+    absl::MutexLock lock(&sinks_mu_);
+    sinks.swap(sinks_);
+  }
+  for (const std::weak_ptr<MessageSink>& weak : sinks) {
+    if (std::shared_ptr<MessageSink> sink = weak.lock()) sink->Close(absl::OkStatus());
+  }
+}
+
+size_t InProcessSopd::open_watches() const {
+  return watches_ == nullptr ? 0 : watches_->open_watches();
+}
+
+absl::StatusOr<std::unique_ptr<MessageSubscription>> InProcessSopd::Watch(
+    const Caller& caller, const v1::WatchSopsRequest& request, std::shared_ptr<MessageSink> sink) {
+  if (watches_ == nullptr) return absl::UnavailableError("sopd is not serving watches");
+  {
+    absl::MutexLock lock(&sinks_mu_);
+    sinks_.erase(std::remove_if(sinks_.begin(), sinks_.end(),
+                                [](const std::weak_ptr<MessageSink>& s) { return s.expired(); }),
+                 sinks_.end());
+    sinks_.push_back(sink);
+  }
+  return watches_->Watch(caller, request, std::move(sink));
 }
 
 absl::StatusOr<std::string> InProcessSopd::IssueToken(const std::string& org,
@@ -284,6 +397,14 @@ absl::StatusOr<v1::CheckTargetingResponse> FaultInjectingConnection::CheckTarget
 absl::StatusOr<v1::LookupSopsResponse> FaultInjectingConnection::LookupSops(
     const v1::LookupSopsRequest& request) {
   return Forward("LookupSops", request.context().org(), request, &client::Connection::LookupSops);
+}
+absl::Status FaultInjectingConnection::WatchSops(
+    const v1::WatchSopsRequest& request,
+    const std::function<bool(const v1::WatchSopsResponse&)>& on_message) {
+  if (absl::Status failure = Record("WatchSops", request.context().org(), request); !failure.ok()) {
+    return failure;
+  }
+  return inner_->WatchSops(request, on_message);
 }
 absl::StatusOr<v1::WhoAmIResponse> FaultInjectingConnection::WhoAmI(
     const v1::WhoAmIRequest& request) {

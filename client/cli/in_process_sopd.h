@@ -10,6 +10,7 @@
 #ifndef SOPSIDEBAR_CLIENT_CLI_IN_PROCESS_SOPD_H_
 #define SOPSIDEBAR_CLIENT_CLI_IN_PROCESS_SOPD_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,14 +26,17 @@
 #include "common/model/roles.h"
 #include "google/protobuf/message.h"
 #include "server/common/clock.h"
+#include "server/common/message_stream.h"
 #include "server/domain/auth/access_registry.h"
+#include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
 
 namespace sopsidebar::cli {
 
-// Owns the stores, the clock and the registries. Thread-safe as the
+// Owns the stores, the clock, the registries and the lookup watch hub (wired
+// to the registry's catalog changes as sopd wires it). Thread-safe as the
 // registries are, except Restart. Must outlive the connections it makes.
 class InProcessSopd {
  public:
@@ -41,7 +45,12 @@ class InProcessSopd {
     absl::Time now = absl::FromUnixSeconds(1714550400);
     // Default: sopd's own; tests of paging make pages smaller.
     SopRegistry::Options registry;
+    // Default: sopd's own.
+    LookupWatchHub::Options watches;
   };
+
+  // Closes the open watches (UNAVAILABLE, as sopd's shutdown does).
+  ~InProcessSopd();
 
   // Starts with orgs/default and its server-admin ADMIN token, as sopd's
   // first start does.
@@ -64,8 +73,22 @@ class InProcessSopd {
 
   // Loads the registries again from the stores, as sopd's restart does: what
   // a test planted in the stores is served from then on, and page tokens
-  // issued before do not survive. No call may be in flight.
+  // issued before do not survive. Open watches end with UNAVAILABLE. No
+  // call may be in flight.
   absl::Status Restart();
+
+  // Ends every open WatchSops stream with OK, as a server ending its streams
+  // normally would: each WatchSops delivers what it has received so far,
+  // then returns OK. Watches opened later are not affected.
+  void EndWatches();
+  // Opens a watch on the hub as sopd's WatchSops handler does (errors of
+  // LookupWatchHub::Watch), delivering to `sink`, and keeps the sink for
+  // EndWatches. What the connections of Connect call.
+  absl::StatusOr<std::unique_ptr<MessageSubscription>> Watch(const Caller& caller,
+                                                             const v1::WatchSopsRequest& request,
+                                                             std::shared_ptr<MessageSink> sink);
+  // How many WatchSops streams are open (the hub's count).
+  size_t open_watches() const;
 
   // The stores, to read or plant what a test needs beside the API.
   InMemorySopStore& sop_store() { return sop_store_; }
@@ -75,15 +98,24 @@ class InProcessSopd {
 
  private:
   explicit InProcessSopd(const Options& options)
-      : clock_(options.now), registry_options_(options.registry) {}
+      : clock_(options.now), registry_options_(options.registry), watch_options_(options.watches) {}
+
+  // Unwires and shuts down the hub, if any.
+  void StopWatches();
 
   FakeClock clock_;
   const SopRegistry::Options registry_options_;
+  const LookupWatchHub::Options watch_options_;
   InMemorySopStore sop_store_;
   InMemoryAuthStore auth_store_;
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<SopRegistry> registry_;
+  // After registry_: destroyed before it.
+  std::unique_ptr<LookupWatchHub> watches_;
   std::string admin_token_;
+  absl::Mutex sinks_mu_;
+  // The sinks of the watches opened, for EndWatches; expired once closed.
+  std::vector<std::weak_ptr<MessageSink>> sinks_ ABSL_GUARDED_BY(sinks_mu_);
 };
 
 // A Connection over another (`inner`) that records each call and fails the
@@ -126,6 +158,11 @@ class FaultInjectingConnection : public client::Connection {
   absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
       const v1::CheckTargetingRequest& request) override;
   absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override;
+  // Recorded as "WatchSops" about the context's org; a failure is returned
+  // before any message, as a stream failing to open.
+  absl::Status WatchSops(
+      const v1::WatchSopsRequest& request,
+      const std::function<bool(const v1::WatchSopsResponse&)>& on_message) override;
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override;
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       const v1::CreateTokenRequest& request) override;

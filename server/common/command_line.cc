@@ -12,6 +12,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -61,6 +62,43 @@ std::vector<std::string> WithFlagNamesInSnakeCase(std::vector<std::string> args)
   return args;
 }
 
+std::vector<std::string> WithListFlagsJoined(std::vector<std::string> args) {
+  struct Joined {
+    size_t at;  // index in `out` of the first occurrence
+    std::vector<std::string> values;
+  };
+  std::vector<std::pair<std::string, Joined>> lists;  // by flag name, in order
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    const size_t end = std::min(arg.find('='), arg.size());
+    const absl::CommandLineFlag* flag =
+        absl::StartsWith(arg, "--") ? absl::FindCommandLineFlag(arg.substr(2, end - 2)) : nullptr;
+    if (flag == nullptr || !flag->IsOfType<std::vector<std::string>>() ||
+        (end == arg.size() && i + 1 == args.size())) {
+      out.push_back(arg);
+      continue;
+    }
+    const std::string value = end < arg.size() ? arg.substr(end + 1) : args[++i];
+    auto it = std::find_if(lists.begin(), lists.end(),
+                           [&](const auto& list) { return list.first == flag->Name(); });
+    if (it == lists.end()) {
+      lists.emplace_back(flag->Name(), Joined{out.size(), {value}});
+      out.push_back("");  // filled in below
+    } else {
+      it->second.values.push_back(value);
+    }
+  }
+  for (const auto& [name, joined] : lists) {
+    out[joined.at] = absl::StrCat("--", name, "=", absl::StrJoin(joined.values, ","));
+  }
+  return out;
+}
+
 std::string CommandLineHelp(const CommandLine& command_line) {
   std::vector<const absl::CommandLineFlag*> flags;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
@@ -99,8 +137,8 @@ void ParseCommandLineOrExit(int argc, char** argv, const CommandLine& command_li
   }
   absl::SetFlagsUsageConfig(config);
 
-  std::vector<std::string> args =
-      WithFlagNamesInSnakeCase(std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
+  std::vector<std::string> args = WithListFlagsJoined(
+      WithFlagNamesInSnakeCase(std::vector<std::string>(argv + std::min(argc, 1), argv + argc)));
   for (const std::string& arg : args) {
     if (arg == "--") break;
     if (IsHelp(arg)) {

@@ -40,6 +40,13 @@ void ParseCommandLineOrExit(int argc, char** argv, const CommandLine& command_li
 // flags are left as they are (errors then name them as they were typed).
 std::vector<std::string> WithFlagNamesInSnakeCase(std::vector<std::string> args);
 
+// `args` (after WithFlagNamesInSnakeCase) with every occurrence of a list
+// flag (std::vector<std::string>, e.g. --cors_origin) joined into one
+// comma-separated value at the first occurrence's place: such a flag may be
+// repeated (--cors-origin A --cors-origin B), where Abseil keeps only the
+// last value. A list flag given once, or as A,B, is left as it is.
+std::vector<std::string> WithListFlagsJoined(std::vector<std::string> args);
+
 // What --help prints: `usage`, then each flag defined in `flags_file`, in
 // dashed spelling, with its default and help text.
 std::string CommandLineHelp(const CommandLine& command_line);

@@ -11,6 +11,7 @@
 ABSL_FLAG(std::string, test_data_dir, "./var/test", "where the test's data lives");
 ABSL_FLAG(bool, test_switch, false, "a switch");
 ABSL_FLAG(int, test_count, 3, "how many");
+ABSL_FLAG(std::vector<std::string>, test_origin, {}, "an origin; repeatable");
 
 namespace sopsidebar {
 namespace {
@@ -46,6 +47,34 @@ TEST(CommandLineTest, ValuesUnknownFlagsAndArgumentsAfterDoubleDashKeepTheirSpel
                                       "--test-count=x-y", "--", "--test-switch"}),
             (std::vector<std::string>{"--test_data_dir", "--test-switch", "--no-such-flag",
                                       "--test_count=x-y", "--", "--test-switch"}));
+}
+
+TEST(CommandLineTest, RepeatedListFlagIsJoinedAtItsFirstPlace) {
+  EXPECT_EQ(WithListFlagsJoined({"--test_origin", "https://a.example", "--test_switch",
+                                 "--test_origin=https://b.example", "--test_count", "4"}),
+            (std::vector<std::string>{"--test_origin=https://a.example,https://b.example",
+                                      "--test_switch", "--test_count", "4"}));
+  // Given once, with or without '=', or after "--": as it was (Abseil
+  // reports a missing value itself).
+  EXPECT_EQ(WithListFlagsJoined({"--test_origin=a,b", "--", "--test_origin", "c"}),
+            (std::vector<std::string>{"--test_origin=a,b", "--", "--test_origin", "c"}));
+  EXPECT_EQ(WithListFlagsJoined({"--test_origin"}), (std::vector<std::string>{"--test_origin"}));
+}
+
+// Runs ParseCommandLineOrExit on `args` in a child process and exits 0 when
+// it returned with --test-origin set to `expected`.
+void ParseAndCheckOrigins(std::vector<std::string> args, std::vector<std::string> expected) {
+  args.insert(args.begin(), "command_line_test");
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  ParseCommandLineOrExit(static_cast<int>(argv.size()), argv.data(), TestCommandLine());
+  std::exit(absl::GetFlag(FLAGS_test_origin) == expected ? 0 : 3);
+}
+
+TEST(CommandLineTest, RepeatedListFlagKeepsEveryValue) {
+  EXPECT_EXIT(ParseAndCheckOrigins({"--test-origin", "https://a", "--test-origin=https://b"},
+                                   {"https://a", "https://b"}),
+              ::testing::ExitedWithCode(0), "");
 }
 
 TEST(CommandLineTest, HelpListsTheProgramsFlagsDashedWithTheirDefaults) {

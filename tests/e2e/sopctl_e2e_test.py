@@ -6,11 +6,13 @@ Environment (set by ctest): SOPD, SOPCTL, SOP_EXAMPLES.
 
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -117,6 +119,41 @@ class SopctlTest(unittest.TestCase):
         self.assertTrue(out.startswith("1. MQL Acceptance & Handoff"), out)
         self.assertIn('lead_status = "MQL – New Handoff"', out)
         self.assertIn("current step", out)
+
+    def test_lookup_watch_prints_an_update_after_a_publish_until_interrupted(self):
+        env = dict(os.environ, SOPCTL_SERVER=self.sopd.address,
+                   SOPCTL_TOKEN_FILE=self.sopd.admin_token_file)
+        watch = subprocess.Popen([os.environ["SOPCTL"], "lookup", *MQL_LEAD, "--watch"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env)
+        lines = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in watch.stdout],
+                                  daemon=True)
+        reader.start()
+
+        def next_line():
+            try:
+                return lines.get(timeout=TIMEOUT)
+            except queue.Empty:
+                watch.kill()
+                self.fail("sopctl lookup --watch printed nothing for %ss" % TIMEOUT)
+
+        try:
+            self.assertEqual(next_line(), "No published SOP matches this record.\n")
+            self.sopctl("apply", "-f", os.path.join(os.environ["SOP_EXAMPLES"],
+                                                    "mql-acceptance-handoff.yaml"), "--publish")
+            self.assertRegex(next_line(), r"^--- updated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$")
+            self.assertTrue(next_line().startswith("1. MQL Acceptance & Handoff"))
+            # Still watching: Ctrl-C ends it.
+            self.assertIsNone(watch.poll())
+            watch.send_signal(signal.SIGINT)
+            self.assertEqual(watch.wait(timeout=TIMEOUT), -signal.SIGINT)
+        finally:
+            if watch.poll() is None:
+                watch.kill()
+            watch.wait(timeout=TIMEOUT)
+            watch.stdout.close()
+            watch.stderr.close()
 
     def test_malformed_file_names_file_line_and_field_and_writes_nothing(self):
         bad = self.write("broken-sop.yaml", "\n".join([
