@@ -49,7 +49,7 @@ h3 { font-size: 12px; font-weight: 650; text-transform: uppercase; letter-spacin
 .step-current.breached { border-color: #f1b8b2; border-left-color: var(--danger); background: #fff8f7; }
 .step-label { font-size: 11px; font-weight: 700; letter-spacing: .06em; text-transform: uppercase; color: var(--accent); margin: 0 0 2px; }
 .step-current.breached .step-label { color: var(--danger); }
-.step-title { font-size: 15px; font-weight: 650; margin: 0 0 6px; }
+.step-current h3.step-title { font-size: 15px; line-height: 1.35; font-weight: 650; margin: 0 0 6px; text-transform: none; letter-spacing: 0; color: #1f2328; }
 .sla {
   display: flex; align-items: baseline; gap: 8px; flex-wrap: wrap;
   margin: 4px 0 8px; padding: 6px 10px; border-radius: 6px; background: #ffffff; border: 1px solid var(--line);
