@@ -68,6 +68,15 @@ function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** The SLA's name for a step's clock ("first contact"), from the SOP's SLA term of the same duration. */
+function slaName(sop: Sop, step: Step): string {
+  const secs = durationSeconds(step.timeLimit?.duration);
+  const term = sop.slaTerms.find((t) => t.threshold.case === "duration" && durationSeconds(t.threshold.value) === secs);
+  if (!term) return "Step deadline";
+  const words = term.name.replace(/_(window|sla|limit|deadline)$/, "").replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 let sheet: CSSStyleSheet | undefined;
 function panelSheet(): CSSStyleSheet {
   if (!sheet) {
@@ -526,6 +535,7 @@ export class SopPanelElement extends HTMLElement {
         break;
       }
     }
+    if (state !== "sop" && state !== "no-match" && !(state === "reconnecting" && this.#result)) nodes.unshift(this.#eyebrow(null));
     this.#content.replaceChildren(...nodes);
 
     for (const d of this.#content.querySelectorAll<HTMLDetailsElement>("details[data-key]")) {
@@ -543,12 +553,12 @@ export class SopPanelElement extends HTMLElement {
     this.#startTick();
   }
 
-  #eyebrow(stale = false): HTMLElement {
+  #eyebrow(stale: boolean | null = false): HTMLElement {
     return h(
       "p",
       { class: "eyebrow" },
       h("span", { text: "Procedure" }),
-      h("span", { class: `live-dot${stale ? " off" : ""}`, text: stale ? "Reconnecting" : "Live" }),
+      stale === null ? null : h("span", { class: `live-dot${stale ? " off" : ""}`, text: stale ? "Reconnecting" : "Live" }),
     );
   }
 
@@ -574,10 +584,7 @@ export class SopPanelElement extends HTMLElement {
 
   #retryLine(retryAt?: number): HTMLElement {
     const p = h("p", { class: "note" });
-    if (retryAt) {
-      const secs = Math.max(1, Math.round((retryAt - Date.now()) / 1000));
-      p.append(`Retrying in ${secs} s. `);
-    }
+    if (retryAt) p.append("Retrying automatically. ");
     p.append(this.#retryButton());
     return p;
   }
@@ -626,7 +633,7 @@ export class SopPanelElement extends HTMLElement {
     const box = h("div", { class: "step-current", attrs: { "aria-labelledby": "current-step-title", role: "group" } });
     box.append(h("p", { class: "step-label", text: `Current step · ${step.ordinal} of ${sop.steps.length}` }));
     box.append(h("h3", { class: "step-title", text: step.title, attrs: { id: "current-step-title" } }));
-    if (m.currentStepDueTime) box.append(this.#sla(m.currentStepDueTime, step));
+    if (m.currentStepDueTime) box.append(this.#sla(m.currentStepDueTime, sop, step));
     if (step.instructions) {
       const md = h("div", { class: "md" });
       md.append(renderMarkdown(step.instructions));
@@ -803,13 +810,14 @@ export class SopPanelElement extends HTMLElement {
     return (timestampDate(due).getTime() - (Date.now() + this.#clockOffsetMs)) / 1000;
   }
 
-  #sla(due: Timestamp, step: Step): HTMLElement {
+  #sla(due: Timestamp, sop: Sop, step: Step): HTMLElement {
     const box = h("div", { class: "sla", attrs: { "data-due": String(timestampDate(due).getTime()) } });
-    const label = step.timeLimit?.anchorEvent ? `Since ${step.timeLimit.anchorEvent}` : "Step deadline";
+    const note = step.timeLimit?.anchorEvent ? `since ${step.timeLimit.anchorEvent}` : "";
     box.append(
+      h("span", { class: "sla-label", text: slaName(sop, step) }),
       h("span", { class: "sla-time", attrs: { role: "timer", "aria-live": "off" } }),
-      h("span", { class: "sla-note", text: label }),
     );
+    if (note) box.append(h("span", { class: "sla-note", text: note }));
     this.#paintSla(box);
     return box;
   }

@@ -51,11 +51,13 @@ h3 { font-size: 12px; font-weight: 650; text-transform: uppercase; letter-spacin
 .step-current.breached .step-label { color: var(--danger); }
 .step-current h3.step-title { font-size: 15px; line-height: 1.35; font-weight: 650; margin: 0 0 6px; text-transform: none; letter-spacing: 0; color: #1f2328; }
 .sla {
-  display: flex; align-items: baseline; gap: 8px; flex-wrap: wrap;
+  display: flex; align-items: baseline; gap: 2px 8px; flex-wrap: wrap;
   margin: 4px 0 8px; padding: 6px 10px; border-radius: 6px; background: #ffffff; border: 1px solid var(--line);
 }
 .sla .sla-time { font-size: 20px; font-weight: 700; font-variant-numeric: tabular-nums; }
+.sla .sla-label { flex-basis: 100%; font-size: 11px; font-weight: 700; letter-spacing: .05em; text-transform: uppercase; color: var(--muted); }
 .sla .sla-note { font-size: 12px; color: var(--muted); }
+.sla.overdue .sla-label { color: var(--danger); }
 .sla.overdue { background: var(--danger-bg); border-color: var(--danger); color: var(--danger); }
 .sla.overdue .sla-note { color: var(--danger); }
 .md { overflow-wrap: anywhere; }
@@ -66,7 +68,8 @@ h3 { font-size: 12px; font-weight: 650; text-transform: uppercase; letter-spacin
 .md pre { overflow-x: auto; background: #f6f8fa; padding: 8px; border-radius: 6px; }
 .md pre code { background: none; padding: 0; }
 .md table { border-collapse: collapse; width: 100%; margin: 0 0 8px; font-size: 12.5px; display: block; overflow-x: auto; }
-.md th, .md td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
+.md th, .md td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: normal; word-break: normal; hyphens: auto; }
+.md th:first-child, .md td:first-child { min-width: 5.5em; }
 .md th { background: #f6f8fa; }
 .md blockquote { margin: 0 0 8px; padding-left: 10px; border-left: 3px solid var(--line); color: var(--muted); }
 a { color: var(--accent); text-underline-offset: 2px; }
