@@ -1,5 +1,6 @@
 // Renders <sop-panel> in each state at 360 px (a CRM sidebar) against the Node Connect test
-// server and writes docs/images/panel-<state>.png at the repository root.
+// server and writes docs/images/panel-<state>.png at the repository root, plus
+// docs/images/demo-crm-page.png (the demo page at 1280 px).
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +41,17 @@ try {
     console.log(`wrote ${file.slice(root.length + 1)}`);
     await page.close();
   }
+  // The demo CRM page as a whole, signed in as the demo SDR.
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await page.goto(`${server.url}/demo/`);
+  await page.click("#signin-sdr");
+  await waitState(page, "sop");
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(outDir, "demo-crm-page.png") });
+  console.log("wrote docs/images/demo-crm-page.png");
+  await page.close();
 } finally {
   await browser.close();
   await server.close();

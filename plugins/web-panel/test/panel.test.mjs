@@ -221,6 +221,28 @@ describe("procedures", () => {
     await page.close();
   });
 
+  for (const width of [320, 400]) {
+    test(`fits a ${width} px sidebar without horizontal scrolling`, async () => {
+      const { page } = await fixturePage();
+      await page.setViewportSize({ width, height: 800 });
+      await page.evaluate((w) => (document.body.style.width = `${w}px`), width);
+      for (const fields of [mqlFields(), { lead_status: SQL, company_size: 240, status_changed_at: new Date().toISOString() }]) {
+        await setPanel(page, { token: "sdr-token", context: leadContext(fields) });
+        await waitState(page, "sop");
+        await page.waitForTimeout(400);
+        const overflow = await page.evaluate(() => {
+          const host = document.querySelector("sop-panel");
+          const right = host.getBoundingClientRect().right + 0.5;
+          return Array.from(host.shadowRoot.querySelectorAll("*"))
+            .filter((el) => el.getBoundingClientRect().right > right && !el.closest("table.md, .md table"))
+            .map((el) => el.tagName);
+        });
+        assert.deepEqual(overflow, []);
+      }
+      await page.close();
+    });
+  }
+
   test("keyboard: Tab reaches 'Why this SOP' and Enter opens it", async () => {
     const { page } = await fixturePage();
     await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
