@@ -99,10 +99,15 @@ export function humanDuration(seconds: number): string {
   return unit(Math.round(seconds), "second");
 }
 
-/** Words for the live region: "3 minutes left", "overdue by 2 minutes". */
+/** Words for the live region, coarse enough to change at most once a minute: "3 minutes left",
+ * "about 5 hours left", "overdue by 2 minutes". */
 export function spokenRemaining(seconds: number): string {
   const abs = Math.abs(seconds);
   const mins = Math.floor(abs / 60);
-  const amount = mins >= 1 ? humanDuration(mins * 60) : "less than a minute";
+  let amount: string;
+  if (mins < 1) amount = "less than a minute";
+  else if (mins < 120) amount = humanDuration(mins * 60);
+  else if (mins < 48 * 60) amount = `about ${humanDuration(Math.floor(mins / 60) * 3600)}`;
+  else amount = `about ${humanDuration(Math.floor(mins / 1440) * 86400)}`;
   return seconds >= 0 ? `${amount} left` : `overdue by ${amount}`;
 }
