@@ -51,6 +51,7 @@ export interface ContextMessage {
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const DEFAULT_DEBOUNCE_MS = 250;
+const SILENT_RESUME_AFTER_MS = 2000;
 
 function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -380,10 +381,13 @@ export class SopPanelElement extends HTMLElement {
       this.#lastHeartbeatAt = 0;
       this.#heartbeatGapMs = 0;
       let failure: ConnectError | undefined;
+      const openedAt = Date.now();
+      let delivered = false;
       try {
         const stream = this.#getClient().watchSops(request, { signal: ac.signal });
         for await (const msg of stream) {
           if (gen !== this.#gen) return;
+          delivered = true;
           this.#armWatchdog(ac);
           if (msg.event.case === "result") {
             attempt = 0;
@@ -417,6 +421,13 @@ export class SopPanelElement extends HTMLElement {
         this.#result = undefined;
         this.#setView({ kind: "error", message: `${Code[failure.code]}: ${failure.rawMessage}` });
         return;
+      }
+      // A stream that was live for a while and then ended (the server's stream deadline, a
+      // proxy's idle cut, a restart) is re-opened at once, keeping the result on screen; the
+      // reconnecting state shows only if that fails. A stream that dies young backs off.
+      if (outcome === "retry" && delivered && Date.now() - openedAt >= SILENT_RESUME_AFTER_MS) {
+        attempt = 0;
+        continue;
       }
       attempt++;
       const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (attempt - 1));

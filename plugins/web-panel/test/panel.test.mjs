@@ -243,6 +243,21 @@ describe("procedures", () => {
     });
   }
 
+  test("a stream that ends after a while is re-opened at once, without a reconnecting flash", async () => {
+    const { page, rec } = await fixturePage();
+    await page.evaluate(() => {
+      window.__states = [];
+      document.addEventListener("sop-panel:state", (e) => window.__states.push(e.detail.state));
+    });
+    await setPanel(page, { token: "resume-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    await page.waitForTimeout(6000);
+    const watches = rec.requests.filter((u) => u.endsWith("/WatchSops")).length;
+    assert.ok(watches >= 2, `expected the stream to be re-opened, saw ${watches} watch(es)`);
+    assert.deepEqual(await page.evaluate(() => window.__states), ["loading", "sop"]);
+    await page.close();
+  });
+
   test("keyboard: Tab reaches 'Why this SOP' and Enter opens it", async () => {
     const { page } = await fixturePage();
     await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });

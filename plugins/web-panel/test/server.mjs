@@ -14,7 +14,10 @@
 //   error-token                     INTERNAL with a message
 //   down-token                      UNAVAILABLE on every attempt
 //   slow-token                      an SDR whose first answer never comes (loading state)
-//   drop-token                      an SDR whose first stream drops after its first message
+//   drop-token                      an SDR whose first stream drops 300 ms after its first
+//                                   message; the next two attempts are UNAVAILABLE
+//   resume-token                    an SDR whose streams all end normally 2.5 s after opening
+//                                   (like a server's stream deadline)
 //
 // Run by hand: node test/server.mjs [port]
 import { create, equals, fromJson } from "@bufbuild/protobuf";
@@ -38,7 +41,7 @@ const pkg = resolve(here, "..");
 const repo = resolve(pkg, "../..");
 
 export const TOKENS = { SDR: "sdr-token", AE: "ae-token" };
-const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR" };
+const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR", "resume-token": "SDR" };
 
 /** The seed SOPs as {id, raw (YAML object), revision}. */
 function loadSops(extra) {
@@ -242,19 +245,21 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
       async *watchSops(req, ctx) {
         const { token, role } = auth(ctx);
         const context = contextFromRequest(req);
+        const opened = Date.now();
+        if (token === "drop-token") {
+          const n = (drops.get(token) ?? 0) + 1;
+          drops.set(token, n);
+          if (n === 2 || n === 3) throw new ConnectError("connection refused", Code.Unavailable);
+        }
         if (token === "slow-token") {
           await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
           return;
         }
         let last = lookup(sops, role, context);
         yield { event: { case: "result", value: last } };
-        if (token === "drop-token") {
-          const n = (drops.get(token) ?? 0) + 1;
-          drops.set(token, n);
-          if (n === 1) {
-            await new Promise((r) => setTimeout(r, 300));
-            throw new ConnectError("connection reset by peer", Code.Unavailable);
-          }
+        if (token === "drop-token" && drops.get(token) === 1) {
+          await new Promise((r) => setTimeout(r, 300));
+          throw new ConnectError("connection reset by peer", Code.Unavailable);
         }
         let wake;
         let dirty = false;
@@ -270,10 +275,11 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
             let timer;
             const ev = dirty ? "change" : await new Promise((resolve) => {
               wake = resolve;
-              timer = setTimeout(() => resolve("heartbeat"), heartbeatMs);
+              timer = setTimeout(() => resolve("heartbeat"), token === "resume-token" ? Math.min(heartbeatMs, 500) : heartbeatMs);
             });
             clearTimeout(timer);
             if (ev === "abort") return;
+            if (token === "resume-token" && Date.now() - opened >= 2500) return;
             if (ev === "heartbeat") {
               yield { event: { case: "heartbeat", value: { sendTime: timestampNow() } } };
             } else {
@@ -296,7 +302,9 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
   const dist = join(pkg, "dist");
   const fixtures = join(here, "fixtures");
   const requests = [];
-  const csp = "default-src 'self'; base-uri 'none'; form-action 'self'";
+  // The policy sopd's gateway sends with every static file (docs/HTTP.md), minus
+  // frame-ancestors (the postMessage test frames the panel from another origin).
+  const csp = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'";
 
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
@@ -306,6 +314,7 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
     // The host-page fixture frames the panel from another origin (postMessage test).
     res.setHeader("Content-Security-Policy", p === "/fixtures/host.html" ? `${csp}; frame-src http://127.0.0.1:*` : csp);
     res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Referrer-Policy", "no-referrer");
     if (p === "/" || p === "/demo") {
       res.writeHead(302, { Location: "/demo/" });
       return res.end();
