@@ -307,6 +307,8 @@ export class SopPanelElement extends HTMLElement {
     const transport = createConnectTransport({
       baseUrl: base,
       useBinaryFormat: false,
+      // A newer sopd may send fields (or enum values) this build does not know: skip them.
+      jsonOptions: { ignoreUnknownFields: true },
       interceptors: [
         (next) => async (req) => {
           const token = this.token;
