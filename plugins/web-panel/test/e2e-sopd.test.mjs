@@ -92,7 +92,8 @@ describe("demo page on a real sopd", { skip }, () => {
   test("as the demo SDR, MQL – New Handoff shows MQL Acceptance & Handoff with the 5-minute step and a running countdown", async () => {
     await page.goto(`${base}/demo/`);
     const demoButton = page.locator("#signin-sdr");
-    if (await demoButton.isVisible({ timeout: 2000 }).catch(() => false)) await demoButton.click();
+    const offered = await demoButton.waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false);
+    if (offered) await demoButton.click();
     else await signIn(page, sdrToken);
     await page.selectOption("#lead_status", MQL);
     await waitState(page, "sop", 10_000);

@@ -319,6 +319,27 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
       res.writeHead(302, { Location: "/demo/" });
       return res.end();
     }
+    // For test/fixtures/fake-sopctl.mjs (a dry run of e2e-sopd.test.mjs against this server).
+    const m = /^\/__test\/sops\/([a-z0-9-]+)$/.exec(p);
+    if (m && sops.has(m[1])) {
+      if (req.method === "GET") {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return res.end(JSON.stringify({ name: `orgs/default/sops/${m[1]}`, ...sops.get(m[1]).raw }));
+      }
+      if (req.method === "PUT") {
+        let body = "";
+        req.on("data", (c) => (body += c));
+        req.on("end", () => {
+          const { name: _name, ...raw } = JSON.parse(body);
+          sops.get(m[1]).raw = raw;
+          sops.get(m[1]).revision++;
+          notify();
+          res.writeHead(204);
+          res.end();
+        });
+        return;
+      }
+    }
     if (p === "/favicon.ico") {
       res.writeHead(204);
       return res.end();
