@@ -139,6 +139,7 @@ export class SopPanelElement extends HTMLElement {
   #tick: ReturnType<typeof setInterval> | undefined;
   #wake: (() => void) | undefined;
   #clockOffsetMs = 0;
+  #dropResult = false;
   #lastSpoken = "";
   #state: PanelState | undefined;
   #client: Client<typeof ContextService> | undefined;
@@ -255,6 +256,7 @@ export class SopPanelElement extends HTMLElement {
     if (typeof data.token === "string" && data.token !== this.#tokenProp) {
       this.#tokenProp = data.token;
       this.#ctxKey = ""; // force a new watch with the new token
+      this.#dropResult = true; // and never show the old token's result meanwhile
     }
     this.context = data.context;
   };
@@ -288,14 +290,15 @@ export class SopPanelElement extends HTMLElement {
     }
     const key = contextKey(check.context);
     if (key === this.#ctxKey && this.#view.kind !== "malformed") return;
-    const first = this.#ctx === undefined;
+    const prev = this.#ctx;
     this.#ctx = check.context;
     this.#ctxKey = key;
     clearTimeout(this.#debounceTimer);
-    if (first) {
+    if (!prev) {
       this.#restart();
     } else {
-      this.#debounceTimer = setTimeout(() => this.#restart(), this.#debounceMs());
+      const sameRecord = prev.recordType === check.context.recordType && prev.recordId === check.context.recordId && prev.org === check.context.org;
+      this.#debounceTimer = setTimeout(() => this.#restart(sameRecord), this.#debounceMs());
     }
   }
 
@@ -333,7 +336,12 @@ export class SopPanelElement extends HTMLElement {
     this.#stopTick();
   }
 
-  #restart(): void {
+  /**
+   * Opens a new watch. keepResult: the same record's fields changed, so the SOP on screen stays
+   * (marked busy) until the new result replaces it, instead of flashing the loading state on
+   * every keystroke. Never kept across a token, server or record change.
+   */
+  #restart(keepResult = false): void {
     if (!this.isConnected) return;
     this.#stop();
     if (!this.#ctx) {
@@ -341,9 +349,15 @@ export class SopPanelElement extends HTMLElement {
       else this.#setView({ kind: "waiting" });
       return;
     }
-    this.#result = undefined;
-    this.#live_ok = false;
-    this.#setView({ kind: "loading" });
+    if (keepResult && !this.#dropResult && this.#result && this.#view.kind === "result") {
+      this.#region.setAttribute("aria-busy", "true");
+      this.#startTick();
+    } else {
+      this.#result = undefined;
+      this.#live_ok = false;
+      this.#setView({ kind: "loading" });
+    }
+    this.#dropResult = false;
     const gen = this.#gen;
     void this.#run(gen, this.#ctx);
   }

@@ -243,6 +243,25 @@ describe("procedures", () => {
     });
   }
 
+  test("a field change on the same record keeps the SOP on screen (no loading flash); a new token clears it", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    await page.evaluate(() => {
+      window.__states = [];
+      document.addEventListener("sop-panel:state", (e) => window.__states.push(e.detail.state));
+    });
+    const before = rec.requests.filter((u) => u.endsWith("/WatchSops")).length;
+    for (const score of [83, 84, 85]) await setPanel(page, { context: leadContext({ ...mqlFields(), lead_score: score }) });
+    await page.waitForTimeout(900);
+    assert.equal(rec.requests.filter((u) => u.endsWith("/WatchSops")).length - before, 1, "debounced into one new watch");
+    assert.deepEqual(await page.evaluate(() => window.__states), []);
+    await setPanel(page, { token: "ae-token" });
+    await waitState(page, "sop");
+    assert.deepEqual(await page.evaluate(() => window.__states), ["loading", "sop"]);
+    await page.close();
+  });
+
   test("a stream that ends after a while is re-opened at once, without a reconnecting flash", async () => {
     const { page, rec } = await fixturePage();
     await page.evaluate(() => {
