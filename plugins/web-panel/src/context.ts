@@ -60,6 +60,12 @@ export function checkContext(input: unknown, defaultRecordType: string): Context
   for (const [name, value] of entries) {
     if (name === "" || name.length > 256) return { ok: false, problem: `field name "${name.slice(0, 40)}" is not valid` };
     if (value === undefined) continue;
+    if (value instanceof Date) {
+      // A convenience for hosts: times travel as RFC 3339 strings.
+      if (Number.isNaN(value.getTime())) return { ok: false, problem: `field ${name} is an invalid Date` };
+      fields[name] = value.toISOString();
+      continue;
+    }
     if (Array.isArray(value)) {
       if (!value.every(scalarOk)) return { ok: false, problem: `field ${name} holds a list with a value that is not a string, number, bool or null` };
       fields[name] = value as FieldValue;

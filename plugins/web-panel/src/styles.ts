@@ -115,10 +115,13 @@ ul.assets li { margin: 0 0 4px; }
 .why ul { margin: 4px 0 8px; padding-left: 18px; font-size: 13px; }
 .other { margin: 6px 0; padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px; }
 .other-title { font-weight: 600; }
-.state { text-align: left; padding: 18px 4px; }
+.state { text-align: left; margin: 12px 0 0; padding: 4px 0 4px 12px; border-left: 3px solid var(--line); }
 .state h2 { font-size: 16px; margin: 0 0 6px; }
 .state p { margin: 0 0 8px; color: var(--muted); }
-.state.error h2, .state.unauthorized h2 { color: var(--danger); }
+/* Red is kept for a breached SLA; failures are marked in slate, reconnecting in amber. */
+.state.error, .state.unauthorized { border-left-color: #57606a; }
+.state.reconnecting { border-left-color: var(--warn-line); }
+.state.empty, .state.waiting { border-left-color: #b6cfea; }
 .state .message {
   font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: #24292f; background: #f6f8fa;
   border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; white-space: pre-wrap; overflow-wrap: anywhere;
