@@ -52,6 +52,7 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const DEFAULT_DEBOUNCE_MS = 250;
 const SILENT_RESUME_AFTER_MS = 2000;
+const POLL_INTERVAL_MS = 30_000;
 
 function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -391,6 +392,8 @@ export class SopPanelElement extends HTMLElement {
       }),
       maxResults: 5,
     });
+    // A server without WatchSops (UNIMPLEMENTED before any message) is polled with LookupSops.
+    let polling = false;
     while (gen === this.#gen && this.isConnected) {
       const ac = new AbortController();
       this.#abort = ac;
@@ -399,33 +402,55 @@ export class SopPanelElement extends HTMLElement {
       let failure: ConnectError | undefined;
       const openedAt = Date.now();
       let delivered = false;
-      try {
-        const stream = this.#getClient().watchSops(request, { signal: ac.signal });
-        for await (const msg of stream) {
+      if (polling) {
+        try {
+          const result = await this.#getClient().lookupSops({ context: request.context, maxResults: request.maxResults }, { signal: ac.signal });
           if (gen !== this.#gen) return;
-          delivered = true;
-          this.#armWatchdog(ac);
-          if (msg.event.case === "result") {
-            attempt = 0;
-            this.#result = msg.event.value;
-            this.#live_ok = true;
-            this.#setView({ kind: "result" });
-          } else if (msg.event.case === "heartbeat") {
-            this.#onHeartbeat(msg.event.value.sendTime);
+          attempt = 0;
+          this.#result = result;
+          this.#live_ok = true;
+          this.#setView({ kind: "result" });
+          await this.#sleep(POLL_INTERVAL_MS, gen);
+          continue;
+        } catch (e) {
+          if (gen !== this.#gen) return;
+          failure = ConnectError.from(e);
+        }
+      }
+      if (!polling) {
+        try {
+          const stream = this.#getClient().watchSops(request, { signal: ac.signal });
+          for await (const msg of stream) {
+            if (gen !== this.#gen) return;
+            delivered = true;
             this.#armWatchdog(ac);
-            if (!this.#live_ok && this.#result) {
+            if (msg.event.case === "result") {
+              attempt = 0;
+              this.#result = msg.event.value;
               this.#live_ok = true;
               this.#setView({ kind: "result" });
+            } else if (msg.event.case === "heartbeat") {
+              this.#onHeartbeat(msg.event.value.sendTime);
+              this.#armWatchdog(ac);
+              if (!this.#live_ok && this.#result) {
+                this.#live_ok = true;
+                this.#setView({ kind: "result" });
+              }
             }
           }
+          if (gen !== this.#gen) return;
+          failure = new ConnectError("the server closed the stream", Code.Unavailable);
+        } catch (e) {
+          if (gen !== this.#gen) return;
+          failure = ConnectError.from(ac.signal.aborted && ac.signal.reason instanceof ConnectError ? ac.signal.reason : e);
+        } finally {
+          clearTimeout(this.#watchdog);
         }
-        if (gen !== this.#gen) return;
-        failure = new ConnectError("the server closed the stream", Code.Unavailable);
-      } catch (e) {
-        if (gen !== this.#gen) return;
-        failure = ConnectError.from(ac.signal.aborted && ac.signal.reason instanceof ConnectError ? ac.signal.reason : e);
-      } finally {
-        clearTimeout(this.#watchdog);
+      }
+      if (failure === undefined) continue; // not reached: both paths above end in a failure
+      if (!polling && !delivered && failure.code === Code.Unimplemented) {
+        polling = true;
+        continue;
       }
       const outcome = classify(failure);
       if (outcome === "auth") {

@@ -262,6 +262,15 @@ describe("procedures", () => {
     await page.close();
   });
 
+  test("a server without WatchSops is polled with LookupSops", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "nowatch-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    assert.ok(rec.requests.some((u) => u.endsWith("/LookupSops")));
+    await page.close();
+  });
+
   test("a stream that ends after a while is re-opened at once, without a reconnecting flash", async () => {
     const { page, rec } = await fixturePage();
     await page.evaluate(() => {

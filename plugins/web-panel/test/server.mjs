@@ -16,6 +16,7 @@
 //   slow-token                      an SDR whose first answer never comes (loading state)
 //   drop-token                      an SDR whose first stream drops 300 ms after its first
 //                                   message; the next two attempts are UNAVAILABLE
+//   nowatch-token                   an SDR on a server without WatchSops (UNIMPLEMENTED)
 //   resume-token                    an SDR whose streams all end normally 2.5 s after opening
 //                                   (like a server's stream deadline)
 //
@@ -41,7 +42,7 @@ const pkg = resolve(here, "..");
 const repo = resolve(pkg, "../..");
 
 export const TOKENS = { SDR: "sdr-token", AE: "ae-token" };
-const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR", "resume-token": "SDR" };
+const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR", "resume-token": "SDR", "nowatch-token": "SDR" };
 
 /** The seed SOPs as {id, raw (YAML object), revision}. */
 function loadSops(extra) {
@@ -244,6 +245,7 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
       },
       async *watchSops(req, ctx) {
         const { token, role } = auth(ctx);
+        if (token === "nowatch-token") throw new ConnectError("method not implemented", Code.Unimplemented);
         const context = contextFromRequest(req);
         const opened = Date.now();
         if (token === "drop-token") {
