@@ -416,7 +416,7 @@ describe("demo page", () => {
     await page.close();
   });
 
-  test("axe-core: no serious or critical violation in the panel (SOP, cadence, error states)", async () => {
+  test("axe-core: no serious or critical violation in the panel, in every state", async () => {
     const { page } = await fixturePage();
     await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
     await waitState(page, "sop");
@@ -425,9 +425,18 @@ describe("demo page", () => {
     await setPanel(page, { context: leadContext({ lead_status: SQL, company_size: 240, status_changed_at: new Date().toISOString() }) });
     await page.waitForSelector("sop-panel table.cadence");
     assert.deepEqual(await axeSerious(page), []);
-    await setPanel(page, { token: "error-token" });
-    await waitState(page, "error");
-    assert.deepEqual(await axeSerious(page), []);
+    for (const [token, state, context] of [
+      ["error-token", "error"],
+      ["expired-token", "unauthorized"],
+      ["down-token", "reconnecting"],
+      ["slow-token", "loading"],
+      ["sdr-token", "no-match", leadContext({}, "Account")],
+      ["sdr-token", "malformed", { fields: 7 }],
+    ]) {
+      await setPanel(page, { token, context: context ?? leadContext(mqlFields()) });
+      await waitState(page, state);
+      assert.deepEqual(await axeSerious(page), [], `state ${state}`);
+    }
     await page.close();
   });
 
