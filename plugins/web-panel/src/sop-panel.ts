@@ -5,7 +5,7 @@
 // properties `context`, `token`, `server`; and, inside an iframe, window messages
 // {type: "sop-panel:context", context, token?} from an allowed origin.
 // Output: the `sop-panel:state` event ({detail: {state}}) and the host's `data-state`.
-import { create, fromJson } from "@bufbuild/protobuf";
+import { create, equals, fromJson } from "@bufbuild/protobuf";
 import { type Timestamp, ValueSchema, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
@@ -15,6 +15,7 @@ import {
   ContextService,
   CrmContextSchema,
   type LookupSopsResponse,
+  LookupSopsResponseSchema,
   type SopMatch,
   WatchSopsRequestSchema,
 } from "./gen/sopsidebar/v1/context_service_pb.js";
@@ -426,9 +427,13 @@ export class SopPanelElement extends HTMLElement {
             this.#armWatchdog(ac);
             if (msg.event.case === "result") {
               attempt = 0;
+              const prev = this.#result;
+              const unchanged = this.#view.kind === "result" && prev !== undefined && equals(LookupSopsResponseSchema, prev, msg.event.value);
               this.#result = msg.event.value;
               this.#live_ok = true;
-              this.#setView({ kind: "result" });
+              // A re-opened stream repeats the result: leave the DOM (selection, scroll) alone.
+              if (unchanged) this.#publishState(this.#state ?? "sop");
+              else this.#setView({ kind: "result" });
             } else if (msg.event.case === "heartbeat") {
               this.#onHeartbeat(msg.event.value.sendTime);
               this.#armWatchdog(ac);
