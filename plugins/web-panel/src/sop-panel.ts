@@ -211,6 +211,15 @@ export class SopPanelElement extends HTMLElement {
   // ---- lifecycle --------------------------------------------------------------------------
 
   connectedCallback(): void {
+    // A host may set properties before this script defined the element: those landed on the
+    // instance and would shadow the accessors. Re-apply them through the accessors.
+    for (const prop of ["token", "server", "context"] as const) {
+      if (Object.hasOwn(this, prop)) {
+        const value = (this as Record<string, unknown>)[prop];
+        delete (this as Record<string, unknown>)[prop];
+        (this as Record<string, unknown>)[prop] = value;
+      }
+    }
     window.addEventListener("message", this.#onMessage);
     window.addEventListener("online", this.#onOnline);
     if (window.parent !== window) this.#announceReady();

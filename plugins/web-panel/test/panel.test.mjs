@@ -262,6 +262,25 @@ describe("procedures", () => {
     await page.close();
   });
 
+  test("properties set before the element is defined still apply", async () => {
+    const page = await browser.context.newPage();
+    await page.addInitScript((ctx) => {
+      document.addEventListener("readystatechange", () => {
+        // "interactive" comes before deferred scripts run, so sop-panel is not defined yet.
+        if (document.readyState !== "interactive") return;
+        const p = document.querySelector("sop-panel");
+        window.__definedEarly = customElements.get("sop-panel") !== undefined;
+        p.token = "sdr-token";
+        p.context = ctx;
+      });
+    }, leadContext(mqlFields()));
+    await page.goto(`${server.url}/fixtures/panel.html`);
+    await waitState(page, "sop");
+    assert.equal(await page.evaluate(() => window.__definedEarly), false);
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    await page.close();
+  });
+
   test("a server without WatchSops is polled with LookupSops", async () => {
     const { page, rec } = await fixturePage();
     await setPanel(page, { token: "nowatch-token", context: leadContext(mqlFields()) });
