@@ -806,7 +806,12 @@ export class SopPanelElement extends HTMLElement {
     }
     table.append(body);
     const heading = day > 0 ? `Cadence — day ${day}` : "Cadence";
-    return [h("h3", { text: heading }), table];
+    const nodes: Node[] = [h("h3", { text: heading })];
+    const lastDay = Math.max(...sop.cadence.map((t) => t.day));
+    if (day > lastDay) nodes.push(h("p", { class: "note", text: `The cadence ended on day ${lastDay}.` }));
+    else if (day > 0 && !sop.cadence.some((t) => t.day === day)) nodes.push(h("p", { class: "note", text: `No touch is scheduled for day ${day}.` }));
+    nodes.push(table);
+    return nodes;
   }
 
   #stepList(steps: Step[], current: number): Node[] {
