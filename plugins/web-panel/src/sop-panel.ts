@@ -134,7 +134,7 @@ export class SopPanelElement extends HTMLElement {
   #serverProp: string | undefined;
   #view: View = { kind: "waiting" };
   #result: LookupSopsResponse | undefined;
-  #live_ok = false;
+  #liveOk = false;
   #gen = 0;
   #abort: AbortController | undefined;
   #debounceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -365,7 +365,7 @@ export class SopPanelElement extends HTMLElement {
       this.#startTick();
     } else {
       this.#result = undefined;
-      this.#live_ok = false;
+      this.#liveOk = false;
       this.#setView({ kind: "loading" });
     }
     this.#dropResult = false;
@@ -418,7 +418,7 @@ export class SopPanelElement extends HTMLElement {
           if (gen !== this.#gen) return;
           attempt = 0;
           this.#result = result;
-          this.#live_ok = true;
+          this.#liveOk = true;
           this.#setView({ kind: "result" });
           await this.#sleep(POLL_INTERVAL_MS, gen);
           continue;
@@ -439,15 +439,15 @@ export class SopPanelElement extends HTMLElement {
               const prev = this.#result;
               const unchanged = this.#view.kind === "result" && prev !== undefined && equals(LookupSopsResponseSchema, prev, msg.event.value);
               this.#result = msg.event.value;
-              this.#live_ok = true;
+              this.#liveOk = true;
               // A re-opened stream repeats the result: leave the DOM (selection, scroll) alone.
               if (unchanged) this.#publishState(this.#state ?? "sop");
               else this.#setView({ kind: "result" });
             } else if (msg.event.case === "heartbeat") {
               this.#onHeartbeat(msg.event.value.sendTime);
               this.#armWatchdog(ac);
-              if (!this.#live_ok && this.#result) {
-                this.#live_ok = true;
+              if (!this.#liveOk && this.#result) {
+                this.#liveOk = true;
                 this.#setView({ kind: "result" });
               }
             }
@@ -488,7 +488,7 @@ export class SopPanelElement extends HTMLElement {
       const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (attempt - 1));
       const delay = Math.round(base * (0.8 + Math.random() * 0.4));
       const retryAt = Date.now() + delay;
-      this.#live_ok = false;
+      this.#liveOk = false;
       if (outcome === "server") {
         this.#setView({ kind: "error", message: `${Code[failure.code]}: ${failure.rawMessage}`, retryAt });
       } else {
