@@ -161,8 +161,8 @@ describe("procedures", () => {
 
   test("the reject step shows the disqualification-code picker", async () => {
     const { page } = await fixturePage();
-    // Steps 2 and 3 have no conditions past step 2, so force step 4 by a publish-free route:
-    // the post-disqualification SOP is not the point here; use a context where step 4 is current.
+    // Step 4 (Reject, which requires a disqualification code) has no conditions and follows
+    // step 3 (Accept, none either): publish a version where steps 2 and 3 never hold.
     await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
     await waitState(page, "sop");
     server.publish("mql-acceptance-handoff", (sop) => {
