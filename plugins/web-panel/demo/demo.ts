@@ -1,0 +1,133 @@
+// The demo CRM lead page: editable fields feed <sop-panel>'s `context` property, so the
+// panel follows every change without a reload. No inline script or style: it runs under
+// sopd's CSP (default-src 'self').
+import type { FieldValue, PanelContext } from "../src/context.js";
+
+// The Lead Status values the example SOPs (examples/sops/*.yaml) target, spelled exactly
+// as there (EN DASH in "MQL – New Handoff"; a hyphen in Salesforce's "Open - Not Contacted").
+const LEAD_STATUSES = [
+  "Open - Not Contacted",
+  "MQL – New Handoff",
+  "SQL – Accepted",
+  "Working – Contacted",
+  "Meeting Booked",
+  "Rejected: Return to Marketing",
+  "Outreach Complete",
+  "Nurture",
+  "Merged",
+];
+const TOKEN_KEY = "sop-demo-token";
+const ROLE_KEY = "sop-demo-role";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+type PanelEl = HTMLElement & { context: unknown; token: string };
+
+function toLocalInput(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function fromLocalInput(v: string): string | null {
+  if (!v) return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function fieldValue(el: HTMLInputElement | HTMLSelectElement): FieldValue | undefined {
+  if (el instanceof HTMLInputElement) {
+    if (el.type === "number") return el.value === "" ? undefined : Number(el.value);
+    if (el.type === "datetime-local") return fromLocalInput(el.value) ?? undefined;
+  }
+  return el.value === "" ? undefined : el.value;
+}
+
+function recordContext(): PanelContext {
+  const recordType = $<HTMLSelectElement>("record_type").value;
+  const container = $(recordType === "Lead" ? "lead-fields" : "opp-fields");
+  const fields: Record<string, FieldValue> = {};
+  for (const el of container.querySelectorAll<HTMLInputElement | HTMLSelectElement>("[data-field]")) {
+    const v = fieldValue(el);
+    if (v !== undefined) fields[el.dataset.field as string] = v;
+  }
+  return { recordType, recordId: recordType === "Lead" ? "00Q5e000004DemoAA1" : "0065e00000DemoOpp1", fields };
+}
+
+function main(): void {
+  const panel = $<PanelEl>("panel");
+  const status = $<HTMLSelectElement>("lead_status");
+  for (const s of LEAD_STATUSES) status.append(new Option(s, s));
+  status.value = "MQL – New Handoff";
+  const now = toLocalInput(new Date());
+  $<HTMLInputElement>("status_changed_at").value = now;
+  $<HTMLInputElement>("stage_changed_at").value = now;
+
+  const update = () => {
+    const ctx = recordContext();
+    const rt = ctx.recordType ?? "Lead";
+    $("lead-fields").hidden = rt !== "Lead";
+    $("opp-fields").hidden = rt !== "Opportunity";
+    $("crumb-type").textContent = rt === "Lead" ? "Leads" : "Opportunities";
+    $("status-badge").textContent = rt === "Lead" ? status.value : $<HTMLSelectElement>("stage_name").value;
+    $("hdr-title").textContent = $<HTMLInputElement>("title").value;
+    panel.context = ctx;
+  };
+
+  // A status change restarts the SLA clock, as a CRM workflow would.
+  status.addEventListener("change", () => {
+    $<HTMLInputElement>("status_changed_at").value = toLocalInput(new Date());
+  });
+  $("stage_name").addEventListener("change", () => {
+    $<HTMLInputElement>("stage_changed_at").value = toLocalInput(new Date());
+  });
+  for (const el of document.querySelectorAll<HTMLElement>("[data-field], #record_type")) {
+    el.addEventListener("input", update);
+    el.addEventListener("change", update);
+  }
+
+  // Sign-in: a pasted token, or the demo tokens sopd serves on loopback.
+  const who = $("who");
+  const setToken = (token: string, role: string) => {
+    if (token) {
+      sessionStorage.setItem(TOKEN_KEY, token);
+      sessionStorage.setItem(ROLE_KEY, role);
+    } else {
+      sessionStorage.removeItem(TOKEN_KEY);
+      sessionStorage.removeItem(ROLE_KEY);
+    }
+    who.textContent = token ? `Signed in${role ? ` as ${role}` : ""}` : "Not signed in";
+    panel.token = token;
+  };
+  $("signin").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const input = $<HTMLInputElement>("token");
+    setToken(input.value.trim(), "");
+    input.value = "";
+  });
+  $("signout").addEventListener("click", () => setToken("", ""));
+  setToken(sessionStorage.getItem(TOKEN_KEY) ?? "", sessionStorage.getItem(ROLE_KEY) ?? "");
+
+  void fetch("/demo/tokens.json", { headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((tokens: unknown) => {
+      if (!tokens || typeof tokens !== "object") return;
+      const box = $("demo-buttons");
+      for (const [role, token] of Object.entries(tokens as Record<string, unknown>)) {
+        if (typeof token !== "string" || !/^[A-Z_]{2,20}$/.test(role)) continue;
+        const b = document.createElement("button");
+        b.type = "button";
+        b.id = `signin-${role.toLowerCase()}`;
+        b.textContent = `Sign in as demo ${role}`;
+        b.addEventListener("click", () => setToken(token, role));
+        box.append(b);
+      }
+    })
+    .catch(() => {
+      /* no demo tokens here: the token field is the way in */
+    });
+
+  update();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+else main();

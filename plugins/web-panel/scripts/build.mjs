@@ -1,0 +1,33 @@
+// Bundles the panel into ONE file, dist/panel/sop-panel.js, and the demo CRM page into
+// dist/demo/ (index.html, demo.js, demo.css). Prints the panel's size, minified and gzipped.
+import { build } from "esbuild";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, "panel"), { recursive: true });
+mkdirSync(join(dist, "demo"), { recursive: true });
+
+const common = {
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["chrome109", "firefox115", "safari16.4"],
+  legalComments: "linked",
+  sourcemap: false,
+  logLevel: "warning",
+  define: { "process.env.NODE_ENV": '"production"' },
+};
+
+await build({ ...common, entryPoints: [join(root, "src/sop-panel.ts")], outfile: join(dist, "panel/sop-panel.js") });
+await build({ ...common, entryPoints: [join(root, "demo/demo.ts")], outfile: join(dist, "demo/demo.js") });
+copyFileSync(join(root, "demo/index.html"), join(dist, "demo/index.html"));
+copyFileSync(join(root, "demo/demo.css"), join(dist, "demo/demo.css"));
+
+const js = readFileSync(join(dist, "panel/sop-panel.js"));
+const kb = (n) => (n / 1024).toFixed(1);
+console.log(`dist/panel/sop-panel.js: ${kb(js.length)} KiB minified, ${kb(gzipSync(js, { level: 9 }).length)} KiB gzip`);

@@ -1,0 +1,58 @@
+// Renders <sop-panel> in each state at 360 px (a CRM sidebar) against the Node Connect test
+// server and writes docs/images/panel-<state>.png at the repository root, plus
+// docs/images/demo-crm-page.png (the demo page at 1280 px).
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launchBrowser, leadContext, setPanel, waitState } from "../test/helpers.mjs";
+import { startTestServer } from "../test/server.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const outDir = join(root, "docs/images");
+mkdirSync(outDir, { recursive: true });
+
+const ago = (s) => new Date(Date.now() - s * 1000).toISOString();
+const lead = (status, extra = {}) =>
+  leadContext({ lead_status: status, lead_score: 82, company_size: 240, title: "VP of Revenue Operations", lead_source: "Web", ...extra });
+
+const shots = [
+  { name: "loading", token: "slow-token", context: lead("MQL – New Handoff", { status_changed_at: ago(0) }), state: "loading" },
+  { name: "sop-current-step", token: "sdr-token", context: lead("MQL – New Handoff", { status_changed_at: ago(108) }), state: "sop" },
+  { name: "cadence", token: "sdr-token", context: lead("SQL – Accepted", { status_changed_at: ago(60), company_size: 40 }), state: "sop" },
+  { name: "overdue", token: "sdr-token", context: lead("MQL – New Handoff", { status_changed_at: ago(342) }), state: "sop" },
+  { name: "no-match", token: "sdr-token", context: leadContext({ industry: "Banking" }, "Account"), state: "no-match" },
+  { name: "unauthorized", token: "expired-token", context: lead("MQL – New Handoff"), state: "unauthorized" },
+  { name: "reconnecting", token: "down-token", context: lead("MQL – New Handoff"), state: "reconnecting" },
+  { name: "error", token: "error-token", context: lead("MQL – New Handoff"), state: "error" },
+];
+
+const server = await startTestServer({});
+const browser = await launchBrowser({ width: 360, height: 640 });
+try {
+  for (const s of shots) {
+    const page = await browser.context.newPage();
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    await page.goto(`${server.url}/fixtures/panel.html`);
+    await setPanel(page, { token: s.token, context: s.context });
+    await waitState(page, s.state);
+    await page.waitForTimeout(300);
+    const file = join(outDir, `panel-${s.name}.png`);
+    await page.locator("sop-panel").screenshot({ path: file, animations: "disabled" });
+    console.log(`wrote ${file.slice(root.length + 1)}`);
+    await page.close();
+  }
+  // The demo CRM page as a whole, signed in as the demo SDR.
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await page.goto(`${server.url}/demo/`);
+  await page.click("#signin-sdr");
+  await waitState(page, "sop");
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(outDir, "demo-crm-page.png") });
+  console.log("wrote docs/images/demo-crm-page.png");
+  await page.close();
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,934 @@
+// <sop-panel>: shows which Standard Operating Procedure applies to the CRM record the rep
+// has open, kept current by ContextService.WatchSops over Connect (JSON, HTTP/1.1).
+//
+// Inputs: attributes `server`, `record-type`, `token`, `allowed-origins`, `debounce`;
+// properties `context`, `token`, `server`; and, inside an iframe, window messages
+// {type: "sop-panel:context", context, token?} from an allowed origin.
+// Output: the `sop-panel:state` event ({detail: {state}}) and the host's `data-state`.
+import { create, equals, fromJson } from "@bufbuild/protobuf";
+import { type Timestamp, ValueSchema, timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Client, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import { type NormalizedContext, checkContext, contextKey } from "./context.js";
+import { channelLabel, clock, conditionText, durationSeconds, humanDuration, roleLabel, spokenRemaining, valueText } from "./format.js";
+import {
+  ContextService,
+  CrmContextSchema,
+  type LookupSopsResponse,
+  LookupSopsResponseSchema,
+  type SopMatch,
+  WatchSopsRequestSchema,
+} from "./gen/sopsidebar/v1/context_service_pb.js";
+import type { FieldUpdate, Sop, Step } from "./gen/sopsidebar/v1/sop_pb.js";
+import { renderMarkdown } from "./markdown.js";
+import { css } from "./styles.js";
+
+export type PanelState =
+  | "waiting" // no context yet
+  | "loading"
+  | "sop" // a matching SOP is shown
+  | "no-match"
+  | "unauthorized"
+  | "reconnecting"
+  | "error"
+  | "malformed";
+
+type View =
+  | { kind: "waiting" }
+  | { kind: "loading" }
+  | { kind: "result" }
+  | { kind: "unauthorized"; message: string }
+  | { kind: "reconnecting"; retryAt: number; message: string }
+  | { kind: "error"; message: string; retryAt?: number }
+  | { kind: "malformed"; problem: string };
+
+/** The documented postMessage shape. */
+export interface ContextMessage {
+  type: "sop-panel:context";
+  context: unknown;
+  token?: string;
+}
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+const DEFAULT_DEBOUNCE_MS = 250;
+const SILENT_RESUME_AFTER_MS = 2000;
+const POLL_INTERVAL_MS = 30_000;
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { class?: string; text?: string; attrs?: Record<string, string> } = {},
+  ...children: Array<Node | string | null | undefined | false>
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (props.class) el.className = props.class;
+  if (props.text !== undefined) el.textContent = props.text;
+  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) el.setAttribute(k, v);
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c);
+  }
+  return el;
+}
+
+/** The SLA's name for a step's clock ("first contact"), from the SOP's SLA term of the same duration. */
+function slaName(sop: Sop, step: Step): string {
+  const secs = durationSeconds(step.timeLimit?.duration);
+  const term = sop.slaTerms.find((t) => t.threshold.case === "duration" && durationSeconds(t.threshold.value) === secs);
+  if (!term) return "Step deadline";
+  const words = term.name.replace(/_(window|sla|limit|deadline)$/, "").replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+let sheet: CSSStyleSheet | undefined;
+function panelSheet(): CSSStyleSheet {
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+  }
+  return sheet;
+}
+
+function isNetworkError(e: ConnectError): boolean {
+  if (e.cause instanceof TypeError) return true;
+  return /missing EndStreamResponse|Failed to fetch|NetworkError|network|terminated|aborted/i.test(e.rawMessage);
+}
+
+type Outcome = "auth" | "fatal" | "retry" | "server";
+
+function classify(e: ConnectError): Outcome {
+  switch (e.code) {
+    case Code.Unauthenticated:
+    case Code.PermissionDenied:
+      return "auth";
+    case Code.InvalidArgument:
+    case Code.NotFound:
+    case Code.FailedPrecondition:
+    case Code.Unimplemented:
+    case Code.OutOfRange:
+      return "fatal";
+    case Code.Unavailable:
+    case Code.DeadlineExceeded:
+    case Code.Aborted:
+    case Code.ResourceExhausted:
+    case Code.Canceled:
+      return "retry";
+    case Code.Unknown:
+      return isNetworkError(e) ? "retry" : "server";
+    default:
+      return "server";
+  }
+}
+
+export class SopPanelElement extends HTMLElement {
+  static observedAttributes = ["server", "record-type", "token", "allowed-origins", "debounce"];
+
+  #root: ShadowRoot;
+  #region: HTMLElement;
+  #content: HTMLElement;
+  #live: HTMLElement;
+  #rawContext: unknown = undefined;
+  #ctx: NormalizedContext | undefined;
+  #ctxKey = "";
+  #tokenProp: string | undefined;
+  #serverProp: string | undefined;
+  #view: View = { kind: "waiting" };
+  #result: LookupSopsResponse | undefined;
+  #liveOk = false;
+  #gen = 0;
+  #abort: AbortController | undefined;
+  #debounceTimer: ReturnType<typeof setTimeout> | undefined;
+  #tick: ReturnType<typeof setInterval> | undefined;
+  #wake: (() => void) | undefined;
+  #clockOffsetMs = 0;
+  #dropResult = false;
+  #lastSpoken = "";
+  #state: PanelState | undefined;
+  #client: Client<typeof ContextService> | undefined;
+  #clientKey = "";
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #lastHeartbeatAt = 0;
+  #heartbeatGapMs = 0;
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: "open" });
+    if ("adoptedStyleSheets" in this.#root) {
+      this.#root.adoptedStyleSheets = [panelSheet()];
+    } else {
+      // Older engines: a <style> element (needs style-src 'unsafe-inline' under a strict CSP).
+      const s = document.createElement("style");
+      s.textContent = css;
+      (this.#root as ShadowRoot).append(s);
+    }
+    this.#live = h("div", { class: "visually-hidden", attrs: { "aria-live": "polite", "aria-atomic": "true" } });
+    this.#content = h("div", { class: "content" });
+    this.#region = h("section", { class: "panel", attrs: { role: "region", "aria-label": "Standard operating procedure" } }, this.#content, this.#live);
+    this.#root.append(this.#region);
+  }
+
+  // ---- public API -------------------------------------------------------------------------
+
+  /** The record context: {recordType, recordId, fields: {lead_status: ..., ...}}. */
+  get context(): unknown {
+    return this.#rawContext;
+  }
+  set context(value: unknown) {
+    this.#rawContext = value;
+    this.#contextChanged();
+  }
+
+  /** The bearer token (preferred over the attribute: it does not show in the DOM). */
+  get token(): string {
+    return this.#tokenProp ?? this.getAttribute("token") ?? "";
+  }
+  set token(value: string | null | undefined) {
+    const next = value ?? undefined;
+    if (next === this.#tokenProp) return;
+    this.#tokenProp = next;
+    this.#restart();
+  }
+
+  /** The server's base URL; default: the page's origin. */
+  get server(): string {
+    return this.#serverProp ?? this.getAttribute("server") ?? "";
+  }
+  set server(value: string | null | undefined) {
+    this.#serverProp = value ?? undefined;
+    this.#restart();
+  }
+
+  /** The state being shown. */
+  get state(): PanelState {
+    return this.#state ?? "waiting";
+  }
+
+  /** Reconnects now (e.g. after the host refreshed the token). */
+  retry(): void {
+    this.#restart();
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  connectedCallback(): void {
+    // A host may set properties before this script defined the element: those landed on the
+    // instance and would shadow the accessors. Re-apply them through the accessors.
+    for (const prop of ["token", "server", "context"] as const) {
+      if (Object.hasOwn(this, prop)) {
+        const value = (this as Record<string, unknown>)[prop];
+        delete (this as Record<string, unknown>)[prop];
+        (this as Record<string, unknown>)[prop] = value;
+      }
+    }
+    window.addEventListener("message", this.#onMessage);
+    window.addEventListener("online", this.#onOnline);
+    if (window.parent !== window) this.#announceReady();
+    if (this.#rawContext === undefined) this.#render();
+    else this.#restart();
+  }
+
+  disconnectedCallback(): void {
+    window.removeEventListener("message", this.#onMessage);
+    window.removeEventListener("online", this.#onOnline);
+    this.#stop();
+  }
+
+  attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
+    if (oldValue === newValue || !this.isConnected) return;
+    if (name === "server" || name === "token") this.#restart();
+    else if (name === "record-type") this.#contextChanged();
+    else if (name === "allowed-origins" && window.parent !== window) this.#announceReady();
+  }
+
+  // ---- context & postMessage --------------------------------------------------------------
+
+  #allowedOrigins(): string[] {
+    return (this.getAttribute("allowed-origins") ?? "")
+      .split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter((s) => s !== "" && s !== "*");
+  }
+
+  #announceReady(): void {
+    for (const origin of this.#allowedOrigins()) {
+      try {
+        window.parent.postMessage({ type: "sop-panel:ready" }, origin);
+      } catch {
+        /* a malformed origin in the list: ignore */
+      }
+    }
+  }
+
+  #onMessage = (ev: MessageEvent): void => {
+    const allowed = this.#allowedOrigins();
+    if (allowed.length === 0 || !allowed.includes(ev.origin)) return;
+    const data = ev.data as Partial<ContextMessage> | null;
+    if (!data || typeof data !== "object" || data.type !== "sop-panel:context") return;
+    if (typeof data.token === "string" && data.token !== this.#tokenProp) {
+      this.#tokenProp = data.token;
+      this.#ctxKey = ""; // force a new watch with the new token
+      this.#dropResult = true; // and never show the old token's result meanwhile
+    }
+    this.context = data.context;
+  };
+
+  #onOnline = (): void => {
+    this.#wake?.();
+  };
+
+  #debounceMs(): number {
+    const n = Number(this.getAttribute("debounce"));
+    return Number.isFinite(n) && n >= 0 && this.hasAttribute("debounce") ? n : DEFAULT_DEBOUNCE_MS;
+  }
+
+  #contextChanged(): void {
+    if (!this.isConnected) return;
+    if (this.#rawContext === undefined || this.#rawContext === null) {
+      this.#stop();
+      this.#ctx = undefined;
+      this.#ctxKey = "";
+      this.#setView({ kind: "waiting" });
+      return;
+    }
+    const check = checkContext(this.#rawContext, this.getAttribute("record-type") ?? "");
+    if (!check.ok) {
+      this.#stop();
+      this.#ctx = undefined;
+      this.#ctxKey = "";
+      this.#result = undefined;
+      this.#setView({ kind: "malformed", problem: check.problem });
+      return;
+    }
+    const key = contextKey(check.context);
+    if (key === this.#ctxKey && this.#view.kind !== "malformed") return;
+    const prev = this.#ctx;
+    this.#ctx = check.context;
+    this.#ctxKey = key;
+    clearTimeout(this.#debounceTimer);
+    if (!prev) {
+      this.#restart();
+    } else {
+      const sameRecord = prev.recordType === check.context.recordType && prev.recordId === check.context.recordId && prev.org === check.context.org;
+      this.#debounceTimer = setTimeout(() => this.#restart(sameRecord), this.#debounceMs());
+    }
+  }
+
+  // ---- the watch --------------------------------------------------------------------------
+
+  #getClient(): Client<typeof ContextService> {
+    const base = (this.server || window.location.origin).replace(/\/+$/, "");
+    if (this.#client && this.#clientKey === base) return this.#client;
+    const transport = createConnectTransport({
+      baseUrl: base,
+      useBinaryFormat: false,
+      // A newer sopd may send fields (or enum values) this build does not know: skip them.
+      jsonOptions: { ignoreUnknownFields: true },
+      interceptors: [
+        (next) => async (req) => {
+          const token = this.token;
+          if (token) req.header.set("Authorization", `Bearer ${token}`);
+          return next(req);
+        },
+      ],
+    });
+    this.#client = createClient(ContextService, transport);
+    this.#clientKey = base;
+    return this.#client;
+  }
+
+  #stop(): void {
+    this.#gen++;
+    clearTimeout(this.#debounceTimer);
+    clearTimeout(this.#watchdog);
+    this.#abort?.abort();
+    this.#abort = undefined;
+    this.#wake?.();
+    this.#wake = undefined;
+    this.#stopTick();
+  }
+
+  /**
+   * Opens a new watch. keepResult: the same record's fields changed, so the SOP on screen stays
+   * (marked busy) until the new result replaces it, instead of flashing the loading state on
+   * every keystroke. Never kept across a token, server or record change.
+   */
+  #restart(keepResult = false): void {
+    if (!this.isConnected) return;
+    this.#stop();
+    if (!this.#ctx) {
+      if (this.#rawContext !== undefined) this.#contextChanged();
+      else this.#setView({ kind: "waiting" });
+      return;
+    }
+    if (keepResult && !this.#dropResult && this.#result && this.#view.kind === "result") {
+      this.#region.setAttribute("aria-busy", "true");
+      this.#startTick();
+    } else {
+      this.#result = undefined;
+      this.#liveOk = false;
+      this.#setView({ kind: "loading" });
+    }
+    this.#dropResult = false;
+    const gen = this.#gen;
+    void this.#run(gen, this.#ctx);
+  }
+
+  #sleep(ms: number, gen: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      if (gen === this.#gen) this.#wake = done;
+    });
+  }
+
+  #armWatchdog(ac: AbortController): void {
+    clearTimeout(this.#watchdog);
+    if (this.#heartbeatGapMs <= 0) return; // the server has not shown it heartbeats
+    const limit = Math.max(3 * this.#heartbeatGapMs, 10_000);
+    this.#watchdog = setTimeout(() => ac.abort(new ConnectError("no heartbeat from the server", Code.Unavailable)), limit);
+  }
+
+  async #run(gen: number, ctx: NormalizedContext): Promise<void> {
+    let attempt = 0;
+    const request = create(WatchSopsRequestSchema, {
+      context: create(CrmContextSchema, {
+        org: ctx.org,
+        recordType: ctx.recordType,
+        recordId: ctx.recordId,
+        fields: Object.fromEntries(Object.entries(ctx.fields).map(([k, v]) => [k, fromJson(ValueSchema, v)])),
+      }),
+      maxResults: 5,
+    });
+    // A server without WatchSops (UNIMPLEMENTED before any message) is polled with LookupSops.
+    let polling = false;
+    while (gen === this.#gen && this.isConnected) {
+      const ac = new AbortController();
+      this.#abort = ac;
+      this.#lastHeartbeatAt = 0;
+      this.#heartbeatGapMs = 0;
+      let failure: ConnectError | undefined;
+      const openedAt = Date.now();
+      let delivered = false;
+      if (polling) {
+        try {
+          const result = await this.#getClient().lookupSops({ context: request.context, maxResults: request.maxResults }, { signal: ac.signal });
+          if (gen !== this.#gen) return;
+          attempt = 0;
+          this.#result = result;
+          this.#liveOk = true;
+          this.#setView({ kind: "result" });
+          await this.#sleep(POLL_INTERVAL_MS, gen);
+          continue;
+        } catch (e) {
+          if (gen !== this.#gen) return;
+          failure = ConnectError.from(e);
+        }
+      }
+      if (!polling) {
+        try {
+          const stream = this.#getClient().watchSops(request, { signal: ac.signal });
+          for await (const msg of stream) {
+            if (gen !== this.#gen) return;
+            delivered = true;
+            this.#armWatchdog(ac);
+            if (msg.event.case === "result") {
+              attempt = 0;
+              const prev = this.#result;
+              const unchanged = this.#view.kind === "result" && prev !== undefined && equals(LookupSopsResponseSchema, prev, msg.event.value);
+              this.#result = msg.event.value;
+              this.#liveOk = true;
+              // A re-opened stream repeats the result: leave the DOM (selection, scroll) alone.
+              if (unchanged) this.#publishState(this.#state ?? "sop");
+              else this.#setView({ kind: "result" });
+            } else if (msg.event.case === "heartbeat") {
+              this.#onHeartbeat(msg.event.value.sendTime);
+              this.#armWatchdog(ac);
+              if (!this.#liveOk && this.#result) {
+                this.#liveOk = true;
+                this.#setView({ kind: "result" });
+              }
+            }
+          }
+          if (gen !== this.#gen) return;
+          failure = new ConnectError("the server closed the stream", Code.Unavailable);
+        } catch (e) {
+          if (gen !== this.#gen) return;
+          failure = ConnectError.from(ac.signal.aborted && ac.signal.reason instanceof ConnectError ? ac.signal.reason : e);
+        } finally {
+          clearTimeout(this.#watchdog);
+        }
+      }
+      if (failure === undefined) continue; // not reached: both paths above end in a failure
+      if (!polling && !delivered && failure.code === Code.Unimplemented) {
+        polling = true;
+        continue;
+      }
+      const outcome = classify(failure);
+      if (outcome === "auth") {
+        this.#result = undefined;
+        this.#setView({ kind: "unauthorized", message: failure.rawMessage || Code[failure.code] });
+        return;
+      }
+      if (outcome === "fatal") {
+        this.#result = undefined;
+        this.#setView({ kind: "error", message: `${Code[failure.code]}: ${failure.rawMessage}` });
+        return;
+      }
+      // A stream that was live for a while and then ended (the server's stream deadline, a
+      // proxy's idle cut, a restart) is re-opened at once, keeping the result on screen; the
+      // reconnecting state shows only if that fails. A stream that dies young backs off.
+      if (outcome === "retry" && delivered && Date.now() - openedAt >= SILENT_RESUME_AFTER_MS) {
+        attempt = 0;
+        continue;
+      }
+      attempt++;
+      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (attempt - 1));
+      const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+      const retryAt = Date.now() + delay;
+      this.#liveOk = false;
+      if (outcome === "server") {
+        this.#setView({ kind: "error", message: `${Code[failure.code]}: ${failure.rawMessage}`, retryAt });
+      } else {
+        this.#setView({ kind: "reconnecting", retryAt, message: failure.rawMessage });
+      }
+      await this.#sleep(delay, gen);
+    }
+  }
+
+  #onHeartbeat(sendTime: Timestamp | undefined): void {
+    const now = Date.now();
+    if (this.#lastHeartbeatAt > 0) this.#heartbeatGapMs = now - this.#lastHeartbeatAt;
+    else this.#heartbeatGapMs = 30_000;
+    this.#lastHeartbeatAt = now;
+    if (sendTime) {
+      const offset = timestampDate(sendTime).getTime() - now;
+      // Correct the countdown only for a real clock difference, not network delay.
+      this.#clockOffsetMs = Math.abs(offset) > 2000 ? offset : 0;
+    }
+  }
+
+  // ---- rendering --------------------------------------------------------------------------
+
+  #setView(view: View): void {
+    this.#view = view;
+    this.#render();
+  }
+
+  #publishState(state: PanelState): void {
+    this.setAttribute("data-state", state);
+    this.#region.setAttribute("aria-busy", state === "loading" ? "true" : "false");
+    if (state === this.#state) return;
+    this.#state = state;
+    this.dispatchEvent(new CustomEvent("sop-panel:state", { detail: { state }, bubbles: true, composed: true }));
+  }
+
+  #render(): void {
+    // Keep what the rep opened or picked across re-renders.
+    const open = new Set(
+      Array.from(this.#content.querySelectorAll<HTMLDetailsElement>("details[data-key]"))
+        .filter((d) => d.open)
+        .map((d) => d.dataset.key ?? ""),
+    );
+    const picks = new Map(
+      Array.from(this.#content.querySelectorAll<HTMLSelectElement>("select[data-key]")).map((s) => [s.dataset.key ?? "", s.value]),
+    );
+    const focusedKey = (this.#root.activeElement as HTMLElement | null)?.dataset?.key;
+
+    this.#stopTick();
+    const v = this.#view;
+    let nodes: Node[];
+    let state: PanelState;
+    switch (v.kind) {
+      case "waiting":
+        state = "waiting";
+        nodes = [this.#stateBlock("waiting", "No record open", "Open a lead, contact or opportunity to see the procedure that applies to it.")];
+        break;
+      case "loading":
+        state = "loading";
+        nodes = this.#loading();
+        break;
+      case "malformed":
+        state = "malformed";
+        nodes = [
+          this.#stateBlock("error", "Can't read this record", "The CRM sent a record context the panel cannot use, so no procedure is shown.", v.problem),
+        ];
+        break;
+      case "unauthorized":
+        state = "unauthorized";
+        nodes = [
+          this.#stateBlock(
+            "unauthorized",
+            "Not signed in",
+            "Your session with SOP Sidebar is missing or has expired. Sign in again (or reload the CRM page) to see procedures.",
+            v.message,
+          ),
+        ];
+        break;
+      case "error": {
+        state = "error";
+        const block = this.#stateBlock("error", "Couldn't load procedures", "The SOP server answered with an error.", v.message);
+        block.append(this.#retryLine(v.retryAt));
+        nodes = [block];
+        break;
+      }
+      case "reconnecting": {
+        state = "reconnecting";
+        const banner = h("div", { class: "banner", attrs: { role: "status" } }, h("span", { text: "Offline — reconnecting…" }), this.#retryButton());
+        if (this.#result) {
+          nodes = [banner, ...this.#resultNodes(this.#result, true)];
+        } else {
+          const block = this.#stateBlock("reconnecting", "Can't reach the SOP server", "The panel reconnects by itself as soon as the server is back.", v.message);
+          block.append(this.#retryLine(v.retryAt));
+          nodes = [block];
+        }
+        break;
+      }
+      case "result": {
+        const r = this.#result;
+        if (!r || r.matches.length === 0) {
+          state = "no-match";
+          nodes = [
+            this.#eyebrow(),
+            this.#stateBlock("empty", "No procedure for this record", "No published SOP applies to this record right now. It updates as soon as one does."),
+          ];
+        } else {
+          state = "sop";
+          nodes = this.#resultNodes(r, false);
+        }
+        break;
+      }
+    }
+    if (state !== "sop" && state !== "no-match" && !(state === "reconnecting" && this.#result)) nodes.unshift(this.#eyebrow(null));
+    this.#content.replaceChildren(...nodes);
+
+    for (const d of this.#content.querySelectorAll<HTMLDetailsElement>("details[data-key]")) {
+      if (open.has(d.dataset.key ?? "")) d.open = true;
+    }
+    for (const s of this.#content.querySelectorAll<HTMLSelectElement>("select[data-key]")) {
+      const prev = picks.get(s.dataset.key ?? "");
+      if (prev !== undefined) {
+        s.value = prev;
+        s.dispatchEvent(new Event("change"));
+      }
+    }
+    if (focusedKey) this.#content.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
+    this.#publishState(state);
+    this.#startTick();
+  }
+
+  #eyebrow(stale: boolean | null = false): HTMLElement {
+    return h(
+      "p",
+      { class: "eyebrow" },
+      h("span", { text: "Procedure" }),
+      stale === null ? null : h("span", { class: `live-dot${stale ? " off" : ""}`, text: stale ? "Reconnecting" : "Live" }),
+    );
+  }
+
+  #stateBlock(kind: string, title: string, text: string, message?: string): HTMLElement {
+    const role = kind === "error" || kind === "unauthorized" ? "alert" : "status";
+    return h(
+      "div",
+      { class: `state ${kind}`, attrs: { role } },
+      h("h2", { text: title }),
+      h("p", { text }),
+      message ? h("div", { class: "message", text: message }) : null,
+    );
+  }
+
+  #retryButton(): HTMLButtonElement {
+    const b = h("button", { text: "Retry now", attrs: { type: "button", "data-key": "retry" } });
+    b.addEventListener("click", () => {
+      if (this.#wake) this.#wake();
+      else this.#restart();
+    });
+    return b;
+  }
+
+  #retryLine(retryAt?: number): HTMLElement {
+    const p = h("p", { class: "note" });
+    if (retryAt) p.append("Retrying automatically. ");
+    p.append(this.#retryButton());
+    return p;
+  }
+
+  #loading(): Node[] {
+    return [
+      h(
+        "div",
+        { attrs: { role: "status" } },
+        h("span", { class: "visually-hidden", text: "Loading the procedure for this record…" }),
+        h("div", { class: "skeleton h", attrs: { "aria-hidden": "true" } }),
+        h("div", { class: "skeleton w60", attrs: { "aria-hidden": "true" } }),
+        h("div", { class: "skeleton block", attrs: { "aria-hidden": "true" } }),
+        h("div", { class: "skeleton", attrs: { "aria-hidden": "true" } }),
+        h("p", { class: "spinner-text", text: "Finding the procedure for this record…", attrs: { "aria-hidden": "true" } }),
+      ),
+    ];
+  }
+
+  #resultNodes(r: LookupSopsResponse, stale: boolean): Node[] {
+    const [top, ...others] = r.matches;
+    const sop = top.sopBody;
+    if (!sop) return [this.#stateBlock("error", "Couldn't show the procedure", "The server sent a match without its SOP.")];
+    const nodes: Node[] = [this.#eyebrow(stale)];
+    const article = h("article", { class: "sop", attrs: { "aria-labelledby": "sop-title" } });
+    article.append(h("h2", { class: "title", text: sop.title, attrs: { id: "sop-title" } }));
+    if (sop.purpose) article.append(h("p", { class: "purpose", text: sop.purpose }));
+
+    const steps = sop.steps;
+    const idx = top.currentStepIndex;
+    const current = idx >= 0 && idx < steps.length ? steps[idx] : undefined;
+    if (current) article.append(this.#currentStep(top, sop, current));
+    else if (steps.length > 0) article.append(h("p", { class: "note", text: "No step applies to this record right now; the steps are listed below." }));
+
+    if (sop.cadence.length > 0) article.append(...this.#cadence(sop, top.cadenceDay));
+    if (steps.length > 0) article.append(...this.#stepList(steps, idx));
+    const assets = this.#allAssets(sop, current);
+    if (assets) article.append(assets);
+    article.append(this.#why(top));
+    nodes.push(article);
+    if (others.length > 0) nodes.push(this.#others(others));
+    return nodes;
+  }
+
+  #currentStep(m: SopMatch, sop: Sop, step: Step): HTMLElement {
+    const box = h("div", { class: "step-current", attrs: { "aria-labelledby": "current-step-title", role: "group" } });
+    box.append(h("p", { class: "step-label", text: `Current step · ${step.ordinal} of ${sop.steps.length}` }));
+    box.append(h("h3", { class: "step-title", text: step.title, attrs: { id: "current-step-title" } }));
+    if (m.currentStepDueTime) box.append(this.#sla(m.currentStepDueTime, sop, step));
+    if (step.instructions) {
+      const md = h("div", { class: "md" });
+      md.append(renderMarkdown(step.instructions));
+      box.append(md);
+    }
+    const kv = h("dl", { class: "kv" });
+    const role = roleLabel(step.responsibleRole);
+    if (role) kv.append(h("dt", { text: "Who" }), h("dd", { text: role }));
+    if (step.timeLimit?.duration) {
+      const lim = humanDuration(durationSeconds(step.timeLimit.duration));
+      kv.append(h("dt", { text: "Time limit" }), h("dd", { text: step.timeLimit.anchorEvent ? `${lim} from ${step.timeLimit.anchorEvent}` : lim }));
+    }
+    if (kv.childElementCount > 0) box.append(kv);
+    if (step.requiredUpdates.length > 0) {
+      box.append(h("h3", { text: "Update in the CRM" }), this.#updates(step.requiredUpdates));
+    }
+    if (sop.disqualificationCodes.length > 0 && step.requiredUpdates.some((u) => u.field === "disqualification_code")) {
+      box.append(this.#dqPicker(sop));
+    }
+    const stepAssets = step.assetIds.map((id) => sop.assets.find((a) => a.id === id)).filter((a) => a !== undefined);
+    if (stepAssets.length > 0) {
+      box.append(h("h3", { text: "Use" }), this.#assetList(stepAssets));
+    }
+    if (m.currentStepDueTime && this.#remaining(m.currentStepDueTime) < 0) box.classList.add("breached");
+    return box;
+  }
+
+  #updates(list: FieldUpdate[]): HTMLElement {
+    const ul = h("ul", { class: "updates" });
+    for (const u of list) {
+      const li = h("li", {}, h("code", { text: u.field }));
+      if (u.value) li.append(` → ${valueText(u.value)}`);
+      if (u.note) li.append(h("div", { class: "note", text: u.note }));
+      ul.append(li);
+    }
+    return ul;
+  }
+
+  #dqPicker(sop: Sop): HTMLElement {
+    const id = "dq-select";
+    const select = h("select", { attrs: { id, "data-key": `dq:${sop.name}`, "aria-describedby": "dq-desc" } });
+    select.append(h("option", { text: "Choose a code…", attrs: { value: "" } }));
+    for (const c of sop.disqualificationCodes) select.append(h("option", { text: `${c.code} — ${c.label}`, attrs: { value: c.code } }));
+    const desc = h("p", { class: "dq-desc", attrs: { id: "dq-desc", "aria-live": "polite" } });
+    select.addEventListener("change", () => {
+      const code = sop.disqualificationCodes.find((c) => c.code === select.value);
+      desc.textContent = code ? code.description : "";
+      if (code) {
+        this.dispatchEvent(
+          new CustomEvent("sop-panel:disqualification-code", { detail: { code: code.code, label: code.label }, bubbles: true, composed: true }),
+        );
+      }
+    });
+    return h("div", { class: "dq" }, h("label", { text: "Disqualification code (required)", attrs: { for: id } }), select, desc);
+  }
+
+  #assetList(assets: Array<{ id: string; title: string; uri: string; kind: string }>): HTMLElement {
+    const ul = h("ul", { class: "assets" });
+    for (const a of assets) {
+      const li = h("li");
+      let safe = false;
+      try {
+        safe = ["http:", "https:", "mailto:", "tel:"].includes(new URL(a.uri).protocol);
+      } catch {
+        safe = false;
+      }
+      if (safe) li.append(h("a", { text: a.title, attrs: { href: a.uri, target: "_blank", rel: "noopener noreferrer" } }));
+      else li.append(h("span", { text: a.title }));
+      if (a.kind) li.append(" ", h("span", { class: "kind", text: `(${a.kind.replace(/_/g, " ")})` }));
+      ul.append(li);
+    }
+    return ul;
+  }
+
+  #allAssets(sop: Sop, current: Step | undefined): HTMLElement | null {
+    const shown = new Set(current?.assetIds ?? []);
+    const rest = sop.assets.filter((a) => !shown.has(a.id));
+    if (rest.length === 0) return null;
+    const d = h("details", { attrs: { "data-key": `assets:${sop.name}` } }, h("summary", { text: `Other linked assets (${rest.length})` }), this.#assetList(rest));
+    return d;
+  }
+
+  #cadence(sop: Sop, day: number): Node[] {
+    const table = h("table", { class: "cadence" });
+    table.append(h("caption", { class: "visually-hidden", text: day > 0 ? `Outreach cadence; today is day ${day}` : "Outreach cadence" }));
+    table.append(
+      h("thead", {}, h("tr", {}, h("th", { text: "Day", attrs: { scope: "col" } }), h("th", { text: "Touch", attrs: { scope: "col" } }))),
+    );
+    const body = h("tbody");
+    for (const t of sop.cadence) {
+      const tr = h("tr");
+      const dayCell = h("td", { class: "day", text: `Day ${t.day}` });
+      if (day > 0 && t.day === day) {
+        tr.className = "today";
+        tr.setAttribute("aria-current", "date");
+        dayCell.append(h("span", { class: "today-badge", text: "Today" }));
+      } else if (day > 0 && t.day < day) {
+        tr.className = "past";
+      }
+      const within = t.within ? ` · within ${humanDuration(durationSeconds(t.within))}` : "";
+      const touch = h("td", {}, h("strong", { text: channelLabel(t.channel) }), h("span", { class: "kind", text: within }), h("div", { text: t.action }));
+      tr.append(dayCell, touch);
+      body.append(tr);
+    }
+    table.append(body);
+    const heading = day > 0 ? `Cadence — day ${day}` : "Cadence";
+    const nodes: Node[] = [h("h3", { text: heading })];
+    const lastDay = Math.max(...sop.cadence.map((t) => t.day));
+    if (day > lastDay) nodes.push(h("p", { class: "note", text: `The cadence ended on day ${lastDay}.` }));
+    else if (day > 0 && !sop.cadence.some((t) => t.day === day)) nodes.push(h("p", { class: "note", text: `No touch is scheduled for day ${day}.` }));
+    nodes.push(table);
+    return nodes;
+  }
+
+  #stepList(steps: Step[], current: number): Node[] {
+    const ol = h("ol", { class: "steps" });
+    steps.forEach((s, i) => {
+      const li = h("li", { class: i === current ? "current" : "" });
+      const num = h("span", { class: "step-num", text: `${s.ordinal}.` });
+      if (i === current) {
+        li.setAttribute("aria-current", "step");
+        li.append(h("div", { class: "step-row" }, num, ` ${s.title} `, h("span", { class: "visually-hidden", text: "(current step, shown above)" })));
+      } else {
+        const d = h("details", { attrs: { "data-key": `step:${s.ordinal}` } }, h("summary", {}, num, ` ${s.title}`));
+        const body = h("div", { class: "step-body" });
+        const role = roleLabel(s.responsibleRole);
+        if (role) body.append(h("p", { class: "note", text: `Who: ${role}` }));
+        if (s.instructions) {
+          const md = h("div", { class: "md" });
+          md.append(renderMarkdown(s.instructions));
+          body.append(md);
+        }
+        if (s.requiredUpdates.length > 0) body.append(this.#updates(s.requiredUpdates));
+        d.append(body);
+        li.append(d);
+      }
+      ol.append(li);
+    });
+    return [h("h3", { text: "All steps" }), ol];
+  }
+
+  #why(m: SopMatch): HTMLElement {
+    const d = h("details", { class: "why", attrs: { "data-key": `why:${m.sop}` } }, h("summary", { text: "Why this SOP" }));
+    const e = m.explanation;
+    if (e) {
+      if (e.ruleDescription) d.append(h("p", { class: "note", text: `Rule: ${e.ruleDescription}` }));
+      const ul = h("ul");
+      if (e.matchedRecordType) ul.append(h("li", { text: `record type = “${e.matchedRecordType}”` }));
+      for (const mc of e.matchedConditions) {
+        const li = h("li", { text: conditionText(mc.condition) });
+        li.append(h("span", { class: "kind", text: ` (record: ${valueText(mc.actual)})` }));
+        ul.append(li);
+      }
+      d.append(ul);
+      d.append(h("p", { class: "note", text: `Priority ${e.priority} · specificity ${e.specificity}` }));
+    } else {
+      d.append(h("p", { class: "note", text: "The server sent no explanation." }));
+    }
+    return d;
+  }
+
+  #others(others: SopMatch[]): HTMLElement {
+    const d = h("details", { class: "others", attrs: { "data-key": "others" } }, h("summary", { text: `Other matching SOPs (${others.length})` }));
+    for (const o of others) {
+      const s = o.sopBody;
+      if (!s) continue;
+      const box = h("div", { class: "other" }, h("div", { class: "other-title", text: s.title }));
+      const step = o.currentStepIndex >= 0 ? s.steps[o.currentStepIndex] : undefined;
+      if (step) box.append(h("div", { class: "note", text: `Current step: ${step.title}` }));
+      if (s.purpose) box.append(h("div", { class: "note", text: s.purpose }));
+      d.append(box);
+    }
+    return d;
+  }
+
+  // ---- the SLA countdown ------------------------------------------------------------------
+
+  #remaining(due: Timestamp): number {
+    return (timestampDate(due).getTime() - (Date.now() + this.#clockOffsetMs)) / 1000;
+  }
+
+  #sla(due: Timestamp, sop: Sop, step: Step): HTMLElement {
+    const box = h("div", { class: "sla", attrs: { "data-due": String(timestampDate(due).getTime()) } });
+    const note = step.timeLimit?.anchorEvent ? `since ${step.timeLimit.anchorEvent}` : "";
+    box.append(
+      h("span", { class: "sla-label", text: slaName(sop, step) }),
+      h("span", { class: "sla-time", attrs: { role: "timer", "aria-live": "off" } }),
+    );
+    if (note) box.append(h("span", { class: "sla-note", text: note }));
+    this.#paintSla(box);
+    return box;
+  }
+
+  #paintSla(box: HTMLElement): void {
+    const due = Number(box.dataset.due);
+    const secs = (due - (Date.now() + this.#clockOffsetMs)) / 1000;
+    const time = box.querySelector(".sla-time");
+    const overdue = secs < 0;
+    if (time) time.textContent = overdue ? `overdue by ${clock(-secs)}` : `${clock(Math.ceil(secs))} left`;
+    box.classList.toggle("overdue", overdue);
+    box.closest(".step-current")?.classList.toggle("breached", overdue);
+    // The live region speaks at a polite rate: on minute changes and when the step breaches.
+    const spoken = spokenRemaining(overdue ? Math.floor(secs) : Math.ceil(secs));
+    if (spoken !== this.#lastSpoken) {
+      const firstPaint = this.#lastSpoken === "";
+      this.#lastSpoken = spoken;
+      if (!firstPaint) this.#live.textContent = `Current step: ${spoken}`;
+    }
+  }
+
+  #startTick(): void {
+    const box = this.#content.querySelector<HTMLElement>(".sla");
+    if (!box) {
+      this.#lastSpoken = "";
+      return;
+    }
+    this.#tick = setInterval(() => this.#paintSla(box), 1000);
+  }
+
+  #stopTick(): void {
+    clearInterval(this.#tick);
+    this.#tick = undefined;
+  }
+}
+
+if (!customElements.get("sop-panel")) customElements.define("sop-panel", SopPanelElement);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "sop-panel": SopPanelElement;
+  }
+}

@@ -1,0 +1,471 @@
+// <sop-panel> in real headless Chromium against the Node Connect test server (test/server.mjs).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { axeSerious, launchBrowser, leadContext, record, setPanel, waitState } from "./helpers.mjs";
+import { startTestServer } from "./server.mjs";
+
+let server;
+let browser;
+
+const MQL = "MQL – New Handoff";
+const SQL = "SQL – Accepted";
+const minutesAgo = (m) => new Date(Date.now() - m * 60_000).toISOString();
+const mqlFields = (changedAt = new Date().toISOString()) => ({
+  lead_status: MQL,
+  lead_score: 82,
+  company_size: 240,
+  title: "VP of Revenue Operations",
+  lead_source: "Web",
+  status_changed_at: changedAt,
+});
+
+before(async () => {
+  server = await startTestServer({ heartbeatMs: 2000 });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function fixturePage() {
+  const page = await browser.context.newPage();
+  const rec = record(page);
+  await page.goto(`${server.url}/fixtures/panel.html`);
+  return { page, rec };
+}
+
+function sameOrigin(rec) {
+  const foreign = rec.requests.filter((u) => !u.startsWith(`${server.url}/`));
+  assert.deepEqual(foreign, [], "the page requested another origin");
+}
+
+describe("states", () => {
+  test("waiting: no context yet shows a message, not a blank panel", async () => {
+    const { page } = await fixturePage();
+    await waitState(page, "waiting");
+    assert.match(await page.locator("sop-panel .state").innerText(), /No record open/);
+    await page.close();
+  });
+
+  test("loading: a skeleton with a status for screen readers", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "slow-token", context: leadContext(mqlFields()) });
+    await waitState(page, "loading");
+    assert.equal(await page.locator("sop-panel .skeleton").count(), 4);
+    assert.match(await page.locator("sop-panel [role=status]").first().innerText(), /Finding the procedure/);
+    await page.close();
+  });
+
+  test("no match: a record no SOP targets", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext({ industry: "Banking" }, "Account") });
+    await waitState(page, "no-match");
+    assert.match(await page.locator("sop-panel .state").innerText(), /No procedure for this record/);
+    await page.close();
+  });
+
+  test("unauthorized: an expired token", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "expired-token", context: leadContext(mqlFields()) });
+    await waitState(page, "unauthorized");
+    const text = await page.locator("sop-panel .state").innerText();
+    assert.match(text, /Not signed in/);
+    assert.match(text, /token expired or revoked/);
+    await page.close();
+  });
+
+  test("unauthorized: no token at all", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { context: leadContext(mqlFields()) });
+    await waitState(page, "unauthorized");
+    assert.match(await page.locator("sop-panel .state").innerText(), /missing bearer token/);
+    await page.close();
+  });
+
+  test("reconnecting: the server is unavailable, the panel retries with backoff", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "down-token", context: leadContext(mqlFields()) });
+    await waitState(page, "reconnecting");
+    assert.match(await page.locator("sop-panel .state").innerText(), /Can't reach the SOP server/);
+    await page.waitForTimeout(2500);
+    const attempts = rec.requests.filter((u) => u.endsWith("/WatchSops")).length;
+    assert.ok(attempts >= 2 && attempts <= 5, `expected a few attempts with backoff, saw ${attempts}`);
+    await page.close();
+  });
+
+  test("error: a server error shows its message", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "error-token", context: leadContext(mqlFields()) });
+    await waitState(page, "error");
+    const text = await page.locator("sop-panel .state").innerText();
+    assert.match(text, /Couldn't load procedures/);
+    assert.match(text, /rocksdb: IO error/);
+    await page.close();
+  });
+
+  for (const [name, context] of [
+    ["not an object", "Lead 00Q123"],
+    ["an empty record type", { recordType: " ", fields: { lead_status: MQL } }],
+    ["a nested object field", { recordType: "Lead", fields: { lead_status: { value: MQL } } }],
+    ["fields as a list", { recordType: "Lead", fields: [MQL] }],
+  ]) {
+    test(`malformed context (${name}) shows an error state`, async () => {
+      const { page, rec } = await fixturePage();
+      await setPanel(page, { token: "sdr-token", context });
+      await waitState(page, "malformed");
+      assert.match(await page.locator("sop-panel .state").innerText(), /Can't read this record/);
+      assert.equal(rec.requests.filter((u) => u.includes("/sopsidebar.v1.")).length, 0, "a malformed context is never sent");
+      await page.close();
+    });
+  }
+});
+
+describe("procedures", () => {
+  test("MQL – New Handoff: MQL Acceptance & Handoff, the 5-minute step current, a ticking countdown", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    const current = page.locator("sop-panel .step-current");
+    assert.match(await current.locator(".step-title").innerText(), /check acceptance criteria within 5 minutes/);
+    assert.match(await current.locator(".step-label").textContent(), /Current step · 2 of 4/);
+    assert.match(await current.innerText(), /SDR/);
+    assert.match(await current.locator(".updates").innerText(), /lead_status/);
+    const t1 = await page.locator("sop-panel .sla-time").innerText();
+    assert.match(t1, /^[45]:\d\d left$/);
+    await page.waitForTimeout(1300);
+    const t2 = await page.locator("sop-panel .sla-time").innerText();
+    assert.notEqual(t1, t2, "the countdown ticks");
+    assert.equal(await page.locator("sop-panel .sla.overdue").count(), 0);
+    // The timer itself is not a live region; a separate polite region speaks per minute.
+    assert.equal(await page.locator("sop-panel .sla-time").getAttribute("aria-live"), "off");
+    assert.equal(await page.locator("sop-panel [aria-current=step]").count(), 1);
+    // Why this SOP (collapsed) and the other matching SOPs.
+    assert.equal(await page.locator("sop-panel details.why").getAttribute("open"), null);
+    assert.match(await page.locator("sop-panel details.why").textContent(), /lead_status = “MQL – New Handoff”/);
+    assert.match(await page.locator("sop-panel details.others summary").innerText(), /Other matching SOPs \(1\)/);
+    sameOrigin(rec);
+    await page.close();
+  });
+
+  test("a breached step turns red and says overdue", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields(minutesAgo(5.7))) });
+    await waitState(page, "sop");
+    await page.waitForSelector("sop-panel .sla.overdue");
+    assert.match(await page.locator("sop-panel .sla-time").innerText(), /^overdue by 0:[34]\d$/);
+    assert.equal(await page.locator("sop-panel .step-current.breached").count(), 1);
+    await page.close();
+  });
+
+  test("the reject step shows the disqualification-code picker", async () => {
+    const { page } = await fixturePage();
+    // Step 4 (Reject, which requires a disqualification code) has no conditions and follows
+    // step 3 (Accept, none either): publish a version where steps 2 and 3 never hold.
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    server.publish("mql-acceptance-handoff", (sop) => {
+      sop.steps[1].conditions = [{ field: "lead_status", equals: "never" }];
+      sop.steps[2].conditions = [{ field: "lead_status", equals: "never" }];
+    });
+    try {
+      await page.waitForSelector("sop-panel .dq select", { timeout: 3000 });
+      const options = await page.locator("sop-panel .dq option").allInnerTexts();
+      assert.ok(options.includes("D-TooSmall — Company too small"), options.join("|"));
+      await page.locator("sop-panel .dq select").selectOption("D-WrongRole");
+      assert.match(await page.locator("sop-panel .dq-desc").innerText(), /Below VP level/);
+    } finally {
+      server.publish("mql-acceptance-handoff", (sop) => {
+        delete sop.steps[1].conditions;
+        delete sop.steps[2].conditions;
+        sop.steps[1].conditions = [{ field: "lead_status", equals: MQL }];
+      });
+      await page.close();
+    }
+  });
+
+  test("a publish reaches the open panel within a second", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    const original = server.sops.get("mql-acceptance-handoff").raw.title;
+    const t0 = Date.now();
+    server.publish("mql-acceptance-handoff", (sop) => {
+      sop.title = "MQL Acceptance & Handoff (v2)";
+    });
+    try {
+      await page.waitForFunction(
+        () => document.querySelector("sop-panel").shadowRoot.querySelector("h2.title")?.textContent === "MQL Acceptance & Handoff (v2)",
+        null,
+        { timeout: 1000 },
+      );
+      assert.ok(Date.now() - t0 < 1000);
+    } finally {
+      server.publish("mql-acceptance-handoff", (sop) => {
+        sop.title = original;
+      });
+      await page.close();
+    }
+  });
+
+  test("a dropped stream reconnects by itself", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "drop-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    await waitState(page, "reconnecting");
+    // The last result stays on screen under a banner while reconnecting.
+    assert.match(await page.locator("sop-panel .banner").innerText(), /reconnecting/i);
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    await waitState(page, "sop", 5000);
+    await page.close();
+  });
+
+  for (const width of [320, 400]) {
+    test(`fits a ${width} px sidebar without horizontal scrolling`, async () => {
+      const { page } = await fixturePage();
+      await page.setViewportSize({ width, height: 800 });
+      await page.evaluate((w) => (document.body.style.width = `${w}px`), width);
+      for (const fields of [mqlFields(), { lead_status: SQL, company_size: 240, status_changed_at: new Date().toISOString() }]) {
+        await setPanel(page, { token: "sdr-token", context: leadContext(fields) });
+        await waitState(page, "sop");
+        await page.waitForTimeout(400);
+        const overflow = await page.evaluate(() => {
+          const host = document.querySelector("sop-panel");
+          const right = host.getBoundingClientRect().right + 0.5;
+          return Array.from(host.shadowRoot.querySelectorAll("*"))
+            .filter((el) => el.getBoundingClientRect().right > right && !el.closest("table.md, .md table"))
+            .map((el) => el.tagName);
+        });
+        assert.deepEqual(overflow, []);
+      }
+      await page.close();
+    });
+  }
+
+  test("a field change on the same record keeps the SOP on screen (no loading flash); a new token clears it", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    await page.evaluate(() => {
+      window.__states = [];
+      document.addEventListener("sop-panel:state", (e) => window.__states.push(e.detail.state));
+    });
+    const before = rec.requests.filter((u) => u.endsWith("/WatchSops")).length;
+    for (const score of [83, 84, 85]) await setPanel(page, { context: leadContext({ ...mqlFields(), lead_score: score }) });
+    await page.waitForTimeout(900);
+    assert.equal(rec.requests.filter((u) => u.endsWith("/WatchSops")).length - before, 1, "debounced into one new watch");
+    assert.deepEqual(await page.evaluate(() => window.__states), []);
+    await setPanel(page, { token: "ae-token" });
+    await waitState(page, "sop");
+    assert.deepEqual(await page.evaluate(() => window.__states), ["loading", "sop"]);
+    await page.close();
+  });
+
+  test("properties set before the element is defined still apply", async () => {
+    const page = await browser.context.newPage();
+    await page.addInitScript((ctx) => {
+      document.addEventListener("readystatechange", () => {
+        // "interactive" comes before deferred scripts run, so sop-panel is not defined yet.
+        if (document.readyState !== "interactive") return;
+        const p = document.querySelector("sop-panel");
+        window.__definedEarly = customElements.get("sop-panel") !== undefined;
+        p.token = "sdr-token";
+        p.context = ctx;
+      });
+    }, leadContext(mqlFields()));
+    await page.goto(`${server.url}/fixtures/panel.html`);
+    await waitState(page, "sop");
+    assert.equal(await page.evaluate(() => window.__definedEarly), false);
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    await page.close();
+  });
+
+  test("a server without WatchSops is polled with LookupSops", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "nowatch-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    assert.ok(rec.requests.some((u) => u.endsWith("/LookupSops")));
+    await page.close();
+  });
+
+  test("a stream that ends after a while is re-opened at once, without a reconnecting flash", async () => {
+    const { page, rec } = await fixturePage();
+    await page.evaluate(() => {
+      window.__states = [];
+      document.addEventListener("sop-panel:state", (e) => window.__states.push(e.detail.state));
+    });
+    await setPanel(page, { token: "resume-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    await page.waitForTimeout(6000);
+    const watches = rec.requests.filter((u) => u.endsWith("/WatchSops")).length;
+    assert.ok(watches >= 2, `expected the stream to be re-opened, saw ${watches} watch(es)`);
+    assert.deepEqual(await page.evaluate(() => window.__states), ["loading", "sop"]);
+    await page.close();
+  });
+
+  test("keyboard: Tab reaches 'Why this SOP' and Enter opens it", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    const summary = page.locator("sop-panel details.why > summary");
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      if (await summary.evaluate((el) => el.matches(":focus"))) break;
+    }
+    assert.ok(await summary.evaluate((el) => el.matches(":focus")), "summary reachable by Tab");
+    await page.keyboard.press("Enter");
+    assert.notEqual(await page.locator("sop-panel details.why").getAttribute("open"), null);
+    await page.close();
+  });
+
+  test("hostile SOP Markdown renders inert", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext({ lead_status: "XSS Test" }) });
+    await waitState(page, "sop");
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "Injected Instructions Test");
+    // Open every collapsed part so everything is rendered and visible.
+    await page.evaluate(() => document.querySelector("sop-panel").shadowRoot.querySelectorAll("details").forEach((d) => (d.open = true)));
+    await page.waitForTimeout(500);
+    const report = await page.evaluate(() => {
+      const root = document.querySelector("sop-panel").shadowRoot;
+      const all = Array.from(root.querySelectorAll("*"));
+      return {
+        scripts: root.querySelectorAll("script").length,
+        iframes: root.querySelectorAll("iframe, object, embed, svg, form, img, style").length,
+        handlers: all.filter((el) => Array.from(el.attributes).some((a) => /^on/i.test(a.name))).length,
+        styleAttrs: all.filter((el) => el.hasAttribute("style")).length,
+        badHrefs: Array.from(root.querySelectorAll("[href]")).map((a) => a.getAttribute("href")).filter((h) => !/^(https?:|mailto:|tel:)/i.test(h)),
+        links: Array.from(root.querySelectorAll("a[href]")).map((a) => [a.getAttribute("href"), a.getAttribute("target"), a.getAttribute("rel")]),
+        flag: window.__xss,
+        text: root.querySelector(".step-current").textContent,
+      };
+    });
+    assert.equal(report.scripts, 0);
+    assert.equal(report.iframes, 0);
+    assert.equal(report.handlers, 0);
+    assert.equal(report.styleAttrs, 0);
+    assert.deepEqual(report.badHrefs, []);
+    assert.ok(report.links.length >= 2);
+    for (const [, target, rel] of report.links) {
+      assert.equal(target, "_blank");
+      assert.equal(rel, "noopener noreferrer");
+    }
+    assert.equal(report.flag, undefined, "a payload ran");
+    // Raw HTML is shown as text, so the author sees what they wrote.
+    assert.match(report.text, /<script>window.__xss = 1<\/script>/);
+    // Hover and click what is there; nothing may run.
+    for (const el of await page.locator("sop-panel .md a, sop-panel .md div").all()) await el.hover().catch(() => {});
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    // The tracker image in the Markdown was never requested.
+    assert.ok(!rec.requests.some((u) => u.includes("tracker.example.net")));
+    sameOrigin(rec);
+    await page.close();
+  });
+
+  test("AE-only pricing playbook: hidden from the SDR, shown to the AE", async () => {
+    const opp = leadContext({ stage_name: "Proposal/Price Quote", stage_changed_at: new Date().toISOString() }, "Opportunity");
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: opp });
+    await waitState(page, "no-match");
+    await setPanel(page, { token: "ae-token" });
+    await waitState(page, "sop");
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "Pricing & Discount Playbook");
+    await page.close();
+  });
+
+  test("postMessage from an allowed origin sets the context; other origins are ignored", async () => {
+    // The host page is on localhost, the panel's frame on 127.0.0.1: two origins.
+    const port = new URL(server.url).port;
+    const host = `http://localhost:${port}`;
+    const page = await browser.context.newPage();
+    await page.goto(`${host}/fixtures/host.html`);
+    await page.evaluate((src) => {
+      const f = document.createElement("iframe");
+      f.src = src;
+      f.width = "360";
+      f.height = "600";
+      f.title = "SOP panel";
+      document.body.append(f);
+    }, `${server.url}/fixtures/panel.html`);
+    const frame = await (await page.waitForSelector("iframe")).contentFrame();
+    await frame.waitForFunction(() => customElements.get("sop-panel") !== undefined);
+    await frame.evaluate((origin) => document.querySelector("sop-panel").setAttribute("allowed-origins", `https://crm.example.com ${origin}`), host);
+    const post = (ctx) =>
+      page.evaluate(
+        ([c, target]) => document.querySelector("iframe").contentWindow.postMessage({ type: "sop-panel:context", context: c, token: "sdr-token" }, target),
+        [ctx, server.url],
+      );
+    await post(leadContext(mqlFields()));
+    await frame.waitForFunction(() => document.querySelector("sop-panel").dataset.state === "sop");
+    // Now the host's origin is no longer allowed: its message changes nothing.
+    await frame.evaluate(() => document.querySelector("sop-panel").setAttribute("allowed-origins", "https://crm.example.com"));
+    await post(leadContext({ industry: "x" }, "Account"));
+    await page.waitForTimeout(600);
+    assert.equal(await frame.evaluate(() => document.querySelector("sop-panel").dataset.state), "sop");
+    await page.close();
+  });
+});
+
+describe("demo page", () => {
+  test("demo: sign in as SDR, MQL → SQL – Accepted shows the cadence with Day 1, no reload, same origin only", async () => {
+    const page = await browser.context.newPage();
+    const rec = record(page);
+    await page.goto(`${server.url}/demo/`);
+    await page.click("#signin-sdr");
+    await waitState(page, "sop");
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    assert.match(await page.locator("sop-panel .sla-time").innerText(), /^[45]:\d\d left$/);
+    await page.evaluate(() => (window.__noReload = true));
+    await page.selectOption("#lead_status", SQL);
+    await page.waitForFunction(
+      () => document.querySelector("sop-panel").shadowRoot.querySelector("h2.title")?.textContent === "First-Touch Outreach Cadence (Inbound MQL)",
+    );
+    const today = page.locator("sop-panel table.cadence tr.today");
+    assert.equal(await today.count(), 2, "both Day 1 touches are highlighted");
+    assert.match(await today.first().innerText(), /Day 1/);
+    assert.equal(await today.first().getAttribute("aria-current"), "date");
+    assert.equal(await page.evaluate(() => window.__noReload), true, "no reload");
+    // The token survives a reload through sessionStorage.
+    await page.reload();
+    await waitState(page, "sop");
+    assert.deepEqual(rec.errors.filter((e) => /Content Security Policy/i.test(e)), [], "no CSP violation");
+    sameOrigin(rec);
+    await page.close();
+  });
+
+  test("axe-core: no serious or critical violation in the panel, in every state", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    await page.evaluate(() => document.querySelector("sop-panel").shadowRoot.querySelectorAll("details").forEach((d) => (d.open = true)));
+    assert.deepEqual(await axeSerious(page), []);
+    await setPanel(page, { context: leadContext({ lead_status: SQL, company_size: 240, status_changed_at: new Date().toISOString() }) });
+    await page.waitForSelector("sop-panel table.cadence");
+    assert.deepEqual(await axeSerious(page), []);
+    for (const [token, state, context] of [
+      ["error-token", "error"],
+      ["expired-token", "unauthorized"],
+      ["down-token", "reconnecting"],
+      ["slow-token", "loading"],
+      ["sdr-token", "no-match", leadContext({}, "Account")],
+      ["sdr-token", "malformed", { fields: 7 }],
+    ]) {
+      await setPanel(page, { token, context: context ?? leadContext(mqlFields()) });
+      await waitState(page, state);
+      assert.deepEqual(await axeSerious(page), [], `state ${state}`);
+    }
+    await page.close();
+  });
+
+  test("axe-core: the demo page as a whole", async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${server.url}/demo/`);
+    await page.click("#signin-sdr");
+    await waitState(page, "sop");
+    assert.deepEqual(await axeSerious(page, "body"), []);
+    await page.close();
+  });
+});
