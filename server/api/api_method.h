@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/caller.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -55,6 +56,17 @@ struct StreamMethod {
   // HTTP/1.1): a serialised response carrying no data. Null when the method
   // has none.
   std::function<std::string()> heartbeat;
+};
+
+// The methods by path ("/sopsidebar.v1.ContextService/LookupSops"), as a
+// transport finds them: ApiMethods in sopd, a hand-built table in a
+// transport's tests. Implementations are immutable and thread-safe.
+class MethodLookup {
+ public:
+  virtual ~MethodLookup() = default;
+  // The method at `path`, or null.
+  virtual const UnaryMethod* FindUnary(absl::string_view path) const = 0;
+  virtual const StreamMethod* FindStream(absl::string_view path) const = 0;
 };
 
 // "/package.Service/Method", the path of `method` on both transports.

@@ -20,7 +20,7 @@
 namespace sopsidebar {
 
 // Immutable after Create; thread-safe.
-class ApiMethods {
+class ApiMethods final : public MethodLookup {
  public:
   // The services served, by full name.
   static const std::vector<std::string>& ServiceNames();
@@ -33,8 +33,8 @@ class ApiMethods {
                                                             LookupWatchHub* watches);
 
   // The method at `path` ("/sopsidebar.v1.SopService/CreateSop"), or null.
-  const UnaryMethod* FindUnary(absl::string_view path) const;
-  const StreamMethod* FindStream(absl::string_view path) const;
+  const UnaryMethod* FindUnary(absl::string_view path) const override;
+  const StreamMethod* FindStream(absl::string_view path) const override;
 
  private:
   ApiMethods() = default;

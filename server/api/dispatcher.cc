@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/common/clock.h"
 #include "server/api/protobuf_logs.h"
 
 namespace sopsidebar {
@@ -51,7 +52,7 @@ absl::Status ParseRequest(absl::string_view bytes, google::protobuf::MessageLite
 Dispatcher::Dispatcher(const AccessRegistry* access, Options options)
     : access_(access),
       max_call_duration_(options.max_call_duration),
-      rejection_log_(options.rejection_log),
+      rejection_log_(options.rejection_log, &Clock::Real(), std::move(options.rejection_sink)),
       reads_({"reads", options.read_threads, options.read_queue}),
       writes_({"writes", options.write_threads, options.write_queue}) {}
 

@@ -54,6 +54,8 @@ class Dispatcher {
     // Rejected calls (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE,
     // RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED) are logged at most this often.
     LogLimiter::Options rejection_log;
+    // Where those lines go (tests read them here).
+    LogLimiter::Sink rejection_sink = &LogLine;
   };
 
   // `access` must outlive the dispatcher.

@@ -120,6 +120,13 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   grpc_options.insecure_listen_any = options.insecure_listen_any;
   SOP_ASSIGN_OR_RETURN(server->grpc_, GrpcServer::Start(grpc_options, server->methods_.get(),
                                                         server->dispatcher_.get()));
+  if (!options.http.listen_address.empty()) {
+    HttpGatewayOptions http_options = options.http;
+    http_options.tls = grpc_options.tls;
+    http_options.insecure_listen_any = options.insecure_listen_any;
+    SOP_ASSIGN_OR_RETURN(server->http_, HttpGateway::Start(http_options, server->methods_.get(),
+                                                           server->dispatcher_.get()));
+  }
   times.grpc_start = lap();
   times.total = absl::Now() - start;
   return server;
@@ -130,6 +137,7 @@ SopdServer::~SopdServer() {
   // servers next: no call may reach a destroyed registry or store. The
   // dispatcher then runs what is still queued.
   if (watches_ != nullptr) watches_->Shutdown();
+  http_.reset();
   grpc_.reset();
   dispatcher_.reset();
   methods_.reset();
@@ -141,6 +149,8 @@ SopdServer::~SopdServer() {
 
 int SopdServer::port() const { return grpc_->port(); }
 
+int SopdServer::http_port() const { return http_ == nullptr ? 0 : http_->port(); }
+
 size_t SopdServer::published_count() const { return registry_->published_count(); }
 
 const char* SopdServer::transport() const {
@@ -150,6 +160,7 @@ const char* SopdServer::transport() const {
 
 void SopdServer::Shutdown(absl::Duration grace) {
   watches_->Shutdown();
+  if (http_ != nullptr) http_->Shutdown();
   grpc_->Shutdown(grace);
 }
 

@@ -12,6 +12,7 @@
 #include "server/api/dispatcher.h"
 #include "server/app/sop_import.h"
 #include "server/domain/registry/lookup_watch.h"
+#include "server/http/http_gateway.h"
 
 namespace sopsidebar {
 
@@ -22,6 +23,7 @@ class SopRegistry;
 class AccessRegistry;
 class GrpcServer;
 class ApiMethods;
+class HttpGateway;
 
 class SopdServer {
  public:
@@ -50,6 +52,10 @@ class SopdServer {
     Dispatcher::Options dispatcher;
     // Limits of WatchSops.
     LookupWatchHub::Options watches;
+    // The Connect/HTTP gateway (docs/HTTP.md): off when http.listen_address
+    // is empty. Its TLS and insecure_listen_any are set from the fields
+    // above (the same certificate serves both listeners).
+    HttpGatewayOptions http;
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -68,6 +74,8 @@ class SopdServer {
   ~SopdServer();
 
   int port() const;
+  // The gateway's bound port; 0 when it is off.
+  int http_port() const;
   // What the import at start did (all zero without --import).
   const ImportSummary& import_summary() const { return import_summary_; }
   // Where the bootstrap admin token was written at this start; empty when
@@ -86,7 +94,7 @@ class SopdServer {
     absl::Duration load_catalog;
     absl::Duration index_build;
     absl::Duration import;      // --import
-    absl::Duration grpc_start;  // until the server listens
+    absl::Duration grpc_start;  // until the servers listen
     absl::Duration total;
   };
   const StartupTimes& startup_times() const { return startup_times_; }
@@ -107,6 +115,7 @@ class SopdServer {
   std::unique_ptr<ApiMethods> methods_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<HttpGateway> http_;
   ImportSummary import_summary_;
   std::string admin_token_path_;
   StartupTimes startup_times_;

@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "common/errors.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/api/dispatcher.h"
 #include "server/api/rpc_status.h"
 
 namespace sopsidebar::connect {
@@ -229,9 +230,8 @@ absl::Status CheckProtocolVersion(absl::string_view value) {
                              absl::StrCat(error::QuoteInput(value), " is not supported; send 1"));
 }
 
-absl::Status ParseMessage(Codec codec, absl::string_view bytes, google::protobuf::Message* message,
-                          ProtoParser parse_proto) {
-  if (codec == Codec::kProto) return parse_proto(bytes, message);
+absl::Status ParseMessage(Codec codec, absl::string_view bytes, google::protobuf::Message* message) {
+  if (codec == Codec::kProto) return ParseRequest(bytes, message);
   if (absl::StripAsciiWhitespace(bytes).empty()) return absl::OkStatus();
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

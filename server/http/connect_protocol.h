@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 
-#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -78,13 +77,10 @@ absl::Status CheckProtocolVersion(absl::string_view value);
 
 // Parses `bytes` in `codec` into `message`. JSON is protobuf's JSON mapping
 // with unknown fields rejected (an empty body is the empty message);
-// `parse_proto` parses binary (the dispatcher's ParseRequest). Errors are
+// binary as the gRPC transport parses it (server/api's ParseRequest). Errors are
 // INVALID_ARGUMENT naming the message type (common/errors.h's
 // MalformedRequest).
-using ProtoParser =
-    absl::FunctionRef<absl::Status(absl::string_view bytes, google::protobuf::Message* message)>;
-absl::Status ParseMessage(Codec codec, absl::string_view bytes, google::protobuf::Message* message,
-                          ProtoParser parse_proto);
+absl::Status ParseMessage(Codec codec, absl::string_view bytes, google::protobuf::Message* message);
 
 // `serialized` (wire bytes of a `prototype` message) in `codec`: as is for
 // proto, protobuf's JSON mapping for JSON. INTERNAL when the bytes do not

@@ -114,21 +114,28 @@ TEST(HttpConnectProtocolTest, ProtocolVersionMayBeAbsentOrOne) {
   EXPECT_EQ(CheckProtocolVersion("2").code(), absl::StatusCode::kInvalidArgument);
 }
 
-absl::Status NoProto(absl::string_view, google::protobuf::Message*) {
-  return absl::InternalError("not called");
-}
-
 TEST(HttpConnectProtocolTest, JsonParsingRejectsUnknownFieldsNamingThem) {
   v1::LookupSopsRequest request;
-  EXPECT_TRUE(ParseMessage(Codec::kJson, R"({"maxResults":3})", &request, NoProto).ok());
+  EXPECT_TRUE(ParseMessage(Codec::kJson, R"({"maxResults":3})", &request).ok());
   EXPECT_EQ(request.max_results(), 3);
-  absl::Status unknown = ParseMessage(Codec::kJson, R"({"colour":"red"})", &request, NoProto);
+  absl::Status unknown = ParseMessage(Codec::kJson, R"({"colour":"red"})", &request);
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(unknown.message(), HasSubstr("sopsidebar.v1.LookupSopsRequest"));
   EXPECT_THAT(unknown.message(), HasSubstr("colour"));
-  EXPECT_EQ(ParseMessage(Codec::kJson, "{", &request, NoProto).code(),
+  EXPECT_EQ(ParseMessage(Codec::kJson, "{", &request).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(ParseMessage(Codec::kJson, "", &request, NoProto).ok());
+  EXPECT_TRUE(ParseMessage(Codec::kJson, "", &request).ok());
+}
+
+TEST(HttpConnectProtocolTest, BinaryParsingIsTheGrpcTransportsNamingTheMessage) {
+  v1::LookupSopsRequest request;
+  request.set_max_results(4);
+  v1::LookupSopsRequest parsed;
+  EXPECT_TRUE(ParseMessage(Codec::kProto, request.SerializeAsString(), &parsed).ok());
+  EXPECT_EQ(parsed.max_results(), 4);
+  absl::Status garbage = ParseMessage(Codec::kProto, absl::string_view("\x0a\xff\xff", 3), &parsed);
+  EXPECT_EQ(garbage.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(garbage.message(), HasSubstr("not a valid sopsidebar.v1.LookupSopsRequest"));
 }
 
 TEST(HttpConnectProtocolTest, EncodeTurnsWireBytesIntoJsonForTheJsonCodec) {

@@ -23,6 +23,7 @@
 #include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/errors.h"
@@ -88,17 +89,9 @@ absl::string_view Sv(beast::string_view s) { return absl::string_view(s.data(), 
 // True for a Host header naming a loopback address, with or without a port
 // ("localhost:8080", "127.0.0.1", "[::1]:8080").
 bool HostIsLoopback(absl::string_view host) {
-  if (host.empty()) return false;
-  std::string name;
-  if (host[0] == '[') {
-    size_t close = host.find(']');
-    if (close == absl::string_view::npos) return false;
-    name = std::string(host.substr(1, close - 1));
-  } else {
-    name = std::string(host.substr(0, host.find(':')));
-  }
-  std::optional<net::ip::address> address = HostAddress(name);
-  return address && address->is_loopback();
+  // A Host header has a port only after its last ':' outside brackets.
+  const bool has_port = !absl::EndsWith(host, "]") && host.find(':') != absl::string_view::npos;
+  return IsLoopbackAddress(has_port ? std::string(host) : absl::StrCat(host, ":0"));
 }
 
 std::string ChunkOf(absl::string_view data) {
@@ -111,10 +104,10 @@ class Connection;
 
 class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl> {
  public:
-  Impl(const HttpGatewayOptions& options, const MethodLookup* methods, CallRunner* runner)
+  Impl(const HttpGatewayOptions& options, const MethodLookup* methods, Dispatcher* dispatcher)
       : options_(options),
         methods_(methods),
-        runner_(runner),
+        dispatcher_(dispatcher),
         ioc_(options.threads),
         acceptor_(net::make_strand(ioc_)),
         accept_retry_(acceptor_.get_executor()) {
@@ -144,7 +137,7 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
 
   HttpGatewayOptions options_;
   const MethodLookup* const methods_;
-  CallRunner* const runner_;
+  Dispatcher* const dispatcher_;
   std::string csp_;
   std::optional<StaticFiles> static_files_;
   std::atomic<int> connections_{0};
@@ -370,7 +363,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return HandleStream(std::move(request), *method);
       }
       absl::Status status = error::NoSuchMethod(path_);
-      gateway_->runner_->LogIfRejected(path_, peer_, status);
+      gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
       return RespondError(status, keep_alive_, /*http_status=*/404);
     }
     if (verb == http::verb::get || verb == http::verb::head) {
@@ -462,10 +455,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (status.ok()) status = DeadlineOf(request, &deadline);
     if (!status.ok()) return FailUnary(status);
     absl::StatusOr<Caller> caller =
-        gateway_->runner_->Authenticate(Sv(request[http::field::authorization]), deadline);
+        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]), deadline);
     if (!caller.ok()) return FailUnary(caller.status());
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
-    status = ParseBody(type->codec, request.body(), message.get());
+    status = connect::ParseMessage(type->codec, request.body(), message.get());
     if (!status.ok()) return FailUnary(status);
 
     if (method.work == Work::kInline) {
@@ -477,7 +470,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     queued_call_ = shared_from_this();
     std::weak_ptr<HttpGateway::Impl> gateway = gateway_->weak_from_this();
     std::weak_ptr<Connection> weak = weak_from_this();
-    gateway_->runner_->Schedule(
+    gateway_->dispatcher_->Schedule(
         method, *std::move(caller), std::move(message),
         [cancelled = cancelled_] { return cancelled->load(); },
         [gateway, weak, &method](absl::StatusOr<std::string> result) mutable {
@@ -511,7 +504,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void FailUnary(const absl::Status& status) {
-    gateway_->runner_->LogIfRejected(path_, peer_, status);
+    gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
     RespondError(status, keep_alive_);
   }
 
@@ -541,10 +534,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::StatusOr<absl::string_view> payload = connect::SingleEnvelopePayload(request.body());
     if (!payload.ok()) return FailStream(payload.status());
     absl::StatusOr<Caller> caller =
-        gateway_->runner_->Authenticate(Sv(request[http::field::authorization]), deadline);
+        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]), deadline);
     if (!caller.ok()) return FailStream(caller.status());
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
-    status = ParseBody(type->codec, *payload, message.get());
+    status = connect::ParseMessage(type->codec, *payload, message.get());
     if (!status.ok()) return FailStream(status);
 
     auto sink = std::make_shared<Sink>(weak_from_this(), executor());
@@ -565,7 +558,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void FailStream(const absl::Status& status) {
-    gateway_->runner_->LogIfRejected(path_, peer_, status);
+    gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
     EndStream(status);
   }
 
@@ -657,7 +650,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::Status status = error::InvalidField(
         "content-type",
         absl::StrCat(error::QuoteInput(got), " is not supported; send one of ", supported));
-    gateway_->runner_->LogIfRejected(path_, peer_, status);
+    gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
     Response response = ErrorResponse(status, 415);
     response.set("Accept-Post", std::string(supported));
     Respond(std::move(response), keep_alive_);
@@ -749,15 +742,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!timeout.ok()) return timeout.status();
     if (timeout->has_value()) *deadline = absl::Now() + **timeout;
     return absl::OkStatus();
-  }
-
-  absl::Status ParseBody(connect::Codec codec, absl::string_view body,
-                         google::protobuf::Message* message) {
-    CallRunner* runner = gateway_->runner_;
-    return connect::ParseMessage(codec, body, message,
-                                 [runner](absl::string_view bytes, google::protobuf::Message* out) {
-                                   return runner->ParseRequest(bytes, out);
-                                 });
   }
 
   // A stream's sink: posts onto the connection's strand, where the
@@ -934,7 +918,7 @@ void HttpGateway::Impl::Shutdown() {
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewayOptions& options,
                                                                 const MethodLookup* methods,
-                                                                CallRunner* runner) {
+                                                                Dispatcher* dispatcher) {
   std::string host;
   uint16_t port = 0;
   if (!SplitHostPort(options.listen_address, &host, &port) || !HostAddress(host)) {
@@ -942,7 +926,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewa
                                absl::StrCat(error::QuoteInput(options.listen_address),
                                             " is not host:port with an IP address or localhost"));
   }
-  bool loopback = IsLoopback(options.listen_address);
+  bool loopback = IsLoopbackAddress(options.listen_address);
   if (!options.tls && !loopback && !options.insecure_listen_any) {
     return absl::FailedPreconditionError(
         absl::StrCat("refusing plaintext HTTP on the non-loopback address ", options.listen_address,
@@ -952,7 +936,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewa
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing to serve the demo tokens on the non-loopback address ", options.listen_address));
   }
-  auto impl = std::make_shared<Impl>(options, methods, runner);
+  auto impl = std::make_shared<Impl>(options, methods, dispatcher);
   absl::Status status = impl->Listen();
   if (!status.ok()) return status;
   impl->Accept();
@@ -960,14 +944,6 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewa
     impl->threads_.emplace_back([impl = impl.get()] { impl->ioc_.run(); });
   }
   return absl::WrapUnique(new HttpGateway(std::move(impl)));
-}
-
-bool HttpGateway::IsLoopback(absl::string_view listen_address) {
-  std::string host;
-  uint16_t port = 0;
-  if (!SplitHostPort(listen_address, &host, &port)) return false;
-  std::optional<net::ip::address> address = HostAddress(host);
-  return address && address->is_loopback();
 }
 
 HttpGateway::HttpGateway(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -18,18 +18,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/http/api_backend.h"
+#include "server/api/api_method.h"
+#include "server/api/dispatcher.h"
+#include "server/common/listen_address.h"
 
 namespace sopsidebar {
-
-// PEM contents (not paths), as the gRPC server's TLS options.
-struct HttpTlsOptions {
-  std::string cert_chain_pem;
-  std::string private_key_pem;
-  // When set, clients must present a certificate signed by this CA (mTLS);
-  // a client without one fails the handshake.
-  std::string client_ca_pem;
-};
 
 struct HttpGatewayOptions {
   // host:port (an IP address, "localhost", or [v6]:port); port 0 picks a
@@ -37,7 +30,7 @@ struct HttpGatewayOptions {
   std::string listen_address = "127.0.0.1:8080";
   // Unset: plaintext, refused on non-loopback addresses unless
   // insecure_listen_any is set.
-  std::optional<HttpTlsOptions> tls;
+  std::optional<TlsServerOptions> tls;
   bool insecure_listen_any = false;
   // Origins (exact, "https://crm.example.com") whose browsers may call the
   // API cross-origin. Empty: none. A request from another origin gets no
@@ -81,21 +74,19 @@ struct HttpGatewayOptions {
 //
 // Threads: `threads` threads run every connection; Work::kInline methods and
 // StreamMethod::open run on them (they must not block), other unary methods
-// on the runner's queues, whose results are posted back. A stream's sink may
+// on the dispatcher's queues, whose results are posted back. A stream's sink may
 // be called from any thread.
 class HttpGateway {
  public:
-  // Starts serving `methods` through `runner`, which must outlive the
+  // Starts serving `methods` through `dispatcher`; both must outlive the
   // gateway. FAILED_PRECONDITION for plaintext on a non-loopback address
   // without insecure_listen_any, and for demo_tokens_file on a non-loopback
   // address; INVALID_ARGUMENT for a bad address, TLS key or certificate, or
   // option; UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpGateway>> Start(const HttpGatewayOptions& options,
                                                             const MethodLookup* methods,
-                                                            CallRunner* runner);
+                                                            Dispatcher* dispatcher);
 
-  // True for 127.0.0.0/8, ::1 and localhost addresses ("host:port").
-  static bool IsLoopback(absl::string_view listen_address);
 
   // Shuts down.
   ~HttpGateway();

@@ -1,5 +1,5 @@
 // The gateway in front of the real API: server/api's ApiMethods and
-// Dispatcher (through api_adapters.h) over an in-memory store, called with a
+// Dispatcher over an in-memory store, called with a
 // real token over a socket. Checks the wiring, not every method: those are
 // server/api's tests.
 #include <netinet/in.h>
@@ -22,7 +22,6 @@
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
-#include "server/http/api_adapters.h"
 #include "server/http/http_gateway.h"
 
 namespace sopsidebar {
@@ -100,11 +99,9 @@ class HttpGatewayApiTest : public ::testing::Test {
     ASSERT_TRUE(methods.ok()) << methods.status();
     methods_ = std::move(methods).value();
     dispatcher_ = std::make_unique<Dispatcher>(access_.get(), Dispatcher::Options());
-    lookup_ = std::make_unique<ApiMethodsLookup>(methods_.get());
-    runner_ = std::make_unique<DispatcherRunner>(dispatcher_.get());
     HttpGatewayOptions options;
     options.listen_address = "127.0.0.1:0";
-    auto gateway = HttpGateway::Start(options, lookup_.get(), runner_.get());
+    auto gateway = HttpGateway::Start(options, methods_.get(), dispatcher_.get());
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     gateway_ = std::move(gateway).value();
   }
@@ -120,8 +117,6 @@ class HttpGatewayApiTest : public ::testing::Test {
   std::unique_ptr<LookupWatchHub> watches_;
   std::unique_ptr<ApiMethods> methods_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<ApiMethodsLookup> lookup_;
-  std::unique_ptr<DispatcherRunner> runner_;
   std::unique_ptr<HttpGateway> gateway_;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,8 @@ usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--import DIR [--import-overwrite]]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any] [--max-watches-per-token N]
+            [--http-listen HOST:PORT] [--cors-origin ORIGIN ...]
+            [--http-static-dir DIR] [--http-demo-tokens FILE]
        sopd [--data-dir DIR] --bootstrap-admin
 )";
 
@@ -60,6 +63,20 @@ ABSL_FLAG(std::string, tls_key, "", "the PEM private key for --tls-cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "also require client certificates signed by this PEM CA (mTLS)");
 ABSL_FLAG(bool, insecure_listen_any, false, "allow plaintext on a non-loopback address");
+ABSL_FLAG(std::string, http_listen, sopsidebar::HttpGatewayOptions().listen_address,
+          "Connect/HTTP gateway address HOST:PORT for browsers and CRM sandboxes (the panel); "
+          "port 0 picks a free port; empty turns it off. TLS with the --tls-* flags, as gRPC");
+ABSL_FLAG(std::vector<std::string>, cors_origin, {},
+          "an origin (https://crm.example.com) whose pages may call the gateway; repeatable or "
+          "comma-separated; none by default");
+ABSL_FLAG(std::string, http_static_dir, "",
+          "serve the files under DIR on the gateway: the panel bundle (/panel/) and the demo "
+          "page (/demo/), e.g. plugins/web-panel/dist");
+ABSL_FLAG(std::string, http_demo_tokens, "",
+          "serve FILE as /demo/tokens.json, the demo page's sign-in tokens; only on a loopback "
+          "--http-listen");
+ABSL_FLAG(int, http_threads, sopsidebar::HttpGatewayOptions().threads,
+          "threads running every gateway connection (open streams hold none)");
 ABSL_FLAG(int, max_watches_per_token, static_cast<int>(
               sopsidebar::LookupWatchHub::Options().max_watches_per_token),
           "open WatchSops streams one token may hold (a panel per open record tab); more are "
@@ -100,6 +117,15 @@ Flags ParseFlags(int argc, char** argv) {
     std::exit(1);
   }
   options.watches.max_watches_per_token = static_cast<size_t>(max_watches);
+  options.http.listen_address = absl::GetFlag(FLAGS_http_listen);
+  options.http.cors_origins = absl::GetFlag(FLAGS_cors_origin);
+  options.http.static_dir = absl::GetFlag(FLAGS_http_static_dir);
+  options.http.demo_tokens_file = absl::GetFlag(FLAGS_http_demo_tokens);
+  options.http.threads = absl::GetFlag(FLAGS_http_threads);
+  if (options.http.threads < 1) {
+    std::cerr << "sopd: --http-threads must be at least 1" << std::endl;
+    std::exit(1);
+  }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
   return parsed;
 }
@@ -156,6 +182,18 @@ int main(int argc, char** argv) {
             << std::endl;
   const bool loopback_only =
       std::string((*server)->transport()) == "plaintext" && !options.insecure_listen_any;
+  if ((*server)->http_port() != 0) {
+    const std::string http_host =
+        options.http.listen_address.substr(0, options.http.listen_address.rfind(':'));
+    const std::string base = absl::StrCat(
+        std::string((*server)->transport()) == "plaintext" ? "http" : "https", "://", http_host,
+        ":", (*server)->http_port());
+    std::cerr << "sopd: Connect/HTTP on " << base << "/ ("
+              << (options.http.static_dir.empty()
+                      ? "no static files"
+                      : absl::StrCat("the demo CRM page at ", base, "/demo/"))
+              << ")" << std::endl;
+  }
   std::cerr << "sopd " << sopsidebar::kSopdVersion << " listening on " << host << ":"
             << (*server)->port() << " (" << (*server)->transport()
             << (loopback_only ? ", loopback only" : "") << ") data_dir=" << options.data_dir

@@ -62,7 +62,7 @@ class GrpcServer::Impl {
         admin_service_(methods, &runner_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
-    if (!options.tls && !options.insecure_listen_any && !IsLoopback(options.listen_address)) {
+    if (!options.tls && !options.insecure_listen_any && !IsLoopbackAddress(options.listen_address)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "refusing to serve plaintext on ", options.listen_address,
           ": give --tls-cert and --tls-key, listen on 127.0.0.1, or pass "
@@ -134,13 +134,6 @@ GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GrpcServer::~GrpcServer() {
   impl_->Shutdown(absl::ZeroDuration());
   impl_->Wait();
-}
-
-bool GrpcServer::IsLoopback(absl::string_view listen_address) {
-  const size_t colon = listen_address.rfind(':');
-  absl::string_view host = listen_address.substr(0, colon);
-  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
 }
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,

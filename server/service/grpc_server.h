@@ -14,16 +14,9 @@
 #include "absl/time/time.h"
 #include "server/api/api_methods.h"
 #include "server/api/dispatcher.h"
+#include "server/common/listen_address.h"
 
 namespace sopsidebar {
-
-// PEM contents (not paths) for TLS.
-struct TlsServerOptions {
-  std::string cert_chain_pem;
-  std::string private_key_pem;
-  // When set, clients must present a certificate signed by this CA (mTLS).
-  std::string client_ca_pem;
-};
 
 struct GrpcServerOptions {
   // host:port; port 0 picks a free port (see GrpcServer::port()).
@@ -50,8 +43,6 @@ class GrpcServer {
                                                            const ApiMethods* methods,
                                                            Dispatcher* dispatcher);
 
-  // True for 127.0.0.0/8, ::1 and localhost addresses ("host:port").
-  static bool IsLoopback(absl::string_view listen_address);
   ~GrpcServer();
 
   // The bound port.

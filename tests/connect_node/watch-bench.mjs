@@ -5,6 +5,7 @@
 // notify: from the publish call (its fsync included) to the stream's new
 // result;
 // sopd_threads: the sopd process's threads while every stream is open.
+import { setMaxListeners } from "node:events";
 import { readdirSync } from "node:fs";
 import { Role } from "./gen/sopsidebar/v1/sop_pb.js";
 import { clients, mqlLead } from "./clients.mjs";
@@ -20,6 +21,7 @@ try {
   });
   const sdr = clients(sopd.httpUrl, secret);
   const controller = new AbortController();
+  setMaxListeners(watchers + 10, controller.signal);  // one listener per stream
   const newTitle = "MQL Acceptance & Handoff (bench)";
   let publishedAt = 0;
   const delays = [];
