@@ -53,9 +53,10 @@ class SopdServer {
     // Limits of WatchSops.
     LookupWatchHub::Options watches;
     // The Connect/HTTP gateway (docs/HTTP.md): off when http.listen_address
-    // is empty. Its TLS and insecure_listen_any are set from the fields
-    // above (the same certificate serves both listeners).
-    HttpGatewayOptions http;
+    // is empty, as it is here (sopd's --http-listen defaults to
+    // 127.0.0.1:8080). Its TLS and insecure_listen_any are set from the
+    // fields above (the same certificate serves both listeners).
+    HttpGatewayOptions http = WithoutHttp();
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -71,6 +72,12 @@ class SopdServer {
   // FAILED_PRECONDITION for plaintext on a non-loopback address, UNAVAILABLE
   // when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<SopdServer>> Start(const Options& options);
+  // Gateway options whose empty listen address turns the gateway off.
+  static HttpGatewayOptions WithoutHttp() {
+    HttpGatewayOptions off;
+    off.listen_address.clear();
+    return off;
+  }
   ~SopdServer();
 
   int port() const;

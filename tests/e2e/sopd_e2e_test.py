@@ -83,7 +83,8 @@ class DataDirTest(SopdTest):
         self.assertEqual(loose, {})
 
     def assert_start_refused(self, what, path, mode):
-        result = run_sopd("--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0")
+        result = run_sopd("--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0",
+                          "--http-listen", "127.0.0.1:0")
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertIn("FAILED_PRECONDITION: %s %s has mode %04o" % (what, path, mode),
                       result.stderr)

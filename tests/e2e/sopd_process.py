@@ -32,7 +32,8 @@ class Sopd:
         self.admin_token_file = os.path.join(data_dir, "admin.token")
 
     def start(self):
-        args = [os.environ["SOPD"], "--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0"]
+        args = [os.environ["SOPD"], "--data-dir", self.data_dir, "--grpc-listen", "127.0.0.1:0",
+                "--http-listen", "127.0.0.1:0"]
         if self.import_dir:
             args += ["--import", self.import_dir]
         if self.import_overwrite:
