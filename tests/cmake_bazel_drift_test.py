@@ -26,6 +26,15 @@ CMAKE_ONLY = {
     # target graph (server:layering_test, below).
     "tests:layering_test":
         "Bazel has //server:layering_test (genquery)",
+    # Node.js and headless Chromium tests of the web parts, on the npm
+    # packages scripts/web installs from their lockfiles; Bazel 4 offline has
+    # no Node rules and its sandbox no node_modules.
+    "tests:connect_node_test":
+        "a Node client (npm @connectrpc/connect-node) against sopd",
+    "tests:web_panel_test":
+        "the panel in headless Chromium (npm playwright-core)",
+    "tests:web_panel_e2e":
+        "the demo page on a real sopd in headless Chromium",
 }
 BAZEL_ONLY = {
     # A test-only header library; CMake finds the header on the include path.
