@@ -3,13 +3,14 @@
 Every ```console block of the documents below is a shell session: `$ ` starts
 a command (a line ending in `\\` continues it), the lines up to the next `$ `
 are what it prints (stdout and stderr). The test starts the real scripts/demo
-in a scratch project root (symlinks to this checkout's scripts and proto and to
-the build, a copy of its examples), runs each document's blocks in one bash session
+in a scratch project root (symlinks to this checkout's scripts, proto and
+plugins and to the build, a copy of its examples), runs each document's blocks in one bash session
 there, in order, and compares what every command printed with the document.
 
 Only two things are not taken literally:
-- the demo's address: sopd listens on a free port, which replaces
-  127.0.0.1:50051 in the commands (a user's own demo may hold that port);
+- the demo's addresses: sopd listens on free ports, which replace
+  127.0.0.1:50051 (gRPC) and 127.0.0.1:8080 (the Connect gateway) in the
+  commands (a user's own demo may hold those ports);
 - parts that differ from run to run: times (2026-11-26 17:30:04 UTC), and a
   line `...` in a block, which stands for any number of lines.
 A command must exit 0 unless the document shows it failing (its output has a
@@ -30,8 +31,9 @@ import unittest
 
 SOURCE = os.environ["SOP_SOURCE_DIR"]
 BUILD = os.environ["SOP_BUILD_DIR"]
-DOCUMENTS = ["README.md", "docs/API.md"]
+DOCUMENTS = ["README.md", "docs/API.md", "docs/HTTP.md"]
 DOCUMENTED_ADDRESS = "127.0.0.1:50051"
+DOCUMENTED_HTTP_ADDRESS = "127.0.0.1:8080"
 DEMO_START_TIMEOUT = 120
 COMMAND_TIMEOUT = 120
 
@@ -101,7 +103,7 @@ class DocExamplesTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="sop-doc-")
         cls.root = cls.tmp.name
-        for entry in ("scripts", "proto"):
+        for entry in ("scripts", "proto", "plugins"):
             os.symlink(os.path.join(SOURCE, entry), os.path.join(cls.root, entry))
         # A copy: the commands install into it (npm ci), and npm does not
         # take a package whose folder is reached through a symlink.
@@ -112,20 +114,24 @@ class DocExamplesTest(unittest.TestCase):
                    if not k.startswith(("SOPCTL_", "SOP_", "SOPD"))}
         cls.env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
         cls.env["HOME"] = os.environ.get("HOME", cls.root)
-        demo_env = dict(cls.env, SOPD_ADDR="127.0.0.1:0")
+        demo_env = dict(cls.env, SOPD_ADDR="127.0.0.1:0", SOPD_HTTP_ADDR="127.0.0.1:0")
         cls.demo = subprocess.Popen(
             ["scripts/demo"], cwd=cls.root, env=demo_env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, start_new_session=True)
         cls.demo_output = []
         cls.address = None
+        cls.http_address = None
         for line in cls.demo.stdout:
             cls.demo_output.append(line)
             found = re.match(r"sopd is serving gRPC on (\S+) ", line)
             if found:
                 cls.address = found.group(1)
+            found = re.match(r"The demo CRM page with the panel: http://([^/]+)/demo/", line)
+            if found:
+                cls.http_address = found.group(1)
             if line.startswith("Press Ctrl-C to stop."):
                 break
-        if cls.address is None:
+        if cls.address is None or cls.http_address is None:
             cls.stop_demo()
             raise RuntimeError("scripts/demo did not start:\n" + "".join(cls.demo_output))
 
@@ -150,7 +156,8 @@ class DocExamplesTest(unittest.TestCase):
         (output lines, exit status) per command."""
         script = ["exec 2>&1"]
         for n, command in enumerate(commands):
-            text = command.text.replace(DOCUMENTED_ADDRESS, self.address)
+            text = command.text.replace(DOCUMENTED_ADDRESS, self.address).replace(
+                DOCUMENTED_HTTP_ADDRESS, self.http_address)
             script.append("printf '\\n@@doc-start %d@@\\n'" % n)
             script.append(text)
             script.append("printf '\\n@@doc-end %d %%d@@\\n' $?" % n)
@@ -188,6 +195,9 @@ class DocExamplesTest(unittest.TestCase):
 
     def test_api_console_examples_run_as_written(self):
         self.check_document("docs/API.md")
+
+    def test_http_console_examples_run_as_written(self):
+        self.check_document("docs/HTTP.md")
 
     def test_console_example_parser_reads_commands_continuations_and_outputs(self):
         path = os.path.join(self.root, "parser-sample.md")
