@@ -1,9 +1,15 @@
-// Runs test/e2e-sopd.test.mjs against a real sopd it starts (ctest's
-// web_panel_e2e): a temp data dir with the example SOPs, gRPC and the Connect
-// gateway on free loopback ports, the gateway serving dist/ (the bundle and
-// the demo page) and the demo's SDR and AE tokens, made with the real
-// sopctl. The tests must run, not skip: SOPD_E2E_REQUIRED turns a skip into
-// a failure. Environment: SOPD, SOPCTL, SOP_EXAMPLES (as ctest sets them).
+// Runs a command against a real sopd it starts: a temp data dir with the
+// example SOPs, gRPC and the Connect gateway on free loopback ports, the
+// gateway serving dist/ (the bundle and the demo page) and the demo's SDR and
+// AE tokens, made with the real sopctl. The command gets SOPD_HTTP,
+// SOPD_GRPC, SOPD_SDR_TOKEN, SOPD_AE_TOKEN and SOPD_ADMIN_TOKEN_FILE.
+//
+//   node test/with-sopd.mjs                  test/e2e-sopd.test.mjs (ctest's
+//                                            web_panel_e2e), which must run,
+//                                            not skip (SOPD_E2E_REQUIRED)
+//   node test/with-sopd.mjs CMD [ARGS...]    CMD, e.g. node scripts/bench-panel.mjs
+//
+// Environment: SOPD, SOPCTL, SOP_EXAMPLES (as ctest and scripts/bench set them).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +34,10 @@ try {
   const sdr = token("SDR");
   const ae = token("AE");
   writeFileSync(tokens, JSON.stringify({ SDR: sdr, AE: ae }));
-  const run = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "test/e2e-sopd.test.mjs"], {
+  const [command, ...args] = process.argv.length > 2
+    ? process.argv.slice(2)
+    : [process.execPath, "--test", "--test-concurrency=1", "test/e2e-sopd.test.mjs"];
+  const run = spawnSync(command, args, {
     cwd: panel,
     stdio: "inherit",
     env: {
