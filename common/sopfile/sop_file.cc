@@ -25,6 +25,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
+#include "common/json_string.h"
 #include "common/model/names.h"
 #include "common/model/validation.h"
 #include "common/proto_time.h"
@@ -69,39 +70,6 @@ bool IsJsonNumber(absl::string_view s) {
     if (!digits()) return false;
   }
   return i == s.size();
-}
-
-void AppendJsonString(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(kHex[(c >> 4) & 0xf]);
-          out->push_back(kHex[c & 0xf]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 // yaml-cpp marks are 0-based; an unknown mark has line -1.

@@ -1,6 +1,9 @@
 #include "server/api/rpc_status.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -56,22 +59,32 @@ google::rpc::Status ToRpcStatus(const absl::Status& status) {
   google::rpc::Status rpc;
   rpc.set_code(static_cast<int>(status.code()));
   rpc.set_message(CutMessage(status.message()));
-  bool has_info = false;
+  if (status.ok()) return rpc;
+  // The details in one order whatever order absl keeps payloads in (it
+  // promises none): the ErrorInfo first, then the others by type.
+  std::vector<std::pair<std::string, std::string>> details;
   status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
     // Other payloads are the process's own business.
     if (!absl::StartsWith(type_url, kGoogleRpcTypePrefix)) return;
-    google::protobuf::Any* detail = rpc.add_details();
-    detail->set_type_url(std::string(type_url));
-    detail->set_value(type_url == error::kBadRequestType ? CutBadRequest(payload)
-                                                         : std::string(payload));
-    has_info = has_info || type_url == error::kErrorInfoType;
+    details.emplace_back(type_url, type_url == error::kBadRequestType ? CutBadRequest(payload)
+                                                                      : std::string(payload));
   });
-  if (!has_info && !status.ok()) {
+  std::sort(details.begin(), details.end(), [](const auto& a, const auto& b) {
+    const bool a_info = a.first == error::kErrorInfoType;
+    const bool b_info = b.first == error::kErrorInfoType;
+    return a_info != b_info ? a_info : a.first < b.first;
+  });
+  if (details.empty() || details.front().first != error::kErrorInfoType) {
     // An error from outside the catalogue (a library's): its code names it.
     google::rpc::ErrorInfo info;
     info.set_reason(absl::StatusCodeToString(status.code()));
     info.set_domain(std::string(error::kErrorDomain));
     rpc.add_details()->PackFrom(info);
+  }
+  for (auto& [type_url, value] : details) {
+    google::protobuf::Any* detail = rpc.add_details();
+    detail->set_type_url(std::move(type_url));
+    detail->set_value(std::move(value));
   }
   return rpc;
 }

@@ -11,46 +11,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/errors.h"
+#include "common/json_string.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/api/dispatcher.h"
 #include "server/api/rpc_status.h"
 
 namespace sopsidebar::connect {
-namespace {
-
-// `text` as a JSON string, quotes included. UTF-8 passes through; quotes,
-// backslashes and control characters are escaped.
-void AppendJsonString(absl::string_view text, std::string* out) {
-  out->push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-}  // namespace
 
 std::optional<ContentType> ParseContentType(absl::string_view value) {
   absl::string_view type = value.substr(0, value.find(';'));

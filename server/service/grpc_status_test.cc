@@ -90,6 +90,24 @@ TEST(GrpcStatusTest, FailedPreconditionCarriesAPreconditionFailure) {
   EXPECT_EQ(failure.violations(0).subject(), "orgs/o/sops/x");
 }
 
+TEST(GrpcStatusTest, DetailsComeErrorInfoFirstThenByTypeWhateverTheOrderOfPayloads) {
+  // BadRequest, then PreconditionFailure, then ErrorInfo onto the status.
+  absl::Status status = absl::InvalidArgumentError("bad");
+  google::rpc::BadRequest bad_request;
+  bad_request.add_field_violations()->set_field("a");
+  status.SetPayload(error::kBadRequestType, absl::Cord(bad_request.SerializeAsString()));
+  status.SetPayload("type.googleapis.com/google.rpc.PreconditionFailure",
+                    absl::Cord(google::rpc::PreconditionFailure().SerializeAsString()));
+  google::rpc::ErrorInfo info;
+  info.set_reason("R");
+  status.SetPayload(error::kErrorInfoType, absl::Cord(info.SerializeAsString()));
+  const google::rpc::Status rpc = ToRpcStatus(status);
+  ASSERT_EQ(rpc.details_size(), 3);
+  EXPECT_EQ(rpc.details(0).type_url(), error::kErrorInfoType);
+  EXPECT_EQ(rpc.details(1).type_url(), error::kBadRequestType);
+  EXPECT_EQ(rpc.details(2).type_url(), "type.googleapis.com/google.rpc.PreconditionFailure");
+}
+
 TEST(GrpcStatusTest, ErrorFromOutsideTheCatalogueGetsErrorInfoNamingItsCode) {
   const google::rpc::Status rpc = DetailsOf(ToGrpcStatus(absl::InternalError("boom")));
   ASSERT_EQ(rpc.details_size(), 1);
