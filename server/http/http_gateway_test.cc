@@ -1124,7 +1124,7 @@ TEST_F(HttpGatewayTest, TlsRoundTrip) {
     std::ifstream in(absl::StrCat(dir, "/", name));
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
-  options_.tls = TlsServerOptions{read("cert.pem"), read("key.pem")};
+  options_.tls = TlsServerOptions{read("cert.pem"), read("key.pem"), ""};
   StartGateway();
 
   SSL_CTX* context = SSL_CTX_new(TLS_client_method());
@@ -1206,7 +1206,7 @@ TEST_F(HttpGatewayTest, MutualTlsAcceptsOnlyClientsWithACertificateOfTheCa) {
 }
 
 TEST_F(HttpGatewayTest, BadTlsKeyIsInvalidArgument) {
-  options_.tls = TlsServerOptions{"not a certificate", "not a key"};
+  options_.tls = TlsServerOptions{"not a certificate", "not a key", ""};
   EXPECT_EQ(HttpGateway::Start(options_, &methods_, Dispatch()).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
