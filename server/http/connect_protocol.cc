@@ -15,6 +15,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "server/api/dispatcher.h"
 #include "server/api/rpc_status.h"
+#include "server/http/proto_json.h"
 
 namespace sopsidebar::connect {
 
@@ -220,9 +221,9 @@ absl::StatusOr<std::string> EncodeMessage(Codec codec, const google::protobuf::M
         absl::StrCat("response is not a valid ", prototype.GetDescriptor()->full_name()));
   }
   std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(*message, &json);
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("response to JSON: ", status.ToString()));
+  absl::Status written = AppendMessageJson(*message, &json);
+  if (!written.ok()) {
+    return absl::InternalError(absl::StrCat("response to JSON: ", written.message()));
   }
   return json;
 }
