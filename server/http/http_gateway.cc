@@ -22,11 +22,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/errors.h"
+#include "google/protobuf/arena.h"
 #include "server/http/connect_protocol.h"
 #include "server/http/static_files.h"
 
@@ -457,13 +458,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::StatusOr<Caller> caller =
         gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]), deadline);
     if (!caller.ok()) return FailUnary(caller.status());
+    if (method.work == Work::kInline) {
+      // In an arena: a lookup's context is a map of a few dozen Values.
+      google::protobuf::Arena arena;
+      google::protobuf::Message* message = method.request_prototype->New(&arena);
+      status = connect::ParseMessage(type->codec, request.body(), message);
+      if (!status.ok()) return FailUnary(status);
+      return FinishUnary(method, Dispatcher::RunInline(method, *caller, *message));
+    }
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
     status = connect::ParseMessage(type->codec, request.body(), message.get());
     if (!status.ok()) return FailUnary(status);
-
-    if (method.work == Work::kInline) {
-      return FinishUnary(method, Dispatcher::RunInline(method, *caller, *message));
-    }
     // The queue holds the connection only weakly: a connection (and its
     // io_context) must never be destroyed on a dispatcher thread. The
     // connection keeps itself alive until the answer or Close.
