@@ -28,7 +28,7 @@ struct HttpLoad::Connection {
 };
 
 absl::StatusOr<std::unique_ptr<HttpLoad>> HttpLoad::Connect(const std::string& address,
-                                                           int connections) {
+                                                            int connections) {
   std::vector<std::string> host_port = absl::StrSplit(address, ':');
   int port = 0;
   sockaddr_in to{};
@@ -105,10 +105,10 @@ bool HttpLoad::Complete(Connection& c, absl::Status* status) {
   }
   if (c.in.size() < head_end + 4 + length) return false;
   const absl::string_view status_line = head.substr(0, head.find("\r\n"));
-  *status = absl::StartsWith(status_line, "HTTP/1.1 200")
-                ? absl::OkStatus()
-                : absl::InternalError(absl::StrCat(status_line, ": ",
-                                                   c.in.substr(head_end + 4, length)));
+  *status =
+      absl::StartsWith(status_line, "HTTP/1.1 200")
+          ? absl::OkStatus()
+          : absl::InternalError(absl::StrCat(status_line, ": ", c.in.substr(head_end + 4, length)));
   c.body = c.in.substr(head_end + 4, length);
   c.in.erase(0, head_end + 4 + length);
   return true;
@@ -141,9 +141,10 @@ void HttpLoad::Loop() {
 std::string ConnectRequest(const std::string& host, const std::string& path,
                            const std::string& content_type, const std::string& authorization,
                            const std::string& body) {
-  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: ", host, "\r\nContent-Type: ",
-                      content_type, "\r\nConnect-Protocol-Version: 1\r\nAuthorization: ",
-                      authorization, "\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: ", host,
+                      "\r\nContent-Type: ", content_type,
+                      "\r\nConnect-Protocol-Version: 1\r\nAuthorization: ", authorization,
+                      "\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
 }
 
 }  // namespace sopsidebar::bench

@@ -36,8 +36,7 @@ struct UnaryMethod {
   const google::protobuf::Message* response_prototype = nullptr;
   // The method for `caller`: the serialised response, or an error of
   // common/errors.h. Called where `work` says (Dispatcher decides).
-  std::function<absl::StatusOr<std::string>(const Caller&, const google::protobuf::Message&)>
-      run;
+  std::function<absl::StatusOr<std::string>(const Caller&, const google::protobuf::Message&)> run;
 };
 
 // A server-streaming method bound to the domain. Immutable; thread-safe.

@@ -74,8 +74,7 @@ class Binder {
     bound.work = work;
     bound.request_prototype = &Request::default_instance();
     bound.response_prototype =
-        google::protobuf::MessageFactory::generated_factory()->GetPrototype(
-            method->output_type());
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(method->output_type());
     bound.run = [fn = std::move(fn)](const Caller& caller, const Message& request) {
       return Serialized(fn(caller, static_cast<const Request&>(request)));
     };
@@ -88,9 +87,8 @@ class Binder {
     const MethodDescriptor* method = MethodTaking(Request::descriptor());
     if (method == nullptr || !method->server_streaming() || method->client_streaming() ||
         method->output_type() != Response::descriptor()) {
-      Fail(absl::StrCat("no server-streaming method takes ",
-                        Request::descriptor()->full_name(), " and returns ",
-                        Response::descriptor()->full_name()));
+      Fail(absl::StrCat("no server-streaming method takes ", Request::descriptor()->full_name(),
+                        " and returns ", Response::descriptor()->full_name()));
       return;
     }
     StreamMethod bound;
@@ -162,30 +160,34 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   // what is in memory (lookups, tokens and orgs) inline.
   Binder bind;
   SopRegistry* const r = registry;
-  bind.Unary<v1::CreateSopRequest>(Work::kWrites, [r](auto& c, auto& q) { return r->CreateSop(c, q); });
+  bind.Unary<v1::CreateSopRequest>(Work::kWrites,
+                                   [r](auto& c, auto& q) { return r->CreateSop(c, q); });
   bind.Unary<v1::GetSopRequest>(Work::kReads, [r](auto& c, auto& q) { return r->GetSop(c, q); });
-  bind.Unary<v1::ListSopsRequest>(Work::kReads, [r](auto& c, auto& q) { return r->ListSops(c, q); });
-  bind.Unary<v1::UpdateSopRequest>(Work::kWrites, [r](auto& c, auto& q) { return r->UpdateSop(c, q); });
-  bind.Unary<v1::DeleteSopRequest>(Work::kWrites, [r](auto& c, auto& q) { return r->DeleteSop(c, q); });
+  bind.Unary<v1::ListSopsRequest>(Work::kReads,
+                                  [r](auto& c, auto& q) { return r->ListSops(c, q); });
+  bind.Unary<v1::UpdateSopRequest>(Work::kWrites,
+                                   [r](auto& c, auto& q) { return r->UpdateSop(c, q); });
+  bind.Unary<v1::DeleteSopRequest>(Work::kWrites,
+                                   [r](auto& c, auto& q) { return r->DeleteSop(c, q); });
   bind.Unary<v1::UndeleteSopRequest>(Work::kWrites,
                                      [r](auto& c, auto& q) { return r->UndeleteSop(c, q); });
   bind.Unary<v1::ListSopRevisionsRequest>(
       Work::kReads, [r](auto& c, auto& q) { return r->ListSopRevisions(c, q); });
-  bind.Unary<v1::GetSopRevisionRequest>(
-      Work::kReads, [r](auto& c, auto& q) { return r->GetSopRevision(c, q); });
+  bind.Unary<v1::GetSopRevisionRequest>(Work::kReads,
+                                        [r](auto& c, auto& q) { return r->GetSopRevision(c, q); });
   bind.Unary<v1::PublishSopRequest>(Work::kWrites,
                                     [r](auto& c, auto& q) { return r->PublishSop(c, q); });
-  bind.Unary<v1::CheckTargetingRequest>(
-      Work::kReads, [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
+  bind.Unary<v1::CheckTargetingRequest>(Work::kReads,
+                                        [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
 
   // The lookup hot path writes its response's bytes without building it.
-  bind.Unary<v1::LookupSopsRequest>(
-      Work::kInline, [r](auto& c, auto& q) -> absl::StatusOr<std::string> {
-        std::string wire;
-        absl::Status found = r->LookupSopsWire(c, q, &wire);
-        if (!found.ok()) return found;
-        return wire;
-      });
+  bind.Unary<v1::LookupSopsRequest>(Work::kInline,
+                                    [r](auto& c, auto& q) -> absl::StatusOr<std::string> {
+                                      std::string wire;
+                                      absl::Status found = r->LookupSopsWire(c, q, &wire);
+                                      if (!found.ok()) return found;
+                                      return wire;
+                                    });
   bind.Stream<v1::WatchSopsRequest, v1::WatchSopsResponse>(
       [watches](auto& c, auto& q, std::shared_ptr<MessageSink> sink) {
         return watches->Watch(c, q, std::move(sink));
@@ -198,11 +200,14 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
                                      [a](auto& c, auto& q) { return a->CreateToken(c, q); });
   bind.Unary<v1::ListTokensRequest>(Work::kInline,
                                     [a](auto& c, auto& q) { return a->ListTokens(c, q); });
-  bind.Unary<v1::GetTokenRequest>(Work::kInline, [a](auto& c, auto& q) { return a->GetToken(c, q); });
+  bind.Unary<v1::GetTokenRequest>(Work::kInline,
+                                  [a](auto& c, auto& q) { return a->GetToken(c, q); });
   bind.Unary<v1::RevokeTokenRequest>(Work::kWrites,
                                      [a](auto& c, auto& q) { return a->RevokeToken(c, q); });
-  bind.Unary<v1::CreateOrgRequest>(Work::kWrites, [a](auto& c, auto& q) { return a->CreateOrg(c, q); });
-  bind.Unary<v1::ListOrgsRequest>(Work::kInline, [a](auto& c, auto& q) { return a->ListOrgs(c, q); });
+  bind.Unary<v1::CreateOrgRequest>(Work::kWrites,
+                                   [a](auto& c, auto& q) { return a->CreateOrg(c, q); });
+  bind.Unary<v1::ListOrgsRequest>(Work::kInline,
+                                  [a](auto& c, auto& q) { return a->ListOrgs(c, q); });
   bind.Unary<v1::GetOrgRequest>(Work::kInline, [a](auto& c, auto& q) { return a->GetOrg(c, q); });
   bind.Unary<v1::PingRequest>(Work::kInline, [a](auto& c, auto& q) { return a->Ping(c, q); });
 

@@ -49,8 +49,7 @@ class ApiMethodsTest : public ::testing::Test {
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(registry).value();
     watches_ = std::make_unique<LookupWatchHub>(
-        registry_.get(), [](const Caller&) { return absl::OkStatus(); },
-        LookupWatchHub::Options());
+        registry_.get(), [](const Caller&) { return absl::OkStatus(); }, LookupWatchHub::Options());
     auto methods = ApiMethods::Create(registry_.get(), access_.get(), watches_.get());
     ASSERT_TRUE(methods.ok()) << methods.status();
     methods_ = std::move(methods).value();

@@ -8,8 +8,8 @@
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "server/common/clock.h"
 #include "server/api/protobuf_logs.h"
+#include "server/common/clock.h"
 
 namespace sopsidebar {
 namespace {
@@ -72,9 +72,9 @@ void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,
   // The task owns `done` until it runs; a refused task is handed back
   // through `refused` so that `done` still answers the call.
   auto state = std::make_shared<Done>(std::move(done));
-  const bool queued = queue.TrySchedule(
-      [&method, caller = std::move(caller), request = std::move(request),
-       cancelled = std::move(cancelled), state]() mutable {
+  const bool queued =
+      queue.TrySchedule([&method, caller = std::move(caller), request = std::move(request),
+                         cancelled = std::move(cancelled), state]() mutable {
         absl::StatusOr<std::string> result;
         if (cancelled && cancelled()) {
           result = absl::CancelledError("the call was cancelled while it waited");
@@ -85,7 +85,7 @@ void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,
         }
         std::move (*state)(std::move(result));
       });
-  if (!queued) std::move(*state)(error::ServerBusy(queue.options().name, queue.queued()));
+  if (!queued) std::move (*state)(error::ServerBusy(queue.options().name, queue.queued()));
 }
 
 void Dispatcher::LogIfRejected(absl::string_view method, absl::string_view peer,

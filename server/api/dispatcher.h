@@ -80,13 +80,12 @@ class Dispatcher {
   // without running.
   using Done = absl::AnyInvocable<void(absl::StatusOr<std::string>) &&>;
   void Schedule(const UnaryMethod& method, Caller caller,
-                std::unique_ptr<google::protobuf::Message> request,
-                std::function<bool()> cancelled, Done done);
+                std::unique_ptr<google::protobuf::Message> request, std::function<bool()> cancelled,
+                Done done);
 
   // Logs `status` (rate-limited) when it turns a caller away: who, never
   // with what credentials.
-  void LogIfRejected(absl::string_view method, absl::string_view peer,
-                     const absl::Status& status);
+  void LogIfRejected(absl::string_view method, absl::string_view peer, const absl::Status& status);
 
  private:
   const AccessRegistry* const access_;

@@ -32,8 +32,9 @@ class DispatcherTest : public ::testing::Test {
     UnaryMethod method;
     method.work = Work::kReads;
     method.request_prototype = &v1::PingRequest::default_instance();
-    method.run = [gate, this](const Caller&,
-                              const google::protobuf::Message& request) -> absl::StatusOr<std::string> {
+    method.run = [gate, this](
+                     const Caller&,
+                     const google::protobuf::Message& request) -> absl::StatusOr<std::string> {
       if (gate != nullptr) gate->WaitForNotification();
       ++runs_;
       return static_cast<const v1::PingRequest&>(request).payload();
@@ -72,8 +73,8 @@ TEST_F(DispatcherTest, BearerTokenInAnyCaseAuthenticatesAndTheDeadlineIsCapped) 
 
 TEST_F(DispatcherTest, MissingOrWrongCredentialsAreUnauthenticated) {
   Dispatcher dispatcher(access_.get(), Dispatcher::Options());
-  for (const std::string& value : {std::string(""), std::string("Basic abc"),
-                                   std::string("Bearer"), std::string("Bearer nope"), secret_}) {
+  for (const std::string& value : {std::string(""), std::string("Basic abc"), std::string("Bearer"),
+                                   std::string("Bearer nope"), secret_}) {
     EXPECT_EQ(dispatcher.Authenticate(value, absl::InfiniteFuture()).status().code(),
               absl::StatusCode::kUnauthenticated)
         << value;
@@ -87,11 +88,10 @@ TEST_F(DispatcherTest, ScheduledCallRunsOnTheQueueAndAnswersOnce) {
   ASSERT_TRUE(caller.ok());
   absl::Notification done;
   absl::StatusOr<std::string> result;
-  dispatcher.Schedule(method, *caller, Ping("hello"), nullptr,
-                      [&](absl::StatusOr<std::string> r) {
-                        result = std::move(r);
-                        done.Notify();
-                      });
+  dispatcher.Schedule(method, *caller, Ping("hello"), nullptr, [&](absl::StatusOr<std::string> r) {
+    result = std::move(r);
+    done.Notify();
+  });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, "hello");
@@ -135,11 +135,12 @@ TEST_F(DispatcherTest, CancelledOrExpiredCallIsAnsweredWithoutRunning) {
   ASSERT_TRUE(caller.ok());
   absl::Notification cancelled_done, expired_done;
   absl::Status cancelled, expired;
-  dispatcher.Schedule(method, *caller, Ping("x"), [] { return true; },
-                      [&](absl::StatusOr<std::string> r) {
-                        cancelled = r.status();
-                        cancelled_done.Notify();
-                      });
+  dispatcher.Schedule(
+      method, *caller, Ping("x"), [] { return true; },
+      [&](absl::StatusOr<std::string> r) {
+        cancelled = r.status();
+        cancelled_done.Notify();
+      });
   Caller late = *caller;
   late.deadline = absl::Now() - absl::Seconds(1);
   dispatcher.Schedule(method, late, Ping("x"), nullptr, [&](absl::StatusOr<std::string> r) {

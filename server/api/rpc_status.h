@@ -12,9 +12,9 @@
 
 namespace sopsidebar {
 
-// Messages longer than this many bytes are cut to it. The grpc-message header (and the Connect error message)
-// percent-encodes a message to at most three times its size, well inside the
-// 8 KiB of metadata gRPC clients accept by default.
+// Messages longer than this many bytes are cut to it. The grpc-message header (and the Connect
+// error message) percent-encodes a message to at most three times its size, well inside the 8 KiB
+// of metadata gRPC clients accept by default.
 inline constexpr size_t kMaxGrpcMessageBytes = 1024;
 
 // A BadRequest detail larger than this many bytes keeps only the violations

@@ -6,8 +6,8 @@ namespace sopsidebar {
 namespace {
 
 TEST(ListenAddressTest, LoopbackIsLocalhost127Slash8AndColonColon1) {
-  for (const char* address : {"127.0.0.1:8080", "127.1.2.3:0", "localhost:50051", "[::1]:80",
-                              "::1:80"}) {
+  for (const char* address :
+       {"127.0.0.1:8080", "127.1.2.3:0", "localhost:50051", "[::1]:80", "::1:80"}) {
     EXPECT_TRUE(IsLoopbackAddress(address)) << address;
   }
 }

@@ -198,7 +198,8 @@ absl::Status CheckProtocolVersion(absl::string_view value) {
                              absl::StrCat(error::QuoteInput(value), " is not supported; send 1"));
 }
 
-absl::Status ParseMessage(Codec codec, absl::string_view bytes, google::protobuf::Message* message) {
+absl::Status ParseMessage(Codec codec, absl::string_view bytes,
+                          google::protobuf::Message* message) {
   if (codec == Codec::kProto) return ParseRequest(bytes, message);
   if (absl::StripAsciiWhitespace(bytes).empty()) return absl::OkStatus();
   google::protobuf::util::JsonParseOptions options;

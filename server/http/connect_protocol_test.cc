@@ -122,8 +122,7 @@ TEST(HttpConnectProtocolTest, JsonParsingRejectsUnknownFieldsNamingThem) {
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(unknown.message(), HasSubstr("sopsidebar.v1.LookupSopsRequest"));
   EXPECT_THAT(unknown.message(), HasSubstr("colour"));
-  EXPECT_EQ(ParseMessage(Codec::kJson, "{", &request).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseMessage(Codec::kJson, "{", &request).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(ParseMessage(Codec::kJson, "", &request).ok());
 }
 

@@ -87,7 +87,6 @@ class HttpGateway {
                                                             const MethodLookup* methods,
                                                             Dispatcher* dispatcher);
 
-
   // Shuts down.
   ~HttpGateway();
 

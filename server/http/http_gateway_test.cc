@@ -227,8 +227,6 @@ class Tokens {
 
 const std::string& GoodAuth() { return Tokens::Get().header(); }
 
-
-
 // --- A small HTTP/1.1 client on a raw socket ---------------------------------
 
 struct Head {
@@ -428,8 +426,7 @@ class HttpGatewayTest : public ::testing::Test {
 
   // Opens a WatchSops stream with `json` as its request; checks the
   // response head.
-  std::unique_ptr<Client> OpenStream(absl::string_view json,
-                                     absl::string_view auth = GoodAuth()) {
+  std::unique_ptr<Client> OpenStream(absl::string_view json, absl::string_view auth = GoodAuth()) {
     auto client = std::make_unique<Client>(port());
     EXPECT_TRUE(
         client->Send(Post(kWatch, "application/connect+json", connect::Envelope(0, json), auth)));
@@ -560,9 +557,8 @@ TEST_F(HttpGatewayTest, ExpectContinueGets100ThenTheAnswer) {
   Client client(port());
   std::string body = R"({"maxResults":6})";
   ASSERT_TRUE(client.Send(absl::StrCat(
-      "POST ", kLookup, " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n",
-      GoodAuth(), "Expect: 100-continue\r\nContent-Length: ", body.size(),
-      "\r\n\r\n")));
+      "POST ", kLookup, " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n", GoodAuth(),
+      "Expect: 100-continue\r\nContent-Length: ", body.size(), "\r\n\r\n")));
   std::optional<Head> go_on = client.ReadHead();
   ASSERT_TRUE(go_on.has_value());
   EXPECT_EQ(go_on->status, 100);
@@ -963,8 +959,8 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   // The streams add no thread: the gateway runs on its 2, beside the
   // dispatcher's read and write queues (which streams do not use).
   EXPECT_EQ(threads_open, threads_before);
-  EXPECT_EQ(threads_before - threads_without, 2 + dispatcher_options_.read_threads +
-                                                  dispatcher_options_.write_threads);
+  EXPECT_EQ(threads_before - threads_without,
+            2 + dispatcher_options_.read_threads + dispatcher_options_.write_threads);
 
   methods_.hub.Broadcast(Result("orgs/acme/sops/broadcast", 9));
   int got = 0;
@@ -1092,7 +1088,8 @@ TEST_F(HttpGatewayStaticFilesTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
   HttpGatewayOptions any = options_;
   any.listen_address = "0.0.0.0:0";
   any.insecure_listen_any = true;
-  absl::StatusOr<std::unique_ptr<HttpGateway>> refused = HttpGateway::Start(any, &methods_, Dispatch());
+  absl::StatusOr<std::unique_ptr<HttpGateway>> refused =
+      HttpGateway::Start(any, &methods_, Dispatch());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -1100,7 +1097,8 @@ TEST_F(HttpGatewayStaticFilesTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
 
 TEST_F(HttpGatewayTest, PlaintextOnANonLoopbackAddressIsRefused) {
   options_.listen_address = "0.0.0.0:0";
-  absl::StatusOr<std::unique_ptr<HttpGateway>> refused = HttpGateway::Start(options_, &methods_, Dispatch());
+  absl::StatusOr<std::unique_ptr<HttpGateway>> refused =
+      HttpGateway::Start(options_, &methods_, Dispatch());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   options_.insecure_listen_any = true;
   EXPECT_TRUE(HttpGateway::Start(options_, &methods_, Dispatch()).ok());
@@ -1182,12 +1180,10 @@ TEST_F(HttpGatewayTest, MutualTlsAcceptsOnlyClientsWithACertificateOfTheCa) {
   ASSERT_EQ(SSL_CTX_load_verify_locations(anonymous, (dir + "/ca.pem").c_str(), nullptr), 1);
   SSL_CTX* identified = SSL_CTX_new(TLS_client_method());
   ASSERT_EQ(SSL_CTX_load_verify_locations(identified, (dir + "/ca.pem").c_str(), nullptr), 1);
-  ASSERT_EQ(SSL_CTX_use_certificate_file(identified, (dir + "/client.pem").c_str(),
-                                         SSL_FILETYPE_PEM),
-            1);
-  ASSERT_EQ(SSL_CTX_use_PrivateKey_file(identified, (dir + "/client.key").c_str(),
-                                        SSL_FILETYPE_PEM),
-            1);
+  ASSERT_EQ(
+      SSL_CTX_use_certificate_file(identified, (dir + "/client.pem").c_str(), SSL_FILETYPE_PEM), 1);
+  ASSERT_EQ(
+      SSL_CTX_use_PrivateKey_file(identified, (dir + "/client.key").c_str(), SSL_FILETYPE_PEM), 1);
   {
     Client client(port(), identified);
     ASSERT_TRUE(client.connected());

@@ -62,8 +62,8 @@ class JsonWriter {
       case Descriptor::WELLKNOWNTYPE_FIELDMASK:
         return WriteFieldMask(message);
       case Descriptor::WELLKNOWNTYPE_VALUE:
-        if (const auto* value = google::protobuf::DynamicCastToGenerated<google::protobuf::Value>(
-                &message)) {
+        if (const auto* value =
+                google::protobuf::DynamicCastToGenerated<google::protobuf::Value>(&message)) {
           return WriteValue(*value);
         }
         return WriteWithProtobuf(message);
@@ -193,8 +193,8 @@ class JsonWriter {
             rep ? r->GetRepeatedDouble(message, field, index) : r->GetDouble(message, field), out_);
         break;
       case FieldDescriptor::CPPTYPE_FLOAT:
-        AppendFloating(rep ? r->GetRepeatedFloat(message, field, index) : r->GetFloat(message, field),
-                       out_);
+        AppendFloating(
+            rep ? r->GetRepeatedFloat(message, field, index) : r->GetFloat(message, field), out_);
         break;
       case FieldDescriptor::CPPTYPE_BOOL:
         out_->append((rep ? r->GetRepeatedBool(message, field, index) : r->GetBool(message, field))
@@ -202,8 +202,8 @@ class JsonWriter {
                          : "false");
         break;
       case FieldDescriptor::CPPTYPE_ENUM: {
-        const int number = rep ? r->GetRepeatedEnumValue(message, field, index)
-                               : r->GetEnumValue(message, field);
+        const int number =
+            rep ? r->GetRepeatedEnumValue(message, field, index) : r->GetEnumValue(message, field);
         const google::protobuf::EnumValueDescriptor* value =
             field->enum_type()->FindValueByNumber(number);
         if (value == nullptr) {
@@ -244,7 +244,8 @@ class JsonWriter {
     // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z, as RFC 3339 has them.
     if (time.seconds() < -62135596800 || time.seconds() > 253402300799 || time.nanos() < 0 ||
         time.nanos() > 999999999) {
-      return absl::InvalidArgumentError(absl::StrCat("timestamp out of range: ", time.seconds(), "s"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("timestamp out of range: ", time.seconds(), "s"));
     }
     AppendJsonString(google::protobuf::util::TimeUtil::ToString(time), out_);
     return absl::OkStatus();

@@ -58,24 +58,45 @@ TEST(ProtoJsonTest, LookupResponseWithValuesTimesAndEnumsReadsBack) {
       sop: "orgs/default/sops/mql"
       revision_id: "3"
       explanation {
-        rule_index: 1 priority: 100 specificity: 2 matched_record_type: "Lead"
+        rule_index: 1
+        priority: 100
+        specificity: 2
+        matched_record_type: "Lead"
         matched_conditions {
-          condition { field: "lead_score" range { min: 75 } }
+          condition {
+            field: "lead_score"
+            range { min: 75 }
+          }
           actual { number_value: 82.5 }
         }
         matched_conditions { actual { string_value: "MQL – New Handoff \"quoted\"\n" } }
         matched_conditions { actual { bool_value: true } }
         matched_conditions { actual { null_value: NULL_VALUE } }
         matched_conditions {
-          actual { list_value { values { number_value: 1e300 } values { string_value: "x" } } }
+          actual {
+            list_value {
+              values { number_value: 1e300 }
+              values { string_value: "x" }
+            }
+          }
         }
       }
       current_step_index: -1
       current_step_due_time { seconds: 1795000000 nanos: 123000000 }
       cadence_day: 2
-      sop_body { title: "T" steps { ordinal: 1 time_limit { duration { seconds: 300 nanos: 500000000 } } } }
+      sop_body {
+        title: "T"
+        steps {
+          ordinal: 1
+          time_limit { duration { seconds: 300 nanos: 500000000 } }
+        }
+      }
     }
-    near_misses { sop: "orgs/default/sops/b" failed_condition_index: -1 actual { string_value: "lead" } }
+    near_misses {
+      sop: "orgs/default/sops/b"
+      failed_condition_index: -1
+      actual { string_value: "lead" }
+    }
   )pb");
   ExpectSameAsProtobuf(response);
   const std::string json = Json(response);
@@ -90,15 +111,20 @@ TEST(ProtoJsonTest, LookupResponseWithValuesTimesAndEnumsReadsBack) {
 
 TEST(ProtoJsonTest, TokensEnumsInt64sAndFieldMasksReadBack) {
   ExpectSameAsProtobuf(Text<v1::Token>(R"pb(
-    name: "orgs/default/tokens/t1" user_id: "rep@example.com" roles: SDR roles: AE
-    create_time { seconds: 1 } expire_time { seconds: 253402300799 nanos: 999999999 }
+    name: "orgs/default/tokens/t1"
+    user_id: "rep@example.com"
+    roles: SDR
+    roles: AE
+    create_time { seconds: 1 }
+    expire_time { seconds: 253402300799 nanos: 999999999 }
   )pb"));
   ExpectSameAsProtobuf(Text<v1::UpdateSopRequest>(R"pb(
-    sop { name: "orgs/default/sops/a" } update_mask { paths: "title" paths: "targeting_rules" }
+    sop { name: "orgs/default/sops/a" }
+    update_mask { paths: "title" paths: "targeting_rules" }
   )pb"));
   ExpectSameAsProtobuf(Text<v1::PingResponse>(R"pb(payload: "\000\001\377bytes")pb"));
-  const std::string mask = Json(Text<v1::UpdateSopRequest>(
-      R"pb(update_mask { paths: "title" paths: "targeting_rules" })pb"));
+  const std::string mask = Json(
+      Text<v1::UpdateSopRequest>(R"pb(update_mask { paths: "title" paths: "targeting_rules" })pb"));
   EXPECT_EQ(mask, R"({"updateMask":"title,targetingRules"})");
   v1::Token unknown_role;
   unknown_role.add_roles(static_cast<v1::Role>(77));
@@ -109,9 +135,25 @@ TEST(ProtoJsonTest, ContextFieldsMapReadsBack) {
   ExpectSameAsProtobuf(Text<v1::WatchSopsRequest>(R"pb(
     context {
       record_type: "Lead"
-      fields { key: "lead_score" value { number_value: 82 } }
-      fields { key: "tags" value { list_value { values { string_value: "a" } } } }
-      fields { key: "address" value { struct_value { fields { key: "city" value { string_value: "Oslo" } } } } }
+      fields {
+        key: "lead_score"
+        value { number_value: 82 }
+      }
+      fields {
+        key: "tags"
+        value { list_value { values { string_value: "a" } } }
+      }
+      fields {
+        key: "address"
+        value {
+          struct_value {
+            fields {
+              key: "city"
+              value { string_value: "Oslo" }
+            }
+          }
+        }
+      }
     }
   )pb"));
   EXPECT_EQ(Json(v1::LookupSopsResponse()), "{}");
@@ -119,7 +161,10 @@ TEST(ProtoJsonTest, ContextFieldsMapReadsBack) {
 
 TEST(ProtoJsonTest, WhatJsonCannotHoldIsAnErrorAndWritesNothing) {
   v1::LookupSopsResponse response;
-  response.add_matches()->mutable_explanation()->add_matched_conditions()->mutable_actual()
+  response.add_matches()
+      ->mutable_explanation()
+      ->add_matched_conditions()
+      ->mutable_actual()
       ->set_number_value(std::numeric_limits<double>::quiet_NaN());
   std::string out = "kept";
   EXPECT_EQ(AppendMessageJson(response, &out).code(), absl::StatusCode::kInvalidArgument);

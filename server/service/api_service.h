@@ -37,12 +37,11 @@ class ApiService final : public GeneratedService::Service {
                    }));
       } else if (const StreamMethod* stream = methods.FindStream(path)) {
         this->MarkMethodRawCallback(
-            i, new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer,
-                                                                  grpc::ByteBuffer>(
-                   [runner, stream](grpc::CallbackServerContext* ctx,
-                                    const grpc::ByteBuffer* in) {
-                     return runner->Open(ctx, in, *stream);
-                   }));
+            i,
+            new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                [runner, stream](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in) {
+                  return runner->Open(ctx, in, *stream);
+                }));
       } else {
         unbound_ = absl::InternalError(absl::StrCat(path, " has no binding"));
       }

@@ -178,9 +178,9 @@ absl::StatusOr<Caller> CallRunner::Admit(const grpc::CallbackServerContext& ctx,
                                    absl::FromChrono(ctx.deadline()));
 }
 
-void CallRunner::Finish(const grpc::CallbackServerContext& ctx,
-                        grpc::ServerUnaryReactor* reactor, const UnaryMethod& method,
-                        absl::StatusOr<std::string> response, grpc::ByteBuffer* response_bytes) {
+void CallRunner::Finish(const grpc::CallbackServerContext& ctx, grpc::ServerUnaryReactor* reactor,
+                        const UnaryMethod& method, absl::StatusOr<std::string> response,
+                        grpc::ByteBuffer* response_bytes) {
   if (!response.ok()) {
     dispatcher_->LogIfRejected(method.descriptor->name(), ctx.peer(), response.status());
     reactor->Finish(ToGrpcStatus(response.status()));
@@ -226,9 +226,9 @@ grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request_bytes,
-    const StreamMethod& method) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(grpc::CallbackServerContext* ctx,
+                                                             const grpc::ByteBuffer* request_bytes,
+                                                             const StreamMethod& method) {
   auto* reactor = new StreamReactor();
   std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
   absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request.get());
