@@ -54,6 +54,7 @@ function recordContext(): PanelContext {
 }
 
 function main(): void {
+  performance.mark("demo:init");
   const panel = $<PanelEl>("panel");
   const status = $<HTMLSelectElement>("lead_status");
   for (const s of LEAD_STATUSES) status.append(new Option(s, s));

@@ -8,7 +8,7 @@
 //  3. A hook on every element: links keep only http/https/mailto/tel URLs and open in a new
 //     tab with rel="noopener noreferrer"; images are replaced by their alt text, so the panel
 //     never requests another origin.
-import createDOMPurify from "dompurify";
+import DOMPurify from "dompurify";
 import { Marked } from "marked";
 
 const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:", "tel:"]);
@@ -31,13 +31,31 @@ const marked = new Marked({
   },
 });
 
-let purifier: ReturnType<typeof createDOMPurify> | undefined;
+const ALLOWED_TAGS = [
+  "a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+  "i", "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+  "input", // GFM task-list checkboxes; made inert below
+];
+const ALLOWED_ATTR = ["href", "title", "align", "colspan", "rowspan", "start", "type", "checked", "disabled"];
 
-function getPurifier() {
+let purifier: typeof DOMPurify | undefined;
+
+// The module's own DOMPurify instance (the bundle's copy: nothing else on the page shares it),
+// configured once with setConfig, so sanitize() does not parse the config and rebuild the
+// allow-lists on every call (a panel render sanitises every step's instructions).
+function getPurifier(): typeof DOMPurify {
   if (purifier) return purifier;
-  const p = createDOMPurify(window);
-  p.addHook("uponSanitizeElement", (node, data) => {
-    if (data.tagName === "img" && node instanceof Element) {
+  const p = DOMPurify;
+  p.setConfig({
+    ALLOWED_TAGS,
+    ALLOWED_ATTR,
+    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|tel:)/i,
+    ALLOW_DATA_ATTR: false,
+    RETURN_DOM_FRAGMENT: true,
+  });
+  // Images become their alt text (before the allow-list check, which would drop them whole).
+  p.addHook("beforeSanitizeElements", (node) => {
+    if (node instanceof Element && node.nodeName === "IMG") {
       const alt = node.getAttribute("alt") ?? "";
       node.replaceWith(node.ownerDocument.createTextNode(alt));
     }
@@ -66,23 +84,10 @@ function getPurifier() {
   return p;
 }
 
-const ALLOWED_TAGS = [
-  "a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-  "i", "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
-  "input", // GFM task-list checkboxes; made inert below
-];
-const ALLOWED_ATTR = ["href", "title", "align", "colspan", "rowspan", "start", "type", "checked", "disabled"];
-
 /** Renders untrusted Markdown into an inert DocumentFragment. */
 export function renderMarkdown(md: string): DocumentFragment {
   const html = marked.parse(md ?? "") as string;
-  const frag = getPurifier().sanitize(html, {
-    ALLOWED_TAGS,
-    ALLOWED_ATTR,
-    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|tel:)/i,
-    ALLOW_DATA_ATTR: false,
-    RETURN_DOM_FRAGMENT: true,
-  }) as DocumentFragment;
+  const frag = getPurifier().sanitize(html) as unknown as DocumentFragment;
   for (const input of Array.from(frag.querySelectorAll("input"))) {
     if (input.getAttribute("type") !== "checkbox") input.remove();
     else input.setAttribute("disabled", "");
