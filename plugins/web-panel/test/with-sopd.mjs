@@ -30,7 +30,7 @@ try {
   const token = (role) => execFileSync(process.env.SOPCTL, [
     "--server", sopd.grpcAddress, "--token-file", adminFile, "token", "create",
     "--user", `demo-${role.toLowerCase()}@example.com`, "--role", role,
-  ], { encoding: "utf8" }).trim();
+  ], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   const sdr = token("SDR");
   const ae = token("AE");
   writeFileSync(tokens, JSON.stringify({ SDR: sdr, AE: ae }));
