@@ -202,14 +202,9 @@ absl::Status ParseMessage(Codec codec, absl::string_view bytes,
                           google::protobuf::Message* message) {
   if (codec == Codec::kProto) return ParseRequest(bytes, message);
   if (absl::StripAsciiWhitespace(bytes).empty()) return absl::OkStatus();
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(bytes.data(), bytes.size()), message, options);
-  if (!status.ok()) {
-    message->Clear();
-    return error::MalformedRequest(message->GetDescriptor()->full_name(),
-                                   std::string(status.message()));
+  absl::Status parsed = ParseMessageJson(bytes, message);
+  if (!parsed.ok()) {
+    return error::MalformedRequest(message->GetDescriptor()->full_name(), parsed.message());
   }
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace sopsidebar {
@@ -23,6 +24,16 @@ namespace sopsidebar {
 // a Value number that is NaN or infinite, a Timestamp or Duration out of
 // range. Thread-safe.
 absl::Status AppendMessageJson(const google::protobuf::Message& message, std::string* out);
+
+// Reads `json` into `message` (cleared first) as JsonStringToMessage does
+// with unknown fields refused, for the requests the gateway takes: the
+// common case is read straight by reflection; anything this reader does not
+// take for certain (an error, an escape or a form it leaves to protobuf, a
+// field type it does not handle) is read again by protobuf's own parser,
+// whose verdict and error message then stand. So it accepts exactly what
+// protobuf accepts, into the same message. INVALID_ARGUMENT with protobuf's
+// message otherwise. Thread-safe.
+absl::Status ParseMessageJson(absl::string_view json, google::protobuf::Message* message);
 
 }  // namespace sopsidebar
 

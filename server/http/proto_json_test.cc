@@ -175,5 +175,95 @@ TEST(ProtoJsonTest, WhatJsonCannotHoldIsAnErrorAndWritesNothing) {
   EXPECT_EQ(out, "kept");
 }
 
+// ParseMessageJson against protobuf's own parser on `json`: the same verdict,
+// the same message, the same error.
+template <typename M>
+void ExpectReadAsProtobufReads(const std::string& json) {
+  M ours;
+  const absl::Status read = ParseMessageJson(json, &ours);
+  M theirs;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto expected = google::protobuf::util::JsonStringToMessage(json, &theirs, options);
+  ASSERT_EQ(read.ok(), expected.ok()) << json << "\nours: " << read << "\ntheirs: " << expected;
+  if (read.ok()) {
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(ours, theirs))
+        << json << "\nours:   " << ours.ShortDebugString()
+        << "\ntheirs: " << theirs.ShortDebugString();
+  } else {
+    EXPECT_EQ(std::string(read.message()), std::string(expected.message())) << json;
+    EXPECT_EQ(ours.ByteSizeLong(), 0u) << "a refused request leaves nothing behind";
+  }
+}
+
+// The requests the panel and curl send, and their near misses.
+const char* const kLookups[] = {
+    R"({"context":{"recordType":"Lead","recordId":"00Q5e00000ABCdE","fields":{"lead_status":"MQL – New Handoff","lead_score":82,"company_size":120,"title":"VP Sales","status_changed_at":"2026-11-30T09:41:00Z","tags":["a",1,true,null,[]],"none":null}},"maxResults":3,"includeNearMisses":true})",
+    R"({ "context" : { "record_type" : "Lead" , "fields" : { } } , "max_results" : 0 })",
+    R"({"context":{"recordType":"Lead","fields":{"x":-0.5e-3,"y":1E+2,"z":"a\"b\\c\/d\ne\tf\rg"}}})",
+    R"({"context":{"recordType":"Lead","fields":{"x":"\u00e9","y":"caf\u00e9 \ud83d\ude00"}}})",
+    R"({"context":{"recordType":"Lead","fields":{"address":{"city":"Oslo"}}}})",
+    R"({"maxResults":"3"})",
+    R"({"maxResults":3.0})",
+    R"({"maxResults":1e1})",
+    R"({"maxResults":2147483648})",
+    R"({"maxResults":-1})",
+    R"({"maxResults":007})",
+    R"({"maxResults":+3})",
+    R"({"maxResult":3})",
+    R"({"context":null})",
+    R"({"context":{"recordType":"Lead"},"context":{"recordType":"Contact"}})",
+    R"({"context":{"fields":{"a":1,"a":2}}})",
+    R"({"context":{"fields":{"a":NaN}}})",
+    R"({"includeNearMisses":"true"})",
+    R"({"includeNearMisses":1})",
+    R"({"context":{"recordType":"\x41"}})",
+    R"({"context":{"recordType":"tab	inside"}})",
+    R"([])",
+    R"({})",
+    R"({"context":{}} trailing)",
+    R"({"context":{"recordType":"Lead",}})",
+};
+
+TEST(ProtoJsonTest, RequestsReadExactlyAsProtobufReadsThem) {
+  for (const char* json : kLookups) ExpectReadAsProtobufReads<v1::LookupSopsRequest>(json);
+  ExpectReadAsProtobufReads<v1::WatchSopsRequest>(kLookups[0] + std::string());
+  ExpectReadAsProtobufReads<v1::GetSopRequest>(
+      R"({"name":"orgs/default/sops/a","view":"SOP_VIEW_FULL"})");
+  ExpectReadAsProtobufReads<v1::GetSopRequest>(R"({"name":"orgs/default/sops/a","view":1})");
+  ExpectReadAsProtobufReads<v1::GetSopRequest>(R"({"name":"orgs/default/sops/a","view":"FULL"})");
+  ExpectReadAsProtobufReads<v1::PingRequest>(R"({"payload":"aGk="})");
+  ExpectReadAsProtobufReads<v1::UpdateSopRequest>(
+      R"({"sop":{"name":"orgs/default/sops/a","title":"T","steps":[{"ordinal":1,"timeLimit":{"duration":"300s"}}]},"updateMask":"title,steps"})");
+  ExpectReadAsProtobufReads<v1::CreateTokenRequest>(
+      R"({"parent":"orgs/default","token":{"userId":"u","roles":["SDR","AE"],"expireTime":"2027-01-01T00:00:00.5+01:00"},"ttl":"3600s"})");
+}
+
+TEST(ProtoJsonTest, EveryOneByteDamageToARequestIsReadAsProtobufReadsIt) {
+  const std::string seeds[] = {kLookups[0], kLookups[2]};
+  const char kBytes[] = {'"', '{', '}', '[', ']',  ',', ':', '0',    '9',    '-',
+                         '.', 'e', 'n', 't', '\\', ' ', 'x', '\xc3', '\xff', '\0'};
+  int cases = 0;
+  for (const std::string& seed : seeds) {
+    for (size_t i = 0; i < seed.size(); ++i) {
+      std::string removed = seed;
+      removed.erase(i, 1);
+      ExpectReadAsProtobufReads<v1::LookupSopsRequest>(removed);
+      for (char c : kBytes) {
+        std::string replaced = seed;
+        replaced[i] = c;
+        ExpectReadAsProtobufReads<v1::LookupSopsRequest>(replaced);
+        std::string inserted = seed;
+        inserted.insert(i, 1, c);
+        ExpectReadAsProtobufReads<v1::LookupSopsRequest>(inserted);
+        cases += 2;
+      }
+      ++cases;
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(cases, 10000);
+}
+
 }  // namespace
 }  // namespace sopsidebar
