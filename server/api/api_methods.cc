@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/proto_time.h"
 #include "google/protobuf/message.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -134,10 +136,7 @@ class Binder {
 
 std::string Heartbeat() {
   v1::WatchSopsResponse response;
-  const absl::Duration since_epoch = absl::Now() - absl::UnixEpoch();
-  google::protobuf::Timestamp* time = response.mutable_heartbeat()->mutable_send_time();
-  time->set_seconds(absl::ToInt64Seconds(since_epoch));
-  time->set_nanos(static_cast<int>(absl::ToInt64Nanoseconds(since_epoch) % 1000000000));
+  *response.mutable_heartbeat()->mutable_send_time() = ToProtoTimestamp(absl::Now());
   return response.SerializeAsString();
 }
 

@@ -11,24 +11,25 @@
 #include "absl/synchronization/mutex.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace sopsidebar {
 namespace {
 
 // The WatchSopsResponse with `result` set to the lookup whose wire form is
-// `lookup`: the field's tag, its size as a varint, the bytes.
+// `lookup`, without parsing it back: the field's tag, its size, the bytes.
 std::string WrapResult(const std::string& lookup) {
   std::string message;
   message.reserve(lookup.size() + 6);
-  message.push_back(
-      static_cast<char>((v1::WatchSopsResponse::kResultFieldNumber << 3) | 2));  // length-delimited
-  uint64_t size = lookup.size();
-  while (size >= 0x80) {
-    message.push_back(static_cast<char>((size & 0x7f) | 0x80));
-    size >>= 7;
+  {
+    // Their destructors give back what the stream reserved past the end.
+    google::protobuf::io::StringOutputStream stream(&message);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    google::protobuf::internal::WireFormatLite::WriteBytes(
+        v1::WatchSopsResponse::kResultFieldNumber, lookup, &out);
   }
-  message.push_back(static_cast<char>(size));
-  message.append(lookup);
   return message;
 }
 
