@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "server/api/served_api.h"
 #include "server/common/clock.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/store/in_memory_auth_store.h"
@@ -48,11 +49,10 @@ class ApiMethodsTest : public ::testing::Test {
     auto registry = SopRegistry::Create(&sop_store_, &clock_, IndexedSopMatcher::Build);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(registry).value();
-    watches_ = std::make_unique<LookupWatchHub>(
-        registry_.get(), [](const Caller&) { return absl::OkStatus(); }, LookupWatchHub::Options());
-    auto methods = ApiMethods::Create(registry_.get(), access_.get(), watches_.get());
-    ASSERT_TRUE(methods.ok()) << methods.status();
-    methods_ = std::move(methods).value();
+    auto api = ServedApi::Create(registry_.get(), access_.get(), ServedApi::Options());
+    ASSERT_TRUE(api.ok()) << api.status();
+    api_ = std::move(api).value();
+    methods_ = api_->methods();
   }
 
   static v1::LookupSopsRequest LeadLookup() {
@@ -67,8 +67,8 @@ class ApiMethodsTest : public ::testing::Test {
   std::unique_ptr<AccessRegistry> access_;
   Caller admin_;
   std::unique_ptr<SopRegistry> registry_;
-  std::unique_ptr<LookupWatchHub> watches_;
-  std::unique_ptr<ApiMethods> methods_;
+  std::unique_ptr<ServedApi> api_;
+  const ApiMethods* methods_ = nullptr;
 };
 
 TEST_F(ApiMethodsTest, EveryMethodOfTheServedServicesIsBoundOnceUnderItsPath) {

@@ -10,13 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
-#include "server/api/api_methods.h"
-#include "server/api/dispatcher.h"
+#include "server/api/served_api.h"
 #include "server/app/data_dir.h"
 #include "server/common/clock.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
-#include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/service/grpc_server.h"
 #include "server/storage/rocksdb_store.h"
@@ -105,27 +103,23 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
         ImportSopFiles(*server->registry_, options.import_dir, options.import_existing));
   }
   times.import = lap();
-  AccessRegistry* const access = server->access_.get();
-  server->watches_ = std::make_unique<LookupWatchHub>(
-      server->registry_.get(), [access](const Caller& c) { return access->CheckActive(c); },
-      options.watches);
-  LookupWatchHub* const watches = server->watches_.get();
-  server->registry_->SetCatalogListener([watches] { watches->CatalogChanged(); });
-  SOP_ASSIGN_OR_RETURN(server->methods_,
-                       ApiMethods::Create(server->registry_.get(), access, watches));
-  server->dispatcher_ = std::make_unique<Dispatcher>(access, options.dispatcher);
+  ServedApi::Options api_options;
+  api_options.dispatcher = options.dispatcher;
+  api_options.watches = options.watches;
+  SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
+                                                       server->access_.get(), api_options));
   GrpcServerOptions grpc_options;
   grpc_options.listen_address = options.listen_address;
   grpc_options.tls = std::move(tls);
   grpc_options.insecure_listen_any = options.insecure_listen_any;
-  SOP_ASSIGN_OR_RETURN(server->grpc_, GrpcServer::Start(grpc_options, server->methods_.get(),
-                                                        server->dispatcher_.get()));
+  SOP_ASSIGN_OR_RETURN(server->grpc_, GrpcServer::Start(grpc_options, server->api_->methods(),
+                                                        server->api_->dispatcher()));
   if (!options.http.listen_address.empty()) {
     HttpGatewayOptions http_options = options.http;
     http_options.tls = grpc_options.tls;
     http_options.insecure_listen_any = options.insecure_listen_any;
-    SOP_ASSIGN_OR_RETURN(server->http_, HttpGateway::Start(http_options, server->methods_.get(),
-                                                           server->dispatcher_.get()));
+    SOP_ASSIGN_OR_RETURN(server->http_, HttpGateway::Start(http_options, server->api_->methods(),
+                                                           server->api_->dispatcher()));
   }
   times.grpc_start = lap();
   times.total = absl::Now() - start;
@@ -136,12 +130,10 @@ SopdServer::~SopdServer() {
   // Open watches end first, so that the servers need not wait for them; the
   // servers next: no call may reach a destroyed registry or store. The
   // dispatcher then runs what is still queued.
-  if (watches_ != nullptr) watches_->Shutdown();
+  if (api_ != nullptr) api_->watches()->Shutdown();
   http_.reset();
   grpc_.reset();
-  dispatcher_.reset();
-  methods_.reset();
-  watches_.reset();
+  api_.reset();
   registry_.reset();
   access_.reset();
   store_.reset();
@@ -159,7 +151,7 @@ const char* SopdServer::transport() const {
 }
 
 void SopdServer::Shutdown(absl::Duration grace) {
-  watches_->Shutdown();
+  api_->watches()->Shutdown();
   if (http_ != nullptr) http_->Shutdown();
   grpc_->Shutdown(grace);
 }

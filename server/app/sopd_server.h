@@ -22,7 +22,7 @@ class RocksDbStore;
 class SopRegistry;
 class AccessRegistry;
 class GrpcServer;
-class ApiMethods;
+class ServedApi;
 class HttpGateway;
 
 class SopdServer {
@@ -118,9 +118,7 @@ class SopdServer {
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<SopRegistry> registry_;
-  std::unique_ptr<LookupWatchHub> watches_;
-  std::unique_ptr<ApiMethods> methods_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;
   ImportSummary import_summary_;

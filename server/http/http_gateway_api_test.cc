@@ -1,5 +1,5 @@
 // The gateway in front of the real API: server/api's ApiMethods and
-// Dispatcher over an in-memory store, called with a
+// Dispatcher (as sopd wires them, ServedApi) over an in-memory store, called with a
 // real token over a socket. Checks the wiring, not every method: those are
 // server/api's tests.
 #include <netinet/in.h>
@@ -16,8 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/api/api_methods.h"
-#include "server/api/dispatcher.h"
+#include "server/api/served_api.h"
 #include "server/common/clock.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/store/in_memory_auth_store.h"
@@ -93,15 +92,12 @@ class HttpGatewayApiTest : public ::testing::Test {
     auto registry = SopRegistry::Create(&sop_store_, &clock_, IndexedSopMatcher::Build);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(registry).value();
-    watches_ = std::make_unique<LookupWatchHub>(
-        registry_.get(), [](const Caller&) { return absl::OkStatus(); }, LookupWatchHub::Options());
-    auto methods = ApiMethods::Create(registry_.get(), access_.get(), watches_.get());
-    ASSERT_TRUE(methods.ok()) << methods.status();
-    methods_ = std::move(methods).value();
-    dispatcher_ = std::make_unique<Dispatcher>(access_.get(), Dispatcher::Options());
+    auto api = ServedApi::Create(registry_.get(), access_.get(), ServedApi::Options());
+    ASSERT_TRUE(api.ok()) << api.status();
+    api_ = std::move(api).value();
     HttpGatewayOptions options;
     options.listen_address = "127.0.0.1:0";
-    auto gateway = HttpGateway::Start(options, methods_.get(), dispatcher_.get());
+    auto gateway = HttpGateway::Start(options, api_->methods(), api_->dispatcher());
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     gateway_ = std::move(gateway).value();
   }
@@ -114,9 +110,7 @@ class HttpGatewayApiTest : public ::testing::Test {
   std::unique_ptr<AccessRegistry> access_;
   std::string token_;
   std::unique_ptr<SopRegistry> registry_;
-  std::unique_ptr<LookupWatchHub> watches_;
-  std::unique_ptr<ApiMethods> methods_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<ServedApi> api_;
   std::unique_ptr<HttpGateway> gateway_;
 };
 

@@ -17,13 +17,11 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "server/api/api_methods.h"
-#include "server/api/dispatcher.h"
+#include "server/api/served_api.h"
 #include "server/common/clock.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/matching/test_sops.h"
-#include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
@@ -96,19 +94,14 @@ class ContextServiceTest : public ::testing::Test {
       ASSERT_TRUE(registry_->PublishSop(admin_, publish).ok());
     }
 
-    LookupWatchHub::Options watch_options;
-    watch_options.max_watches_per_token = 3;
-    watches_ = std::make_unique<LookupWatchHub>(
-        registry_.get(), [this](const Caller& c) { return access_->CheckActive(c); },
-        watch_options);
-    registry_->SetCatalogListener([this] { watches_->CatalogChanged(); });
-    auto methods = ApiMethods::Create(registry_.get(), access_.get(), watches_.get());
-    ASSERT_TRUE(methods.ok()) << methods.status();
-    methods_ = std::move(methods).value();
-    dispatcher_ = std::make_unique<Dispatcher>(access_.get(), Dispatcher::Options());
+    ServedApi::Options api_options;
+    api_options.watches.max_watches_per_token = 3;
+    auto api = ServedApi::Create(registry_.get(), access_.get(), api_options);
+    ASSERT_TRUE(api.ok()) << api.status();
+    api_ = std::move(api).value();
     GrpcServerOptions options;
     options.listen_address = "127.0.0.1:0";
-    auto server = GrpcServer::Start(options, methods_.get(), dispatcher_.get());
+    auto server = GrpcServer::Start(options, api_->methods(), api_->dispatcher());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -147,9 +140,7 @@ class ContextServiceTest : public ::testing::Test {
   std::string admin_secret_;
   Caller admin_;
   std::unique_ptr<SopRegistry> registry_;
-  std::unique_ptr<LookupWatchHub> watches_;
-  std::unique_ptr<ApiMethods> methods_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ContextService::Stub> stub_;
@@ -324,10 +315,10 @@ TEST_F(ContextServiceTest, WatchesPastTheTokensCapAreRefusedAndClosedOnesFreeThe
   open.back()->Finish();
   open.pop_back();
   // The server ends the cancelled watch once gRPC reports the call done.
-  for (int i = 0; i < 200 && watches_->open_watches() > 2; ++i) {
+  for (int i = 0; i < 200 && api_->watches()->open_watches() > 2; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(watches_->open_watches(), 2u);
+  EXPECT_EQ(api_->watches()->open_watches(), 2u);
   WatchCall again(stub_.get(), admin_secret_, WatchLead());
   EXPECT_TRUE(again.Next().has_value());
   again.Cancel();

@@ -1,0 +1,31 @@
+#include "server/api/served_api.h"
+
+#include <utility>
+
+namespace sopsidebar {
+
+absl::StatusOr<std::unique_ptr<ServedApi>> ServedApi::Create(SopRegistry* registry,
+                                                             AccessRegistry* access,
+                                                             Options options) {
+  std::unique_ptr<ServedApi> api(new ServedApi(registry));
+  api->watches_ = std::make_unique<LookupWatchHub>(
+      registry, [access](const Caller& caller) { return access->CheckActive(caller); },
+      options.watches);
+  LookupWatchHub* const watches = api->watches_.get();
+  registry->SetCatalogListener([watches] { watches->CatalogChanged(); });
+  absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
+      ApiMethods::Create(registry, access, watches);
+  if (!methods.ok()) return methods.status();
+  api->methods_ = *std::move(methods);
+  api->dispatcher_ = std::make_unique<Dispatcher>(access, std::move(options.dispatcher));
+  return api;
+}
+
+ServedApi::~ServedApi() {
+  watches_->Shutdown();
+  // Writes still queued in the dispatcher (destroyed first, below) find no
+  // listener rather than a destroyed hub.
+  registry_->SetCatalogListener(nullptr);
+}
+
+}  // namespace sopsidebar
