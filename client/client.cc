@@ -95,6 +95,18 @@ absl::StatusOr<v1::ListOrgsResponse> Client::ListOrgs(const v1::ListOrgsRequest&
 absl::StatusOr<v1::Org> Client::GetOrg(const v1::GetOrgRequest& request) {
   return connection_->GetOrg(request);
 }
+absl::StatusOr<v1::RoleMap> Client::GetRoleMap(const v1::GetRoleMapRequest& request) {
+  return connection_->GetRoleMap(request);
+}
+absl::StatusOr<v1::RoleMap> Client::UpdateRoleMap(const v1::UpdateRoleMapRequest& request) {
+  return connection_->UpdateRoleMap(request);
+}
+absl::StatusOr<v1::FieldMap> Client::GetFieldMap(const v1::GetFieldMapRequest& request) {
+  return connection_->GetFieldMap(request);
+}
+absl::StatusOr<v1::FieldMap> Client::UpdateFieldMap(const v1::UpdateFieldMapRequest& request) {
+  return connection_->UpdateFieldMap(request);
+}
 absl::StatusOr<v1::PingResponse> Client::Ping(const v1::PingRequest& request) {
   return connection_->Ping(request);
 }

@@ -60,6 +60,10 @@ class Client {
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request);
   absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request);
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request);
+  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request);
+  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request);
+  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request);
+  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request);
 
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);

@@ -127,6 +127,10 @@ class ScriptedConnection : public Connection {
   absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest&) override {
     return Next<v1::Org>("GetOrg");
   }
+  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest&) override { return Next<v1::RoleMap>("GetRoleMap"); }
+  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest&) override { return Next<v1::RoleMap>("UpdateRoleMap"); }
+  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest&) override { return Next<v1::FieldMap>("GetFieldMap"); }
+  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest&) override { return Next<v1::FieldMap>("UpdateFieldMap"); }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest&) override {
     return Next<v1::PingResponse>("Ping");
   }

@@ -8,9 +8,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/grpc_status.h"
 #include "client/retry.h"
+#include "common/percent_encoding.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -58,6 +60,17 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options) {
   return grpc::CreateCustomChannel(options.target, grpc::SslCredentials(ssl), args);
 }
 
+// The viewer metadata an integration sends (sop-viewer-*), or none.
+std::vector<std::pair<std::string, std::string>> ViewerMetadata(
+    const ConnectionOptions::Viewer& viewer) {
+  if (viewer.id.empty()) return {};
+  std::vector<std::string> roles;
+  for (const std::string& role : viewer.crm_roles) roles.push_back(PercentEncode(role));
+  return {{"sop-viewer-id", PercentEncode(viewer.id)},
+          {"sop-viewer-name", PercentEncode(viewer.name)},
+          {"sop-viewer-crm-roles", absl::StrJoin(roles, ",")}};
+}
+
 class GrpcConnection : public Connection {
  public:
   // With invalid options there is no channel and no stubs: Call returns
@@ -69,7 +82,8 @@ class GrpcConnection : public Connection {
         sops_(channel_ ? v1::SopService::NewStub(channel_) : nullptr),
         context_(channel_ ? v1::ContextService::NewStub(channel_) : nullptr),
         admin_(channel_ ? v1::AdminService::NewStub(channel_) : nullptr),
-        authorization_(options.token.empty() ? "" : absl::StrCat("Bearer ", options.token)) {}
+        authorization_(options.token.empty() ? "" : absl::StrCat("Bearer ", options.token)),
+        viewer_(ViewerMetadata(options.viewer)) {}
 
   absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
     return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
@@ -204,6 +218,26 @@ class GrpcConnection : public Connection {
       return admin_->GetOrg(context, request, response);
     });
   }
+  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) override {
+    return Call<v1::RoleMap>([&](grpc::ClientContext* context, v1::RoleMap* response) {
+      return admin_->GetRoleMap(context, request, response);
+    });
+  }
+  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override {
+    return Call<v1::RoleMap>([&](grpc::ClientContext* context, v1::RoleMap* response) {
+      return admin_->UpdateRoleMap(context, request, response);
+    });
+  }
+  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override {
+    return Call<v1::FieldMap>([&](grpc::ClientContext* context, v1::FieldMap* response) {
+      return admin_->GetFieldMap(context, request, response);
+    });
+  }
+  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override {
+    return Call<v1::FieldMap>([&](grpc::ClientContext* context, v1::FieldMap* response) {
+      return admin_->UpdateFieldMap(context, request, response);
+    });
+  }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
     return Call<v1::PingResponse>([&](grpc::ClientContext* context, v1::PingResponse* response) {
       return admin_->Ping(context, request, response);
@@ -218,6 +252,7 @@ class GrpcConnection : public Connection {
       context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     }
     if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
+    for (const auto& [key, value] : viewer_) context->AddMetadata(key, value);
   }
 
   // Every call gets a fresh context with its own deadline and the token.
@@ -239,6 +274,7 @@ class GrpcConnection : public Connection {
   const std::unique_ptr<v1::ContextService::Stub> context_;
   const std::unique_ptr<v1::AdminService::Stub> admin_;
   const std::string authorization_;
+  const std::vector<std::pair<std::string, std::string>> viewer_;
 };
 
 }  // namespace

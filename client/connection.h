@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -63,6 +64,15 @@ struct ConnectionOptions {
   // UNAUTHENTICATED where it requires a token). Must be printable ASCII. It
   // never appears in a status message or a log of this library.
   std::string token;
+  // For a CRM integration's INTEGRATION token: the viewer it acts for, sent
+  // as sop-viewer-id, sop-viewer-name and sop-viewer-crm-roles metadata
+  // (percent-encoded) on every call; nothing is sent while id is empty.
+  struct Viewer {
+    std::string id;
+    std::string name;
+    std::vector<std::string> crm_roles;
+  };
+  Viewer viewer;
   // Default: plaintext.
   TlsOptions tls;
   RetryOptions retry;
@@ -132,6 +142,10 @@ class Connection {
   virtual absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) = 0;
   virtual absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) = 0;
   virtual absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) = 0;
+  virtual absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) = 0;
+  virtual absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) = 0;
+  virtual absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) = 0;
+  virtual absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) = 0;
 };
 
 // A Connection to sopd over gRPC (TLS as `options.tls` says, else

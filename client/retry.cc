@@ -101,6 +101,18 @@ class RetryingConnection : public Connection {
   absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override {
     return Retry([&] { return inner_->GetOrg(request); });
   }
+  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) override {
+    return Retry([&] { return inner_->GetRoleMap(request); });
+  }
+  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override {
+    return Retry([&] { return inner_->UpdateRoleMap(request); });
+  }
+  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override {
+    return Retry([&] { return inner_->GetFieldMap(request); });
+  }
+  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override {
+    return Retry([&] { return inner_->UpdateFieldMap(request); });
+  }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
     return Retry([&] { return inner_->Ping(request); });
   }

@@ -184,6 +184,12 @@ absl::Status PermissionDenied(absl::string_view operation) {
       "PERMISSION_DENIED", {{"operation", std::string(operation)}});
 }
 
+absl::Status ViewerNotAllowed(absl::string_view header) {
+  return WithInfo(absl::PermissionDeniedError(absl::StrCat(
+                      "only an INTEGRATION token may state the viewer it acts for (", header, ")")),
+                  "VIEWER_NOT_ALLOWED", {{"metadata", std::string(header)}});
+}
+
 absl::Status OrgNotFound(absl::string_view name) {
   return WithInfo(absl::NotFoundError(absl::StrCat("org ", name, " not found")), "ORG_NOT_FOUND",
                   {{"name", std::string(name)}});

@@ -120,6 +120,9 @@ inline constexpr absl::string_view kSendTokenHint = "send \"authorization: Beare
 // PERMISSION_DENIED: the caller's roles do not allow `operation` ("publish
 // SOPs").
 absl::Status PermissionDenied(absl::string_view operation);
+// PERMISSION_DENIED: a token other than an INTEGRATION one stated a viewer
+// (metadata `header`), reason VIEWER_NOT_ALLOWED.
+absl::Status ViewerNotAllowed(absl::string_view header);
 // NOT_FOUND "org <name> not found"; also for other orgs the caller may not
 // see.
 absl::Status OrgNotFound(absl::string_view name);

@@ -461,7 +461,7 @@ TEST(ParseCommandLineTest, AuthUsageErrorsSayWhatIsWrong) {
             "token create needs --role, e.g. --role SDR");
   EXPECT_EQ(UsageErrorOf({"token", "create", "--user", "u", "--role", "CEO"}),
             "--role: unknown role \"CEO\" (one of SDR, AE, SALES_MANAGER, SALES_OPS, MARKETING, "
-            "VP_SALES, MARKETING_DIRECTOR, ADMIN)");
+            "VP_SALES, MARKETING_DIRECTOR, ADMIN, INTEGRATION)");
   EXPECT_EQ(UsageErrorOf({"token", "create", "--user", "u", "--role", "SDR", "--expires", "30"}),
             "--expires: expected a duration such as 30d, 12h, 90m or 3600s, got \"30\"");
   EXPECT_EQ(UsageErrorOf({"token", "revoke"}), "token revoke needs exactly one NAME");

@@ -206,6 +206,26 @@ class InProcessConnection : public client::Connection {
       return sopd_->access().GetOrg(c, r);
     });
   }
+  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) override {
+    return Call<v1::RoleMap>(request, [this](const Caller& c, const v1::GetRoleMapRequest& r) {
+      return sopd_->crm().GetRoleMap(c, r);
+    });
+  }
+  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override {
+    return Call<v1::RoleMap>(request, [this](const Caller& c, const v1::UpdateRoleMapRequest& r) {
+      return sopd_->crm().UpdateRoleMap(c, r);
+    });
+  }
+  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override {
+    return Call<v1::FieldMap>(request, [this](const Caller& c, const v1::GetFieldMapRequest& r) {
+      return sopd_->crm().GetFieldMap(c, r);
+    });
+  }
+  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override {
+    return Call<v1::FieldMap>(request, [this](const Caller& c, const v1::UpdateFieldMapRequest& r) {
+      return sopd_->crm().UpdateFieldMap(c, r);
+    });
+  }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
     return Call<v1::PingResponse>(request, [this](const Caller& c, const v1::PingRequest& r) {
       return sopd_->access().Ping(c, r);
@@ -252,6 +272,7 @@ InProcessSopd::~InProcessSopd() { StopWatches(); }
 absl::Status InProcessSopd::Restart() {
   StopWatches();
   SOP_ASSIGN_OR_RETURN(access_, AccessRegistry::Create(&auth_store_, &clock_));
+  SOP_ASSIGN_OR_RETURN(crm_, CrmMaps::Create(&auth_store_, &clock_));
   // The matcher sopd serves lookups with.
   SOP_ASSIGN_OR_RETURN(registry_, SopRegistry::Create(&sop_store_, &clock_,
                                                       IndexedSopMatcher::Build, registry_options_));
@@ -434,6 +455,18 @@ absl::StatusOr<v1::ListOrgsResponse> FaultInjectingConnection::ListOrgs(
 }
 absl::StatusOr<v1::Org> FaultInjectingConnection::GetOrg(const v1::GetOrgRequest& request) {
   return Forward("GetOrg", request.name(), request, &client::Connection::GetOrg);
+}
+absl::StatusOr<v1::RoleMap> FaultInjectingConnection::GetRoleMap(const v1::GetRoleMapRequest& request) {
+  return Forward("GetRoleMap", request.name(), request, &client::Connection::GetRoleMap);
+}
+absl::StatusOr<v1::RoleMap> FaultInjectingConnection::UpdateRoleMap(const v1::UpdateRoleMapRequest& request) {
+  return Forward("UpdateRoleMap", request.role_map().name(), request, &client::Connection::UpdateRoleMap);
+}
+absl::StatusOr<v1::FieldMap> FaultInjectingConnection::GetFieldMap(const v1::GetFieldMapRequest& request) {
+  return Forward("GetFieldMap", request.name(), request, &client::Connection::GetFieldMap);
+}
+absl::StatusOr<v1::FieldMap> FaultInjectingConnection::UpdateFieldMap(const v1::UpdateFieldMapRequest& request) {
+  return Forward("UpdateFieldMap", request.field_map().name(), request, &client::Connection::UpdateFieldMap);
 }
 absl::StatusOr<v1::PingResponse> FaultInjectingConnection::Ping(const v1::PingRequest& request) {
   return Forward("Ping", "", request, &client::Connection::Ping);

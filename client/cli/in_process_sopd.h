@@ -28,6 +28,7 @@
 #include "server/common/clock.h"
 #include "server/common/message_stream.h"
 #include "server/domain/auth/access_registry.h"
+#include "server/domain/crm/crm_maps.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/store/in_memory_auth_store.h"
@@ -95,6 +96,7 @@ class InProcessSopd {
   FakeClock& clock() { return clock_; }
   SopRegistry& registry() { return *registry_; }
   AccessRegistry& access() { return *access_; }
+  CrmMaps& crm() { return *crm_; }
 
  private:
   explicit InProcessSopd(const Options& options)
@@ -109,6 +111,7 @@ class InProcessSopd {
   InMemorySopStore sop_store_;
   InMemoryAuthStore auth_store_;
   std::unique_ptr<AccessRegistry> access_;
+  std::unique_ptr<CrmMaps> crm_;
   std::unique_ptr<SopRegistry> registry_;
   // After registry_: destroyed before it.
   std::unique_ptr<LookupWatchHub> watches_;
@@ -173,6 +176,10 @@ class FaultInjectingConnection : public client::Connection {
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override;
   absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override;
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override;
+  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) override;
+  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override;
+  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override;
+  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override;
 
  private:
   // Records the call of `method` about `name`; the status to fail it with,

@@ -20,6 +20,14 @@ struct Caller {
   bool server_admin = false;
   // orgs/{org}/tokens/{token}: the token used.
   std::string token_name;
+  // An INTEGRATION token's CRM ("salesforce", "hubspot") and the most its
+  // viewers may get; empty and 0 for every other token.
+  std::string crm;
+  RoleSet delegable_roles = 0;
+  // Set when an integration acts for this caller (the viewer it stated):
+  // the integration token's user id. user_id, display_name and roles are
+  // then the viewer's, token_name the integration's.
+  std::string via;
   // Work not started by then is not done (DEADLINE_EXCEEDED).
   absl::Time deadline = absl::InfiniteFuture();
 };

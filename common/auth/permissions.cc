@@ -8,8 +8,8 @@ namespace {
 constexpr RoleSet kEditors = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN);
 
 constexpr Permission kTable[] = {
-    {Operation::kLookup, "look up SOPs", kAllRoles, false, false},
-    {Operation::kReadPublished, "read published SOPs", kAllRoles, false, false},
+    {Operation::kLookup, "look up SOPs", kPeopleRoles, false, false},
+    {Operation::kReadPublished, "read published SOPs", kPeopleRoles, false, false},
     {Operation::kReadDrafts, "read SOP drafts", kEditors, true, false},
     {Operation::kReadHistory, "read SOP history", kEditors, true, false},
     {Operation::kWriteSops, "create, change or delete SOPs", kEditors, false, false},
@@ -19,6 +19,8 @@ constexpr Permission kTable[] = {
     {Operation::kManageServerAdmins, "manage server-admin tokens", 0, false, true},
     {Operation::kDebugTargeting, "see near misses", kEditors, false, false},
     {Operation::kPing, "call sopd", kAllRoles, false, false},
+    {Operation::kManageRoleMaps, "manage CRM role maps", RoleBit(v1::ADMIN), false, false},
+    {Operation::kManageFieldMaps, "manage CRM field maps", kEditors, false, false},
 };
 
 const Permission& Row(Operation operation) {

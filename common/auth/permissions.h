@@ -24,6 +24,8 @@ enum class Operation {
   kManageServerAdmins,  // create and revoke server-admin tokens
   kDebugTargeting,      // near misses in lookups
   kPing,                // WhoAmI, Ping
+  kManageRoleMaps,      // read and replace the org's CRM role maps
+  kManageFieldMaps,     // read and replace the org's CRM field maps
 };
 
 struct Permission {

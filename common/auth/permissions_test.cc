@@ -21,14 +21,25 @@ TEST(PermissionsTest, EveryOperationHasExactlyOneRow) {
   for (const Permission& p : PermissionTable()) {
     EXPECT_TRUE(seen.insert(p.operation).second);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kPing) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kManageFieldMaps) + 1);
 }
 
-TEST(PermissionsTest, EveryRoleMayLookUpAndReadPublished) {
+TEST(PermissionsTest, EveryRoleButIntegrationMayLookUpAndReadPublished) {
   for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
     Caller caller = WithRoles(RoleBit(static_cast<v1::Role>(r)));
-    EXPECT_TRUE(IsAllowed(caller, Operation::kLookup)) << r;
-    EXPECT_TRUE(IsAllowed(caller, Operation::kReadPublished)) << r;
+    const bool person = r != v1::INTEGRATION;
+    EXPECT_EQ(IsAllowed(caller, Operation::kLookup), person) << r;
+    EXPECT_EQ(IsAllowed(caller, Operation::kReadPublished), person) << r;
+    EXPECT_TRUE(IsAllowed(caller, Operation::kPing)) << r;
+  }
+}
+
+TEST(PermissionsTest, OnlyAdminManagesRoleMapsAndEditorsFieldMaps) {
+  for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
+    Caller caller = WithRoles(RoleBit(static_cast<v1::Role>(r)));
+    EXPECT_EQ(IsAllowed(caller, Operation::kManageRoleMaps), r == v1::ADMIN) << r;
+    EXPECT_EQ(IsAllowed(caller, Operation::kManageFieldMaps), r == v1::ADMIN || r == v1::SALES_OPS)
+        << r;
   }
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -112,6 +113,31 @@ absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_v
   if (ids.empty()) return error::InvalidResourceName(field, name, kTokenForm);
   SOP_RETURN_IF_ERROR(CheckIds(field, name, kTokenForm, {{"org", ids[0]}, {"token", ids[1]}}));
   return TokenName{ids[0], ids[1]};
+}
+
+absl::Status ValidateCrmName(absl::string_view path, absl::string_view crm) {
+  for (absl::string_view known : kCrmNames) {
+    if (crm == known) return absl::OkStatus();
+  }
+  return error::InvalidField(
+      path, absl::StrCat(error::QuoteInput(crm), " is not a CRM sopd knows (",
+                         absl::StrJoin(std::begin(kCrmNames), std::end(kCrmNames), ", "), ")"));
+}
+
+std::string CrmMapFullName(absl::string_view org, absl::string_view collection,
+                           absl::string_view crm) {
+  return absl::StrCat("orgs/", org, "/", collection, "/", crm);
+}
+
+absl::StatusOr<CrmMapName> ParseCrmMapName(absl::string_view field, absl::string_view name,
+                                           absl::string_view collection) {
+  if (name.empty()) return error::RequiredField(field);
+  const std::string form = absl::StrCat("orgs/{org}/", collection, "/{crm}");
+  std::vector<std::string> ids = SplitName(name, {"orgs", collection});
+  if (ids.empty()) return error::InvalidResourceName(field, name, form);
+  SOP_RETURN_IF_ERROR(CheckIds(field, name, form, {{"org", ids[0]}}));
+  SOP_RETURN_IF_ERROR(ValidateCrmName(field, ids[1]));
+  return CrmMapName{ids[0], ids[1]};
 }
 
 }  // namespace sopsidebar

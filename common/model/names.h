@@ -43,6 +43,24 @@ struct TokenName {
   std::string Full() const;
 };
 
+// The CRMs sopd has role and field maps for.
+inline constexpr absl::string_view kCrmNames[] = {"salesforce", "hubspot"};
+// OK for a name in kCrmNames, else INVALID_ARGUMENT naming `path` and
+// listing them.
+absl::Status ValidateCrmName(absl::string_view path, absl::string_view crm);
+
+// A per-org, per-CRM map: orgs/{org}/roleMaps/{crm} or
+// orgs/{org}/fieldMaps/{crm}.
+struct CrmMapName {
+  std::string org;
+  std::string crm;
+};
+inline constexpr absl::string_view kRoleMaps = "roleMaps";
+inline constexpr absl::string_view kFieldMaps = "fieldMaps";
+// orgs/{org}/{collection}/{crm}
+std::string CrmMapFullName(absl::string_view org, absl::string_view collection,
+                           absl::string_view crm);
+
 // True for a valid org or SOP id.
 bool IsValidResourceId(absl::string_view id);
 
@@ -57,6 +75,9 @@ absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
                                                absl::string_view name);
 
 absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name);
+// `collection` is kRoleMaps or kFieldMaps; {crm} must be a CRM sopd knows.
+absl::StatusOr<CrmMapName> ParseCrmMapName(absl::string_view field, absl::string_view name,
+                                           absl::string_view collection);
 
 }  // namespace sopsidebar
 

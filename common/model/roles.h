@@ -17,6 +17,10 @@ inline constexpr RoleSet RoleBit(v1::Role role) { return RoleSet{1} << static_ca
 // Every role (ROLE_UNSPECIFIED excluded).
 inline constexpr RoleSet kAllRoles = ((RoleSet{1} << (v1::Role_MAX + 1)) - 1) & ~RoleSet{1};
 
+// The roles of people: every role but INTEGRATION, which only acts for a
+// viewer and sees nothing by itself.
+inline constexpr RoleSet kPeopleRoles = kAllRoles & ~RoleBit(v1::INTEGRATION);
+
 // Roles that manage SOPs and so see every SOP of their org.
 inline constexpr RoleSet kSopManagerRoles = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN);
 

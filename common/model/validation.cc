@@ -125,8 +125,18 @@ absl::Status CheckEnum(absl::string_view path, int value, bool (*is_valid)(int),
   return absl::OkStatus();
 }
 
+// A role people hold: INTEGRATION only acts for viewers, so no SOP names it.
+absl::Status CheckPersonRole(absl::string_view path, int role, bool required) {
+  SOP_RETURN_IF_ERROR(CheckEnum(path, role, v1::Role_IsValid, required));
+  if (role == v1::INTEGRATION) {
+    return error::InvalidField(
+        path, "INTEGRATION is a CRM integration's role, not a person's: name the viewers' roles");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRole(absl::string_view path, int role) {
-  return CheckEnum(path, role, v1::Role_IsValid, /*required=*/true);
+  return CheckPersonRole(path, role, /*required=*/true);
 }
 
 // Collects the field violations of independent checks, so that one pass
@@ -395,8 +405,8 @@ void CheckSteps(absl::string_view path, const RepeatedPtrField<v1::Step>& steps,
     v->Add(ValidateText(Path(p, "title"), s.title(), Limits::kMaxTitle, TextKind::kLine));
     v->Add(ValidateText(Path(p, "instructions"), s.instructions(), Limits::kMaxText,
                         TextKind::kMultiline));
-    v->Add(CheckEnum(Path(p, "responsible_role"), s.responsible_role(), v1::Role_IsValid,
-                     /*required=*/false));
+    v->Add(CheckPersonRole(Path(p, "responsible_role"), s.responsible_role(),
+                           /*required=*/false));
     if (s.has_time_limit()) {
       const std::string t = Path(p, "time_limit");
       if (s.time_limit().has_duration()) {
@@ -597,6 +607,7 @@ absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view
     SOP_RETURN_IF_ERROR(ParseOrgName(Path(prefix, "org"), context.org()).status());
   }
   SOP_RETURN_IF_ERROR(CheckRecordType(Path(prefix, "record_type"), context.record_type()));
+  if (!context.crm().empty()) SOP_RETURN_IF_ERROR(ValidateCrmName(Path(prefix, "crm"), context.crm()));
   SOP_RETURN_IF_ERROR(ValidateText(Path(prefix, "record_id"), context.record_id(),
                                    Limits::kMaxShortText, TextKind::kLine));
   if (static_cast<size_t>(context.fields().size()) > Limits::kMaxContextFields) {

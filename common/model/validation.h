@@ -78,7 +78,7 @@ absl::Status ValidateSopBody(const v1::Sop& sop, absl::string_view prefix);
 
 // Checks a lookup context: org name (when given: an empty org is the
 // caller's own), record type, field names and value types (strings, numbers,
-// bools, null, and flat lists of those).
+// bools, null, and flat lists of those), and its crm when set.
 absl::Status ValidateCrmContext(const v1::CrmContext& context, absl::string_view prefix);
 
 // A CRM field's API name: a letter, then letters, digits, '_' or '.'.

@@ -376,7 +376,10 @@ class YamlToJson {
     if (type->FindValueByName(node.Scalar()) == nullptr) {
       std::vector<std::string> names;
       for (int i = 0; i < type->value_count(); ++i) {
-        if (type->value(i)->number() != 0) names.push_back(type->value(i)->name());
+        // INTEGRATION is a CRM integration's role; an SOP names people's.
+        const bool integration =
+            type == v1::Role_descriptor() && type->value(i)->number() == v1::INTEGRATION;
+        if (type->value(i)->number() != 0 && !integration) names.push_back(type->value(i)->name());
       }
       return Reject(node, path,
                     absl::StrCat("unknown value ", error::QuoteInput(node.Scalar()), " for ",

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/proto_time.h"
+#include "common/status_macros.h"
 #include "google/protobuf/message.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -154,6 +155,7 @@ const std::vector<std::string>& ApiMethods::ServiceNames() {
 
 absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* registry,
                                                                AccessRegistry* access,
+                                                               CrmMaps* crm,
                                                                LookupWatchHub* watches) {
   // Where each method runs (Work): storage reads and writes on their queues;
   // what is in memory (lookups, tokens and orgs) inline.
@@ -179,17 +181,36 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   bind.Unary<v1::CheckTargetingRequest>(Work::kReads,
                                         [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
 
-  // The lookup hot path writes its response's bytes without building it.
-  bind.Unary<v1::LookupSopsRequest>(Work::kInline,
-                                    [r](auto& c, auto& q) -> absl::StatusOr<std::string> {
-                                      std::string wire;
-                                      absl::Status found = r->LookupSopsWire(c, q, &wire);
-                                      if (!found.ok()) return found;
-                                      return wire;
-                                    });
+  // The lookup hot path writes its response's bytes without building it. A
+  // context in a CRM's names is mapped first, and where its fields came
+  // from is appended (a response with only field_sources serialises to
+  // exactly their fields).
+  bind.Unary<v1::LookupSopsRequest>(
+      Work::kInline, [r, crm](auto& c, auto& q) -> absl::StatusOr<std::string> {
+        std::string wire;
+        if (q.context().crm().empty()) {
+          SOP_RETURN_IF_ERROR(r->LookupSopsWire(c, q, &wire));
+          return wire;
+        }
+        SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped, crm->Translate(c, q.context(), "context"));
+        v1::LookupSopsRequest ours = q;
+        *ours.mutable_context() = std::move(mapped.context);
+        SOP_RETURN_IF_ERROR(r->LookupSopsWire(c, ours, &wire));
+        v1::LookupSopsResponse sources;
+        for (v1::FieldSource& source : mapped.sources) {
+          *sources.add_field_sources() = std::move(source);
+        }
+        sources.AppendToString(&wire);
+        return wire;
+      });
   bind.Stream<v1::WatchSopsRequest, v1::WatchSopsResponse>(
-      [watches](auto& c, auto& q, std::shared_ptr<MessageSink> sink) {
-        return watches->Watch(c, q, std::move(sink));
+      [watches, crm](auto& c, auto& q, std::shared_ptr<MessageSink> sink)
+          -> absl::StatusOr<std::unique_ptr<MessageSubscription>> {
+        if (q.context().crm().empty()) return watches->Watch(c, q, std::move(sink));
+        SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped, crm->Translate(c, q.context(), "context"));
+        v1::WatchSopsRequest ours = q;
+        *ours.mutable_context() = std::move(mapped.context);
+        return watches->Watch(c, ours, std::move(sink));
       },
       &Heartbeat);
 
@@ -209,6 +230,14 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
                                   [a](auto& c, auto& q) { return a->ListOrgs(c, q); });
   bind.Unary<v1::GetOrgRequest>(Work::kInline, [a](auto& c, auto& q) { return a->GetOrg(c, q); });
   bind.Unary<v1::PingRequest>(Work::kInline, [a](auto& c, auto& q) { return a->Ping(c, q); });
+  bind.Unary<v1::GetRoleMapRequest>(Work::kInline,
+                                    [crm](auto& c, auto& q) { return crm->GetRoleMap(c, q); });
+  bind.Unary<v1::UpdateRoleMapRequest>(
+      Work::kWrites, [crm](auto& c, auto& q) { return crm->UpdateRoleMap(c, q); });
+  bind.Unary<v1::GetFieldMapRequest>(Work::kInline,
+                                     [crm](auto& c, auto& q) { return crm->GetFieldMap(c, q); });
+  bind.Unary<v1::UpdateFieldMapRequest>(
+      Work::kWrites, [crm](auto& c, auto& q) { return crm->UpdateFieldMap(c, q); });
 
   absl::Status complete = bind.Complete();
   if (!complete.ok()) return complete;

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "server/api/api_method.h"
 #include "server/domain/auth/access_registry.h"
+#include "server/domain/crm/crm_maps.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 
@@ -25,11 +26,13 @@ class ApiMethods final : public MethodLookup {
   // The services served, by full name.
   static const std::vector<std::string>& ServiceNames();
 
-  // Binds the methods to `registry`, `access` and `watches`, which must
-  // outlive the table. INTERNAL when the bindings and the protos disagree
-  // (a bug, caught by the table's own test).
+  // Binds the methods to `registry`, `access`, `crm` and `watches`, which
+  // must outlive the table. Lookups and watches of a context in a CRM's
+  // names (context.crm) are mapped to ours by `crm` first. INTERNAL when the
+  // bindings and the protos disagree (a bug, caught by the table's own
+  // test).
   static absl::StatusOr<std::unique_ptr<ApiMethods>> Create(SopRegistry* registry,
-                                                            AccessRegistry* access,
+                                                            AccessRegistry* access, CrmMaps* crm,
                                                             LookupWatchHub* watches);
 
   // The method at `path` ("/sopsidebar.v1.SopService/CreateSop"), or null.

@@ -49,7 +49,7 @@ class ApiMethodsTest : public ::testing::Test {
     auto registry = SopRegistry::Create(&sop_store_, &clock_, IndexedSopMatcher::Build);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(registry).value();
-    auto api = ServedApi::Create(registry_.get(), access_.get(), ServedApi::Options());
+    auto api = ServedApi::Create(registry_.get(), access_.get(), crm_.get(), ServedApi::Options());
     ASSERT_TRUE(api.ok()) << api.status();
     api_ = std::move(api).value();
     methods_ = api_->methods();
@@ -65,6 +65,7 @@ class ApiMethodsTest : public ::testing::Test {
   InMemoryAuthStore auth_store_;
   InMemorySopStore sop_store_;
   std::unique_ptr<AccessRegistry> access_;
+  std::unique_ptr<CrmMaps> crm_ = CrmMaps::Create(&auth_store_, &clock_).value();
   Caller admin_;
   std::unique_ptr<SopRegistry> registry_;
   std::unique_ptr<ServedApi> api_;
@@ -95,7 +96,7 @@ TEST_F(ApiMethodsTest, EveryMethodOfTheServedServicesIsBoundOnceUnderItsPath) {
       ++bound;
     }
   }
-  EXPECT_EQ(bound, 21);
+  EXPECT_EQ(bound, 25);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/Nope"), nullptr);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.ContextService/WatchSops"), nullptr);
 }

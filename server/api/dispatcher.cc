@@ -49,20 +49,28 @@ absl::Status ParseRequest(absl::string_view bytes, google::protobuf::MessageLite
   return ParseRequest(&stream, request);
 }
 
-Dispatcher::Dispatcher(const AccessRegistry* access, Options options)
+Dispatcher::Dispatcher(const AccessRegistry* access, const CrmMaps* crm, Options options)
     : access_(access),
+      crm_(crm),
       max_call_duration_(options.max_call_duration),
       rejection_log_(options.rejection_log, &Clock::Real(), std::move(options.rejection_sink)),
       reads_({"reads", options.read_threads, options.read_queue}),
       writes_({"writes", options.write_threads, options.write_queue}) {}
 
 absl::StatusOr<Caller> Dispatcher::Authenticate(absl::string_view authorization,
+                                                const ViewerHeaders& viewer,
                                                 absl::Time transport_deadline) const {
   if (!absl::StartsWithIgnoreCase(authorization, kBearer)) return error::Unauthenticated();
   absl::StatusOr<Caller> caller = access_->Authenticate(authorization.substr(kBearer.size()));
   if (!caller.ok()) return caller.status();
   caller->deadline = std::min(transport_deadline, absl::Now() + max_call_duration_);
-  return caller;
+  if (viewer.empty()) return caller;
+  if (crm_ == nullptr || !(caller->roles & RoleBit(v1::INTEGRATION))) {
+    return error::ViewerNotAllowed(kViewerIdHeader);
+  }
+  absl::StatusOr<ViewerClaim> claim = ParseViewerHeaders(viewer.id, viewer.name, viewer.crm_roles);
+  if (!claim.ok()) return claim.status();
+  return crm_->ActFor(*caller, *claim);
 }
 
 void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,

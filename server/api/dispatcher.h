@@ -26,6 +26,7 @@
 #include "server/common/log.h"
 #include "server/common/work_queue.h"
 #include "server/domain/auth/access_registry.h"
+#include "server/domain/crm/crm_maps.h"
 
 namespace sopsidebar {
 
@@ -58,13 +59,26 @@ class Dispatcher {
     LogLimiter::Sink rejection_sink = &LogLine;
   };
 
-  // `access` must outlive the dispatcher.
-  Dispatcher(const AccessRegistry* access, Options options);
+  // `access` and `crm` must outlive the dispatcher. Without `crm` (tests
+  // of the transports) no token may state a viewer.
+  Dispatcher(const AccessRegistry* access, const CrmMaps* crm, Options options);
+
+  // The viewer metadata of a call (kViewerIdHeader ...), as received; all
+  // empty when the call states no viewer.
+  struct ViewerHeaders {
+    absl::string_view id;
+    absl::string_view name;
+    absl::string_view crm_roles;
+    bool empty() const { return id.empty() && name.empty() && crm_roles.empty(); }
+  };
 
   // The caller behind an `authorization` value "Bearer <token>" (the scheme
   // in any case), with the deadline the earlier of `transport_deadline` and
   // now + max_call_duration. UNAUTHENTICATED otherwise, never saying why.
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
+  // When `viewer` is not empty, the viewer an INTEGRATION token acts for
+  // (CrmMaps::ActFor): PERMISSION_DENIED for any other token,
+  // INVALID_ARGUMENT naming the header for malformed ones.
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization, const ViewerHeaders& viewer,
                                       absl::Time transport_deadline) const;
 
   // Runs a Work::kInline method here and now.
@@ -89,6 +103,7 @@ class Dispatcher {
 
  private:
   const AccessRegistry* const access_;
+  const CrmMaps* const crm_;
   const absl::Duration max_call_duration_;
   LogLimiter rejection_log_;
   // Declared last: destroyed first, while everything its tasks use exists.

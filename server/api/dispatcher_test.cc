@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -25,6 +26,25 @@ class DispatcherTest : public ::testing::Test {
     auto secret = access_->BootstrapAdminToken();
     ASSERT_TRUE(secret.ok() && secret->has_value());
     secret_ = **secret;
+    auto crm = CrmMaps::Create(&store_, &Clock::Real());
+    ASSERT_TRUE(crm.ok()) << crm.status();
+    crm_ = std::move(crm).value();
+  }
+
+  // A token of orgs/default: an INTEGRATION one when `crm` is set.
+  std::string Issue(v1::Role role, const std::string& crm = "") {
+    v1::CreateTokenRequest request;
+    request.set_parent("orgs/default");
+    request.mutable_token()->set_user_id(absl::StrCat("user-", v1::Role_Name(role)));
+    request.mutable_token()->add_roles(role);
+    if (!crm.empty()) {
+      request.mutable_token()->set_crm(crm);
+      request.mutable_token()->add_delegable_roles(v1::SDR);
+    }
+    auto admin = access_->Authenticate(secret_);
+    auto issued = access_->CreateToken(*admin, request);
+    EXPECT_TRUE(issued.ok()) << issued.status();
+    return issued.ok() ? "Bearer " + issued->secret() : "";
   }
 
   // A kReads method that echoes Ping's payload after `gate` (when set) opens.
@@ -50,6 +70,7 @@ class DispatcherTest : public ::testing::Test {
 
   InMemoryAuthStore store_;
   std::unique_ptr<AccessRegistry> access_;
+  std::unique_ptr<CrmMaps> crm_;
   std::string secret_;
   std::atomic<int> runs_{0};
 };
@@ -57,34 +78,74 @@ class DispatcherTest : public ::testing::Test {
 TEST_F(DispatcherTest, BearerTokenInAnyCaseAuthenticatesAndTheDeadlineIsCapped) {
   Dispatcher::Options options;
   options.max_call_duration = absl::Seconds(5);
-  Dispatcher dispatcher(access_.get(), options);
+  Dispatcher dispatcher(access_.get(), crm_.get(), options);
   const absl::Time before = absl::Now();
-  auto caller = dispatcher.Authenticate("bEaReR " + secret_, absl::InfiniteFuture());
+  auto caller = dispatcher.Authenticate("bEaReR " + secret_, {}, absl::InfiniteFuture());
   ASSERT_TRUE(caller.ok()) << caller.status();
   EXPECT_TRUE(caller->server_admin);
   EXPECT_GE(caller->deadline, before + absl::Seconds(5));
   EXPECT_LE(caller->deadline, absl::Now() + absl::Seconds(5));
 
   const absl::Time soon = absl::Now() + absl::Milliseconds(100);
-  auto hurried = dispatcher.Authenticate("Bearer " + secret_, soon);
+  auto hurried = dispatcher.Authenticate("Bearer " + secret_, {}, soon);
   ASSERT_TRUE(hurried.ok());
   EXPECT_EQ(hurried->deadline, soon);
 }
 
 TEST_F(DispatcherTest, MissingOrWrongCredentialsAreUnauthenticated) {
-  Dispatcher dispatcher(access_.get(), Dispatcher::Options());
+  Dispatcher dispatcher(access_.get(), crm_.get(), Dispatcher::Options());
   for (const std::string& value : {std::string(""), std::string("Basic abc"), std::string("Bearer"),
                                    std::string("Bearer nope"), secret_}) {
-    EXPECT_EQ(dispatcher.Authenticate(value, absl::InfiniteFuture()).status().code(),
+    EXPECT_EQ(dispatcher.Authenticate(value, {}, absl::InfiniteFuture()).status().code(),
               absl::StatusCode::kUnauthenticated)
         << value;
   }
 }
 
+TEST_F(DispatcherTest, AnIntegrationTokenActsForTheViewerItStates) {
+  Dispatcher dispatcher(access_.get(), crm_.get(), Dispatcher::Options());
+  v1::UpdateRoleMapRequest map;
+  map.mutable_role_map()->set_name("orgs/default/roleMaps/salesforce");
+  map.mutable_role_map()->add_entries()->set_crm_role("Inside Sales");
+  map.mutable_role_map()->mutable_entries(0)->add_roles(v1::SDR);
+  ASSERT_TRUE(crm_->UpdateRoleMap(*access_->Authenticate(secret_), map).ok());
+  const std::string integration = Issue(v1::INTEGRATION, "salesforce");
+  auto viewer = dispatcher.Authenticate(integration, {"005A", "Ana+Rep", "Inside+Sales"},
+                                        absl::InfiniteFuture());
+  ASSERT_TRUE(viewer.ok()) << viewer.status();
+  EXPECT_EQ(viewer->user_id, "salesforce:005A");
+  EXPECT_EQ(viewer->display_name, "Ana Rep");
+  EXPECT_EQ(viewer->roles, RoleBit(v1::SDR));
+  EXPECT_EQ(viewer->via, "user-INTEGRATION");
+  // Without a viewer it is itself: INTEGRATION, nothing else.
+  auto itself = dispatcher.Authenticate(integration, {}, absl::InfiniteFuture());
+  ASSERT_TRUE(itself.ok());
+  EXPECT_EQ(itself->roles, RoleBit(v1::INTEGRATION));
+}
+
+TEST_F(DispatcherTest, AnyOtherTokenStatingAViewerIsDenied) {
+  Dispatcher dispatcher(access_.get(), crm_.get(), Dispatcher::Options());
+  for (v1::Role role : {v1::SDR, v1::SALES_OPS, v1::ADMIN}) {
+    const std::string token = Issue(role);
+    for (const Dispatcher::ViewerHeaders& viewer :
+         {Dispatcher::ViewerHeaders{"005A", "", ""}, Dispatcher::ViewerHeaders{"", "Ana", ""},
+          Dispatcher::ViewerHeaders{"", "", "Inside Sales"}}) {
+      absl::Status denied =
+          dispatcher.Authenticate(token, viewer, absl::InfiniteFuture()).status();
+      EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << role;
+    }
+  }
+  // The bootstrap server-admin token too.
+  EXPECT_EQ(dispatcher.Authenticate("Bearer " + secret_, {"005A", "", ""}, absl::InfiniteFuture())
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST_F(DispatcherTest, ScheduledCallRunsOnTheQueueAndAnswersOnce) {
-  Dispatcher dispatcher(access_.get(), Dispatcher::Options());
+  Dispatcher dispatcher(access_.get(), crm_.get(), Dispatcher::Options());
   const UnaryMethod method = EchoMethod();
-  auto caller = dispatcher.Authenticate("Bearer " + secret_, absl::InfiniteFuture());
+  auto caller = dispatcher.Authenticate("Bearer " + secret_, {}, absl::InfiniteFuture());
   ASSERT_TRUE(caller.ok());
   absl::Notification done;
   absl::StatusOr<std::string> result;
@@ -102,9 +163,9 @@ TEST_F(DispatcherTest, FullQueueAnswersUnavailableAtOnceWithoutRunningTheCall) {
   options.read_threads = 1;
   options.read_queue = 1;
   absl::Notification gate;
-  auto dispatcher = std::make_unique<Dispatcher>(access_.get(), options);
+  auto dispatcher = std::make_unique<Dispatcher>(access_.get(), crm_.get(), options);
   const UnaryMethod method = EchoMethod(&gate);
-  auto caller = dispatcher->Authenticate("Bearer " + secret_, absl::InfiniteFuture());
+  auto caller = dispatcher->Authenticate("Bearer " + secret_, {}, absl::InfiniteFuture());
   ASSERT_TRUE(caller.ok());
   absl::BlockingCounter answered(3);
   std::vector<absl::StatusCode> codes(3, absl::StatusCode::kUnknown);
@@ -129,9 +190,9 @@ TEST_F(DispatcherTest, FullQueueAnswersUnavailableAtOnceWithoutRunningTheCall) {
 }
 
 TEST_F(DispatcherTest, CancelledOrExpiredCallIsAnsweredWithoutRunning) {
-  Dispatcher dispatcher(access_.get(), Dispatcher::Options());
+  Dispatcher dispatcher(access_.get(), crm_.get(), Dispatcher::Options());
   const UnaryMethod method = EchoMethod();
-  auto caller = dispatcher.Authenticate("Bearer " + secret_, absl::InfiniteFuture());
+  auto caller = dispatcher.Authenticate("Bearer " + secret_, {}, absl::InfiniteFuture());
   ASSERT_TRUE(caller.ok());
   absl::Notification cancelled_done, expired_done;
   absl::Status cancelled, expired;

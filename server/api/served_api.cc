@@ -6,7 +6,7 @@ namespace sopsidebar {
 
 absl::StatusOr<std::unique_ptr<ServedApi>> ServedApi::Create(SopRegistry* registry,
                                                              AccessRegistry* access,
-                                                             Options options) {
+                                                             CrmMaps* crm, Options options) {
   std::unique_ptr<ServedApi> api(new ServedApi(registry));
   api->watches_ = std::make_unique<LookupWatchHub>(
       registry, [access](const Caller& caller) { return access->CheckActive(caller); },
@@ -14,10 +14,10 @@ absl::StatusOr<std::unique_ptr<ServedApi>> ServedApi::Create(SopRegistry* regist
   LookupWatchHub* const watches = api->watches_.get();
   registry->SetCatalogListener([watches] { watches->CatalogChanged(); });
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
-      ApiMethods::Create(registry, access, watches);
+      ApiMethods::Create(registry, access, crm, watches);
   if (!methods.ok()) return methods.status();
   api->methods_ = *std::move(methods);
-  api->dispatcher_ = std::make_unique<Dispatcher>(access, std::move(options.dispatcher));
+  api->dispatcher_ = std::make_unique<Dispatcher>(access, crm, std::move(options.dispatcher));
   return api;
 }
 

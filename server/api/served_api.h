@@ -1,5 +1,5 @@
-// The API as the transports serve it, over a SopRegistry and an
-// AccessRegistry: the watch hub (told of every catalog change, its tokens
+// The API as the transports serve it, over a SopRegistry, an AccessRegistry
+// and the orgs' CrmMaps: the watch hub (told of every catalog change, its tokens
 // checked by the access registry), the method table bound to all three, and
 // the dispatcher. sopd builds one; the transports' tests build one over
 // in-memory stores, so that both wire it the same way.
@@ -28,7 +28,8 @@ class ServedApi {
 
   // INTERNAL when the method bindings and the protos disagree (ApiMethods).
   static absl::StatusOr<std::unique_ptr<ServedApi>> Create(SopRegistry* registry,
-                                                           AccessRegistry* access, Options options);
+                                                           AccessRegistry* access, CrmMaps* crm,
+                                                           Options options);
   // Ends every watch and detaches the hub from the registry.
   ~ServedApi();
 

@@ -83,6 +83,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
     server->admin_token_path_ = paths.admin_token;
     SOP_RETURN_IF_ERROR(WriteSecretFile(server->admin_token_path_, *admin_secret));
   }
+  SOP_ASSIGN_OR_RETURN(server->crm_, CrmMaps::Create(server->store_.get(), &Clock::Real()));
   times.tokens = lap();
   // Full builds happen at start only (later writes derive snapshots
   // incrementally); the factory outlives Start, so it shares the sum.
@@ -107,7 +108,8 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   api_options.dispatcher = options.dispatcher;
   api_options.watches = options.watches;
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
-                                                       server->access_.get(), api_options));
+                                                       server->access_.get(), server->crm_.get(),
+                                                       api_options));
   GrpcServerOptions grpc_options;
   grpc_options.listen_address = options.listen_address;
   grpc_options.tls = std::move(tls);

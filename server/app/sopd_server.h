@@ -117,6 +117,7 @@ class SopdServer {
   Options options_;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<AccessRegistry> access_;
+  std::unique_ptr<CrmMaps> crm_;
   std::unique_ptr<SopRegistry> registry_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;

@@ -43,7 +43,8 @@ using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 constexpr char kAllowHeaders[] =
-    "authorization, content-type, connect-protocol-version, connect-timeout-ms";
+    "authorization, content-type, connect-protocol-version, connect-timeout-ms, sop-viewer-id, "
+    "sop-viewer-name, sop-viewer-crm-roles";
 constexpr char kAllowMethods[] = "POST, GET, HEAD, OPTIONS";
 constexpr char kPreflightMaxAge[] = "7200";
 // How long a closing connection drains what the client still sends, so that
@@ -86,6 +87,13 @@ std::optional<net::ip::address> HostAddress(const std::string& host) {
 }
 
 absl::string_view Sv(beast::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// The viewer an integration states, from the request's headers (views into
+// `request`).
+Dispatcher::ViewerHeaders ViewerHeadersOf(const Request& request) {
+  return {Sv(request[kViewerIdHeader]), Sv(request[kViewerNameHeader]),
+          Sv(request[kViewerRolesHeader])};
+}
 
 // True for a Host header naming a loopback address, with or without a port
 // ("localhost:8080", "127.0.0.1", "[::1]:8080").
@@ -456,7 +464,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (status.ok()) status = DeadlineOf(request, &deadline);
     if (!status.ok()) return FailUnary(status);
     absl::StatusOr<Caller> caller =
-        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]), deadline);
+        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]),
+                                            ViewerHeadersOf(request), deadline);
     if (!caller.ok()) return FailUnary(caller.status());
     if (method.work == Work::kInline) {
       // In an arena: a lookup's context is a map of a few dozen Values.
@@ -539,7 +548,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::StatusOr<absl::string_view> payload = connect::SingleEnvelopePayload(request.body());
     if (!payload.ok()) return FailStream(payload.status());
     absl::StatusOr<Caller> caller =
-        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]), deadline);
+        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]),
+                                            ViewerHeadersOf(request), deadline);
     if (!caller.ok()) return FailStream(caller.status());
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
     status = connect::ParseMessage(type->codec, *payload, message.get());

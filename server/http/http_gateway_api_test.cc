@@ -92,7 +92,7 @@ class HttpGatewayApiTest : public ::testing::Test {
     auto registry = SopRegistry::Create(&sop_store_, &clock_, IndexedSopMatcher::Build);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(registry).value();
-    auto api = ServedApi::Create(registry_.get(), access_.get(), ServedApi::Options());
+    auto api = ServedApi::Create(registry_.get(), access_.get(), crm_.get(), ServedApi::Options());
     ASSERT_TRUE(api.ok()) << api.status();
     api_ = std::move(api).value();
     HttpGatewayOptions options;
@@ -108,6 +108,7 @@ class HttpGatewayApiTest : public ::testing::Test {
   InMemoryAuthStore auth_store_;
   InMemorySopStore sop_store_;
   std::unique_ptr<AccessRegistry> access_;
+  std::unique_ptr<CrmMaps> crm_ = CrmMaps::Create(&auth_store_, &clock_).value();
   std::string token_;
   std::unique_ptr<SopRegistry> registry_;
   std::unique_ptr<ServedApi> api_;

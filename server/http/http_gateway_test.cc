@@ -448,7 +448,7 @@ class HttpGatewayTest : public ::testing::Test {
         absl::MutexLock lock(&mu_);
         rejected_.emplace_back(line);
       };
-      dispatcher_ = std::make_unique<Dispatcher>(Tokens::Get().access(), dispatcher_options_);
+      dispatcher_ = std::make_unique<Dispatcher>(Tokens::Get().access(), nullptr, dispatcher_options_);
     }
     return dispatcher_.get();
   }
@@ -694,7 +694,8 @@ TEST_F(HttpGatewayTest, PreflightFromAllowedOriginListsMethodsAndHeaders) {
   EXPECT_EQ(preflight.head.get("access-control-allow-origin"), "https://crm.example.com");
   EXPECT_THAT(preflight.head.get("access-control-allow-methods"), HasSubstr("POST"));
   EXPECT_EQ(preflight.head.get("access-control-allow-headers"),
-            "authorization, content-type, connect-protocol-version, connect-timeout-ms");
+            "authorization, content-type, connect-protocol-version, connect-timeout-ms, sop-viewer-id, "
+            "sop-viewer-name, sop-viewer-crm-roles");
   EXPECT_EQ(preflight.head.get("access-control-max-age"), "7200");
   EXPECT_EQ(preflight.head.get("vary"), "Origin");
 }

@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
+#include "common/percent_encoding.h"
+#include "common/status_macros.h"
 
 namespace sopsidebar {
 namespace {
@@ -24,13 +26,6 @@ std::string RealPath(const std::string& path) {
   char resolved[PATH_MAX];
   if (realpath(path.c_str(), resolved) == nullptr) return "";
   return resolved;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
 }
 
 absl::string_view BaseName(absl::string_view path) {
@@ -77,19 +72,10 @@ absl::StatusOr<std::string> DecodeUrlPath(absl::string_view url_path) {
   if (url_path.empty() || url_path[0] != '/') {
     return error::InvalidField("path", "must start with /");
   }
-  std::string decoded;
-  decoded.reserve(url_path.size());
-  for (size_t i = 0; i < url_path.size(); ++i) {
-    char c = url_path[i];
-    if (c == '%') {
-      int high = i + 2 < url_path.size() ? HexValue(url_path[i + 1]) : -1;
-      int low = i + 2 < url_path.size() ? HexValue(url_path[i + 2]) : -1;
-      if (high < 0 || low < 0) return error::InvalidField("path", "has a bad percent escape");
-      c = static_cast<char>(high * 16 + low);
-      i += 2;
-    }
-    if (c == '\0' || c == '\\') return error::InvalidField("path", "has a NUL or a backslash");
-    decoded.push_back(c);
+  SOP_ASSIGN_OR_RETURN(const std::string decoded,
+                       PercentDecode("path", url_path, /*plus_is_space=*/false));
+  if (absl::StrContains(decoded, '\0') || absl::StrContains(decoded, '\\')) {
+    return error::InvalidField("path", "has a NUL or a backslash");
   }
   for (absl::string_view segment : absl::StrSplit(decoded, '/')) {
     if (segment == "." || segment == "..") {

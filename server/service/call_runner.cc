@@ -172,10 +172,17 @@ absl::StatusOr<Caller> CallRunner::Admit(const grpc::CallbackServerContext& ctx,
                             ? ParseRequest(&reader, request)
                             : error::MalformedRequest(request->GetTypeName(), "unreadable bytes");
   if (!parsed.ok()) return parsed;
-  auto it = ctx.client_metadata().find("authorization");
-  if (it == ctx.client_metadata().end()) return error::Unauthenticated();
-  return dispatcher_->Authenticate(absl::string_view(it->second.data(), it->second.size()),
-                                   absl::FromChrono(ctx.deadline()));
+  const auto& metadata = ctx.client_metadata();
+  auto header = [&metadata](absl::string_view key) -> absl::string_view {
+    auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+    return it == metadata.end() ? absl::string_view()
+                                : absl::string_view(it->second.data(), it->second.size());
+  };
+  if (metadata.find("authorization") == metadata.end()) return error::Unauthenticated();
+  return dispatcher_->Authenticate(
+      header("authorization"),
+      {header(kViewerIdHeader), header(kViewerNameHeader), header(kViewerRolesHeader)},
+      absl::FromChrono(ctx.deadline()));
 }
 
 void CallRunner::Finish(const grpc::CallbackServerContext& ctx, grpc::ServerUnaryReactor* reactor,

@@ -96,7 +96,7 @@ class ContextServiceTest : public ::testing::Test {
 
     ServedApi::Options api_options;
     api_options.watches.max_watches_per_token = 3;
-    auto api = ServedApi::Create(registry_.get(), access_.get(), api_options);
+    auto api = ServedApi::Create(registry_.get(), access_.get(), crm_.get(), api_options);
     ASSERT_TRUE(api.ok()) << api.status();
     api_ = std::move(api).value();
     GrpcServerOptions options;
@@ -137,6 +137,7 @@ class ContextServiceTest : public ::testing::Test {
   InMemoryAuthStore auth_store_;
   InMemorySopStore sop_store_;
   std::unique_ptr<AccessRegistry> access_;
+  std::unique_ptr<CrmMaps> crm_ = CrmMaps::Create(&auth_store_, &clock_).value();
   std::string admin_secret_;
   Caller admin_;
   std::unique_ptr<SopRegistry> registry_;

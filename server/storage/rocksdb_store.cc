@@ -260,6 +260,27 @@ absl::Status RocksDbStore::ForEachOrg(const std::function<absl::Status(const v1:
   return ForEach<v1::Org>(*db_, "o/", fn);
 }
 
+absl::Status RocksDbStore::PutRoleMap(const v1::RoleMap& map) {
+  SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("role_map.name", map.name(), kRoleMaps));
+  return Put(absl::StrCat("rm/", name.org, "/", name.crm), map);
+}
+
+absl::Status RocksDbStore::ForEachRoleMap(
+    const std::function<absl::Status(const v1::RoleMap&)>& fn) const {
+  return ForEach<v1::RoleMap>(*db_, "rm/", fn);
+}
+
+absl::Status RocksDbStore::PutFieldMap(const v1::FieldMap& map) {
+  SOP_ASSIGN_OR_RETURN(CrmMapName name,
+                       ParseCrmMapName("field_map.name", map.name(), kFieldMaps));
+  return Put(absl::StrCat("fm/", name.org, "/", name.crm), map);
+}
+
+absl::Status RocksDbStore::ForEachFieldMap(
+    const std::function<absl::Status(const v1::FieldMap&)>& fn) const {
+  return ForEach<v1::FieldMap>(*db_, "fm/", fn);
+}
+
 absl::Status RocksDbStore::Write(const SopWrite& write) {
   SOP_ASSIGN_OR_RETURN(SopWriteKeys keys, CheckSopWrite(write));
   const std::string revision_key = RevisionKey(keys.sop, keys.revision.revision);

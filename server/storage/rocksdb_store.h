@@ -66,6 +66,12 @@ class RocksDbStore : public SopStore, public AuthStore {
       const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const override;
   absl::Status PutOrg(const v1::Org& org) override;
   absl::Status ForEachOrg(const std::function<absl::Status(const v1::Org&)>& fn) const override;
+  absl::Status PutRoleMap(const v1::RoleMap& map) override;
+  absl::Status ForEachRoleMap(
+      const std::function<absl::Status(const v1::RoleMap&)>& fn) const override;
+  absl::Status PutFieldMap(const v1::FieldMap& map) override;
+  absl::Status ForEachFieldMap(
+      const std::function<absl::Status(const v1::FieldMap&)>& fn) const override;
 
   // Test hooks: the latest sequence number, and the keys of each write batch
   // in the write-ahead log after `sequence`, one entry per batch.

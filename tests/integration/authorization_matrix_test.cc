@@ -74,6 +74,7 @@ enum class Principal {
   kPlain,  // a user with no tie to the SOP
   kOwner,  // user id == the SOP's owner_user_id
   kLabel,  // user id and display name spell the SOP's free-text owner
+  kViewer,  // a CRM user an INTEGRATION token acts for, whose CRM role maps to the role
 };
 
 // The roles that also call as kOwner and kLabel.
@@ -88,9 +89,10 @@ struct Cell {
 };
 
 std::string Describe(const Cell& c) {
-  const char* principal = c.principal == Principal::kOwner   ? " (owner_user_id)"
-                          : c.principal == Principal::kLabel ? " (named like the owner label)"
-                                                             : "";
+  const char* principal = c.principal == Principal::kOwner    ? " (owner_user_id)"
+                          : c.principal == Principal::kLabel  ? " (named like the owner label)"
+                          : c.principal == Principal::kViewer ? " (viewer of an INTEGRATION token)"
+                                                              : "";
   return absl::StrCat(c.role == v1::ROLE_UNSPECIFIED ? "no-token" : v1::Role_Name(c.role),
                       principal, c.ae_only ? " / AE-only SOP" : " / public SOP",
                       c.other_org ? " / other org" : " / own org");
@@ -99,9 +101,11 @@ std::string Describe(const Cell& c) {
 // The expected outcome, from the rules in docs/SECURITY.md.
 struct Rules {
   static bool Editor(v1::Role r) { return r == v1::SALES_OPS || r == v1::ADMIN; }
+  // An INTEGRATION token without a viewer is nobody: it sees no SOP.
+  static bool Nobody(const Cell& c) { return c.role == v1::INTEGRATION; }
   // Visibility comes from roles alone: owning an SOP never shows it.
   static bool Sees(const Cell& c) {
-    return !c.ae_only || c.role == v1::AE || Editor(c.role);
+    return !Nobody(c) && (!c.ae_only || c.role == v1::AE || Editor(c.role));
   }
   // Drafts and history: editors, and the owner of an SOP it sees. The
   // free-text owner label grants nothing.
@@ -113,13 +117,16 @@ struct Rules {
     if (!Sees(c)) return Outcome::kNotFound;
     return ReadsDrafts(c) ? Outcome::kOkDraft : Outcome::kOk;
   }
-  // Lists: hidden SOPs are left out.
+  // Lists: hidden SOPs are left out (nobody's list is empty).
   static Outcome Listing(const Cell& c) {
     if (!Sees(c)) return Outcome::kOkWithoutIt;
     return ReadsDrafts(c) ? Outcome::kOkDraft : Outcome::kOk;
   }
   // Lookups match published revisions only.
-  static Outcome Lookup(const Cell& c) { return Sees(c) ? Outcome::kOk : Outcome::kOkWithoutIt; }
+  static Outcome Lookup(const Cell& c) {
+    if (Nobody(c)) return Outcome::kPermissionDenied;
+    return Sees(c) ? Outcome::kOk : Outcome::kOkWithoutIt;
+  }
   // Revisions and targeting checks: hidden -> NOT_FOUND, then draft access.
   static Outcome History(const Cell& c) {
     if (!Sees(c)) return Outcome::kNotFound;
@@ -137,6 +144,10 @@ struct Rules {
     return c.role == v1::ADMIN ? Outcome::kOk : Outcome::kPermissionDenied;
   }
   static Outcome Anyone(const Cell&) { return Outcome::kOk; }
+  static Outcome RoleMapAdmin(const Cell& c) { return TokenAdmin(c); }
+  static Outcome FieldMapAdmin(const Cell& c) {
+    return Editor(c.role) ? Outcome::kOk : Outcome::kPermissionDenied;
+  }
   static Outcome ServerAdminOnly(const Cell&) { return Outcome::kPermissionDenied; }
   // Undelete of a live SOP: editors reach the state check.
   static Outcome Undelete(const Cell& c) {
@@ -326,6 +337,30 @@ std::map<std::string, Rpc> RpcTable() {
                                                           Seen*) {
     return c.GetOrg("orgs/default").status();
   }};
+  t[admin + "GetRoleMap"] = {Rules::RoleMapAdmin, true, [](client::Client& c, const Target&,
+                                                            Seen*) {
+    v1::GetRoleMapRequest r;
+    r.set_name("orgs/default/roleMaps/hubspot");
+    return c.GetRoleMap(r).status();
+  }};
+  t[admin + "UpdateRoleMap"] = {Rules::RoleMapAdmin, true, [](client::Client& c, const Target&,
+                                                               Seen*) {
+    v1::UpdateRoleMapRequest r;
+    r.mutable_role_map()->set_name("orgs/default/roleMaps/hubspot");
+    return c.UpdateRoleMap(r).status();
+  }};
+  t[admin + "GetFieldMap"] = {Rules::FieldMapAdmin, true, [](client::Client& c, const Target&,
+                                                              Seen*) {
+    v1::GetFieldMapRequest r;
+    r.set_name("orgs/default/fieldMaps/salesforce");
+    return c.GetFieldMap(r).status();
+  }};
+  t[admin + "UpdateFieldMap"] = {Rules::FieldMapAdmin, true, [](client::Client& c,
+                                                                 const Target&, Seen*) {
+    v1::UpdateFieldMapRequest r;
+    r.mutable_field_map()->set_name("orgs/default/fieldMaps/hubspot");
+    return c.UpdateFieldMap(r).status();
+  }};
   return t;
 }
 
@@ -340,10 +375,26 @@ class AuthorizationMatrixTest : public test::SopdFixture {
     const std::string acme_admin = IssueToken(admin_token_, "acme-admin", {v1::ADMIN}, "acme");
     for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
       const auto role = static_cast<v1::Role>(r);
+      if (role == v1::INTEGRATION) {
+        own_[{role, Principal::kPlain}] =
+            IssueIntegrationToken(admin_token_, "own-crm", "salesforce", {v1::SDR, v1::AE});
+        other_[{role, Principal::kPlain}] =
+            IssueIntegrationToken(acme_admin, "acme-crm", "salesforce", {v1::SDR, v1::AE}, "acme");
+        continue;
+      }
       own_[{role, Principal::kPlain}] =
           IssueToken(admin_token_, "own-" + v1::Role_Name(role), {role});
       other_[{role, Principal::kPlain}] =
           IssueToken(acme_admin, "acme-" + v1::Role_Name(role), {role}, "acme");
+    }
+    // Viewers of each org's integration: "Inside Sales" maps to SDR,
+    // "Account Executive" to AE.
+    MapRoles(admin_token_, "salesforce", {{"Inside Sales", v1::SDR}, {"Account Executive", v1::AE}});
+    MapRoles(acme_admin, "salesforce", {{"Inside Sales", v1::SDR}, {"Account Executive", v1::AE}},
+             "acme");
+    for (v1::Role role : kOwnerRoles) {
+      own_[{role, Principal::kViewer}] = own_[{v1::INTEGRATION, Principal::kPlain}];
+      other_[{role, Principal::kViewer}] = other_[{v1::INTEGRATION, Principal::kPlain}];
     }
     for (v1::Role role : kOwnerRoles) {
       own_[{role, Principal::kOwner}] = IssueToken(admin_token_, kOwnerUserId, {role});
@@ -407,7 +458,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  EXPECT_EQ(served.size(), 21u);
+  EXPECT_EQ(served.size(), 25u);
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;
@@ -435,6 +486,7 @@ TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
         }
         callers.push_back({role, ae_only, other_org, Principal::kOwner});
         callers.push_back({role, ae_only, other_org, Principal::kLabel});
+        callers.push_back({role, ae_only, other_org, Principal::kViewer});
       }
     }
   }
@@ -455,7 +507,13 @@ TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
           cell.role == v1::ROLE_UNSPECIFIED
               ? ""
               : (cell.other_org ? other_ : own_)[{cell.role, cell.principal}];
-      client::Client caller = ClientFor(token);
+      client::ConnectionOptions::Viewer viewer;
+      viewer.id = "005VIEWER";
+      viewer.name = "CRM Viewer";
+      viewer.crm_roles = {cell.role == v1::AE ? "Account Executive" : "Inside Sales"};
+      client::Client caller = cell.principal == Principal::kViewer
+                                  ? ClientActingFor(token, viewer)
+                                  : ClientFor(token);
       Seen seen;
       Outcome actual = FromStatus(rpc.call(caller, target, &seen));
       const bool lists = method.find("/ListSops") != std::string::npos ||
@@ -471,7 +529,7 @@ TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
       }
     }
   }
-  EXPECT_GT(cells, 21 * (9 * 3 + 2 * 2 * 4));
+  EXPECT_GT(cells, 25 * (10 * 3 + 2 * 3 * 4));
   EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " mismatches:\n"
                                   << absl::StrJoin(mismatches, "\n");
   std::cout << "authorization matrix: " << cells << " cells, " << mismatches.size()

@@ -81,6 +81,46 @@ class SopdFixture : public ::testing::Test {
     return issued.ok() ? issued->secret() : "";
   }
 
+  // An INTEGRATION token for `crm` in `org` whose viewers may get
+  // `delegable`, issued with `issuer`.
+  std::string IssueIntegrationToken(const std::string& issuer, const std::string& user,
+                                    const std::string& crm,
+                                    std::initializer_list<v1::Role> delegable,
+                                    const std::string& org = "default") {
+    v1::CreateTokenRequest request;
+    request.set_parent(absl::StrCat("orgs/", org));
+    request.mutable_token()->set_user_id(user);
+    request.mutable_token()->add_roles(v1::INTEGRATION);
+    request.mutable_token()->set_crm(crm);
+    for (v1::Role role : delegable) request.mutable_token()->add_delegable_roles(role);
+    auto issued = ClientFor(issuer).CreateToken(request);
+    EXPECT_TRUE(issued.ok()) << issued.status();
+    return issued.ok() ? issued->secret() : "";
+  }
+
+  // A client whose every call states `viewer` (an integration acting).
+  client::Client ClientActingFor(const std::string& token,
+                                 client::ConnectionOptions::Viewer viewer) const {
+    client::ConnectionOptions options = ConnectionTo(token);
+    options.viewer = std::move(viewer);
+    return client::Client(client::MakeGrpcConnection(options));
+  }
+
+  // Replaces the role map of `crm` in `org`: CRM role -> our role.
+  void MapRoles(const std::string& admin, const std::string& crm,
+                std::initializer_list<std::pair<std::string, v1::Role>> entries,
+                const std::string& org = "default") {
+    v1::UpdateRoleMapRequest request;
+    request.mutable_role_map()->set_name(absl::StrCat("orgs/", org, "/roleMaps/", crm));
+    for (const auto& [crm_role, role] : entries) {
+      v1::RoleMapEntry* entry = request.mutable_role_map()->add_entries();
+      entry->set_crm_role(crm_role);
+      entry->add_roles(role);
+    }
+    auto updated = ClientFor(admin).UpdateRoleMap(request);
+    EXPECT_TRUE(updated.ok()) << updated.status();
+  }
+
   SopdServer::Options options_;
   std::unique_ptr<SopdServer> server_;
   std::string admin_token_;

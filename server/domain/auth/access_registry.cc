@@ -38,6 +38,53 @@ RoleSet GrantableRoles(const Caller& caller) {
   return caller.server_admin || (caller.roles & RoleBit(v1::ADMIN)) ? kAllRoles : caller.roles;
 }
 
+// An INTEGRATION token holds no other role, names its CRM and the roles its
+// viewers may get (never INTEGRATION or ADMIN, and only roles the issuer
+// may grant); other tokens name neither.
+absl::Status CheckIntegration(const v1::Token& token, RoleSet roles, RoleSet grantable) {
+  if (!(roles & RoleBit(v1::INTEGRATION))) {
+    if (!token.crm().empty()) {
+      return error::InvalidField("token.crm", "only INTEGRATION tokens have a CRM");
+    }
+    if (!token.delegable_roles().empty()) {
+      return error::InvalidField("token.delegable_roles",
+                                 "only INTEGRATION tokens act for viewers");
+    }
+    return absl::OkStatus();
+  }
+  if (roles != RoleBit(v1::INTEGRATION)) {
+    return error::InvalidField("token.roles", "INTEGRATION is a token's only role");
+  }
+  if (token.server_admin()) {
+    return error::InvalidField("token.server_admin", "an INTEGRATION token is no server admin");
+  }
+  if (token.crm().empty()) return error::RequiredField("token.crm");
+  SOP_RETURN_IF_ERROR(ValidateCrmName("token.crm", token.crm()));
+  if (token.delegable_roles().empty()) return error::RequiredField("token.delegable_roles");
+  RoleSet seen = 0;
+  for (int i = 0; i < token.delegable_roles_size(); ++i) {
+    const std::string field = absl::StrCat("token.delegable_roles[", i, "]");
+    const int role = token.delegable_roles(i);
+    if (!v1::Role_IsValid(role) || role == v1::ROLE_UNSPECIFIED) {
+      return error::InvalidField(field, absl::StrCat("unknown role ", role));
+    }
+    if (role == v1::INTEGRATION || role == v1::ADMIN) {
+      return error::InvalidField(field,
+                                 absl::StrCat("a viewer never gets ", v1::Role_Name(role)));
+    }
+    const RoleSet bit = RoleBit(static_cast<v1::Role>(role));
+    if (seen & bit) {
+      return error::InvalidField(field, absl::StrCat("duplicate role ", v1::Role_Name(role)));
+    }
+    if (!(grantable & bit)) {
+      return error::PermissionDenied(absl::StrCat("delegate the role ", v1::Role_Name(role),
+                                                  ", which you do not hold"));
+    }
+    seen |= bit;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   if (token.user_id().empty()) return error::RequiredField("token.user_id");
   SOP_RETURN_IF_ERROR(
@@ -62,7 +109,7 @@ absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
     }
     seen |= bit;
   }
-  return absl::OkStatus();
+  return CheckIntegration(token, seen, grantable);
 }
 
 // The parsed name of a token read back from the store: DATA_LOSS naming it
@@ -171,6 +218,10 @@ absl::StatusOr<Caller> AccessRegistry::Authenticate(absl::string_view secret) co
   for (int role : token.roles()) caller.roles |= RoleBit(static_cast<v1::Role>(role));
   caller.server_admin = token.server_admin();
   caller.token_name = token.name();
+  caller.crm = token.crm();
+  for (int role : token.delegable_roles()) {
+    caller.delegable_roles |= RoleBit(static_cast<v1::Role>(role));
+  }
   return caller;
 }
 
@@ -222,6 +273,8 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::CreateToken(
   token.set_display_name(request.token().display_name());
   *token.mutable_roles() = request.token().roles();
   token.set_server_admin(request.token().server_admin());
+  token.set_crm(request.token().crm());
+  *token.mutable_delegable_roles() = request.token().delegable_roles();
   return IssueLocked(org, std::move(token), ttl, caller.user_id);
 }
 
@@ -387,6 +440,7 @@ absl::StatusOr<v1::WhoAmIResponse> AccessRegistry::WhoAmI(const Caller& caller) 
   }
   response.set_token(caller.token_name);
   response.set_server_admin(caller.server_admin);
+  response.set_via(caller.via);
   return response;
 }
 

@@ -181,6 +181,7 @@ SopWrite StampWrite(const Caller& caller, const SopName& name, v1::Sop head,
   write.revision.set_name(RevisionName{name, revision}.Full());
   *write.revision.mutable_snapshot() = head;
   write.revision.set_author(caller.user_id);
+  write.revision.set_author_via(caller.via);
   *write.revision.mutable_create_time() = stamp;
   write.revision.set_change_summary(std::move(change_summary));
   write.head = std::move(head);
@@ -596,6 +597,10 @@ absl::StatusOr<SopRegistry::ResolvedLookup> SopRegistry::ResolveLookup(
     const Caller& caller, const v1::LookupSopsRequest& request) const {
   if (!request.has_context()) return error::RequiredField("context");
   SOP_RETURN_IF_ERROR(ValidateCrmContext(request.context(), "context"));
+  if (!request.context().crm().empty()) {
+    // ContextService maps a CRM's names (CrmMaps::Translate) before it asks.
+    return error::InvalidField("context.crm", "is mapped to our field names before matching");
+  }
   if (request.max_results() < 0) {
     return error::InvalidField("max_results", "must not be negative");
   }

@@ -1,4 +1,4 @@
-// Persistence of orgs and access tokens. Implementations: RocksDbStore and
+// Persistence of orgs, access tokens and the orgs' CRM role and field maps. Implementations: RocksDbStore and
 // InMemoryAuthStore (tests). Thread-safe.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_STORE_AUTH_STORE_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_STORE_AUTH_STORE_H_
@@ -25,6 +25,15 @@ class AuthStore {
   // Creates or replaces org.name() (orgs/{org}), durably.
   virtual absl::Status PutOrg(const v1::Org& org) = 0;
   virtual absl::Status ForEachOrg(const std::function<absl::Status(const v1::Org&)>& fn) const = 0;
+
+  // Creates or replaces map.name() (orgs/{org}/roleMaps/{crm}), durably.
+  virtual absl::Status PutRoleMap(const v1::RoleMap& map) = 0;
+  virtual absl::Status ForEachRoleMap(
+      const std::function<absl::Status(const v1::RoleMap&)>& fn) const = 0;
+  // Creates or replaces map.name() (orgs/{org}/fieldMaps/{crm}), durably.
+  virtual absl::Status PutFieldMap(const v1::FieldMap& map) = 0;
+  virtual absl::Status ForEachFieldMap(
+      const std::function<absl::Status(const v1::FieldMap&)>& fn) const = 0;
 };
 
 }  // namespace sopsidebar

@@ -44,4 +44,28 @@ absl::Status InMemoryAuthStore::ForEachOrg(
   return VisitCopy(mu_, orgs_, fn);
 }
 
+absl::Status InMemoryAuthStore::PutRoleMap(const v1::RoleMap& map) {
+  SOP_RETURN_IF_ERROR(ParseCrmMapName("role_map.name", map.name(), kRoleMaps).status());
+  absl::MutexLock lock(&mu_);
+  role_maps_[map.name()] = map;
+  return absl::OkStatus();
+}
+
+absl::Status InMemoryAuthStore::ForEachRoleMap(
+    const std::function<absl::Status(const v1::RoleMap&)>& fn) const {
+  return VisitCopy(mu_, role_maps_, fn);
+}
+
+absl::Status InMemoryAuthStore::PutFieldMap(const v1::FieldMap& map) {
+  SOP_RETURN_IF_ERROR(ParseCrmMapName("field_map.name", map.name(), kFieldMaps).status());
+  absl::MutexLock lock(&mu_);
+  field_maps_[map.name()] = map;
+  return absl::OkStatus();
+}
+
+absl::Status InMemoryAuthStore::ForEachFieldMap(
+    const std::function<absl::Status(const v1::FieldMap&)>& fn) const {
+  return VisitCopy(mu_, field_maps_, fn);
+}
+
 }  // namespace sopsidebar

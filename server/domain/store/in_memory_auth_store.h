@@ -19,11 +19,19 @@ class InMemoryAuthStore : public AuthStore {
       const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const override;
   absl::Status PutOrg(const v1::Org& org) override;
   absl::Status ForEachOrg(const std::function<absl::Status(const v1::Org&)>& fn) const override;
+  absl::Status PutRoleMap(const v1::RoleMap& map) override;
+  absl::Status ForEachRoleMap(
+      const std::function<absl::Status(const v1::RoleMap&)>& fn) const override;
+  absl::Status PutFieldMap(const v1::FieldMap& map) override;
+  absl::Status ForEachFieldMap(
+      const std::function<absl::Status(const v1::FieldMap&)>& fn) const override;
 
  private:
   mutable absl::Mutex mu_;
   std::map<std::string, internal::v1::TokenRecord> tokens_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::Org> orgs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::RoleMap> role_maps_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::FieldMap> field_maps_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sopsidebar
