@@ -114,7 +114,7 @@ describe('SopCard: its states', () => {
         expect(findByTestId(Tag, 'sla').text).toBe('First contact: 3:12 left');
         expect(findByTestId(Tag, 'sla').props.variant).toBe('info');
         expect(texts).toContain('since MQL assigned');
-        expect(findByTestId(Text, 'instructions').text).toContain('You have **5 minutes** from assignment.');
+        expect(findByTestId(Text, 'instructions').text).toBe('You have 5 minutes from assignment.\nCheck score, size and seniority.');
         expect(findByTestId(List, 'updates').findAll(Text).map((t) => t.text)).toEqual([
             'lead_status — SQL – Accepted or Rejected: Return to Marketing — decide before the clock runs out.'
         ]);

@@ -64,10 +64,14 @@ if (!/\$Credential\.SopSidebar\.Token/.test(external)) problems.push('the Author
 const controller = text(join(source, 'classes/SopSidebarController.cls'));
 if (!controller.includes("'callout:SopSidebar/sopsidebar.v1.ContextService/LookupSops'")) problems.push('the controller does not call through the SopSidebar Named Credential');
 
-// Files the README names (paths with a slash or a metadata suffix, in backquotes).
+// Files the README names in backquotes: paths from this folder, or bare file names of the
+// component's folder; patterns (docs/*.png) are not names.
 const readme = text(join(root, 'README.md'));
-for (const [, path] of readme.matchAll(/`((?:force-app|scripts|docs)\/[^`\s]+|[\w.-]+\.(?:json|js|mjs))`/g)) {
-    if (!existsSync(join(root, path))) problems.push(`README.md names ${path}, which does not exist`);
+const component = join(source, 'lwc/sopPanel');
+for (const [, path] of readme.matchAll(/`((?:force-app|scripts|docs)\/[^`\s]+|[\w.-]+\.(?:json|js|mjs|cls))`/g)) {
+    if (path.includes('*')) continue;
+    const candidates = path.includes('/') ? [join(root, path)] : [join(root, path), join(component, path), join(source, 'classes', path)];
+    if (!candidates.some((c) => existsSync(c))) problems.push(`README.md names ${path}, which does not exist`);
 }
 
 if (problems.length > 0) {

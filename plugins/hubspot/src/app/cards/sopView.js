@@ -106,6 +106,24 @@ export function slaView(dueTime, nowMs) {
     return { overdue, text: overdue ? `overdue by ${clock(-secs)}` : `${clock(Math.ceil(secs))} left` };
 }
 
+/**
+ * Step instructions (Markdown written by SOP editors) as plain text, as `sopctl` prints them:
+ * emphasis and code marks dropped, links as "text <url>", images as their alt text, heading and
+ * quote marks removed; lists and tables keep their lines. Both CRMs render it as text, never as
+ * HTML, so whatever an SOP holds cannot run.
+ */
+export function markdownText(md) {
+    return (md ?? '')
+        .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+        .replace(/\[([^\]]+)\]\(([^)\s]+)[^)]*\)/g, '$1 <$2>')
+        .replace(/(\*\*|__)(.+?)\1/g, '$2')
+        .replace(/(^|[\s(])([*_])(\S(?:.*?\S)?)\2(?=[\s).,;:!?]|$)/gm, '$1$3')
+        .replace(/`([^`]*)`/g, '$1')
+        .replace(/^ {0,3}(#{1,6}|>) ?/gm, '')
+        .replace(/\n{3,}/g, '\n\n')
+        .trim();
+}
+
 function isSafeUrl(uri) {
     try {
         return ['http:', 'https:', 'mailto:', 'tel:'].includes(new URL(uri).protocol);
@@ -194,7 +212,7 @@ export function lookupView(response, nowMs) {
         current = {
             label: `Current step · ${step.ordinal} of ${steps.length}`,
             title: step.title,
-            instructions: step.instructions ?? '',
+            instructions: markdownText(step.instructions),
             who: roleLabel(step.responsibleRole),
             timeLimit: limit && anchor ? `${limit} from ${anchor}` : limit,
             sla: sla && { ...sla, label: slaName(sop, step), note: anchor ? `since ${anchor}` : '', dueTime: top.currentStepDueTime },

@@ -213,6 +213,8 @@ function decorate(v) {
             ...v.cadence,
             touches: v.cadence.touches.map((t) => ({
                 ...t,
+                // The template drops the blank between two elements: the separator is data.
+                within: t.within ? ` · ${t.within}` : '',
                 rowClass: t.today ? 'today' : t.past ? 'past' : '',
                 ariaCurrent: t.today ? 'date' : null
             }))

@@ -139,7 +139,7 @@ describe('c-sop-panel', () => {
             expect(text(el, '.sla-note')).toBe('since MQL assigned');
             expect(text(el, '.who')).toBe('SDR');
             expect(text(el, '.time-limit')).toBe('5 minutes from MQL assigned');
-            expect(text(el, '.instructions')).toContain('You have **5 minutes** from assignment.');
+            expect(text(el, '.instructions')).toBe('You have 5 minutes from assignment.\nCheck score, size and seniority.');
             expect(text(el, '.updates code')).toBe('lead_status');
             const link = $(el, '.step-current .assets a');
             expect(link.textContent).toBe('MQL acceptance checklist');
@@ -185,7 +185,7 @@ describe('c-sop-panel', () => {
             expect(rows[2].getAttribute('aria-current')).toBe('date');
             expect(rows[2].querySelector('lightning-badge').label).toBe('Today');
             expect(rows[2].textContent).toContain('LinkedIn');
-            expect(rows[0].textContent).toContain('within 1 hour');
+            expect(rows[0].querySelector('.kind').textContent).toBe(' · within 1 hour');
         });
 
         it('offers the disqualification codes when the step asks for one', async () => {
