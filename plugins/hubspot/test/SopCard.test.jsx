@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Alert, Button, Heading, List, LoadingSpinner, Select, Table, TableRow, Tag, Text, hubspot } from '@hubspot/ui-extensions';
+import { Alert, Button, Flex, Heading, List, LoadingSpinner, Select, Table, TableRow, Tag, Text, hubspot } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { SopCard } from '../src/app/cards/SopCard.jsx';
 import lookupMql from './data/lookupMql.json';
@@ -118,7 +118,7 @@ describe('SopCard: its states', () => {
         expect(findByTestId(List, 'updates').findAll(Text).map((t) => t.text)).toEqual([
             'lead_status — SQL – Accepted or Rejected: Return to Marketing — decide before the clock runs out.'
         ]);
-        const steps = findByTestId(List, 'steps').findAll(Text).map((t) => t.text);
+        const steps = findByTestId(Flex, 'steps').findAll(Text).map((t) => t.text);
         expect(steps[1]).toBe('2. Open the lead and check acceptance criteria within 5 minutes (current step)');
         expect(texts).toContain('Content Usage & Asset Request');
     });

@@ -33,6 +33,7 @@ describe('the HubSpot project', () => {
     it('names every file its README names', () => {
         const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
         for (const [, path] of readme.matchAll(/`((?:src|test|docs|scripts)\/[^`\s]+|[\w.-]+\.(?:json|js|jsx|mjs))`/g)) {
+            if (path.includes('*')) continue; // a pattern, not a name
             expect(existsSync(new URL(`../${path}`, import.meta.url)), `README.md names ${path}`).toBe(true);
         }
     });

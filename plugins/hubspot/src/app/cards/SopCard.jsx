@@ -157,13 +157,14 @@ function Sop({ view }) {
             {view.noCurrentStep && <Text variant="microcopy">No step applies to this record right now; the steps are listed below.</Text>}
             {view.cadence && <Cadence cadence={view.cadence} />}
             <Text format={{ fontWeight: 'demibold' }}>All steps</Text>
-            <List variant="ordered" testId="steps">
+            {/* The labels carry the SOP's own ordinals, which a numbered List would repeat. */}
+            <Flex direction="column" gap="xs" testId="steps">
                 {view.steps.map((s) => (
                     <Text key={s.key} format={{ fontWeight: s.current ? 'bold' : 'regular' }}>
                         {s.current ? `${s.label} (current step)` : s.label}
                     </Text>
                 ))}
-            </List>
+            </Flex>
             {view.otherAssets.length > 0 && (
                 <Accordion title="Other linked assets" size="sm">
                     <Assets assets={view.otherAssets} />
