@@ -35,6 +35,10 @@ CMAKE_ONLY = {
         "the panel in headless Chromium (npm playwright-core)",
     "tests:web_panel_e2e":
         "the demo page on a real sopd in headless Chromium",
+    "tests:salesforce_plugin_test":
+        "the Lightning component under npm sfdx-lwc-jest",
+    "tests:hubspot_plugin_test":
+        "the HubSpot card under npm vitest",
 }
 BAZEL_ONLY = {
     # A test-only header library; CMake finds the header on the include path.

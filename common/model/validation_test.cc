@@ -248,6 +248,13 @@ TEST(ValidateSopBodyTest, UnspecifiedRoleIsRejectedInVisibility) {
                 "sop.visibility_roles[2]: is required");
 }
 
+TEST(ValidateSopBodyTest, IntegrationIsNoRoleAnSopNames) {
+  ExpectInvalid(ValidateWith("visibility_roles: INTEGRATION"),
+                "sop.visibility_roles[2]: INTEGRATION is a CRM integration's role");
+  ExpectInvalid(ValidateWith("required_approver_roles: INTEGRATION"),
+                "sop.required_approver_roles[0]: INTEGRATION is a CRM integration's role");
+}
+
 TEST(ValidateSopBodyTest, EmptyRuleIsRejected) {
   ExpectInvalid(ValidateWith("targeting_rules { priority: 1 }"),
                 "sop.targeting_rules[1]: is empty");

@@ -73,6 +73,13 @@ absl::StatusOr<Caller> Dispatcher::Authenticate(absl::string_view authorization,
   return crm_->ActFor(*caller, *claim);
 }
 
+absl::StatusOr<Caller> Dispatcher::ActFor(Caller integration, const ViewerClaim& viewer,
+                                          absl::Time transport_deadline) const {
+  if (crm_ == nullptr) return error::ViewerNotAllowed(kViewerIdHeader);
+  integration.deadline = std::min(transport_deadline, absl::Now() + max_call_duration_);
+  return crm_->ActFor(integration, viewer);
+}
+
 void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,
                           std::unique_ptr<google::protobuf::Message> request,
                           std::function<bool()> cancelled, Done done) {

@@ -81,6 +81,19 @@ class Dispatcher {
   absl::StatusOr<Caller> Authenticate(absl::string_view authorization, const ViewerHeaders& viewer,
                                       absl::Time transport_deadline) const;
 
+  // For a request HubSpot signed (hubspot.fetch): the HubSpot INTEGRATION
+  // token of `portal_id` and its app's client secret, which the transport
+  // verifies the signature with before calling ActFor.
+  // UNAUTHENTICATED when no active token has that portal.
+  absl::StatusOr<AccessRegistry::HubSpotIntegration> FindHubSpotIntegration(
+      absl::string_view portal_id) const {
+    return access_->FindHubSpotIntegration(portal_id);
+  }
+  // `integration` acting for `viewer` (CrmMaps::ActFor), with the deadline
+  // Authenticate would give. PERMISSION_DENIED without CrmMaps.
+  absl::StatusOr<Caller> ActFor(Caller integration, const ViewerClaim& viewer,
+                                absl::Time transport_deadline) const;
+
   // Runs a Work::kInline method here and now.
   static absl::StatusOr<std::string> RunInline(const UnaryMethod& method, const Caller& caller,
                                                const google::protobuf::Message& request) {

@@ -25,10 +25,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/errors.h"
 #include "google/protobuf/arena.h"
+#include "server/common/clock.h"
+#include "server/common/crypto.h"
+#include "server/common/log.h"
 #include "server/http/connect_protocol.h"
+#include "server/http/hubspot_signature.h"
 #include "server/http/static_files.h"
 
 namespace sopsidebar {
@@ -88,6 +94,21 @@ std::optional<net::ip::address> HostAddress(const std::string& host) {
 
 absl::string_view Sv(beast::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+constexpr char kHubSpotSignatureHeader[] = "X-HubSpot-Signature-v3";
+constexpr char kHubSpotTimestampHeader[] = "X-HubSpot-Request-Timestamp";
+
+// The value of the first `name` parameter of `target`'s query, raw (not
+// decoded): only to pick the secret the request must then verify with.
+absl::string_view QueryParameter(absl::string_view target, absl::string_view name) {
+  const size_t query = target.find('?');
+  if (query == absl::string_view::npos) return {};
+  for (absl::string_view pair : absl::StrSplit(target.substr(query + 1), '&')) {
+    absl::string_view key = pair.substr(0, pair.find('='));
+    if (key == name && pair.size() > key.size()) return pair.substr(key.size() + 1);
+  }
+  return {};
+}
+
 // The viewer an integration states, from the request's headers (views into
 // `request`).
 Dispatcher::ViewerHeaders ViewerHeadersOf(const Request& request) {
@@ -144,9 +165,22 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
   bool Register(const std::shared_ptr<Connection>& connection);
   void Unregister(Connection* connection);
 
+  // The caller of a request HubSpot signed (X-HubSpot-Signature-v3): the
+  // viewer it names, acting through the HubSpot integration token of the
+  // portal it names, once its signature verifies with that app's secret.
+  // Every refusal is the verifier's one UNAUTHENTICATED message.
+  absl::StatusOr<Caller> AuthenticateHubSpot(const Request& request, absl::Time deadline);
+  // The caller of an API request: HubSpot-signed, or by bearer token (and
+  // the viewer an integration states).
+  absl::StatusOr<Caller> Authenticate(const Request& request, absl::Time deadline);
+
   HttpGatewayOptions options_;
   const MethodLookup* const methods_;
   Dispatcher* const dispatcher_;
+  HubSpotVerifier hubspot_{&Clock::Real()};
+  // Verifies requests naming a portal no token has, so that they take as
+  // long and fail the same way as a wrong signature.
+  const std::string unknown_portal_secret_ = RandomHexSecret(32);
   std::string csp_;
   std::optional<StaticFiles> static_files_;
   std::atomic<int> connections_{0};
@@ -164,6 +198,46 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
   net::steady_timer accept_retry_;
   std::vector<std::thread> threads_;
 };
+
+absl::StatusOr<Caller> HttpGateway::Impl::AuthenticateHubSpot(const Request& request,
+                                                              absl::Time deadline) {
+  HubSpotRequest signed_request;
+  signed_request.method = std::string(Sv(request.method_string()));
+  const std::string base =
+      !options_.public_url.empty()
+          ? options_.public_url
+          : absl::StrCat(ssl_ ? "https://" : "http://", Sv(request[http::field::host]));
+  signed_request.uri = absl::StrCat(absl::StripSuffix(base, "/"), Sv(request.target()));
+  signed_request.body = request.body();
+  signed_request.signature_v3 = std::string(Sv(request[kHubSpotSignatureHeader]));
+  signed_request.timestamp = std::string(Sv(request[kHubSpotTimestampHeader]));
+  absl::StatusOr<AccessRegistry::HubSpotIntegration> integration =
+      dispatcher_->FindHubSpotIntegration(QueryParameter(Sv(request.target()), "portalId"));
+  HubSpotVerdict verdict = hubspot_.Check(
+      signed_request, integration.ok() ? integration->client_secret : unknown_portal_secret_);
+  if (!integration.ok() && verdict.caller.ok()) {
+    return absl::InternalError("a signature verified with no secret");  // cannot happen
+  }
+  if (!verdict.caller.ok()) {
+    LogLine(absl::StrCat("sopd: refused a HubSpot-signed request: ",
+                         HubSpotRefusalName(verdict.refusal)));
+    return verdict.caller.status();
+  }
+  ViewerClaim viewer;
+  viewer.id = verdict.caller->user_id;
+  viewer.email = verdict.caller->user_email;
+  viewer.display_name = verdict.caller->user_email;
+  return dispatcher_->ActFor(integration->caller, viewer, deadline);
+}
+
+absl::StatusOr<Caller> HttpGateway::Impl::Authenticate(const Request& request,
+                                                       absl::Time deadline) {
+  if (request.find(kHubSpotSignatureHeader) != request.end()) {
+    return AuthenticateHubSpot(request, deadline);
+  }
+  return dispatcher_->Authenticate(Sv(request[http::field::authorization]),
+                                   ViewerHeadersOf(request), deadline);
+}
 
 namespace {
 
@@ -464,8 +538,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (status.ok()) status = DeadlineOf(request, &deadline);
     if (!status.ok()) return FailUnary(status);
     absl::StatusOr<Caller> caller =
-        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]),
-                                            ViewerHeadersOf(request), deadline);
+        gateway_->Authenticate(request, deadline);
     if (!caller.ok()) return FailUnary(caller.status());
     if (method.work == Work::kInline) {
       // In an arena: a lookup's context is a map of a few dozen Values.
@@ -548,8 +621,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::StatusOr<absl::string_view> payload = connect::SingleEnvelopePayload(request.body());
     if (!payload.ok()) return FailStream(payload.status());
     absl::StatusOr<Caller> caller =
-        gateway_->dispatcher_->Authenticate(Sv(request[http::field::authorization]),
-                                            ViewerHeadersOf(request), deadline);
+        gateway_->Authenticate(request, deadline);
     if (!caller.ok()) return FailStream(caller.status());
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
     status = connect::ParseMessage(type->codec, *payload, message.get());

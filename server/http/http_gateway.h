@@ -67,6 +67,11 @@ struct HttpGatewayOptions {
   // Served as GET /demo/tokens.json (Cache-Control: no-store) when set; only
   // on a loopback listen address (Start fails otherwise).
   std::string demo_tokens_file;
+  // The scheme and host HubSpot calls this gateway at
+  // ("https://sopd.example.com"), which its request signatures cover. Empty:
+  // the listener's scheme and the request's Host header (right unless a
+  // proxy in front changes them).
+  std::string public_url;
 };
 
 // Thread-safe, except that Shutdown (and the destructor) must not run on a

@@ -10,14 +10,18 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/api/served_api.h"
 #include "server/common/clock.h"
+#include "server/common/crypto.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
@@ -27,6 +31,7 @@ namespace sopsidebar {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // One request on a fresh connection; the raw response up to `stop` (or
 // the end of the response, for a Content-Length body).
@@ -147,6 +152,114 @@ TEST_F(HttpGatewayApiTest, WatchSopsStreamsTheFirstResult) {
   EXPECT_THAT(response, HasSubstr("HTTP/1.1 200 OK"));
   EXPECT_THAT(response, HasSubstr("application/connect+json"));
   EXPECT_THAT(response, HasSubstr(R"({"result":)"));
+}
+
+
+// hubspot.fetch from a HubSpot card: no token; HubSpot signs the request
+// (v3) with the app's client secret and names the user and portal in the
+// query. The signature is made here with sopd's HMAC; the verifier itself is
+// held to vectors computed with Python's hmac (hubspot_signature_test).
+class HubSpotGatewayTest : public HttpGatewayApiTest {
+ protected:
+  static constexpr char kSecret[] = "hubspot-app-client-secret";
+  static constexpr char kLookup[] = "/sopsidebar.v1.ContextService/LookupSops";
+
+  void SetUp() override {
+    HttpGatewayApiTest::SetUp();
+    const Caller admin = access_->Authenticate(token_).value();
+    v1::CreateTokenRequest token;
+    token.set_parent("orgs/default");
+    token.mutable_token()->set_user_id("hubspot-app");
+    token.mutable_token()->add_roles(v1::INTEGRATION);
+    token.mutable_token()->set_crm("hubspot");
+    token.mutable_token()->add_delegable_roles(v1::SDR);
+    token.mutable_token()->add_delegable_roles(v1::AE);
+    token.mutable_token()->set_hubspot_portal_id("4455");
+    token.set_hubspot_client_secret(kSecret);
+    ASSERT_TRUE(access_->CreateToken(admin, token).ok());
+    v1::UpdateRoleMapRequest map;
+    map.mutable_role_map()->set_name("orgs/default/roleMaps/hubspot");
+    auto* ae = map.mutable_role_map()->add_entries();
+    ae->set_crm_role("user:ae@example.com");
+    ae->add_roles(v1::AE);
+    auto* everyone = map.mutable_role_map()->add_entries();
+    everyone->set_crm_role("*");
+    everyone->add_roles(v1::SDR);
+    ASSERT_TRUE(crm_->UpdateRoleMap(admin, map).ok());
+    // An AE-only SOP for deals at the proposal stage.
+    v1::CreateSopRequest create;
+    create.set_parent("orgs/default");
+    create.set_sop_id("pricing");
+    v1::Sop& sop = *create.mutable_sop();
+    sop.set_title("Pricing playbook");
+    sop.set_owner("Deal Desk");
+    sop.add_visibility_roles(v1::AE);
+    auto* rule = sop.add_targeting_rules();
+    rule->add_record_types("Opportunity");
+    auto* condition = rule->add_conditions();
+    condition->set_field("stage_name");
+    condition->mutable_equals()->set_string_value("Proposal/Price Quote");
+    auto created = registry_->CreateSop(admin, create);
+    ASSERT_TRUE(created.ok()) << created.status();
+    v1::PublishSopRequest publish;
+    publish.set_name(created->name());
+    ASSERT_TRUE(registry_->PublishSop(admin, publish).ok());
+  }
+
+  // A LookupSops request as HubSpot sends it for `user`, signed with
+  // `secret` at `when`.
+  static std::string Signed(const std::string& user, const std::string& body,
+                            const std::string& secret = kSecret, absl::Time when = absl::Now(),
+                            const std::string& portal = "4455") {
+    const std::string target = absl::StrCat(kLookup, "?userId=77&userEmail=", user,
+                                            "&portalId=", portal, "&appId=9");
+    const std::string timestamp = absl::StrCat(absl::ToUnixMillis(when));
+    const std::string signature = absl::Base64Escape(HmacSha256(
+        secret, absl::StrCat("POST", "http://localhost", target, body, timestamp)));
+    return absl::StrCat("POST ", target, " HTTP/1.1\r\nHost: localhost\r\n",
+                        "Content-Type: application/json\r\nContent-Length: ", body.size(),
+                        "\r\nX-HubSpot-Signature-v3: ", signature,
+                        "\r\nX-HubSpot-Request-Timestamp: ", timestamp, "\r\n\r\n", body);
+  }
+
+  static constexpr char kDeal[] =
+      R"({"context":{"crm":"hubspot","recordType":"0-3","fields":{"dealstage":"Proposal/Price Quote"}}})";
+};
+
+TEST_F(HubSpotGatewayTest, ASignedRequestActsForTheHubSpotUserWithTheirMappedRoles) {
+  std::string ae = Exchange(gateway_->port(), Signed("ae@example.com", kDeal));
+  EXPECT_THAT(ae, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(ae, HasSubstr("orgs/default/sops/pricing"));
+  EXPECT_THAT(ae, HasSubstr(R"({"field":"stage_name","crmField":"dealstage"})"));
+  // Anyone else gets SDR from "*": the AE-only playbook is not theirs.
+  std::string sdr = Exchange(gateway_->port(), Signed("sdr@example.com", kDeal));
+  EXPECT_THAT(sdr, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(sdr, Not(HasSubstr("orgs/default/sops/pricing")));
+}
+
+TEST_F(HubSpotGatewayTest, EveryBadSignatureIsTheSameUnauthenticated) {
+  std::string tampered = Signed("ae@example.com", kDeal);
+  tampered.replace(tampered.find("Proposal"), 8, "Proposxl");
+  const std::string replay = Signed("ae@example.com", kDeal);
+  ASSERT_THAT(Exchange(gateway_->port(), replay), HasSubstr("HTTP/1.1 200 OK"));
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"tampered body", tampered},
+      {"wrong secret", Signed("ae@example.com", kDeal, "another-secret")},
+      {"stale", Signed("ae@example.com", kDeal, kSecret, absl::Now() - absl::Minutes(6))},
+      {"replay", replay},
+      {"unknown portal", Signed("ae@example.com", kDeal, kSecret, absl::Now(), "9999")},
+  };
+  std::string first_body;
+  for (const auto& [why, request] : refused) {
+    std::string response = Exchange(gateway_->port(), request);
+    EXPECT_THAT(response, HasSubstr("HTTP/1.1 401 Unauthorized")) << why;
+    const std::string body = response.substr(response.find("\r\n\r\n") + 4);
+    EXPECT_THAT(body, HasSubstr("the HubSpot request signature is missing, invalid or expired"))
+        << why;
+    EXPECT_THAT(body, Not(HasSubstr(kSecret))) << why;
+    if (first_body.empty()) first_body = body;
+    EXPECT_EQ(body, first_body) << why;
+  }
 }
 
 }  // namespace

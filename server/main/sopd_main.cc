@@ -40,7 +40,7 @@ usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any] [--max-watches-per-token N]
             [--http-listen HOST:PORT] [--cors-origin ORIGIN ...]
-            [--http-static-dir DIR] [--http-demo-tokens FILE]
+            [--http-static-dir DIR] [--http-demo-tokens FILE] [--http-public-url URL]
        sopd [--data-dir DIR] --bootstrap-admin
 )";
 
@@ -75,6 +75,9 @@ ABSL_FLAG(std::string, http_static_dir, "",
 ABSL_FLAG(std::string, http_demo_tokens, "",
           "serve FILE as /demo/tokens.json, the demo page's sign-in tokens; only on a loopback "
           "--http-listen");
+ABSL_FLAG(std::string, http_public_url, "",
+          "the scheme and host HubSpot calls the gateway at (https://sopd.example.com), which "
+          "its request signatures cover; default: the listener's scheme and the Host header");
 ABSL_FLAG(int, http_threads, sopsidebar::HttpGatewayOptions().threads,
           "threads running every gateway connection (open streams hold none)");
 ABSL_FLAG(int, max_watches_per_token, static_cast<int>(
@@ -121,6 +124,7 @@ Flags ParseFlags(int argc, char** argv) {
   options.http.cors_origins = absl::GetFlag(FLAGS_cors_origin);
   options.http.static_dir = absl::GetFlag(FLAGS_http_static_dir);
   options.http.demo_tokens_file = absl::GetFlag(FLAGS_http_demo_tokens);
+  options.http.public_url = absl::GetFlag(FLAGS_http_public_url);
   options.http.threads = absl::GetFlag(FLAGS_http_threads);
   if (options.http.threads < 1) {
     std::cerr << "sopd: --http-threads must be at least 1" << std::endl;

@@ -85,6 +85,27 @@ absl::Status CheckIntegration(const v1::Token& token, RoleSet roles, RoleSet gra
   return absl::OkStatus();
 }
 
+// A HubSpot app's portal id and client secret come together, on a
+// HubSpot INTEGRATION token only.
+absl::Status CheckHubSpotApp(const v1::CreateTokenRequest& request) {
+  const std::string& portal = request.token().hubspot_portal_id();
+  const std::string& secret = request.hubspot_client_secret();
+  if (portal.empty()) {
+    if (!secret.empty()) return error::RequiredField("token.hubspot_portal_id");
+    return absl::OkStatus();
+  }
+  if (request.token().crm() != "hubspot") {
+    return error::InvalidField("token.hubspot_portal_id",
+                               "only an INTEGRATION token for the crm \"hubspot\" has one");
+  }
+  if (portal.size() > 20 ||
+      !std::all_of(portal.begin(), portal.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return error::InvalidField("token.hubspot_portal_id", "is a HubSpot account id: digits");
+  }
+  if (secret.empty()) return error::RequiredField("hubspot_client_secret");
+  return ValidateText("hubspot_client_secret", secret, 512, TextKind::kLine);
+}
+
 absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   if (token.user_id().empty()) return error::RequiredField("token.user_id");
   SOP_RETURN_IF_ERROR(
@@ -209,7 +230,22 @@ absl::StatusOr<Caller> AccessRegistry::Authenticate(absl::string_view secret) co
       !IsActive(it->second.token())) {
     return error::Unauthenticated();
   }
-  const v1::Token& token = it->second.token();
+  return CallerOf(it->second.token());
+}
+
+absl::StatusOr<AccessRegistry::HubSpotIntegration> AccessRegistry::FindHubSpotIntegration(
+    absl::string_view portal_id) const {
+  if (portal_id.empty()) return error::Unauthenticated();
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [id, record] : tokens_) {
+    if (record.token().hubspot_portal_id() != portal_id || !IsActive(record.token())) continue;
+    SOP_ASSIGN_OR_RETURN(Caller caller, CallerOf(record.token()));
+    return HubSpotIntegration{std::move(caller), record.hubspot_client_secret()};
+  }
+  return error::Unauthenticated();
+}
+
+absl::StatusOr<Caller> AccessRegistry::CallerOf(const v1::Token& token) {
   Caller caller;
   SOP_ASSIGN_OR_RETURN(TokenName name, StoredTokenName(token));
   caller.org = std::move(name.org);
@@ -234,7 +270,7 @@ absl::Status AccessRegistry::CheckTokenAdmin(const Caller& caller, absl::string_
 
 absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::IssueLocked(
     const std::string& org, v1::Token token, std::optional<absl::Duration> ttl,
-    const std::string& creator) {
+    const std::string& creator, const std::string& hubspot_client_secret) {
   const absl::Time now = clock_->Now();
   const std::string id = RandomId("tk", 14);
   token.set_name(TokenName{org, id}.Full());
@@ -246,6 +282,7 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::IssueLocked(
   internal::v1::TokenRecord record;
   *record.mutable_token() = token;
   record.set_secret_sha256(Sha256(response.secret()));
+  record.set_hubspot_client_secret(hubspot_client_secret);
   SOP_RETURN_IF_ERROR(store_->PutToken(record));
   tokens_[id] = std::move(record);
   *response.mutable_token() = std::move(token);
@@ -275,7 +312,20 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::CreateToken(
   token.set_server_admin(request.token().server_admin());
   token.set_crm(request.token().crm());
   *token.mutable_delegable_roles() = request.token().delegable_roles();
-  return IssueLocked(org, std::move(token), ttl, caller.user_id);
+  SOP_RETURN_IF_ERROR(CheckHubSpotApp(request));
+  token.set_hubspot_portal_id(request.token().hubspot_portal_id());
+  if (!token.hubspot_portal_id().empty()) {
+    for (const auto& [id, record] : tokens_) {
+      if (record.token().hubspot_portal_id() == token.hubspot_portal_id() &&
+          IsActive(record.token())) {
+        return error::InvalidField(
+            "token.hubspot_portal_id",
+            absl::StrCat("HubSpot account ", token.hubspot_portal_id(), " already has ",
+                         record.token().name(), "; revoke it first"));
+      }
+    }
+  }
+  return IssueLocked(org, std::move(token), ttl, caller.user_id, request.hubspot_client_secret());
 }
 
 absl::StatusOr<int> AccessRegistry::PageSize(int requested) {

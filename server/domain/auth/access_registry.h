@@ -61,6 +61,17 @@ class AccessRegistry {
   // The caller a bearer secret belongs to, or UNAUTHENTICATED.
   absl::StatusOr<Caller> Authenticate(absl::string_view secret) const;
 
+  // A HubSpot integration: the caller of the active INTEGRATION token whose
+  // hubspot_portal_id is `portal_id`, and its app's client secret, which
+  // the caller must verify the request's signature with before acting on
+  // it. UNAUTHENTICATED (the same words as Authenticate's) when there is
+  // none.
+  struct HubSpotIntegration {
+    Caller caller;
+    std::string client_secret;
+  };
+  absl::StatusOr<HubSpotIntegration> FindHubSpotIntegration(absl::string_view portal_id) const;
+
   // OK while the token `caller` authenticated with (Caller::token_name) is
   // still active; UNAUTHENTICATED (the same error as Authenticate's) once it
   // is revoked or expired, or for a name that is no token. For callers that
@@ -114,6 +125,9 @@ class AccessRegistry {
   absl::Status CheckTokenAdmin(const Caller& caller, absl::string_view org) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool IsActive(const v1::Token& token) const;
+  // The caller a stored token makes (DATA_LOSS for a name that does not
+  // parse).
+  static absl::StatusOr<Caller> CallerOf(const v1::Token& token);
   // Whether an active server-admin token without an expiry other than the
   // one with id `token_id` exists.
   bool HasOtherLastingServerAdmin(absl::string_view token_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -124,7 +138,8 @@ class AccessRegistry {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::CreateTokenResponse> IssueLocked(const std::string& org, v1::Token token,
                                                       std::optional<absl::Duration> ttl,
-                                                      const std::string& creator)
+                                                      const std::string& creator,
+                                                      const std::string& hubspot_client_secret = "")
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   AuthStore* const store_;

@@ -1,6 +1,7 @@
 #include "server/domain/auth/access_registry.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -397,6 +398,94 @@ TEST_F(AccessRegistryTest, OrgDisplayNameRejectsControlCharacters) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "org.display_name: control character U+0007 at position 4 is not allowed");
   EXPECT_EQ(registry_->ListOrgs(admin_, v1::ListOrgsRequest())->orgs_size(), 1);
+}
+
+// An INTEGRATION token request for `crm` with `delegable` roles.
+v1::CreateTokenRequest IntegrationRequest(const std::string& crm,
+                                          std::initializer_list<v1::Role> delegable) {
+  v1::CreateTokenRequest request;
+  request.set_parent("orgs/default");
+  request.mutable_token()->set_user_id("crm-integration");
+  request.mutable_token()->add_roles(v1::INTEGRATION);
+  request.mutable_token()->set_crm(crm);
+  for (v1::Role r : delegable) request.mutable_token()->add_delegable_roles(r);
+  return request;
+}
+
+TEST_F(AccessRegistryTest, IntegrationTokenCarriesItsCrmAndDelegableRoles) {
+  auto issued = registry_->CreateToken(admin_, IntegrationRequest("salesforce", {v1::SDR, v1::AE}));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  Caller caller = Login(issued->secret());
+  EXPECT_EQ(caller.roles, RoleBit(v1::INTEGRATION));
+  EXPECT_EQ(caller.crm, "salesforce");
+  EXPECT_EQ(caller.delegable_roles, RoleBit(v1::SDR) | RoleBit(v1::AE));
+}
+
+TEST_F(AccessRegistryTest, IntegrationTokensAreRefusedWhatWouldWidenThem) {
+  struct Case {
+    const char* why;
+    v1::CreateTokenRequest request;
+    const char* field;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"no crm", IntegrationRequest("", {v1::SDR}), "token.crm"});
+  cases.push_back({"unknown crm", IntegrationRequest("pipedrive", {v1::SDR}), "token.crm"});
+  cases.push_back({"no delegable roles", IntegrationRequest("salesforce", {}),
+                   "token.delegable_roles"});
+  cases.push_back({"delegates ADMIN", IntegrationRequest("salesforce", {v1::ADMIN}),
+                   "token.delegable_roles[0]"});
+  v1::CreateTokenRequest mixed = IntegrationRequest("salesforce", {v1::SDR});
+  mixed.mutable_token()->add_roles(v1::SDR);
+  cases.push_back({"another role too", mixed, "token.roles"});
+  v1::CreateTokenRequest person;
+  person.set_parent("orgs/default");
+  person.mutable_token()->set_user_id("rep");
+  person.mutable_token()->add_roles(v1::SDR);
+  person.mutable_token()->add_delegable_roles(v1::SDR);
+  cases.push_back({"a person's token delegating", person, "token.delegable_roles"});
+  v1::CreateTokenRequest portal = IntegrationRequest("salesforce", {v1::SDR});
+  portal.mutable_token()->set_hubspot_portal_id("123");
+  portal.set_hubspot_client_secret("s");
+  cases.push_back({"a HubSpot portal on a Salesforce token", portal, "token.hubspot_portal_id"});
+  v1::CreateTokenRequest no_secret = IntegrationRequest("hubspot", {v1::SDR});
+  no_secret.mutable_token()->set_hubspot_portal_id("123");
+  cases.push_back({"a portal without its secret", no_secret, "hubspot_client_secret"});
+  for (const Case& c : cases) {
+    absl::Status refused = registry_->CreateToken(admin_, c.request).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << c.why << ": " << refused;
+    EXPECT_THAT(refused.message(), HasSubstr(c.field)) << c.why;
+  }
+}
+
+TEST_F(AccessRegistryTest, AHubSpotPortalFindsItsActiveTokenAndSecretOnly) {
+  v1::CreateTokenRequest request = IntegrationRequest("hubspot", {v1::SDR});
+  request.mutable_token()->set_hubspot_portal_id("4455");
+  request.set_hubspot_client_secret("app-secret");
+  auto issued = registry_->CreateToken(admin_, request);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(issued->token().hubspot_portal_id(), "4455");
+  auto found = registry_->FindHubSpotIntegration("4455");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->client_secret, "app-secret");
+  EXPECT_EQ(found->caller.crm, "hubspot");
+  EXPECT_EQ(found->caller.token_name, issued->token().name());
+  EXPECT_EQ(registry_->FindHubSpotIntegration("9999").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // One active token per portal; once revoked, another may take it.
+  EXPECT_EQ(registry_->CreateToken(admin_, request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(issued->token().name());
+  ASSERT_TRUE(registry_->RevokeToken(admin_, revoke).ok());
+  EXPECT_EQ(registry_->FindHubSpotIntegration("4455").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(registry_->CreateToken(admin_, request).ok());
+  // The secret is never in what the API returns of a token.
+  v1::GetTokenRequest get;
+  get.set_name(issued->token().name());
+  auto token = registry_->GetToken(admin_, get);
+  ASSERT_TRUE(token.ok());
+  EXPECT_THAT(token->DebugString(), ::testing::Not(HasSubstr("app-secret")));
 }
 
 }  // namespace
