@@ -69,6 +69,9 @@ absl::StatusOr<client::ConnectionOptions> MakeConnectionOptions(const GlobalOpti
                          Read(read_file, "--tls-key file", global.tls_key_file));
   }
   options.tls.server_name_override = global.tls_server_name;
+  options.viewer.id = global.viewer_id;
+  options.viewer.name = global.viewer_name;
+  options.viewer.crm_roles = global.viewer_crm_roles;
   return options;
 }
 

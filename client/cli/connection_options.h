@@ -22,8 +22,8 @@ using FileReader = std::function<absl::StatusOr<std::string>(const std::string& 
 absl::StatusOr<std::string> ReadFileContents(const std::string& path);
 
 // The server and timeout of `global`, its token (the token file's
-// contents trimmed of surrounding whitespace) and its TLS options (the PEM
-// files' contents), read with `read_file`. INVALID_ARGUMENT naming the file
+// contents trimmed of surrounding whitespace), its TLS options (the PEM
+// files' contents), read with `read_file`, and its viewer. INVALID_ARGUMENT naming the file
 // when one cannot be read or the token file is blank. Checks nothing else:
 // the library rejects options it cannot use on the first call. Thread-safe
 // when `read_file` is.
