@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -307,21 +306,6 @@ int Failed(const absl::Status& status, std::ostream& err) {
   return kExitFailed;
 }
 
-// A file named by a flag, trimmed of surrounding whitespace: INVALID_ARGUMENT
-// naming the flag and file when it cannot be read or is blank.
-absl::StatusOr<std::string> ReadTrimmed(absl::string_view flag, const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadFileContents(path);
-  if (!contents.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read the ", flag, " \"", path,
-                                                   "\": ", contents.status().message()));
-  }
-  std::string trimmed(absl::StripAsciiWhitespace(*contents));
-  if (trimmed.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("the ", flag, " \"", path, "\" is empty"));
-  }
-  return trimmed;
-}
-
 // fieldmap set: the file's map under the command's name. A file with
 // problems: each on its own line on `err`, nothing sent, kExitFailed.
 absl::StatusOr<int> SetFieldMap(const Invocation& invocation, client::Client& client,
@@ -352,10 +336,9 @@ absl::Status CreateToken(const Invocation& invocation, client::Client& client, s
                          std::ostream& err) {
   v1::CreateTokenRequest request = invocation.create_token;
   if (!invocation.hubspot_client_secret_file.empty()) {
-    SOP_ASSIGN_OR_RETURN(const std::string secret,
-                         ReadTrimmed("--hubspot-client-secret-file",
-                                     invocation.hubspot_client_secret_file));
-    request.set_hubspot_client_secret(secret);
+    SOP_ASSIGN_OR_RETURN(*request.mutable_hubspot_client_secret(),
+                         ReadTrimmedFile(ReadFileContents, "--hubspot-client-secret-file",
+                                         invocation.hubspot_client_secret_file));
   }
   SOP_ASSIGN_OR_RETURN(const v1::CreateTokenResponse response, client.CreateToken(request));
   if (invocation.global.output == OutputFormat::kJson) {
