@@ -1195,5 +1195,31 @@ TEST_F(CommandsTest, LookupInSalesforceNamesSaysWhichCrmFieldEachConditionCameFr
   EXPECT_THAT(out_.str(), HasSubstr("lead_score (from MQL_Score__c)"));
 }
 
+TEST_F(CommandsTest, LookupWatchInSalesforceNamesWatchesTheMappedRecord) {
+  ASSERT_EQ(Run({"apply", "-f", Write("x.yaml", kMqlSop), "--publish"}), 0) << err_.str();
+  absl::StatusOr<Invocation> invocation = ParseCommandLine(
+      {"lookup", "--crm", "salesforce", "--record-type", "Lead", "--field",
+       "Status=MQL – New Handoff", "--watch"},
+      [](const std::string& name) -> std::optional<std::string> {
+        if (name == "SOPCTL_TOKEN") return "sops_t0k3n";
+        return std::nullopt;
+      });
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  SharedOutput out_buffer;
+  SharedOutput err_buffer;
+  std::ostream out(&out_buffer);
+  std::ostream err(&err_buffer);
+  client::Client watch_client = client_;
+  int exit_status = -1;
+  std::thread watcher([&] { exit_status = RunCommand(*invocation, watch_client, out, err); });
+  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(out_buffer.text(), "orgs/default/sops/x"); }))
+      << out_buffer.text() << err_buffer.text();
+  sopd_->EndWatches();
+  watcher.join();
+  EXPECT_EQ(exit_status, kExitOk);
+  EXPECT_EQ(err_buffer.text(), "");
+  EXPECT_EQ(connection_->requests<v1::WatchSopsRequest>().at(0).context().crm(), "salesforce");
+}
+
 }  // namespace
 }  // namespace sopsidebar::cli

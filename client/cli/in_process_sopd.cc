@@ -157,6 +157,12 @@ class InProcessConnection : public client::Connection {
       return error::MalformedRequest(request.GetTypeName(), "malformed protobuf");
     }
     SOP_ASSIGN_OR_RETURN(const Caller caller, Authenticate());
+    // As sopd's watch method (server/api/api_methods.cc).
+    if (!received.context().crm().empty()) {
+      SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped,
+                           sopd_->crm().Translate(caller, received.context(), "context"));
+      *received.mutable_context() = std::move(mapped.context);
+    }
     auto sink = std::make_shared<QueueSink>();
     // Destroyed before `sink` on every return: the hub stops sending first.
     SOP_ASSIGN_OR_RETURN(const std::unique_ptr<MessageSubscription> subscription,

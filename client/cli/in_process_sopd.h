@@ -71,8 +71,8 @@ class InProcessSopd {
   // is not an active one. Requests and responses cross as bytes, as on the
   // wire. With a `viewer` (id set), the token acts for it as sopd's
   // dispatcher makes an INTEGRATION token act for the viewer its metadata
-  // states (PERMISSION_DENIED for any other token). Lookups of a context
-  // with a crm are mapped by the org's field map, as sopd maps them.
+  // states (PERMISSION_DENIED for any other token). Lookups and watches of a
+  // context with a crm are mapped by the org's field map, as sopd maps them.
   std::shared_ptr<client::Connection> Connect(std::string token,
                                               client::ConnectionOptions::Viewer viewer = {});
 
