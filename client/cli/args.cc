@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
@@ -13,6 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "client/cli/format.h"
 #include "common/model/names.h"
 #include "common/proto_time.h"
@@ -48,14 +51,16 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"timeout", true, false}, {"token", true, false},
       {"token-file", true, false}, {"tls", false, false},    {"tls-ca", true, false},
       {"tls-cert", true, false},   {"tls-key", true, false}, {"tls-server-name", true, false},
+      {"viewer-id", true, false},  {"viewer-name", true, false},
+      {"viewer-crm-role", true, true},
       {"help", false, false},      {"version", false, false}};
   return *kFlags;
 }
 
 constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the command):
   --server ADDR      sopd's gRPC address (default $SOPCTL_SERVER, else 127.0.0.1:50051)
-  --org ORG          the org of bare SOP and token ids, of lookups and of token
-                     commands (default "default")
+  --org ORG          the org of bare SOP and token ids, of lookups, of token
+                     commands and of CRM maps (default "default")
   -o, --output FMT   text or json (default text); json is the proto JSON mapping
   --timeout DUR      deadline of each call, e.g. 10s, 500ms, 1m (default 10s)
   --token TOKEN      the access token, sent on every call; other users can see
@@ -71,6 +76,15 @@ constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the 
   --tls-server-name NAME
                      the name sopd's certificate must carry when it is not the
                      host of --server (needs TLS)
+  --viewer-id ID     with an INTEGRATION token: act for the CRM user ID, as the
+                     CRM's integration does, to see what they would see (sent
+                     as sop-viewer-id; any other token is PERMISSION_DENIED)
+  --viewer-name NAME the viewer's name (needs --viewer-id)
+  --viewer-crm-role ROLE
+                     one of the viewer's CRM roles (profile, role, team), as the
+                     org's role map names them; repeatable (needs --viewer-id)
+                     e.g. sopctl --token-file integration.token --viewer-id 005A
+                          --viewer-crm-role "Inside Sales" lookup ...
   -h, --help         show help (also: sopctl help [COMMAND])
   --version          print sopctl's version
 )";
@@ -88,6 +102,14 @@ constexpr absl::string_view kHelpTopicPayload = "type.sopsidebar.dev/sopctl.Help
 constexpr absl::string_view kNameHelp =
     "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org.\n";
 
+// Shared by the rolemap commands, and the fieldmap ones.
+constexpr absl::string_view kRoleMapHelp =
+    "CRM is salesforce or hubspot (the map of the org of --org), or a full name\n"
+    "(orgs/ORG/roleMaps/CRM).\n";
+constexpr absl::string_view kFieldMapHelp =
+    "CRM is salesforce or hubspot (the map of the org of --org), or a full name\n"
+    "(orgs/ORG/fieldMaps/CRM).\n";
+
 const std::vector<CommandSpec>& Commands() {
   static const auto* const kCommands = new std::vector<CommandSpec>{
       {Command::kLookup,
@@ -100,10 +122,11 @@ const std::vector<CommandSpec>& Commands() {
         {"record-id", true, false},
         {"max", true, false},
         {"near-misses", false, false},
-        {"watch", false, false}},
+        {"watch", false, false},
+        {"crm", true, false}},
        R"(Usage: sopctl lookup --record-type TYPE [--field NAME=VALUE]...
                      [--field-json NAME=JSON]... [--record-id ID] [--max N]
-                     [--near-misses | --watch]
+                     [--crm CRM] [--near-misses | --watch]
 Ranks the published SOPs that apply to a CRM record, says why each matched, and
 shows the current step: its instructions, the CRM fields to set, its assets.
   --record-type TYPE      the record type, e.g. Lead (required)
@@ -113,6 +136,11 @@ shows the current step: its instructions, the CRM fields to set, its assets.
   --field-json NAME=JSON  a field given as JSON, e.g. 'zip="02134"' or 'tags=["a","b"]'
   --record-id ID          the record's id
   --max N                 at most N matches (server default 10)
+  --crm CRM               salesforce or hubspot: the record type and --field
+                          names are that CRM's (Lead, Status; 0-1,
+                          hs_lead_status), mapped by the org's field map (see
+                          "sopctl fieldmap get"); the matches then say which CRM
+                          field each condition's field came from
   --near-misses           also list, after the matches, the rules that failed on
                           exactly one condition, with that condition and the
                           record's value, to debug targeting (needs SALES_OPS or
@@ -128,6 +156,7 @@ shows the current step: its instructions, the CRM fields to set, its assets.
 Example:
   sopctl lookup --record-type Lead --field 'lead_status=MQL – New Handoff' --field lead_score=82
   sopctl lookup --record-type Lead --field lead_score=82 --watch
+  sopctl lookup --crm salesforce --record-type Lead --field Status=MQL
 )"},
       {Command::kGet,
        "get",
@@ -256,7 +285,9 @@ Restores a soft-deleted SOP.
        {},
        R"(Usage: sopctl whoami
 Shows whom the access token belongs to: org, user, display name, roles, the
-token's name, and whether it is a server admin token.
+token's name, and whether it is a server admin token. With --viewer-id and an
+INTEGRATION token: the viewer, with the roles the org's role map gives them,
+and "via:" the integration acting for them.
 )"},
       {Command::kTokenCreate,
        "token create",
@@ -266,9 +297,16 @@ token's name, and whether it is a server admin token.
         {"role", true, true},
         {"display-name", true, false},
         {"expires", true, false},
-        {"server-admin", false, false}},
+        {"server-admin", false, false},
+        {"crm", true, false},
+        {"delegable-roles", true, true},
+        {"hubspot-portal-id", true, false},
+        {"hubspot-client-secret-file", true, false}},
        R"(Usage: sopctl token create --user USER --role ROLE [--role ROLE]...
                            [--display-name NAME] [--expires DUR] [--server-admin]
+                           [--crm CRM --delegable-roles ROLE[,ROLE...]
+                            [--hubspot-portal-id ID
+                             --hubspot-client-secret-file FILE]]
                            [--org ORG]
 Creates an access token in the org of --org. Prints the secret alone on stdout
 and a summary (name, roles, expiry) on stderr, so T=$(sopctl token create ...)
@@ -279,14 +317,29 @@ role they do not hold.
   --user USER           who uses the token, e.g. an email or CRM user id (required)
   --role ROLE           a role of the token, repeatable, at least one: SDR, AE,
                         SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES,
-                        MARKETING_DIRECTOR, ADMIN (any case)
+                        MARKETING_DIRECTOR, ADMIN, INTEGRATION (any case)
   --display-name NAME   a readable name for the user
   --expires DUR         lifetime: 30d, 12h, 90m, 3600s, 1d12h... (default: never)
   --server-admin        a server-admin token, which may administer every org;
                         needs a server admin token. Keep one without --expires:
                         sopd refuses to revoke the last of those.
+  --crm CRM             INTEGRATION tokens (required there): the CRM the
+                        integration serves, salesforce or hubspot; the org's
+                        role map for it gives the viewers it acts for their roles
+  --delegable-roles ROLE[,ROLE...]
+                        INTEGRATION tokens (required there): the most a viewer
+                        may get, whatever the role map says; comma-separated
+                        and/or repeatable; not INTEGRATION or ADMIN
+  --hubspot-portal-id ID
+                        HubSpot INTEGRATION tokens: the HubSpot account whose
+                        signed requests (hubspot.fetch) act as this token
+  --hubspot-client-secret-file FILE
+                        with --hubspot-portal-id: read the HubSpot app's client
+                        secret, which signs its requests, from FILE (surrounding
+                        whitespace is ignored); never given on the command line
 Example:
   T=$(sopctl --org acme token create --user dana@acme.com --role SDR --expires 90d)
+  sopctl token create --user salesforce-integration --role INTEGRATION --crm salesforce --delegable-roles SDR,AE,SALES_MANAGER
 )"},
       {Command::kTokenList,
        "token list",
@@ -347,6 +400,71 @@ admin token.
 Shows one org: name, display name, creation time. Needs a server admin token.
 )",
        "NAME is a full name (orgs/ID) or a bare ID.\n"},
+      {Command::kRoleMapGet,
+       "rolemap get",
+       "show the org's role map for a CRM",
+       "CRM",
+       {},
+       R"(Usage: sopctl rolemap get CRM
+Shows the org's role map for a CRM: which of our roles each CRM role gives the
+viewers an INTEGRATION token acts for, one line per entry, "CRM ROLE -> ROLES".
+A viewer gets the roles of every entry that matches them, cut to the token's
+delegable roles; none matches: no role. With -o json prints the RoleMap.
+Needs ADMIN.
+)",
+       kRoleMapHelp},
+      {Command::kRoleMapSet,
+       "rolemap set",
+       "replace the org's role map for a CRM",
+       "CRM",
+       {{"entry", true, true}},
+       R"(Usage: sopctl rolemap set CRM --entry "CRM ROLE=ROLE[,ROLE...]" [--entry ...]
+Replaces the org's role map for a CRM with the entries given (at least one),
+then prints it as "rolemap get" does. Needs ADMIN.
+  --entry "CRM ROLE=ROLE[,ROLE...]"
+                  a CRM role (profile, role or team name, exact and
+                  case-sensitive), "user:" and a CRM user id or email (HubSpot
+                  viewers), or "*" for every viewer; after the last '=' our
+                  roles, comma-separated (any case; not INTEGRATION).
+                  Repeatable
+Example:
+  sopctl rolemap set salesforce --entry "Inside Sales=SDR" --entry "*=SDR"
+  sopctl rolemap set hubspot --entry "user:ae@example.com=AE,SDR"
+)",
+       kRoleMapHelp},
+      {Command::kFieldMapGet,
+       "fieldmap get",
+       "show the org's field map for a CRM",
+       "CRM",
+       {},
+       R"(Usage: sopctl fieldmap get CRM
+Shows the org's field map for a CRM: which CRM field becomes which of our
+context fields and how its value is read (TYPE), and which CRM object is which
+record type. While the org has stored none, sopd's default map for the CRM
+applies, and the output says (default map). With -o json prints the FieldMap, which "fieldmap
+set --file" reads back. Needs SALES_OPS or ADMIN.
+)",
+       kFieldMapHelp},
+      {Command::kFieldMapSet,
+       "fieldmap set",
+       "replace the org's field map for a CRM from a file",
+       "CRM",
+       {{"file", true, false}},
+       R"(Usage: sopctl fieldmap set CRM -f FILE
+Replaces the org's field map for a CRM with the one in a YAML or JSON file, then
+prints it as "fieldmap get" does. CRM fields the map leaves out are dropped from
+lookups' contexts. Needs SALES_OPS or ADMIN.
+  -f, --file FILE   the map (required):
+                      fields:
+                        - {crm_field: Status, field: lead_status, type: STRING}
+                        - {crm_field: MQL_Score__c, field: lead_score, type: NUMBER}
+                      record_types:
+                        - {crm_object: "0-1", record_type: Contact}
+                    type is STRING, NUMBER, BOOL, TIMESTAMP or STRING_LIST (any
+                    case, FIELD_TYPE_ prefix optional); "sopctl fieldmap get CRM
+                    -o json" prints a map in this form
+)",
+       kFieldMapHelp},
   };
   return *kCommands;
 }
@@ -473,6 +591,26 @@ absl::Status ResolveTls(const FlagValues& flags, GlobalOptions* global) {
   return absl::OkStatus();
 }
 
+absl::Status ResolveViewer(const FlagValues& flags, GlobalOptions* global) {
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> id, NonEmpty(flags, "viewer-id"));
+  const auto roles = flags.find("viewer-crm-role");
+  if (!id && (flags.count("viewer-name") > 0 || roles != flags.end())) {
+    return UsageError("--viewer-name and --viewer-crm-role need --viewer-id");
+  }
+  global->viewer_id = id.value_or("");
+  global->viewer_name = Single(flags, "viewer-name").value_or("");
+  if (roles != flags.end()) global->viewer_crm_roles = roles->second;
+  return absl::OkStatus();
+}
+
+// A CRM named on the command line: one sopd has maps for. `what` says where
+// ("--crm", "rolemap get").
+absl::Status CheckCrm(absl::string_view what, absl::string_view crm) {
+  if (absl::c_linear_search(kCrmNames, crm)) return absl::OkStatus();
+  return UsageError(absl::StrCat(what, ": unknown CRM \"", crm, "\" (one of ",
+                                 absl::StrJoin(kCrmNames, ", "), ")"));
+}
+
 absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, GlobalOptions* global) {
   global->server =
       Single(flags, "server").value_or(env("SOPCTL_SERVER").value_or("127.0.0.1:50051"));
@@ -498,6 +636,7 @@ absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, Globa
     }
   }
   SOP_RETURN_IF_ERROR(ResolveToken(flags, env, global));
+  SOP_RETURN_IF_ERROR(ResolveViewer(flags, global));
   return ResolveTls(flags, global);
 }
 
@@ -509,6 +648,10 @@ absl::Status BuildLookup(const FlagValues& flags, const std::string& org,
   if (!type) return UsageError("lookup needs --record-type, e.g. --record-type Lead");
   context.set_record_type(*type);
   context.set_record_id(Single(flags, "record-id").value_or(""));
+  if (auto crm = Single(flags, "crm")) {
+    SOP_RETURN_IF_ERROR(CheckCrm("--crm", *crm));
+    context.set_crm(*crm);
+  }
   for (bool as_json : {false, true}) {
     auto it = flags.find(as_json ? "field-json" : "field");
     if (it == flags.end()) continue;
@@ -548,7 +691,7 @@ absl::Status BuildList(const FlagValues& flags, const std::string& org,
 }
 
 absl::Status BuildCreateToken(const FlagValues& flags, const std::string& org,
-                              v1::CreateTokenRequest* request) {
+                              v1::CreateTokenRequest* request, std::string* secret_file_out) {
   request->set_parent(OrgName(org));
   v1::Token& token = *request->mutable_token();
   SOP_ASSIGN_OR_RETURN(const std::optional<std::string> user, NonEmpty(flags, "user"));
@@ -567,7 +710,49 @@ absl::Status BuildCreateToken(const FlagValues& flags, const std::string& org,
     request->mutable_ttl()->set_seconds(absl::ToInt64Seconds(*ttl));
   }
   token.set_server_admin(flags.count("server-admin") > 0);
+  if (auto crm = Single(flags, "crm")) {
+    SOP_RETURN_IF_ERROR(CheckCrm("--crm", *crm));
+    token.set_crm(*crm);
+  }
+  if (auto delegable = flags.find("delegable-roles"); delegable != flags.end()) {
+    for (const std::string& text : delegable->second) {
+      SOP_ASSIGN_OR_RETURN(const std::vector<v1::Role> roles,
+                           ParseRoleList(text, "--delegable-roles"));
+      for (v1::Role role : roles) token.add_delegable_roles(role);
+    }
+  }
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> portal,
+                       NonEmpty(flags, "hubspot-portal-id"));
+  token.set_hubspot_portal_id(portal.value_or(""));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> secret_file,
+                       NonEmpty(flags, "hubspot-client-secret-file"));
+  if (portal.has_value() != secret_file.has_value()) {
+    return UsageError("--hubspot-portal-id and --hubspot-client-secret-file go together");
+  }
+  *secret_file_out = secret_file.value_or("");
   return absl::OkStatus();
+}
+
+absl::Status BuildUpdateRoleMap(const FlagValues& flags, const std::string& name,
+                                v1::UpdateRoleMapRequest* request) {
+  request->mutable_role_map()->set_name(name);
+  auto entries = flags.find("entry");
+  if (entries == flags.end()) {
+    return UsageError("rolemap set needs --entry, e.g. --entry \"Inside Sales=SDR\"");
+  }
+  for (const std::string& text : entries->second) {
+    SOP_ASSIGN_OR_RETURN(*request->mutable_role_map()->add_entries(), ParseRoleMapEntry(text));
+  }
+  return absl::OkStatus();
+}
+
+// The name of the map a rolemap or fieldmap command is about: a bare CRM
+// must be one sopd knows.
+absl::StatusOr<std::string> CrmMapArgument(const CommandSpec& command, const std::string& argument,
+                                           const std::string& org,
+                                           absl::string_view collection) {
+  if (!absl::StrContains(argument, '/')) SOP_RETURN_IF_ERROR(CheckCrm(command.name, argument));
+  return ResolveCrmMapName(argument, org, collection);
 }
 
 }  // namespace
@@ -575,7 +760,7 @@ absl::Status BuildCreateToken(const FlagValues& flags, const std::string& org,
 std::string Usage() {
   std::string usage =
       "sopctl: manage SOP Sidebar SOPs, see which apply to a CRM record, and\n"
-      "administer access tokens and orgs.\n\n"
+      "administer access tokens, orgs and CRM role and field maps.\n\n"
       "Usage: sopctl [global flags] COMMAND [flags] [NAME]\n\nCommands:\n";
   absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
                   "Run \"sopctl help COMMAND\" or \"sopctl COMMAND --help\" for a command's "
@@ -601,6 +786,12 @@ std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org
 std::string ResolveOrgName(absl::string_view name_or_id) {
   if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
   return OrgName(name_or_id);
+}
+
+std::string ResolveCrmMapName(absl::string_view name_or_crm, absl::string_view org,
+                              absl::string_view collection) {
+  if (absl::StrContains(name_or_crm, '/')) return std::string(name_or_crm);
+  return CrmMapFullName(org, collection, name_or_crm);
 }
 
 absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text) {
@@ -630,6 +821,36 @@ absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
   }
   return UsageError(absl::StrCat("--role: unknown role \"", text, "\" (one of ",
                                  absl::StrJoin(known, ", "), ")"));
+}
+
+absl::StatusOr<std::vector<v1::Role>> ParseRoleList(absl::string_view text,
+                                                    absl::string_view what) {
+  std::vector<v1::Role> roles;
+  for (absl::string_view piece : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    absl::StatusOr<v1::Role> role = ParseRole(absl::StripAsciiWhitespace(piece));
+    if (!role.ok()) {
+      return UsageError(
+          absl::StrCat(what, absl::StripPrefix(role.status().message(), "--role")));
+    }
+    roles.push_back(*role);
+  }
+  if (roles.empty()) return UsageError(absl::StrCat(what, ": no role in \"", text, "\""));
+  return roles;
+}
+
+absl::StatusOr<v1::RoleMapEntry> ParseRoleMapEntry(absl::string_view entry) {
+  const size_t eq = entry.rfind('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return UsageError(absl::StrCat("--entry \"", entry,
+                                   "\": expected CRM_ROLE=ROLE[,ROLE...], e.g. \"Inside Sales=SDR\""));
+  }
+  v1::RoleMapEntry parsed;
+  parsed.set_crm_role(std::string(entry.substr(0, eq)));
+  absl::StatusOr<std::vector<v1::Role>> roles =
+      ParseRoleList(entry.substr(eq + 1), absl::StrCat("--entry \"", entry, "\""));
+  if (!roles.ok()) return roles.status();
+  for (v1::Role role : *roles) parsed.add_roles(role);
+  return parsed;
 }
 
 absl::StatusOr<std::pair<std::string, google::protobuf::Value>> ParseFieldFlag(
@@ -786,8 +1007,33 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       invocation.name = ResolveSopName(positional[0], org);
       break;
     case Command::kTokenCreate:
-      SOP_RETURN_IF_ERROR(BuildCreateToken(flags, org, &invocation.create_token));
+      SOP_RETURN_IF_ERROR(BuildCreateToken(flags, org, &invocation.create_token,
+                                           &invocation.hubspot_client_secret_file));
       break;
+    case Command::kRoleMapGet: {
+      SOP_ASSIGN_OR_RETURN(invocation.name,
+                           CrmMapArgument(*command, positional[0], org, kRoleMaps));
+      break;
+    }
+    case Command::kRoleMapSet: {
+      SOP_ASSIGN_OR_RETURN(const std::string name,
+                           CrmMapArgument(*command, positional[0], org, kRoleMaps));
+      SOP_RETURN_IF_ERROR(BuildUpdateRoleMap(flags, name, &invocation.update_role_map));
+      break;
+    }
+    case Command::kFieldMapGet: {
+      SOP_ASSIGN_OR_RETURN(invocation.name,
+                           CrmMapArgument(*command, positional[0], org, kFieldMaps));
+      break;
+    }
+    case Command::kFieldMapSet: {
+      SOP_ASSIGN_OR_RETURN(invocation.name,
+                           CrmMapArgument(*command, positional[0], org, kFieldMaps));
+      SOP_ASSIGN_OR_RETURN(const std::optional<std::string> file, NonEmpty(flags, "file"));
+      if (!file) return UsageError("fieldmap set needs -f FILE, e.g. -f map.yaml");
+      invocation.field_map_path = *file;
+      break;
+    }
     case Command::kTokenList:
       invocation.list_tokens.set_parent(OrgName(org));
       invocation.list_tokens.set_show_inactive(flags.count("all") > 0);

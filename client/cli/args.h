@@ -46,6 +46,10 @@ enum class Command {
   kOrgCreate,
   kOrgList,
   kOrgGet,
+  kRoleMapGet,
+  kRoleMapSet,
+  kFieldMapGet,
+  kFieldMapSet,
 };
 
 struct GlobalOptions {
@@ -72,6 +76,12 @@ struct GlobalOptions {
   std::string tls_key_file;
   // --tls-server-name; only with TLS.
   std::string tls_server_name;
+  // --viewer-id, --viewer-name, --viewer-crm-role (repeatable): the CRM user
+  // an INTEGRATION token acts for (client::ConnectionOptions::viewer). Name
+  // and roles only with an id; empty id: no viewer.
+  std::string viewer_id;
+  std::string viewer_name;
+  std::vector<std::string> viewer_crm_roles;
 };
 
 // A parsed command line. Only the members of `command` are meaningful.
@@ -89,15 +99,21 @@ struct Invocation {
   v1::LookupSopsRequest lookup;         // lookup
   bool watch = false;                   // lookup --watch
   std::string name;                     // get, history, publish, check, delete,
-                                        // undelete, token revoke
+                                        // undelete, token revoke, rolemap get,
+                                        // fieldmap get and set
   v1::ListSopsRequest list;             // list
   std::string apply_path;               // apply, validate
   bool publish = false;                 // apply --publish
   bool dry_run = false;                 // apply --dry-run
   bool fail_on_ties = false;            // check --fail-on-ties
   v1::CreateTokenRequest create_token;  // token create
+  // token create --hubspot-client-secret-file: RunCommand reads the secret
+  // (trimmed) into create_token.hubspot_client_secret.
+  std::string hubspot_client_secret_file;
   v1::ListTokensRequest list_tokens;    // token list
   v1::CreateOrgRequest create_org;      // org create
+  v1::UpdateRoleMapRequest update_role_map;  // rolemap set
+  std::string field_map_path;                // fieldmap set --file, read by RunCommand
 };
 
 // Reads an environment variable; nullopt when unset.
@@ -138,6 +154,11 @@ std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org
 // orgs/{id} for a bare id; as ResolveSopName otherwise.
 std::string ResolveOrgName(absl::string_view name_or_id);
 
+// orgs/{org}/{collection}/{crm} for a bare CRM name (collection kRoleMaps or
+// kFieldMaps of common/model/names.h); as ResolveSopName otherwise.
+std::string ResolveCrmMapName(absl::string_view name_or_crm, absl::string_view org,
+                              absl::string_view collection);
+
 // A token lifetime: one or more <count><unit> with units d, h, m, s, e.g.
 // 30d, 12h, 90m, 3600s, 1d12h. INVALID_ARGUMENT when malformed, zero, or
 // beyond the range of google.protobuf.Duration (10,000 years).
@@ -147,6 +168,19 @@ absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text);
 // sales-ops). INVALID_ARGUMENT listing the roles otherwise, and for
 // ROLE_UNSPECIFIED.
 absl::StatusOr<v1::Role> ParseRole(absl::string_view text);
+
+// Roles separated by commas ("SDR,AE", "sdr, ae"), each parsed with
+// ParseRole; empty pieces are skipped. INVALID_ARGUMENT as ParseRole's, its
+// message starting with `what` ("--delegable-roles") instead of "--role",
+// and for a list without a role.
+absl::StatusOr<std::vector<v1::Role>> ParseRoleList(absl::string_view text,
+                                                    absl::string_view what);
+
+// A rolemap set --entry "CRM ROLE=ROLE[,ROLE...]", split at the last '=':
+// "Inside Sales=SDR", "*=SDR", "user:ae@example.com=AE,SDR". INVALID_ARGUMENT
+// quoting the entry when there is no '=', nothing before it, or a role is
+// unknown or missing.
+absl::StatusOr<v1::RoleMapEntry> ParseRoleMapEntry(absl::string_view entry);
 
 // A --field NAME=VALUE (VALUE typed with InferScalarValue) or, with
 // `as_json`, a --field-json NAME=JSON (VALUE parsed as JSON). Splits at the

@@ -478,6 +478,189 @@ TEST(ParseCommandLineTest, AuthUsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(UsageErrorOf({"--tls=yes", "whoami"}), "--tls takes no value");
 }
 
+TEST(ParseCommandLineTest, TokenCreateForAnIntegrationTakesItsCrmAndDelegableRoles) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"token", "create", "--user", "salesforce-integration", "--role", "INTEGRATION",
+             "--crm", "salesforce", "--delegable-roles", "SDR,ae", "--delegable-roles",
+             "sales-manager"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  const v1::Token& token = invocation->create_token.token();
+  EXPECT_EQ(token.crm(), "salesforce");
+  ASSERT_EQ(token.roles_size(), 1);
+  EXPECT_EQ(token.roles(0), v1::INTEGRATION);
+  EXPECT_THAT(std::vector<int>(token.delegable_roles().begin(), token.delegable_roles().end()),
+              ::testing::ElementsAre(v1::SDR, v1::AE, v1::SALES_MANAGER));
+  EXPECT_TRUE(token.hubspot_portal_id().empty());
+  EXPECT_TRUE(invocation->hubspot_client_secret_file.empty());
+}
+
+TEST(ParseCommandLineTest, TokenCreateForHubSpotTakesThePortalAndTheSecretsFileNeverTheSecret) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"token", "create", "--user", "hubspot-integration", "--role", "INTEGRATION", "--crm",
+             "hubspot", "--delegable-roles", "SDR", "--hubspot-portal-id", "123456",
+             "--hubspot-client-secret-file", "/run/hubspot.secret"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->create_token.token().hubspot_portal_id(), "123456");
+  EXPECT_EQ(invocation->hubspot_client_secret_file, "/run/hubspot.secret");
+  // ParseCommandLine reads no files: RunCommand reads the secret.
+  EXPECT_TRUE(invocation->create_token.hubspot_client_secret().empty());
+  EXPECT_EQ(UsageErrorOf({"token", "create", "--user", "u", "--role", "INTEGRATION",
+                          "--hubspot-client-secret", "s3cret"}),
+            "unknown flag --hubspot-client-secret for token create");
+}
+
+TEST(ParseCommandLineTest, TokenCreateIntegrationUsageErrorsSayWhatIsWrong) {
+  const std::vector<std::string> create = {"token", "create", "--user", "u", "--role",
+                                           "INTEGRATION"};
+  auto with = [&create](std::vector<std::string> more) {
+    std::vector<std::string> args = create;
+    args.insert(args.end(), more.begin(), more.end());
+    return UsageErrorOf(args);
+  };
+  EXPECT_EQ(with({"--crm", "pipedrive"}),
+            "--crm: unknown CRM \"pipedrive\" (one of salesforce, hubspot)");
+  EXPECT_THAT(with({"--delegable-roles", "SDR,CEO"}),
+              StartsWith("--delegable-roles: unknown role \"CEO\" (one of SDR, AE,"));
+  EXPECT_EQ(with({"--delegable-roles", ","}), "--delegable-roles: no role in \",\"");
+  EXPECT_EQ(with({"--hubspot-portal-id", "1"}),
+            "--hubspot-portal-id and --hubspot-client-secret-file go together");
+  EXPECT_EQ(with({"--hubspot-client-secret-file", "f"}),
+            "--hubspot-portal-id and --hubspot-client-secret-file go together");
+  EXPECT_EQ(with({"--hubspot-portal-id="}), "--hubspot-portal-id: empty value");
+}
+
+TEST(ParseCommandLineTest, TokenCreateHelpShowsTheIntegrationFlagsAndAnExample) {
+  absl::StatusOr<Invocation> invocation = Parse({"token", "create", "--help"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_THAT(invocation->usage, HasSubstr("--delegable-roles ROLE[,ROLE...]"));
+  EXPECT_THAT(invocation->usage, HasSubstr("--hubspot-client-secret-file FILE"));
+  EXPECT_THAT(invocation->usage,
+              HasSubstr("sopctl token create --user salesforce-integration --role INTEGRATION "
+                        "--crm salesforce --delegable-roles SDR,AE,SALES_MANAGER\n"));
+}
+
+TEST(ParseCommandLineTest, RoleMapCommandsNameTheMapInTheOrg) {
+  absl::StatusOr<Invocation> invocation = Parse({"--org", "acme", "rolemap", "get", "salesforce"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kRoleMapGet);
+  EXPECT_EQ(invocation->name, "orgs/acme/roleMaps/salesforce");
+
+  invocation = Parse({"rolemap", "get", "orgs/b/roleMaps/hubspot"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->name, "orgs/b/roleMaps/hubspot");
+
+  invocation = Parse({"rolemap", "set", "hubspot", "--entry", "Inside Sales=SDR",
+                      "--entry", "*=sdr", "--entry", "user:ae@example.com=AE, SDR",
+                      "--entry", "a=b=AE"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kRoleMapSet);
+  const v1::RoleMap& map = invocation->update_role_map.role_map();
+  EXPECT_EQ(map.name(), "orgs/default/roleMaps/hubspot");
+  ASSERT_EQ(map.entries_size(), 4);
+  EXPECT_EQ(map.entries(0).crm_role(), "Inside Sales");
+  EXPECT_THAT(map.entries(0).roles(), ::testing::ElementsAre(v1::SDR));
+  EXPECT_EQ(map.entries(1).crm_role(), "*");
+  EXPECT_EQ(map.entries(2).crm_role(), "user:ae@example.com");
+  EXPECT_THAT(map.entries(2).roles(), ::testing::ElementsAre(v1::AE, v1::SDR));
+  // Split at the last '=': roles never hold one.
+  EXPECT_EQ(map.entries(3).crm_role(), "a=b");
+}
+
+TEST(ParseCommandLineTest, RoleMapUsageErrorsNameTheEntry) {
+  EXPECT_EQ(UsageErrorOf({"rolemap", "set", "salesforce"}),
+            "rolemap set needs --entry, e.g. --entry \"Inside Sales=SDR\"");
+  EXPECT_EQ(UsageErrorOf({"rolemap", "set", "salesforce", "--entry", "Inside Sales"}),
+            "--entry \"Inside Sales\": expected CRM_ROLE=ROLE[,ROLE...], e.g. \"Inside "
+            "Sales=SDR\"");
+  EXPECT_EQ(UsageErrorOf({"rolemap", "set", "salesforce", "--entry", "=SDR"}),
+            "--entry \"=SDR\": expected CRM_ROLE=ROLE[,ROLE...], e.g. \"Inside Sales=SDR\"");
+  EXPECT_THAT(UsageErrorOf({"rolemap", "set", "salesforce", "--entry", "Inside Sales=SDR,Rep"}),
+              StartsWith("--entry \"Inside Sales=SDR,Rep\": unknown role \"Rep\" (one of SDR,"));
+  EXPECT_EQ(UsageErrorOf({"rolemap", "set", "salesforce", "--entry", "Inside Sales="}),
+            "--entry \"Inside Sales=\": no role in \"\"");
+  EXPECT_EQ(UsageErrorOf({"rolemap", "get", "zoho"}),
+            "rolemap get: unknown CRM \"zoho\" (one of salesforce, hubspot)");
+  EXPECT_EQ(UsageErrorOf({"rolemap", "get"}), "rolemap get needs exactly one CRM");
+  EXPECT_EQ(UsageErrorOf({"rolemap"}), "rolemap needs a command: get, set");
+}
+
+TEST(ParseCommandLineTest, FieldMapCommandsNameTheMapAndTheFile) {
+  absl::StatusOr<Invocation> invocation = Parse({"fieldmap", "get", "hubspot", "--org", "acme"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kFieldMapGet);
+  EXPECT_EQ(invocation->name, "orgs/acme/fieldMaps/hubspot");
+
+  invocation = Parse({"fieldmap", "set", "salesforce", "--file", "map.yaml"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kFieldMapSet);
+  EXPECT_EQ(invocation->name, "orgs/default/fieldMaps/salesforce");
+  EXPECT_EQ(invocation->field_map_path, "map.yaml");
+
+  invocation = Parse({"fieldmap", "set", "salesforce", "-f", "m.json"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->field_map_path, "m.json");
+
+  EXPECT_EQ(UsageErrorOf({"fieldmap", "set", "salesforce"}),
+            "fieldmap set needs -f FILE, e.g. -f map.yaml");
+  EXPECT_EQ(UsageErrorOf({"fieldmap", "get", "sf"}),
+            "fieldmap get: unknown CRM \"sf\" (one of salesforce, hubspot)");
+  EXPECT_THAT(Usage(), HasSubstr("  fieldmap set  replace the org's field map for a CRM"));
+  EXPECT_THAT(Usage(), HasSubstr("  rolemap get   show the org's role map for a CRM\n"));
+}
+
+TEST(ParseCommandLineTest, LookupInACrmsNamesSetsTheContextsCrm) {
+  absl::StatusOr<Invocation> invocation = Parse(
+      {"lookup", "--crm", "salesforce", "--record-type", "Lead", "--field", "Status=MQL"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->lookup.context().crm(), "salesforce");
+  EXPECT_EQ(invocation->lookup.context().fields().at("Status").string_value(), "MQL");
+
+  invocation = Parse({"lookup", "--record-type", "Lead"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->lookup.context().crm().empty());
+  EXPECT_EQ(UsageErrorOf({"lookup", "--crm", "Salesforce", "--record-type", "Lead"}),
+            "--crm: unknown CRM \"Salesforce\" (one of salesforce, hubspot)");
+}
+
+TEST(ParseCommandLineTest, ViewerFlagsAreGlobalAndNeedAViewerId) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--token-file", "integration.token", "--viewer-id", "005A", "--viewer-crm-role",
+             "Inside Sales", "lookup", "--record-type", "Lead", "--viewer-crm-role", "EMEA Team",
+             "--viewer-name", "Dana Rep"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.viewer_id, "005A");
+  EXPECT_EQ(invocation->global.viewer_name, "Dana Rep");
+  EXPECT_THAT(invocation->global.viewer_crm_roles,
+              ::testing::ElementsAre("Inside Sales", "EMEA Team"));
+
+  invocation = Parse({"whoami"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(invocation->global.viewer_id.empty());
+  EXPECT_TRUE(invocation->global.viewer_crm_roles.empty());
+
+  EXPECT_EQ(UsageErrorOf({"--viewer-crm-role", "Inside Sales", "whoami"}),
+            "--viewer-name and --viewer-crm-role need --viewer-id");
+  EXPECT_EQ(UsageErrorOf({"--viewer-name", "Dana", "whoami"}),
+            "--viewer-name and --viewer-crm-role need --viewer-id");
+  EXPECT_EQ(UsageErrorOf({"--viewer-id=", "whoami"}), "--viewer-id: empty value");
+  EXPECT_EQ(UsageErrorOf({"--viewer-id", "a", "--viewer-id", "b", "whoami"}),
+            "--viewer-id is given twice");
+  EXPECT_THAT(Usage(), HasSubstr("--viewer-crm-role ROLE"));
+}
+
+TEST(ParseRoleListTest, SplitsAtCommasAndNamesTheFlagInErrors) {
+  absl::StatusOr<std::vector<v1::Role>> roles = ParseRoleList(" sdr, AE ,,vp-sales", "--x");
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  EXPECT_THAT(*roles, ::testing::ElementsAre(v1::SDR, v1::AE, v1::VP_SALES));
+  EXPECT_THAT(std::string(ParseRoleList("SDR,Rep", "--x").status().message()),
+              StartsWith("--x: unknown role \"Rep\""));
+}
+
+TEST(ResolveCrmMapNameTest, BareCrmIsTheMapInTheOrg) {
+  EXPECT_EQ(ResolveCrmMapName("hubspot", "acme", "fieldMaps"), "orgs/acme/fieldMaps/hubspot");
+  EXPECT_EQ(ResolveCrmMapName("orgs/b/roleMaps/x", "acme", "roleMaps"), "orgs/b/roleMaps/x");
+}
+
 TEST(ParseLifetimeTest, AcceptsDaysHoursMinutesSecondsAndSums) {
   EXPECT_EQ(ParseLifetime("30d").value(), absl::Hours(24 * 30));
   EXPECT_EQ(ParseLifetime("12h").value(), absl::Hours(12));

@@ -12,6 +12,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/cli/connection_options.h"
+#include "client/cli/field_map_file.h"
 #include "client/cli/format.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
@@ -304,12 +306,41 @@ int Failed(const absl::Status& status, std::ostream& err) {
   return kExitFailed;
 }
 
+// fieldmap set: the file's map under the command's name. A file with
+// problems: each on its own line on `err`, nothing sent, kExitFailed.
+absl::StatusOr<int> SetFieldMap(const Invocation& invocation, client::Client& client,
+                                std::ostream& out, std::ostream& err) {
+  absl::StatusOr<std::string> contents = ReadFileContents(invocation.field_map_path);
+  if (!contents.ok()) {
+    return absl::Status(contents.status().code(),
+                        absl::StrCat("cannot read \"", invocation.field_map_path,
+                                     "\": ", contents.status().message()));
+  }
+  absl::StatusOr<v1::FieldMap> map = ParseFieldMapFile(invocation.field_map_path, *contents);
+  if (!map.ok()) {
+    for (absl::string_view line : absl::StrSplit(map.status().message(), '\n')) {
+      err << TextLine(line);
+    }
+    return kExitFailed;
+  }
+  v1::UpdateFieldMapRequest request;
+  *request.mutable_field_map() = *std::move(map);
+  request.mutable_field_map()->set_name(invocation.name);
+  SOP_ASSIGN_OR_RETURN(const v1::FieldMap updated, client.UpdateFieldMap(request));
+  return ExitStatus(Print(invocation, updated, FormatFieldMap(updated), out));
+}
+
 // The secret goes to `out` alone, so that T=$(sopctl token create ...) keeps
 // just the secret; people read the summary on `err`.
 absl::Status CreateToken(const Invocation& invocation, client::Client& client, std::ostream& out,
                          std::ostream& err) {
-  SOP_ASSIGN_OR_RETURN(const v1::CreateTokenResponse response,
-                       client.CreateToken(invocation.create_token));
+  v1::CreateTokenRequest request = invocation.create_token;
+  if (!invocation.hubspot_client_secret_file.empty()) {
+    SOP_ASSIGN_OR_RETURN(*request.mutable_hubspot_client_secret(),
+                         ReadTrimmedFile(ReadFileContents, "--hubspot-client-secret-file",
+                                         invocation.hubspot_client_secret_file));
+  }
+  SOP_ASSIGN_OR_RETURN(const v1::CreateTokenResponse response, client.CreateToken(request));
   if (invocation.global.output == OutputFormat::kJson) {
     return Print(invocation, response, "", out);
   }
@@ -472,6 +503,24 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       SOP_ASSIGN_OR_RETURN(const v1::Org org, client.GetOrg(name));
       return ExitStatus(Print(invocation, org, FormatOrgTable({org}), out));
     }
+    case Command::kRoleMapGet: {
+      v1::GetRoleMapRequest request;
+      request.set_name(name);
+      SOP_ASSIGN_OR_RETURN(const v1::RoleMap map, client.GetRoleMap(request));
+      return ExitStatus(Print(invocation, map, FormatRoleMap(map), out));
+    }
+    case Command::kRoleMapSet: {
+      SOP_ASSIGN_OR_RETURN(const v1::RoleMap map, client.UpdateRoleMap(invocation.update_role_map));
+      return ExitStatus(Print(invocation, map, FormatRoleMap(map), out));
+    }
+    case Command::kFieldMapGet: {
+      v1::GetFieldMapRequest request;
+      request.set_name(name);
+      SOP_ASSIGN_OR_RETURN(const v1::FieldMap map, client.GetFieldMap(request));
+      return ExitStatus(Print(invocation, map, FormatFieldMap(map), out));
+    }
+    case Command::kFieldMapSet:
+      return SetFieldMap(invocation, client, out, err);
   }
   return absl::InternalError("unhandled command");
 }

@@ -34,7 +34,11 @@ inline constexpr int kExitTiesFound = 3;
 // as any failed call. `apply` and `validate` write the warnings of the SOP files to
 // `err`, and when files are wrong every error on its own line,
 // "<file>:<line>: <path>: <reason>", without a CODE. `apply` stops at the
-// first failing SOP; the ones before it stay written.
+// first failing SOP; the ones before it stay written. `fieldmap set` reads
+// its file likewise (ParseFieldMapFile) and sends nothing when it is wrong.
+// `token create --hubspot-client-secret-file` reads the secret (trimmed)
+// before the call: INVALID_ARGUMENT naming the file, and nothing sent, when
+// it cannot be read or is blank.
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err);
 

@@ -69,9 +69,19 @@ class CommandsTest : public ::testing::Test {
   // From now on sopctl's calls reach sopd with `token`, as sopctl's
   // connection would send it (the token sopctl itself is given only decides
   // whether it calls at all).
-  void CallAs(const std::string& token) {
-    connection_ = std::make_shared<FaultInjectingConnection>(sopd_->Connect(token));
+  void CallAs(const std::string& token, client::ConnectionOptions::Viewer viewer = {}) {
+    connection_ = std::make_shared<FaultInjectingConnection>(sopd_->Connect(token, viewer));
     client_ = client::Client(connection_);
+  }
+  // The secret of a Salesforce INTEGRATION token in orgs/default that may
+  // delegate SDR and AE, created with sopctl as the server admin.
+  std::string CreateSalesforceIntegration() {
+    CallAs(sopd_->admin_token());
+    EXPECT_EQ(Run({"token", "create", "--user", "salesforce-integration", "--role", "INTEGRATION",
+                   "--crm", "salesforce", "--delegable-roles", "SDR,AE"}),
+              0)
+        << err_.str();
+    return std::string(absl::StripSuffix(out_.str(), "\n"));
   }
 
   // The head of orgs/{org}/sops/{id} as sopd stores it.
@@ -957,6 +967,258 @@ TEST_F(CommandsTest, OrgCreateByACallerWhoIsNoServerAdminIsPermissionDenied) {
   CallAs(Issue("acme", "dana@acme.com", {v1::ADMIN}));
   EXPECT_EQ(Run({"org", "create", "west"}), kExitFailed);
   EXPECT_THAT(err_.str(), StartsWith("PERMISSION_DENIED: "));
+}
+
+TEST_F(CommandsTest, TokenCreateForAnIntegrationSendsItsCrmAndDelegableRolesAndSaysThem) {
+  const std::string secret = CreateSalesforceIntegration();
+  const std::vector<v1::CreateTokenRequest> creates =
+      connection_->requests<v1::CreateTokenRequest>();
+  ASSERT_EQ(creates.size(), 1u);
+  EXPECT_EQ(creates[0].token().crm(), "salesforce");
+  EXPECT_THAT(creates[0].token().delegable_roles(), ElementsAre(v1::SDR, v1::AE));
+  absl::StatusOr<Caller> integration = sopd_->access().Authenticate(secret);
+  ASSERT_TRUE(integration.ok()) << integration.status();
+  EXPECT_EQ(err_.str(), absl::StrCat("Created ", integration->token_name,
+                                     " for salesforce-integration\n"
+                                     "  roles:   INTEGRATION\n"
+                                     "  crm:     salesforce\n"
+                                     "  delegable roles: SDR, AE\n"
+                                     "  expires: never\n"
+                                     "The secret (on stdout) is shown only this once.\n"));
+
+  ASSERT_EQ(Run({"token", "get", integration->token_name}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("NAME  "));
+  EXPECT_THAT(out_.str(), HasSubstr("  ROLES        CRM         DELEGABLE  CREATED"));
+  EXPECT_THAT(out_.str(), HasSubstr("  INTEGRATION  salesforce  SDR,AE     2024-05-01"));
+}
+
+TEST_F(CommandsTest, TokenCreateSendsTheHubSpotSecretReadFromItsFileTrimmed) {
+  CallAs(sopd_->admin_token());
+  const std::string file = Write("hubspot.secret", "  hs-client-secret\n");
+  EXPECT_EQ(Run({"token", "create", "--user", "hubspot-integration", "--role", "INTEGRATION",
+                 "--crm", "hubspot", "--delegable-roles", "SDR", "--hubspot-portal-id", "123456",
+                 "--hubspot-client-secret-file", file}),
+            0)
+      << err_.str();
+  const std::vector<v1::CreateTokenRequest> creates =
+      connection_->requests<v1::CreateTokenRequest>();
+  ASSERT_EQ(creates.size(), 1u);
+  EXPECT_EQ(creates[0].hubspot_client_secret(), "hs-client-secret");
+  EXPECT_EQ(creates[0].token().hubspot_portal_id(), "123456");
+  EXPECT_THAT(err_.str(), HasSubstr("  crm:     hubspot"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("hs-client-secret")));
+}
+
+TEST_F(CommandsTest, TokenCreateWithAnUnreadableSecretFileSendsNothing) {
+  CallAs(sopd_->admin_token());
+  const std::string missing = (dir_ / "missing.secret").string();
+  EXPECT_EQ(Run({"token", "create", "--user", "hubspot-integration", "--role", "INTEGRATION",
+                 "--crm", "hubspot", "--delegable-roles", "SDR", "--hubspot-portal-id", "1",
+                 "--hubspot-client-secret-file", missing}),
+            kExitFailed);
+  EXPECT_EQ(err_.str(), absl::StrCat("INVALID_ARGUMENT: cannot read the "
+                                     "--hubspot-client-secret-file \"",
+                                     missing, "\": No such file or directory\n"));
+  EXPECT_THAT(connection_->calls(), IsEmpty());
+  const std::string blank = Write("blank.secret", " \n");
+  EXPECT_EQ(Run({"token", "create", "--user", "hubspot-integration", "--role", "INTEGRATION",
+                 "--crm", "hubspot", "--delegable-roles", "SDR", "--hubspot-portal-id", "1",
+                 "--hubspot-client-secret-file", blank}),
+            kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("is empty"));
+  EXPECT_THAT(connection_->calls(), IsEmpty());
+}
+
+TEST_F(CommandsTest, RoleMapSetReplacesTheMapAndGetPrintsItsEntries) {
+  CallAs(Issue("default", "admin@example.com", {v1::ADMIN}));
+  EXPECT_EQ(Run({"rolemap", "get", "salesforce"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "orgs/default/roleMaps/salesforce\n"
+            "No entries: every viewer gets no role.\n");
+
+  EXPECT_EQ(Run({"rolemap", "set", "salesforce", "--entry", "Inside Sales=SDR", "--entry",
+                 "user:ae@example.com=AE,SDR", "--entry", "*=SDR"}),
+            0)
+      << err_.str();
+  const std::string table =
+      "CRM ROLE                 ROLES\n"
+      "Inside Sales         ->  SDR\n"
+      "user:ae@example.com  ->  AE, SDR\n"
+      "*                    ->  SDR\n";
+  EXPECT_EQ(out_.str(), absl::StrCat("orgs/default/roleMaps/salesforce\n"
+                                     "Updated: 2024-05-01 08:00:00 UTC\n",
+                                     table));
+  ASSERT_EQ(Run({"rolemap", "get", "salesforce"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr(table));
+
+  // Replaced, not merged.
+  ASSERT_EQ(Run({"rolemap", "set", "salesforce", "--entry", "Account Executive=AE"}), 0)
+      << err_.str();
+  ASSERT_EQ(Run({"rolemap", "get", "salesforce", "-o", "json"}), 0) << err_.str();
+  v1::RoleMap printed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out_.str(), &printed).ok()) << out_.str();
+  EXPECT_EQ(printed.name(), "orgs/default/roleMaps/salesforce");
+  ASSERT_EQ(printed.entries_size(), 1);
+  EXPECT_EQ(printed.entries(0).crm_role(), "Account Executive");
+  EXPECT_THAT(printed.entries(0).roles(), ElementsAre(v1::AE));
+}
+
+TEST_F(CommandsTest, RoleMapSetByACallerWithoutTheAdminRoleIsPermissionDenied) {
+  EXPECT_EQ(Run({"rolemap", "set", "salesforce", "--entry", "*=SDR"}), kExitFailed);
+  EXPECT_THAT(err_.str(), StartsWith("PERMISSION_DENIED: "));
+  EXPECT_EQ(out_.str(), "");
+}
+
+constexpr char kFieldMapYaml[] =
+    "fields:\n"
+    "  - {crm_field: Status, field: lead_status, type: string}\n"
+    "  - {crm_field: MQL_Score__c, field: lead_score, type: FIELD_TYPE_NUMBER}\n"
+    "record_types:\n"
+    "  - {crm_object: \"0-1\", record_type: Lead}\n";
+
+TEST_F(CommandsTest, FieldMapGetSaysTheDefaultMapUntilSetReplacesIt) {
+  EXPECT_EQ(Run({"fieldmap", "get", "salesforce"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("orgs/default/fieldMaps/salesforce\n(default map)\n"
+                                     "CRM FIELD "));
+  EXPECT_THAT(out_.str(), MatchesRegex("(.|\n)*\nStatus +lead_status +STRING\n(.|\n)*"));
+
+  EXPECT_EQ(Run({"fieldmap", "set", "salesforce", "--file", Write("map.yaml", kFieldMapYaml)}), 0)
+      << err_.str();
+  const std::string printed =
+      "orgs/default/fieldMaps/salesforce\n"
+      "Updated: 2024-05-01 08:00:00 UTC\n"
+      "CRM FIELD     FIELD        TYPE\n"
+      "Status        lead_status  STRING\n"
+      "MQL_Score__c  lead_score   NUMBER\n"
+      "\n"
+      "CRM OBJECT  RECORD TYPE\n"
+      "0-1         Lead\n";
+  EXPECT_EQ(out_.str(), printed);
+  const std::vector<v1::UpdateFieldMapRequest> updates =
+      connection_->requests<v1::UpdateFieldMapRequest>();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].field_map().name(), "orgs/default/fieldMaps/salesforce");
+  EXPECT_EQ(Run({"fieldmap", "get", "salesforce"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), printed);
+}
+
+TEST_F(CommandsTest, FieldMapGetAsJsonSetsBackUnchanged) {
+  ASSERT_EQ(Run({"fieldmap", "get", "hubspot", "-o", "json"}), 0) << err_.str();
+  const std::string exported = out_.str();
+  EXPECT_THAT(exported, HasSubstr("\"is_default\": true"));
+  ASSERT_EQ(Run({"fieldmap", "set", "hubspot", "-f", Write("hubspot.json", exported), "-o",
+                 "json"}),
+            0)
+      << err_.str();
+  v1::FieldMap exported_map, stored;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(exported, &exported_map).ok());
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out_.str(), &stored).ok());
+  EXPECT_FALSE(stored.is_default());
+  EXPECT_EQ(stored.fields_size(), exported_map.fields_size());
+  EXPECT_EQ(stored.fields(0).DebugString(), exported_map.fields(0).DebugString());
+}
+
+TEST_F(CommandsTest, FieldMapSetWithABadTypeNamesTheFileAndEntryAndSendsNothing) {
+  const std::string file =
+      Write("map.yaml", "fields:\n  - {crm_field: Status, field: lead_status, type: TEXT}\n");
+  EXPECT_EQ(Run({"fieldmap", "set", "salesforce", "-f", file}), kExitFailed);
+  EXPECT_EQ(err_.str(),
+            absl::StrCat(file,
+                         ":2: fields[0].type: unknown type \"TEXT\"; expected one of STRING, "
+                         "NUMBER, BOOL, TIMESTAMP, STRING_LIST\n"));
+  EXPECT_THAT(connection_->calls(), IsEmpty());
+}
+
+TEST_F(CommandsTest, FieldMapSetTheServerRefusesPrintsTheEntryItNames) {
+  const std::string file = Write("map.yaml",
+                                 "fields:\n"
+                                 "  - {crm_field: Status, field: lead_status, type: STRING}\n"
+                                 "  - {crm_field: Status, field: status, type: STRING}\n");
+  EXPECT_EQ(Run({"fieldmap", "set", "salesforce", "-f", file}), kExitFailed);
+  EXPECT_EQ(err_.str(),
+            "INVALID_ARGUMENT: field_map.fields[1].crm_field: \"Status\" is mapped twice\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, FieldMapSetOfAMissingFileFails) {
+  EXPECT_EQ(Run({"fieldmap", "set", "salesforce", "-f", (dir_ / "nope.yaml").string()}),
+            kExitFailed);
+  EXPECT_THAT(err_.str(), StartsWith("NOT_FOUND: cannot read \""));
+  EXPECT_THAT(connection_->calls(), IsEmpty());
+}
+
+TEST_F(CommandsTest, WhoAmIOfAViewerSaysWhichIntegrationActsForThem) {
+  const std::string integration = CreateSalesforceIntegration();
+  CallAs(Issue("default", "admin@example.com", {v1::ADMIN}));
+  ASSERT_EQ(Run({"rolemap", "set", "salesforce", "--entry", "Inside Sales=SDR"}), 0)
+      << err_.str();
+
+  client::ConnectionOptions::Viewer viewer;
+  viewer.id = "005A";
+  viewer.name = "Dana Rep";
+  viewer.crm_roles = {"Inside Sales"};
+  CallAs(integration, viewer);
+  EXPECT_EQ(Run({"whoami"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("User:          salesforce:005A\n"
+                                    "Via:           salesforce-integration\n"
+                                    "Display name:  Dana Rep\n"
+                                    "Roles:         SDR\n"));
+
+  // The integration's own calls name no one it acts through.
+  CallAs(integration);
+  EXPECT_EQ(Run({"whoami"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), Not(HasSubstr("Via:")));
+}
+
+TEST_F(CommandsTest, ViewerOfATokenThatIsNoIntegrationIsPermissionDenied) {
+  client::ConnectionOptions::Viewer viewer;
+  viewer.id = "005A";
+  CallAs(Issue("default", "admin@example.com", {v1::ADMIN}), viewer);
+  EXPECT_EQ(Run({"whoami"}), kExitFailed);
+  EXPECT_THAT(err_.str(), StartsWith("PERMISSION_DENIED: "));
+}
+
+TEST_F(CommandsTest, LookupInSalesforceNamesSaysWhichCrmFieldEachConditionCameFrom) {
+  ASSERT_EQ(Run({"apply", "-f", Write("x.yaml", kMqlSop), "--publish"}), 0) << err_.str();
+  EXPECT_EQ(Run({"lookup", "--crm", "salesforce", "--record-type", "Lead", "--field",
+                 "Status=MQL – New Handoff", "--field", "MQL_Score__c=82"}),
+            0)
+      << err_.str();
+  const std::vector<v1::LookupSopsRequest> lookups = connection_->requests<v1::LookupSopsRequest>();
+  ASSERT_EQ(lookups.size(), 1u);
+  EXPECT_EQ(lookups[0].context().crm(), "salesforce");
+  EXPECT_THAT(out_.str(),
+              HasSubstr("lead_status = \"MQL – New Handoff\" (actual \"MQL – New Handoff\", "
+                        "from Status)\n"));
+  EXPECT_THAT(out_.str(), MatchesRegex("(.|\n)*\nfields from the CRM: [^\n]*lead_status \\(from "
+                                       "Status\\)[^\n]*\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("lead_score (from MQL_Score__c)"));
+}
+
+TEST_F(CommandsTest, LookupWatchInSalesforceNamesWatchesTheMappedRecord) {
+  ASSERT_EQ(Run({"apply", "-f", Write("x.yaml", kMqlSop), "--publish"}), 0) << err_.str();
+  absl::StatusOr<Invocation> invocation = ParseCommandLine(
+      {"lookup", "--crm", "salesforce", "--record-type", "Lead", "--field",
+       "Status=MQL – New Handoff", "--watch"},
+      [](const std::string& name) -> std::optional<std::string> {
+        if (name == "SOPCTL_TOKEN") return "sops_t0k3n";
+        return std::nullopt;
+      });
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  SharedOutput out_buffer;
+  SharedOutput err_buffer;
+  std::ostream out(&out_buffer);
+  std::ostream err(&err_buffer);
+  client::Client watch_client = client_;
+  int exit_status = -1;
+  std::thread watcher([&] { exit_status = RunCommand(*invocation, watch_client, out, err); });
+  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(out_buffer.text(), "orgs/default/sops/x"); }))
+      << out_buffer.text() << err_buffer.text();
+  sopd_->EndWatches();
+  watcher.join();
+  EXPECT_EQ(exit_status, kExitOk);
+  EXPECT_EQ(err_buffer.text(), "");
+  EXPECT_EQ(connection_->requests<v1::WatchSopsRequest>().at(0).context().crm(), "salesforce");
 }
 
 }  // namespace

@@ -40,6 +40,16 @@ absl::StatusOr<std::string> ReadFileContents(const std::string& path) {
   return contents;
 }
 
+absl::StatusOr<std::string> ReadTrimmedFile(const FileReader& read_file, absl::string_view what,
+                                            const std::string& path) {
+  SOP_ASSIGN_OR_RETURN(const std::string contents, Read(read_file, what, path));
+  std::string trimmed(absl::StripAsciiWhitespace(contents));
+  if (trimmed.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the ", what, " \"", path, "\" is empty"));
+  }
+  return trimmed;
+}
+
 absl::StatusOr<client::ConnectionOptions> MakeConnectionOptions(const GlobalOptions& global,
                                                                 const FileReader& read_file) {
   client::ConnectionOptions options;
@@ -47,13 +57,7 @@ absl::StatusOr<client::ConnectionOptions> MakeConnectionOptions(const GlobalOpti
   options.timeout = global.timeout;
   options.token = global.token;
   if (!global.token_file.empty()) {
-    SOP_ASSIGN_OR_RETURN(const std::string contents,
-                         Read(read_file, "token file", global.token_file));
-    options.token = std::string(absl::StripAsciiWhitespace(contents));
-    if (options.token.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("the token file \"", global.token_file, "\" is empty"));
-    }
+    SOP_ASSIGN_OR_RETURN(options.token, ReadTrimmedFile(read_file, "token file", global.token_file));
   }
   options.tls.enabled = global.tls;
   if (!global.tls_ca_file.empty()) {
@@ -69,6 +73,9 @@ absl::StatusOr<client::ConnectionOptions> MakeConnectionOptions(const GlobalOpti
                          Read(read_file, "--tls-key file", global.tls_key_file));
   }
   options.tls.server_name_override = global.tls_server_name;
+  options.viewer.id = global.viewer_id;
+  options.viewer.name = global.viewer_name;
+  options.viewer.crm_roles = global.viewer_crm_roles;
   return options;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "client/cli/args.h"
 #include "client/connection.h"
 
@@ -21,9 +22,16 @@ using FileReader = std::function<absl::StatusOr<std::string>(const std::string& 
 // file or directory").
 absl::StatusOr<std::string> ReadFileContents(const std::string& path);
 
+// The file `path`, read with `read_file`, trimmed of surrounding whitespace:
+// a token or secret. INVALID_ARGUMENT when it cannot be read or is blank,
+// naming the file and `what` it is ("token file"). Thread-safe when
+// `read_file` is.
+absl::StatusOr<std::string> ReadTrimmedFile(const FileReader& read_file, absl::string_view what,
+                                            const std::string& path);
+
 // The server and timeout of `global`, its token (the token file's
-// contents trimmed of surrounding whitespace) and its TLS options (the PEM
-// files' contents), read with `read_file`. INVALID_ARGUMENT naming the file
+// contents trimmed of surrounding whitespace), its TLS options (the PEM
+// files' contents), read with `read_file`, and its viewer. INVALID_ARGUMENT naming the file
 // when one cannot be read or the token file is blank. Checks nothing else:
 // the library rejects options it cannot use on the first call. Thread-safe
 // when `read_file` is.

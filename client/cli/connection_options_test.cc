@@ -35,6 +35,23 @@ TEST(MakeConnectionOptionsTest, CopiesTheGlobalOptions) {
   EXPECT_FALSE(options->tls.enabled);
 }
 
+TEST(MakeConnectionOptionsTest, CopiesTheViewer) {
+  GlobalOptions global;
+  global.token = "sops_integration";
+  global.viewer_id = "005A";
+  global.viewer_name = "Dana Rep";
+  global.viewer_crm_roles = {"Inside Sales", "EMEA Team"};
+  absl::StatusOr<client::ConnectionOptions> options = MakeConnectionOptions(global, Files({}));
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->viewer.id, "005A");
+  EXPECT_EQ(options->viewer.name, "Dana Rep");
+  EXPECT_THAT(options->viewer.crm_roles, ::testing::ElementsAre("Inside Sales", "EMEA Team"));
+
+  options = MakeConnectionOptions(GlobalOptions(), Files({}));
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_TRUE(options->viewer.id.empty());
+}
+
 TEST(MakeConnectionOptionsTest, TokenFileIsTrimmed) {
   GlobalOptions global;
   global.token_file = "/run/token";

@@ -1,6 +1,8 @@
 #include "client/cli/format.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "client/cli/markdown.h"
 #include "common/errors.h"
 #include "common/model/values.h"
@@ -118,7 +121,11 @@ std::string FormatStepWork(const v1::Sop& sop, const v1::Step& s, absl::string_v
   return text;
 }
 
-std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
+// Our field name -> the CRM field it came from, of a lookup's field_sources.
+using FieldSources = std::map<std::string, std::string, std::less<>>;
+
+std::string FormatMatch(int rank, const v1::SopMatch& match, const FieldSources& sources,
+                        absl::Time now) {
   const v1::Sop& sop = match.sop_body();
   std::string text = TextLine(absl::StrCat(rank, ". ", TitleOrName(sop, match.sop()), "  (",
                                            match.sop(), " @ rev ", match.revision_id(), ")"));
@@ -129,8 +136,11 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, absl::Time now) {
     terms.push_back(absl::StrCat("record_type = ", why.matched_record_type()));
   }
   for (const v1::MatchedCondition& mc : why.matched_conditions()) {
-    terms.push_back(absl::StrCat(FormatCondition(mc.condition()), " (actual ",
-                                 mc.has_actual() ? DescribeValue(mc.actual()) : "missing", ")"));
+    const auto source = sources.find(mc.condition().field());
+    terms.push_back(absl::StrCat(
+        FormatCondition(mc.condition()), " (actual ",
+        mc.has_actual() ? DescribeValue(mc.actual()) : "missing",
+        source == sources.end() ? "" : absl::StrCat(", from ", source->second), ")"));
   }
   std::string rule = absl::StrCat("   matched rule ", why.rule_index() + 1);
   if (!why.rule_description().empty()) absl::StrAppend(&rule, " \"", why.rule_description(), "\"");
@@ -190,6 +200,17 @@ std::string TokenStatus(const v1::Token& token, absl::Time now) {
   if (token.has_revoke_time()) return "revoked";
   if (token.has_expire_time() && ToTime(token.expire_time()) <= now) return "expired";
   return "active";
+}
+
+bool IsIntegrationToken(const v1::Token& token) {
+  return !token.crm().empty() || !token.delegable_roles().empty() ||
+         !token.hubspot_portal_id().empty();
+}
+
+// The token's CRM, and its HubSpot portal when it has one.
+std::string TokenCrm(const v1::Token& token) {
+  if (token.hubspot_portal_id().empty()) return token.crm();
+  return absl::StrCat(token.crm(), " portal ", token.hubspot_portal_id());
 }
 
 std::string Expiry(const v1::Token& token) {
@@ -277,10 +298,20 @@ std::string HumanDuration(absl::Duration duration) {
 }
 
 std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now) {
-  if (response.matches().empty()) return "No published SOP matches this record.\n";
+  FieldSources sources;
+  std::vector<std::string> mapped;
+  for (const v1::FieldSource& source : response.field_sources()) {
+    sources.emplace(source.field(), source.crm_field());
+    mapped.push_back(absl::StrCat(source.field(), " (from ", source.crm_field(), ")"));
+  }
   std::string text;
+  if (response.matches().empty()) text = "No published SOP matches this record.\n";
   for (int i = 0; i < response.matches_size(); ++i) {
-    absl::StrAppend(&text, FormatMatch(i + 1, response.matches(i), now));
+    absl::StrAppend(&text, FormatMatch(i + 1, response.matches(i), sources, now));
+  }
+  if (!mapped.empty()) {
+    absl::StrAppend(&text, TextLine(absl::StrCat("fields from the CRM: ",
+                                                 absl::StrJoin(mapped, ", "))));
   }
   return text;
 }
@@ -466,30 +497,90 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
 
 std::string FormatTokenTable(const std::vector<v1::Token>& tokens, absl::Time now) {
   if (tokens.empty()) return "No tokens.\n";
+  // Integration tokens add two columns; tables of people's tokens stay narrow.
+  const bool integrations = std::any_of(tokens.begin(), tokens.end(), IsIntegrationToken);
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "USER", "ROLES", "CREATED", "EXPIRES", "STATUS"}};
+  if (integrations) rows[0].insert(rows[0].begin() + 3, {"CRM", "DELEGABLE"});
   for (const v1::Token& token : tokens) {
-    rows.push_back({token.name(), token.user_id(), OrDash(JoinRoles(token.roles(), ",")),
-                    token.has_create_time() ? FormatTimestamp(token.create_time()) : "-",
-                    Expiry(token), TokenStatus(token, now)});
+    std::vector<std::string> row = {
+        token.name(), token.user_id(), OrDash(JoinRoles(token.roles(), ",")),
+        token.has_create_time() ? FormatTimestamp(token.create_time()) : "-", Expiry(token),
+        TokenStatus(token, now)};
+    if (integrations) {
+      row.insert(row.begin() + 3,
+                 {OrDash(TokenCrm(token)), OrDash(JoinRoles(token.delegable_roles(), ","))});
+    }
+    rows.push_back(std::move(row));
   }
   return Table(std::move(rows));
 }
 
 std::string FormatCreatedToken(const v1::Token& token) {
-  return absl::StrCat(TextLine(absl::StrCat("Created ", token.name(), " for ", token.user_id())),
-                      "  roles:   ", OrDash(JoinRoles(token.roles(), ", ")), "\n",
-                      "  expires: ", Expiry(token), "\n",
-                      "The secret (on stdout) is shown only this once.\n");
+  std::string text =
+      absl::StrCat(TextLine(absl::StrCat("Created ", token.name(), " for ", token.user_id())),
+                   "  roles:   ", OrDash(JoinRoles(token.roles(), ", ")), "\n");
+  if (IsIntegrationToken(token)) {
+    absl::StrAppend(&text, TextLine(absl::StrCat("  crm:     ", OrDash(TokenCrm(token)))),
+                    "  delegable roles: ", OrDash(JoinRoles(token.delegable_roles(), ", ")),
+                    "\n");
+  }
+  absl::StrAppend(&text, "  expires: ", Expiry(token), "\n",
+                  "The secret (on stdout) is shown only this once.\n");
+  return text;
 }
 
 std::string FormatWhoAmI(const v1::WhoAmIResponse& who) {
-  return Table({{"Org:", who.org()},
-                {"User:", who.user_id()},
-                {"Display name:", OrDash(who.display_name())},
-                {"Roles:", OrDash(JoinRoles(who.roles(), ", "))},
-                {"Token:", OrDash(who.token())},
-                {"Server admin:", who.server_admin() ? "yes" : "no"}});
+  std::vector<std::vector<std::string>> rows = {{"Org:", who.org()}, {"User:", who.user_id()}};
+  if (!who.via().empty()) rows.push_back({"Via:", who.via()});
+  rows.insert(rows.end(), {{"Display name:", OrDash(who.display_name())},
+                           {"Roles:", OrDash(JoinRoles(who.roles(), ", "))},
+                           {"Token:", OrDash(who.token())},
+                           {"Server admin:", who.server_admin() ? "yes" : "no"}});
+  return Table(std::move(rows));
+}
+
+std::string FormatRoleMap(const v1::RoleMap& map) {
+  std::string text = TextLine(map.name());
+  if (map.has_update_time()) {
+    absl::StrAppend(&text, "Updated: ", FormatTimestamp(map.update_time()), "\n");
+  }
+  if (map.entries().empty()) {
+    return absl::StrCat(text, "No entries: every viewer gets no role.\n");
+  }
+  std::vector<std::vector<std::string>> rows = {{"CRM ROLE", "", "ROLES"}};
+  for (const v1::RoleMapEntry& entry : map.entries()) {
+    rows.push_back({entry.crm_role(), "->", OrDash(JoinRoles(entry.roles(), ", "))});
+  }
+  return absl::StrCat(text, Table(std::move(rows)));
+}
+
+std::string FormatFieldMap(const v1::FieldMap& map) {
+  std::string text = TextLine(map.name());
+  if (map.is_default()) {
+    absl::StrAppend(&text, "(default map)\n");
+  } else if (map.has_update_time()) {
+    absl::StrAppend(&text, "Updated: ", FormatTimestamp(map.update_time()), "\n");
+  }
+  if (map.fields().empty()) {
+    absl::StrAppend(&text, "No fields: lookups get no field from this CRM.\n");
+  } else {
+    std::vector<std::vector<std::string>> rows = {{"CRM FIELD", "FIELD", "TYPE"}};
+    for (const v1::FieldMapEntry& entry : map.fields()) {
+      rows.push_back({entry.crm_field(), entry.field(),
+                      std::string(absl::StripPrefix(v1::FieldType_Name(entry.type()),
+                                                    "FIELD_TYPE_"))});
+    }
+    absl::StrAppend(&text, Table(std::move(rows)));
+  }
+  if (!map.record_types().empty()) {
+    std::vector<std::vector<std::string>> rows = {{"CRM OBJECT", "RECORD TYPE"}};
+    for (const v1::RecordTypeMapEntry& entry : map.record_types()) {
+      rows.push_back({entry.crm_object(), entry.record_type()});
+    }
+    absl::StrAppend(&text, "\n", Table(std::move(rows)));
+  }
+  return text;
 }
 
 std::string FormatOrgTable(const std::vector<v1::Org>& orgs) {

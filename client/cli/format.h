@@ -44,7 +44,10 @@ std::string FormatFailure(const absl::Status& status);
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 
 // Ranked matches: title, name and revision, why it matched, the current step
-// with its time left as of `now`, and the cadence day.
+// with its time left as of `now`, and the cadence day. For a context in a
+// CRM's names (field_sources set), each matched condition says which CRM
+// field its value came from, and a last line lists every mapped field:
+// `fields from the CRM: lead_status (from Status), ...`.
 std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now);
 
 // The section `lookup --near-misses` adds after the matches: "near misses:"
@@ -78,15 +81,28 @@ std::string FormatSopTable(const std::vector<v1::Sop>& sops);
 std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions);
 
 // A table of name, user, roles, creation and expiry times (UTC; "never"
-// when unset) and status as of `now`: revoked, expired or active.
+// when unset) and status as of `now`: revoked, expired or active. When a
+// token is an integration's, also CRM ("hubspot portal 123" with a portal)
+// and DELEGABLE (its delegable roles).
 std::string FormatTokenTable(const std::vector<v1::Token>& tokens, absl::Time now);
 
-// What `sopctl token create` says on stderr: the token's name, user, roles
-// and expiry, and that the secret is shown once. Never the secret.
+// What `sopctl token create` says on stderr: the token's name, user, roles,
+// the CRM, HubSpot portal and delegable roles of an integration's token, and
+// expiry, and that the secret is shown once. Never the secret.
 std::string FormatCreatedToken(const v1::Token& token);
 
-// Org, user, display name, roles, token name and server admin (yes/no).
+// Org, user, "Via:" the integration acting for the user (when one does),
+// display name, roles, token name and server admin (yes/no).
 std::string FormatWhoAmI(const v1::WhoAmIResponse& who);
+
+// A role map: its name and update time, then a line per entry,
+// `Inside Sales -> SDR, AE`, or "No entries: ..." for an empty map.
+std::string FormatRoleMap(const v1::RoleMap& map);
+
+// A field map: its name, "(default map)" or its update time, a table of CRM
+// field, field and type (without FIELD_TYPE_), and one of CRM object and
+// record type.
+std::string FormatFieldMap(const v1::FieldMap& map);
 
 // A table of name, display name and creation time (UTC).
 std::string FormatOrgTable(const std::vector<v1::Org>& orgs);

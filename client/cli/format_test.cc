@@ -16,6 +16,7 @@ namespace sopsidebar::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 template <typename T>
 T FromText(const std::string& text) {
@@ -601,6 +602,114 @@ TEST(FormatEscapingTest, TokensOrgsRevisionsAndWhoAmIAreEscaped) {
   who.set_display_name(kHostile);
   who.set_token(kHostile);
   EXPECT_TRUE(IsSafeForTerminal(FormatWhoAmI(who))) << FormatWhoAmI(who);
+}
+
+TEST(FormatEscapingTest, CrmMapsViaAndIntegrationTokensAreEscaped) {
+  v1::RoleMap role_map;
+  role_map.set_name(kHostile);
+  role_map.add_entries()->set_crm_role(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatRoleMap(role_map))) << FormatRoleMap(role_map);
+
+  v1::FieldMap field_map;
+  field_map.set_name(kHostile);
+  v1::FieldMapEntry& entry = *field_map.add_fields();
+  entry.set_crm_field(kHostile);
+  entry.set_field(kHostile);
+  v1::RecordTypeMapEntry& type = *field_map.add_record_types();
+  type.set_crm_object(kHostile);
+  type.set_record_type(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatFieldMap(field_map))) << FormatFieldMap(field_map);
+
+  v1::WhoAmIResponse who;
+  who.set_via(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatWhoAmI(who))) << FormatWhoAmI(who);
+
+  v1::Token token;
+  token.set_crm(kHostile);
+  token.set_hubspot_portal_id(kHostile);
+  EXPECT_TRUE(IsSafeForTerminal(FormatCreatedToken(token))) << FormatCreatedToken(token);
+  const std::string tokens = FormatTokenTable({token}, absl::FromUnixSeconds(kNow));
+  EXPECT_TRUE(IsSafeForTerminal(tokens)) << tokens;
+
+  v1::LookupSopsResponse response = MqlMatch();
+  v1::FieldSource& source = *response.add_field_sources();
+  source.set_field("lead_status");
+  source.set_crm_field(kHostile);
+  const std::string lookup = FormatLookup(response, absl::FromUnixSeconds(kNow));
+  EXPECT_TRUE(IsSafeForTerminal(lookup)) << lookup;
+}
+
+TEST(FormatWhoAmITest, SaysViaOnlyWhenAnIntegrationActsForTheCaller) {
+  v1::WhoAmIResponse who;
+  who.set_org("orgs/default");
+  who.set_user_id("salesforce:005A");
+  EXPECT_THAT(FormatWhoAmI(who), Not(HasSubstr("Via:")));
+  who.set_via("salesforce-integration");
+  EXPECT_THAT(FormatWhoAmI(who), HasSubstr("User:          salesforce:005A\n"
+                                           "Via:           salesforce-integration\n"));
+}
+
+TEST(FormatTokenTableTest, CrmColumnsOnlyWhenAnIntegrationTokenIsListed) {
+  v1::Token person;
+  person.set_name("orgs/default/tokens/t1");
+  person.set_user_id("dana");
+  person.add_roles(v1::SDR);
+  const absl::Time now = absl::FromUnixSeconds(kNow);
+  EXPECT_THAT(FormatTokenTable({person}, now), Not(HasSubstr("CRM")));
+
+  v1::Token integration;
+  integration.set_name("orgs/default/tokens/t2");
+  integration.set_user_id("hubspot-integration");
+  integration.add_roles(v1::INTEGRATION);
+  integration.set_crm("hubspot");
+  integration.set_hubspot_portal_id("123");
+  integration.add_delegable_roles(v1::SDR);
+  integration.add_delegable_roles(v1::AE);
+  EXPECT_EQ(FormatTokenTable({person, integration}, now),
+            "NAME                    USER                 ROLES        CRM                 "
+            "DELEGABLE  CREATED  EXPIRES  STATUS\n"
+            "orgs/default/tokens/t1  dana                 SDR          -                   "
+            "-          -        never    active\n"
+            "orgs/default/tokens/t2  hubspot-integration  INTEGRATION  hubspot portal 123  "
+            "SDR,AE     -        never    active\n");
+}
+
+TEST(FormatLookupTest, SaysWhichCrmFieldEachMatchedFieldCameFrom) {
+  v1::LookupSopsResponse response = MqlMatch();
+  v1::FieldSource& source = *response.add_field_sources();
+  source.set_field("lead_status");
+  source.set_crm_field("Status");
+  const std::string text = FormatLookup(response, absl::FromUnixSeconds(kNow));
+  EXPECT_THAT(text, HasSubstr("lead_status = \"MQL – New Handoff\" (actual \"MQL – New Handoff\", "
+                              "from Status); lead_score >= 75 (actual 82)\n"));
+  EXPECT_THAT(text, ::testing::EndsWith("fields from the CRM: lead_status (from Status)\n"));
+
+  v1::LookupSopsResponse none;
+  *none.add_field_sources() = source;
+  EXPECT_EQ(FormatLookup(none, absl::FromUnixSeconds(kNow)),
+            "No published SOP matches this record.\n"
+            "fields from the CRM: lead_status (from Status)\n");
+  EXPECT_THAT(FormatLookup(MqlMatch(), absl::FromUnixSeconds(kNow)),
+              Not(HasSubstr("fields from the CRM")));
+}
+
+TEST(FormatFieldMapTest, SaysTheDefaultMapAndTypesWithoutTheirPrefix) {
+  const v1::FieldMap map = FromText<v1::FieldMap>(R"pb(
+    name: "orgs/default/fieldMaps/hubspot"
+    is_default: true
+    fields { crm_field: "hs_lead_status" field: "lead_status" type: FIELD_TYPE_STRING }
+    fields { crm_field: "hs_tags" field: "tags" type: FIELD_TYPE_STRING_LIST }
+    record_types { crm_object: "0-1" record_type: "Contact" }
+  )pb");
+  EXPECT_EQ(FormatFieldMap(map),
+            "orgs/default/fieldMaps/hubspot\n"
+            "(default map)\n"
+            "CRM FIELD       FIELD        TYPE\n"
+            "hs_lead_status  lead_status  STRING\n"
+            "hs_tags         tags         STRING_LIST\n"
+            "\n"
+            "CRM OBJECT  RECORD TYPE\n"
+            "0-1         Contact\n");
 }
 
 TEST(FormatEscapingTest, JsonOutputStaysJson) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
@@ -59,8 +60,9 @@ class QueueSink : public MessageSink {
 // authenticated on every call, and the domain answers.
 class InProcessConnection : public client::Connection {
  public:
-  InProcessConnection(InProcessSopd* sopd, std::string token)
-      : sopd_(sopd), token_(std::move(token)) {}
+  InProcessConnection(InProcessSopd* sopd, std::string token,
+                      client::ConnectionOptions::Viewer viewer)
+      : sopd_(sopd), token_(std::move(token)), viewer_(std::move(viewer)) {}
 
   absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
     return Call<v1::Sop>(request, [this](const Caller& c, const v1::CreateSopRequest& r) {
@@ -127,11 +129,21 @@ class InProcessConnection : public client::Connection {
         [this](const Caller& c,
                const v1::LookupSopsRequest& r) -> absl::StatusOr<v1::LookupSopsResponse> {
           std::string wire;
-          SOP_RETURN_IF_ERROR(sopd_->registry().LookupSopsWire(c, r, &wire));
+          v1::LookupSopsRequest ours = r;
+          std::vector<v1::FieldSource> sources;
+          // As sopd's lookup method (server/api/api_methods.cc).
+          if (!r.context().crm().empty()) {
+            SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped,
+                                 sopd_->crm().Translate(c, r.context(), "context"));
+            *ours.mutable_context() = std::move(mapped.context);
+            sources = std::move(mapped.sources);
+          }
+          SOP_RETURN_IF_ERROR(sopd_->registry().LookupSopsWire(c, ours, &wire));
           v1::LookupSopsResponse response;
           if (!response.ParseFromString(wire)) {
             return absl::InternalError("LookupSopsWire wrote bytes that do not parse");
           }
+          for (v1::FieldSource& source : sources) *response.add_field_sources() = std::move(source);
           return response;
         });
   }
@@ -144,7 +156,13 @@ class InProcessConnection : public client::Connection {
     if (!received.ParseFromString(request.SerializeAsString())) {
       return error::MalformedRequest(request.GetTypeName(), "malformed protobuf");
     }
-    SOP_ASSIGN_OR_RETURN(const Caller caller, sopd_->access().Authenticate(token_));
+    SOP_ASSIGN_OR_RETURN(const Caller caller, Authenticate());
+    // As sopd's watch method (server/api/api_methods.cc).
+    if (!received.context().crm().empty()) {
+      SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped,
+                           sopd_->crm().Translate(caller, received.context(), "context"));
+      *received.mutable_context() = std::move(mapped.context);
+    }
     auto sink = std::make_shared<QueueSink>();
     // Destroyed before `sink` on every return: the hub stops sending first.
     SOP_ASSIGN_OR_RETURN(const std::unique_ptr<MessageSubscription> subscription,
@@ -242,7 +260,7 @@ class InProcessConnection : public client::Connection {
     if (!received.ParseFromString(request.SerializeAsString())) {
       return error::MalformedRequest(request.GetTypeName(), "malformed protobuf");
     }
-    SOP_ASSIGN_OR_RETURN(const Caller caller, sopd_->access().Authenticate(token_));
+    SOP_ASSIGN_OR_RETURN(const Caller caller, Authenticate());
     SOP_ASSIGN_OR_RETURN(const Response response, handler(caller, received));
     Response delivered;
     if (!delivered.ParseFromString(response.SerializeAsString())) {
@@ -252,8 +270,22 @@ class InProcessConnection : public client::Connection {
     return delivered;
   }
 
+  // The caller of every call: the token's, or the viewer it acts for, as
+  // sopd's dispatcher decides (server/api/dispatcher.cc).
+  absl::StatusOr<Caller> Authenticate() const {
+    SOP_ASSIGN_OR_RETURN(const Caller caller, sopd_->access().Authenticate(token_));
+    if (viewer_.id.empty()) return caller;
+    if (!(caller.roles & RoleBit(v1::INTEGRATION))) return error::ViewerNotAllowed(kViewerIdHeader);
+    ViewerClaim claim;
+    claim.id = viewer_.id;
+    claim.display_name = viewer_.name;
+    claim.crm_roles = viewer_.crm_roles;
+    return sopd_->crm().ActFor(caller, claim);
+  }
+
   InProcessSopd* const sopd_;
   const std::string token_;
+  const client::ConnectionOptions::Viewer viewer_;
 };
 
 }  // namespace
@@ -340,8 +372,9 @@ absl::StatusOr<std::string> InProcessSopd::IssueToken(const std::string& org,
   return std::move(*issued.mutable_secret());
 }
 
-std::shared_ptr<client::Connection> InProcessSopd::Connect(std::string token) {
-  return std::make_shared<InProcessConnection>(this, std::move(token));
+std::shared_ptr<client::Connection> InProcessSopd::Connect(
+    std::string token, client::ConnectionOptions::Viewer viewer) {
+  return std::make_shared<InProcessConnection>(this, std::move(token), std::move(viewer));
 }
 
 void FaultInjectingConnection::Fail(const std::string& method, const std::string& name,

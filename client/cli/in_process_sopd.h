@@ -69,8 +69,12 @@ class InProcessSopd {
   // A Connection that calls as the bearer of `token` (a secret), as sopd
   // would after authenticating it: every call, UNAUTHENTICATED when the token
   // is not an active one. Requests and responses cross as bytes, as on the
-  // wire.
-  std::shared_ptr<client::Connection> Connect(std::string token);
+  // wire. With a `viewer` (id set), the token acts for it as sopd's
+  // dispatcher makes an INTEGRATION token act for the viewer its metadata
+  // states (PERMISSION_DENIED for any other token). Lookups and watches of a
+  // context with a crm are mapped by the org's field map, as sopd maps them.
+  std::shared_ptr<client::Connection> Connect(std::string token,
+                                              client::ConnectionOptions::Viewer viewer = {});
 
   // Loads the registries again from the stores, as sopd's restart does: what
   // a test planted in the stores is served from then on, and page tokens
