@@ -29,7 +29,6 @@ import {
   timestampMs,
   valueText,
 } from "./format.js";
-import { renderMarkdown } from "./markdown.js";
 import { css } from "./styles.js";
 
 export type PanelState =
@@ -96,6 +95,25 @@ function mark(name: string): void {
   } catch {
     /* no User Timing here */
   }
+}
+
+// The Markdown renderer (marked + DOMPurify, two thirds of the bundle) is evaluated on first
+// use, not when the page loads the bundle: esbuild turns the dynamic import into a lazily
+// initialised module inside the same file. A page where the panel shows no SOP never pays for
+// it, and a page that does pays after its request is on the wire, not before.
+type Markdown = typeof import("./markdown.js");
+let markdown: Markdown | undefined;
+let markdownLoad: Promise<Markdown> | undefined;
+
+function loadMarkdown(): Promise<Markdown> {
+  markdownLoad ??= import("./markdown.js").then((m) => (markdown = m));
+  return markdownLoad;
+}
+
+/** Only after loadMarkdown() resolved: a result is rendered only once it has (see #run). */
+function renderMarkdown(md: string): DocumentFragment {
+  if (!markdown) throw new Error("sop-panel: the Markdown renderer is not loaded");
+  return markdown.renderMarkdown(md);
 }
 
 let sheet: CSSStyleSheet | undefined;
@@ -430,6 +448,7 @@ export class SopPanelElement extends HTMLElement {
       if (polling) {
         try {
           const result = await lookupSops(this.#getClient(), { context: request.context, maxResults: request.maxResults }, { signal: ac.signal, headers: this.#headers() });
+          if (!markdown) await loadMarkdown();
           if (gen !== this.#gen) return;
           attempt = 0;
           this.#result = result;
@@ -453,6 +472,10 @@ export class SopPanelElement extends HTMLElement {
             this.#armWatchdog(ac);
             // The oneof `event`: proto3 JSON names the member that is set (an empty result is {}).
             if (msg.result !== undefined) {
+              if (!markdown) {
+                await loadMarkdown();
+                if (gen !== this.#gen) return;
+              }
               attempt = 0;
               const prev = this.#result;
               const unchanged = this.#view.kind === "result" && prev !== undefined && jsonEqual(prev, msg.result);
