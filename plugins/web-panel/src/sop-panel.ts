@@ -16,7 +16,7 @@ import {
   lookupSops,
   watchSops,
 } from "./api.js";
-import { type Code, ConnectError, ConnectJsonClient, codeName, toConnectError } from "./connect.js";
+import { ConnectError, ConnectJsonClient, codeName, toConnectError } from "./connect.js";
 import { type NormalizedContext, checkContext, contextKey } from "./context.js";
 import {
   channelLabel,
@@ -106,7 +106,13 @@ let markdown: Markdown | undefined;
 let markdownLoad: Promise<Markdown> | undefined;
 
 function loadMarkdown(): Promise<Markdown> {
-  markdownLoad ??= import("./markdown.js").then((m) => (markdown = m));
+  markdownLoad ??= import("./markdown.js").then(
+    (m) => (markdown = m),
+    (e: unknown) => {
+      markdownLoad = undefined; // the next result tries again
+      throw e;
+    },
+  );
   return markdownLoad;
 }
 
@@ -503,7 +509,7 @@ export class SopPanelElement extends HTMLElement {
         }
       }
       if (failure === undefined) continue; // not reached: both paths above end in a failure
-      if (!polling && !delivered && failure.code === ("unimplemented" satisfies Code)) {
+      if (!polling && !delivered && failure.code === "unimplemented") {
         polling = true;
         continue;
       }
