@@ -97,10 +97,10 @@ function mark(name: string): void {
   }
 }
 
-// The Markdown renderer (marked + DOMPurify, two thirds of the bundle) is evaluated on first
-// use, not when the page loads the bundle: esbuild turns the dynamic import into a lazily
-// initialised module inside the same file. A page where the panel shows no SOP never pays for
-// it, and a page that does pays after its request is on the wire, not before.
+// The Markdown renderer (marked + DOMPurify, two thirds of the bundle) is evaluated when a
+// watch is first opened, not when the page loads the bundle: esbuild turns the dynamic import
+// into a lazily initialised module inside the same file. A page where the panel has no record
+// never pays for it, and one that has pays once its request is on the wire, not before.
 type Markdown = typeof import("./markdown.js");
 let markdown: Markdown | undefined;
 let markdownLoad: Promise<Markdown> | undefined;
@@ -471,6 +471,10 @@ export class SopPanelElement extends HTMLElement {
         try {
           mark("watch-open");
           const stream = watchSops(this.#getClient(), request, { signal: ac.signal, headers: this.#headers() });
+          // Set up the Markdown renderer while the request is out: the import resolves in a
+          // microtask, so after the loop below has sent the request, and usually well before the
+          // answer is back. (Failure is handled where a result needs it.)
+          if (!markdown) loadMarkdown().catch(() => {});
           for await (const msg of stream) {
             if (gen !== this.#gen) return;
             if (!delivered) mark("watch-first-message");
