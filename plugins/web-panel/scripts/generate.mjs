@@ -2,6 +2,11 @@
 // in package.json): TypeScript into src/gen/ for the panel, JavaScript into test/gen/ for the
 // Node Connect test server. Neither is committed; `npm run build` regenerates both, so they
 // never drift from the .proto files.
+//
+// The panel imports only the proto3 JSON types from src/gen/ (json_types=true: `SopJson`,
+// `WatchSopsResponseJson`, …), as types: it speaks Connect's JSON form with fetch and
+// JSON.parse (src/connect.ts), so none of the generated runtime code, nor the protobuf-es
+// runtime, reaches the bundle. tsc still checks the panel against the protos.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -11,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 const protoRoot = resolve(root, "../../proto");
 const outputs = [
-  [join(root, "src/gen"), "target=ts,import_extension=js"],
+  [join(root, "src/gen"), "target=ts,import_extension=js,json_types=true"],
   [join(root, "test/gen"), "target=js+dts,import_extension=js"],
 ];
 const protoc = process.env.PROTOC || "/usr/bin/protoc";

@@ -1,78 +1,87 @@
-// Small display helpers: roles, channels, values, conditions, durations.
-import { toJson } from "@bufbuild/protobuf";
-import { type Duration, type Value, ValueSchema, timestampDate } from "@bufbuild/protobuf/wkt";
-import type { Condition } from "./gen/sopsidebar/v1/sop_pb.js";
-import { Channel, Role } from "./gen/sopsidebar/v1/sop_pb.js";
+// Small display helpers: roles, channels, values, conditions, durations and times, from the
+// proto3 JSON the server sends (see src/api.ts).
+import type { ChannelJson, ConditionJson, RoleJson } from "./api.js";
 
-const ROLE_LABELS: Record<number, string> = {
-  [Role.SDR]: "SDR",
-  [Role.AE]: "Account Executive",
-  [Role.SALES_MANAGER]: "Sales Manager",
-  [Role.SALES_OPS]: "Sales Ops",
-  [Role.MARKETING]: "Marketing",
-  [Role.VP_SALES]: "VP Sales",
-  [Role.MARKETING_DIRECTOR]: "Marketing Director",
-  [Role.ADMIN]: "Admin",
+type JsonValue = number | string | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+// Keyed by the enum value's name, as proto3 JSON sends it. A value this build does not know
+// (a newer sopd's, sent as its number) has no label.
+const ROLE_LABELS: Partial<Record<RoleJson, string>> = {
+  SDR: "SDR",
+  AE: "Account Executive",
+  SALES_MANAGER: "Sales Manager",
+  SALES_OPS: "Sales Ops",
+  MARKETING: "Marketing",
+  VP_SALES: "VP Sales",
+  MARKETING_DIRECTOR: "Marketing Director",
+  ADMIN: "Admin",
 };
 
-export function roleLabel(r: Role): string {
-  return ROLE_LABELS[r] ?? "";
+export function roleLabel(r: RoleJson | number | undefined): string {
+  return (typeof r === "string" && Object.hasOwn(ROLE_LABELS, r) ? ROLE_LABELS[r] : undefined) ?? "";
 }
 
-const CHANNEL_LABELS: Record<number, string> = {
-  [Channel.CALL]: "Call",
-  [Channel.EMAIL]: "Email",
-  [Channel.LINKEDIN]: "LinkedIn",
-  [Channel.SMS]: "SMS",
-  [Channel.VIDEO]: "Video",
-  [Channel.OTHER_CHANNEL]: "Other",
+const CHANNEL_LABELS: Partial<Record<ChannelJson, string>> = {
+  CALL: "Call",
+  EMAIL: "Email",
+  LINKEDIN: "LinkedIn",
+  SMS: "SMS",
+  VIDEO: "Video",
+  OTHER_CHANNEL: "Other",
 };
 
-export function channelLabel(c: Channel): string {
-  return CHANNEL_LABELS[c] ?? "—";
+export function channelLabel(c: ChannelJson | number | undefined): string {
+  return (typeof c === "string" && Object.hasOwn(CHANNEL_LABELS, c) ? CHANNEL_LABELS[c] : undefined) ?? "—";
 }
 
-/** A google.protobuf.Value as the rep would read it: strings bare, others as JSON. */
-export function valueText(v: Value | undefined): string {
-  if (!v) return "(not set)";
-  const j = toJson(ValueSchema, v);
-  if (typeof j === "string") return `“${j}”`;
-  if (j === null) return "null";
-  if (Array.isArray(j)) return j.map((x) => (typeof x === "string" ? `“${x}”` : JSON.stringify(x))).join(", ");
-  return JSON.stringify(j);
+/**
+ * A google.protobuf.Value as the rep would read it: strings bare, others as JSON. `undefined`
+ * is a Value field that is not set; `null` is one set to null.
+ */
+export function valueText(v: JsonValue | undefined): string {
+  if (v === undefined) return "(not set)";
+  if (typeof v === "string") return `“${v}”`;
+  if (v === null) return "null";
+  if (Array.isArray(v)) return v.map((x) => (typeof x === "string" ? `“${x}”` : JSON.stringify(x))).join(", ");
+  return JSON.stringify(v);
 }
 
-export function conditionText(c: Condition | undefined): string {
+export function conditionText(c: ConditionJson | undefined): string {
   if (!c) return "";
+  const field = c.field ?? "";
   const ci = c.caseInsensitive ? " (any case)" : "";
-  switch (c.op.case) {
-    case "equals":
-      return `${c.field} = ${valueText(c.op.value)}${ci}`;
-    case "anyOf":
-      return `${c.field} is one of ${c.op.value.values.map((v) => valueText(v)).join(", ")}${ci}`;
-    case "noneOf":
-      return `${c.field} is none of ${c.op.value.values.map((v) => valueText(v)).join(", ")}${ci}`;
-    case "prefix":
-      return `${c.field} starts with “${c.op.value}”${ci}`;
-    case "exists":
-      return c.op.value ? `${c.field} is set` : `${c.field} is not set`;
-    case "range": {
-      const r = c.op.value;
-      const parts: string[] = [];
-      if (r.lower.case === "min") parts.push(`${r.exclusiveMin ? ">" : "≥"} ${r.lower.value}`);
-      if (r.lower.case === "minTime") parts.push(`${r.exclusiveMin ? "after" : "from"} ${timestampDate(r.lower.value).toISOString()}`);
-      if (r.upper.case === "max") parts.push(`${r.exclusiveMax ? "<" : "≤"} ${r.upper.value}`);
-      if (r.upper.case === "maxTime") parts.push(`${r.exclusiveMax ? "before" : "until"} ${timestampDate(r.upper.value).toISOString()}`);
-      return `${c.field} ${parts.join(" and ")}`;
-    }
-    default:
-      return c.field;
+  // proto3 JSON writes the oneof member that is set, even at its default (`exists: false`).
+  if (c.equals !== undefined) return `${field} = ${valueText(c.equals)}${ci}`;
+  if (c.anyOf !== undefined) return `${field} is one of ${c.anyOf.map((v) => valueText(v)).join(", ")}${ci}`;
+  if (c.noneOf !== undefined) return `${field} is none of ${c.noneOf.map((v) => valueText(v)).join(", ")}${ci}`;
+  if (c.prefix !== undefined) return `${field} starts with “${c.prefix}”${ci}`;
+  if (c.exists !== undefined) return c.exists ? `${field} is set` : `${field} is not set`;
+  if (c.range !== undefined) {
+    const r = c.range;
+    const parts: string[] = [];
+    if (r.min !== undefined) parts.push(`${r.exclusiveMin ? ">" : "≥"} ${r.min}`);
+    if (r.minTime !== undefined) parts.push(`${r.exclusiveMin ? "after" : "from"} ${new Date(timestampMs(r.minTime)).toISOString()}`);
+    if (r.max !== undefined) parts.push(`${r.exclusiveMax ? "<" : "≤"} ${r.max}`);
+    if (r.maxTime !== undefined) parts.push(`${r.exclusiveMax ? "before" : "until"} ${new Date(timestampMs(r.maxTime)).toISOString()}`);
+    return `${field} ${parts.join(" and ")}`;
   }
+  return field;
 }
 
-export function durationSeconds(d: Duration | undefined): number {
+/** A Duration's JSON ("300s", "1.5s", "-2s") in seconds; 0 when unset or unreadable. */
+export function durationSeconds(d: string | undefined): number {
   if (!d) return 0;
-  return Number(d.seconds) + d.nanos / 1e9;
+  const n = Number(d.endsWith("s") ? d.slice(0, -1) : d);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/**
+ * A Timestamp's JSON (RFC 3339: "2026-11-30T09:41:00Z", up to nine fractional digits, a "Z" or
+ * an offset) in ms since the epoch; NaN when unreadable. The fraction is cut to milliseconds
+ * first: not every engine's Date.parse takes nine digits.
+ */
+export function timestampMs(t: string): number {
+  return Date.parse(t.replace(/(\.\d{3})\d+/, "$1"));
 }
 
 /** 42 → "0:42", 192 → "3:12", 3725 → "1:02:05", 2 days+ → "2d 3h". */

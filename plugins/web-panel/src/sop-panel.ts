@@ -1,26 +1,34 @@
 // <sop-panel>: shows which Standard Operating Procedure applies to the CRM record the rep
-// has open, kept current by ContextService.WatchSops over Connect (binary protobuf, HTTP/1.1).
+// has open, kept current by ContextService.WatchSops over Connect (JSON, HTTP/1.1).
 //
 // Inputs: attributes `server`, `record-type`, `token`, `allowed-origins`, `debounce`;
 // properties `context`, `token`, `server`; and, inside an iframe, window messages
 // {type: "sop-panel:context", context, token?} from an allowed origin.
 // Output: the `sop-panel:state` event ({detail: {state}}) and the host's `data-state`.
-import { create, equals, fromJson } from "@bufbuild/protobuf";
-import { type Timestamp, ValueSchema, timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-web";
-import { type NormalizedContext, checkContext, contextKey } from "./context.js";
-import { channelLabel, clock, conditionText, durationSeconds, humanDuration, roleLabel, spokenRemaining, valueText } from "./format.js";
 import {
-  ContextService,
-  CrmContextSchema,
-  type LookupSopsResponse,
-  LookupSopsResponseSchema,
-  type SopMatch,
-  WatchSopsRequestSchema,
-} from "./gen/sopsidebar/v1/context_service_pb.js";
-import type { FieldUpdate, Sop, Step } from "./gen/sopsidebar/v1/sop_pb.js";
-import { renderMarkdown } from "./markdown.js";
+  type AssetJson,
+  type FieldUpdateJson,
+  type LookupSopsResponseJson,
+  type SopJson,
+  type SopMatchJson,
+  type StepJson,
+  type WatchSopsRequestJson,
+  lookupSops,
+  watchSops,
+} from "./api.js";
+import { ConnectError, ConnectJsonClient, codeName, toConnectError } from "./connect.js";
+import { type NormalizedContext, checkContext, contextKey } from "./context.js";
+import {
+  channelLabel,
+  clock,
+  conditionText,
+  durationSeconds,
+  humanDuration,
+  roleLabel,
+  spokenRemaining,
+  timestampMs,
+  valueText,
+} from "./format.js";
 import { css } from "./styles.js";
 
 export type PanelState =
@@ -72,11 +80,11 @@ function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** The SLA's name for a step's clock ("first contact"), from the SOP's SLA term of the same duration. */
-function slaName(sop: Sop, step: Step): string {
+function slaName(sop: SopJson, step: StepJson): string {
   const secs = durationSeconds(step.timeLimit?.duration);
-  const term = sop.slaTerms.find((t) => t.threshold.case === "duration" && durationSeconds(t.threshold.value) === secs);
+  const term = (sop.slaTerms ?? []).find((t) => t.duration !== undefined && durationSeconds(t.duration) === secs);
   if (!term) return "Step deadline";
-  const words = term.name.replace(/_(window|sla|limit|deadline)$/, "").replace(/_/g, " ");
+  const words = (term.name ?? "").replace(/_(window|sla|limit|deadline)$/, "").replace(/_/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -89,6 +97,31 @@ function mark(name: string): void {
   }
 }
 
+// The Markdown renderer (marked + DOMPurify, two thirds of the bundle) is evaluated when a
+// watch is first opened, not when the page loads the bundle: esbuild turns the dynamic import
+// into a lazily initialised module inside the same file. A page where the panel has no record
+// never pays for it, and one that has pays once its request is on the wire, not before.
+type Markdown = typeof import("./markdown.js");
+let markdown: Markdown | undefined;
+let markdownLoad: Promise<Markdown> | undefined;
+
+function loadMarkdown(): Promise<Markdown> {
+  markdownLoad ??= import("./markdown.js").then(
+    (m) => (markdown = m),
+    (e: unknown) => {
+      markdownLoad = undefined; // the next result tries again
+      throw e;
+    },
+  );
+  return markdownLoad;
+}
+
+/** Only after loadMarkdown() resolved: a result is rendered only once it has (see #run). */
+function renderMarkdown(md: string): DocumentFragment {
+  if (!markdown) throw new Error("sop-panel: the Markdown renderer is not loaded");
+  return markdown.renderMarkdown(md);
+}
+
 let sheet: CSSStyleSheet | undefined;
 function panelSheet(): CSSStyleSheet {
   if (!sheet) {
@@ -98,35 +131,46 @@ function panelSheet(): CSSStyleSheet {
   return sheet;
 }
 
-function isNetworkError(e: ConnectError): boolean {
-  if (e.cause instanceof TypeError) return true;
-  return /missing EndStreamResponse|Failed to fetch|NetworkError|network|terminated|aborted/i.test(e.rawMessage);
-}
-
 type Outcome = "auth" | "fatal" | "retry" | "server";
 
 function classify(e: ConnectError): Outcome {
   switch (e.code) {
-    case Code.Unauthenticated:
-    case Code.PermissionDenied:
+    case "unauthenticated":
+    case "permission_denied":
       return "auth";
-    case Code.InvalidArgument:
-    case Code.NotFound:
-    case Code.FailedPrecondition:
-    case Code.Unimplemented:
-    case Code.OutOfRange:
+    case "invalid_argument":
+    case "not_found":
+    case "failed_precondition":
+    case "unimplemented":
+    case "out_of_range":
       return "fatal";
-    case Code.Unavailable:
-    case Code.DeadlineExceeded:
-    case Code.Aborted:
-    case Code.ResourceExhausted:
-    case Code.Canceled:
+    // src/connect.ts reports a failed network (fetch's TypeError) and a connection that ends
+    // mid-stream as unavailable.
+    case "unavailable":
+    case "deadline_exceeded":
+    case "aborted":
+    case "resource_exhausted":
+    case "canceled":
       return "retry";
-    case Code.Unknown:
-      return isNetworkError(e) ? "retry" : "server";
     default:
       return "server";
   }
+}
+
+/** "Internal: lookup index unavailable: …" */
+function errorText(e: ConnectError): string {
+  return `${codeName(e.code)}: ${e.rawMessage}`;
+}
+
+/** Deep equality of two parsed JSON values (key order aside). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 export class SopPanelElement extends HTMLElement {
@@ -142,7 +186,7 @@ export class SopPanelElement extends HTMLElement {
   #tokenProp: string | undefined;
   #serverProp: string | undefined;
   #view: View = { kind: "waiting" };
-  #result: LookupSopsResponse | undefined;
+  #result: LookupSopsResponseJson | undefined;
   #liveOk = false;
   #gen = 0;
   #abort: AbortController | undefined;
@@ -153,8 +197,7 @@ export class SopPanelElement extends HTMLElement {
   #dropResult = false;
   #lastSpoken = "";
   #state: PanelState | undefined;
-  #client: Client<typeof ContextService> | undefined;
-  #clientKey = "";
+  #client: ConnectJsonClient | undefined;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #lastHeartbeatAt = 0;
   #heartbeatGapMs = 0;
@@ -324,27 +367,16 @@ export class SopPanelElement extends HTMLElement {
 
   // ---- the watch --------------------------------------------------------------------------
 
-  #getClient(): Client<typeof ContextService> {
+  #getClient(): ConnectJsonClient {
     const base = (this.server || window.location.origin).replace(/\/+$/, "");
-    if (this.#client && this.#clientKey === base) return this.#client;
-    const transport = createConnectTransport({
-      baseUrl: base,
-      // The binary Connect format (application/connect+proto): a smaller request and response
-      // than JSON and much cheaper to decode, which is most of the time from the first message
-      // to the title on screen. Fields (or enum values) a newer sopd sends that this build does
-      // not know are kept as unknown fields and ignored, as in JSON with ignoreUnknownFields.
-      useBinaryFormat: true,
-      interceptors: [
-        (next) => async (req) => {
-          const token = this.token;
-          if (token) req.header.set("Authorization", `Bearer ${token}`);
-          return next(req);
-        },
-      ],
-    });
-    this.#client = createClient(ContextService, transport);
-    this.#clientKey = base;
+    if (this.#client?.baseUrl !== base) this.#client = new ConnectJsonClient(base);
     return this.#client;
+  }
+
+  /** Per call, so a token set while a stream is down is the one the reconnect sends. */
+  #headers(): Record<string, string> {
+    const token = this.token;
+    return token ? { Authorization: `Bearer ${token}` } : {};
   }
 
   #stop(): void {
@@ -399,20 +431,16 @@ export class SopPanelElement extends HTMLElement {
     clearTimeout(this.#watchdog);
     if (this.#heartbeatGapMs <= 0) return; // the server has not shown it heartbeats
     const limit = Math.max(3 * this.#heartbeatGapMs, 10_000);
-    this.#watchdog = setTimeout(() => ac.abort(new ConnectError("no heartbeat from the server", Code.Unavailable)), limit);
+    this.#watchdog = setTimeout(() => ac.abort(new ConnectError("no heartbeat from the server", "unavailable")), limit);
   }
 
   async #run(gen: number, ctx: NormalizedContext): Promise<void> {
     let attempt = 0;
-    const request = create(WatchSopsRequestSchema, {
-      context: create(CrmContextSchema, {
-        org: ctx.org,
-        recordType: ctx.recordType,
-        recordId: ctx.recordId,
-        fields: Object.fromEntries(Object.entries(ctx.fields).map(([k, v]) => [k, fromJson(ValueSchema, v)])),
-      }),
+    // Field values are google.protobuf.Value, whose JSON is the value itself.
+    const request: WatchSopsRequestJson = {
+      context: { org: ctx.org, recordType: ctx.recordType, recordId: ctx.recordId, fields: ctx.fields },
       maxResults: 5,
-    });
+    };
     // A server without WatchSops (UNIMPLEMENTED before any message) is polled with LookupSops.
     let polling = false;
     while (gen === this.#gen && this.isConnected) {
@@ -425,7 +453,8 @@ export class SopPanelElement extends HTMLElement {
       let delivered = false;
       if (polling) {
         try {
-          const result = await this.#getClient().lookupSops({ context: request.context, maxResults: request.maxResults }, { signal: ac.signal });
+          const result = await lookupSops(this.#getClient(), { context: request.context, maxResults: request.maxResults }, { signal: ac.signal, headers: this.#headers() });
+          if (!markdown) await loadMarkdown();
           if (gen !== this.#gen) return;
           attempt = 0;
           this.#result = result;
@@ -435,29 +464,38 @@ export class SopPanelElement extends HTMLElement {
           continue;
         } catch (e) {
           if (gen !== this.#gen) return;
-          failure = ConnectError.from(e);
+          failure = toConnectError(e);
         }
       }
       if (!polling) {
         try {
           mark("watch-open");
-          const stream = this.#getClient().watchSops(request, { signal: ac.signal });
+          const stream = watchSops(this.#getClient(), request, { signal: ac.signal, headers: this.#headers() });
+          // Set up the Markdown renderer while the request is out: the import resolves in a
+          // microtask, so after the loop below has sent the request, and usually well before the
+          // answer is back. (Failure is handled where a result needs it.)
+          if (!markdown) loadMarkdown().catch(() => {});
           for await (const msg of stream) {
             if (gen !== this.#gen) return;
             if (!delivered) mark("watch-first-message");
             delivered = true;
             this.#armWatchdog(ac);
-            if (msg.event.case === "result") {
+            // The oneof `event`: proto3 JSON names the member that is set (an empty result is {}).
+            if (msg.result !== undefined) {
+              if (!markdown) {
+                await loadMarkdown();
+                if (gen !== this.#gen) return;
+              }
               attempt = 0;
               const prev = this.#result;
-              const unchanged = this.#view.kind === "result" && prev !== undefined && equals(LookupSopsResponseSchema, prev, msg.event.value);
-              this.#result = msg.event.value;
+              const unchanged = this.#view.kind === "result" && prev !== undefined && jsonEqual(prev, msg.result);
+              this.#result = msg.result;
               this.#liveOk = true;
               // A re-opened stream repeats the result: leave the DOM (selection, scroll) alone.
               if (unchanged) this.#publishState(this.#state ?? "sop");
               else this.#setView({ kind: "result" });
-            } else if (msg.event.case === "heartbeat") {
-              this.#onHeartbeat(msg.event.value.sendTime);
+            } else if (msg.heartbeat !== undefined) {
+              this.#onHeartbeat(msg.heartbeat.sendTime);
               this.#armWatchdog(ac);
               if (!this.#liveOk && this.#result) {
                 this.#liveOk = true;
@@ -466,28 +504,28 @@ export class SopPanelElement extends HTMLElement {
             }
           }
           if (gen !== this.#gen) return;
-          failure = new ConnectError("the server closed the stream", Code.Unavailable);
+          failure = new ConnectError("the server closed the stream", "unavailable");
         } catch (e) {
           if (gen !== this.#gen) return;
-          failure = ConnectError.from(ac.signal.aborted && ac.signal.reason instanceof ConnectError ? ac.signal.reason : e);
+          failure = toConnectError(ac.signal.aborted && ac.signal.reason instanceof ConnectError ? ac.signal.reason : e);
         } finally {
           clearTimeout(this.#watchdog);
         }
       }
       if (failure === undefined) continue; // not reached: both paths above end in a failure
-      if (!polling && !delivered && failure.code === Code.Unimplemented) {
+      if (!polling && !delivered && failure.code === "unimplemented") {
         polling = true;
         continue;
       }
       const outcome = classify(failure);
       if (outcome === "auth") {
         this.#result = undefined;
-        this.#setView({ kind: "unauthorized", message: failure.rawMessage || Code[failure.code] });
+        this.#setView({ kind: "unauthorized", message: failure.rawMessage || codeName(failure.code) });
         return;
       }
       if (outcome === "fatal") {
         this.#result = undefined;
-        this.#setView({ kind: "error", message: `${Code[failure.code]}: ${failure.rawMessage}` });
+        this.#setView({ kind: "error", message: errorText(failure) });
         return;
       }
       // A stream that was live for a while and then ended (the server's stream deadline, a
@@ -503,7 +541,7 @@ export class SopPanelElement extends HTMLElement {
       const retryAt = Date.now() + delay;
       this.#liveOk = false;
       if (outcome === "server") {
-        this.#setView({ kind: "error", message: `${Code[failure.code]}: ${failure.rawMessage}`, retryAt });
+        this.#setView({ kind: "error", message: errorText(failure), retryAt });
       } else {
         this.#setView({ kind: "reconnecting", retryAt, message: failure.rawMessage });
       }
@@ -511,13 +549,14 @@ export class SopPanelElement extends HTMLElement {
     }
   }
 
-  #onHeartbeat(sendTime: Timestamp | undefined): void {
+  #onHeartbeat(sendTime: string | undefined): void {
     const now = Date.now();
     if (this.#lastHeartbeatAt > 0) this.#heartbeatGapMs = now - this.#lastHeartbeatAt;
     else this.#heartbeatGapMs = 30_000;
     this.#lastHeartbeatAt = now;
-    if (sendTime) {
-      const offset = timestampDate(sendTime).getTime() - now;
+    const sent = sendTime ? timestampMs(sendTime) : Number.NaN;
+    if (!Number.isNaN(sent)) {
+      const offset = sent - now;
       // Correct the countdown only for a real clock difference, not network delay.
       this.#clockOffsetMs = Math.abs(offset) > 2000 ? offset : 0;
     }
@@ -601,7 +640,7 @@ export class SopPanelElement extends HTMLElement {
       }
       case "result": {
         const r = this.#result;
-        if (!r || r.matches.length === 0) {
+        if (!r || !r.matches?.length) {
           state = "no-match";
           nodes = [
             this.#eyebrow(),
@@ -684,22 +723,22 @@ export class SopPanelElement extends HTMLElement {
     ];
   }
 
-  #resultNodes(r: LookupSopsResponse, stale: boolean): Node[] {
-    const [top, ...others] = r.matches;
+  #resultNodes(r: LookupSopsResponseJson, stale: boolean): Node[] {
+    const [top, ...others] = r.matches ?? [];
     const sop = top.sopBody;
     if (!sop) return [this.#stateBlock("error", "Couldn't show the procedure", "The server sent a match without its SOP.")];
     const nodes: Node[] = [this.#eyebrow(stale)];
     const article = h("article", { class: "sop", attrs: { "aria-labelledby": "sop-title" } });
-    article.append(h("h2", { class: "title", text: sop.title, attrs: { id: "sop-title" } }));
+    article.append(h("h2", { class: "title", text: sop.title ?? "", attrs: { id: "sop-title" } }));
     if (sop.purpose) article.append(h("p", { class: "purpose", text: sop.purpose }));
 
-    const steps = sop.steps;
-    const idx = top.currentStepIndex;
+    const steps = sop.steps ?? [];
+    const idx = top.currentStepIndex ?? 0;
     const current = idx >= 0 && idx < steps.length ? steps[idx] : undefined;
     if (current) article.append(this.#currentStep(top, sop, current));
     else if (steps.length > 0) article.append(h("p", { class: "note", text: "No step applies to this record right now; the steps are listed below." }));
 
-    if (sop.cadence.length > 0) article.append(...this.#cadence(sop, top.cadenceDay));
+    if (sop.cadence?.length) article.append(...this.#cadence(sop, top.cadenceDay ?? 0));
     if (steps.length > 0) article.append(...this.#stepList(steps, idx));
     const assets = this.#allAssets(sop, current);
     if (assets) article.append(assets);
@@ -709,10 +748,10 @@ export class SopPanelElement extends HTMLElement {
     return nodes;
   }
 
-  #currentStep(m: SopMatch, sop: Sop, step: Step): HTMLElement {
+  #currentStep(m: SopMatchJson, sop: SopJson, step: StepJson): HTMLElement {
     const box = h("div", { class: "step-current", attrs: { "aria-labelledby": "current-step-title", role: "group" } });
-    box.append(h("p", { class: "step-label", text: `Current step · ${step.ordinal} of ${sop.steps.length}` }));
-    box.append(h("h3", { class: "step-title", text: step.title, attrs: { id: "current-step-title" } }));
+    box.append(h("p", { class: "step-label", text: `Current step · ${step.ordinal ?? 0} of ${sop.steps?.length ?? 0}` }));
+    box.append(h("h3", { class: "step-title", text: step.title ?? "", attrs: { id: "current-step-title" } }));
     if (m.currentStepDueTime) box.append(this.#sla(m.currentStepDueTime, sop, step));
     if (step.instructions) {
       const md = h("div", { class: "md" });
@@ -727,13 +766,13 @@ export class SopPanelElement extends HTMLElement {
       kv.append(h("dt", { text: "Time limit" }), h("dd", { text: step.timeLimit.anchorEvent ? `${lim} from ${step.timeLimit.anchorEvent}` : lim }));
     }
     if (kv.childElementCount > 0) box.append(kv);
-    if (step.requiredUpdates.length > 0) {
+    if (step.requiredUpdates?.length) {
       box.append(h("h3", { text: "Update in the CRM" }), this.#updates(step.requiredUpdates));
     }
-    if (sop.disqualificationCodes.length > 0 && step.requiredUpdates.some((u) => u.field === "disqualification_code")) {
+    if (sop.disqualificationCodes?.length && step.requiredUpdates?.some((u) => u.field === "disqualification_code")) {
       box.append(this.#dqPicker(sop));
     }
-    const stepAssets = step.assetIds.map((id) => sop.assets.find((a) => a.id === id)).filter((a) => a !== undefined);
+    const stepAssets = (step.assetIds ?? []).map((id) => sop.assets?.find((a) => (a.id ?? "") === id)).filter((a) => a !== undefined);
     if (stepAssets.length > 0) {
       box.append(h("h3", { text: "Use" }), this.#assetList(stepAssets));
     }
@@ -741,103 +780,109 @@ export class SopPanelElement extends HTMLElement {
     return box;
   }
 
-  #updates(list: FieldUpdate[]): HTMLElement {
+  #updates(list: FieldUpdateJson[]): HTMLElement {
     const ul = h("ul", { class: "updates" });
     for (const u of list) {
-      const li = h("li", {}, h("code", { text: u.field }));
-      if (u.value) li.append(` → ${valueText(u.value)}`);
+      const li = h("li", {}, h("code", { text: u.field ?? "" }));
+      // Unset means "any non-empty value"; a Value set to null arrives as null.
+      if (u.value !== undefined) li.append(` → ${valueText(u.value)}`);
       if (u.note) li.append(h("div", { class: "note", text: u.note }));
       ul.append(li);
     }
     return ul;
   }
 
-  #dqPicker(sop: Sop): HTMLElement {
+  #dqPicker(sop: SopJson): HTMLElement {
     const id = "dq-select";
-    const select = h("select", { attrs: { id, "data-key": `dq:${sop.name}`, "aria-describedby": "dq-desc" } });
+    const codes = sop.disqualificationCodes ?? [];
+    const select = h("select", { attrs: { id, "data-key": `dq:${sop.name ?? ""}`, "aria-describedby": "dq-desc" } });
     select.append(h("option", { text: "Choose a code…", attrs: { value: "" } }));
-    for (const c of sop.disqualificationCodes) select.append(h("option", { text: `${c.code} — ${c.label}`, attrs: { value: c.code } }));
+    for (const c of codes) select.append(h("option", { text: `${c.code ?? ""} — ${c.label ?? ""}`, attrs: { value: c.code ?? "" } }));
     const desc = h("p", { class: "dq-desc", attrs: { id: "dq-desc", "aria-live": "polite" } });
     select.addEventListener("change", () => {
-      const code = sop.disqualificationCodes.find((c) => c.code === select.value);
-      desc.textContent = code ? code.description : "";
+      const code = select.value === "" ? undefined : codes.find((c) => c.code === select.value);
+      desc.textContent = code?.description ?? "";
       if (code) {
         this.dispatchEvent(
-          new CustomEvent("sop-panel:disqualification-code", { detail: { code: code.code, label: code.label }, bubbles: true, composed: true }),
+          new CustomEvent("sop-panel:disqualification-code", { detail: { code: code.code ?? "", label: code.label ?? "" }, bubbles: true, composed: true }),
         );
       }
     });
     return h("div", { class: "dq" }, h("label", { text: "Disqualification code (required)", attrs: { for: id } }), select, desc);
   }
 
-  #assetList(assets: Array<{ id: string; title: string; uri: string; kind: string }>): HTMLElement {
+  #assetList(assets: AssetJson[]): HTMLElement {
     const ul = h("ul", { class: "assets" });
     for (const a of assets) {
       const li = h("li");
+      const title = a.title ?? "";
       let safe = false;
       try {
-        safe = ["http:", "https:", "mailto:", "tel:"].includes(new URL(a.uri).protocol);
+        safe = ["http:", "https:", "mailto:", "tel:"].includes(new URL(a.uri ?? "").protocol);
       } catch {
         safe = false;
       }
-      if (safe) li.append(h("a", { text: a.title, attrs: { href: a.uri, target: "_blank", rel: "noopener noreferrer" } }));
-      else li.append(h("span", { text: a.title }));
+      if (safe) li.append(h("a", { text: title, attrs: { href: a.uri ?? "", target: "_blank", rel: "noopener noreferrer" } }));
+      else li.append(h("span", { text: title }));
       if (a.kind) li.append(" ", h("span", { class: "kind", text: `(${a.kind.replace(/_/g, " ")})` }));
       ul.append(li);
     }
     return ul;
   }
 
-  #allAssets(sop: Sop, current: Step | undefined): HTMLElement | null {
+  #allAssets(sop: SopJson, current: StepJson | undefined): HTMLElement | null {
     const shown = new Set(current?.assetIds ?? []);
-    const rest = sop.assets.filter((a) => !shown.has(a.id));
+    const rest = (sop.assets ?? []).filter((a) => !shown.has(a.id ?? ""));
     if (rest.length === 0) return null;
-    const d = h("details", { attrs: { "data-key": `assets:${sop.name}` } }, h("summary", { text: `Other linked assets (${rest.length})` }), this.#assetList(rest));
+    const d = h("details", { attrs: { "data-key": `assets:${sop.name ?? ""}` } }, h("summary", { text: `Other linked assets (${rest.length})` }), this.#assetList(rest));
     return d;
   }
 
-  #cadence(sop: Sop, day: number): Node[] {
+  #cadence(sop: SopJson, day: number): Node[] {
+    const cadence = sop.cadence ?? [];
     const table = h("table", { class: "cadence" });
     table.append(h("caption", { class: "visually-hidden", text: day > 0 ? `Outreach cadence; today is day ${day}` : "Outreach cadence" }));
     table.append(
       h("thead", {}, h("tr", {}, h("th", { text: "Day", attrs: { scope: "col" } }), h("th", { text: "Touch", attrs: { scope: "col" } }))),
     );
     const body = h("tbody");
-    for (const t of sop.cadence) {
+    for (const t of cadence) {
+      const tDay = t.day ?? 0;
       const tr = h("tr");
-      const dayCell = h("td", { class: "day", text: `Day ${t.day}` });
-      if (day > 0 && t.day === day) {
+      const dayCell = h("td", { class: "day", text: `Day ${tDay}` });
+      if (day > 0 && tDay === day) {
         tr.className = "today";
         tr.setAttribute("aria-current", "date");
         dayCell.append(h("span", { class: "today-badge", text: "Today" }));
-      } else if (day > 0 && t.day < day) {
+      } else if (day > 0 && tDay < day) {
         tr.className = "past";
       }
       const within = t.within ? ` · within ${humanDuration(durationSeconds(t.within))}` : "";
-      const touch = h("td", {}, h("strong", { text: channelLabel(t.channel) }), h("span", { class: "kind", text: within }), h("div", { text: t.action }));
+      const touch = h("td", {}, h("strong", { text: channelLabel(t.channel) }), h("span", { class: "kind", text: within }), h("div", { text: t.action ?? "" }));
       tr.append(dayCell, touch);
       body.append(tr);
     }
     table.append(body);
     const heading = day > 0 ? `Cadence — day ${day}` : "Cadence";
     const nodes: Node[] = [h("h3", { text: heading })];
-    const lastDay = Math.max(...sop.cadence.map((t) => t.day));
+    const lastDay = Math.max(...cadence.map((t) => t.day ?? 0));
     if (day > lastDay) nodes.push(h("p", { class: "note", text: `The cadence ended on day ${lastDay}.` }));
-    else if (day > 0 && !sop.cadence.some((t) => t.day === day)) nodes.push(h("p", { class: "note", text: `No touch is scheduled for day ${day}.` }));
+    else if (day > 0 && !cadence.some((t) => (t.day ?? 0) === day)) nodes.push(h("p", { class: "note", text: `No touch is scheduled for day ${day}.` }));
     nodes.push(table);
     return nodes;
   }
 
-  #stepList(steps: Step[], current: number): Node[] {
+  #stepList(steps: StepJson[], current: number): Node[] {
     const ol = h("ol", { class: "steps" });
     steps.forEach((s, i) => {
       const li = h("li", { class: i === current ? "current" : "" });
-      const num = h("span", { class: "step-num", text: `${s.ordinal}.` });
+      const num = h("span", { class: "step-num", text: `${s.ordinal ?? 0}.` });
+      const title = s.title ?? "";
       if (i === current) {
         li.setAttribute("aria-current", "step");
-        li.append(h("div", { class: "step-row" }, num, ` ${s.title} `, h("span", { class: "visually-hidden", text: "(current step, shown above)" })));
+        li.append(h("div", { class: "step-row" }, num, ` ${title} `, h("span", { class: "visually-hidden", text: "(current step, shown above)" })));
       } else {
-        const d = h("details", { attrs: { "data-key": `step:${s.ordinal}` } }, h("summary", {}, num, ` ${s.title}`));
+        const d = h("details", { attrs: { "data-key": `step:${s.ordinal ?? 0}` } }, h("summary", {}, num, ` ${title}`));
         const body = h("div", { class: "step-body" });
         const role = roleLabel(s.responsibleRole);
         if (role) body.append(h("p", { class: "note", text: `Who: ${role}` }));
@@ -846,7 +891,7 @@ export class SopPanelElement extends HTMLElement {
           md.append(renderMarkdown(s.instructions));
           body.append(md);
         }
-        if (s.requiredUpdates.length > 0) body.append(this.#updates(s.requiredUpdates));
+        if (s.requiredUpdates?.length) body.append(this.#updates(s.requiredUpdates));
         d.append(body);
         li.append(d);
       }
@@ -855,34 +900,35 @@ export class SopPanelElement extends HTMLElement {
     return [h("h3", { text: "All steps" }), ol];
   }
 
-  #why(m: SopMatch): HTMLElement {
-    const d = h("details", { class: "why", attrs: { "data-key": `why:${m.sop}` } }, h("summary", { text: "Why this SOP" }));
+  #why(m: SopMatchJson): HTMLElement {
+    const d = h("details", { class: "why", attrs: { "data-key": `why:${m.sop ?? ""}` } }, h("summary", { text: "Why this SOP" }));
     const e = m.explanation;
     if (e) {
       if (e.ruleDescription) d.append(h("p", { class: "note", text: `Rule: ${e.ruleDescription}` }));
       const ul = h("ul");
       if (e.matchedRecordType) ul.append(h("li", { text: `record type = “${e.matchedRecordType}”` }));
-      for (const mc of e.matchedConditions) {
+      for (const mc of e.matchedConditions ?? []) {
         const li = h("li", { text: conditionText(mc.condition) });
         li.append(h("span", { class: "kind", text: ` (record: ${valueText(mc.actual)})` }));
         ul.append(li);
       }
       d.append(ul);
-      d.append(h("p", { class: "note", text: `Priority ${e.priority} · specificity ${e.specificity}` }));
+      d.append(h("p", { class: "note", text: `Priority ${e.priority ?? 0} · specificity ${e.specificity ?? 0}` }));
     } else {
       d.append(h("p", { class: "note", text: "The server sent no explanation." }));
     }
     return d;
   }
 
-  #others(others: SopMatch[]): HTMLElement {
+  #others(others: SopMatchJson[]): HTMLElement {
     const d = h("details", { class: "others", attrs: { "data-key": "others" } }, h("summary", { text: `Other matching SOPs (${others.length})` }));
     for (const o of others) {
       const s = o.sopBody;
       if (!s) continue;
-      const box = h("div", { class: "other" }, h("div", { class: "other-title", text: s.title }));
-      const step = o.currentStepIndex >= 0 ? s.steps[o.currentStepIndex] : undefined;
-      if (step) box.append(h("div", { class: "note", text: `Current step: ${step.title}` }));
+      const box = h("div", { class: "other" }, h("div", { class: "other-title", text: s.title ?? "" }));
+      const stepIdx = o.currentStepIndex ?? 0;
+      const step = stepIdx >= 0 ? s.steps?.[stepIdx] : undefined;
+      if (step) box.append(h("div", { class: "note", text: `Current step: ${step.title ?? ""}` }));
       if (s.purpose) box.append(h("div", { class: "note", text: s.purpose }));
       d.append(box);
     }
@@ -891,12 +937,12 @@ export class SopPanelElement extends HTMLElement {
 
   // ---- the SLA countdown ------------------------------------------------------------------
 
-  #remaining(due: Timestamp): number {
-    return (timestampDate(due).getTime() - (Date.now() + this.#clockOffsetMs)) / 1000;
+  #remaining(due: string): number {
+    return (timestampMs(due) - (Date.now() + this.#clockOffsetMs)) / 1000;
   }
 
-  #sla(due: Timestamp, sop: Sop, step: Step): HTMLElement {
-    const box = h("div", { class: "sla", attrs: { "data-due": String(timestampDate(due).getTime()) } });
+  #sla(due: string, sop: SopJson, step: StepJson): HTMLElement {
+    const box = h("div", { class: "sla", attrs: { "data-due": String(timestampMs(due)) } });
     const note = step.timeLimit?.anchorEvent ? `since ${step.timeLimit.anchorEvent}` : "";
     box.append(
       h("span", { class: "sla-label", text: slaName(sop, step) }),

@@ -1,0 +1,45 @@
+// ContextService as the panel calls it: Connect's JSON form (src/connect.ts), typed by the
+// proto3 JSON types protoc-gen-es generates from proto/sopsidebar/v1 (types only: nothing of
+// src/gen/ is in the bundle).
+//
+// Reading these shapes: proto3 JSON leaves out fields at their default (0, "", false, empty
+// lists, the first enum value), so every field is optional and a reader supplies the default;
+// int64 would be a string, enums are their names (a number for a value newer than this build),
+// Timestamp an RFC 3339 string, Duration "300s", Value plain JSON, oneof members flat fields.
+import type { CallOptions, ConnectJsonClient } from "./connect.js";
+import type {
+  LookupSopsRequestJson,
+  LookupSopsResponseJson,
+  WatchSopsRequestJson,
+  WatchSopsResponseJson,
+} from "./gen/sopsidebar/v1/context_service_pb.js";
+
+export type {
+  CrmContextJson,
+  HeartbeatJson,
+  LookupSopsResponseJson,
+  MatchExplanationJson,
+  SopMatchJson,
+  WatchSopsRequestJson,
+  WatchSopsResponseJson,
+} from "./gen/sopsidebar/v1/context_service_pb.js";
+export type {
+  AssetJson,
+  CadenceTouchJson,
+  ChannelJson,
+  ConditionJson,
+  FieldUpdateJson,
+  RoleJson,
+  SopJson,
+  StepJson,
+} from "./gen/sopsidebar/v1/sop_pb.js";
+
+const SERVICE = "sopsidebar.v1.ContextService";
+
+export function lookupSops(client: ConnectJsonClient, request: LookupSopsRequestJson, opts?: CallOptions): Promise<LookupSopsResponseJson> {
+  return client.unary(`${SERVICE}/LookupSops`, request, opts);
+}
+
+export function watchSops(client: ConnectJsonClient, request: WatchSopsRequestJson, opts?: CallOptions): AsyncGenerator<WatchSopsResponseJson, void, undefined> {
+  return client.serverStream(`${SERVICE}/WatchSops`, request, opts);
+}
