@@ -38,6 +38,36 @@ RoleSet GrantableRoles(const Caller& caller) {
   return caller.server_admin || (caller.roles & RoleBit(v1::ADMIN)) ? kAllRoles : caller.roles;
 }
 
+// The roles at `field` as a set: each a known role, listed once, none of
+// `never` (a viewer never gets those), and each one the issuer may `verb`
+// (it is in `grantable`): INVALID_ARGUMENT naming the entry, or
+// PERMISSION_DENIED.
+absl::StatusOr<RoleSet> CheckRoleList(absl::string_view field,
+                                      const google::protobuf::RepeatedField<int>& roles,
+                                      RoleSet grantable, absl::string_view verb, RoleSet never) {
+  RoleSet seen = 0;
+  for (int i = 0; i < roles.size(); ++i) {
+    const std::string entry = absl::StrCat(field, "[", i, "]");
+    const int role = roles[i];
+    if (!v1::Role_IsValid(role) || role == v1::ROLE_UNSPECIFIED) {
+      return error::InvalidField(entry, absl::StrCat("unknown role ", role));
+    }
+    const RoleSet bit = RoleBit(static_cast<v1::Role>(role));
+    if (never & bit) {
+      return error::InvalidField(entry, absl::StrCat("a viewer never gets ", v1::Role_Name(role)));
+    }
+    if (seen & bit) {
+      return error::InvalidField(entry, absl::StrCat("duplicate role ", v1::Role_Name(role)));
+    }
+    if (!(grantable & bit)) {
+      return error::PermissionDenied(
+          absl::StrCat(verb, " the role ", v1::Role_Name(role), ", which you do not hold"));
+    }
+    seen |= bit;
+  }
+  return seen;
+}
+
 // An INTEGRATION token holds no other role, names its CRM and the roles its
 // viewers may get (never INTEGRATION or ADMIN, and only roles the issuer
 // may grant); other tokens name neither.
@@ -61,28 +91,9 @@ absl::Status CheckIntegration(const v1::Token& token, RoleSet roles, RoleSet gra
   if (token.crm().empty()) return error::RequiredField("token.crm");
   SOP_RETURN_IF_ERROR(ValidateCrmName("token.crm", token.crm()));
   if (token.delegable_roles().empty()) return error::RequiredField("token.delegable_roles");
-  RoleSet seen = 0;
-  for (int i = 0; i < token.delegable_roles_size(); ++i) {
-    const std::string field = absl::StrCat("token.delegable_roles[", i, "]");
-    const int role = token.delegable_roles(i);
-    if (!v1::Role_IsValid(role) || role == v1::ROLE_UNSPECIFIED) {
-      return error::InvalidField(field, absl::StrCat("unknown role ", role));
-    }
-    if (role == v1::INTEGRATION || role == v1::ADMIN) {
-      return error::InvalidField(field,
-                                 absl::StrCat("a viewer never gets ", v1::Role_Name(role)));
-    }
-    const RoleSet bit = RoleBit(static_cast<v1::Role>(role));
-    if (seen & bit) {
-      return error::InvalidField(field, absl::StrCat("duplicate role ", v1::Role_Name(role)));
-    }
-    if (!(grantable & bit)) {
-      return error::PermissionDenied(absl::StrCat("delegate the role ", v1::Role_Name(role),
-                                                  ", which you do not hold"));
-    }
-    seen |= bit;
-  }
-  return absl::OkStatus();
+  return CheckRoleList("token.delegable_roles", token.delegable_roles(), grantable, "delegate",
+                       RoleBit(v1::INTEGRATION) | RoleBit(v1::ADMIN))
+      .status();
 }
 
 // A HubSpot app's portal id and client secret come together, on a
@@ -113,24 +124,9 @@ absl::Status CheckNewToken(const v1::Token& token, RoleSet grantable) {
   SOP_RETURN_IF_ERROR(ValidateText("token.display_name", token.display_name(),
                                    Limits::kMaxShortText, TextKind::kLine));
   if (token.roles().empty()) return error::RequiredField("token.roles");
-  RoleSet seen = 0;
-  for (int i = 0; i < token.roles_size(); ++i) {
-    const std::string field = absl::StrCat("token.roles[", i, "]");
-    const int role = token.roles(i);
-    if (!v1::Role_IsValid(role) || role == v1::ROLE_UNSPECIFIED) {
-      return error::InvalidField(field, absl::StrCat("unknown role ", role));
-    }
-    const RoleSet bit = RoleBit(static_cast<v1::Role>(role));
-    if (seen & bit) {
-      return error::InvalidField(field, absl::StrCat("duplicate role ", v1::Role_Name(role)));
-    }
-    if (!(grantable & bit)) {
-      return error::PermissionDenied(absl::StrCat("grant the role ", v1::Role_Name(role),
-                                                  ", which you do not hold"));
-    }
-    seen |= bit;
-  }
-  return CheckIntegration(token, seen, grantable);
+  SOP_ASSIGN_OR_RETURN(const RoleSet roles,
+                       CheckRoleList("token.roles", token.roles(), grantable, "grant", 0));
+  return CheckIntegration(token, roles, grantable);
 }
 
 // The parsed name of a token read back from the store: DATA_LOSS naming it
