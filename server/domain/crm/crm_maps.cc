@@ -1,10 +1,12 @@
 #include "server/domain/crm/crm_maps.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -233,13 +235,6 @@ absl::StatusOr<google::protobuf::Value> Convert(absl::string_view path,
   return CannotRead(path, value, type);
 }
 
-const v1::FieldMapEntry* FindEntry(const v1::FieldMap& map, absl::string_view crm_field) {
-  for (const v1::FieldMapEntry& entry : map.fields()) {
-    if (entry.crm_field() == crm_field) return &entry;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 absl::StatusOr<ViewerClaim> ParseViewerHeaders(absl::string_view id, absl::string_view name,
@@ -266,7 +261,7 @@ absl::StatusOr<std::unique_ptr<CrmMaps>> CrmMaps::Create(AuthStore* store, const
     return absl::OkStatus();
   }));
   SOP_RETURN_IF_ERROR(store->ForEachFieldMap([&](const v1::FieldMap& map) {
-    maps->field_maps_[map.name()] = map;
+    maps->field_maps_[map.name()] = std::make_shared<const CompiledFieldMap>(map);
     return absl::OkStatus();
   }));
   return maps;
@@ -313,24 +308,21 @@ absl::StatusOr<CrmMaps::Translated> CrmMaps::Translate(const Caller& caller,
                                                        absl::string_view path) const {
   SOP_RETURN_IF_ERROR(ValidateCrmContext(context, path));
   Translated out;
-  v1::FieldMap map;
+  std::shared_ptr<const CompiledFieldMap> map;
   {
     absl::ReaderMutexLock lock(&mu_);
     map = FieldMapOf(caller.org, context.crm());
   }
   out.context.set_org(context.org());
   out.context.set_record_id(context.record_id());
-  out.context.set_record_type(context.record_type());
-  for (const v1::RecordTypeMapEntry& entry : map.record_types()) {
-    if (entry.crm_object() == context.record_type()) {
-      out.context.set_record_type(entry.record_type());
-      break;
-    }
-  }
+  auto object = map->record_types.find(context.record_type());
+  out.context.set_record_type(object != map->record_types.end() ? object->second
+                                                                : context.record_type());
   auto& fields = *out.context.mutable_fields();
   for (const auto& [crm_field, value] : context.fields()) {
-    const v1::FieldMapEntry* entry = FindEntry(map, crm_field);
-    if (entry == nullptr) continue;
+    auto found = map->fields.find(crm_field);
+    if (found == map->fields.end()) continue;
+    const v1::FieldMapEntry* entry = found->second;
     const std::string field_path =
         absl::StrCat(path, ".fields[", error::QuoteInput(crm_field), "]");
     SOP_ASSIGN_OR_RETURN(fields[entry->field()], Convert(field_path, value, entry->type()));
@@ -345,9 +337,27 @@ absl::StatusOr<CrmMaps::Translated> CrmMaps::Translate(const Caller& caller,
   return out;
 }
 
-v1::FieldMap CrmMaps::FieldMapOf(absl::string_view org, absl::string_view crm) const {
+CrmMaps::CompiledFieldMap::CompiledFieldMap(v1::FieldMap field_map) : map(std::move(field_map)) {
+  for (const v1::FieldMapEntry& entry : map.fields()) fields.emplace(entry.crm_field(), &entry);
+  for (const v1::RecordTypeMapEntry& entry : map.record_types()) {
+    record_types.emplace(entry.crm_object(), entry.record_type());
+  }
+}
+
+std::shared_ptr<const CrmMaps::CompiledFieldMap> CrmMaps::FieldMapOf(absl::string_view org,
+                                                                     absl::string_view crm) const {
   auto it = field_maps_.find(CrmMapFullName(org, kFieldMaps, crm));
-  return it != field_maps_.end() ? it->second : DefaultFieldMap(org, crm);
+  if (it != field_maps_.end()) return it->second;
+  // The defaults are the same for every org but their name: built once.
+  static const auto* const defaults = [] {
+    auto* compiled = new absl::flat_hash_map<std::string, std::shared_ptr<const CompiledFieldMap>>;
+    for (absl::string_view known : kCrmNames) {
+      compiled->emplace(known,
+                        std::make_shared<const CompiledFieldMap>(DefaultFieldMap("", known)));
+    }
+    return compiled;
+  }();
+  return defaults->at(crm);
 }
 
 absl::StatusOr<v1::RoleMap> CrmMaps::GetRoleMap(const Caller& caller,
@@ -386,7 +396,8 @@ absl::StatusOr<v1::FieldMap> CrmMaps::GetFieldMap(const Caller& caller,
   SOP_RETURN_IF_ERROR(CheckOrg(caller, name.org));
   if (!caller.server_admin) SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageFieldMaps));
   absl::ReaderMutexLock lock(&mu_);
-  return FieldMapOf(name.org, name.crm);
+  auto it = field_maps_.find(request.name());
+  return it != field_maps_.end() ? it->second->map : DefaultFieldMap(name.org, name.crm);
 }
 
 absl::StatusOr<v1::FieldMap> CrmMaps::UpdateFieldMap(const Caller& caller,
@@ -403,7 +414,7 @@ absl::StatusOr<v1::FieldMap> CrmMaps::UpdateFieldMap(const Caller& caller,
   *map.mutable_update_time() = ToProtoTimestamp(clock_->Now());
   absl::MutexLock lock(&mu_);
   SOP_RETURN_IF_ERROR(store_->PutFieldMap(map));
-  field_maps_[map.name()] = map;
+  field_maps_[map.name()] = std::make_shared<const CompiledFieldMap>(map);
   return map;
 }
 

@@ -103,8 +103,17 @@ class CrmMaps {
  private:
   CrmMaps(AuthStore* store, const Clock* clock) : store_(store), clock_(clock) {}
 
-  // The stored field map of `name`, or the default one.
-  v1::FieldMap FieldMapOf(absl::string_view org, absl::string_view crm) const
+  // A field map as Translate reads it: by CRM field and by CRM object.
+  struct CompiledFieldMap {
+    explicit CompiledFieldMap(v1::FieldMap map);
+    v1::FieldMap map;
+    absl::flat_hash_map<std::string, const v1::FieldMapEntry*> fields;
+    absl::flat_hash_map<std::string, std::string> record_types;
+  };
+  // The stored field map of `org` for `crm`, or the default one; shared, so
+  // Translate holds it without the lock.
+  std::shared_ptr<const CompiledFieldMap> FieldMapOf(absl::string_view org,
+                                                     absl::string_view crm) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   AuthStore* const store_;
@@ -112,7 +121,8 @@ class CrmMaps {
   mutable absl::Mutex mu_;
   // By full name.
   absl::flat_hash_map<std::string, v1::RoleMap> role_maps_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, v1::FieldMap> field_maps_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<const CompiledFieldMap>> field_maps_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sopsidebar
