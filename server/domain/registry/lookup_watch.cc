@@ -8,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -17,6 +18,14 @@
 
 namespace sopsidebar {
 namespace {
+
+// Whose allowance of open watches a watch counts against: its token's, or,
+// for the viewers an integration's token acts for, each viewer's own (one
+// integration token serves every rep of a CRM org).
+std::string WatchAllowance(const Caller& caller) {
+  return caller.via.empty() ? caller.token_name
+                            : absl::StrCat(caller.token_name, "\n", caller.user_id);
+}
 
 // The WatchSopsResponse with `result` set to the lookup whose wire form is
 // `lookup`, without parsing it back: the field's tag, its size, the bytes.
@@ -117,7 +126,7 @@ class LookupWatchHub::Impl {
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<OpenWatch*, std::shared_ptr<OpenWatch>> watches_ ABSL_GUARDED_BY(mu_);
-  // Open watches by Caller::token_name; no entry for zero.
+  // Open watches by WatchAllowance; no entry for zero.
   absl::flat_hash_map<std::string, size_t> per_token_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -146,7 +155,7 @@ absl::StatusOr<std::shared_ptr<OpenWatch>> LookupWatchHub::Impl::Open(
   {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return error::ShuttingDown();
-    auto count = per_token_.find(caller.token_name);
+    auto count = per_token_.find(WatchAllowance(caller));
     if (count != per_token_.end() && count->second >= options_.max_watches_per_token) {
       return error::TooManyWatches("this token", options_.max_watches_per_token);
     }
@@ -154,7 +163,7 @@ absl::StatusOr<std::shared_ptr<OpenWatch>> LookupWatchHub::Impl::Open(
       return error::TooManyWatches("the server", options_.max_watches);
     }
     watches_.emplace(watch.get(), watch);
-    ++per_token_[caller.token_name];
+    ++per_token_[WatchAllowance(caller)];
     changed_since = generation_ != looked_up_at;
   }
   // A change published after the lookup's snapshot but announced before the
@@ -178,7 +187,7 @@ void LookupWatchHub::Impl::Unregister(OpenWatch* watch) {
   absl::MutexLock lock(&mu_);
   auto it = watches_.find(watch);
   if (it == watches_.end()) return;
-  auto count = per_token_.find(watch->caller.token_name);
+  auto count = per_token_.find(WatchAllowance(watch->caller));
   if (count != per_token_.end() && --count->second == 0) per_token_.erase(count);
   watches_.erase(it);
 }

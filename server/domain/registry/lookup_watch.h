@@ -18,7 +18,8 @@
 //
 // Errors of Watch: those of SopRegistry::LookupSops for the request (checked
 // first); RESOURCE_EXHAUSTED (error::TooManyWatches) when the caller's token
-// already holds Options::max_watches_per_token open watches, or the hub
+// already holds Options::max_watches_per_token open watches (for a viewer an
+// integration acts for: that viewer through that token), or the hub
 // max_watches; UNAVAILABLE (error::ShuttingDown) after Shutdown.
 // A watch whose token is revoked or has expired is closed with
 // UNAUTHENTICATED at the next re-run; Shutdown closes every watch with

@@ -427,6 +427,22 @@ TEST_F(LookupWatchTest, PerTokenCapIsResourceExhaustedUntilASubscriptionEnds) {
   EXPECT_TRUE(hub_->Watch(rep_, WatchRequest(), std::make_shared<RecordingSink>()).ok());
 }
 
+TEST_F(LookupWatchTest, EachViewerOfAnIntegrationTokenHasItsOwnAllowance) {
+  LookupWatchHub::Options options = HubOptions(absl::Hours(1));
+  options.max_watches_per_token = 1;
+  StartHub(options);
+  Caller ana = MakeCaller(RoleBit(v1::SDR), "tkcrm");
+  ana.via = "salesforce-integration";
+  ana.user_id = "salesforce:005ANA";
+  Caller ben = ana;
+  ben.user_id = "salesforce:005BEN";
+  auto first = MustWatch(ana, std::make_shared<RecordingSink>());
+  auto second = MustWatch(ben, std::make_shared<RecordingSink>());
+  EXPECT_EQ(hub_->Watch(ana, WatchRequest(), std::make_shared<RecordingSink>()).status(),
+            error::TooManyWatches("this token", 1));
+  EXPECT_EQ(hub_->open_watches(), 2u);
+}
+
 TEST_F(LookupWatchTest, HubCapIsResourceExhaustedWhateverTheToken) {
   LookupWatchHub::Options options = HubOptions(absl::Hours(1));
   options.max_watches = 2;
