@@ -12,6 +12,7 @@
 #include "common/model/names.h"
 #include "common/status_macros.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
+#include "server/domain/registry/crm_lookup.h"
 
 namespace sopsidebar::cli {
 namespace {
@@ -129,21 +130,11 @@ class InProcessConnection : public client::Connection {
         [this](const Caller& c,
                const v1::LookupSopsRequest& r) -> absl::StatusOr<v1::LookupSopsResponse> {
           std::string wire;
-          v1::LookupSopsRequest ours = r;
-          std::vector<v1::FieldSource> sources;
-          // As sopd's lookup method (server/api/api_methods.cc).
-          if (!r.context().crm().empty()) {
-            SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped,
-                                 sopd_->crm().Translate(c, r.context(), "context"));
-            *ours.mutable_context() = std::move(mapped.context);
-            sources = std::move(mapped.sources);
-          }
-          SOP_RETURN_IF_ERROR(sopd_->registry().LookupSopsWire(c, ours, &wire));
+          SOP_RETURN_IF_ERROR(LookupSopsWire(sopd_->registry(), sopd_->crm(), c, r, &wire));
           v1::LookupSopsResponse response;
           if (!response.ParseFromString(wire)) {
             return absl::InternalError("LookupSopsWire wrote bytes that do not parse");
           }
-          for (v1::FieldSource& source : sources) *response.add_field_sources() = std::move(source);
           return response;
         });
   }
@@ -157,12 +148,6 @@ class InProcessConnection : public client::Connection {
       return error::MalformedRequest(request.GetTypeName(), "malformed protobuf");
     }
     SOP_ASSIGN_OR_RETURN(const Caller caller, Authenticate());
-    // As sopd's watch method (server/api/api_methods.cc).
-    if (!received.context().crm().empty()) {
-      SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped,
-                           sopd_->crm().Translate(caller, received.context(), "context"));
-      *received.mutable_context() = std::move(mapped.context);
-    }
     auto sink = std::make_shared<QueueSink>();
     // Destroyed before `sink` on every return: the hub stops sending first.
     SOP_ASSIGN_OR_RETURN(const std::unique_ptr<MessageSubscription> subscription,
@@ -275,7 +260,6 @@ class InProcessConnection : public client::Connection {
   absl::StatusOr<Caller> Authenticate() const {
     SOP_ASSIGN_OR_RETURN(const Caller caller, sopd_->access().Authenticate(token_));
     if (viewer_.id.empty()) return caller;
-    if (!(caller.roles & RoleBit(v1::INTEGRATION))) return error::ViewerNotAllowed(kViewerIdHeader);
     ViewerClaim claim;
     claim.id = viewer_.id;
     claim.display_name = viewer_.name;
@@ -351,7 +335,7 @@ absl::StatusOr<std::unique_ptr<MessageSubscription>> InProcessSopd::Watch(
                  sinks_.end());
     sinks_.push_back(sink);
   }
-  return watches_->Watch(caller, request, std::move(sink));
+  return WatchSops(*watches_, *crm_, caller, request, std::move(sink));
 }
 
 absl::StatusOr<std::string> InProcessSopd::IssueToken(const std::string& org,

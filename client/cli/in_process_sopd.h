@@ -86,8 +86,8 @@ class InProcessSopd {
   // normally would: each WatchSops delivers what it has received so far,
   // then returns OK. Watches opened later are not affected.
   void EndWatches();
-  // Opens a watch on the hub as sopd's WatchSops handler does (errors of
-  // LookupWatchHub::Watch), delivering to `sink`, and keeps the sink for
+  // Opens a watch on the hub as sopd's WatchSops handler does (WatchSops of
+  // crm_lookup.h, and its errors), delivering to `sink`, and keeps the sink for
   // EndWatches. What the connections of Connect call.
   absl::StatusOr<std::unique_ptr<MessageSubscription>> Watch(const Caller& caller,
                                                              const v1::WatchSopsRequest& request,

@@ -181,36 +181,17 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   bind.Unary<v1::CheckTargetingRequest>(Work::kReads,
                                         [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
 
-  // The lookup hot path writes its response's bytes without building it. A
-  // context in a CRM's names is mapped first, and where its fields came
-  // from is appended (a response with only field_sources serialises to
-  // exactly their fields).
-  bind.Unary<v1::LookupSopsRequest>(
-      Work::kInline, [r, crm](auto& c, auto& q) -> absl::StatusOr<std::string> {
-        std::string wire;
-        if (q.context().crm().empty()) {
-          SOP_RETURN_IF_ERROR(r->LookupSopsWire(c, q, &wire));
-          return wire;
-        }
-        SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped, crm->Translate(c, q.context(), "context"));
-        v1::LookupSopsRequest ours = q;
-        *ours.mutable_context() = std::move(mapped.context);
-        SOP_RETURN_IF_ERROR(r->LookupSopsWire(c, ours, &wire));
-        v1::LookupSopsResponse sources;
-        for (v1::FieldSource& source : mapped.sources) {
-          *sources.add_field_sources() = std::move(source);
-        }
-        sources.AppendToString(&wire);
-        return wire;
-      });
+  // The lookup hot path writes its response's bytes without building it; a
+  // context in a CRM's names is mapped first (crm_lookup.h).
+  bind.Unary<v1::LookupSopsRequest>(Work::kInline,
+                                    [r, crm](auto& c, auto& q) -> absl::StatusOr<std::string> {
+                                      std::string wire;
+                                      SOP_RETURN_IF_ERROR(LookupSopsWire(*r, *crm, c, q, &wire));
+                                      return wire;
+                                    });
   bind.Stream<v1::WatchSopsRequest, v1::WatchSopsResponse>(
-      [watches, crm](auto& c, auto& q, std::shared_ptr<MessageSink> sink)
-          -> absl::StatusOr<std::unique_ptr<MessageSubscription>> {
-        if (q.context().crm().empty()) return watches->Watch(c, q, std::move(sink));
-        SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped, crm->Translate(c, q.context(), "context"));
-        v1::WatchSopsRequest ours = q;
-        *ours.mutable_context() = std::move(mapped.context);
-        return watches->Watch(c, ours, std::move(sink));
+      [watches, crm](auto& c, auto& q, std::shared_ptr<MessageSink> sink) {
+        return WatchSops(*watches, *crm, c, q, std::move(sink));
       },
       &Heartbeat);
 

@@ -15,6 +15,7 @@
 #include "server/api/api_method.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/crm/crm_maps.h"
+#include "server/domain/registry/crm_lookup.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 
