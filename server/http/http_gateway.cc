@@ -25,7 +25,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/errors.h"
@@ -96,18 +95,6 @@ absl::string_view Sv(beast::string_view s) { return absl::string_view(s.data(), 
 
 constexpr char kHubSpotSignatureHeader[] = "X-HubSpot-Signature-v3";
 constexpr char kHubSpotTimestampHeader[] = "X-HubSpot-Request-Timestamp";
-
-// The value of the first `name` parameter of `target`'s query, raw (not
-// decoded): only to pick the secret the request must then verify with.
-absl::string_view QueryParameter(absl::string_view target, absl::string_view name) {
-  const size_t query = target.find('?');
-  if (query == absl::string_view::npos) return {};
-  for (absl::string_view pair : absl::StrSplit(target.substr(query + 1), '&')) {
-    absl::string_view key = pair.substr(0, pair.find('='));
-    if (key == name && pair.size() > key.size()) return pair.substr(key.size() + 1);
-  }
-  return {};
-}
 
 // The viewer an integration states, from the request's headers (views into
 // `request`).
@@ -212,7 +199,7 @@ absl::StatusOr<Caller> HttpGateway::Impl::AuthenticateHubSpot(const Request& req
   signed_request.signature_v3 = std::string(Sv(request[kHubSpotSignatureHeader]));
   signed_request.timestamp = std::string(Sv(request[kHubSpotTimestampHeader]));
   absl::StatusOr<AccessRegistry::HubSpotIntegration> integration =
-      dispatcher_->FindHubSpotIntegration(QueryParameter(Sv(request.target()), "portalId"));
+      dispatcher_->FindHubSpotIntegration(HubSpotPortalNamed(signed_request.uri));
   HubSpotVerdict verdict = hubspot_.Check(
       signed_request, integration.ok() ? integration->client_secret : unknown_portal_secret_);
   if (!integration.ok() && verdict.caller.ok()) {

@@ -8,9 +8,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/percent_encoding.h"
 #include "server/common/crypto.h"
 
 namespace sopsidebar {
@@ -64,23 +66,13 @@ std::optional<char> SigningDecoded(int byte) {
   }
 }
 
-// `text` percent-decoded; nullopt for a bad escape or a NUL.
-std::optional<std::string> PercentDecode(absl::string_view text) {
-  std::string decoded;
-  decoded.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      int high = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
-      int low = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
-      if (high < 0 || low < 0) return std::nullopt;
-      c = static_cast<char>(high * 16 + low);
-      i += 2;
-    }
-    if (c == '\0') return std::nullopt;
-    decoded.push_back(c);
-  }
-  return decoded;
+// `text` percent-decoded ('+' stays a plus); nullopt for a bad escape or a
+// NUL.
+std::optional<std::string> DecodeParameter(absl::string_view text) {
+  absl::StatusOr<std::string> decoded =
+      PercentDecode("query", text, /*plus_is_space=*/false);
+  if (!decoded.ok() || absl::StrContains(*decoded, '\0')) return std::nullopt;
+  return *std::move(decoded);
 }
 
 // The caller named by the query of `signed_uri` (the URI as signed, so that
@@ -105,11 +97,11 @@ std::optional<HubSpotCaller> CallerOf(absl::string_view signed_uri) {
   for (absl::string_view pair : absl::StrSplit(query, '&')) {
     std::pair<absl::string_view, absl::string_view> name_value =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    std::optional<std::string> name = PercentDecode(name_value.first);
+    std::optional<std::string> name = DecodeParameter(name_value.first);
     if (!name.has_value()) return std::nullopt;
     for (Field& field : fields) {
       if (*name != field.name) continue;
-      std::optional<std::string> value = PercentDecode(name_value.second);
+      std::optional<std::string> value = DecodeParameter(name_value.second);
       if (field.seen || !value.has_value() || value->empty()) return std::nullopt;
       field.seen = true;
       caller.*field.member = *std::move(value);
@@ -157,6 +149,11 @@ absl::string_view HubSpotRefusalName(HubSpotRefusal refusal) {
       return "too_many_requests";
   }
   return "unknown";
+}
+
+std::string HubSpotPortalNamed(absl::string_view uri) {
+  std::optional<HubSpotCaller> caller = CallerOf(HubSpotSigningUri(uri));
+  return caller.has_value() ? caller->portal_id : "";
 }
 
 std::string HubSpotSigningUri(absl::string_view uri) {

@@ -85,6 +85,11 @@ absl::string_view HubSpotRefusalName(HubSpotRefusal refusal);
 // it is. Thread-safe.
 std::string HubSpotSigningUri(absl::string_view uri);
 
+// The portalId the query of `uri` names, read as Check reads the caller, or
+// "" when it names no complete caller. Unverified: only to choose the
+// secret the request must then verify with. Thread-safe.
+std::string HubSpotPortalNamed(absl::string_view uri);
+
 // The verdict on one request.
 struct HubSpotVerdict {
   // The caller, or the error to return to it: UNAUTHENTICATED "the HubSpot

@@ -301,5 +301,13 @@ TEST(HubSpotRefusalNameTest, EveryRefusalHasALogName) {
   EXPECT_EQ(HubSpotRefusalName(HubSpotRefusal::kReplayed), "replayed");
 }
 
+TEST(HubSpotPortalNamedTest, ReadsThePortalOnlyFromACompleteCaller) {
+  EXPECT_EQ(HubSpotPortalNamed(
+                "https://sop.example.com/x?userId=1&userEmail=a%40b.com&portalId=456&appId=7"),
+            "456");
+  EXPECT_EQ(HubSpotPortalNamed("https://sop.example.com/x?portalId=456"), "");
+  EXPECT_EQ(HubSpotPortalNamed("https://sop.example.com/x"), "");
+}
+
 }  // namespace
 }  // namespace sopsidebar
