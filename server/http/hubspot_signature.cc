@@ -69,8 +69,7 @@ std::optional<char> SigningDecoded(int byte) {
 // `text` percent-decoded ('+' stays a plus); nullopt for a bad escape or a
 // NUL.
 std::optional<std::string> DecodeParameter(absl::string_view text) {
-  absl::StatusOr<std::string> decoded =
-      PercentDecode("query", text, /*plus_is_space=*/false);
+  absl::StatusOr<std::string> decoded = PercentDecode("query", text, /*plus_is_space=*/false);
   if (!decoded.ok() || absl::StrContains(*decoded, '\0')) return std::nullopt;
   return *std::move(decoded);
 }
