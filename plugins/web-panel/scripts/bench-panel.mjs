@@ -6,8 +6,9 @@
 // With --phases, then where the time goes: the median time from navigation start of each
 // milestone of the same loads: the HTML's response end, the panel's and the demo page's User
 // Timing marks (sop-panel:defined, demo:init, sop-panel:watch-open,
-// sop-panel:watch-first-message, sop-panel:sop-shown), the demo's DOMContentLoaded and its
-// /demo/tokens.json response end.
+// sop-panel:watch-first-message, sop-panel:sop-shown), the demo's DOMContentLoaded, and the
+// fetch start and response end of every subresource (marked "cache" when served from the HTTP
+// cache).
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -64,7 +65,11 @@ try {
     await page.evaluate(() => window.__firstSop);
     const row = await page.evaluate(() => {
       const o = { "html response end": performance.getEntriesByType("navigation")[0].responseEnd };
-      for (const e of performance.getEntriesByType("resource")) if (e.name.endsWith("/demo/tokens.json")) o["tokens.json response end"] = e.responseEnd;
+      for (const e of performance.getEntriesByType("resource")) {
+        const file = e.name.replace(/^.*\//, "");
+        o[`${file} fetch start`] = e.fetchStart;
+        o[`${file} response end (${e.transferSize ? "network" : "cache"})`] = e.responseEnd;
+      }
       for (const m of performance.getEntriesByType("mark")) if (!(m.name in o)) o[m.name] = m.startTime;
       o["SOP title shown"] = window.__firstSopMs;
       return o;
