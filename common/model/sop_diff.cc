@@ -221,15 +221,15 @@ struct Matching {
 };
 
 // Calls pair(i, j), added(j) and removed(i) in the newer side's order, each
-// removed item right after the partner of the nearest paired item before it
-// (first when there is none).
+// removed item right after the last (in the newer side) of the partners of
+// the items before it (first when they have none).
 template <typename PairFn, typename AddedFn, typename RemovedFn>
 void Walk(const Matching& m, PairFn pair, AddedFn added, RemovedFn removed) {
   std::vector<std::pair<int, int>> gone;  // (anchor in b or kNone, index in a)
   int anchor = kNone;
   for (int i = 0; i < static_cast<int>(m.a_to_b.size()); ++i) {
     if (m.a_to_b[i] >= 0) {
-      anchor = m.a_to_b[i];
+      anchor = std::max(anchor, m.a_to_b[i]);
     } else if (m.a_to_b[i] == kNone) {
       gone.emplace_back(anchor, i);
     }

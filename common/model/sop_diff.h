@@ -52,10 +52,10 @@
 // (DiffLines) in FieldChange.lines.
 //
 // Order: the changes follow Sop's fields in declaration order and, within a
-// list, the newer side's order, each removed item right after the newer
-// side's counterpart of the nearest item before it that both sides have (at
-// the start when there is none): where it stood. Equal inputs give equal
-// output.
+// list, the newer side's order, each removed item where it stood: right
+// after the last, in the newer side, of the counterparts of the items before
+// it in the older side (at the start when none of those is in both). Equal
+// inputs give equal output.
 //
 // Cost: linear in the size of the SOPs plus the size of what changed (the
 // JSON of the changes; the line diffs as DiffLines says), hashing the item
