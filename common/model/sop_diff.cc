@@ -13,6 +13,7 @@
 #include "common/model/sop_body.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -67,20 +68,69 @@ void CopyScalar(const Message& from, const FieldDescriptor* field, int index, Me
 }
 
 // The JSON value of `field` in `message` (its element `index` when
-// repeated, -1 when singular), in the API's JSON mapping. A scalar is
-// written by MessageToJsonString as the only field of a message of its own,
-// {"jsonName":VALUE} or {"jsonName":[VALUE]}, and taken out of it.
+// repeated, -1 when singular), in the API's JSON mapping. A message as
+// itself. A scalar as a google.protobuf.Value holding the value the mapping
+// writes (enums by name, 64-bit integers as strings), which is cheap to
+// describe to MessageToJsonString; a float or bytes, which a Value would
+// write otherwise, as the only field of a message of its own,
+// {"jsonName":VALUE} or {"jsonName":[VALUE]}, taken out of it.
 std::string ValueJson(const Message& message, const FieldDescriptor* field, int index) {
   const Reflection& r = *message.GetReflection();
-  if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    return MessageJson(index < 0 ? r.GetMessage(message, field)
-                                 : r.GetRepeatedMessage(message, field, index));
+  const bool repeated = index >= 0;
+  google::protobuf::Value value;
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return MessageJson(repeated ? r.GetRepeatedMessage(message, field, index)
+                                  : r.GetMessage(message, field));
+    case FieldDescriptor::CPPTYPE_STRING:
+      if (field->type() == FieldDescriptor::TYPE_BYTES) break;
+      value.set_string_value(repeated ? r.GetRepeatedString(message, field, index)
+                                      : r.GetString(message, field));
+      return MessageJson(value);
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const int number =
+          repeated ? r.GetRepeatedEnumValue(message, field, index) : r.GetEnumValue(message, field);
+      const google::protobuf::EnumValueDescriptor* named =
+          field->enum_type()->FindValueByNumber(number);
+      if (named != nullptr) {
+        value.set_string_value(named->name());
+      } else {
+        value.set_number_value(number);
+      }
+      return MessageJson(value);
+    }
+    case FieldDescriptor::CPPTYPE_BOOL:
+      value.set_bool_value(repeated ? r.GetRepeatedBool(message, field, index)
+                                    : r.GetBool(message, field));
+      return MessageJson(value);
+    case FieldDescriptor::CPPTYPE_INT32:
+      value.set_number_value(repeated ? r.GetRepeatedInt32(message, field, index)
+                                      : r.GetInt32(message, field));
+      return MessageJson(value);
+    case FieldDescriptor::CPPTYPE_UINT32:
+      value.set_number_value(repeated ? r.GetRepeatedUInt32(message, field, index)
+                                      : r.GetUInt32(message, field));
+      return MessageJson(value);
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      value.set_number_value(repeated ? r.GetRepeatedDouble(message, field, index)
+                                      : r.GetDouble(message, field));
+      return MessageJson(value);
+    case FieldDescriptor::CPPTYPE_INT64:
+      value.set_string_value(absl::StrCat(repeated ? r.GetRepeatedInt64(message, field, index)
+                                                   : r.GetInt64(message, field)));
+      return MessageJson(value);
+    case FieldDescriptor::CPPTYPE_UINT64:
+      value.set_string_value(absl::StrCat(repeated ? r.GetRepeatedUInt64(message, field, index)
+                                                   : r.GetUInt64(message, field)));
+      return MessageJson(value);
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      break;
   }
   std::unique_ptr<Message> alone(message.New());
   CopyScalar(message, field, index, alone.get());
   const std::string json = MessageJson(*alone);
-  const size_t head = field->json_name().size() + 4 + (field->is_repeated() ? 1 : 0);
-  const size_t tail = field->is_repeated() ? 2 : 1;
+  const size_t head = field->json_name().size() + 4 + (repeated ? 1 : 0);
+  const size_t tail = repeated ? 2 : 1;
   if (json.size() <= head + tail) return "null";
   return json.substr(head, json.size() - head - tail);
 }
@@ -146,6 +196,18 @@ bool MessagesEqual(const Message& a, const Message& b) {
     if (has_a && !ValuesEqual(a, -1, b, -1, field)) return false;
   }
   return true;
+}
+
+// The quick test of two items, for the common case of items alike: equal
+// serializations mean equal messages, and the items of an SOP serialize
+// alike when equal (fields in number order, proto3 leaving out defaults),
+// except for what only MessagesEqual sees equal (a -0.0, a Struct's map in
+// another order, unknown fields). `bytes_x` and `bytes_y` are scratch space
+// reused from item to item.
+bool SameBytes(const Message& x, const Message& y, std::string* bytes_x, std::string* bytes_y) {
+  if (&x == &y) return true;
+  return x.SerializePartialToString(bytes_x) && y.SerializePartialToString(bytes_y) &&
+         *bytes_x == *bytes_y;
 }
 
 // ------------------------------------------------------------- changes
@@ -473,12 +535,13 @@ void DiffList(const Message& a, const Message& b, const FieldDescriptor* list,
   const auto item_path = [&](const Message& item, int index, int number) {
     return absl::StrCat(path, "[", ItemLabel(item, index, number, rule), "]");
   };
+  std::string bytes_x, bytes_y;
   Walk(
       m,
       [&](int i, int j) {
         const Message& x = ra.GetRepeatedMessage(a, list, i);
         const Message& y = rb.GetRepeatedMessage(b, list, j);
-        if (MessagesEqual(x, y)) return;
+        if (SameBytes(x, y, &bytes_x, &bytes_y) || MessagesEqual(x, y)) return;
         if (whole) {
           sink->Add(item_path(y, j, m.b_number[j]), v1::FieldChange::CHANGED, MessageJson(x),
                     MessageJson(y));
