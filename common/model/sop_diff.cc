@@ -296,8 +296,7 @@ void Walk(const Matching& m, PairFn pair, AddedFn added, RemovedFn removed) {
       gone.emplace_back(anchor, i);
     }
   }
-  std::stable_sort(gone.begin(), gone.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  // The anchors never decrease, so `gone` is in the order it is flushed in.
   size_t next = 0;
   auto flush = [&](int at) {
     while (next < gone.size() && gone[next].first == at) removed(gone[next++].second);
@@ -405,8 +404,8 @@ std::string KeyText(const Message& item, const FieldDescriptor* key) {
 }
 
 // Pairs the k-th item of each key in `a` with the k-th of that key in `b`,
-// for the items whose `keys` entry is set (not nullptr). Numbers are the
-// occurrences.
+// among the items not paired yet; their numbers become the occurrences of
+// their keys (0 for the first).
 void MatchByKeys(const std::vector<std::string>& keys_a, const std::vector<std::string>& keys_b,
                  Matching* m) {
   struct Occurrences {

@@ -433,6 +433,28 @@ TEST(SopDiffTest, RepeatedKeysPairByOccurrenceAndSayWhichInThePath) {
                                                R"(ADDED sla_terms[x,#3]  -> {"name":"x"})"));
 }
 
+TEST(SopDiffTest, StructValuesCompareByKeyWhateverTheirOrder) {
+  v1::Sop a;
+  auto* fields = AddStep(&a, 1, "Call")
+                     ->add_conditions()
+                     ->mutable_equals()
+                     ->mutable_struct_value()
+                     ->mutable_fields();
+  for (int i = 0; i < 20; ++i) (*fields)[absl::StrCat("k", i)].set_number_value(i);
+  v1::Sop b;
+  auto* reversed = AddStep(&b, 1, "Call")
+                       ->add_conditions()
+                       ->mutable_equals()
+                       ->mutable_struct_value()
+                       ->mutable_fields();
+  for (int i = 19; i >= 0; --i) (*reversed)[absl::StrCat("k", i)].set_number_value(i);
+  EXPECT_THAT(Diff(a, b).changes(), IsEmpty());
+  (*reversed)["k3"].set_number_value(30);
+  EXPECT_THAT(
+      Summary(Diff(a, b)),
+      ElementsAre(::testing::StartsWith("CHANGED steps[ordinal=1].conditions[0] {\"equals\":{")));
+}
+
 TEST(SopDiffTest, EverySectionChangedListsChangesInSopFieldOrder) {
   const v1::Sop a = FullSop();
   v1::Sop b;
