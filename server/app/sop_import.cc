@@ -44,7 +44,7 @@ class RegistryTarget : public SopApplyTarget {
     v1::PublishSopRequest request;
     request.set_name(name);
     request.set_emergency(true);
-    request.set_reason("imported from SOP files by the operator (sopd --import)");
+    request.set_reason("imported by the operator (sopd --import)");
     SOP_ASSIGN_OR_RETURN(v1::PublishSopResponse published,
                          registry_.PublishSop(caller_, request));
     return std::move(*published.mutable_sop());
