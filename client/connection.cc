@@ -9,12 +9,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "client/grpc_status.h"
 #include "client/retry.h"
 #include "common/percent_encoding.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/sync_stream.h"
@@ -71,6 +73,10 @@ std::vector<std::pair<std::string, std::string>> ViewerMetadata(
           {"sop-viewer-crm-roles", absl::StrJoin(roles, ",")}};
 }
 
+// Serialises protobuf messages of any type: the generic stub of CallUnary.
+using GenericStub =
+    grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message>;
+
 class GrpcConnection : public Connection {
  public:
   // With invalid options there is no channel and no stubs: Call returns
@@ -82,6 +88,7 @@ class GrpcConnection : public Connection {
         sops_(channel_ ? v1::SopService::NewStub(channel_) : nullptr),
         context_(channel_ ? v1::ContextService::NewStub(channel_) : nullptr),
         admin_(channel_ ? v1::AdminService::NewStub(channel_) : nullptr),
+        generic_(channel_ ? std::make_unique<GenericStub>(channel_) : nullptr),
         authorization_(options.token.empty() ? "" : absl::StrCat("Bearer ", options.token)),
         viewer_(ViewerMetadata(options.viewer)) {}
 
@@ -243,6 +250,26 @@ class GrpcConnection : public Connection {
       return admin_->Ping(context, request, response);
     });
   }
+  absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                         const google::protobuf::Message& request,
+                         google::protobuf::Message* response) override {
+    if (absl::Status types = CheckUnaryCall(method, request, response); !types.ok()) return types;
+    if (!options_status_.ok()) return options_status_;
+    grpc::ClientContext context;
+    Prepare(&context, options_.timeout);
+    // "/sopsidebar.v1.SopService/SubmitSop", as the generated stubs send it.
+    const std::string path = absl::StrCat("/", method.service()->full_name(), "/", method.name());
+    grpc::Status status;
+    absl::Notification done;
+    generic_->UnaryCall(&context, path, grpc::StubOptions(), &request, response,
+                        [&status, &done](grpc::Status s) {
+                          status = std::move(s);
+                          done.Notify();
+                        });
+    done.WaitForNotification();
+    if (!status.ok()) return FromGrpcStatus(status);
+    return absl::OkStatus();
+  }
 
  private:
   // Gives a call's fresh context its deadline, `timeout` from now (none
@@ -273,11 +300,38 @@ class GrpcConnection : public Connection {
   const std::unique_ptr<v1::SopService::Stub> sops_;
   const std::unique_ptr<v1::ContextService::Stub> context_;
   const std::unique_ptr<v1::AdminService::Stub> admin_;
+  const std::unique_ptr<GenericStub> generic_;
   const std::string authorization_;
   const std::vector<std::pair<std::string, std::string>> viewer_;
 };
 
 }  // namespace
+
+const google::protobuf::MethodDescriptor* FindUnaryMethod(absl::string_view full_name) {
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(full_name));
+  if (method == nullptr || method->client_streaming() || method->server_streaming()) return nullptr;
+  return method;
+}
+
+absl::Status CheckUnaryCall(const google::protobuf::MethodDescriptor& method,
+                            const google::protobuf::Message& request,
+                            const google::protobuf::Message* response) {
+  if (method.client_streaming() || method.server_streaming()) {
+    return absl::InvalidArgumentError(absl::StrCat(method.full_name(), " is not unary"));
+  }
+  if (request.GetDescriptor() != method.input_type()) {
+    return absl::InvalidArgumentError(absl::StrCat(method.full_name(), " takes ",
+                                                   method.input_type()->full_name(), ", not ",
+                                                   request.GetDescriptor()->full_name()));
+  }
+  if (response == nullptr || response->GetDescriptor() != method.output_type()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(method.full_name(), " returns ", method.output_type()->full_name(), ", not ",
+                     response == nullptr ? "nothing" : response->GetDescriptor()->full_name()));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
   // The token itself stays out of the message: it is a secret.

@@ -11,7 +11,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
@@ -21,8 +24,9 @@ namespace sopsidebar::client {
 
 // When a failed call is tried again. Only UNAVAILABLE is retried, and only
 // for calls that are safe to repeat: reads (Get*, List*, LookupSops,
-// CheckTargeting, WhoAmI, Ping), CreateSop with a request_id, and WatchSops
-// while no message of the stream has been delivered yet.
+// CheckTargeting, DiffSopRevisions, VerifyAuditLog, WhoAmI, Ping), CreateSop
+// with a request_id, and WatchSops while no message of the stream has been
+// delivered yet.
 struct RetryOptions {
   // Attempts per call, the first included; 1 disables retries.
   int max_attempts = 3;
@@ -84,8 +88,22 @@ struct ConnectionOptions {
 // certificate, PEM fields that are not PEM. Thread-safe (pure).
 absl::Status ValidateConnectionOptions(const ConnectionOptions& options);
 
-// One method per RPC of sopsidebar.v1.SopService, ContextService and
-// AdminService. Each returns the response, or the call's status with its
+// The unary method `full_name` ("sopsidebar.v1.SopService.SubmitSop") of the
+// generated descriptor pool, or null when there is none or it streams.
+// Thread-safe (the pool is immutable).
+const google::protobuf::MethodDescriptor* FindUnaryMethod(absl::string_view full_name);
+
+// OK when `request` is of `method`'s input type and `response` of its output
+// type and the method is unary; INVALID_ARGUMENT naming what differs
+// otherwise. What every Connection::CallUnary checks before it sends
+// anything. Thread-safe (pure).
+absl::Status CheckUnaryCall(const google::protobuf::MethodDescriptor& method,
+                            const google::protobuf::Message& request,
+                            const google::protobuf::Message* response);
+
+// One typed method per RPC that predates CallUnary, plus CallUnary for any
+// unary RPC of sopsidebar.v1.SopService, ContextService and AdminService
+// (the newer RPCs are reached only through it: Client wraps them). Each returns the response, or the call's status with its
 // code and message as the server sent them (UNAVAILABLE when sopd cannot be
 // reached or the TLS handshake fails, DEADLINE_EXCEEDED when the timeout
 // passed, UNAUTHENTICATED for a missing or bad token, PERMISSION_DENIED when
@@ -146,6 +164,17 @@ class Connection {
   virtual absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) = 0;
   virtual absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) = 0;
   virtual absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) = 0;
+
+  // Any unary RPC, by its method (FindUnaryMethod): sends `request` and, on
+  // success, replaces `*response` with the server's response. `request` and
+  // `*response` must be of the method's input and output types
+  // (CheckUnaryCall): INVALID_ARGUMENT and nothing sent otherwise. Errors
+  // are those of the typed methods; UNIMPLEMENTED when the server does not
+  // serve the method. On failure `*response` is unspecified. The typed
+  // methods above and CallUnary of the same RPC behave the same.
+  virtual absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                                 const google::protobuf::Message& request,
+                                 google::protobuf::Message* response) = 0;
 };
 
 // A Connection to sopd over gRPC (TLS as `options.tls` says, else
