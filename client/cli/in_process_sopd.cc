@@ -542,7 +542,27 @@ absl::Status FaultInjectingConnection::CallUnary(const google::protobuf::MethodD
     }
   }
   if (absl::Status failure = Record(method.name(), name, request); !failure.ok()) return failure;
-  return inner_->CallUnary(method, request, response);
+  std::shared_ptr<const google::protobuf::Message> canned;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = responses_.find(absl::StrCat(method.name(), " ", name));
+    if (it != responses_.end()) canned = it->second;
+  }
+  if (canned == nullptr) return inner_->CallUnary(method, request, response);
+  if (canned->GetDescriptor() != response->GetDescriptor()) {
+    return absl::InvalidArgumentError(absl::StrCat("the response given for ", method.name(),
+                                                   " is a ", canned->GetTypeName()));
+  }
+  response->CopyFrom(*canned);
+  return absl::OkStatus();
+}
+
+void FaultInjectingConnection::Respond(const std::string& method, const std::string& name,
+                                       const google::protobuf::Message& response) {
+  std::shared_ptr<google::protobuf::Message> copy(response.New());
+  copy->CopyFrom(response);
+  absl::MutexLock lock(&mu_);
+  responses_[absl::StrCat(method, " ", name)] = std::move(copy);
 }
 absl::StatusOr<v1::PingResponse> FaultInjectingConnection::Ping(const v1::PingRequest& request) {
   return Forward("Ping", "", request, &client::Connection::Ping);

@@ -152,6 +152,12 @@ class FaultInjectingConnection : public client::Connection {
   void Fail(const std::string& method, const std::string& name, absl::Status status);
   // Fails every call with `status` from now on ("sopd went away").
   void FailEverything(absl::Status status);
+  // Answers CallUnary of `method` (e.g. "VerifyAuditLog") about `name` with
+  // a copy of `response` from now on, sending nothing on: what the domain
+  // cannot be made to answer (a broken audit chain). A response of another
+  // type than the method's fails the call with INVALID_ARGUMENT.
+  void Respond(const std::string& method, const std::string& name,
+               const google::protobuf::Message& response);
 
   // The methods called, in order, failed ones included.
   std::vector<std::string> calls() const;
@@ -228,6 +234,9 @@ class FaultInjectingConnection : public client::Connection {
   // By "<method> <name>".
   std::map<std::string, absl::Status> failures_ ABSL_GUARDED_BY(mu_);
   absl::Status fail_everything_ ABSL_GUARDED_BY(mu_);
+  // By "<method> <name>".
+  std::map<std::string, std::shared_ptr<const google::protobuf::Message>> responses_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sopsidebar::cli
