@@ -240,6 +240,46 @@ TEST(CheckUnaryCallTest, RefusesMessagesThatAreNotTheMethodsTypes) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Answers CallUnary with a response naming the method it was sent to.
+class RecordingGenericConnection : public GenericUnaryConnection {
+ public:
+  std::vector<std::string> methods;
+
+  absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                         const google::protobuf::Message& request,
+                         google::protobuf::Message* response) override {
+    if (absl::Status types = CheckUnaryCall(method, request, response); !types.ok()) return types;
+    methods.push_back(method.full_name());
+    if (auto* sop = dynamic_cast<v1::Sop*>(response)) sop->set_title(method.name());
+    return absl::OkStatus();
+  }
+  absl::Status WatchSops(const v1::WatchSopsRequest&,
+                         const std::function<bool(const v1::WatchSopsResponse&)>&) override {
+    return absl::UnimplementedError("no watches");
+  }
+};
+
+TEST(GenericUnaryConnectionTest, TypedMethodsSendThroughCallUnaryToTheirRpc) {
+  RecordingGenericConnection connection;
+  absl::StatusOr<v1::Sop> sop = connection.UndeleteSop(v1::UndeleteSopRequest());
+  ASSERT_TRUE(sop.ok()) << sop.status();
+  EXPECT_EQ(sop->title(), "UndeleteSop");
+  EXPECT_TRUE(connection.LookupSops(v1::LookupSopsRequest()).ok());
+  EXPECT_TRUE(connection.UpdateFieldMap(v1::UpdateFieldMapRequest()).ok());
+  EXPECT_THAT(connection.methods, ElementsAre("sopsidebar.v1.SopService.UndeleteSop",
+                                              "sopsidebar.v1.ContextService.LookupSops",
+                                              "sopsidebar.v1.AdminService.UpdateFieldMap"));
+}
+
+TEST(UnaryMethodTakingTest, FindsTheMethodOfARequestTypeAndNoStream) {
+  const google::protobuf::MethodDescriptor* method =
+      UnaryMethodTaking(v1::ResolveCommentRequest::descriptor());
+  ASSERT_NE(method, nullptr);
+  EXPECT_EQ(method->full_name(), "sopsidebar.v1.SopService.ResolveComment");
+  EXPECT_EQ(UnaryMethodTaking(v1::WatchSopsRequest::descriptor()), nullptr);
+  EXPECT_EQ(UnaryMethodTaking(v1::Sop::descriptor()), nullptr);
+}
+
 TEST(FindUnaryMethodTest, FindsUnaryMethodsOnly) {
   EXPECT_NE(FindUnaryMethod("sopsidebar.v1.AdminService.GetAuditHead"), nullptr);
   EXPECT_EQ(FindUnaryMethod("sopsidebar.v1.ContextService.WatchSops"), nullptr);

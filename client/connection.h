@@ -177,6 +177,52 @@ class Connection {
                                  google::protobuf::Message* response) = 0;
 };
 
+// The unary method of the served services whose request type is `request`
+// (every request message belongs to exactly one method: <Method>Request), or
+// null. Thread-safe (the pool is immutable).
+const google::protobuf::MethodDescriptor* UnaryMethodTaking(
+    const google::protobuf::Descriptor* request);
+
+// A Connection whose typed unary methods all send through CallUnary, with
+// the method their request type belongs to: an implementation writes
+// CallUnary and WatchSops only, and no RPC needs a line of its own. A typed
+// method's response is CallUnary's, its errors CallUnary's (INTERNAL for a
+// request type no method takes). Thread-safe when CallUnary is.
+class GenericUnaryConnection : public Connection {
+ public:
+  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override;
+  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override;
+  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override;
+  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override;
+  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest& request) override;
+  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest& request) override;
+  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
+      const v1::ListSopRevisionsRequest& request) override;
+  absl::StatusOr<v1::SopRevision> GetSopRevision(const v1::GetSopRevisionRequest& request) override;
+  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override;
+  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
+      const v1::CheckTargetingRequest& request) override;
+  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override;
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override;
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      const v1::CreateTokenRequest& request) override;
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override;
+  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override;
+  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override;
+  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override;
+  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override;
+  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override;
+  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override;
+  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) override;
+  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override;
+  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override;
+  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override;
+
+ private:
+  template <typename Response>
+  absl::StatusOr<Response> Send(const google::protobuf::Message& request);
+};
+
 // A Connection to sopd over gRPC (TLS as `options.tls` says, else
 // plaintext), with the retries of `options.retry`. The channel connects
 // lazily: an unreachable server shows up as UNAVAILABLE on the first call.
