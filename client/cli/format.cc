@@ -147,6 +147,15 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, const FieldSources&
   absl::StrAppend(&rule, " (priority ", why.priority(), ", specificity ", why.specificity(), ")");
   if (!terms.empty()) absl::StrAppend(&rule, ": ", absl::StrJoin(terms, "; "));
   absl::StrAppend(&text, TextLine(rule));
+  if (match.review_overdue()) {
+    absl::StrAppend(
+        &text, TextLine(absl::StrCat(
+                   "   review overdue",
+                   match.has_next_review_time()
+                       ? absl::StrCat(" since ", FormatTimestamp(match.next_review_time()))
+                       : "",
+                   ": this SOP may be out of date")));
+  }
 
   const int step = match.current_step_index();
   if (step >= 0 && step < sop.steps_size()) {

@@ -47,7 +47,9 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 // with its time left as of `now`, and the cadence day. For a context in a
 // CRM's names (field_sources set), each matched condition says which CRM
 // field its value came from, and a last line lists every mapped field:
-// `fields from the CRM: lead_status (from Status), ...`.
+// `fields from the CRM: lead_status (from Status), ...`. A match whose owner
+// review is overdue says so after its rule: `review overdue since
+// 2024-05-01 08:00:00 UTC: this SOP may be out of date`.
 std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now);
 
 // The section `lookup --near-misses` adds after the matches: "near misses:"

@@ -836,6 +836,31 @@ TEST(FormatSopDiffTest, EmptyDiffSaysNoChanges) {
             "no changes\n");
 }
 
+TEST(FormatLookupTest, SaysWhenAMatchsReviewIsOverdue) {
+  v1::LookupSopsResponse response = FromText<v1::LookupSopsResponse>(R"pb(
+    matches {
+      sop: "orgs/default/sops/a"
+      revision_id: "2"
+      sop_body { title: "A" }
+      current_step_index: -1
+      review_overdue: true
+      next_review_time { seconds: 1714291200 }
+    }
+    matches {
+      sop: "orgs/default/sops/b"
+      revision_id: "3"
+      sop_body { title: "B" }
+      current_step_index: -1
+      next_review_time { seconds: 1714986000 }
+    })pb");
+  const std::string text = FormatLookup(response, absl::FromUnixSeconds(kNow));
+  EXPECT_THAT(text, HasSubstr("1. A  (orgs/default/sops/a @ rev 2)\n"
+                              "   matched rule 1 (priority 0, specificity 0)\n"
+                              "   review overdue since 2024-04-28 08:00:00 UTC: this SOP may be "
+                              "out of date\n"));
+  EXPECT_EQ(text.find("review overdue"), text.rfind("review overdue"));
+}
+
 TEST(ShouldColorTest, OnlyOnATerminalWithoutNoColor) {
   EXPECT_TRUE(ShouldColor(true, nullptr));
   EXPECT_TRUE(ShouldColor(true, ""));
