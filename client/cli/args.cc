@@ -1000,9 +1000,9 @@ std::string Usage() {
   absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
                   "Run \"sopctl help COMMAND\" or \"sopctl COMMAND --help\" for a command's "
                   "flags.\n"
-                  "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage or\n"
-                  "no access token (nothing was sent), 3 ties found by "
-                  "\"check --fail-on-ties\".\n");
+                  "Exit status: 0 success, 1 error from the server or in a file, or a broken\n"
+                  "audit trail, 2 bad usage or no access token (nothing was sent),\n"
+                  "3 ties found by \"check --fail-on-ties\".\n");
   return usage;
 }
 
