@@ -182,7 +182,9 @@ to "sopctl apply -f".
        "",
        {{"filter", true, false}, {"show-deleted", false, false}, {"page-size", true, false}},
        R"(Usage: sopctl list [--filter FILTER] [--show-deleted] [--page-size N]
-Lists the org's SOPs (every page).
+Lists the org's SOPs (every page): name, state, revision, published revision and
+title; once any SOP's draft is in review, also REVIEW: DRAFT, IN_REVIEW (awaiting
+the approver roles still to sign) or APPROVED.
   --filter FILTER   terms joined by AND: state = DRAFT|PUBLISHED|DELETED,
                     owner = "...", tags:"..."
   --show-deleted    include soft-deleted SOPs
