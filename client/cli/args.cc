@@ -494,8 +494,8 @@ change returns it to DRAFT. The SOP's owner or an editor (SALES_OPS, ADMIN).
        "approve",
        "sign off an SOP's draft under review",
        "NAME",
-       {{"role", true, false}, {"comment", true, false}},
-       R"(Usage: sopctl approve NAME [--role ROLE] [--comment TEXT]
+       {{"role", true, false}, {"comment", true, false}, {"revision", true, false}},
+       R"(Usage: sopctl approve NAME [--role ROLE] [--comment TEXT] [--revision N]
 Signs the revision under review off for one of the SOP's required approver
 roles you hold; once every required role has, the draft is APPROVED and
 "sopctl publish" may publish it. Each role signs once, and nobody who changed
@@ -503,18 +503,21 @@ the draft may approve it.
   --role ROLE      the required role to sign for (any case); may be left out
                    when you hold exactly one required role still awaited
   --comment TEXT   a note with the approval
+  --revision N     the revision you reviewed: ABORTED if another one is under
+                   review now ("sopctl get NAME" shows it after "Submitted:")
 )",
        kNameHelp},
       {Command::kReject,
        "reject",
        "turn down an SOP's draft under review",
        "NAME",
-       {{"role", true, false}, {"comment", true, false}},
-       R"(Usage: sopctl reject NAME --comment TEXT [--role ROLE]
+       {{"role", true, false}, {"comment", true, false}, {"revision", true, false}},
+       R"(Usage: sopctl reject NAME --comment TEXT [--role ROLE] [--revision N]
 Turns the revision under review down: the draft returns to DRAFT and its
 approvals are void.
   --comment TEXT   why (required)
   --role ROLE      the required role to reject for, as for "sopctl approve"
+  --revision N     the revision you reviewed, as for "sopctl approve"
 )",
        kNameHelp},
       {Command::kDiff,
@@ -948,16 +951,27 @@ absl::Status BuildSignOff(const CommandSpec& command, const FlagValues& flags,
     SOP_ASSIGN_OR_RETURN(role, ParseRole(*text));
   }
   SOP_ASSIGN_OR_RETURN(const std::optional<std::string> comment, NonEmpty(flags, "comment"));
+  std::string revision_id;
+  if (auto revision = Single(flags, "revision")) {
+    // The request carries the id alone ("4" for 04).
+    SOP_ASSIGN_OR_RETURN(const std::string full,
+                         ResolveRevisionName(name, *revision, "--revision", false));
+    revision_id = full.substr(full.rfind('/') + 1);
+  }
   if (command.command == Command::kApprove) {
     approve->set_name(name);
     approve->set_role(role);
     approve->set_comment(comment.value_or(""));
+    approve->set_revision_id(revision_id);
     return absl::OkStatus();
   }
-  if (!comment) return UsageError("reject needs --comment saying why, e.g. --comment \"step 2 is wrong\"");
+  if (!comment) {
+    return UsageError("reject needs --comment saying why, e.g. --comment \"step 2 is wrong\"");
+  }
   reject->set_name(name);
   reject->set_role(role);
   reject->set_comment(*comment);
+  reject->set_revision_id(revision_id);
   return absl::OkStatus();
 }
 

@@ -739,6 +739,17 @@ TEST(GovernanceCommandsTest, ApproveTakesARoleInAnyCaseAndAComment) {
   EXPECT_EQ(invocation->approve.comment(), "ok");
 }
 
+TEST(GovernanceCommandsTest, ApproveAndRejectNameTheRevisionReviewed) {
+  absl::StatusOr<Invocation> invocation = Parse({"approve", "x", "--revision", "4"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->approve.revision_id(), "4");
+  invocation = Parse({"reject", "x", "--comment", "no", "--revision", "5"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->reject.revision_id(), "5");
+  EXPECT_EQ(UsageErrorOf({"approve", "x", "--revision", "draft"}),
+            "--revision: expected a revision id (a positive integer), got \"draft\"");
+}
+
 TEST(GovernanceCommandsTest, ApproveWithoutARoleLeavesItToTheServer) {
   absl::StatusOr<Invocation> invocation = Parse({"approve", "x"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();
