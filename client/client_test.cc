@@ -204,9 +204,8 @@ TEST_F(RetryTest, ReadsSentWithCallUnaryAreRetriedWhileUnavailable) {
   EXPECT_TRUE(client_.DiffSopRevisions(v1::DiffSopRevisionsRequest()).ok());
   EXPECT_TRUE(client_.ListComments(v1::ListCommentsRequest()).ok());
   EXPECT_TRUE(client_.VerifyAuditLog(v1::VerifyAuditLogRequest()).ok());
-  EXPECT_THAT(fake_->calls,
-              ElementsAre("DiffSopRevisions", "DiffSopRevisions", "ListComments", "ListComments",
-                          "VerifyAuditLog", "VerifyAuditLog"));
+  EXPECT_THAT(fake_->calls, ElementsAre("DiffSopRevisions", "DiffSopRevisions", "ListComments",
+                                        "ListComments", "VerifyAuditLog", "VerifyAuditLog"));
 }
 
 TEST_F(RetryTest, WritesSentWithCallUnaryAreNotRetried) {

@@ -197,9 +197,9 @@ absl::StatusOr<Response> GenericUnaryConnection::Send(const google::protobuf::Me
 }
 
 // One line per typed method: its response type and request.
-#define SOP_GENERIC_UNARY(Method, Response, Request)                                     \
+#define SOP_GENERIC_UNARY(Method, Response, Request)                                \
   absl::StatusOr<Response> GenericUnaryConnection::Method(const Request& request) { \
-    return Send<Response>(request);                                                      \
+    return Send<Response>(request);                                                 \
   }
 SOP_GENERIC_UNARY(CreateSop, v1::Sop, v1::CreateSopRequest)
 SOP_GENERIC_UNARY(GetSop, v1::Sop, v1::GetSopRequest)

@@ -15,9 +15,9 @@ namespace {
 // or AddComment could act twice).
 bool IsRead(const google::protobuf::MethodDescriptor& method) {
   const std::string& name = method.name();
-  return absl::StartsWith(name, "Get") || absl::StartsWith(name, "List") ||
-         name == "LookupSops" || name == "CheckTargeting" || name == "DiffSopRevisions" ||
-         name == "VerifyAuditLog" || name == "WhoAmI" || name == "Ping";
+  return absl::StartsWith(name, "Get") || absl::StartsWith(name, "List") || name == "LookupSops" ||
+         name == "CheckTargeting" || name == "DiffSopRevisions" || name == "VerifyAuditLog" ||
+         name == "WhoAmI" || name == "Ping";
 }
 
 class RetryingConnection : public Connection {

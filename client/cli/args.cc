@@ -1051,8 +1051,8 @@ absl::StatusOr<std::string> ResolveRevisionName(absl::string_view sop, absl::str
   const bool numeric = absl::SimpleAtoi(rev, &id) && id > 0 && rev[0] != '+';
   if (!numeric && !(allow_aliases && (rev == "live" || rev == "draft"))) {
     return UsageError(absl::StrCat(what, ": expected a revision id (a positive integer)",
-                                   allow_aliases ? ", \"live\" or \"draft\"" : "", ", got \"",
-                                   rev, "\""));
+                                   allow_aliases ? ", \"live\" or \"draft\"" : "", ", got \"", rev,
+                                   "\""));
   }
   return absl::StrCat(sop, "/revisions/", numeric ? absl::StrCat(id) : std::string(rev));
 }
@@ -1061,9 +1061,10 @@ absl::StatusOr<std::string> ResolveCommentName(absl::string_view name, absl::str
   if (absl::StartsWith(name, "orgs/")) return std::string(name);
   const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
-    return UsageError(absl::StrCat("COMMENT: expected SOP_ID/COMMENT_ID or a full name "
-                                   "(orgs/ORG/sops/ID/comments/CID), got \"",
-                                   name, "\""));
+    return UsageError(
+        absl::StrCat("COMMENT: expected SOP_ID/COMMENT_ID or a full name "
+                     "(orgs/ORG/sops/ID/comments/CID), got \"",
+                     name, "\""));
   }
   return absl::StrCat(SopName{std::string(org), std::string(parts[0])}.Full(), "/comments/",
                       parts[1]);
@@ -1255,12 +1256,12 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
   const size_t wanted = arguments.size();
   if (positional.size() != wanted) {
     return UsageError(
-        wanted == 0   ? absl::StrCat(command->name, " takes no arguments, got \"", positional[0],
-                                     "\"")
-        : wanted == 1 ? absl::StrCat(command->name, " needs exactly one ", command->argument)
-                      : absl::StrCat(command->name, " needs ", command->argument, ", got ",
-                                     positional.size(), " argument",
-                                     positional.size() == 1 ? "" : "s"));
+        wanted == 0
+            ? absl::StrCat(command->name, " takes no arguments, got \"", positional[0], "\"")
+        : wanted == 1
+            ? absl::StrCat(command->name, " needs exactly one ", command->argument)
+            : absl::StrCat(command->name, " needs ", command->argument, ", got ", positional.size(),
+                           " argument", positional.size() == 1 ? "" : "s"));
   }
   const std::string& org = invocation.global.org;
   switch (command->command) {
@@ -1309,8 +1310,8 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
     case Command::kApprove:
     case Command::kReject:
       invocation.name = ResolveSopName(positional[0], org);
-      SOP_RETURN_IF_ERROR(BuildSignOff(*command, flags, invocation.name, &invocation.approve,
-                                       &invocation.reject));
+      SOP_RETURN_IF_ERROR(
+          BuildSignOff(*command, flags, invocation.name, &invocation.approve, &invocation.reject));
       break;
     case Command::kDiff: {
       invocation.name = ResolveSopName(positional[0], org);

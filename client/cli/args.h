@@ -134,22 +134,22 @@ struct Invocation {
   // get --revision N: the revision's full name (GetSopRevision); empty: the
   // SOP itself.
   std::string revision;
-  v1::PublishSopRequest publish_sop;          // publish (name, emergency, reason)
-  v1::SubmitSopRequest submit;                // submit
-  v1::ApproveSopRequest approve;              // approve
-  v1::RejectSopRequest reject;                // reject
-  v1::DiffSopRevisionsRequest diff;           // diff
-  v1::RestoreSopRevisionRequest restore;      // restore
-  v1::MarkSopReviewedRequest reviewed;        // reviewed
-  v1::ListDueReviewsRequest due_reviews;      // reviews due
-  v1::AddCommentRequest add_comment;          // comment add
-  v1::ListCommentsRequest list_comments;      // comment list
-  v1::ListAuditEventsRequest list_audit;      // audit list
-  v1::VerifyAuditLogRequest verify_audit;     // audit verify (parent)
+  v1::PublishSopRequest publish_sop;       // publish (name, emergency, reason)
+  v1::SubmitSopRequest submit;             // submit
+  v1::ApproveSopRequest approve;           // approve
+  v1::RejectSopRequest reject;             // reject
+  v1::DiffSopRevisionsRequest diff;        // diff
+  v1::RestoreSopRevisionRequest restore;   // restore
+  v1::MarkSopReviewedRequest reviewed;     // reviewed
+  v1::ListDueReviewsRequest due_reviews;   // reviews due
+  v1::AddCommentRequest add_comment;       // comment add
+  v1::ListCommentsRequest list_comments;   // comment list
+  v1::ListAuditEventsRequest list_audit;   // audit list
+  v1::VerifyAuditLogRequest verify_audit;  // audit verify (parent)
   // audit verify --head-file: RunCommand reads the saved AuditHead (JSON, as
   // "audit head -o json" prints it) into verify_audit.expected_head.
   std::string audit_head_file;
-  v1::GetAuditHeadRequest audit_head;         // audit head
+  v1::GetAuditHeadRequest audit_head;  // audit head
 };
 
 // Reads an environment variable; nullopt when unset.

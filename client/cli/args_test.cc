@@ -882,9 +882,9 @@ TEST(GovernanceCommandsTest, BadAsOfIsRefusedNamingTheFlag) {
   EXPECT_EQ(UsageErrorOf({"lookup", "--record-type", "Lead", "--as-of", "2024-05-01"}),
             "--as-of: expected an RFC 3339 time such as 2024-05-01T08:00:00Z, got "
             "\"2024-05-01\"");
-  EXPECT_EQ(
-      UsageErrorOf({"lookup", "--record-type", "Lead", "--watch", "--as-of", "2024-05-01T00:00:00Z"}),
-      "--as-of and --watch cannot be combined (a watch follows the present)");
+  EXPECT_EQ(UsageErrorOf(
+                {"lookup", "--record-type", "Lead", "--watch", "--as-of", "2024-05-01T00:00:00Z"}),
+            "--as-of and --watch cannot be combined (a watch follows the present)");
 }
 
 TEST(GovernanceCommandsTest, CommentAddTakesTheTextAndAStep) {

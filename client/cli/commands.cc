@@ -484,11 +484,11 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     }
     case Command::kRestore: {
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.RestoreSopRevision(invocation.restore));
-      return ExitStatus(Print(
-          invocation, sop,
-          TextLine(absl::StrCat("restored ", invocation.restore.name(), " as draft rev ",
-                                sop.revision_id(), " of ", sop.name())),
-          out));
+      return ExitStatus(
+          Print(invocation, sop,
+                TextLine(absl::StrCat("restored ", invocation.restore.name(), " as draft rev ",
+                                      sop.revision_id(), " of ", sop.name())),
+                out));
     }
     case Command::kReviewed: {
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.MarkSopReviewed(invocation.reviewed));
@@ -517,8 +517,8 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
                            client.ListAllComments(invocation.list_comments));
       v1::ListCommentsResponse all;
       for (v1::Comment& comment : comments) *all.add_comments() = std::move(comment);
-      return ExitStatus(Print(
-          invocation, all, FormatComments({all.comments().begin(), all.comments().end()}), out));
+      return ExitStatus(Print(invocation, all,
+                              FormatComments({all.comments().begin(), all.comments().end()}), out));
     }
     case Command::kCommentResolve: {
       v1::ResolveCommentRequest request;

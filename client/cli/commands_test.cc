@@ -1432,8 +1432,7 @@ TEST_F(CommandsTest, AuditVerifyWithAHeadFileThatIsNoAuditHeadSendsNothing) {
   EXPECT_THAT(err_.str(), StartsWith(absl::StrCat("INVALID_ARGUMENT: --head-file: \"", file,
                                                   "\" is not an audit head")));
   EXPECT_THAT(connection_->calls(), Not(Contains("VerifyAuditLog")));
-  EXPECT_EQ(Run({"audit", "verify", "--head-file", (dir_ / "missing.json").string()}),
-            kExitFailed);
+  EXPECT_EQ(Run({"audit", "verify", "--head-file", (dir_ / "missing.json").string()}), kExitFailed);
   EXPECT_THAT(err_.str(), HasSubstr("--head-file: cannot read"));
   EXPECT_THAT(connection_->calls(), Not(Contains("VerifyAuditLog")));
 }

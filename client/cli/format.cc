@@ -148,13 +148,13 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, const FieldSources&
   if (!terms.empty()) absl::StrAppend(&rule, ": ", absl::StrJoin(terms, "; "));
   absl::StrAppend(&text, TextLine(rule));
   if (match.review_overdue()) {
-    absl::StrAppend(
-        &text, TextLine(absl::StrCat(
-                   "   review overdue",
-                   match.has_next_review_time()
-                       ? absl::StrCat(" since ", FormatTimestamp(match.next_review_time()))
-                       : "",
-                   ": this SOP may be out of date")));
+    absl::StrAppend(&text,
+                    TextLine(absl::StrCat(
+                        "   review overdue",
+                        match.has_next_review_time()
+                            ? absl::StrCat(" since ", FormatTimestamp(match.next_review_time()))
+                            : "",
+                        ": this SOP may be out of date")));
   }
 
   const int step = match.current_step_index();
@@ -401,15 +401,14 @@ std::string FormatSop(const v1::Sop& sop) {
   add("Draft review:", FormatReviewState(sop));
   if (sop.has_review()) {
     const v1::DraftReview& review = sop.review();
-    add("Submitted:", review.submitted_by().empty()
-                          ? ""
-                          : absl::StrCat("by ", review.submitted_by(), " (rev ",
-                                         review.revision_id(), ")"));
-    add("Approvals:", absl::StrJoin(review.approvals(), ", ",
-                                    [](std::string* out, const v1::SignOff& s) {
-                                      absl::StrAppend(out, v1::Role_Name(s.role()), " by ",
-                                                      s.user_id());
-                                    }));
+    add("Submitted:",
+        review.submitted_by().empty()
+            ? ""
+            : absl::StrCat("by ", review.submitted_by(), " (rev ", review.revision_id(), ")"));
+    add("Approvals:",
+        absl::StrJoin(review.approvals(), ", ", [](std::string* out, const v1::SignOff& s) {
+          absl::StrAppend(out, v1::Role_Name(s.role()), " by ", s.user_id());
+        }));
     if (review.has_rejection()) {
       const v1::SignOff& r = review.rejection();
       add("Rejected:", absl::StrCat("by ", r.user_id(), RoleSuffix(r.role()),
@@ -603,8 +602,8 @@ std::string FormatDueReviews(const std::vector<v1::Sop>& sops, absl::Time now) {
                         : absl::StrCat("in ", HumanDuration(next - now));
     }
     rows.push_back({sop.name(),
-                    sop.has_next_review_time() ? FormatTimestamp(sop.next_review_time()) : "-",
-                    due, OrDash(sop.owner()), sop.title()});
+                    sop.has_next_review_time() ? FormatTimestamp(sop.next_review_time()) : "-", due,
+                    OrDash(sop.owner()), sop.title()});
   }
   return Table(std::move(rows));
 }
@@ -626,8 +625,7 @@ std::string FormatAuditEvents(const std::vector<v1::AuditEvent>& events) {
 
 std::string FormatAuditHead(const v1::AuditHead& head) {
   if (head.sequence() == 0) return TextLine(absl::StrCat(head.org(), ": no audit events yet"));
-  return TextLine(
-      absl::StrCat(head.org(), ": sequence ", head.sequence(), ", hash ", head.hash()));
+  return TextLine(absl::StrCat(head.org(), ": sequence ", head.sequence(), ", hash ", head.hash()));
 }
 
 std::string FormatAuditVerification(const v1::VerifyAuditLogResponse& response) {
@@ -636,9 +634,8 @@ std::string FormatAuditVerification(const v1::VerifyAuditLogResponse& response) 
                                  " events checked, head at sequence ", response.head().sequence(),
                                  " (hash ", OrDash(response.head().hash()), ")"));
   }
-  return absl::StrCat(TextLine(absl::StrCat("BROKEN at sequence ",
-                                            response.first_broken_sequence(), ": ",
-                                            response.problem())),
+  return absl::StrCat(TextLine(absl::StrCat("BROKEN at sequence ", response.first_broken_sequence(),
+                                            ": ", response.problem())),
                       TextLine(absl::StrCat(response.events_checked(), " events checked")));
 }
 

@@ -983,8 +983,9 @@ TEST(FormatAuditEventsTest, OneRowPerEvent) {
 }
 
 TEST(FormatAuditHeadTest, SaysTheSequenceAndHash) {
-  EXPECT_EQ(FormatAuditHead(FromText<v1::AuditHead>(
-                R"pb(org: "orgs/default" sequence: 7 hash: "ab12")pb")),
+  EXPECT_EQ(FormatAuditHead(FromText<v1::AuditHead>(R"pb(org: "orgs/default"
+                                                         sequence: 7
+                                                         hash: "ab12")pb")),
             "orgs/default: sequence 7, hash ab12\n");
   EXPECT_EQ(FormatAuditHead(FromText<v1::AuditHead>(R"pb(org: "orgs/default")pb")),
             "orgs/default: no audit events yet\n");

@@ -550,8 +550,8 @@ absl::Status FaultInjectingConnection::CallUnary(const google::protobuf::MethodD
   }
   if (canned == nullptr) return inner_->CallUnary(method, request, response);
   if (canned->GetDescriptor() != response->GetDescriptor()) {
-    return absl::InvalidArgumentError(absl::StrCat("the response given for ", method.name(),
-                                                   " is a ", canned->GetTypeName()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the response given for ", method.name(), " is a ", canned->GetTypeName()));
   }
   response->CopyFrom(*canned);
   return absl::OkStatus();
