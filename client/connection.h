@@ -103,11 +103,13 @@ absl::Status CheckUnaryCall(const google::protobuf::MethodDescriptor& method,
 
 // One typed method per RPC that predates CallUnary, plus CallUnary for any
 // unary RPC of sopsidebar.v1.SopService, ContextService and AdminService
-// (the newer RPCs are reached only through it: Client wraps them). Each returns the response, or
-// the call's status with its code and message as the server sent them (UNAVAILABLE when sopd cannot
-// be reached or the TLS handshake fails, DEADLINE_EXCEEDED when the timeout passed, UNAUTHENTICATED
-// for a missing or bad token, PERMISSION_DENIED when the token's roles do not allow the call).
-// Implementations must be thread-safe.
+// (the newer RPCs are reached only through it: Client wraps them; an
+// implementation may derive from GenericUnaryConnection to write CallUnary
+// alone). Each returns the response, or the call's status with its code and
+// message as the server sent them (UNAVAILABLE when sopd cannot be reached
+// or the TLS handshake fails, DEADLINE_EXCEEDED when the timeout passed,
+// UNAUTHENTICATED for a missing or bad token, PERMISSION_DENIED when the
+// token's roles do not allow the call). Implementations must be thread-safe.
 class Connection {
  public:
   virtual ~Connection() = default;
