@@ -74,7 +74,7 @@ absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::s
   // The operator's import is the operator's own act: it publishes without
   // the files' sign-offs, as an emergency publish the audit trail records
   // with this reason (docs/GOVERNANCE.md).
-  options.emergency_reason = "imported by the operator (sopd --import)";
+  options.emergency_reason = "the operator's import";
   options.existing = existing;
   ImportSummary summary;
   for (const SopFile& file : files) {

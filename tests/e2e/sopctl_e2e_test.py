@@ -42,8 +42,12 @@ class SopctlTest(unittest.TestCase):
             self.assertEqual(result.returncode, 0, "sopctl %s: %s" % (args, result.stderr))
         return result
 
+    # The examples require sign-offs; the admin loads them as sopd --import
+    # does, in an emergency (the review itself is tested below).
+    EMERGENCY = ("--emergency", "--reason", "loading the shipped examples")
+
     def apply_examples(self):
-        return self.sopctl("apply", "-f", os.environ["SOP_EXAMPLES"], "--publish")
+        return self.sopctl("apply", "-f", os.environ["SOP_EXAMPLES"], "--publish", *self.EMERGENCY)
 
     def write(self, name, text):
         path = os.path.join(self.tmp, name)
@@ -141,7 +145,8 @@ class SopctlTest(unittest.TestCase):
         try:
             self.assertEqual(next_line(), "No published SOP matches this record.\n")
             self.sopctl("apply", "-f", os.path.join(os.environ["SOP_EXAMPLES"],
-                                                    "mql-acceptance-handoff.yaml"), "--publish")
+                                                    "mql-acceptance-handoff.yaml"), "--publish",
+                        *self.EMERGENCY)
             self.assertRegex(next_line(), r"^--- updated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$")
             self.assertTrue(next_line().startswith("1. MQL Acceptance & Handoff"))
             # Still watching: Ctrl-C ends it.
@@ -218,7 +223,11 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(self.server_state(), before)
         lines = result.stdout.splitlines()
         self.assertIn("would update orgs/default/sops/mql-acceptance-handoff", lines)
-        self.assertIn("would publish orgs/default/sops/mql-acceptance-handoff", lines)
+        # It needs sign-offs: the change goes to review, not live.
+        self.assertIn("would submit orgs/default/sops/mql-acceptance-handoff", lines)
+        self.assertIn("awaiting sign-off orgs/default/sops/mql-acceptance-handoff: "
+                      "VP_SALES, MARKETING_DIRECTOR", lines)
+        self.assertNotIn("would publish orgs/default/sops/mql-acceptance-handoff", lines)
         self.assertIn("would create orgs/default/sops/new-sop", lines)
         self.assertIn("would publish orgs/default/sops/new-sop", lines)
         self.assertIn("unchanged orgs/default/sops/demo-appointment-booking", lines)
@@ -293,8 +302,10 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(title["title"], "MQL Acceptance & Handoff (v2)")
 
     def test_publish_delete_undelete_and_history(self):
-        self.sopctl("apply", "-f", os.path.join(os.environ["SOP_EXAMPLES"],
-                                                "demo-appointment-booking.yaml"))
+        # Without its required approvers, so that it publishes at once.
+        with open(os.path.join(os.environ["SOP_EXAMPLES"], "demo-appointment-booking.yaml")) as f:
+            body = "".join(line for line in f if not line.startswith("required_approver_roles"))
+        self.sopctl("apply", "-f", self.write("demo-appointment-booking.yaml", body))
         self.sopctl("publish", "demo-appointment-booking")
         self.sopctl("delete", "demo-appointment-booking")
         listed = self.sopctl("list").stdout
@@ -453,7 +464,8 @@ class SopctlTest(unittest.TestCase):
         self.sopd = Sopd(self.sopd.data_dir, import_dir=examples).start()
         sop = json.loads(self.sopctl("get", "mql-acceptance-handoff", "-o", "json").stdout)
         sop["title"] = "Edited with sopctl"
-        self.sopctl("apply", "-f", self.write("edited.json", json.dumps(sop)), "--publish")
+        self.sopctl("apply", "-f", self.write("edited.json", json.dumps(sop)), "--publish",
+                    *self.EMERGENCY)
 
         self.sopd.stop()
         self.sopd = Sopd(self.sopd.data_dir, import_dir=examples).start()

@@ -621,8 +621,7 @@ absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
       v1::Sop published,
       request.emergency()
           ? CommitLocked(caller, name, std::move(head), "sop.emergency_publish",
-                         absl::StrCat("published without sign-offs (emergency): ",
-                                      request.reason()),
+                         absl::StrCat("emergency publish, without sign-offs: ", request.reason()),
                          std::nullopt)
           : CommitLocked(caller, name, std::move(head), "sop.publish", "published",
                          std::nullopt));
