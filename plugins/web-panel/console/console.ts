@@ -68,6 +68,8 @@ function signOut(message = ""): void {
   $("signout").hidden = true;
   $("signin-panel").hidden = false;
   $("workspace").hidden = true;
+  $("page-error").hidden = true;
+  $("loading").hidden = true;
   const err = $("signin-error");
   err.textContent = message;
   err.hidden = !message;
@@ -80,6 +82,8 @@ async function signIn(token: string): Promise<void> {
   const api = new ReviewApi(client, token);
   setPageState("loading");
   $("signin-error").hidden = true;
+  $("page-error").hidden = true;
+  $("signin-panel").hidden = true;
   $("loading").hidden = false;
   try {
     const me = await api.whoAmI();
@@ -97,7 +101,15 @@ async function signIn(token: string): Promise<void> {
   } catch (e) {
     if (gen !== generation) return;
     $("loading").hidden = true;
-    signOut(isAuthError(e) ? `Sign-in failed — ${errorText(e)}` : `Could not reach sopd — ${errorText(e)}`);
+    if (isAuthError(e)) return signOut(`Sign-in failed — ${errorText(e)}`);
+    // The token may be fine and sopd unwell: keep the token, say what failed, offer a retry.
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $("signin-panel").hidden = true;
+    $("workspace").hidden = true;
+    $("signout").hidden = false;
+    $("page-error-text").textContent = `Could not load the review console — ${errorText(e)}`;
+    $("page-error").hidden = false;
+    setPageState("error");
   }
 }
 
@@ -475,6 +487,11 @@ function main(): void {
     void signIn(token);
   });
   $("signout").addEventListener("click", () => signOut());
+  $("retry").addEventListener("click", () => {
+    const saved = sessionStorage.getItem(TOKEN_KEY);
+    if (saved) void signIn(saved);
+    else signOut();
+  });
   $("refresh").addEventListener("click", () => {
     void refreshLists();
     void route();
