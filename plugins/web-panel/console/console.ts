@@ -33,8 +33,10 @@ interface Session {
 }
 
 let session: Session | undefined;
-/** Bumped on every sign-in/out and navigation, so a late answer for an old view is dropped. */
+/** Bumped on every sign-in and sign-out, so a late answer for an old session is dropped. */
 let generation = 0;
+/** Bumped whenever an SOP is opened, so a late answer for the SOP shown before is dropped. */
+let detailGeneration = 0;
 
 function setPageState(state: PageState): void {
   document.body.dataset.state = state;
@@ -62,6 +64,7 @@ function sopLink(sop: SopJson): HTMLAnchorElement {
 
 function signOut(message = ""): void {
   generation++;
+  detailGeneration++;
   session = undefined;
   sessionStorage.removeItem(TOKEN_KEY);
   $("who").textContent = "Not signed in";
@@ -228,7 +231,7 @@ function showDetailMessage(kind: "status" | "error", text: string, extra?: Node)
 async function openSop(name: string, notice = ""): Promise<void> {
   const s = session;
   if (!s) return;
-  const gen = ++generation;
+  const gen = ++detailGeneration;
   const detail = $("detail");
   detail.hidden = false;
   detail.dataset.state = "loading";
@@ -242,14 +245,14 @@ async function openSop(name: string, notice = ""): Promise<void> {
   try {
     sop = await s.api.getSop(name);
   } catch (e) {
-    if (gen !== generation) return;
+    if (gen !== detailGeneration) return;
     detail.dataset.state = "error";
     detail.setAttribute("aria-busy", "false");
     $("detail-title").textContent = sopId(name);
     showDetailMessage("error", `Could not open ${sopId(name)} — ${errorText(e)}`);
     return;
   }
-  if (gen !== generation) return;
+  if (gen !== detailGeneration) return;
   renderSop(sop, gen);
   const title = $("detail-title");
   if (!notice) title.focus();
@@ -337,11 +340,11 @@ async function loadDiff(sop: SopJson, box: HTMLElement, gen: number): Promise<vo
   }
   try {
     const diff = await s.api.diff({ revisionA: a, revisionB: b });
-    if (gen !== generation) return;
+    if (gen !== detailGeneration) return;
     state.remove();
     box.append(h("p", { class: "diff-sides" }, `Revision ${sop.publishedRevisionId} (live) → revision ${sop.review?.revisionId ?? ""} (under review)`), renderDiff(diff));
   } catch (e) {
-    if (gen !== generation) return;
+    if (gen !== detailGeneration) return;
     state.textContent = `Could not load the diff — ${errorText(e)}`;
     state.className = "list-state error";
     state.setAttribute("role", "alert");
@@ -353,7 +356,7 @@ async function loadComments(name: string, box: HTMLElement, gen: number): Promis
   const state = box.querySelector(".list-state") as HTMLElement;
   try {
     const comments = await s.api.listComments(name);
-    if (gen !== generation) return;
+    if (gen !== detailGeneration) return;
     if (comments.length === 0) {
       state.textContent = "No comments.";
       state.className = "list-state empty";
@@ -362,7 +365,7 @@ async function loadComments(name: string, box: HTMLElement, gen: number): Promis
     state.remove();
     box.append(h("ol", { class: "comments", id: "comment-list" }, ...comments.map(renderComment)));
   } catch (e) {
-    if (gen !== generation) return;
+    if (gen !== detailGeneration) return;
     state.textContent = `Could not load the comments — ${errorText(e)}`;
     state.className = "list-state error";
   }
