@@ -136,6 +136,15 @@ describe("console states", () => {
     assert.match(items[1], /First-Touch Outreach Cadence[\s\S]*Due/);
     assert.doesNotMatch(items[1], /Overdue/);
     assert.equal(await page.locator("#due-list li.overdue").count(), 1);
+    // Refresh with an SOP open reloads both the lists and the SOP.
+    await page.click(`#awaiting-list a[href="#${MQL}"]`);
+    await page.waitForFunction(() => document.getElementById("detail")?.dataset.state === "ready");
+    const calls = server.requests.length;
+    await page.click("#refresh");
+    await page.waitForFunction(() => document.getElementById("detail")?.dataset.state === "ready" && document.querySelectorAll("#due-list li").length === 2);
+    assert.equal(await page.locator("#awaiting-list li").count(), 1);
+    assert.ok(server.requests.slice(calls).some((r) => r.includes("ListSops")));
+    assert.ok(server.requests.slice(calls).some((r) => r.includes("GetSop")));
     await page.close();
   });
 });
