@@ -214,7 +214,13 @@ async function route(): Promise<void> {
   await openSop(name);
 }
 
+/** Says `text` through the page's persistent polite live region (the detail's own is rebuilt). */
+function announce(text: string): void {
+  $("announcer").textContent = text;
+}
+
 function showDetailMessage(kind: "status" | "error", text: string, extra?: Node): void {
+  if (kind === "status") announce(text);
   const status = $("detail-status");
   const error = $("detail-error");
   if (kind === "status") {
@@ -255,7 +261,8 @@ async function openSop(name: string, notice = ""): Promise<void> {
   if (gen !== detailGeneration) return;
   renderSop(sop, gen);
   const title = $("detail-title");
-  if (!notice) title.focus();
+  if (notice) announce(notice);
+  else title.focus();
 }
 
 function renderSop(sop: SopJson, gen: number): void {
