@@ -26,6 +26,23 @@ absl::StatusOr<std::vector<Item>> AllPages(Request request, List list, Items ite
   }
 }
 
+// `method` ("sopsidebar.v1.SopService.SubmitSop") through CallUnary.
+template <typename Response>
+absl::StatusOr<Response> Unary(Connection& connection, absl::string_view method,
+                               const google::protobuf::Message& request) {
+  const google::protobuf::MethodDescriptor* descriptor = FindUnaryMethod(method);
+  if (descriptor == nullptr) {
+    return absl::InternalError(absl::StrCat("no unary method ", method, " in the protos"));
+  }
+  Response response;
+  absl::Status status = connection.CallUnary(*descriptor, request, &response);
+  if (!status.ok()) return status;
+  return response;
+}
+
+constexpr absl::string_view kSopService = "sopsidebar.v1.SopService.";
+constexpr absl::string_view kAdminService = "sopsidebar.v1.AdminService.";
+
 }  // namespace
 
 Client::Client(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
@@ -111,6 +128,54 @@ absl::StatusOr<v1::PingResponse> Client::Ping(const v1::PingRequest& request) {
   return connection_->Ping(request);
 }
 
+absl::StatusOr<v1::Sop> Client::SubmitSop(const v1::SubmitSopRequest& request) {
+  return Unary<v1::Sop>(*connection_, absl::StrCat(kSopService, "SubmitSop"), request);
+}
+absl::StatusOr<v1::Sop> Client::ApproveSop(const v1::ApproveSopRequest& request) {
+  return Unary<v1::Sop>(*connection_, absl::StrCat(kSopService, "ApproveSop"), request);
+}
+absl::StatusOr<v1::Sop> Client::RejectSop(const v1::RejectSopRequest& request) {
+  return Unary<v1::Sop>(*connection_, absl::StrCat(kSopService, "RejectSop"), request);
+}
+absl::StatusOr<v1::SopDiff> Client::DiffSopRevisions(const v1::DiffSopRevisionsRequest& request) {
+  return Unary<v1::SopDiff>(*connection_, absl::StrCat(kSopService, "DiffSopRevisions"), request);
+}
+absl::StatusOr<v1::Sop> Client::RestoreSopRevision(const v1::RestoreSopRevisionRequest& request) {
+  return Unary<v1::Sop>(*connection_, absl::StrCat(kSopService, "RestoreSopRevision"), request);
+}
+absl::StatusOr<v1::Sop> Client::MarkSopReviewed(const v1::MarkSopReviewedRequest& request) {
+  return Unary<v1::Sop>(*connection_, absl::StrCat(kSopService, "MarkSopReviewed"), request);
+}
+absl::StatusOr<v1::ListDueReviewsResponse> Client::ListDueReviews(
+    const v1::ListDueReviewsRequest& request) {
+  return Unary<v1::ListDueReviewsResponse>(*connection_,
+                                           absl::StrCat(kSopService, "ListDueReviews"), request);
+}
+absl::StatusOr<v1::Comment> Client::AddComment(const v1::AddCommentRequest& request) {
+  return Unary<v1::Comment>(*connection_, absl::StrCat(kSopService, "AddComment"), request);
+}
+absl::StatusOr<v1::ListCommentsResponse> Client::ListComments(
+    const v1::ListCommentsRequest& request) {
+  return Unary<v1::ListCommentsResponse>(*connection_, absl::StrCat(kSopService, "ListComments"),
+                                         request);
+}
+absl::StatusOr<v1::Comment> Client::ResolveComment(const v1::ResolveCommentRequest& request) {
+  return Unary<v1::Comment>(*connection_, absl::StrCat(kSopService, "ResolveComment"), request);
+}
+absl::StatusOr<v1::ListAuditEventsResponse> Client::ListAuditEvents(
+    const v1::ListAuditEventsRequest& request) {
+  return Unary<v1::ListAuditEventsResponse>(
+      *connection_, absl::StrCat(kAdminService, "ListAuditEvents"), request);
+}
+absl::StatusOr<v1::VerifyAuditLogResponse> Client::VerifyAuditLog(
+    const v1::VerifyAuditLogRequest& request) {
+  return Unary<v1::VerifyAuditLogResponse>(*connection_,
+                                           absl::StrCat(kAdminService, "VerifyAuditLog"), request);
+}
+absl::StatusOr<v1::AuditHead> Client::GetAuditHead(const v1::GetAuditHeadRequest& request) {
+  return Unary<v1::AuditHead>(*connection_, absl::StrCat(kAdminService, "GetAuditHead"), request);
+}
+
 absl::StatusOr<v1::Sop> Client::GetSop(absl::string_view name) {
   v1::GetSopRequest request;
   request.set_name(std::string(name));
@@ -171,6 +236,26 @@ absl::StatusOr<std::vector<v1::Org>> Client::ListAllOrgs(v1::ListOrgsRequest req
   return AllPages<v1::Org>(
       std::move(request), [this](const v1::ListOrgsRequest& r) { return ListOrgs(r); },
       [](v1::ListOrgsResponse* page) { return page->mutable_orgs(); });
+}
+
+absl::StatusOr<std::vector<v1::Sop>> Client::ListAllDueReviews(v1::ListDueReviewsRequest request) {
+  return AllPages<v1::Sop>(
+      std::move(request), [this](const v1::ListDueReviewsRequest& r) { return ListDueReviews(r); },
+      [](v1::ListDueReviewsResponse* page) { return page->mutable_sops(); });
+}
+
+absl::StatusOr<std::vector<v1::Comment>> Client::ListAllComments(v1::ListCommentsRequest request) {
+  return AllPages<v1::Comment>(
+      std::move(request), [this](const v1::ListCommentsRequest& r) { return ListComments(r); },
+      [](v1::ListCommentsResponse* page) { return page->mutable_comments(); });
+}
+
+absl::StatusOr<std::vector<v1::AuditEvent>> Client::ListAllAuditEvents(
+    v1::ListAuditEventsRequest request) {
+  return AllPages<v1::AuditEvent>(
+      std::move(request),
+      [this](const v1::ListAuditEventsRequest& r) { return ListAuditEvents(r); },
+      [](v1::ListAuditEventsResponse* page) { return page->mutable_events(); });
 }
 
 }  // namespace sopsidebar::client

@@ -65,6 +65,28 @@ class Client {
   absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request);
   absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request);
 
+  // Review, comments and the audit trail, sent with Connection::CallUnary;
+  // retried as RetryOptions says (DiffSopRevisions, ListDueReviews,
+  // ListComments, ListAuditEvents, VerifyAuditLog and GetAuditHead are
+  // reads). Errors as the RPC's (sop_service.proto, admin_service.proto);
+  // UNIMPLEMENTED from a sopd that predates them.
+  absl::StatusOr<v1::Sop> SubmitSop(const v1::SubmitSopRequest& request);
+  absl::StatusOr<v1::Sop> ApproveSop(const v1::ApproveSopRequest& request);
+  absl::StatusOr<v1::Sop> RejectSop(const v1::RejectSopRequest& request);
+  absl::StatusOr<v1::SopDiff> DiffSopRevisions(const v1::DiffSopRevisionsRequest& request);
+  absl::StatusOr<v1::Sop> RestoreSopRevision(const v1::RestoreSopRevisionRequest& request);
+  absl::StatusOr<v1::Sop> MarkSopReviewed(const v1::MarkSopReviewedRequest& request);
+  absl::StatusOr<v1::ListDueReviewsResponse> ListDueReviews(
+      const v1::ListDueReviewsRequest& request);
+  absl::StatusOr<v1::Comment> AddComment(const v1::AddCommentRequest& request);
+  absl::StatusOr<v1::ListCommentsResponse> ListComments(const v1::ListCommentsRequest& request);
+  absl::StatusOr<v1::Comment> ResolveComment(const v1::ResolveCommentRequest& request);
+  absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
+      const v1::ListAuditEventsRequest& request);
+  absl::StatusOr<v1::VerifyAuditLogResponse> VerifyAuditLog(
+      const v1::VerifyAuditLogRequest& request);
+  absl::StatusOr<v1::AuditHead> GetAuditHead(const v1::GetAuditHeadRequest& request);
+
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);
   // Publishes the current draft of orgs/{org}/sops/{sop}, whatever its etag.
@@ -89,6 +111,13 @@ class Client {
   absl::StatusOr<std::vector<v1::Token>> ListAllTokens(v1::ListTokensRequest request);
   // Every page of ListOrgs, by name; errors as ListAllSops.
   absl::StatusOr<std::vector<v1::Org>> ListAllOrgs(v1::ListOrgsRequest request);
+  // Every page of ListDueReviews, soonest first; errors as ListAllSops.
+  absl::StatusOr<std::vector<v1::Sop>> ListAllDueReviews(v1::ListDueReviewsRequest request);
+  // Every page of ListComments, oldest first; errors as ListAllSops.
+  absl::StatusOr<std::vector<v1::Comment>> ListAllComments(v1::ListCommentsRequest request);
+  // Every page of ListAuditEvents, oldest first; errors as ListAllSops.
+  absl::StatusOr<std::vector<v1::AuditEvent>> ListAllAuditEvents(
+      v1::ListAuditEventsRequest request);
 
  private:
   std::shared_ptr<Connection> connection_;

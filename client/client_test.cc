@@ -134,6 +134,18 @@ class ScriptedConnection : public Connection {
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest&) override {
     return Next<v1::PingResponse>("Ping");
   }
+  // Records the method's name; on success answers with an empty response.
+  absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                         const google::protobuf::Message& request,
+                         google::protobuf::Message* response) override {
+    if (absl::Status types = CheckUnaryCall(method, request, response); !types.ok()) return types;
+    calls.push_back(method.name());
+    response->Clear();
+    if (script.empty()) return absl::OkStatus();
+    absl::Status status = script.front();
+    script.pop_front();
+    return status;
+  }
 
  private:
   template <typename T>
@@ -183,6 +195,94 @@ TEST_F(RetryTest, CheckTargetingIsRetriedWhileUnavailable) {
   ASSERT_EQ(response->ties_size(), 1);
   EXPECT_EQ(response->ties(0).sop(), "orgs/default/sops/a");
   EXPECT_THAT(fake_->calls, ElementsAre("CheckTargeting", "CheckTargeting"));
+}
+
+TEST_F(RetryTest, ReadsSentWithCallUnaryAreRetriedWhileUnavailable) {
+  fake_->script = {absl::UnavailableError("down"), absl::OkStatus(),
+                   absl::UnavailableError("down"), absl::OkStatus(),
+                   absl::UnavailableError("down"), absl::OkStatus()};
+  EXPECT_TRUE(client_.DiffSopRevisions(v1::DiffSopRevisionsRequest()).ok());
+  EXPECT_TRUE(client_.ListComments(v1::ListCommentsRequest()).ok());
+  EXPECT_TRUE(client_.VerifyAuditLog(v1::VerifyAuditLogRequest()).ok());
+  EXPECT_THAT(fake_->calls, ElementsAre("DiffSopRevisions", "DiffSopRevisions", "ListComments",
+                                        "ListComments", "VerifyAuditLog", "VerifyAuditLog"));
+}
+
+TEST_F(RetryTest, WritesSentWithCallUnaryAreNotRetried) {
+  fake_->script = {absl::UnavailableError("down"), absl::UnavailableError("down"),
+                   absl::UnavailableError("down"), absl::UnavailableError("down"),
+                   absl::UnavailableError("down"), absl::UnavailableError("down")};
+  EXPECT_EQ(client_.SubmitSop(v1::SubmitSopRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_.ApproveSop(v1::ApproveSopRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_.AddComment(v1::AddCommentRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_.MarkSopReviewed(v1::MarkSopReviewedRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(fake_->calls,
+              ElementsAre("SubmitSop", "ApproveSop", "AddComment", "MarkSopReviewed"));
+}
+
+TEST(CheckUnaryCallTest, RefusesMessagesThatAreNotTheMethodsTypes) {
+  const google::protobuf::MethodDescriptor* submit =
+      FindUnaryMethod("sopsidebar.v1.SopService.SubmitSop");
+  ASSERT_NE(submit, nullptr);
+  v1::Sop sop;
+  EXPECT_TRUE(CheckUnaryCall(*submit, v1::SubmitSopRequest(), &sop).ok());
+  EXPECT_EQ(CheckUnaryCall(*submit, v1::ApproveSopRequest(), &sop).code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::Comment comment;
+  EXPECT_EQ(CheckUnaryCall(*submit, v1::SubmitSopRequest(), &comment).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckUnaryCall(*submit, v1::SubmitSopRequest(), nullptr).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Answers CallUnary with a response naming the method it was sent to.
+class RecordingGenericConnection : public GenericUnaryConnection {
+ public:
+  std::vector<std::string> methods;
+
+  absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                         const google::protobuf::Message& request,
+                         google::protobuf::Message* response) override {
+    if (absl::Status types = CheckUnaryCall(method, request, response); !types.ok()) return types;
+    methods.push_back(method.full_name());
+    if (auto* sop = dynamic_cast<v1::Sop*>(response)) sop->set_title(method.name());
+    return absl::OkStatus();
+  }
+  absl::Status WatchSops(const v1::WatchSopsRequest&,
+                         const std::function<bool(const v1::WatchSopsResponse&)>&) override {
+    return absl::UnimplementedError("no watches");
+  }
+};
+
+TEST(GenericUnaryConnectionTest, TypedMethodsSendThroughCallUnaryToTheirRpc) {
+  RecordingGenericConnection connection;
+  absl::StatusOr<v1::Sop> sop = connection.UndeleteSop(v1::UndeleteSopRequest());
+  ASSERT_TRUE(sop.ok()) << sop.status();
+  EXPECT_EQ(sop->title(), "UndeleteSop");
+  EXPECT_TRUE(connection.LookupSops(v1::LookupSopsRequest()).ok());
+  EXPECT_TRUE(connection.UpdateFieldMap(v1::UpdateFieldMapRequest()).ok());
+  EXPECT_THAT(connection.methods, ElementsAre("sopsidebar.v1.SopService.UndeleteSop",
+                                              "sopsidebar.v1.ContextService.LookupSops",
+                                              "sopsidebar.v1.AdminService.UpdateFieldMap"));
+}
+
+TEST(UnaryMethodTakingTest, FindsTheMethodOfARequestTypeAndNoStream) {
+  const google::protobuf::MethodDescriptor* method =
+      UnaryMethodTaking(v1::ResolveCommentRequest::descriptor());
+  ASSERT_NE(method, nullptr);
+  EXPECT_EQ(method->full_name(), "sopsidebar.v1.SopService.ResolveComment");
+  EXPECT_EQ(UnaryMethodTaking(v1::WatchSopsRequest::descriptor()), nullptr);
+  EXPECT_EQ(UnaryMethodTaking(v1::Sop::descriptor()), nullptr);
+}
+
+TEST(FindUnaryMethodTest, FindsUnaryMethodsOnly) {
+  EXPECT_NE(FindUnaryMethod("sopsidebar.v1.AdminService.GetAuditHead"), nullptr);
+  EXPECT_EQ(FindUnaryMethod("sopsidebar.v1.ContextService.WatchSops"), nullptr);
+  EXPECT_EQ(FindUnaryMethod("sopsidebar.v1.SopService.NoSuchMethod"), nullptr);
 }
 
 TEST_F(RetryTest, OtherErrorsAreNotRetried) {

@@ -9,18 +9,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "client/grpc_status.h"
 #include "client/retry.h"
 #include "common/percent_encoding.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/sync_stream.h"
-#include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
-#include "sopsidebar/v1/sop_service.grpc.pb.h"
 
 namespace sopsidebar::client {
 namespace {
@@ -71,83 +71,25 @@ std::vector<std::pair<std::string, std::string>> ViewerMetadata(
           {"sop-viewer-crm-roles", absl::StrJoin(roles, ",")}};
 }
 
-class GrpcConnection : public Connection {
+// Serialises protobuf messages of any type: the generic stub of CallUnary.
+using GenericStub =
+    grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message>;
+
+// Every unary RPC goes through the generic stub (CallUnary); WatchSops, the
+// one stream, through ContextService's stub.
+class GrpcConnection : public GenericUnaryConnection {
  public:
-  // With invalid options there is no channel and no stubs: Call returns
+  // With invalid options there is no channel and no stubs: every call returns
   // `options_status_` before it would use them.
   explicit GrpcConnection(const ConnectionOptions& options)
       : options_(options),
         options_status_(ValidateConnectionOptions(options)),
         channel_(options_status_.ok() ? MakeChannel(options) : nullptr),
-        sops_(channel_ ? v1::SopService::NewStub(channel_) : nullptr),
         context_(channel_ ? v1::ContextService::NewStub(channel_) : nullptr),
-        admin_(channel_ ? v1::AdminService::NewStub(channel_) : nullptr),
+        generic_(channel_ ? std::make_unique<GenericStub>(channel_) : nullptr),
         authorization_(options.token.empty() ? "" : absl::StrCat("Bearer ", options.token)),
         viewer_(ViewerMetadata(options.viewer)) {}
 
-  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
-    return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
-      return sops_->CreateSop(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override {
-    return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
-      return sops_->GetSop(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override {
-    return Call<v1::ListSopsResponse>(
-        [&](grpc::ClientContext* context, v1::ListSopsResponse* response) {
-          return sops_->ListSops(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override {
-    return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
-      return sops_->UpdateSop(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest& request) override {
-    return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
-      return sops_->DeleteSop(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest& request) override {
-    return Call<v1::Sop>([&](grpc::ClientContext* context, v1::Sop* response) {
-      return sops_->UndeleteSop(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
-      const v1::ListSopRevisionsRequest& request) override {
-    return Call<v1::ListSopRevisionsResponse>(
-        [&](grpc::ClientContext* context, v1::ListSopRevisionsResponse* response) {
-          return sops_->ListSopRevisions(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::SopRevision> GetSopRevision(
-      const v1::GetSopRevisionRequest& request) override {
-    return Call<v1::SopRevision>([&](grpc::ClientContext* context, v1::SopRevision* response) {
-      return sops_->GetSopRevision(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
-    return Call<v1::PublishSopResponse>(
-        [&](grpc::ClientContext* context, v1::PublishSopResponse* response) {
-          return sops_->PublishSop(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
-      const v1::CheckTargetingRequest& request) override {
-    return Call<v1::CheckTargetingResponse>(
-        [&](grpc::ClientContext* context, v1::CheckTargetingResponse* response) {
-          return sops_->CheckTargeting(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
-    return Call<v1::LookupSopsResponse>(
-        [&](grpc::ClientContext* context, v1::LookupSopsResponse* response) {
-          return context_->LookupSops(context, request, response);
-        });
-  }
   absl::Status WatchSops(
       const v1::WatchSopsRequest& request,
       const std::function<bool(const v1::WatchSopsResponse&)>& on_message) override {
@@ -173,75 +115,25 @@ class GrpcConnection : public Connection {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {
-    return Call<v1::WhoAmIResponse>(
-        [&](grpc::ClientContext* context, v1::WhoAmIResponse* response) {
-          return admin_->WhoAmI(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
-      const v1::CreateTokenRequest& request) override {
-    return Call<v1::CreateTokenResponse>(
-        [&](grpc::ClientContext* context, v1::CreateTokenResponse* response) {
-          return admin_->CreateToken(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override {
-    return Call<v1::ListTokensResponse>(
-        [&](grpc::ClientContext* context, v1::ListTokensResponse* response) {
-          return admin_->ListTokens(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override {
-    return Call<v1::Token>([&](grpc::ClientContext* context, v1::Token* response) {
-      return admin_->GetToken(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
-    return Call<v1::Token>([&](grpc::ClientContext* context, v1::Token* response) {
-      return admin_->RevokeToken(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override {
-    return Call<v1::Org>([&](grpc::ClientContext* context, v1::Org* response) {
-      return admin_->CreateOrg(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
-    return Call<v1::ListOrgsResponse>(
-        [&](grpc::ClientContext* context, v1::ListOrgsResponse* response) {
-          return admin_->ListOrgs(context, request, response);
-        });
-  }
-  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override {
-    return Call<v1::Org>([&](grpc::ClientContext* context, v1::Org* response) {
-      return admin_->GetOrg(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) override {
-    return Call<v1::RoleMap>([&](grpc::ClientContext* context, v1::RoleMap* response) {
-      return admin_->GetRoleMap(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override {
-    return Call<v1::RoleMap>([&](grpc::ClientContext* context, v1::RoleMap* response) {
-      return admin_->UpdateRoleMap(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override {
-    return Call<v1::FieldMap>([&](grpc::ClientContext* context, v1::FieldMap* response) {
-      return admin_->GetFieldMap(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override {
-    return Call<v1::FieldMap>([&](grpc::ClientContext* context, v1::FieldMap* response) {
-      return admin_->UpdateFieldMap(context, request, response);
-    });
-  }
-  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
-    return Call<v1::PingResponse>([&](grpc::ClientContext* context, v1::PingResponse* response) {
-      return admin_->Ping(context, request, response);
-    });
+  absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                         const google::protobuf::Message& request,
+                         google::protobuf::Message* response) override {
+    if (absl::Status types = CheckUnaryCall(method, request, response); !types.ok()) return types;
+    if (!options_status_.ok()) return options_status_;
+    grpc::ClientContext context;
+    Prepare(&context, options_.timeout);
+    // "/sopsidebar.v1.SopService/SubmitSop", as the generated stubs send it.
+    const std::string path = absl::StrCat("/", method.service()->full_name(), "/", method.name());
+    grpc::Status status;
+    absl::Notification done;
+    generic_->UnaryCall(&context, path, grpc::StubOptions(), &request, response,
+                        [&status, &done](grpc::Status s) {
+                          status = std::move(s);
+                          done.Notify();
+                        });
+    done.WaitForNotification();
+    if (!status.ok()) return FromGrpcStatus(status);
+    return absl::OkStatus();
   }
 
  private:
@@ -255,29 +147,104 @@ class GrpcConnection : public Connection {
     for (const auto& [key, value] : viewer_) context->AddMetadata(key, value);
   }
 
-  // Every call gets a fresh context with its own deadline and the token.
-  template <typename Response, typename Rpc>
-  absl::StatusOr<Response> Call(Rpc rpc) {
-    if (!options_status_.ok()) return options_status_;
-    grpc::ClientContext context;
-    Prepare(&context, options_.timeout);
-    Response response;
-    const grpc::Status status = rpc(&context, &response);
-    if (!status.ok()) return FromGrpcStatus(status);
-    return response;
-  }
-
   const ConnectionOptions options_;
   const absl::Status options_status_;
   const std::shared_ptr<grpc::Channel> channel_;
-  const std::unique_ptr<v1::SopService::Stub> sops_;
   const std::unique_ptr<v1::ContextService::Stub> context_;
-  const std::unique_ptr<v1::AdminService::Stub> admin_;
+  const std::unique_ptr<GenericStub> generic_;
   const std::string authorization_;
   const std::vector<std::pair<std::string, std::string>> viewer_;
 };
 
 }  // namespace
+
+const google::protobuf::MethodDescriptor* FindUnaryMethod(absl::string_view full_name) {
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(full_name));
+  if (method == nullptr || method->client_streaming() || method->server_streaming()) return nullptr;
+  return method;
+}
+
+const google::protobuf::MethodDescriptor* UnaryMethodTaking(
+    const google::protobuf::Descriptor* request) {
+  static const auto* const kServices = new std::vector<std::string>{
+      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService"};
+  for (const std::string& name : *kServices) {
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* method = service->method(i);
+      if (method->input_type() == request && !method->client_streaming() &&
+          !method->server_streaming()) {
+        return method;
+      }
+    }
+  }
+  return nullptr;
+}
+
+template <typename Response>
+absl::StatusOr<Response> GenericUnaryConnection::Send(const google::protobuf::Message& request) {
+  const google::protobuf::MethodDescriptor* method = UnaryMethodTaking(request.GetDescriptor());
+  if (method == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("no unary method takes ", request.GetDescriptor()->full_name()));
+  }
+  Response response;
+  absl::Status status = CallUnary(*method, request, &response);
+  if (!status.ok()) return status;
+  return response;
+}
+
+// One line per typed method: its response type and request.
+#define SOP_GENERIC_UNARY(Method, Response, Request)                                \
+  absl::StatusOr<Response> GenericUnaryConnection::Method(const Request& request) { \
+    return Send<Response>(request);                                                 \
+  }
+SOP_GENERIC_UNARY(CreateSop, v1::Sop, v1::CreateSopRequest)
+SOP_GENERIC_UNARY(GetSop, v1::Sop, v1::GetSopRequest)
+SOP_GENERIC_UNARY(ListSops, v1::ListSopsResponse, v1::ListSopsRequest)
+SOP_GENERIC_UNARY(UpdateSop, v1::Sop, v1::UpdateSopRequest)
+SOP_GENERIC_UNARY(DeleteSop, v1::Sop, v1::DeleteSopRequest)
+SOP_GENERIC_UNARY(UndeleteSop, v1::Sop, v1::UndeleteSopRequest)
+SOP_GENERIC_UNARY(ListSopRevisions, v1::ListSopRevisionsResponse, v1::ListSopRevisionsRequest)
+SOP_GENERIC_UNARY(GetSopRevision, v1::SopRevision, v1::GetSopRevisionRequest)
+SOP_GENERIC_UNARY(PublishSop, v1::PublishSopResponse, v1::PublishSopRequest)
+SOP_GENERIC_UNARY(CheckTargeting, v1::CheckTargetingResponse, v1::CheckTargetingRequest)
+SOP_GENERIC_UNARY(LookupSops, v1::LookupSopsResponse, v1::LookupSopsRequest)
+SOP_GENERIC_UNARY(WhoAmI, v1::WhoAmIResponse, v1::WhoAmIRequest)
+SOP_GENERIC_UNARY(CreateToken, v1::CreateTokenResponse, v1::CreateTokenRequest)
+SOP_GENERIC_UNARY(ListTokens, v1::ListTokensResponse, v1::ListTokensRequest)
+SOP_GENERIC_UNARY(GetToken, v1::Token, v1::GetTokenRequest)
+SOP_GENERIC_UNARY(RevokeToken, v1::Token, v1::RevokeTokenRequest)
+SOP_GENERIC_UNARY(CreateOrg, v1::Org, v1::CreateOrgRequest)
+SOP_GENERIC_UNARY(ListOrgs, v1::ListOrgsResponse, v1::ListOrgsRequest)
+SOP_GENERIC_UNARY(GetOrg, v1::Org, v1::GetOrgRequest)
+SOP_GENERIC_UNARY(Ping, v1::PingResponse, v1::PingRequest)
+SOP_GENERIC_UNARY(GetRoleMap, v1::RoleMap, v1::GetRoleMapRequest)
+SOP_GENERIC_UNARY(UpdateRoleMap, v1::RoleMap, v1::UpdateRoleMapRequest)
+SOP_GENERIC_UNARY(GetFieldMap, v1::FieldMap, v1::GetFieldMapRequest)
+SOP_GENERIC_UNARY(UpdateFieldMap, v1::FieldMap, v1::UpdateFieldMapRequest)
+#undef SOP_GENERIC_UNARY
+
+absl::Status CheckUnaryCall(const google::protobuf::MethodDescriptor& method,
+                            const google::protobuf::Message& request,
+                            const google::protobuf::Message* response) {
+  if (method.client_streaming() || method.server_streaming()) {
+    return absl::InvalidArgumentError(absl::StrCat(method.full_name(), " is not unary"));
+  }
+  if (request.GetDescriptor() != method.input_type()) {
+    return absl::InvalidArgumentError(absl::StrCat(method.full_name(), " takes ",
+                                                   method.input_type()->full_name(), ", not ",
+                                                   request.GetDescriptor()->full_name()));
+  }
+  if (response == nullptr || response->GetDescriptor() != method.output_type()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(method.full_name(), " returns ", method.output_type()->full_name(), ", not ",
+                     response == nullptr ? "nothing" : response->GetDescriptor()->full_name()));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
   // The token itself stays out of the message: it is a secret.

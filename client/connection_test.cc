@@ -88,6 +88,17 @@ class RecordingSopService final : public v1::SopService::Service,
     watch_cancelled_ = context->IsCancelled();
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "never cancelled");
   }
+  // Answers with the SOP the request names, submitted by the bearer.
+  grpc::Status SubmitSop(grpc::ServerContext* context, const v1::SubmitSopRequest* request,
+                         v1::Sop* response) override {
+    if (FailsWithUnavailable(context)) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "warming up");
+    }
+    response->set_name(request->name());
+    response->mutable_review()->set_state(v1::DraftReview::IN_REVIEW);
+    response->mutable_review()->set_submitted_by(authorization());
+    return grpc::Status::OK;
+  }
   grpc::Status WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
                       v1::WhoAmIResponse* response) override {
     Record(context);
@@ -251,6 +262,53 @@ TEST_F(GrpcConnectionTest, WatchStoppedByTheCallbackCancelsTheCallAndReturnsOk) 
               ElementsAre("orgs/default/sops/w0", "orgs/default/sops/w1"));
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_TRUE(service_.WaitForWatchCancelled());
+}
+
+TEST_F(GrpcConnectionTest, CallUnarySendsTheRequestToTheMethodWithTheTokenAndDeadline) {
+  ConnectionOptions options = Options();
+  options.token = "sops_good";
+  options.timeout = absl::Seconds(7);
+  v1::SubmitSopRequest request;
+  request.set_name("orgs/default/sops/a");
+  v1::Sop sop;
+  const absl::Status status = MakeGrpcConnection(options)->CallUnary(
+      *FindUnaryMethod("sopsidebar.v1.SopService.SubmitSop"), request, &sop);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(sop.name(), "orgs/default/sops/a");
+  EXPECT_EQ(sop.review().state(), v1::DraftReview::IN_REVIEW);
+  EXPECT_EQ(sop.review().submitted_by(), "Bearer sops_good");
+  EXPECT_LE(service_.time_left(), std::chrono::seconds(7));
+  EXPECT_GT(service_.time_left(), std::chrono::seconds(0));
+}
+
+TEST_F(GrpcConnectionTest, CallUnaryOfAMethodTheServerDoesNotServeIsUnimplemented) {
+  v1::Sop sop;
+  EXPECT_EQ(MakeGrpcConnection(Options())
+                ->CallUnary(*FindUnaryMethod("sopsidebar.v1.SopService.ApproveSop"),
+                            v1::ApproveSopRequest(), &sop)
+                .code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+TEST_F(GrpcConnectionTest, CallUnaryWithTheWrongMessageTypesSendsNothing) {
+  v1::Sop sop;
+  EXPECT_EQ(MakeGrpcConnection(Options())
+                ->CallUnary(*FindUnaryMethod("sopsidebar.v1.SopService.SubmitSop"),
+                            v1::GetSopRequest(), &sop)
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_.calls(), 0);
+}
+
+TEST_F(GrpcConnectionTest, CallUnaryIsNotRetriedForAWrite) {
+  service_.FailNextCallsWithUnavailable(1);
+  v1::Sop sop;
+  EXPECT_EQ(MakeGrpcConnection(Options())
+                ->CallUnary(*FindUnaryMethod("sopsidebar.v1.SopService.SubmitSop"),
+                            v1::SubmitSopRequest(), &sop)
+                .code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(service_.calls(), 1);
 }
 
 TEST_F(GrpcConnectionTest, ServerErrorKeepsCodeAndMessage) {

@@ -4,10 +4,21 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 
 namespace sopsidebar::client {
 namespace {
+
+// The reads among the unary methods CallUnary may be given: what RetryOptions
+// says is safe to repeat. Everything else writes (a repeated Submit, Approve
+// or AddComment could act twice).
+bool IsRead(const google::protobuf::MethodDescriptor& method) {
+  const std::string& name = method.name();
+  return absl::StartsWith(name, "Get") || absl::StartsWith(name, "List") || name == "LookupSops" ||
+         name == "CheckTargeting" || name == "DiffSopRevisions" || name == "VerifyAuditLog" ||
+         name == "WhoAmI" || name == "Ping";
+}
 
 class RetryingConnection : public Connection {
  public:
@@ -115,6 +126,21 @@ class RetryingConnection : public Connection {
   }
   absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
     return Retry([&] { return inner_->Ping(request); });
+  }
+  absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                         const google::protobuf::Message& request,
+                         google::protobuf::Message* response) override {
+    if (!IsRead(method)) return inner_->CallUnary(method, request, response);
+    absl::Duration backoff = options_.initial_backoff;
+    for (int attempt = 1;; ++attempt) {
+      absl::Status status = inner_->CallUnary(method, request, response);
+      if (status.ok() || status.code() != absl::StatusCode::kUnavailable ||
+          attempt >= options_.max_attempts) {
+        return status;
+      }
+      absl::SleepFor(backoff);
+      backoff *= 2;
+    }
   }
 
  private:

@@ -172,6 +172,63 @@ absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason)
                     absl::StrCat("SOP ", name, " cannot be published: ", reason));
 }
 
+absl::Status CommentNotFound(absl::string_view name) {
+  return WithInfo(absl::NotFoundError(absl::StrCat("comment ", name, " not found")),
+                  "COMMENT_NOT_FOUND", {{"name", std::string(name)}});
+}
+
+absl::Status NothingToReview(absl::string_view name) {
+  return StateError("NOTHING_TO_REVIEW", name, "the draft is the live revision",
+                    absl::StrCat("SOP ", name,
+                                 " has no change to review: its draft is the live revision"));
+}
+
+absl::Status ReviewState(absl::string_view name, absl::string_view state,
+                         absl::string_view action, absl::string_view wanted) {
+  return StateError("REVIEW_STATE", name, absl::StrCat("is ", state, "; needs ", wanted),
+                    absl::StrCat("SOP ", name, " is ", state, "; ", action, " needs ", wanted));
+}
+
+absl::Status AwaitingSignOff(absl::string_view name, const std::vector<std::string>& roles) {
+  const std::string awaiting = absl::StrJoin(roles, ", ");
+  absl::Status status = WithInfo(
+      absl::FailedPreconditionError(
+          absl::StrCat("SOP ", name, " cannot be published: awaiting ", awaiting)),
+      "AWAITING_SIGN_OFF", {{"name", std::string(name)}, {"awaiting", absl::StrJoin(roles, ",")}});
+  google::rpc::PreconditionFailure failure;
+  for (const std::string& role : roles) {
+    google::rpc::PreconditionFailure::Violation* violation = failure.add_violations();
+    violation->set_type("SIGN_OFF");
+    violation->set_subject(std::string(name));
+    violation->set_description(absl::StrCat("awaiting ", role));
+  }
+  SetDetail(kPreconditionFailureType, failure, &status);
+  return status;
+}
+
+absl::Status AlreadySignedOff(absl::string_view name, absl::string_view who) {
+  return StateError("ALREADY_SIGNED_OFF", name, absl::StrCat(who, " already signed off"),
+                    absl::StrCat(who, " already signed off the change to SOP ", name,
+                                 "; each role and each person signs once"));
+}
+
+absl::Status StaleReview(absl::string_view name, absl::string_view read,
+                         absl::string_view current) {
+  return WithInfo(
+      absl::AbortedError(absl::StrCat(
+          "revision ", read, " of SOP ", name, " is no longer under review (",
+          current.empty() ? std::string("none is") : absl::StrCat("revision ", current, " is"),
+          "); re-read the SOP and review it again")),
+      "REVIEW_STALE", {{"name", std::string(name)}});
+}
+
+absl::Status OwnChange(absl::string_view name) {
+  return WithInfo(absl::PermissionDeniedError(absl::StrCat(
+                      "you changed the draft of SOP ", name,
+                      ", so you may not sign it off; another holder of the role must")),
+                  "OWN_CHANGE", {{"name", std::string(name)}});
+}
+
 absl::Status Unauthenticated() {
   return WithInfo(
       absl::UnauthenticatedError(absl::StrCat("missing or invalid credentials: ", kSendTokenHint)),

@@ -111,6 +111,32 @@ absl::Status SopNotDeleted(absl::string_view name);
 // FAILED_PRECONDITION: publishing an SOP that cannot be matched.
 absl::Status SopNotPublishable(absl::string_view name, absl::string_view reason);
 
+// NOT_FOUND "comment <name> not found".
+absl::Status CommentNotFound(absl::string_view name);
+
+// Review (docs/GOVERNANCE.md). Each FAILED_PRECONDITION one names the SOP
+// and carries a PreconditionFailure whose violations say what is missing.
+//
+// FAILED_PRECONDITION: SubmitSop of an SOP whose draft is its live revision.
+absl::Status NothingToReview(absl::string_view name);
+// FAILED_PRECONDITION "SOP <name> is <state>; <action> needs <wanted>",
+// reason REVIEW_STATE (states as DraftReview.State names them).
+absl::Status ReviewState(absl::string_view name, absl::string_view state,
+                         absl::string_view action, absl::string_view wanted);
+// FAILED_PRECONDITION "SOP <name> cannot be published: awaiting <ROLE>[,
+// <ROLE>]", reason AWAITING_SIGN_OFF: one violation of type "SIGN_OFF" per
+// role ("awaiting VP_SALES"), metadata "awaiting" the roles joined by ",".
+absl::Status AwaitingSignOff(absl::string_view name, const std::vector<std::string>& roles);
+// FAILED_PRECONDITION: `role` (or `user`) already signed off this revision.
+absl::Status AlreadySignedOff(absl::string_view name, absl::string_view who);
+// ABORTED: the approver read revision `read`, but `current` is under review
+// now (or none is); re-read and review again. Reason REVIEW_STALE.
+absl::Status StaleReview(absl::string_view name, absl::string_view read,
+                         absl::string_view current);
+// PERMISSION_DENIED: the caller changed the draft under review and may not
+// sign it off. Reason OWN_CHANGE.
+absl::Status OwnChange(absl::string_view name);
+
 // UNAUTHENTICATED, the same words whatever was wrong with the credentials
 // (missing, malformed, unknown, expired, revoked), so a caller learns
 // nothing about which. The message ends with kSendTokenHint, the way to pass

@@ -123,10 +123,11 @@ const std::vector<CommandSpec>& Commands() {
         {"max", true, false},
         {"near-misses", false, false},
         {"watch", false, false},
-        {"crm", true, false}},
+        {"crm", true, false},
+        {"as-of", true, false}},
        R"(Usage: sopctl lookup --record-type TYPE [--field NAME=VALUE]...
                      [--field-json NAME=JSON]... [--record-id ID] [--max N]
-                     [--crm CRM] [--near-misses | --watch]
+                     [--crm CRM] [--as-of TIME] [--near-misses | --watch]
 Ranks the published SOPs that apply to a CRM record, says why each matched, and
 shows the current step: its instructions, the CRM fields to set, its assets.
   --record-type TYPE      the record type, e.g. Lead (required)
@@ -153,20 +154,26 @@ shows the current step: its instructions, the CRM fields to set, its assets.
                           when it ends it normally, else the error and exit 1
                           (e.g. UNAUTHENTICATED once the token is revoked).
                           --timeout does not apply. Not with --near-misses
+  --as-of TIME            answer as of TIME (RFC 3339, e.g. 2024-05-01T08:00:00Z)
+                          with the revisions published then: what a rep saw
+                          (compliance replay). Not with --watch
 Example:
   sopctl lookup --record-type Lead --field 'lead_status=MQL – New Handoff' --field lead_score=82
   sopctl lookup --record-type Lead --field lead_score=82 --watch
   sopctl lookup --crm salesforce --record-type Lead --field Status=MQL
+  sopctl lookup --record-type Lead --field lead_score=82 --as-of 2024-04-01T09:00:00Z
 )"},
       {Command::kGet,
        "get",
        "show an SOP",
        "NAME",
-       {},
-       R"(Usage: sopctl get NAME
+       {{"revision", true, false}},
+       R"(Usage: sopctl get NAME [--revision N]
 Shows an SOP's current draft and state, with each step's instructions, CRM
 fields to set and assets. With -o json the output can be edited and given back
 to "sopctl apply -f".
+  --revision N   show revision N instead (see "sopctl history"): its content,
+                 author and change summary; with -o json the SopRevision
 )",
        kNameHelp},
       {Command::kList,
@@ -175,7 +182,9 @@ to "sopctl apply -f".
        "",
        {{"filter", true, false}, {"show-deleted", false, false}, {"page-size", true, false}},
        R"(Usage: sopctl list [--filter FILTER] [--show-deleted] [--page-size N]
-Lists the org's SOPs (every page).
+Lists the org's SOPs (every page): name, state, revision, published revision and
+title; once any SOP's draft is in review, also REVIEW: DRAFT, IN_REVIEW (awaiting
+the approver roles still to sign) or APPROVED.
   --filter FILTER   terms joined by AND: state = DRAFT|PUBLISHED|DELETED,
                     owner = "...", tags:"..."
   --show-deleted    include soft-deleted SOPs
@@ -235,14 +244,18 @@ Exits 0 when every file is valid, 1 otherwise.
        "publish",
        "publish an SOP's current draft",
        "NAME",
-       {},
-       R"(Usage: sopctl publish NAME
+       {{"emergency", false, false}, {"reason", true, false}},
+       R"(Usage: sopctl publish NAME [--emergency --reason TEXT]
 Makes an SOP's current draft the revision that lookups match. Then warns on
 stderr about each tie the SOP now has: a published SOP with a rule of the same
 priority and specificity on a record both match, so lookups cannot rank one
 above the other. The SOP is published all the same; "sopctl check" finds ties
 before publishing. With -o json prints the whole response, ties included, and
-no warnings.
+no warnings. An SOP with required approvers is published once its draft is
+APPROVED (see "sopctl submit" and "sopctl approve").
+  --emergency       publish without the required sign-offs (ADMIN only);
+                    recorded as an emergency publish in the audit trail
+  --reason TEXT     why (required with --emergency, at most 1000 characters)
 )",
        kNameHelp},
       {Command::kCheck,
@@ -465,6 +478,168 @@ lookups' contexts. Needs SALES_OPS or ADMIN.
                     -o json" prints a map in this form
 )",
        kFieldMapHelp},
+      {Command::kSubmit,
+       "submit",
+       "send an SOP's draft for review",
+       "NAME",
+       {{"comment", true, false}},
+       R"(Usage: sopctl submit NAME [--comment TEXT]
+Sends an SOP's draft for review: it becomes IN_REVIEW, awaiting the sign-off of
+each required approver role (see "sopctl list" and "sopctl get"). Any later
+change returns it to DRAFT. The SOP's owner or an editor (SALES_OPS, ADMIN).
+  --comment TEXT   a note for the approvers
+)",
+       kNameHelp},
+      {Command::kApprove,
+       "approve",
+       "sign off an SOP's draft under review",
+       "NAME",
+       {{"role", true, false}, {"comment", true, false}, {"revision", true, false}},
+       R"(Usage: sopctl approve NAME [--role ROLE] [--comment TEXT] [--revision N]
+Signs the revision under review off for one of the SOP's required approver
+roles you hold; once every required role has, the draft is APPROVED and
+"sopctl publish" may publish it. Each role signs once, and nobody who changed
+the draft may approve it.
+  --role ROLE      the required role to sign for (any case); may be left out
+                   when you hold exactly one required role still awaited
+  --comment TEXT   a note with the approval
+  --revision N     the revision you reviewed: ABORTED if another one is under
+                   review now ("sopctl get NAME" shows it after "Submitted:")
+)",
+       kNameHelp},
+      {Command::kReject,
+       "reject",
+       "turn down an SOP's draft under review",
+       "NAME",
+       {{"role", true, false}, {"comment", true, false}, {"revision", true, false}},
+       R"(Usage: sopctl reject NAME --comment TEXT [--role ROLE] [--revision N]
+Turns the revision under review down: the draft returns to DRAFT and its
+approvals are void.
+  --comment TEXT   why (required)
+  --role ROLE      the required role to reject for, as for "sopctl approve"
+  --revision N     the revision you reviewed, as for "sopctl approve"
+)",
+       kNameHelp},
+      {Command::kDiff,
+       "diff",
+       "show what changed between two revisions of an SOP",
+       "NAME REV_A REV_B",
+       {},
+       R"(Usage: sopctl diff NAME REV_A REV_B
+Shows what changed from revision REV_A to REV_B, grouped by section (title,
+steps, targeting_rules, ...): each changed field's path, its value before
+("-") and after ("+"), and for instructions and other text a line diff.
+Coloured when stdout is a terminal and NO_COLOR is unset. With -o json prints
+the SopDiff.
+Example:
+  sopctl diff mql-handoff 3 draft
+)",
+       "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org.\n"
+       "REV_A and REV_B are revision ids (see \"sopctl history\"), \"live\" (the\n"
+       "published revision) or \"draft\" (the current draft).\n"},
+      {Command::kRestore,
+       "restore",
+       "make an earlier revision's content the draft again",
+       "NAME REV",
+       {},
+       R"(Usage: sopctl restore NAME REV
+Makes revision REV's content the SOP's draft again: a new revision, which goes
+through review like any change, and is not live until published.
+)",
+       "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org.\n"
+       "REV is a revision id (see \"sopctl history\").\n"},
+      {Command::kReviewed,
+       "reviewed",
+       "record that the owner reviewed a published SOP",
+       "NAME",
+       {{"comment", true, false}},
+       R"(Usage: sopctl reviewed NAME [--comment TEXT]
+Records that the SOP's owner reviewed the live SOP without changing it: its
+next review moves one review cycle on. The owner or an editor.
+  --comment TEXT   what the review found
+)",
+       kNameHelp},
+      {Command::kReviewsDue,
+       "reviews due",
+       "list published SOPs whose review is due",
+       "",
+       {{"within", true, false}},
+       R"(Usage: sopctl reviews due [--within DUR]
+Lists the org's published SOPs whose owner review is overdue, soonest first:
+name, next review time (UTC), owner, title.
+  --within DUR   also those due within DUR from now: 30d, 12h, 1d12h...
+)"},
+      {Command::kCommentAdd,
+       "comment add",
+       "comment on an SOP or one of its steps",
+       "NAME TEXT",
+       {{"step", true, false}},
+       R"(Usage: sopctl comment add NAME TEXT [--step N]
+Adds a comment (Markdown) on an SOP's draft, or on one of its steps. Anyone
+who may read the draft may comment. Prints the comment's name.
+  --step N   the step it is on (its ordinal, from 1); default: the whole SOP
+)",
+       kNameHelp},
+      {Command::kCommentList,
+       "comment list",
+       "list the comments on an SOP",
+       "NAME",
+       {{"unresolved", false, false}},
+       R"(Usage: sopctl comment list NAME [--unresolved]
+Lists the comments on an SOP, oldest first: id, step, author, time, whether
+resolved, and the text.
+  --unresolved   leave resolved comments out
+)",
+       kNameHelp},
+      {Command::kCommentResolve,
+       "comment resolve",
+       "mark a comment resolved",
+       "COMMENT",
+       {},
+       R"(Usage: sopctl comment resolve COMMENT
+Marks a comment resolved: its author, the SOP's owner or an editor.
+)",
+       "COMMENT is a full name (orgs/ORG/sops/ID/comments/CID) or SOP_ID/CID in the\n"
+       "org of --org (\"sopctl comment list\" shows the ids).\n"},
+      {Command::kAuditList,
+       "audit list",
+       "list the org's audit events",
+       "",
+       {{"sop", true, false},
+        {"actor", true, false},
+        {"since", true, false},
+        {"until", true, false}},
+       R"(Usage: sopctl audit list [--sop NAME] [--actor ID] [--since TIME] [--until TIME]
+Lists the audit trail of the org of --org, oldest first (every page): sequence,
+time (UTC), actor, action, resource and detail. Needs ADMIN, SALES_OPS,
+VP_SALES or MARKETING_DIRECTOR.
+  --sop NAME     only events on this SOP (full name or bare id) and its comments
+  --actor ID     only this user's events
+  --since TIME   only events at or after TIME (RFC 3339, e.g. 2024-05-01T00:00:00Z)
+  --until TIME   only events before TIME (RFC 3339)
+)"},
+      {Command::kAuditVerify,
+       "audit verify",
+       "check that the org's audit trail is intact",
+       "",
+       {{"head-file", true, false}},
+       R"(Usage: sopctl audit verify [--head-file FILE]
+Checks every link of the org's audit chain and prints "intact", the events
+checked and the head. When a link is broken prints the first broken sequence
+and what is wrong, and exits 1.
+  --head-file FILE   also check that the head saved earlier in FILE (by
+                     "sopctl audit head -o json > FILE") is still in the chain,
+                     catching a truncation or rollback
+)"},
+      {Command::kAuditHead,
+       "audit head",
+       "show where the org's audit trail ends",
+       "",
+       {},
+       R"(Usage: sopctl audit head
+Prints the newest audit event's sequence and hash. Save it elsewhere with
+-o json, and give it to "sopctl audit verify --head-file" later.
+)"},
   };
   return *kCommands;
 }
@@ -511,8 +686,9 @@ std::string CommandList(absl::string_view group) {
   std::string list;
   for (const CommandSpec& spec : Commands()) {
     if (!group.empty() && !absl::StartsWith(spec.name, absl::StrCat(group, " "))) continue;
-    absl::StrAppend(&list, "  ", spec.name, std::string(14 - spec.name.size(), ' '), spec.summary,
-                    "\n");
+    // Names longer than the column still get two spaces.
+    const size_t pad = spec.name.size() + 2 > 14 ? 2 : 14 - spec.name.size();
+    absl::StrAppend(&list, "  ", spec.name, std::string(pad, ' '), spec.summary, "\n");
   }
   return list;
 }
@@ -669,6 +845,13 @@ absl::Status BuildLookup(const FlagValues& flags, const std::string& org,
     if (!n.ok()) return n.status();
     request->set_max_results(*n);
   }
+  if (auto as_of = Single(flags, "as-of")) {
+    if (flags.count("watch") > 0) {
+      return UsageError("--as-of and --watch cannot be combined (a watch follows the present)");
+    }
+    SOP_ASSIGN_OR_RETURN(const absl::Time time, ParseRfc3339("--as-of", *as_of));
+    *request->mutable_as_of_time() = ToProtoTimestamp(time);
+  }
   request->set_include_near_misses(flags.count("near-misses") > 0);
   if (request->include_near_misses() && flags.count("watch") > 0) {
     return UsageError(
@@ -746,6 +929,74 @@ absl::Status BuildUpdateRoleMap(const FlagValues& flags, const std::string& name
   return absl::OkStatus();
 }
 
+absl::Status BuildPublish(const FlagValues& flags, const std::string& name,
+                          v1::PublishSopRequest* request) {
+  request->set_name(name);
+  request->set_emergency(flags.count("emergency") > 0);
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> reason, NonEmpty(flags, "reason"));
+  if (request->emergency() && !reason) {
+    return UsageError("--emergency needs --reason, e.g. --reason \"pricing error live\"");
+  }
+  if (!request->emergency() && reason) return UsageError("--reason goes with --emergency");
+  request->set_reason(reason.value_or(""));
+  return absl::OkStatus();
+}
+
+// approve and reject: the SOP, --role and --comment (required to reject).
+absl::Status BuildSignOff(const CommandSpec& command, const FlagValues& flags,
+                          const std::string& name, v1::ApproveSopRequest* approve,
+                          v1::RejectSopRequest* reject) {
+  v1::Role role = v1::ROLE_UNSPECIFIED;
+  if (auto text = Single(flags, "role")) {
+    SOP_ASSIGN_OR_RETURN(role, ParseRole(*text));
+  }
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> comment, NonEmpty(flags, "comment"));
+  std::string revision_id;
+  if (auto revision = Single(flags, "revision")) {
+    // The request carries the id alone ("4" for 04).
+    SOP_ASSIGN_OR_RETURN(const std::string full,
+                         ResolveRevisionName(name, *revision, "--revision", false));
+    revision_id = full.substr(full.rfind('/') + 1);
+  }
+  if (command.command == Command::kApprove) {
+    approve->set_name(name);
+    approve->set_role(role);
+    approve->set_comment(comment.value_or(""));
+    approve->set_revision_id(revision_id);
+    return absl::OkStatus();
+  }
+  if (!comment) {
+    return UsageError("reject needs --comment saying why, e.g. --comment \"step 2 is wrong\"");
+  }
+  reject->set_name(name);
+  reject->set_role(role);
+  reject->set_comment(*comment);
+  reject->set_revision_id(revision_id);
+  return absl::OkStatus();
+}
+
+absl::Status BuildAuditList(const FlagValues& flags, const std::string& org,
+                            v1::ListAuditEventsRequest* request) {
+  request->set_parent(OrgName(org));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> sop, NonEmpty(flags, "sop"));
+  if (sop) request->set_resource(ResolveSopName(*sop, org));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> actor, NonEmpty(flags, "actor"));
+  request->set_actor(actor.value_or(""));
+  std::optional<absl::Time> since, until;
+  if (auto text = Single(flags, "since")) {
+    SOP_ASSIGN_OR_RETURN(since, ParseRfc3339("--since", *text));
+    *request->mutable_start_time() = ToProtoTimestamp(*since);
+  }
+  if (auto text = Single(flags, "until")) {
+    SOP_ASSIGN_OR_RETURN(until, ParseRfc3339("--until", *text));
+    *request->mutable_end_time() = ToProtoTimestamp(*until);
+  }
+  if (since && until && *until <= *since) {
+    return UsageError("--until must be later than --since");
+  }
+  return absl::OkStatus();
+}
+
 // The name of the map a rolemap or fieldmap command is about: a bare CRM
 // must be one sopd knows.
 absl::StatusOr<std::string> CrmMapArgument(const CommandSpec& command, const std::string& argument,
@@ -765,9 +1016,9 @@ std::string Usage() {
   absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
                   "Run \"sopctl help COMMAND\" or \"sopctl COMMAND --help\" for a command's "
                   "flags.\n"
-                  "Exit status: 0 success, 1 error from the server or in a file, 2 bad usage or\n"
-                  "no access token (nothing was sent), 3 ties found by "
-                  "\"check --fail-on-ties\".\n");
+                  "Exit status: 0 success, 1 error from the server or in a file, or a broken\n"
+                  "audit trail, 2 bad usage or no access token (nothing was sent),\n"
+                  "3 ties found by \"check --fail-on-ties\".\n");
   return usage;
 }
 
@@ -792,6 +1043,41 @@ std::string ResolveCrmMapName(absl::string_view name_or_crm, absl::string_view o
                               absl::string_view collection) {
   if (absl::StrContains(name_or_crm, '/')) return std::string(name_or_crm);
   return CrmMapFullName(org, collection, name_or_crm);
+}
+
+absl::StatusOr<std::string> ResolveRevisionName(absl::string_view sop, absl::string_view rev,
+                                                absl::string_view what, bool allow_aliases) {
+  int64_t id;
+  const bool numeric = absl::SimpleAtoi(rev, &id) && id > 0 && rev[0] != '+';
+  if (!numeric && !(allow_aliases && (rev == "live" || rev == "draft"))) {
+    return UsageError(absl::StrCat(what, ": expected a revision id (a positive integer)",
+                                   allow_aliases ? ", \"live\" or \"draft\"" : "", ", got \"", rev,
+                                   "\""));
+  }
+  return absl::StrCat(sop, "/revisions/", numeric ? absl::StrCat(id) : std::string(rev));
+}
+
+absl::StatusOr<std::string> ResolveCommentName(absl::string_view name, absl::string_view org) {
+  if (absl::StartsWith(name, "orgs/")) return std::string(name);
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+    return UsageError(
+        absl::StrCat("COMMENT: expected SOP_ID/COMMENT_ID or a full name "
+                     "(orgs/ORG/sops/ID/comments/CID), got \"",
+                     name, "\""));
+  }
+  return absl::StrCat(SopName{std::string(org), std::string(parts[0])}.Full(), "/comments/",
+                      parts[1]);
+}
+
+absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view flag, absl::string_view text) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &time, &error)) {
+    return UsageError(absl::StrCat(flag, ": expected an RFC 3339 time such as ",
+                                   "2024-05-01T08:00:00Z, got \"", text, "\""));
+  }
+  return time;
 }
 
 absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text) {
@@ -965,12 +1251,17 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
   if (absl::Status status = ResolveGlobals(flags, env, &invocation.global); !status.ok()) {
     return status;
   }
-  const size_t wanted = command->argument.empty() ? 0 : 1;
+  const std::vector<absl::string_view> arguments =
+      absl::StrSplit(command->argument, ' ', absl::SkipEmpty());
+  const size_t wanted = arguments.size();
   if (positional.size() != wanted) {
     return UsageError(
         wanted == 0
             ? absl::StrCat(command->name, " takes no arguments, got \"", positional[0], "\"")
-            : absl::StrCat(command->name, " needs exactly one ", command->argument));
+        : wanted == 1
+            ? absl::StrCat(command->name, " needs exactly one ", command->argument)
+            : absl::StrCat(command->name, " needs ", command->argument, ", got ", positional.size(),
+                           " argument", positional.size() == 1 ? "" : "s"));
   }
   const std::string& org = invocation.global.org;
   switch (command->command) {
@@ -999,9 +1290,89 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       invocation.fail_on_ties = flags.count("fail-on-ties") > 0;
       invocation.name = ResolveSopName(positional[0], org);
       break;
-    case Command::kGet:
-    case Command::kHistory:
+    case Command::kGet: {
+      invocation.name = ResolveSopName(positional[0], org);
+      if (auto revision = Single(flags, "revision")) {
+        SOP_ASSIGN_OR_RETURN(invocation.revision,
+                             ResolveRevisionName(invocation.name, *revision, "--revision", false));
+      }
+      break;
+    }
     case Command::kPublish:
+      invocation.name = ResolveSopName(positional[0], org);
+      SOP_RETURN_IF_ERROR(BuildPublish(flags, invocation.name, &invocation.publish_sop));
+      break;
+    case Command::kSubmit:
+      invocation.name = ResolveSopName(positional[0], org);
+      invocation.submit.set_name(invocation.name);
+      invocation.submit.set_comment(Single(flags, "comment").value_or(""));
+      break;
+    case Command::kApprove:
+    case Command::kReject:
+      invocation.name = ResolveSopName(positional[0], org);
+      SOP_RETURN_IF_ERROR(
+          BuildSignOff(*command, flags, invocation.name, &invocation.approve, &invocation.reject));
+      break;
+    case Command::kDiff: {
+      invocation.name = ResolveSopName(positional[0], org);
+      SOP_ASSIGN_OR_RETURN(*invocation.diff.mutable_revision_a(),
+                           ResolveRevisionName(invocation.name, positional[1], "REV_A", true));
+      SOP_ASSIGN_OR_RETURN(*invocation.diff.mutable_revision_b(),
+                           ResolveRevisionName(invocation.name, positional[2], "REV_B", true));
+      break;
+    }
+    case Command::kRestore: {
+      invocation.name = ResolveSopName(positional[0], org);
+      SOP_ASSIGN_OR_RETURN(*invocation.restore.mutable_name(),
+                           ResolveRevisionName(invocation.name, positional[1], "REV", false));
+      break;
+    }
+    case Command::kReviewed:
+      invocation.name = ResolveSopName(positional[0], org);
+      invocation.reviewed.set_name(invocation.name);
+      invocation.reviewed.set_comment(Single(flags, "comment").value_or(""));
+      break;
+    case Command::kReviewsDue:
+      invocation.due_reviews.set_parent(OrgName(org));
+      if (auto within = Single(flags, "within")) {
+        absl::StatusOr<absl::Duration> window = ParseLifetime(*within);
+        if (!window.ok()) return UsageError(absl::StrCat("--within: ", window.status().message()));
+        *invocation.due_reviews.mutable_within() = ToProtoDuration(*window);
+      }
+      break;
+    case Command::kCommentAdd: {
+      invocation.name = ResolveSopName(positional[0], org);
+      invocation.add_comment.set_parent(invocation.name);
+      if (positional[1].empty()) return UsageError("comment add: the comment's TEXT is empty");
+      invocation.add_comment.mutable_comment()->set_text(positional[1]);
+      if (auto step = Single(flags, "step")) {
+        SOP_ASSIGN_OR_RETURN(const int ordinal, PositiveInt("step", *step));
+        invocation.add_comment.mutable_comment()->set_step_ordinal(ordinal);
+      }
+      break;
+    }
+    case Command::kCommentList:
+      invocation.name = ResolveSopName(positional[0], org);
+      invocation.list_comments.set_parent(invocation.name);
+      invocation.list_comments.set_unresolved_only(flags.count("unresolved") > 0);
+      break;
+    case Command::kCommentResolve: {
+      SOP_ASSIGN_OR_RETURN(invocation.name, ResolveCommentName(positional[0], org));
+      break;
+    }
+    case Command::kAuditList:
+      SOP_RETURN_IF_ERROR(BuildAuditList(flags, org, &invocation.list_audit));
+      break;
+    case Command::kAuditVerify: {
+      invocation.verify_audit.set_parent(OrgName(org));
+      SOP_ASSIGN_OR_RETURN(const std::optional<std::string> file, NonEmpty(flags, "head-file"));
+      invocation.audit_head_file = file.value_or("");
+      break;
+    }
+    case Command::kAuditHead:
+      invocation.audit_head.set_parent(OrgName(org));
+      break;
+    case Command::kHistory:
     case Command::kDelete:
     case Command::kUndelete:
       invocation.name = ResolveSopName(positional[0], org);

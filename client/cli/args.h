@@ -50,6 +50,19 @@ enum class Command {
   kRoleMapSet,
   kFieldMapGet,
   kFieldMapSet,
+  kSubmit,
+  kApprove,
+  kReject,
+  kDiff,
+  kRestore,
+  kReviewed,
+  kReviewsDue,
+  kCommentAdd,
+  kCommentList,
+  kCommentResolve,
+  kAuditList,
+  kAuditVerify,
+  kAuditHead,
 };
 
 struct GlobalOptions {
@@ -95,12 +108,15 @@ struct Invocation {
   // do nothing else.
   bool version = false;
   Command command = Command::kGet;
+  // Colour the output where a command has colour (diff): not parsed; main
+  // sets it with ShouldColor (format.h).
+  bool color = false;
 
   v1::LookupSopsRequest lookup;         // lookup
   bool watch = false;                   // lookup --watch
   std::string name;                     // get, history, publish, check, delete,
                                         // undelete, token revoke, rolemap get,
-                                        // fieldmap get and set
+                                        // fieldmap get and set, comment resolve
   v1::ListSopsRequest list;             // list
   std::string apply_path;               // apply, validate
   bool publish = false;                 // apply --publish
@@ -114,6 +130,26 @@ struct Invocation {
   v1::CreateOrgRequest create_org;      // org create
   v1::UpdateRoleMapRequest update_role_map;  // rolemap set
   std::string field_map_path;                // fieldmap set --file, read by RunCommand
+
+  // get --revision N: the revision's full name (GetSopRevision); empty: the
+  // SOP itself.
+  std::string revision;
+  v1::PublishSopRequest publish_sop;       // publish (name, emergency, reason)
+  v1::SubmitSopRequest submit;             // submit
+  v1::ApproveSopRequest approve;           // approve
+  v1::RejectSopRequest reject;             // reject
+  v1::DiffSopRevisionsRequest diff;        // diff
+  v1::RestoreSopRevisionRequest restore;   // restore
+  v1::MarkSopReviewedRequest reviewed;     // reviewed
+  v1::ListDueReviewsRequest due_reviews;   // reviews due
+  v1::AddCommentRequest add_comment;       // comment add
+  v1::ListCommentsRequest list_comments;   // comment list
+  v1::ListAuditEventsRequest list_audit;   // audit list
+  v1::VerifyAuditLogRequest verify_audit;  // audit verify (parent)
+  // audit verify --head-file: RunCommand reads the saved AuditHead (JSON, as
+  // "audit head -o json" prints it) into verify_audit.expected_head.
+  std::string audit_head_file;
+  v1::GetAuditHeadRequest audit_head;  // audit head
 };
 
 // Reads an environment variable; nullopt when unset.
@@ -163,6 +199,24 @@ std::string ResolveCrmMapName(absl::string_view name_or_crm, absl::string_view o
 // 30d, 12h, 90m, 3600s, 1d12h. INVALID_ARGUMENT when malformed, zero, or
 // beyond the range of google.protobuf.Duration (10,000 years).
 absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text);
+
+// A revision of the SOP `sop` (a full name) as the diff and restore
+// commands take it: a revision id (a positive integer), or with
+// `allow_aliases` "live" (the published revision) or "draft" (the head);
+// returns orgs/{org}/sops/{sop}/revisions/{rev}. INVALID_ARGUMENT naming
+// `what` ("REV_A") otherwise.
+absl::StatusOr<std::string> ResolveRevisionName(absl::string_view sop, absl::string_view rev,
+                                                absl::string_view what, bool allow_aliases);
+
+// orgs/{org}/sops/{sop}/comments/{comment} for "SOP_ID/COMMENT_ID" in the org
+// `org`; a full name (starting "orgs/") is kept as given. INVALID_ARGUMENT
+// for anything else.
+absl::StatusOr<std::string> ResolveCommentName(absl::string_view name, absl::string_view org);
+
+// An RFC 3339 time as --as-of, --since and --until take it
+// ("2024-05-01T08:00:00Z", "2024-05-01T10:00:00+02:00"). INVALID_ARGUMENT
+// naming `flag` otherwise.
+absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view flag, absl::string_view text);
 
 // A role by its proto name, in any case, '-' standing for '_' (sdr,
 // sales-ops). INVALID_ARGUMENT listing the roles otherwise, and for

@@ -720,5 +720,253 @@ TEST(ResolveSopNameTest, BareIdIsInTheOrg) {
   EXPECT_EQ(ResolveSopName("orgs/b/sops/y", "acme"), "orgs/b/sops/y");
 }
 
+TEST(GovernanceCommandsTest, SubmitTakesTheSopAndAnOptionalComment) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--org", "acme", "submit", "mql-handoff", "--comment", "new SLA"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kSubmit);
+  EXPECT_EQ(invocation->submit.name(), "orgs/acme/sops/mql-handoff");
+  EXPECT_EQ(invocation->submit.comment(), "new SLA");
+}
+
+TEST(GovernanceCommandsTest, ApproveTakesARoleInAnyCaseAndAComment) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"approve", "x", "--role", "sales-manager", "--comment", "ok"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kApprove);
+  EXPECT_EQ(invocation->approve.name(), "orgs/default/sops/x");
+  EXPECT_EQ(invocation->approve.role(), v1::SALES_MANAGER);
+  EXPECT_EQ(invocation->approve.comment(), "ok");
+}
+
+TEST(GovernanceCommandsTest, ApproveAndRejectNameTheRevisionReviewed) {
+  absl::StatusOr<Invocation> invocation = Parse({"approve", "x", "--revision", "4"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->approve.revision_id(), "4");
+  invocation = Parse({"reject", "x", "--comment", "no", "--revision", "5"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->reject.revision_id(), "5");
+  EXPECT_EQ(UsageErrorOf({"approve", "x", "--revision", "draft"}),
+            "--revision: expected a revision id (a positive integer), got \"draft\"");
+}
+
+TEST(GovernanceCommandsTest, ApproveWithoutARoleLeavesItToTheServer) {
+  absl::StatusOr<Invocation> invocation = Parse({"approve", "x"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->approve.role(), v1::ROLE_UNSPECIFIED);
+}
+
+TEST(GovernanceCommandsTest, ApproveRefusesAnUnknownRoleNamingTheFlag) {
+  EXPECT_THAT(UsageErrorOf({"approve", "x", "--role", "boss"}),
+              StartsWith("--role: unknown role \"boss\""));
+}
+
+TEST(GovernanceCommandsTest, RejectNeedsACommentSayingWhy) {
+  EXPECT_EQ(UsageErrorOf({"reject", "x"}),
+            "reject needs --comment saying why, e.g. --comment \"step 2 is wrong\"");
+  EXPECT_EQ(UsageErrorOf({"reject", "x", "--comment="}), "--comment: empty value");
+  absl::StatusOr<Invocation> invocation =
+      Parse({"reject", "x", "--comment", "step 2 is wrong", "--role", "AE"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kReject);
+  EXPECT_EQ(invocation->reject.name(), "orgs/default/sops/x");
+  EXPECT_EQ(invocation->reject.comment(), "step 2 is wrong");
+  EXPECT_EQ(invocation->reject.role(), v1::AE);
+}
+
+TEST(GovernanceCommandsTest, PublishIsNotAnEmergencyUnlessSaid) {
+  absl::StatusOr<Invocation> invocation = Parse({"publish", "x"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->publish_sop.name(), "orgs/default/sops/x");
+  EXPECT_FALSE(invocation->publish_sop.emergency());
+  EXPECT_EQ(invocation->publish_sop.reason(), "");
+}
+
+TEST(GovernanceCommandsTest, EmergencyPublishCarriesItsReason) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"publish", "x", "--emergency", "--reason", "pricing error live"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->name, "orgs/default/sops/x");
+  EXPECT_TRUE(invocation->publish_sop.emergency());
+  EXPECT_EQ(invocation->publish_sop.reason(), "pricing error live");
+}
+
+TEST(GovernanceCommandsTest, EmergencyWithoutAReasonIsRefusedNamingReason) {
+  EXPECT_EQ(UsageErrorOf({"publish", "x", "--emergency"}),
+            "--emergency needs --reason, e.g. --reason \"pricing error live\"");
+  EXPECT_EQ(UsageErrorOf({"publish", "x", "--emergency", "--reason="}), "--reason: empty value");
+  EXPECT_EQ(UsageErrorOf({"publish", "x", "--reason", "why"}), "--reason goes with --emergency");
+}
+
+TEST(GovernanceCommandsTest, DiffTakesRevisionIdsOrLiveOrDraft) {
+  absl::StatusOr<Invocation> invocation = Parse({"diff", "x", "3", "draft"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kDiff);
+  EXPECT_EQ(invocation->diff.revision_a(), "orgs/default/sops/x/revisions/3");
+  EXPECT_EQ(invocation->diff.revision_b(), "orgs/default/sops/x/revisions/draft");
+  invocation = Parse({"diff", "orgs/b/sops/y", "live", "12"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->diff.revision_a(), "orgs/b/sops/y/revisions/live");
+  EXPECT_EQ(invocation->diff.revision_b(), "orgs/b/sops/y/revisions/12");
+}
+
+TEST(GovernanceCommandsTest, DiffRefusesARevisionThatIsNoneOfThoseNamingIt) {
+  EXPECT_EQ(UsageErrorOf({"diff", "x", "0", "draft"}),
+            "REV_A: expected a revision id (a positive integer), \"live\" or \"draft\", got \"0\"");
+  EXPECT_EQ(UsageErrorOf({"diff", "x", "3", "head"}),
+            "REV_B: expected a revision id (a positive integer), \"live\" or \"draft\", got "
+            "\"head\"");
+  EXPECT_EQ(UsageErrorOf({"diff", "x", "3"}), "diff needs NAME REV_A REV_B, got 2 arguments");
+}
+
+TEST(GovernanceCommandsTest, RestoreTakesARevisionIdOnly) {
+  absl::StatusOr<Invocation> invocation = Parse({"restore", "x", "4"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kRestore);
+  EXPECT_EQ(invocation->restore.name(), "orgs/default/sops/x/revisions/4");
+  EXPECT_EQ(UsageErrorOf({"restore", "x", "live"}),
+            "REV: expected a revision id (a positive integer), got \"live\"");
+  EXPECT_EQ(UsageErrorOf({"restore", "x"}), "restore needs NAME REV, got 1 argument");
+}
+
+TEST(GovernanceCommandsTest, GetRevisionNamesTheRevision) {
+  absl::StatusOr<Invocation> invocation = Parse({"get", "x", "--revision", "2"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->revision, "orgs/default/sops/x/revisions/2");
+  EXPECT_EQ(UsageErrorOf({"get", "x", "--revision", "two"}),
+            "--revision: expected a revision id (a positive integer), got \"two\"");
+  invocation = Parse({"get", "x"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->revision, "");
+}
+
+TEST(GovernanceCommandsTest, ReviewedTakesTheSopAndAComment) {
+  absl::StatusOr<Invocation> invocation = Parse({"reviewed", "x", "--comment", "still right"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kReviewed);
+  EXPECT_EQ(invocation->reviewed.name(), "orgs/default/sops/x");
+  EXPECT_EQ(invocation->reviewed.comment(), "still right");
+}
+
+TEST(GovernanceCommandsTest, ReviewsDueWithinIsADuration) {
+  absl::StatusOr<Invocation> invocation = Parse({"--org", "acme", "reviews", "due"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kReviewsDue);
+  EXPECT_EQ(invocation->due_reviews.parent(), "orgs/acme");
+  EXPECT_FALSE(invocation->due_reviews.has_within());
+  invocation = Parse({"reviews", "due", "--within", "30d"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->due_reviews.within().seconds(), 30 * 86400);
+}
+
+TEST(GovernanceCommandsTest, BadWithinIsRefusedNamingTheFlag) {
+  EXPECT_EQ(UsageErrorOf({"reviews", "due", "--within", "a month"}),
+            "--within: expected a duration such as 30d, 12h, 90m or 3600s, got \"a month\"");
+  EXPECT_EQ(UsageErrorOf({"reviews", "due", "--within", "0d"}),
+            "--within: \"0d\" is not a positive duration");
+}
+
+TEST(GovernanceCommandsTest, LookupAsOfIsAnRfc3339Time) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"lookup", "--record-type", "Lead", "--as-of", "2024-04-01T11:00:00+02:00"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->lookup.as_of_time().seconds(), 1711962000);  // 09:00 UTC
+  invocation = Parse({"lookup", "--record-type", "Lead"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_FALSE(invocation->lookup.has_as_of_time());
+}
+
+TEST(GovernanceCommandsTest, BadAsOfIsRefusedNamingTheFlag) {
+  EXPECT_EQ(UsageErrorOf({"lookup", "--record-type", "Lead", "--as-of", "yesterday"}),
+            "--as-of: expected an RFC 3339 time such as 2024-05-01T08:00:00Z, got \"yesterday\"");
+  EXPECT_EQ(UsageErrorOf({"lookup", "--record-type", "Lead", "--as-of", "2024-05-01"}),
+            "--as-of: expected an RFC 3339 time such as 2024-05-01T08:00:00Z, got "
+            "\"2024-05-01\"");
+  EXPECT_EQ(UsageErrorOf(
+                {"lookup", "--record-type", "Lead", "--watch", "--as-of", "2024-05-01T00:00:00Z"}),
+            "--as-of and --watch cannot be combined (a watch follows the present)");
+}
+
+TEST(GovernanceCommandsTest, CommentAddTakesTheTextAndAStep) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"comment", "add", "x", "Call within **5 minutes**?", "--step", "2"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kCommentAdd);
+  EXPECT_EQ(invocation->add_comment.parent(), "orgs/default/sops/x");
+  EXPECT_EQ(invocation->add_comment.comment().text(), "Call within **5 minutes**?");
+  EXPECT_EQ(invocation->add_comment.comment().step_ordinal(), 2);
+  EXPECT_EQ(UsageErrorOf({"comment", "add", "x", "hi", "--step", "0"}),
+            "--step: expected a positive integer, got \"0\"");
+  EXPECT_EQ(UsageErrorOf({"comment", "add", "x"}), "comment add needs NAME TEXT, got 1 argument");
+  EXPECT_EQ(UsageErrorOf({"comment", "add", "x", ""}), "comment add: the comment's TEXT is empty");
+}
+
+TEST(GovernanceCommandsTest, CommentListAndResolve) {
+  absl::StatusOr<Invocation> invocation = Parse({"comment", "list", "x", "--unresolved"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kCommentList);
+  EXPECT_EQ(invocation->list_comments.parent(), "orgs/default/sops/x");
+  EXPECT_TRUE(invocation->list_comments.unresolved_only());
+  invocation = Parse({"--org", "acme", "comment", "resolve", "x/c7"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kCommentResolve);
+  EXPECT_EQ(invocation->name, "orgs/acme/sops/x/comments/c7");
+  invocation = Parse({"comment", "resolve", "orgs/b/sops/y/comments/c1"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->name, "orgs/b/sops/y/comments/c1");
+  EXPECT_THAT(UsageErrorOf({"comment", "resolve", "c7"}),
+              StartsWith("COMMENT: expected SOP_ID/COMMENT_ID or a full name"));
+}
+
+TEST(GovernanceCommandsTest, AuditListFilters) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--org", "acme", "audit", "list", "--sop", "x", "--actor", "dana", "--since",
+             "2024-05-01T00:00:00Z", "--until", "2024-05-02T00:00:00Z"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kAuditList);
+  const v1::ListAuditEventsRequest& request = invocation->list_audit;
+  EXPECT_EQ(request.parent(), "orgs/acme");
+  EXPECT_EQ(request.resource(), "orgs/acme/sops/x");
+  EXPECT_EQ(request.actor(), "dana");
+  EXPECT_EQ(request.start_time().seconds(), 1714521600);
+  EXPECT_EQ(request.end_time().seconds(), 1714608000);
+}
+
+TEST(GovernanceCommandsTest, AuditListRefusesBadTimesNamingTheFlag) {
+  EXPECT_EQ(UsageErrorOf({"audit", "list", "--since", "May 1st"}),
+            "--since: expected an RFC 3339 time such as 2024-05-01T08:00:00Z, got \"May 1st\"");
+  EXPECT_EQ(UsageErrorOf({"audit", "list", "--until", "1714521600"}),
+            "--until: expected an RFC 3339 time such as 2024-05-01T08:00:00Z, got "
+            "\"1714521600\"");
+  EXPECT_EQ(UsageErrorOf({"audit", "list", "--since", "2024-05-02T00:00:00Z", "--until",
+                          "2024-05-01T00:00:00Z"}),
+            "--until must be later than --since");
+}
+
+TEST(GovernanceCommandsTest, AuditVerifyAndHeadAreAboutTheOrg) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--org", "acme", "audit", "verify", "--head-file", "head.json"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kAuditVerify);
+  EXPECT_EQ(invocation->verify_audit.parent(), "orgs/acme");
+  EXPECT_EQ(invocation->audit_head_file, "head.json");
+  EXPECT_EQ(UsageErrorOf({"audit", "verify", "--head-file="}), "--head-file: empty value");
+  invocation = Parse({"--org", "acme", "audit", "head", "-o", "json"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kAuditHead);
+  EXPECT_EQ(invocation->audit_head.parent(), "orgs/acme");
+  EXPECT_EQ(UsageErrorOf({"audit"}), "audit needs a command: list, verify, head");
+}
+
+TEST(GovernanceCommandsTest, UsageListsTheNewCommands) {
+  EXPECT_THAT(Usage(), HasSubstr("  submit        send an SOP's draft for review\n"));
+  EXPECT_THAT(Usage(), HasSubstr("  diff          show what changed between two revisions"));
+  EXPECT_THAT(Usage(), HasSubstr("  comment resolve  mark a comment resolved\n"));
+  EXPECT_THAT(Usage(), HasSubstr("  reviews due   list published SOPs whose review is due\n"));
+  absl::StatusOr<Invocation> help = Parse({"help", "publish"});
+  ASSERT_TRUE(help.ok()) << help.status();
+  EXPECT_THAT(help->usage, HasSubstr("--reason TEXT"));
+}
+
 }  // namespace
 }  // namespace sopsidebar::cli

@@ -24,6 +24,7 @@
 #include "common/sopfile/sop_apply.h"
 #include "common/sopfile/sop_file.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace sopsidebar::cli {
 namespace {
@@ -351,7 +352,9 @@ absl::Status CreateToken(const Invocation& invocation, client::Client& client, s
 
 absl::Status Publish(const Invocation& invocation, client::Client& client, std::ostream& out,
                      std::ostream& err) {
-  SOP_ASSIGN_OR_RETURN(const v1::PublishSopResponse response, client.PublishSop(invocation.name));
+  v1::PublishSopRequest request = invocation.publish_sop;
+  request.set_name(invocation.name);
+  SOP_ASSIGN_OR_RETURN(const v1::PublishSopResponse response, client.PublishSop(request));
   const v1::Sop& sop = response.sop();
   SOP_RETURN_IF_ERROR(Print(
       invocation, response,
@@ -376,6 +379,40 @@ absl::Status Lookup(const Invocation& invocation, client::Client& client, std::o
     absl::StrAppend(&text, FormatNearMisses(response.near_misses()));
   }
   return Print(invocation, response, text, out);
+}
+
+// audit verify: the saved head of --head-file, if any, is what the chain
+// must still hold. Not intact: the verdict is printed and the exit is 1.
+absl::StatusOr<int> VerifyAudit(const Invocation& invocation, client::Client& client,
+                                std::ostream& out) {
+  v1::VerifyAuditLogRequest request = invocation.verify_audit;
+  if (!invocation.audit_head_file.empty()) {
+    absl::StatusOr<std::string> contents = ReadFileContents(invocation.audit_head_file);
+    if (!contents.ok()) {
+      return absl::Status(contents.status().code(),
+                          absl::StrCat("--head-file: cannot read \"", invocation.audit_head_file,
+                                       "\": ", contents.status().message()));
+    }
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(*contents, request.mutable_expected_head());
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--head-file: \"", invocation.audit_head_file,
+                       "\" is not an audit head as \"sopctl audit head -o json\" prints it: ",
+                       parsed.message().ToString()));
+    }
+  }
+  SOP_ASSIGN_OR_RETURN(const v1::VerifyAuditLogResponse response, client.VerifyAuditLog(request));
+  SOP_RETURN_IF_ERROR(Print(invocation, response, FormatAuditVerification(response), out));
+  return response.intact() ? kExitOk : kExitFailed;
+}
+
+// The name a command acted on, as "<verb> <name>".
+std::string Did(absl::string_view verb, const v1::Sop& sop) {
+  std::string line = absl::StrCat(verb, " ", sop.name());
+  const std::string review = FormatReviewState(sop);
+  if (!review.empty()) absl::StrAppend(&line, ": ", review);
+  return TextLine(line);
 }
 
 // lookup --watch: prints each result of the watch as Lookup prints one, the
@@ -418,8 +455,91 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       if (invocation.watch) return ExitStatus(WatchLookup(invocation, client, out));
       return ExitStatus(Lookup(invocation, client, out));
     case Command::kGet: {
+      if (!invocation.revision.empty()) {
+        v1::GetSopRevisionRequest request;
+        request.set_name(invocation.revision);
+        SOP_ASSIGN_OR_RETURN(const v1::SopRevision revision, client.GetSopRevision(request));
+        std::string text = FormatRevisions({revision});
+        absl::StrAppend(&text, "\n", FormatSop(revision.snapshot()));
+        return ExitStatus(Print(invocation, revision, text, out));
+      }
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.GetSop(name));
       return ExitStatus(Print(invocation, sop, FormatSop(sop), out));
+    }
+    case Command::kSubmit: {
+      SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.SubmitSop(invocation.submit));
+      return ExitStatus(Print(invocation, sop, Did("submitted", sop), out));
+    }
+    case Command::kApprove: {
+      SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.ApproveSop(invocation.approve));
+      return ExitStatus(Print(invocation, sop, Did("approved", sop), out));
+    }
+    case Command::kReject: {
+      SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.RejectSop(invocation.reject));
+      return ExitStatus(Print(invocation, sop, Did("rejected", sop), out));
+    }
+    case Command::kDiff: {
+      SOP_ASSIGN_OR_RETURN(const v1::SopDiff diff, client.DiffSopRevisions(invocation.diff));
+      return ExitStatus(Print(invocation, diff, FormatSopDiff(diff, invocation.color), out));
+    }
+    case Command::kRestore: {
+      SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.RestoreSopRevision(invocation.restore));
+      return ExitStatus(
+          Print(invocation, sop,
+                TextLine(absl::StrCat("restored ", invocation.restore.name(), " as draft rev ",
+                                      sop.revision_id(), " of ", sop.name())),
+                out));
+    }
+    case Command::kReviewed: {
+      SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.MarkSopReviewed(invocation.reviewed));
+      std::string line = absl::StrCat("reviewed ", sop.name());
+      if (sop.has_next_review_time()) {
+        absl::StrAppend(&line, "; next review ", FormatTimestamp(sop.next_review_time()));
+      }
+      return ExitStatus(Print(invocation, sop, TextLine(line), out));
+    }
+    case Command::kReviewsDue: {
+      SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> sops,
+                           client.ListAllDueReviews(invocation.due_reviews));
+      v1::ListDueReviewsResponse all;
+      for (v1::Sop& sop : sops) *all.add_sops() = std::move(sop);
+      return ExitStatus(Print(invocation, all,
+                              FormatDueReviews({all.sops().begin(), all.sops().end()}, absl::Now()),
+                              out));
+    }
+    case Command::kCommentAdd: {
+      SOP_ASSIGN_OR_RETURN(const v1::Comment comment, client.AddComment(invocation.add_comment));
+      return ExitStatus(
+          Print(invocation, comment, TextLine(absl::StrCat("added ", comment.name())), out));
+    }
+    case Command::kCommentList: {
+      SOP_ASSIGN_OR_RETURN(std::vector<v1::Comment> comments,
+                           client.ListAllComments(invocation.list_comments));
+      v1::ListCommentsResponse all;
+      for (v1::Comment& comment : comments) *all.add_comments() = std::move(comment);
+      return ExitStatus(Print(invocation, all,
+                              FormatComments({all.comments().begin(), all.comments().end()}), out));
+    }
+    case Command::kCommentResolve: {
+      v1::ResolveCommentRequest request;
+      request.set_name(name);
+      SOP_ASSIGN_OR_RETURN(const v1::Comment comment, client.ResolveComment(request));
+      return ExitStatus(
+          Print(invocation, comment, TextLine(absl::StrCat("resolved ", comment.name())), out));
+    }
+    case Command::kAuditList: {
+      SOP_ASSIGN_OR_RETURN(std::vector<v1::AuditEvent> events,
+                           client.ListAllAuditEvents(invocation.list_audit));
+      v1::ListAuditEventsResponse all;
+      for (v1::AuditEvent& event : events) *all.add_events() = std::move(event);
+      return ExitStatus(Print(invocation, all,
+                              FormatAuditEvents({all.events().begin(), all.events().end()}), out));
+    }
+    case Command::kAuditVerify:
+      return VerifyAudit(invocation, client, out);
+    case Command::kAuditHead: {
+      SOP_ASSIGN_OR_RETURN(const v1::AuditHead head, client.GetAuditHead(invocation.audit_head));
+      return ExitStatus(Print(invocation, head, FormatAuditHead(head), out));
     }
     case Command::kList: {
       v1::ListSopsRequest request = invocation.list;

@@ -38,7 +38,11 @@ inline constexpr int kExitTiesFound = 3;
 // its file likewise (ParseFieldMapFile) and sends nothing when it is wrong.
 // `token create --hubspot-client-secret-file` reads the secret (trimmed)
 // before the call: INVALID_ARGUMENT naming the file, and nothing sent, when
-// it cannot be read or is blank.
+// it cannot be read or is blank. `audit verify --head-file` reads the saved
+// AuditHead (JSON) likewise (INVALID_ARGUMENT naming the file when it is no
+// AuditHead) and returns kExitFailed, after printing the verdict, when the
+// trail is not intact. `diff` colours its lines only when
+// `invocation.color` is set.
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err);
 

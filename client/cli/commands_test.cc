@@ -1221,5 +1221,363 @@ TEST_F(CommandsTest, LookupWatchInSalesforceNamesWatchesTheMappedRecord) {
   EXPECT_EQ(connection_->requests<v1::WatchSopsRequest>().at(0).context().crm(), "salesforce");
 }
 
+// Governance (review, comments, audit). The first tests give the commands
+// canned answers (FaultInjectingConnection::Respond) to check what they send
+// and print; the ones ending in AgainstSopd run against sopd's own methods.
+
+// handoff with an owner review every quarter and a sales manager's sign-off.
+constexpr char kHandoffWithReview[] =
+    "title: Handoff\nowner: Sales Ops\nreview_cycle: QUARTERLY\n"
+    "required_approver_roles: [SALES_MANAGER]\ntargeting_rules:\n  - record_types: [Lead]\n";
+
+// handoff with an owner review every quarter and no sign-offs required.
+constexpr char kHandoffQuarterly[] =
+    "title: Handoff\nowner: Sales Ops\nreview_cycle: QUARTERLY\n"
+    "targeting_rules:\n  - record_types: [Lead]\n";
+
+// What sopd says of handoff's title changed from revision 1 to its draft.
+v1::SopDiff HandoffTitleDiff() {
+  v1::SopDiff diff;
+  diff.set_revision_a("orgs/default/sops/handoff/revisions/1");
+  diff.set_revision_b("orgs/default/sops/handoff/revisions/3");
+  v1::FieldChange& change = *diff.add_changes();
+  change.set_section("title");
+  change.set_path("title");
+  change.set_kind(v1::FieldChange::CHANGED);
+  change.set_before("\"Handoff\"");
+  change.set_after("\"Handoff v2\"");
+  return diff;
+}
+
+TEST_F(CommandsTest, DiffAsksForBothRevisionsAndPrintsTheChangesWithoutColourByDefault) {
+  connection_->Respond("DiffSopRevisions", "orgs/default/sops/handoff/revisions/1",
+                       HandoffTitleDiff());
+  EXPECT_EQ(Run({"diff", "handoff", "1", "draft"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "diff orgs/default/sops/handoff/revisions/1 -> orgs/default/sops/handoff/revisions/3\n"
+            "[title]\n"
+            "changed title\n"
+            "  - \"Handoff\"\n"
+            "  + \"Handoff v2\"\n");
+  const std::vector<v1::DiffSopRevisionsRequest> diffs =
+      connection_->requests<v1::DiffSopRevisionsRequest>();
+  ASSERT_EQ(diffs.size(), 1u);
+  EXPECT_EQ(diffs[0].revision_b(), "orgs/default/sops/handoff/revisions/draft");
+}
+
+TEST_F(CommandsTest, DiffColoursItsLinesWhenTheInvocationSaysSo) {
+  connection_->Respond("DiffSopRevisions", "orgs/default/sops/handoff/revisions/1",
+                       HandoffTitleDiff());
+  absl::StatusOr<Invocation> invocation = ParseCommandLine(
+      {"--token", "t", "diff", "handoff", "1", "draft"},
+      [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  invocation->color = true;
+  EXPECT_EQ(RunCommand(*invocation, client_, out_, err_), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\x1b[31m  - \"Handoff\"\x1b[0m\n"
+                                    "\x1b[32m  + \"Handoff v2\"\x1b[0m\n"));
+}
+
+TEST_F(CommandsTest, DiffAsJsonPrintsTheSopDiff) {
+  connection_->Respond("DiffSopRevisions", "orgs/default/sops/handoff/revisions/1",
+                       HandoffTitleDiff());
+  EXPECT_EQ(Run({"diff", "handoff", "1", "live", "-o", "json"}), 0) << err_.str();
+  v1::SopDiff printed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out_.str(), &printed).ok()) << out_.str();
+  EXPECT_EQ(printed.SerializeAsString(), HandoffTitleDiff().SerializeAsString());
+}
+
+TEST_F(CommandsTest, SubmitSendsTheCommentAndSaysTheRolesAwaited) {
+  v1::Sop submitted;
+  submitted.set_name("orgs/default/sops/handoff");
+  submitted.mutable_review()->set_state(v1::DraftReview::IN_REVIEW);
+  submitted.mutable_review()->add_awaiting_roles(v1::SALES_MANAGER);
+  submitted.mutable_review()->add_awaiting_roles(v1::VP_SALES);
+  connection_->Respond("SubmitSop", "orgs/default/sops/handoff", submitted);
+  EXPECT_EQ(Run({"submit", "handoff", "--comment", "new SLA"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "submitted orgs/default/sops/handoff: IN_REVIEW (awaiting SALES_MANAGER, VP_SALES)\n");
+  const std::vector<v1::SubmitSopRequest> submits = connection_->requests<v1::SubmitSopRequest>();
+  ASSERT_EQ(submits.size(), 1u);
+  EXPECT_EQ(submits[0].comment(), "new SLA");
+}
+
+TEST_F(CommandsTest, RejectSendsTheRoleAndTheReason) {
+  v1::Sop rejected;
+  rejected.set_name("orgs/default/sops/handoff");
+  rejected.mutable_review()->set_state(v1::DraftReview::DRAFT);
+  connection_->Respond("RejectSop", "orgs/default/sops/handoff", rejected);
+  EXPECT_EQ(Run({"reject", "handoff", "--role", "sales_manager", "--comment", "step 2 is wrong"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str(), "rejected orgs/default/sops/handoff: DRAFT\n");
+  const std::vector<v1::RejectSopRequest> rejects = connection_->requests<v1::RejectSopRequest>();
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].role(), v1::SALES_MANAGER);
+  EXPECT_EQ(rejects[0].comment(), "step 2 is wrong");
+}
+
+TEST_F(CommandsTest, ApproveThatTheServerRefusesPrintsItsError) {
+  connection_->Fail("ApproveSop", "orgs/default/sops/handoff",
+                    absl::FailedPreconditionError("orgs/default/sops/handoff is DRAFT, not "
+                                                  "IN_REVIEW: submit it first"));
+  EXPECT_EQ(Run({"approve", "handoff"}), kExitFailed);
+  EXPECT_EQ(err_.str(),
+            "FAILED_PRECONDITION: orgs/default/sops/handoff is DRAFT, not IN_REVIEW: submit it "
+            "first\n");
+}
+
+TEST_F(CommandsTest, EmergencyPublishSendsTheReason) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  CallAs(Issue("default", "admin@example.com", {v1::ADMIN}));
+  Run({"publish", "handoff", "--emergency", "--reason", "pricing error live"});
+  const std::vector<v1::PublishSopRequest> publishes =
+      connection_->requests<v1::PublishSopRequest>();
+  ASSERT_EQ(publishes.size(), 1u);
+  EXPECT_EQ(publishes[0].name(), "orgs/default/sops/handoff");
+  EXPECT_TRUE(publishes[0].emergency());
+  EXPECT_EQ(publishes[0].reason(), "pricing error live");
+}
+
+TEST_F(CommandsTest, GetRevisionShowsThatRevisionsAuthorAndContent) {
+  PublishThenEditAsOpsThenCallAsSdr();
+  CallAs(Issue("default", "ops2@example.com", {v1::SALES_OPS}));
+  EXPECT_EQ(Run({"get", "handoff", "--revision", "1"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("REVISION  TIME"));
+  EXPECT_THAT(out_.str(), HasSubstr("\norgs/default/sops/handoff\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("  Title:"));
+  EXPECT_THAT(out_.str(), HasSubstr("Handoff\n"));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("Handoff v2")));
+  const std::vector<v1::GetSopRevisionRequest> gets =
+      connection_->requests<v1::GetSopRevisionRequest>();
+  ASSERT_EQ(gets.size(), 1u);
+  EXPECT_EQ(gets[0].name(), "orgs/default/sops/handoff/revisions/1");
+}
+
+TEST_F(CommandsTest, CommentAddSendsTheStepAndPrintsTheCommentsName) {
+  v1::Comment added;
+  added.set_name("orgs/default/sops/handoff/comments/c1");
+  connection_->Respond("AddComment", "orgs/default/sops/handoff", added);
+  EXPECT_EQ(Run({"comment", "add", "handoff", "5 minutes?", "--step", "2"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "added orgs/default/sops/handoff/comments/c1\n");
+  const std::vector<v1::AddCommentRequest> adds = connection_->requests<v1::AddCommentRequest>();
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0].comment().text(), "5 minutes?");
+  EXPECT_EQ(adds[0].comment().step_ordinal(), 2);
+}
+
+TEST_F(CommandsTest, AuditListSendsTheFiltersAndPrintsTheEvents) {
+  v1::ListAuditEventsResponse page;
+  v1::AuditEvent& event = *page.add_events();
+  event.set_sequence(1);
+  event.mutable_time()->set_seconds(1714550400);
+  event.set_actor("ops@example.com");
+  event.set_action("sop.create");
+  event.set_resource("orgs/default/sops/handoff");
+  connection_->Respond("ListAuditEvents", "orgs/default", page);
+  EXPECT_EQ(Run({"audit", "list", "--sop", "handoff", "--since", "2024-05-01T00:00:00Z"}), 0)
+      << err_.str();
+  EXPECT_EQ(out_.str(),
+            "SEQ  TIME                     ACTOR            ACTION      RESOURCE                   "
+            "DETAIL\n"
+            "1    2024-05-01 08:00:00 UTC  ops@example.com  sop.create  orgs/default/sops/handoff  "
+            "\n");
+  const std::vector<v1::ListAuditEventsRequest> lists =
+      connection_->requests<v1::ListAuditEventsRequest>();
+  ASSERT_EQ(lists.size(), 1u);
+  EXPECT_EQ(lists[0].resource(), "orgs/default/sops/handoff");
+  EXPECT_EQ(lists[0].start_time().seconds(), 1714521600);
+}
+
+TEST_F(CommandsTest, AuditVerifyOfABrokenChainPrintsTheFirstBrokenSequenceAndExitsOne) {
+  v1::VerifyAuditLogResponse broken;
+  broken.set_intact(false);
+  broken.set_events_checked(4);
+  broken.set_first_broken_sequence(4);
+  broken.set_problem("hash does not match the event");
+  connection_->Respond("VerifyAuditLog", "orgs/default", broken);
+  EXPECT_EQ(Run({"audit", "verify"}), kExitFailed);
+  EXPECT_EQ(out_.str(),
+            "BROKEN at sequence 4: hash does not match the event\n"
+            "4 events checked\n");
+}
+
+TEST_F(CommandsTest, AuditVerifySendsTheHeadThatAuditHeadSavedAsJson) {
+  v1::AuditHead head;
+  head.set_org("orgs/default");
+  head.set_sequence(7);
+  head.set_hash(std::string(64, 'a'));
+  connection_->Respond("GetAuditHead", "orgs/default", head);
+  v1::VerifyAuditLogResponse intact;
+  intact.set_intact(true);
+  intact.set_events_checked(9);
+  *intact.mutable_head() = head;
+  intact.mutable_head()->set_sequence(9);
+  connection_->Respond("VerifyAuditLog", "orgs/default", intact);
+
+  ASSERT_EQ(Run({"audit", "head", "-o", "json"}), 0) << err_.str();
+  const std::string file = Write("head.json", out_.str());
+  EXPECT_EQ(Run({"audit", "verify", "--head-file", file}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), absl::StrCat("intact: 9 events checked, head at sequence 9 (hash ",
+                                     std::string(64, 'a'), ")\n"));
+  const std::vector<v1::VerifyAuditLogRequest> verifies =
+      connection_->requests<v1::VerifyAuditLogRequest>();
+  ASSERT_EQ(verifies.size(), 1u);
+  EXPECT_EQ(verifies[0].expected_head().SerializeAsString(), head.SerializeAsString());
+}
+
+TEST_F(CommandsTest, AuditVerifyWithAHeadFileThatIsNoAuditHeadSendsNothing) {
+  const std::string file = Write("head.json", "sequence 7\n");
+  EXPECT_EQ(Run({"audit", "verify", "--head-file", file}), kExitFailed);
+  EXPECT_THAT(err_.str(), StartsWith(absl::StrCat("INVALID_ARGUMENT: --head-file: \"", file,
+                                                  "\" is not an audit head")));
+  EXPECT_THAT(connection_->calls(), Not(Contains("VerifyAuditLog")));
+  EXPECT_EQ(Run({"audit", "verify", "--head-file", (dir_ / "missing.json").string()}), kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("--head-file: cannot read"));
+  EXPECT_THAT(connection_->calls(), Not(Contains("VerifyAuditLog")));
+}
+
+TEST_F(CommandsTest, ReviewsDueSendsTheWindowAndPrintsEachSop) {
+  v1::ListDueReviewsResponse page;
+  v1::Sop& sop = *page.add_sops();
+  sop.set_name("orgs/default/sops/handoff");
+  sop.set_owner("Sales Ops");
+  sop.set_title("Handoff");
+  sop.mutable_next_review_time()->set_seconds(1714550400);
+  connection_->Respond("ListDueReviews", "orgs/default", page);
+  EXPECT_EQ(Run({"reviews", "due", "--within", "30d"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("orgs/default/sops/handoff  2024-05-01 08:00:00 UTC  overdue"));
+  const std::vector<v1::ListDueReviewsRequest> lists =
+      connection_->requests<v1::ListDueReviewsRequest>();
+  ASSERT_EQ(lists.size(), 1u);
+  EXPECT_EQ(lists[0].within().seconds(), 30 * 86400);
+}
+
+TEST_F(CommandsTest, LookupAsOfSendsTheTime) {
+  EXPECT_EQ(Run({"lookup", "--record-type", "Lead", "--as-of", "2024-05-01T08:30:00Z"}), 0)
+      << err_.str();
+  const std::vector<v1::LookupSopsRequest> lookups = connection_->requests<v1::LookupSopsRequest>();
+  ASSERT_EQ(lookups.size(), 1u);
+  EXPECT_EQ(lookups[0].as_of_time().seconds(), 1714552200);
+}
+
+// Against sopd's own methods (server/api/api_methods.h).
+
+TEST_F(CommandsTest, SubmitApproveThenPublishAgainstSopd) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoffWithReview)}), 0) << err_.str();
+  EXPECT_EQ(Run({"submit", "handoff", "--comment", "ready"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "submitted orgs/default/sops/handoff: IN_REVIEW (awaiting SALES_MANAGER)\n");
+  EXPECT_EQ(Run({"list"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("REVIEW"));
+  EXPECT_THAT(out_.str(), HasSubstr("IN_REVIEW (awaiting SALES_MANAGER)"));
+
+  CallAs(Issue("default", "manager@example.com", {v1::SALES_MANAGER}));
+  EXPECT_EQ(Run({"approve", "handoff", "--comment", "ok"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "approved orgs/default/sops/handoff: APPROVED\n");
+
+  CallAs(Issue("default", "ops2@example.com", {v1::SALES_OPS}));
+  EXPECT_EQ(Run({"publish", "handoff"}), 0) << err_.str();
+  EXPECT_EQ(Head("handoff")->state(), v1::Sop::PUBLISHED);
+}
+
+TEST_F(CommandsTest, PublishOfADraftNotApprovedIsRefusedAgainstSopd) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoffWithReview)}), 0) << err_.str();
+  EXPECT_EQ(Run({"publish", "handoff"}), kExitFailed);
+  EXPECT_THAT(err_.str(), StartsWith("FAILED_PRECONDITION: "));
+}
+
+TEST_F(CommandsTest, RejectReturnsTheDraftToDraftAgainstSopd) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoffWithReview)}), 0) << err_.str();
+  ASSERT_EQ(Run({"submit", "handoff"}), 0) << err_.str();
+  CallAs(Issue("default", "manager@example.com", {v1::SALES_MANAGER}));
+  EXPECT_EQ(Run({"reject", "handoff", "--comment", "step 2 is wrong"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "rejected orgs/default/sops/handoff: DRAFT\n");
+  EXPECT_EQ(Head("handoff")->review().state(), v1::DraftReview::DRAFT);
+}
+
+TEST_F(CommandsTest, DiffOfAnEditedTitleAgainstSopd) {
+  const std::string path = Write("handoff.yaml", kHandoff);
+  ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  Write("handoff.yaml", absl::StrReplaceAll(kHandoff, {{"Handoff", "Handoff v2"}}));
+  ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(Run({"diff", "handoff", "1", "draft"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("diff orgs/default/sops/handoff/revisions/1 -> "
+                                     "orgs/default/sops/handoff/revisions/2\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("[title]\n"
+                                    "changed title\n"
+                                    "  - \"Handoff\"\n"
+                                    "  + \"Handoff v2\"\n"));
+}
+
+TEST_F(CommandsTest, RestoreMakesAnEarlierRevisionTheDraftAgainstSopd) {
+  const std::string path = Write("handoff.yaml", kHandoff);
+  ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  Write("handoff.yaml", absl::StrReplaceAll(kHandoff, {{"Handoff", "Handoff v2"}}));
+  ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(Run({"restore", "handoff", "1"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "restored orgs/default/sops/handoff/revisions/1 as draft rev 3 of "
+            "orgs/default/sops/handoff\n");
+  EXPECT_EQ(Head("handoff")->title(), "Handoff");
+}
+
+TEST_F(CommandsTest, CommentAddListAndResolveAgainstSopd) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  ASSERT_EQ(Run({"comment", "add", "handoff", "Is 5 minutes right?"}), 0) << err_.str();
+  ASSERT_THAT(out_.str(), StartsWith("added orgs/default/sops/handoff/comments/"));
+  const std::string name(absl::StripSuffix(absl::StripPrefix(out_.str(), "added "), "\n"));
+  EXPECT_EQ(Run({"comment", "list", "handoff"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("ops@example.com"));
+  EXPECT_THAT(out_.str(), HasSubstr("open"));
+  EXPECT_THAT(out_.str(), HasSubstr("Is 5 minutes right?"));
+  const std::string id = name.substr(name.rfind('/') + 1);
+  EXPECT_EQ(Run({"comment", "resolve", absl::StrCat("handoff/", id)}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), absl::StrCat("resolved ", name, "\n"));
+  EXPECT_EQ(Run({"comment", "list", "handoff", "--unresolved"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "No comments.\n");
+}
+
+TEST_F(CommandsTest, AuditHeadThenVerifyWithItsFileIsIntactAgainstSopd) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff), "--publish"}), 0) << err_.str();
+  EXPECT_EQ(Run({"audit", "list", "--sop", "handoff"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("sop.create"));
+  EXPECT_THAT(out_.str(), HasSubstr("sop.publish"));
+  ASSERT_EQ(Run({"audit", "head", "-o", "json"}), 0) << err_.str();
+  const std::string file = Write("head.json", out_.str());
+  ASSERT_EQ(Run({"apply", "-f", Write("other.yaml", kOther)}), 0) << err_.str();
+  EXPECT_EQ(Run({"audit", "verify", "--head-file", file}), 0) << err_.str() << out_.str();
+  EXPECT_THAT(out_.str(), StartsWith("intact: "));
+}
+
+TEST_F(CommandsTest, ReviewedAndReviewsDueAgainstSopd) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoffQuarterly), "--publish"}), 0)
+      << err_.str();
+  EXPECT_EQ(Run({"reviews", "due"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "No reviews due.\n");
+  EXPECT_EQ(Run({"reviews", "due", "--within", "100d"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("orgs/default/sops/handoff"));
+  sopd_->clock().Advance(absl::Hours(24 * 100));
+  EXPECT_EQ(Run({"reviews", "due"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("overdue"));
+  EXPECT_EQ(Run({"reviewed", "handoff", "--comment", "still right"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("reviewed orgs/default/sops/handoff; next review "));
+  EXPECT_EQ(Run({"reviews", "due"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "No reviews due.\n");
+}
+
+TEST_F(CommandsTest, LookupAsOfAnswersWithWhatWasPublishedThenAgainstSopd) {
+  const std::string path = Write("handoff.yaml", kHandoff);
+  ASSERT_EQ(Run({"apply", "-f", path, "--publish"}), 0) << err_.str();
+  sopd_->clock().Advance(absl::Hours(1));
+  Write("handoff.yaml", absl::StrReplaceAll(kHandoff, {{"Handoff", "Handoff v2"}}));
+  ASSERT_EQ(Run({"apply", "-f", path, "--publish"}), 0) << err_.str();
+  EXPECT_EQ(Run({"lookup", "--record-type", "Lead", "--as-of", "2024-05-01T08:30:00Z"}), 0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("1. Handoff  (orgs/default/sops/handoff @ rev 2)"));
+  EXPECT_EQ(Run({"lookup", "--record-type", "Lead"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("1. Handoff v2  (orgs/default/sops/handoff @ rev 4)"));
+}
+
 }  // namespace
 }  // namespace sopsidebar::cli

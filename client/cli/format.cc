@@ -147,6 +147,15 @@ std::string FormatMatch(int rank, const v1::SopMatch& match, const FieldSources&
   absl::StrAppend(&rule, " (priority ", why.priority(), ", specificity ", why.specificity(), ")");
   if (!terms.empty()) absl::StrAppend(&rule, ": ", absl::StrJoin(terms, "; "));
   absl::StrAppend(&text, TextLine(rule));
+  if (match.review_overdue()) {
+    absl::StrAppend(&text,
+                    TextLine(absl::StrCat(
+                        "   review overdue",
+                        match.has_next_review_time()
+                            ? absl::StrCat(" since ", FormatTimestamp(match.next_review_time()))
+                            : "",
+                        ": this SOP may be out of date")));
+  }
 
   const int step = match.current_step_index();
   if (step >= 0 && step < sop.steps_size()) {
@@ -387,6 +396,25 @@ std::string FormatSop(const v1::Sop& sop) {
   if (sop.review_cycle() != v1::REVIEW_CYCLE_UNSPECIFIED) {
     add("Review:", v1::ReviewCycle_Name(sop.review_cycle()));
   }
+  if (sop.has_last_review_time()) add("Last review:", FormatTimestamp(sop.last_review_time()));
+  if (sop.has_next_review_time()) add("Next review:", FormatTimestamp(sop.next_review_time()));
+  add("Draft review:", FormatReviewState(sop));
+  if (sop.has_review()) {
+    const v1::DraftReview& review = sop.review();
+    add("Submitted:",
+        review.submitted_by().empty()
+            ? ""
+            : absl::StrCat("by ", review.submitted_by(), " (rev ", review.revision_id(), ")"));
+    add("Approvals:",
+        absl::StrJoin(review.approvals(), ", ", [](std::string* out, const v1::SignOff& s) {
+          absl::StrAppend(out, v1::Role_Name(s.role()), " by ", s.user_id());
+        }));
+    if (review.has_rejection()) {
+      const v1::SignOff& r = review.rejection();
+      add("Rejected:", absl::StrCat("by ", r.user_id(), RoleSuffix(r.role()),
+                                    r.comment().empty() ? "" : ": ", r.comment()));
+    }
+  }
   if (sop.funnel_stage() != v1::FUNNEL_STAGE_UNSPECIFIED) {
     add("Funnel:", v1::FunnelStage_Name(sop.funnel_stage()));
   }
@@ -476,7 +504,139 @@ std::string FormatSopTable(const std::vector<v1::Sop>& sops) {
     rows.push_back({sop.name(), state, OrDash(sop.revision_id()),
                     OrDash(sop.published_revision_id()), sop.title()});
   }
+  // Catalogues without review keep their narrow table.
+  const bool reviews =
+      std::any_of(sops.begin(), sops.end(), [](const v1::Sop& sop) { return sop.has_review(); });
+  if (reviews) {
+    rows[0].insert(rows[0].begin() + 4, "REVIEW");
+    for (size_t i = 0; i < sops.size(); ++i) {
+      rows[i + 1].insert(rows[i + 1].begin() + 4, OrDash(FormatReviewState(sops[i])));
+    }
+  }
   return Table(std::move(rows));
+}
+
+std::string FormatReviewState(const v1::Sop& sop) {
+  if (!sop.has_review() || sop.review().state() == v1::DraftReview::STATE_UNSPECIFIED) return "";
+  const v1::DraftReview& review = sop.review();
+  std::string text = v1::DraftReview::State_Name(review.state());
+  if (review.state() == v1::DraftReview::IN_REVIEW && review.awaiting_roles_size() > 0) {
+    absl::StrAppend(&text, " (awaiting ", JoinRoles(review.awaiting_roles(), ", "), ")");
+  }
+  return text;
+}
+
+bool ShouldColor(bool stdout_is_terminal, const char* no_color) {
+  return stdout_is_terminal && (no_color == nullptr || no_color[0] == '\0');
+}
+
+std::string FormatSopDiff(const v1::SopDiff& diff, bool color) {
+  constexpr absl::string_view kRed = "\x1b[31m", kGreen = "\x1b[32m", kBold = "\x1b[1m",
+                              kReset = "\x1b[0m";
+  // A line of `prefix` and `body` (escaped), in `colour` when colouring.
+  const auto line = [color](absl::string_view colour, absl::string_view prefix,
+                            absl::string_view body) {
+    const std::string text = EscapeUnprintable(absl::StrCat(prefix, body));
+    if (!color || colour.empty()) return absl::StrCat(text, "\n");
+    return absl::StrCat(colour, text, kReset, "\n");
+  };
+  std::string text = TextLine(absl::StrCat("diff ", diff.revision_a(), " -> ", diff.revision_b()));
+  if (diff.changes_size() == 0) return absl::StrCat(text, "no changes\n");
+  const std::string* section = nullptr;
+  for (const v1::FieldChange& change : diff.changes()) {
+    if (section == nullptr || *section != change.section()) {
+      section = &change.section();
+      absl::StrAppend(&text, line(kBold, "", absl::StrCat("[", change.section(), "]")));
+    }
+    absl::string_view kind = "changed";
+    if (change.kind() == v1::FieldChange::ADDED) kind = "added";
+    if (change.kind() == v1::FieldChange::REMOVED) kind = "removed";
+    absl::StrAppend(&text, line("", "", absl::StrCat(kind, " ", change.path())));
+    if (change.lines_size() > 0) {
+      for (const v1::LineChange& l : change.lines()) {
+        if (l.op() == v1::LineChange::ADDED) {
+          absl::StrAppend(&text, line(kGreen, "  + ", l.text()));
+        } else if (l.op() == v1::LineChange::REMOVED) {
+          absl::StrAppend(&text, line(kRed, "  - ", l.text()));
+        } else {
+          absl::StrAppend(&text, line("", "    ", l.text()));
+        }
+      }
+      continue;
+    }
+    if (!change.before().empty()) absl::StrAppend(&text, line(kRed, "  - ", change.before()));
+    if (!change.after().empty()) absl::StrAppend(&text, line(kGreen, "  + ", change.after()));
+  }
+  return text;
+}
+
+std::string FormatComments(const std::vector<v1::Comment>& comments) {
+  if (comments.empty()) return "No comments.\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "STEP", "AUTHOR", "CREATED", "STATUS", "TEXT"}};
+  for (const v1::Comment& c : comments) {
+    const size_t slash = c.name().rfind('/');
+    const std::string id = slash == std::string::npos ? c.name() : c.name().substr(slash + 1);
+    std::string author = OrDash(c.author());
+    if (!c.author_via().empty()) absl::StrAppend(&author, " via ", c.author_via());
+    std::string body = c.text();
+    if (const size_t newline = body.find('\n'); newline != std::string::npos) {
+      body = absl::StrCat(body.substr(0, newline), " ...");
+    }
+    rows.push_back({id, c.step_ordinal() == 0 ? "-" : absl::StrCat(c.step_ordinal()), author,
+                    c.has_create_time() ? FormatTimestamp(c.create_time()) : "-",
+                    c.resolved() ? absl::StrCat("resolved by ", OrDash(c.resolved_by())) : "open",
+                    body});
+  }
+  return Table(std::move(rows));
+}
+
+std::string FormatDueReviews(const std::vector<v1::Sop>& sops, absl::Time now) {
+  if (sops.empty()) return "No reviews due.\n";
+  std::vector<std::vector<std::string>> rows = {{"NAME", "NEXT REVIEW", "DUE", "OWNER", "TITLE"}};
+  for (const v1::Sop& sop : sops) {
+    std::string due = "-";
+    if (sop.has_next_review_time()) {
+      const absl::Time next = ToTime(sop.next_review_time());
+      due = next <= now ? absl::StrCat("overdue ", HumanDuration(now - next))
+                        : absl::StrCat("in ", HumanDuration(next - now));
+    }
+    rows.push_back({sop.name(),
+                    sop.has_next_review_time() ? FormatTimestamp(sop.next_review_time()) : "-", due,
+                    OrDash(sop.owner()), sop.title()});
+  }
+  return Table(std::move(rows));
+}
+
+std::string FormatAuditEvents(const std::vector<v1::AuditEvent>& events) {
+  if (events.empty()) return "No audit events.\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"SEQ", "TIME", "ACTOR", "ACTION", "RESOURCE", "DETAIL"}};
+  for (const v1::AuditEvent& e : events) {
+    std::string actor = OrDash(e.actor());
+    if (!e.actor_via().empty()) absl::StrAppend(&actor, " via ", e.actor_via());
+    std::string resource = e.resource();
+    if (!e.revision_id().empty()) absl::StrAppend(&resource, " @ rev ", e.revision_id());
+    rows.push_back({absl::StrCat(e.sequence()), FormatTimestamp(e.time()), actor, e.action(),
+                    OrDash(resource), e.detail()});
+  }
+  return Table(std::move(rows));
+}
+
+std::string FormatAuditHead(const v1::AuditHead& head) {
+  if (head.sequence() == 0) return TextLine(absl::StrCat(head.org(), ": no audit events yet"));
+  return TextLine(absl::StrCat(head.org(), ": sequence ", head.sequence(), ", hash ", head.hash()));
+}
+
+std::string FormatAuditVerification(const v1::VerifyAuditLogResponse& response) {
+  if (response.intact()) {
+    return TextLine(absl::StrCat("intact: ", response.events_checked(),
+                                 " events checked, head at sequence ", response.head().sequence(),
+                                 " (hash ", OrDash(response.head().hash()), ")"));
+  }
+  return absl::StrCat(TextLine(absl::StrCat("BROKEN at sequence ", response.first_broken_sequence(),
+                                            ": ", response.problem())),
+                      TextLine(absl::StrCat(response.events_checked(), " events checked")));
 }
 
 std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions) {

@@ -47,7 +47,9 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 // with its time left as of `now`, and the cadence day. For a context in a
 // CRM's names (field_sources set), each matched condition says which CRM
 // field its value came from, and a last line lists every mapped field:
-// `fields from the CRM: lead_status (from Status), ...`.
+// `fields from the CRM: lead_status (from Status), ...`. A match whose owner
+// review is overdue says so after its rule: `review overdue since
+// 2024-05-01 08:00:00 UTC: this SOP may be out of date`.
 std::string FormatLookup(const v1::LookupSopsResponse& response, absl::Time now);
 
 // The section `lookup --near-misses` adds after the matches: "near misses:"
@@ -74,8 +76,47 @@ std::string FormatTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie
 // terms, disqualification codes, assets.
 std::string FormatSop(const v1::Sop& sop);
 
-// A table of name, state, revision, published revision and title.
+// A table of name, state, revision, published revision and title. When any
+// SOP has a draft under review (Sop.review), also REVIEW before TITLE:
+// FormatReviewState of each, "-" for those without.
 std::string FormatSopTable(const std::vector<v1::Sop>& sops);
+
+// Where an SOP's draft stands in review: "DRAFT", "IN_REVIEW (awaiting AE,
+// SALES_MANAGER)", "APPROVED", or "" without a review (nothing awaits
+// publishing).
+std::string FormatReviewState(const v1::Sop& sop);
+
+// Whether sopctl colours its output: only when stdout is a terminal and the
+// NO_COLOR environment variable is unset or empty (no-color.org).
+bool ShouldColor(bool stdout_is_terminal, const char* no_color);
+
+// What `sopctl diff` prints: a header "diff REVISION_A -> REVISION_B", then
+// per section (in the diff's order) a line "[section]" and per change
+// "changed|added|removed PATH" followed by, for a line diff, every line as
+// "    " (kept), "  - " or "  + " and the text; else the JSON values before
+// ("  - ") and after ("  + "). "no changes" for an empty diff. With `color`,
+// "-" lines are red, "+" lines green and section lines bold (ANSI escapes);
+// the texts themselves are escaped as TextLine escapes them either way.
+std::string FormatSopDiff(const v1::SopDiff& diff, bool color);
+
+// A table of id, step ("-" for the whole SOP), author, creation time (UTC),
+// "resolved" or "open", and the text (its first line, "..." when longer).
+std::string FormatComments(const std::vector<v1::Comment>& comments);
+
+// A table of the SOPs whose review is due: name, next review time (UTC),
+// "overdue 3d" or "in 5d" as of `now`, owner and title.
+std::string FormatDueReviews(const std::vector<v1::Sop>& sops, absl::Time now);
+
+// A table of sequence, time (UTC), actor ("actor via integration" when an
+// integration acted for them), action, resource and detail.
+std::string FormatAuditEvents(const std::vector<v1::AuditEvent>& events);
+
+// "orgs/ORG: sequence N, hash H" (or "no audit events yet" for sequence 0).
+std::string FormatAuditHead(const v1::AuditHead& head);
+
+// "intact: N events checked, head at sequence S (hash H)", or "BROKEN at
+// sequence S: PROBLEM" and the events checked.
+std::string FormatAuditVerification(const v1::VerifyAuditLogResponse& response);
 
 // A table of revision id, time (UTC), author and change summary.
 std::string FormatRevisions(const std::vector<v1::SopRevision>& revisions);

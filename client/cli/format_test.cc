@@ -737,5 +737,273 @@ TEST(FormatFailureTest, PrintsCodeAndMessageWithoutViolations) {
             "NOT_FOUND: SOP orgs/o/sops/x not found\n");
 }
 
+// A diff of every shape: a changed scalar, a line diff, an added and a
+// removed item, two changes in one section.
+v1::SopDiff ExampleDiff() {
+  return FromText<v1::SopDiff>(R"pb(
+    revision_a: "orgs/default/sops/a/revisions/3"
+    revision_b: "orgs/default/sops/a/revisions/5"
+    changes {
+      section: "title"
+      path: "title"
+      kind: CHANGED
+      before: "\"Handoff\""
+      after: "\"MQL handoff\""
+    }
+    changes {
+      section: "steps"
+      path: "steps[ordinal=2].instructions"
+      kind: CHANGED
+      lines { op: KEPT text: "Call the lead." }
+      lines { op: REMOVED text: "Leave a voicemail." }
+      lines { op: ADDED text: "Leave a voicemail and an email." }
+    }
+    changes {
+      section: "steps"
+      path: "steps[ordinal=3]"
+      kind: ADDED
+      after: "{\"ordinal\":3,\"title\":\"Follow up\"}"
+    }
+    changes {
+      section: "visibility_roles"
+      path: "visibility_roles[AE]"
+      kind: REMOVED
+      before: "\"AE\""
+    })pb");
+}
+
+TEST(FormatSopDiffTest, GroupsChangesBySectionWithMinusAndPlusLines) {
+  EXPECT_EQ(FormatSopDiff(ExampleDiff(), false),
+            "diff orgs/default/sops/a/revisions/3 -> orgs/default/sops/a/revisions/5\n"
+            "[title]\n"
+            "changed title\n"
+            "  - \"Handoff\"\n"
+            "  + \"MQL handoff\"\n"
+            "[steps]\n"
+            "changed steps[ordinal=2].instructions\n"
+            "    Call the lead.\n"
+            "  - Leave a voicemail.\n"
+            "  + Leave a voicemail and an email.\n"
+            "added steps[ordinal=3]\n"
+            "  + {\"ordinal\":3,\"title\":\"Follow up\"}\n"
+            "[visibility_roles]\n"
+            "removed visibility_roles[AE]\n"
+            "  - \"AE\"\n");
+}
+
+TEST(FormatSopDiffTest, ColourMakesMinusRedPlusGreenAndSectionsBold) {
+  EXPECT_EQ(FormatSopDiff(ExampleDiff(), true),
+            "diff orgs/default/sops/a/revisions/3 -> orgs/default/sops/a/revisions/5\n"
+            "\x1b[1m[title]\x1b[0m\n"
+            "changed title\n"
+            "\x1b[31m  - \"Handoff\"\x1b[0m\n"
+            "\x1b[32m  + \"MQL handoff\"\x1b[0m\n"
+            "\x1b[1m[steps]\x1b[0m\n"
+            "changed steps[ordinal=2].instructions\n"
+            "    Call the lead.\n"
+            "\x1b[31m  - Leave a voicemail.\x1b[0m\n"
+            "\x1b[32m  + Leave a voicemail and an email.\x1b[0m\n"
+            "added steps[ordinal=3]\n"
+            "\x1b[32m  + {\"ordinal\":3,\"title\":\"Follow up\"}\x1b[0m\n"
+            "\x1b[1m[visibility_roles]\x1b[0m\n"
+            "removed visibility_roles[AE]\n"
+            "\x1b[31m  - \"AE\"\x1b[0m\n");
+}
+
+TEST(FormatSopDiffTest, EscapesWhatTheServerSentEvenWhenColouring) {
+  v1::SopDiff diff = FromText<v1::SopDiff>(R"pb(
+    revision_a: "orgs/default/sops/a/revisions/1"
+    revision_b: "orgs/default/sops/a/revisions/draft"
+    changes {
+      section: "purpose"
+      path: "purpose"
+      kind: CHANGED
+      lines { op: ADDED text: "evil\x1b[2J" }
+    })pb");
+  EXPECT_EQ(FormatSopDiff(diff, true),
+            "diff orgs/default/sops/a/revisions/1 -> orgs/default/sops/a/revisions/draft\n"
+            "\x1b[1m[purpose]\x1b[0m\n"
+            "changed purpose\n"
+            "\x1b[32m  + evil\\x1b[2J\x1b[0m\n");
+}
+
+TEST(FormatSopDiffTest, EmptyDiffSaysNoChanges) {
+  v1::SopDiff diff;
+  diff.set_revision_a("orgs/default/sops/a/revisions/2");
+  diff.set_revision_b("orgs/default/sops/a/revisions/live");
+  EXPECT_EQ(FormatSopDiff(diff, true),
+            "diff orgs/default/sops/a/revisions/2 -> orgs/default/sops/a/revisions/live\n"
+            "no changes\n");
+}
+
+TEST(FormatLookupTest, SaysWhenAMatchsReviewIsOverdue) {
+  v1::LookupSopsResponse response = FromText<v1::LookupSopsResponse>(R"pb(
+    matches {
+      sop: "orgs/default/sops/a"
+      revision_id: "2"
+      sop_body { title: "A" }
+      current_step_index: -1
+      review_overdue: true
+      next_review_time { seconds: 1714291200 }
+    }
+    matches {
+      sop: "orgs/default/sops/b"
+      revision_id: "3"
+      sop_body { title: "B" }
+      current_step_index: -1
+      next_review_time { seconds: 1714986000 }
+    })pb");
+  const std::string text = FormatLookup(response, absl::FromUnixSeconds(kNow));
+  EXPECT_THAT(text, HasSubstr("1. A  (orgs/default/sops/a @ rev 2)\n"
+                              "   matched rule 1 (priority 0, specificity 0)\n"
+                              "   review overdue since 2024-04-28 08:00:00 UTC: this SOP may be "
+                              "out of date\n"));
+  EXPECT_EQ(text.find("review overdue"), text.rfind("review overdue"));
+}
+
+TEST(ShouldColorTest, OnlyOnATerminalWithoutNoColor) {
+  EXPECT_TRUE(ShouldColor(true, nullptr));
+  EXPECT_TRUE(ShouldColor(true, ""));
+  EXPECT_FALSE(ShouldColor(true, "1"));
+  EXPECT_FALSE(ShouldColor(false, nullptr));
+}
+
+TEST(FormatSopTableTest, ReviewColumnShowsEachDraftsStateAndTheRolesAwaited) {
+  std::vector<v1::Sop> sops = {FromText<v1::Sop>(R"pb(name: "orgs/default/sops/a"
+                                                      state: PUBLISHED
+                                                      revision_id: "4"
+                                                      published_revision_id: "3"
+                                                      title: "A"
+                                                      review {
+                                                        state: IN_REVIEW
+                                                        awaiting_roles: [ AE, SALES_MANAGER ]
+                                                      })pb"),
+                               FromText<v1::Sop>(R"pb(name: "orgs/default/sops/b"
+                                                      state: PUBLISHED
+                                                      revision_id: "2"
+                                                      published_revision_id: "2"
+                                                      title: "B")pb"),
+                               FromText<v1::Sop>(R"pb(name: "orgs/default/sops/c"
+                                                      state: DRAFT
+                                                      revision_id: "1"
+                                                      title: "C"
+                                                      review { state: APPROVED })pb")};
+  EXPECT_EQ(FormatSopTable(sops),
+            "NAME                 STATE                    REV  PUBLISHED  "
+            "REVIEW                                  TITLE\n"
+            "orgs/default/sops/a  PUBLISHED (draft ahead)  4    3          "
+            "IN_REVIEW (awaiting AE, SALES_MANAGER)  A\n"
+            "orgs/default/sops/b  PUBLISHED                2    2          "
+            "-                                       B\n"
+            "orgs/default/sops/c  DRAFT                    1    -          "
+            "APPROVED                                C\n");
+}
+
+TEST(FormatSopTest, ShowsTheDraftsReviewAndTheNextOwnerReview) {
+  const std::string text = FormatSop(FromText<v1::Sop>(R"pb(
+    name: "orgs/default/sops/a"
+    next_review_time { seconds: 1714550400 }
+    review {
+      state: IN_REVIEW
+      revision_id: "4"
+      submitted_by: "ops@example.com"
+      awaiting_roles: [ SALES_MANAGER ]
+      approvals { role: AE user_id: "ae@example.com" }
+    })pb"));
+  EXPECT_THAT(text, HasSubstr("  Next review:   2024-05-01 08:00:00 UTC\n"));
+  EXPECT_THAT(text, HasSubstr("  Draft review:  IN_REVIEW (awaiting SALES_MANAGER)\n"));
+  EXPECT_THAT(text, HasSubstr("  Submitted:     by ops@example.com (rev 4)\n"));
+  EXPECT_THAT(text, HasSubstr("  Approvals:     AE by ae@example.com\n"));
+}
+
+TEST(FormatCommentsTest, OneRowPerCommentWithItsFirstLine) {
+  std::vector<v1::Comment> comments = {
+      FromText<v1::Comment>(R"pb(name: "orgs/default/sops/a/comments/c1"
+                                 text: "Is 5 minutes right?\nMarketing says 15."
+                                 step_ordinal: 2
+                                 author: "ae@example.com"
+                                 create_time { seconds: 1714550400 })pb"),
+      FromText<v1::Comment>(R"pb(name: "orgs/default/sops/a/comments/c2"
+                                 text: "Typo in the title"
+                                 author: "dana"
+                                 author_via: "salesforce-integration"
+                                 create_time { seconds: 1714554000 }
+                                 resolved: true
+                                 resolved_by: "ops@example.com")pb")};
+  EXPECT_EQ(FormatComments(comments),
+            "ID  STEP  AUTHOR                           CREATED                  "
+            "STATUS                       TEXT\n"
+            "c1  2     ae@example.com                   2024-05-01 08:00:00 UTC  "
+            "open                         Is 5 minutes right? ...\n"
+            "c2  -     dana via salesforce-integration  2024-05-01 09:00:00 UTC  "
+            "resolved by ops@example.com  Typo in the title\n");
+  EXPECT_EQ(FormatComments({}), "No comments.\n");
+}
+
+TEST(FormatDueReviewsTest, SaysHowOverdueOrHowSoon) {
+  std::vector<v1::Sop> sops = {
+      FromText<v1::Sop>(R"pb(name: "orgs/default/sops/a"
+                             owner: "Sales Ops"
+                             title: "A"
+                             next_review_time { seconds: 1714291200 })pb"),
+      FromText<v1::Sop>(R"pb(name: "orgs/default/sops/b"
+                             owner: "RevOps"
+                             title: "B"
+                             next_review_time { seconds: 1714986000 })pb")};
+  EXPECT_EQ(FormatDueReviews(sops, absl::FromUnixSeconds(kNow)),
+            "NAME                 NEXT REVIEW              DUE         OWNER      TITLE\n"
+            "orgs/default/sops/a  2024-04-28 08:00:00 UTC  overdue 3d  Sales Ops  A\n"
+            "orgs/default/sops/b  2024-05-06 09:00:00 UTC  in 5d1h     RevOps     B\n");
+  EXPECT_EQ(FormatDueReviews({}, absl::FromUnixSeconds(kNow)), "No reviews due.\n");
+}
+
+TEST(FormatAuditEventsTest, OneRowPerEvent) {
+  std::vector<v1::AuditEvent> events = {
+      FromText<v1::AuditEvent>(R"pb(sequence: 1
+                                    time { seconds: 1714550400 }
+                                    actor: "ops@example.com"
+                                    action: "sop.create"
+                                    resource: "orgs/default/sops/a"
+                                    revision_id: "1"
+                                    detail: "created")pb"),
+      FromText<v1::AuditEvent>(R"pb(sequence: 2
+                                    time { seconds: 1714550460 }
+                                    actor: "dana"
+                                    actor_via: "salesforce-integration"
+                                    action: "comment.add"
+                                    resource: "orgs/default/sops/a/comments/c1")pb")};
+  EXPECT_EQ(FormatAuditEvents(events),
+            "SEQ  TIME                     ACTOR                            ACTION       "
+            "RESOURCE                         DETAIL\n"
+            "1    2024-05-01 08:00:00 UTC  ops@example.com                  sop.create   "
+            "orgs/default/sops/a @ rev 1      created\n"
+            "2    2024-05-01 08:01:00 UTC  dana via salesforce-integration  comment.add  "
+            "orgs/default/sops/a/comments/c1  \n");
+  EXPECT_EQ(FormatAuditEvents({}), "No audit events.\n");
+}
+
+TEST(FormatAuditHeadTest, SaysTheSequenceAndHash) {
+  EXPECT_EQ(FormatAuditHead(FromText<v1::AuditHead>(R"pb(org: "orgs/default"
+                                                         sequence: 7
+                                                         hash: "ab12")pb")),
+            "orgs/default: sequence 7, hash ab12\n");
+  EXPECT_EQ(FormatAuditHead(FromText<v1::AuditHead>(R"pb(org: "orgs/default")pb")),
+            "orgs/default: no audit events yet\n");
+}
+
+TEST(FormatAuditVerificationTest, IntactOrTheFirstBrokenSequenceAndItsProblem) {
+  EXPECT_EQ(FormatAuditVerification(FromText<v1::VerifyAuditLogResponse>(R"pb(
+              intact: true
+              events_checked: 7
+              head { org: "orgs/default" sequence: 7 hash: "ab12" })pb")),
+            "intact: 7 events checked, head at sequence 7 (hash ab12)\n");
+  EXPECT_EQ(FormatAuditVerification(FromText<v1::VerifyAuditLogResponse>(R"pb(
+              events_checked: 4
+              first_broken_sequence: 4
+              problem: "previous_hash does not match event 3")pb")),
+            "BROKEN at sequence 4: previous_hash does not match event 3\n"
+            "4 events checked\n");
+}
+
 }  // namespace
 }  // namespace sopsidebar::cli

@@ -4,6 +4,11 @@
 // So the tests meet the server's own validation, permissions, update masks,
 // publish rules, ties and page tokens, not a model of them that drifts.
 //
+// CallUnary runs sopd's own method table (server/api/api_methods.h): every
+// unary RPC reaches the domain exactly as sopd's transports reach it, with no
+// mapping here. The typed methods that predate CallUnary still call the
+// registries directly.
+//
 // What a real sopd does that no domain call can (a server going away, a write
 // refused half-way through a run) is injected by FaultInjectingConnection, a
 // decorator over the real connection, which also records the calls.
@@ -25,6 +30,7 @@
 #include "client/connection.h"
 #include "common/model/roles.h"
 #include "google/protobuf/message.h"
+#include "server/api/api_methods.h"
 #include "server/common/clock.h"
 #include "server/common/message_stream.h"
 #include "server/domain/auth/access_registry.h"
@@ -73,6 +79,9 @@ class InProcessSopd {
   // dispatcher makes an INTEGRATION token act for the viewer its metadata
   // states (PERMISSION_DENIED for any other token). Lookups and watches of a
   // context with a crm are mapped by the org's field map, as sopd maps them.
+  // CallUnary runs the method of sopd's method table (the Work it names runs
+  // on the calling thread); INTERNAL, saying why, while the table cannot be
+  // built (a method of the protos that sopd does not bind yet).
   std::shared_ptr<client::Connection> Connect(std::string token,
                                               client::ConnectionOptions::Viewer viewer = {});
 
@@ -101,6 +110,8 @@ class InProcessSopd {
   SopRegistry& registry() { return *registry_; }
   AccessRegistry& access() { return *access_; }
   CrmMaps& crm() { return *crm_; }
+  // sopd's method table over the registries, or why it could not be built.
+  absl::StatusOr<const MethodLookup*> methods() const;
 
  private:
   explicit InProcessSopd(const Options& options)
@@ -119,6 +130,10 @@ class InProcessSopd {
   std::unique_ptr<SopRegistry> registry_;
   // After registry_: destroyed before it.
   std::unique_ptr<LookupWatchHub> watches_;
+  // Over the registries and the hub; set by Restart, as is methods_status_
+  // when the table cannot be built.
+  std::unique_ptr<ApiMethods> methods_;
+  absl::Status methods_status_;
   std::string admin_token_;
   absl::Mutex sinks_mu_;
   // The sinks of the watches opened, for EndWatches; expired once closed.
@@ -137,6 +152,12 @@ class FaultInjectingConnection : public client::Connection {
   void Fail(const std::string& method, const std::string& name, absl::Status status);
   // Fails every call with `status` from now on ("sopd went away").
   void FailEverything(absl::Status status);
+  // Answers CallUnary of `method` (e.g. "VerifyAuditLog") about `name` with
+  // a copy of `response` from now on, sending nothing on: what the domain
+  // cannot be made to answer (a broken audit chain). A response of another
+  // type than the method's fails the call with INVALID_ARGUMENT.
+  void Respond(const std::string& method, const std::string& name,
+               const google::protobuf::Message& response);
 
   // The methods called, in order, failed ones included.
   std::vector<std::string> calls() const;
@@ -184,6 +205,12 @@ class FaultInjectingConnection : public client::Connection {
   absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override;
   absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override;
   absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override;
+  // Recorded as the method's name ("SubmitSop") about the request's name,
+  // else its parent, else its revision_a (the SOP, comment, revision or org
+  // it is about), so Fail("SubmitSop", "orgs/default/sops/x", ...) fails it.
+  absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
+                         const google::protobuf::Message& request,
+                         google::protobuf::Message* response) override;
 
  private:
   // Records the call of `method` about `name`; the status to fail it with,
@@ -207,6 +234,9 @@ class FaultInjectingConnection : public client::Connection {
   // By "<method> <name>".
   std::map<std::string, absl::Status> failures_ ABSL_GUARDED_BY(mu_);
   absl::Status fail_everything_ ABSL_GUARDED_BY(mu_);
+  // By "<method> <name>".
+  std::map<std::string, std::shared_ptr<const google::protobuf::Message>> responses_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sopsidebar::cli

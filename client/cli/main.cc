@@ -1,4 +1,6 @@
 // sopctl: the command-line client of sopd. Flags are parsed here only.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -8,6 +10,7 @@
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "client/cli/connection_options.h"
+#include "client/cli/format.h"
 #include "client/client.h"
 #include "client/connection.h"
 
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   if (invocation->command == cli::Command::kValidate) {
     return cli::RunValidate(*invocation, std::cout, std::cerr);
   }
+  invocation->color = cli::ShouldColor(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
   absl::StatusOr<client::ConnectionOptions> options =
       cli::MakeConnectionOptions(invocation->global, cli::ReadFileContents);
   if (!options.ok()) return usage_error(options.status());

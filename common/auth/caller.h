@@ -28,6 +28,10 @@ struct Caller {
   // the integration token's user id. user_id, display_name and roles are
   // then the viewer's, token_name the integration's.
   std::string via;
+  // Where the call came from, for the audit trail: the transport, the
+  // peer's address and the client's user agent, e.g. "grpc
+  // ipv4:127.0.0.1:53012 grpc-c++/1.51.1". Empty in process.
+  std::string client;
   // Work not started by then is not done (DEADLINE_EXCEEDED).
   absl::Time deadline = absl::InfiniteFuture();
 };

@@ -7,20 +7,35 @@ namespace {
 
 constexpr RoleSet kEditors = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN);
 
+constexpr RoleSet kLeaders =
+    RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN) | RoleBit(v1::VP_SALES) |
+    RoleBit(v1::MARKETING_DIRECTOR);
+
 constexpr Permission kTable[] = {
-    {Operation::kLookup, "look up SOPs", kPeopleRoles, false, false},
-    {Operation::kReadPublished, "read published SOPs", kPeopleRoles, false, false},
-    {Operation::kReadDrafts, "read SOP drafts", kEditors, true, false},
-    {Operation::kReadHistory, "read SOP history", kEditors, true, false},
-    {Operation::kWriteSops, "create, change or delete SOPs", kEditors, false, false},
-    {Operation::kPublishSops, "publish SOPs", kEditors, false, false},
-    {Operation::kManageTokens, "manage tokens", RoleBit(v1::ADMIN), false, false},
-    {Operation::kManageOrgs, "manage orgs", 0, false, true},
-    {Operation::kManageServerAdmins, "manage server-admin tokens", 0, false, true},
-    {Operation::kDebugTargeting, "see near misses", kEditors, false, false},
-    {Operation::kPing, "call sopd", kAllRoles, false, false},
-    {Operation::kManageRoleMaps, "manage CRM role maps", RoleBit(v1::ADMIN), false, false},
-    {Operation::kManageFieldMaps, "manage CRM field maps", kEditors, false, false},
+    // operation, description, roles, owners, approvers, server_admin_only
+    {Operation::kLookup, "look up SOPs", kPeopleRoles, false, false, false},
+    {Operation::kReadPublished, "read published SOPs", kPeopleRoles, false, false, false},
+    {Operation::kReadDrafts, "read SOP drafts", kEditors, true, true, false},
+    {Operation::kReadHistory, "read SOP history", kEditors, true, true, false},
+    {Operation::kWriteSops, "create, change or delete SOPs", kEditors, false, false, false},
+    {Operation::kPublishSops, "publish SOPs", kEditors, false, false, false},
+    {Operation::kManageTokens, "manage tokens", RoleBit(v1::ADMIN), false, false, false},
+    {Operation::kManageOrgs, "manage orgs", 0, false, false, true},
+    {Operation::kManageServerAdmins, "manage server-admin tokens", 0, false, false, true},
+    {Operation::kDebugTargeting, "see near misses", kEditors, false, false, false},
+    {Operation::kPing, "call sopd", kAllRoles, false, false, false},
+    {Operation::kManageRoleMaps, "manage CRM role maps", RoleBit(v1::ADMIN), false, false, false},
+    {Operation::kManageFieldMaps, "manage CRM field maps", kEditors, false, false, false},
+    {Operation::kSubmitSops, "submit SOPs for review or mark them reviewed", kEditors, true,
+     false, false},
+    {Operation::kSignOffSops, "sign off this SOP (hold one of its required approver roles)", 0,
+     false, true, false},
+    {Operation::kEmergencyPublish, "publish without the required sign-offs", RoleBit(v1::ADMIN),
+     false, false, false},
+    {Operation::kComment, "comment on SOPs", kEditors, true, true, false},
+    {Operation::kReadAudit, "read the audit trail", kLeaders, false, false, false},
+    {Operation::kManageOrgSettings, "change the org's settings", RoleBit(v1::ADMIN), false, false,
+     false},
 };
 
 const Permission& Row(Operation operation) {
@@ -66,12 +81,13 @@ bool IsAllowed(const Caller& caller, Operation operation, const SopAccess& sop) 
   const Permission& p = Row(operation);
   if (p.server_admin_only) return caller.server_admin;
   if (caller.roles & p.roles) return true;
-  if (!p.owners_and_approvers) return false;
-  // Owning or approving adds reads of an SOP the caller's roles already see
+  if (!p.owners && !p.approvers) return false;
+  // Owning or approving adds rights on an SOP the caller's roles already see
   // and never widens who sees it. Approver roles are among the roles that
   // see the SOP; an owner's roles may not be.
   return RolesMaySee(caller.roles, sop.visible_to) &&
-         (IsOwnerId(caller, sop.owner_user_id) || (caller.roles & sop.approvers));
+         ((p.owners && IsOwnerId(caller, sop.owner_user_id)) ||
+          (p.approvers && (caller.roles & sop.approvers) != 0));
 }
 
 absl::Status Authorize(const Caller& caller, Operation operation, const v1::Sop* sop) {

@@ -26,6 +26,12 @@ enum class Operation {
   kPing,                // WhoAmI, Ping
   kManageRoleMaps,      // read and replace the org's CRM role maps
   kManageFieldMaps,     // read and replace the org's CRM field maps
+  kSubmitSops,          // send a draft for review; record an owner review
+  kSignOffSops,         // approve or reject a draft under review
+  kEmergencyPublish,    // publish without the required sign-offs
+  kComment,             // add and resolve comments on SOPs
+  kReadAudit,           // list and verify the org's audit trail
+  kManageOrgSettings,   // change the org's settings
 };
 
 struct Permission {
@@ -35,8 +41,9 @@ struct Permission {
   // Roles allowed everywhere in their org.
   RoleSet roles;
   // Also allowed, on an SOP the caller's roles see (VisibleToRoles): its
-  // owner (IsOwner) and holders of its required approver roles.
-  bool owners_and_approvers;
+  // owner (IsOwner), and holders of its required approver roles.
+  bool owners;
+  bool approvers;
   // Only server admins, whatever their roles.
   bool server_admin_only;
 };

@@ -21,7 +21,7 @@ TEST(PermissionsTest, EveryOperationHasExactlyOneRow) {
   for (const Permission& p : PermissionTable()) {
     EXPECT_TRUE(seen.insert(p.operation).second);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kManageFieldMaps) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kManageOrgSettings) + 1);
 }
 
 TEST(PermissionsTest, EveryRoleButIntegrationMayLookUpAndReadPublished) {
@@ -111,6 +111,47 @@ TEST(PermissionsTest, OrgsAndServerAdminTokensNeedAServerAdminWhateverTheRoles) 
   admin.server_admin = true;
   EXPECT_TRUE(IsAllowed(admin, Operation::kManageOrgs));
   EXPECT_TRUE(IsAllowed(admin, Operation::kManageServerAdmins));
+}
+
+TEST(PermissionsTest, OnlyHoldersOfARequiredApproverRoleSignOff) {
+  v1::Sop sop;
+  sop.add_required_approver_roles(v1::VP_SALES);
+  sop.add_required_approver_roles(v1::MARKETING_DIRECTOR);
+  sop.set_owner_user_id("owner@example.com");
+  for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
+    const bool approver = r == v1::VP_SALES || r == v1::MARKETING_DIRECTOR;
+    EXPECT_EQ(IsAllowed(WithRoles(RoleBit(static_cast<v1::Role>(r))), Operation::kSignOffSops,
+                        &sop),
+              approver)
+        << r;
+  }
+  // Owning the SOP is not an approver role, and neither is ADMIN.
+  Caller owner = WithRoles(RoleBit(v1::SDR));
+  owner.user_id = "owner@example.com";
+  EXPECT_FALSE(IsAllowed(owner, Operation::kSignOffSops, &sop));
+  EXPECT_TRUE(IsAllowed(owner, Operation::kSubmitSops, &sop));
+  // Approver roles see the SOP whatever its visibility roles say.
+  sop.add_visibility_roles(v1::AE);
+  EXPECT_TRUE(IsAllowed(WithRoles(RoleBit(v1::VP_SALES)), Operation::kSignOffSops, &sop));
+  EXPECT_FALSE(IsAllowed(WithRoles(RoleBit(v1::SALES_MANAGER)), Operation::kSignOffSops, &sop));
+}
+
+TEST(PermissionsTest, OwnersSubmitButApproversDoNot) {
+  v1::Sop sop;
+  sop.add_required_approver_roles(v1::VP_SALES);
+  EXPECT_FALSE(IsAllowed(WithRoles(RoleBit(v1::VP_SALES)), Operation::kSubmitSops, &sop));
+  EXPECT_TRUE(IsAllowed(WithRoles(RoleBit(v1::SALES_OPS)), Operation::kSubmitSops, &sop));
+  EXPECT_TRUE(IsAllowed(WithRoles(RoleBit(v1::VP_SALES)), Operation::kComment, &sop));
+  EXPECT_FALSE(IsAllowed(WithRoles(RoleBit(v1::SDR)), Operation::kComment, &sop));
+}
+
+TEST(PermissionsTest, OnlyAdminPublishesInAnEmergency) {
+  for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
+    EXPECT_EQ(IsAllowed(WithRoles(RoleBit(static_cast<v1::Role>(r))),
+                        Operation::kEmergencyPublish),
+              r == v1::ADMIN)
+        << r;
+  }
 }
 
 TEST(PermissionsTest, DenialNamesTheOperation) {

@@ -17,6 +17,7 @@ constexpr absl::string_view kOrgForm = "orgs/{org}";
 constexpr absl::string_view kSopForm = "orgs/{org}/sops/{sop}";
 constexpr absl::string_view kTokenForm = "orgs/{org}/tokens/{token}";
 constexpr absl::string_view kRevisionForm = "orgs/{org}/sops/{sop}/revisions/{revision}";
+constexpr absl::string_view kCommentForm = "orgs/{org}/sops/{sop}/comments/{comment}";
 
 // Splits `name` into the ids that follow each of `collections`; empty on a
 // mismatch.
@@ -76,6 +77,12 @@ std::string RevisionName::Full() const {
   return absl::StrCat(sop.Full(), "/revisions/", revision);
 }
 
+std::string CommentName::Full() const { return absl::StrCat(sop.Full(), "/comments/", comment); }
+
+std::string AuditEventName(absl::string_view org, int64_t sequence) {
+  return absl::StrCat("orgs/", org, "/auditEvents/", sequence);
+}
+
 std::string TokenName::Full() const { return absl::StrCat("orgs/", org, "/tokens/", token); }
 
 absl::StatusOr<std::string> ParseOrgName(absl::string_view field, absl::string_view name) {
@@ -105,6 +112,15 @@ absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
   }
   SOP_RETURN_IF_ERROR(CheckIds(field, name, kRevisionForm, {{"org", ids[0]}, {"SOP", ids[1]}}));
   return RevisionName{SopName{ids[0], ids[1]}, revision};
+}
+
+absl::StatusOr<CommentName> ParseCommentName(absl::string_view field, absl::string_view name) {
+  if (name.empty()) return error::RequiredField(field);
+  std::vector<std::string> ids = SplitName(name, {"orgs", "sops", "comments"});
+  if (ids.empty()) return error::InvalidResourceName(field, name, kCommentForm);
+  SOP_RETURN_IF_ERROR(CheckIds(field, name, kCommentForm,
+                               {{"org", ids[0]}, {"SOP", ids[1]}, {"comment", ids[2]}}));
+  return CommentName{SopName{ids[0], ids[1]}, ids[2]};
 }
 
 absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name) {

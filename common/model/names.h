@@ -1,5 +1,7 @@
 // Resource names (AIP-122): orgs/{org}, orgs/{org}/sops/{sop},
-// orgs/{org}/sops/{sop}/revisions/{revision}, orgs/{org}/tokens/{token}.
+// orgs/{org}/sops/{sop}/revisions/{revision},
+// orgs/{org}/sops/{sop}/comments/{comment}, orgs/{org}/tokens/{token},
+// orgs/{org}/auditEvents/{sequence}.
 //
 // Ids are 1-63 characters of [a-z0-9-], starting with a letter and not ending
 // with '-'. Revision ids are positive decimal integers. Thread-safe (pure).
@@ -34,6 +36,17 @@ struct RevisionName {
   // orgs/{org}/sops/{sop}/revisions/{revision}
   std::string Full() const;
 };
+
+struct CommentName {
+  SopName sop;
+  std::string comment;
+
+  // orgs/{org}/sops/{sop}/comments/{comment}
+  std::string Full() const;
+};
+
+// orgs/{org}/auditEvents/{sequence}
+std::string AuditEventName(absl::string_view org, int64_t sequence);
 
 struct TokenName {
   std::string org;
@@ -73,6 +86,8 @@ absl::StatusOr<std::string> ParseOrgName(absl::string_view field, absl::string_v
 absl::StatusOr<SopName> ParseSopName(absl::string_view field, absl::string_view name);
 absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
                                                absl::string_view name);
+
+absl::StatusOr<CommentName> ParseCommentName(absl::string_view field, absl::string_view name);
 
 absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name);
 // `collection` is kRoleMaps or kFieldMaps; {crm} must be a CRM sopd knows.

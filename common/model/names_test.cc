@@ -22,6 +22,22 @@ TEST(NamesTest, ParsesRevisionNames) {
   EXPECT_EQ(name->Full(), "orgs/default/sops/a1/revisions/12");
 }
 
+TEST(NamesTest, ParsesCommentNamesAndRejectsOthers) {
+  absl::StatusOr<CommentName> name =
+      ParseCommentName("name", "orgs/acme/sops/mql-handoff/comments/c-1a2b");
+  ASSERT_TRUE(name.ok()) << name.status();
+  EXPECT_EQ(name->sop.Full(), "orgs/acme/sops/mql-handoff");
+  EXPECT_EQ(name->comment, "c-1a2b");
+  EXPECT_EQ(name->Full(), "orgs/acme/sops/mql-handoff/comments/c-1a2b");
+  for (const char* bad : {"", "orgs/acme/sops/a/revisions/1", "orgs/acme/sops/a/comments/",
+                          "orgs/acme/sops/a/comments/C1"}) {
+    absl::StatusOr<CommentName> parsed = ParseCommentName("comment.name", bad);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(parsed.status().message().find("comment.name"), std::string::npos) << bad;
+  }
+  EXPECT_EQ(AuditEventName("acme", 42), "orgs/acme/auditEvents/42");
+}
+
 TEST(NamesTest, MalformedNamesAreInvalidArgumentNamingTheField) {
   for (const char* bad : {"orgs/default", "orgs//sops/a", "orgs/Default/sops/a",
                           "orgs/default/sops/a/", "orgs/default/sop/a",

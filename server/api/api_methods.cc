@@ -180,6 +180,33 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
                                     [r](auto& c, auto& q) { return r->PublishSop(c, q); });
   bind.Unary<v1::CheckTargetingRequest>(Work::kReads,
                                         [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
+  bind.Unary<v1::SubmitSopRequest>(Work::kWrites,
+                                   [r](auto& c, auto& q) { return r->SubmitSop(c, q); });
+  bind.Unary<v1::ApproveSopRequest>(Work::kWrites,
+                                    [r](auto& c, auto& q) { return r->ApproveSop(c, q); });
+  bind.Unary<v1::RejectSopRequest>(Work::kWrites,
+                                   [r](auto& c, auto& q) { return r->RejectSop(c, q); });
+  bind.Unary<v1::DiffSopRevisionsRequest>(
+      Work::kReads, [r](auto& c, auto& q) { return r->DiffSopRevisions(c, q); });
+  bind.Unary<v1::RestoreSopRevisionRequest>(
+      Work::kWrites, [r](auto& c, auto& q) { return r->RestoreSopRevision(c, q); });
+  bind.Unary<v1::MarkSopReviewedRequest>(
+      Work::kWrites, [r](auto& c, auto& q) { return r->MarkSopReviewed(c, q); });
+  bind.Unary<v1::ListDueReviewsRequest>(Work::kReads,
+                                        [r](auto& c, auto& q) { return r->ListDueReviews(c, q); });
+  bind.Unary<v1::AddCommentRequest>(Work::kWrites,
+                                    [r](auto& c, auto& q) { return r->AddComment(c, q); });
+  bind.Unary<v1::ListCommentsRequest>(Work::kReads,
+                                      [r](auto& c, auto& q) { return r->ListComments(c, q); });
+  bind.Unary<v1::ResolveCommentRequest>(Work::kWrites,
+                                        [r](auto& c, auto& q) { return r->ResolveComment(c, q); });
+  const AuditLog* const audit = &registry->audit();
+  bind.Unary<v1::ListAuditEventsRequest>(
+      Work::kReads, [audit](auto& c, auto& q) { return audit->ListAuditEvents(c, q); });
+  bind.Unary<v1::VerifyAuditLogRequest>(
+      Work::kReads, [audit](auto& c, auto& q) { return audit->VerifyAuditLog(c, q); });
+  bind.Unary<v1::GetAuditHeadRequest>(
+      Work::kReads, [audit](auto& c, auto& q) { return audit->GetAuditHead(c, q); });
 
   // The lookup hot path writes its response's bytes without building it; a
   // context in a CRM's names is mapped first (crm_lookup.h).
@@ -210,6 +237,8 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   bind.Unary<v1::ListOrgsRequest>(Work::kInline,
                                   [a](auto& c, auto& q) { return a->ListOrgs(c, q); });
   bind.Unary<v1::GetOrgRequest>(Work::kInline, [a](auto& c, auto& q) { return a->GetOrg(c, q); });
+  bind.Unary<v1::UpdateOrgRequest>(Work::kWrites,
+                                   [a](auto& c, auto& q) { return a->UpdateOrg(c, q); });
   bind.Unary<v1::PingRequest>(Work::kInline, [a](auto& c, auto& q) { return a->Ping(c, q); });
   bind.Unary<v1::GetRoleMapRequest>(Work::kInline,
                                     [crm](auto& c, auto& q) { return crm->GetRoleMap(c, q); });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -101,6 +102,18 @@ void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,
         std::move (*state)(std::move(result));
       });
   if (!queued) std::move (*state)(error::ServerBusy(queue.options().name, queue.queued()));
+}
+
+std::string ClientOf(absl::string_view transport, absl::string_view peer,
+                     absl::string_view user_agent) {
+  constexpr size_t kMaxUserAgent = 200;
+  std::string client = absl::StrCat(transport, " ", peer);
+  if (!user_agent.empty()) {
+    absl::StrAppend(&client, " ",
+                    absl::CHexEscape(user_agent.substr(0, std::min(user_agent.size(),
+                                                                   kMaxUserAgent))));
+  }
+  return client;
 }
 
 void Dispatcher::LogIfRejected(absl::string_view method, absl::string_view peer,

@@ -124,6 +124,13 @@ class Dispatcher {
   WorkQueue writes_;
 };
 
+// Caller::client for a call over `transport` ("grpc", "http") from `peer`
+// with the user agent `user_agent`: "http 127.0.0.1:40022 Mozilla/5.0 ...".
+// The user agent is the client's own words: unprintable characters are
+// escaped and it is cut to 200 bytes.
+std::string ClientOf(absl::string_view transport, absl::string_view peer,
+                     absl::string_view user_agent);
+
 }  // namespace sopsidebar
 
 #endif  // SOPSIDEBAR_SERVER_API_DISPATCHER_H_

@@ -21,8 +21,9 @@ struct ImportSummary {
 
 // Loads every SOP file under `path` (a file or a directory) first, so a bad
 // file stops the import before anything is written; then creates and
-// publishes each missing SOP in orgs/default, as the SALES_OPS user
-// "sopd --import". An existing SOP is kept as it is (the default: edits made
+// publishes each missing SOP in orgs/default, as the SALES_OPS and ADMIN
+// user "sopd --import", without the files' sign-offs (an emergency publish
+// whose reason names the import, in the audit trail). An existing SOP is kept as it is (the default: edits made
 // since an earlier import survive a restart) or, with ExistingSop::kUpdate,
 // updated to the file and published. A file naming another org fails with
 // NOT_FOUND.

@@ -96,6 +96,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   };
   SOP_ASSIGN_OR_RETURN(server->registry_,
                        SopRegistry::Create(server->store_.get(), &Clock::Real(), timed_build));
+  server->registry_->SetOrgPolicySource(OrgPoliciesOf(server->access_.get()));
   times.load_catalog = lap();
   times.index_build = absl::Nanoseconds(index_build->load());
   if (!options.import_dir.empty()) {

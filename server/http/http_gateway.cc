@@ -159,7 +159,9 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
   absl::StatusOr<Caller> AuthenticateHubSpot(const Request& request, absl::Time deadline);
   // The caller of an API request: HubSpot-signed, or by bearer token (and
   // the viewer an integration states).
-  absl::StatusOr<Caller> Authenticate(const Request& request, absl::Time deadline);
+  // The caller of `request` from `peer`, with Caller::client set.
+  absl::StatusOr<Caller> Authenticate(const Request& request, absl::Time deadline,
+                                      absl::string_view peer);
 
   HttpGatewayOptions options_;
   const MethodLookup* const methods_;
@@ -218,12 +220,15 @@ absl::StatusOr<Caller> HttpGateway::Impl::AuthenticateHubSpot(const Request& req
 }
 
 absl::StatusOr<Caller> HttpGateway::Impl::Authenticate(const Request& request,
-                                                       absl::Time deadline) {
-  if (request.find(kHubSpotSignatureHeader) != request.end()) {
-    return AuthenticateHubSpot(request, deadline);
-  }
-  return dispatcher_->Authenticate(Sv(request[http::field::authorization]),
-                                   ViewerHeadersOf(request), deadline);
+                                                       absl::Time deadline,
+                                                       absl::string_view peer) {
+  absl::StatusOr<Caller> caller =
+      request.find(kHubSpotSignatureHeader) != request.end()
+          ? AuthenticateHubSpot(request, deadline)
+          : dispatcher_->Authenticate(Sv(request[http::field::authorization]),
+                                      ViewerHeadersOf(request), deadline);
+  if (caller.ok()) caller->client = ClientOf("http", peer, Sv(request[http::field::user_agent]));
+  return caller;
 }
 
 namespace {
@@ -525,7 +530,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (status.ok()) status = DeadlineOf(request, &deadline);
     if (!status.ok()) return FailUnary(status);
     absl::StatusOr<Caller> caller =
-        gateway_->Authenticate(request, deadline);
+        gateway_->Authenticate(request, deadline, peer_);
     if (!caller.ok()) return FailUnary(caller.status());
     if (method.work == Work::kInline) {
       // In an arena: a lookup's context is a map of a few dozen Values.
@@ -608,7 +613,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::StatusOr<absl::string_view> payload = connect::SingleEnvelopePayload(request.body());
     if (!payload.ok()) return FailStream(payload.status());
     absl::StatusOr<Caller> caller =
-        gateway_->Authenticate(request, deadline);
+        gateway_->Authenticate(request, deadline, peer_);
     if (!caller.ok()) return FailStream(caller.status());
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
     status = connect::ParseMessage(type->codec, *payload, message.get());

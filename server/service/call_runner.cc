@@ -179,10 +179,12 @@ absl::StatusOr<Caller> CallRunner::Admit(const grpc::CallbackServerContext& ctx,
                                 : absl::string_view(it->second.data(), it->second.size());
   };
   if (metadata.find("authorization") == metadata.end()) return error::Unauthenticated();
-  return dispatcher_->Authenticate(
+  absl::StatusOr<Caller> caller = dispatcher_->Authenticate(
       header("authorization"),
       {header(kViewerIdHeader), header(kViewerNameHeader), header(kViewerRolesHeader)},
       absl::FromChrono(ctx.deadline()));
+  if (caller.ok()) caller->client = ClientOf("grpc", ctx.peer(), header("user-agent"));
+  return caller;
 }
 
 void CallRunner::Finish(const grpc::CallbackServerContext& ctx, grpc::ServerUnaryReactor* reactor,

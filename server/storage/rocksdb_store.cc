@@ -57,6 +57,18 @@ std::string TokenKey(const TokenName& name) {
 
 std::string OrgKey(absl::string_view org) { return absl::StrCat("o/", org); }
 
+std::string CommentPrefix(const SopName& sop) {
+  return absl::StrCat("m/", sop.org, "/", sop.sop, "/");
+}
+std::string CommentKey(const CommentName& name) {
+  return absl::StrCat(CommentPrefix(name.sop), name.comment);
+}
+
+std::string AuditPrefix(absl::string_view org) { return absl::StrCat("a/", org, "/"); }
+std::string AuditKey(absl::string_view org, int64_t sequence) {
+  return absl::StrCat(AuditPrefix(org), absl::StrFormat("%020d", sequence));
+}
+
 // The one mapping from RocksDB statuses to the project's.
 absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -301,9 +313,99 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
     SOP_RETURN_IF_ERROR(FromRocksDb(
         batch.Put(RequestKey(keys.sop.org, *write.request), write.head.name()), "batch request"));
   }
+  if (write.audit) {
+    SOP_RETURN_IF_ERROR(FromRocksDb(batch.Put(AuditKey(keys.sop.org, write.audit->sequence()),
+                                              write.audit->SerializeAsString()),
+                                    "batch audit event"));
+  }
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
   return FromRocksDb(db_->Write(options, &batch), "write");
+}
+
+absl::StatusOr<v1::Comment> RocksDbStore::GetComment(const CommentName& name) const {
+  const std::string key = CommentKey(name);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return error::CommentNotFound(name.Full());
+  SOP_RETURN_IF_ERROR(FromRocksDb(s, "get comment"));
+  return Decode<v1::Comment>(value, key);
+}
+
+absl::StatusOr<std::vector<v1::Comment>> RocksDbStore::ListComments(const SopName& sop) const {
+  std::vector<v1::Comment> out;
+  SOP_RETURN_IF_ERROR(ForEach<v1::Comment>(*db_, CommentPrefix(sop), [&](v1::Comment&& c) {
+    out.push_back(std::move(c));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status RocksDbStore::WriteComment(const CommentWrite& write) {
+  SOP_ASSIGN_OR_RETURN(CommentName name, ParseCommentName("comment.name", write.comment.name()));
+  SOP_ASSIGN_OR_RETURN(std::string org, CheckAuditEvent(write.audit));
+  if (org != name.sop.org) return error::InvalidField("audit.name", "is not in the comment's org");
+  rocksdb::WriteBatch batch;
+  SOP_RETURN_IF_ERROR(FromRocksDb(batch.Put(CommentKey(name), write.comment.SerializeAsString()),
+                                  "batch comment"));
+  SOP_RETURN_IF_ERROR(FromRocksDb(
+      batch.Put(AuditKey(org, write.audit.sequence()), write.audit.SerializeAsString()),
+      "batch audit event"));
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync_writes;
+  return FromRocksDb(db_->Write(options, &batch), "write comment");
+}
+
+absl::StatusOr<std::vector<v1::AuditEvent>> RocksDbStore::ListAuditEvents(absl::string_view org,
+                                                                          int64_t after,
+                                                                          int limit) const {
+  const std::string prefix = AuditPrefix(org);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<v1::AuditEvent> out;
+  it->Seek(AuditKey(org, after + 1));
+  for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
+       it->Next()) {
+    SOP_ASSIGN_OR_RETURN(v1::AuditEvent event, Decode<v1::AuditEvent>(it->value().ToString(),
+                                                                      it->key().ToString()));
+    out.push_back(std::move(event));
+  }
+  SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list audit events"));
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::AuditEvent>> RocksDbStore::LastAuditEvent(
+    absl::string_view org) const {
+  const std::string prefix = AuditPrefix(org);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  // '~' follows every digit: this lands on the org's last event, if any.
+  it->SeekForPrev(absl::StrCat(prefix, "~"));
+  if (!it->Valid() || !it->key().starts_with(prefix)) {
+    SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "last audit event"));
+    return std::nullopt;
+  }
+  return Decode<v1::AuditEvent>(it->value().ToString(), it->key().ToString());
+}
+
+std::string RocksDbStore::AuditKeyForTesting(absl::string_view org, int64_t sequence) {
+  return AuditKey(org, sequence);
+}
+
+absl::Status RocksDbStore::PutRawForTesting(const std::string& key, const std::string& value) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocksDb(db_->Put(options, key, value), "raw put");
+}
+
+absl::Status RocksDbStore::DeleteRawForTesting(const std::string& key) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocksDb(db_->Delete(options, key), "raw delete");
+}
+
+absl::StatusOr<std::string> RocksDbStore::GetRawForTesting(const std::string& key) const {
+  std::string value;
+  SOP_RETURN_IF_ERROR(FromRocksDb(db_->Get(rocksdb::ReadOptions(), key, &value), "raw get"));
+  return value;
 }
 
 uint64_t RocksDbStore::LatestSequenceNumberForTesting() const {

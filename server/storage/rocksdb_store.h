@@ -9,6 +9,10 @@
 //                                       percent-encoded)
 //   t/{org}/{token}                  -> TokenRecord      (hash of the secret)
 //   o/{org}                          -> v1::Org
+//   m/{org}/{sop}/{comment}          -> v1::Comment
+//   a/{org}/{sequence:020d}          -> v1::AuditEvent   (immutable; the
+//                                       org's hash chain, written in the
+//                                       batch of the change it records)
 // Every Write is one WriteBatch written with sync, so a change is either
 // fully on disk when Write returns OK or not there at all after a crash.
 // Scans (ForEach*) bypass the block cache; ForEachHead parses ahead on a
@@ -60,6 +64,14 @@ class RocksDbStore : public SopStore, public AuthStore {
       absl::string_view org, const CreateRequest& request) const override;
   absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const override;
   absl::Status Write(const SopWrite& write) override;
+  absl::StatusOr<v1::Comment> GetComment(const CommentName& name) const override;
+  absl::StatusOr<std::vector<v1::Comment>> ListComments(const SopName& sop) const override;
+  absl::Status WriteComment(const CommentWrite& write) override;
+  absl::StatusOr<std::vector<v1::AuditEvent>> ListAuditEvents(absl::string_view org,
+                                                              int64_t after,
+                                                              int limit) const override;
+  absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
+      absl::string_view org) const override;
 
   absl::Status PutToken(const internal::v1::TokenRecord& record) override;
   absl::Status ForEachToken(
@@ -72,6 +84,14 @@ class RocksDbStore : public SopStore, public AuthStore {
   absl::Status PutFieldMap(const v1::FieldMap& map) override;
   absl::Status ForEachFieldMap(
       const std::function<absl::Status(const v1::FieldMap&)>& fn) const override;
+
+  // Test hooks for tamper tests: the key audit event `sequence` of `org` is
+  // stored under, and raw puts and deletes that bypass every check, as
+  // someone editing the database directly would.
+  static std::string AuditKeyForTesting(absl::string_view org, int64_t sequence);
+  absl::Status PutRawForTesting(const std::string& key, const std::string& value);
+  absl::Status DeleteRawForTesting(const std::string& key);
+  absl::StatusOr<std::string> GetRawForTesting(const std::string& key) const;
 
   // Test hooks: the latest sequence number, and the keys of each write batch
   // in the write-ahead log after `sequence`, one entry per batch.

@@ -194,6 +194,57 @@ TEST_P(SopStoreContractTest, ForEachHeadStopsAtTheFirstError) {
   EXPECT_EQ(calls, 701);
 }
 
+v1::AuditEvent MakeEvent(absl::string_view org, int64_t sequence, absl::string_view action) {
+  v1::AuditEvent event;
+  event.set_name(AuditEventName(org, sequence));
+  event.set_sequence(sequence);
+  event.set_action(std::string(action));
+  return event;
+}
+
+TEST_P(SopStoreContractTest, AuditEventsComeBackInSequenceOrderPerOrg) {
+  SopWrite first = MakeWrite("default", "a", 1, "First");
+  first.audit = MakeEvent("default", 1, "sop.create");
+  ASSERT_TRUE(store_->Write(first).ok());
+  SopWrite other = MakeWrite("other", "a", 1, "Other org");
+  other.audit = MakeEvent("other", 1, "sop.create");
+  ASSERT_TRUE(store_->Write(other).ok());
+  CommentWrite comment;
+  comment.comment.set_name("orgs/default/sops/a/comments/c-1");
+  comment.comment.set_text("Why 5 minutes?");
+  comment.audit = MakeEvent("default", 2, "comment.add");
+  ASSERT_TRUE(store_->WriteComment(comment).ok());
+
+  absl::StatusOr<std::vector<v1::AuditEvent>> events = store_->ListAuditEvents("default", 0, 10);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(2));
+  EXPECT_EQ((*events)[0].action(), "sop.create");
+  EXPECT_EQ((*events)[1].action(), "comment.add");
+  EXPECT_THAT(*store_->ListAuditEvents("default", 1, 10), SizeIs(1));
+  absl::StatusOr<std::optional<v1::AuditEvent>> last = store_->LastAuditEvent("default");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->sequence(), 2);
+  EXPECT_FALSE(store_->LastAuditEvent("nobody")->has_value());
+
+  absl::StatusOr<v1::Comment> read = store_->GetComment({{"default", "a"}, "c-1"});
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->text(), "Why 5 minutes?");
+  EXPECT_THAT(*store_->ListComments({"default", "a"}), SizeIs(1));
+  EXPECT_EQ(store_->GetComment({{"default", "a"}, "c-2"}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(SopStoreContractTest, AnAuditEventOfAnotherOrgOrWithoutItsSequenceIsRefused) {
+  SopWrite write = MakeWrite("default", "a", 1, "First");
+  write.audit = MakeEvent("other", 1, "sop.create");
+  EXPECT_EQ(store_->Write(write).code(), absl::StatusCode::kInvalidArgument);
+  write.audit = MakeEvent("default", 1, "sop.create");
+  write.audit->set_sequence(2);
+  EXPECT_EQ(store_->Write(write).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetHead({"default", "a"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(store_->LastAuditEvent("default")->has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, SopStoreContractTest,
     ::testing::Values(
@@ -220,6 +271,20 @@ TEST(RocksDbStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
   EXPECT_THAT(*batches, ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
                                                 "c/default/ops%2Feu@example.com/req-9"),
                                     ElementsAre("h/default/a", "r/default/a/0000000000000002")));
+}
+
+TEST(RocksDbStoreTest, TheAuditEventIsInTheSameBatchAsTheChange) {
+  auto store = RocksDbStore::Open(TempDir("audit-batch"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  const uint64_t before = (*store)->LatestSequenceNumberForTesting();
+  SopWrite write = MakeWrite("default", "a", 1, "First");
+  write.audit = MakeEvent("default", 1, "sop.create");
+  ASSERT_TRUE((*store)->Write(write).ok());
+  auto batches = (*store)->BatchesSinceForTesting(before);
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_THAT(*batches,
+              ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
+                                      RocksDbStore::AuditKeyForTesting("default", 1))));
 }
 
 TEST(RocksDbStoreTest, DataSurvivesReopen) {

@@ -305,6 +305,36 @@ class SopctlTest(unittest.TestCase):
                          ["undeleted", "deleted", "published", "created"])
         self.assertTrue(all(" admin " in line for line in history[1:]), history)
 
+    HANDOFF = ("title: Handoff\nowner: Sales Ops\nrequired_approver_roles: [SALES_MANAGER]\n"
+               "targeting_rules:\n  - record_types: [Lead]\n")
+
+    def test_submit_approve_publish_then_diff_and_audit(self):
+        path = self.write("handoff.yaml", self.HANDOFF)
+        self.sopctl("apply", "-f", path)
+        submitted = self.sopctl("submit", "handoff", "--comment", "ready").stdout
+        self.assertEqual(submitted,
+                         "submitted orgs/default/sops/handoff: IN_REVIEW (awaiting SALES_MANAGER)\n")
+        secret = self.sopctl("token", "create", "--user", "manager@example.com",
+                             "--role", "SALES_MANAGER").stdout.strip()
+        manager = self.write("manager.token", secret)
+        approved = self.sopctl("approve", "handoff", token_file=manager).stdout
+        self.assertEqual(approved, "approved orgs/default/sops/handoff: APPROVED\n")
+        self.sopctl("publish", "handoff")
+
+        self.write("handoff.yaml", self.HANDOFF.replace("Handoff", "Handoff v2"))
+        self.sopctl("apply", "-f", path)
+        diff = self.sopctl("diff", "handoff", "live", "draft").stdout
+        self.assertIn("[title]\nchanged title\n  - \"Handoff\"\n  + \"Handoff v2\"\n", diff)
+        self.assertNotIn("\x1b", diff, "stdout is a pipe: no colour")
+
+        head = self.write("head.json", self.sopctl("audit", "head", "-o", "json").stdout)
+        self.sopctl("comment", "add", "handoff", "why v2?")
+        verified = self.sopctl("audit", "verify", "--head-file", head).stdout
+        self.assertTrue(verified.startswith("intact: "), verified)
+        actions = self.sopctl("audit", "list", "--sop", "handoff").stdout
+        for action in ("sop.create", "sop.submit", "sop.approve", "sop.publish", "comment.add"):
+            self.assertIn(action, actions)
+
     def test_unknown_sop_and_bad_usage_exit_non_zero(self):
         result = self.sopctl("publish", "no-such-sop", ok=False)
         self.assertEqual(result.returncode, 1)

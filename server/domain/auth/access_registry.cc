@@ -411,6 +411,18 @@ absl::StatusOr<v1::Token> AccessRegistry::RevokeToken(const Caller& caller,
   return it->second.token();
 }
 
+namespace {
+
+absl::Status CheckStaleReviewCutoff(const v1::Org& org, absl::string_view field) {
+  if (!org.has_stale_review_cutoff()) return absl::OkStatus();
+  if (FromProtoDuration(org.stale_review_cutoff()) < absl::Hours(24)) {
+    return error::InvalidField(field, "must be at least one day (86400s)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
                                                   const v1::CreateOrgRequest& request) {
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageOrgs));
@@ -430,9 +442,70 @@ absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
   org.set_name(OrgName(request.org_id()));
   org.set_display_name(request.org().display_name());
   *org.mutable_create_time() = ToProtoTimestamp(clock_->Now());
+  SOP_RETURN_IF_ERROR(CheckStaleReviewCutoff(request.org(), "org.stale_review_cutoff"));
+  if (request.org().has_stale_review_cutoff()) {
+    *org.mutable_stale_review_cutoff() = request.org().stale_review_cutoff();
+  }
   SOP_RETURN_IF_ERROR(store_->PutOrg(org));
   orgs_[request.org_id()] = org;
   return org;
+}
+
+absl::StatusOr<v1::Org> AccessRegistry::UpdateOrg(const Caller& caller,
+                                                  const v1::UpdateOrgRequest& request) {
+  SOP_ASSIGN_OR_RETURN(std::string id, ParseOrgName("org.name", request.org().name()));
+  if (!caller.server_admin) {
+    if (id != caller.org) return error::OrgNotFound(request.org().name());
+    SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageOrgSettings));
+  }
+  std::vector<std::string> paths(request.update_mask().paths().begin(),
+                                 request.update_mask().paths().end());
+  if (paths.empty()) {
+    if (!request.org().display_name().empty()) paths.push_back("display_name");
+    if (request.org().has_stale_review_cutoff()) paths.push_back("stale_review_cutoff");
+  }
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (paths[i] != "display_name" && paths[i] != "stale_review_cutoff") {
+      return error::InvalidField(absl::StrCat("update_mask.paths[", i, "]"),
+                                 absl::StrCat(error::QuoteInput(paths[i]),
+                                              " is not a setting (display_name, "
+                                              "stale_review_cutoff)"));
+    }
+  }
+  SOP_RETURN_IF_ERROR(ValidateText("org.display_name", request.org().display_name(),
+                                   Limits::kMaxShortText, TextKind::kLine));
+  SOP_RETURN_IF_ERROR(CheckStaleReviewCutoff(request.org(), "org.stale_review_cutoff"));
+  absl::MutexLock lock(&mu_);
+  auto it = orgs_.find(id);
+  if (it == orgs_.end()) return error::OrgNotFound(request.org().name());
+  v1::Org org = it->second;
+  for (const std::string& path : paths) {
+    if (path == "display_name") org.set_display_name(request.org().display_name());
+    if (path == "stale_review_cutoff") {
+      if (request.org().has_stale_review_cutoff()) {
+        *org.mutable_stale_review_cutoff() = request.org().stale_review_cutoff();
+      } else {
+        org.clear_stale_review_cutoff();
+      }
+    }
+  }
+  SOP_RETURN_IF_ERROR(store_->PutOrg(org));
+  it->second = org;
+  return org;
+}
+
+bool AccessRegistry::OrgSettings(absl::string_view org, absl::Time* create_time,
+                                 std::optional<absl::Duration>* stale_review_cutoff) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = orgs_.find(org);
+  if (it == orgs_.end()) return false;
+  *create_time = FromProtoTimestamp(it->second.create_time());
+  if (it->second.has_stale_review_cutoff()) {
+    *stale_review_cutoff = FromProtoDuration(it->second.stale_review_cutoff());
+  } else {
+    stale_review_cutoff->reset();
+  }
+  return true;
 }
 
 absl::StatusOr<v1::ListOrgsResponse> AccessRegistry::ListOrgs(

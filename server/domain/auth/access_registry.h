@@ -105,6 +105,14 @@ class AccessRegistry {
   // One org. Server admins only, as ListOrgs; another org than the caller's
   // is NOT_FOUND before that, exactly as a missing one.
   absl::StatusOr<v1::Org> GetOrg(const Caller& caller, const v1::GetOrgRequest& request) const;
+  // The org's ADMIN (of that org) or a server admin. INVALID_ARGUMENT for a
+  // field the mask may not name or a stale_review_cutoff under one day.
+  absl::StatusOr<v1::Org> UpdateOrg(const Caller& caller, const v1::UpdateOrgRequest& request);
+  // When `org` was created and its stale_review_cutoff (unset: none), for
+  // SopRegistry's OrgPolicy. False for an org that does not exist. Cheap:
+  // lookups call it.
+  bool OrgSettings(absl::string_view org, absl::Time* create_time,
+                   std::optional<absl::Duration>* stale_review_cutoff) const;
   // Who the caller is (org, user, roles, token). Any authenticated caller
   // (permission kPing); PERMISSION_DENIED otherwise.
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const Caller& caller) const;

@@ -196,6 +196,10 @@ v1::SopMatch ExplainMatch(const SopMatchResult& result, const v1::CrmContext& co
   if (state.due) *match.mutable_current_step_due_time() = ToProtoTimestamp(*state.due);
   match.set_cadence_day(state.cadence_day);
   *match.mutable_sop_body() = body;
+  if (result.sop->next_review_time != absl::InfiniteFuture()) {
+    *match.mutable_next_review_time() = ToProtoTimestamp(result.sop->next_review_time);
+    match.set_review_overdue(result.sop->next_review_time < now);
+  }
   return match;
 }
 
@@ -279,9 +283,19 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
     due = ToProtoTimestamp(*state.due);
     due_size = due->ByteSizeLong();
   }
-  const size_t match_size = parts.head.size() + MessageFieldSize(explanation_size) +
-                            Int32FieldSize(state.step) + (due ? MessageFieldSize(due_size) : 0) +
-                            Int32FieldSize(state.cadence_day) + parts.body.size();
+  std::optional<google::protobuf::Timestamp> next_review;
+  size_t next_review_size = 0;
+  bool overdue = false;
+  if (result.sop->next_review_time != absl::InfiniteFuture()) {
+    next_review = ToProtoTimestamp(result.sop->next_review_time);
+    next_review_size = next_review->ByteSizeLong();
+    overdue = result.sop->next_review_time < now;
+  }
+  const size_t match_size =
+      parts.head.size() + MessageFieldSize(explanation_size) + Int32FieldSize(state.step) +
+      (due ? MessageFieldSize(due_size) : 0) + Int32FieldSize(state.cadence_day) +
+      parts.body.size() + (next_review ? MessageFieldSize(next_review_size) : 0) +
+      (overdue ? 1 + WireFormatLite::kBoolSize : 0);
 
   const size_t start = out->size();
   const size_t total = Stream::VarintSize32(WireFormatLite::MakeTag(
@@ -314,6 +328,11 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
   }
   p = WriteInt32Field(v1::SopMatch::kCadenceDayFieldNumber, state.cadence_day, p);
   p = WriteBytes(parts.body, p);
+  if (next_review) {
+    p = WriteMessageHeader(v1::SopMatch::kNextReviewTimeFieldNumber, next_review_size, p);
+    p = next_review->SerializeWithCachedSizesToArray(p);
+  }
+  if (overdue) p = WireFormatLite::WriteBoolToArray(v1::SopMatch::kReviewOverdueFieldNumber, true, p);
   ABSL_ASSERT(p == reinterpret_cast<uint8_t*>(out->data()) + out->size());
 }
 

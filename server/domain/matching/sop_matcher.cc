@@ -9,8 +9,9 @@ namespace sopsidebar {
 PublishedSop::~PublishedSop() { delete wire_parts.load(std::memory_order_acquire); }
 
 PublishedSopPtr MakePublishedSop(SopName name, int64_t revision, absl::Time publish_time,
-                                 v1::Sop body) {
+                                 v1::Sop body, absl::Time next_review_time) {
   auto sop = std::make_shared<PublishedSop>();
+  sop->next_review_time = next_review_time;
   sop->name = std::move(name);
   sop->revision = revision;
   sop->publish_time = publish_time;

@@ -39,6 +39,10 @@ struct PublishedSop {
   v1::Sop body;
   // VisibleToRoles(body), computed once.
   RoleSet visible_to = kAllRoles;
+  // When the owner's next review of the SOP falls due (from its head, which
+  // MarkSopReviewed moves on without a new published revision);
+  // InfiniteFuture without a review cycle.
+  absl::Time next_review_time = absl::InfiniteFuture();
   // The parts of lookup responses that depend only on this SOP; null until
   // a lookup has returned it. Owned.
   mutable std::atomic<const SopMatchWireParts*> wire_parts{nullptr};
@@ -47,7 +51,8 @@ using PublishedSopPtr = std::shared_ptr<const PublishedSop>;
 
 // The one way to make a PublishedSop: derives the cached fields from `body`.
 PublishedSopPtr MakePublishedSop(SopName name, int64_t revision, absl::Time publish_time,
-                                 v1::Sop body);
+                                 v1::Sop body,
+                                 absl::Time next_review_time = absl::InfiniteFuture());
 
 // One matching SOP and the best of its matching rules (highest priority,
 // then specificity, then lowest index).

@@ -24,7 +24,9 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "server/domain/matching/explained_match.h"
 #include "server/domain/matching/targeting_conflicts.h"
+#include "common/model/sop_diff.h"
 #include "server/domain/registry/sop_filter.h"
+#include "server/domain/registry/sop_review.h"
 
 namespace sopsidebar {
 namespace {
@@ -36,6 +38,14 @@ constexpr size_t kMaxRequestId = 64;
 static_assert(Limits::kMaxSopBytes + 64 * 1024 <= kMaxListPageBytes,
               "an SOP at the size limit must fit on a list page");
 constexpr int kMaxNearMisses = 20;
+constexpr size_t kMaxReason = 1000;
+constexpr size_t kMaxComment = 4000;
+
+// A stored next review time as lookups keep it: InfiniteFuture when unset.
+absl::Time NextReviewOf(const google::protobuf::Timestamp& time) {
+  return time.seconds() == 0 && time.nanos() == 0 ? absl::InfiniteFuture()
+                                                   : FromProtoTimestamp(time);
+}
 
 absl::Status CheckPageSize(int page_size) {
   if (page_size < 0) return error::InvalidField("page_size", "must not be negative");
@@ -210,7 +220,12 @@ absl::Status BulkLoadPublishedSops(SopStore& store, const Clock& clock, const Ca
 
 SopRegistry::SopRegistry(SopStore* store, const Clock* clock, SopMatcherFactory factory,
                          Options options)
-    : store_(store), clock_(clock), options_(options), catalog_(std::move(factory)) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      catalog_(factory),
+      factory_(std::move(factory)),
+      audit_(store, clock) {}
 
 absl::StatusOr<std::unique_ptr<SopRegistry>> SopRegistry::Create(SopStore* store,
                                                                   const Clock* clock,
@@ -247,6 +262,8 @@ absl::StatusOr<v1::Sop> SopRegistry::PublishedSnapshot(const v1::Sop& head) cons
 
 absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(v1::Sop head) const {
   SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("SOP head", head.name()));
+  // The head's review times: MarkSopReviewed moves them without publishing.
+  const google::protobuf::Timestamp head_review = head.next_review_time();
   v1::Sop snapshot;
   if (head.revision_id() == head.published_revision_id()) {
     snapshot = std::move(head);  // the head is the published revision: no copy
@@ -255,7 +272,8 @@ absl::StatusOr<PublishedSopPtr> SopRegistry::LoadPublished(v1::Sop head) const {
   }
   const int64_t revision = RevisionNumber(snapshot);
   const absl::Time publish_time = FromProtoTimestamp(snapshot.publish_time());
-  return MakePublishedSop(std::move(name), revision, publish_time, std::move(snapshot));
+  return MakePublishedSop(std::move(name), revision, publish_time, std::move(snapshot),
+                          NextReviewOf(head_review));
 }
 
 void SopRegistry::SetCatalogListener(std::function<void()> listener) {
@@ -309,12 +327,18 @@ absl::StatusOr<v1::Sop> SopRegistry::HeadForWrite(const Caller& caller, Operatio
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const SopName& name,
-                                                  v1::Sop head, std::string change_summary,
+                                                  v1::Sop head, absl::string_view action,
+                                                  std::string change_summary,
                                                   std::optional<CreateRequest> request) {
   SopWrite write = StampWrite(caller, name, std::move(head), std::move(change_summary),
                               clock_->Now());
   write.request = std::move(request);
-  SOP_RETURN_IF_ERROR(store_->Write(write));
+  AuditEntry entry{std::string(action), name.Full(), write.head.revision_id(),
+                   write.revision.change_summary()};
+  SOP_RETURN_IF_ERROR(audit_.Append(caller, std::move(entry), [&](const v1::AuditEvent& event) {
+    write.audit = event;
+    return store_->Write(write);
+  }));
   visibility_.Record(write.head);
   return std::move(write.head);
 }
@@ -358,7 +382,9 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
   ClearOutputOnlyFields(&head);
   NormalizeSopBody(&head);
   head.set_state(v1::Sop::DRAFT);
-  return CommitLocked(caller, name, std::move(head), "created", std::move(create_request));
+  RecordEdit(caller, &head);
+  return CommitLocked(caller, name, std::move(head), "sop.create", "created",
+                      std::move(create_request));
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::GetSop(const Caller& caller,
@@ -428,7 +454,8 @@ absl::StatusOr<v1::Sop> SopRegistry::UpdateSop(const Caller& caller,
   NormalizeSopBody(&updated);
   std::vector<std::string> changed = ChangedFields(head, updated);
   if (changed.empty()) return head;
-  return CommitLocked(caller, name, std::move(updated),
+  RecordEdit(caller, &updated);
+  return CommitLocked(caller, name, std::move(updated), "sop.update",
                       absl::StrCat("updated ", absl::StrJoin(changed, ", ")), std::nullopt);
 }
 
@@ -442,7 +469,8 @@ absl::StatusOr<v1::Sop> SopRegistry::DeleteSop(const Caller& caller,
   head.set_state(v1::Sop::DELETED);
   *head.mutable_delete_time() = ToProtoTimestamp(clock_->Now());
   SOP_ASSIGN_OR_RETURN(v1::Sop deleted,
-                       CommitLocked(caller, name, std::move(head), "deleted", std::nullopt));
+                       CommitLocked(caller, name, std::move(head), "sop.delete", "deleted",
+                                    std::nullopt));
   catalog_.Remove(name);
   // A draft that was never published was never in the catalog.
   if (!deleted.published_revision_id().empty()) CatalogChangedLocked();
@@ -465,7 +493,8 @@ absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
     SOP_ASSIGN_OR_RETURN(published, LoadPublished(head));
   }
   SOP_ASSIGN_OR_RETURN(v1::Sop undeleted,
-                       CommitLocked(caller, name, std::move(head), "undeleted", std::nullopt));
+                       CommitLocked(caller, name, std::move(head), "sop.undelete", "undeleted",
+                                    std::nullopt));
   if (published) {
     visibility_.RecordPublished(*published);
     catalog_.Put(std::move(published));
@@ -565,10 +594,16 @@ absl::StatusOr<v1::CheckTargetingResponse> SopRegistry::CheckTargeting(
 absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
     const Caller& caller, const v1::PublishSopRequest& request) {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  if (request.emergency() && request.reason().empty()) return error::RequiredField("reason");
+  if (!request.emergency() && !request.reason().empty()) {
+    return error::InvalidField("reason", "is only for an emergency publish (emergency: true)");
+  }
+  if (request.reason().size() > kMaxReason) return error::FieldTooLong("reason", kMaxReason);
   v1::PublishSopResponse response;
   absl::MutexLock lock(&write_mu_);
   SOP_ASSIGN_OR_RETURN(v1::Sop head,
                        HeadForWrite(caller, Operation::kPublishSops, name, request.etag()));
+  if (request.emergency()) SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kEmergencyPublish));
   // Before the no-op test: what is published always had a rule, and a
   // deleted SOP is never published again without an undelete.
   SOP_RETURN_IF_ERROR(CheckPublishable(name.Full(), head));
@@ -576,13 +611,23 @@ absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
     *response.mutable_sop() = std::move(head);
     return response;
   }
+  if (!request.emergency()) SOP_RETURN_IF_ERROR(CheckSignedOff(head));
   const absl::Time now = clock_->Now();
   head.set_state(v1::Sop::PUBLISHED);
   head.set_published_revision_id(absl::StrCat(RevisionNumber(head) + 1));
   *head.mutable_publish_time() = ToProtoTimestamp(now);
-  SOP_ASSIGN_OR_RETURN(v1::Sop published,
-                       CommitLocked(caller, name, std::move(head), "published", std::nullopt));
-  PublishedSopPtr live = MakePublishedSop(name, RevisionNumber(published), now, published);
+  RecordPublish(now, &head);
+  SOP_ASSIGN_OR_RETURN(
+      v1::Sop published,
+      request.emergency()
+          ? CommitLocked(caller, name, std::move(head), "sop.emergency_publish",
+                         absl::StrCat("published without sign-offs (emergency): ",
+                                      request.reason()),
+                         std::nullopt)
+          : CommitLocked(caller, name, std::move(head), "sop.publish", "published",
+                         std::nullopt));
+  PublishedSopPtr live = MakePublishedSop(name, RevisionNumber(published), now, published,
+                                          NextReviewOf(published.next_review_time()));
   visibility_.RecordPublished(*live);
   catalog_.Put(std::move(live));
   CatalogChangedLocked();
@@ -617,13 +662,42 @@ absl::StatusOr<SopRegistry::ResolvedLookup> SopRegistry::ResolveLookup(
   if (request.include_near_misses()) {
     SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kDebugTargeting));
   }
-  std::shared_ptr<const SopMatcher> matcher = catalog_.Snapshot();
   ResolvedLookup lookup;
   lookup.now = clock_->Now();
-  const MatchQuery query{org, &request.context(), max_results, caller.roles};
-  lookup.matches = matcher->Match(query);
-  if (request.include_near_misses()) {
-    lookup.near_misses = matcher->NearMisses(query, kMaxNearMisses);
+  const OrgPolicy policy = PolicyOf(org);
+  // Stale SOPs are filtered after matching: ask for more so that the ones
+  // left still fill max_results.
+  const int wanted = policy.stale_review_cutoff ? options_.max_lookup_results : max_results;
+  const MatchQuery query{org, &request.context(), wanted, caller.roles};
+  if (request.has_as_of_time()) {
+    const absl::Time as_of = FromProtoTimestamp(request.as_of_time());
+    if (as_of > lookup.now) return error::InvalidField("as_of_time", "is in the future");
+    if (as_of < policy.create_time) {
+      return error::InvalidField(
+          "as_of_time", absl::StrCat("is before org ", org, " existed (created ",
+                                     absl::FormatTime(policy.create_time), ")"));
+    }
+    if (request.include_near_misses()) {
+      return error::InvalidField("include_near_misses", "is not available with as_of_time");
+    }
+    SOP_ASSIGN_OR_RETURN(lookup.matches, MatchAsOf(query, as_of));
+    // Step clocks and cadence days count to that moment, as the rep saw them.
+    lookup.now = as_of;
+  } else {
+    std::shared_ptr<const SopMatcher> matcher = catalog_.Snapshot();
+    lookup.matches = matcher->Match(query);
+    if (request.include_near_misses()) {
+      lookup.near_misses = matcher->NearMisses(query, kMaxNearMisses);
+    }
+  }
+  if (policy.stale_review_cutoff) {
+    const absl::Time cutoff = lookup.now - *policy.stale_review_cutoff;
+    lookup.matches.erase(std::remove_if(lookup.matches.begin(), lookup.matches.end(),
+                                        [&](const SopMatchResult& m) {
+                                          return m.sop->next_review_time < cutoff;
+                                        }),
+                         lookup.matches.end());
+    if (static_cast<int>(lookup.matches.size()) > max_results) lookup.matches.resize(max_results);
   }
   return lookup;
 }
@@ -659,6 +733,378 @@ absl::Status SopRegistry::LookupSopsWire(const Caller& caller,
     near_misses.AppendToString(out);
   }
   return absl::OkStatus();
+}
+
+// --- Review ---------------------------------------------------------------
+
+absl::StatusOr<v1::Sop> SopRegistry::SubmitSop(const Caller& caller,
+                                               const v1::SubmitSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  if (request.comment().size() > kMaxComment) return error::FieldTooLong("comment", kMaxComment);
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kSubmitSops, name, request.etag()));
+  if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
+  // Approvers should only ever read what could go live.
+  SOP_RETURN_IF_ERROR(CheckPublishable(name.Full(), head));
+  SOP_RETURN_IF_ERROR(
+      Submit(caller, absl::StrCat(RevisionNumber(head) + 1), clock_->Now(), &head));
+  std::string summary = "submitted for review";
+  if (!request.comment().empty()) absl::StrAppend(&summary, ": ", request.comment());
+  return CommitLocked(caller, name, std::move(head), "sop.submit", std::move(summary),
+                      std::nullopt);
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::ApproveSop(const Caller& caller,
+                                                const v1::ApproveSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kSignOffSops, name, request.etag()));
+  const std::string revision = head.review().revision_id();
+  SOP_ASSIGN_OR_RETURN(v1::Role role, Approve(caller, request, clock_->Now(), &head));
+  std::string summary =
+      absl::StrCat("approved revision ", revision, " for ", v1::Role_Name(role));
+  if (!request.comment().empty()) absl::StrAppend(&summary, ": ", request.comment());
+  return CommitLocked(caller, name, std::move(head), "sop.approve", std::move(summary),
+                      std::nullopt);
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::RejectSop(const Caller& caller,
+                                               const v1::RejectSopRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kSignOffSops, name, request.etag()));
+  const std::string revision = head.review().revision_id();
+  SOP_ASSIGN_OR_RETURN(v1::Role role, Reject(caller, request, clock_->Now(), &head));
+  return CommitLocked(caller, name, std::move(head), "sop.reject",
+                      absl::StrCat("rejected revision ", revision, " for ", v1::Role_Name(role),
+                                   ": ", request.comment()),
+                      std::nullopt);
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::RestoreSopRevision(
+    const Caller& caller, const v1::RestoreSopRevisionRequest& request) {
+  SOP_ASSIGN_OR_RETURN(RevisionName revision, ParseRevisionName("name", request.name()));
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(caller, Operation::kWriteSops, revision.sop,
+                                                  request.etag()));
+  if (head.state() == v1::Sop::DELETED) return error::SopDeleted(revision.sop.Full());
+  SOP_ASSIGN_OR_RETURN(v1::SopRevision old, store_->GetRevision(revision));
+  // The old content over the head's output-only fields: an update of every
+  // mutable field.
+  v1::UpdateSopRequest update;
+  *update.mutable_sop() = std::move(*old.mutable_snapshot());
+  update.mutable_update_mask()->add_paths("*");
+  SOP_ASSIGN_OR_RETURN(v1::Sop restored, ApplyUpdate(head, update));
+  NormalizeSopBody(&restored);
+  if (ChangedFields(head, restored).empty()) return head;
+  RecordEdit(caller, &restored);
+  return CommitLocked(caller, revision.sop, std::move(restored), "sop.restore",
+                      absl::StrCat("restored revision ", revision.revision), std::nullopt);
+}
+
+absl::StatusOr<std::pair<std::string, v1::Sop>> SopRegistry::RevisionContent(
+    const SopName& name, const v1::Sop& head, absl::string_view field,
+    absl::string_view id) const {
+  if (id == "draft") return std::make_pair(RevisionName{name, RevisionNumber(head)}.Full(), head);
+  int64_t number = 0;
+  if (id == "live") {
+    if (head.published_revision_id().empty()) {
+      return error::InvalidField(field, absl::StrCat("SOP ", name.Full(), " was never published"));
+    }
+    number = 0;
+    absl::SimpleAtoi(head.published_revision_id(), &number);
+  } else if (!absl::SimpleAtoi(id, &number) || number <= 0) {
+    return error::InvalidResourceName(
+        field, id, "orgs/{org}/sops/{sop}/revisions/{revision|live|draft}");
+  }
+  SOP_ASSIGN_OR_RETURN(v1::SopRevision revision, store_->GetRevision({name, number}));
+  return std::make_pair(revision.name(), std::move(*revision.mutable_snapshot()));
+}
+
+absl::StatusOr<v1::SopDiff> SopRegistry::DiffSopRevisions(
+    const Caller& caller, const v1::DiffSopRevisionsRequest& request) const {
+  // Both names must be revisions of one SOP; the last component may be an
+  // alias, so they are split here rather than by ParseRevisionName.
+  struct Side {
+    SopName sop;
+    std::string id;
+  };
+  auto split = [](absl::string_view field, absl::string_view full) -> absl::StatusOr<Side> {
+    if (full.empty()) return error::RequiredField(field);
+    const size_t cut = full.rfind("/revisions/");
+    if (cut == absl::string_view::npos) {
+      return error::InvalidResourceName(field, full,
+                                        "orgs/{org}/sops/{sop}/revisions/{revision|live|draft}");
+    }
+    SOP_ASSIGN_OR_RETURN(SopName sop, ParseSopName(field, full.substr(0, cut)));
+    return Side{std::move(sop), std::string(full.substr(cut + sizeof("/revisions/") - 1))};
+  };
+  SOP_ASSIGN_OR_RETURN(Side a, split("revision_a", request.revision_a()));
+  SOP_ASSIGN_OR_RETURN(Side b, split("revision_b", request.revision_b()));
+  if (!(a.sop == b.sop)) {
+    return error::InvalidField("revision_b",
+                               absl::StrCat("is a revision of ", b.sop.Full(), ", not of ",
+                                            a.sop.Full(), ": a diff compares one SOP's "
+                                                          "revisions"));
+  }
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, VisibleHead(caller, a.sop));
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadHistory, &head));
+  SOP_ASSIGN_OR_RETURN(auto older, RevisionContent(a.sop, head, "revision_a", a.id));
+  SOP_ASSIGN_OR_RETURN(auto newer, RevisionContent(b.sop, head, "revision_b", b.id));
+  v1::SopDiff diff;
+  diff.set_revision_a(older.first);
+  diff.set_revision_b(newer.first);
+  DiffSops(older.second, newer.second, &diff);
+  return diff;
+}
+
+absl::StatusOr<v1::Sop> SopRegistry::MarkSopReviewed(const Caller& caller,
+                                                     const v1::MarkSopReviewedRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));
+  if (request.comment().size() > kMaxComment) return error::FieldTooLong("comment", kMaxComment);
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kSubmitSops, name, request.etag()));
+  if (head.state() != v1::Sop::PUBLISHED) {
+    return error::ReviewState(name.Full(), v1::Sop::State_Name(head.state()),
+                              "recording an owner review", "a published SOP");
+  }
+  RecordOwnerReview(clock_->Now(), &head);
+  std::string summary = "reviewed by its owner";
+  if (!request.comment().empty()) absl::StrAppend(&summary, ": ", request.comment());
+  SOP_ASSIGN_OR_RETURN(PublishedSopPtr published, LoadPublished(head));
+  SOP_ASSIGN_OR_RETURN(v1::Sop reviewed, CommitLocked(caller, name, std::move(head), "sop.review",
+                                                      std::move(summary), std::nullopt));
+  catalog_.Put(std::move(published));
+  CatalogChangedLocked();
+  return reviewed;
+}
+
+absl::StatusOr<v1::ListDueReviewsResponse> SopRegistry::ListDueReviews(
+    const Caller& caller, const v1::ListDueReviewsRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
+  if (org != caller.org) return error::OrgNotFound(request.parent());
+  SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
+  absl::Duration within = absl::ZeroDuration();
+  if (request.has_within()) {
+    within = FromProtoDuration(request.within());
+    if (within < absl::ZeroDuration()) return error::InvalidField("within", "must not be negative");
+  }
+  const std::string request_key =
+      absl::StrCat("ListDueReviews|", request.parent(), "|", request.within().ShortDebugString());
+  SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
+  int64_t offset = 0;
+  if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &offset) || offset < 0)) {
+    return error::InvalidPageToken();
+  }
+  const absl::Time horizon = clock_->Now() + within;
+  std::vector<v1::Sop> due;
+  std::string after;
+  constexpr int kScanChunk = 256;
+  for (;;) {
+    SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> chunk, store_->ListHeads(org, after, kScanChunk));
+    for (v1::Sop& head : chunk) {
+      SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("SOP head", head.name()));
+      after = name.sop;
+      if (head.state() != v1::Sop::PUBLISHED || !head.has_next_review_time()) continue;
+      if (FromProtoTimestamp(head.next_review_time()) > horizon) continue;
+      // Listed by what the caller sees of it, with the head's review times.
+      absl::StatusOr<v1::Sop> view = ViewFor(caller, head);
+      if (view.status().code() == absl::StatusCode::kNotFound) continue;
+      SOP_RETURN_IF_ERROR(view.status());
+      *view->mutable_last_review_time() = head.last_review_time();
+      *view->mutable_next_review_time() = head.next_review_time();
+      ClearSopProcedure(&*view);
+      due.push_back(*std::move(view));
+    }
+    if (static_cast<int>(chunk.size()) < kScanChunk) break;
+  }
+  std::stable_sort(due.begin(), due.end(), [](const v1::Sop& x, const v1::Sop& y) {
+    return FromProtoTimestamp(x.next_review_time()) < FromProtoTimestamp(y.next_review_time());
+  });
+  v1::ListDueReviewsResponse response;
+  const int page_size = PageSize(request.page_size());
+  for (int64_t i = offset; i < static_cast<int64_t>(due.size()); ++i) {
+    if (response.sops_size() == page_size) {
+      response.set_next_page_token(page_tokens_.Make(absl::StrCat(i), request_key));
+      break;
+    }
+    *response.add_sops() = std::move(due[i]);
+  }
+  return response;
+}
+
+// --- Comments -------------------------------------------------------------
+
+absl::StatusOr<v1::Comment> SopRegistry::AddComment(const Caller& caller,
+                                                    const v1::AddCommentRequest& request) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("parent", request.parent()));
+  const v1::Comment& input = request.comment();
+  if (input.text().empty()) return error::RequiredField("comment.text");
+  if (input.text().size() > kMaxComment) return error::FieldTooLong("comment.text", kMaxComment);
+  if (input.step_ordinal() < 0) {
+    return error::InvalidField("comment.step_ordinal", "must not be negative");
+  }
+  absl::MutexLock lock(&write_mu_);
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(caller, Operation::kComment, name, ""));
+  if (input.step_ordinal() > 0 &&
+      std::none_of(head.steps().begin(), head.steps().end(), [&](const v1::Step& step) {
+        return step.ordinal() == input.step_ordinal();
+      })) {
+    return error::InvalidField(
+        "comment.step_ordinal",
+        absl::StrCat("SOP ", name.Full(), " has no step ", input.step_ordinal(),
+                     " in revision ", head.revision_id()));
+  }
+  CommentWrite write;
+  v1::Comment& comment = write.comment;
+  comment.set_name(CommentName{name, RandomId("c-", 12)}.Full());
+  comment.set_text(input.text());
+  comment.set_step_ordinal(input.step_ordinal());
+  comment.set_revision_id(head.revision_id());
+  comment.set_author(caller.user_id);
+  comment.set_author_via(caller.via);
+  *comment.mutable_create_time() = ToProtoTimestamp(clock_->Now());
+  const std::string where =
+      input.step_ordinal() > 0 ? absl::StrCat(" on step ", input.step_ordinal()) : "";
+  SOP_RETURN_IF_ERROR(audit_.Append(
+      caller,
+      AuditEntry{"comment.add", comment.name(), head.revision_id(),
+                 absl::StrCat("commented", where, ": ", comment.text())},
+      [&](const v1::AuditEvent& event) {
+        write.audit = event;
+        return store_->WriteComment(write);
+      }));
+  return std::move(write.comment);
+}
+
+absl::StatusOr<v1::ListCommentsResponse> SopRegistry::ListComments(
+    const Caller& caller, const v1::ListCommentsRequest& request) const {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("parent", request.parent()));
+  SOP_RETURN_IF_ERROR(CheckPageSize(request.page_size()));
+  const std::string request_key =
+      absl::StrCat("ListComments|", request.parent(), "|", request.unresolved_only());
+  SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
+  int64_t offset = 0;
+  if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &offset) || offset < 0)) {
+    return error::InvalidPageToken();
+  }
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, VisibleHead(caller, name));
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kComment, &head));
+  SOP_ASSIGN_OR_RETURN(std::vector<v1::Comment> comments, store_->ListComments(name));
+  comments.erase(std::remove_if(comments.begin(), comments.end(),
+                                [&](const v1::Comment& c) {
+                                  return request.unresolved_only() && c.resolved();
+                                }),
+                 comments.end());
+  std::sort(comments.begin(), comments.end(), [](const v1::Comment& x, const v1::Comment& y) {
+    const absl::Time tx = FromProtoTimestamp(x.create_time());
+    const absl::Time ty = FromProtoTimestamp(y.create_time());
+    return tx != ty ? tx < ty : x.name() < y.name();
+  });
+  v1::ListCommentsResponse response;
+  const int page_size = PageSize(request.page_size());
+  for (int64_t i = offset; i < static_cast<int64_t>(comments.size()); ++i) {
+    if (response.comments_size() == page_size) {
+      response.set_next_page_token(page_tokens_.Make(absl::StrCat(i), request_key));
+      break;
+    }
+    *response.add_comments() = std::move(comments[i]);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Comment> SopRegistry::ResolveComment(
+    const Caller& caller, const v1::ResolveCommentRequest& request) {
+  SOP_ASSIGN_OR_RETURN(CommentName name, ParseCommentName("name", request.name()));
+  absl::MutexLock lock(&write_mu_);
+  absl::StatusOr<v1::Sop> head = VisibleHead(caller, name.sop);
+  if (head.status().code() == absl::StatusCode::kNotFound) {
+    return error::CommentNotFound(name.Full());
+  }
+  SOP_RETURN_IF_ERROR(head.status());
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kComment, &*head));
+  SOP_ASSIGN_OR_RETURN(v1::Comment comment, store_->GetComment(name));
+  // Its author, or whoever may submit the SOP (its owner, the editors).
+  if (comment.author() != caller.user_id) {
+    SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kSubmitSops, &*head));
+  }
+  if (comment.resolved()) return comment;
+  comment.set_resolved(true);
+  comment.set_resolved_by(caller.user_id);
+  *comment.mutable_resolve_time() = ToProtoTimestamp(clock_->Now());
+  CommentWrite write{std::move(comment), {}};
+  SOP_RETURN_IF_ERROR(audit_.Append(caller,
+                                    AuditEntry{"comment.resolve", name.Full(),
+                                               head->revision_id(), "resolved"},
+                                    [&](const v1::AuditEvent& event) {
+                                      write.audit = event;
+                                      return store_->WriteComment(write);
+                                    }));
+  return std::move(write.comment);
+}
+
+// --- Org policy and point-in-time lookups ---------------------------------
+
+void SopRegistry::SetOrgPolicySource(std::function<OrgPolicy(absl::string_view org)> policy) {
+  org_policy_ = std::move(policy);
+}
+
+std::function<SopRegistry::OrgPolicy(absl::string_view org)> OrgPoliciesOf(
+    const AccessRegistry* access) {
+  return [access](absl::string_view org) {
+    SopRegistry::OrgPolicy policy;
+    access->OrgSettings(org, &policy.create_time, &policy.stale_review_cutoff);
+    return policy;
+  };
+}
+
+SopRegistry::OrgPolicy SopRegistry::PolicyOf(absl::string_view org) const {
+  return org_policy_ ? org_policy_(org) : OrgPolicy();
+}
+
+absl::StatusOr<std::vector<SopMatchResult>> SopRegistry::MatchAsOf(const MatchQuery& query,
+                                                                   absl::Time time) const {
+  // Each SOP's state at `time` is the snapshot of its last revision made by
+  // then; what was live is that snapshot's published revision, unless it was
+  // deleted. Reads every SOP's recent history: a rare, compliance query.
+  std::vector<PublishedSopPtr> live;
+  std::string after;
+  constexpr int kScanChunk = 256;
+  constexpr int kHistoryChunk = 32;
+  for (;;) {
+    SOP_ASSIGN_OR_RETURN(std::vector<v1::Sop> heads,
+                         store_->ListHeads(query.org, after, kScanChunk));
+    for (const v1::Sop& head : heads) {
+      SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("SOP head", head.name()));
+      after = name.sop;
+      std::optional<v1::Sop> then;
+      for (int64_t before = 0; !then;) {
+        SOP_ASSIGN_OR_RETURN(std::vector<v1::SopRevision> history,
+                             store_->ListRevisions(name, before, kHistoryChunk));
+        for (v1::SopRevision& revision : history) {
+          if (FromProtoTimestamp(revision.create_time()) <= time) {
+            then = std::move(*revision.mutable_snapshot());
+            break;
+          }
+          SOP_ASSIGN_OR_RETURN(RevisionName read, StoredRevisionName(revision.name()));
+          before = read.revision;
+        }
+        if (static_cast<int>(history.size()) < kHistoryChunk) break;
+      }
+      if (!then || then->state() != v1::Sop::PUBLISHED) continue;
+      SOP_ASSIGN_OR_RETURN(v1::Sop published, PublishedSnapshot(*then));
+      live.push_back(MakePublishedSop(name, RevisionNumber(published),
+                                      FromProtoTimestamp(published.publish_time()),
+                                      std::move(published),
+                                      NextReviewOf(then->next_review_time())));
+    }
+    if (static_cast<int>(heads.size()) < kScanChunk) break;
+  }
+  return factory_(std::move(live))->Match(query);
 }
 
 }  // namespace sopsidebar

@@ -51,9 +51,11 @@
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
+#include "server/domain/auth/access_registry.h"
 #include "server/common/clock.h"
 #include "server/common/page_token.h"
 #include "server/domain/matching/sop_matcher.h"
+#include "server/domain/registry/audit_log.h"
 #include "server/domain/registry/published_catalog.h"
 #include "server/domain/registry/sop_visibility.h"
 #include "server/domain/store/sop_store.h"
@@ -120,6 +122,47 @@ class SopRegistry {
   absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
       const Caller& caller, const v1::CheckTargetingRequest& request) const;
 
+  // Review (sop_review.h has the rules; docs/GOVERNANCE.md the picture).
+  // Each writes the head with a revision and an audit event.
+  absl::StatusOr<v1::Sop> SubmitSop(const Caller& caller, const v1::SubmitSopRequest& request);
+  absl::StatusOr<v1::Sop> ApproveSop(const Caller& caller, const v1::ApproveSopRequest& request);
+  absl::StatusOr<v1::Sop> RejectSop(const Caller& caller, const v1::RejectSopRequest& request);
+  // A no-op when the revision's content is the draft's already.
+  absl::StatusOr<v1::Sop> RestoreSopRevision(const Caller& caller,
+                                             const v1::RestoreSopRevisionRequest& request);
+  // Field-level diff of two revisions of one SOP (history access).
+  // revision_b may end in "revisions/live" or "revisions/draft".
+  absl::StatusOr<v1::SopDiff> DiffSopRevisions(const Caller& caller,
+                                              const v1::DiffSopRevisionsRequest& request) const;
+  // Only for a published SOP: FAILED_PRECONDITION otherwise.
+  absl::StatusOr<v1::Sop> MarkSopReviewed(const Caller& caller,
+                                          const v1::MarkSopReviewedRequest& request);
+  absl::StatusOr<v1::ListDueReviewsResponse> ListDueReviews(
+      const Caller& caller, const v1::ListDueReviewsRequest& request) const;
+  // INVALID_ARGUMENT for a step the draft does not have.
+  absl::StatusOr<v1::Comment> AddComment(const Caller& caller,
+                                         const v1::AddCommentRequest& request);
+  absl::StatusOr<v1::ListCommentsResponse> ListComments(
+      const Caller& caller, const v1::ListCommentsRequest& request) const;
+  absl::StatusOr<v1::Comment> ResolveComment(const Caller& caller,
+                                             const v1::ResolveCommentRequest& request);
+
+  // The org's audit trail, which every write above appends to.
+  AuditLog& audit() { return audit_; }
+  const AuditLog& audit() const { return audit_; }
+
+  // What the registry needs to know of an org: when it was created
+  // (point-in-time lookups may not ask about earlier moments) and its
+  // stale_review_cutoff (unset: overdue SOPs keep matching).
+  struct OrgPolicy {
+    absl::Time create_time = absl::InfinitePast();
+    std::optional<absl::Duration> stale_review_cutoff;
+  };
+  // Sets where OrgPolicy comes from; without it every org has the default
+  // policy. Called before serving; `policy` must be thread-safe and fast
+  // (lookups call it).
+  void SetOrgPolicySource(std::function<OrgPolicy(absl::string_view org)> policy);
+
   // The lookup as a message: the reference form of LookupSopsWire (which
   // ContextService serves), for callers in process and for the tests that
   // hold the two to the same bytes.
@@ -178,12 +221,23 @@ class SopRegistry {
   absl::StatusOr<v1::Sop> HeadForWrite(const Caller& caller, Operation operation,
                                        const SopName& name, const std::string& etag) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Stamps `head` as the next revision, writes it with its revision, and
-  // returns it.
+  // Stamps `head` as the next revision, writes it with its revision and
+  // the audit event of `action` (its detail the change summary), and returns
+  // it.
   absl::StatusOr<v1::Sop> CommitLocked(const Caller& caller, const SopName& name, v1::Sop head,
-                                       std::string change_summary,
+                                       absl::string_view action, std::string change_summary,
                                        std::optional<CreateRequest> request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The matches of a lookup as of `time`: against the revisions that were
+  // published then, read from the store.
+  absl::StatusOr<std::vector<SopMatchResult>> MatchAsOf(const MatchQuery& query,
+                                                        absl::Time time) const;
+  // The content of `name` at revision `id`: a number, "live" or "draft".
+  absl::StatusOr<std::pair<std::string, v1::Sop>> RevisionContent(const SopName& name,
+                                                                   const v1::Sop& head,
+                                                                   absl::string_view field,
+                                                                   absl::string_view id) const;
+  OrgPolicy PolicyOf(absl::string_view org) const;
   // The published revision of a head with one: the head itself when its
   // draft is that revision, else read from the store.
   absl::StatusOr<v1::Sop> PublishedSnapshot(const v1::Sop& head) const;
@@ -207,9 +261,20 @@ class SopRegistry {
   // Every SOP's visibility: recorded at start and by each write (under
   // write_mu_), read without it.
   SopVisibilityIndex visibility_;
+  // Kept for point-in-time lookups, which build a matcher of their own.
+  const SopMatcherFactory factory_;
+  AuditLog audit_;
   absl::Mutex write_mu_;
   std::function<void()> catalog_listener_ ABSL_GUARDED_BY(write_mu_);
+  // Set before serving, read without a lock after.
+  std::function<OrgPolicy(absl::string_view)> org_policy_;
 };
+
+// The OrgPolicy source that reads each org's settings from `access`, which
+// must outlive the registry using it. An org `access` does not know has the
+// default policy.
+std::function<SopRegistry::OrgPolicy(absl::string_view org)> OrgPoliciesOf(
+    const AccessRegistry* access);
 
 // Writes `sops` straight into `store` as published SOPs (revision 1, created
 // and published by `caller`), without lookup snapshots: for bulk loads into

@@ -79,8 +79,62 @@ absl::Status InMemorySopStore::Write(const SopWrite& write) {
     requests_[{keys.sop.org, write.request->user_id, write.request->request_id}] =
         write.head.name();
   }
+  if (write.audit) audit_[{keys.sop.org, write.audit->sequence()}] = *write.audit;
   ++write_count_;
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Comment> InMemorySopStore::GetComment(const CommentName& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = comments_.find({name.sop.org, name.sop.sop, name.comment});
+  if (it == comments_.end()) return error::CommentNotFound(name.Full());
+  return it->second;
+}
+
+absl::StatusOr<std::vector<v1::Comment>> InMemorySopStore::ListComments(
+    const SopName& sop) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::Comment> out;
+  for (auto it = comments_.lower_bound({sop.org, sop.sop, ""});
+       it != comments_.end() && std::get<0>(it->first) == sop.org &&
+       std::get<1>(it->first) == sop.sop;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::Status InMemorySopStore::WriteComment(const CommentWrite& write) {
+  SOP_ASSIGN_OR_RETURN(CommentName name, ParseCommentName("comment.name", write.comment.name()));
+  SOP_ASSIGN_OR_RETURN(std::string org, CheckAuditEvent(write.audit));
+  if (org != name.sop.org) return error::InvalidField("audit.name", "is not in the comment's org");
+  absl::MutexLock lock(&mu_);
+  comments_[{name.sop.org, name.sop.sop, name.comment}] = write.comment;
+  audit_[{org, write.audit.sequence()}] = write.audit;
+  ++write_count_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::AuditEvent>> InMemorySopStore::ListAuditEvents(
+    absl::string_view org, int64_t after, int limit) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::AuditEvent> out;
+  for (auto it = audit_.upper_bound({std::string(org), after});
+       it != audit_.end() && it->first.first == org && static_cast<int>(out.size()) < limit;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::AuditEvent>> InMemorySopStore::LastAuditEvent(
+    absl::string_view org) const {
+  absl::MutexLock lock(&mu_);
+  auto it = audit_.lower_bound({std::string(org) + '\0', 0});
+  if (it == audit_.begin()) return std::nullopt;
+  --it;
+  if (it->first.first != org) return std::nullopt;
+  return it->second;
 }
 
 void InMemorySopStore::PutHeadUnchecked(absl::string_view org, absl::string_view sop,

@@ -26,6 +26,14 @@ class InMemorySopStore : public SopStore {
       absl::string_view org, const CreateRequest& request) const override;
   absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const override;
   absl::Status Write(const SopWrite& write) override;
+  absl::StatusOr<v1::Comment> GetComment(const CommentName& name) const override;
+  absl::StatusOr<std::vector<v1::Comment>> ListComments(const SopName& sop) const override;
+  absl::Status WriteComment(const CommentWrite& write) override;
+  absl::StatusOr<std::vector<v1::AuditEvent>> ListAuditEvents(absl::string_view org,
+                                                              int64_t after,
+                                                              int limit) const override;
+  absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
+      absl::string_view org) const override;
 
   // How many writes succeeded.
   int write_count() const;
@@ -44,6 +52,11 @@ class InMemorySopStore : public SopStore {
   // (org, user, request id) -> name
   std::map<std::tuple<std::string, std::string, std::string>, std::string> requests_
       ABSL_GUARDED_BY(mu_);
+  // (org, sop, comment id) -> comment
+  std::map<std::tuple<std::string, std::string, std::string>, v1::Comment> comments_
+      ABSL_GUARDED_BY(mu_);
+  // (org, sequence) -> event
+  std::map<std::pair<std::string, int64_t>, v1::AuditEvent> audit_ ABSL_GUARDED_BY(mu_);
   int write_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -14,7 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/model/names.h"
+#include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
+#include "sopsidebar/v1/sop_service.pb.h"
 
 namespace sopsidebar {
 
@@ -37,6 +39,16 @@ struct SopWrite {
   // When set, records that this create request (in head.name's org)
   // produced head.name, so a retry finds it (FindRequest).
   std::optional<CreateRequest> request;
+  // The audit event recording the change, complete with its sequence and
+  // hashes (AuditLog). Unset only for bulk loads, which are not audited.
+  std::optional<v1::AuditEvent> audit;
+};
+
+// A comment created or resolved, with the audit event recording it: written
+// atomically.
+struct CommentWrite {
+  v1::Comment comment;
+  v1::AuditEvent audit;
 };
 
 // Thread-safe: reads may run concurrently with each other and with Write.
@@ -80,6 +92,24 @@ class SopStore {
   // INVALID_ARGUMENT for a malformed write; storage errors otherwise, in
   // which case nothing was written.
   virtual absl::Status Write(const SopWrite& write) = 0;
+
+  // Comment `name`, or NOT_FOUND.
+  virtual absl::StatusOr<v1::Comment> GetComment(const CommentName& name) const = 0;
+  // Every comment on `sop`, in no particular order.
+  virtual absl::StatusOr<std::vector<v1::Comment>> ListComments(const SopName& sop) const = 0;
+  // Creates or replaces write.comment (by name) and appends write.audit,
+  // atomically and durably, as Write does.
+  virtual absl::Status WriteComment(const CommentWrite& write) = 0;
+
+  // Up to `limit` audit events of `org` with sequences above `after`, in
+  // sequence order as stored: a tampered store may return them out of order
+  // or with gaps, which is for the caller (AuditLog) to find.
+  virtual absl::StatusOr<std::vector<v1::AuditEvent>> ListAuditEvents(absl::string_view org,
+                                                                      int64_t after,
+                                                                      int limit) const = 0;
+  // The stored audit event of `org` with the highest sequence, if any.
+  virtual absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
+      absl::string_view org) const = 0;
 };
 
 // The parsed names a write touches.
@@ -91,6 +121,11 @@ struct SopWriteKeys {
 // Checks that `write` names a valid SOP and a revision under it; shared by
 // the implementations. INVALID_ARGUMENT otherwise.
 absl::StatusOr<SopWriteKeys> CheckSopWrite(const SopWrite& write);
+
+// The org of an audit event `event` names, after checking that its name is
+// orgs/{org}/auditEvents/{sequence} with its own positive sequence.
+// INVALID_ARGUMENT otherwise.
+absl::StatusOr<std::string> CheckAuditEvent(const v1::AuditEvent& event);
 
 }  // namespace sopsidebar
 
