@@ -67,6 +67,7 @@ describe("review console on a real sopd", { skip }, () => {
   const t = {};
   let name;
   let reviewRevision;
+  let liveBefore;
   const stamp = `E2E review ${Date.now()}`;
 
   before(async () => {
@@ -89,6 +90,7 @@ describe("review console on a real sopd", { skip }, () => {
     const submitted = await call(ops, "SopService/SubmitSop", { name, etag: updated.etag, comment: "Log the first call (e2e)." });
     assert.equal(submitted.review?.state, "IN_REVIEW");
     reviewRevision = submitted.review.revisionId;
+    liveBefore = submitted.publishedRevisionId;
     assert.ok(reviewRevision);
     assert.notEqual(reviewRevision, submitted.publishedRevisionId);
 
@@ -131,7 +133,7 @@ describe("review console on a real sopd", { skip }, () => {
     const sla = await page.locator('.diff-section[data-section="sla_terms"]').innerText();
     assert.match(sla, /CHANGED/);
     assert.ok(sla.includes(stamp));
-    assert.match(await page.locator("#comments").innerText(), /Comments/);
+    assert.match(await page.locator("#comments").innerText(), /comments/i);
     assert.deepEqual(await axeSerious(page, "body"), []);
   });
 
@@ -159,20 +161,26 @@ describe("review console on a real sopd", { skip }, () => {
     }
     await page.click("#publish");
     await page.waitForFunction(() => !!document.getElementById("live-banner"), null, { timeout: 10_000 });
-    assert.match(await page.locator("#detail-status").innerText(), new RegExp(`Published: revision ${reviewRevision} is live`));
-    assert.equal(await page.locator("#sop-state").innerText(), "PUBLISHED");
-    assert.equal(await page.locator("#published-revision").innerText(), reviewRevision);
-
+    // Publishing is a write: the live revision is a new one, whose content is the reviewed one.
     const sop = await call(t.ops, "SopService/GetSop", { name });
     assert.equal(sop.state, "PUBLISHED");
-    assert.equal(sop.publishedRevisionId, reviewRevision);
+    assert.equal(sop.review, undefined, "nothing awaits publishing");
+    const live = sop.publishedRevisionId;
+    assert.ok(Number(live) > Number(reviewRevision), `live ${live}, reviewed ${reviewRevision}`);
+    assert.notEqual(live, liveBefore);
+    assert.match(await page.locator("#detail-status").innerText(), new RegExp(`Published: revision ${live} is live`));
+    assert.match(await page.locator("#live-banner").innerText(), new RegExp(`Live: revision ${live} is published`));
+    assert.equal(await page.locator("#sop-state").innerText(), "PUBLISHED");
+    assert.equal(await page.locator("#published-revision").innerText(), live);
+    const same = await call(t.ops, "SopService/DiffSopRevisions", { revisionA: `${name}/revisions/${reviewRevision}`, revisionB: `${name}/revisions/live` });
+    assert.deepEqual(same.changes ?? [], [], "the live content is the content approved");
     // What reps get now: the lookup matches the new revision, with the new instructions.
     const found = await call(t.director, "ContextService/LookupSops", {
       context: { recordType: "Lead", recordId: "00Q-e2e", fields: { lead_status: MQL, lead_score: 82, company_size: 240, status_changed_at: new Date().toISOString() } },
     });
     const match = (found.matches ?? []).find((m) => m.sop === name);
     assert.ok(match, "the lookup matches the SOP");
-    assert.equal(match.revisionId, reviewRevision);
+    assert.equal(match.revisionId, live);
     assert.ok(JSON.stringify(match.sopBody?.steps ?? []).includes(stamp), "the live steps carry the change");
   });
 
