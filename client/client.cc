@@ -175,6 +175,9 @@ absl::StatusOr<v1::VerifyAuditLogResponse> Client::VerifyAuditLog(
 absl::StatusOr<v1::AuditHead> Client::GetAuditHead(const v1::GetAuditHeadRequest& request) {
   return Unary<v1::AuditHead>(*connection_, absl::StrCat(kAdminService, "GetAuditHead"), request);
 }
+absl::StatusOr<v1::Org> Client::UpdateOrg(const v1::UpdateOrgRequest& request) {
+  return Unary<v1::Org>(*connection_, absl::StrCat(kAdminService, "UpdateOrg"), request);
+}
 
 absl::StatusOr<v1::Sop> Client::GetSop(absl::string_view name) {
   v1::GetSopRequest request;

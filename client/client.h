@@ -86,6 +86,7 @@ class Client {
   absl::StatusOr<v1::VerifyAuditLogResponse> VerifyAuditLog(
       const v1::VerifyAuditLogRequest& request);
   absl::StatusOr<v1::AuditHead> GetAuditHead(const v1::GetAuditHeadRequest& request);
+  absl::StatusOr<v1::Org> UpdateOrg(const v1::UpdateOrgRequest& request);
 
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);

@@ -203,8 +203,12 @@ Lists every revision of an SOP, newest first: id, time, author, change.
        "apply",
        "create or update SOPs from YAML/JSON files",
        "",
-       {{"file", true, false}, {"publish", false, false}, {"dry-run", false, false}},
-       R"(Usage: sopctl apply -f FILE|DIR [--publish] [--dry-run]
+       {{"file", true, false},
+        {"publish", false, false},
+        {"dry-run", false, false},
+        {"emergency", false, false},
+        {"reason", true, false}},
+       R"(Usage: sopctl apply -f FILE|DIR [--publish [--emergency --reason TEXT]] [--dry-run]
 Creates or updates SOPs from a YAML or JSON file, or from every *.yaml, *.yml and
 *.json file in a directory. The SOP id is the one in the file's name field, else
 the file's base name. All or nothing: every file is checked, every SOP read and
@@ -219,9 +223,16 @@ Should the server still refuse a write, apply stops and prints on stderr the
 error, then "applied", "failed" and "not attempted" with each SOP's name.
 Exits 0 when every SOP was applied, 1 otherwise.
   -f, --file PATH   the file or directory (required)
-  --publish         also publish each SOP whose draft is not the published
-                    revision; prints "published" and the name, and on stderr a
-                    warning for each tie it now has (see "sopctl publish")
+  --publish         also take each SOP whose draft is not the published
+                    revision live: publishes it when it needs no sign-off or
+                    has them all (prints "published" and the name, and on
+                    stderr a warning for each tie it now has, see "sopctl
+                    publish"); else submits it for review, or leaves it in
+                    review, and prints "awaiting sign-off", the name and the
+                    roles it waits for
+  --emergency       with --publish: publish without the required sign-offs
+                    (ADMIN only; each is an emergency publish in the audit trail)
+  --reason TEXT     why (required with --emergency)
   --dry-run         check and plan as above, write nothing: prints "would
                     create", "would update", "would publish" or "unchanged" and
                     the name per SOP, then "dry run: nothing written"
@@ -1278,6 +1289,16 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       invocation.apply_path = *file;
       invocation.publish = flags.count("publish") > 0;
       invocation.dry_run = flags.count("dry-run") > 0;
+      if (flags.count("emergency") > 0) {
+        if (!invocation.publish) return UsageError("--emergency goes with --publish");
+        std::optional<std::string> reason = Single(flags, "reason");
+        if (!reason || reason->empty()) {
+          return UsageError("--emergency needs --reason, e.g. --reason \"pricing error live\"");
+        }
+        invocation.emergency_reason = *reason;
+      } else if (flags.count("reason") > 0) {
+        return UsageError("--reason goes with --emergency");
+      }
       break;
     }
     case Command::kValidate: {

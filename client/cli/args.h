@@ -120,6 +120,7 @@ struct Invocation {
   v1::ListSopsRequest list;             // list
   std::string apply_path;               // apply, validate
   bool publish = false;                 // apply --publish
+  std::string emergency_reason;         // apply --publish --emergency --reason
   bool dry_run = false;                 // apply --dry-run
   bool fail_on_ties = false;            // check --fail-on-ties
   v1::CreateTokenRequest create_token;  // token create

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -79,11 +80,21 @@ class ClientApplyTarget : public SopApplyTarget {
     request.mutable_update_mask()->add_paths("*");
     return client_.UpdateSop(request);
   }
-  absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
+  absl::StatusOr<v1::Sop> Publish(const std::string& name,
+                                  const std::string& emergency_reason) override {
     last_publish_ties_.Clear();
-    SOP_ASSIGN_OR_RETURN(v1::PublishSopResponse response, client_.PublishSop(name));
+    v1::PublishSopRequest request;
+    request.set_name(name);
+    request.set_emergency(!emergency_reason.empty());
+    request.set_reason(emergency_reason);
+    SOP_ASSIGN_OR_RETURN(v1::PublishSopResponse response, client_.PublishSop(request));
     last_publish_ties_ = std::move(*response.mutable_ties());
     return std::move(*response.mutable_sop());
+  }
+  absl::StatusOr<v1::Sop> Submit(const std::string& name) override {
+    v1::SubmitSopRequest request;
+    request.set_name(name);
+    return client_.SubmitSop(request);
   }
 
   // Asks sopd who the token is, for Authorize and SeesDraft. Before the plan.
@@ -100,9 +111,18 @@ class ClientApplyTarget : public SopApplyTarget {
   // PERMISSION_DENIED word for word. A token writes in its own org only.
   absl::Status Authorize(ApplyWrite write, const SopName& name, const v1::Sop* existing) override {
     if (name.org != caller_.org) return error::OrgNotFound(OrgName(name.org));
-    return sopsidebar::Authorize(
-        caller_, write == ApplyWrite::kWrite ? Operation::kWriteSops : Operation::kPublishSops,
-        existing);
+    switch (write) {
+      case ApplyWrite::kWrite:
+        return sopsidebar::Authorize(caller_, Operation::kWriteSops, existing);
+      case ApplyWrite::kPublish:
+        return sopsidebar::Authorize(caller_, Operation::kPublishSops, existing);
+      case ApplyWrite::kSubmit:
+        return sopsidebar::Authorize(caller_, Operation::kSubmitSops, existing);
+      case ApplyWrite::kEmergencyPublish:
+        SOP_RETURN_IF_ERROR(sopsidebar::Authorize(caller_, Operation::kPublishSops, existing));
+        return sopsidebar::Authorize(caller_, Operation::kEmergencyPublish, existing);
+    }
+    return absl::OkStatus();
   }
   bool SeesDraft(const v1::Sop& sop) override {
     return IsAllowed(caller_, Operation::kReadDrafts, &sop);
@@ -159,6 +179,14 @@ std::string FileError(const SopFile& file, const absl::Status& status) {
 }
 
 // What a dry run prints for `plan`: what apply would write, one line each.
+// "awaiting sign-off NAME: VP_SALES, MARKETING_DIRECTOR".
+std::string AwaitingLine(const ApplyPlan& plan) {
+  std::vector<std::string> roles;
+  for (v1::Role role : plan.awaiting) roles.push_back(v1::Role_Name(role));
+  return TextLine(
+      absl::StrCat("awaiting sign-off ", plan.name, ": ", absl::StrJoin(roles, ", ")));
+}
+
 std::string FormatDryRun(const ApplyPlan& plan) {
   std::string text;
   switch (plan.action) {
@@ -175,6 +203,8 @@ std::string FormatDryRun(const ApplyPlan& plan) {
       break;
   }
   if (plan.publish) absl::StrAppend(&text, TextLine(absl::StrCat("would publish ", plan.name)));
+  if (plan.submit) absl::StrAppend(&text, TextLine(absl::StrCat("would submit ", plan.name)));
+  if (!plan.awaiting.empty()) absl::StrAppend(&text, AwaitingLine(plan));
   return text;
 }
 
@@ -227,6 +257,7 @@ absl::StatusOr<int> Apply(const Invocation& invocation, client::Client& client, 
   ApplyOptions options;
   options.default_org = invocation.global.org;
   options.publish = invocation.publish;
+  options.emergency_reason = invocation.emergency_reason;
 
   std::vector<ApplyPlan> plans;
   int refused = 0;
@@ -263,11 +294,18 @@ absl::StatusOr<int> Apply(const Invocation& invocation, client::Client& client, 
     }
     progress[i].written = plan.action;
     out << TextLine(absl::StrCat(ApplyActionName(plan.action), " ", plan.name, ComparedWith(plan)));
-    if (!plan.publish) continue;
-    sop = PublishPlannedSop(target, plan);
+    if (!plan.publish && !plan.submit) {
+      if (!plan.awaiting.empty()) out << AwaitingLine(plan);
+      continue;
+    }
+    sop = PublishPlannedSop(target, plan, options);
     if (!sop.ok()) {
       err << FormatStoppedApply(*files, plans, progress, i, sop.status());
       return kExitFailed;
+    }
+    if (plan.submit) {
+      out << TextLine(absl::StrCat("submitted ", plan.name)) << AwaitingLine(plan);
+      continue;
     }
     progress[i].published = true;
     out << TextLine(absl::StrCat("published ", plan.name));

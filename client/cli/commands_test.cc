@@ -511,11 +511,13 @@ TEST_F(CommandsTest, GetEscapesControlCharactersInText) {
 TEST_F(CommandsTest, GetPrintsASummary) {
   ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
   EXPECT_EQ(Run({"get", "orgs/default/sops/handoff"}), 0) << err_.str();
+  // A new SOP's draft is in review state DRAFT: it has yet to be submitted.
   EXPECT_THAT(out_.str(), StartsWith("orgs/default/sops/handoff\n"
-                                     "  Title:    Handoff\n"
-                                     "  Owner:    Sales Ops\n"
-                                     "  State:    DRAFT, draft rev 1\n"
-                                     "  Updated:  2024-05-01T08:00:00Z\n"));
+                                     "  Title:         Handoff\n"
+                                     "  Owner:         Sales Ops\n"
+                                     "  State:         DRAFT, draft rev 1\n"
+                                     "  Draft review:  DRAFT\n"
+                                     "  Updated:       2024-05-01T08:00:00Z\n"));
 }
 
 TEST_F(CommandsTest, GetShowsTheOwnersUserId) {
@@ -527,9 +529,9 @@ TEST_F(CommandsTest, GetShowsTheOwnersUserId) {
       << err_.str();
   EXPECT_EQ(Run({"get", "handoff"}), 0) << err_.str();
   EXPECT_THAT(out_.str(), StartsWith("orgs/default/sops/handoff\n"
-                                     "  Title:       Handoff\n"
-                                     "  Owner:       Sales Ops\n"
-                                     "  Owner user:  dana@acme.com\n"));
+                                     "  Title:         Handoff\n"
+                                     "  Owner:         Sales Ops\n"
+                                     "  Owner user:    dana@acme.com\n"));
 }
 
 TEST_F(CommandsTest, PublishWithoutTiesWarnsAboutNothing) {
@@ -1454,6 +1456,8 @@ TEST_F(CommandsTest, ReviewsDueSendsTheWindowAndPrintsEachSop) {
 }
 
 TEST_F(CommandsTest, LookupAsOfSendsTheTime) {
+  // Half an hour after sopd's start, an hour later.
+  sopd_->clock().Advance(absl::Hours(1));
   EXPECT_EQ(Run({"lookup", "--record-type", "Lead", "--as-of", "2024-05-01T08:30:00Z"}), 0)
       << err_.str();
   const std::vector<v1::LookupSopsRequest> lookups = connection_->requests<v1::LookupSopsRequest>();

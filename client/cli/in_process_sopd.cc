@@ -318,6 +318,7 @@ absl::Status InProcessSopd::Restart() {
                                                       IndexedSopMatcher::Build, registry_options_));
   // Wired as sopd wires it (server/app/sopd_server.cc).
   AccessRegistry* const access = access_.get();
+  registry_->SetOrgPolicySource(OrgPoliciesOf(access));
   watches_ = std::make_unique<LookupWatchHub>(
       registry_.get(), [access](const Caller& c) { return access->CheckActive(c); },
       watch_options_);

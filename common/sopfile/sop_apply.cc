@@ -79,9 +79,30 @@ absl::StatusOr<ApplyPlan> PlanSopFile(SopApplyTarget& target, const SopFile& fil
     head = plan.body;
     head.set_state(plan.current ? plan.current->state() : v1::Sop::DRAFT);
   }
-  plan.publish = true;
-  plan.problem = target.Authorize(ApplyWrite::kPublish, name, &head);
-  if (plan.problem.ok()) plan.problem = CheckPublishable(plan.name, head);
+  plan.problem = CheckPublishable(plan.name, head);
+  if (!plan.problem.ok()) return plan;
+  if (!options.emergency_reason.empty()) {
+    plan.publish = true;
+    plan.problem = target.Authorize(ApplyWrite::kEmergencyPublish, name, &head);
+    return plan;
+  }
+  const bool written = plan.action != ApplyAction::kUnchanged;
+  const v1::DraftReview::State review =
+      written || !head.has_review() ? v1::DraftReview::DRAFT : head.review().state();
+  if (head.required_approver_roles().empty() || review == v1::DraftReview::APPROVED) {
+    plan.publish = true;
+    plan.problem = target.Authorize(ApplyWrite::kPublish, name, &head);
+  } else if (review == v1::DraftReview::IN_REVIEW) {
+    for (int role : head.review().awaiting_roles()) {
+      plan.awaiting.push_back(static_cast<v1::Role>(role));
+    }
+  } else {
+    plan.submit = true;
+    for (int role : head.required_approver_roles()) {
+      plan.awaiting.push_back(static_cast<v1::Role>(role));
+    }
+    plan.problem = target.Authorize(ApplyWrite::kSubmit, name, &head);
+  }
   return plan;
 }
 
@@ -98,8 +119,10 @@ absl::StatusOr<v1::Sop> WritePlannedSop(SopApplyTarget& target, const ApplyPlan&
   return *plan.current;
 }
 
-absl::StatusOr<v1::Sop> PublishPlannedSop(SopApplyTarget& target, const ApplyPlan& plan) {
-  return target.Publish(plan.name);
+absl::StatusOr<v1::Sop> PublishPlannedSop(SopApplyTarget& target, const ApplyPlan& plan,
+                                          const ApplyOptions& options) {
+  if (plan.submit) return target.Submit(plan.name);
+  return target.Publish(plan.name, options.emergency_reason);
 }
 
 absl::StatusOr<ApplyResult> ApplySopFile(SopApplyTarget& target, const SopFile& file,
@@ -109,10 +132,12 @@ absl::StatusOr<ApplyResult> ApplySopFile(SopApplyTarget& target, const SopFile& 
   ApplyResult result;
   result.action = plan.action;
   SOP_ASSIGN_OR_RETURN(result.sop, WritePlannedSop(target, plan));
-  if (plan.publish) {
-    SOP_ASSIGN_OR_RETURN(result.sop, PublishPlannedSop(target, plan));
-    result.published = true;
+  if (plan.publish || plan.submit) {
+    SOP_ASSIGN_OR_RETURN(result.sop, PublishPlannedSop(target, plan, options));
   }
+  result.published = plan.publish;
+  result.submitted = plan.submit || !plan.awaiting.empty();
+  result.awaiting = plan.awaiting;
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -20,6 +21,8 @@ namespace sopsidebar {
 enum class ApplyWrite {
   kWrite,  // create or update
   kPublish,
+  kSubmit,            // send for review (SubmitSop)
+  kEmergencyPublish,  // publish without the sign-offs (ADMIN)
 };
 
 // Where an apply writes. Errors are the target's own (NOT_FOUND from Get
@@ -34,7 +37,12 @@ class SopApplyTarget {
                                          const v1::Sop& sop) = 0;
   // Replaces every mutable field; `sop` carries name and, when known, etag.
   virtual absl::StatusOr<v1::Sop> Update(const v1::Sop& sop) = 0;
-  virtual absl::StatusOr<v1::Sop> Publish(const std::string& name) = 0;
+  // Publishes; with a non-empty `emergency_reason`, without the required
+  // sign-offs (PublishSop's emergency, ADMIN only).
+  virtual absl::StatusOr<v1::Sop> Publish(const std::string& name,
+                                          const std::string& emergency_reason) = 0;
+  // Sends the draft for review (SubmitSop).
+  virtual absl::StatusOr<v1::Sop> Submit(const std::string& name) = 0;
   // For the plan, before anything is written: OK, or the refusal the target
   // would answer `write` of SOP `name` with (PERMISSION_DENIED for the
   // caller's roles, NOT_FOUND for an org not the caller's), `existing` being
@@ -65,8 +73,14 @@ enum class ExistingSop {
 struct ApplyOptions {
   // The org for files whose SOP has no name.
   std::string default_org = "default";
-  // Publish the SOP when its draft is not the published revision.
+  // Take the SOP's draft live when it is not the published revision: publish
+  // it when it needs no sign-off or has them all (review APPROVED); else
+  // send it for review (a draft) or leave it awaiting its sign-offs (in
+  // review). docs/GOVERNANCE.md.
   bool publish = false;
+  // With `publish`: publish without the sign-offs, in an emergency, for this
+  // reason (ADMIN only; the audit trail records it).
+  std::string emergency_reason;
   // Default kUpdate: the file is the source of truth.
   ExistingSop existing = ExistingSop::kUpdate;
 };
@@ -80,8 +94,12 @@ struct ApplyPlan {
   std::string parent;
   std::string sop_id;
   ApplyAction action = ApplyAction::kUnchanged;
-  // Publish after the write (options.publish and a draft ahead).
+  // After the write (options.publish and a draft ahead), one of: publish;
+  // submit for review; nothing, the draft awaiting the `awaiting` roles'
+  // sign-offs.
   bool publish = false;
+  bool submit = false;
+  std::vector<v1::Role> awaiting;
   // The body to create or update with (name and the file's etag set).
   v1::Sop body;
   // The SOP as Get returned it; unset when it is to be created.
@@ -106,12 +124,17 @@ absl::StatusOr<ApplyPlan> PlanSopFile(SopApplyTarget& target, const SopFile& fil
 // current one for kUnchanged and kKept, without a call).
 absl::StatusOr<v1::Sop> WritePlannedSop(SopApplyTarget& target, const ApplyPlan& plan);
 
-// Publishes the planned SOP; returns it published.
-absl::StatusOr<v1::Sop> PublishPlannedSop(SopApplyTarget& target, const ApplyPlan& plan);
+// Publishes (plan.publish) or submits (plan.submit) the planned SOP; returns
+// it after.
+absl::StatusOr<v1::Sop> PublishPlannedSop(SopApplyTarget& target, const ApplyPlan& plan,
+                                          const ApplyOptions& options);
 
 struct ApplyResult {
   ApplyAction action = ApplyAction::kUnchanged;
   bool published = false;
+  // Sent for review instead (it needs sign-offs), or left in review.
+  bool submitted = false;
+  std::vector<v1::Role> awaiting;
   // The SOP after the apply.
   v1::Sop sop;
 };

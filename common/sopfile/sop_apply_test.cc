@@ -5,10 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace sopsidebar {
 namespace {
+
+using ::testing::ElementsAre;
 
 // A target that keeps SOPs in a map and counts calls.
 class FakeTarget : public SopApplyTarget {
@@ -34,12 +37,29 @@ class FakeTarget : public SopApplyTarget {
     stored.set_revision_id(absl::StrCat(std::stoi(sops_[sop.name()].revision_id()) + 1));
     return sops_[sop.name()] = stored;
   }
-  absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
+  absl::StatusOr<v1::Sop> Publish(const std::string& name,
+                                  const std::string& emergency_reason) override {
     ++publishes;
+    last_emergency_reason = emergency_reason;
     if (!publish_status.ok()) return publish_status;
     v1::Sop& stored = sops_[name];
     stored.set_published_revision_id(stored.revision_id());
+    stored.clear_review();
     return stored;
+  }
+  absl::StatusOr<v1::Sop> Submit(const std::string& name) override {
+    ++submits;
+    v1::Sop& stored = sops_[name];
+    stored.mutable_review()->set_state(v1::DraftReview::IN_REVIEW);
+    for (int role : stored.required_approver_roles()) {
+      stored.mutable_review()->add_awaiting_roles(static_cast<v1::Role>(role));
+    }
+    return stored;
+  }
+  // What an approver's sign-off does to the stored SOP.
+  void Approve(const std::string& name) {
+    sops_[name].mutable_review()->set_state(v1::DraftReview::APPROVED);
+    sops_[name].mutable_review()->clear_awaiting_roles();
   }
 
   absl::Status Authorize(ApplyWrite write, const SopName&, const v1::Sop*) override {
@@ -47,8 +67,9 @@ class FakeTarget : public SopApplyTarget {
   }
   bool SeesDraft(const v1::Sop&) override { return sees_drafts; }
 
-  int creates = 0, updates = 0, publishes = 0;
+  int creates = 0, updates = 0, publishes = 0, submits = 0;
   std::string last_update_etag;
+  std::string last_emergency_reason;
   // What Authorize answers for writes, Publish answers, SeesDraft answers.
   absl::Status write_status;
   absl::Status publish_status;
@@ -128,6 +149,49 @@ TEST(ApplySopFileTest, PublishesOnlyWhenTheDraftIsAhead) {
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->published);
   EXPECT_EQ(target.publishes, 1);
+}
+
+TEST(ApplySopFileTest, AnSopNeedingSignOffsIsSubmittedThenPublishedOnceApproved) {
+  FakeTarget target;
+  ApplyOptions options;
+  options.publish = true;
+  SopFile file = File("A");
+  file.sop.add_required_approver_roles(v1::VP_SALES);
+  file.sop.add_required_approver_roles(v1::MARKETING_DIRECTOR);
+  auto first = ApplySopFile(target, file, options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->published);
+  EXPECT_TRUE(first->submitted);
+  EXPECT_THAT(first->awaiting, ElementsAre(v1::VP_SALES, v1::MARKETING_DIRECTOR));
+  EXPECT_EQ(target.submits, 1);
+  EXPECT_EQ(target.publishes, 0);
+  // Applied again while in review: nothing to do but wait.
+  auto waiting = ApplySopFile(target, file, options);
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_FALSE(waiting->published);
+  EXPECT_TRUE(waiting->submitted);
+  EXPECT_EQ(target.submits, 1);
+  // Once approved, the same apply publishes.
+  target.Approve("orgs/default/sops/mql");
+  auto live = ApplySopFile(target, file, options);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_TRUE(live->published);
+  EXPECT_EQ(target.publishes, 1);
+  EXPECT_EQ(target.last_emergency_reason, "");
+}
+
+TEST(ApplySopFileTest, AnEmergencyReasonPublishesWithoutTheSignOffs) {
+  FakeTarget target;
+  ApplyOptions options;
+  options.publish = true;
+  options.emergency_reason = "the old script quotes a price we withdrew";
+  SopFile file = File("A");
+  file.sop.add_required_approver_roles(v1::VP_SALES);
+  auto applied = ApplySopFile(target, file, options);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_TRUE(applied->published);
+  EXPECT_EQ(target.submits, 0);
+  EXPECT_EQ(target.last_emergency_reason, "the old script quotes a price we withdrew");
 }
 
 TEST(ApplySopFileTest, NameInTheFileChoosesTheOrgAndEtagIsSentOnUpdate) {

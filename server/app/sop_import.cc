@@ -37,17 +37,20 @@ class RegistryTarget : public SopApplyTarget {
     request.mutable_update_mask()->add_paths("*");
     return registry_.UpdateSop(caller_, request);
   }
-  // The operator's import is trusted as the operator's own act: it publishes
-  // without the files' sign-offs, as an emergency publish the audit trail
-  // records with its reason (docs/GOVERNANCE.md).
-  absl::StatusOr<v1::Sop> Publish(const std::string& name) override {
+  absl::StatusOr<v1::Sop> Publish(const std::string& name,
+                                  const std::string& emergency_reason) override {
     v1::PublishSopRequest request;
     request.set_name(name);
-    request.set_emergency(true);
-    request.set_reason("imported by the operator (sopd --import)");
+    request.set_emergency(!emergency_reason.empty());
+    request.set_reason(emergency_reason);
     SOP_ASSIGN_OR_RETURN(v1::PublishSopResponse published,
                          registry_.PublishSop(caller_, request));
     return std::move(*published.mutable_sop());
+  }
+  absl::StatusOr<v1::Sop> Submit(const std::string& name) override {
+    v1::SubmitSopRequest request;
+    request.set_name(name);
+    return registry_.SubmitSop(caller_, request);
   }
 
  private:
@@ -68,6 +71,10 @@ absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::s
   ApplyOptions options;
   options.default_org = std::string(kDefaultOrg);
   options.publish = true;
+  // The operator's import is the operator's own act: it publishes without
+  // the files' sign-offs, as an emergency publish the audit trail records
+  // with this reason (docs/GOVERNANCE.md).
+  options.emergency_reason = "imported by the operator (sopd --import)";
   options.existing = existing;
   ImportSummary summary;
   for (const SopFile& file : files) {

@@ -149,6 +149,25 @@ struct Rules {
     return Editor(c.role) ? Outcome::kOk : Outcome::kPermissionDenied;
   }
   static Outcome ServerAdminOnly(const Cell&) { return Outcome::kPermissionDenied; }
+  // Review steps of the SOP's owner and the editors (submit, mark
+  // reviewed, resolve a comment); comments and their list also for the
+  // owner. Hidden -> NOT_FOUND.
+  static Outcome OwnerOrEditor(const Cell& c) {
+    if (!Sees(c)) return Outcome::kNotFound;
+    return Editor(c.role) || c.principal == Principal::kOwner ? Outcome::kOk
+                                                              : Outcome::kPermissionDenied;
+  }
+  // Sign-off: only holders of the SOP's required approver roles, and the
+  // matrix SOP requires none.
+  static Outcome SignOff(const Cell& c) {
+    return Sees(c) ? Outcome::kPermissionDenied : Outcome::kNotFound;
+  }
+  // The audit trail: ADMIN, SALES_OPS, VP_SALES, MARKETING_DIRECTOR.
+  static Outcome AuditReader(const Cell& c) {
+    return Editor(c.role) || c.role == v1::VP_SALES || c.role == v1::MARKETING_DIRECTOR
+               ? Outcome::kOk
+               : Outcome::kPermissionDenied;
+  }
   // Undelete of a live SOP: editors reach the state check.
   static Outcome Undelete(const Cell& c) {
     Outcome edit = Edit(c);
@@ -161,6 +180,7 @@ struct Rules {
 // another), and a token of orgs/default to revoke.
 struct Target {
   std::string sop;           // orgs/default/sops/...
+  std::string comment;       // a comment on it by the admin
   std::string revoke_token;  // orgs/default/tokens/...
 };
 
@@ -184,6 +204,8 @@ v1::Sop SopBody(bool ae_only) {
   sop.set_title(kPublishedTitle);
   sop.set_owner(kOwnerLabel);
   sop.set_owner_user_id(kOwnerUserId);
+  // Due for review a month after each publish (ListDueReviews).
+  sop.set_review_cycle(v1::MONTHLY);
   auto* rule = sop.add_targeting_rules();
   rule->add_record_types("Lead");
   auto* cond = rule->add_conditions();
@@ -255,6 +277,77 @@ std::map<std::string, Rpc> RpcTable() {
   t[sop + "CheckTargeting"] = {Rules::History, true, [](client::Client& c, const Target& t,
                                                     Seen*) {
     return c.CheckTargeting(t.sop).status();
+  }};
+  t[sop + "SubmitSop"] = {Rules::OwnerOrEditor, true, [](client::Client& c, const Target& t,
+                                                         Seen*) {
+    v1::SubmitSopRequest r;
+    r.set_name(t.sop);
+    return c.SubmitSop(r).status();
+  }};
+  t[sop + "ApproveSop"] = {Rules::SignOff, true, [](client::Client& c, const Target& t, Seen*) {
+    v1::ApproveSopRequest r;
+    r.set_name(t.sop);
+    return c.ApproveSop(r).status();
+  }};
+  t[sop + "RejectSop"] = {Rules::SignOff, true, [](client::Client& c, const Target& t, Seen*) {
+    v1::RejectSopRequest r;
+    r.set_name(t.sop);
+    r.set_comment("not yet");
+    return c.RejectSop(r).status();
+  }};
+  t[sop + "DiffSopRevisions"] = {Rules::History, true, [](client::Client& c, const Target& t,
+                                                      Seen*) {
+    v1::DiffSopRevisionsRequest r;
+    r.set_revision_a(t.sop + "/revisions/live");
+    r.set_revision_b(t.sop + "/revisions/draft");
+    return c.DiffSopRevisions(r).status();
+  }};
+  t[sop + "RestoreSopRevision"] = {Rules::Edit, true, [](client::Client& c, const Target& t,
+                                                      Seen*) {
+    v1::RestoreSopRevisionRequest r;
+    r.set_name(t.sop + "/revisions/1");
+    return c.RestoreSopRevision(r).status();
+  }};
+  t[sop + "MarkSopReviewed"] = {Rules::OwnerOrEditor, true, [](client::Client& c,
+                                                               const Target& t, Seen*) {
+    v1::MarkSopReviewedRequest r;
+    r.set_name(t.sop);
+    return c.MarkSopReviewed(r).status();
+  }};
+  // Every SOP is due within 400 days: the list shows what the caller sees.
+  t[sop + "ListDueReviews"] = {Rules::Listing, true, [](client::Client& c, const Target& t,
+                                                      Seen* seen) {
+    v1::ListDueReviewsRequest r;
+    r.set_parent("orgs/default");
+    r.mutable_within()->set_seconds(400 * 86400);
+    auto all = c.ListAllDueReviews(r);
+    if (all.ok()) {
+      for (const v1::Sop& s : *all) {
+        if (s.name() != t.sop) continue;
+        seen->listed = true;
+        seen->draft = s.title() == kDraftTitle;
+      }
+    }
+    return all.status();
+  }};
+  t[sop + "AddComment"] = {Rules::OwnerOrEditor, true, [](client::Client& c, const Target& t,
+                                                          Seen*) {
+    v1::AddCommentRequest r;
+    r.set_parent(t.sop);
+    r.mutable_comment()->set_text("Is step 1 still right?");
+    return c.AddComment(r).status();
+  }};
+  t[sop + "ListComments"] = {Rules::OwnerOrEditor, true, [](client::Client& c, const Target& t,
+                                                            Seen*) {
+    v1::ListCommentsRequest r;
+    r.set_parent(t.sop);
+    return c.ListComments(r).status();
+  }};
+  t[sop + "ResolveComment"] = {Rules::OwnerOrEditor, true, [](client::Client& c,
+                                                              const Target& t, Seen*) {
+    v1::ResolveCommentRequest r;
+    r.set_name(t.comment);
+    return c.ResolveComment(r).status();
   }};
   t["sopsidebar.v1.ContextService/LookupSops"] = {
       Rules::Lookup, true, [](client::Client& c, const Target& t, Seen* seen) {
@@ -336,6 +429,32 @@ std::map<std::string, Rpc> RpcTable() {
   t[admin + "GetOrg"] = {Rules::ServerAdminOnly, true, [](client::Client& c, const Target&,
                                                           Seen*) {
     return c.GetOrg("orgs/default").status();
+  }};
+  t[admin + "UpdateOrg"] = {Rules::TokenAdmin, true, [](client::Client& c, const Target&,
+                                                        Seen*) {
+    v1::UpdateOrgRequest r;
+    r.mutable_org()->set_name("orgs/default");
+    r.mutable_org()->set_display_name("Default org");
+    return c.UpdateOrg(r).status();
+  }};
+  t[admin + "ListAuditEvents"] = {Rules::AuditReader, true, [](client::Client& c,
+                                                                const Target&, Seen*) {
+    v1::ListAuditEventsRequest r;
+    r.set_parent("orgs/default");
+    r.set_page_size(1);
+    return c.ListAuditEvents(r).status();
+  }};
+  t[admin + "VerifyAuditLog"] = {Rules::AuditReader, true, [](client::Client& c, const Target&,
+                                                               Seen*) {
+    v1::VerifyAuditLogRequest r;
+    r.set_parent("orgs/default");
+    return c.VerifyAuditLog(r).status();
+  }};
+  t[admin + "GetAuditHead"] = {Rules::AuditReader, true, [](client::Client& c, const Target&,
+                                                             Seen*) {
+    v1::GetAuditHeadRequest r;
+    r.set_parent("orgs/default");
+    return c.GetAuditHead(r).status();
   }};
   t[admin + "GetRoleMap"] = {Rules::RoleMapAdmin, true, [](client::Client& c, const Target&,
                                                             Seen*) {
@@ -425,6 +544,12 @@ class AuthorizationMatrixTest : public test::SopdFixture {
     auto sop = admin_->CreateSop(create);
     EXPECT_TRUE(sop.ok()) << sop.status();
     EXPECT_TRUE(admin_->PublishSop(sop->name()).ok());
+    v1::AddCommentRequest comment;
+    comment.set_parent(sop->name());
+    comment.mutable_comment()->set_text("Matrix comment");
+    auto added = admin_->AddComment(comment);
+    EXPECT_TRUE(added.ok()) << added.status();
+    t.comment = added.ok() ? added->name() : "";
     v1::UpdateSopRequest draft;
     draft.mutable_sop()->set_name(sop->name());
     draft.mutable_sop()->set_title(kDraftTitle);
@@ -458,7 +583,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  EXPECT_EQ(served.size(), 25u);
+  EXPECT_EQ(served.size(), 39u);
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;
@@ -519,7 +644,8 @@ TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
       const bool lists = method.find("/ListSops") != std::string::npos ||
                          method.find("/LookupSops") != std::string::npos ||
                          method.find("/WatchSops") != std::string::npos ||
-                         method.find("/ListTokens") != std::string::npos;
+                         method.find("/ListTokens") != std::string::npos ||
+                         method.find("/ListDueReviews") != std::string::npos;
       if (actual == Outcome::kOk && lists && !seen.listed) actual = Outcome::kOkWithoutIt;
       if (actual == Outcome::kOk && seen.draft) actual = Outcome::kOkDraft;
       ++cells;

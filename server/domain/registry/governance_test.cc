@@ -208,6 +208,12 @@ TEST_F(GovernanceTest, TheSeedScenarioGoesLiveOnlyWhenBothApproversSignedOff) {
   EXPECT_EQ(*LiveTitle(), "MQL Acceptance & Handoff (v2)");
 
   // As of moments before the publish, lookups answer with the old revision.
+  v1::LookupSopsRequest then;
+  *then.mutable_context() = Parse<v1::CrmContext>(kMqlLead);
+  *then.mutable_as_of_time() = ToProtoTimestamp(before_publish);
+  absl::StatusOr<v1::LookupSopsResponse> replay = registry_->LookupSops(sdr_, then);
+  ASSERT_TRUE(replay.ok() && replay->matches_size() == 1) << replay.status();
+  EXPECT_EQ(replay->matches(0).revision_id(), "5");  // create, submit, 2 approvals, publish
   EXPECT_EQ(*LiveTitle(before_change), "MQL Acceptance & Handoff");
   EXPECT_EQ(*LiveTitle(before_publish), "MQL Acceptance & Handoff");
   EXPECT_EQ(*LiveTitle(clock_.Now()), "MQL Acceptance & Handoff (v2)");

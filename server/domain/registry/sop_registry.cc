@@ -1097,9 +1097,10 @@ absl::StatusOr<std::vector<SopMatchResult>> SopRegistry::MatchAsOf(const MatchQu
       }
       if (!then || then->state() != v1::Sop::PUBLISHED) continue;
       SOP_ASSIGN_OR_RETURN(v1::Sop published, PublishedSnapshot(*then));
-      live.push_back(MakePublishedSop(name, RevisionNumber(published),
-                                      FromProtoTimestamp(published.publish_time()),
-                                      std::move(published),
+      // Read before `published` is moved into the call.
+      const int64_t revision = RevisionNumber(published);
+      const absl::Time publish_time = FromProtoTimestamp(published.publish_time());
+      live.push_back(MakePublishedSop(name, revision, publish_time, std::move(published),
                                       NextReviewOf(then->next_review_time())));
     }
     if (static_cast<int>(heads.size()) < kScanChunk) break;
