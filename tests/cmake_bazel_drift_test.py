@@ -35,6 +35,10 @@ CMAKE_ONLY = {
         "the panel in headless Chromium (npm playwright-core)",
     "tests:web_panel_e2e":
         "the demo page on a real sopd in headless Chromium",
+    "tests:web_console_test":
+        "the review console in headless Chromium (npm playwright-core)",
+    "tests:web_console_e2e":
+        "the review console on a real sopd in headless Chromium",
     "tests:salesforce_plugin_test":
         "the Lightning component under npm sfdx-lwc-jest",
     "tests:hubspot_plugin_test":

@@ -16,6 +16,9 @@ const LEAD_STATUSES = [
   "Nurture",
   "Merged",
 ];
+// The reps the panel is for; the file's other roles (Sales Ops, approvers) are the review
+// console's (/console/).
+const DEMO_ROLES = ["SDR", "AE"];
 const TOKEN_KEY = "sop-demo-token";
 const ROLE_KEY = "sop-demo-role";
 
@@ -114,7 +117,7 @@ function main(): void {
       if (!tokens || typeof tokens !== "object") return;
       const box = $("demo-buttons");
       for (const [role, token] of Object.entries(tokens as Record<string, unknown>)) {
-        if (typeof token !== "string" || !/^[A-Z_]{2,20}$/.test(role)) continue;
+        if (typeof token !== "string" || !DEMO_ROLES.includes(role)) continue;
         const b = document.createElement("button");
         b.type = "button";
         b.id = `signin-${role.toLowerCase()}`;

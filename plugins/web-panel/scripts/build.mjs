@@ -1,5 +1,6 @@
-// Bundles the panel into ONE file, dist/panel/sop-panel.js, and the demo CRM page into
-// dist/demo/ (index.html, demo.js, demo.css). Prints the panel's size, minified and gzipped.
+// Bundles the panel into ONE file, dist/panel/sop-panel.js, the demo CRM page into
+// dist/demo/ (index.html, demo.js, demo.css) and the review console into dist/console/
+// (index.html, console.js, console.css). Prints the panel's size, minified and gzipped.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -11,6 +12,7 @@ const dist = join(root, "dist");
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "panel"), { recursive: true });
 mkdirSync(join(dist, "demo"), { recursive: true });
+mkdirSync(join(dist, "console"), { recursive: true });
 
 const common = {
   bundle: true,
@@ -27,7 +29,12 @@ await build({ ...common, entryPoints: [join(root, "src/sop-panel.ts")], outfile:
 await build({ ...common, entryPoints: [join(root, "demo/demo.ts")], outfile: join(dist, "demo/demo.js") });
 copyFileSync(join(root, "demo/index.html"), join(dist, "demo/index.html"));
 copyFileSync(join(root, "demo/demo.css"), join(dist, "demo/demo.css"));
+await build({ ...common, entryPoints: [join(root, "console/console.ts")], outfile: join(dist, "console/console.js") });
+copyFileSync(join(root, "console/index.html"), join(dist, "console/index.html"));
+copyFileSync(join(root, "console/console.css"), join(dist, "console/console.css"));
 
 const js = readFileSync(join(dist, "panel/sop-panel.js"));
 const kb = (n) => (n / 1024).toFixed(1);
 console.log(`dist/panel/sop-panel.js: ${kb(js.length)} KiB minified, ${kb(gzipSync(js, { level: 9 }).length)} KiB gzip`);
+const cjs = readFileSync(join(dist, "console/console.js"));
+console.log(`dist/console/console.js: ${kb(cjs.length)} KiB minified, ${kb(gzipSync(cjs, { level: 9 }).length)} KiB gzip`);

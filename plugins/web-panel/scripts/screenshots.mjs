@@ -1,6 +1,7 @@
 // Renders <sop-panel> in each state at 360 px (a CRM sidebar) against the Node Connect test
 // server and writes docs/images/panel-<state>.png at the repository root, plus
-// docs/images/demo-crm-page.png (the demo page at 1280 px).
+// docs/images/demo-crm-page.png (the demo page at 1280 px) and docs/images/console-review.png
+// (the review console at 1280 px).
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +53,19 @@ try {
   await page.screenshot({ path: join(outDir, "demo-crm-page.png") });
   console.log("wrote docs/images/demo-crm-page.png");
   await page.close();
+  // The review console: the Marketing Director on a change awaiting their sign-off.
+  const con = await browser.context.newPage();
+  await con.setViewportSize({ width: 1280, height: 1100 });
+  await con.emulateMedia({ reducedMotion: "reduce" });
+  await con.goto(`${server.url}/console/`);
+  await con.click("#signin-marketing-director");
+  await con.click('#awaiting-list a[href="#orgs/default/sops/mql-acceptance-handoff"]');
+  await con.waitForFunction(() => document.getElementById("detail")?.dataset.state === "ready" && !/Loading/.test(document.getElementById("detail").textContent));
+  await con.locator("#detail-title").evaluate((el) => el.blur());
+  await con.waitForTimeout(300);
+  await con.screenshot({ path: join(outDir, "console-review.png"), fullPage: true });
+  console.log("wrote docs/images/console-review.png");
+  await con.close();
 } finally {
   await browser.close();
   await server.close();

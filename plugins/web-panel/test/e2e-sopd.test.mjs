@@ -4,7 +4,7 @@
 //   SOPD_HTTP               sopd's HTTP base URL, e.g. http://127.0.0.1:8080 (serves /demo/ and /panel/)
 //   SOPD_SDR_TOKEN          the demo SDR's token (the secret, or a file holding it)
 //   SOPD_AE_TOKEN           the demo AE's token (the secret, or a file holding it)
-//   SOPD_ADMIN_TOKEN_FILE   a file with an admin token, for sopctl's publish
+//   SOPD_ADMIN_TOKEN_FILE   a file with an admin token, for sopctl's (emergency) publish
 // Optional: SOPCTL (default <repo>/build/client/cli/sopctl; `scripts/build sopctl`),
 //           SOPD_GRPC (sopd's gRPC address, default 127.0.0.1:50051).
 import assert from "node:assert/strict";
@@ -54,7 +54,11 @@ async function ctl(...args) {
   return stdout;
 }
 
-/** Edits an SOP's title the way an SOP editor would: get -o json, edit, apply --publish. */
+/**
+ * Edits an SOP's title the way an SOP editor would: get -o json, edit, apply; then publishes it
+ * as the admin's emergency publish, since the seed SOPs need sign-offs (docs/GOVERNANCE.md;
+ * test/e2e-console.test.mjs goes through the review).
+ */
 async function publishTitle(id, edit) {
   const sop = JSON.parse(await ctl("get", id, "-o", "json"));
   const before = sop.title;
@@ -63,10 +67,11 @@ async function publishTitle(id, edit) {
   try {
     const file = join(dir, `${id}.json`);
     writeFileSync(file, JSON.stringify(sop, null, 2));
-    await ctl("apply", "-f", file, "--publish");
+    await ctl("apply", "-f", file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  await ctl("publish", id, "--emergency", "--reason", "web-panel e2e: a publish reaching an open panel");
   return { before, after: sop.title };
 }
 
@@ -124,7 +129,7 @@ describe("demo page on a real sopd", { skip }, () => {
     assert.equal(await page.evaluate(() => window.__noReload), true);
   });
 
-  test("a publish of that SOP (sopctl apply --publish) shows in the open panel within 1 s", async () => {
+  test("a publish of that SOP (sopctl apply, then an emergency publish) shows in the open panel within 1 s", async () => {
     const stamp = `e2e ${Date.now()}`;
     const { before, after } = await publishTitle(CADENCE_ID, (t) => `${t} [${stamp}]`);
     restoreTitle = before;

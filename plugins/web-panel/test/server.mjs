@@ -20,6 +20,9 @@
 //   resume-token                    an SDR whose streams all end normally 2.5 s after opening
 //                                   (like a server's stream deadline)
 //
+// The review console's methods (SopService, AdminService.WhoAmI) and their tokens are in
+// test/review-server.mjs; /console/ serves dist/console.
+//
 // Run by hand: node test/server.mjs [port]
 import { create, equals, fromJson } from "@bufbuild/protobuf";
 import { ValueSchema, timestampFromMs, timestampNow } from "@bufbuild/protobuf/wkt";
@@ -36,12 +39,13 @@ import {
   SopMatchSchema,
 } from "./gen/sopsidebar/v1/context_service_pb.js";
 import { ConditionSchema, SopSchema } from "./gen/sopsidebar/v1/sop_pb.js";
+import { createReviewState, reviewRoutes, reviewUser } from "./review-server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, "..");
 const repo = resolve(pkg, "../..");
 
-export const TOKENS = { SDR: "sdr-token", AE: "ae-token" };
+export const TOKENS = { SDR: "sdr-token", AE: "ae-token", VP_SALES: "vp-token", MARKETING_DIRECTOR: "director-token", SALES_OPS: "ops-token" };
 const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR", "resume-token": "SDR", "nowatch-token": "SDR" };
 
 /** The seed SOPs as {id, raw (YAML object), revision}. */
@@ -215,10 +219,12 @@ function sendFile(res, base, rel) {
 
 /**
  * Starts the server. Options: port (0: any), heartbeatMs (Connect heartbeats), xss (add the
- * hostile fixture SOP). Returns {url, close, publish(id, patch), sops, requests}.
+ * hostile fixture SOP). Returns {url, close, publish(id, patch), sops, requests, review} (review:
+ * the console's fixture state, test/review-server.mjs).
  */
 export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = true } = {}) {
   const sops = loadSops(xss);
+  const review = createReviewState();
   const listeners = new Set();
   const drops = new Map();
   const notify = () => {
@@ -237,7 +243,19 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
     return { token, role };
   }
 
-  const routes = (router) =>
+  function reviewAuth(ctx) {
+    const m = /^Bearer (.+)$/.exec(ctx.requestHeader.get("authorization") ?? "");
+    if (!m) throw new ConnectError("missing bearer token", Code.Unauthenticated);
+    const token = m[1];
+    if (token === "error-token") throw new ConnectError("review index unavailable: rocksdb: IO error: /var/sopd/db/LOCK", Code.Internal);
+    if (token === "down-token") throw new ConnectError("sopd is restarting", Code.Unavailable);
+    const u = reviewUser(token);
+    if (!u) throw new ConnectError("token expired or revoked", Code.Unauthenticated);
+    return { token, ...u };
+  }
+
+  const routes = (router) => {
+    reviewRoutes(router, review, reviewAuth);
     router.service(ContextService, {
       async lookupSops(req, ctx) {
         const { role } = auth(ctx);
@@ -299,6 +317,7 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
         }
       },
     });
+  };
 
   const connect = connectNodeAdapter({ routes });
   const dist = join(pkg, "dist");
@@ -352,6 +371,11 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
     }
     if (p.startsWith("/panel/") && sendFile(res, join(dist, "panel"), p.slice(7))) return;
     if (p.startsWith("/demo/") && sendFile(res, join(dist, "demo"), p.slice(6) || "index.html")) return;
+    if (p === "/console") {
+      res.writeHead(302, { Location: "/console/" });
+      return res.end();
+    }
+    if (p.startsWith("/console/") && sendFile(res, join(dist, "console"), p.slice(9) || "index.html")) return;
     if (p.startsWith("/fixtures/") && sendFile(res, fixtures, p.slice(10))) return;
     res.writeHead(404, { "Content-Type": "text/plain" });
     res.end("not found");
@@ -363,6 +387,7 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
     url,
     sops,
     requests,
+    review,
     /** Edits a seed SOP's YAML object and "publishes" it: open watches get the new result. */
     publish(id, patch) {
       const entry = sops.get(id);

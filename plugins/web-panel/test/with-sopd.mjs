@@ -7,7 +7,9 @@
 //   node test/with-sopd.mjs                  test/e2e-sopd.test.mjs (ctest's
 //                                            web_panel_e2e), which must run,
 //                                            not skip (SOPD_E2E_REQUIRED)
-//   node test/with-sopd.mjs CMD [ARGS...]    CMD, e.g. node scripts/bench-panel.mjs
+//   node test/with-sopd.mjs CMD [ARGS...]    CMD, e.g. node scripts/bench-panel.mjs, or
+//                                            node --test test/e2e-console.test.mjs
+//                                            (ctest's web_console_e2e)
 //
 // Environment: SOPD, SOPCTL, SOP_EXAMPLES (as ctest and scripts/bench set them).
 import { execFileSync, spawnSync } from "node:child_process";
