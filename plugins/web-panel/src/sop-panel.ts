@@ -723,6 +723,16 @@ export class SopPanelElement extends HTMLElement {
     ];
   }
 
+  /** The owner's periodic review of this SOP is late: it may be out of date. */
+  #staleBadge(due: string | undefined): HTMLElement {
+    const date = due ? new Date(timestampMs(due)).toISOString().slice(0, 10) : "";
+    return h("p", {
+      class: "stale-badge",
+      attrs: { role: "note" },
+      text: date ? `Review overdue since ${date}: this procedure may be out of date` : "Review overdue: this procedure may be out of date",
+    });
+  }
+
   #resultNodes(r: LookupSopsResponseJson, stale: boolean): Node[] {
     const [top, ...others] = r.matches ?? [];
     const sop = top.sopBody;
@@ -730,6 +740,7 @@ export class SopPanelElement extends HTMLElement {
     const nodes: Node[] = [this.#eyebrow(stale)];
     const article = h("article", { class: "sop", attrs: { "aria-labelledby": "sop-title" } });
     article.append(h("h2", { class: "title", text: sop.title ?? "", attrs: { id: "sop-title" } }));
+    if (top.reviewOverdue) article.append(this.#staleBadge(top.nextReviewTime));
     if (sop.purpose) article.append(h("p", { class: "purpose", text: sop.purpose }));
 
     const steps = sop.steps ?? [];

@@ -107,6 +107,7 @@ table.cadence td.day { white-space: nowrap; font-weight: 600; font-variant-numer
 table.cadence tr.today td { background: var(--accent-bg); }
 table.cadence tr.today td:first-child { box-shadow: inset 3px 0 0 var(--accent); }
 table.cadence tr.past td { color: var(--muted); }
+.stale-badge { margin: 0 0 10px; padding: 4px 8px; border-radius: 6px; background: #fff4e5; color: #7a3e00; border: 1px solid #f0b46e; font-size: 12px; font-weight: 600; }
 .today-badge { display: inline-block; margin-left: 4px; padding: 0 6px; border-radius: 999px; background: var(--accent); color: #fff; font-size: 10.5px; font-weight: 700; letter-spacing: .03em; }
 ul.assets { margin: 0; padding: 0; list-style: none; }
 ul.assets li { margin: 0 0 4px; }

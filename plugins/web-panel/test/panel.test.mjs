@@ -209,6 +209,26 @@ describe("procedures", () => {
     }
   });
 
+  test("an SOP whose owner review is overdue carries a stale badge with the due date", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    assert.equal(await page.locator("sop-panel .stale-badge").count(), 0);
+    server.setNextReview("mql-acceptance-handoff", Date.parse("2026-01-15T09:00:00Z"));
+    try {
+      const badge = page.locator("sop-panel .stale-badge");
+      await badge.waitFor({ timeout: 2000 });
+      assert.equal(await badge.getAttribute("role"), "note");
+      assert.equal(await badge.innerText(), "Review overdue since 2026-01-15: this procedure may be out of date");
+      // Reviewed: due in the future again, the badge goes.
+      server.setNextReview("mql-acceptance-handoff", Date.now() + 30 * 86_400_000);
+      await badge.waitFor({ state: "detached", timeout: 2000 });
+    } finally {
+      server.setNextReview("mql-acceptance-handoff", undefined);
+      await page.close();
+    }
+  });
+
   test("a dropped stream reconnects by itself", async () => {
     const { page } = await fixturePage();
     await setPanel(page, { token: "drop-token", context: leadContext(mqlFields()) });

@@ -170,6 +170,9 @@ export function lookup(sops, role, ctx, now = Date.now()) {
       currentStepDueTime: due,
       cadenceDay,
       sopBody: sopMessage(entry),
+      // As sopd: the owner's next review, and whether it is late.
+      nextReviewTime: entry.nextReviewMs === undefined ? undefined : timestampFromMs(entry.nextReviewMs),
+      reviewOverdue: entry.nextReviewMs !== undefined && entry.nextReviewMs < now,
     });
   });
   return create(LookupSopsResponseSchema, { matches });
@@ -394,6 +397,13 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
       if (!entry) throw new Error(`no SOP ${id}`);
       patch(entry.raw);
       entry.revision++;
+      notify();
+    },
+    /** Sets when a seed SOP's owner review falls due (ms since the epoch; undefined: no cycle). */
+    setNextReview(id, ms) {
+      const entry = sops.get(id);
+      if (!entry) throw new Error(`no SOP ${id}`);
+      entry.nextReviewMs = ms;
       notify();
     },
     close() {
