@@ -4,6 +4,7 @@
 // publishes an approved draft; owners see the reviews falling due. It talks only to the sopd
 // that serves it (Connect JSON, src/connect.ts) and runs under sopd's CSP: no inline script or
 // style, nothing from another origin.
+import { demoTokens } from "../demo/demo-tokens.js";
 import { ConnectError, ConnectJsonClient, codeName, toConnectError } from "../src/connect.js";
 import {
   ReviewApi,
@@ -117,22 +118,15 @@ async function signIn(token: string): Promise<void> {
 }
 
 function offerDemoTokens(): void {
-  void fetch("/demo/tokens.json", { headers: { Accept: "application/json" } })
-    .then((r) => (r.ok ? r.json() : null))
-    .then((tokens: unknown) => {
-      if (!tokens || typeof tokens !== "object") return;
-      const box = $("demo-buttons");
-      for (const [role, token] of Object.entries(tokens as Record<string, unknown>)) {
-        if (typeof token !== "string" || !DEMO_ROLES.includes(role)) continue;
-        const b = h("button", { type: "button", id: `signin-${role.toLowerCase().replace(/_/g, "-")}` }, `Sign in as demo ${roleLabel(role as RoleJson)}`);
-        b.addEventListener("click", () => void signIn(token));
-        box.append(b);
-      }
-      $("demo-tokens").hidden = box.childElementCount === 0;
-    })
-    .catch(() => {
-      /* no demo tokens here: the token field is the way in */
-    });
+  void demoTokens(DEMO_ROLES).then((tokens) => {
+    const box = $("demo-buttons");
+    for (const [role, token] of tokens) {
+      const b = h("button", { type: "button", id: `signin-${role.toLowerCase().replace(/_/g, "-")}` }, `Sign in as demo ${roleLabel(role as RoleJson)}`);
+      b.addEventListener("click", () => void signIn(token));
+      box.append(b);
+    }
+    $("demo-tokens").hidden = box.childElementCount === 0;
+  });
 }
 
 // ---- the lists ----------------------------------------------------------------------------

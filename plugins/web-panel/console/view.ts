@@ -1,5 +1,6 @@
 // DOM helpers and the console's renderings of a diff, sign-offs and comments. Everything from
 // the server is set as text (textContent), never as HTML: SOP text and comments are untrusted.
+import { roleLabel as panelRoleLabel } from "../src/format.js";
 import type { CommentJson, FieldChangeJson, RoleJson, SignOffJson, SopDiffJson } from "./review-api.js";
 
 type Child = Node | string | null | undefined | false;
@@ -22,21 +23,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-const ROLE_LABELS: Record<string, string> = {
-  SDR: "SDR",
-  AE: "Account Executive",
-  SALES_MANAGER: "Sales Manager",
-  SALES_OPS: "Sales Ops",
-  MARKETING: "Marketing",
-  VP_SALES: "VP Sales",
-  MARKETING_DIRECTOR: "Marketing Director",
-  ADMIN: "Admin",
-  INTEGRATION: "Integration",
-};
-
+/** The panel's label of a role; a role it has none for (a newer sopd's) as sent. */
 export function roleLabel(role: RoleJson | number | undefined): string {
   if (role === undefined) return "";
-  return ROLE_LABELS[String(role)] ?? String(role);
+  return panelRoleLabel(role) || String(role);
 }
 
 /** An RFC 3339 time as a short local date and time; "" when unset or invalid. */

@@ -1,6 +1,7 @@
 // The demo CRM lead page: editable fields feed <sop-panel>'s `context` property, so the
 // panel follows every change without a reload. No inline script or style: it runs under
 // sopd's CSP (default-src 'self').
+import { demoTokens } from "./demo-tokens.js";
 import type { FieldValue, PanelContext } from "../src/context.js";
 
 // The Lead Status values the example SOPs (examples/sops/*.yaml) target, spelled exactly
@@ -111,24 +112,17 @@ function main(): void {
   $("signout").addEventListener("click", () => setToken("", ""));
   setToken(sessionStorage.getItem(TOKEN_KEY) ?? "", sessionStorage.getItem(ROLE_KEY) ?? "");
 
-  void fetch("/demo/tokens.json", { headers: { Accept: "application/json" } })
-    .then((r) => (r.ok ? r.json() : null))
-    .then((tokens: unknown) => {
-      if (!tokens || typeof tokens !== "object") return;
-      const box = $("demo-buttons");
-      for (const [role, token] of Object.entries(tokens as Record<string, unknown>)) {
-        if (typeof token !== "string" || !DEMO_ROLES.includes(role)) continue;
-        const b = document.createElement("button");
-        b.type = "button";
-        b.id = `signin-${role.toLowerCase()}`;
-        b.textContent = `Sign in as demo ${role}`;
-        b.addEventListener("click", () => setToken(token, role));
-        box.append(b);
-      }
-    })
-    .catch(() => {
-      /* no demo tokens here: the token field is the way in */
-    });
+  void demoTokens(DEMO_ROLES).then((tokens) => {
+    const box = $("demo-buttons");
+    for (const [role, token] of tokens) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.id = `signin-${role.toLowerCase()}`;
+      b.textContent = `Sign in as demo ${role}`;
+      b.addEventListener("click", () => setToken(token, role));
+      box.append(b);
+    }
+  });
 
   update();
 }

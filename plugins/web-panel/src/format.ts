@@ -15,6 +15,7 @@ const ROLE_LABELS: Partial<Record<RoleJson, string>> = {
   VP_SALES: "VP Sales",
   MARKETING_DIRECTOR: "Marketing Director",
   ADMIN: "Admin",
+  INTEGRATION: "Integration",
 };
 
 export function roleLabel(r: RoleJson | number | undefined): string {
