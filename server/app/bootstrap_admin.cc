@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "server/app/data_dir.h"
 #include "server/common/clock.h"
+#include "server/domain/audit/audit_log.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/storage/rocksdb_store.h"
 
@@ -27,6 +28,9 @@ absl::StatusOr<std::string> BootstrapAdmin(const std::string& data_dir) {
   SOP_RETURN_IF_ERROR(store.status());
   SOP_ASSIGN_OR_RETURN(std::unique_ptr<AccessRegistry> access,
                        AccessRegistry::Create(store->get(), &Clock::Real()));
+  // The recovery token is in the org's audit trail like any other.
+  AuditLog audit(store->get(), &Clock::Real());
+  access->SetAuditLog(&audit);
   SOP_ASSIGN_OR_RETURN(const std::string secret, access->IssueRecoveryAdminToken());
   SOP_RETURN_IF_ERROR(WriteSecretFile(paths.admin_token, secret));
   return paths.admin_token;

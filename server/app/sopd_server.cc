@@ -77,12 +77,6 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   times.open_store = lap();
   SOP_ASSIGN_OR_RETURN(server->access_,
                        AccessRegistry::Create(server->store_.get(), &Clock::Real()));
-  SOP_ASSIGN_OR_RETURN(std::optional<std::string> admin_secret,
-                       server->access_->BootstrapAdminToken());
-  if (admin_secret) {
-    server->admin_token_path_ = paths.admin_token;
-    SOP_RETURN_IF_ERROR(WriteSecretFile(server->admin_token_path_, *admin_secret));
-  }
   SOP_ASSIGN_OR_RETURN(server->crm_, CrmMaps::Create(server->store_.get(), &Clock::Real()));
   times.tokens = lap();
   // Full builds happen at start only (later writes derive snapshots
@@ -97,6 +91,18 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   SOP_ASSIGN_OR_RETURN(server->registry_,
                        SopRegistry::Create(server->store_.get(), &Clock::Real(), timed_build));
   server->registry_->SetOrgPolicySource(OrgPoliciesOf(server->access_.get()));
+  // One audit chain per org for every write: SOPs and comments (the
+  // registry's own), tokens and orgs, CRM maps.
+  server->access_->SetAuditLog(&server->registry_->audit());
+  server->crm_->SetAuditLog(&server->registry_->audit());
+  // After the audit log is wired: the first start's org and admin token are
+  // the chain's first events.
+  SOP_ASSIGN_OR_RETURN(std::optional<std::string> admin_secret,
+                       server->access_->BootstrapAdminToken());
+  if (admin_secret) {
+    server->admin_token_path_ = paths.admin_token;
+    SOP_RETURN_IF_ERROR(WriteSecretFile(server->admin_token_path_, *admin_secret));
+  }
   times.load_catalog = lap();
   times.index_build = absl::Nanoseconds(index_build->load());
   if (!options.import_dir.empty()) {

@@ -56,6 +56,10 @@ std::string TokenKey(const TokenName& name) {
 }
 
 std::string OrgKey(absl::string_view org) { return absl::StrCat("o/", org); }
+std::string RoleMapKey(const CrmMapName& name) { return absl::StrCat("rm/", name.org, "/", name.crm); }
+std::string FieldMapKey(const CrmMapName& name) {
+  return absl::StrCat("fm/", name.org, "/", name.crm);
+}
 
 std::string CommentPrefix(const SopName& sop) {
   return absl::StrCat("m/", sop.org, "/", sop.sop, "/");
@@ -274,7 +278,7 @@ absl::Status RocksDbStore::ForEachOrg(const std::function<absl::Status(const v1:
 
 absl::Status RocksDbStore::PutRoleMap(const v1::RoleMap& map) {
   SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("role_map.name", map.name(), kRoleMaps));
-  return Put(absl::StrCat("rm/", name.org, "/", name.crm), map);
+  return Put(RoleMapKey(name), map);
 }
 
 absl::Status RocksDbStore::ForEachRoleMap(
@@ -285,7 +289,7 @@ absl::Status RocksDbStore::ForEachRoleMap(
 absl::Status RocksDbStore::PutFieldMap(const v1::FieldMap& map) {
   SOP_ASSIGN_OR_RETURN(CrmMapName name,
                        ParseCrmMapName("field_map.name", map.name(), kFieldMaps));
-  return Put(absl::StrCat("fm/", name.org, "/", name.crm), map);
+  return Put(FieldMapKey(name), map);
 }
 
 absl::Status RocksDbStore::ForEachFieldMap(
@@ -406,6 +410,36 @@ absl::StatusOr<std::string> RocksDbStore::GetRawForTesting(const std::string& ke
   std::string value;
   SOP_RETURN_IF_ERROR(FromRocksDb(db_->Get(rocksdb::ReadOptions(), key, &value), "raw get"));
   return value;
+}
+
+absl::Status RocksDbStore::WriteAudited(const AuthWrite& write) {
+  SOP_ASSIGN_OR_RETURN(std::string audit_org, CheckAuditEvent(write.audit));
+  rocksdb::WriteBatch batch;
+  auto put = [&batch](const std::string& key, const google::protobuf::Message& value) {
+    return FromRocksDb(batch.Put(key, value.SerializeAsString()), "batch");
+  };
+  if (write.token) {
+    SOP_ASSIGN_OR_RETURN(TokenName name, ParseTokenName("token.name", write.token->token().name()));
+    SOP_RETURN_IF_ERROR(put(TokenKey(name), *write.token));
+  }
+  if (write.org) {
+    SOP_ASSIGN_OR_RETURN(std::string id, ParseOrgName("org.name", write.org->name()));
+    SOP_RETURN_IF_ERROR(put(OrgKey(id), *write.org));
+  }
+  if (write.role_map) {
+    SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("role_map.name",
+                                                          write.role_map->name(), kRoleMaps));
+    SOP_RETURN_IF_ERROR(put(RoleMapKey(name), *write.role_map));
+  }
+  if (write.field_map) {
+    SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("field_map.name",
+                                                          write.field_map->name(), kFieldMaps));
+    SOP_RETURN_IF_ERROR(put(FieldMapKey(name), *write.field_map));
+  }
+  SOP_RETURN_IF_ERROR(put(AuditKey(audit_org, write.audit.sequence()), write.audit));
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync_writes;
+  return FromRocksDb(db_->Write(options, &batch), "write");
 }
 
 uint64_t RocksDbStore::LatestSequenceNumberForTesting() const {

@@ -73,6 +73,7 @@ class RocksDbStore : public SopStore, public AuthStore {
   absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
       absl::string_view org) const override;
 
+  absl::Status WriteAudited(const AuthWrite& write) override;
   absl::Status PutToken(const internal::v1::TokenRecord& record) override;
   absl::Status ForEachToken(
       const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const override;

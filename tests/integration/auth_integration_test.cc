@@ -350,5 +350,49 @@ TEST_F(TlsTest, HalfGivenTlsFlagsAreRejected) {
   EXPECT_EQ(SopdServer::Start(options_).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Token, org and CRM map changes join the SOP changes in the org's audit
+// chain, each written with its event, and the chain verifies.
+TEST_F(AuthIntegrationTest, TokenOrgAndMapChangesAreInTheAuditChain) {
+  StartServer();
+  client::Client admin = ClientFor(admin_token_);
+  const std::string rep = IssueToken(admin_token_, "sam@example.com", {v1::SDR});
+  v1::ListTokensRequest tokens;
+  tokens.set_parent("orgs/default");
+  absl::StatusOr<std::vector<v1::Token>> all = admin.ListAllTokens(tokens);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::string sam;
+  for (const v1::Token& token : *all) {
+    if (token.user_id() == "sam@example.com") sam = token.name();
+  }
+  ASSERT_TRUE(admin.RevokeToken(sam).ok());
+  MapRoles(admin_token_, "salesforce", {{"Inside Sales", v1::SDR}});
+  v1::UpdateOrgRequest org;
+  org.mutable_org()->set_name("orgs/default");
+  org.mutable_org()->mutable_stale_review_cutoff()->set_seconds(7 * 86400);
+  ASSERT_TRUE(admin.UpdateOrg(org).ok());
+
+  v1::ListAuditEventsRequest list;
+  list.set_parent("orgs/default");
+  absl::StatusOr<std::vector<v1::AuditEvent>> events = admin.ListAllAuditEvents(list);
+  ASSERT_TRUE(events.ok()) << events.status();
+  std::vector<std::string> seen;
+  for (const v1::AuditEvent& event : *events) {
+    seen.push_back(absl::StrCat(event.action(), " ", event.actor()));
+  }
+  // The first start made the org and the bootstrap admin token.
+  EXPECT_THAT(seen, ElementsAre("org.create sopd", "token.create sopd",
+                                           "token.create admin", "token.revoke admin",
+                                           "rolemap.update admin", "org.update admin"));
+  EXPECT_EQ((*events)[2].resource(), sam);
+  EXPECT_THAT((*events)[2].client(), ::testing::StartsWith("grpc "));
+
+  v1::VerifyAuditLogRequest verify;
+  verify.set_parent("orgs/default");
+  absl::StatusOr<v1::VerifyAuditLogResponse> verified = admin.VerifyAuditLog(verify);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_TRUE(verified->intact()) << verified->problem();
+  EXPECT_EQ(verified->events_checked(), 6);
+}
+
 }  // namespace
 }  // namespace sopsidebar

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/permissions.h"
 #include "common/errors.h"
@@ -183,12 +184,19 @@ absl::StatusOr<std::string> AccessRegistry::IssueRecoveryAdminToken() {
 absl::StatusOr<std::string> AccessRegistry::IssueServerAdminLocked(absl::string_view display_name,
                                                                    const std::string& creator) {
   const std::string org(kDefaultOrg);
+  Caller issuer;
+  issuer.org = org;
+  issuer.user_id = creator;
   if (!orgs_.contains(org)) {
     v1::Org record;
     record.set_name(OrgName(org));
     record.set_display_name("Default org");
     *record.mutable_create_time() = ToProtoTimestamp(clock_->Now());
-    SOP_RETURN_IF_ERROR(store_->PutOrg(record));
+    AuthWrite write;
+    write.org = record;
+    SOP_RETURN_IF_ERROR(
+        WriteLocked(issuer, org, AuditEntry{"org.create", record.name(), "", "created at first start"},
+                    std::move(write)));
     orgs_[org] = record;
   }
   v1::Token token;
@@ -197,7 +205,7 @@ absl::StatusOr<std::string> AccessRegistry::IssueServerAdminLocked(absl::string_
   token.add_roles(v1::ADMIN);
   token.set_server_admin(true);
   SOP_ASSIGN_OR_RETURN(v1::CreateTokenResponse issued,
-                       IssueLocked(org, std::move(token), std::nullopt, creator));
+                       IssueLocked(issuer, org, std::move(token), std::nullopt));
   return issued.secret();
 }
 
@@ -264,9 +272,23 @@ absl::Status AccessRegistry::CheckTokenAdmin(const Caller& caller, absl::string_
   return Authorize(caller, Operation::kManageTokens);
 }
 
+absl::Status AccessRegistry::WriteLocked(const Caller& caller, absl::string_view org,
+                                         AuditEntry entry, AuthWrite write) {
+  if (audit_ == nullptr) {
+    if (write.token) SOP_RETURN_IF_ERROR(store_->PutToken(*write.token));
+    if (write.org) SOP_RETURN_IF_ERROR(store_->PutOrg(*write.org));
+    return absl::OkStatus();
+  }
+  return audit_->Append(org, caller, std::move(entry), [&](const v1::AuditEvent& event) {
+    write.audit = event;
+    return store_->WriteAudited(write);
+  });
+}
+
 absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::IssueLocked(
-    const std::string& org, v1::Token token, std::optional<absl::Duration> ttl,
-    const std::string& creator, const std::string& hubspot_client_secret) {
+    const Caller& issuer, const std::string& org, v1::Token token,
+    std::optional<absl::Duration> ttl, const std::string& hubspot_client_secret) {
+  const std::string& creator = issuer.user_id;
   const absl::Time now = clock_->Now();
   const std::string id = RandomId("tk", 14);
   token.set_name(TokenName{org, id}.Full());
@@ -279,7 +301,16 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::IssueLocked(
   *record.mutable_token() = token;
   record.set_secret_sha256(Sha256(response.secret()));
   record.set_hubspot_client_secret(hubspot_client_secret);
-  SOP_RETURN_IF_ERROR(store_->PutToken(record));
+  std::vector<std::string> roles;
+  for (int role : token.roles()) roles.push_back(v1::Role_Name(static_cast<v1::Role>(role)));
+  AuthWrite write;
+  write.token = record;
+  SOP_RETURN_IF_ERROR(WriteLocked(
+      issuer, org,
+      AuditEntry{"token.create", token.name(), "",
+                 absl::StrCat("for ", token.user_id(), " with roles ", absl::StrJoin(roles, ", "),
+                              token.server_admin() ? " (server admin)" : "")},
+      std::move(write)));
   tokens_[id] = std::move(record);
   *response.mutable_token() = std::move(token);
   return response;
@@ -321,7 +352,7 @@ absl::StatusOr<v1::CreateTokenResponse> AccessRegistry::CreateToken(
       }
     }
   }
-  return IssueLocked(org, std::move(token), ttl, caller.user_id, request.hubspot_client_secret());
+  return IssueLocked(caller, org, std::move(token), ttl, request.hubspot_client_secret());
 }
 
 absl::StatusOr<int> AccessRegistry::PageSize(int requested) {
@@ -406,7 +437,12 @@ absl::StatusOr<v1::Token> AccessRegistry::RevokeToken(const Caller& caller,
   }
   internal::v1::TokenRecord record = it->second;
   *record.mutable_token()->mutable_revoke_time() = ToProtoTimestamp(clock_->Now());
-  SOP_RETURN_IF_ERROR(store_->PutToken(record));
+  AuthWrite write;
+  write.token = record;
+  SOP_RETURN_IF_ERROR(WriteLocked(caller, name.org,
+                                  AuditEntry{"token.revoke", request.name(), "",
+                                             absl::StrCat("of ", record.token().user_id())},
+                                  std::move(write)));
   it->second = std::move(record);
   return it->second.token();
 }
@@ -446,7 +482,11 @@ absl::StatusOr<v1::Org> AccessRegistry::CreateOrg(const Caller& caller,
   if (request.org().has_stale_review_cutoff()) {
     *org.mutable_stale_review_cutoff() = request.org().stale_review_cutoff();
   }
-  SOP_RETURN_IF_ERROR(store_->PutOrg(org));
+  AuthWrite write;
+  write.org = org;
+  SOP_RETURN_IF_ERROR(WriteLocked(caller, request.org_id(),
+                                  AuditEntry{"org.create", org.name(), "", "created"},
+                                  std::move(write)));
   orgs_[request.org_id()] = org;
   return org;
 }
@@ -489,7 +529,12 @@ absl::StatusOr<v1::Org> AccessRegistry::UpdateOrg(const Caller& caller,
       }
     }
   }
-  SOP_RETURN_IF_ERROR(store_->PutOrg(org));
+  AuthWrite write;
+  write.org = org;
+  SOP_RETURN_IF_ERROR(WriteLocked(caller, id,
+                                  AuditEntry{"org.update", org.name(), "",
+                                             absl::StrCat("updated ", absl::StrJoin(paths, ", "))},
+                                  std::move(write)));
   it->second = org;
   return org;
 }

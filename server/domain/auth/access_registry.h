@@ -35,6 +35,7 @@
 #include "common/auth/caller.h"
 #include "server/common/clock.h"
 #include "server/common/page_token.h"
+#include "server/domain/audit/audit_log.h"
 #include "server/domain/store/auth_store.h"
 #include "sopsidebar/internal/v1/records.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"
@@ -47,6 +48,12 @@ class AccessRegistry {
   // outlive the registry.
   static absl::StatusOr<std::unique_ptr<AccessRegistry>> Create(AuthStore* store,
                                                                 const Clock* clock);
+
+  // Makes every token, org and CRM-independent write append to `audit`'s
+  // chain, in the same store write (AuthStore::WriteAudited). Call before
+  // serving; `audit` must outlive the registry. Without it nothing is
+  // audited (tests over the in-memory store).
+  void SetAuditLog(AuditLog* audit) { audit_ = audit; }
 
   // On a store without any token: creates orgs/default and a server-admin
   // ADMIN token in it, and returns its secret. Otherwise returns nullopt.
@@ -144,14 +151,22 @@ class AccessRegistry {
   absl::StatusOr<std::string> IssueServerAdminLocked(absl::string_view display_name,
                                                      const std::string& creator)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<v1::CreateTokenResponse> IssueLocked(const std::string& org, v1::Token token,
+  // Writes `write` (its token or org) with the audit event of `entry` done
+  // by `caller` in `org`'s chain, when an AuditLog is set; else without one.
+  absl::Status WriteLocked(const Caller& caller, absl::string_view org, AuditEntry entry,
+                           AuthWrite write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Issues `token` in `org`, created by `issuer` (its user id is the
+  // token's creator).
+  absl::StatusOr<v1::CreateTokenResponse> IssueLocked(const Caller& issuer, const std::string& org,
+                                                      v1::Token token,
                                                       std::optional<absl::Duration> ttl,
-                                                      const std::string& creator,
                                                       const std::string& hubspot_client_secret = "")
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   AuthStore* const store_;
   const Clock* const clock_;
+  // Set before serving (SetAuditLog); null: writes are not audited.
+  AuditLog* audit_ = nullptr;
   // Signs ListTokens' and ListOrgs' page tokens under a key of this
   // registry's own.
   const PageTokenCodec page_tokens_;

@@ -373,6 +373,22 @@ absl::StatusOr<v1::RoleMap> CrmMaps::GetRoleMap(const Caller& caller,
   return empty;
 }
 
+absl::Status CrmMaps::WriteLocked(const Caller& caller, const CrmMapName& name,
+                                  AuthWrite write) {
+  if (audit_ == nullptr) {
+    if (write.role_map) return store_->PutRoleMap(*write.role_map);
+    return store_->PutFieldMap(*write.field_map);
+  }
+  AuditEntry entry;
+  entry.action = write.role_map ? "rolemap.update" : "fieldmap.update";
+  entry.resource = write.role_map ? write.role_map->name() : write.field_map->name();
+  entry.detail = absl::StrCat("replaced the ", name.crm, write.role_map ? " role map" : " field map");
+  return audit_->Append(name.org, caller, std::move(entry), [&](const v1::AuditEvent& event) {
+    write.audit = event;
+    return store_->WriteAudited(write);
+  });
+}
+
 absl::StatusOr<v1::RoleMap> CrmMaps::UpdateRoleMap(const Caller& caller,
                                                    const v1::UpdateRoleMapRequest& request) {
   SOP_ASSIGN_OR_RETURN(CrmMapName name,
@@ -385,7 +401,9 @@ absl::StatusOr<v1::RoleMap> CrmMaps::UpdateRoleMap(const Caller& caller,
   *map.mutable_entries() = request.role_map().entries();
   *map.mutable_update_time() = ToProtoTimestamp(clock_->Now());
   absl::MutexLock lock(&mu_);
-  SOP_RETURN_IF_ERROR(store_->PutRoleMap(map));
+  AuthWrite write;
+  write.role_map = map;
+  SOP_RETURN_IF_ERROR(WriteLocked(caller, name, std::move(write)));
   role_maps_[map.name()] = map;
   return map;
 }
@@ -413,7 +431,9 @@ absl::StatusOr<v1::FieldMap> CrmMaps::UpdateFieldMap(const Caller& caller,
   *map.mutable_record_types() = request.field_map().record_types();
   *map.mutable_update_time() = ToProtoTimestamp(clock_->Now());
   absl::MutexLock lock(&mu_);
-  SOP_RETURN_IF_ERROR(store_->PutFieldMap(map));
+  AuthWrite write;
+  write.field_map = map;
+  SOP_RETURN_IF_ERROR(WriteLocked(caller, name, std::move(write)));
   field_maps_[map.name()] = std::make_shared<const CompiledFieldMap>(map);
   return map;
 }

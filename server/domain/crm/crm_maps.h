@@ -36,6 +36,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/auth/caller.h"
 #include "server/common/clock.h"
+#include "server/domain/audit/audit_log.h"
 #include "server/domain/store/auth_store.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -73,6 +74,11 @@ class CrmMaps {
  public:
   // Loads every stored map. `store` and `clock` must outlive it.
   static absl::StatusOr<std::unique_ptr<CrmMaps>> Create(AuthStore* store, const Clock* clock);
+
+  // Makes every map update append to `audit`'s chain, in the same store
+  // write (AuthStore::WriteAudited). Call before serving; `audit` must
+  // outlive the maps. Without it nothing is audited.
+  void SetAuditLog(AuditLog* audit) { audit_ = audit; }
 
   // The caller `integration` becomes when it acts for `viewer`: the
   // viewer's org-scoped identity with the roles described above, the
@@ -116,8 +122,15 @@ class CrmMaps {
                                                      absl::string_view crm) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
+  // Writes `write` (its role or field map) with the audit event of a map
+  // update by `caller`, when an AuditLog is set; else without one.
+  absl::Status WriteLocked(const Caller& caller, const CrmMapName& name, AuthWrite write)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   AuthStore* const store_;
   const Clock* const clock_;
+  // Set before serving; null: updates are not audited.
+  AuditLog* audit_ = nullptr;
   mutable absl::Mutex mu_;
   // By full name.
   absl::flat_hash_map<std::string, v1::RoleMap> role_maps_ ABSL_GUARDED_BY(mu_);

@@ -335,7 +335,8 @@ absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const So
   write.request = std::move(request);
   AuditEntry entry{std::string(action), name.Full(), write.head.revision_id(),
                    write.revision.change_summary()};
-  SOP_RETURN_IF_ERROR(audit_.Append(caller, std::move(entry), [&](const v1::AuditEvent& event) {
+  SOP_RETURN_IF_ERROR(audit_.Append(name.org, caller, std::move(entry),
+                                    [&](const v1::AuditEvent& event) {
     write.audit = event;
     return store_->Write(write);
   }));
@@ -970,7 +971,7 @@ absl::StatusOr<v1::Comment> SopRegistry::AddComment(const Caller& caller,
   const std::string where =
       input.step_ordinal() > 0 ? absl::StrCat(" on step ", input.step_ordinal()) : "";
   SOP_RETURN_IF_ERROR(audit_.Append(
-      caller,
+      name.org, caller,
       AuditEntry{"comment.add", comment.name(), head.revision_id(),
                  absl::StrCat("commented", where, ": ", comment.text())},
       [&](const v1::AuditEvent& event) {
@@ -1036,7 +1037,7 @@ absl::StatusOr<v1::Comment> SopRegistry::ResolveComment(
   comment.set_resolved_by(caller.user_id);
   *comment.mutable_resolve_time() = ToProtoTimestamp(clock_->Now());
   CommentWrite write{std::move(comment), {}};
-  SOP_RETURN_IF_ERROR(audit_.Append(caller,
+  SOP_RETURN_IF_ERROR(audit_.Append(name.sop.org, caller,
                                     AuditEntry{"comment.resolve", name.Full(),
                                                head->revision_id(), "resolved"},
                                     [&](const v1::AuditEvent& event) {

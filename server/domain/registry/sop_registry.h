@@ -55,7 +55,7 @@
 #include "server/common/clock.h"
 #include "server/common/page_token.h"
 #include "server/domain/matching/sop_matcher.h"
-#include "server/domain/registry/audit_log.h"
+#include "server/domain/audit/audit_log.h"
 #include "server/domain/registry/published_catalog.h"
 #include "server/domain/registry/sop_visibility.h"
 #include "server/domain/store/sop_store.h"

@@ -4,6 +4,7 @@
 #define SOPSIDEBAR_SERVER_DOMAIN_STORE_AUTH_STORE_H_
 
 #include <functional>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "sopsidebar/internal/v1/records.pb.h"
@@ -11,8 +12,24 @@
 
 namespace sopsidebar {
 
+// One change to an org, a token or a CRM map, with the audit event recording
+// it (complete, from AuditLog): written atomically, all of it or nothing.
+struct AuthWrite {
+  std::optional<internal::v1::TokenRecord> token;
+  std::optional<v1::Org> org;
+  std::optional<v1::RoleMap> role_map;
+  std::optional<v1::FieldMap> field_map;
+  v1::AuditEvent audit;
+};
+
 class AuthStore {
  public:
+  // Creates or replaces what `write` holds and appends its audit event,
+  // atomically and durably. INVALID_ARGUMENT for a bad name or an audit
+  // event that is not well formed (CheckAuditEvent, sop_store.h);
+  // UNIMPLEMENTED for a store that keeps no audit trail.
+  virtual absl::Status WriteAudited(const AuthWrite& write) = 0;
+
   virtual ~AuthStore() = default;
 
   // Creates or replaces the token record named record.token().name()

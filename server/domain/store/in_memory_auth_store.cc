@@ -68,4 +68,9 @@ absl::Status InMemoryAuthStore::ForEachFieldMap(
   return VisitCopy(mu_, field_maps_, fn);
 }
 
+absl::Status InMemoryAuthStore::WriteAudited(const AuthWrite& /*write*/) {
+  return absl::UnimplementedError(
+      "the in-memory auth store keeps no audit trail: run its registries without an AuditLog");
+}
+
 }  // namespace sopsidebar

@@ -14,6 +14,10 @@ namespace sopsidebar {
 
 class InMemoryAuthStore : public AuthStore {
  public:
+  // UNIMPLEMENTED: the in-memory stores keep the audit trail in
+  // InMemorySopStore, which an AuditLog reads; registries over this store
+  // run without an AuditLog.
+  absl::Status WriteAudited(const AuthWrite& write) override;
   absl::Status PutToken(const internal::v1::TokenRecord& record) override;
   absl::Status ForEachToken(
       const std::function<absl::Status(const internal::v1::TokenRecord&)>& fn) const override;

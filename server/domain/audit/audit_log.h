@@ -2,7 +2,7 @@
 //
 // Every write and state change appends one AuditEvent to its org's chain in
 // the same atomic store write as the change itself (SopWrite.audit,
-// CommentWrite.audit), so the trail never misses a change that happened and
+// CommentWrite.audit, AuthWrite.audit), so the trail never misses a change that happened and
 // never records one that did not. Events of an org are numbered 1, 2, 3, ...
 // and each carries the SHA-256 of the one before it and of itself (its
 // deterministic serialisation with `hash` empty), both in lowercase hex.
@@ -21,8 +21,8 @@
 //
 // Thread-safe. Appends are serialised by one mutex, held while the change
 // and its event are written, so the chain order is the commit order.
-#ifndef SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_AUDIT_LOG_H_
-#define SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_AUDIT_LOG_H_
+#ifndef SOPSIDEBAR_SERVER_DOMAIN_AUDIT_AUDIT_LOG_H_
+#define SOPSIDEBAR_SERVER_DOMAIN_AUDIT_AUDIT_LOG_H_
 
 #include <functional>
 #include <string>
@@ -57,13 +57,15 @@ class AuditLog {
   // `store` and `clock` must outlive the log.
   AuditLog(SopStore* store, const Clock* clock);
 
-  // Appends `entry`, done by `caller`, to the chain of `caller.org`: builds
+  // Appends `entry`, done by `caller`, to the chain of `org` (the org of the
+  // resource changed: a server admin's token for another org, a new org, are
+  // that org's events): builds
   // the complete event (name, sequence, time, actor, client, hashes) and
   // calls `write` with it, which must write it atomically with the change
   // it records. The chain advances only when `write` returns OK; its error
   // is returned as is. `write` runs under the log's mutex and must not call
   // the log.
-  absl::Status Append(const Caller& caller, AuditEntry entry,
+  absl::Status Append(absl::string_view org, const Caller& caller, AuditEntry entry,
                       const std::function<absl::Status(const v1::AuditEvent&)>& write);
 
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
@@ -95,4 +97,4 @@ class AuditLog {
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_SERVER_DOMAIN_REGISTRY_AUDIT_LOG_H_
+#endif  // SOPSIDEBAR_SERVER_DOMAIN_AUDIT_AUDIT_LOG_H_

@@ -1,4 +1,4 @@
-#include "server/domain/registry/audit_log.h"
+#include "server/domain/audit/audit_log.h"
 
 #include <algorithm>
 #include <optional>
@@ -73,13 +73,13 @@ absl::StatusOr<v1::AuditHead> AuditLog::HeadLocked(absl::string_view org) {
   return head;
 }
 
-absl::Status AuditLog::Append(const Caller& caller, AuditEntry entry,
+absl::Status AuditLog::Append(absl::string_view org, const Caller& caller, AuditEntry entry,
                               const std::function<absl::Status(const v1::AuditEvent&)>& write) {
   absl::MutexLock lock(&mu_);
-  SOP_ASSIGN_OR_RETURN(v1::AuditHead head, HeadLocked(caller.org));
+  SOP_ASSIGN_OR_RETURN(v1::AuditHead head, HeadLocked(org));
   v1::AuditEvent event;
   event.set_sequence(head.sequence() + 1);
-  event.set_name(AuditEventName(caller.org, event.sequence()));
+  event.set_name(AuditEventName(org, event.sequence()));
   *event.mutable_time() = ToProtoTimestamp(clock_->Now());
   event.set_actor(caller.user_id);
   event.set_actor_via(caller.via);
@@ -93,7 +93,7 @@ absl::Status AuditLog::Append(const Caller& caller, AuditEntry entry,
   SOP_RETURN_IF_ERROR(write(event));
   head.set_sequence(event.sequence());
   head.set_hash(event.hash());
-  heads_[caller.org] = std::move(head);
+  heads_[std::string(org)] = std::move(head);
   return absl::OkStatus();
 }
 
