@@ -56,88 +56,16 @@ class QueueSink : public MessageSink {
   absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
-// What sopd's handlers (server/service) do with a call, minus gRPC: the
-// request and the response cross as bytes, the bearer token is
-// authenticated on every call, and the domain answers.
-class InProcessConnection : public client::Connection {
+// What sopd's transports do with a call, minus gRPC: the bearer token is
+// authenticated on every call, and every unary call runs sopd's own method
+// table (CallUnary; the typed methods reach it through GenericUnaryConnection),
+// with the request and the response crossing as bytes.
+class InProcessConnection : public client::GenericUnaryConnection {
  public:
   InProcessConnection(InProcessSopd* sopd, std::string token,
                       client::ConnectionOptions::Viewer viewer)
       : sopd_(sopd), token_(std::move(token)), viewer_(std::move(viewer)) {}
 
-  absl::StatusOr<v1::Sop> CreateSop(const v1::CreateSopRequest& request) override {
-    return Call<v1::Sop>(request, [this](const Caller& c, const v1::CreateSopRequest& r) {
-      return sopd_->registry().CreateSop(c, r);
-    });
-  }
-  absl::StatusOr<v1::Sop> GetSop(const v1::GetSopRequest& request) override {
-    return Call<v1::Sop>(request, [this](const Caller& c, const v1::GetSopRequest& r) {
-      return sopd_->registry().GetSop(c, r);
-    });
-  }
-  absl::StatusOr<v1::ListSopsResponse> ListSops(const v1::ListSopsRequest& request) override {
-    return Call<v1::ListSopsResponse>(request,
-                                      [this](const Caller& c, const v1::ListSopsRequest& r) {
-                                        return sopd_->registry().ListSops(c, r);
-                                      });
-  }
-  absl::StatusOr<v1::Sop> UpdateSop(const v1::UpdateSopRequest& request) override {
-    return Call<v1::Sop>(request, [this](const Caller& c, const v1::UpdateSopRequest& r) {
-      return sopd_->registry().UpdateSop(c, r);
-    });
-  }
-  absl::StatusOr<v1::Sop> DeleteSop(const v1::DeleteSopRequest& request) override {
-    return Call<v1::Sop>(request, [this](const Caller& c, const v1::DeleteSopRequest& r) {
-      return sopd_->registry().DeleteSop(c, r);
-    });
-  }
-  absl::StatusOr<v1::Sop> UndeleteSop(const v1::UndeleteSopRequest& request) override {
-    return Call<v1::Sop>(request, [this](const Caller& c, const v1::UndeleteSopRequest& r) {
-      return sopd_->registry().UndeleteSop(c, r);
-    });
-  }
-  absl::StatusOr<v1::ListSopRevisionsResponse> ListSopRevisions(
-      const v1::ListSopRevisionsRequest& request) override {
-    return Call<v1::ListSopRevisionsResponse>(
-        request, [this](const Caller& c, const v1::ListSopRevisionsRequest& r) {
-          return sopd_->registry().ListSopRevisions(c, r);
-        });
-  }
-  absl::StatusOr<v1::SopRevision> GetSopRevision(
-      const v1::GetSopRevisionRequest& request) override {
-    return Call<v1::SopRevision>(request,
-                                 [this](const Caller& c, const v1::GetSopRevisionRequest& r) {
-                                   return sopd_->registry().GetSopRevision(c, r);
-                                 });
-  }
-  absl::StatusOr<v1::PublishSopResponse> PublishSop(const v1::PublishSopRequest& request) override {
-    return Call<v1::PublishSopResponse>(request,
-                                        [this](const Caller& c, const v1::PublishSopRequest& r) {
-                                          return sopd_->registry().PublishSop(c, r);
-                                        });
-  }
-  absl::StatusOr<v1::CheckTargetingResponse> CheckTargeting(
-      const v1::CheckTargetingRequest& request) override {
-    return Call<v1::CheckTargetingResponse>(
-        request, [this](const Caller& c, const v1::CheckTargetingRequest& r) {
-          return sopd_->registry().CheckTargeting(c, r);
-        });
-  }
-  absl::StatusOr<v1::LookupSopsResponse> LookupSops(const v1::LookupSopsRequest& request) override {
-    // sopd answers with LookupSopsWire's bytes: parse them, as a client does.
-    return Call<v1::LookupSopsResponse>(
-        request,
-        [this](const Caller& c,
-               const v1::LookupSopsRequest& r) -> absl::StatusOr<v1::LookupSopsResponse> {
-          std::string wire;
-          SOP_RETURN_IF_ERROR(LookupSopsWire(sopd_->registry(), sopd_->crm(), c, r, &wire));
-          v1::LookupSopsResponse response;
-          if (!response.ParseFromString(wire)) {
-            return absl::InternalError("LookupSopsWire wrote bytes that do not parse");
-          }
-          return response;
-        });
-  }
   // As sopd's WatchSops handler: the hub opens the watch and sends its
   // messages (as bytes) to a sink, which this call drains on its own thread.
   absl::Status WatchSops(
@@ -165,75 +93,6 @@ class InProcessConnection : public client::Connection {
     return end;
   }
 
-  // AdminService.
-  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {
-    return Call<v1::WhoAmIResponse>(request, [this](const Caller& c, const v1::WhoAmIRequest&) {
-      return sopd_->access().WhoAmI(c);
-    });
-  }
-  absl::StatusOr<v1::CreateTokenResponse> CreateToken(
-      const v1::CreateTokenRequest& request) override {
-    return Call<v1::CreateTokenResponse>(request,
-                                         [this](const Caller& c, const v1::CreateTokenRequest& r) {
-                                           return sopd_->access().CreateToken(c, r);
-                                         });
-  }
-  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request) override {
-    return Call<v1::ListTokensResponse>(request,
-                                        [this](const Caller& c, const v1::ListTokensRequest& r) {
-                                          return sopd_->access().ListTokens(c, r);
-                                        });
-  }
-  absl::StatusOr<v1::Token> GetToken(const v1::GetTokenRequest& request) override {
-    return Call<v1::Token>(request, [this](const Caller& c, const v1::GetTokenRequest& r) {
-      return sopd_->access().GetToken(c, r);
-    });
-  }
-  absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request) override {
-    return Call<v1::Token>(request, [this](const Caller& c, const v1::RevokeTokenRequest& r) {
-      return sopd_->access().RevokeToken(c, r);
-    });
-  }
-  absl::StatusOr<v1::Org> CreateOrg(const v1::CreateOrgRequest& request) override {
-    return Call<v1::Org>(request, [this](const Caller& c, const v1::CreateOrgRequest& r) {
-      return sopd_->access().CreateOrg(c, r);
-    });
-  }
-  absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& request) override {
-    return Call<v1::ListOrgsResponse>(request, [this](const Caller& c, const v1::ListOrgsRequest& r) {
-      return sopd_->access().ListOrgs(c, r);
-    });
-  }
-  absl::StatusOr<v1::Org> GetOrg(const v1::GetOrgRequest& request) override {
-    return Call<v1::Org>(request, [this](const Caller& c, const v1::GetOrgRequest& r) {
-      return sopd_->access().GetOrg(c, r);
-    });
-  }
-  absl::StatusOr<v1::RoleMap> GetRoleMap(const v1::GetRoleMapRequest& request) override {
-    return Call<v1::RoleMap>(request, [this](const Caller& c, const v1::GetRoleMapRequest& r) {
-      return sopd_->crm().GetRoleMap(c, r);
-    });
-  }
-  absl::StatusOr<v1::RoleMap> UpdateRoleMap(const v1::UpdateRoleMapRequest& request) override {
-    return Call<v1::RoleMap>(request, [this](const Caller& c, const v1::UpdateRoleMapRequest& r) {
-      return sopd_->crm().UpdateRoleMap(c, r);
-    });
-  }
-  absl::StatusOr<v1::FieldMap> GetFieldMap(const v1::GetFieldMapRequest& request) override {
-    return Call<v1::FieldMap>(request, [this](const Caller& c, const v1::GetFieldMapRequest& r) {
-      return sopd_->crm().GetFieldMap(c, r);
-    });
-  }
-  absl::StatusOr<v1::FieldMap> UpdateFieldMap(const v1::UpdateFieldMapRequest& request) override {
-    return Call<v1::FieldMap>(request, [this](const Caller& c, const v1::UpdateFieldMapRequest& r) {
-      return sopd_->crm().UpdateFieldMap(c, r);
-    });
-  }
-  absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request) override {
-    return Call<v1::PingResponse>(request, [this](const Caller& c, const v1::PingRequest& r) {
-      return sopd_->access().Ping(c, r);
-    });
-  }
   // As sopd's dispatcher: the request parsed from its bytes into the
   // method's own type, the caller authenticated, the bound method run, its
   // bytes parsed as the client would.
@@ -260,25 +119,6 @@ class InProcessConnection : public client::Connection {
   }
 
  private:
-  // The request is parsed from its bytes as sopd parses it, and the
-  // response as the client does, so nothing the wire would drop (unknown
-  // values, invalid UTF-8) gets through here.
-  template <typename Response, typename Request, typename Handler>
-  absl::StatusOr<Response> Call(const Request& request, Handler handler) const {
-    Request received;
-    if (!received.ParseFromString(request.SerializeAsString())) {
-      return error::MalformedRequest(request.GetTypeName(), "malformed protobuf");
-    }
-    SOP_ASSIGN_OR_RETURN(const Caller caller, Authenticate());
-    SOP_ASSIGN_OR_RETURN(const Response response, handler(caller, received));
-    Response delivered;
-    if (!delivered.ParseFromString(response.SerializeAsString())) {
-      return absl::InternalError(
-          absl::StrCat("a ", response.GetTypeName(), " that does not parse"));
-    }
-    return delivered;
-  }
-
   // The caller of every call: the token's, or the viewer it acts for, as
   // sopd's dispatcher decides (server/api/dispatcher.cc).
   absl::StatusOr<Caller> Authenticate() const {
@@ -324,8 +164,8 @@ absl::Status InProcessSopd::Restart() {
       watch_options_);
   LookupWatchHub* const hub = watches_.get();
   registry_->SetCatalogListener([hub] { hub->CatalogChanged(); });
-  // sopd's own table; a sopd that cannot build it would not start, but the
-  // typed calls here do without it.
+  // sopd's own table; a sopd that cannot build it would not start, and every
+  // unary call here fails with why.
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
       ApiMethods::Create(registry_.get(), access_.get(), crm_.get(), watches_.get());
   if (methods.ok()) {

@@ -4,10 +4,9 @@
 // So the tests meet the server's own validation, permissions, update masks,
 // publish rules, ties and page tokens, not a model of them that drifts.
 //
-// CallUnary runs sopd's own method table (server/api/api_methods.h): every
-// unary RPC reaches the domain exactly as sopd's transports reach it, with no
-// mapping here. The typed methods that predate CallUnary still call the
-// registries directly.
+// Every unary call runs sopd's own method table (server/api/api_methods.h):
+// each RPC reaches the domain exactly as sopd's transports reach it, with no
+// mapping here, so a new RPC needs no line in this file.
 //
 // What a real sopd does that no domain call can (a server going away, a write
 // refused half-way through a run) is injected by FaultInjectingConnection, a
@@ -79,9 +78,10 @@ class InProcessSopd {
   // dispatcher makes an INTEGRATION token act for the viewer its metadata
   // states (PERMISSION_DENIED for any other token). Lookups and watches of a
   // context with a crm are mapped by the org's field map, as sopd maps them.
-  // CallUnary runs the method of sopd's method table (the Work it names runs
-  // on the calling thread); INTERNAL, saying why, while the table cannot be
-  // built (a method of the protos that sopd does not bind yet).
+  // Every unary call (typed or CallUnary) runs the method of sopd's method
+  // table, the Work it names on the calling thread; INTERNAL, saying why,
+  // when the table cannot be built (a method of the protos that sopd does
+  // not bind).
   std::shared_ptr<client::Connection> Connect(std::string token,
                                               client::ConnectionOptions::Viewer viewer = {});
 
@@ -110,7 +110,8 @@ class InProcessSopd {
   SopRegistry& registry() { return *registry_; }
   AccessRegistry& access() { return *access_; }
   CrmMaps& crm() { return *crm_; }
-  // sopd's method table over the registries, or why it could not be built.
+  // sopd's method table over the registries, or why it could not be built
+  // (as sopd would refuse to start).
   absl::StatusOr<const MethodLookup*> methods() const;
 
  private:
