@@ -814,8 +814,9 @@ absl::StatusOr<std::pair<std::string, v1::Sop>> SopRegistry::RevisionContent(
     if (head.published_revision_id().empty()) {
       return error::InvalidField(field, absl::StrCat("SOP ", name.Full(), " was never published"));
     }
-    number = 0;
-    absl::SimpleAtoi(head.published_revision_id(), &number);
+    if (!absl::SimpleAtoi(head.published_revision_id(), &number)) {
+      return error::CorruptRecord("SOP head", head.name(), "its published_revision_id is not a number");
+    }
   } else if (!absl::SimpleAtoi(id, &number) || number <= 0) {
     return error::InvalidResourceName(
         field, id, "orgs/{org}/sops/{sop}/revisions/{revision|live|draft}");
