@@ -178,13 +178,13 @@ absl::Status CommentNotFound(absl::string_view name) {
 }
 
 absl::Status NothingToReview(absl::string_view name) {
-  return StateError("NOTHING_TO_REVIEW", name, "the draft is the live revision",
-                    absl::StrCat("SOP ", name,
-                                 " has no change to review: its draft is the live revision"));
+  return StateError(
+      "NOTHING_TO_REVIEW", name, "the draft is the live revision",
+      absl::StrCat("SOP ", name, " has no change to review: its draft is the live revision"));
 }
 
-absl::Status ReviewState(absl::string_view name, absl::string_view state,
-                         absl::string_view action, absl::string_view wanted) {
+absl::Status ReviewState(absl::string_view name, absl::string_view state, absl::string_view action,
+                         absl::string_view wanted) {
   return StateError("REVIEW_STATE", name, absl::StrCat("is ", state, "; needs ", wanted),
                     absl::StrCat("SOP ", name, " is ", state, "; ", action, " needs ", wanted));
 }

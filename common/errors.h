@@ -121,8 +121,8 @@ absl::Status CommentNotFound(absl::string_view name);
 absl::Status NothingToReview(absl::string_view name);
 // FAILED_PRECONDITION "SOP <name> is <state>; <action> needs <wanted>",
 // reason REVIEW_STATE (states as DraftReview.State names them).
-absl::Status ReviewState(absl::string_view name, absl::string_view state,
-                         absl::string_view action, absl::string_view wanted);
+absl::Status ReviewState(absl::string_view name, absl::string_view state, absl::string_view action,
+                         absl::string_view wanted);
 // FAILED_PRECONDITION "SOP <name> cannot be published: awaiting <ROLE>[,
 // <ROLE>]", reason AWAITING_SIGN_OFF: one violation of type "SIGN_OFF" per
 // role ("awaiting VP_SALES"), metadata "awaiting" the roles joined by ",".
@@ -131,8 +131,7 @@ absl::Status AwaitingSignOff(absl::string_view name, const std::vector<std::stri
 absl::Status AlreadySignedOff(absl::string_view name, absl::string_view who);
 // ABORTED: the approver read revision `read`, but `current` is under review
 // now (or none is); re-read and review again. Reason REVIEW_STALE.
-absl::Status StaleReview(absl::string_view name, absl::string_view read,
-                         absl::string_view current);
+absl::Status StaleReview(absl::string_view name, absl::string_view read, absl::string_view current);
 // PERMISSION_DENIED: the caller changed the draft under review and may not
 // sign it off. Reason OWN_CHANGE.
 absl::Status OwnChange(absl::string_view name);

@@ -183,8 +183,7 @@ std::string FileError(const SopFile& file, const absl::Status& status) {
 std::string AwaitingLine(const ApplyPlan& plan) {
   std::vector<std::string> roles;
   for (v1::Role role : plan.awaiting) roles.push_back(v1::Role_Name(role));
-  return TextLine(
-      absl::StrCat("awaiting sign-off ", plan.name, ": ", absl::StrJoin(roles, ", ")));
+  return TextLine(absl::StrCat("awaiting sign-off ", plan.name, ": ", absl::StrJoin(roles, ", ")));
 }
 
 std::string FormatDryRun(const ApplyPlan& plan) {

@@ -370,8 +370,8 @@ absl::StatusOr<v1::FieldMap> FaultInjectingConnection::UpdateFieldMap(const v1::
   return Forward("UpdateFieldMap", request.field_map().name(), request, &client::Connection::UpdateFieldMap);
 }
 absl::Status FaultInjectingConnection::CallUnary(const google::protobuf::MethodDescriptor& method,
-                                               const google::protobuf::Message& request,
-                                               google::protobuf::Message* response) {
+                                                 const google::protobuf::Message& request,
+                                                 google::protobuf::Message* response) {
   std::string name;
   const google::protobuf::Descriptor* type = request.GetDescriptor();
   for (const char* field : {"name", "parent", "revision_a"}) {

@@ -7,9 +7,8 @@ namespace {
 
 constexpr RoleSet kEditors = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN);
 
-constexpr RoleSet kLeaders =
-    RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN) | RoleBit(v1::VP_SALES) |
-    RoleBit(v1::MARKETING_DIRECTOR);
+constexpr RoleSet kLeaders = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN) | RoleBit(v1::VP_SALES) |
+                             RoleBit(v1::MARKETING_DIRECTOR);
 
 constexpr Permission kTable[] = {
     // operation, description, roles, owners, approvers, server_admin_only
@@ -26,8 +25,8 @@ constexpr Permission kTable[] = {
     {Operation::kPing, "call sopd", kAllRoles, false, false, false},
     {Operation::kManageRoleMaps, "manage CRM role maps", RoleBit(v1::ADMIN), false, false, false},
     {Operation::kManageFieldMaps, "manage CRM field maps", kEditors, false, false, false},
-    {Operation::kSubmitSops, "submit SOPs for review or mark them reviewed", kEditors, true,
-     false, false},
+    {Operation::kSubmitSops, "submit SOPs for review or mark them reviewed", kEditors, true, false,
+     false},
     {Operation::kSignOffSops, "sign off this SOP (hold one of its required approver roles)", 0,
      false, true, false},
     {Operation::kEmergencyPublish, "publish without the required sign-offs", RoleBit(v1::ADMIN),

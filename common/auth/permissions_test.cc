@@ -120,9 +120,9 @@ TEST(PermissionsTest, OnlyHoldersOfARequiredApproverRoleSignOff) {
   sop.set_owner_user_id("owner@example.com");
   for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
     const bool approver = r == v1::VP_SALES || r == v1::MARKETING_DIRECTOR;
-    EXPECT_EQ(IsAllowed(WithRoles(RoleBit(static_cast<v1::Role>(r))), Operation::kSignOffSops,
-                        &sop),
-              approver)
+    EXPECT_EQ(
+        IsAllowed(WithRoles(RoleBit(static_cast<v1::Role>(r))), Operation::kSignOffSops, &sop),
+        approver)
         << r;
   }
   // Owning the SOP is not an approver role, and neither is ADMIN.
@@ -147,8 +147,7 @@ TEST(PermissionsTest, OwnersSubmitButApproversDoNot) {
 
 TEST(PermissionsTest, OnlyAdminPublishesInAnEmergency) {
   for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
-    EXPECT_EQ(IsAllowed(WithRoles(RoleBit(static_cast<v1::Role>(r))),
-                        Operation::kEmergencyPublish),
+    EXPECT_EQ(IsAllowed(WithRoles(RoleBit(static_cast<v1::Role>(r))), Operation::kEmergencyPublish),
               r == v1::ADMIN)
         << r;
   }

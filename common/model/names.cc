@@ -118,8 +118,8 @@ absl::StatusOr<CommentName> ParseCommentName(absl::string_view field, absl::stri
   if (name.empty()) return error::RequiredField(field);
   std::vector<std::string> ids = SplitName(name, {"orgs", "sops", "comments"});
   if (ids.empty()) return error::InvalidResourceName(field, name, kCommentForm);
-  SOP_RETURN_IF_ERROR(CheckIds(field, name, kCommentForm,
-                               {{"org", ids[0]}, {"SOP", ids[1]}, {"comment", ids[2]}}));
+  SOP_RETURN_IF_ERROR(
+      CheckIds(field, name, kCommentForm, {{"org", ids[0]}, {"SOP", ids[1]}, {"comment", ids[2]}}));
   return CommentName{SopName{ids[0], ids[1]}, ids[2]};
 }
 

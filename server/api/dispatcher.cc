@@ -109,9 +109,9 @@ std::string ClientOf(absl::string_view transport, absl::string_view peer,
   constexpr size_t kMaxUserAgent = 200;
   std::string client = absl::StrCat(transport, " ", peer);
   if (!user_agent.empty()) {
-    absl::StrAppend(&client, " ",
-                    absl::CHexEscape(user_agent.substr(0, std::min(user_agent.size(),
-                                                                   kMaxUserAgent))));
+    absl::StrAppend(
+        &client, " ",
+        absl::CHexEscape(user_agent.substr(0, std::min(user_agent.size(), kMaxUserAgent))));
   }
   return client;
 }

@@ -23,8 +23,8 @@ struct ImportSummary {
 // file stops the import before anything is written; then creates and
 // publishes each missing SOP in orgs/default, as the SALES_OPS and ADMIN
 // user "sopd --import", without the files' sign-offs (an emergency publish
-// whose reason names the import, in the audit trail). An existing SOP is kept as it is (the default: edits made
-// since an earlier import survive a restart) or, with ExistingSop::kUpdate,
+// whose reason names the import, in the audit trail). An existing SOP is kept as it is (the
+// default: edits made since an earlier import survive a restart) or, with ExistingSop::kUpdate,
 // updated to the file and published. A file naming another org fails with
 // NOT_FOUND.
 absl::StatusOr<ImportSummary> ImportSopFiles(SopRegistry& registry, const std::string& path,

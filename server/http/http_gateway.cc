@@ -219,8 +219,7 @@ absl::StatusOr<Caller> HttpGateway::Impl::AuthenticateHubSpot(const Request& req
   return dispatcher_->ActFor(integration->caller, viewer, deadline);
 }
 
-absl::StatusOr<Caller> HttpGateway::Impl::Authenticate(const Request& request,
-                                                       absl::Time deadline,
+absl::StatusOr<Caller> HttpGateway::Impl::Authenticate(const Request& request, absl::Time deadline,
                                                        absl::string_view peer) {
   absl::StatusOr<Caller> caller =
       request.find(kHubSpotSignatureHeader) != request.end()
@@ -529,8 +528,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::Time deadline = absl::InfiniteFuture();
     if (status.ok()) status = DeadlineOf(request, &deadline);
     if (!status.ok()) return FailUnary(status);
-    absl::StatusOr<Caller> caller =
-        gateway_->Authenticate(request, deadline, peer_);
+    absl::StatusOr<Caller> caller = gateway_->Authenticate(request, deadline, peer_);
     if (!caller.ok()) return FailUnary(caller.status());
     if (method.work == Work::kInline) {
       // In an arena: a lookup's context is a map of a few dozen Values.
@@ -612,8 +610,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!status.ok()) return FailStream(status);
     absl::StatusOr<absl::string_view> payload = connect::SingleEnvelopePayload(request.body());
     if (!payload.ok()) return FailStream(payload.status());
-    absl::StatusOr<Caller> caller =
-        gateway_->Authenticate(request, deadline, peer_);
+    absl::StatusOr<Caller> caller = gateway_->Authenticate(request, deadline, peer_);
     if (!caller.ok()) return FailStream(caller.status());
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
     status = connect::ParseMessage(type->codec, *payload, message.get());

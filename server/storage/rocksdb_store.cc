@@ -56,7 +56,9 @@ std::string TokenKey(const TokenName& name) {
 }
 
 std::string OrgKey(absl::string_view org) { return absl::StrCat("o/", org); }
-std::string RoleMapKey(const CrmMapName& name) { return absl::StrCat("rm/", name.org, "/", name.crm); }
+std::string RoleMapKey(const CrmMapName& name) {
+  return absl::StrCat("rm/", name.org, "/", name.crm);
+}
 std::string FieldMapKey(const CrmMapName& name) {
   return absl::StrCat("fm/", name.org, "/", name.crm);
 }
@@ -350,11 +352,11 @@ absl::Status RocksDbStore::WriteComment(const CommentWrite& write) {
   SOP_ASSIGN_OR_RETURN(std::string org, CheckAuditEvent(write.audit));
   if (org != name.sop.org) return error::InvalidField("audit.name", "is not in the comment's org");
   rocksdb::WriteBatch batch;
-  SOP_RETURN_IF_ERROR(FromRocksDb(batch.Put(CommentKey(name), write.comment.SerializeAsString()),
-                                  "batch comment"));
-  SOP_RETURN_IF_ERROR(FromRocksDb(
-      batch.Put(AuditKey(org, write.audit.sequence()), write.audit.SerializeAsString()),
-      "batch audit event"));
+  SOP_RETURN_IF_ERROR(
+      FromRocksDb(batch.Put(CommentKey(name), write.comment.SerializeAsString()), "batch comment"));
+  SOP_RETURN_IF_ERROR(
+      FromRocksDb(batch.Put(AuditKey(org, write.audit.sequence()), write.audit.SerializeAsString()),
+                  "batch audit event"));
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
   return FromRocksDb(db_->Write(options, &batch), "write comment");
@@ -369,8 +371,8 @@ absl::StatusOr<std::vector<v1::AuditEvent>> RocksDbStore::ListAuditEvents(absl::
   it->Seek(AuditKey(org, after + 1));
   for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
        it->Next()) {
-    SOP_ASSIGN_OR_RETURN(v1::AuditEvent event, Decode<v1::AuditEvent>(it->value().ToString(),
-                                                                      it->key().ToString()));
+    SOP_ASSIGN_OR_RETURN(v1::AuditEvent event,
+                         Decode<v1::AuditEvent>(it->value().ToString(), it->key().ToString()));
     out.push_back(std::move(event));
   }
   SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list audit events"));
@@ -427,13 +429,13 @@ absl::Status RocksDbStore::WriteAudited(const AuthWrite& write) {
     SOP_RETURN_IF_ERROR(put(OrgKey(id), *write.org));
   }
   if (write.role_map) {
-    SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("role_map.name",
-                                                          write.role_map->name(), kRoleMaps));
+    SOP_ASSIGN_OR_RETURN(CrmMapName name,
+                         ParseCrmMapName("role_map.name", write.role_map->name(), kRoleMaps));
     SOP_RETURN_IF_ERROR(put(RoleMapKey(name), *write.role_map));
   }
   if (write.field_map) {
-    SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("field_map.name",
-                                                          write.field_map->name(), kFieldMaps));
+    SOP_ASSIGN_OR_RETURN(CrmMapName name,
+                         ParseCrmMapName("field_map.name", write.field_map->name(), kFieldMaps));
     SOP_RETURN_IF_ERROR(put(FieldMapKey(name), *write.field_map));
   }
   SOP_RETURN_IF_ERROR(put(AuditKey(audit_org, write.audit.sequence()), write.audit));

@@ -67,8 +67,7 @@ class RocksDbStore : public SopStore, public AuthStore {
   absl::StatusOr<v1::Comment> GetComment(const CommentName& name) const override;
   absl::StatusOr<std::vector<v1::Comment>> ListComments(const SopName& sop) const override;
   absl::Status WriteComment(const CommentWrite& write) override;
-  absl::StatusOr<std::vector<v1::AuditEvent>> ListAuditEvents(absl::string_view org,
-                                                              int64_t after,
+  absl::StatusOr<std::vector<v1::AuditEvent>> ListAuditEvents(absl::string_view org, int64_t after,
                                                               int limit) const override;
   absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
       absl::string_view org) const override;

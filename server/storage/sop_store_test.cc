@@ -282,9 +282,8 @@ TEST(RocksDbStoreTest, TheAuditEventIsInTheSameBatchAsTheChange) {
   ASSERT_TRUE((*store)->Write(write).ok());
   auto batches = (*store)->BatchesSinceForTesting(before);
   ASSERT_TRUE(batches.ok()) << batches.status();
-  EXPECT_THAT(*batches,
-              ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
-                                      RocksDbStore::AuditKeyForTesting("default", 1))));
+  EXPECT_THAT(*batches, ElementsAre(ElementsAre("h/default/a", "r/default/a/0000000000000001",
+                                                RocksDbStore::AuditKeyForTesting("default", 1))));
 }
 
 TEST(RocksDbStoreTest, DataSurvivesReopen) {

@@ -380,9 +380,8 @@ TEST_F(AuthIntegrationTest, TokenOrgAndMapChangesAreInTheAuditChain) {
     seen.push_back(absl::StrCat(event.action(), " ", event.actor()));
   }
   // The first start made the org and the bootstrap admin token.
-  EXPECT_THAT(seen, ElementsAre("org.create sopd", "token.create sopd",
-                                           "token.create admin", "token.revoke admin",
-                                           "rolemap.update admin", "org.update admin"));
+  EXPECT_THAT(seen, ElementsAre("org.create sopd", "token.create sopd", "token.create admin",
+                                "token.revoke admin", "rolemap.update admin", "org.update admin"));
   EXPECT_EQ((*events)[2].resource(), sam);
   EXPECT_THAT((*events)[2].client(), ::testing::StartsWith("grpc "));
 

@@ -194,9 +194,9 @@ absl::StatusOr<std::string> AccessRegistry::IssueServerAdminLocked(absl::string_
     *record.mutable_create_time() = ToProtoTimestamp(clock_->Now());
     AuthWrite write;
     write.org = record;
-    SOP_RETURN_IF_ERROR(
-        WriteLocked(issuer, org, AuditEntry{"org.create", record.name(), "", "created at first start"},
-                    std::move(write)));
+    SOP_RETURN_IF_ERROR(WriteLocked(
+        issuer, org, AuditEntry{"org.create", record.name(), "", "created at first start"},
+        std::move(write)));
     orgs_[org] = record;
   }
   v1::Token token;
@@ -439,10 +439,10 @@ absl::StatusOr<v1::Token> AccessRegistry::RevokeToken(const Caller& caller,
   *record.mutable_token()->mutable_revoke_time() = ToProtoTimestamp(clock_->Now());
   AuthWrite write;
   write.token = record;
-  SOP_RETURN_IF_ERROR(WriteLocked(caller, name.org,
-                                  AuditEntry{"token.revoke", request.name(), "",
-                                             absl::StrCat("of ", record.token().user_id())},
-                                  std::move(write)));
+  SOP_RETURN_IF_ERROR(WriteLocked(
+      caller, name.org,
+      AuditEntry{"token.revoke", request.name(), "", absl::StrCat("of ", record.token().user_id())},
+      std::move(write)));
   it->second = std::move(record);
   return it->second.token();
 }

@@ -373,8 +373,7 @@ absl::StatusOr<v1::RoleMap> CrmMaps::GetRoleMap(const Caller& caller,
   return empty;
 }
 
-absl::Status CrmMaps::WriteLocked(const Caller& caller, const CrmMapName& name,
-                                  AuthWrite write) {
+absl::Status CrmMaps::WriteLocked(const Caller& caller, const CrmMapName& name, AuthWrite write) {
   if (audit_ == nullptr) {
     if (write.role_map) return store_->PutRoleMap(*write.role_map);
     return store_->PutFieldMap(*write.field_map);
@@ -382,7 +381,8 @@ absl::Status CrmMaps::WriteLocked(const Caller& caller, const CrmMapName& name,
   AuditEntry entry;
   entry.action = write.role_map ? "rolemap.update" : "fieldmap.update";
   entry.resource = write.role_map ? write.role_map->name() : write.field_map->name();
-  entry.detail = absl::StrCat("replaced the ", name.crm, write.role_map ? " role map" : " field map");
+  entry.detail =
+      absl::StrCat("replaced the ", name.crm, write.role_map ? " role map" : " field map");
   return audit_->Append(name.org, caller, std::move(entry), [&](const v1::AuditEvent& event) {
     write.audit = event;
     return store_->WriteAudited(write);

@@ -291,11 +291,11 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
     next_review_size = next_review->ByteSizeLong();
     overdue = result.sop->next_review_time < now;
   }
-  const size_t match_size =
-      parts.head.size() + MessageFieldSize(explanation_size) + Int32FieldSize(state.step) +
-      (due ? MessageFieldSize(due_size) : 0) + Int32FieldSize(state.cadence_day) +
-      parts.body.size() + (next_review ? MessageFieldSize(next_review_size) : 0) +
-      (overdue ? 1 + WireFormatLite::kBoolSize : 0);
+  const size_t match_size = parts.head.size() + MessageFieldSize(explanation_size) +
+                            Int32FieldSize(state.step) + (due ? MessageFieldSize(due_size) : 0) +
+                            Int32FieldSize(state.cadence_day) + parts.body.size() +
+                            (next_review ? MessageFieldSize(next_review_size) : 0) +
+                            (overdue ? 1 + WireFormatLite::kBoolSize : 0);
 
   const size_t start = out->size();
   const size_t total = Stream::VarintSize32(WireFormatLite::MakeTag(
@@ -332,7 +332,8 @@ void AppendExplainedMatch(int field_number, const SopMatchResult& result,
     p = WriteMessageHeader(v1::SopMatch::kNextReviewTimeFieldNumber, next_review_size, p);
     p = next_review->SerializeWithCachedSizesToArray(p);
   }
-  if (overdue) p = WireFormatLite::WriteBoolToArray(v1::SopMatch::kReviewOverdueFieldNumber, true, p);
+  if (overdue)
+    p = WireFormatLite::WriteBoolToArray(v1::SopMatch::kReviewOverdueFieldNumber, true, p);
   ABSL_ASSERT(p == reinterpret_cast<uint8_t*>(out->data()) + out->size());
 }
 

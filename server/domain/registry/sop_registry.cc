@@ -15,6 +15,7 @@
 #include "common/model/field_behavior.h"
 #include "common/model/names.h"
 #include "common/model/sop_body.h"
+#include "common/model/sop_diff.h"
 #include "common/model/validation.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
@@ -24,7 +25,6 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "server/domain/matching/explained_match.h"
 #include "server/domain/matching/targeting_conflicts.h"
-#include "common/model/sop_diff.h"
 #include "server/domain/registry/sop_filter.h"
 #include "server/domain/registry/sop_review.h"
 
@@ -44,7 +44,7 @@ constexpr size_t kMaxComment = 4000;
 // A stored next review time as lookups keep it: InfiniteFuture when unset.
 absl::Time NextReviewOf(const google::protobuf::Timestamp& time) {
   return time.seconds() == 0 && time.nanos() == 0 ? absl::InfiniteFuture()
-                                                   : FromProtoTimestamp(time);
+                                                  : FromProtoTimestamp(time);
 }
 
 absl::Status CheckPageSize(int page_size) {
@@ -335,11 +335,11 @@ absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const So
   write.request = std::move(request);
   AuditEntry entry{std::string(action), name.Full(), write.head.revision_id(),
                    write.revision.change_summary()};
-  SOP_RETURN_IF_ERROR(audit_.Append(name.org, caller, std::move(entry),
-                                    [&](const v1::AuditEvent& event) {
-    write.audit = event;
-    return store_->Write(write);
-  }));
+  SOP_RETURN_IF_ERROR(
+      audit_.Append(name.org, caller, std::move(entry), [&](const v1::AuditEvent& event) {
+        write.audit = event;
+        return store_->Write(write);
+      }));
   visibility_.Record(write.head);
   return std::move(write.head);
 }
@@ -469,9 +469,8 @@ absl::StatusOr<v1::Sop> SopRegistry::DeleteSop(const Caller& caller,
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
   head.set_state(v1::Sop::DELETED);
   *head.mutable_delete_time() = ToProtoTimestamp(clock_->Now());
-  SOP_ASSIGN_OR_RETURN(v1::Sop deleted,
-                       CommitLocked(caller, name, std::move(head), "sop.delete", "deleted",
-                                    std::nullopt));
+  SOP_ASSIGN_OR_RETURN(v1::Sop deleted, CommitLocked(caller, name, std::move(head), "sop.delete",
+                                                     "deleted", std::nullopt));
   catalog_.Remove(name);
   // A draft that was never published was never in the catalog.
   if (!deleted.published_revision_id().empty()) CatalogChangedLocked();
@@ -493,9 +492,8 @@ absl::StatusOr<v1::Sop> SopRegistry::UndeleteSop(const Caller& caller,
   if (was_published) {
     SOP_ASSIGN_OR_RETURN(published, LoadPublished(head));
   }
-  SOP_ASSIGN_OR_RETURN(v1::Sop undeleted,
-                       CommitLocked(caller, name, std::move(head), "sop.undelete", "undeleted",
-                                    std::nullopt));
+  SOP_ASSIGN_OR_RETURN(v1::Sop undeleted, CommitLocked(caller, name, std::move(head),
+                                                       "sop.undelete", "undeleted", std::nullopt));
   if (published) {
     visibility_.RecordPublished(*published);
     catalog_.Put(std::move(published));
@@ -624,8 +622,7 @@ absl::StatusOr<v1::PublishSopResponse> SopRegistry::PublishSop(
           ? CommitLocked(caller, name, std::move(head), "sop.emergency_publish",
                          absl::StrCat("emergency publish, without sign-offs: ", request.reason()),
                          std::nullopt)
-          : CommitLocked(caller, name, std::move(head), "sop.publish", "published",
-                         std::nullopt));
+          : CommitLocked(caller, name, std::move(head), "sop.publish", "published", std::nullopt));
   PublishedSopPtr live = MakePublishedSop(name, RevisionNumber(published), now, published,
                                           NextReviewOf(published.next_review_time()));
   visibility_.RecordPublished(*live);
@@ -673,9 +670,9 @@ absl::StatusOr<SopRegistry::ResolvedLookup> SopRegistry::ResolveLookup(
     const absl::Time as_of = FromProtoTimestamp(request.as_of_time());
     if (as_of > lookup.now) return error::InvalidField("as_of_time", "is in the future");
     if (as_of < policy.create_time) {
-      return error::InvalidField(
-          "as_of_time", absl::StrCat("is before org ", org, " existed (created ",
-                                     absl::FormatTime(policy.create_time), ")"));
+      return error::InvalidField("as_of_time",
+                                 absl::StrCat("is before org ", org, " existed (created ",
+                                              absl::FormatTime(policy.create_time), ")"));
     }
     if (request.include_near_misses()) {
       return error::InvalidField("include_near_misses", "is not available with as_of_time");
@@ -692,11 +689,10 @@ absl::StatusOr<SopRegistry::ResolvedLookup> SopRegistry::ResolveLookup(
   }
   if (policy.stale_review_cutoff) {
     const absl::Time cutoff = lookup.now - *policy.stale_review_cutoff;
-    lookup.matches.erase(std::remove_if(lookup.matches.begin(), lookup.matches.end(),
-                                        [&](const SopMatchResult& m) {
-                                          return m.sop->next_review_time < cutoff;
-                                        }),
-                         lookup.matches.end());
+    lookup.matches.erase(
+        std::remove_if(lookup.matches.begin(), lookup.matches.end(),
+                       [&](const SopMatchResult& m) { return m.sop->next_review_time < cutoff; }),
+        lookup.matches.end());
     if (static_cast<int>(lookup.matches.size()) > max_results) lookup.matches.resize(max_results);
   }
   return lookup;
@@ -747,8 +743,7 @@ absl::StatusOr<v1::Sop> SopRegistry::SubmitSop(const Caller& caller,
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
   // Approvers should only ever read what could go live.
   SOP_RETURN_IF_ERROR(CheckPublishable(name.Full(), head));
-  SOP_RETURN_IF_ERROR(
-      Submit(caller, absl::StrCat(RevisionNumber(head) + 1), clock_->Now(), &head));
+  SOP_RETURN_IF_ERROR(Submit(caller, absl::StrCat(RevisionNumber(head) + 1), clock_->Now(), &head));
   std::string summary = "submitted for review";
   if (!request.comment().empty()) absl::StrAppend(&summary, ": ", request.comment());
   return CommitLocked(caller, name, std::move(head), "sop.submit", std::move(summary),
@@ -763,8 +758,7 @@ absl::StatusOr<v1::Sop> SopRegistry::ApproveSop(const Caller& caller,
                        HeadForWrite(caller, Operation::kSignOffSops, name, request.etag()));
   const std::string revision = head.review().revision_id();
   SOP_ASSIGN_OR_RETURN(v1::Role role, Approve(caller, request, clock_->Now(), &head));
-  std::string summary =
-      absl::StrCat("approved revision ", revision, " for ", v1::Role_Name(role));
+  std::string summary = absl::StrCat("approved revision ", revision, " for ", v1::Role_Name(role));
   if (!request.comment().empty()) absl::StrAppend(&summary, ": ", request.comment());
   return CommitLocked(caller, name, std::move(head), "sop.approve", std::move(summary),
                       std::nullopt);
@@ -788,8 +782,8 @@ absl::StatusOr<v1::Sop> SopRegistry::RestoreSopRevision(
     const Caller& caller, const v1::RestoreSopRevisionRequest& request) {
   SOP_ASSIGN_OR_RETURN(RevisionName revision, ParseRevisionName("name", request.name()));
   absl::MutexLock lock(&write_mu_);
-  SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(caller, Operation::kWriteSops, revision.sop,
-                                                  request.etag()));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                       HeadForWrite(caller, Operation::kWriteSops, revision.sop, request.etag()));
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(revision.sop.Full());
   SOP_ASSIGN_OR_RETURN(v1::SopRevision old, store_->GetRevision(revision));
   // The old content over the head's output-only fields: an update of every
@@ -806,8 +800,7 @@ absl::StatusOr<v1::Sop> SopRegistry::RestoreSopRevision(
 }
 
 absl::StatusOr<std::pair<std::string, v1::Sop>> SopRegistry::RevisionContent(
-    const SopName& name, const v1::Sop& head, absl::string_view field,
-    absl::string_view id) const {
+    const SopName& name, const v1::Sop& head, absl::string_view field, absl::string_view id) const {
   if (id == "draft") return std::make_pair(RevisionName{name, RevisionNumber(head)}.Full(), head);
   int64_t number = 0;
   if (id == "live") {
@@ -815,11 +808,12 @@ absl::StatusOr<std::pair<std::string, v1::Sop>> SopRegistry::RevisionContent(
       return error::InvalidField(field, absl::StrCat("SOP ", name.Full(), " was never published"));
     }
     if (!absl::SimpleAtoi(head.published_revision_id(), &number)) {
-      return error::CorruptRecord("SOP head", head.name(), "its published_revision_id is not a number");
+      return error::CorruptRecord("SOP head", head.name(),
+                                  "its published_revision_id is not a number");
     }
   } else if (!absl::SimpleAtoi(id, &number) || number <= 0) {
-    return error::InvalidResourceName(
-        field, id, "orgs/{org}/sops/{sop}/revisions/{revision|live|draft}");
+    return error::InvalidResourceName(field, id,
+                                      "orgs/{org}/sops/{sop}/revisions/{revision|live|draft}");
   }
   SOP_ASSIGN_OR_RETURN(v1::SopRevision revision, store_->GetRevision({name, number}));
   return std::make_pair(revision.name(), std::move(*revision.mutable_snapshot()));
@@ -846,10 +840,10 @@ absl::StatusOr<v1::SopDiff> SopRegistry::DiffSopRevisions(
   SOP_ASSIGN_OR_RETURN(Side a, split("revision_a", request.revision_a()));
   SOP_ASSIGN_OR_RETURN(Side b, split("revision_b", request.revision_b()));
   if (!(a.sop == b.sop)) {
-    return error::InvalidField("revision_b",
-                               absl::StrCat("is a revision of ", b.sop.Full(), ", not of ",
-                                            a.sop.Full(), ": a diff compares one SOP's "
-                                                          "revisions"));
+    return error::InvalidField(
+        "revision_b", absl::StrCat("is a revision of ", b.sop.Full(), ", not of ", a.sop.Full(),
+                                   ": a diff compares one SOP's "
+                                   "revisions"));
   }
   SOP_ASSIGN_OR_RETURN(v1::Sop head, VisibleHead(caller, a.sop));
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadHistory, &head));
@@ -952,13 +946,12 @@ absl::StatusOr<v1::Comment> SopRegistry::AddComment(const Caller& caller,
   absl::MutexLock lock(&write_mu_);
   SOP_ASSIGN_OR_RETURN(v1::Sop head, HeadForWrite(caller, Operation::kComment, name, ""));
   if (input.step_ordinal() > 0 &&
-      std::none_of(head.steps().begin(), head.steps().end(), [&](const v1::Step& step) {
-        return step.ordinal() == input.step_ordinal();
-      })) {
+      std::none_of(head.steps().begin(), head.steps().end(),
+                   [&](const v1::Step& step) { return step.ordinal() == input.step_ordinal(); })) {
     return error::InvalidField(
         "comment.step_ordinal",
-        absl::StrCat("SOP ", name.Full(), " has no step ", input.step_ordinal(),
-                     " in revision ", head.revision_id()));
+        absl::StrCat("SOP ", name.Full(), " has no step ", input.step_ordinal(), " in revision ",
+                     head.revision_id()));
   }
   CommentWrite write;
   v1::Comment& comment = write.comment;
@@ -971,14 +964,14 @@ absl::StatusOr<v1::Comment> SopRegistry::AddComment(const Caller& caller,
   *comment.mutable_create_time() = ToProtoTimestamp(clock_->Now());
   const std::string where =
       input.step_ordinal() > 0 ? absl::StrCat(" on step ", input.step_ordinal()) : "";
-  SOP_RETURN_IF_ERROR(audit_.Append(
-      name.org, caller,
-      AuditEntry{"comment.add", comment.name(), head.revision_id(),
-                 absl::StrCat("commented", where, ": ", comment.text())},
-      [&](const v1::AuditEvent& event) {
-        write.audit = event;
-        return store_->WriteComment(write);
-      }));
+  SOP_RETURN_IF_ERROR(
+      audit_.Append(name.org, caller,
+                    AuditEntry{"comment.add", comment.name(), head.revision_id(),
+                               absl::StrCat("commented", where, ": ", comment.text())},
+                    [&](const v1::AuditEvent& event) {
+                      write.audit = event;
+                      return store_->WriteComment(write);
+                    }));
   return std::move(write.comment);
 }
 
@@ -1018,8 +1011,8 @@ absl::StatusOr<v1::ListCommentsResponse> SopRegistry::ListComments(
   return response;
 }
 
-absl::StatusOr<v1::Comment> SopRegistry::ResolveComment(
-    const Caller& caller, const v1::ResolveCommentRequest& request) {
+absl::StatusOr<v1::Comment> SopRegistry::ResolveComment(const Caller& caller,
+                                                        const v1::ResolveCommentRequest& request) {
   SOP_ASSIGN_OR_RETURN(CommentName name, ParseCommentName("name", request.name()));
   absl::MutexLock lock(&write_mu_);
   absl::StatusOr<v1::Sop> head = VisibleHead(caller, name.sop);
@@ -1038,13 +1031,13 @@ absl::StatusOr<v1::Comment> SopRegistry::ResolveComment(
   comment.set_resolved_by(caller.user_id);
   *comment.mutable_resolve_time() = ToProtoTimestamp(clock_->Now());
   CommentWrite write{std::move(comment), {}};
-  SOP_RETURN_IF_ERROR(audit_.Append(name.sop.org, caller,
-                                    AuditEntry{"comment.resolve", name.Full(),
-                                               head->revision_id(), "resolved"},
-                                    [&](const v1::AuditEvent& event) {
-                                      write.audit = event;
-                                      return store_->WriteComment(write);
-                                    }));
+  SOP_RETURN_IF_ERROR(
+      audit_.Append(name.sop.org, caller,
+                    AuditEntry{"comment.resolve", name.Full(), head->revision_id(), "resolved"},
+                    [&](const v1::AuditEvent& event) {
+                      write.audit = event;
+                      return store_->WriteComment(write);
+                    }));
   return std::move(write.comment);
 }
 

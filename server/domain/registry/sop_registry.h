@@ -51,11 +51,11 @@
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
-#include "server/domain/auth/access_registry.h"
 #include "server/common/clock.h"
 #include "server/common/page_token.h"
-#include "server/domain/matching/sop_matcher.h"
 #include "server/domain/audit/audit_log.h"
+#include "server/domain/auth/access_registry.h"
+#include "server/domain/matching/sop_matcher.h"
 #include "server/domain/registry/published_catalog.h"
 #include "server/domain/registry/sop_visibility.h"
 #include "server/domain/store/sop_store.h"
@@ -133,7 +133,7 @@ class SopRegistry {
   // Field-level diff of two revisions of one SOP (history access).
   // revision_b may end in "revisions/live" or "revisions/draft".
   absl::StatusOr<v1::SopDiff> DiffSopRevisions(const Caller& caller,
-                                              const v1::DiffSopRevisionsRequest& request) const;
+                                               const v1::DiffSopRevisionsRequest& request) const;
   // Only for a published SOP: FAILED_PRECONDITION otherwise.
   absl::StatusOr<v1::Sop> MarkSopReviewed(const Caller& caller,
                                           const v1::MarkSopReviewedRequest& request);
@@ -234,9 +234,9 @@ class SopRegistry {
                                                         absl::Time time) const;
   // The content of `name` at revision `id`: a number, "live" or "draft".
   absl::StatusOr<std::pair<std::string, v1::Sop>> RevisionContent(const SopName& name,
-                                                                   const v1::Sop& head,
-                                                                   absl::string_view field,
-                                                                   absl::string_view id) const;
+                                                                  const v1::Sop& head,
+                                                                  absl::string_view field,
+                                                                  absl::string_view id) const;
   OrgPolicy PolicyOf(absl::string_view org) const;
   // The published revision of a head with one: the head itself when its
   // draft is that revision, else read from the store.

@@ -91,8 +91,7 @@ absl::StatusOr<v1::Comment> InMemorySopStore::GetComment(const CommentName& name
   return it->second;
 }
 
-absl::StatusOr<std::vector<v1::Comment>> InMemorySopStore::ListComments(
-    const SopName& sop) const {
+absl::StatusOr<std::vector<v1::Comment>> InMemorySopStore::ListComments(const SopName& sop) const {
   absl::MutexLock lock(&mu_);
   std::vector<v1::Comment> out;
   for (auto it = comments_.lower_bound({sop.org, sop.sop, ""});
@@ -115,13 +114,13 @@ absl::Status InMemorySopStore::WriteComment(const CommentWrite& write) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::AuditEvent>> InMemorySopStore::ListAuditEvents(
-    absl::string_view org, int64_t after, int limit) const {
+absl::StatusOr<std::vector<v1::AuditEvent>> InMemorySopStore::ListAuditEvents(absl::string_view org,
+                                                                              int64_t after,
+                                                                              int limit) const {
   absl::MutexLock lock(&mu_);
   std::vector<v1::AuditEvent> out;
   for (auto it = audit_.upper_bound({std::string(org), after});
-       it != audit_.end() && it->first.first == org && static_cast<int>(out.size()) < limit;
-       ++it) {
+       it != audit_.end() && it->first.first == org && static_cast<int>(out.size()) < limit; ++it) {
     out.push_back(it->second);
   }
   return out;

@@ -26,8 +26,8 @@ absl::StatusOr<std::string> CheckAuditEvent(const v1::AuditEvent& event) {
   const size_t slash = name.find('/', kPrefix.size());
   if (!absl::StartsWith(name, kPrefix) || slash == absl::string_view::npos ||
       event.sequence() <= 0 ||
-      name != AuditEventName(name.substr(kPrefix.size(), slash - kPrefix.size()),
-                             event.sequence())) {
+      name !=
+          AuditEventName(name.substr(kPrefix.size(), slash - kPrefix.size()), event.sequence())) {
     return error::InvalidField("audit.name",
                                "must be orgs/{org}/auditEvents/{sequence} with the event's "
                                "positive sequence");
