@@ -802,16 +802,17 @@ absl::StatusOr<v1::Sop> SopRegistry::RestoreSopRevision(
 absl::StatusOr<std::pair<std::string, v1::Sop>> SopRegistry::RevisionContent(
     const SopName& name, const v1::Sop& head, absl::string_view field, absl::string_view id) const {
   if (id == "draft") return std::make_pair(RevisionName{name, RevisionNumber(head)}.Full(), head);
-  int64_t number = 0;
   if (id == "live") {
     if (head.published_revision_id().empty()) {
       return error::InvalidField(field, absl::StrCat("SOP ", name.Full(), " was never published"));
     }
-    if (!absl::SimpleAtoi(head.published_revision_id(), &number)) {
-      return error::CorruptRecord("SOP head", head.name(),
-                                  "its published_revision_id is not a number");
-    }
-  } else if (!absl::SimpleAtoi(id, &number) || number <= 0) {
+    // What lookups serve: no read when the head is that revision.
+    SOP_ASSIGN_OR_RETURN(v1::Sop live, PublishedSnapshot(head));
+    const int64_t number = RevisionNumber(live);
+    return std::make_pair(RevisionName{name, number}.Full(), std::move(live));
+  }
+  int64_t number = 0;
+  if (!absl::SimpleAtoi(id, &number) || number <= 0) {
     return error::InvalidResourceName(field, id,
                                       "orgs/{org}/sops/{sop}/revisions/{revision|live|draft}");
   }
