@@ -11,6 +11,7 @@
 #include "server/service/call_runner.h"
 #include "server/service/library_logs.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
+#include "sopsidebar/v1/analytics_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 #include "sopsidebar/v1/sop_service.grpc.pb.h"
 
@@ -59,7 +60,8 @@ class GrpcServer::Impl {
       : runner_(dispatcher),
         sop_service_(methods, &runner_),
         context_service_(methods, &runner_),
-        admin_service_(methods, &runner_) {}
+        admin_service_(methods, &runner_),
+        analytics_service_(methods, &runner_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
     if (!options.tls && !options.insecure_listen_any && !IsLoopbackAddress(options.listen_address)) {
@@ -69,7 +71,8 @@ class GrpcServer::Impl {
           "--insecure-listen-any"));
     }
     for (const absl::Status* bound :
-         {&sop_service_.status(), &context_service_.status(), &admin_service_.status()}) {
+         {&sop_service_.status(), &context_service_.status(), &admin_service_.status(),
+          &analytics_service_.status()}) {
       if (!bound->ok()) return *bound;
     }
     RouteLibraryLogs();
@@ -85,6 +88,7 @@ class GrpcServer::Impl {
     builder.RegisterService(&sop_service_);
     builder.RegisterService(&context_service_);
     builder.RegisterService(&admin_service_);
+    builder.RegisterService(&analytics_service_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -113,7 +117,7 @@ class GrpcServer::Impl {
     health->SetServingStatus(serving);
     for (const char* service :
          {v1::SopService::service_full_name(), v1::ContextService::service_full_name(),
-          v1::AdminService::service_full_name()}) {
+          v1::AdminService::service_full_name(), v1::AnalyticsService::service_full_name()}) {
       health->SetServingStatus(service, serving);
     }
   }
@@ -123,6 +127,7 @@ class GrpcServer::Impl {
   ApiService<v1::SopService> sop_service_;
   ApiService<v1::ContextService> context_service_;
   ApiService<v1::AdminService> admin_service_;
+  ApiService<v1::AnalyticsService> analytics_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;
