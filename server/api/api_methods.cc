@@ -158,7 +158,8 @@ const std::vector<std::string>& ApiMethods::ServiceNames() {
 absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* registry,
                                                                AccessRegistry* access,
                                                                CrmMaps* crm,
-                                                               LookupWatchHub* watches) {
+                                                               LookupWatchHub* watches,
+                                                               ApiExtras extras) {
   // Where each method runs (Work): storage reads and writes on their queues;
   // what is in memory (lookups, tokens and orgs) inline.
   Binder bind;

@@ -21,6 +21,18 @@
 
 namespace sopsidebar {
 
+class Analytics;
+class SopSearch;
+
+// The parts of the API a server may go without: their methods answer
+// UNIMPLEMENTED when absent (transport tests that do not need them).
+struct ApiExtras {
+  // AnalyticsService and ContextService.ValidateTransition.
+  Analytics* analytics = nullptr;
+  // SopService.SearchSops.
+  SopSearch* search = nullptr;
+};
+
 // Immutable after Create; thread-safe.
 class ApiMethods final : public MethodLookup {
  public:
@@ -28,13 +40,14 @@ class ApiMethods final : public MethodLookup {
   static const std::vector<std::string>& ServiceNames();
 
   // Binds the methods to `registry`, `access`, `crm` and `watches`, which
-  // must outlive the table. Lookups and watches of a context in a CRM's
+  // must outlive the table, as must the `extras`. Lookups and watches of a context in a CRM's
   // names (context.crm) are mapped to ours by `crm` first. INTERNAL when the
   // bindings and the protos disagree (a bug, caught by the table's own
   // test).
   static absl::StatusOr<std::unique_ptr<ApiMethods>> Create(SopRegistry* registry,
                                                             AccessRegistry* access, CrmMaps* crm,
-                                                            LookupWatchHub* watches);
+                                                            LookupWatchHub* watches,
+                                                            ApiExtras extras = {});
 
   // The method at `path` ("/sopsidebar.v1.SopService/CreateSop"), or null.
   const UnaryMethod* FindUnary(absl::string_view path) const override;

@@ -14,7 +14,7 @@ absl::StatusOr<std::unique_ptr<ServedApi>> ServedApi::Create(SopRegistry* regist
   LookupWatchHub* const watches = api->watches_.get();
   registry->SetCatalogListener([watches] { watches->CatalogChanged(); });
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
-      ApiMethods::Create(registry, access, crm, watches);
+      ApiMethods::Create(registry, access, crm, watches, options.extras);
   if (!methods.ok()) return methods.status();
   api->methods_ = *std::move(methods);
   api->dispatcher_ = std::make_unique<Dispatcher>(access, crm, std::move(options.dispatcher));

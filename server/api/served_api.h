@@ -24,6 +24,7 @@ class ServedApi {
   struct Options {
     Dispatcher::Options dispatcher;
     LookupWatchHub::Options watches;
+    ApiExtras extras;
   };
 
   // INTERNAL when the method bindings and the protos disagree (ApiMethods).
