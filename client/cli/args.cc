@@ -796,9 +796,9 @@ using FlagValues = std::map<std::string, std::vector<std::string>, std::less<>>;
 
 // The --by names of the report dimensions.
 constexpr std::pair<absl::string_view, v1::AnalyticsDimension> kDimensions[] = {
-    {"week", v1::WEEK},     {"day", v1::DAY},           {"source", v1::LEAD_SOURCE},
-    {"campaign", v1::CAMPAIGN}, {"team", v1::TEAM},     {"rep", v1::REP},
-    {"sop", v1::SOP},       {"revision", v1::REVISION}, {"record-type", v1::RECORD_TYPE},
+    {"week", v1::WEEK},         {"day", v1::DAY},           {"source", v1::LEAD_SOURCE},
+    {"campaign", v1::CAMPAIGN}, {"team", v1::TEAM},         {"rep", v1::REP},
+    {"sop", v1::SOP},           {"revision", v1::REVISION}, {"record-type", v1::RECORD_TYPE},
     {"status", v1::STATUS},
 };
 
@@ -1103,8 +1103,8 @@ absl::Status BuildReportQuery(const FlagValues& flags, const std::string& org,
       if (found == std::end(kDimensions)) {
         std::vector<absl::string_view> known;
         for (const auto& d : kDimensions) known.push_back(d.first);
-        return UsageError(absl::StrCat("--by: \"", name, "\" is not one of ",
-                                       absl::StrJoin(known, ", ")));
+        return UsageError(
+            absl::StrCat("--by: \"", name, "\" is not one of ", absl::StrJoin(known, ", ")));
       }
       query->add_group_by(found->second);
     }

@@ -58,8 +58,8 @@ std::vector<v1::AnalyticsDimension> GroupBy(const Invocation& invocation) {
 
 // Writes a report as JSON, CSV or a table, by --output.
 template <typename Report>
-absl::Status PrintReport(const Invocation& invocation, const Report& report,
-                         const ReportRows& rows, std::ostream& out) {
+absl::Status PrintReport(const Invocation& invocation, const Report& report, const ReportRows& rows,
+                         std::ostream& out) {
   if (invocation.global.output == OutputFormat::kCsv) {
     out << FormatCsv(rows);
     return absl::OkStatus();

@@ -116,9 +116,9 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   times.import = lap();
   Analytics::Options analytics_options;
   analytics_options.retention = options.event_retention;
-  server->analytics_ =
-      std::make_unique<Analytics>(server->store_.get(), server->store_.get(), server->registry_.get(),
-                                  server->crm_.get(), &Clock::Real(), analytics_options);
+  server->analytics_ = std::make_unique<Analytics>(server->store_.get(), server->store_.get(),
+                                                   server->registry_.get(), server->crm_.get(),
+                                                   &Clock::Real(), analytics_options);
   ServedApi::Options api_options;
   api_options.extras.analytics = server->analytics_.get();
   api_options.dispatcher = options.dispatcher;
