@@ -5,9 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "google/protobuf/message.h"
+#include "server/domain/search/sop_search.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -225,11 +227,18 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
       },
       &Heartbeat);
 
+  // Full-text search, where the server keeps an index (SopSearch).
+  SopSearch* const search = extras.search;
+  bind.Unary<v1::SearchSopsRequest>(
+      Work::kReads, [search](auto& c, auto& q) -> absl::StatusOr<v1::SearchSopsResponse> {
+        if (search == nullptr) return error::NotServed("SopService.SearchSops");
+        return search->SearchSops(c, q);
+      });
+
   // Being built (issue 15): bound so that the table stays complete.
   const auto pending = [](auto&, auto&) -> absl::StatusOr<std::string> {
     return absl::UnimplementedError("not yet served");
   };
-  bind.Unary<v1::SearchSopsRequest>(Work::kReads, pending);
   bind.Unary<v1::ValidateTransitionRequest>(Work::kInline, pending);
   bind.Unary<v1::RecordEventsRequest>(Work::kWrites, pending);
   bind.Unary<v1::GetSlaReportRequest>(Work::kReads, pending);

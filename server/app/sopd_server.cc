@@ -16,6 +16,8 @@
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"
+#include "server/domain/search/sop_search.h"
+#include "server/search/xapian_text_index.h"
 #include "server/service/grpc_server.h"
 #include "server/storage/rocksdb_store.h"
 
@@ -111,9 +113,14 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
         ImportSopFiles(*server->registry_, options.import_dir, options.import_existing));
   }
   times.import = lap();
+  // After the import: the index starts with every published SOP.
+  SOP_ASSIGN_OR_RETURN(std::unique_ptr<XapianTextIndex> search_index, XapianTextIndex::Create());
+  SOP_ASSIGN_OR_RETURN(server->search_,
+                       SopSearch::Create(server->registry_.get(), std::move(search_index)));
   ServedApi::Options api_options;
   api_options.dispatcher = options.dispatcher;
   api_options.watches = options.watches;
+  api_options.extras.search = server->search_.get();
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));
@@ -143,6 +150,7 @@ SopdServer::~SopdServer() {
   http_.reset();
   grpc_.reset();
   api_.reset();
+  search_.reset();
   registry_.reset();
   access_.reset();
   store_.reset();
