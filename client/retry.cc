@@ -17,7 +17,7 @@ bool IsRead(const google::protobuf::MethodDescriptor& method) {
   const std::string& name = method.name();
   return absl::StartsWith(name, "Get") || absl::StartsWith(name, "List") || name == "LookupSops" ||
          name == "CheckTargeting" || name == "DiffSopRevisions" || name == "VerifyAuditLog" ||
-         name == "WhoAmI" || name == "Ping";
+         name == "SearchSops" || name == "WhoAmI" || name == "Ping";
 }
 
 class RetryingConnection : public Connection {

@@ -63,6 +63,7 @@ enum class Command {
   kAuditList,
   kAuditVerify,
   kAuditHead,
+  kSearch,
 };
 
 struct GlobalOptions {
@@ -114,6 +115,7 @@ struct Invocation {
 
   v1::LookupSopsRequest lookup;         // lookup
   bool watch = false;                   // lookup --watch
+  v1::SearchSopsRequest search;         // search
   std::string name;                     // get, history, publish, check, delete,
                                         // undelete, token revoke, rolemap get,
                                         // fieldmap get and set, comment resolve
