@@ -164,6 +164,10 @@ TEST_F(SopSearchTest, MisspeltQueryIsAnsweredAsCorrected) {
   EXPECT_THAT(Names(found), Contains(kFeedback));
 
   EXPECT_EQ(Search(manager_, "disqualification codes").corrected_query(), "");
+  // Known words are not corrected: by their stem ("minute" of "minutes"),
+  // and the parts of a hyphenated word.
+  EXPECT_EQ(Search(manager_, "5 minute first contact").corrected_query(), "");
+  EXPECT_EQ(Search(manager_, "demo no-show").corrected_query(), "");
   // The last word too, when the query as typed finds nothing.
   v1::SearchSopsResponse last = Search(manager_, "disqualifcation");
   EXPECT_EQ(last.corrected_query(), "disqualification");

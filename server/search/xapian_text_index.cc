@@ -136,6 +136,19 @@ struct XapianTextIndex::Impl {
     return enquire.get_mset(0, max_hits);
   }
 
+  // Whether some word of `text` occurs in no document `filter` admits,
+  // neither as written nor by its stem ("minute" is known when "minutes"
+  // is indexed). Xapian proposes corrections for words no document holds
+  // as written, whatever their stems.
+  bool HasUnknownWord(const std::string& text, const Xapian::Query& filter) const {
+    for (const std::string& word : WordsOf(text)) {
+      const Xapian::Query known(Xapian::Query::OP_OR, Xapian::Query(word),
+                                Xapian::Query(absl::StrCat("Z", stemmer(word))));
+      if (Run(known, filter, 1).empty()) return true;
+    }
+    return false;
+  }
+
   // Whether every word of `corrected` that `original` lacks occurs in a
   // document `filter` admits: a correction never shows a word of another
   // org's SOP, or of one the caller's roles do not see.
@@ -243,10 +256,11 @@ absl::StatusOr<TextResults> XapianTextIndex::Search(const TextQuery& query) cons
       corrected =
           std::string(absl::StripTrailingAsciiWhitespace(whole.get_corrected_query_string()));
     }
-    // A word no document holds (so Xapian proposed a correction): answer
-    // the corrected query when it finds something, with words only of
-    // documents the filter admits.
+    // A correction is answered when the query as typed finds nothing or
+    // holds a word unknown to the documents the filter admits, and only
+    // with words of those documents.
     if (!corrected.empty() && corrected != query.text &&
+        (found.empty() || impl_->HasUnknownWord(query.text, filter)) &&
         impl_->CorrectionIsVisible(query.text, corrected, filter)) {
       Xapian::QueryParser again = impl_->Parser();
       Xapian::MSet better =
@@ -268,8 +282,8 @@ absl::StatusOr<TextResults> XapianTextIndex::Search(const TextQuery& query) cons
       out.score = hit.get_weight();
       out.snippet = SplitSnippet(found.snippet(
           doc.get_data(), static_cast<size_t>(std::max(query.snippet_bytes, 1)), impl_->stemmer,
-          Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
-          std::string(1, kHighlightStart), std::string(1, kHighlightEnd), std::string(kOmitted)));
+          Xapian::MSet::SNIPPET_BACKGROUND_MODEL, std::string(1, kHighlightStart),
+          std::string(1, kHighlightEnd), std::string(kOmitted)));
     }
     return results;
   } catch (const Xapian::Error& e) {

@@ -95,6 +95,14 @@ TEST_F(XapianTextIndexTest, CorrectionUsesOnlyWordsOfAdmittedDocuments) {
   EXPECT_THAT(Ids(*hidden), IsEmpty());
 }
 
+TEST_F(XapianTextIndexTest, QueryOfKnownWordsIsAnsweredAsWritten) {
+  ASSERT_TRUE(index_->Write({Doc("ten", "matrix-10"), Doc("hundred", "matrix-100")}, {}).ok());
+  auto found = index_->Search(Words("matrix-10"));
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->corrected_text, "");
+  EXPECT_THAT(Ids(*found), ElementsAre("ten"));
+}
+
 TEST_F(XapianTextIndexTest, WriteReplacesAndRemovesById) {
   ASSERT_TRUE(index_->Write({Doc("a", "alpha"), Doc("b", "beta")}, {}).ok());
   ASSERT_TRUE(index_->Write({Doc("a", "gamma")}, {"b", "unknown"}).ok());
