@@ -155,6 +155,10 @@ absl::StatusOr<v1::ListDueReviewsResponse> Client::ListDueReviews(
 absl::StatusOr<v1::Comment> Client::AddComment(const v1::AddCommentRequest& request) {
   return Unary<v1::Comment>(*connection_, absl::StrCat(kSopService, "AddComment"), request);
 }
+absl::StatusOr<v1::SearchSopsResponse> Client::SearchSops(const v1::SearchSopsRequest& request) {
+  return Unary<v1::SearchSopsResponse>(*connection_, absl::StrCat(kSopService, "SearchSops"),
+                                       request);
+}
 absl::StatusOr<v1::ListCommentsResponse> Client::ListComments(
     const v1::ListCommentsRequest& request) {
   return Unary<v1::ListCommentsResponse>(*connection_, absl::StrCat(kSopService, "ListComments"),

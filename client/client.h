@@ -81,6 +81,9 @@ class Client {
       const v1::ListDueReviewsRequest& request);
   absl::StatusOr<v1::Comment> AddComment(const v1::AddCommentRequest& request);
   absl::StatusOr<v1::ListCommentsResponse> ListComments(const v1::ListCommentsRequest& request);
+  // Full-text search; a read, retried as RetryOptions says. Errors as
+  // SopService.SearchSops'; UNIMPLEMENTED from a sopd without it.
+  absl::StatusOr<v1::SearchSopsResponse> SearchSops(const v1::SearchSopsRequest& request);
   absl::StatusOr<v1::Comment> ResolveComment(const v1::ResolveCommentRequest& request);
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
       const v1::ListAuditEventsRequest& request);

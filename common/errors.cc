@@ -352,4 +352,14 @@ absl::Status CorruptRecord(absl::string_view what, absl::string_view name,
       absl::StrCat("storage: ", what, " ", QuoteInput(name), " is corrupt: ", reason));
 }
 
+absl::Status NotServed(absl::string_view method) {
+  return WithInfo(absl::UnimplementedError(absl::StrCat(method, " is not served by this server")),
+                  "NOT_SERVED");
+}
+
+absl::Status SearchIndex(absl::string_view what, absl::string_view detail) {
+  return WithInfo(absl::InternalError(absl::StrCat("search index: ", what, ": ", detail)),
+                  "SEARCH_INDEX");
+}
+
 }  // namespace sopsidebar::error

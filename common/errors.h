@@ -204,6 +204,12 @@ absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string
 // record's key or name as stored, quoted by QuoteInput.
 absl::Status CorruptRecord(absl::string_view what, absl::string_view name,
                            absl::string_view reason);
+// UNIMPLEMENTED "<method> is not served by this server": a part of the API
+// the server was started without.
+absl::Status NotServed(absl::string_view method);
+// INTERNAL "search index: <what>: <detail>" for a failure of the full-text
+// index (`detail`: what the engine reported), reason SEARCH_INDEX.
+absl::Status SearchIndex(absl::string_view what, absl::string_view detail);
 
 }  // namespace sopsidebar::error
 

@@ -10,7 +10,9 @@ every C++ file, tests included:
 - server/storage on the domain, common/ and server/common only;
 - server/api (the methods bound once for every transport) on the domain,
   common/ and server/common: no transport and no storage;
-- Boost (Beast/Asio) only in server/http, the Connect/HTTP gateway.
+- Boost (Beast/Asio) only in server/http, the Connect/HTTP gateway;
+- Xapian only in server/search, which implements the domain's search index
+  port (server/domain/search) and sees nothing above it.
 
 Bazel checks the same on the target graph (//server:layering_test); this one
 runs under ctest, so scripts/test without Bazel still enforces it.
@@ -30,6 +32,7 @@ EXTENSIONS = (".h", ".cc")
 GRPC = re.compile(r"^(grpcpp/|grpc/|grpc\+\+/)|\.grpc\.pb\.h$")
 ROCKSDB = re.compile(r"^rocksdb/")
 BOOST = re.compile(r"^boost/")
+XAPIAN = re.compile(r"^xapian(\.h$|/)")
 
 # (folder, what no file under it may include, why)
 RULES = [
@@ -46,12 +49,15 @@ RULES = [
      "the API's methods are bound once, for every transport, and see none of them"),
     ("server/service/", re.compile(r"^server/(http|app|main)/"),
      "the gRPC transport sees the API, not the other transport or the wiring"),
+    ("server/search/", re.compile(r"^(server/(api|service|http|app|main)|client)/"),
+     "search implements the domain's index port and sees nothing above it"),
     ("server/http/", re.compile(r"^(server/(service|app|main|storage)|client)/"),
      "the HTTP transport sees the API, not the other transport or the wiring"),
 ]
 GRPC_ALLOWED = ("server/service/", "client/", "tests/")
 ROCKSDB_ALLOWED = ("server/storage/",)
 BOOST_ALLOWED = ("server/http/",)
+XAPIAN_ALLOWED = ("server/search/",)
 
 
 def violations(path, text):
@@ -68,6 +74,8 @@ def violations(path, text):
             found.append("%s includes %s: RocksDB only in server/storage" % (path, header))
         if BOOST.search(header) and not path.startswith(BOOST_ALLOWED):
             found.append("%s includes %s: Boost only in server/http" % (path, header))
+        if XAPIAN.search(header) and not path.startswith(XAPIAN_ALLOWED):
+            found.append("%s includes %s: Xapian only in server/search" % (path, header))
     return found
 
 
@@ -97,6 +105,9 @@ def self_test():
         ("server/http/x.cc", '#include <boost/beast/http.hpp>', 0),
         ("server/http/x.cc", '#include "server/service/grpc_server.h"', 1),
         ("server/service/x.cc", '#include <boost/asio.hpp>', 1),
+        ("server/search/x.cc", "#include <xapian.h>", 0),
+        ("server/domain/search/x.cc", "#include <xapian.h>", 1),
+        ("server/search/x.cc", "#include \"server/api/api_methods.h\"", 1),
         ("server/storage/rocksdb_store.cc", '#include "rocksdb/db.h"', 0),
         ("server/app/x.cc", '#include "rocksdb/db.h"', 1),
         ("server/service/x.cc", '#include <grpcpp/grpcpp.h>', 0),

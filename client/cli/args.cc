@@ -175,6 +175,23 @@ Example:
   sopctl lookup --crm salesforce --record-type Lead --field Status=MQL
   sopctl lookup --record-type Lead --field lead_score=82 --as-of 2024-04-01T09:00:00Z
 )"},
+      {Command::kSearch,
+       "search",
+       "find published SOPs by their words",
+       "QUERY",
+       {{"limit", true, false}},
+       R"(Usage: sopctl search QUERY [--limit N]
+Full-text search over the live SOPs of --org that you may read: title,
+purpose, steps, tags and disqualification codes, best match first (BM25).
+QUERY is one argument (quote it): words, "quoted phrases", and the last word
+also as a prefix ("pric" finds pricing). A misspelt query is answered as
+corrected, and the output says so. Prints score, name and title, then an
+excerpt with the matched words in bold (on a terminal) or [brackets].
+  --limit N   at most N results, 1 to 50 (server default 10)
+Example:
+  sopctl search 'demo no-show'
+  sopctl search '"lead source"' --limit 3 -o json
+)"},
       {Command::kGet,
        "get",
        "show an SOP",
@@ -1130,8 +1147,8 @@ absl::StatusOr<std::string> CrmMapArgument(const CommandSpec& command, const std
 
 std::string Usage() {
   std::string usage =
-      "sopctl: manage SOP Sidebar SOPs, see which apply to a CRM record, and\n"
-      "administer access tokens, orgs and CRM role and field maps.\n\n"
+      "sopctl: manage SOP Sidebar SOPs, search them, see which apply to a CRM\n"
+      "record, and administer access tokens, orgs and CRM role and field maps.\n\n"
       "Usage: sopctl [global flags] COMMAND [flags] [NAME]\n\nCommands:\n";
   absl::StrAppend(&usage, CommandList(""), "\n", kGlobalUsage, "\n", kNameHelp,
                   "Run \"sopctl help COMMAND\" or \"sopctl COMMAND --help\" for a command's "
@@ -1394,6 +1411,15 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       break;
     case Command::kList:
       if (absl::Status s = BuildList(flags, org, &invocation.list); !s.ok()) return s;
+      break;
+    case Command::kSearch:
+      invocation.search.set_parent(OrgName(org));
+      if (positional[0].empty()) return UsageError("search: the QUERY is empty");
+      invocation.search.set_query(positional[0]);
+      if (auto limit = Single(flags, "limit")) {
+        SOP_ASSIGN_OR_RETURN(const int n, PositiveInt("limit", *limit));
+        invocation.search.set_page_size(n);
+      }
       break;
     case Command::kApply: {
       std::optional<std::string> file = Single(flags, "file");

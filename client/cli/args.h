@@ -69,6 +69,7 @@ enum class Command {
   kAnalyticsCodes,
   kAnalyticsUsage,
   kAnalyticsCoverage,
+  kSearch,
 };
 
 // The analytics commands (which also print CSV).
@@ -123,6 +124,7 @@ struct Invocation {
 
   v1::LookupSopsRequest lookup;         // lookup
   bool watch = false;                   // lookup --watch
+  v1::SearchSopsRequest search;         // search
   std::string name;                     // get, history, publish, check, delete,
                                         // undelete, token revoke, rolemap get,
                                         // fieldmap get and set, comment resolve

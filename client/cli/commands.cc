@@ -540,6 +540,12 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.RejectSop(invocation.reject));
       return ExitStatus(Print(invocation, sop, Did("rejected", sop), out));
     }
+    case Command::kSearch: {
+      SOP_ASSIGN_OR_RETURN(const v1::SearchSopsResponse found,
+                           client.SearchSops(invocation.search));
+      return ExitStatus(
+          Print(invocation, found, FormatSearchResults(found, invocation.color), out));
+    }
     case Command::kDiff: {
       SOP_ASSIGN_OR_RETURN(const v1::SopDiff diff, client.DiffSopRevisions(invocation.diff));
       return ExitStatus(Print(invocation, diff, FormatSopDiff(diff, invocation.color), out));

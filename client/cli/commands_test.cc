@@ -99,6 +99,16 @@ class CommandsTest : public ::testing::Test {
   // edits its draft (revision 3, "Handoff v2"); from then on an SDR calls,
   // who reads revision 2.
   void PublishThenEditAsOpsThenCallAsSdr();
+  // Publishes the shipped examples as an ADMIN (without their sign-offs,
+  // in an emergency); then calls as a sales manager, who sees them all.
+  void PublishExamplesAsAdmin() {
+    CallAs(Issue("default", "admin@example.com", {v1::ADMIN}));
+    ASSERT_EQ(Run({"apply", "-f", SOP_EXAMPLES_DIR, "--publish", "--emergency", "--reason",
+                   "the examples"}),
+              0)
+        << err_.str();
+    CallAs(Issue("default", "max@example.com", {v1::SALES_MANAGER}));
+  }
   // Publishes other (kOther) and applies handoff (kHandoff), a draft that
   // ties with it; leaves only handoff.yaml in dir_.
   void PublishOtherAndApplyHandoff();
@@ -1653,6 +1663,42 @@ TEST_F(CommandsTest, CsvIsOnlyForTheAnalyticsCommands) {
       {"list", "-o", "csv"}, [](const std::string&) -> std::optional<std::string> { return "t"; });
   EXPECT_FALSE(invocation.ok());
   EXPECT_THAT(invocation.status().message(), HasSubstr("only the analytics commands"));
+}
+
+TEST_F(CommandsTest, SearchPrintsEachResultWithItsMatchesInBracketsAgainstSopd) {
+  PublishExamplesAsAdmin();
+  EXPECT_EQ(Run({"search", "round-robin calendar", "--limit", "1"}), 0) << err_.str();
+  const std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << out_.str();
+  EXPECT_THAT(lines[0],
+              HasSubstr("orgs/default/sops/demo-appointment-booking  Demo & Appointment Booking"));
+  EXPECT_THAT(lines[1], HasSubstr("[calendar]"));
+  EXPECT_THAT(lines[1], Not(HasSubstr("\x1b[")));
+
+  EXPECT_EQ(Run({"search", "disqualifcation codes", "-o", "json"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\"corrected_query\": \"disqualification codes\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"highlighted\": true"));
+
+  EXPECT_EQ(Run({"search", "zebra"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "No SOPs found.\n");
+}
+
+TEST_F(CommandsTest, SearchShowsAnSdrNoneOfTheAeOnlyPlaybook) {
+  PublishExamplesAsAdmin();
+  CallAs(Issue("default", "sam@example.com", {v1::SDR}));
+  EXPECT_EQ(Run({"search", "pricing discount"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), Not(HasSubstr("pricing-discount-playbook")));
+  CallAs(Issue("default", "ann@example.com", {v1::AE}));
+  EXPECT_EQ(Run({"search", "pricing discount"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("orgs/default/sops/pricing-discount-playbook"));
+}
+
+TEST_F(CommandsTest, SearchLimitMustBePositive) {
+  absl::StatusOr<Invocation> invocation =
+      ParseCommandLine({"search", "lead", "--limit", "0"},
+                       [](const std::string&) { return std::optional<std::string>(); });
+  EXPECT_EQ(invocation.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(invocation.status().message(), HasSubstr("--limit"));
 }
 
 }  // namespace

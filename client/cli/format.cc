@@ -612,6 +612,33 @@ std::string FormatDueReviews(const std::vector<v1::Sop>& sops, absl::Time now) {
   return Table(std::move(rows));
 }
 
+std::string FormatSearchResults(const v1::SearchSopsResponse& response, bool color) {
+  std::string text;
+  if (!response.corrected_query().empty()) {
+    absl::StrAppend(&text, "Showing results for: ", EscapeUnprintable(response.corrected_query()),
+                    "\n");
+  }
+  if (response.results().empty()) return absl::StrCat(text, "No SOPs found.\n");
+  for (const v1::SearchResult& result : response.results()) {
+    absl::StrAppend(&text, absl::StrFormat("%6.2f", result.score()), "  ",
+                    EscapeUnprintable(result.sop()), "  ", EscapeUnprintable(result.title()), "\n");
+    std::string excerpt;
+    for (const v1::SnippetPart& part : result.snippet()) {
+      // Line breaks between the SOP's fields read as spaces in one line.
+      std::string words = EscapeUnprintable(absl::StrReplaceAll(part.text(), {{"\n", " "}}));
+      if (!part.highlighted()) {
+        absl::StrAppend(&excerpt, words);
+      } else if (color) {
+        absl::StrAppend(&excerpt, "\x1b[1m", words, "\x1b[0m");
+      } else {
+        absl::StrAppend(&excerpt, "[", words, "]");
+      }
+    }
+    if (!excerpt.empty()) absl::StrAppend(&text, "        ", excerpt, "\n");
+  }
+  return text;
+}
+
 std::string FormatAuditEvents(const std::vector<v1::AuditEvent>& events) {
   if (events.empty()) return "No audit events.\n";
   std::vector<std::vector<std::string>> rows = {

@@ -108,6 +108,13 @@ std::string FormatComments(const std::vector<v1::Comment>& comments);
 // "overdue 3d" or "in 5d" as of `now`, owner and title.
 std::string FormatDueReviews(const std::vector<v1::Sop>& sops, absl::Time now);
 
+// Search results, best first: "score  name  title" and, indented below, the
+// excerpt with its highlighted parts in bold (ANSI escapes) with `color`,
+// else in [brackets]; a first line "Showing results for: <query>" when the
+// query was corrected; "No SOPs found." when there are none. Texts are
+// escaped as TextLine escapes them.
+std::string FormatSearchResults(const v1::SearchSopsResponse& response, bool color);
+
 // A table of sequence, time (UTC), actor ("actor via integration" when an
 // integration acted for them), action, resource and detail.
 std::string FormatAuditEvents(const std::vector<v1::AuditEvent>& events);

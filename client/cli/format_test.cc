@@ -957,6 +957,28 @@ TEST(FormatDueReviewsTest, SaysHowOverdueOrHowSoon) {
   EXPECT_EQ(FormatDueReviews({}, absl::FromUnixSeconds(kNow)), "No reviews due.\n");
 }
 
+TEST(FormatSearchResultsTest, MarksMatchesInBracketsOrBoldAndSaysWhenCorrected) {
+  const auto response = FromText<v1::SearchSopsResponse>(R"pb(
+    corrected_query: "pricing"
+    results {
+      sop: "orgs/default/sops/p"
+      title: "Pricing"
+      score: 1.5
+      snippet { text: "Quote at list " }
+      snippet { text: "pricing" highlighted: true }
+      snippet { text: "\nfirst" }
+    })pb");
+  EXPECT_EQ(FormatSearchResults(response, false),
+            "Showing results for: pricing\n"
+            "  1.50  orgs/default/sops/p  Pricing\n"
+            "        Quote at list [pricing] first\n");
+  EXPECT_EQ(FormatSearchResults(response, true),
+            "Showing results for: pricing\n"
+            "  1.50  orgs/default/sops/p  Pricing\n"
+            "        Quote at list \x1b[1mpricing\x1b[0m first\n");
+  EXPECT_EQ(FormatSearchResults(v1::SearchSopsResponse(), false), "No SOPs found.\n");
+}
+
 TEST(FormatAuditEventsTest, OneRowPerEvent) {
   std::vector<v1::AuditEvent> events = {
       FromText<v1::AuditEvent>(R"pb(sequence: 1

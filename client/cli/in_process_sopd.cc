@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/crm_lookup.h"
+#include "server/search/xapian_text_index.h"
 
 namespace sopsidebar::cli {
 namespace {
@@ -166,13 +167,20 @@ absl::Status InProcessSopd::Restart() {
       watch_options_);
   analytics_ = std::make_unique<Analytics>(&event_store_, &sop_store_, registry_.get(), crm_.get(),
                                            &clock_, Analytics::Options());
+  SOP_ASSIGN_OR_RETURN(std::unique_ptr<XapianTextIndex> search_index, XapianTextIndex::Create());
+  SOP_ASSIGN_OR_RETURN(search_, SopSearch::Create(registry_.get(), std::move(search_index)));
   LookupWatchHub* const hub = watches_.get();
-  registry_->SetCatalogListener([hub] { hub->CatalogChanged(); });
+  SopSearch* const search = search_.get();
+  registry_->SetCatalogListener([hub, search] {
+    hub->CatalogChanged();
+    search->CatalogChanged();
+  });
+  ApiExtras extras;
+  extras.search = search;
   // sopd's own table; a sopd that cannot build it would not start, and every
   // unary call here fails with why.
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
-      ApiMethods::Create(registry_.get(), access_.get(), crm_.get(), watches_.get(),
-                         ApiExtras{analytics_.get(), nullptr});
+      ApiMethods::Create(registry_.get(), access_.get(), crm_.get(), watches_.get(), extras);
   if (methods.ok()) {
     methods_ = *std::move(methods);
     methods_status_ = absl::OkStatus();

@@ -37,6 +37,7 @@
 #include "server/domain/crm/crm_maps.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
+#include "server/domain/search/sop_search.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_event_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
@@ -136,6 +137,7 @@ class InProcessSopd {
   std::unique_ptr<SopRegistry> registry_;
   // After registry_: destroyed before it.
   std::unique_ptr<Analytics> analytics_;
+  std::unique_ptr<SopSearch> search_;
   std::unique_ptr<LookupWatchHub> watches_;
   // Over the registries and the hub; set by Restart, as is methods_status_
   // when the table cannot be built.

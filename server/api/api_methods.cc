@@ -5,10 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "google/protobuf/message.h"
 #include "server/domain/analytics/analytics.h"
+#include "server/domain/search/sop_search.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -138,12 +140,13 @@ class Binder {
 };
 
 // A handler calling `call(*part, caller, request)`, or answering
-// UNIMPLEMENTED when the server was built without that part (ApiExtras).
+// UNIMPLEMENTED for `method` when the server runs without that part
+// (ApiExtras).
 template <typename Part, typename Call>
-auto IfPresent(Part* part, Call call) {
-  return [part, call](const Caller& caller,
-                      const auto& request) -> decltype(call(*part, caller, request)) {
-    if (part == nullptr) return absl::UnimplementedError("this server does not serve this method");
+auto IfPresent(Part* part, absl::string_view method, Call call) {
+  return [part, method, call](const Caller& caller,
+                              const auto& request) -> decltype(call(*part, caller, request)) {
+    if (part == nullptr) return error::NotServed(method);
     return call(*part, caller, request);
   };
 }
@@ -239,33 +242,37 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
       },
       &Heartbeat);
 
-  // Being built (issue 15): bound so that the table stays complete.
-  const auto pending = [](auto&, auto&) -> absl::StatusOr<std::string> {
-    return absl::UnimplementedError("not yet served");
-  };
-  bind.Unary<v1::SearchSopsRequest>(Work::kReads, pending);
+  // Full-text search, where the server keeps an index (SopSearch).
+  bind.Unary<v1::SearchSopsRequest>(
+      Work::kReads, IfPresent(extras.search, "SopService.SearchSops",
+                              [](SopSearch& s, auto& c, auto& q) { return s.SearchSops(c, q); }));
 
   // Analytics: events are writes (one synced write a batch); reports scan
   // the stored aggregates; ValidateTransition is a lookup.
   Analytics* const an = extras.analytics;
-  bind.Unary<v1::RecordEventsRequest>(
-      Work::kWrites,
-      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.RecordEvents(c, q); }));
+  bind.Unary<v1::RecordEventsRequest>(Work::kWrites, IfPresent(an, "AnalyticsService.RecordEvents",
+                                                               [](Analytics& a, auto& c, auto& q) {
+                                                                 return a.RecordEvents(c, q);
+                                                               }));
   bind.Unary<v1::GetSlaReportRequest>(
-      Work::kReads,
-      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetSlaReport(c, q); }));
-  bind.Unary<v1::GetCodeReportRequest>(
-      Work::kReads,
-      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetCodeReport(c, q); }));
+      Work::kReads, IfPresent(an, "AnalyticsService.GetSlaReport",
+                              [](Analytics& a, auto& c, auto& q) { return a.GetSlaReport(c, q); }));
+  bind.Unary<v1::GetCodeReportRequest>(Work::kReads, IfPresent(an, "AnalyticsService.GetCodeReport",
+                                                               [](Analytics& a, auto& c, auto& q) {
+                                                                 return a.GetCodeReport(c, q);
+                                                               }));
   bind.Unary<v1::GetUsageReportRequest>(
       Work::kReads,
-      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetUsageReport(c, q); }));
+      IfPresent(an, "AnalyticsService.GetUsageReport",
+                [](Analytics& a, auto& c, auto& q) { return a.GetUsageReport(c, q); }));
   bind.Unary<v1::GetCoverageReportRequest>(
       Work::kReads,
-      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetCoverageReport(c, q); }));
+      IfPresent(an, "AnalyticsService.GetCoverageReport",
+                [](Analytics& a, auto& c, auto& q) { return a.GetCoverageReport(c, q); }));
   bind.Unary<v1::ValidateTransitionRequest>(
       Work::kInline,
-      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.ValidateTransition(c, q); }));
+      IfPresent(an, "ContextService.ValidateTransition",
+                [](Analytics& a, auto& c, auto& q) { return a.ValidateTransition(c, q); }));
 
   AccessRegistry* const a = access;
   bind.Unary<v1::WhoAmIRequest>(Work::kInline, [a](auto& c, auto&) { return a->WhoAmI(c); });

@@ -5,11 +5,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "server/api/served_api.h"
 #include "server/common/clock.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
+#include "server/domain/search/sop_search.h"
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
 #include "sopsidebar/v1/admin_service.pb.h"
@@ -33,6 +36,26 @@ class RecordingSink : public MessageSink {
  private:
   absl::Mutex mu_;
   std::vector<std::string> messages_;
+};
+
+// An index that finds every document it holds, whatever the query.
+class EveryDocumentIndex : public TextIndex {
+ public:
+  absl::Status Write(const std::vector<TextDocument>& puts,
+                     const std::vector<std::string>& removes) override {
+    for (const std::string& id : removes) ids_.erase(id);
+    for (const TextDocument& doc : puts) ids_.insert(doc.id);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<TextResults> Search(const TextQuery&) const override {
+    TextResults results;
+    for (const std::string& id : ids_) results.hits.push_back({id, 1.0, {{id, true}}});
+    return results;
+  }
+  size_t size() const override { return ids_.size(); }
+
+ private:
+  absl::btree_set<std::string> ids_;
 };
 
 class ApiMethodsTest : public ::testing::Test {
@@ -99,6 +122,55 @@ TEST_F(ApiMethodsTest, EveryMethodOfTheServedServicesIsBoundOnceUnderItsPath) {
   EXPECT_EQ(bound, 46);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/Nope"), nullptr);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.ContextService/WatchSops"), nullptr);
+}
+
+TEST_F(ApiMethodsTest, SearchIsUnimplementedWithoutASearch) {
+  v1::SearchSopsRequest request;
+  request.set_parent("orgs/default");
+  request.set_query("lead");
+  const UnaryMethod* search = methods_->FindUnary("/sopsidebar.v1.SopService/SearchSops");
+  EXPECT_EQ(search->work, Work::kReads);
+  EXPECT_EQ(search->run(admin_, request).status().code(), absl::StatusCode::kUnimplemented);
+}
+
+TEST_F(ApiMethodsTest, BoundSearchHearsOfEveryPublishThroughTheServedApi) {
+  api_.reset();
+  auto search = SopSearch::Create(registry_.get(), std::make_unique<EveryDocumentIndex>());
+  ASSERT_TRUE(search.ok()) << search.status();
+  ServedApi::Options options;
+  options.extras.search = search->get();
+  auto api = ServedApi::Create(registry_.get(), access_.get(), crm_.get(), options);
+  ASSERT_TRUE(api.ok()) << api.status();
+  api_ = std::move(api).value();
+
+  v1::CreateSopRequest create;
+  create.set_parent("orgs/default");
+  create.set_sop_id("handoff");
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(title: "Handoff"
+           owner: "Ops"
+           targeting_rules { record_types: "Lead" })pb",
+      create.mutable_sop()));
+  ASSERT_TRUE(registry_->CreateSop(admin_, create).ok());
+  v1::SearchSopsRequest request;
+  request.set_parent("orgs/default");
+  request.set_query("handoff");
+  const UnaryMethod* method = api_->methods()->FindUnary("/sopsidebar.v1.SopService/SearchSops");
+  v1::SearchSopsResponse response;
+  auto before = method->run(admin_, request);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(response.ParseFromString(*before));
+  EXPECT_EQ(response.results_size(), 0);
+
+  v1::PublishSopRequest publish;
+  publish.set_name("orgs/default/sops/handoff");
+  ASSERT_TRUE(registry_->PublishSop(admin_, publish).ok());
+  auto after = method->run(admin_, request);
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_TRUE(response.ParseFromString(*after));
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_EQ(response.results(0).sop(), "orgs/default/sops/handoff");
+  api_.reset();  // detaches the listener before the search goes
 }
 
 TEST_F(ApiMethodsTest, InMemoryMethodsRunInlineAndStorageMethodsOnTheirQueues) {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "server/domain/search/sop_search.h"
+
 namespace sopsidebar {
 
 absl::StatusOr<std::unique_ptr<ServedApi>> ServedApi::Create(SopRegistry* registry,
@@ -12,7 +14,13 @@ absl::StatusOr<std::unique_ptr<ServedApi>> ServedApi::Create(SopRegistry* regist
       registry, [access](const Caller& caller) { return access->CheckActive(caller); },
       options.watches);
   LookupWatchHub* const watches = api->watches_.get();
-  registry->SetCatalogListener([watches] { watches->CatalogChanged(); });
+  // The registry holds one listener: it tells the hub and, when served,
+  // search (neither blocks).
+  SopSearch* const search = options.extras.search;
+  registry->SetCatalogListener([watches, search] {
+    watches->CatalogChanged();
+    if (search != nullptr) search->CatalogChanged();
+  });
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
       ApiMethods::Create(registry, access, crm, watches, options.extras);
   if (!methods.ok()) return methods.status();

@@ -1,6 +1,7 @@
 // The API as the transports serve it, over a SopRegistry, an AccessRegistry
 // and the orgs' CrmMaps: the watch hub (told of every catalog change, its tokens
-// checked by the access registry), the method table bound to all three, and
+// checked by the access registry; so is extras.search, when set), the method
+// table bound to all three, and
 // the dispatcher. sopd builds one; the transports' tests build one over
 // in-memory stores, so that both wire it the same way.
 #ifndef SOPSIDEBAR_SERVER_API_SERVED_API_H_
@@ -31,7 +32,7 @@ class ServedApi {
   static absl::StatusOr<std::unique_ptr<ServedApi>> Create(SopRegistry* registry,
                                                            AccessRegistry* access, CrmMaps* crm,
                                                            Options options);
-  // Ends every watch and detaches the hub from the registry.
+  // Ends every watch and detaches the hub (and search) from the registry.
   ~ServedApi();
 
   const ApiMethods* methods() const { return methods_.get(); }

@@ -17,6 +17,8 @@
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"
+#include "server/domain/search/sop_search.h"
+#include "server/search/xapian_text_index.h"
 #include "server/service/grpc_server.h"
 #include "server/storage/rocksdb_store.h"
 
@@ -119,10 +121,15 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   server->analytics_ = std::make_unique<Analytics>(server->store_.get(), server->store_.get(),
                                                    server->registry_.get(), server->crm_.get(),
                                                    &Clock::Real(), analytics_options);
+  // After the import: the index starts with every published SOP.
+  SOP_ASSIGN_OR_RETURN(std::unique_ptr<XapianTextIndex> search_index, XapianTextIndex::Create());
+  SOP_ASSIGN_OR_RETURN(server->search_,
+                       SopSearch::Create(server->registry_.get(), std::move(search_index)));
   ServedApi::Options api_options;
-  api_options.extras.analytics = server->analytics_.get();
   api_options.dispatcher = options.dispatcher;
   api_options.watches = options.watches;
+  api_options.extras.analytics = server->analytics_.get();
+  api_options.extras.search = server->search_.get();
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));
@@ -152,6 +159,7 @@ SopdServer::~SopdServer() {
   http_.reset();
   grpc_.reset();
   api_.reset();
+  search_.reset();
   analytics_.reset();
   registry_.reset();
   access_.reset();

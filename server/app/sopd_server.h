@@ -21,6 +21,7 @@ inline constexpr char kSopdVersion[] = "0.1.0";
 
 class RocksDbStore;
 class SopRegistry;
+class SopSearch;
 class AccessRegistry;
 class GrpcServer;
 class ServedApi;
@@ -124,6 +125,7 @@ class SopdServer {
   std::unique_ptr<CrmMaps> crm_;
   std::unique_ptr<SopRegistry> registry_;
   std::unique_ptr<Analytics> analytics_;
+  std::unique_ptr<SopSearch> search_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

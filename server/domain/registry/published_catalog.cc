@@ -11,9 +11,9 @@ PublishedCatalog::PublishedCatalog(SopMatcherFactory factory) : factory_(std::mo
 
 void PublishedCatalog::Reset(std::vector<PublishedSopPtr> sops) {
   absl::MutexLock lock(&mu_);
-  names_.clear();
-  names_.reserve(sops.size());  // no rehashing at start-up
-  for (const PublishedSopPtr& sop : sops) names_.insert(sop->name.Full());
+  sops_.clear();
+  sops_.reserve(sops.size());  // no rehashing at start-up
+  for (const PublishedSopPtr& sop : sops) sops_.insert_or_assign(sop->name.Full(), sop);
   Publish(factory_(std::move(sops)));
 }
 
@@ -30,9 +30,9 @@ void PublishedCatalog::Write(std::vector<PublishedSopPtr> puts,
   absl::MutexLock lock(&mu_);
   std::vector<SopName> present;
   for (const SopName& name : removes) {
-    if (names_.erase(name.Full()) > 0) present.push_back(name);
+    if (sops_.erase(name.Full()) > 0) present.push_back(name);
   }
-  for (const PublishedSopPtr& sop : puts) names_.insert(sop->name.Full());
+  for (const PublishedSopPtr& sop : puts) sops_.insert_or_assign(sop->name.Full(), sop);
   if (present.empty() && puts.empty()) return;
   Publish(std::atomic_load(&snapshot_)->WithChanges(std::move(puts), present));
 }
@@ -43,7 +43,15 @@ std::shared_ptr<const SopMatcher> PublishedCatalog::Snapshot() const {
 
 size_t PublishedCatalog::size() const {
   absl::MutexLock lock(&mu_);
-  return names_.size();
+  return sops_.size();
+}
+
+std::vector<PublishedSopPtr> PublishedCatalog::Sops() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<PublishedSopPtr> sops;
+  sops.reserve(sops_.size());
+  for (const auto& [name, sop] : sops_) sops.push_back(sop);
+  return sops;
 }
 
 void PublishedCatalog::Publish(std::shared_ptr<const SopMatcher> next) {

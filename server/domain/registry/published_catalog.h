@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/matching/sop_matcher.h"
 
@@ -52,12 +52,17 @@ class PublishedCatalog {
   // How many SOPs are published.
   size_t size() const;
 
+  // Every published SOP of every org, in no particular order, as of the last
+  // write (a copy of the pointers: for an index of its own, such as search).
+  std::vector<PublishedSopPtr> Sops() const;
+
  private:
   void Publish(std::shared_ptr<const SopMatcher> next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SopMatcherFactory factory_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_set<std::string> names_ ABSL_GUARDED_BY(mu_);  // full names
+  // By full name.
+  absl::flat_hash_map<std::string, PublishedSopPtr> sops_ ABSL_GUARDED_BY(mu_);
   // Read with std::atomic_load, written with std::atomic_store under mu_
   // (each a pointer copy or swap under a pooled mutex, see Snapshot).
   std::shared_ptr<const SopMatcher> snapshot_;

@@ -38,6 +38,18 @@ TEST(PublishedCatalogTest, PutAndRemoveAreVisibleToTheNextSnapshot) {
   EXPECT_EQ(catalog.size(), 0u);
 }
 
+TEST(PublishedCatalogTest, SopsAreTheLatestPublishedRevisionOfEachName) {
+  PublishedCatalog catalog(LinearSopMatcher::Build);
+  catalog.Put(Published("a", R"pb(title: "first")pb"));
+  catalog.Put(Published("b", R"pb(title: "other")pb"));
+  catalog.Put(Published("a", R"pb(title: "second")pb"));
+  catalog.Remove(SopName{"default", "b"});
+  std::vector<PublishedSopPtr> sops = catalog.Sops();
+  ASSERT_EQ(sops.size(), 1u);
+  EXPECT_EQ(sops[0]->name.sop, "a");
+  EXPECT_EQ(sops[0]->body.title(), "second");
+}
+
 TEST(PublishedCatalogTest, HeldSnapshotIsUnaffectedByLaterWrites) {
   PublishedCatalog catalog(LinearSopMatcher::Build);
   catalog.Put(Published("a", R"pb(targeting_rules { record_types: "Lead" })pb"));

@@ -190,6 +190,11 @@ class SopRegistry {
   // How many SOPs lookups currently match against.
   size_t published_count() const { return catalog_.size(); }
 
+  // The live revision of every published SOP of every org, in no particular
+  // order, as lookups currently see them: for indexes of their own (search),
+  // which the catalog listener tells when to read this again.
+  std::vector<PublishedSopPtr> PublishedSops() const { return catalog_.Sops(); }
+
  private:
   SopRegistry(SopStore* store, const Clock* clock, SopMatcherFactory factory, Options options);
 
