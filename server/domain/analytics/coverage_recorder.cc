@@ -1,5 +1,6 @@
 #include "server/domain/analytics/coverage_recorder.h"
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -11,22 +12,60 @@
 
 namespace sopsidebar {
 
+namespace {
+
+// GroupValue(context, kLeadStatusField) cut to `max_bytes`, without copying
+// a string value (a number is formatted into `number`).
+absl::string_view StatusOf(const v1::CrmContext& context, size_t max_bytes, std::string& number) {
+  static const std::string* const kField = new std::string(kLeadStatusField);
+  auto it = context.fields().find(*kField);
+  if (it == context.fields().end()) return "";
+  const google::protobuf::Value& value = it->second;
+  absl::string_view status;
+  if (value.has_string_value()) {
+    status = value.string_value();
+  } else if (value.has_number_value()) {
+    number.clear();
+    absl::StrAppend(&number, value.number_value());
+    status = number;
+  } else if (value.has_bool_value()) {
+    status = value.bool_value() ? "true" : "false";
+  }
+  return status.substr(0, max_bytes);
+}
+
+// `key` = "{org}\0{record_type}\0{status}", in its existing capacity when
+// it fits (StrAppend's generic path costs more than the appends).
+void SetKey(std::string& key, absl::string_view org, absl::string_view record_type,
+            absl::string_view status) {
+  key.clear();
+  key.append(org.data(), org.size());
+  key.push_back('\0');
+  key.append(record_type.data(), record_type.size());
+  key.push_back('\0');
+  key.append(status.data(), status.size());
+}
+
+}  // namespace
+
+// The hot path: the key is built in a buffer the thread keeps, and looked
+// up as a string_view, so a key seen before costs no allocation; only a new
+// key is copied into its shard.
 void CoverageRecorder::Unmatched(absl::string_view org, const v1::CrmContext& context) {
   const absl::string_view record_type =
       absl::string_view(context.record_type()).substr(0, kMaxValueBytes);
-  const std::string status = GroupValue(context, kLeadStatusField).substr(0, kMaxValueBytes);
-  std::string key = absl::StrCat(org, absl::string_view("\0", 1), record_type,
-                                 absl::string_view("\0", 1), status);
-  Shard& shard = shards_[absl::Hash<std::string>{}(key) % shards_.size()];
+  thread_local std::string key, number;
+  const absl::string_view status = StatusOf(context, kMaxValueBytes, number);
+  SetKey(key, org, record_type, status);
+  Shard& shard = shards_[absl::Hash<absl::string_view>{}(key) % shards_.size()];
   absl::MutexLock lock(&shard.mu);
-  auto it = shard.counts.find(key);
+  auto it = shard.counts.find(absl::string_view(key));
   if (it != shard.counts.end()) {
     ++it->second;
     return;
   }
   if (shard.counts.size() >= kMaxKeysPerShard) {
-    key = absl::StrCat(org, absl::string_view("\0", 1), record_type, absl::string_view("\0", 1),
-                       kOtherStatus);
+    SetKey(key, org, record_type, kOtherStatus);
   }
   ++shard.counts[key];
 }
