@@ -132,8 +132,11 @@ export function analyticsRoutes(router, state, auth) {
     async recordEvents(req, ctx) {
       const { token } = auth(ctx);
       const json = toJson(RecordEventsRequestSchema, req);
-      if (state.hang) await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
       state.batches.push({ token, parent: json.parent, events: json.events ?? [], at: Date.now() });
+      if (state.hang) {
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+        throw new ConnectError("the client gave up", Code.Canceled);
+      }
       if (state.failNext > 0) {
         state.failNext--;
         throw new ConnectError("event store unavailable", Code.Unavailable);
