@@ -82,7 +82,7 @@ export function keyValue(values: readonly string[] | undefined, i: number): stri
 
 export function slaTable(report: SlaReportJson, first: string): Table {
   return {
-    headers: [first, "First contacts", "Within window", "Compliance", "Time to first contact p50", "p90"],
+    headers: [first, "First contacts", "Within window", "Compliance", "p50 to contact", "p90 to contact"],
     rows: (report.rows ?? []).map((r) => [
       keyValue(r.key?.values, 0),
       String(num(r.firstContacts)),

@@ -187,7 +187,8 @@ export class Dashboard {
     const add = (id: SectionId, title: string, hint: string, chart: boolean, wide = false) => {
       const headingId = `${id}-h`;
       const status = h("p", { class: "list-state", role: "status" }, "Loading…");
-      const tableBox = h("div", { class: "table-box" });
+      // Focusable: a narrow screen scrolls the table sideways, by keyboard too.
+      const tableBox = h("div", { class: "table-box", role: "region", tabindex: "0", "aria-label": `${title}: table` });
       const csv = h("button", { type: "button", class: "secondary csv", id: `${id}-csv`, "aria-describedby": headingId }, "Download CSV");
       const box = h("section", { class: `card dash${wide ? " wide" : ""}`, id, "aria-labelledby": headingId }, h("div", { class: "dash-head" }, h("h2", { id: headingId }, title), csv), h("p", { class: "hint" }, hint), status);
       const section: Section = { box, status, tableBox };

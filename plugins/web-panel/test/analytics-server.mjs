@@ -85,14 +85,23 @@ function bySources(rows, q) {
   return sources.length === 0 ? rows : rows.filter((r) => sources.includes(r.key.values[0]));
 }
 
-/** The fixture's rows plus the recorded events, for the usage report by SOP and revision. */
-function usageRows(state, q) {
-  const rows = new Map(state.rows.usage.map((r) => [JSON.stringify(r.key.values), structuredClone(r)]));
+/** The fixture's rows plus the recorded events, for the usage report by SOP (and revision). */
+function usageRows(state, q, withRevision) {
+  const keyOf = (sop, revision) => (withRevision ? [sop, revision] : [sop]);
+  const rows = new Map();
+  const row = (values) => {
+    const k = JSON.stringify(values);
+    if (!rows.has(k)) rows.set(k, { key: { values }, impressions: "0", records: "0", stepsCompleted: "0", byStep: {}, assetsOpened: "0" });
+    return rows.get(k);
+  };
+  for (const f of state.rows.usage) {
+    const r = row(keyOf(...f.key.values));
+    for (const n of ["impressions", "records", "stepsCompleted", "assetsOpened"]) r[n] = String(Number(r[n]) + Number(f[n]));
+    for (const [step, n] of Object.entries(f.byStep)) r.byStep[step] = String(Number(r.byStep[step] ?? 0) + Number(n));
+  }
   for (const e of state.recorded.values()) {
     if ((q.leadSources ?? []).length > 0 && !q.leadSources.includes(e.context?.fields?.lead_source)) continue;
-    const k = JSON.stringify([e.sop, e.revisionId]);
-    if (!rows.has(k)) rows.set(k, { key: { values: [e.sop, e.revisionId] }, impressions: "0", records: "0", stepsCompleted: "0", byStep: {}, assetsOpened: "0" });
-    const r = rows.get(k);
+    const r = row(keyOf(e.sop, e.revisionId));
     const add = (f) => (r[f] = String(Number(r[f] ?? 0) + 1));
     if (e.type === "PANEL_SHOWN") add("impressions");
     if (e.type === "STEP_COMPLETED") {
@@ -100,6 +109,23 @@ function usageRows(state, q) {
       r.byStep[e.stepOrdinal] = String(Number(r.byStep[e.stepOrdinal] ?? 0) + 1);
     }
     if (e.type === "ASSET_OPENED") add("assetsOpened");
+  }
+  return [...rows.values()];
+}
+
+/** The fixture's SLA rows by lead source, plus recorded first contacts (window: 5 minutes). */
+function slaRows(state) {
+  const rows = new Map(state.rows.slaBySource.map((r) => [r.key.values[0], structuredClone(r)]));
+  for (const e of state.recorded.values()) {
+    if (e.type !== "FIRST_CONTACT") continue;
+    const source = String(e.context?.fields?.lead_source ?? "");
+    if (!rows.has(source)) rows.set(source, { key: { values: [source] }, firstContacts: "0", withinWindow: "0", compliance: 0 });
+    const r = rows.get(source);
+    const anchor = Date.parse(e.context?.fields?.status_changed_at ?? "");
+    const within = !Number.isNaN(anchor) && Date.parse(e.eventTime) - anchor <= 300_000;
+    r.firstContacts = String(Number(r.firstContacts) + 1);
+    if (within) r.withinWindow = String(Number(r.withinWindow) + 1);
+    r.compliance = Number(r.withinWindow) / Number(r.firstContacts);
   }
   return [...rows.values()];
 }
@@ -163,11 +189,11 @@ export function analyticsRoutes(router, state, auth) {
     },
     getSlaReport: report("GetSlaReport", SlaReportSchema, (q) => {
       if (dims(q) === "WEEK") return state.rows.slaByWeek;
-      if (dims(q) === "LEAD_SOURCE") return bySources(state.rows.slaBySource, q);
+      if (dims(q) === "LEAD_SOURCE") return bySources(slaRows(state), q);
       return [];
     }),
     getCodeReport: report("GetCodeReport", CodeReportSchema, (q) => (dims(q) === "LEAD_SOURCE" ? codeRows(state, q) : [])),
-    getUsageReport: report("GetUsageReport", UsageReportSchema, (q) => (dims(q) === "SOP,REVISION" ? usageRows(state, q) : [])),
+    getUsageReport: report("GetUsageReport", UsageReportSchema, (q) => (dims(q) === "SOP,REVISION" || dims(q) === "SOP" ? usageRows(state, q, dims(q) === "SOP,REVISION") : [])),
     getCoverageReport: report("GetCoverageReport", CoverageReportSchema, () => state.rows.coverage),
   });
 }
