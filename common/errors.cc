@@ -145,6 +145,14 @@ absl::Status RevisionNotFound(absl::string_view name) {
                   "REVISION_NOT_FOUND", {{"name", std::string(name)}});
 }
 
+absl::Status EventRevisionNotFound(absl::string_view field, absl::string_view sop,
+                                   absl::string_view revision_id) {
+  const std::string name = absl::StrCat(sop, "/revisions/", revision_id);
+  return WithInfo(absl::NotFoundError(absl::StrCat(field, ": revision ", QuoteInput(revision_id),
+                                                   " of SOP ", QuoteInput(sop), " not found")),
+                  "REVISION_NOT_FOUND", {{"name", name}, {"field", std::string(field)}});
+}
+
 absl::Status SopAlreadyExists(absl::string_view name) {
   return WithInfo(absl::AlreadyExistsError(absl::StrCat("SOP ", name, " already exists")),
                   "SOP_ALREADY_EXISTS", {{"name", std::string(name)}});

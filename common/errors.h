@@ -100,6 +100,12 @@ absl::Status MalformedRequest(absl::string_view message_type, absl::string_view 
 absl::Status SopNotFound(absl::string_view name);
 // NOT_FOUND "revision <name> not found".
 absl::Status RevisionNotFound(absl::string_view name);
+// NOT_FOUND "<field>: revision <revision_id> of SOP <sop> not found": an
+// event about a revision that does not exist, was never published, or the
+// caller may not see (alike). The ErrorInfo's metadata has "name" and
+// "field".
+absl::Status EventRevisionNotFound(absl::string_view field, absl::string_view sop,
+                                   absl::string_view revision_id);
 // ALREADY_EXISTS "SOP <name> already exists".
 absl::Status SopAlreadyExists(absl::string_view name);
 // ABORTED: the etag the caller sent is not the current one; re-read and retry.

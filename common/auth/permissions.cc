@@ -10,6 +10,10 @@ constexpr RoleSet kEditors = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN);
 constexpr RoleSet kLeaders = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN) | RoleBit(v1::VP_SALES) |
                              RoleBit(v1::MARKETING_DIRECTOR);
 
+// Who sees everyone's analytics: those who manage the process or its
+// inputs (Marketing's lead sources), not the reps measured by it.
+constexpr RoleSet kAnalysts = kLeaders | RoleBit(v1::SALES_MANAGER) | RoleBit(v1::MARKETING);
+
 constexpr Permission kTable[] = {
     // operation, description, roles, owners, approvers, server_admin_only
     {Operation::kLookup, "look up SOPs", kPeopleRoles, false, false, false},
@@ -35,6 +39,10 @@ constexpr Permission kTable[] = {
     {Operation::kReadAudit, "read the audit trail", kLeaders, false, false, false},
     {Operation::kManageOrgSettings, "change the org's settings", RoleBit(v1::ADMIN), false, false,
      false},
+    {Operation::kRecordEvents, "record panel events", kPeopleRoles, false, false, false},
+    {Operation::kReadOwnAnalytics, "read your analytics", kPeopleRoles, false, false, false},
+    {Operation::kReadAllAnalytics, "read everyone's analytics and coverage gaps", kAnalysts, false,
+     false, false},
 };
 
 const Permission& Row(Operation operation) {

@@ -32,6 +32,9 @@ enum class Operation {
   kComment,             // add and resolve comments on SOPs
   kReadAudit,           // list and verify the org's audit trail
   kManageOrgSettings,   // change the org's settings
+  kRecordEvents,        // record what the panel showed and the rep did
+  kReadOwnAnalytics,    // analytics figures of the caller's own work
+  kReadAllAnalytics,    // every rep's figures and coverage gaps
 };
 
 struct Permission {

@@ -21,7 +21,7 @@ TEST(PermissionsTest, EveryOperationHasExactlyOneRow) {
   for (const Permission& p : PermissionTable()) {
     EXPECT_TRUE(seen.insert(p.operation).second);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kManageOrgSettings) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kReadAllAnalytics) + 1);
 }
 
 TEST(PermissionsTest, EveryRoleButIntegrationMayLookUpAndReadPublished) {
@@ -40,6 +40,17 @@ TEST(PermissionsTest, OnlyAdminManagesRoleMapsAndEditorsFieldMaps) {
     EXPECT_EQ(IsAllowed(caller, Operation::kManageRoleMaps), r == v1::ADMIN) << r;
     EXPECT_EQ(IsAllowed(caller, Operation::kManageFieldMaps), r == v1::ADMIN || r == v1::SALES_OPS)
         << r;
+  }
+}
+
+TEST(PermissionsTest, RepsReadTheirOwnAnalyticsAndThoseWhoRunTheProcessReadEveryones) {
+  for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
+    Caller caller = WithRoles(RoleBit(static_cast<v1::Role>(r)));
+    const bool person = r != v1::INTEGRATION;
+    const bool rep = r == v1::SDR || r == v1::AE;
+    EXPECT_EQ(IsAllowed(caller, Operation::kRecordEvents), person) << r;
+    EXPECT_EQ(IsAllowed(caller, Operation::kReadOwnAnalytics), person) << r;
+    EXPECT_EQ(IsAllowed(caller, Operation::kReadAllAnalytics), person && !rep) << r;
   }
 }
 

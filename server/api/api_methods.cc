@@ -8,6 +8,7 @@
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "google/protobuf/message.h"
+#include "server/domain/analytics/analytics.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -136,6 +137,17 @@ class Binder {
   absl::Status error_;
 };
 
+// A handler calling `call(*part, caller, request)`, or answering
+// UNIMPLEMENTED when the server was built without that part (ApiExtras).
+template <typename Part, typename Call>
+auto IfPresent(Part* part, Call call) {
+  return [part, call](const Caller& caller,
+                      const auto& request) -> decltype(call(*part, caller, request)) {
+    if (part == nullptr) return absl::UnimplementedError("this server does not serve this method");
+    return call(*part, caller, request);
+  };
+}
+
 std::string Heartbeat() {
   v1::WatchSopsResponse response;
   *response.mutable_heartbeat()->mutable_send_time() = ToProtoTimestamp(absl::Now());
@@ -149,15 +161,14 @@ std::string MethodPath(const MethodDescriptor& method) {
 }
 
 const std::vector<std::string>& ApiMethods::ServiceNames() {
-  static const auto* const names = new std::vector<std::string>{
-      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
-      "sopsidebar.v1.AnalyticsService"};
+  static const auto* const names =
+      new std::vector<std::string>{"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService",
+                                   "sopsidebar.v1.AdminService", "sopsidebar.v1.AnalyticsService"};
   return *names;
 }
 
 absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* registry,
-                                                               AccessRegistry* access,
-                                                               CrmMaps* crm,
+                                                               AccessRegistry* access, CrmMaps* crm,
                                                                LookupWatchHub* watches,
                                                                ApiExtras extras) {
   // Where each method runs (Work): storage reads and writes on their queues;
@@ -213,12 +224,15 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
 
   // The lookup hot path writes its response's bytes without building it; a
   // context in a CRM's names is mapped first (crm_lookup.h).
-  bind.Unary<v1::LookupSopsRequest>(Work::kInline,
-                                    [r, crm](auto& c, auto& q) -> absl::StatusOr<std::string> {
-                                      std::string wire;
-                                      SOP_RETURN_IF_ERROR(LookupSopsWire(*r, *crm, c, q, &wire));
-                                      return wire;
-                                    });
+  // Unmatched lookups are counted for the coverage report.
+  UnmatchedLookupSink* const unmatched =
+      extras.analytics == nullptr ? nullptr : extras.analytics->unmatched_lookups();
+  bind.Unary<v1::LookupSopsRequest>(
+      Work::kInline, [r, crm, unmatched](auto& c, auto& q) -> absl::StatusOr<std::string> {
+        std::string wire;
+        SOP_RETURN_IF_ERROR(LookupSopsWire(*r, *crm, c, q, &wire, unmatched));
+        return wire;
+      });
   bind.Stream<v1::WatchSopsRequest, v1::WatchSopsResponse>(
       [watches, crm](auto& c, auto& q, std::shared_ptr<MessageSink> sink) {
         return WatchSops(*watches, *crm, c, q, std::move(sink));
@@ -230,12 +244,28 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
     return absl::UnimplementedError("not yet served");
   };
   bind.Unary<v1::SearchSopsRequest>(Work::kReads, pending);
-  bind.Unary<v1::ValidateTransitionRequest>(Work::kInline, pending);
-  bind.Unary<v1::RecordEventsRequest>(Work::kWrites, pending);
-  bind.Unary<v1::GetSlaReportRequest>(Work::kReads, pending);
-  bind.Unary<v1::GetCodeReportRequest>(Work::kReads, pending);
-  bind.Unary<v1::GetUsageReportRequest>(Work::kReads, pending);
-  bind.Unary<v1::GetCoverageReportRequest>(Work::kReads, pending);
+
+  // Analytics: events are writes (one synced write a batch); reports scan
+  // the stored aggregates; ValidateTransition is a lookup.
+  Analytics* const an = extras.analytics;
+  bind.Unary<v1::RecordEventsRequest>(
+      Work::kWrites,
+      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.RecordEvents(c, q); }));
+  bind.Unary<v1::GetSlaReportRequest>(
+      Work::kReads,
+      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetSlaReport(c, q); }));
+  bind.Unary<v1::GetCodeReportRequest>(
+      Work::kReads,
+      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetCodeReport(c, q); }));
+  bind.Unary<v1::GetUsageReportRequest>(
+      Work::kReads,
+      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetUsageReport(c, q); }));
+  bind.Unary<v1::GetCoverageReportRequest>(
+      Work::kReads,
+      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.GetCoverageReport(c, q); }));
+  bind.Unary<v1::ValidateTransitionRequest>(
+      Work::kInline,
+      IfPresent(an, [](Analytics& a, auto& c, auto& q) { return a.ValidateTransition(c, q); }));
 
   AccessRegistry* const a = access;
   bind.Unary<v1::WhoAmIRequest>(Work::kInline, [a](auto& c, auto&) { return a->WhoAmI(c); });

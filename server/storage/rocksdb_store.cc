@@ -1,17 +1,23 @@
 #include "server/storage/rocksdb_store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/errors.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
+#include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
@@ -31,14 +37,10 @@ std::string RevisionKey(const SopName& sop, int64_t revision) {
   return absl::StrCat(RevisionPrefix(sop), absl::StrFormat("%016d", revision));
 }
 
-// c/{org}/{user}/{request_id}. The org holds no '/' and the user's are
-// escaped (with '%', the escape itself), so the key splits one way only,
-// whatever the request id holds. sopd 0.1 kept q/{org}/{request_id}, one id
-// space per org; those keys are not read: they would let a user's id match
-// another user's create.
-std::string RequestKey(absl::string_view org, const CreateRequest& request) {
-  std::string key = absl::StrCat("c/", org, "/");
-  for (char c : request.user_id) {
+// Appends `part` to `key` with '%' (the escape itself) and '/' written %25
+// and %2F, so that a key holding it splits at '/' one way only.
+void AppendEscaped(absl::string_view part, std::string& key) {
+  for (char c : part) {
     if (c == '%') {
       key += "%25";
     } else if (c == '/') {
@@ -47,6 +49,15 @@ std::string RequestKey(absl::string_view org, const CreateRequest& request) {
       key.push_back(c);
     }
   }
+}
+
+// c/{org}/{user}/{request_id}. The org holds no '/' and the user's are
+// escaped, so the key splits one way only, whatever the request id holds.
+// sopd 0.1 kept q/{org}/{request_id}, one id space per org; those keys are
+// not read: they would let a user's id match another user's create.
+std::string RequestKey(absl::string_view org, const CreateRequest& request) {
+  std::string key = absl::StrCat("c/", org, "/");
+  AppendEscaped(request.user_id, key);
   absl::StrAppend(&key, "/", request.request_id);
   return key;
 }
@@ -74,6 +85,107 @@ std::string AuditPrefix(absl::string_view org) { return absl::StrCat("a/", org, 
 std::string AuditKey(absl::string_view org, int64_t sequence) {
   return absl::StrCat(AuditPrefix(org), absl::StrFormat("%020d", sequence));
 }
+
+// The events column family (EventStore); the layout is in rocksdb_store.h.
+constexpr char kEventsFamily[] = "events";
+
+std::string EventTimeKey(absl::string_view org, int64_t micros) {
+  return absl::StrCat("e/", org, "/", absl::StrFormat("%020d", micros));
+}
+std::string EventKey(absl::string_view org, int64_t micros, absl::string_view event_id) {
+  return absl::StrCat(EventTimeKey(org, micros), "/", event_id);
+}
+std::string EventIdKey(absl::string_view org, absl::string_view event_id) {
+  return absl::StrCat("i/", org, "/", event_id);
+}
+std::string MarkKey(absl::string_view org, absl::string_view mark) {
+  std::string key = absl::StrCat("k/", org, "/");
+  AppendEscaped(mark, key);
+  return key;
+}
+std::string AggregatePrefix(absl::string_view org) { return absl::StrCat("g/", org, "/"); }
+std::string AggregateDayKey(absl::string_view org, DayNumber day) {
+  return absl::StrCat(AggregatePrefix(org), absl::StrFormat("%08d", day), "/");
+}
+
+int64_t EventMicros(const internal::v1::StoredEvent& event) {
+  return absl::ToUnixMicros(FromProtoTimestamp(event.event().event_time()));
+}
+
+// The time an e/, i/ or k/ entry is kept by, Unix microseconds: from the
+// key for e/ and from the value for the others. nullopt for g/ (kept for
+// ever) and for anything that does not parse, which is kept too.
+std::optional<int64_t> RetainedEntryMicros(absl::string_view key, absl::string_view value) {
+  int64_t micros = 0;
+  if (absl::StartsWith(key, "e/")) {
+    const size_t org_end = key.find('/', 2);
+    if (org_end == absl::string_view::npos) return std::nullopt;
+    absl::string_view time = key.substr(org_end + 1);
+    time = time.substr(0, time.find('/'));
+    if (!absl::SimpleAtoi(time, &micros)) return std::nullopt;
+    return micros;
+  }
+  if (absl::StartsWith(key, "i/") || absl::StartsWith(key, "k/")) {
+    if (!absl::SimpleAtoi(value, &micros)) return std::nullopt;
+    return micros;
+  }
+  return std::nullopt;
+}
+
+// Keeps g/ entries current: each operand is an EventAggregate delta, and
+// merging is AddAggregate. Associative, so RocksDB may combine operands in
+// any grouping. A value that does not parse fails the merge, which RocksDB
+// reports as corruption (DATA_LOSS).
+class AggregateMergeOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing_value,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    internal::v1::EventAggregate merged;
+    if (existing_value != nullptr &&
+        !merged.ParseFromArray(existing_value->data(), static_cast<int>(existing_value->size()))) {
+      return false;
+    }
+    internal::v1::EventAggregate delta;
+    if (!delta.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
+    AddAggregate(delta, &merged);
+    return merged.SerializeToString(new_value);
+  }
+  // Recorded in the database's OPTIONS file: never rename.
+  const char* Name() const override { return "sopsidebar.EventAggregateMerge"; }
+};
+
+// Drops the e/, i/ and k/ entries older than `cutoff_micros`.
+class RetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit RetentionFilter(int64_t cutoff_micros) : cutoff_micros_(cutoff_micros) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    const std::optional<int64_t> micros = RetainedEntryMicros(
+        absl::string_view(key.data(), key.size()), absl::string_view(value.data(), value.size()));
+    return micros.has_value() && *micros < cutoff_micros_;
+  }
+  const char* Name() const override { return "sopsidebar.EventRetention"; }
+
+ private:
+  const int64_t cutoff_micros_;
+};
+
+// One RetentionFilter per compaction, with the cutoff as of its start.
+class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
+ public:
+  RetentionFilterFactory(absl::Duration retention, std::function<absl::Time()> now)
+      : retention_(retention), now_(std::move(now)) {}
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& /*context*/) override {
+    return std::make_unique<RetentionFilter>(absl::ToUnixMicros(now_() - retention_));
+  }
+  const char* Name() const override { return "sopsidebar.EventRetention"; }
+
+ private:
+  const absl::Duration retention_;
+  const std::function<absl::Time()> now_;
+};
 
 // The one mapping from RocksDB statuses to the project's.
 absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
@@ -112,27 +224,34 @@ absl::Status DecodeInto(const rocksdb::Slice& key, const rocksdb::Slice& value, 
   return absl::OkStatus();
 }
 
-// Calls `visit(key, value)` with every entry whose key starts with `prefix`
-// (non-empty), in key order, until it returns an error, which is returned.
+// Calls `visit(key, value)` with every entry of `family` with a key in
+// [start, end), in key order, until it returns an error, which is returned.
 // The slices are valid during the call only. A scan reads each block once,
 // so it keeps them out of the block cache (where they would evict the blocks
 // point reads use) and reads the files ahead in large chunks.
 template <typename Visit>
-absl::Status Scan(rocksdb::DB& db, absl::string_view prefix, const Visit& visit) {
+absl::Status ScanRange(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                       absl::string_view start, absl::string_view end, const Visit& visit) {
   constexpr size_t kReadahead = 2 << 20;
-  std::string end(prefix);
-  ++end.back();  // the first key past the prefix (prefixes end in '/')
-  const rocksdb::Slice start(prefix.data(), prefix.size());
-  const rocksdb::Slice upper_bound(end);
+  const rocksdb::Slice upper_bound(end.data(), end.size());
   rocksdb::ReadOptions options;
   options.fill_cache = false;
   options.readahead_size = kReadahead;
   options.iterate_upper_bound = &upper_bound;
-  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options));
-  for (it->Seek(start); it->Valid(); it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, family));
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
     SOP_RETURN_IF_ERROR(visit(it->key(), it->value()));
   }
-  return FromRocksDb(it->status(), absl::StrCat("scan ", prefix));
+  return FromRocksDb(it->status(), absl::StrCat("scan ", start));
+}
+
+// ScanRange over the default column family's keys that start with `prefix`
+// (ending in '/').
+template <typename Visit>
+absl::Status Scan(rocksdb::DB& db, absl::string_view prefix, const Visit& visit) {
+  std::string end(prefix);
+  ++end.back();  // the first key past the prefix
+  return ScanRange(db, db.DefaultColumnFamily(), prefix, end, visit);
 }
 
 // Calls `fn(Message&&)` with every value under `prefix`, decoded, on the
@@ -159,21 +278,41 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
   }
   rocksdb::Options options;
   options.create_if_missing = true;
+  // A database from before the events column family gains it.
+  options.create_missing_column_families = true;
   options.paranoid_checks = true;
+  rocksdb::ColumnFamilyOptions events_options(options);
+  events_options.merge_operator = std::make_shared<AggregateMergeOperator>();
+  events_options.compaction_filter_factory =
+      std::make_shared<RetentionFilterFactory>(store_options.event_retention, store_options.now);
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {kEventsFamily, events_options}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  SOP_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(options, path, &db),
-                                  absl::StrCat("open ", path)));
+  SOP_RETURN_IF_ERROR(
+      FromRocksDb(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &db),
+                  absl::StrCat("open ", path)));
+  std::unique_ptr<rocksdb::DB> owned(db);
+  // The default family is reached through DefaultColumnFamily().
+  SOP_RETURN_IF_ERROR(
+      FromRocksDb(owned->DestroyColumnFamilyHandle(handles[0]), "release default family"));
   return std::unique_ptr<RocksDbStore>(
-      new RocksDbStore(std::unique_ptr<rocksdb::DB>(db), store_options));
+      new RocksDbStore(std::move(owned), handles[1], std::move(store_options)));
 }
 
-RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options)
-    : db_(std::move(db)), options_(options) {}
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, rocksdb::ColumnFamilyHandle* events,
+                           Options options)
+    : db_(std::move(db)), events_(events), options_(std::move(options)) {}
 
 RocksDbStore::~RocksDbStore() {
   // A bulk load (unsynced writes) ends with its data in sorted files, so the
   // next open need not replay a large write-ahead log.
-  if (!options_.sync_writes) db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+  if (!options_.sync_writes) {
+    db_->Flush(rocksdb::FlushOptions(), {db_->DefaultColumnFamily(), events_})
+        .PermitUncheckedError();
+  }
+  db_->DestroyColumnFamilyHandle(events_).PermitUncheckedError();
   // Close explicitly so background work stops before the handle goes.
   db_->Close().PermitUncheckedError();
 }
@@ -392,6 +531,112 @@ absl::StatusOr<std::optional<v1::AuditEvent>> RocksDbStore::LastAuditEvent(
   return Decode<v1::AuditEvent>(it->value().ToString(), it->key().ToString());
 }
 
+absl::StatusOr<std::vector<bool>> RocksDbStore::Seen(absl::string_view org,
+                                                     absl::Span<const std::string> keys) const {
+  // Each key's id key, then its mark key.
+  std::vector<std::string> lookups;
+  lookups.reserve(2 * keys.size());
+  for (const std::string& key : keys) {
+    lookups.push_back(EventIdKey(org, key));
+    lookups.push_back(MarkKey(org, key));
+  }
+  const std::vector<rocksdb::Slice> slices(lookups.begin(), lookups.end());
+  const std::vector<rocksdb::ColumnFamilyHandle*> families(lookups.size(), events_);
+  std::vector<std::string> values;
+  const std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), families, slices, &values);
+  std::vector<bool> seen(keys.size(), false);
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    SOP_RETURN_IF_ERROR(FromRocksDb(statuses[i], "seen"));
+    seen[i / 2] = true;
+  }
+  return seen;
+}
+
+absl::Status RocksDbStore::Write(const EventWrite& write) {
+  SOP_RETURN_IF_ERROR(CheckEventWrite(write));
+  rocksdb::WriteBatch batch;
+  for (const internal::v1::StoredEvent& event : write.events) {
+    const int64_t micros = EventMicros(event);
+    const std::string& id = event.event().event_id();
+    SOP_RETURN_IF_ERROR(
+        FromRocksDb(batch.Put(events_, EventKey(write.org, micros, id), event.SerializeAsString()),
+                    "batch event"));
+    SOP_RETURN_IF_ERROR(FromRocksDb(
+        batch.Put(events_, EventIdKey(write.org, id), absl::StrCat(micros)), "batch event id"));
+  }
+  const std::string marks_micros = absl::StrCat(absl::ToUnixMicros(write.marks_time));
+  for (const std::string& mark : write.marks) {
+    SOP_RETURN_IF_ERROR(
+        FromRocksDb(batch.Put(events_, MarkKey(write.org, mark), marks_micros), "batch mark"));
+  }
+  for (const AggregateDelta& delta : write.deltas) {
+    SOP_RETURN_IF_ERROR(FromRocksDb(batch.Merge(events_,
+                                                absl::StrCat(AggregateDayKey(write.org, delta.day),
+                                                             delta.dimensions.SerializeAsString()),
+                                                delta.delta.SerializeAsString()),
+                                    "batch aggregate"));
+  }
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync_writes;
+  return FromRocksDb(db_->Write(options, &batch), "write events");
+}
+
+absl::Status RocksDbStore::ForEachAggregate(
+    absl::string_view org, DayNumber first, DayNumber last,
+    const std::function<absl::Status(DayNumber, const internal::v1::AggregateDimensions&,
+                                     const internal::v1::EventAggregate&)>& fn) const {
+  // Keys hold days in [0, kLastDayNumber] (CheckEventWrite).
+  first = std::max<DayNumber>(first, 0);
+  last = std::min<DayNumber>(last, kLastDayNumber);
+  if (last < first) return absl::OkStatus();
+  const std::string prefix = AggregatePrefix(org);
+  std::string end = last < kLastDayNumber ? AggregateDayKey(org, last + 1) : prefix;
+  if (last == kLastDayNumber) ++end.back();  // past the org's g/ keys
+  const size_t day_start = prefix.size();
+  constexpr size_t kDayDigits = 8;
+  internal::v1::AggregateDimensions dimensions;
+  internal::v1::EventAggregate aggregate;
+  return ScanRange(
+      *db_, events_, AggregateDayKey(org, first), end,
+      [&](const rocksdb::Slice& key, const rocksdb::Slice& value) -> absl::Status {
+        const absl::string_view k(key.data(), key.size());
+        DayNumber day = 0;
+        if (k.size() < day_start + kDayDigits + 1 ||
+            !absl::SimpleAtoi(k.substr(day_start, kDayDigits), &day)) {
+          return error::Storage(absl::StatusCode::kDataLoss, "decode", key.ToString());
+        }
+        const absl::string_view serialized = k.substr(day_start + kDayDigits + 1);
+        if (!dimensions.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
+          return error::Storage(absl::StatusCode::kDataLoss, "decode", key.ToString());
+        }
+        SOP_RETURN_IF_ERROR(DecodeInto(key, value, aggregate));
+        return fn(day, dimensions, aggregate);
+      });
+}
+
+absl::Status RocksDbStore::ForEachEvent(
+    absl::string_view org, absl::Time since, absl::Time until,
+    const std::function<absl::Status(const internal::v1::StoredEvent&)>& fn) const {
+  // Keys hold times from 1970 on (CheckEventWrite).
+  const int64_t since_micros = std::max<int64_t>(absl::ToUnixMicros(since), 0);
+  const int64_t until_micros = absl::ToUnixMicros(until);
+  if (until_micros <= since_micros) return absl::OkStatus();
+  internal::v1::StoredEvent event;
+  return ScanRange(*db_, events_, EventTimeKey(org, since_micros), EventTimeKey(org, until_micros),
+                   [&](const rocksdb::Slice& key, const rocksdb::Slice& value) -> absl::Status {
+                     SOP_RETURN_IF_ERROR(DecodeInto(key, value, event));
+                     return fn(event);
+                   });
+}
+
+absl::Status RocksDbStore::CompactEventsForTesting() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocksDb(db_->CompactRange(options, events_, nullptr, nullptr), "compact events");
+}
+
 std::string RocksDbStore::AuditKeyForTesting(absl::string_view org, int64_t sequence) {
   return AuditKey(org, sequence);
 }
@@ -450,11 +695,16 @@ uint64_t RocksDbStore::LatestSequenceNumberForTesting() const {
 
 absl::StatusOr<std::vector<std::vector<std::string>>> RocksDbStore::BatchesSinceForTesting(
     uint64_t sequence) const {
-  // Collects the keys a batch puts.
+  // Collects the keys a batch puts or merges, in any column family.
   struct KeyCollector : rocksdb::WriteBatch::Handler {
     std::vector<std::string> keys;
-    void Put(const rocksdb::Slice& key, const rocksdb::Slice&) override {
+    rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& key, const rocksdb::Slice&) override {
       keys.push_back(key.ToString());
+      return rocksdb::Status::OK();
+    }
+    rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice& key, const rocksdb::Slice&) override {
+      keys.push_back(key.ToString());
+      return rocksdb::Status::OK();
     }
   };
   std::unique_ptr<rocksdb::TransactionLogIterator> it;

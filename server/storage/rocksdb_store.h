@@ -1,7 +1,8 @@
-// SopStore and AuthStore on one RocksDB database: the durable store behind
-// sopd.
+// SopStore, AuthStore and EventStore on one RocksDB database: the durable
+// store behind sopd.
 //
-// Key schema (ids never contain '/'; user ids may, so they are escaped):
+// Key schema of the default column family (ids never contain '/'; user ids
+// may, so they are escaped):
 //   h/{org}/{sop}                    -> v1::Sop          (head)
 //   r/{org}/{sop}/{revision:016d}    -> v1::SopRevision  (immutable)
 //   c/{org}/{user}/{request_id}      -> SOP name         (idempotent creates,
@@ -13,6 +14,20 @@
 //   a/{org}/{sequence:020d}          -> v1::AuditEvent   (immutable; the
 //                                       org's hash chain, written in the
 //                                       batch of the change it records)
+// and of the "events" column family (EventStore; times are Unix
+// microseconds, written in decimal):
+//   e/{org}/{event_time:020d}/{event_id} -> StoredEvent  (raw events, by time)
+//   i/{org}/{event_id}               -> event time       (Seen's point lookup)
+//   k/{org}/{mark}                   -> marks_time       ({mark} escaped as
+//                                       {user} above)
+//   g/{org}/{day:08d}/{dimensions}   -> EventAggregate   ({dimensions} the
+//                                       serialized AggregateDimensions)
+// g/ values are written only as merge operands, which a merge operator adds
+// up (AddAggregate), so concurrent writers never read-modify-write them. A
+// compaction filter drops the e/, i/ and k/ entries whose time is older than
+// now - event_retention; g/ entries are kept for ever. A database from before
+// the events column family opens and gains it.
+//
 // Every Write is one WriteBatch written with sync, so a change is either
 // fully on disk when Write returns OK or not there at all after a crash.
 // Scans (ForEach*) bypass the block cache; ForEachHead parses ahead on a
@@ -22,24 +37,36 @@
 #ifndef SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_STORE_H_
 #define SOPSIDEBAR_SERVER_STORAGE_ROCKSDB_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/domain/store/auth_store.h"
+#include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
 
 namespace rocksdb {
+class ColumnFamilyHandle;
 class DB;
 }
 
 namespace sopsidebar {
 
-class RocksDbStore : public SopStore, public AuthStore {
+class RocksDbStore : public SopStore, public AuthStore, public EventStore {
  public:
   struct Options {
     // Sync every write to disk before it returns (the server's durability
     // promise). Only a bulk loader that can start over turns it off.
     bool sync_writes = true;
+    // Raw events, their ids and marks whose time is older than now minus
+    // this are dropped when compaction next rewrites them (so Seen and
+    // ForEachEvent may see them a while longer). Aggregates are kept.
+    absl::Duration event_retention = absl::Hours(24 * 90);
+    // The clock the retention is measured by (default absl::Now). RocksDB's
+    // background threads call it too, so it must be thread-safe.
+    std::function<absl::Time()> now = absl::Now;
   };
 
   // Opens (creating if missing, parents included) the database in `path`.
@@ -85,6 +112,21 @@ class RocksDbStore : public SopStore, public AuthStore {
   absl::Status ForEachFieldMap(
       const std::function<absl::Status(const v1::FieldMap&)>& fn) const override;
 
+  absl::StatusOr<std::vector<bool>> Seen(absl::string_view org,
+                                         absl::Span<const std::string> keys) const override;
+  absl::Status Write(const EventWrite& write) override;
+  absl::Status ForEachAggregate(
+      absl::string_view org, DayNumber first, DayNumber last,
+      const std::function<absl::Status(DayNumber, const internal::v1::AggregateDimensions&,
+                                       const internal::v1::EventAggregate&)>& fn) const override;
+  absl::Status ForEachEvent(
+      absl::string_view org, absl::Time since, absl::Time until,
+      const std::function<absl::Status(const internal::v1::StoredEvent&)>& fn) const override;
+
+  // Test hook: compacts the whole events column family now (memtable
+  // included), so the retention filter runs over every entry.
+  absl::Status CompactEventsForTesting();
+
   // Test hooks for tamper tests: the key audit event `sequence` of `org` is
   // stored under, and raw puts and deletes that bypass every check, as
   // someone editing the database directly would.
@@ -100,12 +142,15 @@ class RocksDbStore : public SopStore, public AuthStore {
       uint64_t sequence) const;
 
  private:
-  RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options);
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, rocksdb::ColumnFamilyHandle* events,
+               Options options);
 
   // One synced put.
   absl::Status Put(const std::string& key, const google::protobuf::Message& value);
 
   std::unique_ptr<rocksdb::DB> db_;
+  // The "events" column family; owned, destroyed before db_ closes.
+  rocksdb::ColumnFamilyHandle* const events_;
   const Options options_;
 };
 

@@ -335,12 +335,21 @@ TEST(RocksDbStoreTest, ForEachHeadStopsWithDataLossAtAnUndecodableHead) {
     }
   }
   {
-    // A head that is not a v1::Sop, sorting after the first 1000.
-    rocksdb::Options options;
+    // A head that is not a v1::Sop, sorting after the first 1000. RocksDB
+    // opens a database only with all its column families.
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir, &raw).ok());
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "h/default/s00999x", "\xff\xff\xff").ok());
+    for (rocksdb::ColumnFamilyHandle* handle : handles) {
+      ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    }
     ASSERT_TRUE(db->Close().ok());
   }
   auto store = RocksDbStore::Open(dir);

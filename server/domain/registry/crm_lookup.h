@@ -21,9 +21,21 @@
 
 namespace sopsidebar {
 
-// SopRegistry::LookupSopsWire of `request`, mapped; appends to `out`.
+// Told of the lookups that matched no SOP (coverage gaps): a rep's plain
+// lookup, not near-miss debugging nor an as_of replay. Called on the
+// lookup's thread with the context in our field names: it must be cheap
+// and thread-safe.
+class UnmatchedLookupSink {
+ public:
+  virtual ~UnmatchedLookupSink() = default;
+  virtual void Unmatched(absl::string_view org, const v1::CrmContext& context) = 0;
+};
+
+// SopRegistry::LookupSopsWire of `request`, mapped; appends to `out`. Tells
+// `unmatched` (when not null) of a lookup that matched nothing.
 absl::Status LookupSopsWire(const SopRegistry& registry, const CrmMaps& maps, const Caller& caller,
-                            const v1::LookupSopsRequest& request, std::string* out);
+                            const v1::LookupSopsRequest& request, std::string* out,
+                            UnmatchedLookupSink* unmatched = nullptr);
 
 // LookupWatchHub::Watch of `request`, mapped.
 absl::StatusOr<std::unique_ptr<MessageSubscription>> WatchSops(LookupWatchHub& watches,

@@ -7,6 +7,7 @@
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_STORE_EVENT_STORE_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_STORE_EVENT_STORE_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ namespace sopsidebar {
 
 // A UTC day as days since 1970-01-01.
 using DayNumber = int32_t;
+// The last day an aggregate may be kept for (stores key days with eight
+// digits); the first is 0.
+inline constexpr DayNumber kLastDayNumber = 99'999'999;
 
 // One delta to merge into the aggregate of (org, day, dimensions).
 struct AggregateDelta {
@@ -47,6 +51,13 @@ struct EventWrite {
 // every EventStore applies; associative.
 void AddAggregate(const internal::v1::EventAggregate& delta, internal::v1::EventAggregate* into);
 
+// What every EventStore checks before it writes, so that each one keys the
+// write the same way: INVALID_ARGUMENT naming the field when the org is not
+// a valid org id, an event has no event_id or an event_time before 1970,
+// a mark is empty, marks_time is before 1970 (with marks), or a delta's day
+// is outside [0, kLastDayNumber].
+absl::Status CheckEventWrite(const EventWrite& write);
+
 // Thread-safe: reads may run concurrently with each other and with Write,
 // and concurrent Writes never lose a delta. Callers that check Seen before
 // writing serialise that pair themselves.
@@ -60,6 +71,7 @@ class EventStore {
                                                  absl::Span<const std::string> keys) const = 0;
 
   // Writes `write` atomically (synced, like every write of the store).
+  // INVALID_ARGUMENT when CheckEventWrite refuses it (nothing written).
   virtual absl::Status Write(const EventWrite& write) = 0;
 
   // Calls `fn` with every aggregate of `org` whose day is in [first, last],
