@@ -453,6 +453,11 @@ export class SopPanelElement extends HTMLElement {
 
   /** Queues an event; sent later, batched (never awaited: nothing here waits on the network). */
   #record(type: EventType, sop: string, revisionId: string, context: CrmContextJson, extra: Partial<EventJson>): void {
+    // sopd attributes events to a record: a context without recordId has nothing to count on.
+    if (!context.recordId) {
+      console.debug(`sop-panel analytics: no recordId in the context, ${type} not recorded`);
+      return;
+    }
     const event: EventJson = { eventId: newEventId(), type, eventTime: new Date().toISOString(), sop, revisionId, context, ...extra };
     const token = this.token;
     this.#events.add(event, context.org || orgOf(sop), token ? `Bearer ${token}` : "");
