@@ -42,6 +42,7 @@ absl::StatusOr<Response> Unary(Connection& connection, absl::string_view method,
 
 constexpr absl::string_view kSopService = "sopsidebar.v1.SopService.";
 constexpr absl::string_view kAdminService = "sopsidebar.v1.AdminService.";
+constexpr absl::string_view kAnalyticsService = "sopsidebar.v1.AnalyticsService.";
 
 }  // namespace
 
@@ -177,6 +178,34 @@ absl::StatusOr<v1::AuditHead> Client::GetAuditHead(const v1::GetAuditHeadRequest
 }
 absl::StatusOr<v1::Org> Client::UpdateOrg(const v1::UpdateOrgRequest& request) {
   return Unary<v1::Org>(*connection_, absl::StrCat(kAdminService, "UpdateOrg"), request);
+}
+
+absl::StatusOr<v1::RecordEventsResponse> Client::RecordEvents(
+    const v1::RecordEventsRequest& request) {
+  return Unary<v1::RecordEventsResponse>(*connection_,
+                                         absl::StrCat(kAnalyticsService, "RecordEvents"), request);
+}
+absl::StatusOr<v1::SlaReport> Client::GetSlaReport(const v1::GetSlaReportRequest& request) {
+  return Unary<v1::SlaReport>(*connection_, absl::StrCat(kAnalyticsService, "GetSlaReport"),
+                              request);
+}
+absl::StatusOr<v1::CodeReport> Client::GetCodeReport(const v1::GetCodeReportRequest& request) {
+  return Unary<v1::CodeReport>(*connection_, absl::StrCat(kAnalyticsService, "GetCodeReport"),
+                               request);
+}
+absl::StatusOr<v1::UsageReport> Client::GetUsageReport(const v1::GetUsageReportRequest& request) {
+  return Unary<v1::UsageReport>(*connection_, absl::StrCat(kAnalyticsService, "GetUsageReport"),
+                                request);
+}
+absl::StatusOr<v1::CoverageReport> Client::GetCoverageReport(
+    const v1::GetCoverageReportRequest& request) {
+  return Unary<v1::CoverageReport>(*connection_,
+                                   absl::StrCat(kAnalyticsService, "GetCoverageReport"), request);
+}
+absl::StatusOr<v1::ValidateTransitionResponse> Client::ValidateTransition(
+    const v1::ValidateTransitionRequest& request) {
+  return Unary<v1::ValidateTransitionResponse>(
+      *connection_, "sopsidebar.v1.ContextService.ValidateTransition", request);
 }
 
 absl::StatusOr<v1::Sop> Client::GetSop(absl::string_view name) {

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "client/connection.h"
 #include "sopsidebar/v1/admin_service.pb.h"
+#include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
@@ -87,6 +88,17 @@ class Client {
       const v1::VerifyAuditLogRequest& request);
   absl::StatusOr<v1::AuditHead> GetAuditHead(const v1::GetAuditHeadRequest& request);
   absl::StatusOr<v1::Org> UpdateOrg(const v1::UpdateOrgRequest& request);
+
+  // The feedback loop (analytics_service.proto), sent with
+  // Connection::CallUnary. RecordEvents is idempotent by event id, so a
+  // retry never counts twice.
+  absl::StatusOr<v1::RecordEventsResponse> RecordEvents(const v1::RecordEventsRequest& request);
+  absl::StatusOr<v1::SlaReport> GetSlaReport(const v1::GetSlaReportRequest& request);
+  absl::StatusOr<v1::CodeReport> GetCodeReport(const v1::GetCodeReportRequest& request);
+  absl::StatusOr<v1::UsageReport> GetUsageReport(const v1::GetUsageReportRequest& request);
+  absl::StatusOr<v1::CoverageReport> GetCoverageReport(const v1::GetCoverageReportRequest& request);
+  absl::StatusOr<v1::ValidateTransitionResponse> ValidateTransition(
+      const v1::ValidateTransitionRequest& request);
 
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);

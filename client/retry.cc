@@ -10,14 +10,16 @@
 namespace sopsidebar::client {
 namespace {
 
-// The reads among the unary methods CallUnary may be given: what RetryOptions
-// says is safe to repeat. Everything else writes (a repeated Submit, Approve
-// or AddComment could act twice).
+// What RetryOptions says is safe to repeat among the unary methods
+// CallUnary may be given: the reads, and RecordEvents (idempotent by event
+// id). Everything else writes (a repeated Submit, Approve or AddComment
+// could act twice).
 bool IsRead(const google::protobuf::MethodDescriptor& method) {
   const std::string& name = method.name();
   return absl::StartsWith(name, "Get") || absl::StartsWith(name, "List") || name == "LookupSops" ||
          name == "CheckTargeting" || name == "DiffSopRevisions" || name == "VerifyAuditLog" ||
-         name == "WhoAmI" || name == "Ping";
+         name == "WhoAmI" || name == "Ping" || name == "ValidateTransition" ||
+         name == "SearchSops" || name == "RecordEvents";
 }
 
 class RetryingConnection : public Connection {

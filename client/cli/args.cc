@@ -61,7 +61,8 @@ constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the 
   --server ADDR      sopd's gRPC address (default $SOPCTL_SERVER, else 127.0.0.1:50051)
   --org ORG          the org of bare SOP and token ids, of lookups, of token
                      commands and of CRM maps (default "default")
-  -o, --output FMT   text or json (default text); json is the proto JSON mapping
+  -o, --output FMT   text (alias table) or json (default text); json is the proto
+                     JSON mapping; the analytics commands also print csv
   --timeout DUR      deadline of each call, e.g. 10s, 500ms, 1m (default 10s)
   --token TOKEN      the access token, sent on every call; other users can see
                      flags in ps, so prefer --token-file or $SOPCTL_TOKEN
@@ -101,6 +102,17 @@ constexpr absl::string_view kHelpTopicPayload = "type.sopsidebar.dev/sopctl.Help
 // Shared by the commands that take an SOP's NAME.
 constexpr absl::string_view kNameHelp =
     "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org.\n";
+
+// Shared by the analytics commands.
+constexpr absl::string_view kReportHelp =
+    "  --by DIMS      group by these, comma-separated, in order: week, day, source,\n"
+    "                 campaign, team, rep, sop, revision, record-type, status\n"
+    "                 (default: one row for everything; coverage: record-type,status)\n"
+    "  --from DAY     the first UTC day counted, YYYY-MM-DD (default: 30 days back)\n"
+    "  --to DAY       the last UTC day counted (default: today)\n"
+    "  --source S     only records with this lead_source (repeatable)\n"
+    "  --sop NAME     only events of this SOP (full name or bare id)\n"
+    "Prints a table, or -o csv (one header line, RFC 4180) or -o json.\n";
 
 // Shared by the rolemap commands, and the fieldmap ones.
 constexpr absl::string_view kRoleMapHelp =
@@ -651,6 +663,64 @@ and what is wrong, and exits 1.
 Prints the newest audit event's sequence and hash. Save it elsewhere with
 -o json, and give it to "sopctl audit verify --head-file" later.
 )"},
+      {Command::kAnalyticsSla,
+       "analytics sla",
+       "first-contact SLA compliance",
+       "",
+       {{"from", true, false},
+        {"to", true, false},
+        {"by", true, false},
+        {"source", true, true},
+        {"sop", true, false}},
+       R"(Usage: sopctl analytics sla [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
+First contacts inside the SOP's first_contact_window: count, within, compliance
+and p50 / p90 time to first contact, one row per group. An SDR or AE sees their
+own figures only.
+)",
+       kReportHelp},
+      {Command::kAnalyticsCodes,
+       "analytics codes",
+       "disqualification codes and rejection rates",
+       "",
+       {{"from", true, false},
+        {"to", true, false},
+        {"by", true, false},
+        {"source", true, true},
+        {"sop", true, false}},
+       R"(Usage: sopctl analytics codes [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
+Records that reached an SOP with disqualification codes, rejections per code,
+and the rejection rate, one row per group.
+)",
+       kReportHelp},
+      {Command::kAnalyticsUsage,
+       "analytics usage",
+       "impressions and step completion per SOP",
+       "",
+       {{"from", true, false},
+        {"to", true, false},
+        {"by", true, false},
+        {"source", true, true},
+        {"sop", true, false}},
+       R"(Usage: sopctl analytics usage [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
+Impressions, records shown, steps completed (and per step) and assets opened,
+one row per group; --by sop,revision shows whether a new revision changed
+behaviour.
+)",
+       kReportHelp},
+      {Command::kAnalyticsCoverage,
+       "analytics coverage",
+       "contexts looked up with no matching SOP",
+       "",
+       {{"from", true, false},
+        {"to", true, false},
+        {"by", true, false},
+        {"source", true, true},
+        {"sop", true, false}},
+       R"(Usage: sopctl analytics coverage [--by DIMS] [--from DAY] [--to DAY]
+Lookups that matched no SOP, by record type and status (or --by), most first.
+Needs SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES, MARKETING_DIRECTOR or ADMIN.
+)",
+       kReportHelp},
   };
   return *kCommands;
 }
@@ -723,6 +793,14 @@ absl::StatusOr<int> PositiveInt(absl::string_view flag, absl::string_view text) 
 
 // Flag values by name, in the order given.
 using FlagValues = std::map<std::string, std::vector<std::string>, std::less<>>;
+
+// The --by names of the report dimensions.
+constexpr std::pair<absl::string_view, v1::AnalyticsDimension> kDimensions[] = {
+    {"week", v1::WEEK},         {"day", v1::DAY},           {"source", v1::LEAD_SOURCE},
+    {"campaign", v1::CAMPAIGN}, {"team", v1::TEAM},         {"rep", v1::REP},
+    {"sop", v1::SOP},           {"revision", v1::REVISION}, {"record-type", v1::RECORD_TYPE},
+    {"status", v1::STATUS},
+};
 
 std::optional<std::string> Single(const FlagValues& flags, absl::string_view name) {
   auto it = flags.find(name);
@@ -811,8 +889,11 @@ absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, Globa
   if (auto output = Single(flags, "output")) {
     if (*output == "json") {
       global->output = OutputFormat::kJson;
-    } else if (*output != "text") {
-      return UsageError(absl::StrCat("--output: expected text or json, got \"", *output, "\""));
+    } else if (*output == "csv") {
+      global->output = OutputFormat::kCsv;
+    } else if (*output != "text" && *output != "table") {
+      return UsageError(
+          absl::StrCat("--output: expected text (or table), json or csv, got \"", *output, "\""));
     }
   }
   if (auto timeout = Single(flags, "timeout")) {
@@ -1005,6 +1086,34 @@ absl::Status BuildAuditList(const FlagValues& flags, const std::string& org,
   if (since && until && *until <= *since) {
     return UsageError("--until must be later than --since");
   }
+  return absl::OkStatus();
+}
+
+// The query of an analytics command: days as given (sopd checks them),
+// --by names turned into dimensions.
+absl::Status BuildReportQuery(const FlagValues& flags, const std::string& org,
+                              v1::ReportQuery* query) {
+  query->set_parent(OrgName(org));
+  query->set_start_day(Single(flags, "from").value_or(""));
+  query->set_end_day(Single(flags, "to").value_or(""));
+  if (auto by = Single(flags, "by")) {
+    for (absl::string_view name : absl::StrSplit(*by, ',', absl::SkipEmpty())) {
+      const auto* found = std::find_if(std::begin(kDimensions), std::end(kDimensions),
+                                       [name](const auto& d) { return d.first == name; });
+      if (found == std::end(kDimensions)) {
+        std::vector<absl::string_view> known;
+        for (const auto& d : kDimensions) known.push_back(d.first);
+        return UsageError(
+            absl::StrCat("--by: \"", name, "\" is not one of ", absl::StrJoin(known, ", ")));
+      }
+      query->add_group_by(found->second);
+    }
+  }
+  if (auto sources = flags.find("source"); sources != flags.end()) {
+    for (const std::string& source : sources->second) query->add_lead_sources(source);
+  }
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> sop, NonEmpty(flags, "sop"));
+  if (sop) query->set_sop(ResolveSopName(*sop, org));
   return absl::OkStatus();
 }
 
@@ -1262,6 +1371,9 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
   if (absl::Status status = ResolveGlobals(flags, env, &invocation.global); !status.ok()) {
     return status;
   }
+  if (invocation.global.output == OutputFormat::kCsv && !IsAnalytics(invocation.command)) {
+    return UsageError("--output csv: only the analytics commands print CSV");
+  }
   const std::vector<absl::string_view> arguments =
       absl::StrSplit(command->argument, ' ', absl::SkipEmpty());
   const size_t wanted = arguments.size();
@@ -1393,6 +1505,12 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
     case Command::kAuditHead:
       invocation.audit_head.set_parent(OrgName(org));
       break;
+    case Command::kAnalyticsSla:
+    case Command::kAnalyticsCodes:
+    case Command::kAnalyticsUsage:
+    case Command::kAnalyticsCoverage:
+      SOP_RETURN_IF_ERROR(BuildReportQuery(flags, org, &invocation.report));
+      break;
     case Command::kHistory:
     case Command::kDelete:
     case Command::kUndelete:
@@ -1476,6 +1594,11 @@ std::string UsageErrorText(const absl::Status& error) {
     absl::StrAppend(&text, "run 'sopctl ", words, words.empty() ? "" : " ", "--help' for usage\n");
   }
   return text;
+}
+
+bool IsAnalytics(Command command) {
+  return command == Command::kAnalyticsSla || command == Command::kAnalyticsCodes ||
+         command == Command::kAnalyticsUsage || command == Command::kAnalyticsCoverage;
 }
 
 }  // namespace sopsidebar::cli

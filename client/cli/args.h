@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"
+#include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
@@ -25,7 +26,8 @@ namespace sopsidebar::cli {
 // checks that both binaries print the same.
 inline constexpr char kSopctlVersion[] = "0.1.0";
 
-enum class OutputFormat { kText, kJson };
+// kCsv: the analytics commands only.
+enum class OutputFormat { kText, kJson, kCsv };
 
 enum class Command {
   kLookup,
@@ -63,7 +65,14 @@ enum class Command {
   kAuditList,
   kAuditVerify,
   kAuditHead,
+  kAnalyticsSla,
+  kAnalyticsCodes,
+  kAnalyticsUsage,
+  kAnalyticsCoverage,
 };
+
+// The analytics commands (which also print CSV).
+bool IsAnalytics(Command command);
 
 struct GlobalOptions {
   // --server; default $SOPCTL_SERVER, else 127.0.0.1:50051.
@@ -151,6 +160,7 @@ struct Invocation {
   // "audit head -o json" prints it) into verify_audit.expected_head.
   std::string audit_head_file;
   v1::GetAuditHeadRequest audit_head;  // audit head
+  v1::ReportQuery report;              // analytics sla|codes|usage|coverage
 };
 
 // Reads an environment variable; nullopt when unset.

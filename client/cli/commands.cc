@@ -30,7 +30,8 @@
 namespace sopsidebar::cli {
 namespace {
 
-// Writes `message` as JSON or as `text`, by --output.
+// Writes `message` as JSON or as `text`, by --output (CSV is the analytics
+// commands', PrintReport).
 absl::Status Print(const Invocation& invocation, const google::protobuf::Message& message,
                    const std::string& text, std::ostream& out) {
   if (invocation.global.output == OutputFormat::kJson) {
@@ -40,6 +41,30 @@ absl::Status Print(const Invocation& invocation, const google::protobuf::Message
     out << text;
   }
   return absl::OkStatus();
+}
+
+// What an analytics command's rows are keyed by: --by, or the coverage
+// report's own default.
+std::vector<v1::AnalyticsDimension> GroupBy(const Invocation& invocation) {
+  std::vector<v1::AnalyticsDimension> group_by;
+  for (int d : invocation.report.group_by()) {
+    group_by.push_back(static_cast<v1::AnalyticsDimension>(d));
+  }
+  if (group_by.empty() && invocation.command == Command::kAnalyticsCoverage) {
+    group_by = {v1::RECORD_TYPE, v1::STATUS};
+  }
+  return group_by;
+}
+
+// Writes a report as JSON, CSV or a table, by --output.
+template <typename Report>
+absl::Status PrintReport(const Invocation& invocation, const Report& report, const ReportRows& rows,
+                         std::ostream& out) {
+  if (invocation.global.output == OutputFormat::kCsv) {
+    out << FormatCsv(rows);
+    return absl::OkStatus();
+  }
+  return Print(invocation, report, FormatReport(rows, report.start_day(), report.end_day()), out);
 }
 
 // One warning line on `err` per tie of a just-published SOP.
@@ -577,6 +602,34 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     case Command::kAuditHead: {
       SOP_ASSIGN_OR_RETURN(const v1::AuditHead head, client.GetAuditHead(invocation.audit_head));
       return ExitStatus(Print(invocation, head, FormatAuditHead(head), out));
+    }
+    case Command::kAnalyticsSla: {
+      v1::GetSlaReportRequest request;
+      *request.mutable_query() = invocation.report;
+      SOP_ASSIGN_OR_RETURN(const v1::SlaReport report, client.GetSlaReport(request));
+      return ExitStatus(
+          PrintReport(invocation, report, SlaReportRows(report, GroupBy(invocation)), out));
+    }
+    case Command::kAnalyticsCodes: {
+      v1::GetCodeReportRequest request;
+      *request.mutable_query() = invocation.report;
+      SOP_ASSIGN_OR_RETURN(const v1::CodeReport report, client.GetCodeReport(request));
+      return ExitStatus(
+          PrintReport(invocation, report, CodeReportRows(report, GroupBy(invocation)), out));
+    }
+    case Command::kAnalyticsUsage: {
+      v1::GetUsageReportRequest request;
+      *request.mutable_query() = invocation.report;
+      SOP_ASSIGN_OR_RETURN(const v1::UsageReport report, client.GetUsageReport(request));
+      return ExitStatus(
+          PrintReport(invocation, report, UsageReportRows(report, GroupBy(invocation)), out));
+    }
+    case Command::kAnalyticsCoverage: {
+      v1::GetCoverageReportRequest request;
+      *request.mutable_query() = invocation.report;
+      SOP_ASSIGN_OR_RETURN(const v1::CoverageReport report, client.GetCoverageReport(request));
+      return ExitStatus(
+          PrintReport(invocation, report, CoverageReportRows(report, GroupBy(invocation)), out));
     }
     case Command::kList: {
       v1::ListSopsRequest request = invocation.list;

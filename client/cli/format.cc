@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "client/cli/markdown.h"
 #include "common/errors.h"
@@ -751,6 +755,125 @@ std::string FormatOrgTable(const std::vector<v1::Org>& orgs) {
                     org.has_create_time() ? FormatTimestamp(org.create_time()) : "-"});
   }
   return Table(std::move(rows));
+}
+
+namespace {
+
+std::vector<std::string> KeyHeader(const std::vector<v1::AnalyticsDimension>& group_by) {
+  std::vector<std::string> header;
+  for (v1::AnalyticsDimension d : group_by) {
+    header.push_back(absl::AsciiStrToLower(v1::AnalyticsDimension_Name(d)));
+  }
+  return header;
+}
+
+std::vector<std::string> KeyCells(const v1::ReportKey& key) {
+  return {key.values().begin(), key.values().end()};
+}
+
+std::string Percent(double ratio) { return absl::StrFormat("%.1f%%", 100 * ratio); }
+
+}  // namespace
+
+ReportRows SlaReportRows(const v1::SlaReport& report,
+                         const std::vector<v1::AnalyticsDimension>& group_by) {
+  ReportRows rows = {KeyHeader(group_by)};
+  for (const char* name : {"first_contacts", "within_window", "compliance", "p50", "p90"}) {
+    rows[0].push_back(name);
+  }
+  for (const v1::SlaReport::Row& row : report.rows()) {
+    std::vector<std::string> cells = KeyCells(row.key());
+    cells.push_back(absl::StrCat(row.first_contacts()));
+    cells.push_back(absl::StrCat(row.within_window()));
+    cells.push_back(Percent(row.compliance()));
+    cells.push_back(HumanDuration(absl::Milliseconds(row.p50_ms())));
+    cells.push_back(HumanDuration(absl::Milliseconds(row.p90_ms())));
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+ReportRows CodeReportRows(const v1::CodeReport& report,
+                          const std::vector<v1::AnalyticsDimension>& group_by) {
+  std::set<std::string> codes;
+  for (const v1::CodeReport::Row& row : report.rows()) {
+    for (const auto& [code, count] : row.by_code()) codes.insert(code);
+  }
+  ReportRows rows = {KeyHeader(group_by)};
+  for (const char* name : {"records", "disqualified", "rejection_rate"}) rows[0].push_back(name);
+  rows[0].insert(rows[0].end(), codes.begin(), codes.end());
+  for (const v1::CodeReport::Row& row : report.rows()) {
+    std::vector<std::string> cells = KeyCells(row.key());
+    cells.push_back(absl::StrCat(row.records()));
+    cells.push_back(absl::StrCat(row.disqualified()));
+    cells.push_back(Percent(row.rejection_rate()));
+    for (const std::string& code : codes) {
+      auto it = row.by_code().find(code);
+      cells.push_back(absl::StrCat(it == row.by_code().end() ? 0 : it->second));
+    }
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+ReportRows UsageReportRows(const v1::UsageReport& report,
+                           const std::vector<v1::AnalyticsDimension>& group_by) {
+  ReportRows rows = {KeyHeader(group_by)};
+  for (const char* name :
+       {"impressions", "records", "steps_completed", "steps_by_ordinal", "assets_opened"}) {
+    rows[0].push_back(name);
+  }
+  for (const v1::UsageReport::Row& row : report.rows()) {
+    std::vector<std::string> cells = KeyCells(row.key());
+    cells.push_back(absl::StrCat(row.impressions()));
+    cells.push_back(absl::StrCat(row.records()));
+    cells.push_back(absl::StrCat(row.steps_completed()));
+    const std::map<int, int64_t> by_step(row.by_step().begin(), row.by_step().end());
+    cells.push_back(absl::StrJoin(by_step, " ", absl::PairFormatter(":")));
+    cells.push_back(absl::StrCat(row.assets_opened()));
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+ReportRows CoverageReportRows(const v1::CoverageReport& report,
+                              const std::vector<v1::AnalyticsDimension>& group_by) {
+  ReportRows rows = {KeyHeader(group_by)};
+  rows[0].push_back("unmatched_lookups");
+  for (const v1::CoverageReport::Row& row : report.rows()) {
+    std::vector<std::string> cells = KeyCells(row.key());
+    cells.push_back(absl::StrCat(row.unmatched_lookups()));
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+std::string FormatReport(const ReportRows& rows, absl::string_view start_day,
+                         absl::string_view end_day) {
+  if (rows.size() <= 1) {
+    return TextLine(absl::StrCat("No figures for ", start_day, " to ", end_day, "."));
+  }
+  ReportRows upper = rows;
+  for (std::string& cell : upper[0]) cell = absl::AsciiStrToUpper(cell);
+  return absl::StrCat(TextLine(absl::StrCat(start_day, " to ", end_day)), Table(std::move(upper)));
+}
+
+std::string FormatCsv(const ReportRows& rows) {
+  std::string csv;
+  for (const std::vector<std::string>& row : rows) {
+    std::vector<std::string> fields;
+    for (std::string cell : row) {
+      if (!cell.empty() && absl::string_view("=+-@").find(cell[0]) != absl::string_view::npos) {
+        cell.insert(0, "'");
+      }
+      if (cell.find_first_of(",\"\r\n") != std::string::npos) {
+        cell = absl::StrCat("\"", absl::StrReplaceAll(cell, {{"\"", "\"\""}}), "\"");
+      }
+      fields.push_back(std::move(cell));
+    }
+    absl::StrAppend(&csv, absl::StrJoin(fields, ","), "\r\n");
+  }
+  return csv;
 }
 
 }  // namespace sopsidebar::cli

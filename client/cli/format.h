@@ -22,6 +22,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"
+#include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
@@ -158,6 +159,26 @@ std::string FormatCondition(const v1::Condition& condition);
 // The two largest units of a non-negative duration, rounded down to
 // seconds: "45s", "4m", "4m30s", "1h5m", "2d3h".
 std::string HumanDuration(absl::Duration duration);
+
+// An analytics report as rows of cells, the header first: the names of the
+// `group_by` dimensions ("lead_source"), then the report's figures (codes:
+// one column per code any row has; usage: steps per ordinal as "1:4 2:3").
+using ReportRows = std::vector<std::vector<std::string>>;
+ReportRows SlaReportRows(const v1::SlaReport& report,
+                         const std::vector<v1::AnalyticsDimension>& group_by);
+ReportRows CodeReportRows(const v1::CodeReport& report,
+                          const std::vector<v1::AnalyticsDimension>& group_by);
+ReportRows UsageReportRows(const v1::UsageReport& report,
+                           const std::vector<v1::AnalyticsDimension>& group_by);
+ReportRows CoverageReportRows(const v1::CoverageReport& report,
+                              const std::vector<v1::AnalyticsDimension>& group_by);
+// The rows as an aligned table, "No figures for <days>." without rows.
+std::string FormatReport(const ReportRows& rows, absl::string_view start_day,
+                         absl::string_view end_day);
+// The rows as CSV (RFC 4180: CRLF line ends, fields with a comma, quote or
+// line break quoted); a text cell starting with = + - or @ gets a leading '
+// so that a spreadsheet shows it rather than running it.
+std::string FormatCsv(const ReportRows& rows);
 
 }  // namespace sopsidebar::cli
 

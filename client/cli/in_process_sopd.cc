@@ -151,6 +151,8 @@ InProcessSopd::~InProcessSopd() { StopWatches(); }
 
 absl::Status InProcessSopd::Restart() {
   StopWatches();
+  // Before what it reads (the registry) is replaced.
+  analytics_.reset();
   SOP_ASSIGN_OR_RETURN(access_, AccessRegistry::Create(&auth_store_, &clock_));
   SOP_ASSIGN_OR_RETURN(crm_, CrmMaps::Create(&auth_store_, &clock_));
   // The matcher sopd serves lookups with.
@@ -162,12 +164,15 @@ absl::Status InProcessSopd::Restart() {
   watches_ = std::make_unique<LookupWatchHub>(
       registry_.get(), [access](const Caller& c) { return access->CheckActive(c); },
       watch_options_);
+  analytics_ = std::make_unique<Analytics>(&event_store_, &sop_store_, registry_.get(), crm_.get(),
+                                           &clock_, Analytics::Options());
   LookupWatchHub* const hub = watches_.get();
   registry_->SetCatalogListener([hub] { hub->CatalogChanged(); });
   // sopd's own table; a sopd that cannot build it would not start, and every
   // unary call here fails with why.
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
-      ApiMethods::Create(registry_.get(), access_.get(), crm_.get(), watches_.get());
+      ApiMethods::Create(registry_.get(), access_.get(), crm_.get(), watches_.get(),
+                         ApiExtras{analytics_.get(), nullptr});
   if (methods.ok()) {
     methods_ = *std::move(methods);
     methods_status_ = absl::OkStatus();

@@ -32,11 +32,13 @@
 #include "server/api/api_methods.h"
 #include "server/common/clock.h"
 #include "server/common/message_stream.h"
+#include "server/domain/analytics/analytics.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/crm/crm_maps.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/store/in_memory_auth_store.h"
+#include "server/domain/store/in_memory_event_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
 
 namespace sopsidebar::cli {
@@ -126,10 +128,14 @@ class InProcessSopd {
   const LookupWatchHub::Options watch_options_;
   InMemorySopStore sop_store_;
   InMemoryAuthStore auth_store_;
+  // Retention measured by the fake clock.
+  InMemoryEventStore event_store_{
+      InMemoryEventStore::Options{Analytics::Options().retention, [this] { return clock_.Now(); }}};
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<CrmMaps> crm_;
   std::unique_ptr<SopRegistry> registry_;
   // After registry_: destroyed before it.
+  std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<LookupWatchHub> watches_;
   // Over the registries and the hub; set by Restart, as is methods_status_
   // when the table cannot be built.

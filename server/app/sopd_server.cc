@@ -13,6 +13,7 @@
 #include "server/api/served_api.h"
 #include "server/app/data_dir.h"
 #include "server/common/clock.h"
+#include "server/domain/analytics/analytics.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"
@@ -73,7 +74,9 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   // not set the umask itself (sopd's main does): it is process-wide, and a
   // library must not change it under the program that embeds it (tests).
   SOP_ASSIGN_OR_RETURN(const DataDirPaths paths, PrepareDataDir(options.data_dir));
-  SOP_ASSIGN_OR_RETURN(server->store_, RocksDbStore::Open(paths.db));
+  RocksDbStore::Options store_options;
+  store_options.event_retention = options.event_retention;
+  SOP_ASSIGN_OR_RETURN(server->store_, RocksDbStore::Open(paths.db, store_options));
   times.open_store = lap();
   SOP_ASSIGN_OR_RETURN(server->access_,
                        AccessRegistry::Create(server->store_.get(), &Clock::Real()));
@@ -111,7 +114,13 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
         ImportSopFiles(*server->registry_, options.import_dir, options.import_existing));
   }
   times.import = lap();
+  Analytics::Options analytics_options;
+  analytics_options.retention = options.event_retention;
+  server->analytics_ = std::make_unique<Analytics>(server->store_.get(), server->store_.get(),
+                                                   server->registry_.get(), server->crm_.get(),
+                                                   &Clock::Real(), analytics_options);
   ServedApi::Options api_options;
+  api_options.extras.analytics = server->analytics_.get();
   api_options.dispatcher = options.dispatcher;
   api_options.watches = options.watches;
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
@@ -143,6 +152,7 @@ SopdServer::~SopdServer() {
   http_.reset();
   grpc_.reset();
   api_.reset();
+  analytics_.reset();
   registry_.reset();
   access_.reset();
   store_.reset();

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "server/api/dispatcher.h"
 #include "server/app/sop_import.h"
+#include "server/domain/analytics/analytics.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/http/http_gateway.h"
 
@@ -57,6 +58,9 @@ class SopdServer {
     // 127.0.0.1:8080). Its TLS and insecure_listen_any are set from the
     // fields above (the same certificate serves both listeners).
     HttpGatewayOptions http = WithoutHttp();
+    // How long raw analytics events are kept (docs/ANALYTICS.md); the
+    // per-day figures are kept for good.
+    absl::Duration event_retention = Analytics::Options().retention;
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -119,6 +123,7 @@ class SopdServer {
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<CrmMaps> crm_;
   std::unique_ptr<SopRegistry> registry_;
+  std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

@@ -38,7 +38,7 @@ constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--import DIR [--import-overwrite]]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
-            [--insecure-listen-any] [--max-watches-per-token N]
+            [--insecure-listen-any] [--max-watches-per-token N] [--event-retention-days N]
             [--http-listen HOST:PORT] [--cors-origin ORIGIN ...]
             [--http-static-dir DIR] [--http-demo-tokens FILE] [--http-public-url URL]
        sopd [--data-dir DIR] --bootstrap-admin
@@ -84,6 +84,10 @@ ABSL_FLAG(int, max_watches_per_token, static_cast<int>(
               sopsidebar::LookupWatchHub::Options().max_watches_per_token),
           "open WatchSops streams one token may hold (a panel per open record tab); more are "
           "RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, event_retention_days,
+          absl::ToInt64Hours(sopsidebar::SopdServer::Options().event_retention) / 24,
+          "days raw analytics events are kept before compaction drops them (the per-day figures "
+          "are kept for good); older events are refused");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -120,6 +124,12 @@ Flags ParseFlags(int argc, char** argv) {
     std::exit(1);
   }
   options.watches.max_watches_per_token = static_cast<size_t>(max_watches);
+  const int retention_days = absl::GetFlag(FLAGS_event_retention_days);
+  if (retention_days < 1) {
+    std::cerr << "sopd: --event-retention-days must be at least 1" << std::endl;
+    std::exit(1);
+  }
+  options.event_retention = absl::Hours(24) * retention_days;
   options.http.listen_address = absl::GetFlag(FLAGS_http_listen);
   options.http.cors_origins = absl::GetFlag(FLAGS_cors_origin);
   options.http.static_dir = absl::GetFlag(FLAGS_http_static_dir);

@@ -345,6 +345,11 @@ TEST_P(EventStoreContractTest, RetentionDropsOldEventsIdsAndMarksAndKeepsAggrega
   const EventAggregate kept = aggregates.At(20454, "sop-a");
   EXPECT_THAT(kept.counts(), UnorderedElementsAre(Pair("shown", 2)));
   EXPECT_THAT(kept.first_contact_delays_ms(), UnorderedElementsAre(10, 20));
+
+  // A delta written after the expiry adds to what it kept.
+  ASSERT_TRUE(store_->Write(new_write).ok());
+  EXPECT_THAT(ReadAggregates(*store_, "acme", 20454, 20454).At(20454, "sop-a").counts(),
+              UnorderedElementsAre(Pair("shown", 3)));
 }
 
 TEST_P(EventStoreContractTest, AnEventIdRewrittenLaterOutlivesItsFirstEvent) {

@@ -20,6 +20,7 @@
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "sopsidebar/v1/admin_service.pb.h"
+#include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 #include "tests/integration/sopd_fixture.h"
@@ -165,6 +166,21 @@ struct Rules {
   // The audit trail: ADMIN, SALES_OPS, VP_SALES, MARKETING_DIRECTOR.
   static Outcome AuditReader(const Cell& c) {
     return Editor(c.role) || c.role == v1::VP_SALES || c.role == v1::MARKETING_DIRECTOR
+               ? Outcome::kOk
+               : Outcome::kPermissionDenied;
+  }
+  // Events about the SOP: any person who sees it (nobody: denied).
+  static Outcome RecordEvent(const Cell& c) {
+    if (Nobody(c)) return Outcome::kPermissionDenied;
+    return Sees(c) ? Outcome::kOk : Outcome::kNotFound;
+  }
+  // Their own figures, and ValidateTransition (a lookup): every person.
+  static Outcome Person(const Cell& c) {
+    return Nobody(c) ? Outcome::kPermissionDenied : Outcome::kOk;
+  }
+  // Everyone's figures and coverage gaps: not the reps measured by them.
+  static Outcome Analyst(const Cell& c) {
+    return Person(c) == Outcome::kOk && c.role != v1::SDR && c.role != v1::AE
                ? Outcome::kOk
                : Outcome::kPermissionDenied;
   }
@@ -378,6 +394,56 @@ std::map<std::string, Rpc> RpcTable() {
           return false;
         });
       }};
+  t["sopsidebar.v1.ContextService/ValidateTransition"] = {
+      Rules::Person, true, [](client::Client& c, const Target&, Seen*) {
+        v1::ValidateTransitionRequest r;
+        r.mutable_context()->set_org("orgs/default");
+        r.mutable_context()->set_record_type("Lead");
+        (*r.mutable_context()->mutable_fields())["matrix_key"].set_string_value("yes");
+        r.set_new_status("Rejected: Return to Marketing");
+        return c.ValidateTransition(r).status();
+      }};
+  const std::string analytics = "sopsidebar.v1.AnalyticsService/";
+  // The panel showed the target's published revision (2: created, published).
+  t[analytics + "RecordEvents"] = {Rules::RecordEvent, true, [](client::Client& c,
+                                                                const Target& t, Seen*) {
+    static int events = 0;
+    v1::RecordEventsRequest r;
+    r.set_parent("orgs/default");
+    v1::Event* e = r.add_events();
+    e->set_event_id(absl::StrCat("matrix-event-", ++events));
+    e->set_type(v1::Event::PANEL_SHOWN);
+    e->mutable_event_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    e->set_sop(t.sop);
+    e->set_revision_id("2");
+    e->mutable_context()->set_record_type("Lead");
+    e->mutable_context()->set_record_id("00Q-matrix");
+    return c.RecordEvents(r).status();
+  }};
+  t[analytics + "GetSlaReport"] = {Rules::Person, true, [](client::Client& c, const Target&,
+                                                           Seen*) {
+    v1::GetSlaReportRequest r;
+    r.mutable_query()->set_parent("orgs/default");
+    return c.GetSlaReport(r).status();
+  }};
+  t[analytics + "GetCodeReport"] = {Rules::Person, true, [](client::Client& c, const Target&,
+                                                            Seen*) {
+    v1::GetCodeReportRequest r;
+    r.mutable_query()->set_parent("orgs/default");
+    return c.GetCodeReport(r).status();
+  }};
+  t[analytics + "GetUsageReport"] = {Rules::Person, true, [](client::Client& c, const Target&,
+                                                             Seen*) {
+    v1::GetUsageReportRequest r;
+    r.mutable_query()->set_parent("orgs/default");
+    return c.GetUsageReport(r).status();
+  }};
+  t[analytics + "GetCoverageReport"] = {Rules::Analyst, true, [](client::Client& c,
+                                                                 const Target&, Seen*) {
+    v1::GetCoverageReportRequest r;
+    r.mutable_query()->set_parent("orgs/default");
+    return c.GetCoverageReport(r).status();
+  }};
   const std::string admin = "sopsidebar.v1.AdminService/";
   t[admin + "WhoAmI"] = {Rules::Anyone, false, [](client::Client& c, const Target&, Seen*) {
     return c.WhoAmI(v1::WhoAmIRequest()).status();
@@ -575,7 +641,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
   std::set<std::string> served;
   for (const google::protobuf::FileDescriptor* file :
        {v1::GetSopRequest::descriptor()->file(), v1::LookupSopsRequest::descriptor()->file(),
-        v1::PingRequest::descriptor()->file()}) {
+        v1::PingRequest::descriptor()->file(), v1::RecordEventsRequest::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int i = 0; i < service->method_count(); ++i) {
@@ -583,7 +649,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  EXPECT_EQ(served.size(), 39u);
+  EXPECT_EQ(served.size(), 46u);
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;

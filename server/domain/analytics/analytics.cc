@@ -104,9 +104,10 @@ absl::StatusOr<std::shared_ptr<const v1::Sop>> Analytics::ShownRevision(
 
 absl::StatusOr<v1::RecordEventsResponse> Analytics::RecordEvents(
     const Caller& caller, const v1::RecordEventsRequest& request) {
-  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kRecordEvents));
+  // Another org is NOT_FOUND whoever asks, as everywhere.
   SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", request.parent()));
   if (org != caller.org) return error::OrgNotFound(request.parent());
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kRecordEvents));
   if (request.events_size() == 0) return error::RequiredField("events");
   if (request.events_size() > kMaxEventsPerBatch) {
     return error::TooManyItems("events", kMaxEventsPerBatch);
@@ -194,9 +195,9 @@ absl::StatusOr<v1::RecordEventsResponse> Analytics::RecordEvents(
 absl::StatusOr<std::pair<std::string, ReportScope>> Analytics::Scope(
     const Caller& caller, const v1::ReportQuery& query,
     std::vector<v1::AnalyticsDimension> default_group_by) const {
-  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadOwnAnalytics));
   SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("query.parent", query.parent()));
   if (org != caller.org) return error::OrgNotFound(query.parent());
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadOwnAnalytics));
   SOP_ASSIGN_OR_RETURN(ReportScope scope,
                        ScopeOf(query, "query", DayOf(clock_->Now()), std::move(default_group_by)));
   if (!IsAllowed(caller, Operation::kReadAllAnalytics)) scope.rep = caller.user_id;
@@ -238,8 +239,8 @@ absl::StatusOr<v1::UsageReport> Analytics::GetUsageReport(
 
 absl::StatusOr<v1::CoverageReport> Analytics::GetCoverageReport(
     const Caller& caller, const v1::GetCoverageReportRequest& request) const {
-  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadAllAnalytics));
   SOP_ASSIGN_OR_RETURN(auto scoped, Scope(caller, request.query(), {v1::RECORD_TYPE, v1::STATUS}));
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadAllAnalytics));
   SOP_ASSIGN_OR_RETURN(std::vector<ReportGroup> groups,
                        GroupAggregates(*events_, scoped.first, scoped.second));
   v1::CoverageReport report = CoverageReportOf(groups);
