@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "client/cli/in_process_sopd.h"
 #include "common/model/names.h"
+#include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -1581,6 +1582,77 @@ TEST_F(CommandsTest, LookupAsOfAnswersWithWhatWasPublishedThenAgainstSopd) {
   EXPECT_THAT(out_.str(), HasSubstr("1. Handoff  (orgs/default/sops/handoff @ rev 2)"));
   EXPECT_EQ(Run({"lookup", "--record-type", "Lead"}), 0) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("1. Handoff v2  (orgs/default/sops/handoff @ rev 4)"));
+}
+
+// An MQL handoff with the first-contact SLA and disqualification codes.
+constexpr char kSlaHandoff[] = R"(title: MQL handoff
+owner: Sales Ops
+anchor_field: status_changed_at
+targeting_rules:
+  - record_types: [Lead]
+sla_terms:
+  - name: first_contact_window
+    duration: 300s
+disqualification_codes:
+  - {code: D-Budget, label: No budget}
+  - {code: D-TooSmall, label: Company too small}
+)";
+
+TEST_F(CommandsTest, AnalyticsPrintsTheFiguresOfTheRecordedEventsAsATableAndAsCsv) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kSlaHandoff), "--publish"}), 0)
+      << err_.str();
+  const absl::Time now = sopd_->clock().Now();
+  // Three leads, contacted 2, 3 and 7 minutes after the handoff; the late
+  // Web lead is rejected for budget.
+  v1::RecordEventsRequest record;
+  record.set_parent("orgs/default");
+  auto add = [&](const std::string& id, v1::Event::Type type, const std::string& lead,
+                 const std::string& source, absl::Duration after) {
+    v1::Event* event = record.add_events();
+    event->set_event_id(id);
+    event->set_type(type);
+    *event->mutable_event_time() = ToProtoTimestamp(now - absl::Hours(1) + after);
+    event->set_sop("orgs/default/sops/handoff");
+    event->set_revision_id("2");
+    event->mutable_context()->set_record_type("Lead");
+    event->mutable_context()->set_record_id(lead);
+    auto& fields = *event->mutable_context()->mutable_fields();
+    fields["lead_source"].set_string_value(source);
+    fields["status_changed_at"].set_string_value(
+        absl::FormatTime(absl::RFC3339_full, now - absl::Hours(1), absl::UTCTimeZone()));
+    return event;
+  };
+  add("a", v1::Event::FIRST_CONTACT, "00Q1", "Web", absl::Minutes(2));
+  add("b", v1::Event::FIRST_CONTACT, "00Q2", "Partner Referral", absl::Minutes(3));
+  add("c", v1::Event::FIRST_CONTACT, "00Q3", "Web", absl::Minutes(7));
+  add("d", v1::Event::DISQUALIFIED, "00Q3", "Web", absl::Minutes(8))->set_code("D-Budget");
+  CallAs(Issue("default", "sdr@example.com", {v1::SDR}));
+  auto recorded = client_.RecordEvents(record);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->recorded(), 4);
+
+  CallAs(Issue("default", "marketing@example.com", {v1::MARKETING}));
+  ASSERT_EQ(Run({"analytics", "sla", "--by", "source", "-o", "csv"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "lead_source,first_contacts,within_window,compliance,p50_ms,p90_ms\r\n"
+            "Partner Referral,1,1,100.0%,180000,180000\r\n"
+            "Web,2,1,50.0%,120000,420000\r\n");
+  ASSERT_EQ(Run({"analytics", "codes", "--by", "source", "--source", "Web"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("LEAD_SOURCE  RECORDS  DISQUALIFIED  REJECTION_RATE  D-BUDGET\n"
+                                    "Web          2        1             50.0%           1\n"));
+  // The SDR's own figures only: all of them here; coverage is not theirs.
+  CallAs(Issue("default", "other-sdr@example.com", {v1::SDR}));
+  ASSERT_EQ(Run({"analytics", "sla"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("No figures for"));
+  EXPECT_EQ(Run({"analytics", "coverage"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("PERMISSION_DENIED"));
+}
+
+TEST_F(CommandsTest, CsvIsOnlyForTheAnalyticsCommands) {
+  absl::StatusOr<Invocation> invocation = ParseCommandLine(
+      {"list", "-o", "csv"}, [](const std::string&) -> std::optional<std::string> { return "t"; });
+  EXPECT_FALSE(invocation.ok());
+  EXPECT_THAT(invocation.status().message(), HasSubstr("only the analytics commands"));
 }
 
 }  // namespace

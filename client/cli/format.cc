@@ -778,7 +778,7 @@ std::string Percent(double ratio) { return absl::StrFormat("%.1f%%", 100 * ratio
 ReportRows SlaReportRows(const v1::SlaReport& report,
                          const std::vector<v1::AnalyticsDimension>& group_by) {
   ReportRows rows = {KeyHeader(group_by)};
-  for (const char* name : {"first_contacts", "within_window", "compliance", "p50", "p90"}) {
+  for (const char* name : {"first_contacts", "within_window", "compliance", "p50_ms", "p90_ms"}) {
     rows[0].push_back(name);
   }
   for (const v1::SlaReport::Row& row : report.rows()) {
@@ -786,8 +786,8 @@ ReportRows SlaReportRows(const v1::SlaReport& report,
     cells.push_back(absl::StrCat(row.first_contacts()));
     cells.push_back(absl::StrCat(row.within_window()));
     cells.push_back(Percent(row.compliance()));
-    cells.push_back(HumanDuration(absl::Milliseconds(row.p50_ms())));
-    cells.push_back(HumanDuration(absl::Milliseconds(row.p90_ms())));
+    cells.push_back(absl::StrCat(row.p50_ms()));
+    cells.push_back(absl::StrCat(row.p90_ms()));
     rows.push_back(std::move(cells));
   }
   return rows;

@@ -14,12 +14,14 @@ sys.path.insert(0, os.environ["SOP_PY_STUBS"])
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
 import grpc  # noqa: E402
-from google.protobuf import field_mask_pb2, struct_pb2  # noqa: E402
+from google.protobuf import field_mask_pb2, struct_pb2, timestamp_pb2  # noqa: E402
 from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 from health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from reflection.v1alpha import reflection_pb2, reflection_pb2_grpc  # noqa: E402
 from sopsidebar.v1 import admin_service_pb2 as admin_pb2  # noqa: E402
 from sopsidebar.v1 import admin_service_pb2_grpc as admin_grpc  # noqa: E402
+from sopsidebar.v1 import analytics_service_pb2 as an_pb2  # noqa: E402
+from sopsidebar.v1 import analytics_service_pb2_grpc as an_grpc  # noqa: E402
 from sopsidebar.v1 import context_service_pb2 as ctx_pb2  # noqa: E402
 from sopsidebar.v1 import context_service_pb2_grpc as ctx_grpc  # noqa: E402
 from sopsidebar.v1 import sop_pb2  # noqa: E402
@@ -64,6 +66,7 @@ class PythonClientTest(unittest.TestCase):
         cls.sops = sop_svc_grpc.SopServiceStub(cls.channel)
         cls.context = ctx_grpc.ContextServiceStub(cls.channel)
         cls.admin = admin_grpc.AdminServiceStub(cls.channel)
+        cls.analytics = an_grpc.AnalyticsServiceStub(cls.channel)
         admin_auth = [("authorization", "Bearer " + cls.sopd.admin_token())]
         issued = cls.admin.CreateToken(admin_pb2.CreateTokenRequest(
             parent="orgs/default",
@@ -189,6 +192,55 @@ class PythonClientTest(unittest.TestCase):
             [(v.field, v.description) for v in bad_request.field_violations],
             [("sop.title", "is required"), ("sop.owner", "is required"),
              ("sop.steps[0].title", "is required")])
+
+    def test_panel_events_become_sla_figures_and_a_bad_code_is_refused_by_index(self):
+        sdr = [("authorization", "Bearer " + self.admin.CreateToken(admin_pb2.CreateTokenRequest(
+            parent="orgs/default",
+            token=admin_pb2.Token(user_id="python-sdr", roles=[sop_pb2.SDR])),
+            metadata=[("authorization", "Bearer " + self.sopd.admin_token())],
+            timeout=TIMEOUT).secret)]
+        # The handoff happened 4 minutes ago; the panel shows the SOP, the SDR calls now.
+        now = timestamp_pb2.Timestamp()
+        now.GetCurrentTime()
+        anchor = timestamp_pb2.Timestamp(seconds=now.seconds - 240)
+        context = lead(lead_status="MQL – New Handoff", lead_score=82,
+                       lead_source="Python Webinar", status_changed_at=anchor.ToJsonString())
+        context.record_id = "00Q-python-1"
+        match = self.context.LookupSops(ctx_pb2.LookupSopsRequest(context=context),
+                                        metadata=sdr, timeout=TIMEOUT).matches[0]
+
+        def event(event_id, kind, **extra):
+            return an_pb2.Event(event_id=event_id, type=kind, event_time=now, sop=match.sop,
+                                revision_id=match.revision_id, context=context, **extra)
+
+        batch = [event("py-shown", an_pb2.Event.PANEL_SHOWN),
+                 event("py-contact", an_pb2.Event.FIRST_CONTACT)]
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.analytics.RecordEvents(an_pb2.RecordEventsRequest(
+                parent="orgs/default",
+                events=batch + [event("py-dq", an_pb2.Event.DISQUALIFIED, code="D-Nope")]),
+                metadata=sdr, timeout=TIMEOUT)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("allowed: D-TooSmall", caught.exception.details())
+        bad_request = error_details_pb2.BadRequest()
+        [d for d in rpc_status(caught.exception).details
+         if d.Is(error_details_pb2.BadRequest.DESCRIPTOR)][0].Unpack(bad_request)
+        self.assertEqual([v.field for v in bad_request.field_violations], ["events[2].code"])
+
+        for attempt in range(2):  # a retry of the same batch counts nothing twice
+            recorded = self.analytics.RecordEvents(
+                an_pb2.RecordEventsRequest(parent="orgs/default", events=batch),
+                metadata=sdr, timeout=TIMEOUT)
+            self.assertEqual((recorded.recorded, recorded.duplicates),
+                             (2, 0) if attempt == 0 else (0, 2))
+        report = self.analytics.GetSlaReport(an_pb2.GetSlaReportRequest(query=an_pb2.ReportQuery(
+            parent="orgs/default", group_by=[an_pb2.LEAD_SOURCE],
+            lead_sources=["Python Webinar"])), metadata=self.auth, timeout=TIMEOUT)
+        self.assertEqual(len(report.rows), 1)
+        row = report.rows[0]
+        self.assertEqual(list(row.key.values), ["Python Webinar"])
+        self.assertEqual((row.first_contacts, row.within_window), (1, 1))
+        self.assertAlmostEqual(row.p50_ms, 240000, delta=2000)
 
     def test_not_found_carries_error_info(self):
         with self.assertRaises(grpc.RpcError) as caught:

@@ -181,10 +181,10 @@ absl::StatusOr<v1::RecordEventsResponse> Analytics::RecordEvents(
     const bool first_contact = first_time(3 * i + 2);
     if (new_record) write.marks.push_back(keys[3 * i + 1]);
     if (first_contact) write.marks.push_back(keys[3 * i + 2]);
-    AggregateDelta& delta = write.deltas.emplace_back();
-    delta.day = c.facts.day;
-    delta.dimensions = c.facts.dimensions;
-    delta.delta = DeltaOf(c.facts, *c.revision, new_record, first_contact);
+    internal::v1::EventAggregate counted = DeltaOf(c.facts, *c.revision, new_record, first_contact);
+    if (!counted.counts().empty()) {  // a later first contact adds nothing
+      write.deltas.push_back({c.facts.day, c.facts.dimensions, std::move(counted)});
+    }
     write.events.push_back(std::move(c.facts.stored));
     response.set_recorded(response.recorded() + 1);
   }
