@@ -39,6 +39,8 @@ CMAKE_ONLY = {
         "the review console in headless Chromium (npm playwright-core)",
     "tests:web_console_e2e":
         "the review console on a real sopd in headless Chromium",
+    "tests:web_analytics_e2e":
+        "the panel's events and the Analytics view on a real sopd in headless Chromium",
     "tests:salesforce_plugin_test":
         "the Lightning component under npm sfdx-lwc-jest",
     "tests:hubspot_plugin_test":

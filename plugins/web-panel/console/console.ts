@@ -3,7 +3,8 @@
 // diff against the live revision, the comments) and approves or rejects it; a publisher
 // publishes an approved draft; owners see the reviews falling due. It talks only to the sopd
 // that serves it (Connect JSON, src/connect.ts) and runs under sopd's CSP: no inline script or
-// style, nothing from another origin.
+// style, nothing from another origin. The Analytics view (#analytics, console/dashboard.ts) is
+// Marketing's dashboard over AnalyticsService's reports.
 import { demoTokens } from "../demo/demo-tokens.js";
 import { ConnectError, ConnectJsonClient, codeName, toConnectError } from "../src/connect.js";
 import {
@@ -16,12 +17,14 @@ import {
   type SopJson,
   type WhoAmIResponseJson,
 } from "./review-api.js";
+import { AnalyticsApi } from "./analytics-api.js";
+import { Dashboard } from "./dashboard.js";
 import { h, renderComment, renderDiff, renderSignOff, roleLabel, timeEl } from "./view.js";
 
 const TOKEN_KEY = "sop-console-token";
 const DUE_WITHIN_DAYS = 30;
 /** The roles whose demo tokens get a sign-in button (when sopd serves /demo/tokens.json). */
-const DEMO_ROLES = ["VP_SALES", "MARKETING_DIRECTOR", "SALES_MANAGER", "SALES_OPS"];
+const DEMO_ROLES = ["VP_SALES", "MARKETING_DIRECTOR", "SALES_MANAGER", "SALES_OPS", "MARKETING"];
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -29,11 +32,16 @@ type PageState = "signed-out" | "loading" | "ready" | "error";
 
 interface Session {
   api: ReviewApi;
+  analytics: AnalyticsApi;
   me: WhoAmIResponseJson;
   roles: RoleJson[];
 }
 
 let session: Session | undefined;
+/** The Analytics view, made on its first showing in a session. */
+let dashboard: Dashboard | undefined;
+/** SOP titles by name, from the last ListSops (the dashboard names SOPs by title). */
+const sopTitles = new Map<string, string>();
 /** Bumped on every sign-in and sign-out, so a late answer for an old session is dropped. */
 let generation = 0;
 /** Bumped whenever an SOP is opened, so a late answer for the SOP shown before is dropped. */
@@ -67,6 +75,11 @@ function signOut(message = ""): void {
   generation++;
   detailGeneration++;
   session = undefined;
+  dashboard?.destroy();
+  dashboard = undefined;
+  sopTitles.clear();
+  $("views").hidden = true;
+  $("analytics-view").hidden = true;
   sessionStorage.removeItem(TOKEN_KEY);
   $("who").textContent = "Not signed in";
   $("signout").hidden = true;
@@ -93,12 +106,13 @@ async function signIn(token: string): Promise<void> {
     const me = await api.whoAmI();
     if (gen !== generation) return;
     sessionStorage.setItem(TOKEN_KEY, token);
-    session = { api, me, roles: me.roles ?? [] };
+    session = { api, analytics: new AnalyticsApi(client, token), me, roles: me.roles ?? [] };
     const roles = session.roles.map(roleLabel).join(", ") || "no roles";
     $("who").textContent = `Signed in as ${me.displayName || me.userId || "unknown"} (${roles})`;
     $("signout").hidden = false;
     $("signin-panel").hidden = true;
-    $("workspace").hidden = false;
+    $("views").hidden = false;
+    $("workspace").hidden = location.hash === "#analytics";
     await refreshLists();
     if (gen !== generation) return;
     await route();
@@ -157,6 +171,7 @@ async function refreshLists(): Promise<void> {
     awaitingState.className = "list-state error";
     setPageState("error");
   } else {
+    for (const sop of sops.value) if (sop.name) sopTitles.set(sop.name, sop.title || sopId(sop.name));
     const mine = awaitingSignOff(sops.value, s.roles);
     for (const sop of mine) {
       const r = sop.review;
@@ -198,6 +213,22 @@ async function refreshLists(): Promise<void> {
 // ---- one SOP ------------------------------------------------------------------------------
 
 async function route(): Promise<void> {
+  const analytics = location.hash === "#analytics";
+  for (const [id, current] of [["nav-reviews", !analytics], ["nav-analytics", analytics]] as const) {
+    if (current) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
+  if (session && analytics) {
+    $("workspace").hidden = true;
+    $("analytics-view").hidden = false;
+    dashboard ??= new Dashboard($("analytics-view"), session.analytics, session.me.org || "orgs/default", (name) => sopTitles.get(name) ?? sopId(name));
+    dashboard.start();
+    $("analytics-h").focus();
+    return;
+  }
+  dashboard?.stop();
+  $("analytics-view").hidden = true;
+  if (session) $("workspace").hidden = false;
   const name = decodeURIComponent(location.hash.replace(/^#/, ""));
   const detail = $("detail");
   if (!session || !/^orgs\/[^/]+\/sops\/[^/]+$/.test(name)) {
@@ -497,6 +528,10 @@ function main(): void {
     else signOut();
   });
   $("refresh").addEventListener("click", () => {
+    if (location.hash === "#analytics") {
+      void dashboard?.refresh();
+      return;
+    }
     void refreshLists();
     void route();
   });

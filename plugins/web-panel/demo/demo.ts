@@ -1,8 +1,12 @@
 // The demo CRM lead page: editable fields feed <sop-panel>'s `context` property, so the
-// panel follows every change without a reload. No inline script or style: it runs under
+// panel follows every change without a reload. "Save status" is how a CRM saves a status
+// change: it asks the panel first (`panel.validateTransition`, which shows the code picker when
+// the SOP needs a disqualification code) and saves only when that resolves `allowed`; "Log
+// first call" records the rep's first contact (`panel.recordFirstContact`). No inline script or style: it runs under
 // sopd's CSP (default-src 'self').
 import { demoTokens } from "./demo-tokens.js";
 import type { FieldValue, PanelContext } from "../src/context.js";
+import type { TransitionResult } from "../src/sop-panel.js";
 
 // The Lead Status values the example SOPs (examples/sops/*.yaml) target, spelled exactly
 // as there (EN DASH in "MQL – New Handoff"; a hyphen in Salesforce's "Open - Not Contacted").
@@ -25,7 +29,12 @@ const ROLE_KEY = "sop-demo-role";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-type PanelEl = HTMLElement & { context: unknown; token: string };
+type PanelEl = HTMLElement & {
+  context: unknown;
+  token: string;
+  validateTransition(newStatus: string): Promise<TransitionResult>;
+  recordFirstContact(): boolean;
+};
 
 function toLocalInput(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
@@ -54,8 +63,13 @@ function recordContext(): PanelContext {
     const v = fieldValue(el);
     if (v !== undefined) fields[el.dataset.field as string] = v;
   }
+  // The saved disqualification code travels with the record, as a CRM field would.
+  if (recordType === "Lead" && savedCode) fields.disqualification_code = savedCode;
   return { recordType, recordId: recordType === "Lead" ? "00Q5e000004DemoAA1" : "0065e00000DemoOpp1", fields };
 }
+
+/** The code saved with the last status change that needed one ("" when none). */
+let savedCode = "";
 
 function main(): void {
   performance.mark("demo:init");
@@ -78,8 +92,43 @@ function main(): void {
     panel.context = ctx;
   };
 
+  // Save status: validated by the panel (and its code picker) before it is "saved".
+  const newStatus = $<HTMLSelectElement>("new_status");
+  for (const s of LEAD_STATUSES) newStatus.append(new Option(s, s));
+  newStatus.value = "SQL – Accepted";
+  const actionStatus = $("action-status");
+  const save = $<HTMLButtonElement>("save-status");
+  $("status-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const next = newStatus.value;
+    save.disabled = true;
+    actionStatus.textContent = `Checking “${next}” with the SOP…`;
+    void panel.validateTransition(next).then(
+      (r) => {
+        save.disabled = false;
+        if (!r.allowed) {
+          actionStatus.textContent = r.cancelled ? "Not saved: no disqualification code was chosen." : `Not saved: ${r.reason}`;
+          return;
+        }
+        savedCode = r.code;
+        status.value = next;
+        $<HTMLInputElement>("status_changed_at").value = toLocalInput(new Date());
+        update();
+        actionStatus.textContent = `Saved: ${next}${r.code ? ` (${r.code} — ${r.codeLabel})` : ""}.${r.checked ? "" : " (Not checked with the SOP server.)"}`;
+      },
+      (e: unknown) => {
+        save.disabled = false;
+        actionStatus.textContent = `Not saved: ${e instanceof Error ? e.message : String(e)}`;
+      },
+    );
+  });
+  $("log-call").addEventListener("click", () => {
+    actionStatus.textContent = panel.recordFirstContact() ? "First call logged." : "No procedure is shown for this record: nothing to log against.";
+  });
+
   // A status change restarts the SLA clock, as a CRM workflow would.
   status.addEventListener("change", () => {
+    savedCode = "";
     $<HTMLInputElement>("status_changed_at").value = toLocalInput(new Date());
   });
   $("stage_name").addEventListener("change", () => {

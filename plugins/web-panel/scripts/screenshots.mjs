@@ -1,7 +1,10 @@
 // Renders <sop-panel> in each state at 360 px (a CRM sidebar) against the Node Connect test
 // server and writes docs/images/panel-<state>.png at the repository root, plus
 // docs/images/demo-crm-page.png (the demo page at 1280 px) and docs/images/console-review.png
-// (the review console at 1280 px).
+// (the review console at 1280 px), and docs/images/analytics-dashboard.png (the console's
+// Analytics view at 1280 px, the test server's report fixture).
+//
+//   node scripts/screenshots.mjs [NAME...]   only these images (e.g. analytics-dashboard)
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,10 +30,14 @@ const shots = [
   { name: "error", token: "error-token", context: lead("MQL – New Handoff"), state: "error" },
 ];
 
+const only = new Set(process.argv.slice(2));
+const wanted = (name) => only.size === 0 || only.has(name);
+
 const server = await startTestServer({});
 const browser = await launchBrowser({ width: 360, height: 640 });
 try {
   for (const s of shots) {
+    if (!wanted(`panel-${s.name}`)) continue;
     const page = await browser.context.newPage();
     await page.emulateMedia({ reducedMotion: "reduce" });
     await page.goto(`${server.url}/fixtures/panel.html`);
@@ -43,6 +50,7 @@ try {
     await page.close();
   }
   // The demo CRM page as a whole, signed in as the demo SDR.
+  if (wanted("demo-crm-page")) {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.emulateMedia({ reducedMotion: "reduce" });
@@ -53,7 +61,9 @@ try {
   await page.screenshot({ path: join(outDir, "demo-crm-page.png") });
   console.log("wrote docs/images/demo-crm-page.png");
   await page.close();
+  }
   // The review console: the Marketing Director on a change awaiting their sign-off.
+  if (wanted("console-review")) {
   const con = await browser.context.newPage();
   await con.setViewportSize({ width: 1280, height: 1100 });
   await con.emulateMedia({ reducedMotion: "reduce" });
@@ -66,6 +76,20 @@ try {
   await con.screenshot({ path: join(outDir, "console-review.png"), fullPage: true });
   console.log("wrote docs/images/console-review.png");
   await con.close();
+  }
+  // The Analytics view as Marketing sees it: the fixture's reports, charts and tables.
+  if (wanted("analytics-dashboard")) {
+    const dash = await browser.context.newPage();
+    await dash.setViewportSize({ width: 1280, height: 900 });
+    await dash.emulateMedia({ reducedMotion: "reduce" });
+    await dash.goto(`${server.url}/console/#analytics`);
+    await dash.click("#signin-marketing");
+    await dash.waitForFunction(() => document.getElementById("analytics-view")?.dataset.state === "ready");
+    await dash.waitForTimeout(500);
+    await dash.screenshot({ path: join(outDir, "analytics-dashboard.png"), fullPage: true });
+    console.log("wrote docs/images/analytics-dashboard.png");
+    await dash.close();
+  }
 } finally {
   await browser.close();
   await server.close();

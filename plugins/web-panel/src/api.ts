@@ -10,6 +10,8 @@ import type { CallOptions, ConnectJsonClient } from "./connect.js";
 import type {
   LookupSopsRequestJson,
   LookupSopsResponseJson,
+  ValidateTransitionRequestJson,
+  ValidateTransitionResponseJson,
   WatchSopsRequestJson,
   WatchSopsResponseJson,
 } from "./gen/sopsidebar/v1/context_service_pb.js";
@@ -20,6 +22,7 @@ export type {
   LookupSopsResponseJson,
   MatchExplanationJson,
   SopMatchJson,
+  ValidateTransitionResponseJson,
   WatchSopsRequestJson,
   WatchSopsResponseJson,
 } from "./gen/sopsidebar/v1/context_service_pb.js";
@@ -28,11 +31,18 @@ export type {
   CadenceTouchJson,
   ChannelJson,
   ConditionJson,
+  DisqualificationCodeJson,
   FieldUpdateJson,
   RoleJson,
   SopJson,
   StepJson,
 } from "./gen/sopsidebar/v1/sop_pb.js";
+
+import type { WhoAmIResponseJson } from "./gen/sopsidebar/v1/admin_service_pb.js";
+import type { RecordEventsRequestJson, RecordEventsResponseJson } from "./gen/sopsidebar/v1/analytics_service_pb.js";
+import type { SearchSopsRequestJson, SearchSopsResponseJson } from "./gen/sopsidebar/v1/sop_service_pb.js";
+
+export type { SearchSopsResponseJson };
 
 const SERVICE = "sopsidebar.v1.ContextService";
 
@@ -42,4 +52,21 @@ export function lookupSops(client: ConnectJsonClient, request: LookupSopsRequest
 
 export function watchSops(client: ConnectJsonClient, request: WatchSopsRequestJson, opts?: CallOptions): AsyncGenerator<WatchSopsResponseJson, void, undefined> {
   return client.serverStream(`${SERVICE}/WatchSops`, request, opts);
+}
+
+export function validateTransition(client: ConnectJsonClient, request: ValidateTransitionRequestJson, opts?: CallOptions): Promise<ValidateTransitionResponseJson> {
+  return client.unary(`${SERVICE}/ValidateTransition`, request, opts);
+}
+
+export function recordEvents(client: ConnectJsonClient, request: RecordEventsRequestJson, opts?: CallOptions): Promise<RecordEventsResponseJson> {
+  return client.unary("sopsidebar.v1.AnalyticsService/RecordEvents", request, opts);
+}
+
+export function searchSops(client: ConnectJsonClient, request: SearchSopsRequestJson, opts?: CallOptions): Promise<SearchSopsResponseJson> {
+  return client.unary("sopsidebar.v1.SopService/SearchSops", request, opts);
+}
+
+/** The caller's org and roles (the search's parent when the context does not say). */
+export function whoAmI(client: ConnectJsonClient, opts?: CallOptions): Promise<WhoAmIResponseJson> {
+  return client.unary("sopsidebar.v1.AdminService/WhoAmI", {}, opts);
 }

@@ -119,6 +119,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Extra request headers, e.g. Authorization. */
   headers?: Record<string, string>;
+  /** fetch's keepalive: the request outlives the page (pagehide); its body must stay under 64 KiB. */
+  keepalive?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -133,6 +135,7 @@ export class ConnectJsonClient {
       headers: { ...opts.headers, "Content-Type": contentType, "Connect-Protocol-Version": "1" },
       body,
       signal: opts.signal,
+      keepalive: opts.keepalive,
       // A redirect would re-send the token to wherever it points.
       redirect: "error",
       mode: "cors",

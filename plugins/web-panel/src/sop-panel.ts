@@ -5,17 +5,28 @@
 // properties `context`, `token`, `server`; and, inside an iframe, window messages
 // {type: "sop-panel:context", context, token?} from an allowed origin.
 // Output: the `sop-panel:state` event ({detail: {state}}) and the host's `data-state`.
+// Methods: `validateTransition(newStatus)` before the host saves a status change (the code
+// picker), `recordFirstContact()`, `retry()`. Events to AnalyticsService (src/analytics.ts):
+// PANEL_SHOWN, STEP_COMPLETED, ASSET_OPENED, DISQUALIFIED, STATUS_CHANGED, FIRST_CONTACT.
 import {
   type AssetJson,
+  type CrmContextJson,
   type FieldUpdateJson,
   type LookupSopsResponseJson,
   type SopJson,
   type SopMatchJson,
   type StepJson,
+  type ValidateTransitionResponseJson,
   type WatchSopsRequestJson,
   lookupSops,
+  recordEvents,
+  searchSops,
+  validateTransition,
   watchSops,
+  whoAmI,
 } from "./api.js";
+import { type EventJson, EventQueue, newEventId, orgOf } from "./analytics.js";
+import { pickCode } from "./code-picker.js";
 import { ConnectError, ConnectJsonClient, codeName, toConnectError } from "./connect.js";
 import { type NormalizedContext, checkContext, contextKey } from "./context.js";
 import {
@@ -29,6 +40,8 @@ import {
   timestampMs,
   valueText,
 } from "./format.js";
+import { h } from "./dom.js";
+import { searchBox } from "./search.js";
 import { css } from "./styles.js";
 
 export type PanelState =
@@ -50,6 +63,30 @@ type View =
   | { kind: "error"; message: string; retryAt?: number }
   | { kind: "malformed"; problem: string };
 
+/** What `validateTransition(newStatus)` resolves to. */
+export interface TransitionResult {
+  /** The host may save the change. */
+  allowed: boolean;
+  /** The disqualification code the rep picked; "" when none was needed. */
+  code: string;
+  /** That code's label. */
+  codeLabel: string;
+  /** Why not, when not allowed: sopd's reason, or "cancelled". */
+  reason: string;
+  /** The rep closed the picker without a code. */
+  cancelled: boolean;
+  /**
+   * false when the panel could not ask sopd (no record, an error, a sopd without the method):
+   * then `allowed` is true and the host's own rules decide; `reason` says what failed.
+   */
+  checked: boolean;
+  /** The SOP and revision that asked for the code (empty when none did). */
+  sop: string;
+  revisionId: string;
+}
+
+type EventType = "PANEL_SHOWN" | "STEP_COMPLETED" | "DISQUALIFIED" | "FIRST_CONTACT" | "ASSET_OPENED" | "STATUS_CHANGED";
+
 /** The documented postMessage shape. */
 export interface ContextMessage {
   type: "sop-panel:context";
@@ -62,22 +99,6 @@ const BACKOFF_MAX_MS = 30_000;
 const DEFAULT_DEBOUNCE_MS = 250;
 const SILENT_RESUME_AFTER_MS = 2000;
 const POLL_INTERVAL_MS = 30_000;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: { class?: string; text?: string; attrs?: Record<string, string> } = {},
-  ...children: Array<Node | string | null | undefined | false>
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (props.class) el.className = props.class;
-  if (props.text !== undefined) el.textContent = props.text;
-  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) el.setAttribute(k, v);
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c);
-  }
-  return el;
-}
 
 /** The SLA's name for a step's clock ("first contact"), from the SOP's SLA term of the same duration. */
 function slaName(sop: SopJson, step: StepJson): string {
@@ -201,6 +222,16 @@ export class SopPanelElement extends HTMLElement {
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #lastHeartbeatAt = 0;
   #heartbeatGapMs = 0;
+  /** RecordEvents, batched and retried; see src/analytics.ts. */
+  #events = new EventQueue((request, opts) => recordEvents(this.#getClient(), request, opts));
+  /** The last SOP a PANEL_SHOWN was sent for (record, SOP, revision), so a re-render sends none. */
+  #shownKey = "";
+  /** Steps marked done (record, SOP, revision, ordinal). */
+  #doneSteps = new Set<string>();
+  /** The open code picker's cancel, so a second validateTransition() replaces the first. */
+  #pickerAbort: AbortController | undefined;
+  /** WhoAmI's org per token (the search's parent when neither the context nor an SOP says). */
+  #orgByToken = new Map<string, Promise<string>>();
 
   constructor() {
     super();
@@ -215,7 +246,8 @@ export class SopPanelElement extends HTMLElement {
     }
     this.#live = h("div", { class: "visually-hidden", attrs: { "aria-live": "polite", "aria-atomic": "true" } });
     this.#content = h("div", { class: "content" });
-    this.#region = h("section", { class: "panel", attrs: { role: "region", "aria-label": "Standard operating procedure" } }, this.#content, this.#live);
+    const search = searchBox((query, signal) => this.#search(query, signal));
+    this.#region = h("section", { class: "panel", attrs: { role: "region", "aria-label": "Standard operating procedure" } }, this.#content, search, this.#live);
     this.#root.append(this.#region);
   }
 
@@ -260,6 +292,76 @@ export class SopPanelElement extends HTMLElement {
     this.#restart();
   }
 
+  /**
+   * Call before saving a status change of the record in `context` (still as it is before the
+   * change). Asks sopd (ContextService.ValidateTransition) whether the SOPs that apply need a
+   * disqualification code for `newStatus`; when they do, shows the code picker and resolves
+   * once the rep confirmed a code sopd allows (or cancelled). Records DISQUALIFIED (with the
+   * code) and STATUS_CHANGED when the change may be saved. Never rejects for a server problem:
+   * see TransitionResult.checked.
+   */
+  async validateTransition(newStatus: string): Promise<TransitionResult> {
+    if (typeof newStatus !== "string" || newStatus.trim() === "") throw new TypeError("validateTransition: newStatus must be a non-empty string");
+    const result: TransitionResult = { allowed: true, code: "", codeLabel: "", reason: "", cancelled: false, checked: false, sop: "", revisionId: "" };
+    const ctx = this.#ctx;
+    if (!ctx) return { ...result, reason: "the panel has no record context" };
+    const context = this.#contextJson(ctx);
+    const call = (code: string) => validateTransition(this.#getClient(), { context, newStatus, code }, { headers: this.#headers() });
+    let res: ValidateTransitionResponseJson;
+    try {
+      res = await call("");
+    } catch (e) {
+      const err = toConnectError(e);
+      console.debug("sop-panel: ValidateTransition failed; the host decides", err.message);
+      return { ...result, reason: errorText(err) };
+    }
+    const top = this.#topMatch();
+    const sop = res.sop || top?.sop || "";
+    const revisionId = res.sop ? (res.revisionId ?? "") : (top?.revisionId ?? "");
+    Object.assign(result, { checked: true, sop: res.sop ?? "", revisionId: res.revisionId ?? "" });
+    if (!res.codeRequired) {
+      if (!res.allowed) return { ...result, allowed: false, reason: res.reason ?? "" };
+      if (sop) this.#record("STATUS_CHANGED", sop, revisionId, context, { newStatus });
+      return result;
+    }
+    this.#pickerAbort?.abort();
+    const ac = new AbortController();
+    this.#pickerAbort = ac;
+    const picked = await pickCode(
+      this.#root,
+      {
+        newStatus,
+        codes: res.allowedCodes ?? [],
+        confirm: async (code) => {
+          try {
+            const again = await call(code);
+            return again.allowed ? "" : again.reason || "sopd does not allow this code";
+          } catch (e) {
+            throw new Error(errorText(toConnectError(e)));
+          }
+        },
+      },
+      ac.signal,
+    );
+    if (this.#pickerAbort === ac) this.#pickerAbort = undefined;
+    if (!picked) return { ...result, allowed: false, cancelled: true, reason: "cancelled" };
+    const code = picked.code ?? "";
+    this.#record("DISQUALIFIED", sop, revisionId, context, { code });
+    this.#record("STATUS_CHANGED", sop, revisionId, context, { newStatus });
+    return { ...result, code, codeLabel: picked.label ?? "" };
+  }
+
+  /**
+   * Records the rep's first contact with the record (FIRST_CONTACT, now) against the SOP shown;
+   * sopd measures it against that SOP's first-contact window. False when no SOP is shown.
+   */
+  recordFirstContact(): boolean {
+    const top = this.#topMatch();
+    if (!top?.sop || !this.#ctx || this.#state !== "sop") return false;
+    this.#record("FIRST_CONTACT", top.sop, top.revisionId ?? "", this.#contextJson(this.#ctx), {});
+    return true;
+  }
+
   // ---- lifecycle --------------------------------------------------------------------------
 
   connectedCallback(): void {
@@ -274,6 +376,7 @@ export class SopPanelElement extends HTMLElement {
     }
     window.addEventListener("message", this.#onMessage);
     window.addEventListener("online", this.#onOnline);
+    window.addEventListener("pagehide", this.#onPageHide);
     if (window.parent !== window) this.#announceReady();
     if (this.#rawContext === undefined) this.#render();
     else this.#restart();
@@ -282,6 +385,9 @@ export class SopPanelElement extends HTMLElement {
   disconnectedCallback(): void {
     window.removeEventListener("message", this.#onMessage);
     window.removeEventListener("online", this.#onOnline);
+    window.removeEventListener("pagehide", this.#onPageHide);
+    this.#pickerAbort?.abort();
+    this.#events.flushNow(true);
     this.#stop();
   }
 
@@ -326,7 +432,103 @@ export class SopPanelElement extends HTMLElement {
 
   #onOnline = (): void => {
     this.#wake?.();
+    this.#events.online();
   };
+
+  #onPageHide = (): void => {
+    this.#events.flushNow(true);
+  };
+
+  // ---- events, transitions, search ----------------------------------------------------------
+
+  #contextJson(ctx: NormalizedContext): CrmContextJson {
+    const c: CrmContextJson = { recordType: ctx.recordType, recordId: ctx.recordId, fields: ctx.fields };
+    if (ctx.org) c.org = ctx.org;
+    return c;
+  }
+
+  #topMatch(): SopMatchJson | undefined {
+    return this.#result?.matches?.[0];
+  }
+
+  /** Queues an event; sent later, batched (never awaited: nothing here waits on the network). */
+  #record(type: EventType, sop: string, revisionId: string, context: CrmContextJson, extra: Partial<EventJson>): void {
+    // sopd attributes events to a record: a context without recordId has nothing to count on.
+    if (!context.recordId) {
+      console.debug(`sop-panel analytics: no recordId in the context, ${type} not recorded`);
+      return;
+    }
+    const event: EventJson = { eventId: newEventId(), type, eventTime: new Date().toISOString(), sop, revisionId, context, ...extra };
+    const token = this.token;
+    this.#events.add(event, context.org || orgOf(sop), token ? `Bearer ${token}` : "");
+  }
+
+  /** PANEL_SHOWN once per SOP shown on a record: after the paint, so it never delays it. */
+  #noteShown(): void {
+    const top = this.#topMatch();
+    const ctx = this.#ctx;
+    if (!top?.sop || !ctx) return;
+    const key = JSON.stringify([ctx.org, ctx.recordType, ctx.recordId, top.sop, top.revisionId ?? ""]);
+    if (key === this.#shownKey) return;
+    this.#shownKey = key;
+    const context = this.#contextJson(ctx);
+    const sop = top.sop;
+    const revisionId = top.revisionId ?? "";
+    requestAnimationFrame(() => setTimeout(() => this.#record("PANEL_SHOWN", sop, revisionId, context, {}), 0));
+  }
+
+  #stepKey(top: SopMatchJson, ordinal: number): string {
+    const ctx = this.#ctx;
+    return JSON.stringify([ctx?.org, ctx?.recordType, ctx?.recordId, top.sop, top.revisionId ?? "", ordinal]);
+  }
+
+  /** A "Done" toggle for a step: STEP_COMPLETED once, then it shows the step as done. */
+  #doneButton(step: StepJson): HTMLElement | null {
+    const top = this.#topMatch();
+    if (!top?.sop) return null;
+    const ordinal = step.ordinal ?? 0;
+    const key = this.#stepKey(top, ordinal);
+    const b = h("button", { class: "done", attrs: { type: "button", "data-key": `done:${ordinal}`, "aria-label": `Mark step ${ordinal} done: ${step.title ?? ""}` } });
+    const paint = () => {
+      const done = this.#doneSteps.has(key);
+      b.textContent = done ? "✓ Done" : "Done";
+      b.setAttribute("aria-pressed", String(done));
+      b.disabled = done;
+      if (done) b.setAttribute("aria-label", `Step ${ordinal} done: ${step.title ?? ""}`);
+    };
+    b.addEventListener("click", () => {
+      const ctx = this.#ctx;
+      if (this.#doneSteps.has(key) || !ctx || !top.sop) return;
+      this.#doneSteps.add(key);
+      paint();
+      this.#record("STEP_COMPLETED", top.sop, top.revisionId ?? "", this.#contextJson(ctx), { stepOrdinal: ordinal });
+    });
+    paint();
+    return b;
+  }
+
+  /** The search's parent: the context's org, the shown SOP's, or the token's (WhoAmI). */
+  async #searchOrg(signal: AbortSignal): Promise<string> {
+    const org = this.#ctx?.org || orgOf(this.#topMatch()?.sop ?? "");
+    if (org) return org;
+    const token = this.token;
+    let known = this.#orgByToken.get(token);
+    if (!known) {
+      known = whoAmI(this.#getClient(), { headers: this.#headers(), signal }).then((me) => me.org ?? "");
+      known.catch(() => this.#orgByToken.delete(token));
+      this.#orgByToken.set(token, known);
+    }
+    return known;
+  }
+
+  async #search(query: string, signal: AbortSignal) {
+    try {
+      const parent = await this.#searchOrg(signal);
+      return await searchSops(this.#getClient(), { parent, query, pageSize: 5 }, { headers: this.#headers(), signal });
+    } catch (e) {
+      throw new Error(errorText(toConnectError(e)));
+    }
+  }
 
   #debounceMs(): number {
     const n = Number(this.getAttribute("debounce"));
@@ -670,6 +872,7 @@ export class SopPanelElement extends HTMLElement {
     if (state === "sop" && this.#state !== "sop") mark("sop-shown");
     this.#publishState(state);
     this.#startTick();
+    if (state === "sop") this.#noteShown();
   }
 
   #eyebrow(stale: boolean | null = false): HTMLElement {
@@ -787,6 +990,8 @@ export class SopPanelElement extends HTMLElement {
     if (stepAssets.length > 0) {
       box.append(h("h3", { text: "Use" }), this.#assetList(stepAssets));
     }
+    const done = this.#doneButton(step);
+    if (done) box.append(h("p", { class: "done-row" }, done));
     if (m.currentStepDueTime && this.#remaining(m.currentStepDueTime) < 0) box.classList.add("breached");
     return box;
   }
@@ -833,7 +1038,17 @@ export class SopPanelElement extends HTMLElement {
       } catch {
         safe = false;
       }
-      if (safe) li.append(h("a", { text: title, attrs: { href: a.uri ?? "", target: "_blank", rel: "noopener noreferrer" } }));
+      if (safe) {
+        const link = h("a", { text: title, attrs: { href: a.uri ?? "", target: "_blank", rel: "noopener noreferrer" } });
+        const opened = (ev: MouseEvent) => {
+          if (ev.type === "auxclick" && ev.button !== 1) return;
+          const top = this.#topMatch();
+          if (top?.sop && this.#ctx) this.#record("ASSET_OPENED", top.sop, top.revisionId ?? "", this.#contextJson(this.#ctx), { assetId: a.id ?? "" });
+        };
+        link.addEventListener("click", opened);
+        link.addEventListener("auxclick", opened);
+        li.append(link);
+      }
       else li.append(h("span", { text: title }));
       if (a.kind) li.append(" ", h("span", { class: "kind", text: `(${a.kind.replace(/_/g, " ")})` }));
       ul.append(li);
@@ -905,6 +1120,8 @@ export class SopPanelElement extends HTMLElement {
         if (s.requiredUpdates?.length) body.append(this.#updates(s.requiredUpdates));
         d.append(body);
         li.append(d);
+        const done = this.#doneButton(s);
+        if (done) li.append(done);
       }
       ol.append(li);
     });

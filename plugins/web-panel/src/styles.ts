@@ -139,4 +139,39 @@ ul.assets li { margin: 0 0 4px; }
 @keyframes shimmer { from { background-position: 200% 0; } to { background-position: -200% 0; } }
 @media (prefers-reduced-motion: reduce) { .skeleton { animation: none; } }
 .spinner-text { color: var(--muted); font-size: 13px; }
+.done-row { margin: 8px 0 0; }
+button.done {
+  font: inherit; font-size: 12px; padding: 1px 8px; border-radius: 999px; cursor: pointer;
+  border: 1px solid #8c959f; background: #ffffff; color: #24292f;
+}
+ol.steps li > button.done { margin: 2px 0 4px 22px; }
+button.done[aria-pressed="true"] { border-color: #1a7f37; color: #1a7f37; background: #eaf6ec; cursor: default; }
+.search-box { margin-top: 16px; border-top: 1px solid var(--line); padding-top: 10px; }
+.search label { display: block; font-size: 12px; font-weight: 650; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); margin: 0 0 4px; }
+.search-row { display: flex; gap: 6px; }
+.search-row input { flex: 1; min-width: 0; font: inherit; padding: 4px 8px; border: 1px solid #8c959f; border-radius: 6px; }
+.search-row button, .code-picker button {
+  font: inherit; font-size: 13px; padding: 4px 10px; border-radius: 6px; border: 1px solid #8c959f; background: #f6f8fa; color: #1f2328; cursor: pointer;
+}
+.search-row input:focus-visible, .code-picker input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+.search-status { font-size: 12.5px; color: var(--muted); margin: 6px 0 0; }
+.search-status:empty { display: none; }
+ol.search-results { list-style: none; margin: 6px 0 0; padding: 0; }
+.search-result { padding: 6px 0; border-bottom: 1px solid var(--line); }
+.search-title { font-weight: 600; }
+.search-snippet { margin: 2px 0 0; font-size: 12.5px; color: #24292f; overflow-wrap: anywhere; }
+mark { background: #fff1a8; color: inherit; padding: 0 1px; border-radius: 2px; }
+dialog.code-picker { max-width: min(420px, calc(100vw - 32px)); border: 1px solid var(--line); border-radius: 10px; padding: 16px; color: #1f2328; }
+dialog.code-picker::backdrop { background: rgba(15, 42, 71, .45); }
+.code-picker h2 { font-size: 16px; margin: 0 0 6px; }
+.code-picker fieldset { border: 1px solid var(--line); border-radius: 8px; margin: 10px 0; padding: 6px 10px 8px; }
+.code-picker legend { font-weight: 650; font-size: 13px; padding: 0 4px; }
+.code-option { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; align-items: baseline; margin: 6px 0; }
+.code-option .code-desc { grid-column: 2; margin: 0; font-size: 12px; color: var(--muted); }
+.code-option code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
+.picker-error { color: var(--danger); margin: 0 0 8px; }
+.picker-error:empty { display: none; }
+.picker-buttons { display: flex; gap: 8px; justify-content: flex-end; }
+.code-picker button.primary { background: var(--accent); border-color: var(--accent); color: #ffffff; }
+.code-picker button:disabled { opacity: .6; cursor: progress; }
 `;

@@ -2,6 +2,7 @@
 // (test/server.mjs with test/review-server.mjs's fixture): its states, the diff, the sign-offs,
 // approve / reject / publish and their errors, keyboard use, axe-core, and no foreign requests.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { axeSerious, launchBrowser, record } from "./helpers.mjs";
 import { startTestServer } from "./server.mjs";
@@ -283,6 +284,8 @@ describe("a change under review", () => {
     assert.match(await page.locator("#live-banner").innerText(), /Live: revision 4 is published/);
     assert.equal(await page.locator("#published-revision").innerText(), "4");
     assert.equal(await page.locator("#sop-state").innerText(), "PUBLISHED");
+    // The lists are fetched again beside the SOP: wait for them rather than race them.
+    await page.waitForFunction(() => document.querySelectorAll("#ready-list a").length === 1);
     assert.deepEqual(await page.locator("#ready-list a").allInnerTexts(), ["MQL Acceptance & Handoff"]);
     await page.close();
   });
@@ -298,6 +301,163 @@ describe("a change under review", () => {
     await page.waitForFunction(() => document.getElementById("detail")?.dataset.reviewState === "DRAFT");
     assert.match(await page.locator(".rejection").innerText(), /VP Sales — victor\.vp@example\.com[\s\S]*Discount caps are missing\./);
     assert.match(await page.locator("#detail-status").innerText(), /Rejected as VP Sales/);
+    await page.close();
+  });
+});
+
+describe("analytics dashboard", () => {
+  let server;
+  before(async () => {
+    server = await startTestServer({});
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  const view = (page) => page.locator("#analytics-view");
+  const waitReady = (page) => page.waitForFunction(() => document.getElementById("analytics-view")?.dataset.state === "ready", null, { timeout: 5000 });
+  /** A table's body rows as arrays of cell texts. */
+  const rows = (page, section) =>
+    page.locator(`#${section} table.data tbody tr`).evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (c) => c.textContent)));
+  const refreshes = (page) => page.evaluate(() => Number(document.getElementById("analytics-view").dataset.refreshes ?? 0));
+
+  async function dashboard() {
+    const { page, rec } = await consolePage(server);
+    await waitBody(page, "signed-out");
+    await page.click("#signin-marketing");
+    await waitBody(page, "ready");
+    await page.getByRole("link", { name: "Analytics" }).click();
+    await waitReady(page);
+    return { page, rec };
+  }
+
+  test("Marketing's view: charts and tables from the four reports, the >30 % source flagged; axe finds nothing serious", async () => {
+    const calls0 = server.analytics.reportCalls.length;
+    const { page, rec } = await dashboard();
+    assert.equal(await page.getByRole("link", { name: "Analytics" }).getAttribute("aria-current"), "page");
+    assert.equal(await page.locator("#workspace").isVisible(), false);
+    assert.equal(await page.getByRole("heading", { name: "Analytics", level: 1 }).isVisible(), true);
+
+    assert.deepEqual(await rows(page, "sla-source"), [
+      ["Web", "40", "34", "85.0 %", "3 min", "7 min"],
+      ["Partner Referral", "12", "11", "91.7 %", "2 min 30 s", "4 min 50 s"],
+      ["Purchased List", "20", "9", "45.0 %", "9 min", "30 min"],
+    ]);
+    assert.deepEqual((await rows(page, "sla-week")).map((r) => [r[0], r[3]]), [["2026-11-09", "72.2 %"], ["2026-11-16", "76.9 %"], ["2026-11-23", "75.0 %"]]);
+    const headers = await page.locator("#codes table.data thead th").allInnerTexts();
+    assert.deepEqual(headers.slice(0, 5), ["Lead source", "Records", "Disqualified", "Rejection rate", "Above 30 %"]);
+    assert.deepEqual(headers.slice(5).sort(), ["D-Budget", "D-Competitor", "D-NoResponse", "D-TooSmall", "D-WrongRole"]);
+    assert.deepEqual(await page.locator("#rejection tr.flagged th").allInnerTexts(), ["Purchased List"]);
+    assert.match(await page.locator("#rejection .flag-note").innerText(), /Above 30 %: Purchased List \(46\.7 %\)/);
+    assert.deepEqual(await rows(page, "coverage"), [["Lead", "Nurture", "14"], ["Opportunity", "Closed Lost", "6"], ["Contact", "(none)", "3"]]);
+    const usage = await rows(page, "usage");
+    assert.deepEqual(usage[0], ["MQL Acceptance & Handoff", "1", "310", "120", "95", "step 2: 60; step 4: 35", "22"]);
+
+    // Four charts, drawn (non-blank canvases), each labelled and backed by its table.
+    const charts = await page.locator("#analytics-view canvas").evaluateAll((cs) =>
+      cs.map((c) => {
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let painted = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) painted++;
+        return { label: c.getAttribute("aria-label"), role: c.getAttribute("role"), painted };
+      }),
+    );
+    assert.equal(charts.length, 4);
+    for (const c of charts) {
+      assert.equal(c.role, "img");
+      assert.match(c.label, /chart; the table below has the figures/);
+      assert.ok(c.painted > 500, `${c.label} is drawn`);
+    }
+
+    // The requests: the caller's org, the last 30 days, each report's grouping.
+    const calls = server.analytics.reportCalls.slice(calls0, calls0 + 5);
+    const today = new Date().toISOString().slice(0, 10);
+    const start = new Date(Date.parse(today) - 29 * 86_400_000).toISOString().slice(0, 10);
+    assert.deepEqual(
+      calls.map((c) => [c.method, c.query.groupBy.join("+")]).sort(),
+      [["GetCodeReport", "LEAD_SOURCE"], ["GetCoverageReport", "RECORD_TYPE+STATUS"], ["GetSlaReport", "LEAD_SOURCE"], ["GetSlaReport", "WEEK"], ["GetUsageReport", "SOP+REVISION"]],
+    );
+    for (const c of calls) assert.deepEqual([c.query.parent, c.query.startDay, c.query.endDay, c.query.leadSources], ["orgs/default", start, today, undefined]);
+
+    assert.deepEqual(await axeSerious(page, "body"), []);
+    assert.deepEqual(rec.errors, [], "no console error (no CSP violation)");
+    sameOrigin(rec, server);
+    await page.close();
+  });
+
+  test("the filters change the requests: a lead source and a date range", async () => {
+    const { page } = await dashboard();
+    const options = await page.locator("#f-source option").allInnerTexts();
+    assert.deepEqual(options, ["All lead sources", "Partner Referral", "Purchased List", "Web"]);
+    await page.getByLabel("Lead source", { exact: true }).selectOption("Purchased List");
+    await page.waitForFunction(() => document.querySelectorAll("#sla-source table.data tbody tr").length === 1);
+    assert.deepEqual((await rows(page, "sla-source")).map((r) => r[0]), ["Purchased List"]);
+    let last = server.analytics.reportCalls.at(-1).query;
+    assert.deepEqual(last.leadSources, ["Purchased List"]);
+
+    await page.getByLabel("From (UTC day)", { exact: true }).fill("2026-11-02");
+    await page.getByLabel("To (UTC day)", { exact: true }).fill("2026-11-22");
+    const calls = () => server.analytics.reportCalls.filter((c) => c.query.startDay === "2026-11-02" && c.query.endDay === "2026-11-22");
+    for (let i = 0; i < 100 && calls().length < 5; i++) await page.waitForTimeout(50);
+    assert.ok(calls().length >= 5, "every report asked for the new range");
+    last = calls().at(-1).query;
+    assert.deepEqual(last.leadSources, ["Purchased List"], "with the lead source still chosen");
+    assert.equal(await page.getByLabel("Lead source", { exact: true }).inputValue(), "Purchased List", "the choice survives the options' refresh");
+
+    // A start after the end is refused in the page, before anything is sent.
+    await page.getByLabel("From (UTC day)", { exact: true }).fill("2026-11-30");
+    await page.locator("#analytics-error").waitFor();
+    assert.equal(await page.locator("#analytics-error").innerText(), "The start day is after the end day.");
+    await page.close();
+  });
+
+  test("CSV export downloads exactly the table shown", async () => {
+    const { page } = await dashboard();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#rejection-csv")]);
+    const today = new Date().toISOString().slice(0, 10);
+    assert.match(download.suggestedFilename(), new RegExp(`^rejection-\\d{4}-\\d\\d-\\d\\d-${today}\\.csv$`));
+    const csv = readFileSync(await download.path(), "utf8");
+    assert.equal(
+      csv,
+      "Lead source,Records,Disqualified,Rejection rate,Above 30 %\r\nWeb,60,12,20.0 %,no\r\nPurchased List,30,14,46.7 %,yes\r\nPartner Referral,15,2,13.3 %,no\r\n",
+    );
+    const [usage] = await Promise.all([page.waitForEvent("download"), page.click("#usage-csv")]);
+    const lines = readFileSync(await usage.path(), "utf8").trimEnd().split("\r\n");
+    assert.equal(lines[0], "SOP,Revision,Impressions,Records,Steps completed,By step,Assets opened");
+    assert.equal(lines[1], "MQL Acceptance & Handoff,1,310,120,95,step 2: 60; step 4: 35,22");
+    assert.equal(lines.length, 3);
+    await page.close();
+  });
+
+  test("live: it asks again every ~2 s, and new figures show without a reload", async () => {
+    const { page } = await dashboard();
+    const n0 = await refreshes(page);
+    await page.waitForFunction((n) => Number(document.getElementById("analytics-view").dataset.refreshes) >= n + 2, n0, { timeout: 6000 });
+    assert.match(await page.locator("#analytics-freshness").innerText(), /Updated \d\d:\d\d:\d\d\. Refreshed every 2 s/);
+    // A rep's panel shows the MQL SOP (recorded by RecordEvents) and a new coverage gap appears.
+    const res = await fetch(`${server.url}/sopsidebar.v1.AnalyticsService/RecordEvents`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer sdr-token" },
+      body: JSON.stringify({
+        parent: "orgs/default",
+        events: [{ eventId: `live-${Date.now()}`, type: "PANEL_SHOWN", eventTime: new Date().toISOString(), sop: "orgs/default/sops/mql-acceptance-handoff", revisionId: "1", context: { recordType: "Lead", recordId: "00Q-live", fields: { lead_source: "Web" } } }],
+      }),
+    });
+    assert.equal(res.status, 200);
+    server.analytics.rows.coverage.push({ key: { values: ["Lead", "Recycled"] }, unmatchedLookups: "2" });
+    const t0 = Date.now();
+    await page.waitForFunction(() => {
+      const usage = document.querySelector("#usage table.data tbody tr td:nth-child(3)")?.textContent;
+      const coverage = Array.from(document.querySelectorAll("#coverage table.data tbody tr td:first-of-type"), (td) => td.textContent);
+      return usage === "311" && coverage.includes("Recycled");
+    }, null, { timeout: 5000 });
+    assert.ok(Date.now() - t0 < 5000);
+    // Back to Reviews: the refreshing stops.
+    await page.getByRole("link", { name: "Reviews" }).click();
+    await page.locator("#workspace").waitFor();
+    const stopped = await refreshes(page);
+    await page.waitForTimeout(2500);
+    assert.equal(await refreshes(page), stopped);
     await page.close();
   });
 });

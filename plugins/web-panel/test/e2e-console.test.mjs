@@ -10,55 +10,14 @@
 //   SOPD_ADMIN_TOKEN_FILE   a file with an admin token, for `sopctl token create`
 // Optional: SOPCTL (default <repo>/build/client/cli/sopctl), SOPD_GRPC (default 127.0.0.1:50051).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { axeSerious, launchBrowser, record } from "./helpers.mjs";
+import { base, call, createToken, skipUnlessSopd } from "./sopd-e2e.mjs";
 
-const run = promisify(execFile);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const env = process.env;
-const base = env.SOPD_HTTP?.replace(/\/+$/, "");
-const adminTokenFile = env.SOPD_ADMIN_TOKEN_FILE;
-const sopctl = env.SOPCTL || join(repo, "build/client/cli/sopctl");
-const grpc = env.SOPD_GRPC || "127.0.0.1:50051";
-
-const missing = [
-  !base && "SOPD_HTTP",
-  !(adminTokenFile && existsSync(adminTokenFile)) && "SOPD_ADMIN_TOKEN_FILE",
-  !existsSync(sopctl) && `SOPCTL (${sopctl} does not exist: scripts/build sopctl)`,
-].filter(Boolean);
-const skip = missing.length > 0 ? `needs a running sopd: set ${missing.join(", ")}` : false;
-if (skip && env.SOPD_E2E_REQUIRED) throw new Error(`e2e-console cannot run: ${skip}`);
-if (skip) console.log(`# e2e-console skipped: ${skip}`);
+const skip = skipUnlessSopd("e2e-console");
 
 const SOP_ID = "mql-acceptance-handoff";
 const MQL = "MQL – New Handoff";
-
-/** A token for a user with one role, made by the admin with the real sopctl. */
-async function createToken(user, role, displayName) {
-  const { stdout } = await run(
-    sopctl,
-    ["--server", grpc, "--token-file", adminTokenFile, "token", "create", "--user", user, "--role", role, "--display-name", displayName],
-    { timeout: 20_000 },
-  );
-  return stdout.trim();
-}
-
-/** A unary Connect call (JSON) to sopd; rejects with the Connect error's code and message. */
-async function call(token, method, body) {
-  const res = await fetch(`${base}/sopsidebar.v1.${method}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Connect-Protocol-Version": "1", Authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text);
-}
 
 describe("review console on a real sopd", { skip }, () => {
   let browser;

@@ -489,3 +489,318 @@ describe("demo page", () => {
     await page.close();
   });
 });
+
+// ---- the feedback loop: events, the code picker, search ------------------------------------
+
+const MQL_SOP = "orgs/default/sops/mql-acceptance-handoff";
+const REJECTED = "Rejected: Return to Marketing";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+let recordSeq = 0;
+/** A lead with a record id of its own, so a test finds its own events among all received. */
+const ownLead = (fields) => ({ recordType: "Lead", recordId: `00Q-analytics-${Date.now()}-${++recordSeq}`, fields });
+
+/** Polls the server side (Node) until `fn` returns something truthy. */
+async function eventually(fn, what, timeout = 6000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeout) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const eventsOf = (recordId) => server.analytics.received().filter((e) => e.context?.recordId === recordId);
+const batchesOf = (recordId) => server.analytics.batches.filter((b) => b.events.some((e) => e.context?.recordId === recordId));
+
+describe("analytics events", () => {
+  test("PANEL_SHOWN once per SOP shown, with the sop, revision_id and context; a re-render or a field edit sends none", async () => {
+    const { page, rec } = await fixturePage();
+    const ctx = ownLead(mqlFields());
+    await setPanel(page, { token: "sdr-token", context: ctx });
+    await waitState(page, "sop");
+    const [shown] = await eventually(() => eventsOf(ctx.recordId).length > 0 && eventsOf(ctx.recordId), "PANEL_SHOWN");
+    assert.equal(shown.type, "PANEL_SHOWN");
+    assert.match(shown.eventId, UUID);
+    assert.equal(shown.sop, MQL_SOP);
+    assert.equal(shown.revisionId, String(server.sops.get("mql-acceptance-handoff").revision));
+    assert.equal(shown.context.recordType, "Lead");
+    assert.equal(shown.context.fields.lead_status, MQL);
+    assert.equal(shown.context.fields.lead_source, "Web");
+    assert.ok(Math.abs(Date.parse(shown.eventTime) - Date.now()) < 10_000);
+    const [batch] = batchesOf(ctx.recordId);
+    assert.equal(batch.parent, "orgs/default");
+    assert.equal(batch.token, "sdr-token");
+
+    // The same SOP again (a field edit re-opens the watch; the panel re-renders): nothing new.
+    await setPanel(page, { context: { ...ctx, fields: { ...ctx.fields, lead_score: 90 } } });
+    await page.waitForTimeout(2600);
+    assert.equal(eventsOf(ctx.recordId).length, 1);
+    // Another SOP on the same record: its own PANEL_SHOWN.
+    await setPanel(page, { context: { ...ctx, fields: { ...ctx.fields, lead_status: SQL } } });
+    const second = await eventually(() => eventsOf(ctx.recordId)[1], "the second PANEL_SHOWN");
+    assert.equal(second.type, "PANEL_SHOWN");
+    assert.equal(second.sop, "orgs/default/sops/first-touch-outreach-cadence");
+    assert.notEqual(second.eventId, shown.eventId);
+    assert.deepEqual(rec.errors, []);
+    sameOrigin(rec);
+    await page.close();
+  });
+
+  test("batched: a step marked done and an asset opened go in one call with PANEL_SHOWN; 20 waiting go at once", async () => {
+    const { page } = await fixturePage();
+    const ctx = ownLead(mqlFields());
+    await setPanel(page, { token: "sdr-token", context: ctx });
+    await waitState(page, "sop");
+    await page.getByRole("button", { name: /Mark step 2 done/ }).click();
+    const done = page.getByRole("button", { name: /^Step 2 done/ });
+    assert.equal(await done.getAttribute("aria-pressed"), "true");
+    assert.equal(await done.innerText(), "✓ Done");
+    // The asset opens in a new tab: keep the test on this origin, the panel's listener still runs.
+    await page.evaluate(() => {
+      const a = document.querySelector("sop-panel").shadowRoot.querySelector(".step-current ul.assets a");
+      a.addEventListener("click", (e) => e.preventDefault());
+      a.click();
+    });
+    await eventually(() => eventsOf(ctx.recordId).length >= 3, "three events");
+    const batches = batchesOf(ctx.recordId);
+    assert.equal(batches.length, 1, "one RecordEvents call");
+    const byType = Object.fromEntries(batches[0].events.map((e) => [e.type, e]));
+    assert.deepEqual(Object.keys(byType).sort(), ["ASSET_OPENED", "PANEL_SHOWN", "STEP_COMPLETED"]);
+    assert.equal(byType.STEP_COMPLETED.stepOrdinal, 2);
+    assert.equal(byType.ASSET_OPENED.assetId, "acceptance-checklist");
+    assert.equal(new Set(batches[0].events.map((e) => e.eventId)).size, 3);
+
+    // 25 first contacts: 20 go without waiting for the 2 s timer, then the other 5.
+    const t0 = Date.now();
+    await page.evaluate(() => {
+      for (let i = 0; i < 25; i++) document.querySelector("sop-panel").recordFirstContact();
+    });
+    await eventually(() => eventsOf(ctx.recordId).filter((e) => e.type === "FIRST_CONTACT").length >= 20, "20 first contacts");
+    assert.ok(Date.now() - t0 < 1500, `the full batch went at once (${Date.now() - t0} ms)`);
+    const calls = batchesOf(ctx.recordId).slice(1);
+    assert.equal(calls[0].events.length, 20);
+    await eventually(() => eventsOf(ctx.recordId).filter((e) => e.type === "FIRST_CONTACT").length === 25, "the other 5");
+    assert.ok(batchesOf(ctx.recordId).every((b) => b.events.length <= 20));
+    await page.close();
+  });
+
+  test("a failed RecordEvents is retried with the same event ids, recorded once, and nothing shows to the rep", async () => {
+    const { page, rec } = await fixturePage();
+    server.analytics.failNext = 1;
+    const ctx = ownLead(mqlFields());
+    await setPanel(page, { token: "sdr-token", context: ctx });
+    await waitState(page, "sop");
+    await eventually(() => batchesOf(ctx.recordId).length >= 2, "the retry", 8000);
+    const [first, retry] = batchesOf(ctx.recordId);
+    assert.deepEqual(retry.events.map((e) => e.eventId), first.events.map((e) => e.eventId), "the same ids");
+    assert.ok(retry.at - first.at >= 700, "after a backoff");
+    const recorded = [...server.analytics.recorded.values()].filter((e) => e.context?.recordId === ctx.recordId);
+    assert.equal(recorded.length, 1, "counted once");
+    assert.equal(await page.evaluate(() => document.querySelector("sop-panel").dataset.state), "sop");
+    assert.equal(await page.locator("sop-panel [role=alert]").count(), 0, "no error shown");
+    assert.deepEqual(rec.errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    await page.close();
+  });
+
+  test("a hanging or failing RecordEvents never blocks rendering", async () => {
+    server.analytics.hang = true;
+    try {
+      const { page } = await fixturePage();
+      const ctx = ownLead(mqlFields());
+      await setPanel(page, { token: "sdr-token", context: ctx });
+      await waitState(page, "sop");
+      await eventually(() => batchesOf(ctx.recordId).length >= 1, "the hanging call");
+      // With the call still out, the rep keeps working: a new status shows its SOP at once.
+      const t0 = Date.now();
+      await setPanel(page, { context: { ...ctx, fields: { ...ctx.fields, lead_status: SQL } } });
+      await page.waitForFunction(() => document.querySelector("sop-panel").shadowRoot.querySelector("h2.title")?.textContent.startsWith("First-Touch"));
+      assert.ok(Date.now() - t0 < 2000, `rendered in ${Date.now() - t0} ms`);
+      await page.getByRole("button", { name: /Mark step 1 done/ }).first().click();
+      assert.equal(await page.locator("sop-panel [role=alert]").count(), 0);
+      await page.close();
+    } finally {
+      server.analytics.hang = false;
+    }
+    server.analytics.failNext = 1000;
+    try {
+      const { page } = await fixturePage();
+      await setPanel(page, { token: "sdr-token", context: ownLead(mqlFields()) });
+      await waitState(page, "sop");
+      await page.waitForTimeout(2500);
+      assert.equal(await page.evaluate(() => document.querySelector("sop-panel").dataset.state), "sop");
+      assert.equal(await page.locator("sop-panel [role=alert]").count(), 0);
+      await page.close();
+    } finally {
+      server.analytics.failNext = 0;
+    }
+  });
+});
+
+describe("status changes: validateTransition and the code picker", () => {
+  /** Starts panel.validateTransition(status) in the page; its result lands in window.__transition. */
+  const startTransition = (page, status) =>
+    page.evaluate((s) => {
+      window.__transition = undefined;
+      document.querySelector("sop-panel").validateTransition(s).then((r) => (window.__transition = r));
+    }, status);
+  const transition = (page) => page.evaluate(() => window.__transition);
+
+  test("rejecting needs a code: the picker lists the SOP's codes, the save resolves only once one is confirmed", async () => {
+    const { page } = await fixturePage();
+    const ctx = ownLead(mqlFields());
+    await setPanel(page, { token: "sdr-token", context: ctx });
+    await waitState(page, "sop");
+    await startTransition(page, REJECTED);
+    const dialog = page.getByRole("dialog", { name: "Choose a disqualification code" });
+    await dialog.waitFor();
+    const radios = dialog.getByRole("radio");
+    assert.equal(await radios.count(), 6);
+    assert.ok(await dialog.getByRole("radio", { name: "Company too small D-TooSmall" }).isVisible());
+    assert.deepEqual(await axeSerious(page), []);
+    await page.waitForTimeout(300);
+    assert.equal(await transition(page), undefined, "pending while the picker is open");
+    // Confirm without a code: told, still pending.
+    await dialog.getByRole("button", { name: "Confirm and save" }).click();
+    assert.equal(await dialog.getByRole("alert").innerText(), "Choose a code first.");
+    assert.equal(await transition(page), undefined);
+    // Keyboard: the first code has focus; arrow to D-WrongRole, then pick D-TooSmall by its label.
+    await page.keyboard.press("ArrowDown");
+    assert.equal(await dialog.getByRole("radio", { name: /D-WrongRole/ }).isChecked(), true);
+    await dialog.getByText("Company too small", { exact: true }).click();
+    await dialog.getByRole("button", { name: "Confirm and save" }).click();
+    await page.waitForFunction(() => window.__transition !== undefined);
+    const r = await transition(page);
+    assert.deepEqual(
+      { allowed: r.allowed, code: r.code, codeLabel: r.codeLabel, checked: r.checked, cancelled: r.cancelled, sop: r.sop },
+      { allowed: true, code: "D-TooSmall", codeLabel: "Company too small", checked: true, cancelled: false, sop: MQL_SOP },
+    );
+    assert.equal(await page.locator("sop-panel dialog").count(), 0, "the picker is gone");
+    const events = await eventually(() => {
+      const e = eventsOf(ctx.recordId);
+      return e.some((x) => x.type === "DISQUALIFIED") && e.some((x) => x.type === "STATUS_CHANGED") && e;
+    }, "DISQUALIFIED and STATUS_CHANGED");
+    const dq = events.find((e) => e.type === "DISQUALIFIED");
+    assert.equal(dq.code, "D-TooSmall");
+    assert.equal(dq.sop, MQL_SOP);
+    assert.equal(dq.revisionId, String(server.sops.get("mql-acceptance-handoff").revision));
+    assert.equal(dq.context.fields.lead_status, MQL, "the record as it was before the change");
+    assert.equal(events.find((e) => e.type === "STATUS_CHANGED").newStatus, REJECTED);
+    await page.close();
+  });
+
+  test("cancel and Escape resolve not allowed, and send nothing; a status that needs no code resolves at once", async () => {
+    const { page } = await fixturePage();
+    const ctx = ownLead(mqlFields());
+    await setPanel(page, { token: "sdr-token", context: ctx });
+    await waitState(page, "sop");
+    await eventually(() => eventsOf(ctx.recordId).length === 1, "PANEL_SHOWN");
+    await startTransition(page, REJECTED);
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await page.waitForFunction(() => window.__transition !== undefined);
+    assert.deepEqual(await page.evaluate(() => [window.__transition.allowed, window.__transition.cancelled]), [false, true]);
+    await startTransition(page, REJECTED);
+    await dialog.waitFor();
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => window.__transition !== undefined);
+    assert.equal((await transition(page)).cancelled, true);
+
+    await startTransition(page, SQL);
+    await page.waitForFunction(() => window.__transition !== undefined);
+    const r = await transition(page);
+    assert.deepEqual([r.allowed, r.code, r.checked], [true, "", true]);
+    assert.equal(await page.locator("sop-panel dialog").count(), 0, "no picker");
+    const changed = await eventually(() => eventsOf(ctx.recordId).find((e) => e.type === "STATUS_CHANGED"), "STATUS_CHANGED");
+    assert.equal(changed.newStatus, SQL);
+    assert.equal(changed.sop, MQL_SOP, "the SOP shown");
+    await page.waitForTimeout(500);
+    assert.deepEqual(eventsOf(ctx.recordId).map((e) => e.type).sort(), ["PANEL_SHOWN", "STATUS_CHANGED"], "nothing from the cancelled ones");
+    await page.close();
+  });
+
+  test("demo page: Save status with the code picker saves only after the code; Log first call records FIRST_CONTACT", async () => {
+    const page = await browser.context.newPage();
+    const rec = record(page);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${server.url}/demo/`);
+    await page.click("#signin-sdr");
+    await waitState(page, "sop");
+    const before = server.analytics.received().length;
+    await page.getByRole("button", { name: "Log first call" }).click();
+    assert.equal(await page.locator("#action-status").innerText(), "First call logged.");
+    await page.selectOption("#new_status", REJECTED);
+    await page.getByRole("button", { name: "Save status" }).click();
+    const dialog = page.getByRole("dialog", { name: "Choose a disqualification code" });
+    await dialog.waitFor();
+    assert.equal(await page.inputValue("#lead_status"), MQL, "not saved while the picker is open");
+    assert.deepEqual(await axeSerious(page, "body"), []);
+    await dialog.getByText("No budget", { exact: true }).click();
+    await dialog.getByRole("button", { name: "Confirm and save" }).click();
+    await page.waitForFunction(() => document.getElementById("lead_status").value.startsWith("Rejected"));
+    assert.equal(await page.locator("#action-status").innerText(), `Saved: ${REJECTED} (D-Budget — No budget).`);
+    const mine = await eventually(() => {
+      const e = server.analytics.received().slice(before).filter((x) => x.context?.recordId === "00Q5e000004DemoAA1");
+      return ["FIRST_CONTACT", "DISQUALIFIED", "STATUS_CHANGED"].every((t) => e.some((x) => x.type === t)) && e;
+    }, "the demo's events");
+    assert.equal(mine.find((e) => e.type === "DISQUALIFIED").code, "D-Budget");
+    assert.equal(mine.find((e) => e.type === "FIRST_CONTACT").sop, MQL_SOP);
+    assert.deepEqual(rec.errors.filter((e) => /Content Security Policy/i.test(e)), [], "no CSP violation");
+    sameOrigin(rec);
+    await page.close();
+  });
+});
+
+describe("search", () => {
+  test("results show the snippet with matched words in <mark>; a snippet with markup stays text", async () => {
+    const { page, rec } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    const box = page.getByRole("searchbox", { name: "Search all procedures" });
+    await box.fill("onerror");
+    await box.press("Enter");
+    await page.locator("sop-panel .search-result").first().waitFor();
+    assert.match(await page.locator("sop-panel .search-status").innerText(), /1 procedure found/);
+    const result = await page.evaluate(() => {
+      const root = document.querySelector("sop-panel").shadowRoot;
+      const item = root.querySelector(".search-result");
+      return {
+        title: item.querySelector(".search-title").textContent,
+        snippet: item.querySelector(".search-snippet").textContent,
+        marks: Array.from(item.querySelectorAll("mark"), (m) => m.textContent),
+        elements: Array.from(item.querySelectorAll(".search-snippet *"), (e) => e.tagName),
+        imgs: root.querySelectorAll("img").length,
+        flag: window.__xss,
+      };
+    });
+    assert.equal(result.title, "Injected Instructions Test");
+    assert.match(result.snippet, /<img src=x onerror="window.__xss=1">/, "the markup is shown as text");
+    assert.deepEqual(result.marks, ["onerror"]);
+    assert.deepEqual([...new Set(result.elements)], ["MARK"], "only <mark> elements");
+    assert.equal(result.imgs, 0);
+    assert.equal(result.flag, undefined);
+
+    await box.fill("acceptance criteria");
+    await box.press("Enter");
+    await page.waitForFunction(() => document.querySelector("sop-panel").shadowRoot.querySelector(".search-title")?.textContent === "MQL Acceptance & Handoff");
+    const marks = await page.locator("sop-panel .search-result").first().locator("mark").allInnerTexts();
+    assert.ok(marks.length > 0 && marks.every((m) => /^(acceptance|criteria)/i.test(m)), `marks: ${marks}`);
+    assert.deepEqual(await axeSerious(page), []);
+    await box.fill("zzqx");
+    await box.press("Enter");
+    await page.waitForFunction(() => /No procedure matches/.test(document.querySelector("sop-panel").shadowRoot.querySelector(".search-status")?.textContent));
+    sameOrigin(rec);
+    await page.close();
+  });
+
+  test("search without a shown SOP takes the org from WhoAmI", async () => {
+    const { page } = await fixturePage();
+    await setPanel(page, { token: "sdr-token", context: leadContext({ industry: "Banking" }, "Account") });
+    await waitState(page, "no-match");
+    const box = page.getByRole("searchbox", { name: "Search all procedures" });
+    await box.fill("cadence");
+    await box.press("Enter");
+    await page.locator("sop-panel .search-result").first().waitFor();
+    assert.ok((await page.locator("sop-panel .search-title").allInnerTexts()).includes("First-Touch Outreach Cadence (Inbound MQL)"));
+    await page.close();
+  });
+});

@@ -7,6 +7,8 @@
 //   vp-token         victor.vp@example.com, VP_SALES
 //   ops-token        sam.ops@example.com, SALES_OPS (an editor: may publish)
 //   slowreview-token a MARKETING_DIRECTOR whose calls never answer (the loading state)
+//   marketing-token  mia.marketing@example.com, MARKETING (the Analytics dashboard)
+// WhoAmI also answers the rep tokens (sdr-token, ae-token: the panel's search asks it).
 import { fromJson, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { WhoAmIResponseSchema, AdminService } from "./gen/sopsidebar/v1/admin_service_pb.js";
@@ -27,6 +29,7 @@ export const REVIEW_USERS = {
   "vp-token": { userId: "victor.vp@example.com", displayName: "Victor VP", roles: ["VP_SALES"] },
   "ops-token": { userId: "sam.ops@example.com", displayName: "Sam Ops", roles: ["SALES_OPS"] },
   "slowreview-token": { userId: "dora.director@example.com", displayName: "Dora Director", roles: ["MARKETING_DIRECTOR"] },
+  "marketing-token": { userId: "mia.marketing@example.com", displayName: "Mia Marketing", roles: ["MARKETING"] },
 };
 const PUBLISHERS = ["SALES_OPS", "ADMIN"];
 const ORG = "orgs/default";
@@ -137,8 +140,16 @@ export function reviewUser(token) {
   return REVIEW_USERS[token];
 }
 
-/** Registers SopService and AdminService on a connect-node router; `auth(ctx)` gives the user. */
-export function reviewRoutes(router, state, auth) {
+const REPS = {
+  "sdr-token": { userId: "demo-sdr@example.com", displayName: "Demo SDR", roles: ["SDR"] },
+  "ae-token": { userId: "demo-ae@example.com", displayName: "Demo AE", roles: ["AE"] },
+};
+
+/**
+ * Registers SopService and AdminService on a connect-node router; `auth(ctx)` gives the user.
+ * `more`: further SopService methods (SearchSops, from test/analytics-server.mjs).
+ */
+export function reviewRoutes(router, state, auth, more = {}) {
   const user = async (ctx) => {
     const u = auth(ctx);
     if (u.token === "slowreview-token") await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
@@ -165,11 +176,13 @@ export function reviewRoutes(router, state, auth) {
   };
   router.service(AdminService, {
     async whoAmI(_req, ctx) {
-      const u = await user(ctx);
+      const rep = REPS[/^Bearer (.+)$/.exec(ctx.requestHeader.get("authorization") ?? "")?.[1]];
+      const u = rep ?? (await user(ctx));
       return fromJson(WhoAmIResponseSchema, { org: ORG, userId: u.userId, displayName: u.displayName, roles: u.roles, token: `${ORG}/tokens/t-${u.userId}` });
     },
   });
   router.service(SopService, {
+    ...more,
     async listSops(_req, ctx) {
       await user(ctx);
       // The basic view: no body, which the fixture has none of anyway.

@@ -21,7 +21,8 @@
 //                                   (like a server's stream deadline)
 //
 // The review console's methods (SopService, AdminService.WhoAmI) and their tokens are in
-// test/review-server.mjs; /console/ serves dist/console.
+// test/review-server.mjs; /console/ serves dist/console. AnalyticsService, ValidateTransition
+// and SearchSops are test/analytics-server.mjs's (the rep tokens above and the console's work).
 //
 // Run by hand: node test/server.mjs [port]
 import { create, equals, fromJson } from "@bufbuild/protobuf";
@@ -39,13 +40,14 @@ import {
   SopMatchSchema,
 } from "./gen/sopsidebar/v1/context_service_pb.js";
 import { ConditionSchema, SopSchema } from "./gen/sopsidebar/v1/sop_pb.js";
+import { analyticsRoutes, createAnalyticsState, searchSops, validateTransition } from "./analytics-server.mjs";
 import { createReviewState, reviewRoutes, reviewUser } from "./review-server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, "..");
 const repo = resolve(pkg, "../..");
 
-export const TOKENS = { SDR: "sdr-token", AE: "ae-token", VP_SALES: "vp-token", MARKETING_DIRECTOR: "director-token", SALES_OPS: "ops-token" };
+export const TOKENS = { SDR: "sdr-token", AE: "ae-token", VP_SALES: "vp-token", MARKETING_DIRECTOR: "director-token", SALES_OPS: "ops-token", MARKETING: "marketing-token" };
 const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR", "resume-token": "SDR", "nowatch-token": "SDR" };
 
 /** The seed SOPs as {id, raw (YAML object), revision}. */
@@ -223,11 +225,12 @@ function sendFile(res, base, rel) {
 /**
  * Starts the server. Options: port (0: any), heartbeatMs (Connect heartbeats), xss (add the
  * hostile fixture SOP). Returns {url, close, publish(id, patch), sops, requests, review} (review:
- * the console's fixture state, test/review-server.mjs).
+ * the console's fixture state, test/review-server.mjs) and analytics (test/analytics-server.mjs).
  */
 export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = true } = {}) {
   const sops = loadSops(xss);
   const review = createReviewState();
+  const analytics = createAnalyticsState();
   const listeners = new Set();
   const drops = new Map();
   const notify = () => {
@@ -257,9 +260,32 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
     return { token, ...u };
   }
 
+  /** A rep's token (auth) or the console's (reviewAuth): {token, role}. */
+  function anyAuth(ctx) {
+    const m = /^Bearer (.+)$/.exec(ctx.requestHeader.get("authorization") ?? "");
+    if (m && reviewUser(m[1])) {
+      const u = reviewAuth(ctx);
+      return { ...u, role: u.roles[0] };
+    }
+    return auth(ctx);
+  }
+
   const routes = (router) => {
-    reviewRoutes(router, review, reviewAuth);
+    reviewRoutes(router, review, reviewAuth, {
+      async searchSops(req, ctx) {
+        const { role } = anyAuth(ctx);
+        if (req.parent !== "orgs/default") throw new ConnectError(`parent: "${req.parent}" not found`, Code.NotFound);
+        return searchSops(sops.values(), role, req.query);
+      },
+    });
+    analyticsRoutes(router, analytics, anyAuth);
     router.service(ContextService, {
+      async validateTransition(req, ctx) {
+        const { role } = auth(ctx);
+        const found = lookup(sops, role, contextFromRequest(req));
+        const matches = found.matches.map((m) => ({ name: m.sop, revisionId: m.revisionId, raw: sops.get(m.sop.split("/").pop()).raw }));
+        return validateTransition(matches, req.newStatus, req.code);
+      },
       async lookupSops(req, ctx) {
         const { role } = auth(ctx);
         return lookup(sops, role, contextFromRequest(req));
@@ -391,6 +417,7 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
     sops,
     requests,
     review,
+    analytics,
     /** Edits a seed SOP's YAML object and "publishes" it: open watches get the new result. */
     publish(id, patch) {
       const entry = sops.get(id);

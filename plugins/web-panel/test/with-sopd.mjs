@@ -9,7 +9,9 @@
 //                                            not skip (SOPD_E2E_REQUIRED)
 //   node test/with-sopd.mjs CMD [ARGS...]    CMD, e.g. node scripts/bench-panel.mjs, or
 //                                            node --test test/e2e-console.test.mjs
-//                                            (ctest's web_console_e2e)
+//                                            (ctest's web_console_e2e) or
+//                                            test/e2e-analytics.test.mjs
+//                                            (ctest's web_analytics_e2e)
 //
 // Environment: SOPD, SOPCTL, SOP_EXAMPLES (as ctest and scripts/bench set them).
 import { execFileSync, spawnSync } from "node:child_process";
