@@ -103,6 +103,17 @@ constexpr absl::string_view kHelpTopicPayload = "type.sopsidebar.dev/sopctl.Help
 constexpr absl::string_view kNameHelp =
     "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org.\n";
 
+// The flags of the analytics commands; `filters`: also --source and --sop
+// (coverage gaps name no lead source or SOP).
+std::vector<FlagSpec> ReportFlags(bool filters) {
+  std::vector<FlagSpec> flags = {{"from", true, false}, {"to", true, false}, {"by", true, false}};
+  if (filters) {
+    flags.push_back({"source", true, true});
+    flags.push_back({"sop", true, false});
+  }
+  return flags;
+}
+
 // Shared by the analytics commands.
 constexpr absl::string_view kReportHelp =
     "  --by DIMS      group by these, comma-separated, in order: week, day, source,\n"
@@ -110,8 +121,8 @@ constexpr absl::string_view kReportHelp =
     "                 (default: one row for everything; coverage: record-type,status)\n"
     "  --from DAY     the first UTC day counted, YYYY-MM-DD (default: 30 days back)\n"
     "  --to DAY       the last UTC day counted (default: today)\n"
-    "  --source S     only records with this lead_source (repeatable)\n"
-    "  --sop NAME     only events of this SOP (full name or bare id)\n"
+    "  --source S     only records with this lead_source (repeatable; not coverage)\n"
+    "  --sop NAME     only events of this SOP, full name or bare id (not coverage)\n"
     "Prints a table, or -o csv (one header line, RFC 4180) or -o json.\n";
 
 // Shared by the rolemap commands, and the fieldmap ones.
@@ -684,11 +695,7 @@ Prints the newest audit event's sequence and hash. Save it elsewhere with
        "analytics sla",
        "first-contact SLA compliance",
        "",
-       {{"from", true, false},
-        {"to", true, false},
-        {"by", true, false},
-        {"source", true, true},
-        {"sop", true, false}},
+       ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics sla [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 First contacts inside the SOP's first_contact_window: count, within, compliance
 and p50 / p90 time to first contact, one row per group. An SDR or AE sees their
@@ -699,11 +706,7 @@ own figures only.
        "analytics codes",
        "disqualification codes and rejection rates",
        "",
-       {{"from", true, false},
-        {"to", true, false},
-        {"by", true, false},
-        {"source", true, true},
-        {"sop", true, false}},
+       ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics codes [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 Records that reached an SOP with disqualification codes, rejections per code,
 and the rejection rate, one row per group.
@@ -713,11 +716,7 @@ and the rejection rate, one row per group.
        "analytics usage",
        "impressions and step completion per SOP",
        "",
-       {{"from", true, false},
-        {"to", true, false},
-        {"by", true, false},
-        {"source", true, true},
-        {"sop", true, false}},
+       ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics usage [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 Impressions, records shown, steps completed (and per step) and assets opened,
 one row per group; --by sop,revision shows whether a new revision changed
@@ -728,11 +727,7 @@ behaviour.
        "analytics coverage",
        "contexts looked up with no matching SOP",
        "",
-       {{"from", true, false},
-        {"to", true, false},
-        {"by", true, false},
-        {"source", true, true},
-        {"sop", true, false}},
+       ReportFlags(/*filters=*/false),
        R"(Usage: sopctl analytics coverage [--by DIMS] [--from DAY] [--to DAY]
 Lookups that matched no SOP, by record type and status (or --by), most first.
 Needs SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES, MARKETING_DIRECTOR or ADMIN.

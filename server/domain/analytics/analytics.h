@@ -35,6 +35,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
+#include "common/auth/permissions.h"
 #include "server/common/clock.h"
 #include "server/domain/analytics/coverage_recorder.h"
 #include "server/domain/analytics/reports.h"
@@ -96,6 +97,13 @@ class Analytics {
   absl::StatusOr<std::pair<std::string, ReportScope>> Scope(
       const Caller& caller, const v1::ReportQuery& query,
       std::vector<v1::AnalyticsDimension> default_group_by = {}) const;
+  // `report_of` the aggregates the query counts, with its days, for a
+  // caller allowed `operation`.
+  template <typename Report>
+  absl::StatusOr<Report> BuildReport(const Caller& caller, const v1::ReportQuery& query,
+                                     Report (*report_of)(const std::vector<ReportGroup>&),
+                                     std::vector<v1::AnalyticsDimension> default_group_by = {},
+                                     Operation operation = Operation::kReadOwnAnalytics) const;
   void FlushLoop();
 
   EventStore* const events_;
