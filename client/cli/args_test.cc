@@ -282,7 +282,7 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(UsageErrorOf({"lookup"}), "lookup needs --record-type, e.g. --record-type Lead");
   EXPECT_EQ(UsageErrorOf({"apply"}), "apply needs -f FILE|DIR");
   EXPECT_EQ(UsageErrorOf({"-o", "yaml", "get", "x"}),
-            "--output: expected text or json, got \"yaml\"");
+            "--output: expected text (or table), json or csv, got \"yaml\"");
   EXPECT_EQ(UsageErrorOf({"--timeout", "10", "get", "x"}),
             "--timeout: expected a positive duration such as 10s, got \"10\"");
   EXPECT_EQ(UsageErrorOf({"list", "--page-size", "0"}),
