@@ -176,6 +176,7 @@ absl::Status InProcessSopd::Restart() {
     search->CatalogChanged();
   });
   ApiExtras extras;
+  extras.analytics = analytics_.get();
   extras.search = search;
   // sopd's own table; a sopd that cannot build it would not start, and every
   // unary call here fails with why.
