@@ -64,9 +64,17 @@ absl::StatusOr<std::unique_ptr<SopSearch>> SopSearch::Create(const SopRegistry* 
                                                              std::unique_ptr<TextIndex> index,
                                                              Options options) {
   std::unique_ptr<SopSearch> search(new SopSearch(registry, std::move(index), options));
-  absl::MutexLock lock(&search->mu_);
-  SOP_RETURN_IF_ERROR(search->SyncLocked());
+  SopSearch* const s = search.get();
+  s->initial_sync_ = std::thread([s] {
+    absl::MutexLock lock(&s->mu_);
+    // A failure leaves the index unsynced: the next search tries again.
+    s->SyncLocked().IgnoreError();
+  });
   return search;
+}
+
+SopSearch::~SopSearch() {
+  if (initial_sync_.joinable()) initial_sync_.join();
 }
 
 absl::Status SopSearch::SyncLocked() {
@@ -148,11 +156,6 @@ absl::StatusOr<v1::SearchSopsResponse> SopSearch::SearchSops(const Caller& calle
     }
   }
   return response;
-}
-
-size_t SopSearch::indexed_count() const {
-  absl::MutexLock lock(&mu_);
-  return indexed_.size();
 }
 
 }  // namespace sopsidebar

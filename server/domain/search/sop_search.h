@@ -8,7 +8,8 @@
 // corrects a query towards an SOP the caller may not read (the visibility
 // of lookups and reads of published SOPs, sop_visibility.h).
 //
-// Keeping up with the catalog: Create indexes the registry's published SOPs;
+// Keeping up with the catalog: Create indexes the registry's published SOPs
+// on a thread of its own;
 // after that the owner calls CatalogChanged from the registry's catalog
 // listener (publish, delete, undelete, visibility change), which only marks
 // the index stale. The next search brings it up to date first (re-indexing
@@ -32,7 +33,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -59,7 +62,10 @@ class SopSearch {
   };
 
   // Indexes the published SOPs of `registry`, which must outlive the
-  // search, into `index` (empty). INTERNAL when the index fails.
+  // search, into `index` (empty), on a thread of its own: start-up does not
+  // wait for it (80k SOPs take seconds), and a search that comes first waits
+  // for, or does, the indexing. A failed indexing is tried again by the next
+  // search.
   static absl::StatusOr<std::unique_ptr<SopSearch>> Create(const SopRegistry* registry,
                                                            std::unique_ptr<TextIndex> index,
                                                            Options options);
@@ -75,8 +81,8 @@ class SopSearch {
   // free; call it from SopRegistry's catalog listener.
   void CatalogChanged() { generation_.fetch_add(1, std::memory_order_release); }
 
-  // How many SOPs the index holds (as of the last search or Create).
-  size_t indexed_count() const;
+  // Waits for the start-up indexing.
+  ~SopSearch();
 
  private:
   SopSearch(const SopRegistry* registry, std::unique_ptr<TextIndex> index, Options options)
@@ -87,6 +93,8 @@ class SopSearch {
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SopRegistry* const registry_;
+  // The start-up indexing.
+  std::thread initial_sync_;
   // Bumped by CatalogChanged.
   std::atomic<uint64_t> generation_{0};
   mutable absl::Mutex mu_;
