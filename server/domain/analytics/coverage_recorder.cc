@@ -14,26 +14,6 @@ namespace sopsidebar {
 
 namespace {
 
-// GroupValue(context, kLeadStatusField) cut to `max_bytes`, without copying
-// a string value (a number is formatted into `number`).
-absl::string_view StatusOf(const v1::CrmContext& context, size_t max_bytes, std::string& number) {
-  static const std::string* const kField = new std::string(kLeadStatusField);
-  auto it = context.fields().find(*kField);
-  if (it == context.fields().end()) return "";
-  const google::protobuf::Value& value = it->second;
-  absl::string_view status;
-  if (value.has_string_value()) {
-    status = value.string_value();
-  } else if (value.has_number_value()) {
-    number.clear();
-    absl::StrAppend(&number, value.number_value());
-    status = number;
-  } else if (value.has_bool_value()) {
-    status = value.bool_value() ? "true" : "false";
-  }
-  return status.substr(0, max_bytes);
-}
-
 // `key` = "{org}\0{record_type}\0{status}", in its existing capacity when
 // it fits (StrAppend's generic path costs more than the appends).
 void SetKey(std::string& key, absl::string_view org, absl::string_view record_type,
@@ -55,7 +35,8 @@ void CoverageRecorder::Unmatched(absl::string_view org, const v1::CrmContext& co
   const absl::string_view record_type =
       absl::string_view(context.record_type()).substr(0, kMaxValueBytes);
   thread_local std::string key, number;
-  const absl::string_view status = StatusOf(context, kMaxValueBytes, number);
+  const absl::string_view status =
+      GroupValueView(context, kLeadStatusField, number).substr(0, kMaxValueBytes);
   SetKey(key, org, record_type, status);
   Shard& shard = shards_[absl::Hash<absl::string_view>{}(key) % shards_.size()];
   absl::MutexLock lock(&shard.mu);

@@ -254,14 +254,26 @@ internal::v1::EventAggregate DeltaOf(const EventFacts& facts, const v1::Sop& rev
   return delta;
 }
 
-std::string GroupValue(const v1::CrmContext& context, absl::string_view field) {
+absl::string_view GroupValueView(const v1::CrmContext& context, absl::string_view field,
+                                 std::string& scratch) {
+  // The field names grouped by are short: the key fits std::string's
+  // inline buffer, so the lookup allocates nothing.
   auto it = context.fields().find(std::string(field));
   if (it == context.fields().end()) return "";
   const google::protobuf::Value& value = it->second;
-  if (value.has_string_value()) return value.string_value().substr(0, kMaxRecordField);
-  if (value.has_number_value()) return absl::StrCat(value.number_value());
+  if (value.has_string_value()) return value.string_value();
+  if (value.has_number_value()) {
+    scratch.clear();
+    absl::StrAppend(&scratch, value.number_value());
+    return scratch;
+  }
   if (value.has_bool_value()) return value.bool_value() ? "true" : "false";
   return "";
+}
+
+std::string GroupValue(const v1::CrmContext& context, absl::string_view field) {
+  std::string scratch;
+  return std::string(GroupValueView(context, field, scratch).substr(0, kMaxRecordField));
 }
 
 }  // namespace sopsidebar

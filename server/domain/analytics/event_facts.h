@@ -87,6 +87,10 @@ internal::v1::EventAggregate DeltaOf(const EventFacts& facts, const v1::Sop& rev
 // A string context field as figures group it: its string, a number as
 // written, "" otherwise.
 std::string GroupValue(const v1::CrmContext& context, absl::string_view field);
+// The same without copying (the lookup hot path): a view of the string, or
+// of `scratch` holding the number as written; valid while both are.
+absl::string_view GroupValueView(const v1::CrmContext& context, absl::string_view field,
+                                 std::string& scratch);
 
 }  // namespace sopsidebar
 
