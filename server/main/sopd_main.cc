@@ -3,6 +3,7 @@
 // token on a stopped sopd's data dir and exits. Flags are parsed here only.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "server/app/bootstrap_admin.h"
 #include "server/app/sopd_server.h"
 #include "server/common/command_line.h"
+#include "server/main/config_file.h"
 
 namespace {
 
@@ -35,7 +37,7 @@ sigset_t BlockShutdownSignals() {
 
 constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 
-usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
+usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--import DIR [--import-overwrite]]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any] [--max-watches-per-token N] [--event-retention-days N]
@@ -88,6 +90,9 @@ ABSL_FLAG(int, event_retention_days,
           absl::ToInt64Hours(sopsidebar::SopdServer::Options().event_retention) / 24,
           "days raw analytics events are kept before compaction drops them (the per-day figures "
           "are kept for good); older events are refused");
+ABSL_FLAG(std::string, config, "",
+          "read flags from this YAML file first (keys: the flag names with underscores, as "
+          "data_dir: /var/lib/sopd); flags on the command line override it");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -100,8 +105,35 @@ struct Flags {
   bool bootstrap_admin = false;
 };
 
-// Exits on --help, --version and usage errors (see ParseCommandLineOrExit).
+// The flags a configuration file may not set: they act once, or name it.
+const std::vector<std::string> kNotInConfigFile = {"config", "bootstrap_admin"};
+
+// Sets the flags --config's file names, before the command line is parsed,
+// so that flags given there override the file. Exits 1 on a bad file.
+sopsidebar::ConfigOrigins ApplyConfigFileOrExit(int argc, char** argv) {
+  auto path = sopsidebar::ConfigFileArgument(
+      std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
+  if (path.ok() && !path->has_value()) return {};
+  auto origins =
+      path.ok() ? sopsidebar::ApplyConfigFile(**path, {__FILE__, kNotInConfigFile}) : path.status();
+  if (!origins.ok()) {
+    std::cerr << "sopd: " << origins.status().message() << std::endl;
+    std::exit(1);
+  }
+  return *std::move(origins);
+}
+
+// " (FILE:LINE)" when the configuration file set flag `name`, for messages
+// about its value.
+std::string Origin(const sopsidebar::ConfigOrigins& origins, const std::string& name) {
+  const auto it = origins.find(name);
+  return it == origins.end() ? "" : absl::StrCat(" (set at ", it->second, ")");
+}
+
+// Exits on --help, --version and usage errors (see ParseCommandLineOrExit)
+// and on a bad configuration file.
 Flags ParseFlags(int argc, char** argv) {
+  const sopsidebar::ConfigOrigins origins = ApplyConfigFileOrExit(argc, argv);
   sopsidebar::ParseCommandLineOrExit(
       argc, argv,
       sopsidebar::CommandLine{"sopd", kUsage, __FILE__,
@@ -120,13 +152,15 @@ Flags ParseFlags(int argc, char** argv) {
   options.insecure_listen_any = absl::GetFlag(FLAGS_insecure_listen_any);
   const int max_watches = absl::GetFlag(FLAGS_max_watches_per_token);
   if (max_watches < 1) {
-    std::cerr << "sopd: --max-watches-per-token must be at least 1" << std::endl;
+    std::cerr << "sopd: --max-watches-per-token must be at least 1"
+              << Origin(origins, "max_watches_per_token") << std::endl;
     std::exit(1);
   }
   options.watches.max_watches_per_token = static_cast<size_t>(max_watches);
   const int retention_days = absl::GetFlag(FLAGS_event_retention_days);
   if (retention_days < 1) {
-    std::cerr << "sopd: --event-retention-days must be at least 1" << std::endl;
+    std::cerr << "sopd: --event-retention-days must be at least 1"
+              << Origin(origins, "event_retention_days") << std::endl;
     std::exit(1);
   }
   options.event_retention = absl::Hours(24) * retention_days;
@@ -137,7 +171,8 @@ Flags ParseFlags(int argc, char** argv) {
   options.http.public_url = absl::GetFlag(FLAGS_http_public_url);
   options.http.threads = absl::GetFlag(FLAGS_http_threads);
   if (options.http.threads < 1) {
-    std::cerr << "sopd: --http-threads must be at least 1" << std::endl;
+    std::cerr << "sopd: --http-threads must be at least 1"
+              << Origin(origins, "http_threads") << std::endl;
     std::exit(1);
   }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
