@@ -45,6 +45,14 @@ CMAKE_ONLY = {
         "the Lightning component under npm sfdx-lwc-jest",
     "tests:hubspot_plugin_test":
         "the HubSpot card under npm vitest",
+    # What cmake --install and cpack make from the CMake build tree, and the
+    # shipped configuration with that tree's sopd; Bazel builds no package.
+    "tests/packaging:config_file_e2e":
+        "sopd --config and the shipped default configuration (CMake's sopd)",
+    "tests/packaging:install_layout":
+        "cmake --install's layout and the systemd unit",
+    "tests/packaging:deb_install":
+        "cpack's .deb installed in a debootstrapped Debian 12 (root, network once)",
 }
 BAZEL_ONLY = {
     # A test-only header library; CMake finds the header on the include path.
