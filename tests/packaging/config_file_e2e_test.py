@@ -130,13 +130,15 @@ class ConfigFileTest(unittest.TestCase):
     def test_the_shipped_default_config_starts_sopd(self):
         prefix = os.path.join(self.tmp, "usr")
         os.makedirs(os.path.join(prefix, "share/sopsidebar/web"))
-        with open(DEFAULT_CONFIG) as f:
-            text = f.read().replace("@SOP_PREFIX@", prefix)
-        config = self.write("default.yaml", text)
-        # Its data dir and ports are the system's: the command line overrides them.
         data_dir = os.path.join(self.tmp, "data")
-        log = self.start("--config", config, "--data-dir", data_dir,
-                         "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0")
+        with open(DEFAULT_CONFIG) as f:
+            text = f.read()
+        # Its data dir and ports are the system's: this copy uses its own.
+        for system, ours in (("@SOP_PREFIX@", prefix), ("data_dir: /var/lib/sopd", "data_dir: " + data_dir),
+                             ("127.0.0.1:50051", "127.0.0.1:0"), ("127.0.0.1:8080", "127.0.0.1:0")):
+            self.assertIn(system, text)
+            text = text.replace(system, ours)
+        log = self.start("--config", self.write("default.yaml", text))
         print(log, end="")
         self.assertIn("data_dir=%s " % data_dir, log)
         self.assertIn("(plaintext, loopback only)", log)

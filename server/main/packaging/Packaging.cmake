@@ -65,6 +65,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends: the runtime libraries, as dpkg-shlibdeps finds them (dpkg-dev);
 # passwd for the sopd user.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The binaries without their debug info (RelWithDebInfo keeps it in the build).
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${SOP_PACKAGING_DIR}/conffiles ${SOP_PACKAGING_DIR}/postinst ${SOP_PACKAGING_DIR}/prerm
