@@ -171,8 +171,8 @@ Flags ParseFlags(int argc, char** argv) {
   options.http.public_url = absl::GetFlag(FLAGS_http_public_url);
   options.http.threads = absl::GetFlag(FLAGS_http_threads);
   if (options.http.threads < 1) {
-    std::cerr << "sopd: --http-threads must be at least 1"
-              << Origin(origins, "http_threads") << std::endl;
+    std::cerr << "sopd: --http-threads must be at least 1" << Origin(origins, "http_threads")
+              << std::endl;
     std::exit(1);
   }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);

@@ -134,8 +134,10 @@ class ConfigFileTest(unittest.TestCase):
         with open(DEFAULT_CONFIG) as f:
             text = f.read()
         # Its data dir and ports are the system's: this copy uses its own.
-        for system, ours in (("@SOP_PREFIX@", prefix), ("data_dir: /var/lib/sopd", "data_dir: " + data_dir),
-                             ("127.0.0.1:50051", "127.0.0.1:0"), ("127.0.0.1:8080", "127.0.0.1:0")):
+        for system, ours in (("@SOP_PREFIX@", prefix),
+                             ("data_dir: /var/lib/sopd", "data_dir: " + data_dir),
+                             ("127.0.0.1:50051", "127.0.0.1:0"),
+                             ("127.0.0.1:8080", "127.0.0.1:0")):
             self.assertIn(system, text)
             text = text.replace(system, ours)
         log = self.start("--config", self.write("default.yaml", text))

@@ -132,6 +132,14 @@ IFS=: read -r _ _ uid _ _ home shell <<<"${passwd:-x:x:0:x:x:x:x}"
 echo "ok: user sopd uid=$uid home=$home shell=$shell"
 in_root dpkg-query -W -f='${Conffiles}\n' sopsidebar | grep -q '/etc/sopsidebar/sopd.yaml' ||
   fail "dpkg does not list /etc/sopsidebar/sopd.yaml as a conffile"
+# Enabled as dh_installsystemd would (deb-systemd-helper; systemd does not
+# run here, so nothing is started).
+wants=/etc/systemd/system/multi-user.target.wants/sopd.service
+if [[ $(readlink "$root$wants") == */systemd/system/sopd.service ]]; then
+  echo "ok: enabled ($wants)"
+else
+  fail "postinst did not enable sopd.service ($wants)"
+fi
 
 # 5. sopd started as the unit starts it: its ExecStart, User, Group,
 # WorkingDirectory and UMask, without privileges.
@@ -140,41 +148,48 @@ setting() { sed -n "s/^$1=//p" "$unit" | tail -1; }
 exec_start=$(setting ExecStart)
 user=$(setting User)
 group=$(setting Group)
+workdir=$(setting WorkingDirectory)
+umask_value=$(setting UMask)
 echo "deb_install: starting '$exec_start' as $user:$group in a network namespace of its own"
 t=$(now_ms)
-export root exec_start user group
-unshare --net bash -c '
+export root exec_start user group workdir umask_value
+# At most 2 minutes: sopd must start, answer and stop on SIGTERM by then.
+timeout 120 unshare --net bash -c '
   set -euo pipefail
   ip link set lo up
   chroot "$root" /usr/bin/setpriv --reuid="$user" --regid="$group" --init-groups \
     --inh-caps=-all --bounding-set=-all --no-new-privs \
-    /usr/bin/env -i PATH=/usr/bin:/bin HOME=/var/lib/sopd \
-    /bin/sh -c "cd $(sed -n "s/^WorkingDirectory=//p" "$root/usr/lib/systemd/system/sopd.service") \
-                && umask $(sed -n "s/^UMask=//p" "$root/usr/lib/systemd/system/sopd.service") \
-                && exec $exec_start" 2>"$root/tmp/sopd.log" &
+    /usr/bin/env -i PATH=/usr/bin:/bin HOME="$workdir" \
+    /bin/sh -c "cd $workdir && umask $umask_value && exec $exec_start" 2>"$root/tmp/sopd.log" &
   pid=$!
   for _ in $(seq 150); do
     grep -q "listening on" "$root/tmp/sopd.log" && break
     kill -0 $pid 2>/dev/null || break
     sleep 0.1
   done
-  grep -q "listening on" "$root/tmp/sopd.log" || { echo "sopd did not start:"; cat "$root/tmp/sopd.log"; exit 1; }
+  if ! grep -q "listening on" "$root/tmp/sopd.log"; then
+    echo "sopd did not start:"
+    cat "$root/tmp/sopd.log"
+    exit 1
+  fi
   date +%s%N >"$root/tmp/started"
-  chroot "$root" /usr/bin/sopctl --token-file /var/lib/sopd/admin.token whoami >"$root/tmp/whoami" 2>&1 \
-    || { echo "sopctl whoami failed:"; cat "$root/tmp/whoami"; kill -TERM $pid; exit 1; }
-  chroot "$root" /usr/bin/sopctl --token-file /var/lib/sopd/admin.token list >"$root/tmp/list" 2>&1 || true
-  curl -sf -o /dev/null -w "%{http_code}" http://127.0.0.1:8080/panel/sop-panel.js >"$root/tmp/panel" || true
+  chroot "$root" /usr/bin/sopctl --token-file /var/lib/sopd/admin.token whoami \
+    >"$root/tmp/whoami" 2>&1 || true
+  curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:8080/panel/sop-panel.js \
+    >"$root/tmp/panel" || true
   ps -o uid=,gid= -p $pid >"$root/tmp/ps" || true
   kill -TERM $pid
   wait $pid
-' >"$work/run.log" 2>&1 || { cat "$work/run.log" "$root/tmp/sopd.log" >&2; fail "sopd did not run"; }
+' >"$work/run.log" 2>&1 ||
+  { cat "$work/run.log" "$root/tmp/sopd.log" >&2; fail "sopd did not run"; }
 start_ms=$((($(cat "$root/tmp/started" 2>/dev/null || date +%s%N) / 1000000) - t))
 sed 's/^/  sopd: /' "$root/tmp/sopd.log"
 sed 's/^/  sopctl whoami: /' "$root/tmp/whoami" 2>/dev/null || true
 grep -q "listening on 127.0.0.1:50051" "$root/tmp/sopd.log" ||
   fail "sopd did not listen on the default configuration's 127.0.0.1:50051"
 grep -q "data_dir=/var/lib/sopd" "$root/tmp/sopd.log" || fail "sopd's data dir is not /var/lib/sopd"
-grep -qi "admin" "$root/tmp/whoami" 2>/dev/null || fail "sopctl whoami did not answer as the admin"
+grep -Eq "^Server admin: +yes" "$root/tmp/whoami" 2>/dev/null ||
+  fail "sopctl whoami did not answer as the server admin"
 [[ $(cat "$root/tmp/panel" 2>/dev/null) == 200 ]] ||
   fail "the gateway did not serve /panel/sop-panel.js (HTTP $(cat "$root/tmp/panel" 2>/dev/null))"
 ran_as=$(xargs <"$root/tmp/ps" 2>/dev/null || true)
@@ -187,11 +202,12 @@ expect /var/lib/sopd/admin.token sopd:sopd 600
 
 # 6. Purge: the package's files go, the data (SOP history, audit trail) stays.
 t=$(now_ms)
-in_root dpkg --purge sopsidebar >"$work/purge.log" 2>&1 || { cat "$work/purge.log" >&2; fail "purge failed"; }
+in_root dpkg --purge sopsidebar >"$work/purge.log" 2>&1 ||
+  { cat "$work/purge.log" >&2; fail "purge failed"; }
 purge_ms=$(($(now_ms) - t))
 for gone in /usr/bin/sopd /usr/bin/sopctl /etc/sopsidebar/sopd.yaml \
-  /usr/lib/systemd/system/sopd.service /usr/share/sopsidebar; do
-  [[ ! -e $root$gone ]] || fail "$gone is left after purge"
+  /usr/lib/systemd/system/sopd.service /usr/share/sopsidebar "$wants"; do
+  [[ ! -e $root$gone && ! -L $root$gone ]] || fail "$gone is left after purge"
 done
 [[ -d $root/var/lib/sopd/db ]] || fail "purge deleted the data dir /var/lib/sopd"
 echo "ok: purged; /var/lib/sopd kept"

@@ -67,7 +67,8 @@ done
 # exist, so the copy checked runs the staged sopd. A warning (an unknown key,
 # a value it ignores) fails the test as an error does.
 mkdir "$stage/verify"
-sed "s|^ExecStart=/usr/bin/sopd|ExecStart=$stage/usr/bin/sopd|" "$unit" >"$stage/verify/sopd.service"
+sed "s|^ExecStart=/usr/bin/sopd|ExecStart=$stage/usr/bin/sopd|" "$unit" \
+  >"$stage/verify/sopd.service"
 if verify=$(systemd-analyze verify "$stage/verify/sopd.service" 2>&1) && [[ -z $verify ]]; then
   echo "ok: systemd-analyze verify sopd.service: no warnings"
 else
