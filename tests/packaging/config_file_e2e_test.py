@@ -162,6 +162,10 @@ class ConfigFileTest(unittest.TestCase):
             self.assertEqual(sorted(flags - keys), [], "flags missing from " + where)
             self.assertEqual(sorted(keys - flags), [], "keys in %s that are not flags" % where)
         self.assertEqual(sorted(flags - table), [], "flags missing from OPERATIONS.md's table")
+        # The example's values are ones sopd takes: with --help, sopd reads
+        # the file, then prints its help and exits 0.
+        result = run_sopd("--config", self.write("example.yaml", "".join(blocks)), "--help")
+        self.assertEqual(result.returncode, 0, result.stderr)
 
 
 if __name__ == "__main__":
