@@ -84,8 +84,7 @@ class PowerCutFileSystem::File : public rocksdb::FSWritableFileOwnerWrapper {
     if (!fs_->powered_) return PowerIsOff();
     return target()->Flush(options, dbg);
   }
-  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
-                         rocksdb::IODebugContext* dbg) override {
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
     absl::MutexLock lock(&fs_->mu_);
     if (!fs_->Tick()) return PowerIsOff();
     rocksdb::IOStatus s = target()->Sync(options, dbg);
