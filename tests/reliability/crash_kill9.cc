@@ -289,16 +289,18 @@ struct Writer {
       return keep(response->sop());
     });
     if (!published) return false;
-    return Do(Kind::kEvents, id, [&]() -> absl::StatusOr<std::string> {
-             absl::StatusOr<v1::RecordEventsResponse> response =
-                 writer->RecordEvents(EventBatch(id, *published));
-             if (!response.ok()) return response.status();
-             if (response->recorded() != kEventsPerBatch) {
-               return absl::InternalError(
-                   absl::StrCat("recorded ", response->recorded(), " of ", kEventsPerBatch));
-             }
-             return *published;
-           }).has_value();
+    return Do(Kind::kEvents, id,
+              [&]() -> absl::StatusOr<std::string> {
+                absl::StatusOr<v1::RecordEventsResponse> response =
+                    writer->RecordEvents(EventBatch(id, *published));
+                if (!response.ok()) return response.status();
+                if (response->recorded() != kEventsPerBatch) {
+                  return absl::InternalError(
+                      absl::StrCat("recorded ", response->recorded(), " of ", kEventsPerBatch));
+                }
+                return *published;
+              })
+        .has_value();
   }
 };
 
@@ -518,10 +520,11 @@ absl::StatusOr<Tokens> MakeTokens(const std::string& address, const std::string&
 }
 
 int Run(const Config& config) {
-  const std::string dir = config.dir.empty() ? (std::filesystem::temp_directory_path() /
-                                                absl::StrCat("crash_kill9-", ::getpid()))
-                                                   .string()
-                                             : config.dir;
+  const std::string dir =
+      config.dir.empty()
+          ? (std::filesystem::temp_directory_path() / absl::StrCat("crash_kill9-", ::getpid()))
+                .string()
+          : config.dir;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string data_dir = dir + "/data";
@@ -551,9 +554,8 @@ int Run(const Config& config) {
   bool failed = false;
   const absl::Time start = absl::Now();
   for (int round = 1; round <= config.rounds && !failed; ++round) {
-    const int64_t kill_after =
-        std::uniform_int_distribution<int64_t>(std::max(1, config.writes / 4),
-                                               config.writes)(random);
+    const int64_t kill_after = std::uniform_int_distribution<int64_t>(
+        std::max(1, config.writes / 4), config.writes)(random);
     std::atomic<int64_t> acked = 0;
     std::atomic<bool> stop = false, killed = false;
     std::vector<Writer> writers(config.clients);
@@ -583,8 +585,7 @@ int Run(const Config& config) {
     const double seconds = absl::ToDoubleSeconds(absl::Now() - round_start);
     for (const Writer& w : writers) {
       if (!w.unexpected.empty()) {
-        std::printf("round %d: a call failed while sopd was up: %s\n", round,
-                    w.unexpected.c_str());
+        std::printf("round %d: a call failed while sopd was up: %s\n", round, w.unexpected.c_str());
         failed = true;
       }
     }

@@ -3,8 +3,9 @@
 // revision in one batch) and analytics events (event + mark + aggregate
 // delta in one batch) through it, cuts the power after a random number of
 // file operations (sometimes while the store is still opening), drops
-// every byte and directory entry that was never synced, reopens and checks
-// the store against what the writers were told:
+// every byte and directory entry that was never synced, and the next round
+// (or the final check) reopens and checks the store against what the
+// writers were told:
 //   lost      an acknowledged write that is not there;
 //   partial   part of one write without the rest (a revision without its
 //             head, an event without its mark or its count);
@@ -253,20 +254,54 @@ int Run(const Config& config) {
   // Group commit makes it about one file operation per write, plus the
   // open's: most cuts land while the writers write.
   const int64_t span = 60 + int64_t{config.writers} * config.writes;
+  auto add = [&](const Findings& found) {
+    total.lost += found.lost;
+    total.partial += found.partial;
+    total.phantom += found.phantom;
+  };
+  auto drop = [&](int round) -> bool {
+    absl::StatusOr<PowerCutFileSystem::Losses> losses = fs->DropUnsyncedData();
+    if (!losses.ok()) {
+      std::printf("round %d: %s\n", round, losses.status().ToString().c_str());
+      return false;
+    }
+    bytes_dropped += losses->bytes_dropped;
+    files_deleted += losses->files_deleted;
+    files_restored += losses->files_restored;
+    return true;
+  };
+  // Each round opens the store with the cut already planned (so that some
+  // cuts hit the open itself), checks what the previous cut left, writes
+  // until the cut, and closes.
   for (int round = 1; round <= config.rounds; ++round) {
     const int64_t cut_after = std::uniform_int_distribution<int64_t>(0, span)(random);
     fs->CutPowerAfter(cut_after);
     absl::StatusOr<std::unique_ptr<RocksDbStore>> store = RocksDbStore::Open(dir, options);
+    const bool cut_in_open = !store.ok();
+    if (cut_in_open) {
+      ++cuts_in_open;
+      if (!drop(round)) return 1;
+      store = RocksDbStore::Open(dir, options);
+    }
+    if (!store.ok()) {
+      std::printf("round %d: the store does not open after the cut: %s\n", round,
+                  store.status().ToString().c_str());
+      return 1;
+    }
+    absl::StatusOr<Findings> found = Check(**store, expected);
+    if (!found.ok()) {
+      std::printf("round %d: check failed: %s\n", round, found.status().ToString().c_str());
+      return 1;
+    }
+    add(*found);
     std::atomic<int64_t> acked = 0;
-    if (store.ok()) {
+    if (!cut_in_open) {
       std::vector<std::thread> writers;
       for (int w = 0; w < config.writers; ++w) {
         writers.emplace_back(Write, std::ref(**store), w, config.writes, std::ref(expected[w]),
                              &acked);
       }
       for (std::thread& t : writers) t.join();
-    } else {
-      ++cuts_in_open;
     }
     int64_t unknown = 0;
     for (const Expected& e : expected) {
@@ -275,40 +310,35 @@ int Run(const Config& config) {
     }
     fs->CutPower();
     store = absl::StatusOr<std::unique_ptr<RocksDbStore>>(nullptr);
-    absl::StatusOr<PowerCutFileSystem::Losses> losses = fs->DropUnsyncedData();
-    if (!losses.ok()) {
-      std::fprintf(stderr, "crash_unsynced: round %d: %s\n", round,
-                   std::string(losses.status().message()).c_str());
-      return 1;
-    }
-    absl::StatusOr<std::unique_ptr<RocksDbStore>> reopened = RocksDbStore::Open(dir, options);
-    if (!reopened.ok()) {
-      std::printf("round %d: the store does not open after the cut: %s\n", round,
-                  reopened.status().ToString().c_str());
-      return 1;
-    }
-    absl::StatusOr<Findings> found = Check(**reopened, expected);
-    if (!found.ok()) {
-      std::printf("round %d: check failed: %s\n", round, found.status().ToString().c_str());
-      return 1;
-    }
-    reopened = absl::StatusOr<std::unique_ptr<RocksDbStore>>(nullptr);
+    const uint64_t dropped_before = bytes_dropped;
+    if (!drop(round)) return 1;
     std::printf(
-        "round %d: cut_after=%lld%s acked=%lld unknown=%lld dropped_bytes=%llu "
-        "deleted_files=%d restored_files=%d lost=%lld partial=%lld phantom=%lld\n",
-        round, static_cast<long long>(cut_after), store.ok() ? "" : " (in open)",
-        static_cast<long long>(acked.load()), static_cast<long long>(unknown),
-        static_cast<unsigned long long>(losses->bytes_dropped), losses->files_deleted,
-        losses->files_restored, static_cast<long long>(found->lost),
-        static_cast<long long>(found->partial), static_cast<long long>(found->phantom));
-    total.lost += found->lost;
-    total.partial += found->partial;
-    total.phantom += found->phantom;
+        "round %d: found lost=%lld partial=%lld phantom=%lld; cut_after=%lld%s acked=%lld "
+        "unknown=%lld dropped_bytes=%llu\n",
+        round, static_cast<long long>(found->lost), static_cast<long long>(found->partial),
+        static_cast<long long>(found->phantom), static_cast<long long>(cut_after),
+        cut_in_open ? " (in open)" : "", static_cast<long long>(acked.load()),
+        static_cast<long long>(unknown),
+        static_cast<unsigned long long>(bytes_dropped - dropped_before));
     total_acked += acked.load();
     total_unknown += unknown;
-    bytes_dropped += losses->bytes_dropped;
-    files_deleted += losses->files_deleted;
-    files_restored += losses->files_restored;
+  }
+  {
+    absl::StatusOr<std::unique_ptr<RocksDbStore>> store = RocksDbStore::Open(dir, options);
+    if (!store.ok()) {
+      std::printf("final: the store does not open after the cut: %s\n",
+                  store.status().ToString().c_str());
+      return 1;
+    }
+    absl::StatusOr<Findings> found = Check(**store, expected);
+    if (!found.ok()) {
+      std::printf("final: check failed: %s\n", found.status().ToString().c_str());
+      return 1;
+    }
+    add(*found);
+    std::printf("final check: lost=%lld partial=%lld phantom=%lld\n",
+                static_cast<long long>(found->lost), static_cast<long long>(found->partial),
+                static_cast<long long>(found->phantom));
   }
   std::filesystem::remove_all(dir);
   std::printf(

@@ -216,10 +216,11 @@ absl::StatusOr<Findings> Check(client::Client& client, const std::string& sop,
 }
 
 int Run(const Config& config) {
-  const std::string dir = config.dir.empty() ? (std::filesystem::temp_directory_path() /
-                                                absl::StrCat("lost_update-", ::getpid()))
-                                                   .string()
-                                             : config.dir;
+  const std::string dir =
+      config.dir.empty()
+          ? (std::filesystem::temp_directory_path() / absl::StrCat("lost_update-", ::getpid()))
+                .string()
+          : config.dir;
   std::filesystem::remove_all(dir);
   std::printf("lost_update: clients=%d updates_per_client=%d rounds=%d dir=%s\n", config.clients,
               config.updates, config.rounds, dir.c_str());
@@ -262,8 +263,8 @@ int Run(const Config& config) {
     std::vector<ClientResult> results(config.clients);
     std::vector<std::thread> threads;
     for (int c = 0; c < config.clients; ++c) {
-      threads.emplace_back(RunClient, ClientFor(address, tokens[c]), sop->name(), c,
-                           config.updates, &results[c]);
+      threads.emplace_back(RunClient, ClientFor(address, tokens[c]), sop->name(), c, config.updates,
+                           &results[c]);
     }
     for (std::thread& t : threads) t.join();
     const double seconds = absl::ToDoubleSeconds(absl::Now() - round_start);

@@ -39,8 +39,8 @@ class SopdProcess {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe");
     const std::vector<std::string> args = {
-        sopd, "--data-dir", data_dir, "--grpc-listen", "127.0.0.1:0", "--http-listen",
-        "127.0.0.1:0"};
+        sopd,          "--data-dir",    data_dir,     "--grpc-listen",
+        "127.0.0.1:0", "--http-listen", "127.0.0.1:0"};
     std::vector<char*> argv;
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
