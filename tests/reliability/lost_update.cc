@@ -315,6 +315,7 @@ int Run(const Config& config) {
 }  // namespace sopsidebar
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Figures appear as each round ends.
   sopsidebar::Config config;
   if (!sopsidebar::ParseFlags(argc, argv, &config)) return 2;
   return sopsidebar::Run(config);
