@@ -172,6 +172,32 @@ v1::RecordEventsRequest EventBatch(const std::string& id, const std::string& rev
   return request;
 }
 
+// The create of SOP `id`, the same each time it is sent.
+v1::CreateSopRequest CreateRequest(const std::string& id) {
+  v1::CreateSopRequest r;
+  r.set_parent("orgs/default");
+  r.set_sop_id(id);
+  r.set_request_id(absl::StrCat("create-", id));
+  r.mutable_sop()->set_title(Title(id));
+  r.mutable_sop()->set_owner("Sales Ops");
+  r.mutable_sop()->add_required_approver_roles(v1::MARKETING_DIRECTOR);
+  auto* rule = r.mutable_sop()->add_targeting_rules();
+  rule->add_record_types("Lead");
+  auto* condition = rule->add_conditions();
+  condition->set_field("kill9_key");
+  condition->mutable_equals()->set_string_value(id);
+  return r;
+}
+
+// The writer (client number) of SOP "k9-r{round}-c{client}-{n}".
+int WriterOf(const std::string& id) {
+  const size_t at = id.find("-c");
+  int writer = -1;
+  if (at == std::string::npos) return writer;
+  const std::string rest = id.substr(at + 2);
+  return absl::SimpleAtoi(rest.substr(0, rest.find('-')), &writer) ? writer : -1;
+}
+
 client::Client ClientFor(const std::string& address, const std::string& token) {
   client::ConnectionOptions options;
   options.target = address;
@@ -235,21 +261,7 @@ struct Writer {
       etag = sop->etag();
       return sop->revision_id();
     };
-    if (!Do(Kind::kCreate, id, [&] {
-          v1::CreateSopRequest r;
-          r.set_parent("orgs/default");
-          r.set_sop_id(id);
-          r.set_request_id(absl::StrCat("create-", id));
-          r.mutable_sop()->set_title(Title(id));
-          r.mutable_sop()->set_owner("Sales Ops");
-          r.mutable_sop()->add_required_approver_roles(v1::MARKETING_DIRECTOR);
-          auto* rule = r.mutable_sop()->add_targeting_rules();
-          rule->add_record_types("Lead");
-          auto* condition = rule->add_conditions();
-          condition->set_field("kill9_key");
-          condition->mutable_equals()->set_string_value(id);
-          return keep(writer->CreateSop(r));
-        })) {
+    if (!Do(Kind::kCreate, id, [&] { return keep(writer->CreateSop(CreateRequest(id))); })) {
       return false;
     }
     if (!Do(Kind::kUpdate, id, [&] {
@@ -311,6 +323,7 @@ struct Findings {
   int64_t sops = 0;
   int64_t acked = 0;
   int64_t unknown = 0;
+  int64_t creates_resent = 0;
 };
 
 struct SopRecord {
@@ -357,8 +370,9 @@ absl::StatusOr<std::map<std::string, SopRecord>> ReadExpected(const std::string&
 }
 
 // Checks every SOP of the expected-state file on the restarted sopd.
-absl::StatusOr<Findings> Check(client::Client& admin, ExpectedStateFile& expected,
-                               std::vector<std::string>* problems) {
+absl::StatusOr<Findings> Check(const std::string& address, const Tokens& tokens,
+                               ExpectedStateFile& expected, std::vector<std::string>* problems) {
+  client::Client admin = ClientFor(address, tokens.admin);
   absl::StatusOr<std::map<std::string, SopRecord>> sops = ReadExpected(expected.path());
   if (!sops.ok()) return sops.status();
   Findings found;
@@ -398,6 +412,30 @@ absl::StatusOr<Findings> Check(client::Client& admin, ExpectedStateFile& expecte
       head_revision = RevisionNumber(head->revision_id());
     } else if (head.status().code() != absl::StatusCode::kNotFound) {
       return head.status();
+    }
+    // A create in flight at the kill, sent again with its request_id by its
+    // writer: it must answer with the SOP it made, if it made one, and never
+    // make a second.
+    if (record.tried.count(Kind::kCreate) && !record.acked.count(Kind::kCreate)) {
+      const int writer = WriterOf(id);
+      if (writer < 0 || writer >= static_cast<int>(tokens.writers.size())) {
+        return absl::DataLossError(absl::StrCat("no writer for ", id));
+      }
+      absl::StatusOr<v1::Sop> again =
+          ClientFor(address, tokens.writers[writer]).CreateSop(CreateRequest(id));
+      if (!again.ok()) return again.status();
+      ++found.creates_resent;
+      if (head_revision > 0 && again->revision_id() != head->revision_id()) {
+        problem(&found.duplicated, 1,
+                absl::StrCat(id, ": the create sent again answered revision ", again->revision_id(),
+                             ", head at ", head_revision));
+      }
+      if (head_revision == 0) {
+        head = again;
+        head_revision = RevisionNumber(again->revision_id());
+        record.acked[Kind::kCreate] = head_revision;
+        expected.Append(absl::StrCat("ack create ", id, " ", head_revision), true);
+      }
     }
     if (record.settled && head_revision != *record.settled) {
       problem(head_revision < *record.settled ? &found.lost : &found.duplicated, 1,
@@ -601,7 +639,7 @@ int Run(const Config& config) {
     const double restart_seconds = absl::ToDoubleSeconds(absl::Now() - restart);
     client::Client admin = ClientFor((*sopd)->address(), tokens->admin);
     std::vector<std::string> problems;
-    absl::StatusOr<Findings> found = Check(admin, expected, &problems);
+    absl::StatusOr<Findings> found = Check((*sopd)->address(), *tokens, expected, &problems);
     if (!found.ok()) {
       std::printf("round %d: check failed: %s\n", round, found.status().ToString().c_str());
       return 1;
@@ -613,13 +651,15 @@ int Run(const Config& config) {
     for (const std::string& p : problems) std::printf("  %s\n", p.c_str());
     std::printf(
         "round %d: killed_by_sigkill=%s acked_this_round=%lld writes_per_s=%.0f restart_s=%.2f "
-        "sops=%lld acked_total=%lld in_flight=%lld lost=%lld partial=%lld duplicated=%lld "
+        "sops=%lld acked_total=%lld in_flight=%lld creates_resent=%lld lost=%lld partial=%lld "
+        "duplicated=%lld "
         "audit=%s (%lld events)\n",
         round, killed_by_signal ? "yes" : "no", static_cast<long long>(acked.load()),
         acked.load() / std::max(seconds, 1e-3), restart_seconds,
         static_cast<long long>(found->sops), static_cast<long long>(found->acked),
-        static_cast<long long>(found->unknown), static_cast<long long>(found->lost),
-        static_cast<long long>(found->partial), static_cast<long long>(found->duplicated),
+        static_cast<long long>(found->unknown), static_cast<long long>(found->creates_resent),
+        static_cast<long long>(found->lost), static_cast<long long>(found->partial),
+        static_cast<long long>(found->duplicated),
         audit_ok ? "intact" : (audit.ok() ? audit->problem().c_str() : "unreadable"),
         audit.ok() ? static_cast<long long>(audit->events_checked()) : 0LL);
     if (!audit_ok || !killed_by_signal) failed = true;
