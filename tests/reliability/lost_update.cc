@@ -36,7 +36,6 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "client/connection.h"
-#include "common/model/names.h"
 #include "tests/reliability/sopd_process.h"
 
 namespace sopsidebar {
