@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/storage/rocksdb_store.h"
 
 namespace sopsidebar {
 namespace {
@@ -139,6 +140,53 @@ TEST_F(PowerCutFileSystemTest, EveryWriteAfterTheCutFailsAndChangesNothing) {
   EXPECT_EQ(Read("log"), "one|");
   EXPECT_FALSE(std::filesystem::exists(Path("late")));
   EXPECT_TRUE(fs_->powered());
+}
+
+SopWrite TitleWrite(const std::string& title) {
+  SopWrite write;
+  const SopName name{"default", "power-cut"};
+  write.head.set_name(name.Full());
+  write.head.set_title(title);
+  write.head.set_revision_id("1");
+  write.revision.set_name(RevisionName{name, 1}.Full());
+  *write.revision.mutable_snapshot() = write.head;
+  return write;
+}
+
+// The store's durability promise, and that this file system is what shows
+// it: a synced write survives the cut, an unsynced one does not.
+TEST_F(PowerCutFileSystemTest, AStoreWriteAcknowledgedWithSyncSurvivesTheCut) {
+  RocksDbStore::Options options;
+  options.env = PowerCutFileSystem::NewEnv(fs_);
+  {
+    auto store = RocksDbStore::Open(dir_ + "/db", options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Write(TitleWrite("synced")).ok());
+    fs_->CutPower();
+  }
+  ASSERT_TRUE(fs_->DropUnsyncedData().ok());
+  auto reopened = RocksDbStore::Open(dir_ + "/db", options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  absl::StatusOr<v1::Sop> head = (*reopened)->GetHead({"default", "power-cut"});
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->title(), "synced");
+}
+
+TEST_F(PowerCutFileSystemTest, AStoreWriteWithoutSyncIsLostAtTheCut) {
+  RocksDbStore::Options options;
+  options.env = PowerCutFileSystem::NewEnv(fs_);
+  options.sync_writes = false;
+  {
+    auto store = RocksDbStore::Open(dir_ + "/db", options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Write(TitleWrite("not synced")).ok());
+    fs_->CutPower();
+  }
+  ASSERT_TRUE(fs_->DropUnsyncedData().ok());
+  auto reopened = RocksDbStore::Open(dir_ + "/db", options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->GetHead({"default", "power-cut"}).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace
