@@ -202,7 +202,8 @@ client::Client ClientFor(const std::string& address, const std::string& token) {
   client::ConnectionOptions options;
   options.target = address;
   options.token = token;
-  options.timeout = absl::Seconds(5);
+  // Generous: a busy CI machine must not turn a slow call into a failure.
+  options.timeout = absl::Seconds(30);
   return client::Client(client::MakeGrpcConnection(options));
 }
 
