@@ -281,6 +281,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
   // A database from before the events column family gains it.
   options.create_missing_column_families = true;
   options.paranoid_checks = true;
+  if (store_options.env != nullptr) options.env = store_options.env.get();
   rocksdb::ColumnFamilyOptions events_options(options);
   events_options.merge_operator = std::make_shared<AggregateMergeOperator>();
   events_options.compaction_filter_factory =

@@ -50,6 +50,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
 }
 
 namespace sopsidebar {
@@ -67,6 +68,10 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
     // The clock the retention is measured by (default absl::Now). RocksDB's
     // background threads call it too, so it must be thread-safe.
     std::function<absl::Time()> now = absl::Now;
+    // The Env (file system) the database lives on; null (the default) is
+    // the local file system. Tests inject a fault-injecting one
+    // (power_cut_file_system.h); the store keeps it alive while open.
+    std::shared_ptr<rocksdb::Env> env;
   };
 
   // Opens (creating if missing, parents included) the database in `path`.
