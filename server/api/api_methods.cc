@@ -233,8 +233,7 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
       extras.analytics == nullptr ? nullptr : extras.analytics->unmatched_lookups();
   ApiMetrics* const metrics = extras.metrics;
   bind.Unary<v1::LookupSopsRequest>(
-      Work::kInline,
-      [r, crm, unmatched, metrics](auto& c, auto& q) -> absl::StatusOr<std::string> {
+      Work::kInline, [r, crm, unmatched, metrics](auto& c, auto& q) -> absl::StatusOr<std::string> {
         std::string wire;
         SOP_RETURN_IF_ERROR(LookupSopsWire(*r, *crm, c, q, &wire, unmatched));
         if (metrics != nullptr) metrics->LookupAnswered(wire);

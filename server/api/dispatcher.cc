@@ -147,8 +147,9 @@ void Dispatcher::CallEnded(const CallRecord& call, const absl::Status& status) {
   if (!access_log_limit_.Admit(&dropped)) return;
   constexpr size_t kMaxPath = 200;
   const std::string path =
-      call.method != nullptr ? MethodPath(*call.method)
-                             : std::string(call.path.substr(0, std::min(call.path.size(), kMaxPath)));
+      call.method != nullptr
+          ? MethodPath(*call.method)
+          : std::string(call.path.substr(0, std::min(call.path.size(), kMaxPath)));
   const std::string latency_ms = absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency));
   const std::string dropped_text = absl::StrCat(dropped);
   const LogField fields[] = {{"transport", TransportName(call.transport)},

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-
 #include "server/domain/search/sop_search.h"
 
 namespace sopsidebar {
@@ -46,7 +45,8 @@ absl::StatusOr<std::unique_ptr<ServedApi>> ServedApi::Create(SopRegistry* regist
   registry->SetCatalogListener([watches, search, catalog_changed] {
     watches->CatalogChanged();
     if (search != nullptr) search->CatalogChanged();
-    if (catalog_changed != nullptr) catalog_changed->Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    if (catalog_changed != nullptr)
+      catalog_changed->Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   });
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =
       ApiMethods::Create(registry, access, crm, watches, options.extras);

@@ -13,10 +13,10 @@
 #include "server/api/api_methods.h"
 #include "server/api/api_metrics.h"
 #include "server/api/dispatcher.h"
+#include "server/common/metrics.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
-#include "server/common/metrics.h"
 
 namespace sopsidebar {
 

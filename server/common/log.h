@@ -44,8 +44,7 @@ bool LogEnabled(LogLevel level);
 using LogField = std::pair<absl::string_view, absl::string_view>;
 
 // Writes one line at `level`, when enabled, in one write(2).
-void LogEvent(LogLevel level, absl::string_view message,
-              absl::Span<const LogField> fields = {});
+void LogEvent(LogLevel level, absl::string_view message, absl::Span<const LogField> fields = {});
 
 // LogEvent at info: "<RFC 3339 time> sopd: <message>\n" as text.
 void LogLine(absl::string_view message);

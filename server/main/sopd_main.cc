@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 
 #include <csignal>
-#include <optional>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,8 +158,9 @@ Flags ParseFlags(int argc, char** argv) {
   const std::optional<sopsidebar::LogLevel> log_level =
       sopsidebar::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!log_format || !log_level) {
-    std::cerr << "sopd: " << (log_format ? "--log-level must be debug, info, warn or error"
-                                         : "--log-format must be text or json")
+    std::cerr << "sopd: "
+              << (log_format ? "--log-level must be debug, info, warn or error"
+                             : "--log-format must be text or json")
               << std::endl;
     std::exit(1);
   }

@@ -227,8 +227,8 @@ grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
       Finish(*ctx, reactor, method, caller.status(), response_bytes, start, {}, {});
       return reactor;
     }
-    Finish(*ctx, reactor, method, Dispatcher::RunInline(method, *caller, *request),
-           response_bytes, start, caller->token_name, caller->user_id);
+    Finish(*ctx, reactor, method, Dispatcher::RunInline(method, *caller, *request), response_bytes,
+           start, caller->token_name, caller->user_id);
     return reactor;
   }
   std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
@@ -267,9 +267,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(grpc::CallbackServe
     dispatcher_->LogIfRejected(method.descriptor->name(), ctx->peer(), subscription.status());
   }
   const std::string peer = dispatcher_->access_log() ? ctx->peer() : std::string();
-  dispatcher_->CallEnded({Transport::kGrpc, method.descriptor, {}, peer,
+  dispatcher_->CallEnded({Transport::kGrpc,
+                          method.descriptor,
+                          {},
+                          peer,
                           caller.ok() ? absl::string_view(caller->token_name) : "",
-                          caller.ok() ? absl::string_view(caller->user_id) : "", start},
+                          caller.ok() ? absl::string_view(caller->user_id) : "",
+                          start},
                          subscription.ok() ? absl::OkStatus() : subscription.status());
   reactor->Opened(std::move(subscription));
   return reactor;

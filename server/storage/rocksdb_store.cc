@@ -721,9 +721,9 @@ absl::StatusOr<std::vector<std::vector<std::string>>> RocksDbStore::BatchesSince
 
 std::vector<std::pair<std::string, uint64_t>> RocksDbStore::EngineStats() const {
   std::vector<std::pair<std::string, uint64_t>> stats;
-  for (const char* name : {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size",
-                           "rocksdb.live-sst-files-size", "rocksdb.cur-size-all-mem-tables",
-                           "rocksdb.estimate-pending-compaction-bytes"}) {
+  for (const char* name :
+       {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size", "rocksdb.live-sst-files-size",
+        "rocksdb.cur-size-all-mem-tables", "rocksdb.estimate-pending-compaction-bytes"}) {
     uint64_t value = 0;
     if (db_->GetAggregatedIntProperty(name, &value)) stats.emplace_back(name, value);
   }

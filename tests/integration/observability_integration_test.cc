@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -109,10 +110,22 @@ v1::LookupSopsRequest Lookup(const std::string& record_type, const std::string& 
 }
 
 constexpr char kMqlLeadFields[] = R"pb(
-  fields { key: "lead_status" value { string_value: "MQL – New Handoff" } }
-  fields { key: "lead_score" value { number_value: 82 } }
-  fields { key: "company_size" value { number_value: 120 } }
-  fields { key: "title" value { string_value: "VP Sales" } }
+  fields {
+    key: "lead_status"
+    value { string_value: "MQL – New Handoff" }
+  }
+  fields {
+    key: "lead_score"
+    value { number_value: 82 }
+  }
+  fields {
+    key: "company_size"
+    value { number_value: 120 }
+  }
+  fields {
+    key: "title"
+    value { string_value: "VP Sales" }
+  }
 )pb";
 
 class ObservabilityIntegrationTest : public test::SopdFixture {
@@ -130,11 +143,13 @@ class ObservabilityIntegrationTest : public test::SopdFixture {
   // A Connect lookup (binary protobuf): its HTTP status and response.
   int ConnectLookup(const v1::LookupSopsRequest& request, const std::string& token,
                     v1::LookupSopsResponse* response) {
-    HttpReply reply = Http(server_->http_port(), "POST", kLookupPath,
-                           absl::StrCat("Content-Type: application/proto\r\nAuthorization: Bearer ",
-                                        token, "\r\n"),
-                           request.SerializeAsString());
-    if (reply.status == 200) EXPECT_TRUE(response->ParseFromString(reply.body));
+    HttpReply reply = Http(
+        server_->http_port(), "POST", kLookupPath,
+        absl::StrCat("Content-Type: application/proto\r\nAuthorization: Bearer ", token, "\r\n"),
+        request.SerializeAsString());
+    if (reply.status == 200) {
+      EXPECT_TRUE(response->ParseFromString(reply.body));
+    }
     return reply.status;
   }
 
@@ -180,7 +195,13 @@ TEST_F(ObservabilityIntegrationTest, MetricsCountEveryCallByMethodCodeAndTranspo
     open_watches = Samples(Http(http, "GET", "/metrics").body)["sopd_watch_streams_open"];
     return false;
   });
+  ASSERT_TRUE(watched.ok()) << watched;
   EXPECT_EQ(open_watches, 1);
+  // The server closes the stream after the client has gone: wait for it.
+  for (int i = 0; i < 500; ++i) {
+    if (Samples(Http(http, "GET", "/metrics").body)["sopd_watch_streams_open"] == 0) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
 
   HttpReply second = Http(http, "GET", "/metrics");
   ASSERT_EQ(second.status, 200);
@@ -190,11 +211,9 @@ TEST_F(ObservabilityIntegrationTest, MetricsCountEveryCallByMethodCodeAndTranspo
   EXPECT_EQ(Delta(before, after, Requests(kLookupPath, "OK", "grpc")), 5);
   EXPECT_EQ(Delta(before, after, Requests(kLookupPath, "OK", "connect")), 2);
   EXPECT_EQ(Delta(before, after, Requests(kLookupPath, "UNAUTHENTICATED", "connect")), 1);
-  EXPECT_EQ(Delta(before, after,
-                  Requests("/sopsidebar.v1.SopService/GetSop", "NOT_FOUND", "grpc")),
+  EXPECT_EQ(Delta(before, after, Requests("/sopsidebar.v1.SopService/GetSop", "NOT_FOUND", "grpc")),
             1);
-  EXPECT_EQ(Delta(before, after,
-                  Requests("/sopsidebar.v1.ContextService/WatchSops", "OK", "grpc")),
+  EXPECT_EQ(Delta(before, after, Requests("/sopsidebar.v1.ContextService/WatchSops", "OK", "grpc")),
             1);
   EXPECT_EQ(Delta(before, after,
                   absl::StrCat("sopd_rpc_duration_seconds_count{method=\"", kLookupPath,
