@@ -64,8 +64,10 @@ class Dispatcher {
     // An info line per call: transport, method, code, latency_ms, caller
     // (the token's name, never its secret), user and peer. Callers cause
     // these lines, so they are rate-limited too (access_log_limit), the
-    // first line after a drop saying how many were dropped.
-    bool access_log = true;
+    // first line after a drop saying how many were dropped. Off by default:
+    // a line per lookup (a write(2) on the transport's thread) cost 20-60 %
+    // of lookup throughput in sopbench (docs/RELIABILITY.md, Observability).
+    bool access_log = false;
     LogLimiter::Options access_log_limit = {/*burst=*/10000, /*period=*/absl::Seconds(10)};
   };
 

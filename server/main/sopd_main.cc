@@ -43,7 +43,7 @@ usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--insecure-listen-any] [--max-watches-per-token N] [--event-retention-days N]
             [--http-listen HOST:PORT] [--cors-origin ORIGIN ...]
             [--http-static-dir DIR] [--http-demo-tokens FILE] [--http-public-url URL]
-            [--log-format text|json] [--log-level LEVEL] [--access-log=false]
+            [--log-format text|json] [--log-level LEVEL] [--access-log]
             [--metrics-from-any-peer]
        sopd [--data-dir DIR] --bootstrap-admin
 )";
@@ -98,7 +98,8 @@ ABSL_FLAG(std::string, log_format, "text",
 ABSL_FLAG(std::string, log_level, "info", "the least level logged: debug, info, warn or error");
 ABSL_FLAG(bool, access_log, sopsidebar::Dispatcher::Options().access_log,
           "an info line per API call (method, code, latency_ms, caller token name, user, peer; "
-          "never a token), at most 10,000 per 10 s; --access-log=false turns it off");
+          "never a token), at most 10,000 per 10 s; off by default (it costs lookup "
+          "throughput)");
 ABSL_FLAG(bool, metrics_from_any_peer, false,
           "answer GET /metrics on the gateway to any peer, not only loopback ones");
 ABSL_FLAG(bool, bootstrap_admin, false,

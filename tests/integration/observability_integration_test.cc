@@ -133,6 +133,7 @@ class ObservabilityIntegrationTest : public test::SopdFixture {
   void SetUp() override {
     options_.import_dir = SOP_EXAMPLES_DIR;
     options_.http.listen_address = "127.0.0.1:0";
+    options_.dispatcher.access_log = true;
   }
 
   void Start() {
