@@ -558,8 +558,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Respond(std::move(response), keep_alive_);
   }
 
-  // --- Unary ------------------------------------------------------------
-
   // --- Calls (for Dispatcher::CallEnded) -------------------------------
 
   void BeginCall(const google::protobuf::MethodDescriptor* method) {
@@ -584,6 +582,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         {Transport::kConnect, call_method_, path_, peer_, call_token_, call_user_, call_start_},
         status);
   }
+
+  // --- Unary ------------------------------------------------------------
 
   void HandleUnary(Request request, const UnaryMethod& method) {
     BeginCall(method.descriptor);
