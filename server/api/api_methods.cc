@@ -9,6 +9,7 @@
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "google/protobuf/message.h"
+#include "server/api/api_metrics.h"
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/search/sop_search.h"
 #include "sopsidebar/v1/admin_service.pb.h"
@@ -230,10 +231,12 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   // Unmatched lookups are counted for the coverage report.
   UnmatchedLookupSink* const unmatched =
       extras.analytics == nullptr ? nullptr : extras.analytics->unmatched_lookups();
+  ApiMetrics* const metrics = extras.metrics;
   bind.Unary<v1::LookupSopsRequest>(
-      Work::kInline, [r, crm, unmatched](auto& c, auto& q) -> absl::StatusOr<std::string> {
+      Work::kInline, [r, crm, unmatched, metrics](auto& c, auto& q) -> absl::StatusOr<std::string> {
         std::string wire;
         SOP_RETURN_IF_ERROR(LookupSopsWire(*r, *crm, c, q, &wire, unmatched));
+        if (metrics != nullptr) metrics->LookupAnswered(wire);
         return wire;
       });
   bind.Stream<v1::WatchSopsRequest, v1::WatchSopsResponse>(

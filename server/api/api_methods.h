@@ -22,6 +22,7 @@
 namespace sopsidebar {
 
 class Analytics;
+class ApiMetrics;
 class SopSearch;
 
 // The parts of the API a server may go without: their methods answer
@@ -31,6 +32,9 @@ struct ApiExtras {
   Analytics* analytics = nullptr;
   // SopService.SearchSops.
   SopSearch* search = nullptr;
+  // Told of every lookup answered (counts of lookups and matches); null:
+  // nothing counted.
+  ApiMetrics* metrics = nullptr;
 };
 
 // Immutable after Create; thread-safe.

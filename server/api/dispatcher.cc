@@ -1,11 +1,13 @@
 #include "server/api/dispatcher.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -55,6 +57,9 @@ Dispatcher::Dispatcher(const AccessRegistry* access, const CrmMaps* crm, Options
       crm_(crm),
       max_call_duration_(options.max_call_duration),
       rejection_log_(options.rejection_log, &Clock::Real(), std::move(options.rejection_sink)),
+      metrics_(options.metrics),
+      access_log_(options.access_log),
+      access_log_limit_(options.access_log_limit, &Clock::Real()),
       reads_({"reads", options.read_threads, options.read_queue}),
       writes_({"writes", options.write_threads, options.write_queue}) {}
 
@@ -132,6 +137,32 @@ void Dispatcher::LogIfRejected(absl::string_view method, absl::string_view peer,
     default:
       break;
   }
+}
+
+void Dispatcher::CallEnded(const CallRecord& call, const absl::Status& status) {
+  const absl::Duration latency = absl::Now() - call.start;
+  if (metrics_ != nullptr) metrics_->CallEnded(call.transport, call.method, status.code(), latency);
+  if (!access_log()) return;
+  int64_t dropped = 0;
+  if (!access_log_limit_.Admit(&dropped)) return;
+  constexpr size_t kMaxPath = 200;
+  const std::string path =
+      call.method != nullptr
+          ? MethodPath(*call.method)
+          : std::string(call.path.substr(0, std::min(call.path.size(), kMaxPath)));
+  const std::string latency_ms = absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency));
+  const std::string dropped_text = absl::StrCat(dropped);
+  const LogField fields[] = {{"transport", TransportName(call.transport)},
+                             {"method", path},
+                             {"code", absl::StatusCodeToString(status.code())},
+                             {"latency_ms", latency_ms},
+                             {"caller", call.token_name},
+                             {"user", call.user_id},
+                             {"peer", call.peer},
+                             {"dropped_before", dropped_text}};
+  // The count of dropped lines only when there were some.
+  LogEvent(LogLevel::kInfo, "access",
+           absl::MakeConstSpan(fields, dropped == 0 ? std::size(fields) - 1 : std::size(fields)));
 }
 
 }  // namespace sopsidebar

@@ -1,7 +1,7 @@
 // What every transport does with a call before and after the method: parse
 // the request bytes, authenticate the bearer token, run the method where its
-// Work says, and log rejections. A transport adds only its framing and its
-// error mapping.
+// Work says, log rejections, and count, time and access-log every call
+// (CallEnded). A transport adds only its framing and its error mapping.
 //
 // Work::kInline methods run on the transport's thread (RunInline). Queued
 // ones (Schedule) run on a bounded WorkQueue, so that a burst of calls waits
@@ -23,6 +23,7 @@
 #include "google/protobuf/io/zero_copy_stream.h"
 #include "google/protobuf/message.h"
 #include "server/api/api_method.h"
+#include "server/api/api_metrics.h"
 #include "server/common/log.h"
 #include "server/common/work_queue.h"
 #include "server/domain/auth/access_registry.h"
@@ -57,6 +58,17 @@ class Dispatcher {
     LogLimiter::Options rejection_log;
     // Where those lines go (tests read them here).
     LogLimiter::Sink rejection_sink = &LogLine;
+    // Where every call is counted and timed; null: nowhere. Must outlive
+    // the dispatcher (ServedApi sets its own).
+    ApiMetrics* metrics = nullptr;
+    // An info line per call: transport, method, code, latency_ms, caller
+    // (the token's name, never its secret), user and peer. Callers cause
+    // these lines, so they are rate-limited too (access_log_limit), the
+    // first line after a drop saying how many were dropped. Off by default:
+    // a line per lookup (a write(2) on the transport's thread) cost 20-60 %
+    // of lookup throughput in sopbench (docs/RELIABILITY.md, Observability).
+    bool access_log = false;
+    LogLimiter::Options access_log_limit = {/*burst=*/10000, /*period=*/absl::Seconds(10)};
   };
 
   // `access` and `crm` must outlive the dispatcher. Without `crm` (tests
@@ -114,11 +126,36 @@ class Dispatcher {
   // with what credentials.
   void LogIfRejected(absl::string_view method, absl::string_view peer, const absl::Status& status);
 
+  // A call as the transport saw it, for CallEnded.
+  struct CallRecord {
+    Transport transport = Transport::kGrpc;
+    // Null for a path no method has; `path` is then what was asked for.
+    const google::protobuf::MethodDescriptor* method = nullptr;
+    absl::string_view path;
+    absl::string_view peer;
+    // The caller's token name and user id; empty when not authenticated.
+    absl::string_view token_name;
+    absl::string_view user_id;
+    // When the transport had the request.
+    absl::Time start;
+  };
+  // Every call ends here once, on every transport, whatever its outcome
+  // (a stream when it opens or fails to): counts and times it (metrics) and
+  // writes its access line (access_log, and the info level, permitting).
+  void CallEnded(const CallRecord& call, const absl::Status& status);
+
+  // Whether CallEnded writes access lines: transports keep the caller's
+  // ids for it only then.
+  bool access_log() const { return access_log_ && LogEnabled(LogLevel::kInfo); }
+
  private:
   const AccessRegistry* const access_;
   const CrmMaps* const crm_;
   const absl::Duration max_call_duration_;
   LogLimiter rejection_log_;
+  ApiMetrics* const metrics_;
+  const bool access_log_;
+  LogLimiter access_log_limit_;
   // Declared last: destroyed first, while everything its tasks use exists.
   WorkQueue reads_;
   WorkQueue writes_;

@@ -11,7 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "server/api/api_methods.h"
+#include "server/api/api_metrics.h"
 #include "server/api/dispatcher.h"
+#include "server/common/metrics.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
@@ -26,6 +28,10 @@ class ServedApi {
     Dispatcher::Options dispatcher;
     LookupWatchHub::Options watches;
     ApiExtras extras;
+    // Where the API's metrics go (api_metrics.h), and the index's and the
+    // watches': published SOPs, targeting rules, open streams, the last
+    // catalog change. Null: none. Must outlive the ServedApi.
+    MetricsRegistry* metrics = nullptr;
   };
 
   // INTERNAL when the method bindings and the protos disagree (ApiMethods).
@@ -43,6 +49,7 @@ class ServedApi {
   explicit ServedApi(SopRegistry* registry) : registry_(registry) {}
 
   SopRegistry* const registry_;
+  std::unique_ptr<ApiMetrics> metrics_;
   std::unique_ptr<LookupWatchHub> watches_;
   std::unique_ptr<ApiMethods> methods_;
   // Declared last: destroyed first, running the calls still queued while

@@ -70,6 +70,8 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   std::unique_ptr<SopdServer> server(new SopdServer());
   StartupTimes& times = server->startup_times_;
   server->options_ = options;
+  server->start_time_ = start;
+  server->metrics_ = std::make_unique<MetricsRegistry>();
   SOP_ASSIGN_OR_RETURN(std::optional<TlsServerOptions> tls, LoadTls(options));
   // Owner-only directories keep whatever RocksDB creates in them private
   // even when the process umask would leave the files readable. Start does
@@ -130,6 +132,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   api_options.watches = options.watches;
   api_options.extras.analytics = server->analytics_.get();
   api_options.extras.search = server->search_.get();
+  api_options.metrics = server->metrics_.get();
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));
@@ -143,15 +146,83 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
     HttpGatewayOptions http_options = options.http;
     http_options.tls = grpc_options.tls;
     http_options.insecure_listen_any = options.insecure_listen_any;
+    SopdServer* const self = server.get();
+    http_options.metrics = [self] { return self->MetricsText(); };
+    http_options.readiness = [self] { return self->Readiness(); };
     SOP_ASSIGN_OR_RETURN(server->http_, HttpGateway::Start(http_options, server->api_->methods(),
                                                            server->api_->dispatcher()));
   }
   times.grpc_start = lap();
   times.total = absl::Now() - start;
+  server->AddServerMetrics();
+  server->started_ = true;
+  // gRPC health says what /readyz says: a store that stops taking writes
+  // turns both away, and back once it takes them again.
+  SopdServer* const self = server.get();
+  server->readiness_watch_ = std::thread([self] {
+    bool serving = true;
+    while (!self->stop_readiness_watch_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      const bool ready = self->Readiness().ok();
+      if (ready != serving) self->grpc_->SetServing(ready);
+      serving = ready;
+    }
+  });
   return server;
 }
 
+void SopdServer::StopReadinessWatch() {
+  if (!readiness_watch_.joinable()) return;
+  if (!stop_readiness_watch_.HasBeenNotified()) stop_readiness_watch_.Notify();
+  readiness_watch_.join();
+}
+
+void SopdServer::AddServerMetrics() {
+  metrics_->AddCollector([this](MetricWriter& out) {
+    out.Gauges("sopd_build_info", "sopd's version; always 1.", {"version"}, {{{kSopdVersion}, 1}});
+    out.Gauge("sopd_uptime_seconds", "Seconds since sopd started.",
+              absl::ToDoubleSeconds(absl::Now() - start_time_));
+    const StartupTimes& t = startup_times_;
+    std::vector<MetricWriter::Sample> phases;
+    for (const auto& [phase, duration] :
+         {std::pair<const char*, absl::Duration>{"open_store", t.open_store},
+          {"tokens", t.tokens},
+          {"load_catalog", t.load_catalog},
+          {"index_build", t.index_build},
+          {"import", t.import},
+          {"listen", t.grpc_start},
+          {"total", t.total}}) {
+      phases.push_back({{phase}, absl::ToDoubleSeconds(duration)});
+    }
+    out.Gauges("sopd_startup_phase_seconds",
+               "Where the last start spent its time (index_build is part of load_catalog; total "
+               "is the whole start).",
+               {"phase"}, phases);
+    // Through the store port: the engine's figures by name.
+    const SopStore& store = *store_;
+    for (const auto& [name, value] : store.EngineStats()) {
+      out.Gauge(MetricName("sopd_", name),
+                absl::StrCat("The storage engine's ", name, " property."),
+                static_cast<double>(value));
+    }
+  });
+}
+
+absl::Status SopdServer::Readiness() const {
+  if (stopping_) return absl::UnavailableError("shutting down");
+  if (!started_) return absl::UnavailableError("starting");
+  const SopStore& store = *store_;
+  for (const auto& [name, value] : store.EngineStats()) {
+    if (name == "rocksdb.is-write-stopped" && value != 0) {
+      return absl::UnavailableError("the store has stopped taking writes");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string SopdServer::MetricsText() const { return metrics_->Render(); }
+
 SopdServer::~SopdServer() {
+  StopReadinessWatch();
   // Open watches end first, so that the servers need not wait for them; the
   // servers next: no call may reach a destroyed registry or store. The
   // dispatcher then runs what is still queued.
@@ -178,6 +249,8 @@ const char* SopdServer::transport() const {
 }
 
 void SopdServer::Shutdown(absl::Duration grace) {
+  stopping_ = true;
+  StopReadinessWatch();
   api_->watches()->Shutdown();
   if (http_ != nullptr) http_->Shutdown();
   grpc_->Shutdown(grace);

@@ -4,13 +4,17 @@
 #ifndef SOPSIDEBAR_SERVER_APP_SOPD_SERVER_H_
 #define SOPSIDEBAR_SERVER_APP_SOPD_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "server/api/dispatcher.h"
 #include "server/app/sop_import.h"
+#include "server/common/metrics.h"
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/http/http_gateway.h"
@@ -111,6 +115,14 @@ class SopdServer {
   };
   const StartupTimes& startup_times() const { return startup_times_; }
 
+  // What GET /readyz answers: OK once Start has finished, the index loaded,
+  // and while the store takes writes; UNAVAILABLE saying why otherwise
+  // ("shutting down" once Shutdown has begun). Thread-safe.
+  absl::Status Readiness() const;
+
+  // The text GET /metrics serves (docs/OPERATIONS.md, Monitoring).
+  std::string MetricsText() const;
+
   // Stops serving; calls in flight get `grace` to finish. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
   // Blocks until Shutdown has finished.
@@ -118,8 +130,20 @@ class SopdServer {
 
  private:
   SopdServer() = default;
+  // Build info, uptime, start-up phases and the store's figures.
+  void AddServerMetrics();
+  void StopReadinessWatch();
 
   Options options_;
+  // Declared first: the gateway serving it, and the API counting into it,
+  // go before it.
+  std::unique_ptr<MetricsRegistry> metrics_;
+  absl::Time start_time_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  // Tells gRPC health what Readiness says, every second, until Shutdown.
+  absl::Notification stop_readiness_watch_;
+  std::thread readiness_watch_;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<CrmMaps> crm_;

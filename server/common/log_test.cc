@@ -40,5 +40,49 @@ TEST(LogLimiterTest, StaysWithinTheWindowUntilThePeriodHasPassed) {
   EXPECT_EQ(written, 2);
 }
 
+TEST(FormatLogLineTest, TextLinesAtInfoKeepTheirFormAndQuoteAmbiguousValues) {
+  const absl::Time t = absl::FromUnixMillis(1700000000123);
+  EXPECT_EQ(FormatLogLine(LogFormat::kText, t, LogLevel::kInfo, "access",
+                          {{"method", "/p.S/M"}, {"peer", "a b"}, {"caller", ""}}),
+            "2023-11-14T22:13:20.123Z sopd: access method=/p.S/M peer=\"a b\" caller=\"\"\n");
+  EXPECT_EQ(FormatLogLine(LogFormat::kText, t, LogLevel::kWarn, "rejected", {}),
+            "2023-11-14T22:13:20.123Z sopd: warn: rejected\n");
+}
+
+TEST(FormatLogLineTest, JsonLinesCarryTsLevelMsgAndEscapedFields) {
+  const absl::Time t = absl::FromUnixMillis(1700000000123);
+  EXPECT_EQ(FormatLogLine(LogFormat::kJson, t, LogLevel::kError, "bad \"x\"\n",
+                          {{"code", "OK"}, {"ctl", "\x01\\"}}),
+            "{\"ts\":\"2023-11-14T22:13:20.123Z\",\"level\":\"error\",\"msg\":"
+            "\"bad \\\"x\\\"\\n\",\"code\":\"OK\",\"ctl\":\"\\u0001\\\\\"}\n");
+}
+
+TEST(LogOptionsTest, ParsesTheFlagValuesAndFiltersByLevel) {
+  EXPECT_EQ(ParseLogLevel("warn"), LogLevel::kWarn);
+  EXPECT_EQ(ParseLogLevel("verbose"), std::nullopt);
+  EXPECT_EQ(ParseLogFormat("json"), LogFormat::kJson);
+  EXPECT_EQ(ParseLogFormat("logfmt"), std::nullopt);
+  SetLogOptions(LogFormat::kText, LogLevel::kWarn);
+  EXPECT_FALSE(LogEnabled(LogLevel::kInfo));
+  EXPECT_TRUE(LogEnabled(LogLevel::kError));
+  SetLogOptions(LogFormat::kText, LogLevel::kInfo);
+  EXPECT_TRUE(LogEnabled(LogLevel::kInfo));
+  EXPECT_FALSE(LogEnabled(LogLevel::kDebug));
+}
+
+TEST(LogLimiterTest, AdmitCountsAgainstTheSameBudgetAndReportsTheDropped) {
+  FakeClock clock;
+  LogLimiter limiter({/*burst=*/1, /*period=*/absl::Seconds(10)}, &clock);
+  int64_t dropped = -1;
+  EXPECT_TRUE(limiter.Admit(&dropped));
+  EXPECT_EQ(dropped, 0);
+  EXPECT_FALSE(limiter.Admit(&dropped));
+  EXPECT_FALSE(limiter.Admit(&dropped));
+  clock.Advance(absl::Seconds(10));
+  EXPECT_TRUE(limiter.Admit(&dropped));
+  EXPECT_EQ(dropped, 2);
+  EXPECT_EQ(limiter.dropped_total(), 2);
+}
+
 }  // namespace
 }  // namespace sopsidebar

@@ -32,6 +32,7 @@
 #include "server/common/clock.h"
 #include "server/common/crypto.h"
 #include "server/common/log.h"
+#include "server/common/metrics.h"
 #include "server/http/connect_protocol.h"
 #include "server/http/hubspot_signature.h"
 #include "server/http/static_files.h"
@@ -245,7 +246,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++gateway_->connections_;
     boost::system::error_code ec;
     tcp::endpoint remote = socket_.remote_endpoint(ec);
-    if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
+    if (!ec) {
+      peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
+      peer_loopback_ = remote.address().is_loopback();
+    }
   }
 
   ~Connection() {
@@ -436,8 +440,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (const StreamMethod* method = gateway_->methods_->FindStream(path_)) {
         return HandleStream(std::move(request), *method);
       }
+      BeginCall(nullptr);
       absl::Status status = error::NoSuchMethod(path_);
       gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
+      EndCall(status);
       return RespondError(status, keep_alive_, /*http_status=*/404);
     }
     if (verb == http::verb::get || verb == http::verb::head) {
@@ -462,6 +468,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void HandleGet(const Request& request, bool head) {
     const HttpGatewayOptions& options = gateway_->options_;
     if (path_ == "/") return Redirect("/demo/", head);
+    if (path_ == "/healthz" || path_ == "/readyz" || path_ == "/metrics") {
+      return HandleOperations(head);
+    }
     Response response{http::status::ok, 11};
     if (path_ == "/demo/tokens.json" && !options.demo_tokens_file.empty()) {
       // Against DNS rebinding: a page of another site whose name now
@@ -508,15 +517,76 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Respond(std::move(response), keep_alive_);
   }
 
+  // /healthz: 200 while the gateway serves. /readyz: 200 when the
+  // readiness check passes, 503 with its reason otherwise. /metrics: the
+  // metrics text, to loopback peers unless any peer may scrape.
+  void HandleOperations(bool head) {
+    const HttpGatewayOptions& options = gateway_->options_;
+    Response response = PlainResponse(http::status::ok, "ok\n");
+    if (path_ == "/readyz") {
+      absl::Status ready = options.readiness ? options.readiness() : absl::OkStatus();
+      if (ready.ok()) {
+        response.body() = "ready\n";
+      } else {
+        response = PlainResponse(http::status::service_unavailable,
+                                 absl::StrCat("not ready: ", ready.message(), "\n"));
+      }
+    } else if (path_ == "/metrics") {
+      if (!options.metrics) {
+        response = PlainResponse(http::status::not_found, "not found\n");
+      } else if (!peer_loopback_ && !options.metrics_from_any_peer) {
+        response = PlainResponse(http::status::forbidden, "metrics are served to loopback only\n");
+      } else {
+        response.body() = options.metrics();
+        response.set(http::field::content_type, std::string(MetricsRegistry::kContentType));
+      }
+    }
+    response.set(http::field::cache_control, "no-store");
+    response.prepare_payload();
+    if (head) {
+      std::string length = std::to_string(response.body().size());
+      response.body().clear();
+      response.set(http::field::content_length, length);
+      return Respond(std::move(response), keep_alive_, /*prepared=*/true);
+    }
+    Respond(std::move(response), keep_alive_);
+  }
+
   void Redirect(absl::string_view location, bool head) {
     Response response = PlainResponse(http::status::found, head ? "" : "redirecting\n");
     response.set(http::field::location, std::string(location));
     Respond(std::move(response), keep_alive_);
   }
 
+  // --- Calls (for Dispatcher::CallEnded) -------------------------------
+
+  void BeginCall(const google::protobuf::MethodDescriptor* method) {
+    call_open_ = true;
+    call_method_ = method;
+    call_start_ = absl::Now();
+    call_token_.clear();
+    call_user_.clear();
+  }
+
+  void NoteCaller(const Caller& caller) {
+    if (!gateway_->dispatcher_->access_log()) return;
+    call_token_ = caller.token_name;
+    call_user_ = caller.user_id;
+  }
+
+  // Once per call, whatever ends it first.
+  void EndCall(const absl::Status& status) {
+    if (!call_open_) return;
+    call_open_ = false;
+    gateway_->dispatcher_->CallEnded(
+        {Transport::kConnect, call_method_, path_, peer_, call_token_, call_user_, call_start_},
+        status);
+  }
+
   // --- Unary ------------------------------------------------------------
 
   void HandleUnary(Request request, const UnaryMethod& method) {
+    BeginCall(method.descriptor);
     std::optional<connect::ContentType> type =
         connect::ParseContentType(Sv(request[http::field::content_type]));
     if (!type || type->streaming) {
@@ -530,6 +600,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!status.ok()) return FailUnary(status);
     absl::StatusOr<Caller> caller = gateway_->Authenticate(request, deadline, peer_);
     if (!caller.ok()) return FailUnary(caller.status());
+    NoteCaller(*caller);
     if (method.work == Work::kInline) {
       // In an arena: a lookup's context is a map of a few dozen Values.
       google::protobuf::Arena arena;
@@ -568,11 +639,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void FinishUnary(const UnaryMethod& method, absl::StatusOr<std::string> result) {
     std::shared_ptr<Connection> keep = std::move(queued_call_);
-    if (closed_) return;
+    if (closed_) return EndCall(absl::CancelledError("the client went away"));
     if (!result.ok()) return FailUnary(result.status());
     absl::StatusOr<std::string> body =
         connect::EncodeMessage(unary_codec_, *method.response_prototype, *std::move(result));
     if (!body.ok()) return FailUnary(body.status());
+    EndCall(absl::OkStatus());
     Response response{http::status::ok, 11};
     response.set(http::field::content_type,
                  std::string(connect::ContentTypeName(connect::ContentType{unary_codec_, false})));
@@ -582,12 +654,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void FailUnary(const absl::Status& status) {
     gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
+    EndCall(status);
     RespondError(status, keep_alive_);
   }
 
   // --- Server streaming -------------------------------------------------
 
   void HandleStream(Request request, const StreamMethod& method) {
+    BeginCall(method.descriptor);
     std::optional<connect::ContentType> type =
         connect::ParseContentType(Sv(request[http::field::content_type]));
     if (!type || !type->streaming) {
@@ -612,6 +686,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!payload.ok()) return FailStream(payload.status());
     absl::StatusOr<Caller> caller = gateway_->Authenticate(request, deadline, peer_);
     if (!caller.ok()) return FailStream(caller.status());
+    NoteCaller(*caller);
     std::unique_ptr<google::protobuf::Message> message(method.request_prototype->New());
     status = connect::ParseMessage(type->codec, *payload, message.get());
     if (!status.ok()) return FailStream(status);
@@ -620,6 +695,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::StatusOr<std::unique_ptr<MessageSubscription>> subscription =
         method.open(*caller, *message, std::move(sink));
     if (!subscription.ok()) return FailStream(subscription.status());
+    EndCall(absl::OkStatus());
     if (stream_ended_ || closed_) return;  // cannot happen: the sink posts
     subscription_ = *std::move(subscription);
     StartBackgroundRead();
@@ -635,6 +711,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void FailStream(const absl::Status& status) {
     gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
+    EndCall(status);
     EndStream(status);
   }
 
@@ -727,6 +804,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         "content-type",
         absl::StrCat(error::QuoteInput(got), " is not supported; send one of ", supported));
     gateway_->dispatcher_->LogIfRejected(path_, peer_, status);
+    EndCall(status);
     Response response = ErrorResponse(status, 415);
     response.set("Accept-Post", std::string(supported));
     Respond(std::move(response), keep_alive_);
@@ -855,6 +933,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   net::steady_timer stream_deadline_;
   uint64_t deadline_generation_ = 0;
   std::string peer_;
+  bool peer_loopback_ = false;
   bool closed_ = false;
   bool background_read_ = false;
   bool resume_after_read_ = false;
@@ -869,6 +948,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string origin_;
   bool keep_alive_ = true;
   connect::Codec unary_codec_ = connect::Codec::kJson;
+
+  // The API call being answered, until Dispatcher::CallEnded has it.
+  bool call_open_ = false;
+  const google::protobuf::MethodDescriptor* call_method_ = nullptr;
+  absl::Time call_start_;
+  std::string call_token_;
+  std::string call_user_;
 
   const StreamMethod* stream_method_ = nullptr;
   connect::ContentType stream_type_;

@@ -10,6 +10,7 @@
 #define SOPSIDEBAR_SERVER_HTTP_HTTP_GATEWAY_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,17 @@ struct HttpGatewayOptions {
   // the listener's scheme and the request's Host header (right unless a
   // proxy in front changes them).
   std::string public_url;
+  // GET /metrics answers with this text (Prometheus text format 0.0.4,
+  // MetricsRegistry::Render) when set, 404 otherwise.
+  std::function<std::string()> metrics;
+  // /metrics is answered to loopback peers only (403 for others) unless
+  // this is set: a Prometheus on another host, behind a firewall that keeps
+  // everyone else out (docs/OPERATIONS.md, Monitoring).
+  bool metrics_from_any_peer = false;
+  // GET /readyz: 200 "ready" when this returns OK, 503 "not ready: <its
+  // message>" otherwise; unset: always ready. GET /healthz: 200 "ok"
+  // whenever the gateway answers at all. Both to any peer.
+  std::function<absl::Status()> readiness;
 };
 
 // Thread-safe, except that Shutdown (and the destructor) must not run on a

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "server/app/sopd_server.h"
 #include "server/common/command_line.h"
 #include "server/main/config_file.h"
+#include "server/common/log.h"
 
 namespace {
 
@@ -43,6 +45,8 @@ usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--insecure-listen-any] [--max-watches-per-token N] [--event-retention-days N]
             [--http-listen HOST:PORT] [--cors-origin ORIGIN ...]
             [--http-static-dir DIR] [--http-demo-tokens FILE] [--http-public-url URL]
+            [--log-format text|json] [--log-level LEVEL] [--access-log]
+            [--metrics-from-any-peer]
        sopd [--data-dir DIR] --bootstrap-admin
 )";
 
@@ -93,6 +97,16 @@ ABSL_FLAG(int, event_retention_days,
 ABSL_FLAG(std::string, config, "",
           "read flags from this YAML file first (keys: the flag names with underscores, as "
           "data_dir: /var/lib/sopd); flags on the command line override it");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (one line: time, 'sopd:', message, key=value fields) or json (JSON lines with "
+          "ts, level, msg and the fields)");
+ABSL_FLAG(std::string, log_level, "info", "the least level logged: debug, info, warn or error");
+ABSL_FLAG(bool, access_log, sopsidebar::Dispatcher::Options().access_log,
+          "an info line per API call (method, code, latency_ms, caller token name, user, peer; "
+          "never a token), at most 10,000 per 10 s; off by default (it costs lookup "
+          "throughput)");
+ABSL_FLAG(bool, metrics_from_any_peer, false,
+          "answer GET /metrics on the gateway to any peer, not only loopback ones");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -175,6 +189,20 @@ Flags ParseFlags(int argc, char** argv) {
               << std::endl;
     std::exit(1);
   }
+  const std::optional<sopsidebar::LogFormat> log_format =
+      sopsidebar::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  const std::optional<sopsidebar::LogLevel> log_level =
+      sopsidebar::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!log_format || !log_level) {
+    std::cerr << "sopd: "
+              << (log_format ? "--log-level must be debug, info, warn or error"
+                             : "--log-format must be text or json")
+              << Origin(origins, log_format ? "log_level" : "log_format") << std::endl;
+    std::exit(1);
+  }
+  sopsidebar::SetLogOptions(*log_format, *log_level);
+  options.dispatcher.access_log = absl::GetFlag(FLAGS_access_log);
+  options.http.metrics_from_any_peer = absl::GetFlag(FLAGS_metrics_from_any_peer);
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
   return parsed;
 }

@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -189,7 +190,13 @@ absl::StatusOr<Caller> CallRunner::Admit(const grpc::CallbackServerContext& ctx,
 
 void CallRunner::Finish(const grpc::CallbackServerContext& ctx, grpc::ServerUnaryReactor* reactor,
                         const UnaryMethod& method, absl::StatusOr<std::string> response,
-                        grpc::ByteBuffer* response_bytes) {
+                        grpc::ByteBuffer* response_bytes, absl::Time start,
+                        absl::string_view token_name, absl::string_view user_id) {
+  // Before Finish: the context may be gone after it.
+  const std::string peer = dispatcher_->access_log() ? ctx.peer() : std::string();
+  dispatcher_->CallEnded(
+      {Transport::kGrpc, method.descriptor, {}, peer, token_name, user_id, start},
+      response.ok() ? absl::OkStatus() : response.status());
   if (!response.ok()) {
     dispatcher_->LogIfRejected(method.descriptor->name(), ctx.peer(), response.status());
     reactor->Finish(ToGrpcStatus(response.status()));
@@ -204,6 +211,7 @@ grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request_bytes,
                                             grpc::ByteBuffer* response_bytes,
                                             const UnaryMethod& method) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (method.work == Work::kInline) {
     // Parsing a lookup's field map into the heap (a node, a key and a Value
@@ -215,22 +223,33 @@ grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
     google::protobuf::Arena arena(arena_options);
     google::protobuf::Message* request = method.request_prototype->New(&arena);
     absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request);
-    Finish(*ctx, reactor, method,
-           caller.ok() ? Dispatcher::RunInline(method, *caller, *request)
-                       : absl::StatusOr<std::string>(caller.status()),
-           response_bytes);
+    if (!caller.ok()) {
+      Finish(*ctx, reactor, method, caller.status(), response_bytes, start, {}, {});
+      return reactor;
+    }
+    Finish(*ctx, reactor, method, Dispatcher::RunInline(method, *caller, *request), response_bytes,
+           start, caller->token_name, caller->user_id);
     return reactor;
   }
   std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
   absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request.get());
   if (!caller.ok()) {
-    Finish(*ctx, reactor, method, caller.status(), response_bytes);
+    Finish(*ctx, reactor, method, caller.status(), response_bytes, start, {}, {});
     return reactor;
+  }
+  // The caller moves into the queue: its ids are kept for the access line.
+  std::string token_name;
+  std::string user_id;
+  if (dispatcher_->access_log()) {
+    token_name = caller->token_name;
+    user_id = caller->user_id;
   }
   dispatcher_->Schedule(
       method, *std::move(caller), std::move(request), [ctx] { return ctx->IsCancelled(); },
-      [this, ctx, reactor, &method, response_bytes](absl::StatusOr<std::string> response) {
-        Finish(*ctx, reactor, method, std::move(response), response_bytes);
+      [this, ctx, reactor, &method, response_bytes, start, token_name = std::move(token_name),
+       user_id = std::move(user_id)](absl::StatusOr<std::string> response) {
+        Finish(*ctx, reactor, method, std::move(response), response_bytes, start, token_name,
+               user_id);
       });
   return reactor;
 }
@@ -238,6 +257,7 @@ grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
 grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(grpc::CallbackServerContext* ctx,
                                                              const grpc::ByteBuffer* request_bytes,
                                                              const StreamMethod& method) {
+  const absl::Time start = absl::Now();
   auto* reactor = new StreamReactor();
   std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
   absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request.get());
@@ -246,6 +266,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(grpc::CallbackServe
   if (!subscription.ok()) {
     dispatcher_->LogIfRejected(method.descriptor->name(), ctx->peer(), subscription.status());
   }
+  const std::string peer = dispatcher_->access_log() ? ctx->peer() : std::string();
+  dispatcher_->CallEnded({Transport::kGrpc,
+                          method.descriptor,
+                          {},
+                          peer,
+                          caller.ok() ? absl::string_view(caller->token_name) : "",
+                          caller.ok() ? absl::string_view(caller->user_id) : "",
+                          start},
+                         subscription.ok() ? absl::OkStatus() : subscription.status());
   reactor->Opened(std::move(subscription));
   return reactor;
 }

@@ -19,6 +19,8 @@
 #include <cstddef>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/auth/caller.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/grpcpp.h"
@@ -53,11 +55,14 @@ class CallRunner {
   absl::StatusOr<Caller> Admit(const grpc::CallbackServerContext& ctx,
                                const grpc::ByteBuffer& bytes,
                                google::protobuf::Message* request) const;
-  // Logs `status` if it is a rejection, and finishes the call with the
-  // response or the error.
+  // Logs `status` if it is a rejection, ends the call in the dispatcher
+  // (metrics, access log) as `token_name`/`user_id` (empty when not
+  // authenticated) arrived at `start`, and finishes it with the response or
+  // the error.
   void Finish(const grpc::CallbackServerContext& ctx, grpc::ServerUnaryReactor* reactor,
               const UnaryMethod& method, absl::StatusOr<std::string> response,
-              grpc::ByteBuffer* response_bytes);
+              grpc::ByteBuffer* response_bytes, absl::Time start, absl::string_view token_name,
+              absl::string_view user_id);
 
   Dispatcher* const dispatcher_;
 };

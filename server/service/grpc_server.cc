@@ -111,6 +111,11 @@ class GrpcServer::Impl {
 
   void Wait() { server_->Wait(); }
 
+  void SetServingUnlessShutDown(bool serving) {
+    absl::MutexLock lock(&mu_);
+    if (!shut_down_) SetServing(serving);
+  }
+
  private:
   void SetServing(bool serving) {
     grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
@@ -151,6 +156,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
 }
 
 int GrpcServer::port() const { return impl_->port(); }
+
+void GrpcServer::SetServing(bool serving) { impl_->SetServingUnlessShutDown(serving); }
 
 void GrpcServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
 

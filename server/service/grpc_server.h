@@ -48,6 +48,10 @@ class GrpcServer {
   // The bound port.
   int port() const;
 
+  // Marks every service SERVING or NOT_SERVING on the health service (what
+  // sopd's readiness says, as /readyz does). Ignored once Shutdown has begun.
+  void SetServing(bool serving);
+
   // Marks the services NOT_SERVING, stops accepting calls, and waits up to
   // `grace` for calls in flight before cancelling them. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));

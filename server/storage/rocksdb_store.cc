@@ -720,4 +720,20 @@ absl::StatusOr<std::vector<std::vector<std::string>>> RocksDbStore::BatchesSince
   return batches;
 }
 
+std::vector<std::pair<std::string, uint64_t>> RocksDbStore::EngineStats() const {
+  std::vector<std::pair<std::string, uint64_t>> stats;
+  for (const char* name :
+       {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size", "rocksdb.live-sst-files-size",
+        "rocksdb.cur-size-all-mem-tables", "rocksdb.estimate-pending-compaction-bytes"}) {
+    uint64_t value = 0;
+    if (db_->GetAggregatedIntProperty(name, &value)) stats.emplace_back(name, value);
+  }
+  for (const char* name : {"rocksdb.background-errors", "rocksdb.is-write-stopped",
+                           "rocksdb.num-running-compactions", "rocksdb.num-running-flushes"}) {
+    uint64_t value = 0;
+    if (db_->GetIntProperty(name, &value)) stats.emplace_back(name, value);
+  }
+  return stats;
+}
+
 }  // namespace sopsidebar

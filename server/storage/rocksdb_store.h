@@ -103,6 +103,9 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
                                                               int limit) const override;
   absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
       absl::string_view org) const override;
+  // Key and size estimates summed over the column families; background
+  // errors, stopped writes and running compactions of the database.
+  std::vector<std::pair<std::string, uint64_t>> EngineStats() const override;
 
   absl::Status WriteAudited(const AuthWrite& write) override;
   absl::Status PutToken(const internal::v1::TokenRecord& record) override;

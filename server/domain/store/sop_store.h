@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -110,6 +111,12 @@ class SopStore {
   // The stored audit event of `org` with the highest sequence, if any.
   virtual absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
       absl::string_view org) const = 0;
+
+  // The storage engine's own figures, name → number, for monitoring (e.g.
+  // "rocksdb.estimate-num-keys", "rocksdb.background-errors"); a figure it
+  // cannot read is left out, and an engine without any returns none. Cheap
+  // (no I/O); never fails.
+  virtual std::vector<std::pair<std::string, uint64_t>> EngineStats() const { return {}; }
 };
 
 // The parsed names a write touches.
