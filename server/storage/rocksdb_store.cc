@@ -2,24 +2,32 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/transaction_log.h"
+#include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
 
 namespace sopsidebar {
@@ -198,8 +206,14 @@ absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
   } else if (s.IsTimedOut()) {
     code = absl::StatusCode::kDeadlineExceeded;
   } else if (s.IsNoSpace()) {
-    code = absl::StatusCode::kResourceExhausted;
-  } else if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    return error::DiskFull(what, s.ToString());
+  } else if (s.IsIOError() && (absl::StrContains(s.ToString(), "lock") ||
+                               absl::StrContains(s.ToString(), "Permission denied"))) {
+    // Another process holds the database, or sopd may not use its files:
+    // the operator fixes that, retrying does not.
+    code = absl::StatusCode::kFailedPrecondition;
+  } else if (s.IsInvalidArgument() && absl::StrContains(s.ToString(), "does not exist")) {
+    // A database that must exist lacks its CURRENT file.
     code = absl::StatusCode::kFailedPrecondition;
   }
   return error::Storage(code, what, s.ToString());
@@ -266,21 +280,165 @@ absl::Status ForEach(rocksdb::DB& db, absl::string_view prefix, const Fn& fn) {
   });
 }
 
+// The number in a file name "OPTIONS-000123"; nullopt for other names.
+std::optional<uint64_t> OptionsFileNumber(absl::string_view name) {
+  constexpr absl::string_view kPrefix = "OPTIONS-";
+  uint64_t number = 0;
+  if (!absl::StartsWith(name, kPrefix) || !absl::SimpleAtoi(name.substr(kPrefix.size()), &number)) {
+    return std::nullopt;
+  }
+  return number;
+}
+
+// Refuses a database whose latest OPTIONS file says a newer RocksDB (major
+// and minor) than this one wrote it: its files may use formats this one
+// cannot read, and opening it could rewrite them. A database without one
+// (new, or damaged: the open reports that) passes.
+absl::Status CheckWrittenByReadableRocksDb(const std::string& path) {
+  std::error_code ec;
+  std::optional<uint64_t> latest;
+  std::filesystem::path latest_path;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    const std::optional<uint64_t> number = OptionsFileNumber(entry.path().filename().string());
+    if (number && (!latest || *number > *latest)) {
+      latest = number;
+      latest_path = entry.path();
+    }
+  }
+  if (!latest) return absl::OkStatus();
+  std::ifstream in(latest_path);
+  constexpr absl::string_view kVersionKey = "rocksdb_version=";
+  for (std::string line; std::getline(in, line);) {
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (!absl::StartsWith(text, kVersionKey)) continue;
+    text.remove_prefix(kVersionKey.size());
+    const std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
+    int major = 0;
+    int minor = 0;
+    if (parts.size() < 2 || !absl::SimpleAtoi(parts[0], &major) ||
+        !absl::SimpleAtoi(parts[1], &minor)) {
+      return error::Storage(absl::StatusCode::kDataLoss,
+                            absl::StrCat("read ", latest_path.string()),
+                            absl::StrCat("unreadable rocksdb_version '", text, "'"));
+    }
+    if (std::make_pair(major, minor) > std::make_pair(ROCKSDB_MAJOR, ROCKSDB_MINOR)) {
+      return error::Storage(
+          absl::StatusCode::kFailedPrecondition, absl::StrCat("open ", path),
+          absl::StrFormat("%s says RocksDB %s last wrote the database; this sopd uses RocksDB "
+                          "%d.%d.%d, which may not read it: upgrade sopd or restore a backup",
+                          latest_path.string(), text, ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH));
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+// Tracks whether the engine has stopped writing (a background error: the
+// WAL or a flush could not be written, as on a full disk) and, while it has,
+// calls DB::Resume every retry interval on a thread of its own until it
+// succeeds. RocksDB's own recovery is turned off, so that one retry loop, at
+// a known pace, clears the state. Thread-safe.
+class RocksDbStore::WritePath : public rocksdb::EventListener {
+ public:
+  WritePath(std::function<void(bool, const absl::Status&)> on_change, absl::Duration retry)
+      : on_change_(std::move(on_change)), retry_(retry) {}
+  ~WritePath() override { Stop(); }
+
+  // Starts the retry thread on the open `db`, which must outlive Stop().
+  void Start(rocksdb::DB* db) {
+    db_ = db;
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  // Ends the retry thread. Idempotent.
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  bool degraded() const {
+    absl::MutexLock lock(&mu_);
+    return degraded_;
+  }
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
+                         rocksdb::Status* error) override {
+    if (error == nullptr || error->ok()) return;
+    const absl::Status cause = FromRocksDb(*error, "background write");
+    {
+      absl::MutexLock lock(&mu_);
+      if (degraded_) return;
+      degraded_ = true;
+    }
+    if (on_change_) on_change_(true, cause);
+  }
+
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+
+ private:
+  void Run() {
+    absl::MutexLock lock(&mu_);
+    while (true) {
+      mu_.Await(absl::Condition(this, &WritePath::DegradedOrStopping));
+      if (stopping_) return;
+      // Wait a retry interval (or until Stop) between attempts.
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), retry_);
+      if (stopping_) return;
+      mu_.Unlock();
+      const rocksdb::Status resumed = db_->Resume();
+      mu_.Lock();
+      if (!resumed.ok()) continue;
+      degraded_ = false;
+      mu_.Unlock();
+      if (on_change_) on_change_(false, absl::OkStatus());
+      mu_.Lock();
+    }
+  }
+
+  bool DegradedOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return degraded_ || stopping_;
+  }
+
+  const std::function<void(bool, const absl::Status&)> on_change_;
+  const absl::Duration retry_;
+  rocksdb::DB* db_ = nullptr;
+  std::thread thread_;
+  mutable absl::Mutex mu_;
+  bool degraded_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& path,
-                                                                  Options store_options) {
+                                                                 Options store_options) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) {
-    return error::Storage(absl::StatusCode::kFailedPrecondition,
-                          absl::StrCat("create ", path), ec.message());
+    return error::Storage(absl::StatusCode::kFailedPrecondition, absl::StrCat("create ", path),
+                          ec.message());
   }
+  SOP_RETURN_IF_ERROR(CheckWrittenByReadableRocksDb(path));
+  auto write_path = std::make_shared<WritePath>(store_options.on_write_path_change,
+                                                store_options.write_retry_interval);
   rocksdb::Options options;
-  options.create_if_missing = true;
+  options.create_if_missing = store_options.create_if_missing;
   // A database from before the events column family gains it.
   options.create_missing_column_families = true;
   options.paranoid_checks = true;
+  // Every write is synced before it is acknowledged, so only the record
+  // being written when the process or machine died can be incomplete: that
+  // one is dropped (it was never acknowledged). Damage anywhere else fails
+  // the open: kPointInTimeRecovery (the default) would instead stop at it
+  // and start without every acknowledged write after it, silently.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  options.listeners.push_back(write_path);
   rocksdb::ColumnFamilyOptions events_options(options);
   events_options.merge_operator = std::make_shared<AggregateMergeOperator>();
   events_options.compaction_filter_factory =
@@ -297,15 +455,31 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
   // The default family is reached through DefaultColumnFamily().
   SOP_RETURN_IF_ERROR(
       FromRocksDb(owned->DestroyColumnFamilyHandle(handles[0]), "release default family"));
-  return std::unique_ptr<RocksDbStore>(
-      new RocksDbStore(std::move(owned), handles[1], std::move(store_options)));
+  write_path->Start(owned.get());
+  auto store = std::unique_ptr<RocksDbStore>(new RocksDbStore(
+      std::move(owned), handles[1], std::move(write_path), std::move(store_options)));
+  if (store->options_.verify_checksums_at_open) {
+    // Reads bypass the block cache: the blocks are read once.
+    rocksdb::ReadOptions read_options;
+    read_options.fill_cache = false;
+    read_options.readahead_size = 2 << 20;
+    SOP_RETURN_IF_ERROR(
+        FromRocksDb(store->db_->VerifyChecksum(read_options), absl::StrCat("verify ", path)));
+  }
+  return store;
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, rocksdb::ColumnFamilyHandle* events,
-                           Options options)
-    : db_(std::move(db)), events_(events), options_(std::move(options)) {}
+                           std::shared_ptr<WritePath> write_path, Options options)
+    : db_(std::move(db)),
+      events_(events),
+      options_(std::move(options)),
+      write_path_(std::move(write_path)) {}
+
+bool RocksDbStore::write_path_degraded() const { return write_path_->degraded(); }
 
 RocksDbStore::~RocksDbStore() {
+  write_path_->Stop();
   // A bulk load (unsynced writes) ends with its data in sorted files, so the
   // next open need not replay a large write-ahead log.
   if (!options_.sync_writes) {
@@ -336,8 +510,8 @@ absl::StatusOr<v1::SopRevision> RocksDbStore::GetRevision(const RevisionName& na
 }
 
 absl::StatusOr<std::vector<v1::Sop>> RocksDbStore::ListHeads(absl::string_view org,
-                                                                absl::string_view start_after,
-                                                                int limit) const {
+                                                             absl::string_view start_after,
+                                                             int limit) const {
   const std::string prefix = HeadPrefix(org);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::vector<v1::Sop> out;
@@ -350,16 +524,17 @@ absl::StatusOr<std::vector<v1::Sop>> RocksDbStore::ListHeads(absl::string_view o
   }
   for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
        it->Next()) {
-    SOP_ASSIGN_OR_RETURN(v1::Sop head, Decode<v1::Sop>(it->value().ToString(),
-                                                       it->key().ToString()));
+    SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                         Decode<v1::Sop>(it->value().ToString(), it->key().ToString()));
     out.push_back(std::move(head));
   }
   SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list heads"));
   return out;
 }
 
-absl::StatusOr<std::vector<v1::SopRevision>> RocksDbStore::ListRevisions(
-    const SopName& sop, int64_t before, int limit) const {
+absl::StatusOr<std::vector<v1::SopRevision>> RocksDbStore::ListRevisions(const SopName& sop,
+                                                                         int64_t before,
+                                                                         int limit) const {
   const std::string prefix = RevisionPrefix(sop);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::vector<v1::SopRevision> out;
@@ -428,8 +603,7 @@ absl::Status RocksDbStore::ForEachRoleMap(
 }
 
 absl::Status RocksDbStore::PutFieldMap(const v1::FieldMap& map) {
-  SOP_ASSIGN_OR_RETURN(CrmMapName name,
-                       ParseCrmMapName("field_map.name", map.name(), kFieldMaps));
+  SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("field_map.name", map.name(), kFieldMaps));
   return Put(FieldMapKey(name), map);
 }
 
@@ -449,9 +623,9 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
   if (!probe.IsNotFound()) SOP_RETURN_IF_ERROR(FromRocksDb(probe, "probe revision"));
 
   rocksdb::WriteBatch batch;
-  SOP_RETURN_IF_ERROR(FromRocksDb(
-      batch.Put(HeadKey(keys.sop.org, keys.sop.sop), write.head.SerializeAsString()),
-      "batch head"));
+  SOP_RETURN_IF_ERROR(
+      FromRocksDb(batch.Put(HeadKey(keys.sop.org, keys.sop.sop), write.head.SerializeAsString()),
+                  "batch head"));
   SOP_RETURN_IF_ERROR(
       FromRocksDb(batch.Put(revision_key, write.revision.SerializeAsString()), "batch revision"));
   if (write.request) {
