@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -207,7 +208,7 @@ absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
     code = absl::StatusCode::kDeadlineExceeded;
   } else if (s.IsNoSpace()) {
     return error::DiskFull(what, s.ToString());
-  } else if (s.IsIOError() && (absl::StrContains(s.ToString(), "lock") ||
+  } else if (s.IsIOError() && (absl::StrContains(s.ToString(), "lock file") ||
                                absl::StrContains(s.ToString(), "Permission denied"))) {
     // Another process holds the database, or sopd may not use its files:
     // the operator fixes that, retrying does not.
@@ -333,6 +334,17 @@ absl::Status CheckWrittenByReadableRocksDb(const std::string& path) {
   return absl::OkStatus();
 }
 
+// The write-ahead log files in `path` ("000015.log, 000019.log"), by name.
+std::string WriteAheadLogsIn(const std::string& path) {
+  std::vector<std::string> logs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() == ".log") logs.push_back(entry.path().filename().string());
+  }
+  std::sort(logs.begin(), logs.end());
+  return logs.empty() ? "(none)" : absl::StrJoin(logs, ", ");
+}
+
 }  // namespace
 
 // Tracks whether the engine has stopped writing (a background error: the
@@ -448,9 +460,16 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
       {kEventsFamily, events_options}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  SOP_RETURN_IF_ERROR(
-      FromRocksDb(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &db),
-                  absl::StrCat("open ", path)));
+  const rocksdb::Status opened =
+      rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &db);
+  if (opened.IsCorruption() && !absl::StrContains(opened.ToString(), path)) {
+    // RocksDB names the table file or MANIFEST it found damaged, but not the
+    // write-ahead log it was replaying.
+    return error::Storage(absl::StatusCode::kDataLoss, absl::StrCat("open ", path),
+                          absl::StrCat(opened.ToString(), " in the write-ahead log ",
+                                       WriteAheadLogsIn(path), " or the MANIFEST"));
+  }
+  SOP_RETURN_IF_ERROR(FromRocksDb(opened, absl::StrCat("open ", path)));
   std::unique_ptr<rocksdb::DB> owned(db);
   // The default family is reached through DefaultColumnFamily().
   SOP_RETURN_IF_ERROR(
