@@ -1,6 +1,12 @@
 #include "server/storage/rocksdb_store.h"
 
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +25,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
@@ -345,17 +353,57 @@ std::string WriteAheadLogsIn(const std::string& path) {
   return logs.empty() ? "(none)" : absl::StrJoin(logs, ", ");
 }
 
+// RocksDB's info log, DIR/LOG (the previous run's kept as LOG.old), written
+// with plain write(2) whose failures are ignored. RocksDB's own logger
+// writes through a file writer that, once a write failed (a full disk),
+// aborts the process at its next flush in Debian's build (assertions on).
+// Thread-safe (one write(2) per line).
+class InfoLogFile : public rocksdb::Logger {
+ public:
+  explicit InfoLogFile(const std::string& db_path) {
+    const std::string path = db_path + "/LOG";
+    ::rename(path.c_str(), (path + ".old").c_str());
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  }
+  ~InfoLogFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[1024];
+    const int prefix = static_cast<int>(
+        absl::FormatTime("%Y/%m/%d-%H:%M:%E6S ", absl::Now(), absl::LocalTimeZone())
+            .copy(line, 64));
+    int n = std::vsnprintf(line + prefix, sizeof(line) - prefix - 1, format, ap);
+    if (n < 0) return;
+    n = std::min<int>(n, static_cast<int>(sizeof(line)) - prefix - 2);
+    line[prefix + n] = '\n';
+    if (::write(fd_, line, prefix + n + 1) < 0) return;  // a full disk loses log lines only
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
-// Tracks whether the engine has stopped writing (a background error: the
-// WAL or a flush could not be written, as on a full disk) and, while it has,
-// calls DB::Resume every retry interval on a thread of its own until it
-// succeeds. RocksDB's own recovery is turned off, so that one retry loop, at
-// a known pace, clears the state. Thread-safe.
+// Keeps writes off a full disk and tracks whether the write path is
+// stopped. A write is refused (RESOURCE_EXHAUSTED) before it reaches RocksDB
+// while the database's filesystem has less free space than a reserve (64 MiB,
+// or a tenth of a smaller filesystem), which flushes and the write-ahead log
+// need: RocksDB cannot resume after a failed write-ahead log append (its
+// writer stays failed; Debian's build even aborts). A background error of
+// the engine (a flush that found no space) stops writes too. While stopped,
+// a thread of its own checks every retry interval for space again and calls
+// DB::Resume, and clears the state when both succeed. RocksDB's own
+// recovery is turned off, so that one retry loop, at a known pace, clears
+// the state. Thread-safe.
 class RocksDbStore::WritePath : public rocksdb::EventListener {
  public:
-  WritePath(std::function<void(bool, const absl::Status&)> on_change, absl::Duration retry)
-      : on_change_(std::move(on_change)), retry_(retry) {}
+  WritePath(std::string path, std::function<void(bool, const absl::Status&)> on_change,
+            absl::Duration retry)
+      : path_(std::move(path)), on_change_(std::move(on_change)), retry_(retry) {}
   ~WritePath() override { Stop(); }
 
   // Starts the retry thread on the open `db`, which must outlive Stop().
@@ -378,16 +426,18 @@ class RocksDbStore::WritePath : public rocksdb::EventListener {
     return degraded_;
   }
 
+  // OK when a write may go to RocksDB; RESOURCE_EXHAUSTED (and the write
+  // path degraded) when the disk is too full for it.
+  absl::Status BeforeWrite() {
+    absl::Status space = FreeSpace();
+    if (!space.ok()) Degrade(space);
+    return space;
+  }
+
   void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
                          rocksdb::Status* error) override {
     if (error == nullptr || error->ok()) return;
-    const absl::Status cause = FromRocksDb(*error, "background write");
-    {
-      absl::MutexLock lock(&mu_);
-      if (degraded_) return;
-      degraded_ = true;
-    }
-    if (on_change_) on_change_(true, cause);
+    Degrade(FromRocksDb(*error, "background write"));
   }
 
   void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*error*/,
@@ -396,6 +446,31 @@ class RocksDbStore::WritePath : public rocksdb::EventListener {
   }
 
  private:
+  static constexpr uint64_t kMaxReserve = 64 << 20;
+
+  // RESOURCE_EXHAUSTED when path_'s filesystem has less free space than the
+  // reserve; OK when it has enough or cannot say.
+  absl::Status FreeSpace() const {
+    struct statvfs fs;
+    if (::statvfs(path_.c_str(), &fs) != 0) return absl::OkStatus();
+    const uint64_t size = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    const uint64_t reserve = std::min(kMaxReserve, size / 10);
+    if (free >= reserve) return absl::OkStatus();
+    return error::DiskFull("write", absl::StrFormat("%d bytes free on the filesystem of %s, below "
+                                                    "the %d bytes the database keeps in reserve",
+                                                    free, path_, reserve));
+  }
+
+  void Degrade(const absl::Status& cause) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (degraded_) return;
+      degraded_ = true;
+    }
+    if (on_change_) on_change_(true, cause);
+  }
+
   void Run() {
     absl::MutexLock lock(&mu_);
     while (true) {
@@ -405,9 +480,9 @@ class RocksDbStore::WritePath : public rocksdb::EventListener {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), retry_);
       if (stopping_) return;
       mu_.Unlock();
-      const rocksdb::Status resumed = db_->Resume();
+      const bool resumed = FreeSpace().ok() && db_->Resume().ok();
       mu_.Lock();
-      if (!resumed.ok()) continue;
+      if (!resumed) continue;
       degraded_ = false;
       mu_.Unlock();
       if (on_change_) on_change_(false, absl::OkStatus());
@@ -419,6 +494,7 @@ class RocksDbStore::WritePath : public rocksdb::EventListener {
     return degraded_ || stopping_;
   }
 
+  const std::string path_;
   const std::function<void(bool, const absl::Status&)> on_change_;
   const absl::Duration retry_;
   rocksdb::DB* db_ = nullptr;
@@ -437,7 +513,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
                           ec.message());
   }
   SOP_RETURN_IF_ERROR(CheckWrittenByReadableRocksDb(path));
-  auto write_path = std::make_shared<WritePath>(store_options.on_write_path_change,
+  auto write_path = std::make_shared<WritePath>(path, store_options.on_write_path_change,
                                                 store_options.write_retry_interval);
   rocksdb::Options options;
   options.create_if_missing = store_options.create_if_missing;
@@ -451,6 +527,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
   // and start without every acknowledged write after it, silently.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   options.listeners.push_back(write_path);
+  options.info_log = std::make_shared<InfoLogFile>(path);
   rocksdb::ColumnFamilyOptions events_options(options);
   events_options.merge_operator = std::make_shared<AggregateMergeOperator>();
   events_options.compaction_filter_factory =
@@ -585,6 +662,7 @@ absl::StatusOr<std::optional<std::string>> RocksDbStore::FindRequest(
 absl::Status RocksDbStore::Put(const std::string& key, const google::protobuf::Message& value) {
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Put(options, key, value.SerializeAsString()), "put");
 }
 
@@ -658,6 +736,7 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
   }
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write");
 }
 
@@ -691,6 +770,7 @@ absl::Status RocksDbStore::WriteComment(const CommentWrite& write) {
                   "batch audit event"));
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write comment");
 }
 
@@ -773,6 +853,7 @@ absl::Status RocksDbStore::Write(const EventWrite& write) {
   }
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write events");
 }
 
@@ -879,6 +960,7 @@ absl::Status RocksDbStore::WriteAudited(const AuthWrite& write) {
   SOP_RETURN_IF_ERROR(put(AuditKey(audit_org, write.audit.sequence()), write.audit));
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write");
 }
 

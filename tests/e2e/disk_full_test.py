@@ -146,7 +146,8 @@ class DiskFullTest(unittest.TestCase):
             if result.returncode == 0:
                 break
             self.assertLess(time.monotonic() - freed_at, RECOVERY_LIMIT_S,
-                            "writes did not resume: %s" % result.stderr)
+                            "writes did not resume: %s; sopd's log:\n%s"
+                            % (result.stderr, "".join(self.sopd.log[-10:])))
             time.sleep(0.05)
         recovered_s = time.monotonic() - freed_at
         acknowledged.append("after")
