@@ -328,7 +328,7 @@ absl::Status DatabaseUnusable(absl::string_view path, const absl::Status& cause)
   if (absl::StrContains(cause.message(), "Permission denied")) {
     remedy = absl::StrCat("give the user sopd runs as read and write access to ", path,
                           " and every file in it (chown -R, then chmod -R u+rwX)");
-  } else if (absl::StrContains(cause.message(), "lock file")) {
+  } else if (absl::StrContains(cause.message(), "/LOCK:")) {
     remedy = "another process (a running sopd?) holds it; stop that one first";
   } else if (absl::StrContains(cause.message(), "upgrade sopd")) {
     remedy = "see above";

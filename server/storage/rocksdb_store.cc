@@ -216,7 +216,7 @@ absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
     code = absl::StatusCode::kDeadlineExceeded;
   } else if (s.IsNoSpace()) {
     return error::DiskFull(what, s.ToString());
-  } else if (s.IsIOError() && (absl::StrContains(s.ToString(), "lock file") ||
+  } else if (s.IsIOError() && (absl::StrContains(s.ToString(), "/LOCK:") ||
                                absl::StrContains(s.ToString(), "Permission denied"))) {
     // Another process holds the database, or sopd may not use its files:
     // the operator fixes that, retrying does not.
