@@ -391,12 +391,11 @@ class InfoLogFile : public rocksdb::Logger {
 // Keeps writes off a full disk and tracks whether the write path is
 // stopped. A write is refused (RESOURCE_EXHAUSTED) before it reaches RocksDB
 // while the database's filesystem has less free space than a reserve (64 MiB,
-// or a tenth of a smaller filesystem), which flushes and the write-ahead log
-// need: RocksDB cannot resume after a failed write-ahead log append (its
-// writer stays failed; Debian's build even aborts). A background error of
-// the engine (a flush that found no space) stops writes too. While stopped,
-// a thread of its own checks every retry interval for space again and calls
-// DB::Resume, and clears the state when both succeed. RocksDB's own
+// or a tenth of a smaller filesystem), kept for flushes and the write-ahead
+// log, so that the engine itself rarely meets a full disk. When it does (a
+// failed append or flush: a background error), writes stop too. While
+// stopped, a thread of its own checks every retry interval for space again
+// and calls DB::Resume, and clears the state when both succeed. RocksDB's own
 // recovery is turned off, so that one retry loop, at a known pace, clears
 // the state. Thread-safe.
 class RocksDbStore::WritePath : public rocksdb::EventListener {
