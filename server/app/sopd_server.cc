@@ -83,8 +83,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   store_options.event_retention = options.event_retention;
   store_options.create_if_missing = !format.has_database;
   store_options.on_write_path_change = [db = paths.db](bool degraded, const absl::Status& cause) {
-    LogLine(degraded ? absl::StrCat("write path degraded: ", cause.message(),
-                                    "; reads go on, writes resume once space is freed")
+    LogLine(degraded ? absl::StrCat("write path degraded: ", cause.message())
                      : absl::StrCat("write path recovered: writes to ", db, " succeed again"));
   };
   absl::StatusOr<std::unique_ptr<RocksDbStore>> store = RocksDbStore::Open(paths.db, store_options);
