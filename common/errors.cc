@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -306,6 +307,40 @@ absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail) {
                    "); --bootstrap-admin needs the sopd that serves it stopped first"));
 }
 
+absl::Status NewerDataFormat(absl::string_view dir, int found, int readable,
+                             absl::string_view sopd_version) {
+  return StateError(
+      "NEWER_DATA_FORMAT", dir, "written by a newer sopd",
+      absl::StrFormat("data dir %s was written by format version %d; this sopd %s reads up to "
+                      "%d: upgrade sopd or restore a backup",
+                      dir, found, sopd_version, readable));
+}
+
+absl::Status BadDataFormat(absl::string_view path, absl::string_view detail) {
+  return StateError("BAD_DATA_FORMAT", path, detail,
+                    absl::StrCat("data dir format file ", path, " ", detail,
+                                 ": restore it from a backup (docs/OPERATIONS.md), or write the "
+                                 "line 'sopd data dir format 1' if the dir is from sopd 0.1"));
+}
+
+absl::Status DatabaseUnusable(absl::string_view path, const absl::Status& cause) {
+  std::string remedy;
+  if (absl::StrContains(cause.message(), "Permission denied")) {
+    remedy = absl::StrCat("give the user sopd runs as read and write access to ", path,
+                          " and every file in it (chown -R, then chmod -R u+rwX)");
+  } else if (absl::StrContains(cause.message(), "/LOCK:")) {
+    remedy = "another process (a running sopd?) holds it; stop that one first";
+  } else if (absl::StrContains(cause.message(), "upgrade sopd")) {
+    remedy = "see above";
+  } else {
+    remedy = "restore from a backup (docs/OPERATIONS.md); do not edit its files by hand";
+  }
+  return WithInfo(
+      absl::Status(cause.code(), absl::StrCat("cannot open the database in ", path, ": ",
+                                              cause.message(), "; sopd did not start: ", remedy)),
+      "DATABASE_UNUSABLE", {{"name", std::string(path)}});
+}
+
 absl::Status DeadlineExceeded(absl::string_view what) {
   return WithInfo(absl::DeadlineExceededError(
                       absl::StrCat("deadline passed before ", what, "; nothing was done")),
@@ -320,8 +355,8 @@ absl::Status ServerBusy(absl::string_view work, size_t queued) {
 }
 
 absl::Status RequestTooLarge(size_t max_bytes) {
-  return WithInfo(absl::ResourceExhaustedError(absl::StrCat(
-                      "request body larger than the limit of ", max_bytes, " bytes")),
+  return WithInfo(absl::ResourceExhaustedError(
+                      absl::StrCat("request body larger than the limit of ", max_bytes, " bytes")),
                   "REQUEST_TOO_LARGE", {{"max_bytes", absl::StrCat(max_bytes)}});
 }
 
@@ -340,6 +375,13 @@ absl::Status TooManyWatches(absl::string_view scope, size_t limit) {
 absl::Status ShuttingDown() {
   return WithInfo(absl::UnavailableError("server shutting down; retry on a server that is up"),
                   "SHUTTING_DOWN");
+}
+
+absl::Status DiskFull(absl::string_view what, absl::string_view detail) {
+  return WithInfo(absl::ResourceExhaustedError(absl::StrCat(
+                      "storage: ", what, ": the disk holding the database is full (", detail,
+                      "): writes are refused until space is freed; reads still work")),
+                  "DISK_FULL");
 }
 
 absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail) {

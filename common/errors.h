@@ -194,7 +194,29 @@ absl::Status NoDatabase(absl::string_view path);
 // FAILED_PRECONDITION: `sopd --bootstrap-admin` could not take the database
 // in `path` (`detail`: the store's words), as when a running sopd holds it.
 absl::Status DatabaseInUse(absl::string_view path, absl::string_view detail);
+// FAILED_PRECONDITION "data dir <dir> was written by format version
+// <found>; this sopd <sopd_version> reads up to <readable>: upgrade sopd or
+// restore a backup", reason NEWER_DATA_FORMAT. Nothing was changed.
+absl::Status NewerDataFormat(absl::string_view dir, int found, int readable,
+                             absl::string_view sopd_version);
+// FAILED_PRECONDITION: the data dir's format file `path` cannot be read or
+// does not state a format version (`detail` says why), reason
+// BAD_DATA_FORMAT. Nothing was changed.
+absl::Status BadDataFormat(absl::string_view path, absl::string_view detail);
+// The status `cause` of opening the database in `path` at start, its code
+// kept (DATA_LOSS for corruption, FAILED_PRECONDITION for permissions,
+// missing files and locks), its message naming the database and the next
+// step: "cannot open the database in <path>: <cause>; sopd did not start:
+// <remedy>", reason DATABASE_UNUSABLE. The remedy: fix the permissions for
+// a permission error, stop the other process for a lock, else restore from
+// a backup (docs/OPERATIONS.md).
+absl::Status DatabaseUnusable(absl::string_view path, const absl::Status& cause);
 
+// RESOURCE_EXHAUSTED "storage: <what>: the disk holding the database is
+// full (<detail>): writes are refused until space is freed; reads still
+// work", reason DISK_FULL. Nothing was written; the write may be retried once
+// space is freed (sopd resumes writing by itself).
+absl::Status DiskFull(absl::string_view what, absl::string_view detail);
 // INTERNAL for storage errors the caller cannot fix; `what` says which
 // operation failed, `detail` what the engine reported.
 absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail);

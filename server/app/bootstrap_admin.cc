@@ -20,12 +20,16 @@ absl::StatusOr<std::string> BootstrapAdmin(const std::string& data_dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(db, ec)) return error::NoDatabase(db);
   SOP_ASSIGN_OR_RETURN(const DataDirPaths paths, PrepareDataDir(data_dir));
-  absl::StatusOr<std::unique_ptr<RocksDbStore>> store = RocksDbStore::Open(paths.db);
+  SOP_ASSIGN_OR_RETURN(const DataDirFormat format, CheckDataFormat(paths));
+  RocksDbStore::Options store_options;
+  store_options.create_if_missing = false;
+  absl::StatusOr<std::unique_ptr<RocksDbStore>> store = RocksDbStore::Open(paths.db, store_options);
   // The store's FAILED_PRECONDITION is its lock: another process has it open.
   if (store.status().code() == absl::StatusCode::kFailedPrecondition) {
     return error::DatabaseInUse(paths.db, store.status().message());
   }
-  SOP_RETURN_IF_ERROR(store.status());
+  if (!store.ok()) return error::DatabaseUnusable(paths.db, store.status());
+  SOP_RETURN_IF_ERROR(RecordDataFormat(paths, format));
   SOP_ASSIGN_OR_RETURN(std::unique_ptr<AccessRegistry> access,
                        AccessRegistry::Create(store->get(), &Clock::Real()));
   // The recovery token is in the org's audit trail like any other.

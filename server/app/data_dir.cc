@@ -8,12 +8,16 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "server/app/sopd_server.h"
 #include "server/common/log.h"
 
 namespace sopsidebar {
@@ -22,10 +26,18 @@ namespace {
 constexpr mode_t kOwnerOnlyDir = 0700;
 constexpr mode_t kGroupOrOthers = S_IRWXG | S_IRWXO;
 constexpr mode_t kWritableByGroupOrOthers = S_IWGRP | S_IWOTH;
+constexpr absl::string_view kFormatLinePrefix = "sopd data dir format ";
 
 absl::Status FileSystemError(absl::string_view what, absl::string_view path) {
+  const int cause = errno;
+  std::string detail = std::strerror(cause);
+  if (cause == EACCES || cause == EPERM) {
+    absl::StrAppend(&detail,
+                    "; sopd did not start: give the user sopd runs as read and write "
+                    "access to it (chown, then chmod 0700 for a dir, 0600 for a file)");
+  }
   return error::Storage(absl::StatusCode::kFailedPrecondition, absl::StrCat(what, " ", path),
-                        std::strerror(errno));
+                        detail);
 }
 
 // The permission bits of the directory `dir`, creating it owner-only when
@@ -93,7 +105,60 @@ absl::Status SecureDir(absl::string_view what, const std::string& dir) {
 
 DataDirPaths DataDirPathsOf(const std::string& data_dir) {
   const std::filesystem::path dir(data_dir);
-  return {(dir / "db").string(), (dir / "admin.token").string()};
+  return {data_dir, (dir / "db").string(), (dir / "admin.token").string(),
+          (dir / "FORMAT").string()};
+}
+
+absl::StatusOr<DataDirFormat> CheckDataFormat(const DataDirPaths& paths) {
+  DataDirFormat found;
+  std::ifstream in(paths.format);
+  if (!in) {
+    if (errno != ENOENT) return error::BadDataFormat(paths.format, std::strerror(errno));
+    std::error_code ec;
+    found.has_database = !std::filesystem::is_empty(paths.db, ec);
+    if (ec) return error::BadDataFormat(paths.db, ec.message());
+    return found;
+  }
+  std::string line;
+  std::getline(in, line);
+  absl::string_view text = absl::StripAsciiWhitespace(line);
+  int version = 0;
+  if (!absl::ConsumePrefix(&text, kFormatLinePrefix) || !absl::SimpleAtoi(text, &version) ||
+      version < 1) {
+    return error::BadDataFormat(paths.format,
+                                absl::StrCat("does not say 'sopd data dir format N' (it says ",
+                                             error::QuoteInput(line), ")"));
+  }
+  if (version > kDataFormatVersion) {
+    return error::NewerDataFormat(paths.dir, version, kDataFormatVersion, kSopdVersion);
+  }
+  found.version = version;
+  found.has_database = true;
+  return found;
+}
+
+absl::Status RecordDataFormat(const DataDirPaths& paths, const DataDirFormat& found) {
+  if (found.version == kDataFormatVersion) return absl::OkStatus();
+  // Steps from older formats go here, one per version, before the new
+  // version is written: none yet, format 1 being the first.
+  const std::string temporary = paths.format + ".tmp";
+  SOP_RETURN_IF_ERROR(
+      WriteSecretFile(temporary, absl::StrCat(kFormatLinePrefix, kDataFormatVersion)));
+  if (::rename(temporary.c_str(), paths.format.c_str()) != 0) {
+    return FileSystemError("rename to", paths.format);
+  }
+  // The rename is durable once the dir is synced.
+  const int dir = ::open(paths.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return FileSystemError("open", paths.dir);
+  const bool synced = ::fsync(dir) == 0;
+  ::close(dir);
+  if (!synced) return FileSystemError("sync", paths.dir);
+  if (found.has_database) {
+    LogLine(absl::StrCat("data dir ", paths.dir,
+                         " had no format version (sopd 0.1): marked as format ", kDataFormatVersion,
+                         " in ", paths.format));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<DataDirPaths> PrepareDataDir(const std::string& data_dir) {

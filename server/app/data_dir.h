@@ -5,6 +5,7 @@
 #ifndef SOPSIDEBAR_SERVER_APP_DATA_DIR_H_
 #define SOPSIDEBAR_SERVER_APP_DATA_DIR_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -12,8 +13,26 @@
 namespace sopsidebar {
 
 struct DataDirPaths {
+  std::string dir;          // <dir>
   std::string db;           // <dir>/db
   std::string admin_token;  // <dir>/admin.token
+  std::string format;       // <dir>/FORMAT: "sopd data dir format N"
+};
+
+// The data dir format this sopd writes and the newest it reads. Data dirs
+// from before format versions (sopd 0.1, no FORMAT file) are format 1.
+// Raise it when the layout changes in a way an older sopd must not open, and
+// add the step that migrates the previous format to CheckDataFormat.
+inline constexpr int kDataFormatVersion = 1;
+
+// What CheckDataFormat found.
+struct DataDirFormat {
+  // The version <dir>/FORMAT states; nullopt when there is no FORMAT file
+  // (a new data dir, or one from sopd 0.1).
+  std::optional<int> version;
+  // Whether the data dir already holds a database (a FORMAT file, or
+  // anything in <dir>/db): the store must then open it, never create one.
+  bool has_database = false;
 };
 
 // The paths under `data_dir`, touching nothing.
@@ -31,6 +50,20 @@ DataDirPaths DataDirPathsOf(const std::string& data_dir);
 // FAILED_PRECONDITION also when a dir cannot be created, inspected or
 // changed, or is not a directory.
 absl::StatusOr<DataDirPaths> PrepareDataDir(const std::string& data_dir);
+
+// Reads the format version of the data dir `paths` (prepared by
+// PrepareDataDir), before the store opens it. Changes nothing.
+// FAILED_PRECONDITION, naming the dir and both versions, when a newer sopd
+// wrote it ("data dir DIR was written by format version 3; this sopd 0.1.0
+// reads up to 1: upgrade sopd or restore a backup"), and, naming the file,
+// when the FORMAT file cannot be read or does not state a version.
+absl::StatusOr<DataDirFormat> CheckDataFormat(const DataDirPaths& paths);
+
+// After the store opened the data dir: brings `found` (CheckDataFormat's)
+// up to kDataFormatVersion, writing <dir>/FORMAT (replaced atomically and
+// synced) when it was missing or older, and logs what it did. OK without a
+// write when it is current. FAILED_PRECONDITION when it cannot be written.
+absl::Status RecordDataFormat(const DataDirPaths& paths, const DataDirFormat& found);
 
 // Writes `secret` and a newline to `path`, replacing any file there, created
 // readable and writable by the owner only (the mode is set at creation, so

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/app/sopd_server.h"
 
 namespace sopsidebar {
 namespace {
@@ -104,6 +105,74 @@ TEST_F(DataDirTest, SecretFileIsOwnerOnlyWhateverTheUmaskAndReplacesAnOldOne) {
   std::ifstream in(path);
   std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(contents, "sop_tk1_secret\n");
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(DataDirTest, NewDataDirHasNoDatabaseAndIsMarkedWithTheCurrentFormat) {
+  auto paths = PrepareDataDir(data_dir_);
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  auto format = CheckDataFormat(*paths);
+  ASSERT_TRUE(format.ok()) << format.status();
+  EXPECT_FALSE(format->version.has_value());
+  EXPECT_FALSE(format->has_database);
+  ASSERT_TRUE(RecordDataFormat(*paths, *format).ok());
+  EXPECT_EQ(ReadFile(data_dir_ + "/FORMAT"),
+            absl::StrCat("sopd data dir format ", kDataFormatVersion, "\n"));
+  EXPECT_EQ(ModeOf(data_dir_ + "/FORMAT"), 0600u);
+  EXPECT_FALSE(std::filesystem::exists(data_dir_ + "/FORMAT.tmp"));
+  auto again = CheckDataFormat(*paths);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->version, kDataFormatVersion);
+  EXPECT_TRUE(again->has_database);
+}
+
+TEST_F(DataDirTest, DataDirFromBeforeFormatVersionsHoldsADatabaseAndIsMigratedToFormatOne) {
+  std::filesystem::create_directories(db_dir_);
+  WriteFile(db_dir_ + "/CURRENT", 0600);
+  auto paths = PrepareDataDir(data_dir_);
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  auto format = CheckDataFormat(*paths);
+  ASSERT_TRUE(format.ok()) << format.status();
+  EXPECT_FALSE(format->version.has_value());
+  EXPECT_TRUE(format->has_database);
+  ASSERT_TRUE(RecordDataFormat(*paths, *format).ok());
+  EXPECT_EQ(ReadFile(data_dir_ + "/FORMAT"), "sopd data dir format 1\n");
+}
+
+TEST_F(DataDirTest, DataDirOfANewerFormatIsRefusedNamingBothVersionsAndLeftAsIs) {
+  std::filesystem::create_directories(db_dir_);
+  std::ofstream(data_dir_ + "/FORMAT") << "sopd data dir format " << kDataFormatVersion + 2 << "\n";
+  auto paths = PrepareDataDir(data_dir_);
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  const absl::Status refused = CheckDataFormat(*paths).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            absl::StrCat("data dir ", data_dir_, " was written by format version ",
+                         kDataFormatVersion + 2, "; this sopd ", kSopdVersion, " reads up to ",
+                         kDataFormatVersion, ": upgrade sopd or restore a backup"));
+  EXPECT_EQ(ReadFile(data_dir_ + "/FORMAT"),
+            absl::StrCat("sopd data dir format ", kDataFormatVersion + 2, "\n"));
+}
+
+TEST_F(DataDirTest, FormatFileThatStatesNoVersionIsRefusedNamingIt) {
+  std::filesystem::create_directories(db_dir_);
+  for (const std::string contents : {"", "sopd data dir format x", "sopd data dir format 0",
+                                     "sopd data dir format -1", "format 1"}) {
+    std::ofstream(data_dir_ + "/FORMAT") << contents;
+    auto paths = PrepareDataDir(data_dir_);
+    ASSERT_TRUE(paths.ok()) << paths.status();
+    const absl::Status refused = CheckDataFormat(*paths).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << contents;
+    EXPECT_TRUE(absl::StartsWith(
+        refused.message(),
+        absl::StrCat("data dir format file ", data_dir_,
+                     "/FORMAT does not say 'sopd data dir format N' (it says \"", contents)))
+        << refused;
+  }
 }
 
 }  // namespace

@@ -9,10 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/errors.h"
 #include "common/status_macros.h"
 #include "server/api/served_api.h"
 #include "server/app/data_dir.h"
 #include "server/common/clock.h"
+#include "server/common/log.h"
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
@@ -49,8 +51,7 @@ absl::StatusOr<std::optional<TlsServerOptions>> LoadTls(const SopdServer::Option
   SOP_ASSIGN_OR_RETURN(tls.cert_chain_pem, ReadPem("--tls-cert", options.tls_cert_file));
   SOP_ASSIGN_OR_RETURN(tls.private_key_pem, ReadPem("--tls-key", options.tls_key_file));
   if (!options.tls_client_ca_file.empty()) {
-    SOP_ASSIGN_OR_RETURN(tls.client_ca_pem,
-                         ReadPem("--tls-client-ca", options.tls_client_ca_file));
+    SOP_ASSIGN_OR_RETURN(tls.client_ca_pem, ReadPem("--tls-client-ca", options.tls_client_ca_file));
   }
   return tls;
 }
@@ -78,9 +79,19 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   // not set the umask itself (sopd's main does): it is process-wide, and a
   // library must not change it under the program that embeds it (tests).
   SOP_ASSIGN_OR_RETURN(const DataDirPaths paths, PrepareDataDir(options.data_dir));
+  // Before RocksDB touches the files: a newer sopd's data dir stays as it is.
+  SOP_ASSIGN_OR_RETURN(const DataDirFormat format, CheckDataFormat(paths));
   RocksDbStore::Options store_options;
   store_options.event_retention = options.event_retention;
-  SOP_ASSIGN_OR_RETURN(server->store_, RocksDbStore::Open(paths.db, store_options));
+  store_options.create_if_missing = !format.has_database;
+  store_options.on_write_path_change = [db = paths.db](bool degraded, const absl::Status& cause) {
+    LogLine(degraded ? absl::StrCat("write path degraded: ", cause.message())
+                     : absl::StrCat("write path recovered: writes to ", db, " succeed again"));
+  };
+  absl::StatusOr<std::unique_ptr<RocksDbStore>> store = RocksDbStore::Open(paths.db, store_options);
+  if (!store.ok()) return error::DatabaseUnusable(paths.db, store.status());
+  server->store_ = *std::move(store);
+  SOP_RETURN_IF_ERROR(RecordDataFormat(paths, format));
   times.open_store = lap();
   SOP_ASSIGN_OR_RETURN(server->access_,
                        AccessRegistry::Create(server->store_.get(), &Clock::Real()));
@@ -242,6 +253,8 @@ int SopdServer::port() const { return grpc_->port(); }
 int SopdServer::http_port() const { return http_ == nullptr ? 0 : http_->port(); }
 
 size_t SopdServer::published_count() const { return registry_->published_count(); }
+
+bool SopdServer::write_path_degraded() const { return store_->write_path_degraded(); }
 
 const char* SopdServer::transport() const {
   if (options_.tls_cert_file.empty()) return "plaintext";

@@ -74,7 +74,10 @@ class SopdServer {
   // only. Does not change the process umask; sopd's main sets 077.
   //
   // Errors: FAILED_PRECONDITION for a data or database dir group or others
-  // may write (naming it, its mode and the chmod to run); the store's (e.g.
+  // may write (naming it, its mode and the chmod to run), for one a newer
+  // sopd wrote (its FORMAT file; see CheckDataFormat), and for files sopd
+  // may not read or write; DATA_LOSS for a damaged database (naming the
+  // file when RocksDB does, and saying to restore a backup); the store's (e.g.
   // FAILED_PRECONDITION when another sopd holds the data dir), the import's
   // (INVALID_ARGUMENT naming file and field),
   // INVALID_ARGUMENT for unreadable or half-given TLS files,
@@ -100,6 +103,12 @@ class SopdServer {
   // "plaintext", "tls" or "mtls".
   const char* transport() const;
   size_t published_count() const;
+  // Whether writes are refused for now because the disk holding the data
+  // dir filled up; reads and lookups are served either way, and writes
+  // resume by themselves once space is freed (logged both ways). gRPC
+  // health stays SERVING meanwhile: a replica that answers lookups is still
+  // worth routing to. Thread-safe.
+  bool write_path_degraded() const;
 
   // Where Start spent its time, for the start-up log line and benchmarks.
   struct StartupTimes {

@@ -1,25 +1,42 @@
 #include "server/storage/rocksdb_store.h"
 
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/transaction_log.h"
+#include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
 
 namespace sopsidebar {
@@ -198,8 +215,14 @@ absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view what) {
   } else if (s.IsTimedOut()) {
     code = absl::StatusCode::kDeadlineExceeded;
   } else if (s.IsNoSpace()) {
-    code = absl::StatusCode::kResourceExhausted;
-  } else if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    return error::DiskFull(what, s.ToString());
+  } else if (s.IsIOError() && (absl::StrContains(s.ToString(), "/LOCK:") ||
+                               absl::StrContains(s.ToString(), "Permission denied"))) {
+    // Another process holds the database, or sopd may not use its files:
+    // the operator fixes that, retrying does not.
+    code = absl::StatusCode::kFailedPrecondition;
+  } else if (s.IsInvalidArgument() && absl::StrContains(s.ToString(), "does not exist")) {
+    // A database that must exist lacks its CURRENT file.
     code = absl::StatusCode::kFailedPrecondition;
   }
   return error::Storage(code, what, s.ToString());
@@ -266,22 +289,245 @@ absl::Status ForEach(rocksdb::DB& db, absl::string_view prefix, const Fn& fn) {
   });
 }
 
+// The number in a file name "OPTIONS-000123"; nullopt for other names.
+std::optional<uint64_t> OptionsFileNumber(absl::string_view name) {
+  constexpr absl::string_view kPrefix = "OPTIONS-";
+  uint64_t number = 0;
+  if (!absl::StartsWith(name, kPrefix) || !absl::SimpleAtoi(name.substr(kPrefix.size()), &number)) {
+    return std::nullopt;
+  }
+  return number;
+}
+
+// Refuses a database whose latest OPTIONS file says a newer RocksDB (major
+// and minor) than this one wrote it: its files may use formats this one
+// cannot read, and opening it could rewrite them. A database without one
+// (new, or damaged: the open reports that) passes.
+absl::Status CheckWrittenByReadableRocksDb(const std::string& path) {
+  std::error_code ec;
+  std::optional<uint64_t> latest;
+  std::filesystem::path latest_path;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    const std::optional<uint64_t> number = OptionsFileNumber(entry.path().filename().string());
+    if (number && (!latest || *number > *latest)) {
+      latest = number;
+      latest_path = entry.path();
+    }
+  }
+  if (!latest) return absl::OkStatus();
+  std::ifstream in(latest_path);
+  constexpr absl::string_view kVersionKey = "rocksdb_version=";
+  for (std::string line; std::getline(in, line);) {
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (!absl::StartsWith(text, kVersionKey)) continue;
+    text.remove_prefix(kVersionKey.size());
+    const std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
+    int major = 0;
+    int minor = 0;
+    if (parts.size() < 2 || !absl::SimpleAtoi(parts[0], &major) ||
+        !absl::SimpleAtoi(parts[1], &minor)) {
+      return error::Storage(absl::StatusCode::kDataLoss,
+                            absl::StrCat("read ", latest_path.string()),
+                            absl::StrCat("unreadable rocksdb_version '", text, "'"));
+    }
+    if (std::make_pair(major, minor) > std::make_pair(ROCKSDB_MAJOR, ROCKSDB_MINOR)) {
+      return error::Storage(
+          absl::StatusCode::kFailedPrecondition, absl::StrCat("open ", path),
+          absl::StrFormat("%s says RocksDB %s last wrote the database; this sopd uses RocksDB "
+                          "%d.%d.%d, which may not read it: upgrade sopd or restore a backup",
+                          latest_path.string(), text, ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH));
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+// The write-ahead log files in `path` ("000015.log, 000019.log"), by name.
+std::string WriteAheadLogsIn(const std::string& path) {
+  std::vector<std::string> logs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() == ".log") logs.push_back(entry.path().filename().string());
+  }
+  std::sort(logs.begin(), logs.end());
+  return logs.empty() ? "(none)" : absl::StrJoin(logs, ", ");
+}
+
+// RocksDB's info log, DIR/LOG (the previous run's kept as LOG.old), written
+// with plain write(2) whose failures are ignored. RocksDB's own logger
+// writes through a file writer that, once a write failed (a full disk),
+// aborts the process at its next flush in Debian's build (assertions on).
+// Thread-safe (one write(2) per line).
+class InfoLogFile : public rocksdb::Logger {
+ public:
+  explicit InfoLogFile(const std::string& db_path) {
+    const std::string path = db_path + "/LOG";
+    ::rename(path.c_str(), (path + ".old").c_str());
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  }
+  ~InfoLogFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[1024];
+    const int prefix = static_cast<int>(
+        absl::FormatTime("%Y/%m/%d-%H:%M:%E6S ", absl::Now(), absl::LocalTimeZone())
+            .copy(line, 64));
+    int n = std::vsnprintf(line + prefix, sizeof(line) - prefix - 1, format, ap);
+    if (n < 0) return;
+    n = std::min<int>(n, static_cast<int>(sizeof(line)) - prefix - 2);
+    line[prefix + n] = '\n';
+    if (::write(fd_, line, prefix + n + 1) < 0) return;  // a full disk loses log lines only
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
+// Keeps writes off a full disk and tracks whether the write path is
+// stopped. A write is refused (RESOURCE_EXHAUSTED) before it reaches RocksDB
+// while the database's filesystem has less free space than a reserve (64 MiB,
+// or a tenth of a smaller filesystem), kept for flushes and the write-ahead
+// log, so that the engine itself rarely meets a full disk. When it does (a
+// failed append or flush: a background error), writes stop too. While
+// stopped, a thread of its own checks every retry interval for space again
+// and calls DB::Resume, and clears the state when both succeed. RocksDB's own
+// recovery is turned off, so that one retry loop, at a known pace, clears
+// the state. Thread-safe.
+class RocksDbStore::WritePath : public rocksdb::EventListener {
+ public:
+  WritePath(std::string path, std::function<void(bool, const absl::Status&)> on_change,
+            absl::Duration retry)
+      : path_(std::move(path)), on_change_(std::move(on_change)), retry_(retry) {}
+  ~WritePath() override { Stop(); }
+
+  // Starts the retry thread on the open `db`, which must outlive Stop().
+  void Start(rocksdb::DB* db) {
+    db_ = db;
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  // Ends the retry thread. Idempotent.
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  bool degraded() const {
+    absl::MutexLock lock(&mu_);
+    return degraded_;
+  }
+
+  // OK when a write may go to RocksDB; RESOURCE_EXHAUSTED (and the write
+  // path degraded) when the disk is too full for it.
+  absl::Status BeforeWrite() {
+    absl::Status space = FreeSpace();
+    if (!space.ok()) Degrade(space);
+    return space;
+  }
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
+                         rocksdb::Status* error) override {
+    if (error == nullptr || error->ok()) return;
+    Degrade(FromRocksDb(*error, "background write"));
+  }
+
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+
+ private:
+  static constexpr uint64_t kMaxReserve = 64 << 20;
+
+  // RESOURCE_EXHAUSTED when path_'s filesystem has less free space than the
+  // reserve; OK when it has enough or cannot say.
+  absl::Status FreeSpace() const {
+    struct statvfs fs;
+    if (::statvfs(path_.c_str(), &fs) != 0) return absl::OkStatus();
+    const uint64_t size = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    const uint64_t reserve = std::min(kMaxReserve, size / 10);
+    if (free >= reserve) return absl::OkStatus();
+    return error::DiskFull("write", absl::StrFormat("%d bytes free on the filesystem of %s, below "
+                                                    "the %d bytes the database keeps in reserve",
+                                                    free, path_, reserve));
+  }
+
+  void Degrade(const absl::Status& cause) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (degraded_) return;
+      degraded_ = true;
+    }
+    if (on_change_) on_change_(true, cause);
+  }
+
+  void Run() {
+    absl::MutexLock lock(&mu_);
+    while (true) {
+      mu_.Await(absl::Condition(this, &WritePath::DegradedOrStopping));
+      if (stopping_) return;
+      // Wait a retry interval (or until Stop) between attempts.
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), retry_);
+      if (stopping_) return;
+      mu_.Unlock();
+      const bool resumed = FreeSpace().ok() && db_->Resume().ok();
+      mu_.Lock();
+      if (!resumed) continue;
+      degraded_ = false;
+      mu_.Unlock();
+      if (on_change_) on_change_(false, absl::OkStatus());
+      mu_.Lock();
+    }
+  }
+
+  bool DegradedOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return degraded_ || stopping_;
+  }
+
+  const std::string path_;
+  const std::function<void(bool, const absl::Status&)> on_change_;
+  const absl::Duration retry_;
+  rocksdb::DB* db_ = nullptr;
+  std::thread thread_;
+  mutable absl::Mutex mu_;
+  bool degraded_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& path,
-                                                                  Options store_options) {
+                                                                 Options store_options) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) {
-    return error::Storage(absl::StatusCode::kFailedPrecondition,
-                          absl::StrCat("create ", path), ec.message());
+    return error::Storage(absl::StatusCode::kFailedPrecondition, absl::StrCat("create ", path),
+                          ec.message());
   }
+  SOP_RETURN_IF_ERROR(CheckWrittenByReadableRocksDb(path));
+  auto write_path = std::make_shared<WritePath>(path, store_options.on_write_path_change,
+                                                store_options.write_retry_interval);
   rocksdb::Options options;
-  options.create_if_missing = true;
+  options.create_if_missing = store_options.create_if_missing;
   // A database from before the events column family gains it.
   options.create_missing_column_families = true;
   options.paranoid_checks = true;
   if (store_options.env != nullptr) options.env = store_options.env.get();
+  // Every write is synced before it is acknowledged, so only the record
+  // being written when the process or machine died can be incomplete: that
+  // one is dropped (it was never acknowledged). Damage anywhere else fails
+  // the open: kPointInTimeRecovery (the default) would instead stop at it
+  // and start without every acknowledged write after it, silently.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  options.listeners.push_back(write_path);
+  options.info_log = std::make_shared<InfoLogFile>(path);
   rocksdb::ColumnFamilyOptions events_options(options);
   events_options.merge_operator = std::make_shared<AggregateMergeOperator>();
   events_options.compaction_filter_factory =
@@ -291,22 +537,45 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
       {kEventsFamily, events_options}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  SOP_RETURN_IF_ERROR(
-      FromRocksDb(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &db),
-                  absl::StrCat("open ", path)));
+  const rocksdb::Status opened =
+      rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &db);
+  if (opened.IsCorruption() && !absl::StrContains(opened.ToString(), path)) {
+    // RocksDB names the table file or MANIFEST it found damaged, but not the
+    // write-ahead log it was replaying.
+    return error::Storage(absl::StatusCode::kDataLoss, absl::StrCat("open ", path),
+                          absl::StrCat(opened.ToString(), " in the write-ahead log ",
+                                       WriteAheadLogsIn(path), " or the MANIFEST"));
+  }
+  SOP_RETURN_IF_ERROR(FromRocksDb(opened, absl::StrCat("open ", path)));
   std::unique_ptr<rocksdb::DB> owned(db);
   // The default family is reached through DefaultColumnFamily().
   SOP_RETURN_IF_ERROR(
       FromRocksDb(owned->DestroyColumnFamilyHandle(handles[0]), "release default family"));
-  return std::unique_ptr<RocksDbStore>(
-      new RocksDbStore(std::move(owned), handles[1], std::move(store_options)));
+  write_path->Start(owned.get());
+  auto store = std::unique_ptr<RocksDbStore>(new RocksDbStore(
+      std::move(owned), handles[1], std::move(write_path), std::move(store_options)));
+  if (store->options_.verify_checksums_at_open) {
+    // Reads bypass the block cache: the blocks are read once.
+    rocksdb::ReadOptions read_options;
+    read_options.fill_cache = false;
+    read_options.readahead_size = 2 << 20;
+    SOP_RETURN_IF_ERROR(
+        FromRocksDb(store->db_->VerifyChecksum(read_options), absl::StrCat("verify ", path)));
+  }
+  return store;
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, rocksdb::ColumnFamilyHandle* events,
-                           Options options)
-    : db_(std::move(db)), events_(events), options_(std::move(options)) {}
+                           std::shared_ptr<WritePath> write_path, Options options)
+    : db_(std::move(db)),
+      events_(events),
+      options_(std::move(options)),
+      write_path_(std::move(write_path)) {}
+
+bool RocksDbStore::write_path_degraded() const { return write_path_->degraded(); }
 
 RocksDbStore::~RocksDbStore() {
+  write_path_->Stop();
   // A bulk load (unsynced writes) ends with its data in sorted files, so the
   // next open need not replay a large write-ahead log.
   if (!options_.sync_writes) {
@@ -337,8 +606,8 @@ absl::StatusOr<v1::SopRevision> RocksDbStore::GetRevision(const RevisionName& na
 }
 
 absl::StatusOr<std::vector<v1::Sop>> RocksDbStore::ListHeads(absl::string_view org,
-                                                                absl::string_view start_after,
-                                                                int limit) const {
+                                                             absl::string_view start_after,
+                                                             int limit) const {
   const std::string prefix = HeadPrefix(org);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::vector<v1::Sop> out;
@@ -351,16 +620,17 @@ absl::StatusOr<std::vector<v1::Sop>> RocksDbStore::ListHeads(absl::string_view o
   }
   for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
        it->Next()) {
-    SOP_ASSIGN_OR_RETURN(v1::Sop head, Decode<v1::Sop>(it->value().ToString(),
-                                                       it->key().ToString()));
+    SOP_ASSIGN_OR_RETURN(v1::Sop head,
+                         Decode<v1::Sop>(it->value().ToString(), it->key().ToString()));
     out.push_back(std::move(head));
   }
   SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list heads"));
   return out;
 }
 
-absl::StatusOr<std::vector<v1::SopRevision>> RocksDbStore::ListRevisions(
-    const SopName& sop, int64_t before, int limit) const {
+absl::StatusOr<std::vector<v1::SopRevision>> RocksDbStore::ListRevisions(const SopName& sop,
+                                                                         int64_t before,
+                                                                         int limit) const {
   const std::string prefix = RevisionPrefix(sop);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::vector<v1::SopRevision> out;
@@ -392,6 +662,7 @@ absl::StatusOr<std::optional<std::string>> RocksDbStore::FindRequest(
 absl::Status RocksDbStore::Put(const std::string& key, const google::protobuf::Message& value) {
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Put(options, key, value.SerializeAsString()), "put");
 }
 
@@ -429,8 +700,7 @@ absl::Status RocksDbStore::ForEachRoleMap(
 }
 
 absl::Status RocksDbStore::PutFieldMap(const v1::FieldMap& map) {
-  SOP_ASSIGN_OR_RETURN(CrmMapName name,
-                       ParseCrmMapName("field_map.name", map.name(), kFieldMaps));
+  SOP_ASSIGN_OR_RETURN(CrmMapName name, ParseCrmMapName("field_map.name", map.name(), kFieldMaps));
   return Put(FieldMapKey(name), map);
 }
 
@@ -450,9 +720,9 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
   if (!probe.IsNotFound()) SOP_RETURN_IF_ERROR(FromRocksDb(probe, "probe revision"));
 
   rocksdb::WriteBatch batch;
-  SOP_RETURN_IF_ERROR(FromRocksDb(
-      batch.Put(HeadKey(keys.sop.org, keys.sop.sop), write.head.SerializeAsString()),
-      "batch head"));
+  SOP_RETURN_IF_ERROR(
+      FromRocksDb(batch.Put(HeadKey(keys.sop.org, keys.sop.sop), write.head.SerializeAsString()),
+                  "batch head"));
   SOP_RETURN_IF_ERROR(
       FromRocksDb(batch.Put(revision_key, write.revision.SerializeAsString()), "batch revision"));
   if (write.request) {
@@ -466,6 +736,7 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
   }
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write");
 }
 
@@ -499,6 +770,7 @@ absl::Status RocksDbStore::WriteComment(const CommentWrite& write) {
                   "batch audit event"));
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write comment");
 }
 
@@ -581,6 +853,7 @@ absl::Status RocksDbStore::Write(const EventWrite& write) {
   }
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write events");
 }
 
@@ -687,6 +960,7 @@ absl::Status RocksDbStore::WriteAudited(const AuthWrite& write) {
   SOP_RETURN_IF_ERROR(put(AuditKey(audit_org, write.audit.sequence()), write.audit));
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write");
 }
 

@@ -30,6 +30,17 @@
 //
 // Every Write is one WriteBatch written with sync, so a change is either
 // fully on disk when Write returns OK or not there at all after a crash.
+// Recovery after a crash tolerates only an incomplete last record of the
+// write-ahead log (the write that was not acknowledged); any other damage
+// fails the open rather than dropping acknowledged writes. Every read
+// verifies block checksums, and Open reads every table file once
+// (Options::verify_checksums_at_open), so a corrupt block is reported, never
+// served.
+//
+// Write path: when a write fails because the disk is full, the store stops
+// writing (every write is RESOURCE_EXHAUSTED, reads go on) and retries on a
+// thread of its own until the engine resumes: writes then succeed again
+// without a restart (write_path_degraded() says which state it is in).
 // Scans (ForEach*) bypass the block cache; ForEachHead parses ahead on a
 // thread of its own when the process may use more than one CPU.
 //
@@ -51,7 +62,7 @@ namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
 class Env;
-}
+}  // namespace rocksdb
 
 namespace sopsidebar {
 
@@ -72,11 +83,29 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
     // the local file system. Tests inject a fault-injecting one
     // (power_cut_file_system.h); the store keeps it alive while open.
     std::shared_ptr<rocksdb::Env> env;
+    // Create the database when `path` holds none. sopd turns it off for a
+    // data dir that already held a database, so that a missing CURRENT file
+    // fails the open instead of starting an empty database over the old one.
+    bool create_if_missing = true;
+    // Read every table file once at open, verifying each block's checksum
+    // (DB::VerifyChecksum): a damaged block fails the open instead of being
+    // found by a later read. Costs a read of the whole database.
+    bool verify_checksums_at_open = true;
+    // Called with true when the write path stops (a full disk) and with
+    // false when it works again; on a storage thread, never with a store
+    // lock held. May be empty.
+    std::function<void(bool degraded, const absl::Status& cause)> on_write_path_change;
+    // How often a stopped write path is retried.
+    absl::Duration write_retry_interval = absl::Milliseconds(200);
   };
 
-  // Opens (creating if missing, parents included) the database in `path`.
-  // FAILED_PRECONDITION when another process holds it; DATA_LOSS when it is
-  // corrupt; other storage errors as reported.
+  // Opens (creating if missing and options.create_if_missing, parents
+  // included) the database in `path`. FAILED_PRECONDITION when another
+  // process holds it, when a file or dir is not readable and writable, when
+  // it lacks its CURRENT file and may not be created, or when a newer RocksDB
+  // than sopd's last wrote it (its OPTIONS file says); DATA_LOSS when it is
+  // corrupt (the message names the file when RocksDB does); other storage
+  // errors as reported.
   static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path,
                                                             Options options);
   static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path) {
@@ -89,8 +118,7 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
   absl::StatusOr<std::vector<v1::Sop>> ListHeads(absl::string_view org,
                                                  absl::string_view start_after,
                                                  int limit) const override;
-  absl::StatusOr<std::vector<v1::SopRevision>> ListRevisions(const SopName& sop,
-                                                             int64_t before,
+  absl::StatusOr<std::vector<v1::SopRevision>> ListRevisions(const SopName& sop, int64_t before,
                                                              int limit) const override;
   absl::StatusOr<std::optional<std::string>> FindRequest(
       absl::string_view org, const CreateRequest& request) const override;
@@ -131,6 +159,10 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
       absl::string_view org, absl::Time since, absl::Time until,
       const std::function<absl::Status(const internal::v1::StoredEvent&)>& fn) const override;
 
+  // Whether writes are refused for now (the disk was full) while the store
+  // retries them. Reads work either way.
+  bool write_path_degraded() const;
+
   // Test hook: compacts the whole events column family now (memtable
   // included), so the retention filter runs over every entry.
   absl::Status CompactEventsForTesting();
@@ -150,8 +182,9 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
       uint64_t sequence) const;
 
  private:
+  class WritePath;
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, rocksdb::ColumnFamilyHandle* events,
-               Options options);
+               std::shared_ptr<WritePath> write_path, Options options);
 
   // One synced put.
   absl::Status Put(const std::string& key, const google::protobuf::Message& value);
@@ -160,6 +193,9 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
   // The "events" column family; owned, destroyed before db_ closes.
   rocksdb::ColumnFamilyHandle* const events_;
   const Options options_;
+  // Shared with the listener RocksDB reports background errors to; its
+  // thread resumes a stopped write path and ends before db_ closes.
+  const std::shared_ptr<WritePath> write_path_;
 };
 
 }  // namespace sopsidebar
