@@ -22,6 +22,7 @@
 namespace sopsidebar {
 
 class Analytics;
+class BackupSource;
 class SopSearch;
 
 // The parts of the API a server may go without: their methods answer
@@ -31,6 +32,8 @@ struct ApiExtras {
   Analytics* analytics = nullptr;
   // SopService.SearchSops.
   SopSearch* search = nullptr;
+  // AdminService.CreateBackup.
+  BackupSource* backups = nullptr;
 };
 
 // Immutable after Create; thread-safe.

@@ -93,7 +93,7 @@ absl::Status SecureDir(absl::string_view what, const std::string& dir) {
 
 DataDirPaths DataDirPathsOf(const std::string& data_dir) {
   const std::filesystem::path dir(data_dir);
-  return {(dir / "db").string(), (dir / "admin.token").string()};
+  return {(dir / "db").string(), (dir / "admin.token").string(), (dir / "backup.tmp").string()};
 }
 
 absl::StatusOr<DataDirPaths> PrepareDataDir(const std::string& data_dir) {

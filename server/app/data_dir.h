@@ -14,6 +14,9 @@ namespace sopsidebar {
 struct DataDirPaths {
   std::string db;           // <dir>/db
   std::string admin_token;  // <dir>/admin.token
+  // <dir>/backup.tmp: checkpoints while a backup streams (on the database's
+  // filesystem, so they are hard links); emptied at start.
+  std::string backup_scratch;
 };
 
 // The paths under `data_dir`, touching nothing.

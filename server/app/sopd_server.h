@@ -23,6 +23,7 @@ class RocksDbStore;
 class SopRegistry;
 class SopSearch;
 class AccessRegistry;
+class BackupSource;
 class GrpcServer;
 class ServedApi;
 class HttpGateway;
@@ -126,6 +127,7 @@ class SopdServer {
   std::unique_ptr<SopRegistry> registry_;
   std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<SopSearch> search_;
+  std::unique_ptr<BackupSource> backups_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

@@ -44,6 +44,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/domain/store/auth_store.h"
+#include "server/domain/store/checkpoint_store.h"
 #include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
 
@@ -54,7 +55,7 @@ class DB;
 
 namespace sopsidebar {
 
-class RocksDbStore : public SopStore, public AuthStore, public EventStore {
+class RocksDbStore : public SopStore, public AuthStore, public EventStore, public CheckpointStore {
  public:
   struct Options {
     // Sync every write to disk before it returns (the server's durability
@@ -122,6 +123,11 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
   absl::Status ForEachEvent(
       absl::string_view org, absl::Time since, absl::Time until,
       const std::function<absl::Status(const internal::v1::StoredEvent&)>& fn) const override;
+
+  // A RocksDB checkpoint (rocksdb::Checkpoint, after a flush): sorted files
+  // hard-linked where `dir` is on the same filesystem, copied otherwise,
+  // with a MANIFEST and OPTIONS file; counted by opening it read-only.
+  absl::StatusOr<v1::BackupContents> Checkpoint(const std::string& dir) override;
 
   // Test hook: compacts the whole events column family now (memtable
   // included), so the retention filter runs over every entry.
