@@ -54,8 +54,7 @@ class ChunkWriter {
     }
     if (chunk.offset() != size_) {
       return absl::DataLossError(absl::StrCat("the backup stream sent ", chunk.path(),
-                                              " at offset ", chunk.offset(), ", expected ",
-                                              size_));
+                                              " at offset ", chunk.offset(), ", expected ", size_));
     }
     const std::string& data = chunk.data();
     for (size_t done = 0; done < data.size();) {
@@ -152,8 +151,8 @@ absl::StatusOr<WrittenBackup> WriteBackup(client::Client& client, const std::str
     if (exists) fs::remove(target, ec);
     fs::rename(partial, target, ec);
     if (ec) {
-      placed = absl::InternalError(absl::StrCat("cannot rename ", partial, " to ", dest, ": ",
-                                                ec.message()));
+      placed = absl::InternalError(
+          absl::StrCat("cannot rename ", partial, " to ", dest, ": ", ec.message()));
     }
   }
   if (placed.ok()) placed = SyncPath(target.parent_path().string());

@@ -680,11 +680,10 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
           Print(invocation, sop, TextLine(absl::StrCat("undeleted ", sop.name())), out));
     }
     case Command::kAdminBackup: {
-      SOP_ASSIGN_OR_RETURN(const WrittenBackup backup,
-                           WriteBackup(client, invocation.backup_dest));
-      return ExitStatus(
-          Print(invocation, backup.manifest,
-                FormatBackup(invocation.backup_dest, backup.manifest, backup.elapsed), out));
+      SOP_ASSIGN_OR_RETURN(const WrittenBackup backup, WriteBackup(client, invocation.backup_dest));
+      return ExitStatus(Print(invocation, backup.manifest,
+                              FormatBackup(invocation.backup_dest, backup.manifest, backup.elapsed),
+                              out));
     }
     case Command::kWhoAmI: {
       SOP_ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, client.WhoAmI(v1::WhoAmIRequest()));

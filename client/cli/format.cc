@@ -664,14 +664,14 @@ std::string FormatBackup(absl::string_view dest, const v1::BackupManifest& manif
   int64_t bytes = 0;
   for (const v1::BackupFile& file : manifest.files()) bytes += file.size_bytes();
   const v1::BackupContents& c = manifest.contents();
-  std::string text = TextLine(absl::StrCat("backup written to ", dest, ": ", manifest.files_size(),
-                                           " files, ", bytes, " bytes in ",
-                                           absl::ToInt64Milliseconds(elapsed), " ms"));
-  absl::StrAppend(&text, TextLine(absl::StrCat(
-                             "holds ", c.orgs(), " orgs, ", c.sops(), " SOPs, ", c.revisions(),
-                             " revisions, ", c.tokens(), " tokens, ", c.comments(), " comments, ",
-                             c.audit_events(), " audit events, ", c.analytics_events(),
-                             " analytics events")));
+  std::string text =
+      TextLine(absl::StrCat("backup written to ", dest, ": ", manifest.files_size(), " files, ",
+                            bytes, " bytes in ", absl::ToInt64Milliseconds(elapsed), " ms"));
+  absl::StrAppend(
+      &text, TextLine(absl::StrCat("holds ", c.orgs(), " orgs, ", c.sops(), " SOPs, ",
+                                   c.revisions(), " revisions, ", c.tokens(), " tokens, ",
+                                   c.comments(), " comments, ", c.audit_events(), " audit events, ",
+                                   c.analytics_events(), " analytics events")));
   for (const v1::AuditHead& head : c.audit_heads()) {
     absl::StrAppend(&text, "audit head ", FormatAuditHead(head));
   }

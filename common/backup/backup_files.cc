@@ -40,8 +40,7 @@ std::string Sha256Stream::HexDigest() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_DigestFinal_ex(context_->ctx, digest, &size);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), size));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 absl::Status CheckBackupPath(absl::string_view path) {
@@ -122,9 +121,9 @@ absl::StatusOr<v1::BackupManifest> VerifyBackup(const std::string& root) {
   }
   if (manifest.format_version() < 1 || manifest.format_version() > kBackupFormatVersion) {
     return error::NotABackup(
-        manifest_path, absl::StrCat("format_version ", manifest.format_version(),
-                                    " (this sopd restores 1 to ", kBackupFormatVersion,
-                                    "; a newer sopd wrote it: restore with that one)"));
+        manifest_path,
+        absl::StrCat("format_version ", manifest.format_version(), " (this sopd restores 1 to ",
+                     kBackupFormatVersion, "; a newer sopd wrote it: restore with that one)"));
   }
   if (manifest.files().empty()) return error::NotABackup(manifest_path, "it lists no file");
   for (const v1::BackupFile& listed : manifest.files()) {

@@ -70,8 +70,8 @@ TEST_F(BackupFilesTest, AnIntactBackupVerifiesAndReturnsItsManifest) {
 TEST_F(BackupFilesTest, AFlippedByteIsDataLossNamingTheFile) {
   WriteGoodBackup();
   {
-    std::fstream f(fs::path(root_) / "db/000004.sst", std::ios::in | std::ios::out |
-                                                          std::ios::binary);
+    std::fstream f(fs::path(root_) / "db/000004.sst",
+                   std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(1000);
     f.put('y');
   }

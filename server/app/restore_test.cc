@@ -24,10 +24,10 @@ class RestoreTest : public ::testing::Test {
   static constexpr int kOrgs = 25;
 
   void SetUp() override {
-    root_ = fs::path(::testing::TempDir()) /
-            absl::StrCat("restore-",
-                         ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
-                         ::getpid());
+    root_ =
+        fs::path(::testing::TempDir()) /
+        absl::StrCat("restore-", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                     "-", ::getpid());
     fs::remove_all(root_);
     fs::create_directories(root_);
     backup_ = (root_ / "backup").string();
@@ -69,10 +69,11 @@ class RestoreTest : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.status();
     int orgs = 0;
     if (store.ok()) {
-      EXPECT_TRUE((*store)->ForEachOrg([&](const v1::Org&) {
-                             ++orgs;
-                             return absl::OkStatus();
-                           })
+      EXPECT_TRUE((*store)
+                      ->ForEachOrg([&](const v1::Org&) {
+                        ++orgs;
+                        return absl::OkStatus();
+                      })
                       .ok());
     }
     return orgs;

@@ -174,14 +174,14 @@ int RunRestore(const std::string& backup_dir, const std::string& data_dir) {
             << restored->files << " files, " << restored->bytes << " bytes checked in "
             << absl::ToInt64Milliseconds(restored->elapsed) << " ms; backup of "
             << absl::FormatTime(absl::RFC3339_sec,
-                               sopsidebar::FromProtoTimestamp(restored->manifest.create_time()),
-                               absl::UTCTimeZone()) << " by sopd "
-            << restored->manifest.sopd_version() << ": " << c.orgs() << " orgs, " << c.sops()
-            << " SOPs, " << c.revisions() << " revisions, " << c.tokens() << " tokens, "
+                                sopsidebar::FromProtoTimestamp(restored->manifest.create_time()),
+                                absl::UTCTimeZone())
+            << " by sopd " << restored->manifest.sopd_version() << ": " << c.orgs() << " orgs, "
+            << c.sops() << " SOPs, " << c.revisions() << " revisions, " << c.tokens() << " tokens, "
             << c.audit_events() << " audit events" << std::endl;
   for (const sopsidebar::v1::AuditHead& head : c.audit_heads()) {
-    std::cout << "sopd: audit head " << head.org() << " " << head.sequence() << " "
-              << head.hash() << std::endl;
+    std::cout << "sopd: audit head " << head.org() << " " << head.sequence() << " " << head.hash()
+              << std::endl;
   }
   std::cout << "sopd: start sopd with --data-dir " << data_dir << " to serve it" << std::endl;
   return 0;

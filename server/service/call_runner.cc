@@ -137,11 +137,13 @@ class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   bool AwaitRoom(size_t max_waiting) {
     absl::MutexLock lock(&mu_);
-    auto room = [this, max_waiting]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return finished_ || end_.has_value() || waiting_.size() < max_waiting;
-    };
-    mu_.Await(absl::Condition(&room));
+    room_limit_ = max_waiting;
+    mu_.Await(absl::Condition(this, &StreamReactor::HasRoomOrEnded));
     return !finished_ && !end_.has_value();
+  }
+
+  bool HasRoomOrEnded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return finished_ || end_.has_value() || waiting_.size() < room_limit_;
   }
 
   void WriteLocked(std::string message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -177,6 +179,8 @@ class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const Delivery delivery_;
   // Messages sent while a write was in flight, oldest first.
   std::deque<std::string> waiting_ ABSL_GUARDED_BY(mu_);
+  // What AwaitRoom waits for: fewer waiting messages than this.
+  size_t room_limit_ ABSL_GUARDED_BY(mu_) = 1;
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool opened_ ABSL_GUARDED_BY(mu_) = false;

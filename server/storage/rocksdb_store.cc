@@ -297,32 +297,32 @@ absl::StatusOr<v1::BackupContents> CountCheckpoint(const std::string& dir) {
   // Keys sort by org and sequence: the last audit entry seen of an org is
   // its head.
   std::map<std::string, std::string> last_audit;
-  absl::Status counted = ScanRange(
-      *db, handles[0], "", "\xff", [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
-        const absl::string_view k(key.data(), key.size());
-        if (absl::StartsWith(k, "h/")) {
-          contents.set_sops(contents.sops() + 1);
-        } else if (absl::StartsWith(k, "r/")) {
-          contents.set_revisions(contents.revisions() + 1);
-        } else if (absl::StartsWith(k, "t/")) {
-          contents.set_tokens(contents.tokens() + 1);
-        } else if (absl::StartsWith(k, "o/")) {
-          contents.set_orgs(contents.orgs() + 1);
-        } else if (absl::StartsWith(k, "m/")) {
-          contents.set_comments(contents.comments() + 1);
-        } else if (absl::StartsWith(k, "a/")) {
-          contents.set_audit_events(contents.audit_events() + 1);
-          const absl::string_view org = k.substr(2, k.rfind('/') - 2);
-          last_audit[std::string(org)] = value.ToString();
-        }
-        return absl::OkStatus();
-      });
+  absl::Status counted = ScanRange(*db, handles[0], "", "\xff",
+                                   [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+                                     const absl::string_view k(key.data(), key.size());
+                                     if (absl::StartsWith(k, "h/")) {
+                                       contents.set_sops(contents.sops() + 1);
+                                     } else if (absl::StartsWith(k, "r/")) {
+                                       contents.set_revisions(contents.revisions() + 1);
+                                     } else if (absl::StartsWith(k, "t/")) {
+                                       contents.set_tokens(contents.tokens() + 1);
+                                     } else if (absl::StartsWith(k, "o/")) {
+                                       contents.set_orgs(contents.orgs() + 1);
+                                     } else if (absl::StartsWith(k, "m/")) {
+                                       contents.set_comments(contents.comments() + 1);
+                                     } else if (absl::StartsWith(k, "a/")) {
+                                       contents.set_audit_events(contents.audit_events() + 1);
+                                       const absl::string_view org = k.substr(2, k.rfind('/') - 2);
+                                       last_audit[std::string(org)] = value.ToString();
+                                     }
+                                     return absl::OkStatus();
+                                   });
   if (counted.ok()) {
-    counted = ScanRange(*db, handles[1], "e/", "e0",
-                        [&](const rocksdb::Slice&, const rocksdb::Slice&) {
-                          contents.set_analytics_events(contents.analytics_events() + 1);
-                          return absl::OkStatus();
-                        });
+    counted =
+        ScanRange(*db, handles[1], "e/", "e0", [&](const rocksdb::Slice&, const rocksdb::Slice&) {
+          contents.set_analytics_events(contents.analytics_events() + 1);
+          return absl::OkStatus();
+        });
   }
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
     db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();

@@ -502,11 +502,11 @@ std::map<std::string, Rpc> RpcTable() {
   }};
   // A backup holds every org's data: no org role suffices. Should one be
   // allowed, the whole stream is read and the call is OK.
-  t[admin + "CreateBackup"] = {Rules::ServerAdminOnly, false, [](client::Client& c,
-                                                                 const Target&, Seen*) {
-    return c.CreateBackup(v1::CreateBackupRequest(),
-                          [](const v1::CreateBackupResponse&) { return true; });
-  }};
+  t[admin + "CreateBackup"] = {
+      Rules::ServerAdminOnly, false, [](client::Client& c, const Target&, Seen*) {
+        return c.CreateBackup(v1::CreateBackupRequest(),
+                              [](const v1::CreateBackupResponse&) { return true; });
+      }};
   t[admin + "ListOrgs"] = {Rules::ServerAdminOnly, false, [](client::Client& c, const Target&,
                                                              Seen*) {
     v1::ListOrgsRequest r;

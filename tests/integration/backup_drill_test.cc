@@ -194,8 +194,8 @@ class BackupDrillTest : public test::SopdFixture {
         e->mutable_context()->set_record_id(absl::StrCat("00Q-", i));
         ++events_recorded_;
       }
-      auto recorded = ClientFor(IssueToken(admin_token_, "rep-" + org, {v1::SDR}, org))
-                          .RecordEvents(events);
+      auto recorded =
+          ClientFor(IssueToken(admin_token_, "rep-" + org, {v1::SDR}, org)).RecordEvents(events);
       ASSERT_TRUE(recorded.ok()) << recorded.status();
       ASSERT_EQ(recorded->recorded(), events.events_size());
     }
@@ -347,11 +347,11 @@ TEST_F(BackupDrillTest, ABackupTakenUnderConcurrentWritesRestoresEveryAcknowledg
             << " during/after, " << acked_in_backup << " of them in it); recovery "
             << absl::ToInt64Milliseconds(recovery_time) << " ms (restore "
             << absl::ToInt64Milliseconds(restore_time) << " ms + start until serving "
-            << absl::ToInt64Milliseconds(recovery_time - restore_time) << " ms); verified "
-            << sops << " SOPs, " << revisions << " revisions, " << tokens << " tokens, "
-            << audit_events << " audit events, " << contents.analytics_events()
-            << " analytics events, " << manifest_heads.size() << " audit heads; " << checked
-            << " records compared" << std::endl;
+            << absl::ToInt64Milliseconds(recovery_time - restore_time) << " ms); verified " << sops
+            << " SOPs, " << revisions << " revisions, " << tokens << " tokens, " << audit_events
+            << " audit events, " << contents.analytics_events() << " analytics events, "
+            << manifest_heads.size() << " audit heads; " << checked << " records compared"
+            << std::endl;
 }
 
 TEST_F(BackupDrillTest, ACorruptedBackupFileIsRefusedNamingItAndNothingIsRestored) {

@@ -63,8 +63,8 @@ class RecordingSink : public MessageSink {
 class BackupSourceTest : public ::testing::Test {
  protected:
   BackupSourceTest()
-      : scratch_((fs::path(::testing::TempDir()) /
-                  absl::StrCat("backup-source-", ::getpid()) / "scratch")
+      : scratch_((fs::path(::testing::TempDir()) / absl::StrCat("backup-source-", ::getpid()) /
+                  "scratch")
                      .string()) {
     BackupSource::Options options;
     options.scratch_dir = scratch_;
