@@ -143,6 +143,9 @@ class BackupDrillTest : public test::SopdFixture {
         create.set_org_id(org);
         ASSERT_TRUE(admin_->CreateOrg(create).ok());
       }
+      // SOPs and audit trails are read and written within their org.
+      org_admins_[org] = IssueToken(admin_token_, "admin-" + org, {v1::ADMIN}, org);
+      client::Client org_admin = ClientFor(org_admins_[org]);
       const std::string vp = IssueToken(admin_token_, "vp-" + org, {v1::VP_SALES}, org);
       IssueToken(admin_token_, "sdr-" + org, {v1::SDR}, org);
       client::Client approver = ClientFor(vp);
@@ -155,20 +158,20 @@ class BackupDrillTest : public test::SopdFixture {
         *create.mutable_sop() = Body(absl::StrCat("SOP ", i));
         const bool signed_off = i % 3 == 0;
         if (signed_off) create.mutable_sop()->add_required_approver_roles(v1::VP_SALES);
-        auto sop = admin_->CreateSop(create);
+        auto sop = org_admin.CreateSop(create);
         ASSERT_TRUE(sop.ok()) << sop.status();
         for (int rev = 0; rev < 2; ++rev) {
           v1::UpdateSopRequest update;
           update.mutable_sop()->set_name(sop->name());
           update.mutable_sop()->set_purpose(absl::StrCat("Drill load, edit ", rev));
           update.mutable_update_mask()->add_paths("purpose");
-          sop = admin_->UpdateSop(update);
+          sop = org_admin.UpdateSop(update);
           ASSERT_TRUE(sop.ok()) << sop.status();
         }
         if (signed_off) {
           v1::SubmitSopRequest submit;
           submit.set_name(sop->name());
-          sop = admin_->SubmitSop(submit);
+          sop = org_admin.SubmitSop(submit);
           ASSERT_TRUE(sop.ok()) << sop.status();
           v1::ApproveSopRequest approve;
           approve.set_name(sop->name());
@@ -176,13 +179,13 @@ class BackupDrillTest : public test::SopdFixture {
           approve.set_role(v1::VP_SALES);
           ASSERT_TRUE(approver.ApproveSop(approve).ok());
         }
-        auto published = admin_->PublishSop(sop->name());
+        auto published = org_admin.PublishSop(sop->name());
         ASSERT_TRUE(published.ok()) << published.status();
         if (i % 4 == 1) {
           v1::AddCommentRequest comment;
           comment.set_parent(sop->name());
           comment.mutable_comment()->set_text("Checked in the drill");
-          ASSERT_TRUE(admin_->AddComment(comment).ok());
+          ASSERT_TRUE(org_admin.AddComment(comment).ok());
         }
         v1::Event* e = events.add_events();
         e->set_event_id(absl::StrCat("drill-", org, "-", i));
@@ -201,7 +204,15 @@ class BackupDrillTest : public test::SopdFixture {
     }
   }
 
+  // Client for `org`'s ADMIN on the server at `port` (0: the live one).
+  client::Client OrgAdmin(const std::string& org, int port = 0) {
+    client::ConnectionOptions options = ConnectionTo(org_admins_.at(org));
+    if (port != 0) options.target = absl::StrCat("127.0.0.1:", port);
+    return client::Client(client::MakeGrpcConnection(options));
+  }
+
   std::unique_ptr<client::Client> admin_;
+  std::map<std::string, std::string> org_admins_;
   std::string root_;
   std::unique_ptr<SopdServer> restored_;
   int events_recorded_ = 0;
@@ -210,7 +221,10 @@ class BackupDrillTest : public test::SopdFixture {
 TEST_F(BackupDrillTest, ABackupTakenUnderConcurrentWritesRestoresEveryAcknowledgedWrite) {
   ASSERT_NO_FATAL_FAILURE(Load());
   std::map<std::string, OrgState> before;
-  for (const std::string& org : Orgs()) before[org] = ReadOrg(*admin_, org);
+  for (const std::string& org : Orgs()) {
+    client::Client c = OrgAdmin(org);
+    before[org] = ReadOrg(c, org);
+  }
 
   // Writers that keep creating and updating SOPs in every org during the
   // backup; each remembers when each write was acknowledged.
@@ -227,9 +241,11 @@ TEST_F(BackupDrillTest, ABackupTakenUnderConcurrentWritesRestoresEveryAcknowledg
   std::vector<std::thread> writers;
   for (int w = 0; w < 2; ++w) {
     writers.emplace_back([&, w] {
-      client::Client c = ClientFor(admin_token_);
+      std::vector<client::Client> clients;
+      for (const std::string& org : Orgs()) clients.push_back(OrgAdmin(org));
       for (int n = 0; !stop; ++n) {
         const std::string& org = Orgs()[n % Orgs().size()];
+        client::Client& c = clients[n % Orgs().size()];
         v1::CreateSopRequest create;
         create.set_parent("orgs/" + org);
         create.set_sop_id(absl::StrCat("live-", w, "-", n));
@@ -255,7 +271,10 @@ TEST_F(BackupDrillTest, ABackupTakenUnderConcurrentWritesRestoresEveryAcknowledg
   ASSERT_TRUE(backup.ok()) << backup.status();
   EXPECT_EQ(failures.load(), 0);
   std::map<std::string, OrgState> live;
-  for (const std::string& org : Orgs()) live[org] = ReadOrg(*admin_, org);
+  for (const std::string& org : Orgs()) {
+    client::Client c = OrgAdmin(org);
+    live[org] = ReadOrg(c, org);
+  }
 
   // Recovery: restore into a fresh data dir, start sopd on it, serve.
   const absl::Time recovery_start = absl::Now();
@@ -281,7 +300,8 @@ TEST_F(BackupDrillTest, ABackupTakenUnderConcurrentWritesRestoresEveryAcknowledg
   int sops = 0, revisions = 0, tokens = 0, audit_events = 0, checked = 0;
   for (const std::string& org : Orgs()) {
     SCOPED_TRACE(org);
-    const OrgState got = ReadOrg(r, org);
+    client::Client r_org = OrgAdmin(org, restored_->port());
+    const OrgState got = ReadOrg(r_org, org);
     // Every write acknowledged before the backup began, as it was.
     ExpectContains(got.sops, before[org].sops, "SOP", &checked);
     ExpectContains(got.revisions, before[org].revisions, "revision", &checked);
@@ -296,7 +316,7 @@ TEST_F(BackupDrillTest, ABackupTakenUnderConcurrentWritesRestoresEveryAcknowledg
     v1::VerifyAuditLogRequest verify;
     verify.set_parent("orgs/" + org);
     *verify.mutable_expected_head() = head;
-    auto verdict = r.VerifyAuditLog(verify);
+    auto verdict = r_org.VerifyAuditLog(verify);
     ASSERT_TRUE(verdict.ok()) << verdict.status();
     EXPECT_TRUE(verdict->intact()) << verdict->problem();
     ASSERT_LE(got.audit.size(), live[org].audit.size());
@@ -319,7 +339,7 @@ TEST_F(BackupDrillTest, ABackupTakenUnderConcurrentWritesRestoresEveryAcknowledg
   for (const Ack& ack : acks) {
     v1::GetSopRequest get;
     get.set_name(ack.sop);
-    const bool present = r.GetSop(get).ok();
+    const bool present = OrgAdmin(ack.org, restored_->port()).GetSop(get).ok();
     if (ack.time < backup_start) {
       ++acked_before;
       EXPECT_TRUE(present) << ack.sop << " was acknowledged before the backup began";
