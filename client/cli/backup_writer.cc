@@ -130,9 +130,11 @@ absl::StatusOr<v1::BackupManifest> Receive(client::Client& client, const std::st
 absl::StatusOr<WrittenBackup> WriteBackup(client::Client& client, const std::string& dest) {
   const absl::Time start = absl::Now();
   std::error_code ec;
-  const fs::path target = fs::absolute(dest, ec);
-  if (ec || target.filename().empty()) {
-    return error::NotABackup(dest, "a backup destination must name a new directory");
+  fs::path target = fs::absolute(dest, ec).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "DEST/"
+  if (ec || target == target.root_path()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the backup destination ", dest, " must name a new directory"));
   }
   const bool exists = fs::exists(target, ec);
   if (exists && (!fs::is_directory(target, ec) || !fs::is_empty(target, ec))) {

@@ -27,7 +27,8 @@ struct WrittenBackup {
 // empty directory; its parent is created if missing. On any error nothing is
 // left at `dest` (nor the temporary directory).
 // Errors: TARGET_NOT_EMPTY (FAILED_PRECONDITION) for an existing `dest`
-// that is a file or a non-empty directory, before any call; the call's
+// that is a file or a non-empty directory, INVALID_ARGUMENT for a `dest`
+// that names no directory ("/"), before any call; the call's
 // (PERMISSION_DENIED without a server-admin token, UNAVAILABLE while another
 // backup runs ...); DATA_LOSS when the stream breaks the layout (a chunk out
 // of order or outside db/, no manifest at its end) or a file does not match
