@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/cli/backup_writer.h"
 #include "client/cli/connection_options.h"
 #include "client/cli/field_map_file.h"
 #include "client/cli/format.h"

@@ -394,7 +394,7 @@ TEST_F(BackupDrillTest, ACorruptedBackupFileIsRefusedNamingItAndNothingIsRestore
   EXPECT_EQ(restore.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(restore.status().message().find(victim), std::string::npos) << restore.status();
   EXPECT_FALSE(fs::exists(root_ + "/restored/db"));
-  std::cout << "corrupted backup: " << restore.status() << std::endl;
+  std::cout << "corrupted backup: " << restore.status().message() << std::endl;
 }
 
 TEST_F(BackupDrillTest, OnlyAServerAdminMayTakeABackupAndDestMustBeNew) {

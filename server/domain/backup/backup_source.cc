@@ -43,7 +43,7 @@ class BackupSource::Run final : public MessageSubscription {
     if (manifest.ok()) {
       int64_t bytes = 0;
       for (const v1::BackupFile& file : manifest->files()) bytes += file.size_bytes();
-      LogLine(absl::StrCat("sopd: backup streamed: ", manifest->files_size(), " files, ", bytes,
+      LogLine(absl::StrCat("backup streamed: ", manifest->files_size(), " files, ", bytes,
                            " bytes, ", manifest->contents().sops(), " SOPs, ",
                            manifest->contents().audit_events(), " audit events in ",
                            absl::ToInt64Milliseconds(absl::Now() - start), " ms"));
@@ -52,7 +52,7 @@ class BackupSource::Run final : public MessageSubscription {
       sink_->Send(last.SerializeAsString());
       sink_->Close(absl::OkStatus());
     } else {
-      if (!stop_) LogLine(absl::StrCat("sopd: backup failed: ", manifest.status().ToString()));
+      if (!stop_) LogLine(absl::StrCat("backup failed: ", manifest.status().ToString()));
       sink_->Close(manifest.status());
     }
   }
