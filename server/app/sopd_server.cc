@@ -129,6 +129,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   BackupSource::Options backup_options;
   backup_options.scratch_dir = paths.backup_scratch;
   backup_options.sopd_version = kSopdVersion;
+  backup_options.chunk_bytes = options.backup_chunk_bytes;
   SOP_ASSIGN_OR_RETURN(server->backups_,
                        BackupSource::Create(server->store_.get(), backup_options));
   ServedApi::Options api_options;

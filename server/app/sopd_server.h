@@ -4,6 +4,7 @@
 #ifndef SOPSIDEBAR_SERVER_APP_SOPD_SERVER_H_
 #define SOPSIDEBAR_SERVER_APP_SOPD_SERVER_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -63,6 +64,9 @@ class SopdServer {
     // How long raw analytics events are kept (docs/ANALYTICS.md); the
     // per-day figures are kept for good.
     absl::Duration event_retention = Analytics::Options().retention;
+    // Bytes per chunk of a backup stream (AdminService.CreateBackup); tests
+    // use small ones to stream many chunks. At most, and by default, 1 MiB.
+    size_t backup_chunk_bytes = 1 << 20;
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones

@@ -124,6 +124,10 @@ void ExpectContains(const std::map<std::string, std::string>& after,
 class BackupDrillTest : public test::SopdFixture {
  protected:
   void SetUp() override {
+    // Small chunks: a backup is hundreds of messages, many sent while the
+    // one before is still being written, so a transport that dropped or
+    // coalesced one would break the stream.
+    options_.backup_chunk_bytes = 2048;
     StartServer();
     admin_ = std::make_unique<client::Client>(ClientFor(admin_token_));
     root_ = fs::path(options_.data_dir).string() + "-drill";
