@@ -89,6 +89,11 @@ absl::Status Client::WatchSops(
     const std::function<bool(const v1::WatchSopsResponse&)>& on_message) {
   return connection_->WatchSops(request, on_message);
 }
+absl::Status Client::CreateBackup(
+    const v1::CreateBackupRequest& request,
+    const std::function<bool(const v1::CreateBackupResponse&)>& on_message) {
+  return connection_->CreateBackup(request, on_message);
+}
 absl::StatusOr<v1::WhoAmIResponse> Client::WhoAmI(const v1::WhoAmIRequest& request) {
   return connection_->WhoAmI(request);
 }

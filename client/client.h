@@ -52,6 +52,11 @@ class Client {
   absl::Status WatchSops(const v1::WatchSopsRequest& request,
                          const std::function<bool(const v1::WatchSopsResponse&)>& on_message);
 
+  // See Connection::CreateBackup; sopctl's WriteBackup (client/cli) writes
+  // the stream to a directory.
+  absl::Status CreateBackup(const v1::CreateBackupRequest& request,
+                            const std::function<bool(const v1::CreateBackupResponse&)>& on_message);
+
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request);
   absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request);
   absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request);

@@ -20,6 +20,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/sync_stream.h"
+#include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 
 namespace sopsidebar::client {
@@ -86,6 +87,7 @@ class GrpcConnection : public GenericUnaryConnection {
         options_status_(ValidateConnectionOptions(options)),
         channel_(options_status_.ok() ? MakeChannel(options) : nullptr),
         context_(channel_ ? v1::ContextService::NewStub(channel_) : nullptr),
+        admin_(channel_ ? v1::AdminService::NewStub(channel_) : nullptr),
         generic_(channel_ ? std::make_unique<GenericStub>(channel_) : nullptr),
         authorization_(options.token.empty() ? "" : absl::StrCat("Bearer ", options.token)),
         viewer_(ViewerMetadata(options.viewer)) {}
@@ -107,6 +109,28 @@ class GrpcConnection : public GenericUnaryConnection {
         // Finish says CANCELLED now; the caller asked for that.
         reader->Finish();
         return absl::OkStatus();
+      }
+      message.Clear();
+    }
+    const grpc::Status status = reader->Finish();
+    if (!status.ok()) return FromGrpcStatus(status);
+    return absl::OkStatus();
+  }
+
+  absl::Status CreateBackup(
+      const v1::CreateBackupRequest& request,
+      const std::function<bool(const v1::CreateBackupResponse&)>& on_message) override {
+    if (!options_status_.ok()) return options_status_;
+    grpc::ClientContext context;
+    Prepare(&context, options_.stream_timeout);
+    std::unique_ptr<grpc::ClientReader<v1::CreateBackupResponse>> reader =
+        admin_->CreateBackup(&context, request);
+    v1::CreateBackupResponse message;
+    while (reader->Read(&message)) {
+      if (!on_message(message)) {
+        context.TryCancel();
+        reader->Finish();
+        return absl::CancelledError("the backup was cancelled");
       }
       message.Clear();
     }
@@ -151,6 +175,7 @@ class GrpcConnection : public GenericUnaryConnection {
   const absl::Status options_status_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::ContextService::Stub> context_;
+  const std::unique_ptr<v1::AdminService::Stub> admin_;
   const std::unique_ptr<GenericStub> generic_;
   const std::string authorization_;
   const std::vector<std::pair<std::string, std::string>> viewer_;
@@ -163,6 +188,12 @@ const google::protobuf::MethodDescriptor* FindUnaryMethod(absl::string_view full
       google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(full_name));
   if (method == nullptr || method->client_streaming() || method->server_streaming()) return nullptr;
   return method;
+}
+
+absl::Status Connection::CreateBackup(
+    const v1::CreateBackupRequest& /*request*/,
+    const std::function<bool(const v1::CreateBackupResponse&)>& /*on_message*/) {
+  return absl::UnimplementedError("this connection does not stream backups");
 }
 
 const google::protobuf::MethodDescriptor* UnaryMethodTaking(

@@ -150,6 +150,19 @@ class Connection {
       const v1::WatchSopsRequest& request,
       const std::function<bool(const v1::WatchSopsResponse&)>& on_message) = 0;
 
+  // AdminService.CreateBackup, a server stream: calls `on_message` with each
+  // chunk and then the manifest, in order, on the calling thread, until it
+  // returns false (the call is cancelled; CreateBackup returns CANCELLED) or
+  // the stream ends (its status). No deadline unless
+  // ConnectionOptions::stream_timeout gives one; never retried. Errors:
+  // PERMISSION_DENIED unless the token is a server admin's; UNAVAILABLE
+  // while another backup runs; those of the checkpoint (RESOURCE_EXHAUSTED
+  // on a full disk ...). UNIMPLEMENTED here, for connections that do not
+  // stream backups (sopctl's in-process sopd).
+  virtual absl::Status CreateBackup(
+      const v1::CreateBackupRequest& request,
+      const std::function<bool(const v1::CreateBackupResponse&)>& on_message);
+
   virtual absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) = 0;
   virtual absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       const v1::CreateTokenRequest& request) = 0;

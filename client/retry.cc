@@ -88,6 +88,13 @@ class RetryingConnection : public Connection {
     }
   }
 
+  // Never retried: a caller may have written part of the stream.
+  absl::Status CreateBackup(
+      const v1::CreateBackupRequest& request,
+      const std::function<bool(const v1::CreateBackupResponse&)>& on_message) override {
+    return inner_->CreateBackup(request, on_message);
+  }
+
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) override {
     return Retry([&] { return inner_->WhoAmI(request); });
   }

@@ -404,4 +404,32 @@ absl::Status SearchIndex(absl::string_view what, absl::string_view detail) {
                   "SEARCH_INDEX");
 }
 
+absl::Status BackupInProgress() {
+  return WithInfo(
+      absl::UnavailableError("a backup is being taken already; retry once it has finished"),
+      "BACKUP_IN_PROGRESS");
+}
+
+absl::Status NotABackup(absl::string_view path, absl::string_view detail) {
+  return StateError("NOT_A_BACKUP", path, detail,
+                    absl::StrCat(path, " is not a sopd backup this sopd can restore: ", detail,
+                                 " (sopctl admin backup DEST writes one)"));
+}
+
+absl::Status BackupFileCorrupt(absl::string_view path, absl::string_view detail) {
+  return WithInfo(absl::DataLossError(absl::StrCat(
+                      "backup file ", path, " ", detail,
+                      ": the backup is damaged; nothing was restored. Restore another copy "
+                      "or take a new backup")),
+                  "BACKUP_CORRUPT", {{"file", std::string(path)}});
+}
+
+absl::Status TargetNotEmpty(absl::string_view what, absl::string_view path) {
+  return StateError("TARGET_NOT_EMPTY", path, "exists and is not empty",
+                    absl::StrCat(what, " ", path,
+                                 " exists and is not empty; nothing was written. Choose a new "
+                                 "path, or move it aside (keep it until the new copy is "
+                                 "checked) and run again"));
+}
+
 }  // namespace sopsidebar::error

@@ -232,6 +232,21 @@ absl::Status NotServed(absl::string_view method);
 // INTERNAL "search index: <what>: <detail>" for a failure of the full-text
 // index (`detail`: what the engine reported), reason SEARCH_INDEX.
 absl::Status SearchIndex(absl::string_view what, absl::string_view detail);
+// UNAVAILABLE: a backup is already being taken; retry once it has
+// finished. Reason BACKUP_IN_PROGRESS.
+absl::Status BackupInProgress();
+// FAILED_PRECONDITION: `path` is no backup sopd can restore: `detail` says
+// why (no manifest, a manifest that does not parse, a newer format, a file
+// path outside the backup). Reason NOT_A_BACKUP, subject `path`.
+absl::Status NotABackup(absl::string_view path, absl::string_view detail);
+// DATA_LOSS: the backup file `path` is missing, truncated or altered
+// (`detail`: what differs from the manifest); names what to do. Reason
+// BACKUP_CORRUPT with metadata "file".
+absl::Status BackupFileCorrupt(absl::string_view path, absl::string_view detail);
+// FAILED_PRECONDITION: a restore or backup target `path` (`what`: "the
+// database dir", "the backup destination") exists and is not empty; names
+// what to do. Reason TARGET_NOT_EMPTY.
+absl::Status TargetNotEmpty(absl::string_view what, absl::string_view path);
 
 }  // namespace sopsidebar::error
 

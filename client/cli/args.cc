@@ -691,6 +691,21 @@ and what is wrong, and exits 1.
 Prints the newest audit event's sequence and hash. Save it elsewhere with
 -o json, and give it to "sopctl audit verify --head-file" later.
 )"},
+      {Command::kAdminBackup,
+       "admin backup",
+       "write an online backup of every org to a new directory",
+       "DEST",
+       {},
+       R"(Usage: sopctl admin backup DEST
+Takes a consistent backup of the whole database (every org) while sopd keeps
+serving, and writes it to the new directory DEST: the database's files under
+DEST/db and DEST/backup-manifest.json (each file's size and SHA-256, what the
+backup holds, each org's audit head). Written to a temporary directory beside
+DEST, checked against the manifest and synced, then renamed: DEST is complete
+or absent. Needs a server admin token. Restore it with
+"sopd --data-dir DIR --restore-from DEST". -o json prints the manifest.
+)",
+       "DEST must not exist, or be an empty directory.\n"},
       {Command::kAnalyticsSla,
        "analytics sla",
        "first-contact SLA compliance",
@@ -1585,6 +1600,10 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       invocation.create_org.set_org_id(positional[0]);
       invocation.create_org.mutable_org()->set_display_name(
           Single(flags, "display-name").value_or(""));
+      break;
+    case Command::kAdminBackup:
+      if (positional[0].empty()) return UsageError("admin backup: DEST is empty");
+      invocation.backup_dest = positional[0];
       break;
     case Command::kWhoAmI:
     case Command::kOrgList:

@@ -70,6 +70,7 @@ enum class Command {
   kAnalyticsUsage,
   kAnalyticsCoverage,
   kSearch,
+  kAdminBackup,
 };
 
 // The analytics commands (which also print CSV).
@@ -163,6 +164,7 @@ struct Invocation {
   std::string audit_head_file;
   v1::GetAuditHeadRequest audit_head;  // audit head
   v1::ReportQuery report;              // analytics sla|codes|usage|coverage
+  std::string backup_dest;             // admin backup
 };
 
 // Reads an environment variable; nullopt when unset.

@@ -451,6 +451,17 @@ TEST(ParseCommandLineTest, GroupHelpListsItsCommands) {
   EXPECT_THAT(Usage(), HasSubstr("  org create    create an org\n"));
 }
 
+TEST(ParseCommandLineTest, AdminBackupTakesItsDestination) {
+  absl::StatusOr<Invocation> invocation = Parse({"admin", "backup", "/srv/backups/today"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kAdminBackup);
+  EXPECT_EQ(invocation->backup_dest, "/srv/backups/today");
+  EXPECT_EQ(UsageErrorOf({"admin", "backup"}), "admin backup needs exactly one DEST");
+  EXPECT_EQ(UsageErrorOf({"admin", "backup", ""}), "admin backup: DEST is empty");
+  EXPECT_EQ(UsageErrorOf({"admin"}), "admin needs a command: backup");
+  EXPECT_THAT(Usage(), HasSubstr("  admin backup  write an online backup of every org"));
+}
+
 TEST(ParseCommandLineTest, AuthUsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(UsageErrorOf({"token"}), "token needs a command: create, list, get, revoke");
   EXPECT_EQ(UsageErrorOf({"token", "delete", "x"}),

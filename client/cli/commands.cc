@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/cli/backup_writer.h"
 #include "client/cli/connection_options.h"
 #include "client/cli/field_map_file.h"
 #include "client/cli/format.h"
@@ -678,6 +679,12 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.UndeleteSop(request));
       return ExitStatus(
           Print(invocation, sop, TextLine(absl::StrCat("undeleted ", sop.name())), out));
+    }
+    case Command::kAdminBackup: {
+      SOP_ASSIGN_OR_RETURN(const WrittenBackup backup, WriteBackup(client, invocation.backup_dest));
+      return ExitStatus(Print(invocation, backup.manifest,
+                              FormatBackup(invocation.backup_dest, backup.manifest, backup.elapsed),
+                              out));
     }
     case Command::kWhoAmI: {
       SOP_ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, client.WhoAmI(v1::WhoAmIRequest()));

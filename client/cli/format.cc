@@ -659,6 +659,25 @@ std::string FormatAuditHead(const v1::AuditHead& head) {
   return TextLine(absl::StrCat(head.org(), ": sequence ", head.sequence(), ", hash ", head.hash()));
 }
 
+std::string FormatBackup(absl::string_view dest, const v1::BackupManifest& manifest,
+                         absl::Duration elapsed) {
+  int64_t bytes = 0;
+  for (const v1::BackupFile& file : manifest.files()) bytes += file.size_bytes();
+  const v1::BackupContents& c = manifest.contents();
+  std::string text =
+      TextLine(absl::StrCat("backup written to ", dest, ": ", manifest.files_size(), " files, ",
+                            bytes, " bytes in ", absl::ToInt64Milliseconds(elapsed), " ms"));
+  absl::StrAppend(
+      &text, TextLine(absl::StrCat("holds ", c.orgs(), " orgs, ", c.sops(), " SOPs, ",
+                                   c.revisions(), " revisions, ", c.tokens(), " tokens, ",
+                                   c.comments(), " comments, ", c.audit_events(), " audit events, ",
+                                   c.analytics_events(), " analytics events")));
+  for (const v1::AuditHead& head : c.audit_heads()) {
+    absl::StrAppend(&text, "audit head ", FormatAuditHead(head));
+  }
+  return text;
+}
+
 std::string FormatAuditVerification(const v1::VerifyAuditLogResponse& response) {
   if (response.intact()) {
     return TextLine(absl::StrCat("intact: ", response.events_checked(),

@@ -122,6 +122,12 @@ std::string FormatAuditEvents(const std::vector<v1::AuditEvent>& events);
 // "orgs/ORG: sequence N, hash H" (or "no audit events yet" for sequence 0).
 std::string FormatAuditHead(const v1::AuditHead& head);
 
+// What `admin backup` wrote: "backup written to DEST: N files, B bytes in
+// T ms", what it holds (orgs, SOPs, revisions, tokens, comments, audit
+// events, analytics events), and each org's audit head (FormatAuditHead).
+std::string FormatBackup(absl::string_view dest, const v1::BackupManifest& manifest,
+                         absl::Duration elapsed);
+
 // "intact: N events checked, head at sequence S (hash H)", or "BROKEN at
 // sequence S: PROBLEM" and the events checked.
 std::string FormatAuditVerification(const v1::VerifyAuditLogResponse& response);

@@ -43,6 +43,7 @@ constexpr Permission kTable[] = {
     {Operation::kReadOwnAnalytics, "read your analytics", kPeopleRoles, false, false, false},
     {Operation::kReadAllAnalytics, "read everyone's analytics and coverage gaps", kAnalysts, false,
      false, false},
+    {Operation::kTakeBackups, "take backups", 0, false, false, true},
 };
 
 const Permission& Row(Operation operation) {

@@ -35,6 +35,7 @@ enum class Operation {
   kRecordEvents,        // record what the panel showed and the rep did
   kReadOwnAnalytics,    // analytics figures of the caller's own work
   kReadAllAnalytics,    // every rep's figures and coverage gaps
+  kTakeBackups,         // stream a backup of every org's data
 };
 
 struct Permission {

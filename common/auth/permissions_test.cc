@@ -21,7 +21,7 @@ TEST(PermissionsTest, EveryOperationHasExactlyOneRow) {
   for (const Permission& p : PermissionTable()) {
     EXPECT_TRUE(seen.insert(p.operation).second);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kReadAllAnalytics) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kTakeBackups) + 1);
 }
 
 TEST(PermissionsTest, EveryRoleButIntegrationMayLookUpAndReadPublished) {
@@ -118,10 +118,12 @@ TEST(PermissionsTest, OwnershipGrantsNothingOnAnSopTheRolesDoNotSee) {
 TEST(PermissionsTest, OrgsAndServerAdminTokensNeedAServerAdminWhateverTheRoles) {
   EXPECT_FALSE(IsAllowed(WithRoles(kAllRoles), Operation::kManageOrgs));
   EXPECT_FALSE(IsAllowed(WithRoles(kAllRoles), Operation::kManageServerAdmins));
+  EXPECT_FALSE(IsAllowed(WithRoles(kAllRoles), Operation::kTakeBackups));
   Caller admin = WithRoles(RoleBit(v1::ADMIN));
   admin.server_admin = true;
   EXPECT_TRUE(IsAllowed(admin, Operation::kManageOrgs));
   EXPECT_TRUE(IsAllowed(admin, Operation::kManageServerAdmins));
+  EXPECT_TRUE(IsAllowed(admin, Operation::kTakeBackups));
 }
 
 TEST(PermissionsTest, OnlyHoldersOfARequiredApproverRoleSignOff) {

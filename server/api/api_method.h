@@ -39,15 +39,28 @@ struct UnaryMethod {
   std::function<absl::StatusOr<std::string>(const Caller&, const google::protobuf::Message&)> run;
 };
 
+// What a server stream's messages are to its transport.
+enum class Delivery {
+  // States: a newer message supersedes one not yet written, so a slow
+  // client holds one message (WatchSops).
+  kNewest,
+  // Parts of one whole (CreateBackup's chunks): every message is written,
+  // in order; the producer paces itself with MessageSink::AwaitRoom. A
+  // transport that cannot promise this answers UNIMPLEMENTED.
+  kEveryMessage,
+};
+
 // A server-streaming method bound to the domain. Immutable; thread-safe.
 struct StreamMethod {
   const google::protobuf::MethodDescriptor* descriptor = nullptr;
+  Delivery delivery = Delivery::kNewest;
   const google::protobuf::Message* request_prototype = nullptr;
   const google::protobuf::Message* response_prototype = nullptr;
   // Opens the stream for `caller`: an error before any message, or the
   // subscription whose lifetime bounds the stream. Messages (serialised
   // responses) go to `sink`, the first possibly before open returns. In
-  // memory; never blocks.
+  // memory; never blocks (a producer that reads storage runs on a thread
+  // its subscription owns).
   std::function<absl::StatusOr<std::unique_ptr<MessageSubscription>>(
       const Caller&, const google::protobuf::Message&, std::shared_ptr<MessageSink>)>
       open;

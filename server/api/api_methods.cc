@@ -11,6 +11,7 @@
 #include "google/protobuf/message.h"
 #include "server/api/api_metrics.h"
 #include "server/domain/analytics/analytics.h"
+#include "server/domain/backup/backup_source.h"
 #include "server/domain/search/sop_search.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
@@ -91,7 +92,8 @@ class Binder {
 
   // Binds the server-streaming method taking `Request`.
   template <typename Request, typename Response, typename Open>
-  void Stream(Open open, std::function<std::string()> heartbeat) {
+  void Stream(Open open, std::function<std::string()> heartbeat,
+              Delivery delivery = Delivery::kNewest) {
     const MethodDescriptor* method = MethodTaking(Request::descriptor());
     if (method == nullptr || !method->server_streaming() || method->client_streaming() ||
         method->output_type() != Response::descriptor()) {
@@ -101,6 +103,7 @@ class Binder {
     }
     StreamMethod bound;
     bound.descriptor = method;
+    bound.delivery = delivery;
     bound.request_prototype = &Request::default_instance();
     bound.response_prototype = &Response::default_instance();
     bound.open = [open = std::move(open)](const Caller& caller, const Message& request,
@@ -303,6 +306,17 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
                                      [crm](auto& c, auto& q) { return crm->GetFieldMap(c, q); });
   bind.Unary<v1::UpdateFieldMapRequest>(
       Work::kWrites, [crm](auto& c, auto& q) { return crm->UpdateFieldMap(c, q); });
+
+  // Backups stream every chunk (none may be coalesced away) from a thread
+  // of their own, which reads the checkpoint's files.
+  BackupSource* const backups = extras.backups;
+  bind.Stream<v1::CreateBackupRequest, v1::CreateBackupResponse>(
+      [backups](auto& c, auto& q, std::shared_ptr<MessageSink> sink)
+          -> absl::StatusOr<std::unique_ptr<MessageSubscription>> {
+        if (backups == nullptr) return error::NotServed("AdminService.CreateBackup");
+        return backups->CreateBackup(c, q, std::move(sink));
+      },
+      nullptr, Delivery::kEveryMessage);
 
   absl::Status complete = bind.Complete();
   if (!complete.ok()) return complete;

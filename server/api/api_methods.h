@@ -23,6 +23,7 @@ namespace sopsidebar {
 
 class Analytics;
 class ApiMetrics;
+class BackupSource;
 class SopSearch;
 
 // The parts of the API a server may go without: their methods answer
@@ -35,6 +36,8 @@ struct ApiExtras {
   // Told of every lookup answered (counts of lookups and matches); null:
   // nothing counted.
   ApiMetrics* metrics = nullptr;
+  // AdminService.CreateBackup.
+  BackupSource* backups = nullptr;
 };
 
 // Immutable after Create; thread-safe.

@@ -119,7 +119,7 @@ TEST_F(ApiMethodsTest, EveryMethodOfTheServedServicesIsBoundOnceUnderItsPath) {
       ++bound;
     }
   }
-  EXPECT_EQ(bound, 46);
+  EXPECT_EQ(bound, 47);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/Nope"), nullptr);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.ContextService/WatchSops"), nullptr);
 }
@@ -220,6 +220,17 @@ TEST_F(ApiMethodsTest, WatchOpensAStreamWhoseFirstMessageIsTheLookupAndHasAHeart
   ASSERT_TRUE(beat.ParseFromString(watch->heartbeat()));
   EXPECT_TRUE(beat.has_heartbeat());
   EXPECT_GT(beat.heartbeat().send_time().seconds(), 0);
+}
+
+TEST_F(ApiMethodsTest, BackupStreamsEveryMessageAndIsUnimplementedWithoutABackupSource) {
+  const StreamMethod* backup = methods_->FindStream("/sopsidebar.v1.AdminService/CreateBackup");
+  ASSERT_NE(backup, nullptr);
+  EXPECT_EQ(backup->delivery, Delivery::kEveryMessage);
+  EXPECT_EQ(backup->heartbeat, nullptr);
+  EXPECT_EQ(methods_->FindStream("/sopsidebar.v1.ContextService/WatchSops")->delivery,
+            Delivery::kNewest);
+  auto opened = backup->open(admin_, v1::CreateBackupRequest(), std::make_shared<RecordingSink>());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ absl::Status SecureDir(absl::string_view what, const std::string& dir) {
 DataDirPaths DataDirPathsOf(const std::string& data_dir) {
   const std::filesystem::path dir(data_dir);
   return {data_dir, (dir / "db").string(), (dir / "admin.token").string(),
-          (dir / "FORMAT").string()};
+          (dir / "FORMAT").string(), (dir / "backup.tmp").string()};
 }
 
 absl::StatusOr<DataDirFormat> CheckDataFormat(const DataDirPaths& paths) {

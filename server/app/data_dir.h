@@ -17,6 +17,9 @@ struct DataDirPaths {
   std::string db;           // <dir>/db
   std::string admin_token;  // <dir>/admin.token
   std::string format;       // <dir>/FORMAT: "sopd data dir format N"
+  // <dir>/backup.tmp: checkpoints while a backup streams (on the database's
+  // filesystem, so they are hard links); emptied at start.
+  std::string backup_scratch;
 };
 
 // The data dir format this sopd writes and the newest it reads. Data dirs

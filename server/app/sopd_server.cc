@@ -17,6 +17,7 @@
 #include "server/common/log.h"
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/auth/access_registry.h"
+#include "server/domain/backup/backup_source.h"
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/search/sop_search.h"
@@ -138,12 +139,19 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   SOP_ASSIGN_OR_RETURN(std::unique_ptr<XapianTextIndex> search_index, XapianTextIndex::Create());
   SOP_ASSIGN_OR_RETURN(server->search_,
                        SopSearch::Create(server->registry_.get(), std::move(search_index)));
+  BackupSource::Options backup_options;
+  backup_options.scratch_dir = paths.backup_scratch;
+  backup_options.sopd_version = kSopdVersion;
+  backup_options.chunk_bytes = options.backup_chunk_bytes;
+  SOP_ASSIGN_OR_RETURN(server->backups_,
+                       BackupSource::Create(server->store_.get(), backup_options));
   ServedApi::Options api_options;
   api_options.dispatcher = options.dispatcher;
   api_options.watches = options.watches;
   api_options.extras.analytics = server->analytics_.get();
   api_options.extras.search = server->search_.get();
   api_options.metrics = server->metrics_.get();
+  api_options.extras.backups = server->backups_.get();
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));
@@ -241,6 +249,7 @@ SopdServer::~SopdServer() {
   http_.reset();
   grpc_.reset();
   api_.reset();
+  backups_.reset();
   search_.reset();
   analytics_.reset();
   registry_.reset();

@@ -5,6 +5,7 @@
 #define SOPSIDEBAR_SERVER_APP_SOPD_SERVER_H_
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@ class RocksDbStore;
 class SopRegistry;
 class SopSearch;
 class AccessRegistry;
+class BackupSource;
 class GrpcServer;
 class ServedApi;
 class HttpGateway;
@@ -66,6 +68,9 @@ class SopdServer {
     // How long raw analytics events are kept (docs/ANALYTICS.md); the
     // per-day figures are kept for good.
     absl::Duration event_retention = Analytics::Options().retention;
+    // Bytes per chunk of a backup stream (AdminService.CreateBackup); tests
+    // use small ones to stream many chunks. At most, and by default, 1 MiB.
+    size_t backup_chunk_bytes = 1 << 20;
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -159,6 +164,7 @@ class SopdServer {
   std::unique_ptr<SopRegistry> registry_;
   std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<SopSearch> search_;
+  std::unique_ptr<BackupSource> backups_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

@@ -4,6 +4,7 @@
 #ifndef SOPSIDEBAR_SERVER_COMMON_MESSAGE_STREAM_H_
 #define SOPSIDEBAR_SERVER_COMMON_MESSAGE_STREAM_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/status.h"
@@ -22,6 +23,14 @@ class MessageSink {
   virtual void Send(std::string message) = 0;
   // Ends the stream with `status` (OK: the server ended it normally).
   virtual void Close(absl::Status status) = 0;
+  // For streams whose every message counts (Delivery::kEveryMessage), where
+  // the transport queues every message instead of keeping the newest: blocks
+  // until fewer than `max_waiting` messages wait to be written, then returns
+  // true; returns false once the stream has ended (the client went away),
+  // and the producer stops. Only a producer on a thread of its own may call
+  // it, never a transport's thread. Sinks that hold nothing back return
+  // true at once.
+  virtual bool AwaitRoom(size_t /*max_waiting*/) { return true; }
 };
 
 // An open stream on the producer's side. Destroying it stops the stream:

@@ -682,6 +682,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     absl::Time deadline = absl::InfiniteFuture();
     if (status.ok()) status = DeadlineOf(request, &deadline);
     if (!status.ok()) return FailStream(status);
+    // This gateway keeps only the newest message of a slow stream; a method
+    // that needs every message is served on gRPC only.
+    if (method.delivery != Delivery::kNewest) {
+      return FailStream(error::NotServed(
+          absl::StrCat(method.descriptor->full_name(), " on the Connect gateway (use gRPC)")));
+    }
     absl::StatusOr<absl::string_view> payload = connect::SingleEnvelopePayload(request.body());
     if (!payload.ok()) return FailStream(payload.status());
     absl::StatusOr<Caller> caller = gateway_->Authenticate(request, deadline, peer_);

@@ -1,6 +1,7 @@
 // sopd: the SOP Sidebar server. Parses flags, starts SopdServer, and serves
 // until SIGINT or SIGTERM; or, with --bootstrap-admin, issues a server-admin
-// token on a stopped sopd's data dir and exits. Flags are parsed here only.
+// token on a stopped sopd's data dir and exits; or, with --restore-from,
+// restores a backup into a data dir without a database and exits. Flags are parsed here only.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -14,7 +15,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/proto_time.h"
 #include "server/app/bootstrap_admin.h"
+#include "server/app/restore.h"
 #include "server/app/sopd_server.h"
 #include "server/common/command_line.h"
 #include "server/main/config_file.h"
@@ -48,6 +51,7 @@ usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--log-format text|json] [--log-level LEVEL] [--access-log]
             [--metrics-from-any-peer]
        sopd [--data-dir DIR] --bootstrap-admin
+       sopd --data-dir DIR --restore-from BACKUP
 )";
 
 }  // namespace
@@ -112,15 +116,21 @@ ABSL_FLAG(bool, bootstrap_admin, false,
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
           "admin)");
 
+ABSL_FLAG(std::string, restore_from, "",
+          "with sopd stopped: check the backup in this directory (sopctl admin backup wrote it) "
+          "against its manifest, restore it as DIR/db (DIR/db must be missing or empty), and "
+          "exit; then start sopd on DIR to serve it");
+
 namespace {
 
 struct Flags {
   sopsidebar::SopdServer::Options server;
   bool bootstrap_admin = false;
+  std::string restore_from;
 };
 
 // The flags a configuration file may not set: they act once, or name it.
-const std::vector<std::string> kNotInConfigFile = {"config", "bootstrap_admin"};
+const std::vector<std::string> kNotInConfigFile = {"config", "bootstrap_admin", "restore_from"};
 
 // Sets the flags --config's file names, before the command line is parsed,
 // so that flags given there override the file. Exits 1 on a bad file.
@@ -204,7 +214,40 @@ Flags ParseFlags(int argc, char** argv) {
   options.dispatcher.access_log = absl::GetFlag(FLAGS_access_log);
   options.http.metrics_from_any_peer = absl::GetFlag(FLAGS_metrics_from_any_peer);
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
+  parsed.restore_from = absl::GetFlag(FLAGS_restore_from);
+  if (parsed.bootstrap_admin && !parsed.restore_from.empty()) {
+    std::cerr << "sopd: --bootstrap-admin and --restore-from are separate steps: run one, then "
+                 "the other"
+              << std::endl;
+    std::exit(1);
+  }
   return parsed;
+}
+
+// --restore-from: the exit status.
+int RunRestore(const std::string& backup_dir, const std::string& data_dir) {
+  auto restored = sopsidebar::RestoreBackup(backup_dir, data_dir);
+  if (!restored.ok()) {
+    std::cerr << "sopd: " << absl::StatusCodeToString(restored.status().code()) << ": "
+              << restored.status().message() << std::endl;
+    return 1;
+  }
+  const sopsidebar::v1::BackupContents& c = restored->manifest.contents();
+  std::cout << "sopd: restored " << backup_dir << " into " << restored->db << ": "
+            << restored->files << " files, " << restored->bytes << " bytes checked in "
+            << absl::ToInt64Milliseconds(restored->elapsed) << " ms; backup of "
+            << absl::FormatTime(absl::RFC3339_sec,
+                                sopsidebar::FromProtoTimestamp(restored->manifest.create_time()),
+                                absl::UTCTimeZone())
+            << " by sopd " << restored->manifest.sopd_version() << ": " << c.orgs() << " orgs, "
+            << c.sops() << " SOPs, " << c.revisions() << " revisions, " << c.tokens() << " tokens, "
+            << c.audit_events() << " audit events" << std::endl;
+  for (const sopsidebar::v1::AuditHead& head : c.audit_heads()) {
+    std::cout << "sopd: audit head " << head.org() << " " << head.sequence() << " " << head.hash()
+              << std::endl;
+  }
+  std::cout << "sopd: start sopd with --data-dir " << data_dir << " to serve it" << std::endl;
+  return 0;
 }
 
 // --bootstrap-admin: the exit status.
@@ -229,6 +272,7 @@ int main(int argc, char** argv) {
   ::umask(077);
   const Flags flags = ParseFlags(argc, argv);
   if (flags.bootstrap_admin) return RunBootstrapAdmin(flags.server.data_dir);
+  if (!flags.restore_from.empty()) return RunRestore(flags.restore_from, flags.server.data_dir);
   const sopsidebar::SopdServer::Options& options = flags.server;
   const sigset_t signals = BlockShutdownSignals();
   auto server = sopsidebar::SopdServer::Start(options);

@@ -1,5 +1,6 @@
 #include "server/service/call_runner.h"
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,13 +25,15 @@ grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
 
 // One open server-streaming call: the MessageSink the method's producer
 // writes to, and the reactor that writes to the client. A message sent while
-// a write is in flight waits; a newer one replaces it (a stream's messages
-// are states, the newest supersedes the rest), so a slow client holds at
-// most one message. Deleted in OnDone, after its subscription: once that is
-// destroyed, the producer sends nothing more.
+// a write is in flight waits. For Delivery::kNewest a newer one replaces it
+// (a stream's messages are states, the newest supersedes the rest), so a
+// slow client holds at most one message; for kEveryMessage every message
+// waits its turn and the producer paces itself with AwaitRoom. Deleted in
+// OnDone, after its subscription: once that is destroyed, the producer sends
+// nothing more.
 class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  StreamReactor() = default;
+  explicit StreamReactor(Delivery delivery) : delivery_(delivery) {}
 
   // The MessageSink the producer holds; it outlives the reactor when the
   // producer keeps it, and then does nothing.
@@ -44,6 +47,12 @@ class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     void Close(absl::Status status) override {
       absl::MutexLock lock(&mu_);
       if (reactor_ != nullptr) reactor_->End(std::move(status));
+    }
+    // Holds mu_ while it waits, so the reactor stays (Detach waits); the
+    // wait ends once the call has finished, which comes before Detach.
+    bool AwaitRoom(size_t max_waiting) override {
+      absl::MutexLock lock(&mu_);
+      return reactor_ != nullptr && reactor_->AwaitRoom(max_waiting);
     }
     void Detach() {
       absl::MutexLock lock(&mu_);
@@ -80,9 +89,10 @@ class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       FinishLocked(absl::CancelledError("the client went away"));
       return;
     }
-    if (pending_) {
-      WriteLocked(*std::move(pending_));
-      pending_.reset();
+    if (!waiting_.empty()) {
+      std::string next = std::move(waiting_.front());
+      waiting_.pop_front();
+      WriteLocked(std::move(next));
     } else if (end_) {
       FinishLocked(*end_);
     }
@@ -109,7 +119,8 @@ class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     absl::MutexLock lock(&mu_);
     if (finished_ || end_) return;
     if (writing_) {
-      pending_ = std::move(message);
+      if (delivery_ == Delivery::kNewest) waiting_.clear();
+      waiting_.push_back(std::move(message));
     } else {
       WriteLocked(std::move(message));
     }
@@ -123,6 +134,17 @@ class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     } else {
       FinishLocked(status);
     }
+  }
+
+  bool AwaitRoom(size_t max_waiting) {
+    absl::MutexLock lock(&mu_);
+    room_limit_ = max_waiting;
+    mu_.Await(absl::Condition(this, &StreamReactor::HasRoomOrEnded));
+    return !finished_ && !end_.has_value();
+  }
+
+  bool HasRoomOrEnded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return finished_ || end_.has_value() || waiting_.size() < room_limit_;
   }
 
   void WriteLocked(std::string message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -155,7 +177,11 @@ class StreamReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   std::unique_ptr<MessageSubscription> subscription_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  std::optional<std::string> pending_ ABSL_GUARDED_BY(mu_);
+  const Delivery delivery_;
+  // Messages sent while a write was in flight, oldest first.
+  std::deque<std::string> waiting_ ABSL_GUARDED_BY(mu_);
+  // What AwaitRoom waits for: fewer waiting messages than this.
+  size_t room_limit_ ABSL_GUARDED_BY(mu_) = 1;
   std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool opened_ ABSL_GUARDED_BY(mu_) = false;
@@ -258,7 +284,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(grpc::CallbackServe
                                                              const grpc::ByteBuffer* request_bytes,
                                                              const StreamMethod& method) {
   const absl::Time start = absl::Now();
-  auto* reactor = new StreamReactor();
+  auto* reactor = new StreamReactor(method.delivery);
   std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
   absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request.get());
   absl::StatusOr<std::unique_ptr<MessageSubscription>> subscription =

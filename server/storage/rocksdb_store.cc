@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -36,6 +37,7 @@
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/transaction_log.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
 
@@ -386,6 +388,77 @@ class InfoLogFile : public rocksdb::Logger {
   int fd_ = -1;
 };
 
+// A logger that drops every line: counting a checkpoint must not add a LOG
+// file to it.
+class SilentLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+};
+
+// Counts what the checkpoint in `dir` holds, reading it read-only.
+absl::StatusOr<v1::BackupContents> CountCheckpoint(const std::string& dir) {
+  rocksdb::Options options;
+  options.info_log = std::make_shared<SilentLogger>();
+  options.paranoid_checks = true;
+  rocksdb::ColumnFamilyOptions events_options(options);
+  events_options.merge_operator = std::make_shared<AggregateMergeOperator>();
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {kEventsFamily, events_options}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  SOP_RETURN_IF_ERROR(FromRocksDb(
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(options), dir, families, &handles, &raw),
+      absl::StrCat("open checkpoint ", dir)));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  v1::BackupContents contents;
+  // Keys sort by org and sequence: the last audit entry seen of an org is
+  // its head.
+  std::map<std::string, std::string> last_audit;
+  absl::Status counted = ScanRange(*db, handles[0], "", "\xff",
+                                   [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+                                     const absl::string_view k(key.data(), key.size());
+                                     if (absl::StartsWith(k, "h/")) {
+                                       contents.set_sops(contents.sops() + 1);
+                                     } else if (absl::StartsWith(k, "r/")) {
+                                       contents.set_revisions(contents.revisions() + 1);
+                                     } else if (absl::StartsWith(k, "t/")) {
+                                       contents.set_tokens(contents.tokens() + 1);
+                                     } else if (absl::StartsWith(k, "o/")) {
+                                       contents.set_orgs(contents.orgs() + 1);
+                                     } else if (absl::StartsWith(k, "m/")) {
+                                       contents.set_comments(contents.comments() + 1);
+                                     } else if (absl::StartsWith(k, "a/")) {
+                                       contents.set_audit_events(contents.audit_events() + 1);
+                                       const absl::string_view org = k.substr(2, k.rfind('/') - 2);
+                                       last_audit[std::string(org)] = value.ToString();
+                                     }
+                                     return absl::OkStatus();
+                                   });
+  if (counted.ok()) {
+    counted =
+        ScanRange(*db, handles[1], "e/", "e0", [&](const rocksdb::Slice&, const rocksdb::Slice&) {
+          contents.set_analytics_events(contents.analytics_events() + 1);
+          return absl::OkStatus();
+        });
+  }
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  db->Close().PermitUncheckedError();
+  SOP_RETURN_IF_ERROR(counted);
+  for (const auto& [org, value] : last_audit) {
+    SOP_ASSIGN_OR_RETURN(v1::AuditEvent event,
+                         Decode<v1::AuditEvent>(value, absl::StrCat("a/", org)));
+    v1::AuditHead* head = contents.add_audit_heads();
+    head->set_org(absl::StrCat("orgs/", org));
+    head->set_sequence(event.sequence());
+    head->set_hash(event.hash());
+  }
+  return contents;
+}
+
 }  // namespace
 
 // Keeps writes off a full disk and tracks whether the write path is
@@ -502,6 +575,22 @@ class RocksDbStore::WritePath : public rocksdb::EventListener {
   bool degraded_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+absl::StatusOr<v1::BackupContents> RocksDbStore::Checkpoint(const std::string& dir) {
+  if (std::filesystem::exists(dir)) {
+    return error::Storage(absl::StatusCode::kFailedPrecondition, "checkpoint",
+                          absl::StrCat(dir, " exists already"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  SOP_RETURN_IF_ERROR(FromRocksDb(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // Flushes the memtables first (log_size_for_flush 0), so the copy is
+  // sorted files and a MANIFEST naming them, consistent across both column
+  // families.
+  SOP_RETURN_IF_ERROR(FromRocksDb(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                                  absl::StrCat("checkpoint ", dir)));
+  return CountCheckpoint(dir);
+}
 
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& path,
                                                                  Options store_options) {

@@ -55,6 +55,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/domain/store/auth_store.h"
+#include "server/domain/store/checkpoint_store.h"
 #include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
 
@@ -66,7 +67,7 @@ class Env;
 
 namespace sopsidebar {
 
-class RocksDbStore : public SopStore, public AuthStore, public EventStore {
+class RocksDbStore : public SopStore, public AuthStore, public EventStore, public CheckpointStore {
  public:
   struct Options {
     // Sync every write to disk before it returns (the server's durability
@@ -162,6 +163,10 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore {
   // Whether writes are refused for now (the disk was full) while the store
   // retries them. Reads work either way.
   bool write_path_degraded() const;
+  // A RocksDB checkpoint (rocksdb::Checkpoint, after a flush): sorted files
+  // hard-linked where `dir` is on the same filesystem, copied otherwise,
+  // with a MANIFEST and OPTIONS file; counted by opening it read-only.
+  absl::StatusOr<v1::BackupContents> Checkpoint(const std::string& dir) override;
 
   // Test hook: compacts the whole events column family now (memtable
   // included), so the retention filter runs over every entry.

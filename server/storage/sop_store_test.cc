@@ -286,6 +286,51 @@ TEST(RocksDbStoreTest, TheAuditEventIsInTheSameBatchAsTheChange) {
                                                 RocksDbStore::AuditKeyForTesting("default", 1))));
 }
 
+TEST(RocksDbStoreTest, ACheckpointIsTheDatabaseAtOnePointCountedInTheCopyItself) {
+  const std::string dir = TempDir("checkpoint");
+  auto store = RocksDbStore::Open(dir + "/live");
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 1; i <= 3; ++i) {
+    SopWrite write = MakeWrite("default", absl::StrCat("s", i), 1, "T");
+    write.audit = MakeEvent("default", i, "sop.create");
+    write.audit->set_hash(absl::StrCat("hash-", i));
+    ASSERT_TRUE((*store)->Write(write).ok());
+  }
+  SopWrite other = MakeWrite("other", "a", 1, "Other");
+  other.audit = MakeEvent("other", 1, "sop.create");
+  other.audit->set_hash("other-hash");
+  ASSERT_TRUE((*store)->Write(other).ok());
+  ASSERT_TRUE((*store)->Write(MakeWrite("default", "s1", 2, "T2")).ok());
+  v1::Org org;
+  org.set_name("orgs/default");
+  ASSERT_TRUE((*store)->PutOrg(org).ok());
+
+  absl::StatusOr<v1::BackupContents> contents = (*store)->Checkpoint(dir + "/copy");
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  // Written after the checkpoint: not in it.
+  ASSERT_TRUE((*store)->Write(MakeWrite("default", "late", 1, "Late")).ok());
+  EXPECT_EQ(contents->sops(), 4);
+  EXPECT_EQ(contents->revisions(), 5);
+  EXPECT_EQ(contents->orgs(), 1);
+  EXPECT_EQ(contents->audit_events(), 4);
+  ASSERT_EQ(contents->audit_heads_size(), 2);
+  EXPECT_EQ(contents->audit_heads(0).org(), "orgs/default");
+  EXPECT_EQ(contents->audit_heads(0).sequence(), 3);
+  EXPECT_EQ(contents->audit_heads(0).hash(), "hash-3");
+  EXPECT_EQ(contents->audit_heads(1).org(), "orgs/other");
+  EXPECT_EQ(contents->audit_heads(1).hash(), "other-hash");
+  // Counting added no LOG file; the copy opens as a database of its own.
+  EXPECT_FALSE(std::filesystem::exists(dir + "/copy/LOG"));
+  auto copy = RocksDbStore::Open(dir + "/copy");
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ((*copy)->GetHead({"default", "s1"})->title(), "T2");
+  EXPECT_EQ((*copy)->GetHead({"default", "late"}).status().code(), absl::StatusCode::kNotFound);
+
+  EXPECT_EQ((*store)->Checkpoint(dir + "/copy").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RocksDbStoreTest, DataSurvivesReopen) {
   const std::string dir = TempDir("reopen");
   {

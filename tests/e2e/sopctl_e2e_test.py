@@ -16,7 +16,7 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sopd_process import Sopd, TIMEOUT  # noqa: E402
+from sopd_process import Sopd, TIMEOUT, run_sopd  # noqa: E402
 
 MQL_LEAD = ["--record-type", "Lead", "--field", "lead_status=MQL – New Handoff",
             "--field", "lead_score=82", "--field", "company_size=120", "--field", "title=VP Sales"]
@@ -505,6 +505,59 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(late["title"], "Written just before the crash")
         out = json.loads(self.sopctl("lookup", "--record-type", "Contact", "-o", "json").stdout)
         self.assertIn("orgs/default/sops/late-change", [m["sop"] for m in out["matches"]])
+
+
+    def test_admin_backup_then_restore_from_serves_the_same_sops_and_audit_head(self):
+        self.apply_examples()
+        head = json.loads(self.sopctl("audit", "head", "-o", "json").stdout)
+        dest = os.path.join(self.tmp, "backups", "first")
+        out = self.sopctl("admin", "backup", dest).stdout
+        print(out, end="")
+        self.assertIn("backup written to %s:" % dest, out)
+        self.assertIn("audit head orgs/default: sequence %s" % head["sequence"], out)
+        with open(os.path.join(dest, "backup-manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["format_version"], 1)
+        self.assertEqual(os.stat(dest).st_mode & 0o777, 0o700)
+        # An existing, non-empty DEST is refused; nothing is sent.
+        again = self.sopctl("admin", "backup", dest, ok=False)
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("FAILED_PRECONDITION: the backup destination %s exists" % dest,
+                      again.stderr)
+        # A token without server admin is refused.
+        secret = self.sopctl("token", "create", "--user", "ops", "--role", "ADMIN").stdout.strip()
+        token_file = self.write("ops.token", secret + "\n")
+        denied = self.sopctl("admin", "backup", dest + "-x", ok=False, token_file=token_file)
+        self.assertIn("PERMISSION_DENIED", denied.stderr)
+        self.assertFalse(os.path.exists(dest + "-x"))
+
+        restored_dir = os.path.join(self.tmp, "restored")
+        restored = run_sopd("--data-dir", restored_dir, "--restore-from", dest)
+        self.assertEqual(restored.returncode, 0, restored.stderr)
+        print(restored.stdout, end="")
+        self.assertIn("start sopd with --data-dir %s" % restored_dir, restored.stdout)
+        refused = run_sopd("--data-dir", restored_dir, "--restore-from", dest)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("FAILED_PRECONDITION: the database dir %s/db exists and is not empty"
+                      % restored_dir, refused.stderr)
+        shutil.copy(self.sopd.admin_token_file, os.path.join(restored_dir, "admin.token"))
+        self.sopd.stop()
+        self.sopd = Sopd(restored_dir).start()
+        self.assertEqual(json.loads(self.sopctl("audit", "head", "-o", "json").stdout), head)
+        self.assertIn("intact", self.sopctl("audit", "verify").stdout)
+        self.assertEqual(self.sopctl("list").stdout.count("orgs/default/sops/"), 6)
+
+        sst = [f["path"] for f in manifest["files"] if f["path"].endswith(".sst")][0]
+        with open(os.path.join(dest, sst), "r+b") as f:
+            f.seek(10)
+            byte = f.read(1)
+            f.seek(10)
+            f.write(bytes([byte[0] ^ 1]))
+        corrupt = run_sopd("--data-dir", os.path.join(self.tmp, "again"), "--restore-from", dest)
+        self.assertEqual(corrupt.returncode, 1)
+        self.assertIn("DATA_LOSS: backup file %s does not match its SHA-256"
+                      % os.path.join(dest, sst), corrupt.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "again", "db")))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ DEFAULT_CONFIG = os.path.join(SOURCE, "server/main/packaging/sopd.yaml.in")
 OPERATIONS = os.path.join(SOURCE, "docs/OPERATIONS.md")
 # Flags a configuration file may not set (sopd_main.cc's kNotInConfigFile),
 # and those every program has.
-ONE_SHOT = {"config", "bootstrap_admin", "help", "helpfull", "version"}
+ONE_SHOT = {"config", "bootstrap_admin", "restore_from", "help", "helpfull", "version"}
 
 
 def sopd_flags():
