@@ -57,6 +57,11 @@ class Dispatcher {
     LogLimiter::Options rejection_log;
     // Where those lines go (tests read them here).
     LogLimiter::Sink rejection_sink = &LogLine;
+    // Fault injection: called on the queue thread just before a queued
+    // method runs (after its cancellation and deadline checks), so tests can
+    // make a call slow (a slow disk). Empty (the default, and in sopd):
+    // nothing.
+    std::function<void(const UnaryMethod&)> before_run;
   };
 
   // `access` and `crm` must outlive the dispatcher. Without `crm` (tests
@@ -118,6 +123,7 @@ class Dispatcher {
   const AccessRegistry* const access_;
   const CrmMaps* const crm_;
   const absl::Duration max_call_duration_;
+  const std::function<void(const UnaryMethod&)> before_run_;
   LogLimiter rejection_log_;
   // Declared last: destroyed first, while everything its tasks use exists.
   WorkQueue reads_;

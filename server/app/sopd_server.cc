@@ -178,9 +178,15 @@ const char* SopdServer::transport() const {
 }
 
 void SopdServer::Shutdown(absl::Duration grace) {
+  if (draining_.exchange(true)) return;
+  const absl::Time deadline = absl::Now() + grace;
+  // New calls are refused first, so that a watcher told to reconnect
+  // cannot open its next watch here.
+  grpc_->StartDrain();
+  if (http_ != nullptr) http_->StartDrain();
   api_->watches()->Shutdown();
-  if (http_ != nullptr) http_->Shutdown();
-  grpc_->Shutdown(grace);
+  grpc_->Shutdown(deadline);
+  if (http_ != nullptr) http_->Shutdown(deadline);
 }
 
 void SopdServer::Wait() { grpc_->Wait(); }

@@ -4,6 +4,7 @@
 #ifndef SOPSIDEBAR_SERVER_APP_SOPD_SERVER_H_
 #define SOPSIDEBAR_SERVER_APP_SOPD_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -62,6 +63,9 @@ class SopdServer {
     // How long raw analytics events are kept (docs/ANALYTICS.md); the
     // per-day figures are kept for good.
     absl::Duration event_retention = Analytics::Options().retention;
+    // How long Shutdown() lets calls in flight finish before cancelling
+    // them (sopd's --shutdown-grace). Default 10 s.
+    absl::Duration shutdown_grace = absl::Seconds(10);
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -111,10 +115,27 @@ class SopdServer {
   };
   const StartupTimes& startup_times() const { return startup_times_; }
 
-  // Stops serving; calls in flight get `grace` to finish. Idempotent.
-  void Shutdown(absl::Duration grace = absl::Seconds(5));
+  // Drains, then stops serving (sopd runs it on SIGTERM and SIGINT):
+  //   1. draining() turns true, gRPC health turns NOT_SERVING, and every
+  //      call that arrives from now on, on gRPC or the gateway, is refused
+  //      with UNAVAILABLE (error::ShuttingDown; clients retry elsewhere);
+  //      the listeners stop accepting connections;
+  //   2. every open WatchSops stream gets a last message, `reconnect`, and
+  //      ends with UNAVAILABLE;
+  //   3. calls in flight get until `grace` from now to finish and answer;
+  //      then the rest are cancelled (their callers get CANCELLED). A method
+  //      still running then is waited for (a write completes its fsync), as
+  //      the store closes only after it.
+  // Returns once both transports have stopped. Idempotent: a second call
+  // returns at once.
+  void Shutdown(absl::Duration grace);
+  // Shutdown with Options::shutdown_grace.
+  void Shutdown() { Shutdown(options_.shutdown_grace); }
   // Blocks until Shutdown has finished.
   void Wait();
+  // True from the start of Shutdown on: the server is draining and not
+  // ready for new calls (readiness probes report it). Thread-safe.
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
  private:
   SopdServer() = default;
@@ -132,6 +153,7 @@ class SopdServer {
   ImportSummary import_summary_;
   std::string admin_token_path_;
   StartupTimes startup_times_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace sopsidebar

@@ -101,11 +101,20 @@ class HttpGateway {
   // The connections open now (for tests and metrics).
   int open_connections() const;
 
-  // Stops accepting, closes every connection (open streams end without an
-  // end-of-stream message; their subscriptions are destroyed) and joins
-  // the threads. Queued calls still in the dispatcher complete into
-  // closed connections. Idempotent.
-  void Shutdown();
+  // Starts draining: stops accepting connections, closes the idle ones,
+  // and refuses every API call (POST) from now on with unavailable (HTTP
+  // 503); calls in flight still get their answers, each closing its
+  // connection, and GET requests are still answered on open connections.
+  // Open streams are left to their producers to end (the watch hub sends
+  // them `reconnect`). Returns at once. Idempotent.
+  void StartDrain();
+
+  // Drains (StartDrain) until every connection has closed or `deadline`
+  // passes, then closes the rest (open streams end without an end-of-stream
+  // message; their subscriptions are destroyed) and joins the threads.
+  // Queued calls still in the dispatcher complete into closed connections.
+  // Idempotent.
+  void Shutdown(absl::Time deadline);
 
   class Impl;
 

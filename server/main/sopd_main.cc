@@ -41,6 +41,7 @@ usage: sopd [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--insecure-listen-any] [--max-watches-per-token N] [--event-retention-days N]
             [--http-listen HOST:PORT] [--cors-origin ORIGIN ...]
             [--http-static-dir DIR] [--http-demo-tokens FILE] [--http-public-url URL]
+            [--shutdown-grace DURATION]
        sopd [--data-dir DIR] --bootstrap-admin
 )";
 
@@ -88,6 +89,10 @@ ABSL_FLAG(int, event_retention_days,
           absl::ToInt64Hours(sopsidebar::SopdServer::Options().event_retention) / 24,
           "days raw analytics events are kept before compaction drops them (the per-day figures "
           "are kept for good); older events are refused");
+ABSL_FLAG(absl::Duration, shutdown_grace, sopsidebar::SopdServer::Options().shutdown_grace,
+          "on SIGTERM or SIGINT: how long calls in flight may take to finish before they are "
+          "cancelled (new calls are refused at once, open watches told to reconnect); a "
+          "duration such as 10s, 1m30s or 500ms");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -138,6 +143,12 @@ Flags ParseFlags(int argc, char** argv) {
   options.http.threads = absl::GetFlag(FLAGS_http_threads);
   if (options.http.threads < 1) {
     std::cerr << "sopd: --http-threads must be at least 1" << std::endl;
+    std::exit(1);
+  }
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  if (options.shutdown_grace < absl::ZeroDuration() ||
+      options.shutdown_grace == absl::InfiniteDuration()) {
+    std::cerr << "sopd: --shutdown-grace must be a finite duration of 0s or more" << std::endl;
     std::exit(1);
   }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
@@ -215,11 +226,13 @@ int main(int argc, char** argv) {
 
   int signal = 0;
   sigwait(&signals, &signal);
-  std::cerr << "sopd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
-            << std::endl;
+  std::cerr << "sopd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", draining: new calls refused, watches told to reconnect, calls in flight have "
+            << absl::FormatDuration(options.shutdown_grace) << std::endl;
+  const absl::Time drain_start = absl::Now();
   (*server)->Shutdown();
   (*server)->Wait();
   server->reset();
-  std::cerr << "sopd: stopped" << std::endl;
+  std::cerr << "sopd: stopped after " << ms(absl::Now() - drain_start) << " ms" << std::endl;
   return 0;
 }
