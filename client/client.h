@@ -48,7 +48,8 @@ class Client {
   // Blocks, calling `on_message` with each message of the stream until it
   // returns false (then returns OK) or the stream ends (then returns its
   // status); see Connection::WatchSops. Retried like reads only until the
-  // first message arrives.
+  // first message arrives; a stream sopd ends with `reconnect` (shutting
+  // down) is opened again, and the caller sees only the results.
   absl::Status WatchSops(const v1::WatchSopsRequest& request,
                          const std::function<bool(const v1::WatchSopsResponse&)>& on_message);
 

@@ -22,10 +22,12 @@ namespace {
 using ::testing::ElementsAre;
 
 // One scripted WatchSops stream: `messages` results (the i-th matching
-// orgs/default/sops/m<i>), then the end with `status`.
+// orgs/default/sops/m<i>), then a `reconnect` message when `reconnect` is
+// set, then the end with `status`.
 struct WatchAttempt {
   int messages = 0;
   absl::Status status;
+  bool reconnect = false;
 };
 
 // Answers every call with the next scripted status (OK once the script runs
@@ -97,6 +99,11 @@ class ScriptedConnection : public Connection {
     for (int i = 0; i < attempt.messages; ++i) {
       v1::WatchSopsResponse message;
       message.mutable_result()->add_matches()->set_sop(absl::StrCat("orgs/default/sops/m", i));
+      if (!on_message(message)) return absl::OkStatus();
+    }
+    if (attempt.reconnect) {
+      v1::WatchSopsResponse message;
+      message.mutable_reconnect()->set_reason("sopd is shutting down");
       if (!on_message(message)) return absl::OkStatus();
     }
     return attempt.status;
@@ -365,6 +372,27 @@ TEST_F(RetryTest, WatchIsNotRetriedOnceAMessageWasDelivered) {
   absl::Status status;
   EXPECT_THAT(Watch(client_, 10, &status), ElementsAre("orgs/default/sops/m0"));
   EXPECT_EQ(status, absl::UnavailableError("sopd went away"));
+  EXPECT_THAT(fake_->calls, ElementsAre("WatchSops"));
+}
+
+TEST_F(RetryTest, WatchToldToReconnectIsOpenedAgainWithItsAttemptsCountedAfresh) {
+  fake_->watch_attempts = {{2, absl::UnavailableError("shutting down"), /*reconnect=*/true},
+                           {0, absl::UnavailableError("1")},
+                           {0, absl::UnavailableError("2")},
+                           {1, absl::UnauthenticatedError("token revoked")}};
+  absl::Status status;
+  // The reconnect is not delivered; the new stream's result is.
+  EXPECT_THAT(Watch(client_, 10, &status),
+              ElementsAre("orgs/default/sops/m0", "orgs/default/sops/m1", "orgs/default/sops/m0"));
+  EXPECT_EQ(status, absl::UnauthenticatedError("token revoked"));
+  EXPECT_EQ(fake_->calls.size(), 4u);
+}
+
+TEST_F(RetryTest, WatchEndingUnavailableWithoutReconnectIsNotOpenedAgain) {
+  fake_->watch_attempts = {{1, absl::UnavailableError("sopd crashed")}, {1, absl::OkStatus()}};
+  absl::Status status;
+  EXPECT_THAT(Watch(client_, 10, &status), ElementsAre("orgs/default/sops/m0"));
+  EXPECT_EQ(status, absl::UnavailableError("sopd crashed"));
   EXPECT_THAT(fake_->calls, ElementsAre("WatchSops"));
 }
 

@@ -26,7 +26,8 @@ namespace sopsidebar::client {
 // for calls that are safe to repeat: reads (Get*, List*, LookupSops,
 // CheckTargeting, DiffSopRevisions, VerifyAuditLog, WhoAmI, Ping), CreateSop
 // with a request_id, and WatchSops while no message of the stream has been
-// delivered yet.
+// delivered yet; a watch whose stream sopd ended with `reconnect` is opened
+// again, its attempts counted afresh (unless max_attempts is 1).
 struct RetryOptions {
   // Attempts per call, the first included; 1 disables retries.
   int max_attempts = 3;
@@ -133,7 +134,8 @@ class Connection {
   // ContextService.WatchSops, a server stream. Blocks: calls `on_message`
   // with each message of the stream, in order, on the calling thread (the
   // first carries the lookup's result, each later one a changed result; a
-  // heartbeat may come between them), until
+  // heartbeat may come between them; `reconnect` is the last message of a
+  // stream sopd ends as it shuts down), until
   //   - `on_message` returns false: the call is cancelled and WatchSops
   //     returns OK (whatever the stream would have gone on to say), or
   //   - the stream ends: WatchSops returns its status (OK when the server

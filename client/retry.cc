@@ -69,16 +69,34 @@ class RetryingConnection : public Connection {
   }
   // Retried as reads are, but only while nothing was delivered: a caller
   // that has seen a message must not see it again as the stream's first.
+  // A stream that ends after sopd's `reconnect` message (it is shutting
+  // down) is opened again at once, with its attempts counted afresh; the
+  // caller does not see the `reconnect`, and the new stream's first result
+  // reaches it as a change would. With retries off (max_attempts 1) the
+  // stream is the inner connection's, `reconnect` included.
   absl::Status WatchSops(
       const v1::WatchSopsRequest& request,
       const std::function<bool(const v1::WatchSopsResponse&)>& on_message) override {
+    // Retries off: the caller sees the stream as it is, `reconnect` included.
+    if (options_.max_attempts <= 1) return inner_->WatchSops(request, on_message);
     absl::Duration backoff = options_.initial_backoff;
     for (int attempt = 1;; ++attempt) {
       bool delivered = false;
+      bool told_to_reconnect = false;
       absl::Status status = inner_->WatchSops(request, [&](const v1::WatchSopsResponse& message) {
+        if (message.has_reconnect()) {
+          told_to_reconnect = true;
+          return true;  // the stream ends next
+        }
+        told_to_reconnect = false;
         delivered = true;
         return on_message(message);
       });
+      if (told_to_reconnect && (status.ok() || status.code() == absl::StatusCode::kUnavailable)) {
+        attempt = 0;
+        backoff = options_.initial_backoff;
+        continue;
+      }
       if (status.ok() || delivered || status.code() != absl::StatusCode::kUnavailable ||
           attempt >= options_.max_attempts) {
         return status;

@@ -25,6 +25,20 @@
 // connection per slot, responses kept as bytes): the last line is then
 //   http rules=N connect_json_qps=X grpc_qps=Y ratio=X/Y
 // and --raw is implied, so that neither client parses responses.
+// --mixed measures lookups under writes instead (docs/PERFORMANCE.md, Under
+// load): --concurrency lookups in flight as fast as they go (raw, as with
+// --raw) while one writer, on a channel of its own with --write-token-file's
+// token (SALES_OPS or ADMIN), makes --writes-per-second synced writes, on a
+// fixed schedule: UpdateSop of a few SOPs of its own (record type
+// MixedBench, which no lookup asks for, so the lookups' results stay the
+// same), every --publish-every-th a PublishSop of one (the catalog changes,
+// so the lookups run on fresh snapshots). For --duration after a warm-up;
+// the last line is
+//   mixed rules=N lookups_qps=X lookup_p99_ms=A writes_per_s=W write_p99_ms=B
+//         errors=E lookup_target=PASS|FAIL write_target=PASS|FAIL
+// with the targets lookup p99 <= --lookup-p99-target-ms (5) and write p99 <=
+// --write-p99-target-ms (50). Failed calls are counted, not fatal; sopbench
+// exits 1 when any failed, and 0 whether or not the targets were met.
 // --raw sends both phases' requests pre-serialised and keeps the responses
 // as bytes (a generic stub): the client then does the same work for a lookup
 // as for a Ping, and the ratio is the server's alone. Without it the client
@@ -43,11 +57,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -59,6 +75,7 @@
 #include "server/domain/matching/workload.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
+#include "sopsidebar/v1/sop_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "", "sopd's address, 127.0.0.1:PORT (loopback only); required");
 ABSL_FLAG(std::string, token_file, "", "a file holding the bearer token to call with; required");
@@ -75,6 +92,15 @@ ABSL_FLAG(std::optional<absl::Duration>, warmup, std::nullopt,
           "warm-up per phase; unset: a quarter of --duration, at most 1s; 0 skips it");
 ABSL_FLAG(bool, raw, false, "send pre-serialised requests and keep responses as bytes");
 ABSL_FLAG(int, rounds, 5, "alternate the phases this many times (1 to 100)");
+ABSL_FLAG(bool, mixed, false,
+          "lookups while a writer makes --writes-per-second synced writes (see the top of "
+          "sopbench.cc); prints the mixed line");
+ABSL_FLAG(std::string, write_token_file, "",
+          "with --mixed: a file holding a SALES_OPS or ADMIN token for the writes; required");
+ABSL_FLAG(double, writes_per_second, 20, "with --mixed: the writer's rate, 0.1 to 1000");
+ABSL_FLAG(int, publish_every, 5, "with --mixed: every N-th write is a PublishSop (N >= 1)");
+ABSL_FLAG(double, lookup_p99_target_ms, 5, "with --mixed: the lookup p99 target");
+ABSL_FLAG(double, write_p99_target_ms, 50, "with --mixed: the write p99 target");
 ABSL_FLAG(std::string, connect, "",
           "the Connect gateway's 127.0.0.1:PORT: compare lookups over Connect JSON with gRPC "
           "instead of with the no-op");
@@ -87,7 +113,10 @@ constexpr char kUsage[] =
     "usage: sopbench --server 127.0.0.1:PORT --token-file FILE --rules N [--seed S]\n"
     "                [--match-rate one|percent] [--duration 5s] [--max-requests N]\n"
     "                [--concurrency 16] [--cpu K] [--only lookup|noop] [--warmup D] [--raw]\n"
-    "                [--rounds 5]\n";
+    "                [--rounds 5]\n"
+    "       sopbench --mixed --write-token-file FILE [--writes-per-second 20]\n"
+    "                [--publish-every 5] [--lookup-p99-target-ms 5] [--write-p99-target-ms 50]\n"
+    "                (and --server, --token-file, --rules, --duration, --concurrency ...)\n";
 
 struct Flags {
   std::string server;
@@ -103,6 +132,12 @@ struct Flags {
   bool raw;
   int rounds;
   std::string connect;  // the gateway's address; empty: the no-op phase
+  bool mixed = false;
+  std::string write_token_file;
+  double writes_per_second = 20;
+  int publish_every = 5;
+  double lookup_p99_target_ms = 5;
+  double write_p99_target_ms = 50;
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -141,6 +176,25 @@ Flags ParseFlags(int argc, char** argv) {
     if (only != "lookup" && only != "noop") Usage("bad value for --only");
     flags.run_lookup = only == "lookup";
     flags.run_noop = only == "noop";
+  }
+  flags.mixed = absl::GetFlag(FLAGS_mixed);
+  flags.write_token_file = absl::GetFlag(FLAGS_write_token_file);
+  flags.writes_per_second = absl::GetFlag(FLAGS_writes_per_second);
+  flags.publish_every = absl::GetFlag(FLAGS_publish_every);
+  flags.lookup_p99_target_ms = absl::GetFlag(FLAGS_lookup_p99_target_ms);
+  flags.write_p99_target_ms = absl::GetFlag(FLAGS_write_p99_target_ms);
+  if (flags.mixed) {
+    if (flags.write_token_file.empty()) Usage("--mixed needs --write-token-file");
+    if (!(flags.writes_per_second >= 0.1 && flags.writes_per_second <= 1000)) {
+      Usage("bad value for --writes-per-second");
+    }
+    if (flags.publish_every < 1) Usage("bad value for --publish-every");
+    if (!(flags.lookup_p99_target_ms > 0) || !(flags.write_p99_target_ms > 0)) {
+      Usage("bad value for a --*-p99-target-ms");
+    }
+    if (!flags.connect.empty() || !only.empty())
+      Usage("--mixed takes neither --connect nor --only");
+    flags.raw = true;
   }
   if (flags.server.empty() || flags.token_file.empty()) {
     Usage("--server and --token-file are required");
@@ -286,6 +340,163 @@ Phase Summarize(const std::string& name, ClosedLoop::Result r) {
   return p;
 }
 
+// The bearer token in `path`; exits when there is none.
+std::string ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) Usage("cannot read a token from " + path);
+  return token;
+}
+
+// The writer of --mixed: a channel and token of its own, synced writes on a
+// fixed schedule to SOPs of its own that no lookup matches.
+class MixedWriter {
+ public:
+  static constexpr int kSops = 4;
+
+  MixedWriter(const std::string& server, const std::string& token, const Flags& flags)
+      : stub_(v1::SopService::NewStub(
+            grpc::CreateChannel(server, grpc::InsecureChannelCredentials()))),
+        authorization_("Bearer " + token),
+        period_(absl::Seconds(1) / flags.writes_per_second),
+        publish_every_(flags.publish_every) {}
+
+  // Creates the writer's SOPs, those a run before did not (ALREADY_EXISTS
+  // is fine); false with the error printed otherwise.
+  bool Prepare() {
+    for (int i = 0; i < kSops; ++i) {
+      v1::CreateSopRequest request;
+      request.set_parent("orgs/default");
+      request.set_sop_id(Id(i));
+      request.mutable_sop()->set_title(absl::StrCat("sopbench --mixed writer SOP ", i));
+      request.mutable_sop()->set_owner("sopbench");
+      request.mutable_sop()->add_targeting_rules()->add_record_types("MixedBench");
+      grpc::ClientContext ctx;
+      Prepare(&ctx);
+      v1::Sop created;
+      const grpc::Status status = stub_->CreateSop(&ctx, request, &created);
+      if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+        std::cerr << "sopbench: cannot create the writer's SOP " << Id(i) << ": "
+                  << status.error_message() << std::endl;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  struct Result {
+    int64_t writes = 0;
+    int64_t publishes = 0;
+    int64_t errors = 0;
+    std::string first_error;
+    absl::Duration elapsed;
+    std::vector<double> latencies_ms;
+  };
+
+  // Writes until `deadline`, one write per period; a write that ends late
+  // delays the next ones (no burst to catch up).
+  Result Run(absl::Time deadline) {
+    Result result;
+    const absl::Time start = absl::Now();
+    absl::Time next = start;
+    for (int64_t i = 0; next < deadline; ++i) {
+      absl::SleepFor(next - absl::Now());
+      const bool publish = (i + 1) % publish_every_ == 0;
+      const std::string name = absl::StrCat("orgs/default/sops/", Id(static_cast<int>(i % kSops)));
+      grpc::ClientContext ctx;
+      Prepare(&ctx);
+      const absl::Time begin = absl::Now();
+      grpc::Status status;
+      if (publish) {
+        v1::PublishSopRequest request;
+        request.set_name(name);
+        v1::PublishSopResponse response;
+        status = stub_->PublishSop(&ctx, request, &response);
+      } else {
+        v1::UpdateSopRequest request;
+        request.mutable_sop()->set_name(name);
+        request.mutable_sop()->set_purpose(absl::StrCat("write ", i, " of sopbench --mixed"));
+        request.mutable_update_mask()->add_paths("purpose");
+        v1::Sop response;
+        status = stub_->UpdateSop(&ctx, request, &response);
+      }
+      const absl::Time end = absl::Now();
+      result.latencies_ms.push_back(absl::ToDoubleMilliseconds(end - begin));
+      ++result.writes;
+      result.publishes += publish ? 1 : 0;
+      if (!status.ok() && result.errors++ == 0) {
+        result.first_error =
+            absl::StrCat(publish ? "PublishSop: " : "UpdateSop: ", status.error_message());
+      }
+      next = std::max(next + period_, end);
+    }
+    result.elapsed = absl::Now() - start;
+    return result;
+  }
+
+ private:
+  static std::string Id(int i) { return absl::StrCat("sopbench-mixed-", i); }
+  void Prepare(grpc::ClientContext* ctx) const {
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    ctx->AddMetadata("authorization", authorization_);
+  }
+
+  const std::unique_ptr<v1::SopService::Stub> stub_;
+  const std::string authorization_;
+  const absl::Duration period_;
+  const int publish_every_;
+};
+
+// --mixed: lookups through `lookup` while a MixedWriter writes; prints the
+// mixed line. The exit status: 1 when calls failed.
+int RunMixed(const Flags& flags, const ClosedLoop::Issue& lookup) {
+  MixedWriter writer(flags.server, ReadToken(flags.write_token_file), flags);
+  if (!writer.Prepare()) return 1;
+  const absl::Duration warmup =
+      flags.warmup.value_or(std::min(flags.duration / 4, absl::Seconds(1)));
+  if (warmup > absl::ZeroDuration()) {
+    ClosedLoop::Run(flags.concurrency, warmup, flags.max_requests, lookup);
+  }
+  MixedWriter::Result writes;
+  std::thread writing([&] { writes = writer.Run(absl::Now() + flags.duration); });
+  ClosedLoop::Result lookups =
+      ClosedLoop::Run(flags.concurrency, flags.duration, flags.max_requests, lookup);
+  writing.join();
+
+  const double lookup_qps = Qps(lookups);
+  const double lookup_p50_ms = Percentile(lookups.latencies_us, 0.5) / 1000;
+  const double lookup_p99_ms = Percentile(lookups.latencies_us, 0.99) / 1000;
+  const double writes_per_s = writes.writes / absl::ToDoubleSeconds(writes.elapsed);
+  const double write_p50_ms = Percentile(writes.latencies_ms, 0.5);
+  const double write_p99_ms = Percentile(writes.latencies_ms, 0.99);
+  const double write_max_ms =
+      writes.latencies_ms.empty()
+          ? 0
+          : *std::max_element(writes.latencies_ms.begin(), writes.latencies_ms.end());
+  const int64_t errors = lookups.failed + writes.errors;
+  if (lookups.failed > 0) {
+    std::cerr << "sopbench: " << lookups.failed << " lookups failed: " << lookups.first_error
+              << std::endl;
+  }
+  if (writes.errors > 0) {
+    std::cerr << "sopbench: " << writes.errors << " writes failed: " << writes.first_error
+              << std::endl;
+  }
+  std::cout << absl::StrFormat(
+      "mixed lookups=%d lookup_p50_ms=%.3f writes=%d (publishes=%d) write_p50_ms=%.2f "
+      "write_max_ms=%.2f over %s\n",
+      lookups.ok, lookup_p50_ms, writes.writes, writes.publishes, write_p50_ms, write_max_ms,
+      absl::FormatDuration(flags.duration));
+  std::cout << absl::StrFormat(
+      "mixed rules=%d lookups_qps=%.0f lookup_p99_ms=%.3f writes_per_s=%.1f write_p99_ms=%.2f "
+      "errors=%d lookup_target=%s write_target=%s\n",
+      flags.workload.rules, lookup_qps, lookup_p99_ms, writes_per_s, write_p99_ms, errors,
+      lookup_p99_ms <= flags.lookup_p99_target_ms ? "PASS" : "FAIL",
+      write_p99_ms <= flags.write_p99_target_ms ? "PASS" : "FAIL");
+  return errors > 0 ? 1 : 0;
+}
+
 int Main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
   if (flags.cpu >= 0) {
@@ -294,10 +505,7 @@ int Main(int argc, char** argv) {
     CPU_SET(flags.cpu, &set);
     if (sched_setaffinity(0, sizeof(set), &set) != 0) Usage("cannot pin to --cpu");
   }
-  std::ifstream token_in(flags.token_file);
-  std::string token((std::istreambuf_iterator<char>(token_in)), std::istreambuf_iterator<char>());
-  token = std::string(absl::StripAsciiWhitespace(token));
-  if (token.empty()) Usage("cannot read a token from " + flags.token_file);
+  const std::string token = ReadToken(flags.token_file);
 
   // The contexts of the workload sopbench_load wrote, all in orgs/default.
   CrmWorkload workload(flags.workload);
@@ -377,6 +585,14 @@ int Main(int argc, char** argv) {
                        : grpc::Status(grpc::StatusCode::UNKNOWN, std::string(status.message())));
     });
   };
+  if (flags.mixed) {
+    std::cout << absl::StrFormat(
+        "sopbench: %s rules=%d concurrency=%d duration=%s mixed writes_per_second=%.1f "
+        "publish_every=%d\n",
+        flags.server, flags.workload.rules, flags.concurrency, absl::FormatDuration(flags.duration),
+        flags.writes_per_second, flags.publish_every);
+    return RunMixed(flags, lookup);
+  }
   const ClosedLoop::Issue& floor = http ? connect : noop;
   const std::string floor_name = http ? "connect" : "noop";
 

@@ -56,6 +56,7 @@ Dispatcher::Dispatcher(const AccessRegistry* access, const CrmMaps* crm, Options
     : access_(access),
       crm_(crm),
       max_call_duration_(options.max_call_duration),
+      before_run_(std::move(options.before_run)),
       rejection_log_(options.rejection_log, &Clock::Real(), std::move(options.rejection_sink)),
       metrics_(options.metrics),
       access_log_(options.access_log),
@@ -93,15 +94,16 @@ void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,
   // The task owns `done` until it runs; a refused task is handed back
   // through `refused` so that `done` still answers the call.
   auto state = std::make_shared<Done>(std::move(done));
-  const bool queued =
-      queue.TrySchedule([&method, caller = std::move(caller), request = std::move(request),
-                         cancelled = std::move(cancelled), state]() mutable {
+  const bool queued = queue.TrySchedule(
+      [&method, caller = std::move(caller), request = std::move(request),
+       cancelled = std::move(cancelled), state, before_run = &before_run_]() mutable {
         absl::StatusOr<std::string> result;
         if (cancelled && cancelled()) {
           result = absl::CancelledError("the call was cancelled while it waited");
         } else if (absl::Now() > caller.deadline) {
           result = error::DeadlineExceeded("the call's turn came");
         } else {
+          if (*before_run) (*before_run)(method);
           result = method.run(caller, *request);
         }
         std::move (*state)(std::move(result));

@@ -65,10 +65,15 @@ class Dispatcher {
     // (the token's name, never its secret), user and peer. Callers cause
     // these lines, so they are rate-limited too (access_log_limit), the
     // first line after a drop saying how many were dropped. Off by default:
-    // a line per lookup (a write(2) on the transport's thread) cost 20-60 %
+    // a line per lookup (a write(2) on the transport's thread) cost 14-58 %
     // of lookup throughput in sopbench (docs/RELIABILITY.md, Observability).
     bool access_log = false;
     LogLimiter::Options access_log_limit = {/*burst=*/10000, /*period=*/absl::Seconds(10)};
+    // Fault injection: called on the queue thread just before a queued
+    // method runs (after its cancellation and deadline checks), so tests can
+    // make a call slow (a slow disk). Empty (the default, and in sopd):
+    // nothing.
+    std::function<void(const UnaryMethod&)> before_run;
   };
 
   // `access` and `crm` must outlive the dispatcher. Without `crm` (tests
@@ -152,6 +157,7 @@ class Dispatcher {
   const AccessRegistry* const access_;
   const CrmMaps* const crm_;
   const absl::Duration max_call_duration_;
+  const std::function<void(const UnaryMethod&)> before_run_;
   LogLimiter rejection_log_;
   ApiMetrics* const metrics_;
   const bool access_log_;

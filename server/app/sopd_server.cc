@@ -168,6 +168,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
     SopdServer* const self = server.get();
     http_options.metrics = [self] { return self->MetricsText(); };
     http_options.readiness = [self] { return self->Readiness(); };
+    http_options.degraded = [self] { return self->WritePathNote(); };
     SOP_ASSIGN_OR_RETURN(server->http_, HttpGateway::Start(http_options, server->api_->methods(),
                                                            server->api_->dispatcher()));
   }
@@ -216,6 +217,9 @@ void SopdServer::AddServerMetrics() {
                "Where the last start spent its time (index_build is part of load_catalog; total "
                "is the whole start).",
                {"phase"}, phases);
+    out.Gauge("sopd_write_path_degraded",
+              "1 while writes are refused (a full disk) and reads go on; 0 otherwise.",
+              store_->write_path_degraded() ? 1 : 0);
     // Through the store port: the engine's figures by name.
     const SopStore& store = *store_;
     for (const auto& [name, value] : store.EngineStats()) {
@@ -227,15 +231,18 @@ void SopdServer::AddServerMetrics() {
 }
 
 absl::Status SopdServer::Readiness() const {
-  if (stopping_) return absl::UnavailableError("shutting down");
+  if (draining_) return absl::UnavailableError("shutting down");
   if (!started_) return absl::UnavailableError("starting");
+  return absl::OkStatus();
+}
+
+std::string SopdServer::WritePathNote() const {
+  if (store_->write_path_degraded()) return "writes refused: the disk holding the data dir is full";
   const SopStore& store = *store_;
   for (const auto& [name, value] : store.EngineStats()) {
-    if (name == "rocksdb.is-write-stopped" && value != 0) {
-      return absl::UnavailableError("the store has stopped taking writes");
-    }
+    if (name == "rocksdb.is-write-stopped" && value != 0) return "writes stopped by the store";
   }
-  return absl::OkStatus();
+  return "";
 }
 
 std::string SopdServer::MetricsText() const { return metrics_->Render(); }
@@ -271,11 +278,16 @@ const char* SopdServer::transport() const {
 }
 
 void SopdServer::Shutdown(absl::Duration grace) {
-  stopping_ = true;
+  if (draining_.exchange(true)) return;
   StopReadinessWatch();
+  const absl::Time deadline = absl::Now() + grace;
+  // New calls are refused first, so that a watcher told to reconnect
+  // cannot open its next watch here.
+  grpc_->StartDrain();
+  if (http_ != nullptr) http_->StartDrain();
   api_->watches()->Shutdown();
-  if (http_ != nullptr) http_->Shutdown();
-  grpc_->Shutdown(grace);
+  grpc_->Shutdown(deadline);
+  if (http_ != nullptr) http_->Shutdown(deadline);
 }
 
 void SopdServer::Wait() { grpc_->Wait(); }

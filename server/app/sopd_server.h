@@ -71,6 +71,9 @@ class SopdServer {
     // Bytes per chunk of a backup stream (AdminService.CreateBackup); tests
     // use small ones to stream many chunks. At most, and by default, 1 MiB.
     size_t backup_chunk_bytes = 1 << 20;
+    // How long Shutdown() lets calls in flight finish before cancelling
+    // them (sopd's --shutdown-grace). Default 10 s.
+    absl::Duration shutdown_grace = absl::Seconds(10);
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -129,18 +132,41 @@ class SopdServer {
   };
   const StartupTimes& startup_times() const { return startup_times_; }
 
-  // What GET /readyz answers: OK once Start has finished, the index loaded,
-  // and while the store takes writes; UNAVAILABLE saying why otherwise
-  // ("shutting down" once Shutdown has begun). Thread-safe.
+  // What GET /readyz and gRPC health answer: OK once Start has finished and
+  // the index is loaded; UNAVAILABLE saying why otherwise ("shutting down"
+  // once Shutdown has begun). A full disk keeps it OK: lookups and reads are
+  // still served (see WritePathNote). Thread-safe.
   absl::Status Readiness() const;
+
+  // Why writes are refused for now ("writes refused: the disk holding the
+  // data dir is full"), or empty while they work; GET /readyz adds it to
+  // its 200 answer. Thread-safe.
+  std::string WritePathNote() const;
 
   // The text GET /metrics serves (docs/OPERATIONS.md, Monitoring).
   std::string MetricsText() const;
 
-  // Stops serving; calls in flight get `grace` to finish. Idempotent.
-  void Shutdown(absl::Duration grace = absl::Seconds(5));
+  // Drains, then stops serving (sopd runs it on SIGTERM and SIGINT):
+  //   1. draining() turns true, gRPC health turns NOT_SERVING, and every
+  //      call that arrives from now on, on gRPC or the gateway, is refused
+  //      with UNAVAILABLE (error::ShuttingDown; clients retry elsewhere);
+  //      the listeners stop accepting connections;
+  //   2. every open WatchSops stream gets a last message, `reconnect`, and
+  //      ends with UNAVAILABLE;
+  //   3. calls in flight get until `grace` from now to finish and answer;
+  //      then the rest are cancelled (their callers get CANCELLED). A method
+  //      still running then is waited for (a write completes its fsync), as
+  //      the store closes only after it.
+  // Returns once both transports have stopped. Idempotent: a second call
+  // returns at once.
+  void Shutdown(absl::Duration grace);
+  // Shutdown with Options::shutdown_grace.
+  void Shutdown() { Shutdown(options_.shutdown_grace); }
   // Blocks until Shutdown has finished.
   void Wait();
+  // True from the start of Shutdown on: the server is draining and not
+  // ready for new calls (readiness probes report it). Thread-safe.
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
  private:
   SopdServer() = default;
@@ -154,7 +180,6 @@ class SopdServer {
   std::unique_ptr<MetricsRegistry> metrics_;
   absl::Time start_time_;
   std::atomic<bool> started_{false};
-  std::atomic<bool> stopping_{false};
   // Tells gRPC health what Readiness says, every second, until Shutdown.
   absl::Notification stop_readiness_watch_;
   std::thread readiness_watch_;
@@ -171,6 +196,7 @@ class SopdServer {
   ImportSummary import_summary_;
   std::string admin_token_path_;
   StartupTimes startup_times_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace sopsidebar

@@ -139,7 +139,8 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
 
   absl::Status Listen();
   void Accept();
-  void Shutdown();
+  void StartDrain();
+  void Shutdown(absl::Time deadline);
 
   // The origin of `fields` when it may call the API cross-origin, else "".
   std::string AllowedOrigin(const http::fields& fields) const {
@@ -174,6 +175,9 @@ class HttpGateway::Impl : public std::enable_shared_from_this<HttpGateway::Impl>
   std::string csp_;
   std::optional<StaticFiles> static_files_;
   std::atomic<int> connections_{0};
+  // Set by StartDrain: API calls are refused, answers close their
+  // connection.
+  std::atomic<bool> draining_{false};
   int port_ = 0;
 
   absl::Mutex mu_;
@@ -291,6 +295,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     gateway_->Unregister(this);
   }
 
+  // The gateway started draining; on the strand. A connection waiting for
+  // its next request closes now; one busy with a request closes after its
+  // answer (Respond), and a stream once the watch hub has ended it.
+  void OnDrain() {
+    // resume_after_read_: answered, and the next request is awaited on the
+    // read a queued call left pending.
+    if (waiting_for_request_ || resume_after_read_) Close();
+  }
+
   // A stream message from the method's sink; on the strand.
   void OnSinkMessage(std::string message) {
     if (closed_ || stream_ended_) return;
@@ -362,9 +375,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->header_limit(static_cast<uint32_t>(gateway_->options_.max_header_bytes));
     parser_->body_limit(gateway_->options_.max_body_bytes);
     if (buffer_.size() > 0) return ReadRequest();
+    if (gateway_->draining_.load()) return Close();
     Arm(gateway_->options_.idle_timeout);
+    waiting_for_request_ = true;
     ReadSome(buffer_.prepare(4096),
              [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+               self->waiting_for_request_ = false;
                if (ec || self->closed_) return self->Close();
                self->buffer_.commit(bytes);
                self->ReadRequest();
@@ -433,6 +449,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const http::verb verb = request.method();
 
     if (verb == http::verb::options) return HandlePreflight(request);
+    if (verb == http::verb::post && gateway_->draining_.load()) {
+      // Before the method is looked up: a stream opened now would end at
+      // once, and a unary call may not start.
+      return FailUnary(error::ShuttingDown());
+    }
     if (verb == http::verb::post) {
       if (const UnaryMethod* method = gateway_->methods_->FindUnary(path_)) {
         return HandleUnary(std::move(request), *method);
@@ -525,8 +546,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Response response = PlainResponse(http::status::ok, "ok\n");
     if (path_ == "/readyz") {
       absl::Status ready = options.readiness ? options.readiness() : absl::OkStatus();
+      const std::string note = ready.ok() && options.degraded ? options.degraded() : "";
       if (ready.ok()) {
-        response.body() = "ready\n";
+        response.body() = note.empty() ? "ready\n" : absl::StrCat("ready; degraded: ", note, "\n");
       } else {
         response = PlainResponse(http::status::service_unavailable,
                                  absl::StrCat("not ready: ", ready.message(), "\n"));
@@ -836,6 +858,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Respond(Response response, bool keep_alive, bool prepared = false) {
     if (closed_) return;
+    if (gateway_->draining_.load()) keep_alive = false;
     if (!origin_.empty()) {
       response.set(http::field::access_control_allow_origin, origin_);
       response.set(http::field::vary, "Origin");
@@ -944,6 +967,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool background_read_ = false;
   bool resume_after_read_ = false;
   bool lingering_ = false;
+  // Between requests of a keep-alive connection, with no byte of the next.
+  bool waiting_for_request_ = false;
   // Read by queued calls on the dispatcher's threads.
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 
@@ -1061,19 +1086,41 @@ void HttpGateway::Impl::Unregister(Connection* connection) {
   live_.erase(connection);
 }
 
-void HttpGateway::Impl::Shutdown() {
+void HttpGateway::Impl::StartDrain() {
+  if (draining_.exchange(true)) return;
   std::vector<std::weak_ptr<Connection>> live;
   {
     absl::MutexLock lock(&mu_);
-    if (shut_down_) return;
-    shut_down_ = true;
     for (auto& [unused, connection] : live_) live.push_back(connection);
   }
+  // `this` outlives the threads: Shutdown joins them.
   net::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     accept_retry_.cancel();
   });
+  for (const std::weak_ptr<Connection>& weak : live) {
+    if (std::shared_ptr<Connection> connection = weak.lock()) {
+      net::post(connection->executor(), [connection] { connection->OnDrain(); });
+    }
+  }
+}
+
+void HttpGateway::Impl::Shutdown(absl::Time deadline) {
+  StartDrain();
+  std::vector<std::weak_ptr<Connection>> live;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    // Calls in flight answer and close their connections meanwhile.
+    auto drained = [this] {
+      mu_.AssertHeld();
+      return live_.empty();
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&drained), deadline);
+    shut_down_ = true;
+    for (auto& [unused, connection] : live_) live.push_back(connection);
+  }
   for (const std::weak_ptr<Connection>& weak : live) {
     if (std::shared_ptr<Connection> connection = weak.lock()) {
       net::post(connection->executor(), [connection] { connection->Close(); });
@@ -1116,12 +1163,14 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpGatewa
 
 HttpGateway::HttpGateway(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpGateway::~HttpGateway() { Shutdown(); }
+HttpGateway::~HttpGateway() { Shutdown(absl::Now()); }
 
 int HttpGateway::port() const { return impl_->port_; }
 
 int HttpGateway::open_connections() const { return impl_->connections_.load(); }
 
-void HttpGateway::Shutdown() { impl_->Shutdown(); }
+void HttpGateway::StartDrain() { impl_->StartDrain(); }
+
+void HttpGateway::Shutdown(absl::Time deadline) { impl_->Shutdown(deadline); }
 
 }  // namespace sopsidebar

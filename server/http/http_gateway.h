@@ -84,6 +84,9 @@ struct HttpGatewayOptions {
   // message>" otherwise; unset: always ready. GET /healthz: 200 "ok"
   // whenever the gateway answers at all. Both to any peer.
   std::function<absl::Status()> readiness;
+  // When ready and this returns a non-empty note, GET /readyz answers 200
+  // "ready; degraded: <note>" (reads served, writes refused). Unset: never.
+  std::function<std::string()> degraded;
 };
 
 // Thread-safe, except that Shutdown (and the destructor) must not run on a
@@ -113,11 +116,20 @@ class HttpGateway {
   // The connections open now (for tests and metrics).
   int open_connections() const;
 
-  // Stops accepting, closes every connection (open streams end without an
-  // end-of-stream message; their subscriptions are destroyed) and joins
-  // the threads. Queued calls still in the dispatcher complete into
-  // closed connections. Idempotent.
-  void Shutdown();
+  // Starts draining: stops accepting connections, closes the idle ones,
+  // and refuses every API call (POST) from now on with unavailable (HTTP
+  // 503); calls in flight still get their answers, each closing its
+  // connection, and GET requests are still answered on open connections.
+  // Open streams are left to their producers to end (the watch hub sends
+  // them `reconnect`). Returns at once. Idempotent.
+  void StartDrain();
+
+  // Drains (StartDrain) until every connection has closed or `deadline`
+  // passes, then closes the rest (open streams end without an end-of-stream
+  // message; their subscriptions are destroyed) and joins the threads.
+  // Queued calls still in the dispatcher complete into closed connections.
+  // Idempotent.
+  void Shutdown(absl::Time deadline);
 
   class Impl;
 

@@ -448,7 +448,8 @@ class HttpGatewayTest : public ::testing::Test {
         absl::MutexLock lock(&mu_);
         rejected_.emplace_back(line);
       };
-      dispatcher_ = std::make_unique<Dispatcher>(Tokens::Get().access(), nullptr, dispatcher_options_);
+      dispatcher_ =
+          std::make_unique<Dispatcher>(Tokens::Get().access(), nullptr, dispatcher_options_);
     }
     return dispatcher_.get();
   }
@@ -693,9 +694,10 @@ TEST_F(HttpGatewayTest, PreflightFromAllowedOriginListsMethodsAndHeaders) {
   EXPECT_EQ(preflight.head.status, 204);
   EXPECT_EQ(preflight.head.get("access-control-allow-origin"), "https://crm.example.com");
   EXPECT_THAT(preflight.head.get("access-control-allow-methods"), HasSubstr("POST"));
-  EXPECT_EQ(preflight.head.get("access-control-allow-headers"),
-            "authorization, content-type, connect-protocol-version, connect-timeout-ms, sop-viewer-id, "
-            "sop-viewer-name, sop-viewer-crm-roles");
+  EXPECT_EQ(
+      preflight.head.get("access-control-allow-headers"),
+      "authorization, content-type, connect-protocol-version, connect-timeout-ms, sop-viewer-id, "
+      "sop-viewer-name, sop-viewer-crm-roles");
   EXPECT_EQ(preflight.head.get("access-control-max-age"), "7200");
   EXPECT_EQ(preflight.head.get("vary"), "Origin");
 }
@@ -891,11 +893,61 @@ TEST_F(HttpGatewayTest, ClientDisconnectDestroysTheSubscription) {
   EXPECT_TRUE(methods_.hub.WaitFor(0));
 }
 
+TEST_F(HttpGatewayTest, DrainAnswersTheCallInFlightRefusesNewCallsAndClosesIdleConnections) {
+  StartGateway();
+  Client idle(port());
+  ASSERT_EQ(
+      idle.Call(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/a"})")).head.status,
+      200);
+  Client busy(port());
+  ASSERT_TRUE(busy.Send(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/slow"})")));
+  for (int i = 0; i < 200 && methods_.runs.load() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(methods_.runs.load(), 2);  // the slow call is running
+
+  gateway_->StartDrain();
+  // The idle keep-alive connection is closed; the call in flight answers,
+  // closing its connection.
+  EXPECT_TRUE(idle.SeesClose());
+  std::optional<Head> answer = busy.ReadHead();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->get("connection"), "close");
+  EXPECT_THAT(busy.ReadBody(*answer).value_or(""), HasSubstr("orgs/acme/sops/slow"));
+  // No new connection is accepted.
+  Client late(port());
+  EXPECT_FALSE(late.Send(Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/b"})")) &&
+               late.ReadHead().has_value());
+  const absl::Time start = absl::Now();
+  gateway_->Shutdown(absl::Now() + absl::Seconds(5));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));  // nothing left to wait for
+  EXPECT_EQ(methods_.runs.load(), 2);
+}
+
+TEST_F(HttpGatewayTest, CallWhoseRequestCompletesAfterTheDrainStartedIsUnavailable) {
+  StartGateway();
+  Client client(port());
+  const std::string request =
+      Post(kGetSop, "application/json", R"({"name":"orgs/acme/sops/late"})");
+  // Half of it before the drain, the rest after.
+  ASSERT_TRUE(client.Send(request.substr(0, 20)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  gateway_->StartDrain();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Reply reply = client.Call(request.substr(20));
+  EXPECT_EQ(reply.head.status, 503);
+  EXPECT_EQ(reply.head.get("connection"), "close");
+  EXPECT_THAT(reply.body, HasSubstr(R"("code":"unavailable")"));
+  EXPECT_THAT(reply.body, HasSubstr("shutting down"));
+  EXPECT_EQ(methods_.runs.load(), 0);
+}
+
 TEST_F(HttpGatewayTest, ShutdownEndsOpenStreams) {
   StartGateway();
   std::unique_ptr<Client> client = OpenStream("{}");
   ASSERT_TRUE(methods_.hub.WaitFor(1));
-  gateway_->Shutdown();
+  gateway_->Shutdown(absl::Now());
   EXPECT_EQ(methods_.hub.size(), 0u);
   EXPECT_EQ(gateway_->open_connections(), 0);
 }

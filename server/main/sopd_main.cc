@@ -50,6 +50,7 @@ usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--http-static-dir DIR] [--http-demo-tokens FILE] [--http-public-url URL]
             [--log-format text|json] [--log-level LEVEL] [--access-log]
             [--metrics-from-any-peer]
+            [--shutdown-grace DURATION]
        sopd [--data-dir DIR] --bootstrap-admin
        sopd --data-dir DIR --restore-from BACKUP
 )";
@@ -111,6 +112,10 @@ ABSL_FLAG(bool, access_log, sopsidebar::Dispatcher::Options().access_log,
           "throughput)");
 ABSL_FLAG(bool, metrics_from_any_peer, false,
           "answer GET /metrics on the gateway to any peer, not only loopback ones");
+ABSL_FLAG(absl::Duration, shutdown_grace, sopsidebar::SopdServer::Options().shutdown_grace,
+          "on SIGTERM or SIGINT: how long calls in flight may take to finish before they are "
+          "cancelled (new calls are refused at once, open watches told to reconnect); a "
+          "duration such as 10s, 1m30s or 500ms");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -213,6 +218,12 @@ Flags ParseFlags(int argc, char** argv) {
   sopsidebar::SetLogOptions(*log_format, *log_level);
   options.dispatcher.access_log = absl::GetFlag(FLAGS_access_log);
   options.http.metrics_from_any_peer = absl::GetFlag(FLAGS_metrics_from_any_peer);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  if (options.shutdown_grace < absl::ZeroDuration() ||
+      options.shutdown_grace == absl::InfiniteDuration()) {
+    std::cerr << "sopd: --shutdown-grace must be a finite duration of 0s or more" << std::endl;
+    std::exit(1);
+  }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
   parsed.restore_from = absl::GetFlag(FLAGS_restore_from);
   if (parsed.bootstrap_admin && !parsed.restore_from.empty()) {
@@ -322,11 +333,13 @@ int main(int argc, char** argv) {
 
   int signal = 0;
   sigwait(&signals, &signal);
-  std::cerr << "sopd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
-            << std::endl;
+  std::cerr << "sopd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", draining: new calls refused, watches told to reconnect, calls in flight have "
+            << absl::FormatDuration(options.shutdown_grace) << std::endl;
+  const absl::Time drain_start = absl::Now();
   (*server)->Shutdown();
   (*server)->Wait();
   server->reset();
-  std::cerr << "sopd: stopped" << std::endl;
+  std::cerr << "sopd: stopped after " << ms(absl::Now() - drain_start) << " ms" << std::endl;
   return 0;
 }

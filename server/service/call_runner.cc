@@ -226,11 +226,22 @@ void CallRunner::Finish(const grpc::CallbackServerContext& ctx, grpc::ServerUnar
   if (!response.ok()) {
     dispatcher_->LogIfRejected(method.descriptor->name(), ctx.peer(), response.status());
     reactor->Finish(ToGrpcStatus(response.status()));
+    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     return;
   }
   grpc::ByteBuffer buffer = ToByteBuffer(*response);
   response_bytes->Swap(&buffer);
   reactor->Finish(grpc::Status::OK);
+  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+bool CallRunner::WaitForCallsInFlight(absl::Time deadline) const {
+  // Polled: counting calls must cost the hot path no lock.
+  while (in_flight_.load(std::memory_order_acquire) > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
 }
 
 grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
@@ -239,6 +250,11 @@ grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
                                             const UnaryMethod& method) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  in_flight_.fetch_add(1, std::memory_order_acq_rel);  // until Finish
+  if (!admitting_.load(std::memory_order_relaxed)) {
+    Finish(*ctx, reactor, method, error::ShuttingDown(), response_bytes);
+    return reactor;
+  }
   if (method.work == Work::kInline) {
     // Parsing a lookup's field map into the heap (a node, a key and a Value
     // per field) and freeing it again costs more than the lookup itself.
@@ -286,7 +302,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* CallRunner::Open(grpc::CallbackServe
   const absl::Time start = absl::Now();
   auto* reactor = new StreamReactor(method.delivery);
   std::unique_ptr<google::protobuf::Message> request(method.request_prototype->New());
-  absl::StatusOr<Caller> caller = Admit(*ctx, *request_bytes, request.get());
+  absl::StatusOr<Caller> caller = admitting_.load(std::memory_order_relaxed)
+                                      ? Admit(*ctx, *request_bytes, request.get())
+                                      : absl::StatusOr<Caller>(error::ShuttingDown());
   absl::StatusOr<std::unique_ptr<MessageSubscription>> subscription =
       caller.ok() ? method.open(*caller, *request, reactor->sink()) : caller.status();
   if (!subscription.ok()) {

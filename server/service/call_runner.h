@@ -16,6 +16,7 @@
 #ifndef SOPSIDEBAR_SERVER_SERVICE_CALL_RUNNER_H_
 #define SOPSIDEBAR_SERVER_SERVICE_CALL_RUNNER_H_
 
+#include <atomic>
 #include <cstddef>
 
 #include "absl/status/statusor.h"
@@ -34,6 +35,15 @@ namespace sopsidebar {
 class CallRunner {
  public:
   explicit CallRunner(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
+
+  // From now on every call (unary or stream) is refused with UNAVAILABLE
+  // (error::ShuttingDown) before its request is read, while calls already
+  // admitted run to their end: the server is draining. Not undone.
+  void StopAdmitting() { admitting_.store(false, std::memory_order_relaxed); }
+
+  // Waits until no unary call is in flight (every one served has been
+  // answered) or `deadline` passes; true when none is.
+  bool WaitForCallsInFlight(absl::Time deadline) const;
 
   // Serves one call of a unary `method`. Returns the reactor to hand back
   // to gRPC.
@@ -65,6 +75,9 @@ class CallRunner {
               absl::string_view user_id);
 
   Dispatcher* const dispatcher_;
+  std::atomic<bool> admitting_{true};
+  // Unary calls between Serve and their Finish.
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace sopsidebar

@@ -101,19 +101,32 @@ class GrpcServer::Impl {
 
   int port() const { return port_; }
 
-  void Shutdown(absl::Duration grace) {
+  void StartDrain() {
+    absl::MutexLock lock(&mu_);
+    if (draining_) return;
+    draining_ = true;
+    SetServing(false);
+    runner_.StopAdmitting();
+  }
+
+  void Shutdown(absl::Time deadline) {
+    StartDrain();
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
     shut_down_ = true;
-    SetServing(false);
-    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
+    // The calls in flight finish while the server still answers every new
+    // one UNAVAILABLE. gRPC's own shutdown refuses calls that reach a
+    // connection after it began with CANCELLED, which clients do not
+    // retry: it comes once nothing is left to wait for.
+    runner_.WaitForCallsInFlight(deadline);
+    server_->Shutdown(absl::ToChronoTime(deadline));
   }
 
   void Wait() { server_->Wait(); }
 
-  void SetServingUnlessShutDown(bool serving) {
+  void SetServingUnlessDraining(bool serving) {
     absl::MutexLock lock(&mu_);
-    if (!shut_down_) SetServing(serving);
+    if (!draining_) SetServing(serving);
   }
 
  private:
@@ -136,13 +149,14 @@ class GrpcServer::Impl {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 GrpcServer::~GrpcServer() {
-  impl_->Shutdown(absl::ZeroDuration());
+  impl_->Shutdown(absl::Now());
   impl_->Wait();
 }
 
@@ -157,9 +171,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
 
 int GrpcServer::port() const { return impl_->port(); }
 
-void GrpcServer::SetServing(bool serving) { impl_->SetServingUnlessShutDown(serving); }
+void GrpcServer::SetServing(bool serving) { impl_->SetServingUnlessDraining(serving); }
 
-void GrpcServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
+void GrpcServer::StartDrain() { impl_->StartDrain(); }
+
+void GrpcServer::Shutdown(absl::Time deadline) { impl_->Shutdown(deadline); }
 
 void GrpcServer::Wait() { impl_->Wait(); }
 

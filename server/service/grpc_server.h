@@ -49,12 +49,22 @@ class GrpcServer {
   int port() const;
 
   // Marks every service SERVING or NOT_SERVING on the health service (what
-  // sopd's readiness says, as /readyz does). Ignored once Shutdown has begun.
+  // sopd's readiness says, as /readyz does). Ignored once draining has begun.
   void SetServing(bool serving);
 
-  // Marks the services NOT_SERVING, stops accepting calls, and waits up to
-  // `grace` for calls in flight before cancelling them. Idempotent.
-  void Shutdown(absl::Duration grace = absl::Seconds(5));
+  // Starts draining: marks the services NOT_SERVING (health checks and
+  // their watchers see it) and refuses every call that arrives from now on
+  // with UNAVAILABLE, while calls in flight go on. Returns at once.
+  // Idempotent.
+  void StartDrain();
+
+  // Drains (StartDrain), waits until `deadline` for the unary calls in
+  // flight to be answered while new calls are refused, then stops accepting
+  // connections and cancels what is left (those callers get CANCELLED or
+  // UNAVAILABLE). Returns once the server has stopped; a method still
+  // running when the deadline passes is waited for, as its result can no
+  // longer be sent. Idempotent.
+  void Shutdown(absl::Time deadline);
 
   // Blocks until Shutdown has finished.
   void Wait();

@@ -23,11 +23,27 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sopd_process import Sopd, TIMEOUT  # noqa: E402
 
 SKIPPED = 77
+
+
+def readyz(sopd):
+    """GET /readyz on sopd's gateway: (status, body)."""
+    try:
+        with urllib.request.urlopen(sopd.http_url + "/readyz", timeout=TIMEOUT) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.read().decode()
+
+
+def metrics(sopd):
+    with urllib.request.urlopen(sopd.http_url + "/metrics", timeout=TIMEOUT) as answer:
+        return answer.read().decode()
 FS_SIZE = "24m"
 REFUSED_WRITES = 20
 READS = 40
@@ -136,6 +152,11 @@ class DiskFullTest(unittest.TestCase):
             lookups_ok += result.returncode == 0 and "mql-acceptance-handoff" in result.stdout
         self.assertEqual(reads_ok, READS)
         self.assertEqual(lookups_ok, LOOKUPS)
+        # Health: still ready (lookups are served), saying writes are refused.
+        self.assertEqual(readyz(self.sopd),
+                         (200, "ready; degraded: writes refused: the disk holding the data dir "
+                               "is full\n"))
+        self.assertIn("sopd_write_path_degraded 1\n", metrics(self.sopd))
 
         freed_at = time.monotonic()
         os.remove(filler)
@@ -155,6 +176,8 @@ class DiskFullTest(unittest.TestCase):
         while not self.log_has("write path recovered") and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertTrue(self.log_has("write path recovered"), "".join(self.sopd.log))
+        self.assertEqual(readyz(self.sopd), (200, "ready\n"))
+        self.assertIn("sopd_write_path_degraded 0\n", metrics(self.sopd))
 
         self.assertEqual(self.sopd.stop(), 0)
         self.sopd = Sopd(self.data_dir).start()

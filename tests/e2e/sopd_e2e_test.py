@@ -7,6 +7,7 @@ Environment (set by ctest): SOPD, SOPCTL.
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -183,6 +184,17 @@ class BootstrapAdminTest(SopdTest):
         self.assertFalse(os.path.exists(self.db_dir))
 
 
+class StopTest(SopdTest):
+
+    def test_sigterm_drains_then_stops_with_exit_0_and_says_so(self):
+        sopd = self.start()
+        self.assertEqual(sopd.stop(signal.SIGTERM), 0)
+        log = "".join(sopd.log)
+        self.assertIn("sopd: SIGTERM, draining: new calls refused, watches told to reconnect, "
+                      "calls in flight have 10s", log)
+        self.assertRegex(log, r"sopd: stopped after \d+ ms")
+
+
 class FlagsTest(unittest.TestCase):
 
     def test_bad_flags_exit_non_zero_naming_the_flag_and_start_nothing(self):
@@ -193,6 +205,10 @@ class FlagsTest(unittest.TestCase):
                             (["--data-dir", data_dir, "--grpc-listen"], "'grpc_listen'"),
                             (["--data-dir", data_dir, "--insecure-listen-any=maybe"],
                              "'insecure_listen_any'"),
+                            (["--data-dir", data_dir, "--shutdown-grace", "10"],
+                             "'shutdown_grace'"),
+                            (["--data-dir", data_dir, "--shutdown-grace=-1s"],
+                             "--shutdown-grace must be a finite duration"),
                             (["--data-dir", data_dir, "serve"], "unexpected argument serve")]:
             result = run_sopd(*args)
             self.assertEqual(result.returncode, 1, (args, result.stderr))
@@ -204,7 +220,8 @@ class FlagsTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         for flag in ["--data-dir (default ./var/sopd)", "--grpc-listen (default 127.0.0.1:50051)",
                      "--import", "--import-overwrite", "--tls-cert", "--tls-key",
-                     "--tls-client-ca", "--insecure-listen-any", "--bootstrap-admin"]:
+                     "--tls-client-ca", "--insecure-listen-any", "--bootstrap-admin",
+                     "--shutdown-grace (default 10s)"]:
             self.assertIn("  " + flag + "\n", result.stdout)
         self.assertIn("  --version ", result.stdout)
 

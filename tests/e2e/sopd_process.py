@@ -27,6 +27,7 @@ class Sopd:
         self.import_overwrite = import_overwrite
         self.proc = None
         self.address = None
+        self.http_url = None  # the gateway, http://host:port, once start() returned
         self.log = []
         self._log_reader = None
         self.admin_token_file = os.path.join(data_dir, "admin.token")
@@ -41,6 +42,9 @@ class Sopd:
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
         for line in self.proc.stderr:
             self.log.append(line)
+            gateway = re.search(r"Connect/HTTP on (http://[^/\s]+)/", line)
+            if gateway:
+                self.http_url = gateway.group(1)
             match = re.search(r"listening on (\S+)", line)
             if match:
                 self.address = match.group(1)

@@ -98,6 +98,11 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const DEFAULT_DEBOUNCE_MS = 250;
 const SILENT_RESUME_AFTER_MS = 2000;
+/**
+ * A stream whose last message is `reconnect` (sopd shutting down) is opened again after a random
+ * wait up to this long, so that the panels of a whole sales floor do not all arrive at once.
+ */
+const RECONNECT_SPREAD_MS = 500;
 const POLL_INTERVAL_MS = 30_000;
 
 /** The SLA's name for a step's clock ("first contact"), from the SOP's SLA term of the same duration. */
@@ -653,6 +658,7 @@ export class SopPanelElement extends HTMLElement {
       let failure: ConnectError | undefined;
       const openedAt = Date.now();
       let delivered = false;
+      let toldToReconnect = false;
       if (polling) {
         try {
           const result = await lookupSops(this.#getClient(), { context: request.context, maxResults: request.maxResults }, { signal: ac.signal, headers: this.#headers() });
@@ -696,6 +702,11 @@ export class SopPanelElement extends HTMLElement {
               // A re-opened stream repeats the result: leave the DOM (selection, scroll) alone.
               if (unchanged) this.#publishState(this.#state ?? "sop");
               else this.#setView({ kind: "result" });
+            } else if (msg.reconnect !== undefined) {
+              // sopd is shutting down: its end-of-stream (unavailable) follows. Not an error to
+              // show: open the watch again, reaching a server that is up.
+              toldToReconnect = true;
+              break;
             } else if (msg.heartbeat !== undefined) {
               this.#onHeartbeat(msg.heartbeat.sendTime);
               this.#armWatchdog(ac);
@@ -706,7 +717,7 @@ export class SopPanelElement extends HTMLElement {
             }
           }
           if (gen !== this.#gen) return;
-          failure = new ConnectError("the server closed the stream", "unavailable");
+          failure = new ConnectError(toldToReconnect ? "the server asked to reconnect" : "the server closed the stream", "unavailable");
         } catch (e) {
           if (gen !== this.#gen) return;
           failure = toConnectError(ac.signal.aborted && ac.signal.reason instanceof ConnectError ? ac.signal.reason : e);
@@ -715,6 +726,12 @@ export class SopPanelElement extends HTMLElement {
         }
       }
       if (failure === undefined) continue; // not reached: both paths above end in a failure
+      if (toldToReconnect) {
+        // Keeps the result on screen; the reconnecting state shows only if the new watch fails.
+        attempt = 0;
+        await this.#sleep(Math.round(Math.random() * RECONNECT_SPREAD_MS), gen);
+        continue;
+      }
       if (!polling && !delivered && failure.code === "unimplemented") {
         polling = true;
         continue;

@@ -310,6 +310,23 @@ describe("procedures", () => {
     await page.close();
   });
 
+  test("a stream that ends with `reconnect` (sopd draining) is re-opened at once, without a reconnecting flash", async () => {
+    const { page, rec } = await fixturePage();
+    await page.evaluate(() => {
+      window.__states = [];
+      document.addEventListener("sop-panel:state", (e) => window.__states.push(e.detail.state));
+    });
+    await setPanel(page, { token: "shutdown-token", context: leadContext(mqlFields()) });
+    await waitState(page, "sop");
+    // The first stream ends 300 ms in; the new one is open well before the backoff would allow.
+    await page.waitForTimeout(1500);
+    const watches = rec.requests.filter((u) => u.endsWith("/WatchSops")).length;
+    assert.equal(watches, 2, `expected one re-opened watch, saw ${watches} watch(es)`);
+    assert.deepEqual(await page.evaluate(() => window.__states), ["loading", "sop"]);
+    assert.equal(await page.locator("sop-panel h2.title").innerText(), "MQL Acceptance & Handoff");
+    await page.close();
+  });
+
   test("a stream that ends after a while is re-opened at once, without a reconnecting flash", async () => {
     const { page, rec } = await fixturePage();
     await page.evaluate(() => {

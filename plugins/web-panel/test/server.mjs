@@ -17,6 +17,9 @@
 //   drop-token                      an SDR whose first stream drops 300 ms after its first
 //                                   message; the next two attempts are UNAVAILABLE
 //   nowatch-token                   an SDR on a server without WatchSops (UNIMPLEMENTED)
+//   shutdown-token                  an SDR whose first stream gets `reconnect` 300 ms after its
+//                                   first message, then ends UNAVAILABLE (sopd draining); the
+//                                   next streams are normal
 //   resume-token                    an SDR whose streams all end normally 2.5 s after opening
 //                                   (like a server's stream deadline)
 //
@@ -48,7 +51,7 @@ const pkg = resolve(here, "..");
 const repo = resolve(pkg, "../..");
 
 export const TOKENS = { SDR: "sdr-token", AE: "ae-token", VP_SALES: "vp-token", MARKETING_DIRECTOR: "director-token", SALES_OPS: "ops-token", MARKETING: "marketing-token" };
-const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR", "resume-token": "SDR", "nowatch-token": "SDR" };
+const ROLE_OF = { "sdr-token": "SDR", "ae-token": "AE", "slow-token": "SDR", "drop-token": "SDR", "resume-token": "SDR", "nowatch-token": "SDR", "shutdown-token": "SDR" };
 
 /** The seed SOPs as {id, raw (YAML object), revision}. */
 function loadSops(extra) {
@@ -309,6 +312,15 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
         if (token === "drop-token" && drops.get(token) === 1) {
           await new Promise((r) => setTimeout(r, 300));
           throw new ConnectError("connection reset by peer", Code.Unavailable);
+        }
+        if (token === "shutdown-token") {
+          const n = (drops.get(token) ?? 0) + 1;
+          drops.set(token, n);
+          if (n === 1) {
+            await new Promise((r) => setTimeout(r, 300));
+            yield { event: { case: "reconnect", value: { reason: "sopd is shutting down" } } };
+            throw new ConnectError("server shutting down; retry on a server that is up", Code.Unavailable);
+          }
         }
         let wake;
         let dirty = false;

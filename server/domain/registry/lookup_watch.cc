@@ -42,6 +42,15 @@ std::string WrapResult(const std::string& lookup) {
   return message;
 }
 
+// The last message of a watch ended by Shutdown: a WatchSopsResponse with
+// `reconnect` set.
+std::string ReconnectMessage() {
+  v1::WatchSopsResponse message;
+  message.mutable_reconnect()->set_reason(
+      "sopd is shutting down; open the watch again to reach a server that is up");
+  return message.SerializeAsString();
+}
+
 }  // namespace
 
 namespace lookup_watch_internal {
@@ -209,10 +218,12 @@ void LookupWatchHub::Impl::Shutdown() {
     wake_.SignalAll();
   }
   const absl::Status closed = error::ShuttingDown();
+  const std::string reconnect = ReconnectMessage();
   for (auto& [unused, watch] : open) {
     absl::MutexLock lock(&watch->mu);
     if (watch->ended) continue;
     watch->ended = true;
+    watch->sink->Send(reconnect);
     watch->sink->Close(closed);
   }
 }

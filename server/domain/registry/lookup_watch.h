@@ -22,8 +22,10 @@
 // integration acts for: that viewer through that token), or the hub
 // max_watches; UNAVAILABLE (error::ShuttingDown) after Shutdown.
 // A watch whose token is revoked or has expired is closed with
-// UNAUTHENTICATED at the next re-run; Shutdown closes every watch with
-// UNAVAILABLE. A watch the hub closed no longer counts against the limits.
+// UNAUTHENTICATED at the next re-run; Shutdown sends every watch a last
+// message, a WatchSopsResponse with `reconnect` set (the watcher should open
+// its watch again, elsewhere), and closes it with UNAVAILABLE. A watch the
+// hub closed no longer counts against the limits.
 //
 // Wiring: the owner makes the registry call CatalogChanged
 // (registry->SetCatalogListener([hub] { hub->CatalogChanged(); })) and
@@ -92,7 +94,8 @@ class LookupWatchHub {
   // with the registry's write lock held.
   void CatalogChanged();
 
-  // Closes every open watch with UNAVAILABLE and refuses new ones. Idempotent.
+  // Sends every open watch the `reconnect` message, closes it with
+  // UNAVAILABLE, and refuses new watches. Idempotent.
   // Returns once every watch is closed (after a re-run in progress).
   void Shutdown();
 

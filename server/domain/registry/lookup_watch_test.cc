@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/linear_sop_matcher.h"
@@ -25,6 +26,7 @@ namespace sopsidebar {
 namespace {
 
 using test::ParseText;
+using ::testing::HasSubstr;
 
 // How long a test waits for a message that must come.
 constexpr absl::Duration kDeliveryWait = absl::Seconds(1);
@@ -604,7 +606,7 @@ TEST_F(LookupWatchTest, SubscriptionsDestroyedDuringPassesNeverHearFromTheHubAga
   EXPECT_GT(later_sends, 0);
 }
 
-TEST_F(LookupWatchTest, ShutdownClosesEveryWatchWithUnavailableAndRefusesNewOnes) {
+TEST_F(LookupWatchTest, ShutdownSendsReconnectThenClosesEveryWatchWithUnavailable) {
   StartHub();
   auto first_sink = std::make_shared<RecordingSink>();
   auto first = MustWatch(rep_, first_sink);
@@ -612,6 +614,13 @@ TEST_F(LookupWatchTest, ShutdownClosesEveryWatchWithUnavailableAndRefusesNewOnes
   auto second = MustWatch(MakeCaller(RoleBit(v1::AE), "tkae"), second_sink);
 
   hub_->Shutdown();
+  for (const auto& sink : {first_sink, second_sink}) {
+    ASSERT_EQ(sink->message_count(), 2u);  // the result, then the last word
+    v1::WatchSopsResponse last;
+    ASSERT_TRUE(last.ParseFromString(*sink->WaitForMessage(2)));
+    EXPECT_EQ(last.event_case(), v1::WatchSopsResponse::kReconnect);
+    EXPECT_THAT(last.reconnect().reason(), HasSubstr("shutting down"));
+  }
   EXPECT_EQ(first_sink->closed(), error::ShuttingDown());
   EXPECT_EQ(second_sink->closed(), error::ShuttingDown());
   EXPECT_EQ(first_sink->closed()->code(), absl::StatusCode::kUnavailable);
@@ -624,7 +633,7 @@ TEST_F(LookupWatchTest, ShutdownClosesEveryWatchWithUnavailableAndRefusesNewOnes
 
   hub_->Shutdown();                  // idempotent: nothing is closed twice
   CreateAndPublish("mql", kMqlSop);  // no pass runs any more
-  EXPECT_EQ(first_sink->WaitForMessage(2, kQuietWait), std::nullopt);
+  EXPECT_EQ(first_sink->WaitForMessage(3, kQuietWait), std::nullopt);
   first.reset();
   EXPECT_FALSE(first_sink->misused());
   EXPECT_FALSE(second_sink->misused());
