@@ -61,7 +61,7 @@ status=0
   -artifact_prefix="$artifacts/$name-" "$corpus" "$@" 2>"$log" || status=$?
 # libFuzzer's progress lines are many; the last ones and any report are what
 # a reader needs.
-grep -v '^#[0-9]*\s*\(NEW\|REDUCE\|pulse\)' "$log" | tail -n 60 >&2
+grep -v -e '^#[0-9]*\s*\(NEW\|REDUCE\|pulse\)' -e 'NEW_FUNC' "$log" | tail -n 60 >&2
 
 last="$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)"
 field() { sed -n "s/.*$1: *\([0-9a-zA-Z/]*\).*/\1/p" <<<"$last"; }
