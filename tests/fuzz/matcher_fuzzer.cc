@@ -32,11 +32,30 @@ namespace {
 
 using google::protobuf::Value;
 
+// What the inputs exercised, printed when the fuzzer exits: agreement means
+// little if the engines agree on finding nothing.
+struct Coverage {
+  long inputs = 0;
+  long valid_contexts = 0;  // inputs compared at all
+  long sops = 0;            // valid SOPs drawn
+  long matched = 0;         // comparisons where the linear engine matched an SOP
+  long several = 0;         // ... two or more
+  long near_misses = 0;     // comparisons with a near miss
+
+  ~Coverage() {
+    if (inputs == 0) return;
+    std::cerr << "matcher_fuzzer: " << inputs << " inputs, " << valid_contexts << " compared, "
+              << sops << " SOPs; queries with a match " << matched << ", with several " << several
+              << ", with near misses " << near_misses << "\n";
+  }
+};
+Coverage coverage;
+
 const absl::Time kEpoch = absl::FromUnixSeconds(1'767'225'600);  // 2026-01-01
 
 std::string Field(FuzzedDataProvider& in) {
   static constexpr const char* kFields[] = {"f0", "f1", "F0", "when", "f.x"};
-  if (in.ConsumeIntegralInRange(0, 9) == 0) return in.ConsumeRandomLengthString(8);
+  if (in.ConsumeIntegralInRange(0, 19) == 0) return in.ConsumeRandomLengthString(8);
   return kFields[in.ConsumeIntegralInRange<size_t>(0, std::size(kFields) - 1)];
 }
 
@@ -58,24 +77,29 @@ std::string TimeText(FuzzedDataProvider& in) {
 }
 
 Value Scalar(FuzzedDataProvider& in) {
-  static constexpr const char* kTexts[] = {"a", "A", "ab", "aB", "b", "", "0", "1", "x y"};
-  static constexpr double kNumbers[] = {0.0, -0.0, 1.0, 2.0, 1.5, -1.0, 1e15, 1e300, 5e-324};
+  // Mostly a few values, so that conditions and contexts meet; now and
+  // then anything.
+  static constexpr const char* kTexts[] = {"a", "A", "ab", "aB", "", "1", "x y"};
+  static constexpr double kNumbers[] = {0.0, -0.0, 1.0, 1.5, 1e300, 5e-324};
   Value v;
-  switch (in.ConsumeIntegralInRange(0, 6)) {
+  switch (in.ConsumeIntegralInRange(0, 9)) {
     case 0:
     case 1:
+    case 2:
+    case 3:
       v.set_string_value(kTexts[in.ConsumeIntegralInRange<size_t>(0, std::size(kTexts) - 1)]);
       break;
-    case 2:
+    case 4:
+    case 5:
       v.set_number_value(kNumbers[in.ConsumeIntegralInRange<size_t>(0, std::size(kNumbers) - 1)]);
       break;
-    case 3:
+    case 6:
       v.set_bool_value(in.ConsumeBool());
       break;
-    case 4:
+    case 7:
       v.set_string_value(TimeText(in));
       break;
-    case 5:
+    case 8:
       v.set_number_value(in.ConsumeFloatingPoint<double>());
       break;
     default:
@@ -123,7 +147,8 @@ v1::Condition Condition(FuzzedDataProvider& in) {
       break;
     }
     case 4:
-      c.set_prefix(in.ConsumeBool() ? "a" : in.ConsumeRandomLengthString(4));
+      c.set_prefix(in.ConsumeBool() ? (in.ConsumeBool() ? "a" : "A")
+                                    : in.ConsumeRandomLengthString(3));
       break;
     default:
       c.set_exists(in.ConsumeBool());
@@ -139,13 +164,14 @@ PublishedSopPtr DrawSop(FuzzedDataProvider& in, int id) {
   v1::Sop body;
   body.set_title("fuzz");
   body.set_owner("owner");
-  for (int r = in.ConsumeIntegralInRange(1, 3); r > 0; --r) {
+  for (int r = in.ConsumeIntegralInRange(1, 2); r > 0; --r) {
     v1::TargetingRule& rule = *body.add_targeting_rules();
     for (int t = in.ConsumeIntegralInRange(0, 2); t > 0; --t) {
       rule.add_record_types(kTypes[in.ConsumeIntegralInRange<size_t>(0, std::size(kTypes) - 1)]);
     }
     rule.set_priority(in.ConsumeIntegralInRange(0, 2));
-    for (int c = in.ConsumeIntegralInRange(0, 4); c > 0; --c) {
+    // A rule needs a record type or a condition.
+    for (int c = in.ConsumeIntegralInRange(rule.record_types().empty() ? 1 : 0, 3); c > 0; --c) {
       *rule.add_conditions() = Condition(in);
     }
   }
@@ -211,7 +237,12 @@ void Compare(const SopMatcher& linear, const SopMatcher& indexed, const v1::CrmC
     for (RoleSet viewer : kViewers) {
       for (int k : {1, 3, 100}) {
         const MatchQuery q{org, &context, k, viewer};
-        const std::string want = Describe(linear.Match(q));
+        const std::vector<SopMatchResult> found = linear.Match(q);
+        if (k == 100) {
+          coverage.matched += found.empty() ? 0 : 1;
+          coverage.several += found.size() >= 2 ? 1 : 0;
+        }
+        const std::string want = Describe(found);
         const std::string got = Describe(indexed.Match(q));
         if (want != got) {
           std::cerr << "matcher_fuzzer: " << stage << ": Match differs (org " << org << ", k " << k
@@ -222,7 +253,9 @@ void Compare(const SopMatcher& linear, const SopMatcher& indexed, const v1::CrmC
         }
       }
       const MatchQuery q{org, &context, 10, viewer};
-      const std::string want = Describe(linear.NearMisses(q, 50));
+      const std::vector<NearMiss> misses = linear.NearMisses(q, 50);
+      coverage.near_misses += misses.empty() ? 0 : 1;
+      const std::string want = Describe(misses);
       const std::string got = Describe(indexed.NearMisses(q, 50));
       if (want != got) {
         std::cerr << "matcher_fuzzer: " << stage << ": NearMisses differ (org " << org << ", roles "
@@ -245,14 +278,20 @@ void CheckEngines(FuzzedDataProvider& in) {
   std::map<std::string, PublishedSopPtr> sops;
   for (int i = in.ConsumeIntegralInRange(1, 8); i > 0; --i) {
     PublishedSopPtr sop = DrawSop(in, in.ConsumeIntegralInRange(0, 9));
-    if (sop != nullptr) sops[sop->name.Full()] = std::move(sop);
+    if (sop == nullptr) continue;
+    ++coverage.sops;
+    sops[sop->name.Full()] = std::move(sop);
   }
   v1::CrmContext context;
   context.set_record_type(in.PickValueInArray({"Lead", "lead", "Contact", "Deal"}));
-  for (int f = in.ConsumeIntegralInRange(0, 5); f > 0; --f) {
-    (*context.mutable_fields())[Field(in)] = FieldValue(in);
+  // Most of the fields the rules test, and sometimes another.
+  for (const char* field : {"f0", "f1", "F0", "when", "f.x"}) {
+    if (in.ConsumeIntegralInRange(0, 3) != 0) (*context.mutable_fields())[field] = FieldValue(in);
   }
+  if (in.ConsumeIntegralInRange(0, 4) == 0) (*context.mutable_fields())[Field(in)] = FieldValue(in);
+  ++coverage.inputs;
   if (!ValidateCrmContext(context, "context").ok()) return;
+  ++coverage.valid_contexts;
 
   std::unique_ptr<const SopMatcher> linear = LinearSopMatcher::Build(Values(sops));
   std::unique_ptr<const SopMatcher> indexed = IndexedSopMatcher::Build(Values(sops));
