@@ -66,7 +66,8 @@ grep -v -e '^#[0-9]*\s*\(NEW\|REDUCE\|pulse\)' -e 'NEW_FUNC' "$log" | tail -n 60
 last="$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)"
 field() { sed -n "s/.*$1: *\([0-9a-zA-Z/]*\).*/\1/p" <<<"$last"; }
 stat() { sed -n "s/^stat::$1: *//p" "$log"; }
-crashes="$(find "$artifacts" -maxdepth 1 -name "$name-*" -newer "$started" | wc -l)"
+crashes="$(find "$artifacts" -maxdepth 1 -newer "$started" \( -name "$name-crash-*" -o -name "$name-leak-*" \
+  -o -name "$name-timeout-*" -o -name "$name-oom-*" \) | wc -l)"
 echo "fuzz $name: seconds=$seconds execs=$(stat number_of_executed_units)" \
   "exec/s=$(stat average_exec_per_sec) cov=$(field cov) ft=$(field ft)" \
   "corpus=$(field corp) new=$(stat new_units_added)" \
