@@ -34,6 +34,9 @@ CONTEXTS = {
                            "hs_lastmodifieddate": "1767258000000",
                            "hs_persona": "persona_1;persona_2"}},
     "empty": {},
+    # Text a number field cannot hold: overflow, NaN.
+    "salesforce-huge": {"crm": "salesforce", "recordType": "Lead",
+                        "fields": {"AnnualRevenue": "1e999", "NumberOfEmployees": "nan"}},
 }
 
 # (message, JSON body) for the Connect fuzzer; the message is looked up in
@@ -62,6 +65,10 @@ REQUESTS = [
                               '"fields":[{"crmField":"Status","field":"lead_status",'
                               '"type":"FIELD_TYPE_STRING"}]}}'),
     ("PingRequest", ""),
+    # The escapes the gateway's own reader takes, then every JSON escape (it
+    # leaves the others to protobuf).
+    ("ListSopsRequest", '{"parent":"orgs/default","filter":"a\\tb\\nc\\rd\\/e\\\\f\\"g"}'),
+    ("GetSopRequest", '{"name":"orgs/default/sops/a\\t\\n\\r\\b\\f\\/\\\\\\"\\u00e9"}'),
 ]
 
 
@@ -123,10 +130,13 @@ steps:
     types = api_types()
     assert len(types) < 256, "the fuzzer reads the type index from one byte"
     requests = os.path.join(HERE, "corpus", "connect_request_fuzzer")
+    written = set()
     for message, body in REQUESTS:
         index = types.index("sopsidebar.v1." + message)
+        name = message + ("-escapes" if message in written else "")
+        written.add(message)
         # Choices, last byte first: the type's index; binary? no.
-        write(requests, message + ".json", body.encode() + bytes([0, index]))
+        write(requests, name + ".json", body.encode() + bytes([0, index]))
     print("wrote the seeds: 3 SOP files, 4 matcher inputs, %d contexts, %d requests"
           " (%d API types)" % (len(CONTEXTS), len(REQUESTS), len(types)))
 
