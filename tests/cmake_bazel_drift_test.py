@@ -5,7 +5,8 @@ Both builds must declare the same targets, in the same directories, built
 from the same .cc files: every add_library / add_executable /
 sopsidebar_test / add_test in a CMakeLists.txt has a cc_library / cc_binary /
 cc_test / sh_test / py_test of the same name in the BUILD.bazel beside it, and
-back. The exceptions are the allowlists below, each with its reason.
+back. The exceptions are the allowlists below and the kinds of target only
+CMake builds (CMAKE_ONLY_KINDS: the fuzzers), each with its reason.
 
 Usage: cmake_bazel_drift_test.py [REPO_ROOT]. Without an argument the root is
 found from this file's real path, which also works from Bazel's runfiles.
@@ -64,6 +65,17 @@ BAZEL_ONLY = {
         "Bazel's dependency graph check (genquery)",
 }
 
+# Kinds of CMake target that Bazel never builds, and why: every target of
+# such a kind is CMake-only without an entry above, and one in a BUILD.bazel
+# is drift.
+CMAKE_ONLY_KINDS = {
+    # sopsidebar_fuzzer() in tests/fuzz: libFuzzer binaries, which need clang
+    # with -fsanitize=fuzzer; only the CMake sanitizer build (SOP_FUZZ=ON,
+    # scripts/build with SOP_BUILD_FLAVOR=asan) has that toolchain, the Bazel
+    # build is the gcc one.
+    "fuzzer": "libFuzzer targets, built only by CMake's clang sanitizer build",
+}
+
 SKIP_DIRS = {".git", "node_modules", "var", "bazel"}
 BAZEL_RULES = {
     "cc_library": "library",
@@ -114,7 +126,12 @@ def cmake_targets(directory, text):
                     section = arg
                 elif section == "SOURCES":
                     sources.append(arg)
-        elif command == "add_test" and args[:1] == ["NAME"]:
+        elif command == "sopsidebar_fuzzer":
+            # sopsidebar_fuzzer(NAME ...) builds NAME.cc (tests/fuzz).
+            name, kind, sources = args[0], "fuzzer", [args[0] + ".cc"]
+        elif command == "add_test" and args[:1] == ["NAME"] and len(args) > 1:
+            if "${" in args[1]:
+                continue  # a function's body, e.g. sopsidebar_fuzzer()'s tests
             name, kind, sources = args[1], "test", []
         elif command == "target_sources":
             key = "%s:%s" % (directory, args[0])
@@ -171,6 +188,12 @@ def main():
 
     problems = []
     for target in sorted(set(cmake) | set(bazel)):
+        if target in cmake and cmake[target][0] in CMAKE_ONLY_KINDS:
+            if target in bazel:
+                problems.append("%s %s is in Bazel, but %s are CMake-only: %s"
+                                % (cmake[target][0], target, cmake[target][0] + "s",
+                                   CMAKE_ONLY_KINDS[cmake[target][0]]))
+            continue
         if target not in bazel:
             if target not in CMAKE_ONLY:
                 problems.append("%s %s is in CMake but not in Bazel" % (cmake[target][0], target))
@@ -203,8 +226,10 @@ def main():
               "(docs/BUILDING.md), or allowlist the difference with its reason in "
               "tests/cmake_bazel_drift_test.py.")
         return 1
-    print("CMake and Bazel agree on %d targets, %d of them tests."
-          % (len(set(cmake) & set(bazel)), len(tests)))
+    cmake_only_kinds = sorted(t for t, (kind, _) in cmake.items() if kind in CMAKE_ONLY_KINDS)
+    print("CMake and Bazel agree on %d targets, %d of them tests; %d CMake-only by kind (%s)."
+          % (len(set(cmake) & set(bazel)), len(tests), len(cmake_only_kinds),
+             ", ".join(cmake_only_kinds)))
     return 0
 
 
