@@ -8,9 +8,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/json_string.h"
 
 namespace sopsidebar {
 namespace {
@@ -31,38 +31,6 @@ absl::string_view LevelName(LogLevel level) {
       return "error";
   }
   return "info";
-}
-
-// A JSON string's contents: quote, backslash and control characters
-// escaped; other bytes (UTF-8) as they are.
-void AppendJsonString(std::string* out, absl::string_view text) {
-  out->push_back('"');
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 // A text line's value: as it is, or quoted (C escapes) when it holds what
@@ -110,12 +78,12 @@ std::string FormatLogLine(LogFormat format, absl::Time time, LogLevel level,
   std::string line;
   if (format == LogFormat::kJson) {
     absl::StrAppend(&line, "{\"ts\":\"", ts, "\",\"level\":\"", LevelName(level), "\",\"msg\":");
-    AppendJsonString(&line, message);
+    AppendJsonString(message, &line);
     for (const LogField& field : fields) {
       line.push_back(',');
-      AppendJsonString(&line, field.first);
+      AppendJsonString(field.first, &line);
       line.push_back(':');
-      AppendJsonString(&line, field.second);
+      AppendJsonString(field.second, &line);
     }
     line.append("}\n");
     return line;
