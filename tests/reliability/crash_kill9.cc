@@ -54,6 +54,7 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "client/connection.h"
+#include "tests/reliability/harness_flags.h"
 #include "tests/reliability/sopd_process.h"
 
 namespace sopsidebar {
@@ -73,32 +74,15 @@ struct Config {
 
 bool ParseFlags(int argc, char** argv, Config* config) {
   config->seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    auto value = [&](absl::string_view flag) -> std::optional<std::string> {
-      if (!absl::StartsWith(arg, flag)) return std::nullopt;
-      return std::string(arg.substr(flag.size()));
-    };
-    bool ok = true;
-    if (auto v = value("--sopd=")) {
-      config->sopd = *v;
-    } else if (auto v = value("--rounds=")) {
-      ok = absl::SimpleAtoi(*v, &config->rounds) && config->rounds > 0;
-    } else if (auto v = value("--writes=")) {
-      ok = absl::SimpleAtoi(*v, &config->writes) && config->writes > 0;
-    } else if (auto v = value("--clients=")) {
-      ok = absl::SimpleAtoi(*v, &config->clients) && config->clients > 0;
-    } else if (auto v = value("--seed=")) {
-      ok = absl::SimpleAtoi(*v, &config->seed);
-    } else if (auto v = value("--dir=")) {
-      config->dir = *v;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "crash_kill9: bad flag %s (see the usage in the source)\n", argv[i]);
-      return false;
-    }
+  if (!test::HarnessFlags("crash_kill9")
+           .Text("sopd", &config->sopd)
+           .Positive("rounds", &config->rounds)
+           .Positive("writes", &config->writes)
+           .Positive("clients", &config->clients)
+           .Number("seed", &config->seed)
+           .Text("dir", &config->dir)
+           .Parse(argc, argv)) {
+    return false;
   }
   if (config->sopd.empty()) {
     std::fprintf(stderr, "crash_kill9: --sopd=PATH (the sopd binary) is required\n");

@@ -38,6 +38,7 @@
 #include "common/proto_time.h"
 #include "server/storage/power_cut_file_system.h"
 #include "server/storage/rocksdb_store.h"
+#include "tests/reliability/harness_flags.h"
 
 namespace sopsidebar {
 namespace {
@@ -55,32 +56,13 @@ struct Config {
 
 bool ParseFlags(int argc, char** argv, Config* config) {
   config->seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    auto value = [&](absl::string_view flag) -> std::optional<std::string> {
-      if (!absl::StartsWith(arg, flag)) return std::nullopt;
-      return std::string(arg.substr(flag.size()));
-    };
-    bool ok = true;
-    if (auto v = value("--rounds=")) {
-      ok = absl::SimpleAtoi(*v, &config->rounds) && config->rounds > 0;
-    } else if (auto v = value("--writers=")) {
-      ok = absl::SimpleAtoi(*v, &config->writers) && config->writers > 0;
-    } else if (auto v = value("--writes=")) {
-      ok = absl::SimpleAtoi(*v, &config->writes) && config->writes > 0;
-    } else if (auto v = value("--seed=")) {
-      ok = absl::SimpleAtoi(*v, &config->seed);
-    } else if (auto v = value("--dir=")) {
-      config->dir = *v;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "crash_unsynced: bad flag %s (see the usage in the source)\n", argv[i]);
-      return false;
-    }
-  }
-  return true;
+  return test::HarnessFlags("crash_unsynced")
+      .Positive("rounds", &config->rounds)
+      .Positive("writers", &config->writers)
+      .Positive("writes", &config->writes)
+      .Number("seed", &config->seed)
+      .Text("dir", &config->dir)
+      .Parse(argc, argv);
 }
 
 std::string SopId(int writer) { return absl::StrCat("sop-", writer); }

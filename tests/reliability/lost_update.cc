@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "client/connection.h"
+#include "tests/reliability/harness_flags.h"
 #include "tests/reliability/sopd_process.h"
 
 namespace sopsidebar {
@@ -50,30 +51,14 @@ struct Config {
 };
 
 bool ParseFlags(int argc, char** argv, Config* config) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    auto value = [&](absl::string_view flag) -> std::optional<std::string> {
-      if (!absl::StartsWith(arg, flag)) return std::nullopt;
-      return std::string(arg.substr(flag.size()));
-    };
-    bool ok = true;
-    if (auto v = value("--sopd=")) {
-      config->sopd = *v;
-    } else if (auto v = value("--clients=")) {
-      ok = absl::SimpleAtoi(*v, &config->clients) && config->clients > 0;
-    } else if (auto v = value("--updates=")) {
-      ok = absl::SimpleAtoi(*v, &config->updates) && config->updates > 0;
-    } else if (auto v = value("--rounds=")) {
-      ok = absl::SimpleAtoi(*v, &config->rounds) && config->rounds > 0;
-    } else if (auto v = value("--dir=")) {
-      config->dir = *v;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "lost_update: bad flag %s (see the usage in the source)\n", argv[i]);
-      return false;
-    }
+  if (!test::HarnessFlags("lost_update")
+           .Text("sopd", &config->sopd)
+           .Positive("clients", &config->clients)
+           .Positive("updates", &config->updates)
+           .Positive("rounds", &config->rounds)
+           .Text("dir", &config->dir)
+           .Parse(argc, argv)) {
+    return false;
   }
   if (config->sopd.empty()) {
     std::fprintf(stderr, "lost_update: --sopd=PATH (the sopd binary) is required\n");
