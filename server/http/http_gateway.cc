@@ -527,9 +527,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response.set("Content-Security-Policy", gateway_->csp_);
     response.set("X-Content-Type-Options", "nosniff");
     response.set("Referrer-Policy", "no-referrer");
+    RespondGetOrHead(std::move(response), head);
+  }
+
+  // Sends `response`, its headers set; to a HEAD request with the length
+  // of the body a GET would get, and no body.
+  void RespondGetOrHead(Response response, bool head) {
     response.prepare_payload();
     if (head) {
-      // The length of the body a GET would get, and no body.
       std::string length = std::to_string(response.body().size());
       response.body().clear();
       response.set(http::field::content_length, length);
@@ -564,14 +569,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     response.set(http::field::cache_control, "no-store");
-    response.prepare_payload();
-    if (head) {
-      std::string length = std::to_string(response.body().size());
-      response.body().clear();
-      response.set(http::field::content_length, length);
-      return Respond(std::move(response), keep_alive_, /*prepared=*/true);
-    }
-    Respond(std::move(response), keep_alive_);
+    RespondGetOrHead(std::move(response), head);
   }
 
   void Redirect(absl::string_view location, bool head) {
