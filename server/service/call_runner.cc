@@ -252,7 +252,7 @@ grpc::ServerUnaryReactor* CallRunner::Serve(grpc::CallbackServerContext* ctx,
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   in_flight_.fetch_add(1, std::memory_order_acq_rel);  // until Finish
   if (!admitting_.load(std::memory_order_relaxed)) {
-    Finish(*ctx, reactor, method, error::ShuttingDown(), response_bytes);
+    Finish(*ctx, reactor, method, error::ShuttingDown(), response_bytes, start, {}, {});
     return reactor;
   }
   if (method.work == Work::kInline) {
