@@ -60,9 +60,10 @@ int main(int argc, char** argv) {
 
   const absl::Time start = absl::Now();
   sopsidebar::CrmWorkload generated(workload);
-  auto store = sopsidebar::RocksDbStore::Open(
-      (std::filesystem::path(data_dir) / "db").string(),
-      sopsidebar::RocksDbStore::Options{/*sync_writes=*/false});
+  sopsidebar::RocksDbStore::Options store_options;
+  store_options.sync_writes = false;  // a bulk load that starts over if it fails
+  auto store = sopsidebar::RocksDbStore::Open((std::filesystem::path(data_dir) / "db").string(),
+                                              store_options);
   if (!store.ok()) {
     std::cerr << "sopbench_load: " << store.status() << std::endl;
     return 1;

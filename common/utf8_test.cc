@@ -25,11 +25,11 @@ TEST(Utf8Test, DecodesOneToFourByteCharacters) {
 }
 
 TEST(Utf8Test, MalformedSequencesAreOneInvalidByte) {
-  for (const std::string bad : {std::string("\x80"), std::string("\xff"),
-                                std::string("\xc0\xaf"),           // overlong '/'
-                                std::string("\xed\xa0\x80"),       // surrogate U+D800
-                                std::string("\xf4\x90\x80\x80"),   // above U+10FFFF
-                                std::string("\xe2\x82")}) {        // cut short
+  for (const std::string& bad : {std::string("\x80"), std::string("\xff"),
+                                 std::string("\xc0\xaf"),          // overlong '/'
+                                 std::string("\xed\xa0\x80"),      // surrogate U+D800
+                                 std::string("\xf4\x90\x80\x80"),  // above U+10FFFF
+                                 std::string("\xe2\x82")}) {       // cut short
     const Utf8Char c = DecodeUtf8At(bad, 0);
     EXPECT_FALSE(c.valid) << bad;
     EXPECT_EQ(c.size, 1u) << bad;

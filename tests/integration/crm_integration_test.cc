@@ -219,7 +219,9 @@ TEST_F(CrmIntegrationTest, ASalesforceRecordFindsTheSameSopsAsOurNames) {
       sources.insert(s.field() + "<-" + s.crm_field());
     }
     EXPECT_EQ(static_cast<size_t>(actual->field_sources_size()), c.ours.fields().size());
-    if (c.salesforce.fields().count("Status")) EXPECT_TRUE(sources.count("lead_status<-Status"));
+    if (c.salesforce.fields().count("Status")) {
+      EXPECT_TRUE(sources.count("lead_status<-Status"));
+    }
   }
 }
 
