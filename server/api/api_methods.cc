@@ -238,8 +238,9 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   bind.Unary<v1::LookupSopsRequest>(
       Work::kInline, [r, crm, unmatched, metrics](auto& c, auto& q) -> absl::StatusOr<std::string> {
         std::string wire;
-        SOP_RETURN_IF_ERROR(LookupSopsWire(*r, *crm, c, q, &wire, unmatched));
-        if (metrics != nullptr) metrics->LookupAnswered(wire);
+        int matches = 0;
+        SOP_RETURN_IF_ERROR(LookupSopsWire(*r, *crm, c, q, &wire, unmatched, &matches));
+        if (metrics != nullptr) metrics->LookupAnswered(matches);
         return wire;
       });
   bind.Stream<v1::WatchSopsRequest, v1::WatchSopsResponse>(

@@ -3,10 +3,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
 #include "server/api/api_method.h"
-#include "sopsidebar/v1/context_service.pb.h"
 
 namespace sopsidebar {
 
@@ -86,18 +83,7 @@ void ApiMetrics::CallEnded(Transport transport, const google::protobuf::MethodDe
   histogram->Observe(absl::ToDoubleSeconds(latency));
 }
 
-void ApiMetrics::LookupAnswered(absl::string_view response) {
-  using google::protobuf::internal::WireFormatLite;
-  constexpr uint32_t kMatchTag = WireFormatLite::MakeTag(
-      v1::LookupSopsResponse::kMatchesFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-  // Only the top level is read: each match is skipped over by its length.
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(response.data()),
-                                            static_cast<int>(response.size()));
-  uint64_t matches = 0;
-  while (const uint32_t tag = in.ReadTag()) {
-    if (tag == kMatchTag) ++matches;
-    if (!WireFormatLite::SkipField(&in, tag)) break;
-  }
+void ApiMetrics::LookupAnswered(int matches) {
   lookups_->Increment();
   if (matches == 0) {
     unmatched_->Increment();

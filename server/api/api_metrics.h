@@ -41,9 +41,9 @@ class ApiMetrics {
   void CallEnded(Transport transport, const google::protobuf::MethodDescriptor* method,
                  absl::StatusCode code, absl::Duration latency);
 
-  // A lookup answered with `response`, LookupSopsResponse wire bytes: counts
-  // it, its matches, and whether it matched nothing.
-  void LookupAnswered(absl::string_view response);
+  // A lookup answered with `matches` matches: counts it, its matches, and
+  // whether it matched nothing.
+  void LookupAnswered(int matches);
 
   // The latency buckets, in seconds.
   static const std::vector<double>& DurationBuckets();

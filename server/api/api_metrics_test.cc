@@ -2,7 +2,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sopsidebar/v1/context_service.pb.h"
 
 namespace sopsidebar {
 namespace {
@@ -43,18 +42,15 @@ TEST(ApiMetricsTest, APathNoMethodHasIsCountedAsUnknown) {
                         "transport=\"connect\"} 1\n"));
 }
 
-TEST(ApiMetricsTest, CountsLookupsTheirMatchesAndTheUnmatchedFromTheResponseBytes) {
+TEST(ApiMetricsTest, CountsLookupsTheirMatchesAndTheUnmatched) {
   MetricsRegistry registry;
   ApiMetrics metrics(&registry, {});
-  v1::LookupSopsResponse two;
-  two.add_matches()->set_sop("orgs/o/sops/a");
-  two.add_matches();
-  two.add_near_misses();
-  metrics.LookupAnswered(two.SerializeAsString());
-  metrics.LookupAnswered("");
+  metrics.LookupAnswered(2);
+  metrics.LookupAnswered(0);
+  metrics.LookupAnswered(3);
   const std::string text = registry.Render();
-  EXPECT_THAT(text, HasSubstr("sopd_lookups_total 2\n"));
-  EXPECT_THAT(text, HasSubstr("sopd_lookup_matches_total 2\n"));
+  EXPECT_THAT(text, HasSubstr("sopd_lookups_total 3\n"));
+  EXPECT_THAT(text, HasSubstr("sopd_lookup_matches_total 5\n"));
   EXPECT_THAT(text, HasSubstr("sopd_lookups_unmatched_total 1\n"));
 }
 

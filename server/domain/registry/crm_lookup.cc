@@ -8,14 +8,15 @@ namespace sopsidebar {
 
 namespace {
 
-// The registry's lookup, telling `unmatched` when it appended nothing: no
-// match (and no near miss, which are asked for only when debugging).
+// The registry's lookup, setting `matches` and telling `unmatched` when it
+// matched nothing (near-miss debugging and as_of replays aside).
 absl::Status ObservedLookup(const SopRegistry& registry, const Caller& caller,
                             const v1::LookupSopsRequest& request, std::string* out,
-                            UnmatchedLookupSink* unmatched) {
-  const size_t before = out->size();
-  SOP_RETURN_IF_ERROR(registry.LookupSopsWire(caller, request, out));
-  if (unmatched != nullptr && out->size() == before && !request.include_near_misses() &&
+                            UnmatchedLookupSink* unmatched, int* matches) {
+  int count = 0;
+  SOP_RETURN_IF_ERROR(registry.LookupSopsWire(caller, request, out, &count));
+  if (matches != nullptr) *matches = count;
+  if (unmatched != nullptr && count == 0 && !request.include_near_misses() &&
       !request.has_as_of_time()) {
     unmatched->Unmatched(caller.org, request.context());
   }
@@ -26,15 +27,15 @@ absl::Status ObservedLookup(const SopRegistry& registry, const Caller& caller,
 
 absl::Status LookupSopsWire(const SopRegistry& registry, const CrmMaps& maps, const Caller& caller,
                             const v1::LookupSopsRequest& request, std::string* out,
-                            UnmatchedLookupSink* unmatched) {
+                            UnmatchedLookupSink* unmatched, int* matches) {
   if (request.context().crm().empty()) {
-    return ObservedLookup(registry, caller, request, out, unmatched);
+    return ObservedLookup(registry, caller, request, out, unmatched, matches);
   }
   SOP_ASSIGN_OR_RETURN(CrmMaps::Translated mapped,
                        maps.Translate(caller, request.context(), "context"));
   v1::LookupSopsRequest ours = request;
   *ours.mutable_context() = std::move(mapped.context);
-  SOP_RETURN_IF_ERROR(ObservedLookup(registry, caller, ours, out, unmatched));
+  SOP_RETURN_IF_ERROR(ObservedLookup(registry, caller, ours, out, unmatched, matches));
   // A response with only field_sources serialises to exactly their fields.
   v1::LookupSopsResponse sources;
   for (v1::FieldSource& source : mapped.sources) *sources.add_field_sources() = std::move(source);

@@ -31,11 +31,12 @@ class UnmatchedLookupSink {
   virtual void Unmatched(absl::string_view org, const v1::CrmContext& context) = 0;
 };
 
-// SopRegistry::LookupSopsWire of `request`, mapped; appends to `out`. Tells
-// `unmatched` (when not null) of a lookup that matched nothing.
+// SopRegistry::LookupSopsWire of `request`, mapped; appends to `out` and
+// sets `matches` (when not null) to the number of matches. Tells `unmatched`
+// (when not null) of a lookup that matched nothing.
 absl::Status LookupSopsWire(const SopRegistry& registry, const CrmMaps& maps, const Caller& caller,
                             const v1::LookupSopsRequest& request, std::string* out,
-                            UnmatchedLookupSink* unmatched = nullptr);
+                            UnmatchedLookupSink* unmatched = nullptr, int* matches = nullptr);
 
 // LookupWatchHub::Watch of `request`, mapped.
 absl::StatusOr<std::unique_ptr<MessageSubscription>> WatchSops(LookupWatchHub& watches,

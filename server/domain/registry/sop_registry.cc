@@ -711,10 +711,10 @@ absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
   return response;
 }
 
-absl::Status SopRegistry::LookupSopsWire(const Caller& caller,
-                                         const v1::LookupSopsRequest& request,
-                                         std::string* out) const {
+absl::Status SopRegistry::LookupSopsWire(const Caller& caller, const v1::LookupSopsRequest& request,
+                                         std::string* out, int* matches) const {
   SOP_ASSIGN_OR_RETURN(const ResolvedLookup lookup, ResolveLookup(caller, request));
+  if (matches != nullptr) *matches = static_cast<int>(lookup.matches.size());
   for (const SopMatchResult& result : lookup.matches) {
     AppendExplainedMatch(v1::LookupSopsResponse::kMatchesFieldNumber, result, request.context(),
                          lookup.now, WireParts(*result.sop), out);

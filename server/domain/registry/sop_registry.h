@@ -172,9 +172,10 @@ class SopRegistry {
   // building the message (the lookup hot path): the bytes of serialising
   // LookupSops(caller, request), given that the context's values serialise
   // the same way twice. On an error (the same as LookupSops') `out` is
-  // unchanged.
+  // unchanged. `matches`, when not null, is set to the number of matches
+  // appended.
   absl::Status LookupSopsWire(const Caller& caller, const v1::LookupSopsRequest& request,
-                              std::string* out) const;
+                              std::string* out, int* matches = nullptr) const;
 
   // Sets the function called after every change of the published catalog
   // after start: a publish, a delete or undelete of a published SOP, a

@@ -1129,8 +1129,10 @@ void ExpectWireIsTheResponse(const SopRegistry& registry, const Caller& caller,
   auto response = registry.LookupSops(caller, request);
   ASSERT_TRUE(response.ok()) << response.status();
   std::string wire = "kept";
-  ASSERT_TRUE(registry.LookupSopsWire(caller, request, &wire).ok());
+  int matches = -1;
+  ASSERT_TRUE(registry.LookupSopsWire(caller, request, &wire, &matches).ok());
   EXPECT_EQ(wire, "kept" + response->SerializeAsString());
+  EXPECT_EQ(matches, response->matches_size());
 }
 
 TEST_F(SopRegistryTest, LookupWireIsTheSerialisedResponse) {
