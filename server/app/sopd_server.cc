@@ -176,24 +176,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   times.total = absl::Now() - start;
   server->AddServerMetrics();
   server->started_ = true;
-  // gRPC health says what /readyz says: a store that stops taking writes
-  // turns both away, and back once it takes them again.
-  SopdServer* const self = server.get();
-  server->readiness_watch_ = std::thread([self] {
-    bool serving = true;
-    while (!self->stop_readiness_watch_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
-      const bool ready = self->Readiness().ok();
-      if (ready != serving) self->grpc_->SetServing(ready);
-      serving = ready;
-    }
-  });
   return server;
-}
-
-void SopdServer::StopReadinessWatch() {
-  if (!readiness_watch_.joinable()) return;
-  if (!stop_readiness_watch_.HasBeenNotified()) stop_readiness_watch_.Notify();
-  readiness_watch_.join();
 }
 
 void SopdServer::AddServerMetrics() {
@@ -248,7 +231,6 @@ std::string SopdServer::WritePathNote() const {
 std::string SopdServer::MetricsText() const { return metrics_->Render(); }
 
 SopdServer::~SopdServer() {
-  StopReadinessWatch();
   // Open watches end first, so that the servers need not wait for them; the
   // servers next: no call may reach a destroyed registry or store. The
   // dispatcher then runs what is still queued.
@@ -279,7 +261,6 @@ const char* SopdServer::transport() const {
 
 void SopdServer::Shutdown(absl::Duration grace) {
   if (draining_.exchange(true)) return;
-  StopReadinessWatch();
   const absl::Time deadline = absl::Now() + grace;
   // New calls are refused first, so that a watcher told to reconnect
   // cannot open its next watch here.

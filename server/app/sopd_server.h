@@ -8,10 +8,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "server/api/dispatcher.h"
 #include "server/app/sop_import.h"
@@ -172,7 +170,6 @@ class SopdServer {
   SopdServer() = default;
   // Build info, uptime, start-up phases and the store's figures.
   void AddServerMetrics();
-  void StopReadinessWatch();
 
   Options options_;
   // Declared first: the gateway serving it, and the API counting into it,
@@ -180,9 +177,6 @@ class SopdServer {
   std::unique_ptr<MetricsRegistry> metrics_;
   absl::Time start_time_;
   std::atomic<bool> started_{false};
-  // Tells gRPC health what Readiness says, every second, until Shutdown.
-  absl::Notification stop_readiness_watch_;
-  std::thread readiness_watch_;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<CrmMaps> crm_;

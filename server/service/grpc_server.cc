@@ -124,11 +124,6 @@ class GrpcServer::Impl {
 
   void Wait() { server_->Wait(); }
 
-  void SetServingUnlessDraining(bool serving) {
-    absl::MutexLock lock(&mu_);
-    if (!draining_) SetServing(serving);
-  }
-
  private:
   void SetServing(bool serving) {
     grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
@@ -170,8 +165,6 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
 }
 
 int GrpcServer::port() const { return impl_->port(); }
-
-void GrpcServer::SetServing(bool serving) { impl_->SetServingUnlessDraining(serving); }
 
 void GrpcServer::StartDrain() { impl_->StartDrain(); }
 

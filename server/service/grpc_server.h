@@ -48,10 +48,6 @@ class GrpcServer {
   // The bound port.
   int port() const;
 
-  // Marks every service SERVING or NOT_SERVING on the health service (what
-  // sopd's readiness says, as /readyz does). Ignored once draining has begun.
-  void SetServing(bool serving);
-
   // Starts draining: marks the services NOT_SERVING (health checks and
   // their watchers see it) and refuses every call that arrives from now on
   // with UNAVAILABLE, while calls in flight go on. Returns at once.
