@@ -33,6 +33,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sopsidebar {
@@ -548,6 +549,79 @@ std::string DescribeSyntaxError(absl::string_view file, absl::string_view conten
   return what;
 }
 
+// Records where each document of a YAML stream starts and where its root
+// node is.
+class DocumentMarks final : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;
+    YAML::Mark root;
+  };
+
+  const std::vector<Document>& documents() const { return documents_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    documents_.push_back({mark, YAML::Mark::null_mark()});
+    awaiting_root_ = true;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (!awaiting_root_) return;
+    documents_.back().root = mark;
+    awaiting_root_ = false;
+  }
+
+  std::vector<Document> documents_;
+  bool awaiting_root_ = false;
+};
+
+// The documents of `contents`, up to the first two: a SOP file holds one.
+// Unlike YAML::LoadAll, this ends on every input. yaml-cpp 0.7 takes no token
+// for a "," outside any flow collection ("{},"), and its parser then reports
+// an empty document at that place again and again, so LoadAll never returns
+// (jbeder/yaml-cpp#1040, fixed after 0.7); here a document that starts where
+// the one before it did is a syntax error at that place.
+// Throws YAML::Exception on a syntax error.
+std::vector<DocumentMarks::Document> FirstDocuments(const std::string& contents) {
+  std::istringstream in(contents);
+  YAML::Parser parser(in);
+  DocumentMarks marks;
+  // A third document tells a second one from the first of a stuck parser's.
+  while (marks.documents().size() < 3 && parser.HandleNextDocument(marks)) {
+    const std::vector<DocumentMarks::Document>& docs = marks.documents();
+    if (docs.size() >= 2 && docs[docs.size() - 1].start.pos == docs[docs.size() - 2].start.pos) {
+      const YAML::Mark at = docs.back().start;
+      const absl::string_view rest = absl::string_view(contents).substr(at.pos);
+      throw YAML::ParserException(
+          at, absl::StrCat("unexpected ", error::QuoteInput(rest.substr(0, 1)),
+                           rest.empty() || rest.front() != ','
+                               ? ""
+                               : " outside a flow list [...] or mapping {...}"));
+    }
+  }
+  std::vector<DocumentMarks::Document> documents = marks.documents();
+  if (documents.size() > 2) documents.resize(2);
+  return documents;
+}
+
 // A parsed and validated SOP file and the warnings about it.
 struct ParsedSopFile {
   v1::Sop sop;
@@ -556,24 +630,26 @@ struct ParsedSopFile {
 
 absl::StatusOr<ParsedSopFile> ParseAndCheck(absl::string_view path_for_errors,
                                             absl::string_view contents) {
-  std::vector<YAML::Node> documents;
+  const std::string text(contents);
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(contents));
+    const std::vector<DocumentMarks::Document> documents = FirstDocuments(text);
+    if (documents.size() > 1) {
+      return absl::InvalidArgumentError(Located(path_for_errors, documents[1].root.line + 1,
+                                                "one SOP per file; found a second document"));
+    }
+    if (!documents.empty()) root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(DescribeSyntaxError(path_for_errors, contents, e));
   }
-  if (documents.empty() || documents[0].IsNull()) {
+  if (root.IsNull()) {
     return absl::InvalidArgumentError(absl::StrCat(path_for_errors, ": the file holds no SOP"));
-  }
-  if (documents.size() > 1) {
-    return absl::InvalidArgumentError(Located(path_for_errors, LineOf(documents[1]),
-                                              "one SOP per file; found a second document"));
   }
 
   ParsedSopFile parsed;
   YamlToJson converter;
   std::vector<Finding> problems;
-  if (converter.Convert(documents[0], parsed.sop.GetDescriptor())) {
+  if (converter.Convert(root, parsed.sop.GetDescriptor())) {
     problems = converter.problems();
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;

@@ -370,6 +370,30 @@ TEST(ParseSopFileTest, SecondDocumentIsRejected) {
   EXPECT_EQ(sop.status().message(), "s.yaml:4: one SOP per file; found a second document");
 }
 
+// yaml-cpp 0.7's YAML::LoadAll never returns on these (jbeder/yaml-cpp#1040);
+// the first is the shape of a JSON SOP file with a stray comma after it.
+TEST(ParseSopFileTest, StrayCommaAfterTheDocumentIsASyntaxErrorNotAHang) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.json", "{\"title\": \"T\", \"owner\": \"O\"},\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      sop.status().message(),
+      "s.json:1:29: YAML syntax: unexpected \",\" outside a flow list [...] or mapping {...}");
+}
+
+TEST(ParseSopFileTest, StrayCommaAloneIsASyntaxErrorNotAHang) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "# a comment\n,\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sop.status().message(),
+            "s.yaml:2:1: YAML syntax: unexpected \",\" outside a flow list [...] or mapping {...}");
+}
+
+TEST(ParseSopFileTest, SecondEmptyDocumentIsRejected) {
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "title: T\nowner: O\n---\n");
+  EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(sop.status().message()),
+              HasSubstr("one SOP per file; found a second document"));
+}
+
 TEST(ParseSopFileTest, TopLevelListIsRejected) {
   absl::StatusOr<v1::Sop> sop = ParseSopFile("s.yaml", "- title: T\n");
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
