@@ -127,8 +127,9 @@ def cmake_targets(directory, text):
                 elif section == "SOURCES":
                     sources.append(arg)
         elif command == "sopsidebar_fuzzer":
-            # sopsidebar_fuzzer(NAME ...) builds NAME.cc (tests/fuzz).
-            name, kind, sources = args[0], "fuzzer", [args[0] + ".cc"]
+            # sopsidebar_fuzzer(NAME ...) builds NAME.cc and quiet_protobuf_logs.cc
+            # (tests/fuzz).
+            name, kind, sources = args[0], "fuzzer", [args[0] + ".cc", "quiet_protobuf_logs.cc"]
         elif command == "add_test" and args[:1] == ["NAME"] and len(args) > 1:
             if "${" in args[1]:
                 continue  # a function's body, e.g. sopsidebar_fuzzer()'s tests

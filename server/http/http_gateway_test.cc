@@ -5,6 +5,7 @@
 #include "server/http/http_gateway.h"
 
 #include <dirent.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -246,9 +247,10 @@ struct Reply {
 
 class Client {
  public:
-  // Connected to 127.0.0.1:port, over TLS when `tls` is set; reads time out
-  // after `timeout_ms`.
-  explicit Client(int port, SSL_CTX* tls = nullptr, int timeout_ms = 10000) {
+  // Connected to `host` (default 127.0.0.1) at `port`, over TLS when `tls`
+  // is set; reads time out after `timeout_ms`.
+  explicit Client(int port, SSL_CTX* tls = nullptr, int timeout_ms = 10000,
+                  in_addr host = {htonl(INADDR_LOOPBACK)}) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -257,7 +259,7 @@ class Client {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_addr = host;
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     if (connected_ && tls != nullptr) {
       ssl_ = SSL_new(tls);
@@ -1144,6 +1146,43 @@ TEST_F(HttpGatewayStaticFilesTest, DemoTokensAreServedNoStoreOnLoopbackOnly) {
   absl::StatusOr<std::unique_ptr<HttpGateway>> refused =
       HttpGateway::Start(any, &methods_, Dispatch());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// --- Metrics --------------------------------------------------------------------
+
+// An IPv4 address of this machine's other than loopback, if it has one.
+std::optional<in_addr> NonLoopbackIpv4() {
+  ifaddrs* all = nullptr;
+  if (getifaddrs(&all) != 0) return std::nullopt;
+  std::optional<in_addr> found;
+  for (const ifaddrs* a = all; a != nullptr && !found; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const in_addr address = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
+    if ((ntohl(address.s_addr) >> 24) != 127) found = address;
+  }
+  freeifaddrs(all);
+  return found;
+}
+
+TEST_F(HttpGatewayTest, MetricsAreServedToLoopbackPeersOnlyUnlessAnyPeerIsAllowed) {
+  const std::optional<in_addr> remote = NonLoopbackIpv4();
+  if (!remote) GTEST_SKIP() << "this machine has no IPv4 address but loopback";
+  options_.listen_address = "0.0.0.0:0";
+  options_.insecure_listen_any = true;
+  options_.metrics = [] { return std::string("sopd_up 1\n"); };
+  StartGateway();
+  EXPECT_EQ(Call(Get("/metrics")).body, "sopd_up 1\n");
+  Client from_remote(port(), nullptr, 10000, *remote);
+  Reply refused = from_remote.Call(Get("/metrics"));
+  EXPECT_EQ(refused.head.status, 403);
+  EXPECT_EQ(refused.body, "metrics are served to loopback only\n");
+
+  options_.metrics_from_any_peer = true;
+  StartGateway();
+  Client allowed(port(), nullptr, 10000, *remote);
+  Reply served = allowed.Call(Get("/metrics"));
+  EXPECT_EQ(served.head.status, 200);
+  EXPECT_EQ(served.body, "sopd_up 1\n");
 }
 
 // --- Listening ------------------------------------------------------------------

@@ -10,6 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/grpcpp.h"
+// CallbackUnaryHandler and CallbackServerStreamingHandler, which grpcpp.h
+// only declares.
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "server/api/api_methods.h"
 #include "server/service/call_runner.h"
 

@@ -24,7 +24,6 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
-#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/field_comparator.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -151,13 +150,6 @@ void CheckRoundTrip(const Message& message) {
 
 }  // namespace
 }  // namespace sopsidebar
-
-// Protobuf logs every string field with invalid UTF-8 it parses; the
-// fuzzer sends many, and the lines would drown its own output.
-extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::vector<const google::protobuf::Message*>* const kTypes =

@@ -19,7 +19,6 @@
 #include "common/auth/caller.h"
 #include "common/model/roles.h"
 #include "common/model/validation.h"
-#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/common/clock.h"
 #include "server/domain/crm/crm_maps.h"
@@ -108,13 +107,6 @@ void CheckContext(FuzzedDataProvider& input) {
 
 }  // namespace
 }  // namespace sopsidebar
-
-// Protobuf logs every string field with invalid UTF-8 it parses; the
-// fuzzer sends many, and the lines would drown its own output.
-extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider input(data, size);

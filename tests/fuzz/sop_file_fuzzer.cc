@@ -14,7 +14,6 @@
 #include "absl/strings/string_view.h"
 #include "common/model/validation.h"
 #include "common/sopfile/sop_file.h"
-#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -61,13 +60,6 @@ void CheckOneFile(absl::string_view contents) {
 
 }  // namespace
 }  // namespace sopsidebar
-
-// Protobuf logs every string field with invalid UTF-8 it parses; the
-// fuzzer sends many, and the lines would drown its own output.
-extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view contents(reinterpret_cast<const char*>(data), size);
