@@ -535,7 +535,7 @@ bool ShouldColor(bool stdout_is_terminal, const char* no_color) {
 }
 
 std::string FormatSopDiff(const v1::SopDiff& diff, bool color) {
-  constexpr absl::string_view kRed = "\x1b[31m", kGreen = "\x1b[32m", kBold = "\x1b[1m",
+  static constexpr absl::string_view kRed = "\x1b[31m", kGreen = "\x1b[32m", kBold = "\x1b[1m",
                               kReset = "\x1b[0m";
   // A line of `prefix` and `body` (escaped), in `colour` when colouring.
   const auto line = [color](absl::string_view colour, absl::string_view prefix,
