@@ -154,9 +154,11 @@ void Dispatcher::CallEnded(const CallRecord& call, const absl::Status& status) {
           : std::string(call.path.substr(0, std::min(call.path.size(), kMaxPath)));
   const std::string latency_ms = absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency));
   const std::string dropped_text = absl::StrCat(dropped);
+  // Every value the fields view outlives them: no temporaries below.
+  const std::string code = absl::StatusCodeToString(status.code());
   const LogField fields[] = {{"transport", TransportName(call.transport)},
                              {"method", path},
-                             {"code", absl::StatusCodeToString(status.code())},
+                             {"code", code},
                              {"latency_ms", latency_ms},
                              {"caller", call.token_name},
                              {"user", call.user_id},
