@@ -306,6 +306,8 @@ struct Findings {
   int64_t partial = 0;
   int64_t duplicated = 0;
   int64_t sops = 0;
+  // Acknowledged writes in the expected-state file, all rounds so far (a
+  // create re-sent after a kill counts once more).
   int64_t acked = 0;
   int64_t unknown = 0;
   int64_t creates_resent = 0;
@@ -636,7 +638,7 @@ int Run(const Config& config) {
     for (const std::string& p : problems) std::printf("  %s\n", p.c_str());
     std::printf(
         "round %d: killed_by_sigkill=%s acked_this_round=%lld writes_per_s=%.0f restart_s=%.2f "
-        "sops=%lld acked_total=%lld in_flight=%lld creates_resent=%lld lost=%lld partial=%lld "
+        "sops=%lld acked_checked=%lld in_flight=%lld creates_resent=%lld lost=%lld partial=%lld "
         "duplicated=%lld "
         "audit=%s (%lld events)\n",
         round, killed_by_signal ? "yes" : "no", static_cast<long long>(acked.load()),
