@@ -223,16 +223,18 @@ void CallRunner::Finish(const grpc::CallbackServerContext& ctx, grpc::ServerUnar
   dispatcher_->CallEnded(
       {Transport::kGrpc, method.descriptor, {}, peer, token_name, user_id, start},
       response.ok() ? absl::OkStatus() : response.status());
+  // reactor->Finish comes last: once it is called, the caller may have its
+  // answer and the server, this runner included, may be destroyed.
   if (!response.ok()) {
     dispatcher_->LogIfRejected(method.descriptor->name(), ctx.peer(), response.status());
-    reactor->Finish(ToGrpcStatus(response.status()));
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    reactor->Finish(ToGrpcStatus(response.status()));
     return;
   }
   grpc::ByteBuffer buffer = ToByteBuffer(*response);
   response_bytes->Swap(&buffer);
-  reactor->Finish(grpc::Status::OK);
   in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+  reactor->Finish(grpc::Status::OK);
 }
 
 bool CallRunner::WaitForCallsInFlight(absl::Time deadline) const {

@@ -41,8 +41,8 @@ class CallRunner {
   // admitted run to their end: the server is draining. Not undone.
   void StopAdmitting() { admitting_.store(false, std::memory_order_relaxed); }
 
-  // Waits until no unary call is in flight (every one served has been
-  // answered) or `deadline` passes; true when none is.
+  // Waits until no unary call is in flight (every one admitted has handed
+  // its answer to gRPC) or `deadline` passes; true when none is.
   bool WaitForCallsInFlight(absl::Time deadline) const;
 
   // Serves one call of a unary `method`. Returns the reactor to hand back
