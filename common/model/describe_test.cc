@@ -14,14 +14,14 @@ v1::Condition ConditionFrom(const std::string& text) {
 
 TEST(DescribeConditionTest, KeepsTextAsWrittenForTheCallerToEscape) {
   EXPECT_EQ(DescribeCondition(ConditionFrom(R"pb(field: "lead_status"
-                                                  equals { string_value: "a\nb" })pb")),
+                                                 equals { string_value: "a\nb" })pb")),
             "lead_status = \"a\nb\"");
-  EXPECT_EQ(DescribeCondition(ConditionFrom(R"pb(field: "lead_score" range { min: 75 })pb")),
+  EXPECT_EQ(DescribeCondition(ConditionFrom(R"pb(field: "lead_score"
+                                                 range { min: 75 })pb")),
             "lead_score >= 75");
-  EXPECT_EQ(DescribeCondition(ConditionFrom(R"pb(field: "title"
-                                                  prefix: "VP"
-                                                  case_insensitive: true)pb")),
-            "title starts with \"VP\" (any case)");
+  EXPECT_EQ(
+      DescribeCondition(ConditionFrom(R"pb(field: "title" prefix: "VP" case_insensitive: true)pb")),
+      "title starts with \"VP\" (any case)");
 }
 
 TEST(HumanDurationTest, ShowsTheTwoLargestUnits) {
