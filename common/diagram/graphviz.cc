@@ -164,7 +164,8 @@ absl::StatusOr<std::string> RenderWithGraphviz(absl::string_view dot_text, Graph
     if (to_child.open()) fds.push_back({to_child.get(), POLLOUT, 0});
     if (from_child.open()) fds.push_back({from_child.get(), POLLIN, 0});
     if (child_err_from.open()) fds.push_back({child_err_from.get(), POLLIN, 0});
-    const int wait_ms = static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1000));
+    const int wait_ms =
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1000));
     if (poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) {
       kill(pid, SIGKILL);
       WaitFor(pid);

@@ -19,11 +19,11 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 // Runs `dot`; skips the test when Graphviz is not installed.
-#define ASSIGN_OR_SKIP_WITHOUT_DOT(lhs, call)                                                 \
-  absl::StatusOr<std::string> lhs = (call);                                                   \
-  if (lhs.status().code() == absl::StatusCode::kFailedPrecondition) {                         \
+#define ASSIGN_OR_SKIP_WITHOUT_DOT(lhs, call)                                             \
+  absl::StatusOr<std::string> lhs = (call);                                               \
+  if (lhs.status().code() == absl::StatusCode::kFailedPrecondition) {                     \
     GTEST_SKIP() << "Graphviz's dot is not installed (scripts/setup installs graphviz): " \
-                 << lhs.status();                                                             \
+                 << lhs.status();                                                         \
   }
 
 // A graph of `nodes` nodes in a chain: its SVG is larger than a pipe's
@@ -55,7 +55,8 @@ TEST(GraphvizTest, LargeInputAndOutputDoNotDeadlockThePipes) {
 TEST(GraphvizTest, SyntaxErrorIsInternalQuotingDot) {
   ASSIGN_OR_SKIP_WITHOUT_DOT(svg, RenderWithGraphviz("digraph { a -> ", GraphvizOutput::kSvg));
   EXPECT_EQ(svg.status().code(), absl::StatusCode::kInternal);
-  EXPECT_THAT(std::string(svg.status().message()), StartsWith("Graphviz's dot failed: exit status 1: "));
+  EXPECT_THAT(std::string(svg.status().message()),
+              StartsWith("Graphviz's dot failed: exit status 1: "));
   EXPECT_THAT(std::string(svg.status().message()), HasSubstr("syntax error"));
   EXPECT_EQ(error::ReasonOf(svg.status()), "GRAPHVIZ_FAILED");
 }
@@ -102,7 +103,8 @@ TEST(GraphvizTest, ProgramExitingBeforeReadingItsInputIsAnErrorNotASignal) {
   const absl::StatusOr<std::string> svg =
       RenderWithGraphviz(Chain(20000), GraphvizOutput::kSvg, options);
   EXPECT_EQ(svg.status().code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(svg.status().message(), "Graphviz's " + options.program + " failed: exit status 3: gone");
+  EXPECT_EQ(svg.status().message(),
+            "Graphviz's " + options.program + " failed: exit status 3: gone");
 }
 
 }  // namespace

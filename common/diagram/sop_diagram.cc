@@ -24,7 +24,7 @@ enum class Shape { kTerminal, kDecision, kStep, kTouch, kDisqualify };
 enum class EdgeStyle { kFlow, kHandoff, kBranch };
 
 struct Node {
-  std::string id;                  // generated, never user text
+  std::string id;  // generated, never user text
   Shape shape = Shape::kStep;
   std::vector<std::string> lines;  // cleaned (CleanText), not yet escaped
   std::optional<int> lane;         // the role whose lane holds it; none: outside
@@ -114,8 +114,7 @@ std::vector<std::string> StatusChange(const v1::Step& step) {
   std::vector<std::string> lines;
   for (const v1::FieldUpdate& update : step.required_updates()) {
     if (!update.has_value()) continue;
-    lines.push_back(
-        CleanText(absl::StrCat(update.field(), " → ", DescribeValue(update.value()))));
+    lines.push_back(CleanText(absl::StrCat(update.field(), " → ", DescribeValue(update.value()))));
   }
   return lines;
 }
@@ -140,10 +139,9 @@ std::vector<const v1::Step*> StepsInOrder(const v1::Sop& sop) {
 std::vector<const v1::CadenceTouch*> TouchesInOrder(const v1::Sop& sop) {
   std::vector<const v1::CadenceTouch*> touches;
   for (const v1::CadenceTouch& touch : sop.cadence()) touches.push_back(&touch);
-  std::stable_sort(touches.begin(), touches.end(),
-                   [](const v1::CadenceTouch* a, const v1::CadenceTouch* b) {
-                     return a->day() < b->day();
-                   });
+  std::stable_sort(
+      touches.begin(), touches.end(),
+      [](const v1::CadenceTouch* a, const v1::CadenceTouch* b) { return a->day() < b->day(); });
   return touches;
 }
 
@@ -240,8 +238,8 @@ class GraphBuilder {
     const std::string gate = absl::StrCat("gate", position);
     std::vector<std::string> conditions;
     for (const v1::Condition& condition : step.conditions()) {
-      conditions.push_back(CleanText(absl::StrCat(conditions.empty() ? "" : "and ",
-                                                  DescribeCondition(condition))));
+      conditions.push_back(
+          CleanText(absl::StrCat(conditions.empty() ? "" : "and ", DescribeCondition(condition))));
     }
     conditions.back().push_back('?');
     AddNode({gate, Shape::kDecision, std::move(conditions), lane});
@@ -354,7 +352,8 @@ std::string MermaidEdge(const Edge& edge) {
   const char* arrow = edge.style == EdgeStyle::kHandoff  ? "==>"
                       : edge.style == EdgeStyle::kBranch ? "-.->"
                                                          : "-->";
-  const std::string label = edge.label.empty() ? "" : absl::StrCat("|", MermaidText(edge.label), "|");
+  const std::string label =
+      edge.label.empty() ? "" : absl::StrCat("|", MermaidText(edge.label), "|");
   return absl::StrCat(edge.from, " ", arrow, label, " ", edge.to);
 }
 

@@ -190,11 +190,7 @@ constexpr char kCadence[] = R"pb(
   steps { ordinal: 1 title: "Qualify" responsible_role: SDR }
   steps { ordinal: 2 title: "Call" responsible_role: AE }
   steps { ordinal: 3 title: "Note" }
-  cadence {
-    day: 2
-    channel: EMAIL
-    action: "Send the recap"
-  }
+  cadence { day: 2 channel: EMAIL action: "Send the recap" }
   cadence {
     day: 1
     within { seconds: 300 }
@@ -219,9 +215,10 @@ TEST(SopDiagramTest, CadenceTouchesAreInTheLaneOfTheLastStepWithARole) {
 }
 
 TEST(SopDiagramTest, CadenceTouchesAreInTheSdrLaneWhenNoStepNamesARole) {
-  const std::string text = Mermaid(SopFrom(R"pb(steps { ordinal: 1 title: "A" }
-                                                cadence { day: 1 channel: CALL action: "Call" })pb"),
-                                   DiagramKind::kSwimlane);
+  const std::string text =
+      Mermaid(SopFrom(R"pb(steps { ordinal: 1 title: "A" }
+                           cadence { day: 1 channel: CALL action: "Call" })pb"),
+              DiagramKind::kSwimlane);
   EXPECT_THAT(text, HasSubstr("  subgraph lane_sdr [\"SDR\"]\n    touch1("));
 }
 
@@ -232,9 +229,17 @@ constexpr char kCodes[] = R"pb(
 
 TEST(SopDiagramTest, DisqualificationBranchesOffTheStepsRecordingACode) {
   const std::string text = Mermaid(SopFrom(absl::StrCat(kCodes, R"pb(
-    steps { ordinal: 1 title: "Reject" required_updates { field: "disqualification_code" } }
+    steps {
+      ordinal: 1
+      title: "Reject"
+      required_updates { field: "disqualification_code" }
+    }
     steps { ordinal: 2 title: "Accept" }
-    steps { ordinal: 3 title: "Drop" required_updates { field: "disqualification_code" } })pb")));
+    steps {
+      ordinal: 3
+      title: "Drop"
+      required_updates { field: "disqualification_code" }
+    })pb")));
   EXPECT_THAT(text, HasSubstr("  disqualify{{\"Disqualify with one code:<br/>D-TooSmall: Too "
                               "small<br/>D-Budget: No budget\"}}\n"));
   EXPECT_THAT(text, HasSubstr("  step1 -.->|\"disqualify\"| disqualify\n"));
@@ -288,17 +293,16 @@ TEST(SopDiagramTest, EveryMermaidLineIsOneOfTheGeneratedFormsWhateverTheText) {
   const std::string text = R"((?:[^"<>&|`#\n]|<br/>|#[a-z0-9]+;)*)";
   const std::string quoted = absl::StrCat("\"", text, "\"");
   const std::regex line(absl::StrCat(
-      "flowchart TD|",
-      "  (  )?[a-z0-9_]+(\\(\\[", quoted, "\\]\\)|\\{\\{", quoted, "\\}\\}|\\[", quoted,
-      "\\]|\\{", quoted, "\\}|\\(", quoted, "\\))|",
-      "  subgraph lane_[a-z0-9_]+ \\[", quoted, "\\]|  end|",
-      "  [a-z0-9_]+ (-->|==>|-\\.->)(\\|", quoted, "\\|)? [a-z0-9_]+"));
+      "flowchart TD|", "  (  )?[a-z0-9_]+(\\(\\[", quoted, "\\]\\)|\\{\\{", quoted, "\\}\\}|\\[",
+      quoted, "\\]|\\{", quoted, "\\}|\\(", quoted, "\\))|", "  subgraph lane_[a-z0-9_]+ \\[",
+      quoted, "\\]|  end|", "  [a-z0-9_]+ (-->|==>|-\\.->)(\\|", quoted, "\\|)? [a-z0-9_]+"));
   for (DiagramKind kind : {DiagramKind::kFlowchart, DiagramKind::kSwimlane}) {
     const std::string mermaid = Mermaid(SopFrom(kHostile), kind);
     for (absl::string_view l : absl::StrSplit(mermaid, '\n', absl::SkipEmpty())) {
       EXPECT_TRUE(std::regex_match(std::string(l), line)) << l;
     }
-    EXPECT_THAT(mermaid, HasSubstr("Say #quot;hi#quot; then #lt;script#gt;alert(1)#lt;/script#gt;"));
+    EXPECT_THAT(mermaid,
+                HasSubstr("Say #quot;hi#quot; then #lt;script#gt;alert(1)#lt;/script#gt;"));
     EXPECT_THAT(mermaid, HasSubstr("#quot;]; evil [ label=#quot;x"));
     EXPECT_THAT(mermaid, HasSubstr("--#gt; x %% comment subgraph end"));
     EXPECT_THAT(mermaid, HasSubstr("#96;md#96; **x** #amp;lt;"));
