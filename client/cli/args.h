@@ -134,9 +134,10 @@ struct Invocation {
   v1::SearchSopsRequest search;         // search
   std::string name;                     // get, history, publish, check, delete,
                                         // undelete, token revoke, rolemap get,
-                                        // fieldmap get and set, comment resolve
+                                        // fieldmap get and set, comment resolve,
+                                        // diagram of an SOP in sopd
   v1::ListSopsRequest list;             // list
-  std::string apply_path;               // apply, validate
+  std::string apply_path;               // apply, validate, diagram of a file
   bool publish = false;                 // apply --publish
   std::string emergency_reason;         // apply --publish --emergency --reason
   bool dry_run = false;                 // apply --dry-run

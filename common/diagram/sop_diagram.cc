@@ -1,6 +1,7 @@
 #include "common/diagram/sop_diagram.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
 #include "common/model/describe.h"
@@ -293,42 +295,28 @@ class GraphBuilder {
   std::vector<Exit> pending_;
 };
 
+// `lines` with each character of `escapes` replaced, joined by `line_break`,
+// in double quotes.
+std::string Quoted(const std::vector<std::string>& lines,
+                   std::initializer_list<std::pair<absl::string_view, absl::string_view>> escapes,
+                   absl::string_view line_break) {
+  std::vector<std::string> escaped;
+  for (const std::string& line : lines) escaped.push_back(absl::StrReplaceAll(line, escapes));
+  return absl::StrCat("\"", absl::StrJoin(escaped, line_break), "\"");
+}
+
 // Mermaid: every text quoted, with the characters Mermaid would act on even
 // inside quotes written as its entity codes.
 std::string MermaidText(const std::vector<std::string>& lines) {
-  std::vector<std::string> escaped;
-  for (const std::string& line : lines) {
-    std::string out;
-    for (char c : line) {
-      switch (c) {
-        case '"':
-          out += "#quot;";
-          break;
-        case '#':
-          out += "#35;";
-          break;
-        case '&':
-          out += "#amp;";
-          break;
-        case '<':
-          out += "#lt;";
-          break;
-        case '>':
-          out += "#gt;";
-          break;
-        case '|':
-          out += "#124;";
-          break;
-        case '`':
-          out += "#96;";
-          break;
-        default:
-          out.push_back(c);
-      }
-    }
-    escaped.push_back(std::move(out));
-  }
-  return absl::StrCat("\"", absl::StrJoin(escaped, "<br/>"), "\"");
+  return Quoted(lines,
+                {{"\"", "#quot;"},
+                 {"#", "#35;"},
+                 {"&", "#amp;"},
+                 {"<", "#lt;"},
+                 {">", "#gt;"},
+                 {"|", "#124;"},
+                 {"`", "#96;"}},
+                "<br/>");
 }
 
 std::string MermaidNode(const Node& node) {
@@ -381,27 +369,7 @@ std::string WriteMermaid(const Graph& graph) {
 // DOT: every text a quoted string; `&` is written as an entity because
 // Graphviz reads entities in labels ("&lt;" would show as "<").
 std::string DotText(const std::vector<std::string>& lines) {
-  std::vector<std::string> escaped;
-  for (const std::string& line : lines) {
-    std::string out;
-    for (char c : line) {
-      switch (c) {
-        case '\\':
-          out += "\\\\";
-          break;
-        case '"':
-          out += "\\\"";
-          break;
-        case '&':
-          out += "&amp;";
-          break;
-        default:
-          out.push_back(c);
-      }
-    }
-    escaped.push_back(std::move(out));
-  }
-  return absl::StrCat("\"", absl::StrJoin(escaped, "\\n"), "\"");
+  return Quoted(lines, {{"\\", "\\\\"}, {"\"", "\\\""}, {"&", "&amp;"}}, "\\n");
 }
 
 std::string DotNode(const Node& node) {
