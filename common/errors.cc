@@ -432,4 +432,16 @@ absl::Status TargetNotEmpty(absl::string_view what, absl::string_view path) {
                                  "checked) and run again"));
 }
 
+absl::Status GraphvizMissing(absl::string_view tool) {
+  return StateError("GRAPHVIZ_MISSING", tool, "not found on PATH",
+                    absl::StrCat("Graphviz's ", tool,
+                                 " was not found on PATH: install graphviz (apt-get install "
+                                 "graphviz) to render SVG or PNG, or ask for mermaid or dot text"));
+}
+
+absl::Status GraphvizFailed(absl::string_view tool, absl::string_view detail) {
+  return WithInfo(absl::InternalError(absl::StrCat("Graphviz's ", tool, " failed: ", detail)),
+                  "GRAPHVIZ_FAILED");
+}
+
 }  // namespace sopsidebar::error

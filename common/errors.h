@@ -248,6 +248,15 @@ absl::Status BackupFileCorrupt(absl::string_view path, absl::string_view detail)
 // what to do. Reason TARGET_NOT_EMPTY.
 absl::Status TargetNotEmpty(absl::string_view what, absl::string_view path);
 
+// FAILED_PRECONDITION "Graphviz's <tool> was not found on PATH: install
+// graphviz (apt-get install graphviz) to render SVG or PNG, or ask for
+// mermaid or dot text", reason GRAPHVIZ_MISSING, subject `tool`.
+absl::Status GraphvizMissing(absl::string_view tool);
+// INTERNAL "Graphviz's <tool> failed: <detail>" (`detail`: its exit status
+// and what it wrote on stderr, or why it could not be run), reason
+// GRAPHVIZ_FAILED.
+absl::Status GraphvizFailed(absl::string_view tool, absl::string_view detail);
+
 }  // namespace sopsidebar::error
 
 #endif  // SOPSIDEBAR_COMMON_ERRORS_H_

@@ -41,6 +41,8 @@ TEST(ErrorsTest, EveryCatalogueErrorCarriesItsReason) {
   EXPECT_EQ(error::ReasonOf(error::ShuttingDown()), "SHUTTING_DOWN");
   EXPECT_EQ(error::ReasonOf(error::RequestTooLarge(1024)), "REQUEST_TOO_LARGE");
   EXPECT_EQ(error::ReasonOf(error::NoSuchMethod("/a.B/C")), "METHOD_NOT_FOUND");
+  EXPECT_EQ(error::ReasonOf(error::GraphvizMissing("dot")), "GRAPHVIZ_MISSING");
+  EXPECT_EQ(error::ReasonOf(error::GraphvizFailed("dot", "exit status 1")), "GRAPHVIZ_FAILED");
   EXPECT_TRUE(error::SopDeleted("n").GetPayload(error::kPreconditionFailureType).has_value());
 }
 

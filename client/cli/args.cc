@@ -706,6 +706,35 @@ or absent. Needs a server admin token. Restore it with
 "sopd --data-dir DIR --restore-from DEST". -o json prints the manifest.
 )",
        "DEST must not exist, or be an empty directory.\n"},
+      {Command::kDiagram,
+       "diagram",
+       "draw an SOP as a flowchart or swimlanes (Mermaid, DOT, SVG, PNG)",
+       "NAME_OR_FILE",
+       {{"kind", true, false}, {"format", true, false}, {"out", true, false}},
+       R"(Usage: sopctl diagram NAME_OR_FILE [--kind flowchart|swimlane]
+                      [--format mermaid|dot|svg|png] [-o FILE]
+Draws an SOP: its steps in order, a decision before each step with conditions
+("yes" into the step, "no" on to the next), time limits on the edges, then the
+cadence touches by day, and the disqualification codes as a dashed branch from
+the step that records the code. A flowchart's steps show their role and CRM
+updates. --kind swimlane puts each step in the lane of its responsible role,
+labels the edges leaving a step with the CRM status change it makes
+(lead_status -> "SQL - Accepted") and draws handoffs between lanes bold; the
+cadence touches go in the lane of the last step that names a role (the SDR's
+when none does). A NAME is read from sopd (the current draft, as "sopctl get"
+shows it); a FILE is read offline (no server, no token) and must be a valid
+SOP file (see "sopctl validate").
+  --kind KIND       flowchart (default) or swimlane
+  --format FORMAT   mermaid (default) or dot: the diagram's text; svg or png:
+                    the DOT rendered by Graphviz's dot (apt-get install
+                    graphviz); png needs -o
+  -o, --out FILE    write to FILE instead of stdout (here -o is not --output)
+Example:
+  sopctl diagram examples/sops/mql-acceptance-handoff.yaml --kind swimlane --format svg -o mql.svg
+  sopctl diagram mql-acceptance-handoff --format mermaid
+)",
+       "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org;\n"
+       "an argument ending in .yaml, .yml or .json is a FILE.\n"},
       {Command::kAnalyticsSla,
        "analytics sla",
        "first-contact SLA compliance",
@@ -1144,6 +1173,49 @@ absl::Status BuildReportQuery(const FlagValues& flags, const std::string& org,
   return absl::OkStatus();
 }
 
+// diagram: where the SOP comes from, --kind, --format and -o.
+absl::Status BuildDiagram(const FlagValues& flags, const std::string& argument,
+                          const std::string& org, Invocation* invocation) {
+  if (argument.empty()) return UsageError("diagram: NAME_OR_FILE is empty");
+  const std::string lower = absl::AsciiStrToLower(argument);
+  if (absl::EndsWith(lower, ".yaml") || absl::EndsWith(lower, ".yml") ||
+      absl::EndsWith(lower, ".json")) {
+    invocation->apply_path = argument;
+  } else {
+    invocation->name = ResolveSopName(argument, org);
+  }
+  if (auto kind = Single(flags, "kind")) {
+    if (*kind == "flowchart") {
+      invocation->diagram_kind = DiagramKind::kFlowchart;
+    } else if (*kind == "swimlane") {
+      invocation->diagram_kind = DiagramKind::kSwimlane;
+    } else {
+      return UsageError(
+          absl::StrCat("--kind: expected flowchart or swimlane, got \"", *kind, "\""));
+    }
+  }
+  if (auto format = Single(flags, "format")) {
+    constexpr std::pair<absl::string_view, DiagramOutput> kFormats[] = {
+        {"mermaid", DiagramOutput::kMermaid},
+        {"dot", DiagramOutput::kDot},
+        {"svg", DiagramOutput::kSvg},
+        {"png", DiagramOutput::kPng}};
+    const auto* found = std::find_if(std::begin(kFormats), std::end(kFormats),
+                                     [&](const auto& f) { return f.first == *format; });
+    if (found == std::end(kFormats)) {
+      return UsageError(
+          absl::StrCat("--format: expected mermaid, dot, svg or png, got \"", *format, "\""));
+    }
+    invocation->diagram_output = found->second;
+  }
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> out, NonEmpty(flags, "out"));
+  invocation->diagram_out = out.value_or("");
+  if (invocation->diagram_output == DiagramOutput::kPng && !out) {
+    return UsageError("--format png needs -o FILE (a PNG is not text for a terminal)");
+  }
+  return absl::OkStatus();
+}
+
 // The name of the map a rolemap or fieldmap command is about: a bare CRM
 // must be one sopd knows.
 absl::StatusOr<std::string> CrmMapArgument(const CommandSpec& command, const std::string& argument,
@@ -1349,7 +1421,8 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
       if (eq != std::string::npos) value = arg.substr(eq + 1);
     } else if (arg == "-o") {
-      name = "output";
+      // After `diagram`, -o names the file to write (--out).
+      name = command != nullptr && command->command == Command::kDiagram ? "out" : "output";
     } else if (arg == "-h") {
       name = "help";
     } else if (arg == "-f") {
@@ -1395,6 +1468,11 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
   }
   if (command == nullptr) return UsageError("no command given");
   invocation.command = command->command;
+  if (command->command == Command::kDiagram && flags.count("output") > 0) {
+    return UsageError(
+        "diagram: --output does not apply (--format says what to write); "
+        "write to a file with -o FILE after the command");
+  }
   if (absl::Status status = ResolveGlobals(flags, env, &invocation.global); !status.ok()) {
     return status;
   }
@@ -1600,6 +1678,9 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       invocation.create_org.set_org_id(positional[0]);
       invocation.create_org.mutable_org()->set_display_name(
           Single(flags, "display-name").value_or(""));
+      break;
+    case Command::kDiagram:
+      SOP_RETURN_IF_ERROR(BuildDiagram(flags, positional[0], org, &invocation));
       break;
     case Command::kAdminBackup:
       if (positional[0].empty()) return UsageError("admin backup: DEST is empty");

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/diagram/sop_diagram.h"
 #include "google/protobuf/struct.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
@@ -71,7 +72,12 @@ enum class Command {
   kAnalyticsCoverage,
   kSearch,
   kAdminBackup,
+  kDiagram,
 };
+
+// What `sopctl diagram --format` asks for: the diagram's text, or an image
+// Graphviz renders from its DOT text.
+enum class DiagramOutput { kMermaid, kDot, kSvg, kPng };
 
 // The analytics commands (which also print CSV).
 bool IsAnalytics(Command command);
@@ -128,9 +134,10 @@ struct Invocation {
   v1::SearchSopsRequest search;         // search
   std::string name;                     // get, history, publish, check, delete,
                                         // undelete, token revoke, rolemap get,
-                                        // fieldmap get and set, comment resolve
+                                        // fieldmap get and set, comment resolve,
+                                        // diagram of an SOP in sopd
   v1::ListSopsRequest list;             // list
-  std::string apply_path;               // apply, validate
+  std::string apply_path;               // apply, validate, diagram of a file
   bool publish = false;                 // apply --publish
   std::string emergency_reason;         // apply --publish --emergency --reason
   bool dry_run = false;                 // apply --dry-run
@@ -165,6 +172,11 @@ struct Invocation {
   v1::GetAuditHeadRequest audit_head;  // audit head
   v1::ReportQuery report;              // analytics sla|codes|usage|coverage
   std::string backup_dest;             // admin backup
+  // diagram: the SOP is read from the file `apply_path` (offline) when it is
+  // set, else from sopd by `name`.
+  DiagramKind diagram_kind = DiagramKind::kFlowchart;  // --kind
+  DiagramOutput diagram_output = DiagramOutput::kMermaid;  // --format
+  std::string diagram_out;  // -o/--out FILE; empty: stdout
 };
 
 // Reads an environment variable; nullopt when unset.

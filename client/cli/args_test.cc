@@ -66,6 +66,48 @@ TEST(ParseCommandLineTest, GlobalFlagsGoBeforeOrAfterTheCommand) {
   EXPECT_EQ(invocation->name, "orgs/acme/sops/x");
 }
 
+TEST(ParseCommandLineTest, DiagramReadsAFileOrNamesAnSop) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"diagram", "sops/MQL.YAML", "--kind", "swimlane", "--format", "svg", "-o", "m.svg"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kDiagram);
+  EXPECT_EQ(invocation->apply_path, "sops/MQL.YAML");
+  EXPECT_EQ(invocation->name, "");
+  EXPECT_EQ(invocation->diagram_kind, DiagramKind::kSwimlane);
+  EXPECT_EQ(invocation->diagram_output, DiagramOutput::kSvg);
+  EXPECT_EQ(invocation->diagram_out, "m.svg");
+
+  invocation = Parse({"--org", "west", "diagram", "handoff"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->name, "orgs/west/sops/handoff");
+  EXPECT_EQ(invocation->apply_path, "");
+  EXPECT_EQ(invocation->diagram_kind, DiagramKind::kFlowchart);
+  EXPECT_EQ(invocation->diagram_output, DiagramOutput::kMermaid);
+  EXPECT_EQ(invocation->diagram_out, "");
+
+  invocation = Parse({"diagram", "handoff", "--out=h.dot", "--format", "dot"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->diagram_out, "h.dot");
+}
+
+TEST(ParseCommandLineTest, DiagramUsageErrorsNameTheFlag) {
+  EXPECT_EQ(UsageErrorOf({"diagram", "x", "--kind", "sequence"}),
+            "--kind: expected flowchart or swimlane, got \"sequence\"");
+  EXPECT_EQ(UsageErrorOf({"diagram", "x", "--format", "jpeg"}),
+            "--format: expected mermaid, dot, svg or png, got \"jpeg\"");
+  EXPECT_EQ(UsageErrorOf({"diagram", "x", "--format", "png"}),
+            "--format png needs -o FILE (a PNG is not text for a terminal)");
+  EXPECT_EQ(UsageErrorOf({"diagram", "x", "-o", ""}), "--out: empty value");
+  EXPECT_EQ(UsageErrorOf({"-o", "json", "diagram", "x"}),
+            "diagram: --output does not apply (--format says what to write); write to a file "
+            "with -o FILE after the command");
+  EXPECT_EQ(UsageErrorOf({"diagram"}), "diagram needs exactly one NAME_OR_FILE");
+  const absl::StatusOr<Invocation> bad = Parse({"diagram", "x", "--kind", "sequence"});
+  EXPECT_EQ(UsageErrorText(bad.status()),
+            "sopctl: --kind: expected flowchart or swimlane, got \"sequence\"\n"
+            "run 'sopctl diagram --help' for usage\n");
+}
+
 TEST(ParseCommandLineTest, FullNameIsKeptAsGiven) {
   absl::StatusOr<Invocation> invocation = Parse({"--org", "acme", "publish", "orgs/b/sops/x"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();

@@ -1,5 +1,8 @@
 #include "client/cli/commands.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +22,8 @@
 #include "client/cli/format.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
+#include "common/diagram/graphviz.h"
+#include "common/diagram/sop_diagram.h"
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/model/names.h"
@@ -353,6 +358,53 @@ absl::StatusOr<int> Validate(const Invocation& invocation, std::ostream& out, st
   return kExitOk;
 }
 
+// diagram: the SOP from its file (offline, `client` unused) or from sopd,
+// drawn, rendered by Graphviz for svg and png, written to -o or `out`.
+absl::StatusOr<int> Diagram(const Invocation& invocation, client::Client* client,
+                            std::ostream& out, std::ostream& err) {
+  v1::Sop sop;
+  std::string source = invocation.name;
+  if (!invocation.apply_path.empty()) {
+    SOP_ASSIGN_OR_RETURN(const std::optional<std::vector<SopFile>> files,
+                         LoadFiles(invocation, out, err));
+    if (!files.has_value()) return kExitFailed;
+    if (files->size() != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(invocation.apply_path, ": expected one SOP file, found ", files->size()));
+    }
+    sop = (*files)[0].sop;
+    source = invocation.apply_path;
+  } else {
+    SOP_ASSIGN_OR_RETURN(sop, client->GetSop(invocation.name));
+  }
+  const DiagramOutput output = invocation.diagram_output;
+  const DiagramFormat format =
+      output == DiagramOutput::kMermaid ? DiagramFormat::kMermaid : DiagramFormat::kDot;
+  absl::StatusOr<std::string> text =
+      RenderSopDiagram(sop, {invocation.diagram_kind, format});
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat(source, ": ", text.status().message()));
+  }
+  if (output == DiagramOutput::kSvg || output == DiagramOutput::kPng) {
+    SOP_ASSIGN_OR_RETURN(
+        text, RenderWithGraphviz(*text, output == DiagramOutput::kSvg ? GraphvizOutput::kSvg
+                                                                      : GraphvizOutput::kPng));
+  }
+  if (invocation.diagram_out.empty()) {
+    out << *text;
+    return kExitOk;
+  }
+  std::ofstream file(invocation.diagram_out, std::ios::binary | std::ios::trunc);
+  file << *text;
+  file.close();
+  if (!file) {
+    return absl::InvalidArgumentError(absl::StrCat("-o: cannot write \"", invocation.diagram_out,
+                                                   "\": ", std::strerror(errno)));
+  }
+  return kExitOk;
+}
+
 // How a sopctl user passes a token, in place of the server's hint for gRPC
 // clients (error::kSendTokenHint).
 constexpr absl::string_view kPassTokenHint =
@@ -680,6 +732,8 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       return ExitStatus(
           Print(invocation, sop, TextLine(absl::StrCat("undeleted ", sop.name())), out));
     }
+    case Command::kDiagram:
+      return Diagram(invocation, &client, out, err);
     case Command::kAdminBackup: {
       SOP_ASSIGN_OR_RETURN(const WrittenBackup backup, WriteBackup(client, invocation.backup_dest));
       return ExitStatus(Print(invocation, backup.manifest,
@@ -753,7 +807,7 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err) {
   // Every call needs a token: saying so beats the server's UNAUTHENTICATED.
-  if (invocation.command != Command::kValidate && invocation.global.token.empty() &&
+  if (!RunsOffline(invocation) && invocation.global.token.empty() &&
       invocation.global.token_file.empty()) {
     err << TextLine(absl::StrCat("sopctl: no access token: ", kPassTokenHint));
     return kExitUsage;
@@ -762,8 +816,15 @@ int RunCommand(const Invocation& invocation, client::Client& client, std::ostrea
   return exit_status.ok() ? *exit_status : Failed(exit_status.status(), err);
 }
 
-int RunValidate(const Invocation& invocation, std::ostream& out, std::ostream& err) {
-  const absl::StatusOr<int> exit_status = Validate(invocation, out, err);
+bool RunsOffline(const Invocation& invocation) {
+  return invocation.command == Command::kValidate ||
+         (invocation.command == Command::kDiagram && !invocation.apply_path.empty());
+}
+
+int RunOffline(const Invocation& invocation, std::ostream& out, std::ostream& err) {
+  const absl::StatusOr<int> exit_status = invocation.command == Command::kDiagram
+                                              ? Diagram(invocation, nullptr, out, err)
+                                              : Validate(invocation, out, err);
   return exit_status.ok() ? *exit_status : Failed(exit_status.status(), err);
 }
 

@@ -42,14 +42,23 @@ inline constexpr int kExitTiesFound = 3;
 // AuditHead (JSON) likewise (INVALID_ARGUMENT naming the file when it is no
 // AuditHead) and returns kExitFailed, after printing the verdict, when the
 // trail is not intact. `diff` colours its lines only when
-// `invocation.color` is set.
+// `invocation.color` is set. `diagram` reads its SOP file (errors as
+// `validate` writes them) or gets the SOP from sopd, draws it
+// (common/diagram) and writes the text, or the image Graphviz's `dot`
+// renders (FAILED_PRECONDITION saying to install graphviz without it), to
+// `out` or to its -o file; an SOP without steps is INVALID_ARGUMENT naming
+// `steps`.
 int RunCommand(const Invocation& invocation, client::Client& client, std::ostream& out,
                std::ostream& err);
 
-// Runs `validate`, which needs no server, as RunCommand would: "valid
-// <file>: <name>" on `out` per file when every file is valid (kExitOk), else
-// kExitFailed.
-int RunValidate(const Invocation& invocation, std::ostream& out, std::ostream& err);
+// True for the commands that read files only, with no server and no token:
+// `validate`, and `diagram` of a file.
+bool RunsOffline(const Invocation& invocation);
+
+// Runs a command RunsOffline says needs no server, as RunCommand would:
+// `validate` writes "valid <file>: <name>" on `out` per file when every file
+// is valid (kExitOk), else kExitFailed; `diagram` as below.
+int RunOffline(const Invocation& invocation, std::ostream& out, std::ostream& err);
 
 }  // namespace sopsidebar::cli
 

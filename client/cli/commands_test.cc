@@ -410,6 +410,91 @@ TEST_F(CommandsTest, ValidateOfValidFilesNamesEachSopAndCallsNoServer) {
   EXPECT_THAT(connection_->calls(), IsEmpty());
 }
 
+std::string MqlHandoffFile() {
+  return absl::StrCat(SOP_EXAMPLES_DIR, "/mql-acceptance-handoff.yaml");
+}
+
+TEST_F(CommandsTest, DiagramOfAFileNeedsNoServerOrToken) {
+  EXPECT_EQ(Run({"diagram", MqlHandoffFile(), "--kind", "swimlane", "--format", "dot"},
+                /*with_token=*/false),
+            0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("digraph sop {\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("  subgraph cluster_sales_ops {\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("  subgraph cluster_sdr {\n"));
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_THAT(connection_->calls(), IsEmpty());
+  const absl::StatusOr<Invocation> invocation = ParseCommandLine(
+      {"diagram", MqlHandoffFile()}, [](const std::string&) { return std::nullopt; });
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_TRUE(RunsOffline(*invocation));
+}
+
+TEST_F(CommandsTest, DiagramByNameDrawsTheSopSopdServes) {
+  PublishExamplesAsAdmin();
+  ASSERT_EQ(Run({"diagram", MqlHandoffFile(), "--kind", "swimlane"}), 0) << err_.str();
+  const std::string offline = out_.str();
+  connection_->ClearCalls();
+  ASSERT_EQ(Run({"diagram", "mql-acceptance-handoff", "--kind", "swimlane"}), 0) << err_.str();
+  EXPECT_THAT(connection_->calls(), ElementsAre("GetSop"));
+  EXPECT_EQ(out_.str(), offline);
+  EXPECT_THAT(out_.str(),
+              HasSubstr("  step1 ==>|\"lead_status → #quot;MQL – New Handoff#quot;\"| gate2\n"));
+}
+
+TEST_F(CommandsTest, DiagramOfAMissingSopIsNotFound) {
+  EXPECT_EQ(Run({"diagram", "missing"}), 1);
+  EXPECT_EQ(err_.str(), "NOT_FOUND: SOP orgs/default/sops/missing not found\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, DiagramOfAnSopWithoutStepsNamesTheField) {
+  ASSERT_EQ(Run({"apply", "-f", Write("handoff.yaml", kHandoff)}), 0) << err_.str();
+  EXPECT_EQ(Run({"diagram", "handoff"}), 1);
+  EXPECT_EQ(err_.str(),
+            "INVALID_ARGUMENT: orgs/default/sops/handoff: steps: is empty: a diagram needs at "
+            "least one step\n");
+  EXPECT_EQ(Run({"diagram", (dir_ / "handoff.yaml").string()}, /*with_token=*/false), 1);
+  EXPECT_EQ(err_.str(), absl::StrCat("INVALID_ARGUMENT: ", (dir_ / "handoff.yaml").string(),
+                                     ": steps: is empty: a diagram needs at least one step\n"));
+}
+
+TEST_F(CommandsTest, DiagramOfAnInvalidFileListsItsErrorsAsValidateDoes) {
+  const std::string path = Write("bad.yaml", "title: T\nsteps: [{ordinal: 1}]\n");
+  EXPECT_EQ(Run({"diagram", path}, /*with_token=*/false), 1);
+  EXPECT_THAT(err_.str(), HasSubstr(absl::StrCat(path, ":1: owner: is required\n")));
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, DiagramAsSvgAndPngGoesToTheFileOfDashO) {
+  const std::string svg = (dir_ / "mql.svg").string();
+  const int status =
+      Run({"diagram", MqlHandoffFile(), "--kind", "swimlane", "--format", "svg", "-o", svg});
+  if (absl::StrContains(err_.str(), "install graphviz")) {
+    GTEST_SKIP() << "Graphviz's dot is not installed (scripts/setup installs graphviz): "
+                 << err_.str();
+  }
+  ASSERT_EQ(status, 0) << err_.str();
+  EXPECT_EQ(out_.str(), "");
+  std::ifstream svg_file(svg);
+  const std::string image((std::istreambuf_iterator<char>(svg_file)),
+                          std::istreambuf_iterator<char>());
+  EXPECT_THAT(image, HasSubstr("<svg"));
+  EXPECT_THAT(image, HasSubstr(">SALES_OPS</text>"));
+  EXPECT_THAT(image, HasSubstr(">SDR</text>"));
+  EXPECT_THAT(image, HasSubstr("MQL Acceptance &amp; Handoff"));
+
+  const std::string png = (dir_ / "mql.png").string();
+  ASSERT_EQ(Run({"diagram", MqlHandoffFile(), "--format", "png", "-o", png}), 0) << err_.str();
+  std::ifstream png_file(png, std::ios::binary);
+  std::string magic(8, '\0');
+  png_file.read(magic.data(), magic.size());
+  EXPECT_EQ(magic, "\x89PNG\r\n\x1a\n");
+
+  EXPECT_EQ(Run({"diagram", MqlHandoffFile(), "-o", (dir_ / "no/such/dir.mmd").string()}), 1);
+  EXPECT_THAT(err_.str(), StartsWith("INVALID_ARGUMENT: -o: cannot write \""));
+}
+
 TEST_F(CommandsTest, ValidatePrintsEveryErrorAndFails) {
   const std::string path = Write("s.yaml",
                                  "title: T\n"
@@ -422,7 +507,7 @@ TEST_F(CommandsTest, ValidatePrintsEveryErrorAndFails) {
   absl::StatusOr<Invocation> invocation =
       ParseCommandLine({"validate", "-f", path}, [](const std::string&) { return std::nullopt; });
   ASSERT_TRUE(invocation.ok()) << invocation.status();
-  EXPECT_EQ(RunValidate(*invocation, out, err), kExitFailed);
+  EXPECT_EQ(RunOffline(*invocation, out, err), kExitFailed);
   EXPECT_EQ(err.str(),
             absl::StrCat(path, ":1: owner: is required\n", path,
                          ":4: targeting_rules[0].priority: must be between 0 and 1000\n", path,

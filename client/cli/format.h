@@ -165,13 +165,9 @@ std::string FormatOrgTable(const std::vector<v1::Org>& orgs);
 // "2024-05-01 08:00:00 UTC".
 std::string FormatTimestamp(const google::protobuf::Timestamp& time);
 
-// One condition as an expression: `lead_score >= 75`, `lead_status = "MQL"`,
-// `lead_source in ["Web", "Event"]`, `title starts with "VP"`.
+// One condition as an expression (DescribeCondition, common/model/describe.h;
+// HumanDuration is there too), escaped as EscapeUnprintable escapes it.
 std::string FormatCondition(const v1::Condition& condition);
-
-// The two largest units of a non-negative duration, rounded down to
-// seconds: "45s", "4m", "4m30s", "1h5m", "2d3h".
-std::string HumanDuration(absl::Duration duration);
 
 // An analytics report as rows of cells, the header first: the names of the
 // `group_by` dimensions ("lead_source"), then the report's figures (codes:

@@ -318,16 +318,6 @@ TEST(FormatConditionTest, WritesEachOperatorAsAnExpression) {
   EXPECT_EQ(format(R"pb(field: "email" exists: true)pb"), "email is set");
 }
 
-TEST(HumanDurationTest, ShowsTheTwoLargestUnits) {
-  EXPECT_EQ(HumanDuration(absl::Seconds(45)), "45s");
-  EXPECT_EQ(HumanDuration(absl::Minutes(4)), "4m");
-  EXPECT_EQ(HumanDuration(absl::Seconds(270)), "4m30s");
-  EXPECT_EQ(HumanDuration(absl::Minutes(65) + absl::Seconds(9)), "1h5m");
-  EXPECT_EQ(HumanDuration(absl::Hours(51)), "2d3h");
-  EXPECT_EQ(HumanDuration(absl::Hours(48) + absl::Minutes(1)), "2d");
-  EXPECT_EQ(HumanDuration(absl::Milliseconds(900)), "0s");
-}
-
 TEST(FormatSopTableTest, AlignsColumns) {
   std::vector<v1::Sop> sops = {FromText<v1::Sop>(R"pb(name: "orgs/default/sops/mql-handoff"
                                                       state: PUBLISHED

@@ -41,10 +41,8 @@ int main(int argc, char** argv) {
     std::cout << cli::VersionText();
     return 0;
   }
-  // validate reads files only: no token, no server.
-  if (invocation->command == cli::Command::kValidate) {
-    return cli::RunValidate(*invocation, std::cout, std::cerr);
-  }
+  // validate and diagram of a file read files only: no token, no server.
+  if (cli::RunsOffline(*invocation)) return cli::RunOffline(*invocation, std::cout, std::cerr);
   invocation->color = cli::ShouldColor(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
   absl::StatusOr<client::ConnectionOptions> options =
       cli::MakeConnectionOptions(invocation->global, cli::ReadFileContents);

@@ -346,6 +346,32 @@ class SopctlTest(unittest.TestCase):
         for action in ("sop.create", "sop.submit", "sop.approve", "sop.publish", "comment.add"):
             self.assertIn(action, actions)
 
+    def test_diagram_by_name_is_the_files_own_and_renders_to_svg(self):
+        self.apply_examples()
+        path = os.path.join(os.environ["SOP_EXAMPLES"], "mql-acceptance-handoff.yaml")
+        by_name = self.sopctl("diagram", "mql-acceptance-handoff", "--kind", "swimlane").stdout
+        # The file needs neither server nor token.
+        offline = subprocess.run([os.environ["SOPCTL"], "diagram", path, "--kind", "swimlane"],
+                                 capture_output=True, text=True, timeout=TIMEOUT,
+                                 env={"PATH": os.environ.get("PATH", "")})
+        self.assertEqual(offline.returncode, 0, offline.stderr)
+        self.assertEqual(by_name, offline.stdout)
+        self.assertIn('  subgraph lane_sdr ["SDR"]\n', by_name)
+        svg = os.path.join(self.tmp, "mql.svg")
+        result = self.sopctl("diagram", "mql-acceptance-handoff", "--kind", "swimlane",
+                             "--format", "svg", "-o", svg, ok=False)
+        if "install graphviz" in result.stderr:
+            self.skipTest("Graphviz's dot is not installed (scripts/setup installs graphviz)")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(svg) as f:
+            image = f.read()
+        self.assertIn("<svg", image)
+        self.assertIn(">SALES_OPS</text>", image)
+        self.assertIn(">SDR</text>", image)
+        bad = self.sopctl("diagram", "mql-acceptance-handoff", "--format", "gif", ok=False)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn('--format: expected mermaid, dot, svg or png, got "gif"', bad.stderr)
+
     def test_unknown_sop_and_bad_usage_exit_non_zero(self):
         result = self.sopctl("publish", "no-such-sop", ok=False)
         self.assertEqual(result.returncode, 1)
