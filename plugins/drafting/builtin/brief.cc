@@ -70,7 +70,9 @@ class Problems {
     violations_.push_back({"brief", absl::StrCat("clause ", clause.number, " ",
                                                  error::QuoteInput(clause.text), ": ", reason)});
   }
-  void AddMissing(absl::string_view reason) { violations_.push_back({"brief", std::string(reason)}); }
+  void AddMissing(absl::string_view reason) {
+    violations_.push_back({"brief", std::string(reason)});
+  }
   bool empty() const { return violations_.empty(); }
   absl::Status ToStatus() && { return error::BriefNotUnderstood(std::move(violations_)); }
 
@@ -161,8 +163,7 @@ class BriefReader {
 
   void Read(const Clause& clause) {
     if (Cadence(clause) || Stage(clause) || FirstContact(clause) || Channels(clause) ||
-        Owner(clause) || Title(clause) || Role(clause) || MinScore(clause) ||
-        Disqualify(clause)) {
+        Owner(clause) || Title(clause) || Role(clause) || MinScore(clause) || Disqualify(clause)) {
       return;
     }
     problems_->Add(clause,
@@ -172,8 +173,9 @@ class BriefReader {
 
   Brief Finish() {
     if (brief_.stage == v1::FUNNEL_STAGE_UNSPECIFIED) {
-      problems_->AddMissing("names no funnel stage: add one of lead, MQL, SQL or nurture "
-                            "(e.g. \"inbound MQL\")");
+      problems_->AddMissing(
+          "names no funnel stage: add one of lead, MQL, SQL or nurture "
+          "(e.g. \"inbound MQL\")");
     }
     if (brief_.touches == 0) {
       problems_->AddMissing("names no cadence: add e.g. \"5-touch cadence over 5 days\"");
@@ -249,11 +251,11 @@ class BriefReader {
     static const std::regex kAfter(
         R"(^first (?:contact|touch|call|response) (?:within|in|under) (\d{1,6}) ?(minutes?|mins?|hours?|hrs?|h|days?)$)");
     std::smatch m;
-    if (!std::regex_match(clause.lower, m, kBefore) &&
-        !std::regex_match(clause.lower, m, kAfter)) {
+    if (!std::regex_match(clause.lower, m, kBefore) && !std::regex_match(clause.lower, m, kAfter)) {
       if (absl::StrContains(clause.lower, "first contact")) {
-        problems_->Add(clause, "write it as \"5-minute first contact\" or \"first contact within "
-                               "2 hours\" (minutes, hours or days)");
+        problems_->Add(clause,
+                       "write it as \"5-minute first contact\" or \"first contact within "
+                       "2 hours\" (minutes, hours or days)");
         return true;
       }
       return false;
@@ -274,7 +276,8 @@ class BriefReader {
 
   bool Channels(const Clause& clause) {
     absl::string_view rest = clause.lower;
-    const bool named = absl::ConsumePrefix(&rest, "channels") || absl::ConsumePrefix(&rest, "channel");
+    const bool named =
+        absl::ConsumePrefix(&rest, "channels") || absl::ConsumePrefix(&rest, "channel");
     if (named) {
       absl::ConsumePrefix(&rest, ":");
       rest = absl::StripAsciiWhitespace(rest);
@@ -381,7 +384,8 @@ class BriefReader {
     absl::ConsumePrefix(&rest, ":");
     std::vector<std::string> reasons;
     std::set<std::string> seen;
-    for (absl::string_view reason : absl::StrSplit(rest, absl::ByAnyChar(",/"), absl::SkipWhitespace())) {
+    for (absl::string_view reason :
+         absl::StrSplit(rest, absl::ByAnyChar(",/"), absl::SkipWhitespace())) {
       std::string text(absl::StripAsciiWhitespace(reason));
       if (absl::EndsWith(text, "…")) text.resize(text.size() - std::string_view("…").size());
       if (absl::EndsWith(text, "...")) text.resize(text.size() - 3);

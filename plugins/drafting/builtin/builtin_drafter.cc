@@ -131,8 +131,7 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
 // "call, email and LinkedIn".
 std::string ListInWords(const std::vector<std::string>& items) {
   if (items.size() <= 1) return absl::StrJoin(items, "");
-  return absl::StrCat(absl::StrJoin(items.begin(), items.end() - 1, ", "), " and ",
-                      items.back());
+  return absl::StrCat(absl::StrJoin(items.begin(), items.end() - 1, ", "), " and ", items.back());
 }
 
 // The 1-based day of touch `i` (0-based) of `touches` over `days`: evenly
@@ -212,13 +211,15 @@ TouchText TextOf(const Touch& touch) {
                     : "Send a LinkedIn message that refers to your earlier outreach.",
               "", first ? "LinkedIn connection request" : "LinkedIn message"};
     case v1::SMS:
-      return {first ? "Send a short text: who you are, why you are reaching out, and a time to talk."
-                    : "Send a short follow-up text offering two times to talk.",
+      return {first
+                  ? "Send a short text: who you are, why you are reaching out, and a time to talk."
+                  : "Send a short follow-up text offering two times to talk.",
               absl::StrCat("sms-template-", n), "text message"};
     case v1::VIDEO:
-      return {"Record and send a personal video message (under 60 seconds) that names the "
-              "company and the lead's interest.",
-              "", "video message"};
+      return {
+          "Record and send a personal video message (under 60 seconds) that names the "
+          "company and the lead's interest.",
+          "", "video message"};
     default:
       return {"Reach out to the lead.", "", "touch"};
   }
@@ -246,8 +247,9 @@ void AddTargeting(const Brief& brief, const StageProfile& profile, v1::Sop* sop)
       source->mutable_any_of()->add_values()->set_string_value(value);
     }
   }
-  rule->set_description(absl::StrCat(SourceLabel(brief.source), brief.source == LeadSource::kAny ? "" : " ",
-                                     profile.label, " (", profile.status, ")"));
+  rule->set_description(absl::StrCat(SourceLabel(brief.source),
+                                     brief.source == LeadSource::kAny ? "" : " ", profile.label,
+                                     " (", profile.status, ")"));
 }
 
 void AddCadenceAndSteps(const Brief& brief, const StageProfile& profile, v1::Role role,
@@ -265,17 +267,17 @@ void AddCadenceAndSteps(const Brief& brief, const StageProfile& profile, v1::Rol
     cadence->set_day(touch.day);
     if (first_contact) SetDuration(*brief.first_contact, cadence->mutable_within());
     cadence->set_channel(touch.channel);
-    cadence->set_action(last ? absl::StrCat(text.action,
-                                            " Last touch: with no conversation yet, close out.")
-                             : text.action);
+    cadence->set_action(
+        last ? absl::StrCat(text.action, " Last touch: with no conversation yet, close out.")
+             : text.action);
     cadence->set_template_name(text.template_name);
     *cadence->add_crm_updates() = TouchesUpdate(i + 1);
 
     v1::Step* step = sop->add_steps();
     step->set_ordinal(i + 1);
-    step->set_title(absl::StrCat(
-        "Touch ", i + 1, " (Day ", touch.day, "): ", text.title,
-        first_contact ? absl::StrCat(" within ", InWords(*brief.first_contact)) : ""));
+    step->set_title(
+        absl::StrCat("Touch ", i + 1, " (Day ", touch.day, "): ", text.title,
+                     first_contact ? absl::StrCat(" within ", InWords(*brief.first_contact)) : ""));
     step->set_responsible_role(role);
     v1::Condition* when = step->add_conditions();
     when->set_field(std::string(kTouchesField));
@@ -321,9 +323,8 @@ void AddCadenceAndSteps(const Brief& brief, const StageProfile& profile, v1::Rol
   close->mutable_time_limit()->set_anchor_event(
       absl::StrCat(profile.anchor_event, " (end of Day ", brief.days, ")"));
   close->set_instructions(absl::StrCat(
-      "All ", n, " touches are done.\n\n",
-      "- **No conversation:** set the status to **", profile.done_status,
-      "**. A lead that did not answer is not disqualified.\n",
+      "All ", n, " touches are done.\n\n", "- **No conversation:** set the status to **",
+      profile.done_status, "**. A lead that did not answer is not disqualified.\n",
       "- **Not a fit:** set the status to **", profile.reject_status,
       "** and pick exactly one disqualification code (", absl::StrJoin(codes, ", "),
       "), with one sentence of evidence in `disqualification_notes`."));
@@ -396,8 +397,8 @@ absl::StatusOr<v1::Sop> DraftFromBrief(const Brief& brief) {
   for (v1::Channel channel : brief.channels) {
     channel_words.push_back(std::string(ChannelLabel(channel)));
   }
-  const std::string who = absl::StrCat(
-      SourceLabel(brief.source), brief.source == LeadSource::kAny ? "" : " ", profile.label);
+  const std::string who = absl::StrCat(SourceLabel(brief.source),
+                                       brief.source == LeadSource::kAny ? "" : " ", profile.label);
   const std::string days = absl::StrCat(brief.days, brief.days == 1 ? " Day" : " Days");
 
   v1::Sop sop;
@@ -405,8 +406,8 @@ absl::StatusOr<v1::Sop> DraftFromBrief(const Brief& brief) {
                     ? absl::StrCat(who, ": ", brief.touches, "-Touch Cadence over ", days)
                     : brief.title);
   sop.set_purpose(absl::StrCat(
-      "Work every ", who, " (", profile.status, ") with a ", brief.touches,
-      "-touch cadence over ", absl::AsciiStrToLower(days), " by ", ListInWords(channel_words),
+      "Work every ", who, " (", profile.status, ") with a ", brief.touches, "-touch cadence over ",
+      absl::AsciiStrToLower(days), " by ", ListInWords(channel_words),
       brief.first_contact.has_value()
           ? absl::StrCat(", making first contact within ", InWords(*brief.first_contact))
           : "",

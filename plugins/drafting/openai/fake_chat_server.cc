@@ -116,9 +116,8 @@ void FakeChatServer::Serve() {
 }
 
 void FakeChatServer::Handle(int connection) {
-  std::string data = ReadUntil(connection, "", [](const std::string& d) {
-    return d.find("\r\n\r\n") != std::string::npos;
-  });
+  std::string data = ReadUntil(
+      connection, "", [](const std::string& d) { return d.find("\r\n\r\n") != std::string::npos; });
   const size_t head_end = data.find("\r\n\r\n");
   if (head_end == std::string::npos) return;
   Received request;
@@ -137,9 +136,8 @@ void FakeChatServer::Handle(int connection) {
     request.headers[name] = value;
     if (name == "content-length") (void)absl::SimpleAtoi(value, &content_length);
   }
-  data = ReadUntil(connection, std::move(data), [&](const std::string& d) {
-    return d.size() >= head_end + 4 + content_length;
-  });
+  data = ReadUntil(connection, std::move(data),
+                   [&](const std::string& d) { return d.size() >= head_end + 4 + content_length; });
   request.body = data.substr(head_end + 4, content_length);
 
   Reply reply{500, R"({"error":{"message":"no reply scripted"}})", false};
@@ -154,10 +152,10 @@ void FakeChatServer::Handle(int connection) {
     return;
   }
   lock.unlock();
-  SendAll(connection, absl::StrCat("HTTP/1.1 ", reply.status, " Scripted\r\n",
-                                   "Content-Type: application/json\r\n",
-                                   "Content-Length: ", reply.body.size(), "\r\n",
-                                   "Connection: close\r\n\r\n", reply.body));
+  SendAll(connection,
+          absl::StrCat("HTTP/1.1 ", reply.status, " Scripted\r\n",
+                       "Content-Type: application/json\r\n", "Content-Length: ", reply.body.size(),
+                       "\r\n", "Connection: close\r\n\r\n", reply.body));
 }
 
 }  // namespace sopsidebar

@@ -1,13 +1,12 @@
 #include "plugins/drafting/openai/http_client.h"
 
-#include <chrono>
-#include <string>
-#include <utility>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -22,8 +21,8 @@ using tcp = asio::ip::tcp;
 
 absl::Status ReadError(const beast::error_code& ec, size_t max_body) {
   if (ec == http::error::body_limit) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("receive: the response body is larger than the limit of ", max_body, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "receive: the response body is larger than the limit of ", max_body, " bytes"));
   }
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     return absl::ResourceExhaustedError("receive: the response headers are too large");
@@ -33,7 +32,8 @@ absl::Status ReadError(const beast::error_code& ec, size_t max_body) {
         "receive: the server closed the connection before a complete response");
   }
   if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-    return absl::DataLossError(absl::StrCat("receive: not an HTTP/1.x response (", ec.message(), ")"));
+    return absl::DataLossError(
+        absl::StrCat("receive: not an HTTP/1.x response (", ec.message(), ")"));
   }
   return absl::UnavailableError(absl::StrCat("receive: ", ec.message()));
 }
@@ -95,8 +95,8 @@ absl::StatusOr<HttpResponse> HttpPost(const HttpPostRequest& request) {
     stream.socket().close(ignored);
     io.restart();
     io.run();
-    return absl::DeadlineExceededError(absl::StrCat(
-        "no complete response within ", absl::FormatDuration(request.timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("no complete response within ", absl::FormatDuration(request.timeout)));
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);

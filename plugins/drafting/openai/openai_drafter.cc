@@ -49,8 +49,7 @@ const Value* Field(const Value& value, absl::string_view key) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<OpenAiDrafter>> OpenAiDrafter::Create(
-    OpenAiDrafterOptions options) {
+absl::StatusOr<std::unique_ptr<OpenAiDrafter>> OpenAiDrafter::Create(OpenAiDrafterOptions options) {
   absl::string_view url = absl::StripAsciiWhitespace(options.base_url);
   if (url.empty()) return error::RequiredField("base_url");
   if (options.model.empty()) return error::RequiredField("model");
@@ -69,9 +68,9 @@ absl::StatusOr<std::unique_ptr<OpenAiDrafter>> OpenAiDrafter::Create(
                                "(or a local TLS-terminating proxy)");
   }
   if (!absl::ConsumePrefix(&url, "http://")) {
-    return error::InvalidField(
-        "base_url", absl::StrCat(error::QuoteInput(options.base_url),
-                                 " is not an http:// URL, e.g. http://127.0.0.1:8080"));
+    return error::InvalidField("base_url",
+                               absl::StrCat(error::QuoteInput(options.base_url),
+                                            " is not an http:// URL, e.g. http://127.0.0.1:8080"));
   }
   if (absl::StrContains(url, "?") || absl::StrContains(url, "#") || absl::StrContains(url, "@")) {
     return error::InvalidField("base_url",
@@ -110,8 +109,8 @@ absl::StatusOr<std::unique_ptr<OpenAiDrafter>> OpenAiDrafter::Create(
   const std::string target = absl::EndsWith(path, "/v1")
                                  ? absl::StrCat(path, "/chat/completions")
                                  : absl::StrCat(path, "/v1/chat/completions");
-  return std::unique_ptr<OpenAiDrafter>(new OpenAiDrafter(
-      std::move(options), std::move(host), absl::StrCat(port_number), target));
+  return std::unique_ptr<OpenAiDrafter>(
+      new OpenAiDrafter(std::move(options), std::move(host), absl::StrCat(port_number), target));
 }
 
 OpenAiDrafter::OpenAiDrafter(OpenAiDrafterOptions options, std::string host, std::string port,
@@ -170,8 +169,8 @@ absl::StatusOr<v1::Sop> OpenAiDrafter::Draft(absl::string_view brief) const {
     Value completion;
     const auto parsed = google::protobuf::util::JsonStringToMessage(response->body, &completion);
     if (!parsed.ok()) {
-      return error::ModelBadResponse(endpoint,
-                                     absl::StrCat("the body is not JSON: ", std::string(parsed.message())));
+      return error::ModelBadResponse(
+          endpoint, absl::StrCat("the body is not JSON: ", std::string(parsed.message())));
     }
     const Value* choices = Field(completion, "choices");
     const Value* content = nullptr;

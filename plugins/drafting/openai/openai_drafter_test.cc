@@ -100,9 +100,8 @@ TEST_F(OpenAiDrafterTest, ValidAnswerIsTheDraft) {
   EXPECT_EQ(request.headers.count("authorization"), 0u);
   const google::protobuf::Struct body = BodyOf(request);
   EXPECT_EQ(body.fields().at("model").string_value(), "llama3.1:8b");
-  EXPECT_EQ(
-      body.fields().at("response_format").struct_value().fields().at("type").string_value(),
-      "json_object");
+  EXPECT_EQ(body.fields().at("response_format").struct_value().fields().at("type").string_value(),
+            "json_object");
   const google::protobuf::ListValue& messages = MessagesOf(body);
   ASSERT_EQ(messages.values_size(), 2);
   EXPECT_EQ(RoleOf(messages.values(0)), "system");
@@ -171,8 +170,7 @@ TEST_F(OpenAiDrafterTest, InvalidSopThenValidSendsTheViolationsBack) {
 
   ASSERT_TRUE(Drafter()->Draft(kBrief).ok());
   ASSERT_EQ(server_->received().size(), 2u);
-  const std::string correction =
-      ContentOf(MessagesOf(BodyOf(server_->received()[1])).values(3));
+  const std::string correction = ContentOf(MessagesOf(BodyOf(server_->received()[1])).values(3));
   EXPECT_THAT(correction, HasSubstr("- title: is required\n"));
   EXPECT_THAT(correction, HasSubstr("- owner: is required\n"));
   EXPECT_THAT(correction, HasSubstr("- steps[0].title: is required"));
@@ -208,9 +206,9 @@ TEST_F(OpenAiDrafterTest, HttpServerErrorNamesTheStatusAndIsNotRetried) {
   const absl::StatusOr<v1::Sop> sop = Drafter()->Draft(kBrief);
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(error::ReasonOf(sop.status()), "MODEL_HTTP_ERROR");
-  EXPECT_THAT(sop.status().message(),
-              HasSubstr(absl::StrCat("drafting model at ", server_->base_url(),
-                                     " answered HTTP 500: ")));
+  EXPECT_THAT(
+      sop.status().message(),
+      HasSubstr(absl::StrCat("drafting model at ", server_->base_url(), " answered HTTP 500: ")));
   EXPECT_THAT(sop.status().message(), HasSubstr("model failed to load"));
   EXPECT_EQ(server_->received().size(), 1u);
 }
@@ -280,9 +278,8 @@ TEST(OpenAiDrafterUnreachableTest, RefusedConnectionIsUnreachable) {
   const absl::StatusOr<v1::Sop> sop = (*OpenAiDrafter::Create(options))->Draft(kBrief);
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(error::ReasonOf(sop.status()), "MODEL_UNREACHABLE");
-  EXPECT_THAT(sop.status().message(),
-              HasSubstr(absl::StrCat("drafting model at ", options.base_url,
-                                     " unreachable: connect: ")));
+  EXPECT_THAT(sop.status().message(), HasSubstr(absl::StrCat("drafting model at ", options.base_url,
+                                                             " unreachable: connect: ")));
 }
 
 TEST(OpenAiDrafterOptionsTest, MalformedOptionsNameTheOption) {

@@ -133,8 +133,7 @@ TEST(ReadModelAnswerTest, ListsEveryViolationWithItsPath) {
   const ModelAnswer answer = ReadModelAnswer(
       R"({"purpose": "p", "steps": [{"ordinal": 1}], "colour": "red", "review_cycle": "WEEKLY"})");
   EXPECT_FALSE(answer.sop.has_value());
-  EXPECT_THAT(answer.problems, ::testing::IsSupersetOf({"title: is required",
-                                                        "owner: is required",
+  EXPECT_THAT(answer.problems, ::testing::IsSupersetOf({"title: is required", "owner: is required",
                                                         "steps[0].title: is required"}));
   bool unknown_field = false, unknown_enum = false;
   for (const std::string& problem : answer.problems) {
