@@ -276,11 +276,12 @@ absl::Status ModelHttpError(absl::string_view endpoint, int http_status, absl::s
 // choices[0].message.content), reason MODEL_BAD_RESPONSE with metadata
 // "endpoint".
 absl::Status ModelBadResponse(absl::string_view endpoint, absl::string_view detail);
-// UNAVAILABLE "drafting model <model> gave no valid SOP in <attempts>
-// attempts; the last answer: <problem>[; <problem>]", each problem "is not
-// JSON: ..." or a violation "<path>: <reason>", reason MODEL_ANSWER_INVALID
-// with metadata "model" and "attempts". Nothing was drafted; another
-// attempt, a clearer brief or a stronger model may succeed.
+// UNAVAILABLE "drafting model "<model>" gave no valid SOP in <attempts>
+// attempts; the last answer: <problem>[; <problem>]", the model quoted by
+// QuoteInput, each problem "is not valid JSON: ...", "is not a JSON object:
+// ..." or a violation "<path>: <reason>"; reason MODEL_ANSWER_INVALID with
+// metadata "model" and "attempts". Nothing was drafted; another attempt, a
+// clearer brief or a stronger model may succeed.
 absl::Status ModelAnswerInvalid(absl::string_view model, int attempts,
                                 const std::vector<std::string>& problems);
 

@@ -32,7 +32,7 @@ extern const absl::string_view kSopSchemaNotes;
 std::string DraftingSystemPrompt();
 
 // A model's answer, read: the SOP (as FinishDraft returns it), or every
-// problem found, each one line ("is not JSON: ...", "steps[0].title: is
+// problem found, each one line ("is not valid JSON: ...", "steps[0].title: is
 // required").
 struct ModelAnswer {
   std::optional<v1::Sop> sop;
