@@ -406,7 +406,8 @@ absl::StatusOr<v1::Sop> DraftFromBrief(const Brief& brief) {
                     ? absl::StrCat(who, ": ", brief.touches, "-Touch Cadence over ", days)
                     : brief.title);
   sop.set_purpose(absl::StrCat(
-      "Work every ", who, " (", profile.status, ") with a ", brief.touches, "-touch cadence over ",
+      "Work every ", absl::AsciiStrToLower(SourceLabel(brief.source)),
+      brief.source == LeadSource::kAny ? "" : " ", profile.label, " (", profile.status, ") with a ", brief.touches, "-touch cadence over ",
       absl::AsciiStrToLower(days), " by ", ListInWords(channel_words),
       brief.first_contact.has_value()
           ? absl::StrCat(", making first contact within ", InWords(*brief.first_contact))
