@@ -407,8 +407,9 @@ absl::StatusOr<v1::Sop> DraftFromBrief(const Brief& brief) {
                     : brief.title);
   sop.set_purpose(absl::StrCat(
       "Work every ", absl::AsciiStrToLower(SourceLabel(brief.source)),
-      brief.source == LeadSource::kAny ? "" : " ", profile.label, " (", profile.status, ") with a ", brief.touches, "-touch cadence over ",
-      absl::AsciiStrToLower(days), " by ", ListInWords(channel_words),
+      brief.source == LeadSource::kAny ? "" : " ", profile.label, " (", profile.status, ") with a ",
+      brief.touches, "-touch cadence over ", absl::AsciiStrToLower(days), " by ",
+      ListInWords(channel_words),
       brief.first_contact.has_value()
           ? absl::StrCat(", making first contact within ", InWords(*brief.first_contact))
           : "",
