@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -86,13 +87,12 @@ class Setter {
  public:
   explicit Setter(Problems* problems) : problems_(problems) {}
 
-  // Sets `*target` to `value` unless an earlier clause of `kind` set another
-  // value; returns false after reporting the contradiction.
+  // Sets `*target` to `value` unless an earlier clause of `kind` set it to
+  // another value; then reports the contradiction and returns false.
   template <typename T>
-  bool Set(absl::string_view kind, const Clause& clause, T* target, const T& value,
-           bool already_set) {
+  bool Set(absl::string_view kind, const Clause& clause, T* target, const T& value) {
     auto [it, inserted] = first_.emplace(std::string(kind), clause);
-    if (!inserted && already_set && !(*target == value)) {
+    if (!inserted && !(*target == value)) {
       problems_->Add(clause, absl::StrCat("contradicts clause ", it->second.number, " ",
                                           error::QuoteInput(it->second.text)));
       return false;
@@ -105,8 +105,6 @@ class Setter {
   Problems* problems_;
   std::map<std::string, Clause> first_;
 };
-
-bool ParseInt(absl::string_view digits, int* out) { return absl::SimpleAtoi(digits, out); }
 
 std::optional<absl::Duration> UnitDuration(absl::string_view unit) {
   if (absl::StartsWith(unit, "min")) return absl::Minutes(1);
@@ -193,12 +191,12 @@ class BriefReader {
     std::smatch m;
     if (!std::regex_match(clause.lower, m, kCadence)) return false;
     int touches = 0, days = 0;
-    ParseInt(m.str(1), &touches);
+    absl::SimpleAtoi(m.str(1), &touches);
     if (!m[2].matched) {
       problems_->Add(clause, "say over how many days, e.g. \"5-touch cadence over 5 days\"");
       return true;
     }
-    ParseInt(m.str(2), &days);
+    absl::SimpleAtoi(m.str(2), &days);
     if (touches < 1 || touches > kMaxBriefTouches) {
       problems_->Add(clause, absl::StrCat("a cadence has 1 to ", kMaxBriefTouches, " touches"));
     } else if (days < 1 || days > kMaxBriefDays) {
@@ -207,11 +205,9 @@ class BriefReader {
       problems_->Add(clause, absl::StrCat("more than ", kMaxTouchesPerDay,
                                           " touches a day; spread them over more days"));
     } else {
-      std::pair<int, int> cadence(touches, days);
-      std::pair<int, int> current(brief_.touches, brief_.days);
-      if (setter_.Set("cadence", clause, &current, cadence, brief_.touches != 0)) {
-        brief_.touches = touches;
-        brief_.days = days;
+      std::pair<int, int> cadence(brief_.touches, brief_.days);
+      if (setter_.Set("cadence", clause, &cadence, std::make_pair(touches, days))) {
+        std::tie(brief_.touches, brief_.days) = cadence;
       }
     }
     return true;
@@ -236,11 +232,10 @@ class BriefReader {
       return true;
     }
     if (stage.has_value()) {
-      setter_.Set("stage", clause, &brief_.stage, *stage,
-                  brief_.stage != v1::FUNNEL_STAGE_UNSPECIFIED);
+      setter_.Set("stage", clause, &brief_.stage, *stage);
     }
     if (source.has_value()) {
-      setter_.Set("source", clause, &brief_.source, *source, brief_.source != LeadSource::kAny);
+      setter_.Set("source", clause, &brief_.source, *source);
     }
     return true;
   }
@@ -261,7 +256,7 @@ class BriefReader {
       return false;
     }
     int amount = 0;
-    ParseInt(m.str(1), &amount);
+    absl::SimpleAtoi(m.str(1), &amount);
     const absl::Duration window = amount * *UnitDuration(m.str(2));
     if (window <= absl::ZeroDuration()) {
       problems_->Add(clause, "the first-contact window must be longer than zero");
@@ -269,7 +264,7 @@ class BriefReader {
       problems_->Add(clause, "the first contact is the cadence's day-1 touch: at most 24 hours");
     } else {
       setter_.Set("first contact", clause, &brief_.first_contact,
-                  std::optional<absl::Duration>(window), brief_.first_contact.has_value());
+                  std::optional<absl::Duration>(window));
     }
     return true;
   }
@@ -309,7 +304,7 @@ class BriefReader {
         return true;
       }
     }
-    setter_.Set("channels", clause, &brief_.channels, channels, !brief_.channels.empty());
+    setter_.Set("channels", clause, &brief_.channels, channels);
     return true;
   }
 
@@ -329,7 +324,7 @@ class BriefReader {
     if (owner->empty()) {
       problems_->Add(clause, "name the owner, e.g. \"owner Sales Operations Manager\"");
     } else {
-      setter_.Set("owner", clause, &brief_.owner, *owner, !brief_.owner.empty());
+      setter_.Set("owner", clause, &brief_.owner, *owner);
     }
     return true;
   }
@@ -340,7 +335,7 @@ class BriefReader {
     if (title->empty()) {
       problems_->Add(clause, "give the title after \"title:\"");
     } else {
-      setter_.Set("title", clause, &brief_.title, *title, !brief_.title.empty());
+      setter_.Set("title", clause, &brief_.title, *title);
     }
     return true;
   }
@@ -353,7 +348,7 @@ class BriefReader {
     if (!role.has_value()) {
       problems_->Add(clause, "unknown role; use SDR, AE, sales manager, sales ops or marketing");
     } else {
-      setter_.Set("role", clause, &brief_.role, role, brief_.role.has_value());
+      setter_.Set("role", clause, &brief_.role, role);
     }
     return true;
   }
@@ -364,12 +359,11 @@ class BriefReader {
     std::smatch m;
     if (!std::regex_match(clause.lower, m, kScore)) return false;
     int score = -1;
-    ParseInt(m.str(1), &score);
+    absl::SimpleAtoi(m.str(1), &score);
     if (score < 0 || score > 100) {
       problems_->Add(clause, "lead scores run from 0 to 100");
     } else {
-      setter_.Set("min score", clause, &brief_.min_score, std::optional<int>(score),
-                  brief_.min_score.has_value());
+      setter_.Set("min score", clause, &brief_.min_score, std::optional<int>(score));
     }
     return true;
   }
@@ -417,8 +411,7 @@ class BriefReader {
       problems_->Add(clause, "list the reasons, e.g. \"disqualify: no budget, wrong persona\"");
       return true;
     }
-    setter_.Set("disqualify", clause, &brief_.disqualify_reasons, reasons,
-                !brief_.disqualify_reasons.empty());
+    setter_.Set("disqualify", clause, &brief_.disqualify_reasons, reasons);
     return true;
   }
 
