@@ -444,4 +444,46 @@ absl::Status GraphvizFailed(absl::string_view tool, absl::string_view detail) {
                   "GRAPHVIZ_FAILED");
 }
 
+absl::Status BriefNotUnderstood(std::vector<FieldViolation> violations) {
+  return InvalidFieldsWithReason("BRIEF_NOT_UNDERSTOOD", std::move(violations));
+}
+
+absl::Status ModelUnreachable(absl::string_view endpoint, absl::string_view detail) {
+  return WithInfo(absl::UnavailableError(
+                      absl::StrCat("drafting model at ", endpoint, " unreachable: ", detail)),
+                  "MODEL_UNREACHABLE", {{"endpoint", std::string(endpoint)}});
+}
+
+absl::Status ModelTimeout(absl::string_view endpoint, absl::Duration timeout) {
+  return WithInfo(absl::DeadlineExceededError(absl::StrCat("drafting model at ", endpoint,
+                                                           " gave no answer within ",
+                                                           absl::FormatDuration(timeout))),
+                  "MODEL_TIMEOUT", {{"endpoint", std::string(endpoint)}});
+}
+
+absl::Status ModelHttpError(absl::string_view endpoint, int http_status, absl::string_view body) {
+  const bool transient = http_status == 429 || (http_status >= 500 && http_status <= 599);
+  const std::string message = absl::StrCat("drafting model at ", endpoint, " answered HTTP ",
+                                           http_status, ": ", QuoteInput(body));
+  return WithInfo(
+      transient ? absl::UnavailableError(message) : absl::FailedPreconditionError(message),
+      "MODEL_HTTP_ERROR",
+      {{"endpoint", std::string(endpoint)}, {"http_status", absl::StrCat(http_status)}});
+}
+
+absl::Status ModelBadResponse(absl::string_view endpoint, absl::string_view detail) {
+  return WithInfo(absl::UnavailableError(absl::StrCat("drafting model at ", endpoint,
+                                                      " sent no usable chat completion: ", detail)),
+                  "MODEL_BAD_RESPONSE", {{"endpoint", std::string(endpoint)}});
+}
+
+absl::Status ModelAnswerInvalid(absl::string_view model, int attempts,
+                                const std::vector<std::string>& problems) {
+  return WithInfo(absl::UnavailableError(absl::StrCat(
+                      "drafting model ", QuoteInput(model), " gave no valid SOP in ", attempts,
+                      " attempts; the last answer: ", absl::StrJoin(problems, "; "))),
+                  "MODEL_ANSWER_INVALID",
+                  {{"model", std::string(model)}, {"attempts", absl::StrCat(attempts)}});
+}
+
 }  // namespace sopsidebar::error

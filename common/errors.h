@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace sopsidebar::error {
 
@@ -256,6 +257,41 @@ absl::Status GraphvizMissing(absl::string_view tool);
 // and what it wrote on stderr, or why it could not be run), reason
 // GRAPHVIZ_FAILED.
 absl::Status GraphvizFailed(absl::string_view tool, absl::string_view detail);
+// Drafting an SOP from a brief (common/drafting, docs/AUTHORING.md).
+//
+// INVALID_ARGUMENT listing every part of a brief a drafter cannot satisfy:
+// each violation's field is "brief" and its description names the clause
+// ("clause 2 \"0-touch cadence over 5 days\": a cadence needs at least one
+// touch"), reason BRIEF_NOT_UNDERSTOOD. `violations` is not empty.
+absl::Status BriefNotUnderstood(std::vector<FieldViolation> violations);
+// UNAVAILABLE "drafting model at <endpoint> unreachable: <detail>" (DNS,
+// connection refused or reset), reason MODEL_UNREACHABLE with metadata
+// "endpoint". Nothing was drafted; the call may be retried.
+absl::Status ModelUnreachable(absl::string_view endpoint, absl::string_view detail);
+// DEADLINE_EXCEEDED "drafting model at <endpoint> gave no answer within
+// <timeout>", reason MODEL_TIMEOUT with metadata "endpoint". Nothing was
+// drafted.
+absl::Status ModelTimeout(absl::string_view endpoint, absl::Duration timeout);
+// "drafting model at <endpoint> answered HTTP <http_status>: <body>", the
+// body quoted by QuoteInput, reason MODEL_HTTP_ERROR with metadata
+// "endpoint" and "http_status". UNAVAILABLE for 429 and 5xx (the model
+// server is busy or failing: retry later); FAILED_PRECONDITION for any
+// other status (a wrong model name, key or URL: fix the drafter's
+// configuration first).
+absl::Status ModelHttpError(absl::string_view endpoint, int http_status, absl::string_view body);
+// UNAVAILABLE "drafting model at <endpoint> sent no usable chat completion:
+// <detail>" (a malformed or oversized HTTP response, a body without
+// choices[0].message.content), reason MODEL_BAD_RESPONSE with metadata
+// "endpoint".
+absl::Status ModelBadResponse(absl::string_view endpoint, absl::string_view detail);
+// UNAVAILABLE "drafting model "<model>" gave no valid SOP in <attempts>
+// attempts; the last answer: <problem>[; <problem>]", the model quoted by
+// QuoteInput, each problem "is not valid JSON: ...", "is not a JSON object:
+// ..." or a violation "<path>: <reason>"; reason MODEL_ANSWER_INVALID with
+// metadata "model" and "attempts". Nothing was drafted; another attempt, a
+// clearer brief or a stronger model may succeed.
+absl::Status ModelAnswerInvalid(absl::string_view model, int attempts,
+                                const std::vector<std::string>& problems);
 
 }  // namespace sopsidebar::error
 

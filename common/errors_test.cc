@@ -46,6 +46,36 @@ TEST(ErrorsTest, EveryCatalogueErrorCarriesItsReason) {
   EXPECT_TRUE(error::SopDeleted("n").GetPayload(error::kPreconditionFailureType).has_value());
 }
 
+TEST(ErrorsTest, ModelHttpErrorsAreRetryableOnlyWhenTheServerIsBusyOrFailing) {
+  const absl::Status failing = error::ModelHttpError("http://127.0.0.1:8080", 503, "loading");
+  EXPECT_EQ(failing.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(failing.message(),
+            "drafting model at http://127.0.0.1:8080 answered HTTP 503: \"loading\"");
+  EXPECT_EQ(error::ModelHttpError("e", 429, "").code(), absl::StatusCode::kUnavailable);
+  const absl::Status misconfigured = error::ModelHttpError("e", 404, "model not found");
+  EXPECT_EQ(misconfigured.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(error::ReasonOf(misconfigured), "MODEL_HTTP_ERROR");
+}
+
+TEST(ErrorsTest, DraftingErrorsNameTheirCause) {
+  EXPECT_EQ(error::ModelTimeout("http://m", absl::Seconds(2)).message(),
+            "drafting model at http://m gave no answer within 2s");
+  EXPECT_EQ(error::ModelTimeout("http://m", absl::Seconds(2)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(error::ReasonOf(error::ModelUnreachable("http://m", "connect: refused")),
+            "MODEL_UNREACHABLE");
+  const absl::Status invalid =
+      error::ModelAnswerInvalid("llama3", 2, {"title: is required", "owner: is required"});
+  EXPECT_EQ(invalid.message(),
+            "drafting model \"llama3\" gave no valid SOP in 2 attempts; the last answer: "
+            "title: is required; owner: is required");
+  EXPECT_EQ(error::ReasonOf(invalid), "MODEL_ANSWER_INVALID");
+  const absl::Status brief = error::BriefNotUnderstood({{"brief", "clause 1 \"x\": unknown"}});
+  EXPECT_EQ(brief.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(error::ReasonOf(brief), "BRIEF_NOT_UNDERSTOOD");
+  EXPECT_EQ(error::FieldViolationsOf(brief).size(), 1u);
+}
+
 TEST(ErrorsTest, LimitsAreNamedInTheMessage) {
   EXPECT_EQ(error::FieldTooLong("sop.title", 200).message(),
             "sop.title: longer than the limit of 200 characters");

@@ -10,7 +10,10 @@ every C++ file, tests included:
 - server/storage on the domain, common/ and server/common only;
 - server/api (the methods bound once for every transport) on the domain,
   common/ and server/common: no transport and no storage;
-- Boost (Beast/Asio) only in server/http, the Connect/HTTP gateway;
+- plugins/drafting (the drafters) on common/ only: a port of common/drafting
+  that sopd and sopctl both use, so it sees neither of them;
+- Boost (Beast/Asio) only in server/http, the Connect/HTTP gateway, and the
+  model drafter's HTTP client (plugins/drafting/openai);
 - Xapian only in server/search, which implements the domain's search index
   port (server/domain/search) and sees nothing above it.
 
@@ -26,7 +29,7 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
-SOURCE_DIRS = ("common", "server", "client", "bench", "tests")
+SOURCE_DIRS = ("common", "server", "client", "bench", "tests", "plugins/drafting")
 EXTENSIONS = (".h", ".cc")
 
 GRPC = re.compile(r"^(grpcpp/|grpc/|grpc\+\+/)|\.grpc\.pb\.h$")
@@ -53,10 +56,12 @@ RULES = [
      "search implements the domain's index port and sees nothing above it"),
     ("server/http/", re.compile(r"^(server/(service|app|main|storage)|client)/"),
      "the HTTP transport sees the API, not the other transport or the wiring"),
+    ("plugins/drafting/", re.compile(r"^(server|client)/"),
+     "the drafters implement common/drafting's port for sopd and sopctl alike"),
 ]
 GRPC_ALLOWED = ("server/service/", "client/", "tests/")
 ROCKSDB_ALLOWED = ("server/storage/",)
-BOOST_ALLOWED = ("server/http/",)
+BOOST_ALLOWED = ("server/http/", "plugins/drafting/openai/")
 XAPIAN_ALLOWED = ("server/search/",)
 
 
@@ -73,7 +78,8 @@ def violations(path, text):
         if ROCKSDB.search(header) and not path.startswith(ROCKSDB_ALLOWED):
             found.append("%s includes %s: RocksDB only in server/storage" % (path, header))
         if BOOST.search(header) and not path.startswith(BOOST_ALLOWED):
-            found.append("%s includes %s: Boost only in server/http" % (path, header))
+            found.append("%s includes %s: Boost only in server/http and plugins/drafting/openai"
+                         % (path, header))
         if XAPIAN.search(header) and not path.startswith(XAPIAN_ALLOWED):
             found.append("%s includes %s: Xapian only in server/search" % (path, header))
     return found
@@ -105,6 +111,10 @@ def self_test():
         ("server/http/x.cc", '#include <boost/beast/http.hpp>', 0),
         ("server/http/x.cc", '#include "server/service/grpc_server.h"', 1),
         ("server/service/x.cc", '#include <boost/asio.hpp>', 1),
+        ("plugins/drafting/openai/x.cc", '#include <boost/beast/http.hpp>', 0),
+        ("plugins/drafting/builtin/x.cc", '#include <boost/beast/http.hpp>', 1),
+        ("plugins/drafting/openai/x.cc", '#include "server/common/clock.h"', 1),
+        ("plugins/drafting/builtin/x.cc", '#include "common/drafting/drafter.h"', 0),
         ("server/search/x.cc", "#include <xapian.h>", 0),
         ("server/domain/search/x.cc", "#include <xapian.h>", 1),
         ("server/search/x.cc", "#include \"server/api/api_methods.h\"", 1),
