@@ -201,6 +201,13 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
                                     [r](auto& c, auto& q) { return r->PublishSop(c, q); });
   bind.Unary<v1::CheckTargetingRequest>(Work::kReads,
                                         [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
+  // Planned (issue 17): answers UNIMPLEMENTED until the preview is served.
+  bind.Unary<v1::PreviewTargetingRequest>(
+      Work::kReads,
+      [](const Caller&, const v1::PreviewTargetingRequest&)
+          -> absl::StatusOr<v1::PreviewTargetingResponse> {
+        return error::NotServed("SopService.PreviewTargeting");
+      });
   bind.Unary<v1::SubmitSopRequest>(Work::kWrites,
                                    [r](auto& c, auto& q) { return r->SubmitSop(c, q); });
   bind.Unary<v1::ApproveSopRequest>(Work::kWrites,
