@@ -375,8 +375,11 @@ absl::StatusOr<std::vector<v1::CrmContext>> Reader::Jsonl(absl::string_view text
     if (static_cast<int>(records.size()) == kMaxRecords) return TooMany(line);
     if (json.front() != '{') return ErrorAt(path_, line, 0, "not a JSON object");
     google::protobuf::Struct object;
-    if (absl::Status s = google::protobuf::util::JsonStringToMessage(json, &object); !s.ok()) {
-      return ErrorAt(path_, line, 0, absl::StrCat("not a JSON object: ", s.message()));
+    const auto parsed = google::protobuf::util::JsonStringToMessage(
+        google::protobuf::StringPiece(json.data(), json.size()), &object);
+    if (!parsed.ok()) {
+      return ErrorAt(path_, line, 0,
+                     absl::StrCat("not a JSON object: ", std::string(parsed.message())));
     }
     v1::CrmContext record = NewRecord();
     // Keys in file order are not kept by Struct: report the first bad one by

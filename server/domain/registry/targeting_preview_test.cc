@@ -36,7 +36,7 @@ Caller MakeCaller(v1::Role role, const std::string& org = "default") {
 // MQL leads: the handoff, first for every MQL (priority 100); its step
 // depends on the score.
 constexpr char kMql[] = R"pb(
-  title: "MQL"
+  title: "MQL" owner: "Sales Ops"
   targeting_rules {
     record_types: "Lead" priority: 100
     conditions { field: "lead_status" equals { string_value: "MQL" } }
@@ -50,7 +50,7 @@ constexpr char kMql[] = R"pb(
 
 // Web leads (priority 50): the SOP the drafts below change.
 constexpr char kNurture[] = R"pb(
-  title: "Nurture"
+  title: "Nurture" owner: "Marketing"
   targeting_rules {
     record_types: "Lead" priority: 50
     conditions { field: "lead_source" equals { string_value: "Web" } }
@@ -60,7 +60,7 @@ constexpr char kNurture[] = R"pb(
 
 // Web leads too, below Nurture (priority 30).
 constexpr char kWebLow[] = R"pb(
-  title: "Web fallback"
+  title: "Web fallback" owner: "Marketing"
   targeting_rules {
     record_types: "Lead" priority: 30
     conditions { field: "lead_source" equals { string_value: "Web" } }
@@ -69,7 +69,7 @@ constexpr char kWebLow[] = R"pb(
 
 // Nurture's draft: above MQL, and only for scores of 50 and more.
 constexpr char kNurtureDraft[] = R"pb(
-  title: "Nurture v2"
+  title: "Nurture v2" owner: "Marketing"
   targeting_rules {
     record_types: "Lead" priority: 110
     conditions { field: "lead_source" equals { string_value: "Web" } }
@@ -241,7 +241,7 @@ TEST_F(TargetingPreviewTest, StoresNothing) {
 TEST_F(TargetingPreviewTest, ASopHiddenFromTheCallerNeverShows) {
   // Visible to AEs only, above everything for MQLs.
   Publish("ae-only", R"pb(
-    title: "AE only" visibility_roles: AE
+    title: "AE only" owner: "Sales" visibility_roles: AE
     targeting_rules {
       record_types: "Lead" priority: 500
       conditions { field: "lead_status" equals { string_value: "MQL" } }
