@@ -77,8 +77,8 @@ absl::Status PrintReport(const Invocation& invocation, const Report& report, con
 // sopctl preview: reads the records file (and the SOP file) whole, typed by
 // the org's field map with --field-map, and sends nothing when either is
 // wrong (each problem on `err`, kExitFailed).
-absl::StatusOr<int> Preview(const Invocation& invocation, client::Client& client,
-                            std::ostream& out, std::ostream& err);
+absl::StatusOr<int> Preview(const Invocation& invocation, client::Client& client, std::ostream& out,
+                            std::ostream& err);
 
 // One warning line on `err` per tie of a just-published SOP.
 void WarnAboutTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie>& ties,
@@ -811,8 +811,8 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
   return absl::InternalError("unhandled command");
 }
 
-absl::StatusOr<int> Preview(const Invocation& invocation, client::Client& client,
-                            std::ostream& out, std::ostream& err) {
+absl::StatusOr<int> Preview(const Invocation& invocation, client::Client& client, std::ostream& out,
+                            std::ostream& err) {
   const std::string org_name = OrgName(invocation.global.org);
   v1::PreviewTargetingRequest request;
   request.set_parent(org_name);
@@ -849,10 +849,9 @@ absl::StatusOr<int> Preview(const Invocation& invocation, client::Client& client
                                    " field map: columns are not checked here, values are sent as "
                                    "they read (numbers, true, false, text) and sopd maps them"));
     } else if (!got.ok()) {
-      return absl::Status(got.status().code(),
-                          absl::StrCat("--field-map ", invocation.records_crm,
-                                       ": cannot read the org's field map: ",
-                                       got.status().message()));
+      return absl::Status(got.status().code(), absl::StrCat("--field-map ", invocation.records_crm,
+                                                            ": cannot read the org's field map: ",
+                                                            got.status().message()));
     }
     if (got.ok()) {
       map = *std::move(got);

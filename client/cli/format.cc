@@ -874,12 +874,12 @@ std::string FormatPreview(const v1::PreviewTargetingResponse& response) {
                     PreviewCell(r.current_sop(), r.current_step()), "->",
                     PreviewCell(r.preview_sop(), r.preview_step())});
   }
-  return absl::StrCat(Table(std::move(rows)),
-                      TextLine(absl::StrCat("gained ", response.gained(), ", lost ",
-                                            response.lost(), ", reranked ", response.reranked(),
-                                            ", unchanged ", response.unchanged(), ", not matched ",
-                                            response.not_matched(), " (",
-                                            response.records_size(), " records)")));
+  return absl::StrCat(
+      Table(std::move(rows)),
+      TextLine(absl::StrCat("gained ", response.gained(), ", lost ", response.lost(), ", reranked ",
+                            response.reranked(), ", unchanged ", response.unchanged(),
+                            ", not matched ", response.not_matched(), " (", response.records_size(),
+                            " records)")));
 }
 
 }  // namespace sopsidebar::cli

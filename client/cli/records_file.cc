@@ -55,7 +55,8 @@ class Reader {
   Reader(absl::string_view path, const RecordsFileOptions& options)
       : path_(path), options_(options) {
     if (options.field_map != nullptr) {
-      for (const v1::FieldMapEntry& e : options.field_map->fields()) types_[e.crm_field()] = e.type();
+      for (const v1::FieldMapEntry& e : options.field_map->fields())
+        types_[e.crm_field()] = e.type();
     }
   }
 
@@ -103,14 +104,20 @@ class Reader {
   absl::Status SetFromText(const Column& column, const std::string& text, int line, int col,
                            v1::CrmContext* record) const {
     switch (column.kind) {
-      case ColumnKind::kRecordId: record->set_record_id(text); return absl::OkStatus();
-      case ColumnKind::kRecordType: record->set_record_type(text); return absl::OkStatus();
-      case ColumnKind::kField: break;
+      case ColumnKind::kRecordId:
+        record->set_record_id(text);
+        return absl::OkStatus();
+      case ColumnKind::kRecordType:
+        record->set_record_type(text);
+        return absl::OkStatus();
+      case ColumnKind::kField:
+        break;
     }
     Value& value = (*record->mutable_fields())[column.name];
     const absl::string_view trimmed = absl::StripAsciiWhitespace(text);
     auto bad = [&](absl::string_view what) {
-      return ErrorAt(path_, line, col, absl::StrCat(column.name, ": ", Quoted(text), " is not ", what));
+      return ErrorAt(path_, line, col,
+                     absl::StrCat(column.name, ": ", Quoted(text), " is not ", what));
     };
     switch (column.type) {
       case v1::FIELD_TYPE_UNSPECIFIED: {
@@ -217,7 +224,8 @@ class Reader {
           return bad("text");
         }
         break;
-      default: break;
+      default:
+        break;
     }
     (*record->mutable_fields())[column.name] = json;
     return absl::OkStatus();
@@ -227,9 +235,9 @@ class Reader {
   absl::StatusOr<std::vector<v1::CrmContext>> Jsonl(absl::string_view text) const;
 
   absl::Status TooMany(int line) const {
-    return ErrorAt(path_, line, 0,
-                   absl::StrCat("more than ", kMaxRecords,
-                                " records (a preview takes at most 10,000)"));
+    return ErrorAt(
+        path_, line, 0,
+        absl::StrCat("more than ", kMaxRecords, " records (a preview takes at most 10,000)"));
   }
 
  private:
@@ -347,15 +355,15 @@ absl::StatusOr<std::vector<v1::CrmContext>> Reader::Csv(absl::string_view text) 
     const Row& row = (*rows)[r];
     if (static_cast<int>(records.size()) == kMaxRecords) return TooMany(row.line);
     if (row.cells.size() != columns.size()) {
-      return ErrorAt(path_, row.line, 0,
-                     absl::StrCat(row.cells.size(), " fields, but the header has ",
-                                  columns.size()));
+      return ErrorAt(
+          path_, row.line, 0,
+          absl::StrCat(row.cells.size(), " fields, but the header has ", columns.size()));
     }
     v1::CrmContext record = NewRecord();
     for (size_t c = 0; c < columns.size(); ++c) {
       if (row.cells[c].empty()) continue;
-      if (absl::Status s = SetFromText(columns[c], row.cells[c], row.line,
-                                       static_cast<int>(c) + 1, &record);
+      if (absl::Status s =
+              SetFromText(columns[c], row.cells[c], row.line, static_cast<int>(c) + 1, &record);
           !s.ok()) {
         return s;
       }
@@ -391,10 +399,10 @@ absl::StatusOr<std::vector<v1::CrmContext>> Reader::Jsonl(absl::string_view text
       const Value& value = object.fields().at(key);
       absl::StatusOr<Column> column = ColumnFor(key, line, 0);
       if (!column.ok()) {
-        return absl::Status(column.status().code(),
-                            absl::StrReplaceAll(column.status().message(),
-                                                {{"unknown column", "unknown field"},
-                                                 {"column \"", "field \""}}));
+        return absl::Status(
+            column.status().code(),
+            absl::StrReplaceAll(column.status().message(),
+                                {{"unknown column", "unknown field"}, {"column \"", "field \""}}));
       }
       if (value.kind_case() == Value::kNullValue) continue;
       if (absl::Status s = SetFromJson(*column, value, line, &record); !s.ok()) return s;
@@ -412,8 +420,8 @@ absl::StatusOr<std::vector<v1::CrmContext>> Reader::Jsonl(absl::string_view text
 }  // namespace
 
 absl::StatusOr<std::vector<v1::CrmContext>> ParseRecordsFile(absl::string_view path,
-                                                            absl::string_view contents,
-                                                            const RecordsFileOptions& options) {
+                                                             absl::string_view contents,
+                                                             const RecordsFileOptions& options) {
   Reader reader(path, options);
   const std::string lower = absl::AsciiStrToLower(path);
   if (absl::EndsWith(lower, ".jsonl") || absl::EndsWith(lower, ".ndjson")) {

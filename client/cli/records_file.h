@@ -53,8 +53,8 @@ struct RecordsFileOptions {
 // The records in `contents`, the text of the file `path` (which names it in
 // errors and, by its extension, says whether it is JSONL).
 absl::StatusOr<std::vector<v1::CrmContext>> ParseRecordsFile(absl::string_view path,
-                                                            absl::string_view contents,
-                                                            const RecordsFileOptions& options);
+                                                             absl::string_view contents,
+                                                             const RecordsFileOptions& options);
 
 }  // namespace sopsidebar::cli
 

@@ -89,12 +89,12 @@ TEST_F(RecordsFileTest, AnUnknownColumnIsNamedWithItsLineAndColumn) {
 }
 
 TEST_F(RecordsFileTest, ABadValueIsNamedWithItsLineColumnAndField) {
-  auto records = Salesforce("leads.csv",
-                            "Id,NumberOfEmployees\n1,10\n2,\"multi\nline\"\n3,abc\n");
+  auto records = Salesforce("leads.csv", "Id,NumberOfEmployees\n1,10\n2,\"multi\nline\"\n3,abc\n");
   EXPECT_EQ(records.status().message(),
             "leads.csv:3:2: NumberOfEmployees: \"multi\nline\" is not a number");
   records = Salesforce("leads.csv", "Id,NumberOfEmployees\n1,10\n3,abc\n");
-  EXPECT_EQ(records.status().message(), "leads.csv:3:2: NumberOfEmployees: \"abc\" is not a number");
+  EXPECT_EQ(records.status().message(),
+            "leads.csv:3:2: NumberOfEmployees: \"abc\" is not a number");
   records = Salesforce("leads.csv", "HasOptedOutOfEmail\nyes\n");
   EXPECT_EQ(records.status().message(),
             "leads.csv:2:1: HasOptedOutOfEmail: \"yes\" is not true or false");
@@ -132,10 +132,11 @@ TEST_F(RecordsFileTest, MoreThanTenThousandRecordsAreRefusedAtTheFirstOneTooMany
 }
 
 TEST_F(RecordsFileTest, ReadsJsonlOneObjectPerLine) {
-  auto records = Salesforce("leads.jsonl",
-                            "{\"Id\": \"a\", \"Status\": \"Nurturing\", \"NumberOfEmployees\": 50}\n"
-                            "\n"
-                            "{\"Id\": \"b\", \"NumberOfEmployees\": \"75\", \"Status\": null}\n");
+  auto records =
+      Salesforce("leads.jsonl",
+                 "{\"Id\": \"a\", \"Status\": \"Nurturing\", \"NumberOfEmployees\": 50}\n"
+                 "\n"
+                 "{\"Id\": \"b\", \"NumberOfEmployees\": \"75\", \"Status\": null}\n");
   ASSERT_TRUE(records.ok()) << records.status();
   ASSERT_EQ(records->size(), 2u);
   EXPECT_EQ((*records)[0].record_id(), "a");

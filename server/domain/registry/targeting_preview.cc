@@ -31,8 +31,7 @@ struct Subject {
 };
 
 absl::StatusOr<Subject> ResolveSubject(const SopRegistry& registry, const Caller& caller,
-                                       const v1::PreviewTargetingRequest& request,
-                                       absl::Time now) {
+                                       const v1::PreviewTargetingRequest& request, absl::Time now) {
   Subject subject;
   v1::Sop body;
   int64_t revision = 0;
@@ -78,9 +77,8 @@ absl::StatusOr<Subject> ResolveSubject(const SopRegistry& registry, const Caller
 
 // The records in our field names, validated as LookupSops validates a
 // context.
-absl::StatusOr<std::vector<v1::CrmContext>> ResolveRecords(const CrmMaps& maps,
-                                                           const Caller& caller,
-                                                           const v1::PreviewTargetingRequest& request) {
+absl::StatusOr<std::vector<v1::CrmContext>> ResolveRecords(
+    const CrmMaps& maps, const Caller& caller, const v1::PreviewTargetingRequest& request) {
   if (request.records().empty()) {
     return error::InvalidField("records", "is required: 1 to 10,000 CRM records");
   }
@@ -170,10 +168,8 @@ absl::StatusOr<v1::PreviewTargetingResponse> TargetingPreview::Preview(
   for (size_t i = 0; i < records.size(); ++i) {
     const v1::CrmContext& record = records[i];
     const MatchQuery query{org, &record, kMaxRank, caller.roles};
-    const std::vector<SopMatchResult> was =
-        Matches(*before, query, view.stale_before);
-    const std::vector<SopMatchResult> will =
-        Matches(*after, query, view.stale_before);
+    const std::vector<SopMatchResult> was = Matches(*before, query, view.stale_before);
+    const std::vector<SopMatchResult> will = Matches(*after, query, view.stale_before);
     v1::RecordPreview& out = *response.add_records();
     out.set_record_id(record.record_id().empty() ? absl::StrCat(i) : record.record_id());
     out.set_rank_before(RankOf(was, subject.name));
@@ -182,11 +178,21 @@ absl::StatusOr<v1::PreviewTargetingResponse> TargetingPreview::Preview(
     Describe(was, record, out.mutable_current_sop(), out.mutable_current_step());
     Describe(will, record, out.mutable_preview_sop(), out.mutable_preview_step());
     switch (out.change()) {
-      case v1::RecordPreview::GAINED: response.set_gained(response.gained() + 1); break;
-      case v1::RecordPreview::LOST: response.set_lost(response.lost() + 1); break;
-      case v1::RecordPreview::RERANKED: response.set_reranked(response.reranked() + 1); break;
-      case v1::RecordPreview::UNCHANGED: response.set_unchanged(response.unchanged() + 1); break;
-      default: response.set_not_matched(response.not_matched() + 1); break;
+      case v1::RecordPreview::GAINED:
+        response.set_gained(response.gained() + 1);
+        break;
+      case v1::RecordPreview::LOST:
+        response.set_lost(response.lost() + 1);
+        break;
+      case v1::RecordPreview::RERANKED:
+        response.set_reranked(response.reranked() + 1);
+        break;
+      case v1::RecordPreview::UNCHANGED:
+        response.set_unchanged(response.unchanged() + 1);
+        break;
+      default:
+        response.set_not_matched(response.not_matched() + 1);
+        break;
     }
   }
   return response;

@@ -36,44 +36,71 @@ Caller MakeCaller(v1::Role role, const std::string& org = "default") {
 // MQL leads: the handoff, first for every MQL (priority 100); its step
 // depends on the score.
 constexpr char kMql[] = R"pb(
-  title: "MQL" owner: "Sales Ops"
+  title: "MQL"
+  owner: "Sales Ops"
   targeting_rules {
-    record_types: "Lead" priority: 100
-    conditions { field: "lead_status" equals { string_value: "MQL" } }
+    record_types: "Lead"
+    priority: 100
+    conditions {
+      field: "lead_status"
+      equals { string_value: "MQL" }
+    }
   }
   steps {
-    ordinal: 1 title: "Qualify"
-    conditions { field: "lead_score" range { max: 49 } }
+    ordinal: 1
+    title: "Qualify"
+    conditions {
+      field: "lead_score"
+      range { max: 49 }
+    }
   }
   steps { ordinal: 2 title: "Hand off" }
 )pb";
 
 // Web leads (priority 50): the SOP the drafts below change.
 constexpr char kNurture[] = R"pb(
-  title: "Nurture" owner: "Marketing"
+  title: "Nurture"
+  owner: "Marketing"
   targeting_rules {
-    record_types: "Lead" priority: 50
-    conditions { field: "lead_source" equals { string_value: "Web" } }
+    record_types: "Lead"
+    priority: 50
+    conditions {
+      field: "lead_source"
+      equals { string_value: "Web" }
+    }
   }
   steps { ordinal: 1 title: "Send the nurture email" }
 )pb";
 
 // Web leads too, below Nurture (priority 30).
 constexpr char kWebLow[] = R"pb(
-  title: "Web fallback" owner: "Marketing"
+  title: "Web fallback"
+  owner: "Marketing"
   targeting_rules {
-    record_types: "Lead" priority: 30
-    conditions { field: "lead_source" equals { string_value: "Web" } }
+    record_types: "Lead"
+    priority: 30
+    conditions {
+      field: "lead_source"
+      equals { string_value: "Web" }
+    }
   }
 )pb";
 
 // Nurture's draft: above MQL, and only for scores of 50 and more.
 constexpr char kNurtureDraft[] = R"pb(
-  title: "Nurture v2" owner: "Marketing"
+  title: "Nurture v2"
+  owner: "Marketing"
   targeting_rules {
-    record_types: "Lead" priority: 110
-    conditions { field: "lead_source" equals { string_value: "Web" } }
-    conditions { field: "lead_score" range { min: 50 } }
+    record_types: "Lead"
+    priority: 110
+    conditions {
+      field: "lead_source"
+      equals { string_value: "Web" }
+    }
+    conditions {
+      field: "lead_score"
+      range { min: 50 }
+    }
   }
   steps { ordinal: 1 title: "Call within the hour" }
 )pb";
@@ -157,9 +184,9 @@ class TargetingPreviewTest : public ::testing::Test {
     std::vector<std::string> lines;
     for (const v1::RecordPreview& r : response.records()) {
       lines.push_back(absl::StrCat(r.record_id(), " ", v1::RecordPreview::Change_Name(r.change()),
-                                   " ", r.rank_before(), "/", r.rank_after(), " ",
-                                   r.current_sop(), "|", r.current_step(), " -> ", r.preview_sop(),
-                                   "|", r.preview_step()));
+                                   " ", r.rank_before(), "/", r.rank_after(), " ", r.current_sop(),
+                                   "|", r.current_step(), " -> ", r.preview_sop(), "|",
+                                   r.preview_step()));
     }
     return lines;
   }
@@ -215,8 +242,9 @@ TEST_F(TargetingPreviewTest, AnUnsavedSopWithoutANameIsPreviewedAsNew) {
   EXPECT_EQ(Lines(*response)[0],
             "gained GAINED 0/1 orgs/default/sops/mql|Hand off -> orgs/default/sops/_draft|Call "
             "within the hour");
-  EXPECT_EQ(Lines(*response)[1], "lost NOT_MATCHED 0/0 orgs/default/sops/nurture|Send the "
-                                 "nurture email -> orgs/default/sops/nurture|Send the nurture email");
+  EXPECT_EQ(Lines(*response)[1],
+            "lost NOT_MATCHED 0/0 orgs/default/sops/nurture|Send the "
+            "nurture email -> orgs/default/sops/nurture|Send the nurture email");
   EXPECT_EQ(response->gained(), 2);  // "gained" and "unchanged" (score 90 >= 50)
   EXPECT_EQ(response->not_matched(), 3);
 }
@@ -241,10 +269,16 @@ TEST_F(TargetingPreviewTest, StoresNothing) {
 TEST_F(TargetingPreviewTest, ASopHiddenFromTheCallerNeverShows) {
   // Visible to AEs only, above everything for MQLs.
   Publish("ae-only", R"pb(
-    title: "AE only" owner: "Sales" visibility_roles: AE
+    title: "AE only"
+    owner: "Sales"
+    visibility_roles: AE
     targeting_rules {
-      record_types: "Lead" priority: 500
-      conditions { field: "lead_status" equals { string_value: "MQL" } }
+      record_types: "Lead"
+      priority: 500
+      conditions {
+        field: "lead_status"
+        equals { string_value: "MQL" }
+      }
     }
   )pb");
   const Caller manager = MakeCaller(v1::SALES_MANAGER);
@@ -280,11 +314,12 @@ TEST_F(TargetingPreviewTest, EditorsAndManagersMayPreviewRepsMayNot) {
         << role;
   }
   // An SOP's saved draft needs draft access, which a manager lacks.
-  EXPECT_EQ(preview_->Preview(MakeCaller(v1::SALES_MANAGER),
-                              BySop("orgs/default/sops/nurture", FiveLeads()))
-                .status()
-                .code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      preview_
+          ->Preview(MakeCaller(v1::SALES_MANAGER), BySop("orgs/default/sops/nurture", FiveLeads()))
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(TargetingPreviewTest, RecordsInACrmsNamesAreMappedByTheOrgsFieldMap) {
@@ -307,8 +342,7 @@ TEST_F(TargetingPreviewTest, RecordsInACrmsNamesAreMappedByTheOrgsFieldMap) {
 
 TEST_F(TargetingPreviewTest, RecordsWithoutAnIdAreNamedByTheirIndex) {
   v1::CrmContext lead = Lead("", "", "Web", 90);
-  auto response =
-      preview_->Preview(ops_, ByDraft(Parse<v1::Sop>(kNurtureDraft), {lead, lead}));
+  auto response = preview_->Preview(ops_, ByDraft(Parse<v1::Sop>(kNurtureDraft), {lead, lead}));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->records(0).record_id(), "0");
   EXPECT_EQ(response->records(1).record_id(), "1");
@@ -371,8 +405,9 @@ TEST_F(TargetingPreviewTest, ADeletedSopsDraftIsNotPreviewed) {
   v1::DeleteSopRequest del;
   del.set_name("orgs/default/sops/web-low");
   ASSERT_TRUE(registry_->DeleteSop(admin_, del).ok());
-  EXPECT_EQ(preview_->Preview(ops_, BySop("orgs/default/sops/web-low", FiveLeads())).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      preview_->Preview(ops_, BySop("orgs/default/sops/web-low", FiveLeads())).status().code(),
+      absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
