@@ -73,6 +73,7 @@ enum class Command {
   kSearch,
   kAdminBackup,
   kDiagram,
+  kDraft,
 };
 
 // What `sopctl diagram --format` asks for: the diagram's text, or an image
@@ -177,6 +178,7 @@ struct Invocation {
   DiagramKind diagram_kind = DiagramKind::kFlowchart;  // --kind
   DiagramOutput diagram_output = DiagramOutput::kMermaid;  // --format
   std::string diagram_out;  // -o/--out FILE; empty: stdout
+  v1::DraftSopRequest draft_sop;  // draft
 };
 
 // Reads an environment variable; nullopt when unset.
