@@ -110,7 +110,7 @@ TEST_F(AuthoringIntegrationTest, InvalidJsonThenAValidRetryIsSavedAfterTwoAttemp
   ASSERT_TRUE(drafted.ok()) << drafted.status();
   EXPECT_EQ(model_->received().size(), 2);
   // The retry told the model what was wrong.
-  EXPECT_THAT(model_->received()[1].body, HasSubstr("not valid JSON"));
+  EXPECT_THAT(model_->received()[1].body, HasSubstr("That answer is not a valid SOP"));
   EXPECT_THAT(Sops(), SizeIs(1));
 }
 
@@ -211,8 +211,9 @@ TEST_F(AuthoringIntegrationTest, ValidateSopGivesEveryViolationAtItsPathLineAndC
     found.push_back(absl::StrCat(v.field(), "@", v.line(), ":", v.column()));
     EXPECT_FALSE(v.description().empty()) << v.field();
   }
-  EXPECT_THAT(found, ::testing::ElementsAre("title@1:8", "steps[0].responsible_role@6:23",
-                                            "steps[1].title@8:12"));
+  // A rejected value is placed at the value, a validation finding at its key.
+  EXPECT_THAT(found, ::testing::ElementsAre("title@1:1", "steps[0].responsible_role@6:23",
+                                            "steps[1].title@8:5"));
 
   request.set_yaml("title: T\nowner: [unclosed\n");
   response = ClientFor(ops_).ValidateSop(request);
