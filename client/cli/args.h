@@ -17,6 +17,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
+#include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
