@@ -1,8 +1,9 @@
 #include "common/sopfile/sop_yaml.h"
 
+#include <algorithm>
 #include <string>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "common/json_string.h"
 #include "google/protobuf/util/json_util.h"
 #include "yaml-cpp/yaml.h"
@@ -18,6 +19,19 @@ void AppendScalar(const YAML::Node& node, std::string* out) {
     out->append(node.Scalar());
   } else {
     AppendJsonString(node.Scalar(), out);
+  }
+}
+
+// A mapping key: plain when it reads as a field name, else quoted.
+void AppendKey(const YAML::Node& key, std::string* out) {
+  const std::string& text = key.Scalar();
+  const bool plain = !text.empty() && (absl::ascii_isalpha(text[0]) || text[0] == '_') &&
+                     std::all_of(text.begin(), text.end(),
+                                 [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
+  if (plain) {
+    out->append(text);
+  } else {
+    AppendJsonString(text, out);
   }
 }
 
@@ -49,7 +63,7 @@ void AppendValue(const YAML::Node& node, int indent, std::string* out) {
   if (node.IsMap()) {
     for (const auto& entry : node) {
       out->append(pad);
-      AppendScalar(entry.first, out);
+      AppendKey(entry.first, out);
       out->push_back(':');
       AppendAfterKey(entry.second, indent + 2, out);
     }

@@ -10,7 +10,7 @@
 namespace sopsidebar {
 
 // `sop` as block-style YAML in the proto JSON mapping with proto field
-// names, fields in field order, every text double-quoted (so a value such
+// names (plain keys), fields in field order, every text double-quoted (so a value such
 // as "75" or "true" stays text) and numbers, bools and nulls plain.
 // ParseSopFile reads it back to a message equal to `sop` (output-only
 // fields included, as written). Thread-safe (pure).

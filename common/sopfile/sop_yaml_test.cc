@@ -42,7 +42,8 @@ TEST(SopToYamlTest, TextThatLooksLikeANumberStaysText) {
         name: "orgs/default/sops/x"
         etag: "abc"
         state: DRAFT
-        title: "2024: \"quoted\" # not a comment\nsecond line"
+        title: "2024: \"quoted\" # not a comment"
+        purpose: "first line\nsecond: line\t- tabbed"
         owner: "true"
         targeting_rules {
           priority: 5
