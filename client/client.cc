@@ -43,6 +43,7 @@ absl::StatusOr<Response> Unary(Connection& connection, absl::string_view method,
 constexpr absl::string_view kSopService = "sopsidebar.v1.SopService.";
 constexpr absl::string_view kAdminService = "sopsidebar.v1.AdminService.";
 constexpr absl::string_view kAnalyticsService = "sopsidebar.v1.AnalyticsService.";
+constexpr absl::string_view kAuthoringService = "sopsidebar.v1.AuthoringService.";
 
 }  // namespace
 
@@ -194,6 +195,18 @@ absl::StatusOr<v1::Org> Client::UpdateOrg(const v1::UpdateOrgRequest& request) {
   return Unary<v1::Org>(*connection_, absl::StrCat(kAdminService, "UpdateOrg"), request);
 }
 
+absl::StatusOr<v1::SopDiagram> Client::GetSopDiagram(const v1::GetSopDiagramRequest& request) {
+  return Unary<v1::SopDiagram>(*connection_, absl::StrCat(kAuthoringService, "GetSopDiagram"),
+                               request);
+}
+absl::StatusOr<v1::DraftSopResponse> Client::DraftSop(const v1::DraftSopRequest& request) {
+  return Unary<v1::DraftSopResponse>(*connection_, absl::StrCat(kAuthoringService, "DraftSop"),
+                                     request);
+}
+absl::StatusOr<v1::ValidateSopResponse> Client::ValidateSop(const v1::ValidateSopRequest& request) {
+  return Unary<v1::ValidateSopResponse>(*connection_,
+                                        absl::StrCat(kAuthoringService, "ValidateSop"), request);
+}
 absl::StatusOr<v1::RecordEventsResponse> Client::RecordEvents(
     const v1::RecordEventsRequest& request) {
   return Unary<v1::RecordEventsResponse>(*connection_,

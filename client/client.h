@@ -18,6 +18,7 @@
 #include "client/connection.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
+#include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
@@ -113,6 +114,14 @@ class Client {
   absl::StatusOr<v1::CoverageReport> GetCoverageReport(const v1::GetCoverageReportRequest& request);
   absl::StatusOr<v1::ValidateTransitionResponse> ValidateTransition(
       const v1::ValidateTransitionRequest& request);
+
+  // Authoring (authoring_service.proto), sent with Connection::CallUnary.
+  // GetSopDiagram is retried like reads; DraftSop and ValidateSop are not
+  // (a DraftSop retry is safe only with a request_id, which the caller
+  // repeats itself).
+  absl::StatusOr<v1::SopDiagram> GetSopDiagram(const v1::GetSopDiagramRequest& request);
+  absl::StatusOr<v1::DraftSopResponse> DraftSop(const v1::DraftSopRequest& request);
+  absl::StatusOr<v1::ValidateSopResponse> ValidateSop(const v1::ValidateSopRequest& request);
 
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);

@@ -486,4 +486,17 @@ absl::Status ModelAnswerInvalid(absl::string_view model, int attempts,
                   {{"model", std::string(model)}, {"attempts", absl::StrCat(attempts)}});
 }
 
+absl::Status DrafterNotConfigured(absl::string_view drafter) {
+  return StateError("DRAFTER_NOT_CONFIGURED", "drafter", "is not configured",
+                    absl::StrCat("drafter: ", QuoteInput(drafter),
+                                 " is not configured on this server: start sopd with "
+                                 "--drafter-model-url and --drafter-model, or use the builtin "
+                                 "drafter"));
+}
+
+absl::Status SopNotPublished(absl::string_view name) {
+  return StateError("NOT_PUBLISHED", name, "has no published revision",
+                    absl::StrCat("SOP ", name, " has no published revision"));
+}
+
 }  // namespace sopsidebar::error

@@ -293,6 +293,14 @@ absl::Status ModelBadResponse(absl::string_view endpoint, absl::string_view deta
 absl::Status ModelAnswerInvalid(absl::string_view model, int attempts,
                                 const std::vector<std::string>& problems);
 
+// FAILED_PRECONDITION "drafter: \"model\" is not configured on this server:
+// start sopd with --drafter-model-url and --drafter-model, or use the
+// builtin drafter", reason DRAFTER_NOT_CONFIGURED, subject "drafter".
+absl::Status DrafterNotConfigured(absl::string_view drafter);
+// FAILED_PRECONDITION "SOP <name> has no published revision", reason
+// NOT_PUBLISHED, subject `name`.
+absl::Status SopNotPublished(absl::string_view name);
+
 }  // namespace sopsidebar::error
 
 #endif  // SOPSIDEBAR_COMMON_ERRORS_H_

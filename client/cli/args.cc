@@ -721,9 +721,10 @@ updates. --kind swimlane puts each step in the lane of its responsible role,
 labels the edges leaving a step with the CRM status change it makes
 (lead_status -> "SQL - Accepted") and draws handoffs between lanes bold; the
 cadence touches go in the lane of the last step that names a role (the SDR's
-when none does). A NAME is read from sopd (the current draft, as "sopctl get"
-shows it); a FILE is read offline (no server, no token) and must be a valid
-SOP file (see "sopctl validate").
+when none does). A NAME is drawn by sopd (GetSopDiagram: the current draft,
+as "sopctl get" shows it; svg and png rendered here from its DOT); a FILE is
+read and drawn offline (no server, no token) and must be a valid SOP file
+(see "sopctl validate").
   --kind KIND       flowchart (default) or swimlane
   --format FORMAT   mermaid (default) or dot: the diagram's text; svg or png:
                     the DOT rendered by Graphviz's dot (apt-get install
@@ -766,10 +767,25 @@ Example:
 )",
        "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org;\n"
        "an argument ending in .yaml, .yml or .json is a FILE.\n"},
-      {Command::kAnalyticsSla,
-       "analytics sla",
-       "first-contact SLA compliance",
-       "",
+      {Command::kDraft,
+       "draft",
+       "draft an SOP from a brief with sopd's drafter, saved as a DRAFT",
+       "BRIEF",
+       {{"model", false, false}, {"id", true, false}, {"dry-run", false, false}},
+       R"(Usage: sopctl draft BRIEF [--model] [--id ID] [--dry-run]
+Asks sopd to draft an SOP from BRIEF (what you want, in words: see
+docs/AUTHORING.md) and saves it as a DRAFT of --org, never published: review
+it, edit it, then "sopctl submit". Prints the saved draft as YAML that
+"sopctl apply" reads back (save it with > FILE to edit it).
+  --model     draft with the model sopd is configured with
+              (--drafter-model-url); default: the built-in drafter
+  --id ID     the new SOP's id (default: one sopd picks)
+  --dry-run   draft and validate, save nothing
+Example:
+  sopctl draft "inbound MQL, 5-touch cadence over 5 days, call/email, 5-minute first contact"
+)",
+       "BRIEF: at most 4,000 characters, quoted as one argument.\n"},
+      {Command::kAnalyticsSla, "analytics sla", "first-contact SLA compliance", "",
        ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics sla [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 First contacts inside the SOP's first_contact_window: count, within, compliance
@@ -777,20 +793,14 @@ and p50 / p90 time to first contact, one row per group. An SDR or AE sees their
 own figures only.
 )",
        kReportHelp},
-      {Command::kAnalyticsCodes,
-       "analytics codes",
-       "disqualification codes and rejection rates",
-       "",
-       ReportFlags(/*filters=*/true),
+      {Command::kAnalyticsCodes, "analytics codes", "disqualification codes and rejection rates",
+       "", ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics codes [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 Records that reached an SOP with disqualification codes, rejections per code,
 and the rejection rate, one row per group.
 )",
        kReportHelp},
-      {Command::kAnalyticsUsage,
-       "analytics usage",
-       "impressions and step completion per SOP",
-       "",
+      {Command::kAnalyticsUsage, "analytics usage", "impressions and step completion per SOP", "",
        ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics usage [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 Impressions, records shown, steps completed (and per step) and assets opened,
@@ -798,11 +808,8 @@ one row per group; --by sop,revision shows whether a new revision changed
 behaviour.
 )",
        kReportHelp},
-      {Command::kAnalyticsCoverage,
-       "analytics coverage",
-       "contexts looked up with no matching SOP",
-       "",
-       ReportFlags(/*filters=*/false),
+      {Command::kAnalyticsCoverage, "analytics coverage", "contexts looked up with no matching SOP",
+       "", ReportFlags(/*filters=*/false),
        R"(Usage: sopctl analytics coverage [--by DIMS] [--from DAY] [--to DAY]
 Lookups that matched no SOP, by record type and status (or --by), most first.
 Needs SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES, MARKETING_DIRECTOR or ADMIN.
@@ -1734,6 +1741,16 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       }
       break;
     }
+    case Command::kDraft:
+      if (absl::StripAsciiWhitespace(positional[0]).empty()) {
+        return UsageError("draft: the BRIEF is empty");
+      }
+      invocation.draft_sop.set_parent(OrgName(org));
+      invocation.draft_sop.set_brief(positional[0]);
+      invocation.draft_sop.set_drafter(flags.count("model") > 0 ? "model" : "builtin");
+      invocation.draft_sop.set_sop_id(Single(flags, "id").value_or(""));
+      invocation.draft_sop.set_validate_only(flags.count("dry-run") > 0);
+      break;
     case Command::kAdminBackup:
       if (positional[0].empty()) return UsageError("admin backup: DEST is empty");
       invocation.backup_dest = positional[0];

@@ -17,6 +17,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
+#include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
@@ -74,6 +75,7 @@ enum class Command {
   kAdminBackup,
   kDiagram,
   kPreview,
+  kDraft,
 };
 
 // What `sopctl diagram --format` asks for: the diagram's text, or an image
@@ -183,6 +185,7 @@ struct Invocation {
   // and the CRM whose field names it uses (--field-map; empty: ours).
   std::string records_path;
   std::string records_crm;
+  v1::DraftSopRequest draft_sop;  // draft
 };
 
 // Reads an environment variable; nullopt when unset.

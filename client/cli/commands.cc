@@ -31,6 +31,7 @@
 #include "common/model/roles.h"
 #include "common/sopfile/sop_apply.h"
 #include "common/sopfile/sop_file.h"
+#include "common/sopfile/sop_yaml.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -381,14 +382,30 @@ absl::StatusOr<int> Diagram(const Invocation& invocation, client::Client* client
     }
     sop = (*files)[0].sop;
     source = invocation.apply_path;
-  } else {
-    SOP_ASSIGN_OR_RETURN(sop, client->GetSop(invocation.name));
   }
   const DiagramOutput output = invocation.diagram_output;
   const DiagramFormat format =
       output == DiagramOutput::kMermaid ? DiagramFormat::kMermaid : DiagramFormat::kDot;
-  absl::StatusOr<std::string> text =
-      RenderSopDiagram(sop, {invocation.diagram_kind, format});
+  absl::StatusOr<std::string> text;
+  if (invocation.apply_path.empty()) {
+    // sopd draws it (GetSopDiagram: what "sopctl get" shows); svg and png
+    // are its DOT rendered here.
+    v1::GetSopDiagramRequest request;
+    request.set_name(invocation.name);
+    request.set_kind(invocation.diagram_kind == DiagramKind::kSwimlane ? v1::SWIMLANE
+                                                                       : v1::FLOWCHART);
+    request.set_format(format == DiagramFormat::kMermaid ? v1::MERMAID : v1::DOT);
+    absl::StatusOr<v1::SopDiagram> diagram = client->GetSopDiagram(request);
+    if (!diagram.ok()) {
+      // Reads' errors are sopd's own words; a drawing error names the SOP.
+      if (diagram.status().code() != absl::StatusCode::kInvalidArgument) return diagram.status();
+      text = diagram.status();
+    } else {
+      text = std::move(*diagram->mutable_source());
+    }
+  } else {
+    text = RenderSopDiagram(sop, {invocation.diagram_kind, format});
+  }
   if (!text.ok()) {
     return absl::Status(text.status().code(),
                         absl::StrCat(source, ": ", text.status().message()));
@@ -599,6 +616,18 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     case Command::kReject: {
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.RejectSop(invocation.reject));
       return ExitStatus(Print(invocation, sop, Did("rejected", sop), out));
+    }
+    case Command::kDraft: {
+      SOP_ASSIGN_OR_RETURN(const v1::DraftSopResponse drafted,
+                           client.DraftSop(invocation.draft_sop));
+      // stdout is the SOP file alone; what happened goes to stderr.
+      out << SopToYaml(drafted.sop());
+      err << (invocation.draft_sop.validate_only()
+                  ? absl::StrCat("drafted by the ", drafted.drafter(),
+                                 " drafter (--dry-run: not saved)\n")
+                  : absl::StrCat("drafted by the ", drafted.drafter(), " drafter; saved as DRAFT ",
+                                 drafted.sop().name(), ": review it, then \"sopctl submit\"\n"));
+      return kExitOk;
     }
     case Command::kSearch: {
       SOP_ASSIGN_OR_RETURN(const v1::SearchSopsResponse found,

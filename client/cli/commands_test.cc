@@ -21,6 +21,7 @@
 #include "client/cli/in_process_sopd.h"
 #include "common/model/names.h"
 #include "common/proto_time.h"
+#include "common/sopfile/sop_file.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -436,10 +437,25 @@ TEST_F(CommandsTest, DiagramByNameDrawsTheSopSopdServes) {
   const std::string offline = out_.str();
   connection_->ClearCalls();
   ASSERT_EQ(Run({"diagram", "mql-acceptance-handoff", "--kind", "swimlane"}), 0) << err_.str();
-  EXPECT_THAT(connection_->calls(), ElementsAre("GetSop"));
+  EXPECT_THAT(connection_->calls(), ElementsAre("GetSopDiagram"));
   EXPECT_EQ(out_.str(), offline);
   EXPECT_THAT(out_.str(),
               HasSubstr("  step1 ==>|\"lead_status → #quot;MQL – New Handoff#quot;\"| gate2\n"));
+}
+
+TEST_F(CommandsTest, DraftPrintsTheSavedDraftAsAnSopFile) {
+  ASSERT_EQ(
+      Run({"draft", "inbound MQL, 5-touch cadence over 5 days, call/email", "--id", "mql-cadence"}),
+      0)
+      << err_.str();
+  EXPECT_THAT(connection_->calls(), ElementsAre("DraftSop"));
+  absl::StatusOr<v1::Sop> sop = ParseSopFile("draft.yaml", out_.str());
+  ASSERT_TRUE(sop.ok()) << sop.status() << "\n" << out_.str();
+  EXPECT_EQ(sop->name(), "orgs/default/sops/mql-cadence");
+  EXPECT_EQ(sop->state(), v1::Sop::DRAFT);
+  EXPECT_EQ(err_.str(),
+            "drafted by the builtin drafter; saved as DRAFT orgs/default/sops/mql-cadence: "
+            "review it, then \"sopctl submit\"\n");
 }
 
 TEST_F(CommandsTest, DiagramOfAMissingSopIsNotFound) {

@@ -178,6 +178,8 @@ absl::Status InProcessSopd::Restart() {
   ApiExtras extras;
   extras.analytics = analytics_.get();
   extras.search = search;
+  authoring_ = std::make_unique<Authoring>(registry_.get(), &builtin_drafter_, nullptr);
+  extras.authoring = authoring_.get();
   // sopd's own table; a sopd that cannot build it would not start, and every
   // unary call here fails with why.
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =

@@ -29,11 +29,13 @@
 #include "client/connection.h"
 #include "common/model/roles.h"
 #include "google/protobuf/message.h"
+#include "plugins/drafting/builtin/builtin_drafter.h"
 #include "server/api/api_methods.h"
 #include "server/common/clock.h"
 #include "server/common/message_stream.h"
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/auth/access_registry.h"
+#include "server/domain/authoring/authoring.h"
 #include "server/domain/crm/crm_maps.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/domain/registry/sop_registry.h"
@@ -138,6 +140,9 @@ class InProcessSopd {
   // After registry_: destroyed before it.
   std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<SopSearch> search_;
+  // AuthoringService with the built-in drafter (no model).
+  BuiltinDrafter builtin_drafter_;
+  std::unique_ptr<Authoring> authoring_;
   std::unique_ptr<LookupWatchHub> watches_;
   // Over the registries and the hub; set by Restart, as is methods_status_
   // when the table cannot be built.

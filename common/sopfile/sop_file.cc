@@ -75,6 +75,14 @@ bool IsJsonNumber(absl::string_view s) {
 
 // yaml-cpp marks are 0-based; an unknown mark has line -1.
 int LineOf(const YAML::Node& node) { return node.Mark().line + 1; }
+int ColumnOf(const YAML::Node& node) { return node.Mark().column + 1; }
+
+// Where a value is written, 1-based; 0 when unknown.
+struct Place {
+  int line = 0;
+  int column = 0;
+};
+Place PlaceOf(const YAML::Node& node) { return {LineOf(node), ColumnOf(node)}; }
 
 std::string Located(absl::string_view file, int line, absl::string_view what) {
   return line > 0 ? absl::StrCat(file, ":", line, ": ", what) : absl::StrCat(file, ": ", what);
@@ -86,6 +94,7 @@ struct Finding {
   int line = 0;
   std::string path;
   std::string reason;
+  int column = 0;  // 1-based; 0 when unknown
 };
 
 std::string Describe(const Finding& finding) {
@@ -119,7 +128,7 @@ class YamlToJson {
  public:
   // Translates `root`; false when it is not a mapping (nothing to parse).
   bool Convert(const YAML::Node& root, const Descriptor* type) {
-    lines_[""] = LineOf(root);
+    lines_[""] = PlaceOf(root);
     if (!root.IsMap()) return Reject(root, "", "expected a mapping of SOP fields");
     Message(root, type, "");
     return true;
@@ -129,15 +138,15 @@ class YamlToJson {
   const std::vector<Finding>& problems() const { return problems_; }
   const std::vector<Finding>& warnings() const { return warnings_; }
 
-  // The line of the longest recorded path that is `path` or encloses it
+  // The place of the longest recorded path that is `path` or encloses it
   // ("steps[2]" encloses "steps[2].title" but not "steps[20]"); 0 if none.
-  int LineFor(absl::string_view path) const {
+  Place PlaceFor(absl::string_view path) const {
     for (;;) {
       auto it = lines_.find(std::string(path));
       if (it != lines_.end()) return it->second;
       const size_t cut = path.find_last_of(".[");
       if (cut == absl::string_view::npos) {
-        return path.empty() ? 0 : LineFor("");
+        return path.empty() ? Place{} : PlaceFor("");
       }
       path = path.substr(0, cut);
     }
@@ -158,7 +167,7 @@ class YamlToJson {
  private:
   // Records a problem; returns false, for the caller to return.
   bool Reject(const YAML::Node& at, absl::string_view path, std::string reason) {
-    problems_.push_back({LineOf(at), std::string(path), std::move(reason)});
+    problems_.push_back({LineOf(at), std::string(path), std::move(reason), ColumnOf(at)});
     return false;
   }
 
@@ -243,7 +252,7 @@ class YamlToJson {
           continue;
         }
       }
-      lines_[field_path] = LineOf(key);
+      lines_[field_path] = PlaceOf(key);
       if (type == v1::Sop::descriptor() &&
           absl::c_linear_search(kIgnoredOutputOnlyFields, field->name())) {
         warnings_.push_back(
@@ -268,7 +277,7 @@ class YamlToJson {
     bool first = true;
     for (size_t i = 0; i < node.size(); ++i) {
       const std::string item_path = absl::StrCat(path, "[", i, "]");
-      lines_[item_path] = LineOf(node[i]);
+      lines_[item_path] = PlaceOf(node[i]);
       if (node[i].IsNull()) {
         Reject(node[i], item_path, "list items cannot be null");
         continue;
@@ -297,7 +306,7 @@ class YamlToJson {
       }
       const std::string entry_path =
           absl::StrCat(path, "[", error::QuoteInput(entry.first.Scalar()), "]");
-      lines_[entry_path] = LineOf(entry.first);
+      lines_[entry_path] = PlaceOf(entry.first);
       Member(entry.first.Scalar(), &first,
              [&] { return Field(entry.second, value_field, entry_path); });
     }
@@ -461,7 +470,7 @@ class YamlToJson {
         bool ok = true;
         for (size_t i = 0; i < node.size(); ++i) {
           const std::string item_path = absl::StrCat(path, "[", i, "]");
-          lines_[item_path] = LineOf(node[i]);
+          lines_[item_path] = PlaceOf(node[i]);
           if (i > 0) json_.push_back(',');
           ok = FreeForm(node[i], item_path) && ok;
         }
@@ -509,7 +518,7 @@ class YamlToJson {
   }
 
   std::string json_;
-  std::map<std::string, int> lines_;
+  std::map<std::string, Place> lines_;
   std::vector<Finding> problems_;
   std::vector<Finding> warnings_;
 };
@@ -525,28 +534,26 @@ Finding ParserFinding(absl::string_view message) {
   return {0, "", std::string(message)};
 }
 
-// yaml-cpp's message for a syntax error, with its line and column and, when
-// the line reads like `key: value: more`, the likely cause: a value holding
-// ": " unquoted.
-std::string DescribeSyntaxError(absl::string_view file, absl::string_view contents,
-                                const YAML::Exception& e) {
-  std::string what =
-      absl::StrCat(file, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax: ", e.msg);
+// yaml-cpp's message for a syntax error, at its line and column and, when
+// the line reads like `key: value: more`, with the likely cause: a value
+// holding ": " unquoted.
+Finding SyntaxFinding(absl::string_view contents, const YAML::Exception& e) {
+  Finding finding{e.mark.line + 1, "", absl::StrCat("YAML syntax: ", e.msg), e.mark.column + 1};
   const std::vector<absl::string_view> lines = absl::StrSplit(contents, '\n');
-  if (e.mark.line < 0 || static_cast<size_t>(e.mark.line) >= lines.size()) return what;
+  if (e.mark.line < 0 || static_cast<size_t>(e.mark.line) >= lines.size()) return finding;
   absl::string_view line = absl::StripAsciiWhitespace(lines[e.mark.line]);
   absl::ConsumePrefix(&line, "- ");
   const size_t colon = line.find(": ");
-  if (colon == absl::string_view::npos) return what;
+  if (colon == absl::string_view::npos) return finding;
   const absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 2));
   if (absl::StrContains(value, ": ") && !absl::StartsWith(value, "\"") &&
       !absl::StartsWith(value, "'")) {
     std::string quoted;
     AppendJsonString(value, &quoted);
-    absl::StrAppend(&what, "; a value that contains \": \" must be quoted, e.g. ",
+    absl::StrAppend(&finding.reason, "; a value that contains \": \" must be quoted, e.g. ",
                     line.substr(0, colon), ": ", quoted);
   }
-  return what;
+  return finding;
 }
 
 // Records where each document of a YAML stream starts and where its root
@@ -622,49 +629,57 @@ std::vector<DocumentMarks::Document> FirstDocuments(const std::string& contents)
   return documents;
 }
 
-// A parsed and validated SOP file and the warnings about it.
-struct ParsedSopFile {
+// An SOP file as read: the SOP (as far as it parsed), its problems in line
+// order and its warnings. A syntax error or a file-level problem (no SOP, a
+// second document) ends the checks: it is then the only problem.
+struct CheckedSopFile {
   v1::Sop sop;
-  std::vector<std::string> warnings;
+  std::vector<Finding> problems;
+  std::vector<Finding> warnings;
+  bool syntax_error = false;
 };
 
-absl::StatusOr<ParsedSopFile> ParseAndCheck(absl::string_view path_for_errors,
-                                            absl::string_view contents) {
+CheckedSopFile Check(absl::string_view contents) {
+  CheckedSopFile checked;
   const std::string text(contents);
   YAML::Node root;
   try {
     const std::vector<DocumentMarks::Document> documents = FirstDocuments(text);
     if (documents.size() > 1) {
-      return absl::InvalidArgumentError(Located(path_for_errors, documents[1].root.line + 1,
-                                                "one SOP per file; found a second document"));
+      checked.problems.push_back({documents[1].root.line + 1, "",
+                                  "one SOP per file; found a second document",
+                                  documents[1].root.column + 1});
+      return checked;
     }
     if (!documents.empty()) root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(DescribeSyntaxError(path_for_errors, contents, e));
+    checked.problems.push_back(SyntaxFinding(contents, e));
+    checked.syntax_error = true;
+    return checked;
   }
   if (root.IsNull()) {
-    return absl::InvalidArgumentError(absl::StrCat(path_for_errors, ": the file holds no SOP"));
+    checked.problems.push_back({0, "", "the file holds no SOP"});
+    return checked;
   }
 
-  ParsedSopFile parsed;
   YamlToJson converter;
-  std::vector<Finding> problems;
-  if (converter.Convert(root, parsed.sop.GetDescriptor())) {
+  std::vector<Finding>& problems = checked.problems;
+  if (converter.Convert(root, checked.sop.GetDescriptor())) {
     problems = converter.problems();
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     // The converter checks every value, so this fails only on what it does
     // not know; protobuf 3.21 has its own Status type.
     const auto json_status =
-        google::protobuf::util::JsonStringToMessage(converter.json(), &parsed.sop, options);
+        google::protobuf::util::JsonStringToMessage(converter.json(), &checked.sop, options);
     if (!json_status.ok()) {
       problems.push_back(ParserFinding(
           absl::string_view(json_status.message().data(), json_status.message().size())));
     } else {
-      std::vector<error::FieldViolation> violations = SopBodyViolations(parsed.sop, "");
-      if (!parsed.sop.name().empty()) {
+      std::vector<error::FieldViolation> violations = SopBodyViolations(checked.sop, "");
+      if (!checked.sop.name().empty()) {
         for (error::FieldViolation& v :
-             error::FieldViolationsOf(ParseSopName("name", parsed.sop.name()).status())) {
+             error::FieldViolationsOf(ParseSopName("name", checked.sop.name()).status())) {
           violations.push_back(std::move(v));
         }
       }
@@ -677,21 +692,45 @@ absl::StatusOr<ParsedSopFile> ParseAndCheck(absl::string_view path_for_errors,
     problems = converter.problems();
   }
   for (Finding& problem : problems) {
-    if (problem.line == 0) problem.line = converter.LineFor(problem.path);
+    if (problem.line == 0) {
+      const Place place = converter.PlaceFor(problem.path);
+      problem.line = place.line;
+      problem.column = place.column;
+    }
   }
-  if (!problems.empty()) {
-    std::stable_sort(problems.begin(), problems.end(),
-                     [](const Finding& a, const Finding& b) { return a.line < b.line; });
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const Finding& a, const Finding& b) { return a.line < b.line; });
+  checked.warnings = converter.warnings();
+  return checked;
+}
+
+// A parsed and validated SOP file and the warnings about it.
+struct ParsedSopFile {
+  v1::Sop sop;
+  std::vector<std::string> warnings;
+};
+
+absl::StatusOr<ParsedSopFile> ParseAndCheck(absl::string_view path_for_errors,
+                                            absl::string_view contents) {
+  CheckedSopFile checked = Check(contents);
+  if (checked.syntax_error) {
+    const Finding& syntax = checked.problems.front();
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_for_errors, ":", syntax.line, ":", syntax.column, ": ", syntax.reason));
+  }
+  if (!checked.problems.empty()) {
     std::vector<std::string> lines;
-    for (const Finding& problem : problems) {
+    for (const Finding& problem : checked.problems) {
       lines.push_back(Located(path_for_errors, problem.line, Describe(problem)));
     }
     return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
   }
+  ParsedSopFile parsed;
+  parsed.sop = std::move(checked.sop);
   // A file with an etag is an export from `sopctl get -o json`, which
   // carries the output-only fields by design.
   if (!parsed.sop.etag().empty()) return parsed;
-  for (const Finding& warning : converter.warnings()) {
+  for (const Finding& warning : checked.warnings) {
     parsed.warnings.push_back(
         Located(path_for_errors, warning.line, absl::StrCat("warning: ", Describe(warning))));
   }
@@ -773,6 +812,17 @@ absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors,
                                      absl::string_view contents) {
   SOP_ASSIGN_OR_RETURN(ParsedSopFile parsed, ParseAndCheck(path_for_errors, contents));
   return std::move(parsed.sop);
+}
+
+SopFileCheck CheckSopFile(absl::string_view contents) {
+  CheckedSopFile checked = Check(contents);
+  SopFileCheck result;
+  result.sop = std::move(checked.sop);
+  for (Finding& problem : checked.problems) {
+    result.problems.push_back(
+        {std::move(problem.path), std::move(problem.reason), problem.line, problem.column});
+  }
+  return result;
 }
 
 absl::StatusOr<std::vector<SopFile>> LoadSopFiles(absl::string_view path) {

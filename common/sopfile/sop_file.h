@@ -42,6 +42,34 @@ namespace sopsidebar {
 // validation failures: all of them (see above).
 absl::StatusOr<v1::Sop> ParseSopFile(absl::string_view path_for_errors, absl::string_view contents);
 
+// One problem of an SOP file, where it is written.
+struct SopFileProblem {
+  // The field's path as validation.h writes it ("steps[2].ordinal"); empty
+  // for the file as a whole (a YAML syntax error, no SOP, two documents).
+  std::string field;
+  // The reason, as ParseSopFile words it after the path ("YAML syntax: ..."
+  // for a syntax error).
+  std::string description;
+  // 1-based line and column of the offending value (or its key, or its
+  // nearest enclosing field, or the syntax error); 0 when unknown.
+  int line = 0;
+  int column = 0;
+};
+
+// What CheckSopFile found.
+struct SopFileCheck {
+  // The SOP as far as it parsed (values that were rejected are left out).
+  v1::Sop sop;
+  // Every problem ParseSopFile reports, in line order; empty when the file
+  // is a valid SOP. A syntax error, an empty file or a second document is
+  // the only problem.
+  std::vector<SopFileProblem> problems;
+};
+
+// The same checks as ParseSopFile, with each problem as data and its column
+// too (the editor's ValidateSop underlines it). Never fails.
+SopFileCheck CheckSopFile(absl::string_view contents);
+
 // A parsed SOP file and the id of the SOP it defines.
 struct SopFile {
   // The file as it was given to or found by LoadSopFiles.

@@ -604,5 +604,43 @@ TEST_F(LoadSopFilesTest, FileNameThatGivesNoValidIdIsRejected) {
               StartsWith(absl::StrCat(path, ": the file name gives")));
 }
 
+TEST(CheckSopFileTest, GivesEveryProblemWithItsLineAndColumn) {
+  const SopFileCheck check = CheckSopFile(
+      "title: T\n"
+      "owner: O\n"
+      "steps:\n"
+      "  - ordinal: 1\n"
+      "    title: \"\"\n"
+      "  - ordinal: x\n"
+      "    title: Call\n");
+  ASSERT_EQ(check.problems.size(), 2);
+  EXPECT_EQ(check.problems[0].field, "steps[0].title");
+  EXPECT_EQ(check.problems[0].line, 5);
+  EXPECT_EQ(check.problems[0].column, 5);
+  EXPECT_EQ(check.problems[1].field, "steps[1].ordinal");
+  EXPECT_THAT(check.problems[1].description, HasSubstr("is not a number"));
+  EXPECT_EQ(check.problems[1].line, 6);
+  EXPECT_EQ(check.problems[1].column, 14);
+}
+
+TEST(CheckSopFileTest, GivesASyntaxErrorItsLineAndColumn) {
+  const SopFileCheck check = CheckSopFile("title: T\nowner: a: b\n");
+  ASSERT_EQ(check.problems.size(), 1);
+  EXPECT_EQ(check.problems[0].field, "");
+  EXPECT_THAT(check.problems[0].description, StartsWith("YAML syntax: "));
+  EXPECT_EQ(check.problems[0].line, 2);
+  EXPECT_GT(check.problems[0].column, 0);
+  // ParseSopFile words it the same, at the same place.
+  EXPECT_THAT(std::string(ParseSopFile("f.yaml", "title: T\nowner: a: b\n").status().message()),
+              StartsWith(std::string(
+                  absl::StrCat("f.yaml:2:", check.problems[0].column, ": YAML syntax: "))));
+}
+
+TEST(CheckSopFileTest, AValidFileHasNoProblems) {
+  const SopFileCheck check = CheckSopFile(kMqlHandoff);
+  EXPECT_THAT(check.problems, IsEmpty());
+  EXPECT_EQ(check.sop.title(), "MQL Acceptance & Handoff");
+}
+
 }  // namespace
 }  // namespace sopsidebar

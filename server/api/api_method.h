@@ -23,6 +23,9 @@ enum class Work {
   kInline,  // in memory and never blocks: on the transport's own thread
   kReads,   // may read storage: on the read queue
   kWrites,  // writes storage and waits for its fsync: on the write queue
+  kSlow,    // waits on an outside server (a drafting model) for up to its
+            // timeout: on a small queue of its own, so that it holds neither
+            // the read nor the write queue
 };
 
 // A unary method bound to the domain. Immutable; thread-safe.

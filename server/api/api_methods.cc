@@ -12,11 +12,13 @@
 #include "google/protobuf/message.h"
 #include "server/api/api_metrics.h"
 #include "server/domain/analytics/analytics.h"
+#include "server/domain/authoring/authoring.h"
 #include "server/domain/backup/backup_source.h"
 #include "server/domain/registry/targeting_preview.h"
 #include "server/domain/search/sop_search.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
+#include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
@@ -170,9 +172,9 @@ std::string MethodPath(const MethodDescriptor& method) {
 }
 
 const std::vector<std::string>& ApiMethods::ServiceNames() {
-  static const auto* const names =
-      new std::vector<std::string>{"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService",
-                                   "sopsidebar.v1.AdminService", "sopsidebar.v1.AnalyticsService"};
+  static const auto* const names = new std::vector<std::string>{
+      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
+      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService"};
   return *names;
 }
 
@@ -286,6 +288,24 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
       Work::kInline,
       IfPresent(an, "ContextService.ValidateTransition",
                 [](Analytics& a, auto& c, auto& q) { return a.ValidateTransition(c, q); }));
+
+  // Authoring: diagrams read storage and validation parses up to an SOP's
+  // size of YAML, on the read queue; a draft may wait on a model server
+  // for up to its timeout, so it runs on the slow queue (never holding a
+  // read or write thread) and takes the registry's write path only to save.
+  const Authoring* const au = extras.authoring;
+  bind.Unary<v1::GetSopDiagramRequest>(
+      Work::kReads,
+      IfPresent(au, "AuthoringService.GetSopDiagram",
+                [](const Authoring& x, auto& c, auto& q) { return x.GetSopDiagram(c, q); }));
+  bind.Unary<v1::DraftSopRequest>(Work::kSlow, IfPresent(au, "AuthoringService.DraftSop",
+                                                         [](const Authoring& x, auto& c, auto& q) {
+                                                           return x.DraftSop(c, q);
+                                                         }));
+  bind.Unary<v1::ValidateSopRequest>(
+      Work::kReads,
+      IfPresent(au, "AuthoringService.ValidateSop",
+                [](const Authoring& x, auto& c, auto& q) { return x.ValidateSop(c, q); }));
 
   AccessRegistry* const a = access;
   bind.Unary<v1::WhoAmIRequest>(Work::kInline, [a](auto& c, auto&) { return a->WhoAmI(c); });

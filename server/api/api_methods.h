@@ -23,6 +23,7 @@ namespace sopsidebar {
 
 class Analytics;
 class ApiMetrics;
+class Authoring;
 class BackupSource;
 class SopSearch;
 
@@ -38,6 +39,8 @@ struct ApiExtras {
   ApiMetrics* metrics = nullptr;
   // AdminService.CreateBackup.
   BackupSource* backups = nullptr;
+  // AuthoringService.
+  const Authoring* authoring = nullptr;
 };
 
 // Immutable after Create; thread-safe.

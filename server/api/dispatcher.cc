@@ -62,7 +62,8 @@ Dispatcher::Dispatcher(const AccessRegistry* access, const CrmMaps* crm, Options
       access_log_(options.access_log),
       access_log_limit_(options.access_log_limit, &Clock::Real()),
       reads_({"reads", options.read_threads, options.read_queue}),
-      writes_({"writes", options.write_threads, options.write_queue}) {}
+      writes_({"writes", options.write_threads, options.write_queue}),
+      slow_({"slow", options.slow_threads, options.slow_queue}) {}
 
 absl::StatusOr<Caller> Dispatcher::Authenticate(absl::string_view authorization,
                                                 const ViewerHeaders& viewer,
@@ -90,7 +91,9 @@ absl::StatusOr<Caller> Dispatcher::ActFor(Caller integration, const ViewerClaim&
 void Dispatcher::Schedule(const UnaryMethod& method, Caller caller,
                           std::unique_ptr<google::protobuf::Message> request,
                           std::function<bool()> cancelled, Done done) {
-  WorkQueue& queue = method.work == Work::kWrites ? writes_ : reads_;
+  WorkQueue& queue = method.work == Work::kWrites ? writes_
+                     : method.work == Work::kSlow ? slow_
+                                                  : reads_;
   // The task owns `done` until it runs; a refused task is handed back
   // through `refused` so that `done` still answers the call.
   auto state = std::make_shared<Done>(std::move(done));

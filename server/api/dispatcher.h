@@ -3,7 +3,8 @@
 // Work says, log rejections, and count, time and access-log every call
 // (CallEnded). A transport adds only its framing and its error mapping.
 //
-// Work::kInline methods run on the transport's thread (RunInline). Queued
+// Work::kInline methods run on the transport's thread (RunInline); kReads,
+// kWrites and kSlow each on a queue of their own. Queued
 // ones (Schedule) run on a bounded WorkQueue, so that a burst of calls waits
 // its turn instead of being refused; only a full queue answers UNAVAILABLE,
 // at once and with nothing done.
@@ -51,6 +52,9 @@ class Dispatcher {
     // the domain (one fsync each), so a few threads keep the disk busy.
     int write_threads = 4;
     size_t write_queue = 256;
+    // Threads and waiting calls for Work::kSlow (DraftSop's model calls).
+    int slow_threads = 2;
+    size_t slow_queue = 16;
     // The cap on a call's deadline: work not started within it is not done.
     absl::Duration max_call_duration = absl::Seconds(30);
     // Rejected calls (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE,
@@ -117,7 +121,7 @@ class Dispatcher {
     return method.run(caller, request);
   }
 
-  // Queues a kReads or kWrites method; `done` gets its result exactly once,
+  // Queues a kReads, kWrites or kSlow method; `done` gets its result exactly once,
   // on a queue thread, or before Schedule returns when the queue is full
   // (UNAVAILABLE). When its turn comes, a call whose `cancelled()` is true
   // gets CANCELLED and one past its caller's deadline DEADLINE_EXCEEDED,
@@ -165,6 +169,7 @@ class Dispatcher {
   // Declared last: destroyed first, while everything its tasks use exists.
   WorkQueue reads_;
   WorkQueue writes_;
+  WorkQueue slow_;
 };
 
 // Caller::client for a call over `transport` ("grpc", "http") from `peer`

@@ -11,6 +11,8 @@
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "plugins/drafting/builtin/builtin_drafter.h"
+#include "plugins/drafting/openai/openai_drafter.h"
 #include "server/api/served_api.h"
 #include "server/app/data_dir.h"
 #include "server/common/clock.h"
@@ -145,7 +147,27 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   backup_options.chunk_bytes = options.backup_chunk_bytes;
   SOP_ASSIGN_OR_RETURN(server->backups_,
                        BackupSource::Create(server->store_.get(), backup_options));
+  // Drafters: the built-in one always, the model one when configured.
+  server->builtin_drafter_ = std::make_unique<BuiltinDrafter>();
+  if (!options.drafter_model_url.empty()) {
+    OpenAiDrafterOptions model_options;
+    model_options.base_url = options.drafter_model_url;
+    model_options.model = options.drafter_model;
+    model_options.timeout = options.drafter_timeout;
+    absl::StatusOr<std::unique_ptr<OpenAiDrafter>> model =
+        OpenAiDrafter::Create(std::move(model_options));
+    if (!model.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the model drafter (--drafter-model-url, --drafter-model, "
+                       "--drafter-timeout): ",
+                       model.status().message()));
+    }
+    server->model_drafter_ = *std::move(model);
+  }
+  server->authoring_ = std::make_unique<Authoring>(
+      server->registry_.get(), server->builtin_drafter_.get(), server->model_drafter_.get());
   ServedApi::Options api_options;
+  api_options.extras.authoring = server->authoring_.get();
   api_options.dispatcher = options.dispatcher;
   api_options.watches = options.watches;
   api_options.extras.analytics = server->analytics_.get();

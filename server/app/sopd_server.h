@@ -15,6 +15,7 @@
 #include "server/app/sop_import.h"
 #include "server/common/metrics.h"
 #include "server/domain/analytics/analytics.h"
+#include "server/domain/authoring/authoring.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/http/http_gateway.h"
 
@@ -69,6 +70,16 @@ class SopdServer {
     // Bytes per chunk of a backup stream (AdminService.CreateBackup); tests
     // use small ones to stream many chunks. At most, and by default, 1 MiB.
     size_t backup_chunk_bytes = 1 << 20;
+    // The model drafter of DraftSop (docs/AUTHORING.md): an
+    // OpenAI-compatible chat-completions server at drafter_model_url
+    // ("http://127.0.0.1:11434") serving drafter_model, each request
+    // answered within drafter_timeout. Off when drafter_model_url is empty
+    // (DraftSop's "model" drafter is then FAILED_PRECONDITION); the built-in
+    // drafter is always there. sopd's --drafter-model-url, --drafter-model
+    // and --drafter-timeout.
+    std::string drafter_model_url;
+    std::string drafter_model;
+    absl::Duration drafter_timeout = absl::Seconds(60);
     // How long Shutdown() lets calls in flight finish before cancelling
     // them (sopd's --shutdown-grace). Default 10 s.
     absl::Duration shutdown_grace = absl::Seconds(10);
@@ -184,6 +195,9 @@ class SopdServer {
   std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<SopSearch> search_;
   std::unique_ptr<BackupSource> backups_;
+  std::unique_ptr<Drafter> builtin_drafter_;
+  std::unique_ptr<Drafter> model_drafter_;  // null without a model
+  std::unique_ptr<Authoring> authoring_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

@@ -51,6 +51,7 @@ usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--log-format text|json] [--log-level LEVEL] [--access-log]
             [--metrics-from-any-peer]
             [--shutdown-grace DURATION]
+            [--drafter-model-url URL --drafter-model MODEL [--drafter-timeout DURATION]]
        sopd [--data-dir DIR] --bootstrap-admin
        sopd --data-dir DIR --restore-from BACKUP
 )";
@@ -116,6 +117,15 @@ ABSL_FLAG(absl::Duration, shutdown_grace, sopsidebar::SopdServer::Options().shut
           "on SIGTERM or SIGINT: how long calls in flight may take to finish before they are "
           "cancelled (new calls are refused at once, open watches told to reconnect); a "
           "duration such as 10s, 1m30s or 500ms");
+ABSL_FLAG(std::string, drafter_model_url, "",
+          "DraftSop's model drafter: the base URL of an OpenAI-compatible chat-completions "
+          "server (llama.cpp, Ollama, vLLM), e.g. http://127.0.0.1:11434; plain http; empty "
+          "(the default): only the built-in drafter");
+ABSL_FLAG(std::string, drafter_model, "",
+          "with --drafter-model-url: the model as that server names it (llama3.1:8b)");
+ABSL_FLAG(absl::Duration, drafter_timeout, sopsidebar::SopdServer::Options().drafter_timeout,
+          "with --drafter-model-url: how long each request to the model may take (a draft "
+          "makes at most two); a duration such as 60s or 2m");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -222,6 +232,20 @@ Flags ParseFlags(int argc, char** argv) {
   if (options.shutdown_grace < absl::ZeroDuration() ||
       options.shutdown_grace == absl::InfiniteDuration()) {
     std::cerr << "sopd: --shutdown-grace must be a finite duration of 0s or more" << std::endl;
+    std::exit(1);
+  }
+  options.drafter_model_url = absl::GetFlag(FLAGS_drafter_model_url);
+  options.drafter_model = absl::GetFlag(FLAGS_drafter_model);
+  options.drafter_timeout = absl::GetFlag(FLAGS_drafter_timeout);
+  if (!options.drafter_model_url.empty() && options.drafter_model.empty()) {
+    std::cerr << "sopd: --drafter-model-url needs --drafter-model (the model to ask)"
+              << Origin(origins, "drafter_model_url") << std::endl;
+    std::exit(1);
+  }
+  if (options.drafter_timeout <= absl::ZeroDuration() ||
+      options.drafter_timeout == absl::InfiniteDuration()) {
+    std::cerr << "sopd: --drafter-timeout must be a finite duration over 0s"
+              << Origin(origins, "drafter_timeout") << std::endl;
     std::exit(1);
   }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);

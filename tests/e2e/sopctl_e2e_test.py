@@ -372,6 +372,41 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(bad.returncode, 2)
         self.assertIn('--format: expected mermaid, dot, svg or png, got "gif"', bad.stderr)
 
+    def test_diagram_by_name_is_drawn_by_sopd_as_the_golden(self):
+        self.apply_examples()
+        root = os.path.dirname(os.path.dirname(os.environ["SOP_EXAMPLES"]))
+        dot = self.sopctl("diagram", "mql-acceptance-handoff", "--format", "dot").stdout
+        with open(os.path.join(root, "common", "diagram", "testdata",
+                               "mql-handoff-flowchart.dot")) as f:
+            self.assertEqual(dot, f.read())
+        missing = self.sopctl("diagram", "no-such-sop", ok=False)
+        self.assertEqual(missing.returncode, 1, missing.stderr)
+        self.assertIn("orgs/default/sops/no-such-sop not found", missing.stderr)
+
+    BRIEF = "inbound MQL, 5-touch cadence over 5 days, call/email, 5-minute first contact"
+
+    def test_draft_saves_a_draft_whose_yaml_apply_reads_back_unchanged(self):
+        result = self.sopctl("draft", self.BRIEF, "--id", "mql-cadence")
+        self.assertIn("drafted by the builtin drafter; saved as DRAFT "
+                      "orgs/default/sops/mql-cadence", result.stderr)
+        self.assertTrue(result.stdout.startswith("name: \"orgs/default/sops/mql-cadence\"\n"),
+                        result.stdout)
+        path = self.write("mql-cadence.yaml", result.stdout)
+        again = self.sopctl("apply", "-f", path)
+        self.assertIn("unchanged orgs/default/sops/mql-cadence", again.stdout.splitlines())
+        sop = json.loads(self.sopctl("get", "mql-cadence", "-o", "json").stdout)
+        self.assertEqual(sop["state"], "DRAFT")
+        self.assertEqual(sop.get("published_revision_id", ""), "")
+        # A dry run saves nothing; the model drafter needs sopd's --drafter-model-url.
+        dry = self.sopctl("draft", self.BRIEF, "--dry-run")
+        self.assertIn("not saved", dry.stderr)
+        model = self.sopctl("draft", self.BRIEF, "--model", ok=False)
+        self.assertEqual(model.returncode, 1, model.stderr)
+        self.assertIn('drafter: "model" is not configured', model.stderr)
+        listed = json.loads(self.sopctl("list", "-o", "json").stdout)
+        self.assertEqual([s["name"] for s in listed.get("sops", [])],
+                         ["orgs/default/sops/mql-cadence"])
+
     def test_unknown_sop_and_bad_usage_exit_non_zero(self):
         result = self.sopctl("publish", "no-such-sop", ok=False)
         self.assertEqual(result.returncode, 1)

@@ -221,7 +221,8 @@ class FlagsTest(unittest.TestCase):
         for flag in ["--data-dir (default ./var/sopd)", "--grpc-listen (default 127.0.0.1:50051)",
                      "--import", "--import-overwrite", "--tls-cert", "--tls-key",
                      "--tls-client-ca", "--insecure-listen-any", "--bootstrap-admin",
-                     "--shutdown-grace (default 10s)"]:
+                     "--shutdown-grace (default 10s)", "--drafter-model-url",
+                     "--drafter-model", "--drafter-timeout (default 1m)"]:
             self.assertIn("  " + flag + "\n", result.stdout)
         self.assertIn("  --version ", result.stdout)
 

@@ -31,6 +31,7 @@
 #include "server/http/proto_json.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
+#include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
@@ -52,12 +53,14 @@ std::vector<const Message*> ApiMessages() {
   // files' descriptors.
   for (const Descriptor* linked :
        {v1::CreateSopRequest::descriptor(), v1::LookupSopsRequest::descriptor(),
-        v1::PingRequest::descriptor(), v1::RecordEventsRequest::descriptor()}) {
+        v1::PingRequest::descriptor(), v1::RecordEventsRequest::descriptor(),
+        v1::DraftSopRequest::descriptor()}) {
     if (linked == nullptr) Fail("no descriptor", "");
   }
   std::vector<const Descriptor*> types;
-  for (const char* name : {"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService",
-                           "sopsidebar.v1.AdminService", "sopsidebar.v1.AnalyticsService"}) {
+  for (const char* name :
+       {"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
+        "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     if (service == nullptr) Fail("the API does not have service", name);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -22,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
+#include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 #include "tests/integration/sopd_fixture.h"
@@ -237,6 +239,10 @@ v1::Sop SopBody(bool ae_only) {
   cond->set_field("matrix_key");
   cond->mutable_equals()->set_string_value("yes");
   if (ae_only) sop.add_visibility_roles(v1::AE);
+  // A step, so that the SOP has a diagram (GetSopDiagram).
+  v1::Step* step = sop.add_steps();
+  step->set_ordinal(1);
+  step->set_title("Matrix step");
   return sop;
 }
 
@@ -435,6 +441,29 @@ std::map<std::string, Rpc> RpcTable() {
         r.set_new_status("Rejected: Return to Marketing");
         return c.ValidateTransition(r).status();
       }};
+  const std::string authoring = "sopsidebar.v1.AuthoringService/";
+  // The diagram of what GetSop shows: its start node carries the title.
+  t[authoring + "GetSopDiagram"] = {Rules::Read, true, [](client::Client& c, const Target& t,
+                                                           Seen* seen) {
+    v1::GetSopDiagramRequest r;
+    r.set_name(t.sop);
+    auto diagram = c.GetSopDiagram(r);
+    seen->draft = diagram.ok() && absl::StrContains(diagram->source(), kDraftTitle);
+    return diagram.status();
+  }};
+  t[authoring + "DraftSop"] = {Rules::Create, true, [](client::Client& c, const Target&, Seen*) {
+    v1::DraftSopRequest r;
+    r.set_parent("orgs/default");
+    r.set_brief("inbound MQL, 3-touch cadence over 3 days, call/email");
+    return c.DraftSop(r).status();
+  }};
+  t[authoring + "ValidateSop"] = {Rules::Create, true, [](client::Client& c, const Target&,
+                                                         Seen*) {
+    v1::ValidateSopRequest r;
+    r.set_parent("orgs/default");
+    *r.mutable_sop() = SopBody(false);
+    return c.ValidateSop(r).status();
+  }};
   const std::string analytics = "sopsidebar.v1.AnalyticsService/";
   // The panel showed the target's published revision (2: created, published).
   t[analytics + "RecordEvents"] = {Rules::RecordEvent, true, [](client::Client& c,
@@ -680,7 +709,8 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
   std::set<std::string> served;
   for (const google::protobuf::FileDescriptor* file :
        {v1::GetSopRequest::descriptor()->file(), v1::LookupSopsRequest::descriptor()->file(),
-        v1::PingRequest::descriptor()->file(), v1::RecordEventsRequest::descriptor()->file()}) {
+        v1::PingRequest::descriptor()->file(), v1::RecordEventsRequest::descriptor()->file(),
+        v1::DraftSopRequest::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int i = 0; i < service->method_count(); ++i) {
@@ -688,7 +718,8 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  EXPECT_EQ(served.size(), 48u);  // 47 + SopService.PreviewTargeting
+  // 48 with SopService.PreviewTargeting, and AuthoringService's 3.
+  EXPECT_EQ(served.size(), 51u);
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;

@@ -388,6 +388,22 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
                       std::move(create_request));
 }
 
+absl::StatusOr<std::optional<v1::Sop>> SopRegistry::FindCreatedSop(
+    const Caller& caller, absl::string_view parent, absl::string_view request_id) const {
+  SOP_ASSIGN_OR_RETURN(std::string org, ParseOrgName("parent", parent));
+  if (request_id.size() > kMaxRequestId) return error::FieldTooLong("request_id", kMaxRequestId);
+  if (org != caller.org) return error::OrgNotFound(parent);
+  SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kWriteSops));
+  if (request_id.empty()) return std::nullopt;
+  SOP_ASSIGN_OR_RETURN(
+      std::optional<std::string> done,
+      store_->FindRequest(org, CreateRequest{caller.user_id, std::string(request_id)}));
+  if (!done) return std::nullopt;
+  SOP_ASSIGN_OR_RETURN(SopName name, StoredSopName("create request's SOP", *done));
+  SOP_ASSIGN_OR_RETURN(v1::Sop head, store_->GetHead(name));
+  return head;
+}
+
 absl::StatusOr<v1::Sop> SopRegistry::GetSop(const Caller& caller,
                                             const v1::GetSopRequest& request) const {
   SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("name", request.name()));

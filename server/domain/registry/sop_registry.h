@@ -41,6 +41,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -102,6 +103,14 @@ class SopRegistry {
   }
 
   absl::StatusOr<v1::Sop> CreateSop(const Caller& caller, const v1::CreateSopRequest& request);
+  // The SOP that `caller`'s earlier CreateSop in `parent` with `request_id`
+  // created, as a retry of that CreateSop returns it (its current head), or
+  // nullopt when there was none: for callers that must answer a retry
+  // without redoing costly work first (DraftSop). Errors as CreateSop's for
+  // the parent, the request_id and the caller's permission.
+  absl::StatusOr<std::optional<v1::Sop>> FindCreatedSop(const Caller& caller,
+                                                        absl::string_view parent,
+                                                        absl::string_view request_id) const;
   absl::StatusOr<v1::Sop> GetSop(const Caller& caller, const v1::GetSopRequest& request) const;
   absl::StatusOr<v1::ListSopsResponse> ListSops(const Caller& caller,
                                                 const v1::ListSopsRequest& request) const;
