@@ -15,6 +15,9 @@ declare global {
   }
 }
 
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+const FONT_SIZE = "16px";
+
 mermaid.initialize({
   startOnLoad: false,
   securityLevel: "strict",
@@ -22,7 +25,8 @@ mermaid.initialize({
   // sopd's CSP (style-src 'self') and most CRM pages' refuse.
   htmlLabels: false,
   flowchart: { htmlLabels: false, useMaxWidth: true },
-  fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+  fontFamily: FONT,
+  themeVariables: { fontFamily: FONT, fontSize: FONT_SIZE },
   theme: "default",
 });
 
@@ -30,7 +34,22 @@ let n = 0;
 window.sopMermaid = {
   async render(source: string): Promise<string> {
     await mermaid.parse(source);
-    const { svg } = await mermaid.render(`sop-mermaid-${++n}`, source);
-    return svg;
+    // Mermaid measures its labels in a scratch element. Its own <style> is refused under a strict
+    // CSP, so the scratch element gets the diagram's font through the CSSOM (which CSP allows):
+    // labels are measured in the font they are drawn in, whatever the page's font is.
+    const scratch = document.createElement("div");
+    scratch.style.setProperty("position", "absolute");
+    scratch.style.setProperty("left", "-10000px");
+    scratch.style.setProperty("top", "0");
+    scratch.style.setProperty("font-family", FONT);
+    scratch.style.setProperty("font-size", FONT_SIZE);
+    scratch.style.setProperty("line-height", "1.5");
+    document.body.append(scratch);
+    try {
+      const { svg } = await mermaid.render(`sop-mermaid-${++n}`, source, scratch);
+      return svg;
+    } finally {
+      scratch.remove();
+    }
   },
 };
