@@ -22,6 +22,7 @@ import { humanDuration, protoDuration, sopToYaml, yamlToSop } from "./sop-yaml.j
 import { h, roleLabel } from "./view.js";
 
 const SOPS = "sopsidebar.v1.SopService";
+const OUTPUT_ONLY = ["state", "revisionId", "createTime", "updateTime", "publishedRevisionId", "deleteTime", "publishTime", "review", "lastReviewTime", "nextReviewTime", "templateUse"];
 const AUTHORING = "sopsidebar.v1.AuthoringService";
 export const VALIDATE_DEBOUNCE_MS = 250;
 
@@ -238,14 +239,17 @@ export class SopEditor {
         return;
       }
     } else {
-      this.#sop = { steps: [], targetingRules: [] };
+      this.#sop = {};
     }
     this.#renderForm();
-    this.#validateNow();
+    // A new, untouched SOP is not judged yet: its problems show from the first edit on.
+    if (this.#name) this.#validateNow();
   }
 
   #load(sop: SopJson): void {
     const { etag, ...rest } = sop as Obj;
+    // Output-only fields are the server's: the editor neither shows nor sends them.
+    for (const k of OUTPUT_ONLY) delete rest[k];
     this.#sop = rest;
     this.#etag = etag ?? "";
     this.#name = sop.name;

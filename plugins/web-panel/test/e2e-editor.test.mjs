@@ -67,7 +67,7 @@ describe("SOP editor on a real sopd", { skip }, () => {
     await page.fill("[data-path='title']", `Editor E2E ${stamp}`);
     await page.fill("[data-path='owner']", "Sales Operations Manager");
     await page.click("[data-add='steps']");
-    await page.waitForSelector("[data-path='steps[0].title'][aria-invalid='true']", { timeout: 1000 });
+    await page.waitForSelector("[data-path='steps[0].title'][aria-invalid='true']", { timeout: 3000 });
     assert.equal(await page.locator("[data-path='title'][aria-invalid]").count(), 0, "the title violation cleared");
 
     // Fix everything: a targeting rule, the step's title, role and time limit.
@@ -86,7 +86,7 @@ describe("SOP editor on a real sopd", { skip }, () => {
     await page.click("[data-add='steps']");
     await page.fill("[data-path='steps[1].title']", "Hand over to the AE");
     await page.selectOption("[data-path='steps[1].responsible_role']", "AE");
-    await page.waitForFunction(() => document.getElementById("editor").dataset.validation === "valid", null, { timeout: 2000 });
+    await page.waitForFunction(() => document.getElementById("editor").dataset.validation === "valid", null, { timeout: 3000 });
     assert.equal(await page.locator(".violation").count(), 0);
     assert.equal(await page.locator("#sop-form [aria-invalid='true']").count(), 0);
   });
@@ -114,12 +114,12 @@ describe("SOP editor on a real sopd", { skip }, () => {
     assert.match(yaml, /duration: 5m/);
     // Line 3 opens a flow sequence that never closes.
     await page.fill("#yaml-text", `title: Editor E2E ${stamp}\nowner: Sales Operations Manager\ntags: [one, two\nsteps:\n  - ordinal: 1\n    title: Call\n`);
-    await page.waitForSelector("#yaml-violations li[data-line]", { timeout: 1000 });
+    await page.waitForSelector("#yaml-violations li[data-line]", { timeout: 3000 });
     const lines = await page.locator("#yaml-violations li").evaluateAll((lis) => lis.map((li) => Number(li.dataset.line)));
     assert.ok(lines.some((l) => l >= 3 && l <= 6), `lines ${lines}`);
     assert.match(await page.locator("#yaml-violations").innerText(), /Line \d+/);
     await page.fill("#yaml-text", yaml);
-    await page.waitForFunction(() => document.getElementById("editor").dataset.validation === "valid", null, { timeout: 2000 });
+    await page.waitForFunction(() => document.getElementById("editor").dataset.validation === "valid", null, { timeout: 3000 });
     await page.click("#mode-form");
     assert.equal(await page.inputValue("[data-path='steps[1].title']"), "Hand over to the AE");
     assert.equal(await page.inputValue("[data-path='steps[0].time_limit.duration']"), "5m");

@@ -68,11 +68,11 @@ describe("editor (Node test server)", () => {
     await page.click("[data-add='steps']");
     await page.fill("[data-path='title']", "Editor test SOP");
     await page.fill("[data-path='owner']", "Sales Operations Manager");
-    await page.waitForSelector("[data-path='steps[0].title'][aria-invalid='true']", { timeout: 1000 });
+    await page.waitForSelector("[data-path='steps[0].title'][aria-invalid='true']", { timeout: 3000 });
     assert.equal(await page.locator("[data-path='title'][aria-invalid]").count(), 0);
     await page.fill("[data-path='steps[0].title']", "Open the lead within 5 minutes");
     await page.selectOption("[data-path='steps[0].responsible_role']", "SDR");
-    await page.waitForFunction(() => document.getElementById("editor").dataset.validation === "valid", null, { timeout: 1000 });
+    await page.waitForFunction(() => document.getElementById("editor").dataset.validation === "valid", null, { timeout: 3000 });
     assert.equal(await page.locator(".violation").count(), 0);
     await page.waitForFunction(() => /Open the lead within 5 minutes/.test(document.querySelector("#editor-swimlane[data-state='ready'] svg")?.textContent ?? ""), null, { timeout: 15_000 });
     assert.deepEqual(await axeSerious(page, "#editor"), []);
@@ -83,7 +83,7 @@ describe("editor (Node test server)", () => {
   test("stale answers are dropped: only the last keystroke's validation is shown", async () => {
     const { page } = await editorPage();
     await settled(page);
-    const seqBefore = Number(await editorAttr(page, "validatedSeq"));
+    const seqBefore = Number((await editorAttr(page, "validatedSeq")) ?? 0);
     await page.locator("[data-path='title']").pressSequentially("Typed quickly", { delay: 20 });
     await page.fill("[data-path='owner']", "Ops");
     await settled(page);
@@ -101,7 +101,7 @@ describe("editor (Node test server)", () => {
     await page.click("#mode-yaml");
     assert.match(await page.inputValue("#yaml-text"), /title: YAML SOP/);
     await page.fill("#yaml-text", "title: YAML SOP\nowner: Ops\nsteps:\n  - ordinal: 1\n    title: [unclosed\n");
-    await page.waitForSelector("#yaml-violations li[data-line]", { timeout: 1000 });
+    await page.waitForSelector("#yaml-violations li[data-line]", { timeout: 3000 });
     const line = Number(await page.getAttribute("#yaml-violations li", "data-line"));
     assert.ok(line >= 5, `line ${line}`);
     // The form refuses to take YAML that does not parse.
@@ -114,7 +114,7 @@ describe("editor (Node test server)", () => {
     assert.equal(await page.inputValue("[data-path='steps[0].title']"), "Call");
     assert.equal(await page.inputValue("[data-path='steps[0].time_limit.duration']"), "5m");
     await page.fill("[data-path='steps[0].time_limit.duration']", "soon");
-    await page.waitForSelector(".violation[data-for='steps[0].time_limit.duration']", { timeout: 1000 });
+    await page.waitForSelector(".violation[data-for='steps[0].time_limit.duration']", { timeout: 3000 });
     await page.close();
   });
 
