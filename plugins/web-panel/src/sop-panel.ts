@@ -1214,7 +1214,13 @@ export class SopPanelElement extends HTMLElement {
     box.setAttribute("aria-busy", "true");
     box.replaceChildren(h("p", { class: "note", text: "Drawing the swimlane…", attrs: { role: "status" } }));
     try {
-      const diagram = await getSopDiagram(this.#getClient(), { name: sop, revision, kind: "SWIMLANE", format: "MERMAID" }, { headers: this.#headers() });
+      const ask = (rev: string) => getSopDiagram(this.#getClient(), { name: sop, revision: rev, kind: "SWIMLANE", format: "MERMAID" }, { headers: this.#headers() });
+      // A revision by id is SOP history, which reps may not read (kReadHistory): for them the SOP
+      // as GetSop shows it, its published revision (revision ""), is the one the panel shows.
+      const diagram = await ask(revision).catch((e: unknown) => {
+        if (toConnectError(e).code === "permission_denied") return ask("");
+        throw e;
+      });
       const svg = await renderDiagram(diagram.source ?? "", this.#mermaidUrl(), this.#root);
       svg.setAttribute("aria-label", `Swimlane of the procedure, revision ${diagram.revisionId ?? revision}: one lane per responsible role`);
       box.replaceChildren(svg);
