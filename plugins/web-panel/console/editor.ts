@@ -395,7 +395,7 @@ export class SopEditor {
 
   /** The input (or fieldset) for a field path: the exact path, an alias, else the nearest parent. */
   #targetFor(field: string): HTMLElement | null {
-    let p = camelToSnake(field);
+    let p = this.#indexPath(camelToSnake(field));
     for (;;) {
       if (!p) return null;
       const el =
@@ -406,6 +406,23 @@ export class SopEditor {
       if (cut <= 0) return null;
       p = p.slice(0, cut);
     }
+  }
+
+  /**
+   * Paths that name list items by key (template requirements: `sla_terms[first_contact_window]`,
+   * diffs: `steps[ordinal=3]`) → by index in the SOP being edited; unknown keys stay as they are
+   * (the violation then lands on the list).
+   */
+  #indexPath(path: string): string {
+    const keyed: Record<string, [string, string]> = { sla_terms: ["slaTerms", "name"], disqualification_codes: ["disqualificationCodes", "code"], steps: ["steps", "ordinal"], assets: ["assets", "id"] };
+    return path.replace(/(^|\.)([a-z_]+)\[([^\]]*[^\]0-9][^\]]*)\]/g, (all, dot: string, list: string, key: string) => {
+      const spec = keyed[list];
+      if (!spec) return all;
+      const value = key.replace(/^[a-z_]+=/, "");
+      const items: Obj[] = (list === "steps" || list === "sla_terms" || list === "disqualification_codes" || list === "assets") && dot === "" ? (this.#sop[spec[0]] ?? []) : [];
+      const i = items.findIndex((it) => String(it[spec[1]] ?? "") === value);
+      return i >= 0 ? `${dot}${list}[${i}]` : `${dot}${list}`;
+    });
   }
 
   #selectLine(line: number): void {

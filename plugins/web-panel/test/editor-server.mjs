@@ -168,8 +168,16 @@ export function editorRoutes(router, state, auth, panelSops) {
         const val = s[camel];
         return val === undefined || val === "" || (Array.isArray(val) && val.length === 0);
       });
-      if (missing.length) {
-        const violations = missing.map((f) => ({ type: "TEMPLATE", subject: f, description: `required by template ${s.templateUse.template}` }));
+      const secs = (d) => Number(String(d ?? "").replace(/s$/, ""));
+      const slaUnmet = (s.templateUse?.slaRequirements ?? []).filter((r) => {
+        const term = (s.slaTerms ?? []).find((t) => t.name === r.term);
+        return r.maxDuration && (!term || secs(term.duration) > secs(r.maxDuration));
+      });
+      if (missing.length || slaUnmet.length) {
+        const violations = [
+          ...missing.map((f) => ({ type: "TEMPLATE", subject: f, description: `required by template ${s.templateUse.template}` })),
+          ...slaUnmet.map((r) => ({ type: "TEMPLATE", subject: `sla_terms[${r.term}].duration`, description: `${r.term} must be at most ${r.maxDuration}` })),
+        ];
         throw new ConnectError(`the SOP does not meet its template: ${missing.join(", ")}`, Code.FailedPrecondition, undefined, [preconditionFailure(violations)]);
       }
       s.review = { state: "IN_REVIEW", revisionId: s.revisionId, submittedBy: u.userId, submitTime: new Date().toISOString(), awaitingRoles: s.requiredApproverRoles ?? [], authors: [u.userId] };

@@ -163,13 +163,17 @@ describe("editor (Node test server)", () => {
       state: "DRAFT",
       revisionId: "1",
       etag: "ft-1",
-      templateUse: { template: "orgs/default/templates/inbound-mql", requiredFields: ["disqualification_codes"] },
+      slaTerms: [{ name: "min_lead_score", number: 75 }, { name: "first_contact_window", duration: "600s" }],
+      templateUse: { template: "orgs/default/templates/inbound-mql", requiredFields: ["disqualification_codes"], slaRequirements: [{ term: "first_contact_window", maxDuration: "300s" }] },
     });
     const { page } = await editorPage("#/sops/from-template/edit");
     await page.waitForFunction(() => document.getElementById("editor-title")?.textContent === "Edit: From a template");
     await page.click("#submit-review");
     await page.waitForSelector("fieldset[data-path='disqualification_codes'][aria-invalid='true']");
     assert.match(await page.locator(".violation[data-for='disqualification_codes']").innerText(), /TEMPLATE: required by template/);
+    // A requirement on an SLA term names the term, not its index: it lands at that term's input.
+    assert.equal(await page.getAttribute("[data-path='sla_terms[1].threshold']", "aria-invalid"), "true");
+    assert.match(await page.locator(".violation[data-for='sla_terms[first_contact_window].duration']").innerText(), /at most 300s/);
     assert.match(await page.locator("#editor-error").innerText(), /FailedPrecondition/);
     await page.close();
   });
