@@ -254,7 +254,10 @@ function openEditor(target: { id?: string }): void {
 
 async function route(): Promise<void> {
   const target = session ? editorRoute() : undefined;
+  if (location.hash === "#/new") $("nav-new").setAttribute("aria-current", "page");
+  else $("nav-new").removeAttribute("aria-current");
   if (target) {
+    for (const id of ["nav-reviews", "nav-analytics"]) $(id).removeAttribute("aria-current");
     dashboard?.stop();
     $("analytics-view").hidden = true;
     $("workspace").hidden = true;
