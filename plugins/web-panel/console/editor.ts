@@ -660,14 +660,14 @@ export class SopEditor {
   }
 
   #step(st: Obj, p: string): HTMLElement {
-    st.timeLimit ??= undefined;
     const tl: Obj = st.timeLimit ?? {};
     const tlWrap = (key: string, label: string, opts: { duration?: boolean } = {}) => {
       const field = this.#text(label, `${p}.time_limit.${camelToSnake(key)}`, tl, key, opts);
+      // Bubbling: after the input's own handler has written `tl`.
       field.addEventListener("input", () => {
         if (Object.keys(tl).length) st.timeLimit = tl;
         else delete st.timeLimit;
-      }, true);
+      });
       return field;
     };
     const durationField = tlWrap("duration", "Time limit", { duration: true });

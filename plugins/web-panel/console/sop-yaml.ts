@@ -46,11 +46,26 @@ export function protoDuration(text: string): string | undefined {
   return secs === undefined ? undefined : `${secs}s`;
 }
 
+/** The order sopd and the examples write fields in (proto field order); others after. */
+const ORDER = [
+  "name", "title", "purpose", "owner", "owner_user_id", "review_cycle", "tags", "funnel_stage", "anchor_field",
+  "targeting_rules", "steps", "cadence", "sla_terms", "disqualification_codes", "assets", "visibility_roles",
+  "required_approver_roles", "description", "record_types", "priority", "conditions", "ordinal", "instructions",
+  "responsible_role", "time_limit", "required_updates", "asset_ids", "day", "within", "channel", "action",
+  "template_name", "crm_updates", "field", "value", "note", "code", "label", "number", "duration", "anchor_event",
+];
+const rank = (k: string) => {
+  const i = ORDER.indexOf(k);
+  return i < 0 ? ORDER.length : i;
+};
+
 function mapKeys(v: unknown, key: (k: string) => string, out: boolean): unknown {
   if (Array.isArray(v)) return v.map((x) => mapKeys(x, key, out));
   if (v === null || typeof v !== "object") return v;
   const o: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (out) entries.sort(([a], [b]) => rank(snake(a)) - rank(snake(b)));
+  for (const [k, x] of entries) {
     const c = camel(k);
     if (out && OUTPUT_ONLY.has(c)) continue;
     let val = mapKeys(x, key, out);
