@@ -134,6 +134,11 @@ absl::StatusOr<v1::PingResponse> Client::Ping(const v1::PingRequest& request) {
   return connection_->Ping(request);
 }
 
+absl::StatusOr<v1::PreviewTargetingResponse> Client::PreviewTargeting(
+    const v1::PreviewTargetingRequest& request) {
+  return Unary<v1::PreviewTargetingResponse>(
+      *connection_, absl::StrCat(kSopService, "PreviewTargeting"), request);
+}
 absl::StatusOr<v1::Sop> Client::SubmitSop(const v1::SubmitSopRequest& request) {
   return Unary<v1::Sop>(*connection_, absl::StrCat(kSopService, "SubmitSop"), request);
 }

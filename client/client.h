@@ -90,6 +90,11 @@ class Client {
   // Full-text search; a read, retried as RetryOptions says. Errors as
   // SopService.SearchSops'; UNIMPLEMENTED from a sopd without it.
   absl::StatusOr<v1::SearchSopsResponse> SearchSops(const v1::SearchSopsRequest& request);
+  // What publishing a draft would change for CRM records; read only, so a
+  // read (retried). Errors as SopService.PreviewTargeting's; UNIMPLEMENTED
+  // from a sopd without it.
+  absl::StatusOr<v1::PreviewTargetingResponse> PreviewTargeting(
+      const v1::PreviewTargetingRequest& request);
   absl::StatusOr<v1::Comment> ResolveComment(const v1::ResolveCommentRequest& request);
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
       const v1::ListAuditEventsRequest& request);

@@ -19,7 +19,7 @@ bool IsRead(const google::protobuf::MethodDescriptor& method) {
   return absl::StartsWith(name, "Get") || absl::StartsWith(name, "List") || name == "LookupSops" ||
          name == "CheckTargeting" || name == "DiffSopRevisions" || name == "VerifyAuditLog" ||
          name == "WhoAmI" || name == "Ping" || name == "ValidateTransition" ||
-         name == "SearchSops" || name == "RecordEvents";
+         name == "SearchSops" || name == "RecordEvents" || name == "PreviewTargeting";
 }
 
 class RetryingConnection : public Connection {

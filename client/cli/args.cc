@@ -735,6 +735,37 @@ Example:
 )",
        "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org;\n"
        "an argument ending in .yaml, .yml or .json is a FILE.\n"},
+      {Command::kPreview,
+       "preview",
+       "show which CRM records an SOP's draft would gain, lose or rerank",
+       "NAME_OR_FILE",
+       {{"records", true, false}, {"field-map", true, false}},
+       R"(Usage: sopctl preview NAME|FILE --records FILE [--field-map salesforce|hubspot]
+Before you submit a change: matches each record in the records file against
+the published SOPs (what lookups answer today) and against them with the draft
+published, for your roles, and prints per record its id, the change and the
+top SOP and step today -> with the draft, then the counts. Changes: GAINED (the
+draft becomes the top SOP), LOST (it was the top and is not), RERANKED (its rank
+changes otherwise), UNCHANGED (same rank), NOT_MATCHED (it matches neither
+time). Read only: nothing is stored. A NAME previews the SOP's saved draft
+(needs draft access); a FILE (see "sopctl validate") is sent unsaved: an SOP
+whose id it names is replaced by it, else it is previewed as a new SOP.
+The records file is CSV (a header row; RFC 4180 quoting) or JSONL (one JSON
+object per line; the file ends in .jsonl), at most 10,000 records. Columns are
+our field names (lead_status, lead_score ...), or with --field-map the CRM's
+(Status, LeadSource, NumberOfEmployees, MQL_Score__c ...), checked against and
+typed by the org's field map for it ("sopctl fieldmap get"). Columns record_id
+(Salesforce also Id, HubSpot hs_object_id) and record_type (default Lead) are
+not fields. Any error in the file is reported as FILE:LINE[:COLUMN] and nothing
+is sent. With -o json prints the PreviewTargetingResponse.
+  --records FILE       the records, CSV or JSONL (required)
+  --field-map CRM      the columns are this CRM's field names: salesforce or hubspot
+Example:
+  sopctl preview mql-acceptance-handoff --records leads.csv --field-map salesforce
+  sopctl preview changed/mql.yaml --records leads.jsonl -o json
+)",
+       "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org;\n"
+       "an argument ending in .yaml, .yml or .json is a FILE.\n"},
       {Command::kAnalyticsSla,
        "analytics sla",
        "first-contact SLA compliance",
@@ -1682,6 +1713,27 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
     case Command::kDiagram:
       SOP_RETURN_IF_ERROR(BuildDiagram(flags, positional[0], org, &invocation));
       break;
+    case Command::kPreview: {
+      if (positional[0].empty()) return UsageError("preview: NAME_OR_FILE is empty");
+      const std::string lower = absl::AsciiStrToLower(positional[0]);
+      if (absl::EndsWith(lower, ".yaml") || absl::EndsWith(lower, ".yml") ||
+          absl::EndsWith(lower, ".json")) {
+        invocation.apply_path = positional[0];
+      } else {
+        invocation.name = ResolveSopName(positional[0], org);
+      }
+      SOP_ASSIGN_OR_RETURN(const std::optional<std::string> records, NonEmpty(flags, "records"));
+      if (!records) return UsageError("preview needs --records FILE (CSV or JSONL)");
+      invocation.records_path = *records;
+      if (auto crm = Single(flags, "field-map")) {
+        if (*crm != "salesforce" && *crm != "hubspot") {
+          return UsageError(
+              absl::StrCat("--field-map: expected salesforce or hubspot, got \"", *crm, "\""));
+        }
+        invocation.records_crm = *crm;
+      }
+      break;
+    }
     case Command::kAdminBackup:
       if (positional[0].empty()) return UsageError("admin backup: DEST is empty");
       invocation.backup_dest = positional[0];

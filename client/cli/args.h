@@ -73,6 +73,7 @@ enum class Command {
   kSearch,
   kAdminBackup,
   kDiagram,
+  kPreview,
 };
 
 // What `sopctl diagram --format` asks for: the diagram's text, or an image
@@ -177,6 +178,11 @@ struct Invocation {
   DiagramKind diagram_kind = DiagramKind::kFlowchart;  // --kind
   DiagramOutput diagram_output = DiagramOutput::kMermaid;  // --format
   std::string diagram_out;  // -o/--out FILE; empty: stdout
+  // preview NAME|FILE: the SOP's draft by `name`, or the SOP file
+  // `apply_path` sent as an unsaved draft; the records file (CSV or JSONL)
+  // and the CRM whose field names it uses (--field-map; empty: ours).
+  std::string records_path;
+  std::string records_crm;
 };
 
 // Reads an environment variable; nullopt when unset.

@@ -20,6 +20,7 @@
 #include "client/cli/connection_options.h"
 #include "client/cli/field_map_file.h"
 #include "client/cli/format.h"
+#include "client/cli/records_file.h"
 #include "common/auth/caller.h"
 #include "common/auth/permissions.h"
 #include "common/diagram/graphviz.h"
@@ -72,6 +73,12 @@ absl::Status PrintReport(const Invocation& invocation, const Report& report, con
   }
   return Print(invocation, report, FormatReport(rows, report.start_day(), report.end_day()), out);
 }
+
+// sopctl preview: reads the records file (and the SOP file) whole, typed by
+// the org's field map with --field-map, and sends nothing when either is
+// wrong (each problem on `err`, kExitFailed).
+absl::StatusOr<int> Preview(const Invocation& invocation, client::Client& client, std::ostream& out,
+                            std::ostream& err);
 
 // One warning line on `err` per tie of a just-published SOP.
 void WarnAboutTies(const google::protobuf::RepeatedPtrField<v1::TargetingTie>& ties,
@@ -734,6 +741,8 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     }
     case Command::kDiagram:
       return Diagram(invocation, &client, out, err);
+    case Command::kPreview:
+      return Preview(invocation, client, out, err);
     case Command::kAdminBackup: {
       SOP_ASSIGN_OR_RETURN(const WrittenBackup backup, WriteBackup(client, invocation.backup_dest));
       return ExitStatus(Print(invocation, backup.manifest,
@@ -800,6 +809,65 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       return SetFieldMap(invocation, client, out, err);
   }
   return absl::InternalError("unhandled command");
+}
+
+absl::StatusOr<int> Preview(const Invocation& invocation, client::Client& client, std::ostream& out,
+                            std::ostream& err) {
+  const std::string org_name = OrgName(invocation.global.org);
+  v1::PreviewTargetingRequest request;
+  request.set_parent(org_name);
+  if (!invocation.apply_path.empty()) {
+    SOP_ASSIGN_OR_RETURN(const std::optional<std::vector<SopFile>> files,
+                         LoadFiles(invocation, out, err));
+    if (!files.has_value()) return kExitFailed;
+    if (files->size() != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(invocation.apply_path, ": expected one SOP file, found ", files->size()));
+    }
+    *request.mutable_draft() = (*files)[0].sop;
+    request.mutable_draft()->set_name(absl::StrCat(org_name, "/sops/", (*files)[0].sop_id));
+  } else {
+    request.set_sop(invocation.name);
+  }
+  absl::StatusOr<std::string> contents = ReadFileContents(invocation.records_path);
+  if (!contents.ok()) {
+    return absl::Status(contents.status().code(),
+                        absl::StrCat("cannot read \"", invocation.records_path,
+                                     "\": ", contents.status().message()));
+  }
+  RecordsFileOptions options;
+  v1::FieldMap map;
+  if (!invocation.records_crm.empty()) {
+    v1::GetFieldMapRequest get;
+    get.set_name(absl::StrCat(org_name, "/fieldMaps/", invocation.records_crm));
+    absl::StatusOr<v1::FieldMap> got = client.GetFieldMap(get);
+    options.crm = invocation.records_crm;
+    if (got.status().code() == absl::StatusCode::kPermissionDenied) {
+      // Managers may preview but not read field maps: sopd maps the columns.
+      err << TextLine(absl::StrCat("sopctl: warning: your roles cannot read the ",
+                                   invocation.records_crm,
+                                   " field map: columns are not checked here, values are sent as "
+                                   "they read (numbers, true, false, text) and sopd maps them"));
+    } else if (!got.ok()) {
+      return absl::Status(got.status().code(), absl::StrCat("--field-map ", invocation.records_crm,
+                                                            ": cannot read the org's field map: ",
+                                                            got.status().message()));
+    }
+    if (got.ok()) {
+      map = *std::move(got);
+      options.field_map = &map;
+    }
+  }
+  absl::StatusOr<std::vector<v1::CrmContext>> records =
+      ParseRecordsFile(invocation.records_path, *contents, options);
+  if (!records.ok()) {
+    err << TextLine(records.status().message());
+    return kExitFailed;
+  }
+  for (v1::CrmContext& record : *records) *request.add_records() = std::move(record);
+  SOP_ASSIGN_OR_RETURN(const v1::PreviewTargetingResponse response,
+                       client.PreviewTargeting(request));
+  return ExitStatus(Print(invocation, response, FormatPreview(response), out));
 }
 
 }  // namespace

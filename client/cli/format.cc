@@ -855,4 +855,31 @@ std::string FormatCsv(const ReportRows& rows) {
   return csv;
 }
 
+namespace {
+
+// "sop-id: step", "sop-id" or "-".
+std::string PreviewCell(const std::string& sop, const std::string& step) {
+  if (sop.empty()) return "-";
+  const size_t slash = sop.rfind('/');
+  const std::string id = slash == std::string::npos ? sop : sop.substr(slash + 1);
+  return step.empty() ? id : absl::StrCat(id, ": ", step);
+}
+
+}  // namespace
+
+std::string FormatPreview(const v1::PreviewTargetingResponse& response) {
+  std::vector<std::vector<std::string>> rows = {{"RECORD", "CHANGE", "NOW", "", "WITH THE DRAFT"}};
+  for (const v1::RecordPreview& r : response.records()) {
+    rows.push_back({r.record_id(), v1::RecordPreview::Change_Name(r.change()),
+                    PreviewCell(r.current_sop(), r.current_step()), "->",
+                    PreviewCell(r.preview_sop(), r.preview_step())});
+  }
+  return absl::StrCat(
+      Table(std::move(rows)),
+      TextLine(absl::StrCat("gained ", response.gained(), ", lost ", response.lost(), ", reranked ",
+                            response.reranked(), ", unchanged ", response.unchanged(),
+                            ", not matched ", response.not_matched(), " (", response.records_size(),
+                            " records)")));
+}
+
 }  // namespace sopsidebar::cli

@@ -189,6 +189,11 @@ std::string FormatReport(const ReportRows& rows, absl::string_view start_day,
 // so that a spreadsheet shows it rather than running it.
 std::string FormatCsv(const ReportRows& rows);
 
+// sopctl preview: one row per record (its id, the change, the top SOP and
+// step today -> with the draft, SOP ids without their org), then the counts:
+// "gained 1, lost 2, reranked 0, unchanged 3, not matched 4 (10 records)".
+std::string FormatPreview(const v1::PreviewTargetingResponse& response);
+
 }  // namespace sopsidebar::cli
 
 #endif  // SOPSIDEBAR_CLIENT_CLI_FORMAT_H_

@@ -14,6 +14,10 @@ constexpr RoleSet kLeaders = RoleBit(v1::SALES_OPS) | RoleBit(v1::ADMIN) | RoleB
 // inputs (Marketing's lead sources), not the reps measured by it.
 constexpr RoleSet kAnalysts = kLeaders | RoleBit(v1::SALES_MANAGER) | RoleBit(v1::MARKETING);
 
+// Who previews a draft's targeting against records: the SOP editors and the
+// managers whose teams' records it routes (SopService.PreviewTargeting).
+constexpr RoleSet kPreviewers = kEditors | RoleBit(v1::SALES_MANAGER) | RoleBit(v1::MARKETING);
+
 constexpr Permission kTable[] = {
     // operation, description, roles, owners, approvers, server_admin_only
     {Operation::kLookup, "look up SOPs", kPeopleRoles, false, false, false},
@@ -44,6 +48,8 @@ constexpr Permission kTable[] = {
     {Operation::kReadAllAnalytics, "read everyone's analytics and coverage gaps", kAnalysts, false,
      false, false},
     {Operation::kTakeBackups, "take backups", 0, false, false, true},
+    {Operation::kPreviewTargeting, "preview SOP targeting against CRM records", kPreviewers, false,
+     false, false},
 };
 
 const Permission& Row(Operation operation) {

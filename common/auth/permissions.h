@@ -36,6 +36,7 @@ enum class Operation {
   kReadOwnAnalytics,    // analytics figures of the caller's own work
   kReadAllAnalytics,    // every rep's figures and coverage gaps
   kTakeBackups,         // stream a backup of every org's data
+  kPreviewTargeting,    // preview what publishing a draft changes for CRM records
 };
 
 struct Permission {

@@ -21,7 +21,7 @@ TEST(PermissionsTest, EveryOperationHasExactlyOneRow) {
   for (const Permission& p : PermissionTable()) {
     EXPECT_TRUE(seen.insert(p.operation).second);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kTakeBackups) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kPreviewTargeting) + 1);
 }
 
 TEST(PermissionsTest, EveryRoleButIntegrationMayLookUpAndReadPublished) {
@@ -51,6 +51,15 @@ TEST(PermissionsTest, RepsReadTheirOwnAnalyticsAndThoseWhoRunTheProcessReadEvery
     EXPECT_EQ(IsAllowed(caller, Operation::kRecordEvents), person) << r;
     EXPECT_EQ(IsAllowed(caller, Operation::kReadOwnAnalytics), person) << r;
     EXPECT_EQ(IsAllowed(caller, Operation::kReadAllAnalytics), person && !rep) << r;
+  }
+}
+
+TEST(PermissionsTest, EditorsAndManagersPreviewTargeting) {
+  for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
+    Caller caller = WithRoles(RoleBit(static_cast<v1::Role>(r)));
+    const bool previewer =
+        r == v1::SALES_OPS || r == v1::ADMIN || r == v1::SALES_MANAGER || r == v1::MARKETING;
+    EXPECT_EQ(IsAllowed(caller, Operation::kPreviewTargeting), previewer) << r;
   }
 }
 

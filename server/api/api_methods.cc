@@ -1,5 +1,6 @@
 #include "server/api/api_methods.h"
 
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -12,6 +13,7 @@
 #include "server/api/api_metrics.h"
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/backup/backup_source.h"
+#include "server/domain/registry/targeting_preview.h"
 #include "server/domain/search/sop_search.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
@@ -201,13 +203,10 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
                                     [r](auto& c, auto& q) { return r->PublishSop(c, q); });
   bind.Unary<v1::CheckTargetingRequest>(Work::kReads,
                                         [r](auto& c, auto& q) { return r->CheckTargeting(c, q); });
-  // Planned (issue 17): answers UNIMPLEMENTED until the preview is served.
+  // Read only: two matchers per request, nothing stored (targeting_preview.h).
+  auto preview = std::make_shared<const TargetingPreview>(registry, crm);
   bind.Unary<v1::PreviewTargetingRequest>(
-      Work::kReads,
-      [](const Caller&, const v1::PreviewTargetingRequest&)
-          -> absl::StatusOr<v1::PreviewTargetingResponse> {
-        return error::NotServed("SopService.PreviewTargeting");
-      });
+      Work::kReads, [preview](auto& c, auto& q) { return preview->Preview(c, q); });
   bind.Unary<v1::SubmitSopRequest>(Work::kWrites,
                                    [r](auto& c, auto& q) { return r->SubmitSop(c, q); });
   bind.Unary<v1::ApproveSopRequest>(Work::kWrites,

@@ -185,6 +185,14 @@ struct Rules {
                ? Outcome::kOk
                : Outcome::kPermissionDenied;
   }
+  // Targeting previews: editors and managers (SALES_MANAGER, MARKETING);
+  // the SOP's saved draft is a draft read (hidden -> NOT_FOUND first).
+  static Outcome Previewer(const Cell& c) {
+    if (!Editor(c.role) && c.role != v1::SALES_MANAGER && c.role != v1::MARKETING) {
+      return Outcome::kPermissionDenied;
+    }
+    return History(c);
+  }
   // Undelete of a live SOP: editors reach the state check.
   static Outcome Undelete(const Cell& c) {
     Outcome edit = Edit(c);
@@ -294,6 +302,16 @@ std::map<std::string, Rpc> RpcTable() {
   t[sop + "CheckTargeting"] = {Rules::History, true, [](client::Client& c, const Target& t,
                                                     Seen*) {
     return c.CheckTargeting(t.sop).status();
+  }};
+  t[sop + "PreviewTargeting"] = {Rules::Previewer, true, [](client::Client& c, const Target& t,
+                                                            Seen*) {
+    v1::PreviewTargetingRequest r;
+    r.set_parent("orgs/default");
+    r.set_sop(t.sop);
+    v1::CrmContext* lead = r.add_records();
+    lead->set_record_type("Lead");
+    (*lead->mutable_fields())["matrix_key"].set_string_value("yes");
+    return c.PreviewTargeting(r).status();
   }};
   t[sop + "SubmitSop"] = {Rules::OwnerOrEditor, true, [](client::Client& c, const Target& t,
                                                          Seen*) {
@@ -670,7 +688,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  EXPECT_EQ(served.size(), 47u);
+  EXPECT_EQ(served.size(), 48u);  // 47 + SopService.PreviewTargeting
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;

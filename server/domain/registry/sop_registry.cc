@@ -698,6 +698,13 @@ absl::StatusOr<SopRegistry::ResolvedLookup> SopRegistry::ResolveLookup(
   return lookup;
 }
 
+SopRegistry::LookupView SopRegistry::CurrentLookupView(absl::string_view org) const {
+  LookupView view{catalog_.Snapshot(), clock_->Now()};
+  const OrgPolicy policy = PolicyOf(org);
+  if (policy.stale_review_cutoff) view.stale_before = view.now - *policy.stale_review_cutoff;
+  return view;
+}
+
 absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
     const Caller& caller, const v1::LookupSopsRequest& request) const {
   SOP_ASSIGN_OR_RETURN(const ResolvedLookup lookup, ResolveLookup(caller, request));

@@ -196,6 +196,18 @@ class SopRegistry {
   // which the catalog listener tells when to read this again.
   std::vector<PublishedSopPtr> PublishedSops() const { return catalog_.Sops(); }
 
+  // What a lookup in `org` matches against right now: the catalog's current
+  // snapshot, the moment cadence days count to, and the time before which an
+  // SOP's next review makes it stale (lookups leave such SOPs out;
+  // InfinitePast when the org has no stale_review_cutoff). For read-only
+  // diagnostics that match as lookups do (targeting_preview.h).
+  struct LookupView {
+    std::shared_ptr<const SopMatcher> matcher;
+    absl::Time now;
+    absl::Time stale_before = absl::InfinitePast();
+  };
+  LookupView CurrentLookupView(absl::string_view org) const;
+
  private:
   SopRegistry(SopStore* store, const Clock* clock, SopMatcherFactory factory, Options options);
 
