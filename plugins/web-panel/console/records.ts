@@ -2,7 +2,8 @@
 // (RFC 4180: a header row of field names; quoted fields with "" for a quote, commas and line
 // breaks inside quotes; CRLF or LF) or JSON Lines (one object a line: a CrmContext with `fields`,
 // or a flat object of fields). Columns/keys record_id and record_type (also id, Id, recordId,
-// recordType) are the record's id and type; the rest are its fields. CSV values are typed as SOP
+// recordType; Salesforce's Id and HubSpot's hs_object_id, as sopctl preview reads them) are the
+// record's id and type; the rest are its fields. CSV values are typed as SOP
 // files type them: numbers and true/false plain, empty cells left out.
 import type { CrmContextJson } from "../src/gen/sopsidebar/v1/context_service_pb.js";
 
@@ -64,7 +65,7 @@ function typed(v: string): unknown {
   return v;
 }
 
-const ID_KEYS = new Set(["record_id", "recordId", "id", "Id"]);
+const ID_KEYS = new Set(["record_id", "recordId", "id", "Id", "hs_object_id"]);
 const TYPE_KEYS = new Set(["record_type", "recordType"]);
 
 function fromFlat(o: Record<string, unknown>, index: number, recordType: string, crm: string): CrmContextJson {
