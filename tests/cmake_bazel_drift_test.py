@@ -42,6 +42,10 @@ CMAKE_ONLY = {
         "the review console on a real sopd in headless Chromium",
     "tests:web_analytics_e2e":
         "the panel's events and the Analytics view on a real sopd in headless Chromium",
+    "tests:web_editor_test":
+        "the SOP editor and the swimlanes in headless Chromium (npm playwright-core)",
+    "tests:web_editor_e2e":
+        "the SOP editor and the panel's swimlane on a real sopd in headless Chromium",
     "tests:salesforce_plugin_test":
         "the Lightning component under npm sfdx-lwc-jest",
     "tests:hubspot_plugin_test":

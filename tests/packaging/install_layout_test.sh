@@ -37,6 +37,7 @@ expect /usr/bin/sopd 755
 expect /usr/bin/sopctl 755
 expect /usr/share/sopsidebar/web/panel/sop-panel.js 644
 expect /usr/share/sopsidebar/web/console/index.html 644
+expect /usr/share/sopsidebar/web/panel/sop-mermaid.js 644
 expect /usr/share/doc/sopsidebar/OPERATIONS.md 644
 expect /usr/lib/systemd/system/sopd.service 644
 expect /etc/sopsidebar/sopd.yaml 644

@@ -18,6 +18,8 @@ import {
   type WhoAmIResponseJson,
 } from "./review-api.js";
 import { AnalyticsApi } from "./analytics-api.js";
+import { renderDiagram } from "../src/diagram.js";
+import { EditorApi, SopEditor } from "./editor.js";
 import { Dashboard } from "./dashboard.js";
 import { h, renderComment, renderDiff, renderSignOff, roleLabel, timeEl } from "./view.js";
 
@@ -33,6 +35,7 @@ type PageState = "signed-out" | "loading" | "ready" | "error";
 interface Session {
   api: ReviewApi;
   analytics: AnalyticsApi;
+  editorApi: EditorApi;
   me: WhoAmIResponseJson;
   roles: RoleJson[];
 }
@@ -44,6 +47,10 @@ let dashboard: Dashboard | undefined;
 const sopTitles = new Map<string, string>();
 /** Bumped on every sign-in and sign-out, so a late answer for an old session is dropped. */
 let generation = 0;
+/** The editor shown (#/new, #/sops/{id}/edit), if any. */
+let editor: SopEditor | undefined;
+/** The Mermaid chunk, from sopd's origin like everything else. */
+const MERMAID_URL = "/panel/sop-mermaid.js";
 /** Bumped whenever an SOP is opened, so a late answer for the SOP shown before is dropped. */
 let detailGeneration = 0;
 
@@ -80,6 +87,10 @@ function signOut(message = ""): void {
   sopTitles.clear();
   $("views").hidden = true;
   $("analytics-view").hidden = true;
+  editor?.destroy();
+  editor = undefined;
+  $("editor-view").hidden = true;
+  $("editor-view").replaceChildren();
   sessionStorage.removeItem(TOKEN_KEY);
   $("who").textContent = "Not signed in";
   $("signout").hidden = true;
@@ -106,7 +117,7 @@ async function signIn(token: string): Promise<void> {
     const me = await api.whoAmI();
     if (gen !== generation) return;
     sessionStorage.setItem(TOKEN_KEY, token);
-    session = { api, analytics: new AnalyticsApi(client, token), me, roles: me.roles ?? [] };
+    session = { api, analytics: new AnalyticsApi(client, token), editorApi: new EditorApi(client, token), me, roles: me.roles ?? [] };
     const roles = session.roles.map(roleLabel).join(", ") || "no roles";
     $("who").textContent = `Signed in as ${me.displayName || me.userId || "unknown"} (${roles})`;
     $("signout").hidden = false;
@@ -212,7 +223,51 @@ async function refreshLists(): Promise<void> {
 
 // ---- one SOP ------------------------------------------------------------------------------
 
+/** `#/new` → {}, `#/sops/{id}/edit` → {id}; else undefined. */
+function editorRoute(): { id?: string } | undefined {
+  if (location.hash === "#/new") return {};
+  const m = /^#\/sops\/([a-z][a-z0-9-]*)\/edit$/.exec(location.hash);
+  return m ? { id: m[1] } : undefined;
+}
+
+function openEditor(target: { id?: string }): void {
+  const s = session as Session;
+  const org = s.me.org || "orgs/default";
+  const name = target.id ? `${org}/sops/${target.id}` : undefined;
+  editor?.destroy();
+  const view = $("editor-view");
+  editor = new SopEditor({
+    api: s.editorApi,
+    org,
+    name,
+    mermaidUrl: MERMAID_URL,
+    onSaved: (sop) => {
+      // The new SOP now has a name: its editor's URL, without opening the editor again.
+      history.replaceState(null, "", `#/sops/${sopId(sop.name ?? "")}/edit`);
+      void refreshLists();
+    },
+  });
+  view.replaceChildren(editor.root);
+  view.hidden = false;
+  void editor.start().then(() => $("editor-title").focus());
+}
+
 async function route(): Promise<void> {
+  const target = session ? editorRoute() : undefined;
+  if (location.hash === "#/new") $("nav-new").setAttribute("aria-current", "page");
+  else $("nav-new").removeAttribute("aria-current");
+  if (target) {
+    for (const id of ["nav-reviews", "nav-analytics"]) $(id).removeAttribute("aria-current");
+    dashboard?.stop();
+    $("analytics-view").hidden = true;
+    $("workspace").hidden = true;
+    openEditor(target);
+    return;
+  }
+  editor?.destroy();
+  editor = undefined;
+  $("editor-view").hidden = true;
+  $("editor-view").replaceChildren();
   const analytics = location.hash === "#analytics";
   for (const [id, current] of [["nav-reviews", !analytics], ["nav-analytics", analytics]] as const) {
     if (current) $(id).setAttribute("aria-current", "page");
@@ -332,6 +387,9 @@ function renderSop(sop: SopJson, gen: number): void {
   }
   const actions = renderActions(sop, s.roles);
   if (actions) parts.push(actions);
+  if (mayPublish(s.roles)) parts.push(h("p", { class: "edit-link" }, h("a", { href: `#/sops/${sopId(name)}/edit`, id: "edit-sop" }, "Edit this SOP")));
+  const lane = h("div", { id: "detail-swimlane", class: "detail-swimlane", "data-state": "loading" }, h("p", { class: "list-state", role: "status" }, "Drawing the swimlane…"));
+  parts.push(h("section", { "aria-labelledby": "swimlane-detail-h", class: "block", id: "swimlane-detail" }, h("h3", { id: "swimlane-detail-h" }, "Swimlane"), lane));
 
   const diffBox = h("section", { "aria-labelledby": "diff-h", class: "block", id: "diff" }, h("h3", { id: "diff-h" }, "Changes against the live revision"), h("p", { class: "list-state", role: "status" }, "Loading the diff…"));
   const commentsBox = h("section", { "aria-labelledby": "comments-h", class: "block", id: "comments" }, h("h3", { id: "comments-h" }, "Comments"), h("p", { class: "list-state", role: "status" }, "Loading comments…"));
@@ -344,6 +402,7 @@ function renderSop(sop: SopJson, gen: number): void {
   detail.append(...parts);
 
   if (review?.revisionId) void loadDiff(sop, diffBox, gen);
+  void loadSwimlane(name, review?.revisionId || sop.publishedRevisionId || "", lane, gen);
   void loadComments(name, commentsBox, gen);
 }
 
@@ -380,6 +439,30 @@ async function loadDiff(sop: SopJson, box: HTMLElement, gen: number): Promise<vo
     state.textContent = `Could not load the diff — ${errorText(e)}`;
     state.className = "list-state error";
     state.setAttribute("role", "alert");
+  }
+}
+
+/** The swimlane of the revision under review (else the live one, else the draft). */
+async function loadSwimlane(name: string, revision: string, box: HTMLElement, gen: number): Promise<void> {
+  const s = session as Session;
+  try {
+    type Diagram = { source?: string; revisionId?: string };
+    const ask = (rev: string) => s.editorApi.call<Diagram>("sopsidebar.v1.AuthoringService/GetSopDiagram", { name, revision: rev, kind: "SWIMLANE", format: "MERMAID" });
+    // Without SOP history rights (kReadHistory) the SOP as GetSop shows it to the caller.
+    const d = await ask(revision).catch((e: unknown) => {
+      if (toConnectError(e).code === "permission_denied" && revision) return ask("");
+      throw e;
+    });
+    if (gen !== detailGeneration) return;
+    const svg = await renderDiagram(d.source ?? "", MERMAID_URL, document);
+    if (gen !== detailGeneration) return;
+    svg.setAttribute("aria-label", `Swimlane of revision ${d.revisionId ?? revision}: one lane per responsible role`);
+    box.replaceChildren(svg);
+    box.dataset.state = "ready";
+  } catch (e) {
+    if (gen !== detailGeneration) return;
+    box.dataset.state = "error";
+    box.replaceChildren(h("p", { class: "list-state error" }, `Couldn't draw the swimlane — ${e instanceof ConnectError ? errorText(e) : e instanceof Error ? e.message : String(e)}`));
   }
 }
 

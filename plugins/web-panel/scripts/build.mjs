@@ -1,6 +1,8 @@
 // Bundles the panel into ONE file, dist/panel/sop-panel.js, the demo CRM page into
 // dist/demo/ (index.html, demo.js, demo.css) and the review console into dist/console/
 // (index.html, console.js, console.css). Prints the panel's size, minified and gzipped.
+// Mermaid goes into its own chunk, dist/panel/sop-mermaid.js (src/mermaid-chunk.ts), which the
+// panel and the console load only when they draw a diagram (src/diagram.ts).
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -26,6 +28,7 @@ const common = {
 };
 
 await build({ ...common, entryPoints: [join(root, "src/sop-panel.ts")], outfile: join(dist, "panel/sop-panel.js") });
+await build({ ...common, entryPoints: [join(root, "src/mermaid-chunk.ts")], outfile: join(dist, "panel/sop-mermaid.js") });
 await build({ ...common, entryPoints: [join(root, "demo/demo.ts")], outfile: join(dist, "demo/demo.js") });
 copyFileSync(join(root, "demo/index.html"), join(dist, "demo/index.html"));
 copyFileSync(join(root, "demo/demo.css"), join(dist, "demo/demo.css"));
@@ -38,3 +41,5 @@ const kb = (n) => (n / 1024).toFixed(1);
 console.log(`dist/panel/sop-panel.js: ${kb(js.length)} KiB minified, ${kb(gzipSync(js, { level: 9 }).length)} KiB gzip`);
 const cjs = readFileSync(join(dist, "console/console.js"));
 console.log(`dist/console/console.js: ${kb(cjs.length)} KiB minified, ${kb(gzipSync(cjs, { level: 9 }).length)} KiB gzip`);
+const mjs = readFileSync(join(dist, "panel/sop-mermaid.js"));
+console.log(`dist/panel/sop-mermaid.js: ${kb(mjs.length)} KiB minified, ${kb(gzipSync(mjs, { level: 9 }).length)} KiB gzip (lazy)`);

@@ -2,7 +2,9 @@
 // server and writes docs/images/panel-<state>.png at the repository root, plus
 // docs/images/demo-crm-page.png (the demo page at 1280 px) and docs/images/console-review.png
 // (the review console at 1280 px), and docs/images/analytics-dashboard.png (the console's
-// Analytics view at 1280 px, the test server's report fixture).
+// Analytics view at 1280 px, the test server's report fixture), and docs/images/editor.png (the
+// console's SOP editor at 1400 px on the MQL handoff example, one violation showing, the
+// swimlane beside it and a targeting preview of three pasted CSV records).
 //
 //   node scripts/screenshots.mjs [NAME...]   only these images (e.g. analytics-dashboard)
 import { mkdirSync } from "node:fs";
@@ -89,6 +91,34 @@ try {
     await dash.screenshot({ path: join(outDir, "analytics-dashboard.png"), fullPage: true });
     console.log("wrote docs/images/analytics-dashboard.png");
     await dash.close();
+  }
+  // The SOP editor on the MQL handoff example: a violation at its input, the swimlane, a preview.
+  if (wanted("editor")) {
+    const camel = (o) =>
+      Array.isArray(o) ? o.map(camel) : o && typeof o === "object" ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), camel(v)])) : o;
+    const raw = camel(server.sops.get("mql-acceptance-handoff").raw);
+    for (const st of raw.steps ?? []) if (st.timeLimit?.duration === "5m") st.timeLimit.duration = "300s";
+    Object.assign(server.review.sops.get("orgs/default/sops/mql-acceptance-handoff"), raw);
+    const ed = await browser.context.newPage();
+    await ed.setViewportSize({ width: 1400, height: 1000 });
+    await ed.emulateMedia({ reducedMotion: "reduce" });
+    await ed.goto(`${server.url}/console/`);
+    await ed.click("#signin-sales-ops");
+    await ed.waitForFunction(() => document.body.dataset.state === "ready");
+    await ed.evaluate(() => (location.hash = "#/sops/mql-acceptance-handoff/edit"));
+    await ed.waitForSelector("[data-path='steps[1].title']");
+    await ed.fill("[data-path='steps[1].title']", "");
+    await ed.waitForSelector(".violation[data-for='steps[1].title']");
+    await ed.waitForSelector("#editor-swimlane[data-state='ready'] svg", { timeout: 20_000 });
+    await ed.fill("#preview-input", "record_id,lead_status,lead_score\nL-1,MQL – New Handoff,82\nL-2,Open - Not Contacted,90\nL-3,Nurture,10\n");
+    await ed.click("#preview-run");
+    await ed.waitForSelector("#preview-table");
+    await ed.locator("#editor-title").evaluate((el) => el.blur());
+    await ed.evaluate(() => window.scrollTo(0, 0));
+    await ed.waitForTimeout(300);
+    await ed.screenshot({ path: join(outDir, "editor.png") });
+    console.log("wrote docs/images/editor.png");
+    await ed.close();
   }
 } finally {
   await browser.close();

@@ -70,3 +70,11 @@ export function searchSops(client: ConnectJsonClient, request: SearchSopsRequest
 export function whoAmI(client: ConnectJsonClient, opts?: CallOptions): Promise<WhoAmIResponseJson> {
   return client.unary("sopsidebar.v1.AdminService/WhoAmI", {}, opts);
 }
+
+import type { GetSopDiagramRequestJson, SopDiagramJson } from "./gen/sopsidebar/v1/authoring_service_pb.js";
+export type { SopDiagramJson };
+
+/** AuthoringService.GetSopDiagram: an SOP's flowchart or swimlane as Mermaid or DOT text. */
+export function getSopDiagram(client: ConnectJsonClient, request: GetSopDiagramRequestJson, opts?: CallOptions): Promise<SopDiagramJson> {
+  return client.unary("sopsidebar.v1.AuthoringService/GetSopDiagram", request, opts);
+}

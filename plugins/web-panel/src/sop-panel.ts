@@ -24,6 +24,7 @@ import {
   validateTransition,
   watchSops,
   whoAmI,
+  getSopDiagram,
 } from "./api.js";
 import { type EventJson, EventQueue, newEventId, orgOf } from "./analytics.js";
 import { pickCode } from "./code-picker.js";
@@ -40,6 +41,7 @@ import {
   timestampMs,
   valueText,
 } from "./format.js";
+import { renderDiagram } from "./diagram.js";
 import { h } from "./dom.js";
 import { searchBox } from "./search.js";
 import { css } from "./styles.js";
@@ -199,6 +201,15 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
+/** Where the diagram chunk is: beside this bundle (its <script>'s URL, captured while it runs). */
+const BUNDLE_URL = (document.currentScript as HTMLScriptElement | null)?.src ?? "";
+
+/** A swimlane drawn (or failed) for one SOP revision, kept across re-renders. */
+interface Swimlane {
+  box: HTMLElement;
+  started: boolean;
+}
+
 export class SopPanelElement extends HTMLElement {
   static observedAttributes = ["server", "record-type", "token", "allowed-origins", "debounce"];
 
@@ -237,6 +248,8 @@ export class SopPanelElement extends HTMLElement {
   #pickerAbort: AbortController | undefined;
   /** WhoAmI's org per token (the search's parent when neither the context nor an SOP says). */
   #orgByToken = new Map<string, Promise<string>>();
+  /** The Swimlane section's body per SOP revision, so a re-render neither fetches nor draws again. */
+  #swimlanes = new Map<string, Swimlane>();
 
   constructor() {
     super();
@@ -974,6 +987,7 @@ export class SopPanelElement extends HTMLElement {
     const assets = this.#allAssets(sop, current);
     if (assets) article.append(assets);
     article.append(this.#why(top));
+    if (steps.length > 0) article.append(this.#swimlane(top));
     nodes.push(article);
     if (others.length > 0) nodes.push(this.#others(others));
     return nodes;
@@ -1163,6 +1177,61 @@ export class SopPanelElement extends HTMLElement {
       d.append(h("p", { class: "note", text: "The server sent no explanation." }));
     }
     return d;
+  }
+
+  /** The chunk's URL: beside the bundle, else on the server (`/panel/sop-mermaid.js`). */
+  #mermaidUrl(): string {
+    if (BUNDLE_URL) return new URL("sop-mermaid.js", BUNDLE_URL).href;
+    return new URL("/panel/sop-mermaid.js", this.server || location.href).href;
+  }
+
+  /**
+   * "Swimlane": collapsed; on first open, GetSopDiagram(SWIMLANE, MERMAID) of the revision shown,
+   * drawn by the lazily loaded Mermaid chunk. A failure is a message in the section, nothing more.
+   */
+  #swimlane(m: SopMatchJson): HTMLElement {
+    const revision = m.revisionId || "published";
+    const key = `${m.sop ?? ""}@${revision}`;
+    let lane = this.#swimlanes.get(key);
+    if (!lane) {
+      lane = { box: h("div", { class: "swimlane", attrs: { "data-state": "idle" } }), started: false };
+      if (this.#swimlanes.size > 20) this.#swimlanes.clear();
+      this.#swimlanes.set(key, lane);
+    }
+    const d = h("details", { class: "swimlane-section", attrs: { "data-key": `swimlane:${key}` } }, h("summary", { text: "Swimlane" }), lane.box);
+    const current = lane;
+    const open = () => {
+      if (!d.open || current.started) return;
+      current.started = true;
+      void this.#drawSwimlane(m.sop ?? "", revision, current.box);
+    };
+    d.addEventListener("toggle", open);
+    return d;
+  }
+
+  async #drawSwimlane(sop: string, revision: string, box: HTMLElement): Promise<void> {
+    box.dataset.state = "loading";
+    box.setAttribute("aria-busy", "true");
+    box.replaceChildren(h("p", { class: "note", text: "Drawing the swimlane…", attrs: { role: "status" } }));
+    try {
+      const ask = (rev: string) => getSopDiagram(this.#getClient(), { name: sop, revision: rev, kind: "SWIMLANE", format: "MERMAID" }, { headers: this.#headers() });
+      // A revision by id is SOP history, which reps may not read (kReadHistory): for them the SOP
+      // as GetSop shows it, its published revision (revision ""), is the one the panel shows.
+      const diagram = await ask(revision).catch((e: unknown) => {
+        if (toConnectError(e).code === "permission_denied") return ask("");
+        throw e;
+      });
+      const svg = await renderDiagram(diagram.source ?? "", this.#mermaidUrl(), this.#root);
+      svg.setAttribute("aria-label", `Swimlane of the procedure, revision ${diagram.revisionId ?? revision}: one lane per responsible role`);
+      box.replaceChildren(svg);
+      box.dataset.state = "ready";
+    } catch (e) {
+      const text = e instanceof ConnectError ? errorText(e) : e instanceof Error ? e.message : String(e);
+      box.replaceChildren(h("p", { class: "note error", text: `Couldn't draw the swimlane — ${text}`, attrs: { role: "alert" } }));
+      box.dataset.state = "error";
+    } finally {
+      box.setAttribute("aria-busy", "false");
+    }
   }
 
   #others(others: SopMatchJson[]): HTMLElement {

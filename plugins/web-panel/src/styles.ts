@@ -97,6 +97,9 @@ ol.steps > li { border-top: 1px solid var(--line); }
 ol.steps > li:first-child { border-top: 0; }
 details > summary { cursor: pointer; padding: 6px 0; }
 details > summary::marker { color: var(--muted); }
+.swimlane { overflow-x: auto; }
+.swimlane svg { display: block; max-width: 100%; height: auto; }
+.note.error { color: #b42318; }
 .step-num { display: inline-block; min-width: 1.6em; font-weight: 600; color: var(--muted); font-variant-numeric: tabular-nums; }
 ol.steps li.current > .step-row { font-weight: 650; color: var(--accent); padding: 6px 0; }
 .step-body { padding: 0 0 8px 1.6em; }

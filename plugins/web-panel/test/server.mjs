@@ -44,6 +44,7 @@ import {
 } from "./gen/sopsidebar/v1/context_service_pb.js";
 import { ConditionSchema, SopSchema } from "./gen/sopsidebar/v1/sop_pb.js";
 import { analyticsRoutes, createAnalyticsState, searchSops, validateTransition } from "./analytics-server.mjs";
+import { editorRoutes } from "./editor-server.mjs";
 import { createReviewState, reviewRoutes, reviewUser } from "./review-server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -274,7 +275,9 @@ export async function startTestServer({ port = 0, heartbeatMs = 15_000, xss = tr
   }
 
   const routes = (router) => {
+    const editing = editorRoutes(router, review, anyAuth, sops);
     reviewRoutes(router, review, reviewAuth, {
+      ...editing,
       async searchSops(req, ctx) {
         const { role } = anyAuth(ctx);
         if (req.parent !== "orgs/default") throw new ConnectError(`parent: "${req.parent}" not found`, Code.NotFound);
