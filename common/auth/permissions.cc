@@ -44,6 +44,7 @@ constexpr Permission kTable[] = {
     {Operation::kReadAllAnalytics, "read everyone's analytics and coverage gaps", kAnalysts, false,
      false, false},
     {Operation::kTakeBackups, "take backups", 0, false, false, true},
+    {Operation::kManageWebhooks, "manage webhooks", kEditors, false, false, false},
 };
 
 const Permission& Row(Operation operation) {

@@ -36,6 +36,7 @@ enum class Operation {
   kReadOwnAnalytics,    // analytics figures of the caller's own work
   kReadAllAnalytics,    // every rep's figures and coverage gaps
   kTakeBackups,         // stream a backup of every org's data
+  kManageWebhooks,      // create, list and delete the org's webhooks; replay deliveries
 };
 
 struct Permission {
