@@ -24,6 +24,7 @@ namespace sopsidebar {
 class Analytics;
 class ApiMetrics;
 class BackupSource;
+class ChangeEvents;
 class SopSearch;
 
 // The parts of the API a server may go without: their methods answer
@@ -38,6 +39,8 @@ struct ApiExtras {
   ApiMetrics* metrics = nullptr;
   // AdminService.CreateBackup.
   BackupSource* backups = nullptr;
+  // EventService (WatchChanges, webhooks and their deliveries).
+  ChangeEvents* events = nullptr;
 };
 
 // Immutable after Create; thread-safe.

@@ -145,6 +145,10 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   backup_options.chunk_bytes = options.backup_chunk_bytes;
   SOP_ASSIGN_OR_RETURN(server->backups_,
                        BackupSource::Create(server->store_.get(), backup_options));
+  SOP_ASSIGN_OR_RETURN(server->events_,
+                       ChangeEvents::Create(server->store_.get(), server->registry_.get(),
+                                            &Clock::Real(), options.events));
+  server->registry_->SetChangeSink(server->events_.get());
   ServedApi::Options api_options;
   api_options.dispatcher = options.dispatcher;
   api_options.watches = options.watches;
@@ -152,6 +156,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   api_options.extras.search = server->search_.get();
   api_options.metrics = server->metrics_.get();
   api_options.extras.backups = server->backups_.get();
+  api_options.extras.events = server->events_.get();
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));
@@ -238,6 +243,8 @@ SopdServer::~SopdServer() {
   http_.reset();
   grpc_.reset();
   api_.reset();
+  if (registry_ != nullptr) registry_->SetChangeSink(nullptr);
+  events_.reset();
   backups_.reset();
   search_.reset();
   analytics_.reset();
@@ -267,6 +274,9 @@ void SopdServer::Shutdown(absl::Duration grace) {
   grpc_->StartDrain();
   if (http_ != nullptr) http_->StartDrain();
   api_->watches()->Shutdown();
+  // Change streams are closed (UNAVAILABLE) and deliveries stop; PENDING
+  // ones stay stored for the next start.
+  events_->Shutdown();
   grpc_->Shutdown(deadline);
   if (http_ != nullptr) http_->Shutdown(deadline);
 }

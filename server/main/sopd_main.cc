@@ -51,6 +51,8 @@ usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--log-format text|json] [--log-level LEVEL] [--access-log]
             [--metrics-from-any-peer]
             [--shutdown-grace DURATION]
+            [--webhook-backoff-base DURATION] [--webhook-backoff-cap DURATION]
+            [--webhook-attempt-timeout DURATION] [--review-due-scan-interval DURATION]
        sopd [--data-dir DIR] --bootstrap-admin
        sopd --data-dir DIR --restore-from BACKUP
 )";
@@ -116,6 +118,18 @@ ABSL_FLAG(absl::Duration, shutdown_grace, sopsidebar::SopdServer::Options().shut
           "on SIGTERM or SIGINT: how long calls in flight may take to finish before they are "
           "cancelled (new calls are refused at once, open watches told to reconnect); a "
           "duration such as 10s, 1m30s or 500ms");
+ABSL_FLAG(absl::Duration, webhook_backoff_base,
+          sopsidebar::SopdServer::Options().events.backoff_base,
+          "webhooks: the wait before a failed delivery's first retry; retry n waits a random "
+          "time up to min(cap, base * 2^(n-1)) (full jitter); docs/EVENTS.md");
+ABSL_FLAG(absl::Duration, webhook_backoff_cap, sopsidebar::SopdServer::Options().events.backoff_cap,
+          "webhooks: the longest wait between two attempts of a delivery");
+ABSL_FLAG(absl::Duration, webhook_attempt_timeout,
+          sopsidebar::SopdServer::Options().events.attempt_timeout,
+          "webhooks: one attempt's deadline (connect, send, answer); past it the attempt failed");
+ABSL_FLAG(absl::Duration, review_due_scan_interval,
+          sopsidebar::SopdServer::Options().events.review_due_scan_interval,
+          "how often published SOPs are checked for a review that fell due (REVIEW_DUE events)");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -222,6 +236,26 @@ Flags ParseFlags(int argc, char** argv) {
   if (options.shutdown_grace < absl::ZeroDuration() ||
       options.shutdown_grace == absl::InfiniteDuration()) {
     std::cerr << "sopd: --shutdown-grace must be a finite duration of 0s or more" << std::endl;
+    std::exit(1);
+  }
+  options.events.backoff_base = absl::GetFlag(FLAGS_webhook_backoff_base);
+  options.events.backoff_cap = absl::GetFlag(FLAGS_webhook_backoff_cap);
+  options.events.attempt_timeout = absl::GetFlag(FLAGS_webhook_attempt_timeout);
+  options.events.review_due_scan_interval = absl::GetFlag(FLAGS_review_due_scan_interval);
+  for (const auto& [flag, value] :
+       {std::pair<const char*, absl::Duration>{"webhook-backoff-base", options.events.backoff_base},
+        {"webhook-backoff-cap", options.events.backoff_cap},
+        {"webhook-attempt-timeout", options.events.attempt_timeout},
+        {"review-due-scan-interval", options.events.review_due_scan_interval}}) {
+    if (value <= absl::ZeroDuration() || value == absl::InfiniteDuration()) {
+      std::cerr << "sopd: --" << flag << " must be a finite duration over 0s, like 1s or 5m"
+                << std::endl;
+      std::exit(1);
+    }
+  }
+  if (options.events.backoff_cap < options.events.backoff_base) {
+    std::cerr << "sopd: --webhook-backoff-cap must be at least --webhook-backoff-base"
+              << std::endl;
     std::exit(1);
   }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);

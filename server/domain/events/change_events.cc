@@ -454,7 +454,7 @@ class ChangeEvents::Impl {
     webhook.set_name(absl::StrCat(WebhookPrefix(org), id));
     *webhook.mutable_create_time() = ToProtoTimestamp(clock_->Now());
     absl::MutexLock lock(&mu_);
-    if (webhooks_.contains(webhook.name())) return error::WebhookAlreadyExists(webhook.name());
+    if (webhooks_.count(webhook.name()) > 0) return error::WebhookAlreadyExists(webhook.name());
     size_t in_org = 0;
     for (const auto& [name, w] : webhooks_) in_org += absl::StartsWith(name, WebhookPrefix(org));
     if (in_org >= options_.max_webhooks_per_org) {
@@ -578,7 +578,7 @@ class ChangeEvents::Impl {
     const std::string webhook = absl::StrCat(WebhookPrefix(parts.org), parts.webhook);
     absl::MutexLock lock(&mu_);
     auto list = deliveries_.find(webhook);
-    if (list == deliveries_.end() || !list->second.contains(parts.delivery)) {
+    if (list == deliveries_.end() || !list->second.count(parts.delivery) > 0) {
       return error::DeliveryNotFound(request.name());
     }
     v1::WebhookDelivery replayed = list->second[parts.delivery];
@@ -628,7 +628,9 @@ class ChangeEvents::Impl {
             absl::Condition(
                 +[](Impl* impl) { return impl->queue_stop_ || !impl->queue_.empty(); }, this),
             next_scan);
-        if (queue_stop_) return;
+        // At shutdown the queued events are still handed out (their
+        // deliveries stored), then the thread ends.
+        if (queue_.empty() && queue_stop_) return;
         if (queue_.empty()) {
           pending.event.clear_type();
         } else {
@@ -642,11 +644,16 @@ class ChangeEvents::Impl {
         absl::MutexLock lock(&queue_mu_);
         processing_ = false;
       }
-      if (absl::Now() >= next_scan) {
+      if (absl::Now() >= next_scan && !stopping()) {
         ScanReviewDue();
         next_scan = absl::Now() + options_.review_due_scan_interval;
       }
     }
+  }
+
+  bool stopping() {
+    absl::MutexLock lock(&queue_mu_);
+    return queue_stop_;
   }
 
   void HandOut(const Pending& pending) {
@@ -735,7 +742,7 @@ class ChangeEvents::Impl {
         auto hook = webhooks_.find(webhook);
         auto list = deliveries_.find(webhook);
         if (hook == webhooks_.end() || list == deliveries_.end() ||
-            !list->second.contains(parts.delivery)) {
+            !list->second.count(parts.delivery) > 0) {
           due_.erase(it);
           break;  // the iterator is gone: look again
         }
@@ -825,7 +832,7 @@ class ChangeEvents::Impl {
   void Record(const Attempt& attempt, v1::WebhookDelivery done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto list = deliveries_.find(attempt.webhook);
     // Deleted (with its webhook, or trimmed) meanwhile: nothing to record.
-    if (list == deliveries_.end() || !list->second.contains(attempt.id)) return;
+    if (list == deliveries_.end() || !list->second.count(attempt.id) > 0) return;
     absl::Status written = store_->WriteDeliveries({done}, {});
     if (!written.ok()) {
       LogLine(absl::StrCat("events: delivery ", done.name(), " not recorded: ",

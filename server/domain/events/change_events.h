@@ -124,8 +124,10 @@ class ChangeEvents final : public SopChangeSink {
   // due before `horizon` or in flight; false at `timeout`. For tests.
   bool WaitIdleForTesting(absl::Duration timeout);
 
-  // Closes every watch (UNAVAILABLE), stops the threads (an attempt in
-  // flight finishes first; PENDING deliveries stay stored). Idempotent.
+  // Closes every watch (UNAVAILABLE), hands out the events already queued
+  // (their deliveries stored), stops the threads (an attempt in flight
+  // finishes first; PENDING deliveries stay stored for the next start).
+  // Idempotent.
   void Shutdown();
 
  private:

@@ -436,8 +436,12 @@ TEST_F(ChangeEventsTest, AWatcherTooFarBehindIsEndedWithResourceExhausted) {
   auto stuck = std::make_shared<StuckSink>();
   auto stuck_watch = events_->WatchChanges(ops_, request, stuck);
   ASSERT_TRUE(stuck_watch.ok());
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(CreateSop(absl::StrCat("sop-", i)).ok());
-  ASSERT_TRUE(events_->WaitIdleForTesting(absl::Seconds(10)));
+  // Paced, so that the reading watcher keeps up with a backlog of 3.
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(CreateSop(absl::StrCat("sop-", i)).ok());
+    ASSERT_TRUE(events_->WaitIdleForTesting(absl::Seconds(10)));
+    absl::SleepFor(absl::Milliseconds(50));
+  }
   stuck->Release();
   for (int i = 0; i < 200 && !stuck->closed(); ++i) absl::SleepFor(absl::Milliseconds(10));
   ASSERT_TRUE(stuck->closed().has_value());
