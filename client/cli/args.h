@@ -18,6 +18,7 @@
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/events_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
 namespace sopsidebar::cli {
@@ -73,6 +74,13 @@ enum class Command {
   kSearch,
   kAdminBackup,
   kDiagram,
+  kWebhookCreate,
+  kWebhookList,
+  kWebhookGet,
+  kWebhookDelete,
+  kWebhookDeliveries,
+  kWebhookReplay,
+  kChanges,
 };
 
 // What `sopctl diagram --format` asks for: the diagram's text, or an image
@@ -177,6 +185,13 @@ struct Invocation {
   DiagramKind diagram_kind = DiagramKind::kFlowchart;  // --kind
   DiagramOutput diagram_output = DiagramOutput::kMermaid;  // --format
   std::string diagram_out;  // -o/--out FILE; empty: stdout
+  // webhooks create; RunCommand reads the secret from the file or the
+  // environment variable (exactly one is given) into it.
+  v1::CreateWebhookRequest create_webhook;
+  std::string webhook_secret_file;
+  std::string webhook_secret_env;
+  bool dead_only = false;                 // webhooks deliveries --dead
+  v1::WatchChangesRequest watch_changes;  // changes
 };
 
 // Reads an environment variable; nullopt when unset.
