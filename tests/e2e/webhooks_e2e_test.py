@@ -121,7 +121,8 @@ targeting_rules:
       - field: lead_status
         equals: "{status}"
 steps:
-  - title: Call the lead
+  - ordinal: 1
+    title: Call the lead
 """
 
 
@@ -147,7 +148,7 @@ class WebhooksTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="webhooks-e2e-")
         cls.sopd = Sopd(os.path.join(cls.tmp, "data"), extra_args=[
             "--webhook-backoff-base", "100ms", "--webhook-backoff-cap", "400ms",
-            "--webhook-attempt-timeout", "2s"]).start()
+            "--webhook-attempt-timeout", "8s"]).start()
         with open(os.path.join(cls.tmp, "secret"), "w") as f:
             f.write(SECRET + "\n")
         cls.receivers = []
@@ -235,7 +236,7 @@ class WebhooksTest(unittest.TestCase):
             self.assertEqual(len(dead), 1)
             self.assertEqual(dead[0]["state"], "DEAD")
             self.assertEqual(dead[0]["attempts"], 3)
-            self.assertEqual(dead[0]["lastHttpStatus"], 500)
+            self.assertEqual(dead[0]["last_http_status"], 500)
             self.assertEqual(r.requests, 3)
             text = self.sopctl("webhooks", "deliveries", hook, "--dead").stdout
             self.assertIn("DEAD", text)
@@ -248,7 +249,7 @@ class WebhooksTest(unittest.TestCase):
             self.assertEqual(body["title"], "Dead-lettered SOP")
             d = self.wait_for(lambda: [x for x in self.deliveries(hook)
                                        if x["state"] == "DELIVERED"])
-            self.assertEqual(d[0]["replayCount"], 1)
+            self.assertEqual(d[0]["replay_count"], 1)
             self.assertEqual(d[0]["attempts"], 1)
             self.assertEqual(self.deliveries(hook, "--dead"), [])
             # Replaying what is not dead is refused, naming why.
@@ -303,8 +304,8 @@ class WebhooksTest(unittest.TestCase):
             self.assertEqual(got, titles)
             failed = self.wait_for(lambda: [x for x in self.deliveries(unreachable)
                                             if x["attempts"] >= 1])
-            self.assertIn("unreachable", failed[0]["lastError"])
-            self.assertEqual(failed[0].get("lastHttpStatus", 0), 0)
+            self.assertIn("unreachable", failed[0]["last_error"])
+            self.assertEqual(failed[0].get("last_http_status", 0), 0)
         finally:
             self.delete(unreachable)
             self.delete(hanging)
