@@ -486,7 +486,6 @@ absl::Status ModelAnswerInvalid(absl::string_view model, int attempts,
                   {{"model", std::string(model)}, {"attempts", absl::StrCat(attempts)}});
 }
 
-
 absl::Status WebhookNotFound(absl::string_view name) {
   return WithInfo(absl::NotFoundError(absl::StrCat("webhook ", name, " not found")),
                   "WEBHOOK_NOT_FOUND", {{"name", std::string(name)}});
@@ -506,19 +505,19 @@ absl::Status DeliveryNotDead(absl::string_view name, absl::string_view state) {
   return WithInfo(absl::FailedPreconditionError(
                       absl::StrCat("delivery ", name, " is ", state,
                                    ", not DEAD: only a dead-lettered delivery can be replayed")),
-                  "DELIVERY_NOT_DEAD", {{"name", std::string(name)}, {"state", std::string(state)}});
+                  "DELIVERY_NOT_DEAD",
+                  {{"name", std::string(name)}, {"state", std::string(state)}});
 }
 
 absl::Status WatchFellBehind(size_t behind) {
-  return WithInfo(absl::ResourceExhaustedError(absl::StrCat(
-                      "the change stream fell ", behind, " events behind; open it again")),
+  return WithInfo(absl::ResourceExhaustedError(absl::StrCat("the change stream fell ", behind,
+                                                            " events behind; open it again")),
                   "WATCH_FELL_BEHIND", {{"behind", absl::StrCat(behind)}});
 }
 
 absl::Status WebhookUnreachable(absl::string_view url, absl::string_view detail) {
-  return WithInfo(
-      absl::UnavailableError(absl::StrCat("webhook ", url, " unreachable: ", detail)),
-      "WEBHOOK_UNREACHABLE", {{"url", std::string(url)}});
+  return WithInfo(absl::UnavailableError(absl::StrCat("webhook ", url, " unreachable: ", detail)),
+                  "WEBHOOK_UNREACHABLE", {{"url", std::string(url)}});
 }
 
 }  // namespace sopsidebar::error

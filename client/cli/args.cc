@@ -824,10 +824,7 @@ Example:
 )",
        "NAME is a full name (orgs/ORG/sops/ID) or a bare ID in the org of --org;\n"
        "an argument ending in .yaml, .yml or .json is a FILE.\n"},
-      {Command::kAnalyticsSla,
-       "analytics sla",
-       "first-contact SLA compliance",
-       "",
+      {Command::kAnalyticsSla, "analytics sla", "first-contact SLA compliance", "",
        ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics sla [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 First contacts inside the SOP's first_contact_window: count, within, compliance
@@ -835,20 +832,14 @@ and p50 / p90 time to first contact, one row per group. An SDR or AE sees their
 own figures only.
 )",
        kReportHelp},
-      {Command::kAnalyticsCodes,
-       "analytics codes",
-       "disqualification codes and rejection rates",
-       "",
-       ReportFlags(/*filters=*/true),
+      {Command::kAnalyticsCodes, "analytics codes", "disqualification codes and rejection rates",
+       "", ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics codes [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 Records that reached an SOP with disqualification codes, rejections per code,
 and the rejection rate, one row per group.
 )",
        kReportHelp},
-      {Command::kAnalyticsUsage,
-       "analytics usage",
-       "impressions and step completion per SOP",
-       "",
+      {Command::kAnalyticsUsage, "analytics usage", "impressions and step completion per SOP", "",
        ReportFlags(/*filters=*/true),
        R"(Usage: sopctl analytics usage [--by DIMS] [--from DAY] [--to DAY] [--source S ...] [--sop NAME]
 Impressions, records shown, steps completed (and per step) and assets opened,
@@ -856,11 +847,8 @@ one row per group; --by sop,revision shows whether a new revision changed
 behaviour.
 )",
        kReportHelp},
-      {Command::kAnalyticsCoverage,
-       "analytics coverage",
-       "contexts looked up with no matching SOP",
-       "",
-       ReportFlags(/*filters=*/false),
+      {Command::kAnalyticsCoverage, "analytics coverage", "contexts looked up with no matching SOP",
+       "", ReportFlags(/*filters=*/false),
        R"(Usage: sopctl analytics coverage [--by DIMS] [--from DAY] [--to DAY]
 Lookups that matched no SOP, by record type and status (or --by), most first.
 Needs SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES, MARKETING_DIRECTOR or ADMIN.
@@ -1368,7 +1356,8 @@ absl::Status BuildCreateWebhook(const FlagValues& flags, absl::string_view org,
   v1::CreateWebhookRequest& request = invocation->create_webhook;
   request.set_parent(OrgName(org));
   SOP_ASSIGN_OR_RETURN(const std::optional<std::string> url, NonEmpty(flags, "url"));
-  if (!url) return UsageError("webhooks create needs --url URL, e.g. --url http://127.0.0.1:9000/hook");
+  if (!url)
+    return UsageError("webhooks create needs --url URL, e.g. --url http://127.0.0.1:9000/hook");
   request.mutable_webhook()->set_url(*url);
   SOP_ASSIGN_OR_RETURN(const std::optional<std::string> file, NonEmpty(flags, "secret-file"));
   SOP_ASSIGN_OR_RETURN(const std::optional<std::string> env, NonEmpty(flags, "secret-env"));

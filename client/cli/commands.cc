@@ -474,8 +474,8 @@ std::string WebhookLine(const v1::Webhook& w) {
     types.push_back(v1::ChangeEvent::Type_Name(static_cast<v1::ChangeEvent::Type>(type)));
   }
   return TextLine(absl::StrCat(w.name(), "  ", w.url(), "  ",
-                               v1::Webhook::PayloadFormat_Name(w.payload_format()), "  events=",
-                               types.empty() ? "all" : absl::StrJoin(types, ","),
+                               v1::Webhook::PayloadFormat_Name(w.payload_format()),
+                               "  events=", types.empty() ? "all" : absl::StrJoin(types, ","),
                                "  max_attempts=", w.max_attempts()));
 }
 
@@ -499,10 +499,9 @@ std::string DeliveryLines(const v1::ListWebhookDeliveriesResponse& list) {
   for (const v1::WebhookDelivery& d : list.deliveries()) {
     absl::StrAppend(
         &text, TextLine(absl::StrCat(
-                   d.name(), "  ", v1::WebhookDelivery::State_Name(d.state()),
-                   "  attempts=", d.attempts(), "  replays=", d.replay_count(),
-                   "  http=", d.last_http_status(), "  ",
-                   v1::ChangeEvent::Type_Name(d.event().type()), " ", d.event().sop(),
+                   d.name(), "  ", v1::WebhookDelivery::State_Name(d.state()), "  attempts=",
+                   d.attempts(), "  replays=", d.replay_count(), "  http=", d.last_http_status(),
+                   "  ", v1::ChangeEvent::Type_Name(d.event().type()), " ", d.event().sop(),
                    d.last_error().empty() ? "" : absl::StrCat("  error=", d.last_error()))));
   }
   return text;
@@ -512,15 +511,14 @@ absl::Status CreateWebhook(const Invocation& invocation, client::Client& client,
                            std::ostream& out) {
   v1::CreateWebhookRequest request = invocation.create_webhook;
   if (!invocation.webhook_secret_file.empty()) {
-    SOP_ASSIGN_OR_RETURN(*request.mutable_webhook()->mutable_secret(),
-                         ReadTrimmedFile(ReadFileContents, "--secret-file",
-                                         invocation.webhook_secret_file));
+    SOP_ASSIGN_OR_RETURN(
+        *request.mutable_webhook()->mutable_secret(),
+        ReadTrimmedFile(ReadFileContents, "--secret-file", invocation.webhook_secret_file));
   } else {
     const char* value = std::getenv(invocation.webhook_secret_env.c_str());
     if (value == nullptr || *value == '\0') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--secret-env: the environment variable ", invocation.webhook_secret_env,
-          " is not set"));
+      return absl::InvalidArgumentError(absl::StrCat("--secret-env: the environment variable ",
+                                                     invocation.webhook_secret_env, " is not set"));
     }
     request.mutable_webhook()->set_secret(std::string(absl::StripAsciiWhitespace(value)));
   }
@@ -528,8 +526,7 @@ absl::Status CreateWebhook(const Invocation& invocation, client::Client& client,
   return Print(invocation, webhook, TextLine(absl::StrCat("created ", webhook.name())), out);
 }
 
-absl::Status WatchChanges(const Invocation& invocation, client::Client& client,
-                          std::ostream& out) {
+absl::Status WatchChanges(const Invocation& invocation, client::Client& client, std::ostream& out) {
   return client.WatchChanges(invocation.watch_changes, [&](const v1::ChangeEvent& event) {
     if (invocation.global.output == OutputFormat::kJson) {
       std::string json;

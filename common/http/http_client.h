@@ -1,8 +1,8 @@
 // A small synchronous HTTP/1.1 client, shared by the model drafter
 // (plugins/drafting/openai) and sopd's webhook deliveries
-// (server/domain/events): one POST on a fresh plain-TCP connection, under one deadline for the whole exchange
-// (resolving, connecting, sending and receiving). Boost.Beast does the
-// work in http_client.cc alone; this header is free of Boost types.
+// (server/domain/events): one POST on a fresh plain-TCP connection, under one deadline for the
+// whole exchange (resolving, connecting, sending and receiving). Boost.Beast does the work in
+// http_client.cc alone; this header is free of Boost types.
 //
 // Plain http:// only: model servers for drafting (llama.cpp, Ollama, vLLM)
 // and webhook receivers run on the same host or network; put a

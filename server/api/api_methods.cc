@@ -170,10 +170,9 @@ std::string MethodPath(const MethodDescriptor& method) {
 }
 
 const std::vector<std::string>& ApiMethods::ServiceNames() {
-  static const auto* const names =
-      new std::vector<std::string>{"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService",
-                                   "sopsidebar.v1.AdminService", "sopsidebar.v1.AnalyticsService",
-                                   "sopsidebar.v1.EventService"};
+  static const auto* const names = new std::vector<std::string>{
+      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
+      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.EventService"};
   return *names;
 }
 
@@ -333,17 +332,21 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   // change stream writes every event, paced by a thread per stream.
   ChangeEvents* const ev = extras.events;
   bind.Unary<v1::CreateWebhookRequest>(
-      Work::kWrites, IfPresent(ev, "EventService.CreateWebhook",
-                               [](ChangeEvents& e, auto& c, auto& q) { return e.CreateWebhook(c, q); }));
-  bind.Unary<v1::GetWebhookRequest>(
-      Work::kInline, IfPresent(ev, "EventService.GetWebhook",
-                               [](ChangeEvents& e, auto& c, auto& q) { return e.GetWebhook(c, q); }));
+      Work::kWrites,
+      IfPresent(ev, "EventService.CreateWebhook",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.CreateWebhook(c, q); }));
+  bind.Unary<v1::GetWebhookRequest>(Work::kInline, IfPresent(ev, "EventService.GetWebhook",
+                                                             [](ChangeEvents& e, auto& c, auto& q) {
+                                                               return e.GetWebhook(c, q);
+                                                             }));
   bind.Unary<v1::ListWebhooksRequest>(
-      Work::kInline, IfPresent(ev, "EventService.ListWebhooks",
-                               [](ChangeEvents& e, auto& c, auto& q) { return e.ListWebhooks(c, q); }));
+      Work::kInline,
+      IfPresent(ev, "EventService.ListWebhooks",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.ListWebhooks(c, q); }));
   bind.Unary<v1::DeleteWebhookRequest>(
-      Work::kWrites, IfPresent(ev, "EventService.DeleteWebhook",
-                               [](ChangeEvents& e, auto& c, auto& q) { return e.DeleteWebhook(c, q); }));
+      Work::kWrites,
+      IfPresent(ev, "EventService.DeleteWebhook",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.DeleteWebhook(c, q); }));
   bind.Unary<v1::ListWebhookDeliveriesRequest>(
       Work::kInline,
       IfPresent(ev, "EventService.ListWebhookDeliveries",

@@ -254,8 +254,7 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   if (options.events.backoff_cap < options.events.backoff_base) {
-    std::cerr << "sopd: --webhook-backoff-cap must be at least --webhook-backoff-base"
-              << std::endl;
+    std::cerr << "sopd: --webhook-backoff-cap must be at least --webhook-backoff-base" << std::endl;
     std::exit(1);
   }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);

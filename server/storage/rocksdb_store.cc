@@ -1155,8 +1155,8 @@ absl::Status RocksDbStore::WriteDeliveries(const std::vector<v1::WebhookDelivery
       return error::InvalidResourceName("delivery.name", delivery.name(),
                                         "orgs/{org}/webhooks/{webhook}/deliveries/{delivery}");
     }
-    SOP_RETURN_IF_ERROR(FromRocksDb(
-        batch.Put(DeliveryKey(parts), delivery.SerializeAsString()), "batch delivery"));
+    SOP_RETURN_IF_ERROR(
+        FromRocksDb(batch.Put(DeliveryKey(parts), delivery.SerializeAsString()), "batch delivery"));
   }
   rocksdb::WriteOptions options;
   options.sync = options_.sync_writes;

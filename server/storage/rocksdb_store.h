@@ -181,8 +181,7 @@ class RocksDbStore : public SopStore,
       const std::function<absl::Status(const v1::WebhookDelivery&)>& fn) const override;
   absl::Status PutReviewDueMark(absl::string_view sop, absl::Time due) override;
   absl::Status ForEachReviewDueMark(
-      const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn)
-      const override;
+      const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn) const override;
 
   // Whether writes are refused for now (the disk was full) while the store
   // retries them. Reads work either way.

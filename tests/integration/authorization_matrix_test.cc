@@ -573,49 +573,51 @@ std::map<std::string, Rpc> RpcTable() {
   // matrix-hook exists (SetUp); matrix-missing does not, so a permitted
   // delete or replay reaches NOT_FOUND.
   const std::string events = "sopsidebar.v1.EventService/";
-  t[events + "CreateWebhook"] = {Rules::FieldMapAdmin, true, [](client::Client& c, const Target&,
-                                                                Seen*) {
-    static int created = 0;
-    v1::CreateWebhookRequest r;
-    r.set_parent("orgs/default");
-    r.set_webhook_id(absl::StrCat("matrix-", ++created));
-    r.mutable_webhook()->set_url("http://127.0.0.1:9/matrix");
-    r.mutable_webhook()->set_secret("matrix-secret-0123456789");
-    r.mutable_webhook()->add_event_types(v1::ChangeEvent::REVIEW_DUE);
-    return c.CreateWebhook(r).status();
-  }};
-  t[events + "GetWebhook"] = {Rules::FieldMapAdmin, true, [](client::Client& c, const Target&,
-                                                             Seen*) {
-    v1::GetWebhookRequest r;
-    r.set_name("orgs/default/webhooks/matrix-hook");
-    return c.GetWebhook(r).status();
-  }};
-  t[events + "ListWebhooks"] = {Rules::FieldMapAdmin, true, [](client::Client& c, const Target&,
-                                                               Seen*) {
-    v1::ListWebhooksRequest r;
-    r.set_parent("orgs/default");
-    return c.ListWebhooks(r).status();
-  }};
-  t[events + "ListWebhookDeliveries"] = {
+  t[events + "CreateWebhook"] = {
       Rules::FieldMapAdmin, true, [](client::Client& c, const Target&, Seen*) {
-        v1::ListWebhookDeliveriesRequest r;
-        r.set_parent("orgs/default/webhooks/matrix-hook");
-        return c.ListWebhookDeliveries(r).status();
+        static int created = 0;
+        v1::CreateWebhookRequest r;
+        r.set_parent("orgs/default");
+        r.set_webhook_id(absl::StrCat("matrix-", ++created));
+        r.mutable_webhook()->set_url("http://127.0.0.1:9/matrix");
+        r.mutable_webhook()->set_secret("matrix-secret-0123456789");
+        r.mutable_webhook()->add_event_types(v1::ChangeEvent::REVIEW_DUE);
+        return c.CreateWebhook(r).status();
       }};
-  t[events + "DeleteWebhook"] = {
-      [](const Cell& c) {
-        return Rules::Editor(c.role) ? Outcome::kNotFound : Outcome::kPermissionDenied;
-      },
-      true, [](client::Client& c, const Target&, Seen*) {
-        v1::DeleteWebhookRequest r;
-        r.set_name("orgs/default/webhooks/matrix-missing");
-        return c.DeleteWebhook(r).status();
-      }};
+  t[events + "GetWebhook"] = {Rules::FieldMapAdmin, true,
+                              [](client::Client& c, const Target&, Seen*) {
+                                v1::GetWebhookRequest r;
+                                r.set_name("orgs/default/webhooks/matrix-hook");
+                                return c.GetWebhook(r).status();
+                              }};
+  t[events + "ListWebhooks"] = {Rules::FieldMapAdmin, true,
+                                [](client::Client& c, const Target&, Seen*) {
+                                  v1::ListWebhooksRequest r;
+                                  r.set_parent("orgs/default");
+                                  return c.ListWebhooks(r).status();
+                                }};
+  t[events + "ListWebhookDeliveries"] = {Rules::FieldMapAdmin, true,
+                                         [](client::Client& c, const Target&, Seen*) {
+                                           v1::ListWebhookDeliveriesRequest r;
+                                           r.set_parent("orgs/default/webhooks/matrix-hook");
+                                           return c.ListWebhookDeliveries(r).status();
+                                         }};
+  t[events + "DeleteWebhook"] = {[](const Cell& c) {
+                                   return Rules::Editor(c.role) ? Outcome::kNotFound
+                                                                : Outcome::kPermissionDenied;
+                                 },
+                                 true,
+                                 [](client::Client& c, const Target&, Seen*) {
+                                   v1::DeleteWebhookRequest r;
+                                   r.set_name("orgs/default/webhooks/matrix-missing");
+                                   return c.DeleteWebhook(r).status();
+                                 }};
   t[events + "ReplayWebhookDelivery"] = {
       [](const Cell& c) {
         return Rules::Editor(c.role) ? Outcome::kNotFound : Outcome::kPermissionDenied;
       },
-      true, [](client::Client& c, const Target&, Seen*) {
+      true,
+      [](client::Client& c, const Target&, Seen*) {
         v1::ReplayWebhookDeliveryRequest r;
         r.set_name("orgs/default/webhooks/matrix-missing/deliveries/d000000000001");
         return c.ReplayWebhookDelivery(r).status();
@@ -623,12 +625,13 @@ std::map<std::string, Rpc> RpcTable() {
   // The stream opens for every person and stays open with nothing to say:
   // the matrix clients' 1 s stream deadline ends it (DEADLINE_EXCEEDED after
   // opening counts as OK; refusals come at once).
-  t[events + "WatchChanges"] = {Rules::Person, true, [](client::Client& c, const Target&, Seen*) {
-    v1::WatchChangesRequest r;
-    r.set_parent("orgs/default");
-    absl::Status s = c.WatchChanges(r, [](const v1::ChangeEvent&) { return false; });
-    return s.code() == absl::StatusCode::kDeadlineExceeded ? absl::OkStatus() : s;
-  }};
+  t[events + "WatchChanges"] = {
+      Rules::Person, true, [](client::Client& c, const Target&, Seen*) {
+        v1::WatchChangesRequest r;
+        r.set_parent("orgs/default");
+        absl::Status s = c.WatchChanges(r, [](const v1::ChangeEvent&) { return false; });
+        return s.code() == absl::StatusCode::kDeadlineExceeded ? absl::OkStatus() : s;
+      }};
   return t;
 }
 
@@ -636,8 +639,8 @@ class AuthorizationMatrixTest : public test::SopdFixture {
  protected:
   // ClientFor (ClientActingFor with a viewer) with a 1 s deadline on
   // streams (WatchChanges stays open).
-  client::Client StreamBoundClient(
-      const std::string& token, std::optional<client::ConnectionOptions::Viewer> viewer) const {
+  client::Client StreamBoundClient(const std::string& token,
+                                   std::optional<client::ConnectionOptions::Viewer> viewer) const {
     client::ConnectionOptions options = ConnectionTo(token);
     if (viewer) options.viewer = *std::move(viewer);
     options.stream_timeout = absl::Seconds(1);
@@ -816,12 +819,12 @@ TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
         viewer.id = "005VIEWER";
         viewer.name = "CRM Viewer";
         viewer.crm_roles = {crm_role};
-        client = clients
-                     .emplace(std::make_pair(token, crm_role),
-                              StreamBoundClient(token, crm_role.empty()
-                                                           ? std::nullopt
-                                                           : std::make_optional(viewer)))
-                     .first;
+        client =
+            clients
+                .emplace(std::make_pair(token, crm_role),
+                         StreamBoundClient(
+                             token, crm_role.empty() ? std::nullopt : std::make_optional(viewer)))
+                .first;
       }
       Seen seen;
       const Outcome answered = FromStatus(rpc.call(client->second, target, &seen));

@@ -100,7 +100,9 @@ std::string OrgOfSop(absl::string_view sop) {
   return name.ok() ? name->org : std::string();
 }
 
-std::string WebhookPrefix(absl::string_view org) { return absl::StrCat("orgs/", org, "/webhooks/"); }
+std::string WebhookPrefix(absl::string_view org) {
+  return absl::StrCat("orgs/", org, "/webhooks/");
+}
 
 bool WantsType(const google::protobuf::RepeatedField<int>& types, int type) {
   return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
@@ -267,8 +269,7 @@ class ChangeEvents::Impl {
     SOP_RETURN_IF_ERROR(store_->ForEachDelivery([&](const v1::WebhookDelivery& d) {
       WebhookKeyParts parts;
       SOP_RETURN_IF_ERROR(SplitWebhookName("delivery.name", d.name(), &parts));
-      const std::string webhook =
-          absl::StrCat("orgs/", parts.org, "/webhooks/", parts.webhook);
+      const std::string webhook = absl::StrCat("orgs/", parts.org, "/webhooks/", parts.webhook);
       deliveries_[webhook][parts.delivery] = d;
       int64_t seq = 0;
       if (parts.delivery.size() > 1 && absl::SimpleAtoi(parts.delivery.substr(1), &seq)) {
@@ -365,8 +366,8 @@ class ChangeEvents::Impl {
         if (it != review_marks_.end() && it->second == sop->next_review_time) continue;
         absl::Status marked = store_->PutReviewDueMark(name, sop->next_review_time);
         if (!marked.ok()) {
-          LogLine(absl::StrCat("events: REVIEW_DUE of ", name, " not recorded: ",
-                               marked.ToString()));
+          LogLine(
+              absl::StrCat("events: REVIEW_DUE of ", name, " not recorded: ", marked.ToString()));
           continue;
         }
         review_marks_[name] = sop->next_review_time;
@@ -424,9 +425,9 @@ class ChangeEvents::Impl {
                                               " characters; it is ", webhook.secret().size()));
     }
     if (webhook.max_attempts() < 0 || webhook.max_attempts() > kMaxMaxAttempts) {
-      return error::InvalidField("webhook.max_attempts",
-                                 absl::StrCat("must be 1 to ", kMaxMaxAttempts,
-                                              " (0 means ", kDefaultMaxAttempts, ")"));
+      return error::InvalidField(
+          "webhook.max_attempts",
+          absl::StrCat("must be 1 to ", kMaxMaxAttempts, " (0 means ", kDefaultMaxAttempts, ")"));
     }
     if (webhook.max_attempts() == 0) webhook.set_max_attempts(kDefaultMaxAttempts);
     if (!v1::Webhook::PayloadFormat_IsValid(webhook.payload_format())) {
@@ -458,8 +459,8 @@ class ChangeEvents::Impl {
     size_t in_org = 0;
     for (const auto& [name, w] : webhooks_) in_org += absl::StartsWith(name, WebhookPrefix(org));
     if (in_org >= options_.max_webhooks_per_org) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the org already has ", in_org, " webhooks, the limit; delete one first"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the org already has ", in_org, " webhooks, the limit; delete one first"));
     }
     SOP_RETURN_IF_ERROR(store_->PutWebhook(webhook));
     webhooks_[webhook.name()] = webhook;
@@ -519,8 +520,8 @@ class ChangeEvents::Impl {
     return response;
   }
 
-  absl::StatusOr<v1::DeleteWebhookResponse> DeleteWebhook(
-      const Caller& caller, const v1::DeleteWebhookRequest& request) {
+  absl::StatusOr<v1::DeleteWebhookResponse> DeleteWebhook(const Caller& caller,
+                                                          const v1::DeleteWebhookRequest& request) {
     absl::MutexLock lock(&mu_);
     SOP_ASSIGN_OR_RETURN(v1::Webhook webhook, FindWebhookLocked(caller, "name", request.name()));
     SOP_RETURN_IF_ERROR(store_->DeleteWebhook(webhook.name()));
@@ -545,8 +546,7 @@ class ChangeEvents::Impl {
     absl::MutexLock lock(&mu_);
     SOP_ASSIGN_OR_RETURN(v1::Webhook webhook,
                          FindWebhookLocked(caller, "parent", request.parent()));
-    SOP_ASSIGN_OR_RETURN(std::string before,
-                         page_tokens_.Read(request.page_token(), request_key));
+    SOP_ASSIGN_OR_RETURN(std::string before, page_tokens_.Read(request.page_token(), request_key));
     auto found = deliveries_.find(webhook.name());
     if (found == deliveries_.end()) return response;
     const auto& list = found->second;
@@ -810,8 +810,8 @@ class ChangeEvents::Impl {
                                     excerpt.empty() ? "" : ": ", excerpt));
     } else {
       d.set_last_http_status(0);
-      d.set_last_error(
-          std::string(error::WebhookUnreachable(hook.url(), response.status().message()).message()));
+      d.set_last_error(std::string(
+          error::WebhookUnreachable(hook.url(), response.status().message()).message()));
     }
     if (d.attempts() >= std::max(1, hook.max_attempts())) {
       d.set_state(v1::WebhookDelivery::DEAD);
@@ -835,8 +835,8 @@ class ChangeEvents::Impl {
     if (list == deliveries_.end() || !list->second.count(attempt.id) > 0) return;
     absl::Status written = store_->WriteDeliveries({done}, {});
     if (!written.ok()) {
-      LogLine(absl::StrCat("events: delivery ", done.name(), " not recorded: ",
-                           written.ToString()));
+      LogLine(
+          absl::StrCat("events: delivery ", done.name(), " not recorded: ", written.ToString()));
     }
     if (done.state() == v1::WebhookDelivery::PENDING) {
       due_.emplace(FromProtoTimestamp(done.next_attempt_time()), done.name());
@@ -882,10 +882,8 @@ class ChangeEvents::Impl {
 absl::StatusOr<std::unique_ptr<ChangeEvents>> ChangeEvents::Create(WebhookStore* store,
                                                                    const SopRegistry* registry,
                                                                    const Clock* clock,
-                                                                   Options options,
-                                                                   Poster poster) {
-  auto impl = std::make_unique<Impl>(store, registry, clock, std::move(options),
-                                     std::move(poster));
+                                                                   Options options, Poster poster) {
+  auto impl = std::make_unique<Impl>(store, registry, clock, std::move(options), std::move(poster));
   SOP_RETURN_IF_ERROR(impl->Load());
   impl->StartThreads();
   return std::unique_ptr<ChangeEvents>(new ChangeEvents(std::move(impl)));
@@ -895,8 +893,7 @@ ChangeEvents::ChangeEvents(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 
 ChangeEvents::~ChangeEvents() = default;
 
-void ChangeEvents::SopWritten(absl::string_view action, const Caller& caller,
-                              const v1::Sop& head) {
+void ChangeEvents::SopWritten(absl::string_view action, const Caller& caller, const v1::Sop& head) {
   impl_->SopWritten(action, caller, head);
 }
 

@@ -120,9 +120,9 @@ class ChangeEventsTest : public ::testing::Test {
     options.backoff_base = absl::Seconds(1);
     options.backoff_cap = absl::Seconds(4);
     options.review_due_scan_interval = absl::Hours(1);  // tests scan by hand
-    auto events = ChangeEvents::Create(
-        &webhooks_, registry_.get(), &clock_, options,
-        [this](const HttpPostRequest& r) { return poster_.Post(r); });
+    auto events =
+        ChangeEvents::Create(&webhooks_, registry_.get(), &clock_, options,
+                             [this](const HttpPostRequest& r) { return poster_.Post(r); });
     ASSERT_TRUE(events.ok()) << events.status();
     events_ = std::move(events).value();
     registry_->SetChangeSink(events_.get());
@@ -198,8 +198,8 @@ TEST_F(ChangeEventsTest, ASuccessfulPostIsDeliveredSignedOnce) {
   for (const auto& [name, value] : sent[0].headers) {
     if (name == "X-SopSidebar-Signature") {
       signature = true;
-      EXPECT_THAT(value, testing::StartsWith(absl::StrCat(
-                             "t=", absl::ToUnixSeconds(clock_.Now()), ",v1=")));
+      EXPECT_THAT(value, testing::StartsWith(
+                             absl::StrCat("t=", absl::ToUnixSeconds(clock_.Now()), ",v1=")));
     }
     if (name == "X-SopSidebar-Event-Id") EXPECT_EQ(value, d[0].event().event_id());
     if (name == "X-SopSidebar-Delivery") EXPECT_EQ(value, d[0].name());
@@ -401,9 +401,7 @@ class StuckSink : public CollectingSink {
     mu_.Await(absl::Condition(&released_));
     return true;
   }
-  void Close(absl::Status status) override {
-    CollectingSink::Close(status);
-  }
+  void Close(absl::Status status) override { CollectingSink::Close(status); }
   void Release() {
     absl::MutexLock lock(&mu_);
     released_ = true;

@@ -16,8 +16,7 @@ namespace {
 
 // "DIRECTOR_OF_SALES" -> "Director of Sales".
 std::string RoleLabel(int role) {
-  std::vector<std::string> words =
-      absl::StrSplit(v1::Role_Name(static_cast<v1::Role>(role)), '_');
+  std::vector<std::string> words = absl::StrSplit(v1::Role_Name(static_cast<v1::Role>(role)), '_');
   for (std::string& word : words) {
     word = absl::AsciiStrToLower(word);
     if (word == "of" || word == "and") continue;
@@ -59,8 +58,7 @@ std::string SlackText(const v1::ChangeEvent& event) {
     case v1::ChangeEvent::SIGN_OFF_REQUESTED: {
       std::vector<std::string> roles;
       for (int role : event.awaiting_roles()) roles.push_back(RoleLabel(role));
-      line = absl::StrCat("Sign-off awaits: ", absl::StrJoin(roles, ", "), " \xe2\x80\x94 ",
-                          title);
+      line = absl::StrCat("Sign-off awaits: ", absl::StrJoin(roles, ", "), " \xe2\x80\x94 ", title);
       break;
     }
     default:

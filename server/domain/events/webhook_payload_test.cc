@@ -66,7 +66,8 @@ v1::ChangeEvent SignOffEvent() {
 
 TEST(WebhookBodyTest, SlackTextNamesTheAwaitedRolesAndTheTitle) {
   const std::string text = SlackText(SignOffEvent());
-  EXPECT_THAT(text, HasSubstr("Sign-off awaits: Marketing Director, VP Sales \xe2\x80\x94 MQL handoff"));
+  EXPECT_THAT(text,
+              HasSubstr("Sign-off awaits: Marketing Director, VP Sales \xe2\x80\x94 MQL handoff"));
   EXPECT_THAT(text, HasSubstr("orgs/acme/sops/mql-handoff"));
   const std::string body = WebhookBody(v1::Webhook::SLACK, SignOffEvent());
   EXPECT_THAT(body, testing::StartsWith("{\"text\":\"Sign-off awaits: "));

@@ -19,8 +19,7 @@ class SopChangeSink {
   // per write, in write order, on the writer's thread while the registry's
   // write lock is held: must not block (queue the work) and must not call
   // the registry's writes.
-  virtual void SopWritten(absl::string_view action, const Caller& caller,
-                          const v1::Sop& head) = 0;
+  virtual void SopWritten(absl::string_view action, const Caller& caller, const v1::Sop& head) = 0;
 };
 
 }  // namespace sopsidebar

@@ -25,8 +25,7 @@ class InMemoryWebhookStore : public WebhookStore {
       const std::function<absl::Status(const v1::WebhookDelivery&)>& fn) const override;
   absl::Status PutReviewDueMark(absl::string_view sop, absl::Time due) override;
   absl::Status ForEachReviewDueMark(
-      const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn)
-      const override;
+      const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn) const override;
 
  private:
   mutable absl::Mutex mu_;

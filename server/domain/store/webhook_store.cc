@@ -16,8 +16,8 @@ absl::Status SplitWebhookName(absl::string_view field, absl::string_view name,
   const bool delivery = p.size() == 6 && p[0] == "orgs" && p[2] == "webhooks" &&
                         p[4] == "deliveries" && IsValidResourceId(p[5]);
   if ((!webhook && !delivery) || !IsValidResourceId(p[1]) || !IsValidResourceId(p[3])) {
-    return error::InvalidResourceName(
-        field, name, "orgs/{org}/webhooks/{webhook}[/deliveries/{delivery}]");
+    return error::InvalidResourceName(field, name,
+                                      "orgs/{org}/webhooks/{webhook}[/deliveries/{delivery}]");
   }
   parts->org = std::string(p[1]);
   parts->webhook = std::string(p[3]);
