@@ -78,8 +78,7 @@ void Exercise(WebhookStore& store) {
   ASSERT_TRUE(store.PutReviewDueMark("orgs/acme/sops/mql", absl::FromUnixSeconds(1000)).ok());
   ASSERT_TRUE(store.PutReviewDueMark("orgs/acme/sops/mql", absl::FromUnixSeconds(2000)).ok());
   // Malformed names are refused, nothing written.
-  EXPECT_EQ(store.PutWebhook(Hook("orgs/acme/hooks/x")).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.PutWebhook(Hook("orgs/acme/hooks/x")).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.WriteDeliveries({Delivery(a + "/deliveries/Bad_Id")}, {}).code(),
             absl::StatusCode::kInvalidArgument);
 }
