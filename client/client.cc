@@ -44,6 +44,7 @@ constexpr absl::string_view kSopService = "sopsidebar.v1.SopService.";
 constexpr absl::string_view kAdminService = "sopsidebar.v1.AdminService.";
 constexpr absl::string_view kAnalyticsService = "sopsidebar.v1.AnalyticsService.";
 constexpr absl::string_view kAuthoringService = "sopsidebar.v1.AuthoringService.";
+constexpr absl::string_view kEventService = "sopsidebar.v1.EventService.";
 
 }  // namespace
 
@@ -165,6 +166,36 @@ absl::StatusOr<v1::ListDueReviewsResponse> Client::ListDueReviews(
 }
 absl::StatusOr<v1::Comment> Client::AddComment(const v1::AddCommentRequest& request) {
   return Unary<v1::Comment>(*connection_, absl::StrCat(kSopService, "AddComment"), request);
+}
+absl::StatusOr<v1::Webhook> Client::CreateWebhook(const v1::CreateWebhookRequest& request) {
+  return Unary<v1::Webhook>(*connection_, absl::StrCat(kEventService, "CreateWebhook"), request);
+}
+absl::StatusOr<v1::Webhook> Client::GetWebhook(const v1::GetWebhookRequest& request) {
+  return Unary<v1::Webhook>(*connection_, absl::StrCat(kEventService, "GetWebhook"), request);
+}
+absl::StatusOr<v1::ListWebhooksResponse> Client::ListWebhooks(
+    const v1::ListWebhooksRequest& request) {
+  return Unary<v1::ListWebhooksResponse>(*connection_, absl::StrCat(kEventService, "ListWebhooks"),
+                                         request);
+}
+absl::StatusOr<v1::DeleteWebhookResponse> Client::DeleteWebhook(
+    const v1::DeleteWebhookRequest& request) {
+  return Unary<v1::DeleteWebhookResponse>(*connection_,
+                                          absl::StrCat(kEventService, "DeleteWebhook"), request);
+}
+absl::StatusOr<v1::ListWebhookDeliveriesResponse> Client::ListWebhookDeliveries(
+    const v1::ListWebhookDeliveriesRequest& request) {
+  return Unary<v1::ListWebhookDeliveriesResponse>(
+      *connection_, absl::StrCat(kEventService, "ListWebhookDeliveries"), request);
+}
+absl::StatusOr<v1::WebhookDelivery> Client::ReplayWebhookDelivery(
+    const v1::ReplayWebhookDeliveryRequest& request) {
+  return Unary<v1::WebhookDelivery>(*connection_,
+                                    absl::StrCat(kEventService, "ReplayWebhookDelivery"), request);
+}
+absl::Status Client::WatchChanges(const v1::WatchChangesRequest& request,
+                                  const std::function<bool(const v1::ChangeEvent&)>& on_message) {
+  return connection_->WatchChanges(request, on_message);
 }
 absl::StatusOr<v1::SearchSopsResponse> Client::SearchSops(const v1::SearchSopsRequest& request) {
   return Unary<v1::SearchSopsResponse>(*connection_, absl::StrCat(kSopService, "SearchSops"),

@@ -122,6 +122,19 @@ class Client {
   absl::StatusOr<v1::SopDiagram> GetSopDiagram(const v1::GetSopDiagramRequest& request);
   absl::StatusOr<v1::DraftSopResponse> DraftSop(const v1::DraftSopRequest& request);
   absl::StatusOr<v1::ValidateSopResponse> ValidateSop(const v1::ValidateSopRequest& request);
+  // Events (events_service.proto), sent with Connection::CallUnary; the
+  // reads (GetWebhook, ListWebhooks, ListWebhookDeliveries) retried as
+  // RetryOptions says. WatchChanges: see Connection::WatchChanges.
+  absl::StatusOr<v1::Webhook> CreateWebhook(const v1::CreateWebhookRequest& request);
+  absl::StatusOr<v1::Webhook> GetWebhook(const v1::GetWebhookRequest& request);
+  absl::StatusOr<v1::ListWebhooksResponse> ListWebhooks(const v1::ListWebhooksRequest& request);
+  absl::StatusOr<v1::DeleteWebhookResponse> DeleteWebhook(const v1::DeleteWebhookRequest& request);
+  absl::StatusOr<v1::ListWebhookDeliveriesResponse> ListWebhookDeliveries(
+      const v1::ListWebhookDeliveriesRequest& request);
+  absl::StatusOr<v1::WebhookDelivery> ReplayWebhookDelivery(
+      const v1::ReplayWebhookDeliveryRequest& request);
+  absl::Status WatchChanges(const v1::WatchChangesRequest& request,
+                            const std::function<bool(const v1::ChangeEvent&)>& on_message);
 
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);

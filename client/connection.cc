@@ -22,6 +22,7 @@
 #include "grpcpp/support/sync_stream.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
+#include "sopsidebar/v1/events_service.grpc.pb.h"
 
 namespace sopsidebar::client {
 namespace {
@@ -88,6 +89,7 @@ class GrpcConnection : public GenericUnaryConnection {
         channel_(options_status_.ok() ? MakeChannel(options) : nullptr),
         context_(channel_ ? v1::ContextService::NewStub(channel_) : nullptr),
         admin_(channel_ ? v1::AdminService::NewStub(channel_) : nullptr),
+        events_(channel_ ? v1::EventService::NewStub(channel_) : nullptr),
         generic_(channel_ ? std::make_unique<GenericStub>(channel_) : nullptr),
         authorization_(options.token.empty() ? "" : absl::StrCat("Bearer ", options.token)),
         viewer_(ViewerMetadata(options.viewer)) {}
@@ -139,6 +141,28 @@ class GrpcConnection : public GenericUnaryConnection {
     return absl::OkStatus();
   }
 
+  absl::Status WatchChanges(
+      const v1::WatchChangesRequest& request,
+      const std::function<bool(const v1::ChangeEvent&)>& on_message) override {
+    if (!options_status_.ok()) return options_status_;
+    grpc::ClientContext context;
+    Prepare(&context, options_.stream_timeout);
+    std::unique_ptr<grpc::ClientReader<v1::ChangeEvent>> reader =
+        events_->WatchChanges(&context, request);
+    v1::ChangeEvent message;
+    while (reader->Read(&message)) {
+      if (!on_message(message)) {
+        context.TryCancel();
+        reader->Finish();
+        return absl::OkStatus();
+      }
+      message.Clear();
+    }
+    const grpc::Status status = reader->Finish();
+    if (!status.ok()) return FromGrpcStatus(status);
+    return absl::OkStatus();
+  }
+
   absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
                          const google::protobuf::Message& request,
                          google::protobuf::Message* response) override {
@@ -176,6 +200,7 @@ class GrpcConnection : public GenericUnaryConnection {
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::ContextService::Stub> context_;
   const std::unique_ptr<v1::AdminService::Stub> admin_;
+  const std::unique_ptr<v1::EventService::Stub> events_;
   const std::unique_ptr<GenericStub> generic_;
   const std::string authorization_;
   const std::vector<std::pair<std::string, std::string>> viewer_;
@@ -190,6 +215,12 @@ const google::protobuf::MethodDescriptor* FindUnaryMethod(absl::string_view full
   return method;
 }
 
+absl::Status Connection::WatchChanges(
+    const v1::WatchChangesRequest& /*request*/,
+    const std::function<bool(const v1::ChangeEvent&)>& /*on_message*/) {
+  return absl::UnimplementedError("this connection does not stream change events");
+}
+
 absl::Status Connection::CreateBackup(
     const v1::CreateBackupRequest& /*request*/,
     const std::function<bool(const v1::CreateBackupResponse&)>& /*on_message*/) {
@@ -200,7 +231,8 @@ const google::protobuf::MethodDescriptor* UnaryMethodTaking(
     const google::protobuf::Descriptor* request) {
   static const auto* const kServices = new std::vector<std::string>{
       "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
-      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService"};
+      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService",
+      "sopsidebar.v1.EventService"};
   for (const std::string& name : *kServices) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);

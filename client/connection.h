@@ -17,6 +17,7 @@
 #include "google/protobuf/message.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/events_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
@@ -164,6 +165,15 @@ class Connection {
   virtual absl::Status CreateBackup(
       const v1::CreateBackupRequest& request,
       const std::function<bool(const v1::CreateBackupResponse&)>& on_message);
+
+  // EventService.WatchChanges, a server stream: calls `on_message` with each
+  // event, in order, on the calling thread, until it returns false (the call
+  // is cancelled; WatchChanges returns OK) or the stream ends (its status:
+  // RESOURCE_EXHAUSTED when the reader fell 256 events behind). No deadline
+  // unless ConnectionOptions::stream_timeout gives one; never retried.
+  // UNIMPLEMENTED here, for connections that do not stream events.
+  virtual absl::Status WatchChanges(const v1::WatchChangesRequest& request,
+                                    const std::function<bool(const v1::ChangeEvent&)>& on_message);
 
   virtual absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& request) = 0;
   virtual absl::StatusOr<v1::CreateTokenResponse> CreateToken(

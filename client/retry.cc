@@ -107,6 +107,13 @@ class RetryingConnection : public Connection {
   }
 
   // Never retried: a caller may have written part of the stream.
+  // Never retried: a stream of events from now on.
+  absl::Status WatchChanges(
+      const v1::WatchChangesRequest& request,
+      const std::function<bool(const v1::ChangeEvent&)>& on_message) override {
+    return inner_->WatchChanges(request, on_message);
+  }
+
   absl::Status CreateBackup(
       const v1::CreateBackupRequest& request,
       const std::function<bool(const v1::CreateBackupResponse&)>& on_message) override {

@@ -499,4 +499,38 @@ absl::Status SopNotPublished(absl::string_view name) {
                     absl::StrCat("SOP ", name, " has no published revision"));
 }
 
+absl::Status WebhookNotFound(absl::string_view name) {
+  return WithInfo(absl::NotFoundError(absl::StrCat("webhook ", name, " not found")),
+                  "WEBHOOK_NOT_FOUND", {{"name", std::string(name)}});
+}
+
+absl::Status WebhookAlreadyExists(absl::string_view name) {
+  return WithInfo(absl::AlreadyExistsError(absl::StrCat("webhook ", name, " already exists")),
+                  "WEBHOOK_ALREADY_EXISTS", {{"name", std::string(name)}});
+}
+
+absl::Status DeliveryNotFound(absl::string_view name) {
+  return WithInfo(absl::NotFoundError(absl::StrCat("delivery ", name, " not found")),
+                  "DELIVERY_NOT_FOUND", {{"name", std::string(name)}});
+}
+
+absl::Status DeliveryNotDead(absl::string_view name, absl::string_view state) {
+  return WithInfo(absl::FailedPreconditionError(
+                      absl::StrCat("delivery ", name, " is ", state,
+                                   ", not DEAD: only a dead-lettered delivery can be replayed")),
+                  "DELIVERY_NOT_DEAD",
+                  {{"name", std::string(name)}, {"state", std::string(state)}});
+}
+
+absl::Status WatchFellBehind(size_t behind) {
+  return WithInfo(absl::ResourceExhaustedError(absl::StrCat("the change stream fell ", behind,
+                                                            " events behind; open it again")),
+                  "WATCH_FELL_BEHIND", {{"behind", absl::StrCat(behind)}});
+}
+
+absl::Status WebhookUnreachable(absl::string_view url, absl::string_view detail) {
+  return WithInfo(absl::UnavailableError(absl::StrCat("webhook ", url, " unreachable: ", detail)),
+                  "WEBHOOK_UNREACHABLE", {{"url", std::string(url)}});
+}
+
 }  // namespace sopsidebar::error

@@ -300,6 +300,23 @@ absl::Status DrafterNotConfigured(absl::string_view drafter);
 // FAILED_PRECONDITION "SOP <name> has no published revision", reason
 // NOT_PUBLISHED, subject `name`.
 absl::Status SopNotPublished(absl::string_view name);
+// Events and webhooks (docs/EVENTS.md).
+// NOT_FOUND "webhook <name> not found"; reason WEBHOOK_NOT_FOUND.
+absl::Status WebhookNotFound(absl::string_view name);
+// ALREADY_EXISTS "webhook <name> already exists"; reason WEBHOOK_ALREADY_EXISTS.
+absl::Status WebhookAlreadyExists(absl::string_view name);
+// NOT_FOUND "delivery <name> not found"; reason DELIVERY_NOT_FOUND.
+absl::Status DeliveryNotFound(absl::string_view name);
+// FAILED_PRECONDITION "delivery <name> is <state>, not DEAD: only a
+// dead-lettered delivery can be replayed"; reason DELIVERY_NOT_DEAD.
+absl::Status DeliveryNotDead(absl::string_view name, absl::string_view state);
+// RESOURCE_EXHAUSTED "the change stream fell <behind> events behind; open it
+// again"; reason WATCH_FELL_BEHIND.
+absl::Status WatchFellBehind(size_t behind);
+// UNAVAILABLE "webhook <url> unreachable: <detail>" (the attempt's error:
+// refused, reset, timed out); reason WEBHOOK_UNREACHABLE. Recorded as a
+// delivery's last_error, never returned by a write.
+absl::Status WebhookUnreachable(absl::string_view url, absl::string_view detail);
 
 }  // namespace sopsidebar::error
 

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/cli/format.h"
@@ -706,6 +707,94 @@ or absent. Needs a server admin token. Restore it with
 "sopd --data-dir DIR --restore-from DEST". -o json prints the manifest.
 )",
        "DEST must not exist, or be an empty directory.\n"},
+      {Command::kWebhookCreate,
+       "webhooks create",
+       "send the org's SOP changes to a URL, signed",
+       "",
+       {{"url", true, false},
+        {"secret-file", true, false},
+        {"secret-env", true, false},
+        {"events", true, false},
+        {"format", true, false},
+        {"max-attempts", true, false},
+        {"id", true, false},
+        {"description", true, false}},
+       R"(Usage: sopctl webhooks create --url URL (--secret-file F | --secret-env VAR)
+         [--events TYPES] [--format json|slack] [--max-attempts N] [--id ID]
+Creates a webhook: sopd POSTs each of the org's events to URL, signed with
+the secret (X-SopSidebar-Signature: t=UNIX,v1=HEX HMAC-SHA256 of "UNIX.BODY";
+docs/EVENTS.md), retrying failures with backoff, then dead-lettering them.
+Needs SALES_OPS or ADMIN.
+  --url URL          an http:// URL (https:// is not supported yet)
+  --secret-file F    read the secret (16-256 characters, surrounding whitespace
+                     ignored) from F; never given on the command line
+  --secret-env VAR   or from the environment variable VAR
+  --events TYPES     only these, comma-separated: changed, published, deleted,
+                     review-due, sign-off-requested (default: all)
+  --format F         json (the event, proto3 JSON; default) or slack
+                     ({"text": ...} for a Slack incoming webhook)
+  --max-attempts N   attempts before a delivery is dead-lettered, 1-20 (default 5)
+  --id ID            the webhook's id (default: generated)
+)"},
+      {Command::kWebhookList,
+       "webhooks list",
+       "list the org's webhooks",
+       "",
+       {},
+       R"(Usage: sopctl webhooks list
+Lists the org's webhooks (never their secrets). Needs SALES_OPS or ADMIN.
+)"},
+      {Command::kWebhookGet,
+       "webhooks get",
+       "show a webhook",
+       "NAME",
+       {},
+       R"(Usage: sopctl webhooks get NAME
+Shows one webhook (never its secret). Needs SALES_OPS or ADMIN.
+)",
+       "NAME is a full name (orgs/ORG/webhooks/ID) or a bare ID in the org of --org.\n"},
+      {Command::kWebhookDelete,
+       "webhooks delete",
+       "delete a webhook and its deliveries",
+       "NAME",
+       {},
+       R"(Usage: sopctl webhooks delete NAME
+Deletes a webhook; its pending deliveries are dropped. Needs SALES_OPS or ADMIN.
+)",
+       "NAME is a full name (orgs/ORG/webhooks/ID) or a bare ID in the org of --org.\n"},
+      {Command::kWebhookDeliveries,
+       "webhooks deliveries",
+       "list a webhook's deliveries (the delivery log)",
+       "NAME",
+       {{"dead", false, false}},
+       R"(Usage: sopctl webhooks deliveries NAME [--dead]
+Lists the webhook's deliveries, newest first (the newest 1,000 are kept): state
+(PENDING, DELIVERED, DEAD), attempts, replays, last HTTP status and error, event.
+Needs SALES_OPS or ADMIN.
+  --dead   only the dead-letter list (replay them with "webhooks replay")
+)",
+       "NAME is a full name (orgs/ORG/webhooks/ID) or a bare ID in the org of --org.\n"},
+      {Command::kWebhookReplay,
+       "webhooks replay",
+       "send a dead-lettered delivery again",
+       "DELIVERY",
+       {},
+       R"(Usage: sopctl webhooks replay DELIVERY
+Sends a DEAD delivery again with a fresh retry budget. Needs SALES_OPS or ADMIN.
+)",
+       "DELIVERY is a full name (orgs/ORG/webhooks/ID/deliveries/ID).\n"},
+      {Command::kChanges,
+       "changes",
+       "print the org's SOP changes as they happen",
+       "",
+       {{"types", true, false}},
+       R"(Usage: sopctl changes [--types TYPES]
+Streams the org's events (WatchChanges) from now on, one line each: time,
+type, SOP, revision, actor, title. Only SOPs whose draft you may read. Runs
+until interrupted; -o json prints each event as a JSON line.
+  --types TYPES   only these, comma-separated: changed, published, deleted,
+                  review-due, sign-off-requested
+)"},
       {Command::kDiagram,
        "diagram",
        "draw an SOP as a flowchart or swimlanes (Mermaid, DOT, SVG, PNG)",
@@ -1291,6 +1380,64 @@ std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org
   return TokenName{std::string(org), std::string(name_or_id)}.Full();
 }
 
+// "changed,published" -> the event types; INVALID_ARGUMENT naming --flag.
+absl::StatusOr<std::vector<v1::ChangeEvent::Type>> EventTypes(absl::string_view flag,
+                                                              absl::string_view text) {
+  std::vector<v1::ChangeEvent::Type> types;
+  for (absl::string_view word : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    word = absl::StripAsciiWhitespace(word);
+    std::string upper = absl::AsciiStrToUpper(word);
+    absl::StrReplaceAll({{"-", "_"}}, &upper);
+    v1::ChangeEvent::Type type;
+    if (v1::ChangeEvent::Type_Parse(upper, &type) && type != v1::ChangeEvent::TYPE_UNSPECIFIED) {
+    } else if (v1::ChangeEvent::Type_Parse(absl::StrCat("SOP_", upper), &type)) {
+    } else {
+      return UsageError(absl::StrCat("--", flag, ": unknown event type \"", word,
+                                     "\" (changed, published, deleted, review-due, "
+                                     "sign-off-requested)"));
+    }
+    types.push_back(type);
+  }
+  return types;
+}
+
+absl::Status BuildCreateWebhook(const FlagValues& flags, absl::string_view org,
+                                Invocation* invocation) {
+  v1::CreateWebhookRequest& request = invocation->create_webhook;
+  request.set_parent(OrgName(org));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> url, NonEmpty(flags, "url"));
+  if (!url)
+    return UsageError("webhooks create needs --url URL, e.g. --url http://127.0.0.1:9000/hook");
+  request.mutable_webhook()->set_url(*url);
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> file, NonEmpty(flags, "secret-file"));
+  SOP_ASSIGN_OR_RETURN(const std::optional<std::string> env, NonEmpty(flags, "secret-env"));
+  if (file.has_value() == env.has_value()) {
+    return UsageError("webhooks create needs one of --secret-file FILE or --secret-env VAR");
+  }
+  invocation->webhook_secret_file = file.value_or("");
+  invocation->webhook_secret_env = env.value_or("");
+  if (auto events = Single(flags, "events")) {
+    SOP_ASSIGN_OR_RETURN(std::vector<v1::ChangeEvent::Type> types, EventTypes("events", *events));
+    for (v1::ChangeEvent::Type type : types) request.mutable_webhook()->add_event_types(type);
+  }
+  if (auto format = Single(flags, "format")) {
+    if (*format == "json") {
+      request.mutable_webhook()->set_payload_format(v1::Webhook::JSON);
+    } else if (*format == "slack") {
+      request.mutable_webhook()->set_payload_format(v1::Webhook::SLACK);
+    } else {
+      return UsageError(absl::StrCat("--format: \"", *format, "\" is not json or slack"));
+    }
+  }
+  if (auto max = Single(flags, "max-attempts")) {
+    SOP_ASSIGN_OR_RETURN(const int n, PositiveInt("max-attempts", *max));
+    request.mutable_webhook()->set_max_attempts(n);
+  }
+  request.set_webhook_id(Single(flags, "id").value_or(""));
+  request.mutable_webhook()->set_description(Single(flags, "description").value_or(""));
+  return absl::OkStatus();
+}
+
 std::string ResolveOrgName(absl::string_view name_or_id) {
   if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
   return OrgName(name_or_id);
@@ -1755,6 +1902,31 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
       if (positional[0].empty()) return UsageError("admin backup: DEST is empty");
       invocation.backup_dest = positional[0];
       break;
+    case Command::kWebhookCreate:
+      SOP_RETURN_IF_ERROR(BuildCreateWebhook(flags, org, &invocation));
+      break;
+    case Command::kWebhookList:
+      break;
+    case Command::kWebhookGet:
+    case Command::kWebhookDelete:
+    case Command::kWebhookDeliveries:
+      invocation.name = absl::StrContains(positional[0], '/')
+                            ? positional[0]
+                            : absl::StrCat(OrgName(org), "/webhooks/", positional[0]);
+      invocation.dead_only = flags.count("dead") > 0;
+      break;
+    case Command::kWebhookReplay:
+      invocation.name = positional[0];
+      break;
+    case Command::kChanges: {
+      invocation.watch_changes.set_parent(OrgName(org));
+      if (auto types = Single(flags, "types")) {
+        SOP_ASSIGN_OR_RETURN(std::vector<v1::ChangeEvent::Type> parsed,
+                             EventTypes("types", *types));
+        for (v1::ChangeEvent::Type type : parsed) invocation.watch_changes.add_types(type);
+      }
+      break;
+    }
     case Command::kWhoAmI:
     case Command::kOrgList:
       break;

@@ -19,6 +19,7 @@
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/events_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
 namespace sopsidebar::cli {
@@ -76,6 +77,13 @@ enum class Command {
   kDiagram,
   kPreview,
   kDraft,
+  kWebhookCreate,
+  kWebhookList,
+  kWebhookGet,
+  kWebhookDelete,
+  kWebhookDeliveries,
+  kWebhookReplay,
+  kChanges,
 };
 
 // What `sopctl diagram --format` asks for: the diagram's text, or an image
@@ -186,6 +194,13 @@ struct Invocation {
   std::string records_path;
   std::string records_crm;
   v1::DraftSopRequest draft_sop;  // draft
+  // webhooks create; RunCommand reads the secret from the file or the
+  // environment variable (exactly one is given) into it.
+  v1::CreateWebhookRequest create_webhook;
+  std::string webhook_secret_file;
+  std::string webhook_secret_env;
+  bool dead_only = false;                 // webhooks deliveries --dead
+  v1::WatchChangesRequest watch_changes;  // changes
 };
 
 // Reads an environment variable; nullopt when unset.

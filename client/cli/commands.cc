@@ -1,6 +1,7 @@
 #include "client/cli/commands.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "common/ids.h"
 #include "common/model/names.h"
 #include "common/model/roles.h"
+#include "common/proto_time.h"
 #include "common/sopfile/sop_apply.h"
 #include "common/sopfile/sop_file.h"
 #include "common/sopfile/sop_yaml.h"
@@ -489,6 +491,80 @@ absl::Status CreateToken(const Invocation& invocation, client::Client& client, s
   return absl::OkStatus();
 }
 
+// One line of a webhook: name, URL, format, events, attempts.
+std::string WebhookLine(const v1::Webhook& w) {
+  std::vector<std::string> types;
+  for (int type : w.event_types()) {
+    types.push_back(v1::ChangeEvent::Type_Name(static_cast<v1::ChangeEvent::Type>(type)));
+  }
+  return TextLine(absl::StrCat(w.name(), "  ", w.url(), "  ",
+                               v1::Webhook::PayloadFormat_Name(w.payload_format()),
+                               "  events=", types.empty() ? "all" : absl::StrJoin(types, ","),
+                               "  max_attempts=", w.max_attempts()));
+}
+
+// One line of a change event: time, type, SOP, revision, actor, title.
+std::string ChangeLine(const v1::ChangeEvent& e) {
+  std::string line = absl::StrCat(
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", FromProtoTimestamp(e.time()), absl::UTCTimeZone()),
+      "  ", v1::ChangeEvent::Type_Name(e.type()), "  ", e.sop(), "  rev=", e.revision_id(),
+      "  actor=", e.actor().empty() ? "-" : e.actor(), "  ", e.title());
+  if (e.awaiting_roles_size() > 0) {
+    std::vector<std::string> roles;
+    for (int role : e.awaiting_roles()) roles.push_back(v1::Role_Name(static_cast<v1::Role>(role)));
+    absl::StrAppend(&line, "  awaiting=", absl::StrJoin(roles, ","));
+  }
+  return TextLine(line);
+}
+
+// The delivery log: one line per delivery.
+std::string DeliveryLines(const v1::ListWebhookDeliveriesResponse& list) {
+  std::string text;
+  for (const v1::WebhookDelivery& d : list.deliveries()) {
+    absl::StrAppend(
+        &text, TextLine(absl::StrCat(
+                   d.name(), "  ", v1::WebhookDelivery::State_Name(d.state()), "  attempts=",
+                   d.attempts(), "  replays=", d.replay_count(), "  http=", d.last_http_status(),
+                   "  ", v1::ChangeEvent::Type_Name(d.event().type()), " ", d.event().sop(),
+                   d.last_error().empty() ? "" : absl::StrCat("  error=", d.last_error()))));
+  }
+  return text;
+}
+
+absl::Status CreateWebhook(const Invocation& invocation, client::Client& client,
+                           std::ostream& out) {
+  v1::CreateWebhookRequest request = invocation.create_webhook;
+  if (!invocation.webhook_secret_file.empty()) {
+    SOP_ASSIGN_OR_RETURN(
+        *request.mutable_webhook()->mutable_secret(),
+        ReadTrimmedFile(ReadFileContents, "--secret-file", invocation.webhook_secret_file));
+  } else {
+    const char* value = std::getenv(invocation.webhook_secret_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return absl::InvalidArgumentError(absl::StrCat("--secret-env: the environment variable ",
+                                                     invocation.webhook_secret_env, " is not set"));
+    }
+    request.mutable_webhook()->set_secret(std::string(absl::StripAsciiWhitespace(value)));
+  }
+  SOP_ASSIGN_OR_RETURN(const v1::Webhook webhook, client.CreateWebhook(request));
+  return Print(invocation, webhook, TextLine(absl::StrCat("created ", webhook.name())), out);
+}
+
+absl::Status WatchChanges(const Invocation& invocation, client::Client& client, std::ostream& out) {
+  return client.WatchChanges(invocation.watch_changes, [&](const v1::ChangeEvent& event) {
+    if (invocation.global.output == OutputFormat::kJson) {
+      std::string json;
+      google::protobuf::util::JsonPrintOptions options;
+      (void)google::protobuf::util::MessageToJsonString(event, &json, options);
+      out << json << "\n";
+    } else {
+      out << ChangeLine(event);
+    }
+    out.flush();
+    return static_cast<bool>(out);
+  });
+}
+
 absl::Status Publish(const Invocation& invocation, client::Client& client, std::ostream& out,
                      std::ostream& err) {
   v1::PublishSopRequest request = invocation.publish_sop;
@@ -836,6 +912,50 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
     }
     case Command::kFieldMapSet:
       return SetFieldMap(invocation, client, out, err);
+    case Command::kWebhookCreate:
+      return ExitStatus(CreateWebhook(invocation, client, out));
+    case Command::kWebhookList: {
+      v1::ListWebhooksRequest request;
+      request.set_parent(OrgName(invocation.global.org));
+      request.set_page_size(1000);
+      SOP_ASSIGN_OR_RETURN(const v1::ListWebhooksResponse list, client.ListWebhooks(request));
+      std::string text;
+      for (const v1::Webhook& w : list.webhooks()) text += WebhookLine(w);
+      return ExitStatus(Print(invocation, list, text, out));
+    }
+    case Command::kWebhookGet: {
+      v1::GetWebhookRequest request;
+      request.set_name(name);
+      SOP_ASSIGN_OR_RETURN(const v1::Webhook webhook, client.GetWebhook(request));
+      return ExitStatus(Print(invocation, webhook, WebhookLine(webhook), out));
+    }
+    case Command::kWebhookDelete: {
+      v1::DeleteWebhookRequest request;
+      request.set_name(name);
+      SOP_ASSIGN_OR_RETURN(const v1::DeleteWebhookResponse deleted, client.DeleteWebhook(request));
+      return ExitStatus(Print(invocation, deleted, TextLine(absl::StrCat("deleted ", name)), out));
+    }
+    case Command::kWebhookDeliveries: {
+      v1::ListWebhookDeliveriesRequest request;
+      request.set_parent(name);
+      request.set_dead_only(invocation.dead_only);
+      request.set_page_size(1000);
+      SOP_ASSIGN_OR_RETURN(const v1::ListWebhookDeliveriesResponse list,
+                           client.ListWebhookDeliveries(request));
+      return ExitStatus(Print(invocation, list, DeliveryLines(list), out));
+    }
+    case Command::kWebhookReplay: {
+      v1::ReplayWebhookDeliveryRequest request;
+      request.set_name(name);
+      SOP_ASSIGN_OR_RETURN(const v1::WebhookDelivery delivery,
+                           client.ReplayWebhookDelivery(request));
+      return ExitStatus(Print(invocation, delivery,
+                              TextLine(absl::StrCat("replaying ", delivery.name(), " (replay ",
+                                                    delivery.replay_count(), ")")),
+                              out));
+    }
+    case Command::kChanges:
+      return ExitStatus(WatchChanges(invocation, client, out));
   }
   return absl::InternalError("unhandled command");
 }

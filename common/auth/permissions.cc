@@ -50,6 +50,7 @@ constexpr Permission kTable[] = {
     {Operation::kTakeBackups, "take backups", 0, false, false, true},
     {Operation::kPreviewTargeting, "preview SOP targeting against CRM records", kPreviewers, false,
      false, false},
+    {Operation::kManageWebhooks, "manage webhooks", kEditors, false, false, false},
 };
 
 const Permission& Row(Operation operation) {

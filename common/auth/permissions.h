@@ -37,6 +37,7 @@ enum class Operation {
   kReadAllAnalytics,    // every rep's figures and coverage gaps
   kTakeBackups,         // stream a backup of every org's data
   kPreviewTargeting,    // preview what publishing a draft changes for CRM records
+  kManageWebhooks,      // create, list and delete the org's webhooks; replay deliveries
 };
 
 struct Permission {

@@ -21,7 +21,7 @@ TEST(PermissionsTest, EveryOperationHasExactlyOneRow) {
   for (const Permission& p : PermissionTable()) {
     EXPECT_TRUE(seen.insert(p.operation).second);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kPreviewTargeting) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Operation::kManageWebhooks) + 1);
 }
 
 TEST(PermissionsTest, EveryRoleButIntegrationMayLookUpAndReadPublished) {
@@ -38,6 +38,8 @@ TEST(PermissionsTest, OnlyAdminManagesRoleMapsAndEditorsFieldMaps) {
   for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
     Caller caller = WithRoles(RoleBit(static_cast<v1::Role>(r)));
     EXPECT_EQ(IsAllowed(caller, Operation::kManageRoleMaps), r == v1::ADMIN) << r;
+    EXPECT_EQ(IsAllowed(caller, Operation::kManageWebhooks), r == v1::ADMIN || r == v1::SALES_OPS)
+        << r;
     EXPECT_EQ(IsAllowed(caller, Operation::kManageFieldMaps), r == v1::ADMIN || r == v1::SALES_OPS)
         << r;
   }

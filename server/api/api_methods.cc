@@ -15,11 +15,13 @@
 #include "server/domain/authoring/authoring.h"
 #include "server/domain/backup/backup_source.h"
 #include "server/domain/registry/targeting_preview.h"
+#include "server/domain/events/change_events.h"
 #include "server/domain/search/sop_search.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/events_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 
 namespace sopsidebar {
@@ -174,7 +176,8 @@ std::string MethodPath(const MethodDescriptor& method) {
 const std::vector<std::string>& ApiMethods::ServiceNames() {
   static const auto* const names = new std::vector<std::string>{
       "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
-      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService"};
+      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService",
+      "sopsidebar.v1.EventService"};
   return *names;
 }
 
@@ -342,6 +345,41 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
           -> absl::StatusOr<std::unique_ptr<MessageSubscription>> {
         if (backups == nullptr) return error::NotServed("AdminService.CreateBackup");
         return backups->CreateBackup(c, q, std::move(sink));
+      },
+      nullptr, Delivery::kEveryMessage);
+
+  // Events: webhooks live in memory (writes are synced store writes); the
+  // change stream writes every event, paced by a thread per stream.
+  ChangeEvents* const ev = extras.events;
+  bind.Unary<v1::CreateWebhookRequest>(
+      Work::kWrites,
+      IfPresent(ev, "EventService.CreateWebhook",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.CreateWebhook(c, q); }));
+  bind.Unary<v1::GetWebhookRequest>(Work::kInline, IfPresent(ev, "EventService.GetWebhook",
+                                                             [](ChangeEvents& e, auto& c, auto& q) {
+                                                               return e.GetWebhook(c, q);
+                                                             }));
+  bind.Unary<v1::ListWebhooksRequest>(
+      Work::kInline,
+      IfPresent(ev, "EventService.ListWebhooks",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.ListWebhooks(c, q); }));
+  bind.Unary<v1::DeleteWebhookRequest>(
+      Work::kWrites,
+      IfPresent(ev, "EventService.DeleteWebhook",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.DeleteWebhook(c, q); }));
+  bind.Unary<v1::ListWebhookDeliveriesRequest>(
+      Work::kInline,
+      IfPresent(ev, "EventService.ListWebhookDeliveries",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.ListWebhookDeliveries(c, q); }));
+  bind.Unary<v1::ReplayWebhookDeliveryRequest>(
+      Work::kWrites,
+      IfPresent(ev, "EventService.ReplayWebhookDelivery",
+                [](ChangeEvents& e, auto& c, auto& q) { return e.ReplayWebhookDelivery(c, q); }));
+  bind.Stream<v1::WatchChangesRequest, v1::ChangeEvent>(
+      [ev](auto& c, auto& q, std::shared_ptr<MessageSink> sink)
+          -> absl::StatusOr<std::unique_ptr<MessageSubscription>> {
+        if (ev == nullptr) return error::NotServed("EventService.WatchChanges");
+        return ev->WatchChanges(c, q, std::move(sink));
       },
       nullptr, Delivery::kEveryMessage);
 

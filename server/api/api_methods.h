@@ -25,6 +25,7 @@ class Analytics;
 class ApiMetrics;
 class Authoring;
 class BackupSource;
+class ChangeEvents;
 class SopSearch;
 
 // The parts of the API a server may go without: their methods answer
@@ -41,6 +42,8 @@ struct ApiExtras {
   BackupSource* backups = nullptr;
   // AuthoringService.
   const Authoring* authoring = nullptr;
+  // EventService (WatchChanges, webhooks and their deliveries).
+  ChangeEvents* events = nullptr;
 };
 
 // Immutable after Create; thread-safe.

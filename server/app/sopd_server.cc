@@ -166,6 +166,10 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   }
   server->authoring_ = std::make_unique<Authoring>(
       server->registry_.get(), server->builtin_drafter_.get(), server->model_drafter_.get());
+  SOP_ASSIGN_OR_RETURN(server->events_,
+                       ChangeEvents::Create(server->store_.get(), server->registry_.get(),
+                                            &Clock::Real(), options.events));
+  server->registry_->SetChangeSink(server->events_.get());
   ServedApi::Options api_options;
   api_options.extras.authoring = server->authoring_.get();
   api_options.dispatcher = options.dispatcher;
@@ -174,6 +178,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   api_options.extras.search = server->search_.get();
   api_options.metrics = server->metrics_.get();
   api_options.extras.backups = server->backups_.get();
+  api_options.extras.events = server->events_.get();
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));
@@ -260,6 +265,8 @@ SopdServer::~SopdServer() {
   http_.reset();
   grpc_.reset();
   api_.reset();
+  if (registry_ != nullptr) registry_->SetChangeSink(nullptr);
+  events_.reset();
   backups_.reset();
   search_.reset();
   analytics_.reset();
@@ -289,6 +296,9 @@ void SopdServer::Shutdown(absl::Duration grace) {
   grpc_->StartDrain();
   if (http_ != nullptr) http_->StartDrain();
   api_->watches()->Shutdown();
+  // Change streams are closed (UNAVAILABLE) and deliveries stop; PENDING
+  // ones stay stored for the next start.
+  events_->Shutdown();
   grpc_->Shutdown(deadline);
   if (http_ != nullptr) http_->Shutdown(deadline);
 }

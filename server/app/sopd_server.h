@@ -16,6 +16,7 @@
 #include "server/common/metrics.h"
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/authoring/authoring.h"
+#include "server/domain/events/change_events.h"
 #include "server/domain/registry/lookup_watch.h"
 #include "server/http/http_gateway.h"
 
@@ -83,6 +84,9 @@ class SopdServer {
     // How long Shutdown() lets calls in flight finish before cancelling
     // them (sopd's --shutdown-grace). Default 10 s.
     absl::Duration shutdown_grace = absl::Seconds(10);
+    // EventService: webhook retries and attempts, the REVIEW_DUE scan
+    // (docs/EVENTS.md; sopd's --webhook-* and --review-due-scan-interval).
+    ChangeEvents::Options events;
   };
 
   // Prepares the data dir (PrepareDataDir: owner-only, older ones
@@ -198,6 +202,8 @@ class SopdServer {
   std::unique_ptr<Drafter> builtin_drafter_;
   std::unique_ptr<Drafter> model_drafter_;  // null without a model
   std::unique_ptr<Authoring> authoring_;
+  // Destroyed after the servers and the API: no call reaches it then.
+  std::unique_ptr<ChangeEvents> events_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

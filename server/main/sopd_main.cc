@@ -52,6 +52,8 @@ usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--metrics-from-any-peer]
             [--shutdown-grace DURATION]
             [--drafter-model-url URL --drafter-model MODEL [--drafter-timeout DURATION]]
+            [--webhook-backoff-base DURATION] [--webhook-backoff-cap DURATION]
+            [--webhook-attempt-timeout DURATION] [--review-due-scan-interval DURATION]
        sopd [--data-dir DIR] --bootstrap-admin
        sopd --data-dir DIR --restore-from BACKUP
 )";
@@ -126,6 +128,18 @@ ABSL_FLAG(std::string, drafter_model, "",
 ABSL_FLAG(absl::Duration, drafter_timeout, sopsidebar::SopdServer::Options().drafter_timeout,
           "with --drafter-model-url: how long each request to the model may take (a draft "
           "makes at most two); a duration such as 60s or 2m");
+ABSL_FLAG(absl::Duration, webhook_backoff_base,
+          sopsidebar::SopdServer::Options().events.backoff_base,
+          "webhooks: the wait before a failed delivery's first retry; retry n waits a random "
+          "time up to min(cap, base * 2^(n-1)) (full jitter); docs/EVENTS.md");
+ABSL_FLAG(absl::Duration, webhook_backoff_cap, sopsidebar::SopdServer::Options().events.backoff_cap,
+          "webhooks: the longest wait between two attempts of a delivery");
+ABSL_FLAG(absl::Duration, webhook_attempt_timeout,
+          sopsidebar::SopdServer::Options().events.attempt_timeout,
+          "webhooks: one attempt's deadline (connect, send, answer); past it the attempt failed");
+ABSL_FLAG(absl::Duration, review_due_scan_interval,
+          sopsidebar::SopdServer::Options().events.review_due_scan_interval,
+          "how often published SOPs are checked for a review that fell due (REVIEW_DUE events)");
 ABSL_FLAG(bool, bootstrap_admin, false,
           "with sopd stopped: issue a new server-admin ADMIN token for orgs/default, write it to "
           "DIR/admin.token (mode 0600), print where, and exit (recovers a lost or revoked server "
@@ -246,6 +260,25 @@ Flags ParseFlags(int argc, char** argv) {
       options.drafter_timeout == absl::InfiniteDuration()) {
     std::cerr << "sopd: --drafter-timeout must be a finite duration over 0s"
               << Origin(origins, "drafter_timeout") << std::endl;
+    std::exit(1);
+  }
+  options.events.backoff_base = absl::GetFlag(FLAGS_webhook_backoff_base);
+  options.events.backoff_cap = absl::GetFlag(FLAGS_webhook_backoff_cap);
+  options.events.attempt_timeout = absl::GetFlag(FLAGS_webhook_attempt_timeout);
+  options.events.review_due_scan_interval = absl::GetFlag(FLAGS_review_due_scan_interval);
+  for (const auto& [flag, value] :
+       {std::pair<const char*, absl::Duration>{"webhook-backoff-base", options.events.backoff_base},
+        {"webhook-backoff-cap", options.events.backoff_cap},
+        {"webhook-attempt-timeout", options.events.attempt_timeout},
+        {"review-due-scan-interval", options.events.review_due_scan_interval}}) {
+    if (value <= absl::ZeroDuration() || value == absl::InfiniteDuration()) {
+      std::cerr << "sopd: --" << flag << " must be a finite duration over 0s, like 1s or 5m"
+                << std::endl;
+      std::exit(1);
+    }
+  }
+  if (options.events.backoff_cap < options.events.backoff_base) {
+    std::cerr << "sopd: --webhook-backoff-cap must be at least --webhook-backoff-base" << std::endl;
     std::exit(1);
   }
   parsed.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);

@@ -14,6 +14,7 @@
 #include "sopsidebar/v1/analytics_service.grpc.pb.h"
 #include "sopsidebar/v1/authoring_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
+#include "sopsidebar/v1/events_service.grpc.pb.h"
 #include "sopsidebar/v1/sop_service.grpc.pb.h"
 
 namespace sopsidebar {
@@ -63,7 +64,8 @@ class GrpcServer::Impl {
         context_service_(methods, &runner_),
         admin_service_(methods, &runner_),
         analytics_service_(methods, &runner_),
-        authoring_service_(methods, &runner_) {}
+        authoring_service_(methods, &runner_),
+        event_service_(methods, &runner_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
     if (!options.tls && !options.insecure_listen_any && !IsLoopbackAddress(options.listen_address)) {
@@ -74,7 +76,8 @@ class GrpcServer::Impl {
     }
     for (const absl::Status* bound :
          {&sop_service_.status(), &context_service_.status(), &admin_service_.status(),
-          &analytics_service_.status(), &authoring_service_.status()}) {
+          &analytics_service_.status(), &authoring_service_.status(),
+          &event_service_.status()}) {
       if (!bound->ok()) return *bound;
     }
     RouteLibraryLogs();
@@ -92,6 +95,7 @@ class GrpcServer::Impl {
     builder.RegisterService(&admin_service_);
     builder.RegisterService(&analytics_service_);
     builder.RegisterService(&authoring_service_);
+    builder.RegisterService(&event_service_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -134,7 +138,7 @@ class GrpcServer::Impl {
     for (const char* service :
          {v1::SopService::service_full_name(), v1::ContextService::service_full_name(),
           v1::AdminService::service_full_name(), v1::AnalyticsService::service_full_name(),
-          v1::AuthoringService::service_full_name()}) {
+          v1::AuthoringService::service_full_name(), v1::EventService::service_full_name()}) {
       health->SetServingStatus(service, serving);
     }
   }
@@ -146,6 +150,7 @@ class GrpcServer::Impl {
   ApiService<v1::AdminService> admin_service_;
   ApiService<v1::AnalyticsService> analytics_service_;
   ApiService<v1::AuthoringService> authoring_service_;
+  ApiService<v1::EventService> event_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;

@@ -1099,4 +1099,94 @@ std::vector<std::pair<std::string, uint64_t>> RocksDbStore::EngineStats() const 
   return stats;
 }
 
+namespace {
+
+std::string WebhookKey(const WebhookKeyParts& p) {
+  return absl::StrCat("wh/", p.org, "/", p.webhook);
+}
+std::string DeliveryKey(const WebhookKeyParts& p) {
+  return absl::StrCat("wd/", p.org, "/", p.webhook, "/", p.delivery);
+}
+
+}  // namespace
+
+absl::Status RocksDbStore::PutWebhook(const v1::Webhook& webhook) {
+  WebhookKeyParts parts;
+  SOP_RETURN_IF_ERROR(SplitWebhookName("webhook.name", webhook.name(), &parts));
+  if (!parts.delivery.empty()) {
+    return error::InvalidResourceName("webhook.name", webhook.name(),
+                                      "orgs/{org}/webhooks/{webhook}");
+  }
+  return Put(WebhookKey(parts), webhook);
+}
+
+absl::Status RocksDbStore::DeleteWebhook(absl::string_view name) {
+  WebhookKeyParts parts;
+  SOP_RETURN_IF_ERROR(SplitWebhookName("name", name, &parts));
+  parts.delivery.clear();
+  rocksdb::WriteBatch batch;
+  SOP_RETURN_IF_ERROR(FromRocksDb(batch.Delete(WebhookKey(parts)), "batch webhook"));
+  const std::string prefix = absl::StrCat("wd/", parts.org, "/", parts.webhook, "/");
+  SOP_RETURN_IF_ERROR(Scan(*db_, prefix, [&](const rocksdb::Slice& key, const rocksdb::Slice&) {
+    return FromRocksDb(batch.Delete(key), "batch delivery");
+  }));
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
+  return FromRocksDb(db_->Write(options, &batch), "delete webhook");
+}
+
+absl::Status RocksDbStore::ForEachWebhook(
+    const std::function<absl::Status(const v1::Webhook&)>& fn) const {
+  return ForEach<v1::Webhook>(*db_, "wh/", fn);
+}
+
+absl::Status RocksDbStore::WriteDeliveries(const std::vector<v1::WebhookDelivery>& put,
+                                           const std::vector<std::string>& erase) {
+  rocksdb::WriteBatch batch;
+  WebhookKeyParts parts;
+  for (const std::string& name : erase) {
+    SOP_RETURN_IF_ERROR(SplitWebhookName("delivery.name", name, &parts));
+    SOP_RETURN_IF_ERROR(FromRocksDb(batch.Delete(DeliveryKey(parts)), "batch delivery"));
+  }
+  for (const v1::WebhookDelivery& delivery : put) {
+    SOP_RETURN_IF_ERROR(SplitWebhookName("delivery.name", delivery.name(), &parts));
+    if (parts.delivery.empty()) {
+      return error::InvalidResourceName("delivery.name", delivery.name(),
+                                        "orgs/{org}/webhooks/{webhook}/deliveries/{delivery}");
+    }
+    SOP_RETURN_IF_ERROR(
+        FromRocksDb(batch.Put(DeliveryKey(parts), delivery.SerializeAsString()), "batch delivery"));
+  }
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
+  return FromRocksDb(db_->Write(options, &batch), "write deliveries");
+}
+
+absl::Status RocksDbStore::ForEachDelivery(
+    const std::function<absl::Status(const v1::WebhookDelivery&)>& fn) const {
+  return ForEach<v1::WebhookDelivery>(*db_, "wd/", fn);
+}
+
+absl::Status RocksDbStore::PutReviewDueMark(absl::string_view sop, absl::Time due) {
+  SOP_ASSIGN_OR_RETURN(SopName name, ParseSopName("sop", sop));
+  return Put(absl::StrCat("wr/", name.org, "/", name.sop), ToProtoTimestamp(due));
+}
+
+absl::Status RocksDbStore::ForEachReviewDueMark(
+    const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn) const {
+  google::protobuf::Timestamp time;
+  return Scan(*db_, "wr/", [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    SOP_RETURN_IF_ERROR(DecodeInto(key, value, time));
+    const absl::string_view k(key.data(), key.size());
+    const size_t slash = k.find('/', 3);
+    if (slash == absl::string_view::npos) {
+      return error::Storage(absl::StatusCode::kDataLoss, "decode", key.ToString());
+    }
+    return fn(SopName{std::string(k.substr(3, slash - 3)), std::string(k.substr(slash + 1))}.Full(),
+              FromProtoTimestamp(time));
+  });
+}
+
 }  // namespace sopsidebar

@@ -1,4 +1,4 @@
-// SopStore, AuthStore and EventStore on one RocksDB database: the durable
+// SopStore, AuthStore, EventStore and WebhookStore on one RocksDB database: the durable
 // store behind sopd.
 //
 // Key schema of the default column family (ids never contain '/'; user ids
@@ -14,6 +14,12 @@
 //   a/{org}/{sequence:020d}          -> v1::AuditEvent   (immutable; the
 //                                       org's hash chain, written in the
 //                                       batch of the change it records)
+//   wh/{org}/{webhook}               -> v1::Webhook      (WebhookStore; its
+//                                       secret included)
+//   wd/{org}/{webhook}/{delivery}    -> v1::WebhookDelivery
+//   wr/{org}/{sop}                   -> google.protobuf.Timestamp (the
+//                                       review due time REVIEW_DUE was
+//                                       last emitted for)
 // and of the "events" column family (EventStore; times are Unix
 // microseconds, written in decimal):
 //   e/{org}/{event_time:020d}/{event_id} -> StoredEvent  (raw events, by time)
@@ -58,6 +64,7 @@
 #include "server/domain/store/checkpoint_store.h"
 #include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
+#include "server/domain/store/webhook_store.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -67,7 +74,11 @@ class Env;
 
 namespace sopsidebar {
 
-class RocksDbStore : public SopStore, public AuthStore, public EventStore, public CheckpointStore {
+class RocksDbStore : public SopStore,
+                     public AuthStore,
+                     public EventStore,
+                     public CheckpointStore,
+                     public WebhookStore {
  public:
   struct Options {
     // Sync every write to disk before it returns (the server's durability
@@ -159,6 +170,18 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore, publi
   absl::Status ForEachEvent(
       absl::string_view org, absl::Time since, absl::Time until,
       const std::function<absl::Status(const internal::v1::StoredEvent&)>& fn) const override;
+
+  absl::Status PutWebhook(const v1::Webhook& webhook) override;
+  absl::Status DeleteWebhook(absl::string_view name) override;
+  absl::Status ForEachWebhook(
+      const std::function<absl::Status(const v1::Webhook&)>& fn) const override;
+  absl::Status WriteDeliveries(const std::vector<v1::WebhookDelivery>& put,
+                               const std::vector<std::string>& erase) override;
+  absl::Status ForEachDelivery(
+      const std::function<absl::Status(const v1::WebhookDelivery&)>& fn) const override;
+  absl::Status PutReviewDueMark(absl::string_view sop, absl::Time due) override;
+  absl::Status ForEachReviewDueMark(
+      const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn) const override;
 
   // Whether writes are refused for now (the disk was full) while the store
   // retries them. Reads work either way.

@@ -21,8 +21,9 @@ class Sopd:
     """A sopd process. `address` is host:port once start() returned;
     `admin_token_file` holds the bootstrap admin token."""
 
-    def __init__(self, data_dir, import_dir=None, import_overwrite=False):
+    def __init__(self, data_dir, import_dir=None, import_overwrite=False, extra_args=()):
         self.data_dir = data_dir
+        self.extra_args = list(extra_args)  # more sopd flags
         self.import_dir = import_dir
         self.import_overwrite = import_overwrite
         self.proc = None
@@ -39,6 +40,7 @@ class Sopd:
             args += ["--import", self.import_dir]
         if self.import_overwrite:
             args.append("--import-overwrite")
+        args += self.extra_args
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
         for line in self.proc.stderr:
             self.log.append(line)

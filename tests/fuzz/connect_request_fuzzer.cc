@@ -60,7 +60,8 @@ std::vector<const Message*> ApiMessages() {
   std::vector<const Descriptor*> types;
   for (const char* name :
        {"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
-        "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService"}) {
+        "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService",
+        "sopsidebar.v1.EventService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     if (service == nullptr) Fail("the API does not have service", name);

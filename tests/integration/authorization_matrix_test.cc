@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -25,6 +26,7 @@
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
+#include "sopsidebar/v1/events_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
 #include "tests/integration/sopd_fixture.h"
 
@@ -614,17 +616,97 @@ std::map<std::string, Rpc> RpcTable() {
     r.mutable_field_map()->set_name("orgs/default/fieldMaps/hubspot");
     return c.UpdateFieldMap(r).status();
   }};
+  // Events: webhooks for the editors; the change stream for every person.
+  // matrix-hook exists (SetUp); matrix-missing does not, so a permitted
+  // delete or replay reaches NOT_FOUND.
+  const std::string events = "sopsidebar.v1.EventService/";
+  t[events + "CreateWebhook"] = {
+      Rules::FieldMapAdmin, true, [](client::Client& c, const Target&, Seen*) {
+        static int created = 0;
+        v1::CreateWebhookRequest r;
+        r.set_parent("orgs/default");
+        r.set_webhook_id(absl::StrCat("matrix-", ++created));
+        r.mutable_webhook()->set_url("http://127.0.0.1:9/matrix");
+        r.mutable_webhook()->set_secret("matrix-secret-0123456789");
+        r.mutable_webhook()->add_event_types(v1::ChangeEvent::REVIEW_DUE);
+        return c.CreateWebhook(r).status();
+      }};
+  t[events + "GetWebhook"] = {Rules::FieldMapAdmin, true,
+                              [](client::Client& c, const Target&, Seen*) {
+                                v1::GetWebhookRequest r;
+                                r.set_name("orgs/default/webhooks/matrix-hook");
+                                return c.GetWebhook(r).status();
+                              }};
+  t[events + "ListWebhooks"] = {Rules::FieldMapAdmin, true,
+                                [](client::Client& c, const Target&, Seen*) {
+                                  v1::ListWebhooksRequest r;
+                                  r.set_parent("orgs/default");
+                                  return c.ListWebhooks(r).status();
+                                }};
+  t[events + "ListWebhookDeliveries"] = {Rules::FieldMapAdmin, true,
+                                         [](client::Client& c, const Target&, Seen*) {
+                                           v1::ListWebhookDeliveriesRequest r;
+                                           r.set_parent("orgs/default/webhooks/matrix-hook");
+                                           return c.ListWebhookDeliveries(r).status();
+                                         }};
+  t[events + "DeleteWebhook"] = {[](const Cell& c) {
+                                   return Rules::Editor(c.role) ? Outcome::kNotFound
+                                                                : Outcome::kPermissionDenied;
+                                 },
+                                 true,
+                                 [](client::Client& c, const Target&, Seen*) {
+                                   v1::DeleteWebhookRequest r;
+                                   r.set_name("orgs/default/webhooks/matrix-missing");
+                                   return c.DeleteWebhook(r).status();
+                                 }};
+  t[events + "ReplayWebhookDelivery"] = {
+      [](const Cell& c) {
+        return Rules::Editor(c.role) ? Outcome::kNotFound : Outcome::kPermissionDenied;
+      },
+      true,
+      [](client::Client& c, const Target&, Seen*) {
+        v1::ReplayWebhookDeliveryRequest r;
+        r.set_name("orgs/default/webhooks/matrix-missing/deliveries/d000000000001");
+        return c.ReplayWebhookDelivery(r).status();
+      }};
+  // The stream opens for every person and stays open with nothing to say:
+  // the matrix clients' 1 s stream deadline ends it (DEADLINE_EXCEEDED after
+  // opening counts as OK; refusals come at once).
+  t[events + "WatchChanges"] = {
+      Rules::Person, true, [](client::Client& c, const Target&, Seen*) {
+        v1::WatchChangesRequest r;
+        r.set_parent("orgs/default");
+        absl::Status s = c.WatchChanges(r, [](const v1::ChangeEvent&) { return false; });
+        return s.code() == absl::StatusCode::kDeadlineExceeded ? absl::OkStatus() : s;
+      }};
   return t;
 }
 
 class AuthorizationMatrixTest : public test::SopdFixture {
  protected:
+  // ClientFor (ClientActingFor with a viewer) with a 1 s deadline on
+  // streams (WatchChanges stays open).
+  client::Client StreamBoundClient(const std::string& token,
+                                   std::optional<client::ConnectionOptions::Viewer> viewer) const {
+    client::ConnectionOptions options = ConnectionTo(token);
+    if (viewer) options.viewer = *std::move(viewer);
+    options.stream_timeout = absl::Seconds(1);
+    return client::Client(client::MakeGrpcConnection(options));
+  }
+
   void SetUp() override {
     StartServer();
     admin_ = std::make_unique<client::Client>(ClientFor(admin_token_));
     v1::CreateOrgRequest org;
     org.set_org_id("acme");
     ASSERT_TRUE(admin_->CreateOrg(org).ok());
+    v1::CreateWebhookRequest hook;
+    hook.set_parent("orgs/default");
+    hook.set_webhook_id("matrix-hook");
+    hook.mutable_webhook()->set_url("http://127.0.0.1:9/matrix");
+    hook.mutable_webhook()->set_secret("matrix-secret-0123456789");
+    hook.mutable_webhook()->add_event_types(v1::ChangeEvent::REVIEW_DUE);
+    ASSERT_TRUE(admin_->CreateWebhook(hook).ok());
     const std::string acme_admin = IssueToken(admin_token_, "acme-admin", {v1::ADMIN}, "acme");
     for (int r = v1::Role_MIN + 1; r <= v1::Role_MAX; ++r) {
       const auto role = static_cast<v1::Role>(r);
@@ -710,7 +792,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
   for (const google::protobuf::FileDescriptor* file :
        {v1::GetSopRequest::descriptor()->file(), v1::LookupSopsRequest::descriptor()->file(),
         v1::PingRequest::descriptor()->file(), v1::RecordEventsRequest::descriptor()->file(),
-        v1::DraftSopRequest::descriptor()->file()}) {
+        v1::DraftSopRequest::descriptor()->file(), v1::WatchChangesRequest::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int i = 0; i < service->method_count(); ++i) {
@@ -718,8 +800,9 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  // 48 with SopService.PreviewTargeting, and AuthoringService's 3.
-  EXPECT_EQ(served.size(), 51u);
+  // 48 with SopService.PreviewTargeting, AuthoringService's 3 and
+  // EventService's 7.
+  EXPECT_EQ(served.size(), 58u);
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;
@@ -785,10 +868,12 @@ TEST_F(AuthorizationMatrixTest, EveryCellMatchesThePermissionTable) {
         viewer.id = "005VIEWER";
         viewer.name = "CRM Viewer";
         viewer.crm_roles = {crm_role};
-        client = clients
-                     .emplace(std::make_pair(token, crm_role),
-                              crm_role.empty() ? ClientFor(token) : ClientActingFor(token, viewer))
-                     .first;
+        client =
+            clients
+                .emplace(std::make_pair(token, crm_role),
+                         StreamBoundClient(
+                             token, crm_role.empty() ? std::nullopt : std::make_optional(viewer)))
+                .first;
       }
       Seen seen;
       const Outcome answered = FromStatus(rpc.call(client->second, target, &seen));

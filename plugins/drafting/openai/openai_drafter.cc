@@ -11,10 +11,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/errors.h"
+#include "common/http/http_client.h"
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "plugins/drafting/openai/http_client.h"
 #include "plugins/drafting/openai/sop_schema.h"
 
 namespace sopsidebar {

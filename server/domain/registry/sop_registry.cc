@@ -341,7 +341,13 @@ absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const So
         return store_->Write(write);
       }));
   visibility_.Record(write.head);
+  if (change_sink_ != nullptr) change_sink_->SopWritten(action, caller, write.head);
   return std::move(write.head);
+}
+
+void SopRegistry::SetChangeSink(SopChangeSink* sink) {
+  absl::MutexLock lock(&write_mu_);
+  change_sink_ = sink;
 }
 
 absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,

@@ -58,6 +58,7 @@
 #include "server/domain/auth/access_registry.h"
 #include "server/domain/matching/sop_matcher.h"
 #include "server/domain/registry/published_catalog.h"
+#include "server/domain/registry/sop_change_sink.h"
 #include "server/domain/registry/sop_visibility.h"
 #include "server/domain/store/sop_store.h"
 #include "sopsidebar/v1/context_service.pb.h"
@@ -197,6 +198,12 @@ class SopRegistry {
   // calls nothing.
   void SetCatalogListener(std::function<void()> listener);
 
+  // Sets the sink told of every durable SOP write after start
+  // (sop_change_sink.h); null: none. Set it before serving; `sink` must
+  // outlive the registry or be replaced first (safe: read and set under the
+  // write lock).
+  void SetChangeSink(SopChangeSink* sink);
+
   // How many SOPs lookups currently match against.
   size_t published_count() const { return catalog_.size(); }
 
@@ -293,6 +300,7 @@ class SopRegistry {
   AuditLog audit_;
   absl::Mutex write_mu_;
   std::function<void()> catalog_listener_ ABSL_GUARDED_BY(write_mu_);
+  SopChangeSink* change_sink_ ABSL_GUARDED_BY(write_mu_) = nullptr;
   // Set before serving, read without a lock after.
   std::function<OrgPolicy(absl::string_view)> org_policy_;
 };

@@ -1,4 +1,4 @@
-#include "plugins/drafting/openai/http_client.h"
+#include "common/http/http_client.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -1,13 +1,14 @@
-// A small synchronous HTTP/1.1 client for the model drafter: one POST on a
-// fresh plain-TCP connection, under one deadline for the whole exchange
-// (resolving, connecting, sending and receiving). Boost.Beast does the
-// work in http_client.cc alone; this header is free of Boost types.
+// A small synchronous HTTP/1.1 client, shared by the model drafter
+// (plugins/drafting/openai) and sopd's webhook deliveries
+// (server/domain/events): one POST on a fresh plain-TCP connection, under one deadline for the
+// whole exchange (resolving, connecting, sending and receiving). Boost.Beast does the work in
+// http_client.cc alone; this header is free of Boost types.
 //
 // Plain http:// only: model servers for drafting (llama.cpp, Ollama, vLLM)
-// run on the same host or network; put a TLS-terminating proxy in front of
-// a remote one.
-#ifndef SOPSIDEBAR_PLUGINS_DRAFTING_OPENAI_HTTP_CLIENT_H_
-#define SOPSIDEBAR_PLUGINS_DRAFTING_OPENAI_HTTP_CLIENT_H_
+// and webhook receivers run on the same host or network; put a
+// TLS-terminating proxy in front of a remote one.
+#ifndef SOPSIDEBAR_COMMON_HTTP_HTTP_CLIENT_H_
+#define SOPSIDEBAR_COMMON_HTTP_HTTP_CLIENT_H_
 
 #include <cstddef>
 #include <string>
@@ -51,4 +52,4 @@ absl::StatusOr<HttpResponse> HttpPost(const HttpPostRequest& request);
 
 }  // namespace sopsidebar
 
-#endif  // SOPSIDEBAR_PLUGINS_DRAFTING_OPENAI_HTTP_CLIENT_H_
+#endif  // SOPSIDEBAR_COMMON_HTTP_HTTP_CLIENT_H_
