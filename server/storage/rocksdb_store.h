@@ -1,4 +1,4 @@
-// SopStore, AuthStore and EventStore on one RocksDB database: the durable
+// SopStore, AuthStore, EventStore and TemplateStore on one RocksDB database: the durable
 // store behind sopd.
 //
 // Key schema of the default column family (ids never contain '/'; user ids
@@ -14,6 +14,7 @@
 //   a/{org}/{sequence:020d}          -> v1::AuditEvent   (immutable; the
 //                                       org's hash chain, written in the
 //                                       batch of the change it records)
+//   st/{org}/{template}              -> v1::SopTemplate
 // and of the "events" column family (EventStore; times are Unix
 // microseconds, written in decimal):
 //   e/{org}/{event_time:020d}/{event_id} -> StoredEvent  (raw events, by time)
@@ -58,6 +59,7 @@
 #include "server/domain/store/checkpoint_store.h"
 #include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
+#include "server/domain/store/template_store.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -67,7 +69,11 @@ class Env;
 
 namespace sopsidebar {
 
-class RocksDbStore : public SopStore, public AuthStore, public EventStore, public CheckpointStore {
+class RocksDbStore : public SopStore,
+                     public AuthStore,
+                     public EventStore,
+                     public CheckpointStore,
+                     public TemplateStore {
  public:
   struct Options {
     // Sync every write to disk before it returns (the server's durability
@@ -159,6 +165,12 @@ class RocksDbStore : public SopStore, public AuthStore, public EventStore, publi
   absl::Status ForEachEvent(
       absl::string_view org, absl::Time since, absl::Time until,
       const std::function<absl::Status(const internal::v1::StoredEvent&)>& fn) const override;
+
+  absl::StatusOr<v1::SopTemplate> GetTemplate(const TemplateName& name) const override;
+  absl::StatusOr<std::vector<v1::SopTemplate>> ListTemplates(absl::string_view org,
+                                                             absl::string_view start_after,
+                                                             int limit) const override;
+  absl::Status WriteTemplate(const TemplateWrite& write) override;
 
   // Whether writes are refused for now (the disk was full) while the store
   // retries them. Reads work either way.
