@@ -41,6 +41,7 @@
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_event_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
+#include "server/domain/templates/template_registry.h"
 
 namespace sopsidebar::cli {
 
@@ -138,6 +139,7 @@ class InProcessSopd {
   // After registry_: destroyed before it.
   std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<SopSearch> search_;
+  std::unique_ptr<TemplateRegistry> templates_;
   std::unique_ptr<LookupWatchHub> watches_;
   // Over the registries and the hub; set by Restart, as is methods_status_
   // when the table cannot be built.

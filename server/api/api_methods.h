@@ -25,6 +25,7 @@ class Analytics;
 class ApiMetrics;
 class BackupSource;
 class SopSearch;
+class TemplateRegistry;
 
 // The parts of the API a server may go without: their methods answer
 // UNIMPLEMENTED when absent (transport tests that do not need them).
@@ -38,6 +39,8 @@ struct ApiExtras {
   ApiMetrics* metrics = nullptr;
   // AdminService.CreateBackup.
   BackupSource* backups = nullptr;
+  // TemplateService.
+  TemplateRegistry* templates = nullptr;
 };
 
 // Immutable after Create; thread-safe.

@@ -27,6 +27,7 @@ class SopRegistry;
 class SopSearch;
 class AccessRegistry;
 class BackupSource;
+class TemplateRegistry;
 class GrpcServer;
 class ServedApi;
 class HttpGateway;
@@ -184,6 +185,8 @@ class SopdServer {
   std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<SopSearch> search_;
   std::unique_ptr<BackupSource> backups_;
+  // After registry_, whose audit log it appends to.
+  std::unique_ptr<TemplateRegistry> templates_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

@@ -14,6 +14,7 @@
 #include "sopsidebar/v1/analytics_service.grpc.pb.h"
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 #include "sopsidebar/v1/sop_service.grpc.pb.h"
+#include "sopsidebar/v1/template_service.grpc.pb.h"
 
 namespace sopsidebar {
 
@@ -61,7 +62,8 @@ class GrpcServer::Impl {
         sop_service_(methods, &runner_),
         context_service_(methods, &runner_),
         admin_service_(methods, &runner_),
-        analytics_service_(methods, &runner_) {}
+        analytics_service_(methods, &runner_),
+        template_service_(methods, &runner_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
     if (!options.tls && !options.insecure_listen_any && !IsLoopbackAddress(options.listen_address)) {
@@ -72,7 +74,7 @@ class GrpcServer::Impl {
     }
     for (const absl::Status* bound :
          {&sop_service_.status(), &context_service_.status(), &admin_service_.status(),
-          &analytics_service_.status()}) {
+          &analytics_service_.status(), &template_service_.status()}) {
       if (!bound->ok()) return *bound;
     }
     RouteLibraryLogs();
@@ -89,6 +91,7 @@ class GrpcServer::Impl {
     builder.RegisterService(&context_service_);
     builder.RegisterService(&admin_service_);
     builder.RegisterService(&analytics_service_);
+    builder.RegisterService(&template_service_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -130,7 +133,8 @@ class GrpcServer::Impl {
     health->SetServingStatus(serving);
     for (const char* service :
          {v1::SopService::service_full_name(), v1::ContextService::service_full_name(),
-          v1::AdminService::service_full_name(), v1::AnalyticsService::service_full_name()}) {
+          v1::AdminService::service_full_name(), v1::AnalyticsService::service_full_name(),
+          v1::TemplateService::service_full_name()}) {
       health->SetServingStatus(service, serving);
     }
   }
@@ -141,6 +145,7 @@ class GrpcServer::Impl {
   ApiService<v1::ContextService> context_service_;
   ApiService<v1::AdminService> admin_service_;
   ApiService<v1::AnalyticsService> analytics_service_;
+  ApiService<v1::TemplateService> template_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;
