@@ -19,6 +19,7 @@
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
+#include "sopsidebar/v1/template_service.pb.h"
 
 namespace sopsidebar::cli {
 
@@ -73,6 +74,10 @@ enum class Command {
   kSearch,
   kAdminBackup,
   kDiagram,
+  kTemplatesList,
+  kTemplatesGet,
+  kTemplatesApply,
+  kNew,
 };
 
 // What `sopctl diagram --format` asks for: the diagram's text, or an image
@@ -177,6 +182,10 @@ struct Invocation {
   DiagramKind diagram_kind = DiagramKind::kFlowchart;  // --kind
   DiagramOutput diagram_output = DiagramOutput::kMermaid;  // --format
   std::string diagram_out;  // -o/--out FILE; empty: stdout
+  // templates get: `name`, the template's full name.
+  v1::ListTemplatesRequest list_templates;  // templates list
+  std::vector<std::string> template_files;  // templates apply -f (each a file or dir)
+  v1::CreateSopRequest create_sop;          // new --template (template, values, sop_id)
 };
 
 // Reads an environment variable; nullopt when unset.
@@ -213,6 +222,9 @@ std::string ResolveSopName(absl::string_view name_or_id, absl::string_view org);
 
 // orgs/{org}/tokens/{id} for a bare id; as ResolveSopName otherwise.
 std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org);
+
+// orgs/{org}/templates/{id} for a bare id; as ResolveSopName otherwise.
+std::string ResolveTemplateName(absl::string_view name_or_id, absl::string_view org);
 
 // orgs/{id} for a bare id; as ResolveSopName otherwise.
 std::string ResolveOrgName(absl::string_view name_or_id);
