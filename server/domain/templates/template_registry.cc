@@ -142,7 +142,8 @@ absl::StatusOr<v1::ListTemplatesResponse> TemplateRegistry::ListTemplates(
   for (v1::SopTemplate& tmpl : found) *response.add_templates() = std::move(tmpl);
   if (more) {
     SOP_ASSIGN_OR_RETURN(TemplateName last,
-                         ParseTemplateName("template.name", response.templates().rbegin()->name()));
+                         ParseTemplateName("template.name",
+                                           response.templates(response.templates_size() - 1).name()));
     response.set_next_page_token(page_tokens_.Make(last.template_id, request_key));
   }
   return response;
