@@ -70,12 +70,12 @@ TEST(TemplateFileTest, ATemplateMissingItsRequiredFieldsNamesEachByLine) {
 TEST(TemplateFileTest, SyntaxErrorsAndUnknownFieldsAreLocated) {
   absl::StatusOr<v1::SopTemplate> syntax =
       ParseSopTemplateFile("t.yaml", "title: x\nplaceholders: [\n");
-  EXPECT_THAT(syntax.status().message(), StartsWith("t.yaml:"));
-  EXPECT_THAT(syntax.status().message(), HasSubstr("YAML syntax"));
+  EXPECT_THAT(std::string(syntax.status().message()), StartsWith("t.yaml:"));
+  EXPECT_THAT(std::string(syntax.status().message()), HasSubstr("YAML syntax"));
   absl::StatusOr<v1::SopTemplate> unknown =
       ParseSopTemplateFile("t.yaml", "title: x\nsla_requirements:\n  - term: a\n    minimum: 3\n");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(unknown.status().message(), StartsWith("t.yaml:4: sla_requirements[0].minimum"));
+  EXPECT_THAT(std::string(unknown.status().message()), StartsWith("t.yaml:4: sla_requirements[0].minimum"));
 }
 
 }  // namespace
