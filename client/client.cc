@@ -59,8 +59,8 @@ absl::StatusOr<v1::SopTemplate> Client::GetTemplate(const v1::GetTemplateRequest
 }
 absl::StatusOr<v1::ListTemplatesResponse> Client::ListTemplates(
     const v1::ListTemplatesRequest& request) {
-  return Unary<v1::ListTemplatesResponse>(
-      *connection_, absl::StrCat(kTemplateService, "ListTemplates"), request);
+  return Unary<v1::ListTemplatesResponse>(*connection_,
+                                          absl::StrCat(kTemplateService, "ListTemplates"), request);
 }
 absl::StatusOr<v1::SopTemplate> Client::UpdateTemplate(const v1::UpdateTemplateRequest& request) {
   return Unary<v1::SopTemplate>(*connection_, absl::StrCat(kTemplateService, "UpdateTemplate"),

@@ -519,13 +519,12 @@ absl::Status TemplateRequirementsUnmet(absl::string_view name, absl::string_view
     violation->set_subject(v.subject);
     violation->set_description(v.description);
   }
-  absl::Status status = WithInfo(
-      absl::FailedPreconditionError(absl::StrCat("SOP ", name,
-                                                 " does not meet the requirements of template ",
-                                                 template_name, ": ",
-                                                 absl::StrJoin(descriptions, "; "))),
-      "TEMPLATE_REQUIREMENTS_UNMET",
-      {{"name", std::string(name)}, {"template", std::string(template_name)}});
+  absl::Status status =
+      WithInfo(absl::FailedPreconditionError(
+                   absl::StrCat("SOP ", name, " does not meet the requirements of template ",
+                                template_name, ": ", absl::StrJoin(descriptions, "; "))),
+               "TEMPLATE_REQUIREMENTS_UNMET",
+               {{"name", std::string(name)}, {"template", std::string(template_name)}});
   SetDetail(kPreconditionFailureType, failure, &status);
   return status;
 }

@@ -543,9 +543,8 @@ absl::StatusOr<int> ApplyTemplates(const Invocation& invocation, client::Client&
   if (failed) return kExitFailed;
   const std::string org = invocation.global.org;
   for (const SopTemplateFile& file : files) {
-    const std::string name = file.tmpl.name().empty()
-                                 ? TemplateName{org, file.template_id}.Full()
-                                 : file.tmpl.name();
+    const std::string name =
+        file.tmpl.name().empty() ? TemplateName{org, file.template_id}.Full() : file.tmpl.name();
     v1::SopTemplate wanted = file.tmpl;
     wanted.set_name(name);
     wanted.clear_etag();
@@ -799,9 +798,9 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
                            client.ListAllTemplates(invocation.list_templates));
       v1::ListTemplatesResponse all;
       for (v1::SopTemplate& t : templates) *all.add_templates() = std::move(t);
-      return ExitStatus(Print(
-          invocation, all, FormatTemplateTable({all.templates().begin(), all.templates().end()}),
-          out));
+      return ExitStatus(Print(invocation, all,
+                              FormatTemplateTable({all.templates().begin(), all.templates().end()}),
+                              out));
     }
     case Command::kTemplatesGet: {
       v1::GetTemplateRequest request;
@@ -813,8 +812,8 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       return ApplyTemplates(invocation, client, out, err);
     case Command::kNew: {
       SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.CreateSop(invocation.create_sop));
-      return ExitStatus(Print(invocation, sop,
-                              absl::StrCat(Did("created", sop), "\n", FormatSop(sop)), out));
+      return ExitStatus(
+          Print(invocation, sop, absl::StrCat(Did("created", sop), "\n", FormatSop(sop)), out));
     }
     case Command::kAdminBackup: {
       SOP_ASSIGN_OR_RETURN(const WrittenBackup backup, WriteBackup(client, invocation.backup_dest));

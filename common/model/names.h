@@ -98,8 +98,7 @@ absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
 absl::StatusOr<CommentName> ParseCommentName(absl::string_view field, absl::string_view name);
 
 absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name);
-absl::StatusOr<TemplateName> ParseTemplateName(absl::string_view field,
-                                                absl::string_view name);
+absl::StatusOr<TemplateName> ParseTemplateName(absl::string_view field, absl::string_view name);
 // `collection` is kRoleMaps or kFieldMaps; {crm} must be a CRM sopd knows.
 absl::StatusOr<CrmMapName> ParseCrmMapName(absl::string_view field, absl::string_view name,
                                            absl::string_view collection);

@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <functional>
-#include <tuple>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -108,9 +108,9 @@ void CheckRequirement(absl::string_view path, const v1::SlaRequirement& r,
   if (r.term().empty()) {
     v->push_back({Path(path, "term"), "is required"});
   } else if (!IsValidFieldName(r.term()) || r.term().size() > Limits::kMaxFieldName) {
-    v->push_back({Path(path, "term"),
-                  absl::StrCat(error::QuoteInput(r.term()),
-                               " is not a valid SLA term name (lower_snake_case)")});
+    v->push_back(
+        {Path(path, "term"), absl::StrCat(error::QuoteInput(r.term()),
+                                          " is not a valid SLA term name (lower_snake_case)")});
   }
   if (absl::Status s = ValidateText(Path(path, "description"), r.description(), Limits::kMaxText,
                                     TextKind::kMultiline);
@@ -251,7 +251,8 @@ std::vector<error::FieldViolation> SopTemplateViolations(const v1::SopTemplate& 
     const size_t before = v.size();
     CheckRequirement(path, r, &v);
     if (v.size() == before && !terms.insert(r.term()).second) {
-      v.push_back({Path(path, "term"), absl::StrCat("duplicate term ", error::QuoteInput(r.term()))});
+      v.push_back(
+          {Path(path, "term"), absl::StrCat("duplicate term ", error::QuoteInput(r.term()))});
     }
   }
   return v;
@@ -274,10 +275,10 @@ absl::StatusOr<v1::Sop> FillTemplate(
     } else if (!p.default_value().empty()) {
       fill[p.key()] = p.default_value();
     } else {
-      violations.push_back(
-          {absl::StrCat("template_values[\"", p.key(), "\"]"),
-           p.description().empty() ? std::string("is required")
-                                   : absl::StrCat("is required (", p.description(), ")")});
+      violations.push_back({absl::StrCat("template_values[\"", p.key(), "\"]"),
+                            p.description().empty()
+                                ? std::string("is required")
+                                : absl::StrCat("is required (", p.description(), ")")});
     }
   }
   // Map order is unspecified: report unknown keys sorted.
@@ -374,10 +375,10 @@ std::vector<error::TemplateViolation> UnmetTemplateRequirements(const v1::Sop& s
     if (wants_duration && term->threshold_case() != v1::SlaTerm::kDuration) {
       unmet.push_back(
           {absl::StrCat(subject, ".duration"),
-           absl::StrCat(r.term(),
-                        term->threshold_case() == v1::SlaTerm::kNumber ? " is a number"
-                                                                       : " has no value",
-                        "; ", by, " requires a duration")});
+           absl::StrCat(
+               r.term(),
+               term->threshold_case() == v1::SlaTerm::kNumber ? " is a number" : " has no value",
+               "; ", by, " requires a duration")});
       continue;
     }
     if (wants_number) {
@@ -395,8 +396,9 @@ std::vector<error::TemplateViolation> UnmetTemplateRequirements(const v1::Sop& s
       const std::string at = absl::StrCat(subject, ".duration");
       if (r.min_case() == v1::SlaRequirement::kMinDuration &&
           value < FromProtoDuration(r.min_duration())) {
-        unmet.push_back({at, absl::StrCat(r.term(), " is ", absl::FormatDuration(value), "; ", by,
-                                          " requires at least ", FormatDuration(r.min_duration()))});
+        unmet.push_back(
+            {at, absl::StrCat(r.term(), " is ", absl::FormatDuration(value), "; ", by,
+                              " requires at least ", FormatDuration(r.min_duration()))});
       } else if (r.max_case() == v1::SlaRequirement::kMaxDuration &&
                  value > FromProtoDuration(r.max_duration())) {
         unmet.push_back({at, absl::StrCat(r.term(), " is ", absl::FormatDuration(value), "; ", by,

@@ -30,7 +30,10 @@ constexpr char kSlaHandoff[] = R"pb(
     owner: "{{ owner }}"
     purpose: "Hand MQLs to {{team}} fast."
     sla_terms { name: "min_lead_score" number: 75 }
-    sla_terms { name: "first_contact_window" duration { seconds: 300 } }
+    sla_terms {
+      name: "first_contact_window"
+      duration { seconds: 300 }
+    }
   }
   placeholders { key: "team" description: "the team that takes the MQL" }
   placeholders { key: "owner" default_value: "Sales Operations Manager" }
@@ -67,8 +70,9 @@ TEST(SopTemplateTest, ATemplateWithoutTitleBadKeysAndUndeclaredPlaceholdersIsRef
                                 "\"Owner\" is not a valid key: [a-z][a-z0-9_]*, at most 63 "
                                 "characters"},
           error::FieldViolation{"template.placeholders[2].key", "duplicate key \"team\""},
-          error::FieldViolation{"template.sop", "uses {{owner}}, which placeholders does not "
-                                                "declare"},
+          error::FieldViolation{"template.sop",
+                                "uses {{owner}}, which placeholders does not "
+                                "declare"},
           error::FieldViolation{"template.required_fields[2]",
                                 "\"state\" is not a field of Sop a template can require (e.g. "
                                 "purpose, owner_user_id, cadence, disqualification_codes)"},
@@ -80,21 +84,21 @@ TEST(SopTemplateTest, ATemplateWithoutTitleBadKeysAndUndeclaredPlaceholdersIsRef
 TEST(SopTemplateTest, SlaRequirementsNeedATermOneKindOfBoundAndMinNotAboveMax) {
   auto tmpl = Parse<v1::SopTemplate>(kSlaHandoff);
   *tmpl.add_sla_requirements() = Parse<v1::SlaRequirement>(R"pb(min_number: 1)pb");
-  *tmpl.add_sla_requirements() =
-      Parse<v1::SlaRequirement>(R"pb(term: "x" min_number: 1 max_duration { seconds: 5 })pb");
+  *tmpl.add_sla_requirements() = Parse<v1::SlaRequirement>(R"pb(term: "x"
+                                                                min_number: 1
+                                                                max_duration { seconds: 5 })pb");
   *tmpl.add_sla_requirements() =
       Parse<v1::SlaRequirement>(R"pb(term: "y" min_number: 9 max_number: 3)pb");
   *tmpl.add_sla_requirements() = Parse<v1::SlaRequirement>(R"pb(term: "min_lead_score")pb");
   EXPECT_THAT(
       SopTemplateViolations(tmpl, ""),
-      ElementsAre(error::FieldViolation{"sla_requirements[2].term", "is required"},
-                  error::FieldViolation{"sla_requirements[3]",
-                                        "mixes a number bound and a duration bound; both bounds "
-                                        "must be numbers or both durations"},
-                  error::FieldViolation{"sla_requirements[4].min_number",
-                                        "is 9, above max_number 3"},
-                  error::FieldViolation{"sla_requirements[5].term",
-                                        "duplicate term \"min_lead_score\""}));
+      ElementsAre(
+          error::FieldViolation{"sla_requirements[2].term", "is required"},
+          error::FieldViolation{"sla_requirements[3]",
+                                "mixes a number bound and a duration bound; both bounds "
+                                "must be numbers or both durations"},
+          error::FieldViolation{"sla_requirements[4].min_number", "is 9, above max_number 3"},
+          error::FieldViolation{"sla_requirements[5].term", "duplicate term \"min_lead_score\""}));
 }
 
 TEST(SopTemplateTest, FillReplacesPlaceholdersFromValuesThenDefaults) {
@@ -112,17 +116,18 @@ TEST(SopTemplateTest, FillNamesAMissingValueAndAnUndeclaredKey) {
   values["colour"] = "red";
   absl::StatusOr<v1::Sop> sop = FillTemplate(Parse<v1::SopTemplate>(kSlaHandoff), values);
   EXPECT_EQ(sop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(
-      Violations(sop.status()),
-      ElementsAre(
-          error::FieldViolation{"template_values[\"team\"]",
-                                "is required (the team that takes the MQL)"},
-          error::FieldViolation{"template_values[\"colour\"]",
-                                "is not a placeholder of template orgs/acme/templates/sla-handoff"}));
+  EXPECT_THAT(Violations(sop.status()),
+              ElementsAre(error::FieldViolation{"template_values[\"team\"]",
+                                                "is required (the team that takes the MQL)"},
+                          error::FieldViolation{
+                              "template_values[\"colour\"]",
+                              "is not a placeholder of template orgs/acme/templates/sla-handoff"}));
 }
 
 TEST(SopTemplateTest, MergeKeepsTheTemplatesFieldsTheRequestLeavesUnset) {
-  auto base = Parse<v1::Sop>(R"pb(title: "T" purpose: "P" tags: "a"
+  auto base = Parse<v1::Sop>(R"pb(title: "T"
+                                  purpose: "P"
+                                  tags: "a"
                                   sla_terms { name: "min_lead_score" number: 75 })pb");
   auto merged = MergeSetFields(base, Parse<v1::Sop>(R"pb(purpose: "Q" tags: "b" tags: "c")pb"));
   EXPECT_EQ(merged.title(), "T");
@@ -137,7 +142,10 @@ TEST(SopTemplateTest, CheckReportsEveryUnmetRequirementWithItsFieldPath) {
     title: "T"
     owner: "O"
     sla_terms { name: "min_lead_score" number: 60 }
-    sla_terms { name: "first_contact_window" duration { seconds: 1800 } }
+    sla_terms {
+      name: "first_contact_window"
+      duration { seconds: 1800 }
+    }
   )pb");
   std::vector<error::TemplateViolation> unmet = UnmetTemplateRequirements(sop, use);
   ASSERT_EQ(unmet.size(), 4u);
@@ -161,8 +169,12 @@ TEST(SopTemplateTest, CheckReportsEveryUnmetRequirementWithItsFieldPath) {
 TEST(SopTemplateTest, CheckReportsAMissingTermAndATermOfTheWrongKind) {
   const v1::TemplateUse use = TemplateUseOf(Parse<v1::SopTemplate>(kSlaHandoff));
   auto sop = Parse<v1::Sop>(R"pb(
-    purpose: "p" owner_user_id: "u"
-    sla_terms { name: "min_lead_score" duration { seconds: 5 } }
+    purpose: "p"
+    owner_user_id: "u"
+    sla_terms {
+      name: "min_lead_score"
+      duration { seconds: 5 }
+    }
   )pb");
   std::vector<error::TemplateViolation> unmet = UnmetTemplateRequirements(sop, use);
   ASSERT_EQ(unmet.size(), 2u);

@@ -882,9 +882,9 @@ absl::StatusOr<std::vector<SopTemplateFile>> LoadSopTemplateFiles(absl::string_v
     SopTemplateFile file;
     file.path = p.string();
     absl::StatusOr<std::string> contents = ReadFile(p);
-    absl::StatusOr<v1::SopTemplate> tmpl =
-        contents.ok() ? ParseTemplateAndCheck(file.path, *contents)
-                      : absl::StatusOr<v1::SopTemplate>(contents.status());
+    absl::StatusOr<v1::SopTemplate> tmpl = contents.ok()
+                                               ? ParseTemplateAndCheck(file.path, *contents)
+                                               : absl::StatusOr<v1::SopTemplate>(contents.status());
     if (!tmpl.ok()) {
       errors.emplace_back(tmpl.status().message());
       continue;

@@ -31,8 +31,8 @@ TEST(TemplateFileTest, EveryShippedTemplateLoadsValidatesAndMakesAValidSop) {
     }
     absl::StatusOr<v1::Sop> sop = FillTemplate(file.tmpl, values);
     ASSERT_TRUE(sop.ok()) << file.path << ": " << sop.status();
-    EXPECT_TRUE(ValidateSopBody(*sop, "sop").ok()) << file.path << ": "
-                                                   << ValidateSopBody(*sop, "sop");
+    EXPECT_TRUE(ValidateSopBody(*sop, "sop").ok())
+        << file.path << ": " << ValidateSopBody(*sop, "sop");
     EXPECT_EQ(sop->title().find("{{"), std::string::npos) << file.path;
   }
   EXPECT_THAT(ids, ElementsAre("disqualification", "outbound-5-touch-cadence", "sla-handoff"));
@@ -75,7 +75,8 @@ TEST(TemplateFileTest, SyntaxErrorsAndUnknownFieldsAreLocated) {
   absl::StatusOr<v1::SopTemplate> unknown =
       ParseSopTemplateFile("t.yaml", "title: x\nsla_requirements:\n  - term: a\n    minimum: 3\n");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(unknown.status().message()), StartsWith("t.yaml:4: sla_requirements[0].minimum"));
+  EXPECT_THAT(std::string(unknown.status().message()),
+              StartsWith("t.yaml:4: sla_requirements[0].minimum"));
 }
 
 }  // namespace

@@ -170,10 +170,9 @@ std::string MethodPath(const MethodDescriptor& method) {
 }
 
 const std::vector<std::string>& ApiMethods::ServiceNames() {
-  static const auto* const names =
-      new std::vector<std::string>{"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService",
-                                   "sopsidebar.v1.AdminService", "sopsidebar.v1.AnalyticsService",
-                                   "sopsidebar.v1.TemplateService"};
+  static const auto* const names = new std::vector<std::string>{
+      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
+      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.TemplateService"};
   return *names;
 }
 
@@ -294,10 +293,9 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
   // Templates: CRUD over the store (TemplateRegistry).
   TemplateRegistry* const tr = extras.templates;
   bind.Unary<v1::CreateTemplateRequest>(
-      Work::kWrites, IfPresent(tr, "TemplateService.CreateTemplate",
-                               [](TemplateRegistry& t, auto& c, auto& q) {
-                                 return t.CreateTemplate(c, q);
-                               }));
+      Work::kWrites,
+      IfPresent(tr, "TemplateService.CreateTemplate",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.CreateTemplate(c, q); }));
   bind.Unary<v1::GetTemplateRequest>(
       Work::kReads,
       IfPresent(tr, "TemplateService.GetTemplate",
@@ -307,15 +305,13 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
       IfPresent(tr, "TemplateService.ListTemplates",
                 [](TemplateRegistry& t, auto& c, auto& q) { return t.ListTemplates(c, q); }));
   bind.Unary<v1::UpdateTemplateRequest>(
-      Work::kWrites, IfPresent(tr, "TemplateService.UpdateTemplate",
-                               [](TemplateRegistry& t, auto& c, auto& q) {
-                                 return t.UpdateTemplate(c, q);
-                               }));
+      Work::kWrites,
+      IfPresent(tr, "TemplateService.UpdateTemplate",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.UpdateTemplate(c, q); }));
   bind.Unary<v1::DeleteTemplateRequest>(
-      Work::kWrites, IfPresent(tr, "TemplateService.DeleteTemplate",
-                               [](TemplateRegistry& t, auto& c, auto& q) {
-                                 return t.DeleteTemplate(c, q);
-                               }));
+      Work::kWrites,
+      IfPresent(tr, "TemplateService.DeleteTemplate",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.DeleteTemplate(c, q); }));
 
   AccessRegistry* const a = access;
   bind.Unary<v1::WhoAmIRequest>(Work::kInline, [a](auto& c, auto&) { return a->WhoAmI(c); });

@@ -117,8 +117,8 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   server->crm_->SetAuditLog(&server->registry_->audit());
   // Templates: their writes join the org's audit chain; CreateSop from a
   // template reads them.
-  server->templates_ = std::make_unique<TemplateRegistry>(
-      server->store_.get(), &Clock::Real(), &server->registry_->audit());
+  server->templates_ = std::make_unique<TemplateRegistry>(server->store_.get(), &Clock::Real(),
+                                                          &server->registry_->audit());
   server->registry_->SetTemplateSource(server->templates_.get());
   // After the audit log is wired: the first start's org and admin token are
   // the chain's first events.

@@ -886,8 +886,8 @@ absl::StatusOr<std::vector<v1::SopTemplate>> RocksDbStore::ListTemplates(
   if (!start_after.empty() && it->Valid() && it->key() == start) it->Next();
   for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
        it->Next()) {
-    SOP_ASSIGN_OR_RETURN(v1::SopTemplate tmpl, Decode<v1::SopTemplate>(it->value().ToString(),
-                                                                       it->key().ToString()));
+    SOP_ASSIGN_OR_RETURN(v1::SopTemplate tmpl,
+                         Decode<v1::SopTemplate>(it->value().ToString(), it->key().ToString()));
     out.push_back(std::move(tmpl));
   }
   SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list templates"));

@@ -265,8 +265,7 @@ TEST_P(SopStoreContractTest, TemplatesAreWrittenWithTheirAuditEventListedAndRemo
   wrong.put->set_name("orgs/default/templates/c");
   wrong.audit = MakeEvent("other", 2, "template.create");
   EXPECT_EQ(templates->WriteTemplate(wrong).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(templates->GetTemplate({"default", "c"}).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(templates->GetTemplate({"default", "c"}).status().code(), absl::StatusCode::kNotFound);
 
   absl::StatusOr<std::vector<v1::SopTemplate>> page = templates->ListTemplates("default", "", 1);
   ASSERT_TRUE(page.ok()) << page.status();
@@ -281,8 +280,7 @@ TEST_P(SopStoreContractTest, TemplatesAreWrittenWithTheirAuditEventListedAndRemo
   remove.remove = TemplateName{"default", "a"};
   remove.audit = MakeEvent("default", 3, "template.delete");
   ASSERT_TRUE(templates->WriteTemplate(remove).ok());
-  EXPECT_EQ(templates->GetTemplate({"default", "a"}).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(templates->GetTemplate({"default", "a"}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(templates->GetTemplate({"other", "a"})->title(), "Template a");
   EXPECT_EQ((*store_->LastAuditEvent("default"))->sequence(), 3);
 }

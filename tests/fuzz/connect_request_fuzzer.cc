@@ -58,9 +58,9 @@ std::vector<const Message*> ApiMessages() {
     if (linked == nullptr) Fail("no descriptor", "");
   }
   std::vector<const Descriptor*> types;
-  for (const char* name : {"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService",
-                           "sopsidebar.v1.AdminService", "sopsidebar.v1.AnalyticsService",
-                           "sopsidebar.v1.TemplateService"}) {
+  for (const char* name :
+       {"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
+        "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.TemplateService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     if (service == nullptr) Fail("the API does not have service", name);

@@ -38,8 +38,9 @@ class TemplateStore {
   virtual absl::StatusOr<v1::SopTemplate> GetTemplate(const TemplateName& name) const = 0;
   // Up to `limit` templates of `org` with ids greater than `start_after`, in
   // id order.
-  virtual absl::StatusOr<std::vector<v1::SopTemplate>> ListTemplates(
-      absl::string_view org, absl::string_view start_after, int limit) const = 0;
+  virtual absl::StatusOr<std::vector<v1::SopTemplate>> ListTemplates(absl::string_view org,
+                                                                     absl::string_view start_after,
+                                                                     int limit) const = 0;
   // Applies `write` atomically and durably (synced before returning OK).
   // INVALID_ARGUMENT for a malformed write (neither or both of put and
   // remove, a bad name, an audit event of another org); storage errors

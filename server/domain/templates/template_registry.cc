@@ -131,8 +131,8 @@ absl::StatusOr<v1::ListTemplatesResponse> TemplateRegistry::ListTemplates(
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kReadPublished));
   const std::string request_key = absl::StrCat("ListTemplates|", request.parent());
   SOP_ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Read(request.page_token(), request_key));
-  const int page_size = request.page_size() == 0 ? kDefaultPageSize
-                                                 : std::min(request.page_size(), kMaxPageSize);
+  const int page_size =
+      request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
   // One more than the page: whether another page follows.
   SOP_ASSIGN_OR_RETURN(std::vector<v1::SopTemplate> found,
                        store_->ListTemplates(org, cursor, page_size + 1));
@@ -141,9 +141,10 @@ absl::StatusOr<v1::ListTemplatesResponse> TemplateRegistry::ListTemplates(
   if (more) found.resize(page_size);
   for (v1::SopTemplate& tmpl : found) *response.add_templates() = std::move(tmpl);
   if (more) {
-    SOP_ASSIGN_OR_RETURN(TemplateName last,
-                         ParseTemplateName("template.name",
-                                           response.templates(response.templates_size() - 1).name()));
+    SOP_ASSIGN_OR_RETURN(
+        TemplateName last,
+        ParseTemplateName("template.name",
+                          response.templates(response.templates_size() - 1).name()));
     response.set_next_page_token(page_tokens_.Make(last.template_id, request_key));
   }
   return response;

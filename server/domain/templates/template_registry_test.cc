@@ -31,7 +31,10 @@ constexpr char kSlaHandoff[] = R"pb(
     targeting_rules {
       record_types: "Lead"
       priority: 100
-      conditions { field: "lead_status" equals { string_value: "MQL" } }
+      conditions {
+        field: "lead_status"
+        equals { string_value: "MQL" }
+      }
     }
     steps { ordinal: 1 title: "Call the lead" }
   }
@@ -95,9 +98,10 @@ class TemplateRegistryTest : public ::testing::Test {
     return templates_->CreateTemplate(caller, request);
   }
 
-  absl::StatusOr<v1::Sop> CreateSop(const std::string& id, const std::string& sop,
-                                    std::map<std::string, std::string> values = {{"team", "EMEA"}},
-                                    const std::string& tmpl = "orgs/default/templates/sla-handoff") {
+  absl::StatusOr<v1::Sop> CreateSop(
+      const std::string& id, const std::string& sop,
+      std::map<std::string, std::string> values = {{"team", "EMEA"}},
+      const std::string& tmpl = "orgs/default/templates/sla-handoff") {
     v1::CreateSopRequest request;
     request.set_parent("orgs/default");
     request.set_sop_id(id);
@@ -140,7 +144,10 @@ TEST_F(TemplateRegistryTest, SubmitRefusesAnSopBelowItsTemplatesMinimumScoreUnti
   absl::StatusOr<v1::Sop> sop = CreateSop("emea-handoff", R"pb(
     purpose: "Work EMEA MQLs"
     sla_terms { name: "min_lead_score" number: 60 }
-    sla_terms { name: "first_contact_window" duration { seconds: 1800 } }
+    sla_terms {
+      name: "first_contact_window"
+      duration { seconds: 1800 }
+    }
   )pb");
   ASSERT_TRUE(sop.ok()) << sop.status();
   EXPECT_EQ(sop->title(), "MQL handoff: EMEA");
@@ -217,14 +224,12 @@ TEST_F(TemplateRegistryTest, ATemplateMissingItsRequiredFieldsIsRefusedAndNothin
     sla_requirements { min_number: 3 }
   )pb");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(error::FieldViolationsOf(bad.status()),
-              ElementsAre(error::FieldViolation{"template.title", "is required"},
-                          testing::Field(&error::FieldViolation::field,
-                                         "template.placeholders[0].key"),
-                          testing::Field(&error::FieldViolation::field,
-                                         "template.required_fields[0]"),
-                          error::FieldViolation{"template.sla_requirements[0].term",
-                                                "is required"}));
+  EXPECT_THAT(
+      error::FieldViolationsOf(bad.status()),
+      ElementsAre(error::FieldViolation{"template.title", "is required"},
+                  testing::Field(&error::FieldViolation::field, "template.placeholders[0].key"),
+                  testing::Field(&error::FieldViolation::field, "template.required_fields[0]"),
+                  error::FieldViolation{"template.sla_requirements[0].term", "is required"}));
   v1::GetTemplateRequest get;
   get.set_name("orgs/default/templates/bad");
   EXPECT_EQ(templates_->GetTemplate(ops_, get).status().code(), absl::StatusCode::kNotFound);
@@ -282,12 +287,11 @@ TEST_F(TemplateRegistryTest, CrudWithEtagsPagesAndAuditsEveryWrite) {
   get.set_name(first->name());
   EXPECT_EQ(templates_->GetTemplate(ops_, get).status().code(), absl::StatusCode::kNotFound);
 
-  EXPECT_THAT(AuditActions(),
-              ElementsAre("template.create orgs/default/templates/b-second",
-                          "template.create orgs/default/templates/a-first",
-                          "template.update orgs/default/templates/a-first",
-                          "template.create orgs/default/templates/c-third",
-                          "template.delete orgs/default/templates/a-first"));
+  EXPECT_THAT(AuditActions(), ElementsAre("template.create orgs/default/templates/b-second",
+                                          "template.create orgs/default/templates/a-first",
+                                          "template.update orgs/default/templates/a-first",
+                                          "template.create orgs/default/templates/c-third",
+                                          "template.delete orgs/default/templates/a-first"));
   v1::VerifyAuditLogRequest verify;
   verify.set_parent("orgs/default");
   absl::StatusOr<v1::VerifyAuditLogResponse> verified = sops_->audit().VerifyAuditLog(ops_, verify);
