@@ -76,7 +76,7 @@ class SopctlTest(unittest.TestCase):
         self.assertIn("min_lead_score >= 75", shown)
         self.assertIn("first_contact_window between 1m and 5m", shown)
         got = json.loads(self.sopctl("templates", "get", "sla-handoff", "-o", "json").stdout)
-        self.assertEqual(got["requiredFields"], ["purpose", "owner_user_id"])
+        self.assertEqual(got["required_fields"], ["purpose", "owner_user_id"])
 
         # A placeholder without a default needs a value: named, nothing saved.
         missing = self.sopctl("new", "--template", "sla-handoff", "--id", "emea", ok=False)
@@ -95,7 +95,7 @@ class SopctlTest(unittest.TestCase):
         self.assertIn("purpose is empty; the sla-handoff template requires it", refused.stderr)
         sop = json.loads(self.sopctl("get", "emea", "-o", "json").stdout)
         sop["purpose"] = "Work EMEA MQLs within five minutes."
-        sop["ownerUserId"] = "ops@example.com"
+        sop["owner_user_id"] = "ops@example.com"
         self.sopctl("apply", "-f", self.write("emea.json", json.dumps(sop)))
         self.assertIn("submitted orgs/default/sops/emea", self.sopctl("submit", "emea").stdout)
 
