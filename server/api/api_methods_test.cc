@@ -119,7 +119,7 @@ TEST_F(ApiMethodsTest, EveryMethodOfTheServedServicesIsBoundOnceUnderItsPath) {
       ++bound;
     }
   }
-  EXPECT_EQ(bound, 52);
+  EXPECT_EQ(bound, 53);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/Nope"), nullptr);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.ContextService/WatchSops"), nullptr);
 }
