@@ -227,7 +227,7 @@ TEST_F(CommandsTest, TemplatesApplyIsIdempotentAndNewMakesAnSopThatSubmitHoldsTo
 
   ASSERT_EQ(Run({"new", "--template", "sla-handoff", "--set", "team=EMEA", "--id", "emea"}), 0)
       << err_.str();
-  EXPECT_THAT(out_.str(), StartsWith("created orgs/default/sops/emea\n"));
+  EXPECT_THAT(out_.str(), StartsWith("created orgs/default/sops/emea: DRAFT\n"));
   EXPECT_THAT(out_.str(), HasSubstr("Handoff: EMEA"));
   EXPECT_NE(Run({"submit", "emea"}), 0);
   EXPECT_THAT(err_.str(), HasSubstr("purpose is empty; the sla-handoff template requires it"));
