@@ -45,10 +45,40 @@ constexpr absl::string_view kAdminService = "sopsidebar.v1.AdminService.";
 constexpr absl::string_view kAnalyticsService = "sopsidebar.v1.AnalyticsService.";
 constexpr absl::string_view kAuthoringService = "sopsidebar.v1.AuthoringService.";
 constexpr absl::string_view kEventService = "sopsidebar.v1.EventService.";
+constexpr absl::string_view kTemplateService = "sopsidebar.v1.TemplateService.";
 
 }  // namespace
 
 Client::Client(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+
+absl::StatusOr<v1::SopTemplate> Client::CreateTemplate(const v1::CreateTemplateRequest& request) {
+  return Unary<v1::SopTemplate>(*connection_, absl::StrCat(kTemplateService, "CreateTemplate"),
+                                request);
+}
+absl::StatusOr<v1::SopTemplate> Client::GetTemplate(const v1::GetTemplateRequest& request) {
+  return Unary<v1::SopTemplate>(*connection_, absl::StrCat(kTemplateService, "GetTemplate"),
+                                request);
+}
+absl::StatusOr<v1::ListTemplatesResponse> Client::ListTemplates(
+    const v1::ListTemplatesRequest& request) {
+  return Unary<v1::ListTemplatesResponse>(*connection_,
+                                          absl::StrCat(kTemplateService, "ListTemplates"), request);
+}
+absl::StatusOr<v1::SopTemplate> Client::UpdateTemplate(const v1::UpdateTemplateRequest& request) {
+  return Unary<v1::SopTemplate>(*connection_, absl::StrCat(kTemplateService, "UpdateTemplate"),
+                                request);
+}
+absl::StatusOr<v1::DeleteTemplateResponse> Client::DeleteTemplate(
+    const v1::DeleteTemplateRequest& request) {
+  return Unary<v1::DeleteTemplateResponse>(
+      *connection_, absl::StrCat(kTemplateService, "DeleteTemplate"), request);
+}
+absl::StatusOr<std::vector<v1::SopTemplate>> Client::ListAllTemplates(
+    v1::ListTemplatesRequest request) {
+  return AllPages<v1::SopTemplate>(
+      std::move(request), [this](const auto& r) { return ListTemplates(r); },
+      [](v1::ListTemplatesResponse* page) { return page->mutable_templates(); });
+}
 
 absl::StatusOr<v1::Sop> Client::CreateSop(const v1::CreateSopRequest& request) {
   return connection_->CreateSop(request);

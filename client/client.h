@@ -22,6 +22,7 @@
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
+#include "sopsidebar/v1/template_service.pb.h"
 
 namespace sopsidebar::client {
 
@@ -135,6 +136,17 @@ class Client {
       const v1::ReplayWebhookDeliveryRequest& request);
   absl::Status WatchChanges(const v1::WatchChangesRequest& request,
                             const std::function<bool(const v1::ChangeEvent&)>& on_message);
+  // SOP templates (template_service.proto), sent with Connection::CallUnary;
+  // Get and List are reads. Errors as the RPC's; UNIMPLEMENTED from a sopd
+  // that predates them.
+  absl::StatusOr<v1::SopTemplate> CreateTemplate(const v1::CreateTemplateRequest& request);
+  absl::StatusOr<v1::SopTemplate> GetTemplate(const v1::GetTemplateRequest& request);
+  absl::StatusOr<v1::ListTemplatesResponse> ListTemplates(const v1::ListTemplatesRequest& request);
+  absl::StatusOr<v1::SopTemplate> UpdateTemplate(const v1::UpdateTemplateRequest& request);
+  absl::StatusOr<v1::DeleteTemplateResponse> DeleteTemplate(
+      const v1::DeleteTemplateRequest& request);
+  // Every page of ListTemplates, by name; errors as ListAllSops.
+  absl::StatusOr<std::vector<v1::SopTemplate>> ListAllTemplates(v1::ListTemplatesRequest request);
 
   // The SOP named orgs/{org}/sops/{sop}.
   absl::StatusOr<v1::Sop> GetSop(absl::string_view name);

@@ -531,6 +531,47 @@ absl::Status WatchFellBehind(size_t behind) {
 absl::Status WebhookUnreachable(absl::string_view url, absl::string_view detail) {
   return WithInfo(absl::UnavailableError(absl::StrCat("webhook ", url, " unreachable: ", detail)),
                   "WEBHOOK_UNREACHABLE", {{"url", std::string(url)}});
+absl::Status TemplateNotFound(absl::string_view name, absl::string_view field) {
+  if (field.empty()) {
+    return WithInfo(absl::NotFoundError(absl::StrCat("template ", name, " not found")),
+                    "TEMPLATE_NOT_FOUND", {{"name", std::string(name)}});
+  }
+  return WithInfo(
+      absl::NotFoundError(absl::StrCat(field, ": template ", QuoteInput(name), " not found")),
+      "TEMPLATE_NOT_FOUND", {{"name", std::string(name)}, {"field", std::string(field)}});
+}
+
+absl::Status TemplateAlreadyExists(absl::string_view name) {
+  return WithInfo(absl::AlreadyExistsError(absl::StrCat("template ", name, " already exists")),
+                  "TEMPLATE_ALREADY_EXISTS", {{"name", std::string(name)}});
+}
+
+absl::Status TemplateEtagMismatch(absl::string_view name) {
+  return WithInfo(absl::AbortedError(absl::StrCat("template ", name,
+                                                  " was changed since the etag was read; get "
+                                                  "it again and retry")),
+                  "TEMPLATE_ETAG_MISMATCH", {{"name", std::string(name)}});
+}
+
+absl::Status TemplateRequirementsUnmet(absl::string_view name, absl::string_view template_name,
+                                       const std::vector<TemplateViolation>& violations) {
+  std::vector<std::string> descriptions;
+  google::rpc::PreconditionFailure failure;
+  for (const TemplateViolation& v : violations) {
+    descriptions.push_back(v.description);
+    google::rpc::PreconditionFailure::Violation* violation = failure.add_violations();
+    violation->set_type("TEMPLATE");
+    violation->set_subject(v.subject);
+    violation->set_description(v.description);
+  }
+  absl::Status status =
+      WithInfo(absl::FailedPreconditionError(
+                   absl::StrCat("SOP ", name, " does not meet the requirements of template ",
+                                template_name, ": ", absl::StrJoin(descriptions, "; "))),
+               "TEMPLATE_REQUIREMENTS_UNMET",
+               {{"name", std::string(name)}, {"template", std::string(template_name)}});
+  SetDetail(kPreconditionFailureType, failure, &status);
+  return status;
 }
 
 }  // namespace sopsidebar::error

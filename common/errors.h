@@ -317,6 +317,33 @@ absl::Status WatchFellBehind(size_t behind);
 // refused, reset, timed out); reason WEBHOOK_UNREACHABLE. Recorded as a
 // delivery's last_error, never returned by a write.
 absl::Status WebhookUnreachable(absl::string_view url, absl::string_view detail);
+// SOP templates (docs/AUTHORING.md).
+//
+// NOT_FOUND "template <name> not found", reason TEMPLATE_NOT_FOUND with
+// metadata "name"; with `field` ("template": CreateSop from a template that
+// is missing or in another org) the message starts "<field>: " and the
+// metadata has "field".
+absl::Status TemplateNotFound(absl::string_view name, absl::string_view field = "");
+// ALREADY_EXISTS "template <name> already exists", reason
+// TEMPLATE_ALREADY_EXISTS.
+absl::Status TemplateAlreadyExists(absl::string_view name);
+// ABORTED: the etag sent for template <name> is not its current one; get it
+// again and retry. Reason TEMPLATE_ETAG_MISMATCH.
+absl::Status TemplateEtagMismatch(absl::string_view name);
+// One requirement of a template that an SOP does not meet: the SOP's field
+// path ("purpose", "sla_terms[min_lead_score].number") and what is wrong
+// ("min_lead_score is 60; the sla-handoff template requires at least 75").
+struct TemplateViolation {
+  std::string subject;
+  std::string description;
+};
+// FAILED_PRECONDITION "SOP <name> does not meet the requirements of template
+// <template>: <description>[; <description>]", reason
+// TEMPLATE_REQUIREMENTS_UNMET with metadata "name" and "template", and a
+// PreconditionFailure with one violation of type "TEMPLATE" per unmet
+// requirement (subject the field path). `violations` is not empty.
+absl::Status TemplateRequirementsUnmet(absl::string_view name, absl::string_view template_name,
+                                       const std::vector<TemplateViolation>& violations);
 
 }  // namespace sopsidebar::error
 

@@ -904,6 +904,61 @@ Lookups that matched no SOP, by record type and status (or --by), most first.
 Needs SALES_MANAGER, SALES_OPS, MARKETING, VP_SALES, MARKETING_DIRECTOR or ADMIN.
 )",
        kReportHelp},
+      {Command::kTemplatesList,
+       "templates list",
+       "list the org's SOP templates",
+       "",
+       {},
+       R"(Usage: sopctl templates list
+Lists the SOP templates of --org (every page): name, placeholders, required
+fields and SLA requirements, and title. Any person role may read templates.
+)"},
+      {Command::kTemplatesGet,
+       "templates get",
+       "show an SOP template",
+       "NAME",
+       {},
+       R"(Usage: sopctl templates get NAME
+Shows a template: its placeholders (and defaults), the fields and SLA terms an
+SOP made from it must carry before it can be submitted, and its SOP. With -o
+json the output can be edited and given back to "sopctl templates apply -f".
+)",
+       "NAME is a full name (orgs/ORG/templates/ID) or a bare ID in the org of --org.\n"},
+      {Command::kTemplatesApply,
+       "templates apply",
+       "create or update SOP templates from YAML/JSON files",
+       "",
+       {{"file", true, true}},
+       R"(Usage: sopctl templates apply -f FILE|DIR [-f FILE|DIR]...
+Creates or updates SOP templates from YAML or JSON files (format: docs/AUTHORING.md,
+"Templates"; examples/templates holds the shipped ones). The template id is the
+one in the file's name field, else the file's base name. Every file is checked
+first: if any has a problem, each is printed as "FILE:LINE: PATH: REASON" on
+stderr and nothing is sent. Then prints one line per template: "created",
+"updated" or "unchanged" and its name. Applying the same files again changes
+nothing. Needs SALES_OPS or ADMIN.
+  -f, --file PATH   a file or directory (required; repeatable)
+Example:
+  sopctl templates apply -f examples/templates
+)"},
+      {Command::kNew,
+       "new",
+       "create an SOP from a template",
+       "",
+       {{"template", true, false}, {"set", true, true}, {"id", true, false}},
+       R"(Usage: sopctl new --template NAME [--set KEY=VALUE]... [--id ID]
+Creates a draft SOP from a template: the template's SOP with its {{KEY}}
+placeholders filled from --set (then from their defaults). The SOP keeps the
+template's requirements: "sopctl submit" refuses it, naming each unmet one,
+until its fields and SLA terms meet them (edit it with "sopctl get -o json" and
+"sopctl apply -f"). Prints the created SOP.
+  --template NAME   the template: a bare id in the org of --org or
+                    orgs/ORG/templates/ID (required)
+  --set KEY=VALUE   a placeholder's value, split at the first '=' (repeatable)
+  --id ID           the SOP's id (default: one the server picks)
+Example:
+  sopctl new --template sla-handoff --set team="EMEA SDRs" --id emea-mql-handoff
+)"},
   };
   return *kCommands;
 }
@@ -1436,6 +1491,9 @@ absl::Status BuildCreateWebhook(const FlagValues& flags, absl::string_view org,
   request.set_webhook_id(Single(flags, "id").value_or(""));
   request.mutable_webhook()->set_description(Single(flags, "description").value_or(""));
   return absl::OkStatus();
+std::string ResolveTemplateName(absl::string_view name_or_id, absl::string_view org) {
+  if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
+  return TemplateName{std::string(org), std::string(name_or_id)}.Full();
 }
 
 std::string ResolveOrgName(absl::string_view name_or_id) {
@@ -1924,6 +1982,49 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
         SOP_ASSIGN_OR_RETURN(std::vector<v1::ChangeEvent::Type> parsed,
                              EventTypes("types", *types));
         for (v1::ChangeEvent::Type type : parsed) invocation.watch_changes.add_types(type);
+    case Command::kTemplatesList:
+      invocation.list_templates.set_parent(OrgName(org));
+      break;
+    case Command::kTemplatesGet:
+      invocation.name = ResolveTemplateName(positional[0], org);
+      break;
+    case Command::kTemplatesApply: {
+      auto files = flags.find("file");
+      if (files == flags.end()) return UsageError("templates apply needs -f FILE|DIR");
+      for (const std::string& file : files->second) {
+        if (file.empty()) return UsageError("templates apply: -f needs a file or directory");
+        invocation.template_files.push_back(file);
+      }
+      break;
+    }
+    case Command::kNew: {
+      std::optional<std::string> tmpl = Single(flags, "template");
+      if (!tmpl || tmpl->empty()) {
+        return UsageError("new needs --template NAME, e.g. --template sla-handoff");
+      }
+      v1::CreateSopRequest& request = invocation.create_sop;
+      request.set_parent(OrgName(org));
+      request.set_template_(ResolveTemplateName(*tmpl, org));
+      if (auto id = Single(flags, "id")) {
+        if (!IsValidResourceId(*id)) {
+          return UsageError(absl::StrCat("new: \"", *id,
+                                         "\" is not an SOP id (1-63 of [a-z0-9-], starting with "
+                                         "a letter)"));
+        }
+        request.set_sop_id(*id);
+      }
+      if (auto sets = flags.find("set"); sets != flags.end()) {
+        for (const std::string& set : sets->second) {
+          const size_t eq = set.find('=');
+          if (eq == std::string::npos || eq == 0) {
+            return UsageError(absl::StrCat("--set \"", set, "\": expected KEY=VALUE"));
+          }
+          const std::string key = set.substr(0, eq);
+          if (request.template_values().contains(key)) {
+            return UsageError(absl::StrCat("--set ", key, " is given twice"));
+          }
+          (*request.mutable_template_values())[key] = set.substr(eq + 1);
+        }
       }
       break;
     }

@@ -21,6 +21,7 @@
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/events_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
+#include "sopsidebar/v1/template_service.pb.h"
 
 namespace sopsidebar::cli {
 
@@ -84,6 +85,10 @@ enum class Command {
   kWebhookDeliveries,
   kWebhookReplay,
   kChanges,
+  kTemplatesList,
+  kTemplatesGet,
+  kTemplatesApply,
+  kNew,
 };
 
 // What `sopctl diagram --format` asks for: the diagram's text, or an image
@@ -201,6 +206,10 @@ struct Invocation {
   std::string webhook_secret_env;
   bool dead_only = false;                 // webhooks deliveries --dead
   v1::WatchChangesRequest watch_changes;  // changes
+  // templates get: `name`, the template's full name.
+  v1::ListTemplatesRequest list_templates;  // templates list
+  std::vector<std::string> template_files;  // templates apply -f (each a file or dir)
+  v1::CreateSopRequest create_sop;          // new --template (template, values, sop_id)
 };
 
 // Reads an environment variable; nullopt when unset.
@@ -237,6 +246,9 @@ std::string ResolveSopName(absl::string_view name_or_id, absl::string_view org);
 
 // orgs/{org}/tokens/{id} for a bare id; as ResolveSopName otherwise.
 std::string ResolveTokenName(absl::string_view name_or_id, absl::string_view org);
+
+// orgs/{org}/templates/{id} for a bare id; as ResolveSopName otherwise.
+std::string ResolveTemplateName(absl::string_view name_or_id, absl::string_view org);
 
 // orgs/{id} for a bare id; as ResolveSopName otherwise.
 std::string ResolveOrgName(absl::string_view name_or_id);

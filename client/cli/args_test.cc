@@ -47,6 +47,49 @@ TEST(ParseCommandLineTest, DefaultsWithoutFlagsOrEnvironment) {
   EXPECT_EQ(invocation->name, "orgs/default/sops/mql-handoff");
 }
 
+TEST(ParseCommandLineTest, NewFromATemplateCarriesItsValuesAndId) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--org", "acme", "new", "--template", "sla-handoff", "--set", "team=EMEA SDRs",
+             "--set", "note=a=b", "--id", "emea"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kNew);
+  const v1::CreateSopRequest& request = invocation->create_sop;
+  EXPECT_EQ(request.parent(), "orgs/acme");
+  EXPECT_EQ(request.template_(), "orgs/acme/templates/sla-handoff");
+  EXPECT_EQ(request.sop_id(), "emea");
+  EXPECT_EQ(request.template_values().at("team"), "EMEA SDRs");
+  EXPECT_EQ(request.template_values().at("note"), "a=b");
+  invocation = Parse({"new", "--template", "orgs/b/templates/t"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->create_sop.template_(), "orgs/b/templates/t");
+}
+
+TEST(ParseCommandLineTest, NewAndTemplatesUsageErrorsSayWhatIsMissing) {
+  EXPECT_THAT(UsageErrorOf({"new"}), HasSubstr("new needs --template NAME"));
+  EXPECT_THAT(UsageErrorOf({"new", "--template", "t", "--set", "team"}),
+              HasSubstr("expected KEY=VALUE"));
+  EXPECT_THAT(UsageErrorOf({"new", "--template", "t", "--set", "a=1", "--set", "a=2"}),
+              HasSubstr("--set a is given twice"));
+  EXPECT_THAT(UsageErrorOf({"new", "--template", "t", "--id", "Bad Id"}),
+              HasSubstr("is not an SOP id"));
+  EXPECT_THAT(UsageErrorOf({"templates", "apply"}), HasSubstr("templates apply needs -f"));
+  EXPECT_THAT(UsageErrorOf({"templates"}), HasSubstr("templates needs a command"));
+}
+
+TEST(ParseCommandLineTest, TemplatesCommandsNameTheirTemplatesAndFiles) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"templates", "apply", "-f", "a.yaml", "--file", "dir"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->command, Command::kTemplatesApply);
+  EXPECT_EQ(invocation->template_files, (std::vector<std::string>{"a.yaml", "dir"}));
+  invocation = Parse({"--org", "acme", "templates", "get", "sla-handoff"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->name, "orgs/acme/templates/sla-handoff");
+  invocation = Parse({"templates", "list"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->list_templates.parent(), "orgs/default");
+}
+
 TEST(ParseCommandLineTest, DefaultsComeFromTheEnvironment) {
   absl::StatusOr<Invocation> invocation =
       Parse({"get", "a"}, {{"SOPCTL_SERVER", "sopd:9000"}});

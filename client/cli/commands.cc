@@ -622,6 +622,65 @@ absl::StatusOr<int> VerifyAudit(const Invocation& invocation, client::Client& cl
   return response.intact() ? kExitOk : kExitFailed;
 }
 
+// templates apply: every template of the files, created, updated (by
+// etag) or left as it is. A file with problems: each on its own line on
+// `err`, nothing sent, kExitFailed.
+absl::StatusOr<int> ApplyTemplates(const Invocation& invocation, client::Client& client,
+                                   std::ostream& out, std::ostream& err) {
+  std::vector<SopTemplateFile> files;
+  bool failed = false;
+  for (const std::string& path : invocation.template_files) {
+    absl::StatusOr<std::vector<SopTemplateFile>> loaded = LoadSopTemplateFiles(path);
+    if (!loaded.ok()) {
+      for (absl::string_view line : absl::StrSplit(loaded.status().message(), '\n')) {
+        err << TextLine(line);
+      }
+      failed = true;
+      continue;
+    }
+    for (SopTemplateFile& file : *loaded) files.push_back(std::move(file));
+  }
+  if (failed) return kExitFailed;
+  const std::string org = invocation.global.org;
+  for (const SopTemplateFile& file : files) {
+    const std::string name =
+        file.tmpl.name().empty() ? TemplateName{org, file.template_id}.Full() : file.tmpl.name();
+    v1::SopTemplate wanted = file.tmpl;
+    wanted.set_name(name);
+    wanted.clear_etag();
+    wanted.clear_create_time();
+    wanted.clear_update_time();
+    v1::GetTemplateRequest get;
+    get.set_name(name);
+    absl::StatusOr<v1::SopTemplate> current = client.GetTemplate(get);
+    if (current.status().code() == absl::StatusCode::kNotFound) {
+      SOP_ASSIGN_OR_RETURN(TemplateName parsed, ParseTemplateName("name", name));
+      v1::CreateTemplateRequest create;
+      create.set_parent(OrgName(parsed.org));
+      create.set_template_id(parsed.template_id);
+      *create.mutable_template_() = wanted;
+      SOP_ASSIGN_OR_RETURN(const v1::SopTemplate created, client.CreateTemplate(create));
+      out << TextLine(absl::StrCat("created ", created.name()));
+      continue;
+    }
+    SOP_RETURN_IF_ERROR(current.status());
+    v1::SopTemplate stored = *current;
+    stored.clear_etag();
+    stored.clear_create_time();
+    stored.clear_update_time();
+    if (stored.SerializeAsString() == wanted.SerializeAsString()) {
+      out << TextLine(absl::StrCat("unchanged ", name));
+      continue;
+    }
+    v1::UpdateTemplateRequest update;
+    *update.mutable_template_() = wanted;
+    update.mutable_template_()->set_etag(current->etag());
+    SOP_ASSIGN_OR_RETURN(const v1::SopTemplate updated, client.UpdateTemplate(update));
+    out << TextLine(absl::StrCat("updated ", updated.name()));
+  }
+  return kExitOk;
+}
+
 // The name a command acted on, as "<verb> <name>".
 std::string Did(absl::string_view verb, const v1::Sop& sop) {
   std::string line = absl::StrCat(verb, " ", sop.name());
@@ -848,6 +907,28 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       return Diagram(invocation, &client, out, err);
     case Command::kPreview:
       return Preview(invocation, client, out, err);
+    case Command::kTemplatesList: {
+      SOP_ASSIGN_OR_RETURN(std::vector<v1::SopTemplate> templates,
+                           client.ListAllTemplates(invocation.list_templates));
+      v1::ListTemplatesResponse all;
+      for (v1::SopTemplate& t : templates) *all.add_templates() = std::move(t);
+      return ExitStatus(Print(invocation, all,
+                              FormatTemplateTable({all.templates().begin(), all.templates().end()}),
+                              out));
+    }
+    case Command::kTemplatesGet: {
+      v1::GetTemplateRequest request;
+      request.set_name(name);
+      SOP_ASSIGN_OR_RETURN(const v1::SopTemplate tmpl, client.GetTemplate(request));
+      return ExitStatus(Print(invocation, tmpl, FormatTemplate(tmpl), out));
+    }
+    case Command::kTemplatesApply:
+      return ApplyTemplates(invocation, client, out, err);
+    case Command::kNew: {
+      SOP_ASSIGN_OR_RETURN(const v1::Sop sop, client.CreateSop(invocation.create_sop));
+      return ExitStatus(
+          Print(invocation, sop, absl::StrCat(Did("created", sop), "\n", FormatSop(sop)), out));
+    }
     case Command::kAdminBackup: {
       SOP_ASSIGN_OR_RETURN(const WrittenBackup backup, WriteBackup(client, invocation.backup_dest));
       return ExitStatus(Print(invocation, backup.manifest,

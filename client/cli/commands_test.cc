@@ -195,6 +195,55 @@ TEST_F(CommandsTest, ApplyCreatesMissingSopWithRequestId) {
   EXPECT_EQ(Head("handoff")->state(), v1::Sop::DRAFT);
 }
 
+constexpr char kSlaTemplate[] = R"(title: SLA handoff
+placeholders:
+  - key: team
+required_fields: [purpose]
+sla_requirements:
+  - term: min_lead_score
+    min_number: 75
+sop:
+  title: "Handoff: {{team}}"
+  owner: Sales Ops
+  targeting_rules:
+    - record_types: [Lead]
+  sla_terms:
+    - name: min_lead_score
+      number: 60
+)";
+
+TEST_F(CommandsTest, TemplatesApplyIsIdempotentAndNewMakesAnSopThatSubmitHoldsToIt) {
+  const std::string path = Write("sla-handoff.yaml", kSlaTemplate);
+  ASSERT_EQ(Run({"templates", "apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "created orgs/default/templates/sla-handoff\n");
+  ASSERT_EQ(Run({"templates", "apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "unchanged orgs/default/templates/sla-handoff\n");
+  Write("sla-handoff.yaml", absl::StrReplaceAll(kSlaTemplate, {{"title: SLA", "title: The SLA"}}));
+  ASSERT_EQ(Run({"templates", "apply", "-f", path}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "updated orgs/default/templates/sla-handoff\n");
+  ASSERT_EQ(Run({"templates", "list"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("orgs/default/templates/sla-handoff"));
+  ASSERT_EQ(Run({"templates", "get", "sla-handoff"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("min_lead_score >= 75"));
+
+  ASSERT_EQ(Run({"new", "--template", "sla-handoff", "--set", "team=EMEA", "--id", "emea"}), 0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), StartsWith("created orgs/default/sops/emea: DRAFT\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("Handoff: EMEA"));
+  EXPECT_NE(Run({"submit", "emea"}), 0);
+  EXPECT_THAT(err_.str(), HasSubstr("purpose is empty; the sla-handoff template requires it"));
+  EXPECT_THAT(err_.str(),
+              HasSubstr("min_lead_score is 60; the sla-handoff template requires at least 75"));
+}
+
+TEST_F(CommandsTest, TemplatesApplyOfABadFileNamesTheLineAndSendsNothing) {
+  const std::string path = Write("bad.yaml", "description: no title\nrequired_fields: [colour]\n");
+  EXPECT_NE(Run({"templates", "apply", "-f", path}), 0);
+  EXPECT_THAT(err_.str(), HasSubstr(path + ":1: title: is required"));
+  EXPECT_THAT(err_.str(), HasSubstr(path + ":2: required_fields[0]"));
+  EXPECT_TRUE(connection_->requests<v1::CreateTemplateRequest>().empty());
+}
+
 TEST_F(CommandsTest, ApplyTwiceLeavesTheSopUnchanged) {
   const std::string path = Write("handoff.yaml", kHandoff);
   ASSERT_EQ(Run({"apply", "-f", path}), 0) << err_.str();

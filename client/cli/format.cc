@@ -726,6 +726,64 @@ std::string FormatFieldMap(const v1::FieldMap& map) {
   return text;
 }
 
+std::string FormatSlaRequirement(const v1::SlaRequirement& r) {
+  auto bound = [](bool number, double n, const google::protobuf::Duration& d) {
+    return number ? absl::StrCat(n)
+                  : absl::FormatDuration(absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()));
+  };
+  const bool has_min = r.min_case() != v1::SlaRequirement::MIN_NOT_SET;
+  const bool has_max = r.max_case() != v1::SlaRequirement::MAX_NOT_SET;
+  const std::string min =
+      bound(r.min_case() == v1::SlaRequirement::kMinNumber, r.min_number(), r.min_duration());
+  const std::string max =
+      bound(r.max_case() == v1::SlaRequirement::kMaxNumber, r.max_number(), r.max_duration());
+  if (has_min && has_max) return absl::StrCat(r.term(), " between ", min, " and ", max);
+  if (has_min) return absl::StrCat(r.term(), " >= ", min);
+  if (has_max) return absl::StrCat(r.term(), " <= ", max);
+  return absl::StrCat(r.term(), " set");
+}
+
+std::string FormatTemplateTable(const std::vector<v1::SopTemplate>& templates) {
+  if (templates.empty()) return "No templates.\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"NAME", "PLACEHOLDERS", "REQUIRED", "SLA", "TITLE"}};
+  for (const v1::SopTemplate& t : templates) {
+    rows.push_back({t.name(), absl::StrCat(t.placeholders_size()),
+                    absl::StrCat(t.required_fields_size()), absl::StrCat(t.sla_requirements_size()),
+                    t.title()});
+  }
+  return Table(std::move(rows));
+}
+
+std::string FormatTemplate(const v1::SopTemplate& tmpl) {
+  std::string text = TextLine(absl::StrCat(tmpl.title(), "  (", tmpl.name(), ")"));
+  if (!tmpl.description().empty()) absl::StrAppend(&text, TextLine(tmpl.description()));
+  if (!tmpl.placeholders().empty()) {
+    absl::StrAppend(&text, "\nPlaceholders:\n");
+    for (const v1::TemplatePlaceholder& p : tmpl.placeholders()) {
+      std::string line = absl::StrCat("  {{", p.key(), "}}");
+      if (!p.description().empty()) absl::StrAppend(&line, "  ", p.description());
+      absl::StrAppend(&line, p.default_value().empty()
+                                 ? std::string("  (required)")
+                                 : absl::StrCat("  (default: ", p.default_value(), ")"));
+      absl::StrAppend(&text, TextLine(line));
+    }
+  }
+  if (!tmpl.required_fields().empty() || !tmpl.sla_requirements().empty()) {
+    absl::StrAppend(&text, "\nRequired before submitting:\n");
+    for (const std::string& field : tmpl.required_fields()) {
+      absl::StrAppend(&text, TextLine(absl::StrCat("  ", field, " set")));
+    }
+    for (const v1::SlaRequirement& r : tmpl.sla_requirements()) {
+      std::string line = absl::StrCat("  ", FormatSlaRequirement(r));
+      if (!r.description().empty()) absl::StrAppend(&line, "  (", r.description(), ")");
+      absl::StrAppend(&text, TextLine(line));
+    }
+  }
+  absl::StrAppend(&text, "\nSOP:\n", FormatSop(tmpl.sop()));
+  return text;
+}
+
 std::string FormatOrgTable(const std::vector<v1::Org>& orgs) {
   if (orgs.empty()) return "No orgs.\n";
   std::vector<std::vector<std::string>> rows = {{"NAME", "DISPLAY NAME", "CREATED"}};

@@ -26,6 +26,7 @@
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
+#include "sopsidebar/v1/template_service.pb.h"
 
 namespace sopsidebar::cli {
 
@@ -163,6 +164,18 @@ std::string FormatFieldMap(const v1::FieldMap& map);
 std::string FormatOrgTable(const std::vector<v1::Org>& orgs);
 
 // "2024-05-01 08:00:00 UTC".
+// One row per template: name, then its placeholders, required fields and SLA
+// requirements counted, then its title. "No templates." when empty.
+std::string FormatTemplateTable(const std::vector<v1::SopTemplate>& templates);
+
+// A template: title, description, its placeholders (and defaults), the
+// fields and SLA terms an SOP made from it must carry, then its SOP.
+std::string FormatTemplate(const v1::SopTemplate& tmpl);
+
+// One SLA requirement in words: "min_lead_score >= 75", "first_contact_window
+// between 1m and 5m".
+std::string FormatSlaRequirement(const v1::SlaRequirement& requirement);
+
 std::string FormatTimestamp(const google::protobuf::Timestamp& time);
 
 // One condition as an expression (DescribeCondition, common/model/describe.h;

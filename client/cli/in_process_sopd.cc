@@ -162,6 +162,8 @@ absl::Status InProcessSopd::Restart() {
   // Wired as sopd wires it (server/app/sopd_server.cc).
   AccessRegistry* const access = access_.get();
   registry_->SetOrgPolicySource(OrgPoliciesOf(access));
+  templates_ = std::make_unique<TemplateRegistry>(&sop_store_, &clock_, &registry_->audit());
+  registry_->SetTemplateSource(templates_.get());
   watches_ = std::make_unique<LookupWatchHub>(
       registry_.get(), [access](const Caller& c) { return access->CheckActive(c); },
       watch_options_);
@@ -180,6 +182,7 @@ absl::Status InProcessSopd::Restart() {
   extras.search = search;
   authoring_ = std::make_unique<Authoring>(registry_.get(), &builtin_drafter_, nullptr);
   extras.authoring = authoring_.get();
+  extras.templates = templates_.get();
   // sopd's own table; a sopd that cannot build it would not start, and every
   // unary call here fails with why.
   absl::StatusOr<std::unique_ptr<ApiMethods>> methods =

@@ -43,6 +43,7 @@
 #include "server/domain/store/in_memory_auth_store.h"
 #include "server/domain/store/in_memory_event_store.h"
 #include "server/domain/store/in_memory_sop_store.h"
+#include "server/domain/templates/template_registry.h"
 
 namespace sopsidebar::cli {
 
@@ -143,6 +144,7 @@ class InProcessSopd {
   // AuthoringService with the built-in drafter (no model).
   BuiltinDrafter builtin_drafter_;
   std::unique_ptr<Authoring> authoring_;
+  std::unique_ptr<TemplateRegistry> templates_;
   std::unique_ptr<LookupWatchHub> watches_;
   // Over the registries and the hub; set by Restart, as is methods_status_
   // when the table cannot be built.

@@ -89,8 +89,10 @@ TEST(FieldBehaviorTest, SopFieldsAreMutableExactlyWhenNotDeclaredOutputOnlyOrIde
     output_only += HasFieldBehavior(f, v1::FIELD_BEHAVIOR_OUTPUT_ONLY);
     EXPECT_EQ(IsMutableSopField(f), !server_set) << f->name();
   }
-  EXPECT_EQ(output_only, 11);
+  EXPECT_EQ(output_only, 12);
   EXPECT_TRUE(HasFieldBehavior(sop->FindFieldByName("etag"), v1::FIELD_BEHAVIOR_OUTPUT_ONLY));
+  // Copied from the template at creation; writers never set or drop it.
+  EXPECT_FALSE(IsMutableSopField(sop->FindFieldByName("template_use")));
   EXPECT_TRUE(HasFieldBehavior(sop->FindFieldByName("name"), v1::FIELD_BEHAVIOR_IDENTIFIER));
   EXPECT_TRUE(IsMutableSopField(sop->FindFieldByName("owner_user_id")));
 }

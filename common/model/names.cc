@@ -18,6 +18,7 @@ constexpr absl::string_view kSopForm = "orgs/{org}/sops/{sop}";
 constexpr absl::string_view kTokenForm = "orgs/{org}/tokens/{token}";
 constexpr absl::string_view kRevisionForm = "orgs/{org}/sops/{sop}/revisions/{revision}";
 constexpr absl::string_view kCommentForm = "orgs/{org}/sops/{sop}/comments/{comment}";
+constexpr absl::string_view kTemplateForm = "orgs/{org}/templates/{template}";
 
 // Splits `name` into the ids that follow each of `collections`; empty on a
 // mismatch.
@@ -129,6 +130,19 @@ absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_v
   if (ids.empty()) return error::InvalidResourceName(field, name, kTokenForm);
   SOP_RETURN_IF_ERROR(CheckIds(field, name, kTokenForm, {{"org", ids[0]}, {"token", ids[1]}}));
   return TokenName{ids[0], ids[1]};
+}
+
+std::string TemplateName::Full() const {
+  return absl::StrCat("orgs/", org, "/templates/", template_id);
+}
+
+absl::StatusOr<TemplateName> ParseTemplateName(absl::string_view field, absl::string_view name) {
+  if (name.empty()) return error::RequiredField(field);
+  std::vector<std::string> ids = SplitName(name, {"orgs", "templates"});
+  if (ids.empty()) return error::InvalidResourceName(field, name, kTemplateForm);
+  SOP_RETURN_IF_ERROR(
+      CheckIds(field, name, kTemplateForm, {{"org", ids[0]}, {"template", ids[1]}}));
+  return TemplateName{ids[0], ids[1]};
 }
 
 absl::Status ValidateCrmName(absl::string_view path, absl::string_view crm) {

@@ -56,6 +56,14 @@ struct TokenName {
   std::string Full() const;
 };
 
+struct TemplateName {
+  std::string org;
+  std::string template_id;
+
+  // orgs/{org}/templates/{template}
+  std::string Full() const;
+};
+
 // The CRMs sopd has role and field maps for.
 inline constexpr absl::string_view kCrmNames[] = {"salesforce", "hubspot"};
 // OK for a name in kCrmNames, else INVALID_ARGUMENT naming `path` and
@@ -90,6 +98,7 @@ absl::StatusOr<RevisionName> ParseRevisionName(absl::string_view field,
 absl::StatusOr<CommentName> ParseCommentName(absl::string_view field, absl::string_view name);
 
 absl::StatusOr<TokenName> ParseTokenName(absl::string_view field, absl::string_view name);
+absl::StatusOr<TemplateName> ParseTemplateName(absl::string_view field, absl::string_view name);
 // `collection` is kRoleMaps or kFieldMaps; {crm} must be a CRM sopd knows.
 absl::StatusOr<CrmMapName> ParseCrmMapName(absl::string_view field, absl::string_view name,
                                            absl::string_view collection);

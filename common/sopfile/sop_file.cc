@@ -27,6 +27,7 @@
 #include "common/errors.h"
 #include "common/json_string.h"
 #include "common/model/names.h"
+#include "common/model/sop_template.h"
 #include "common/model/validation.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
@@ -737,6 +738,71 @@ absl::StatusOr<ParsedSopFile> ParseAndCheck(absl::string_view path_for_errors,
   return parsed;
 }
 
+// The template in `contents`, parsed and checked as ParseAndCheck checks an
+// SOP (see ParseSopTemplateFile).
+absl::StatusOr<v1::SopTemplate> ParseTemplateAndCheck(absl::string_view path_for_errors,
+                                                      absl::string_view contents) {
+  const std::string text(contents);
+  YAML::Node root;
+  try {
+    const std::vector<DocumentMarks::Document> documents = FirstDocuments(text);
+    if (documents.size() > 1) {
+      return absl::InvalidArgumentError(Located(path_for_errors, documents[1].root.line + 1,
+                                                "one template per file; found a second document"));
+    }
+    if (!documents.empty()) root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    const Finding syntax = SyntaxFinding(contents, e);
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_for_errors, ":", syntax.line, ":", syntax.column, ": ", syntax.reason));
+  }
+  if (root.IsNull()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_for_errors, ": the file holds no template"));
+  }
+  v1::SopTemplate tmpl;
+  YamlToJson converter;
+  std::vector<Finding> problems;
+  if (converter.Convert(root, tmpl.GetDescriptor())) {
+    problems = converter.problems();
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    const auto json_status =
+        google::protobuf::util::JsonStringToMessage(converter.json(), &tmpl, options);
+    if (!json_status.ok()) {
+      problems.push_back(ParserFinding(
+          absl::string_view(json_status.message().data(), json_status.message().size())));
+    } else {
+      std::vector<error::FieldViolation> violations = SopTemplateViolations(tmpl, "");
+      if (!tmpl.name().empty()) {
+        for (error::FieldViolation& v :
+             error::FieldViolationsOf(ParseTemplateName("name", tmpl.name()).status())) {
+          violations.push_back(std::move(v));
+        }
+      }
+      for (error::FieldViolation& violation : violations) {
+        if (converter.Rejected(violation.field)) continue;
+        problems.push_back({0, std::move(violation.field), std::move(violation.description)});
+      }
+    }
+  } else {
+    problems = converter.problems();
+  }
+  for (Finding& problem : problems) {
+    if (problem.line == 0) problem.line = converter.LineFor(problem.path);
+  }
+  if (!problems.empty()) {
+    std::stable_sort(problems.begin(), problems.end(),
+                     [](const Finding& a, const Finding& b) { return a.line < b.line; });
+    std::vector<std::string> lines;
+    for (const Finding& problem : problems) {
+      lines.push_back(Located(path_for_errors, problem.line, Describe(problem)));
+    }
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+  return tmpl;
+}
+
 absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream contents;
@@ -791,6 +857,35 @@ bool IsSopFileName(const std::filesystem::path& path) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
+// The file `path`, or the SOP files (IsSopFileName) of the directory
+// `path`, sorted by name. NOT_FOUND when it does not exist.
+absl::StatusOr<std::vector<std::filesystem::path>> FilesAt(absl::string_view path) {
+  const std::filesystem::path root{std::string(path)};
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(root, ec);
+  if (!std::filesystem::exists(status)) {
+    return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+  }
+
+  std::vector<std::filesystem::path> paths;
+  if (std::filesystem::is_directory(status)) {
+    for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      if (it->is_regular_file(ec) && IsSopFileName(it->path())) paths.push_back(it->path());
+    }
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": cannot list the directory: ", ec.message()));
+    }
+    std::sort(paths.begin(), paths.end(),
+              [](const auto& a, const auto& b) { return a.filename() < b.filename(); });
+  } else {
+    paths.push_back(root);
+  }
+
+  return paths;
+}
+
 }  // namespace
 
 google::protobuf::Value InferScalarValue(absl::string_view text) {
@@ -825,30 +920,56 @@ SopFileCheck CheckSopFile(absl::string_view contents) {
   return result;
 }
 
+absl::StatusOr<v1::SopTemplate> ParseSopTemplateFile(absl::string_view path_for_errors,
+                                                     absl::string_view contents) {
+  return ParseTemplateAndCheck(path_for_errors, contents);
+}
+
+absl::StatusOr<std::vector<SopTemplateFile>> LoadSopTemplateFiles(absl::string_view path) {
+  SOP_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> paths, FilesAt(path));
+  std::vector<SopTemplateFile> files;
+  std::vector<std::string> errors;
+  std::map<std::string, std::string> path_by_id;
+  for (const std::filesystem::path& p : paths) {
+    SopTemplateFile file;
+    file.path = p.string();
+    absl::StatusOr<std::string> contents = ReadFile(p);
+    absl::StatusOr<v1::SopTemplate> tmpl = contents.ok()
+                                               ? ParseTemplateAndCheck(file.path, *contents)
+                                               : absl::StatusOr<v1::SopTemplate>(contents.status());
+    if (!tmpl.ok()) {
+      errors.emplace_back(tmpl.status().message());
+      continue;
+    }
+    file.tmpl = *std::move(tmpl);
+    if (!file.tmpl.name().empty()) {
+      file.template_id = ParseTemplateName("name", file.tmpl.name())->template_id;
+    } else {
+      file.template_id = IdFromBaseName(p);
+      if (!IsValidResourceId(file.template_id)) {
+        errors.push_back(absl::StrCat(file.path, ": the file name gives the template id ",
+                                      error::QuoteInput(file.template_id),
+                                      ", which is not valid (1-63 of [a-z0-9-], starting with a "
+                                      "letter); rename the file or set name: "
+                                      "orgs/{org}/templates/{template}"));
+        continue;
+      }
+    }
+    auto [it, inserted] = path_by_id.emplace(file.template_id, file.path);
+    if (!inserted) {
+      errors.push_back(absl::StrCat(file.path, ": template id ",
+                                    error::QuoteInput(file.template_id), " is also defined by ",
+                                    it->second));
+      continue;
+    }
+    files.push_back(std::move(file));
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return files;
+}
+
 absl::StatusOr<std::vector<SopFile>> LoadSopFiles(absl::string_view path) {
-  const std::filesystem::path root{std::string(path)};
-  std::error_code ec;
-  const std::filesystem::file_status status = std::filesystem::status(root, ec);
-  if (!std::filesystem::exists(status)) {
-    return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
-  }
-
-  std::vector<std::filesystem::path> paths;
-  if (std::filesystem::is_directory(status)) {
-    for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end;
-         it.increment(ec)) {
-      if (it->is_regular_file(ec) && IsSopFileName(it->path())) paths.push_back(it->path());
-    }
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": cannot list the directory: ", ec.message()));
-    }
-    std::sort(paths.begin(), paths.end(),
-              [](const auto& a, const auto& b) { return a.filename() < b.filename(); });
-  } else {
-    paths.push_back(root);
-  }
-
+  SOP_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> paths, FilesAt(path));
   std::vector<SopFile> files;
   std::vector<std::string> errors;
   std::map<std::string, std::string> path_by_id;

@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
 #include "sopsidebar/v1/sop.pb.h"
+#include "sopsidebar/v1/template_service.pb.h"
 
 namespace sopsidebar {
 
@@ -94,6 +95,34 @@ struct SopFile {
 // see ParseSopFile), has no name and a base name that gives no valid id, or
 // has the same sop_id as an earlier file.
 absl::StatusOr<std::vector<SopFile>> LoadSopFiles(absl::string_view path);
+
+// SOP template files (docs/AUTHORING.md, "Templates"): one
+// sopsidebar.v1.SopTemplate per file, in YAML or JSON like SOP files (proto
+// field names; the template's `sop` written as an SOP file's body; durations
+// with units). Errors as ParseSopFile's: INVALID_ARGUMENT listing every
+// problem, one per line, "<file>:<line>: <path>: <reason>" (validation by
+// SopTemplateViolations, common/model/sop_template.h), and
+// "<file>:<line>:<column>: YAML syntax: <what>" for a syntax error. A name,
+// when set, must be orgs/{org}/templates/{template}; output-only fields
+// (etag, create_time, update_time) are parsed and left for the caller to
+// ignore.
+absl::StatusOr<v1::SopTemplate> ParseSopTemplateFile(absl::string_view path_for_errors,
+                                                     absl::string_view contents);
+
+// A parsed template file and the id of the template it defines.
+struct SopTemplateFile {
+  std::string path;
+  v1::SopTemplate tmpl;
+  // The {template} id of tmpl.name when set, else from the file's base name
+  // ("SLA Handoff.yaml" -> "sla-handoff").
+  std::string template_id;
+};
+
+// Loads `path` as LoadSopFiles does (a file, or the *.yaml, *.yml and
+// *.json files of a directory, sorted by name), all or nothing: NOT_FOUND
+// when `path` does not exist, else INVALID_ARGUMENT listing every error of
+// every file, and two files of one template id.
+absl::StatusOr<std::vector<SopTemplateFile>> LoadSopTemplateFiles(absl::string_view path);
 
 // How an untyped scalar (a plain YAML scalar, a `sopctl --field` value)
 // becomes a value: text in the JSON number grammar is a number ("82", "-1.5",

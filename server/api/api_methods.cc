@@ -17,12 +17,14 @@
 #include "server/domain/registry/targeting_preview.h"
 #include "server/domain/events/change_events.h"
 #include "server/domain/search/sop_search.h"
+#include "server/domain/templates/template_registry.h"
 #include "sopsidebar/v1/admin_service.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
 #include "sopsidebar/v1/authoring_service.pb.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/events_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
+#include "sopsidebar/v1/template_service.pb.h"
 
 namespace sopsidebar {
 namespace {
@@ -177,7 +179,8 @@ const std::vector<std::string>& ApiMethods::ServiceNames() {
   static const auto* const names = new std::vector<std::string>{
       "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
       "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService",
-      "sopsidebar.v1.EventService"};
+      "sopsidebar.v1.EventService",
+      "sopsidebar.v1.TemplateService"};
   return *names;
 }
 
@@ -309,6 +312,28 @@ absl::StatusOr<std::unique_ptr<ApiMethods>> ApiMethods::Create(SopRegistry* regi
       Work::kReads,
       IfPresent(au, "AuthoringService.ValidateSop",
                 [](const Authoring& x, auto& c, auto& q) { return x.ValidateSop(c, q); }));
+  // Templates: CRUD over the store (TemplateRegistry).
+  TemplateRegistry* const tr = extras.templates;
+  bind.Unary<v1::CreateTemplateRequest>(
+      Work::kWrites,
+      IfPresent(tr, "TemplateService.CreateTemplate",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.CreateTemplate(c, q); }));
+  bind.Unary<v1::GetTemplateRequest>(
+      Work::kReads,
+      IfPresent(tr, "TemplateService.GetTemplate",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.GetTemplate(c, q); }));
+  bind.Unary<v1::ListTemplatesRequest>(
+      Work::kReads,
+      IfPresent(tr, "TemplateService.ListTemplates",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.ListTemplates(c, q); }));
+  bind.Unary<v1::UpdateTemplateRequest>(
+      Work::kWrites,
+      IfPresent(tr, "TemplateService.UpdateTemplate",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.UpdateTemplate(c, q); }));
+  bind.Unary<v1::DeleteTemplateRequest>(
+      Work::kWrites,
+      IfPresent(tr, "TemplateService.DeleteTemplate",
+                [](TemplateRegistry& t, auto& c, auto& q) { return t.DeleteTemplate(c, q); }));
 
   AccessRegistry* const a = access;
   bind.Unary<v1::WhoAmIRequest>(Work::kInline, [a](auto& c, auto&) { return a->WhoAmI(c); });

@@ -27,6 +27,7 @@ class Authoring;
 class BackupSource;
 class ChangeEvents;
 class SopSearch;
+class TemplateRegistry;
 
 // The parts of the API a server may go without: their methods answer
 // UNIMPLEMENTED when absent (transport tests that do not need them).
@@ -44,6 +45,8 @@ struct ApiExtras {
   const Authoring* authoring = nullptr;
   // EventService (WatchChanges, webhooks and their deliveries).
   ChangeEvents* events = nullptr;
+  // TemplateService.
+  TemplateRegistry* templates = nullptr;
 };
 
 // Immutable after Create; thread-safe.

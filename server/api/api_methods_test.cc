@@ -119,9 +119,9 @@ TEST_F(ApiMethodsTest, EveryMethodOfTheServedServicesIsBoundOnceUnderItsPath) {
       ++bound;
     }
   }
-  // 48 with SopService.PreviewTargeting, AuthoringService's 3 and
-  // EventService's 7.
-  EXPECT_EQ(bound, 58);
+  // 48 with SopService.PreviewTargeting, AuthoringService's 3,
+  // EventService's 7 and TemplateService's 5.
+  EXPECT_EQ(bound, 63);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.SopService/Nope"), nullptr);
   EXPECT_EQ(methods_->FindUnary("/sopsidebar.v1.ContextService/WatchSops"), nullptr);
 }

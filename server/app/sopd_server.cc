@@ -23,6 +23,7 @@
 #include "server/domain/matching/indexed_sop_matcher.h"
 #include "server/domain/registry/sop_registry.h"
 #include "server/domain/search/sop_search.h"
+#include "server/domain/templates/template_registry.h"
 #include "server/search/xapian_text_index.h"
 #include "server/service/grpc_server.h"
 #include "server/storage/rocksdb_store.h"
@@ -116,6 +117,11 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   // registry's own), tokens and orgs, CRM maps.
   server->access_->SetAuditLog(&server->registry_->audit());
   server->crm_->SetAuditLog(&server->registry_->audit());
+  // Templates: their writes join the org's audit chain; CreateSop from a
+  // template reads them.
+  server->templates_ = std::make_unique<TemplateRegistry>(server->store_.get(), &Clock::Real(),
+                                                          &server->registry_->audit());
+  server->registry_->SetTemplateSource(server->templates_.get());
   // After the audit log is wired: the first start's org and admin token are
   // the chain's first events.
   SOP_ASSIGN_OR_RETURN(std::optional<std::string> admin_secret,
@@ -179,6 +185,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   api_options.metrics = server->metrics_.get();
   api_options.extras.backups = server->backups_.get();
   api_options.extras.events = server->events_.get();
+  api_options.extras.templates = server->templates_.get();
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));

@@ -29,6 +29,7 @@ class SopRegistry;
 class SopSearch;
 class AccessRegistry;
 class BackupSource;
+class TemplateRegistry;
 class GrpcServer;
 class ServedApi;
 class HttpGateway;
@@ -204,6 +205,8 @@ class SopdServer {
   std::unique_ptr<Authoring> authoring_;
   // Destroyed after the servers and the API: no call reaches it then.
   std::unique_ptr<ChangeEvents> events_;
+  // After registry_, whose audit log it appends to.
+  std::unique_ptr<TemplateRegistry> templates_;
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;

@@ -16,6 +16,7 @@
 #include "sopsidebar/v1/context_service.grpc.pb.h"
 #include "sopsidebar/v1/events_service.grpc.pb.h"
 #include "sopsidebar/v1/sop_service.grpc.pb.h"
+#include "sopsidebar/v1/template_service.grpc.pb.h"
 
 namespace sopsidebar {
 
@@ -65,7 +66,8 @@ class GrpcServer::Impl {
         admin_service_(methods, &runner_),
         analytics_service_(methods, &runner_),
         authoring_service_(methods, &runner_),
-        event_service_(methods, &runner_) {}
+        event_service_(methods, &runner_),
+        template_service_(methods, &runner_) {}
 
   absl::Status Start(const GrpcServerOptions& options) {
     if (!options.tls && !options.insecure_listen_any && !IsLoopbackAddress(options.listen_address)) {
@@ -77,7 +79,8 @@ class GrpcServer::Impl {
     for (const absl::Status* bound :
          {&sop_service_.status(), &context_service_.status(), &admin_service_.status(),
           &analytics_service_.status(), &authoring_service_.status(),
-          &event_service_.status()}) {
+          &event_service_.status(),
+          &template_service_.status()}) {
       if (!bound->ok()) return *bound;
     }
     RouteLibraryLogs();
@@ -96,6 +99,7 @@ class GrpcServer::Impl {
     builder.RegisterService(&analytics_service_);
     builder.RegisterService(&authoring_service_);
     builder.RegisterService(&event_service_);
+    builder.RegisterService(&template_service_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -138,7 +142,8 @@ class GrpcServer::Impl {
     for (const char* service :
          {v1::SopService::service_full_name(), v1::ContextService::service_full_name(),
           v1::AdminService::service_full_name(), v1::AnalyticsService::service_full_name(),
-          v1::AuthoringService::service_full_name(), v1::EventService::service_full_name()}) {
+          v1::AuthoringService::service_full_name(), v1::EventService::service_full_name(),
+          v1::TemplateService::service_full_name()}) {
       health->SetServingStatus(service, serving);
     }
   }
@@ -151,6 +156,7 @@ class GrpcServer::Impl {
   ApiService<v1::AnalyticsService> analytics_service_;
   ApiService<v1::AuthoringService> authoring_service_;
   ApiService<v1::EventService> event_service_;
+  ApiService<v1::TemplateService> template_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;

@@ -48,6 +48,10 @@ std::string HeadKey(absl::string_view org, absl::string_view sop) {
   return absl::StrCat("h/", org, "/", sop);
 }
 std::string HeadPrefix(absl::string_view org) { return absl::StrCat("h/", org, "/"); }
+std::string TemplatePrefix(absl::string_view org) { return absl::StrCat("st/", org, "/"); }
+std::string TemplateKey(const TemplateName& name) {
+  return absl::StrCat(TemplatePrefix(name.org), name.template_id);
+}
 
 std::string RevisionPrefix(const SopName& sop) {
   return absl::StrCat("r/", sop.org, "/", sop.sop, "/");
@@ -861,6 +865,51 @@ absl::Status RocksDbStore::WriteComment(const CommentWrite& write) {
   options.sync = options_.sync_writes;
   SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
   return FromRocksDb(db_->Write(options, &batch), "write comment");
+}
+
+absl::StatusOr<v1::SopTemplate> RocksDbStore::GetTemplate(const TemplateName& name) const {
+  const std::string key = TemplateKey(name);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return error::TemplateNotFound(name.Full());
+  SOP_RETURN_IF_ERROR(FromRocksDb(s, "get template"));
+  return Decode<v1::SopTemplate>(value, key);
+}
+
+absl::StatusOr<std::vector<v1::SopTemplate>> RocksDbStore::ListTemplates(
+    absl::string_view org, absl::string_view start_after, int limit) const {
+  const std::string prefix = TemplatePrefix(org);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<v1::SopTemplate> out;
+  const std::string start = absl::StrCat(prefix, start_after);
+  it->Seek(start);
+  if (!start_after.empty() && it->Valid() && it->key() == start) it->Next();
+  for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
+       it->Next()) {
+    SOP_ASSIGN_OR_RETURN(v1::SopTemplate tmpl,
+                         Decode<v1::SopTemplate>(it->value().ToString(), it->key().ToString()));
+    out.push_back(std::move(tmpl));
+  }
+  SOP_RETURN_IF_ERROR(FromRocksDb(it->status(), "list templates"));
+  return out;
+}
+
+absl::Status RocksDbStore::WriteTemplate(const TemplateWrite& write) {
+  SOP_ASSIGN_OR_RETURN(TemplateName name, CheckTemplateWrite(write));
+  rocksdb::WriteBatch batch;
+  if (write.put) {
+    SOP_RETURN_IF_ERROR(FromRocksDb(batch.Put(TemplateKey(name), write.put->SerializeAsString()),
+                                    "batch template"));
+  } else {
+    SOP_RETURN_IF_ERROR(FromRocksDb(batch.Delete(TemplateKey(name)), "batch template delete"));
+  }
+  SOP_RETURN_IF_ERROR(FromRocksDb(
+      batch.Put(AuditKey(name.org, write.audit.sequence()), write.audit.SerializeAsString()),
+      "batch audit event"));
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync_writes;
+  SOP_RETURN_IF_ERROR(write_path_->BeforeWrite());
+  return FromRocksDb(db_->Write(options, &batch), "write template");
 }
 
 absl::StatusOr<std::vector<v1::AuditEvent>> RocksDbStore::ListAuditEvents(absl::string_view org,

@@ -1,5 +1,5 @@
-// SopStore, AuthStore, EventStore and WebhookStore on one RocksDB database: the durable
-// store behind sopd.
+// SopStore, AuthStore, EventStore, WebhookStore and TemplateStore on one RocksDB
+// database: the durable store behind sopd.
 //
 // Key schema of the default column family (ids never contain '/'; user ids
 // may, so they are escaped):
@@ -20,6 +20,7 @@
 //   wr/{org}/{sop}                   -> google.protobuf.Timestamp (the
 //                                       review due time REVIEW_DUE was
 //                                       last emitted for)
+//   st/{org}/{template}              -> v1::SopTemplate
 // and of the "events" column family (EventStore; times are Unix
 // microseconds, written in decimal):
 //   e/{org}/{event_time:020d}/{event_id} -> StoredEvent  (raw events, by time)
@@ -65,6 +66,7 @@
 #include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
 #include "server/domain/store/webhook_store.h"
+#include "server/domain/store/template_store.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -78,7 +80,8 @@ class RocksDbStore : public SopStore,
                      public AuthStore,
                      public EventStore,
                      public CheckpointStore,
-                     public WebhookStore {
+                     public WebhookStore,
+                     public TemplateStore {
  public:
   struct Options {
     // Sync every write to disk before it returns (the server's durability
@@ -182,6 +185,11 @@ class RocksDbStore : public SopStore,
   absl::Status PutReviewDueMark(absl::string_view sop, absl::Time due) override;
   absl::Status ForEachReviewDueMark(
       const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn) const override;
+  absl::StatusOr<v1::SopTemplate> GetTemplate(const TemplateName& name) const override;
+  absl::StatusOr<std::vector<v1::SopTemplate>> ListTemplates(absl::string_view org,
+                                                             absl::string_view start_after,
+                                                             int limit) const override;
+  absl::Status WriteTemplate(const TemplateWrite& write) override;
 
   // Whether writes are refused for now (the disk was full) while the store
   // retries them. Reads work either way.

@@ -245,6 +245,46 @@ TEST_P(SopStoreContractTest, AnAuditEventOfAnotherOrgOrWithoutItsSequenceIsRefus
   EXPECT_FALSE(store_->LastAuditEvent("default")->has_value());
 }
 
+TEST_P(SopStoreContractTest, TemplatesAreWrittenWithTheirAuditEventListedAndRemoved) {
+  auto* templates = dynamic_cast<TemplateStore*>(store_.get());
+  ASSERT_NE(templates, nullptr);
+  auto put = [&](absl::string_view org, absl::string_view id, int64_t sequence) {
+    TemplateWrite write;
+    write.put.emplace();
+    write.put->set_name(TemplateName{std::string(org), std::string(id)}.Full());
+    write.put->set_title(absl::StrCat("Template ", id));
+    write.audit = MakeEvent(org, sequence, "template.create");
+    return templates->WriteTemplate(write);
+  };
+  ASSERT_TRUE(put("default", "b", 1).ok());
+  ASSERT_TRUE(put("default", "a", 2).ok());
+  ASSERT_TRUE(put("other", "a", 1).ok());
+  // An audit event of another org: refused, nothing written.
+  TemplateWrite wrong;
+  wrong.put.emplace();
+  wrong.put->set_name("orgs/default/templates/c");
+  wrong.audit = MakeEvent("other", 2, "template.create");
+  EXPECT_EQ(templates->WriteTemplate(wrong).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(templates->GetTemplate({"default", "c"}).status().code(), absl::StatusCode::kNotFound);
+
+  absl::StatusOr<std::vector<v1::SopTemplate>> page = templates->ListTemplates("default", "", 1);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_THAT(*page, SizeIs(1));
+  EXPECT_EQ((*page)[0].name(), "orgs/default/templates/a");
+  page = templates->ListTemplates("default", "a", 10);
+  ASSERT_THAT(*page, SizeIs(1));
+  EXPECT_EQ((*page)[0].name(), "orgs/default/templates/b");
+  EXPECT_EQ((*store_->LastAuditEvent("default"))->action(), "template.create");
+
+  TemplateWrite remove;
+  remove.remove = TemplateName{"default", "a"};
+  remove.audit = MakeEvent("default", 3, "template.delete");
+  ASSERT_TRUE(templates->WriteTemplate(remove).ok());
+  EXPECT_EQ(templates->GetTemplate({"default", "a"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(templates->GetTemplate({"other", "a"})->title(), "Template a");
+  EXPECT_EQ((*store_->LastAuditEvent("default"))->sequence(), 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, SopStoreContractTest,
     ::testing::Values(

@@ -63,6 +63,42 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(second.count("unchanged "), 6, second)
         self.assertNotIn("published", second)
 
+    def test_templates_apply_list_get_and_new_from_a_template(self):
+        templates = os.path.join(os.path.dirname(os.environ["SOP_EXAMPLES"]), "templates")
+        first = self.sopctl("templates", "apply", "-f", templates).stdout
+        self.assertEqual(first.count("created orgs/default/templates/"), 3, first)
+        second = self.sopctl("templates", "apply", "-f", templates).stdout
+        self.assertEqual(second.count("unchanged "), 3, second)
+        listed = self.sopctl("templates", "list").stdout
+        for name in ("disqualification", "outbound-5-touch-cadence", "sla-handoff"):
+            self.assertIn("orgs/default/templates/" + name, listed)
+        shown = self.sopctl("templates", "get", "sla-handoff").stdout
+        self.assertIn("min_lead_score >= 75", shown)
+        self.assertIn("first_contact_window between 1m and 5m", shown)
+        got = json.loads(self.sopctl("templates", "get", "sla-handoff", "-o", "json").stdout)
+        self.assertEqual(got["required_fields"], ["purpose", "owner_user_id"])
+
+        # A placeholder without a default needs a value: named, nothing saved.
+        missing = self.sopctl("new", "--template", "sla-handoff", "--id", "emea", ok=False)
+        self.assertNotEqual(missing.returncode, 0)
+        self.assertIn('template_values["team"]', missing.stderr)
+        self.assertNotEqual(self.sopctl("get", "emea", ok=False).returncode, 0)
+
+        made = self.sopctl("new", "--template", "sla-handoff", "--set", "team=EMEA SDRs",
+                           "--id", "emea").stdout
+        self.assertIn("created orgs/default/sops/emea", made)
+        self.assertIn("MQL handoff: EMEA SDRs", made)
+        # The template requires purpose and owner_user_id before a submit.
+        refused = self.sopctl("submit", "emea", ok=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("FAILED_PRECONDITION", refused.stderr)
+        self.assertIn("purpose is empty; the sla-handoff template requires it", refused.stderr)
+        sop = json.loads(self.sopctl("get", "emea", "-o", "json").stdout)
+        sop["purpose"] = "Work EMEA MQLs within five minutes."
+        sop["owner_user_id"] = "ops@example.com"
+        self.sopctl("apply", "-f", self.write("emea.json", json.dumps(sop)))
+        self.assertIn("submitted orgs/default/sops/emea", self.sopctl("submit", "emea").stdout)
+
     def test_apply_of_a_file_without_a_field_clears_that_field(self):
         # The file is the whole SOP (sopctl sends update_mask "*"): a key
         # deleted from the file is cleared on the server, not kept.

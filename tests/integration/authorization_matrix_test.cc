@@ -211,6 +211,7 @@ struct Target {
   std::string sop;           // orgs/default/sops/...
   std::string comment;       // a comment on it by the admin
   std::string revoke_token;  // orgs/default/tokens/...
+  std::string tmpl;          // orgs/default/templates/...
 };
 
 // What a successful call showed of the target SOP.
@@ -679,6 +680,40 @@ std::map<std::string, Rpc> RpcTable() {
         absl::Status s = c.WatchChanges(r, [](const v1::ChangeEvent&) { return false; });
         return s.code() == absl::StatusCode::kDeadlineExceeded ? absl::OkStatus() : s;
       }};
+  // Templates: every person reads them; editors write them.
+  const std::string tpl = "sopsidebar.v1.TemplateService/";
+  t[tpl + "CreateTemplate"] = {Rules::Create, true, [](client::Client& c, const Target&, Seen*) {
+    static int created = 0;
+    v1::CreateTemplateRequest r;
+    r.set_parent("orgs/default");
+    r.set_template_id(absl::StrCat("matrix-new-", ++created));
+    r.mutable_template_()->set_title("Matrix template");
+    return c.CreateTemplate(r).status();
+  }};
+  t[tpl + "GetTemplate"] = {Rules::Person, true, [](client::Client& c, const Target& t, Seen*) {
+    v1::GetTemplateRequest r;
+    r.set_name(t.tmpl);
+    return c.GetTemplate(r).status();
+  }};
+  t[tpl + "ListTemplates"] = {Rules::Person, true, [](client::Client& c, const Target&, Seen*) {
+    v1::ListTemplatesRequest r;
+    r.set_parent("orgs/default");
+    return c.ListTemplates(r).status();
+  }};
+  t[tpl + "UpdateTemplate"] = {Rules::Create, true, [](client::Client& c, const Target& t,
+                                                       Seen*) {
+    v1::UpdateTemplateRequest r;
+    r.mutable_template_()->set_name(t.tmpl);
+    r.mutable_template_()->set_title("Matrix template, renamed");
+    r.mutable_update_mask()->add_paths("title");
+    return c.UpdateTemplate(r).status();
+  }};
+  t[tpl + "DeleteTemplate"] = {Rules::Create, true, [](client::Client& c, const Target& t,
+                                                       Seen*) {
+    v1::DeleteTemplateRequest r;
+    r.set_name(t.tmpl);
+    return c.DeleteTemplate(r).status();
+  }};
   return t;
 }
 
@@ -777,6 +812,13 @@ class AuthorizationMatrixTest : public test::SopdFixture {
     token.mutable_token()->set_user_id("to-revoke");
     token.mutable_token()->add_roles(v1::SDR);
     t.revoke_token = admin_->CreateToken(token)->token().name();
+    v1::CreateTemplateRequest tmpl;
+    tmpl.set_parent("orgs/default");
+    tmpl.set_template_id(absl::StrCat("matrix-", counter_));
+    tmpl.mutable_template_()->set_title("Matrix template");
+    auto created = admin_->CreateTemplate(tmpl);
+    EXPECT_TRUE(created.ok()) << created.status();
+    t.tmpl = created.ok() ? created->name() : "";
     return t;
   }
 
@@ -792,7 +834,8 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
   for (const google::protobuf::FileDescriptor* file :
        {v1::GetSopRequest::descriptor()->file(), v1::LookupSopsRequest::descriptor()->file(),
         v1::PingRequest::descriptor()->file(), v1::RecordEventsRequest::descriptor()->file(),
-        v1::DraftSopRequest::descriptor()->file(), v1::WatchChangesRequest::descriptor()->file()}) {
+        v1::DraftSopRequest::descriptor()->file(), v1::WatchChangesRequest::descriptor()->file(),
+        v1::CreateTemplateRequest::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int i = 0; i < service->method_count(); ++i) {
@@ -800,9 +843,9 @@ TEST_F(AuthorizationMatrixTest, EveryServiceRpcHasRows) {
       }
     }
   }
-  // 48 with SopService.PreviewTargeting, AuthoringService's 3 and
-  // EventService's 7.
-  EXPECT_EQ(served.size(), 58u);
+  // 48 with SopService.PreviewTargeting, AuthoringService's 3,
+  // EventService's 7 and TemplateService's 5.
+  EXPECT_EQ(served.size(), 63u);
   std::set<std::string> tabled;
   for (const auto& [name, rpc] : RpcTable()) tabled.insert(name);
   std::vector<std::string> missing, stale;

@@ -16,6 +16,7 @@
 #include "common/model/names.h"
 #include "common/model/sop_body.h"
 #include "common/model/sop_diff.h"
+#include "common/model/sop_template.h"
 #include "common/model/validation.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
@@ -364,7 +365,22 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
   }
   if (org != caller.org) return error::OrgNotFound(request.parent());
   SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kWriteSops));
-  SOP_RETURN_IF_ERROR(ValidateSopBody(request.sop(), "sop"));
+  // From a template: its filled SOP under the request's set fields, holding
+  // its requirements (checked on SubmitSop).
+  v1::Sop body = request.sop();
+  std::optional<v1::TemplateUse> template_use;
+  if (!request.template_().empty()) {
+    if (templates_ == nullptr) return error::NotServed("CreateSop from a template");
+    SOP_ASSIGN_OR_RETURN(v1::SopTemplate tmpl,
+                         templates_->TemplateForSop(caller, "template", request.template_()));
+    SOP_ASSIGN_OR_RETURN(v1::Sop filled, FillTemplate(tmpl, request.template_values()));
+    ClearOutputOnlyFields(&filled);
+    body = MergeSetFields(std::move(filled), request.sop());
+    template_use = TemplateUseOf(tmpl);
+  } else if (!request.template_values().empty()) {
+    return error::InvalidField("template_values", "needs a template");
+  }
+  SOP_RETURN_IF_ERROR(ValidateSopBody(body, "sop"));
 
   absl::MutexLock lock(&write_mu_);
   if (clock_->Now() > caller.deadline) return error::DeadlineExceeded("the write could start");
@@ -385,10 +401,11 @@ absl::StatusOr<v1::Sop> SopRegistry::CreateSop(const Caller& caller,
   if (existing.ok()) return error::SopAlreadyExists(name.Full());
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
 
-  v1::Sop head = request.sop();
+  v1::Sop head = std::move(body);
   ClearOutputOnlyFields(&head);
   NormalizeSopBody(&head);
   head.set_state(v1::Sop::DRAFT);
+  if (template_use) *head.mutable_template_use() = *std::move(template_use);
   RecordEdit(caller, &head);
   return CommitLocked(caller, name, std::move(head), "sop.create", "created",
                       std::move(create_request));
@@ -772,6 +789,12 @@ absl::StatusOr<v1::Sop> SopRegistry::SubmitSop(const Caller& caller,
   if (head.state() == v1::Sop::DELETED) return error::SopDeleted(name.Full());
   // Approvers should only ever read what could go live.
   SOP_RETURN_IF_ERROR(CheckPublishable(name.Full(), head));
+  // Nor anything short of the template it was made from.
+  if (std::vector<error::TemplateViolation> unmet =
+          UnmetTemplateRequirements(head, head.template_use());
+      !unmet.empty()) {
+    return error::TemplateRequirementsUnmet(name.Full(), head.template_use().template_(), unmet);
+  }
   SOP_RETURN_IF_ERROR(Submit(caller, absl::StrCat(RevisionNumber(head) + 1), clock_->Now(), &head));
   std::string summary = "submitted for review";
   if (!request.comment().empty()) absl::StrAppend(&summary, ": ", request.comment());

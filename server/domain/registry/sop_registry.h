@@ -60,6 +60,7 @@
 #include "server/domain/registry/published_catalog.h"
 #include "server/domain/registry/sop_change_sink.h"
 #include "server/domain/registry/sop_visibility.h"
+#include "server/domain/registry/template_source.h"
 #include "server/domain/store/sop_store.h"
 #include "sopsidebar/v1/context_service.pb.h"
 #include "sopsidebar/v1/sop_service.pb.h"
@@ -203,6 +204,15 @@ class SopRegistry {
   // outlive the registry or be replaced first (safe: read and set under the
   // write lock).
   void SetChangeSink(SopChangeSink* sink);
+  // Sets where CreateSop reads templates from (CreateSopRequest.template);
+  // without it such a create is UNIMPLEMENTED. Set before serving;
+  // `templates` must outlive the registry. CreateSop from a template starts
+  // from its filled SOP (FillTemplate, sop_template.h), lays the request's
+  // set fields over it, and copies its requirements into Sop.template_use
+  // (output only: UpdateSop keeps it); SubmitSop is FAILED_PRECONDITION
+  // (error::TemplateRequirementsUnmet, one "TEMPLATE" violation per unmet
+  // requirement) until the draft meets them.
+  void SetTemplateSource(const TemplateSource* templates) { templates_ = templates; }
 
   // How many SOPs lookups currently match against.
   size_t published_count() const { return catalog_.size(); }
@@ -303,6 +313,8 @@ class SopRegistry {
   SopChangeSink* change_sink_ ABSL_GUARDED_BY(write_mu_) = nullptr;
   // Set before serving, read without a lock after.
   std::function<OrgPolicy(absl::string_view)> org_policy_;
+  // Set before serving (SetTemplateSource), read without a lock after.
+  const TemplateSource* templates_ = nullptr;
 };
 
 // The OrgPolicy source that reads each org's settings from `access`, which

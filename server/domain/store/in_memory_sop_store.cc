@@ -147,4 +147,36 @@ int InMemorySopStore::write_count() const {
   return write_count_;
 }
 
+absl::StatusOr<v1::SopTemplate> InMemorySopStore::GetTemplate(const TemplateName& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = templates_.find({name.org, name.template_id});
+  if (it == templates_.end()) return error::TemplateNotFound(name.Full());
+  return it->second;
+}
+
+absl::StatusOr<std::vector<v1::SopTemplate>> InMemorySopStore::ListTemplates(
+    absl::string_view org, absl::string_view start_after, int limit) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::SopTemplate> out;
+  for (auto it = templates_.upper_bound({std::string(org), std::string(start_after)});
+       it != templates_.end() && it->first.first == org && static_cast<int>(out.size()) < limit;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::Status InMemorySopStore::WriteTemplate(const TemplateWrite& write) {
+  SOP_ASSIGN_OR_RETURN(TemplateName name, CheckTemplateWrite(write));
+  absl::MutexLock lock(&mu_);
+  if (write.put) {
+    templates_[{name.org, name.template_id}] = *write.put;
+  } else {
+    templates_.erase({name.org, name.template_id});
+  }
+  audit_[{name.org, write.audit.sequence()}] = write.audit;
+  ++write_count_;
+  return absl::OkStatus();
+}
+
 }  // namespace sopsidebar

@@ -1,4 +1,5 @@
-// A SopStore in memory, for tests of the layers above storage. Thread-safe.
+// A SopStore and TemplateStore in memory (one audit trail for both), for
+// tests of the layers above storage. Thread-safe.
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_SOP_STORE_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_STORE_IN_MEMORY_SOP_STORE_H_
 
@@ -9,10 +10,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/store/sop_store.h"
+#include "server/domain/store/template_store.h"
 
 namespace sopsidebar {
 
-class InMemorySopStore : public SopStore {
+class InMemorySopStore : public SopStore, public TemplateStore {
  public:
   absl::StatusOr<v1::Sop> GetHead(const SopName& name) const override;
   absl::StatusOr<v1::SopRevision> GetRevision(const RevisionName& name) const override;
@@ -33,6 +35,12 @@ class InMemorySopStore : public SopStore {
                                                               int limit) const override;
   absl::StatusOr<std::optional<v1::AuditEvent>> LastAuditEvent(
       absl::string_view org) const override;
+
+  absl::StatusOr<v1::SopTemplate> GetTemplate(const TemplateName& name) const override;
+  absl::StatusOr<std::vector<v1::SopTemplate>> ListTemplates(absl::string_view org,
+                                                             absl::string_view start_after,
+                                                             int limit) const override;
+  absl::Status WriteTemplate(const TemplateWrite& write) override;
 
   // How many writes succeeded.
   int write_count() const;
@@ -56,6 +64,8 @@ class InMemorySopStore : public SopStore {
       ABSL_GUARDED_BY(mu_);
   // (org, sequence) -> event
   std::map<std::pair<std::string, int64_t>, v1::AuditEvent> audit_ ABSL_GUARDED_BY(mu_);
+  // (org, template id) -> template
+  std::map<Key, v1::SopTemplate> templates_ ABSL_GUARDED_BY(mu_);
   int write_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
