@@ -531,6 +531,8 @@ absl::Status WatchFellBehind(size_t behind) {
 absl::Status WebhookUnreachable(absl::string_view url, absl::string_view detail) {
   return WithInfo(absl::UnavailableError(absl::StrCat("webhook ", url, " unreachable: ", detail)),
                   "WEBHOOK_UNREACHABLE", {{"url", std::string(url)}});
+}
+
 absl::Status TemplateNotFound(absl::string_view name, absl::string_view field) {
   if (field.empty()) {
     return WithInfo(absl::NotFoundError(absl::StrCat("template ", name, " not found")),

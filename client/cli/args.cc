@@ -1491,6 +1491,8 @@ absl::Status BuildCreateWebhook(const FlagValues& flags, absl::string_view org,
   request.set_webhook_id(Single(flags, "id").value_or(""));
   request.mutable_webhook()->set_description(Single(flags, "description").value_or(""));
   return absl::OkStatus();
+}
+
 std::string ResolveTemplateName(absl::string_view name_or_id, absl::string_view org) {
   if (absl::StrContains(name_or_id, '/')) return std::string(name_or_id);
   return TemplateName{std::string(org), std::string(name_or_id)}.Full();
@@ -1982,6 +1984,9 @@ absl::StatusOr<Invocation> ParseWords(const std::vector<std::string>& args, cons
         SOP_ASSIGN_OR_RETURN(std::vector<v1::ChangeEvent::Type> parsed,
                              EventTypes("types", *types));
         for (v1::ChangeEvent::Type type : parsed) invocation.watch_changes.add_types(type);
+      }
+      break;
+    }
     case Command::kTemplatesList:
       invocation.list_templates.set_parent(OrgName(org));
       break;

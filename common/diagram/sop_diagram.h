@@ -2,7 +2,7 @@
 // the data model): a flowchart of the procedure, or swimlanes with one lane
 // per responsible role, as Mermaid or Graphviz DOT text. sopctl prints them
 // (`sopctl diagram`) and renders the DOT with Graphviz (graphviz.h); sopd
-// will serve them (GetSopDiagram, planned).
+// serves them (AuthoringService.GetSopDiagram).
 //
 // What is drawn, for both kinds:
 //   - a start node with the SOP's title, then the steps in ordinal order,

@@ -1,7 +1,7 @@
 // Drafting an SOP from a brief: the port both drafters implement (the
 // built-in one in plugins/drafting/builtin, one for OpenAI-compatible model
 // servers in plugins/drafting/openai). It lives in common/ because sopd
-// (DraftSop, planned) and sopctl (an offline draft) both draft through it.
+// (AuthoringService.DraftSop) drafts through it.
 //
 // A draft is only ever a proposal: whoever calls a drafter saves its result
 // as a DRAFT that goes through review (docs/GOVERNANCE.md), never publishes

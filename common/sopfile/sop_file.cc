@@ -789,7 +789,11 @@ absl::StatusOr<v1::SopTemplate> ParseTemplateAndCheck(absl::string_view path_for
     problems = converter.problems();
   }
   for (Finding& problem : problems) {
-    if (problem.line == 0) problem.line = converter.LineFor(problem.path);
+    if (problem.line == 0) {
+      const Place place = converter.PlaceFor(problem.path);
+      problem.line = place.line;
+      problem.column = place.column;
+    }
   }
   if (!problems.empty()) {
     std::stable_sort(problems.begin(), problems.end(),
