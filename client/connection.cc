@@ -230,9 +230,9 @@ absl::Status Connection::CreateBackup(
 const google::protobuf::MethodDescriptor* UnaryMethodTaking(
     const google::protobuf::Descriptor* request) {
   static const auto* const kServices = new std::vector<std::string>{
-      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
-      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService",
-      "sopsidebar.v1.EventService",
+      "sopsidebar.v1.SopService",       "sopsidebar.v1.ContextService",
+      "sopsidebar.v1.AdminService",     "sopsidebar.v1.AnalyticsService",
+      "sopsidebar.v1.AuthoringService", "sopsidebar.v1.EventService",
       "sopsidebar.v1.TemplateService"};
   for (const std::string& name : *kServices) {
     const google::protobuf::ServiceDescriptor* service =

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -640,6 +641,44 @@ struct CheckedSopFile {
   bool syntax_error = false;
 };
 
+// Reads `root` into `message` through `converter` and returns every problem:
+// the values the converter rejects, what protobuf's JSON parser refuses (the
+// converter checks every value, so only what it does not know; protobuf 3.21
+// has its own Status type), else the violations `validate` finds in the
+// message that no rejected value already explains. Each problem carries the
+// line and column of the value or field it is about.
+std::vector<Finding> ConvertAndValidate(
+    const YAML::Node& root, google::protobuf::Message* message, YamlToJson& converter,
+    absl::FunctionRef<std::vector<error::FieldViolation>()> validate) {
+  std::vector<Finding> problems;
+  if (converter.Convert(root, message->GetDescriptor())) {
+    problems = converter.problems();
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    const auto json_status =
+        google::protobuf::util::JsonStringToMessage(converter.json(), message, options);
+    if (!json_status.ok()) {
+      problems.push_back(ParserFinding(
+          absl::string_view(json_status.message().data(), json_status.message().size())));
+    } else {
+      for (error::FieldViolation& violation : validate()) {
+        if (converter.Rejected(violation.field)) continue;
+        problems.push_back({0, std::move(violation.field), std::move(violation.description)});
+      }
+    }
+  } else {
+    problems = converter.problems();
+  }
+  for (Finding& problem : problems) {
+    if (problem.line == 0) {
+      const Place place = converter.PlaceFor(problem.path);
+      problem.line = place.line;
+      problem.column = place.column;
+    }
+  }
+  return problems;
+}
+
 CheckedSopFile Check(absl::string_view contents) {
   CheckedSopFile checked;
   const std::string text(contents);
@@ -665,40 +704,16 @@ CheckedSopFile Check(absl::string_view contents) {
 
   YamlToJson converter;
   std::vector<Finding>& problems = checked.problems;
-  if (converter.Convert(root, checked.sop.GetDescriptor())) {
-    problems = converter.problems();
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    // The converter checks every value, so this fails only on what it does
-    // not know; protobuf 3.21 has its own Status type.
-    const auto json_status =
-        google::protobuf::util::JsonStringToMessage(converter.json(), &checked.sop, options);
-    if (!json_status.ok()) {
-      problems.push_back(ParserFinding(
-          absl::string_view(json_status.message().data(), json_status.message().size())));
-    } else {
-      std::vector<error::FieldViolation> violations = SopBodyViolations(checked.sop, "");
-      if (!checked.sop.name().empty()) {
-        for (error::FieldViolation& v :
-             error::FieldViolationsOf(ParseSopName("name", checked.sop.name()).status())) {
-          violations.push_back(std::move(v));
-        }
-      }
-      for (error::FieldViolation& violation : violations) {
-        if (converter.Rejected(violation.field)) continue;
-        problems.push_back({0, std::move(violation.field), std::move(violation.description)});
+  problems = ConvertAndValidate(root, &checked.sop, converter, [&checked] {
+    std::vector<error::FieldViolation> violations = SopBodyViolations(checked.sop, "");
+    if (!checked.sop.name().empty()) {
+      for (error::FieldViolation& v :
+           error::FieldViolationsOf(ParseSopName("name", checked.sop.name()).status())) {
+        violations.push_back(std::move(v));
       }
     }
-  } else {
-    problems = converter.problems();
-  }
-  for (Finding& problem : problems) {
-    if (problem.line == 0) {
-      const Place place = converter.PlaceFor(problem.path);
-      problem.line = place.line;
-      problem.column = place.column;
-    }
-  }
+    return violations;
+  });
   std::stable_sort(problems.begin(), problems.end(),
                    [](const Finding& a, const Finding& b) { return a.line < b.line; });
   checked.warnings = converter.warnings();
@@ -762,39 +777,16 @@ absl::StatusOr<v1::SopTemplate> ParseTemplateAndCheck(absl::string_view path_for
   }
   v1::SopTemplate tmpl;
   YamlToJson converter;
-  std::vector<Finding> problems;
-  if (converter.Convert(root, tmpl.GetDescriptor())) {
-    problems = converter.problems();
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    const auto json_status =
-        google::protobuf::util::JsonStringToMessage(converter.json(), &tmpl, options);
-    if (!json_status.ok()) {
-      problems.push_back(ParserFinding(
-          absl::string_view(json_status.message().data(), json_status.message().size())));
-    } else {
-      std::vector<error::FieldViolation> violations = SopTemplateViolations(tmpl, "");
-      if (!tmpl.name().empty()) {
-        for (error::FieldViolation& v :
-             error::FieldViolationsOf(ParseTemplateName("name", tmpl.name()).status())) {
-          violations.push_back(std::move(v));
-        }
-      }
-      for (error::FieldViolation& violation : violations) {
-        if (converter.Rejected(violation.field)) continue;
-        problems.push_back({0, std::move(violation.field), std::move(violation.description)});
+  std::vector<Finding> problems = ConvertAndValidate(root, &tmpl, converter, [&tmpl] {
+    std::vector<error::FieldViolation> violations = SopTemplateViolations(tmpl, "");
+    if (!tmpl.name().empty()) {
+      for (error::FieldViolation& v :
+           error::FieldViolationsOf(ParseTemplateName("name", tmpl.name()).status())) {
+        violations.push_back(std::move(v));
       }
     }
-  } else {
-    problems = converter.problems();
-  }
-  for (Finding& problem : problems) {
-    if (problem.line == 0) {
-      const Place place = converter.PlaceFor(problem.path);
-      problem.line = place.line;
-      problem.column = place.column;
-    }
-  }
+    return violations;
+  });
   if (!problems.empty()) {
     std::stable_sort(problems.begin(), problems.end(),
                      [](const Finding& a, const Finding& b) { return a.line < b.line; });

@@ -14,8 +14,8 @@
 #include "server/domain/analytics/analytics.h"
 #include "server/domain/authoring/authoring.h"
 #include "server/domain/backup/backup_source.h"
-#include "server/domain/registry/targeting_preview.h"
 #include "server/domain/events/change_events.h"
+#include "server/domain/registry/targeting_preview.h"
 #include "server/domain/search/sop_search.h"
 #include "server/domain/templates/template_registry.h"
 #include "sopsidebar/v1/admin_service.pb.h"
@@ -177,9 +177,9 @@ std::string MethodPath(const MethodDescriptor& method) {
 
 const std::vector<std::string>& ApiMethods::ServiceNames() {
   static const auto* const names = new std::vector<std::string>{
-      "sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
-      "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService",
-      "sopsidebar.v1.EventService",
+      "sopsidebar.v1.SopService",       "sopsidebar.v1.ContextService",
+      "sopsidebar.v1.AdminService",     "sopsidebar.v1.AnalyticsService",
+      "sopsidebar.v1.AuthoringService", "sopsidebar.v1.EventService",
       "sopsidebar.v1.TemplateService"};
   return *names;
 }

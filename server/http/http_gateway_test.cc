@@ -1014,9 +1014,9 @@ TEST_F(HttpGatewayTest, AThousandOpenStreamsOnTwoThreadsAllGetEveryBroadcast) {
   // The streams add no thread: the gateway runs on its 2, beside the
   // dispatcher's read, write and slow queues (which streams do not use).
   EXPECT_EQ(threads_open, threads_before);
-  EXPECT_EQ(threads_before - threads_without,
-            2 + dispatcher_options_.read_threads + dispatcher_options_.write_threads +
-                dispatcher_options_.slow_threads);
+  EXPECT_EQ(threads_before - threads_without, 2 + dispatcher_options_.read_threads +
+                                                  dispatcher_options_.write_threads +
+                                                  dispatcher_options_.slow_threads);
 
   methods_.hub.Broadcast(Result("orgs/acme/sops/broadcast", 9));
   int got = 0;

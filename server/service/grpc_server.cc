@@ -78,8 +78,7 @@ class GrpcServer::Impl {
     }
     for (const absl::Status* bound :
          {&sop_service_.status(), &context_service_.status(), &admin_service_.status(),
-          &analytics_service_.status(), &authoring_service_.status(),
-          &event_service_.status(),
+          &analytics_service_.status(), &authoring_service_.status(), &event_service_.status(),
           &template_service_.status()}) {
       if (!bound->ok()) return *bound;
     }

@@ -65,8 +65,8 @@
 #include "server/domain/store/checkpoint_store.h"
 #include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
-#include "server/domain/store/webhook_store.h"
 #include "server/domain/store/template_store.h"
+#include "server/domain/store/webhook_store.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;

@@ -55,16 +55,14 @@ std::vector<const Message*> ApiMessages() {
   for (const Descriptor* linked :
        {v1::CreateSopRequest::descriptor(), v1::LookupSopsRequest::descriptor(),
         v1::PingRequest::descriptor(), v1::RecordEventsRequest::descriptor(),
-        v1::DraftSopRequest::descriptor(),
-        v1::CreateTemplateRequest::descriptor()}) {
+        v1::DraftSopRequest::descriptor(), v1::CreateTemplateRequest::descriptor()}) {
     if (linked == nullptr) Fail("no descriptor", "");
   }
   std::vector<const Descriptor*> types;
   for (const char* name :
        {"sopsidebar.v1.SopService", "sopsidebar.v1.ContextService", "sopsidebar.v1.AdminService",
         "sopsidebar.v1.AnalyticsService", "sopsidebar.v1.AuthoringService",
-        "sopsidebar.v1.EventService",
-        "sopsidebar.v1.TemplateService"}) {
+        "sopsidebar.v1.EventService", "sopsidebar.v1.TemplateService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     if (service == nullptr) Fail("the API does not have service", name);

@@ -40,9 +40,9 @@ std::string ValidAnswer() {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(*BuiltinDrafter().Draft(kBrief), &json,
-                                                          options)
-                  .ok());
+  EXPECT_TRUE(
+      google::protobuf::util::MessageToJsonString(*BuiltinDrafter().Draft(kBrief), &json, options)
+          .ok());
   return json;
 }
 

@@ -312,16 +312,16 @@ std::map<std::string, Rpc> RpcTable() {
                                                     Seen*) {
     return c.CheckTargeting(t.sop).status();
   }};
-  t[sop + "PreviewTargeting"] = {Rules::Previewer, true, [](client::Client& c, const Target& t,
-                                                            Seen*) {
-    v1::PreviewTargetingRequest r;
-    r.set_parent("orgs/default");
-    r.set_sop(t.sop);
-    v1::CrmContext* lead = r.add_records();
-    lead->set_record_type("Lead");
-    (*lead->mutable_fields())["matrix_key"].set_string_value("yes");
-    return c.PreviewTargeting(r).status();
-  }};
+  t[sop + "PreviewTargeting"] = {Rules::Previewer, true,
+                                 [](client::Client& c, const Target& t, Seen*) {
+                                   v1::PreviewTargetingRequest r;
+                                   r.set_parent("orgs/default");
+                                   r.set_sop(t.sop);
+                                   v1::CrmContext* lead = r.add_records();
+                                   lead->set_record_type("Lead");
+                                   (*lead->mutable_fields())["matrix_key"].set_string_value("yes");
+                                   return c.PreviewTargeting(r).status();
+                                 }};
   t[sop + "SubmitSop"] = {Rules::OwnerOrEditor, true, [](client::Client& c, const Target& t,
                                                          Seen*) {
     v1::SubmitSopRequest r;
@@ -446,27 +446,27 @@ std::map<std::string, Rpc> RpcTable() {
       }};
   const std::string authoring = "sopsidebar.v1.AuthoringService/";
   // The diagram of what GetSop shows: its start node carries the title.
-  t[authoring + "GetSopDiagram"] = {Rules::Read, true, [](client::Client& c, const Target& t,
-                                                           Seen* seen) {
-    v1::GetSopDiagramRequest r;
-    r.set_name(t.sop);
-    auto diagram = c.GetSopDiagram(r);
-    seen->draft = diagram.ok() && absl::StrContains(diagram->source(), kDraftTitle);
-    return diagram.status();
-  }};
-  t[authoring + "DraftSop"] = {Rules::Create, true, [](client::Client& c, const Target&, Seen*) {
-    v1::DraftSopRequest r;
-    r.set_parent("orgs/default");
-    r.set_brief("inbound MQL, 3-touch cadence over 3 days, call/email");
-    return c.DraftSop(r).status();
-  }};
-  t[authoring + "ValidateSop"] = {Rules::Create, true, [](client::Client& c, const Target&,
-                                                         Seen*) {
-    v1::ValidateSopRequest r;
-    r.set_parent("orgs/default");
-    *r.mutable_sop() = SopBody(false);
-    return c.ValidateSop(r).status();
-  }};
+  t[authoring + "GetSopDiagram"] = {
+      Rules::Read, true, [](client::Client& c, const Target& t, Seen* seen) {
+        v1::GetSopDiagramRequest r;
+        r.set_name(t.sop);
+        auto diagram = c.GetSopDiagram(r);
+        seen->draft = diagram.ok() && absl::StrContains(diagram->source(), kDraftTitle);
+        return diagram.status();
+      }};
+  t[authoring + "DraftSop"] = {
+      Rules::Create, true, [](client::Client& c, const Target&, Seen*) {
+        v1::DraftSopRequest r;
+        r.set_parent("orgs/default");
+        r.set_brief("inbound MQL, 3-touch cadence over 3 days, call/email");
+        return c.DraftSop(r).status();
+      }};
+  t[authoring + "ValidateSop"] = {Rules::Create, true, [](client::Client& c, const Target&, Seen*) {
+                                    v1::ValidateSopRequest r;
+                                    r.set_parent("orgs/default");
+                                    *r.mutable_sop() = SopBody(false);
+                                    return c.ValidateSop(r).status();
+                                  }};
   const std::string analytics = "sopsidebar.v1.AnalyticsService/";
   // The panel showed the target's published revision (2: created, published).
   t[analytics + "RecordEvents"] = {Rules::RecordEvent, true, [](client::Client& c,
@@ -683,37 +683,35 @@ std::map<std::string, Rpc> RpcTable() {
   // Templates: every person reads them; editors write them.
   const std::string tpl = "sopsidebar.v1.TemplateService/";
   t[tpl + "CreateTemplate"] = {Rules::Create, true, [](client::Client& c, const Target&, Seen*) {
-    static int created = 0;
-    v1::CreateTemplateRequest r;
-    r.set_parent("orgs/default");
-    r.set_template_id(absl::StrCat("matrix-new-", ++created));
-    r.mutable_template_()->set_title("Matrix template");
-    return c.CreateTemplate(r).status();
-  }};
+                                 static int created = 0;
+                                 v1::CreateTemplateRequest r;
+                                 r.set_parent("orgs/default");
+                                 r.set_template_id(absl::StrCat("matrix-new-", ++created));
+                                 r.mutable_template_()->set_title("Matrix template");
+                                 return c.CreateTemplate(r).status();
+                               }};
   t[tpl + "GetTemplate"] = {Rules::Person, true, [](client::Client& c, const Target& t, Seen*) {
-    v1::GetTemplateRequest r;
-    r.set_name(t.tmpl);
-    return c.GetTemplate(r).status();
-  }};
+                              v1::GetTemplateRequest r;
+                              r.set_name(t.tmpl);
+                              return c.GetTemplate(r).status();
+                            }};
   t[tpl + "ListTemplates"] = {Rules::Person, true, [](client::Client& c, const Target&, Seen*) {
-    v1::ListTemplatesRequest r;
-    r.set_parent("orgs/default");
-    return c.ListTemplates(r).status();
-  }};
-  t[tpl + "UpdateTemplate"] = {Rules::Create, true, [](client::Client& c, const Target& t,
-                                                       Seen*) {
-    v1::UpdateTemplateRequest r;
-    r.mutable_template_()->set_name(t.tmpl);
-    r.mutable_template_()->set_title("Matrix template, renamed");
-    r.mutable_update_mask()->add_paths("title");
-    return c.UpdateTemplate(r).status();
-  }};
-  t[tpl + "DeleteTemplate"] = {Rules::Create, true, [](client::Client& c, const Target& t,
-                                                       Seen*) {
-    v1::DeleteTemplateRequest r;
-    r.set_name(t.tmpl);
-    return c.DeleteTemplate(r).status();
-  }};
+                                v1::ListTemplatesRequest r;
+                                r.set_parent("orgs/default");
+                                return c.ListTemplates(r).status();
+                              }};
+  t[tpl + "UpdateTemplate"] = {Rules::Create, true, [](client::Client& c, const Target& t, Seen*) {
+                                 v1::UpdateTemplateRequest r;
+                                 r.mutable_template_()->set_name(t.tmpl);
+                                 r.mutable_template_()->set_title("Matrix template, renamed");
+                                 r.mutable_update_mask()->add_paths("title");
+                                 return c.UpdateTemplate(r).status();
+                               }};
+  t[tpl + "DeleteTemplate"] = {Rules::Create, true, [](client::Client& c, const Target& t, Seen*) {
+                                 v1::DeleteTemplateRequest r;
+                                 r.set_name(t.tmpl);
+                                 return c.DeleteTemplate(r).status();
+                               }};
   return t;
 }
 
