@@ -77,8 +77,29 @@ std::vector<std::pair<std::string, std::string>> ViewerMetadata(
 using GenericStub =
     grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message>;
 
-// Every unary RPC goes through the generic stub (CallUnary); WatchSops, the
-// one stream, through ContextService's stub.
+// Hands each message of a server stream to `on_message` until the stream
+// ends (its status) or on_message returns false: the call is then cancelled
+// and `stopped` returned (Finish would say CANCELLED; the caller asked for it).
+template <typename Message>
+absl::Status ReadStream(grpc::ClientContext& context, grpc::ClientReader<Message>& reader,
+                        const std::function<bool(const Message&)>& on_message,
+                        absl::Status stopped) {
+  Message message;
+  while (reader.Read(&message)) {
+    if (!on_message(message)) {
+      context.TryCancel();
+      reader.Finish();
+      return stopped;
+    }
+    message.Clear();
+  }
+  const grpc::Status status = reader.Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  return absl::OkStatus();
+}
+
+// Every unary RPC goes through the generic stub (CallUnary); the streams
+// (WatchSops, CreateBackup, WatchChanges) through their services' stubs.
 class GrpcConnection : public GenericUnaryConnection {
  public:
   // With invalid options there is no channel and no stubs: every call returns
@@ -102,21 +123,8 @@ class GrpcConnection : public GenericUnaryConnection {
     // A watch stays open as long as its caller wants: the unary timeout would
     // end every watch after seconds.
     Prepare(&context, options_.stream_timeout);
-    std::unique_ptr<grpc::ClientReader<v1::WatchSopsResponse>> reader =
-        context_->WatchSops(&context, request);
-    v1::WatchSopsResponse message;
-    while (reader->Read(&message)) {
-      if (!on_message(message)) {
-        context.TryCancel();
-        // Finish says CANCELLED now; the caller asked for that.
-        reader->Finish();
-        return absl::OkStatus();
-      }
-      message.Clear();
-    }
-    const grpc::Status status = reader->Finish();
-    if (!status.ok()) return FromGrpcStatus(status);
-    return absl::OkStatus();
+    return ReadStream(context, *context_->WatchSops(&context, request), on_message,
+                      absl::OkStatus());
   }
 
   absl::Status CreateBackup(
@@ -125,20 +133,8 @@ class GrpcConnection : public GenericUnaryConnection {
     if (!options_status_.ok()) return options_status_;
     grpc::ClientContext context;
     Prepare(&context, options_.stream_timeout);
-    std::unique_ptr<grpc::ClientReader<v1::CreateBackupResponse>> reader =
-        admin_->CreateBackup(&context, request);
-    v1::CreateBackupResponse message;
-    while (reader->Read(&message)) {
-      if (!on_message(message)) {
-        context.TryCancel();
-        reader->Finish();
-        return absl::CancelledError("the backup was cancelled");
-      }
-      message.Clear();
-    }
-    const grpc::Status status = reader->Finish();
-    if (!status.ok()) return FromGrpcStatus(status);
-    return absl::OkStatus();
+    return ReadStream(context, *admin_->CreateBackup(&context, request), on_message,
+                      absl::CancelledError("the backup was cancelled"));
   }
 
   absl::Status WatchChanges(
@@ -147,20 +143,8 @@ class GrpcConnection : public GenericUnaryConnection {
     if (!options_status_.ok()) return options_status_;
     grpc::ClientContext context;
     Prepare(&context, options_.stream_timeout);
-    std::unique_ptr<grpc::ClientReader<v1::ChangeEvent>> reader =
-        events_->WatchChanges(&context, request);
-    v1::ChangeEvent message;
-    while (reader->Read(&message)) {
-      if (!on_message(message)) {
-        context.TryCancel();
-        reader->Finish();
-        return absl::OkStatus();
-      }
-      message.Clear();
-    }
-    const grpc::Status status = reader->Finish();
-    if (!status.ok()) return FromGrpcStatus(status);
-    return absl::OkStatus();
+    return ReadStream(context, *events_->WatchChanges(&context, request), on_message,
+                      absl::OkStatus());
   }
 
   absl::Status CallUnary(const google::protobuf::MethodDescriptor& method,
