@@ -1,8 +1,10 @@
 // sopbench_load: writes a generated, CRM-shaped SOP workload straight into a
-// sopd data dir (as published SOPs in orgs/default), so sopd can be started
-// on it and measured: start-up time and, with sopbench, lookups over gRPC.
+// sopd data dir (as published SOPs in orgs/default), or into the etcd store
+// several sopd nodes share, so sopd can be started on it and measured:
+// start-up time and, with sopbench, lookups over gRPC.
 //
 //   sopbench_load --data-dir DIR --rules N [--seed S] [--match-rate one|percent]
+//   sopbench_load --etcd-endpoints URL,... --rules N [...]
 //
 // The data dir must not hold a running sopd. Writes are not synced one by
 // one (a failed load is simply run again); the store syncs when it closes.
@@ -19,9 +21,14 @@
 #include "server/common/command_line.h"
 #include "server/domain/matching/workload.h"
 #include "server/domain/registry/sop_registry.h"
+#include "server/storage/etcd/etcd_store.h"
 #include "server/storage/rocksdb_store.h"
 
-ABSL_FLAG(std::string, data_dir, "", "the sopd data dir to load into (DIR/db); required");
+ABSL_FLAG(std::string, data_dir, "",
+          "the sopd data dir to load into (DIR/db); required without --etcd-endpoints");
+ABSL_FLAG(std::vector<std::string>, etcd_endpoints, {},
+          "load into the etcd store at these endpoints (sopd's --store=etcd, default prefix) "
+          "instead of a data dir");
 ABSL_FLAG(int, rules, sopsidebar::CrmWorkloadOptions().rules, "targeting rules in all");
 ABSL_FLAG(uint64_t, seed, sopsidebar::CrmWorkloadOptions().seed, "the workload's seed");
 ABSL_FLAG(std::string, match_rate, "one", "the workload's match rate: one or percent");
@@ -30,7 +37,8 @@ namespace {
 
 constexpr char kUsage[] =
     "sopbench_load: writes a generated SOP workload into a sopd data dir.\n\n"
-    "usage: sopbench_load --data-dir DIR --rules N [--seed S] [--match-rate one|percent]\n";
+    "usage: sopbench_load --data-dir DIR --rules N [--seed S] [--match-rate one|percent]\n"
+    "       sopbench_load --etcd-endpoints URL,... --rules N [...]\n";
 
 [[noreturn]] void Usage(const std::string& problem) {
   std::cerr << "sopbench_load: " << problem << "\n" << kUsage;
@@ -56,14 +64,24 @@ int main(int argc, char** argv) {
   } else {
     Usage("--match-rate is one or percent");
   }
-  if (data_dir.empty()) Usage("--data-dir is required");
+  const std::vector<std::string> etcd_endpoints = absl::GetFlag(FLAGS_etcd_endpoints);
+  if (data_dir.empty() == etcd_endpoints.empty()) {
+    Usage("give --data-dir or --etcd-endpoints (one of them)");
+  }
 
   const absl::Time start = absl::Now();
   sopsidebar::CrmWorkload generated(workload);
-  sopsidebar::RocksDbStore::Options store_options;
-  store_options.sync_writes = false;  // a bulk load that starts over if it fails
-  auto store = sopsidebar::RocksDbStore::Open((std::filesystem::path(data_dir) / "db").string(),
-                                              store_options);
+  absl::StatusOr<std::unique_ptr<sopsidebar::SopStore>> store;
+  if (!etcd_endpoints.empty()) {
+    sopsidebar::EtcdStore::Options etcd_options;
+    etcd_options.etcd.endpoints = etcd_endpoints;
+    store = sopsidebar::EtcdStore::Open(etcd_options);
+  } else {
+    sopsidebar::RocksDbStore::Options store_options;
+    store_options.sync_writes = false;  // a bulk load that starts over if it fails
+    store = sopsidebar::RocksDbStore::Open((std::filesystem::path(data_dir) / "db").string(),
+                                           store_options);
+  }
   if (!store.ok()) {
     std::cerr << "sopbench_load: " << store.status() << std::endl;
     return 1;
@@ -90,7 +108,7 @@ int main(int argc, char** argv) {
   }
   store->reset();
   std::cout << "loaded " << loaded << " SOPs (" << workload.rules << " rules) into "
-            << data_dir << " in " << absl::ToInt64Milliseconds(absl::Now() - start) << " ms"
+            << (data_dir.empty() ? "etcd" : data_dir) << " in " << absl::ToInt64Milliseconds(absl::Now() - start) << " ms"
             << std::endl;
   return 0;
 }

@@ -384,6 +384,34 @@ absl::Status DiskFull(absl::string_view what, absl::string_view detail) {
                   "DISK_FULL");
 }
 
+absl::Status StoreUnavailable(absl::string_view endpoints, absl::string_view detail) {
+  return WithInfo(absl::UnavailableError(absl::StrCat(
+                      "storage: etcd at ", endpoints, " is unreachable (", detail,
+                      "): writes are refused until it answers; lookups are served from memory")),
+                  "STORE_UNAVAILABLE");
+}
+
+absl::Status StoreTimedOut(absl::string_view endpoints, absl::string_view detail) {
+  return WithInfo(absl::DeadlineExceededError(absl::StrCat("storage: etcd at ", endpoints,
+                                                           " did not answer in time (", detail,
+                                                           "): the write may have been applied; "
+                                                           "read it again before retrying")),
+                  "STORE_TIMEOUT");
+}
+
+absl::Status AuditSequenceTaken(absl::string_view org, int64_t sequence) {
+  return WithInfo(absl::AbortedError(absl::StrCat("audit event ", sequence, " of org ", org,
+                                                  " was written by another node")),
+                  kAuditSequenceTaken, {{"org", std::string(org)}});
+}
+
+absl::Status ChangeTooLarge(absl::string_view field, size_t size, size_t max) {
+  return InvalidField(field, absl::StrCat("makes a change of ", size,
+                                          " bytes; the store takes at most ", max,
+                                          " bytes in one write (etcd's request limit: an SOP "
+                                          "travels twice in a change, as head and revision)"));
+}
+
 absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail) {
   return WithInfo(absl::Status(code, absl::StrCat("storage: ", what, ": ", detail)), "STORAGE");
 }

@@ -22,6 +22,7 @@
 #define SOPSIDEBAR_COMMON_ERRORS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -218,6 +219,24 @@ absl::Status DatabaseUnusable(absl::string_view path, const absl::Status& cause)
 // work", reason DISK_FULL. Nothing was written; the write may be retried once
 // space is freed (sopd resumes writing by itself).
 absl::Status DiskFull(absl::string_view what, absl::string_view detail);
+// UNAVAILABLE "storage: etcd at <endpoints> is unreachable (<detail>):
+// writes are refused until it answers; lookups are served from memory",
+// reason STORE_UNAVAILABLE. Nothing was written; retry later.
+absl::Status StoreUnavailable(absl::string_view endpoints, absl::string_view detail);
+// DEADLINE_EXCEEDED "storage: etcd at <endpoints> did not answer in time
+// (<detail>)", reason STORE_TIMEOUT. The write may or may not have been
+// applied: read the SOP again before retrying.
+absl::Status StoreTimedOut(absl::string_view endpoints, absl::string_view detail);
+// ABORTED "audit event <sequence> of org <org> was written by another
+// node", reason AUDIT_SEQUENCE_TAKEN: a shared store's audit chain moved on
+// since this node read it. Nothing was written; AuditLog re-reads the chain
+// and tries again (callers outside it never see this error).
+absl::Status AuditSequenceTaken(absl::string_view org, int64_t sequence);
+// The reason of AuditSequenceTaken.
+inline constexpr absl::string_view kAuditSequenceTaken = "AUDIT_SEQUENCE_TAKEN";
+// INVALID_ARGUMENT naming `field`: a change of `size` bytes does not fit the
+// store's limit of `max` bytes for one write (etcd's request limit).
+absl::Status ChangeTooLarge(absl::string_view field, size_t size, size_t max);
 // INTERNAL for storage errors the caller cannot fix; `what` says which
 // operation failed, `detail` what the engine reported.
 absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -26,6 +27,7 @@
 #include "server/domain/templates/template_registry.h"
 #include "server/search/xapian_text_index.h"
 #include "server/service/grpc_server.h"
+#include "server/storage/etcd/etcd_store.h"
 #include "server/storage/rocksdb_store.h"
 
 namespace sopsidebar {
@@ -59,6 +61,25 @@ absl::StatusOr<std::optional<TlsServerOptions>> LoadTls(const SopdServer::Option
   }
   return tls;
 }
+
+// Keeps a node's registries in step with the shared store.
+class RegistryFollower : public StoreChangeListener {
+ public:
+  RegistryFollower(SopRegistry* registry, AccessRegistry* access, CrmMaps* crm)
+      : registry_(registry), access_(access), crm_(crm) {}
+  void HeadStored(v1::Sop head) override { registry_->ApplyStoredHead(std::move(head)); }
+  void TokenStored(const internal::v1::TokenRecord& record) override {
+    access_->ApplyStoredToken(record);
+  }
+  void OrgStored(const v1::Org& org) override { access_->ApplyStoredOrg(org); }
+  void RoleMapStored(const v1::RoleMap& map) override { crm_->ApplyStoredRoleMap(map); }
+  void FieldMapStored(const v1::FieldMap& map) override { crm_->ApplyStoredFieldMap(map); }
+
+ private:
+  SopRegistry* const registry_;
+  AccessRegistry* const access_;
+  CrmMaps* const crm_;
+};
 
 }  // namespace
 
@@ -96,10 +117,26 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   if (!store.ok()) return error::DatabaseUnusable(paths.db, store.status());
   server->store_ = *std::move(store);
   SOP_RETURN_IF_ERROR(RecordDataFormat(paths, format));
+  server->sops_ = server->store_.get();
+  server->auth_ = server->store_.get();
+  server->template_store_ = server->store_.get();
+  server->webhook_store_ = server->store_.get();
+  if (options.store == Options::Store::kEtcd) {
+    EtcdStore::Options etcd_options;
+    etcd_options.etcd = options.etcd;
+    etcd_options.connect_timeout = options.etcd_connect_timeout;
+    etcd_options.on_connect_retry = [](const absl::Status& status) {
+      LogLine(absl::StrCat("waiting for etcd: ", status.message()));
+    };
+    SOP_ASSIGN_OR_RETURN(server->etcd_, EtcdStore::Open(std::move(etcd_options)));
+    server->sops_ = server->etcd_.get();
+    server->auth_ = server->etcd_.get();
+    server->template_store_ = server->etcd_.get();
+    server->webhook_store_ = server->etcd_.get();
+  }
   times.open_store = lap();
-  SOP_ASSIGN_OR_RETURN(server->access_,
-                       AccessRegistry::Create(server->store_.get(), &Clock::Real()));
-  SOP_ASSIGN_OR_RETURN(server->crm_, CrmMaps::Create(server->store_.get(), &Clock::Real()));
+  SOP_ASSIGN_OR_RETURN(server->access_, AccessRegistry::Create(server->auth_, &Clock::Real()));
+  SOP_ASSIGN_OR_RETURN(server->crm_, CrmMaps::Create(server->auth_, &Clock::Real()));
   times.tokens = lap();
   // Full builds happen at start only (later writes derive snapshots
   // incrementally); the factory outlives Start, so it shares the sum.
@@ -111,7 +148,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
     return matcher;
   };
   SOP_ASSIGN_OR_RETURN(server->registry_,
-                       SopRegistry::Create(server->store_.get(), &Clock::Real(), timed_build));
+                       SopRegistry::Create(server->sops_, &Clock::Real(), timed_build));
   server->registry_->SetOrgPolicySource(OrgPoliciesOf(server->access_.get()));
   // One audit chain per org for every write: SOPs and comments (the
   // registry's own), tokens and orgs, CRM maps.
@@ -119,7 +156,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   server->crm_->SetAuditLog(&server->registry_->audit());
   // Templates: their writes join the org's audit chain; CreateSop from a
   // template reads them.
-  server->templates_ = std::make_unique<TemplateRegistry>(server->store_.get(), &Clock::Real(),
+  server->templates_ = std::make_unique<TemplateRegistry>(server->template_store_, &Clock::Real(),
                                                           &server->registry_->audit());
   server->registry_->SetTemplateSource(server->templates_.get());
   // After the audit log is wired: the first start's org and admin token are
@@ -140,7 +177,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   times.import = lap();
   Analytics::Options analytics_options;
   analytics_options.retention = options.event_retention;
-  server->analytics_ = std::make_unique<Analytics>(server->store_.get(), server->store_.get(),
+  server->analytics_ = std::make_unique<Analytics>(server->store_.get(), server->sops_,
                                                    server->registry_.get(), server->crm_.get(),
                                                    &Clock::Real(), analytics_options);
   // After the import: the index starts with every published SOP.
@@ -151,8 +188,13 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   backup_options.scratch_dir = paths.backup_scratch;
   backup_options.sopd_version = kSopdVersion;
   backup_options.chunk_bytes = options.backup_chunk_bytes;
-  SOP_ASSIGN_OR_RETURN(server->backups_,
-                       BackupSource::Create(server->store_.get(), backup_options));
+  // A backup is a copy of the data dir's database: with etcd, that holds
+  // only this node's events, and etcd's own snapshots back up the rest
+  // (docs/SCALING.md), so the backup methods are not served.
+  if (server->etcd_ == nullptr) {
+    SOP_ASSIGN_OR_RETURN(server->backups_,
+                         BackupSource::Create(server->store_.get(), backup_options));
+  }
   // Drafters: the built-in one always, the model one when configured.
   server->builtin_drafter_ = std::make_unique<BuiltinDrafter>();
   if (!options.drafter_model_url.empty()) {
@@ -173,7 +215,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   server->authoring_ = std::make_unique<Authoring>(
       server->registry_.get(), server->builtin_drafter_.get(), server->model_drafter_.get());
   SOP_ASSIGN_OR_RETURN(server->events_,
-                       ChangeEvents::Create(server->store_.get(), server->registry_.get(),
+                       ChangeEvents::Create(server->webhook_store_, server->registry_.get(),
                                             &Clock::Real(), options.events));
   server->registry_->SetChangeSink(server->events_.get());
   ServedApi::Options api_options;
@@ -186,6 +228,16 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   api_options.extras.backups = server->backups_.get();
   api_options.extras.events = server->events_.get();
   api_options.extras.templates = server->templates_.get();
+  // From here on, changes made on other nodes reach this node's state;
+  // the follower first reads everything again, so nothing written since the
+  // registries loaded is missed.
+  if (server->etcd_ != nullptr) {
+    server->follower_ = std::make_unique<RegistryFollower>(
+        server->registry_.get(), server->access_.get(), server->crm_.get());
+    server->etcd_->StartFollowing(server->follower_.get());
+    EtcdStore* const etcd = server->etcd_.get();
+    server->registry_->SetStoreRevisionSource([etcd] { return etcd->follow_revision(); });
+  }
   SOP_ASSIGN_OR_RETURN(server->api_, ServedApi::Create(server->registry_.get(),
                                                        server->access_.get(), server->crm_.get(),
                                                        api_options));
@@ -203,6 +255,9 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
     http_options.metrics = [self] { return self->MetricsText(); };
     http_options.readiness = [self] { return self->Readiness(); };
     http_options.degraded = [self] { return self->WritePathNote(); };
+    if (server->etcd_ != nullptr) {
+      http_options.store_state = [self] { return self->StoreStateNote(); };
+    }
     SOP_ASSIGN_OR_RETURN(server->http_, HttpGateway::Start(http_options, server->api_->methods(),
                                                            server->api_->dispatcher()));
   }
@@ -237,8 +292,19 @@ void SopdServer::AddServerMetrics() {
     out.Gauge("sopd_write_path_degraded",
               "1 while writes are refused (a full disk) and reads go on; 0 otherwise.",
               store_->write_path_degraded() ? 1 : 0);
+    if (etcd_ != nullptr) {
+      const StoreFollowState follow = etcd_->follow_state();
+      out.Gauge("sopd_store_revision",
+                "The etcd revision this node's lookups reflect (0 with RocksDB).",
+                static_cast<double>(follow.revision));
+      out.Gauge("sopd_store_seconds_since_contact",
+                "Seconds since this node last heard from etcd.",
+                follow.last_contact == absl::InfinitePast()
+                    ? -1
+                    : absl::ToDoubleSeconds(absl::Now() - follow.last_contact));
+    }
     // Through the store port: the engine's figures by name.
-    const SopStore& store = *store_;
+    const SopStore& store = *sops_;
     for (const auto& [name, value] : store.EngineStats()) {
       out.Gauge(MetricName("sopd_", name),
                 absl::StrCat("The storage engine's ", name, " property."),
@@ -253,9 +319,24 @@ absl::Status SopdServer::Readiness() const {
   return absl::OkStatus();
 }
 
+StoreFollowState SopdServer::store_follow_state() const {
+  return etcd_ == nullptr ? StoreFollowState() : etcd_->follow_state();
+}
+
+std::string SopdServer::StoreStateNote() const {
+  if (etcd_ == nullptr) return "";
+  const StoreFollowState follow = etcd_->follow_state();
+  if (follow.last_contact == absl::InfinitePast()) return "store revision 0, etcd not heard yet";
+  return absl::StrFormat("store revision %d, etcd heard %.1f s ago", follow.revision,
+                         absl::ToDoubleSeconds(absl::Now() - follow.last_contact));
+}
+
 std::string SopdServer::WritePathNote() const {
   if (store_->write_path_degraded()) return "writes refused: the disk holding the data dir is full";
-  const SopStore& store = *store_;
+  if (etcd_ != nullptr && !etcd_->follow_state().connected) {
+    return "etcd unreachable: writes refused, lookups served from memory";
+  }
+  const SopStore& store = *sops_;
   for (const auto& [name, value] : store.EngineStats()) {
     if (name == "rocksdb.is-write-stopped" && value != 0) return "writes stopped by the store";
   }
@@ -269,6 +350,8 @@ SopdServer::~SopdServer() {
   // servers next: no call may reach a destroyed registry or store. The
   // dispatcher then runs what is still queued.
   if (api_ != nullptr) api_->watches()->Shutdown();
+  // No more changes from other nodes: the registries are about to go.
+  if (etcd_ != nullptr) etcd_->StopFollowing();
   http_.reset();
   grpc_.reset();
   api_.reset();
@@ -279,6 +362,7 @@ SopdServer::~SopdServer() {
   analytics_.reset();
   registry_.reset();
   access_.reset();
+  etcd_.reset();
   store_.reset();
 }
 

@@ -18,7 +18,9 @@
 #include "server/domain/authoring/authoring.h"
 #include "server/domain/events/change_events.h"
 #include "server/domain/registry/lookup_watch.h"
+#include "server/domain/store/store_changes.h"
 #include "server/http/http_gateway.h"
+#include "server/storage/etcd/etcd_options.h"
 
 namespace sopsidebar {
 
@@ -33,13 +35,30 @@ class TemplateRegistry;
 class GrpcServer;
 class ServedApi;
 class HttpGateway;
+class EtcdStore;
+class SopStore;
+class AuthStore;
+class TemplateStore;
+class WebhookStore;
+class StoreChangeListener;
 
 class SopdServer {
  public:
   struct Options {
     // Holds the RocksDB database (under db/); created owner-only (0700) if
-    // missing (see data_dir.h).
+    // missing (see data_dir.h). With the etcd store, the database holds
+    // only this node's panel events.
     std::string data_dir = "./var/sopd";
+    // Where SOPs, tokens, CRM maps, templates, webhooks and the audit trail
+    // live (--store): kRocksDb, the data dir's database (one node), or
+    // kEtcd, the etcd cluster `etcd` names, which several sopd nodes share
+    // (docs/SCALING.md). Panel events stay in the data dir either way.
+    enum class Store { kRocksDb, kEtcd };
+    Store store = Store::kRocksDb;
+    EtcdOptions etcd;
+    // With kEtcd: how long Start waits for an unreachable cluster, retrying
+    // with backoff, before it fails with UNAVAILABLE.
+    absl::Duration etcd_connect_timeout = absl::Seconds(30);
     // host:port; port 0 picks a free port.
     std::string listen_address = "127.0.0.1:50051";
     // When set, the SOPs in this directory's files that orgs/default lacks
@@ -146,6 +165,11 @@ class SopdServer {
   };
   const StartupTimes& startup_times() const { return startup_times_; }
 
+  // With the etcd store: the store revision this node's in-memory state
+  // (lookups) reflects and when it last heard from etcd; all zero with
+  // RocksDB. Thread-safe.
+  StoreFollowState store_follow_state() const;
+
   // What GET /readyz and gRPC health answer: OK once Start has finished and
   // the index is loaded; UNAVAILABLE saying why otherwise ("shutting down"
   // once Shutdown has begun). A full disk keeps it OK: lookups and reads are
@@ -153,9 +177,14 @@ class SopdServer {
   absl::Status Readiness() const;
 
   // Why writes are refused for now ("writes refused: the disk holding the
-  // data dir is full"), or empty while they work; GET /readyz adds it to
-  // its 200 answer. Thread-safe.
+  // data dir is full", "etcd unreachable: ..."), or empty while they work;
+  // GET /readyz adds it to its 200 answer. Thread-safe.
   std::string WritePathNote() const;
+  // With the etcd store, the store revision this node's lookups reflect
+  // and how long since it last heard from etcd ("store revision 1234, etcd
+  // heard 0.2 s ago"), which GET /readyz adds to its 200 answer; empty with
+  // RocksDB. Thread-safe.
+  std::string StoreStateNote() const;
 
   // The text GET /metrics serves (docs/OPERATIONS.md, Monitoring).
   std::string MetricsText() const;
@@ -193,7 +222,17 @@ class SopdServer {
   std::unique_ptr<MetricsRegistry> metrics_;
   absl::Time start_time_;
   std::atomic<bool> started_{false};
+  // The data dir's database: every store port with Store::kRocksDb, panel
+  // events only with kEtcd.
   std::unique_ptr<RocksDbStore> store_;
+  // With kEtcd: the shared store, and what keeps this node's state in step
+  // with it (declared after the registries it calls, so destroyed first).
+  std::unique_ptr<EtcdStore> etcd_;
+  // The store ports the registries use: store_ or etcd_.
+  SopStore* sops_ = nullptr;
+  AuthStore* auth_ = nullptr;
+  TemplateStore* template_store_ = nullptr;
+  WebhookStore* webhook_store_ = nullptr;
   std::unique_ptr<AccessRegistry> access_;
   std::unique_ptr<CrmMaps> crm_;
   std::unique_ptr<SopRegistry> registry_;
@@ -210,6 +249,7 @@ class SopdServer {
   std::unique_ptr<ServedApi> api_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpGateway> http_;
+  std::unique_ptr<StoreChangeListener> follower_;
   ImportSummary import_summary_;
   std::string admin_token_path_;
   StartupTimes startup_times_;

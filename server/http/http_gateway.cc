@@ -553,7 +553,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       absl::Status ready = options.readiness ? options.readiness() : absl::OkStatus();
       const std::string note = ready.ok() && options.degraded ? options.degraded() : "";
       if (ready.ok()) {
-        response.body() = note.empty() ? "ready\n" : absl::StrCat("ready; degraded: ", note, "\n");
+        std::string body = "ready";
+        if (options.store_state) absl::StrAppend(&body, "; ", options.store_state());
+        if (!note.empty()) absl::StrAppend(&body, "; degraded: ", note);
+        response.body() = absl::StrCat(body, "\n");
       } else {
         response = PlainResponse(http::status::service_unavailable,
                                  absl::StrCat("not ready: ", ready.message(), "\n"));

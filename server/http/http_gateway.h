@@ -87,6 +87,10 @@ struct HttpGatewayOptions {
   // When ready and this returns a non-empty note, GET /readyz answers 200
   // "ready; degraded: <note>" (reads served, writes refused). Unset: never.
   std::function<std::string()> degraded;
+  // When set and ready, GET /readyz adds what it returns after "ready; ":
+  // with the etcd store, the store revision the node's lookups reflect and
+  // how long since it heard from etcd.
+  std::function<std::string()> store_state;
 };
 
 // Thread-safe, except that Shutdown (and the destructor) must not run on a

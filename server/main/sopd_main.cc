@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/proto_time.h"
 #include "server/app/bootstrap_admin.h"
@@ -43,6 +45,9 @@ sigset_t BlockShutdownSignals() {
 constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 
 usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
+            [--store rocksdb|etcd --etcd-endpoints URL,... [--etcd-prefix P]
+             [--etcd-cacert PEM] [--etcd-cert PEM --etcd-key PEM]
+             [--etcd-user NAME --etcd-password-file FILE] [--etcd-connect-timeout D]]
             [--import DIR [--import-overwrite]]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any] [--max-watches-per-token N] [--event-retention-days N]
@@ -102,6 +107,27 @@ ABSL_FLAG(int, event_retention_days,
           absl::ToInt64Hours(sopsidebar::SopdServer::Options().event_retention) / 24,
           "days raw analytics events are kept before compaction drops them (the per-day figures "
           "are kept for good); older events are refused");
+ABSL_FLAG(std::string, store, "rocksdb",
+          "where SOPs, tokens, maps, templates, webhooks and the audit trail live: rocksdb (the "
+          "data dir's database, one node) or etcd (the cluster --etcd-endpoints names, shared by "
+          "several sopd nodes; panel events stay in the data dir); docs/SCALING.md");
+ABSL_FLAG(std::vector<std::string>, etcd_endpoints, {},
+          "with --store=etcd: the etcd members, comma-separated: http://host:2379 or "
+          "https://host:2379");
+ABSL_FLAG(std::string, etcd_prefix, sopsidebar::EtcdOptions().prefix,
+          "with --store=etcd: the key prefix everything sopd writes lives under (ends with /)");
+ABSL_FLAG(std::string, etcd_cacert, "",
+          "with https etcd endpoints: the PEM CA bundle that verifies etcd (default: the "
+          "system's roots)");
+ABSL_FLAG(std::string, etcd_cert, "", "with https etcd endpoints: a PEM client certificate");
+ABSL_FLAG(std::string, etcd_key, "", "the PEM private key of --etcd-cert");
+ABSL_FLAG(std::string, etcd_user, "", "with --store=etcd: the etcd user sopd authenticates as");
+ABSL_FLAG(std::string, etcd_password_file, "",
+          "with --etcd-user: a file holding that user's password (one line)");
+ABSL_FLAG(absl::Duration, etcd_connect_timeout,
+          sopsidebar::SopdServer::Options().etcd_connect_timeout,
+          "with --store=etcd: how long a start waits for an unreachable etcd, retrying with "
+          "backoff, before it gives up");
 ABSL_FLAG(std::string, config, "",
           "read flags from this YAML file first (keys: the flag names with underscores, as "
           "data_dir: /var/lib/sopd); flags on the command line override it");
@@ -195,6 +221,38 @@ Flags ParseFlags(int argc, char** argv) {
   sopsidebar::SopdServer::Options& options = parsed.server;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.listen_address = absl::GetFlag(FLAGS_grpc_listen);
+  const std::string store = absl::GetFlag(FLAGS_store);
+  if (store == "etcd") {
+    options.store = sopsidebar::SopdServer::Options::Store::kEtcd;
+  } else if (store != "rocksdb") {
+    std::cerr << "sopd: --store must be rocksdb or etcd, not \"" << store << "\""
+              << Origin(origins, "store") << std::endl;
+    std::exit(1);
+  }
+  options.etcd.endpoints = absl::GetFlag(FLAGS_etcd_endpoints);
+  if (options.store == sopsidebar::SopdServer::Options::Store::kEtcd &&
+      options.etcd.endpoints.empty()) {
+    std::cerr << "sopd: --store=etcd needs --etcd-endpoints (http://127.0.0.1:2379,...)"
+              << Origin(origins, "store") << std::endl;
+    std::exit(1);
+  }
+  options.etcd.prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  options.etcd.ca_file = absl::GetFlag(FLAGS_etcd_cacert);
+  options.etcd.cert_file = absl::GetFlag(FLAGS_etcd_cert);
+  options.etcd.key_file = absl::GetFlag(FLAGS_etcd_key);
+  options.etcd.user = absl::GetFlag(FLAGS_etcd_user);
+  const std::string password_file = absl::GetFlag(FLAGS_etcd_password_file);
+  if (!password_file.empty()) {
+    std::ifstream in(password_file);
+    std::string password;
+    if (!in || !std::getline(in, password) || password.empty()) {
+      std::cerr << "sopd: --etcd-password-file: cannot read a password from " << password_file
+                << Origin(origins, "etcd_password_file") << std::endl;
+      std::exit(1);
+    }
+    options.etcd.password = password;
+  }
+  options.etcd_connect_timeout = absl::GetFlag(FLAGS_etcd_connect_timeout);
   options.import_dir = absl::GetFlag(FLAGS_import);
   if (absl::GetFlag(FLAGS_import_overwrite)) {
     options.import_existing = sopsidebar::ExistingSop::kUpdate;
@@ -386,6 +444,10 @@ int main(int argc, char** argv) {
   std::cerr << "sopd " << sopsidebar::kSopdVersion << " listening on " << host << ":"
             << (*server)->port() << " (" << (*server)->transport()
             << (loopback_only ? ", loopback only" : "") << ") data_dir=" << options.data_dir
+            << " store="
+            << (options.store == sopsidebar::SopdServer::Options::Store::kEtcd
+                    ? absl::StrCat("etcd(", absl::StrJoin(options.etcd.endpoints, ","), ")")
+                    : std::string("rocksdb"))
             << " published_sops=" << (*server)->published_count() << std::endl;
 
   int signal = 0;

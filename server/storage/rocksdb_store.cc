@@ -808,7 +808,8 @@ absl::Status RocksDbStore::Write(const SopWrite& write) {
   std::string existing;
   rocksdb::Status probe = db_->Get(rocksdb::ReadOptions(), revision_key, &existing);
   if (probe.ok()) {
-    return error::InvalidField("revision.name", "already exists; revisions are immutable");
+    // Another writer made this revision since the head was read.
+    return error::EtagMismatch(keys.sop.Full());
   }
   if (!probe.IsNotFound()) SOP_RETURN_IF_ERROR(FromRocksDb(probe, "probe revision"));
 

@@ -12,10 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "server/domain/store/in_memory_sop_store.h"
+#include "server/storage/etcd/etcd_store.h"
+#include "server/storage/etcd/etcd_test_cluster.h"
 #include "server/storage/rocksdb_store.h"
 
 namespace sopsidebar {
@@ -48,7 +51,10 @@ using StoreFactory = std::function<std::unique_ptr<SopStore>()>;
 
 class SopStoreContractTest : public ::testing::TestWithParam<StoreFactory> {
  protected:
-  void SetUp() override { store_ = GetParam()(); }
+  void SetUp() override {
+    store_ = GetParam()();
+    ASSERT_NE(store_, nullptr);
+  }
   std::unique_ptr<SopStore> store_;
 };
 
@@ -73,7 +79,9 @@ TEST_P(SopStoreContractTest, MissingHeadAndRevisionAreNotFound) {
 TEST_P(SopStoreContractTest, RevisionsAreImmutable) {
   ASSERT_TRUE(store_->Write(MakeWrite("default", "a", 1, "First")).ok());
   absl::Status again = store_->Write(MakeWrite("default", "a", 1, "Overwrite"));
-  EXPECT_EQ(again.code(), absl::StatusCode::kInvalidArgument);
+  // As a concurrent writer's would be: its etag was stale.
+  EXPECT_EQ(again.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(error::ReasonOf(again), "ETAG_MISMATCH");
   EXPECT_EQ(store_->GetRevision({{"default", "a"}, 1})->snapshot().title(), "First");
   EXPECT_EQ(store_->GetHead({"default", "a"})->title(), "First");
 }
@@ -285,6 +293,29 @@ TEST_P(SopStoreContractTest, TemplatesAreWrittenWithTheirAuditEventListedAndRemo
   EXPECT_EQ((*store_->LastAuditEvent("default"))->sequence(), 3);
 }
 
+// One real etcd member per test process, started on first use; each store
+// gets a prefix of its own.
+std::unique_ptr<SopStore> OpenEtcdStore() {
+  static EtcdTestCluster* cluster = [] {
+    auto started = EtcdTestCluster::Start(TempDir("etcd-contract"), 1);
+    EXPECT_TRUE(started.ok()) << started.status();
+    return started.ok() ? started->release() : nullptr;
+  }();
+  if (cluster == nullptr) return nullptr;
+  static int stores = 0;
+  EtcdStore::Options options;
+  options.etcd.endpoints = cluster->endpoints();
+  options.etcd.prefix = absl::StrCat("/contract-", ::getpid(), "-", ++stores, "/");
+  auto store = EtcdStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+std::string StoreName(const ::testing::TestParamInfo<StoreFactory>& info) {
+  static const char* const kNames[] = {"InMemory", "RocksDb", "Etcd"};
+  return kNames[info.index];
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, SopStoreContractTest,
     ::testing::Values(
@@ -293,10 +324,9 @@ INSTANTIATE_TEST_SUITE_P(
           auto store = RocksDbStore::Open(TempDir("contract"));
           EXPECT_TRUE(store.ok()) << store.status();
           return std::move(store).value();
-        })),
-    [](const ::testing::TestParamInfo<StoreFactory>& info) {
-      return info.index == 0 ? std::string("InMemory") : std::string("RocksDb");
-    });
+        }),
+        StoreFactory(OpenEtcdStore)),
+    StoreName);
 
 TEST(RocksDbStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
   auto store = RocksDbStore::Open(TempDir("batch"));

@@ -42,6 +42,9 @@ bool UnderResource(absl::string_view resource, absl::string_view filter) {
                                 resource.size() > filter.size() && resource[filter.size()] == '/');
 }
 
+// Appends tried while other nodes keep taking the next sequence.
+constexpr int kMaxAppendAttempts = 16;
+
 }  // namespace
 
 AuditLog::AuditLog(SopStore* store, const Clock* clock) : store_(store), clock_(clock) {}
@@ -76,11 +79,7 @@ absl::StatusOr<v1::AuditHead> AuditLog::HeadLocked(absl::string_view org) {
 absl::Status AuditLog::Append(absl::string_view org, const Caller& caller, AuditEntry entry,
                               const std::function<absl::Status(const v1::AuditEvent&)>& write) {
   absl::MutexLock lock(&mu_);
-  SOP_ASSIGN_OR_RETURN(v1::AuditHead head, HeadLocked(org));
   v1::AuditEvent event;
-  event.set_sequence(head.sequence() + 1);
-  event.set_name(AuditEventName(org, event.sequence()));
-  *event.mutable_time() = ToProtoTimestamp(clock_->Now());
   event.set_actor(caller.user_id);
   event.set_actor_via(caller.via);
   event.set_client(caller.client);
@@ -88,13 +87,29 @@ absl::Status AuditLog::Append(absl::string_view org, const Caller& caller, Audit
   event.set_resource(std::move(entry.resource));
   event.set_revision_id(std::move(entry.revision_id));
   event.set_detail(std::move(entry.detail));
-  event.set_previous_hash(head.hash());
-  event.set_hash(HashOf(event));
-  SOP_RETURN_IF_ERROR(write(event));
-  head.set_sequence(event.sequence());
-  head.set_hash(event.hash());
-  heads_[std::string(org)] = std::move(head);
-  return absl::OkStatus();
+  // With a store that other nodes write too, the chain may have moved on
+  // since this log read it: the store refuses the taken sequence
+  // (error::AuditSequenceTaken), and the log reads the chain's end again.
+  // Each refusal means another node appended, so the loop ends.
+  for (int attempt = 1;; ++attempt) {
+    SOP_ASSIGN_OR_RETURN(v1::AuditHead head, HeadLocked(org));
+    event.set_sequence(head.sequence() + 1);
+    event.set_name(AuditEventName(org, event.sequence()));
+    *event.mutable_time() = ToProtoTimestamp(clock_->Now());
+    event.set_previous_hash(head.hash());
+    event.clear_hash();
+    event.set_hash(HashOf(event));
+    absl::Status written = write(event);
+    if (error::ReasonOf(written) == error::kAuditSequenceTaken && attempt < kMaxAppendAttempts) {
+      heads_.erase(org);
+      continue;
+    }
+    SOP_RETURN_IF_ERROR(written);
+    head.set_sequence(event.sequence());
+    head.set_hash(event.hash());
+    heads_[std::string(org)] = std::move(head);
+    return absl::OkStatus();
+  }
 }
 
 absl::StatusOr<std::string> AuditLog::ReadableOrg(const Caller& caller, absl::string_view field,

@@ -170,6 +170,20 @@ absl::StatusOr<std::unique_ptr<AccessRegistry>> AccessRegistry::Create(AuthStore
   return registry;
 }
 
+void AccessRegistry::ApplyStoredToken(const internal::v1::TokenRecord& record) {
+  absl::StatusOr<TokenName> name = StoredTokenName(record.token());
+  if (!name.ok()) return;
+  absl::MutexLock lock(&mu_);
+  tokens_[name->token] = record;
+}
+
+void AccessRegistry::ApplyStoredOrg(const v1::Org& org) {
+  absl::StatusOr<std::string> id = ParseOrgName("name", org.name());
+  if (!id.ok()) return;
+  absl::MutexLock lock(&mu_);
+  orgs_[*id] = org;
+}
+
 absl::StatusOr<std::optional<std::string>> AccessRegistry::BootstrapAdminToken() {
   absl::MutexLock lock(&mu_);
   if (!tokens_.empty()) return std::nullopt;

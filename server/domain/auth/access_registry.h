@@ -122,6 +122,12 @@ class AccessRegistry {
                    std::optional<absl::Duration>* stale_review_cutoff) const;
   // Who the caller is (org, user, roles, token). Any authenticated caller
   // (permission kPing); PERMISSION_DENIED otherwise.
+  // Takes a token or an org as another node stored it (a shared store's
+  // follower calls these, in store order): replaces this registry's copy.
+  // A record that does not parse is left out.
+  void ApplyStoredToken(const internal::v1::TokenRecord& record);
+  void ApplyStoredOrg(const v1::Org& org);
+
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI(const Caller& caller) const;
   // Ping's answer, the request's payload echoed: it only authenticates, as
   // WhoAmI. The floor lookups are measured against.

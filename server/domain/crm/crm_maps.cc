@@ -267,6 +267,17 @@ absl::StatusOr<std::unique_ptr<CrmMaps>> CrmMaps::Create(AuthStore* store, const
   return maps;
 }
 
+void CrmMaps::ApplyStoredRoleMap(const v1::RoleMap& map) {
+  absl::MutexLock lock(&mu_);
+  role_maps_[map.name()] = map;
+}
+
+void CrmMaps::ApplyStoredFieldMap(const v1::FieldMap& map) {
+  auto compiled = std::make_shared<const CompiledFieldMap>(map);
+  absl::MutexLock lock(&mu_);
+  field_maps_[map.name()] = std::move(compiled);
+}
+
 absl::StatusOr<Caller> CrmMaps::ActFor(const Caller& integration, const ViewerClaim& viewer) const {
   if (!(integration.roles & RoleBit(v1::INTEGRATION))) {
     return error::ViewerNotAllowed(kViewerIdHeader);

@@ -97,6 +97,11 @@ class CrmMaps {
   absl::StatusOr<Translated> Translate(const Caller& caller, const v1::CrmContext& context,
                                        absl::string_view path) const;
 
+  // Takes a map as another node stored it (a shared store's follower
+  // calls these, in store order): replaces this registry's copy.
+  void ApplyStoredRoleMap(const v1::RoleMap& map);
+  void ApplyStoredFieldMap(const v1::FieldMap& map);
+
   absl::StatusOr<v1::RoleMap> GetRoleMap(const Caller& caller,
                                          const v1::GetRoleMapRequest& request) const;
   absl::StatusOr<v1::RoleMap> UpdateRoleMap(const Caller& caller,

@@ -237,6 +237,10 @@ absl::StatusOr<std::unique_ptr<SopRegistry>> SopRegistry::Create(SopStore* store
   std::vector<PublishedSopPtr> published;
   SOP_RETURN_IF_ERROR(store->ForEachHead([&](v1::Sop&& head) -> absl::Status {
     registry->visibility_.Record(head);
+    {
+      absl::MutexLock lock(&registry->write_mu_);
+      registry->RecordHeadLocked(head);
+    }
     if (head.state() != v1::Sop::PUBLISHED) return absl::OkStatus();
     SOP_ASSIGN_OR_RETURN(PublishedSopPtr sop, registry->LoadPublished(std::move(head)));
     registry->visibility_.RecordPublished(*sop);
@@ -342,8 +346,51 @@ absl::StatusOr<v1::Sop> SopRegistry::CommitLocked(const Caller& caller, const So
         return store_->Write(write);
       }));
   visibility_.Record(write.head);
+  RecordHeadLocked(write.head);
   if (change_sink_ != nullptr) change_sink_->SopWritten(action, caller, write.head);
   return std::move(write.head);
+}
+
+SopRegistry::KnownHead SopRegistry::KnownHeadOf(const v1::Sop& head) {
+  KnownHead known;
+  known.revision = RevisionNumber(head);
+  known.state = head.state();
+  known.published_revision_id = head.published_revision_id();
+  known.next_review_micros = absl::ToUnixMicros(FromProtoTimestamp(head.next_review_time()));
+  return known;
+}
+
+void SopRegistry::RecordHeadLocked(const v1::Sop& head) {
+  known_heads_[head.name()] = KnownHeadOf(head);
+}
+
+void SopRegistry::ApplyStoredHead(v1::Sop head) {
+  absl::StatusOr<SopName> name = StoredSopName("SOP head", head.name());
+  if (!name.ok()) return;  // the store's readers report it
+  const KnownHead next = KnownHeadOf(head);
+  absl::MutexLock lock(&write_mu_);
+  KnownHead& known = known_heads_[head.name()];
+  if (known.revision >= next.revision) return;
+  const bool catalog_unchanged = known.state == next.state &&
+                                 known.published_revision_id == next.published_revision_id &&
+                                 known.next_review_micros == next.next_review_micros;
+  const bool was_published = known.state == v1::Sop::PUBLISHED;
+  visibility_.Record(head);
+  if (catalog_unchanged) {
+    known = next;
+    return;
+  }
+  if (next.state == v1::Sop::PUBLISHED) {
+    absl::StatusOr<PublishedSopPtr> published = LoadPublished(std::move(head));
+    if (!published.ok()) return;  // `known` stays: the next head applies in full
+    visibility_.RecordPublished(**published);
+    catalog_.Put(*std::move(published));
+    CatalogChangedLocked();
+  } else if (was_published) {
+    catalog_.Remove(*name);
+    CatalogChangedLocked();
+  }
+  known = next;
 }
 
 void SopRegistry::SetChangeSink(SopChangeSink* sink) {
@@ -746,8 +793,10 @@ SopRegistry::LookupView SopRegistry::CurrentLookupView(absl::string_view org) co
 
 absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
     const Caller& caller, const v1::LookupSopsRequest& request) const {
+  const int64_t store_revision = store_revision_ ? store_revision_() : 0;
   SOP_ASSIGN_OR_RETURN(const ResolvedLookup lookup, ResolveLookup(caller, request));
   v1::LookupSopsResponse response;
+  response.set_store_revision(store_revision);
   for (const SopMatchResult& result : lookup.matches) {
     *response.add_matches() = ExplainMatch(result, request.context(), lookup.now);
   }
@@ -759,6 +808,7 @@ absl::StatusOr<v1::LookupSopsResponse> SopRegistry::LookupSops(
 
 absl::Status SopRegistry::LookupSopsWire(const Caller& caller, const v1::LookupSopsRequest& request,
                                          std::string* out, int* matches) const {
+  const int64_t store_revision = store_revision_ ? store_revision_() : 0;
   SOP_ASSIGN_OR_RETURN(const ResolvedLookup lookup, ResolveLookup(caller, request));
   if (matches != nullptr) *matches = static_cast<int>(lookup.matches.size());
   for (const SopMatchResult& result : lookup.matches) {
@@ -773,6 +823,12 @@ absl::Status SopRegistry::LookupSopsWire(const Caller& caller, const v1::LookupS
       *near_misses.add_near_misses() = ExplainNearMiss(miss, request.context());
     }
     near_misses.AppendToString(out);
+  }
+  if (store_revision != 0) {
+    // Serialising a response holding only the revision appends its field.
+    v1::LookupSopsResponse revision;
+    revision.set_store_revision(store_revision);
+    revision.AppendToString(out);
   }
   return absl::OkStatus();
 }

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -214,6 +215,24 @@ class SopRegistry {
   // requirement) until the draft meets them.
   void SetTemplateSource(const TemplateSource* templates) { templates_ = templates; }
 
+  // Brings this registry's in-memory state (visibility, the lookup catalog)
+  // in step with `head` as stored, when another node wrote it (a shared
+  // store's follower calls it for every head it sees, this node's own
+  // writes included). A head no newer than the one this registry knows
+  // changes nothing. Calls the catalog listener when the catalog changed.
+  // A published revision that cannot be read (the store is unreachable)
+  // leaves the SOP as it was, and a later head of it is applied in full.
+  void ApplyStoredHead(v1::Sop head);
+
+  // Sets where lookups read the store revision they reflect
+  // (LookupSopsResponse.store_revision): read before the catalog snapshot
+  // is taken, so the snapshot holds every change up to it. Unset (the
+  // single-node store): lookups leave the field out. Set before serving;
+  // `source` must be thread-safe and fast.
+  void SetStoreRevisionSource(std::function<int64_t()> source) {
+    store_revision_ = std::move(source);
+  }
+
   // How many SOPs lookups currently match against.
   size_t published_count() const { return catalog_.size(); }
 
@@ -309,10 +328,23 @@ class SopRegistry {
   const SopMatcherFactory factory_;
   AuditLog audit_;
   absl::Mutex write_mu_;
+  // What the catalog was last given of each SOP (by full name): the
+  // revision of the head it came from, and what of that head the catalog
+  // entry depends on. Applying a stored head compares with it.
+  struct KnownHead {
+    int64_t revision = 0;
+    v1::Sop::State state = v1::Sop::STATE_UNSPECIFIED;
+    std::string published_revision_id;
+    int64_t next_review_micros = 0;
+  };
+  static KnownHead KnownHeadOf(const v1::Sop& head);
+  void RecordHeadLocked(const v1::Sop& head) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::flat_hash_map<std::string, KnownHead> known_heads_ ABSL_GUARDED_BY(write_mu_);
   std::function<void()> catalog_listener_ ABSL_GUARDED_BY(write_mu_);
   SopChangeSink* change_sink_ ABSL_GUARDED_BY(write_mu_) = nullptr;
   // Set before serving, read without a lock after.
   std::function<OrgPolicy(absl::string_view)> org_policy_;
+  std::function<int64_t()> store_revision_;
   // Set before serving (SetTemplateSource), read without a lock after.
   const TemplateSource* templates_ = nullptr;
 };

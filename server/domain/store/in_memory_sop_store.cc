@@ -71,7 +71,8 @@ absl::Status InMemorySopStore::Write(const SopWrite& write) {
   absl::MutexLock lock(&mu_);
   auto revision_key = std::make_tuple(keys.sop.org, keys.sop.sop, keys.revision.revision);
   if (revisions_.count(revision_key) > 0) {
-    return error::InvalidField("revision.name", "already exists; revisions are immutable");
+    // Another writer made this revision since the head was read.
+    return error::EtagMismatch(keys.sop.Full());
   }
   heads_[{keys.sop.org, keys.sop.sop}] = write.head;
   revisions_[revision_key] = write.revision;

@@ -53,8 +53,10 @@ struct CommentWrite {
 };
 
 // Thread-safe: reads may run concurrently with each other and with Write.
-// Callers serialise read-modify-write sequences themselves (the store does
-// not compare-and-set).
+// Callers serialise read-modify-write sequences within a process
+// themselves; across processes sharing one store, the revision a write
+// creates (which must not exist) and its audit event's sequence (likewise)
+// are what a store compares before it writes.
 class SopStore {
  public:
   virtual ~SopStore() = default;
@@ -90,8 +92,10 @@ class SopStore {
   virtual absl::Status ForEachHead(const std::function<absl::Status(v1::Sop&&)>& fn) const = 0;
 
   // Applies `write` atomically and durably (synced before returning OK).
-  // INVALID_ARGUMENT for a malformed write; storage errors otherwise, in
-  // which case nothing was written.
+  // INVALID_ARGUMENT for a malformed write; ABORTED (error::EtagMismatch)
+  // when write.revision exists already: another writer (on another node,
+  // with a shared store) made that revision since the head was read;
+  // storage errors otherwise. Nothing was written unless it returns OK.
   virtual absl::Status Write(const SopWrite& write) = 0;
 
   // Comment `name`, or NOT_FOUND.
