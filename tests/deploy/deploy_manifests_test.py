@@ -31,7 +31,7 @@ import yaml
 DEPLOY = os.environ["SOP_DEPLOY_DIR"]
 SOPD = os.environ["SOPD"]
 TIMEOUT = 30
-# Kinds whose pods the checks read, and where their pod spec is.
+# Kinds whose pods the checks read: those with a pod template (spec.template).
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 # Words that end a shell command in a guide's code block.
 COMMAND_ENDS = {"|", "||", "&&", ";", "&"}
@@ -289,8 +289,8 @@ def mount_problems(where, container, spec, path):
 
 
 def listen_host(address):
-    host = address.rsplit(":", 1)[0].strip("[]")
-    return host
+    """The host of HOST:PORT, without an IPv6 address's brackets."""
+    return address.rsplit(":", 1)[0].strip("[]")
 
 
 def is_loopback(host):
