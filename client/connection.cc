@@ -159,7 +159,19 @@ absl::StatusOr<ChannelTarget> AddressListTarget(absl::string_view target, absl::
 std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options,
                                            const ChannelTarget& target) {
   grpc::ChannelArguments args;
-  if (!target.service_config_json.empty()) args.SetServiceConfigJSON(target.service_config_json);
+  if (!target.service_config_json.empty()) {
+    args.SetServiceConfigJSON(target.service_config_json);
+    // A node that vanishes without closing its connection (host off, network
+    // cut) would keep its share of the calls until TCP gives up, minutes
+    // later: a ping every 20 s on each node's connection, unanswered for
+    // 10 s, closes it and takes the node out of the rotation. Every 20 s
+    // stays clear of sopd's limit (no pings closer than 10 s without data,
+    // server/service/grpc_server.cc); the health watch keeps a call open on
+    // each connection, and the pings go on while it sends nothing.
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20 * 1000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10 * 1000);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   if (!options.tls.enabled) {
     // One address: the channel gRPC always made for it.
     if (target.service_config_json.empty()) {

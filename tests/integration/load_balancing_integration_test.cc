@@ -1,7 +1,8 @@
 // One client over two real sopd processes (issue 18, "Clients spread
 // load"): given both addresses, the client library balances its calls
-// round-robin over the nodes, and when one node is killed (SIGKILL) its
-// health checks and the dead connection take that node out, so calls go on
+// round-robin over the nodes; when one node is killed (SIGKILL) its closed
+// connection takes it out, and when one hangs (SIGSTOP: its connections stay
+// open, nothing answers) the client's keepalive pings do, so calls go on
 // through the other.
 //
 // The two nodes do not share a store: each runs RocksDB in its own
@@ -66,22 +67,19 @@ class LoadBalancingTest : public ::testing::Test {
     return node.ok() ? std::move(node).value() : nullptr;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<SopdProcess> nodes_[2];
-};
-
-TEST_F(LoadBalancingTest, CallsSpreadOverBothNodesAndGoOnThroughOneWhenTheOtherIsKilled) {
-  // Node A's first start writes the admin token; one SOP, then a clean stop.
-  const std::string dir_a = (dir_ / "a").string();
-  const std::string dir_b = (dir_ / "b").string();
-  nodes_[0] = Start(dir_a);
-  ASSERT_NE(nodes_[0], nullptr);
-  const std::string token = nodes_[0]->AdminToken();
-  ASSERT_FALSE(token.empty());
-  {
+  // Starts both nodes sharing one admin token (token_) and one SOP: node
+  // A's first start writes the token, a client writes the SOP, A stops
+  // cleanly and its data dir is copied for B.
+  void StartTwoNodes() {
+    const std::string dir_a = (dir_ / "a").string();
+    const std::string dir_b = (dir_ / "b").string();
+    nodes_[0] = Start(dir_a);
+    ASSERT_NE(nodes_[0], nullptr);
+    token_ = nodes_[0]->AdminToken();
+    ASSERT_FALSE(token_.empty());
     client::ConnectionOptions options;
     options.target = nodes_[0]->address();
-    options.token = token;
+    options.token = token_;
     v1::CreateSopRequest create;
     create.set_parent("orgs/default");
     create.set_sop_id("spread-me");
@@ -91,26 +89,43 @@ TEST_F(LoadBalancingTest, CallsSpreadOverBothNodesAndGoOnThroughOneWhenTheOtherI
     absl::StatusOr<v1::Sop> created =
         client::Client(client::MakeGrpcConnection(options)).CreateSop(create);
     ASSERT_TRUE(created.ok()) << created.status();
+    ASSERT_EQ(nodes_[0]->Stop(SIGTERM), 0) << nodes_[0]->log();
+    std::filesystem::copy(dir_a, dir_b, std::filesystem::copy_options::recursive);
+    nodes_[0] = Start(dir_a);
+    nodes_[1] = Start(dir_b);
+    ASSERT_NE(nodes_[0], nullptr);
+    ASSERT_NE(nodes_[1], nullptr);
+    ASSERT_NE(nodes_[0]->http_port(), 0);
+    ASSERT_NE(nodes_[1]->http_port(), 0);
+    ASSERT_EQ(nodes_[1]->AdminToken(), token_);
   }
-  ASSERT_EQ(nodes_[0]->Stop(SIGTERM), 0) << nodes_[0]->log();
-  std::filesystem::copy(dir_a, dir_b, std::filesystem::copy_options::recursive);
-  nodes_[0] = Start(dir_a);
-  nodes_[1] = Start(dir_b);
-  ASSERT_NE(nodes_[0], nullptr);
-  ASSERT_NE(nodes_[1], nullptr);
-  ASSERT_NE(nodes_[0]->http_port(), 0);
-  ASSERT_NE(nodes_[1]->http_port(), 0);
-  ASSERT_EQ(nodes_[1]->AdminToken(), token);
 
-  client::ConnectionOptions options;
-  options.target = absl::StrCat(nodes_[0]->address(), ",", nodes_[1]->address());
-  options.token = token;
-  // No retries: a call that reached the dead node fails here instead of
-  // being hidden by a retry, so the failover window below is the balancer's.
-  options.retry.max_attempts = 1;
-  client::Client client(client::MakeGrpcConnection(options));
+  // Options for a client of both nodes. No retries: a call that reached a
+  // dead node fails here instead of being hidden by a retry, so the failover
+  // windows below are the balancer's.
+  client::ConnectionOptions BothNodes() const {
+    client::ConnectionOptions options;
+    options.target = absl::StrCat(nodes_[0]->address(), ",", nodes_[1]->address());
+    options.token = token_;
+    options.retry.max_attempts = 1;
+    return options;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SopdProcess> nodes_[2];
+  std::string token_;
+};
+
+v1::ListSopsRequest ListDefault() {
   v1::ListSopsRequest list;
   list.set_parent("orgs/default");
+  return list;
+}
+
+TEST_F(LoadBalancingTest, CallsSpreadOverBothNodesAndGoOnThroughOneWhenTheOtherIsKilled) {
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  client::Client client(client::MakeGrpcConnection(BothNodes()));
+  const v1::ListSopsRequest list = ListDefault();
 
   // 200 calls, each answered with the SOP by whichever node took it.
   constexpr int kSpreadCalls = 200;
@@ -162,6 +177,51 @@ TEST_F(LoadBalancingTest, CallsSpreadOverBothNodesAndGoOnThroughOneWhenTheOtherI
     ++succeeded;
   }
   EXPECT_EQ(ListSopsServed(*nodes_[1]) - b_before_kill, succeeded);
+}
+
+TEST_F(LoadBalancingTest, CallsGoOnThroughOneNodeWhenTheOtherHangs) {
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  client::ConnectionOptions options = BothNodes();
+  options.timeout = absl::Seconds(2);
+  client::Client client(client::MakeGrpcConnection(options));
+  const v1::ListSopsRequest list = ListDefault();
+  for (int i = 0; i < 200 && (ListSopsServed(*nodes_[0]) == 0 || ListSopsServed(*nodes_[1]) == 0);
+       ++i) {
+    absl::StatusOr<v1::ListSopsResponse> listed = client.ListSops(list);
+    ASSERT_TRUE(listed.ok()) << "call " << i << ": " << listed.status();
+  }
+  ASSERT_GT(ListSopsServed(*nodes_[0]), 0);
+  ASSERT_GT(ListSopsServed(*nodes_[1]), 0);
+
+  // A stopped process keeps its sockets: the kernel still accepts and
+  // acknowledges, nothing answers. Calls that go to A wait for their
+  // deadline until the keepalive (a ping every 20 s, 10 s to answer)
+  // closes the connection to it. The window ends with the last failed call;
+  // it is over once 100 calls in a row have succeeded (bounded by 60 s).
+  const absl::Time stopped = absl::Now();
+  ASSERT_EQ(::kill(nodes_[0]->pid(), SIGSTOP), 0);
+  int failed = 0;
+  int in_a_row = 0;
+  absl::Time last_failure = stopped;
+  while (in_a_row < 100 && absl::Now() - stopped < absl::Seconds(60)) {
+    absl::StatusOr<v1::ListSopsResponse> listed = client.ListSops(list);
+    if (listed.ok()) {
+      ++in_a_row;
+      continue;
+    }
+    ++failed;
+    in_a_row = 0;
+    last_failure = absl::Now();
+    EXPECT_TRUE(listed.status().code() == absl::StatusCode::kDeadlineExceeded ||
+                listed.status().code() == absl::StatusCode::kUnavailable)
+        << listed.status();
+  }
+  std::cout << "hang: " << failed << " call(s) failed (2 s deadline), the last "
+            << absl::FormatDuration(last_failure - stopped)
+            << " after node A stopped answering; then " << in_a_row
+            << " calls in a row succeeded through node B\n";
+  EXPECT_EQ(in_a_row, 100);
+  EXPECT_LT(last_failure - stopped, absl::Seconds(40));
 }
 
 }  // namespace
