@@ -431,15 +431,11 @@ absl::StatusOr<ChannelTarget> ChannelTargetFor(absl::string_view target, absl::s
     return absl::InvalidArgumentError(
         absl::StrCat(what, " is empty: give sopd's address, HOST:PORT"));
   }
+  // A dns:/// in a list is refused there.
+  if (absl::StrContains(target, ',')) return AddressListTarget(target, what);
   ChannelTarget channel;
   absl::string_view name = target;
   if (absl::ConsumePrefix(&name, "dns:///")) {
-    if (absl::StrContains(name, ',')) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": \"", target,
-                       "\": dns:///NAME:PORT names every node with one name and stands alone, "
-                       "it cannot be mixed with a list of addresses"));
-    }
     SOP_ASSIGN_OR_RETURN(const auto host_port, SplitHostPort(name, what));
     if (host_port.first.empty()) {
       return absl::InvalidArgumentError(
@@ -449,7 +445,6 @@ absl::StatusOr<ChannelTarget> ChannelTargetFor(absl::string_view target, absl::s
     channel.service_config_json = kLoadBalancedServiceConfig;
     return channel;
   }
-  if (absl::StrContains(target, ',')) return AddressListTarget(target, what);
   channel.uri = std::string(target);
   return channel;
 }
