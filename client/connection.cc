@@ -1,19 +1,28 @@
 #include "client/connection.h"
 
+#include <arpa/inet.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "client/grpc_status.h"
 #include "client/retry.h"
 #include "common/percent_encoding.h"
+#include "common/status_macros.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -46,20 +55,140 @@ absl::Status CheckPem(absl::string_view field, absl::string_view pem, absl::stri
       absl::StrCat("tls.", field, " is not PEM (no \"", begin, "\" ... \"", end, "\")"));
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options) {
+// The port of an address, "1" to "65535", or nullopt.
+std::optional<int> ParsePort(absl::string_view text) {
+  int port = 0;
+  if (text.empty() || text.size() > 5 || !absl::c_all_of(text, absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(text, &port) || port < 1 || port > 65535) {
+    return std::nullopt;
+  }
+  return port;
+}
+
+// "NAME:PORT" split at its last colon, the port checked; an empty name is
+// left to the caller.
+absl::StatusOr<std::pair<absl::string_view, int>> SplitHostPort(absl::string_view address,
+                                                                absl::string_view what) {
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": \"", address, "\" has no port (HOST:PORT, e.g. 10.0.0.1:50051)"));
+  }
+  const std::optional<int> port = ParsePort(address.substr(colon + 1));
+  if (!port) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": \"", address,
+                                                   "\" has no valid port (1 to 65535 after the "
+                                                   "last colon)"));
+  }
+  return std::make_pair(address.substr(0, colon), *port);
+}
+
+enum class Family { kIpv4, kIpv6 };
+
+struct IpAddress {
+  Family family;
+  // "10.0.0.1:50051" or "[::1]:50051", as gRPC's ipv4: and ipv6: targets
+  // list them.
+  std::string host_port;
+};
+
+// One element of a list of nodes: an IP literal with a port.
+absl::StatusOr<IpAddress> ParseIpAddress(absl::string_view element, absl::string_view what) {
+  if (absl::StartsWith(element, "dns:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": \"", element,
+                     "\" in a list: dns:///NAME:PORT names every node with one name and "
+                     "stands alone, it cannot be mixed with a list of addresses"));
+  }
+  SOP_ASSIGN_OR_RETURN(const auto host_port, SplitHostPort(element, what));
+  absl::string_view host = host_port.first;
+  const bool bracketed = absl::ConsumePrefix(&host, "[") && absl::ConsumeSuffix(&host, "]");
+  const std::string host_text(host);
+  unsigned char address[16];
+  if (bracketed && ::inet_pton(AF_INET6, host_text.c_str(), address) == 1) {
+    return IpAddress{Family::kIpv6, absl::StrCat("[", host, "]:", host_port.second)};
+  }
+  if (!bracketed && ::inet_pton(AF_INET, host_text.c_str(), address) == 1) {
+    return IpAddress{Family::kIpv4, absl::StrCat(host, ":", host_port.second)};
+  }
+  if (!bracketed && ::inet_pton(AF_INET6, host_text.c_str(), address) == 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": \"", element, "\": an IPv6 address goes in brackets, [", host, "]:PORT"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": \"", element,
+                   "\" is not an IP address; several nodes are listed by IP address "
+                   "(10.0.0.1:50051,10.0.0.2:50051), or named all by one DNS name as "
+                   "dns:///NAME:PORT"));
+}
+
+// A list of nodes, "IP:PORT,IP:PORT,...".
+absl::StatusOr<ChannelTarget> AddressListTarget(absl::string_view target, absl::string_view what) {
+  std::vector<IpAddress> addresses;
+  for (absl::string_view element : absl::StrSplit(target, ',')) {
+    element = absl::StripAsciiWhitespace(element);
+    if (element.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": \"", target, "\" has an empty address (two commas, or one at an end)"));
+    }
+    SOP_ASSIGN_OR_RETURN(IpAddress address, ParseIpAddress(element, what));
+    for (const IpAddress& earlier : addresses) {
+      if (earlier.host_port == address.host_port) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": ", address.host_port, " is listed twice"));
+      }
+      if (earlier.family != address.family) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": \"", target,
+                         "\" mixes IPv4 and IPv6 addresses, which gRPC cannot balance over in "
+                         "one list; list one family, or name the nodes as dns:///NAME:PORT"));
+      }
+    }
+    addresses.push_back(std::move(address));
+  }
+  ChannelTarget channel;
+  channel.uri = absl::StrCat(
+      addresses.front().family == Family::kIpv4 ? "ipv4:" : "ipv6:",
+      absl::StrJoin(addresses, ",",
+                    [](std::string* out, const IpAddress& a) { out->append(a.host_port); }));
+  channel.service_config_json = kLoadBalancedServiceConfig;
+  channel.address_list = true;
+  return channel;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options,
+                                           const ChannelTarget& target) {
+  grpc::ChannelArguments args;
+  if (!target.service_config_json.empty()) {
+    args.SetServiceConfigJSON(target.service_config_json);
+    // A node that vanishes without closing its connection (host off, network
+    // cut) would keep its share of the calls until TCP gives up, minutes
+    // later: a ping every 20 s on each node's connection, unanswered for
+    // 10 s, closes it and takes the node out of the rotation. Every 20 s
+    // stays clear of sopd's limit (no pings closer than 10 s without data,
+    // server/service/grpc_server.cc); the health watch keeps a call open on
+    // each connection, and the pings go on while it sends nothing.
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20 * 1000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10 * 1000);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   if (!options.tls.enabled) {
-    return grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials());
+    // One address: the channel gRPC always made for it.
+    if (target.service_config_json.empty()) {
+      return grpc::CreateChannel(target.uri, grpc::InsecureChannelCredentials());
+    }
+    return grpc::CreateCustomChannel(target.uri, grpc::InsecureChannelCredentials(), args);
   }
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = options.tls.root_ca_pem;
   ssl.pem_cert_chain = options.tls.client_cert_pem;
   ssl.pem_private_key = options.tls.client_key_pem;
-  grpc::ChannelArguments args;
   if (!options.tls.server_name_override.empty()) {
-    // GRPC_SSL_TARGET_NAME_OVERRIDE_ARG.
+    // GRPC_SSL_TARGET_NAME_OVERRIDE_ARG: checked against every node's
+    // certificate, whichever subchannel a call takes.
     args.SetSslTargetNameOverride(options.tls.server_name_override);
   }
-  return grpc::CreateCustomChannel(options.target, grpc::SslCredentials(ssl), args);
+  return grpc::CreateCustomChannel(target.uri, grpc::SslCredentials(ssl), args);
 }
 
 // The viewer metadata an integration sends (sop-viewer-*), or none.
@@ -107,7 +236,9 @@ class GrpcConnection : public GenericUnaryConnection {
   explicit GrpcConnection(const ConnectionOptions& options)
       : options_(options),
         options_status_(ValidateConnectionOptions(options)),
-        channel_(options_status_.ok() ? MakeChannel(options) : nullptr),
+        channel_(options_status_.ok()
+                     ? MakeChannel(options, *ChannelTargetFor(options.target, "target"))
+                     : nullptr),
         context_(channel_ ? v1::ContextService::NewStub(channel_) : nullptr),
         admin_(channel_ ? v1::AdminService::NewStub(channel_) : nullptr),
         events_(channel_ ? v1::EventService::NewStub(channel_) : nullptr),
@@ -295,12 +426,41 @@ absl::Status CheckUnaryCall(const google::protobuf::MethodDescriptor& method,
   return absl::OkStatus();
 }
 
+absl::StatusOr<ChannelTarget> ChannelTargetFor(absl::string_view target, absl::string_view what) {
+  if (absl::StripAsciiWhitespace(target).empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is empty: give sopd's address, HOST:PORT"));
+  }
+  // A dns:/// in a list is refused there.
+  if (absl::StrContains(target, ',')) return AddressListTarget(target, what);
+  ChannelTarget channel;
+  absl::string_view name = target;
+  if (absl::ConsumePrefix(&name, "dns:///")) {
+    SOP_ASSIGN_OR_RETURN(const auto host_port, SplitHostPort(name, what));
+    if (host_port.first.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": \"", target, "\" has no name (dns:///NAME:PORT)"));
+    }
+    channel.uri = std::string(target);
+    channel.service_config_json = kLoadBalancedServiceConfig;
+    return channel;
+  }
+  channel.uri = std::string(target);
+  return channel;
+}
+
 absl::Status ValidateConnectionOptions(const ConnectionOptions& options) {
+  SOP_ASSIGN_OR_RETURN(const ChannelTarget target, ChannelTargetFor(options.target, "target"));
   // The token itself stays out of the message: it is a secret.
   if (!IsValidMetadataValue(options.token)) {
     return absl::InvalidArgumentError("the token must be printable ASCII");
   }
   const TlsOptions& tls = options.tls;
+  if (tls.enabled && target.address_list && tls.server_name_override.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS to several IP addresses needs tls.server_name_override, the name every node's "
+        "certificate carries (or name the nodes as dns:///NAME:PORT, checked against NAME)");
+  }
   if (!tls.enabled) {
     if (!tls.root_ca_pem.empty() || !tls.client_cert_pem.empty() || !tls.client_key_pem.empty() ||
         !tls.server_name_override.empty()) {

@@ -55,7 +55,10 @@ struct TlsOptions {
 };
 
 struct ConnectionOptions {
-  // The sopd gRPC address, host:port.
+  // Where sopd is (ChannelTargetFor): one gRPC address, host:port, or
+  // several nodes, as IP literals "10.0.0.1:50051,10.0.0.2:50051" ("[::1]:1"
+  // for IPv6) or one DNS name for all of them, "dns:///sopd.example:50051".
+  // Several nodes: each call goes to the next healthy one (round robin).
   std::string target = "127.0.0.1:50051";
   // The deadline of each attempt of each unary call. Streams (WatchSops) do
   // not use it: see stream_timeout.
@@ -84,10 +87,51 @@ struct ConnectionOptions {
   RetryOptions retry;
 };
 
+// The service config of a channel to several sopd nodes: gRPC's
+// round_robin policy, and client-side health checking of the server-wide
+// status ("" is the service name sopd sets SERVING while it serves and
+// NOT_SERVING as it drains; server/service/grpc_server.cc).
+inline constexpr char kLoadBalancedServiceConfig[] =
+    R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})";
+
+// What a gRPC channel is created with for a ConnectionOptions::target.
+struct ChannelTarget {
+  // The gRPC target URI.
+  std::string uri;
+  // kLoadBalancedServiceConfig for several nodes; empty for one address
+  // (gRPC's defaults: pick_first, no health checking).
+  std::string service_config_json;
+  // Several IP literals: the channel's default authority is the list
+  // itself, which no certificate carries, so TLS needs
+  // TlsOptions::server_name_override.
+  bool address_list = false;
+};
+
+// The channel target of `target`. `what` names where the target came from
+// in error messages ("target", "--server").
+//   - one address without a comma ("127.0.0.1:50051", "sopd.example:443",
+//     "unix:/run/sopd.sock", ...): passed to gRPC unchanged, as it always
+//     was; no service config.
+//   - several IP literals, "IP:PORT,IP:PORT,..." (IPv6 in brackets,
+//     "[::1]:50051"; whitespace around an element is ignored):
+//     "ipv4:IP:PORT,..." or "ipv6:[IP]:PORT,...", with
+//     kLoadBalancedServiceConfig.
+//   - "dns:///NAME:PORT": unchanged, with kLoadBalancedServiceConfig; every
+//     address NAME resolves to is a node.
+// INVALID_ARGUMENT naming `what` and the element: an empty target or
+// element, an element without a port or with a port outside 1-65535, an
+// element of a list that is not an IP literal (a host name: use the
+// dns:/// form), IPv4 and IPv6 literals mixed in one list (gRPC's ipv4: and
+// ipv6: targets take one family each), an address listed twice, a dns:///
+// target with a comma, without a name or without a port. Thread-safe (pure).
+absl::StatusOr<ChannelTarget> ChannelTargetFor(absl::string_view target, absl::string_view what);
+
 // OK, or INVALID_ARGUMENT saying which option is wrong (without quoting the
-// token or a key): token not printable ASCII, TLS fields set while
-// TLS is off, a client certificate without its key or a key without its
-// certificate, PEM fields that are not PEM. Thread-safe (pure).
+// token or a key): a target ChannelTargetFor refuses, token not printable
+// ASCII, TLS fields set while TLS is off, a client certificate without its
+// key or a key without its certificate, PEM fields that are not PEM, TLS to
+// a list of IP addresses without tls.server_name_override. Thread-safe
+// (pure).
 absl::Status ValidateConnectionOptions(const ConnectionOptions& options);
 
 // The unary method `full_name` ("sopsidebar.v1.SopService.SubmitSop") of the
@@ -252,6 +296,13 @@ class GenericUnaryConnection : public Connection {
 // A Connection to sopd over gRPC (TLS as `options.tls` says, else
 // plaintext), with the retries of `options.retry`. The channel connects
 // lazily: an unreachable server shows up as UNAVAILABLE on the first call.
+// To several nodes (ChannelTargetFor) it keeps a connection to each and
+// sends each call to the next one whose health service says SERVING; a
+// node that is down, unreachable or draining gets no calls until it serves
+// again (calls fail UNAVAILABLE only while no node does). Each connection
+// is pinged every 20 s and closed when a ping goes unanswered for 10 s, so
+// a node that stops answering without closing it leaves the rotation
+// within about 30 s. A stream stays on the node it opened on.
 // When ValidateConnectionOptions(options) fails, every call returns that
 // status without sending anything.
 std::shared_ptr<Connection> MakeGrpcConnection(const ConnectionOptions& options);

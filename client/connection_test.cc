@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -397,6 +398,70 @@ TEST_F(GrpcConnectionTest, InvalidTlsOptionsFailEveryCallWithoutSending) {
   EXPECT_EQ(service_.calls(), 0);
 }
 
+// Two in-process servers, each with gRPC's health service, and a client
+// given both addresses.
+class TwoNodeConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::EnableDefaultHealthCheckService(true);
+    for (int i = 0; i < 2; ++i) {
+      grpc::ServerBuilder builder;
+      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &ports_[i]);
+      builder.RegisterService(static_cast<v1::ContextService::Service*>(&services_[i]));
+      servers_[i] = builder.BuildAndStart();
+      ASSERT_NE(servers_[i], nullptr);
+    }
+  }
+  void TearDown() override {
+    for (auto& server : servers_) server->Shutdown();
+  }
+
+  ConnectionOptions Options() {
+    ConnectionOptions options;
+    options.target = absl::StrCat("127.0.0.1:", ports_[0], ",127.0.0.1:", ports_[1]);
+    return options;
+  }
+
+  RecordingSopService services_[2];
+  int ports_[2] = {0, 0};
+  std::unique_ptr<grpc::Server> servers_[2];
+};
+
+TEST_F(TwoNodeConnectionTest, CallsAlternateBetweenTheNodes) {
+  std::shared_ptr<Connection> connection = MakeGrpcConnection(Options());
+  // The first calls may all go to the node that connected first.
+  for (int i = 0; i < 200 && (services_[0].calls() == 0 || services_[1].calls() == 0); ++i) {
+    ASSERT_TRUE(connection->LookupSops(v1::LookupSopsRequest()).ok()) << i;
+  }
+  ASSERT_GT(services_[0].calls(), 0);
+  ASSERT_GT(services_[1].calls(), 0);
+  const int before[2] = {services_[0].calls(), services_[1].calls()};
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(connection->LookupSops(v1::LookupSopsRequest()).ok()) << i;
+  }
+  // Round robin over two ready nodes: every other call.
+  EXPECT_EQ(services_[0].calls() - before[0], 10);
+  EXPECT_EQ(services_[1].calls() - before[1], 10);
+}
+
+TEST_F(TwoNodeConnectionTest, NodeWhoseHealthIsNotServingGetsNoCalls) {
+  servers_[1]->GetHealthCheckService()->SetServingStatus(false);
+  std::shared_ptr<Connection> connection = MakeGrpcConnection(Options());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(connection->LookupSops(v1::LookupSopsRequest()).ok()) << i;
+  }
+  EXPECT_EQ(services_[0].calls(), 20);
+  EXPECT_EQ(services_[1].calls(), 0);
+}
+
+TEST_F(TwoNodeConnectionTest, InvalidListSendsNothing) {
+  ConnectionOptions options = Options();
+  options.target += ",";
+  EXPECT_EQ(MakeGrpcConnection(options)->LookupSops(v1::LookupSopsRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(services_[0].calls() + services_[1].calls(), 0);
+}
+
 constexpr char kCert[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 constexpr char kKey[] = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
@@ -451,6 +516,123 @@ TEST(ValidateConnectionOptionsTest, TokenMustBePrintableAscii) {
   options.token = "abc\r\n";
   EXPECT_EQ(ValidateConnectionOptions(options),
             absl::InvalidArgumentError("the token must be printable ASCII"));
+}
+
+// ChannelTargetFor's error for `target`, checked to be INVALID_ARGUMENT
+// naming the flag.
+std::string TargetError(const std::string& target) {
+  absl::StatusOr<ChannelTarget> channel = ChannelTargetFor(target, "--server");
+  EXPECT_EQ(channel.status().code(), absl::StatusCode::kInvalidArgument) << target;
+  EXPECT_THAT(std::string(channel.status().message()), ::testing::StartsWith("--server")) << target;
+  return std::string(channel.status().message());
+}
+
+TEST(ChannelTargetForTest, OneAddressGoesToGrpcUnchangedWithoutServiceConfig) {
+  for (const char* target : {"127.0.0.1:50051", "sopd.example:443", "localhost:9", "[::1]:50051",
+                             "unix:/run/sopd.sock"}) {
+    absl::StatusOr<ChannelTarget> channel = ChannelTargetFor(target, "target");
+    ASSERT_TRUE(channel.ok()) << channel.status();
+    EXPECT_EQ(channel->uri, target);
+    EXPECT_EQ(channel->service_config_json, "");
+    EXPECT_FALSE(channel->address_list);
+  }
+}
+
+TEST(ChannelTargetForTest, SeveralIpv4AddressesBecomeOneIpv4TargetBalancedRoundRobin) {
+  absl::StatusOr<ChannelTarget> channel =
+      ChannelTargetFor("127.0.0.1:50051, 10.0.0.2:7000 ,10.0.0.3:1", "target");
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_EQ(channel->uri, "ipv4:127.0.0.1:50051,10.0.0.2:7000,10.0.0.3:1");
+  EXPECT_EQ(
+      channel->service_config_json,
+      R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})");
+  EXPECT_TRUE(channel->address_list);
+}
+
+TEST(ChannelTargetForTest, SeveralIpv6AddressesBecomeOneIpv6Target) {
+  absl::StatusOr<ChannelTarget> channel = ChannelTargetFor("[::1]:1,[fd00::2]:65535", "target");
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_EQ(channel->uri, "ipv6:[::1]:1,[fd00::2]:65535");
+  EXPECT_EQ(channel->service_config_json, kLoadBalancedServiceConfig);
+  EXPECT_TRUE(channel->address_list);
+}
+
+TEST(ChannelTargetForTest, DnsNameIsBalancedOverEveryAddressItResolvesTo) {
+  absl::StatusOr<ChannelTarget> channel = ChannelTargetFor("dns:///sopd.example:50051", "target");
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_EQ(channel->uri, "dns:///sopd.example:50051");
+  EXPECT_EQ(channel->service_config_json, kLoadBalancedServiceConfig);
+  EXPECT_FALSE(channel->address_list);  // TLS checks the certificate against the name
+}
+
+TEST(ChannelTargetForTest, EmptyTargetOrElementIsInvalid) {
+  EXPECT_THAT(TargetError(""), HasSubstr("is empty"));
+  EXPECT_THAT(TargetError("  "), HasSubstr("is empty"));
+  EXPECT_THAT(TargetError("127.0.0.1:1,,127.0.0.1:2"), HasSubstr("has an empty address"));
+  EXPECT_THAT(TargetError("127.0.0.1:1,"), HasSubstr("has an empty address"));
+  EXPECT_THAT(TargetError(",127.0.0.1:1"), HasSubstr("has an empty address"));
+}
+
+TEST(ChannelTargetForTest, AddressWithoutAValidPortIsInvalid) {
+  EXPECT_EQ(TargetError("127.0.0.1,127.0.0.2:1"),
+            "--server: \"127.0.0.1\" has no port (HOST:PORT, e.g. 10.0.0.1:50051)");
+  EXPECT_THAT(TargetError("127.0.0.1:,127.0.0.2:1"), HasSubstr("\"127.0.0.1:\" has no valid port"));
+  EXPECT_THAT(TargetError("127.0.0.1:0,127.0.0.2:1"), HasSubstr("no valid port"));
+  EXPECT_THAT(TargetError("127.0.0.1:65536,127.0.0.2:1"), HasSubstr("no valid port"));
+  EXPECT_THAT(TargetError("127.0.0.1:+80,127.0.0.2:1"), HasSubstr("no valid port"));
+  EXPECT_THAT(TargetError("dns:///sopd.example"), HasSubstr("has no port"));
+}
+
+TEST(ChannelTargetForTest, HostNameInAListIsInvalidAndPointsToTheDnsForm) {
+  EXPECT_EQ(TargetError("sopd-a:50051,sopd-b:50051"),
+            "--server: \"sopd-a:50051\" is not an IP address; several nodes are listed by IP "
+            "address (10.0.0.1:50051,10.0.0.2:50051), or named all by one DNS name as "
+            "dns:///NAME:PORT");
+  EXPECT_THAT(TargetError("127.0.0.1:1,localhost:2"), HasSubstr("\"localhost:2\" is not an IP"));
+}
+
+TEST(ChannelTargetForTest, DnsNameAndAListCannotBeMixed) {
+  EXPECT_THAT(TargetError("dns:///sopd.example:1,127.0.0.1:2"),
+              HasSubstr("cannot be mixed with a list of addresses"));
+  EXPECT_THAT(TargetError("127.0.0.1:2,dns:///sopd.example:1"),
+              HasSubstr("cannot be mixed with a list of addresses"));
+  EXPECT_THAT(TargetError("dns:///:1"), HasSubstr("has no name"));
+}
+
+TEST(ChannelTargetForTest, Ipv4AndIpv6CannotBeMixedInOneList) {
+  EXPECT_THAT(TargetError("127.0.0.1:1,[::1]:2"), HasSubstr("mixes IPv4 and IPv6"));
+}
+
+TEST(ChannelTargetForTest, Ipv6AddressNeedsBrackets) {
+  EXPECT_EQ(TargetError("::1:5,[::1]:6"),
+            "--server: \"::1:5\": an IPv6 address goes in brackets, [::1]:PORT");
+  EXPECT_THAT(TargetError("[127.0.0.1]:5,127.0.0.1:6"), HasSubstr("is not an IP address"));
+}
+
+TEST(ChannelTargetForTest, AddressListedTwiceIsInvalid) {
+  EXPECT_EQ(TargetError("127.0.0.1:1,127.0.0.1:2,127.0.0.1:1"),
+            "--server: 127.0.0.1:1 is listed twice");
+}
+
+TEST(ValidateConnectionOptionsTest, TargetIsCheckedAndNamedAsTarget) {
+  ConnectionOptions options;
+  options.target = "127.0.0.1:1,";
+  const absl::Status status = ValidateConnectionOptions(options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::StartsWith("target: "));
+}
+
+TEST(ValidateConnectionOptionsTest, TlsToSeveralIpAddressesNeedsTheServerNameOverride) {
+  ConnectionOptions options;
+  options.target = "127.0.0.1:1,127.0.0.1:2";
+  options.tls.enabled = true;
+  EXPECT_THAT(std::string(ValidateConnectionOptions(options).message()),
+              HasSubstr("TLS to several IP addresses needs tls.server_name_override"));
+  options.tls.server_name_override = "sopd.test";
+  EXPECT_TRUE(ValidateConnectionOptions(options).ok());
+  options.tls.server_name_override = "";
+  options.target = "dns:///sopd.test:50051";
+  EXPECT_TRUE(ValidateConnectionOptions(options).ok());
 }
 
 // A self-signed certificate for "sopd.test" made with openssl at test time,
@@ -555,6 +737,32 @@ TEST_F(TlsConnectionTest, MutualTlsNeedsTheClientCertificate) {
   absl::StatusOr<v1::WhoAmIResponse> who = MakeGrpcConnection(options)->WhoAmI({});
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_EQ(service_.calls(), 1);
+}
+
+TEST_F(TlsConnectionTest, ServerNameOverrideVerifiesEveryNodeOfAList) {
+  StartServer(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  RecordingSopService other_service;
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ssl.pem_key_cert_pairs.push_back({*key_, *cert_});
+  grpc::ServerBuilder builder;
+  int other_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &other_port);
+  builder.RegisterService(static_cast<v1::AdminService::Service*>(&other_service));
+  std::unique_ptr<grpc::Server> other = builder.BuildAndStart();
+  ASSERT_NE(other, nullptr);
+  ConnectionOptions options = Options();
+  options.target = absl::StrCat("127.0.0.1:", port_, ",127.0.0.1:", other_port);
+  std::shared_ptr<Connection> connection = MakeGrpcConnection(options);
+  for (int i = 0; i < 200 && (service_.calls() == 0 || other_service.calls() == 0); ++i) {
+    absl::StatusOr<v1::WhoAmIResponse> who = connection->WhoAmI({});
+    ASSERT_TRUE(who.ok()) << who.status();
+  }
+  EXPECT_GT(service_.calls(), 0);
+  EXPECT_GT(other_service.calls(), 0);
+  options.tls.server_name_override = "evil.test";
+  EXPECT_EQ(MakeGrpcConnection(options)->WhoAmI({}).status().code(),
+            absl::StatusCode::kUnavailable);
+  other->Shutdown();
 }
 
 TEST(GrpcConnectionWithoutServerTest, UnreachableServerIsUnavailable) {

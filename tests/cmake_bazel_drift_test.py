@@ -63,6 +63,8 @@ BAZEL_ONLY = {
     # A test-only header library; CMake finds the header on the include path.
     "server/domain/matching:test_sops":
         "Bazel declares every header a target uses; CMake needs no target",
+    "tests/reliability:sopd_process":
+        "Bazel declares every header a target uses; CMake needs no target",
     # Checks the transitive dependency graph with genquery, which CMake has
     # no equivalent of (tests:layering_test checks the includes instead).
     "server:layering_test":

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/cli/format.h"
+#include "client/connection.h"
 #include "common/model/names.h"
 #include "common/proto_time.h"
 #include "common/sopfile/sop_file.h"
@@ -59,7 +60,10 @@ const std::vector<FlagSpec>& GlobalFlags() {
 }
 
 constexpr absl::string_view kGlobalUsage = R"(Global flags (before or after the command):
-  --server ADDR      sopd's gRPC address (default $SOPCTL_SERVER, else 127.0.0.1:50051)
+  --server ADDR      sopd's gRPC address (default $SOPCTL_SERVER, else 127.0.0.1:50051);
+                     several nodes: IP:PORT,IP:PORT (IPv6 as [::1]:PORT) or
+                     dns:///NAME:PORT for every address NAME resolves to; calls
+                     go round-robin to the nodes that report themselves healthy
   --org ORG          the org of bare SOP and token ids, of lookups, of token
                      commands and of CRM maps (default "default")
   -o, --output FMT   text (alias table) or json (default text); json is the proto
@@ -1114,9 +1118,25 @@ absl::Status CheckCrm(absl::string_view what, absl::string_view crm) {
                                  absl::StrJoin(kCrmNames, ", "), ")"));
 }
 
+// The server's address(es) as the client library takes them: one, a list of
+// IP addresses or dns:///NAME:PORT (client::ChannelTargetFor). `what` names
+// where it came from, --server or $SOPCTL_SERVER.
+absl::Status CheckServer(absl::string_view what, const GlobalOptions& global) {
+  absl::StatusOr<client::ChannelTarget> target = client::ChannelTargetFor(global.server, what);
+  if (!target.ok()) return UsageError(target.status().message());
+  if (global.tls && target->address_list && global.tls_server_name.empty()) {
+    return UsageError(absl::StrCat(
+        what,
+        " lists several IP addresses: TLS then needs --tls-server-name, the name every "
+        "node's certificate carries (or name the nodes as dns:///NAME:PORT)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, GlobalOptions* global) {
-  global->server =
-      Single(flags, "server").value_or(env("SOPCTL_SERVER").value_or("127.0.0.1:50051"));
+  const std::optional<std::string> server_flag = Single(flags, "server");
+  const std::optional<std::string> server_env = env("SOPCTL_SERVER");
+  global->server = server_flag.value_or(server_env.value_or("127.0.0.1:50051"));
   if (auto org = Single(flags, "org")) {
     if (!IsValidResourceId(*org)) {
       return UsageError(absl::StrCat(
@@ -1143,7 +1163,8 @@ absl::Status ResolveGlobals(const FlagValues& flags, const EnvLookup& env, Globa
   }
   SOP_RETURN_IF_ERROR(ResolveToken(flags, env, global));
   SOP_RETURN_IF_ERROR(ResolveViewer(flags, global));
-  return ResolveTls(flags, global);
+  SOP_RETURN_IF_ERROR(ResolveTls(flags, global));
+  return CheckServer(server_flag ? "--server" : "$SOPCTL_SERVER", *global);
 }
 
 absl::Status BuildLookup(const FlagValues& flags, const std::string& org,

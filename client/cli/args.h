@@ -99,7 +99,10 @@ enum class DiagramOutput { kMermaid, kDot, kSvg, kPng };
 bool IsAnalytics(Command command);
 
 struct GlobalOptions {
-  // --server; default $SOPCTL_SERVER, else 127.0.0.1:50051.
+  // --server; default $SOPCTL_SERVER, else 127.0.0.1:50051. One address, a
+  // list of IP addresses or dns:///NAME:PORT: a usage error unless
+  // client::ChannelTargetFor takes it, and unless --tls-server-name is given
+  // with TLS to a list of IP addresses.
   std::string server;
   // --org; the org of bare SOP ids and of lookups.
   std::string org = "default";

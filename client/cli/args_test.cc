@@ -432,6 +432,38 @@ TEST(ParseCommandLineTest, TokenPrecedenceIsFlagFileEnvEnvFile) {
   EXPECT_EQ(invocation->global.token_file, "");
 }
 
+TEST(ParseCommandLineTest, ServerTakesSeveralNodesFromTheFlagOrTheEnvironment) {
+  absl::StatusOr<Invocation> invocation =
+      Parse({"--server", "10.0.0.1:50051,10.0.0.2:50051", "whoami"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.server, "10.0.0.1:50051,10.0.0.2:50051");
+  invocation = Parse({"whoami"}, {{"SOPCTL_SERVER", "dns:///sopd.internal:50051"}});
+  ASSERT_TRUE(invocation.ok()) << invocation.status();
+  EXPECT_EQ(invocation->global.server, "dns:///sopd.internal:50051");
+}
+
+TEST(ParseCommandLineTest, BadServerListIsAUsageErrorNamingWhereItCameFrom) {
+  EXPECT_EQ(UsageErrorOf({"--server", "10.0.0.1:50051,", "whoami"}),
+            "--server: \"10.0.0.1:50051,\" has an empty address (two commas, or one at an end)");
+  EXPECT_THAT(UsageErrorOf({"--server", "dns:///sopd:1,10.0.0.1:2", "whoami"}),
+              HasSubstr("cannot be mixed with a list of addresses"));
+  absl::StatusOr<Invocation> from_env =
+      Parse({"whoami"}, {{"SOPCTL_SERVER", "sopd-a:50051,sopd-b:50051"}});
+  EXPECT_EQ(from_env.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(from_env.status().message()),
+              ::testing::StartsWith("$SOPCTL_SERVER: \"sopd-a:50051\" is not an IP address"));
+}
+
+TEST(ParseCommandLineTest, TlsToSeveralIpAddressesNeedsTheServerName) {
+  EXPECT_EQ(UsageErrorOf({"--server", "10.0.0.1:1,10.0.0.2:1", "--tls", "whoami"}),
+            "--server lists several IP addresses: TLS then needs --tls-server-name, the name "
+            "every node's certificate carries (or name the nodes as dns:///NAME:PORT)");
+  EXPECT_TRUE(Parse({"--server", "10.0.0.1:1,10.0.0.2:1", "--tls", "--tls-server-name",
+                     "sopd.internal", "whoami"})
+                  .ok());
+  EXPECT_TRUE(Parse({"--server", "dns:///sopd.internal:1", "--tls", "whoami"}).ok());
+}
+
 TEST(ParseCommandLineTest, TlsFlagsImplyTls) {
   absl::StatusOr<Invocation> invocation = Parse({"whoami"});
   ASSERT_TRUE(invocation.ok()) << invocation.status();

@@ -41,9 +41,6 @@ def readyz(sopd):
         return answer.code, answer.read().decode()
 
 
-def metrics(sopd):
-    with urllib.request.urlopen(sopd.http_url + "/metrics", timeout=TIMEOUT) as answer:
-        return answer.read().decode()
 FS_SIZE = "24m"
 REFUSED_WRITES = 20
 READS = 40
@@ -156,7 +153,7 @@ class DiskFullTest(unittest.TestCase):
         self.assertEqual(readyz(self.sopd),
                          (200, "ready; degraded: writes refused: the disk holding the data dir "
                                "is full\n"))
-        self.assertIn("sopd_write_path_degraded 1\n", metrics(self.sopd))
+        self.assertIn("sopd_write_path_degraded 1\n", self.sopd.metrics())
 
         freed_at = time.monotonic()
         os.remove(filler)
@@ -177,7 +174,7 @@ class DiskFullTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertTrue(self.log_has("write path recovered"), "".join(self.sopd.log))
         self.assertEqual(readyz(self.sopd), (200, "ready\n"))
-        self.assertIn("sopd_write_path_degraded 0\n", metrics(self.sopd))
+        self.assertIn("sopd_write_path_degraded 0\n", self.sopd.metrics())
 
         self.assertEqual(self.sopd.stop(), 0)
         self.sopd = Sopd(self.data_dir).start()

@@ -33,8 +33,8 @@ class SopctlTest(unittest.TestCase):
             self.sopd.stop()
         shutil.rmtree(self.tmp)
 
-    def sopctl(self, *args, ok=True, token_file=None):
-        env = dict(os.environ, SOPCTL_SERVER=self.sopd.address,
+    def sopctl(self, *args, ok=True, token_file=None, server=None):
+        env = dict(os.environ, SOPCTL_SERVER=server or self.sopd.address,
                    SOPCTL_TOKEN_FILE=token_file or self.sopd.admin_token_file)
         result = subprocess.run([os.environ["SOPCTL"], *args], capture_output=True, text=True,
                                 env=env, timeout=TIMEOUT)
@@ -506,6 +506,51 @@ class SopctlTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertTrue(result.stderr.startswith(("UNAVAILABLE: ", "DEADLINE_EXCEEDED: ")),
                         result.stderr)
+
+    def test_list_through_two_nodes_goes_on_when_one_is_killed(self):
+        # Two sopd nodes, each with its own data dir: the stores are not
+        # shared, so B's starts as a copy of A's taken while A was stopped,
+        # and both hold the examples and the admin token.
+        self.apply_examples()
+        self.sopd.stop()
+        data_b = os.path.join(self.tmp, "data-b")
+        shutil.copytree(self.sopd.data_dir, data_b)
+        self.sopd = Sopd(self.sopd.data_dir).start()
+        node_b = Sopd(data_b).start()
+        try:
+            served = 'sopd_rpc_requests_total{method="/sopsidebar.v1.SopService/ListSops",' \
+                     'code="OK",transport="grpc"}'
+            both = "%s,%s" % (self.sopd.address, node_b.address)
+            for _ in range(3):
+                out = self.sopctl("--server", both, "list").stdout
+                self.assertEqual(out.count("orgs/default/sops/"), 6, out)
+            out = self.sopctl("list", server=both).stdout  # $SOPCTL_SERVER takes a list too
+            self.assertEqual(out.count("orgs/default/sops/"), 6, out)
+            self.assertEqual(self.sopd.metric(served) + node_b.metric(served), 4)
+
+            # A list that is not one is refused before anything is sent.
+            bad = self.sopctl("--server", both + ",", "list", ok=False)
+            self.assertEqual(bad.returncode, 2)
+            self.assertTrue(bad.stderr.startswith('sopctl: --server: "%s," has an empty address'
+                                                  % both), bad.stderr)
+            names = self.sopctl("list", ok=False, server="sopd-a:50051,sopd-b:50051")
+            self.assertEqual(names.returncode, 2)
+            self.assertIn('$SOPCTL_SERVER: "sopd-a:50051" is not an IP address', names.stderr)
+            self.assertIn("dns:///NAME:PORT", names.stderr)
+            self.assertEqual(self.sopd.metric(served) + node_b.metric(served), 4)
+
+            self.sopd.stop(signal.SIGKILL)
+            before = node_b.metric(served)
+            out = self.sopctl("--server", both, "list").stdout
+            self.assertEqual(out.count("orgs/default/sops/"), 6, out)
+            self.assertEqual(node_b.metric(served), before + 1)
+            alone = self.sopctl("--server", self.sopd.address, "--timeout", "2s", "list",
+                                ok=False)
+            self.assertEqual(alone.returncode, 1)
+            self.assertTrue(alone.stderr.startswith(("UNAVAILABLE: ", "DEADLINE_EXCEEDED: ")),
+                            alone.stderr)
+        finally:
+            node_b.stop()
 
     def test_token_created_by_sopctl_scopes_what_a_rep_sees(self):
         self.apply_examples()

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import threading
+import urllib.request
 
 TIMEOUT = 15
 
@@ -54,6 +55,19 @@ class Sopd:
         self.proc.wait(timeout=TIMEOUT)
         raise RuntimeError("sopd exited with %s before listening: %s"
                            % (self.proc.returncode, "".join(self.log)))
+
+    def metrics(self):
+        """The text of the gateway's /metrics (sopd serves it to loopback)."""
+        with urllib.request.urlopen(self.http_url + "/metrics", timeout=TIMEOUT) as answer:
+            return answer.read().decode()
+
+    def metric(self, series):
+        """The value of one series of /metrics, `name{labels}` as sopd writes
+        it; 0 when sopd has not written it (a counter that never moved)."""
+        for line in self.metrics().splitlines():
+            if line.startswith(series + " "):
+                return float(line[len(series) + 1:])
+        return 0.0
 
     def admin_token(self):
         with open(self.admin_token_file) as f:

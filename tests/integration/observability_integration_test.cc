@@ -3,11 +3,6 @@
 // /metrics (names, and counters that moved by exactly the calls made),
 // /healthz, /readyz, and the access log on stderr (a line per call, never a
 // token).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <iostream>
 #include <map>
 #include <string>
@@ -23,69 +18,19 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "server/common/log.h"
+#include "tests/integration/loopback_http.h"
 #include "tests/integration/sopd_fixture.h"
 
 namespace sopsidebar {
 namespace {
 
+using test::Http;
+using test::HttpReply;
+using test::Samples;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kLookupPath[] = "/sopsidebar.v1.ContextService/LookupSops";
-
-struct HttpReply {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
-
-// One HTTP/1.1 exchange on a fresh connection ("Connection: close", read to
-// the end). Status 0 when the connection fails.
-HttpReply Http(int port, const std::string& method, const std::string& path,
-               const std::string& headers = "", const std::string& body = "") {
-  HttpReply reply;
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return reply;
-  }
-  const std::string request =
-      absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-                   headers, "Content-Length: ", body.size(), "\r\n\r\n", body);
-  size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = ::write(fd, request.data() + sent, request.size() - sent);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  char buffer[16384];
-  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) raw.append(buffer, n);
-  ::close(fd);
-  const size_t end = raw.find("\r\n\r\n");
-  if (end == std::string::npos || !absl::StartsWith(raw, "HTTP/1.1 ")) return reply;
-  reply.headers = raw.substr(0, end);
-  reply.body = raw.substr(end + 4);
-  if (!absl::SimpleAtoi(raw.substr(9, 3), &reply.status)) reply.status = -1;
-  return reply;
-}
-
-// The samples of a scrape: "name{labels}" → value.
-std::map<std::string, double> Samples(const std::string& text) {
-  std::map<std::string, double> samples;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    if (absl::StartsWith(line, "#")) continue;
-    const size_t space = line.rfind(' ');
-    double value = 0;
-    EXPECT_TRUE(absl::SimpleAtod(line.substr(space + 1), &value)) << line;
-    samples[std::string(line.substr(0, space))] = value;
-  }
-  return samples;
-}
 
 double Delta(const std::map<std::string, double>& before,
              const std::map<std::string, double>& after, const std::string& series) {

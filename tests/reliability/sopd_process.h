@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -61,6 +62,17 @@ class SopdProcess {
     while (::getline(&line, &capacity, err) > 0) {
       absl::string_view text(line);
       process->Append(text);
+      // "sopd: Connect/HTTP on http://127.0.0.1:PORT/ (...)" comes first.
+      const size_t gateway = text.find("Connect/HTTP on http://");
+      if (gateway != absl::string_view::npos) {
+        absl::string_view rest = text.substr(gateway + 23);
+        rest = rest.substr(0, rest.find('/'));
+        const size_t colon = rest.rfind(':');
+        if (colon == absl::string_view::npos ||
+            !absl::SimpleAtoi(rest.substr(colon + 1), &process->http_port_)) {
+          process->http_port_ = 0;
+        }
+      }
       const size_t at = text.find("listening on ");
       if (at != absl::string_view::npos) {
         absl::string_view address = text.substr(at + 13);
@@ -91,6 +103,8 @@ class SopdProcess {
 
   // host:port of the gRPC listener.
   const std::string& address() const { return address_; }
+  // The port of the Connect/HTTP gateway (/metrics, /readyz), on 127.0.0.1.
+  int http_port() const { return http_port_; }
   pid_t pid() const { return pid_; }
 
   // The bootstrap admin token (written on the first start).
@@ -138,6 +152,7 @@ class SopdProcess {
   FILE* const stderr_;
   const std::string data_dir_;
   std::string address_;
+  int http_port_ = 0;
   std::thread reader_;
   mutable std::mutex mu_;
   std::string log_;
