@@ -113,13 +113,15 @@ class Change {
     // A guard failed: another writer's key, or this change's own, applied
     // by an attempt whose answer was lost (then every guarded key holds
     // this change's value: a transaction is applied whole or not at all).
+    // Guards are in order of precedence: the SOP's revision (a stale read)
+    // before the audit sequence (a chain that moved on elsewhere).
     const Guard* taken = nullptr;
     bool all_ours = true;
     for (size_t i = 0; i < guards_.size(); ++i) {
       const auto& kvs = response.responses(static_cast<int>(i)).response_range().kvs();
       const bool ours = !kvs.empty() && kvs[0].value() == guards_[i].value;
       all_ours = all_ours && ours;
-      if (!kvs.empty() && (taken == nullptr || !ours)) taken = &guards_[i];
+      if (!kvs.empty() && !ours && taken == nullptr) taken = &guards_[i];
     }
     if (all_ours) return absl::OkStatus();
     if (taken != nullptr) return taken->conflict;
