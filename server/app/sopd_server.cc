@@ -177,6 +177,7 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   times.import = lap();
   Analytics::Options analytics_options;
   analytics_options.retention = options.event_retention;
+  analytics_options.events_on_this_node_only = server->etcd_ != nullptr;
   server->analytics_ = std::make_unique<Analytics>(server->store_.get(), server->sops_,
                                                    server->registry_.get(), server->crm_.get(),
                                                    &Clock::Real(), analytics_options);

@@ -296,10 +296,11 @@ TEST_P(SopStoreContractTest, TemplatesAreWrittenWithTheirAuditEventListedAndRemo
 // One real etcd member per test process, started on first use; each store
 // gets a prefix of its own.
 std::unique_ptr<SopStore> OpenEtcdStore() {
-  static EtcdTestCluster* cluster = [] {
+  // Destroyed at exit, which stops the member.
+  static const std::unique_ptr<EtcdTestCluster> cluster = [] {
     auto started = EtcdTestCluster::Start(TempDir("etcd-contract"), 1);
     EXPECT_TRUE(started.ok()) << started.status();
-    return started.ok() ? started->release() : nullptr;
+    return started.ok() ? *std::move(started) : nullptr;
   }();
   if (cluster == nullptr) return nullptr;
   static int stores = 0;

@@ -157,6 +157,15 @@ class ClusterTest(unittest.TestCase):
                          {"name": "orgs/default/sops/contended"}, self.token)
             self.assertEqual(final["title"], won[0]["title"])
 
+    def test_4_reports_are_refused_rather_than_partial(self):
+        # Each node keeps the events it received; until reports gather every
+        # node's figures, a node answers none rather than only its own.
+        with self.assertRaises(ConnectError) as refused:
+            call(self.url(1), "AnalyticsService/GetUsageReport",
+                 {"query": {"parent": "orgs/default"}}, self.token)
+        self.assertEqual(refused.exception.code, "unimplemented")
+        self.assertIn("--store=etcd", str(refused.exception))
+
     def test_3_killing_an_etcd_member_and_a_node_under_load_loses_no_acknowledged_write(self):
         sop_ids = ["load-%d" % i for i in range(6)]
         for sop_id in sop_ids:

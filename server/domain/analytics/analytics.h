@@ -55,6 +55,12 @@ class Analytics {
     absl::Duration retention = absl::Hours(24 * 90);
     // How often unmatched lookups are written; zero: only by FlushCoverage.
     absl::Duration coverage_flush_interval = absl::Seconds(1);
+    // With a store several sopd nodes share (--store=etcd), each node keeps
+    // the panel events it received, so one node's figures leave out the
+    // others': reports are then UNIMPLEMENTED (error::NotServed) rather
+    // than silently partial, until they gather every node's figures
+    // (docs/SCALING.md). Events are recorded either way.
+    bool events_on_this_node_only = false;
   };
   static constexpr int kMaxEventsPerBatch = 500;
 
