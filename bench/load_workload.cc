@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   }
   store->reset();
   std::cout << "loaded " << loaded << " SOPs (" << workload.rules << " rules) into "
-            << (data_dir.empty() ? "etcd" : data_dir) << " in " << absl::ToInt64Milliseconds(absl::Now() - start) << " ms"
-            << std::endl;
+            << (data_dir.empty() ? "etcd" : data_dir) << " in "
+            << absl::ToInt64Milliseconds(absl::Now() - start) << " ms" << std::endl;
   return 0;
 }

@@ -406,10 +406,10 @@ absl::Status AuditSequenceTaken(absl::string_view org, int64_t sequence) {
 }
 
 absl::Status ChangeTooLarge(absl::string_view field, size_t size, size_t max) {
-  return InvalidField(field, absl::StrCat("makes a change of ", size,
-                                          " bytes; the store takes at most ", max,
-                                          " bytes in one write (etcd's request limit: an SOP "
-                                          "travels twice in a change, as head and revision)"));
+  return InvalidField(
+      field, absl::StrCat("makes a change of ", size, " bytes; the store takes at most ", max,
+                          " bytes in one write (etcd's request limit: an SOP "
+                          "travels twice in a change, as head and revision)"));
 }
 
 absl::Status Storage(absl::StatusCode code, absl::string_view what, absl::string_view detail) {

@@ -178,9 +178,9 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   Analytics::Options analytics_options;
   analytics_options.retention = options.event_retention;
   analytics_options.events_on_this_node_only = server->etcd_ != nullptr;
-  server->analytics_ = std::make_unique<Analytics>(server->store_.get(), server->sops_,
-                                                   server->registry_.get(), server->crm_.get(),
-                                                   &Clock::Real(), analytics_options);
+  server->analytics_ =
+      std::make_unique<Analytics>(server->store_.get(), server->sops_, server->registry_.get(),
+                                  server->crm_.get(), &Clock::Real(), analytics_options);
   // After the import: the index starts with every published SOP.
   SOP_ASSIGN_OR_RETURN(std::unique_ptr<XapianTextIndex> search_index, XapianTextIndex::Create());
   SOP_ASSIGN_OR_RETURN(server->search_,
@@ -298,8 +298,7 @@ void SopdServer::AddServerMetrics() {
       out.Gauge("sopd_store_revision",
                 "The etcd revision this node's lookups reflect (0 with RocksDB).",
                 static_cast<double>(follow.revision));
-      out.Gauge("sopd_store_seconds_since_contact",
-                "Seconds since this node last heard from etcd.",
+      out.Gauge("sopd_store_seconds_since_contact", "Seconds since this node last heard from etcd.",
                 follow.last_contact == absl::InfinitePast()
                     ? -1
                     : absl::ToDoubleSeconds(absl::Now() - follow.last_contact));

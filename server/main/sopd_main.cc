@@ -22,8 +22,8 @@
 #include "server/app/restore.h"
 #include "server/app/sopd_server.h"
 #include "server/common/command_line.h"
-#include "server/main/config_file.h"
 #include "server/common/log.h"
+#include "server/main/config_file.h"
 
 namespace {
 

@@ -317,17 +317,17 @@ std::string StoreName(const ::testing::TestParamInfo<StoreFactory>& info) {
   return kNames[info.index];
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Stores, SopStoreContractTest,
-    ::testing::Values(
-        StoreFactory([] { return std::make_unique<InMemorySopStore>(); }),
-        StoreFactory([]() -> std::unique_ptr<SopStore> {
-          auto store = RocksDbStore::Open(TempDir("contract"));
-          EXPECT_TRUE(store.ok()) << store.status();
-          return std::move(store).value();
-        }),
-        StoreFactory(OpenEtcdStore)),
-    StoreName);
+INSTANTIATE_TEST_SUITE_P(Stores, SopStoreContractTest,
+                         ::testing::Values(StoreFactory([] {
+                                             return std::make_unique<InMemorySopStore>();
+                                           }),
+                                           StoreFactory([]() -> std::unique_ptr<SopStore> {
+                                             auto store = RocksDbStore::Open(TempDir("contract"));
+                                             EXPECT_TRUE(store.ok()) << store.status();
+                                             return std::move(store).value();
+                                           }),
+                                           StoreFactory(OpenEtcdStore)),
+                         StoreName);
 
 TEST(RocksDbStoreTest, EachWriteIsOneBatchWithHeadRevisionAndRequest) {
   auto store = RocksDbStore::Open(TempDir("batch"));

@@ -238,8 +238,7 @@ absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
   return response;
 }
 
-absl::StatusOr<etcdserverpb::LeaseGrantResponse> EtcdClient::LeaseGrant(
-    int64_t ttl_seconds) const {
+absl::StatusOr<etcdserverpb::LeaseGrantResponse> EtcdClient::LeaseGrant(int64_t ttl_seconds) const {
   etcdserverpb::LeaseGrantRequest request;
   request.set_ttl(ttl_seconds);
   etcdserverpb::LeaseGrantResponse response;
@@ -300,8 +299,7 @@ absl::StatusOr<std::unique_ptr<EtcdClient::WatchStream>> EtcdClient::Watch(
   }));
   if (created.compact_revision() != 0) {
     watch->Cancel();
-    return absl::OutOfRangeError(absl::StrCat("etcd: watch from revision ",
-                                              create.start_revision(),
+    return absl::OutOfRangeError(absl::StrCat("etcd: watch from revision ", create.start_revision(),
                                               ": compacted up to ", created.compact_revision()));
   }
   if (created.canceled()) {

@@ -44,7 +44,8 @@ class EtcdClient {
   // first call.
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(const EtcdOptions& options);
 
-  absl::StatusOr<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& request) const;
+  absl::StatusOr<etcdserverpb::RangeResponse> Range(
+      const etcdserverpb::RangeRequest& request) const;
   absl::StatusOr<etcdserverpb::TxnResponse> Txn(const etcdserverpb::TxnRequest& request) const;
   absl::StatusOr<etcdserverpb::LeaseGrantResponse> LeaseGrant(int64_t ttl_seconds) const;
   // Renews lease `id` once; NOT_FOUND when it has expired.
@@ -70,8 +71,8 @@ class EtcdClient {
     friend class EtcdClient;
     WatchStream() = default;
     std::unique_ptr<grpc::ClientContext> context_;
-    std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::WatchRequest,
-                                             etcdserverpb::WatchResponse>>
+    std::unique_ptr<
+        grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>
         stream_;
     absl::Status status_;
     // Held to write on the stream and to finish it, never while reading.

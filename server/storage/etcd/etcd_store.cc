@@ -69,6 +69,31 @@ absl::StatusOr<Message> Decode(const std::string& bytes, absl::string_view key) 
   return message;
 }
 
+// The values `request` finds, decoded, in its order.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> RangeValues(const EtcdClient& client,
+                                                 const RangeRequest& request) {
+  SOP_ASSIGN_OR_RETURN(etcdserverpb::RangeResponse response, client.Range(request));
+  std::vector<Message> out;
+  out.reserve(response.kvs_size());
+  for (const auto& kv : response.kvs()) {
+    SOP_ASSIGN_OR_RETURN(Message message, Decode<Message>(kv.value(), kv.key()));
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
+// Up to `limit` keys under `prefix` that follow prefix + start_after (from
+// the first when start_after is empty), in key order.
+RangeRequest PageAfter(const std::string& prefix, absl::string_view start_after, int limit) {
+  RangeRequest request;
+  request.set_key(start_after.empty() ? prefix
+                                      : absl::StrCat(prefix, start_after, std::string(1, '\0')));
+  request.set_range_end(PrefixEnd(prefix));
+  request.set_limit(limit);
+  return request;
+}
+
 // One change, sent as one transaction: every guarded key must not exist
 // (its put creates it); the other puts and deletes go with them.
 class Change {
@@ -404,8 +429,8 @@ std::string EtcdStore::Key(absl::string_view org, absl::string_view rest) const 
 
 absl::Status EtcdStore::Scan(
     const std::string& key_prefix,
-    const std::function<absl::Status(const std::string&, const std::string&)>& fn,
-    int64_t revision, int64_t* read_revision) const {
+    const std::function<absl::Status(const std::string&, const std::string&)>& fn, int64_t revision,
+    int64_t* read_revision) const {
   RangeRequest request;
   request.set_key(key_prefix);
   request.set_range_end(PrefixEnd(key_prefix));
@@ -451,11 +476,10 @@ absl::Status EtcdStore::ForEachOfKind(absl::string_view kind,
                                       int64_t revision) const {
   SOP_ASSIGN_OR_RETURN(std::vector<std::string> orgs, Orgs(revision));
   for (const std::string& org : orgs) {
-    SOP_RETURN_IF_ERROR(
-        Scan(Key(org, kind), [&](const std::string& key, const std::string& value) {
-          SOP_ASSIGN_OR_RETURN(Message message, Decode<Message>(value, key));
-          return fn(std::move(message));
-        }));
+    SOP_RETURN_IF_ERROR(Scan(Key(org, kind), [&](const std::string& key, const std::string& value) {
+      SOP_ASSIGN_OR_RETURN(Message message, Decode<Message>(value, key));
+      return fn(std::move(message));
+    }));
   }
   return absl::OkStatus();
 }
@@ -494,19 +518,7 @@ absl::StatusOr<v1::SopRevision> EtcdStore::GetRevision(const RevisionName& name)
 absl::StatusOr<std::vector<v1::Sop>> EtcdStore::ListHeads(absl::string_view org,
                                                           absl::string_view start_after,
                                                           int limit) const {
-  const std::string prefix = Key(org, "h/");
-  RangeRequest request;
-  request.set_key(start_after.empty() ? prefix
-                                      : absl::StrCat(prefix, start_after, std::string(1, '\0')));
-  request.set_range_end(PrefixEnd(prefix));
-  request.set_limit(limit);
-  SOP_ASSIGN_OR_RETURN(etcdserverpb::RangeResponse response, client_->Range(request));
-  std::vector<v1::Sop> out;
-  for (const auto& kv : response.kvs()) {
-    SOP_ASSIGN_OR_RETURN(v1::Sop head, Decode<v1::Sop>(kv.value(), kv.key()));
-    out.push_back(std::move(head));
-  }
-  return out;
+  return RangeValues<v1::Sop>(*client_, PageAfter(Key(org, "h/"), start_after, limit));
 }
 
 absl::StatusOr<std::vector<v1::SopRevision>> EtcdStore::ListRevisions(const SopName& sop,
@@ -519,13 +531,7 @@ absl::StatusOr<std::vector<v1::SopRevision>> EtcdStore::ListRevisions(const SopN
   request.set_limit(limit);
   request.set_sort_order(RangeRequest::DESCEND);
   request.set_sort_target(RangeRequest::KEY);
-  SOP_ASSIGN_OR_RETURN(etcdserverpb::RangeResponse response, client_->Range(request));
-  std::vector<v1::SopRevision> out;
-  for (const auto& kv : response.kvs()) {
-    SOP_ASSIGN_OR_RETURN(v1::SopRevision revision, Decode<v1::SopRevision>(kv.value(), kv.key()));
-    out.push_back(std::move(revision));
-  }
-  return out;
+  return RangeValues<v1::SopRevision>(*client_, request);
 }
 
 absl::StatusOr<std::optional<std::string>> EtcdStore::FindRequest(
@@ -557,8 +563,7 @@ absl::Status EtcdStore::Write(const SopWrite& write) {
 }
 
 absl::StatusOr<v1::Comment> EtcdStore::GetComment(const CommentName& name) const {
-  const std::string key =
-      Key(name.sop.org, absl::StrCat("m/", name.sop.sop, "/", name.comment));
+  const std::string key = Key(name.sop.org, absl::StrCat("m/", name.sop.sop, "/", name.comment));
   SOP_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(key));
   if (!value) return error::CommentNotFound(name.Full());
   return Decode<v1::Comment>(*value, key);
@@ -594,13 +599,7 @@ absl::StatusOr<std::vector<v1::AuditEvent>> EtcdStore::ListAuditEvents(absl::str
   request.set_key(Key(org, AuditRest(after + 1)));
   request.set_range_end(PrefixEnd(Key(org, "a/")));
   request.set_limit(limit);
-  SOP_ASSIGN_OR_RETURN(etcdserverpb::RangeResponse response, client_->Range(request));
-  std::vector<v1::AuditEvent> out;
-  for (const auto& kv : response.kvs()) {
-    SOP_ASSIGN_OR_RETURN(v1::AuditEvent event, Decode<v1::AuditEvent>(kv.value(), kv.key()));
-    out.push_back(std::move(event));
-  }
-  return out;
+  return RangeValues<v1::AuditEvent>(*client_, request);
 }
 
 absl::StatusOr<std::optional<v1::AuditEvent>> EtcdStore::LastAuditEvent(
@@ -612,9 +611,10 @@ absl::StatusOr<std::optional<v1::AuditEvent>> EtcdStore::LastAuditEvent(
   request.set_limit(1);
   request.set_sort_order(RangeRequest::DESCEND);
   request.set_sort_target(RangeRequest::KEY);
-  SOP_ASSIGN_OR_RETURN(etcdserverpb::RangeResponse response, client_->Range(request));
-  if (response.kvs().empty()) return std::nullopt;
-  return Decode<v1::AuditEvent>(response.kvs(0).value(), response.kvs(0).key());
+  SOP_ASSIGN_OR_RETURN(std::vector<v1::AuditEvent> last,
+                       RangeValues<v1::AuditEvent>(*client_, request));
+  if (last.empty()) return std::nullopt;
+  return std::move(last.front());
 }
 
 std::vector<std::pair<std::string, uint64_t>> EtcdStore::EngineStats() const {
@@ -713,21 +713,10 @@ absl::StatusOr<v1::SopTemplate> EtcdStore::GetTemplate(const TemplateName& name)
   return Decode<v1::SopTemplate>(*value, key);
 }
 
-absl::StatusOr<std::vector<v1::SopTemplate>> EtcdStore::ListTemplates(
-    absl::string_view org, absl::string_view start_after, int limit) const {
-  const std::string prefix = Key(org, "st/");
-  RangeRequest request;
-  request.set_key(start_after.empty() ? prefix
-                                      : absl::StrCat(prefix, start_after, std::string(1, '\0')));
-  request.set_range_end(PrefixEnd(prefix));
-  request.set_limit(limit);
-  SOP_ASSIGN_OR_RETURN(etcdserverpb::RangeResponse response, client_->Range(request));
-  std::vector<v1::SopTemplate> out;
-  for (const auto& kv : response.kvs()) {
-    SOP_ASSIGN_OR_RETURN(v1::SopTemplate t, Decode<v1::SopTemplate>(kv.value(), kv.key()));
-    out.push_back(std::move(t));
-  }
-  return out;
+absl::StatusOr<std::vector<v1::SopTemplate>> EtcdStore::ListTemplates(absl::string_view org,
+                                                                      absl::string_view start_after,
+                                                                      int limit) const {
+  return RangeValues<v1::SopTemplate>(*client_, PageAfter(Key(org, "st/"), start_after, limit));
 }
 
 absl::Status EtcdStore::WriteTemplate(const TemplateWrite& write) {
@@ -792,8 +781,7 @@ absl::Status EtcdStore::WriteDeliveries(const std::vector<v1::WebhookDelivery>& 
 
 absl::Status EtcdStore::ForEachDelivery(
     const std::function<absl::Status(const v1::WebhookDelivery&)>& fn) const {
-  return ForEachOfKind<v1::WebhookDelivery>("wd/",
-                                            [&](v1::WebhookDelivery&& d) { return fn(d); });
+  return ForEachOfKind<v1::WebhookDelivery>("wd/", [&](v1::WebhookDelivery&& d) { return fn(d); });
 }
 
 absl::Status EtcdStore::PutReviewDueMark(absl::string_view sop, absl::Time due) {

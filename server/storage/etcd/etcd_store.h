@@ -168,10 +168,10 @@ class EtcdStore : public SopStore, public AuthStore, public TemplateStore, publi
   std::string Key(absl::string_view org, absl::string_view rest) const;
   // Every value under `key_prefix` (a whole prefix), in key order, read in
   // pages at one revision; `fn` gets each key and value.
-  absl::Status Scan(const std::string& key_prefix,
-                    const std::function<absl::Status(const std::string& key,
-                                                     const std::string& value)>& fn,
-                    int64_t revision = 0, int64_t* read_revision = nullptr) const;
+  absl::Status Scan(
+      const std::string& key_prefix,
+      const std::function<absl::Status(const std::string& key, const std::string& value)>& fn,
+      int64_t revision = 0, int64_t* read_revision = nullptr) const;
   // The orgs that have any key, in order (a skip scan: one read per org).
   absl::StatusOr<std::vector<std::string>> Orgs(int64_t revision = 0) const;
   // Scan of orgs/{org}/{kind} for every org.

@@ -242,11 +242,10 @@ TEST_F(EtcdStoreTest, AFollowerCutOffPastACompactionReadsEverythingAgain) {
   ASSERT_TRUE(writer->Write(MakeWrite("acme", "a", 2, "second")).ok());
   ASSERT_TRUE(writer->Write(MakeWrite("acme", "a", 3, "third")).ok());
   const std::vector<std::string> endpoints = cluster_->endpoints();
-  const std::string compact =
-      absl::StrCat("ETCDCTL_API=3 etcdctl --endpoints=", endpoints[1],
-                   " compact \"$(ETCDCTL_API=3 etcdctl --endpoints=", endpoints[1],
-                   " endpoint status -w json | sed 's/.*\"revision\":\\([0-9]*\\).*/\\1/')\"",
-                   " > /dev/null");
+  const std::string compact = absl::StrCat(
+      "ETCDCTL_API=3 etcdctl --endpoints=", endpoints[1],
+      " compact \"$(ETCDCTL_API=3 etcdctl --endpoints=", endpoints[1],
+      " endpoint status -w json | sed 's/.*\"revision\":\\([0-9]*\\).*/\\1/')\"", " > /dev/null");
   ASSERT_EQ(std::system(compact.c_str()), 0) << compact;
   ASSERT_TRUE(cluster_->Restart(0).ok());
   EXPECT_TRUE(listener.AwaitTitle("third", absl::Seconds(10)));

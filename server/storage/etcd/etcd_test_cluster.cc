@@ -65,7 +65,7 @@ std::string GetHealth(int port) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EtcdTestCluster>> EtcdTestCluster::Start(const std::string& dir,
-                                                                         int members) {
+                                                                        int members) {
   if (access(kEtcd, X_OK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(kEtcd, " is missing: scripts/setup installs etcd-server"));
@@ -143,9 +143,8 @@ absl::Status EtcdTestCluster::AwaitUp(const Member& member, absl::Duration timeo
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  return absl::DeadlineExceededError(absl::StrCat("etcd member ", member.name,
-                                                  " did not become healthy; see ",
-                                                  member.data_dir, ".log"));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "etcd member ", member.name, " did not become healthy; see ", member.data_dir, ".log"));
 }
 
 std::vector<std::string> EtcdTestCluster::endpoints() const {
