@@ -134,6 +134,7 @@ TEST_F(EtcdStoreTest, AnAuditSequenceAnotherNodeTookIsRefusedAndNothingOfTheChan
   ASSERT_TRUE(a->Write(first).ok());
   SopWrite second = MakeWrite("acme", "b", 1, "b");
   second.audit = MakeEvent("acme", 1);  // b's view of the chain is behind
+  second.audit->set_resource("orgs/acme/sops/b");  // another change's event
   absl::Status status = b->Write(second);
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
   EXPECT_EQ(error::ReasonOf(status), error::kAuditSequenceTaken);
