@@ -61,7 +61,7 @@ def run(args, nodes_count, tmp):
         qps = 0.0
         for bench in benches:
             out, err = bench.communicate(timeout=args.duration * 10 + 60)
-            found = re.search(r"^rpc .*lookup_qps=([0-9.]+)", out, re.M)
+            found = re.search(r"^lookup calls=\d+ qps=([0-9.]+)", out, re.M)
             if bench.returncode != 0 or not found:
                 raise RuntimeError("sopbench failed: %s %s" % (out, err))
             qps += float(found.group(1))
