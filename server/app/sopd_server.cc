@@ -230,8 +230,8 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   api_options.extras.events = server->events_.get();
   api_options.extras.templates = server->templates_.get();
   // From here on, changes made on other nodes reach this node's state;
-  // the follower first reads everything again, so nothing written since the
-  // registries loaded is missed.
+  // the follower watches from the revision the store opened at, so nothing
+  // written since the registries loaded is missed.
   if (server->etcd_ != nullptr) {
     server->follower_ = std::make_unique<RegistryFollower>(
         server->registry_.get(), server->access_.get(), server->crm_.get());
@@ -317,10 +317,6 @@ absl::Status SopdServer::Readiness() const {
   if (draining_) return absl::UnavailableError("shutting down");
   if (!started_) return absl::UnavailableError("starting");
   return absl::OkStatus();
-}
-
-StoreFollowState SopdServer::store_follow_state() const {
-  return etcd_ == nullptr ? StoreFollowState() : etcd_->follow_state();
 }
 
 std::string SopdServer::StoreStateNote() const {

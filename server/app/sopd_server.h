@@ -165,11 +165,6 @@ class SopdServer {
   };
   const StartupTimes& startup_times() const { return startup_times_; }
 
-  // With the etcd store: the store revision this node's in-memory state
-  // (lookups) reflects and when it last heard from etcd; all zero with
-  // RocksDB. Thread-safe.
-  StoreFollowState store_follow_state() const;
-
   // What GET /readyz and gRPC health answer: OK once Start has finished and
   // the index is loaded; UNAVAILABLE saying why otherwise ("shutting down"
   // once Shutdown has begun). A full disk keeps it OK: lookups and reads are

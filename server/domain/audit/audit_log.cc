@@ -97,7 +97,6 @@ absl::Status AuditLog::Append(absl::string_view org, const Caller& caller, Audit
     event.set_name(AuditEventName(org, event.sequence()));
     *event.mutable_time() = ToProtoTimestamp(clock_->Now());
     event.set_previous_hash(head.hash());
-    event.clear_hash();
     event.set_hash(HashOf(event));
     absl::Status written = write(event);
     if (error::ReasonOf(written) == error::kAuditSequenceTaken && attempt < kMaxAppendAttempts) {

@@ -50,6 +50,10 @@ absl::StatusOr<std::string> TargetOf(absl::string_view endpoint, bool* tls) {
   return std::string(rest);
 }
 
+// How long one attempt on one member may take: an election takes about a
+// second, after which another attempt succeeds within the call timeout.
+constexpr absl::Duration kAttemptTimeout = absl::Milliseconds(1500);
+
 // How long one call waits for its member's connection before it tries the
 // next member.
 constexpr absl::Duration kConnectWait = absl::Milliseconds(500);
@@ -122,6 +126,7 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions
   }
   client->endpoints_text_ = absl::StrJoin(options.endpoints, ",");
   client->call_timeout_ = options.call_timeout;
+  client->attempt_timeout_ = std::min(options.call_timeout, kAttemptTimeout);
   client->user_ = options.user;
   client->password_ = options.password;
   return client;
@@ -207,7 +212,10 @@ absl::Status EtcdClient::OnSomeMember(absl::string_view what, const Call& call) 
         SOP_RETURN_IF_ERROR(Authenticate(member));
         status = call(member);
       }
-      if (!MemberCannotServe(status)) {
+      // A member whose leader just went away holds a proposal until its
+      // attempt times out: that is a member that cannot serve, too.
+      if (!MemberCannotServe(status) &&
+          status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
         current_.store(index, std::memory_order_relaxed);
         return Convert(what, status);
       }
@@ -223,7 +231,7 @@ absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(
   etcdserverpb::RangeResponse response;
   SOP_RETURN_IF_ERROR(OnSomeMember("range", [&](const Member& member) {
     response.Clear();
-    return member.kv->Range(NewContext(call_timeout_).get(), request, &response);
+    return member.kv->Range(NewContext(attempt_timeout_).get(), request, &response);
   }));
   return response;
 }
@@ -233,7 +241,7 @@ absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
   etcdserverpb::TxnResponse response;
   SOP_RETURN_IF_ERROR(OnSomeMember("txn", [&](const Member& member) {
     response.Clear();
-    return member.kv->Txn(NewContext(call_timeout_).get(), request, &response);
+    return member.kv->Txn(NewContext(attempt_timeout_).get(), request, &response);
   }));
   return response;
 }
@@ -244,7 +252,7 @@ absl::StatusOr<etcdserverpb::LeaseGrantResponse> EtcdClient::LeaseGrant(int64_t 
   etcdserverpb::LeaseGrantResponse response;
   SOP_RETURN_IF_ERROR(OnSomeMember("lease grant", [&](const Member& member) {
     response.Clear();
-    return member.lease->LeaseGrant(NewContext(call_timeout_).get(), request, &response);
+    return member.lease->LeaseGrant(NewContext(attempt_timeout_).get(), request, &response);
   }));
   return response;
 }
@@ -252,7 +260,7 @@ absl::StatusOr<etcdserverpb::LeaseGrantResponse> EtcdClient::LeaseGrant(int64_t 
 absl::Status EtcdClient::LeaseKeepAlive(int64_t id) const {
   etcdserverpb::LeaseKeepAliveResponse response;
   SOP_RETURN_IF_ERROR(OnSomeMember("lease keep-alive", [&](const Member& member) {
-    std::unique_ptr<grpc::ClientContext> context = NewContext(call_timeout_);
+    std::unique_ptr<grpc::ClientContext> context = NewContext(attempt_timeout_);
     auto stream = member.lease->LeaseKeepAlive(context.get());
     etcdserverpb::LeaseKeepAliveRequest request;
     request.set_id(id);
@@ -274,7 +282,7 @@ absl::Status EtcdClient::LeaseRevoke(int64_t id) const {
   request.set_id(id);
   etcdserverpb::LeaseRevokeResponse response;
   return OnSomeMember("lease revoke", [&](const Member& member) {
-    return member.lease->LeaseRevoke(NewContext(call_timeout_).get(), request, &response);
+    return member.lease->LeaseRevoke(NewContext(attempt_timeout_).get(), request, &response);
   });
 }
 

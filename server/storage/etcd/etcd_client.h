@@ -115,6 +115,8 @@ class EtcdClient {
   std::vector<Member> members_;
   std::string endpoints_text_;
   absl::Duration call_timeout_;
+  // One attempt's share of it (rounds over the members fill the rest).
+  absl::Duration attempt_timeout_;
   std::string user_;
   std::string password_;
   mutable std::atomic<size_t> current_{0};

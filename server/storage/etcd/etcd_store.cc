@@ -276,7 +276,13 @@ class EtcdStore::Follower {
   }
 
   void Run() {
-    bool need_snapshot = true;
+    // The registries loaded after Open read the store at revision
+    // open_revision_ or later: watching from just after it hands over
+    // every later change (again, for those they saw: applying is
+    // idempotent) without reading everything a second time. Only when
+    // etcd has compacted past it is a snapshot needed.
+    bool need_snapshot = store_->open_revision_ == 0;
+    if (!need_snapshot) Contact(store_->open_revision_, store_->open_revision_);
     absl::Duration backoff = absl::Milliseconds(100);
     while (!stopping()) {
       if (need_snapshot) {
@@ -394,7 +400,8 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(Options options) {
     probe.set_count_only(true);
     absl::StatusOr<etcdserverpb::RangeResponse> response = store->client_->Range(probe);
     if (response.ok()) {
-      store->last_revision_.store(response->header().revision());
+      store->open_revision_ = response->header().revision();
+      store->last_revision_.store(store->open_revision_);
       return store;
     }
     const bool retry = response.status().code() == absl::StatusCode::kUnavailable ||

@@ -147,13 +147,13 @@ class EtcdStore : public SopStore, public AuthStore, public TemplateStore, publi
   absl::Status ForEachReviewDueMark(
       const std::function<absl::Status(absl::string_view sop, absl::Time due)>& fn) const override;
 
-  // Starts following the store on a thread of its own: reads every head,
-  // token, org and CRM map at one revision R and hands each to `listener`,
-  // then watches every change after R and hands each changed record over as
-  // it comes. When etcd has compacted the history the watch needs, it reads
-  // everything again (at a new R). When the cluster is unreachable it keeps
-  // trying (the node's state stays as it was, and follow_state() says since
-  // when). Call once; `listener` must outlive the store or StopFollowing.
+  // Starts following the store on a thread of its own: watches every change
+  // after the revision Open read at (what the caller loaded through this
+  // store's reads is at least that current) and hands each changed head,
+  // token, org and CRM map to `listener` as it comes. When etcd has compacted the history the watch
+  // needs, it reads every such record at one new revision R and watches from there. When the
+  // cluster is unreachable it keeps trying (the node's state stays as it was, and follow_state()
+  // says since when). Call once; `listener` must outlive the store or StopFollowing.
   void StartFollowing(StoreChangeListener* listener);
   // Stops the follower and waits for its thread. Idempotent.
   void StopFollowing();
@@ -185,6 +185,8 @@ class EtcdStore : public SopStore, public AuthStore, public TemplateStore, publi
   const Options options_;
   const std::unique_ptr<EtcdClient> client_;
   mutable std::atomic<int64_t> last_revision_{0};
+  // The cluster's revision when Open reached it: where following starts.
+  int64_t open_revision_ = 0;
   std::unique_ptr<Follower> follower_;
 };
 

@@ -240,8 +240,10 @@ TEST_F(EtcdStoreTest, AFollowerCutOffPastACompactionReadsEverythingAgain) {
   // The follower's only member goes away; meanwhile the SOP changes and
   // etcd compacts the history the follower's watch would need.
   cluster_->Kill(0);
-  ASSERT_TRUE(writer->Write(MakeWrite("acme", "a", 2, "second")).ok());
-  ASSERT_TRUE(writer->Write(MakeWrite("acme", "a", 3, "third")).ok());
+  absl::Status second = writer->Write(MakeWrite("acme", "a", 2, "second"));
+  ASSERT_TRUE(second.ok()) << second;
+  absl::Status third = writer->Write(MakeWrite("acme", "a", 3, "third"));
+  ASSERT_TRUE(third.ok()) << third;
   const std::vector<std::string> endpoints = cluster_->endpoints();
   const std::string compact = absl::StrCat(
       "ETCDCTL_API=3 etcdctl --endpoints=", endpoints[1],
