@@ -66,10 +66,12 @@ std::vector<v1::AnalyticsDimension> GroupBy(const Invocation& invocation) {
   return group_by;
 }
 
-// Writes a report as JSON, CSV or a table, by --output.
+// Writes a report as JSON, CSV or a table, by --output; on `err`, a
+// warning per node of a cluster whose figures are missing from it.
 template <typename Report>
 absl::Status PrintReport(const Invocation& invocation, const Report& report, const ReportRows& rows,
-                         std::ostream& out) {
+                         std::ostream& out, std::ostream& err) {
+  err << FormatMissingNodes(report.nodes());
   if (invocation.global.output == OutputFormat::kCsv) {
     out << FormatCsv(rows);
     return absl::OkStatus();
@@ -838,28 +840,28 @@ absl::StatusOr<int> Run(const Invocation& invocation, client::Client& client, st
       *request.mutable_query() = invocation.report;
       SOP_ASSIGN_OR_RETURN(const v1::SlaReport report, client.GetSlaReport(request));
       return ExitStatus(
-          PrintReport(invocation, report, SlaReportRows(report, GroupBy(invocation)), out));
+          PrintReport(invocation, report, SlaReportRows(report, GroupBy(invocation)), out, err));
     }
     case Command::kAnalyticsCodes: {
       v1::GetCodeReportRequest request;
       *request.mutable_query() = invocation.report;
       SOP_ASSIGN_OR_RETURN(const v1::CodeReport report, client.GetCodeReport(request));
       return ExitStatus(
-          PrintReport(invocation, report, CodeReportRows(report, GroupBy(invocation)), out));
+          PrintReport(invocation, report, CodeReportRows(report, GroupBy(invocation)), out, err));
     }
     case Command::kAnalyticsUsage: {
       v1::GetUsageReportRequest request;
       *request.mutable_query() = invocation.report;
       SOP_ASSIGN_OR_RETURN(const v1::UsageReport report, client.GetUsageReport(request));
       return ExitStatus(
-          PrintReport(invocation, report, UsageReportRows(report, GroupBy(invocation)), out));
+          PrintReport(invocation, report, UsageReportRows(report, GroupBy(invocation)), out, err));
     }
     case Command::kAnalyticsCoverage: {
       v1::GetCoverageReportRequest request;
       *request.mutable_query() = invocation.report;
       SOP_ASSIGN_OR_RETURN(const v1::CoverageReport report, client.GetCoverageReport(request));
-      return ExitStatus(
-          PrintReport(invocation, report, CoverageReportRows(report, GroupBy(invocation)), out));
+      return ExitStatus(PrintReport(invocation, report,
+                                    CoverageReportRows(report, GroupBy(invocation)), out, err));
     }
     case Command::kList: {
       v1::ListSopsRequest request = invocation.list;

@@ -895,6 +895,16 @@ std::string FormatReport(const ReportRows& rows, absl::string_view start_day,
   return absl::StrCat(TextLine(absl::StrCat(start_day, " to ", end_day)), Table(std::move(upper)));
 }
 
+std::string FormatMissingNodes(const v1::ReportNodes& nodes) {
+  std::string lines;
+  for (const v1::ReportNodes::Missing& missing : nodes.missing()) {
+    absl::StrAppend(&lines,
+                    TextLine(absl::StrCat("warning: partial report: ", missing.node(), " (",
+                                          missing.address(), ") is missing: ", missing.reason())));
+  }
+  return lines;
+}
+
 std::string FormatCsv(const ReportRows& rows) {
   std::string csv;
   for (const std::vector<std::string>& row : rows) {

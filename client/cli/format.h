@@ -197,6 +197,10 @@ ReportRows CoverageReportRows(const v1::CoverageReport& report,
 // The rows as an aligned table, "No figures for <days>." without rows.
 std::string FormatReport(const ReportRows& rows, absl::string_view start_day,
                          absl::string_view end_day);
+// One warning line per node missing from a report over several sopd nodes
+// ("warning: partial report: node-b (10.0.0.2:50051) is missing: ..."); empty
+// when none is.
+std::string FormatMissingNodes(const v1::ReportNodes& nodes);
 // The rows as CSV (RFC 4180: CRLF line ends, fields with a comma, quote or
 // line break quoted); a text cell starting with = + - or @ gets a leading '
 // so that a spreadsheet shows it rather than running it.

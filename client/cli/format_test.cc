@@ -1017,5 +1017,18 @@ TEST(FormatAuditVerificationTest, IntactOrTheFirstBrokenSequenceAndItsProblem) {
             "4 events checked\n");
 }
 
+TEST(FormatMissingNodesTest, OneWarningPerMissingNodeAndNothingWhenComplete) {
+  v1::ReportNodes nodes;
+  nodes.add_counted("node-a");
+  EXPECT_EQ(FormatMissingNodes(nodes), "");
+  v1::ReportNodes::Missing* missing = nodes.add_missing();
+  missing->set_node("node-b");
+  missing->set_address("10.0.0.2:50051");
+  missing->set_reason("not running (no live lease in etcd)");
+  EXPECT_EQ(FormatMissingNodes(nodes),
+            "warning: partial report: node-b (10.0.0.2:50051) is missing: not running (no live "
+            "lease in etcd)\n");
+}
+
 }  // namespace
 }  // namespace sopsidebar::cli

@@ -16,8 +16,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/errors.h"
+#include "common/model/names.h"
 #include "common/status_macros.h"
 #include "server/app/sopd_server.h"
+#include "server/common/crypto.h"
 #include "server/common/log.h"
 
 namespace sopsidebar {
@@ -105,8 +107,12 @@ absl::Status SecureDir(absl::string_view what, const std::string& dir) {
 
 DataDirPaths DataDirPathsOf(const std::string& data_dir) {
   const std::filesystem::path dir(data_dir);
-  return {data_dir, (dir / "db").string(), (dir / "admin.token").string(),
-          (dir / "FORMAT").string(), (dir / "backup.tmp").string()};
+  return {data_dir,
+          (dir / "db").string(),
+          (dir / "admin.token").string(),
+          (dir / "FORMAT").string(),
+          (dir / "backup.tmp").string(),
+          (dir / "node_id").string()};
 }
 
 absl::StatusOr<DataDirFormat> CheckDataFormat(const DataDirPaths& paths) {
@@ -185,6 +191,27 @@ absl::Status WriteSecretFile(const std::string& path, const std::string& secret)
   absl::Status status = synced ? absl::OkStatus() : FileSystemError("write", path);
   ::close(fd);
   return status;
+}
+
+absl::StatusOr<std::string> LoadOrCreateNodeId(const DataDirPaths& paths) {
+  std::ifstream in(paths.node_id);
+  if (!in) {
+    if (errno != ENOENT) {
+      return error::Storage(absl::StatusCode::kFailedPrecondition,
+                            absl::StrCat("reading ", paths.node_id), std::strerror(errno));
+    }
+    const std::string id = absl::StrCat("node-", RandomHexSecret(4));
+    SOP_RETURN_IF_ERROR(WriteSecretFile(paths.node_id, id));
+    LogLine(absl::StrCat("this node's id is ", id, " (", paths.node_id, ")"));
+    return id;
+  }
+  std::string id;
+  std::getline(in, id);
+  if (!IsValidResourceId(id)) {
+    return error::Storage(absl::StatusCode::kFailedPrecondition, paths.node_id,
+                          "does not hold a node id (like node-1a2b3c4d)");
+  }
+  return id;
 }
 
 }  // namespace sopsidebar

@@ -20,6 +20,8 @@ struct DataDirPaths {
   // <dir>/backup.tmp: checkpoints while a backup streams (on the database's
   // filesystem, so they are hard links); emptied at start.
   std::string backup_scratch;
+  // <dir>/node_id: the node's id in a cluster on etcd (docs/SCALING.md).
+  std::string node_id;
 };
 
 // The data dir format this sopd writes and the newest it reads. Data dirs
@@ -73,6 +75,12 @@ absl::Status RecordDataFormat(const DataDirPaths& paths, const DataDirFormat& fo
 // the secret is never exposed), and synced. FAILED_PRECONDITION when it
 // cannot be written.
 absl::Status WriteSecretFile(const std::string& path, const std::string& secret);
+
+// The node id kept in `paths`.node_id, made ("node-" and 8 hex digits) and
+// written there the first time: a node keeps its id, and so its place in
+// reports, across restarts. FAILED_PRECONDITION naming the file when it
+// cannot be read or written, or does not hold a valid id (error::Storage).
+absl::StatusOr<std::string> LoadOrCreateNodeId(const DataDirPaths& paths);
 
 }  // namespace sopsidebar
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -27,6 +28,8 @@
 #include "server/domain/templates/template_registry.h"
 #include "server/search/xapian_text_index.h"
 #include "server/service/grpc_server.h"
+#include "server/service/peer_service.h"
+#include "server/storage/etcd/etcd_node_registry.h"
 #include "server/storage/etcd/etcd_store.h"
 #include "server/storage/rocksdb_store.h"
 
@@ -80,6 +83,32 @@ class RegistryFollower : public StoreChangeListener {
   AccessRegistry* const access_;
   CrmMaps* const crm_;
 };
+
+// host:port other nodes reach this one's gRPC port at: `advertise`, or the
+// host of `listen` with the port bound.
+absl::StatusOr<std::string> AdvertisedAddress(absl::string_view advertise, absl::string_view listen,
+                                              int port) {
+  const absl::string_view given = advertise.empty() ? listen : advertise;
+  const size_t colon = given.rfind(':');
+  int given_port = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(given.substr(colon + 1), &given_port) || given_port < 0 ||
+      given_port > 65535) {
+    return error::InvalidField("--advertise-address", "is not host:port");
+  }
+  if (!advertise.empty()) {
+    if (given_port == 0) return error::InvalidField("--advertise-address", "has port 0");
+    return std::string(advertise);
+  }
+  const absl::string_view host = given.substr(0, colon);
+  if (host == "0.0.0.0" || host == "[::]") {
+    return error::InvalidField(
+        "--advertise-address",
+        absl::StrCat("is needed with --store=etcd when --grpc-listen (", listen,
+                     ") names every interface: the host:port other sopd nodes reach this one at"));
+  }
+  return absl::StrCat(host, ":", port);
+}
 
 }  // namespace
 
@@ -177,7 +206,34 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   times.import = lap();
   Analytics::Options analytics_options;
   analytics_options.retention = options.event_retention;
-  analytics_options.events_on_this_node_only = server->etcd_ != nullptr;
+  if (server->etcd_ != nullptr) {
+    // Each node keeps the panel events it received: reports ask the others.
+    SOP_ASSIGN_OR_RETURN(server->node_id_, LoadOrCreateNodeId(paths));
+    EtcdNodeRegistry::Options nodes_options;
+    nodes_options.etcd = options.etcd;
+    SOP_ASSIGN_OR_RETURN(server->nodes_, EtcdNodeRegistry::Open(std::move(nodes_options)));
+    PeerClient::Options peer_options;
+    peer_options.secret = server->nodes_->peer_secret();
+    if (tls) {
+      PeerClient::Options::Tls& peer_tls = peer_options.tls.emplace();
+      if (!options.peer_ca_file.empty()) {
+        SOP_ASSIGN_OR_RETURN(peer_tls.root_certs_pem,
+                             ReadPem("--peer-cacert", options.peer_ca_file));
+      } else {
+        peer_tls.root_certs_pem = tls->client_ca_pem;
+      }
+      // Nodes that require client certificates get this node's.
+      if (!tls->client_ca_pem.empty()) {
+        peer_tls.cert_chain_pem = tls->cert_chain_pem;
+        peer_tls.private_key_pem = tls->private_key_pem;
+      }
+    } else if (!options.peer_ca_file.empty()) {
+      return absl::InvalidArgumentError("--peer-cacert needs --tls-cert and --tls-key");
+    }
+    server->peers_ = std::make_unique<PeerClient>(std::move(peer_options));
+    analytics_options.cluster =
+        Analytics::Options::Cluster{server->node_id_, server->nodes_.get(), server->peers_.get()};
+  }
   server->analytics_ =
       std::make_unique<Analytics>(server->store_.get(), server->sops_, server->registry_.get(),
                                   server->crm_.get(), &Clock::Real(), analytics_options);
@@ -246,8 +302,18 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   grpc_options.listen_address = options.listen_address;
   grpc_options.tls = std::move(tls);
   grpc_options.insecure_listen_any = options.insecure_listen_any;
+  if (server->nodes_ != nullptr) {
+    grpc_options.peer = PeerServiceOptions{server->analytics_.get(), server->nodes_->peer_secret()};
+  }
   SOP_ASSIGN_OR_RETURN(server->grpc_, GrpcServer::Start(grpc_options, server->api_->methods(),
                                                         server->api_->dispatcher()));
+  if (server->nodes_ != nullptr) {
+    // Live for the other nodes' reports once it serves.
+    SOP_ASSIGN_OR_RETURN(std::string address,
+                         AdvertisedAddress(options.advertise_address, options.listen_address,
+                                           server->grpc_->port()));
+    SOP_RETURN_IF_ERROR(server->nodes_->Register({server->node_id_, std::move(address), true}));
+  }
   if (!options.http.listen_address.empty()) {
     HttpGatewayOptions http_options = options.http;
     http_options.tls = grpc_options.tls;
@@ -356,6 +422,9 @@ SopdServer::~SopdServer() {
   backups_.reset();
   search_.reset();
   analytics_.reset();
+  // No longer live for the other nodes' reports.
+  nodes_.reset();
+  peers_.reset();
   registry_.reset();
   access_.reset();
   etcd_.reset();

@@ -36,6 +36,8 @@ class GrpcServer;
 class ServedApi;
 class HttpGateway;
 class EtcdStore;
+class EtcdNodeRegistry;
+class PeerClient;
 class SopStore;
 class AuthStore;
 class TemplateStore;
@@ -59,6 +61,15 @@ class SopdServer {
     // With kEtcd: how long Start waits for an unreachable cluster, retrying
     // with backoff, before it fails with UNAVAILABLE.
     absl::Duration etcd_connect_timeout = absl::Seconds(30);
+    // With kEtcd: host:port the other nodes reach this node's gRPC port at,
+    // for reports over every node (docs/SCALING.md). Empty: the listen
+    // address with the bound port, which must then name a host other nodes
+    // can reach (not 0.0.0.0).
+    std::string advertise_address;
+    // With kEtcd and TLS: the PEM CAs that verify the other nodes'
+    // certificates when this node asks them for reports. Empty:
+    // tls_client_ca_file's, else the system's roots.
+    std::string peer_ca_file;
     // host:port; port 0 picks a free port.
     std::string listen_address = "127.0.0.1:50051";
     // When set, the SOPs in this directory's files that orgs/default lacks
@@ -223,6 +234,10 @@ class SopdServer {
   // With kEtcd: the shared store, and what keeps this node's state in step
   // with it (declared after the registries it calls, so destroyed first).
   std::unique_ptr<EtcdStore> etcd_;
+  // With etcd: the cluster's nodes, and how this node asks the others.
+  std::unique_ptr<EtcdNodeRegistry> nodes_;
+  std::unique_ptr<PeerClient> peers_;
+  std::string node_id_;
   // The store ports the registries use: store_ or etcd_.
   SopStore* sops_ = nullptr;
   AuthStore* auth_ = nullptr;

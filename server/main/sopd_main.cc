@@ -47,7 +47,8 @@ constexpr char kUsage[] = R"(sopd: the SOP Sidebar server.
 usage: sopd [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
             [--store rocksdb|etcd --etcd-endpoints URL,... [--etcd-prefix P]
              [--etcd-cacert PEM] [--etcd-cert PEM --etcd-key PEM]
-             [--etcd-user NAME --etcd-password-file FILE] [--etcd-connect-timeout D]]
+             [--etcd-user NAME --etcd-password-file FILE] [--etcd-connect-timeout D]
+             [--advertise-address HOST:PORT] [--peer-cacert PEM]]
             [--import DIR [--import-overwrite]]
             [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
             [--insecure-listen-any] [--max-watches-per-token N] [--event-retention-days N]
@@ -128,6 +129,12 @@ ABSL_FLAG(absl::Duration, etcd_connect_timeout,
           sopsidebar::SopdServer::Options().etcd_connect_timeout,
           "with --store=etcd: how long a start waits for an unreachable etcd, retrying with "
           "backoff, before it gives up");
+ABSL_FLAG(std::string, advertise_address, "",
+          "with --store=etcd: host:port the other sopd nodes reach this node's gRPC port at, "
+          "for reports over every node's events (default: --grpc-listen's host and port)");
+ABSL_FLAG(std::string, peer_cacert, "",
+          "with --store=etcd and --tls-cert: the PEM CAs that verify the other sopd nodes' "
+          "certificates (default: --tls-client-ca, else the system's roots)");
 ABSL_FLAG(std::string, config, "",
           "read flags from this YAML file first (keys: the flag names with underscores, as "
           "data_dir: /var/lib/sopd); flags on the command line override it");
@@ -253,6 +260,8 @@ Flags ParseFlags(int argc, char** argv) {
     options.etcd.password = password;
   }
   options.etcd_connect_timeout = absl::GetFlag(FLAGS_etcd_connect_timeout);
+  options.advertise_address = absl::GetFlag(FLAGS_advertise_address);
+  options.peer_ca_file = absl::GetFlag(FLAGS_peer_cacert);
   options.import_dir = absl::GetFlag(FLAGS_import);
   if (absl::GetFlag(FLAGS_import_overwrite)) {
     options.import_existing = sopsidebar::ExistingSop::kUpdate;

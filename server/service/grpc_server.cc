@@ -10,6 +10,7 @@
 #include "server/service/api_service.h"
 #include "server/service/call_runner.h"
 #include "server/service/library_logs.h"
+#include "server/service/peer_service_impl.h"
 #include "sopsidebar/v1/admin_service.grpc.pb.h"
 #include "sopsidebar/v1/analytics_service.grpc.pb.h"
 #include "sopsidebar/v1/authoring_service.grpc.pb.h"
@@ -99,6 +100,10 @@ class GrpcServer::Impl {
     builder.RegisterService(&authoring_service_);
     builder.RegisterService(&event_service_);
     builder.RegisterService(&template_service_);
+    if (options.peer) {
+      peer_service_ = MakePeerService(*options.peer);
+      builder.RegisterService(peer_service_.get());
+    }
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -156,6 +161,8 @@ class GrpcServer::Impl {
   ApiService<v1::AuthoringService> authoring_service_;
   ApiService<v1::EventService> event_service_;
   ApiService<v1::TemplateService> template_service_;
+  // Before server_: a registered service outlives the server.
+  std::unique_ptr<grpc::Service> peer_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;

@@ -15,6 +15,7 @@
 #include "server/api/api_methods.h"
 #include "server/api/dispatcher.h"
 #include "server/common/listen_address.h"
+#include "server/service/peer_service.h"
 
 namespace sopsidebar {
 
@@ -30,6 +31,9 @@ struct GrpcServerOptions {
   // Threads for what still uses gRPC's synchronous API (reflection);
   // calls of the API's methods do not count against it.
   int max_sync_threads = 4;
+  // The internal PeerService, when several nodes share an etcd store
+  // (peer_service.h); unset: not served.
+  std::optional<PeerServiceOptions> peer;
 };
 
 // Thread-safe.

@@ -4,7 +4,8 @@ within a second; of two concurrent updates of one SOP through two nodes one
 wins and the other is ABORTED; an etcd member and a sopd node killed under a
 bounded write + lookup load lose no acknowledged write (checked against an
 expected-state file) while lookups go on through the other nodes; the killed
-node, started again, catches up and serves.
+node, started again, catches up and serves; a report on any node adds up the
+panel events every node received, and names the nodes that are down.
 
 Every request goes through the nodes' Connect/HTTP gateways as JSON, the way
 a panel or a load balancer would send it."""
@@ -157,15 +158,6 @@ class ClusterTest(unittest.TestCase):
                          {"name": "orgs/default/sops/contended"}, self.token)
             self.assertEqual(final["title"], won[0]["title"])
 
-    def test_4_reports_are_refused_rather_than_partial(self):
-        # Each node keeps the events it received; until reports gather every
-        # node's figures, a node answers none rather than only its own.
-        with self.assertRaises(ConnectError) as refused:
-            call(self.url(1), "AnalyticsService/GetUsageReport",
-                 {"query": {"parent": "orgs/default"}}, self.token)
-        self.assertEqual(refused.exception.code, "unimplemented")
-        self.assertIn("--store=etcd", str(refused.exception))
-
     def test_3_killing_an_etcd_member_and_a_node_under_load_loses_no_acknowledged_write(self):
         sop_ids = ["load-%d" % i for i in range(6)]
         for sop_id in sop_ids:
@@ -269,6 +261,57 @@ class ClusterTest(unittest.TestCase):
         self.create_published("after-restart", "Back", node=0)
         took = self.await_match(dead_node, "after-restart", 1.0)
         self.assertIsNotNone(took, "the restarted node did not match a new publish within 1 s")
+
+
+    def record_shown(self, node, sop, count, prefix):
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        events = [{"eventId": "%s-%d" % (prefix, k), "type": "PANEL_SHOWN", "eventTime": now,
+                   "sop": sop["name"], "revisionId": sop["publishedRevisionId"],
+                   "context": {"recordType": "Lead", "recordId": "00Q%s%d" % (prefix, k),
+                               "fields": {"lead_source": "Web"}}}
+                  for k in range(count)]
+        answer = call(self.url(node), "AnalyticsService/RecordEvents",
+                      {"parent": "orgs/default", "events": events}, self.token)
+        self.assertEqual(answer.get("recorded"), count, answer)
+
+    def usage(self, node):
+        """The usage report on `node`: impressions of the report SOP, and its nodes."""
+        report = call(self.url(node), "AnalyticsService/GetUsageReport",
+                      {"query": {"parent": "orgs/default", "sop": "orgs/default/sops/reported"}},
+                      self.token)
+        impressions = sum(int(row.get("impressions", 0)) for row in report.get("rows", []))
+        return impressions, report.get("nodes", {})
+
+    def test_4_a_report_on_any_node_adds_up_every_nodes_events_and_names_missing_nodes(self):
+        sop = self.create_published("reported", "Reported")
+        # Each node keeps the events it received: 1, 2 and 3 impressions.
+        for node in range(3):
+            self.record_shown(node, sop, node + 1, "n%d" % node)
+        for node in range(3):
+            impressions, nodes = self.usage(node)
+            self.assertEqual(impressions, 6, (node, nodes))
+            self.assertEqual(len(nodes.get("counted", [])), 3, nodes)
+            self.assertNotIn("missing", nodes)
+        # A node stopped cleanly is not running: named, its figures left out.
+        self.nodes[2].stop()
+        impressions, nodes = self.usage(0)
+        self.assertEqual(impressions, 3, nodes)
+        self.assertEqual(len(nodes["counted"]), 2, nodes)
+        self.assertEqual(len(nodes["missing"]), 1, nodes)
+        self.assertIn("not running", nodes["missing"][0]["reason"])
+        # A node killed still holds its lease for a while: asking it fails.
+        self.nodes[1].proc.send_signal(signal.SIGKILL)
+        self.nodes[1].proc.wait(timeout=TIMEOUT)
+        impressions, nodes = self.usage(0)
+        self.assertEqual(impressions, 1, nodes)
+        self.assertEqual(len(nodes["missing"]), 2, nodes)
+        print("report with two nodes down: %s" % nodes)
+        # Back with the same data dirs, hence the same node ids and events.
+        for node in (1, 2):
+            self.nodes[node] = self.start_node(node)
+        impressions, nodes = self.usage(0)
+        self.assertEqual(impressions, 6, nodes)
+        self.assertEqual(len(nodes.get("counted", [])), 3, nodes)
 
 
 if __name__ == "__main__":

@@ -204,6 +204,78 @@ absl::StatusOr<std::pair<std::string, ReportScope>> Analytics::Scope(
   return std::make_pair(std::move(org), std::move(scope));
 }
 
+absl::Status Analytics::ForEachNodeAggregate(
+    absl::string_view org, DayNumber first, DayNumber last,
+    const std::function<absl::Status(internal::v1::DayAggregate&&)>& fn) const {
+  if (!IsValidResourceId(org)) return error::InvalidField("org", "is not a valid org id");
+  if (first < 0 || first > kLastDayNumber)
+    return error::InvalidField("first_day", "is out of range");
+  if (last < 0 || last > kLastDayNumber) return error::InvalidField("last_day", "is out of range");
+  if (first > last) return error::InvalidField("first_day", "is after last_day");
+  if (last - first >= kMaxReportDays) {
+    return error::InvalidField(
+        "last_day", absl::StrCat("is more than ", kMaxReportDays, " days after first_day"));
+  }
+  return events_->ForEachAggregate(org, first, last,
+                                   [&](DayNumber day, const internal::v1::AggregateDimensions& d,
+                                       const internal::v1::EventAggregate& aggregate) {
+                                     internal::v1::DayAggregate row;
+                                     row.set_day(day);
+                                     *row.mutable_dimensions() = d;
+                                     *row.mutable_aggregate() = aggregate;
+                                     return fn(std::move(row));
+                                   });
+}
+
+absl::StatusOr<Analytics::Gathered> Analytics::GatherPeers(absl::string_view org, DayNumber first,
+                                                           DayNumber last) const {
+  const Options::Cluster& cluster = *options_.cluster;
+  SOP_ASSIGN_OR_RETURN(std::vector<ClusterNode> nodes, cluster.nodes->List());
+  // Every live peer is asked at once; each answer lands in its own slot.
+  struct Asked {
+    const ClusterNode* node;
+    absl::StatusOr<std::vector<internal::v1::DayAggregate>> answer;
+  };
+  std::vector<Asked> asked;
+  Gathered gathered;
+  gathered.nodes.add_counted(cluster.node_id);
+  for (const ClusterNode& node : nodes) {
+    if (node.id == cluster.node_id) continue;
+    if (!node.live) {
+      v1::ReportNodes::Missing* missing = gathered.nodes.add_missing();
+      missing->set_node(node.id);
+      missing->set_address(node.address);
+      missing->set_reason("not running (no live lease in etcd)");
+      continue;
+    }
+    asked.push_back({&node, absl::UnknownError("not asked")});
+  }
+  {
+    std::vector<std::thread> threads;
+    threads.reserve(asked.size());
+    for (Asked& a : asked) {
+      threads.emplace_back([&a, &cluster, org, first, last] {
+        a.answer = cluster.peers->List(*a.node, org, first, last);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+  for (Asked& a : asked) {
+    if (!a.answer.ok()) {
+      v1::ReportNodes::Missing* missing = gathered.nodes.add_missing();
+      missing->set_node(a.node->id);
+      missing->set_address(a.node->address);
+      missing->set_reason(std::string(a.answer.status().message()));
+      continue;
+    }
+    gathered.nodes.add_counted(a.node->id);
+    for (internal::v1::DayAggregate& row : *a.answer) {
+      gathered.aggregates.push_back(std::move(row));
+    }
+  }
+  return gathered;
+}
+
 template <typename Report>
 absl::StatusOr<Report> Analytics::BuildReport(const Caller& caller, const v1::ReportQuery& query,
                                               Report (*report_of)(const std::vector<ReportGroup>&),
@@ -212,17 +284,17 @@ absl::StatusOr<Report> Analytics::BuildReport(const Caller& caller, const v1::Re
   SOP_ASSIGN_OR_RETURN(auto scoped, Scope(caller, query, std::move(default_group_by)));
   // After Scope: another org is NOT_FOUND whoever asks.
   SOP_RETURN_IF_ERROR(Authorize(caller, operation));
-  if (options_.events_on_this_node_only) {
-    return error::NotServed(absl::StrCat(
-        Report::descriptor()->name(),
-        " with --store=etcd (each node keeps the events it received; a report over every "
-        "node's figures is planned, docs/SCALING.md)"));
-  }
   const auto& [org, scope] = scoped;
-  SOP_ASSIGN_OR_RETURN(std::vector<ReportGroup> groups, GroupAggregates(*events_, org, scope));
+  Gathered gathered;
+  if (options_.cluster) {
+    SOP_ASSIGN_OR_RETURN(gathered, GatherPeers(org, scope.first, scope.last));
+  }
+  SOP_ASSIGN_OR_RETURN(std::vector<ReportGroup> groups,
+                       GroupAggregates(*events_, org, scope, gathered.aggregates));
   Report report = report_of(groups);
   report.set_start_day(FormatDay(scope.first));
   report.set_end_day(FormatDay(scope.last));
+  if (options_.cluster) *report.mutable_nodes() = std::move(gathered.nodes);
   return report;
 }
 

@@ -24,7 +24,9 @@
 #ifndef SOPSIDEBAR_SERVER_DOMAIN_ANALYTICS_ANALYTICS_H_
 #define SOPSIDEBAR_SERVER_DOMAIN_ANALYTICS_ANALYTICS_H_
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -41,6 +43,7 @@
 #include "server/domain/analytics/reports.h"
 #include "server/domain/crm/crm_maps.h"
 #include "server/domain/registry/sop_registry.h"
+#include "server/domain/store/cluster_nodes.h"
 #include "server/domain/store/event_store.h"
 #include "server/domain/store/sop_store.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
@@ -55,12 +58,16 @@ class Analytics {
     absl::Duration retention = absl::Hours(24 * 90);
     // How often unmatched lookups are written; zero: only by FlushCoverage.
     absl::Duration coverage_flush_interval = absl::Seconds(1);
-    // With a store several sopd nodes share (--store=etcd), each node keeps
-    // the panel events it received, so one node's figures leave out the
-    // others': reports are then UNIMPLEMENTED (error::NotServed) rather
-    // than silently partial, until they gather every node's figures
-    // (docs/SCALING.md). Events are recorded either way.
-    bool events_on_this_node_only = false;
+    // Set when several sopd nodes share a store (--store=etcd): each node
+    // keeps the panel events it received, so reports add up every node's
+    // aggregates and name the nodes whose figures are missing
+    // (docs/SCALING.md). `nodes` and `peers` must outlive the Analytics.
+    struct Cluster {
+      std::string node_id;  // this node's
+      const ClusterNodes* nodes = nullptr;
+      const PeerAggregates* peers = nullptr;
+    };
+    std::optional<Cluster> cluster;
   };
   static constexpr int kMaxEventsPerBatch = 500;
 
@@ -81,6 +88,15 @@ class Analytics {
                                                  const v1::GetUsageReportRequest& request) const;
   absl::StatusOr<v1::CoverageReport> GetCoverageReport(
       const Caller& caller, const v1::GetCoverageReportRequest& request) const;
+
+  // This node's own day aggregates of `org` for days in [first, last], for
+  // another node's report (PeerService; the caller is a node of the
+  // cluster, not a user). INVALID_ARGUMENT naming "org", "first_day" or
+  // "last_day" for an invalid org id, a day outside the store's range, first
+  // after last or a range over kMaxReportDays; the store's errors.
+  absl::Status ForEachNodeAggregate(
+      absl::string_view org, DayNumber first, DayNumber last,
+      const std::function<absl::Status(internal::v1::DayAggregate&&)>& fn) const;
 
   // ContextService.ValidateTransition (context_service.proto).
   absl::StatusOr<v1::ValidateTransitionResponse> ValidateTransition(
@@ -105,6 +121,16 @@ class Analytics {
       std::vector<v1::AnalyticsDimension> default_group_by = {}) const;
   // `report_of` the aggregates the query counts, with its days, for a
   // caller allowed `operation`.
+  // The other nodes' aggregates of `org` for days in [first, last], and
+  // whose figures they are (Options::cluster). Nodes that are down or do not
+  // answer are listed as missing; errors only when the nodes cannot be
+  // listed.
+  struct Gathered {
+    std::vector<internal::v1::DayAggregate> aggregates;
+    v1::ReportNodes nodes;
+  };
+  absl::StatusOr<Gathered> GatherPeers(absl::string_view org, DayNumber first,
+                                       DayNumber last) const;
   template <typename Report>
   absl::StatusOr<Report> BuildReport(const Caller& caller, const v1::ReportQuery& query,
                                      Report (*report_of)(const std::vector<ReportGroup>&),

@@ -14,6 +14,7 @@
 #include "common/errors.h"
 #include "common/proto_time.h"
 #include "common/sopfile/sop_file.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -434,6 +435,166 @@ TEST_F(AnalyticsTest, LookupsThatMatchNothingShowUpAsCoverageGapsForManagersOnly
   EXPECT_THAT(report->rows(1).key().values(), ElementsAre("Case", "Escalated"));
   EXPECT_EQ(report->rows(1).unmatched_lookups(), 1);
   EXPECT_TRUE(absl::IsPermissionDenied(analytics_->GetCoverageReport(sdr, request).status()));
+}
+
+// Nodes of a cluster, each an Analytics on its own event store (as each
+// sopd node keeps the events it received), sharing the catalog; the peers
+// answer with what ForEachNodeAggregate gives, as PeerService does.
+class ClusterAnalyticsTest : public AnalyticsTest, public ClusterNodes, public PeerAggregates {
+ protected:
+  struct Node {
+    explicit Node(InMemoryEventStore::Options options) : events(std::move(options)) {}
+    InMemoryEventStore events;
+    std::unique_ptr<Analytics> analytics;
+    bool live = true;
+    absl::Status fails;  // what asking it gives, when not OK
+  };
+
+  void SetUp() override {
+    AnalyticsTest::SetUp();
+    for (const std::string id : {"node-a", "node-b", "node-c"}) {
+      auto node = std::make_unique<Node>(
+          InMemoryEventStore::Options{absl::Hours(24 * 90), [this] { return clock_.Now(); }});
+      Analytics::Options options;
+      options.coverage_flush_interval = absl::ZeroDuration();
+      options.cluster = Analytics::Options::Cluster{id, this, this};
+      node->analytics = std::make_unique<Analytics>(&node->events, &sop_store_, registry_.get(),
+                                                    crm_.get(), &clock_, options);
+      nodes_[id] = std::move(node);
+    }
+  }
+
+  absl::StatusOr<std::vector<ClusterNode>> List() const override {
+    std::vector<ClusterNode> listed;
+    for (const auto& [id, node] : nodes_) {
+      listed.push_back({id, absl::StrCat(id, ":50051"), node->live});
+    }
+    return listed;
+  }
+
+  absl::StatusOr<std::vector<internal::v1::DayAggregate>> List(const ClusterNode& peer,
+                                                               absl::string_view org,
+                                                               DayNumber first,
+                                                               DayNumber last) const override {
+    const Node& node = *nodes_.at(peer.id);
+    if (!node.fails.ok()) return node.fails;
+    std::vector<internal::v1::DayAggregate> rows;
+    SOP_RETURN_IF_ERROR(node.analytics->ForEachNodeAggregate(org, first, last,
+                                                             [&](internal::v1::DayAggregate&& row) {
+                                                               rows.push_back(std::move(row));
+                                                               return absl::OkStatus();
+                                                             }));
+    return rows;
+  }
+
+  // Leads of three SDRs, each with a first contact, a third of them
+  // disqualified; each rep's panel sends to the node `node_of` names.
+  void RecordLeads(const std::function<Analytics*(int rep)>& node_of) {
+    std::mt19937 random(7);
+    for (int lead = 0; lead < 60; ++lead) {
+      const int rep = lead % 3;
+      const Caller sdr = Person(absl::StrCat("sdr", rep, "@example.com"), v1::SDR);
+      const absl::Time anchor = clock_.Now() - absl::Minutes(30 + random() % (14 * 24 * 60));
+      const v1::CrmContext context = Lead(lead, lead % 2 == 0 ? "Web" : "Partner Referral", anchor);
+      const std::string id = absl::StrCat("lead-", lead);
+      std::vector<v1::Event> events = {
+          Event(id + "-shown", v1::Event::PANEL_SHOWN, anchor + absl::Seconds(30), context),
+          Event(id + "-contact", v1::Event::FIRST_CONTACT,
+                anchor + absl::Seconds(60 + random() % 900), context)};
+      if (lead % 3 == 0) {
+        v1::Event rejected =
+            Event(id + "-dq", v1::Event::DISQUALIFIED, anchor + absl::Hours(1), context);
+        rejected.set_code(kCodes[random() % kCodes.size()]);
+        events.push_back(std::move(rejected));
+      }
+      v1::RecordEventsRequest request;
+      request.set_parent("orgs/default");
+      for (v1::Event& event : events) *request.add_events() = event;
+      auto recorded = node_of(rep)->RecordEvents(sdr, request);
+      ASSERT_TRUE(recorded.ok()) << recorded.status();
+    }
+  }
+
+  template <typename Report, typename Request>
+  Report Ask(const Analytics& analytics,
+             absl::StatusOr<Report> (Analytics::*get)(const Caller&, const Request&) const) {
+    Request request;
+    *request.mutable_query() = Query({v1::LEAD_SOURCE, v1::REP});
+    absl::StatusOr<Report> report = (analytics.*get)(marketing_, request);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.value_or(Report());
+  }
+
+  Analytics& At(const std::string& id) { return *nodes_.at(id)->analytics; }
+
+  std::map<std::string, std::unique_ptr<Node>> nodes_;
+};
+
+TEST_F(ClusterAnalyticsTest, AReportOnAnyNodeAddsUpEveryNodesEventsExactly) {
+  // The same leads, once all through one node (the fixture's single node)
+  // and once spread over the three nodes by rep.
+  RecordLeads([&](int) { return analytics_.get(); });
+  const std::vector<std::string> ids = {"node-a", "node-b", "node-c"};
+  RecordLeads([&](int rep) { return &At(ids[rep]); });
+
+  const auto single_sla = Ask(*analytics_, &Analytics::GetSlaReport);
+  const auto single_codes = Ask(*analytics_, &Analytics::GetCodeReport);
+  const auto single_usage = Ask(*analytics_, &Analytics::GetUsageReport);
+  ASSERT_THAT(single_sla.rows(), SizeIs(6));  // two sources by three reps
+  EXPECT_FALSE(single_sla.has_nodes());
+  for (const std::string& asked : ids) {
+    SCOPED_TRACE(asked);
+    v1::SlaReport sla = Ask(At(asked), &Analytics::GetSlaReport);
+    v1::CodeReport codes = Ask(At(asked), &Analytics::GetCodeReport);
+    v1::UsageReport usage = Ask(At(asked), &Analytics::GetUsageReport);
+    // The asked node first, then the others.
+    EXPECT_EQ(sla.nodes().counted(0), asked);
+    EXPECT_THAT(sla.nodes().counted(), SizeIs(3));
+    EXPECT_THAT(sla.nodes().missing(), SizeIs(0));
+    EXPECT_THAT(codes.nodes().counted(), SizeIs(3));
+    EXPECT_THAT(usage.nodes().counted(), SizeIs(3));
+    sla.clear_nodes();
+    codes.clear_nodes();
+    usage.clear_nodes();
+    EXPECT_TRUE(MessageDifferencer::Equals(sla, single_sla)) << sla.DebugString();
+    EXPECT_TRUE(MessageDifferencer::Equals(codes, single_codes)) << codes.DebugString();
+    EXPECT_TRUE(MessageDifferencer::Equals(usage, single_usage)) << usage.DebugString();
+  }
+}
+
+TEST_F(ClusterAnalyticsTest, NodesThatAreDownOrDoNotAnswerAreNamedAsMissing) {
+  const std::vector<std::string> ids = {"node-a", "node-b", "node-c"};
+  RecordLeads([&](int rep) { return &At(ids[rep]); });
+  nodes_["node-b"]->fails = absl::UnavailableError("asking node-b:50051: connection refused");
+  nodes_["node-c"]->live = false;
+
+  const v1::SlaReport sla = Ask(At("node-a"), &Analytics::GetSlaReport);
+  EXPECT_THAT(sla.nodes().counted(), ElementsAre("node-a"));
+  ASSERT_THAT(sla.nodes().missing(), SizeIs(2));
+  std::map<std::string, std::string> missing;
+  for (const auto& m : sla.nodes().missing()) {
+    EXPECT_EQ(m.address(), m.node() + ":50051");
+    missing[m.node()] = m.reason();
+  }
+  EXPECT_THAT(missing["node-b"], HasSubstr("connection refused"));
+  EXPECT_THAT(missing["node-c"], HasSubstr("not running"));
+  // Only node-a's rep (sdr0) is in the figures.
+  ASSERT_THAT(sla.rows(), SizeIs(2));
+  for (const v1::SlaReport::Row& row : sla.rows())
+    EXPECT_EQ(row.key().values(1), "sdr0@example.com");
+}
+
+TEST_F(ClusterAnalyticsTest, NodeAggregatesRefuseBadRangesNamingTheField) {
+  auto ask = [&](const std::string& org, DayNumber first, DayNumber last) {
+    return At("node-a").ForEachNodeAggregate(
+        org, first, last, [](internal::v1::DayAggregate&&) { return absl::OkStatus(); });
+  };
+  EXPECT_EQ(FieldOf(ask("Not An Org", 1, 2)), "org");
+  EXPECT_EQ(FieldOf(ask("default", 5, 4)), "first_day");
+  EXPECT_EQ(FieldOf(ask("default", -1, 4)), "first_day");
+  EXPECT_EQ(FieldOf(ask("default", 1, kLastDayNumber + 1)), "last_day");
+  EXPECT_EQ(FieldOf(ask("default", 1, 1 + kMaxReportDays)), "last_day");
+  EXPECT_TRUE(ask("default", 1, kMaxReportDays).ok());
 }
 
 }  // namespace

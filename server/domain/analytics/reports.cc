@@ -108,24 +108,30 @@ absl::StatusOr<ReportScope> ScopeOf(const v1::ReportQuery& query, absl::string_v
   return scope;
 }
 
-absl::StatusOr<std::vector<ReportGroup>> GroupAggregates(const EventStore& store,
-                                                         absl::string_view org,
-                                                         const ReportScope& scope) {
+absl::StatusOr<std::vector<ReportGroup>> GroupAggregates(
+    const EventStore& store, absl::string_view org, const ReportScope& scope,
+    absl::Span<const internal::v1::DayAggregate> more) {
   // Ordered by the key's values, so rows come out sorted.
   std::map<std::vector<std::string>, internal::v1::EventAggregate> groups;
+  auto add = [&](DayNumber day, const internal::v1::AggregateDimensions& d,
+                 const internal::v1::EventAggregate& aggregate) {
+    if (day < scope.first || day > scope.last || !InScope(scope, d)) return;
+    std::vector<std::string> key;
+    key.reserve(scope.group_by.size());
+    for (v1::AnalyticsDimension dimension : scope.group_by) {
+      key.push_back(ValueOf(dimension, day, d));
+    }
+    AddAggregate(aggregate, &groups[std::move(key)]);
+  };
   SOP_RETURN_IF_ERROR(
       store.ForEachAggregate(org, scope.first, scope.last,
                              [&](DayNumber day, const internal::v1::AggregateDimensions& d,
                                  const internal::v1::EventAggregate& aggregate) {
-                               if (!InScope(scope, d)) return absl::OkStatus();
-                               std::vector<std::string> key;
-                               key.reserve(scope.group_by.size());
-                               for (v1::AnalyticsDimension dimension : scope.group_by) {
-                                 key.push_back(ValueOf(dimension, day, d));
-                               }
-                               AddAggregate(aggregate, &groups[std::move(key)]);
+                               add(day, d, aggregate);
                                return absl::OkStatus();
                              }));
+  for (const internal::v1::DayAggregate& row : more)
+    add(row.day(), row.dimensions(), row.aggregate());
   std::vector<ReportGroup> result;
   result.reserve(groups.size());
   for (auto& [values, total] : groups) {

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "server/domain/store/event_store.h"
 #include "sopsidebar/internal/v1/records.pb.h"
 #include "sopsidebar/v1/analytics_service.pb.h"
@@ -47,10 +48,12 @@ struct ReportGroup {
   internal::v1::EventAggregate total;
 };
 
-// The aggregates of `org` in `scope`, summed per group, in key order.
-absl::StatusOr<std::vector<ReportGroup>> GroupAggregates(const EventStore& store,
-                                                         absl::string_view org,
-                                                         const ReportScope& scope);
+// The aggregates of `org` in `scope`, summed per group, in key order: those
+// of `store` and the `more` other nodes sent (days outside the scope's are
+// skipped, as are the store's).
+absl::StatusOr<std::vector<ReportGroup>> GroupAggregates(
+    const EventStore& store, absl::string_view org, const ReportScope& scope,
+    absl::Span<const internal::v1::DayAggregate> more = {});
 
 // The reports from the groups (rows without anything to report left out).
 v1::SlaReport SlaReportOf(const std::vector<ReportGroup>& groups);

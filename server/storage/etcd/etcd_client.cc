@@ -15,6 +15,18 @@
 #include "grpcpp/grpcpp.h"
 
 namespace sopsidebar {
+
+std::string EtcdPrefixEnd(absl::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    if (static_cast<unsigned char>(end.back()) < 0xff) {
+      end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
 namespace {
 
 absl::StatusOr<std::string> ReadFile(absl::string_view flag, const std::string& path) {

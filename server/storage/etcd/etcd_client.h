@@ -34,6 +34,10 @@
 
 namespace sopsidebar {
 
+// The first key after every key starting with `prefix`: etcd's range_end
+// for a prefix.
+std::string EtcdPrefixEnd(absl::string_view prefix);
+
 class EtcdClient {
  public:
   // Checks `options` and makes one channel per endpoint. INVALID_ARGUMENT

@@ -24,20 +24,6 @@ using etcdserverpb::TxnRequest;
 // Values per read page: SOPs are a few KiB, at most about 700 KiB in etcd.
 constexpr int64_t kPageSize = 32;
 
-// The first key after every key starting with `prefix` (etcd's range_end
-// for a prefix).
-std::string PrefixEnd(absl::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty()) {
-    if (static_cast<unsigned char>(end.back()) < 0xff) {
-      end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');  // every key
-}
-
 // '%' and '/' of a user id written %25 and %2F, as the RocksDB store does.
 std::string Escaped(absl::string_view part) {
   std::string out;
@@ -89,7 +75,7 @@ RangeRequest PageAfter(const std::string& prefix, absl::string_view start_after,
   RangeRequest request;
   request.set_key(start_after.empty() ? prefix
                                       : absl::StrCat(prefix, start_after, std::string(1, '\0')));
-  request.set_range_end(PrefixEnd(prefix));
+  request.set_range_end(EtcdPrefixEnd(prefix));
   request.set_limit(limit);
   return request;
 }
@@ -116,7 +102,7 @@ class Change {
     etcdserverpb::DeleteRangeRequest* range =
         request_.add_success()->mutable_request_delete_range();
     range->set_key(prefix);
-    range->set_range_end(PrefixEnd(prefix));
+    range->set_range_end(EtcdPrefixEnd(prefix));
   }
 
   // Sends the change. `field` names what made it too large, if it is.
@@ -298,7 +284,7 @@ class EtcdStore::Follower {
       }
       etcdserverpb::WatchCreateRequest create;
       create.set_key(store_->options_.etcd.prefix);
-      create.set_range_end(PrefixEnd(store_->options_.etcd.prefix));
+      create.set_range_end(EtcdPrefixEnd(store_->options_.etcd.prefix));
       create.set_start_revision(state().revision + 1);
       create.set_progress_notify(true);
       absl::StatusOr<std::unique_ptr<EtcdClient::WatchStream>> opened =
@@ -440,7 +426,7 @@ absl::Status EtcdStore::Scan(
     int64_t* read_revision) const {
   RangeRequest request;
   request.set_key(key_prefix);
-  request.set_range_end(PrefixEnd(key_prefix));
+  request.set_range_end(EtcdPrefixEnd(key_prefix));
   request.set_limit(kPageSize);
   request.set_revision(revision);
   while (true) {
@@ -460,7 +446,7 @@ absl::StatusOr<std::vector<std::string>> EtcdStore::Orgs(int64_t revision) const
   std::vector<std::string> orgs;
   RangeRequest request;
   request.set_key(orgs_prefix);
-  request.set_range_end(PrefixEnd(orgs_prefix));
+  request.set_range_end(EtcdPrefixEnd(orgs_prefix));
   request.set_limit(1);
   request.set_keys_only(true);
   request.set_revision(revision);
@@ -534,7 +520,8 @@ absl::StatusOr<std::vector<v1::SopRevision>> EtcdStore::ListRevisions(const SopN
   const std::string prefix = Key(sop.org, absl::StrCat("r/", sop.sop, "/"));
   RangeRequest request;
   request.set_key(prefix);
-  request.set_range_end(before > 0 ? Key(sop.org, RevisionRest(sop, before)) : PrefixEnd(prefix));
+  request.set_range_end(before > 0 ? Key(sop.org, RevisionRest(sop, before))
+                                   : EtcdPrefixEnd(prefix));
   request.set_limit(limit);
   request.set_sort_order(RangeRequest::DESCEND);
   request.set_sort_target(RangeRequest::KEY);
@@ -604,7 +591,7 @@ absl::StatusOr<std::vector<v1::AuditEvent>> EtcdStore::ListAuditEvents(absl::str
                                                                        int limit) const {
   RangeRequest request;
   request.set_key(Key(org, AuditRest(after + 1)));
-  request.set_range_end(PrefixEnd(Key(org, "a/")));
+  request.set_range_end(EtcdPrefixEnd(Key(org, "a/")));
   request.set_limit(limit);
   return RangeValues<v1::AuditEvent>(*client_, request);
 }
@@ -614,7 +601,7 @@ absl::StatusOr<std::optional<v1::AuditEvent>> EtcdStore::LastAuditEvent(
   const std::string prefix = Key(org, "a/");
   RangeRequest request;
   request.set_key(prefix);
-  request.set_range_end(PrefixEnd(prefix));
+  request.set_range_end(EtcdPrefixEnd(prefix));
   request.set_limit(1);
   request.set_sort_order(RangeRequest::DESCEND);
   request.set_sort_target(RangeRequest::KEY);
