@@ -271,9 +271,11 @@ absl::StatusOr<std::unique_ptr<SopdServer>> SopdServer::Start(const Options& opt
   }
   server->authoring_ = std::make_unique<Authoring>(
       server->registry_.get(), server->builtin_drafter_.get(), server->model_drafter_.get());
+  ChangeEvents::Options events_options = options.events;
+  events_options.node_id = server->node_id_;  // empty on one node
   SOP_ASSIGN_OR_RETURN(server->events_,
                        ChangeEvents::Create(server->webhook_store_, server->registry_.get(),
-                                            &Clock::Real(), options.events));
+                                            &Clock::Real(), events_options));
   server->registry_->SetChangeSink(server->events_.get());
   ServedApi::Options api_options;
   api_options.extras.authoring = server->authoring_.get();

@@ -1,10 +1,16 @@
 // PeerService and PeerClient over a real gRPC server on loopback: a node
 // with the cluster's secret gets every aggregate (more than one message's
 // worth), anyone else UNAUTHENTICATED, and a node that is not there
-// UNAVAILABLE, named by its address.
+// UNAVAILABLE, named by its address; with TLS, each side verified.
 #include "server/service/peer_service.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -53,6 +59,39 @@ class PeerServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown();
+    if (tls_server_ != nullptr) tls_server_->Shutdown();
+  }
+
+  // A second server of the same service with TLS that requires client
+  // certificates, its certificate (for 127.0.0.1, self-signed, made with
+  // openssl) also the CA; false when openssl could not make one.
+  bool StartTlsServer() {
+    const std::filesystem::path dir =
+        std::filesystem::path(::testing::TempDir()) / absl::StrCat("peer_tls_test-", ::getpid());
+    std::filesystem::create_directories(dir);
+    const std::string command = absl::StrCat(
+        "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sopd-node "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout ",
+        (dir / "key.pem").string(), " -out ", (dir / "cert.pem").string(), " 2>/dev/null");
+    if (std::system(command.c_str()) != 0) return false;
+    auto read = [](const std::filesystem::path& path) {
+      std::ifstream in(path);
+      std::stringstream contents;
+      contents << in.rdbuf();
+      return contents.str();
+    };
+    cert_ = read(dir / "cert.pem");
+    key_ = read(dir / "key.pem");
+    std::filesystem::remove_all(dir);
+    grpc::SslServerCredentialsOptions ssl(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = cert_;
+    ssl.pem_key_cert_pairs.push_back({key_, cert_});
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &tls_port_);
+    builder.RegisterService(service_.get());
+    tls_server_ = builder.BuildAndStart();
+    return tls_server_ != nullptr;
   }
 
   absl::StatusOr<std::vector<internal::v1::DayAggregate>> Ask(const std::string& secret,
@@ -69,6 +108,10 @@ class PeerServiceTest : public ::testing::Test {
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::string cert_;
+  std::string key_;
+  std::unique_ptr<grpc::Server> tls_server_;
+  int tls_port_ = 0;
 };
 
 TEST_F(PeerServiceTest, ANodeWithTheSecretGetsEveryAggregateOfTheDays) {
@@ -94,6 +137,29 @@ TEST_F(PeerServiceTest, AnyoneWithoutTheSecretIsUnauthenticated) {
     auto rows = Ask(secret, 20000, 20001);
     EXPECT_EQ(rows.status().code(), absl::StatusCode::kUnauthenticated) << secret;
   }
+}
+
+TEST_F(PeerServiceTest, WithTlsANodeIsVerifiedAndShowsItsCertificate) {
+  if (!StartTlsServer()) GTEST_SKIP() << "openssl could not make a certificate";
+  const ClusterNode node{"node-b", absl::StrCat("127.0.0.1:", tls_port_), true};
+  PeerClient::Options options;
+  options.secret = kSecret;
+  options.tls.emplace();
+  options.tls->root_certs_pem = cert_;
+  options.tls->cert_chain_pem = cert_;
+  options.tls->private_key_pem = key_;
+  auto rows = PeerClient(options).List(node, "acme", 20000, 20001);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->size(), static_cast<size_t>(2 * kReps));
+  // Without a client certificate the node refuses the connection; trusting
+  // only the system's roots, this node refuses the other's certificate.
+  options.tls->cert_chain_pem.clear();
+  options.tls->private_key_pem.clear();
+  EXPECT_EQ(PeerClient(options).List(node, "acme", 20000, 20001).status().code(),
+            absl::StatusCode::kUnavailable);
+  options.tls.emplace();
+  EXPECT_EQ(PeerClient(options).List(node, "acme", 20000, 20001).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(PeerServiceTest, BadRangesAreInvalidArgumentAndAnAbsentNodeUnavailable) {

@@ -37,6 +37,8 @@ constexpr size_t kMaxUrl = 2048;
 constexpr size_t kMaxDescription = 1024;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
+// Delivery ids: "d" and a zero-padded sequence, so that they sort in order.
+constexpr int kDeliverySeqDigits = 12;
 
 // An event and the SOP it is about, whose access rules decide which
 // watchers see it.
@@ -271,8 +273,10 @@ class ChangeEvents::Impl {
       SOP_RETURN_IF_ERROR(SplitWebhookName("delivery.name", d.name(), &parts));
       const std::string webhook = absl::StrCat("orgs/", parts.org, "/webhooks/", parts.webhook);
       deliveries_[webhook][parts.delivery] = d;
+      if (!OwnDelivery(parts.delivery)) return absl::OkStatus();
       int64_t seq = 0;
-      if (parts.delivery.size() > 1 && absl::SimpleAtoi(parts.delivery.substr(1), &seq)) {
+      if (parts.delivery.size() > 1 &&
+          absl::SimpleAtoi(parts.delivery.substr(1, kDeliverySeqDigits), &seq)) {
         next_seq_ = std::max(next_seq_, seq + 1);
       }
       if (d.state() == v1::WebhookDelivery::PENDING) {
@@ -355,6 +359,18 @@ class ChangeEvents::Impl {
   int ScanReviewDue() {
     const absl::Time now = clock_->Now();
     int queued = 0;
+    if (shared()) {
+      std::map<std::string, absl::Time> marks;
+      const absl::Status read =
+          store_->ForEachReviewDueMark([&](absl::string_view sop, absl::Time due) {
+            marks[std::string(sop)] = due;
+            return absl::OkStatus();
+          });
+      // Unreadable: no scan this time (it could repeat another node's).
+      if (!read.ok()) return 0;
+      absl::MutexLock lock(&mu_);
+      review_marks_ = std::move(marks);
+    }
     for (const PublishedSopPtr& sop : registry_->PublishedSops()) {
       if (sop->next_review_time == absl::InfiniteFuture() || sop->next_review_time > now) {
         continue;
@@ -455,6 +471,7 @@ class ChangeEvents::Impl {
     webhook.set_name(absl::StrCat(WebhookPrefix(org), id));
     *webhook.mutable_create_time() = ToProtoTimestamp(clock_->Now());
     absl::MutexLock lock(&mu_);
+    RefreshWebhooksLocked();
     if (webhooks_.count(webhook.name()) > 0) return error::WebhookAlreadyExists(webhook.name());
     size_t in_org = 0;
     for (const auto& [name, w] : webhooks_) in_org += absl::StartsWith(name, WebhookPrefix(org));
@@ -471,7 +488,7 @@ class ChangeEvents::Impl {
   // who may manage webhooks.
   absl::StatusOr<v1::Webhook> FindWebhookLocked(const Caller& caller, absl::string_view field,
                                                 absl::string_view name) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     WebhookKeyParts parts;
     SOP_RETURN_IF_ERROR(SplitWebhookName(field, name, &parts));
     if (!parts.delivery.empty()) {
@@ -479,6 +496,7 @@ class ChangeEvents::Impl {
     }
     if (parts.org != caller.org) return error::WebhookNotFound(name);
     SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageWebhooks));
+    RefreshWebhooksLocked();
     auto it = webhooks_.find(std::string(name));
     if (it == webhooks_.end()) return error::WebhookNotFound(name);
     return it->second;
@@ -507,6 +525,7 @@ class ChangeEvents::Impl {
     const int size = PageSize(request.page_size());
     v1::ListWebhooksResponse response;
     absl::MutexLock lock(&mu_);
+    RefreshWebhooksLocked();
     const std::string prefix = WebhookPrefix(org);
     for (auto it = webhooks_.upper_bound(after.empty() ? prefix : after);
          it != webhooks_.end() && absl::StartsWith(it->first, prefix); ++it) {
@@ -656,6 +675,30 @@ class ChangeEvents::Impl {
     return queue_stop_;
   }
 
+  // Whether other nodes share the store (Options::node_id).
+  bool shared() const { return !options_.node_id.empty(); }
+
+  // Whether this node made delivery `id` (every delivery, on one node).
+  bool OwnDelivery(absl::string_view id) const {
+    return !shared() || absl::EndsWith(id, absl::StrCat("-", options_.node_id));
+  }
+
+  // With a shared store: the webhooks as stored now, written through any
+  // node. When the store cannot be read, the ones read last.
+  void RefreshWebhooksLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!shared()) return;
+    std::map<std::string, v1::Webhook> stored;
+    const absl::Status read = store_->ForEachWebhook([&](const v1::Webhook& w) {
+      stored[w.name()] = w;
+      return absl::OkStatus();
+    });
+    if (read.ok()) {
+      webhooks_ = std::move(stored);
+    } else {
+      LogLine(absl::StrCat("events: webhooks not re-read: ", read.ToString()));
+    }
+  }
+
   void HandOut(const Pending& pending) {
     const std::string org = OrgOfSop(pending.event.sop());
     {
@@ -666,6 +709,7 @@ class ChangeEvents::Impl {
       }
     }
     absl::MutexLock lock(&mu_);
+    RefreshWebhooksLocked();
     const std::string prefix = WebhookPrefix(org);
     std::vector<v1::WebhookDelivery> put;
     std::vector<std::string> erase;
@@ -675,7 +719,8 @@ class ChangeEvents::Impl {
          it != webhooks_.end() && absl::StartsWith(it->first, prefix); ++it) {
       const v1::Webhook& webhook = it->second;
       if (!WantsType(webhook.event_types(), pending.event.type())) continue;
-      const std::string id = absl::StrFormat("d%012d", next_seq_++);
+      std::string id = absl::StrFormat("d%0*d", kDeliverySeqDigits, next_seq_++);
+      if (shared()) absl::StrAppend(&id, "-", options_.node_id);
       v1::WebhookDelivery d;
       d.set_name(absl::StrCat(webhook.name(), "/deliveries/", id));
       *d.mutable_event() = pending.event;
@@ -860,7 +905,8 @@ class ChangeEvents::Impl {
   mutable absl::Mutex mu_;
   absl::CondVar work_cv_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::map<std::string, v1::Webhook> webhooks_ ABSL_GUARDED_BY(mu_);
+  // Kept as stored (re-read from a shared store: RefreshWebhooksLocked).
+  mutable std::map<std::string, v1::Webhook> webhooks_ ABSL_GUARDED_BY(mu_);
   // By webhook name, then delivery id (oldest first).
   std::map<std::string, std::map<std::string, v1::WebhookDelivery>> deliveries_
       ABSL_GUARDED_BY(mu_);

@@ -79,6 +79,15 @@ class ChangeEvents final : public SopChangeSink {
     size_t max_watches = 256;
     size_t max_webhooks_per_org = 100;
     size_t max_deliveries_per_webhook = 1000;
+    // Set when several sopd nodes share the store (--store=etcd): this
+    // node's id. Its delivery ids end in it (d000000000012-node-1a2b3c4d),
+    // so nodes never write over each other's deliveries, and it sends only
+    // its own (others' PENDING ones are their node's to send). The webhooks
+    // are read from the store before each event is handed out and before
+    // each webhook call, and the REVIEW_DUE marks before each scan, so a
+    // webhook or mark written through another node counts here too
+    // (docs/SCALING.md says what stays per node).
+    std::string node_id;
   };
   // How an attempt is sent: HttpPost (common/http) in sopd.
   using Poster = std::function<absl::StatusOr<HttpResponse>(const HttpPostRequest&)>;

@@ -3,10 +3,12 @@
 // end to end against a real receiver: tests/e2e/webhooks_e2e_test.py).
 #include "server/domain/events/change_events.h"
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -113,23 +115,30 @@ class ChangeEventsTest : public ::testing::Test {
     events_.reset();
   }
 
-  void StartEvents() {
+  // The registry's feed; with `node_id`, one node of several that share
+  // the store.
+  void StartEvents(const std::string& node_id = "") {
     if (events_) registry_->SetChangeSink(nullptr);
     events_.reset();
+    events_ = Feed(node_id);
+    registry_->SetChangeSink(events_.get());
+  }
+  std::unique_ptr<ChangeEvents> Feed(const std::string& node_id) {
     ChangeEvents::Options options;
     options.backoff_base = absl::Seconds(1);
     options.backoff_cap = absl::Seconds(4);
     options.review_due_scan_interval = absl::Hours(1);  // tests scan by hand
+    options.node_id = node_id;
     auto events =
         ChangeEvents::Create(&webhooks_, registry_.get(), &clock_, options,
                              [this](const HttpPostRequest& r) { return poster_.Post(r); });
-    ASSERT_TRUE(events.ok()) << events.status();
-    events_ = std::move(events).value();
-    registry_->SetChangeSink(events_.get());
+    EXPECT_TRUE(events.ok()) << events.status();
+    return events.ok() ? std::move(events).value() : nullptr;
   }
 
   absl::StatusOr<v1::Webhook> AddWebhook(const std::string& id, int max_attempts,
-                                         v1::Webhook::PayloadFormat format = v1::Webhook::JSON) {
+                                         v1::Webhook::PayloadFormat format = v1::Webhook::JSON,
+                                         ChangeEvents* through = nullptr) {
     v1::CreateWebhookRequest request;
     request.set_parent("orgs/default");
     request.set_webhook_id(id);
@@ -137,7 +146,7 @@ class ChangeEventsTest : public ::testing::Test {
     request.mutable_webhook()->set_secret("0123456789abcdef");
     request.mutable_webhook()->set_max_attempts(max_attempts);
     request.mutable_webhook()->set_payload_format(format);
-    return events_->CreateWebhook(ops_, request);
+    return (through != nullptr ? through : events_.get())->CreateWebhook(ops_, request);
   }
 
   absl::StatusOr<v1::Sop> CreateSop(const std::string& id) {
@@ -272,6 +281,52 @@ TEST_F(ChangeEventsTest, PendingDeliveriesGoOnAfterARestart) {
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].state(), v1::WebhookDelivery::DELIVERED);
   EXPECT_EQ(d[0].attempts(), 2);
+}
+
+// Two nodes that share the store (--store=etcd): node-a is the registry's
+// feed, node-b a second feed on the same store, as on another sopd.
+TEST_F(ChangeEventsTest, NodesSharingAStoreFireEachOthersWebhooksAndKeepTheirOwnDeliveries) {
+  poster_.Script({0});  // every attempt fails: the deliveries stay PENDING
+  StartEvents("node-a");
+  std::unique_ptr<ChangeEvents> b = Feed("node-b");
+  ASSERT_NE(b, nullptr);
+  // A webhook made through node-b fires for a write through node-a.
+  ASSERT_TRUE(AddWebhook("crm", 10, v1::Webhook::JSON, b.get()).ok());
+  auto sop = CreateSop("mql");
+  ASSERT_TRUE(sop.ok()) << sop.status();
+  b->SopWritten("sop.update", ops_, *sop);
+  ASSERT_TRUE(events_->WaitIdleForTesting(absl::Seconds(10)));
+  ASSERT_TRUE(b->WaitIdleForTesting(absl::Seconds(10)));
+  // One delivery each, neither written over the other.
+  std::vector<std::string> stored;
+  ASSERT_TRUE(webhooks_
+                  .ForEachDelivery([&](const v1::WebhookDelivery& d) {
+                    EXPECT_EQ(d.state(), v1::WebhookDelivery::PENDING);
+                    stored.push_back(d.name());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_EQ(stored.size(), 2u);
+  std::sort(stored.begin(), stored.end());
+  EXPECT_THAT(stored[0], ::testing::EndsWith("-node-a"));
+  EXPECT_THAT(stored[1], ::testing::EndsWith("-node-b"));
+  // node-b leaves; node-a, started again, sends its own delivery only.
+  b.reset();
+  poster_.Script({200});
+  StartEvents("node-a");
+  RunRetries();
+  int delivered = 0;
+  ASSERT_TRUE(webhooks_
+                  .ForEachDelivery([&](const v1::WebhookDelivery& d) {
+                    const bool own = absl::EndsWith(d.name(), "-node-a");
+                    EXPECT_EQ(d.state(),
+                              own ? v1::WebhookDelivery::DELIVERED : v1::WebhookDelivery::PENDING)
+                        << d.name();
+                    delivered += d.state() == v1::WebhookDelivery::DELIVERED;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(delivered, 1);
 }
 
 TEST_F(ChangeEventsTest, WebhooksAreValidatedAndTheirSecretNeverReturned) {
