@@ -470,8 +470,8 @@ class ChangeEvents::Impl {
     }
     webhook.set_name(absl::StrCat(WebhookPrefix(org), id));
     *webhook.mutable_create_time() = ToProtoTimestamp(clock_->Now());
+    RefreshWebhooks();
     absl::MutexLock lock(&mu_);
-    RefreshWebhooksLocked();
     if (webhooks_.count(webhook.name()) > 0) return error::WebhookAlreadyExists(webhook.name());
     size_t in_org = 0;
     for (const auto& [name, w] : webhooks_) in_org += absl::StartsWith(name, WebhookPrefix(org));
@@ -488,7 +488,7 @@ class ChangeEvents::Impl {
   // who may manage webhooks.
   absl::StatusOr<v1::Webhook> FindWebhookLocked(const Caller& caller, absl::string_view field,
                                                 absl::string_view name) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     WebhookKeyParts parts;
     SOP_RETURN_IF_ERROR(SplitWebhookName(field, name, &parts));
     if (!parts.delivery.empty()) {
@@ -496,7 +496,6 @@ class ChangeEvents::Impl {
     }
     if (parts.org != caller.org) return error::WebhookNotFound(name);
     SOP_RETURN_IF_ERROR(Authorize(caller, Operation::kManageWebhooks));
-    RefreshWebhooksLocked();
     auto it = webhooks_.find(std::string(name));
     if (it == webhooks_.end()) return error::WebhookNotFound(name);
     return it->second;
@@ -504,6 +503,7 @@ class ChangeEvents::Impl {
 
   absl::StatusOr<v1::Webhook> GetWebhook(const Caller& caller,
                                          const v1::GetWebhookRequest& request) const {
+    RefreshWebhooks();
     absl::MutexLock lock(&mu_);
     SOP_ASSIGN_OR_RETURN(v1::Webhook webhook, FindWebhookLocked(caller, "name", request.name()));
     return WithoutSecret(std::move(webhook));
@@ -524,8 +524,8 @@ class ChangeEvents::Impl {
     SOP_ASSIGN_OR_RETURN(std::string after, page_tokens_.Read(request.page_token(), request_key));
     const int size = PageSize(request.page_size());
     v1::ListWebhooksResponse response;
+    RefreshWebhooks();
     absl::MutexLock lock(&mu_);
-    RefreshWebhooksLocked();
     const std::string prefix = WebhookPrefix(org);
     for (auto it = webhooks_.upper_bound(after.empty() ? prefix : after);
          it != webhooks_.end() && absl::StartsWith(it->first, prefix); ++it) {
@@ -541,6 +541,7 @@ class ChangeEvents::Impl {
 
   absl::StatusOr<v1::DeleteWebhookResponse> DeleteWebhook(const Caller& caller,
                                                           const v1::DeleteWebhookRequest& request) {
+    RefreshWebhooks();
     absl::MutexLock lock(&mu_);
     SOP_ASSIGN_OR_RETURN(v1::Webhook webhook, FindWebhookLocked(caller, "name", request.name()));
     SOP_RETURN_IF_ERROR(store_->DeleteWebhook(webhook.name()));
@@ -562,6 +563,7 @@ class ChangeEvents::Impl {
         absl::StrCat("ListWebhookDeliveries|", request.parent(), "|", request.dead_only());
     const int size = PageSize(request.page_size());
     v1::ListWebhookDeliveriesResponse response;
+    RefreshWebhooks();
     absl::MutexLock lock(&mu_);
     SOP_ASSIGN_OR_RETURN(v1::Webhook webhook,
                          FindWebhookLocked(caller, "parent", request.parent()));
@@ -683,20 +685,22 @@ class ChangeEvents::Impl {
     return !shared() || absl::EndsWith(id, absl::StrCat("-", options_.node_id));
   }
 
-  // With a shared store: the webhooks as stored now, written through any
-  // node. When the store cannot be read, the ones read last.
-  void RefreshWebhooksLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // With a shared store: re-reads the webhooks, written through any node.
+  // The read (from etcd) runs outside mu_, which the delivery threads take;
+  // when it fails, the ones read last stay.
+  void RefreshWebhooks() const ABSL_LOCKS_EXCLUDED(mu_) {
     if (!shared()) return;
     std::map<std::string, v1::Webhook> stored;
     const absl::Status read = store_->ForEachWebhook([&](const v1::Webhook& w) {
       stored[w.name()] = w;
       return absl::OkStatus();
     });
-    if (read.ok()) {
-      webhooks_ = std::move(stored);
-    } else {
+    if (!read.ok()) {
       LogLine(absl::StrCat("events: webhooks not re-read: ", read.ToString()));
+      return;
     }
+    absl::MutexLock lock(&mu_);
+    webhooks_ = std::move(stored);
   }
 
   void HandOut(const Pending& pending) {
@@ -708,8 +712,8 @@ class ChangeEvents::Impl {
         if (w->Accepts(pending, org)) w->Push(message);
       }
     }
+    RefreshWebhooks();
     absl::MutexLock lock(&mu_);
-    RefreshWebhooksLocked();
     const std::string prefix = WebhookPrefix(org);
     std::vector<v1::WebhookDelivery> put;
     std::vector<std::string> erase;
@@ -905,7 +909,7 @@ class ChangeEvents::Impl {
   mutable absl::Mutex mu_;
   absl::CondVar work_cv_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  // Kept as stored (re-read from a shared store: RefreshWebhooksLocked).
+  // Kept as stored (re-read from a shared store: RefreshWebhooks).
   mutable std::map<std::string, v1::Webhook> webhooks_ ABSL_GUARDED_BY(mu_);
   // By webhook name, then delivery id (oldest first).
   std::map<std::string, std::map<std::string, v1::WebhookDelivery>> deliveries_

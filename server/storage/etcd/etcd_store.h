@@ -150,10 +150,12 @@ class EtcdStore : public SopStore, public AuthStore, public TemplateStore, publi
   // Starts following the store on a thread of its own: watches every change
   // after the revision Open read at (what the caller loaded through this
   // store's reads is at least that current) and hands each changed head,
-  // token, org and CRM map to `listener` as it comes. When etcd has compacted the history the watch
-  // needs, it reads every such record at one new revision R and watches from there. When the
-  // cluster is unreachable it keeps trying (the node's state stays as it was, and follow_state()
-  // says since when). Call once; `listener` must outlive the store or StopFollowing.
+  // token, org and CRM map to `listener` as it comes. When etcd has
+  // compacted the history the watch needs, it reads every such record at one
+  // new revision R and watches from there. When the cluster is unreachable
+  // it keeps trying (the node's state stays as it was, and follow_state()
+  // says since when). Call once; `listener` must outlive the store or
+  // StopFollowing.
   void StartFollowing(StoreChangeListener* listener);
   // Stops the follower and waits for its thread. Idempotent.
   void StopFollowing();
